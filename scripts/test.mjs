@@ -1,0 +1,41 @@
+// The whole test suite: type-check, then every test under node's runner, with a
+// throwaway PostgreSQL server (installed from Debian's packages if missing) for the
+// server-backend runs of the contract suites.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPostgres } from './postgres.mjs';
+
+function run(command, args, env = process.env) {
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
+  return result.status ?? 1;
+}
+
+function testFiles(dir) {
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found.push(...testFiles(path));
+    else if (name.endsWith('.test.ts')) found.push(path);
+  }
+  return found;
+}
+
+const only = process.argv.slice(2);
+if (only.length === 0 && run('npx', ['tsc', '--noEmit', '-p', '.']) !== 0) {
+  console.error('type check failed');
+  process.exit(1);
+}
+const postgres = await startPostgres();
+let status = 1;
+try {
+  const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test')].sort();
+  status = run(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url },
+  );
+} finally {
+  await postgres.stop();
+}
+process.exit(status);

@@ -1,0 +1,84 @@
+/**
+ * One error type for the whole platform. Every failure a user can cause carries a
+ * code (mapped to an HTTP status and a CLI exit code in one table below), a message
+ * that names the thing at fault, and where possible the field and the fix.
+ *
+ * Usage: `throw new LoomError('NOT_FOUND', 'model "flights" has no alias "champion"', { fix: 'run `loom models ls`' })`
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'FAILED_PRECONDITION',
+  'RESOURCE_EXHAUSTED',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface LoomErrorDetails {
+  /** The input field at fault, as the user wrote it (`instances[3].distance`, `--port`). */
+  field?: string;
+  /** What the user should do about it. */
+  fix?: string;
+  /** Whether retrying the same work may succeed (the orchestrator retries only these). */
+  retryable?: boolean;
+}
+
+export class LoomError extends Error {
+  readonly code: ErrorCode;
+  readonly field?: string;
+  readonly fix?: string;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, details: LoomErrorDetails = {}) {
+    super(message);
+    this.name = 'LoomError';
+    this.code = code;
+    this.field = details.field;
+    this.fix = details.fix;
+    this.retryable = details.retryable ?? (code === 'UNAVAILABLE' || code === 'INTERNAL');
+  }
+
+  /** The message a person reads: what is wrong, then what to do. */
+  describe(): string {
+    return this.fix ? `${this.message}\n  fix: ${this.fix}` : this.message;
+  }
+
+  toJSON(): { error_code: ErrorCode; message: string; field?: string; fix?: string } {
+    return { error_code: this.code, message: this.message, field: this.field, fix: this.fix };
+  }
+}
+
+/** HTTP status for each code: the single table every HTTP surface uses. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  FAILED_PRECONDITION: 412,
+  RESOURCE_EXHAUSTED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Process exit code for each code, so scripts can tell bad input from a broken system. */
+export const EXIT_CODE: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 2,
+  NOT_FOUND: 3,
+  ALREADY_EXISTS: 4,
+  FAILED_PRECONDITION: 5,
+  RESOURCE_EXHAUSTED: 6,
+  UNAVAILABLE: 7,
+  INTERNAL: 1,
+};
+
+export function isLoomError(error: unknown): error is LoomError {
+  return error instanceof LoomError;
+}
+
+/** Wraps anything thrown into a LoomError, keeping LoomErrors as they are. */
+export function asLoomError(error: unknown): LoomError {
+  if (error instanceof LoomError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new LoomError('INTERNAL', message);
+}

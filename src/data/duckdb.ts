@@ -1,0 +1,54 @@
+/**
+ * DuckDB access for every step that reads or writes tables. Each call opens an
+ * in-memory engine (files are read in place) with a memory limit, so data larger than
+ * memory spills to a temporary directory instead of failing.
+ *
+ * Usage: `await withDuckDB(async (db) => db.runAndReadAll(`SELECT count(*) FROM ${readSource(path)}`))`
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { extname } from 'node:path';
+import { LoomError } from '../core/errors.js';
+
+export interface DuckDBOptions {
+  /** e.g. '2GB'; DuckDB's default is 80% of RAM. */
+  memoryLimit?: string;
+  threads?: number;
+  tempDirectory?: string;
+}
+
+export async function withDuckDB<T>(work: (db: DuckDBConnection) => Promise<T>, options: DuckDBOptions = {}): Promise<T> {
+  const settings: Record<string, string> = {};
+  if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
+  if (options.threads) settings.threads = String(options.threads);
+  if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+  const instance = await DuckDBInstance.create(':memory:', settings);
+  const connection = await instance.connect();
+  try {
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A SQL identifier, quoted. */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The table function that reads a CSV, Parquet or NDJSON file (or glob). */
+export function readSource(path: string): string {
+  const extension = extname(path).toLowerCase();
+  if (extension === '.parquet') return `read_parquet(${sqlString(path)})`;
+  if (extension === '.csv' || extension === '.tsv') return `read_csv(${sqlString(path)}, header = true)`;
+  if (extension === '.json' || extension === '.ndjson' || extension === '.jsonl') return `read_json_auto(${sqlString(path)})`;
+  throw new LoomError('INVALID_ARGUMENT', `cannot read "${path}": unknown file type "${extension || '(none)'}"`, {
+    field: 'source',
+    fix: 'give a .csv, .parquet or .ndjson file',
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * A component is one pipeline step's definition: its spec (typed inputs, outputs and
+ * parameters) and its executor, a function from input artifacts and parameters to
+ * files in its output directories. The orchestrator does everything else: resolving
+ * inputs, caching, retries, moving outputs into the artifact store and recording it all.
+ * Executors never touch the metadata store.
+ *
+ * Usage:
+ *   export const statisticsComponent = defineComponent({
+ *     name: 'statistics', version: '1', description: '...',
+ *     inputs: { examples: { type: Examples } },
+ *     outputs: { statistics: ExampleStatistics },
+ *     parameters: z.object({}),
+ *     async execute({ inputs, outputs, parameters }) { ...; return { properties: { statistics: {...} } }; },
+ *   });
+ */
+import type { z } from 'zod';
+import type { JsonObject } from '../core/json.js';
+import type { Progress } from '../core/progress.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import type { ArtifactTypeDef } from './artifact-types.js';
+
+export interface InputDef {
+  type: ArtifactTypeDef;
+  /** An optional input may resolve to nothing (a baseline model when no champion exists). */
+  optional?: boolean;
+}
+
+/** An input artifact as an executor sees it. */
+export interface InputArtifact {
+  id: number;
+  uri: string;
+  /** A local directory with the artifact's files; read only. */
+  path: string;
+  fingerprint: string;
+  properties: JsonObject;
+}
+
+export type ResolvedInputs<I extends Record<string, InputDef>> = {
+  [K in keyof I]: I[K]['optional'] extends true ? InputArtifact | undefined : InputArtifact;
+};
+
+/** What the platform lends an executor; nothing here reaches the metadata store. */
+export interface ExecutorServices {
+  registry: RegistryStore;
+  artifacts: ArtifactStore;
+  progress: Progress;
+  log(message: string): void;
+  /** The pipeline run's id (its context name), for records made outside the metadata store. */
+  runId: string;
+}
+
+export interface ExecutorContext<I extends Record<string, InputDef>, O extends Record<string, ArtifactTypeDef>, P> {
+  inputs: ResolvedInputs<I>;
+  /** One empty staging directory per output; write the artifact's files there. */
+  outputs: { [K in keyof O]: string };
+  parameters: P;
+  services: ExecutorServices;
+}
+
+export interface ExecutorResult<O extends Record<string, ArtifactTypeDef>> {
+  /** Properties of each output artifact, as declared by its type. */
+  properties: { [K in keyof O]: JsonObject };
+}
+
+export interface ComponentDef<
+  I extends Record<string, InputDef> = Record<string, InputDef>,
+  O extends Record<string, ArtifactTypeDef> = Record<string, ArtifactTypeDef>,
+  P extends z.ZodType = z.ZodType,
+> {
+  name: string;
+  /** Bump when the executor's behaviour changes: it is part of every cache key. */
+  version: string;
+  description: string;
+  inputs: I;
+  outputs: O;
+  /** Validated before the step runs; defaults apply. */
+  parameters: P;
+  execute(context: ExecutorContext<I, O, z.output<P>>): Promise<ExecutorResult<O>>;
+}
+
+/** Identity at run time; gives the executor its types from the spec. */
+export function defineComponent<
+  I extends Record<string, InputDef>,
+  O extends Record<string, ArtifactTypeDef>,
+  P extends z.ZodType,
+>(def: ComponentDef<I, O, P>): ComponentDef<I, O, P> {
+  return def;
+}
