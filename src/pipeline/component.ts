@@ -78,6 +78,12 @@ export interface ComponentDef<
   /** Validated before the step runs; defaults apply. */
   parameters: P;
   execute(context: ExecutorContext<I, O, z.output<P>>): Promise<ExecutorResult<O>>;
+  /**
+   * A fingerprint of state outside the inputs that the result depends on: a source file
+   * read by path, a schema file the user edits. It is recorded after each execution; a
+   * cached result is reused only while the fingerprint is still the same.
+   */
+  externalFingerprint?(parameters: z.output<P>): Promise<string>;
 }
 
 /** Identity at run time; gives the executor its types from the spec. */

@@ -1,0 +1,137 @@
+/**
+ * `loom demo`: the whole life of a model on real data, end to end. Trains on January
+ * 2001 flights and evaluates on February; trains again on February and evaluates on
+ * March against the first champion; serves the champion and asks it about real March
+ * flights; then says where to look next.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { flightsPipeline } from '../../../examples/flights/pipeline.js';
+import { sqlString, withDuckDB } from '../../data/duckdb.js';
+import type { PipelineRunResult } from '../../pipeline/orchestrator.js';
+import { startModelServer } from '../../serve/server.js';
+import { parseOptions } from '../options.js';
+import { printJson, printTable } from '../output.js';
+import { openProject, type Project } from '../project.js';
+import { runAndReport } from './run.js';
+import { waitForSignal } from './serve.js';
+
+const demoOptions = z.object({
+  json: z.boolean().optional(),
+  serve: z.boolean().optional(),
+  port: z.coerce.number().int().min(0).max(65535).optional(),
+  source: z.string().min(1).optional(),
+});
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('train, evaluate, register and serve a flight-delay model on real 2001 US flights, end to end')
+    .option('--serve', 'keep serving the champion after the demo (until Ctrl-C)')
+    .option('--port <n>', 'port for the model server (default: a free one; 8080 with --serve)')
+    .option('--source <file>', 'flights file to use instead of vega-datasets flights-3m.parquet')
+    .option('--json', 'print one JSON summary instead of tables and progress')
+    .action(async (raw: unknown) => {
+      const options = parseOptions(demoOptions, raw);
+      const project = await openProject();
+      try {
+        await runDemo(project, options);
+      } finally {
+        await project.close();
+      }
+    });
+}
+
+type DemoOptions = z.output<typeof demoOptions>;
+
+async function runDemo(project: Project, options: DemoOptions): Promise<void> {
+  const say = (line = '') => options.json || process.stdout.write(`${line}\n`);
+  say('Loom demo: will a US flight of 2001 be more than 15 minutes late? (flights-3m.parquet from vega-datasets)');
+  const runs: PipelineRunResult[] = [];
+  for (const trainMonth of [1, 2]) {
+    say(`\n== train on ${monthName(trainMonth)}, evaluate on ${monthName(trainMonth + 1)} ==`);
+    const result = await runAndReport(project, flightsPipeline({ trainMonth, source: options.source }), { json: true === options.json });
+    if (result.failure) throw result.failure.error;
+    runs.push(result);
+    say(blessingLine(result));
+  }
+
+  const port = options.port ?? (options.serve ? 8080 : 0);
+  const server = await startModelServer({ port, models: ['flights@champion'], registry: project.db.registry, artifacts: project.artifacts });
+  try {
+    const champion = server.loaded[0]!;
+    say(`\n== serving flights@champion (version ${champion.version.version}) at ${server.url} ==`);
+    const flights = await sampleFlights(project, runs.at(-1)!);
+    const response = await fetch(`${server.url}/v2/models/flights/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: flights.map(({ delayed: _label, ...features }) => features) }),
+    });
+    const body = (await response.json()) as { predictions?: { probability: number }[]; error?: string };
+    if (!response.ok || !body.predictions) throw new Error(`the model server answered ${response.status}: ${body.error ?? JSON.stringify(body)}`);
+    const rows = flights.map((flight, i) => ({ ...flight, probability: body.predictions![i]!.probability }));
+    if (options.json) {
+      printJson({ runs: runs.map((r) => ({ runId: r.runId, state: r.state, steps: r.steps.map((s) => ({ step: s.step, state: s.state })) })), server: server.url, champion: champion.version.version, predictions: rows });
+    } else {
+      printTable(
+        ['origin', 'dest', 'hour', 'weekday', 'miles', 'P(late > 15 min)', 'was late'],
+        rows.map((r) => [r.origin, r.destination, r.hour, r.weekday, r.distance, r.probability.toFixed(3), r.delayed ? 'yes' : 'no']),
+      );
+      say(`\nthe same request by hand:\n  curl -s ${server.url}/v2/models/flights/infer -H 'content-type: application/json' \\\n    -d '${JSON.stringify({ instances: [withoutLabel(flights[0]!)] })}'`);
+      say('\nwhere to look next:');
+      say(`  loom runs                         every pipeline run (loom runs show ${runs.at(-1)!.runId})`);
+      say('  loom lineage flights@champion     the data snapshot, code and parameters behind the served model');
+      say('  loom models versions flights      versions, metrics and aliases');
+      say('  loom serve flights                serve the champion (KServe V2 at /v2/models/flights/infer)');
+      say(`  project files: ${project.home}`);
+    }
+    if (options.serve) {
+      say(`\nserving at ${server.url} until Ctrl-C`);
+      await waitForSignal();
+    }
+  } finally {
+    await server.close();
+  }
+}
+
+interface SampleFlight {
+  hour: number;
+  weekday: number;
+  distance: number;
+  origin: string;
+  destination: string;
+  delayed: boolean;
+}
+
+/** Real flights from the last run's evaluation split, spread over the month. */
+async function sampleFlights(project: Project, run: PipelineRunResult): Promise<SampleFlight[]> {
+  const examples = run.steps.find((s) => s.step === 'ingest')!.outputs.examples!;
+  const file = join(await project.artifacts.localPath(examples.uri), 'eval', 'data.parquet');
+  return withDuckDB(async (db) => {
+    const reader = await db.runAndReadAll(
+      `SELECT hour::INTEGER AS hour, weekday::INTEGER AS weekday, distance::INTEGER AS distance, origin, destination, delayed
+       FROM read_parquet(${sqlString(file)}) USING SAMPLE reservoir(6 ROWS) REPEATABLE (42)`,
+    );
+    return reader.getRowObjectsJson() as unknown as SampleFlight[];
+  });
+}
+
+function withoutLabel(flight: SampleFlight): Omit<SampleFlight, 'delayed'> {
+  const { delayed: _label, ...features } = flight;
+  return features;
+}
+
+function blessingLine(result: PipelineRunResult): string {
+  const evaluate = result.steps.find((s) => s.step === 'evaluate');
+  const blessing = evaluate?.outputs.blessing?.properties;
+  const push = result.steps.find((s) => s.step === 'push');
+  const pushed = push?.outputs.pushed?.properties;
+  const verdict = blessing?.blessed ? 'blessed' : 'not blessed';
+  const where = pushed ? `registered as flights version ${pushed.version}${pushed.alias ? `, now @${pushed.alias}` : ''}` : 'not pushed';
+  return `${verdict}: ${String(blessing?.reason ?? '')} -> ${where}`;
+}
+
+function monthName(month: number): string {
+  return new Date(Date.UTC(2001, month - 1, 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' });
+}

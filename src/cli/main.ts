@@ -1,0 +1,44 @@
+/**
+ * The `loom` command. Each subcommand lives in `commands/` and registers itself here.
+ *
+ * Usage: `loom demo`, `loom run <pipeline file>`, `loom runs`, `loom lineage flights@champion`, `loom serve`.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerLineageCommand } from './commands/lineage.js';
+import { registerModelCommands } from './commands/models.js';
+import { registerRunCommands } from './commands/run.js';
+import { registerServeCommand } from './commands/serve.js';
+import { reportError } from './output.js';
+
+export function buildProgram(): Command {
+  const program = new Command('loom')
+    .description('Loom: data to a served, monitored model, with every step recorded')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  registerDemoCommand(program);
+  registerRunCommands(program);
+  registerLineageCommand(program);
+  registerModelCommands(program);
+  registerServeCommand(program);
+  for (const command of program.commands) inheritExitOverride(command);
+  return program;
+}
+
+function inheritExitOverride(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) inheritExitOverride(sub);
+}
+
+/** Runs the command line and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    // Commander has printed its own message (unknown option, --help) already.
+    if (error instanceof CommanderError) return error.exitCode;
+    return reportError(error);
+  }
+}

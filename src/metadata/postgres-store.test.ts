@@ -1,0 +1,7 @@
+// The metadata store contract on PostgreSQL, one fresh schema per test (dropped after).
+// Needs LOOM_TEST_POSTGRES_URL, which `npm test` sets; skipped without it, failed in CI.
+import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
+import { describeMetadataStoreContract } from './store.contract.js';
+
+const url = postgresTestUrl('metadata store contract');
+if (url) describeMetadataStoreContract('postgres', () => openFreshPostgres(url));

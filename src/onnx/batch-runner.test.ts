@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LoomError } from '../core/errors.js';
+import { sqlString, withDuckDB } from '../data/duckdb.js';
+import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
+import { GraphBuilder, attr } from './builder.js';
+import { runModelOverParquet } from './batch-runner.js';
+
+/** distance * 2 as float, and origin's index in a two-airport vocabulary (2 for any other). */
+async function writeModel(path: string): Promise<void> {
+  const g = new GraphBuilder('runner');
+  g.addInput('distance', 'float32', [-1, 1]);
+  g.addInput('origin', 'string', [-1, 1]);
+  g.addInitializer('two', new Float32Array([2]), [1, 1]);
+  g.addNode('Mul', ['distance', 'two'], ['doubled']);
+  g.addNode('LabelEncoder', ['origin'], ['code'], { keys_strings: attr.strings(['ORD', 'ATL']), values_int64s: attr.ints([0, 1]), default_int64: attr.int(2) }, 'ai.onnx.ml');
+  g.addOutput('doubled', 'float32', [-1, 1]);
+  g.addOutput('code', 'int64', [-1, 1]);
+  await writeFile(path, g.toBytes());
+}
+
+test('scores every row of a Parquet file in batches of exactly batchSize, with extra columns', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const parquet = join(dir, 'flights.parquet');
+  const rows = await writeFlightsSlice(parquet, { months: [1], every: 200 });
+  const modelPath = join(dir, 'model.onnx');
+  await writeModel(modelPath);
+  const expected = await withDuckDB(async (db) =>
+    (await db.runAndReadAll(`SELECT distance, origin, delay FROM read_parquet(${sqlString(parquet)})`)).getRowObjects(),
+  );
+
+  const batchSizes: number[] = [];
+  const doubled: number[] = [];
+  const codes: number[] = [];
+  const delays: unknown[] = [];
+  let advanced = 0;
+  const result = await runModelOverParquet(modelPath, parquet, {
+    batchSize: 1000,
+    extraColumns: ['delay'],
+    progress: { advance: (n) => (advanced += n) },
+    onBatch({ rowCount, outputs, extra }) {
+      batchSizes.push(rowCount);
+      assert.equal(outputs.doubled.length, rowCount);
+      doubled.push(...outputs.doubled);
+      codes.push(...outputs.code);
+      delays.push(...Array.from(extra.delay));
+    },
+  });
+  assert.equal(result.rowCount, rows);
+  assert.equal(advanced, rows);
+  assert.ok(batchSizes.length > 2);
+  assert.ok(batchSizes.slice(0, -1).every((size) => size === 1000));
+  assert.equal(batchSizes.reduce((a, b) => a + b, 0), rows);
+  assert.deepEqual(doubled, expected.map((row) => Math.fround(Number(row.distance)) * 2));
+  assert.deepEqual(codes, expected.map((row) => (row.origin === 'ORD' ? 0 : row.origin === 'ATL' ? 1 : 2)));
+  assert.deepEqual(delays, expected.map((row) => row.delay));
+});
+
+test('a missing column or one that cannot be cast to the input type is INVALID_ARGUMENT', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const modelPath = join(dir, 'model.onnx');
+  await writeModel(modelPath);
+  const isInvalid = (error: unknown) => error instanceof LoomError && error.code === 'INVALID_ARGUMENT';
+
+  const noOrigin = join(dir, 'no-origin.parquet');
+  const badDistance = join(dir, 'bad-distance.parquet');
+  await withDuckDB(async (db) => {
+    await db.run(`COPY (SELECT 100 AS distance) TO ${sqlString(noOrigin)} (FORMAT PARQUET)`);
+    await db.run(`COPY (SELECT 'far' AS distance, 'ORD' AS origin) TO ${sqlString(badDistance)} (FORMAT PARQUET)`);
+  });
+  await assert.rejects(runModelOverParquet(modelPath, noOrigin, { onBatch() {} }), (error: unknown) => isInvalid(error) && (error as LoomError).field === 'origin');
+  await assert.rejects(runModelOverParquet(modelPath, badDistance, { onBatch() {} }), isInvalid);
+  await assert.rejects(runModelOverParquet(modelPath, noOrigin, { batchSize: 0, onBatch() {} }), isInvalid);
+});

@@ -1,0 +1,7 @@
+// The registry store contract on PostgreSQL, one fresh schema per test (dropped after).
+// Needs LOOM_TEST_POSTGRES_URL, which `npm test` sets; skipped without it, failed in CI.
+import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
+import { describeRegistryStoreContract } from './store.contract.js';
+
+const url = postgresTestUrl('registry store contract');
+if (url) describeRegistryStoreContract('postgres', () => openFreshPostgres(url));

@@ -1,0 +1,102 @@
+/**
+ * The push step: registers the evaluated ServingModel as a new READY version and moves
+ * the alias (default `champion`) to it only when the model was blessed. Serving follows
+ * the alias, so this step is the one place a pipeline changes what is served.
+ *
+ * Usage: `pipeline.step(pushComponent, { inputs: { servingModel, evaluation, blessing }, parameters: { modelName: 'flights' } })`
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { LoomError } from '../core/errors.js';
+import { ModelBlessing, ModelEvaluation, PushedModel, ServingModel } from '../pipeline/artifact-types.js';
+import { defineComponent } from '../pipeline/component.js';
+import type { ModelSignature } from './types.js';
+
+export const pushParameters = z.object({
+  modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
+  alias: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a letter, then letters, digits, "_" and "-"').default('champion'),
+});
+export type PushParameters = z.output<typeof pushParameters>;
+
+/** The content of `pushed.json`. */
+export interface PushReport {
+  modelName: string;
+  version: number;
+  /** The alias the version now holds ('' when it was not blessed). */
+  alias: string;
+  aliasMoved: boolean;
+  blessed: boolean;
+  reason: string;
+}
+
+export const pushComponent = defineComponent({
+  name: 'push',
+  version: '1',
+  description: 'Registers the model version and moves the alias to it when blessed',
+  inputs: {
+    servingModel: { type: ServingModel },
+    evaluation: { type: ModelEvaluation },
+    blessing: { type: ModelBlessing },
+  },
+  outputs: { pushed: PushedModel },
+  parameters: pushParameters,
+  async execute({ inputs, outputs, parameters, services }) {
+    const { registry } = services;
+    const blessing = await readJson<{ blessed: boolean; reason: string }>(inputs.blessing.path, 'blessing.json');
+    const evaluation = await readJson<{ metrics: Record<string, unknown> }>(inputs.evaluation.path, 'evaluation.json');
+    const signature = await readJson<ModelSignature>(inputs.servingModel.path, 'signature.json');
+
+    await registry.ensureRegisteredModel(parameters.modelName);
+    const version = await registry.createModelVersion({
+      modelName: parameters.modelName,
+      source: inputs.servingModel.uri,
+      artifactId: inputs.servingModel.id,
+      runId: services.runId,
+      status: 'READY',
+      description: `pushed by pipeline run ${services.runId}`,
+      signature,
+      metrics: finiteMetrics(evaluation.metrics),
+      properties: { blessed: blessing.blessed, blessingReason: blessing.reason, fingerprint: inputs.servingModel.fingerprint },
+    });
+
+    if (blessing.blessed) {
+      await registry.setAlias(parameters.modelName, parameters.alias, version.version, {
+        actor: 'pipeline',
+        reason: `run ${services.runId}: ${blessing.reason}`,
+      });
+      services.log(`${parameters.modelName} version ${version.version} is now @${parameters.alias}`);
+    } else {
+      services.log(`${parameters.modelName} version ${version.version} registered; @${parameters.alias} not moved: ${blessing.reason}`);
+    }
+
+    const report: PushReport = {
+      modelName: parameters.modelName,
+      version: version.version,
+      alias: blessing.blessed ? parameters.alias : '',
+      aliasMoved: blessing.blessed,
+      blessed: blessing.blessed,
+      reason: blessing.reason,
+    };
+    await writeFile(join(outputs.pushed, 'pushed.json'), `${JSON.stringify(report, null, 2)}\n`);
+    return { properties: { pushed: { modelName: report.modelName, version: report.version, alias: report.alias } } };
+  },
+});
+
+/** The registry stores numbers only; metrics that were undefined (null in JSON) are left out. */
+function finiteMetrics(metrics: Record<string, unknown>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [name, value] of Object.entries(metrics ?? {})) {
+    if (typeof value === 'number' && Number.isFinite(value)) result[name] = value;
+  }
+  return result;
+}
+
+async function readJson<T>(dir: string, file: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(join(dir, file), 'utf8')) as T;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new LoomError('FAILED_PRECONDITION', `cannot read ${file} in input artifact ${dir}: ${message}`);
+  }
+}

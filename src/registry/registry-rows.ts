@@ -1,0 +1,109 @@
+/**
+ * Registry rows to registry objects, and the checks on what callers send in.
+ */
+import type { Selectable } from 'kysely';
+import { LoomError } from '../core/errors.js';
+import { canonicalJson, type JsonObject } from '../core/json.js';
+import type { AliasMoveTable, ModelVersionTable, RegisteredModelTable } from '../metadata/db-schema.js';
+import { parseJsonObject, parseJsonRecord, requireObject } from '../metadata/query-helpers.js';
+import type { AliasMove, ModelSignature, ModelVersion, ModelVersionStatus, RegisteredModel } from './types.js';
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
+// Like MLflow, an alias must not look like a version number, so `models:/m/3` is never ambiguous.
+const ALIAS_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+export function checkedModelName(name: unknown, field = 'name'): string {
+  if (typeof name !== 'string' || !MODEL_NAME.test(name)) {
+    throw new LoomError('INVALID_ARGUMENT', `model name must be 1-256 letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`, {
+      field,
+    });
+  }
+  return name;
+}
+
+export function checkedAlias(alias: unknown): string {
+  if (typeof alias !== 'string' || !ALIAS_NAME.test(alias)) {
+    throw new LoomError('INVALID_ARGUMENT', `alias must start with a letter or '_' and hold letters, digits, '_' or '-', got ${JSON.stringify(alias)}`, {
+      field: 'alias',
+    });
+  }
+  return alias;
+}
+
+export function checkedVersion(version: unknown): number {
+  if (!Number.isSafeInteger(version) || (version as number) < 1) {
+    throw new LoomError('INVALID_ARGUMENT', `version must be an integer from 1, got ${String(version)}`, { field: 'version' });
+  }
+  return version as number;
+}
+
+/** Tags are string to string; returned as canonical JSON text. */
+export function checkedTags(tags: unknown, field = 'tags'): string {
+  const object = requireObject(tags, field);
+  for (const [key, value] of Object.entries(object)) {
+    if (typeof value !== 'string') {
+      throw new LoomError('INVALID_ARGUMENT', `tag "${key}" must be a string`, { field: `${field}.${key}` });
+    }
+  }
+  return canonicalJson(object);
+}
+
+export function checkedMetrics(metrics: unknown): string {
+  const object = requireObject(metrics, 'metrics');
+  for (const [key, value] of Object.entries(object)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new LoomError('INVALID_ARGUMENT', `metric "${key}" must be a finite number`, { field: `metrics.${key}` });
+    }
+  }
+  return canonicalJson(object);
+}
+
+export function checkedSignature(signature: unknown): string | null {
+  if (signature === undefined || signature === null) return null;
+  const s = signature as Partial<ModelSignature>;
+  if (typeof signature !== 'object' || !Array.isArray(s.inputs) || !Array.isArray(s.outputs)) {
+    throw new LoomError('INVALID_ARGUMENT', 'signature must have inputs and outputs lists', { field: 'signature' });
+  }
+  return canonicalJson(signature);
+}
+
+export function toRegisteredModel(row: Selectable<RegisteredModelTable>, aliases: Record<string, number>): RegisteredModel {
+  return {
+    name: row.name,
+    description: row.description,
+    tags: parseJsonRecord<string>(row.tags),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    aliases,
+    latestVersion: row.latest_version > 0 ? row.latest_version : null,
+  };
+}
+
+export function toModelVersion(row: Selectable<ModelVersionTable> & { model_name: string }): ModelVersion {
+  return {
+    modelName: row.model_name,
+    version: row.version,
+    source: row.source,
+    artifactId: row.artifact_id,
+    runId: row.run_id,
+    status: row.status as ModelVersionStatus,
+    description: row.description,
+    signature: row.signature === null ? null : (JSON.parse(row.signature) as ModelSignature),
+    metrics: parseJsonRecord<number>(row.metrics),
+    tags: parseJsonRecord<string>(row.tags),
+    properties: parseJsonObject(row.properties) as JsonObject,
+    createdAt: row.created_at,
+  };
+}
+
+export function toAliasMove(row: Selectable<AliasMoveTable>, modelName: string): AliasMove {
+  return {
+    modelName,
+    alias: row.alias,
+    version: row.version,
+    previousVersion: row.previous_version,
+    actor: row.actor,
+    reason: row.reason,
+    movedAt: row.moved_at,
+  };
+}

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LoomError } from '../core/errors.js';
+import { makeTempDir } from '../../test/support/flights.js';
+import { LocalArtifactStore } from './local-artifact-store.js';
+
+async function stageFiles(store: LocalArtifactStore, files: Record<string, string>): Promise<string> {
+  const dir = await store.stage();
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true });
+    await writeFile(join(dir, name), content);
+  }
+  return dir;
+}
+
+test('a committed artifact is addressed by its content and readable', async (t) => {
+  const store = new LocalArtifactStore(await makeTempDir(t.after.bind(t)));
+  const staged = await stageFiles(store, { 'a.txt': 'alpha', 'sub/b.txt': 'beta' });
+  const committed = await store.commit(staged);
+  assert.match(committed.uri, /^loom-artifact:\/\/sha256\/[0-9a-f]{64}$/);
+  assert.equal(committed.sizeBytes, 9);
+  const path = await store.localPath(committed.uri);
+  assert.equal(await readFile(join(path, 'sub/b.txt'), 'utf8'), 'beta');
+  assert.equal(await store.exists(committed.uri), true);
+});
+
+test('equal content gives the same address and is stored once; different content does not', async (t) => {
+  const root = await makeTempDir(t.after.bind(t));
+  const store = new LocalArtifactStore(root);
+  const first = await store.commit(await stageFiles(store, { 'x.json': '{"a":1}' }));
+  const second = await store.commit(await stageFiles(store, { 'x.json': '{"a":1}' }));
+  const third = await store.commit(await stageFiles(store, { 'x.json': '{"a":2}' }));
+  const renamed = await store.commit(await stageFiles(store, { 'y.json': '{"a":1}' }));
+  assert.equal(first.uri, second.uri);
+  assert.notEqual(first.uri, third.uri);
+  assert.notEqual(first.uri, renamed.uri, 'file names are part of the content');
+  assert.equal((await readdir(join(root, 'objects', 'sha256'))).length, 3);
+  assert.deepEqual(await readdir(join(root, 'staging')), [], 'no staging directory is left behind');
+});
+
+test('a discarded staging directory leaves nothing, and unknown URIs are refused with codes', async (t) => {
+  const root = await makeTempDir(t.after.bind(t));
+  const store = new LocalArtifactStore(root);
+  await store.discard(await stageFiles(store, { 'half.bin': 'partial' }));
+  assert.deepEqual(await readdir(join(root, 'staging')), []);
+  await assert.rejects(store.localPath(`loom-artifact://sha256/${'0'.repeat(64)}`), (e: unknown) => e instanceof LoomError && e.code === 'NOT_FOUND');
+  await assert.rejects(store.localPath('file:///etc/passwd'), (e: unknown) => e instanceof LoomError && e.code === 'INVALID_ARGUMENT');
+});

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { JsonObject } from '../core/json.js';
+import { silentProgress } from '../core/progress.js';
+import { sqlString, withDuckDB } from '../data/duckdb.js';
+import type { ExecutorServices, InputArtifact } from '../pipeline/component.js';
+import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
+import { readMetadata, readSignature } from '../onnx/inspect.js';
+import { transformComponent, transformParameters } from '../transform/component.js';
+import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
+
+function artifact(path: string, properties: JsonObject = {}): InputArtifact {
+  return { id: 1, uri: `file://${path}`, path, fingerprint: 'test', properties };
+}
+
+test('trains on the transformed train split, reports progress per epoch and writes model.onnx', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const raw = join(dir, 'raw.parquet');
+  await writeFlightsSlice(raw, { months: [1], every: 100 });
+  const examples = join(dir, 'examples');
+  await mkdir(join(examples, 'train'), { recursive: true });
+  await withDuckDB((db) =>
+    db.run(`COPY (SELECT hour(date)::BIGINT AS hour, distance, origin, delay > 15 AS delayed FROM read_parquet(${sqlString(raw)}))
+            TO ${sqlString(join(examples, 'train', 'data.parquet'))} (FORMAT PARQUET)`),
+  );
+  const progress: { label: string; total: number; advanced: number; done: boolean }[] = [];
+  const services: ExecutorServices = {
+    progress: {
+      start(label, total) {
+        const task = { label, total, advanced: 0, done: false };
+        progress.push(task);
+        return { advance: (n) => (task.advanced += n), done: () => (task.done = true) };
+      },
+    },
+    log: () => {},
+    runId: 'test',
+    registry: {} as ExecutorServices['registry'],
+    artifacts: {} as ExecutorServices['artifacts'],
+  };
+  const transformOutputs = { transformGraph: join(dir, 'graph'), transformedExamples: join(dir, 'transformed') };
+  const modelDir = join(dir, 'model');
+  for (const path of [...Object.values(transformOutputs), modelDir]) await mkdir(path);
+  const transformed = await transformComponent.execute({
+    inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
+    outputs: transformOutputs,
+    parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 30 }),
+    services: { ...services, progress: silentProgress },
+  });
+
+  const parameters = trainParameters.parse({ epochs: 3, seed: 5 });
+  const result = await trainComponent.execute({
+    inputs: {
+      transformedExamples: artifact(transformOutputs.transformedExamples, transformed.properties.transformedExamples),
+      transformGraph: artifact(transformOutputs.transformGraph, transformed.properties.transformGraph),
+    },
+    outputs: { model: modelDir },
+    parameters,
+    services,
+  });
+  assert.deepEqual(progress, [{ label: 'training', total: 3, advanced: 3, done: true }]);
+  const width = transformed.properties.transformedExamples.width as number;
+  const properties = result.properties.model;
+  assert.equal(properties.algorithm, 'logistic_regression');
+  assert.equal(properties.inputWidth, width);
+  assert.equal((properties.lossPerEpoch as number[]).length, 3);
+  assert.deepEqual(properties.hyperparameters, { epochs: 3, learningRate: 0.01, l2: 1e-4, batchSize: 1024, seed: 5 });
+
+  const bytes = await readFile(join(modelDir, MODEL_FILE));
+  assert.deepEqual(readSignature(bytes).inputs, [{ name: 'features', type: 'float32', shape: [-1, width] }]);
+  assert.equal(readMetadata(bytes)['loom.label_column'], 'delayed');
+});

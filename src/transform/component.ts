@@ -1,0 +1,93 @@
+/**
+ * The `transform` step: fits the analyzers on the training split, writes the transform
+ * graph, and produces the transformed splits by running that same graph over them.
+ * It only wires artifacts to analyzers.ts, graph.ts and apply.ts.
+ */
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { LoomError } from '../core/errors.js';
+import { defineComponent } from '../pipeline/component.js';
+import { Examples, Schema, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
+import { ANALYZERS, fitTransform } from './analyzers.js';
+import { applyTransform, countParquetRows } from './apply.js';
+import { buildTransformGraph, transformInputs } from './graph.js';
+
+export const TRANSFORM_GRAPH_FILE = 'transform.onnx';
+export const TRANSFORM_JSON_FILE = 'transform.json';
+export const TRANSFORMED_META_FILE = 'meta.json';
+/** Splits transformed when the examples have them, in this order. */
+export const TRANSFORM_SPLITS = ['train', 'eval'] as const;
+
+export const transformParameters = z.object({
+  labelColumn: z.string().min(1),
+  /** Default: every column except the label whose type has an analyzer. */
+  features: z.array(z.string().min(1)).min(1).optional(),
+  topK: z.number().int().positive().default(100),
+  maxCategoricalCardinality: z.number().int().nonnegative().default(32),
+  overrides: z
+    .record(z.string(), z.object({ analyzer: z.enum(ANALYZERS).optional(), topK: z.number().int().positive().optional() }))
+    .default({}),
+});
+
+export const transformComponent = defineComponent({
+  name: 'transform',
+  version: '1',
+  description: 'Fits feature analyzers on the training split, emits the transform as an ONNX graph and the transformed splits',
+  inputs: { examples: { type: Examples }, schema: { type: Schema } },
+  outputs: { transformGraph: TransformGraph, transformedExamples: TransformedExamples },
+  parameters: transformParameters,
+  async execute({ inputs, outputs, parameters, services }) {
+    const trainPath = join(inputs.examples.path, 'train', 'data.parquet');
+    if (!(await exists(trainPath))) {
+      throw new LoomError('FAILED_PRECONDITION', `the examples have no training split (${trainPath})`, {
+        fix: 'split the data into train and eval before the transform',
+      });
+    }
+    const fitted = await fitTransform(trainPath, {
+      labelColumn: parameters.labelColumn,
+      features: parameters.features,
+      topK: parameters.topK,
+      maxCategoricalCardinality: parameters.maxCategoricalCardinality,
+      overrides: parameters.overrides,
+      log: services.log,
+    });
+    const graphPath = join(outputs.transformGraph, TRANSFORM_GRAPH_FILE);
+    await writeFile(graphPath, buildTransformGraph(fitted));
+    await writeFile(join(outputs.transformGraph, TRANSFORM_JSON_FILE), `${JSON.stringify(fitted, null, 2)}\n`);
+    services.log(`transform: ${fitted.features.length} features -> ${fitted.outputWidth} columns`);
+
+    const rowCounts: Record<string, number> = {};
+    for (const split of TRANSFORM_SPLITS) {
+      const parquetPath = join(inputs.examples.path, split, 'data.parquet');
+      if (!(await exists(parquetPath))) continue;
+      const task = services.progress.start(`transforming ${split}`, await countParquetRows(parquetPath), 'rows');
+      const splitDir = join(outputs.transformedExamples, split);
+      await mkdir(splitDir, { recursive: true });
+      const applied = await applyTransform({ graphPath, parquetPath, splitDir, labelColumn: parameters.labelColumn, progress: task });
+      task.done();
+      rowCounts[split] = applied.rowCount;
+    }
+    const meta = { width: fitted.outputWidth, rowCounts, featureNames: fitted.featureNames };
+    await writeFile(join(outputs.transformedExamples, TRANSFORMED_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+
+    return {
+      properties: {
+        transformGraph: {
+          inputs: transformInputs(fitted).map(({ name, type, shape }) => ({ name, type, shape })),
+          outputWidth: fitted.outputWidth,
+          featureNames: fitted.featureNames,
+          labelColumn: fitted.labelColumn,
+        },
+        transformedExamples: { width: fitted.outputWidth, rowCounts },
+      },
+    };
+  },
+});
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * The validation pipeline steps, thin adapters over the pure cores:
+ * - `statistics`: Examples → ExampleStatistics (`<split>.json`, a `DatasetStatistics` per split)
+ * - `schema`: ExampleStatistics → Schema (imports the user's schema file, or infers one
+ *   from the train split and writes it there for the user to keep and edit)
+ * - `validate`: ExampleStatistics + Schema → ExampleAnomalies (`<split>/anomalies.json`, an
+ *   `AnomalyReport` per split); stops the pipeline when any split has an error.
+ *
+ * Usage: `pipeline.step(schemaComponent, { inputs: { statistics }, parameters: { path: 'schema/flights.json', label: 'delayed' } })`
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { LoomError } from '../core/errors.js';
+import { ExampleAnomalies, ExampleStatistics, Examples, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
+import { smallFileFingerprint } from '../core/file-fingerprint.js';
+import { defineComponent, type InputArtifact } from '../pipeline/component.js';
+import { findAnomalies, formatAnomalyReport, type AnomalyReport } from './anomalies.js';
+import { inferSchema, readSchemaFile, writeSchemaFile, type Schema } from './schema.js';
+import { computeStatistics, type DatasetStatistics } from './statistics.js';
+
+export const statisticsComponent = defineComponent({
+  name: 'statistics',
+  version: '1',
+  description: 'Per-feature statistics of each split of a snapshot',
+  inputs: { examples: { type: Examples } },
+  outputs: { statistics: ExampleStatistics },
+  parameters: z.object({}),
+  async execute({ inputs, outputs, services }) {
+    const splits = splitsOf(inputs.examples);
+    const task = services.progress.start('computing statistics', splits.length, 'splits');
+    const rowCounts: Record<string, number> = {};
+    for (const split of splits) {
+      const stats = await computeStatistics(join(inputs.examples.path, split, 'data.parquet'));
+      await writeFile(join(outputs.statistics, `${split}.json`), `${JSON.stringify(stats)}\n`);
+      rowCounts[split] = stats.rowCount;
+      task.advance(1);
+    }
+    task.done();
+    return { properties: { statistics: { splits, rowCounts } } };
+  },
+});
+
+export const schemaComponent = defineComponent({
+  name: 'schema',
+  version: '1',
+  description: "Imports the user's schema file, or infers it from the train split's statistics and writes it there",
+  inputs: { statistics: { type: ExampleStatistics } },
+  outputs: { schema: SchemaArtifact },
+  parameters: z.object({
+    /** Where the schema lives in the user's repository; relative to the working directory. */
+    path: z.string().min(1),
+    /** The label column, recorded when the schema is inferred. */
+    label: z.string().min(1).optional(),
+  }),
+  async execute({ inputs, outputs, parameters, services }) {
+    const path = resolve(parameters.path);
+    let schema: Schema;
+    let origin: 'user' | 'inferred';
+    if (await exists(path)) {
+      schema = await readSchemaFile(path);
+      origin = 'user';
+      services.log(`schema: using ${path}`);
+    } else {
+      if (!splitsOf(inputs.statistics).includes('train')) {
+        throw new LoomError('FAILED_PRECONDITION', `statistics ${inputs.statistics.uri} have no train split to infer a schema from`, { retryable: false });
+      }
+      schema = inferSchema(await readStatistics(inputs.statistics, 'train'), { label: parameters.label });
+      await writeSchemaFile(path, schema);
+      origin = 'inferred';
+      services.log(`schema: inferred ${schema.features.length} features and wrote ${path}; review it and keep it with your code`);
+    }
+    await writeSchemaFile(join(outputs.schema, 'schema.json'), schema);
+    return { properties: { schema: { origin, path, featureCount: schema.features.length } } };
+  },
+  // The schema file is the user's to edit: an edit must not hit the cache.
+  externalFingerprint: (parameters) => smallFileFingerprint(resolve(parameters.path)),
+});
+
+export const validateComponent = defineComponent({
+  name: 'validate',
+  version: '1',
+  description: 'Checks the statistics of each split against the schema; stops the pipeline on errors',
+  inputs: { statistics: { type: ExampleStatistics }, schema: { type: SchemaArtifact } },
+  outputs: { anomalies: ExampleAnomalies },
+  parameters: z.object({}),
+  async execute({ inputs, outputs }) {
+    const schema = await readSchemaFile(join(inputs.schema.path, 'schema.json'));
+    const schemaPath = typeof inputs.schema.properties.path === 'string' ? inputs.schema.properties.path : inputs.schema.uri;
+    const reports: AnomalyReport[] = [];
+    for (const split of splitsOf(inputs.statistics)) {
+      const report = findAnomalies(await readStatistics(inputs.statistics, split), schema, { split });
+      await mkdir(join(outputs.anomalies, split), { recursive: true });
+      await writeFile(join(outputs.anomalies, split, 'anomalies.json'), `${JSON.stringify(report, null, 2)}\n`);
+      reports.push(report);
+    }
+    const errorCount = reports.reduce((sum, r) => sum + r.errorCount, 0);
+    const warningCount = reports.reduce((sum, r) => sum + r.warningCount, 0);
+    if (errorCount > 0) {
+      const text = reports.filter((r) => r.anomalies.length > 0).map(formatAnomalyReport).join('\n');
+      throw new LoomError('FAILED_PRECONDITION', `the data does not match the schema:\n${text}`, {
+        retryable: false,
+        fix: `fix the data, or edit the schema at ${schemaPath} if the change is expected`,
+      });
+    }
+    return { properties: { anomalies: { errorCount, warningCount } } };
+  },
+});
+
+const SplitsProperty = z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1);
+
+function splitsOf(artifact: InputArtifact): string[] {
+  const parsed = SplitsProperty.safeParse(artifact.properties.splits);
+  if (!parsed.success) {
+    throw new LoomError('INVALID_ARGUMENT', `artifact ${artifact.uri} has no valid "splits" property`, { field: 'splits', retryable: false });
+  }
+  return parsed.data;
+}
+
+async function readStatistics(artifact: InputArtifact, split: string): Promise<DatasetStatistics> {
+  const file = join(artifact.path, `${split}.json`);
+  const value: unknown = JSON.parse(await readFile(file, 'utf8'));
+  const candidate = value as Partial<DatasetStatistics> | null;
+  if (!candidate || candidate.version !== 1 || typeof candidate.rowCount !== 'number' || !Array.isArray(candidate.features)) {
+    throw new LoomError('INVALID_ARGUMENT', `statistics file "${file}" is not a version 1 DatasetStatistics`, { retryable: false });
+  }
+  return candidate as DatasetStatistics;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+}

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { sqlString, withDuckDB } from '../data/duckdb.js';
+import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
+import { computeStatistics, featureTypeOf, type FeatureStatistics } from './statistics.js';
+
+type Value = number | string | boolean | null;
+
+/** The slice with extra columns that exercise missing values, NaN, booleans and floats. */
+async function writeRichSlice(dir: string): Promise<string> {
+  const base = join(dir, 'jan.parquet');
+  await writeFlightsSlice(base, { months: [1], every: 100 });
+  const rich = join(dir, 'rich.parquet');
+  await withDuckDB((db) =>
+    db.run(`COPY (
+      SELECT *,
+        CASE WHEN delay % 7 = 0 THEN NULL ELSE delay END AS delay_gappy,
+        delay > 15 AS delayed,
+        CASE WHEN distance % 11 = 0 THEN 'NaN'::DOUBLE ELSE distance / 3.0 END AS third,
+        CASE WHEN origin = 'ATL' THEN NULL ELSE origin END AS origin_gappy
+      FROM read_parquet(${sqlString(base)})) TO ${sqlString(rich)} (FORMAT PARQUET)`),
+  );
+  return rich;
+}
+
+/** Loads a column into JavaScript: fine for a test's few thousand rows, never in Loom itself. */
+async function column(path: string, name: string): Promise<Value[]> {
+  return withDuckDB(async (db) => {
+    const result = await db.runAndReadAll(`SELECT "${name}" AS v FROM read_parquet(${sqlString(path)})`);
+    return result.getRowObjects().map((row) => {
+      const v = row.v;
+      if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+      if (typeof v === 'bigint') return Number(v);
+      return String(v);
+    });
+  });
+}
+
+function close(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} != ${expected}`);
+}
+
+function checkNumeric(stat: FeatureStatistics, values: Value[]): void {
+  const present = values.filter((v): v is number | boolean => v !== null && !(typeof v === 'number' && Number.isNaN(v))).map(Number);
+  assert.equal(stat.count, present.length, `${stat.name} count`);
+  assert.equal(stat.missing, values.length - present.length, `${stat.name} missing`);
+  const mean = present.reduce((a, b) => a + b, 0) / present.length;
+  const std = Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length);
+  assert.ok(stat.numeric, `${stat.name} has a numeric block`);
+  close(stat.numeric.mean, mean, `${stat.name} mean`);
+  close(stat.numeric.std, std, `${stat.name} std`);
+  close(stat.numeric.min, Math.min(...present), `${stat.name} min`);
+  close(stat.numeric.max, Math.max(...present), `${stat.name} max`);
+  assert.equal(stat.numeric.zeros, present.filter((v) => v === 0).length, `${stat.name} zeros`);
+}
+
+function checkString(stat: FeatureStatistics, values: Value[]): void {
+  const present = values.filter((v): v is string => v !== null);
+  assert.equal(stat.count, present.length);
+  assert.equal(stat.missing, values.length - present.length);
+  const counts = new Map<string, number>();
+  for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([value, count]) => ({ value, count }));
+  assert.ok(stat.string);
+  assert.equal(stat.string.unique, counts.size);
+  assert.deepEqual(stat.string.topValues, ranked.slice(0, 20));
+  assert.deepEqual(stat.string.rankHistogram, ranked.slice(0, 1000));
+  close(stat.string.avgLength, present.reduce((a, v) => a + v.length, 0) / present.length, `${stat.name} avgLength`);
+}
+
+test('statistics equal an independent computation in JavaScript on a flights slice', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const path = await writeRichSlice(dir);
+  const stats = await computeStatistics(path);
+  const dates = await column(path, 'date');
+  assert.equal(stats.version, 1);
+  assert.equal(stats.rowCount, dates.length);
+  assert.deepEqual(
+    stats.features.map((f) => [f.name, f.type, f.sqlType]),
+    [
+      ['date', 'TIMESTAMP', 'TIMESTAMP'],
+      ['delay', 'INT', 'BIGINT'],
+      ['distance', 'INT', 'BIGINT'],
+      ['origin', 'STRING', 'VARCHAR'],
+      ['destination', 'STRING', 'VARCHAR'],
+      ['delay_gappy', 'INT', 'BIGINT'],
+      ['delayed', 'BOOL', 'BOOLEAN'],
+      ['third', 'FLOAT', 'DOUBLE'],
+      ['origin_gappy', 'STRING', 'VARCHAR'],
+    ],
+  );
+  const byName = new Map(stats.features.map((f) => [f.name, f]));
+  for (const name of ['delay', 'distance', 'delay_gappy', 'delayed', 'third']) checkNumeric(byName.get(name)!, await column(path, name));
+  for (const name of ['origin', 'destination', 'origin_gappy']) checkString(byName.get(name)!, await column(path, name));
+  assert.ok(byName.get('delay_gappy')!.missing > 0, 'the gappy column has missing values');
+  assert.ok(byName.get('third')!.missing > 0, 'NaN counts as missing');
+  assert.ok(byName.get('delay')!.numeric!.zeros > 0);
+
+  const date = byName.get('date')!;
+  const sorted = dates.map(String).sort();
+  assert.equal(date.count, dates.length);
+  assert.deepEqual(date.timestamp, { min: sorted[0].replace(' ', 'T').slice(0, 19), max: sorted.at(-1)!.replace(' ', 'T').slice(0, 19) });
+  assert.match(date.timestamp!.min!, /^2001-01-01T\d\d:\d\d:\d\d$/);
+});
+
+test('statistics of a CSV equal those of the same rows in Parquet', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  await writeFlightsSlice(join(dir, 'feb.csv'), { months: [2], every: 200 });
+  await writeFlightsSlice(join(dir, 'feb.parquet'), { months: [2], every: 200 });
+  assert.deepEqual(await computeStatistics(join(dir, 'feb.csv')), await computeStatistics(join(dir, 'feb.parquet')));
+});
+
+test('topK and histogramSize bound the value lists', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const path = join(dir, 'mar.parquet');
+  await writeFlightsSlice(path, { months: [3], every: 200 });
+  const stats = await computeStatistics(path, { topK: 3, histogramSize: 10 });
+  const origin = stats.features.find((f) => f.name === 'origin')!.string!;
+  assert.equal(origin.topValues.length, 3);
+  assert.equal(origin.rankHistogram.length, 10);
+  assert.ok(origin.unique > 10);
+  assert.deepEqual(origin.topValues, origin.rankHistogram.slice(0, 3));
+});
+
+test('DuckDB types map to feature types', () => {
+  assert.equal(featureTypeOf('UBIGINT'), 'INT');
+  assert.equal(featureTypeOf('DECIMAL(10,2)'), 'FLOAT');
+  assert.equal(featureTypeOf('TIMESTAMP WITH TIME ZONE'), 'TIMESTAMP');
+  assert.equal(featureTypeOf('DATE'), 'TIMESTAMP');
+  assert.equal(featureTypeOf('BOOLEAN'), 'BOOL');
+  assert.equal(featureTypeOf('VARCHAR[]'), 'STRING');
+});

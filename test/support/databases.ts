@@ -1,0 +1,72 @@
+/**
+ * Fresh databases for the store tests: a SQLite file in a temporary folder, or a fresh
+ * random schema on the PostgreSQL server named by LOOM_TEST_POSTGRES_URL (dropped on close).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pg from 'pg';
+import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
+
+/** A Loom database that removes itself (file or schema) when closed. */
+export async function openFreshSqlite(): Promise<LoomDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
+  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function randomSchemaName(): string {
+  return `loom_test_${randomBytes(6).toString('hex')}`;
+}
+
+/** Drops a test schema and everything in it. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Loom database in a new random schema of the test server; closing it drops the schema. */
+export async function openFreshPostgres(url: string): Promise<LoomDatabase> {
+  const schema = randomSchemaName();
+  const db = await openDatabase({ kind: 'postgres', url, schema });
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      await dropSchema(url, schema);
+    },
+  };
+}
+
+/**
+ * The test server's URL, or undefined after registering why the suite does not run:
+ * in CI a missing server is a failure; on a laptop it is a skip that says how to get one.
+ */
+export function postgresTestUrl(suite: string): string | undefined {
+  const url = process.env.LOOM_TEST_POSTGRES_URL;
+  if (url) return url;
+  if (process.env.CI) {
+    test(`${suite} (PostgreSQL)`, () => {
+      assert.fail('LOOM_TEST_POSTGRES_URL is not set in CI: run the tests with `npm test`, which starts a PostgreSQL server');
+    });
+  } else {
+    test(`${suite} (PostgreSQL)`, {
+      skip: 'LOOM_TEST_POSTGRES_URL is not set; run `npm test` (it starts a throwaway PostgreSQL server) to include these tests',
+    }, () => {});
+  }
+  return undefined;
+}
