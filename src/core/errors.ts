@@ -72,13 +72,27 @@ export const EXIT_CODE: Record<ErrorCode, number> = {
   INTERNAL: 1,
 };
 
+/**
+ * True for a LoomError from any copy of this module: a pipeline file loaded through its
+ * own module namespace brings its own copy of the class, so `instanceof` is not enough.
+ */
 export function isLoomError(error: unknown): error is LoomError {
-  return error instanceof LoomError;
+  if (error instanceof LoomError) return true;
+  if (!(error instanceof Error)) return false;
+  const candidate = error as Error & Partial<Pick<LoomError, 'code'>>;
+  return (
+    candidate.name === 'LoomError' &&
+    typeof candidate.code === 'string' &&
+    (ERROR_CODES as readonly string[]).includes(candidate.code)
+  );
 }
 
-/** Wraps anything thrown into a LoomError, keeping LoomErrors as they are. */
+/** Wraps anything thrown into a LoomError, keeping the code, field and fix of LoomErrors. */
 export function asLoomError(error: unknown): LoomError {
   if (error instanceof LoomError) return error;
+  if (isLoomError(error)) {
+    return new LoomError(error.code, error.message, { field: error.field, fix: error.fix, retryable: error.retryable });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new LoomError('INTERNAL', message);
 }

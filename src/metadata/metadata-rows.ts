@@ -4,7 +4,7 @@
  */
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import { canonicalJson, type JsonObject, type JsonValue } from '../core/json.js';
+import { canonicalJson, type JsonValue } from '../core/json.js';
 import type { ContextTable, EventTable, ExecutionTable, LoomKysely } from './db-schema.js';
 import { chunks, IN_LIST_CHUNK, parseJsonObject, parseJsonRecord, requireObject, requireOneOf, unique } from './query-helpers.js';
 import {

@@ -12,7 +12,7 @@
  *   });
  */
 import { readFile } from 'node:fs/promises';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
@@ -29,7 +29,7 @@ export interface ModelBatch {
 }
 
 export interface RunOverParquetOptions {
-  /** Rows per `run`; default 65536. */
+  /** Rows per `run`; default 16384. */
   batchSize?: number;
   /** Columns passed through to `onBatch` unchanged, e.g. the label or an id. */
   extraColumns?: string[];
@@ -37,7 +37,11 @@ export interface RunOverParquetOptions {
   progress?: { advance(n: number): void };
 }
 
-export const DEFAULT_BATCH_SIZE = 65_536;
+/**
+ * Rows per `run` by default. Measured on the January flights transform (508k rows, width
+ * 156): 16k-row batches ran about twice as fast as 64k ones, whose outputs outgrow the caches.
+ */
+export const DEFAULT_BATCH_SIZE = 16_384;
 
 const SQL_TYPE: Record<TensorSpec['type'], string> = {
   float32: 'DOUBLE',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import { GraphBuilder, attr } from './builder.js';
 import { DataType, decodeModel, encodeModel } from './proto.js';

@@ -9,7 +9,7 @@
  *
  * Usage: `const tensor = toTensor({ name: 'distance', type: 'float32', shape: [-1, 1] }, [1200, null]);`
  */
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import type { TensorSpec } from '../registry/types.js';
 

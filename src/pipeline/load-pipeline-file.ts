@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LoomError } from '../core/errors.js';
+import { tsImport } from 'tsx/esm/api';
+import { asLoomError, isLoomError, LoomError } from '../core/errors.js';
 import type { Pipeline } from './dsl.js';
 
 export async function loadPipelineFile(path: string): Promise<Pipeline> {
@@ -15,19 +16,27 @@ export async function loadPipelineFile(path: string): Promise<Pipeline> {
   }
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
+    // tsx loads the file as ESM with TypeScript, wherever it lives and whatever its package says.
+    module = (await tsImport(pathToFileURL(absolute).href, import.meta.url)) as { default?: unknown };
   } catch (error) {
-    if (error instanceof LoomError) throw error;
+    if (isLoomError(error)) throw asLoomError(error);
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `pipeline file ${path} could not be loaded: ${message}`, { fix: 'fix the error in the file' });
   }
-  const exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
+  const exported = await pipelineFrom(module.default);
   if (!isPipeline(exported)) {
     throw new LoomError('INVALID_ARGUMENT', `pipeline file ${path} does not export a pipeline`, {
       fix: "make its default export `definePipeline('name', (p) => { ... })` (from loom's pipeline DSL)",
     });
   }
   return exported;
+}
+
+/** The default export, a factory's result, or (tsx wraps a CommonJS view once more) the inner default. */
+async function pipelineFrom(value: unknown): Promise<unknown> {
+  if (typeof value === 'function') return pipelineFrom(await (value as () => unknown)());
+  if (!isPipeline(value) && typeof value === 'object' && value !== null && 'default' in value) return pipelineFrom((value as { default: unknown }).default);
+  return value;
 }
 
 function isPipeline(value: unknown): value is Pipeline {

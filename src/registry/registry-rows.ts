@@ -3,7 +3,7 @@
  */
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import { canonicalJson, type JsonObject } from '../core/json.js';
+import { canonicalJson } from '../core/json.js';
 import type { AliasMoveTable, ModelVersionTable, RegisteredModelTable } from '../metadata/db-schema.js';
 import { parseJsonObject, parseJsonRecord, requireObject } from '../metadata/query-helpers.js';
 import type { AliasMove, ModelSignature, ModelVersion, ModelVersionStatus, RegisteredModel } from './types.js';
@@ -91,7 +91,7 @@ export function toModelVersion(row: Selectable<ModelVersionTable> & { model_name
     signature: row.signature === null ? null : (JSON.parse(row.signature) as ModelSignature),
     metrics: parseJsonRecord<number>(row.metrics),
     tags: parseJsonRecord<string>(row.tags),
-    properties: parseJsonObject(row.properties) as JsonObject,
+    properties: parseJsonObject(row.properties),
     createdAt: row.created_at,
   };
 }

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../registry/types.js';

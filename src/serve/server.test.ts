@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { evaluateComponent } from '../evaluate/component.js';

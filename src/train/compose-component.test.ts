@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import type { JsonObject } from '../core/json.js';
 import { silentProgress } from '../core/progress.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';

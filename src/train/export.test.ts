@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { exportLogisticRegression, METADATA_FEATURE_NAMES } from './export.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
@@ -125,4 +125,31 @@ test('inputs follow the raw types, and the fitted transform travels in the metad
   const metadata = readMetadata(bytes);
   assert.deepEqual(JSON.parse(metadata[METADATA_TRANSFORM]), fitted);
   assert.equal(metadata[METADATA_LABEL_COLUMN], 'delayed');
+});
+
+test('graphs with only z-scores or only vocabularies work, down to a single row', async () => {
+  const numeric: FittedTransform = {
+    version: 1,
+    labelColumn: 'y',
+    rowCount: 10,
+    features: [
+      { name: 'a', rawType: 'float', analyzer: 'zscore', mean: 1, std: 2, outputs: ['a'] },
+      { name: 'b', rawType: 'int', analyzer: 'zscore', mean: 10, std: 5, outputs: ['b'] },
+    ],
+    featureNames: ['a', 'b'],
+    outputWidth: 2,
+  };
+  assert.deepEqual([...(await runGraph(numeric, [{ a: 5, b: 0 }]))], [2, -2]);
+  const categorical: FittedTransform = {
+    version: 1,
+    labelColumn: 'y',
+    rowCount: 10,
+    features: [
+      { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x', 'y'], outputs: ['c=x', 'c=y', 'c=<OOV>'] },
+      { name: 'd', rawType: 'int', analyzer: 'vocabulary', vocabulary: [3], outputs: ['d=3', 'd=<OOV>'] },
+    ],
+    featureNames: ['c=x', 'c=y', 'c=<OOV>', 'd=3', 'd=<OOV>'],
+    outputWidth: 5,
+  };
+  assert.deepEqual([...(await runGraph(categorical, [{ c: 'y', d: 3 }, { c: 'q', d: 4 }]))], [0, 1, 0, 1, 0, 0, 0, 1, 0, 1]);
 });

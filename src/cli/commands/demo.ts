@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { flightsPipeline } from '../../../examples/flights/pipeline.js';
 import { sqlString, withDuckDB } from '../../data/duckdb.js';
@@ -45,13 +46,16 @@ export function registerDemoCommand(program: Command): void {
 
 type DemoOptions = z.output<typeof demoOptions>;
 
+/** The demo's pipeline is Loom's own example, so its code version is the Loom checkout's. */
+const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/flights/', import.meta.url));
+
 async function runDemo(project: Project, options: DemoOptions): Promise<void> {
   const say = (line = '') => options.json || process.stdout.write(`${line}\n`);
   say('Loom demo: will a US flight of 2001 be more than 15 minutes late? (flights-3m.parquet from vega-datasets)');
   const runs: PipelineRunResult[] = [];
   for (const trainMonth of [1, 2]) {
     say(`\n== train on ${monthName(trainMonth)}, evaluate on ${monthName(trainMonth + 1)} ==`);
-    const result = await runAndReport(project, flightsPipeline({ trainMonth, source: options.source }), { json: true === options.json });
+    const result = await runAndReport(project, flightsPipeline({ trainMonth, source: options.source }), { json: true === options.json, codeDir: EXAMPLES_DIR, quietSummary: options.json });
     if (result.failure) throw result.failure.error;
     runs.push(result);
     say(blessingLine(result));
@@ -111,7 +115,7 @@ async function sampleFlights(project: Project, run: PipelineRunResult): Promise<
   return withDuckDB(async (db) => {
     const reader = await db.runAndReadAll(
       `SELECT hour::INTEGER AS hour, weekday::INTEGER AS weekday, distance::INTEGER AS distance, origin, destination, delayed
-       FROM read_parquet(${sqlString(file)}) USING SAMPLE reservoir(6 ROWS) REPEATABLE (42)`,
+       FROM read_parquet(${sqlString(file)}) ORDER BY md5(concat_ws('|', hour, weekday, distance, origin, destination)) LIMIT 6`,
     );
     return reader.getRowObjectsJson() as unknown as SampleFlight[];
   });
@@ -127,9 +131,8 @@ function blessingLine(result: PipelineRunResult): string {
   const blessing = evaluate?.outputs.blessing?.properties;
   const push = result.steps.find((s) => s.step === 'push');
   const pushed = push?.outputs.pushed?.properties;
-  const verdict = blessing?.blessed ? 'blessed' : 'not blessed';
   const where = pushed ? `registered as flights version ${pushed.version}${pushed.alias ? `, now @${pushed.alias}` : ''}` : 'not pushed';
-  return `${verdict}: ${String(blessing?.reason ?? '')} -> ${where}`;
+  return `${String(blessing?.reason ?? 'no blessing')} -> ${where}`;
 }
 
 function monthName(month: number): string {

@@ -52,7 +52,7 @@ export function registerRunCommands(program: Command): void {
 export async function runAndReport(
   project: Project,
   pipeline: Pipeline,
-  options: OutputOptions & { parallel?: number; codeDir?: string },
+  options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
     db: project.db,
@@ -62,6 +62,7 @@ export async function runAndReport(
     log: statusLogger(options),
     maxParallel: options.parallel,
   });
+  if (options.quietSummary) return result;
   if (options.json) {
     printJson(runResultJson(result));
   } else {
