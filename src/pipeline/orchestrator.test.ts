@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
@@ -130,7 +130,7 @@ test('a changed parameter re-executes that step and what depends on it, and noth
 });
 
 test('a failing step is recorded FAILED, its dependents do not run, and a re-run reuses the cached upstream steps', async (t) => {
-  const { db, run } = await setUp(t);
+  const { db, artifacts, run } = await setUp(t);
   failures.remaining = 1;
   failures.retryable = false;
   const failed = await run(diamond());
@@ -142,6 +142,9 @@ test('a failing step is recorded FAILED, its dependents do not run, and a re-run
   assert.equal(execution?.state, 'FAILED');
   assert.equal(execution?.attempts, 1, 'an error that cannot pass is not retried');
   assert.match(execution?.error ?? '', /combine failed on purpose/);
+  assert.deepEqual(await readdir(join(artifacts.root, 'staging')), [], 'a failed step leaves no half-written artifact');
+  const failedEvents = await db.metadata.getEvents({ executionIds: [execution!.id] });
+  assert.deepEqual(failedEvents.filter((e) => e.type === 'OUTPUT'), [], 'and no output recorded');
 
   const rerun = await run(diamond());
   assert.deepEqual(stateOf(rerun), { generate: 'CACHED', double: 'CACHED', triple: 'CACHED', combine: 'COMPLETE', report: 'COMPLETE' });
