@@ -4,14 +4,11 @@ import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoomError } from '../core/errors.js';
-import { silentProgress } from '../core/progress.js';
-import type { ExecutorServices } from '../pipeline/component.js';
-import type { RegistryStore } from '../registry/store.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { ingestComponent } from './component.js';
 import { sqlString, withDuckDB } from './duckdb.js';
 import { ingestSnapshot, type IngestRequest } from './ingest.js';
+import { testServices } from '../../test/support/services.js';
 
 const FEATURES = { hour: 'hour(date)', weekday: 'dayofweek(date)', distance: 'distance', origin: 'origin', delayed: 'delay > 15' };
 
@@ -188,13 +185,7 @@ test('unknown columns, bad split settings and splits that leave a side empty are
 test('the ingest component writes an Examples artifact into its staging directory', async (t) => {
   const { dir, parquet } = await setup(t);
   const staging = join(dir, 'staging');
-  const services: ExecutorServices = {
-    progress: silentProgress,
-    log: () => {},
-    runId: 'test',
-    registry: {} as RegistryStore,
-    artifacts: {} as ArtifactStore,
-  };
+  const services = testServices();
   const parameters = ingestComponent.parameters.parse({ source: parquet, select: FEATURES, split: { kind: 'hash', key: 'origin', evalPercent: 25 } });
   const result = await ingestComponent.execute({ inputs: {}, outputs: { examples: staging }, parameters, services });
   const properties = result.properties.examples;

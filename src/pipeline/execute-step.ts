@@ -122,7 +122,7 @@ async function runAttempt(
         registry: env.db.registry,
         artifacts: env.artifacts,
         progress: env.progress,
-        log: (message) => env.log?.(`step ${step.name}: ${message}`),
+        log: (message) => env.log?.(`  · ${message}`),
         runId: env.runId,
       },
     });

@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
-import { openDatabase, type LoomDatabase } from '../metadata/database.js';
+import { openDatabase } from '../metadata/database.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { defineComponent } from './component.js';

@@ -11,7 +11,8 @@ import { toTensor } from '../onnx/tensors.js';
 import { pushComponent } from '../registry/push-component.js';
 import type { ModelSignature } from '../registry/types.js';
 import { makeTempDir } from '../../test/support/flights.js';
-import { buildServingModel, runComponent, testServices, type ServingModelFixture } from '../../test/support/serving-model.js';
+import { buildServingModel, runComponent, type ServingModelFixture } from '../../test/support/serving-model.js';
+import { testServices } from '../../test/support/services.js';
 import { loadModel } from './model-loader.js';
 import { startModelServer, type ModelServer } from './server.js';
 
@@ -38,7 +39,7 @@ before(async () => {
     pushComponent,
     { servingModel: fixture.servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
     { modelName: 'flights' },
-    testServices(fixture.artifacts, db.registry, 'run-1'),
+    testServices({ artifacts: fixture.artifacts, registry: db.registry, runId: 'run-1' }),
   );
 
   signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;

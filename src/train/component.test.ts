@@ -5,11 +5,12 @@ import { test } from 'node:test';
 import type { JsonObject } from '../core/json.js';
 import { silentProgress } from '../core/progress.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
-import type { ExecutorServices, InputArtifact } from '../pipeline/component.js';
+import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { transformComponent, transformParameters } from '../transform/component.js';
 import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
+import { testServices } from '../../test/support/services.js';
 
 function artifact(path: string, properties: JsonObject = {}): InputArtifact {
   return { id: 1, uri: `file://${path}`, path, fingerprint: 'test', properties };
@@ -26,18 +27,15 @@ test('trains on the transformed train split, reports progress per epoch and writ
             TO ${sqlString(join(examples, 'train', 'data.parquet'))} (FORMAT PARQUET)`),
   );
   const progress: { label: string; total: number; advanced: number; done: boolean }[] = [];
-  const services: ExecutorServices = {
+  const services = {
+    ...testServices(),
     progress: {
-      start(label, total) {
+      start(label: string, total: number) {
         const task = { label, total, advanced: 0, done: false };
         progress.push(task);
-        return { advance: (n) => (task.advanced += n), done: () => (task.done = true) };
+        return { advance: (n: number) => (task.advanced += n), done: () => (task.done = true) };
       },
     },
-    log: () => {},
-    runId: 'test',
-    registry: {} as ExecutorServices['registry'],
-    artifacts: {} as ExecutorServices['artifacts'],
   };
   const transformOutputs = { transformGraph: join(dir, 'graph'), transformedExamples: join(dir, 'transformed') };
   const modelDir = join(dir, 'model');

@@ -4,22 +4,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { JsonObject } from '../core/json.js';
-import { silentProgress } from '../core/progress.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
-import type { ExecutorServices, InputArtifact } from '../pipeline/component.js';
+import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { runModelOverParquet } from '../onnx/batch-runner.js';
 import { TRANSFORM_GRAPH_FILE, transformComponent, transformParameters } from '../transform/component.js';
 import { composeComponent, SIGNATURE_FILE } from './compose-component.js';
 import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
+import { testServices } from '../../test/support/services.js';
 
-const services: ExecutorServices = {
-  progress: silentProgress,
-  log: () => {},
-  runId: 'test',
-  registry: {} as ExecutorServices['registry'],
-  artifacts: {} as ExecutorServices['artifacts'],
-};
+const services = testServices();
 
 function artifact(path: string, properties: JsonObject = {}): InputArtifact {
   return { id: 1, uri: `file://${path}`, path, fingerprint: 'test', properties };

@@ -3,21 +3,15 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LoomError } from '../core/errors.js';
-import { silentProgress } from '../core/progress.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
-import type { ExecutorServices, InputArtifact } from '../pipeline/component.js';
+import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { FEATURES_FILE, LABELS_FILE } from './apply.js';
 import { TRANSFORM_GRAPH_FILE, TRANSFORM_JSON_FILE, transformComponent, transformParameters } from './component.js';
+import { testServices } from '../../test/support/services.js';
 
-const services: ExecutorServices = {
-  progress: silentProgress,
-  log: () => {},
-  runId: 'test',
-  registry: {} as ExecutorServices['registry'],
-  artifacts: {} as ExecutorServices['artifacts'],
-};
+const services = testServices();
 
 function artifact(path: string): InputArtifact {
   return { id: 1, uri: `file://${path}`, path, fingerprint: 'test', properties: {} };

@@ -4,24 +4,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonObject } from '../core/json.js';
 import { LoomError } from '../core/errors.js';
-import { silentProgress } from '../core/progress.js';
 import { ingestSnapshot } from '../data/ingest.js';
-import type { ExecutorServices, InputArtifact } from '../pipeline/component.js';
-import type { RegistryStore } from '../registry/store.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
+import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import type { AnomalyReport } from './anomalies.js';
 import { schemaComponent, statisticsComponent, validateComponent } from './components.js';
 import { inferSchema, readSchemaFile, writeSchemaFile } from './schema.js';
 import type { DatasetStatistics } from './statistics.js';
+import { testServices } from '../../test/support/services.js';
 
-const services: ExecutorServices = {
-  progress: silentProgress,
-  log: () => {},
-  runId: 'test',
-  registry: {} as RegistryStore,
-  artifacts: {} as ArtifactStore,
-};
+const services = testServices();
 
 let nextId = 1;
 function artifact(path: string, properties: JsonObject): InputArtifact {

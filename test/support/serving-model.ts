@@ -10,16 +10,15 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { JsonObject } from '../../src/core/json.js';
-import { silentProgress } from '../../src/core/progress.js';
 import { sqlString, withDuckDB } from '../../src/data/duckdb.js';
 import type { ArtifactTypeDef } from '../../src/pipeline/artifact-types.js';
 import type { ComponentDef, ExecutorServices, InputArtifact, InputDef, ResolvedInputs } from '../../src/pipeline/component.js';
-import type { RegistryStore } from '../../src/registry/store.js';
 import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
 import { composeComponent } from '../../src/train/compose-component.js';
 import { trainComponent } from '../../src/train/component.js';
 import { transformComponent } from '../../src/transform/component.js';
 import { writeFlightsSlice } from './flights.js';
+import { testServices } from './services.js';
 
 /** The raw features the served model takes, and the label. */
 export const RAW_FEATURES = ['hour', 'weekday', 'distance', 'origin', 'destination'] as const;
@@ -66,16 +65,6 @@ export async function buildServingModel(dir: string, options: ServingModelOption
 }
 
 /** Services for running an executor outside the orchestrator. */
-export function testServices(artifacts: LocalArtifactStore, registry?: RegistryStore, runId = 'test-run'): ExecutorServices {
-  return {
-    // Components that never touch the registry get one that says so if they do.
-    registry: registry ?? (new Proxy({}, { get: () => { throw new Error('this test gave the component no registry'); } }) as RegistryStore),
-    artifacts,
-    progress: silentProgress,
-    log: () => {},
-    runId,
-  };
-}
 
 /**
  * Runs a component's executor as the orchestrator would (validated parameters, one staging
@@ -86,7 +75,7 @@ export async function runComponent<I extends Record<string, InputDef>, O extends
   component: ComponentDef<I, O, P>,
   inputs: ResolvedInputs<I>,
   parameters: z.input<P>,
-  services: ExecutorServices = testServices(artifacts),
+  services: ExecutorServices = testServices({ artifacts }),
 ): Promise<{ [K in keyof O]: InputArtifact }> {
   const outputs = {} as { [K in keyof O]: string };
   for (const name of Object.keys(component.outputs) as (keyof O)[]) outputs[name] = await artifacts.stage();
