@@ -159,6 +159,7 @@ test('bad requests get the right status and name the field', async () => {
   const shortData = inputs.map((input) => (input.name === 'weekday' ? { ...input, data: input.data.slice(1) } : input));
   await assertBadRequest(infer, { inputs: shortData }, 400, 'INVALID_ARGUMENT', 'inputs[weekday].data');
   await assertBadRequest('/v2/models/trains/infer', { instances: rows }, 404, 'NOT_FOUND');
+  await assertBadRequest('/v2/models/trains/infer', {}, 404, 'NOT_FOUND');
   await assertBadRequest('/v2/models/flights/versions/9/infer', { instances: rows }, 404, 'NOT_FOUND');
   await assertBadRequest(infer, { instances: [{ origin: 'x'.repeat(11 * 1024 * 1024) }] }, 413, 'RESOURCE_EXHAUSTED');
   assert.equal((await get('/v2/models/trains')).status, 404);

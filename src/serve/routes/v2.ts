@@ -99,10 +99,15 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (instance, op
     return { name: model.name, version: String(model.version.version), ready: true };
   });
 
-  app.post('/v2/models/:name/infer', { bodyLimit, schema: { params: NameParams, body: InferBody } }, async (request) =>
+  // An unknown model is a 404 whatever the body says, so the model is found before the body is validated.
+  const modelFirst = async (request: { params: unknown }) => {
+    const params = request.params as { name: string; version?: string };
+    models.get(params.name, params.version !== undefined && /^\d+$/.test(params.version) ? Number(params.version) : undefined);
+  };
+  app.post('/v2/models/:name/infer', { bodyLimit, preValidation: modelFirst, schema: { params: NameParams, body: InferBody } }, async (request) =>
     infer(models.get(request.params.name), request.body),
   );
-  app.post('/v2/models/:name/versions/:version/infer', { bodyLimit, schema: { params: VersionParams, body: InferBody } }, async (request) =>
+  app.post('/v2/models/:name/versions/:version/infer', { bodyLimit, preValidation: modelFirst, schema: { params: VersionParams, body: InferBody } }, async (request) =>
     infer(models.get(request.params.name, request.params.version), request.body),
   );
 };
