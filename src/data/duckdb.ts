@@ -5,7 +5,7 @@
  *
  * Usage: `await withDuckDB(async (db) => db.runAndReadAll(`SELECT count(*) FROM ${readSource(path)}`))`
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { extname } from 'node:path';
 import { LoomError } from '../core/errors.js';
 
@@ -51,4 +51,14 @@ export function readSource(path: string): string {
     field: 'source',
     fix: 'give a .csv, .parquet or .ndjson file',
   });
+}
+
+/** The rows of a query as objects keyed by column name. */
+export async function queryRows(db: DuckDBConnection, sql: string): Promise<Record<string, DuckDBValue>[]> {
+  return (await db.runAndReadAll(sql)).getRowObjects();
+}
+
+/** Rows in a CSV, Parquet or NDJSON file (for Parquet, read from its metadata). */
+export async function countRows(path: string): Promise<number> {
+  return withDuckDB(async (db) => Number((await queryRows(db, `SELECT count(*)::BIGINT AS n FROM ${readSource(path)}`))[0]?.n ?? 0));
 }

@@ -12,14 +12,14 @@
  *     select: { hour: 'hour(date)', origin: 'origin', delayed: 'delay > 15' },
  *     split: { kind: 'time', column: 'date', evalFrom: '2001-03-01' } }, outDir);
  */
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
-import { readSource, sqlIdent, sqlString, withDuckDB } from './duckdb.js';
+import { queryRows, readSource, sqlIdent, sqlString, withDuckDB } from './duckdb.js';
 
 /** The splits every snapshot has, in the order they are hashed. */
 export const SPLITS = ['train', 'eval'] as const;
@@ -103,7 +103,7 @@ export async function ingestSnapshot(request: IngestRequest, outDir: string): Pr
     const materialize = `CREATE TEMP TABLE __loom_rows AS SELECT *, coalesce(${split.isEval}, false) AS __loom_eval FROM (${rowsQuery})`;
     await guard(source, () => db.run(materialize), false);
     const summary = (
-      await rows(
+      await queryRows(
         db,
         `SELECT count(*) FILTER (WHERE NOT __loom_eval)::DOUBLE AS train, count(*) FILTER (WHERE __loom_eval)::DOUBLE AS eval,
            ${req.split.kind === 'time' ? `strftime(min(__loom_split), '%Y-%m-%d %H:%M:%S') AS first, strftime(max(__loom_split), '%Y-%m-%d %H:%M:%S') AS last` : `count(DISTINCT __loom_split)::DOUBLE AS keys`}
@@ -178,12 +178,8 @@ function planSplit(split: SplitSpec, sourceColumns: Column[], outputColumns: Col
   return { value: `CAST(${sqlIdent(column)} AS TIMESTAMP)`, isEval: `__loom_split >= CAST(${sqlString(split.evalFrom)} AS TIMESTAMP)` };
 }
 
-async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, DuckDBValue>[]> {
-  return (await db.runAndReadAll(sql)).getRowObjects();
-}
-
 async function describe(db: DuckDBConnection, query: string): Promise<Column[]> {
-  return (await rows(db, `DESCRIBE ${query}`)).map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  return (await queryRows(db, `DESCRIBE ${query}`)).map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
 }
 
 function describeColumns(columns: Column[]): string {
@@ -282,7 +278,7 @@ function unknownColumn(name: string, field: string, available: string[]): LoomEr
 }
 
 async function explainNoRows(db: DuckDBConnection, source: string, where: string | undefined): Promise<never> {
-  const total = where ? Number((await guard(source, () => rows(db, 'SELECT count(*)::DOUBLE AS n FROM __loom_source')))[0].n) : 0;
+  const total = where ? Number((await guard(source, () => queryRows(db, 'SELECT count(*)::DOUBLE AS n FROM __loom_source')))[0].n) : 0;
   if (total === 0) {
     const headerOnly = extname(source).toLowerCase() === '.csv' ? ' (a header only)' : '';
     throw new LoomError('INVALID_ARGUMENT', `source file "${source}" has no rows${headerOnly}`, { field: 'source', fix: 'give a file with data' });

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import type { ProgressTask } from '../core/progress.js';
-import { readSource, withDuckDB } from '../data/duckdb.js';
+import { countRows, queryRows, readSource, withDuckDB } from '../data/duckdb.js';
 import { runModelOverParquet } from '../onnx/batch-runner.js';
 import { Examples, ModelBlessing, ModelEvaluation, ServingModel } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
@@ -157,21 +157,16 @@ function toLabels(values: ArrayLike<unknown> | undefined, rowCount: number, labe
 
 /** Checks the label is there (naming the columns that are, if not) and returns the row count, for progress. */
 async function checkLabelColumn(dataPath: string, labelColumn: string, split: string): Promise<number> {
-  const { columns, rowCount } = await withDuckDB(async (db) => {
-    const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${readSource(dataPath)}`);
-    const counted = await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${readSource(dataPath)}`);
-    return {
-      columns: described.getRowObjects().map((row) => String(row.column_name)),
-      rowCount: Number(counted.getRowObjects()[0]?.n ?? 0),
-    };
-  });
+  const columns = await withDuckDB(async (db) =>
+    (await queryRows(db, `DESCRIBE SELECT * FROM ${readSource(dataPath)}`)).map((row) => String(row.column_name)),
+  );
   if (!columns.includes(labelColumn)) {
     throw new LoomError('INVALID_ARGUMENT', `label column "${labelColumn}" is not in the ${split} split (columns: ${columns.join(', ')})`, {
       field: 'labelColumn',
       fix: 'set labelColumn to one of the listed columns',
     });
   }
-  return rowCount;
+  return countRows(dataPath);
 }
 
 function concat(chunks: Float32Array[], length: number): Float32Array {

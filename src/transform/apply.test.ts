@@ -8,7 +8,8 @@ import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { toTensor } from '../onnx/tensors.js';
 import { fitTransform } from './analyzers.js';
-import { applyTransform, countParquetRows, FEATURES_FILE, LABELS_FILE } from './apply.js';
+import { countRows } from '../data/duckdb.js';
+import { applyTransform, FEATURES_FILE, LABELS_FILE } from './apply.js';
 import { buildTransformGraph, transformInputs } from './graph.js';
 
 async function writeFeatures(dir: string): Promise<string> {
@@ -32,7 +33,7 @@ test('streams features and labels to float32 files equal to running the graph on
 
   let advanced = 0;
   const applied = await applyTransform({ graphPath, parquetPath: parquet, splitDir: join(dir, 'small'), labelColumn: 'delayed', batchSize: 700, progress: { advance: (n) => (advanced += n) } });
-  const rows = await countParquetRows(parquet);
+  const rows = await countRows(parquet);
   assert.deepEqual(applied, { rowCount: rows, width: fitted.outputWidth });
   assert.equal(advanced, rows);
 

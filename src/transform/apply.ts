@@ -11,7 +11,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoomError } from '../core/errors.js';
-import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { runModelOverParquet } from '../onnx/batch-runner.js';
 import { FEATURES_OUTPUT } from './graph.js';
 
@@ -61,13 +60,6 @@ export async function applyTransform(options: ApplyTransformOptions): Promise<Ap
   }
 }
 
-/** Rows in a Parquet file, from its metadata. */
-export async function countParquetRows(parquetPath: string): Promise<number> {
-  return withDuckDB(async (db) => {
-    const result = await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(parquetPath)})`);
-    return Number(result.getRowObjects()[0]?.n ?? 0);
-  });
-}
 
 function toLabels(column: string, values: ArrayLike<unknown> | undefined, firstRow: number): Float32Array {
   const count = values?.length ?? 0;

@@ -3,15 +3,17 @@
  * graph, and produces the transformed splits by running that same graph over them.
  * It only wires artifacts to analyzers.ts, graph.ts and apply.ts.
  */
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { defineComponent } from '../pipeline/component.js';
 import { Examples, Schema, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
 import { ANALYZERS, fitTransform } from './analyzers.js';
-import { applyTransform, countParquetRows } from './apply.js';
+import { applyTransform } from './apply.js';
+import { countRows } from '../data/duckdb.js';
 import { buildTransformGraph, transformInputs } from './graph.js';
+import { pathExists } from '../core/path-exists.js';
 
 export const TRANSFORM_GRAPH_FILE = 'transform.onnx';
 export const TRANSFORM_JSON_FILE = 'transform.json';
@@ -39,7 +41,7 @@ export const transformComponent = defineComponent({
   parameters: transformParameters,
   async execute({ inputs, outputs, parameters, services }) {
     const trainPath = join(inputs.examples.path, 'train', 'data.parquet');
-    if (!(await exists(trainPath))) {
+    if (!(await pathExists(trainPath))) {
       throw new LoomError('FAILED_PRECONDITION', `the examples have no training split (${trainPath})`, {
         fix: 'split the data into train and eval before the transform',
       });
@@ -60,8 +62,8 @@ export const transformComponent = defineComponent({
     const rowCounts: Record<string, number> = {};
     for (const split of TRANSFORM_SPLITS) {
       const parquetPath = join(inputs.examples.path, split, 'data.parquet');
-      if (!(await exists(parquetPath))) continue;
-      const task = services.progress.start(`transforming ${split}`, await countParquetRows(parquetPath), 'rows');
+      if (!(await pathExists(parquetPath))) continue;
+      const task = services.progress.start(`transforming ${split}`, await countRows(parquetPath), 'rows');
       const splitDir = join(outputs.transformedExamples, split);
       await mkdir(splitDir, { recursive: true });
       const applied = await applyTransform({ graphPath, parquetPath, splitDir, labelColumn: parameters.labelColumn, progress: task });
@@ -84,10 +86,3 @@ export const transformComponent = defineComponent({
     };
   },
 });
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}

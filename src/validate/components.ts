@@ -8,7 +8,7 @@
  *
  * Usage: `pipeline.step(schemaComponent, { inputs: { statistics }, parameters: { path: 'schema/flights.json', label: 'delayed' } })`
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
@@ -18,6 +18,7 @@ import { defineComponent, type InputArtifact } from '../pipeline/component.js';
 import { findAnomalies, formatAnomalyReport, type AnomalyReport } from './anomalies.js';
 import { inferSchema, readSchemaFile, writeSchemaFile, type Schema } from './schema.js';
 import { computeStatistics, type DatasetStatistics } from './statistics.js';
+import { pathExists } from '../core/path-exists.js';
 
 export const statisticsComponent = defineComponent({
   name: 'statistics',
@@ -57,7 +58,7 @@ export const schemaComponent = defineComponent({
     const path = resolve(parameters.path);
     let schema: Schema;
     let origin: 'user' | 'inferred';
-    if (await exists(path)) {
+    if (await pathExists(path)) {
       schema = await readSchemaFile(path);
       origin = 'user';
       services.log(`schema: using ${path}`);
@@ -125,14 +126,4 @@ async function readStatistics(artifact: InputArtifact, split: string): Promise<D
     throw new LoomError('INVALID_ARGUMENT', `statistics file "${file}" is not a version 1 DatasetStatistics`, { retryable: false });
   }
   return candidate as DatasetStatistics;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
 }

@@ -13,7 +13,7 @@
  * Usage: `const stats = await computeStatistics(join(examples.path, 'train', 'data.parquet'))`
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { readSource, sqlIdent, withDuckDB } from '../data/duckdb.js';
+import { queryRows, readSource, sqlIdent, withDuckDB } from '../data/duckdb.js';
 
 /** Feature types as the schema knows them; `FEATURE_TYPES` is also the runtime check. */
 export const FEATURE_TYPES = ['INT', 'FLOAT', 'STRING', 'BOOL', 'TIMESTAMP'] as const;
@@ -96,7 +96,7 @@ export async function computeStatistics(path: string, options: StatisticsOptions
   const histogramSize = Math.max(options.histogramSize ?? 1000, topK);
   return withDuckDB(async (db) => {
     await db.run(`CREATE TEMP VIEW __loom_data AS SELECT * FROM ${readSource(path)}`);
-    const columns = (await rows(db, 'DESCRIBE __loom_data')).map((row) => {
+    const columns = (await queryRows(db, 'DESCRIBE __loom_data')).map((row) => {
       const sqlType = String(row.column_type);
       return { name: String(row.column_name), sqlType, type: featureTypeOf(sqlType) };
     });
@@ -131,7 +131,7 @@ export async function computeStatistics(path: string, options: StatisticsOptions
         );
       }
     });
-    const totals = (await rows(db, `SELECT ${aggregates.join(', ')} FROM __loom_data`))[0];
+    const totals = (await queryRows(db, `SELECT ${aggregates.join(', ')} FROM __loom_data`))[0];
     const rowCount = num(totals.row_count);
 
     const features: FeatureStatistics[] = [];
@@ -165,16 +165,12 @@ export async function computeStatistics(path: string, options: StatisticsOptions
 
 async function rankValues(db: DuckDBConnection, name: string, sqlType: string, limit: number): Promise<ValueCount[]> {
   const s = sqlType === 'VARCHAR' ? sqlIdent(name) : `${sqlIdent(name)}::VARCHAR`;
-  const result = await rows(
+  const result = await queryRows(
     db,
     `SELECT ${s} AS value, count(*)::DOUBLE AS n FROM __loom_data WHERE ${s} IS NOT NULL
      GROUP BY ALL ORDER BY n DESC, value LIMIT ${limit}`,
   );
   return result.map((row) => ({ value: String(row.value), count: num(row.n) }));
-}
-
-async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, DuckDBValue>[]> {
-  return (await db.runAndReadAll(sql)).getRowObjects();
 }
 
 function num(value: DuckDBValue | undefined): number {
