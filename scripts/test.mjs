@@ -1,10 +1,11 @@
 // The whole test suite: type-check, then every test under node's runner, with a
 // throwaway PostgreSQL server (installed from Debian's packages if missing) for the
-// server-backend runs of the contract suites.
+// server-backend runs of the contract suites, and a Python venv for the parity tests.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPostgres } from './postgres.mjs';
+import { ensurePythonEnv } from './python.mjs';
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { stdio: 'inherit', env });
@@ -26,6 +27,7 @@ if (only.length === 0 && run('npx', ['tsc', '--noEmit', '-p', '.']) !== 0) {
   console.error('type check failed');
   process.exit(1);
 }
+const python = ensurePythonEnv();
 const postgres = await startPostgres();
 let status = 1;
 try {
@@ -33,7 +35,7 @@ try {
   status = run(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url },
+    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python },
   );
 } finally {
   await postgres.stop();

@@ -9,6 +9,7 @@ import { registerLineageCommand } from './commands/lineage.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerServerCommand } from './commands/server.js';
 import { reportError } from './output.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerLineageCommand(program);
   registerModelCommands(program);
   registerServeCommand(program);
+  registerServerCommand(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

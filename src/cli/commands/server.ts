@@ -1,0 +1,32 @@
+/** `loom server [--port N]`: the platform API (tracking and registry on MLflow's REST paths) until stopped. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { startPlatformServer } from '../../server/server.js';
+import { parseOptions } from '../options.js';
+import { openProject } from '../project.js';
+import { waitForSignal } from './serve.js';
+
+const serverOptions = z.object({
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+});
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description("start Loom's HTTP API (MLflow-compatible tracking and model registry) until stopped")
+    .option('--port <n>', 'port to listen on', '5000')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .action(async (raw: unknown) => {
+      const options = parseOptions(serverOptions, raw);
+      const project = await openProject();
+      try {
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project.db, artifacts: project.artifacts });
+        process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n`);
+        await waitForSignal();
+        await server.close();
+      } finally {
+        await project.close();
+      }
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * The Python interpreter of the interoperability tests (scikit-learn, Fairlearn, the
+ * MLflow client), set up by `npm test` and named by LOOM_TEST_PYTHON. Under CI a missing
+ * interpreter fails the test rather than skipping it, so the parity checks always run there.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+/** The interpreter's path, or undefined outside `npm test` (the caller skips then). */
+export function testPython(): string | undefined {
+  const python = process.env.LOOM_TEST_PYTHON;
+  if (!python && process.env.CI) assert.fail('LOOM_TEST_PYTHON is not set; run the tests with `npm test`');
+  return python;
+}
+
+/** Runs a Python script with arguments and returns its stdout parsed as JSON. */
+export function runPythonJson<T>(python: string, script: string, args: string[] = [], input?: string): T {
+  const result = spawnSync(python, [script, ...args], { encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024 });
+  if (result.status !== 0) assert.fail(`${script} exited ${result.status}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
