@@ -9,12 +9,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const REQUIREMENTS = 'python/requirements-test.txt';
-const VENV = '.venv-test';
-
-/** @returns {string} the path of the venv's python interpreter */
-export function ensurePythonEnv() {
-  if (process.env.LOOM_TEST_PYTHON) return process.env.LOOM_TEST_PYTHON;
+/**
+ * @param {{ venv?: string; requirements?: string; override?: string }} [options] the benchmarks
+ *   use their own venv and requirements; `override` names an env variable that, when set, wins
+ * @returns {string} the path of the venv's python interpreter
+ */
+export function ensurePythonEnv(options = {}) {
+  const { venv: VENV = '.venv-test', requirements: REQUIREMENTS = 'python/requirements-test.txt', override = 'LOOM_TEST_PYTHON' } = options;
+  if (process.env[override]) return process.env[override];
   const venv = resolve(VENV);
   const python = join(venv, 'bin', 'python');
   const stamp = join(venv, 'requirements.sha256');
@@ -22,7 +24,7 @@ export function ensurePythonEnv() {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return python;
 
   rmSync(venv, { recursive: true, force: true });
-  console.log(`setting up ${VENV} for the Python interoperability tests (pip install -r ${REQUIREMENTS})`);
+  console.log(`setting up ${VENV} (pip install -r ${REQUIREMENTS})`);
   check(spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' }), 'python3 -m venv');
   const pip = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], {
     stdio: 'inherit',

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureChromium } from './chromium.mjs';
 import { startPostgres } from './postgres.mjs';
 import { ensurePythonEnv } from './python.mjs';
 
@@ -28,6 +29,7 @@ if (only.length === 0 && run('npx', ['tsc', '--noEmit', '-p', '.']) !== 0) {
   process.exit(1);
 }
 const python = ensurePythonEnv();
+const chromium = ensureChromium();
 const postgres = await startPostgres();
 let status = 1;
 try {
@@ -35,7 +37,7 @@ try {
   status = run(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python },
+    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python, ...(chromium && { LOOM_TEST_CHROMIUM: chromium }) },
   );
 } finally {
   await postgres.stop();

@@ -4,12 +4,20 @@
  * Usage: `loom demo`, `loom run <pipeline file>`, `loom runs`, `loom lineage flights@champion`, `loom serve`.
  */
 import { Command, CommanderError } from 'commander';
+import { registerDataCommands } from './commands/data.js';
+import { registerDataValidateCommand } from './commands/data-validate.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerPredictCommand } from './commands/predict.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerTrackCommands } from './commands/track.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerTuneCommand } from './commands/tune.js';
 import { reportError } from './output.js';
 
 export function buildProgram(): Command {
@@ -17,13 +25,23 @@ export function buildProgram(): Command {
     .description('Loom: data to a served, monitored model, with every step recorded')
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
+    // `loom --version` only before a subcommand, so subcommands may take their own --version (`loom deploy set --version 3`).
+    .enablePositionalOptions()
     .exitOverride();
   registerDemoCommand(program);
+  registerDataCommands(program);
+  registerDataValidateCommand(program);
   registerRunCommands(program);
+  registerEvaluateCommand(program);
   registerLineageCommand(program);
   registerModelCommands(program);
+  registerPredictCommand(program);
   registerServeCommand(program);
+  registerDeployCommands(program);
   registerServerCommand(program);
+  registerTrackCommands(program);
+  registerTrainCommand(program);
+  registerTuneCommand(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

@@ -10,17 +10,44 @@ import { extname } from 'node:path';
 import { LoomError } from '../core/errors.js';
 
 export interface DuckDBOptions {
-  /** e.g. '2GB'; DuckDB's default is 80% of RAM. */
+  /** e.g. '2GB'; default LOOM_DUCKDB_MEMORY_LIMIT, else DuckDB's own (80% of RAM). */
   memoryLimit?: string;
   threads?: number;
+  /** Where DuckDB spills past the memory limit; default LOOM_DUCKDB_TEMP_DIRECTORY, else DuckDB's own. */
   tempDirectory?: string;
 }
 
-export async function withDuckDB<T>(work: (db: DuckDBConnection) => Promise<T>, options: DuckDBOptions = {}): Promise<T> {
+/** A DuckDB memory size such as `64MB`, `1.5GB` or `512MiB`. */
+export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+/**
+ * The options every data step runs DuckDB with: explicit ones win over the project's
+ * environment (LOOM_DUCKDB_MEMORY_LIMIT, LOOM_DUCKDB_TEMP_DIRECTORY, LOOM_DUCKDB_THREADS).
+ */
+export function duckDBSettings(options: DuckDBOptions = {}): Record<string, string> {
   const settings: Record<string, string> = {};
-  if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
-  if (options.threads) settings.threads = String(options.threads);
-  if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+  const memoryLimit = options.memoryLimit ?? process.env.LOOM_DUCKDB_MEMORY_LIMIT;
+  if (memoryLimit) {
+    if (!MEMORY_LIMIT.test(memoryLimit)) {
+      const field = options.memoryLimit ? 'memoryLimit' : 'LOOM_DUCKDB_MEMORY_LIMIT';
+      throw new LoomError('INVALID_ARGUMENT', `${field} "${memoryLimit}" is not a memory size`, { field, fix: 'write it like 64MB, 2GB or 512MiB' });
+    }
+    settings.memory_limit = memoryLimit;
+  }
+  const threads = options.threads ?? (process.env.LOOM_DUCKDB_THREADS ? Number(process.env.LOOM_DUCKDB_THREADS) : undefined);
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new LoomError('INVALID_ARGUMENT', `DuckDB threads "${threads}" is not a positive integer`, { field: 'LOOM_DUCKDB_THREADS' });
+    }
+    settings.threads = String(threads);
+  }
+  const tempDirectory = options.tempDirectory ?? process.env.LOOM_DUCKDB_TEMP_DIRECTORY;
+  if (tempDirectory) settings.temp_directory = tempDirectory;
+  return settings;
+}
+
+export async function withDuckDB<T>(work: (db: DuckDBConnection) => Promise<T>, options: DuckDBOptions = {}): Promise<T> {
+  const settings = duckDBSettings(options);
   const instance = await DuckDBInstance.create(':memory:', settings);
   const connection = await instance.connect();
   try {

@@ -1,48 +1,62 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LoomError } from '../core/errors.js';
-import { decideBlessing, higherIsBetter } from './blessing.js';
+import { checkThreshold, decideBlessing } from './blessing.js';
+import { metricThresholdSchema } from './config.js';
 
-test('blessed without a baseline, and the reason says so', () => {
-  const result = decideBlessing({ metrics: { auc: 0.71 }, metric: 'auc', higherIsBetter: true, minImprovement: 0.01 });
-  assert.equal(result.blessed, true);
-  assert.match(result.reason, /no baseline/);
-  assert.match(result.reason, /0\.71/);
+const threshold = (raw: unknown) => metricThresholdSchema.parse(raw);
+const overall = (auc: number, baselineAuc?: number, extra: Record<string, number> = {}) => ({
+  name: 'overall',
+  metrics: { auc, log_loss: 0.5, ...extra },
+  baselineMetrics: baselineAuc === undefined ? undefined : { auc: baselineAuc, log_loss: 0.45 },
 });
 
-test('higher-is-better metric: better by the margin is blessed, less is not; reason names both numbers', () => {
-  const better = decideBlessing({ metrics: { auc: 0.75 }, baselineMetrics: { auc: 0.7 }, metric: 'auc', higherIsBetter: true, minImprovement: 0.05 });
-  assert.equal(better.blessed, true);
-  assert.match(better.reason, /0\.75/);
-  assert.match(better.reason, /0\.7\b/);
-  const short = decideBlessing({ metrics: { auc: 0.74 }, baselineMetrics: { auc: 0.7 }, metric: 'auc', higherIsBetter: true, minImprovement: 0.05 });
-  assert.equal(short.blessed, false);
-  assert.match(short.reason, /not blessed/);
-  assert.match(short.reason, /0\.74/);
+test('value thresholds: bounds are inclusive, NaN fails', () => {
+  const t = threshold({ metric: 'auc', value: { lowerBound: 0.6, upperBound: 0.99 } });
+  assert.equal(checkThreshold(t, [overall(0.6)])[0]!.passed, true);
+  assert.equal(checkThreshold(t, [overall(0.59)])[0]!.passed, false);
+  assert.equal(checkThreshold(t, [overall(0.995)])[0]!.passed, false);
+  assert.equal(checkThreshold(t, [overall(Number.NaN)])[0]!.passed, false);
+  assert.match(checkThreshold(t, [overall(0.59)])[0]!.reason, /auc on overall is 0\.59, required >= 0\.6 and <= 0\.99/);
 });
 
-test('exact decimal margin counts as met despite binary rounding', () => {
-  const result = decideBlessing({ metrics: { accuracy: 0.7 }, baselineMetrics: { accuracy: 0.69 }, metric: 'accuracy', higherIsBetter: true, minImprovement: 0.01 });
-  assert.equal(result.blessed, true);
+test('change thresholds follow the metric direction: auc up is better, log loss down is better', () => {
+  const auc = threshold({ metric: 'auc', change: { absolute: 0 } });
+  assert.equal(checkThreshold(auc, [overall(0.70, 0.70)])[0]!.passed, true, 'a tie is not worse');
+  assert.equal(checkThreshold(auc, [overall(0.69, 0.70)])[0]!.passed, false);
+  const margin = threshold({ metric: 'auc', change: { absolute: 0.01 } });
+  assert.equal(checkThreshold(margin, [overall(0.70, 0.69)])[0]!.passed, true, '0.70 - 0.69 reaches a 0.01 margin despite binary fractions');
+  const tolerant = threshold({ metric: 'auc', change: { absolute: -0.02 } });
+  assert.equal(checkThreshold(tolerant, [overall(0.69, 0.70)])[0]!.passed, true);
+  // Candidate log loss 0.5 vs baseline 0.45: worse, since lower is better.
+  const logLoss = threshold({ metric: 'log_loss', change: { absolute: 0 } });
+  assert.equal(checkThreshold(logLoss, [overall(0.7, 0.7)])[0]!.passed, false);
+  const relative = threshold({ metric: 'auc', change: { relative: 0.1 } });
+  assert.equal(checkThreshold(relative, [overall(0.66, 0.6)])[0]!.passed, true);
+  assert.equal(checkThreshold(relative, [overall(0.65, 0.6)])[0]!.passed, false);
+  const flipped = threshold({ metric: 'auc', change: { absolute: 0, direction: 'lower_is_better' } });
+  assert.equal(checkThreshold(flipped, [overall(0.65, 0.7)])[0]!.passed, true);
 });
 
-test('with margin 0 a tie is blessed (not worse), a worse model is not', () => {
-  assert.equal(decideBlessing({ metrics: { auc: 0.7 }, baselineMetrics: { auc: 0.7 }, metric: 'auc', higherIsBetter: true, minImprovement: 0 }).blessed, true);
-  assert.equal(decideBlessing({ metrics: { auc: 0.69 }, baselineMetrics: { auc: 0.7 }, metric: 'auc', higherIsBetter: true, minImprovement: 0 }).blessed, false);
+test('change thresholds are not judged without a baseline; small slices are never judged', () => {
+  const t = threshold({ metric: 'auc', value: { lowerBound: 0.9 }, change: { absolute: 0 } });
+  const [value, change] = checkThreshold(t, [overall(0.7)]);
+  assert.equal(value!.passed, false);
+  assert.equal(change!.passed, null);
+  assert.match(change!.reason, /no baseline/);
+  const small = checkThreshold(t, [{ ...overall(0.1, 0.9), name: 'origin:XYZ', small: true }]);
+  assert.deepEqual(small.map((c) => c.passed), [null, null]);
 });
 
-test('lower-is-better metric (log loss)', () => {
-  assert.equal(higherIsBetter('log_loss'), false);
-  assert.equal(higherIsBetter('auc'), true);
-  const lower = decideBlessing({ metrics: { log_loss: 0.4 }, baselineMetrics: { log_loss: 0.5 }, metric: 'log_loss', higherIsBetter: false, minImprovement: 0.05 });
-  assert.equal(lower.blessed, true);
-  const higher = decideBlessing({ metrics: { log_loss: 0.52 }, baselineMetrics: { log_loss: 0.5 }, metric: 'log_loss', higherIsBetter: false, minImprovement: 0 });
-  assert.equal(higher.blessed, false);
-});
-
-test('a candidate with an undefined metric is not blessed over a baseline; bad input is rejected', () => {
-  assert.equal(decideBlessing({ metrics: { auc: Number.NaN }, baselineMetrics: { auc: 0.6 }, metric: 'auc', higherIsBetter: true, minImprovement: 0 }).blessed, false);
-  const isInvalid = (error: unknown) => error instanceof LoomError && error.code === 'INVALID_ARGUMENT';
-  assert.throws(() => decideBlessing({ metrics: { auc: 0.7 }, metric: 'auc', higherIsBetter: true, minImprovement: -1 }), isInvalid);
-  assert.throws(() => decideBlessing({ metrics: {}, metric: 'auc', higherIsBetter: true, minImprovement: 0 }), isInvalid);
+test('the blessing: blessed when nothing failed; the reason names failures and counts', () => {
+  const t = threshold({ metric: 'auc', value: { lowerBound: 0.6 }, change: { absolute: 0 } });
+  const good = decideBlessing(checkThreshold(t, [overall(0.7, 0.65)]), true);
+  assert.deepEqual({ blessed: good.blessed, passed: good.passed, failed: good.failed }, { blessed: true, passed: 2, failed: 0 });
+  const bad = decideBlessing(checkThreshold(t, [overall(0.64, 0.65)]), true);
+  assert.equal(bad.blessed, false);
+  assert.match(bad.reason, /^not blessed: 1 of 2 threshold checks failed: auc on overall: candidate 0\.64 vs baseline 0\.65/);
+  assert.equal(bad.failures.length, 1);
+  const first = decideBlessing(checkThreshold(t, [overall(0.64)]), false);
+  assert.equal(first.blessed, true);
+  assert.match(first.reason, /no baseline/);
+  assert.match(decideBlessing([], true).reason, /no thresholds/);
 });

@@ -12,6 +12,9 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { KyselyRegistryStore } from '../registry/kysely-registry-store.js';
 import type { RegistryStore } from '../registry/store.js';
+import { KyselyTrackingStore } from '../tracking/kysely-tracking-store.js';
+import type { TrackingStore } from '../tracking/store.js';
+import { DeploymentStore } from '../serve/deployments.js';
 import type { LoomKysely } from './db-schema.js';
 import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import { migrateToLatest } from './migrations.js';
@@ -49,6 +52,10 @@ export type DatabaseConfig = z.infer<typeof databaseConfigSchema>;
 export interface LoomDatabase {
   metadata: MetadataStore;
   registry: RegistryStore;
+  /** Experiments, runs, params, metrics and tags (MLflow tracking); see `tracking/store.ts`. */
+  tracking: TrackingStore;
+  /** Online-server deployments (canary, shadow, rollback); see `serve/deployments.ts`. */
+  deployments: DeploymentStore;
   close(): Promise<void>;
 }
 
@@ -109,6 +116,8 @@ function storesOver(db: LoomKysely, close: () => Promise<void>): LoomDatabase {
   return {
     metadata: new KyselyMetadataStore(db, close),
     registry: new KyselyRegistryStore(db, close),
+    tracking: new KyselyTrackingStore(db, close),
+    deployments: new DeploymentStore(db),
     close,
   };
 }

@@ -80,6 +80,8 @@ export interface RegisteredModelTable {
   latest_version: number;
   created_at: number;
   updated_at: number;
+  /** JSON list of aliases that move only through an approved request (0003). */
+  approval_aliases: Generated<string>;
 }
 
 export interface ModelVersionTable {
@@ -96,6 +98,12 @@ export interface ModelVersionTable {
   tags: string;
   properties: string;
   created_at: number;
+  /** JSON ModelVersionLineage (0003). */
+  lineage: Generated<string>;
+  /** Null while active (0003). */
+  archived_at: number | null;
+  /** (0003) */
+  updated_at: Generated<number>;
 }
 
 export interface ModelAliasTable {
@@ -113,6 +121,114 @@ export interface AliasMoveTable {
   actor: string;
   reason: string;
   moved_at: number;
+  /** set | delete | rollback | approved (0003). */
+  kind: Generated<string>;
+}
+
+/** A request to move an alias that needs approval (0003). */
+export interface AliasRequestTable {
+  id: Generated<number>;
+  model_id: number;
+  alias: string;
+  version: number;
+  requested_by: string;
+  reason: string;
+  requested_at: number;
+  state: string;
+  decided_by: string | null;
+  decided_at: number | null;
+}
+
+/** Experiment tracking (migration 0004_tracking): MLflow's experiments, runs, params, tags and metrics. */
+export interface TrackingExperimentTable {
+  id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  /** 'active' | 'deleted'. */
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface TrackingExperimentTagTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface TrackingRunTable {
+  /** Keys the metric history (shorter than run_id in every row and index entry). */
+  id: Generated<number>;
+  /** 32 lowercase hex characters (a uuid4 without dashes), as MLflow makes them. */
+  run_id: string;
+  experiment_id: number;
+  run_name: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: string;
+  artifact_uri: string;
+}
+
+export interface TrackingKeyValueTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+/** One metric point of the history. */
+export interface TrackingMetricTable {
+  /** tracking_run.id */
+  run_key: number;
+  key: string;
+  /** 0 when is_nan is 1. */
+  value: number;
+  is_nan: number;
+  timestamp: number;
+  step: number;
+}
+
+/** The latest point of each metric of a run. */
+export interface TrackingLatestMetricTable {
+  run_id: string;
+  key: string;
+  value: number;
+  is_nan: number;
+  timestamp: number;
+  step: number;
+}
+
+/** One deployment of a served model; the newest row per `model_name` is live. */
+export interface DeploymentTable {
+  id: Generated<number>;
+  model_name: string;
+  primary_ref: string;
+  canary_ref: string | null;
+  canary_weight: number;
+  shadow_ref: string | null;
+  /** 'hash' (by request id) or 'random'. */
+  split: string;
+  max_batch_size: number | null;
+  max_batch_wait_us: number | null;
+  replaces_id: number | null;
+  actor: string;
+  reason: string;
+  created_at: number;
+}
+
+/** The online server's prediction log (PostgreSQL backend only). */
+export interface PredictionLogTable {
+  request_id: string;
+  model_name: string;
+  model_version: number;
+  /** 'primary', 'canary' or 'shadow'. */
+  role: string;
+  protocol: string;
+  features: unknown;
+  outputs: unknown;
+  latency_ms: number;
+  logged_at: number;
 }
 
 export interface LoomTables {
@@ -127,6 +243,16 @@ export interface LoomTables {
   model_version: ModelVersionTable;
   model_alias: ModelAliasTable;
   alias_move: AliasMoveTable;
+  alias_request: AliasRequestTable;
+  deployment: DeploymentTable;
+  prediction_log: PredictionLogTable;
+  tracking_experiment: TrackingExperimentTable;
+  tracking_experiment_tag: TrackingExperimentTagTable;
+  tracking_run: TrackingRunTable;
+  tracking_param: TrackingKeyValueTable;
+  tracking_tag: TrackingKeyValueTable;
+  tracking_metric: TrackingMetricTable;
+  tracking_latest_metric: TrackingLatestMetricTable;
 }
 
 /** The typed query builder both stores share. */

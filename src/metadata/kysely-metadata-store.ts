@@ -82,10 +82,20 @@ export class KyselyMetadataStore implements MetadataStore {
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
     const row = await this.db.selectFrom('artifact_type').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
-    if (canonicalJson(JSON.parse(row.properties)) !== properties) {
-      throw new LoomError('ALREADY_EXISTS', `artifact type "${name}" exists with properties ${row.properties}, not ${properties}`, {
-        fix: 'a type is declared once; give a changed type a new name (e.g. with a version suffix)',
-      });
+    const existing = JSON.parse(row.properties) as Record<string, string>;
+    // Types evolve as MLMD's do with can_add_fields and can_omit_fields: a newer declaration may
+    // add properties (old artifacts simply lack them) and may leave some out; a kind may not change.
+    for (const [prop, kind] of Object.entries(declared)) {
+      if (existing[prop] !== undefined && existing[prop] !== kind) {
+        throw new LoomError('ALREADY_EXISTS', `artifact type "${name}" declares property "${prop}" as ${existing[prop]}, not ${kind}`, {
+          fix: 'a property keeps its kind; give the changed property a new name (this database was written by a Loom whose declaration differs)',
+        });
+      }
+    }
+    const merged = canonicalJson({ ...existing, ...declared });
+    if (merged !== canonicalJson(existing)) {
+      await this.db.updateTable('artifact_type').set({ properties: merged }).where('id', '=', row.id).execute();
+      return toArtifactType({ ...row, properties: merged });
     }
     return toArtifactType(row);
   }

@@ -155,11 +155,170 @@ function registryMigration(dialect: DialectKind): Migration {
   };
 }
 
+/**
+ * Experiment tracking (MLflow's entities). Metric points are append-only history;
+ * `tracking_latest_metric` keeps each key's latest point (highest step, then timestamp)
+ * so searching and listing runs never scans the history. NaN is stored as 0 with
+ * `is_nan = 1` because SQLite reads a NaN REAL back as NULL.
+ */
+function trackingMigration(dialect: DialectKind): Migration {
+  return {
+    async up(db: AnyDb) {
+      await withId(db.schema.createTable('tracking_experiment'), dialect)
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('artifact_location', 'text', (c) => c.notNull())
+        .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('last_update_time', 'bigint', (c) => c.notNull())
+        .execute();
+      // MLflow clients start runs in experiment "0" when none is set.
+      const now = Date.now();
+      await db
+        .insertInto('tracking_experiment' as never)
+        .values({ id: 0, name: 'Default', artifact_location: 'mlflow-artifacts:/0', lifecycle_stage: 'active', creation_time: now, last_update_time: now } as never)
+        .execute();
+      await db.schema
+        .createTable('tracking_experiment_tag')
+        .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('tracking_experiment.id'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tracking_experiment_tag_pk', ['experiment_id', 'key'])
+        .execute();
+
+      // Runs have MLflow's hex run_id and a small integer id that keys the metric history:
+      // a 32-character key in every history row and index entry halves the insert rate.
+      await withId(db.schema.createTable('tracking_run'), dialect)
+        .addColumn('run_id', 'text', (c) => c.notNull().unique())
+        .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('tracking_experiment.id'))
+        .addColumn('run_name', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('start_time', 'bigint', (c) => c.notNull())
+        .addColumn('end_time', 'bigint')
+        .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
+        .addColumn('artifact_uri', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('tracking_run_experiment_idx').on('tracking_run').columns(['experiment_id', 'start_time']).execute();
+
+      for (const table of ['tracking_param', 'tracking_tag']) {
+        await db.schema
+          .createTable(table)
+          .addColumn('run_id', 'text', (c) => c.notNull().references('tracking_run.run_id'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pk`, ['run_id', 'key'])
+          .execute();
+      }
+
+      // No primary key or foreign key on the history: it is the hot insert path, and
+      // logBatch checks the run once per batch. run_key is tracking_run.id.
+      await db.schema
+        .createTable('tracking_metric')
+        .addColumn('run_key', 'bigint', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('is_nan', 'integer', (c) => c.notNull())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('tracking_metric_history_idx').on('tracking_metric').columns(['run_key', 'key', 'step']).execute();
+
+      await db.schema
+        .createTable('tracking_latest_metric')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('tracking_run.run_id'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('is_nan', 'integer', (c) => c.notNull())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tracking_latest_metric_pk', ['run_id', 'key'])
+        .execute();
+    },
+  };
+}
+
+/**
+ * Registry lifecycle: version lineage, archiving and update times; how each alias moved
+ * (so rollbacks can be undone in order); per-model approval rules and the requests they need.
+ * SQLite adds one column per ALTER statement, so each column is its own statement.
+ */
+function registryLifecycleMigration(dialect: DialectKind): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('model_version').addColumn('lineage', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema.alterTable('model_version').addColumn('archived_at', 'bigint').execute();
+      await db.schema.alterTable('model_version').addColumn('updated_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await sql`update model_version set updated_at = created_at`.execute(db);
+      await db.schema.alterTable('registered_model').addColumn('approval_aliases', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema.alterTable('alias_move').addColumn('kind', 'text', (c) => c.notNull().defaultTo('set')).execute();
+      await sql`update alias_move set kind = 'delete' where version is null`.execute(db);
+
+      await withId(db.schema.createTable('alias_request'), dialect)
+        .addColumn('model_id', 'bigint', (c) => c.notNull().references('registered_model.id'))
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('alias_request_model_idx').on('alias_request').columns(['model_id', 'id']).execute();
+    },
+  };
+}
+
+/**
+ * Serving: `deployment` is an append-only history (the newest row per model is the live
+ * one; `replaces_id` makes rollback one step back), and on PostgreSQL `prediction_log`
+ * receives the online server's prediction log (the embedded default writes Parquet).
+ */
+function servingMigration(dialect: DialectKind): Migration {
+  return {
+    async up(db: AnyDb) {
+      await withId(db.schema.createTable('deployment'), dialect)
+        .addColumn('model_name', 'text', (c) => c.notNull())
+        .addColumn('primary_ref', 'text', (c) => c.notNull())
+        .addColumn('canary_ref', 'text')
+        .addColumn('canary_weight', 'double precision', (c) => c.notNull())
+        .addColumn('shadow_ref', 'text')
+        .addColumn('split', 'text', (c) => c.notNull())
+        .addColumn('max_batch_size', 'integer')
+        .addColumn('max_batch_wait_us', 'integer')
+        .addColumn('replaces_id', 'bigint')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deployment_model_idx').on('deployment').columns(['model_name', 'id']).execute();
+      if (dialect === 'postgres') {
+        await db.schema
+          .createTable('prediction_log')
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .addColumn('model_name', 'text', (c) => c.notNull())
+          .addColumn('model_version', 'integer', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('protocol', 'text', (c) => c.notNull())
+          .addColumn('features', 'jsonb', (c) => c.notNull())
+          .addColumn('outputs', 'jsonb', (c) => c.notNull())
+          .addColumn('latency_ms', 'double precision', (c) => c.notNull())
+          .addColumn('logged_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('prediction_log_model_idx').on('prediction_log').columns(['model_name', 'logged_at']).execute();
+      }
+    },
+  };
+}
+
 /** Every migration by name; names sort into the order they run. */
 export function loomMigrations(dialect: DialectKind): Record<string, Migration> {
   return {
     '0001_metadata': metadataMigration(dialect),
     '0002_registry': registryMigration(dialect),
+    '0003_registry_lifecycle': registryLifecycleMigration(dialect),
+    '0004_tracking': trackingMigration(dialect),
+    '0005_serving': servingMigration(dialect),
   };
 }
 

@@ -74,3 +74,25 @@ test('a missing column or one that cannot be cast to the input type is INVALID_A
   await assert.rejects(runModelOverParquet(modelPath, badDistance, { onBatch() {} }), isInvalid);
   await assert.rejects(runModelOverParquet(modelPath, noOrigin, { batchSize: 0, onBatch() {} }), isInvalid);
 });
+
+test('a TIMESTAMP column feeds an int64 input as epoch milliseconds (UTC)', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const parquet = join(dir, 'flights.parquet');
+  await writeFlightsSlice(parquet, { months: [4], every: 500 });
+  const g = new GraphBuilder('hours');
+  g.addInput('date', 'int64', [-1, 1]);
+  g.addInitializer('ms_per_hour', new BigInt64Array([3_600_000n]), []);
+  g.addNode('Div', ['date', 'ms_per_hour'], ['hours']);
+  g.addOutput('hours', 'int64', [-1, 1]);
+  const modelPath = join(dir, 'hours.onnx');
+  await writeFile(modelPath, g.toBytes());
+  const hours: number[] = [];
+  await runModelOverParquet(modelPath, parquet, { onBatch: ({ outputs }) => void hours.push(...outputs.hours) });
+  const expected = await withDuckDB(async (db) =>
+    (await db.runAndReadAll(`SELECT date_diff('hour', TIMESTAMP '1970-01-01', date) AS h FROM read_parquet(${sqlString(parquet)})`)).getRowObjects().map((row) => Number(row.h)),
+  );
+  assert.ok(expected.length > 100);
+  assert.deepEqual(hours, expected);
+  // Hours since 1970 of April 2001, not of some other zone or unit.
+  assert.ok(hours.every((hour) => hour >= Date.UTC(2001, 3, 1) / 3_600_000 && hour < Date.UTC(2001, 4, 1) / 3_600_000));
+});

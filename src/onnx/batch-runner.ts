@@ -70,7 +70,8 @@ export async function runModelOverParquet(
     return await withDuckDB(async (db) => {
       const source = `read_parquet(${sqlString(parquetPath)})`;
       const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-      const available = described.getRowObjects().map((row) => String(row.column_name));
+      const columnTypes = new Map(described.getRowObjects().map((row) => [String(row.column_name), String(row.column_type)]));
+      const available = [...columnTypes.keys()];
       const missing = [...signature.inputs.map((input) => input.name), ...extraColumns].filter((name) => !available.includes(name));
       if (missing.length > 0) {
         throw new LoomError('INVALID_ARGUMENT', `${parquetPath} lacks the column(s) ${missing.join(', ')}`, {
@@ -79,7 +80,7 @@ export async function runModelOverParquet(
         });
       }
       const selects = [
-        ...signature.inputs.map((input) => `CAST(${sqlIdent(input.name)} AS ${SQL_TYPE[input.type]})`),
+        ...signature.inputs.map((input) => inputExpression(input, columnTypes.get(input.name) ?? '')),
         ...extraColumns.map((name) => sqlIdent(name)),
       ];
       const result = await readingColumns(() => db.stream(`SELECT ${selects.join(', ')} FROM ${source}`), parquetPath);
@@ -133,6 +134,18 @@ export async function runModelOverParquet(
   } finally {
     await session.release();
   }
+}
+
+/**
+ * The SQL feeding one input. A TIMESTAMP or DATE column feeds an int64 input as epoch
+ * milliseconds (UTC; a zone-less timestamp is read as UTC): the form the transform's
+ * datetime analyzer and a serving client use.
+ */
+function inputExpression(input: TensorSpec, columnType: string): string {
+  const column = sqlIdent(input.name);
+  const type = columnType.toUpperCase();
+  if (input.type === 'int64' && (type.startsWith('TIMESTAMP') || type === 'DATE')) return `epoch_ms(${column})`;
+  return `CAST(${column} AS ${SQL_TYPE[input.type]})`;
 }
 
 /** DuckDB fails a CAST mid-stream when a column does not hold what the model's input expects. */

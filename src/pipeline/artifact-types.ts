@@ -15,17 +15,26 @@ function artifactType<const T extends ArtifactTypeDef>(def: T): T {
   return def;
 }
 
-/** Layout: `<split>/data.parquet` for each split (`train`, `eval`). */
+/**
+ * Layout: `<split>/data.parquet` for each split (`train`, `eval`), rows sorted by every
+ * column; `quarantine/rejects.ndjson` ({file, line, reason, message, raw} per bad row, the
+ * first N) when the source had bad rows.
+ */
 export const Examples = artifactType({
   name: 'Examples',
-  description: 'A versioned snapshot of rows, split for training and evaluation',
+  description: 'A versioned snapshot of one span of rows, split for training and evaluation',
   properties: {
     splits: 'JSON', // string[]
     rowCounts: 'JSON', // { [split]: number }
     columns: 'JSON', // { name, type }[] with DuckDB type names
-    source: 'STRING', // the file or query it was read from
-    span: 'STRING', // the slice of time or the file it covers, e.g. "2001-01..2001-02"
+    source: 'STRING', // the path, glob, or PostgreSQL URL (no password) with table or query
+    sourceKind: 'STRING', // csv | parquet | ndjson | postgres
+    files: 'JSON', // string[]: the files read, absolute
+    span: 'INT', // the span number (TFX's span): from a {SPAN} glob, a date bucket (YYYYMM), or given
+    timeRange: 'STRING', // first..last day of the time column, e.g. "2001-01-01..2001-02-28"; '' without one
     contentHash: 'STRING', // sha256 of the split files; the dataset version
+    badRows: 'INT', // rows quarantined
+    quarantine: 'JSON', // QuarantineSummary (src/data/quarantine.ts)
   },
 });
 
@@ -74,7 +83,21 @@ export const TransformedExamples = artifactType({
 export const Model = artifactType({
   name: 'Model',
   description: 'A trained model over transformed features',
-  properties: { algorithm: 'STRING', inputWidth: 'INT', lossPerEpoch: 'JSON', hyperparameters: 'JSON' },
+  properties: {
+    algorithm: 'STRING', // logistic_regression | gbdt | mlp | custom
+    inputWidth: 'INT',
+    lossPerEpoch: 'JSON', // number[]: training loss per epoch or round, when the trainer reports one
+    hyperparameters: 'JSON',
+    stoppedBecause: 'STRING', // completed | early_stopping | patience | no_split
+    training: 'JSON', // the trainer's own record: rounds kept, hold-out losses, seconds per epoch
+  },
+});
+
+/** Layout: `hyperparameters.json` ({ trainer, best, fixed, trials: [{ number, params, state, value }] }). */
+export const HyperParameters = artifactType({
+  name: 'HyperParameters',
+  description: "A tuning study's best parameters and its trials",
+  properties: { trainer: 'STRING', best: 'JSON', bestValue: 'DOUBLE', trials: 'INT', pruned: 'INT', failed: 'INT' },
 });
 
 /**
@@ -116,6 +139,7 @@ export const ARTIFACT_TYPES = [
   TransformGraph,
   TransformedExamples,
   Model,
+  HyperParameters,
   ServingModel,
   ModelEvaluation,
   ModelBlessing,

@@ -19,6 +19,7 @@ import type { JsonObject } from '../core/json.js';
 import type { Progress } from '../core/progress.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import type { TrackingLogger } from '../tracking/logger.js';
 import type { ArtifactTypeDef } from './artifact-types.js';
 
 export interface InputDef {
@@ -49,6 +50,22 @@ export interface ExecutorServices {
   log(message: string): void;
   /** The pipeline run's id (its context name), for records made outside the metadata store. */
   runId: string;
+  /**
+   * Live metrics for `loom track watch`: a tracking run for this step attempt, tagged with
+   * the pipeline run and execution. Absent when an executor runs outside a pipeline.
+   */
+  tracking?: TrackingLogger;
+  /**
+   * Where a long step keeps checkpoints: `dir` survives a crash of this step (same inputs and
+   * parameters give the same dir) and is removed when the step completes; `resumeFrom` names a
+   * directory holding the checkpoint to continue from, when there is one.
+   */
+  checkpoints?: { dir: string; resumeFrom?: string };
+  /**
+   * Starts (once) a platform API on loopback for this step's tracking run, for programs that log
+   * with an MLflow client: `MLFLOW_TRACKING_URI=uri`, `MLFLOW_RUN_ID=runId`.
+   */
+  trackingServer?(): Promise<{ uri: string; runId: string }>;
 }
 
 export interface ExecutorContext<I extends Record<string, InputDef>, O extends Record<string, ArtifactTypeDef>, P> {

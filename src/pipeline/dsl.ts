@@ -33,7 +33,28 @@ export interface AliasRef {
   unlessSameAs?: OutputRef;
 }
 
-export type InputRef = OutputRef | AliasRef;
+/**
+ * Another span of the data a step's output carries, found in the metadata store when the
+ * step runs (TFX's LatestArtifact and SpanRange resolver strategies). `previous`: the
+ * newest artifact from the same step of the same pipeline with the highest span number
+ * below this run's (span N-1, to compare span N with); nothing on the first span.
+ * `latest`: the one with the highest span, this run's own output included (a backfill of
+ * an old span still reads the newest).
+ */
+export interface SpanRef {
+  kind: 'span';
+  of: OutputRef;
+  pick: 'previous' | 'latest';
+}
+
+export type InputRef = OutputRef | AliasRef | SpanRef;
+
+/** The step outputs an input reference reads (the steps it must wait for). */
+export function referencedOutputs(ref: InputRef): OutputRef[] {
+  if (ref.kind === 'output') return [ref];
+  if (ref.kind === 'span') return [ref.of];
+  return ref.unlessSameAs ? [ref.unlessSameAs] : [];
+}
 
 /** Run the step only when one of its input artifacts has a property with this value. */
 export interface StepCondition {
@@ -108,6 +129,16 @@ export class PipelineBuilder {
 
   alias(modelName: string, alias: string, options: { unlessSameAs?: OutputRef } = {}): AliasRef {
     return { kind: 'alias', modelName, alias, unlessSameAs: options.unlessSameAs };
+  }
+
+  /** The span before the one `of` carries, e.g. `inputs: { baseline: p.previousSpan(ingest.outputs.examples) }` for drift. */
+  previousSpan(of: OutputRef): SpanRef {
+    return { kind: 'span', of, pick: 'previous' };
+  }
+
+  /** The newest span of `of`'s step in this pipeline, this run's included. */
+  latestSpan(of: OutputRef): SpanRef {
+    return { kind: 'span', of, pick: 'latest' };
   }
 }
 

@@ -4,6 +4,8 @@
  * to the artifact store and the metadata store. The launcher records the cache entry
  * (a COMPLETE execution with its key) only after the outputs are committed.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asLoomError, type LoomError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json.js';
@@ -11,8 +13,12 @@ import type { Progress } from '../core/progress.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { Artifact, CodeVersion, Execution } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { EXECUTION_TAG, PIPELINE_RUN_TAG, PIPELINE_TAG, STEP_TAG, StepTrackingLogger } from '../tracking/logger.js';
 import { stepCacheKey } from './cache-key.js';
-import type { InputArtifact, InputDef, ResolvedInputs } from './component.js';
+import { pathExists } from '../core/path-exists.js';
+import { startPlatformServer, type PlatformServer } from '../server/server.js';
+import { CHECKPOINT_FILE } from '../core/checkpoint-files.js';
+import type { ExecutorServices, InputArtifact, InputDef, ResolvedInputs } from './component.js';
 import type { StepDef } from './dsl.js';
 import type { StepOutcome } from './orchestrator.js';
 import { resolveInputs, type FinishedOutputs } from './resolve-inputs.js';
@@ -26,6 +32,12 @@ export interface StepEnvironment {
   retryDelayMs?: number;
   runId: string;
   contextIds: number[];
+  /** Names the tracking experiment a step's live metrics go to; default "Default". */
+  pipelineName?: string;
+  /** Where steps keep checkpoints (`<root>/<cache key>`); without it, steps get none. */
+  checkpointRoot?: string;
+  /** Step name -> a checkpoint directory to continue from (`loom train --resume <run id>`). */
+  resumeFrom?: Record<string, string>;
 }
 
 export async function executeStep(step: StepDef, outputsOf: FinishedOutputs, env: StepEnvironment): Promise<StepOutcome> {
@@ -113,6 +125,14 @@ async function runAttempt(
   const staging: Record<string, string> = {};
   try {
     for (const name of outputNames) staging[name] = await env.artifacts.stage();
+    // Each attempt gets its own tracking run, created only if the executor logs to it.
+    const tracking = new StepTrackingLogger(env.db.tracking, {
+      experimentName: env.pipelineName ?? 'Default',
+      runName: `${step.name}-${execution.id}`,
+      tags: { [EXECUTION_TAG]: String(execution.id), [PIPELINE_RUN_TAG]: env.runId, [PIPELINE_TAG]: env.pipelineName ?? '', [STEP_TAG]: step.name },
+    });
+    const trackingApi = lazyTrackingServer(env, tracking);
+    const checkpoints = await stepCheckpoints(step, execution, env);
     const result = await step.component.execute({
       // The pipeline was validated: every required input is present.
       inputs: inputs as ResolvedInputs<Record<string, InputDef>>,
@@ -124,8 +144,17 @@ async function runAttempt(
         progress: env.progress,
         log: (message) => env.log?.(`  · ${message}`),
         runId: env.runId,
+        tracking,
+        checkpoints,
+        trackingServer: trackingApi.start,
       },
-    });
+    })
+      .catch(async (error: unknown) => {
+        await tracking.end('FAILED');
+        throw error;
+      })
+      .finally(trackingApi.stop);
+    await tracking.end('FINISHED');
     const committed = [];
     for (const name of outputNames) {
       const artifact = await env.artifacts.commit(staging[name]!);
@@ -147,11 +176,40 @@ async function runAttempt(
       properties: { externalFingerprint: await external() },
       endedAt: Date.now(),
     });
+    // A finished step needs its checkpoints no more.
+    if (checkpoints) await rm(checkpoints.dir, { recursive: true, force: true });
     return Object.fromEntries(published.outputs.map(({ name, artifact }) => [name, artifact]));
   } finally {
     // Staging directories that were committed are gone already; the rest never become artifacts.
     for (const dir of Object.values(staging)) await env.artifacts.discard(dir);
   }
+}
+
+/**
+ * A step's checkpoint directory is named by its cache key, so running the same step on the
+ * same inputs again (after a crash) finds what the killed attempt wrote and continues.
+ */
+async function stepCheckpoints(step: StepDef, execution: Execution, env: StepEnvironment): Promise<ExecutorServices['checkpoints']> {
+  if (!env.checkpointRoot || !execution.cacheKey) return undefined;
+  const dir = join(env.checkpointRoot, execution.cacheKey);
+  const explicit = env.resumeFrom?.[step.name];
+  const resumeFrom = explicit ?? ((await pathExists(join(dir, CHECKPOINT_FILE))) ? dir : undefined);
+  if (resumeFrom) env.log?.(`  · ${step.name}: continuing from the checkpoint in ${resumeFrom}`);
+  return { dir, resumeFrom };
+}
+
+/** A platform API on loopback, started on first use for this attempt's tracking run and stopped with it. */
+function lazyTrackingServer(env: StepEnvironment, tracking: StepTrackingLogger) {
+  let server: Promise<PlatformServer> | undefined;
+  return {
+    start: async () => {
+      server ??= startPlatformServer({ port: 0, db: env.db, artifacts: env.artifacts });
+      return { uri: (await server).url, runId: await tracking.ensureRun() };
+    },
+    stop: async () => {
+      if (server) await (await server).close();
+    },
+  };
 }
 
 function conditionFailure(step: StepDef, inputs: Record<string, Artifact | undefined>): string | undefined {

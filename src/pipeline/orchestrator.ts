@@ -27,6 +27,12 @@ export interface OrchestratorOptions {
   maxParallel?: number;
   /** First retry waits this long; each later one twice as long. */
   retryDelayMs?: number;
+  /** Where steps keep checkpoints (the project's `checkpoints/`); none without it. */
+  checkpointRoot?: string;
+  /** Step name -> checkpoint directory to continue from, for `loom train --resume`. */
+  resumeFrom?: Record<string, string>;
+  /** The pipeline file the run came from, kept with the run so it can be resumed. */
+  pipelineFile?: string;
 }
 
 export interface StepOutcome {
@@ -62,7 +68,13 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
   const runContext = await db.metadata.putContext({
     typeName: 'pipeline_run',
     name: runId,
-    properties: { pipeline: pipeline.name, state: 'RUNNING', startedAt: Date.now(), codeVersion: { ...options.codeVersion } },
+    properties: {
+      pipeline: pipeline.name,
+      state: 'RUNNING',
+      startedAt: Date.now(),
+      codeVersion: { ...options.codeVersion },
+      ...(options.pipelineFile ? { pipelineFile: options.pipelineFile } : {}),
+    },
   });
   const contextIds = [pipelineContext.id, runContext.id];
 
@@ -74,7 +86,7 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
   const start = (step: StepDef) => {
     pending.delete(step.name);
     log(`step ${step.name} started`);
-    const work = runOneStep(step, outcomes, { ...options, progress: options.progress ?? silentProgress, runId, contextIds })
+    const work = runOneStep(step, outcomes, { ...options, progress: options.progress ?? silentProgress, runId, contextIds, pipelineName: pipeline.name })
       .then((outcome) => {
         outcomes.set(step.name, outcome);
         log(`step ${step.name} ${outcome.state.toLowerCase()} in ${(outcome.durationMs / 1000).toFixed(1)}s`);
@@ -109,6 +121,7 @@ interface StepRunOptions extends OrchestratorOptions {
   progress: Progress;
   runId: string;
   contextIds: number[];
+  pipelineName: string;
 }
 
 /** Runs one step, or records why it did not run; never throws for the step's own failure. */

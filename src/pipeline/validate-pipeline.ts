@@ -3,7 +3,7 @@
  * input at fault instead of surfacing half-way through a run.
  */
 import { LoomError } from '../core/errors.js';
-import type { Pipeline, StepDef } from './dsl.js';
+import { referencedOutputs, type Pipeline, type StepDef } from './dsl.js';
 
 export function validatePipeline(pipeline: Pipeline): void {
   if (!/^[A-Za-z0-9][\w.-]*$/.test(pipeline.name)) {
@@ -29,8 +29,10 @@ function checkInputs(step: StepDef, byName: Map<string, StepDef>): void {
     if (!spec) {
       throw invalid(`step "${step.name}" has an unknown input "${input}"`, `${step.component.name} takes: ${Object.keys(declared).join(', ') || 'no inputs'}`);
     }
-    const refs = ref.kind === 'output' ? [ref] : ref.unlessSameAs ? [ref.unlessSameAs] : [];
-    for (const outputRef of refs) {
+    if (ref.kind === 'span' && ref.pick === 'previous' && !spec.optional) {
+      throw invalid(`input "${input}" of step "${step.name}" reads the previous span, which the first span does not have`, `declare ${step.component.name}'s input "${input}" optional`);
+    }
+    for (const outputRef of referencedOutputs(ref)) {
       const source = byName.get(outputRef.step);
       if (!source) {
         throw invalid(`input "${input}" of step "${step.name}" refers to step "${outputRef.step}", which does not exist`, `declare step "${outputRef.step}" or fix the name`);
@@ -39,7 +41,7 @@ function checkInputs(step: StepDef, byName: Map<string, StepDef>): void {
       if (!sourceType) {
         throw invalid(`step "${outputRef.step}" has no output "${outputRef.output}" (wanted by "${step.name}")`, `its outputs are: ${Object.keys(source.component.outputs).join(', ')}`);
       }
-      if (ref.kind === 'output' && sourceType.name !== spec.type.name) {
+      if (ref.kind !== 'alias' && sourceType.name !== spec.type.name) {
         throw invalid(`input "${input}" of step "${step.name}" takes ${spec.type.name}, but "${outputRef.step}.${outputRef.output}" is ${sourceType.name}`, 'wire an output of the right type');
       }
     }
@@ -98,10 +100,7 @@ export function topologicalOrder(pipeline: Pipeline): StepDef[] {
 /** Names of the steps whose outputs this step reads. */
 export function upstreamSteps(step: StepDef): string[] {
   const names = new Set<string>(step.after);
-  for (const ref of Object.values(step.inputs)) {
-    if (ref.kind === 'output') names.add(ref.step);
-    else if (ref.unlessSameAs) names.add(ref.unlessSameAs.step);
-  }
+  for (const ref of Object.values(step.inputs)) for (const output of referencedOutputs(ref)) names.add(output.step);
   return [...names];
 }
 

@@ -1,32 +1,47 @@
 /**
  * The one RegistryStore implementation, over Kysely, sharing the database (and the
- * Kysely instance) with the metadata store. Version numbers and alias moves are taken
- * under the registered model's row lock: every write transaction starts by updating that
- * row, which on PostgreSQL locks it and on SQLite runs under BEGIN IMMEDIATE, so
- * concurrent writers queue instead of colliding.
+ * Kysely instance) with the metadata store. Version numbers, tags and alias moves are
+ * written under the registered model's row lock: every write transaction starts by
+ * updating that row, which on PostgreSQL locks it and on SQLite runs under BEGIN
+ * IMMEDIATE, so concurrent writers queue instead of colliding or losing updates.
+ * Alias moves and approvals live in `alias-writes.ts`, edits of versions in `version-writes.ts`.
  *
  * Usage: `const { registry } = await openDatabase(config); await registry.createModelVersion({ modelName, source })`
  */
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { LoomKysely } from '../metadata/db-schema.js';
-import { pageSizeOf, idAfterToken, requireName, requireObject, requireOneOf, textAfterToken, toPage } from '../metadata/query-helpers.js';
+import { idAfterToken, pageSizeOf, parseJsonRecord, requireName, requireObject, requireOneOf, textAfterToken, toPage } from '../metadata/query-helpers.js';
 import type { Page, PageRequest } from '../metadata/types.js';
+import * as aliases from './alias-writes.js';
+import * as versions from './version-writes.js';
+import { removeTag, requireString } from './version-writes.js';
 import {
   checkedAlias,
+  checkedLineage,
   checkedMetrics,
   checkedModelName,
   checkedSignature,
+  checkedTagKey,
   checkedTags,
-  checkedVersion,
-  toAliasMove,
   toModelVersion,
   toRegisteredModel,
 } from './registry-rows.js';
+import { filterConditions, lockModel, notFoundModel } from './registry-sql.js';
 import type { RegistryStore } from './store.js';
-import { MODEL_VERSION_STATUSES, type AliasMove, type ModelVersion, type NewModelVersion, type RegisteredModel } from './types.js';
-
-type Who = { actor: string; reason: string };
+import {
+  MODEL_VERSION_STATUSES,
+  type Actor,
+  type AliasMove,
+  type AliasMoveRequest,
+  type ModelFilter,
+  type ModelVersion,
+  type ModelVersionUpdate,
+  type NewModelVersion,
+  type RegisteredModel,
+  type VersionFilter,
+  type VersionUse,
+} from './types.js';
 
 export class KyselyRegistryStore implements RegistryStore {
   /**
@@ -43,14 +58,7 @@ export class KyselyRegistryStore implements RegistryStore {
     const now = Date.now();
     const row = await this.db
       .insertInto('registered_model')
-      .values({
-        name,
-        description: model.description ?? '',
-        tags: checkedTags(model.tags),
-        latest_version: 0,
-        created_at: now,
-        updated_at: now,
-      })
+      .values({ name, description: model.description ?? '', tags: checkedTags(model.tags), latest_version: 0, created_at: now, updated_at: now })
       .onConflict((oc) => oc.column('name').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -72,19 +80,74 @@ export class KyselyRegistryStore implements RegistryStore {
   async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
     const row = await this.db.selectFrom('registered_model').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) return undefined;
-    const aliases = await this.aliasesOf([row.id]);
-    return toRegisteredModel(row, aliases.get(row.id) ?? {});
+    const aliasMap = await this.aliasesOf([row.id]);
+    return toRegisteredModel(row, aliasMap.get(row.id) ?? {});
   }
 
-  /** Models in name order. */
-  async listRegisteredModels(request: PageRequest): Promise<Page<RegisteredModel>> {
+  async listRegisteredModels(request: PageRequest & { filter?: ModelFilter }): Promise<Page<RegisteredModel>> {
     const size = pageSizeOf(request);
     const after = textAfterToken(request);
     let query = this.db.selectFrom('registered_model').selectAll();
+    for (const condition of filterConditions(this.db, { name: 'registered_model.name', tags: 'registered_model.tags' }, request.filter)) query = query.where(condition);
     if (after !== undefined) query = query.where('name', '>', after);
     const rows = await query.orderBy('name').limit(size + 1).execute();
-    const aliases = await this.aliasesOf(rows.slice(0, size).map((r) => r.id));
-    return toPage(rows, size, (r) => r.name, (r) => toRegisteredModel(r, aliases.get(r.id) ?? {}));
+    const aliasMap = await this.aliasesOf(rows.slice(0, size).map((r) => r.id));
+    return toPage(rows, size, (r) => r.name, (r) => toRegisteredModel(r, aliasMap.get(r.id) ?? {}));
+  }
+
+  async updateRegisteredModel(name: string, update: { description?: string }): Promise<RegisteredModel> {
+    const description = update.description === undefined ? undefined : requireString(update.description, 'description');
+    await this.db.transaction().execute(async (trx) => {
+      await lockModel(trx, name, Date.now());
+      if (description !== undefined) await trx.updateTable('registered_model').set({ description }).where('name', '=', name).execute();
+    });
+    return (await this.getRegisteredModel(name))!;
+  }
+
+  async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
+    const target = checkedModelName(newName, 'newName');
+    await this.db.transaction().execute(async (trx) => {
+      const modelId = await lockModel(trx, name, Date.now());
+      const taken = await trx.selectFrom('registered_model').select('id').where('name', '=', target).executeTakeFirst();
+      if (taken && taken.id !== modelId) throw new LoomError('ALREADY_EXISTS', `registered model "${target}" already exists`, { field: 'newName' });
+      await trx.updateTable('registered_model').set({ name: target }).where('id', '=', modelId).execute();
+    });
+    return (await this.getRegisteredModel(target))!;
+  }
+
+  async deleteRegisteredModel(name: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const modelId = await lockModel(trx, name, Date.now());
+      const held = await trx.selectFrom('model_alias').select(['alias', 'version']).where('model_id', '=', modelId).orderBy('alias').execute();
+      if (held.length > 0) {
+        throw new LoomError('FAILED_PRECONDITION', `cannot delete "${name}": ${held.map((a) => `@${a.alias} -> ${a.version}`).join(', ')} still set`, {
+          field: 'name',
+          fix: `unset its aliases first (\`loom models alias unset ${name} ${held[0].alias}\`)`,
+        });
+      }
+      await trx.deleteFrom('alias_request').where('model_id', '=', modelId).execute();
+      await trx.deleteFrom('alias_move').where('model_id', '=', modelId).execute();
+      await trx.deleteFrom('model_version').where('model_id', '=', modelId).execute();
+      await trx.deleteFrom('registered_model').where('id', '=', modelId).execute();
+    });
+  }
+
+  async setRegisteredModelTag(name: string, key: string, value: string): Promise<RegisteredModel> {
+    return this.editModelTags(name, (tags) => void (tags[checkedTagKey(key)] = requireString(value, 'value')));
+  }
+
+  async deleteRegisteredModelTag(name: string, key: string): Promise<RegisteredModel> {
+    return this.editModelTags(name, (tags) => removeTag(tags, key, `model "${name}"`));
+  }
+
+  async setApprovalRule(name: string, aliasList: string[]): Promise<RegisteredModel> {
+    if (!Array.isArray(aliasList)) throw new LoomError('INVALID_ARGUMENT', 'aliases must be a list of alias names', { field: 'aliases' });
+    const checked = [...new Set(aliasList.map((a) => checkedAlias(a)))].sort();
+    await this.db.transaction().execute(async (trx) => {
+      await lockModel(trx, name, Date.now());
+      await trx.updateTable('registered_model').set({ approval_aliases: JSON.stringify(checked) }).where('name', '=', name).execute();
+    });
+    return (await this.getRegisteredModel(name))!;
   }
 
   async createModelVersion(version: NewModelVersion): Promise<ModelVersion> {
@@ -99,6 +162,7 @@ export class KyselyRegistryStore implements RegistryStore {
       metrics: checkedMetrics(version.metrics),
       tags: checkedTags(version.tags),
       properties: canonicalJson(requireObject(version.properties, 'properties')),
+      lineage: checkedLineage(version.lineage),
     };
     return this.db.transaction().execute(async (trx) => {
       const now = Date.now();
@@ -112,7 +176,7 @@ export class KyselyRegistryStore implements RegistryStore {
       if (!model) throw notFoundModel(modelName);
       const row = await trx
         .insertInto('model_version')
-        .values({ ...values, model_id: model.id, version: model.latest_version, created_at: now })
+        .values({ ...values, model_id: model.id, version: model.latest_version, created_at: now, updated_at: now, archived_at: null })
         .returningAll()
         .executeTakeFirstOrThrow();
       return toModelVersion({ ...row, model_name: modelName });
@@ -120,10 +184,7 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async getModelVersion(modelName: string, version: number): Promise<ModelVersion | undefined> {
-    const row = await this.selectVersions(this.db)
-      .where('registered_model.name', '=', modelName)
-      .where('model_version.version', '=', version)
-      .executeTakeFirst();
+    const row = await this.selectVersions(this.db).where('registered_model.name', '=', modelName).where('model_version.version', '=', version).executeTakeFirst();
     return row && toModelVersion(row);
   }
 
@@ -131,54 +192,79 @@ export class KyselyRegistryStore implements RegistryStore {
   async listModelVersions(modelName: string, request: PageRequest): Promise<Page<ModelVersion>> {
     const size = pageSizeOf(request);
     const before = idAfterToken(request);
-    const model = await this.db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
-    if (!model) throw notFoundModel(modelName);
-    let query = this.selectVersions(this.db).where('model_version.model_id', '=', model.id);
+    const modelId = await this.modelIdOf(modelName);
+    let query = this.selectVersions(this.db).where('model_version.model_id', '=', modelId);
     if (before !== undefined) query = query.where('model_version.version', '<', before);
     const rows = await query.orderBy('model_version.version', 'desc').limit(size + 1).execute();
     return toPage(rows, size, (r) => r.version, toModelVersion);
   }
 
-  async setAlias(modelName: string, alias: string, version: number, who: Who): Promise<AliasMove> {
-    const name = checkedAlias(alias);
-    const target = checkedVersion(version);
-    const { actor, reason } = checkedWho(who);
-    return this.db.transaction().execute(async (trx) => {
-      const now = Date.now();
-      const modelId = await lockModel(trx, modelName, now);
-      const found = await trx
-        .selectFrom('model_version')
-        .select('status')
-        .where('model_id', '=', modelId)
-        .where('version', '=', target)
-        .executeTakeFirst();
-      if (!found) throw new LoomError('NOT_FOUND', `model "${modelName}" has no version ${target}`, { field: 'version' });
-      if (found.status !== 'READY') {
-        throw new LoomError('FAILED_PRECONDITION', `version ${target} of "${modelName}" is ${found.status}, not READY`, {
-          fix: 'only a READY version can carry an alias',
-        });
-      }
-      const previous = await currentAlias(trx, modelId, name);
-      await trx
-        .insertInto('model_alias')
-        .values({ model_id: modelId, alias: name, version: target })
-        .onConflict((oc) => oc.columns(['model_id', 'alias']).doUpdateSet({ version: target }))
-        .execute();
-      return recordMove(trx, modelName, { model_id: modelId, alias: name, version: target, previous_version: previous, actor, reason, moved_at: now });
-    });
+  async searchModelVersions(request: PageRequest & { filter?: VersionFilter }): Promise<Page<ModelVersion>> {
+    const size = pageSizeOf(request);
+    const before = idAfterToken(request);
+    const filter = request.filter ?? {};
+    let query = this.selectVersions(this.db).select('model_version.id as row_id');
+    for (const condition of filterConditions(this.db, { name: 'registered_model.name', tags: 'model_version.tags' }, filter)) query = query.where(condition);
+    if (filter.runId !== undefined) query = query.where('model_version.run_id', '=', filter.runId);
+    if (filter.source !== undefined) query = query.where('model_version.source', '=', filter.source);
+    if (filter.excludeArchived) query = query.where('model_version.archived_at', 'is', null);
+    if (before !== undefined) query = query.where('model_version.id', '<', before);
+    const rows = await query.orderBy('model_version.id', 'desc').limit(size + 1).execute();
+    return toPage(rows, size, (r) => r.row_id, toModelVersion);
   }
 
-  async deleteAlias(modelName: string, alias: string, who: Who): Promise<AliasMove> {
-    const name = checkedAlias(alias);
-    const { actor, reason } = checkedWho(who);
-    return this.db.transaction().execute(async (trx) => {
-      const now = Date.now();
-      const modelId = await lockModel(trx, modelName, now);
-      const previous = await currentAlias(trx, modelId, name);
-      if (previous === null) throw new LoomError('NOT_FOUND', `model "${modelName}" has no alias "${name}"`, { field: 'alias' });
-      await trx.deleteFrom('model_alias').where('model_id', '=', modelId).where('alias', '=', name).execute();
-      return recordMove(trx, modelName, { model_id: modelId, alias: name, version: null, previous_version: previous, actor, reason, moved_at: now });
-    });
+  async latestVersions(modelName: string): Promise<ModelVersion[]> {
+    const modelId = await this.modelIdOf(modelName);
+    const newest = (archived: boolean) =>
+      this.selectVersions(this.db)
+        .where('model_version.model_id', '=', modelId)
+        .where('model_version.archived_at', archived ? 'is not' : 'is', null)
+        .orderBy('model_version.version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+    const found = (await Promise.all([newest(false), newest(true)])).filter((r) => r !== undefined);
+    return found.map(toModelVersion).sort((a, b) => b.version - a.version);
+  }
+
+  async updateModelVersion(modelName: string, version: number, update: ModelVersionUpdate): Promise<ModelVersion> {
+    await versions.updateModelVersion(this.db, modelName, version, update);
+    return (await this.getModelVersion(modelName, version))!;
+  }
+
+  async setModelVersionTag(modelName: string, version: number, key: string, value: string): Promise<ModelVersion> {
+    await versions.editVersionTag(this.db, modelName, version, key, requireString(value, 'value'));
+    return (await this.getModelVersion(modelName, version))!;
+  }
+
+  async deleteModelVersionTag(modelName: string, version: number, key: string): Promise<ModelVersion> {
+    await versions.editVersionTag(this.db, modelName, version, key, undefined);
+    return (await this.getModelVersion(modelName, version))!;
+  }
+
+  async archiveModelVersion(modelName: string, version: number): Promise<ModelVersion> {
+    await versions.setArchived(this.db, modelName, version, true);
+    return (await this.getModelVersion(modelName, version))!;
+  }
+
+  async restoreModelVersion(modelName: string, version: number): Promise<ModelVersion> {
+    await versions.setArchived(this.db, modelName, version, false);
+    return (await this.getModelVersion(modelName, version))!;
+  }
+
+  deleteModelVersion(modelName: string, version: number): Promise<void> {
+    return versions.deleteModelVersion(this.db, modelName, version);
+  }
+
+  isVersionInUse(modelName: string, version: number): Promise<VersionUse> {
+    return versions.isVersionInUse(this.db, modelName, version);
+  }
+
+  setAlias(modelName: string, alias: string, version: number, who: Actor): Promise<AliasMove> {
+    return aliases.setAlias(this.db, modelName, alias, version, who);
+  }
+
+  deleteAlias(modelName: string, alias: string, who: Actor): Promise<AliasMove> {
+    return aliases.deleteAlias(this.db, modelName, alias, who);
   }
 
   async getVersionByAlias(modelName: string, alias: string): Promise<ModelVersion | undefined> {
@@ -192,16 +278,28 @@ export class KyselyRegistryStore implements RegistryStore {
     return row && toModelVersion(row);
   }
 
-  async aliasHistory(modelName: string, alias: string): Promise<AliasMove[]> {
-    const rows = await this.db
-      .selectFrom('alias_move')
-      .innerJoin('registered_model', 'registered_model.id', 'alias_move.model_id')
-      .selectAll('alias_move')
-      .where('registered_model.name', '=', modelName)
-      .where('alias_move.alias', '=', alias)
-      .orderBy('alias_move.id', 'desc')
-      .execute();
-    return rows.map((r) => toAliasMove(r, modelName));
+  aliasHistory(modelName: string, alias: string): Promise<AliasMove[]> {
+    return aliases.aliasHistory(this.db, modelName, alias);
+  }
+
+  rollbackAlias(modelName: string, alias: string, who: Actor): Promise<AliasMove> {
+    return aliases.rollbackAlias(this.db, modelName, alias, who);
+  }
+
+  requestAliasMove(modelName: string, alias: string, version: number, who: Actor): Promise<AliasMoveRequest> {
+    return aliases.requestAliasMove(this.db, modelName, alias, version, who);
+  }
+
+  approveAliasMove(requestId: number, who: Actor): Promise<{ request: AliasMoveRequest; move: AliasMove }> {
+    return aliases.approveAliasMove(this.db, requestId, who);
+  }
+
+  rejectAliasMove(requestId: number, who: Actor): Promise<AliasMoveRequest> {
+    return aliases.rejectAliasMove(this.db, requestId, who);
+  }
+
+  listAliasRequests(modelName: string, options?: { pendingOnly?: boolean }): Promise<AliasMoveRequest[]> {
+    return aliases.listAliasRequests(this.db, modelName, options);
   }
 
   async close(): Promise<void> {
@@ -216,58 +314,34 @@ export class KyselyRegistryStore implements RegistryStore {
       .select('registered_model.name as model_name');
   }
 
+  private async modelIdOf(modelName: string): Promise<number> {
+    const model = await this.db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
+    if (!model) throw notFoundModel(modelName);
+    return model.id;
+  }
+
+  /** Read-modify-write of a model's tags under its row lock, so concurrent tag writes never lose each other. */
+  private async editModelTags(name: string, edit: (tags: Record<string, string>) => void): Promise<RegisteredModel> {
+    await this.db.transaction().execute(async (trx) => {
+      const modelId = await lockModel(trx, name, Date.now());
+      const row = await trx.selectFrom('registered_model').select('tags').where('id', '=', modelId).executeTakeFirstOrThrow();
+      const tags = parseJsonRecord<string>(row.tags);
+      edit(tags);
+      await trx.updateTable('registered_model').set({ tags: canonicalJson(tags) }).where('id', '=', modelId).execute();
+    });
+    return (await this.getRegisteredModel(name))!;
+  }
+
   /** Alias maps of several models in one query. */
   private async aliasesOf(modelIds: number[]): Promise<Map<number, Record<string, number>>> {
     const byModel = new Map<number, Record<string, number>>();
     if (modelIds.length === 0) return byModel;
     const rows = await this.db.selectFrom('model_alias').selectAll().where('model_id', 'in', modelIds).orderBy('alias').execute();
     for (const row of rows) {
-      const aliases = byModel.get(row.model_id) ?? {};
-      aliases[row.alias] = row.version;
-      byModel.set(row.model_id, aliases);
+      const map = byModel.get(row.model_id) ?? {};
+      map[row.alias] = row.version;
+      byModel.set(row.model_id, map);
     }
     return byModel;
   }
-}
-
-function notFoundModel(name: string): LoomError {
-  return new LoomError('NOT_FOUND', `no registered model "${name}"`, {
-    field: 'modelName',
-    fix: 'create it first (createRegisteredModel), or check the name with `loom models ls`',
-  });
-}
-
-function checkedWho(who: Who): Who {
-  return { actor: requireName(who?.actor, 'actor'), reason: typeof who?.reason === 'string' ? who.reason : '' };
-}
-
-/** Touches the model row inside a transaction, which locks it until commit; returns its id. */
-async function lockModel(trx: LoomKysely, modelName: string, now: number): Promise<number> {
-  const model = await trx
-    .updateTable('registered_model')
-    .set({ updated_at: now })
-    .where('name', '=', modelName)
-    .returning('id')
-    .executeTakeFirst();
-  if (!model) throw notFoundModel(modelName);
-  return model.id;
-}
-
-async function currentAlias(trx: LoomKysely, modelId: number, alias: string): Promise<number | null> {
-  const row = await trx
-    .selectFrom('model_alias')
-    .select('version')
-    .where('model_id', '=', modelId)
-    .where('alias', '=', alias)
-    .executeTakeFirst();
-  return row ? row.version : null;
-}
-
-async function recordMove(
-  trx: LoomKysely,
-  modelName: string,
-  move: { model_id: number; alias: string; version: number | null; previous_version: number | null; actor: string; reason: string; moved_at: number },
-): Promise<AliasMove> {
-  const row = await trx.insertInto('alias_move').values(move).returningAll().executeTakeFirstOrThrow();
-  return toAliasMove(row, modelName);
 }

@@ -82,6 +82,19 @@ test('push registers a READY version and moves the alias only when blessed', asy
   assert.equal(third.report.version, 3);
   assert.equal((await db.registry.getVersionByAlias('flights', 'challenger'))?.version, 3);
   assert.equal((await db.registry.getVersionByAlias('flights', 'champion'))?.version, 1);
+
+  // With an approval rule on champion, a blessed push only requests the move; a person approves it.
+  await db.registry.setApprovalRule('flights', ['champion']);
+  const fourth = await push({ blessed: true, reason: 'blessed: best yet', auc: 0.9, modelBytes: 'd' });
+  assert.equal(fourth.report.aliasMoved, false);
+  assert.equal(fourth.report.alias, '');
+  assert.equal((await db.registry.getVersionByAlias('flights', 'champion'))?.version, 1);
+  const [pending] = await db.registry.listAliasRequests('flights', { pendingOnly: true });
+  assert.equal(pending.id, fourth.report.approvalRequestId);
+  assert.deepEqual([pending.version, pending.requestedBy], [4, 'pipeline']);
+  await db.registry.approveAliasMove(pending.id, { actor: 'alice', reason: 'reviewed the model card' });
+  assert.equal((await db.registry.getVersionByAlias('flights', 'champion'))?.version, 4);
+  assert.equal((await db.registry.getModelVersion('flights', 4))?.lineage.blessed, true);
 });
 
 test('push parameters: modelName is required, alias defaults to champion', () => {

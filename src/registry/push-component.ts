@@ -26,6 +26,8 @@ export interface PushReport {
   /** The alias the version now holds ('' when it was not blessed). */
   alias: string;
   aliasMoved: boolean;
+  /** When the model's approval rule covers the alias: the request waiting for a person's sign-off. */
+  approvalRequestId?: number;
   blessed: boolean;
   reason: string;
 }
@@ -47,7 +49,7 @@ export const pushComponent = defineComponent({
     const evaluation = await readJson<{ metrics: Record<string, unknown> }>(inputs.evaluation.path, 'evaluation.json');
     const signature = await readJson<ModelSignature>(inputs.servingModel.path, 'signature.json');
 
-    await registry.ensureRegisteredModel(parameters.modelName);
+    const model = await registry.ensureRegisteredModel(parameters.modelName);
     const version = await registry.createModelVersion({
       modelName: parameters.modelName,
       source: inputs.servingModel.uri,
@@ -58,13 +60,18 @@ export const pushComponent = defineComponent({
       signature,
       metrics: finiteMetrics(evaluation.metrics),
       properties: { blessed: blessing.blessed, blessingReason: blessing.reason, fingerprint: inputs.servingModel.fingerprint },
+      lineage: { evaluationUri: inputs.evaluation.uri, blessed: blessing.blessed },
     });
 
-    if (blessing.blessed) {
-      await registry.setAlias(parameters.modelName, parameters.alias, version.version, {
-        actor: 'pipeline',
-        reason: `run ${services.runId}: ${blessing.reason}`,
-      });
+    const who = { actor: 'pipeline', reason: `run ${services.runId}: ${blessing.reason}` };
+    const needsApproval = model.approvalRequiredFor.includes(parameters.alias);
+    let approvalRequestId: number | undefined;
+    if (blessing.blessed && needsApproval) {
+      // A person signs off before the alias moves; the pipeline only asks.
+      approvalRequestId = (await registry.requestAliasMove(parameters.modelName, parameters.alias, version.version, who)).id;
+      services.log(`${parameters.modelName} version ${version.version} registered; @${parameters.alias} waits for approval (request ${approvalRequestId})`);
+    } else if (blessing.blessed) {
+      await registry.setAlias(parameters.modelName, parameters.alias, version.version, who);
       services.log(`${parameters.modelName} version ${version.version} is now @${parameters.alias}`);
     } else {
       services.log(`${parameters.modelName} version ${version.version} registered; @${parameters.alias} not moved: ${blessing.reason}`);
@@ -73,8 +80,9 @@ export const pushComponent = defineComponent({
     const report: PushReport = {
       modelName: parameters.modelName,
       version: version.version,
-      alias: blessing.blessed ? parameters.alias : '',
-      aliasMoved: blessing.blessed,
+      alias: blessing.blessed && !needsApproval ? parameters.alias : '',
+      aliasMoved: blessing.blessed && !needsApproval,
+      ...(approvalRequestId !== undefined ? { approvalRequestId } : {}),
       blessed: blessing.blessed,
       reason: blessing.reason,
     };

@@ -4,9 +4,19 @@
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
-import type { AliasMoveTable, ModelVersionTable, RegisteredModelTable } from '../metadata/db-schema.js';
+import type { AliasMoveTable, AliasRequestTable, ModelVersionTable, RegisteredModelTable } from '../metadata/db-schema.js';
 import { parseJsonObject, parseJsonRecord, requireObject } from '../metadata/query-helpers.js';
-import type { AliasMove, ModelSignature, ModelVersion, ModelVersionStatus, RegisteredModel } from './types.js';
+import type {
+  AliasMove,
+  AliasMoveKind,
+  AliasMoveRequest,
+  AliasRequestState,
+  ModelSignature,
+  ModelVersion,
+  ModelVersionLineage,
+  ModelVersionStatus,
+  RegisteredModel,
+} from './types.js';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
 // Like MLflow, an alias must not look like a version number, so `models:/m/3` is never ambiguous.
@@ -76,6 +86,7 @@ export function toRegisteredModel(row: Selectable<RegisteredModelTable>, aliases
     updatedAt: row.updated_at,
     aliases,
     latestVersion: row.latest_version > 0 ? row.latest_version : null,
+    approvalRequiredFor: JSON.parse(row.approval_aliases) as string[],
   };
 }
 
@@ -92,7 +103,10 @@ export function toModelVersion(row: Selectable<ModelVersionTable> & { model_name
     metrics: parseJsonRecord<number>(row.metrics),
     tags: parseJsonRecord<string>(row.tags),
     properties: parseJsonObject(row.properties),
+    lineage: { ...EMPTY_LINEAGE, ...(JSON.parse(row.lineage) as Partial<ModelVersionLineage>) },
+    archivedAt: row.archived_at,
     createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -105,5 +119,52 @@ export function toAliasMove(row: Selectable<AliasMoveTable>, modelName: string):
     actor: row.actor,
     reason: row.reason,
     movedAt: row.moved_at,
+    kind: row.kind as AliasMoveKind,
   };
+}
+
+export function toAliasRequest(row: Selectable<AliasRequestTable>, modelName: string): AliasMoveRequest {
+  return {
+    id: row.id,
+    modelName,
+    alias: row.alias,
+    version: row.version,
+    requestedBy: row.requested_by,
+    reason: row.reason,
+    requestedAt: row.requested_at,
+    state: row.state as AliasRequestState,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+  };
+}
+
+const EMPTY_LINEAGE: ModelVersionLineage = { dataVersions: {}, transformUri: null, modelUri: null, evaluationUri: null, blessed: null };
+
+/** Lineage as canonical JSON text; every URI a non-empty string or null. */
+export function checkedLineage(lineage: unknown): string {
+  const object = requireObject(lineage, 'lineage') as Partial<Record<keyof ModelVersionLineage, unknown>>;
+  const known = new Set(Object.keys(EMPTY_LINEAGE));
+  for (const key of Object.keys(object)) {
+    if (!known.has(key)) throw new LoomError('INVALID_ARGUMENT', `lineage has no field "${key}"`, { field: `lineage.${key}`, fix: `use ${[...known].join(', ')}` });
+  }
+  const full = { ...EMPTY_LINEAGE, ...object };
+  JSON.parse(checkedTags(full.dataVersions, 'lineage.dataVersions'));
+  for (const key of ['transformUri', 'modelUri', 'evaluationUri'] as const) {
+    const value = full[key];
+    if (value !== null && (typeof value !== 'string' || value === '')) {
+      throw new LoomError('INVALID_ARGUMENT', `lineage.${key} must be a non-empty string or null`, { field: `lineage.${key}` });
+    }
+  }
+  if (full.blessed !== null && typeof full.blessed !== 'boolean') {
+    throw new LoomError('INVALID_ARGUMENT', 'lineage.blessed must be true, false or null', { field: 'lineage.blessed' });
+  }
+  return canonicalJson(full);
+}
+
+/** A tag key: non-empty, at most 250 characters (MLflow's limit). */
+export function checkedTagKey(key: unknown): string {
+  if (typeof key !== 'string' || key === '' || key.length > 250) {
+    throw new LoomError('INVALID_ARGUMENT', `tag key must be 1-250 characters, got ${JSON.stringify(key)}`, { field: 'key' });
+  }
+  return key;
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
+import { describeLifecycleContract } from './store.contract-lifecycle.js';
 import type { RegistryStore } from './store.js';
 
 /** What a backend's test file hands the contract: a fresh store and how to dispose of it. */
@@ -34,6 +35,7 @@ export function describeRegistryStoreContract(name: string, makeStore: MakeRegis
         assert.deepEqual(model.tags, { team: 'ml' });
         assert.deepEqual(model.aliases, {});
         assert.equal(model.latestVersion, null);
+        assert.deepEqual(model.approvalRequiredFor, []);
         assert.ok(model.createdAt > 0 && model.updatedAt >= model.createdAt);
         assert.deepEqual(await store.getRegisteredModel('flights'), model);
         await rejectsWithCode(store.createRegisteredModel({ name: 'flights' }), 'ALREADY_EXISTS');
@@ -129,7 +131,7 @@ export function describeRegistryStoreContract(name: string, makeStore: MakeRegis
         for (let i = 0; i < 3; i++) await store.createModelVersion({ modelName: 'm', source: `s${i}` });
         const first = await store.setAlias('m', 'champion', 1, { actor: 'alice', reason: 'first' });
         assert.deepEqual({ ...first, movedAt: 0 }, {
-          modelName: 'm', alias: 'champion', version: 1, previousVersion: null, actor: 'alice', reason: 'first', movedAt: 0,
+          modelName: 'm', alias: 'champion', version: 1, previousVersion: null, actor: 'alice', reason: 'first', movedAt: 0, kind: 'set',
         });
         const second = await store.setAlias('m', 'champion', 3, { actor: 'bob', reason: 'better auc' });
         assert.equal(second.previousVersion, 1);
@@ -178,5 +180,7 @@ export function describeRegistryStoreContract(name: string, makeStore: MakeRegis
         assert.deepEqual(await store.aliasHistory('m', 'other'), []);
       });
     });
+
+    describeLifecycleContract(test);
   });
 }

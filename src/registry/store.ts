@@ -1,9 +1,25 @@
 /**
  * The registry store interface; SQLite and PostgreSQL implement it and both pass
  * `store.contract.ts`. It shares the database with the metadata store.
+ *
+ * Rules every backend keeps: an alias points only at a READY, unarchived version; alias
+ * moves are atomic and recorded (who, when, why, and how); an alias listed in a model's
+ * `approvalRequiredFor` moves only through an approved request; a version an alias or the
+ * live deployment still uses cannot be archived or deleted. A refused change changes nothing.
  */
 import type { Page, PageRequest } from '../metadata/types.js';
-import type { AliasMove, ModelVersion, NewModelVersion, RegisteredModel } from './types.js';
+import type {
+  Actor,
+  AliasMove,
+  AliasMoveRequest,
+  ModelFilter,
+  ModelVersion,
+  ModelVersionUpdate,
+  NewModelVersion,
+  RegisteredModel,
+  VersionFilter,
+  VersionUse,
+} from './types.js';
 
 export interface RegistryStore {
   /** Creates a model; ALREADY_EXISTS if the name is taken. */
@@ -11,22 +27,66 @@ export interface RegistryStore {
   /** Returns the model, creating it if needed. */
   ensureRegisteredModel(name: string): Promise<RegisteredModel>;
   getRegisteredModel(name: string): Promise<RegisteredModel | undefined>;
-  listRegisteredModels(request: PageRequest): Promise<Page<RegisteredModel>>;
+  /** Models in name order, optionally filtered by name. */
+  listRegisteredModels(request: PageRequest & { filter?: ModelFilter }): Promise<Page<RegisteredModel>>;
+  updateRegisteredModel(name: string, update: { description?: string }): Promise<RegisteredModel>;
+  /** Renames a model, keeping its versions, aliases and history; ALREADY_EXISTS if the new name is taken. */
+  renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel>;
+  /** Deletes a model with its versions and history; FAILED_PRECONDITION while any alias is set. */
+  deleteRegisteredModel(name: string): Promise<void>;
+  setRegisteredModelTag(name: string, key: string, value: string): Promise<RegisteredModel>;
+  /** NOT_FOUND if the model has no such tag. */
+  deleteRegisteredModelTag(name: string, key: string): Promise<RegisteredModel>;
+  /** Sets which aliases need an approved request to move (empty list: none). */
+  setApprovalRule(name: string, aliases: string[]): Promise<RegisteredModel>;
 
   /** Adds the next version number atomically, even with concurrent writers; NOT_FOUND if the model does not exist. */
   createModelVersion(version: NewModelVersion): Promise<ModelVersion>;
   getModelVersion(modelName: string, version: number): Promise<ModelVersion | undefined>;
   listModelVersions(modelName: string, request: PageRequest): Promise<Page<ModelVersion>>;
+  /** Versions across models, newest first. */
+  searchModelVersions(request: PageRequest & { filter?: VersionFilter }): Promise<Page<ModelVersion>>;
+  /** The newest active version and the newest archived one (MLflow's latest per stage), newest first. */
+  latestVersions(modelName: string): Promise<ModelVersion[]>;
+  /** Changes the description, or the status of a PENDING_REGISTRATION version (to READY or FAILED_REGISTRATION). */
+  updateModelVersion(modelName: string, version: number, update: ModelVersionUpdate): Promise<ModelVersion>;
+  setModelVersionTag(modelName: string, version: number, key: string, value: string): Promise<ModelVersion>;
+  deleteModelVersionTag(modelName: string, version: number, key: string): Promise<ModelVersion>;
+  /** Archives a version (MLflow stage `Archived`); FAILED_PRECONDITION while it is in use. */
+  archiveModelVersion(modelName: string, version: number): Promise<ModelVersion>;
+  /** Brings an archived version back. */
+  restoreModelVersion(modelName: string, version: number): Promise<ModelVersion>;
+  /** Deletes a version for good (its number is never reused); FAILED_PRECONDITION while it is in use. */
+  deleteModelVersion(modelName: string, version: number): Promise<void>;
+  /** What still uses a version: the aliases on it and the live deployment's references that pin it by number. */
+  isVersionInUse(modelName: string, version: number): Promise<VersionUse>;
 
   /**
    * Points an alias at a version and records the move. NOT_FOUND for an unknown model or
-   * version; FAILED_PRECONDITION for a version that is not READY.
+   * version; FAILED_PRECONDITION for a version that is not READY or is archived, or an
+   * alias that needs approval.
    */
-  setAlias(modelName: string, alias: string, version: number, who: { actor: string; reason: string }): Promise<AliasMove>;
-  deleteAlias(modelName: string, alias: string, who: { actor: string; reason: string }): Promise<AliasMove>;
+  setAlias(modelName: string, alias: string, version: number, who: Actor): Promise<AliasMove>;
+  /** Removes an alias, recording the move; FAILED_PRECONDITION for an alias that needs approval. */
+  deleteAlias(modelName: string, alias: string, who: Actor): Promise<AliasMove>;
   getVersionByAlias(modelName: string, alias: string): Promise<ModelVersion | undefined>;
   /** Every move of an alias, newest first. */
   aliasHistory(modelName: string, alias: string): Promise<AliasMove[]>;
+  /**
+   * Moves an alias back to its previous holder: undoes the last move that was not itself
+   * undone, so repeated rollbacks walk further back. Holders that were deleted, archived
+   * or are not READY are skipped. FAILED_PRECONDITION when there is none to go back to, or
+   * the alias needs approval (then request a move to the version instead).
+   */
+  rollbackAlias(modelName: string, alias: string, who: Actor): Promise<AliasMove>;
+
+  /** Asks for a move of an alias that needs approval; the version is checked now and again on approval. */
+  requestAliasMove(modelName: string, alias: string, version: number, who: Actor): Promise<AliasMoveRequest>;
+  /** Approves a pending request and moves the alias in the same transaction; the approver must not be the requester. */
+  approveAliasMove(requestId: number, who: Actor): Promise<{ request: AliasMoveRequest; move: AliasMove }>;
+  rejectAliasMove(requestId: number, who: Actor): Promise<AliasMoveRequest>;
+  /** A model's requests, newest first; `pendingOnly` leaves out decided ones. */
+  listAliasRequests(modelName: string, options?: { pendingOnly?: boolean }): Promise<AliasMoveRequest[]>;
 
   close(): Promise<void>;
 }

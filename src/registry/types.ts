@@ -16,6 +16,8 @@ export interface RegisteredModel {
   /** Alias name -> version number. */
   aliases: Record<string, number>;
   latestVersion: number | null;
+  /** Aliases that move only through an approved request (`requestAliasMove` then `approveAliasMove`). */
+  approvalRequiredFor: string[];
 }
 
 /** One input of a served model: its name, element type and shape (-1 for any size). */
@@ -44,10 +46,46 @@ export interface ModelVersion {
   metrics: Record<string, number>;
   tags: Record<string, string>;
   properties: JsonObject;
+  /** Where the version came from, beyond its run: data snapshots, transform, model, evaluation. */
+  lineage: ModelVersionLineage;
+  /** When it was archived (MLflow stage `Archived`); archived versions take no alias. Null while active. */
+  archivedAt: number | null;
   createdAt: number;
+  updatedAt: number;
 }
 export type NewModelVersion = Pick<ModelVersion, 'modelName' | 'source'> &
-  Partial<Omit<ModelVersion, 'modelName' | 'source' | 'version' | 'createdAt'>>;
+  Partial<Omit<ModelVersion, 'modelName' | 'source' | 'version' | 'createdAt' | 'updatedAt' | 'archivedAt' | 'lineage'>> & {
+    lineage?: Partial<ModelVersionLineage>;
+  };
+
+/** The artifacts a version was made from, as artifact-store URIs (or dataset fingerprints). */
+export interface ModelVersionLineage {
+  /** Dataset snapshots by role (`train`, `eval`, ...): fingerprint or URI. */
+  dataVersions: Record<string, string>;
+  /** The fitted transform graph. */
+  transformUri: string | null;
+  /** The trained model graph before composition with the transform. */
+  modelUri: string | null;
+  /** The evaluation that judged the version, and its verdict. */
+  evaluationUri: string | null;
+  blessed: boolean | null;
+}
+
+/** What `updateModelVersion` may change. Status moves only from PENDING_REGISTRATION. */
+export interface ModelVersionUpdate {
+  description?: string;
+  status?: ModelVersionStatus;
+}
+
+/** Who does something to the registry and why; every alias move records both. */
+export interface Actor {
+  actor: string;
+  reason: string;
+}
+
+export const ALIAS_MOVE_KINDS = ['set', 'delete', 'rollback', 'approved'] as const;
+/** How an alias moved: set directly, removed, rolled back, or set by an approved request. */
+export type AliasMoveKind = (typeof ALIAS_MOVE_KINDS)[number];
 
 /** One move of an alias; `version` null means the alias was removed. */
 export interface AliasMove {
@@ -58,4 +96,56 @@ export interface AliasMove {
   actor: string;
   reason: string;
   movedAt: number;
+  kind: AliasMoveKind;
+}
+
+export const ALIAS_REQUEST_STATES = ['PENDING', 'APPROVED', 'REJECTED'] as const;
+export type AliasRequestState = (typeof ALIAS_REQUEST_STATES)[number];
+
+/** A request to move a protected alias, waiting for (or decided by) a second person. */
+export interface AliasMoveRequest {
+  id: number;
+  modelName: string;
+  alias: string;
+  version: number;
+  requestedBy: string;
+  reason: string;
+  requestedAt: number;
+  state: AliasRequestState;
+  decidedBy: string | null;
+  decidedAt: number | null;
+}
+
+/**
+ * What still uses a version, so it must not be archived or deleted: the aliases on it, and
+ * the roles in which the model's live deployment (serving's `deployment` table) pins it by number.
+ */
+export interface VersionUse {
+  inUse: boolean;
+  aliases: string[];
+  deployments: string[];
+}
+
+/** A tag condition: `=` needs the tag with that value; `!=` matches a missing tag or another value. */
+export interface TagCondition {
+  key: string;
+  op: '=' | '!=';
+  value: string;
+}
+
+/** Filters of `listRegisteredModels` (MLflow's `name = 'x'` / `name LIKE 'x%'` / `ILIKE` / `tags.k = 'v'`); they combine with AND. */
+export interface ModelFilter {
+  name?: string;
+  nameLike?: string;
+  /** Case-insensitive LIKE. */
+  nameILike?: string;
+  tags?: TagCondition[];
+}
+
+/** Filters of `searchModelVersions`; each is optional and they combine with AND. */
+export interface VersionFilter extends ModelFilter {
+  runId?: string;
+  source?: string;
+  /** Leave archived versions out (they are included by default, as MLflow does). */
+  excludeArchived?: boolean;
 }

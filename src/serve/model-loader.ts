@@ -9,29 +9,41 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
+import { DEFAULT_ALIAS, parseModelRef, type ModelRef } from './model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { Batcher, DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
+import { compileSignature, dummyRow, type CompiledSignature } from './features.js';
+import type { ModelMetrics } from './metrics.js';
 
-/** The alias a bare model name means. */
-export const DEFAULT_ALIAS = 'champion';
+export { DEFAULT_ALIAS, parseModelRef, type ModelRef } from './model-ref.js';
 
-/** A parsed model reference: exactly one of `alias` and `version` is set. */
-export interface ModelRef {
-  name: string;
-  alias?: string;
-  version?: number;
-}
-
-/** A model ready to answer requests. */
+/** A model version ready to answer requests, with its batcher and in-flight count. */
 export interface LoadedModel {
   /** The reference it was loaded by, as written (`flights@champion`). */
   ref: string;
   name: string;
   version: ModelVersion;
   signature: ModelSignature;
+  compiled: CompiledSignature;
   session: ort.InferenceSession;
+  batcher: Batcher;
+  /** Metric children bound to this version (set by the server that loaded it). */
+  metrics?: ModelMetrics;
+  /** Counts a request in; pair with `release()`. A draining model still finishes what it took. */
+  acquire(): void;
+  release(): void;
+  /** Requests taken and not yet released. */
+  readonly inFlight: number;
+  /** Waits for every request taken to be released, then releases the session. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Batching knobs and the hook that sees every run's size. */
+export interface LoadOptions {
+  batch?: BatchConfig;
+  onRun?: (rows: number) => void;
 }
 
 export interface ModelLoaderServices {
@@ -40,20 +52,6 @@ export interface ModelLoaderServices {
 }
 
 const LIST_FIX = 'run `loom models ls` to see registered models, their versions and aliases';
-
-/** Parses `name`, `name@alias` or `name@<version number>`; INVALID_ARGUMENT on anything else. */
-export function parseModelRef(ref: string): ModelRef {
-  const at = ref.lastIndexOf('@');
-  const name = at < 0 ? ref : ref.slice(0, at);
-  const qualifier = at < 0 ? DEFAULT_ALIAS : ref.slice(at + 1);
-  if (!name || !qualifier || /\s/.test(ref)) {
-    throw new LoomError('INVALID_ARGUMENT', `"${ref}" is not a model reference`, {
-      field: 'model',
-      fix: 'write name, name@alias or name@version, e.g. flights@champion or flights@3',
-    });
-  }
-  return /^\d+$/.test(qualifier) ? { name, version: Number(qualifier) } : { name, alias: qualifier };
-}
 
 /** Finds the version a reference points at; NOT_FOUND naming what is missing and how to look. */
 export async function resolveModelVersion(ref: ModelRef, registry: RegistryStore): Promise<ModelVersion> {
@@ -84,12 +82,23 @@ export async function resolveModelVersion(ref: ModelRef, registry: RegistryStore
   return version;
 }
 
-/** Resolves, fetches and opens a model. The session uses one intra-op thread: a server runs many requests side by side. */
-export async function loadModel(ref: string, services: ModelLoaderServices): Promise<LoadedModel> {
+/** Resolves, fetches, opens and warms up a model (see `openModelVersion`). */
+export async function loadModel(ref: string, services: ModelLoaderServices, options: LoadOptions = {}): Promise<LoadedModel> {
   const parsed = parseModelRef(ref);
   const version = await resolveModelVersion(parsed, services.registry);
+  return openModelVersion(ref, version, services, options);
+}
+
+/**
+ * Opens a registered version: its files through the artifact store, an ONNX Runtime
+ * session with one intra-op thread (a server runs many requests side by side), then a
+ * warm-up inference on a signature-valid dummy row, so a corrupt or incompatible file
+ * fails here and never on a request.
+ */
+export async function openModelVersion(ref: string, version: ModelVersion, services: ModelLoaderServices, options: LoadOptions = {}): Promise<LoadedModel> {
+  const name = version.modelName;
   if (version.status !== 'READY') {
-    throw new LoomError('FAILED_PRECONDITION', `model "${parsed.name}" version ${version.version} is ${version.status}, not READY`, {
+    throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} is ${version.status}, not READY`, {
       field: 'model',
       fix: LIST_FIX,
     });
@@ -97,19 +106,56 @@ export async function loadModel(ref: string, services: ModelLoaderServices): Pro
   const dir = await services.artifacts.localPath(version.source);
   const signature = (await readSignature(dir)) ?? version.signature;
   if (!signature) {
-    throw new LoomError('FAILED_PRECONDITION', `model "${parsed.name}" version ${version.version} has no signature.json and no signature in the registry`);
+    throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} has no signature.json and no signature in the registry`);
   }
-  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (error) {
+    throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} cannot be loaded by ONNX Runtime: ${(error as Error).message}`, {
+      field: 'model',
+      fix: 'the model file is damaged or not ONNX; push a good version and move the alias to it',
+    });
+  }
+  const compiled = compileSignature(signature);
+  const batcher = new Batcher(session, compiled, signature.outputs, options.batch ?? DEFAULT_BATCH_CONFIG, options.onRun);
+  try {
+    await batcher.run(dummyRow(compiled));
+  } catch (error) {
+    await session.release().catch(() => {});
+    throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} failed its warm-up inference: ${(error as Error).message}`, {
+      field: 'model',
+      fix: 'check that the model graph takes the inputs its signature names; push a good version',
+    });
+  }
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
   return {
     ref,
-    name: parsed.name,
+    name,
     version,
     signature,
+    compiled,
     session,
-    close: () => session.release(),
+    batcher,
+    acquire() {
+      inFlight++;
+    },
+    release() {
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    close() {
+      closing ??= (async () => {
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        await session.release();
+      })();
+      return closing;
+    },
   };
 }
 

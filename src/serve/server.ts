@@ -1,23 +1,33 @@
 /**
- * The online model server: loads registered models at start and answers KServe V2
- * requests for them over HTTP.
+ * The online model server: serves registered models over KServe V2, TF Serving's REST
+ * API and MLflow's `/invocations`, with Prometheus `/metrics`. It watches the registry
+ * (and the deployments table) and hot-swaps a model when its alias moves or its
+ * deployment changes, with no failed request; micro-batches concurrent requests; and
+ * logs every prediction through a bounded queue.
  *
  * Usage:
  *   const server = await startModelServer({ port: 8080, models: ['flights@champion'], registry, artifacts });
  *   console.log(server.url); ... await server.close();
  */
+import cluster from 'node:cluster';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LoomError, asLoomError } from '../core/errors.js';
+import { LoomError } from '../core/errors.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { DEFAULT_ALIAS, loadModel, type LoadedModel } from './model-loader.js';
-import { DEFAULT_BODY_LIMIT, errorResponse, v2Routes, type ServedModels } from './routes/v2.js';
+import type { BatchConfig } from './batcher.js';
+import type { Deployment, DeploymentStore } from './deployments.js';
+import type { InferenceContext } from './inference.js';
+import { ServingMetrics } from './metrics.js';
+import type { LoadedModel } from './model-loader.js';
+import { ModelPool, type EndpointConfig, type ServerLogger } from './model-pool.js';
+import { DEFAULT_ALIAS, parseModelRef } from './model-ref.js';
+import { PredictionLog, type PredictionLogOptions, type PredictionLogSink } from './prediction-log.js';
+import { errorResponse, serveErrorHandler } from './routes/errors.js';
+import { mlflowRoutes } from './routes/mlflow.js';
+import { tfServingRoutes } from './routes/tfserving.js';
+import { DEFAULT_BODY_LIMIT, v2Routes } from './routes/v2.js';
 
-/** Where the server reports what it loaded and what it could not. */
-export interface ServerLogger {
-  info(message: string): void;
-  warn(message: string): void;
-}
+export type { ServerLogger } from './model-pool.js';
 
 export interface ModelServerOptions {
   port: number;
@@ -27,10 +37,23 @@ export interface ModelServerOptions {
   models: string[];
   registry: RegistryStore;
   artifacts: ArtifactStore;
+  /** Deployments to follow (canary, shadow, batching); a deployment overrides the references for its model. */
+  deployments?: DeploymentStore;
+  /** How often to check aliases and deployments, in ms; default 1000; 0 turns watching off. */
+  watchIntervalMs?: number;
+  /** Batching defaults for every model (a deployment may override them per model). */
+  batch?: Partial<BatchConfig>;
+  /** Where the prediction log goes; none means no log. */
+  predictionLog?: PredictionLogSink;
+  predictionLogOptions?: Omit<PredictionLogOptions, 'onDropped' | 'onWritten'>;
+  /** The model `/invocations` answers when the request names none. */
+  defaultModel?: string;
   /** Default: warnings to stderr, nothing else. */
   logger?: ServerLogger;
   /** Largest request body in bytes; default 10 MiB. */
   bodyLimit?: number;
+  /** More route plugins on the same app (batch predictions, the browser page). */
+  plugins?: ((app: FastifyInstance, ctx: InferenceContext) => Promise<void>)[];
 }
 
 /** A model that could not be loaded, and why. */
@@ -43,10 +66,15 @@ export interface ModelServer {
   /** `http://host:port`, with the port actually bound (for `port: 0`). */
   url: string;
   app: FastifyInstance;
-  /** The models being served, in the order of the references asked for. */
-  loaded: LoadedModel[];
+  /** The model versions being served now (primary first); changes on a swap. */
+  readonly loaded: LoadedModel[];
   failures: LoadFailure[];
-  /** Stops accepting connections, finishes in-flight requests, then releases the sessions. */
+  pool: ModelPool;
+  metrics: ServingMetrics;
+  log?: PredictionLog;
+  /** Checks the registry and deployments now (the watcher does this every interval). */
+  refresh(): Promise<void>;
+  /** Stops accepting connections, finishes in-flight requests, then releases the sessions and flushes the log. */
   close(): Promise<void>;
 }
 
@@ -63,45 +91,94 @@ const stderrLogger: ServerLogger = {
  */
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const logger = options.logger ?? stderrLogger;
-  const refs = options.models.length > 0 ? options.models : await championRefs(options.registry, logger);
-  const loaded: LoadedModel[] = [];
-  const failures: LoadFailure[] = [];
-  for (const ref of refs) {
-    try {
-      const model = await loadModel(ref, options);
-      loaded.push(model);
-      logger.info(`loaded ${ref} (version ${model.version.version})`);
-    } catch (error) {
-      const loomError = asLoomError(error);
-      failures.push({ ref, error: loomError });
-      logger.warn(`cannot load ${ref}: ${loomError.describe()}`);
-    }
-  }
-  if (loaded.length === 0) {
+  const metrics = new ServingMetrics();
+  if (cluster.isWorker) metrics.joinCluster();
+  const pool = new ModelPool({ registry: options.registry, artifacts: options.artifacts, metrics, logger, batch: options.batch });
+  const baseRefs = options.models.length > 0 ? options.models : await championRefs(options.registry, logger);
+  const explicit = options.models.length > 0;
+  let deploymentsSeen = (await options.deployments?.latestId()) ?? 0;
+  const configs = endpointConfigs(baseRefs, (await options.deployments?.listDeployments()) ?? [], explicit);
+  const failures: LoadFailure[] = await pool.configure(configs);
+  if (pool.names().length === 0) {
+    await pool.close();
     const detail = failures.length > 0 ? `: ${failures.map((failure) => `${failure.ref}: ${failure.error.message}`).join('; ')}` : '';
-    throw new LoomError('NOT_FOUND', `no model could be loaded${refs.length === 0 ? ' (the registry has no model with a champion)' : ''}${detail}`, {
+    throw new LoomError('NOT_FOUND', `no model could be loaded${configs.length === 0 ? ' (the registry has no model with a champion)' : ''}${detail}`, {
       fix: 'run `loom models ls` to see registered models and aliases, then pass --model name@alias or name@version',
     });
   }
 
-  const served = servedModels(loaded);
+  const log = options.predictionLog
+    ? new PredictionLog(options.predictionLog, {
+        ...options.predictionLogOptions,
+        onDropped: (count) => metrics.droppedLogRecords(count),
+        onWritten: (count) => metrics.wroteLogRecords(count),
+        onError: options.predictionLogOptions?.onError ?? ((error) => logger.warn(`prediction log write failed: ${(error as Error).message}`)),
+      })
+    : undefined;
+  const ctx: InferenceContext = { pool, metrics, log };
+
   // Per-request logging is off: at tens of thousands of requests a second it would cost more than inference.
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
+  app.setErrorHandler(serveErrorHandler(metrics));
   app.setNotFoundHandler((request, reply) => {
     const { status, body } = errorResponse(new LoomError('NOT_FOUND', `no route ${request.method} ${request.url}`));
     return reply.code(status).send(body);
   });
-  await app.register(v2Routes, { models: served, bodyLimit: options.bodyLimit });
+  await app.register(v2Routes, { ctx, isReady: () => pool.names().length > 0 });
+  await app.register(tfServingRoutes, { ctx });
+  await app.register(mlflowRoutes, { ctx, defaultModel: options.defaultModel ?? (explicit ? parseModelRef(baseRefs[0]!).name : undefined) });
+  app.get('/metrics', async (_request, reply) => {
+    const { contentType, body } = await metrics.text();
+    return reply.type(contentType).send(body);
+  });
+  for (const plugin of options.plugins ?? []) await plugin(app, ctx);
 
-  let closed = false;
-  const releaseAll = async () => {
-    await Promise.all(loaded.map((model) => model.close()));
+  // The watcher: a cheap check of deployments (one max(id)) and of each alias, every interval.
+  let polling: Promise<void> | undefined;
+  const refresh = () =>
+    (polling ??= (async () => {
+      try {
+        if (options.deployments) {
+          const latest = await options.deployments.latestId();
+          if (latest !== deploymentsSeen) {
+            deploymentsSeen = latest;
+            const next = endpointConfigs(baseRefs, await options.deployments.listDeployments(), explicit);
+            for (const failure of await pool.configure(next)) metrics.swap(parseModelRef(failure.ref).name, 'failed');
+          }
+        }
+        await pool.refresh();
+      } catch (error) {
+        logger.warn(`checking the registry failed (will retry): ${(error as Error).message}`);
+      } finally {
+        polling = undefined;
+      }
+    })());
+  const interval = options.watchIntervalMs ?? 1000;
+  const timer = interval > 0 ? setInterval(() => void refresh(), interval) : undefined;
+  timer?.unref();
+
+  let closing: Promise<void> | undefined;
+  const shutdown = async () => {
+    if (timer) clearInterval(timer);
+    // Fastify's close waits for in-flight requests, so no session is released mid-run. A
+    // keep-alive connection that finishes its request after close began would otherwise
+    // linger until the keep-alive timeout, so idle ones are closed as they appear.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 25);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(idle);
+    }
+    await polling;
+    await pool.close();
+    await log?.close();
   };
+  const host = options.host ?? '127.0.0.1';
   try {
-    await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+    await app.listen({ port: options.port, host });
   } catch (error) {
-    await releaseAll();
-    throw new LoomError('UNAVAILABLE', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port}: ${(error as Error).message}`, {
+    await shutdown();
+    throw new LoomError('UNAVAILABLE', `cannot listen on ${host}:${options.port}: ${(error as Error).message}`, {
       field: 'port',
       fix: 'choose another --port, or stop what is using this one',
       retryable: false,
@@ -109,20 +186,48 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host ?? '127.0.0.1';
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     app,
-    loaded,
-    failures,
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Fastify's close waits for in-flight requests, so no session is released mid-run.
-      await app.close();
-      await releaseAll();
+    get loaded() {
+      return pool.loaded();
     },
+    failures,
+    pool,
+    metrics,
+    log,
+    refresh,
+    close: () => (closing ??= shutdown()),
   };
+}
+
+/**
+ * What to serve: the references grouped by model name (the first is the primary, the
+ * rest reachable by version), with each model's live deployment taking over its routing.
+ * With explicit references only those models are served; otherwise every deployed one too.
+ */
+export function endpointConfigs(refs: readonly string[], deployments: readonly Deployment[], explicit: boolean): EndpointConfig[] {
+  const byName = new Map<string, EndpointConfig>();
+  for (const ref of refs) {
+    const { name } = parseModelRef(ref);
+    const config = byName.get(name);
+    if (!config) byName.set(name, { name, primary: ref, extra: [] });
+    else if (ref !== config.primary && !config.extra!.includes(ref)) config.extra!.push(ref);
+  }
+  for (const deployment of deployments) {
+    const base = byName.get(deployment.modelName);
+    if (explicit && !base) continue;
+    byName.set(deployment.modelName, {
+      name: deployment.modelName,
+      primary: deployment.primary,
+      canary: deployment.canary,
+      shadow: deployment.shadow,
+      split: deployment.split,
+      batch: deployment.batch,
+      extra: [...(base ? [base.primary, ...(base.extra ?? [])] : [])].filter((ref) => ref !== deployment.primary),
+    });
+  }
+  return [...byName.values()];
 }
 
 /** Every registered model's champion, for a server started with no explicit models. */
@@ -138,36 +243,4 @@ async function championRefs(registry: RegistryStore, logger: ServerLogger): Prom
     pageToken = page.nextPageToken;
   } while (pageToken);
   return refs;
-}
-
-/** The lookup the routes use: a name's default is the first reference loaded for it. */
-function servedModels(loaded: readonly LoadedModel[]): ServedModels {
-  const byName = new Map<string, LoadedModel[]>();
-  for (const model of loaded) {
-    const list = byName.get(model.name) ?? [];
-    if (!list.some((other) => other.version.version === model.version.version)) list.push(model);
-    byName.set(model.name, list);
-  }
-  return {
-    get(name, version) {
-      const list = byName.get(name);
-      if (!list) {
-        throw new LoomError('NOT_FOUND', `this server does not serve a model named "${name}" (it serves: ${[...byName.keys()].join(', ')})`, {
-          field: 'model',
-          fix: 'run `loom models ls` to see registered models; start the server with --model name@alias to serve one',
-        });
-      }
-      if (version === undefined) return list[0];
-      const model = list.find((candidate) => candidate.version.version === version);
-      if (!model) {
-        throw new LoomError('NOT_FOUND', `this server serves "${name}" version ${list.map((m) => m.version.version).join(', ')}, not version ${version}`, {
-          field: 'version',
-          fix: `run \`loom models ls\` to see versions; start the server with --model ${name}@${version} to serve it`,
-        });
-      }
-      return model;
-    },
-    versions: (name) => (byName.get(name) ?? []).map((model) => model.version.version),
-    isReady: () => true,
-  };
 }

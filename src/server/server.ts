@@ -13,6 +13,8 @@ import { LoomError } from '../core/errors.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { mlflowErrorResponse, replyWithMlflowError } from './mlflow-errors.js';
+import { registryRoutes } from './routes/registry.js';
+import { trackingRoutes } from './routes/tracking.js';
 
 export interface PlatformServerOptions {
   port: number;
@@ -50,6 +52,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   app.get('/health', async () => ({ status: 'ok' }));
   const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts };
   // Route plugins register here, one per surface:
+  await app.register(trackingRoutes, routeOptions);
+  await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   void routeOptions;
   return app;
 }

@@ -63,7 +63,8 @@ test('trains on the transformed train split, reports progress per epoch and writ
   assert.equal(properties.algorithm, 'logistic_regression');
   assert.equal(properties.inputWidth, width);
   assert.equal((properties.lossPerEpoch as number[]).length, 3);
-  assert.deepEqual(properties.hyperparameters, { epochs: 3, learningRate: 0.01, l2: 1e-4, batchSize: 1024, seed: 5 });
+  assert.deepEqual(properties.hyperparameters, { algorithm: 'logistic_regression', epochs: 3, learningRate: 0.01, l2: 1e-4, batchSize: 1024, seed: 5, checkpointEvery: 0 });
+  assert.equal(properties.stoppedBecause, 'completed');
 
   const bytes = await readFile(join(modelDir, MODEL_FILE));
   assert.deepEqual(readSignature(bytes).inputs, [{ name: 'features', type: 'float32', shape: [-1, width] }]);

@@ -1,79 +1,89 @@
 /**
- * The `train` step: logistic regression on the transformed training split, exported as
- * `model.onnx` (features -> probability). It only reads files, calls the pure trainer
- * and the exporter. The whole training matrix is read into memory.
+ * The `train` step: one of Loom's trainers, chosen by the `algorithm` parameter, on the
+ * transformed training split, exported as `model.onnx` (features -> probability).
+ *   logistic_regression (the default)  epochs, learningRate, l2, batchSize, seed
+ *   gbdt                               numTrees, numLeaves, learningRate, earlyStoppingRounds, ...
+ *   mlp                                hiddenUnits, epochs, batchSize, learningRate, l2, patience
+ *   custom                             command, params, timeoutSeconds, env (any program writing ONNX)
+ * With `checkpointEvery`, gbdt and mlp write a checkpoint every N rounds or epochs; a step
+ * killed part-way and run again continues from its last checkpoint to the same model.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LoomError } from '../core/errors.js';
 import { defineComponent } from '../pipeline/component.js';
 import { Model, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
-import { FEATURES_FILE, LABELS_FILE } from '../transform/apply.js';
-import { TRANSFORMED_META_FILE } from '../transform/component.js';
 import { METADATA_LABEL_COLUMN } from '../transform/graph.js';
-import { exportLogisticRegression } from './export.js';
-import { trainLogisticRegression } from './logistic-regression.js';
+import { readTransformedMeta } from './transformed-data.js';
+import { customParameters, trainCustom } from './trainers/custom.js';
+import { gbdtParameters, trainGbdtStep } from './trainers/gbdt.js';
+import { logisticParameters, trainLogistic } from './trainers/logistic.js';
+import { mlpParameters, trainMlpStep } from './trainers/mlp.js';
+import type { TrainerOutcome, TrainerRun } from './trainers/trainer.js';
 
 export const MODEL_FILE = 'model.onnx';
 
-export const trainParameters = z.object({
-  epochs: z.number().int().positive().default(5),
-  learningRate: z.number().positive().default(0.01),
-  l2: z.number().nonnegative().default(1e-4),
-  batchSize: z.number().int().positive().default(1024),
-  seed: z.number().int().default(42),
-});
+export const TRAIN_ALGORITHMS = ['logistic_regression', 'gbdt', 'mlp', 'custom'] as const;
 
-const transformedMeta = z.object({ width: z.number().int().positive(), featureNames: z.array(z.string()) });
+const checkpointEvery = { checkpointEvery: z.number().int().min(0).default(0) };
+
+export const trainParameters = z.preprocess(
+  // Pipelines written before trainers were selectable give logistic regression's parameters alone.
+  (value) => (typeof value === 'object' && value !== null && !('algorithm' in value) ? { ...value, algorithm: 'logistic_regression' } : value),
+  z.discriminatedUnion('algorithm', [
+    logisticParameters.extend(checkpointEvery),
+    gbdtParameters.extend(checkpointEvery),
+    mlpParameters.extend(checkpointEvery),
+    customParameters.extend(checkpointEvery),
+  ]),
+);
+export type TrainParameters = z.input<typeof trainParameters>;
 
 export const trainComponent = defineComponent({
   name: 'train',
-  version: '1',
-  description: 'Trains binary logistic regression on the transformed training split and exports it as ONNX',
+  version: '2',
+  description: 'Trains logistic regression, gradient-boosted trees, a neural network or a custom command on the transformed training split; exports ONNX',
   inputs: { transformedExamples: { type: TransformedExamples }, transformGraph: { type: TransformGraph } },
   outputs: { model: Model },
   parameters: trainParameters,
   async execute({ inputs, outputs, parameters, services }) {
-    const dir = inputs.transformedExamples.path;
-    const meta = transformedMeta.parse(JSON.parse(await readFile(join(dir, TRANSFORMED_META_FILE), 'utf8')));
-    const features = await readFloat32(join(dir, 'train', FEATURES_FILE));
-    const labels = await readFloat32(join(dir, 'train', LABELS_FILE));
-    if (features.length !== labels.length * meta.width) {
-      throw new LoomError('FAILED_PRECONDITION', `train/${FEATURES_FILE} does not hold ${labels.length} rows of width ${meta.width}`);
-    }
-    services.log(`train: logistic regression on ${labels.length} rows x ${meta.width} columns`);
-    const task = services.progress.start('training', parameters.epochs, 'epochs');
-    const model = trainLogisticRegression(features, labels, meta.width, {
-      ...parameters,
-      onEpoch: (epoch, loss) => {
-        task.advance(1);
-        services.log(`train: epoch ${epoch + 1}/${parameters.epochs} log loss ${loss.toFixed(5)}`);
-      },
-    });
-    task.done();
-    const labelColumn = String(inputs.transformGraph.properties.labelColumn ?? '');
-    await writeFile(
-      join(outputs.model, MODEL_FILE),
-      exportLogisticRegression(model, { featureNames: meta.featureNames, metadata: { [METADATA_LABEL_COLUMN]: labelColumn } }),
-    );
+    const dataDir = inputs.transformedExamples.path;
+    const { checkpointEvery: every, ...trainer } = parameters;
+    const base = {
+      dataDir,
+      meta: await readTransformedMeta(dataDir),
+      services,
+      modelPath: join(outputs.model, MODEL_FILE),
+      metadata: { [METADATA_LABEL_COLUMN]: String(inputs.transformGraph.properties.labelColumn ?? '') },
+      checkpoints: services.checkpoints && { ...services.checkpoints, every },
+    };
+    const outcome = await runTrainer(trainer, base);
     return {
       properties: {
         model: {
-          algorithm: 'logistic_regression',
-          inputWidth: meta.width,
-          lossPerEpoch: model.lossPerEpoch,
+          algorithm: outcome.algorithm,
+          inputWidth: base.meta.width,
+          stoppedBecause: outcome.stoppedBecause,
           hyperparameters: { ...parameters },
+          ...(outcome.lossPerEpoch ? { lossPerEpoch: outcome.lossPerEpoch } : {}),
+          training: outcome.properties,
         },
       },
     };
   },
 });
 
-/** A float32 file as one array; copied only when the read buffer is not 4-byte aligned. */
-async function readFloat32(path: string): Promise<Float32Array> {
-  const bytes = await readFile(path);
-  if (bytes.byteLength % 4 !== 0) throw new LoomError('FAILED_PRECONDITION', `${path} is not a float32 file (${bytes.byteLength} bytes)`);
-  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+// Omit over each member, so the union stays discriminated by `algorithm`.
+type TrainerChoice = z.output<typeof trainParameters> extends infer T ? (T extends unknown ? Omit<T, 'checkpointEvery'> : never) : never;
+
+function runTrainer(trainer: TrainerChoice, base: Omit<TrainerRun<unknown>, 'parameters'>): Promise<TrainerOutcome> {
+  switch (trainer.algorithm) {
+    case 'logistic_regression':
+      return trainLogistic({ ...base, parameters: trainer });
+    case 'gbdt':
+      return trainGbdtStep({ ...base, parameters: trainer });
+    case 'mlp':
+      return trainMlpStep({ ...base, parameters: trainer });
+    case 'custom':
+      return trainCustom({ ...base, parameters: trainer });
+  }
 }

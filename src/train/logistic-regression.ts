@@ -40,12 +40,40 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-8;
 
+/** One finished epoch of `logisticRegressionEpochs`. `weights` is the live array: copy it to keep it. */
+export interface LogisticRegressionEpoch {
+  epoch: number;
+  /** Mean training log loss over the epoch. */
+  loss: number;
+  weights: Float64Array;
+  bias: number;
+}
+
 export function trainLogisticRegression(
   features: Float32Array,
   labels: Float32Array,
   width: number,
   options: LogisticRegressionOptions = {},
 ): LogisticRegressionModel {
+  const epochs = logisticRegressionEpochs(features, labels, width, options);
+  for (;;) {
+    const next = epochs.next();
+    if (next.done) return next.value;
+    options.onEpoch?.(next.value.epoch, next.value.loss);
+  }
+}
+
+/**
+ * The same training one epoch at a time: it yields after each epoch, so a caller can
+ * log the epoch (the train component awaits a tracking write there) or stop, and it
+ * returns the model. The weights are those of `trainLogisticRegression` with the same options.
+ */
+export function* logisticRegressionEpochs(
+  features: Float32Array,
+  labels: Float32Array,
+  width: number,
+  options: Omit<LogisticRegressionOptions, 'onEpoch'> = {},
+): Generator<LogisticRegressionEpoch, LogisticRegressionModel, void> {
   const epochs = options.epochs ?? 5;
   const learningRate = options.learningRate ?? 0.01;
   const l2 = options.l2 ?? 1e-4;
@@ -124,7 +152,7 @@ export function trainLogisticRegression(
     }
     const loss = lossSum / rows;
     lossPerEpoch.push(loss);
-    options.onEpoch?.(epoch, loss);
+    yield { epoch, loss, weights, bias };
   }
   return { weights, bias, lossPerEpoch };
 }

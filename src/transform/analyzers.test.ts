@@ -34,7 +34,7 @@ test('each column type gets its analyzer, fitted to the same numbers computed he
   const logged: string[] = [];
   const fitted = await fitTransform(path, { labelColumn: 'delayed', topK: 20, log: (message) => logged.push(message) });
 
-  assert.deepEqual(fitted.features.map((feature) => [feature.name, feature.rawType, feature.analyzer]), [
+  assert.deepEqual(fitted.features.map((feature) => [feature.name, 'rawType' in feature ? feature.rawType : '', feature.analyzer]), [
     ['hour', 'int', 'vocabulary'],
     ['weekday', 'int', 'vocabulary'],
     ['distance', 'int', 'zscore'],
@@ -93,7 +93,10 @@ test('unknown label, unknown or unsupported features and impossible overrides ar
     error instanceof LoomError && error.code === 'INVALID_ARGUMENT' && error.field === field && (!mentions || `${error.message} ${error.fix}`.includes(mentions));
   await assert.rejects(fitTransform(path, { labelColumn: 'late' }), invalid('labelColumn', 'delayed'));
   await assert.rejects(fitTransform(path, { labelColumn: 'delayed', features: ['hour', 'gate'] }), invalid('features[1]', 'origin'));
-  await assert.rejects(fitTransform(path, { labelColumn: 'delayed', features: ['date'] }), invalid('features[0]', 'TIMESTAMP'));
+  await assert.rejects(
+    fitTransform(path, { labelColumn: 'delayed', features: ['date'], overrides: { date: { analyzer: 'zscore' } } }),
+    invalid('overrides.date.analyzer', 'TIMESTAMP'),
+  );
   await assert.rejects(fitTransform(path, { labelColumn: 'delayed', features: ['delayed'] }), invalid('features[0]'));
   await assert.rejects(
     fitTransform(path, { labelColumn: 'delayed', features: ['origin'], overrides: { origin: { analyzer: 'zscore' } } }),

@@ -1,72 +1,40 @@
 /**
- * Analyzers: one pass of DuckDB SQL over the training split fits each feature's
- * transform, and the result is a plain `FittedTransform` that graph.ts turns into ONNX.
+ * Analyzers: DuckDB SQL over the training split fits each feature's transform, and the
+ * result is a plain `FittedTransform` (fitted.ts) that graph.ts turns into ONNX.
  *
- * The analyzer of a feature follows its column type unless overridden:
- * - float columns: z-score (mean and population std; missing values become the mean);
+ * The analyzer of a feature follows its column type unless `overrides` names one:
+ * - float columns: z-score (missing values become the mean);
  * - integer columns with at most `maxCategoricalCardinality` distinct values (hour,
  *   weekday): a vocabulary of all their values; other integers: z-score;
- * - strings: a vocabulary of the `topK` most frequent values.
- * Every vocabulary is followed by one out-of-vocabulary column, which also takes missing values.
+ * - strings: a vocabulary of the `topK` most frequent values;
+ * - timestamps (only when listed in `features` or overridden): hour, weekday, month one-hot.
+ * Also available: minmax, quantiles (bucketize), hash (N buckets), imputation options,
+ * and `crosses` of two categorical columns. See config.ts for every option.
  *
  * Usage: `const fitted = await fitTransform('train/data.parquet', { labelColumn: 'delayed' });`
  */
 import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
+import { fitCategoryTable, fitCrossTable, type Query } from './categories.js';
+import {
+  CATEGORICAL_ANALYZERS,
+  DATETIME_PART_WIDTH,
+  crossName,
+  transformConfig,
+  type AnalyzerKind,
+  type FeatureOverride,
+  type TransformConfig,
+  type TransformConfigInput,
+} from './config.js';
+import { categoryColumn, type CategoricalFeature, type CategoryValue, type FittedFeature, type FittedImpute, type FittedTransform, type RawType } from './fitted.js';
 
-export const ANALYZERS = ['zscore', 'vocabulary'] as const;
-export type AnalyzerKind = (typeof ANALYZERS)[number];
-/** How a raw feature enters the transform graph: float32, int64 or string, each [N, 1]. */
-export type RawType = 'float' | 'int' | 'string';
+export { ANALYZERS, type AnalyzerKind, type FeatureOverride } from './config.js';
+export type * from './fitted.js';
 
-export interface ZScoreFeature {
-  name: string;
-  rawType: 'float' | 'int';
-  analyzer: 'zscore';
-  mean: number;
-  /** Population standard deviation; 1 when the column is constant. */
-  std: number;
-  /** Names of the output columns this feature fills. */
-  outputs: string[];
-}
-
-/** Vocabulary values, most frequent first (ties by value); index `vocabulary.length` is out-of-vocabulary. */
-export type VocabularyFeature = { name: string; analyzer: 'vocabulary'; outputs: string[] } & (
-  | { rawType: 'string'; vocabulary: string[] }
-  | { rawType: 'int'; vocabulary: number[] }
-);
-
-export type FittedFeature = ZScoreFeature | VocabularyFeature;
-
-export interface FittedTransform {
-  version: 1;
-  labelColumn: string;
-  /** Rows of the training split the analyzers saw. */
-  rowCount: number;
-  features: FittedFeature[];
-  /** Every output column, in order: the `features` tensor is [N, featureNames.length]. */
-  featureNames: string[];
-  outputWidth: number;
-}
-
-export interface FeatureOverride {
-  analyzer?: AnalyzerKind;
-  /** Vocabulary size for this feature. */
-  topK?: number;
-}
-
-export interface FitOptions {
-  labelColumn: string;
-  /** Default: every column except the label whose type can be transformed. */
-  features?: string[];
-  /** Vocabulary size for strings (and for integers forced to a vocabulary); default 100. */
-  topK?: number;
-  /** Integers with at most this many distinct values get a vocabulary; default 32. */
-  maxCategoricalCardinality?: number;
-  overrides?: Record<string, FeatureOverride>;
-  /** Told about columns skipped by the default feature list. */
+export type FitOptions = TransformConfigInput & {
+  /** Told about columns skipped by the default feature list and buckets merged by ties. */
   log?: (message: string) => void;
-}
+};
 
 export const OOV_SUFFIX = '=<OOV>';
 
@@ -81,121 +49,232 @@ export function rawTypeOf(duckdbType: string): RawType | undefined {
   if (type === 'FLOAT' || type === 'DOUBLE' || type === 'REAL' || type.startsWith('DECIMAL')) return 'float';
   if (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/.test(type) || type === 'BOOLEAN') return 'int';
   if (type === 'VARCHAR' || type.startsWith('ENUM')) return 'string';
+  if (type.startsWith('TIMESTAMP') || type === 'DATE') return 'timestamp';
   return undefined;
 }
 
-/** Fits every feature's analyzer on the Parquet file at `parquetPath`. */
+/** Fits every feature's analyzer on the Parquet file at `parquetPath` (the training split). */
 export async function fitTransform(parquetPath: string, options: FitOptions): Promise<FittedTransform> {
-  const topK = options.topK ?? 100;
-  const maxCardinality = options.maxCategoricalCardinality ?? 32;
-  const overrides = options.overrides ?? {};
+  const { log, ...raw } = options;
+  const config = parseConfig(raw);
   const source = `read_parquet(${sqlString(parquetPath)})`;
   return withDuckDB(async (db) => {
-    const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-    const columns: Column[] = described.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-    const selected = selectFeatures(columns, options);
-    for (const name of Object.keys(overrides)) {
+    const query: Query = async (sql) => (await db.runAndReadAll(sql)).getRowObjects();
+    const columns: Column[] = (await query(`DESCRIBE SELECT * FROM ${source}`)).map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    const selected = selectFeatures(columns, config, log);
+    for (const name of Object.keys(config.overrides)) {
       if (!selected.some((column) => column.name === name)) {
-        throw new LoomError('INVALID_ARGUMENT', `override for "${name}", which is not a feature`, { field: `overrides.${name}` });
+        throw new LoomError('INVALID_ARGUMENT', `override for "${name}", which is not a feature`, {
+          field: `overrides.${name}`,
+          fix: `add "${name}" to features, or remove the override (features: ${selected.map((c) => c.name).join(', ')})`,
+        });
       }
     }
 
-    // One scan for the counts, moments and cardinalities of every feature.
+    // One scan for the counts, moments, ranges and cardinalities of every numeric feature.
     const aggregates = ['count(*)::BIGINT AS "rows"'];
     selected.forEach((column, i) => {
-      const x = sqlIdent(column.name);
-      if (rawTypeOf(column.type) === 'string') return;
-      const value = `${x}::DOUBLE`;
+      const rawType = rawTypeOf(column.type);
+      if (rawType !== 'float' && rawType !== 'int') return;
+      const value = `${sqlIdent(column.name)}::DOUBLE`;
       const finite = `FILTER (WHERE isfinite(${value}))`;
       aggregates.push(`avg(${value}) ${finite} AS m${i}`, `stddev_pop(${value}) ${finite} AS s${i}`);
-      if (rawTypeOf(column.type) === 'int') aggregates.push(`count(DISTINCT ${x})::BIGINT AS d${i}`);
+      aggregates.push(`min(${value}) ${finite} AS lo${i}`, `max(${value}) ${finite} AS hi${i}`);
+      if (rawType === 'int') aggregates.push(`count(DISTINCT ${sqlIdent(column.name)})::BIGINT AS d${i}`);
     });
-    const stats = (await db.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM ${source}`)).getRowObjects()[0] ?? {};
+    const stats = (await query(`SELECT ${aggregates.join(', ')} FROM ${source}`))[0] ?? {};
     const rowCount = Number(stats.rows ?? 0);
     if (rowCount === 0) throw new LoomError('INVALID_ARGUMENT', `${parquetPath} has no rows to fit the transform on`);
 
     const features: FittedFeature[] = [];
     for (const [i, column] of selected.entries()) {
       const rawType = rawTypeOf(column.type) as RawType;
-      const override = overrides[column.name] ?? {};
+      const override = config.overrides[column.name] ?? {};
       const distinct = Number(stats[`d${i}`] ?? 0);
-      const analyzer: AnalyzerKind =
-        override.analyzer ?? (rawType === 'string' || (rawType === 'int' && distinct <= maxCardinality) ? 'vocabulary' : 'zscore');
-      if (analyzer === 'zscore') {
-        if (rawType === 'string') {
-          throw new LoomError('INVALID_ARGUMENT', `feature "${column.name}" is a string column and cannot be z-scored`, {
-            field: `overrides.${column.name}.analyzer`,
-            fix: 'use the vocabulary analyzer for strings',
-          });
-        }
-        const mean = stats[`m${i}`];
-        if (mean === null || mean === undefined) throw noValues(column.name);
-        const std = Number(stats[`s${i}`] ?? 0);
-        features.push({ name: column.name, rawType, analyzer, mean: Number(mean), std: std > 0 ? std : 1, outputs: [column.name] });
+      const analyzer = chooseAnalyzer(column, rawType, override, distinct, config.maxCategoricalCardinality);
+      const name = column.name;
+      if (analyzer === 'datetime') {
+        const parts = override.parts ?? ['hour', 'weekday', 'month'];
+        const outputs = parts.flatMap((part) => Array.from({ length: DATETIME_PART_WIDTH[part] }, (_, k) => `${name}.${part}=${part === 'month' || part === 'day' ? k + 1 : k}`));
+        features.push({ name, analyzer, rawType: 'timestamp', parts, outputs });
         continue;
       }
-      if (rawType === 'float') {
-        throw new LoomError('INVALID_ARGUMENT', `feature "${column.name}" is a float column and cannot have a vocabulary`, {
-          field: `overrides.${column.name}.analyzer`,
-          fix: 'cast it to an integer or string in SQL first, or z-score it',
-        });
+      if (rawType === 'float' || rawType === 'int') {
+        if (analyzer === 'zscore' || analyzer === 'minmax' || analyzer === 'quantiles') {
+          if (stats[`m${i}`] === null || stats[`m${i}`] === undefined) throw noValues(name);
+          const impute = await fitNumericImpute(query, source, name, override, Number(stats[`m${i}`]));
+          if (analyzer === 'zscore') {
+            const std = Number(stats[`s${i}`] ?? 0);
+            features.push({ name, rawType, analyzer, mean: Number(stats[`m${i}`]), std: std > 0 ? std : 1, impute, outputs: [name] });
+          } else if (analyzer === 'minmax') {
+            features.push({ name, rawType, analyzer, min: Number(stats[`lo${i}`]), max: Number(stats[`hi${i}`]), impute, outputs: [name] });
+          } else {
+            const boundaries = await fitBoundaries(query, source, name, override.buckets!);
+            if (boundaries.length + 1 < override.buckets!) {
+              log?.(`transform: ${name} has ${boundaries.length + 1} quantile buckets, not ${override.buckets}: tied quantiles merged`);
+            }
+            const outputs = Array.from({ length: boundaries.length + 1 }, (_, k) => `${name}=q${k}`);
+            features.push({ name, rawType, analyzer, boundaries, impute, outputs });
+          }
+          continue;
+        }
       }
-      // Integers with few values keep them all; anything else keeps the k most frequent.
-      const limit = override.topK ?? (rawType === 'int' && !override.analyzer && distinct <= maxCardinality ? distinct : topK);
-      const x = sqlIdent(column.name);
-      const key = rawType === 'int' ? `${x}::BIGINT` : `${x}::VARCHAR`;
-      const rows = await db.runAndReadAll(
-        `SELECT ${key} AS v, count(*) AS c FROM ${source} WHERE ${x} IS NOT NULL GROUP BY v ORDER BY c DESC, v ASC LIMIT ${Math.max(0, limit)}`,
-      );
-      const values = rows.getRowObjects().map((row) => row.v);
-      if (values.length === 0) throw noValues(column.name);
-      const outputs = [...values.map((value) => `${column.name}=${String(value)}`), `${column.name}${OOV_SUFFIX}`];
-      if (rawType === 'int') {
-        const vocabulary = values.map((value) => toSafeNumber(column.name, value));
-        features.push({ name: column.name, rawType, analyzer, vocabulary, outputs });
-      } else {
-        features.push({ name: column.name, rawType: 'string', analyzer, vocabulary: values.map(String), outputs });
-      }
+      if (rawType === 'float' || rawType === 'timestamp') throw new LoomError('INTERNAL', `no ${analyzer} analyzer for ${rawType} feature "${name}"`);
+      features.push(await fitCategorical(query, source, column.name, rawType, analyzer as 'vocabulary' | 'hash', override, config, distinct));
     }
+    for (const [index, cross] of config.crosses.entries()) features.push(await fitCross(query, source, columns, features, cross, index));
     const featureNames = features.flatMap((feature) => feature.outputs);
-    return { version: 1, labelColumn: options.labelColumn, rowCount, features, featureNames, outputWidth: featureNames.length };
+    return { version: 2, labelColumn: config.labelColumn, rowCount, features, featureNames, outputWidth: featureNames.length };
   });
 }
 
-function selectFeatures(columns: Column[], options: FitOptions): Column[] {
+function parseConfig(raw: TransformConfigInput): TransformConfig {
+  const parsed = transformConfig.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  // The same field syntax as the errors found in the data: crosses[0].features.
+  const field = (issue?.path ?? []).map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('') || '(config)';
+  throw new LoomError('INVALID_ARGUMENT', `transform ${field}: ${issue?.message ?? 'invalid'}`, { field, fix: 'see the transform options in src/transform/config.ts' });
+}
+
+/** The analyzer a column gets, checked against its type with an error that names the feature and the fix. */
+function chooseAnalyzer(column: Column, rawType: RawType, override: FeatureOverride, distinct: number, maxCardinality: number): AnalyzerKind {
+  const analyzer: AnalyzerKind =
+    override.analyzer ??
+    (rawType === 'timestamp' ? 'datetime'
+    : rawType === 'string' || (rawType === 'int' && distinct <= maxCardinality) ? 'vocabulary'
+    : override.topK !== undefined || override.numOovBuckets !== undefined || override.minFrequency !== undefined ? 'vocabulary'
+    : 'zscore');
+  const wrong = (fix: string): LoomError =>
+    new LoomError('INVALID_ARGUMENT', `feature "${column.name}" is a ${column.type} column, which the ${analyzer} analyzer cannot take`, {
+      field: `overrides.${column.name}.analyzer`,
+      fix,
+    });
+  if (rawType === 'timestamp' && analyzer !== 'datetime') throw wrong('use analyzer "datetime" (hour, weekday, month, day parts)');
+  if (analyzer === 'datetime' && rawType !== 'timestamp') throw wrong('datetime takes a TIMESTAMP or DATE column; keep the raw timestamp in the examples');
+  if (rawType === 'string' && !CATEGORICAL_ANALYZERS.includes(analyzer)) throw wrong('use the vocabulary or hash analyzer for strings');
+  if (rawType === 'float' && CATEGORICAL_ANALYZERS.includes(analyzer)) throw wrong('cast it to an integer or string in SQL first, or use zscore, minmax or quantiles');
+  return analyzer;
+}
+
+async function fitNumericImpute(query: Query, source: string, name: string, override: FeatureOverride, mean: number): Promise<FittedImpute> {
+  const strategy = override.impute?.strategy ?? (override.analyzer === 'quantiles' ? 'median' : 'mean');
+  if (strategy === 'mean') return { strategy, value: mean };
+  if (strategy === 'constant') return { strategy, value: Number(override.impute!.value) };
+  const value = `${sqlIdent(name)}::DOUBLE`;
+  const sql =
+    strategy === 'median'
+      ? `SELECT median(${value}) AS v FROM ${source} WHERE isfinite(${value})`
+      : `SELECT ${value} AS v FROM ${source} WHERE isfinite(${value}) GROUP BY v ORDER BY count(*) DESC, v ASC LIMIT 1`;
+  return { strategy, value: Number((await query(sql))[0]?.v) };
+}
+
+/** Boundaries of `buckets` quantile buckets: the distinct k/buckets quantiles (nearest rank) of the finite values. */
+async function fitBoundaries(query: Query, source: string, name: string, buckets: number): Promise<number[]> {
+  const fractions = Array.from({ length: buckets - 1 }, (_, k) => (k + 1) / buckets);
+  const value = `${sqlIdent(name)}::DOUBLE`;
+  const rows = await query(`SELECT quantile_disc(${value}, [${fractions.join(', ')}]) AS q FROM ${source} WHERE isfinite(${value})`);
+  const list = rows[0]?.q as { items?: unknown[] } | unknown[] | null | undefined;
+  const items = Array.isArray(list) ? list : (list?.items ?? []);
+  // Float32 is what the graph compares in, so ties are judged there too.
+  return [...new Set(items.map((item) => Math.fround(Number(item))))].sort((a, b) => a - b);
+}
+
+async function fitCategorical(
+  query: Query,
+  source: string,
+  name: string,
+  rawType: 'string' | 'int',
+  analyzer: 'vocabulary' | 'hash',
+  override: FeatureOverride,
+  config: TransformConfig,
+  distinct: number,
+): Promise<CategoricalFeature> {
+  // Integers with few values keep them all; anything else keeps the k most frequent.
+  const topK = analyzer === 'hash' ? 0 : (override.topK ?? (rawType === 'int' && !override.analyzer && distinct <= config.maxCategoricalCardinality ? distinct : config.topK));
+  const oovBuckets = analyzer === 'hash' ? override.buckets! : (override.numOovBuckets ?? 1);
+  const { table, first } = await fitCategoryTable(query, source, name, rawType, { topK, minFrequency: override.minFrequency ?? 1, oovBuckets });
+  if (first === undefined) throw noValues(name);
+  let impute: CategoricalFeature['impute'];
+  if (override.impute?.strategy === 'most_frequent') impute = { strategy: 'most_frequent', value: first };
+  if (override.impute?.strategy === 'constant') {
+    const value = override.impute.value!;
+    if (rawType === 'int' && !Number.isSafeInteger(value)) {
+      throw new LoomError('INVALID_ARGUMENT', `feature "${name}" is an integer category; the constant ${JSON.stringify(value)} is not an integer`, {
+        field: `overrides.${name}.impute.value`,
+        fix: 'give an integer value',
+      });
+    }
+    impute = { strategy: 'constant', value: rawType === 'int' ? Number(value) : String(value) };
+  }
+  const missingColumn = impute ? categoryColumn<CategoryValue>(table, impute.value) : table.vocabulary.length;
+  const shared =
+    analyzer === 'hash' ? Array.from({ length: oovBuckets }, (_, k) => `${name}#${k}`)
+    : oovBuckets === 1 ? [`${name}${OOV_SUFFIX}`]
+    : Array.from({ length: oovBuckets }, (_, k) => `${name}=<OOV${k}>`);
+  const outputs = [...table.vocabulary.map((value) => `${name}=${String(value)}`), ...shared];
+  return { name, rawType, analyzer, ...table, ...(impute ? { impute } : {}), missingColumn, outputs };
+}
+
+async function fitCross(query: Query, source: string, columns: Column[], features: FittedFeature[], cross: TransformConfig['crosses'][number], index: number): Promise<FittedFeature> {
+  const name = crossName(cross);
+  if (columns.some((column) => column.name === name) || features.some((feature) => feature.name === name)) {
+    throw new LoomError('INVALID_ARGUMENT', `cross "${name}" has the name of a column or feature`, { field: `crosses[${index}].name`, fix: 'give the cross another name' });
+  }
+  const rawTypes = cross.features.map((side, j) => {
+    const column = columns.find((c) => c.name === side);
+    const field = `crosses[${index}].features[${j}]`;
+    if (!column) throw new LoomError('INVALID_ARGUMENT', `cross "${name}": column "${side}" is not in the data`, { field, fix: `choose from: ${columns.map((c) => c.name).join(', ')}` });
+    const rawType = rawTypeOf(column.type);
+    if (rawType !== 'string' && rawType !== 'int') {
+      throw new LoomError('INVALID_ARGUMENT', `cross "${name}": column "${side}" is ${column.type}; only string and integer columns can be crossed`, {
+        field,
+        fix: 'derive a category in SQL first (e.g. hour(date)::BIGINT, or a bucket of a number)',
+      });
+    }
+    return rawType;
+  }) as ['string' | 'int', 'string' | 'int'];
+  const topK = cross.topK ?? 0;
+  const oovBuckets = cross.buckets ?? cross.numOovBuckets ?? 1;
+  const table = await fitCrossTable(query, source, cross.features, rawTypes, { topK, minFrequency: cross.minFrequency ?? 1, oovBuckets });
+  if (table.vocabulary.length === 0 && topK > 0) throw noValues(name);
+  const shared =
+    cross.buckets !== undefined ? Array.from({ length: oovBuckets }, (_, k) => `${name}#${k}`)
+    : oovBuckets === 1 ? [`${name}${OOV_SUFFIX}`]
+    : Array.from({ length: oovBuckets }, (_, k) => `${name}=<OOV${k}>`);
+  const outputs = [...table.vocabulary.map(([a, b]) => `${name}=${a}|${b}`), ...shared];
+  return { name, analyzer: 'cross', columns: cross.features, rawTypes, ...table, outputs };
+}
+
+function selectFeatures(columns: Column[], config: TransformConfig, log?: (message: string) => void): Column[] {
   const available = columns.map((column) => `${column.name} (${column.type})`).join(', ');
   const byName = new Map(columns.map((column) => [column.name, column]));
-  if (!byName.has(options.labelColumn)) {
-    throw new LoomError('INVALID_ARGUMENT', `label column "${options.labelColumn}" is not in the data`, {
-      field: 'labelColumn',
-      fix: `choose one of: ${available}`,
-    });
+  if (!byName.has(config.labelColumn)) {
+    throw new LoomError('INVALID_ARGUMENT', `label column "${config.labelColumn}" is not in the data`, { field: 'labelColumn', fix: `choose one of: ${available}` });
   }
-  if (!options.features) {
-    const chosen = columns.filter((column) => column.name !== options.labelColumn && rawTypeOf(column.type) !== undefined);
-    const skipped = columns.filter((column) => column.name !== options.labelColumn && rawTypeOf(column.type) === undefined);
+  if (!config.features) {
+    // Timestamps join the default list only when overridden: a raw timestamp is rarely meant as a feature by accident.
+    const usable = (column: Column) => {
+      const rawType = rawTypeOf(column.type);
+      return rawType !== undefined && (rawType !== 'timestamp' || config.overrides[column.name] !== undefined);
+    };
+    const chosen = columns.filter((column) => column.name !== config.labelColumn && usable(column));
+    const skipped = columns.filter((column) => column.name !== config.labelColumn && !usable(column));
     if (skipped.length > 0) {
-      options.log?.(`transform: skipping ${skipped.map((column) => `${column.name} (${column.type})`).join(', ')}: no analyzer for the type`);
+      log?.(`transform: skipping ${skipped.map((column) => `${column.name} (${column.type})`).join(', ')}: no default analyzer for the type`);
     }
     if (chosen.length === 0) throw new LoomError('INVALID_ARGUMENT', 'no column besides the label can be a feature', { fix: `columns: ${available}` });
     return chosen;
   }
-  if (options.features.length === 0) throw new LoomError('INVALID_ARGUMENT', 'features is empty', { field: 'features' });
-  if (new Set(options.features).size !== options.features.length) {
-    throw new LoomError('INVALID_ARGUMENT', 'features lists a column twice', { field: 'features' });
-  }
-  return options.features.map((name, index) => {
+  if (new Set(config.features).size !== config.features.length) throw new LoomError('INVALID_ARGUMENT', 'features lists a column twice', { field: 'features' });
+  return config.features.map((name, index) => {
     const column = byName.get(name);
-    if (!column) {
-      throw new LoomError('INVALID_ARGUMENT', `feature "${name}" is not in the data`, { field: `features[${index}]`, fix: `choose from: ${available}` });
-    }
-    if (name === options.labelColumn) {
-      throw new LoomError('INVALID_ARGUMENT', `the label "${name}" cannot also be a feature`, { field: `features[${index}]` });
-    }
+    if (!column) throw new LoomError('INVALID_ARGUMENT', `feature "${name}" is not in the data`, { field: `features[${index}]`, fix: `choose from: ${available}` });
+    if (name === config.labelColumn) throw new LoomError('INVALID_ARGUMENT', `the label "${name}" cannot also be a feature`, { field: `features[${index}]` });
     if (rawTypeOf(column.type) === undefined) {
       throw new LoomError('INVALID_ARGUMENT', `feature "${name}" has type ${column.type}, which no analyzer handles`, {
         field: `features[${index}]`,
-        fix: 'derive a number or string column from it first (e.g. hour(date) in SQL)',
+        fix: 'derive a number, string or timestamp column from it first in SQL',
       });
     }
     return column;
@@ -204,15 +283,4 @@ function selectFeatures(columns: Column[], options: FitOptions): Column[] {
 
 function noValues(name: string): LoomError {
   return new LoomError('INVALID_ARGUMENT', `feature "${name}" has no values in the training split`, { field: name, fix: 'drop the feature' });
-}
-
-function toSafeNumber(name: string, value: unknown): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number)) {
-    throw new LoomError('INVALID_ARGUMENT', `feature "${name}" has the category ${String(value)}, beyond the ±2^53 a vocabulary can hold`, {
-      field: `overrides.${name}`,
-      fix: 'z-score it instead, or map it to a string',
-    });
-  }
-  return number;
 }

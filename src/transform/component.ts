@@ -5,11 +5,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { defineComponent } from '../pipeline/component.js';
 import { Examples, Schema, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
-import { ANALYZERS, fitTransform } from './analyzers.js';
+import { fitTransform } from './analyzers.js';
+import { transformConfig } from './config.js';
 import { applyTransform } from './apply.js';
 import { countRows } from '../data/duckdb.js';
 import { buildTransformGraph, transformInputs } from './graph.js';
@@ -21,20 +21,12 @@ export const TRANSFORMED_META_FILE = 'meta.json';
 /** Splits transformed when the examples have them, in this order. */
 export const TRANSFORM_SPLITS = ['train', 'eval'] as const;
 
-export const transformParameters = z.object({
-  labelColumn: z.string().min(1),
-  /** Default: every column except the label whose type has an analyzer. */
-  features: z.array(z.string().min(1)).min(1).optional(),
-  topK: z.number().int().positive().default(100),
-  maxCategoricalCardinality: z.number().int().nonnegative().default(32),
-  overrides: z
-    .record(z.string(), z.object({ analyzer: z.enum(ANALYZERS).optional(), topK: z.number().int().positive().optional() }))
-    .default({}),
-});
+/** The analyzers and their options (config.ts); the parameters of version 1 keep their meaning. */
+export const transformParameters = transformConfig;
 
 export const transformComponent = defineComponent({
   name: 'transform',
-  version: '1',
+  version: '2',
   description: 'Fits feature analyzers on the training split, emits the transform as an ONNX graph and the transformed splits',
   inputs: { examples: { type: Examples }, schema: { type: Schema } },
   outputs: { transformGraph: TransformGraph, transformedExamples: TransformedExamples },
@@ -46,14 +38,7 @@ export const transformComponent = defineComponent({
         fix: 'split the data into train and eval before the transform',
       });
     }
-    const fitted = await fitTransform(trainPath, {
-      labelColumn: parameters.labelColumn,
-      features: parameters.features,
-      topK: parameters.topK,
-      maxCategoricalCardinality: parameters.maxCategoricalCardinality,
-      overrides: parameters.overrides,
-      log: services.log,
-    });
+    const fitted = await fitTransform(trainPath, { ...parameters, log: services.log });
     const graphPath = join(outputs.transformGraph, TRANSFORM_GRAPH_FILE);
     await writeFile(graphPath, buildTransformGraph(fitted));
     await writeFile(join(outputs.transformGraph, TRANSFORM_JSON_FILE), `${JSON.stringify(fitted, null, 2)}\n`);

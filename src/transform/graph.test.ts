@@ -129,24 +129,24 @@ test('inputs follow the raw types, and the fitted transform travels in the metad
 
 test('graphs with only z-scores or only vocabularies work, down to a single row', async () => {
   const numeric: FittedTransform = {
-    version: 1,
+    version: 2,
     labelColumn: 'y',
     rowCount: 10,
     features: [
-      { name: 'a', rawType: 'float', analyzer: 'zscore', mean: 1, std: 2, outputs: ['a'] },
-      { name: 'b', rawType: 'int', analyzer: 'zscore', mean: 10, std: 5, outputs: ['b'] },
+      { name: 'a', rawType: 'float', analyzer: 'zscore', mean: 1, std: 2, impute: { strategy: 'mean', value: 1 }, outputs: ['a'] },
+      { name: 'b', rawType: 'int', analyzer: 'zscore', mean: 10, std: 5, impute: { strategy: 'mean', value: 10 }, outputs: ['b'] },
     ],
     featureNames: ['a', 'b'],
     outputWidth: 2,
   };
   assert.deepEqual([...(await runGraph(numeric, [{ a: 5, b: 0 }]))], [2, -2]);
   const categorical: FittedTransform = {
-    version: 1,
+    version: 2,
     labelColumn: 'y',
     rowCount: 10,
     features: [
-      { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x', 'y'], outputs: ['c=x', 'c=y', 'c=<OOV>'] },
-      { name: 'd', rawType: 'int', analyzer: 'vocabulary', vocabulary: [3], outputs: ['d=3', 'd=<OOV>'] },
+      { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x', 'y'], oovBuckets: 1, hashed: { values: [], buckets: [] }, missingColumn: 2, outputs: ['c=x', 'c=y', 'c=<OOV>'] },
+      { name: 'd', rawType: 'int', analyzer: 'vocabulary', vocabulary: [3], oovBuckets: 1, hashed: { values: [], buckets: [] }, missingColumn: 1, outputs: ['d=3', 'd=<OOV>'] },
     ],
     featureNames: ['c=x', 'c=y', 'c=<OOV>', 'd=3', 'd=<OOV>'],
     outputWidth: 5,

@@ -1,25 +1,25 @@
 /**
- * The fitted transform as an ONNX graph: one [N, 1] input per raw feature (float32,
- * int64 or string, named as the column), one float32 output `features` [N, width].
- * Training data, evaluation, batch scoring and serving all run this graph, so they
- * cannot disagree about a feature (principle 1).
+ * The fitted transform as an ONNX graph: one [N, 1] input per raw column (float32, int64,
+ * string, or int64 epoch milliseconds for timestamps, named as the column), one float32
+ * output `features` [N, width]. Training data, evaluation, batch scoring and serving all
+ * run this graph, so they cannot disagree about a feature (principle 1).
  *
- * - z-score: missing (NaN, or `MISSING_INT64` for integers) becomes the mean, then
- *   (x - mean) / std in float32;
- * - vocabulary: LabelEncoder maps each value straight to its output column (unknown and
- *   missing values to the feature's out-of-vocabulary column).
- * The output is assembled by one ScatterElements of each row's z-scores and ones into a
- * zero matrix: measured about twice as fast as OneHot per feature and a Concat of the
- * blocks, which write every column twice.
+ * Per analyzer (graph-ops.ts): zscore = Imputer, Sub, Div; minmax = Imputer, Scaler;
+ * quantiles = Imputer, GreaterOrEqual against the boundaries, ReduceSum; vocabulary, hash
+ * and crosses = LabelEncoder tables (fit-time hashes, see hash.ts); datetime = int64
+ * Div/Mod arithmetic on epoch milliseconds (UTC).
+ * The output is assembled by one ScatterElements of the dense values and of the one-hot
+ * ones (or weights) into a zero matrix: measured about twice as fast as OneHotEncoder per
+ * feature and a Concat of the blocks, which write every column twice.
  * The FittedTransform and the label column travel in `metadata_props`.
  *
  * Usage: `await writeFile('transform.onnx', buildTransformGraph(fitted));`
  */
 import { LoomError } from '../core/errors.js';
-import { GraphBuilder, attr, type AttributeValue } from '../onnx/builder.js';
-import { MISSING_INT64 } from '../onnx/tensors.js';
+import { GraphBuilder, attr } from '../onnx/builder.js';
 import type { TensorSpec } from '../registry/types.js';
-import type { FittedFeature, FittedTransform, VocabularyFeature, ZScoreFeature } from './analyzers.js';
+import { rawInputs, type FittedTransform, type RawType } from './fitted.js';
+import { addCategorical, addCross, addDatetime, addMinMax, addQuantiles, addZScore, type Block } from './graph-ops.js';
 
 /** The output every transform graph produces and every trainer consumes. */
 export const FEATURES_OUTPUT = 'features';
@@ -27,27 +27,32 @@ export const FEATURES_OUTPUT = 'features';
 export const METADATA_TRANSFORM = 'loom.transform';
 export const METADATA_LABEL_COLUMN = 'loom.label_column';
 
-const ML = 'ai.onnx.ml';
+const INPUT_TYPE: Record<RawType, TensorSpec['type']> = { float: 'float32', int: 'int64', string: 'string', timestamp: 'int64' };
 
-/** The graph's inputs: what a caller of the transform (or the served model) must send. */
+/** The graph's inputs: what a caller of the transform (or the served model) must send. Timestamps are int64 epoch milliseconds. */
 export function transformInputs(fitted: FittedTransform): TensorSpec[] {
-  return fitted.features.map((feature) => ({ name: feature.name, type: inputType(feature), shape: [-1, 1] }));
+  return rawInputs(fitted).map(({ name, rawType }) => ({ name, type: INPUT_TYPE[rawType], shape: [-1, 1] }));
 }
 
 /** The transform graph as the bytes of a `.onnx` file. */
 export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
   const g = new GraphBuilder('loom_transform');
-  for (const spec of transformInputs(fitted)) g.addInput(spec.name, spec.type, spec.shape);
-  const values: string[] = [];
-  const positions: number[] = [];
-  const columns: string[] = [];
+  const inputs = transformInputs(fitted);
+  for (const spec of inputs) g.addInput(spec.name, spec.type, spec.shape);
+  const dense: { value: string; position: number }[] = [];
+  const hot: { index: string; weight?: string }[] = [];
   let offset = 0;
   for (const feature of fitted.features) {
-    if (feature.analyzer === 'zscore') {
-      values.push(addZScore(g, feature));
-      positions.push(offset);
-    } else {
-      columns.push(addVocabulary(g, feature, offset));
+    let blocks: Block[];
+    if (feature.analyzer === 'zscore') blocks = [addZScore(g, feature)];
+    else if (feature.analyzer === 'minmax') blocks = [addMinMax(g, feature)];
+    else if (feature.analyzer === 'quantiles') blocks = [addQuantiles(g, feature, offset)];
+    else if (feature.analyzer === 'cross') blocks = [addCross(g, feature, offset)];
+    else if (feature.analyzer === 'datetime') blocks = addDatetime(g, feature, offset);
+    else blocks = [addCategorical(g, feature, offset)];
+    for (const block of blocks) {
+      if (block.kind === 'dense') dense.push({ value: block.value, position: offset });
+      else hot.push(block);
     }
     offset += feature.outputs.length;
   }
@@ -57,7 +62,7 @@ export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
 
   // [N, 1] * [1, c] = [N, c]: the shape of a batch-sized block, from any input's shape.
   const rowsShape = g.uniqueName('shape/rows');
-  g.addNode('Shape', [fitted.features[0].name], [rowsShape]);
+  g.addNode('Shape', [inputs[0].name], [rowsShape]);
   const blockShape = (width: number, name: string): string => {
     const row = g.addInitializer(g.uniqueName(`${name}/width`), new BigInt64Array([1n, BigInt(width)]), [2]);
     const shape = g.uniqueName(`${name}/shape`);
@@ -70,17 +75,24 @@ export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
     return block;
   };
 
+  // Indices and updates in the same order: dense columns, unweighted one-hots (ones), weighted one-hots.
   const indices: string[] = [];
-  const updates: string[] = [...values];
-  if (positions.length > 0) {
-    const constant = g.addInitializer(g.uniqueName('zscore/columns'), BigInt64Array.from(positions, BigInt), [1, positions.length]);
-    const expanded = g.uniqueName('zscore/column_index');
-    g.addNode('Expand', [constant, blockShape(positions.length, 'zscore')], [expanded]);
+  const updates: string[] = dense.map((entry) => entry.value);
+  if (dense.length > 0) {
+    const constant = g.addInitializer(g.uniqueName('dense/columns'), BigInt64Array.from(dense, (entry) => BigInt(entry.position)), [1, dense.length]);
+    const expanded = g.uniqueName('dense/column_index');
+    g.addNode('Expand', [constant, blockShape(dense.length, 'dense')], [expanded]);
     indices.push(expanded);
   }
-  if (columns.length > 0) {
-    indices.push(...columns);
-    updates.push(constantBlock(columns.length, 1, 'vocabulary/ones'));
+  const unweighted = hot.filter((entry) => entry.weight === undefined);
+  const weighted = hot.filter((entry) => entry.weight !== undefined);
+  if (unweighted.length > 0) {
+    indices.push(...unweighted.map((entry) => entry.index));
+    updates.push(constantBlock(unweighted.length, 1, 'onehot/ones'));
+  }
+  for (const entry of weighted) {
+    indices.push(entry.index);
+    updates.push(entry.weight!);
   }
   const index = g.uniqueName('scatter/indices');
   g.addNode('Concat', indices, [index], { axis: attr.int(1) });
@@ -92,44 +104,4 @@ export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
   g.setMetadata(METADATA_TRANSFORM, JSON.stringify(fitted));
   g.setMetadata(METADATA_LABEL_COLUMN, fitted.labelColumn);
   return g.toBytes();
-}
-
-function inputType(feature: FittedFeature): TensorSpec['type'] {
-  if (feature.rawType === 'float') return 'float32';
-  return feature.rawType === 'int' ? 'int64' : 'string';
-}
-
-/** Appends the z-score of one feature; returns the name of its [N, 1] float output. */
-function addZScore(g: GraphBuilder, feature: ZScoreFeature): string {
-  const base = feature.name;
-  const mean = g.addInitializer(g.uniqueName(`${base}/mean`), new Float32Array([feature.mean]), [1, 1]);
-  const std = g.addInitializer(g.uniqueName(`${base}/std`), new Float32Array([feature.std]), [1, 1]);
-  const missing = g.uniqueName(`${base}/missing`);
-  let value = feature.name;
-  if (feature.rawType === 'int') {
-    const sentinel = g.addInitializer(g.uniqueName(`${base}/missing_value`), new BigInt64Array([MISSING_INT64]), [1, 1]);
-    g.addNode('Equal', [feature.name, sentinel], [missing]);
-    value = g.uniqueName(`${base}/float`);
-    g.addNode('Cast', [feature.name], [value], { to: attr.int(1) }); // 1 = FLOAT
-  } else {
-    g.addNode('IsNaN', [feature.name], [missing]);
-  }
-  const imputed = g.uniqueName(`${base}/imputed`);
-  g.addNode('Where', [missing, mean, value], [imputed]);
-  const centred = g.uniqueName(`${base}/centred`);
-  g.addNode('Sub', [imputed, mean], [centred]);
-  const scaled = g.uniqueName(`${base}/zscore`);
-  g.addNode('Div', [centred, std], [scaled]);
-  return scaled;
-}
-
-/** Appends the vocabulary lookup of one feature; returns the name of its [N, 1] int64 output column index. */
-function addVocabulary(g: GraphBuilder, feature: VocabularyFeature, offset: number): string {
-  const size = feature.vocabulary.length;
-  const keys: Record<string, AttributeValue> =
-    feature.rawType === 'int' ? { keys_int64s: attr.ints(feature.vocabulary) } : { keys_strings: attr.strings(feature.vocabulary) };
-  const column = g.uniqueName(`${feature.name}/column`);
-  const targets = feature.vocabulary.map((_, index) => offset + index);
-  g.addNode('LabelEncoder', [feature.name], [column], { ...keys, values_int64s: attr.ints(targets), default_int64: attr.int(offset + size) }, ML);
-  return column;
 }

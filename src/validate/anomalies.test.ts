@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { findAnomalies, formatAnomalyReport, type Anomaly } from './anomalies.js';
+import { DATASET, findAnomalies, formatAnomalyReport, type Anomaly } from './anomalies.js';
 import { inferSchema, type Schema } from './schema.js';
 import { computeStatistics, type StatisticsOptions } from './statistics.js';
 
@@ -11,8 +11,8 @@ interface Fixture {
   dir: string;
   base: string;
   schema: Schema;
-  /** Statistics of `SELECT <select> FROM` the January slice. */
-  variant(select: string, options?: StatisticsOptions): ReturnType<typeof computeStatistics>;
+  /** Statistics of `SELECT <select> FROM` the January slice `<rest>`. */
+  variant(select: string, options?: StatisticsOptions, rest?: string): ReturnType<typeof computeStatistics>;
   count(sql: string): Promise<number>;
 }
 
@@ -26,9 +26,9 @@ async function fixture(t: { after: (fn: () => Promise<void>) => void }): Promise
     dir,
     base,
     schema,
-    async variant(select, options) {
+    async variant(select, options, rest = '') {
       const path = join(dir, `variant-${n++}.parquet`);
-      await withDuckDB((db) => db.run(`COPY (SELECT ${select} FROM read_parquet(${sqlString(base)})) TO ${sqlString(path)} (FORMAT PARQUET)`));
+      await withDuckDB((db) => db.run(`COPY (SELECT ${select} FROM read_parquet(${sqlString(base)}) ${rest}) TO ${sqlString(path)} (FORMAT PARQUET)`));
       return computeStatistics(path, options);
     },
     count: (sql) => withDuckDB(async (db) => Number((await db.runAndReadAll(sql)).getRowObjects()[0].n)),
@@ -129,4 +129,57 @@ test('missing values in a required feature and values out of range are errors', 
 
   const optional: Schema = { ...f.schema, features: f.schema.features.map((x) => ({ ...x, required: false })) };
   assert.equal(findAnomalies(stats, optional).anomalies.length, 0);
+});
+
+test('NaN and infinite distances are an error unless the schema allows them, and are not missing values', async (t) => {
+  const f = await fixture({ after: t.after.bind(t) });
+  // A pipeline that computes distance as a float: the schema comes from clean floats.
+  const floats = await f.variant('* REPLACE (distance::DOUBLE AS distance)');
+  const schema = inferSchema(floats);
+  assert.equal(schema.features.find((x) => x.name === 'distance')!.allowNonFinite, false);
+  const src = `read_parquet(${sqlString(f.base)})`;
+  const broken = await f.variant(
+    `* REPLACE (CASE WHEN distance % 11 = 0 THEN 'NaN'::DOUBLE WHEN distance % 17 = 0 THEN 'inf'::DOUBLE WHEN distance % 19 = 0 THEN '-inf'::DOUBLE ELSE distance::DOUBLE END AS distance)`,
+  );
+  const nan = await f.count(`SELECT count(*) AS n FROM ${src} WHERE distance % 11 = 0`);
+  const report = findAnomalies(broken, schema);
+  assert.deepEqual(report.anomalies.map((a) => a.type), ['NAN_OR_INF'], 'NaN is reported once, not also as a missing value');
+  assert.match(report.anomalies[0]!.long, new RegExp(`"distance" has ${nan} NaN, \\d+ \\+Infinity and \\d+ -Infinity values`));
+  const allowed: Schema = { ...schema, features: schema.features.map((x) => (x.name === 'distance' ? { ...x, allowNonFinite: true } : x)) };
+  assert.equal(findAnomalies(broken, allowed).anomalies.length, 0);
+});
+
+test("too few or too many rows are out of the schema's row-count bounds", async (t) => {
+  const f = await fixture({ after: t.after.bind(t) });
+  const stats = await computeStatistics(f.base);
+  const bounded: Schema = { ...f.schema, rowCount: { min: Math.floor(stats.rowCount / 2), max: stats.rowCount * 2 } };
+  assert.equal(findAnomalies(stats, bounded).anomalies.length, 0);
+  const few = await f.variant('*', undefined, 'LIMIT 100');
+  const report = findAnomalies(few, bounded);
+  assert.equal(report.errorCount, 1);
+  const anomaly = only(report.anomalies, 'ROW_COUNT');
+  assert.equal(anomaly.feature, DATASET);
+  assert.match(anomaly.long, new RegExp(`the data has 100 rows, outside the schema's bounds ${bounded.rowCount!.min}\\.\\.${bounded.rowCount!.max}`));
+  const many = await f.variant('*', undefined, `UNION ALL SELECT * FROM read_parquet(${sqlString(f.base)}) UNION ALL SELECT * FROM read_parquet(${sqlString(f.base)})`);
+  assert.equal(only(findAnomalies(many, bounded).anomalies, 'ROW_COUNT').severity, 'ERROR');
+  // The inferred bound: at least one row.
+  assert.equal(only(findAnomalies(await f.variant('*', undefined, 'LIMIT 0'), f.schema).anomalies, 'ROW_COUNT').short, 'row count out of bounds');
+});
+
+test('an optional feature present in fewer rows than minFraction is an error', async (t) => {
+  const f = await fixture({ after: t.after.bind(t) });
+  const src = `read_parquet(${sqlString(f.base)})`;
+  // About one delay in four nulled out, as a broken upstream join would.
+  const gappy = await f.variant(`* REPLACE (CASE WHEN delay % 4 = 0 THEN NULL ELSE delay END AS delay)`);
+  const nulls = await f.count(`SELECT count(*) AS n FROM ${src} WHERE delay % 4 = 0`);
+  const rows = await f.count(`SELECT count(*) AS n FROM ${src}`);
+  const withMin = (minFraction: number): Schema => ({ ...f.schema, features: f.schema.features.map((x) => (x.name === 'delay' ? { ...x, required: false, minFraction } : x)) });
+  const anomaly = only(findAnomalies(gappy, withMin(0.9)).anomalies, 'MISSING_VALUES');
+  assert.equal(anomaly.short, 'presence below minimum');
+  assert.match(anomaly.long, new RegExp(`"delay" has a value in ${(((rows - nulls) / rows) * 100).toFixed(2)}% of ${rows} rows, below the schema's minFraction 90\\.00%`));
+  assert.equal(findAnomalies(gappy, withMin(0.5)).anomalies.length, 0);
+  // Inferred from the gappy data: not required, minFraction just below what was seen.
+  const inferred = inferSchema(gappy).features.find((x) => x.name === 'delay')!;
+  assert.equal(inferred.required, false);
+  assert.equal(inferred.minFraction, Math.floor(((rows - nulls) / rows) * 10) / 10);
 });

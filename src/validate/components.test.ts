@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { JsonObject } from '../core/json.js';
 import { LoomError } from '../core/errors.js';
 import { ingestSnapshot } from '../data/ingest.js';
+import { sqlString, withDuckDB } from '../data/duckdb.js';
 import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import type { AnomalyReport } from './anomalies.js';
@@ -28,12 +29,19 @@ async function staging(dir: string, name: string): Promise<string> {
 }
 
 /** ingest → statistics for a slice of the given months, split in time at `evalFrom`. */
-async function statisticsOf(dir: string, name: string, months: number[], evalFrom: string): Promise<InputArtifact> {
-  const source = join(dir, `${name}.parquet`);
+const SELECT = { hour: 'hour(date)', distance: 'distance', origin: 'origin', delayed: 'delay > 15' };
+
+async function statisticsOf(dir: string, name: string, months: number[], evalFrom: string, edit?: string, select: Record<string, string> = SELECT): Promise<InputArtifact> {
+  let source = join(dir, `${name}.parquet`);
   await writeFlightsSlice(source, { months, every: 100 });
+  if (edit) {
+    const edited = join(dir, `${name}-edited.parquet`);
+    await withDuckDB((db) => db.run(`COPY (SELECT ${edit} FROM read_parquet(${sqlString(source)})) TO ${sqlString(edited)} (FORMAT PARQUET)`));
+    source = edited;
+  }
   const examplesDir = await staging(dir, `${name}-examples`);
   const snapshot = await ingestSnapshot(
-    { source, select: { hour: 'hour(date)', distance: 'distance', origin: 'origin', delayed: 'delay > 15' }, split: { kind: 'time', column: 'date', evalFrom } },
+    { source, select, split: { kind: 'time', column: 'date', evalFrom } },
     examplesDir,
   );
   const examples = artifact(examplesDir, snapshot);
@@ -72,7 +80,7 @@ test('statistics → schema → validate on flights: infer, then import the kept
 
   // February's airports not seen in January are few: warnings at most, and the step passes.
   const anomaliesOut = await staging(dir, 'anomalies');
-  const validated = await validateComponent.execute({ inputs: { statistics, schema }, outputs: { anomalies: anomaliesOut }, parameters: {}, services });
+  const validated = await validateComponent.execute({ inputs: { statistics, schema, previous: undefined, serving: undefined }, outputs: { anomalies: anomaliesOut }, parameters: {}, services });
   assert.equal(validated.properties.anomalies.errorCount, 0);
   for (const split of ['train', 'eval']) {
     const report = JSON.parse(await readFile(join(anomaliesOut, split, 'anomalies.json'), 'utf8')) as AnomalyReport;
@@ -101,7 +109,7 @@ test('validate stops the pipeline with FAILED_PRECONDITION and the report when a
   const schemaArtifact = artifact(schemaOut, result.properties.schema);
 
   await assert.rejects(
-    validateComponent.execute({ inputs: { statistics, schema: schemaArtifact }, outputs: { anomalies: await staging(dir, 'anomalies') }, parameters: {}, services }),
+    validateComponent.execute({ inputs: { statistics, schema: schemaArtifact, previous: undefined, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies') }, parameters: {}, services }),
     (error: unknown) => {
       assert.ok(error instanceof LoomError);
       assert.equal(error.code, 'FAILED_PRECONDITION');
@@ -125,4 +133,65 @@ test('a broken schema file in the repo fails the schema step with the file named
     schemaComponent.execute({ inputs: { statistics }, outputs: { schema: await staging(dir, 'schema') }, parameters: { path: repoSchema }, services }),
     (error: unknown) => error instanceof LoomError && error.code === 'INVALID_ARGUMENT' && error.message.includes(repoSchema) && /features\[0\]\.type/.test(error.message),
   );
+});
+
+test('validate with the previous span: records drift, and halts the pipeline when a span drifts', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const previous = await statisticsOf(dir, 'jan', [1], '2001-01-25');
+  const train = JSON.parse(await readFile(join(previous.path, 'train.json'), 'utf8')) as DatasetStatistics;
+  const repoSchema = join(dir, 'flights.schema.json');
+  const inferred = inferSchema(train, { label: 'delayed' });
+  // Reviewed by the user: a small slice has not seen every airport, and the share of
+  // delayed flights really moves by about 0.1 from month to month.
+  await writeSchemaFile(repoSchema, {
+    ...inferred,
+    features: inferred.features.map((f) =>
+      f.name === 'origin' ? { ...f, maxUnseenShare: 0.05 } : f.name === 'delayed' ? { ...f, drift: { measure: 'linf', threshold: 0.2 } } : f,
+    ),
+  });
+  const schemaOut = await staging(dir, 'schema');
+  const result = await schemaComponent.execute({ inputs: { statistics: previous }, outputs: { schema: schemaOut }, parameters: { path: repoSchema }, services });
+  const schema = artifact(schemaOut, result.properties.schema);
+
+  // February against January: measured per split, within the thresholds.
+  const feb = await statisticsOf(dir, 'feb', [2], '2001-02-22');
+  const out = await staging(dir, 'anomalies-feb');
+  const passed = await validateComponent.execute({ inputs: { statistics: feb, schema, previous, serving: undefined }, outputs: { anomalies: out }, parameters: {}, services });
+  assert.equal(passed.properties.anomalies.errorCount, 0);
+  const report = JSON.parse(await readFile(join(out, 'eval', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  assert.deepEqual(report.drift?.map((c) => c.feature), ['hour', 'distance', 'origin', 'delayed']);
+
+  // March with ORD's and DFW's flights moved to ATL: origin drifts, and the step stops the pipeline.
+  const mar = await statisticsOf(dir, 'mar', [3], '2001-03-22', `* REPLACE (CASE WHEN origin IN ('ORD', 'DFW') THEN 'ATL' ELSE origin END AS origin)`);
+  await assert.rejects(
+    validateComponent.execute({ inputs: { statistics: mar, schema, previous, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies-mar') }, parameters: {}, services }),
+    (error: unknown) => {
+      assert.ok(error instanceof LoomError);
+      assert.equal(error.code, 'FAILED_PRECONDITION');
+      assert.match(error.message, /ERROR {3}DRIFT {11}origin: "origin" differs from the previous span: linf 0\.\d+ is above the threshold 0\.1/);
+      assert.doesNotMatch(error.message, /DRIFT {11}distance/);
+      return true;
+    },
+  );
+});
+
+test('validate with serving statistics: serving data without the label passes in SERVING, skew is measured', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const training = await statisticsOf(dir, 'apr', [4], '2001-04-25');
+  const train = JSON.parse(await readFile(join(training.path, 'train.json'), 'utf8')) as DatasetStatistics;
+  const repoSchema = join(dir, 'flights.schema.json');
+  const inferred = inferSchema(train, { label: 'delayed' });
+  await writeSchemaFile(repoSchema, { ...inferred, features: inferred.features.map((f) => (f.name === 'origin' ? { ...f, maxUnseenShare: 0.05 } : f)) });
+  const schemaOut = await staging(dir, 'schema');
+  const schema = artifact(schemaOut, (await schemaComponent.execute({ inputs: { statistics: training }, outputs: { schema: schemaOut }, parameters: { path: repoSchema }, services })).properties.schema);
+  const { delayed: _label, ...features } = SELECT;
+  const serving = await statisticsOf(dir, 'may', [5], '2001-05-25', undefined, features);
+  const out = await staging(dir, 'anomalies');
+  // Serving rows have no label: in SERVING that is expected.
+  const asServing = await validateComponent.execute({ inputs: { statistics: serving, schema, previous: undefined, serving: undefined }, outputs: { anomalies: out }, parameters: { environment: 'SERVING' }, services });
+  assert.equal(asServing.properties.anomalies.errorCount, 0);
+  const skewOut = await staging(dir, 'skew');
+  await validateComponent.execute({ inputs: { statistics: training, schema, previous: undefined, serving }, outputs: { anomalies: skewOut }, parameters: { environment: 'TRAINING' }, services });
+  const report = JSON.parse(await readFile(join(skewOut, 'train', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  assert.deepEqual(report.skew?.map((c) => [c.feature, c.measure]), [['hour', 'jensen_shannon'], ['distance', 'jensen_shannon'], ['origin', 'linf']]);
 });

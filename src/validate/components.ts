@@ -3,8 +3,11 @@
  * - `statistics`: Examples → ExampleStatistics (`<split>.json`, a `DatasetStatistics` per split)
  * - `schema`: ExampleStatistics → Schema (imports the user's schema file, or infers one
  *   from the train split and writes it there for the user to keep and edit)
- * - `validate`: ExampleStatistics + Schema → ExampleAnomalies (`<split>/anomalies.json`, an
- *   `AnomalyReport` per split); stops the pipeline when any split has an error.
+ * - `validate`: ExampleStatistics + Schema (+ optional `previous` ExampleStatistics of span
+ *   N-1 for drift, + optional `serving` ExampleStatistics for skew) → ExampleAnomalies
+ *   (`<split>/anomalies.json`, an `AnomalyReport` per split); stops the pipeline when any
+ *   split has an error. Each split is compared with the baseline's split of the same name,
+ *   or with all the baseline's splits merged when it has no such split.
  *
  * Usage: `pipeline.step(schemaComponent, { inputs: { statistics }, parameters: { path: 'schema/flights.json', label: 'delayed' } })`
  */
@@ -17,12 +20,13 @@ import { smallFileFingerprint } from '../core/file-fingerprint.js';
 import { defineComponent, type InputArtifact } from '../pipeline/component.js';
 import { findAnomalies, formatAnomalyReport, type AnomalyReport } from './anomalies.js';
 import { inferSchema, readSchemaFile, writeSchemaFile, type Schema } from './schema.js';
-import { computeStatistics, type DatasetStatistics } from './statistics.js';
+import { mergeStatistics } from './merge.js';
+import { computeStatistics, STATISTICS_VERSION, type DatasetStatistics } from './statistics.js';
 import { pathExists } from '../core/path-exists.js';
 
 export const statisticsComponent = defineComponent({
   name: 'statistics',
-  version: '1',
+  version: '2',
   description: 'Per-feature statistics of each split of a snapshot',
   inputs: { examples: { type: Examples } },
   outputs: { statistics: ExampleStatistics },
@@ -80,17 +84,29 @@ export const schemaComponent = defineComponent({
 
 export const validateComponent = defineComponent({
   name: 'validate',
-  version: '1',
-  description: 'Checks the statistics of each split against the schema; stops the pipeline on errors',
-  inputs: { statistics: { type: ExampleStatistics }, schema: { type: SchemaArtifact } },
+  version: '2',
+  description: 'Checks the statistics of each split against the schema, for drift against the previous span and skew against serving data; stops the pipeline on errors',
+  inputs: {
+    statistics: { type: ExampleStatistics },
+    schema: { type: SchemaArtifact },
+    /** Statistics of the previous span (N-1): drift. */
+    previous: { type: ExampleStatistics, optional: true },
+    /** Statistics of serving data: skew. */
+    serving: { type: ExampleStatistics, optional: true },
+  },
   outputs: { anomalies: ExampleAnomalies },
-  parameters: z.object({}),
-  async execute({ inputs, outputs }) {
+  parameters: z.object({
+    /** The schema environment of the data, e.g. TRAINING or SERVING. */
+    environment: z.string().min(1).optional(),
+  }),
+  async execute({ inputs, outputs, parameters }) {
     const schema = await readSchemaFile(join(inputs.schema.path, 'schema.json'));
     const schemaPath = typeof inputs.schema.properties.path === 'string' ? inputs.schema.properties.path : inputs.schema.uri;
     const reports: AnomalyReport[] = [];
     for (const split of splitsOf(inputs.statistics)) {
-      const report = findAnomalies(await readStatistics(inputs.statistics, split), schema, { split });
+      const previous = inputs.previous ? await baselineFor(inputs.previous, split) : undefined;
+      const serving = inputs.serving ? await baselineFor(inputs.serving, split) : undefined;
+      const report = findAnomalies(await readStatistics(inputs.statistics, split), schema, { split, environment: parameters.environment, previous, serving });
       await mkdir(join(outputs.anomalies, split), { recursive: true });
       await writeFile(join(outputs.anomalies, split, 'anomalies.json'), `${JSON.stringify(report, null, 2)}\n`);
       reports.push(report);
@@ -118,12 +134,24 @@ function splitsOf(artifact: InputArtifact): string[] {
   return parsed.data;
 }
 
-async function readStatistics(artifact: InputArtifact, split: string): Promise<DatasetStatistics> {
+/** The baseline's split of the same name, or all its splits merged. */
+async function baselineFor(artifact: InputArtifact, split: string): Promise<DatasetStatistics> {
+  const splits = splitsOf(artifact);
+  if (splits.includes(split)) return readStatistics(artifact, split);
+  const all = await Promise.all(splits.map((s) => readStatistics(artifact, s)));
+  return all.reduce((a, b) => mergeStatistics(a, b));
+}
+
+/** Reads `<split>.json` of an ExampleStatistics artifact. */
+export async function readStatistics(artifact: InputArtifact, split: string): Promise<DatasetStatistics> {
   const file = join(artifact.path, `${split}.json`);
   const value: unknown = JSON.parse(await readFile(file, 'utf8'));
   const candidate = value as Partial<DatasetStatistics> | null;
-  if (!candidate || candidate.version !== 1 || typeof candidate.rowCount !== 'number' || !Array.isArray(candidate.features)) {
-    throw new LoomError('INVALID_ARGUMENT', `statistics file "${file}" is not a version 1 DatasetStatistics`, { retryable: false });
+  if (!candidate || candidate.version !== STATISTICS_VERSION || typeof candidate.rowCount !== 'number' || !Array.isArray(candidate.features)) {
+    throw new LoomError('INVALID_ARGUMENT', `statistics file "${file}" is not a version ${STATISTICS_VERSION} DatasetStatistics`, {
+      retryable: false,
+      fix: 'compute the statistics again with this version of Loom',
+    });
   }
   return candidate as DatasetStatistics;
 }

@@ -34,6 +34,18 @@ test('a schema inferred from flights statistics has types, presence and airport 
     (await db.runAndReadAll(`SELECT DISTINCT origin FROM read_parquet(${sqlString(path)}) ORDER BY origin`)).getRowObjects().map((r) => String(r.origin)),
   );
   assert.deepEqual(schema.features[3].domain, airports);
+  // Drift and skew comparators as TFDV: L-infinity for strings, Jensen-Shannon for numbers; the label is not served.
+  assert.deepEqual(
+    schema.features.map((f) => [f.name, f.drift?.measure, f.skew?.threshold, f.notInEnvironment]),
+    [
+      ['date', undefined, undefined, undefined],
+      ['delay', 'jensen_shannon', 0.1, ['SERVING']],
+      ['distance', 'jensen_shannon', 0.1, undefined],
+      ['origin', 'linf', 0.1, undefined],
+      ['destination', 'linf', 0.1, undefined],
+    ],
+  );
+  assert.deepEqual([schema.environments, schema.rowCount], [['TRAINING', 'SERVING'], { min: 1 }]);
   assert.equal(schema.features[1].domain, undefined);
   assert.equal(schema.features[1].range, undefined);
 
@@ -54,7 +66,7 @@ test('a schema file round-trips, is pretty and is written atomically', async (t)
   await writeSchemaFile(file, schema);
   assert.deepEqual(await readSchemaFile(file), schema);
   const text = await readFile(file, 'utf8');
-  assert.ok(text.startsWith('{\n  "version": 1,\n  "label": "delay",\n  "features": ['));
+  assert.ok(text.startsWith('{\n  "version": 1,\n  "label": "delay",\n  "environments": [\n    "TRAINING",\n    "SERVING"\n  ],\n  "rowCount": {\n    "min": 1\n  },\n  "features": ['), text.slice(0, 200));
   assert.ok(text.endsWith('}\n'));
   assert.deepEqual(await readdir(join(dir, 'repo', 'schemas')), ['flights.schema.json']);
   // Rewriting replaces the file whole.
@@ -82,6 +94,14 @@ test('a bad schema file gets an error naming the file, the field and the problem
     [{ version: 1, features: [{ name: 'delay', type: 'INT', required: true, domain: ['1'] }] }, /features\[0\]\.domain .*only allowed for STRING/],
     [{ version: 1, features: [{ name: 'delay', type: 'INT', required: true, range: { min: 5, max: 1 } }] }, /features\[0\]\.range .*must not exceed/],
     [{ version: 2, features: [] }, /at version: /],
+    [{ version: 1, features: [{ ...feature, drift: { measure: 'ks', threshold: 0.05 } }] }, /at features\[0\]\.drift\.measure \(feature "origin"\): "ks" needs a number feature/],
+    [{ version: 1, features: [{ ...feature, skew: { measure: 'l_inf' } }] }, /at features\[0\]\.skew\.measure \(feature "origin"\): .*"linf"/],
+    [{ version: 1, features: [{ ...feature, drift: { measure: 'psi', threshold: -1 } }] }, /at features\[0\]\.drift\.threshold/],
+    [{ version: 1, features: [{ ...feature, notInEnvironment: ['SERVNG'] }] }, /at features\[0\]\.notInEnvironment\[0\] \(feature "origin"\): "SERVNG" is not one of the environments TRAINING, SERVING/],
+    [{ version: 1, features: [{ ...feature, minFraction: 0.5 }] }, /at features\[0\]\.minFraction .*set "required": false/],
+    [{ version: 1, features: [{ ...feature, allowNonFinite: true }] }, /at features\[0\]\.allowNonFinite .*only allowed for FLOAT/],
+    [{ version: 1, rowCount: { min: 10, max: 5 }, features: [feature] }, /at rowCount: rowCount\.min must not exceed rowCount\.max/],
+    [{ version: 1, features: [{ name: 'date', type: 'TIMESTAMP', required: true, drift: { measure: 'linf' } }] }, /at features\[0\]\.drift .*TIMESTAMP/],
   ];
   for (const [content, pattern] of cases) {
     await writeFile(file, JSON.stringify(content));

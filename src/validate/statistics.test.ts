@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { computeStatistics, featureTypeOf, type FeatureStatistics } from './statistics.js';
+import { FLIGHTS_PARQUET } from '../../test/support/flights.js';
+import { SKETCH_RELATIVE_ACCURACY } from './sketch.js';
+import { computeStatistics, featureTypeOf, statisticsOfRelation, type FeatureStatistics } from './statistics.js';
 
 type Value = number | string | boolean | null;
 
@@ -17,7 +19,8 @@ async function writeRichSlice(dir: string): Promise<string> {
       SELECT *,
         CASE WHEN delay % 7 = 0 THEN NULL ELSE delay END AS delay_gappy,
         delay > 15 AS delayed,
-        CASE WHEN distance % 11 = 0 THEN 'NaN'::DOUBLE ELSE distance / 3.0 END AS third,
+        CASE WHEN distance % 11 = 0 THEN 'NaN'::DOUBLE WHEN distance % 17 = 0 THEN 'inf'::DOUBLE
+             WHEN distance % 19 = 0 THEN '-inf'::DOUBLE ELSE distance / 3.0 END AS third,
         CASE WHEN origin = 'ATL' THEN NULL ELSE origin END AS origin_gappy
       FROM read_parquet(${sqlString(base)})) TO ${sqlString(rich)} (FORMAT PARQUET)`),
   );
@@ -42,7 +45,7 @@ function close(actual: number, expected: number, what: string): void {
 }
 
 function checkNumeric(stat: FeatureStatistics, values: Value[]): void {
-  const present = values.filter((v): v is number | boolean => v !== null && !(typeof v === 'number' && Number.isNaN(v))).map(Number);
+  const present = values.filter((v): v is number | boolean => v !== null && !(typeof v === 'number' && !Number.isFinite(v))).map(Number);
   assert.equal(stat.count, present.length, `${stat.name} count`);
   assert.equal(stat.missing, values.length - present.length, `${stat.name} missing`);
   const mean = present.reduce((a, b) => a + b, 0) / present.length;
@@ -53,6 +56,29 @@ function checkNumeric(stat: FeatureStatistics, values: Value[]): void {
   close(stat.numeric.min, Math.min(...present), `${stat.name} min`);
   close(stat.numeric.max, Math.max(...present), `${stat.name} max`);
   assert.equal(stat.numeric.zeros, present.filter((v) => v === 0).length, `${stat.name} zeros`);
+  assert.equal(stat.numeric.nan, values.filter((v) => typeof v === 'number' && Number.isNaN(v)).length, `${stat.name} nan`);
+  assert.equal(stat.numeric.posInf, values.filter((v) => v === Number.POSITIVE_INFINITY).length, `${stat.name} +inf`);
+  assert.equal(stat.numeric.negInf, values.filter((v) => v === Number.NEGATIVE_INFINITY).length, `${stat.name} -inf`);
+  // Both histograms hold every present value; the quantile histogram's edges are the deciles.
+  const histogramTotal = stat.numeric.histogram.reduce((a, b) => a + b.count, 0);
+  close(histogramTotal, present.length, `${stat.name} histogram total`);
+  assert.equal(stat.numeric.histogram[0]!.low, stat.numeric.min);
+  assert.equal(stat.numeric.histogram.at(-1)!.high, stat.numeric.max);
+  assert.equal(stat.numeric.quantileHistogram.length, 10);
+  close(stat.numeric.quantileHistogram.reduce((a, b) => a + b.count, 0), present.length, `${stat.name} quantile histogram total`);
+  checkQuantiles(stat, present);
+}
+
+/** Every reported quantile within the sketch's bound of the exact quantile (rank ⌈qn⌉ − 1). */
+function checkQuantiles(stat: FeatureStatistics, present: number[]): void {
+  const sorted = [...present].sort((a, b) => a - b);
+  const alpha = SKETCH_RELATIVE_ACCURACY;
+  for (const { q, value } of [...stat.numeric!.quantiles, { q: 0.5, value: stat.numeric!.median }]) {
+    const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+    assert.ok(Math.abs(value - exact) <= alpha * Math.abs(exact) + 1e-9, `${stat.name} q${q}: ${value} vs exact ${exact}`);
+    // Integers below 1/(2α) come out exact.
+    if (stat.type !== 'FLOAT' && Math.abs(exact) < 90) assert.equal(value, exact, `${stat.name} q${q} exact`);
+  }
 }
 
 function checkString(stat: FeatureStatistics, values: Value[]): void {
@@ -66,6 +92,8 @@ function checkString(stat: FeatureStatistics, values: Value[]): void {
   assert.equal(stat.string.unique, counts.size);
   assert.deepEqual(stat.string.topValues, ranked.slice(0, 20));
   assert.deepEqual(stat.string.rankHistogram, ranked.slice(0, 1000));
+  assert.equal(stat.string.complete, counts.size <= 1000);
+  assert.equal(stat.string.uniqueExact, true);
   close(stat.string.avgLength, present.reduce((a, v) => a + v.length, 0) / present.length, `${stat.name} avgLength`);
 }
 
@@ -74,7 +102,7 @@ test('statistics equal an independent computation in JavaScript on a flights sli
   const path = await writeRichSlice(dir);
   const stats = await computeStatistics(path);
   const dates = await column(path, 'date');
-  assert.equal(stats.version, 1);
+  assert.equal(stats.version, 2);
   assert.equal(stats.rowCount, dates.length);
   assert.deepEqual(
     stats.features.map((f) => [f.name, f.type, f.sqlType]),
@@ -95,6 +123,8 @@ test('statistics equal an independent computation in JavaScript on a flights sli
   for (const name of ['origin', 'destination', 'origin_gappy']) checkString(byName.get(name)!, await column(path, name));
   assert.ok(byName.get('delay_gappy')!.missing > 0, 'the gappy column has missing values');
   assert.ok(byName.get('third')!.missing > 0, 'NaN counts as missing');
+  const third = byName.get('third')!.numeric!;
+  assert.ok(third.nan > 0 && third.posInf > 0 && third.negInf > 0, 'the slice has NaN and both infinities');
   assert.ok(byName.get('delay')!.numeric!.zeros > 0);
 
   const date = byName.get('date')!;
@@ -130,4 +160,37 @@ test('DuckDB types map to feature types', () => {
   assert.equal(featureTypeOf('DATE'), 'TIMESTAMP');
   assert.equal(featureTypeOf('BOOLEAN'), 'BOOL');
   assert.equal(featureTypeOf('VARCHAR[]'), 'STRING');
+});
+
+test('quantiles of all 3M flights are within the sketch bound of the exact quantiles', async () => {
+  const qs = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99];
+  await withDuckDB(async (db) => {
+    // distance / 7 + delay / 1000 has about a million distinct values: the sketch cannot be exact there.
+    const relation = `SELECT delay, distance, distance / 7.0 + delay / 1000.0 AS mixed FROM read_parquet(${sqlString(FLIGHTS_PARQUET)})`;
+    const stats = await statisticsOfRelation(db, relation);
+    assert.equal(stats.rowCount, 3_000_000);
+    for (const feature of stats.features) {
+      const name = feature.name;
+      // The exact quantiles: DuckDB's quantile_disc is the value of rank ⌈qn⌉ − 1.
+      const exact = await db.runAndReadAll(
+        `SELECT unnest(quantile_disc(${name}, [${qs.join(', ')}]))::DOUBLE AS v FROM (${relation})`,
+      );
+      const rows = exact.getRowObjects();
+      assert.equal(rows.length, qs.length);
+      const bound = SKETCH_RELATIVE_ACCURACY;
+      let worst = 0;
+      rows.forEach((row, i) => {
+        const truth = Number(row.v);
+        const estimate = feature.numeric!.quantiles[i]!.value;
+        assert.equal(feature.numeric!.quantiles[i]!.q, qs[i]);
+        const error = Math.abs(estimate - truth) / Math.abs(truth);
+        worst = Math.max(worst, error);
+        assert.ok(error <= bound, `${name} q${qs[i]}: ${estimate} vs exact ${truth} (relative error ${error})`);
+      });
+      rows.forEach((row, i) => {
+        if (feature.type === 'INT' && Math.abs(Number(row.v)) < 90) assert.equal(feature.numeric!.quantiles[i]!.value, Number(row.v), `${name} q${qs[i]}: small integers are exact`);
+      });
+      assert.ok(worst > 0 || feature.type === 'INT', `${name}: a continuous column is not trivially exact`);
+    }
+  });
 });

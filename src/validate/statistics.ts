@@ -1,23 +1,34 @@
 /**
  * Statistics of a dataset, per feature: the one implementation validation, drift, skew
- * and monitoring all use. One SQL pass computes every per-column aggregate; one GROUP BY
- * per string column ranks its values.
+ * and monitoring all use. TFDV's statistics in two SQL passes over the data, whatever the
+ * number of columns:
+ * 1. one aggregate query: counts, missing, mean, std, min, max, zeros, NaN, ±inf, lengths;
+ * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
+ *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
+ *    number of groups giving the exact unique count).
+ * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
+ * statistics of shards merge into those of the whole (merge.ts).
  *
  * Conventions (close to TFDV's): `count` is the number of present values and `missing`
  * the number of rows without one, so `count + missing = rowCount`. For FLOAT columns NaN
- * and ±Infinity count as missing. BOOL columns get a numeric block over 0/1 (mean is the
- * share of `true`). Columns of other DuckDB types (lists, structs, blobs, ...) are
- * summarised as STRING over their text form. `std` is the population standard deviation.
- * With no present values the numeric block is all zeros.
+ * and ±Infinity count as missing and are also counted in `nan`/`posInf`/`negInf`. BOOL
+ * columns get a numeric block over 0/1 (mean is the share of `true`). Columns of other
+ * DuckDB types (lists, structs, blobs, ...) are summarised as STRING over their text
+ * form. `std` is the population standard deviation. With no present values the numeric
+ * block is all zeros.
  *
  * Usage: `const stats = await computeStatistics(join(examples.path, 'train', 'data.parquet'))`
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { queryRows, readSource, sqlIdent, withDuckDB } from '../data/duckdb.js';
+import { queryRows, readSource, sqlIdent, withDuckDB, type DuckDBOptions } from '../data/duckdb.js';
+import { summariseSketch, type HistogramBucket } from './histograms.js';
+import { emptySketch, sketchFromKeyCounts, sketchKeySql, type QuantileSketch } from './sketch.js';
 
 /** Feature types as the schema knows them; `FEATURE_TYPES` is also the runtime check. */
 export const FEATURE_TYPES = ['INT', 'FLOAT', 'STRING', 'BOOL', 'TIMESTAMP'] as const;
 export type FeatureType = (typeof FEATURE_TYPES)[number];
+/** The layout version of `DatasetStatistics`. */
+export const STATISTICS_VERSION = 2;
 
 export type NumericStatistics = {
   mean: number;
@@ -26,21 +37,36 @@ export type NumericStatistics = {
   max: number;
   /** Present values equal to 0. */
   zeros: number;
+  /** FLOAT only (else 0): NaN and ±Infinity values, counted in `missing` too. */
+  nan: number;
+  posInf: number;
+  negInf: number;
+  /** From the sketch, within its bound. */
+  median: number;
+  quantiles: { q: number; value: number }[];
+  /** Equal-width histogram, 10 buckets from min to max. */
+  histogram: HistogramBucket[];
+  /** 10 buckets between deciles, each with a tenth of the values. */
+  quantileHistogram: HistogramBucket[];
+  sketch: QuantileSketch;
 };
 
 export type ValueCount = { value: string; count: number };
 
 export type StringStatistics = {
-  /** Distinct present values (exact). */
+  /** Distinct present values; exact unless `uniqueExact` is false (merged truncated lists: a lower bound). */
   unique: number;
+  uniqueExact: boolean;
   /** The most frequent values, most frequent first, ties by value; at most `topK` (20). */
   topValues: ValueCount[];
   /**
    * The most frequent values, like `topValues` but up to `histogramSize` (1000) long: it holds
-   * every value whenever `unique <= histogramSize`. Domains are inferred and unseen
-   * categories counted from it.
+   * every value whenever `complete`. Domains are inferred, unseen categories counted and
+   * categorical drift measured from it.
    */
   rankHistogram: ValueCount[];
+  /** Whether `rankHistogram` holds every distinct value with its exact count. */
+  complete: boolean;
   /** Mean length in characters of the present values. */
   avgLength: number;
 };
@@ -68,7 +94,7 @@ export type FeatureStatistics = {
 
 export type DatasetStatistics = {
   /** Bumped when the layout changes, so readers can tell old files. */
-  version: 1;
+  version: typeof STATISTICS_VERSION;
   rowCount: number;
   /** In column order. */
   features: FeatureStatistics[];
@@ -91,86 +117,146 @@ export function featureTypeOf(sqlType: string): FeatureType {
 }
 
 /** Statistics of a Parquet (or CSV, NDJSON) file. */
-export async function computeStatistics(path: string, options: StatisticsOptions = {}): Promise<DatasetStatistics> {
+export async function computeStatistics(path: string, options: StatisticsOptions = {}, duckdb: DuckDBOptions = {}): Promise<DatasetStatistics> {
+  return withDuckDB((db) => statisticsOfRelation(db, `SELECT * FROM ${readSource(path)}`, options), duckdb);
+}
+
+/** Statistics of the rows of a SQL query on an open connection (e.g. one month of a file). */
+export async function statisticsOfRelation(db: DuckDBConnection, relation: string, options: StatisticsOptions = {}): Promise<DatasetStatistics> {
   const topK = options.topK ?? 20;
   const histogramSize = Math.max(options.histogramSize ?? 1000, topK);
-  return withDuckDB(async (db) => {
-    await db.run(`CREATE TEMP VIEW __loom_data AS SELECT * FROM ${readSource(path)}`);
-    const columns = (await queryRows(db, 'DESCRIBE __loom_data')).map((row) => {
+  const view = `__loom_stats_${viewCounter++}`;
+  await db.run(`CREATE TEMP VIEW ${view} AS ${relation}`);
+  try {
+    const columns = (await queryRows(db, `DESCRIBE ${view}`)).map((row, i) => {
       const sqlType = String(row.column_type);
-      return { name: String(row.column_name), sqlType, type: featureTypeOf(sqlType) };
+      return { i, name: String(row.column_name), sqlType, type: featureTypeOf(sqlType), ident: sqlIdent(String(row.column_name)) };
     });
-
-    // One pass: every aggregate of every column in a single SELECT, aliased by position.
-    const aggregates = ['count(*)::DOUBLE AS row_count'];
-    columns.forEach((column, i) => {
-      const c = sqlIdent(column.name);
-      if (column.type === 'INT' || column.type === 'FLOAT' || column.type === 'BOOL') {
-        const v =
-          column.type === 'FLOAT' ? `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)` : column.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `${c}::DOUBLE`;
-        aggregates.push(
-          `count(${v})::DOUBLE AS c${i}_count`,
-          `avg(${v}) AS c${i}_mean`,
-          `stddev_pop(${v}) AS c${i}_std`,
-          `min(${v}) AS c${i}_min`,
-          `max(${v}) AS c${i}_max`,
-          `count_if(${v} = 0)::DOUBLE AS c${i}_zeros`,
-        );
-      } else if (column.type === 'TIMESTAMP') {
-        aggregates.push(
-          `count(${c})::DOUBLE AS c${i}_count`,
-          `strftime(min(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_min`,
-          `strftime(max(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_max`,
-        );
-      } else {
-        const s = column.sqlType === 'VARCHAR' ? c : `${c}::VARCHAR`;
-        aggregates.push(
-          `count(${s})::DOUBLE AS c${i}_count`,
-          `count(DISTINCT ${s})::DOUBLE AS c${i}_unique`,
-          `coalesce(avg(length(${s})), 0) AS c${i}_avglen`,
-        );
-      }
-    });
-    const totals = (await queryRows(db, `SELECT ${aggregates.join(', ')} FROM __loom_data`))[0];
+    const totals = (await queryRows(db, `SELECT ${columns.flatMap(aggregatesOf).concat('count(*)::DOUBLE AS row_count').join(', ')} FROM ${view}`))[0]!;
+    const counts = await valueCounts(db, view, columns, histogramSize);
     const rowCount = num(totals.row_count);
-
-    const features: FeatureStatistics[] = [];
-    for (const [i, column] of columns.entries()) {
+    const features = columns.map((column): FeatureStatistics => {
+      const i = column.i;
       const count = num(totals[`c${i}_count`]);
       const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
-      if (column.type === 'INT' || column.type === 'FLOAT' || column.type === 'BOOL') {
+      if (isNumeric(column.type)) {
+        const sketch = sketchFromKeyCounts((counts.get(i) ?? []).map((row) => [num(row.k), num(row.n)]));
+        const min = num(totals[`c${i}_min`]);
+        const max = num(totals[`c${i}_max`]);
         feature.numeric = {
           mean: num(totals[`c${i}_mean`]),
           std: num(totals[`c${i}_std`]),
-          min: num(totals[`c${i}_min`]),
-          max: num(totals[`c${i}_max`]),
+          min,
+          max,
           zeros: num(totals[`c${i}_zeros`]),
+          nan: num(totals[`c${i}_nan`]),
+          posInf: num(totals[`c${i}_posinf`]),
+          negInf: num(totals[`c${i}_neginf`]),
+          ...summariseSketch(count > 0 ? sketch : emptySketch(), min, max, count, column.type !== 'FLOAT'),
+          sketch,
         };
       } else if (column.type === 'TIMESTAMP') {
         feature.timestamp = { min: str(totals[`c${i}_min`]), max: str(totals[`c${i}_max`]) };
       } else {
-        const rankHistogram = await rankValues(db, column.name, column.sqlType, histogramSize);
+        const rows = counts.get(i) ?? [];
+        const rankHistogram = rows.map((row) => ({ value: String(row.s), count: num(row.n) }));
+        const unique = rows.length > 0 ? num(rows[0]!.u) : 0;
         feature.string = {
-          unique: num(totals[`c${i}_unique`]),
+          unique,
+          uniqueExact: true,
           topValues: rankHistogram.slice(0, topK),
           rankHistogram,
+          complete: rankHistogram.length >= unique,
           avgLength: num(totals[`c${i}_avglen`]),
         };
       }
-      features.push(feature);
-    }
-    return { version: 1, rowCount, features };
-  });
+      return feature;
+    });
+    return { version: STATISTICS_VERSION, rowCount, features };
+  } finally {
+    await db.run(`DROP VIEW IF EXISTS ${view}`);
+  }
 }
 
-async function rankValues(db: DuckDBConnection, name: string, sqlType: string, limit: number): Promise<ValueCount[]> {
-  const s = sqlType === 'VARCHAR' ? sqlIdent(name) : `${sqlIdent(name)}::VARCHAR`;
-  const result = await queryRows(
-    db,
-    `SELECT ${s} AS value, count(*)::DOUBLE AS n FROM __loom_data WHERE ${s} IS NOT NULL
-     GROUP BY ALL ORDER BY n DESC, value LIMIT ${limit}`,
-  );
-  return result.map((row) => ({ value: String(row.value), count: num(row.n) }));
+let viewCounter = 0;
+
+type Column = { i: number; name: string; sqlType: string; type: FeatureType; ident: string };
+
+function isNumeric(type: FeatureType): boolean {
+  return type === 'INT' || type === 'FLOAT' || type === 'BOOL';
+}
+
+/** The finite DOUBLE value of a numeric column, NULL otherwise. */
+function numericValue(column: Column): string {
+  const c = column.ident;
+  if (column.type === 'FLOAT') return `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)`;
+  return column.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `${c}::DOUBLE`;
+}
+
+function stringValue(column: Column): string {
+  return column.sqlType === 'VARCHAR' ? column.ident : `${column.ident}::VARCHAR`;
+}
+
+function aggregatesOf(column: Column): string[] {
+  const i = column.i;
+  if (isNumeric(column.type)) {
+    const v = numericValue(column);
+    const d = `${column.ident}::DOUBLE`;
+    const special =
+      column.type === 'FLOAT'
+        ? [`count_if(isnan(${d}))::DOUBLE AS c${i}_nan`, `count_if(${d} = 'inf'::DOUBLE)::DOUBLE AS c${i}_posinf`, `count_if(${d} = '-inf'::DOUBLE)::DOUBLE AS c${i}_neginf`]
+        : [];
+    return [
+      `count(${v})::DOUBLE AS c${i}_count`,
+      `avg(${v}) AS c${i}_mean`,
+      `stddev_pop(${v}) AS c${i}_std`,
+      `min(${v}) AS c${i}_min`,
+      `max(${v}) AS c${i}_max`,
+      `count_if(${v} = 0)::DOUBLE AS c${i}_zeros`,
+      ...special,
+    ];
+  }
+  if (column.type === 'TIMESTAMP') {
+    const c = column.ident;
+    return [`count(${c})::DOUBLE AS c${i}_count`, `strftime(min(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_min`, `strftime(max(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_max`];
+  }
+  const s = stringValue(column);
+  return [`count(${s})::DOUBLE AS c${i}_count`, `coalesce(avg(length(${s})), 0) AS c${i}_avglen`];
+}
+
+/**
+ * One scan for every numeric sketch and every string's value counts: GROUPING SETS with
+ * one set per column. Rows per column index: `k` (sketch key) or `s` (value), `n`, and
+ * for strings `u`, the number of distinct values.
+ */
+async function valueCounts(db: DuckDBConnection, view: string, columns: Column[], limit: number): Promise<Map<number, Record<string, DuckDBValue>[]>> {
+  const grouped = columns.filter((c) => c.type !== 'TIMESTAMP');
+  const result = new Map<number, Record<string, DuckDBValue>[]>();
+  if (grouped.length === 0) return result;
+  const projections = grouped.map((c) => (isNumeric(c.type) ? `${sketchKeySql(numericValue(c))} AS g${c.i}` : `${stringValue(c)} AS g${c.i}`));
+  const numericKeys = grouped.filter((c) => isNumeric(c.type)).map((c) => `g${c.i}`);
+  const stringKeys = grouped.filter((c) => !isNumeric(c.type)).map((c) => `g${c.i}`);
+  const which = `CASE ${grouped.map((c) => `WHEN GROUPING(g${c.i}) = 0 THEN ${c.i}`).join(' ')} END`;
+  const sql = `
+    SELECT col, k, s, n, count(*) OVER (PARTITION BY col) AS u
+    FROM (
+      SELECT ${which} AS col,
+        ${numericKeys.length ? `coalesce(${numericKeys.join(', ')}, NULL)` : 'NULL'}::INTEGER AS k,
+        ${stringKeys.length ? `coalesce(${stringKeys.join(', ')}, NULL)` : 'NULL'}::VARCHAR AS s,
+        count(*)::DOUBLE AS n
+      FROM (SELECT ${projections.join(', ')} FROM ${view})
+      GROUP BY GROUPING SETS (${grouped.map((c) => `(g${c.i})`).join(', ')})
+    )
+    WHERE k IS NOT NULL OR s IS NOT NULL
+    QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
+    ORDER BY col, n DESC, s`;
+  for (const row of await queryRows(db, sql)) {
+    const col = num(row.col);
+    let list = result.get(col);
+    if (!list) result.set(col, (list = []));
+    list.push(row);
+  }
+  return result;
 }
 
 function num(value: DuckDBValue | undefined): number {

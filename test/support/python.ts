@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { runProcess, type CliResult } from './cli.js';
 
 /** The interpreter's path, or undefined outside `npm test` (the caller skips then). */
 export function testPython(): string | undefined {
@@ -18,4 +19,11 @@ export function runPythonJson<T>(python: string, script: string, args: string[] 
   const result = spawnSync(python, [script, ...args], { encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024 });
   if (result.status !== 0) assert.fail(`${script} exited ${result.status}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
+}
+
+/** Runs a script that drives a local server with the MLflow client: no retries, no proxy. */
+export function runMlflowClient(python: string, args: string[]): Promise<CliResult> {
+  return runProcess(python, args, {
+    env: { ...process.env, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', MLFLOW_HTTP_REQUEST_TIMEOUT: '60', NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+  });
 }

@@ -11,7 +11,7 @@ import { runPipeline, type PipelineRunResult } from '../../pipeline/orchestrator
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
 import { withProject, type Project } from '../project.js';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const runOptions = z.object({
   json: z.boolean().optional(),
@@ -28,7 +28,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (file: string, raw: unknown) => {
       const options = parseOptions(runOptions, raw);
       const pipeline = await loadPipelineFile(file);
-      const result = await withProject((project) => runAndReport(project, pipeline, { ...options, codeDir: dirname(resolve(file)) }));
+      const result = await withProject((project) => runAndReport(project, pipeline, { ...options, codeDir: dirname(resolve(file)), pipelineFile: resolve(file) }));
       if (result.failure) throw result.failure.error;
     });
 
@@ -52,11 +52,14 @@ export function registerRunCommands(program: Command): void {
 export async function runAndReport(
   project: Project,
   pipeline: Pipeline,
-  options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean },
+  options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string> },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
     db: project.db,
     artifacts: project.artifacts,
+    checkpointRoot: join(project.home, 'checkpoints'),
+    pipelineFile: options.pipelineFile,
+    resumeFrom: options.resumeFrom,
     codeVersion: readCodeVersion(options.codeDir ?? process.cwd()),
     progress: progressFor(options),
     log: statusLogger(options),

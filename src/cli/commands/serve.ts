@@ -1,7 +1,17 @@
-/** `loom serve [--port N] [model ...]`: the online model server. */
+/**
+ * `loom serve [models...] [--port N] [--workers N]`: the online model server (KServe V2,
+ * TF Serving REST, MLflow `/invocations`, `/metrics`), following alias moves and
+ * `loom deploy` changes, on every core.
+ */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { LoadedModel } from '../../serve/model-loader.js';
+import { batchAndBrowserPlugins } from '../../serve/batch/server-plugins.js';
+import { runPrimary, serveInWorker } from '../../serve/cluster.js';
+import { parseModelRef } from '../../serve/model-ref.js';
+import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
 import { openProject } from '../project.js';
@@ -9,31 +19,79 @@ import { openProject } from '../project.js';
 const serveOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
+  workers: z.coerce.number().int().min(1).max(256).optional(),
+  watchInterval: z.coerce.number().int().min(0).max(3_600_000),
+  maxBatchSize: z.coerce.number().int().min(1).max(100_000).optional(),
+  maxBatchWaitUs: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  bodyLimit: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).optional(),
+  predictionLog: z.boolean(),
+  defaultModel: z.string().min(1).optional(),
 });
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve registered models over KServe V2 (and a JSON records form) until stopped')
-    .argument('[models...]', 'models to serve as name, name@alias or name@version (default: every champion)')
+    .description('serve registered models (KServe V2, TF Serving :predict, MLflow /invocations) until stopped; follows alias moves and deployments')
+    .argument('[models...]', 'models to serve as name, name@alias or name@version (default: every champion and every deployment)')
     .option('--port <n>', 'port to listen on', '8080')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--workers <n>', 'worker processes sharing the port (default: one per core)')
+    .option('--watch-interval <ms>', 'how often to check aliases and deployments (0: never)', '1000')
+    .option('--max-batch-size <rows>', 'most rows one micro-batch takes (default 64)')
+    .option('--max-batch-wait-us <us>', 'longest a queued request waits for a busy model, in microseconds (default 2000)')
+    .option('--body-limit <bytes>', 'largest request body (default 10 MiB)')
+    .option('--no-prediction-log', 'do not log predictions (default: Parquet under .loom/predictions, or the prediction_log table on PostgreSQL)')
+    .option('--default-model <name>', 'the model /invocations answers when a request names none')
     .action(async (models: string[], raw: unknown) => {
       const options = parseOptions(serveOptions, raw);
+      const workers = options.workers ?? availableParallelism();
+      if (cluster.isPrimary && workers > 1) {
+        const code = await runPrimary({
+          workers,
+          onListening: (url, count) => {
+            process.stderr.write(`serving at ${url} with ${count} workers\n`);
+            process.stderr.write(`try: curl ${url}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
+          },
+          onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
+        });
+        if (code !== 0) process.exitCode = code;
+        return;
+      }
       const project = await openProject();
       try {
-        const server = await startModelServer({ port: options.port, host: options.host, models, registry: project.db.registry, artifacts: project.artifacts });
-        process.stderr.write(`serving ${server.loaded.map((m: LoadedModel) => `${m.name} v${m.version.version} (${m.ref})`).join(', ')} at ${server.url}\n`);
-        process.stderr.write(`try: curl ${server.url}/v2/models/${server.loaded[0]?.name ?? 'NAME'}\n`);
-        await waitForSignal();
-        await server.close();
+        const url = process.env.LOOM_DATABASE_URL;
+        const predictionLog = !options.predictionLog ? undefined : url ? new PostgresPredictionSink({ url }) : new ParquetPredictionSink(join(project.home, 'predictions'));
+        await serveInWorker(
+          () =>
+            startModelServer({
+              port: options.port,
+              host: options.host,
+              models,
+              registry: project.db.registry,
+              artifacts: project.artifacts,
+              deployments: project.db.deployments,
+              // Precomputed predictions by key (/v1/predictions/...) and the in-browser scoring page (/ui/score/).
+              plugins: batchAndBrowserPlugins({ metadata: project.db.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
+              watchIntervalMs: options.watchInterval,
+              batch: { ...(options.maxBatchSize && { maxBatchSize: options.maxBatchSize }), ...(options.maxBatchWaitUs !== undefined && { maxWaitMicros: options.maxBatchWaitUs }) },
+              bodyLimit: options.bodyLimit,
+              predictionLog,
+              defaultModel: options.defaultModel,
+            }),
+          (serverUrl) => {
+            process.stderr.write(`serving at ${serverUrl}\n`);
+            process.stderr.write(`try: curl ${serverUrl}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
+          },
+        );
       } finally {
         await project.close();
+        // A worker's IPC channel would keep it alive after the server has drained.
+        if (cluster.isWorker) process.disconnect?.();
       }
     });
 }
 
-/** Resolves on SIGINT or SIGTERM, so the server can drain and close cleanly. */
+/** Resolves on SIGINT or SIGTERM, so a server can drain and close cleanly. */
 export function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {

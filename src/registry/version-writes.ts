@@ -1,0 +1,92 @@
+/**
+ * Changes to existing model versions for the Kysely registry store: description and
+ * status, tags, archive and restore, delete, and what still uses a version. Each runs in
+ * one transaction that first locks the model row, so concurrent edits queue and a refused
+ * change (a version in use, a status that cannot change) leaves everything as it was.
+ */
+import type { Selectable } from 'kysely';
+import { LoomError } from '../core/errors.js';
+import { canonicalJson } from '../core/json.js';
+import type { LoomKysely, ModelVersionTable } from '../metadata/db-schema.js';
+import { parseJsonRecord, requireOneOf } from '../metadata/query-helpers.js';
+import { checkedTagKey } from './registry-rows.js';
+import { aliasesOfVersion, deploymentsUsing, lockModel, notFoundModel, notFoundVersion, refuseIfInUse, versionRow } from './registry-sql.js';
+import { MODEL_VERSION_STATUSES, type ModelVersionUpdate, type VersionUse } from './types.js';
+
+type Edit = (trx: LoomKysely, row: Selectable<ModelVersionTable>, now: number) => Promise<void>;
+
+/** Runs a change to one version under the model's lock; NOT_FOUND for an unknown model or version. */
+async function editVersion(db: LoomKysely, modelName: string, version: number, edit: Edit): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const now = Date.now();
+    const modelId = await lockModel(trx, modelName, now);
+    await edit(trx, await versionRow(trx, modelName, modelId, version), now);
+  });
+}
+
+export function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new LoomError('INVALID_ARGUMENT', `${field} must be a string`, { field });
+  return value;
+}
+
+/** Deletes a tag from a tag map; NOT_FOUND naming the owner when it is absent. */
+export function removeTag(tags: Record<string, string>, key: string, owner: string): void {
+  if (!Object.hasOwn(tags, key)) throw new LoomError('NOT_FOUND', `${owner} has no tag "${key}"`, { field: 'key' });
+  delete tags[key];
+}
+
+export async function updateModelVersion(db: LoomKysely, modelName: string, version: number, update: ModelVersionUpdate): Promise<void> {
+  const description = update.description === undefined ? undefined : requireString(update.description, 'description');
+  const status = update.status === undefined ? undefined : requireOneOf(update.status, MODEL_VERSION_STATUSES, 'status');
+  await editVersion(db, modelName, version, async (trx, row, now) => {
+    if (status !== undefined && status !== row.status && row.status !== 'PENDING_REGISTRATION') {
+      throw new LoomError('FAILED_PRECONDITION', `version ${version} of "${modelName}" is ${row.status}; only a PENDING_REGISTRATION version changes status`, {
+        field: 'status',
+        fix: 'register a new version instead',
+      });
+    }
+    await trx
+      .updateTable('model_version')
+      .set({ description: description ?? row.description, status: status ?? row.status, updated_at: now })
+      .where('id', '=', row.id)
+      .execute();
+  });
+}
+
+/** Sets (value is a string) or deletes (value undefined) one tag of a version. */
+export async function editVersionTag(db: LoomKysely, modelName: string, version: number, key: string, value: string | undefined): Promise<void> {
+  const checkedKey = value === undefined ? key : checkedTagKey(key);
+  const checkedValue = value === undefined ? undefined : requireString(value, 'value');
+  await editVersion(db, modelName, version, async (trx, row, now) => {
+    const tags = parseJsonRecord<string>(row.tags);
+    if (checkedValue === undefined) removeTag(tags, checkedKey, `version ${version} of "${modelName}"`);
+    else tags[checkedKey] = checkedValue;
+    await trx.updateTable('model_version').set({ tags: canonicalJson(tags), updated_at: now }).where('id', '=', row.id).execute();
+  });
+}
+
+/** Archives (true) or restores (false) a version; archiving one in use is FAILED_PRECONDITION. Idempotent. */
+export async function setArchived(db: LoomKysely, modelName: string, version: number, archived: boolean): Promise<void> {
+  await editVersion(db, modelName, version, async (trx, row, now) => {
+    if ((row.archived_at !== null) === archived) return;
+    if (archived) await refuseIfInUse(trx, modelName, row.model_id, version, 'archive');
+    await trx.updateTable('model_version').set({ archived_at: archived ? now : null, updated_at: now }).where('id', '=', row.id).execute();
+  });
+}
+
+export async function deleteModelVersion(db: LoomKysely, modelName: string, version: number): Promise<void> {
+  await editVersion(db, modelName, version, async (trx, row) => {
+    await refuseIfInUse(trx, modelName, row.model_id, version, 'delete');
+    await trx.deleteFrom('model_version').where('id', '=', row.id).execute();
+  });
+}
+
+export async function isVersionInUse(db: LoomKysely, modelName: string, version: number): Promise<VersionUse> {
+  const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
+  if (!model) throw notFoundModel(modelName);
+  const exists = await db.selectFrom('model_version').select('id').where('model_id', '=', model.id).where('version', '=', version).executeTakeFirst();
+  if (!exists) throw notFoundVersion(modelName, version);
+  const aliases = await aliasesOfVersion(db, model.id, version);
+  const deployments = await deploymentsUsing(db, modelName, version);
+  return { inUse: aliases.length + deployments.length > 0, aliases, deployments };
+}

@@ -1,0 +1,36 @@
+/**
+ * Finds a registered model version for batch work: the same composed graph serving
+ * loads (resolved through the registry, READY only), returned as bytes for the scoring
+ * workers (src/serve/batch/score-pool.ts) to open; a graph ONNX Runtime refuses fails
+ * there, before any row is read.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LoomError } from '../../core/errors.js';
+import { readSignature } from '../../onnx/inspect.js';
+import type { RegistryStore } from '../../registry/store.js';
+import type { ModelSignature, ModelVersion } from '../../registry/types.js';
+import type { ArtifactStore } from '../../store/artifact-store.js';
+import { parseModelRef, resolveModelVersion } from '../model-loader.js';
+
+export interface BatchModel {
+  name: string;
+  version: ModelVersion;
+  signature: ModelSignature;
+  /** The composed graph's bytes; the scoring workers open their sessions on them. */
+  bytes: Uint8Array;
+}
+
+export async function openBatchModel(ref: string, services: { registry: RegistryStore; artifacts: ArtifactStore }): Promise<BatchModel> {
+  const parsed = parseModelRef(ref);
+  const version = await resolveModelVersion(parsed, services.registry);
+  if (version.status !== 'READY') {
+    throw new LoomError('FAILED_PRECONDITION', `model "${parsed.name}" version ${version.version} is ${version.status}, not READY`, {
+      field: '--model',
+      fix: 'run `loom models ls` to see registered models, their versions and aliases',
+    });
+  }
+  const bytes = await readFile(join(await services.artifacts.localPath(version.source), 'model.onnx'));
+  const signature = readSignature(bytes);
+  return { name: parsed.name, version, signature, bytes };
+}

@@ -1,0 +1,144 @@
+/**
+ * One inference, whatever the protocol: route the request to a version (primary or
+ * canary), check its features against that version's signature, run it through the
+ * version's micro-batcher, time it, log it, and hand a copy to the shadow if there is
+ * one. Protocol routes only parse their envelope and format the answer.
+ *
+ * Usage: `const answer = await runInference(ctx, { name, protocol: 'v2', parse: (c) => fromRecords(body.instances, c, 'instances') });`
+ */
+import { performance } from 'node:perf_hooks';
+import { LoomError } from '../core/errors.js';
+import type { PredictionOutput } from './batcher.js';
+import type { CompiledSignature, FeatureRows } from './features.js';
+import type { ServingMetrics } from './metrics.js';
+import type { LoadedModel } from './model-loader.js';
+import type { ModelPool, Route } from './model-pool.js';
+import type { PredictionLog } from './prediction-log.js';
+
+export interface InferenceContext {
+  pool: ModelPool;
+  metrics: ServingMetrics;
+  log?: PredictionLog;
+}
+
+export interface InferenceRequest {
+  name: string;
+  version?: number;
+  /** TF Serving's label (an alias the server loaded). */
+  label?: string;
+  /** The client's id (header or body); the canary split hashes it. */
+  requestId?: string;
+  protocol: string;
+  /** Turns the request body into features for the chosen version; throws InvalidRequestError. */
+  parse(compiled: CompiledSignature): FeatureRows;
+}
+
+export interface InferenceAnswer {
+  model: LoadedModel;
+  rows: FeatureRows;
+  outputs: PredictionOutput[];
+  requestId: string;
+}
+
+let sequence = 0;
+const idPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
+
+export async function runInference(ctx: InferenceContext, request: InferenceRequest): Promise<InferenceAnswer> {
+  const started = performance.now();
+  const route: Route = request.label !== undefined ? ctx.pool.routeLabel(request.name, request.label) : ctx.pool.route(request.name, request.version, request.requestId);
+  const model = route.model;
+  const rows = request.parse(model.compiled);
+  // Counted in before the first await, so a swap never closes this version under the request.
+  model.acquire();
+  let outputs: PredictionOutput[];
+  try {
+    outputs = await model.batcher.run(rows);
+  } finally {
+    model.release();
+  }
+  const latencyMs = performance.now() - started;
+  (model.metrics ?? ctx.metrics.model(model.name, model.version.version)).observe(latencyMs / 1000);
+  const requestId = request.requestId ?? `${idPrefix}${sequence++}`;
+  if (ctx.log) {
+    ctx.log.record({
+      requestId,
+      modelName: model.name,
+      modelVersion: model.version.version,
+      role: route.role,
+      protocol: request.protocol,
+      inputNames: model.compiled.names,
+      rows,
+      outputs,
+      latencyMs,
+      at: Date.now(),
+    });
+  }
+  if (route.shadow && route.shadow !== model) shadowCopy(ctx, route.shadow, model, rows, requestId, request.protocol);
+  return { model, rows, outputs, requestId };
+}
+
+/**
+ * Runs the shadow on the same rows after the answer has gone, and logs its answer (it is
+ * never returned). Skipped when the shadow's inputs differ from the primary's; a failing
+ * shadow never affects the request.
+ */
+function shadowCopy(ctx: InferenceContext, shadow: LoadedModel, primary: LoadedModel, rows: FeatureRows, requestId: string, protocol: string): void {
+  const same = shadow.compiled.inputs.length === primary.compiled.inputs.length && shadow.compiled.inputs.every((input, i) => input.name === primary.compiled.inputs[i]!.name && input.type === primary.compiled.inputs[i]!.type);
+  if (!same) return;
+  const started = performance.now();
+  shadow.acquire();
+  shadow.batcher.run(rows).then(
+    (outputs) => {
+      shadow.release();
+      ctx.log?.record({
+        requestId,
+        modelName: shadow.name,
+        modelVersion: shadow.version.version,
+        role: 'shadow',
+        protocol,
+        inputNames: shadow.compiled.names,
+        rows,
+        outputs,
+        latencyMs: performance.now() - started,
+        at: Date.now(),
+      });
+    },
+    () => {
+      shadow.release();
+      ctx.metrics.error(shadow.name, 500);
+    },
+  );
+}
+
+/** The outputs a client asked for, in its order; INVALID_ARGUMENT naming each unknown one. */
+export function pickOutputs(outputs: PredictionOutput[], names: readonly string[] | undefined, field: string): PredictionOutput[] {
+  if (!names || names.length === 0) return outputs;
+  return names.map((name, index) => {
+    const output = outputs.find((candidate) => candidate.name === name);
+    if (!output) {
+      throw new LoomError('INVALID_ARGUMENT', `${field}[${index}] "${name}" is not an output of this model (outputs: ${outputs.map((o) => o.name).join(', ')})`, { field: `${field}[${index}].name` });
+    }
+    return output;
+  });
+}
+
+
+/** The records form of an answer: one object per row, each output under its name (a number when one value per row). */
+export function toRecords(outputs: readonly PredictionOutput[], rowCount: number): Record<string, unknown>[] {
+  const records: Record<string, unknown>[] = new Array(rowCount);
+  for (let row = 0; row < rowCount; row++) records[row] = {};
+  for (const output of outputs) {
+    const perRow = rowCount > 0 ? output.data.length / rowCount : 0;
+    for (let row = 0; row < rowCount; row++) {
+      records[row]![output.name] = perRow === 1 ? output.data[row] : output.data.slice(row * perRow, (row + 1) * perRow);
+    }
+  }
+  return records;
+}
+
+/** One output's values per row: a scalar each when one value per row, else arrays (TF Serving and MLflow single-output answers). */
+export function perRowValues(output: PredictionOutput, rowCount: number): unknown[] {
+  const perRow = rowCount > 0 ? output.data.length / rowCount : 0;
+  if (perRow === 1) return output.data;
+  return Array.from({ length: rowCount }, (_, row) => output.data.slice(row * perRow, (row + 1) * perRow));
+}

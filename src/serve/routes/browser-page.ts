@@ -1,0 +1,100 @@
+/**
+ * The model in the browser: an example page that downloads the served model's composed
+ * ONNX graph and scores flights with onnxruntime-web (WebAssembly), the very graph the
+ * server runs. Everything comes from this server: the page, its script, onnxruntime-web's
+ * script and wasm from node_modules; no CDN, nothing fetched from elsewhere.
+ *
+ *   GET /ui/score/                         the page (web/score/index.html), `?model=<name>` (default: the first served)
+ *   GET /ui/score/score.js                 its script
+ *   GET /ui/ort/<file>                     onnxruntime-web's files (ort.wasm.min.js, its .mjs loader and .wasm)
+ *   GET /ui/models/{name}/model.onnx       the composed graph of the version being served now
+ *   GET /ui/models/{name}/versions/{v}/model.onnx   the graph of a version this server holds
+ *   GET /ui/models/{name}/signature.json   { name, version, signature }
+ *
+ * Usage: `await app.register(browserPageRoutes, { models, artifacts, defaultModel: 'flights' })`
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { LoomError } from '../../core/errors.js';
+import type { ArtifactStore } from '../../store/artifact-store.js';
+import { replyWithError, type ServedModels } from './v2.js';
+
+export interface BrowserPageRoutesOptions {
+  /** The models this server serves; the page gets whichever version `get(name)` answers now (so it follows swaps). */
+  models: ServedModels;
+  /** Where the served versions' files are (`model.onnx` in each version's artifact). */
+  artifacts: ArtifactStore;
+  /** The model the page opens without `?model=`; default none (the page then asks for one). */
+  defaultModel?: string;
+  /** The page's directory; default `web/score` of this checkout. */
+  webDir?: string;
+}
+
+/** onnxruntime-web's files the page needs: the wasm-only build (single-threaded, so no cross-origin isolation). */
+const ORT_FILES: Record<string, string> = {
+  'ort.wasm.min.js': 'text/javascript; charset=utf-8',
+  'ort-wasm-simd-threaded.mjs': 'text/javascript; charset=utf-8',
+  'ort-wasm-simd-threaded.wasm': 'application/wasm',
+};
+
+const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/score');
+
+/** The directory holding onnxruntime-web's dist files, found through Node's resolver. */
+export function onnxruntimeWebDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+}
+
+export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = async (app, options) => {
+  const webDir = options.webDir ?? DEFAULT_WEB_DIR;
+  const ortDir = onnxruntimeWebDir();
+  // The page is small and read once; a missing file fails registration, not the first visitor.
+  const page = (await readFile(join(webDir, 'index.html'), 'utf8')).replace(
+    '<meta name="loom-default-model" content="">',
+    `<meta name="loom-default-model" content="${escapeAttribute(options.defaultModel ?? '')}">`,
+  );
+  const script = await readFile(join(webDir, 'score.js'), 'utf8');
+  app.setErrorHandler(replyWithError);
+
+  app.get('/ui/score', async (_request, reply) => reply.redirect('/ui/score/'));
+  app.get('/ui/score/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get('/ui/score/score.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
+
+  app.get<{ Params: { file: string } }>('/ui/ort/:file', async (request, reply) => {
+    const type = ORT_FILES[request.params.file];
+    if (!type) {
+      throw new LoomError('NOT_FOUND', `no file ${request.params.file} under /ui/ort/`, { fix: `the page loads ${Object.keys(ORT_FILES).join(', ')}` });
+    }
+    return reply.type(type).header('cache-control', 'public, max-age=3600').send(createReadStream(join(ortDir, request.params.file)));
+  });
+
+  const sendGraph = async (reply: FastifyReply, name: string, version?: number) => {
+    const model = options.models.get(name, version);
+    const dir = await options.artifacts.localPath(model.version.source);
+    return reply
+      .type('application/octet-stream')
+      .header('x-model-version', String(model.version.version))
+      .send(createReadStream(join(dir, 'model.onnx')));
+  };
+  app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', async (request, reply) => sendGraph(reply, request.params.name));
+  // The page asks by version, the one signature.json named, so a swap between its two requests cannot mix versions.
+  app.get<{ Params: { name: string; version: string } }>('/ui/models/:name/versions/:version/model.onnx', async (request, reply) => {
+    const version = Number(request.params.version);
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new LoomError('INVALID_ARGUMENT', `version "${request.params.version}" is not a version number`, { field: 'version' });
+    }
+    return sendGraph(reply, request.params.name, version);
+  });
+
+  app.get<{ Params: { name: string } }>('/ui/models/:name/signature.json', async (request) => {
+    const model = options.models.get(request.params.name);
+    return { name: model.name, version: model.version.version, signature: model.signature };
+  });
+};
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}

@@ -1,0 +1,141 @@
+/**
+ * MLflow's scoring server (`mlflow models serve`): `POST /invocations` with a JSON body
+ * of `dataframe_split`, `dataframe_records`, `instances` or `inputs` (records or
+ * columns), or a `text/csv` body with a header row; answers `{"predictions": [...]}`
+ * (one value per row for a single-output model, else one object per row). `GET /ping`
+ * and `/health` for liveness, `/version`. The model is the server's default, or the one
+ * named by the `x-loom-model` header or `?model=` (with optional `?version=`). Errors use
+ * MLflow's shape, `{"error_code": "BAD_REQUEST", "message": ...}`.
+ *
+ * Usage: `await app.register(mlflowRoutes, { ctx, defaultModel: 'flights' })`
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { LoomError } from '../../core/errors.js';
+import { Problems, coerceText, fromColumns, fromRecords, fromSplit, type CompiledSignature, type FeatureRows } from '../features.js';
+import { perRowValues, runInference, toRecords, type InferenceContext } from '../inference.js';
+import type { ServingMetrics } from '../metrics.js';
+import { errorResponse, requestIdOf, versionParam } from './errors.js';
+
+export interface MlflowRoutesOptions {
+  ctx: InferenceContext;
+  /** The model `/invocations` answers for when the request names none; default: the only one served. */
+  defaultModel?: string;
+}
+
+const JSON_FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
+
+/** MLflow's error codes for our statuses. */
+function mlflowCode(status: number): string {
+  if (status === 404) return 'RESOURCE_DOES_NOT_EXIST';
+  if (status >= 500) return 'INTERNAL_ERROR';
+  return 'BAD_REQUEST';
+}
+
+function mlflowErrorHandler(metrics: ServingMetrics) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = errorResponse(error);
+    metrics.error(modelName(request) ?? '', status);
+    return reply.code(status).send({ error_code: mlflowCode(status), message: body.error, ...(body.field && { field: body.field }), ...(body.problems && { problems: body.problems }) });
+  };
+}
+
+function modelName(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-loom-model'];
+  if (typeof header === 'string' && header) return header;
+  const query = (request.query as { model?: unknown } | undefined)?.model;
+  return typeof query === 'string' && query ? query : undefined;
+}
+
+export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app, options) => {
+  const { ctx } = options;
+  app.setErrorHandler(mlflowErrorHandler(ctx.metrics));
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, { csv: body as string }));
+
+  app.get('/ping', async () => '\n');
+  app.get('/health', async () => '\n');
+  app.get('/version', async () => '0.1.0 (loom)');
+
+  app.post('/invocations', async (request) => {
+    const names = ctx.pool.names();
+    const name = modelName(request) ?? options.defaultModel ?? (names.length === 1 ? names[0] : undefined);
+    if (!name) {
+      throw new LoomError('INVALID_ARGUMENT', `this server serves several models (${names.join(', ')}); name one with the x-loom-model header or ?model=`, { field: 'model' });
+    }
+    const version = versionParam((request.query as { version?: string } | undefined)?.version);
+    ctx.pool.route(name, version);
+    const parse = parserFor(request.body);
+    const answer = await runInference(ctx, { name, version, requestId: requestIdOf(request), protocol: 'mlflow', parse });
+    const { outputs, rows } = answer;
+    return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };
+  });
+};
+
+/** Picks the body's format; the features are read against the routed version's signature. */
+function parserFor(body: unknown): (compiled: CompiledSignature) => FeatureRows {
+  if (body !== null && typeof body === 'object' && 'csv' in body && typeof (body as { csv: unknown }).csv === 'string') {
+    const table = parseCsv((body as { csv: string }).csv);
+    return (compiled) => {
+      const columns = table.header;
+      const data = table.rows.map((row) => row.map((cell, i) => {
+        const index = compiled.index.get(columns[i] ?? '');
+        return index === undefined ? cell : coerceText(cell, compiled.inputs[index]!);
+      }));
+      return fromSplit({ columns, data }, compiled, 'csv');
+    };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new LoomError('INVALID_ARGUMENT', `body must be a JSON object with one of ${JSON_FORMATS.join(', ')}, or text/csv`, { field: 'body' });
+  }
+  const given = JSON_FORMATS.filter((key) => key in body);
+  if (given.length !== 1) {
+    throw new LoomError('INVALID_ARGUMENT', `body must have exactly one of ${JSON_FORMATS.join(', ')}${given.length > 1 ? ` (it has ${given.join(', ')})` : ''}`, { field: 'body' });
+  }
+  const format = given[0]!;
+  const value = (body as Record<string, unknown>)[format];
+  switch (format) {
+    case 'dataframe_split':
+      return (compiled) => fromSplit(value, compiled, 'dataframe_split');
+    case 'dataframe_records':
+    case 'instances':
+      return (compiled) => fromRecords(value, compiled, format);
+    case 'inputs':
+      return (compiled) => (Array.isArray(value) ? fromRecords(value, compiled, 'inputs') : fromColumns(value, compiled, 'inputs'));
+  }
+}
+
+/** RFC 4180 CSV: a header row, quoted fields with "" escapes, CRLF or LF line ends. */
+export function parseCsv(text: string): { header: string[]; rows: string[][] } {
+  const records: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell);
+      cell = '';
+      if (row.length > 1 || row[0] !== '') records.push(row);
+      row = [];
+    } else cell += c;
+  }
+  if (cell !== '' || row.length > 0) {
+    row.push(cell);
+    records.push(row);
+  }
+  const problems = new Problems();
+  if (quoted) problems.add('csv', 'csv ends inside a quoted field');
+  if (records.length === 0) problems.add('csv', 'csv is empty; send a header row of feature names, then rows');
+  problems.throwIfAny();
+  return { header: records[0]!, rows: records.slice(1) };
+}

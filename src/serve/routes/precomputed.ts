@@ -1,0 +1,82 @@
+/**
+ * Batch serving by key: predictions computed ahead by `loom predict --precompute` are
+ * answered from the precomputed table, never from the model. A key that was not
+ * precomputed is a 404, not a guess.
+ *
+ *   GET /v1/predictions/{model}                       → the table's manifest (key columns, count, version)
+ *   GET /v1/predictions/{model}/{key}                 → { model_name, model_version, key, outputs }
+ *   GET /v1/predictions/{model}?origin=SFO&hour=8...  → the same, the key built from named key columns
+ *
+ * The key is the key columns' values in their declared order joined by `|`, URL-encoded
+ * as one path segment (`SFO%7CLAX%7C8`); see src/serve/batch/precomputed-key.ts.
+ *
+ * Usage: `await app.register(precomputedRoutes, { metadata, artifacts })`
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { LoomError } from '../../core/errors.js';
+import type { MetadataStore } from '../../metadata/store.js';
+import type { ArtifactStore } from '../../store/artifact-store.js';
+import { keyFromNamedValues } from '../batch/precomputed-key.js';
+import { findPrecomputedTables, type PrecomputedTable, type PrecomputedTables } from '../batch/precomputed-table.js';
+import { replyWithError } from './v2.js';
+
+export interface PrecomputedRoutesOptions {
+  /** Where to find `PrecomputedPredictions` artifacts (the project's metadata store). */
+  metadata: MetadataStore;
+  artifacts: ArtifactStore;
+  /** Model names to serve tables for; default every model that has one. Tables are opened at registration. */
+  models?: readonly string[];
+  /** Already-open tables, instead of looking them up (the plugin closes them on close). */
+  tables?: PrecomputedTables;
+}
+
+/** The key-lookup routes; closes its tables when the Fastify instance closes. */
+export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = async (app, options) => {
+  const tables =
+    options.tables ?? (await findPrecomputedTables({ metadata: options.metadata, artifacts: options.artifacts, models: options.models }));
+  app.addHook('onClose', async () => tables.close());
+  app.setErrorHandler(replyWithError);
+
+  const tableOf = (model: string): PrecomputedTable => {
+    const table = tables.get(model);
+    if (!table) {
+      const served = tables.names();
+      throw new LoomError('NOT_FOUND', `no precomputed predictions for model "${model}" (this server has them for: ${served.length ? served.join(', ') : 'none'})`, {
+        field: 'model',
+        fix: `run \`loom predict --model ${model} --input <data> --precompute --keys <columns>\`, then restart the server`,
+      });
+    }
+    return table;
+  };
+
+  const answer = (table: PrecomputedTable, key: string): string => {
+    const outputs = table.lookup(key);
+    if (outputs === undefined) {
+      throw new LoomError('NOT_FOUND', `no precomputed prediction for key "${key}" of model "${table.manifest.modelName}"`, {
+        field: 'key',
+        fix: `a key is ${table.manifest.keyColumns.join('|')} (values joined by "|", URL-encoded); only combinations present when it was precomputed exist`,
+      });
+    }
+    // The outputs are stored as JSON text; splicing them in avoids a parse and a stringify per request.
+    return `{"model_name":${JSON.stringify(table.manifest.modelName)},"model_version":"${table.manifest.modelVersion}","key":${JSON.stringify(key)},"outputs":${outputs}}`;
+  };
+
+  app.get<{ Params: { model: string }; Querystring: Record<string, string> }>('/v1/predictions/:model', async (request, reply) => {
+    const table = tableOf(request.params.model);
+    const query = request.query ?? {};
+    if (Object.keys(query).length === 0) {
+      const { manifest } = table;
+      return { model_name: manifest.modelName, model_version: String(manifest.modelVersion), key_columns: manifest.keyColumns, key_count: manifest.keyCount, outputs: manifest.outputs, source: table.uri };
+    }
+    for (const name of Object.keys(query)) {
+      if (!table.manifest.keyColumns.includes(name)) {
+        throw new LoomError('INVALID_ARGUMENT', `${name} is not a key column (key columns: ${table.manifest.keyColumns.join(', ')})`, { field: name });
+      }
+    }
+    return reply.type('application/json').send(answer(table, keyFromNamedValues(query, table.manifest.keyColumns)));
+  });
+
+  app.get<{ Params: { model: string; key: string } }>('/v1/predictions/:model/:key', async (request, reply) =>
+    reply.type('application/json').send(answer(tableOf(request.params.model), request.params.key)),
+  );
+};

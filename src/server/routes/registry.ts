@@ -1,0 +1,243 @@
+/**
+ * The model registry on MLflow's REST paths and field names (`registered-models/*`,
+ * `model-versions/*`, `registered-models/alias`) over `db.registry`, so MLflow clients
+ * (`MlflowClient(registry_uri=...)`) use Loom's registry unchanged. Loom's rules hold
+ * here too: aliases need READY, unarchived versions; a version in use cannot be deleted;
+ * an alias under an approval rule answers INVALID_STATE (approve with `loom models approve`).
+ * Alias moves are recorded with the actor from the `X-Loom-Actor` header (default `mlflow-api`).
+ *
+ * Usage: `await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX })` (done by `buildPlatformApp`).
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { LoomError } from '../../core/errors.js';
+import { toMlflowModelVersion, toMlflowRegisteredModel } from '../../registry/mlflow-json.js';
+import { parseModelFilter, parseVersionFilter } from '../../registry/search-filter.js';
+import type { RegistryStore } from '../../registry/store.js';
+import type { ModelVersion, RegisteredModel } from '../../registry/types.js';
+import type { PlatformRouteOptions } from '../server.js';
+import { parseRequest } from './tracking-schemas.js';
+
+const name = z.string().min(1);
+const version = z.union([z.number().int().min(1), z.string().regex(/^\d+$/, 'must be a version number').transform(Number)]);
+const keyValue = z.object({ key: z.string().min(1), value: z.string() });
+const maxResults = z.coerce.number().int().min(1).max(200_000);
+
+const modelBody = z.object({ name });
+const createModelBody = z.object({ name, tags: z.array(keyValue).optional(), description: z.string().optional() });
+const renameBody = z.object({ name, new_name: name });
+const updateModelBody = z.object({ name, description: z.string().optional() });
+const searchBody = z.object({ filter: z.string().optional(), max_results: maxResults.optional(), page_token: z.string().optional(), order_by: z.union([z.string(), z.array(z.string())]).optional() });
+const modelTagBody = z.object({ name, key: z.string().min(1), value: z.string() });
+const modelTagKeyBody = z.object({ name, key: z.string().min(1) });
+const aliasBody = z.object({ name, alias: z.string().min(1), version });
+const aliasKeyBody = z.object({ name, alias: z.string().min(1) });
+const versionBody = z.object({ name, version });
+const createVersionBody = z.object({
+  name,
+  source: z.string().min(1),
+  run_id: z.string().optional(),
+  tags: z.array(keyValue).optional(),
+  run_link: z.string().optional(),
+  description: z.string().optional(),
+});
+const updateVersionBody = z.object({ name, version, description: z.string().optional() });
+const versionTagBody = z.object({ name, version, key: z.string().min(1), value: z.string() });
+const versionTagKeyBody = z.object({ name, version, key: z.string().min(1) });
+const latestBody = z.object({ name, stages: z.union([z.string(), z.array(z.string())]).optional() });
+const stageBody = z.object({ name, version, stage: z.string(), archive_existing_versions: z.union([z.boolean(), z.enum(['true', 'false'])]).optional() });
+
+/** Loom pages hold at most this many; larger MLflow `max_results` are gathered from several. */
+const STORE_PAGE = 1000;
+
+/** DELETE bodies arrive as JSON from MLflow's client, but other clients send query strings. */
+const input = (request: FastifyRequest) => ({ ...(request.query as object), ...((request.body as object | undefined) ?? {}) });
+
+function actorOf(request: FastifyRequest): { actor: string; reason: string } {
+  const header = request.headers['x-loom-actor'];
+  const actor = (Array.isArray(header) ? header[0] : header)?.trim() || 'mlflow-api';
+  return { actor, reason: 'through the MLflow registry API' };
+}
+
+async function requireModel(registry: RegistryStore, modelName: string): Promise<RegisteredModel> {
+  const model = await registry.getRegisteredModel(modelName);
+  if (!model) throw new LoomError('NOT_FOUND', `registered model ${JSON.stringify(modelName)} not found`, { field: 'name' });
+  return model;
+}
+
+async function requireVersion(registry: RegistryStore, modelName: string, number: number): Promise<ModelVersion> {
+  const found = await registry.getModelVersion(modelName, number);
+  if (!found) throw new LoomError('NOT_FOUND', `model version (name=${modelName}, version=${number}) not found`, { field: 'version' });
+  return found;
+}
+
+function checkOrderBy(orderBy: string | string[] | undefined, allowed: RegExp, natural: string): void {
+  const list = orderBy === undefined ? [] : Array.isArray(orderBy) ? orderBy : [orderBy];
+  for (const clause of list) {
+    if (!allowed.test(clause.trim())) {
+      throw new LoomError('INVALID_ARGUMENT', `order_by ${JSON.stringify(clause)} is not supported`, { field: 'order_by', fix: `leave it out: results come ${natural}` });
+    }
+  }
+}
+
+/** Gathers up to `max` items from store pages, returning the token of the last page taken. */
+async function gather<T>(max: number, pageToken: string | undefined, fetch: (pageSize: number, pageToken?: string) => Promise<{ items: T[]; nextPageToken?: string }>) {
+  const items: T[] = [];
+  let token = pageToken || undefined;
+  do {
+    const page = await fetch(Math.min(STORE_PAGE, max - items.length), token);
+    items.push(...page.items);
+    token = page.nextPageToken;
+  } while (token && items.length < max);
+  return { items, ...(token ? { next_page_token: token } : {}) };
+}
+
+function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
+  const withLatest = async (model: RegisteredModel) => toMlflowRegisteredModel(model, await registry.latestVersions(model.name));
+  app.post('/registered-models/create', async (request) => {
+    const body = parseRequest(createModelBody, request.body);
+    const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value]));
+    return { registered_model: toMlflowRegisteredModel(await registry.createRegisteredModel({ name: body.name, description: body.description, tags })) };
+  });
+  app.get('/registered-models/get', async (request) => {
+    return { registered_model: await withLatest(await requireModel(registry, parseRequest(modelBody, request.query).name)) };
+  });
+  app.post('/registered-models/rename', async (request) => {
+    const body = parseRequest(renameBody, request.body);
+    await requireModel(registry, body.name);
+    return { registered_model: await withLatest(await registry.renameRegisteredModel(body.name, body.new_name)) };
+  });
+  app.patch('/registered-models/update', async (request) => {
+    const body = parseRequest(updateModelBody, request.body);
+    await requireModel(registry, body.name);
+    return { registered_model: await withLatest(await registry.updateRegisteredModel(body.name, { description: body.description })) };
+  });
+  app.delete('/registered-models/delete', async (request) => {
+    const body = parseRequest(modelBody, input(request));
+    await requireModel(registry, body.name);
+    await registry.deleteRegisteredModel(body.name);
+    return {};
+  });
+  const search = async (raw: unknown) => {
+    const body = parseRequest(searchBody, raw);
+    checkOrderBy(body.order_by, /^name(\s+ASC)?$/i, 'by name, ascending');
+    const filter = parseModelFilter(body.filter);
+    const page = await gather(body.max_results ?? 100, body.page_token, (pageSize, pageToken) => registry.listRegisteredModels({ pageSize, pageToken, filter }));
+    return { registered_models: await Promise.all(page.items.map(withLatest)), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+  };
+  app.get('/registered-models/search', (request) => search(request.query));
+  app.post('/registered-models/search', (request) => search(request.body));
+  const latest = async (raw: unknown) => {
+    const body = parseRequest(latestBody, raw);
+    const model = await requireModel(registry, body.name);
+    const stages = body.stages === undefined ? [] : (Array.isArray(body.stages) ? body.stages : [body.stages]).map((s) => s.toLowerCase());
+    const versions = (await registry.latestVersions(body.name)).filter((v) => stages.length === 0 || stages.includes(v.archivedAt === null ? 'none' : 'archived'));
+    return { model_versions: versions.map((v) => toMlflowModelVersion(v, model.aliases)) };
+  };
+  app.post('/registered-models/get-latest-versions', (request) => latest(request.body));
+  app.get('/registered-models/get-latest-versions', (request) => latest(request.query));
+  app.post('/registered-models/set-tag', async (request) => {
+    const body = parseRequest(modelTagBody, request.body);
+    await requireModel(registry, body.name);
+    await registry.setRegisteredModelTag(body.name, body.key, body.value);
+    return {};
+  });
+  app.delete('/registered-models/delete-tag', async (request) => {
+    const body = parseRequest(modelTagKeyBody, input(request));
+    await requireModel(registry, body.name);
+    await registry.deleteRegisteredModelTag(body.name, body.key);
+    return {};
+  });
+  app.post('/registered-models/alias', async (request) => {
+    const body = parseRequest(aliasBody, request.body);
+    await registry.setAlias(body.name, body.alias, body.version, actorOf(request));
+    return {};
+  });
+  app.delete('/registered-models/alias', async (request) => {
+    const body = parseRequest(aliasKeyBody, input(request));
+    await registry.deleteAlias(body.name, body.alias, actorOf(request));
+    return {};
+  });
+  app.get('/registered-models/alias', async (request) => {
+    const query = parseRequest(aliasKeyBody, request.query);
+    const model = await requireModel(registry, query.name);
+    const found = await registry.getVersionByAlias(query.name, query.alias);
+    if (!found) throw new LoomError('NOT_FOUND', `registered model alias ${query.alias} not found on ${query.name}`, { field: 'alias' });
+    return { model_version: toMlflowModelVersion(found, model.aliases) };
+  });
+}
+
+function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
+  const shaped = async (found: ModelVersion) => toMlflowModelVersion(found, (await requireModel(registry, found.modelName)).aliases);
+  app.post('/model-versions/create', async (request) => {
+    const body = parseRequest(createVersionBody, request.body);
+    await requireModel(registry, body.name);
+    const created = await registry.createModelVersion({
+      modelName: body.name,
+      source: body.source,
+      runId: body.run_id || null,
+      description: body.description ?? '',
+      tags: Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value])),
+      properties: body.run_link ? { runLink: body.run_link } : {},
+    });
+    return { model_version: await shaped(created) };
+  });
+  app.get('/model-versions/get', async (request) => {
+    const query = parseRequest(versionBody, request.query);
+    return { model_version: await shaped(await requireVersion(registry, query.name, query.version)) };
+  });
+  app.patch('/model-versions/update', async (request) => {
+    const body = parseRequest(updateVersionBody, request.body);
+    await requireVersion(registry, body.name, body.version);
+    return { model_version: await shaped(await registry.updateModelVersion(body.name, body.version, { description: body.description })) };
+  });
+  app.delete('/model-versions/delete', async (request) => {
+    const body = parseRequest(versionBody, input(request));
+    await registry.deleteModelVersion(body.name, body.version);
+    return {};
+  });
+  const search = async (raw: unknown) => {
+    const body = parseRequest(searchBody, raw);
+    checkOrderBy(body.order_by, /^(creation_timestamp|version_number)\s+DESC$/i, 'newest first');
+    const filter = parseVersionFilter(body.filter);
+    const page = await gather(body.max_results ?? 10_000, body.page_token, (pageSize, pageToken) => registry.searchModelVersions({ pageSize, pageToken, filter }));
+    const aliases = new Map<string, Record<string, number>>();
+    for (const modelName of new Set(page.items.map((v) => v.modelName))) aliases.set(modelName, (await requireModel(registry, modelName)).aliases);
+    return { model_versions: page.items.map((v) => toMlflowModelVersion(v, aliases.get(v.modelName))), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+  };
+  app.get('/model-versions/search', (request) => search(request.query));
+  app.post('/model-versions/search', (request) => search(request.body));
+  app.get('/model-versions/get-download-uri', async (request) => {
+    const query = parseRequest(versionBody, request.query);
+    return { artifact_uri: (await requireVersion(registry, query.name, query.version)).source };
+  });
+  app.post('/model-versions/set-tag', async (request) => {
+    const body = parseRequest(versionTagBody, request.body);
+    await registry.setModelVersionTag(body.name, body.version, body.key, body.value);
+    return {};
+  });
+  app.delete('/model-versions/delete-tag', async (request) => {
+    const body = parseRequest(versionTagKeyBody, input(request));
+    await registry.deleteModelVersionTag(body.name, body.version, body.key);
+    return {};
+  });
+  // Stages are deprecated in MLflow; Loom keeps only `Archived` (and `None` to restore). Use aliases for the rest.
+  app.post('/model-versions/transition-stage', async (request) => {
+    const body = parseRequest(stageBody, request.body);
+    const stage = body.stage.toLowerCase();
+    if (stage !== 'archived' && stage !== 'none') {
+      throw new LoomError('INVALID_ARGUMENT', `stage ${JSON.stringify(body.stage)} is not supported: Loom uses aliases instead of stages`, {
+        field: 'stage',
+        fix: "set an alias (POST registered-models/alias with alias 'champion'); only 'Archived' and 'None' are accepted as stages",
+      });
+    }
+    const moved = stage === 'archived' ? await registry.archiveModelVersion(body.name, body.version) : await registry.restoreModelVersion(body.name, body.version);
+    return { model_version: await shaped(moved) };
+  });
+}
+
+/** The registry surface of the platform API; register it under MLFLOW_PREFIX. */
+export const registryRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
+  modelRoutes(app, options.db.registry);
+  versionRoutes(app, options.db.registry);
+};

@@ -1,0 +1,195 @@
+/**
+ * The tracking API on MLflow's REST paths and field names (`/api/2.0/mlflow/experiments/*`,
+ * `runs/*`, `metrics/get-history`, `artifacts/list`) over `db.tracking`, so MLflow clients
+ * log to Loom unchanged. Run artifacts are served by `tracking-artifacts.ts` on MLflow's
+ * proxied-artifact paths. Errors are LoomErrors, shaped by the platform's error handler.
+ *
+ * Usage: `await app.register(trackingRoutes, { db, artifacts })` (done by `buildPlatformApp`).
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { LoomError } from '../../core/errors.js';
+import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
+import { toMlflowExperiment, toMlflowMetric, toMlflowRun, toMlflowRunInfo } from '../../tracking/mlflow-json.js';
+import type { TrackingStore } from '../../tracking/store.js';
+import type { KeyValue } from '../../tracking/types.js';
+import { MLFLOW_PREFIX, type PlatformRouteOptions } from '../server.js';
+import { runArtifactFiles, trackingArtifactRoutes } from './tracking-artifacts.js';
+import * as s from './tracking-schemas.js';
+
+const record = (items: KeyValue[] | undefined) => Object.fromEntries((items ?? []).map((t) => [t.key, t.value]));
+
+function runIdOf(body: { run_id?: string; run_uuid?: string }): string {
+  return (body.run_id ?? body.run_uuid)!;
+}
+
+async function requireExperiment(tracking: TrackingStore, experimentId: string) {
+  const experiment = await tracking.getExperiment(experimentId);
+  if (!experiment) throw new LoomError('NOT_FOUND', `no experiment with id ${JSON.stringify(experimentId)}`, { field: 'experiment_id' });
+  return experiment;
+}
+
+async function requireRun(tracking: TrackingStore, runId: string) {
+  const run = await tracking.getRun(runId);
+  if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id' });
+  return run;
+}
+
+function experimentRoutes(app: FastifyInstance, tracking: TrackingStore): void {
+  const p = `${MLFLOW_PREFIX}/experiments`;
+  app.post(`${p}/create`, async (request) => {
+    const body = s.parseRequest(s.createExperimentBody, request.body);
+    const experiment = await tracking.createExperiment({ name: body.name, artifactLocation: body.artifact_location || undefined, tags: record(body.tags) });
+    return { experiment_id: experiment.experimentId };
+  });
+  app.get(`${p}/get`, async (request) => {
+    const query = s.parseRequest(s.experimentIdBody, request.query);
+    return { experiment: toMlflowExperiment(await requireExperiment(tracking, query.experiment_id)) };
+  });
+  app.get(`${p}/get-by-name`, async (request) => {
+    const query = s.parseRequest(s.experimentByNameQuery, request.query);
+    const experiment = await tracking.getExperimentByName(query.experiment_name);
+    if (!experiment) throw new LoomError('NOT_FOUND', `no experiment named ${JSON.stringify(query.experiment_name)}`, { field: 'experiment_name' });
+    return { experiment: toMlflowExperiment(experiment) };
+  });
+  const search = async (input: unknown) => {
+    const body = s.parseRequest(s.searchExperimentsBody, input);
+    const page = await tracking.searchExperiments({
+      filter: body.filter,
+      orderBy: body.order_by,
+      viewType: body.view_type,
+      maxResults: body.max_results,
+      pageToken: body.page_token || undefined,
+    });
+    return { experiments: page.items.map(toMlflowExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  };
+  app.get(`${p}/search`, (request) => search(request.query));
+  app.post(`${p}/search`, (request) => search(request.body));
+  app.post(`${p}/update`, async (request) => {
+    const body = s.parseRequest(s.updateExperimentBody, request.body);
+    await tracking.renameExperiment(body.experiment_id, body.new_name);
+    return {};
+  });
+  app.post(`${p}/delete`, async (request) => {
+    await tracking.deleteExperiment(s.parseRequest(s.experimentIdBody, request.body).experiment_id);
+    return {};
+  });
+  app.post(`${p}/restore`, async (request) => {
+    await tracking.restoreExperiment(s.parseRequest(s.experimentIdBody, request.body).experiment_id);
+    return {};
+  });
+  app.post(`${p}/set-experiment-tag`, async (request) => {
+    const body = s.parseRequest(s.setExperimentTagBody, request.body);
+    await tracking.setExperimentTag(body.experiment_id, body.key, body.value);
+    return {};
+  });
+}
+
+function runRoutes(app: FastifyInstance, tracking: TrackingStore): void {
+  const p = `${MLFLOW_PREFIX}/runs`;
+  app.post(`${p}/create`, async (request) => {
+    const body = s.parseRequest(s.createRunBody, request.body);
+    const run = await tracking.createRun({
+      experimentId: body.experiment_id,
+      userId: body.user_id,
+      runName: body.run_name,
+      startTime: body.start_time,
+      tags: record(body.tags),
+    });
+    return { run: toMlflowRun(run) };
+  });
+  app.get(`${p}/get`, async (request) => ({ run: toMlflowRun(await requireRun(tracking, runIdOf(s.parseRequest(s.runIdBody, request.query)))) }));
+  app.post(`${p}/update`, async (request) => {
+    const body = s.parseRequest(s.updateRunBody, request.body);
+    const info = await tracking.updateRun(runIdOf(body), { status: body.status, endTime: body.end_time, runName: body.run_name || undefined });
+    return { run_info: toMlflowRunInfo(info) };
+  });
+  app.post(`${p}/delete`, async (request) => {
+    await tracking.deleteRun(runIdOf(s.parseRequest(s.runIdBody, request.body)));
+    return {};
+  });
+  app.post(`${p}/restore`, async (request) => {
+    await tracking.restoreRun(runIdOf(s.parseRequest(s.runIdBody, request.body)));
+    return {};
+  });
+  app.post(`${p}/search`, async (request) => {
+    const body = s.parseRequest(s.searchRunsBody, request.body);
+    const page = await tracking.searchRuns({
+      experimentIds: body.experiment_ids,
+      filter: body.filter,
+      orderBy: body.order_by,
+      viewType: body.run_view_type,
+      maxResults: body.max_results,
+      pageToken: body.page_token || undefined,
+    });
+    return { runs: page.items.map(toMlflowRun), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  // Every write below is a log-batch: the one write path.
+  app.post(`${p}/log-batch`, async (request) => {
+    const body = s.parseRequest(s.logBatchBody, request.body);
+    await tracking.logBatch(body.run_id, { metrics: body.metrics, params: body.params, tags: body.tags });
+    return {};
+  });
+  app.post(`${p}/log-metric`, async (request) => {
+    const body = s.parseRequest(s.logMetricBody, request.body);
+    await tracking.logBatch(runIdOf(body), { metrics: [{ key: body.key, value: body.value, timestamp: body.timestamp, step: body.step }] });
+    return {};
+  });
+  app.post(`${p}/log-parameter`, async (request) => {
+    const body = s.parseRequest(s.logParamBody, request.body);
+    await tracking.logBatch(runIdOf(body), { params: [{ key: body.key, value: body.value }] });
+    return {};
+  });
+  app.post(`${p}/set-tag`, async (request) => {
+    const body = s.parseRequest(s.setTagBody, request.body);
+    await tracking.logBatch(runIdOf(body), { tags: [{ key: body.key, value: body.value }] });
+    return {};
+  });
+  app.post(`${p}/delete-tag`, async (request) => {
+    const body = s.parseRequest(s.deleteTagBody, request.body);
+    await tracking.deleteTag(body.run_id, body.key);
+    return {};
+  });
+  // Dataset inputs are accepted (clients send them with autologging) but not yet recorded.
+  app.post(`${p}/log-inputs`, async (request) => {
+    const body = s.parseRequest(s.logInputsBody, request.body);
+    await requireRun(tracking, body.run_id);
+    return {};
+  });
+}
+
+/** The plugin: experiments, runs, metric history and artifact listing, plus proxied artifact upload and download. */
+export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
+  const tracking = options.db.tracking;
+  const files = runArtifactFiles(options.artifacts);
+  experimentRoutes(app, tracking);
+  runRoutes(app, tracking);
+  app.get(`${MLFLOW_PREFIX}/metrics/get-history`, async (request) => {
+    const query = s.parseRequest(s.metricHistoryQuery, request.query);
+    const page = await tracking.getMetricHistory(runIdOf(query), query.metric_key, { maxResults: query.max_results, pageToken: query.page_token || undefined });
+    return { metrics: page.items.map(toMlflowMetric), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  app.get(`${MLFLOW_PREFIX}/artifacts/list`, async (request) => {
+    const query = s.parseRequest(s.listArtifactsQuery, request.query);
+    const run = await requireRun(tracking, runIdOf(query));
+    const root = mlflowArtifactsPath(run.info.artifactUri);
+    if (root === undefined) {
+      throw new LoomError('FAILED_PRECONDITION', `run ${run.info.runId} stores artifacts at ${run.info.artifactUri}, which this server does not serve`, {
+        fix: 'read them from that location directly',
+      });
+    }
+    const path = files.checkedPath(query.path ?? '');
+    const listed = await files.list(path ? `${root}/${path}` : root);
+    return {
+      root_uri: run.info.artifactUri,
+      files: listed.map((f) => ({ path: path ? `${path}/${f.path}` : f.path, is_dir: f.isDir, ...(f.fileSize !== undefined ? { file_size: f.fileSize } : {}) })),
+    };
+  });
+  // MLflow 3 clients look for logged models (`mlflow.log_model`'s model entities) before
+  // reading a run's artifacts. Loom keeps models in its registry, not as logged models, so
+  // a search finds none and the client reads the run's own artifacts.
+  app.post(`${MLFLOW_PREFIX}/logged-models/search`, async (request) => {
+    s.parseRequest(s.searchLoggedModelsBody, request.body);
+    return { models: [] };
+  });
+  await app.register(trackingArtifactRoutes, { files });
+};

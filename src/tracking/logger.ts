@@ -1,0 +1,89 @@
+/**
+ * What a pipeline step's executor gets for live tracking: a narrow logger, not the store.
+ * The orchestrator makes one per step attempt; the tracking run is created on the first
+ * write (steps that log nothing make no run), tagged with the pipeline run and the
+ * metadata execution it belongs to, and ended FINISHED or FAILED with the attempt.
+ *
+ * Usage (in an executor): `await services.tracking?.logMetrics({ loss }, { step: epoch })`
+ */
+import { isLoomError } from '../core/errors.js';
+import type { TrackingStore } from './store.js';
+import type { RunStatus } from './types.js';
+
+export interface TrackingLogger {
+  /** Logs one point of each metric at this step (an epoch, or a number of batches). */
+  logMetrics(metrics: Record<string, number>, options: { step: number; timestamp?: number }): Promise<void>;
+  /** Logs parameters once; a changed value for a logged key is INVALID_ARGUMENT. */
+  logParams(params: Record<string, string | number | boolean>): Promise<void>;
+  setTags(tags: Record<string, string>): Promise<void>;
+}
+
+/** Tags linking a tracking run to the pipeline execution that made it. */
+export const EXECUTION_TAG = 'loom.execution_id';
+export const PIPELINE_RUN_TAG = 'loom.pipeline_run';
+export const PIPELINE_TAG = 'loom.pipeline';
+export const STEP_TAG = 'loom.step';
+
+export interface StepRunIdentity {
+  /** The experiment the run goes to (created if missing): the pipeline's name. */
+  experimentName: string;
+  runName: string;
+  tags: Record<string, string>;
+}
+
+/** A TrackingLogger for one step attempt, writing to a run it creates on first use. */
+export class StepTrackingLogger implements TrackingLogger {
+  private run?: Promise<string>;
+
+  constructor(
+    private readonly store: TrackingStore,
+    private readonly identity: StepRunIdentity,
+  ) {}
+
+  /** The run id, once something was logged. */
+  async runId(): Promise<string | undefined> {
+    return this.run;
+  }
+
+  async logMetrics(metrics: Record<string, number>, options: { step: number; timestamp?: number }): Promise<void> {
+    const timestamp = options.timestamp ?? Date.now();
+    const points = Object.entries(metrics).map(([key, value]) => ({ key, value, step: options.step, timestamp }));
+    await this.store.logBatch(await this.ensureRun(), { metrics: points });
+  }
+
+  async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    await this.store.logBatch(await this.ensureRun(), { params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })) });
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.store.logBatch(await this.ensureRun(), { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+  }
+
+  /** Ends the run, if one was started, with the attempt's outcome. */
+  async end(status: Extract<RunStatus, 'FINISHED' | 'FAILED'>): Promise<void> {
+    if (!this.run) return;
+    await this.store.updateRun(await this.run, { status, endTime: Date.now() });
+  }
+
+  /** The run id, creating the run if nothing was logged yet (for programs that log to it over REST). */
+  ensureRun(): Promise<string> {
+    this.run ??= (async () => {
+      const experimentId = await experimentIdFor(this.store, this.identity.experimentName);
+      const run = await this.store.createRun({ experimentId, runName: this.identity.runName, tags: this.identity.tags, userId: 'loom' });
+      return run.info.runId;
+    })();
+    return this.run;
+  }
+}
+
+/** The experiment's id, creating it; two steps creating it at once both get the one that won. */
+export async function experimentIdFor(store: TrackingStore, name: string): Promise<string> {
+  const found = await store.getExperimentByName(name);
+  if (found) return found.experimentId;
+  try {
+    return (await store.createExperiment({ name })).experimentId;
+  } catch (error) {
+    if (!isLoomError(error) || error.code !== 'ALREADY_EXISTS') throw error;
+    return (await store.getExperimentByName(name))!.experimentId;
+  }
+}

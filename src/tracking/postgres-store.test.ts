@@ -1,0 +1,7 @@
+// The tracking store contract on PostgreSQL, one fresh schema per test (dropped after).
+// Needs LOOM_TEST_POSTGRES_URL, which `npm test` sets; skipped without it, failed in CI.
+import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
+import { describeTrackingStoreContract } from './store.contract.js';
+
+const url = postgresTestUrl('tracking store contract');
+if (url) describeTrackingStoreContract('postgres', () => openFreshPostgres(url));

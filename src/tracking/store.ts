@@ -1,0 +1,54 @@
+/**
+ * The tracking store interface; one Kysely implementation serves SQLite and PostgreSQL
+ * and both pass `store.contract.ts`. It shares the Loom database with the metadata store
+ * and the registry. Writes to a run go through `logBatch`; `log.ts` adds the one-item
+ * conveniences (logMetric, logParam, setTag) on top.
+ */
+import type { Page } from '../metadata/types.js';
+import type {
+  Experiment,
+  LogBatch,
+  Metric,
+  NewExperiment,
+  NewRun,
+  Run,
+  RunInfo,
+  RunUpdate,
+  SearchExperimentsRequest,
+  SearchRunsRequest,
+} from './types.js';
+
+export interface TrackingStore {
+  /** ALREADY_EXISTS if the name is taken (deleted experiments keep their names, as in MLflow). */
+  createExperiment(experiment: NewExperiment): Promise<Experiment>;
+  getExperiment(experimentId: string): Promise<Experiment | undefined>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  searchExperiments(request: SearchExperimentsRequest): Promise<Page<Experiment>>;
+  /** NOT_FOUND for an unknown id; ALREADY_EXISTS if the new name is taken. */
+  renameExperiment(experimentId: string, newName: string): Promise<Experiment>;
+  setExperimentTag(experimentId: string, key: string, value: string): Promise<void>;
+  /** Marks the experiment (and its runs) deleted; `restoreExperiment` undoes it. */
+  deleteExperiment(experimentId: string): Promise<void>;
+  restoreExperiment(experimentId: string): Promise<void>;
+
+  /** Starts a run (RUNNING unless told) with a new run id. NOT_FOUND for an unknown experiment. */
+  createRun(run: NewRun): Promise<Run>;
+  getRun(runId: string): Promise<Run | undefined>;
+  updateRun(runId: string, update: RunUpdate): Promise<RunInfo>;
+  deleteRun(runId: string): Promise<void>;
+  restoreRun(runId: string): Promise<void>;
+
+  /**
+   * Writes metrics, params and tags to an active run in one transaction. Params are
+   * immutable: logging a key again with another value is INVALID_ARGUMENT and nothing
+   * of the batch is written. NOT_FOUND for an unknown run.
+   */
+  logBatch(runId: string, batch: LogBatch): Promise<void>;
+  deleteTag(runId: string, key: string): Promise<void>;
+  /** Every point of one metric, by step then timestamp. */
+  getMetricHistory(runId: string, key: string, request?: { maxResults?: number; pageToken?: string }): Promise<Page<Metric>>;
+  /** Runs of the experiments matching the filter, in pages; INVALID_ARGUMENT for a filter it cannot parse. */
+  searchRuns(request: SearchRunsRequest): Promise<Page<Run>>;
+
+  close(): Promise<void>;
+}

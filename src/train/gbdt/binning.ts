@@ -1,0 +1,217 @@
+/**
+ * Histogram binning for gradient boosting (as LightGBM's `max_bin`): each feature's values
+ * are cut into at most `maxBins` ordered bins whose upper bounds are real data values, plus
+ * one bin for NaN. A row is then stored as the list of its non-default bins (CSR by row),
+ * where a feature's default bin is its most frequent one: one-hot columns cost nothing for
+ * their zeros, so a histogram costs a row's non-zeros, not the matrix width.
+ *
+ * Every bound is a float32 value, and a value's bin is the first bound it does not exceed,
+ * so `x <= upper[t]` holds exactly when x falls in a bin at or below t. Trees therefore split
+ * on raw values, and the ONNX TreeEnsemble (which compares raw float32 inputs) routes rows
+ * as training did.
+ */
+import { LoomError } from '../../core/errors.js';
+
+export interface BinOptions {
+  /** Most bins per feature, NaN's bin not counted; default 255. */
+  maxBins?: number;
+  /** Rows sampled to choose bin bounds; default 200,000 (all rows when fewer). */
+  sampleRows?: number;
+  /** Seed of the sample; default 42. */
+  seed?: number;
+  /** Columns holding category codes (each distinct value its own bin, split one against the rest). */
+  categoricalFeatures?: readonly number[];
+}
+
+export interface BinnedMatrix {
+  rows: number;
+  width: number;
+  /** Per feature: ascending upper bounds of its value bins; the last is +Infinity. */
+  upper: Float64Array[];
+  /** Per feature: index of its first bin in the global bin numbering. */
+  binStart: Uint32Array;
+  /** Per feature: number of bins including the NaN bin (the last one). */
+  binCount: Uint32Array;
+  /** Per feature: the global id of the bin left out of `entries`. */
+  defaultBin: Uint32Array;
+  totalBins: number;
+  /** Per feature: whether it is categorical. */
+  categorical: boolean[];
+  /** Per categorical feature: the category of each value bin (empty for numeric features). */
+  categoryValues: Float64Array[];
+  /** CSR by row: row i's non-default global bin ids are entries[rowStart[i] .. rowStart[i+1]). */
+  rowStart: Uint32Array;
+  entries: Uint32Array;
+}
+
+export function binMatrix(features: Float32Array, rows: number, width: number, options: BinOptions = {}): BinnedMatrix {
+  const maxBins = options.maxBins ?? 255;
+  if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > 65535) {
+    throw new LoomError('INVALID_ARGUMENT', `maxBins must be an integer from 2 to 65535, not ${maxBins}`, { field: 'maxBins' });
+  }
+  if (features.length !== rows * width) {
+    throw new LoomError('INVALID_ARGUMENT', `the matrix has ${features.length} values, not ${rows} rows x ${width} columns`);
+  }
+  const sample = sampleRowIndices(rows, options.sampleRows ?? 200_000, options.seed ?? 42);
+  const categorical = Array.from({ length: width }, () => false);
+  for (const f of options.categoricalFeatures ?? []) {
+    if (!Number.isInteger(f) || f < 0 || f >= width) {
+      throw new LoomError('INVALID_ARGUMENT', `categorical feature ${f} is not a column index below ${width}`, { field: 'categoricalFeatures' });
+    }
+    categorical[f] = true;
+  }
+  const categoryValues: Float64Array[] = [];
+  const upper: Float64Array[] = [];
+  const binStart = new Uint32Array(width);
+  const binCount = new Uint32Array(width);
+  let totalBins = 0;
+  for (let f = 0; f < width; f++) {
+    // Every row, not a sample: a code missing from the bins would be counted with its neighbour.
+    const categories = categorical[f] ? categoriesOf(features, width, f, rows, maxBins) : new Float64Array(0);
+    categoryValues.push(categories);
+    upper.push(categorical[f] ? categoryBounds(categories) : binBounds(features, width, f, sample, maxBins));
+    binStart[f] = totalBins;
+    binCount[f] = upper[f].length + 1;
+    totalBins += binCount[f];
+  }
+  const defaultBin = mostFrequentBins(features, width, sample, upper, binStart);
+  const { rowStart, entries } = encodeRows(features, rows, width, upper, binStart, defaultBin);
+  return { rows, width, upper, binStart, binCount, defaultBin, totalBins, categorical, categoryValues, rowStart, entries };
+}
+
+/** Bin of a value within its feature: the first bound it does not exceed; NaN gets the last bin. */
+export function binOf(value: number, bounds: Float64Array): number {
+  if (Number.isNaN(value)) return bounds.length;
+  let low = 0;
+  let high = bounds.length - 1;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (value <= bounds[mid]) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+function sampleRowIndices(rows: number, wanted: number, seed: number): Uint32Array {
+  if (rows <= wanted) return Uint32Array.from({ length: rows }, (_, i) => i);
+  // Every (rows / wanted)-th row from a seeded offset: spread over the data, deterministic, and sorted.
+  const sample = new Uint32Array(wanted);
+  const step = rows / wanted;
+  const offset = (seed % 1000) / 1000;
+  for (let k = 0; k < wanted; k++) sample[k] = Math.min(rows - 1, Math.floor((k + offset) * step));
+  return sample;
+}
+
+/** A categorical column's distinct codes, ascending; more than `maxBins` is refused. */
+function categoriesOf(features: Float32Array, width: number, f: number, rows: number, maxBins: number): Float64Array {
+  const seen = new Set<number>();
+  for (let i = 0; i < rows; i++) {
+    const x = features[i * width + f];
+    if (Number.isNaN(x)) continue;
+    if (!Number.isInteger(x) || x < 0) {
+      throw new LoomError('INVALID_ARGUMENT', `categorical column ${f} holds ${x}; category codes are integers from 0`, {
+        field: 'categoricalFeatures',
+        fix: 'encode categories as vocabulary indices (the transform\'s vocabulary analyzer) or leave the column numeric',
+      });
+    }
+    seen.add(x);
+  }
+  if (seen.size > maxBins) {
+    throw new LoomError('INVALID_ARGUMENT', `categorical column ${f} has ${seen.size} categories, more than maxBins (${maxBins})`, {
+      field: 'categoricalFeatures',
+      fix: 'keep the top categories with a vocabulary (top_k) and an out-of-vocabulary code, or raise maxBins',
+    });
+  }
+  return Float64Array.from([...seen].sort((a, b) => a - b));
+}
+
+/** One bin per category: bounds halfway between codes (codes are integers, so halves are exact). */
+function categoryBounds(categories: Float64Array): Float64Array {
+  const bounds: number[] = [];
+  for (let k = 0; k < categories.length - 1; k++) bounds.push((categories[k] + categories[k + 1]) / 2);
+  bounds.push(Infinity);
+  return Float64Array.from(bounds);
+}
+
+/** Equal-frequency bounds over the sample's distinct values. */
+function binBounds(features: Float32Array, width: number, f: number, sample: Uint32Array, maxBins: number): Float64Array {
+  const collected = new Float32Array(sample.length);
+  let n = 0;
+  for (const i of sample) {
+    const x = features[i * width + f];
+    if (!Number.isNaN(x)) collected[n++] = x;
+  }
+  const values = collected.subarray(0, n).sort();
+  const distinct: number[] = [];
+  const counts: number[] = [];
+  for (const x of values) {
+    if (distinct.length > 0 && distinct[distinct.length - 1] === x) counts[counts.length - 1]++;
+    else {
+      distinct.push(x);
+      counts.push(1);
+    }
+  }
+  // A bound sits halfway between the last value of a bin and the first of the next (as
+  // LightGBM places them), so values unseen in training fall on the nearer side.
+  const between = (k: number) => {
+    const middle = Math.fround((distinct[k] + distinct[k + 1]) / 2);
+    return middle < distinct[k + 1] ? middle : distinct[k];
+  };
+  const bounds: number[] = [];
+  if (distinct.length <= maxBins) {
+    for (let k = 0; k < distinct.length - 1; k++) bounds.push(between(k));
+  } else {
+    const perBin = values.length / maxBins;
+    let seen = 0;
+    for (let k = 0; k < distinct.length - 1 && bounds.length < maxBins - 1; k++) {
+      seen += counts[k];
+      if (seen >= perBin * (bounds.length + 1)) bounds.push(between(k));
+    }
+  }
+  bounds.push(Infinity);
+  return Float64Array.from(bounds);
+}
+
+function mostFrequentBins(features: Float32Array, width: number, sample: Uint32Array, upper: Float64Array[], binStart: Uint32Array): Uint32Array {
+  const defaults = new Uint32Array(width);
+  for (let f = 0; f < width; f++) {
+    const counts = new Uint32Array(upper[f].length + 1);
+    for (const i of sample) counts[binOf(features[i * width + f], upper[f])]++;
+    let best = 0;
+    for (let b = 1; b < counts.length; b++) if (counts[b] > counts[best]) best = b;
+    defaults[f] = binStart[f] + best;
+  }
+  return defaults;
+}
+
+function encodeRows(
+  features: Float32Array,
+  rows: number,
+  width: number,
+  upper: Float64Array[],
+  binStart: Uint32Array,
+  defaultBin: Uint32Array,
+): { rowStart: Uint32Array; entries: Uint32Array } {
+  // Zero is the most common value by far (one-hot columns); look its bin up once per feature.
+  const zeroBin = new Uint32Array(width);
+  for (let f = 0; f < width; f++) zeroBin[f] = binStart[f] + binOf(0, upper[f]);
+  const rowStart = new Uint32Array(rows + 1);
+  let entries = new Uint32Array(Math.max(1024, rows * 4));
+  let used = 0;
+  for (let i = 0; i < rows; i++) {
+    const base = i * width;
+    for (let f = 0; f < width; f++) {
+      const x = features[base + f];
+      const bin = x === 0 ? zeroBin[f] : binStart[f] + binOf(x, upper[f]);
+      if (bin === defaultBin[f]) continue;
+      if (used === entries.length) {
+        const grown = new Uint32Array(entries.length * 2);
+        grown.set(entries);
+        entries = grown;
+      }
+      entries[used++] = bin;
+    }
+    rowStart[i + 1] = used;
+  }
+  return { rowStart, entries: entries.slice(0, used) };
+}

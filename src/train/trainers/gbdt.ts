@@ -1,0 +1,62 @@
+/**
+ * Gradient-boosted trees in the train step: early stopping on a hold-out of the training
+ * split, the hold-out loss logged live per round, checkpoints every N rounds, and resume
+ * from a checkpoint ending with the same trees as an uninterrupted run.
+ */
+import { writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { LoomError } from '../../core/errors.js';
+import { gbdtOptionsSchema, trainGbdt, type GbdtModel } from '../gbdt/boost.js';
+import { exportGbdt } from '../gbdt/export.js';
+import { holdOut, readTransformedSplit } from '../transformed-data.js';
+import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
+import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
+
+export const gbdtParameters = z
+  .object({
+    algorithm: z.literal('gbdt'),
+    numTrees: z.number().int().min(1).max(100_000).default(100),
+    numLeaves: z.number().int().min(2).max(131_072).default(31),
+    maxDepth: z.number().int().default(-1),
+    learningRate: z.number().gt(0).max(1).default(0.1),
+    maxBins: z.number().int().min(2).max(65_535).default(255),
+    minDataInLeaf: z.number().int().min(1).default(20),
+    lambdaL2: z.number().min(0).default(0),
+    categoricalFeatures: z.array(z.number().int().min(0)).default([]),
+    earlyStoppingRounds: z.number().int().min(0).default(10),
+    seed: z.number().int().default(42),
+  })
+  .strict();
+
+export async function trainGbdtStep(run: TrainerRun<z.output<typeof gbdtParameters>>): Promise<TrainerOutcome> {
+  const { parameters, services, meta, checkpoints } = run;
+  const { algorithm: _algorithm, ...options } = parameters;
+  const { fit, holdout } = holdOut(await readTransformedSplit(run.dataDir, 'train'), HOLD_OUT_EVERY);
+  const resumeFrom = (await readCheckpoint(checkpoints?.resumeFrom)) as GbdtModel | undefined;
+  services.log(
+    `train: gradient-boosted trees on ${fit.labels.length} rows x ${meta.width} columns (${holdout.labels.length} held out)` +
+      (resumeFrom ? `, resuming after round ${resumeFrom.rounds}` : ''),
+  );
+  await services.tracking?.logParams({ ...parameters, categoricalFeatures: parameters.categoricalFeatures.join(','), trainRows: fit.labels.length, width: meta.width });
+  const task = services.progress.start('training', parameters.numTrees, 'trees');
+  if (resumeFrom) task.advance(resumeFrom.rounds);
+  const model = await trainGbdt(fit, { ...gbdtOptionsSchema.parse({ ...options, objective: 'binary' }) }, holdout, {
+    resumeFrom,
+    onRound: async ({ round, validationLoss, model: sofar }) => {
+      if (!Number.isFinite(validationLoss)) {
+        throw new LoomError('FAILED_PRECONDITION', `gradient boosting diverged: the hold-out loss after round ${round + 1} is ${validationLoss}`, {
+          fix: 'lower learningRate or raise minDataInLeaf; check the transformed features for extreme values',
+        });
+      }
+      task.advance(1);
+      await services.tracking?.logMetrics({ holdout_log_loss: validationLoss as number }, { step: round + 1 });
+      if (checkpoints && checkpoints.every > 0 && (round + 1) % checkpoints.every === 0) await writeCheckpoint(checkpoints.dir, sofar);
+    },
+  });
+  task.done();
+  services.log(`train: ${model.rounds} rounds, kept ${model.bestRound} (${model.stoppedBecause})`);
+  await writeFile(run.modelPath, exportGbdt(model, { featureNames: meta.featureNames, metadata: run.metadata }));
+  const stoppedBecause = model.stoppedBecause === 'rounds' ? 'completed' : model.stoppedBecause;
+  await services.tracking?.setTags({ 'loom.stopped_because': stoppedBecause });
+  return { algorithm: 'gbdt', stoppedBecause, properties: { rounds: model.rounds, bestRound: model.bestRound, holdoutLoss: model.validationLoss } };
+}

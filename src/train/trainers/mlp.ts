@@ -1,0 +1,73 @@
+/**
+ * The neural network in the train step: hold-out loss per epoch logged live, stop when it
+ * has not improved for `patience` epochs (the reason is recorded), checkpoints every N
+ * epochs, and resume from one bit for bit.
+ */
+import { writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { exportMlp } from '../mlp/export.js';
+import { trainMlp, type MlpCheckpoint } from '../mlp/mlp.js';
+import { holdOut, readTransformedSplit } from '../transformed-data.js';
+import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
+import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
+
+export const mlpParameters = z
+  .object({
+    algorithm: z.literal('mlp'),
+    hiddenUnits: z.array(z.number().int().min(1).max(4096)).max(8).default([64, 32]),
+    epochs: z.number().int().min(1).max(10_000).default(5),
+    batchSize: z.number().int().min(1).max(65_536).default(256),
+    learningRate: z.number().gt(0).max(1).default(0.001),
+    l2: z.number().min(0).default(0),
+    /** Stop when the hold-out loss has not improved for this many epochs; 0 = never. */
+    patience: z.number().int().min(0).default(0),
+    seed: z.number().int().min(0).default(42),
+  })
+  .strict();
+
+export async function trainMlpStep(run: TrainerRun<z.output<typeof mlpParameters>>): Promise<TrainerOutcome> {
+  const { parameters, services, meta, checkpoints } = run;
+  const { algorithm: _algorithm, patience, ...options } = parameters;
+  const { fit, holdout } = holdOut(await readTransformedSplit(run.dataDir, 'train'), HOLD_OUT_EVERY);
+  const resumeFrom = fromJson(await readCheckpoint(checkpoints?.resumeFrom));
+  services.log(`train: neural network ${JSON.stringify(parameters.hiddenUnits)} on ${fit.labels.length} rows x ${meta.width} columns` + (resumeFrom ? `, resuming after epoch ${resumeFrom.epochsDone}` : ''));
+  await services.tracking?.logParams({ ...parameters, hiddenUnits: parameters.hiddenUnits.join(','), trainRows: fit.labels.length, width: meta.width });
+  const task = services.progress.start('training', parameters.epochs, 'epochs');
+  if (resumeFrom) task.advance(resumeFrom.epochsDone);
+  let best = Infinity;
+  let sinceBest = 0;
+  let stoppedBecause = 'completed';
+  const model = await trainMlp(fit, { ...options, objective: 'binary' }, holdout, {
+    resumeFrom,
+    onEpoch: async ({ epoch, trainLoss, validationLoss, checkpoint }) => {
+      task.advance(1);
+      services.log(`train: epoch ${epoch + 1}/${parameters.epochs} loss ${trainLoss.toFixed(5)}, hold-out ${validationLoss?.toFixed(5)}`);
+      await services.tracking?.logMetrics({ train_log_loss: trainLoss, holdout_log_loss: validationLoss as number }, { step: epoch + 1 });
+      if (checkpoints && checkpoints.every > 0 && (epoch + 1) % checkpoints.every === 0) await writeCheckpoint(checkpoints.dir, await checkpoint());
+      if ((validationLoss as number) < best) {
+        best = validationLoss as number;
+        sinceBest = 0;
+      } else if (patience > 0 && ++sinceBest >= patience) {
+        stoppedBecause = 'patience';
+        services.log(`train: no improvement for ${patience} epochs; stopping`);
+        return 'stop';
+      }
+      return undefined;
+    },
+  });
+  task.done();
+  await writeFile(run.modelPath, exportMlp(model, { featureNames: meta.featureNames, metadata: run.metadata }));
+  await services.tracking?.setTags({ 'loom.stopped_because': stoppedBecause });
+  return { algorithm: 'mlp', stoppedBecause, lossPerEpoch: model.trainLoss, properties: { holdoutLoss: model.validationLoss, epochSeconds: model.epochSeconds } };
+}
+
+/** A checkpoint read back from JSON, its number lists turned into Float32Arrays again. */
+function fromJson(value: unknown): MlpCheckpoint | undefined {
+  if (value === undefined) return undefined;
+  const saved = value as MlpCheckpoint;
+  return {
+    ...saved,
+    model: { ...saved.model, layers: saved.model.layers.map((layer) => ({ ...layer, kernel: Float32Array.from(layer.kernel), bias: Float32Array.from(layer.bias) })) },
+    optimizer: saved.optimizer.map((weight) => ({ ...weight, values: Float32Array.from(weight.values) })),
+  };
+}

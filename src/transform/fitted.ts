@@ -1,0 +1,126 @@
+/**
+ * The fitted transform: plain JSON values learned from the training split, which
+ * graph.ts turns into ONNX and which travel inside the graph's `metadata_props` (and in
+ * `transform.json`) so anyone can read what a model's features mean.
+ */
+import type { DatetimePart, ImputeStrategy } from './config.js';
+
+/** How a raw feature enters the transform graph, each as an [N, 1] input: float32, int64, string, or int64 epoch milliseconds (UTC) for timestamps. */
+export type RawType = 'float' | 'int' | 'string' | 'timestamp';
+/** A category: a string, or an integer within ±2^53. */
+export type CategoryValue = string | number;
+
+interface FeatureBase {
+  /** The input column (for a cross, the cross's own name). */
+  name: string;
+  /** Names of the output columns this feature fills, in order. */
+  outputs: string[];
+}
+
+/** How a numeric feature's missing values (NaN, null) are filled before scaling or bucketing. */
+export interface FittedImpute {
+  strategy: ImputeStrategy;
+  value: number;
+}
+
+export interface ZScoreFeature extends FeatureBase {
+  analyzer: 'zscore';
+  rawType: 'float' | 'int';
+  mean: number;
+  /** Population standard deviation; 1 when the column is constant. */
+  std: number;
+  impute: FittedImpute;
+}
+
+/** (x - min) / (max - min), not clipped: a serving value beyond the training range maps beyond [0, 1]. */
+export interface MinMaxFeature extends FeatureBase {
+  analyzer: 'minmax';
+  rawType: 'float' | 'int';
+  min: number;
+  max: number;
+  impute: FittedImpute;
+}
+
+/** Bucket i holds boundaries[i-1] <= x < boundaries[i]; one-hot over boundaries.length + 1 buckets. */
+export interface QuantilesFeature extends FeatureBase {
+  analyzer: 'quantiles';
+  rawType: 'float' | 'int';
+  boundaries: number[];
+  impute: FittedImpute;
+}
+
+/**
+ * A lookup from category to column: the vocabulary's values get columns 0..v-1, the
+ * `oovBuckets` shared columns follow. Training values outside the vocabulary are hashed
+ * into the shared buckets (`hashed` lists those not in bucket 0); anything else — a
+ * value never seen in training — goes to shared bucket 0.
+ */
+export interface CategoryTable<K> {
+  vocabulary: K[];
+  oovBuckets: number;
+  hashed: { values: K[]; buckets: number[] };
+}
+
+/** vocabulary: top-k values + OOV buckets; hash: no vocabulary, every value hashed into `oovBuckets` buckets. */
+export interface CategoricalFeature extends FeatureBase, CategoryTable<CategoryValue> {
+  analyzer: 'vocabulary' | 'hash';
+  rawType: 'string' | 'int';
+  /** The value a missing one is replaced by, if the feature imputes. */
+  impute?: { strategy: 'most_frequent' | 'constant'; value: CategoryValue };
+  /** Column (relative to the feature) a missing value lands in. */
+  missingColumn: number;
+}
+
+/** The name of version 1, kept for readers of earlier code. */
+export type VocabularyFeature = CategoricalFeature;
+
+/** One category per pair of two columns' values; a pair with an unseen or missing side goes to shared bucket 0. */
+export interface CrossFeature extends FeatureBase, CategoryTable<[CategoryValue, CategoryValue]> {
+  analyzer: 'cross';
+  columns: [string, string];
+  rawTypes: ['string' | 'int', 'string' | 'int'];
+}
+
+/** One-hot parts of a UTC timestamp sent as int64 epoch milliseconds; a missing timestamp leaves its columns all zero. */
+export interface DatetimeFeature extends FeatureBase {
+  analyzer: 'datetime';
+  rawType: 'timestamp';
+  parts: DatetimePart[];
+}
+
+export type FittedFeature = ZScoreFeature | MinMaxFeature | QuantilesFeature | CategoricalFeature | CrossFeature | DatetimeFeature;
+
+export interface FittedTransform {
+  version: 2;
+  labelColumn: string;
+  /** Rows of the training split the analyzers saw. */
+  rowCount: number;
+  features: FittedFeature[];
+  /** Every output column, in order: the `features` tensor is [N, featureNames.length]. */
+  featureNames: string[];
+  outputWidth: number;
+}
+
+/** The column (relative to its feature) the graph gives `value`: what a served row with that value gets. */
+export function categoryColumn<K>(table: CategoryTable<K>, value: K, same: (a: K, b: K) => boolean = Object.is): number {
+  const index = table.vocabulary.findIndex((v) => same(v, value));
+  if (index >= 0) return index;
+  const hashed = table.hashed.values.findIndex((v) => same(v, value));
+  return table.vocabulary.length + (hashed >= 0 ? table.hashed.buckets[hashed] : 0);
+}
+
+/** The raw column of each graph input, in order: features' own columns, then cross sides not already inputs. */
+export function rawInputs(fitted: FittedTransform): { name: string; rawType: RawType }[] {
+  const inputs = new Map<string, RawType>();
+  for (const feature of fitted.features) {
+    if (feature.analyzer === 'cross') continue;
+    inputs.set(feature.name, feature.rawType);
+  }
+  for (const feature of fitted.features) {
+    if (feature.analyzer !== 'cross') continue;
+    feature.columns.forEach((column, i) => {
+      if (!inputs.has(column)) inputs.set(column, feature.rawTypes[i]);
+    });
+  }
+  return [...inputs].map(([name, rawType]) => ({ name, rawType }));
+}

@@ -1,0 +1,167 @@
+/**
+ * The ONNX ops of each fitted analyzer, appended to the transform graph. Each returns
+ * either a dense float column (`value`) or, for one-hot blocks, the absolute column each
+ * row sets (`index`, int64 [N, 1]) with an optional float weight (datetime: 0 when the
+ * timestamp is missing). graph.ts scatters them all into the output in one op.
+ *
+ * Missing values arrive as toTensor makes them: NaN for floats, MISSING_INT64 for
+ * integers and timestamps, '' for strings.
+ */
+import { GraphBuilder, attr, type AttributeValue } from '../onnx/builder.js';
+import { MISSING_INT64 } from '../onnx/tensors.js';
+import { DATETIME_PART_WIDTH, type DatetimePart } from './config.js';
+import type { CategoricalFeature, CategoryTable, CategoryValue, CrossFeature, DatetimeFeature, MinMaxFeature, QuantilesFeature, ZScoreFeature } from './fitted.js';
+
+const ML = 'ai.onnx.ml';
+const FLOAT = 1;
+const INT64 = 7;
+
+export type Block = { kind: 'dense'; value: string } | { kind: 'hot'; index: string; weight?: string };
+
+const int64 = (g: GraphBuilder, name: string, value: bigint | number): string => g.addInitializer(g.uniqueName(name), new BigInt64Array([BigInt(value)]), []);
+const float = (g: GraphBuilder, name: string, value: number): string => g.addInitializer(g.uniqueName(name), new Float32Array([value]), []);
+
+function node(g: GraphBuilder, op: string, inputs: string[], name: string, attributes: Record<string, AttributeValue> = {}, domain = ''): string {
+  const output = g.uniqueName(name);
+  g.addNode(op, inputs, [output], attributes, domain);
+  return output;
+}
+
+/** A numeric input as float32 with NaN for missing, then the fitted imputation (ai.onnx.ml Imputer). */
+function imputedNumber(g: GraphBuilder, feature: ZScoreFeature | MinMaxFeature | QuantilesFeature): string {
+  const base = feature.name;
+  let value = feature.name;
+  if (feature.rawType === 'int') {
+    const missing = node(g, 'Equal', [base, int64(g, `${base}/missing_value`, MISSING_INT64)], `${base}/missing`);
+    const cast = node(g, 'Cast', [base], `${base}/float`, { to: attr.int(FLOAT) });
+    value = node(g, 'Where', [missing, float(g, `${base}/nan`, NaN), cast], `${base}/with_nan`);
+  }
+  return node(g, 'Imputer', [value], `${base}/imputed`, { imputed_value_floats: attr.floats([feature.impute.value]), replaced_value_float: attr.float(NaN) }, ML);
+}
+
+export function addZScore(g: GraphBuilder, feature: ZScoreFeature): Block {
+  const x = imputedNumber(g, feature);
+  const centred = node(g, 'Sub', [x, float(g, `${feature.name}/mean`, feature.mean)], `${feature.name}/centred`);
+  return { kind: 'dense', value: node(g, 'Div', [centred, float(g, `${feature.name}/std`, feature.std)], `${feature.name}/zscore`) };
+}
+
+export function addMinMax(g: GraphBuilder, feature: MinMaxFeature): Block {
+  const range = feature.max - feature.min;
+  const x = imputedNumber(g, feature);
+  const scaled = node(g, 'Scaler', [x], `${feature.name}/minmax`, { offset: attr.floats([feature.min]), scale: attr.floats([range > 0 ? 1 / range : 1]) }, ML);
+  return { kind: 'dense', value: scaled };
+}
+
+/** The bucket is the number of boundaries at or below x: GreaterOrEqual against all of them, summed. */
+export function addQuantiles(g: GraphBuilder, feature: QuantilesFeature, offset: number): Block {
+  const x = imputedNumber(g, feature);
+  // No boundary (a constant column): NaN compares false, so every row is bucket 0.
+  const boundaries = feature.boundaries.length > 0 ? feature.boundaries : [NaN];
+  const bounds = g.addInitializer(g.uniqueName(`${feature.name}/boundaries`), Float32Array.from(boundaries), [1, boundaries.length]);
+  const above = node(g, 'GreaterOrEqual', [x, bounds], `${feature.name}/at_or_above`);
+  const counts = node(g, 'Cast', [above], `${feature.name}/at_or_above_int`, { to: attr.int(INT64) });
+  const axes = g.addInitializer(g.uniqueName(`${feature.name}/axes`), new BigInt64Array([1n]), [1]);
+  const bucket = node(g, 'ReduceSum', [counts, axes], `${feature.name}/bucket`, { keepdims: attr.int(1) });
+  return { kind: 'hot', index: node(g, 'Add', [bucket, int64(g, `${feature.name}/offset`, offset)], `${feature.name}/column`) };
+}
+
+/**
+ * LabelEncoder from category to int64. ONNX Runtime refuses an encoder without keys, so
+ * an empty table gets one key that maps to the default anyway.
+ */
+function labelEncoder(g: GraphBuilder, input: string, name: string, rawType: 'string' | 'int', keys: CategoryValue[], values: number[], fallback: number): string {
+  if (keys.length === 0) {
+    keys = [rawType === 'int' ? Number.MIN_SAFE_INTEGER : '\u0000'];
+    values = [fallback];
+  }
+  const keyAttr: Record<string, AttributeValue> =
+    rawType === 'int' ? { keys_int64s: attr.ints(keys as number[]) } : { keys_strings: attr.strings(keys as string[]) };
+  return node(g, 'LabelEncoder', [input], name, { ...keyAttr, values_int64s: attr.ints(values), default_int64: attr.int(fallback) }, ML);
+}
+
+/** Every listed key of a table with its absolute column; unlisted values get `offset + vocabulary.length` (shared bucket 0). */
+function tableEntries<K>(table: CategoryTable<K>, offset: number): { keys: K[]; columns: number[]; fallback: number } {
+  const size = table.vocabulary.length;
+  return {
+    keys: [...table.vocabulary, ...table.hashed.values],
+    columns: [...table.vocabulary.map((_, i) => offset + i), ...table.hashed.buckets.map((bucket) => offset + size + bucket)],
+    fallback: offset + size,
+  };
+}
+
+export function addCategorical(g: GraphBuilder, feature: CategoricalFeature, offset: number): Block {
+  const { keys, columns, fallback } = tableEntries<CategoryValue>(feature, offset);
+  let input = feature.name;
+  if (feature.rawType === 'int' && feature.impute) {
+    // Imputing an integer is replacing the sentinel before the lookup.
+    const missing = node(g, 'Equal', [input, int64(g, `${feature.name}/missing_value`, MISSING_INT64)], `${feature.name}/missing`);
+    input = node(g, 'Where', [missing, int64(g, `${feature.name}/impute`, feature.impute.value as number), input], `${feature.name}/imputed`);
+  } else if (feature.rawType === 'string' && offset + feature.missingColumn !== fallback) {
+    // A missing string is '' (never a fitted value), so imputing is one more key.
+    keys.push('');
+    columns.push(offset + feature.missingColumn);
+  }
+  return { kind: 'hot', index: labelEncoder(g, input, `${feature.name}/column`, feature.rawType, keys, columns, fallback) };
+}
+
+/** Each side to its index among the values the cross saw (unseen: n), then the pair's code a * (nb + 1) + b to its column. */
+export function addCross(g: GraphBuilder, feature: CrossFeature, offset: number): Block {
+  const pairs = [...feature.vocabulary, ...feature.hashed.values];
+  const sides = [0, 1].map((j) => [...new Set(pairs.map((pair) => pair[j]))]);
+  const indices = sides.map((values, j) =>
+    labelEncoder(g, feature.columns[j], `${feature.name}/side${j}`, feature.rawTypes[j], values, values.map((_, i) => i), values.length),
+  );
+  const width = sides[1].length + 1;
+  const position = sides.map((values) => new Map<CategoryValue, number>(values.map((value, i) => [value, i])));
+  const codes = pairs.map(([a, b]) => position[0].get(a)! * width + position[1].get(b)!);
+  const scaled = node(g, 'Mul', [indices[0], int64(g, `${feature.name}/width`, width)], `${feature.name}/row_code`);
+  const code = node(g, 'Add', [scaled, indices[1]], `${feature.name}/code`);
+  const { columns, fallback } = tableEntries(feature, offset);
+  return { kind: 'hot', index: labelEncoder(g, code, `${feature.name}/column`, 'int', codes, columns, fallback) };
+}
+
+const MS_PER_HOUR = 3_600_000;
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * Calendar parts of epoch milliseconds in UTC with int64 arithmetic: Mod (fmod 0, so the
+ * result takes the divisor's sign) gives floor semantics for times before 1970 too; month
+ * and day follow H. Hinnant's civil_from_days. A missing timestamp becomes weight 0.
+ */
+export function addDatetime(g: GraphBuilder, feature: DatetimeFeature, offset: number): Block[] {
+  const c = (name: string, value: number) => int64(g, `${feature.name}/${name}`, value);
+  const op = (type: string, a: string, b: string, name: string) => node(g, type, [a, b], `${feature.name}/${name}`);
+  const base = feature.name;
+  const missing = node(g, 'Equal', [base, int64(g, `${base}/missing_value`, MISSING_INT64)], `${base}/missing`);
+  const present = node(g, 'Not', [missing], `${base}/present`);
+  const weight = node(g, 'Cast', [present], `${base}/weight`, { to: attr.int(FLOAT) });
+  const ms = node(g, 'Where', [missing, c('zero', 0), base], `${base}/ms`);
+  const msOfDay = op('Mod', ms, c('ms_per_day', MS_PER_DAY), 'ms_of_day');
+  const values: Partial<Record<DatetimePart, string>> = {};
+  values.hour = op('Div', msOfDay, c('ms_per_hour', MS_PER_HOUR), 'hour');
+  const days = op('Div', op('Sub', ms, msOfDay, 'midnight'), c('ms_per_day_2', MS_PER_DAY), 'days');
+  // 1970-01-01 was a Thursday: weekday 4 with Sunday = 0, as DuckDB's dayofweek.
+  values.weekday = op('Mod', op('Add', days, c('thursday', 4), 'days_from_sunday'), c('week', 7), 'weekday');
+  const z = op('Add', days, c('epoch_shift', 719_468), 'z');
+  const doe = op('Mod', z, c('era_days', 146_097), 'day_of_era');
+  const div = (a: string, n: number, name: string) => op('Div', a, c(`${name}_by`, n), name);
+  const mul = (a: string, n: number, name: string) => op('Mul', a, c(`${name}_by`, n), name);
+  // yoe = (doe - doe/1460 + doe/36524 - doe/146096) / 365
+  const yoeNumerator = op('Sub', op('Add', op('Sub', doe, div(doe, 1460, 'd1460'), 'y1'), div(doe, 36_524, 'd36524'), 'y2'), div(doe, 146_096, 'd146096'), 'y3');
+  const yoe = div(yoeNumerator, 365, 'year_of_era');
+  // doy = doe - (365 * yoe + yoe/4 - yoe/100)
+  const yearStart = op('Sub', op('Add', mul(yoe, 365, 'y365'), div(yoe, 4, 'y4'), 'ys1'), div(yoe, 100, 'y100'), 'year_start');
+  const doy = op('Sub', doe, yearStart, 'day_of_year');
+  // mp = (5 * doy + 2) / 153 counts months from March.
+  const mp = div(op('Add', mul(doy, 5, 'doy5'), c('two', 2), 'mp1'), 153, 'month_from_march');
+  // day - 1 = doy - (153 * mp + 2) / 5; month - 1 = (mp + 2) mod 12
+  values.day = op('Sub', doy, div(op('Add', mul(mp, 153, 'mp153'), c('two_2', 2), 'md1'), 5, 'md2'), 'day0');
+  values.month = op('Mod', op('Add', mp, c('two_3', 2), 'm1'), c('year_months', 12), 'month0');
+  const blocks: Block[] = [];
+  let start = offset;
+  for (const part of feature.parts) {
+    blocks.push({ kind: 'hot', index: op('Add', values[part]!, c(`${part}_offset`, start), `${part}_column`), weight });
+    start += DATETIME_PART_WIDTH[part];
+  }
+  return blocks;
+}

@@ -1,0 +1,51 @@
+/**
+ * A project with a real registered model, as a pipeline leaves it: the serving-model
+ * fixture (test/support/serving-model.ts) in an artifact store, its Examples and
+ * ServingModel artifacts recorded in the metadata store (so lineage edges point at real
+ * rows), evaluated and pushed as `flights` (version 1, alias champion).
+ *
+ * Usage: `const project = await registeredModelProject(dir); ... await project.db.close();`
+ */
+import { join } from 'node:path';
+import { evaluateComponent } from '../../src/evaluate/component.js';
+import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
+import { Examples, ServingModel } from '../../src/pipeline/artifact-types.js';
+import { pushComponent } from '../../src/registry/push-component.js';
+import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
+import { buildServingModel, runComponent, type ServingModelFixture } from './serving-model.js';
+import { testServices } from './services.js';
+
+export interface RegisteredModelProject {
+  /** The project home (`<dir>/.loom`), as `loom` finds it through LOOM_HOME. */
+  home: string;
+  db: LoomDatabase;
+  artifacts: LocalArtifactStore;
+  fixture: ServingModelFixture;
+  /** Metadata-store ids of the Examples and ServingModel artifacts. */
+  examplesId: number;
+  servingModelId: number;
+}
+
+export async function registeredModelProject(dir: string): Promise<RegisteredModelProject> {
+  const home = join(dir, '.loom');
+  const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
+  const fixture = await buildServingModel(dir, { artifacts });
+  const db = await openDatabase({ kind: 'sqlite', path: join(home, 'loom.db') });
+  await db.metadata.putArtifactType(Examples);
+  await db.metadata.putArtifactType(ServingModel);
+  const [examples, servingModel] = await db.metadata.putArtifacts([
+    { typeName: Examples.name, uri: fixture.examples.uri, fingerprint: fixture.examples.fingerprint, properties: { splits: fixture.examples.properties.splits ?? [] } },
+    { typeName: ServingModel.name, uri: fixture.servingModel.uri, fingerprint: fixture.servingModel.fingerprint, properties: {} },
+  ]);
+  fixture.examples = { ...fixture.examples, id: examples!.id };
+  fixture.servingModel = { ...fixture.servingModel, id: servingModel!.id };
+  const evaluated = await runComponent(artifacts, evaluateComponent, { model: fixture.servingModel, examples: fixture.examples, baseline: undefined }, {});
+  await runComponent(
+    artifacts,
+    pushComponent,
+    { servingModel: fixture.servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
+    { modelName: 'flights' },
+    testServices({ artifacts, registry: db.registry, runId: 'run-1' }),
+  );
+  return { home, db, artifacts, fixture, examplesId: examples!.id, servingModelId: servingModel!.id };
+}
