@@ -16,7 +16,17 @@ export interface TrackingLogger {
   /** Logs parameters once; a changed value for a logged key is INVALID_ARGUMENT. */
   logParams(params: Record<string, string | number | boolean>): Promise<void>;
   setTags(tags: Record<string, string>): Promise<void>;
+  /** A nested run (MLflow's `mlflow.parentRunId`), e.g. one per trial of a tuning study. */
+  childRun(runName: string): Promise<ChildRunLogger>;
 }
+
+/** A nested run's logger; the caller ends it. */
+export interface ChildRunLogger extends Omit<TrackingLogger, 'childRun'> {
+  end(status: Extract<RunStatus, 'FINISHED' | 'FAILED' | 'KILLED'>): Promise<void>;
+}
+
+/** MLflow's tag linking a nested run to its parent. */
+export const PARENT_RUN_TAG = 'mlflow.parentRunId';
 
 /** Tags linking a tracking run to the pipeline execution that made it. */
 export const EXECUTION_TAG = 'loom.execution_id';
@@ -31,38 +41,64 @@ export interface StepRunIdentity {
   tags: Record<string, string>;
 }
 
+/** Writes params, metrics and tags to one run, each call one batch. */
+class RunWriter {
+  constructor(
+    protected readonly store: TrackingStore,
+    private readonly runIdOf: () => Promise<string>,
+  ) {}
+
+  async logMetrics(metrics: Record<string, number>, options: { step: number; timestamp?: number }): Promise<void> {
+    const timestamp = options.timestamp ?? Date.now();
+    const points = Object.entries(metrics).map(([key, value]) => ({ key, value, step: options.step, timestamp }));
+    await this.store.logBatch(await this.runIdOf(), { metrics: points });
+  }
+
+  async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    await this.store.logBatch(await this.runIdOf(), { params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })) });
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.store.logBatch(await this.runIdOf(), { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+  }
+}
+
 /** A TrackingLogger for one step attempt, writing to a run it creates on first use. */
-export class StepTrackingLogger implements TrackingLogger {
+export class StepTrackingLogger extends RunWriter implements TrackingLogger {
   private run?: Promise<string>;
 
   constructor(
-    private readonly store: TrackingStore,
+    store: TrackingStore,
     private readonly identity: StepRunIdentity,
-  ) {}
+  ) {
+    super(store, () => this.ensureRun());
+  }
 
   /** The run id, once something was logged. */
   async runId(): Promise<string | undefined> {
     return this.run;
   }
 
-  async logMetrics(metrics: Record<string, number>, options: { step: number; timestamp?: number }): Promise<void> {
-    const timestamp = options.timestamp ?? Date.now();
-    const points = Object.entries(metrics).map(([key, value]) => ({ key, value, step: options.step, timestamp }));
-    await this.store.logBatch(await this.ensureRun(), { metrics: points });
-  }
-
-  async logParams(params: Record<string, string | number | boolean>): Promise<void> {
-    await this.store.logBatch(await this.ensureRun(), { params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })) });
-  }
-
-  async setTags(tags: Record<string, string>): Promise<void> {
-    await this.store.logBatch(await this.ensureRun(), { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
-  }
-
   /** Ends the run, if one was started, with the attempt's outcome. */
   async end(status: Extract<RunStatus, 'FINISHED' | 'FAILED'>): Promise<void> {
     if (!this.run) return;
     await this.store.updateRun(await this.run, { status, endTime: Date.now() });
+  }
+
+  async childRun(runName: string): Promise<ChildRunLogger> {
+    const parentId = await this.ensureRun();
+    const experimentId = await experimentIdFor(this.store, this.identity.experimentName);
+    const child = await this.store.createRun({ experimentId, runName, tags: { ...this.identity.tags, [PARENT_RUN_TAG]: parentId }, userId: 'loom' });
+    const runId = child.info.runId;
+    const writer = new RunWriter(this.store, async () => runId);
+    return {
+      logMetrics: (metrics, options) => writer.logMetrics(metrics, options),
+      logParams: (params) => writer.logParams(params),
+      setTags: (tags) => writer.setTags(tags),
+      end: async (status) => {
+        await this.store.updateRun(runId, { status, endTime: Date.now() });
+      },
+    };
   }
 
   /** The run id, creating the run if nothing was logged yet (for programs that log to it over REST). */

@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { defineComponent } from '../pipeline/component.js';
+import type { TrackingLogger } from '../tracking/logger.js';
 import { HyperParameters, Model, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
 import { METADATA_LABEL_COLUMN } from '../transform/graph.js';
 import { MODEL_FILE } from './component.js';
 import { PRUNERS } from './tuning/pruners.js';
 import { SAMPLERS } from './tuning/samplers.js';
 import { searchSpaceSchema } from './tuning/search-space.js';
-import { runStudy } from './tuning/study.js';
+import { runStudy, type TrialRecord } from './tuning/study.js';
 import { TUNABLE_TRAINERS } from './tuning/trainer-objective.js';
 
 export const HYPERPARAMETERS_FILE = 'hyperparameters.json';
@@ -50,6 +51,8 @@ export const tuneComponent = defineComponent({
     try {
       services.log(`tune: ${parameters.trials} trials of ${parameters.trainer}, ${parameters.parallelism} at a time (${parameters.sampler}, pruner ${parameters.pruner})`);
       const task = services.progress.start('tuning', parameters.trials, 'trials');
+      // The study is the step's tracking run; each trial is a nested run under it (as MLflow shows sweeps).
+      const trialRuns: Promise<void>[] = [];
       const study = await runStudy({
         space: parameters.space,
         direction: 'minimize',
@@ -68,9 +71,11 @@ export const tuneComponent = defineComponent({
           task.advance(1);
           const outcome = trial.state === 'COMPLETE' ? `hold-out loss ${trial.value?.toFixed(5)}` : trial.state === 'PRUNED' ? `pruned after ${trial.intermediate.length} steps` : `failed: ${trial.error}`;
           services.log(`tune: trial ${trial.number} ${JSON.stringify(trial.params)} ${outcome}`);
+          if (services.tracking) trialRuns.push(recordTrial(services.tracking, trial));
         },
       });
       task.done();
+      await Promise.all(trialRuns);
       const best = study.best;
       if (!best) {
         const reasons = [...new Set(study.trials.map((trial) => trial.error).filter(Boolean))].slice(0, 3).join('; ');
@@ -89,6 +94,9 @@ export const tuneComponent = defineComponent({
       await writeFile(join(outputs.hyperparameters, HYPERPARAMETERS_FILE), `${JSON.stringify(summary, null, 2)}\n`);
       const count = (state: string) => study.trials.filter((trial) => trial.state === state).length;
       services.log(`tune: best trial ${best.number} ${JSON.stringify(best.params)} hold-out loss ${best.value?.toFixed(5)}`);
+      await services.tracking?.logParams({ trainer: parameters.trainer, sampler: parameters.sampler, pruner: parameters.pruner, trials: parameters.trials });
+      await services.tracking?.logMetrics({ best_holdout_log_loss: best.value ?? Number.NaN }, { step: best.number });
+      await services.tracking?.setTags({ 'loom.best_trial': String(best.number), 'loom.best_params': JSON.stringify(best.params) });
       return {
         properties: {
           model: { algorithm: parameters.trainer, hyperparameters: { ...fixed, ...best.params } },
@@ -100,3 +108,12 @@ export const tuneComponent = defineComponent({
     }
   },
 });
+
+/** One trial as a nested tracking run: its parameters, its hold-out loss per step, and how it ended. */
+async function recordTrial(tracking: TrackingLogger, trial: TrialRecord): Promise<void> {
+  const run = await tracking.childRun(`trial-${trial.number}`);
+  await run.logParams(Object.fromEntries(Object.entries(trial.params).map(([key, value]) => [key, String(value)])));
+  for (const [step, value] of trial.intermediate) await run.logMetrics({ holdout_log_loss: value }, { step });
+  await run.setTags({ 'loom.trial_state': trial.state, ...(trial.error ? { 'loom.trial_error': trial.error.slice(0, 500) } : {}) });
+  await run.end(trial.state === 'COMPLETE' ? 'FINISHED' : trial.state === 'PRUNED' ? 'KILLED' : 'FAILED');
+}

@@ -115,6 +115,10 @@ test('loom tune runs a study in the pipeline; its best model is composed, evalua
   assert.equal(tuned.outputs.hyperparameters!.properties.trials, 4, '--trials replaced the pipeline\'s budget');
   assert.equal(step(run, 'evaluate').state, 'COMPLETE');
   assert.equal(step(run, 'push').state, 'COMPLETE', 'the first model is blessed and pushed');
+  const tracked = await runLoom(['track', 'ls', '--experiment', 'flights', '--json'], { cwd: dir });
+  assert.equal(tracked.code, 0, tracked.stderr);
+  const trialRuns = new Set(tracked.stdout.match(/trial-\d+/g));
+  assert.equal(trialRuns.size, 4, 'each trial is a nested tracking run under the study');
 
   const noTune = await runLoom(['tune', await writePipeline(dir, source, 'epochs: 1'), '--trials', '2'], { cwd: dir });
   assert.equal(noTune.code, 2);
