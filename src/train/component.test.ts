@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { JsonObject } from '../core/json.js';
@@ -11,6 +11,8 @@ import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { transformComponent, transformParameters } from '../transform/component.js';
 import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
 import { testServices } from '../../test/support/services.js';
+import { writeTransformedExamples } from '../../test/support/transformed-examples.js';
+import { isLoomError } from '../core/errors.js';
 
 function artifact(path: string, properties: JsonObject = {}): InputArtifact {
   return { id: 1, uri: `file://${path}`, path, fingerprint: 'test', properties };
@@ -69,4 +71,25 @@ test('trains on the transformed train split, reports progress per epoch and writ
   const bytes = await readFile(join(modelDir, MODEL_FILE));
   assert.deepEqual(readSignature(bytes).inputs, [{ name: 'features', type: 'float32', shape: [-1, width] }]);
   assert.equal(readMetadata(bytes)['loom.label_column'], 'delayed');
+});
+
+test('a label with one value on every training row, and unknown hyperparameters, are refused before training', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const { dataDir } = await writeTransformedExamples(dir);
+  const labels = await readFile(join(dataDir, 'train', 'labels.f32'));
+  await writeFile(join(dataDir, 'train', 'labels.f32'), new Float32Array(labels.byteLength / 4));
+  const context = (parameters: unknown) => ({
+    inputs: { transformedExamples: artifact(dataDir), transformGraph: artifact(dir, { labelColumn: 'delayed' }) },
+    outputs: { model: dir },
+    parameters: trainParameters.parse(parameters),
+    services: testServices(),
+  });
+  for (const algorithm of ['logistic_regression', 'gbdt', 'mlp'] as const) {
+    await assert.rejects(trainComponent.execute(context({ algorithm })), (error) =>
+      isLoomError(error) && error.code === 'FAILED_PRECONDITION' && error.field === 'labelColumn' && /"delayed" is 0 on every one/.test(error.message),
+    );
+  }
+  assert.equal(trainParameters.safeParse({ algorithm: 'gbdt', numTree: 10 }).success, false, 'a misspelt hyperparameter is refused');
+  assert.equal(trainParameters.safeParse({ algorithm: 'gbdt', numLeaves: 1 }).success, false, 'an out-of-range value is refused');
+  assert.equal(trainParameters.safeParse({ algorithm: 'forest' }).success, false, 'an unknown trainer is refused');
 });

@@ -62,3 +62,15 @@ export async function readFloat32(path: string): Promise<Float32Array> {
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
+
+/** A binary label that takes one value only cannot be learned from; say so before training. */
+export function assertBinaryLabelsVary(data: LabelledMatrix, labelColumn: string): void {
+  let positives = 0;
+  for (const label of data.labels) positives += label === 1 ? 1 : 0;
+  if (positives === 0 || positives === data.labels.length) {
+    throw new LoomError('FAILED_PRECONDITION', `the label column "${labelColumn}" is ${positives === 0 ? 0 : 1} on every one of the ${data.labels.length} training rows`, {
+      field: 'labelColumn',
+      fix: 'check the label expression and the ingest filter: a model needs both outcomes in the training split',
+    });
+  }
+}

@@ -62,6 +62,7 @@ export function binMatrix(features: Float32Array, rows: number, width: number, o
   }
   const categoryValues: Float64Array[] = [];
   const upper: Float64Array[] = [];
+  const defaultBin = new Uint32Array(width);
   const binStart = new Uint32Array(width);
   const binCount = new Uint32Array(width);
   let totalBins = 0;
@@ -69,12 +70,13 @@ export function binMatrix(features: Float32Array, rows: number, width: number, o
     // Every row, not a sample: a code missing from the bins would be counted with its neighbour.
     const categories = categorical[f] ? categoriesOf(features, width, f, rows, maxBins) : new Float64Array(0);
     categoryValues.push(categories);
-    upper.push(categorical[f] ? categoryBounds(categories) : binBounds(features, width, f, sample, maxBins));
+    const binned = categorical[f] ? { bounds: categoryBounds(categories), mostFrequent: 0 } : binFeature(features, width, f, sample, maxBins);
+    upper.push(binned.bounds);
     binStart[f] = totalBins;
+    defaultBin[f] = totalBins + binned.mostFrequent;
     binCount[f] = upper[f].length + 1;
     totalBins += binCount[f];
   }
-  const defaultBin = mostFrequentBins(features, width, sample, upper, binStart);
   const { rowStart, entries } = encodeRows(features, rows, width, upper, binStart, defaultBin);
   return { rows, width, upper, binStart, binCount, defaultBin, totalBins, categorical, categoryValues, rowStart, entries };
 }
@@ -133,24 +135,13 @@ function categoryBounds(categories: Float64Array): Float64Array {
   return Float64Array.from(bounds);
 }
 
-/** Equal-frequency bounds over the sample's distinct values. */
-function binBounds(features: Float32Array, width: number, f: number, sample: Uint32Array, maxBins: number): Float64Array {
-  const collected = new Float32Array(sample.length);
-  let n = 0;
-  for (const i of sample) {
-    const x = features[i * width + f];
-    if (!Number.isNaN(x)) collected[n++] = x;
-  }
-  const values = collected.subarray(0, n).sort();
-  const distinct: number[] = [];
-  const counts: number[] = [];
-  for (const x of values) {
-    if (distinct.length > 0 && distinct[distinct.length - 1] === x) counts[counts.length - 1]++;
-    else {
-      distinct.push(x);
-      counts.push(1);
-    }
-  }
+/**
+ * Equal-frequency bounds over the sample's distinct values, and the feature's most frequent
+ * bin (NaN's included), both from one count of the sample's values.
+ */
+function binFeature(features: Float32Array, width: number, f: number, sample: Uint32Array, maxBins: number): { bounds: Float64Array; mostFrequent: number } {
+  const { distinct, counts, nan } = distinctValues(features, width, f, sample);
+  const total = sample.length - nan;
   // A bound sits halfway between the last value of a bin and the first of the next (as
   // LightGBM places them), so values unseen in training fall on the nearer side.
   const between = (k: number) => {
@@ -161,7 +152,7 @@ function binBounds(features: Float32Array, width: number, f: number, sample: Uin
   if (distinct.length <= maxBins) {
     for (let k = 0; k < distinct.length - 1; k++) bounds.push(between(k));
   } else {
-    const perBin = values.length / maxBins;
+    const perBin = total / maxBins;
     let seen = 0;
     for (let k = 0; k < distinct.length - 1 && bounds.length < maxBins - 1; k++) {
       seen += counts[k];
@@ -169,19 +160,53 @@ function binBounds(features: Float32Array, width: number, f: number, sample: Uin
     }
   }
   bounds.push(Infinity);
-  return Float64Array.from(bounds);
+  // Distinct values and bounds are both ascending: walk them together to count each bin.
+  const binCounts = new Float64Array(bounds.length + 1);
+  binCounts[bounds.length] = nan;
+  for (let k = 0, b = 0; k < distinct.length; k++) {
+    while (distinct[k] > bounds[b]) b++;
+    binCounts[b] += counts[k];
+  }
+  let mostFrequent = 0;
+  for (let b = 1; b < binCounts.length; b++) if (binCounts[b] > binCounts[mostFrequent]) mostFrequent = b;
+  return { bounds: Float64Array.from(bounds), mostFrequent };
 }
 
-function mostFrequentBins(features: Float32Array, width: number, sample: Uint32Array, upper: Float64Array[], binStart: Uint32Array): Uint32Array {
-  const defaults = new Uint32Array(width);
-  for (let f = 0; f < width; f++) {
-    const counts = new Uint32Array(upper[f].length + 1);
-    for (const i of sample) counts[binOf(features[i * width + f], upper[f])]++;
-    let best = 0;
-    for (let b = 1; b < counts.length; b++) if (counts[b] > counts[best]) best = b;
-    defaults[f] = binStart[f] + best;
+/** The sample's distinct non-NaN values of a column, ascending, with their counts. */
+function distinctValues(features: Float32Array, width: number, f: number, sample: Uint32Array) {
+  const collected = new Float32Array(sample.length);
+  let n = 0;
+  let nan = 0;
+  let zeros = 0;
+  let ones = 0;
+  for (let k = 0; k < sample.length; k++) {
+    const x = features[sample[k] * width + f];
+    if (x !== x) nan++;
+    else {
+      collected[n++] = x;
+      if (x === 0) zeros++;
+      else if (x === 1) ones++;
+    }
   }
-  return defaults;
+  // One-hot columns (only 0 and 1) are most of a transformed matrix: no sort needed.
+  if (zeros + ones === n) {
+    const distinct: number[] = [];
+    const counts: number[] = [];
+    if (zeros > 0) distinct.push(0), counts.push(zeros);
+    if (ones > 0) distinct.push(1), counts.push(ones);
+    return { distinct, counts, nan };
+  }
+  const values = collected.subarray(0, n).sort();
+  const distinct: number[] = [];
+  const counts: number[] = [];
+  for (let k = 0; k < n; k++) {
+    if (k > 0 && values[k] === values[k - 1]) counts[counts.length - 1]++;
+    else {
+      distinct.push(values[k]);
+      counts.push(1);
+    }
+  }
+  return { distinct, counts, nan };
 }
 
 function encodeRows(

@@ -62,7 +62,10 @@ export interface GbdtModel {
   trees: Tree[];
   /** Rounds trained (before early stopping trims to `bestRound`). */
   rounds: number;
-  /** Loss after each round: on the validation data when given, else on the training data (the other stays empty). */
+  /**
+   * Loss after each round: on the validation data when given, else on the training data when
+   * an `onRound` callback watches (the other stays empty).
+   */
   trainLoss: number[];
   validationLoss: number[];
   /** The round kept as final (early stopping keeps the best), 1-based. */
@@ -120,10 +123,11 @@ export async function trainGbdt(train: Matrix, rawOptions: GbdtOptions = {}, val
       for (let i = 0; i < rows; i++) scores[i * outputs + k] += rowOutput[i];
       if (validation && validScores) addTree(tree, validation, validScores, outputs, k);
     }
-    // With validation data its loss is the signal; the training loss costs a pass over every row.
+    // With validation data its loss is the signal. The training loss costs a pass over every
+    // row, so (as LightGBM) it is computed only when someone watches the rounds and has no other.
     const validationLoss = validation && validScores ? objective.loss(validScores, validation.labels) : undefined;
     if (validationLoss !== undefined) model.validationLoss.push(validationLoss);
-    else model.trainLoss.push(objective.loss(scores, train.labels));
+    else if (callbacks.onRound) model.trainLoss.push(objective.loss(scores, train.labels));
     model.rounds = round + 1;
     const verdict = await callbacks.onRound?.({ round, trainLoss: model.trainLoss[round], validationLoss, model });
     if (!grew) {

@@ -103,7 +103,11 @@ test('gradient-boosted trees on real flights: binary, multiclass and regression 
   });
 
   await t.test('regression: squared error falls below the variance of the labels', async () => {
-    const model = await trainGbdt(train.regression, { objective: 'regression', numTrees: 30, numLeaves: 15, earlyStoppingRounds: 0 });
+    const watched: number[] = [];
+    const model = await trainGbdt(train.regression, { objective: 'regression', numTrees: 30, numLeaves: 15, earlyStoppingRounds: 0 }, undefined, {
+      onRound: ({ trainLoss }) => void watched.push(trainLoss as number),
+    });
+    assert.deepEqual(watched, model.trainLoss, 'a watched run without validation data reports its training loss each round');
     const labels = train.regression.labels;
     const mean = labels.reduce((a, b) => a + b, 0) / labels.length;
     const variance = labels.reduce((a, y) => a + (y - mean) ** 2, 0) / labels.length;

@@ -8,8 +8,9 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { gbdtOptionsSchema, trainGbdt, type GbdtModel } from '../gbdt/boost.js';
 import { exportGbdt } from '../gbdt/export.js';
-import { holdOut, readTransformedSplit } from '../transformed-data.js';
+import { holdOut, assertBinaryLabelsVary, readTransformedSplit } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
+import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
 export const gbdtParameters = z
@@ -31,7 +32,9 @@ export const gbdtParameters = z
 export async function trainGbdtStep(run: TrainerRun<z.output<typeof gbdtParameters>>): Promise<TrainerOutcome> {
   const { parameters, services, meta, checkpoints } = run;
   const { algorithm: _algorithm, ...options } = parameters;
-  const { fit, holdout } = holdOut(await readTransformedSplit(run.dataDir, 'train'), HOLD_OUT_EVERY);
+  const trainSplit = await readTransformedSplit(run.dataDir, 'train');
+  assertBinaryLabelsVary(trainSplit, run.metadata[METADATA_LABEL_COLUMN] ?? 'label');
+  const { fit, holdout } = holdOut(trainSplit, HOLD_OUT_EVERY);
   const resumeFrom = (await readCheckpoint(checkpoints?.resumeFrom)) as GbdtModel | undefined;
   services.log(
     `train: gradient-boosted trees on ${fit.labels.length} rows x ${meta.width} columns (${holdout.labels.length} held out)` +

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { exportLogisticRegression } from '../export.js';
 import { logisticRegressionEpochs, predictLogisticRegression, type LogisticRegressionModel } from '../logistic-regression.js';
-import { readTransformedSplit, type LabelledMatrix } from '../transformed-data.js';
+import { assertBinaryLabelsVary, readTransformedSplit, type LabelledMatrix } from '../transformed-data.js';
+import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import type { TrainerOutcome, TrainerRun } from './trainer.js';
 
 export const logisticParameters = z
@@ -22,6 +23,7 @@ export async function trainLogistic(run: TrainerRun<z.output<typeof logisticPara
   const { parameters, services, meta } = run;
   const { algorithm: _algorithm, ...options } = parameters;
   const train = await readTransformedSplit(run.dataDir, 'train');
+  assertBinaryLabelsVary(train, run.metadata[METADATA_LABEL_COLUMN] ?? 'label');
   const evalSplit = await readTransformedSplit(run.dataDir, 'eval').catch(() => undefined);
   services.log(`train: logistic regression on ${train.labels.length} rows x ${meta.width} columns`);
   const task = services.progress.start('training', parameters.epochs, 'epochs');

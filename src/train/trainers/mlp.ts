@@ -7,8 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { exportMlp } from '../mlp/export.js';
 import { trainMlp, type MlpCheckpoint } from '../mlp/mlp.js';
-import { holdOut, readTransformedSplit } from '../transformed-data.js';
+import { holdOut, assertBinaryLabelsVary, readTransformedSplit } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
+import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
 export const mlpParameters = z
@@ -28,7 +29,9 @@ export const mlpParameters = z
 export async function trainMlpStep(run: TrainerRun<z.output<typeof mlpParameters>>): Promise<TrainerOutcome> {
   const { parameters, services, meta, checkpoints } = run;
   const { algorithm: _algorithm, patience, ...options } = parameters;
-  const { fit, holdout } = holdOut(await readTransformedSplit(run.dataDir, 'train'), HOLD_OUT_EVERY);
+  const trainSplit = await readTransformedSplit(run.dataDir, 'train');
+  assertBinaryLabelsVary(trainSplit, run.metadata[METADATA_LABEL_COLUMN] ?? 'label');
+  const { fit, holdout } = holdOut(trainSplit, HOLD_OUT_EVERY);
   const resumeFrom = fromJson(await readCheckpoint(checkpoints?.resumeFrom));
   services.log(`train: neural network ${JSON.stringify(parameters.hiddenUnits)} on ${fit.labels.length} rows x ${meta.width} columns` + (resumeFrom ? `, resuming after epoch ${resumeFrom.epochsDone}` : ''));
   await services.tracking?.logParams({ ...parameters, hiddenUnits: parameters.hiddenUnits.join(','), trainRows: fit.labels.length, width: meta.width });
