@@ -197,7 +197,7 @@ async function registerFileData(services: Services, path: string | undefined): P
           rowCounts: { eval: rows },
           columns: columns.map((c) => ({ name: c.name, type: c.type })),
           source: path!,
-          sourceKind: path!.toLowerCase().endsWith('.csv') ? 'csv' : 'parquet',
+          sourceKind: /\.csv$/i.test(path!) ? 'csv' : /\.(nd)?jsonl?$/i.test(path!) ? 'ndjson' : 'parquet',
           files: [path!],
           span: 0,
           contentHash: committed.fingerprint,

@@ -143,6 +143,8 @@ function toNumber(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'boolean') return Number(value);
+  // DuckDB hands DECIMAL values over as objects whose valueOf/toString give the number.
+  if (typeof value === 'object' && value !== null) return Number(value);
   return Number.NaN;
 }
 

@@ -150,10 +150,11 @@ async function runAttempt(
       },
     })
       .catch(async (error: unknown) => {
-        await tracking.end('FAILED');
+        // A failure to close the tracking run must not hide the executor's own error.
+        await tracking.end('FAILED').catch(() => undefined);
         throw error;
       })
-      .finally(trackingApi.stop);
+      .finally(() => trackingApi.stop().catch(() => undefined));
     await tracking.end('FINISHED');
     const committed = [];
     for (const name of outputNames) {
@@ -177,7 +178,9 @@ async function runAttempt(
       endedAt: Date.now(),
     });
     // A finished step needs its checkpoints no more.
-    if (checkpoints) await rm(checkpoints.dir, { recursive: true, force: true });
+    if (checkpoints) {
+      for (const finished of new Set([checkpoints.dir, checkpoints.resumeFrom])) if (finished) await rm(finished, { recursive: true, force: true });
+    }
     return Object.fromEntries(published.outputs.map(({ name, artifact }) => [name, artifact]));
   } finally {
     // Staging directories that were committed are gone already; the rest never become artifacts.
@@ -192,8 +195,8 @@ async function runAttempt(
 async function stepCheckpoints(step: StepDef, execution: Execution, env: StepEnvironment): Promise<ExecutorServices['checkpoints']> {
   if (!env.checkpointRoot || !execution.cacheKey) return undefined;
   const dir = join(env.checkpointRoot, execution.cacheKey);
-  const explicit = env.resumeFrom?.[step.name];
-  const resumeFrom = explicit ?? ((await pathExists(join(dir, CHECKPOINT_FILE))) ? dir : undefined);
+  // This step's own checkpoint is the newest (a retry, or a crash after resuming); else the one asked for.
+  const resumeFrom = (await pathExists(join(dir, CHECKPOINT_FILE))) ? dir : env.resumeFrom?.[step.name];
   if (resumeFrom) env.log?.(`  · ${step.name}: continuing from the checkpoint in ${resumeFrom}`);
   return { dir, resumeFrom };
 }
@@ -203,7 +206,10 @@ function lazyTrackingServer(env: StepEnvironment, tracking: StepTrackingLogger) 
   let server: Promise<PlatformServer> | undefined;
   return {
     start: async () => {
-      server ??= startPlatformServer({ port: 0, db: env.db, artifacts: env.artifacts });
+      server ??= startPlatformServer({ port: 0, db: env.db, artifacts: env.artifacts }).catch((error: unknown) => {
+        server = undefined;
+        throw error;
+      });
       return { uri: (await server).url, runId: await tracking.ensureRun() };
     },
     stop: async () => {

@@ -84,13 +84,22 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       if (this.running < this.maxRuns) this.flush();
-      else if (this.timer === undefined) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          if (this.queue.length > 0) this.flush();
-        }, Math.max(1, this.config.maxWaitMicros / 1000));
-      }
+      else this.scheduleFlush();
     });
+  }
+
+  /**
+   * When the wait is over the queued batch runs beside the busy one: maxWaitMicros bounds the
+   * wait, at the cost of one run more in flight than maxConcurrentRuns (never more than that).
+   */
+  private scheduleFlush(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.queue.length === 0) return;
+      if (this.running <= this.maxRuns) this.flush();
+      else this.scheduleFlush();
+    }, Math.max(1, this.config.maxWaitMicros / 1000));
   }
 
   private async runNow(rows: FeatureRows): Promise<PredictionOutput[]> {
@@ -101,8 +110,15 @@ export class Batcher {
       return splitOutputs(this.outputs, results, [rows])[0]!;
     } finally {
       this.running--;
-      if (this.queue.length > 0) this.flush();
+      this.afterRun();
     }
+  }
+
+  /** A run ended: start the next batch if a slot is free, else make sure the wait timer runs. */
+  private afterRun(): void {
+    if (this.queue.length === 0) return;
+    if (this.running < this.maxRuns) this.flush();
+    else this.scheduleFlush();
   }
 
   /** Takes queued requests up to `maxBatchSize` rows (at least one request) and runs them as one batch. */
@@ -119,22 +135,24 @@ export class Batcher {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    void this.runBatch(parts, rows);
+  }
+
+  /** One run for several requests; whatever throws (building feeds, the run, splitting) fails only them. */
+  private async runBatch(parts: Pending[], rows: number): Promise<void> {
     this.running++;
-    this.onRun(rows);
-    const features = parts.map((part) => part.rows);
-    this.session
-      .run(buildFeeds(this.compiled, features, rows))
-      .then(
-        (results) => {
-          const split = splitOutputs(this.outputs, results, features);
-          parts.forEach((part, i) => part.resolve(split[i]!));
-        },
-        (error: unknown) => parts.forEach((part) => part.reject(error)),
-      )
-      .finally(() => {
-        this.running--;
-        if (this.queue.length > 0 && this.running < this.maxRuns) this.flush();
-      });
+    try {
+      this.onRun(rows);
+      const features = parts.map((part) => part.rows);
+      const results = await this.session.run(buildFeeds(this.compiled, features, rows));
+      const split = splitOutputs(this.outputs, results, features);
+      parts.forEach((part, i) => part.resolve(split[i]!));
+    } catch (error) {
+      parts.forEach((part) => part.reject(error));
+    } finally {
+      this.running--;
+      this.afterRun();
+    }
   }
 }
 

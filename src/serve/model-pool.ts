@@ -143,7 +143,7 @@ export class ModelPool {
       if (used.has(slot)) continue;
       this.slots.delete(ref);
       this.options.metrics.setLoaded(slot.current.name, slot.current.version.version, ref, false);
-      void slot.current.close();
+      slot.current.close().catch((error: unknown) => this.options.logger.warn(`releasing ${slot.current.ref}: ${String(error)}`));
     }
     return failures;
   }
@@ -268,7 +268,7 @@ export class ModelPool {
     this.options.metrics.setLoaded(name, current, slot.ref, false);
     this.options.logger.info(`${slot.ref} moved from version ${current} to ${version.version}: swapped`);
     // Drains the old version's in-flight requests before releasing its session.
-    void old.close();
+    old.close().catch((error: unknown) => this.options.logger.warn(`releasing ${old.ref}: ${String(error)}`));
   }
 
   /** Waits for any refresh, then drains and closes every loaded version. */

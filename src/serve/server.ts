@@ -141,9 +141,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         if (options.deployments) {
           const latest = await options.deployments.latestId();
           if (latest !== deploymentsSeen) {
-            deploymentsSeen = latest;
             const next = endpointConfigs(baseRefs, await options.deployments.listDeployments(), explicit);
-            for (const failure of await pool.configure(next)) metrics.swap(parseModelRef(failure.ref).name, 'failed');
+            const failures = await pool.configure(next);
+            for (const failure of failures) metrics.swap(parseModelRef(failure.ref).name, 'failed');
+            // Only a change applied in full is done with; otherwise the next check tries again.
+            if (failures.length === 0) deploymentsSeen = latest;
           }
         }
         await pool.refresh();

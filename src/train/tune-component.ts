@@ -71,7 +71,10 @@ export const tuneComponent = defineComponent({
           task.advance(1);
           const outcome = trial.state === 'COMPLETE' ? `hold-out loss ${trial.value?.toFixed(5)}` : trial.state === 'PRUNED' ? `pruned after ${trial.intermediate.length} steps` : `failed: ${trial.error}`;
           services.log(`tune: trial ${trial.number} ${JSON.stringify(trial.params)} ${outcome}`);
-          if (services.tracking) trialRuns.push(recordTrial(services.tracking, trial));
+          if (services.tracking) {
+            const recorded = recordTrial(services.tracking, trial).catch((error: unknown) => services.log(`tune: could not record trial ${trial.number} in tracking: ${String(error)}`));
+            trialRuns.push(recorded);
+          }
         },
       });
       task.done();

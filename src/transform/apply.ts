@@ -35,7 +35,10 @@ export interface AppliedSplit {
 export async function applyTransform(options: ApplyTransformOptions): Promise<AppliedSplit> {
   await mkdir(options.splitDir, { recursive: true });
   const featuresFile = await open(join(options.splitDir, FEATURES_FILE), 'w');
-  const labelsFile = await open(join(options.splitDir, LABELS_FILE), 'w');
+  const labelsFile = await open(join(options.splitDir, LABELS_FILE), 'w').catch(async (error: unknown) => {
+    await featuresFile.close();
+    throw error;
+  });
   let width = -1;
   let rowsSeen = 0;
   try {

@@ -50,8 +50,10 @@ function mergeFeature(a: FeatureStatistics, b: FeatureStatistics, options: Merge
 }
 
 function mergeNumeric(a: NumericStatistics, na: number, b: NumericStatistics, nb: number, integer: boolean): NumericStatistics {
-  if (na === 0) return b;
-  if (nb === 0) return a;
+  // A side with no finite values still brings its NaN and infinity counts.
+  const nonFinite = { nan: a.nan + b.nan, posInf: a.posInf + b.posInf, negInf: a.negInf + b.negInf };
+  if (na === 0) return { ...b, ...nonFinite };
+  if (nb === 0) return { ...a, ...nonFinite };
   const n = na + nb;
   const delta = b.mean - a.mean;
   const mean = a.mean + (delta * nb) / n;

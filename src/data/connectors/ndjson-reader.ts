@@ -30,7 +30,7 @@ export async function loadNdjson(db: DuckDBConnection, files: string[], types: R
     FROM __loom_lines WHERE line IS NOT NULL AND trim(line) <> ''`);
   const structure = await inferStructure(db, types);
   const columns = Object.entries(structure).map(([name, type]) => ({ name, type: typeof type === 'string' ? type : 'nested' }));
-  const path = (name: string) => sqlString(`$."${name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  const path = jsonPath;
   // A value present (not JSON null) whose converted value is NULL did not convert.
   const failed = columns.map((c, i) => `CASE WHEN problem IS NOT NULL THEN NULL WHEN json_type(line, ${path(c.name)}) <> 'NULL' AND r.${sqlIdent(c.name)} IS NULL THEN ${i} END`);
   await db.run(`CREATE TEMP TABLE __loom_parsed AS
@@ -64,7 +64,7 @@ async function inferStructure(db: DuckDBConnection, types: Record<string, string
   const structure = normalise(JSON.parse(String(merged ?? '{}')) as Structure) as Structure;
   const strings = Object.keys(structure).filter((name) => structure[name] === 'VARCHAR' && !(name in types));
   if (strings.length > 0) {
-    const value = (name: string) => `(line->>${sqlString(`$."${name.replaceAll('"', '\\"')}"`)})`;
+    const value = (name: string) => `(line->>${jsonPath(name)})`;
     const checks = strings.map((name, i) =>
       `count(${value(name)}) > 0 AND count(*) FILTER (WHERE ${value(name)} IS NOT NULL AND try_cast(${value(name)} AS TIMESTAMP) IS NULL) = 0 AS t${i},
        max(length(${value(name)})) <= 10 AS d${i}`,
@@ -94,4 +94,9 @@ async function fixLineNumbers(db: DuckDBConnection): Promise<void> {
       SELECT count(*) FROM __loom_encoding e WHERE e.file = __loom_rejects.file AND e.read_before < __loom_rejects.line)
     WHERE reason <> 'bad_encoding'`);
   await db.run('DROP TABLE __loom_encoding');
+}
+
+/** The JSON path of a top-level key, as a SQL string literal; backslashes and quotes escaped. */
+function jsonPath(name: string): string {
+  return sqlString(`$."${name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
 }

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { LoomError } from '../../core/errors.js';
+import { sqlIdent } from '../duckdb.js';
 import { redactUrl, type PostgresSource } from '../source-spec.js';
 import type { DataSource, LoadContext, LoadedSource } from './connector.js';
 import { loadCsv } from './csv-reader.js';
@@ -36,7 +37,7 @@ export class PostgresDataSource implements DataSource {
 
   async load({ db, workDir }: LoadContext): Promise<LoadedSource> {
     const relation = this.spec.table
-      ? this.spec.table.split('.').map((part) => `"${part}"`).join('.')
+      ? this.spec.table.split('.').map((part) => sqlIdent(part)).join('.')
       : `(${this.spec.query!.trim().replace(/;\s*$/, '')})`;
     const client = new pg.Client({ connectionString: this.spec.url });
     await client.connect().catch((error: unknown) => {

@@ -126,6 +126,11 @@ export async function trainGbdt(train: Matrix, rawOptions: GbdtOptions = {}, val
     // With validation data its loss is the signal. The training loss costs a pass over every
     // row, so (as LightGBM) it is computed only when someone watches the rounds and has no other.
     const validationLoss = validation && validScores ? objective.loss(validScores, validation.labels) : undefined;
+    if (validationLoss !== undefined && !Number.isFinite(validationLoss)) {
+      throw new LoomError('FAILED_PRECONDITION', `gradient boosting diverged: the validation loss after round ${round + 1} is ${validationLoss}`, {
+        fix: 'lower learningRate or raise minDataInLeaf; check the features for extreme values',
+      });
+    }
     if (validationLoss !== undefined) model.validationLoss.push(validationLoss);
     else if (callbacks.onRound) model.trainLoss.push(objective.loss(scores, train.labels));
     model.rounds = round + 1;

@@ -37,8 +37,15 @@ export async function trainMlpStep(run: TrainerRun<z.output<typeof mlpParameters
   await services.tracking?.logParams({ ...parameters, hiddenUnits: parameters.hiddenUnits.join(','), trainRows: fit.labels.length, width: meta.width });
   const task = services.progress.start('training', parameters.epochs, 'epochs');
   if (resumeFrom) task.advance(resumeFrom.epochsDone);
+  // A resumed run continues the patience count of the run it continues.
   let best = Infinity;
   let sinceBest = 0;
+  for (const loss of resumeFrom?.model.validationLoss ?? []) {
+    if (loss < best) {
+      best = loss;
+      sinceBest = 0;
+    } else sinceBest++;
+  }
   let stoppedBecause = 'completed';
   const model = await trainMlp(fit, { ...options, objective: 'binary' }, holdout, {
     resumeFrom,

@@ -151,11 +151,17 @@ class StudyRun {
       };
       const onMessage = (message: FromWorker) => {
         if (!('trial' in message) || message.trial !== number) return;
+        // NaN crosses the IPC channel as null: a trial whose loss is not a finite number has diverged.
         if (message.type === 'report') {
-          record.intermediate.push([message.step, message.value]);
-          const prune = this.pruner.report(number, message.step, this.loss(message.value));
+          const finite = typeof message.value === 'number' && Number.isFinite(message.value);
+          if (finite) record.intermediate.push([message.step, message.value]);
+          const prune = !finite || this.pruner.report(number, message.step, this.loss(message.value));
           worker.send({ type: 'decision', trial: number, step: message.step, prune } satisfies ToWorker);
-        } else if (message.type === 'done') finish({ state: 'COMPLETE', value: message.value, result: message.result });
+          if (!finite) record.error = `the objective reported ${message.value} at step ${message.step}`;
+        } else if (message.type === 'done') {
+          const finite = typeof message.value === 'number' && Number.isFinite(message.value);
+          finish(finite ? { state: 'COMPLETE', value: message.value, result: message.result } : { state: 'FAILED', error: `the objective returned ${message.value}, not a finite number` });
+        } else if (message.type === 'pruned' && record.error) finish({ state: 'FAILED' });
         else if (message.type === 'pruned') finish({ state: 'PRUNED' });
         else finish({ state: 'FAILED', error: message.message });
       };

@@ -13,7 +13,9 @@ import { trainGbdt } from '../gbdt/boost.js';
 import { exportGbdt } from '../gbdt/export.js';
 import { exportMlp } from '../mlp/export.js';
 import { trainMlp } from '../mlp/mlp.js';
-import { holdOut, readTransformedMeta, readTransformedSplit } from '../transformed-data.js';
+import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
+import { HOLD_OUT_EVERY } from '../trainers/trainer.js';
+import { assertBinaryLabelsVary, holdOut, readTransformedMeta, readTransformedSplit } from '../transformed-data.js';
 import type { Params } from './search-space.js';
 import type { ObjectiveResult, TrialHandle } from './trial-protocol.js';
 
@@ -30,12 +32,12 @@ const contextSchema = z.object({
 });
 export type TrainerObjectiveContext = z.input<typeof contextSchema>;
 
-const HOLD_OUT_EVERY = 5;
-
 export async function trainerObjective(params: Params, trial: TrialHandle): Promise<ObjectiveResult> {
   const context = parseInput(contextSchema, trial.context, { what: 'the tuning objective context' });
   const meta = await readTransformedMeta(context.dataDir);
-  const { fit, holdout } = holdOut(await readTransformedSplit(context.dataDir, 'train'), HOLD_OUT_EVERY);
+  const trainSplit = await readTransformedSplit(context.dataDir, 'train');
+  assertBinaryLabelsVary(trainSplit, context.metadata[METADATA_LABEL_COLUMN] ?? 'label');
+  const { fit, holdout } = holdOut(trainSplit, HOLD_OUT_EVERY);
   const options = { ...context.fixed, ...params };
   let bytes: Uint8Array;
   let loss: number;
