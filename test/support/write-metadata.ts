@@ -33,6 +33,9 @@ try {
   await registry.ensureRegisteredModel('shared');
   const made = { artifactIds: [] as number[], executionIds: [] as number[], versions: [] as number[] };
   for (let step = 0; step < STEPS; step++) {
+    // A pause between steps: SQLite's busy handler sleeps with back-off, so without one a writer
+    // can finish all its steps while the other sleeps, and the writes would not really overlap.
+    await sleep(1);
     const [input] = await metadata.putArtifacts([
       { typeName: 'Examples', uri: `in/${writer}/${step}`, fingerprint: `${writer}-${step}`, properties: { writer, step } },
     ]);
