@@ -10,6 +10,7 @@
  *   console.log(server.url); ... await server.close();
  */
 import cluster from 'node:cluster';
+import { listenOn } from '../core/listen.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LoomError } from '../core/errors.js';
 import type { RegistryStore } from '../registry/store.js';
@@ -175,21 +176,15 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     await pool.close();
     await log?.close();
   };
-  const host = options.host ?? '127.0.0.1';
+  let url: string;
   try {
-    await app.listen({ port: options.port, host });
+    url = await listenOn(app, options);
   } catch (error) {
     await shutdown();
-    throw new LoomError('UNAVAILABLE', `cannot listen on ${host}:${options.port}: ${(error as Error).message}`, {
-      field: 'port',
-      fix: 'choose another --port, or stop what is using this one',
-      retryable: false,
-    });
+    throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     app,
     get loaded() {
       return pool.loaded();

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LoomError } from '../core/errors.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { listenOn } from '../core/listen.js';
 import { mlflowErrorResponse, replyWithMlflowError } from './mlflow-errors.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -60,20 +61,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
 
 export async function startPlatformServer(options: PlatformServerOptions): Promise<PlatformServer> {
   const app = await buildPlatformApp(options);
-  const host = options.host ?? '127.0.0.1';
-  try {
-    await app.listen({ port: options.port, host });
-  } catch (error) {
-    throw new LoomError('UNAVAILABLE', `cannot listen on ${host}:${options.port}: ${(error as Error).message}`, {
-      field: 'port',
-      fix: 'choose another --port, or stop what is using this one',
-      retryable: false,
-    });
-  }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: await listenOn(app, options),
     app,
     close: () => app.close(),
   };
