@@ -14,11 +14,13 @@
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
+import type { LabelledMatrix } from '../transformed-data.js';
 import { binMatrix } from './binning.js';
-import { OBJECTIVES, objectiveFunctions } from './objectives.js';
+import { OBJECTIVES, objectiveFunctions, requireClassCount } from './objectives.js';
 import { TreeWorkspace, growTree, predictTree, type Tree } from './tree.js';
 
-export const gbdtOptionsSchema = z
+/** The hyperparameters; the train step derives its own parameters from these. */
+export const gbdtOptionsObject = z
   .object({
     objective: z.enum(OBJECTIVES).default('binary'),
     /** Classes of a multiclass objective (labels 0..numClasses-1). */
@@ -38,19 +40,13 @@ export const gbdtOptionsSchema = z
     earlyStoppingRounds: z.number().int().min(0).default(10),
     seed: z.number().int().default(42),
   })
-  .strict()
-  .refine((o) => o.objective !== 'multiclass' || o.numClasses !== undefined, {
-    message: 'a multiclass objective needs numClasses (3 or more)',
-    path: ['numClasses'],
-  });
+  .strict();
+export const gbdtOptionsSchema = requireClassCount(gbdtOptionsObject);
 export type GbdtOptions = z.input<typeof gbdtOptionsSchema>;
 export type ResolvedGbdtOptions = z.output<typeof gbdtOptionsSchema>;
 
-export interface Matrix {
-  features: Float32Array;
-  labels: Float32Array;
-  width: number;
-}
+/** Row-major float32 features [rows, width] and one label per row. */
+export type Matrix = LabelledMatrix;
 
 export interface GbdtModel {
   objective: ResolvedGbdtOptions['objective'];

@@ -4,7 +4,17 @@
  * `regression` (squared error). Scores are raw (logits for the classifiers), stored
  * row-major with one column per tree of a round.
  */
+import type { z } from 'zod';
+
 export const OBJECTIVES = ['binary', 'multiclass', 'regression'] as const;
+
+/** Options of any trainer with an objective: a multiclass objective needs its class count. */
+export function requireClassCount<S extends z.ZodType<{ objective: string; numClasses?: number }>>(schema: S) {
+  return schema.refine((o) => o.objective !== 'multiclass' || o.numClasses !== undefined, {
+    message: 'a multiclass objective needs numClasses (3 or more)',
+    path: ['numClasses'],
+  });
+}
 export type Objective = (typeof OBJECTIVES)[number];
 
 export interface ObjectiveFunctions {

@@ -15,11 +15,14 @@ import type * as TensorFlow from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
+import { requireClassCount } from '../gbdt/objectives.js';
 import { mulberry32 } from '../logistic-regression.js';
+import type { LabelledMatrix } from '../transformed-data.js';
 
 export const MLP_OBJECTIVES = ['binary', 'multiclass', 'regression'] as const;
 
-export const mlpOptionsSchema = z
+/** The hyperparameters; the train step derives its own parameters from these. */
+export const mlpOptionsObject = z
   .object({
     objective: z.enum(MLP_OBJECTIVES).default('binary'),
     numClasses: z.number().int().min(3).optional(),
@@ -30,19 +33,12 @@ export const mlpOptionsSchema = z
     l2: z.number().min(0).default(0),
     seed: z.number().int().min(0).default(42),
   })
-  .strict()
-  .refine((o) => o.objective !== 'multiclass' || o.numClasses !== undefined, {
-    message: 'a multiclass objective needs numClasses (3 or more)',
-    path: ['numClasses'],
-  });
+  .strict();
+export const mlpOptionsSchema = requireClassCount(mlpOptionsObject);
 export type MlpOptions = z.input<typeof mlpOptionsSchema>;
 export type ResolvedMlpOptions = z.output<typeof mlpOptionsSchema>;
 
-export interface MlpMatrix {
-  features: Float32Array;
-  labels: Float32Array;
-  width: number;
-}
+export type MlpMatrix = LabelledMatrix;
 
 /** One dense layer's parameters: kernel [inputs, units] row-major, and bias [units]. */
 export interface DenseLayer {

@@ -5,27 +5,17 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { trainGbdt, type GbdtModel } from '../gbdt/boost.js';
+import { gbdtOptionsObject, trainGbdt, type GbdtModel } from '../gbdt/boost.js';
 import { exportGbdt } from '../gbdt/export.js';
 import { holdOut, assertBinaryLabelsVary, readTransformedSplit } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
-export const gbdtParameters = z
-  .object({
-    algorithm: z.literal('gbdt'),
-    numTrees: z.number().int().min(1).max(100_000).default(100),
-    numLeaves: z.number().int().min(2).max(131_072).default(31),
-    maxDepth: z.number().int().default(-1),
-    learningRate: z.number().gt(0).max(1).default(0.1),
-    maxBins: z.number().int().min(2).max(65_535).default(255),
-    minDataInLeaf: z.number().int().min(1).default(20),
-    lambdaL2: z.number().min(0).default(0),
-    categoricalFeatures: z.array(z.number().int().min(0)).default([]),
-    earlyStoppingRounds: z.number().int().min(0).default(10),
-    seed: z.number().int().default(42),
-  })
+// The core's hyperparameters, binary only (the train step's models output one probability).
+export const gbdtParameters = gbdtOptionsObject
+  .omit({ objective: true, numClasses: true })
+  .extend({ algorithm: z.literal('gbdt') })
   .strict();
 
 export async function trainGbdtStep(run: TrainerRun<z.output<typeof gbdtParameters>>): Promise<TrainerOutcome> {

@@ -6,23 +6,19 @@
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { exportMlp } from '../mlp/export.js';
-import { trainMlp, type MlpCheckpoint } from '../mlp/mlp.js';
+import { mlpOptionsObject, trainMlp, type MlpCheckpoint } from '../mlp/mlp.js';
 import { holdOut, assertBinaryLabelsVary, readTransformedSplit } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
-export const mlpParameters = z
-  .object({
+// The core's hyperparameters, binary only, plus the step's patience.
+export const mlpParameters = mlpOptionsObject
+  .omit({ objective: true, numClasses: true })
+  .extend({
     algorithm: z.literal('mlp'),
-    hiddenUnits: z.array(z.number().int().min(1).max(4096)).max(8).default([64, 32]),
-    epochs: z.number().int().min(1).max(10_000).default(5),
-    batchSize: z.number().int().min(1).max(65_536).default(256),
-    learningRate: z.number().gt(0).max(1).default(0.001),
-    l2: z.number().min(0).default(0),
     /** Stop when the hold-out loss has not improved for this many epochs; 0 = never. */
     patience: z.number().int().min(0).default(0),
-    seed: z.number().int().min(0).default(42),
   })
   .strict();
 
