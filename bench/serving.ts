@@ -2,29 +2,29 @@
  * The online model server against references measured in the same run (issue 6 goals):
  *  1. Throughput at 50 concurrent connections (autocannon): `loom serve`'s V2 infer of the
  *     demo-like model (one flight per request) vs a bare Fastify hello-world. Goal: ≥ 0.8×,
- *     p99 ≤ 2 ms.
- *  2. Overhead per request at 1 connection over calling ONNX Runtime directly in-process.
- *     Goal ≤ 50 µs. Reported two ways: in-process (Loom's whole request path without HTTP:
- *     validation, tensors, micro-batcher, output conversion, metrics, prediction log) and over
- *     HTTP (model latency − a bare Fastify POST of the same body − direct ORT time).
+ *     p99 ≤ 2 ms. Also shown: a bare Fastify POST that parses the same body and calls ONNX
+ *     Runtime itself (the least any server doing this work can cost), and each server's CPU
+ *     time per request (what sharing the machine distorts least).
+ *  2. Overhead per request at 1 connection over calling ONNX Runtime directly. Goal ≤ 50 µs.
+ *     In-process (Loom's whole request path without HTTP) and over HTTP (Loom vs the bare
+ *     POST + ORT server, medians of sequential keep-alive requests).
  *  3. Hot swap under load: 10 alias moves during a 50-connection run; failed requests counted.
  *
- * Each server runs in its own child process with one worker (the machine has 2 cores and the
- * load generator needs one). Model: test/support/serving-model.ts (vocabulary + z-score
- * transform and the trained model, composed), registered twice as `flights` versions 1 and 2.
+ * Fairness: every server under test runs in its own child process pinned to core 0
+ * (`taskset`), the load generator (this process) to core 1; servers are measured in turns,
+ * `--rounds` times each, and the rounds averaged. `loom --workers 2` runs on both cores
+ * (sharing core 1 with the load generator), for information.
  *
- * Run: node --import tsx bench/serving.ts [--duration 10] [--log on|off]
+ * Run: node --import tsx bench/serving.ts [--duration 10] [--rounds 2] [--log on|off]
  */
-import { fork } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { openDatabase } from '../src/metadata/database.js';
 import { toTensor } from '../src/onnx/tensors.js';
@@ -33,112 +33,68 @@ import { runInference } from '../src/serve/inference.js';
 import { fromRecords } from '../src/serve/features.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
 import { startModelServer } from '../src/serve/server.js';
-import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { buildServingModel } from '../test/support/serving-model.js';
+import { child, sequentialLatency, type ChildConfig } from './serving-servers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROW = { hour: 17, weekday: 5, distance: 1846, origin: 'SFO', destination: 'ORD' };
 const BODY = JSON.stringify({ instances: [ROW] });
 const WHO = { actor: 'bench', reason: 'swap under load' };
 
-interface ChildConfig {
-  kind: 'hello' | 'model';
-  dir?: string;
-  log?: boolean;
-  watchMs?: number;
+interface Server {
+  url: string;
+  /** CPU µs this server's process has used so far (not its cluster workers'). */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
 }
 
-/** Child mode: serve, tell the parent the URL, stop on message. */
-async function child(config: ChildConfig): Promise<void> {
-  let close: () => Promise<void>;
-  let url: string;
-  if (config.kind === 'hello') {
-    const app = Fastify({ logger: false });
-    app.get('/', async () => ({ hello: 'world' }));
-    // The same JSON body parsed and answered, with no model: what HTTP + Fastify cost a POST.
-    app.post('/echo', async (request) => ({ predictions: [{ probability: 0.5 }], received: (request.body as { instances: unknown[] }).instances.length }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address() as { port: number };
-    url = `http://127.0.0.1:${address.port}`;
-    close = () => app.close();
-  } else {
-    const dir = config.dir!;
-    const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
-    const server = await startModelServer({
-      port: 0,
-      models: ['flights@champion'],
-      registry: db.registry,
-      artifacts: new LocalArtifactStore(join(dir, 'artifacts')),
-      watchIntervalMs: config.watchMs ?? 0,
-      predictionLog: config.log ? new ParquetPredictionSink(join(dir, 'predictions')) : undefined,
-      logger: { info() {}, warn: (m) => process.stderr.write(`${m}\n`) },
-    });
-    url = server.url;
-    close = async () => {
-      await server.close();
-      await db.close();
-    };
-  }
-  process.send!({ url });
-  process.on('message', async () => {
-    await close();
-    process.exit(0);
-  });
-}
-
-async function startChild(config: ChildConfig): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = fork(SELF, ['--child', JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Starts a server child pinned to `cores` (taskset), and waits for its URL. */
+async function startChild(config: ChildConfig, cores: string): Promise<Server> {
+  const proc: ChildProcess = spawn('taskset', ['-c', cores, process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     proc.once('message', (message: { url: string }) => resolve(message.url));
     proc.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
   });
+  const ask = <T>(type: string) =>
+    new Promise<T>((resolve) => {
+      proc.once('message', (message: T) => resolve(message));
+      proc.send(type);
+    });
   return {
     url,
-    stop: () =>
-      new Promise((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.send('stop');
-      }),
+    cpu: async () => (await ask<{ cpu: number }>('cpu')).cpu,
+    stop: () => new Promise((resolve) => (proc.once('exit', () => resolve()), proc.send('stop'))),
   };
 }
 
 function cannon(url: string, connections: number, duration: number, post: boolean): Promise<autocannon.Result> {
-  return autocannon({
-    url,
-    connections,
-    duration,
-    ...(post ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: BODY } : {}),
-  });
+  return autocannon({ url, connections, duration, ...(post ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: BODY } : {}) });
 }
 
-/** Mean latency in µs of `count` sequential keep-alive requests (1 connection), after a warm-up. */
-async function sequentialLatency(url: string, count: number, post: boolean): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const target = new URL(url);
-  const once = () =>
-    new Promise<void>((resolve, reject) => {
-      const request = http.request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: post ? 'POST' : 'GET', agent, headers: post ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } : {} },
-        (response) => {
-          response.resume();
-          response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`status ${response.statusCode}`))));
-        },
-      );
-      request.on('error', reject);
-      request.end(post ? BODY : undefined);
-    });
-  for (let i = 0; i < 500; i++) await once();
-  const started = performance.now();
-  for (let i = 0; i < count; i++) await once();
-  const mean = ((performance.now() - started) * 1000) / count;
-  agent.destroy();
-  return mean;
+interface Load {
+  rps: number;
+  p99: number;
+  cpuPerRequest: number;
+  failed: number;
 }
+
+/** One 50-connection run against `server`, with its CPU µs per request. */
+async function loadRun(server: Server, path: string, post: boolean, duration: number): Promise<Load> {
+  const before = await server.cpu();
+  const run = await cannon(`${server.url}${path}`, 50, duration, post);
+  const cpu = (await server.cpu()) - before;
+  return { rps: run.requests.average, p99: run.latency.p99, cpuPerRequest: cpu / Math.max(1, run.requests.total), failed: run.non2xx + run.errors };
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, log: { type: 'string', default: 'on' } } });
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, log: { type: 'string', default: 'on' } } });
   const duration = Number(values.duration);
+  const rounds = Number(values.rounds);
   const log = values.log !== 'off';
+  // The load generator and the in-process measurements on core 1; servers on core 0.
+  execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const dir = await mkdtemp(join(tmpdir(), 'loom-bench-serving-'));
   try {
     process.stderr.write('building two versions of the demo-like model...\n');
@@ -154,7 +110,7 @@ async function main(): Promise<void> {
     // 2a. Direct ONNX Runtime, in-process, one row per call.
     const session = await ort.InferenceSession.create(join(first.servingModel.path, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
     const feeds = () => Object.fromEntries(signature.inputs.map((spec) => [spec.name, toTensor(spec, [ROW[spec.name as keyof typeof ROW]])]));
-    /** Mean wall and CPU (this process, every thread) µs per call; CPU time is what contention on a shared machine distorts least. */
+    /** Mean wall and CPU (this process, every thread) µs per call. */
     const timeLoop = async (count: number, work: () => Promise<unknown>) => {
       for (let i = 0; i < 2000; i++) await work();
       const started = performance.now();
@@ -174,31 +130,38 @@ async function main(): Promise<void> {
     await inProcess.close();
     await db.close();
 
-    // 1 and 2c. Over HTTP, each server in its own process.
-    const hello = await startChild({ kind: 'hello' });
-    const model = await startChild({ kind: 'model', dir, log });
-    const inferUrl = `${model.url}/v2/models/flights/infer`;
-    process.stderr.write(`measuring at 1 connection...\n`);
-    const helloMicros = await sequentialLatency(hello.url, 5000, false);
-    const echoMicros = await sequentialLatency(`${hello.url}/echo`, 5000, true);
-    const modelMicros = await sequentialLatency(inferUrl, 5000, true);
-    process.stderr.write(`measuring at 50 connections, ${duration} s each...\n`);
-    await cannon(hello.url, 50, 2, false);
-    const helloRun = await cannon(hello.url, 50, duration, false);
-    await cannon(inferUrl, 50, 2, true);
-    const modelRun = await cannon(inferUrl, 50, duration, true);
-    const served = await (await fetch(`${model.url}/metrics`)).text();
+    // 1 and 2c. Over HTTP: each server its own process on core 0, measured in turns.
+    const modelPath = join(first.servingModel.path, 'model.onnx');
+    const hello = await startChild({ kind: 'hello', modelPath, signature }, '0');
+    const loom1 = await startChild({ kind: 'model', dir, log, workers: 1 }, '0');
+    const loom2 = await startChild({ kind: 'model', dir, log, workers: 2 }, '0,1');
+    const infer = '/v2/models/flights/infer';
+    process.stderr.write('measuring at 1 connection...\n');
+    const seq: Record<'hello' | 'echo' | 'ort' | 'loom', { mean: number; median: number }[]> = { hello: [], echo: [], ort: [], loom: [] };
+    for (let round = 0; round < rounds; round++) {
+      seq.hello.push(await sequentialLatency(`${hello.url}/`, 5000, undefined));
+      seq.echo.push(await sequentialLatency(`${hello.url}/echo`, 5000, BODY));
+      seq.ort.push(await sequentialLatency(`${hello.url}/ort`, 5000, BODY));
+      seq.loom.push(await sequentialLatency(`${loom1.url}${infer}`, 5000, BODY));
+    }
+    process.stderr.write(`measuring at 50 connections, ${rounds} × ${duration} s each...\n`);
+    const targets = { hello: [hello, '/', false], echo: [hello, '/echo', true], ort: [hello, '/ort', true], loom1: [loom1, infer, true], loom2: [loom2, infer, true] } as const;
+    const loads: Record<keyof typeof targets, Load[]> = { hello: [], echo: [], ort: [], loom1: [], loom2: [] };
+    for (const [server, path, post] of Object.values(targets)) await cannon(`${server.url}${path}`, 50, 2, post);
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, [server, path, post]] of Object.entries(targets)) loads[name as keyof typeof targets].push(await loadRun(server, path, post, duration));
+    }
+    const served = await (await fetch(`${loom1.url}/metrics`)).text();
     const batchSum = Number(/loom_serve_batch_rows_sum\{model="flights",version="\d+"\} (\d+)/.exec(served)?.[1] ?? 0);
     const batchCount = Number(/loom_serve_batch_rows_count\{model="flights",version="\d+"\} (\d+)/.exec(served)?.[1] ?? 1);
-    await hello.stop();
-    await model.stop();
+    for (const server of [hello, loom1, loom2]) await server.stop();
 
     // 3. Swap under load.
     process.stderr.write('swap under load: 10 alias moves...\n');
-    const swapping = await startChild({ kind: 'model', dir, log, watchMs: 100 });
+    const swapping = await startChild({ kind: 'model', dir, log, watchMs: 100, workers: 1 }, '0');
     const swapDb = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
     const swapDuration = Math.max(duration, 12);
-    const load = cannon(`${swapping.url}/v2/models/flights/infer`, 50, swapDuration, true);
+    const load = cannon(`${swapping.url}${infer}`, 50, swapDuration, true);
     for (let move = 1; move <= 10; move++) {
       await new Promise((resolve) => setTimeout(resolve, (swapDuration * 1000) / 12));
       await swapDb.registry.setAlias('flights', 'champion', move % 2 === 1 ? v2.version : v1.version, { ...WHO, reason: `move ${move}` });
@@ -209,27 +172,43 @@ async function main(): Promise<void> {
     await swapping.stop();
     await swapDb.close();
 
-    const ratio = modelRun.requests.average / helloRun.requests.average;
-    const httpOverhead = modelMicros - echoMicros - ortMicros.wall;
-    const rows: [string, string, string, string][] = [
-      ['hello-world (bare Fastify), 50 connections', `${Math.round(helloRun.requests.average)} req/s`, `p99 ${helloRun.latency.p99} ms`, 'reference'],
-      [`loom serve V2 infer, 50 connections (log ${log ? 'on' : 'off'})`, `${Math.round(modelRun.requests.average)} req/s`, `p99 ${modelRun.latency.p99} ms`, `${ratio.toFixed(2)}× hello (goal ≥ 0.8×, p99 ≤ 2 ms)`],
-      [`loom serve micro-batches at 50 connections`, `${(batchSum / batchCount).toFixed(1)} rows/run on average`, '', `${batchCount} ONNX Runtime runs`],
-      ['ONNX Runtime direct, in-process, 1 row', `${ortMicros.wall.toFixed(1)} µs/call wall, ${ortMicros.cpu.toFixed(1)} µs CPU`, '', 'reference'],
-      ['Loom request path in-process (no HTTP)', `${pathMicros.wall.toFixed(1)} µs/request wall, ${pathMicros.cpu.toFixed(1)} µs CPU`, '', `overhead ${(pathMicros.wall - ortMicros.wall).toFixed(1)} µs wall, ${(pathMicros.cpu - ortMicros.cpu).toFixed(1)} µs CPU (goal ≤ 50 µs)`],
-      ['hello-world over HTTP, 1 connection', `${helloMicros.toFixed(1)} µs/request`, '', 'reference'],
-      ['bare Fastify POST of the same JSON body (no model), 1 connection', `${echoMicros.toFixed(1)} µs/request`, '', 'reference'],
-      ['loom serve over HTTP, 1 connection', `${modelMicros.toFixed(1)} µs/request`, '', `overhead over POST echo + ORT: ${httpOverhead.toFixed(1)} µs`],
-      ['swap under load: 10 alias moves, 50 connections', `${swapRun.requests.total} requests`, `${swapRun.non2xx + swapRun.errors} failed`, `${swaps} swaps done (goal: 0 failed)`],
+    const avg = (name: keyof typeof loads) => ({ rps: mean(loads[name].map((l) => l.rps)), p99: mean(loads[name].map((l) => l.p99)), cpu: mean(loads[name].map((l) => l.cpuPerRequest)), failed: loads[name].reduce((sum, l) => sum + l.failed, 0) });
+    const [h, e, o, l1, l2] = [avg('hello'), avg('echo'), avg('ort'), avg('loom1'), avg('loom2')];
+    const seqOf = (name: keyof typeof seq) => ({ mean: mean(seq[name].map((s) => s.mean)), median: mean(seq[name].map((s) => s.median)) });
+    const [sh, se, so, sl] = [seqOf('hello'), seqOf('echo'), seqOf('ort'), seqOf('loom')];
+    const cpuCell = (load: { cpu: number }) => `${load.cpu.toFixed(1)} µs server CPU/request`;
+    const rows: string[][] = [
+      ['hello-world (bare Fastify GET), 50 connections, core 0', `${Math.round(h.rps)} req/s`, `p99 ${h.p99.toFixed(1)} ms`, cpuCell(h), 'reference'],
+      ['bare Fastify POST of the same body (no model), 50 connections, core 0', `${Math.round(e.rps)} req/s`, `p99 ${e.p99.toFixed(1)} ms`, cpuCell(e), `${(e.rps / h.rps).toFixed(2)}× hello (what a POST body costs)`],
+      ['bare Fastify POST + ONNX Runtime called directly, 50 connections, core 0', `${Math.round(o.rps)} req/s`, `p99 ${o.p99.toFixed(1)} ms`, cpuCell(o), `${(o.rps / h.rps).toFixed(2)}× hello (no batching, no validation)`],
+      [`loom serve --workers 1, V2 infer, 50 connections, core 0 (log ${log ? 'on' : 'off'})`, `${Math.round(l1.rps)} req/s`, `p99 ${l1.p99.toFixed(1)} ms`, cpuCell(l1), `**${(l1.rps / h.rps).toFixed(2)}× hello** (goal ≥ 0.8×, p99 ≤ 2 ms); ${(l1.rps / o.rps).toFixed(2)}× POST + ORT; by server CPU per request ${(h.cpu / l1.cpu).toFixed(2)}× hello`],
+      [`loom serve --workers 2, 50 connections, cores 0-1 (shares core 1 with the load generator)`, `${Math.round(l2.rps)} req/s`, `p99 ${l2.p99.toFixed(1)} ms`, '', `${(l2.rps / h.rps).toFixed(2)}× hello (1 process on 1 core)`],
+      ['loom micro-batches at 50 connections (workers 1)', `${(batchSum / batchCount).toFixed(1)} rows/run`, '', '', `${batchCount} ONNX Runtime runs`],
+      ['ONNX Runtime direct, in-process, 1 row', `${ortMicros.wall.toFixed(1)} µs/call wall`, '', `${ortMicros.cpu.toFixed(1)} µs CPU`, 'reference'],
+      ['Loom request path in-process (no HTTP)', `${pathMicros.wall.toFixed(1)} µs/request wall`, '', `${pathMicros.cpu.toFixed(1)} µs CPU`, `**overhead ${(pathMicros.wall - ortMicros.wall).toFixed(1)} µs wall, ${(pathMicros.cpu - ortMicros.cpu).toFixed(1)} µs CPU** (goal ≤ 50 µs)`],
+      ['hello-world GET over HTTP, 1 connection', `median ${sh.median.toFixed(0)} µs, mean ${sh.mean.toFixed(0)} µs`, '', '', 'reference'],
+      ['bare Fastify POST of the same body (no model), 1 connection', `median ${se.median.toFixed(0)} µs, mean ${se.mean.toFixed(0)} µs`, '', '', 'reference'],
+      ['bare Fastify POST + ONNX Runtime directly, 1 connection', `median ${so.median.toFixed(0)} µs, mean ${so.mean.toFixed(0)} µs`, '', '', 'reference'],
+      ['loom serve over HTTP, 1 connection', `median ${sl.median.toFixed(0)} µs, mean ${sl.mean.toFixed(0)} µs`, '', '', `**overhead over POST + ORT: median ${(sl.median - so.median).toFixed(0)} µs**, mean ${(sl.mean - so.mean).toFixed(0)} µs; over POST echo + in-process ORT: ${(sl.median - se.median - ortMicros.wall).toFixed(0)} µs (median)`],
+      ['swap under load: 10 alias moves, 50 connections', `${swapRun.requests.total} requests`, `${swapRun.non2xx + swapRun.errors} failed`, '', `${swaps} swaps done (goal: 0 failed)`],
     ];
-    const table = ['| measurement | result | latency / failures | vs goal |', '|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+    const perRound = Object.entries(loads).map(([name, runs]) => `${name}: ${runs.map((run) => `${Math.round(run.rps)} req/s p99 ${run.p99} ms`).join(', ')}`).join('; ');
+    const table = [
+      '| measurement | result | latency / failures | server CPU | vs goal |',
+      '|---|---|---|---|---|',
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+      '',
+      `Each round at 50 connections (servers take turns within a round): ${perRound}.`,
+    ].join('\n');
     process.stdout.write(`${table}\n`);
     const resultsPath = join(fileURLToPath(new URL('.', import.meta.url)), 'results', 'serving.md');
+    const command = `node --import tsx bench/serving.ts --duration ${duration} --rounds ${rounds} --log ${log ? 'on' : 'off'}`;
     await writeFile(
       resultsPath,
-      `# Online serving (issue 6)\n\n${table}\n\nRun: \`node --import tsx bench/serving.ts --duration ${duration} --log ${log ? 'on' : 'off'}\` (${new Date().toISOString().slice(0, 10)}).\n\n` +
-        'Machine: 2 cores shared with other work (noisy); each server is one process with one worker, and autocannon runs in the benchmark process, so the load generator takes one of the two cores. ' +
-        'Requests are single-flight V2 `instances` bodies (one row); the model is the demo-like composed graph (vocabulary + z-score transform and the trained model).\n',
+      `# Online serving (issue 6)\n\n${table}\n\nRun: \`${command}\` (${new Date().toISOString()}).\n\n` +
+        'Machine: 2 cores shared with other work (noisy). Each server is its own process pinned to core 0 with `taskset`; autocannon and the 1-connection client run in the benchmark process pinned to core 1. ' +
+        `Servers are measured in turns, ${rounds} rounds of ${duration} s each at 50 connections, and the rounds averaged. Requests are single-flight V2 \`instances\` bodies (one row); ` +
+        'the model is the demo-like composed graph (vocabulary + z-score transform and the trained model).\n',
     );
     process.stderr.write(`written to ${resultsPath}\n`);
   } finally {

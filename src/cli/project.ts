@@ -18,6 +18,11 @@ export function projectHome(home?: string): string {
   return resolve(home ?? process.env.LOOM_HOME ?? join(process.cwd(), '.loom'));
 }
 
+/** Where pipeline steps keep checkpoints: `<home>/checkpoints/<step cache key>` (`loom run`, `loom train --resume`). */
+export function checkpointRoot(project: Pick<Project, 'home'>): string {
+  return join(project.home, 'checkpoints');
+}
+
 export async function openProject(options: { home?: string } = {}): Promise<Project> {
   const home = projectHome(options.home);
   const url = process.env.LOOM_DATABASE_URL;

@@ -5,6 +5,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { queryRows, sqlIdent, sqlString } from './duckdb.js';
+import { isTimeType } from './duckdb-types.js';
 import { cleanDuckDBMessage, describeColumns, guard, unknownColumn, type Column } from './read-errors.js';
 
 export type SplitSpec =
@@ -33,7 +34,7 @@ export function planSplit(split: SplitSpec, sourceColumns: Column[], outputColum
 export function checkDateColumn(column: string, field: string, columns: Column[], sourceColumns: Column[]): void {
   const found = columns.find((c) => c.name === column);
   if (!found) throw unknownColumn(column, field, columns.map((c) => c.name));
-  if (!/^(DATE|TIMESTAMP)/.test(found.type)) {
+  if (!isTimeType(found.type)) {
     throw new LoomError('INVALID_ARGUMENT', `${field} "${column}" is ${found.type}, not a DATE or TIMESTAMP`, {
       field,
       fix: `name a date or timestamp column; columns: ${describeColumns(sourceColumns)}`,

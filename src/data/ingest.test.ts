@@ -143,6 +143,14 @@ test('bad sources are named with their problem', async (t) => {
   await rejects(ingestSnapshot({ source: join(dir, 'data.xlsx'), split }, join(dir, 'o4')), 'INVALID_ARGUMENT', /unknown file type/);
 });
 
+test('a bad ingest request names every bad field by its path, before any file is read', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const bad = { source: join(dir, 'never-read.parquet'), split: { kind: 'hash', key: 'origin', evalPercent: 150 }, maxBadRowFraction: 2 } as unknown as IngestRequest;
+  const error = await rejects(ingestSnapshot(bad, join(dir, 'o')), 'INVALID_ARGUMENT', /ingest request: split\.evalPercent: .*; maxBadRowFraction: /);
+  assert.equal(error.field, 'split.evalPercent');
+  assert.ok(error.fix, 'the error says where the parameters are described');
+});
+
 test('a malformed CSV gets a readable message naming the file and the line', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const good = join(dir, 'good.csv');

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 import { connectorFor } from './connectors/index.js';
 import { CREATE_REJECTS } from './connectors/connector.js';
 import { MEMORY_LIMIT, queryRows, sqlIdent, sqlString, withDuckDB } from './duckdb.js';
@@ -103,13 +104,7 @@ export type IngestResult = {
 
 /** Reads `request.source` and writes `<outDir>/<split>/data.parquet` for each split. */
 export async function ingestSnapshot(request: IngestRequest, outDir: string): Promise<IngestResult> {
-  const parsed = IngestRequestSchema.safeParse(request);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.map(String).join('.');
-    throw new LoomError('INVALID_ARGUMENT', `ingest request: ${field || '(root)'}: ${issue.message}`, { field });
-  }
-  const req = parsed.data;
+  const req = parseInput(IngestRequestSchema, request, { what: 'ingest request', fix: 'see the ingest step parameters in src/data/ingest.ts' });
   const spec = absoluteSource(req.source);
   if (spec.kind === 'file' && spec.glob?.includes('{SPAN}') && req.spanColumn) {
     throw new LoomError('INVALID_ARGUMENT', 'give spans either by a {SPAN} glob or by spanColumn, not both', { field: 'spanColumn' });

@@ -45,58 +45,74 @@ export interface DatasetVersionDetail extends DatasetVersion {
   usedBy: { runId: string | null; step: string; executionId: number }[];
 }
 
-/** Every dataset version, newest first. */
-export async function listDatasetVersions(db: LoomDatabase): Promise<DatasetVersion[]> {
-  const artifacts: Artifact[] = [];
+/** The first-made Examples artifact of each content hash: equal content is one version. */
+async function versionArtifacts(db: LoomDatabase): Promise<Artifact[]> {
+  const first = new Map<string, Artifact>();
   let pageToken: string | undefined;
   do {
     const page = await db.metadata.listArtifacts({ typeName: 'Examples', pageSize: 1000, pageToken });
-    artifacts.push(...page.items);
+    for (const artifact of page.items) {
+      const key = versionOf(artifact);
+      if (!first.has(key)) first.set(key, artifact);
+    }
     pageToken = page.nextPageToken;
   } while (pageToken);
-  // Equal content is one version; the artifact made first names the run that made it.
-  const first = new Map<string, Artifact>();
-  for (const artifact of artifacts) {
-    const key = versionOf(artifact);
-    if (!first.has(key)) first.set(key, artifact);
-  }
-  const chosen = [...first.values()].sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+  return [...first.values()];
+}
+
+/** Every dataset version, newest first. */
+export async function listDatasetVersions(db: LoomDatabase): Promise<DatasetVersion[]> {
+  // The artifact made first names the run that made the version.
+  const chosen = (await versionArtifacts(db)).sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
   const makers = await producers(db, chosen.map((a) => a.id));
   return chosen.map((artifact) => toVersion(artifact, makers.get(artifact.id) ?? null));
 }
 
-/** One version by its hash or a unique prefix of it (at least 4 characters). */
-export async function showDatasetVersion(db: LoomDatabase, artifacts: ArtifactStore, prefix: string): Promise<DatasetVersionDetail> {
+/**
+ * The Examples artifact of one version, by its hash or a unique prefix of it (at least 4
+ * characters). Cheap: it reads artifact rows only (no lineage, runs or files), for
+ * commands that go on to read the version's data.
+ */
+export async function findDatasetVersion(db: LoomDatabase, prefix: string): Promise<Artifact> {
   const wanted = prefix.toLowerCase();
   if (!/^[0-9a-f]{4,64}$/.test(wanted)) {
     throw new LoomError('INVALID_ARGUMENT', `"${prefix}" is not a dataset version`, { field: 'version', fix: 'give a version hash or its first characters (at least 4) from `loom data ls`' });
   }
-  const matches = (await listDatasetVersions(db)).filter((v) => v.version.startsWith(wanted));
+  const matches = (await versionArtifacts(db)).filter((a) => versionOf(a).startsWith(wanted));
   if (matches.length === 0) throw new LoomError('NOT_FOUND', `no dataset version starts with "${prefix}"`, { field: 'version', fix: 'list versions with `loom data ls`' });
   if (matches.length > 1) {
-    throw new LoomError('INVALID_ARGUMENT', `"${prefix}" matches ${matches.length} dataset versions: ${matches.map((v) => v.version.slice(0, 12)).join(', ')}`, {
+    throw new LoomError('INVALID_ARGUMENT', `"${prefix}" matches ${matches.length} dataset versions: ${matches.map((a) => versionOf(a).slice(0, 12)).join(', ')}`, {
       field: 'version',
       fix: 'give more characters of the hash',
     });
   }
-  const version = matches[0]!;
-  const [artifact] = await db.metadata.getArtifacts([version.artifactId]);
+  return matches[0]!;
+}
+
+/** A version's split files, as `validate/version-report.ts` reads them. */
+export async function datasetVersionFiles(artifacts: ArtifactStore, artifact: Artifact): Promise<{ id: string; splits: Record<string, string> }> {
+  const path = await artifacts.localPath(artifact.uri);
+  const splits = Array.isArray(artifact.properties.splits) ? (artifact.properties.splits as string[]) : Object.keys((artifact.properties.rowCounts ?? {}) as object);
+  return { id: versionOf(artifact), splits: Object.fromEntries(splits.map((split) => [split, join(path, split, 'data.parquet')])) };
+}
+
+/** One version in full: its maker, files, quarantined rows and the steps that read it. */
+export async function showDatasetVersion(db: LoomDatabase, artifacts: ArtifactStore, prefix: string): Promise<DatasetVersionDetail> {
+  const artifact = await findDatasetVersion(db, prefix);
+  const version = toVersion(artifact, (await producers(db, [artifact.id])).get(artifact.id) ?? null);
   const path = await artifacts.localPath(version.uri);
-  const summary = (artifact?.properties.quarantine ?? null) as QuarantineSummary | null;
+  const summary = (artifact.properties.quarantine ?? null) as QuarantineSummary | null;
   const quarantine = summary ? { ...summary, sample: summary.file ? await readSample(join(path, summary.file)) : [] } : null;
-  const downstream = await db.metadata.lineage(version.artifactId, { direction: 'downstream', maxHops: 1 });
-  const consumers = downstream.events.filter((e) => e.type === 'INPUT' && e.artifactId === version.artifactId).map((e) => e.executionId);
-  const runs = await runsOf(db, consumers);
+  const consumers = (await db.metadata.getEvents({ artifactIds: [artifact.id] })).filter((e) => e.type === 'INPUT').map((e) => e.executionId);
+  const runs = await runsOf(db, [...new Set(consumers)]);
   return {
     ...version,
-    columns: (artifact?.properties.columns ?? []) as { name: string; type: string }[],
-    sourceFiles: (artifact?.properties.files ?? []) as string[],
+    columns: (artifact.properties.columns ?? []) as { name: string; type: string }[],
+    sourceFiles: (artifact.properties.files ?? []) as string[],
     files: await listFiles(path),
     path,
     quarantine,
-    usedBy: downstream.executions
-      .filter((e) => consumers.includes(e.id))
-      .map((e) => ({ runId: runs.get(e.id)?.runId ?? null, step: e.stepName, executionId: e.id })),
+    usedBy: [...runs].map(([executionId, run]) => ({ runId: run.runId, step: run.step, executionId })),
   };
 }
 
@@ -138,16 +154,18 @@ async function producers(db: LoomDatabase, artifactIds: number[]): Promise<Map<n
 }
 
 async function runsOf(db: LoomDatabase, executionIds: number[]): Promise<Map<number, { runId: string | null; pipeline: string | null; step: string }>> {
-  const found = new Map<number, { runId: string | null; pipeline: string | null; step: string }>();
-  for (const id of executionIds) {
-    const [execution, contexts] = await Promise.all([db.metadata.getExecution(id), db.metadata.getContextsOfExecution(id)]);
-    found.set(id, {
-      runId: contexts.find((c) => c.typeName === 'pipeline_run')?.name ?? null,
-      pipeline: contexts.find((c) => c.typeName === 'pipeline')?.name ?? null,
-      step: execution?.stepName ?? '',
-    });
-  }
-  return found;
+  const found = await Promise.all(
+    executionIds.map(async (id) => {
+      const [execution, contexts] = await Promise.all([db.metadata.getExecution(id), db.metadata.getContextsOfExecution(id)]);
+      const run = {
+        runId: contexts.find((c) => c.typeName === 'pipeline_run')?.name ?? null,
+        pipeline: contexts.find((c) => c.typeName === 'pipeline')?.name ?? null,
+        step: execution?.stepName ?? '',
+      };
+      return [id, run] as const;
+    }),
+  );
+  return new Map(found);
 }
 
 async function listFiles(root: string, dir = root): Promise<{ path: string; bytes: number }[]> {

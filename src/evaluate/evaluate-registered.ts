@@ -10,14 +10,14 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { asLoomError, LoomError } from '../core/errors.js';
+import { LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { countRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { showDatasetVersion } from '../data/versions.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { Artifact } from '../metadata/types.js';
 import { Examples, ModelBlessing, ModelEvaluation } from '../pipeline/artifact-types.js';
-import { readCodeVersion } from '../pipeline/code-version.js';
+import { runStandaloneStep } from '../pipeline/standalone-step.js';
 import type { ModelVersion } from '../registry/types.js';
 import { parseModelRef, resolveModelVersion } from '../serve/model-loader.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -70,23 +70,18 @@ export async function evaluateRegisteredModel(services: Services, request: Regis
   const examples = data.artifact ?? (await registerFileData(services, data.path));
   const split = data.artifact ? data.split : 'eval';
   const dataPath = join(await artifacts.localPath(examples.uri), split, 'data.parquet');
-  const execution = await db.metadata.createExecution({
-    typeName: 'evaluate',
-    stepName: 'evaluate',
-    parameters: { model: request.model, baseline: baseline ? `${baseline.modelName}@${baseline.version}` : null, data: request.data ?? null, split, ...(request.config as unknown as JsonObject) },
-    codeVersion: readCodeVersion(process.cwd()),
-    state: 'RUNNING',
-    startedAt: Date.now(),
-  });
   const inputs = [
     ...(model.artifactId !== null ? [{ name: 'model', artifactId: model.artifactId }] : []),
     { name: 'examples', artifactId: examples.id },
     ...(baseline?.artifactId != null ? [{ name: 'baseline', artifactId: baseline.artifactId }] : []),
   ];
-  await db.metadata.putEvents(inputs.map((input) => ({ ...input, executionId: execution.id, type: 'INPUT' as const })));
-
-  const staging = { evaluation: await artifacts.stage(), blessing: await artifacts.stage() };
-  try {
+  const step = {
+    typeName: 'evaluate',
+    stepName: 'evaluate',
+    parameters: { model: request.model, baseline: baseline ? `${baseline.modelName}@${baseline.version}` : null, data: request.data ?? null, split, ...(request.config as unknown as JsonObject) },
+    inputs,
+  };
+  const done = await runStandaloneStep(services, step, ['evaluation', 'blessing'], async ({ executionId, staging }) => {
     const analysis = await evaluateDataFile({
       config: request.config,
       labelColumn,
@@ -101,30 +96,19 @@ export async function evaluateRegisteredModel(services: Services, request: Regis
       baseline: baseline ? versionRef(baseline) : undefined,
       data: { uri: examples.uri, split, contentHash: stringOf(examples.properties.contentHash) ?? examples.fingerprint, span: spanOf(examples.properties), source: stringOf(examples.properties.source) },
       labelColumn,
-      runId: `evaluate-${execution.id}`,
+      runId: `evaluate-${executionId}`,
       evaluatedAt: new Date().toISOString(),
     });
-    await writeEvaluation(staging.evaluation, staging.blessing, report);
-    const evaluationCommit = await artifacts.commit(staging.evaluation);
-    const blessingCommit = await artifacts.commit(staging.blessing);
-    const published = await db.metadata.publishExecution({
-      executionId: execution.id,
-      state: 'COMPLETE',
-      outputs: [
-        { name: 'evaluation', artifact: { typeName: ModelEvaluation.name, uri: evaluationCommit.uri, fingerprint: evaluationCommit.fingerprint, properties: { metrics: report.metrics, baselineMetrics: report.baselineMetrics, rowCount: report.rowCount } } },
-        { name: 'blessing', artifact: { typeName: ModelBlessing.name, uri: blessingCommit.uri, fingerprint: blessingCommit.fingerprint, properties: { blessed: report.blessing.blessed, reason: report.blessing.reason } } },
-      ],
-      contextIds: [],
-      endedAt: Date.now(),
-    });
-    const output = (name: string) => published.outputs.find((o) => o.name === name)!.artifact;
-    return { report, executionId: execution.id, evaluation: output('evaluation'), blessing: output('blessing'), model, baseline };
-  } catch (error) {
-    await db.metadata.updateExecution(execution.id, { state: 'FAILED', error: asLoomError(error).describe(), endedAt: Date.now() });
-    throw error;
-  } finally {
-    for (const dir of Object.values(staging)) await artifacts.discard(dir);
-  }
+    await writeEvaluation(staging.evaluation!, staging.blessing!, report);
+    return {
+      result: report,
+      outputs: {
+        evaluation: { typeName: ModelEvaluation.name, properties: { metrics: report.metrics, baselineMetrics: report.baselineMetrics, rowCount: report.rowCount } },
+        blessing: { typeName: ModelBlessing.name, properties: { blessed: report.blessing.blessed, reason: report.blessing.reason } },
+      },
+    };
+  });
+  return { report: done.result, executionId: done.executionId, evaluation: done.outputs.evaluation!, blessing: done.outputs.blessing!, model, baseline };
 }
 
 async function resolveBaseline(services: Services, model: ModelVersion, option: string | undefined): Promise<ModelVersion | undefined> {

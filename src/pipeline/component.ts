@@ -39,7 +39,10 @@ export interface InputArtifact {
 }
 
 export type ResolvedInputs<I extends Record<string, InputDef>> = {
-  [K in keyof I]: I[K]['optional'] extends true ? InputArtifact | undefined : InputArtifact;
+  [K in keyof I as I[K]['optional'] extends true ? never : K]: InputArtifact;
+} & {
+  // An optional input may be left out altogether (tests and callers outside a pipeline).
+  [K in keyof I as I[K]['optional'] extends true ? K : never]?: InputArtifact | undefined;
 };
 
 /** What the platform lends an executor; nothing here reaches the metadata store. */

@@ -1,13 +1,13 @@
 /**
  * Alias moves of the Kysely registry store: direct moves, rollback, and the approval flow
- * (request, then approve by a different person). Each runs in one transaction that starts
- * by locking the model row, so moves of one model queue and a refused move changes nothing.
+ * (request, then approve by a different person). Each runs under `withModelLock`, so moves
+ * of one model queue and a refused move changes nothing.
  */
 import { LoomError } from '../core/errors.js';
 import type { LoomKysely } from '../metadata/db-schema.js';
 import { requireName } from '../metadata/query-helpers.js';
 import { checkedAlias, checkedVersion, toAliasMove, toAliasRequest } from './registry-rows.js';
-import { checkAliasTarget, lockModel, moveAlias, notFoundModel, refuseIfProtected } from './registry-sql.js';
+import { checkUsableVersion, lockModel, moveAlias, notFoundModel, refuseIfProtected, withModelLock } from './registry-sql.js';
 import { rollbackTarget } from './rollback.js';
 import type { Actor, AliasMove, AliasMoveRequest } from './types.js';
 
@@ -25,10 +25,8 @@ export async function setAlias(db: LoomKysely, modelName: string, alias: string,
   const name = checkedAlias(alias);
   const target = checkedVersion(version);
   const { actor, reason } = checkedActor(who);
-  return db.transaction().execute(async (trx) => {
-    const now = Date.now();
-    const modelId = await lockModel(trx, modelName, now);
-    await checkAliasTarget(trx, modelName, modelId, target);
+  return withModelLock(db, modelName, async (trx, modelId, now) => {
+    await checkUsableVersion(trx, modelName, modelId, target);
     refuseIfProtected(await approvalAliases(trx, modelId), modelName, name, target);
     return moveAlias(trx, { modelName, modelId, alias: name, version: target }, { actor, reason, kind: 'set', now });
   });
@@ -37,9 +35,7 @@ export async function setAlias(db: LoomKysely, modelName: string, alias: string,
 export async function deleteAlias(db: LoomKysely, modelName: string, alias: string, who: Actor): Promise<AliasMove> {
   const name = checkedAlias(alias);
   const { actor, reason } = checkedActor(who);
-  return db.transaction().execute(async (trx) => {
-    const now = Date.now();
-    const modelId = await lockModel(trx, modelName, now);
+  return withModelLock(db, modelName, async (trx, modelId, now) => {
     refuseIfProtected(await approvalAliases(trx, modelId), modelName, name, null);
     return moveAlias(trx, { modelName, modelId, alias: name, version: null }, { actor, reason, kind: 'delete', now });
   });
@@ -60,9 +56,7 @@ export async function aliasHistory(db: LoomKysely, modelName: string, alias: str
 export async function rollbackAlias(db: LoomKysely, modelName: string, alias: string, who: Actor): Promise<AliasMove> {
   const name = checkedAlias(alias);
   const { actor, reason } = checkedActor(who);
-  return db.transaction().execute(async (trx) => {
-    const now = Date.now();
-    const modelId = await lockModel(trx, modelName, now);
+  return withModelLock(db, modelName, async (trx, modelId, now) => {
     const moves = await trx.selectFrom('alias_move').select(['version', 'kind']).where('model_id', '=', modelId).where('alias', '=', name).orderBy('id').execute();
     const versions = await trx.selectFrom('model_version').select(['version', 'status', 'archived_at']).where('model_id', '=', modelId).execute();
     const usable = new Set(versions.filter((v) => v.status === 'READY' && v.archived_at === null).map((v) => v.version));
@@ -83,10 +77,8 @@ export async function requestAliasMove(db: LoomKysely, modelName: string, alias:
   const name = checkedAlias(alias);
   const target = checkedVersion(version);
   const { actor, reason } = checkedActor(who);
-  return db.transaction().execute(async (trx) => {
-    const now = Date.now();
-    const modelId = await lockModel(trx, modelName, now);
-    await checkAliasTarget(trx, modelName, modelId, target);
+  return withModelLock(db, modelName, async (trx, modelId, now) => {
+    await checkUsableVersion(trx, modelName, modelId, target);
     const row = await trx
       .insertInto('alias_request')
       .values({ model_id: modelId, alias: name, version: target, requested_by: actor, reason, requested_at: now, state: 'PENDING', decided_by: null, decided_at: null })
@@ -134,7 +126,7 @@ export async function approveAliasMove(db: LoomKysely, requestId: number, who: A
     }
     const modelName = await modelNameOf(trx, request.model_id);
     const modelId = await lockModel(trx, modelName, now);
-    await checkAliasTarget(trx, modelName, modelId, request.version);
+    await checkUsableVersion(trx, modelName, modelId, request.version);
     const note = `request ${request.id} by ${request.requested_by}: ${request.reason}${reason ? `; approval: ${reason}` : ''}`;
     const move = await moveAlias(trx, { modelName, modelId, alias: request.alias, version: request.version }, { actor, reason: note, kind: 'approved', now });
     return { request: toAliasRequest(request, modelName), move };

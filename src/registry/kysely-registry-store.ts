@@ -8,6 +8,7 @@
  *
  * Usage: `const { registry } = await openDatabase(config); await registry.createModelVersion({ modelName, source })`
  */
+import { sql, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { LoomKysely } from '../metadata/db-schema.js';
@@ -27,7 +28,7 @@ import {
   toModelVersion,
   toRegisteredModel,
 } from './registry-rows.js';
-import { filterConditions, lockModel, notFoundModel } from './registry-sql.js';
+import { filterConditions, notFoundModel, withModelLock } from './registry-sql.js';
 import type { RegistryStore } from './store.js';
 import {
   MODEL_VERSION_STATUSES,
@@ -78,10 +79,14 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
-    const row = await this.db.selectFrom('registered_model').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!row) return undefined;
-    const aliasMap = await this.aliasesOf([row.id]);
-    return toRegisteredModel(row, aliasMap.get(row.id) ?? {});
+    return (await this.getRegisteredModels([name]))[0];
+  }
+
+  async getRegisteredModels(names: string[]): Promise<RegisteredModel[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db.selectFrom('registered_model').selectAll().where('name', 'in', [...new Set(names)]).orderBy('name').execute();
+    const aliasMap = await this.aliasesOf(rows.map((r) => r.id));
+    return rows.map((r) => toRegisteredModel(r, aliasMap.get(r.id) ?? {}));
   }
 
   async listRegisteredModels(request: PageRequest & { filter?: ModelFilter }): Promise<Page<RegisteredModel>> {
@@ -97,8 +102,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async updateRegisteredModel(name: string, update: { description?: string }): Promise<RegisteredModel> {
     const description = update.description === undefined ? undefined : requireString(update.description, 'description');
-    await this.db.transaction().execute(async (trx) => {
-      await lockModel(trx, name, Date.now());
+    await withModelLock(this.db, name, async (trx) => {
       if (description !== undefined) await trx.updateTable('registered_model').set({ description }).where('name', '=', name).execute();
     });
     return (await this.getRegisteredModel(name))!;
@@ -106,8 +110,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
     const target = checkedModelName(newName, 'newName');
-    await this.db.transaction().execute(async (trx) => {
-      const modelId = await lockModel(trx, name, Date.now());
+    await withModelLock(this.db, name, async (trx, modelId) => {
       const taken = await trx.selectFrom('registered_model').select('id').where('name', '=', target).executeTakeFirst();
       if (taken && taken.id !== modelId) throw new LoomError('ALREADY_EXISTS', `registered model "${target}" already exists`, { field: 'newName' });
       await trx.updateTable('registered_model').set({ name: target }).where('id', '=', modelId).execute();
@@ -116,8 +119,7 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async deleteRegisteredModel(name: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const modelId = await lockModel(trx, name, Date.now());
+    await withModelLock(this.db, name, async (trx, modelId) => {
       const held = await trx.selectFrom('model_alias').select(['alias', 'version']).where('model_id', '=', modelId).orderBy('alias').execute();
       if (held.length > 0) {
         throw new LoomError('FAILED_PRECONDITION', `cannot delete "${name}": ${held.map((a) => `@${a.alias} -> ${a.version}`).join(', ')} still set`, {
@@ -143,8 +145,7 @@ export class KyselyRegistryStore implements RegistryStore {
   async setApprovalRule(name: string, aliasList: string[]): Promise<RegisteredModel> {
     if (!Array.isArray(aliasList)) throw new LoomError('INVALID_ARGUMENT', 'aliases must be a list of alias names', { field: 'aliases' });
     const checked = [...new Set(aliasList.map((a) => checkedAlias(a)))].sort();
-    await this.db.transaction().execute(async (trx) => {
-      await lockModel(trx, name, Date.now());
+    await withModelLock(this.db, name, async (trx) => {
       await trx.updateTable('registered_model').set({ approval_aliases: JSON.stringify(checked) }).where('name', '=', name).execute();
     });
     return (await this.getRegisteredModel(name))!;
@@ -214,16 +215,28 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async latestVersions(modelName: string): Promise<ModelVersion[]> {
-    const modelId = await this.modelIdOf(modelName);
-    const newest = (archived: boolean) =>
-      this.selectVersions(this.db)
-        .where('model_version.model_id', '=', modelId)
-        .where('model_version.archived_at', archived ? 'is not' : 'is', null)
-        .orderBy('model_version.version', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-    const found = (await Promise.all([newest(false), newest(true)])).filter((r) => r !== undefined);
-    return found.map(toModelVersion).sort((a, b) => b.version - a.version);
+    await this.modelIdOf(modelName);
+    return (await this.latestVersionsOf([modelName])).get(modelName) ?? [];
+  }
+
+  async latestVersionsOf(modelNames: string[]): Promise<Map<string, ModelVersion[]>> {
+    const byModel = new Map<string, ModelVersion[]>();
+    if (modelNames.length === 0) return byModel;
+    // One query for every model: the versions that are the newest of their model among the
+    // active ones, or among the archived ones (MLflow's latest per stage).
+    const rows = await this.selectVersions(this.db)
+      .where('registered_model.name', 'in', [...new Set(modelNames)])
+      .where(
+        sql<SqlBool>`model_version.version = (select max(newer.version) from model_version newer
+          where newer.model_id = model_version.model_id and (newer.archived_at is null) = (model_version.archived_at is null))`,
+      )
+      .orderBy('model_version.version', 'desc')
+      .execute();
+    for (const row of rows) {
+      const version = toModelVersion(row);
+      byModel.set(version.modelName, [...(byModel.get(version.modelName) ?? []), version]);
+    }
+    return byModel;
   }
 
   async updateModelVersion(modelName: string, version: number, update: ModelVersionUpdate): Promise<ModelVersion> {
@@ -322,8 +335,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   /** Read-modify-write of a model's tags under its row lock, so concurrent tag writes never lose each other. */
   private async editModelTags(name: string, edit: (tags: Record<string, string>) => void): Promise<RegisteredModel> {
-    await this.db.transaction().execute(async (trx) => {
-      const modelId = await lockModel(trx, name, Date.now());
+    await withModelLock(this.db, name, async (trx, modelId) => {
       const row = await trx.selectFrom('registered_model').select('tags').where('id', '=', modelId).executeTakeFirstOrThrow();
       const tags = parseJsonRecord<string>(row.tags);
       edit(tags);

@@ -35,6 +35,18 @@ export async function lockModel(trx: LoomKysely, modelName: string, now: number)
   return model.id;
 }
 
+/**
+ * Runs `work` in one transaction that first locks the model row (NOT_FOUND for an unknown
+ * model): the preamble of every registry write, and of deployment changes, so writes to
+ * one model queue and a refused write changes nothing.
+ */
+export function withModelLock<T>(db: LoomKysely, modelName: string, work: (trx: LoomKysely, modelId: number, now: number) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const now = Date.now();
+    return work(trx, await lockModel(trx, modelName, now), now);
+  });
+}
+
 /** The version row of a locked model, or NOT_FOUND. */
 export async function versionRow(trx: LoomKysely, modelName: string, modelId: number, version: number) {
   const row = await trx.selectFrom('model_version').selectAll().where('model_id', '=', modelId).where('version', '=', version).executeTakeFirst();
@@ -42,13 +54,13 @@ export async function versionRow(trx: LoomKysely, modelName: string, modelId: nu
   return row;
 }
 
-/** Checks that a version can carry an alias: it exists, is READY and is not archived. */
-export async function checkAliasTarget(trx: LoomKysely, modelName: string, modelId: number, version: number): Promise<void> {
+/** Checks that a version can carry an alias or be deployed: it exists, is READY and is not archived. */
+export async function checkUsableVersion(trx: LoomKysely, modelName: string, modelId: number, version: number, use = 'carry an alias'): Promise<void> {
   const row = await versionRow(trx, modelName, modelId, version);
   if (row.status !== 'READY') {
     throw new LoomError('FAILED_PRECONDITION', `version ${version} of "${modelName}" is ${row.status}, not READY`, {
       field: 'version',
-      fix: 'only a READY version can carry an alias; pick another version',
+      fix: `only a READY version can ${use}; pick another version`,
     });
   }
   if (row.archived_at !== null) {
@@ -63,46 +75,6 @@ export async function checkAliasTarget(trx: LoomKysely, modelName: string, model
 export async function aliasesOfVersion(db: LoomKysely, modelId: number, version: number): Promise<string[]> {
   const rows = await db.selectFrom('model_alias').select('alias').where('model_id', '=', modelId).where('version', '=', version).orderBy('alias').execute();
   return rows.map((r) => r.alias);
-}
-
-/**
- * The roles (`primary`, `canary`, `shadow`) in which the live deployment of a model (the
- * newest row of serving's `deployment` history) pins this version by number. References
- * through an alias are not listed: the alias itself already counts as a use.
- */
-export async function deploymentsUsing(db: LoomKysely, modelName: string, version: number): Promise<string[]> {
-  const live = await db
-    .selectFrom('deployment')
-    .select(['id', 'primary_ref', 'canary_ref', 'shadow_ref'])
-    .where('model_name', '=', modelName)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!live) return [];
-  const pins = (ref: string | null) => {
-    const at = ref?.lastIndexOf('@') ?? -1;
-    return ref !== null && at > 0 && ref.slice(0, at) === modelName && /^\d+$/.test(ref.slice(at + 1)) && Number(ref.slice(at + 1)) === version;
-  };
-  const roles: [string, string | null][] = [['primary', live.primary_ref], ['canary', live.canary_ref], ['shadow', live.shadow_ref]];
-  return roles.filter(([, ref]) => pins(ref)).map(([role, ref]) => `${role} ${ref} (deployment ${live.id})`);
-}
-
-/** FAILED_PRECONDITION naming the aliases and deployments when a version is still in use. */
-export async function refuseIfInUse(trx: LoomKysely, modelName: string, modelId: number, version: number, doing: string): Promise<void> {
-  const deployments = await deploymentsUsing(trx, modelName, version);
-  if (deployments.length > 0) {
-    throw new LoomError('FAILED_PRECONDITION', `cannot ${doing} version ${version} of "${modelName}": the live deployment serves it (${deployments.join(', ')})`, {
-      field: 'version',
-      fix: `deploy another version first (\`loom deploy set ${modelName} ...\`)`,
-    });
-  }
-  const aliases = await aliasesOfVersion(trx, modelId, version);
-  if (aliases.length > 0) {
-    throw new LoomError('FAILED_PRECONDITION', `cannot ${doing} version ${version} of "${modelName}": alias ${aliases.map((a) => `@${a}`).join(', ')} still points at it`, {
-      field: 'version',
-      fix: `move the alias to another version (\`loom models alias set ${modelName} ${aliases[0]} <version>\`) or unset it first`,
-    });
-  }
 }
 
 async function currentAlias(trx: LoomKysely, modelId: number, alias: string): Promise<number | null> {

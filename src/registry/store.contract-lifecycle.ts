@@ -122,6 +122,13 @@ export function describeLifecycleContract(test: StoreTest): void {
       assert.deepEqual((await store.latestVersions('a')).map((v) => [v.version, v.archivedAt !== null]), [[3, true], [2, false]]);
       assert.deepEqual((await store.latestVersions('b')).map((v) => v.version), [2]);
       await rejectsWithCode(store.latestVersions('ghost'), 'NOT_FOUND');
+      // Several models at once (one query, for listings): the same answers, unknown and empty models left out.
+      await store.createRegisteredModel({ name: 'empty' });
+      const many = await store.latestVersionsOf(['b', 'a', 'ghost', 'empty']);
+      assert.deepEqual([...many.keys()].sort(), ['a', 'b']);
+      assert.deepEqual(many.get('a')!.map((v) => [v.version, v.archivedAt !== null]), [[3, true], [2, false]]);
+      assert.deepEqual(many.get('b'), await store.latestVersions('b'));
+      assert.deepEqual((await store.getRegisteredModels(['b', 'ghost', 'a'])).map((m) => m.name), ['a', 'b']);
     });
   });
 

@@ -27,6 +27,8 @@ export interface RegistryStore {
   /** Returns the model, creating it if needed. */
   ensureRegisteredModel(name: string): Promise<RegisteredModel>;
   getRegisteredModel(name: string): Promise<RegisteredModel | undefined>;
+  /** Several models by name in one query, in name order; unknown names are left out. */
+  getRegisteredModels(names: string[]): Promise<RegisteredModel[]>;
   /** Models in name order, optionally filtered by name. */
   listRegisteredModels(request: PageRequest & { filter?: ModelFilter }): Promise<Page<RegisteredModel>>;
   updateRegisteredModel(name: string, update: { description?: string }): Promise<RegisteredModel>;
@@ -48,6 +50,8 @@ export interface RegistryStore {
   searchModelVersions(request: PageRequest & { filter?: VersionFilter }): Promise<Page<ModelVersion>>;
   /** The newest active version and the newest archived one (MLflow's latest per stage), newest first. */
   latestVersions(modelName: string): Promise<ModelVersion[]>;
+  /** `latestVersions` of several models in one query: model name -> its latest versions (unknown names and models without versions are left out). */
+  latestVersionsOf(modelNames: string[]): Promise<Map<string, ModelVersion[]>>;
   /** Changes the description, or the status of a PENDING_REGISTRATION version (to READY or FAILED_REGISTRATION). */
   updateModelVersion(modelName: string, version: number, update: ModelVersionUpdate): Promise<ModelVersion>;
   setModelVersionTag(modelName: string, version: number, key: string, value: string): Promise<ModelVersion>;

@@ -10,18 +10,46 @@ import { canonicalJson } from '../core/json.js';
 import type { LoomKysely, ModelVersionTable } from '../metadata/db-schema.js';
 import { parseJsonRecord, requireOneOf } from '../metadata/query-helpers.js';
 import { checkedTagKey } from './registry-rows.js';
-import { aliasesOfVersion, deploymentsUsing, lockModel, notFoundModel, notFoundVersion, refuseIfInUse, versionRow } from './registry-sql.js';
+import { DeploymentStore } from '../serve/deployments.js';
+import { pinnedVersions } from './deployment-pins.js';
+import { aliasesOfVersion, notFoundModel, notFoundVersion, versionRow, withModelLock } from './registry-sql.js';
 import { MODEL_VERSION_STATUSES, type ModelVersionUpdate, type VersionUse } from './types.js';
 
 type Edit = (trx: LoomKysely, row: Selectable<ModelVersionTable>, now: number) => Promise<void>;
 
 /** Runs a change to one version under the model's lock; NOT_FOUND for an unknown model or version. */
 async function editVersion(db: LoomKysely, modelName: string, version: number, edit: Edit): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const now = Date.now();
-    const modelId = await lockModel(trx, modelName, now);
-    await edit(trx, await versionRow(trx, modelName, modelId, version), now);
-  });
+  await withModelLock(db, modelName, async (trx, modelId, now) => edit(trx, await versionRow(trx, modelName, modelId, version), now));
+}
+
+/**
+ * The roles (`primary`, `canary`, `shadow`) in which the live deployment of a model (the
+ * newest row of serving's deployment history) pins this version by number.
+ */
+export async function deploymentsUsing(db: LoomKysely, modelName: string, version: number): Promise<string[]> {
+  const live = await new DeploymentStore(db).getDeployment(modelName);
+  if (!live) return [];
+  return pinnedVersions(live)
+    .filter((pin) => pin.version === version)
+    .map((pin) => `${pin.role} ${pin.ref} (deployment ${live.id})`);
+}
+
+/** FAILED_PRECONDITION naming the aliases and deployments when a version is still in use. */
+async function refuseIfInUse(trx: LoomKysely, modelName: string, modelId: number, version: number, doing: string): Promise<void> {
+  const deployments = await deploymentsUsing(trx, modelName, version);
+  if (deployments.length > 0) {
+    throw new LoomError('FAILED_PRECONDITION', `cannot ${doing} version ${version} of "${modelName}": the live deployment serves it (${deployments.join(', ')})`, {
+      field: 'version',
+      fix: `deploy another version first (\`loom deploy set ${modelName} ...\`)`,
+    });
+  }
+  const aliases = await aliasesOfVersion(trx, modelId, version);
+  if (aliases.length > 0) {
+    throw new LoomError('FAILED_PRECONDITION', `cannot ${doing} version ${version} of "${modelName}": alias ${aliases.map((a) => `@${a}`).join(', ')} still points at it`, {
+      field: 'version',
+      fix: `move the alias to another version (\`loom models alias set ${modelName} ${aliases[0]} <version>\`) or unset it first`,
+    });
+  }
 }
 
 export function requireString(value: unknown, field: string): string {

@@ -81,11 +81,12 @@ export class Batcher {
   /** Runs `rows` (alone at once if the session is free, else batched with others) and returns its outputs. */
   run(rows: FeatureRows): Promise<PredictionOutput[]> {
     if (this.running < this.maxRuns && this.queue.length === 0) return this.runNow(rows);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
-      if (this.running < this.maxRuns) this.flush();
-      else this.scheduleFlush();
-    });
+    // The executor is a module function, not a closure per request (see `capture`).
+    const promise = new Promise<PredictionOutput[]>(capture);
+    this.queue.push({ rows, resolve: captured.resolve!, reject: captured.reject! });
+    if (this.running < this.maxRuns) this.flush();
+    else this.scheduleFlush();
+    return promise;
   }
 
   /**
@@ -106,8 +107,9 @@ export class Batcher {
     this.running++;
     try {
       this.onRun(rows.rowCount);
-      const results = await this.session.run(buildFeeds(this.compiled, [rows], rows.rowCount));
-      return splitOutputs(this.outputs, results, [rows])[0]!;
+      const parts = [rows];
+      const results = await this.session.run(buildFeeds(this.compiled, parts, rows.rowCount));
+      return splitOutputs(this.outputs, results, parts)[0]!;
     } finally {
       this.running--;
       this.afterRun();
@@ -141,14 +143,15 @@ export class Batcher {
   /** One run for several requests; whatever throws (building feeds, the run, splitting) fails only them. */
   private async runBatch(parts: Pending[], rows: number): Promise<void> {
     this.running++;
+    const features = new Array<FeatureRows>(parts.length);
+    for (let i = 0; i < parts.length; i++) features[i] = parts[i]!.rows;
     try {
       this.onRun(rows);
-      const features = parts.map((part) => part.rows);
       const results = await this.session.run(buildFeeds(this.compiled, features, rows));
       const split = splitOutputs(this.outputs, results, features);
-      parts.forEach((part, i) => part.resolve(split[i]!));
+      for (let i = 0; i < parts.length; i++) parts[i]!.resolve(split[i]!);
     } catch (error) {
-      parts.forEach((part) => part.reject(error));
+      for (const part of parts) part.reject(error);
     } finally {
       this.running--;
       this.afterRun();
@@ -156,12 +159,22 @@ export class Batcher {
   }
 }
 
+/** Where `capture` leaves a new promise's settle functions; read right after `new Promise(capture)`. */
+const captured: { resolve?: (outputs: PredictionOutput[]) => void; reject?: (error: unknown) => void } = {};
+function capture(resolve: (outputs: PredictionOutput[]) => void, reject: (error: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** One tensor per input with the rows of every part, in order. Values were checked by `features.ts`. */
 export function buildFeeds(compiled: CompiledSignature, parts: readonly FeatureRows[], totalRows: number): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
-  compiled.inputs.forEach((input, i) => {
+  const inputs = compiled.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
     const n = totalRows * input.perRow;
-    const dims = input.shape.length === 0 ? [] : input.shape.map((dim, d) => (d === 0 ? totalRows : Math.max(dim, 1)));
+    const dims = new Array<number>(input.shape.length);
+    for (let d = 0; d < dims.length; d++) dims[d] = d === 0 ? totalRows : Math.max(input.shape[d]!, 1);
     let offset = 0;
     switch (input.type) {
       case 'float32':
@@ -188,8 +201,8 @@ export function buildFeeds(compiled: CompiledSignature, parts: readonly FeatureR
         break;
       }
       case 'string': {
-        const data = parts.length === 1 ? (parts[0]!.columns[i]! as (string | null)[]).map((v) => v ?? '') : new Array<string>(n);
-        if (parts.length > 1) for (const part of parts) for (const value of part.columns[i]!) data[offset++] = (value as string | null) ?? '';
+        const data = new Array<string>(n);
+        for (const part of parts) for (const value of part.columns[i]!) data[offset++] = (value as string | null) ?? '';
         feeds[input.name] = new ort.Tensor('string', data, dims);
         break;
       }
@@ -200,26 +213,28 @@ export function buildFeeds(compiled: CompiledSignature, parts: readonly FeatureR
         break;
       }
     }
-  });
+  }
   return feeds;
 }
 
 /** Each part's rows of every output, as JSON-ready arrays. */
 export function splitOutputs(specs: readonly TensorSpec[], results: Record<string, ort.Tensor>, parts: readonly FeatureRows[]): PredictionOutput[][] {
-  const answers: PredictionOutput[][] = parts.map(() => []);
+  const answers = new Array<PredictionOutput[]>(parts.length);
+  for (let p = 0; p < parts.length; p++) answers[p] = [];
   for (const spec of specs) {
     const tensor = results[spec.name];
     if (!tensor) continue;
-    const total = tensor.dims[0] ?? 1;
+    const dims = tensor.dims;
+    const total = dims[0] ?? 1;
     const perRow = total > 0 ? tensor.data.length / total : 0;
     let row = 0;
-    parts.forEach((part, p) => {
-      const start = row * perRow;
-      const end = (row + part.rowCount) * perRow;
-      const shape = tensor.dims.length === 0 ? [] : [part.rowCount, ...tensor.dims.slice(1)];
-      answers[p]!.push({ name: spec.name, type: spec.type, shape, data: toJsonData(tensor.data, spec.type, start, end) });
-      row += part.rowCount;
-    });
+    for (let p = 0; p < parts.length; p++) {
+      const count = parts[p]!.rowCount;
+      const shape = new Array<number>(dims.length);
+      for (let d = 0; d < dims.length; d++) shape[d] = d === 0 ? count : dims[d]!;
+      answers[p]!.push({ name: spec.name, type: spec.type, shape, data: toJsonData(tensor.data, spec.type, row * perRow, (row + count) * perRow) });
+      row += count;
+    }
   }
   return answers;
 }

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import type { Selectable } from 'kysely';
 import type { DeploymentTable, LoomKysely } from '../metadata/db-schema.js';
+import { lockDeployedModel } from '../registry/deployment-pins.js';
 import { parseModelRef } from './model-ref.js';
 
 export const SPLIT_MODES = ['hash', 'random'] as const;
@@ -100,10 +101,15 @@ function toDeployment(row: Selectable<DeploymentTable>): Deployment {
 export class DeploymentStore {
   constructor(private readonly db: LoomKysely) {}
 
-  /** Makes `spec` the live deployment of its model, replacing the current one. */
+  /**
+   * Makes `spec` the live deployment of its model, replacing the current one. Under the
+   * model's registry lock, so it cannot interleave with deleting a version it pins;
+   * NOT_FOUND or FAILED_PRECONDITION for a pinned version that is gone, archived or not READY.
+   */
   async setDeployment(spec: DeploymentSpec, who: Who): Promise<Deployment> {
     const checked = checkedSpec(spec);
     return this.db.transaction().execute(async (trx) => {
+      await lockDeployedModel(trx, checked);
       const current = await new DeploymentStore(trx).getDeployment(checked.modelName);
       return this.insert(trx, checked, current?.id ?? null, who);
     });
@@ -112,13 +118,16 @@ export class DeploymentStore {
   /** Re-applies the deployment the live one replaced; FAILED_PRECONDITION when there is none. */
   async rollback(modelName: string, who: Who): Promise<Deployment> {
     return this.db.transaction().execute(async (trx) => {
-      const current = await new DeploymentStore(trx).getDeployment(modelName);
-      if (!current) throw new LoomError('NOT_FOUND', `model "${modelName}" has no deployment`, { field: 'model', fix: 'list deployments with `loom deploy ls`' });
+      if (!(await new DeploymentStore(trx).getDeployment(modelName))) throw new LoomError('NOT_FOUND', `model "${modelName}" has no deployment`, { field: 'model', fix: 'list deployments with `loom deploy ls`' });
+      // Read the live one again under the model's lock: a concurrent change may have just committed.
+      await lockDeployedModel(trx, { modelName });
+      const current = (await new DeploymentStore(trx).getDeployment(modelName))!;
       if (current.replacesId === null) {
         throw new LoomError('FAILED_PRECONDITION', `deployment #${current.id} of "${modelName}" is the first; there is nothing to roll back to`, { field: 'model', fix: 'set another deployment with `loom deploy set`' });
       }
       const row = await trx.selectFrom('deployment').selectAll().where('id', '=', current.replacesId).executeTakeFirstOrThrow();
       const previous = toDeployment(row);
+      await lockDeployedModel(trx, previous);
       // The new row replaces what the restored one replaced, so a second rollback goes one further back.
       return this.insert(trx, previous, previous.replacesId, { actor: who.actor, reason: who.reason || `rollback of #${current.id} to #${previous.id}` });
     });
@@ -174,4 +183,14 @@ export class DeploymentStore {
       .executeTakeFirstOrThrow();
     return toDeployment(row);
   }
+}
+
+/** FNV-1a of the id, as a number in [0, 1): the same id always lands on the same side of a split. */
+export function hashUnit(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 2 ** 32;
 }

@@ -43,29 +43,52 @@ export interface InferenceAnswer {
 let sequence = 0;
 const idPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
 
+/**
+ * Routes once (an unknown model or version is a 404 before the body is looked at), parses
+ * the features against the routed version, runs them, and logs. Protocol routes use the
+ * two steps below directly, which needs no per-request closure.
+ */
 export async function runInference(ctx: InferenceContext, request: InferenceRequest): Promise<InferenceAnswer> {
   const started = performance.now();
-  const route: Route = request.label !== undefined ? ctx.pool.routeLabel(request.name, request.label) : ctx.pool.route(request.name, request.version, request.requestId);
+  const route = routeRequest(ctx, request.name, request.version, request.label, request.requestId);
+  return runRouted(ctx, route, request.parse(route.model.compiled), request.protocol, request.requestId, started);
+}
+
+/** Step 1: the version that answers (canary split by `requestId`), or NOT_FOUND naming what is served. */
+export function routeRequest(ctx: InferenceContext, name: string, version: number | undefined, label: string | undefined, requestId: string | undefined): Route {
+  return label !== undefined ? ctx.pool.routeLabel(name, label) : ctx.pool.route(name, version, requestId);
+}
+
+/**
+ * Step 2: runs `rows` (parsed against `route.model.compiled`) through the version's
+ * micro-batcher, times it from `started`, logs it, and hands the shadow a copy. The
+ * primary and the shadow are both counted in before the first await, so a swap in
+ * between never closes either under the request.
+ */
+export async function runRouted(ctx: InferenceContext, route: Route, rows: FeatureRows, protocol: string, clientId: string | undefined, started: number): Promise<InferenceAnswer> {
   const model = route.model;
-  const rows = request.parse(model.compiled);
-  // Counted in before the first await, so a swap never closes this version under the request.
+  const shadow = route.shadow !== undefined && route.shadow !== model && sameInputs(route.shadow.compiled, model.compiled) ? route.shadow : undefined;
   model.acquire();
+  shadow?.acquire();
   let outputs: PredictionOutput[];
   try {
     outputs = await model.batcher.run(rows);
+  } catch (error) {
+    shadow?.release();
+    throw error;
   } finally {
     model.release();
   }
   const latencyMs = performance.now() - started;
   (model.metrics ?? ctx.metrics.model(model.name, model.version.version)).observe(latencyMs / 1000);
-  const requestId = request.requestId ?? `${idPrefix}${sequence++}`;
+  const requestId = clientId ?? `${idPrefix}${sequence++}`;
   if (ctx.log) {
     ctx.log.record({
       requestId,
       modelName: model.name,
       modelVersion: model.version.version,
       role: route.role,
-      protocol: request.protocol,
+      protocol,
       inputNames: model.compiled.names,
       rows,
       outputs,
@@ -73,20 +96,22 @@ export async function runInference(ctx: InferenceContext, request: InferenceRequ
       at: Date.now(),
     });
   }
-  if (route.shadow && route.shadow !== model) shadowCopy(ctx, route.shadow, model, rows, requestId, request.protocol);
+  if (shadow) shadowCopy(ctx, shadow, rows, requestId, protocol);
   return { model, rows, outputs, requestId };
 }
 
+/** Whether a shadow can take the primary's feature columns as they are (same inputs, same order and types). */
+function sameInputs(a: CompiledSignature, b: CompiledSignature): boolean {
+  if (a === b) return true;
+  return a.inputs.length === b.inputs.length && a.inputs.every((input, i) => input.name === b.inputs[i]!.name && input.type === b.inputs[i]!.type && input.perRow === b.inputs[i]!.perRow);
+}
+
 /**
- * Runs the shadow on the same rows after the answer has gone, and logs its answer (it is
- * never returned). Skipped when the shadow's inputs differ from the primary's; a failing
- * shadow never affects the request.
+ * Runs the shadow (already acquired by the caller) on the same rows after the answer has
+ * gone, and logs its answer (it is never returned). A failing shadow never affects the request.
  */
-function shadowCopy(ctx: InferenceContext, shadow: LoadedModel, primary: LoadedModel, rows: FeatureRows, requestId: string, protocol: string): void {
-  const same = shadow.compiled.inputs.length === primary.compiled.inputs.length && shadow.compiled.inputs.every((input, i) => input.name === primary.compiled.inputs[i]!.name && input.type === primary.compiled.inputs[i]!.type);
-  if (!same) return;
+function shadowCopy(ctx: InferenceContext, shadow: LoadedModel, rows: FeatureRows, requestId: string, protocol: string): void {
   const started = performance.now();
-  shadow.acquire();
   shadow.batcher.run(rows).then(
     (outputs) => {
       shadow.release();

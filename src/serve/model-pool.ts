@@ -9,7 +9,9 @@
  * the new version is loaded and warmed up (a real inference), then swapped in with one
  * assignment, so every request from then on gets the new one; the old version is closed
  * only after its in-flight requests are released. A version that fails to load or warm
- * up is reported (logger, metric, `status`) and the old one keeps serving.
+ * up is reported (logger, metric, `status`) and the old one keeps serving. Slots that
+ * point at the same version share one session (`LoadedVersions`). A reference that could
+ * not load (a model not registered yet) is retried by every `refresh()` until it loads.
  *
  * Usage: `const pool = new ModelPool(services, options); await pool.configure(endpoints); const route = pool.route('flights');`
  */
@@ -17,10 +19,13 @@ import { LoomError, asLoomError } from '../core/errors.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
-import type { SplitMode } from './deployments.js';
+import { hashUnit, type SplitMode } from './deployments.js';
 import type { ServingMetrics } from './metrics.js';
-import { openModelVersion, resolveModelVersion, type LoadedModel } from './model-loader.js';
+import { LoadedVersions } from './loaded-versions.js';
+import { resolveModelVersion, type LoadedModel } from './model-loader.js';
 import { parseModelRef, type ModelRef } from './model-ref.js';
+
+export { hashUnit } from './deployments.js';
 
 export interface ServerLogger {
   info(message: string): void;
@@ -85,14 +90,24 @@ const LIST_FIX = 'run `loom models ls` to see registered models; start the serve
 export class ModelPool {
   private slots = new Map<string, Slot>();
   private endpoints = new Map<string, Endpoint>();
+  /** Every open version, shared by the slots that point at it. */
+  private readonly versionsOpen: LoadedVersions;
+  /** What the last `configure` was asked for, kept while part of it failed so `refresh` retries it. */
+  private incomplete: readonly EndpointConfig[] | undefined;
+  /** The last error per failing reference, so a retry that fails the same way is not logged again. */
+  private lastFailure = new Map<string, string>();
   private refreshing: Promise<void> | undefined;
 
-  constructor(private readonly options: ModelPoolOptions) {}
+  constructor(private readonly options: ModelPoolOptions) {
+    this.versionsOpen = new LoadedVersions(options);
+  }
 
   /**
    * Loads what `configs` need and makes them the endpoints; slots no endpoint uses any
    * more are drained and closed. An endpoint whose primary cannot load is left out (and
-   * keeps its old configuration if it had one); failures are returned.
+   * keeps its old configuration if it had one); failures are returned, and `refresh`
+   * tries the failed references again (a model registered after the server started is
+   * served once it is).
    */
   async configure(configs: readonly EndpointConfig[]): Promise<{ ref: string; error: LoomError }[]> {
     const failures: { ref: string; error: LoomError }[] = [];
@@ -105,15 +120,26 @@ export class ModelPool {
       }
       try {
         const parsed = parseModelRef(ref);
-        const model = await this.open(ref, parsed, batch);
+        const version = await resolveModelVersion(parsed, this.options.registry);
+        const model = await this.versionsOpen.acquire(ref, version, batch);
+        const raced = this.slots.get(ref);
+        if (raced) {
+          // Another configure made the same slot while this one loaded.
+          this.versionsOpen.release(model);
+          return raced;
+        }
         const slot: Slot = { ref, parsed, current: model, status: { ref, version: model.version.version, swaps: 0 } };
         this.slots.set(ref, slot);
+        this.options.metrics.setLoaded(model.name, model.version.version, ref, true);
+        this.lastFailure.delete(ref);
         this.options.logger.info(`loaded ${ref} (version ${model.version.version})`);
         return slot;
       } catch (error) {
         const loomError = asLoomError(error);
         failures.push({ ref, error: loomError });
-        this.options.logger.warn(`cannot load ${ref}: ${loomError.describe()}`);
+        const described = loomError.describe();
+        if (this.lastFailure.get(ref) !== described) this.options.logger.warn(`cannot load ${ref}: ${described}`);
+        this.lastFailure.set(ref, described);
         return undefined;
       }
     };
@@ -138,27 +164,17 @@ export class ModelPool {
       next.set(config.name, endpoint);
     }
     this.endpoints = next;
+    this.incomplete = failures.length > 0 ? configs : undefined;
+    // Error metrics are labelled by served names only: a client's made-up name must not add a series.
+    this.options.metrics.setServed([...configs.map((config) => config.name), ...next.keys()]);
     const used = new Set([...next.values()].flatMap((endpoint) => endpoint.all));
     for (const [ref, slot] of this.slots) {
       if (used.has(slot)) continue;
       this.slots.delete(ref);
       this.options.metrics.setLoaded(slot.current.name, slot.current.version.version, ref, false);
-      slot.current.close().catch((error: unknown) => this.options.logger.warn(`releasing ${slot.current.ref}: ${String(error)}`));
+      this.versionsOpen.release(slot.current);
     }
     return failures;
-  }
-
-  private async open(ref: string, parsed: ModelRef, batch: BatchConfig): Promise<LoadedModel> {
-    const version = await resolveModelVersion(parsed, this.options.registry);
-    return this.openVersion(ref, version, batch);
-  }
-
-  private async openVersion(ref: string, version: Awaited<ReturnType<typeof resolveModelVersion>>, batch: BatchConfig): Promise<LoadedModel> {
-    const child = this.options.metrics.model(version.modelName, version.version);
-    const model = await openModelVersion(ref, version, this.options, { batch, onRun: (rows) => child.batch(rows) });
-    model.metrics = child;
-    this.options.metrics.setLoaded(model.name, version.version, ref, true);
-    return model;
   }
 
   /** The endpoint names served. */
@@ -179,10 +195,7 @@ export class ModelPool {
    * 'hash' (so retries land on the same version), else at random. NOT_FOUND naming what is served.
    */
   route(name: string, version?: number, requestId?: string): Route {
-    const endpoint = this.endpoints.get(name);
-    if (!endpoint) {
-      throw new LoomError('NOT_FOUND', `this server does not serve a model named "${name}" (it serves: ${this.names().join(', ') || 'nothing'})`, { field: 'model', fix: LIST_FIX });
-    }
+    const endpoint = this.endpointOf(name);
     if (version !== undefined) {
       const slot = endpoint.all.find((candidate) => candidate.current.version.version === version);
       if (!slot) {
@@ -204,14 +217,21 @@ export class ModelPool {
 
   /** TF Serving's `/labels/{label}`: the slot of `name` loaded by that alias. */
   routeLabel(name: string, label: string): Route {
-    this.route(name);
-    const endpoint = this.endpoints.get(name)!;
+    const endpoint = this.endpointOf(name);
     const slot = endpoint.all.find((candidate) => candidate.parsed.alias === label);
     if (!slot) {
       const labels = endpoint.all.flatMap((candidate) => (candidate.parsed.alias ? [candidate.parsed.alias] : []));
       throw new LoomError('NOT_FOUND', `this server serves "${name}" by label ${labels.join(', ') || '(none)'}, not "${label}"`, { field: 'label', fix: `start the server with --model ${name}@${label} to serve it` });
     }
     return { model: slot.current, role: slot === endpoint.primary ? 'primary' : 'canary' };
+  }
+
+  private endpointOf(name: string): Endpoint {
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint) {
+      throw new LoomError('NOT_FOUND', `this server does not serve a model named "${name}" (it serves: ${this.names().join(', ') || 'nothing'})`, { field: 'model', fix: LIST_FIX });
+    }
+    return endpoint;
   }
 
   /** The versions loaded under `name`, primary first. */
@@ -225,10 +245,15 @@ export class ModelPool {
     return (this.endpoints.get(name)?.all ?? []).map((slot) => ({ ...slot.status, version: slot.current.version.version }));
   }
 
-  /** Checks every alias slot against the registry and hot-swaps those whose alias moved. One refresh at a time. */
-  refresh(): Promise<void> {
+  /**
+   * Retries references that failed to load (a model registered since; skipped with
+   * `retryFailed: false` when the caller just configured), then checks every alias slot
+   * against the registry and hot-swaps those whose alias moved. One refresh at a time.
+   */
+  refresh(options: { retryFailed?: boolean } = {}): Promise<void> {
     this.refreshing ??= (async () => {
       try {
+        if (this.incomplete && options.retryFailed !== false) await this.configure(this.incomplete);
         for (const slot of [...this.slots.values()]) await this.refreshSlot(slot);
       } finally {
         this.refreshing = undefined;
@@ -245,7 +270,7 @@ export class ModelPool {
     if (!version || version.version === current || version.version === slot.failedVersion) return;
     let next: LoadedModel;
     try {
-      next = await this.openVersion(slot.ref, version, slot.current.batcher.currentConfig);
+      next = await this.versionsOpen.acquire(slot.ref, version, slot.current.batcher.currentConfig);
     } catch (error) {
       const message = asLoomError(error).message;
       slot.failedVersion = version.version;
@@ -254,9 +279,9 @@ export class ModelPool {
       this.options.logger.warn(`${slot.ref} moved to version ${version.version}, which cannot serve; still serving version ${current}: ${message}`);
       return;
     }
-    if (!this.slots.has(slot.ref) || this.slots.get(slot.ref) !== slot) {
+    if (this.slots.get(slot.ref) !== slot) {
       // The slot was dropped by a reconfiguration while the new version loaded.
-      await next.close();
+      this.versionsOpen.release(next);
       return;
     }
     const old = slot.current;
@@ -266,27 +291,18 @@ export class ModelPool {
     delete slot.status.lastSwapError;
     this.options.metrics.swap(name, 'ok');
     this.options.metrics.setLoaded(name, current, slot.ref, false);
+    this.options.metrics.setLoaded(name, next.version.version, slot.ref, true);
     this.options.logger.info(`${slot.ref} moved from version ${current} to ${version.version}: swapped`);
-    // Drains the old version's in-flight requests before releasing its session.
-    old.close().catch((error: unknown) => this.options.logger.warn(`releasing ${old.ref}: ${String(error)}`));
+    // Requests already routed to the old version hold it (acquire) until they finish.
+    this.versionsOpen.release(old);
   }
 
   /** Waits for any refresh, then drains and closes every loaded version. */
   async close(): Promise<void> {
     await this.refreshing?.catch(() => {});
-    const models = [...this.slots.values()].map((slot) => slot.current);
     this.slots.clear();
     this.endpoints.clear();
-    await Promise.all(models.map((model) => model.close()));
+    this.incomplete = undefined;
+    await this.versionsOpen.closeAll();
   }
-}
-
-/** FNV-1a of the id, as a number in [0, 1): the same id always lands on the same side of a split. */
-export function hashUnit(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    hash ^= id.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) / 2 ** 32;
 }

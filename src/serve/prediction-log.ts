@@ -1,10 +1,19 @@
 /**
  * The prediction log: every answered request (its features, outputs, model version,
- * role and latency) goes into a bounded in-memory queue, and a background flush writes
- * the queue to a sink in batches (Parquet files through DuckDB on the embedded backend,
- * a PostgreSQL table on the server backend). Recording is a push onto an array: it
- * never blocks or fails a request. When the queue is full the record is dropped and
- * counted, and a failed write drops (and counts) its batch rather than retrying forever.
+ * role and latency) is pushed onto a bounded in-memory queue; batches of the queue go to
+ * a worker thread that writes them to the sink (Parquet files through DuckDB on the
+ * embedded backend, a PostgreSQL table on the server backend). The request path pays a
+ * push; turning records into rows, JSON, DuckDB conversions and PostgreSQL round trips
+ * all happen in the worker, off the event loop that serves requests.
+ *
+ * The queue is bounded in ROWS (a 10,000-row request weighs 10,000), counting rows queued
+ * here and rows handed to the worker but not yet written. A record that does not fit is
+ * dropped and counted; a failed write drops (and counts) its batch. Logging never blocks
+ * or fails a request. A worker that crashes is replaced on the next batch, and the new
+ * one converts the spool the old one left.
+ *
+ * A sink with a `spec` runs in the worker (ParquetPredictionSink, PostgresPredictionSink);
+ * any other sink is written on this thread.
  *
  * Usage:
  *   const log = new PredictionLog(new ParquetPredictionSink(dir), { onDropped: (n) => metrics.droppedLogRecords(n) });
@@ -12,11 +21,12 @@
  */
 import type { PredictionOutput } from './batcher.js';
 import type { FeatureRows } from './features.js';
+import { inThreadBackend, workerBackend, type LogBackend } from './prediction-log-backends.js';
 
 /** Who answered: the version whose answer was returned (primary or canary), or a shadow whose answer was only logged. */
 export type PredictionRole = 'primary' | 'canary' | 'shadow';
 
-/** One request as the server saw it; rows are flattened when written, off the request path. */
+/** One request as the server saw it; rows are flattened when written, in the worker. */
 export interface PredictionRecord {
   requestId: string;
   modelName: string;
@@ -44,83 +54,136 @@ export interface PredictionLogRow {
   loggedAt: number;
 }
 
+/** How the log's worker thread builds a sink (plain data: it crosses to the worker). */
+export type PredictionSinkSpec =
+  | { kind: 'parquet'; dir: string; rotateRows?: number; rotateMs?: number; idleMs?: number }
+  | { kind: 'postgres'; url: string; schema?: string };
+
+/** Calls that reach the worker's copy of a sink. */
+export interface SinkControl {
+  /** Finishes the current Parquet file now (after writing what is queued); its path. */
+  rotate(): Promise<string | undefined>;
+}
+
 /** Where log rows go; `write` gets batches, `close` flushes anything buffered. */
 export interface PredictionLogSink {
   write(rows: PredictionLogRow[]): Promise<void>;
   close(): Promise<void>;
+  /** Set: the log runs this sink in its worker thread, built from this spec. */
+  readonly spec?: PredictionSinkSpec;
+  /** Told, when the sink runs in the worker, how to reach it there. */
+  attachWorker?(control: SinkControl): void;
+  /** Told of each Parquet file the worker finishes. */
+  fileWritten?(path: string): void;
 }
 
 export interface PredictionLogOptions {
-  /** Most requests waiting to be written; more are dropped. Default 50,000. */
+  /** Most rows waiting to be written (queued here or in the worker); more are dropped. Default 50,000. */
   capacity?: number;
-  /** How often the queue is written, in ms. Default 250. */
+  /** How often the queue goes to the worker, in ms. Default 100. */
   flushIntervalMs?: number;
+  /** The queue goes to the worker early once it holds this many rows (small batches keep each hand-off short). Default 2,000. */
+  batchRows?: number;
+  /** Write a sink that has a spec on this thread instead of a worker. Default false. */
+  inThread?: boolean;
+  /** Told of rows dropped (queue full, failed write, log closed). */
   onDropped?: (count: number) => void;
+  /** Told of rows written. */
   onWritten?: (count: number) => void;
-  /** Told about write failures (the records are dropped and counted). */
+  /** Told about write failures (the rows are dropped and counted). */
   onError?: (error: unknown) => void;
 }
 
 export class PredictionLog {
   private queue: PredictionRecord[] = [];
+  private queuedRows = 0;
+  /** Rows queued here plus rows handed to the backend and not yet written: what `capacity` bounds. */
+  private pendingRows = 0;
   private readonly capacity: number;
+  private readonly batchRows: number;
   private readonly timer: NodeJS.Timeout;
-  private writing: Promise<void> | undefined;
-  private closed = false;
-  /** Records dropped so far (queue full or failed writes). */
+  private soon: NodeJS.Immediate | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly backend: LogBackend;
+  private closing: Promise<void> | undefined;
+  /** Rows dropped so far (queue full, failed writes, or recorded after close). */
   dropped = 0;
+  /** Rows written so far. */
   written = 0;
 
   constructor(
-    private readonly sink: PredictionLogSink,
+    sink: PredictionLogSink,
     private readonly options: PredictionLogOptions = {},
   ) {
     this.capacity = options.capacity ?? 50_000;
-    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 250);
+    this.batchRows = options.batchRows ?? 2_000;
+    const report = (error: unknown) => options.onError?.(error);
+    this.backend = sink.spec && !options.inThread ? workerBackend(sink.spec, { onFile: (path) => sink.fileWritten?.(path), onError: report }) : inThreadBackend(sink);
+    if (sink.spec && !options.inThread) sink.attachWorker?.({ rotate: async () => (await this.flush(), this.backend.rotate()) });
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 100);
     this.timer.unref();
   }
 
-  /** Queues a record; drops (and counts) it when the queue is full. Never throws. */
+  /** Queues a record; drops (and counts) its rows when they do not fit. Never throws, never waits. */
   record(record: PredictionRecord): void {
-    if (this.closed || this.queue.length >= this.capacity) {
-      this.dropped++;
-      this.options.onDropped?.(1);
+    const rows = record.rows.rowCount;
+    if (this.closing || this.pendingRows + rows > this.capacity) {
+      this.drop(rows);
       return;
     }
     this.queue.push(record);
+    this.queuedRows += rows;
+    this.pendingRows += rows;
+    if (this.queuedRows >= this.batchRows && !this.soon) {
+      this.soon = setImmediate(() => void this.flush());
+    }
   }
 
-  /** Writes what is queued now; one write at a time, later records wait for the next flush. */
+  /** Hands what is queued to the writer; resolves when everything handed over so far is written (or dropped). */
   flush(): Promise<void> {
-    if (this.writing || this.queue.length === 0) return this.writing ?? Promise.resolve();
-    const batch = this.queue;
-    this.queue = [];
-    this.writing = (async () => {
-      let rows: PredictionLogRow[] = [];
-      try {
-        rows = toLogRows(batch);
-        await this.sink.write(rows);
-        this.written += rows.length;
-        this.options.onWritten?.(rows.length);
-      } catch (error) {
-        this.dropped += batch.length;
-        this.options.onDropped?.(batch.length);
-        this.options.onError?.(error);
-      } finally {
-        this.writing = undefined;
-      }
-    })();
-    return this.writing;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
+    if (this.queue.length > 0) {
+      const batch = this.queue;
+      const rows = this.queuedRows;
+      this.queue = [];
+      this.queuedRows = 0;
+      const done: Promise<void> = this.backend.write(batch).then(
+        (written) => {
+          this.written += written;
+          this.options.onWritten?.(written);
+        },
+        (error: unknown) => {
+          this.drop(rows);
+          this.options.onError?.(error);
+        },
+      );
+      const tracked = done.finally(() => {
+        this.pendingRows -= rows;
+        this.inflight.delete(tracked);
+      });
+      this.inflight.add(tracked);
+    }
+    return Promise.all(this.inflight).then(() => undefined);
   }
 
-  /** Stops taking records, writes the rest and closes the sink. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    await this.writing;
-    await this.flush();
-    await this.sink.close();
+  /** Stops taking records, writes the rest, finishes the last file and stops the worker. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      clearInterval(this.timer);
+      await this.flush();
+      try {
+        await this.backend.close();
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    })());
+  }
+
+  private drop(rows: number): void {
+    if (rows <= 0) return;
+    this.dropped += rows;
+    this.options.onDropped?.(rows);
   }
 }
 

@@ -1,53 +1,36 @@
 /**
- * Prediction log sinks. Embedded: Parquet files written through DuckDB: batches spool to
- * newline-delimited JSON, and DuckDB copies the spool out to
- * `<dir>/predictions-<time>-<pid>-<n>.parquet` when it reaches `rotateRows` or `rotateMs`
- * has passed (and on close); each file is written under a temporary name and renamed, so
- * readers never see half a file.
+ * Prediction log sinks. Both run in the prediction log's worker thread (built there from
+ * their `spec`), so none of their work lands on the serving thread.
+ * Embedded: Parquet files under a directory, spooled and converted by DuckDB
+ * (prediction-log-parquet.ts): `<dir>/predictions-<time>-<pid>-<token>-<n>.parquet`,
+ * finished at `rotateRows` rows, after `rotateMs`, after `idleMs` without a row, and on close.
  * Server backend: the `prediction_log` table on PostgreSQL, one `INSERT ... SELECT FROM
  * unnest(...)` per batch (a round trip per batch, never per row).
  *
  * Usage: `new ParquetPredictionSink(join(projectHome, 'predictions'))`, `new PostgresPredictionSink({ url })`
  */
-import { DuckDBInstance } from '@duckdb/node-api';
-import { appendFile, mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
-import { sqlString } from '../data/duckdb.js';
-import type { PredictionLogRow, PredictionLogSink } from './prediction-log.js';
+import { ParquetSpoolWriter, type ParquetSpoolOptions } from './prediction-log-parquet.js';
+import type { PredictionLogRow, PredictionLogSink, PredictionSinkSpec, SinkControl } from './prediction-log.js';
 
-export interface ParquetSinkOptions {
-  /** Rows per file; default 100,000. */
-  rotateRows?: number;
-  /** Longest a row waits before its file is written, in ms; default 60 s. */
-  rotateMs?: number;
-}
-
-/** The spool's columns, as DuckDB reads them back. */
-const SPOOL_COLUMNS = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
-  features: 'JSON', outputs: 'JSON', latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+export type ParquetSinkOptions = Pick<ParquetSpoolOptions, 'rotateRows' | 'rotateMs' | 'idleMs'>;
 
 /**
- * Batches are appended to a newline-delimited JSON spool (one write per batch, done by
- * libuv off the event loop); at rotation DuckDB turns the spool into a typed Parquet file
- * on its own thread. So the serving thread pays one JSON line per row and nothing more.
+ * Parquet files in `dir`. Given to a PredictionLog it is written by the log's worker;
+ * `rotate()` then finishes the worker's current file. Used on its own (`write`), it
+ * writes on the calling thread.
  */
 export class ParquetPredictionSink implements PredictionLogSink {
-  private buffered = 0;
-  private firstAt = 0;
-  private files = 0;
-  private spool: string | undefined;
-  private ready: Promise<void> | undefined;
-  private readonly rotateRows: number;
-  private readonly rotateMs: number;
+  readonly spec: PredictionSinkSpec;
+  private control: SinkControl | undefined;
+  private local: ParquetSpoolWriter | undefined;
   private readonly written: string[] = [];
 
   constructor(
     readonly dir: string,
-    options: ParquetSinkOptions = {},
+    private readonly options: ParquetSinkOptions = {},
   ) {
-    this.rotateRows = options.rotateRows ?? 100_000;
-    this.rotateMs = options.rotateMs ?? 60_000;
+    this.spec = { kind: 'parquet', dir, ...options };
   }
 
   /** The Parquet files written so far. */
@@ -55,49 +38,29 @@ export class ParquetPredictionSink implements PredictionLogSink {
     return this.written;
   }
 
-  async write(rows: PredictionLogRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
-    await this.ready;
-    this.spool ??= join(this.dir, `.spool-${process.pid}-${this.files}.ndjson`);
-    let text = '';
-    for (const row of rows) {
-      // features and outputs are JSON already: embedded as they are, not re-encoded.
-      text += `{"request_id":${JSON.stringify(row.requestId)},"model_name":${JSON.stringify(row.modelName)},"model_version":${row.modelVersion},"role":"${row.role}","protocol":${JSON.stringify(row.protocol)},"features":${row.features},"outputs":${row.outputs},"latency_ms":${row.latencyMs},"logged_at":${row.loggedAt}}\n`;
-    }
-    await appendFile(this.spool, text);
-    if (this.buffered === 0) this.firstAt = Date.now();
-    this.buffered += rows.length;
-    if (this.buffered >= this.rotateRows || Date.now() - this.firstAt >= this.rotateMs) await this.rotate();
+  attachWorker(control: SinkControl): void {
+    this.control = control;
   }
 
-  /** Turns the spool into a new Parquet file (written under a temporary name, then renamed). */
-  async rotate(): Promise<string | undefined> {
-    const spool = this.spool;
-    if (this.buffered === 0 || !spool) return undefined;
-    this.spool = undefined;
-    this.buffered = 0;
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const path = join(this.dir, `predictions-${stamp}-${process.pid}-${this.files++}.parquet`);
-    // A small engine of its own: one thread and a memory cap, so logging never competes much with serving.
-    const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
-    const db = await instance.connect();
-    try {
-      await db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, features, outputs, latency_ms, epoch_ms(logged_at) AS logged_at
-          FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${SPOOL_COLUMNS}))
-        TO ${sqlString(`${path}.tmp`)} (FORMAT PARQUET)`);
-    } finally {
-      db.closeSync();
-      instance.closeSync();
-    }
-    await rename(`${path}.tmp`, path);
-    await rm(spool, { force: true });
+  fileWritten(path: string): void {
     this.written.push(path);
-    return path;
+  }
+
+  write(rows: PredictionLogRow[]): Promise<void> {
+    return this.writer().write(rows);
+  }
+
+  /** Finishes the current file now (after what the log has queued); its path, or undefined when there was nothing to write. */
+  rotate(): Promise<string | undefined> {
+    return this.control ? this.control.rotate() : this.writer().rotate();
   }
 
   async close(): Promise<void> {
-    await this.rotate();
+    await this.local?.close();
+  }
+
+  private writer(): ParquetSpoolWriter {
+    return (this.local ??= new ParquetSpoolWriter(this.dir, { ...this.options, onFile: (path) => this.fileWritten(path) }));
   }
 }
 
@@ -107,10 +70,13 @@ export interface PostgresSinkOptions {
   schema?: string;
 }
 
+/** The `prediction_log` table; given to a PredictionLog it is written by the log's worker. */
 export class PostgresPredictionSink implements PredictionLogSink {
+  readonly spec: PredictionSinkSpec;
   private readonly pool: pg.Pool;
 
   constructor(options: PostgresSinkOptions) {
+    this.spec = { kind: 'postgres', url: options.url, ...(options.schema !== undefined && { schema: options.schema }) };
     // One connection: writes are batched, and the log must not crowd the registry's connections.
     this.pool = new pg.Pool({ connectionString: options.url, max: 1, options: `-c search_path=${options.schema ?? 'public'}` });
     this.pool.on('error', () => {});

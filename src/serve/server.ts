@@ -95,10 +95,12 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const metrics = new ServingMetrics();
   if (cluster.isWorker) metrics.joinCluster();
   const pool = new ModelPool({ registry: options.registry, artifacts: options.artifacts, metrics, logger, batch: options.batch });
-  const baseRefs = options.models.length > 0 ? options.models : await championRefs(options.registry, logger);
   const explicit = options.models.length > 0;
+  // Without explicit models, every champion is served, and the watcher picks up new ones.
+  let baseRefs = explicit ? options.models : await championRefs(options.registry, (message) => logger.warn(message));
   let deploymentsSeen = (await options.deployments?.latestId()) ?? 0;
-  const configs = endpointConfigs(baseRefs, (await options.deployments?.listDeployments()) ?? [], explicit);
+  let deployments = (await options.deployments?.listDeployments()) ?? [];
+  const configs = endpointConfigs(baseRefs, deployments, explicit);
   const failures: LoadFailure[] = await pool.configure(configs);
   if (pool.names().length === 0) {
     await pool.close();
@@ -134,22 +136,34 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   });
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
 
-  // The watcher: a cheap check of deployments (one max(id)) and of each alias, every interval.
+  // The watcher: a cheap check of deployments (one max(id)), of the champions when no
+  // models were named (a model registered since is served), and of each alias, every interval.
   let polling: Promise<void> | undefined;
   const refresh = () =>
     (polling ??= (async () => {
       try {
+        let changed = false;
         if (options.deployments) {
           const latest = await options.deployments.latestId();
           if (latest !== deploymentsSeen) {
-            const next = endpointConfigs(baseRefs, await options.deployments.listDeployments(), explicit);
-            const failures = await pool.configure(next);
-            for (const failure of failures) metrics.swap(parseModelRef(failure.ref).name, 'failed');
-            // Only a change applied in full is done with; otherwise the next check tries again.
-            if (failures.length === 0) deploymentsSeen = latest;
+            deployments = await options.deployments.listDeployments();
+            deploymentsSeen = latest;
+            changed = true;
           }
         }
-        await pool.refresh();
+        if (!explicit) {
+          const refs = await championRefs(options.registry);
+          if (refs.join('\n') !== baseRefs.join('\n')) {
+            baseRefs = refs;
+            changed = true;
+          }
+        }
+        if (changed) {
+          // What fails to load here is retried by every later refresh until it loads.
+          const failures = await pool.configure(endpointConfigs(baseRefs, deployments, explicit));
+          for (const failure of failures) metrics.swap(parseModelRef(failure.ref).name, 'failed');
+        }
+        await pool.refresh({ retryFailed: !changed });
       } catch (error) {
         logger.warn(`checking the registry failed (will retry): ${(error as Error).message}`);
       } finally {
@@ -227,15 +241,15 @@ export function endpointConfigs(refs: readonly string[], deployments: readonly D
   return [...byName.values()];
 }
 
-/** Every registered model's champion, for a server started with no explicit models. */
-async function championRefs(registry: RegistryStore, logger: ServerLogger): Promise<string[]> {
+/** Every registered model's champion, for a server started with no explicit models; `warn` hears of models without one. */
+async function championRefs(registry: RegistryStore, warn?: (message: string) => void): Promise<string[]> {
   const refs: string[] = [];
   let pageToken: string | undefined;
   do {
     const page = await registry.listRegisteredModels({ pageSize: 100, pageToken });
     for (const model of page.items) {
       if (model.aliases[DEFAULT_ALIAS] !== undefined) refs.push(`${model.name}@${DEFAULT_ALIAS}`);
-      else logger.warn(`skipping ${model.name}: it has no "${DEFAULT_ALIAS}" alias`);
+      else warn?.(`skipping ${model.name}: it has no "${DEFAULT_ALIAS}" alias`);
     }
     pageToken = page.nextPageToken;
   } while (pageToken);

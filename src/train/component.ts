@@ -1,17 +1,21 @@
 /**
  * The `train` step: one of Loom's trainers, chosen by the `algorithm` parameter, on the
  * transformed training split, exported as `model.onnx` (features -> probability).
- *   logistic_regression (the default)  epochs, learningRate, l2, batchSize, seed
+ *   logistic_regression (the default)  objective, numClasses, epochs, learningRate, l1, l2, batchSize, seed, chunkRows
  *   gbdt                               numTrees, numLeaves, learningRate, earlyStoppingRounds, ...
- *   mlp                                hiddenUnits, epochs, batchSize, learningRate, l2, patience
+ *   mlp                                hiddenUnits, epochs, batchSize, learningRate, l2, patience, chunkRows
  *   custom                             command, params, timeoutSeconds, env (any program writing ONNX)
- * With `checkpointEvery`, gbdt and mlp write a checkpoint every N rounds or epochs; a step
- * killed part-way and run again continues from its last checkpoint to the same model.
+ * With `checkpointEvery`, every in-process trainer writes a checkpoint every N rounds or
+ * epochs; a step killed part-way and run again continues from its last checkpoint to the
+ * same model. The optional input `warmStartFrom` (an earlier logistic regression, e.g.
+ * `p.alias('flights', 'champion')`) makes the step an incremental update of that model on
+ * this run's data; lineage records it as an input of the new model.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineComponent } from '../pipeline/component.js';
-import { Model, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
+import { LoomError } from '../core/errors.js';
+import { Model, ServingModel, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
 import { METADATA_LABEL_COLUMN } from '../transform/graph.js';
 import { readTransformedMeta } from './transformed-data.js';
 import { customParameters, trainCustom } from './trainers/custom.js';
@@ -40,9 +44,14 @@ export type TrainParameters = z.input<typeof trainParameters>;
 
 export const trainComponent = defineComponent({
   name: 'train',
-  version: '2',
+  version: '3',
   description: 'Trains logistic regression, gradient-boosted trees, a neural network or a custom command on the transformed training split; exports ONNX',
-  inputs: { transformedExamples: { type: TransformedExamples }, transformGraph: { type: TransformGraph } },
+  inputs: {
+    transformedExamples: { type: TransformedExamples },
+    transformGraph: { type: TransformGraph },
+    /** A model to continue training (logistic regression only): a registry alias's ServingModel, or a Model. */
+    warmStartFrom: { type: ServingModel, optional: true },
+  },
   outputs: { model: Model },
   parameters: trainParameters,
   async execute({ inputs, outputs, parameters, services }) {
@@ -56,7 +65,14 @@ export const trainComponent = defineComponent({
       metadata: { [METADATA_LABEL_COLUMN]: String(inputs.transformGraph.properties.labelColumn ?? '') },
       checkpoints: services.checkpoints && { ...services.checkpoints, every },
     };
-    const outcome = await runTrainer(trainer, base);
+    const warmStartFrom = inputs.warmStartFrom && join(inputs.warmStartFrom.path, MODEL_FILE);
+    if (warmStartFrom && trainer.algorithm !== 'logistic_regression') {
+      throw new LoomError('INVALID_ARGUMENT', `warmStartFrom updates a logistic regression; the ${trainer.algorithm} trainer starts from scratch`, {
+        field: 'warmStartFrom',
+        fix: "drop the warmStartFrom input, or train with algorithm 'logistic_regression'",
+      });
+    }
+    const outcome = await runTrainer(trainer, base, warmStartFrom);
     return {
       properties: {
         model: {
@@ -65,7 +81,8 @@ export const trainComponent = defineComponent({
           stoppedBecause: outcome.stoppedBecause,
           hyperparameters: { ...parameters },
           ...(outcome.lossPerEpoch ? { lossPerEpoch: outcome.lossPerEpoch } : {}),
-          training: outcome.properties,
+          // An incremental update names the model it continued (lineage also has it as an input).
+          training: { ...outcome.properties, ...(warmStartFrom ? { warmStartedFrom: inputs.warmStartFrom!.uri } : {}) },
         },
       },
     };
@@ -75,10 +92,10 @@ export const trainComponent = defineComponent({
 // Omit over each member, so the union stays discriminated by `algorithm`.
 type TrainerChoice = z.output<typeof trainParameters> extends infer T ? (T extends unknown ? Omit<T, 'checkpointEvery'> : never) : never;
 
-function runTrainer(trainer: TrainerChoice, base: Omit<TrainerRun<unknown>, 'parameters'>): Promise<TrainerOutcome> {
+function runTrainer(trainer: TrainerChoice, base: Omit<TrainerRun<unknown>, 'parameters'>, warmStartFrom: string | undefined): Promise<TrainerOutcome> {
   switch (trainer.algorithm) {
     case 'logistic_regression':
-      return trainLogistic({ ...base, parameters: trainer });
+      return trainLogistic({ ...base, parameters: trainer }, warmStartFrom);
     case 'gbdt':
       return trainGbdtStep({ ...base, parameters: trainer });
     case 'mlp':

@@ -27,6 +27,35 @@ test('the exported graph gives the trainer probabilities for features [N, width]
   (out.probability.data as Float32Array).forEach((p, i) => assert.ok(Math.abs(p - expected[i]) < 1e-6, `row ${i}: ${p} vs ${expected[i]}`));
 });
 
+test('a multiclass model (one weight column per class) exports as Softmax over [N, classes]', async () => {
+  // weights [width 2, classes 3], row-major.
+  const model = { weights: [1, 0, -1, 0.5, 2, -0.25], bias: [0.1, -0.2, 0.3] };
+  const bytes = exportLogisticRegression(model);
+  assert.deepEqual(readSignature(bytes).outputs, [{ name: 'probability', type: 'float32', shape: [-1, 3] }]);
+  const features = [0.5, 1, -2, 3];
+  const session = await ort.InferenceSession.create(bytes);
+  const out = await session.run({ features: new ort.Tensor('float32', new Float32Array(features), [2, 2]) });
+  await session.release();
+  assert.deepEqual(out.probability.dims, [2, 3]);
+  const probabilities = out.probability.data as Float32Array;
+  for (let row = 0; row < 2; row++) {
+    const x = features.slice(row * 2, row * 2 + 2).map(Math.fround);
+    const logits = [0, 1, 2].map((k) => x[0]! * model.weights[k]! + x[1]! * model.weights[3 + k]! + model.bias[k]!);
+    const total = logits.reduce((sum, logit) => sum + Math.exp(logit), 0);
+    logits.forEach((logit, k) => {
+      const p = probabilities[row * 3 + k]!;
+      assert.ok(Math.abs(p - Math.exp(logit) / total) < 1e-6, `row ${row} class ${k}: ${p}`);
+    });
+  }
+});
+
+test('two outputs, or weights that are not [width, outputs], are INVALID_ARGUMENT', () => {
+  const invalid = (error: unknown) => error instanceof LoomError && error.code === 'INVALID_ARGUMENT';
+  assert.throws(() => exportLogisticRegression({ weights: [1, 2, 3, 4], bias: [0, 0] }), invalid);
+  assert.throws(() => exportLogisticRegression({ weights: [1, 2, 3, 4], bias: [0, 0, 0] }), invalid);
+  assert.throws(() => exportLogisticRegression({ weights: [], bias: 0 }), invalid);
+});
+
 test('feature names that do not match the weights are INVALID_ARGUMENT', () => {
   assert.throws(
     () => exportLogisticRegression({ weights: [1, 2], bias: 0 }, { featureNames: ['a'] }),

@@ -1,13 +1,17 @@
 /**
- * A trained logistic regression as an ONNX graph over transformed features: input
- * `features` float32 [N, width] -> Gemm (weights, bias) -> Sigmoid -> output
- * `probability` float32 [N, 1]. This is the Model layout that composes with the
- * transform graph.
+ * A trained (multinomial) logistic regression as an ONNX graph over transformed features:
+ * input `features` float32 [N, width] -> Gemm (weights [width, outputs], bias [outputs])
+ * -> Sigmoid (one output: binary, `probability` [N, 1] is P(positive)) or Softmax
+ * (outputs >= 3: multiclass, `probability` [N, outputs], one column per class, as the
+ * GBDT exporter does). The arithmetic runs in float64 and rounds to float32 once, so every
+ * ONNX Runtime build (server, browser) gives the same bits. This is the Model layout that
+ * composes with the transform graph.
  *
  * Usage: `await writeFile('model.onnx', exportLogisticRegression(model, { featureNames }));`
  */
 import { LoomError } from '../core/errors.js';
-import { GraphBuilder, attr } from '../onnx/builder.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import { addDense64, addLink64, castToFloat32, castToFloat64 } from '../onnx/float64.js';
 
 export const MODEL_INPUT = 'features';
 export const MODEL_OUTPUT = 'probability';
@@ -22,20 +26,40 @@ export interface ExportOptions {
   metadata?: Record<string, string>;
 }
 
-export function exportLogisticRegression(model: { weights: ArrayLike<number>; bias: number }, options: ExportOptions = {}): Uint8Array {
-  const width = model.weights.length;
-  if (width < 1) throw new LoomError('INVALID_ARGUMENT', 'the model has no weights');
+/** A linear model's parameters: `outputs` is 1 (binary, a number or one bias) or the class count (>= 3). */
+export interface LinearModelParameters {
+  /** Row-major [width, outputs]; with one output, one weight per input column. */
+  weights: ArrayLike<number>;
+  /** One bias per output; a number for the binary model. */
+  bias: number | ArrayLike<number>;
+}
+
+export function exportLogisticRegression(model: LinearModelParameters, options: ExportOptions = {}): Uint8Array {
+  const bias = typeof model.bias === 'number' ? [model.bias] : Array.from(model.bias);
+  const outputs = bias.length;
+  if (outputs < 1 || outputs === 2) {
+    throw new LoomError('INVALID_ARGUMENT', `a logistic regression has 1 output (binary) or one per class (3 or more), not ${outputs}`, {
+      field: 'bias',
+      fix: 'give a binary model one bias (a number) and weights [width]; give a multiclass model one bias and one weight column per class',
+    });
+  }
+  const width = model.weights.length / outputs;
+  if (!Number.isInteger(width) || width < 1) {
+    throw new LoomError('INVALID_ARGUMENT', `${model.weights.length} weights do not make a [width, ${outputs}] matrix`, {
+      field: 'weights',
+      fix: `give width × ${outputs} weights, row-major (one row of ${outputs} per input column)`,
+    });
+  }
   if (options.featureNames && options.featureNames.length !== width) {
-    throw new LoomError('INVALID_ARGUMENT', `${options.featureNames.length} feature names for ${width} weights`, { field: 'featureNames' });
+    throw new LoomError('INVALID_ARGUMENT', `${options.featureNames.length} feature names for ${width} input columns`, { field: 'featureNames' });
   }
   const g = new GraphBuilder('loom_logistic_regression');
   g.addInput(MODEL_INPUT, 'float32', [-1, width]);
-  const weights = g.addInitializer('weights', Float32Array.from(model.weights), [width, 1]);
-  const bias = g.addInitializer('bias', new Float32Array([model.bias]), [1, 1]);
-  g.addNode('Gemm', [MODEL_INPUT, weights, bias], ['logit'], { alpha: attr.float(1), beta: attr.float(1) });
-  g.addNode('Sigmoid', ['logit'], [MODEL_OUTPUT]);
-  g.addOutput(MODEL_OUTPUT, 'float32', [-1, 1]);
-  g.setMetadata(METADATA_ALGORITHM, 'logistic_regression');
+  // In float64, rounded to float32 once: the server and the browser then give the same bits (src/onnx/float64.ts).
+  const logit = addDense64(g, castToFloat64(g, MODEL_INPUT), { inputs: width, units: outputs, kernel: model.weights, bias }, { kernel: 'weights', bias: 'bias', output: 'logit' });
+  castToFloat32(g, addLink64(g, logit, outputs === 1 ? 'sigmoid' : 'softmax'), MODEL_OUTPUT);
+  g.addOutput(MODEL_OUTPUT, 'float32', [-1, outputs]);
+  g.setMetadata(METADATA_ALGORITHM, outputs === 1 ? 'logistic_regression' : 'logistic_regression_multiclass');
   if (options.featureNames) g.setMetadata(METADATA_FEATURE_NAMES, JSON.stringify(options.featureNames));
   for (const [key, value] of Object.entries(options.metadata ?? {})) g.setMetadata(key, value);
   return g.toBytes();

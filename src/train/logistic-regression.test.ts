@@ -64,7 +64,7 @@ test('on real flights it beats the base rate on held-out rows, its loss falls, a
 
   const again = trainLogisticRegression(train.features, train.labels, width, options);
   assert.deepEqual(again.weights, model.weights);
-  assert.equal(again.bias, model.bias);
+  assert.deepEqual(again.bias, model.bias);
   assert.deepEqual(again.lossPerEpoch, model.lossPerEpoch);
   const otherSeed = trainLogisticRegression(train.features, train.labels, width, { ...options, seed: 8 });
   assert.notDeepEqual(otherSeed.weights, model.weights);

@@ -1,248 +1,298 @@
 /**
- * Binary logistic regression by mini-batch Adam with L2 regularisation, on a dense
- * row-major float32 matrix. Pure: arrays in, weights out, no files and no artifacts.
+ * Logistic regression, binary (sigmoid) or multiclass (softmax over K classes labelled
+ * 0..K-1), by mini-batch Adam with L2 and L1 penalties. Pure: arrays in, weights out.
  *
- * Deterministic for a seed: the seed drives the weight initialisation and each epoch's
- * shuffle, and the arithmetic runs in a fixed order in float64. Written for speed: typed
- * arrays only, no allocation per row or per batch. Transformed features are mostly
- * one-hot columns, so a mostly-zero matrix is first compressed to its non-zero entries
- * (CSR) and each row costs its non-zeros, not its width; skipping exact zeros changes no
- * sum, so both paths give the same weights.
+ * Training consumes the rows chunk by chunk (`trainChunk`), so the same arithmetic serves a
+ * matrix in memory (one chunk: `trainLogisticRegression`) and a split streamed from disk
+ * (`src/train/logistic-stream.ts`), and each epoch needs only one chunk at a time. Within a
+ * chunk the rows are shuffled by a permutation drawn from (seed, epoch, chunk), so a run
+ * resumed from a checkpoint after epoch N sees the very batches of an uninterrupted one.
+ *
+ * L1 is a proximal step after each Adam update (soft-thresholding by the coordinate's own
+ * step size), so weights that do not earn their penalty become exactly 0; L2 is added to the
+ * gradient. Sums run in a fixed order in float64: deterministic for a seed. Transformed
+ * features are mostly one-hot, so a mostly-zero chunk is compressed to CSR first and a row
+ * costs its non-zeros, not its width (skipping exact zeros changes no sum).
  *
  * Usage: `const model = trainLogisticRegression(features, labels, width, { epochs: 5 });`
  */
+import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
+import { requireClassCount } from './gbdt/objectives.js';
+import { compressIfSparse, logits, mixSeed, mulberry32, permutation, toErrors } from './linear-math.js';
+import type { LabelledMatrix } from './transformed-data.js';
 
-export interface LogisticRegressionOptions {
-  /** Passes over the data; default 5. */
-  epochs?: number;
-  /** Adam step size; default 0.01. */
-  learningRate?: number;
-  /** L2 penalty on the weights (not the bias), added to the mean gradient; default 1e-4. */
-  l2?: number;
-  /** Rows per update; default 1024. */
-  batchSize?: number;
-  /** Seed of the initialisation and the shuffles; default 42. */
-  seed?: number;
+export const logisticOptionsObject = z
+  .object({
+    objective: z.enum(['binary', 'multiclass']).default('binary'),
+    /** Classes of a multiclass objective (labels 0..numClasses-1). */
+    numClasses: z.number().int().min(3).optional(),
+    epochs: z.number().int().positive().default(5),
+    learningRate: z.number().positive().default(0.01),
+    /** L1 penalty on the weights (not the biases): drives weak weights to exactly 0. */
+    l1: z.number().nonnegative().default(0),
+    /** L2 penalty on the weights (not the biases), added to the mean gradient. */
+    l2: z.number().nonnegative().default(1e-4),
+    batchSize: z.number().int().positive().default(1024),
+    seed: z.number().int().default(42),
+  })
+  .strict();
+export const logisticOptionsSchema = requireClassCount(logisticOptionsObject);
+export type LogisticRegressionOptions = z.input<typeof logisticOptionsSchema> & {
   /** Called after each epoch with its mean training log loss. */
   onEpoch?(epoch: number, loss: number): void;
-}
+};
+export type ResolvedLogisticOptions = z.output<typeof logisticOptionsSchema>;
 
 export interface LogisticRegressionModel {
-  /** One weight per input column. */
+  /** Row-major [width, outputs]: one weight per input column and output. */
   weights: Float64Array;
-  bias: number;
+  /** One bias per output. */
+  bias: Float64Array;
+  /** 1 for binary (the output is P(label = 1)), else the class count. */
+  outputs: number;
   /** Mean log loss over each epoch's rows, each measured just before the update it contributed to. */
   lossPerEpoch: number[];
+}
+
+/** Everything training needs to continue exactly: the model, Adam's moments and step count. */
+export interface LinearState extends LogisticRegressionModel {
+  width: number;
+  epochsDone: number;
+  m: Float64Array;
+  v: Float64Array;
+  mBias: Float64Array;
+  vBias: Float64Array;
+  step: number;
+}
+
+/** Weights to start from instead of random ones (an incremental update of an earlier model). */
+export interface WarmStart {
+  weights: ArrayLike<number>;
+  bias: ArrayLike<number>;
 }
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-8;
 
-/** One finished epoch of `logisticRegressionEpochs`. `weights` is the live array: copy it to keep it. */
-export interface LogisticRegressionEpoch {
-  epoch: number;
-  /** Mean training log loss over the epoch. */
-  loss: number;
-  weights: Float64Array;
-  bias: number;
+export function parseLogisticOptions(raw: Omit<LogisticRegressionOptions, 'onEpoch'>): ResolvedLogisticOptions {
+  return parseInput(logisticOptionsSchema, raw, {
+    what: 'logistic regression',
+    fix: 'logistic regression takes objective, numClasses, epochs, learningRate, l1, l2, batchSize and seed',
+  });
 }
 
-export function trainLogisticRegression(
-  features: Float32Array,
-  labels: Float32Array,
-  width: number,
-  options: LogisticRegressionOptions = {},
-): LogisticRegressionModel {
+export function outputsOf(options: ResolvedLogisticOptions): number {
+  return options.objective === 'multiclass' ? (options.numClasses as number) : 1;
+}
+
+/**
+ * The state before the first epoch: small seeded random weights and biases at the classes'
+ * log frequencies (which skips the first epoch's drift towards the base rate), or a warm start.
+ */
+export function initialState(width: number, options: ResolvedLogisticOptions, classCounts: ArrayLike<number>, warm?: WarmStart): LinearState {
+  const outputs = outputsOf(options);
+  const random = mulberry32(options.seed);
+  const weights = new Float64Array(width * outputs);
+  for (let j = 0; j < weights.length; j++) weights[j] = (random() - 0.5) * 0.02;
+  const bias = new Float64Array(outputs);
+  let total = 0;
+  for (let k = 0; k < classCounts.length; k++) total += classCounts[k];
+  if (outputs === 1) {
+    const rate = Math.min(Math.max(classCounts[1] / total, 1e-6), 1 - 1e-6);
+    bias[0] = Math.log(rate / (1 - rate));
+  } else {
+    let mean = 0;
+    for (let k = 0; k < outputs; k++) mean += (bias[k] = Math.log(Math.max(classCounts[k], 1) / total)) / outputs;
+    for (let k = 0; k < outputs; k++) bias[k] -= mean;
+  }
+  if (warm) {
+    if (warm.weights.length !== weights.length || warm.bias.length !== outputs) {
+      throw new LoomError('FAILED_PRECONDITION', `the warm-start model has ${warm.weights.length} weights and ${warm.bias.length} outputs, this training ${weights.length} and ${outputs}`, {
+        field: 'warmStartFrom',
+        fix: 'update a logistic regression with the same objective and class count',
+      });
+    }
+    weights.set(warm.weights);
+    bias.set(warm.bias);
+  }
+  const size = width * outputs;
+  return {
+    width, outputs, weights, bias, lossPerEpoch: [], epochsDone: 0, step: 0,
+    m: new Float64Array(size), v: new Float64Array(size), mBias: new Float64Array(outputs), vBias: new Float64Array(outputs),
+  };
+}
+
+/** Rows per label value: [count of 0, count of 1] for binary, one per class for multiclass. Refuses labels the objective cannot use. */
+export function countClasses(labels: Float32Array, options: ResolvedLogisticOptions, counts: Float64Array<ArrayBuffer> = new Float64Array(Math.max(outputsOf(options), 2)), firstRow = 0): Float64Array<ArrayBuffer> {
+  const classes = counts.length;
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!(Number.isInteger(y) && y >= 0 && y < classes)) {
+      const want = classes === 2 ? '0 or 1 (or booleans)' : `integers 0..${classes - 1}`;
+      throw new LoomError('INVALID_ARGUMENT', `label at row ${firstRow + i + 1} is ${y}; ${options.objective} logistic regression needs ${want}`, {
+        field: 'labels',
+        fix: options.objective === 'binary' ? 'derive a 0/1 label upstream with no missing values, or use objective multiclass with numClasses' : 'encode the classes as 0..numClasses-1 with no missing values, or raise numClasses',
+      });
+    }
+    counts[y]++;
+  }
+  return counts;
+}
+
+/** Scratch arrays reused across chunks (no allocation per batch or row). */
+export interface Scratch {
+  gradient: Float64Array;
+  gradientBias: Float64Array;
+  z: Float64Array;
+}
+
+export function scratchFor(state: LinearState): Scratch {
+  return { gradient: new Float64Array(state.weights.length), gradientBias: new Float64Array(state.outputs), z: new Float64Array(state.outputs) };
+}
+
+/**
+ * One epoch's pass over one chunk: its rows in a seeded order, `batchSize` at a time, one
+ * Adam step (and L1 proximal step) per batch. Returns the chunk's summed log loss.
+ */
+export function trainChunk(state: LinearState, chunk: LabelledMatrix, options: ResolvedLogisticOptions, epoch: number, chunkIndex: number, scratch = scratchFor(state)): number {
+  const { width, outputs, weights, bias, m, v, mBias, vBias } = state;
+  const { gradient, gradientBias, z } = scratch;
+  const rows = chunk.labels.length;
+  const sparse = compressIfSparse(chunk.features, rows, width);
+  const order = permutation(rows, mixSeed(options.seed, epoch, chunkIndex));
+  let lossSum = 0;
+  for (let start = 0; start < rows; start += options.batchSize) {
+    const end = Math.min(rows, start + options.batchSize);
+    gradient.fill(0);
+    gradientBias.fill(0);
+    for (let b = start; b < end; b++) {
+      const row = order[b];
+      const y = chunk.labels[row];
+      logits(weights, bias, outputs, chunk.features, sparse, row, width, z);
+      lossSum += toErrors(z, outputs, y);
+      for (let k = 0; k < outputs; k++) {
+        const error = z[k];
+        if (error === 0) continue;
+        gradientBias[k] += error;
+        if (sparse) {
+          for (let p = sparse.start[row], last = sparse.start[row + 1]; p < last; p++) gradient[sparse.columns[p] * outputs + k] += error * sparse.values[p];
+        } else {
+          for (let j = 0, offset = row * width; j < width; j++) gradient[j * outputs + k] += error * chunk.features[offset + j];
+        }
+      }
+    }
+    const step = ++state.step;
+    const scale = 1 / (end - start);
+    const stepSize = (options.learningRate * Math.sqrt(1 - Math.pow(BETA2, step))) / (1 - Math.pow(BETA1, step));
+    for (let j = 0; j < weights.length; j++) {
+      const g = gradient[j] * scale + options.l2 * weights[j];
+      m[j] = BETA1 * m[j] + (1 - BETA1) * g;
+      v[j] = BETA2 * v[j] + (1 - BETA2) * g * g;
+      const rate = stepSize / (Math.sqrt(v[j]) + EPSILON);
+      const w = weights[j] - rate * m[j];
+      // Proximal L1: shrink towards 0 by this coordinate's step, and stop exactly at 0 (+0, never -0).
+      const shrink = options.l1 * rate;
+      weights[j] = w > shrink ? w - shrink : w < -shrink ? w + shrink : 0;
+    }
+    for (let k = 0; k < outputs; k++) {
+      const g = gradientBias[k] * scale;
+      mBias[k] = BETA1 * mBias[k] + (1 - BETA1) * g;
+      vBias[k] = BETA2 * vBias[k] + (1 - BETA2) * g * g;
+      bias[k] -= (stepSize * mBias[k]) / (Math.sqrt(vBias[k]) + EPSILON);
+    }
+  }
+  return lossSum;
+}
+
+/**
+ * In memory: the whole matrix is one chunk. The same weights as the streamed trainer over
+ * one chunk of at least all rows.
+ */
+export function trainLogisticRegression(features: Float32Array, labels: Float32Array, width: number, options: LogisticRegressionOptions = {}): LogisticRegressionModel {
   const epochs = logisticRegressionEpochs(features, labels, width, options);
   for (;;) {
     const next = epochs.next();
     if (next.done) return next.value;
-    options.onEpoch?.(next.value.epoch, next.value.loss);
+    options.onEpoch?.(next.value.epochsDone - 1, next.value.lossPerEpoch.at(-1) as number);
   }
 }
 
-/**
- * The same training one epoch at a time: it yields after each epoch, so a caller can
- * log the epoch (the train component awaits a tracking write there) or stop, and it
- * returns the model. The weights are those of `trainLogisticRegression` with the same options.
- */
+/** The in-memory training one epoch at a time: yields the live state after each epoch, returns the model. */
 export function* logisticRegressionEpochs(
   features: Float32Array,
   labels: Float32Array,
   width: number,
-  options: Omit<LogisticRegressionOptions, 'onEpoch'> = {},
-): Generator<LogisticRegressionEpoch, LogisticRegressionModel, void> {
-  const epochs = options.epochs ?? 5;
-  const learningRate = options.learningRate ?? 0.01;
-  const l2 = options.l2 ?? 1e-4;
-  const batchSize = options.batchSize ?? 1024;
-  const rows = labels.length;
-  checkInputs(features, labels, width, { epochs, learningRate, l2, batchSize });
-
-  const random = mulberry32(options.seed ?? 42);
-  const weights = new Float64Array(width);
-  for (let j = 0; j < width; j++) weights[j] = (random() - 0.5) * 0.02;
-  // Starting the bias at the base rate's log-odds skips the first epoch's drift towards it.
-  let positives = 0;
-  for (let i = 0; i < rows; i++) positives += labels[i];
-  const baseRate = Math.min(Math.max(positives / rows, 1e-6), 1 - 1e-6);
-  let bias = Math.log(baseRate / (1 - baseRate));
-
-  const gradient = new Float64Array(width);
-  const m = new Float64Array(width);
-  const v = new Float64Array(width);
-  let mBias = 0;
-  let vBias = 0;
-  let step = 0;
-  const sparse = compressIfSparse(features, rows, width);
-  const order = new Uint32Array(rows);
-  for (let i = 0; i < rows; i++) order[i] = i;
-  const lossPerEpoch: number[] = [];
-
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = rows - 1; i > 0; i--) {
-      const k = Math.floor(random() * (i + 1));
-      const swap = order[i];
-      order[i] = order[k];
-      order[k] = swap;
-    }
-    let lossSum = 0;
-    for (let start = 0; start < rows; start += batchSize) {
-      const end = Math.min(rows, start + batchSize);
-      gradient.fill(0);
-      let gradientBias = 0;
-      for (let k = start; k < end; k++) {
-        const row = order[k];
-        const offset = row * width;
-        let z = bias;
-        if (sparse) {
-          for (let p = sparse.start[row], last = sparse.start[row + 1]; p < last; p++) z += weights[sparse.columns[p]] * sparse.values[p];
-        } else {
-          for (let j = 0; j < width; j++) z += weights[j] * features[offset + j];
-        }
-        const y = labels[row];
-        // log(1 + e^z) - y z, computed without overflow.
-        lossSum += (z > 0 ? z : 0) - y * z + Math.log1p(Math.exp(-Math.abs(z)));
-        const error = 1 / (1 + Math.exp(-z)) - y;
-        if (error === 0) continue;
-        if (sparse) {
-          for (let p = sparse.start[row], last = sparse.start[row + 1]; p < last; p++) gradient[sparse.columns[p]] += error * sparse.values[p];
-        } else {
-          for (let j = 0; j < width; j++) gradient[j] += error * features[offset + j];
-        }
-        gradientBias += error;
-      }
-      step++;
-      const scale = 1 / (end - start);
-      const correction1 = 1 - Math.pow(BETA1, step);
-      const correction2 = 1 - Math.pow(BETA2, step);
-      const stepSize = (learningRate * Math.sqrt(correction2)) / correction1;
-      for (let j = 0; j < width; j++) {
-        const g = gradient[j] * scale + l2 * weights[j];
-        m[j] = BETA1 * m[j] + (1 - BETA1) * g;
-        v[j] = BETA2 * v[j] + (1 - BETA2) * g * g;
-        weights[j] -= (stepSize * m[j]) / (Math.sqrt(v[j]) + EPSILON);
-      }
-      const gBias = gradientBias * scale;
-      mBias = BETA1 * mBias + (1 - BETA1) * gBias;
-      vBias = BETA2 * vBias + (1 - BETA2) * gBias * gBias;
-      bias -= (stepSize * mBias) / (Math.sqrt(vBias) + EPSILON);
-    }
-    const loss = lossSum / rows;
-    lossPerEpoch.push(loss);
-    yield { epoch, loss, weights, bias };
+  raw: Omit<LogisticRegressionOptions, 'onEpoch'> = {},
+): Generator<LinearState, LogisticRegressionModel, void> {
+  const { onEpoch: _ignored, ...rest } = raw as LogisticRegressionOptions;
+  const options = parseLogisticOptions(rest);
+  checkShape({ features, labels, width });
+  const state = initialState(width, options, countClasses(labels, options));
+  const scratch = scratchFor(state);
+  while (state.epochsDone < options.epochs) {
+    const loss = trainChunk(state, { features, labels, width }, options, state.epochsDone, 0, scratch) / labels.length;
+    state.lossPerEpoch.push(loss);
+    state.epochsDone++;
+    yield state;
   }
-  return { weights, bias, lossPerEpoch };
+  return { weights: state.weights, bias: state.bias, outputs: state.outputs, lossPerEpoch: state.lossPerEpoch };
 }
 
-/** Probabilities of the positive class for each row, in float64 (for tests and quick checks). */
-export function predictLogisticRegression(model: Pick<LogisticRegressionModel, 'weights' | 'bias'>, features: Float32Array): Float64Array {
-  const width = model.weights.length;
+export function checkShape(data: LabelledMatrix): void {
+  const fail = (field: string, message: string): never => {
+    throw new LoomError('INVALID_ARGUMENT', message, { field });
+  };
+  if (!Number.isInteger(data.width) || data.width < 1) fail('width', `width must be a positive integer, got ${data.width}`);
+  if (data.labels.length === 0) fail('labels', 'there are no rows to train on');
+  if (data.features.length !== data.labels.length * data.width) {
+    fail('features', `features hold ${data.features.length} values, but ${data.labels.length} rows x ${data.width} columns need ${data.labels.length * data.width}`);
+  }
+}
+
+/**
+ * Probabilities in float64: binary models give P(label = 1) per row [rows]; multiclass
+ * models one probability per class, row-major [rows, classes].
+ */
+export function predictLogisticRegression(model: { weights: ArrayLike<number>; bias: number | ArrayLike<number> }, features: Float32Array): Float64Array {
+  const bias = Float64Array.from(typeof model.bias === 'number' ? [model.bias] : model.bias);
+  const outputs = bias.length;
+  const weights = Float64Array.from(model.weights);
+  const width = weights.length / outputs;
   const rows = Math.floor(features.length / Math.max(width, 1));
-  const out = new Float64Array(rows);
+  const out = new Float64Array(rows * outputs);
+  const z = new Float64Array(outputs);
   for (let i = 0; i < rows; i++) {
-    let z = model.bias;
-    for (let j = 0; j < width; j++) z += model.weights[j] * features[i * width + j];
-    out[i] = 1 / (1 + Math.exp(-z));
+    logits(weights, bias, outputs, features, undefined, i, width, z);
+    if (outputs === 1) out[i] = 1 / (1 + Math.exp(-z[0]));
+    else {
+      toErrors(z, outputs, -1);
+      for (let k = 0; k < outputs; k++) out[i * outputs + k] = z[k];
+    }
   }
   return out;
 }
 
-interface SparseRows {
-  /** Row i's entries are start[i] .. start[i + 1] - 1. */
-  start: Float64Array;
-  columns: Int32Array;
-  values: Float32Array;
-}
-
-/** The matrix as CSR when at most a third of it is non-zero (where CSR is smaller and faster), else undefined. */
-function compressIfSparse(features: Float32Array, rows: number, width: number): SparseRows | undefined {
-  let nonZero = 0;
-  for (let i = 0; i < features.length; i++) if (features[i] !== 0) nonZero++;
-  if (nonZero * 3 > features.length) return undefined;
-  const start = new Float64Array(rows + 1);
-  const columns = new Int32Array(nonZero);
-  const values = new Float32Array(nonZero);
-  let p = 0;
-  for (let row = 0; row < rows; row++) {
-    start[row] = p;
-    const offset = row * width;
-    for (let j = 0; j < width; j++) {
-      const value = features[offset + j];
-      if (value !== 0) {
-        columns[p] = j;
-        values[p++] = value;
-      }
-    }
-  }
-  start[rows] = p;
-  return { start, columns, values };
-}
-
-function checkInputs(
-  features: Float32Array,
-  labels: Float32Array,
-  width: number,
-  options: { epochs: number; learningRate: number; l2: number; batchSize: number },
-): void {
-  const fail = (field: string, message: string): never => {
-    throw new LoomError('INVALID_ARGUMENT', message, { field });
-  };
-  if (!Number.isInteger(width) || width < 1) fail('width', `width must be a positive integer, got ${width}`);
-  if (labels.length === 0) fail('labels', 'there are no rows to train on');
-  if (features.length !== labels.length * width) {
-    fail('features', `features hold ${features.length} values, but ${labels.length} rows x ${width} columns need ${labels.length * width}`);
-  }
-  if (!Number.isInteger(options.epochs) || options.epochs < 1) fail('epochs', `epochs must be a positive integer, got ${options.epochs}`);
-  if (!(options.learningRate > 0)) fail('learningRate', `learningRate must be positive, got ${options.learningRate}`);
-  if (!(options.l2 >= 0)) fail('l2', `l2 must be zero or positive, got ${options.l2}`);
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) fail('batchSize', `batchSize must be a positive integer, got ${options.batchSize}`);
-  let bad = 0;
-  let first = -1;
+/** Mean log loss and accuracy of probabilities from `predictLogisticRegression`, summed (divide by rows). */
+export function scoreSums(probabilities: Float64Array, labels: Float32Array, outputs: number): { loss: number; correct: number } {
+  let loss = 0;
+  let correct = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] !== 0 && labels[i] !== 1) {
-      if (first < 0) first = i;
-      bad++;
+    const y = labels[i];
+    if (outputs === 1) {
+      const p = Math.min(Math.max(probabilities[i], 1e-15), 1 - 1e-15);
+      loss -= y === 1 ? Math.log(p) : Math.log(1 - p);
+      if ((p >= 0.5 ? 1 : 0) === y) correct++;
+    } else {
+      let best = 0;
+      for (let k = 1; k < outputs; k++) if (probabilities[i * outputs + k] > probabilities[i * outputs + best]) best = k;
+      loss -= Math.log(Math.max(probabilities[i * outputs + y], 1e-15));
+      if (best === y) correct++;
     }
   }
-  if (bad > 0) {
-    throw new LoomError('INVALID_ARGUMENT', `${bad} label(s) are not 0 or 1 (first at row ${first + 1}: ${labels[first]})`, {
-      field: 'labels',
-      fix: 'binary logistic regression needs labels 0/1 (or booleans) with no missing values; filter or derive them upstream',
-    });
-  }
+  return { loss, correct };
 }
 
-/** A small, fast, seedable PRNG (Mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, permutation } from './linear-math.js';

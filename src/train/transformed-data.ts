@@ -3,7 +3,7 @@
  * feature names, and per split `features.f32` row-major float32 [rows, width] plus
  * `labels.f32`) into memory for the in-process trainers.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
@@ -67,10 +67,144 @@ export async function readFloat32(path: string): Promise<Float32Array> {
 export function assertBinaryLabelsVary(data: LabelledMatrix, labelColumn: string): void {
   let positives = 0;
   for (const label of data.labels) positives += label === 1 ? 1 : 0;
-  if (positives === 0 || positives === data.labels.length) {
-    throw new LoomError('FAILED_PRECONDITION', `the label column "${labelColumn}" is ${positives === 0 ? 0 : 1} on every one of the ${data.labels.length} training rows`, {
+  refuseConstantLabel(positives, data.labels.length, labelColumn);
+}
+
+function refuseConstantLabel(positives: number, rows: number, labelColumn: string): void {
+  if (positives === 0 || positives === rows) {
+    throw new LoomError('FAILED_PRECONDITION', `the label column "${labelColumn}" is ${positives === 0 ? 0 : 1} on every one of the ${rows} training rows`, {
       field: 'labelColumn',
       fix: 'check the label expression and the ingest filter: a model needs both outcomes in the training split',
     });
+  }
+}
+
+/** One slice of a split's rows, as read by `readTransformedChunks`. */
+export interface TransformedChunk extends LabelledMatrix {
+  /** Index of this chunk's first row in the split. */
+  firstRow: number;
+}
+
+/** Rows in a split, from the size of its labels file (4 bytes a row), without reading the features. */
+export async function countTransformedRows(dir: string, split: 'train' | 'eval'): Promise<number> {
+  const info = await stat(join(dir, split, LABELS_FILE)).catch(() => {
+    throw new LoomError('FAILED_PRECONDITION', `${join(dir, split)} holds no ${LABELS_FILE}; the transform wrote no ${split} split`);
+  });
+  return info.size / 4;
+}
+
+/**
+ * A split's rows in order, `rowsPerChunk` at a time, read from disk chunk by chunk so that
+ * training holds one chunk of features, not the whole matrix (a dataset larger than memory
+ * trains). Each chunk owns fresh arrays: a caller may keep one while reading the next.
+ */
+export async function* readTransformedChunks(
+  dir: string,
+  split: 'train' | 'eval',
+  rowsPerChunk = 65_536,
+): AsyncGenerator<TransformedChunk, void, void> {
+  const { width } = await readTransformedMeta(dir);
+  const rows = await countTransformedRows(dir, split);
+  const featuresPath = join(dir, split, FEATURES_FILE);
+  const featureBytes = (await stat(featuresPath)).size;
+  if (featureBytes !== rows * width * 4) {
+    throw new LoomError('FAILED_PRECONDITION', `${split}/${FEATURES_FILE} does not hold ${rows} rows of width ${width}`);
+  }
+  const features = await open(featuresPath, 'r');
+  const labels = await open(join(dir, split, LABELS_FILE), 'r');
+  try {
+    for (let firstRow = 0; firstRow < rows; firstRow += rowsPerChunk) {
+      const count = Math.min(rowsPerChunk, rows - firstRow);
+      const chunk: TransformedChunk = { features: new Float32Array(count * width), labels: new Float32Array(count), width, firstRow };
+      await readExactly(features, chunk.features, firstRow * width * 4);
+      await readExactly(labels, chunk.labels, firstRow * 4);
+      yield chunk;
+    }
+  } finally {
+    await features.close();
+    await labels.close();
+  }
+}
+
+async function readExactly(file: FileHandle, into: Float32Array, position: number): Promise<void> {
+  const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesRead } = await file.read(bytes, offset, bytes.length - offset, position + offset);
+    if (bytesRead === 0) throw new LoomError('FAILED_PRECONDITION', `unexpected end of a transformed split file at byte ${position + offset}`);
+    offset += bytesRead;
+  }
+}
+
+/**
+ * A split's labels in order, `rowsPerChunk` at a time, without reading its features (4 bytes
+ * a row): for the class counts and label checks before a streamed training starts.
+ */
+export async function* readTransformedLabels(dir: string, split: 'train' | 'eval', rowsPerChunk = 1 << 20): AsyncGenerator<{ labels: Float32Array; firstRow: number }, void, void> {
+  const rows = await countTransformedRows(dir, split);
+  const labels = await open(join(dir, split, LABELS_FILE), 'r');
+  try {
+    for (let firstRow = 0; firstRow < rows; firstRow += rowsPerChunk) {
+      const chunk = new Float32Array(Math.min(rowsPerChunk, rows - firstRow));
+      await readExactly(labels, chunk, firstRow * 4);
+      yield { labels: chunk, firstRow };
+    }
+  } finally {
+    await labels.close();
+  }
+}
+
+/**
+ * The part of each chunk that `holdOut` keeps for fitting (`fit`) or holds out (`holdout`),
+ * decided by each row's number in the whole split, so streamed and in-memory training hold
+ * out the same rows.
+ */
+export async function* holdOutChunks(chunks: AsyncIterable<TransformedChunk>, every: number, part: 'fit' | 'holdout'): AsyncGenerator<TransformedChunk, void, void> {
+  for await (const chunk of chunks) {
+    const rows = chunk.labels.length;
+    const keep = (i: number) => ((chunk.firstRow + i + 1) % every === 0) === (part === 'holdout');
+    let count = 0;
+    for (let i = 0; i < rows; i++) if (keep(i)) count++;
+    const out: TransformedChunk = { features: new Float32Array(count * chunk.width), labels: new Float32Array(count), width: chunk.width, firstRow: chunk.firstRow };
+    let k = 0;
+    for (let i = 0; i < rows; i++) {
+      if (!keep(i)) continue;
+      out.features.set(chunk.features.subarray(i * chunk.width, (i + 1) * chunk.width), k * chunk.width);
+      out.labels[k++] = chunk.labels[i];
+    }
+    yield out;
+  }
+}
+
+/** `assertBinaryLabelsVary` over a split on disk, reading its labels only; returns the row count. */
+export async function assertBinaryLabelsVaryOnDisk(dir: string, split: 'train' | 'eval', labelColumn: string): Promise<number> {
+  let positives = 0;
+  let rows = 0;
+  for await (const { labels } of readTransformedLabels(dir, split)) {
+    rows += labels.length;
+    for (const label of labels) positives += label === 1 ? 1 : 0;
+  }
+  refuseConstantLabel(positives, rows, labelColumn);
+  return rows;
+}
+
+/**
+ * The same chunks, with the next one already being read while the caller works on the
+ * current one (file reads run on libuv's thread pool, so reading overlaps training). Holds
+ * two chunks at a time instead of one.
+ */
+export async function* prefetched<T>(chunks: AsyncIterable<T>): AsyncGenerator<T, void, void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let pending = iterator.next();
+  try {
+    for (;;) {
+      const next = await pending;
+      if (next.done) return;
+      pending = iterator.next();
+      yield next.value;
+    }
+  } finally {
+    // Closes the source's files when the caller stops early (an error or a break).
+    await pending.then(() => iterator.return?.(), () => undefined);
   }
 }

@@ -129,7 +129,7 @@ test('datetime parts in UTC equal DuckDB hour, dayofweek, month and day, before 
 
 test('a constant column and a single quantile bucket still make a valid graph', async () => {
   const fitted: FittedTransform = {
-    version: 2,
+    version: 3,
     labelColumn: 'y',
     rowCount: 3,
     features: [

@@ -26,7 +26,7 @@ import {
   type TransformConfig,
   type TransformConfigInput,
 } from './config.js';
-import { categoryColumn, type CategoricalFeature, type CategoryValue, type FittedFeature, type FittedImpute, type FittedTransform, type RawType } from './fitted.js';
+import { tableColumn, type CategoricalFeature, type FittedFeature, type FittedImpute, type FittedTransform, type RawType } from './fitted.js';
 
 export { ANALYZERS, type AnalyzerKind, type FeatureOverride } from './config.js';
 export type * from './fitted.js';
@@ -124,7 +124,7 @@ export async function fitTransform(parquetPath: string, options: FitOptions): Pr
     }
     for (const [index, cross] of config.crosses.entries()) features.push(await fitCross(query, source, columns, features, cross, index));
     const featureNames = features.flatMap((feature) => feature.outputs);
-    return { version: 2, labelColumn: config.labelColumn, rowCount, features, featureNames, outputWidth: featureNames.length };
+    return { version: 3, labelColumn: config.labelColumn, rowCount, features, featureNames, outputWidth: featureNames.length };
   });
 }
 
@@ -207,7 +207,7 @@ async function fitCategorical(
     }
     impute = { strategy: 'constant', value: rawType === 'int' ? Number(value) : String(value) };
   }
-  const missingColumn = impute ? categoryColumn<CategoryValue>(table, impute.value) : table.vocabulary.length;
+  const missingColumn = impute ? tableColumn(table, impute.value) : table.vocabulary.length;
   const shared =
     analyzer === 'hash' ? Array.from({ length: oovBuckets }, (_, k) => `${name}#${k}`)
     : oovBuckets === 1 ? [`${name}${OOV_SUFFIX}`]

@@ -1,19 +1,12 @@
 /**
  * Fitting the category analyzers in DuckDB: vocabulary (top-k, minimum frequency,
  * out-of-vocabulary buckets), hash buckets, and crosses of two columns. Counting is SQL;
- * JavaScript only splits the counted values into the vocabulary and the hashed rest.
+ * only the vocabulary is learned: every other value is hashed by the graph (hash.ts), so
+ * a value the training split never showed gets a bucket of its own too.
  */
 import { LoomError } from '../core/errors.js';
 import { sqlIdent } from '../data/duckdb.js';
 import type { CategoryTable, CategoryValue } from './fitted.js';
-import { CROSS_SEPARATOR, hashBucket } from './hash.js';
-
-/**
- * At most this many distinct training values are hashed into buckets (the most frequent
- * first); rarer ones are treated like unseen values (bucket 0). It bounds the size of the
- * LabelEncoder table that carries the fit-time hashes.
- */
-export const HASHED_VALUES_LIMIT = 100_000;
 
 /** A DuckDB connection's query, as analyzers.ts passes it. */
 export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
@@ -43,17 +36,16 @@ export async function fitCategoryTable(
   rawType: 'string' | 'int',
   options: TableOptions,
 ): Promise<{ table: CategoryTable<CategoryValue>; first: CategoryValue | undefined }> {
-  // With one shared bucket every non-vocabulary value lands in it, so only the top k need counting out.
-  const limit = options.oovBuckets === 1 ? Math.max(options.topK, 1) : Math.max(options.topK, 0) + HASHED_VALUES_LIMIT;
+  // Sorted by count, so the k most frequent are all a vocabulary can hold (one more row names the most frequent for imputation).
   const rows = await query(
     `SELECT ${categoryKey(column, rawType)} AS v, count(*) AS c FROM ${source} WHERE ${presentCondition(column, rawType)}
-     GROUP BY v ORDER BY c DESC, v ASC LIMIT ${limit}`,
+     GROUP BY v ORDER BY c DESC, v ASC LIMIT ${Math.max(options.topK, 1)}`,
   );
   const values = rows.map((row) => ({ value: rawType === 'int' ? toSafeNumber(column, row.v) : String(row.v), count: Number(row.c) }));
-  return { table: splitCounted(values, options, (value) => String(value)), first: values[0]?.value };
+  return { table: vocabularyOf(values, options), first: values[0]?.value };
 }
 
-/** Counts the observed pairs of two columns and builds the cross's table. */
+/** Counts the observed pairs of two columns and builds the cross's table (no counting for a hashed cross: it has no vocabulary). */
 export async function fitCrossTable(
   query: Query,
   source: string,
@@ -61,33 +53,21 @@ export async function fitCrossTable(
   rawTypes: ['string' | 'int', 'string' | 'int'],
   options: TableOptions,
 ): Promise<CategoryTable<[CategoryValue, CategoryValue]>> {
-  const limit = options.oovBuckets === 1 ? Math.max(options.topK, 1) : Math.max(options.topK, 0) + HASHED_VALUES_LIMIT;
+  if (options.topK === 0) return { vocabulary: [], oovBuckets: options.oovBuckets };
   const rows = await query(
     `SELECT ${categoryKey(columns[0], rawTypes[0])} AS a, ${categoryKey(columns[1], rawTypes[1])} AS b, count(*) AS c FROM ${source}
      WHERE ${presentCondition(columns[0], rawTypes[0])} AND ${presentCondition(columns[1], rawTypes[1])}
-     GROUP BY a, b ORDER BY c DESC, a ASC, b ASC LIMIT ${limit}`,
+     GROUP BY a, b ORDER BY c DESC, a ASC, b ASC LIMIT ${options.topK}`,
   );
   const side = (i: 0 | 1, value: unknown): CategoryValue => (rawTypes[i] === 'int' ? toSafeNumber(columns[i], value) : String(value));
   const pairs = rows.map((row) => ({ value: [side(0, row.a), side(1, row.b)] as [CategoryValue, CategoryValue], count: Number(row.c) }));
-  return splitCounted(pairs, options, ([a, b]) => `${a}${CROSS_SEPARATOR}${b}`);
+  return vocabularyOf(pairs, options);
 }
 
-/** Counted values (most frequent first) into vocabulary and hashed rest; bucket-0 values need no entry (it is the default). */
-function splitCounted<K>(values: { value: K; count: number }[], options: TableOptions, text: (value: K) => string): CategoryTable<K> {
-  const vocabulary: K[] = [];
-  const hashed: CategoryTable<K>['hashed'] = { values: [], buckets: [] };
-  for (const { value, count } of values) {
-    if (vocabulary.length < options.topK && count >= options.minFrequency) {
-      vocabulary.push(value);
-      continue;
-    }
-    if (options.oovBuckets === 1) continue;
-    const bucket = hashBucket(text(value), options.oovBuckets);
-    if (bucket === 0) continue;
-    hashed.values.push(value);
-    hashed.buckets.push(bucket);
-  }
-  return { vocabulary, oovBuckets: options.oovBuckets, hashed };
+/** The vocabulary of counted values (most frequent first): the first k at or above the minimum frequency. */
+function vocabularyOf<K>(values: { value: K; count: number }[], options: TableOptions): CategoryTable<K> {
+  const vocabulary = values.filter(({ count }) => count >= options.minFrequency).slice(0, options.topK).map(({ value }) => value);
+  return { vocabulary, oovBuckets: options.oovBuckets };
 }
 
 export function toSafeNumber(name: string, value: unknown): number {

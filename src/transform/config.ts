@@ -56,7 +56,7 @@ export const featureOverride = z
     topK: z.number().int().positive().optional(),
     /** vocabulary: a value needs at least this many training rows for its own column. */
     minFrequency: z.number().int().positive().optional(),
-    /** vocabulary: columns shared by the other values (hashed at fit time); default 1. */
+    /** vocabulary: columns shared by the other values, seen or unseen (MurmurHash3 of the value, in the graph); default 1. */
     numOovBuckets: z.number().int().min(1).max(MAX_BUCKETS).optional(),
     /** quantiles: number of buckets; hash: number of hash buckets. */
     buckets: buckets.optional(),
@@ -69,7 +69,7 @@ export type FeatureOverride = z.infer<typeof featureOverride>;
 
 export const crossConfig = z
   .object({
-    /** Two string or integer columns; the cross is one category per observed pair. */
+    /** Two string or integer columns; the cross is one category per pair. */
     features: z.tuple([z.string().min(1), z.string().min(1)]),
     /** Name of the crossed feature; default `a_x_b`. */
     name: z.string().min(1).optional(),

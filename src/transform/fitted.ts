@@ -4,6 +4,7 @@
  * `transform.json`) so anyone can read what a model's features mean.
  */
 import type { DatetimePart, ImputeStrategy } from './config.js';
+import { crossBucket, hashBucket } from './hash.js';
 
 /** How a raw feature enters the transform graph, each as an [N, 1] input: float32, int64, string, or int64 epoch milliseconds (UTC) for timestamps. */
 export type RawType = 'float' | 'int' | 'string' | 'timestamp';
@@ -51,14 +52,12 @@ export interface QuantilesFeature extends FeatureBase {
 
 /**
  * A lookup from category to column: the vocabulary's values get columns 0..v-1, the
- * `oovBuckets` shared columns follow. Training values outside the vocabulary are hashed
- * into the shared buckets (`hashed` lists those not in bucket 0); anything else — a
- * value never seen in training — goes to shared bucket 0.
+ * `oovBuckets` shared columns follow. Any other value, seen in training or not, goes to
+ * shared bucket `hash(value) mod oovBuckets` (hash.ts), computed by the graph itself.
  */
 export interface CategoryTable<K> {
   vocabulary: K[];
   oovBuckets: number;
-  hashed: { values: K[]; buckets: number[] };
 }
 
 /** vocabulary: top-k values + OOV buckets; hash: no vocabulary, every value hashed into `oovBuckets` buckets. */
@@ -74,7 +73,7 @@ export interface CategoricalFeature extends FeatureBase, CategoryTable<CategoryV
 /** The name of version 1, kept for readers of earlier code. */
 export type VocabularyFeature = CategoricalFeature;
 
-/** One category per pair of two columns' values; a pair with an unseen or missing side goes to shared bucket 0. */
+/** One category per pair of two columns' values; a pair outside the vocabulary is hashed, a pair with a missing side goes to shared bucket 0. */
 export interface CrossFeature extends FeatureBase, CategoryTable<[CategoryValue, CategoryValue]> {
   analyzer: 'cross';
   columns: [string, string];
@@ -91,7 +90,8 @@ export interface DatetimeFeature extends FeatureBase {
 export type FittedFeature = ZScoreFeature | MinMaxFeature | QuantilesFeature | CategoricalFeature | CrossFeature | DatetimeFeature;
 
 export interface FittedTransform {
-  version: 2;
+  /** 3: out-of-vocabulary values are hashed by the graph (MurmurHash3); 2 hashed them at fit time (FNV-1a). */
+  version: 3;
   labelColumn: string;
   /** Rows of the training split the analyzers saw. */
   rowCount: number;
@@ -101,12 +101,41 @@ export interface FittedTransform {
   outputWidth: number;
 }
 
-/** The column (relative to its feature) the graph gives `value`: what a served row with that value gets. */
-export function categoryColumn<K>(table: CategoryTable<K>, value: K, same: (a: K, b: K) => boolean = Object.is): number {
-  const index = table.vocabulary.findIndex((v) => same(v, value));
+/** A raw category as a caller sends it: null (or '' for a string column) when missing; integers as number or bigint. */
+export type RawCategory = string | number | bigint | null | undefined;
+
+/** Whether a raw category is missing, as the graph sees it (toTensor sends a missing string as '', a missing integer as the sentinel). */
+function isMissing(value: RawCategory): value is null | undefined | '' {
+  return value === null || value === undefined || value === '';
+}
+
+/** An integer category as the number the vocabulary holds (a bigint beyond 2^53 matches no vocabulary value). */
+const asKey = (value: string | number | bigint): CategoryValue => (typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : String(value)) : value);
+
+/** The column (relative to its table) of a present value: its vocabulary index, or its hashed shared bucket. */
+export function tableColumn(table: CategoryTable<CategoryValue>, value: string | number | bigint): number {
+  const index = table.vocabulary.indexOf(asKey(value));
   if (index >= 0) return index;
-  const hashed = table.hashed.values.findIndex((v) => same(v, value));
-  return table.vocabulary.length + (hashed >= 0 ? table.hashed.buckets[hashed] : 0);
+  return table.vocabulary.length + (table.oovBuckets > 1 ? hashBucket(value, table.oovBuckets) : 0);
+}
+
+/**
+ * The column (relative to the feature) the transform graph sets for a categorical value:
+ * what a served row with that value gets, computed in TypeScript. Missing values go to
+ * `missingColumn` (the imputed value's column, or shared bucket 0).
+ */
+export function categoricalColumn(feature: CategoricalFeature, value: RawCategory): number {
+  return isMissing(value) ? feature.missingColumn : tableColumn(feature, value);
+}
+
+/** The column (relative to the feature) the transform graph sets for a crossed pair; a missing side means shared bucket 0. */
+export function crossColumn(feature: CrossFeature, a: RawCategory, b: RawCategory): number {
+  const size = feature.vocabulary.length;
+  if (isMissing(a) || isMissing(b)) return size;
+  const [ka, kb] = [asKey(a), asKey(b)];
+  const index = feature.vocabulary.findIndex(([va, vb]) => va === ka && vb === kb);
+  if (index >= 0) return index;
+  return size + (feature.oovBuckets > 1 ? crossBucket(a, b, feature.oovBuckets) : 0);
 }
 
 /** The raw column of each graph input, in order: features' own columns, then cross sides not already inputs. */

@@ -10,11 +10,17 @@
 import { GraphBuilder, attr, type AttributeValue } from '../onnx/builder.js';
 import { MISSING_INT64 } from '../onnx/tensors.js';
 import { DATETIME_PART_WIDTH, type DatetimePart } from './config.js';
-import type { CategoricalFeature, CategoryTable, CategoryValue, CrossFeature, DatetimeFeature, MinMaxFeature, QuantilesFeature, ZScoreFeature } from './fitted.js';
+import { HASH_SEED } from './hash.js';
+import type { CategoricalFeature, CategoryValue, CrossFeature, DatetimeFeature, FittedFeature, MinMaxFeature, QuantilesFeature, ZScoreFeature } from './fitted.js';
 
 const ML = 'ai.onnx.ml';
+/** The domain of ONNX Runtime's contrib ops (MurmurHash3); graph.ts imports it when a feature hashes. */
+export const MICROSOFT = 'com.microsoft';
 const FLOAT = 1;
 const INT64 = 7;
+const STRING = 8;
+const BOOL = 9;
+const TWO_32 = 2n ** 32n;
 
 export type Block = { kind: 'dense'; value: string } | { kind: 'hot'; index: string; weight?: string };
 
@@ -79,45 +85,105 @@ function labelEncoder(g: GraphBuilder, input: string, name: string, rawType: 'st
   return node(g, 'LabelEncoder', [input], name, { ...keyAttr, values_int64s: attr.ints(values), default_int64: attr.int(fallback) }, ML);
 }
 
-/** Every listed key of a table with its absolute column; unlisted values get `offset + vocabulary.length` (shared bucket 0). */
-function tableEntries<K>(table: CategoryTable<K>, offset: number): { keys: K[]; columns: number[]; fallback: number } {
-  const size = table.vocabulary.length;
-  return {
-    keys: [...table.vocabulary, ...table.hashed.values],
-    columns: [...table.vocabulary.map((_, i) => offset + i), ...table.hashed.buckets.map((bucket) => offset + size + bucket)],
-    fallback: offset + size,
-  };
+/**
+ * MurmurHash3 (hash.ts) of each value as a signed int64 in [-2^31, 2^31): a string's
+ * UTF-8 bytes, an integer's decimal text (Cast to string). The com.microsoft op runs in
+ * onnxruntime-node and onnxruntime-web alike.
+ */
+function signedHash(g: GraphBuilder, input: string, rawType: 'string' | 'int', name: string): string {
+  const text = rawType === 'int' ? node(g, 'Cast', [input], `${name}/text`, { to: attr.int(STRING) }) : input;
+  const hash = node(g, 'MurmurHash3', [text], `${name}/murmur3`, { seed: attr.int(HASH_SEED), positive: attr.int(0) }, MICROSOFT);
+  return node(g, 'Cast', [hash], `${name}/hash`, { to: attr.int(INT64) });
 }
 
+/** The unsigned 32-bit value of a signed hash: Mod with fmod 0 takes the divisor's sign. */
+const unsigned = (g: GraphBuilder, hash: string, name: string): string => node(g, 'Mod', [hash, int64(g, `${name}/two_32`, TWO_32)], `${name}/unsigned`);
+
+/** base + (unsigned hash mod buckets): the absolute column of a hashed value. */
+function hashedColumn(g: GraphBuilder, hash: string, buckets: number, base: number, name: string): string {
+  const bucket = node(g, 'Mod', [unsigned(g, hash, name), int64(g, `${name}/buckets`, buckets)], `${name}/bucket`);
+  return node(g, 'Add', [bucket, int64(g, `${name}/base`, base)], `${name}/hashed_column`);
+}
+
+/** The listed column where the LabelEncoder found one (>= 0), else the hashed one. */
+function listedOrHashed(g: GraphBuilder, listed: string, hashed: string, name: string): string {
+  const unlisted = node(g, 'Less', [listed, int64(g, `${name}/zero`, 0)], `${name}/unlisted`);
+  return node(g, 'Where', [unlisted, hashed, listed], `${name}/column`);
+}
+
+/** Whether each value is missing: the int64 sentinel, or '' for strings (a LabelEncoder, as ONNX Equal takes strings only from opset 19). */
+function missingFlag(g: GraphBuilder, input: string, rawType: 'string' | 'int', name: string): string {
+  if (rawType === 'int') return node(g, 'Equal', [input, int64(g, `${name}/missing_value`, MISSING_INT64)], `${name}/missing`);
+  const flag = labelEncoder(g, input, `${name}/missing_int`, 'string', [''], [1], 0);
+  return node(g, 'Cast', [flag], `${name}/missing`, { to: attr.int(BOOL) });
+}
+
+/** Whether a feature's graph hashes (and so needs the com.microsoft domain). */
+export function hashes(feature: FittedFeature): boolean {
+  if (feature.analyzer === 'cross') return feature.oovBuckets > 1 || feature.vocabulary.length === 0;
+  return (feature.analyzer === 'vocabulary' || feature.analyzer === 'hash') && feature.oovBuckets > 1;
+}
+
+/**
+ * Vocabulary values to their columns (a LabelEncoder), any other value to its hashed
+ * shared bucket; a missing value to `missingColumn`. With one shared bucket there is
+ * nothing to hash: the LabelEncoder's default is that bucket.
+ */
 export function addCategorical(g: GraphBuilder, feature: CategoricalFeature, offset: number): Block {
-  const { keys, columns, fallback } = tableEntries<CategoryValue>(feature, offset);
-  let input = feature.name;
-  if (feature.rawType === 'int' && feature.impute) {
-    // Imputing an integer is replacing the sentinel before the lookup.
-    const missing = node(g, 'Equal', [input, int64(g, `${feature.name}/missing_value`, MISSING_INT64)], `${feature.name}/missing`);
-    input = node(g, 'Where', [missing, int64(g, `${feature.name}/impute`, feature.impute.value as number), input], `${feature.name}/imputed`);
-  } else if (feature.rawType === 'string' && offset + feature.missingColumn !== fallback) {
-    // A missing string is '' (never a fitted value), so imputing is one more key.
+  const { name, rawType } = feature;
+  const shared = offset + feature.vocabulary.length;
+  const missingColumn = offset + feature.missingColumn;
+  const hashing = feature.oovBuckets > 1;
+  const keys: CategoryValue[] = [...feature.vocabulary];
+  const columns = feature.vocabulary.map((_, i) => offset + i);
+  // A missing string is '' (never a vocabulary value), so its column is one more key.
+  if (rawType === 'string' && (hashing || missingColumn !== shared)) {
     keys.push('');
-    columns.push(offset + feature.missingColumn);
+    columns.push(missingColumn);
   }
-  return { kind: 'hot', index: labelEncoder(g, input, `${feature.name}/column`, feature.rawType, keys, columns, fallback) };
+  let column: string;
+  if (!hashing) column = labelEncoder(g, name, `${name}/column`, rawType, keys, columns, shared);
+  else {
+    const hashed = hashedColumn(g, signedHash(g, name, rawType, name), feature.oovBuckets, shared, name);
+    column = keys.length === 0 ? hashed : listedOrHashed(g, labelEncoder(g, name, `${name}/listed`, rawType, keys, columns, -1), hashed, name);
+  }
+  if (rawType === 'int' && (hashing || missingColumn !== shared)) {
+    column = node(g, 'Where', [missingFlag(g, name, rawType, name), int64(g, `${name}/missing_column`, missingColumn), column], `${name}/with_missing`);
+  }
+  return { kind: 'hot', index: column };
 }
 
-/** Each side to its index among the values the cross saw (unseen: n), then the pair's code a * (nb + 1) + b to its column. */
+/**
+ * A pair in the vocabulary: each side to its index among the vocabulary's values of that
+ * side (others: n), the code a * (nb + 1) + b to its column. Any other pair: MurmurHash3 of
+ * the int64 (hash(a) << 32) | hash(b) (hash.ts hashPair) into a shared bucket. A pair
+ * with a missing side goes to shared bucket 0.
+ */
 export function addCross(g: GraphBuilder, feature: CrossFeature, offset: number): Block {
-  const pairs = [...feature.vocabulary, ...feature.hashed.values];
-  const sides = [0, 1].map((j) => [...new Set(pairs.map((pair) => pair[j]))]);
-  const indices = sides.map((values, j) =>
-    labelEncoder(g, feature.columns[j], `${feature.name}/side${j}`, feature.rawTypes[j], values, values.map((_, i) => i), values.length),
-  );
-  const width = sides[1].length + 1;
-  const position = sides.map((values) => new Map<CategoryValue, number>(values.map((value, i) => [value, i])));
-  const codes = pairs.map(([a, b]) => position[0].get(a)! * width + position[1].get(b)!);
-  const scaled = node(g, 'Mul', [indices[0], int64(g, `${feature.name}/width`, width)], `${feature.name}/row_code`);
-  const code = node(g, 'Add', [scaled, indices[1]], `${feature.name}/code`);
-  const { columns, fallback } = tableEntries(feature, offset);
-  return { kind: 'hot', index: labelEncoder(g, code, `${feature.name}/column`, 'int', codes, columns, fallback) };
+  const { name, columns: inputs, rawTypes } = feature;
+  const shared = offset + feature.vocabulary.length;
+  let listed: string | undefined;
+  if (feature.vocabulary.length > 0) {
+    const sides = [0, 1].map((j) => [...new Set(feature.vocabulary.map((pair) => pair[j]))]);
+    const indices = sides.map((values, j) => labelEncoder(g, inputs[j], `${name}/side${j}`, rawTypes[j], values, values.map((_, i) => i), values.length));
+    const width = sides[1].length + 1;
+    const position = sides.map((values) => new Map<CategoryValue, number>(values.map((value, i) => [value, i])));
+    const codes = feature.vocabulary.map(([a, b]) => position[0].get(a)! * width + position[1].get(b)!);
+    const code = node(g, 'Add', [node(g, 'Mul', [indices[0], int64(g, `${name}/width`, width)], `${name}/row_code`), indices[1]], `${name}/code`);
+    const columns = feature.vocabulary.map((_, i) => offset + i);
+    // Missing sides are never vocabulary values, so without hashing the default is their bucket too.
+    if (feature.oovBuckets === 1) return { kind: 'hot', index: labelEncoder(g, code, `${name}/column`, 'int', codes, columns, shared) };
+    listed = labelEncoder(g, code, `${name}/listed`, 'int', codes, columns, -1);
+  }
+  const [a, b] = [0, 1].map((j) => signedHash(g, inputs[j], rawTypes[j], `${name}/side${j}`));
+  // hash(a) in [-2^31, 2^31) times 2^32 plus unsigned hash(b) is exact in int64: the two words side by side.
+  const high = node(g, 'Mul', [a, int64(g, `${name}/shift`, TWO_32)], `${name}/high`);
+  const packed = node(g, 'Add', [high, unsigned(g, b, `${name}/side1`)], `${name}/packed`);
+  const pairHash = node(g, 'MurmurHash3', [packed], `${name}/murmur3`, { seed: attr.int(HASH_SEED), positive: attr.int(0) }, MICROSOFT);
+  const hashed = hashedColumn(g, node(g, 'Cast', [pairHash], `${name}/hash`, { to: attr.int(INT64) }), feature.oovBuckets, shared, name);
+  const column = listed ? listedOrHashed(g, listed, hashed, name) : hashed;
+  const missing = node(g, 'Or', [missingFlag(g, inputs[0], rawTypes[0], `${name}/side0`), missingFlag(g, inputs[1], rawTypes[1], `${name}/side1`)], `${name}/missing`);
+  return { kind: 'hot', index: node(g, 'Where', [missing, int64(g, `${name}/bucket0`, shared), column], `${name}/with_missing`) };
 }
 
 const MS_PER_HOUR = 3_600_000;

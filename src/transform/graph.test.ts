@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
+import { decodeModel } from '../onnx/proto.js';
 import { toTensor } from '../onnx/tensors.js';
 import { fitTransform, type FittedTransform } from './analyzers.js';
 import { buildTransformGraph, METADATA_LABEL_COLUMN, METADATA_TRANSFORM, transformInputs } from './graph.js';
@@ -129,7 +130,7 @@ test('inputs follow the raw types, and the fitted transform travels in the metad
 
 test('graphs with only z-scores or only vocabularies work, down to a single row', async () => {
   const numeric: FittedTransform = {
-    version: 2,
+    version: 3,
     labelColumn: 'y',
     rowCount: 10,
     features: [
@@ -141,15 +142,26 @@ test('graphs with only z-scores or only vocabularies work, down to a single row'
   };
   assert.deepEqual([...(await runGraph(numeric, [{ a: 5, b: 0 }]))], [2, -2]);
   const categorical: FittedTransform = {
-    version: 2,
+    version: 3,
     labelColumn: 'y',
     rowCount: 10,
     features: [
-      { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x', 'y'], oovBuckets: 1, hashed: { values: [], buckets: [] }, missingColumn: 2, outputs: ['c=x', 'c=y', 'c=<OOV>'] },
-      { name: 'd', rawType: 'int', analyzer: 'vocabulary', vocabulary: [3], oovBuckets: 1, hashed: { values: [], buckets: [] }, missingColumn: 1, outputs: ['d=3', 'd=<OOV>'] },
+      { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x', 'y'], oovBuckets: 1, missingColumn: 2, outputs: ['c=x', 'c=y', 'c=<OOV>'] },
+      { name: 'd', rawType: 'int', analyzer: 'vocabulary', vocabulary: [3], oovBuckets: 1, missingColumn: 1, outputs: ['d=3', 'd=<OOV>'] },
     ],
     featureNames: ['c=x', 'c=y', 'c=<OOV>', 'd=3', 'd=<OOV>'],
     outputWidth: 5,
   };
   assert.deepEqual([...(await runGraph(categorical, [{ c: 'y', d: 3 }, { c: 'q', d: 4 }]))], [0, 1, 0, 1, 0, 0, 0, 1, 0, 1]);
+});
+
+test('only a graph that hashes imports the com.microsoft domain (MurmurHash3); the others stay plain ONNX', () => {
+  const fitted = (oovBuckets: number): FittedTransform => {
+    const outputs = ['c=x', ...Array.from({ length: oovBuckets }, (_, k) => `c=<OOV${k}>`)];
+    const feature = { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x'], oovBuckets, missingColumn: 1, outputs } as const;
+    return { version: 3, labelColumn: 'y', rowCount: 1, features: [{ ...feature, vocabulary: ['x'] }], featureNames: outputs, outputWidth: outputs.length };
+  };
+  const domains = (oovBuckets: number) => (decodeModel(buildTransformGraph(fitted(oovBuckets))).opset_import ?? []).map((opset) => opset.domain ?? '');
+  assert.deepEqual(domains(1), ['', 'ai.onnx.ml']);
+  assert.deepEqual(domains(4), ['', 'ai.onnx.ml', 'com.microsoft']);
 });

@@ -6,7 +6,8 @@
  *
  * Per analyzer (graph-ops.ts): zscore = Imputer, Sub, Div; minmax = Imputer, Scaler;
  * quantiles = Imputer, GreaterOrEqual against the boundaries, ReduceSum; vocabulary, hash
- * and crosses = LabelEncoder tables (fit-time hashes, see hash.ts); datetime = int64
+ * and crosses = a LabelEncoder for the vocabulary and ONNX Runtime's com.microsoft
+ * MurmurHash3 plus int64 Mod for every other value (see hash.ts); datetime = int64
  * Div/Mod arithmetic on epoch milliseconds (UTC).
  * The output is assembled by one ScatterElements of the dense values and of the one-hot
  * ones (or weights) into a zero matrix: measured about twice as fast as OneHotEncoder per
@@ -16,10 +17,10 @@
  * Usage: `await writeFile('transform.onnx', buildTransformGraph(fitted));`
  */
 import { LoomError } from '../core/errors.js';
-import { GraphBuilder, attr } from '../onnx/builder.js';
+import { DEFAULT_OPSETS, GraphBuilder, attr } from '../onnx/builder.js';
 import type { TensorSpec } from '../registry/types.js';
 import { rawInputs, type FittedTransform, type RawType } from './fitted.js';
-import { addCategorical, addCross, addDatetime, addMinMax, addQuantiles, addZScore, type Block } from './graph-ops.js';
+import { MICROSOFT, addCategorical, addCross, addDatetime, addMinMax, addQuantiles, addZScore, hashes, type Block } from './graph-ops.js';
 
 /** The output every transform graph produces and every trainer consumes. */
 export const FEATURES_OUTPUT = 'features';
@@ -36,7 +37,9 @@ export function transformInputs(fitted: FittedTransform): TensorSpec[] {
 
 /** The transform graph as the bytes of a `.onnx` file. */
 export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
-  const g = new GraphBuilder('loom_transform');
+  // ONNX Runtime's contrib domain only when a feature hashes: other graphs stay plain ONNX.
+  const opsets = fitted.features.some(hashes) ? { ...DEFAULT_OPSETS, [MICROSOFT]: 1 } : DEFAULT_OPSETS;
+  const g = new GraphBuilder('loom_transform', opsets);
   const inputs = transformInputs(fitted);
   for (const spec of inputs) g.addInput(spec.name, spec.type, spec.shape);
   const dense: { value: string; position: number }[] = [];

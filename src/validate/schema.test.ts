@@ -87,21 +87,21 @@ test('a bad schema file gets an error naming the file, the field and the problem
   const file = join(dir, 'schema.json');
   const feature = { name: 'origin', type: 'STRING', required: true };
   const cases: [unknown, RegExp][] = [
-    [{ version: 1, features: [feature, { name: 'distance', type: 'NUMBER', required: true }] }, /at features\[1\]\.type \(feature "distance"\): .*INT/],
-    [{ version: 1, features: [{ ...feature, requried: false }] }, /at features\[0\] \(feature "origin"\): Unrecognized key: "requried"/],
+    [{ version: 1, features: [feature, { name: 'distance', type: 'NUMBER', required: true }] }, /invalid: features\[1\]\.type \(feature "distance"\): .*INT/],
+    [{ version: 1, features: [{ ...feature, requried: false }] }, /invalid: features\[0\]\.requried \(feature "origin"\): Unrecognized key: "requried"/],
     [{ version: 1, features: [feature, feature] }, /features\[1\]\.name .*listed twice/],
-    [{ version: 1, label: 'delay', features: [feature] }, /at label: label "delay" is not one of the features/],
+    [{ version: 1, label: 'delay', features: [feature] }, /invalid: label: label "delay" is not one of the features/],
     [{ version: 1, features: [{ name: 'delay', type: 'INT', required: true, domain: ['1'] }] }, /features\[0\]\.domain .*only allowed for STRING/],
     [{ version: 1, features: [{ name: 'delay', type: 'INT', required: true, range: { min: 5, max: 1 } }] }, /features\[0\]\.range .*must not exceed/],
-    [{ version: 2, features: [] }, /at version: /],
-    [{ version: 1, features: [{ ...feature, drift: { measure: 'ks', threshold: 0.05 } }] }, /at features\[0\]\.drift\.measure \(feature "origin"\): "ks" needs a number feature/],
-    [{ version: 1, features: [{ ...feature, skew: { measure: 'l_inf' } }] }, /at features\[0\]\.skew\.measure \(feature "origin"\): .*"linf"/],
-    [{ version: 1, features: [{ ...feature, drift: { measure: 'psi', threshold: -1 } }] }, /at features\[0\]\.drift\.threshold/],
-    [{ version: 1, features: [{ ...feature, notInEnvironment: ['SERVNG'] }] }, /at features\[0\]\.notInEnvironment\[0\] \(feature "origin"\): "SERVNG" is not one of the environments TRAINING, SERVING/],
-    [{ version: 1, features: [{ ...feature, minFraction: 0.5 }] }, /at features\[0\]\.minFraction .*set "required": false/],
-    [{ version: 1, features: [{ ...feature, allowNonFinite: true }] }, /at features\[0\]\.allowNonFinite .*only allowed for FLOAT/],
-    [{ version: 1, rowCount: { min: 10, max: 5 }, features: [feature] }, /at rowCount: rowCount\.min must not exceed rowCount\.max/],
-    [{ version: 1, features: [{ name: 'date', type: 'TIMESTAMP', required: true, drift: { measure: 'linf' } }] }, /at features\[0\]\.drift .*TIMESTAMP/],
+    [{ version: 2, features: [] }, /invalid: version: /],
+    [{ version: 1, features: [{ ...feature, drift: { measure: 'ks', threshold: 0.05 } }] }, /invalid: features\[0\]\.drift\.measure \(feature "origin"\): "ks" needs a number feature/],
+    [{ version: 1, features: [{ ...feature, skew: { measure: 'l_inf' } }] }, /invalid: features\[0\]\.skew\.measure \(feature "origin"\): .*"linf"/],
+    [{ version: 1, features: [{ ...feature, drift: { measure: 'psi', threshold: -1 } }] }, /invalid: features\[0\]\.drift\.threshold/],
+    [{ version: 1, features: [{ ...feature, notInEnvironment: ['SERVNG'] }] }, /invalid: features\[0\]\.notInEnvironment\[0\] \(feature "origin"\): "SERVNG" is not one of the environments TRAINING, SERVING/],
+    [{ version: 1, features: [{ ...feature, minFraction: 0.5 }] }, /invalid: features\[0\]\.minFraction .*set "required": false/],
+    [{ version: 1, features: [{ ...feature, allowNonFinite: true }] }, /invalid: features\[0\]\.allowNonFinite .*only allowed for FLOAT/],
+    [{ version: 1, rowCount: { min: 10, max: 5 }, features: [feature] }, /invalid: rowCount: rowCount\.min must not exceed rowCount\.max/],
+    [{ version: 1, features: [{ name: 'date', type: 'TIMESTAMP', required: true, drift: { measure: 'linf' } }] }, /invalid: features\[0\]\.drift .*TIMESTAMP/],
   ];
   for (const [content, pattern] of cases) {
     await writeFile(file, JSON.stringify(content));

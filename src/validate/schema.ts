@@ -40,6 +40,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 import { FEATURE_TYPES, type DatasetStatistics } from './statistics.js';
 
 /** Default tolerated share of rows with values outside a feature's domain. */
@@ -192,18 +193,11 @@ export function parseSchema(text: string, origin: string): Schema {
   } catch (error) {
     throw new LoomError('INVALID_ARGUMENT', `schema file "${origin}" is not valid JSON: ${(error as Error).message}`, { fix: 'fix the JSON syntax' });
   }
-  const parsed = SchemaFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = formatPath(issue.path);
-    const name = featureName(json, issue.path);
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : '';
-    throw new LoomError('INVALID_ARGUMENT', `schema file "${origin}" is invalid at ${field || '(root)'}${name}: ${issue.message}${more}`, {
-      field,
-      fix: 'see the format in src/validate/schema.ts, or delete the file to infer it again',
-    });
+  try {
+    return parseInput(SchemaFileSchema, json, { what: `schema file "${origin}" is invalid`, fix: 'see the format in src/validate/schema.ts, or delete the file to infer it again' });
+  } catch (error) {
+    throw namingFeatures(error, json);
   }
-  return parsed.data;
 }
 
 /** Reads and validates a schema file. */
@@ -250,14 +244,16 @@ export async function writeSchemaFile(path: string, schema: Schema): Promise<voi
   }
 }
 
-/** ` (feature "origin")` when the path points into a named feature, so the user finds it without counting. */
-function featureName(json: unknown, path: PropertyKey[]): string {
-  if (path[0] !== 'features' || typeof path[1] !== 'number') return '';
-  const features = (json as { features?: unknown }).features;
-  const name = Array.isArray(features) ? (features[path[1]] as { name?: unknown } | undefined)?.name : undefined;
-  return typeof name === 'string' ? ` (feature "${name}")` : '';
-}
-
-function formatPath(path: PropertyKey[]): string {
-  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+/**
+ * Adds ` (feature "origin")` after each `features[i]...` field the error names, so the user
+ * finds the feature without counting.
+ */
+function namingFeatures(error: unknown, json: unknown): unknown {
+  const features = (json as { features?: unknown } | null)?.features;
+  if (!(error instanceof LoomError) || !Array.isArray(features)) return error;
+  const message = error.message.replace(/features\[(\d+)\][^\s:;]*(?=: )/g, (path, index: string) => {
+    const name = (features[Number(index)] as { name?: unknown } | undefined)?.name;
+    return typeof name === 'string' ? `${path} (feature "${name}")` : path;
+  });
+  return new LoomError(error.code, message, { field: error.field, fix: error.fix });
 }

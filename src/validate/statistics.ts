@@ -21,6 +21,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { queryRows, readSource, sqlIdent, withDuckDB, type DuckDBOptions } from '../data/duckdb.js';
+import { duckdbTypeKind, type DuckDBTypeKind } from '../data/duckdb-types.js';
 import { summariseSketch, type HistogramBucket } from './histograms.js';
 import { emptySketch, sketchFromKeyCounts, sketchKeySql, type QuantileSketch } from './sketch.js';
 
@@ -109,12 +110,11 @@ export interface StatisticsOptions {
 
 /** The schema type of a DuckDB column type. */
 export function featureTypeOf(sqlType: string): FeatureType {
-  if (/^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT))$/.test(sqlType)) return 'INT';
-  if (/^(FLOAT|DOUBLE|REAL|DECIMAL)/.test(sqlType)) return 'FLOAT';
-  if (sqlType === 'BOOLEAN') return 'BOOL';
-  if (/^(DATE|TIMESTAMP)/.test(sqlType)) return 'TIMESTAMP';
-  return 'STRING';
+  return FEATURE_TYPE_OF_KIND[duckdbTypeKind(sqlType)];
 }
+
+// Types with no summary of their own (TIME, BLOB, nested) are summarised as text.
+const FEATURE_TYPE_OF_KIND: Record<DuckDBTypeKind, FeatureType> = { integer: 'INT', float: 'FLOAT', boolean: 'BOOL', time: 'TIMESTAMP', string: 'STRING', other: 'STRING' };
 
 /** Statistics of a Parquet (or CSV, NDJSON) file. */
 export async function computeStatistics(path: string, options: StatisticsOptions = {}, duckdb: DuckDBOptions = {}): Promise<DatasetStatistics> {

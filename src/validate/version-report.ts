@@ -1,11 +1,13 @@
 /**
- * Validation of whole dataset versions, as `loom data validate` runs it: the statistics
- * of a version are those of its splits merged (merge.ts), checked against the user's
- * schema (or one inferred from the baseline version, else from the version itself), with
- * drift against an earlier version and skew against serving data.
+ * Validation of whole dataset versions, as `loom data validate` runs it (recorded by
+ * `version-run.ts`): the statistics of a version are those of its splits merged
+ * (merge.ts), checked against the user's schema (or one inferred from the baseline
+ * version, else from the version itself), with drift against an earlier version and skew
+ * against serving data. The pipeline's `validate` step checks split by split instead.
  *
- * Usage: `const result = await validateVersion({ version: { id: 'ab12…', splits: { train: '…/train/data.parquet' } }, against })`
+ * Usage: `const result = validateStatistics({ version: { id, splits: await splitStatistics(files) }, against })`
  */
+import { LoomError } from '../core/errors.js';
 import { findAnomalies, type AnomalyReport } from './anomalies.js';
 import { mergeStatistics } from './merge.js';
 import { inferSchema, type Schema } from './schema.js';
@@ -17,12 +19,12 @@ export interface VersionFiles {
   splits: Record<string, string>;
 }
 
-export interface ValidateVersionRequest {
-  version: VersionFiles;
+export interface ValidateStatisticsRequest {
+  version: VersionStatistics;
   /** The previous version (span N-1): drift, and the schema when none is given. */
-  against?: VersionFiles;
+  against?: VersionStatistics;
   /** A version of serving data: skew of it against `version` as training data. */
-  serving?: VersionFiles;
+  serving?: VersionStatistics;
   /** The user's schema; inferred when left out. */
   schema?: Schema;
   /** Where `schema` came from, for the report. */
@@ -42,18 +44,31 @@ export interface VersionValidation {
   report: AnomalyReport;
 }
 
-/** Statistics of every split of a version, merged into those of the whole version. */
-export async function statisticsOfVersion(files: VersionFiles): Promise<DatasetStatistics> {
-  const all: DatasetStatistics[] = [];
-  for (const path of Object.values(files.splits)) all.push(await computeStatistics(path));
-  if (all.length === 0) throw new Error(`dataset version ${files.id} has no splits`);
+/** Statistics of each split of a version: split name -> statistics. */
+export async function splitStatistics(files: VersionFiles): Promise<Record<string, DatasetStatistics>> {
+  const bySplit: Record<string, DatasetStatistics> = {};
+  for (const [split, path] of Object.entries(files.splits)) bySplit[split] = await computeStatistics(path);
+  return bySplit;
+}
+
+/** Per-split statistics merged into those of the whole version. */
+export function versionStatistics(id: string, bySplit: Record<string, DatasetStatistics>): DatasetStatistics {
+  const all = Object.values(bySplit);
+  if (all.length === 0) throw new LoomError('FAILED_PRECONDITION', `dataset version ${short(id)} has no splits`, { field: 'version' });
   return all.reduce((a, b) => mergeStatistics(a, b));
 }
 
-export async function validateVersion(request: ValidateVersionRequest): Promise<VersionValidation> {
-  const statistics = await statisticsOfVersion(request.version);
-  const previous = request.against ? await statisticsOfVersion(request.against) : undefined;
-  const serving = request.serving ? await statisticsOfVersion(request.serving) : undefined;
+/** Versions already summarised: id -> per-split statistics. */
+export interface VersionStatistics {
+  id: string;
+  splits: Record<string, DatasetStatistics>;
+}
+
+/** The check itself, on statistics already computed (the recorded run keeps the per-split ones). */
+export function validateStatistics(request: ValidateStatisticsRequest): VersionValidation {
+  const statistics = versionStatistics(request.version.id, request.version.splits);
+  const previous = request.against ? versionStatistics(request.against.id, request.against.splits) : undefined;
+  const serving = request.serving ? versionStatistics(request.serving.id, request.serving.splits) : undefined;
   const schema = request.schema ?? inferSchema(previous ?? statistics);
   const source = request.schema
     ? (request.schemaPath ?? 'the given schema')

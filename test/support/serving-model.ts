@@ -15,7 +15,7 @@ import type { ArtifactTypeDef } from '../../src/pipeline/artifact-types.js';
 import type { ComponentDef, ExecutorServices, InputArtifact, InputDef, ResolvedInputs } from '../../src/pipeline/component.js';
 import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
 import { composeComponent } from '../../src/train/compose-component.js';
-import { trainComponent } from '../../src/train/component.js';
+import { trainComponent, type TrainParameters } from '../../src/train/component.js';
 import { transformComponent } from '../../src/transform/component.js';
 import { writeFlightsSlice } from './flights.js';
 import { testServices } from './services.js';
@@ -31,6 +31,8 @@ export interface ServingModelOptions {
   every?: number;
   /** Training epochs; fewer gives a weaker model, for baseline comparisons. Default 5. */
   epochs?: number;
+  /** The train step's parameters instead (e.g. `{ algorithm: 'gbdt', numTrees: 20 }`); default logistic regression with `epochs`. */
+  train?: TrainParameters;
   /** Artifact store to commit into; default a new one under `dir/artifacts`. */
   artifacts?: LocalArtifactStore;
 }
@@ -58,7 +60,7 @@ export async function buildServingModel(dir: string, options: ServingModelOption
     artifacts,
     trainComponent,
     { transformedExamples: transformed.transformedExamples, transformGraph: transformed.transformGraph },
-    { epochs: options.epochs ?? 5 },
+    options.train ?? { epochs: options.epochs ?? 5 },
   );
   const composed = await runComponent(artifacts, composeComponent, { transformGraph: transformed.transformGraph, model: trained.model }, {});
   return { artifacts, examples, transformGraph: transformed.transformGraph, model: trained.model, servingModel: composed.servingModel };

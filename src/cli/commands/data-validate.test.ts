@@ -72,10 +72,28 @@ export default definePipeline('landing', (p) => {
 
   const json = await runLoom(['data', 'validate', mar, '--against', feb, '--schema', schemaFile, '--json'], { cwd: dir });
   assert.equal(json.code, 5);
-  const parsed = JSON.parse(json.stdout) as { version: string; against: string; report: AnomalyReport; schemaUsed?: unknown };
+  const parsed = JSON.parse(json.stdout) as { version: string; against: string; report: AnomalyReport; schemaUsed?: unknown; runId: string; executionId: number };
   assert.ok(parsed.version.startsWith(mar) && parsed.against.startsWith(feb));
   assert.deepEqual(parsed.report.anomalies.filter((a) => a.severity === 'ERROR').map((a) => [a.type, a.feature]), [['DRIFT', 'origin']]);
   assert.equal(parsed.schemaUsed, undefined);
+
+  // Every check is a recorded run: listed by `loom runs`, its inputs and outputs in the metadata store.
+  assert.match(first.stderr, /recorded as run data-validate-\S+ \(execution \d+\)/);
+  const runs = (JSON.parse((await runLoom(['runs', '--json'], { cwd: dir })).stdout) as { items: { runId: string; pipeline: string; state: string }[] }).items;
+  const checks = runs.filter((r) => r.pipeline === 'data-validate');
+  assert.equal(checks.length, 4, 'January, February, March in text and in JSON');
+  assert.equal(checks.find((r) => r.runId === parsed.runId)?.state, 'FAILED', 'a version with error-level anomalies fails its run');
+  const shown = await runLoom(['runs', 'show', parsed.runId, '--json'], { cwd: dir });
+  type Io = { name: string; artifact: { id: number; typeName: string; uri: string; properties: Record<string, unknown> } };
+  const [step] = (JSON.parse(shown.stdout) as { steps: { executionId: number; step: string; component: string; state: string; inputs: Io[]; outputs: Io[] }[] }).steps;
+  assert.deepEqual([step!.executionId, step!.step, step!.component, step!.state], [parsed.executionId, 'data-validate', 'validate', 'COMPLETE']);
+  assert.deepEqual(step!.inputs.map((i) => [i.name, i.artifact.typeName]).sort(), [['examples', 'Examples'], ['previous', 'Examples']]);
+  const outputs = new Map(step!.outputs.map((o) => [o.name, o.artifact]));
+  assert.deepEqual([...outputs.values()].map((a) => a.typeName).sort(), ['ExampleAnomalies', 'ExampleStatistics', 'Schema']);
+  assert.equal(outputs.get('anomalies')!.properties.errorCount, 1);
+  assert.deepEqual([...(outputs.get('statistics')!.properties.splits as string[])].sort(), ['eval', 'train']);
+  const marVersion = JSON.parse((await runLoom(['data', 'show', mar, '--json'], { cwd: dir })).stdout) as { usedBy: { runId: string; executionId: number }[] };
+  assert.ok(marVersion.usedBy.some((u) => u.runId === parsed.runId && u.executionId === parsed.executionId), 'the version lists the check among its readers');
 
   // A schema edited wrongly is named with the field at fault (exit 2).
   (schema.features.find((f) => f.name === 'origin')! as { drift?: unknown }).drift = { measure: 'ks' };
@@ -85,4 +103,6 @@ export default definePipeline('landing', (p) => {
   assert.match(bad.stderr, /features\[3\]\.drift\.measure \(feature "origin"\): "ks" needs a number feature/);
   const unknown = await runLoom(['data', 'validate', 'ffffffff'], { cwd: dir });
   assert.equal(unknown.code, 3);
+  const after = (JSON.parse((await runLoom(['runs', '--json'], { cwd: dir })).stdout) as { items: { pipeline: string }[] }).items;
+  assert.equal(after.filter((r) => r.pipeline === 'data-validate').length, 4, 'a bad schema file or an unknown version records nothing');
 });

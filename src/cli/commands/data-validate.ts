@@ -3,20 +3,21 @@
  * statistics of a dataset version checked against the schema, for drift against an
  * earlier version and skew of serving data. Prints the report and exits 5
  * (FAILED_PRECONDITION) when there is an error-level anomaly, as the validate step halts
- * a pipeline.
+ * a pipeline. Each check is recorded as a run of the `data-validate` pipeline
+ * (`loom runs`), with the statistics, schema and anomalies as artifacts.
  */
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { showDatasetVersion } from '../../data/versions.js';
 import { formatAnomalyReport, formatComparisons } from '../../validate/anomalies.js';
 import { readSchemaFile, writeSchemaFile } from '../../validate/schema.js';
 import type { DatasetStatistics } from '../../validate/statistics.js';
-import { validateVersion, type VersionFiles, type VersionValidation } from '../../validate/version-report.js';
+import type { VersionValidation } from '../../validate/version-report.js';
+import { validateDatasetVersion } from '../../validate/version-run.js';
 import { parseOptions } from '../options.js';
 import { formatTable, printJson, progressFor, statusLogger } from '../output.js';
-import { withProject, type Project } from '../project.js';
+import { withProject } from '../project.js';
 import { dataCommandGroup } from './data-group.js';
 
 const ValidateOptions = z.object({
@@ -48,22 +49,27 @@ export function registerDataValidateCommand(program: Command): void {
       const schema = schemaPath === undefined ? undefined : await readSchemaFile(schemaPath);
       const result = await withProject(async (project) => {
         const task = progressFor(options).start('computing statistics', 1 + (options.against ? 1 : 0) + (options.serving ? 1 : 0), 'versions');
-        const files = async (v: string | undefined) => (v === undefined ? undefined : versionFiles(project, v));
-        const validation = await validateVersion({
-          version: (await files(version))!,
-          against: await files(options.against),
-          serving: await files(options.serving),
+        let started = 0;
+        const validation = await validateDatasetVersion(project, {
+          version,
+          against: options.against,
+          serving: options.serving,
           schema,
           schemaPath,
           environment: options.environment,
+          // Called as each version starts, so the one before it is done.
+          onVersion: () => {
+            if (started++ > 0) task.advance(1);
+          },
         });
         task.done();
         return validation;
       });
       if (options.writeSchema !== undefined) await writeSchemaFile(resolve(options.writeSchema), result.schemaUsed);
-      const { schemaUsed: _schema, ...printable } = result;
-      if (options.json) printJson(printable);
+      const { schemaUsed: _schema, outputs, ...printable } = result;
+      if (options.json) printJson({ ...printable, outputs: Object.fromEntries(Object.entries(outputs).map(([name, a]) => [name, { id: a.id, type: a.typeName, uri: a.uri }])) });
       else process.stdout.write(`${formatValidation(result)}\n`);
+      statusLogger(options)(`recorded as run ${result.runId} (execution ${result.executionId}): \`loom runs show ${result.runId}\``);
       if (options.writeSchema !== undefined) statusLogger(options)(`schema written to ${resolve(options.writeSchema)}: review it and keep it with your code`);
       const errors = result.report.errorCount;
       if (errors > 0) {
@@ -72,12 +78,6 @@ export function registerDataValidateCommand(program: Command): void {
         });
       }
     });
-}
-
-async function versionFiles(project: Project, version: string): Promise<VersionFiles> {
-  const detail = await showDatasetVersion(project.db, project.artifacts, version);
-  const splits = Object.fromEntries(Object.keys(detail.rowCounts).map((split) => [split, join(detail.path, split, 'data.parquet')]));
-  return { id: detail.version, splits };
 }
 
 /** The report for people: what was checked, a line per feature, anomalies, drift and skew. */

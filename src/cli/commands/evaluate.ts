@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
+import { parseInput } from '../../core/validation.js';
 import { evaluationConfig, TIME_BUCKETS, type EvaluationConfigInput } from '../../evaluate/config.js';
 import { evaluateRegisteredModel, type RegisteredEvaluation } from '../../evaluate/evaluate-registered.js';
 import { parseOptions } from '../options.js';
@@ -86,14 +87,7 @@ async function buildConfig(options: EvaluateOptions) {
     fairness: [...((base.fairness as EvaluationConfigInput['fairness']) ?? []), ...options.fairness.map((f) => ({ features: f.split(',').map((s) => s.trim()) }))],
     ...(options.resamples !== undefined ? { bootstrap: { ...(base.bootstrap as object), resamples: options.resamples } } : {}),
   };
-  const parsed = evaluationConfig.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  throw new LoomError('INVALID_ARGUMENT', `evaluation config${field ? ` ${field}` : ''}: ${issue.message}`, {
-    field: field || 'config',
-    fix: options.config ? `correct ${options.config} or the flags` : 'see `loom evaluate --help`',
-  });
+  return parseInput(evaluationConfig, raw, { what: 'evaluation config', fix: options.config ? `correct ${options.config} or the flags` : 'see `loom evaluate --help`' });
 }
 
 /** `origin:top10+hour:buckets=6/12/18` -> a crossed slicing spec. */

@@ -10,8 +10,8 @@ import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import { runPipeline, type PipelineRunResult } from '../../pipeline/orchestrator.js';
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
-import { withProject, type Project } from '../project.js';
-import { dirname, join, resolve } from 'node:path';
+import { checkpointRoot, withProject, type Project } from '../project.js';
+import { dirname, resolve } from 'node:path';
 
 const runOptions = z.object({
   json: z.boolean().optional(),
@@ -57,7 +57,7 @@ export async function runAndReport(
   const result = await runPipeline(pipeline, {
     db: project.db,
     artifacts: project.artifacts,
-    checkpointRoot: join(project.home, 'checkpoints'),
+    checkpointRoot: checkpointRoot(project),
     pipelineFile: options.pipelineFile,
     resumeFrom: options.resumeFrom,
     codeVersion: readCodeVersion(options.codeDir ?? process.cwd()),

@@ -3,36 +3,75 @@
  * killed, from the train step's last checkpoint. The run's pipeline file is loaded again,
  * so a fix made to it (a lower learning rate, more patience) applies to the continued
  * training; steps before training come from the cache.
+ *
+ * `loom train <pipeline file> --update <model>@<alias>`: runs the pipeline with its train
+ * step continuing the registered logistic regression (an incremental update on the
+ * pipeline's new span) instead of starting from scratch; the earlier model is an input of
+ * the new one in lineage.
  */
 import type { Command } from 'commander';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CHECKPOINT_FILE } from '../../core/checkpoint-files.js';
 import { LoomError } from '../../core/errors.js';
 import { pathExists } from '../../core/path-exists.js';
 import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
+import type { Pipeline } from '../../pipeline/dsl.js';
 import { trainComponent } from '../../train/component.js';
 import { parseOptions } from '../options.js';
-import { withProject, type Project } from '../project.js';
+import { checkpointRoot, withProject, type Project } from '../project.js';
 import { runAndReport } from './run.js';
 
-const trainOptions = z.object({ resume: z.string().min(1, 'give the run id to resume (from `loom runs`)'), json: z.boolean().optional() });
+const trainOptions = z
+  .object({
+    resume: z.string().min(1, 'give the run id to resume (from `loom runs`)').optional(),
+    update: z
+      .string()
+      .regex(/^[^@\s]+@[^@\s]+$/, 'give the model to update as <registered model>@<alias>, e.g. flights@champion')
+      .optional(),
+    json: z.boolean().optional(),
+  })
+  .refine((o) => (o.resume === undefined) !== (o.update === undefined), { message: 'give either --resume <run id> or <pipeline file> --update <model>@<alias>', path: ['resume'] });
 
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
-    .description("continue a failed or killed pipeline run's training from its last checkpoint")
-    .requiredOption('--resume <run-id>', 'the pipeline run to continue (see `loom runs`)')
+    .description("continue a failed or killed run's training from its last checkpoint, or update a registered model on new data")
+    .argument('[pipeline-file]', 'with --update: the pipeline whose train step continues the registered model')
+    .option('--resume <run-id>', 'the pipeline run to continue (see `loom runs`)')
+    .option('--update <model@alias>', "continue training this registered logistic regression (e.g. flights@champion) on the pipeline's data")
     .option('--json', 'print the result as JSON')
-    .action(async (raw: unknown) => {
+    .action(async (file: string | undefined, raw: unknown) => {
       const options = parseOptions(trainOptions, raw);
       const result = await withProject(async (project) => {
-        const { pipelineFile, resumeFrom } = await checkpointsOf(project, options.resume);
+        if (options.update) {
+          if (!file) throw new LoomError('INVALID_ARGUMENT', '--update needs the pipeline file to run', { field: 'pipeline-file', fix: 'loom train <pipeline file> --update flights@champion' });
+          const [modelName, alias] = options.update.split('@') as [string, string];
+          if (!(await project.db.registry.getVersionByAlias(modelName, alias))) {
+            throw new LoomError('NOT_FOUND', `no version of "${modelName}" has the alias "${alias}"`, { field: '--update', fix: 'list versions with `loom models show <name>`, or run the pipeline with `loom run` first' });
+          }
+          const pipeline = withWarmStart(await loadPipelineFile(file), options.update);
+          return runAndReport(project, pipeline, { json: options.json, codeDir: dirname(resolve(file)), pipelineFile: resolve(file) });
+        }
+        const { pipelineFile, resumeFrom } = await checkpointsOf(project, options.resume as string);
         const pipeline = await loadPipelineFile(pipelineFile);
         return runAndReport(project, pipeline, { json: options.json, codeDir: dirname(pipelineFile), pipelineFile, resumeFrom });
       });
       if (result.failure) throw result.failure.error;
     });
+}
+
+/** The pipeline with its train steps' `warmStartFrom` input set to the registry alias `model@alias`. */
+export function withWarmStart(pipeline: Pipeline, reference: string): Pipeline {
+  const [modelName, alias] = reference.split('@') as [string, string];
+  const trainSteps = pipeline.steps.filter((step) => step.component.name === trainComponent.name);
+  if (trainSteps.length === 0) {
+    throw new LoomError('INVALID_ARGUMENT', `pipeline "${pipeline.name}" has no train step to update`, { field: 'pipeline-file', fix: 'give a pipeline with a train step (a tune step trains from scratch)' });
+  }
+  return {
+    ...pipeline,
+    steps: pipeline.steps.map((step) => (trainSteps.includes(step) ? { ...step, inputs: { ...step.inputs, warmStartFrom: { kind: 'alias', modelName, alias } } } : step)),
+  };
 }
 
 /** The run's pipeline file and, per unfinished train step, the checkpoint it left. */
@@ -49,7 +88,7 @@ async function checkpointsOf(project: Project, runId: string): Promise<{ pipelin
   const unfinished = executions.filter((e) => e.typeName === trainComponent.name && (e.state === 'FAILED' || e.state === 'RUNNING'));
   const resumeFrom: Record<string, string> = {};
   for (const execution of unfinished) {
-    const dir = join(project.home, 'checkpoints', execution.cacheKey ?? '');
+    const dir = join(checkpointRoot(project), execution.cacheKey ?? '');
     if (execution.cacheKey && (await pathExists(join(dir, CHECKPOINT_FILE)))) resumeFrom[execution.stepName] = dir;
   }
   if (Object.keys(resumeFrom).length === 0) {

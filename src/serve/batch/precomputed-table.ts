@@ -5,11 +5,17 @@
  * B-tree probe in a read-only file, a few microseconds; memory stays flat however large
  * the key space.
  *
+ * Tables follow their source: `refresh()` opens a model's table again when a newer
+ * artifact is registered for it (a new `loom predict --precompute`) or its files changed
+ * on disk, and swaps it in only once it is open, so the old table answers until then;
+ * lookups are synchronous, so no lookup ever straddles a swap.
+ *
  * Usage:
  *   const tables = await findPrecomputedTables({ metadata, artifacts });
  *   tables.get('flights')?.lookup('SFO|LAX|8') // '{"probability":0.31}' or undefined
+ *   await tables.refresh(); // ['flights'] when its table was replaced
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -41,6 +47,8 @@ export interface PrecomputedTable {
   manifest: PrecomputedManifest;
   /** The artifact it was read from (its URI), for answers that say where they came from. */
   uri: string;
+  /** The files' identity when opened (sizes and modification times): a change means the table was rewritten. */
+  stamp: string;
   /** The outputs for `key` as a JSON object text, or undefined when the key was not precomputed. */
   lookup(key: string): string | undefined;
   close(): void;
@@ -54,11 +62,13 @@ export async function openPrecomputedTable(dir: string, uri: string): Promise<Pr
       fix: 'recompute it with `loom predict --precompute`',
     });
   }
+  const stamp = await filesStamp(dir);
   const db = new Database(join(dir, PRECOMPUTED_DB_FILE), { readonly: true, fileMustExist: true });
   const statement = db.prepare<[string], { outputs: string }>('SELECT outputs FROM predictions WHERE key = ?');
   return {
     manifest: parsed.data,
     uri,
+    stamp,
     lookup: (key) => statement.get(key)?.outputs,
     close: () => db.close(),
   };
@@ -68,18 +78,83 @@ export async function openPrecomputedTable(dir: string, uri: string): Promise<Pr
 export interface PrecomputedTables {
   get(modelName: string): PrecomputedTable | undefined;
   names(): string[];
+  /**
+   * Looks for newer artifacts and changed files; opens each changed table and swaps it in
+   * (the old one answers until then, and is closed after). A table that fails to open
+   * leaves the old one serving and is reported in `failures`. Returns the models reloaded.
+   */
+  refresh(): Promise<{ reloaded: string[]; failures: { model: string; error: Error }[] }>;
   close(): void;
+}
+
+interface Source {
+  metadata: MetadataStore;
+  artifacts: ArtifactStore;
+  models?: readonly string[];
 }
 
 /**
  * Finds the newest LIVE `PrecomputedPredictions` artifact of each model (of `models`, or
  * of every model that has one) and opens it.
  */
-export async function findPrecomputedTables(options: {
-  metadata: MetadataStore;
-  artifacts: ArtifactStore;
-  models?: readonly string[];
-}): Promise<PrecomputedTables> {
+export async function findPrecomputedTables(options: Source): Promise<PrecomputedTables> {
+  const tables = new Map<string, { table: PrecomputedTable; artifactId: number }>();
+  try {
+    for (const [name, artifact] of await newestArtifacts(options)) {
+      const dir = await options.artifacts.localPath(artifact.uri);
+      tables.set(name, { table: await openPrecomputedTable(dir, artifact.uri), artifactId: artifact.id });
+    }
+  } catch (error) {
+    for (const entry of tables.values()) entry.table.close();
+    throw error;
+  }
+  let refreshing: ReturnType<PrecomputedTables['refresh']> | undefined;
+  let closed = false;
+  const refresh = async (): ReturnType<PrecomputedTables['refresh']> => {
+    const reloaded: string[] = [];
+    const failures: { model: string; error: Error }[] = [];
+    const newest = await newestArtifacts(options);
+    for (const [name, artifact] of newest) {
+      const current = tables.get(name);
+      try {
+        const dir = await options.artifacts.localPath(artifact.uri);
+        if (current && current.artifactId === artifact.id && current.table.stamp === (await filesStamp(dir))) continue;
+        const table = await openPrecomputedTable(dir, artifact.uri);
+        if (closed) {
+          table.close();
+          break;
+        }
+        // The swap is one synchronous step; the old table is closed only after it.
+        tables.set(name, { table, artifactId: artifact.id });
+        current?.table.close();
+        reloaded.push(name);
+      } catch (error) {
+        failures.push({ model: name, error: error as Error });
+      }
+    }
+    // A model whose artifacts were all deleted has no table any more.
+    for (const [name, entry] of tables) {
+      if (!newest.has(name) && !closed) {
+        tables.delete(name);
+        entry.table.close();
+        reloaded.push(name);
+      }
+    }
+    return { reloaded, failures };
+  };
+  return {
+    get: (name) => tables.get(name)?.table,
+    names: () => [...tables.keys()],
+    refresh: () => (refreshing ??= refresh().finally(() => (refreshing = undefined))),
+    close() {
+      closed = true;
+      for (const entry of tables.values()) entry.table.close();
+      tables.clear();
+    },
+  };
+}
+
+async function newestArtifacts(options: Source): Promise<Map<string, Artifact>> {
   const newest = new Map<string, Artifact>();
   let pageToken: string | undefined;
   do {
@@ -93,21 +168,14 @@ export async function findPrecomputedTables(options: {
     }
     pageToken = page.nextPageToken;
   } while (pageToken);
-  const tables = new Map<string, PrecomputedTable>();
-  try {
-    for (const [name, artifact] of newest) {
-      tables.set(name, await openPrecomputedTable(await options.artifacts.localPath(artifact.uri), artifact.uri));
-    }
-  } catch (error) {
-    for (const table of tables.values()) table.close();
-    throw error;
-  }
-  return {
-    get: (name) => tables.get(name),
-    names: () => [...tables.keys()],
-    close() {
-      for (const table of tables.values()) table.close();
-      tables.clear();
-    },
-  };
+  return newest;
+}
+
+/** Sizes and modification times of a table's two files. */
+async function filesStamp(dir: string): Promise<string> {
+  const parts = await Promise.all([PRECOMPUTED_MANIFEST_FILE, PRECOMPUTED_DB_FILE].map(async (file) => {
+    const info = await stat(join(dir, file));
+    return `${info.size}:${info.mtimeMs}`;
+  }));
+  return parts.join('/');
 }

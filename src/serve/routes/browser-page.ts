@@ -1,8 +1,10 @@
 /**
  * The model in the browser: an example page that downloads the served model's composed
  * ONNX graph and scores flights with onnxruntime-web (WebAssembly), the very graph the
- * server runs. Everything comes from this server: the page, its script, onnxruntime-web's
- * script and wasm from node_modules; no CDN, nothing fetched from elsewhere.
+ * server runs, with the same float32 outputs bit for bit (Loom's exporters compute in
+ * float64 and round once: src/onnx/float64.ts). Everything comes from this server: the
+ * page, its script, onnxruntime-web's script and wasm from node_modules; no CDN, nothing
+ * fetched from elsewhere.
  *
  *   GET /ui/score/                         the page (web/score/index.html), `?model=<name>` (default: the first served)
  *   GET /ui/score/score.js                 its script

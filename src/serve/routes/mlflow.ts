@@ -9,10 +9,11 @@
  *
  * Usage: `await app.register(mlflowRoutes, { ctx, defaultModel: 'flights' })`
  */
+import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import { Problems, coerceText, fromColumns, fromRecords, fromSplit, type CompiledSignature, type FeatureRows } from '../features.js';
-import { perRowValues, runInference, toRecords, type InferenceContext } from '../inference.js';
+import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { ServingMetrics } from '../metrics.js';
 import { errorResponse, requestIdOf, versionParam } from './errors.js';
 
@@ -56,50 +57,57 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
   app.get('/version', async () => '0.1.0 (loom)');
 
   app.post('/invocations', async (request) => {
+    const started = performance.now();
     const names = ctx.pool.names();
     const name = modelName(request) ?? options.defaultModel ?? (names.length === 1 ? names[0] : undefined);
     if (!name) {
       throw new LoomError('INVALID_ARGUMENT', `this server serves several models (${names.join(', ')}); name one with the x-loom-model header or ?model=`, { field: 'model' });
     }
     const version = versionParam((request.query as { version?: string } | undefined)?.version);
-    ctx.pool.route(name, version);
-    const parse = parserFor(request.body);
-    const answer = await runInference(ctx, { name, version, requestId: requestIdOf(request), protocol: 'mlflow', parse });
+    const requestId = requestIdOf(request);
+    // Routed before the body is read, so an unknown model is a 404 whatever the body says.
+    const route = routeRequest(ctx, name, version, undefined, requestId);
+    const answer = await runRouted(ctx, route, parseBody(request.body, route.model.compiled), 'mlflow', requestId, started);
     const { outputs, rows } = answer;
     return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };
   });
 };
 
-/** Picks the body's format; the features are read against the routed version's signature. */
-function parserFor(body: unknown): (compiled: CompiledSignature) => FeatureRows {
+/** The features of a body in any of MLflow's formats, read against the routed version's signature. */
+function parseBody(body: unknown, compiled: CompiledSignature): FeatureRows {
   if (body !== null && typeof body === 'object' && 'csv' in body && typeof (body as { csv: unknown }).csv === 'string') {
     const table = parseCsv((body as { csv: string }).csv);
-    return (compiled) => {
-      const columns = table.header;
-      const data = table.rows.map((row) => row.map((cell, i) => {
-        const index = compiled.index.get(columns[i] ?? '');
-        return index === undefined ? cell : coerceText(cell, compiled.inputs[index]!);
-      }));
-      return fromSplit({ columns, data }, compiled, 'csv');
-    };
+    const columns = table.header;
+    const data = table.rows.map((row) => row.map((cell, i) => {
+      const index = compiled.index.get(columns[i] ?? '');
+      return index === undefined ? cell : coerceText(cell, compiled.inputs[index]!);
+    }));
+    return fromSplit({ columns, data }, compiled, 'csv');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new LoomError('INVALID_ARGUMENT', `body must be a JSON object with one of ${JSON_FORMATS.join(', ')}, or text/csv`, { field: 'body' });
   }
-  const given = JSON_FORMATS.filter((key) => key in body);
-  if (given.length !== 1) {
+  let format: (typeof JSON_FORMATS)[number] | undefined;
+  let count = 0;
+  for (const key of JSON_FORMATS) {
+    if (key in body) {
+      format = key;
+      count++;
+    }
+  }
+  if (count !== 1) {
+    const given = JSON_FORMATS.filter((key) => key in body);
     throw new LoomError('INVALID_ARGUMENT', `body must have exactly one of ${JSON_FORMATS.join(', ')}${given.length > 1 ? ` (it has ${given.join(', ')})` : ''}`, { field: 'body' });
   }
-  const format = given[0]!;
-  const value = (body as Record<string, unknown>)[format];
-  switch (format) {
+  const value = (body as Record<string, unknown>)[format!];
+  switch (format!) {
     case 'dataframe_split':
-      return (compiled) => fromSplit(value, compiled, 'dataframe_split');
+      return fromSplit(value, compiled, 'dataframe_split');
     case 'dataframe_records':
     case 'instances':
-      return (compiled) => fromRecords(value, compiled, format);
+      return fromRecords(value, compiled, format!);
     case 'inputs':
-      return (compiled) => (Array.isArray(value) ? fromRecords(value, compiled, 'inputs') : fromColumns(value, compiled, 'inputs'));
+      return Array.isArray(value) ? fromRecords(value, compiled, 'inputs') : fromColumns(value, compiled, 'inputs');
   }
 }
 

@@ -10,6 +10,10 @@
  * The key is the key columns' values in their declared order joined by `|`, URL-encoded
  * as one path segment (`SFO%7CLAX%7C8`); see src/serve/batch/precomputed-key.ts.
  *
+ * Every `reloadIntervalMs` the tables are checked against the metadata store and the
+ * files: a new `loom predict --precompute` for a model is served from then on, with no
+ * restart and no failed lookup during the switch.
+ *
  * Usage: `await app.register(precomputedRoutes, { metadata, artifacts })`
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -28,13 +32,35 @@ export interface PrecomputedRoutesOptions {
   models?: readonly string[];
   /** Already-open tables, instead of looking them up (the plugin closes them on close). */
   tables?: PrecomputedTables;
+  /** How often to look for new or changed tables, in ms; default 2000; 0 never. */
+  reloadIntervalMs?: number;
+  /** Told when a changed table cannot be opened (the old one keeps answering); default a line on stderr. */
+  onReloadError?: (model: string, error: Error) => void;
 }
 
 /** The key-lookup routes; closes its tables when the Fastify instance closes. */
 export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = async (app, options) => {
   const tables =
     options.tables ?? (await findPrecomputedTables({ metadata: options.metadata, artifacts: options.artifacts, models: options.models }));
-  app.addHook('onClose', async () => tables.close());
+  const onReloadError = options.onReloadError ?? ((model, error) => process.stderr.write(`reloading precomputed predictions of ${model} failed (still serving the previous table): ${error.message}\n`));
+  let reloading: Promise<unknown> | undefined;
+  const interval = options.reloadIntervalMs ?? 2000;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          reloading ??= tables
+            .refresh()
+            .then(({ failures }) => failures.forEach(({ model, error }) => onReloadError(model, error)))
+            .catch((error: Error) => onReloadError('every model', error))
+            .finally(() => (reloading = undefined));
+        }, interval)
+      : undefined;
+  timer?.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await reloading;
+    tables.close();
+  });
   app.setErrorHandler(replyWithError);
 
   const tableOf = (model: string): PrecomputedTable => {
@@ -43,7 +69,7 @@ export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = a
       const served = tables.names();
       throw new LoomError('NOT_FOUND', `no precomputed predictions for model "${model}" (this server has them for: ${served.length ? served.join(', ') : 'none'})`, {
         field: 'model',
-        fix: `run \`loom predict --model ${model} --input <data> --precompute --keys <columns>\`, then restart the server`,
+        fix: `run \`loom predict --model ${model} --input <data> --precompute --keys <columns>\`, then it is served within seconds`,
       });
     }
     return table;

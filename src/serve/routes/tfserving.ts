@@ -8,11 +8,12 @@
  *
  * Usage: `await app.register(tfServingRoutes, { ctx })`
  */
+import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
-import { fromColumns, fromRecords, type CompiledSignature, type FeatureRows } from '../features.js';
-import { perRowValues, runInference, toRecords, type InferenceContext } from '../inference.js';
+import { fromColumns, fromRecords } from '../features.js';
+import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
 import { requestIdOf, requireObject, versionParam } from './errors.js';
 
@@ -81,17 +82,18 @@ export const tfServingRoutes: FastifyPluginAsync<TfServingRoutesOptions> = async
     if (path.verb !== 'predict') {
       throw new LoomError('NOT_FOUND', `TF Serving verb ":${path.verb ?? ''}" is not served; use :predict`, { fix: `POST /v1/models/${path.name}:predict` });
     }
-    modelAt(path);
-    const body = requireObject(request.body);
-    const { instances, inputs } = body;
+    const started = performance.now();
+    const requestId = requestIdOf(request);
+    // Routed before the body is read, so an unknown model is a 404 whatever the body says.
+    const route = routeRequest(ctx, path.name, path.version, path.label, requestId);
+    const { instances, inputs } = requireObject(request.body);
     if ((instances === undefined) === (inputs === undefined)) {
       throw new LoomError('INVALID_ARGUMENT', 'body: send either "instances" (row format) or "inputs" (columnar format), not both or neither', { field: 'body' });
     }
-    const parse = (compiled: CompiledSignature): FeatureRows => {
-      if (instances !== undefined) return fromRecords(instances, compiled, 'instances');
-      return Array.isArray(inputs) ? fromRecords(inputs, compiled, 'inputs') : fromColumns(inputs, compiled, 'inputs');
-    };
-    const answer = await runInference(ctx, { name: path.name, version: path.version, label: path.label, requestId: requestIdOf(request), protocol: 'tfserving', parse });
+    const compiled = route.model.compiled;
+    const parsed =
+      instances !== undefined ? fromRecords(instances, compiled, 'instances') : Array.isArray(inputs) ? fromRecords(inputs, compiled, 'inputs') : fromColumns(inputs, compiled, 'inputs');
+    const answer = await runRouted(ctx, route, parsed, 'tfserving', requestId, started);
     const { outputs, rows } = answer;
     if (instances !== undefined) {
       return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };

@@ -8,11 +8,12 @@
  *
  * Usage: `await app.register(v2Routes, { ctx, isReady })`
  */
+import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
-import { pickOutputs, runInference, toRecords, type InferenceContext } from '../inference.js';
+import { pickOutputs, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
 import { requestIdOf, versionParam } from './errors.js';
 
@@ -85,22 +86,31 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
   app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
 
-  const infer = async (params: NameParams, body: unknown, requestId: string | undefined) => {
+  const infer = async (params: NameParams, body: unknown, headerId: string | undefined) => {
+    const started = performance.now();
     const version = versionParam(params.version);
-    // An unknown model is a 404 whatever the body says, so the model is found before the body is checked.
-    pool.route(params.name, version);
-    const envelope = checkEnvelope(body);
-    const answer = await runInference(ctx, {
-      name: params.name,
-      version,
-      requestId: requestId ?? envelope.id,
-      protocol: 'v2',
-      parse: (compiled) => (envelope.instances !== undefined ? fromRecords(envelope.instances, compiled, 'instances') : fromV2Inputs(envelope.inputs!, compiled)),
-    });
-    const outputs = pickOutputs(answer.outputs, envelope.outputs, 'outputs');
-    const header = { model_name: answer.model.name, model_version: String(answer.model.version.version), ...(envelope.id !== undefined && { id: envelope.id }) };
-    if (envelope.instances !== undefined) return { predictions: toRecords(outputs, answer.rows.rowCount), ...header };
-    return { ...header, outputs: outputs.map((output) => ({ name: output.name, shape: output.shape, datatype: v2Datatype(output.type), data: output.data })) };
+    // The body's id is read (not yet checked) before routing: the canary split hashes it.
+    const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
+    const requestId = headerId ?? (typeof bodyId === 'string' && bodyId ? bodyId : undefined);
+    // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
+    const route = routeRequest(ctx, params.name, version, undefined, requestId);
+    const { id, instances, inputs, outputs: names } = checkEnvelope(body);
+    const compiled = route.model.compiled;
+    const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
+    const answer = await runRouted(ctx, route, rows, 'v2', requestId, started);
+    const outputs = pickOutputs(answer.outputs, names, 'outputs');
+    const modelName = answer.model.name;
+    const modelVersion = String(answer.model.version.version);
+    if (instances !== undefined) {
+      const predictions = toRecords(outputs, rows.rowCount);
+      return id === undefined ? { predictions, model_name: modelName, model_version: modelVersion } : { predictions, model_name: modelName, model_version: modelVersion, id };
+    }
+    const tensors = new Array(outputs.length);
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs[i]!;
+      tensors[i] = { name: output.name, shape: output.shape, datatype: v2Datatype(output.type), data: output.data };
+    }
+    return id === undefined ? { model_name: modelName, model_version: modelVersion, outputs: tensors } : { model_name: modelName, model_version: modelVersion, id, outputs: tensors };
   };
   app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
   app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));

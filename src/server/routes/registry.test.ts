@@ -141,3 +141,37 @@ test('bad input: alias to a failed or missing version, deleting an aliased versi
   assert.equal((await call(server, 'DELETE', 'model-versions/delete', { name: 'flights', version: '3' })).status, 200);
   assert.equal((await call(server, 'GET', 'model-versions/get?name=flights&version=3')).status, 404);
 });
+
+test('unknown models and versions are 404 on every write (the store reports them), and searches carry each model\'s latest versions and aliases', async (t) => {
+  const { server, db } = await app(t);
+  const writes: [Method, string, object][] = [
+    ['POST', 'registered-models/rename', { name: 'ghost', new_name: 'spirit' }],
+    ['PATCH', 'registered-models/update', { name: 'ghost', description: 'x' }],
+    ['DELETE', 'registered-models/delete', { name: 'ghost' }],
+    ['POST', 'registered-models/set-tag', { name: 'ghost', key: 'k', value: 'v' }],
+    ['DELETE', 'registered-models/delete-tag', { name: 'ghost', key: 'k' }],
+    ['POST', 'model-versions/create', { name: 'ghost', source: 's' }],
+  ];
+  for (const [method, path, body] of writes) {
+    const answer = await call(server, method, path, body);
+    assert.deepEqual([path, answer.status, answer.body.error_code, answer.body.field], [path, 404, 'RESOURCE_DOES_NOT_EXIST', 'name']);
+  }
+  await call(server, 'POST', 'registered-models/create', { name: 'flights' });
+  const noVersion = await call(server, 'PATCH', 'model-versions/update', { name: 'flights', version: '4', description: 'x' });
+  assert.deepEqual([noVersion.status, noVersion.body.error_code, noVersion.body.field], [404, 'RESOURCE_DOES_NOT_EXIST', 'version']);
+  assert.equal((await db.registry.listRegisteredModels({})).items.length, 1, 'nothing was created by the refused writes');
+
+  for (const source of ['a', 'b', 'c']) await call(server, 'POST', 'model-versions/create', { name: 'flights', source });
+  await call(server, 'POST', 'registered-models/create', { name: 'taxi' });
+  await call(server, 'POST', 'model-versions/create', { name: 'taxi', source: 't' });
+  await call(server, 'POST', 'registered-models/create', { name: 'unused' });
+  await call(server, 'POST', 'model-versions/transition-stage', { name: 'flights', version: '3', stage: 'Archived' });
+  await call(server, 'POST', 'registered-models/alias', { name: 'taxi', alias: 'champion', version: '1' });
+  const models = (await call(server, 'GET', 'registered-models/search')).body.registered_models as any[];
+  assert.deepEqual(
+    models.map((m) => [m.name, m.latest_versions.map((v: any) => `${v.version} ${v.current_stage}`)]),
+    [['flights', ['3 Archived', '2 None']], ['taxi', ['1 None']], ['unused', []]],
+  );
+  const versions = (await call(server, 'GET', 'model-versions/search')).body.model_versions as any[];
+  assert.deepEqual(versions.map((v) => [v.name, v.version, v.aliases]), [['taxi', '1', ['champion']], ['flights', '3', []], ['flights', '2', []], ['flights', '1', []]]);
+});

@@ -92,29 +92,34 @@ async function gather<T>(max: number, pageToken: string | undefined, fetch: (pag
   return { items, ...(token ? { next_page_token: token } : {}) };
 }
 
+/** Models with their latest versions, in one query for the whole list. */
+async function withLatest(registry: RegistryStore, models: RegisteredModel[]) {
+  const latest = await registry.latestVersionsOf(models.map((m) => m.name));
+  return models.map((m) => toMlflowRegisteredModel(m, latest.get(m.name)));
+}
+
+// The store answers NOT_FOUND for an unknown model or version on every write, so routes
+// look a model up only when they need its aliases for the answer.
 function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
-  const withLatest = async (model: RegisteredModel) => toMlflowRegisteredModel(model, await registry.latestVersions(model.name));
+  const shaped = async (model: RegisteredModel) => (await withLatest(registry, [model]))[0]!;
   app.post('/registered-models/create', async (request) => {
     const body = parseRequest(createModelBody, request.body);
     const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value]));
     return { registered_model: toMlflowRegisteredModel(await registry.createRegisteredModel({ name: body.name, description: body.description, tags })) };
   });
   app.get('/registered-models/get', async (request) => {
-    return { registered_model: await withLatest(await requireModel(registry, parseRequest(modelBody, request.query).name)) };
+    return { registered_model: await shaped(await requireModel(registry, parseRequest(modelBody, request.query).name)) };
   });
   app.post('/registered-models/rename', async (request) => {
     const body = parseRequest(renameBody, request.body);
-    await requireModel(registry, body.name);
-    return { registered_model: await withLatest(await registry.renameRegisteredModel(body.name, body.new_name)) };
+    return { registered_model: await shaped(await registry.renameRegisteredModel(body.name, body.new_name)) };
   });
   app.patch('/registered-models/update', async (request) => {
     const body = parseRequest(updateModelBody, request.body);
-    await requireModel(registry, body.name);
-    return { registered_model: await withLatest(await registry.updateRegisteredModel(body.name, { description: body.description })) };
+    return { registered_model: await shaped(await registry.updateRegisteredModel(body.name, { description: body.description })) };
   });
   app.delete('/registered-models/delete', async (request) => {
     const body = parseRequest(modelBody, input(request));
-    await requireModel(registry, body.name);
     await registry.deleteRegisteredModel(body.name);
     return {};
   });
@@ -123,7 +128,7 @@ function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
     checkOrderBy(body.order_by, /^name(\s+ASC)?$/i, 'by name, ascending');
     const filter = parseModelFilter(body.filter);
     const page = await gather(body.max_results ?? 100, body.page_token, (pageSize, pageToken) => registry.listRegisteredModels({ pageSize, pageToken, filter }));
-    return { registered_models: await Promise.all(page.items.map(withLatest)), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+    return { registered_models: await withLatest(registry, page.items), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
   };
   app.get('/registered-models/search', (request) => search(request.query));
   app.post('/registered-models/search', (request) => search(request.body));
@@ -138,13 +143,11 @@ function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
   app.get('/registered-models/get-latest-versions', (request) => latest(request.query));
   app.post('/registered-models/set-tag', async (request) => {
     const body = parseRequest(modelTagBody, request.body);
-    await requireModel(registry, body.name);
     await registry.setRegisteredModelTag(body.name, body.key, body.value);
     return {};
   });
   app.delete('/registered-models/delete-tag', async (request) => {
     const body = parseRequest(modelTagKeyBody, input(request));
-    await requireModel(registry, body.name);
     await registry.deleteRegisteredModelTag(body.name, body.key);
     return {};
   });
@@ -171,7 +174,6 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
   const shaped = async (found: ModelVersion) => toMlflowModelVersion(found, (await requireModel(registry, found.modelName)).aliases);
   app.post('/model-versions/create', async (request) => {
     const body = parseRequest(createVersionBody, request.body);
-    await requireModel(registry, body.name);
     const created = await registry.createModelVersion({
       modelName: body.name,
       source: body.source,
@@ -180,7 +182,8 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
       tags: Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value])),
       properties: body.run_link ? { runLink: body.run_link } : {},
     });
-    return { model_version: await shaped(created) };
+    // A version just made carries no alias yet.
+    return { model_version: toMlflowModelVersion(created, {}) };
   });
   app.get('/model-versions/get', async (request) => {
     const query = parseRequest(versionBody, request.query);
@@ -188,7 +191,6 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
   });
   app.patch('/model-versions/update', async (request) => {
     const body = parseRequest(updateVersionBody, request.body);
-    await requireVersion(registry, body.name, body.version);
     return { model_version: await shaped(await registry.updateModelVersion(body.name, body.version, { description: body.description })) };
   });
   app.delete('/model-versions/delete', async (request) => {
@@ -201,8 +203,7 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
     checkOrderBy(body.order_by, /^(creation_timestamp|version_number)\s+DESC$/i, 'newest first');
     const filter = parseVersionFilter(body.filter);
     const page = await gather(body.max_results ?? 10_000, body.page_token, (pageSize, pageToken) => registry.searchModelVersions({ pageSize, pageToken, filter }));
-    const aliases = new Map<string, Record<string, number>>();
-    for (const modelName of new Set(page.items.map((v) => v.modelName))) aliases.set(modelName, (await requireModel(registry, modelName)).aliases);
+    const aliases = new Map((await registry.getRegisteredModels(page.items.map((v) => v.modelName))).map((m) => [m.name, m.aliases]));
     return { model_versions: page.items.map((v) => toMlflowModelVersion(v, aliases.get(v.modelName))), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
   };
   app.get('/model-versions/search', (request) => search(request.query));

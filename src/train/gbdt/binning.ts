@@ -1,9 +1,11 @@
 /**
  * Histogram binning for gradient boosting (as LightGBM's `max_bin`): each feature's values
  * are cut into at most `maxBins` ordered bins whose upper bounds are real data values, plus
- * one bin for NaN. A row is then stored as the list of its non-default bins (CSR by row),
- * where a feature's default bin is its most frequent one: one-hot columns cost nothing for
- * their zeros, so a histogram costs a row's non-zeros, not the matrix width.
+ * one bin for NaN. A feature's default bin is its most frequent one; histograms skip it (it
+ * is the leaf total minus the other bins). Features that are never off their default bin on
+ * the same row (one-hot columns of one category, above all) are bundled into one group, as
+ * LightGBM's exclusive feature bundling does, and a row is stored as one global bin id per
+ * group: a histogram costs a row's groups, not the matrix width.
  *
  * Every bound is a float32 value, and a value's bin is the first bound it does not exceed,
  * so `x <= upper[t]` holds exactly when x falls in a bin at or below t. Trees therefore split
@@ -11,6 +13,7 @@
  * as training did.
  */
 import { LoomError } from '../../core/errors.js';
+import { bundleFeatures } from './bundling.js';
 
 export interface BinOptions {
   /** Most bins per feature, NaN's bin not counted; default 255. */
@@ -39,9 +42,20 @@ export interface BinnedMatrix {
   categorical: boolean[];
   /** Per categorical feature: the category of each value bin (empty for numeric features). */
   categoryValues: Float64Array[];
-  /** CSR by row: row i's non-default global bin ids are entries[rowStart[i] .. rowStart[i+1]). */
-  rowStart: Uint32Array;
-  entries: Uint32Array;
+  /** Number of feature groups (bundles of mutually exclusive features). */
+  groups: number;
+  /** Per feature: its group. */
+  featureGroup: Uint32Array;
+  /**
+   * Row-major [rows, groups]: the global bin of the group's one feature off its default on
+   * that row, or `totalBins` (a spare histogram bin nobody reads) when all are at default.
+   */
+  bins: Uint16Array | Uint32Array;
+  /**
+   * The same bins column-major, [groups, rows]: a split reads one group's column, and rows
+   * of a leaf are in ascending order, so its reads stay close together.
+   */
+  binsByGroup: Uint16Array | Uint32Array;
 }
 
 export function binMatrix(features: Float32Array, rows: number, width: number, options: BinOptions = {}): BinnedMatrix {
@@ -62,6 +76,7 @@ export function binMatrix(features: Float32Array, rows: number, width: number, o
   }
   const categoryValues: Float64Array[] = [];
   const upper: Float64Array[] = [];
+  const sampled = sampledColumns(features, width, sample);
   const defaultBin = new Uint32Array(width);
   const binStart = new Uint32Array(width);
   const binCount = new Uint32Array(width);
@@ -70,7 +85,7 @@ export function binMatrix(features: Float32Array, rows: number, width: number, o
     // Every row, not a sample: a code missing from the bins would be counted with its neighbour.
     const categories = categorical[f] ? categoriesOf(features, width, f, rows, maxBins) : new Float64Array(0);
     categoryValues.push(categories);
-    const binned = categorical[f] ? { bounds: categoryBounds(categories), mostFrequent: 0 } : binFeature(features, width, f, sample, maxBins);
+    const binned = categorical[f] ? { bounds: categoryBounds(categories), mostFrequent: 0 } : binFeature(sampled(f), maxBins);
     upper.push(binned.bounds);
     binStart[f] = totalBins;
     defaultBin[f] = totalBins + binned.mostFrequent;
@@ -78,7 +93,8 @@ export function binMatrix(features: Float32Array, rows: number, width: number, o
     totalBins += binCount[f];
   }
   const { rowStart, entries } = encodeRows(features, rows, width, upper, binStart, defaultBin);
-  return { rows, width, upper, binStart, binCount, defaultBin, totalBins, categorical, categoryValues, rowStart, entries };
+  const bundled = bundleFeatures(rowStart, entries, rows, width, binStart, binCount, totalBins);
+  return { rows, width, upper, binStart, binCount, defaultBin, totalBins, categorical, categoryValues, ...bundled };
 }
 
 /** Bin of a value within its feature: the first bound it does not exceed; NaN gets the last bin. */
@@ -139,9 +155,9 @@ function categoryBounds(categories: Float64Array): Float64Array {
  * Equal-frequency bounds over the sample's distinct values, and the feature's most frequent
  * bin (NaN's included), both from one count of the sample's values.
  */
-function binFeature(features: Float32Array, width: number, f: number, sample: Uint32Array, maxBins: number): { bounds: Float64Array; mostFrequent: number } {
-  const { distinct, counts, nan } = distinctValues(features, width, f, sample);
-  const total = sample.length - nan;
+function binFeature(column: Float32Array, maxBins: number): { bounds: Float64Array; mostFrequent: number } {
+  const { distinct, counts, nan } = distinctValues(column);
+  const total = column.length - nan;
   // A bound sits halfway between the last value of a bin and the first of the next (as
   // LightGBM places them), so values unseen in training fall on the nearer side.
   const between = (k: number) => {
@@ -172,15 +188,46 @@ function binFeature(features: Float32Array, width: number, f: number, sample: Ui
   return { bounds: Float64Array.from(bounds), mostFrequent };
 }
 
+/**
+ * The sampled rows' values column by column, copied a block of 16 columns (one cache line of
+ * a row) at a time: reading one column of a row-major matrix alone would touch a cache line
+ * per value, for every column.
+ */
+function sampledColumns(features: Float32Array, width: number, sample: Uint32Array): (f: number) => Float32Array {
+  const n = sample.length;
+  let block = -1;
+  let columns = new Float32Array(0);
+  return (f) => {
+    if (Math.floor(f / SAMPLE_BLOCK) !== block) {
+      block = Math.floor(f / SAMPLE_BLOCK);
+      const count = Math.min(SAMPLE_BLOCK, width - block * SAMPLE_BLOCK);
+      if (columns.length !== count * n) columns = new Float32Array(count * n);
+      copyBlock(features, width, sample, block * SAMPLE_BLOCK, count, columns);
+    }
+    const c = f - block * SAMPLE_BLOCK;
+    return columns.subarray(c * n, (c + 1) * n);
+  };
+}
+
+const SAMPLE_BLOCK = 16;
+
+function copyBlock(features: Float32Array, width: number, sample: Uint32Array, first: number, count: number, out: Float32Array): void {
+  const n = sample.length;
+  for (let k = 0; k < n; k++) {
+    const base = sample[k] * width + first;
+    for (let c = 0; c < count; c++) out[c * n + k] = features[base + c];
+  }
+}
+
 /** The sample's distinct non-NaN values of a column, ascending, with their counts. */
-function distinctValues(features: Float32Array, width: number, f: number, sample: Uint32Array) {
-  const collected = new Float32Array(sample.length);
+function distinctValues(column: Float32Array) {
+  const collected = new Float32Array(column.length);
   let n = 0;
   let nan = 0;
   let zeros = 0;
   let ones = 0;
-  for (let k = 0; k < sample.length; k++) {
-    const x = features[sample[k] * width + f];
+  for (let k = 0; k < column.length; k++) {
+    const x = column[k];
     if (x !== x) nan++;
     else {
       collected[n++] = x;

@@ -2,7 +2,8 @@
  * Histogram-based gradient-boosted trees (the LightGBM algorithm: binned features,
  * leaf-wise growth, histogram subtraction), written for Loom because no maintained GBDT
  * exists for TypeScript. Pure: arrays in, trees out. Deterministic: no sampling but the
- * seeded choice of bin bounds, and a fixed order of arithmetic.
+ * seeded choice of bin bounds, and a fixed order of arithmetic, whatever the number of
+ * histogram threads (histogram-pool.ts).
  *
  * Resuming from a checkpoint replays the kept trees over the data in the order training
  * added them, so the scores, and therefore every later tree, are bit-identical to an
@@ -11,12 +12,14 @@
  * Usage:
  *   const model = await trainGbdt({ features, labels, width }, { objective: 'binary', numTrees: 100 });
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
 import type { LabelledMatrix } from '../transformed-data.js';
 import { binMatrix } from './binning.js';
 import { OBJECTIVES, objectiveFunctions, requireClassCount } from './objectives.js';
+import { MAX_SHARDS } from './histogram-pool.js';
 import { TreeWorkspace, growTree, predictTree, type Tree } from './tree.js';
 
 /** The hyperparameters; the train step derives its own parameters from these. */
@@ -39,6 +42,11 @@ export const gbdtOptionsObject = z
     /** Stop when the validation loss has not improved for this many rounds (needs validation data); 0 = never. */
     earlyStoppingRounds: z.number().int().min(0).default(10),
     seed: z.number().int().default(42),
+    /**
+     * Threads building histograms (LightGBM's `num_threads`); default: the machine's cores, at
+     * most 16. The trees do not depend on it: a leaf's rows are cut into shards by its size.
+     */
+    threads: z.number().int().min(1).max(64).optional(),
   })
   .strict();
 export const gbdtOptionsSchema = requireClassCount(gbdtOptionsObject);
@@ -84,11 +92,19 @@ export async function trainGbdt(train: Matrix, rawOptions: GbdtOptions = {}, val
   const rows = train.labels.length;
   checkMatrix(train, 'training', options);
   if (validation) checkMatrix(validation, 'validation', options, train.width);
+  const binned = binMatrix(train.features, rows, train.width, { maxBins: options.maxBins, seed: options.seed, categoricalFeatures: options.categoricalFeatures });
+  const work = new TreeWorkspace(binned, options.threads ?? Math.min(MAX_SHARDS, availableParallelism()));
+  try {
+    return await boost(train, options, validation, callbacks, work);
+  } finally {
+    await work.close();
+  }
+}
+
+async function boost(train: Matrix, options: ResolvedGbdtOptions, validation: Matrix | undefined, callbacks: GbdtCallbacks, work: TreeWorkspace): Promise<GbdtModel> {
+  const rows = train.labels.length;
   const objective = objectiveFunctions(options.objective, options.numClasses ?? 2);
   const outputs = objective.outputs;
-
-  const binned = binMatrix(train.features, rows, train.width, { maxBins: options.maxBins, seed: options.seed, categoricalFeatures: options.categoricalFeatures });
-  const work = new TreeWorkspace(binned, train.features);
   const initScores = objective.initScores(train.labels);
   const scores = startingScores(rows, initScores);
   const validScores = validation ? startingScores(validation.labels.length, initScores) : undefined;
@@ -106,17 +122,14 @@ export async function trainGbdt(train: Matrix, rawOptions: GbdtOptions = {}, val
   };
   if (callbacks.resumeFrom) replay(callbacks.resumeFrom, model, train, scores, validation, validScores);
 
-  const gradient = new Float64Array(rows);
-  const hessian = new Float64Array(rows);
-  const rowOutput = new Float64Array(rows);
+  const { gradient, hessian } = work;
   for (let round = model.rounds; round < options.numTrees; round++) {
     let grew = false;
     for (let k = 0; k < outputs; k++) {
       objective.gradients(scores, train.labels, k, gradient, hessian);
-      const tree = growTree(work, gradient, hessian, options, rowOutput);
+      const tree = growTree(work, options, scores, outputs, k);
       grew ||= tree.feature[0] >= 0;
       model.trees.push(tree);
-      for (let i = 0; i < rows; i++) scores[i * outputs + k] += rowOutput[i];
       if (validation && validScores) addTree(tree, validation, validScores, outputs, k);
     }
     // With validation data its loss is the signal. The training loss costs a pass over every

@@ -5,9 +5,13 @@
  * score. Using the regressor plus an explicit link keeps the probabilities exactly the
  * trained ones for both classes, which TreeEnsembleClassifier's binary conventions make easy
  * to get wrong. Input `features` float32 [N, width], as the transform graph produces.
+ *
+ * The trees sum in float64 and the link runs in float64, each rounded to float32 once, so
+ * ONNX Runtime gives the same bits on the server (any thread count) and in the browser.
  */
 import { LoomError } from '../../core/errors.js';
 import { GraphBuilder, attr } from '../../onnx/builder.js';
+import { addLink64, castToFloat32, castToFloat64 } from '../../onnx/float64.js';
 import { METADATA_ALGORITHM, METADATA_FEATURE_NAMES, MODEL_INPUT, MODEL_OUTPUT, type ExportOptions } from '../export.js';
 import type { GbdtModel } from './boost.js';
 
@@ -20,17 +24,17 @@ export function exportGbdt(model: GbdtModel, options: ExportOptions = {}): Uint8
   }
   const g = new GraphBuilder('loom_gbdt');
   g.addInput(MODEL_INPUT, 'float32', [-1, model.width]);
-  g.addNode('TreeEnsembleRegressor', [MODEL_INPUT], ['score'], ensembleAttributes(model), 'ai.onnx.ml');
-  const outputs = model.outputs;
-  if (model.objective === 'binary') {
-    g.addNode('Sigmoid', ['score'], [MODEL_OUTPUT]);
-    g.addOutput(MODEL_OUTPUT, 'float32', [-1, 1]);
-  } else if (model.objective === 'multiclass') {
-    g.addNode('Softmax', ['score'], [MODEL_OUTPUT], { axis: attr.int(1) });
-    g.addOutput(MODEL_OUTPUT, 'float32', [-1, outputs]);
-  } else {
+  // Float64 input makes ONNX Runtime sum the leaves in float64 and round the score once, so the
+  // sum no longer depends on how many threads split the trees; thresholds stay the float32 ones.
+  g.addNode('TreeEnsembleRegressor', [castToFloat64(g, MODEL_INPUT)], ['score'], ensembleAttributes(model), 'ai.onnx.ml');
+  if (model.objective === 'regression') {
     g.addNode('Identity', ['score'], [REGRESSION_OUTPUT]);
     g.addOutput(REGRESSION_OUTPUT, 'float32', [-1, 1]);
+  } else {
+    // The link in float64, rounded to float32 once: float32 Sigmoid is MLAS's per-instruction-set
+    // approximation, which differs between the server and the browser (src/onnx/float64.ts).
+    castToFloat32(g, addLink64(g, castToFloat64(g, 'score'), model.objective === 'binary' ? 'sigmoid' : 'softmax'), MODEL_OUTPUT);
+    g.addOutput(MODEL_OUTPUT, 'float32', [-1, model.outputs]);
   }
   g.setMetadata(METADATA_ALGORITHM, `gbdt_${model.objective}`);
   if (options.featureNames) g.setMetadata(METADATA_FEATURE_NAMES, JSON.stringify(options.featureNames));

@@ -6,8 +6,10 @@ import { isLoomError } from '../../core/errors.js';
 import { queryRows, sqlString, withDuckDB } from '../../data/duckdb.js';
 import { aucRoc } from '../../evaluate/binary-metrics.js';
 import { makeTempDir, writeFlightsSlice } from '../../../test/support/flights.js';
+import { binMatrix } from './binning.js';
 import { predictRaw, trainGbdt, type GbdtModel, type Matrix } from './boost.js';
 import { exportGbdt } from './export.js';
+import { objectiveFunctions } from './objectives.js';
 
 const COLUMNS = ['hour', 'weekday', 'distance', 'origin_rank', 'destination_rank', 'day'];
 
@@ -45,6 +47,21 @@ async function flights(dir: string): Promise<{ train: Record<string, Matrix>; va
     };
   };
   return { train: build((rn) => rn % 7 !== 0), valid: build((rn) => rn % 7 === 0) };
+}
+
+/** The matrix with one-hot columns for the `top` most frequent origin and destination ranks appended. */
+function withOneHotAirports(data: Matrix, top: number): Matrix {
+  const rows = data.labels.length;
+  const width = data.width + 2 * top;
+  const features = new Float32Array(rows * width);
+  for (let i = 0; i < rows; i++) {
+    features.set(data.features.subarray(i * data.width, (i + 1) * data.width), i * width);
+    for (const [column, offset] of [[3, 0], [4, top]]) {
+      const rank = data.features[i * data.width + column];
+      if (rank <= top) features[i * width + data.width + offset + rank - 1] = 1;
+    }
+  }
+  return { features, labels: data.labels, width };
 }
 
 async function onnxScores(model: GbdtModel, data: Matrix): Promise<Float32Array> {
@@ -133,6 +150,28 @@ test('gradient-boosted trees on real flights: binary, multiclass and regression 
     const resumed = await trainGbdt(train.binary, options, valid.binary, { resumeFrom: checkpoint });
     assert.deepEqual(resumed.trees, whole.trees);
     assert.deepEqual(resumed.validationLoss, whole.validationLoss);
+  });
+
+  await t.test('the trees do not depend on the number of histogram threads', async () => {
+    // Leaves of this size are built in shards, by the calling thread and two workers here.
+    const options = { objective: 'binary' as const, numTrees: 8, numLeaves: 15, earlyStoppingRounds: 0 };
+    const single = await trainGbdt(train.binary, { ...options, threads: 1 });
+    const threaded = await trainGbdt(train.binary, { ...options, threads: 3 });
+    assert.deepEqual(threaded.trees, single.trees);
+  });
+
+  await t.test('one-hot columns are bundled, and training routes rows by bin exactly as prediction does by value', async () => {
+    const data = withOneHotAirports(train.binary, 10);
+    const binned = binMatrix(data.features, data.labels.length, data.width);
+    // 6 numeric columns, then 10 origin and 10 destination one-hot columns: one group per vocabulary.
+    assert.ok(binned.groups <= 8, `${binned.groups} groups for ${data.width} columns`);
+    const model = await trainGbdt(data, { objective: 'binary', numTrees: 15, numLeaves: 15, earlyStoppingRounds: 0 }, undefined, { onRound: () => undefined });
+    assert.ok(model.trees.some((tree) => tree.feature.some((f) => f >= COLUMNS.length)), 'some split is on a one-hot column');
+    // Each round's training loss comes from scores updated by the rows' bins; predictRaw walks raw values.
+    const loss = objectiveFunctions('binary', 2).loss;
+    const replayed = model.trainLoss.map((_, round) => loss(predictRaw({ ...model, trees: model.trees.slice(0, round + 1) }, data.features, data.labels.length), data.labels));
+    assert.equal(model.trainLoss.length, 15);
+    assert.deepEqual(model.trainLoss, replayed);
   });
 
   await t.test('early stopping keeps the round with the lowest validation loss', async () => {

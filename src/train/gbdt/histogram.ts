@@ -1,8 +1,10 @@
 /**
  * Gradient histograms and the best split of a leaf (LightGBM's histogram algorithm).
  * A histogram holds, per global bin, the sums of gradient, hessian and row count,
- * interleaved in one Float64Array (stride 3). It is built from the rows' non-default bins
- * only; each feature's default bin is then the leaf total minus the feature's other bins.
+ * interleaved in one Float64Array (stride 3), plus a spare bin that collects the groups
+ * whose features are all at default (nobody reads it: adding to it costs less than a
+ * branch that cannot be predicted). It is built from the rows' group bins; each feature's
+ * default bin is then the leaf total minus the feature's other bins.
  * A sibling's histogram is its parent's minus the other child's (the subtraction trick).
  */
 import type { BinnedMatrix } from './binning.js';
@@ -41,38 +43,46 @@ export interface Split {
   right: LeafTotals;
 }
 
-export function buildHistogram(
-  binned: BinnedMatrix,
+/** Length of a histogram's array: every global bin and the spare one, STRIDE numbers each. */
+export function histogramLength(binned: BinnedMatrix): number {
+  return (binned.totalBins + 1) * STRIDE;
+}
+
+/**
+ * Adds rows rowIndex[from..to) into `out` (which the caller zeroes) and returns their
+ * gradient and hessian sums. The loop every histogram runs; kept free of the matrix object so
+ * worker threads (histogram-pool.ts) run it over shared buffers too.
+ */
+export function accumulateRows(
+  bins: Uint16Array | Uint32Array,
+  groups: number,
   rowIndex: Uint32Array,
-  start: number,
-  end: number,
+  from: number,
+  to: number,
   gradient: Float64Array,
   hessian: Float64Array,
   out: Float64Array,
-): LeafTotals {
-  out.fill(0);
-  const { rowStart, entries } = binned;
+): [number, number] {
   let g = 0;
   let h = 0;
-  for (let k = start; k < end; k++) {
+  for (let k = from; k < to; k++) {
     const i = rowIndex[k];
     const gi = gradient[i];
     const hi = hessian[i];
     g += gi;
     h += hi;
-    for (let e = rowStart[i], stop = rowStart[i + 1]; e < stop; e++) {
-      const b = entries[e] * STRIDE;
+    for (let e = i * groups, stop = e + groups; e < stop; e++) {
+      const b = bins[e] * STRIDE;
       out[b] += gi;
       out[b + 1] += hi;
       out[b + 2] += 1;
     }
   }
-  const totals = { gradient: g, hessian: h, count: end - start };
-  fillDefaultBins(binned, out, totals);
-  return totals;
+  return [g, h];
 }
 
-function fillDefaultBins(binned: BinnedMatrix, hist: Float64Array, totals: LeafTotals): void {
+/** Each feature's default bin: the leaf totals minus the feature's other bins. */
+export function fillDefaultBins(binned: BinnedMatrix, hist: Float64Array, totals: LeafTotals): void {
   for (let f = 0; f < binned.width; f++) {
     let g = totals.gradient;
     let h = totals.hessian;

@@ -4,7 +4,8 @@
  * each leaf are a contiguous segment of one index array, partitioned in place on a split.
  */
 import type { BinnedMatrix } from './binning.js';
-import { STRIDE, buildHistogram, findBestSplit, leafValue, subtractHistogram, type LeafTotals, type Split, type SplitRules } from './histogram.js';
+import { HistogramBuilder, sharedFloat64 } from './histogram-pool.js';
+import { findBestSplit, histogramLength, leafValue, subtractHistogram, type LeafTotals, type Split, type SplitRules } from './histogram.js';
 
 /** A tree as flat node arrays; node 0 is the root. A leaf has feature -1. */
 export interface Tree {
@@ -36,46 +37,77 @@ interface OpenLeaf {
   split: Split | undefined;
 }
 
-/** Work buffers reused across trees, sized once for the data. */
+/**
+ * Work buffers reused across trees, sized once for the data, and the histogram threads. The
+ * row index, gradients and hessians are shared memory, which the histogram workers read.
+ * `close()` when training ends.
+ */
 export class TreeWorkspace {
   readonly rowIndex: Uint32Array;
+  /** The gradients and hessians a tree is grown on: fill them before `growTree`. */
+  readonly gradient: Float64Array;
+  readonly hessian: Float64Array;
+  readonly histograms: HistogramBuilder;
   private readonly scratch: Uint32Array;
   private readonly pool: Float64Array[] = [];
-
-  /** The features column by column: a split reads one column, so its reads stay close together. */
-  private readonly columns: Float32Array;
+  /** Per global bin (and the spare one): whether the split being applied sends it left. */
+  private readonly goesLeft: Uint8Array;
 
   constructor(
     readonly binned: BinnedMatrix,
-    features: Float32Array,
+    threads = 1,
   ) {
-    const { rows, width } = binned;
-    this.rowIndex = new Uint32Array(rows);
-    this.scratch = new Uint32Array(rows);
-    this.columns = new Float32Array(rows * width);
-    for (let i = 0; i < rows; i++) for (let f = 0; f < width; f++) this.columns[f * rows + i] = features[i * width + f];
+    this.rowIndex = new Uint32Array(new SharedArrayBuffer(binned.rows * Uint32Array.BYTES_PER_ELEMENT));
+    this.gradient = sharedFloat64(binned.rows);
+    this.hessian = sharedFloat64(binned.rows);
+    this.scratch = new Uint32Array(binned.rows);
+    this.goesLeft = new Uint8Array(binned.totalBins + 1);
+    this.histograms = new HistogramBuilder(binned, this.rowIndex, this.gradient, this.hessian, threads);
+  }
+
+  close(): Promise<void> {
+    return this.histograms.close();
   }
 
   takeHistogram(): Float64Array {
-    return this.pool.pop() ?? new Float64Array(this.binned.totalBins * STRIDE);
+    return this.pool.pop() ?? new Float64Array(histogramLength(this.binned));
   }
 
   giveHistogram(hist: Float64Array): void {
     this.pool.push(hist);
   }
 
-  /** Moves rows going left to the front of [start, end), keeping order; returns the first right row's position. */
+  /**
+   * Moves rows going left to the front of [start, end), keeping order; returns the first right
+   * row's position. Rows are routed by bin, which is exact: x <= upper[t] holds just when x's
+   * bin is at or below t, so this agrees with `predictTree` on the raw values.
+   */
   partition(start: number, end: number, split: Split): number {
-    const { rowIndex, scratch } = this;
-    const column = this.columns.subarray(split.feature * this.binned.rows, (split.feature + 1) * this.binned.rows);
+    const { rowIndex, scratch, binned } = this;
+    // Whether a row goes left, by the global bin its group holds: the feature's own bins by
+    // the split (the last is NaN's), every other bin (another feature of the group, or the
+    // spare bin of none) at the feature's default bin.
+    const first = binned.binStart[split.feature];
+    const count = binned.binCount[split.feature];
+    const own = new Uint8Array(count);
+    for (let t = 0; t < count - 1; t++) own[t] = (split.categorical ? t === split.thresholdBin : t <= split.thresholdBin) ? 1 : 0;
+    own[count - 1] = split.missingLeft ? 1 : 0;
+    const goesLeft = this.goesLeft;
+    goesLeft.fill(own[binned.defaultBin[split.feature] - first]);
+    goesLeft.set(own, first);
+    const group = binned.featureGroup[split.feature];
+    const column = binned.binsByGroup.subarray(group * binned.rows, (group + 1) * binned.rows);
     let left = start;
     let right = 0;
+    // Branch-free: a row is written to both sides and only one side's end moves (rowIndex
+    // position `left` was already read), since which side a row takes cannot be predicted.
     for (let k = start; k < end; k++) {
       const i = rowIndex[k];
-      const x = column[i];
-      const goesLeft = Number.isNaN(x) ? split.missingLeft : split.categorical ? x === split.threshold : x <= split.threshold;
-      if (goesLeft) rowIndex[left++] = i;
-      else scratch[right++] = i;
+      const l = goesLeft[column[i]];
+      rowIndex[left] = i;
+      scratch[right] = i;
+      left += l;
+      right += l ^ 1;
     }
     rowIndex.set(scratch.subarray(0, right), left);
     return left;
@@ -83,21 +115,15 @@ export class TreeWorkspace {
 }
 
 /**
- * Grows one tree on the gradients and returns it with each training row's leaf value
- * (`rowOutput[i]`), so the caller can update scores without walking the tree.
+ * Grows one tree on the workspace's gradients and adds each training row's leaf value to its
+ * score, `scores[i * stride + offset]`, so the caller need not walk the tree.
  */
-export function growTree(
-  work: TreeWorkspace,
-  gradient: Float64Array,
-  hessian: Float64Array,
-  options: GrowOptions,
-  rowOutput: Float64Array,
-): Tree {
-  const { binned, rowIndex } = work;
+export function growTree(work: TreeWorkspace, options: GrowOptions, scores: Float64Array, stride: number, offset: number): Tree {
+  const { binned, rowIndex, histograms } = work;
   for (let i = 0; i < binned.rows; i++) rowIndex[i] = i;
   const tree: Tree = { feature: [-1], threshold: [0], missingLeft: [false], categorical: [false], left: [-1], right: [-1], value: [0] };
   const rootHist = work.takeHistogram();
-  const rootTotals = buildHistogram(binned, rowIndex, 0, binned.rows, gradient, hessian, rootHist);
+  const rootTotals = histograms.build(0, binned.rows, rootHist);
   const open: OpenLeaf[] = [openLeaf(0, 0, binned.rows, 0, rootTotals, rootHist, work, options)];
   let leaves = 1;
   while (leaves < options.numLeaves) {
@@ -118,8 +144,8 @@ export function growTree(
     // Build the smaller child's histogram from rows; the larger is parent minus smaller.
     const leftSmaller = middle - leaf.start <= leaf.end - middle;
     const smallHist = work.takeHistogram();
-    if (leftSmaller) buildHistogram(binned, rowIndex, leaf.start, middle, gradient, hessian, smallHist);
-    else buildHistogram(binned, rowIndex, middle, leaf.end, gradient, hessian, smallHist);
+    if (leftSmaller) histograms.build(leaf.start, middle, smallHist);
+    else histograms.build(middle, leaf.end, smallHist);
     const largeHist = leaf.hist;
     subtractHistogram(largeHist, smallHist, largeHist);
     const leftHist = leftSmaller ? smallHist : largeHist;
@@ -136,7 +162,7 @@ export function growTree(
   for (const leaf of open) {
     const value = leafValue(leaf.totals, options) * options.learningRate;
     tree.value[leaf.node] = value;
-    for (let k = leaf.start; k < leaf.end; k++) rowOutput[rowIndex[k]] = value;
+    for (let k = leaf.start; k < leaf.end; k++) scores[rowIndex[k] * stride + offset] += value;
     work.giveHistogram(leaf.hist);
   }
   return tree;

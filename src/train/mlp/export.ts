@@ -1,9 +1,12 @@
 /**
  * An MLP as ONNX: Gemm + Relu per hidden layer, then Gemm and the output link (Sigmoid,
  * Softmax or none), over input `features` float32 [N, width]; output `probability`
- * (classifiers) or `prediction` (regression), as the other trainers export.
+ * (classifiers) or `prediction` (regression), as the other trainers export. The layers
+ * compute in float64 and round to float32 once, so every ONNX Runtime build (server,
+ * browser) gives the same bits.
  */
-import { GraphBuilder, attr } from '../../onnx/builder.js';
+import { GraphBuilder } from '../../onnx/builder.js';
+import { addDense64, addLink64, castToFloat32, castToFloat64 } from '../../onnx/float64.js';
 import { METADATA_ALGORITHM, METADATA_FEATURE_NAMES, MODEL_INPUT, MODEL_OUTPUT, type ExportOptions } from '../export.js';
 import { REGRESSION_OUTPUT } from '../gbdt/export.js';
 import type { MlpModel } from './mlp.js';
@@ -12,28 +15,15 @@ export function exportMlp(model: MlpModel, options: ExportOptions = {}): Uint8Ar
   const g = new GraphBuilder('loom_mlp');
   const width = model.layers[0].inputs;
   g.addInput(MODEL_INPUT, 'float32', [-1, width]);
-  let current = MODEL_INPUT;
+  // Every layer in float64, rounded to float32 once at the end: the server and the browser then give the same bits (src/onnx/float64.ts).
+  let current = castToFloat64(g, MODEL_INPUT);
   model.layers.forEach((layer, k) => {
-    const kernel = g.addInitializer(`dense_${k}_kernel`, layer.kernel, [layer.inputs, layer.units]);
-    const bias = g.addInitializer(`dense_${k}_bias`, layer.bias, [layer.units]);
-    const linear = g.uniqueName(`dense_${k}`);
-    g.addNode('Gemm', [current, kernel, bias], [linear], { alpha: attr.float(1), beta: attr.float(1) });
-    current = linear;
-    if (layer.activation === 'linear') return;
-    const isLast = k === model.layers.length - 1;
-    const activated = isLast ? MODEL_OUTPUT : g.uniqueName(`relu_${k}`);
-    if (layer.activation === 'relu') g.addNode('Relu', [current], [activated]);
-    else if (layer.activation === 'sigmoid') g.addNode('Sigmoid', [current], [activated]);
-    else g.addNode('Softmax', [current], [activated], { axis: attr.int(1) });
-    current = activated;
+    current = addLink64(g, addDense64(g, current, layer, { kernel: `dense_${k}_kernel`, bias: `dense_${k}_bias`, output: `dense_${k}` }), layer.activation);
   });
   const last = model.layers[model.layers.length - 1];
-  if (last.activation === 'linear') {
-    g.addNode('Identity', [current], [REGRESSION_OUTPUT]);
-    g.addOutput(REGRESSION_OUTPUT, 'float32', [-1, 1]);
-  } else {
-    g.addOutput(MODEL_OUTPUT, 'float32', [-1, last.units]);
-  }
+  const output = last.activation === 'linear' ? REGRESSION_OUTPUT : MODEL_OUTPUT;
+  castToFloat32(g, current, output);
+  g.addOutput(output, 'float32', [-1, last.units]);
   g.setMetadata(METADATA_ALGORITHM, `mlp_${model.objective}`);
   if (options.featureNames) g.setMetadata(METADATA_FEATURE_NAMES, JSON.stringify(options.featureNames));
   for (const [key, value] of Object.entries(options.metadata ?? {})) g.setMetadata(key, value);

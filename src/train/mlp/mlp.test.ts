@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -7,6 +8,9 @@ import { queryRows, sqlString, withDuckDB } from '../../data/duckdb.js';
 import { aucRoc } from '../../evaluate/binary-metrics.js';
 import { makeTempDir, writeFlightsSlice } from '../../../test/support/flights.js';
 import { exportMlp } from './export.js';
+import { FEATURES_FILE, LABELS_FILE } from '../../transform/apply.js';
+import { TRANSFORMED_META_FILE } from '../../transform/component.js';
+import { holdOut, holdOutChunks, readTransformedChunks } from '../transformed-data.js';
 import { predictMlp, trainMlp, type MlpCheckpoint, type MlpMatrix } from './mlp.js';
 
 /** Real flights, scaled numeric features (hour, weekday, distance), label delay > 15; every 5th row is validation. */
@@ -71,4 +75,37 @@ test('the MLP refuses NaN features, bad labels and unknown hyperparameters, nami
   await refused(trainMlp({ ...data, labels: new Float32Array([0, 3]) }), 'label');
   await refused(trainMlp(data, { hiddenUnits: [0] }), 'hiddenUnits[0]');
   await refused(trainMlp(data, { layers: 2 } as never), 'layers');
+});
+
+test('streamed from disk in chunks: one chunk trains the same network as the matrix; small chunks learn; the hold-out is the same rows', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const { train } = await flights(dir);
+  await mkdir(join(dir, 'data', 'train'), { recursive: true });
+  await writeFile(join(dir, 'data', TRANSFORMED_META_FILE), JSON.stringify({ width: 3, featureNames: ['hour', 'weekday', 'distance'] }));
+  await writeFile(join(dir, 'data', 'train', FEATURES_FILE), train.features);
+  await writeFile(join(dir, 'data', 'train', LABELS_FILE), train.labels);
+  const stream = (chunkRows: number, part: 'fit' | 'holdout') => ({
+    width: 3,
+    chunks: () => holdOutChunks(readTransformedChunks(join(dir, 'data'), 'train', chunkRows), 5, part),
+  });
+  const options = { hiddenUnits: [16, 8], epochs: 4, batchSize: 128, learningRate: 0.01, seed: 7 };
+
+  const { fit, holdout } = holdOut(train, 5);
+  const rows = async (source: ReturnType<typeof stream>) => {
+    const parts: number[] = [];
+    for await (const chunk of source.chunks()) parts.push(...chunk.labels);
+    return Float32Array.from(parts);
+  };
+  assert.deepEqual(await rows(stream(333, 'holdout')), holdout.labels, 'chunked hold-out = in-memory hold-out');
+  assert.deepEqual(await rows(stream(333, 'fit')), fit.labels);
+
+  const inMemory = await trainMlp(fit, options);
+  const oneChunk = await trainMlp(stream(1_000_000, 'fit'), options, stream(1_000_000, 'holdout'));
+  assert.deepEqual(oneChunk.layers, inMemory.layers, 'one chunk = the matrix, bit for bit');
+  const chunked = await trainMlp(stream(500, 'fit'), options, stream(500, 'holdout'));
+  assert.notDeepEqual(chunked.layers, inMemory.layers);
+  const scores = predictMlp(chunked, holdout.features, holdout.labels.length);
+  const auc = aucRoc(scores, holdout.labels);
+  assert.ok(auc > 0.55, `the chunked network ranks delays better than chance: AUC ${auc}`);
+  assert.equal(chunked.validationLoss.length, 4);
 });

@@ -9,6 +9,10 @@
  * batches), and the wasm backend runs single-threaded. A checkpoint after an epoch holds
  * the weights and the optimizer's moments; resuming from it continues bit for bit.
  *
+ * The data is a matrix in memory or a stream of chunks (`MlpStream`, e.g. a split read from
+ * disk by `readTransformedChunks`): each epoch takes one pass over the chunks, shuffling
+ * within each chunk, so a split larger than memory trains. A matrix is a stream of one chunk.
+ *
  * Usage: `const model = await trainMlp({ features, labels, width }, { hiddenUnits: [64, 32], epochs: 5 });`
  */
 import type * as TensorFlow from '@tensorflow/tfjs';
@@ -17,7 +21,7 @@ import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
 import { requireClassCount } from '../gbdt/objectives.js';
 import { mulberry32 } from '../logistic-regression.js';
-import type { LabelledMatrix } from '../transformed-data.js';
+import { prefetched, type LabelledMatrix } from '../transformed-data.js';
 
 export const MLP_OBJECTIVES = ['binary', 'multiclass', 'regression'] as const;
 
@@ -39,6 +43,22 @@ export type MlpOptions = z.input<typeof mlpOptionsSchema>;
 export type ResolvedMlpOptions = z.output<typeof mlpOptionsSchema>;
 
 export type MlpMatrix = LabelledMatrix;
+
+/** Rows arriving in chunks; `chunks()` starts a fresh pass, in the same order every time. */
+export interface MlpStream {
+  width: number;
+  chunks(): AsyncIterable<LabelledMatrix>;
+}
+
+function asStream(data: MlpMatrix | MlpStream): MlpStream {
+  if ('chunks' in data) return data;
+  return {
+    width: data.width,
+    chunks: async function* () {
+      yield data;
+    },
+  };
+}
 
 /** One dense layer's parameters: kernel [inputs, units] row-major, and bias [units]. */
 export interface DenseLayer {
@@ -97,10 +117,13 @@ export function readyBackend(): Promise<void> {
   return backendReady;
 }
 
-export async function trainMlp(train: MlpMatrix, rawOptions: MlpOptions = {}, validation?: MlpMatrix, callbacks: MlpCallbacks = {}): Promise<MlpModel> {
+export async function trainMlp(trainData: MlpMatrix | MlpStream, rawOptions: MlpOptions = {}, validationData?: MlpMatrix | MlpStream, callbacks: MlpCallbacks = {}): Promise<MlpModel> {
   const options = parseMlpOptions(rawOptions);
-  checkData(train, 'training', options);
-  if (validation) checkData(validation, 'validation', options, train.width);
+  // A matrix is checked whole before training starts; streamed chunks are checked as they arrive.
+  if (!('chunks' in trainData)) checkData(trainData, 'training', options);
+  if (validationData && !('chunks' in validationData)) checkData(validationData, 'validation', options, trainData.width);
+  const train = asStream(trainData);
+  const validation = validationData && asStream(validationData);
   await readyBackend();
   const outputs = options.objective === 'multiclass' ? (options.numClasses as number) : 1;
   const network = buildNetwork(train.width, outputs, options);
@@ -111,7 +134,7 @@ export async function trainMlp(train: MlpMatrix, rawOptions: MlpOptions = {}, va
   try {
     for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
       const started = performance.now();
-      const loss = runEpoch(network, optimizer, train, outputs, options, epoch);
+      const loss = await runEpoch(network, optimizer, train, outputs, options, epoch);
       history.epochSeconds.push((performance.now() - started) / 1000);
       if (!Number.isFinite(loss)) {
         throw new LoomError('FAILED_PRECONDITION', `the MLP's training loss became ${loss} in epoch ${epoch + 1}`, {
@@ -119,7 +142,7 @@ export async function trainMlp(train: MlpMatrix, rawOptions: MlpOptions = {}, va
         });
       }
       history.trainLoss.push(loss);
-      const validationLoss = validation ? evaluateLoss(network, validation, outputs, options) : undefined;
+      const validationLoss = validation ? await evaluateLoss(network, validation, outputs, options) : undefined;
       if (validationLoss !== undefined) history.validationLoss.push(validationLoss);
       const verdict = await callbacks.onEpoch?.({
         epoch,
@@ -148,14 +171,14 @@ export function parseMlpOptions(raw: MlpOptions): ResolvedMlpOptions {
   });
 }
 
-function checkData(data: MlpMatrix, what: string, options: ResolvedMlpOptions, width?: number): void {
+function checkData(data: MlpMatrix, what: string, options: ResolvedMlpOptions, width?: number, firstRow = 0): void {
   const rows = data.labels.length;
-  if (rows === 0) throw new LoomError('INVALID_ARGUMENT', `the ${what} data has no rows`);
+  if (rows === 0 && firstRow === 0) throw new LoomError('INVALID_ARGUMENT', `the ${what} data has no rows`);
   if (width !== undefined && data.width !== width) throw new LoomError('INVALID_ARGUMENT', `the ${what} data has ${data.width} columns, the training data ${width}`);
   if (data.features.length !== rows * data.width) throw new LoomError('INVALID_ARGUMENT', `the ${what} matrix has ${data.features.length} values, not ${rows} x ${data.width}`);
   for (let i = 0; i < data.features.length; i++) {
     if (!Number.isFinite(data.features[i])) {
-      throw new LoomError('INVALID_ARGUMENT', `${what} row ${Math.floor(i / data.width)}, column ${i % data.width} is ${data.features[i]}`, {
+      throw new LoomError('INVALID_ARGUMENT', `${what} row ${firstRow + Math.floor(i / data.width)}, column ${i % data.width} is ${data.features[i]}`, {
         field: 'features',
         fix: 'impute missing values in the transform (an imputer) before training a neural network',
       });
@@ -164,7 +187,7 @@ function checkData(data: MlpMatrix, what: string, options: ResolvedMlpOptions, w
   for (let i = 0; i < rows; i++) {
     const y = data.labels[i];
     const ok = options.objective === 'regression' ? Number.isFinite(y) : options.objective === 'binary' ? y === 0 || y === 1 : Number.isInteger(y) && y >= 0 && y < (options.numClasses as number);
-    if (!ok) throw new LoomError('INVALID_ARGUMENT', `${what} label at row ${i} is ${y}, which a ${options.objective} objective cannot use`, { field: 'label' });
+    if (!ok) throw new LoomError('INVALID_ARGUMENT', `${what} label at row ${firstRow + i} is ${y}, which a ${options.objective} objective cannot use`, { field: 'label' });
   }
 }
 
@@ -205,40 +228,61 @@ function labelTensor(labels: Float32Array, outputs: number, objective: ResolvedM
   return tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), outputs).toFloat();
 }
 
-/** One pass over the rows in a seeded order; returns the mean of the batch losses, weighted by batch size. */
-function runEpoch(network: TensorFlow.Sequential, optimizer: TensorFlow.Optimizer, data: MlpMatrix, outputs: number, options: ResolvedMlpOptions, epoch: number): number {
-  const rows = data.labels.length;
-  const order = permutation(rows, options.seed * 1_000_003 + epoch);
+/**
+ * One pass over the chunks, each chunk's rows in a seeded order (from seed, epoch and chunk,
+ * so a resumed run sees the same batches); returns the mean of the batch losses, weighted by
+ * batch size. A chunk's first pass also checks its values.
+ */
+async function runEpoch(network: TensorFlow.Sequential, optimizer: TensorFlow.Optimizer, data: MlpStream, outputs: number, options: ResolvedMlpOptions, epoch: number): Promise<number> {
   const xBatch = new Float32Array(options.batchSize * data.width);
   const yBatch = new Float32Array(options.batchSize);
   let total = 0;
-  for (let start = 0; start < rows; start += options.batchSize) {
-    const size = Math.min(options.batchSize, rows - start);
-    for (let b = 0; b < size; b++) {
-      const i = order[start + b];
-      xBatch.set(data.features.subarray(i * data.width, (i + 1) * data.width), b * data.width);
-      yBatch[b] = data.labels[i];
+  let seen = 0;
+  let chunkIndex = 0;
+  for await (const chunk of prefetched(data.chunks())) {
+    checkData(chunk, 'training', options, data.width, seen);
+    const rows = chunk.labels.length;
+    const order = permutation(rows, options.seed * 1_000_003 + epoch + 7919 * chunkIndex++);
+    for (let start = 0; start < rows; start += options.batchSize) {
+      const size = Math.min(options.batchSize, rows - start);
+      for (let b = 0; b < size; b++) {
+        const i = order[start + b];
+        xBatch.set(chunk.features.subarray(i * data.width, (i + 1) * data.width), b * data.width);
+        yBatch[b] = chunk.labels[i];
+      }
+      const loss = tf.tidy(() => {
+        const xs = tf.tensor2d(xBatch.subarray(0, size * data.width), [size, data.width]);
+        const ys = labelTensor(yBatch.subarray(0, size), outputs, options.objective);
+        const cost = optimizer.minimize(() => {
+          const dataLoss = lossOf(options.objective, ys, network.apply(xs) as TensorFlow.Tensor);
+          const penalties = network.losses.map((penalty) => penalty());
+          return penalties.length > 0 ? (tf.addN([dataLoss, ...penalties]) as TensorFlow.Scalar) : dataLoss;
+        }, true) as TensorFlow.Scalar;
+        return cost.dataSync()[0];
+      });
+      total += loss * size;
     }
-    const loss = tf.tidy(() => {
-      const xs = tf.tensor2d(xBatch.subarray(0, size * data.width), [size, data.width]);
-      const ys = labelTensor(yBatch.subarray(0, size), outputs, options.objective);
-      const cost = optimizer.minimize(() => {
-        const dataLoss = lossOf(options.objective, ys, network.apply(xs) as TensorFlow.Tensor);
-        const penalties = network.losses.map((penalty) => penalty());
-        return penalties.length > 0 ? (tf.addN([dataLoss, ...penalties]) as TensorFlow.Scalar) : dataLoss;
-      }, true) as TensorFlow.Scalar;
-      return cost.dataSync()[0];
-    });
-    total += loss * size;
+    seen += rows;
   }
-  return total / rows;
+  if (seen === 0) throw new LoomError('INVALID_ARGUMENT', 'the training data has no rows');
+  return total / seen;
 }
 
-function evaluateLoss(network: TensorFlow.Sequential, data: MlpMatrix, outputs: number, options: ResolvedMlpOptions): number {
-  return tf.tidy(() => {
-    const predictions = network.predict(tf.tensor2d(data.features, [data.labels.length, data.width]), { batchSize: 8192 }) as TensorFlow.Tensor;
-    return lossOf(options.objective, labelTensor(data.labels, outputs, options.objective), predictions).dataSync()[0];
-  });
+/** The mean loss over all chunks (each chunk's mean weighted by its rows). */
+async function evaluateLoss(network: TensorFlow.Sequential, data: MlpStream, outputs: number, options: ResolvedMlpOptions): Promise<number> {
+  let total = 0;
+  let rows = 0;
+  for await (const chunk of prefetched(data.chunks())) {
+    if (chunk.labels.length === 0) continue;
+    checkData(chunk, 'validation', options, data.width, rows);
+    const loss = tf.tidy(() => {
+      const predictions = network.predict(tf.tensor2d(chunk.features, [chunk.labels.length, data.width]), { batchSize: 8192 }) as TensorFlow.Tensor;
+      return lossOf(options.objective, labelTensor(chunk.labels, outputs, options.objective), predictions).dataSync()[0];
+    });
+    total += loss * chunk.labels.length;
+    rows += chunk.labels.length;
+  }
+  return total / Math.max(rows, 1);
 }
 
 /** A permutation of 0..rows-1 from a seed (Fisher-Yates with mulberry32). */

@@ -1,13 +1,15 @@
 /**
  * The neural network in the train step: hold-out loss per epoch logged live, stop when it
  * has not improved for `patience` epochs (the reason is recorded), checkpoints every N
- * epochs, and resume from one bit for bit.
+ * epochs, and resume from one bit for bit. The training split is streamed from disk
+ * `chunkRows` rows at a time (the hold-out is every 5th row of it, taken chunk by chunk), so
+ * a split larger than memory trains.
  */
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { exportMlp } from '../mlp/export.js';
 import { mlpOptionsObject, trainMlp, type MlpCheckpoint } from '../mlp/mlp.js';
-import { holdOut, assertBinaryLabelsVary, readTransformedSplit } from '../transformed-data.js';
+import { assertBinaryLabelsVaryOnDisk, holdOutChunks, readTransformedChunks } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
@@ -19,18 +21,25 @@ export const mlpParameters = mlpOptionsObject
     algorithm: z.literal('mlp'),
     /** Stop when the hold-out loss has not improved for this many epochs; 0 = never. */
     patience: z.number().int().min(0).default(0),
+    /** Rows read from disk at a time. */
+    chunkRows: z.number().int().min(1).default(65_536),
   })
   .strict();
 
 export async function trainMlpStep(run: TrainerRun<z.output<typeof mlpParameters>>): Promise<TrainerOutcome> {
   const { parameters, services, meta, checkpoints } = run;
-  const { algorithm: _algorithm, patience, ...options } = parameters;
-  const trainSplit = await readTransformedSplit(run.dataDir, 'train');
-  assertBinaryLabelsVary(trainSplit, run.metadata[METADATA_LABEL_COLUMN] ?? 'label');
-  const { fit, holdout } = holdOut(trainSplit, HOLD_OUT_EVERY);
+  const { algorithm: _algorithm, patience, chunkRows, ...options } = parameters;
+  const rows = await assertBinaryLabelsVaryOnDisk(run.dataDir, 'train', run.metadata[METADATA_LABEL_COLUMN] || 'label');
+  const part = (which: 'fit' | 'holdout') => ({
+    width: meta.width,
+    chunks: () => holdOutChunks(readTransformedChunks(run.dataDir, 'train', chunkRows), HOLD_OUT_EVERY, which),
+  });
+  const held = Math.floor(rows / HOLD_OUT_EVERY);
+  const fit = part('fit');
+  const holdout = part('holdout');
   const resumeFrom = fromJson(await readCheckpoint(checkpoints?.resumeFrom));
-  services.log(`train: neural network ${JSON.stringify(parameters.hiddenUnits)} on ${fit.labels.length} rows x ${meta.width} columns` + (resumeFrom ? `, resuming after epoch ${resumeFrom.epochsDone}` : ''));
-  await services.tracking?.logParams({ ...parameters, hiddenUnits: parameters.hiddenUnits.join(','), trainRows: fit.labels.length, width: meta.width });
+  services.log(`train: neural network ${JSON.stringify(parameters.hiddenUnits)} on ${rows - held} rows x ${meta.width} columns (${held} held out), ${chunkRows} rows at a time` + (resumeFrom ? `, resuming after epoch ${resumeFrom.epochsDone}` : ''));
+  await services.tracking?.logParams({ ...parameters, hiddenUnits: parameters.hiddenUnits.join(','), trainRows: rows - held, width: meta.width });
   const task = services.progress.start('training', parameters.epochs, 'epochs');
   if (resumeFrom) task.advance(resumeFrom.epochsDone);
   // A resumed run continues the patience count of the run it continues.

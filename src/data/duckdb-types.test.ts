@@ -1,0 +1,49 @@
+// The classifier against the type names DuckDB itself reports for real columns.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { queryRows, withDuckDB } from './duckdb.js';
+import { duckdbTypeKind, isNumericType, isTimeType, type DuckDBTypeKind } from './duckdb-types.js';
+
+const columns: [string, DuckDBTypeKind][] = [
+  ['TINYINT', 'integer'],
+  ['SMALLINT', 'integer'],
+  ['INTEGER', 'integer'],
+  ['BIGINT', 'integer'],
+  ['HUGEINT', 'integer'],
+  ['UTINYINT', 'integer'],
+  ['UBIGINT', 'integer'],
+  ['UHUGEINT', 'integer'],
+  ['FLOAT', 'float'],
+  ['DOUBLE', 'float'],
+  ['DECIMAL(18,3)', 'float'],
+  ['BOOLEAN', 'boolean'],
+  ['VARCHAR', 'string'],
+  ["ENUM('a', 'b')", 'string'],
+  ['DATE', 'time'],
+  ['TIMESTAMP', 'time'],
+  ['TIMESTAMP_S', 'time'],
+  ['TIMESTAMP_MS', 'time'],
+  ['TIMESTAMP_NS', 'time'],
+  ['TIMESTAMPTZ', 'time'],
+  ['TIME', 'other'],
+  ['BLOB', 'other'],
+  ['INTEGER[]', 'other'],
+  ['STRUCT(a INTEGER)', 'other'],
+];
+
+test('every DuckDB column type is classified as DESCRIBE names it', async () => {
+  const described = await withDuckDB(async (db) => {
+    await db.run(`CREATE TABLE t (${columns.map(([type], i) => `c${i} ${type}`).join(', ')})`);
+    return queryRows(db, 'SELECT column_name, column_type FROM (DESCRIBE t)');
+  });
+  assert.equal(described.length, columns.length);
+  for (const row of described) {
+    const [declared, expected] = columns[Number(String(row.column_name).slice(1))]!;
+    assert.equal(duckdbTypeKind(String(row.column_type)), expected, `${declared} (DuckDB says ${String(row.column_type)})`);
+  }
+});
+
+test('numeric and time shortcuts; case and spaces do not matter', () => {
+  assert.deepEqual(['bigint', ' DOUBLE ', 'DECIMAL(9,2)', 'BOOLEAN', 'VARCHAR'].map(isNumericType), [true, true, true, false, false]);
+  assert.deepEqual(['date', 'TIMESTAMP WITH TIME ZONE', 'TIME', 'VARCHAR'].map(isTimeType), [true, true, false, false]);
+});

@@ -1,0 +1,133 @@
+/**
+ * Where the prediction log's batches go: a worker thread that builds the sink from its
+ * spec and does all the writing (the default for Loom's sinks), or the sink itself on
+ * the calling thread (any other sink). Both take whole batches of records and answer
+ * with the rows written; a rejection means the batch was lost.
+ *
+ * The worker is replaced when it dies: the batches it held are rejected (and counted as
+ * dropped by the log), and its successor is told the dead one's spool token so it
+ * converts what the dead one had spooled. After three failures in a row without a
+ * successful write the log stops restarting it and drops (and counts) every batch.
+ */
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { packRecords, type PackedRecords } from './prediction-log-pack.js';
+import { toLogRows, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
+
+export interface LogBackend {
+  write(records: PredictionRecord[]): Promise<number>;
+  rotate(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** The sink written on this thread, one batch at a time. */
+export function inThreadBackend(sink: PredictionLogSink): LogBackend {
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = chain.then(work);
+    chain = result.catch(() => undefined);
+    return result;
+  };
+  return {
+    write: (records) =>
+      serial(async () => {
+        const rows = toLogRows(records);
+        await sink.write(rows);
+        return rows.length;
+      }),
+    rotate: async () => undefined,
+    close: () => serial(() => sink.close()),
+  };
+}
+
+/** Messages from the worker (prediction-log-worker.ts). */
+export type FromLogWorker =
+  | { type: 'done'; id: number; written?: number; path?: string; error?: string }
+  | { type: 'file'; path: string }
+  | { type: 'error'; message: string };
+
+type LogRequest = { type: 'write'; packed: PackedRecords } | { type: 'rotate' } | { type: 'close' };
+/** Messages to the worker. */
+export type ToLogWorker = LogRequest & { id: number };
+
+const WORKER_URL = new URL('./prediction-log-worker.mjs', import.meta.url);
+const MAX_FAILURES = 3;
+
+interface Pending {
+  resolve(message: Extract<FromLogWorker, { type: 'done' }>): void;
+  reject(error: Error): void;
+}
+
+/** The sink built from `spec` in a worker thread; the worker starts now, so leftover spools are converted at start. */
+export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: string): void; onError(error: unknown): void }): LogBackend {
+  const pending = new Map<number, Pending>();
+  const deadTokens: string[] = [];
+  let nextId = 0;
+  let failures = 0;
+  let lastError: Error | undefined;
+  let current: Worker | undefined;
+
+  const start = (): Worker => {
+    const token = randomBytes(4).toString('hex');
+    // No inherited execArgv: the bootstrap registers tsx itself, however the parent was started.
+    const worker = new Worker(WORKER_URL, { workerData: { spec, token, recover: [...deadTokens] }, execArgv: [] });
+    worker.unref();
+    const died = (error: Error) => {
+      if (current !== worker) return;
+      current = undefined;
+      deadTokens.push(token);
+      failures++;
+      lastError = error;
+      hooks.onError(error);
+      for (const entry of pending.values()) entry.reject(error);
+      pending.clear();
+    };
+    worker.on('message', (message: FromLogWorker) => {
+      if (message.type === 'file') return hooks.onFile(message.path);
+      if (message.type === 'error') return hooks.onError(new Error(message.message));
+      const entry = pending.get(message.id);
+      if (!entry) return;
+      pending.delete(message.id);
+      if (pending.size === 0) worker.unref();
+      entry.resolve(message);
+    });
+    worker.on('error', died);
+    worker.on('exit', (code) => died(new Error(`the prediction log worker exited (code ${code})`)));
+    return worker;
+  };
+  current = start();
+
+  const request = (message: LogRequest): Promise<Extract<FromLogWorker, { type: 'done' }>> => {
+    if (!current) {
+      if (failures >= MAX_FAILURES) return Promise.reject(new Error(`the prediction log worker failed ${failures} times; logging is off: ${lastError?.message}`));
+      current = start();
+    }
+    const worker = current;
+    const id = nextId++;
+    return new Promise<Extract<FromLogWorker, { type: 'done' }>>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      // Held while an answer is awaited, so a process waiting on close does not exit under it.
+      worker.ref();
+      worker.postMessage({ ...message, id } satisfies ToLogWorker);
+    }).then((answer) => {
+      if (answer.error !== undefined) throw new Error(answer.error);
+      if (message.type === 'write') failures = 0;
+      return answer;
+    });
+  };
+
+  return {
+    write: async (records) => (await request({ type: 'write', packed: packRecords(records) })).written ?? 0,
+    rotate: async () => (await request({ type: 'rotate' })).path,
+    async close() {
+      const worker = current;
+      if (!worker) return;
+      try {
+        await request({ type: 'close' });
+      } finally {
+        current = undefined;
+        await worker.terminate();
+      }
+    },
+  };
+}

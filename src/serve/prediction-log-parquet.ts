@@ -1,0 +1,241 @@
+/**
+ * The embedded prediction log's file writer (it runs in the log's worker thread, see
+ * prediction-log-worker-main.ts): batches are appended to a newline-delimited JSON spool, and
+ * DuckDB turns the spool into a typed Parquet file when it holds `rotateRows` rows, when
+ * its first row is `rotateMs` old, when no row has come for `idleMs` (so monitoring sees
+ * recent predictions even after traffic stops), and on close. A file is written under a
+ * temporary name and renamed, so readers never see half a file (`predictions/*.parquet`
+ * matches finished files only).
+ *
+ * The spool is named after the Parquet file it becomes
+ * (`.spool-<pid>-<token>-<n>-<stamp>.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
+ * so a spool left by a process that died (or a worker thread that crashed) is converted by
+ * the next writer that starts in the directory, exactly once.
+ *
+ * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { sqlString } from '../data/duckdb.js';
+import type { PredictionLogRow } from './prediction-log.js';
+
+export interface ParquetSpoolOptions {
+  /** Rows per file; default 100,000. */
+  rotateRows?: number;
+  /** Longest a row waits before its file is written, in ms; default 60 s. */
+  rotateMs?: number;
+  /** A file is finished when no row has come for this long, in ms; default 5 s. */
+  idleMs?: number;
+  /** Names this writer's spools; a fresh random one by default. */
+  token?: string;
+  /** Told about each finished file. */
+  onFile?: (path: string, rows: number) => void;
+  /** Told about failures of rotations no caller waits for (timers). */
+  onError?: (error: unknown) => void;
+}
+
+/** The spool's columns, as DuckDB reads them back. */
+const SPOOL_COLUMNS = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
+  features: 'JSON', outputs: 'JSON', latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+
+const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.ndjson(?:\.recovering-(\d+))?$/;
+
+export class ParquetSpoolWriter {
+  private readonly rotateRows: number;
+  private readonly rotateMs: number;
+  private readonly idleMs: number;
+  readonly token: string;
+  private spool: { path: string; target: string; rows: number; firstAt: number } | undefined;
+  private files = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private conversions: Promise<unknown> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private ageTimer: NodeJS.Timeout | undefined;
+  private ready: Promise<unknown> | undefined;
+  private engine: Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> | undefined;
+  private closed = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly options: ParquetSpoolOptions = {},
+  ) {
+    this.rotateRows = options.rotateRows ?? 100_000;
+    this.rotateMs = options.rotateMs ?? 60_000;
+    this.idleMs = options.idleMs ?? 5_000;
+    this.token = options.token ?? randomBytes(4).toString('hex');
+  }
+
+  /** Appends rows to the spool; finishes the file when it is full or old. */
+  write(rows: readonly PredictionLogRow[]): Promise<void> {
+    return this.serial(async () => {
+      if (rows.length === 0) return;
+      await (this.ready ??= mkdir(this.dir, { recursive: true }));
+      if (!this.spool) {
+        const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+        const n = this.files++;
+        this.spool = {
+          path: join(this.dir, `.spool-${process.pid}-${this.token}-${n}-${stamp}.ndjson`),
+          target: join(this.dir, `predictions-${stamp}-${process.pid}-${this.token}-${n}.parquet`),
+          rows: 0,
+          firstAt: Date.now(),
+        };
+        if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
+      }
+      let text = '';
+      for (const row of rows) {
+        // features and outputs are JSON already: embedded as they are, not re-encoded.
+        text += `{"request_id":${JSON.stringify(row.requestId)},"model_name":${JSON.stringify(row.modelName)},"model_version":${row.modelVersion},"role":"${row.role}","protocol":${JSON.stringify(row.protocol)},"features":${row.features},"outputs":${row.outputs},"latency_ms":${row.latencyMs},"logged_at":${row.loggedAt}}\n`;
+      }
+      await appendFile(this.spool.path, text);
+      this.spool.rows += rows.length;
+      if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
+        // Converted beside the appends that follow (into a new spool), not in front of them.
+        this.finish().catch((error: unknown) => this.options.onError?.(error));
+      } else if (!this.closed) {
+        clearTimeout(this.idleTimer);
+        // Unreferenced: the worker's message port keeps its thread alive, not a pending rotation.
+        this.idleTimer = setTimeout(() => this.rotateInBackground(), this.idleMs).unref();
+      }
+    });
+  }
+
+  /** Finishes the current spool as a Parquet file now; its path, or undefined when nothing was spooled. */
+  rotate(): Promise<string | undefined> {
+    return this.serial(() => this.finish());
+  }
+
+  /**
+   * Converts spools left behind by processes that are gone (and by this process's
+   * writers named in `tokens`, e.g. a worker thread that crashed); a spool whose Parquet
+   * file exists already was converted before the crash and is only removed. Returns the
+   * files written.
+   */
+  recover(tokens: readonly string[] = []): Promise<string[]> {
+    return this.serial(async () => {
+      let names: string[];
+      try {
+        names = await readdir(this.dir);
+      } catch {
+        return [];
+      }
+      const written: string[] = [];
+      for (const name of names.sort()) {
+        const converter = /\.parquet\.tmp-(\d+)$/.exec(name);
+        if (converter) {
+          if (!processAlive(Number(converter[1]))) await rm(join(this.dir, name), { force: true });
+          continue;
+        }
+        const match = SPOOL_NAME.exec(name);
+        if (!match) continue;
+        const [, pidText, token, n, stamp, claimer] = match;
+        const pid = Number(pidText);
+        // A spool another recovery claimed is orphaned only if that recovery's process died.
+        const orphan = claimer ? !processAlive(Number(claimer)) : pid === process.pid ? tokens.includes(token!) : !processAlive(pid);
+        if (!orphan) continue;
+        // Claimed by a rename, so of several processes starting at once exactly one converts it.
+        const spool = join(this.dir, `${name.replace(/\.recovering-\d+$/, '')}.recovering-${process.pid}`);
+        try {
+          await rename(join(this.dir, name), spool);
+        } catch {
+          continue;
+        }
+        const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
+        if (!(await exists(target))) {
+          // A crash can cut the last line short: that line is cut off, the rest kept.
+          const text = await readFile(spool);
+          await truncate(spool, text.lastIndexOf(0x0a) + 1);
+          const rows = await this.duckdb(() => this.convert(spool, target));
+          if (rows > 0) written.push(target);
+        }
+        await rm(spool, { force: true });
+      }
+      return written;
+    });
+  }
+
+  /** Finishes the last file and releases DuckDB. */
+  async close(): Promise<void> {
+    this.closed = true;
+    try {
+      await this.rotate();
+    } finally {
+      await this.conversions;
+      clearTimeout(this.idleTimer);
+      clearTimeout(this.ageTimer);
+      const engine = await this.engine?.catch(() => undefined);
+      this.engine = undefined;
+      engine?.db.closeSync();
+      engine?.instance.closeSync();
+    }
+  }
+
+  private rotateInBackground(): void {
+    this.rotate().catch((error: unknown) => this.options.onError?.(error));
+  }
+
+  /** Detaches the current spool (later rows start a new one) and converts it after the conversions before it. */
+  private finish(): Promise<string | undefined> {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.ageTimer);
+    const spool = this.spool;
+    this.spool = undefined;
+    if (!spool || spool.rows === 0) return this.conversions.then(() => undefined);
+    return this.duckdb(async () => {
+      await this.convert(spool.path, spool.target, spool.rows);
+      await rm(spool.path, { force: true });
+      return spool.target;
+    });
+  }
+
+  /** One DuckDB statement sequence at a time on the writer's connection. */
+  private duckdb<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.conversions.then(work);
+    this.conversions = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Spool → `<target>.tmp-<pid>` → `<target>`; the rows written (a spool with none makes no file).
+   * `rows` unknown (a spool left by a crash) means count them first.
+   */
+  private async convert(spool: string, target: string, rows?: number): Promise<number> {
+    // One engine per writer with one thread and a memory cap: logging must not compete much with serving.
+    const { db } = await (this.engine ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' }).then(async (instance) => ({ instance, db: await instance.connect() })));
+    const source = `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${SPOOL_COLUMNS})`;
+    rows ??= Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${source}`)).getRows()[0]![0]);
+    if (rows === 0) return 0;
+    const temporary = `${target}.tmp-${process.pid}`;
+    await db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, features, outputs, latency_ms, epoch_ms(logged_at) AS logged_at
+        FROM ${source}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
+    await rename(temporary, target);
+    this.options.onFile?.(target, rows);
+    return rows;
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(work);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Whether a process with this id is running (a signal-0 probe). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
