@@ -6,7 +6,7 @@
  *
  * Usage: `bootstrapIntervals(predictions, { resamples: 200, seed: 1, confidence: 0.95 })`
  */
-import { mulberry32 } from '../train/logistic-regression.js';
+import { mulberry32 } from '../core/random.js';
 import { binaryRowTerms, taskMetrics, type MetricOptions, type Predictions } from './metrics.js';
 
 export interface BootstrapOptions {

@@ -33,6 +33,8 @@ export interface OrchestratorOptions {
   resumeFrom?: Record<string, string>;
   /** The pipeline file the run came from, kept with the run so it can be resumed. */
   pipelineFile?: string;
+  /** The registered model (`flights@champion`) the train steps continue (`loom train --update`), kept so a resume continues it too. */
+  warmStartFrom?: string;
 }
 
 export interface StepOutcome {
@@ -74,6 +76,7 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
       startedAt: Date.now(),
       codeVersion: { ...options.codeVersion },
       ...(options.pipelineFile ? { pipelineFile: options.pipelineFile } : {}),
+      ...(options.warmStartFrom ? { warmStartFrom: options.warmStartFrom } : {}),
     },
   });
   const contextIds = [pipelineContext.id, runContext.id];

@@ -27,6 +27,10 @@ import { parseModelRef, type ModelRef } from './model-ref.js';
 
 export { hashUnit } from './deployments.js';
 
+/** Back-off between tries of a version that failed to load: doubling from 2 s up to a minute. */
+const MIN_LOAD_BACKOFF_MS = 2_000;
+const MAX_LOAD_BACKOFF_MS = 60_000;
+
 export interface ServerLogger {
   info(message: string): void;
   warn(message: string): void;
@@ -96,6 +100,8 @@ export class ModelPool {
   private incomplete: readonly EndpointConfig[] | undefined;
   /** The last error per failing reference, so a retry that fails the same way is not logged again. */
   private lastFailure = new Map<string, string>();
+  /** Per reference, the version that failed to load and when to try it again. */
+  private loadBackoff = new Map<string, { version: number; error: LoomError; delayMs: number; retryAt: number }>();
   private refreshing: Promise<void> | undefined;
 
   constructor(private readonly options: ModelPoolOptions) {
@@ -112,15 +118,24 @@ export class ModelPool {
   async configure(configs: readonly EndpointConfig[]): Promise<{ ref: string; error: LoomError }[]> {
     const failures: { ref: string; error: LoomError }[] = [];
     const next = new Map<string, Endpoint>();
+    const failedNow = new Map<string, LoomError>();
     const slotFor = async (ref: string, batch: BatchConfig): Promise<Slot | undefined> => {
       const existing = this.slots.get(ref);
       if (existing) {
         existing.current.batcher.configure(batch);
         return existing;
       }
+      // A reference that failed in this very call (a canary also listed as extra) is not tried twice.
+      if (failedNow.has(ref)) return undefined;
+      let tried: number | undefined;
       try {
         const parsed = parseModelRef(ref);
         const version = await resolveModelVersion(parsed, this.options.registry);
+        tried = version.version;
+        // A version that failed to load is tried again only after a back-off (it is likely
+        // broken, and loading it competes with live traffic), or at once when the ref moves.
+        const backoff = this.loadBackoff.get(ref);
+        if (backoff && backoff.version === version.version && Date.now() < backoff.retryAt) throw backoff.error;
         const model = await this.versionsOpen.acquire(ref, version, batch);
         const raced = this.slots.get(ref);
         if (raced) {
@@ -132,11 +147,20 @@ export class ModelPool {
         this.slots.set(ref, slot);
         this.options.metrics.setLoaded(model.name, model.version.version, ref, true);
         this.lastFailure.delete(ref);
+        this.loadBackoff.delete(ref);
         this.options.logger.info(`loaded ${ref} (version ${model.version.version})`);
         return slot;
       } catch (error) {
         const loomError = asLoomError(error);
         failures.push({ ref, error: loomError });
+        failedNow.set(ref, loomError);
+        if (tried !== undefined) {
+          const previous = this.loadBackoff.get(ref);
+          if (!previous || previous.version !== tried || Date.now() >= previous.retryAt) {
+            const delayMs = previous?.version === tried ? Math.min(previous.delayMs * 2, MAX_LOAD_BACKOFF_MS) : MIN_LOAD_BACKOFF_MS;
+            this.loadBackoff.set(ref, { version: tried, error: loomError, delayMs, retryAt: Date.now() + delayMs });
+          }
+        }
         const described = loomError.describe();
         if (this.lastFailure.get(ref) !== described) this.options.logger.warn(`cannot load ${ref}: ${described}`);
         this.lastFailure.set(ref, described);

@@ -66,6 +66,8 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
   let failures = 0;
   let lastError: Error | undefined;
   let current: Worker | undefined;
+  // After close, nothing may start a new worker (a late rotate would leak a thread).
+  let closed = false;
 
   const start = (): Worker => {
     const token = randomBytes(4).toString('hex');
@@ -98,6 +100,7 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
   current = start();
 
   const request = (message: LogRequest): Promise<Extract<FromLogWorker, { type: 'done' }>> => {
+    if (closed && message.type !== 'close') return Promise.reject(new Error('the prediction log is closed'));
     if (!current) {
       if (failures >= MAX_FAILURES) return Promise.reject(new Error(`the prediction log worker failed ${failures} times; logging is off: ${lastError?.message}`));
       current = start();
@@ -118,8 +121,9 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
 
   return {
     write: async (records) => (await request({ type: 'write', packed: packRecords(records) })).written ?? 0,
-    rotate: async () => (await request({ type: 'rotate' })).path,
+    rotate: async () => (closed ? undefined : (await request({ type: 'rotate' })).path),
     async close() {
+      closed = true;
       const worker = current;
       if (!worker) return;
       try {

@@ -142,26 +142,34 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const refresh = () =>
     (polling ??= (async () => {
       try {
+        // What changed is adopted only once the pool has been configured with it: a check
+        // that fails half-way (a database blip) is simply repeated by the next tick.
         let changed = false;
+        let seen = deploymentsSeen;
+        let nextDeployments = deployments;
+        let nextRefs = baseRefs;
         if (options.deployments) {
           const latest = await options.deployments.latestId();
           if (latest !== deploymentsSeen) {
-            deployments = await options.deployments.listDeployments();
-            deploymentsSeen = latest;
+            nextDeployments = await options.deployments.listDeployments();
+            seen = latest;
             changed = true;
           }
         }
         if (!explicit) {
           const refs = await championRefs(options.registry);
           if (refs.join('\n') !== baseRefs.join('\n')) {
-            baseRefs = refs;
+            nextRefs = refs;
             changed = true;
           }
         }
         if (changed) {
           // What fails to load here is retried by every later refresh until it loads.
-          const failures = await pool.configure(endpointConfigs(baseRefs, deployments, explicit));
+          const failures = await pool.configure(endpointConfigs(nextRefs, nextDeployments, explicit));
           for (const failure of failures) metrics.swap(parseModelRef(failure.ref).name, 'failed');
+          deploymentsSeen = seen;
+          deployments = nextDeployments;
+          baseRefs = nextRefs;
         }
         await pool.refresh({ retryFailed: !changed });
       } catch (error) {

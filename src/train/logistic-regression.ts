@@ -20,7 +20,8 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
 import { requireClassCount } from './gbdt/objectives.js';
-import { compressIfSparse, logits, mixSeed, mulberry32, permutation, toErrors } from './linear-math.js';
+import { mixSeed, mulberry32, permutation } from '../core/random.js';
+import { compressIfSparse, logits, toErrors } from './linear-math.js';
 import type { LabelledMatrix } from './transformed-data.js';
 
 export const logisticOptionsObject = z
@@ -76,6 +77,8 @@ export interface WarmStart {
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-8;
+/** The most base Adam steps one L1 shrink may take (see trainChunk). */
+const L1_MAX_STEPS = 10;
 
 export function parseLogisticOptions(raw: Omit<LogisticRegressionOptions, 'onEpoch'>): ResolvedLogisticOptions {
   return parseInput(logisticOptionsSchema, raw, {
@@ -194,7 +197,10 @@ export function trainChunk(state: LinearState, chunk: LabelledMatrix, options: R
       const rate = stepSize / (Math.sqrt(v[j]) + EPSILON);
       const w = weights[j] - rate * m[j];
       // Proximal L1: shrink towards 0 by this coordinate's step, and stop exactly at 0 (+0, never -0).
-      const shrink = options.l1 * rate;
+      // Only where this batch had data for the coordinate, and never by more than ten base
+      // steps: right after a warm start the moments are fresh, and a coordinate with a tiny or
+      // no gradient would otherwise get an unbounded rate and lose its learned weight at once.
+      const shrink = gradient[j] === 0 ? 0 : Math.min(options.l1 * rate, L1_MAX_STEPS * stepSize);
       weights[j] = w > shrink ? w - shrink : w < -shrink ? w + shrink : 0;
     }
     for (let k = 0; k < outputs; k++) {
@@ -295,4 +301,3 @@ export function scoreSums(probabilities: Float64Array, labels: Float32Array, out
   return { loss, correct };
 }
 
-export { mulberry32, permutation } from './linear-math.js';

@@ -11,7 +11,9 @@ import { TRANSFORMED_META_FILE } from '../transform/component.js';
 import { exportLogisticRegression } from './export.js';
 import {
   countClasses,
+  initialState,
   parseLogisticOptions,
+  trainChunk,
   predictLogisticRegression,
   trainLogisticRegression,
   type LogisticRegressionOptions,
@@ -137,4 +139,23 @@ test('a warm start reads an exported model back by feature name: known columns k
   assert.deepEqual(Array.from(warm.bias), [0.75]);
   assert.equal(warm.matchedColumns, 2);
   await assert.rejects(readWarmStart(path, ['a'], 3), /1 output/);
+});
+
+test('a warm start keeps its weights under L1: one batch touching few columns does not wipe the others', () => {
+  // 200 one-hot columns, all with a learned weight; one batch of 64 rows touches 64 of them.
+  const width = 200;
+  const rows = 64;
+  const features = new Float32Array(rows * width);
+  const labels = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    features[i * width + i] = 1;
+    labels[i] = i % 2;
+  }
+  const options = parseLogisticOptions({ epochs: 1, batchSize: rows, learningRate: 0.01, l1: 1e-4, l2: 0, seed: 1 });
+  const state = initialState(width, options, [rows / 2, rows / 2], { weights: new Float64Array(width).fill(1.3), bias: [0] });
+  trainChunk(state, { features, labels, width }, options, 0, 0);
+  const zeros = Array.from(state.weights).filter((w) => w === 0).length;
+  assert.equal(zeros, 0, `${zeros} of ${width} warm weights became exactly 0 after one batch`);
+  const untouched = Array.from(state.weights.subarray(rows));
+  assert.ok(untouched.every((w) => w === 1.3), 'columns the batch had no data for keep their weight');
 });

@@ -7,10 +7,13 @@
  * Usage:
  *   for await (const state of streamLogisticRegression(() => readTransformedChunks(dir, 'train'), width, options, { classCounts })) log(state);
  */
+import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 import {
   checkShape,
   initialState,
+  outputsOf,
   predictLogisticRegression,
   scoreSums,
   scratchFor,
@@ -41,8 +44,8 @@ export async function* streamLogisticRegression(
   start: StreamStart,
 ): AsyncGenerator<LinearState, LogisticRegressionModel, void> {
   const state = start.resumeFrom ?? initialState(width, options, start.classCounts, start.warmStart);
-  if (state.width !== width || state.weights.length !== width * state.outputs) {
-    throw new LoomError('FAILED_PRECONDITION', `the checkpoint holds a model of width ${state.width}, the data has ${width} columns`, {
+  if (state.width !== width || state.weights.length !== width * state.outputs || state.outputs !== outputsOf(options)) {
+    throw new LoomError('FAILED_PRECONDITION', `the checkpoint holds a model of width ${state.width} with ${state.outputs} outputs; this training has ${width} columns and ${outputsOf(options)} outputs`, {
       fix: 'resume with the same transformed data and objective as the interrupted run, or start a new run',
     });
   }
@@ -78,22 +81,33 @@ export async function scoreStreamed(model: Pick<LogisticRegressionModel, 'weight
   return { logLoss: loss / Math.max(rows, 1), accuracy: correct / Math.max(rows, 1), rows };
 }
 
+const numbers = z.array(z.number());
+const savedLinearState = z
+  .object({
+    width: z.number().int().positive(),
+    outputs: z.number().int().positive(),
+    epochsDone: z.number().int().nonnegative(),
+    step: z.number().int().nonnegative(),
+    lossPerEpoch: numbers,
+    weights: numbers,
+    bias: numbers,
+    m: numbers,
+    v: numbers,
+    mBias: numbers,
+    vBias: numbers,
+  })
+  .refine((s) => [s.weights, s.m, s.v].every((a) => a.length === s.width * s.outputs) && [s.bias, s.mBias, s.vBias].every((a) => a.length === s.outputs), {
+    message: 'the arrays do not match width x outputs',
+    path: ['weights'],
+  });
+
 /** A checkpoint read back from JSON (number lists become Float64Arrays again, bit for bit). */
 export function linearStateFromJson(value: unknown): LinearState | undefined {
   if (value === undefined) return undefined;
-  const saved = value as Record<keyof LinearState, unknown>;
-  if (typeof saved.epochsDone !== 'number' || !Array.isArray(saved.weights) || !Array.isArray(saved.m)) {
-    throw new LoomError('FAILED_PRECONDITION', 'the checkpoint is not a logistic regression checkpoint', {
-      fix: 'resume with the trainer that wrote it, or start a new run',
-    });
-  }
-  const f64 = (list: unknown) => Float64Array.from(list as number[]);
+  const saved = parseInput(savedLinearState, value, { what: 'the logistic regression checkpoint', fix: 'resume with the trainer that wrote it, or start a new run' });
+  const f64 = (list: number[]) => Float64Array.from(list);
   return {
-    width: saved.width as number,
-    outputs: saved.outputs as number,
-    epochsDone: saved.epochsDone,
-    step: saved.step as number,
-    lossPerEpoch: saved.lossPerEpoch as number[],
+    ...saved,
     weights: f64(saved.weights),
     bias: f64(saved.bias),
     m: f64(saved.m),

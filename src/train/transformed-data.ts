@@ -90,6 +90,9 @@ export async function countTransformedRows(dir: string, split: 'train' | 'eval')
   const info = await stat(join(dir, split, LABELS_FILE)).catch(() => {
     throw new LoomError('FAILED_PRECONDITION', `${join(dir, split)} holds no ${LABELS_FILE}; the transform wrote no ${split} split`);
   });
+  if (info.size % 4 !== 0) {
+    throw new LoomError('FAILED_PRECONDITION', `${join(dir, split, LABELS_FILE)} is not a float32 file (${info.size} bytes)`, { fix: 'run the transform step again; the file was cut short' });
+  }
   return info.size / 4;
 }
 
@@ -111,7 +114,10 @@ export async function* readTransformedChunks(
     throw new LoomError('FAILED_PRECONDITION', `${split}/${FEATURES_FILE} does not hold ${rows} rows of width ${width}`);
   }
   const features = await open(featuresPath, 'r');
-  const labels = await open(join(dir, split, LABELS_FILE), 'r');
+  const labels = await open(join(dir, split, LABELS_FILE), 'r').catch(async (error: unknown) => {
+    await features.close();
+    throw error;
+  });
   try {
     for (let firstRow = 0; firstRow < rows; firstRow += rowsPerChunk) {
       const count = Math.min(rowsPerChunk, rows - firstRow);

@@ -55,7 +55,10 @@ export function murmur3(bytes: Uint8Array, seed = HASH_SEED): number {
 
 /** The unsigned hash of a category value: its UTF-8 text (integers: decimal text). */
 export function hashValue(value: string | number | bigint): number {
-  return murmur3(encoder.encode(String(value)));
+  // An integral number beyond 2^53 prints rounded in JavaScript ("1152921504606847000") but
+  // exactly in the graph's int64 Cast: hash the exact decimal digits, as the graph does.
+  const text = typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) ? BigInt(value).toString() : String(value);
+  return murmur3(encoder.encode(text));
 }
 
 /** The bucket in [0, buckets) of a category value. */

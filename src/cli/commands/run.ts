@@ -52,7 +52,7 @@ export function registerRunCommands(program: Command): void {
 export async function runAndReport(
   project: Project,
   pipeline: Pipeline,
-  options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string> },
+  options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string>; warmStartFrom?: string },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
     db: project.db,
@@ -60,6 +60,7 @@ export async function runAndReport(
     checkpointRoot: checkpointRoot(project),
     pipelineFile: options.pipelineFile,
     resumeFrom: options.resumeFrom,
+    warmStartFrom: options.warmStartFrom,
     codeVersion: readCodeVersion(options.codeDir ?? process.cwd()),
     progress: progressFor(options),
     log: statusLogger(options),

@@ -46,27 +46,46 @@ export function registerTrainCommand(program: Command): void {
       const result = await withProject(async (project) => {
         if (options.update) {
           if (!file) throw new LoomError('INVALID_ARGUMENT', '--update needs the pipeline file to run', { field: 'pipeline-file', fix: 'loom train <pipeline file> --update flights@champion' });
-          const [modelName, alias] = options.update.split('@') as [string, string];
-          if (!(await project.db.registry.getVersionByAlias(modelName, alias))) {
-            throw new LoomError('NOT_FOUND', `no version of "${modelName}" has the alias "${alias}"`, { field: '--update', fix: 'list versions with `loom models show <name>`, or run the pipeline with `loom run` first' });
-          }
+          await checkUpdatable(project, options.update);
           const pipeline = withWarmStart(await loadPipelineFile(file), options.update);
-          return runAndReport(project, pipeline, { json: options.json, codeDir: dirname(resolve(file)), pipelineFile: resolve(file) });
+          return runAndReport(project, pipeline, { json: options.json, codeDir: dirname(resolve(file)), pipelineFile: resolve(file), warmStartFrom: options.update });
         }
-        const { pipelineFile, resumeFrom } = await checkpointsOf(project, options.resume as string);
-        const pipeline = await loadPipelineFile(pipelineFile);
-        return runAndReport(project, pipeline, { json: options.json, codeDir: dirname(pipelineFile), pipelineFile, resumeFrom });
+        const { pipelineFile, resumeFrom, warmStartFrom } = await checkpointsOf(project, options.resume as string);
+        // A run started with --update continues the same registered model, so its cache key and lineage stay the update's.
+        const loaded = await loadPipelineFile(pipelineFile);
+        const pipeline = warmStartFrom ? withWarmStart(loaded, warmStartFrom) : loaded;
+        return runAndReport(project, pipeline, { json: options.json, codeDir: dirname(pipelineFile), pipelineFile, resumeFrom, warmStartFrom });
       });
       if (result.failure) throw result.failure.error;
     });
 }
 
-/** The pipeline with its train steps' `warmStartFrom` input set to the registry alias `model@alias`. */
+/** The alias must name a version with a Loom Model artifact: otherwise the step would quietly train from scratch. */
+async function checkUpdatable(project: Project, reference: string): Promise<void> {
+  const [modelName, alias] = reference.split('@') as [string, string];
+  const version = await project.db.registry.getVersionByAlias(modelName, alias);
+  if (!version) {
+    throw new LoomError('NOT_FOUND', `no version of "${modelName}" has the alias "${alias}"`, { field: '--update', fix: 'list versions with `loom models show <name>`, or run the pipeline with `loom run` first' });
+  }
+  if (version.artifactId === null) {
+    throw new LoomError('FAILED_PRECONDITION', `version ${version.version} of "${modelName}" was registered from a path, without a Loom model artifact to continue`, {
+      field: '--update',
+      fix: 'update a version that a Loom pipeline pushed (see `loom models versions`)',
+    });
+  }
+}
+
+/** The pipeline with its logistic-regression train steps' `warmStartFrom` input set to the registry alias `model@alias`. */
 export function withWarmStart(pipeline: Pipeline, reference: string): Pipeline {
   const [modelName, alias] = reference.split('@') as [string, string];
-  const trainSteps = pipeline.steps.filter((step) => step.component.name === trainComponent.name);
+  // Only the linear trainer learns incrementally; a pipeline's GBDT or MLP step trains from scratch.
+  const algorithmOf = (step: Pipeline['steps'][number]) => (step.parameters.algorithm as string | undefined) ?? 'logistic_regression';
+  const trainSteps = pipeline.steps.filter((step) => step.component.name === trainComponent.name && algorithmOf(step) === 'logistic_regression');
   if (trainSteps.length === 0) {
-    throw new LoomError('INVALID_ARGUMENT', `pipeline "${pipeline.name}" has no train step to update`, { field: 'pipeline-file', fix: 'give a pipeline with a train step (a tune step trains from scratch)' });
+    throw new LoomError('INVALID_ARGUMENT', `pipeline "${pipeline.name}" has no logistic-regression train step to update`, {
+      field: 'pipeline-file',
+      fix: "give a pipeline whose train step has algorithm 'logistic_regression' (GBDT, MLP and tune steps train from scratch)",
+    });
   }
   return {
     ...pipeline,
@@ -75,7 +94,7 @@ export function withWarmStart(pipeline: Pipeline, reference: string): Pipeline {
 }
 
 /** The run's pipeline file and, per unfinished train step, the checkpoint it left. */
-async function checkpointsOf(project: Project, runId: string): Promise<{ pipelineFile: string; resumeFrom: Record<string, string> }> {
+async function checkpointsOf(project: Project, runId: string): Promise<{ pipelineFile: string; resumeFrom: Record<string, string>; warmStartFrom?: string }> {
   const context = await project.db.metadata.findContext('pipeline_run', runId);
   if (!context) throw new LoomError('NOT_FOUND', `no pipeline run "${runId}"`, { field: '--resume', fix: 'list runs with `loom runs`' });
   const pipelineFile = context.properties.pipelineFile;
@@ -97,5 +116,6 @@ async function checkpointsOf(project: Project, runId: string): Promise<{ pipelin
       fix: 'run the pipeline again with `loom run <file>`; with checkpointEvery set, a later failure can be continued',
     });
   }
-  return { pipelineFile, resumeFrom };
+  const warmStartFrom = context.properties.warmStartFrom;
+  return { pipelineFile, resumeFrom, ...(typeof warmStartFrom === 'string' ? { warmStartFrom } : {}) };
 }

@@ -19,7 +19,7 @@ import { parseInput } from '../../core/validation.js';
 import type { LabelledMatrix } from '../transformed-data.js';
 import { binMatrix } from './binning.js';
 import { OBJECTIVES, objectiveFunctions, requireClassCount } from './objectives.js';
-import { MAX_SHARDS } from './histogram-pool.js';
+import { MAX_SHARDS, sharedFloat64 } from './histogram-pool.js';
 import { TreeWorkspace, growTree, predictTree, type Tree } from './tree.js';
 
 /** The hyperparameters; the train step derives its own parameters from these. */
@@ -93,20 +93,33 @@ export async function trainGbdt(train: Matrix, rawOptions: GbdtOptions = {}, val
   checkMatrix(train, 'training', options);
   if (validation) checkMatrix(validation, 'validation', options, train.width);
   const binned = binMatrix(train.features, rows, train.width, { maxBins: options.maxBins, seed: options.seed, categoricalFeatures: options.categoricalFeatures });
-  const work = new TreeWorkspace(binned, options.threads ?? Math.min(MAX_SHARDS, availableParallelism()));
+  const numClasses = options.numClasses ?? 2;
+  const objective = objectiveFunctions(options.objective, numClasses);
+  const initScores = objective.initScores(train.labels);
+  // Scores and labels in shared memory: the histogram threads compute the gradients from them.
+  const scores = startingScores(rows, initScores, true);
+  const labels = new Float32Array(new SharedArrayBuffer(train.labels.byteLength));
+  labels.set(train.labels);
+  const threads = options.threads ?? Math.min(MAX_SHARDS, availableParallelism());
+  const work = new TreeWorkspace(binned, threads, { objective: options.objective, numClasses, scores, labels });
   try {
-    return await boost(train, options, validation, callbacks, work);
+    return await boost(train, options, validation, callbacks, work, scores, initScores);
   } finally {
     await work.close();
   }
 }
 
-async function boost(train: Matrix, options: ResolvedGbdtOptions, validation: Matrix | undefined, callbacks: GbdtCallbacks, work: TreeWorkspace): Promise<GbdtModel> {
-  const rows = train.labels.length;
+async function boost(
+  train: Matrix,
+  options: ResolvedGbdtOptions,
+  validation: Matrix | undefined,
+  callbacks: GbdtCallbacks,
+  work: TreeWorkspace,
+  scores: Float64Array,
+  initScores: number[],
+): Promise<GbdtModel> {
   const objective = objectiveFunctions(options.objective, options.numClasses ?? 2);
   const outputs = objective.outputs;
-  const initScores = objective.initScores(train.labels);
-  const scores = startingScores(rows, initScores);
   const validScores = validation ? startingScores(validation.labels.length, initScores) : undefined;
   const model: GbdtModel = {
     objective: options.objective,
@@ -122,11 +135,10 @@ async function boost(train: Matrix, options: ResolvedGbdtOptions, validation: Ma
   };
   if (callbacks.resumeFrom) replay(callbacks.resumeFrom, model, train, scores, validation, validScores);
 
-  const { gradient, hessian } = work;
   for (let round = model.rounds; round < options.numTrees; round++) {
     let grew = false;
     for (let k = 0; k < outputs; k++) {
-      objective.gradients(scores, train.labels, k, gradient, hessian);
+      work.computeGradients(k);
       const tree = growTree(work, options, scores, outputs, k);
       grew ||= tree.feature[0] >= 0;
       model.trees.push(tree);
@@ -191,8 +203,8 @@ function checkMatrix(matrix: Matrix, what: string, options: ResolvedGbdtOptions,
   }
 }
 
-function startingScores(rows: number, init: number[]): Float64Array {
-  const scores = new Float64Array(rows * init.length);
+function startingScores(rows: number, init: number[], shared = false): Float64Array {
+  const scores = shared ? sharedFloat64(rows * init.length) : new Float64Array(rows * init.length);
   for (let i = 0; i < rows; i++) for (let k = 0; k < init.length; k++) scores[i * init.length + k] = init[k];
   return scores;
 }

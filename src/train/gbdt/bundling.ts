@@ -55,7 +55,9 @@ export function bundleFeatures(
   const narrow = totalBins < 0xffff;
   const buffer = new SharedArrayBuffer(rows * groups * (narrow ? 2 : 4));
   const bins = narrow ? new Uint16Array(buffer) : new Uint32Array(buffer);
-  const binsByGroup = narrow ? new Uint16Array(rows * groups) : new Uint32Array(rows * groups);
+  // Shared too: partition shards on worker threads read it.
+  const byGroup = new SharedArrayBuffer(rows * groups * (narrow ? 2 : 4));
+  const binsByGroup = narrow ? new Uint16Array(byGroup) : new Uint32Array(byGroup);
   bins.fill(totalBins);
   binsByGroup.fill(totalBins);
   for (let i = 0; i < rows; i++) {

@@ -10,6 +10,7 @@ import { binMatrix } from './binning.js';
 import { predictRaw, trainGbdt, type GbdtModel, type Matrix } from './boost.js';
 import { exportGbdt } from './export.js';
 import { objectiveFunctions } from './objectives.js';
+import { mergePartitions, partitionRange, shardStart } from './partition.js';
 
 const COLUMNS = ['hour', 'weekday', 'distance', 'origin_rank', 'destination_rank', 'day'];
 
@@ -152,12 +153,21 @@ test('gradient-boosted trees on real flights: binary, multiclass and regression 
     assert.deepEqual(resumed.validationLoss, whole.validationLoss);
   });
 
-  await t.test('the trees do not depend on the number of histogram threads', async () => {
-    // Leaves of this size are built in shards, by the calling thread and two workers here.
-    const options = { objective: 'binary' as const, numTrees: 8, numLeaves: 15, earlyStoppingRounds: 0 };
-    const single = await trainGbdt(train.binary, { ...options, threads: 1 });
-    const threaded = await trainGbdt(train.binary, { ...options, threads: 3 });
-    assert.deepEqual(threaded.trees, single.trees);
+  await t.test('the trees do not depend on the number of threads, for every objective', async () => {
+    // Leaves of this size are built in shards, and the gradients of these rows are computed in
+    // shards, by the calling thread and two workers here; one thread computes everything alone.
+    const objectives = [
+      ['binary', {}],
+      ['multiclass', { numClasses: 3 }],
+      ['regression', {}],
+    ] as const;
+    for (const [objective, extra] of objectives) {
+      const options = { objective, ...extra, numTrees: 6, numLeaves: 15, earlyStoppingRounds: 0 };
+      const single = await trainGbdt(train[objective], { ...options, threads: 1 }, valid[objective]);
+      const threaded = await trainGbdt(train[objective], { ...options, threads: 3 }, valid[objective]);
+      assert.deepEqual(threaded.trees, single.trees, objective);
+      assert.deepEqual(threaded.validationLoss, single.validationLoss, objective);
+    }
   });
 
   await t.test('one-hot columns are bundled, and training routes rows by bin exactly as prediction does by value', async () => {
@@ -193,4 +203,24 @@ test('bad hyperparameters and labels are refused with the field named', async ()
   await refused(() => trainGbdt(data, { numTrees: 5, leaves: 3 } as never), 'leaves');
   await refused(() => trainGbdt({ ...data, labels: new Float32Array([0, 2]) }, {}), 'label');
   await refused(() => trainGbdt({ ...data, labels: new Float32Array([0, Number.NaN]) }, { objective: 'regression' }), 'label');
+});
+
+test('a leaf partitioned in any number of shards has the row order of one stable pass', () => {
+  const rows = 10_000;
+  const column = Uint16Array.from({ length: rows }, (_, i) => (i * 7919) % 13);
+  const goesLeft = Uint8Array.from({ length: 14 }, (_, bin) => (bin % 3 === 0 ? 1 : 0));
+  // A permutation of the rows (4099 and 10000 are coprime), partitioned over [start, end).
+  const order = Uint32Array.from({ length: rows }, (_, i) => (i * 4099) % rows);
+  const [start, end] = [123, 9876];
+  const leaf = Array.from(order.subarray(start, end));
+  const left = leaf.filter((i) => goesLeft[column[i]] === 1);
+  const expected = [...order.subarray(0, start), ...left, ...leaf.filter((i) => goesLeft[column[i]] === 0), ...order.subarray(end)];
+  for (const count of [1, 2, 5, 32]) {
+    const rowIndex = order.slice();
+    const scratch = new Uint32Array(rows);
+    const lefts = new Int32Array(64);
+    for (let s = 0; s < count; s++) lefts[s] = partitionRange(rowIndex, scratch, column, goesLeft, shardStart(start, end, s, count), shardStart(start, end, s + 1, count));
+    assert.equal(mergePartitions(rowIndex, scratch, lefts, start, end, count), start + left.length, `${count} shards`);
+    assert.deepEqual(Array.from(rowIndex), expected, `${count} shards`);
+  }
 });

@@ -22,8 +22,12 @@ export interface ObjectiveFunctions {
   readonly outputs: number;
   /** The starting raw score per output (boost from the average, as LightGBM does). */
   initScores(labels: Float32Array): number[];
-  /** Fills gradient and hessian of output `k` for every row. */
-  gradients(scores: Float64Array, labels: Float32Array, k: number, gradient: Float64Array, hessian: Float64Array): void;
+  /**
+   * Fills gradient and hessian of output `k` for rows [from, to) (default: every row). Each
+   * row depends on its own scores and label only, so any split into ranges (one per thread)
+   * gives the same bits.
+   */
+  gradients(scores: Float64Array, labels: Float32Array, k: number, gradient: Float64Array, hessian: Float64Array, from?: number, to?: number): void;
   /** Mean loss of the scores: log loss or mean squared error. */
   loss(scores: Float64Array, labels: Float32Array): number;
 }
@@ -44,8 +48,8 @@ const binary: ObjectiveFunctions = {
     const rate = Math.min(Math.max(positives / labels.length, 1e-6), 1 - 1e-6);
     return [Math.log(rate / (1 - rate))];
   },
-  gradients(scores, labels, _k, gradient, hessian) {
-    for (let i = 0; i < labels.length; i++) {
+  gradients(scores, labels, _k, gradient, hessian, from = 0, to = labels.length) {
+    for (let i = from; i < to; i++) {
       const p = 1 / (1 + Math.exp(-scores[i]));
       gradient[i] = p - labels[i];
       hessian[i] = Math.max(p * (1 - p), EPS);
@@ -68,8 +72,8 @@ const regression: ObjectiveFunctions = {
     for (const y of labels) sum += y;
     return [sum / labels.length];
   },
-  gradients(scores, labels, _k, gradient, hessian) {
-    for (let i = 0; i < labels.length; i++) {
+  gradients(scores, labels, _k, gradient, hessian, from = 0, to = labels.length) {
+    for (let i = from; i < to; i++) {
       gradient[i] = scores[i] - labels[i];
       hessian[i] = 1;
     }
@@ -102,8 +106,8 @@ function multiclass(classes: number): ObjectiveFunctions {
       for (const y of labels) counts[y]++;
       return counts.map((count) => Math.log(Math.max(count / labels.length, 1e-6)));
     },
-    gradients(scores, labels, k, gradient, hessian) {
-      for (let i = 0; i < labels.length; i++) {
+    gradients(scores, labels, k, gradient, hessian, from = 0, to = labels.length) {
+      for (let i = from; i < to; i++) {
         probabilities(scores, i, p);
         gradient[i] = p[k] - (labels[i] === k ? 1 : 0);
         hessian[i] = Math.max(factor * p[k] * (1 - p[k]), EPS);

@@ -4,7 +4,7 @@
  * each leaf are a contiguous segment of one index array, partitioned in place on a split.
  */
 import type { BinnedMatrix } from './binning.js';
-import { HistogramBuilder, sharedFloat64 } from './histogram-pool.js';
+import { HistogramBuilder, sharedFloat64, type GradientSource } from './histogram-pool.js';
 import { findBestSplit, histogramLength, leafValue, subtractHistogram, type LeafTotals, type Split, type SplitRules } from './histogram.js';
 
 /** A tree as flat node arrays; node 0 is the root. A leaf has feature -1. */
@@ -44,25 +44,26 @@ interface OpenLeaf {
  */
 export class TreeWorkspace {
   readonly rowIndex: Uint32Array;
-  /** The gradients and hessians a tree is grown on: fill them before `growTree`. */
+  /** The gradients and hessians a tree is grown on: fill them (`computeGradients`) before `growTree`. */
   readonly gradient: Float64Array;
   readonly hessian: Float64Array;
   readonly histograms: HistogramBuilder;
-  private readonly scratch: Uint32Array;
   private readonly pool: Float64Array[] = [];
-  /** Per global bin (and the spare one): whether the split being applied sends it left. */
-  private readonly goesLeft: Uint8Array;
 
   constructor(
     readonly binned: BinnedMatrix,
     threads = 1,
+    gradientSource?: GradientSource,
   ) {
     this.rowIndex = new Uint32Array(new SharedArrayBuffer(binned.rows * Uint32Array.BYTES_PER_ELEMENT));
     this.gradient = sharedFloat64(binned.rows);
     this.hessian = sharedFloat64(binned.rows);
-    this.scratch = new Uint32Array(binned.rows);
-    this.goesLeft = new Uint8Array(binned.totalBins + 1);
-    this.histograms = new HistogramBuilder(binned, this.rowIndex, this.gradient, this.hessian, threads);
+    this.histograms = new HistogramBuilder(binned, this.rowIndex, this.gradient, this.hessian, threads, gradientSource);
+  }
+
+  /** Fills `gradient` and `hessian` for output `k` from the gradient source's scores, on the histogram threads. */
+  computeGradients(k: number): void {
+    this.histograms.gradients(k);
   }
 
   close(): Promise<void> {
@@ -83,7 +84,7 @@ export class TreeWorkspace {
    * bin is at or below t, so this agrees with `predictTree` on the raw values.
    */
   partition(start: number, end: number, split: Split): number {
-    const { rowIndex, scratch, binned } = this;
+    const { binned } = this;
     // Whether a row goes left, by the global bin its group holds: the feature's own bins by
     // the split (the last is NaN's), every other bin (another feature of the group, or the
     // spare bin of none) at the feature's default bin.
@@ -92,25 +93,11 @@ export class TreeWorkspace {
     const own = new Uint8Array(count);
     for (let t = 0; t < count - 1; t++) own[t] = (split.categorical ? t === split.thresholdBin : t <= split.thresholdBin) ? 1 : 0;
     own[count - 1] = split.missingLeft ? 1 : 0;
-    const goesLeft = this.goesLeft;
+    const goesLeft = this.histograms.goesLeft;
     goesLeft.fill(own[binned.defaultBin[split.feature] - first]);
     goesLeft.set(own, first);
-    const group = binned.featureGroup[split.feature];
-    const column = binned.binsByGroup.subarray(group * binned.rows, (group + 1) * binned.rows);
-    let left = start;
-    let right = 0;
-    // Branch-free: a row is written to both sides and only one side's end moves (rowIndex
-    // position `left` was already read), since which side a row takes cannot be predicted.
-    for (let k = start; k < end; k++) {
-      const i = rowIndex[k];
-      const l = goesLeft[column[i]];
-      rowIndex[left] = i;
-      scratch[right] = i;
-      left += l;
-      right += l ^ 1;
-    }
-    rowIndex.set(scratch.subarray(0, right), left);
-    return left;
+    // On the histogram threads, in shards merged in order: the order of one pass (partition.ts).
+    return this.histograms.partition(start, end, binned.featureGroup[split.feature]);
   }
 }
 

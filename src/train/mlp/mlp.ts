@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
 import { requireClassCount } from '../gbdt/objectives.js';
-import { mulberry32 } from '../logistic-regression.js';
+import { permutation } from '../../core/random.js';
 import { prefetched, type LabelledMatrix } from '../transformed-data.js';
 
 export const MLP_OBJECTIVES = ['binary', 'multiclass', 'regression'] as const;
@@ -285,19 +285,6 @@ async function evaluateLoss(network: TensorFlow.Sequential, data: MlpStream, out
   return total / Math.max(rows, 1);
 }
 
-/** A permutation of 0..rows-1 from a seed (Fisher-Yates with mulberry32). */
-function permutation(rows: number, seed: number): Uint32Array {
-  const random = mulberry32(seed >>> 0);
-  const order = new Uint32Array(rows);
-  for (let i = 0; i < rows; i++) order[i] = i;
-  for (let i = rows - 1; i > 0; i--) {
-    const k = Math.floor(random() * (i + 1));
-    const swap = order[i];
-    order[i] = order[k];
-    order[k] = swap;
-  }
-  return order;
-}
 
 function readLayers(network: TensorFlow.Sequential, options: ResolvedMlpOptions): DenseLayer[] {
   const last = network.layers.length - 1;

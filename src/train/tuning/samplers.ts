@@ -6,7 +6,7 @@
  * groups, and the candidate (of 24 drawn from the good density) with the highest ratio
  * good/bad wins. Parameters are treated independently, as Optuna's default does.
  */
-import { mulberry32 } from '../logistic-regression.js';
+import { mulberry32 } from '../../core/random.js';
 import { decode, encode, internalBounds, sampleUniform, type Dimension, type Params, type SearchSpace } from './search-space.js';
 
 export interface FinishedTrial {
