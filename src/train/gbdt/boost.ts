@@ -43,8 +43,9 @@ export const gbdtOptionsObject = z
     earlyStoppingRounds: z.number().int().min(0).default(10),
     seed: z.number().int().default(42),
     /**
-     * Threads building histograms (LightGBM's `num_threads`); default: the machine's cores, at
-     * most 16. The trees do not depend on it: a leaf's rows are cut into shards by its size.
+     * Threads building histograms, gradients and leaf partitions (LightGBM's `num_threads`);
+     * default: the machine's cores, at most 16. The trees do not depend on it: rows are cut
+     * into shards by their count alone.
      */
     threads: z.number().int().min(1).max(64).optional(),
   })

@@ -124,26 +124,23 @@ export function buildClaimedShards(state: SharedHistogramState, generation: numb
     if (control[KIND] === GRADIENTS) {
       const source = state.gradientSource as GradientSource;
       (objective as ObjectiveFunctions).gradients(source.scores, source.labels, control[OUTPUT], state.gradient, state.hessian, from, to);
-      Atomics.add(control, DONE, 1);
-      Atomics.notify(control, DONE);
-      continue;
+    } else if (control[KIND] === PARTITION) {
+      state.shardLefts[shard] = partitionShard(state, control[OUTPUT], from, to);
+    } else {
+      const out = state.shardHistograms.subarray(shard * state.histogramLength, (shard + 1) * state.histogramLength);
+      out.fill(0);
+      const [g, h] = accumulateRows(state.bins, state.groups, state.rowIndex, from, to, state.gradient, state.hessian, out);
+      state.shardTotals[shard * 2] = g;
+      state.shardTotals[shard * 2 + 1] = h;
     }
-    if (control[KIND] === PARTITION) {
-      const group = control[OUTPUT];
-      const column = state.binsByGroup.subarray(group * state.rows, (group + 1) * state.rows);
-      state.shardLefts[shard] = partitionRange(state.rowIndex, state.scratch, column, state.goesLeft, from, to);
-      Atomics.add(control, DONE, 1);
-      Atomics.notify(control, DONE);
-      continue;
-    }
-    const out = state.shardHistograms.subarray(shard * state.histogramLength, (shard + 1) * state.histogramLength);
-    out.fill(0);
-    const [g, h] = accumulateRows(state.bins, state.groups, state.rowIndex, from, to, state.gradient, state.hessian, out);
-    state.shardTotals[shard * 2] = g;
-    state.shardTotals[shard * 2 + 1] = h;
     Atomics.add(control, DONE, 1);
     Atomics.notify(control, DONE);
   }
+}
+
+function partitionShard(state: SharedHistogramState, group: number, from: number, to: number): number {
+  const column = state.binsByGroup.subarray(group * state.rows, (group + 1) * state.rows);
+  return partitionRange(state.rowIndex, state.scratch, column, state.goesLeft, from, to);
 }
 
 const WORKER_URL = new URL('./histogram-worker.mjs', import.meta.url);
@@ -183,6 +180,7 @@ export class HistogramBuilder {
       shardLefts: new Int32Array(new SharedArrayBuffer(64 * Int32Array.BYTES_PER_ELEMENT)),
       gradientSource,
     };
+    this.goesLeft = this.state.goesLeft;
     this.objective = gradientSource && objectiveFunctions(gradientSource.objective, gradientSource.numClasses);
     const sources = gradientSource ? [gradientSource.scores, gradientSource.labels] : [];
     const shared = [binned.bins, binned.binsByGroup, rowIndex, gradient, hessian, ...sources].every((array) => array.buffer instanceof SharedArrayBuffer);
@@ -241,9 +239,7 @@ export class HistogramBuilder {
   }
 
   /** Per global bin (and the spare one): whether the split being applied sends it left. Fill before `partition`. */
-  get goesLeft(): Uint8Array {
-    return this.state.goesLeft;
-  }
+  readonly goesLeft: Uint8Array;
 
   /**
    * Moves rows of rowIndex[start, end) going left (by `goesLeft` of their bin in `group`) to the
@@ -252,12 +248,8 @@ export class HistogramBuilder {
   partition(start: number, end: number, group: number): number {
     const { state } = this;
     const count = this.workers.length === 0 ? 1 : partitionShardCount(end - start);
-    if (count === 1) {
-      const column = state.binsByGroup.subarray(group * state.rows, (group + 1) * state.rows);
-      state.shardLefts[0] = partitionRange(state.rowIndex, state.scratch, column, state.goesLeft, start, end);
-    } else {
-      this.runShards(PARTITION, group, start, end, count);
-    }
+    if (count === 1) state.shardLefts[0] = partitionShard(state, group, start, end);
+    else this.runShards(PARTITION, group, start, end, count);
     return mergePartitions(state.rowIndex, state.scratch, state.shardLefts, start, end, count);
   }
 
