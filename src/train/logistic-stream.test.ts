@@ -159,3 +159,21 @@ test('a warm start keeps its weights under L1: one batch touching few columns do
   const untouched = Array.from(state.weights.subarray(rows));
   assert.ok(untouched.every((w) => w === 1.3), 'columns the batch had no data for keep their weight');
 });
+
+test('a NaN in the streamed training data (a missing value with no imputer) is refused, naming the row and column', async () => {
+  const width = 3;
+  const features = Float32Array.from([0, 1, 2, 1, 0, 2, 2, Number.NaN, 0, 1, 1, 1]);
+  const labels = Float32Array.from([0, 1, 0, 1]);
+  const source = async function* () {
+    yield { features: features.subarray(0, 6), labels: labels.subarray(0, 2), width, firstRow: 0 };
+    yield { features: features.subarray(6), labels: labels.subarray(2), width, firstRow: 2 };
+  };
+  const options = parseLogisticOptions({ epochs: 1, batchSize: 2 });
+  const epochs = streamLogisticRegression(source, width, options, { classCounts: [2, 2] });
+  await assert.rejects(
+    async () => {
+      for await (const _ of epochs) void _;
+    },
+    (error: unknown) => error instanceof LoomError && error.field === 'features' && /row 2, column 1 is NaN/.test(error.message) && /imput/.test(error.fix ?? ''),
+  );
+});

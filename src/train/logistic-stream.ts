@@ -23,7 +23,7 @@ import {
   type ResolvedLogisticOptions,
   type WarmStart,
 } from './logistic-regression.js';
-import { prefetched, type LabelledMatrix } from './transformed-data.js';
+import { assertFiniteFeatures, prefetched, type LabelledMatrix } from './transformed-data.js';
 
 /** A fresh pass over the rows, in the same order every time (the chunks' order is the shuffle's key). */
 export type ChunkSource = () => AsyncIterable<LabelledMatrix>;
@@ -50,18 +50,22 @@ export async function* streamLogisticRegression(
     });
   }
   const scratch = scratchFor(state);
+  let firstPass = true;
   while (state.epochsDone < options.epochs) {
     let loss = 0;
     let rows = 0;
     let chunkIndex = 0;
     for await (const chunk of prefetched(source())) {
       checkShape(chunk);
+      // Checked on the first pass only: later epochs read the same bytes.
+      if (firstPass) assertFiniteFeatures(chunk, 'training', 'firstRow' in chunk ? Number(chunk.firstRow) : 0);
       loss += trainChunk(state, chunk, options, state.epochsDone, chunkIndex++, scratch);
       rows += chunk.labels.length;
     }
     if (rows === 0) throw new LoomError('INVALID_ARGUMENT', 'there are no rows to train on', { field: 'labels' });
     state.lossPerEpoch.push(loss / rows);
     state.epochsDone++;
+    firstPass = false;
     yield state;
   }
   return { weights: state.weights, bias: state.bias, outputs: state.outputs, lossPerEpoch: state.lossPerEpoch };

@@ -63,6 +63,21 @@ export async function readFloat32(path: string): Promise<Float32Array> {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
+/**
+ * Transformed features must be finite: a NaN is a missing value the transform did not impute,
+ * and no gradient-based trainer can learn from it (trees route NaN and do not call this).
+ */
+export function assertFiniteFeatures(data: LabelledMatrix, what: string, firstRow = 0): void {
+  for (let i = 0; i < data.features.length; i++) {
+    if (!Number.isFinite(data.features[i])) {
+      throw new LoomError('INVALID_ARGUMENT', `${what} row ${firstRow + Math.floor(i / data.width)}, column ${i % data.width} is ${data.features[i]}`, {
+        field: 'features',
+        fix: 'impute missing values in the transform (an imputer on the column), or train gradient-boosted trees, which route missing values',
+      });
+    }
+  }
+}
+
 /** A binary label that takes one value only cannot be learned from; say so before training. */
 export function assertBinaryLabelsVary(data: LabelledMatrix, labelColumn: string): void {
   let positives = 0;

@@ -21,7 +21,7 @@ import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
 import { requireClassCount } from '../gbdt/objectives.js';
 import { permutation } from '../../core/random.js';
-import { prefetched, type LabelledMatrix } from '../transformed-data.js';
+import { assertFiniteFeatures, prefetched, type LabelledMatrix } from '../transformed-data.js';
 
 export const MLP_OBJECTIVES = ['binary', 'multiclass', 'regression'] as const;
 
@@ -176,14 +176,7 @@ function checkData(data: MlpMatrix, what: string, options: ResolvedMlpOptions, w
   if (rows === 0 && firstRow === 0) throw new LoomError('INVALID_ARGUMENT', `the ${what} data has no rows`);
   if (width !== undefined && data.width !== width) throw new LoomError('INVALID_ARGUMENT', `the ${what} data has ${data.width} columns, the training data ${width}`);
   if (data.features.length !== rows * data.width) throw new LoomError('INVALID_ARGUMENT', `the ${what} matrix has ${data.features.length} values, not ${rows} x ${data.width}`);
-  for (let i = 0; i < data.features.length; i++) {
-    if (!Number.isFinite(data.features[i])) {
-      throw new LoomError('INVALID_ARGUMENT', `${what} row ${firstRow + Math.floor(i / data.width)}, column ${i % data.width} is ${data.features[i]}`, {
-        field: 'features',
-        fix: 'impute missing values in the transform (an imputer) before training a neural network',
-      });
-    }
-  }
+  assertFiniteFeatures(data, what, firstRow);
   for (let i = 0; i < rows; i++) {
     const y = data.labels[i];
     const ok = options.objective === 'regression' ? Number.isFinite(y) : options.objective === 'binary' ? y === 0 || y === 1 : Number.isInteger(y) && y >= 0 && y < (options.numClasses as number);
