@@ -15,7 +15,7 @@
  * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../data/duckdb.js';
@@ -142,14 +142,19 @@ export class ParquetSpoolWriter {
           continue;
         }
         const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
-        if (!(await exists(target))) {
-          // A crash can cut the last line short: that line is cut off, the rest kept.
-          const text = await readFile(spool);
-          await truncate(spool, text.lastIndexOf(0x0a) + 1);
-          const rows = await this.duckdb(() => this.convert(spool, target));
-          if (rows > 0) written.push(target);
+        try {
+          if (!(await exists(target))) {
+            // A crash can cut the last line short: that line is cut off, the rest kept.
+            await truncate(spool, await endOfLastLine(spool));
+            const rows = await this.duckdb(() => this.convert(spool, target));
+            if (rows > 0) written.push(target);
+          }
+          await rm(spool, { force: true });
+        } catch (error) {
+          // One spool that cannot be converted must not keep the others from being recovered;
+          // it stays claimed by this process and is tried again by the next start.
+          this.options.onError?.(error);
         }
-        await rm(spool, { force: true });
       }
       return written;
     });
@@ -237,5 +242,23 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The byte just after a file's last newline (0 if it has none), reading back from the end in blocks. */
+async function endOfLastLine(path: string): Promise<number> {
+  const file = await open(path, 'r');
+  try {
+    const block = Buffer.alloc(64 * 1024);
+    for (let end = (await file.stat()).size; end > 0; ) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await file.read(block, 0, end - start, start);
+      const newline = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (newline >= 0) return start + newline + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await file.close();
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
@@ -294,3 +294,21 @@ if (url) {
     assert.match(String(errors[0]), /ECONNREFUSED|connect/);
   });
 }
+
+test('a spool that cannot be converted is reported and does not keep the other spools from being recovered', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  for (const token of ['bad', 'good']) {
+    const crashed = new ParquetSpoolWriter(dir, { token, idleMs: 600_000, rotateMs: 600_000 });
+    await crashed.write(toLogRows([record(1, 5)]));
+  }
+  const bad = (await readdir(dir)).find((name) => name.startsWith('.spool') && name.includes('-bad-'))!;
+  await writeFile(join(dir, bad), 'this is not a prediction record\n');
+  const errors: unknown[] = [];
+  const writer = new ParquetSpoolWriter(dir, { onError: (error) => void errors.push(error) });
+  t.after(() => writer.close());
+  const recovered = await writer.recover(['bad', 'good']);
+  assert.equal(recovered.length, 1, 'the good spool is converted');
+  assert.match(recovered[0]!, /-good-0\.parquet$/);
+  assert.equal(await countRows(recovered[0]!), 5);
+  assert.equal(errors.length, 1, 'the bad spool is reported once');
+});
