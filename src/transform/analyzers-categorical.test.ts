@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { toTensor } from '../onnx/tensors.js';
+import { queryRows as query, runTransformGraph, type Row } from '../../test/support/transform-graph.js';
 import { fitTransform } from './analyzers.js';
 import { categoricalColumn, crossColumn, type CategoricalFeature, type CrossFeature, type FittedTransform } from './fitted.js';
-import { buildTransformGraph, transformInputs } from './graph.js';
+import { transformInputs } from './graph.js';
 import { crossBucket, hashBucket } from './hash.js';
 
-type Row = Record<string, unknown>;
 
 /** A March slice with the hour as an integer category and some origins missing. */
 async function writeFeatures(dir: string): Promise<string> {
@@ -27,17 +25,9 @@ async function writeFeatures(dir: string): Promise<string> {
   return path;
 }
 
-async function query(sql: string): Promise<Row[]> {
-  return withDuckDB(async (db) => (await db.runAndReadAll(sql)).getRowObjects());
-}
 
 async function runGraph(fitted: FittedTransform, rows: Row[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(buildTransformGraph(fitted));
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const spec of transformInputs(fitted)) feeds[spec.name] = toTensor(spec, rows.map((row) => row[spec.name] ?? null));
-  const out = (await session.run(feeds)).features;
-  await session.release();
-  return out.data as Float32Array;
+  return (await runTransformGraph(fitted, rows)).data;
 }
 
 /** The one hot column among those of a feature (by output names), or fails. */

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { toTensor } from '../onnx/tensors.js';
+import { queryRows as query, runTransformGraph, type Row } from '../../test/support/transform-graph.js';
 import { fitTransform } from './analyzers.js';
 import type { DatetimeFeature, FittedTransform, MinMaxFeature, QuantilesFeature, ZScoreFeature } from './fitted.js';
-import { buildTransformGraph, transformInputs } from './graph.js';
+import { transformInputs } from './graph.js';
 
-type Row = Record<string, unknown>;
 
 /** A February slice: raw timestamp, distance with some rows missing, delay (float), label. */
 async function writeFeatures(dir: string): Promise<string> {
@@ -28,18 +26,9 @@ async function writeFeatures(dir: string): Promise<string> {
   return path;
 }
 
-async function query(sql: string): Promise<Row[]> {
-  return withDuckDB(async (db) => (await db.runAndReadAll(sql)).getRowObjects());
-}
 
-/** Runs the graph on rows as serving would receive them (timestamps as epoch milliseconds). */
 async function runGraph(fitted: FittedTransform, rows: Row[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(buildTransformGraph(fitted));
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const spec of transformInputs(fitted)) feeds[spec.name] = toTensor(spec, rows.map((row) => row[spec.name] ?? null));
-  const out = (await session.run(feeds)).features;
-  await session.release();
-  return out.data as Float32Array;
+  return (await runTransformGraph(fitted, rows)).data;
 }
 
 const hotColumn = (out: Float32Array, width: number, row: number, names: string[], prefix: string): string | undefined => {

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
+import { runTransformGraph, type Row } from '../../test/support/transform-graph.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { decodeModel } from '../onnx/proto.js';
-import { toTensor } from '../onnx/tensors.js';
 import { fitTransform, type FittedTransform } from './analyzers.js';
-import { buildTransformGraph, METADATA_LABEL_COLUMN, METADATA_TRANSFORM, transformInputs } from './graph.js';
+import { buildTransformGraph, METADATA_LABEL_COLUMN, METADATA_TRANSFORM } from './graph.js';
 
-type Row = Record<string, unknown>;
 
 async function writeFeatures(dir: string, name: string, months: number[]): Promise<string> {
   const raw = join(dir, `${name}-raw.parquet`);
@@ -34,13 +32,9 @@ async function readRows(path: string): Promise<Row[]> {
 }
 
 async function runGraph(fitted: FittedTransform, rows: Row[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(buildTransformGraph(fitted));
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const spec of transformInputs(fitted)) feeds[spec.name] = toTensor(spec, rows.map((row) => row[spec.name] ?? null));
-  const out = (await session.run(feeds)).features;
+  const out = await runTransformGraph(fitted, rows);
   assert.deepEqual(out.dims, [rows.length, fitted.outputWidth]);
-  await session.release();
-  return out.data as Float32Array;
+  return out.data;
 }
 
 /** The transform computed here from the training rows alone: z-scores from JS moments, vocabularies from JS counts. */

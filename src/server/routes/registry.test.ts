@@ -1,24 +1,11 @@
 // The registry API on MLflow's paths, through Fastify's inject over a real SQLite database
 // (test/mlflow-registry-client.test.ts drives a real server with the real MLflow client).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { openDatabase, type LoomDatabase } from '../../metadata/database.js';
-import { LocalArtifactStore } from '../../store/local-artifact-store.js';
-import { makeTempDir } from '../../../test/support/flights.js';
-import { buildPlatformApp } from '../server.js';
+import { platformApp } from '../../../test/support/platform-app.js';
 
-async function app(t: TestContext): Promise<{ server: FastifyInstance; db: LoomDatabase }> {
-  const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
-  const server = await buildPlatformApp({ db, artifacts: new LocalArtifactStore(join(dir, 'artifacts')) });
-  t.after(async () => {
-    await server.close();
-    await db.close();
-  });
-  return { server, db };
-}
+const app = platformApp;
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 async function call(server: FastifyInstance, method: Method, path: string, payload?: object, headers: Record<string, string> = {}) {

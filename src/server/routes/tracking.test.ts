@@ -1,23 +1,12 @@
 // The tracking API on MLflow's paths, through Fastify's inject (the socket is not the point
 // here; test/mlflow-client.test.ts drives a real server with the real MLflow client).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { openDatabase } from '../../metadata/database.js';
-import { LocalArtifactStore } from '../../store/local-artifact-store.js';
-import { makeTempDir } from '../../../test/support/flights.js';
-import { buildPlatformApp } from '../server.js';
+import { platformApp } from '../../../test/support/platform-app.js';
 
 async function app(t: TestContext): Promise<FastifyInstance> {
-  const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
-  const server = await buildPlatformApp({ db, artifacts: new LocalArtifactStore(join(dir, 'artifacts')) });
-  t.after(async () => {
-    await server.close();
-    await db.close();
-  });
-  return server;
+  return (await platformApp(t)).server;
 }
 
 async function call(server: FastifyInstance, method: 'GET' | 'POST', path: string, payload?: object) {
