@@ -13,7 +13,7 @@ import { LoomError } from '../core/errors.js';
 import type { Selectable } from 'kysely';
 import type { DeploymentTable, LoomKysely } from '../metadata/db-schema.js';
 import { lockDeployedModel } from '../registry/deployment-pins.js';
-import { parseModelRef } from './model-ref.js';
+import { parseModelRef } from '../registry/model-ref.js';
 
 export const SPLIT_MODES = ['hash', 'random'] as const;
 export type SplitMode = (typeof SPLIT_MODES)[number];

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
-import { DEFAULT_ALIAS, parseModelRef, type ModelRef } from './model-ref.js';
+import { DEFAULT_ALIAS, parseModelRef, type ModelRef } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -17,7 +17,7 @@ import { Batcher, DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
 import { compileSignature, dummyRow, type CompiledSignature } from './features.js';
 import type { ModelMetrics } from './metrics.js';
 
-export { DEFAULT_ALIAS, parseModelRef, type ModelRef } from './model-ref.js';
+export { DEFAULT_ALIAS, parseModelRef, type ModelRef } from '../registry/model-ref.js';
 
 /** A model version ready to answer requests, with its batcher and in-flight count. */
 export interface LoadedModel {

@@ -23,7 +23,7 @@ import { hashUnit, type SplitMode } from './deployments.js';
 import type { ServingMetrics } from './metrics.js';
 import { LoadedVersions } from './loaded-versions.js';
 import { resolveModelVersion, type LoadedModel } from './model-loader.js';
-import { parseModelRef, type ModelRef } from './model-ref.js';
+import { parseModelRef, type ModelRef } from '../registry/model-ref.js';
 
 export { hashUnit } from './deployments.js';
 

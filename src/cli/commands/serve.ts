@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { batchAndBrowserPlugins } from '../../serve/batch/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
-import { parseModelRef } from '../../serve/model-ref.js';
+import { parseModelRef } from '../../registry/model-ref.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
