@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
-import type { TensorSpec } from '../registry/types.js';
+import type { TensorSpec } from './signature.js';
 import { readSignature } from './inspect.js';
 import { toTensor } from './tensors.js';
 
