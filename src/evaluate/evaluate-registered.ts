@@ -19,7 +19,7 @@ import type { Artifact } from '../metadata/types.js';
 import { Examples, ModelBlessing, ModelEvaluation } from '../pipeline/artifact-types.js';
 import { runStandaloneStep } from '../pipeline/standalone-step.js';
 import type { ModelVersion } from '../registry/types.js';
-import { parseModelRef, resolveModelVersion } from '../serve/model-loader.js';
+import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { checkConfigAgainstData, type EvaluationConfig } from './config.js';
 import { buildReport, spanOf, writeEvaluation, type ArtifactRef, type EvaluationReport } from './report.js';

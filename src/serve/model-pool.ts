@@ -22,8 +22,8 @@ import { DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
 import { hashUnit, type SplitMode } from './deployments.js';
 import type { ServingMetrics } from './metrics.js';
 import { LoadedVersions } from './loaded-versions.js';
-import { resolveModelVersion, type LoadedModel } from './model-loader.js';
-import { parseModelRef, type ModelRef } from '../registry/model-ref.js';
+import type { LoadedModel } from './model-loader.js';
+import { parseModelRef, resolveModelVersion, type ModelRef } from '../registry/model-ref.js';
 
 export { hashUnit } from './deployments.js';
 

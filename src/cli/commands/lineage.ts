@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import type { LoomDatabase } from '../../metadata/database.js';
 import type { Artifact, Execution } from '../../metadata/types.js';
-import { parseModelRef, resolveModelVersion } from '../../serve/model-loader.js';
+import { parseModelRef, resolveModelVersion } from '../../registry/model-ref.js';
 import { parseOptions } from '../options.js';
 import { formatDuration, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
