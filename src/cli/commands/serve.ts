@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { batchAndBrowserPlugins } from '../../serve/batch/server-plugins.js';
+import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
 import { parseModelRef } from '../../registry/model-ref.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
