@@ -19,7 +19,7 @@ import { PRUNERS } from './tuning/pruners.js';
 import { SAMPLERS } from './tuning/samplers.js';
 import { searchSpaceSchema } from './tuning/search-space.js';
 import { runStudy, type TrialRecord } from './tuning/study.js';
-import { TUNABLE_TRAINERS } from './tuning/trainer-objective.js';
+import { TUNABLE_TRAINERS } from './trainers/index.js';
 
 export const HYPERPARAMETERS_FILE = 'hyperparameters.json';
 
