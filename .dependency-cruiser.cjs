@@ -20,7 +20,7 @@ const LAYERS = [
   ['queries', ['^src/queries/']],
   ['lifecycle', ['^src/(data|validate|transform|train|evaluate|features|monitor)/']],
   // The step runner runs and records components; lifecycle modules run steps through it.
-  ['pipeline runner', ['^src/pipeline/(orchestrator|execute-step|step-runner|step-outputs|launcher|standalone-step|resolve-inputs|load-pipeline-file)[.]ts$']],
+  ['pipeline runner', ['^src/pipeline/(orchestrator|execute-step|step-runner|step-outputs|launcher|standalone-step|resolve-inputs|load-pipeline-file|stores)[.]ts$']],
   ['registry and tracking', ['^src/registry/', '^src/tracking/']],
   // What a component is and how a pipeline is declared: everything else in pipeline/.
   ['pipeline contract', ['^src/pipeline/']],
