@@ -18,12 +18,13 @@ const LAYERS = [
   ['http', ['^src/http/']],
   ['platform', ['^src/platform/']],
   ['queries', ['^src/queries/']],
-  ['lifecycle', ['^src/(data|validate|transform|train|evaluate|features|monitor)/']],
+  ['lifecycle', ['^src/(data|validate|transform|train|evaluate|push|features|monitor)/']],
   // The step runner runs and records components; lifecycle modules run steps through it.
-  ['pipeline runner', ['^src/pipeline/(orchestrator|execute-step|step-runner|step-outputs|launcher|standalone-step|resolve-inputs|load-pipeline-file|stores)[.]ts$']],
-  ['registry and tracking', ['^src/registry/', '^src/tracking/']],
-  // What a component is and how a pipeline is declared: everything else in pipeline/.
+  ['pipeline runner', ['^src/pipeline/(orchestrator|execute-step|step-runner|step-outputs|run-scope|launcher|standalone-step|resolve-inputs|load-pipeline-file|stores)[.]ts$']],
+  // What a component is and how a pipeline is declared: everything else in pipeline/. It names
+  // the services an executor is given (the registry, a tracking logger), so it sits above them.
   ['pipeline contract', ['^src/pipeline/']],
+  ['registry and tracking', ['^src/registry/', '^src/tracking/']],
   ['lower stores', ['^src/metadata/', '^src/store/']],
   ['onnx', ['^src/onnx/']],
   // The DuckDB session every layer that reads columnar data opens; it imports only core/.

@@ -12,7 +12,6 @@ import { spawnSync } from 'node:child_process';
 const PENDING = [
   { from: 'src/metadata/database.ts', to: /^src\/(registry|tracking|serve)\//, owner: 'config: stores are built in platform/, metadata/ is the lineage store only' },
   { from: 'src/registry/version-writes.ts', to: /^src\/serve\/deployments\.ts$/, owner: 'config: the deployment store moves to registry/' },
-  { from: 'src/pipeline/component.ts', to: /^src\/(registry|tracking)\//, owner: 'runner: the executor context becomes plain data' },
   { from: 'src/pipeline/execute-step.ts', to: /^src\/server\//, owner: 'runner: the step runner no longer starts the platform server' },
   { from: 'src/cli/commands/demo.ts', to: /^examples\//, owner: 'package: the demo loads the example as a pipeline file' },
 ];

@@ -29,7 +29,7 @@ export { composeComponent } from './train/compose-component.js';
 export { evaluateComponent } from './evaluate/component.js';
 export type { EvaluationConfigInput as EvaluateParameters } from './evaluate/config.js';
 export { analyzeModel, type ModelAnalysis } from './evaluate/evaluator.js';
-export { pushComponent } from './registry/push/push-component.js';
+export { pushComponent } from './push/push-component.js';
 export type { RegistryStore } from './registry/store.js';
 export type { RegisteredModel, ModelVersion, ModelVersionLineage, AliasMove, AliasMoveRequest, VersionUse, Actor } from './registry/types.js';
 export { runPipeline, type PipelineRunResult } from './pipeline/orchestrator.js';

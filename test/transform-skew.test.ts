@@ -14,7 +14,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { evaluateComponent } from '../src/evaluate/component.js';
 import { openDatabase, type LoomDatabase } from '../src/metadata/database.js';
-import { pushComponent } from '../src/registry/push/push-component.js';
+import { pushComponent } from '../src/push/push-component.js';
 import { startModelServer, type ModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { composeComponent } from '../src/train/compose-component.js';

@@ -13,7 +13,7 @@ import { ingestComponent } from '../../src/data/component.js';
 import { flightsParquetPath } from '../../src/data/datasets.js';
 import { evaluateComponent } from '../../src/evaluate/component.js';
 import { definePipeline, type Pipeline } from '../../src/pipeline/dsl.js';
-import { pushComponent } from '../../src/registry/push/push-component.js';
+import { pushComponent } from '../../src/push/push-component.js';
 import { composeComponent } from '../../src/train/compose-component.js';
 import { trainComponent, type TrainParameters } from '../../src/train/component.js';
 import { tuneComponent, tuneParameters } from '../../src/train/tune-component.js';

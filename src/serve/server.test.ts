@@ -8,7 +8,7 @@ import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { evaluateComponent } from '../evaluate/component.js';
 import { openDatabase, type LoomDatabase } from '../metadata/database.js';
 import { toTensor } from '../onnx/tensors.js';
-import { pushComponent } from '../registry/push/push-component.js';
+import { pushComponent } from '../push/push-component.js';
 import type { ModelSignature } from '../registry/types.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { buildServingModel, runComponent, type ServingModelFixture } from '../../test/support/serving-model.js';

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { silentProgress } from '../../core/progress.js';
-import { openDatabase } from '../../metadata/database.js';
-import type { InputArtifact } from '../../pipeline/component.js';
-import { LocalArtifactStore } from '../../store/local-artifact-store.js';
-import { makeTempDir } from '../../../test/support/flights.js';
+import { silentProgress } from '../core/progress.js';
+import { openDatabase } from '../metadata/database.js';
+import type { InputArtifact } from '../pipeline/component.js';
+import { LocalArtifactStore } from '../store/local-artifact-store.js';
+import { makeTempDir } from '../../test/support/flights.js';
 import { pushComponent, type PushReport } from './push-component.js';
-import type { ModelSignature } from '../types.js';
+import type { ModelSignature } from '../registry/types.js';
 
 const signature: ModelSignature = {
   inputs: [
