@@ -24,7 +24,7 @@ import { TUNABLE_TRAINERS } from './trainers/index.js';
 export const HYPERPARAMETERS_FILE = 'hyperparameters.json';
 
 export const tuneParameters = z.object({
-  trainer: z.enum(TUNABLE_TRAINERS).default('gbdt'),
+  trainer: z.enum(TUNABLE_TRAINERS).default(TUNABLE_TRAINERS[0]),
   space: searchSpaceSchema,
   /** Parameters every trial shares. */
   fixed: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.number())])).default({}),

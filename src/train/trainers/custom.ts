@@ -20,8 +20,6 @@ export async function trainCustom(run: TrainerRun<z.output<typeof customParamete
 
 /** Any command that writes an ONNX model. */
 export const customTrainer = defineTrainer({
-  algorithm: 'custom',
-  description: 'any command that writes ONNX, given the data and parameters by path',
   parameters: customParameters,
   train: trainCustom,
 });

@@ -50,8 +50,6 @@ export async function trainGbdtStep(run: TrainerRun<z.output<typeof gbdtParamete
 
 /** Gradient-boosted trees (LightGBM's histogram algorithm); tunable. */
 export const gbdtTrainer = defineTrainer({
-  algorithm: 'gbdt',
-  description: 'gradient-boosted trees (histogram algorithm), early stopping on a hold-out',
   parameters: gbdtParameters,
   train: trainGbdtStep,
   async tuneTrial({ fit, holdout, options, report, featureNames, metadata }) {

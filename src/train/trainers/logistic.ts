@@ -102,8 +102,6 @@ async function countTrainingClasses(dir: string, options: ReturnType<typeof pars
 
 /** Logistic regression (binary or multiclass), streamed from disk; the one trainer that continues an earlier model. */
 export const logisticTrainer = defineTrainer({
-  algorithm: 'logistic_regression',
-  description: 'logistic regression, binary or multiclass, streamed from disk; continues an earlier model (warm start)',
   parameters: logisticParameters,
   train: trainLogistic,
   warmStarts: true,

@@ -89,8 +89,6 @@ function fromJson(value: unknown): MlpCheckpoint | undefined {
 
 /** A neural network (TensorFlow.js on wasm), streamed from disk; tunable. */
 export const mlpTrainer = defineTrainer({
-  algorithm: 'mlp',
-  description: 'a neural network (TensorFlow.js, wasm), streamed from disk, patience on a hold-out',
   parameters: mlpParameters,
   train: trainMlpStep,
   async tuneTrial({ fit, holdout, options, report, featureNames, metadata }) {

@@ -66,8 +66,6 @@ export interface TuningTrialRun {
 export interface Trainer<S extends z.ZodType = z.ZodType> {
   /** The `algorithm` parameter's value for this trainer. */
   algorithm: string;
-  /** One line on what it trains, for help and docs. */
-  description: string;
   parameters: S;
   /** Trains in the train step; `warmStartFrom` is set only for a trainer with `warmStarts`. */
   train(run: TrainerRun<z.output<S>>, warmStartFrom?: string): Promise<TrainerOutcome>;
@@ -77,7 +75,7 @@ export interface Trainer<S extends z.ZodType = z.ZodType> {
   tuneTrial?(run: TuningTrialRun): Promise<{ loss: number; model: Uint8Array }>;
 }
 
-/** Declares a trainer, keeping its parameter schema's type. */
-export function defineTrainer<S extends z.ZodType>(trainer: Trainer<S>): Trainer<S> {
-  return trainer;
+/** Declares a trainer, keeping its parameter schema's type; its `algorithm` is the schema's `algorithm` literal, so the two cannot disagree. */
+export function defineTrainer<S extends z.ZodObject<{ algorithm: z.ZodLiteral<string> }, z.core.$ZodObjectConfig>>(trainer: Omit<Trainer<S>, 'algorithm'>): Trainer<S> {
+  return { ...trainer, algorithm: trainer.parameters.shape.algorithm.value };
 }
