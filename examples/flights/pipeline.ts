@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { projectHome } from '../../src/cli/project.js';
+import { loadConfig } from '../../src/platform/config.js';
 import { ingestComponent } from '../../src/data/component.js';
 import { flightsParquetPath } from '../../src/data/datasets.js';
 import { evaluateComponent } from '../../src/evaluate/component.js';
@@ -66,7 +66,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
     const statistics = p.step('statistics', statisticsComponent, { inputs: { examples: ingest.outputs.examples } });
     const schema = p.step('schema', schemaComponent, {
       inputs: { statistics: statistics.outputs.statistics },
-      parameters: { path: options.schemaPath ?? join(projectHome(), 'schemas', `${modelName}.schema.json`) },
+      parameters: { path: options.schemaPath ?? join(loadConfig().layout.schemas, `${modelName}.schema.json`) },
     });
     const validate = p.step('validate', validateComponent, {
       // Drift of this span's data against the previous span's (none on the first run).

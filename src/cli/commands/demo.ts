@@ -35,7 +35,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print one JSON summary instead of tables and progress')
     .action(async (raw: unknown) => {
       const options = parseOptions(demoOptions, raw);
-      const project = await openProject();
+      const project = await openProject({ create: true });
       try {
         await runDemo(project, options);
       } finally {
@@ -62,7 +62,7 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
   }
 
   const port = options.port ?? (options.serve ? 8080 : 0);
-  const server = await startModelServer({ port, models: ['flights@champion'], registry: project.db.registry, artifacts: project.artifacts });
+  const server = await startModelServer({ port, models: ['flights@champion'], registry: project.registry, artifacts: project.artifacts });
   try {
     const champion = server.loaded[0]!;
     say(`\n== serving flights@champion (version ${champion.version.version}) at ${server.url} ==`);
@@ -88,7 +88,7 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
       say('  loom lineage flights@champion     the data snapshot, code and parameters behind the served model');
       say('  loom models versions flights      versions, metrics and aliases');
       say('  loom serve flights                serve the champion (KServe V2 at /v2/models/flights/infer)');
-      say(`  project files: ${project.home}`);
+      say(`  project files: ${project.layout.home}`);
     }
     if (options.serve) {
       say(`\nserving at ${server.url} until Ctrl-C`);

@@ -5,7 +5,6 @@
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { batchAndBrowserPlugins } from '../../serve/batch/server-plugins.js';
@@ -59,19 +58,19 @@ export function registerServeCommand(program: Command): void {
       }
       const project = await openProject();
       try {
-        const url = process.env.LOOM_DATABASE_URL;
-        const predictionLog = !options.predictionLog ? undefined : url ? new PostgresPredictionSink({ url }) : new ParquetPredictionSink(join(project.home, 'predictions'));
+        const { database } = project.config;
+        const predictionLog = !options.predictionLog ? undefined : database.url.startsWith('postgres') ? new PostgresPredictionSink(database) : new ParquetPredictionSink(project.layout.predictions);
         await serveInWorker(
           () =>
             startModelServer({
               port: options.port,
               host: options.host,
               models,
-              registry: project.db.registry,
+              registry: project.registry,
               artifacts: project.artifacts,
-              deployments: project.db.deployments,
+              deployments: project.deployments,
               // Precomputed predictions by key (/v1/predictions/...) and the in-browser scoring page (/ui/score/).
-              plugins: batchAndBrowserPlugins({ metadata: project.db.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
+              plugins: batchAndBrowserPlugins({ metadata: project.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
               watchIntervalMs: options.watchInterval,
               batch: { ...(options.maxBatchSize && { maxBatchSize: options.maxBatchSize }), ...(options.maxBatchWaitUs !== undefined && { maxWaitMicros: options.maxBatchWaitUs }) },
               bodyLimit: options.bodyLimit,
