@@ -1,7 +1,7 @@
 /**
  * The one MetadataStore implementation, over Kysely, so SQLite and PostgreSQL run the
  * same queries. The backends differ only in how the Kysely instance is built
- * (`sqlite-store.ts`, `postgres-store.ts`); `platform/` wires it all together.
+ * (`platform/sqlite-backend.ts`, `platform/postgres-backend.ts`); `platform/` wires it all together.
  *
  * Usage: `const { metadata } = await openPlatform(loadConfig())`
  */
