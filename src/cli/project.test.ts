@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { runLoom } from '../../test/support/cli.js';
 import { makeTempDir } from '../../test/support/flights.js';
 
-const READ_ONLY = [['runs'], ['runs', 'show', 'abc'], ['models', 'ls'], ['models', 'versions', 'flights'], ['data', 'ls'], ['lineage', 'flights@champion'], ['track', 'ls'], ['deploy', 'ls'], ['serve', 'flights', '--workers', '1']];
+const READ_ONLY = [['runs'], ['runs', 'show', 'abc'], ['models', 'ls'], ['models', 'versions', 'flights'], ['data', 'ls'], ['lineage', 'flights@champion'], ['track', 'ls'], ['deploy', 'ls'], ['serve', 'flights', '--workers', '1'], ['serve', 'flights', '--workers', '2']];
 
 test('read-only commands outside a project fail with NOT_FOUND naming ./.loom or LOOM_HOME, and create nothing', async (t) => {
   const dir = await makeTempDir((fn) => t.after(fn));

@@ -4,4 +4,4 @@
  */
 export { CONFIG_FILE, isDebug, loadConfig, type ConfigOverrides, type LoadConfigOptions, type LoomConfig } from './config.js';
 export { projectLayout, type ProjectLayout } from './layout.js';
-export { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from './platform.js';
+export { openPlatform, requireProject, withPlatform, type OpenPlatformOptions, type Platform } from './platform.js';

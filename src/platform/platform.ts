@@ -47,15 +47,8 @@ export interface OpenPlatformOptions {
  * UNAVAILABLE when the database cannot be used.
  */
 export async function openPlatform(config: LoomConfig, options: OpenPlatformOptions = {}): Promise<Platform> {
-  if (!existsSync(config.home)) {
-    if (!options.create) {
-      throw new LoomError('NOT_FOUND', `no Loom project at ${config.home} (from ${config.homeFrom})`, {
-        field: 'LOOM_HOME',
-        fix: 'run `loom init` here, or set LOOM_HOME to the .loom folder of your project',
-      });
-    }
-    mkdirSync(config.home, { recursive: true });
-  }
+  if (options.create) mkdirSync(config.home, { recursive: true });
+  else requireProject(config);
   setDuckDBDefaults(config.duckdb);
   const artifacts = openArtifactStore(config.artifacts.url);
   const { db, close } = await openDatabaseUrl(config.database.url, config.database.schema);
@@ -70,6 +63,15 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     deployments: new KyselyDeploymentStore(tablesOf<RegistryTables>(db)),
     close,
   };
+}
+
+/** NOT_FOUND, naming where it looked and how to make one, when the config's project does not exist. */
+export function requireProject(config: LoomConfig): void {
+  if (existsSync(config.home)) return;
+  throw new LoomError('NOT_FOUND', `no Loom project at ${config.home} (from ${config.homeFrom})`, {
+    field: 'LOOM_HOME',
+    fix: 'run `loom init` here, or set LOOM_HOME to the .loom folder of your project',
+  });
 }
 
 /** The shared connection as one store sees it: typed with that store's tables only (the migrations made them all). */

@@ -13,6 +13,8 @@ import { parseModelRef } from '../../serve/model-ref.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
+import { loadConfig } from '../../platform/config.js';
+import { requireProject } from '../../platform/platform.js';
 import { openProject } from '../project.js';
 
 const serveOptions = z.object({
@@ -45,6 +47,8 @@ export function registerServeCommand(program: Command): void {
       const options = parseOptions(serveOptions, raw);
       const workers = options.workers ?? availableParallelism();
       if (cluster.isPrimary && workers > 1) {
+        // Said once here, rather than by every worker the primary would fork and restart.
+        requireProject(loadConfig());
         const code = await runPrimary({
           workers,
           onListening: (url, count) => {
