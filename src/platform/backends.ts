@@ -74,8 +74,8 @@ const localFiles: ArtifactBackend = {
 const ARTIFACT_BACKENDS: Record<string, ArtifactBackend> = { 'file:': localFiles };
 
 /** What the database and artifact URLs may look like, for fixes. */
-export const DATABASE_URL_FORMS = 'postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, sqlite:PATH or a file path';
-export const ARTIFACTS_URL_FORMS = 'file:PATH or a folder path';
+const DATABASE_URL_FORMS = 'postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, sqlite:PATH or a file path';
+const ARTIFACTS_URL_FORMS = 'file:PATH or a folder path';
 
 /** `postgres:` from `postgres://…`; undefined for a plain path (a one-letter scheme is a Windows drive). */
 export function urlScheme(value: string): string | undefined {

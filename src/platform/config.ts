@@ -98,7 +98,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     fix: 'correct or unset the variables named above (see "Stores and configuration" in docs/architecture.md)',
   });
   const configFile = join(cwd, CONFIG_FILE);
-  const file = existsSync(configFile) ? readConfigFile(configFile) : {};
+  const hasFile = existsSync(configFile);
+  const file = hasFile ? readConfigFile(configFile) : {};
   const overrides = parseInput(fileSchema, options.overrides ?? {}, { what: 'the config overrides' });
   const inFile = (field: string) => `${field} (${configFile})`;
 
@@ -134,7 +135,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
   return {
     home: home.path,
     homeFrom: home.from,
-    ...(existsSync(configFile) && { configFile }),
+    ...(hasFile && { configFile }),
     database: { url: databaseUrl, ...(database.schema !== undefined && { schema: database.schema }) },
     artifacts: { url: artifacts },
     layout,
@@ -165,7 +166,7 @@ function asUrl(value: string, cwd: string, scheme: 'sqlite:' | 'file:'): string 
   const sqlitePath = /^sqlite:(?:\/\/)?(.+)$/i.exec(value)?.[1];
   // A relative SQLite path is the caller's, not the one of whichever folder opens it later.
   if (sqlitePath && sqlitePath !== ':memory:' && !isAbsolute(sqlitePath)) return `sqlite:${resolve(cwd, sqlitePath)}`;
-  if (urlScheme(value) || !value) return value;
+  if (urlScheme(value)) return value;
   const path = isAbsolute(value) ? value : resolve(cwd, value);
   return scheme === 'file:' ? pathToFileURL(path).href : `sqlite:${path}`;
 }
