@@ -118,7 +118,7 @@ test('datetime parts in UTC equal DuckDB hour, dayofweek, month and day, before 
 
 test('a constant column and a single quantile bucket still make a valid graph', async () => {
   const fitted: FittedTransform = {
-    version: 3,
+    version: 4,
     labelColumn: 'y',
     rowCount: 3,
     features: [
