@@ -133,7 +133,8 @@ function readIso(g: GraphBuilder, o: Ops, input: string): { valid: string; hasOf
     'valid',
   );
   const days = daysFromCivil(o, year, month, day);
-  const clock = o.add(o.add(o.mul(hour, 3600, 'hour_s'), o.mul(minute, 60, 'minute_s'), 'clock_hm'), second, 'clock');
+  // Seconds are checked, never added: no part depends on them (offsets are whole minutes), and a leap second 23:59:60 stays in its day.
+  const clock = o.add(o.mul(hour, 3600, 'hour_s'), o.mul(minute, 60, 'minute_s'), 'clock');
   const wall = o.add(o.mul(days, 86_400, 'day_s'), clock, 'wall');
   return { valid, hasOffset: o.op('Or', [hasOffset, hasZ], 'has_zone'), instant: o.sub(wall, offset, 'instant'), wall };
 }
