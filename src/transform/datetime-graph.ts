@@ -200,7 +200,9 @@ export function addDatetime(g: GraphBuilder, feature: DatetimeFeature, offset: n
   const { present, local } = localSeconds(g, o, feature);
   const values = calendar(o, local);
   const weight = o.op('Cast', [present], 'weight', { to: attr.int(ELEMENT_TYPES.float32) });
-  const zero = float(g, `${feature.name}/float_zero`, 0);
+  // Made on first use: ONNX Runtime warns about an unused initializer.
+  let zeroName: string | undefined;
+  const zero = () => (zeroName ??= float(g, `${feature.name}/float_zero`, 0));
   const blocks: Block[] = [];
   let column = 0;
   for (const part of feature.parts) {
@@ -208,12 +210,12 @@ export function addDatetime(g: GraphBuilder, feature: DatetimeFeature, offset: n
       const { min, max } = feature.years ?? { min: 0, max: 1 };
       const years = o.op('Cast', [o.sub(values.year, min, 'year_from_min')], 'year_float', { to: attr.int(ELEMENT_TYPES.float32) });
       const scaled = o.op('Div', [years, float(g, `${feature.name}/year_range`, Math.max(max - min, 1))], 'year_scaled');
-      blocks.push({ kind: 'dense', value: o.op('Where', [present, scaled, zero], 'year_value'), column: column++ });
+      blocks.push({ kind: 'dense', value: o.op('Where', [present, scaled, zero()], 'year_value'), column: column++ });
     } else if (feature.encoding === 'cyclical') {
       const turns = o.op('Cast', [values[part]], `${part}_float`, { to: attr.int(ELEMENT_TYPES.float32) });
       const angle = o.op('Mul', [turns, float(g, `${feature.name}/${part}_radians`, (2 * Math.PI) / DATETIME_PART_WIDTH[part])], `${part}_angle`);
       for (const fn of ['Sin', 'Cos']) {
-        const value = o.op('Where', [present, o.op(fn, [angle], `${part}_${fn.toLowerCase()}_raw`), zero], `${part}_${fn.toLowerCase()}`);
+        const value = o.op('Where', [present, o.op(fn, [angle], `${part}_${fn.toLowerCase()}_raw`), zero()], `${part}_${fn.toLowerCase()}`);
         blocks.push({ kind: 'dense', value, column: column++ });
       }
     } else {
