@@ -12,6 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { queryRows, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { evaluateComponent } from '../src/evaluate/component.js';
 import { openDatabase, type LoomDatabase } from '../src/metadata/database.js';
@@ -23,6 +24,7 @@ import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { composeComponent } from '../src/train/compose-component.js';
 import { MODEL_FILE, trainComponent } from '../src/train/component.js';
 import { MODEL_INPUT, MODEL_OUTPUT } from '../src/train/export.js';
+import { toTensor } from '../src/onnx/tensors.js';
 import { applyTransform, FEATURES_FILE } from '../src/transform/apply.js';
 import { TRANSFORM_GRAPH_FILE, TRANSFORM_JSON_FILE, transformComponent } from '../src/transform/component.js';
 import type { TransformConfigInput } from '../src/transform/config.js';
@@ -35,10 +37,10 @@ const TRANSFORM: TransformConfigInput = {
   labelColumn: 'delayed',
   features: ['date', 'day', 'stamp', 'epoch', 'distance', 'origin'],
   overrides: {
-    // The flight's local time, served as text: wall-clock time in Chicago.
-    date: { analyzer: 'datetime', format: 'iso8601', timeZone: 'America/Chicago', parts: ['hour', 'minute', 'weekday'] },
-    // A DATE served as epoch milliseconds (the default for DATE/TIMESTAMP columns).
-    day: { analyzer: 'datetime', parts: ['weekday', 'day', 'dayofyear'] },
+    // The flight's local time, served as text (the default for a TIMESTAMP): wall-clock time in Chicago.
+    date: { analyzer: 'datetime', timeZone: 'America/Chicago', parts: ['hour', 'minute', 'weekday'] },
+    // A DATE served as epoch milliseconds.
+    day: { analyzer: 'datetime', format: 'epoch_milliseconds', parts: ['weekday', 'day', 'dayofyear'] },
     // Text with and without offsets, read in New York, sin/cos encoded, with the year.
     stamp: { analyzer: 'datetime', timeZone: 'America/New_York', parts: ['hour', 'weekday', 'month', 'year'], encoding: 'cyclical' },
     epoch: { analyzer: 'datetime', format: 'epoch_milliseconds', timeZone: '+05:30', parts: ['hour', 'day', 'year'] },
@@ -183,4 +185,21 @@ test('batch scoring (loom predict) over the Parquet rows, TIMESTAMP and DATE col
   assert.equal(result.rowCount, records.length);
   const written = await withDuckDB(async (conn) => (await queryRows(conn, `SELECT probability FROM read_parquet(${sqlString(output)})`)).map((r) => Number(r.probability)));
   assert.deepEqual(bits(Float32Array.from(written)), bits(await served(records)));
+});
+
+test('in onnxruntime-web (WebAssembly, as the browser page runs it) the transform reads the raw timestamps to the same bits', async () => {
+  const expected = await offline();
+  ortWeb.env.wasm.numThreads = 1;
+  const session = await ortWeb.InferenceSession.create(await readFile(transformGraphPath), { executionProviders: ['wasm'] });
+  try {
+    const feeds: Record<string, ortWeb.Tensor> = {};
+    for (const spec of server.loaded[0]!.signature.inputs) {
+      const tensor = toTensor(spec, records.map((record) => record[spec.name]));
+      feeds[spec.name] = new ortWeb.Tensor(tensor.type as 'string', tensor.data as string[], tensor.dims);
+    }
+    const features = (await session.run(feeds)).features!.data as Float32Array;
+    assert.deepEqual(bits(features), bits(expected.features));
+  } finally {
+    await session.release();
+  }
 });

@@ -52,7 +52,7 @@ test('every bad analyzer configuration names the feature, the field and the fix'
   await rejects(path, { features: ['distance'], overrides: { distance: { analyzer: 'datetime', format: 'iso8601' } } }, 'overrides.distance.format', ['distance', 'epoch_milliseconds']);
   await rejects(path, { features: ['origin'], overrides: { origin: { analyzer: 'datetime', format: 'epoch_seconds' } } }, 'overrides.origin.format', ['origin', 'iso8601']);
   await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'epoch_seconds' } } }, 'overrides.date.format', ['TIMESTAMP', 'epoch_milliseconds']);
-  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', timeZone: 'America/Chicago' } } }, 'overrides.date.format', ['America/Chicago', 'iso8601', 'TIMESTAMPTZ']);
+  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'epoch_milliseconds', timeZone: 'America/Chicago' } } }, 'overrides.date.format', ['America/Chicago', 'iso8601', 'TIMESTAMPTZ']);
   await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'iso8601', timeZone: 'Mars/Olympus' } } }, 'overrides.date.timeZone', ['Mars/Olympus', 'America/Chicago']);
   await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'iso8601', timeZone: '+25:00' } } }, 'overrides.date.timeZone', ['+25:00']);
   await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', parts: ['hour', 'hour'] } } }, 'overrides.date.parts', ['twice']);

@@ -79,7 +79,7 @@ export const featureOverride = z
     buckets: buckets.optional(),
     /** datetime: which parts; default hour, weekday, month. */
     parts: z.array(z.enum(DATETIME_PARTS)).min(1).refine((parts) => new Set(parts).size === parts.length, { error: 'lists a part twice' }).optional(),
-    /** datetime: what a served request sends; default iso8601 for text columns, epoch_milliseconds for TIMESTAMP/DATE; integer columns must say. */
+    /** datetime: what a served request sends; default iso8601 for TIMESTAMP, DATE and text columns; integer columns must say which epoch unit. */
     format: z.enum(DATETIME_FORMATS).optional(),
     /** datetime: the zone the parts are read in, and that text without an offset is in: UTC (default), a fixed offset (+05:30) or an IANA zone (America/Chicago). */
     timeZone: z.string().min(1).optional(),

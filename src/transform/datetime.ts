@@ -36,7 +36,8 @@ export async function fitDatetime(parquetPath: string, column: { name: string; t
   const encoding = override.encoding ?? 'onehot';
   const field = `overrides.${name}.format`;
   const wrong = (message: string, fix: string): LoomError => new LoomError('INVALID_ARGUMENT', `feature "${name}" is a ${column.type} column: ${message}`, { field, fix });
-  const format = override.format ?? (rawType === 'string' ? 'iso8601' : rawType === 'timestamp' ? 'epoch_milliseconds' : undefined);
+  // JSON has no timestamp type: a client holds a date as text, so text is what a served model takes unless told otherwise.
+  const format = override.format ?? (rawType === 'int' ? undefined : 'iso8601');
   if (format === undefined) throw wrong('an integer timestamp needs its unit', 'add format: "epoch_seconds" or format: "epoch_milliseconds"');
   if (rawType === 'string' && format !== 'iso8601') throw wrong(`text is read as ISO 8601, not ${format}`, 'use format "iso8601", or store the epoch numbers as BIGINT');
   if (rawType === 'int' && format === 'iso8601') throw wrong('an integer cannot be ISO 8601 text', 'use format "epoch_seconds" or "epoch_milliseconds"');
