@@ -212,10 +212,11 @@ export function addDatetime(g: GraphBuilder, feature: DatetimeFeature, offset: n
       const scaled = o.op('Div', [years, float(g, `${feature.name}/year_range`, Math.max(max - min, 1))], 'year_scaled');
       blocks.push({ kind: 'dense', value: o.op('Where', [present, scaled, zero()], 'year_value'), column: column++ });
     } else if (feature.encoding === 'cyclical') {
-      const turns = o.op('Cast', [values[part]], `${part}_float`, { to: attr.int(ELEMENT_TYPES.float32) });
-      const angle = o.op('Mul', [turns, float(g, `${feature.name}/${part}_radians`, (2 * Math.PI) / DATETIME_PART_WIDTH[part])], `${part}_angle`);
-      for (const fn of ['Sin', 'Cos']) {
-        const value = o.op('Where', [present, o.op(fn, [angle], `${part}_${fn.toLowerCase()}_raw`), zero()], `${part}_${fn.toLowerCase()}`);
+      // A table of the part's n values, not Sin/Cos ops: WebAssembly's sin differs from the native one in the last bit, a Gather never does.
+      const n = DATETIME_PART_WIDTH[part];
+      for (const [fn, name] of [[Math.sin, 'sin'], [Math.cos, 'cos']] as const) {
+        const table = g.addInitializer(g.uniqueName(`${feature.name}/${part}_${name}_table`), Float32Array.from({ length: n }, (_, k) => fn((2 * Math.PI * k) / n)), [n]);
+        const value = o.op('Where', [present, o.op('Gather', [table, values[part]], `${part}_${name}_raw`), zero()], `${part}_${name}`);
         blocks.push({ kind: 'dense', value, column: column++ });
       }
     } else {
