@@ -228,7 +228,7 @@ async function fitCross(query: Query, source: string, columns: Column[], feature
     if (rawType !== 'string' && rawType !== 'int') {
       throw new LoomError('INVALID_ARGUMENT', `cross "${name}": column "${side}" is ${column.type}; only string and integer columns can be crossed`, {
         field,
-        fix: 'derive a category in SQL first (e.g. hour(date)::BIGINT, or a bucket of a number)',
+        fix: 'cross two string or integer columns (one derived in SQL, such as hour(date), must then be derived by every client too)',
       });
     }
     return rawType;
