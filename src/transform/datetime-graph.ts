@@ -11,7 +11,8 @@
  * 2. The zone: a fixed offset is added; an IANA zone's offset is looked up in its
  *    transition table (GreaterOrEqual against the transitions, ReduceSum, Gather).
  * 3. The parts, from local seconds: hour and minute by Mod/Div, weekday from the day
- *    number, year/month/day/day of year by Hinnant's civil_from_days.
+ *    number, year/month/day/day of year by Hinnant's civil_from_days; the sin and cos
+ *    of a part come from a table of its values (Gather), so every ONNX Runtime build agrees.
  * Mod (fmod 0) takes the divisor's sign, which gives floor semantics before 1970 too.
  * Text that is not such a timestamp, or names an impossible one (2001-02-29, 25:00),
  * is missing, like null: its weight is 0, so its columns stay zero. Nothing throws on
