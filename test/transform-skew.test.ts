@@ -37,7 +37,7 @@ const TRANSFORM: TransformConfigInput = {
   labelColumn: 'delayed',
   features: ['date', 'hour', 'weekday', 'distance', 'log_distance', 'origin', 'destination'],
   overrides: {
-    date: { analyzer: 'datetime', parts: ['hour', 'weekday', 'month', 'day'] },
+    date: { analyzer: 'datetime', format: 'epoch_milliseconds', parts: ['hour', 'weekday', 'month', 'day'] },
     hour: { analyzer: 'minmax', impute: { strategy: 'median' } },
     weekday: { analyzer: 'vocabulary', impute: { strategy: 'constant', value: 3 } },
     distance: { analyzer: 'quantiles', buckets: 10, impute: { strategy: 'most_frequent' } },

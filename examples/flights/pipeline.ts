@@ -38,14 +38,20 @@ export interface FlightsPipelineOptions {
   topAirports?: number;
 }
 
-/** The raw features a served flights model takes, all derivable from a flight's schedule. */
+/**
+ * The raw columns a served flights model takes, as they are in the data: the scheduled
+ * departure (local time), distance and airports. The hour and weekday are computed from
+ * the date by the transform graph, so a client sends the raw row and computes nothing.
+ */
 export const FLIGHT_FEATURES = {
-  hour: 'hour(date)',
-  weekday: 'dayofweek(date)',
+  date: 'date',
   distance: 'distance',
   origin: 'origin',
   destination: 'destination',
 } as const;
+
+/** The date is served as ISO 8601 text (`2001-01-15T08:30`), read as the wall-clock time it is written in. */
+export const FLIGHT_DATE = { analyzer: 'datetime', format: 'iso8601', parts: ['hour', 'weekday'] } as const;
 
 const monthStart = (month: number) => `2001-${String(month).padStart(2, '0')}-01`;
 
@@ -74,7 +80,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
     });
     const transform = p.step('transform', transformComponent, {
       inputs: { examples: ingest.outputs.examples, schema: schema.outputs.schema },
-      parameters: { labelColumn: 'delayed', features: Object.keys(FLIGHT_FEATURES), topK: options.topAirports ?? 60 },
+      parameters: { labelColumn: 'delayed', features: Object.keys(FLIGHT_FEATURES), topK: options.topAirports ?? 60, overrides: { date: { ...FLIGHT_DATE, parts: [...FLIGHT_DATE.parts] } } },
       after: [validate],
     });
     const transformed = { transformedExamples: transform.outputs.transformedExamples, transformGraph: transform.outputs.transformGraph };
@@ -93,7 +99,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
       parameters: {
         // TFMA-style slices: hour of day (as TFMA's trip_start_hour) and the busiest origin airports.
         slices: [
-          { name: 'hour', columns: [{ feature: 'hour' }] },
+          { name: 'hour', columns: [{ feature: 'date', time: 'hour_of_day' }] },
           { name: 'origin', columns: [{ feature: 'origin', top: 10 }] },
         ],
         minSliceSize: 100,

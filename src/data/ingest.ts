@@ -11,7 +11,7 @@
  *
  * Usage:
  *   const snapshot = await ingestSnapshot({ source: { kind: 'file', glob: 'landing/flights-{SPAN}.csv' },
- *     select: { hour: 'hour(date)', origin: 'origin', delayed: 'delay > 15' },
+ *     select: { date: 'date', origin: 'origin', delayed: 'delay > 15' },
  *     split: { kind: 'hash', key: 'origin', evalPercent: 20 }, maxBadRowFraction: 0.01 }, outDir);
  */
 import type { DuckDBConnection } from '@duckdb/node-api';

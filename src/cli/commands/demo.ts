@@ -79,8 +79,8 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
       printJson({ runs: runs.map((r) => ({ runId: r.runId, state: r.state, steps: r.steps.map((s) => ({ step: s.step, state: s.state })) })), server: server.url, champion: champion.version.version, predictions: rows });
     } else {
       printTable(
-        ['origin', 'dest', 'hour', 'weekday', 'miles', 'P(late > 15 min)', 'was late'],
-        rows.map((r) => [r.origin, r.destination, r.hour, r.weekday, r.distance, r.probability.toFixed(3), r.delayed ? 'yes' : 'no']),
+        ['departure (local)', 'origin', 'dest', 'miles', 'P(late > 15 min)', 'was late'],
+        rows.map((r) => [r.date, r.origin, r.destination, r.distance, r.probability.toFixed(3), r.delayed ? 'yes' : 'no']),
       );
       say(`\nthe same request by hand:\n  curl -s ${server.url}/v2/models/flights/infer -H 'content-type: application/json' \\\n    -d '${JSON.stringify({ instances: [withoutLabel(flights[0]!)] })}'`);
       say('\nwhere to look next:');
@@ -99,9 +99,9 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
   }
 }
 
+/** A flight as a client sends it: the raw departure time as ISO 8601 text, no derived columns. */
 interface SampleFlight {
-  hour: number;
-  weekday: number;
+  date: string;
   distance: number;
   origin: string;
   destination: string;
@@ -114,8 +114,8 @@ async function sampleFlights(project: Project, run: PipelineRunResult): Promise<
   const file = join(await project.artifacts.localPath(examples.uri), 'eval', 'data.parquet');
   return withDuckDB(async (db) => {
     const reader = await db.runAndReadAll(
-      `SELECT hour::INTEGER AS hour, weekday::INTEGER AS weekday, distance::INTEGER AS distance, origin, destination, delayed
-       FROM read_parquet(${sqlString(file)}) ORDER BY md5(concat_ws('|', hour, weekday, distance, origin, destination)) LIMIT 6`,
+      `SELECT strftime(date, '%Y-%m-%dT%H:%M') AS date, distance::INTEGER AS distance, origin, destination, delayed
+       FROM read_parquet(${sqlString(file)}) ORDER BY md5(concat_ws('|', date, distance, origin, destination)) LIMIT 6`,
     );
     return reader.getRowObjectsJson() as unknown as SampleFlight[];
   });
