@@ -15,7 +15,8 @@ import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { queryRows, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { evaluateComponent } from '../src/evaluate/component.js';
-import { openDatabase, type LoomDatabase } from '../src/metadata/database.js';
+import type { Platform } from '../src/platform/platform.js';
+import { openTestPlatform } from './support/databases.js';
 import { ServingModel } from '../src/pipeline/artifact-types.js';
 import { pushComponent } from '../src/registry/push-component.js';
 import { batchPredict } from '../src/serve/batch/predict-job.js';
@@ -49,7 +50,7 @@ const TRANSFORM: TransformConfigInput = {
 
 let dir: string;
 let removeDir: (() => Promise<void>) | undefined;
-let db: LoomDatabase;
+let db: Platform;
 let artifacts: LocalArtifactStore;
 let server: ModelServer;
 let rowsPath: string;
@@ -104,7 +105,7 @@ before(async () => {
   const trained = await runComponent(artifacts, trainComponent, { transformedExamples: transformed.transformedExamples, transformGraph: transformed.transformGraph }, { epochs: 3 });
   modelPath = join(trained.model.path, MODEL_FILE);
   const composed = await runComponent(artifacts, composeComponent, { transformGraph: transformed.transformGraph, model: trained.model }, {});
-  db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  db = await openTestPlatform(dir);
   // Recorded in the metadata store as a pipeline records it, so batch scoring's lineage points at a real row.
   await db.metadata.putArtifactType(ServingModel);
   const [recorded] = await db.metadata.putArtifacts([{ typeName: ServingModel.name, uri: composed.servingModel.uri, fingerprint: composed.servingModel.fingerprint, properties: {} }]);
