@@ -3,6 +3,7 @@
  * input at fault instead of surfacing half-way through a run.
  */
 import { LoomError } from '../core/errors.js';
+import { unknownKeySuggestion } from '../core/suggest.js';
 import { referencedOutputs, type Pipeline, type StepDef } from './dsl.js';
 
 export function validatePipeline(pipeline: Pipeline): void {
@@ -61,9 +62,11 @@ function checkParameters(step: StepDef): void {
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue?.path.join('.') || '(parameters)';
-    throw new LoomError('INVALID_ARGUMENT', `step "${step.name}": parameter ${path}: ${issue?.message ?? 'invalid'}`, {
+    // An unknown key names the nearest valid one: `epoch` suggests `epochs`.
+    const hint = issue ? unknownKeySuggestion(step.component.parameters, issue) : '';
+    throw new LoomError('INVALID_ARGUMENT', `step "${step.name}": parameter ${path}: ${issue?.message ?? 'invalid'}${hint}`, {
       field: `${step.name}.parameters.${path}`,
-      fix: `see the parameters of the ${step.component.name} component`,
+      fix: `see the parameters of the ${step.component.name} component: \`loom components ${step.component.name}\``,
     });
   }
 }
