@@ -60,9 +60,9 @@ function checkInputs(step: StepDef, byName: Map<string, StepDef>): void {
 function checkParameters(step: StepDef): void {
   const result = step.component.parameters.safeParse(step.parameters);
   if (!result.success) {
-    const issue = result.error.issues[0];
+    // A misspelt key is reported before the required key it leaves missing, naming the nearest valid one (`epoch`: did you mean `epochs`?).
+    const issue = result.error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? result.error.issues[0];
     const path = issue?.path.join('.') || '(parameters)';
-    // An unknown key names the nearest valid one: `epoch` suggests `epochs`.
     const hint = issue ? unknownKeySuggestion(step.component.parameters, issue) : '';
     throw new LoomError('INVALID_ARGUMENT', `step "${step.name}": parameter ${path}: ${issue?.message ?? 'invalid'}${hint}`, {
       field: `${step.name}.parameters.${path}`,

@@ -7,7 +7,8 @@
  *
  * onnxruntime-node's install script downloads a CUDA provider from NuGet on linux/x64, which fails
  * where only the package registries are reachable; Loom runs ONNX on the CPU, so the project's
- * package.json denies that script (`allowScripts`, honoured by npm 11.10 and later).
+ * package.json denies that script (`allowScripts`; an npm that predates it takes
+ * `ONNXRUNTIME_NODE_INSTALL=skip` in the environment of the install instead).
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
