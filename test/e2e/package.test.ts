@@ -92,7 +92,7 @@ test('the packed tarball installs in a new project: init, run, serve and batch p
   const rowsCsv = join(project, 'data', 'rows.csv');
   writeFileSync(rowsCsv, `date,distance,origin,destination\n${ROWS.map((row) => `${row.date},${row.distance},${row.origin},${row.destination}`).join('\n')}\n`);
   const output = join(project, 'scores.parquet');
-  expectSuccess('loom predict', await loom(['predict', '--model', 'flights-project@champion', '--input', 'data/rows.csv', '--output', 'scores.parquet', '--keep', 'date']));
+  expectSuccess('loom predict', await loom(['predict', '--model', 'flights-project@champion', '--input', 'data/rows.csv', '--output', 'scores.parquet']));
   const batch = await withDuckDB(async (db) => (await db.runAndReadAll(`SELECT probability FROM read_parquet(${sqlString(output)})`)).getRowObjects());
   assert.equal(batch.length, ROWS.length);
   batch.forEach((row, i) => {
