@@ -7,18 +7,24 @@
  * other months with `flightsPipeline({ trainMonth: 2 })`.
  */
 import { join } from 'node:path';
-import type { z } from 'zod';
-import { loadConfig } from '../../src/platform/config.js';
-import { ingestComponent } from '../../src/data/component.js';
-import { flightsParquetPath } from '../../src/data/datasets.js';
-import { evaluateComponent } from '../../src/evaluate/component.js';
-import { definePipeline, type Pipeline } from '../../src/pipeline/dsl.js';
-import { pushComponent } from '../../src/registry/push-component.js';
-import { composeComponent } from '../../src/train/compose-component.js';
-import { trainComponent, type TrainParameters } from '../../src/train/component.js';
-import { tuneComponent, tuneParameters } from '../../src/train/tune-component.js';
-import { transformComponent } from '../../src/transform/component.js';
-import { schemaComponent, statisticsComponent, validateComponent } from '../../src/validate/components.js';
+import {
+  composeComponent,
+  definePipeline,
+  evaluateComponent,
+  flightsParquetPath,
+  ingestComponent,
+  loadConfig,
+  pushComponent,
+  schemaComponent,
+  statisticsComponent,
+  trainComponent,
+  transformComponent,
+  tuneComponent,
+  validateComponent,
+  type Pipeline,
+  type TrainParameters,
+  type TuneParameters,
+} from 'loom-mlops';
 
 export interface FlightsPipelineOptions {
   /** The flights file; a smaller slice with the same columns works too. */
@@ -33,7 +39,7 @@ export interface FlightsPipelineOptions {
   /** The train step's parameters: any trainer (`{ algorithm: 'gbdt', numTrees: 100 }`, 'mlp', 'custom'). */
   trainer?: TrainParameters;
   /** Tune instead of train: a study over a trainer's hyperparameters whose best model goes on. */
-  tune?: z.input<typeof tuneParameters>;
+  tune?: TuneParameters;
   /** Vocabulary size kept for origin and destination airports. */
   topAirports?: number;
 }
@@ -125,6 +131,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
   });
 }
 
-export default function (): Pipeline {
-  return flightsPipeline();
+/** `loom run` calls this with no options; `loom demo` passes the months it trains on. */
+export default function (options?: FlightsPipelineOptions): Pipeline {
+  return flightsPipeline(options);
 }

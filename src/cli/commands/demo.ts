@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { flightsPipeline } from '../../../examples/flights/pipeline.js';
 import { sqlString, withDuckDB } from '../../data/duckdb.js';
+import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import type { PipelineRunResult } from '../../pipeline/orchestrator.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
@@ -46,7 +46,10 @@ export function registerDemoCommand(program: Command): void {
 
 type DemoOptions = z.output<typeof demoOptions>;
 
-/** The demo's pipeline is Loom's own example, so its code version is the Loom checkout's. */
+/**
+ * The demo's pipeline is Loom's own example, so its code version is the Loom checkout's. It is
+ * loaded as a pipeline file, as a user's would be (it imports the public package, `loom-mlops`).
+ */
 const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/flights/', import.meta.url));
 
 async function runDemo(project: Project, options: DemoOptions): Promise<void> {
@@ -55,7 +58,8 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
   const runs: PipelineRunResult[] = [];
   for (const trainMonth of [1, 2]) {
     say(`\n== train on ${monthName(trainMonth)}, evaluate on ${monthName(trainMonth + 1)} ==`);
-    const result = await runAndReport(project, flightsPipeline({ trainMonth, source: options.source }), { json: true === options.json, codeDir: EXAMPLES_DIR, quietSummary: options.json });
+    const pipeline = await loadPipelineFile(join(EXAMPLES_DIR, 'pipeline.ts'), { trainMonth, source: options.source });
+    const result = await runAndReport(project, pipeline, { json: true === options.json, codeDir: EXAMPLES_DIR, quietSummary: options.json });
     if (result.failure) throw result.failure.error;
     runs.push(result);
     say(blessingLine(result));
