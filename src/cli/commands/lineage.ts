@@ -15,7 +15,7 @@ export function registerLineageCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (ref: string, raw: unknown) => {
       const options = parseOptions(z.object({ json: z.boolean().optional(), hops: z.coerce.number().int().min(1).max(1000) }), raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const report = await modelLineage(db, ref, options.hops);
         if (options.json) printJson(report);
         else printLineage(report);
