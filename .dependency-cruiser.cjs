@@ -27,8 +27,6 @@ const LAYERS = [
   ['registry and tracking', ['^src/registry/', '^src/tracking/']],
   ['lower stores', ['^src/metadata/', '^src/store/']],
   ['onnx', ['^src/onnx/']],
-  // The DuckDB session every layer that reads columnar data opens; it imports only core/.
-  ['duckdb', ['^src/data/duckdb[.]ts$', '^src/data/duckdb-types[.]ts$']],
   ['core', ['^src/core/']],
 ];
 
@@ -54,7 +52,7 @@ function filesAtOrBelow(i) {
 /**
  * One rule per layer: its files import nothing of the layers above. A file belongs to the
  * layer whose file pattern names it, else to the layer of its folder: the step runner's
- * files inside pipeline/ sit above the contract, the DuckDB session inside data/ sits below onnx/.
+ * files inside pipeline/ sit above the contract.
  */
 const layerRules = LAYERS.slice(1).map(([name, paths], offset) => {
   const i = offset + 1;

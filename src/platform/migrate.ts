@@ -12,7 +12,7 @@ import type { DialectKind, StoreMigrations } from '../core/sql-dialect.js';
 import { metadataMigrations } from '../metadata/migrations.js';
 import { deploymentMigrations } from '../registry/deployment-migrations.js';
 import { registryMigrations } from '../registry/migrations.js';
-import { predictionLogMigrations } from '../serve/prediction-log-table.js';
+import { predictionLogMigrations } from '../monitor/prediction-log-table.js';
 import { trackingMigrations } from '../tracking/migrations.js';
 
 /** Every store that keeps tables in the Loom database. A new store adds its migrations here. */
