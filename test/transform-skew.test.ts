@@ -120,7 +120,8 @@ before(async () => {
     pushComponent,
     { servingModel: composed.servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
     { modelName: 'flights-skew' },
-    testServices({ artifacts, registry: db.registry, runId: 'skew-run' }),
+    testServices({ artifacts, registry: db.registry }),
+    'skew-run',
   );
   server = await startModelServer({ port: 0, models: ['flights-skew@champion'], registry: db.registry, artifacts });
   transformGraphPath = join(transformed.transformGraph.path, TRANSFORM_GRAPH_FILE);

@@ -36,7 +36,7 @@ export const evaluateComponent = defineComponent({
   },
   outputs: { evaluation: ModelEvaluation, blessing: ModelBlessing },
   parameters: evaluateParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters, run }, services) {
     const { split, ...config } = parameters;
     const labelColumn = config.labelColumn ?? stringProperty(inputs.model.properties, 'labelColumn');
     if (!labelColumn) {
@@ -69,7 +69,7 @@ export const evaluateComponent = defineComponent({
         source: stringProperty(inputs.examples.properties, 'source'),
       },
       labelColumn,
-      runId: services.runId,
+      runId: run?.runId ?? '',
       evaluatedAt: new Date().toISOString(),
     });
     await writeEvaluation(outputs.evaluation, outputs.blessing, report);

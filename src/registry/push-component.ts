@@ -43,7 +43,8 @@ export const pushComponent = defineComponent({
   },
   outputs: { pushed: PushedModel },
   parameters: pushParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters, run }, services) {
+    const runId = run?.runId ?? 'outside a pipeline run';
     const { registry } = services;
     const blessing = await readJson<{ blessed: boolean; reason: string }>(inputs.blessing.path, 'blessing.json');
     const evaluation = await readJson<{ metrics: Record<string, unknown> }>(inputs.evaluation.path, 'evaluation.json');
@@ -54,16 +55,16 @@ export const pushComponent = defineComponent({
       modelName: parameters.modelName,
       source: inputs.servingModel.uri,
       artifactId: inputs.servingModel.id,
-      runId: services.runId,
+      runId: run?.runId ?? null,
       status: 'READY',
-      description: `pushed by pipeline run ${services.runId}`,
+      description: `pushed by pipeline run ${runId}`,
       signature,
       metrics: finiteMetrics(evaluation.metrics),
       properties: { blessed: blessing.blessed, blessingReason: blessing.reason, fingerprint: inputs.servingModel.fingerprint },
       lineage: { evaluationUri: inputs.evaluation.uri, blessed: blessing.blessed },
     });
 
-    const who = { actor: 'pipeline', reason: `run ${services.runId}: ${blessing.reason}` };
+    const who = { actor: 'pipeline', reason: `run ${runId}: ${blessing.reason}` };
     const needsApproval = model.approvalRequiredFor.includes(parameters.alias);
     let approvalRequestId: number | undefined;
     if (blessing.blessed && needsApproval) {

@@ -46,8 +46,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
     inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
     outputs: transformOutputs,
     parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 30 }),
-    services: { ...services, progress: silentProgress },
-  });
+  }, { ...services, progress: silentProgress });
 
   const parameters = trainParameters.parse({ epochs: 3, seed: 5 });
   const result = await trainComponent.execute({
@@ -57,8 +56,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
     },
     outputs: { model: modelDir },
     parameters,
-    services,
-  });
+  }, services);
   assert.deepEqual(progress, [{ label: 'training', total: 3, advanced: 3, done: true }]);
   const width = transformed.properties.transformedExamples.width as number;
   const properties = result.properties.model;
@@ -82,10 +80,9 @@ test('a label with one value on every training row, and unknown hyperparameters,
     inputs: { transformedExamples: artifact(dataDir), transformGraph: artifact(dir, { labelColumn: 'delayed' }) },
     outputs: { model: dir },
     parameters: trainParameters.parse(parameters),
-    services: testServices(),
   });
   for (const algorithm of ['logistic_regression', 'gbdt', 'mlp'] as const) {
-    await assert.rejects(trainComponent.execute(context({ algorithm })), (error) =>
+    await assert.rejects(trainComponent.execute(context({ algorithm }), testServices()), (error) =>
       isLoomError(error) && error.code === 'FAILED_PRECONDITION' && error.field === 'labelColumn' && /"delayed" is 0 on every one/.test(error.message),
     );
   }

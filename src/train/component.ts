@@ -54,7 +54,7 @@ export const trainComponent = defineComponent({
   },
   outputs: { model: Model },
   parameters: trainParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters, checkpoints }, services) {
     const dataDir = inputs.transformedExamples.path;
     const { checkpointEvery: every, ...trainer } = parameters;
     const base = {
@@ -63,7 +63,7 @@ export const trainComponent = defineComponent({
       services,
       modelPath: join(outputs.model, MODEL_FILE),
       metadata: { [METADATA_LABEL_COLUMN]: String(inputs.transformGraph.properties.labelColumn ?? '') },
-      checkpoints: services.checkpoints && { ...services.checkpoints, every },
+      checkpoints: checkpoints && { ...checkpoints, every },
     };
     const warmStartFrom = inputs.warmStartFrom && join(inputs.warmStartFrom.path, MODEL_FILE);
     if (warmStartFrom && trainer.algorithm !== 'logistic_regression') {

@@ -46,8 +46,7 @@ test('transform -> train -> compose: the served graph over raw features matches 
     inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
     outputs: { transformGraph, transformedExamples },
     parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 40 }),
-    services,
-  });
+  }, services);
   const modelDir = await outputDir(dir, 'model');
   const trained = await trainComponent.execute({
     inputs: {
@@ -56,8 +55,7 @@ test('transform -> train -> compose: the served graph over raw features matches 
     },
     outputs: { model: modelDir },
     parameters: trainParameters.parse({ epochs: 2 }),
-    services,
-  });
+  }, services);
   const servingDir = await outputDir(dir, 'serving');
   const composed = await composeComponent.execute({
     inputs: {
@@ -66,8 +64,7 @@ test('transform -> train -> compose: the served graph over raw features matches 
     },
     outputs: { servingModel: servingDir },
     parameters: {},
-    services,
-  });
+  }, services);
 
   const expectedSignature = {
     inputs: [

@@ -25,7 +25,7 @@ export const composeComponent = defineComponent({
   inputs: { transformGraph: { type: TransformGraph }, model: { type: Model } },
   outputs: { servingModel: ServingModel },
   parameters: z.object({}),
-  async execute({ inputs, outputs, services }) {
+  async execute({ inputs, outputs }, services) {
     const transform = await readFile(join(inputs.transformGraph.path, TRANSFORM_GRAPH_FILE));
     const model = await readFile(join(inputs.model.path, MODEL_FILE));
     const composed = composeGraphs(transform, model, {

@@ -45,7 +45,7 @@ export const tuneComponent = defineComponent({
   inputs: { transformedExamples: { type: TransformedExamples }, transformGraph: { type: TransformGraph } },
   outputs: { model: Model, hyperparameters: HyperParameters },
   parameters: tuneParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters }, services) {
     const labelColumn = String(inputs.transformGraph.properties.labelColumn ?? '');
     const scratch = await mkdtemp(join(tmpdir(), 'loom-tune-'));
     try {

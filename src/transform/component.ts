@@ -32,7 +32,7 @@ export const transformComponent = defineComponent({
   inputs: { examples: { type: Examples }, schema: { type: Schema } },
   outputs: { transformGraph: TransformGraph, transformedExamples: TransformedExamples },
   parameters: transformParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters }, services) {
     const trainPath = join(inputs.examples.path, 'train', 'data.parquet');
     if (!(await pathExists(trainPath))) {
       throw new LoomError('FAILED_PRECONDITION', `the examples have no training split (${trainPath})`, {

@@ -31,7 +31,7 @@ export const statisticsComponent = defineComponent({
   inputs: { examples: { type: Examples } },
   outputs: { statistics: ExampleStatistics },
   parameters: z.object({}),
-  async execute({ inputs, outputs, services }) {
+  async execute({ inputs, outputs }, services) {
     const splits = splitsOf(inputs.examples);
     const task = services.progress.start('computing statistics', splits.length, 'splits');
     const rowCounts: Record<string, number> = {};
@@ -58,7 +58,7 @@ export const schemaComponent = defineComponent({
     /** The label column, recorded when the schema is inferred. */
     label: z.string().min(1).optional(),
   }),
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters }, services) {
     const path = resolve(parameters.path);
     let schema: Schema;
     let origin: 'user' | 'inferred';

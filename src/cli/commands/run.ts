@@ -11,6 +11,7 @@ import { runPipeline, type PipelineRunResult } from '../../pipeline/orchestrator
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
 import { checkpointRoot, withProject, type Project } from '../project.js';
+import { projectStepRunner } from '../step-runner.js';
 import { dirname, resolve } from 'node:path';
 
 const runOptions = z.object({
@@ -55,8 +56,7 @@ export async function runAndReport(
   options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string>; warmStartFrom?: string },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
-    db: project.db,
-    artifacts: project.artifacts,
+    runner: projectStepRunner(project),
     checkpointRoot: checkpointRoot(project),
     pipelineFile: options.pipelineFile,
     resumeFrom: options.resumeFrom,

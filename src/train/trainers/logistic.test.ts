@@ -44,8 +44,7 @@ async function train(dir: string, name: string, parameters: object, warmStartFro
     inputs: { transformedExamples: artifact(join(dir, 'data')), transformGraph: artifact(join(dir, 'data'), { labelColumn: 'y' }), ...(warmStartFrom ? { warmStartFrom: artifact(warmStartFrom) } : {}) },
     outputs: { model: modelDir },
     parameters: trainParameters.parse(parameters),
-    services: { ...testServices(), tracking: { logParams: async () => {}, logMetrics: async (m: Record<string, number>) => void metrics.push(m), setTags: async () => {} } as never },
-  });
+  }, { ...testServices(), tracking: { logParams: async () => {}, logMetrics: async (m: Record<string, number>) => void metrics.push(m), setTags: async () => {} } as never });
   return { properties: result.properties.model, modelPath: join(modelDir, MODEL_FILE), metrics };
 }
 

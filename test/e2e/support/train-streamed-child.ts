@@ -21,6 +21,5 @@ const result = await trainComponent.execute({
   inputs: { transformedExamples: artifact(dataDir), transformGraph: artifact(dataDir, { labelColumn: 'y' }) },
   outputs: { model: modelDir },
   parameters: trainParameters.parse(JSON.parse(parametersJson)),
-  services: { ...testServices(), log: (line) => process.stderr.write(`${line}\n`), ...(checkpointDir ? { checkpoints: { dir: checkpointDir, resumeFrom } } : {}) },
-});
+}, { ...testServices(), log: (line) => process.stderr.write(`${line}\n`), ...(checkpointDir ? { checkpoints: { dir: checkpointDir, resumeFrom } } : {}) });
 process.stdout.write(JSON.stringify({ beforeBytes, peakBytes: await memory('VmHWM'), model: result.properties.model }));

@@ -1,0 +1,21 @@
+/**
+ * The CLI's step runner over a project's stores: executors run in this process, and a
+ * custom trainer that logs with an MLflow client gets the platform API on loopback. The
+ * entry point supplies that server, so the pipeline layer never imports it.
+ *
+ * Usage: `const runner = projectStepRunner(project); await runPipeline(pipeline, { runner, codeVersion });`
+ */
+import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
+import { startPlatformServer } from '../server/server.js';
+import type { Project } from './project.js';
+
+export function projectStepRunner(project: Pick<Project, 'db' | 'artifacts'>): StepRunner {
+  const { db, artifacts } = project;
+  return createStepRunner({
+    metadata: db.metadata,
+    registry: db.registry,
+    tracking: db.tracking,
+    artifacts,
+    mlflowServer: () => startPlatformServer({ port: 0, db, artifacts }),
+  });
+}
