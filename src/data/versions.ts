@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { LoomError } from '../core/errors.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { Artifact } from '../metadata/types.js';
+import { Examples } from '../pipeline/artifact-types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { queryRows, sqlString, withDuckDB } from './duckdb.js';
 import type { QuarantineSummary } from './quarantine.js';
@@ -90,10 +91,10 @@ export async function findDatasetVersion(db: LoomDatabase, prefix: string): Prom
 }
 
 /** A version's split files, as `validate/version-report.ts` reads them. */
-export async function datasetVersionFiles(artifacts: ArtifactStore, artifact: Artifact): Promise<{ id: string; splits: Record<string, string> }> {
+export async function datasetVersionFiles(artifacts: ArtifactStore, artifact: Pick<Artifact, 'uri' | 'properties' | 'fingerprint'>): Promise<{ id: string; splits: Record<string, string> }> {
   const path = await artifacts.localPath(artifact.uri);
   const splits = Array.isArray(artifact.properties.splits) ? (artifact.properties.splits as string[]) : Object.keys((artifact.properties.rowCounts ?? {}) as object);
-  return { id: versionOf(artifact), splits: Object.fromEntries(splits.map((split) => [split, join(path, split, 'data.parquet')])) };
+  return { id: versionOf(artifact), splits: Object.fromEntries(splits.map((split) => [split, Examples.files.split(path, split)])) };
 }
 
 /** One version in full: its maker, files, quarantined rows and the steps that read it. */
@@ -116,7 +117,8 @@ export async function showDatasetVersion(db: LoomDatabase, artifacts: ArtifactSt
   };
 }
 
-function versionOf(artifact: Artifact): string {
+/** A dataset version's id: its content hash, or the artifact's fingerprint when it has none. */
+export function versionOf(artifact: Pick<Artifact, 'properties' | 'fingerprint'>): string {
   const hash = artifact.properties.contentHash;
   return typeof hash === 'string' && hash !== '' ? hash : artifact.fingerprint;
 }

@@ -8,12 +8,12 @@
  *
  * Usage: `const result = await runPipeline(pipeline, { runner, codeVersion, progress, log })`
  */
-import { randomBytes } from 'node:crypto';
 import { asLoomError, LoomError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { CodeVersion, ExecutionState } from '../metadata/types.js';
 import type { Pipeline, StepDef } from './dsl.js';
 import { resolveInputs } from './resolve-inputs.js';
+import { startPipelineRun } from './run-scope.js';
 import type { StepOutcome, StepRunner, StepRunScope } from './step-runner.js';
 import { topologicalOrder, upstreamSteps } from './validate-pipeline.js';
 
@@ -53,21 +53,15 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
   const { metadata } = options.runner;
   const log = options.log ?? (() => {});
   const order = topologicalOrder(pipeline);
-  const runId = newRunId(pipeline.name);
-  const pipelineContext = await metadata.putContext({ typeName: 'pipeline', name: pipeline.name });
-  const runContext = await metadata.putContext({
-    typeName: 'pipeline_run',
-    name: runId,
+  const run = await startPipelineRun(metadata, {
+    pipelineName: pipeline.name,
+    codeVersion: options.codeVersion,
     properties: {
-      pipeline: pipeline.name,
-      state: 'RUNNING',
-      startedAt: Date.now(),
-      codeVersion: { ...options.codeVersion },
       ...(options.pipelineFile ? { pipelineFile: options.pipelineFile } : {}),
       ...(options.warmStartFrom ? { warmStartFrom: options.warmStartFrom } : {}),
     },
   });
-  const scope: StepRunScope = { runId, pipelineName: pipeline.name, contextIds: [pipelineContext.id, runContext.id], codeVersion: options.codeVersion };
+  const { scope } = run;
 
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();
@@ -98,10 +92,10 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
   const steps = order.map((step) => outcomes.get(step.name)!);
   const failed = steps.find((outcome) => outcome.state === 'FAILED');
   const state = failed ? 'FAILED' : 'COMPLETE';
-  await metadata.updateContext(runContext.id, { ...runContext.properties, state, endedAt: Date.now() });
+  await run.finish(state);
   return {
-    runId,
-    contextId: runContext.id,
+    runId: scope.runId,
+    contextId: run.contextId,
     state,
     steps,
     failure: failed?.error ? { step: failed.step, error: failed.error } : undefined,
@@ -144,9 +138,4 @@ async function runOneStep(step: StepDef, outcomes: Map<string, StepOutcome>, opt
     // Errors of the orchestrator itself (the store went away): the step is failed all the same.
     return { step: step.name, component: step.component.name, state: 'FAILED', executionId: -1, outputs: {}, error: asLoomError(error), durationMs: Date.now() - startedAt };
   }
-}
-
-function newRunId(pipelineName: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${pipelineName}-${stamp}-${randomBytes(3).toString('hex')}`;
 }

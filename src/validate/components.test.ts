@@ -8,7 +8,7 @@ import { ingestSnapshot } from '../data/ingest.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import type { AnomalyReport } from './anomalies.js';
+import { readAnomalyReports } from './anomaly-reports.js';
 import { schemaComponent, statisticsComponent, validateComponent } from './components.js';
 import { inferSchema, readSchemaFile, writeSchemaFile } from './schema.js';
 import type { DatasetStatistics } from './statistics.js';
@@ -81,16 +81,13 @@ test('statistics → schema → validate on flights: infer, then import the kept
   const anomaliesOut = await staging(dir, 'anomalies');
   const validated = await validateComponent.execute({ inputs: { statistics, schema, previous: undefined, serving: undefined }, outputs: { anomalies: anomaliesOut }, parameters: {} }, services);
   assert.equal(validated.properties.anomalies.errorCount, 0);
-  for (const split of ['train', 'eval']) {
-    const report = JSON.parse(await readFile(join(anomaliesOut, split, 'anomalies.json'), 'utf8')) as AnomalyReport;
-    assert.equal(report.split, split);
-    assert.equal(report.errorCount, 0);
-  }
-  const trainReport = JSON.parse(await readFile(join(anomaliesOut, 'train', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  const { reports } = await readAnomalyReports(anomaliesOut);
+  assert.deepEqual(reports.map((r) => [r.split, r.errorCount]), [['train', 0], ['eval', 0]]);
+  const trainReport = reports.find((r) => r.split === 'train')!;
   assert.equal(trainReport.anomalies.length, 0, 'the split the schema came from is clean');
 });
 
-test('validate stops the pipeline with FAILED_PRECONDITION and the report when a split has an error', async (t) => {
+test('validate fails the step with FAILED_PRECONDITION and the report when a split has an error, after writing the anomalies', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const statistics = await statisticsOf(dir, 'marapr', [3, 4], '2001-04-01');
   const repoSchema = join(dir, 'flights.schema.json');
@@ -107,20 +104,17 @@ test('validate stops the pipeline with FAILED_PRECONDITION and the report when a
   const result = await schemaComponent.execute({ inputs: { statistics }, outputs: { schema: schemaOut }, parameters: { path: repoSchema } }, services);
   const schemaArtifact = artifact(schemaOut, result.properties.schema);
 
-  await assert.rejects(
-    validateComponent.execute({ inputs: { statistics, schema: schemaArtifact, previous: undefined, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies') }, parameters: {} }, services),
-    (error: unknown) => {
-      assert.ok(error instanceof LoomError);
-      assert.equal(error.code, 'FAILED_PRECONDITION');
-      assert.equal(error.retryable, false);
-      assert.match(error.message, /split "train": 2 errors, 0 warnings/);
-      assert.match(error.message, /split "eval": 2 errors/);
-      assert.match(error.message, /TYPE_CHANGE {5}distance: "distance" is STRING in the schema but INT \(BIGINT\) in the data/);
-      assert.match(error.message, /UNSEEN_CATEGORY origin: /);
-      assert.equal(error.fix, `fix the data, or edit the schema at ${repoSchema} if the change is expected`);
-      return true;
-    },
-  );
+  const anomaliesOut = await staging(dir, 'anomalies');
+  const failed = await validateComponent.execute({ inputs: { statistics, schema: schemaArtifact, previous: undefined, serving: undefined }, outputs: { anomalies: anomaliesOut }, parameters: {} }, services);
+  const error = failed.failure!;
+  assert.equal(error.code, 'FAILED_PRECONDITION');
+  assert.match(error.message, /split "train": 2 errors, 0 warnings/);
+  assert.match(error.message, /split "eval": 2 errors/);
+  assert.match(error.message, /TYPE_CHANGE {5}distance: "distance" is STRING in the schema but INT \(BIGINT\) in the data/);
+  assert.match(error.message, /UNSEEN_CATEGORY origin: /);
+  assert.equal(error.fix, `fix the data, or edit the schema at ${repoSchema} if the change is expected`);
+  assert.deepEqual(failed.properties.anomalies, { errorCount: 4, warningCount: 0 });
+  assert.deepEqual((await readAnomalyReports(anomaliesOut)).reports.map((r) => [r.split, r.errorCount]), [['train', 2], ['eval', 2]], 'the anomalies are kept for the failed step');
 });
 
 test('a broken schema file in the repo fails the schema step with the file named', async (t) => {
@@ -157,21 +151,16 @@ test('validate with the previous span: records drift, and halts the pipeline whe
   const out = await staging(dir, 'anomalies-feb');
   const passed = await validateComponent.execute({ inputs: { statistics: feb, schema, previous, serving: undefined }, outputs: { anomalies: out }, parameters: {} }, services);
   assert.equal(passed.properties.anomalies.errorCount, 0);
-  const report = JSON.parse(await readFile(join(out, 'eval', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  const report = (await readAnomalyReports(out)).reports.find((r) => r.split === 'eval')!;
   assert.deepEqual(report.drift?.map((c) => c.feature), ['hour', 'distance', 'origin', 'delayed']);
 
   // March with ORD's and DFW's flights moved to ATL: origin drifts, and the step stops the pipeline.
   const mar = await statisticsOf(dir, 'mar', [3], '2001-03-22', `* REPLACE (CASE WHEN origin IN ('ORD', 'DFW') THEN 'ATL' ELSE origin END AS origin)`);
-  await assert.rejects(
-    validateComponent.execute({ inputs: { statistics: mar, schema, previous, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies-mar') }, parameters: {} }, services),
-    (error: unknown) => {
-      assert.ok(error instanceof LoomError);
-      assert.equal(error.code, 'FAILED_PRECONDITION');
-      assert.match(error.message, /ERROR {3}DRIFT {11}origin: "origin" differs from the previous span: linf 0\.\d+ is above the threshold 0\.1/);
-      assert.doesNotMatch(error.message, /DRIFT {11}distance/);
-      return true;
-    },
-  );
+  const drifted = await validateComponent.execute({ inputs: { statistics: mar, schema, previous, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies-mar') }, parameters: {} }, services);
+  const error = drifted.failure!;
+  assert.equal(error.code, 'FAILED_PRECONDITION');
+  assert.match(error.message, /ERROR {3}DRIFT {11}origin: "origin" differs from the previous span: linf 0\.\d+ is above the threshold 0\.1/);
+  assert.doesNotMatch(error.message, /DRIFT {11}distance/);
 });
 
 test('validate with serving statistics: serving data without the label passes in SERVING, skew is measured', async (t) => {
@@ -191,6 +180,6 @@ test('validate with serving statistics: serving data without the label passes in
   assert.equal(asServing.properties.anomalies.errorCount, 0);
   const skewOut = await staging(dir, 'skew');
   await validateComponent.execute({ inputs: { statistics: training, schema, previous: undefined, serving }, outputs: { anomalies: skewOut }, parameters: { environment: 'TRAINING' } }, services);
-  const report = JSON.parse(await readFile(join(skewOut, 'train', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  const report = (await readAnomalyReports(skewOut)).reports.find((r) => r.split === 'train')!;
   assert.deepEqual(report.skew?.map((c) => [c.feature, c.measure]), [['hour', 'jensen_shannon'], ['distance', 'jensen_shannon'], ['origin', 'linf']]);
 });
