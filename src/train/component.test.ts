@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ServingModel } from '../pipeline/artifact-types.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { transformComponent, transformParameters } from '../transform/component.js';
-import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
+import { trainComponent, trainParameters } from './component.js';
 import { testServices } from '../../test/support/services.js';
 import { writeTransformedExamples } from '../../test/support/transformed-examples.js';
 import { isLoomError } from '../core/errors.js';
@@ -66,7 +67,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
   assert.deepEqual(properties.hyperparameters, { algorithm: 'logistic_regression', objective: 'binary', epochs: 3, learningRate: 0.01, l1: 0, l2: 1e-4, batchSize: 1024, seed: 5, chunkRows: 65_536, checkpointEvery: 0 });
   assert.equal(properties.stoppedBecause, 'completed');
 
-  const bytes = await readFile(join(modelDir, MODEL_FILE));
+  const bytes = await readFile(ServingModel.files.model(modelDir));
   assert.deepEqual(readSignature(bytes).inputs, [{ name: 'features', type: 'float32', shape: [-1, width] }]);
   assert.equal(readMetadata(bytes)['loom.label_column'], 'delayed');
 });

@@ -11,7 +11,6 @@
  * `p.alias('flights', 'champion')`) makes the step an incremental update of that model on
  * this run's data; lineage records it as an input of the new model.
  */
-import { join } from 'node:path';
 import { z } from 'zod';
 import { defineComponent } from '../pipeline/component.js';
 import { LoomError } from '../core/errors.js';
@@ -23,8 +22,6 @@ import { gbdtParameters, trainGbdtStep } from './trainers/gbdt.js';
 import { logisticParameters, trainLogistic } from './trainers/logistic.js';
 import { mlpParameters, trainMlpStep } from './trainers/mlp.js';
 import type { TrainerOutcome, TrainerRun } from './trainers/trainer.js';
-
-export const MODEL_FILE = 'model.onnx';
 
 export const TRAIN_ALGORITHMS = ['logistic_regression', 'gbdt', 'mlp', 'custom'] as const;
 
@@ -61,11 +58,11 @@ export const trainComponent = defineComponent({
       dataDir,
       meta: await readTransformedMeta(dataDir),
       services,
-      modelPath: join(outputs.model, MODEL_FILE),
+      modelPath: Model.files.model(outputs.model),
       metadata: { [METADATA_LABEL_COLUMN]: String(inputs.transformGraph.properties.labelColumn ?? '') },
       checkpoints: checkpoints && { ...checkpoints, every },
     };
-    const warmStartFrom = inputs.warmStartFrom && join(inputs.warmStartFrom.path, MODEL_FILE);
+    const warmStartFrom = inputs.warmStartFrom && ServingModel.files.model(inputs.warmStartFrom.path);
     if (warmStartFrom && trainer.algorithm !== 'logistic_regression') {
       throw new LoomError('INVALID_ARGUMENT', `warmStartFrom updates a logistic regression; the ${trainer.algorithm} trainer starts from scratch`, {
         field: 'warmStartFrom',
