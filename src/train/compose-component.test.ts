@@ -77,7 +77,8 @@ test('transform -> train -> compose: the served graph over raw features matches 
     ],
     outputs: [{ name: 'probability', type: 'float32', shape: [-1, 1] }],
   };
-  assert.deepEqual(composed.properties.servingModel, { signature: expectedSignature, labelColumn: 'delayed' });
+  // The signature lives in one place, the artifact's signature.json, not copied into its properties.
+  assert.deepEqual(composed.properties.servingModel, { labelColumn: 'delayed' });
   assert.deepEqual(JSON.parse(await readFile(ServingModel.files.signature(servingDir), 'utf8')), expectedSignature);
 
   // Served graph on raw eval rows...
