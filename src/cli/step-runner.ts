@@ -9,13 +9,12 @@ import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
 import { startPlatformServer } from '../server/server.js';
 import type { Project } from './project.js';
 
-export function projectStepRunner(project: Pick<Project, 'db' | 'artifacts'>): StepRunner {
-  const { db, artifacts } = project;
+export function projectStepRunner(project: Project): StepRunner {
   return createStepRunner({
-    metadata: db.metadata,
-    registry: db.registry,
-    tracking: db.tracking,
-    artifacts,
-    mlflowServer: () => startPlatformServer({ port: 0, db, artifacts }),
+    metadata: project.metadata,
+    registry: project.registry,
+    tracking: project.tracking,
+    artifacts: project.artifacts,
+    mlflowServer: () => startPlatformServer({ port: 0, db: project, artifacts: project.artifacts }),
   });
 }

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { LoomError } from '../core/errors.js';
 import { countRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { showDatasetVersion } from '../data/versions.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import { Examples, Model, ModelEvaluation, TransformGraph, typeRecord } from '../pipeline/artifact-types.js';
 import { readCodeVersion } from '../pipeline/code-version.js';

@@ -8,7 +8,7 @@ import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { processLauncher } from '../../test/support/process-launcher.js';
 import { testStepRunner } from '../../test/support/step-runner.js';
 import { ingestComponent } from '../data/component.js';
-import { openDatabase } from '../metadata/database.js';
+import { openTestPlatform } from '../../test/support/databases.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { transformComponent } from '../transform/component.js';
 import { schemaComponent, statisticsComponent } from '../validate/components.js';
@@ -22,7 +22,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 test("a step's context is plain data: its executor run in another process from the JSON gives the outputs of the in-process run", async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const artifactsRoot = join(dir, 'artifacts');
   const artifacts = new LocalArtifactStore(artifactsRoot);
@@ -87,7 +87,7 @@ const Counted = artifactType({ name: 'TestCounted', description: 'count.json', p
 
 test('a verdict publishes the outputs and then fails the step, unretried; properties its type does not allow fail it before anything is published', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   let calls = 0;

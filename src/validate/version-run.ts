@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Progress } from '../core/progress.js';
 import { findDatasetVersion, versionOf } from '../data/versions.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import { ExampleStatistics, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
 import { readCodeVersion } from '../pipeline/code-version.js';

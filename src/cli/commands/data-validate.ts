@@ -51,7 +51,7 @@ export function registerDataValidateCommand(program: Command): void {
       if (schemaPath !== undefined) await readSchemaFile(schemaPath);
       const result = await withProject((project) =>
         validateDatasetVersion(
-          { ...project, runner: projectStepRunner(project) },
+          { db: project, artifacts: project.artifacts, runner: projectStepRunner(project) },
           { version, against: options.against, serving: options.serving, schemaPath, environment: options.environment, progress: progressFor(options) },
         ),
       );

@@ -52,7 +52,7 @@ export function registerEvaluateCommand(program: Command): void {
       await withProject(async (project) => {
         const log = statusLogger(options);
         const progress = progressFor(options);
-        const result = await evaluateRegisteredModel({ ...project, runner: projectStepRunner(project) }, {
+        const result = await evaluateRegisteredModel({ db: project, artifacts: project.artifacts, runner: projectStepRunner(project) }, {
           model: ref,
           baseline: options.baseline,
           data: options.data,
