@@ -18,7 +18,7 @@ import { registerServerCommand } from './commands/server.js';
 import { registerTrackCommands } from './commands/track.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerTuneCommand } from './commands/tune.js';
-import { reportError } from './output.js';
+import { endQuietlyOnClosedOutput, reportError } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('loom')
@@ -53,6 +53,7 @@ function inheritExitOverride(command: Command): void {
 
 /** Runs the command line and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedOutput();
   try {
     await buildProgram().parseAsync(argv);
     return 0;

@@ -9,6 +9,25 @@ export interface OutputOptions {
   json?: boolean;
 }
 
+/**
+ * A reader that stops early (`loom lineage … | head`) closes the pipe: the next write fails
+ * with EPIPE, emitted as an 'error' event that would crash the process with a stack trace.
+ * Everything the reader wanted has been written, so the command ends quietly, as Unix tools do.
+ * Called once by `main()` before any command runs.
+ */
+export function endQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners('error').includes(onOutputError)) continue;
+    stream.on('error', onOutputError);
+  }
+}
+
+function onOutputError(error: NodeJS.ErrnoException): void {
+  // exit, not exitCode: pending writes to a closed pipe would fail again on the way out.
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
