@@ -2,7 +2,7 @@
  * How commands print: tables for people, JSON with `--json`, errors as one clear
  * message with the fix (never a stack trace), progress only on a terminal.
  */
-import { EXIT_CODE, asLoomError } from '../core/errors.js';
+import { EXIT_CODE, asLoomError, type ErrorCode } from '../core/errors.js';
 import { terminalProgress, type Progress } from '../core/progress.js';
 
 export interface OutputOptions {
@@ -51,6 +51,23 @@ export function progressFor(options: OutputOptions): Progress {
 /** Status lines (step started, finished) on stderr, silent with --json. */
 export function statusLogger(options: OutputOptions): (line: string) => void {
   return options.json ? () => {} : (line) => process.stderr.write(`${line}\n`);
+}
+
+/** What each exit code means, as `loom --help` and the README's Commands section list them. */
+const EXIT_MEANING: Record<ErrorCode, string> = {
+  INTERNAL: 'an unexpected failure (a bug: run again with LOOM_DEBUG=1 for the stack trace)',
+  INVALID_ARGUMENT: 'bad input: an unknown command or option, a bad option value, a bad pipeline or data file',
+  NOT_FOUND: 'not found: a model, version, alias, run, dataset version or file',
+  ALREADY_EXISTS: 'already exists: a name or version that is taken',
+  FAILED_PRECONDITION: 'failed precondition: a data anomaly, a missing approval, a model that is not blessed',
+  RESOURCE_EXHAUSTED: 'resource exhausted: more memory than the limit allows, a request too large',
+  UNAVAILABLE: 'unavailable: a busy port, a database or service that cannot be reached',
+};
+
+/** The exit codes, one per line, in order: `0  success…`, `1  an unexpected failure…`, … */
+export function exitCodeLines(): string[] {
+  const codes = (Object.keys(EXIT_CODE) as ErrorCode[]).sort((a, b) => EXIT_CODE[a] - EXIT_CODE[b]);
+  return ['0  success (also when the reader of the output, such as `head`, stops early)', ...codes.map((code) => `${EXIT_CODE[code]}  ${EXIT_MEANING[code]}`)];
 }
 
 /** Prints an error the way a person can act on it and returns the exit code. */
