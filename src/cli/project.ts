@@ -4,6 +4,7 @@
  * LOOM_DATABASE_URL to a postgres:// URL moves metadata and registry to PostgreSQL.
  */
 import { join, resolve } from 'node:path';
+import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { openDatabase, type LoomDatabase } from '../metadata/database.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 
@@ -27,6 +28,9 @@ export async function openProject(options: { home?: string } = {}): Promise<Proj
   const home = projectHome(options.home);
   const url = process.env.LOOM_DATABASE_URL;
   const db = await openDatabase(url ? { kind: 'postgres', url } : { kind: 'sqlite', path: join(home, 'loom.db') });
+  // Work a killed process left RUNNING is marked FAILED with the reason before any command looks at it.
+  await failAbandonedWork(db.metadata);
+  await db.tracking.failAbandonedRuns();
   return { home, db, artifacts: new LocalArtifactStore(join(home, 'artifacts')), close: () => db.close() };
 }
 

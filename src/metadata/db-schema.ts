@@ -42,6 +42,8 @@ export interface ExecutionTable {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  /** JSON ProcessOwner of the process running it (migration 0007). */
+  owner: string | null;
 }
 
 export interface EventTable {
@@ -169,6 +171,8 @@ export interface TrackingRunTable {
   end_time: number | null;
   lifecycle_stage: string;
   artifact_uri: string;
+  /** JSON ProcessOwner of the Loom process that started it; null for runs of MLflow clients (migration 0008). */
+  owner: string | null;
 }
 
 export interface TrackingKeyValueTable {

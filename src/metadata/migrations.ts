@@ -7,7 +7,9 @@
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LoomError } from '../core/errors.js';
+import { TRACKING_RUN_OWNER_MIGRATION, trackingRunOwnerMigration } from '../tracking/owner-migration.js';
 import type { DialectKind, LoomKysely } from './db-schema.js';
+import { EXECUTION_OWNER_MIGRATION, executionOwnerMigration } from './owner-migration.js';
 
 // Migrations create tables in a schema that has no types yet; the builder needs no table types.
 type AnyDb = Kysely<unknown>;
@@ -319,6 +321,8 @@ export function loomMigrations(dialect: DialectKind): Record<string, Migration> 
     '0003_registry_lifecycle': registryLifecycleMigration(dialect),
     '0004_tracking': trackingMigration(dialect),
     '0005_serving': servingMigration(dialect),
+    [EXECUTION_OWNER_MIGRATION]: executionOwnerMigration,
+    [TRACKING_RUN_OWNER_MIGRATION]: trackingRunOwnerMigration,
   };
 }
 

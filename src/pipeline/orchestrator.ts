@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { asLoomError, LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { silentProgress, type Progress } from '../core/progress.js';
+import { currentOwner } from '../core/process-owner.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { Artifact, CodeVersion, ExecutionState } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -73,6 +74,8 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
     properties: {
       pipeline: pipeline.name,
       state: 'RUNNING',
+      // So the next command can mark the run FAILED if this process dies (metadata/abandoned-work.ts).
+      owner: currentOwner(),
       startedAt: Date.now(),
       codeVersion: { ...options.codeVersion },
       ...(options.pipelineFile ? { pipelineFile: options.pipelineFile } : {}),

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { currentOwner } from '../core/process-owner.js';
 import { datasetVersionFiles, findDatasetVersion } from '../data/versions.js';
 import type { LoomDatabase } from '../metadata/database.js';
 import type { Artifact } from '../metadata/types.js';
@@ -64,7 +65,7 @@ export async function validateDatasetVersion(services: Services, request: Datase
   const runId = `${DATA_VALIDATE_PIPELINE}-${new Date(startedAt).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const pipeline = await db.metadata.putContext({ typeName: 'pipeline', name: DATA_VALIDATE_PIPELINE });
   const runProperties = { pipeline: DATA_VALIDATE_PIPELINE, startedAt, codeVersion: { ...codeVersion } };
-  const run = await db.metadata.putContext({ typeName: 'pipeline_run', name: runId, properties: { ...runProperties, state: 'RUNNING' } });
+  const run = await db.metadata.putContext({ typeName: 'pipeline_run', name: runId, properties: { ...runProperties, state: 'RUNNING', owner: currentOwner() } });
   const step = {
     typeName: 'validate',
     stepName: DATA_VALIDATE_PIPELINE,

@@ -1,0 +1,14 @@
+/**
+ * Migration 0007: the process that owns each execution while it runs (JSON `ProcessOwner`),
+ * so executions of a process killed mid-step can be found and marked FAILED. Kept apart from
+ * the metadata store's first migration: it only adds a nullable column, on both backends.
+ */
+import type { Kysely, Migration } from 'kysely';
+
+export const EXECUTION_OWNER_MIGRATION = '0007_execution_owner';
+
+export const executionOwnerMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('execution').addColumn('owner', 'text').execute();
+  },
+};
