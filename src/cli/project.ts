@@ -28,10 +28,13 @@ export async function openProject(options: { home?: string } = {}): Promise<Proj
   const home = projectHome(options.home);
   const url = process.env.LOOM_DATABASE_URL;
   const db = await openDatabase(url ? { kind: 'postgres', url } : { kind: 'sqlite', path: join(home, 'loom.db') });
-  // Work a killed process left RUNNING is marked FAILED with the reason before any command looks at it.
+  const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
+  // What a killed process left behind is settled before any command looks: its RUNNING work
+  // is marked FAILED with the reason, and its staging directories are removed.
   await failAbandonedWork(db.metadata);
   await db.tracking.failAbandonedRuns();
-  return { home, db, artifacts: new LocalArtifactStore(join(home, 'artifacts')), close: () => db.close() };
+  await artifacts.reclaimAbandonedStaging();
+  return { home, db, artifacts, close: () => db.close() };
 }
 
 /** Opens the project, runs the work, and closes it whatever happens. */
