@@ -127,6 +127,18 @@ export interface AliasMoveTable {
   kind: Generated<string>;
 }
 
+/** Who archived or restored a version, when and why (0009). */
+export interface ModelVersionChangeTable {
+  id: Generated<number>;
+  model_id: number;
+  version: number;
+  /** archive | restore */
+  kind: string;
+  actor: string;
+  reason: string;
+  changed_at: number;
+}
+
 /** A request to move an alias that needs approval (0003). */
 export interface AliasRequestTable {
   id: Generated<number>;
@@ -247,6 +259,7 @@ export interface LoomTables {
   model_version: ModelVersionTable;
   model_alias: ModelAliasTable;
   alias_move: AliasMoveTable;
+  model_version_change: ModelVersionChangeTable;
   alias_request: AliasRequestTable;
   deployment: DeploymentTable;
   prediction_log: PredictionLogTable;

@@ -7,6 +7,7 @@
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LoomError } from '../core/errors.js';
+import { VERSION_CHANGE_MIGRATION, versionChangeMigration } from '../registry/version-change-migration.js';
 import { TRACKING_RUN_OWNER_MIGRATION, trackingRunOwnerMigration } from '../tracking/owner-migration.js';
 import type { DialectKind, LoomKysely } from './db-schema.js';
 import { EXECUTION_OWNER_MIGRATION, executionOwnerMigration } from './owner-migration.js';
@@ -323,6 +324,7 @@ export function loomMigrations(dialect: DialectKind): Record<string, Migration> 
     '0005_serving': servingMigration(dialect),
     [EXECUTION_OWNER_MIGRATION]: executionOwnerMigration,
     [TRACKING_RUN_OWNER_MIGRATION]: trackingRunOwnerMigration,
+    [VERSION_CHANGE_MIGRATION]: versionChangeMigration(dialect),
   };
 }
 
