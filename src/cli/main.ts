@@ -5,10 +5,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODE } from '../core/errors.js';
+import { registerComponentsCommand } from './commands/components.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDataValidateCommand } from './commands/data-validate.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
 import { registerModelCommands } from './commands/models.js';
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerTrackCommands(program);
   registerTrainCommand(program);
   registerTuneCommand(program);
+  registerInitCommand(program);
+  registerComponentsCommand(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

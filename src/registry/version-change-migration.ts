@@ -3,16 +3,15 @@
  * why (alias moves have their own history in `alias_move`). Its own small step so the
  * registry's earlier migrations stay as they ran.
  */
-import type { Kysely, Migration } from 'kysely';
-import type { DialectKind } from '../metadata/db-schema.js';
+import type { Migration } from 'kysely';
+import { withId, type DialectKind, type MigrationDb } from '../core/sql-dialect.js';
 
 export const VERSION_CHANGE_MIGRATION = '0009_version_changes';
 
 export function versionChangeMigration(dialect: DialectKind): Migration {
   return {
-    async up(db: Kysely<unknown>) {
-      const table = db.schema.createTable('model_version_change');
-      await (dialect === 'sqlite' ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement()) : table.addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()))
+    async up(db: MigrationDb) {
+      await withId(db.schema.createTable('model_version_change'), dialect)
         .addColumn('model_id', 'bigint', (c) => c.notNull().references('registered_model.id'))
         .addColumn('version', 'integer', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())

@@ -3,11 +3,11 @@
  * which version, when and why. Written in the same transaction as the change itself, so
  * a change is never without its record.
  */
-import type { LoomKysely } from '../metadata/db-schema.js';
+import type { RegistryKysely } from './registry-tables.js';
 import { notFoundModel } from './registry-sql.js';
 import type { Actor, VersionChange, VersionChangeKind } from './types.js';
 
-export async function recordVersionChange(trx: LoomKysely, change: { modelId: number; version: number; kind: VersionChangeKind; who: Actor; now: number }): Promise<void> {
+export async function recordVersionChange(trx: RegistryKysely, change: { modelId: number; version: number; kind: VersionChangeKind; who: Actor; now: number }): Promise<void> {
   await trx
     .insertInto('model_version_change')
     .values({ model_id: change.modelId, version: change.version, kind: change.kind, actor: change.who.actor, reason: change.who.reason, changed_at: change.now })
@@ -15,7 +15,7 @@ export async function recordVersionChange(trx: LoomKysely, change: { modelId: nu
 }
 
 /** Every recorded change of the model's versions, newest first; NOT_FOUND for an unknown model. */
-export async function versionChanges(db: LoomKysely, modelName: string): Promise<VersionChange[]> {
+export async function versionChanges(db: RegistryKysely, modelName: string): Promise<VersionChange[]> {
   const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
   if (!model) throw notFoundModel(modelName);
   const rows = await db.selectFrom('model_version_change').selectAll().where('model_id', '=', model.id).orderBy('id', 'desc').execute();

@@ -15,7 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { currentOwner } from '../core/process-owner.js';
 import { datasetVersionFiles, findDatasetVersion } from '../data/versions.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import { ExampleAnomalies, ExampleStatistics, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
 import { readCodeVersion } from '../pipeline/code-version.js';

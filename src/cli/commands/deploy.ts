@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { SPLIT_MODES, type Deployment } from '../../serve/deployments.js';
+import { SPLIT_MODES, type Deployment } from '../../registry/deployment-store.js';
 import { parseOptions } from '../options.js';
 import { formatTime, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
@@ -64,7 +64,7 @@ export function registerDeployCommands(program: Command): void {
       if (options.version !== undefined && options.alias !== undefined) {
         throw new LoomError('INVALID_ARGUMENT', 'give --version or --alias, not both', { field: '--version', fix: 'drop one of them' });
       }
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const primary = options.version !== undefined ? `${model}@${options.version}` : `${model}@${options.alias ?? 'champion'}`;
         const deployment = await db.deployments.setDeployment(
           {
@@ -75,7 +75,7 @@ export function registerDeployCommands(program: Command): void {
             split: options.split,
             batch: { maxBatchSize: options.maxBatchSize, maxWaitMicros: options.maxBatchWaitUs },
           },
-          who(options),
+          who(db, options),
         );
         if (options.json) return printJson(deployment);
         process.stdout.write(`deployment #${deployment.id} of ${model} is live: ${describe(deployment).filter(Boolean).join(', ')}\n`);
@@ -87,7 +87,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(listOptions, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const items = await db.deployments.listDeployments();
         if (options.json) return printJson({ items });
         if (items.length === 0) return void process.stdout.write('no deployments: `loom serve` serves each champion; `loom deploy set <model> ...` adds a canary or shadow\n');
@@ -101,7 +101,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (model: string, raw: unknown) => {
       const options = parseOptions(listOptions, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const items = await db.deployments.history(model);
         if (options.json) return printJson({ items });
         printTable(['id', 'primary', 'canary', 'shadow', 'replaces', 'by', 'when', 'reason'], items.map((d) => [d.id, ...describe(d), d.replacesId ?? '', d.actor, formatTime(d.createdAt), d.reason]));
@@ -116,8 +116,8 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (model: string, raw: unknown) => {
       const options = parseOptions(rollbackOptions, raw);
-      await withProject(async ({ db }) => {
-        const deployment = await db.deployments.rollback(model, who(options));
+      await withProject(async (db) => {
+        const deployment = await db.deployments.rollback(model, who(db, options));
         if (options.json) return printJson(deployment);
         process.stdout.write(`rolled back ${model}: deployment #${deployment.id} is live (${describe(deployment).filter(Boolean).join(', ')})\n`);
       });
