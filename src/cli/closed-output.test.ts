@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -26,6 +26,7 @@ function runWithClosedStdout(args: string[], cwd: string): Promise<{ code: numbe
 test('a command whose reader has closed the pipe exits 0 without a stack trace', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'loom-epipe-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, '.loom'));
   for (const args of [['--help'], ['runs'], ['models', 'ls', '--json']]) {
     const result = await runWithClosedStdout(args, dir);
     assert.equal(result.stderr, '', `loom ${args.join(' ')} printed: ${result.stderr}`);
