@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { it } from 'node:test';
-import { deadProcessOwner } from '../../test/support/dead-owner.js';
 import { currentOwner, ownerGoneReason } from '../core/process-owner.js';
 import { failAbandonedWork } from './abandoned-work.js';
-import { newExecution, withStore, type MakeMetadataStore } from './contract-helpers.js';
+import { deadProcessOwner, newExecution, withStore, type MakeMetadataStore } from './contract-helpers.js';
 import type { MetadataStore } from './store.js';
 
 export function describeOwnerContract(makeStore: MakeMetadataStore): void {

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { deadProcessOwner } from '../../test/support/dead-owner.js';
 import { currentOwner, ownerGoneReason } from '../core/process-owner.js';
-import { rejectsWithCode } from '../metadata/contract-helpers.js';
+import { deadProcessOwner, rejectsWithCode } from '../metadata/contract-helpers.js';
 import type { TrackingStore } from './store.js';
 import { FAILURE_REASON_TAG } from './types.js';
 

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { LOOM_BIN, runLoom } from '../../../test/support/cli.js';
@@ -32,6 +33,7 @@ test('the exit codes are listed in `loom --help` and the README, and a usage err
 
 test('loom serve on a busy port exits 7 with the default worker count, and 3 on an empty registry', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
+  await mkdir(join(dir, '.loom'));
   const empty = await runLoom(['serve', '--port', '0'], { cwd: dir });
   assert.equal(empty.code, 3, empty.stderr);
   assert.doesNotMatch(empty.stderr, /--model/);
