@@ -12,6 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb.js';
+import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
 import type { MetadataTables } from '../metadata/db-schema.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
@@ -53,7 +54,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
   const artifacts = openArtifactStore(config.artifacts.url);
   const { db, close } = await openDatabaseUrl(config.database.url, config.database.schema);
   // One connection, each store seeing only its own tables; closing any of them closes it once.
-  return {
+  const platform: Platform = {
     config,
     layout: config.layout,
     artifacts,
@@ -63,6 +64,24 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     deployments: new KyselyDeploymentStore(tablesOf<RegistryTables>(db)),
     close,
   };
+  try {
+    await settleAbandonedWork(platform);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return platform;
+}
+
+/**
+ * What a killed process left behind is settled before anything looks at the project: its
+ * RUNNING executions, pipeline runs and tracking runs are marked FAILED with the reason, and
+ * its staging directories are removed. Only work whose owner process on this host is gone.
+ */
+async function settleAbandonedWork(platform: Platform): Promise<void> {
+  await failAbandonedWork(platform.metadata);
+  await platform.tracking.failAbandonedRuns();
+  await platform.artifacts.reclaimAbandonedStaging();
 }
 
 /** NOT_FOUND, naming where it looked and how to make one, when the config's project does not exist. */

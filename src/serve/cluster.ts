@@ -30,6 +30,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let stopping = false;
   let announced = false;
   let failedStarts = 0;
+  // Set once no worker could start: the primary then exits with the workers' failure, never 0.
+  let failure = 0;
   const listening = new Set<Worker>();
   return new Promise((resolve) => {
     const fork = () => {
@@ -46,15 +48,16 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     cluster.on('exit', (worker, code, signal) => {
       const wasListening = listening.delete(worker);
       if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failure);
         return;
       }
       options.onWorkerExit?.(worker.process.pid, code, signal);
       // A worker that never came up will not come up on a retry either (bad model, port taken).
       if (!wasListening && ++failedStarts >= options.workers) {
         stopping = true;
+        failure = code || 1;
         for (const other of Object.values(cluster.workers ?? {})) other?.kill('SIGTERM');
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(code || 1);
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failure);
         return;
       }
       fork();

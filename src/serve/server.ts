@@ -106,7 +106,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     await pool.close();
     const detail = failures.length > 0 ? `: ${failures.map((failure) => `${failure.ref}: ${failure.error.message}`).join('; ')}` : '';
     throw new LoomError('NOT_FOUND', `no model could be loaded${configs.length === 0 ? ' (the registry has no model with a champion)' : ''}${detail}`, {
-      fix: 'run `loom models ls` to see registered models and aliases, then pass --model name@alias or name@version',
+      fix: configs.length === 0 ? 'register one with `loom demo` or `loom run <pipeline file>`, or name one: `loom serve name@alias`' : 'run `loom models ls` to see registered models and aliases, then name them: `loom serve name@alias` or `loom serve name@version`',
     });
   }
 
