@@ -1,0 +1,113 @@
+/**
+ * Reproductions of requests that once crashed `loom serve` (issue 12, Robustness), run
+ * against the real command over loopback: each must now get a 4xx answer and leave every
+ * process running.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { makeTempDir } from '../support/flights.js';
+import { buildServingRegistry } from '../support/serving-registry.js';
+import { childPids, deeplyNested, rawExchange, rawRequest, startLoom, type RunningLoom } from './support.js';
+
+let home: string;
+let rows: Record<string, string | number>[];
+let removeHome: (() => Promise<void>) | undefined;
+
+before(async () => {
+  home = await makeTempDir((fn) => {
+    removeHome = fn;
+  });
+  const reg = await buildServingRegistry(home);
+  rows = reg.rows.slice(0, 2);
+  await reg.close();
+});
+test.after(async () => removeHome?.());
+
+/** Names an object literal inherits: once looked up in the file allow-list, each found a "file". */
+const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
+
+async function infer(url: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
+  return fetch(`${url}/v2/models/flights/infer`, { method: 'POST', headers, body: JSON.stringify({ instances: rows }) });
+}
+
+function assertAlive(server: RunningLoom): void {
+  assert.equal(server.child.exitCode, null, `the server exited:\n${server.stderr()}`);
+  assert.equal(server.child.signalCode, null, `the server was killed:\n${server.stderr()}`);
+}
+
+test('loom serve: prototype names under /ui/ort/ are 404s, and the worker keeps serving', async (t) => {
+  const server = await startLoom(['serve', 'flights', '--workers', '1', '--port', '0', '--no-prediction-log'], { home, t });
+  for (const name of PROTOTYPE_NAMES) {
+    const response = await fetch(`${server.url}/ui/ort/${name}`);
+    assert.equal(response.status, 404, `GET /ui/ort/${name}: ${await response.text()}`);
+    const body = (await response.json()) as { error_code: string };
+    assert.equal(body.error_code, 'NOT_FOUND');
+  }
+  assertAlive(server);
+  assert.equal((await fetch(`${server.url}/ui/ort/ort.wasm.min.js`)).status, 200);
+  assert.equal((await infer(server.url)).status, 200);
+});
+
+test('loom serve: malformed percent-encoding and deep nesting are 400s; a V2 body without Content-Type is JSON', async (t) => {
+  const server = await startLoom(['serve', 'flights', '--workers', '1', '--port', '0', '--no-prediction-log'], { home, t });
+  for (const path of ['/v1/models/%25', '/v1/models/flights/labels/%E0%A4%A', '/v1/models/%25:predict', '/v2/models/%25', '/v2/models/%E0%A4%A/ready', '/ui/models/%25/model.onnx', '/v1/predictions/flights/%25']) {
+    const method = path.endsWith(':predict') ? 'POST' : 'GET';
+    const response = await fetch(`${server.url}${path}`, { method, ...(method === 'POST' && { headers: { 'content-type': 'application/json' }, body: '{}' }) });
+    assert.ok(response.status === 400 || response.status === 404, `${method} ${path}: ${response.status} ${await response.text()}`);
+  }
+  assert.equal((await fetch(`${server.url}/v1/models/%25`)).status, 400);
+
+  // A 20 KB V2 body with tensor data nested 10,000 deep once overflowed the stack (500).
+  const deep = `{"inputs":[{"name":"hour","shape":[1],"datatype":"INT64","data":${deeplyNested(10_000)}}]}`;
+  const refused = await fetch(`${server.url}/v2/models/flights/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+  assert.equal(refused.status, 400, await refused.text());
+  // A 10 MB one is refused as cheaply: before any parsing work, so well within the test's patience.
+  const huge = `{"inputs":[{"name":"hour","shape":[1],"datatype":"INT64","data":${deeplyNested(5_000_000 - 40)}}]}`;
+  const { responses } = await rawExchange(server.url, rawRequest('POST', '/v2/models/flights/infer', { headers: { 'content-type': 'application/json' }, body: huge }), 1);
+  assert.equal(responses[0]?.status, 400);
+
+  // tritonclient.http sends no Content-Type.
+  const bare = await rawExchange(server.url, rawRequest('POST', '/v2/models/flights/infer', { body: JSON.stringify({ instances: rows }) }), 1);
+  assert.equal(bare.responses[0]?.status, 200, bare.responses[0]?.body);
+  assertAlive(server);
+  assert.equal((await infer(server.url)).status, 200);
+});
+
+test('loom serve --workers 2: pipelined /metrics and a bad GET, and killed workers, never take the primary down', async (t) => {
+  const server = await startLoom(['serve', 'flights', '--workers', '2', '--port', '0', '--no-prediction-log'], { home, t });
+  const pair = rawRequest('GET', '/metrics') + rawRequest('GET', '/ui/ort/constructor');
+  for (let i = 0; i < 10; i++) {
+    const { responses } = await rawExchange(server.url, pair, 2);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 404],
+      `try ${i}:\n${server.stderr()}`,
+    );
+  }
+  assertAlive(server);
+
+  // Workers die while the primary gathers metrics from them: it must survive the IPC
+  // errors, start new workers, and hold accepted connections until one can answer.
+  for (let round = 0; round < 3; round++) {
+    const workers = await childPids(server.child.pid!);
+    assert.equal(workers.length, 2, `round ${round}: workers ${workers.join(', ')}`);
+    const scrapes = Array.from({ length: 20 }, () => fetch(`${server.url}/metrics`).then((r) => r.status, () => 0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+    // Accepted while no worker is up: answered once a new worker listens, not left hanging.
+    const during = infer(server.url);
+    await Promise.all(scrapes);
+    assert.equal((await during).status, 200);
+    assertAlive(server);
+    // Both replacements up before the next round.
+    const deadline = Date.now() + 30_000;
+    while ((await childPids(server.child.pid!)).length < 2 || !/ready/.test(await fetch(`${server.url}/v2/health/ready`).then((r) => r.text()))) {
+      if (Date.now() > deadline) assert.fail(`workers were not replaced:\n${server.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  assert.equal((await infer(server.url)).status, 200);
+  assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.stderr());
+});
