@@ -28,6 +28,10 @@ export function mlflowArtifactsPath(uri: string): string | undefined {
   return match ? match[1]!.replace(/\/+$/, '') : undefined;
 }
 
+/** Longest file or directory name, and whole relative path, in bytes (common file-system limits, less room for the root). */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 3072;
+
 export class RunArtifactFiles {
   constructor(readonly root: string) {}
 
@@ -38,6 +42,14 @@ export class RunArtifactFiles {
       throw new LoomError('INVALID_ARGUMENT', `artifact path "${path}" is not a relative path inside the artifact root`, {
         field: 'path',
         fix: 'use a relative path without ".." parts',
+      });
+    }
+    // File systems refuse longer names (ENAMETOOLONG): say so as a bad path, not a server fault.
+    const long = path.split(/[\\/]/).find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
+    if (long !== undefined || Buffer.byteLength(path) > MAX_PATH_BYTES) {
+      throw new LoomError('INVALID_ARGUMENT', `artifact path is too long (at most ${MAX_NAME_BYTES} bytes a name, ${MAX_PATH_BYTES} in all)`, {
+        field: 'path',
+        fix: 'use shorter file and directory names',
       });
     }
     const normalized = posix.normalize(path.replace(/^\/+/, '')).replace(/\/+$/, '');

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import { LOOM_BIN } from '../support/cli.js';
 
@@ -123,4 +123,16 @@ export function rawRequest(method: string, path: string, options: { headers?: Re
 /** `[[[...0...]]]` nested `depth` deep, the body that once blew the stack. */
 export function deeplyNested(depth: number): string {
   return `${'['.repeat(depth)}0${']'.repeat(depth)}`;
+}
+
+/** A loopback port free right now (for servers whose port must stay the same across restarts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
