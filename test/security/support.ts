@@ -136,3 +136,34 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Sends `head` and then `body` one byte every `intervalMs`, the way a slowloris client
+ * does, and resolves when the server closes the connection (with whatever it answered),
+ * or rejects after `giveUpMs` (the server never closed it).
+ */
+export function trickle(url: string, head: string, body: string, intervalMs: number, giveUpMs = 20_000): Promise<{ answer: string; bytesSent: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let answer = '';
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent < body.length && socket.writable) socket.write(body[sent++]!);
+    }, intervalMs);
+    const giveUp = setTimeout(() => {
+      clearInterval(timer);
+      socket.destroy();
+      reject(new Error(`the server kept a trickling connection open for ${giveUpMs} ms (${sent} bytes sent)`));
+    }, giveUpMs);
+    const done = () => {
+      clearInterval(timer);
+      clearTimeout(giveUp);
+      resolve({ answer, bytesSent: sent });
+    };
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.write(head);
+  });
+}

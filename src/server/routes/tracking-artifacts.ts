@@ -7,7 +7,7 @@
  * capped at the server's `uploadBytes` (413 beyond it, whether declared or streamed).
  */
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { errorCodes, type FastifyPluginAsync } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
@@ -29,19 +29,21 @@ export function runArtifactFiles(artifacts: ArtifactStore): RunArtifactFiles {
 /**
  * The upload's bytes, failing with Fastify's 413 error as soon as more than `limit` arrive
  * (or at once when the declared Content-Length says so), so no disk fills past the cap.
+ * Lazy: nothing is read until the file is being written, so an error cannot fire unheard.
  */
 function capped(body: Readable | undefined, declaredLength: string | undefined, limit: number): Readable | Buffer {
   if (declaredLength !== undefined && Number(declaredLength) > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
   if (!body) return Buffer.alloc(0);
-  let received = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      callback(received > limit ? new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE() : null, chunk);
-    },
-  });
-  body.on('error', (error) => counter.destroy(error));
-  return body.pipe(counter);
+  return Readable.from(
+    (async function* () {
+      let received = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+        yield chunk;
+      }
+    })(),
+  );
 }
 
 export const trackingArtifactRoutes: FastifyPluginAsync<{ files: RunArtifactFiles; uploadBytes: number }> = async (app, { files, uploadBytes }) => {
