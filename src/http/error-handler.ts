@@ -25,6 +25,16 @@ export interface ErrorHandlerOptions {
   onError?(request: FastifyRequest, problem: HttpProblem): void;
 }
 
+/**
+ * Where a server fault's details go, since the client is told none of them. Loom's servers
+ * run without Fastify's per-request logger (it would cost more than inference), so a line
+ * on stderr, with the route and the stack.
+ */
+export function logServerFault(request: FastifyRequest, error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`request failed: ${request.method} ${request.routeOptions?.url ?? request.url.slice(0, 200)}: ${detail}\n`);
+}
+
 /** Makes every route registered in `scope` (an encapsulated plugin) answer errors in `format`. */
 export function useErrorFormat(scope: FastifyInstance, format: ErrorFormat): void {
   scope.addHook('onRoute', (route) => {
@@ -35,7 +45,7 @@ export function useErrorFormat(scope: FastifyInstance, format: ErrorFormat): voi
 /** Sends `error` as the request's route answers errors; server faults are logged, never shown. */
 export function replyWithError(request: FastifyRequest, reply: FastifyReply, error: unknown, defaultFormat: ErrorFormat): { reply: FastifyReply; problem: HttpProblem } {
   const problem = httpProblemOf(error);
-  if (problem.internal) request.log.error({ err: error }, 'request failed');
+  if (problem.internal) logServerFault(request, error);
   const format = (request.routeOptions?.config as { errorFormat?: ErrorFormat } | undefined)?.errorFormat ?? defaultFormat;
   return { reply: reply.code(problem.status).send(ERROR_FORMATTERS[format](problem)), problem };
 }
