@@ -4,10 +4,12 @@
  * Usage: `loom demo`, `loom run <pipeline file>`, `loom runs`, `loom lineage flights@champion`, `loom serve`.
  */
 import { Command, CommanderError } from 'commander';
+import { registerComponentsCommand } from './commands/components.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDataValidateCommand } from './commands/data-validate.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
 import { registerModelCommands } from './commands/models.js';
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerTrackCommands(program);
   registerTrainCommand(program);
   registerTuneCommand(program);
+  registerInitCommand(program);
+  registerComponentsCommand(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

@@ -12,6 +12,7 @@
 import cluster from 'node:cluster';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoomError } from '../core/errors.js';
+import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
 import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { MODEL_SERVER_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
@@ -19,7 +20,6 @@ import { metricsPlugin } from '../http/metrics.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { BatchConfig } from './batcher.js';
-import type { Deployment, DeploymentStore } from './deployments.js';
 import type { InferenceContext } from './inference.js';
 import { ServingMetrics } from './metrics.js';
 import type { LoadedModel } from './model-loader.js';

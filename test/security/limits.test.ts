@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
 import { startModelServer } from '../../src/serve/server.js';
 import { startPlatformServer, type PlatformServerOptions } from '../../src/server/server.js';
-import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
+import { openTestPlatform } from '../support/databases.js';
 import { makeTempDir } from '../support/flights.js';
 import { buildServingRegistry, type ServingRegistry } from '../support/serving-registry.js';
 import { rawExchange, rawRequest, trickle } from './support.js';
@@ -34,8 +33,8 @@ const ARTIFACTS = '/api/2.0/mlflow-artifacts/artifacts';
 const QUICK = { requestTimeoutMs: 1500, headersTimeoutMs: 1000, keepAliveTimeoutMs: 500, idleTimeoutMs: 5000 };
 
 async function platform(t: { after(fn: () => Promise<void>): void }, limits: PlatformServerOptions['limits'] = {}) {
-  const db: LoomDatabase = await openDatabase({ kind: 'sqlite', path: join(dir, `platform-${Math.random().toString(36).slice(2)}.db`) });
-  const server = await startPlatformServer({ port: 0, db, artifacts: new LocalArtifactStore(join(dir, 'platform-artifacts')), limits });
+  const db = await openTestPlatform(join(dir, `platform-${Math.random().toString(36).slice(2)}`));
+  const server = await startPlatformServer({ port: 0, db, artifacts: db.artifacts, limits });
   t.after(async () => {
     await server.close();
     await db.close();

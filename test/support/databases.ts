@@ -1,6 +1,8 @@
 /**
- * Fresh databases for the store tests: a SQLite file in a temporary folder, or a fresh
- * random schema on the PostgreSQL server named by LOOM_TEST_POSTGRES_URL (dropped on close).
+ * Fresh platforms for tests, opened the one way every entry point opens Loom
+ * (`loadConfig` + `openPlatform`), with none of the developer's environment: a project in
+ * a temporary folder on SQLite, or with its database in a fresh random schema on the
+ * PostgreSQL server named by LOOM_TEST_POSTGRES_URL (dropped on close).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,12 +11,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
+import { loadConfig, type ConfigOverrides, type LoomConfig } from '../../src/platform/config.js';
+import { openPlatform, type Platform } from '../../src/platform/platform.js';
 
-/** A Loom database that removes itself (file or schema) when closed. */
-export async function openFreshSqlite(): Promise<LoomDatabase> {
+/** The config of a test project at `home` (its database `<home>/loom.db` unless overridden); the environment is left out. */
+export function testConfig(home: string, overrides: ConfigOverrides = {}): LoomConfig {
+  return loadConfig({ env: {}, cwd: home, overrides: { home, ...overrides } });
+}
+
+/** The platform of a test project at `home`, made if missing. */
+export function openTestPlatform(home: string, overrides: ConfigOverrides = {}): Promise<Platform> {
+  return openPlatform(testConfig(home, overrides), { create: true });
+}
+
+/** A Loom platform that removes itself (folder, and schema) when closed. */
+export async function openFreshSqlite(): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   return {
     ...db,
     async close() {
@@ -39,15 +52,17 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   }
 }
 
-/** A Loom database in a new random schema of the test server; closing it drops the schema. */
-export async function openFreshPostgres(url: string): Promise<LoomDatabase> {
+/** A Loom platform with its database in a new random schema of the test server; closing it drops the schema. */
+export async function openFreshPostgres(url: string): Promise<Platform> {
   const schema = randomSchemaName();
-  const db = await openDatabase({ kind: 'postgres', url, schema });
+  const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
+  const db = await openTestPlatform(dir, { database: { url, schema } });
   return {
     ...db,
     async close() {
       await db.close();
       await dropSchema(url, schema);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

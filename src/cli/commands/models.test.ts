@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
-import { openDatabase } from '../../metadata/database.js';
+import { openTestPlatform } from '../../../test/support/databases.js';
 import { runLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
 test('loom models: alias set, rollback, approval, refusals with exit codes, listings as JSON', async (t) => {
   const dir = await makeTempDir((fn) => t.after(fn));
-  const seed = await openDatabase({ kind: 'sqlite', path: join(dir, '.loom', 'loom.db') });
+  const seed = await openTestPlatform(join(dir, '.loom'));
   await seed.registry.createRegisteredModel({ name: 'flights', description: 'delays' });
   for (let i = 1; i <= 3; i++) await seed.registry.createModelVersion({ modelName: 'flights', source: `s${i}`, metrics: { auc: 0.7 + i / 100 } });
   await seed.close();
