@@ -42,9 +42,6 @@ export interface V2RoutesOptions {
   isReady(): boolean;
 }
 
-/** Largest request body in bytes by default: 10 MiB. Larger bodies get 413. */
-export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
-
 /** The V2 datatype of a tensor type, as the protocol spells it. */
 export function v2Datatype(type: TensorSpec['type']): string {
   return V2_DATATYPE[type];
