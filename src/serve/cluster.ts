@@ -53,8 +53,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const living = () => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
   return new Promise((resolve) => {
-    const finishIfDrained = (code: number) => {
-      if (living().length === 0 && pendingRestarts === 0) resolve(code);
+    // The code the primary exits with once every worker is gone: non-zero only when it gave up.
+    let exitCode = 0;
+    const finishIfDrained = () => {
+      if (living().length === 0 && pendingRestarts === 0) resolve(exitCode);
     };
     const fork = () => {
       const worker = cluster.fork();
@@ -75,21 +77,23 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const wasListening = listening.delete(worker);
       const lived = Date.now() - (started.get(worker) ?? Date.now());
       started.delete(worker);
-      if (stopping) return finishIfDrained(0);
+      if (stopping) return finishIfDrained();
       options.onWorkerExit?.(worker.process.pid, code, signal);
       // Before any worker has listened, failures are the configuration's (a bad model, a port
       // in use): retrying will not help, so give up once every first worker has failed.
       if (!everListened && !wasListening && ++failedStarts >= options.workers) {
         stopping = true;
+        // Non-zero even when the last of the others exits cleanly after this (a busy port is an error).
+        exitCode = code || 1;
         for (const other of living()) other.kill('SIGTERM');
-        return finishIfDrained(code || 1);
+        return finishIfDrained();
       }
       delay = lived >= HEALTHY_LIFETIME_MS ? 0 : Math.min(backoff.maxMs, Math.max(backoff.initialMs, delay * 2));
       if (delay === 0) return fork();
       pendingRestarts++;
       setTimeout(() => {
         pendingRestarts--;
-        if (stopping) return finishIfDrained(0);
+        if (stopping) return finishIfDrained();
         fork();
       }, delay);
     });
@@ -102,7 +106,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         if (listening.has(worker) && worker.isConnected()) worker.send({ type: 'loom:shutdown' }, undefined, undefined, () => {});
         else worker.process.kill('SIGTERM');
       }
-      finishIfDrained(0);
+      finishIfDrained();
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

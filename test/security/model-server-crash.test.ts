@@ -4,7 +4,9 @@
  * process running.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { before, test } from 'node:test';
+import { runLoom } from '../support/cli.js';
 import { makeTempDir } from '../support/flights.js';
 import { buildServingRegistry } from '../support/serving-registry.js';
 import { childPids, deeplyNested, freePort, rawExchange, rawRequest, startLoom, type RunningLoom } from './support.js';
@@ -121,4 +123,17 @@ test('loom serve --workers 2: pipelined /metrics and a bad GET, and killed worke
   assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
   server.child.kill('SIGTERM');
   assert.equal(await server.exited, 0, server.stderr());
+});
+
+test('loom serve --workers 2 on a port in use gives up with a non-zero exit code', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const result = await runLoom(['serve', 'flights', '--workers', '2', '--port', String(port), '--no-prediction-log'], { cwd: home, env: { LOOM_HOME: home } });
+    assert.notEqual(result.code, 0, result.stderr);
+    assert.match(result.stderr, /--port/);
+  } finally {
+    blocker.close();
+  }
 });
