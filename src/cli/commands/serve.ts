@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { LoomError } from '../../core/errors.js';
 import { batchAndBrowserPlugins } from '../../serve/batch/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
 import { parseModelRef } from '../../serve/model-ref.js';
@@ -57,7 +58,10 @@ export function registerServeCommand(program: Command): void {
           },
           onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
         });
-        if (code !== 0) process.exitCode = code;
+        // Thrown, not set as process.exitCode: the CLI's own exit code would overwrite it with 0.
+        if (code !== 0) {
+          throw new LoomError('UNAVAILABLE', 'no worker could start serving (each said why above)', { fix: 'fix what the workers reported (a port in use, a model that cannot load) and start again', retryable: false });
+        }
         return;
       }
       const project = await openProject();
