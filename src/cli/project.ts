@@ -4,17 +4,24 @@
  * Commands that make things pass `{ create: true }`; the others fail with NOT_FOUND
  * outside a project instead of leaving a `.loom` folder behind.
  */
+import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { loadConfig } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
+import { startPlatformServer } from '../server/server.js';
 
 /** A command's view of the project: every store, the artifact store and the layout. */
 export type Project = Platform;
 
 export async function openProject(options: OpenPlatformOptions = {}): Promise<Project> {
-  return openPlatform(loadConfig(), options);
+  return openPlatform(loadConfig(), { mlflowServer: platformApiOnLoopback, ...options });
 }
 
 /** Opens the project, runs the work, and closes it whatever happens. */
 export async function withProject<T>(work: (project: Project) => Promise<T>, options: OpenPlatformOptions = {}): Promise<T> {
-  return withPlatform(loadConfig(), work, options);
+  return withPlatform(loadConfig(), work, { mlflowServer: platformApiOnLoopback, ...options });
+}
+
+/** A custom trainer that logs with an MLflow client gets the platform API on loopback, started when it asks. */
+function platformApiOnLoopback(project: Project): MlflowServerFactory {
+  return () => startPlatformServer({ port: 0, db: project, artifacts: project.artifacts });
 }

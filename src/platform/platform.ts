@@ -15,6 +15,8 @@ import { setDuckDBDefaults } from '../data/duckdb.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
 import type { MetadataTables } from '../metadata/db-schema.js';
+import type { MlflowServerFactory } from '../pipeline/launcher.js';
+import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import { KyselyDeploymentStore } from '../registry/kysely-deployment-store.js';
 import { KyselyRegistryStore } from '../registry/kysely-registry-store.js';
@@ -31,6 +33,8 @@ export interface Platform extends LoomDatabase {
   config: LoomConfig;
   layout: ProjectLayout;
   artifacts: ArtifactStore;
+  /** The one way a step runs and is recorded: pipelines, `loom evaluate`, `loom data validate`. */
+  runner: StepRunner;
 }
 
 export interface OpenPlatformOptions {
@@ -40,6 +44,11 @@ export interface OpenPlatformOptions {
    * a read-only command never leaves a `.loom` folder behind in a random directory.
    */
   create?: boolean;
+  /**
+   * An MLflow endpoint for custom trainers that log with an MLflow client, started on demand.
+   * The entry points supply it (the platform API sits above this layer).
+   */
+  mlflowServer?: (platform: Platform) => MlflowServerFactory;
 }
 
 /**
@@ -54,14 +63,20 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
   const artifacts = openArtifactStore(config.artifacts.url);
   const { db, close } = await openDatabaseUrl(config.database.url, config.database.schema);
   // One connection, each store seeing only its own tables; closing any of them closes it once.
-  const platform: Platform = {
-    config,
-    layout: config.layout,
-    artifacts,
+  const { mlflowServer } = options;
+  const stores = {
     metadata: new KyselyMetadataStore(tablesOf<MetadataTables>(db), close),
     registry: new KyselyRegistryStore(tablesOf<RegistryTables>(db), close),
     tracking: new KyselyTrackingStore(tablesOf<TrackingTables>(db), close),
     deployments: new KyselyDeploymentStore(tablesOf<RegistryTables>(db)),
+  };
+  const platform: Platform = {
+    config,
+    layout: config.layout,
+    artifacts,
+    ...stores,
+    // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
+    runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,
   };
   try {

@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { batchAndBrowserPlugins } from '../../src/serve/batch/server-plugins.js';
+import { batchAndBrowserPlugins } from '../../src/serve/server-plugins.js';
 import { buildModelServer } from '../../src/serve/server.js';
 import { buildPlatformApp } from '../../src/server/server.js';
 import { makeTempDir } from '../support/flights.js';
