@@ -11,7 +11,7 @@ import type { Metric, Run } from './types.js';
 
 export interface WatchUpdate {
   run: Run;
-  /** Points not reported before, by step then timestamp. */
+  /** Points not reported before, by step, then key, then timestamp. */
   newPoints: Metric[];
   /** Every point so far, per metric key. */
   history: Map<string, Metric[]>;
@@ -34,7 +34,8 @@ export async function* watchRun(store: TrackingStore, runId: string, options: { 
       if (all.length > seen.length) newPoints.push(...newSince(seen, all));
       history.set(key, all);
     }
-    newPoints.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp || a.key.localeCompare(b.key));
+    // Keys in name order within a step, so a step's line reads the same whatever millisecond each point got.
+    newPoints.sort((a, b) => a.step - b.step || a.key.localeCompare(b.key) || a.timestamp - b.timestamp);
     yield { run, newPoints, history, ended };
     if (ended) return;
     try {
