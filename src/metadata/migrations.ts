@@ -332,13 +332,32 @@ const MIGRATION_LOCK_TABLE = 'loom_migration_lock';
  * an advisory lock keyed by the schema, so tests in different schemas do not wait on each other.
  */
 export async function migrateToLatest(db: LoomKysely, dialect: DialectKind, schema = 'public'): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => loomMigrations(dialect) };
+  await migrateStoreTables(db, dialect, { migrations: loomMigrations(dialect), table: MIGRATION_TABLE, lockTable: MIGRATION_LOCK_TABLE, schema });
+}
+
+/** A store's own migrations and the table that records which of them ran. */
+export interface StoreMigrations {
+  migrations: Record<string, Migration>;
+  /** The table recording the migrations run; one per store, so stores migrate independently. */
+  table: string;
+  lockTable: string;
+  /** The PostgreSQL schema the store lives in (default `public`). */
+  schema?: string;
+}
+
+/**
+ * Runs a store's pending migrations under the same locks as `migrateToLatest`, so a store
+ * that owns its tables (the token store, the audit log) migrates safely beside the others.
+ */
+export async function migrateStoreTables(db: Kysely<any>, dialect: DialectKind, store: StoreMigrations): Promise<void> {
+  const schema = store.schema ?? 'public';
+  const provider: MigrationProvider = { getMigrations: async () => store.migrations };
   await db.connection().execute(async (conn) => {
     const migrator = new Migrator({
       db: conn,
       provider,
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableName: store.table,
+      migrationLockTableName: store.lockTable,
       // Kysely's introspection sees every schema; naming ours keeps a sibling schema's
       // migration table from being mistaken for this one.
       ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}),

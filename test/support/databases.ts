@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
+import type { DialectKind, LoomKysely } from '../../src/metadata/db-schema.js';
+import { createPostgresKysely } from '../../src/metadata/postgres-store.js';
+import { createSqliteKysely } from '../../src/metadata/sqlite-store.js';
 
 /** A Loom database that removes itself (file or schema) when closed. */
 export async function openFreshSqlite(): Promise<LoomDatabase> {
@@ -69,4 +72,53 @@ export function postgresTestUrl(suite: string): string | undefined {
     }, () => {});
   }
   return undefined;
+}
+
+/** A bare query builder on a fresh database, for stores that own their tables (tokens, audit). */
+export interface FreshKysely {
+  db: LoomKysely;
+  dialect: DialectKind;
+  /** The PostgreSQL schema (undefined on SQLite). */
+  schema?: string;
+  /** A second, independent connection pool to the same database, for concurrency tests. */
+  reopen(): Promise<LoomKysely>;
+  close(): Promise<void>;
+}
+
+/** A fresh SQLite file, or a fresh schema on the test server when `url` is given; closing removes it. */
+export async function openFreshKysely(url?: string): Promise<FreshKysely> {
+  const opened: LoomKysely[] = [];
+  if (url) {
+    const schema = randomSchemaName();
+    const reopen = async () => {
+      const db = await createPostgresKysely(url, schema);
+      opened.push(db);
+      return db;
+    };
+    return {
+      db: await reopen(),
+      dialect: 'postgres',
+      schema,
+      reopen,
+      async close() {
+        for (const db of opened) await db.destroy();
+        await dropSchema(url, schema);
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
+  const reopen = async () => {
+    const db = createSqliteKysely(join(dir, 'loom.db'));
+    opened.push(db);
+    return db;
+  };
+  return {
+    db: await reopen(),
+    dialect: 'sqlite',
+    reopen,
+    async close() {
+      for (const db of opened) await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
