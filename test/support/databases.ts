@@ -80,6 +80,8 @@ export interface FreshKysely {
   dialect: DialectKind;
   /** The PostgreSQL schema (undefined on SQLite). */
   schema?: string;
+  /** The SQLite file (undefined on PostgreSQL). */
+  path?: string;
   /** A second, independent connection pool to the same database, for concurrency tests. */
   reopen(): Promise<LoomKysely>;
   close(): Promise<void>;
@@ -115,6 +117,7 @@ export async function openFreshKysely(url?: string): Promise<FreshKysely> {
   return {
     db: await reopen(),
     dialect: 'sqlite',
+    path: join(dir, 'loom.db'),
     reopen,
     async close() {
       for (const db of opened) await db.destroy();
