@@ -43,8 +43,12 @@ export const modelGrantSchema = z
   .strict();
 export type ModelGrant = z.infer<typeof modelGrantSchema>;
 
-/** How a principal proved who it is. `open` is the unauthenticated loopback default. */
-export const PRINCIPAL_SOURCES = ['token', 'jwt', 'open'] as const;
+/**
+ * How a principal proved who it is. `open` is the unauthenticated loopback default (a
+ * claimed name); `local` is the operating-system login of a command run on the project's
+ * database directly, which anyone who can open that database could change anyway.
+ */
+export const PRINCIPAL_SOURCES = ['token', 'jwt', 'open', 'local'] as const;
 export type PrincipalSource = (typeof PRINCIPAL_SOURCES)[number];
 
 /** An authenticated caller. `subject` is the person or service; two tokens of one subject are one principal. */

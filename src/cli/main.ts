@@ -4,17 +4,20 @@
  * Usage: `loom demo`, `loom run <pipeline file>`, `loom runs`, `loom lineage flights@champion`, `loom serve`.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDataValidateCommand } from './commands/data-validate.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
+import { registerLoginCommand } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerTrackCommands } from './commands/track.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerTuneCommand } from './commands/tune.js';
@@ -42,6 +45,9 @@ export function buildProgram(): Command {
   registerTrackCommands(program);
   registerTrainCommand(program);
   registerTuneCommand(program);
+  registerTokenCommands(program);
+  registerLoginCommand(program);
+  registerAuditCommands(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

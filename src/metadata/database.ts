@@ -56,7 +56,17 @@ export interface LoomDatabase {
   tracking: TrackingStore;
   /** Online-server deployments (canary, shadow, rollback); see `serve/deployments.ts`. */
   deployments: DeploymentStore;
+  /** The shared query builder, for stores that own their tables (API tokens, the audit log). */
+  connection: DatabaseConnection;
   close(): Promise<void>;
+}
+
+/** The query builder under a Loom database, with what its stores need to migrate their own tables. */
+export interface DatabaseConnection {
+  db: LoomKysely;
+  dialect: DatabaseConfig['kind'];
+  /** The PostgreSQL schema (undefined: `public`, or SQLite). */
+  schema?: string;
 }
 
 const URL_FIX = 'set LOOM_DATABASE_URL to postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or unset it to use the embedded SQLite database';
@@ -99,7 +109,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<LoomDatabase
   const db = await createPostgresKysely(valid.url, valid.schema);
   await migrateOrDestroy(db, 'postgres', valid.schema);
   let closing: Promise<void> | undefined;
-  return storesOver(db, () => (closing ??= db.destroy()));
+  return storesOver({ db, dialect: 'postgres', schema: valid.schema }, () => (closing ??= db.destroy()));
 }
 
 async function migrateOrDestroy(db: LoomKysely, kind: DatabaseConfig['kind'], schema?: string): Promise<void> {
@@ -112,8 +122,10 @@ async function migrateOrDestroy(db: LoomKysely, kind: DatabaseConfig['kind'], sc
 }
 
 /** Both stores share the connection(s), so closing either one, or the database, closes it once. */
-function storesOver(db: LoomKysely, close: () => Promise<void>): LoomDatabase {
+function storesOver(connection: DatabaseConnection, close: () => Promise<void>): LoomDatabase {
+  const { db } = connection;
   return {
+    connection,
     metadata: new KyselyMetadataStore(db, close),
     registry: new KyselyRegistryStore(db, close),
     tracking: new KyselyTrackingStore(db, close),
@@ -134,7 +146,7 @@ async function openSqlite(path: string): Promise<LoomDatabase> {
   const db = createSqliteKysely(path);
   await migrateOrDestroy(db, 'sqlite');
   let closing: Promise<void> | undefined;
-  return storesOver(db, () => (closing ??= db.destroy()));
+  return storesOver({ db, dialect: 'sqlite' }, () => (closing ??= db.destroy()));
 }
 
 async function openSharedSqlite(path: string): Promise<LoomDatabase> {
@@ -159,7 +171,7 @@ async function openSharedSqlite(path: string): Promise<LoomDatabase> {
     throw error;
   }
   let closing: Promise<void> | undefined;
-  return storesOver(db, () =>
+  return storesOver({ db, dialect: 'sqlite' }, () =>
     (closing ??= (async () => {
       shared.handles--;
       if (shared.handles === 0) {
