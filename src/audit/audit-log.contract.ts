@@ -26,6 +26,7 @@ const entry = (i: number, model = 'flights'): NewAuditEntry => ({
   action: 'alias.set',
   model,
   target: `${model}@champion`,
+  reason: i === 2 ? 'auc +0.02' : undefined,
   before: { version: i },
   after: { version: i + 1 },
 });
@@ -51,6 +52,7 @@ export function describeAuditLogContract(name: string, makeLog: () => Promise<Au
       assert.equal(more[1]!.prevHash, more[0]!.hash);
       assert.deepEqual(more[1]!.before, { version: 3 });
       assert.equal(more[1]!.actor, 'alice');
+      assert.deepEqual([more[0]!.reason, more[1]!.reason], ['auc +0.02', '']);
 
       const page = await audit.list({ pageSize: 2 });
       assert.deepEqual(page.items.map((e) => e.seq), [3, 2]);
@@ -99,7 +101,7 @@ export function describeAuditLogContract(name: string, makeLog: () => Promise<Au
       const [, second] = await audit.append([entry(1), entry(2), entry(3)]);
       for (const statement of dropGuards) await exec(statement);
       // The attacker knows the hash recipe: entry 2 is rewritten with a hash that matches it.
-      const forged = { seq: 2, at: second!.at, actor: 'mallory', address: second!.address, action: second!.action, model: second!.model, target: second!.target, before: canonicalJson(second!.before), after: canonicalJson(second!.after), prev_hash: second!.prevHash };
+      const forged = { seq: 2, at: second!.at, actor: 'mallory', address: second!.address, action: second!.action, model: second!.model, target: second!.target, reason: second!.reason, before: canonicalJson(second!.before), after: canonicalJson(second!.after), prev_hash: second!.prevHash };
       await exec(`update audit_log set actor = 'mallory', hash = '${entryHash(forged)}' where seq = 2`);
       const report = await audit.verify();
       assert.deepEqual(report.problems.map((p) => [p.kind, p.seq]), [['broken-link', 3]]);

@@ -18,6 +18,7 @@ export interface StoredEntry {
   action: string;
   model: string | null;
   target: string;
+  reason: string;
   before: string | null;
   after: string | null;
   prev_hash: string;
@@ -26,8 +27,8 @@ export interface StoredEntry {
 
 /** The hash of an entry's content chained to the previous hash. */
 export function entryHash(entry: Omit<StoredEntry, 'hash'>): string {
-  const { seq, at, actor, address, action, model, target, before, after, prev_hash } = entry;
-  return createHash('sha256').update(canonicalJson({ seq, at, actor, address, action, model, target, before, after, prev_hash }), 'utf8').digest('hex');
+  const { seq, at, actor, address, action, model, target, reason, before, after, prev_hash } = entry;
+  return createHash('sha256').update(canonicalJson({ seq, at, actor, address, action, model, target, reason, before, after, prev_hash }), 'utf8').digest('hex');
 }
 
 /**

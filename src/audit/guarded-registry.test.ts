@@ -40,8 +40,8 @@ function describeGuard(backend: string, url?: string): void {
         assert.equal(move.actor, 'ana', 'the claimed actor is replaced by the principal');
         const [latest] = (await audit.list({ pageSize: 1 })).items;
         assert.deepEqual(
-          [latest!.action, latest!.actor, latest!.address, latest!.target, latest!.before, (latest!.after as { version: number }).version],
-          ['alias.set', 'ana', '10.0.0.7', 'flights@champion', { version: 1 }, 2],
+          [latest!.action, latest!.actor, latest!.address, latest!.target, latest!.reason, latest!.before, (latest!.after as { version: number }).version],
+          ['alias.set', 'ana', '10.0.0.7', 'flights@champion', 'better', { version: 1 }, 2],
         );
 
         const viewer = as(person('vic', 'viewer'));

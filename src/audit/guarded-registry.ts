@@ -48,8 +48,8 @@ export class GuardedRegistry implements RegistryStore {
     return { action, permission, model: name, target: `${name} v${version}`, before: () => this.inner.getModelVersion(name, version) };
   }
 
-  private alias(name: string, alias: string, action: string): ChangeSpec {
-    return { action, permission: 'alias.move', model: name, alias, target: `${name}@${alias}`, before: async () => ({ version: (await this.inner.getVersionByAlias(name, alias))?.version ?? null }) };
+  private alias(name: string, alias: string, action: string, who: Actor | undefined): ChangeSpec {
+    return { action, permission: 'alias.move', model: name, alias, target: `${name}@${alias}`, reason: this.as(who).reason, before: async () => ({ version: (await this.inner.getVersionByAlias(name, alias))?.version ?? null }) };
   }
 
   createRegisteredModel(model: { name: string; description?: string; tags?: Record<string, string> }): Promise<RegisteredModel> {
@@ -151,11 +151,11 @@ export class GuardedRegistry implements RegistryStore {
   }
 
   setAlias(modelName: string, alias: string, version: number, who: Actor): Promise<AliasMove> {
-    return this.change(this.alias(modelName, alias, 'alias.set'), () => this.inner.setAlias(modelName, alias, version, this.as(who)));
+    return this.change(this.alias(modelName, alias, 'alias.set', who), () => this.inner.setAlias(modelName, alias, version, this.as(who)));
   }
 
   deleteAlias(modelName: string, alias: string, who: Actor): Promise<AliasMove> {
-    return this.change(this.alias(modelName, alias, 'alias.delete'), () => this.inner.deleteAlias(modelName, alias, this.as(who)));
+    return this.change(this.alias(modelName, alias, 'alias.delete', who), () => this.inner.deleteAlias(modelName, alias, this.as(who)));
   }
 
   getVersionByAlias(modelName: string, alias: string): Promise<ModelVersion | undefined> {
@@ -167,11 +167,11 @@ export class GuardedRegistry implements RegistryStore {
   }
 
   rollbackAlias(modelName: string, alias: string, who: Actor): Promise<AliasMove> {
-    return this.change(this.alias(modelName, alias, 'alias.rollback'), () => this.inner.rollbackAlias(modelName, alias, this.as(who)));
+    return this.change(this.alias(modelName, alias, 'alias.rollback', who), () => this.inner.rollbackAlias(modelName, alias, this.as(who)));
   }
 
   requestAliasMove(modelName: string, alias: string, version: number, who: Actor): Promise<AliasMoveRequest> {
-    return this.change({ action: 'alias.request', permission: 'write', model: modelName, alias, target: `${modelName}@${alias}` }, () =>
+    return this.change({ action: 'alias.request', permission: 'write', model: modelName, alias, target: `${modelName}@${alias}`, reason: this.as(who).reason }, () =>
       this.inner.requestAliasMove(modelName, alias, version, this.as(who)),
     );
   }
@@ -185,7 +185,7 @@ export class GuardedRegistry implements RegistryStore {
       });
     }
     return this.change(
-      { action: 'alias.approve', permission: 'alias.approve', model: request.modelName, alias: request.alias, target: `${request.modelName}@${request.alias}`, before: async () => request },
+      { action: 'alias.approve', permission: 'alias.approve', model: request.modelName, alias: request.alias, target: `${request.modelName}@${request.alias}`, reason: this.as(who).reason, before: async () => request },
       () => this.inner.approveAliasMove(requestId, this.as(who)),
     );
   }
@@ -195,7 +195,7 @@ export class GuardedRegistry implements RegistryStore {
     // The requester may withdraw; anyone else needs the right to approve.
     const own = request.requestedBy.toLowerCase() === this.context.principal.subject.toLowerCase();
     return this.change(
-      { action: 'alias.reject', permission: own ? 'write' : 'alias.approve', model: request.modelName, alias: request.alias, target: `${request.modelName}@${request.alias}`, before: async () => request },
+      { action: 'alias.reject', permission: own ? 'write' : 'alias.approve', model: request.modelName, alias: request.alias, target: `${request.modelName}@${request.alias}`, reason: this.as(who).reason, before: async () => request },
       () => this.inner.rejectAliasMove(requestId, this.as(who)),
     );
   }

@@ -28,6 +28,7 @@ const newEntrySchema = z
     action: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, 'noun.verb, such as alias.set'),
     model: z.string().min(1).nullable().optional(),
     target: z.string().min(1).max(1000),
+    reason: z.string().max(10_000).optional(),
     before: z.json().nullable().optional(),
     after: z.json().nullable().optional(),
   })
@@ -53,6 +54,7 @@ function toEntry(row: StoredEntry): AuditEntry {
     action: row.action,
     model: row.model,
     target: row.target,
+    reason: row.reason,
     before: row.before === null ? null : (JSON.parse(row.before) as JsonValue),
     after: row.after === null ? null : (JSON.parse(row.after) as JsonValue),
     prevHash: row.prev_hash,
@@ -85,6 +87,7 @@ export class KyselyAuditLog implements AuditLog {
           action: entry.action,
           model: entry.model ?? null,
           target: entry.target,
+          reason: entry.reason ?? '',
           before: jsonText(entry.before as JsonValue | undefined),
           after: jsonText(entry.after as JsonValue | undefined),
           prev_hash: prev,

@@ -18,6 +18,8 @@ export interface ChangeContext {
   /** The client address of an HTTP request, or `cli` (with the host) for the command line. */
   address: string;
   audit: AuditLog;
+  /** Why, for every change of this command (`--reason`); a change's own reason (an alias move's) wins. */
+  reason?: string;
 }
 
 export interface ChangeSpec {
@@ -30,6 +32,8 @@ export interface ChangeSpec {
   alias?: string;
   /** The thing changed as people name it: `flights@champion`, `flights v3`. */
   target: string;
+  /** Why this change was made, when the change itself carries a reason. */
+  reason?: string;
   /** Reads the state before the change (after the permission check). */
   before?: () => Promise<unknown>;
 }
@@ -54,7 +58,7 @@ export async function recordChange<T>(context: ChangeContext, spec: ChangeSpec, 
   const before = asJson('before' in described ? described.before : read);
   try {
     await context.audit.append([
-      { actor: context.principal.subject, address: context.address, action: spec.action, model: spec.model ?? null, target: spec.target, before, after: asJson(described.after) },
+      { actor: context.principal.subject, address: context.address, action: spec.action, model: spec.model ?? null, target: spec.target, reason: spec.reason || context.reason || '', before, after: asJson(described.after) },
     ]);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -26,6 +26,7 @@ function auditMigration(dialect: DialectKind): Migration {
         .addColumn('action', 'text', (c) => c.notNull())
         .addColumn('model', 'text')
         .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
         .addColumn('before', 'text')
         .addColumn('after', 'text')
         .addColumn('prev_hash', 'text', (c) => c.notNull())

@@ -17,6 +17,8 @@ export interface NewAuditEntry {
   model?: string | null;
   /** The thing changed, as people name it: `flights@champion`, `flights v3`, `token 1a2b3c4d5e6f`. */
   target: string;
+  /** Why, as the person gave it (`--reason`); empty when none was given. */
+  reason?: string;
   before?: JsonValue | null;
   after?: JsonValue | null;
 }
@@ -31,6 +33,7 @@ export interface AuditEntry {
   action: string;
   model: string | null;
   target: string;
+  reason: string;
   before: JsonValue | null;
   after: JsonValue | null;
   /** Hex SHA-256 of the previous entry (64 zeros for the first). */
