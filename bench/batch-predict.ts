@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     });
     const services = { registry: project.db.registry, metadata: project.db.metadata, artifacts: project.artifacts };
     const model = await openBatchModel('flights', services);
-    const readQuery = `SELECT ${inputSelects(model.signature).join(', ')} FROM read_parquet(${sqlString(data)})`;
+    const readQuery = `SELECT ${inputSelects(model.signature, new Map()).join(', ')} FROM read_parquet(${sqlString(data)})`;
 
     const readSeconds: number[] = [];
     const scoreSeconds: number[] = [];

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
-import { openDatabase } from '../src/metadata/database.js';
+import { openTestPlatform } from '../test/support/databases.js';
 import { toTensor } from '../src/onnx/tensors.js';
 import type { ModelSignature } from '../src/registry/types.js';
 import { runPrimary, serveInWorker } from '../src/serve/cluster.js';
@@ -66,7 +66,7 @@ export async function child(config: ChildConfig): Promise<void> {
 }
 
 async function startLoom(config: Extract<ChildConfig, { kind: 'model' }>, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const db = await openDatabase({ kind: 'sqlite', path: join(config.dir, 'loom.db') });
+  const db = await openTestPlatform(config.dir);
   const server = await startModelServer({
     port,
     models: ['flights@champion'],

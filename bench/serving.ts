@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
-import { openDatabase } from '../src/metadata/database.js';
+import { openTestPlatform } from '../test/support/databases.js';
 import { toTensor } from '../src/onnx/tensors.js';
 import type { ModelSignature } from '../src/registry/types.js';
 import { runInference } from '../src/serve/inference.js';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     const first = await buildServingModel(dir);
     const second = await buildServingModel(dir, { artifacts: first.artifacts, epochs: 1, every: 400 });
     const signature = JSON.parse(await readFile(join(first.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
-    const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+    const db = await openTestPlatform(dir);
     await db.registry.ensureRegisteredModel('flights');
     const v1 = await db.registry.createModelVersion({ modelName: 'flights', source: first.servingModel.uri, status: 'READY', signature });
     const v2 = await db.registry.createModelVersion({ modelName: 'flights', source: second.servingModel.uri, status: 'READY', signature });
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     // 3. Swap under load.
     process.stderr.write('swap under load: 10 alias moves...\n');
     const swapping = await startChild({ kind: 'model', dir, log, watchMs: 100, workers: 1 }, '0');
-    const swapDb = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+    const swapDb = await openTestPlatform(dir);
     const swapDuration = Math.max(duration, 12);
     const load = cannon(`${swapping.url}${infer}`, 50, swapDuration, true);
     for (let move = 1; move <= 10; move++) {

@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { formatTable } from '../src/cli/output.js';
-import { openDatabase, type LoomDatabase } from '../src/metadata/database.js';
+import type { LoomDatabase } from '../src/pipeline/stores.js';
+import { openTestPlatform } from '../test/support/databases.js';
 import { startPlatformServer } from '../src/server/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import type { Metric } from '../src/tracking/types.js';
@@ -44,7 +45,7 @@ function batch(i: number): Metric[] {
 
 async function freshDb(dir: string, name: string): Promise<{ db: LoomDatabase; path: string }> {
   const path = join(dir, name);
-  return { db: await openDatabase({ kind: 'sqlite', path }), path };
+  return { db: await openTestPlatform(dir, { database: path }), path };
 }
 
 /** The HTTP client: posts every body, `concurrency` at a time, and reports the elapsed time. */

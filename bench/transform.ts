@@ -34,7 +34,7 @@ const TRANSFORMS: Record<string, TransformConfigInput> = {
     features: ['date', 'hour', 'distance', 'origin', 'destination'],
     topK: 60,
     overrides: {
-      date: { analyzer: 'datetime', parts: ['hour', 'weekday', 'day'] },
+      date: { analyzer: 'datetime', format: 'epoch_milliseconds', parts: ['hour', 'weekday', 'day'] },
       hour: { analyzer: 'minmax', impute: { strategy: 'median' } },
       distance: { analyzer: 'quantiles', buckets: 10 },
       origin: { analyzer: 'vocabulary', topK: 60, numOovBuckets: 8, impute: { strategy: 'most_frequent' } },

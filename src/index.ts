@@ -10,6 +10,7 @@ export { definePipeline, type Pipeline, type PipelineBuilder, type SpanRef } fro
 export { defineComponent, type ComponentDef, type ExecutorContext, type InputArtifact } from './pipeline/component.js';
 export * as artifactTypes from './pipeline/artifact-types.js';
 export { ingestComponent } from './data/component.js';
+export { flightsParquetPath } from './data/datasets.js';
 export type { IngestRequest as IngestParameters } from './data/ingest.js';
 export type { SourceSpec, FileSource, PostgresSource } from './data/source-spec.js';
 export { findDatasetVersion, listDatasetVersions, showDatasetVersion, type DatasetVersion, type DatasetVersionDetail } from './data/versions.js';
@@ -23,7 +24,9 @@ export { findAnomalies, type Anomaly, type AnomalyReport } from './validate/anom
 export { compareStatistics, type FeatureComparison } from './validate/drift.js';
 export { transformComponent } from './transform/component.js';
 export type { TransformConfigInput as TransformParameters } from './transform/config.js';
-export { trainComponent } from './train/component.js';
+export { trainComponent, type TrainParameters } from './train/component.js';
+export { tuneComponent } from './train/tune-component.js';
+export type { TuneParameters } from './train/tune-component.js';
 export { composeComponent } from './train/compose-component.js';
 export { evaluateComponent } from './evaluate/component.js';
 export type { EvaluationConfigInput as EvaluateParameters } from './evaluate/config.js';
@@ -32,7 +35,8 @@ export { pushComponent } from './registry/push-component.js';
 export type { RegistryStore } from './registry/store.js';
 export type { RegisteredModel, ModelVersion, ModelVersionLineage, AliasMove, AliasMoveRequest, VersionUse, Actor } from './registry/types.js';
 export { runPipeline, type PipelineRunResult } from './pipeline/orchestrator.js';
-export { openDatabase, type LoomDatabase } from './metadata/database.js';
+export { loadConfig, openPlatform, withPlatform, type LoomConfig, type Platform, type ProjectLayout } from './platform/index.js';
+export type { LoomDatabase } from './pipeline/stores.js';
 export { LocalArtifactStore } from './store/local-artifact-store.js';
 export { startModelServer } from './serve/server.js';
 export { batchPredict, type BatchPredictOptions, type BatchPredictResult } from './serve/batch/predict-job.js';

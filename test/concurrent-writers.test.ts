@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openDatabase, type DatabaseConfig } from '../src/metadata/database.js';
-import { dropSchema, postgresTestUrl, randomSchemaName } from './support/databases.js';
+import { dropSchema, openTestPlatform, postgresTestUrl, randomSchemaName } from './support/databases.js';
+import type { WriterProject } from './support/write-metadata.js';
 
 const WRITER = fileURLToPath(new URL('./support/write-metadata.ts', import.meta.url));
 const STEPS = 200;
@@ -21,7 +21,7 @@ interface Made {
   versions: number[];
 }
 
-function runWriter(config: DatabaseConfig, name: string, barrierDir: string): Promise<Made> {
+function runWriter(config: WriterProject, name: string, barrierDir: string): Promise<Made> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', WRITER, JSON.stringify(config), name, barrierDir, '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,7 +38,7 @@ function runWriter(config: DatabaseConfig, name: string, barrierDir: string): Pr
   });
 }
 
-async function writeTwiceAndCheck(config: DatabaseConfig): Promise<void> {
+async function writeTwiceAndCheck(config: WriterProject): Promise<void> {
   const barrierDir = mkdtempSync(join(tmpdir(), 'loom-barrier-'));
   let a: Made, b: Made;
   try {
@@ -51,7 +51,7 @@ async function writeTwiceAndCheck(config: DatabaseConfig): Promise<void> {
   // The writers really overlapped: each took a version number below the other's last one.
   assert.ok(Math.min(...a.versions) < Math.max(...b.versions) && Math.min(...b.versions) < Math.max(...a.versions));
 
-  const db = await openDatabase(config);
+  const db = await openTestPlatform(config.home, config.database ? { database: config.database } : {});
   try {
     const artifactIds = [...a.artifactIds, ...b.artifactIds];
     assert.equal(new Set(artifactIds).size, 4 * STEPS);
@@ -83,7 +83,7 @@ describe('two processes writing at once', () => {
   it('on one SQLite file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loom-concurrent-'));
     try {
-      await writeTwiceAndCheck({ kind: 'sqlite', path: join(dir, 'loom.db') });
+      await writeTwiceAndCheck({ home: dir });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -93,10 +93,12 @@ describe('two processes writing at once', () => {
   if (url) {
     it('on one PostgreSQL schema', async () => {
       const schema = randomSchemaName();
+      const dir = mkdtempSync(join(tmpdir(), 'loom-concurrent-'));
       try {
-        await writeTwiceAndCheck({ kind: 'postgres', url, schema });
+        await writeTwiceAndCheck({ home: dir, database: { url, schema } });
       } finally {
         await dropSchema(url, schema);
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../src/metadata/database.js';
+import { openTestPlatform } from './support/databases.js';
 import { startPlatformServer } from '../src/server/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { makeTempDir } from './support/flights.js';
@@ -17,7 +17,7 @@ const python = testPython();
 
 test('the MLflow Python client logs to and reads from a Loom server', { skip: python ? false : 'LOOM_TEST_PYTHON is not set' }, async (t) => {
   const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   const server = await startPlatformServer({ port: 0, db, artifacts });
   t.after(async () => {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { JsonObject } from '../src/core/json.js';
 import { silentProgress } from '../src/core/progress.js';
 import { sqlString, withDuckDB } from '../src/data/duckdb.js';
-import { openDatabase } from '../src/metadata/database.js';
+import { openTestPlatform } from './support/databases.js';
 import type { InputArtifact } from '../src/pipeline/component.js';
 import { StepTrackingLogger } from '../src/tracking/logger.js';
 import { trainComponent, trainParameters } from '../src/train/component.js';
@@ -40,7 +40,7 @@ test('training logs train and eval metrics per epoch to its tracking run', async
     services: { ...services, progress: silentProgress },
   });
 
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const tracking = new StepTrackingLogger(db.tracking, { experimentName: 'flights', runName: 'train-1', tags: { 'loom.step': 'train' } });
   const result = await trainComponent.execute({

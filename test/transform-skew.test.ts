@@ -13,7 +13,8 @@ import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { evaluateComponent } from '../src/evaluate/component.js';
-import { openDatabase, type LoomDatabase } from '../src/metadata/database.js';
+import type { LoomDatabase } from '../src/pipeline/stores.js';
+import { openTestPlatform } from './support/databases.js';
 import { pushComponent } from '../src/registry/push-component.js';
 import { startModelServer, type ModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
@@ -36,7 +37,7 @@ const TRANSFORM: TransformConfigInput = {
   labelColumn: 'delayed',
   features: ['date', 'hour', 'weekday', 'distance', 'log_distance', 'origin', 'destination'],
   overrides: {
-    date: { analyzer: 'datetime', parts: ['hour', 'weekday', 'month', 'day'] },
+    date: { analyzer: 'datetime', format: 'epoch_milliseconds', parts: ['hour', 'weekday', 'month', 'day'] },
     hour: { analyzer: 'minmax', impute: { strategy: 'median' } },
     weekday: { analyzer: 'vocabulary', impute: { strategy: 'constant', value: 3 } },
     distance: { analyzer: 'quantiles', buckets: 10, impute: { strategy: 'most_frequent' } },
@@ -113,7 +114,7 @@ before(async () => {
   modelPath = join(trained.model.path, MODEL_FILE);
   const composed = await runComponent(artifacts, composeComponent, { transformGraph: transformed.transformGraph, model: trained.model }, {});
   servingDir = composed.servingModel.path;
-  db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  db = await openTestPlatform(dir);
   const evaluated = await runComponent(artifacts, evaluateComponent, { model: composed.servingModel, examples, baseline: undefined }, {});
   await runComponent(
     artifacts,

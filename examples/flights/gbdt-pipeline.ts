@@ -3,7 +3,7 @@
  * checkpoint every 10 rounds: `loom run examples/flights/gbdt-pipeline.ts`. A run killed
  * part-way continues from its last checkpoint when run again (or with `loom train --resume <run id>`).
  */
-import type { Pipeline } from '../../src/pipeline/dsl.js';
+import type { Pipeline } from 'loom-mlops';
 import { flightsPipeline } from './pipeline.js';
 
 export default function (): Pipeline {

@@ -7,18 +7,24 @@
  * other months with `flightsPipeline({ trainMonth: 2 })`.
  */
 import { join } from 'node:path';
-import type { z } from 'zod';
-import { projectHome } from '../../src/cli/project.js';
-import { ingestComponent } from '../../src/data/component.js';
-import { flightsParquetPath } from '../../src/data/datasets.js';
-import { evaluateComponent } from '../../src/evaluate/component.js';
-import { definePipeline, type Pipeline } from '../../src/pipeline/dsl.js';
-import { pushComponent } from '../../src/registry/push-component.js';
-import { composeComponent } from '../../src/train/compose-component.js';
-import { trainComponent, type TrainParameters } from '../../src/train/component.js';
-import { tuneComponent, tuneParameters } from '../../src/train/tune-component.js';
-import { transformComponent } from '../../src/transform/component.js';
-import { schemaComponent, statisticsComponent, validateComponent } from '../../src/validate/components.js';
+import {
+  composeComponent,
+  definePipeline,
+  evaluateComponent,
+  flightsParquetPath,
+  ingestComponent,
+  loadConfig,
+  pushComponent,
+  schemaComponent,
+  statisticsComponent,
+  trainComponent,
+  transformComponent,
+  tuneComponent,
+  validateComponent,
+  type Pipeline,
+  type TrainParameters,
+  type TuneParameters,
+} from 'loom-mlops';
 
 export interface FlightsPipelineOptions {
   /** The flights file; a smaller slice with the same columns works too. */
@@ -33,19 +39,25 @@ export interface FlightsPipelineOptions {
   /** The train step's parameters: any trainer (`{ algorithm: 'gbdt', numTrees: 100 }`, 'mlp', 'custom'). */
   trainer?: TrainParameters;
   /** Tune instead of train: a study over a trainer's hyperparameters whose best model goes on. */
-  tune?: z.input<typeof tuneParameters>;
+  tune?: TuneParameters;
   /** Vocabulary size kept for origin and destination airports. */
   topAirports?: number;
 }
 
-/** The raw features a served flights model takes, all derivable from a flight's schedule. */
+/**
+ * The raw columns a served flights model takes, as they are in the data: the scheduled
+ * departure (local time), distance and airports. The hour and weekday are computed from
+ * the date by the transform graph, so a client sends the raw row and computes nothing.
+ */
 export const FLIGHT_FEATURES = {
-  hour: 'hour(date)',
-  weekday: 'dayofweek(date)',
+  date: 'date',
   distance: 'distance',
   origin: 'origin',
   destination: 'destination',
 } as const;
+
+/** The date is served as ISO 8601 text (`2001-01-15T08:30`), read as the wall-clock time it is written in. */
+export const FLIGHT_DATE = { analyzer: 'datetime', format: 'iso8601', parts: ['hour', 'weekday'] } as const;
 
 const monthStart = (month: number) => `2001-${String(month).padStart(2, '0')}-01`;
 
@@ -66,7 +78,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
     const statistics = p.step('statistics', statisticsComponent, { inputs: { examples: ingest.outputs.examples } });
     const schema = p.step('schema', schemaComponent, {
       inputs: { statistics: statistics.outputs.statistics },
-      parameters: { path: options.schemaPath ?? join(projectHome(), 'schemas', `${modelName}.schema.json`) },
+      parameters: { path: options.schemaPath ?? join(loadConfig().layout.schemas, `${modelName}.schema.json`) },
     });
     const validate = p.step('validate', validateComponent, {
       // Drift of this span's data against the previous span's (none on the first run).
@@ -74,7 +86,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
     });
     const transform = p.step('transform', transformComponent, {
       inputs: { examples: ingest.outputs.examples, schema: schema.outputs.schema },
-      parameters: { labelColumn: 'delayed', features: Object.keys(FLIGHT_FEATURES), topK: options.topAirports ?? 60 },
+      parameters: { labelColumn: 'delayed', features: Object.keys(FLIGHT_FEATURES), topK: options.topAirports ?? 60, overrides: { date: { ...FLIGHT_DATE, parts: [...FLIGHT_DATE.parts] } } },
       after: [validate],
     });
     const transformed = { transformedExamples: transform.outputs.transformedExamples, transformGraph: transform.outputs.transformGraph };
@@ -93,7 +105,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
       parameters: {
         // TFMA-style slices: hour of day (as TFMA's trip_start_hour) and the busiest origin airports.
         slices: [
-          { name: 'hour', columns: [{ feature: 'hour' }] },
+          { name: 'hour', columns: [{ feature: 'date', time: 'hour_of_day' }] },
           { name: 'origin', columns: [{ feature: 'origin', top: 10 }] },
         ],
         minSliceSize: 100,
@@ -119,6 +131,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
   });
 }
 
-export default function (): Pipeline {
-  return flightsPipeline();
+/** `loom run` calls this with no options; `loom demo` passes the months it trains on. */
+export default function (options?: FlightsPipelineOptions): Pipeline {
+  return flightsPipeline(options);
 }

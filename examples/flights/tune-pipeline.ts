@@ -5,7 +5,7 @@
  * composed, evaluated and pushed like any trained model.
  * `loom tune examples/flights/tune-pipeline.ts --trials 20 --parallel 2`
  */
-import type { Pipeline } from '../../src/pipeline/dsl.js';
+import type { Pipeline } from 'loom-mlops';
 import { flightsPipeline } from './pipeline.js';
 
 export default function (): Pipeline {

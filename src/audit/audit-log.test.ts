@@ -3,12 +3,12 @@
 import { sql } from 'kysely';
 import { openFreshKysely, postgresTestUrl } from '../../test/support/databases.js';
 import { describeAuditLogContract } from './audit-log.contract.js';
-import { openAuditLog } from './kysely-audit-log.js';
+import { KyselyAuditLog } from './kysely-audit-log.js';
 
 async function make(url?: string) {
   const fresh = await openFreshKysely(url);
   return {
-    audit: await openAuditLog(fresh.db, fresh.dialect, fresh.schema),
+    audit: new KyselyAuditLog(fresh.db, fresh.dialect),
     exec: async (statement: string) => void (await sql.raw(statement).execute(fresh.db)),
     dropGuards: url
       ? ['drop trigger audit_log_no_change on audit_log']

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openFreshKysely, postgresTestUrl, type FreshKysely } from '../../test/support/databases.js';
-import { openAuditLog } from './kysely-audit-log.js';
+import { KyselyAuditLog } from './kysely-audit-log.js';
 
 const WRITER = fileURLToPath(new URL('../../test/support/append-audit.ts', import.meta.url));
 const EACH = 60;
@@ -36,7 +36,7 @@ async function appendTwiceAndVerify(fresh: FreshKysely, target: object): Promise
   }
   assert.deepEqual([...a, ...b].sort((x, y) => x - y), Array.from({ length: 2 * EACH }, (_, i) => i + 1));
   assert.ok(Math.min(...a) < Math.max(...b) && Math.min(...b) < Math.max(...a), 'the writers overlapped');
-  const audit = await openAuditLog(fresh.db, fresh.dialect, fresh.schema);
+  const audit = new KyselyAuditLog(fresh.db, fresh.dialect);
   const report = await audit.verify();
   assert.deepEqual([report.ok, report.checked, report.problems], [true, 2 * EACH, []]);
 }

@@ -6,21 +6,19 @@ import { describe, it } from 'node:test';
 import { openFreshKysely, postgresTestUrl } from '../../test/support/databases.js';
 import type { Principal } from '../auth/types.js';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
-import { migrateToLatest } from '../metadata/migrations.js';
 import { KyselyRegistryStore } from '../registry/kysely-registry-store.js';
 import type { ModelTombstone } from '../registry/types.js';
 import type { AuditLog } from './audit-log.js';
 import { GuardedRegistry } from './guarded-registry.js';
-import { openAuditLog } from './kysely-audit-log.js';
+import { KyselyAuditLog } from './kysely-audit-log.js';
 
 const person = (subject: string, role: Principal['role'], grants: Principal['grants'] = []): Principal => ({ subject, role, grants, source: 'token' });
 
 async function withRegistry(url: string | undefined, body: (as: (p: Principal) => GuardedRegistry, audit: AuditLog) => Promise<void>): Promise<void> {
   const fresh = await openFreshKysely(url);
   try {
-    await migrateToLatest(fresh.db, fresh.dialect, fresh.schema);
     const registry = new KyselyRegistryStore(fresh.db, async () => {});
-    const audit = await openAuditLog(fresh.db, fresh.dialect, fresh.schema);
+    const audit = new KyselyAuditLog(fresh.db, fresh.dialect);
     await body((principal) => new GuardedRegistry(registry, { principal, address: '10.0.0.7', audit }), audit);
   } finally {
     await fresh.close();

@@ -5,18 +5,18 @@
  * lock), on PostgreSQL a transaction-scoped advisory lock keyed by the schema. The primary
  * key on `seq` would refuse a fork even if the lock were bypassed.
  *
- * Usage: `const audit = await openAuditLog(db, 'sqlite'); await audit.append([{ actor, address, action, target }])`
+ * Usage: `await platform.audit.append([{ actor, address, action, target }])` (built by `openPlatform`)
  */
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson, type JsonValue } from '../core/json.js';
 import { parseInput } from '../core/validation.js';
-import type { DialectKind } from '../metadata/db-schema.js';
+import type { DialectKind } from '../core/sql-dialect.js';
 import type { Page } from '../metadata/types.js';
 import type { AuditLog } from './audit-log.js';
 import { ChainChecker, entryHash, GENESIS_HASH, type StoredEntry } from './chain.js';
-import { migrateAuditTables, type AuditKysely } from './tables.js';
+import type { AuditKysely } from './tables.js';
 import type { AuditEntry, AuditQuery, AuditVerification, NewAuditEntry } from './types.js';
 
 const CHUNK = 1000;
@@ -138,11 +138,4 @@ export class KyselyAuditLog implements AuditLog {
       after = rows[rows.length - 1]!.seq;
     }
   }
-}
-
-/** The audit log over an open Loom database's query builder, its table migrated. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database that also holds other stores' tables
-export async function openAuditLog(db: Kysely<any>, dialect: DialectKind, schema?: string): Promise<KyselyAuditLog> {
-  await migrateAuditTables(db, dialect, schema);
-  return new KyselyAuditLog(db as AuditKysely, dialect);
 }

@@ -4,8 +4,7 @@
  * first dropping them; the hash chain catches whoever does.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { DialectKind } from '../metadata/db-schema.js';
-import { migrateStoreTables } from '../metadata/migrations.js';
+import type { DialectKind, StoreMigrations } from '../core/sql-dialect.js';
 import type { StoredEntry } from './chain.js';
 
 export interface AuditTables {
@@ -50,8 +49,5 @@ function auditMigration(dialect: DialectKind): Migration {
   };
 }
 
-/** Creates or updates the audit log's table (safe when several processes open at once). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database that also holds other stores' tables
-export function migrateAuditTables(db: Kysely<any>, dialect: DialectKind, schema?: string): Promise<void> {
-  return migrateStoreTables(db, dialect, { migrations: { '0001_audit_log': auditMigration(dialect) }, table: 'loom_audit_migration', lockTable: 'loom_audit_migration_lock', schema });
-}
+/** The audit log's migrations (run by the platform with every store's, in name order). */
+export const auditMigrations: StoreMigrations = (dialect) => ({ '0007_audit_log': auditMigration(dialect) });

@@ -2,14 +2,13 @@
  * The one TokenStore implementation, over Kysely, on the Loom database (its own table,
  * `auth_token`). Secrets are looked up by their SHA-256, which has a unique index.
  *
- * Usage: `const tokens = await openTokenStore(db, 'sqlite'); const { secret } = await tokens.createToken({ subject: 'alice', role: 'editor', createdBy: 'admin' })`
+ * Usage: `const { secret } = await platform.tokens.createToken({ subject: 'alice', role: 'editor', createdBy: 'admin' })`
+ * (`openPlatform` builds it over the Loom database).
  */
-import type { Kysely } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import { parseInput } from '../core/validation.js';
-import type { DialectKind } from '../metadata/db-schema.js';
-import { migrateAuthTables, type AuthKysely, type AuthTokenTable } from './tables.js';
+import type { AuthKysely, AuthTokenTable } from './tables.js';
 import { hashTokenSecret, newTokenSecret } from './token-secret.js';
 import type { TokenStore } from './token-store.js';
 import { modelGrantSchema, newTokenSchema, ROLES, type ApiToken, type NewToken, type Principal, type Role } from './types.js';
@@ -86,10 +85,4 @@ export class KyselyTokenStore implements TokenStore {
     const token = toApiToken(row);
     return { subject: token.subject, role: token.role, grants: token.grants, source: 'token', tokenId: token.id };
   }
-}
-
-/** The token store over an open Loom database's query builder, its tables migrated. */
-export async function openTokenStore(db: Kysely<any>, dialect: DialectKind, schema?: string): Promise<KyselyTokenStore> {
-  await migrateAuthTables(db, dialect, schema);
-  return new KyselyTokenStore(db as AuthKysely);
 }

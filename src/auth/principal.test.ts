@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openFreshKysely, type FreshKysely } from '../../test/support/databases.js';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
-import { openTokenStore, type KyselyTokenStore } from './kysely-token-store.js';
+import { KyselyTokenStore } from './kysely-token-store.js';
 import { createPrincipalResolver } from './principal.js';
 
 describe('createPrincipalResolver', () => {
@@ -12,7 +12,7 @@ describe('createPrincipalResolver', () => {
   let tokens: KyselyTokenStore;
   before(async () => {
     fresh = await openFreshKysely();
-    tokens = await openTokenStore(fresh.db, fresh.dialect);
+    tokens = new KyselyTokenStore(fresh.db);
   });
   after(() => fresh.close());
 

@@ -1,10 +1,6 @@
-/**
- * The token store's tables and migrations. The store owns them: they run under their own
- * migration table, beside (not inside) the metadata store's list.
- */
-import type { Kysely, Migration } from 'kysely';
-import type { DialectKind } from '../metadata/db-schema.js';
-import { migrateStoreTables } from '../metadata/migrations.js';
+/** The token store's table and migration; the platform runs it with every store's (`platform/migrate.ts`). */
+import type { Kysely } from 'kysely';
+import type { StoreMigrations } from '../core/sql-dialect.js';
 
 export interface AuthTokenTable {
   id: string;
@@ -27,8 +23,9 @@ export interface AuthTables {
 
 export type AuthKysely = Kysely<AuthTables>;
 
-const migrations: Record<string, Migration> = {
-  '0001_auth_token': {
+/** The token store's migrations (run by the platform with every store's, in name order). */
+export const authMigrations: StoreMigrations = () => ({
+  '0006_auth_token': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('auth_token')
@@ -45,9 +42,4 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-};
-
-/** Creates or updates the token store's tables (safe when several processes open at once). */
-export function migrateAuthTables(db: Kysely<any>, dialect: DialectKind, schema?: string): Promise<void> {
-  return migrateStoreTables(db, dialect, { migrations, table: 'loom_auth_migration', lockTable: 'loom_auth_migration_lock', schema });
-}
+});

@@ -5,10 +5,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerComponentsCommand } from './commands/components.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDataValidateCommand } from './commands/data-validate.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
 import { registerLoginCommand } from './commands/login.js';
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   registerTrackCommands(program);
   registerTrainCommand(program);
   registerTuneCommand(program);
+  registerInitCommand(program);
+  registerComponentsCommand(program);
   registerTokenCommands(program);
   registerLoginCommand(program);
   registerAuditCommands(program);

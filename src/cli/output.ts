@@ -4,6 +4,7 @@
  */
 import { EXIT_CODE, asLoomError } from '../core/errors.js';
 import { terminalProgress, type Progress } from '../core/progress.js';
+import { isDebug } from '../platform/config.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -38,7 +39,7 @@ export function statusLogger(options: OutputOptions): (line: string) => void {
 export function reportError(error: unknown): number {
   const loomError = asLoomError(error);
   process.stderr.write(`error: ${loomError.describe()}\n`);
-  if (loomError.code === 'INTERNAL' && process.env.LOOM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (loomError.code === 'INTERNAL' && isDebug() && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   return EXIT_CODE[loomError.code];
 }
 

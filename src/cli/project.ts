@@ -1,41 +1,26 @@
 /**
- * A Loom project on this machine: the `.loom/` folder of the current directory (or
- * LOOM_HOME) holding the embedded database and the artifact store. Setting
- * LOOM_DATABASE_URL to a postgres:// URL moves metadata and registry to PostgreSQL.
+ * How a command opens its project: the platform, built from the configuration of this
+ * process (`./.loom` or LOOM_HOME, LOOM_DATABASE_URL, loom.config.json; see `platform/config.ts`).
+ * Commands that make things pass `{ create: true }`; the others fail with NOT_FOUND
+ * outside a project instead of leaving a `.loom` folder behind.
  */
-import { join, resolve } from 'node:path';
-import { openDatabase, type LoomDatabase } from '../metadata/database.js';
-import { LocalArtifactStore } from '../store/local-artifact-store.js';
+import { GuardedRegistry } from '../audit/guarded-registry.js';
+import { loadConfig } from '../platform/config.js';
+import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
+import { changeContext } from './security.js';
 
-export interface Project {
-  home: string;
-  db: LoomDatabase;
-  artifacts: LocalArtifactStore;
-  close(): Promise<void>;
+/** A command's view of the project: every store, the artifact store and the layout. */
+export type Project = Platform;
+
+export async function openProject(options: OpenPlatformOptions = {}): Promise<Project> {
+  return openPlatform(loadConfig(), options);
 }
 
-export function projectHome(home?: string): string {
-  return resolve(home ?? process.env.LOOM_HOME ?? join(process.cwd(), '.loom'));
-}
-
-/** Where pipeline steps keep checkpoints: `<home>/checkpoints/<step cache key>` (`loom run`, `loom train --resume`). */
-export function checkpointRoot(project: Pick<Project, 'home'>): string {
-  return join(project.home, 'checkpoints');
-}
-
-export async function openProject(options: { home?: string } = {}): Promise<Project> {
-  const home = projectHome(options.home);
-  const url = process.env.LOOM_DATABASE_URL;
-  const db = await openDatabase(url ? { kind: 'postgres', url } : { kind: 'sqlite', path: join(home, 'loom.db') });
-  return { home, db, artifacts: new LocalArtifactStore(join(home, 'artifacts')), close: () => db.close() };
-}
-
-/** Opens the project, runs the work, and closes it whatever happens. */
-export async function withProject<T>(work: (project: Project) => Promise<T>, options: { home?: string } = {}): Promise<T> {
-  const project = await openProject(options);
-  try {
-    return await work(project);
-  } finally {
-    await project.close();
-  }
+/**
+ * Opens the project, runs the work, and closes it whatever happens. The work sees the
+ * registry as the command's principal (its token, or the login): every change authorized
+ * and recorded in the audit log, in this one place for every command.
+ */
+export async function withProject<T>(work: (project: Project) => Promise<T>, options: OpenPlatformOptions = {}): Promise<T> {
+  return withPlatform(loadConfig(), async (platform) => work({ ...platform, registry: new GuardedRegistry(platform.registry, await changeContext(platform)) }), options);
 }

@@ -8,11 +8,8 @@
  */
 import { hostname, homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { AuditLog } from '../audit/audit-log.js';
-import { openAuditLog } from '../audit/kysely-audit-log.js';
 import type { ChangeContext } from '../audit/record-change.js';
 import { readCredentials } from '../auth/credentials-file.js';
-import { openTokenStore } from '../auth/kysely-token-store.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { Principal } from '../auth/types.js';
 import type { Project } from './project.js';
@@ -24,12 +21,6 @@ export const DEFAULT_CREDENTIAL = 'default';
 export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LOOM_CREDENTIALS_FILE) return env.LOOM_CREDENTIALS_FILE;
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'loom', 'credentials.json');
-}
-
-/** The project's token store and audit log, their tables migrated. */
-export async function openSecurityStores(project: Project): Promise<{ tokens: TokenStore; audit: AuditLog }> {
-  const { db, dialect, schema } = project.db.connection;
-  return { tokens: await openTokenStore(db, dialect, schema), audit: await openAuditLog(db, dialect, schema) };
 }
 
 function loginName(): string {
@@ -49,6 +40,6 @@ export async function cliPrincipal(tokens: TokenStore, env: NodeJS.ProcessEnv = 
 
 /** Who, from where, and the log: what every CLI change is made and recorded with. */
 export async function changeContext(project: Project, env: NodeJS.ProcessEnv = process.env): Promise<ChangeContext & { tokens: TokenStore }> {
-  const { tokens, audit } = await openSecurityStores(project);
+  const { tokens, audit } = project;
   return { principal: await cliPrincipal(tokens, env), address: `cli@${hostname()}`, audit, tokens };
 }

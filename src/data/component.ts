@@ -10,6 +10,7 @@ import { filesFingerprint } from '../core/file-fingerprint.js';
 import { Examples } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
 import { IngestRequestSchema, ingestSnapshot } from './ingest.js';
+import { calendarDerivations } from './ingest-query.js';
 import { describeSource, type SourceSpec } from './source-spec.js';
 
 export const ingestComponent = defineComponent({
@@ -24,6 +25,9 @@ export const ingestComponent = defineComponent({
     const snapshot = await ingestSnapshot(parameters, outputs.examples);
     task.done();
     const bad = snapshot.badRows > 0 ? `, ${snapshot.badRows} bad rows quarantined` : '';
+    for (const name of calendarDerivations(parameters.select)) {
+      services.log(`ingest: select.${name} derives a calendar part in SQL, which every client of a model trained on it must derive again; keep the raw timestamp and give it the transform's datetime analyzer (docs/transform.md)`);
+    }
     services.log(`ingest: span ${snapshot.span}, ${snapshot.rowCounts.train} train and ${snapshot.rowCounts.eval} eval rows${bad}, version ${snapshot.contentHash.slice(0, 12)}`);
     return { properties: { examples: snapshot } };
   },

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { queryRows, withDuckDB } from './duckdb.js';
-import { duckdbTypeKind, isNumericType, isTimeType, type DuckDBTypeKind } from './duckdb-types.js';
+import { duckdbTypeKind, isNumericType, isTimeType, timeColumnAs, type DuckDBTypeKind } from './duckdb-types.js';
 
 const columns: [string, DuckDBTypeKind][] = [
   ['TINYINT', 'integer'],
@@ -46,4 +46,23 @@ test('every DuckDB column type is classified as DESCRIBE names it', async () => 
 test('numeric and time shortcuts; case and spaces do not matter', () => {
   assert.deepEqual(['bigint', ' DOUBLE ', 'DECIMAL(9,2)', 'BOOLEAN', 'VARCHAR'].map(isNumericType), [true, true, true, false, false]);
   assert.deepEqual(['date', 'TIMESTAMP WITH TIME ZONE', 'TIME', 'VARCHAR'].map(isTimeType), [true, true, false, false]);
+});
+
+test('time columns read as a model takes timestamps: ISO 8601 text (wall clock, or the instant in UTC with Z) and epoch milliseconds', async () => {
+  const values: [string, string, string, number][] = [
+    ['DATE', "DATE '1969-07-20'", '1969-07-20', -14_256_000_000],
+    ['TIMESTAMP', "TIMESTAMP '2001-01-15 08:30:45.678'", '2001-01-15T08:30:45', 979_547_445_678],
+    ['TIMESTAMP_NS', "TIMESTAMP_NS '2001-01-15 08:30:45'", '2001-01-15T08:30:45', 979_547_445_000],
+    ['TIMESTAMP WITH TIME ZONE', "TIMESTAMPTZ '2001-01-15 08:30:45+05:30'", '2001-01-15T03:00:45Z', 979_527_645_000],
+  ];
+  await withDuckDB(async (db) => {
+    await db.run("SET TimeZone = 'America/Chicago'");
+    for (const [type, literal, text, ms] of values) {
+      await db.run(`CREATE OR REPLACE TABLE t AS SELECT ${literal} AS c`);
+      const [described] = await queryRows(db, 'DESCRIBE SELECT c FROM t');
+      assert.equal(described!.column_type, type);
+      const [row] = await queryRows(db, `SELECT ${timeColumnAs('c', type, 'string')} AS text, ${timeColumnAs('c', type, 'int64')} AS ms FROM t`);
+      assert.deepEqual([row!.text, Number(row!.ms)], [text, ms], type);
+    }
+  });
 });

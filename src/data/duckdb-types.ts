@@ -37,3 +37,18 @@ export function isNumericType(sqlType: string): boolean {
 export function isTimeType(sqlType: string): boolean {
   return duckdbTypeKind(sqlType) === 'time';
 }
+
+/**
+ * SQL reading the DATE or TIMESTAMP column `column` (a quoted identifier) as a model input
+ * that takes timestamps as int64 epoch milliseconds or as ISO 8601 text: what a client
+ * sends for the same row. A value without a zone keeps its wall-clock time (as text
+ * without an offset; as epoch milliseconds it is read as UTC); a TIMESTAMP WITH TIME
+ * ZONE is its instant, as text in UTC (`Z`). Seconds are whole: no part reads less.
+ */
+export function timeColumnAs(column: string, sqlType: string, as: 'int64' | 'string'): string {
+  const type = sqlType.trim().toUpperCase();
+  if (as === 'int64') return `epoch_ms(${column})`;
+  if (type === 'DATE') return `strftime(${column}, '%Y-%m-%d')`;
+  if (type === 'TIMESTAMPTZ' || type.endsWith('WITH TIME ZONE')) return `strftime(make_timestamp(epoch_us(${column})), '%Y-%m-%dT%H:%M:%SZ')`;
+  return `strftime(${column}, '%Y-%m-%dT%H:%M:%S')`;
+}

@@ -10,38 +10,51 @@ import { extname } from 'node:path';
 import { LoomError } from '../core/errors.js';
 
 export interface DuckDBOptions {
-  /** e.g. '2GB'; default LOOM_DUCKDB_MEMORY_LIMIT, else DuckDB's own (80% of RAM). */
+  /** e.g. '2GB'; default the process's (`setDuckDBDefaults`), else DuckDB's own (80% of RAM). */
   memoryLimit?: string;
   threads?: number;
-  /** Where DuckDB spills past the memory limit; default LOOM_DUCKDB_TEMP_DIRECTORY, else DuckDB's own. */
+  /** Where DuckDB spills past the memory limit; default the process's, else DuckDB's own. */
   tempDirectory?: string;
 }
 
 /** A DuckDB memory size such as `64MB`, `1.5GB` or `512MiB`. */
 export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
+let processDefaults: DuckDBOptions = {};
+
 /**
- * The options every data step runs DuckDB with: explicit ones win over the project's
- * environment (LOOM_DUCKDB_MEMORY_LIMIT, LOOM_DUCKDB_TEMP_DIRECTORY, LOOM_DUCKDB_THREADS).
+ * Sets the limits every DuckDB engine of this process runs with unless a call gives its
+ * own. `openPlatform` sets them from the config (LOOM_DUCKDB_MEMORY_LIMIT, …), so every
+ * step of a command runs under the project's limits without passing them down.
  */
+export function setDuckDBDefaults(options: DuckDBOptions): void {
+  duckDBSettings(options);
+  processDefaults = { ...options };
+}
+
+/** The limits set by `setDuckDBDefaults` (the config's). */
+export function duckDBDefaults(): Readonly<DuckDBOptions> {
+  return processDefaults;
+}
+
+/** The options every data step runs DuckDB with: explicit ones win over the process's defaults. */
 export function duckDBSettings(options: DuckDBOptions = {}): Record<string, string> {
   const settings: Record<string, string> = {};
-  const memoryLimit = options.memoryLimit ?? process.env.LOOM_DUCKDB_MEMORY_LIMIT;
+  const memoryLimit = options.memoryLimit ?? processDefaults.memoryLimit;
   if (memoryLimit) {
     if (!MEMORY_LIMIT.test(memoryLimit)) {
-      const field = options.memoryLimit ? 'memoryLimit' : 'LOOM_DUCKDB_MEMORY_LIMIT';
-      throw new LoomError('INVALID_ARGUMENT', `${field} "${memoryLimit}" is not a memory size`, { field, fix: 'write it like 64MB, 2GB or 512MiB' });
+      throw new LoomError('INVALID_ARGUMENT', `memoryLimit "${memoryLimit}" is not a memory size`, { field: 'memoryLimit', fix: 'write it like 64MB, 2GB or 512MiB' });
     }
     settings.memory_limit = memoryLimit;
   }
-  const threads = options.threads ?? (process.env.LOOM_DUCKDB_THREADS ? Number(process.env.LOOM_DUCKDB_THREADS) : undefined);
+  const threads = options.threads ?? processDefaults.threads;
   if (threads !== undefined) {
     if (!Number.isInteger(threads) || threads < 1) {
-      throw new LoomError('INVALID_ARGUMENT', `DuckDB threads "${threads}" is not a positive integer`, { field: 'LOOM_DUCKDB_THREADS' });
+      throw new LoomError('INVALID_ARGUMENT', `DuckDB threads "${threads}" is not a positive integer`, { field: 'threads' });
     }
     settings.threads = String(threads);
   }
-  const tempDirectory = options.tempDirectory ?? process.env.LOOM_DUCKDB_TEMP_DIRECTORY;
+  const tempDirectory = options.tempDirectory ?? processDefaults.tempDirectory;
   if (tempDirectory) settings.temp_directory = tempDirectory;
   return settings;
 }

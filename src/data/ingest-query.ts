@@ -72,3 +72,15 @@ export async function checkQuery(
   }
   return guard(source, () => describe(db, query));
 }
+
+/** SQL functions that take a calendar part out of a date or timestamp. */
+const CALENDAR_PART = /\b(hour|minute|dayofweek|isodow|weekday|dayofmonth|dayofyear|day|week|weekofyear|month|quarter|year|date_part|datepart|extract|strftime|date_trunc)\s*\(/i;
+
+/**
+ * The `select` columns that derive a calendar part in SQL (`hour(date)`). A model trained
+ * on one needs every client to derive it again, which the transform's datetime analyzer
+ * avoids by computing it inside the served graph from the raw timestamp.
+ */
+export function calendarDerivations(select: Record<string, string> | undefined): string[] {
+  return Object.entries(select ?? {}).flatMap(([name, expression]) => (CALENDAR_PART.test(expression) ? [name] : []));
+}

@@ -8,6 +8,7 @@ import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { ingestComponent } from './component.js';
 import { sqlString, withDuckDB } from './duckdb.js';
 import { ingestSnapshot, type IngestRequest } from './ingest.js';
+import { calendarDerivations } from './ingest-query.js';
 import { testServices } from '../../test/support/services.js';
 
 const FEATURES = { hour: 'hour(date)', weekday: 'dayofweek(date)', distance: 'distance', origin: 'origin', delayed: 'delay > 15' };
@@ -206,4 +207,9 @@ test('the ingest component writes an Examples artifact into its staging director
   const rowCounts = properties.rowCounts as Record<string, number>;
   assert.equal(await count(`SELECT count(*) AS n FROM read_parquet(${sqlString(join(staging, 'train', 'data.parquet'))})`), rowCounts.train);
   assert.equal(properties.source, parquet);
+});
+
+test('a select that derives a calendar part in SQL is named, so the hint can point at the datetime analyzer', () => {
+  assert.deepEqual(calendarDerivations({ hour: 'hour(date)', wd: 'DAYOFWEEK (date)', part: "date_part('month', date)", date: 'date', distance: 'distance', hourly: 'hours_flown' }), ['hour', 'wd', 'part']);
+  assert.deepEqual(calendarDerivations(undefined), []);
 });

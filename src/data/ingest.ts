@@ -11,7 +11,7 @@
  *
  * Usage:
  *   const snapshot = await ingestSnapshot({ source: { kind: 'file', glob: 'landing/flights-{SPAN}.csv' },
- *     select: { hour: 'hour(date)', origin: 'origin', delayed: 'delay > 15' },
+ *     select: { date: 'date', origin: 'origin', delayed: 'delay > 15' },
  *     split: { kind: 'hash', key: 'origin', evalPercent: 20 }, maxBadRowFraction: 0.01 }, outDir);
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -25,7 +25,7 @@ import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
 import { connectorFor } from './connectors/index.js';
 import { CREATE_REJECTS } from './connectors/connector.js';
-import { MEMORY_LIMIT, queryRows, sqlIdent, sqlString, withDuckDB } from './duckdb.js';
+import { duckDBDefaults, MEMORY_LIMIT, queryRows, sqlIdent, sqlString, withDuckDB } from './duckdb.js';
 import { checkDateColumn, checkQuery, describe, planSplit } from './ingest-query.js';
 import { quarantineBadRows, type QuarantineSummary } from './quarantine.js';
 import { guard, readError, type Column } from './read-errors.js';
@@ -111,7 +111,7 @@ export async function ingestSnapshot(request: IngestRequest, outDir: string): Pr
   }
   const label = describeSource(spec);
   // A private directory (under tempDirectory) for a PostgreSQL extract and DuckDB's spill files, removed after.
-  const parent = req.tempDirectory ?? process.env.LOOM_DUCKDB_TEMP_DIRECTORY ?? tmpdir();
+  const parent = req.tempDirectory ?? duckDBDefaults().tempDirectory ?? tmpdir();
   await mkdir(parent, { recursive: true });
   const workDir = await mkdtemp(join(parent, 'loom-ingest-'));
   const tempDirectory = join(workDir, 'spill');

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FLIGHTS_PARQUET, makeTempDir } from '../../test/support/flights.js';
-import { duckDBSettings, queryRows, sqlString, withDuckDB } from './duckdb.js';
+import { loadConfig } from '../platform/config.js';
+import { duckDBDefaults, duckDBSettings, queryRows, setDuckDBDefaults, sqlString, withDuckDB } from './duckdb.js';
 import { ingestSnapshot, type IngestRequest } from './ingest.js';
 
 const LIMIT = '32MB';
@@ -49,12 +50,10 @@ test('an ingest under a 32 MB memory limit sorts and writes all of flights-3m (o
 });
 
 test('the memory limit is real: what cannot spill fails under it, and LOOM_DUCKDB_MEMORY_LIMIT sets it for every step', async (t) => {
-  const previous = process.env.LOOM_DUCKDB_MEMORY_LIMIT;
-  t.after(() => {
-    if (previous === undefined) delete process.env.LOOM_DUCKDB_MEMORY_LIMIT;
-    else process.env.LOOM_DUCKDB_MEMORY_LIMIT = previous;
-  });
-  process.env.LOOM_DUCKDB_MEMORY_LIMIT = LIMIT;
+  const previous = duckDBDefaults();
+  t.after(() => setDuckDBDefaults(previous));
+  // What openPlatform does with the config of a process whose environment sets the limit.
+  setDuckDBDefaults(loadConfig({ env: { LOOM_DUCKDB_MEMORY_LIMIT: LIMIT } }).duckdb);
   const setting = await withDuckDB(async (db) => String((await queryRows(db, `SELECT current_setting('memory_limit') AS m`))[0]!.m));
   assert.match(setting, /^3\d(\.\d+)? MiB$/);
   // One list of 20M integers must sit in memory at once: far over 32 MB, it cannot spill.
@@ -63,6 +62,5 @@ test('the memory limit is real: what cannot spill fails under it, and LOOM_DUCKD
     /Out of Memory|memory limit/i,
   );
   assert.equal(duckDBSettings({ memoryLimit: '2GB' }).memory_limit, '2GB', 'an explicit limit wins over the environment');
-  process.env.LOOM_DUCKDB_MEMORY_LIMIT = 'lots';
-  assert.throws(() => duckDBSettings(), /LOOM_DUCKDB_MEMORY_LIMIT "lots" is not a memory size/);
+  assert.throws(() => loadConfig({ env: { LOOM_DUCKDB_MEMORY_LIMIT: 'lots' } }), /LOOM_DUCKDB_MEMORY_LIMIT: "lots" is not a memory size/);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { openDatabase } from '../metadata/database.js';
+import { openTestPlatform } from '../../test/support/databases.js';
 import { Examples } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
 import { definePipeline } from '../pipeline/dsl.js';
@@ -101,7 +101,7 @@ const previousPair = defineComponent({
 test('p.previousSpan resolves span N-1 of the same step from the metadata store; p.latestSpan the newest', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   await monthlyFiles(dir, [1, 2, 3, 4]);
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   const glob = join(dir, 'flights-{SPAN}.parquet');

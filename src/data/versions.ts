@@ -8,7 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { LoomError } from '../core/errors.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { queryRows, sqlString, withDuckDB } from './duckdb.js';

@@ -14,7 +14,7 @@ import { LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { countRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { showDatasetVersion } from '../data/versions.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import { Examples, ModelBlessing, ModelEvaluation } from '../pipeline/artifact-types.js';
 import { runStandaloneStep } from '../pipeline/standalone-step.js';

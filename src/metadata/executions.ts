@@ -6,7 +6,7 @@
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { Updateable } from 'kysely';
-import type { ExecutionTable, LoomKysely } from './db-schema.js';
+import type { ExecutionTable, MetadataKysely } from './db-schema.js';
 import { toExecution } from './metadata-rows.js';
 import { idAfterToken, pageSizeOf, requireName, requireObject, requireOneOf, toPage } from './query-helpers.js';
 import type { ExecutionFilter } from './store.js';
@@ -43,7 +43,7 @@ function attemptsOf(value: unknown): number {
   return value as number;
 }
 
-export async function createExecution(db: LoomKysely, execution: NewExecution, now: number): Promise<Execution> {
+export async function createExecution(db: MetadataKysely, execution: NewExecution, now: number): Promise<Execution> {
   const code = execution.codeVersion ?? { commit: null, dirty: false };
   const row = await db
     .insertInto('execution')
@@ -68,7 +68,7 @@ export async function createExecution(db: LoomKysely, execution: NewExecution, n
 }
 
 /** Applies an update inside the caller's transaction; NOT_FOUND, or FAILED_PRECONDITION for a forbidden move. */
-export async function updateExecution(db: LoomKysely, id: number, update: ExecutionUpdate): Promise<Execution> {
+export async function updateExecution(db: MetadataKysely, id: number, update: ExecutionUpdate): Promise<Execution> {
   const current = await db.selectFrom('execution').selectAll().where('id', '=', id).executeTakeFirst();
   if (!current) throw new LoomError('NOT_FOUND', `no execution with id ${id}`);
   const from = current.state as ExecutionState;
@@ -98,7 +98,7 @@ export async function updateExecution(db: LoomKysely, id: number, update: Execut
 }
 
 /** Executions newest first, filtered by context, component type and states. */
-export async function listExecutions(db: LoomKysely, filter: ExecutionFilter): Promise<Page<Execution>> {
+export async function listExecutions(db: MetadataKysely, filter: ExecutionFilter): Promise<Page<Execution>> {
   const size = pageSizeOf(filter);
   const before = idAfterToken(filter);
   let query = db.selectFrom('execution').selectAll();

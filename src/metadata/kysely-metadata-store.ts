@@ -1,14 +1,14 @@
 /**
  * The one MetadataStore implementation, over Kysely, so SQLite and PostgreSQL run the
  * same queries. The backends differ only in how the Kysely instance is built
- * (`sqlite-store.ts`, `postgres-store.ts`); `openDatabase` wires it all together.
+ * (`platform/sqlite-backend.ts`, `platform/postgres-backend.ts`); `platform/` wires it all together.
  *
- * Usage: `const { metadata } = await openDatabase({ kind: 'sqlite', path })`
+ * Usage: `const { metadata } = await openPlatform(loadConfig())`
  */
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { Selectable } from 'kysely';
-import type { EventTable, LoomKysely } from './db-schema.js';
+import type { EventTable, MetadataKysely } from './db-schema.js';
 import * as executions from './executions.js';
 import { lineage } from './lineage.js';
 import {
@@ -64,10 +64,10 @@ import { insertArtifacts, insertContextLinks, insertEvents } from './writes.js';
 export class KyselyMetadataStore implements MetadataStore {
   /**
    * @param db the shared query builder (the registry store may use the same one)
-   * @param onClose what `close()` does; `openDatabase` passes the shared database's close
+   * @param onClose what `close()` does; `openPlatform` passes the shared database's close
    */
   constructor(
-    private readonly db: LoomKysely,
+    private readonly db: MetadataKysely,
     private readonly onClose: () => Promise<void>,
   ) {}
 

@@ -5,7 +5,7 @@
  */
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { EventTable, LoomKysely } from './db-schema.js';
+import type { EventTable, MetadataKysely } from './db-schema.js';
 import { inIdOrder, selectArtifacts, toArtifact, toEvent, toExecution } from './metadata-rows.js';
 import { chunks, IN_LIST_CHUNK } from './query-helpers.js';
 import type { LineageDirection, LineageGraph } from './types.js';
@@ -20,7 +20,7 @@ export const MAX_LINEAGE_HOPS = 1000;
  * events walked.
  */
 export async function lineage(
-  db: LoomKysely,
+  db: MetadataKysely,
   artifactId: number,
   options: { direction: LineageDirection; maxHops: number },
 ): Promise<LineageGraph> {

@@ -5,7 +5,7 @@
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson, type JsonValue } from '../core/json.js';
-import type { ContextTable, EventTable, ExecutionTable, LoomKysely } from './db-schema.js';
+import type { ContextTable, EventTable, ExecutionTable, MetadataKysely } from './db-schema.js';
 import { chunks, IN_LIST_CHUNK, parseJsonObject, parseJsonRecord, requireObject, requireOneOf, unique } from './query-helpers.js';
 import {
   ARTIFACT_STATES,
@@ -22,7 +22,7 @@ import {
 } from './types.js';
 
 /** Artifacts joined with their type's name; every artifact read goes through this. */
-export function selectArtifacts(db: LoomKysely) {
+export function selectArtifacts(db: MetadataKysely) {
   return db
     .selectFrom('artifact')
     .innerJoin('artifact_type', 'artifact_type.id', 'artifact.type_id')
@@ -152,7 +152,7 @@ export function checkedArtifactState(state: unknown, field: string): ArtifactSta
 
 /** Fails with NOT_FOUND, naming the first few, unless every id is a row of `table`. */
 export async function requireExisting(
-  db: LoomKysely,
+  db: MetadataKysely,
   table: 'artifact' | 'execution' | 'context',
   ids: number[],
 ): Promise<void> {
@@ -170,7 +170,7 @@ export async function requireExisting(
 }
 
 /** Loads the named artifact types in one query; NOT_FOUND for a name never registered. */
-export async function loadArtifactTypes(db: LoomKysely, names: string[]): Promise<Map<string, ArtifactType>> {
+export async function loadArtifactTypes(db: MetadataKysely, names: string[]): Promise<Map<string, ArtifactType>> {
   const wanted = unique(names);
   const types = new Map<string, ArtifactType>();
   if (wanted.length === 0) return types;

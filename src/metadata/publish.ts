@@ -5,7 +5,7 @@
  */
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
-import type { LoomKysely } from './db-schema.js';
+import type { MetadataKysely } from './db-schema.js';
 import { selectArtifacts, toArtifact, toExecution } from './metadata-rows.js';
 import { requireIdList, requireName, requireObject, requireOneOf } from './query-helpers.js';
 import type { Artifact, CachedResult, ExecutionState, NewArtifact, PublishRequest, PublishResult } from './types.js';
@@ -17,7 +17,7 @@ const PUBLISH_STATES = ['COMPLETE', 'CACHED'] as const;
  * Publishes an execution; `trx` must be a transaction, so that any failure (an unknown
  * artifact or context, an undeclared property) rolls back every row written before it.
  */
-export async function publishExecution(trx: LoomKysely, request: PublishRequest, now: number): Promise<PublishResult> {
+export async function publishExecution(trx: MetadataKysely, request: PublishRequest, now: number): Promise<PublishResult> {
   const id = request.executionId;
   const state = requireOneOf(request.state, PUBLISH_STATES, 'state');
   const contextIds = requireIdList(request.contextIds ?? [], 'contextIds');
@@ -73,7 +73,7 @@ export async function publishExecution(trx: LoomKysely, request: PublishRequest,
 }
 
 /** The newest COMPLETE execution with this cache key whose outputs are all still LIVE. */
-export async function findCachedExecution(db: LoomKysely, cacheKey: string): Promise<CachedResult | undefined> {
+export async function findCachedExecution(db: MetadataKysely, cacheKey: string): Promise<CachedResult | undefined> {
   const row = await db
     .selectFrom('execution')
     .selectAll()

@@ -4,7 +4,7 @@
  * caller's transaction.
  */
 import { LoomError } from '../core/errors.js';
-import type { LoomKysely } from './db-schema.js';
+import type { MetadataKysely } from './db-schema.js';
 import {
   checkedArtifactState,
   checkedProperties,
@@ -20,7 +20,7 @@ import { EVENT_TYPES, type Artifact, type NewArtifact, type NewEvent } from './t
  * NOT_FOUND; an undeclared or mistyped property → INVALID_ARGUMENT naming it.
  * `field` prefixes the names in error messages (`artifacts` or `outputs`).
  */
-export async function insertArtifacts(db: LoomKysely, artifacts: NewArtifact[], now: number, field: string): Promise<Artifact[]> {
+export async function insertArtifacts(db: MetadataKysely, artifacts: NewArtifact[], now: number, field: string): Promise<Artifact[]> {
   if (artifacts.length === 0) return [];
   const types = await loadArtifactTypes(
     db,
@@ -54,7 +54,7 @@ export async function insertArtifacts(db: LoomKysely, artifacts: NewArtifact[], 
 }
 
 /** Checks events and inserts them; an event already recorded is left as it is. */
-export async function insertEvents(db: LoomKysely, events: NewEvent[], now: number): Promise<void> {
+export async function insertEvents(db: MetadataKysely, events: NewEvent[], now: number): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((e, i) => {
     if (!Number.isSafeInteger(e.artifactId) || !Number.isSafeInteger(e.executionId)) {
@@ -81,7 +81,7 @@ export async function insertEvents(db: LoomKysely, events: NewEvent[], now: numb
 
 /** Links artifacts and executions to contexts (all of them to each context); idempotent. */
 export async function insertContextLinks(
-  db: LoomKysely,
+  db: MetadataKysely,
   contextIds: number[],
   links: { executionIds?: number[]; artifactIds?: number[] },
 ): Promise<void> {

@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
+import { isTimeType, timeColumnAs } from '../data/duckdb-types.js';
 import type { TensorSpec } from '../registry/types.js';
 import { readSignature } from './inspect.js';
 import { toTensor } from './tensors.js';
@@ -138,13 +139,12 @@ export async function runModelOverParquet(
 
 /**
  * The SQL feeding one input. A TIMESTAMP or DATE column feeds an int64 input as epoch
- * milliseconds (UTC; a zone-less timestamp is read as UTC): the form the transform's
- * datetime analyzer and a serving client use.
+ * milliseconds and a string input as ISO 8601 text (timeColumnAs): the forms the
+ * transform's datetime analyzer and a serving client use.
  */
 function inputExpression(input: TensorSpec, columnType: string): string {
   const column = sqlIdent(input.name);
-  const type = columnType.toUpperCase();
-  if (input.type === 'int64' && (type.startsWith('TIMESTAMP') || type === 'DATE')) return `epoch_ms(${column})`;
+  if ((input.type === 'int64' || input.type === 'string') && isTimeType(columnType)) return timeColumnAs(column, columnType, input.type);
   return `CAST(${column} AS ${SQL_TYPE[input.type]})`;
 }
 

@@ -41,6 +41,13 @@ export const ELEMENT_TYPES: Record<ElementType, number> = {
 /** The opsets Loom's graphs import; ONNX Runtime 1.30 runs all ops used at these versions. */
 export const DEFAULT_OPSETS: Record<string, number> = { '': 17, 'ai.onnx.ml': 3 };
 export const IR_VERSION = 8;
+/**
+ * The standard opset of the string ops a graph that reads text uses (RegexFullMatch,
+ * StringConcat; checked to run in onnxruntime-node and onnxruntime-web 1.30). Only such
+ * graphs import it, with the IR version that opset belongs to; the others stay at 17.
+ */
+export const STRING_OPSET = 20;
+const STRING_OPSET_IR_VERSION = 9;
 /** Name of a dynamic dimension (the batch). */
 export const BATCH_DIM = 'N';
 
@@ -176,7 +183,7 @@ export class GraphBuilder {
 
   toModel(): ModelProto {
     return {
-      ir_version: IR_VERSION,
+      ir_version: (this.opsets[''] ?? 0) >= STRING_OPSET ? STRING_OPSET_IR_VERSION : IR_VERSION,
       producer_name: 'loom',
       producer_version: '0.1.0',
       opset_import: Object.entries(this.opsets).map(([domain, version]) => ({ domain, version })),

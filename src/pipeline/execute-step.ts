@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asLoomError, type LoomError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json.js';
 import type { Progress } from '../core/progress.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from './stores.js';
 import type { Artifact, CodeVersion, Execution } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { EXECUTION_TAG, PIPELINE_RUN_TAG, PIPELINE_TAG, STEP_TAG, StepTrackingLogger } from '../tracking/logger.js';

@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
-import { openDatabase } from '../metadata/database.js';
+import { openTestPlatform } from '../../test/support/databases.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { defineComponent } from './component.js';
@@ -79,7 +79,7 @@ function diamond(options: { n?: number; minTotal?: number } = {}): Pipeline {
 
 async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   calls.clear();

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { asLoomError, LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from './stores.js';
 import type { Artifact, CodeVersion, ExecutionState } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { Pipeline, StepDef } from './dsl.js';

@@ -4,7 +4,7 @@
  * of the moment it runs), or another span of a step's output (span N-1 for drift).
  */
 import { LoomError } from '../core/errors.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from './stores.js';
 import type { Artifact } from '../metadata/types.js';
 import type { AliasRef, InputRef, SpanRef, StepDef } from './dsl.js';
 

@@ -11,7 +11,7 @@
  */
 import { asLoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from './stores.js';
 import type { Artifact, CodeVersion } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { readCodeVersion } from './code-version.js';

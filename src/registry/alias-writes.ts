@@ -4,7 +4,7 @@
  * of one model queue and a refused move changes nothing.
  */
 import { LoomError } from '../core/errors.js';
-import type { LoomKysely } from '../metadata/db-schema.js';
+import type { RegistryKysely } from './registry-tables.js';
 import { requireName } from '../metadata/query-helpers.js';
 import { checkedAlias, checkedVersion, toAliasMove, toAliasRequest } from './registry-rows.js';
 import { checkUsableVersion, lockModel, moveAlias, notFoundModel, refuseIfProtected, withModelLock } from './registry-sql.js';
@@ -24,13 +24,13 @@ export function samePrincipal(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
-async function approvalAliases(trx: LoomKysely, modelId: number): Promise<string> {
+async function approvalAliases(trx: RegistryKysely, modelId: number): Promise<string> {
   const row = await trx.selectFrom('registered_model').select('approval_aliases').where('id', '=', modelId).executeTakeFirstOrThrow();
   return row.approval_aliases;
 }
 
 /** Points an alias at a READY, unarchived version unless the alias needs approval. */
-export async function setAlias(db: LoomKysely, modelName: string, alias: string, version: number, who: Actor): Promise<AliasMove> {
+export async function setAlias(db: RegistryKysely, modelName: string, alias: string, version: number, who: Actor): Promise<AliasMove> {
   const name = checkedAlias(alias);
   const target = checkedVersion(version);
   const { actor, reason } = checkedActor(who);
@@ -41,7 +41,7 @@ export async function setAlias(db: LoomKysely, modelName: string, alias: string,
   });
 }
 
-export async function deleteAlias(db: LoomKysely, modelName: string, alias: string, who: Actor): Promise<AliasMove> {
+export async function deleteAlias(db: RegistryKysely, modelName: string, alias: string, who: Actor): Promise<AliasMove> {
   const name = checkedAlias(alias);
   const { actor, reason } = checkedActor(who);
   return withModelLock(db, modelName, async (trx, modelId, now) => {
@@ -50,7 +50,7 @@ export async function deleteAlias(db: LoomKysely, modelName: string, alias: stri
   });
 }
 
-export async function aliasHistory(db: LoomKysely, modelName: string, alias: string): Promise<AliasMove[]> {
+export async function aliasHistory(db: RegistryKysely, modelName: string, alias: string): Promise<AliasMove[]> {
   const rows = await db
     .selectFrom('alias_move')
     .innerJoin('registered_model', 'registered_model.id', 'alias_move.model_id')
@@ -62,7 +62,7 @@ export async function aliasHistory(db: LoomKysely, modelName: string, alias: str
   return rows.map((r) => toAliasMove(r, modelName));
 }
 
-export async function rollbackAlias(db: LoomKysely, modelName: string, alias: string, who: Actor): Promise<AliasMove> {
+export async function rollbackAlias(db: RegistryKysely, modelName: string, alias: string, who: Actor): Promise<AliasMove> {
   const name = checkedAlias(alias);
   const { actor, reason } = checkedActor(who);
   return withModelLock(db, modelName, async (trx, modelId, now) => {
@@ -82,7 +82,7 @@ export async function rollbackAlias(db: LoomKysely, modelName: string, alias: st
   });
 }
 
-export async function requestAliasMove(db: LoomKysely, modelName: string, alias: string, version: number, who: Actor): Promise<AliasMoveRequest> {
+export async function requestAliasMove(db: RegistryKysely, modelName: string, alias: string, version: number, who: Actor): Promise<AliasMoveRequest> {
   const name = checkedAlias(alias);
   const target = checkedVersion(version);
   const { actor, reason } = checkedActor(who);
@@ -101,7 +101,7 @@ export async function requestAliasMove(db: LoomKysely, modelName: string, alias:
  * Claims a pending request with one conditional UPDATE, so two approvers racing each
  * other cannot both apply it; the claim rolls back with the transaction if the move fails.
  */
-async function decide(trx: LoomKysely, requestId: number, state: 'APPROVED' | 'REJECTED', actor: string, now: number) {
+async function decide(trx: RegistryKysely, requestId: number, state: 'APPROVED' | 'REJECTED', actor: string, now: number) {
   if (!Number.isSafeInteger(requestId)) throw new LoomError('INVALID_ARGUMENT', `request id must be an integer, got ${String(requestId)}`, { field: 'requestId' });
   const claimed = await trx
     .updateTable('alias_request')
@@ -116,13 +116,13 @@ async function decide(trx: LoomKysely, requestId: number, state: 'APPROVED' | 'R
   throw new LoomError('FAILED_PRECONDITION', `alias move request ${requestId} is already ${existing.state}`, { field: 'requestId', fix: 'make a new request' });
 }
 
-async function modelNameOf(trx: LoomKysely, modelId: number): Promise<string> {
+async function modelNameOf(trx: RegistryKysely, modelId: number): Promise<string> {
   const row = await trx.selectFrom('registered_model').select('name').where('id', '=', modelId).executeTakeFirst();
   if (!row) throw notFoundModel(String(modelId));
   return row.name;
 }
 
-export async function approveAliasMove(db: LoomKysely, requestId: number, who: Actor): Promise<{ request: AliasMoveRequest; move: AliasMove }> {
+export async function approveAliasMove(db: RegistryKysely, requestId: number, who: Actor): Promise<{ request: AliasMoveRequest; move: AliasMove }> {
   const { actor, reason } = checkedActor(who);
   return db.transaction().execute(async (trx) => {
     const now = Date.now();
@@ -143,7 +143,7 @@ export async function approveAliasMove(db: LoomKysely, requestId: number, who: A
 }
 
 /** Anyone may reject, the requester included (that withdraws it). */
-export async function rejectAliasMove(db: LoomKysely, requestId: number, who: Actor): Promise<AliasMoveRequest> {
+export async function rejectAliasMove(db: RegistryKysely, requestId: number, who: Actor): Promise<AliasMoveRequest> {
   const { actor } = checkedActor(who);
   return db.transaction().execute(async (trx) => {
     const request = await decide(trx, requestId, 'REJECTED', actor, Date.now());
@@ -151,7 +151,7 @@ export async function rejectAliasMove(db: LoomKysely, requestId: number, who: Ac
   });
 }
 
-export async function getAliasRequest(db: LoomKysely, requestId: number): Promise<AliasMoveRequest | undefined> {
+export async function getAliasRequest(db: RegistryKysely, requestId: number): Promise<AliasMoveRequest | undefined> {
   if (!Number.isSafeInteger(requestId)) throw new LoomError('INVALID_ARGUMENT', `request id must be an integer, got ${String(requestId)}`, { field: 'requestId' });
   const row = await db
     .selectFrom('alias_request')
@@ -163,7 +163,7 @@ export async function getAliasRequest(db: LoomKysely, requestId: number): Promis
   return row && toAliasRequest(row, row.model_name);
 }
 
-export async function listAliasRequests(db: LoomKysely, modelName: string, options: { pendingOnly?: boolean } = {}): Promise<AliasMoveRequest[]> {
+export async function listAliasRequests(db: RegistryKysely, modelName: string, options: { pendingOnly?: boolean } = {}): Promise<AliasMoveRequest[]> {
   const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
   if (!model) throw notFoundModel(modelName);
   let query = db.selectFrom('alias_request').selectAll().where('model_id', '=', model.id);

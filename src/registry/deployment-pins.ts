@@ -8,7 +8,7 @@
  *
  * Usage: inside the deployment's transaction, `await lockDeployedModel(trx, spec)` before writing it.
  */
-import type { LoomKysely } from '../metadata/db-schema.js';
+import type { RegistryKysely } from './registry-tables.js';
 import { parseModelRef } from '../serve/model-ref.js';
 import { checkUsableVersion, lockModel } from './registry-sql.js';
 
@@ -44,7 +44,7 @@ export function pinnedVersions(deployment: DeploymentRefs): PinnedVersion[] {
  * not registered) and checks that every version the deployment pins exists, is READY and
  * is not archived (NOT_FOUND or FAILED_PRECONDITION otherwise).
  */
-export async function lockDeployedModel(trx: LoomKysely, deployment: DeploymentRefs): Promise<void> {
+export async function lockDeployedModel(trx: RegistryKysely, deployment: DeploymentRefs): Promise<void> {
   const modelId = await lockModel(trx, deployment.modelName, Date.now());
   for (const pin of pinnedVersions(deployment)) await checkUsableVersion(trx, deployment.modelName, modelId, pin.version, 'be deployed');
 }

@@ -6,12 +6,12 @@
  * IMMEDIATE, so concurrent writers queue instead of colliding or losing updates.
  * Alias moves and approvals live in `alias-writes.ts`, edits of versions in `version-writes.ts`.
  *
- * Usage: `const { registry } = await openDatabase(config); await registry.createModelVersion({ modelName, source })`
+ * Usage: `const { registry } = await openPlatform(loadConfig()); await registry.createModelVersion({ modelName, source })`
  */
 import { sql, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
-import type { LoomKysely } from '../metadata/db-schema.js';
+import type { RegistryKysely } from './registry-tables.js';
 import { idAfterToken, pageSizeOf, parseJsonRecord, requireName, requireObject, requireOneOf, textAfterToken, toPage } from '../metadata/query-helpers.js';
 import type { Page, PageRequest } from '../metadata/types.js';
 import * as aliases from './alias-writes.js';
@@ -50,10 +50,10 @@ import {
 export class KyselyRegistryStore implements RegistryStore {
   /**
    * @param db the shared query builder (the metadata store may use the same one)
-   * @param onClose what `close()` does; `openDatabase` passes the shared database's close
+   * @param onClose what `close()` does; `openPlatform` passes the shared database's close
    */
   constructor(
-    private readonly db: LoomKysely,
+    private readonly db: RegistryKysely,
     private readonly onClose: () => Promise<void>,
   ) {}
 
@@ -345,7 +345,7 @@ export class KyselyRegistryStore implements RegistryStore {
     await this.onClose();
   }
 
-  private selectVersions(db: LoomKysely) {
+  private selectVersions(db: RegistryKysely) {
     return db
       .selectFrom('model_version')
       .innerJoin('registered_model', 'registered_model.id', 'model_version.model_id')

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentProgress } from '../core/progress.js';
-import { openDatabase } from '../metadata/database.js';
+import { openTestPlatform } from '../../test/support/databases.js';
 import type { InputArtifact } from '../pipeline/component.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { makeTempDir } from '../../test/support/flights.js';
@@ -28,7 +28,7 @@ async function artifact(store: LocalArtifactStore, id: number, files: Record<str
 
 test('push registers a READY version and moves the alias only when blessed', async (t) => {
   const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const store = new LocalArtifactStore(join(dir, 'artifacts'));
   const services = { registry: db.registry, artifacts: store, progress: silentProgress, log: () => {}, runId: 'run-7' };

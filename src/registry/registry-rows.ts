@@ -4,7 +4,7 @@
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
-import type { AliasMoveTable, AliasRequestTable, ModelVersionTable, RegisteredModelTable } from '../metadata/db-schema.js';
+import type { AliasMoveTable, AliasRequestTable, ModelVersionTable, RegisteredModelTable } from './registry-tables.js';
 import { parseJsonObject, parseJsonRecord, requireObject } from '../metadata/query-helpers.js';
 import type {
   AliasMove,

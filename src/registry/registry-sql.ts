@@ -5,7 +5,7 @@
  */
 import { sql, SqliteAdapter, type Expression, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { LoomKysely } from '../metadata/db-schema.js';
+import type { RegistryKysely } from './registry-tables.js';
 import { toAliasMove } from './registry-rows.js';
 import type { AliasMove, AliasMoveKind, ModelFilter } from './types.js';
 
@@ -24,7 +24,7 @@ export function notFoundVersion(modelName: string, version: number): LoomError {
 }
 
 /** Touches the model row inside a transaction, which locks it until commit; returns its id. */
-export async function lockModel(trx: LoomKysely, modelName: string, now: number): Promise<number> {
+export async function lockModel(trx: RegistryKysely, modelName: string, now: number): Promise<number> {
   const model = await trx
     .updateTable('registered_model')
     .set({ updated_at: now })
@@ -40,7 +40,7 @@ export async function lockModel(trx: LoomKysely, modelName: string, now: number)
  * model): the preamble of every registry write, and of deployment changes, so writes to
  * one model queue and a refused write changes nothing.
  */
-export function withModelLock<T>(db: LoomKysely, modelName: string, work: (trx: LoomKysely, modelId: number, now: number) => Promise<T>): Promise<T> {
+export function withModelLock<T>(db: RegistryKysely, modelName: string, work: (trx: RegistryKysely, modelId: number, now: number) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
     const now = Date.now();
     return work(trx, await lockModel(trx, modelName, now), now);
@@ -48,14 +48,14 @@ export function withModelLock<T>(db: LoomKysely, modelName: string, work: (trx: 
 }
 
 /** The version row of a locked model, or NOT_FOUND. */
-export async function versionRow(trx: LoomKysely, modelName: string, modelId: number, version: number) {
+export async function versionRow(trx: RegistryKysely, modelName: string, modelId: number, version: number) {
   const row = await trx.selectFrom('model_version').selectAll().where('model_id', '=', modelId).where('version', '=', version).executeTakeFirst();
   if (!row) throw notFoundVersion(modelName, version);
   return row;
 }
 
 /** Checks that a version can carry an alias or be deployed: it exists, is READY and is not archived. */
-export async function checkUsableVersion(trx: LoomKysely, modelName: string, modelId: number, version: number, use = 'carry an alias'): Promise<void> {
+export async function checkUsableVersion(trx: RegistryKysely, modelName: string, modelId: number, version: number, use = 'carry an alias'): Promise<void> {
   const row = await versionRow(trx, modelName, modelId, version);
   if (row.status !== 'READY') {
     throw new LoomError('FAILED_PRECONDITION', `version ${version} of "${modelName}" is ${row.status}, not READY`, {
@@ -72,12 +72,12 @@ export async function checkUsableVersion(trx: LoomKysely, modelName: string, mod
 }
 
 /** The aliases pointing at one version, in name order. */
-export async function aliasesOfVersion(db: LoomKysely, modelId: number, version: number): Promise<string[]> {
+export async function aliasesOfVersion(db: RegistryKysely, modelId: number, version: number): Promise<string[]> {
   const rows = await db.selectFrom('model_alias').select('alias').where('model_id', '=', modelId).where('version', '=', version).orderBy('alias').execute();
   return rows.map((r) => r.alias);
 }
 
-async function currentAlias(trx: LoomKysely, modelId: number, alias: string): Promise<number | null> {
+async function currentAlias(trx: RegistryKysely, modelId: number, alias: string): Promise<number | null> {
   const row = await trx.selectFrom('model_alias').select('version').where('model_id', '=', modelId).where('alias', '=', alias).executeTakeFirst();
   return row ? row.version : null;
 }
@@ -87,7 +87,7 @@ async function currentAlias(trx: LoomKysely, modelId: number, alias: string): Pr
  * caller's transaction with the model locked. The caller has checked the target.
  */
 export async function moveAlias(
-  trx: LoomKysely,
+  trx: RegistryKysely,
   target: { modelName: string; modelId: number; alias: string; version: number | null },
   by: { actor: string; reason: string; kind: AliasMoveKind; now: number },
 ): Promise<AliasMove> {
@@ -122,7 +122,7 @@ export function refuseIfProtected(approvalAliases: string, modelName: string, al
   }
 }
 
-function isSqlite(db: LoomKysely): boolean {
+function isSqlite(db: RegistryKysely): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }
 
@@ -147,7 +147,7 @@ function literalGlob(c: string): string {
 }
 
 /** One tag's value from a JSON text column, or NULL when the tag is absent. */
-function tagValue(db: LoomKysely, tagsColumn: string, key: string) {
+function tagValue(db: RegistryKysely, tagsColumn: string, key: string) {
   if (!isSqlite(db)) return sql<string | null>`(${sql.ref(tagsColumn)}::jsonb ->> ${key})`;
   // A JSON path quotes the key; keys with quotes or backslashes are refused by the filter parser.
   return sql<string | null>`json_extract(${sql.ref(tagsColumn)}, ${`$."${key}"`})`;
@@ -157,7 +157,7 @@ function tagValue(db: LoomKysely, tagsColumn: string, key: string) {
  * WHERE conditions for a model filter, the same on both backends.
  * @param columns the name column and the JSON tags column the filter applies to
  */
-export function filterConditions(db: LoomKysely, columns: { name: string; tags: string }, filter: ModelFilter | undefined): Expression<SqlBool>[] {
+export function filterConditions(db: RegistryKysely, columns: { name: string; tags: string }, filter: ModelFilter | undefined): Expression<SqlBool>[] {
   const conditions = nameConditions(db, columns.name, filter);
   for (const tag of filter?.tags ?? []) {
     const value = tagValue(db, columns.tags, tag.key);
@@ -166,7 +166,7 @@ export function filterConditions(db: LoomKysely, columns: { name: string; tags: 
   return conditions;
 }
 
-function nameConditions(db: LoomKysely, column: string, filter: ModelFilter | undefined): Expression<SqlBool>[] {
+function nameConditions(db: RegistryKysely, column: string, filter: ModelFilter | undefined): Expression<SqlBool>[] {
   const ref = sql.ref(column);
   const conditions: Expression<SqlBool>[] = [];
   if (filter?.name !== undefined) conditions.push(sql<SqlBool>`${ref} = ${filter.name}`);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openFreshPostgres, openFreshSqlite, postgresTestUrl } from '../../test/support/databases.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
 
 const who = { actor: 'ops', reason: 'test' };

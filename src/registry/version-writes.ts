@@ -7,18 +7,18 @@
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
-import type { LoomKysely, ModelVersionTable } from '../metadata/db-schema.js';
+import type { RegistryKysely, ModelVersionTable } from './registry-tables.js';
 import { parseJsonRecord, requireOneOf } from '../metadata/query-helpers.js';
 import { checkedTagKey } from './registry-rows.js';
-import { DeploymentStore } from '../serve/deployments.js';
+import { KyselyDeploymentStore } from './kysely-deployment-store.js';
 import { pinnedVersions } from './deployment-pins.js';
 import { aliasesOfVersion, notFoundModel, notFoundVersion, versionRow, withModelLock } from './registry-sql.js';
 import { MODEL_VERSION_STATUSES, type ModelVersionUpdate, type VersionUse } from './types.js';
 
-type Edit = (trx: LoomKysely, row: Selectable<ModelVersionTable>, now: number) => Promise<void>;
+type Edit = (trx: RegistryKysely, row: Selectable<ModelVersionTable>, now: number) => Promise<void>;
 
 /** Runs a change to one version under the model's lock; NOT_FOUND for an unknown model or version. */
-async function editVersion(db: LoomKysely, modelName: string, version: number, edit: Edit): Promise<void> {
+async function editVersion(db: RegistryKysely, modelName: string, version: number, edit: Edit): Promise<void> {
   await withModelLock(db, modelName, async (trx, modelId, now) => edit(trx, await versionRow(trx, modelName, modelId, version), now));
 }
 
@@ -26,8 +26,8 @@ async function editVersion(db: LoomKysely, modelName: string, version: number, e
  * The roles (`primary`, `canary`, `shadow`) in which the live deployment of a model (the
  * newest row of serving's deployment history) pins this version by number.
  */
-export async function deploymentsUsing(db: LoomKysely, modelName: string, version: number): Promise<string[]> {
-  const live = await new DeploymentStore(db).getDeployment(modelName);
+export async function deploymentsUsing(db: RegistryKysely, modelName: string, version: number): Promise<string[]> {
+  const live = await new KyselyDeploymentStore(db).getDeployment(modelName);
   if (!live) return [];
   return pinnedVersions(live)
     .filter((pin) => pin.version === version)
@@ -35,7 +35,7 @@ export async function deploymentsUsing(db: LoomKysely, modelName: string, versio
 }
 
 /** FAILED_PRECONDITION naming the aliases and deployments when a version is still in use. */
-async function refuseIfInUse(trx: LoomKysely, modelName: string, modelId: number, version: number, doing: string): Promise<void> {
+async function refuseIfInUse(trx: RegistryKysely, modelName: string, modelId: number, version: number, doing: string): Promise<void> {
   const deployments = await deploymentsUsing(trx, modelName, version);
   if (deployments.length > 0) {
     throw new LoomError('FAILED_PRECONDITION', `cannot ${doing} version ${version} of "${modelName}": the live deployment serves it (${deployments.join(', ')})`, {
@@ -63,7 +63,7 @@ export function removeTag(tags: Record<string, string>, key: string, owner: stri
   delete tags[key];
 }
 
-export async function updateModelVersion(db: LoomKysely, modelName: string, version: number, update: ModelVersionUpdate): Promise<void> {
+export async function updateModelVersion(db: RegistryKysely, modelName: string, version: number, update: ModelVersionUpdate): Promise<void> {
   const description = update.description === undefined ? undefined : requireString(update.description, 'description');
   const status = update.status === undefined ? undefined : requireOneOf(update.status, MODEL_VERSION_STATUSES, 'status');
   await editVersion(db, modelName, version, async (trx, row, now) => {
@@ -82,7 +82,7 @@ export async function updateModelVersion(db: LoomKysely, modelName: string, vers
 }
 
 /** Sets (value is a string) or deletes (value undefined) one tag of a version. */
-export async function editVersionTag(db: LoomKysely, modelName: string, version: number, key: string, value: string | undefined): Promise<void> {
+export async function editVersionTag(db: RegistryKysely, modelName: string, version: number, key: string, value: string | undefined): Promise<void> {
   const checkedKey = value === undefined ? key : checkedTagKey(key);
   const checkedValue = value === undefined ? undefined : requireString(value, 'value');
   await editVersion(db, modelName, version, async (trx, row, now) => {
@@ -94,7 +94,7 @@ export async function editVersionTag(db: LoomKysely, modelName: string, version:
 }
 
 /** Archives (true) or restores (false) a version; archiving one in use is FAILED_PRECONDITION. Idempotent. */
-export async function setArchived(db: LoomKysely, modelName: string, version: number, archived: boolean): Promise<void> {
+export async function setArchived(db: RegistryKysely, modelName: string, version: number, archived: boolean): Promise<void> {
   await editVersion(db, modelName, version, async (trx, row, now) => {
     if ((row.archived_at !== null) === archived) return;
     if (archived) await refuseIfInUse(trx, modelName, row.model_id, version, 'archive');
@@ -102,14 +102,14 @@ export async function setArchived(db: LoomKysely, modelName: string, version: nu
   });
 }
 
-export async function deleteModelVersion(db: LoomKysely, modelName: string, version: number): Promise<void> {
+export async function deleteModelVersion(db: RegistryKysely, modelName: string, version: number): Promise<void> {
   await editVersion(db, modelName, version, async (trx, row) => {
     await refuseIfInUse(trx, modelName, row.model_id, version, 'delete');
     await trx.deleteFrom('model_version').where('id', '=', row.id).execute();
   });
 }
 
-export async function isVersionInUse(db: LoomKysely, modelName: string, version: number): Promise<VersionUse> {
+export async function isVersionInUse(db: RegistryKysely, modelName: string, version: number): Promise<VersionUse> {
   const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
   if (!model) throw notFoundModel(modelName);
   const exists = await db.selectFrom('model_version').select('id').where('model_id', '=', model.id).where('version', '=', version).executeTakeFirst();

@@ -16,16 +16,24 @@
  * Usage: `const pool = new ModelPool(services, options); await pool.configure(endpoints); const route = pool.route('flights');`
  */
 import { LoomError, asLoomError } from '../core/errors.js';
+import type { SplitMode } from '../registry/deployment-store.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
-import { hashUnit, type SplitMode } from './deployments.js';
 import type { ServingMetrics } from './metrics.js';
 import { LoadedVersions } from './loaded-versions.js';
 import { resolveModelVersion, type LoadedModel } from './model-loader.js';
 import { parseModelRef, type ModelRef } from './model-ref.js';
 
-export { hashUnit } from './deployments.js';
+/** FNV-1a of the id, as a number in [0, 1): the same id always lands on the same side of a split. */
+export function hashUnit(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 2 ** 32;
+}
 
 /** Back-off between tries of a version that failed to load: doubling from 2 s up to a minute. */
 const MIN_LOAD_BACKOFF_MS = 2_000;

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
-import { openDatabase } from '../metadata/database.js';
 import type { ModelSignature } from '../registry/types.js';
-import { dropSchema, postgresTestUrl, randomSchemaName } from '../../test/support/databases.js';
+import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { buildServingModel } from '../../test/support/serving-model.js';
 import { PredictionLog, toLogRows, type PredictionLogRow, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
@@ -200,7 +199,7 @@ test('overload on a slow sink: rows beyond the capacity are dropped and counted,
 test('a burst larger than the queue over real HTTP: every request answers 200, the overflow is dropped and counted in /metrics', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const fixture = await buildServingModel(dir);
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
   await db.registry.ensureRegisteredModel('flights');
@@ -262,8 +261,8 @@ test('a worker that cannot start: batches are dropped and counted, the error rep
 const url = postgresTestUrl('prediction log on PostgreSQL');
 if (url) {
   test('PostgreSQL sink in the worker: batched rows land in prediction_log with JSON features and outputs', async () => {
-    const schema = randomSchemaName();
-    const db = await openDatabase({ kind: 'postgres', url, schema });
+    const db = await openFreshPostgres(url);
+    const schema = db.config.database.schema!;
     try {
       const log = new PredictionLog(new PostgresPredictionSink({ url, schema }), { flushIntervalMs: 5, batchRows: 20 });
       for (let i = 0; i < 50; i++) log.record(record(i, 3));
@@ -280,7 +279,6 @@ if (url) {
       }
     } finally {
       await db.close();
-      await dropSchema(url, schema);
     }
   });
 

@@ -6,7 +6,8 @@ import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { evaluateComponent } from '../evaluate/component.js';
-import { openDatabase, type LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
+import { openTestPlatform } from '../../test/support/databases.js';
 import { toTensor } from '../onnx/tensors.js';
 import { pushComponent } from '../registry/push-component.js';
 import type { ModelSignature } from '../registry/types.js';
@@ -31,7 +32,7 @@ before(async () => {
     removeDir = fn;
   });
   fixture = await buildServingModel(dir);
-  db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  db = await openTestPlatform(dir);
   // Registered the way a pipeline does it: evaluate, then push (blessed: no champion yet).
   const evaluated = await runComponent(fixture.artifacts, evaluateComponent, { model: fixture.servingModel, examples: fixture.examples, baseline: undefined }, {});
   await runComponent(

@@ -10,7 +10,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LoomError } from '../core/errors.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { listenOn } from '../core/listen.js';
 import { mlflowErrorResponse, replyWithMlflowError } from './mlflow-errors.js';

@@ -4,12 +4,13 @@
  * SQLite), and a run's values are only ever written through `writeBatch`; concurrent
  * log-batches share a transaction (group-commit.ts).
  *
- * Usage: `const { tracking } = await openDatabase(config); const run = await tracking.createRun({ experimentId: '0' })`
+ * Usage: `const { tracking } = await openPlatform(loadConfig()); const run = await tracking.createRun({ experimentId: '0' })`
  */
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { DialectKind, LoomKysely } from '../metadata/db-schema.js';
+import type { DialectKind } from '../core/sql-dialect.js';
+import type { TrackingKysely } from './tracking-tables.js';
 import { encodePageToken, requireName } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
 import { experimentsWithTags, searchExperiments } from './search-experiments.js';
@@ -39,7 +40,7 @@ export class KyselyTrackingStore implements TrackingStore {
   private readonly batches = new GroupCommit<{ runId: string; batch: CheckedBatch }>((items) => this.writeBatches(items));
 
   constructor(
-    private readonly db: LoomKysely,
+    private readonly db: TrackingKysely,
     private readonly onClose: () => Promise<void>,
   ) {
     this.dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
-import { openDatabase } from '../metadata/database.js';
+import { openTestPlatform } from '../../test/support/databases.js';
 import { defineComponent } from '../pipeline/component.js';
 import { definePipeline } from '../pipeline/dsl.js';
 import { runPipeline } from '../pipeline/orchestrator.js';
@@ -42,7 +42,7 @@ const fit = defineComponent({
 
 test('a step logs live metrics to a tracking run linked to its execution and pipeline run', async (t) => {
   const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   t.after(() => db.close());
   reader = db.tracking;
   seenWhileRunning.length = 0;

@@ -5,7 +5,8 @@
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { DialectKind, LoomKysely, LoomTables } from '../metadata/db-schema.js';
+import type { DialectKind } from '../core/sql-dialect.js';
+import type { TrackingKysely, TrackingTables } from './tracking-tables.js';
 import { chunks, encodePageToken, IN_LIST_CHUNK } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
 import { parseFilter, parseOrderBy, type FilterClause } from './filter.js';
@@ -14,7 +15,7 @@ import { checkedMaxResults, offsetOf, stagesOf } from './search-runs.js';
 import { toExperiment } from './tracking-rows.js';
 import type { Experiment, SearchExperimentsRequest } from './types.js';
 
-type ExperimentEb = ExpressionBuilder<LoomTables, 'tracking_experiment'>;
+type ExperimentEb = ExpressionBuilder<TrackingTables, 'tracking_experiment'>;
 type ExperimentColumn = 'id' | 'name' | 'creation_time' | 'last_update_time';
 const ATTRIBUTES: Record<string, { column: ExperimentColumn; numeric: boolean }> = {
   name: { column: 'name', numeric: false },
@@ -70,7 +71,7 @@ function textCompare(left: Expression<unknown>, comparator: string, value: strin
   }
 }
 
-export async function searchExperiments(db: LoomKysely, dialect: DialectKind, request: SearchExperimentsRequest): Promise<Page<Experiment>> {
+export async function searchExperiments(db: TrackingKysely, dialect: DialectKind, request: SearchExperimentsRequest): Promise<Page<Experiment>> {
   const size = checkedMaxResults(request.maxResults, 50_000, 1000);
   const offset = offsetOf(request.pageToken);
   const clauses = parseFilter(request.filter, { bareKind: 'attribute' });
@@ -90,7 +91,7 @@ export async function searchExperiments(db: LoomKysely, dialect: DialectKind, re
 }
 
 export async function experimentsWithTags(
-  db: LoomKysely,
+  db: TrackingKysely,
   rows: Parameters<typeof toExperiment>[0][],
 ): Promise<Experiment[]> {
   const tags = new Map<number, Record<string, string>>(rows.map((r) => [r.id, {}]));

@@ -6,10 +6,11 @@
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { DialectKind, LoomTables } from '../metadata/db-schema.js';
+import type { DialectKind } from '../core/sql-dialect.js';
+import type { TrackingTables } from './tracking-tables.js';
 import type { Comparator, FilterClause, OrderClause } from './filter.js';
 
-type RunEb = ExpressionBuilder<LoomTables, 'tracking_run'>;
+type RunEb = ExpressionBuilder<TrackingTables, 'tracking_run'>;
 type RunColumn = 'run_id' | 'run_name' | 'status' | 'user_id' | 'artifact_uri' | 'lifecycle_stage' | 'start_time' | 'end_time';
 
 /** Searchable run attributes and whether they compare as numbers. */

@@ -4,7 +4,8 @@
  */
 import { LoomError } from '../core/errors.js';
 import type { Selectable } from 'kysely';
-import type { DialectKind, LoomKysely, TrackingRunTable } from '../metadata/db-schema.js';
+import type { DialectKind } from '../core/sql-dialect.js';
+import type { TrackingKysely, TrackingRunTable } from './tracking-tables.js';
 import { chunks, encodePageToken, idAfterToken, IN_LIST_CHUNK } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
 import { parseFilter, parseOrderBy } from './filter.js';
@@ -34,7 +35,7 @@ export function stagesOf(viewType: ViewType | undefined): string[] {
   return viewType === 'DELETED_ONLY' ? ['deleted'] : ['active'];
 }
 
-export async function searchRuns(db: LoomKysely, dialect: DialectKind, request: SearchRunsRequest): Promise<Page<Run>> {
+export async function searchRuns(db: TrackingKysely, dialect: DialectKind, request: SearchRunsRequest): Promise<Page<Run>> {
   const size = checkedMaxResults(request.maxResults);
   const offset = offsetOf(request.pageToken);
   const clauses = parseFilter(request.filter);
@@ -62,7 +63,7 @@ export async function searchRuns(db: LoomKysely, dialect: DialectKind, request: 
 }
 
 /** Runs with their data, loading params, tags and latest metrics in one query each per chunk. */
-export async function withData(db: LoomKysely, rows: Selectable<TrackingRunTable>[]): Promise<Run[]> {
+export async function withData(db: TrackingKysely, rows: Selectable<TrackingRunTable>[]): Promise<Run[]> {
   const data = new Map<string, RunData>(rows.map((r) => [r.run_id, { metrics: [], params: {}, tags: {} }]));
   for (const ids of chunks([...data.keys()], IN_LIST_CHUNK)) {
     const [params, tags, metrics] = await Promise.all([

@@ -4,7 +4,7 @@
  * works here works with every MLflow client and in every filter.
  */
 import { LoomError } from '../core/errors.js';
-import type { TrackingExperimentTable, TrackingLatestMetricTable, TrackingRunTable } from '../metadata/db-schema.js';
+import type { TrackingExperimentTable, TrackingLatestMetricTable, TrackingRunTable } from './tracking-tables.js';
 import type { Selectable } from 'kysely';
 
 /** A checked metric point, not yet tied to a run. */

@@ -8,7 +8,8 @@
  */
 import { sql } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { DialectKind, LoomKysely } from '../metadata/db-schema.js';
+import type { DialectKind } from '../core/sql-dialect.js';
+import type { TrackingKysely } from './tracking-tables.js';
 import { chunks, IN_LIST_CHUNK, INSERT_CHUNK_ROWS } from '../metadata/query-helpers.js';
 import { checkedKeyValues, checkedMetricRow, latestByKey, MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH, type MetricRow } from './tracking-rows.js';
 import { RUN_NAME_TAG, type KeyValue, type LogBatch } from './types.js';
@@ -59,7 +60,7 @@ function lastTagWins(tags: KeyValue[]): KeyValue[] {
 }
 
 /** Writes a checked batch to a run that the caller has found active. Run inside a transaction. */
-export async function writeBatch(trx: LoomKysely, dialect: DialectKind, run: RunKeys, batch: CheckedBatch): Promise<void> {
+export async function writeBatch(trx: TrackingKysely, dialect: DialectKind, run: RunKeys, batch: CheckedBatch): Promise<void> {
   const { runId } = run;
   if (batch.params.length > 0) await writeParams(trx, runId, batch.params);
   for (const part of chunks(batch.tags, INSERT_CHUNK_ROWS)) {
@@ -75,7 +76,7 @@ export async function writeBatch(trx: LoomKysely, dialect: DialectKind, run: Run
   if (batch.metrics.length > 0) await writeMetrics(trx, dialect, run, batch.metrics);
 }
 
-async function writeParams(trx: LoomKysely, runId: string, params: KeyValue[]): Promise<void> {
+async function writeParams(trx: TrackingKysely, runId: string, params: KeyValue[]): Promise<void> {
   for (const part of chunks(params, IN_LIST_CHUNK)) {
     const existing = await trx
       .selectFrom('tracking_param')
@@ -103,7 +104,7 @@ function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : value > 0 ? 'Infinity' : '-Infinity';
 }
 
-async function insertHistory(trx: LoomKysely, dialect: DialectKind, runKey: number, rows: MetricRow[]): Promise<void> {
+async function insertHistory(trx: TrackingKysely, dialect: DialectKind, runKey: number, rows: MetricRow[]): Promise<void> {
   if (dialect === 'postgres') {
     await sql`insert into tracking_metric (run_key, key, value, is_nan, timestamp, step)
       select ${runKey}, * from unnest(${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.value)}::float8[],
@@ -119,7 +120,7 @@ async function insertHistory(trx: LoomKysely, dialect: DialectKind, runKey: numb
     from json_each(${json}) as j`.execute(trx);
 }
 
-async function writeMetrics(trx: LoomKysely, dialect: DialectKind, run: RunKeys, rows: MetricRow[]): Promise<void> {
+async function writeMetrics(trx: TrackingKysely, dialect: DialectKind, run: RunKeys, rows: MetricRow[]): Promise<void> {
   for (const part of chunks(rows, METRIC_CHUNK_ROWS)) await insertHistory(trx, dialect, run.runKey, part);
   for (const part of chunks(latestByKey(rows), INSERT_CHUNK_ROWS)) {
     await trx

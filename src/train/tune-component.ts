@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { siblingModule } from '../core/sibling-module.js';
 import { defineComponent } from '../pipeline/component.js';
 import type { TrackingLogger } from '../tracking/logger.js';
 import { HyperParameters, Model, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
@@ -36,7 +37,10 @@ export const tuneParameters = z.object({
   seed: z.number().int().default(42),
 });
 
-const OBJECTIVE_MODULE = new URL('./tuning/trainer-objective.ts', import.meta.url).pathname;
+const OBJECTIVE_MODULE = siblingModule(import.meta.url, './tuning/trainer-objective').pathname;
+
+/** The tune step's parameters as a pipeline file writes them (defaults may be left out). */
+export type TuneParameters = z.input<typeof tuneParameters>;
 
 export const tuneComponent = defineComponent({
   name: 'tune',

@@ -95,7 +95,7 @@ test('quantile buckets: nearest-rank boundaries from the sorted training values,
 
 test('datetime parts in UTC equal DuckDB hour, dayofweek, month and day, before 1970 too; a missing timestamp sets nothing', async (t) => {
   const path = await writeFeatures(await makeTempDir(t.after.bind(t)));
-  const fitted = await fitTransform(path, { labelColumn: 'delayed', features: ['date'], overrides: { date: { analyzer: 'datetime', parts: ['hour', 'weekday', 'month', 'day'] } } });
+  const fitted = await fitTransform(path, { labelColumn: 'delayed', features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'epoch_milliseconds', parts: ['hour', 'weekday', 'month', 'day'] } } });
   const feature = fitted.features[0] as DatetimeFeature;
   assert.equal(feature.outputs.length, 24 + 7 + 12 + 31);
   assert.deepEqual(transformInputs(fitted), [{ name: 'date', type: 'int64', shape: [-1, 1] }]);
@@ -118,7 +118,7 @@ test('datetime parts in UTC equal DuckDB hour, dayofweek, month and day, before 
 
 test('a constant column and a single quantile bucket still make a valid graph', async () => {
   const fitted: FittedTransform = {
-    version: 3,
+    version: 4,
     labelColumn: 'y',
     rowCount: 3,
     features: [

@@ -7,7 +7,8 @@
  * - integer columns with at most `maxCategoricalCardinality` distinct values (hour,
  *   weekday): a vocabulary of all their values; other integers: z-score;
  * - strings: a vocabulary of the `topK` most frequent values;
- * - timestamps (only when listed in `features` or overridden): hour, weekday, month one-hot.
+ * - timestamps (only when listed in `features` or overridden): hour, weekday, month one-hot;
+ *   text (ISO 8601) and integer (epoch) columns too, with analyzer "datetime" (datetime.ts).
  * Also available: minmax, quantiles (bucketize), hash (N buckets), imputation options,
  * and `crosses` of two categorical columns. See config.ts for every option.
  *
@@ -18,7 +19,6 @@ import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
 import { fitCategoryTable, fitCrossTable, type Query } from './categories.js';
 import {
   CATEGORICAL_ANALYZERS,
-  DATETIME_PART_WIDTH,
   crossName,
   transformConfig,
   type AnalyzerKind,
@@ -26,6 +26,7 @@ import {
   type TransformConfig,
   type TransformConfigInput,
 } from './config.js';
+import { fitDatetime } from './datetime.js';
 import { tableColumn, type CategoricalFeature, type FittedFeature, type FittedImpute, type FittedTransform, type RawType } from './fitted.js';
 
 export { ANALYZERS, type AnalyzerKind, type FeatureOverride } from './config.js';
@@ -94,9 +95,7 @@ export async function fitTransform(parquetPath: string, options: FitOptions): Pr
       const analyzer = chooseAnalyzer(column, rawType, override, distinct, config.maxCategoricalCardinality);
       const name = column.name;
       if (analyzer === 'datetime') {
-        const parts = override.parts ?? ['hour', 'weekday', 'month'];
-        const outputs = parts.flatMap((part) => Array.from({ length: DATETIME_PART_WIDTH[part] }, (_, k) => `${name}.${part}=${part === 'month' || part === 'day' ? k + 1 : k}`));
-        features.push({ name, analyzer, rawType: 'timestamp', parts, outputs });
+        features.push(await fitDatetime(parquetPath, column, rawType, override));
         continue;
       }
       if (rawType === 'float' || rawType === 'int') {
@@ -124,7 +123,7 @@ export async function fitTransform(parquetPath: string, options: FitOptions): Pr
     }
     for (const [index, cross] of config.crosses.entries()) features.push(await fitCross(query, source, columns, features, cross, index));
     const featureNames = features.flatMap((feature) => feature.outputs);
-    return { version: 3, labelColumn: config.labelColumn, rowCount, features, featureNames, outputWidth: featureNames.length };
+    return { version: 4, labelColumn: config.labelColumn, rowCount, features, featureNames, outputWidth: featureNames.length };
   });
 }
 
@@ -150,9 +149,9 @@ function chooseAnalyzer(column: Column, rawType: RawType, override: FeatureOverr
       field: `overrides.${column.name}.analyzer`,
       fix,
     });
-  if (rawType === 'timestamp' && analyzer !== 'datetime') throw wrong('use analyzer "datetime" (hour, weekday, month, day parts)');
-  if (analyzer === 'datetime' && rawType !== 'timestamp') throw wrong('datetime takes a TIMESTAMP or DATE column; keep the raw timestamp in the examples');
-  if (rawType === 'string' && !CATEGORICAL_ANALYZERS.includes(analyzer)) throw wrong('use the vocabulary or hash analyzer for strings');
+  if (rawType === 'timestamp' && analyzer !== 'datetime') throw wrong('use analyzer "datetime" (hour, minute, weekday, day, month, dayofyear, year parts)');
+  if (analyzer === 'datetime' && rawType === 'float') throw wrong('datetime takes a TIMESTAMP or DATE column, ISO 8601 text or integer epoch numbers; keep the raw timestamp in the examples');
+  if (rawType === 'string' && !CATEGORICAL_ANALYZERS.includes(analyzer) && analyzer !== 'datetime') throw wrong('use the vocabulary or hash analyzer for strings (or datetime for ISO 8601 timestamps)');
   if (rawType === 'float' && CATEGORICAL_ANALYZERS.includes(analyzer)) throw wrong('cast it to an integer or string in SQL first, or use zscore, minmax or quantiles');
   return analyzer;
 }
@@ -229,7 +228,7 @@ async function fitCross(query: Query, source: string, columns: Column[], feature
     if (rawType !== 'string' && rawType !== 'int') {
       throw new LoomError('INVALID_ARGUMENT', `cross "${name}": column "${side}" is ${column.type}; only string and integer columns can be crossed`, {
         field,
-        fix: 'derive a category in SQL first (e.g. hour(date)::BIGINT, or a bucket of a number)',
+        fix: 'cross two string or integer columns (one derived in SQL, such as hour(date), must then be derived by every client too)',
       });
     }
     return rawType;

@@ -26,8 +26,8 @@ export const transformParameters = transformConfig;
 
 export const transformComponent = defineComponent({
   name: 'transform',
-  // 3: out-of-vocabulary values are hashed by the graph (MurmurHash3), unseen ones included.
-  version: '3',
+  // 4: timestamps read by the graph from ISO 8601 text or epoch numbers, in a time zone; 3: out-of-vocabulary values hashed by the graph.
+  version: '4',
   description: 'Fits feature analyzers on the training split, emits the transform as an ONNX graph and the transformed splits',
   inputs: { examples: { type: Examples }, schema: { type: Schema } },
   outputs: { transformGraph: TransformGraph, transformedExamples: TransformedExamples },

@@ -46,7 +46,17 @@ test('every bad analyzer configuration names the feature, the field and the fix'
   await rejects(path, { features: ['origin'], overrides: { origin: { analyzer: 'quantiles', buckets: 4 } } }, 'overrides.origin.analyzer', ['origin', 'VARCHAR', 'vocabulary or hash']);
   await rejects(path, { features: ['delay'], overrides: { delay: { analyzer: 'hash', buckets: 4 } } }, 'overrides.delay.analyzer', ['delay', 'DOUBLE', 'cast it']);
   await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'minmax' } } }, 'overrides.date.analyzer', ['date', 'TIMESTAMP', 'datetime']);
-  await rejects(path, { features: ['distance'], overrides: { distance: { analyzer: 'datetime' } } }, 'overrides.distance.analyzer', ['distance', 'TIMESTAMP or DATE']);
+  await rejects(path, { features: ['delay'], overrides: { delay: { analyzer: 'datetime' } } }, 'overrides.delay.analyzer', ['delay', 'TIMESTAMP or DATE']);
+  // Timestamps as text or epoch numbers: the format must fit the column, and the zone must exist.
+  await rejects(path, { features: ['distance'], overrides: { distance: { analyzer: 'datetime' } } }, 'overrides.distance.format', ['distance', 'epoch_seconds']);
+  await rejects(path, { features: ['distance'], overrides: { distance: { analyzer: 'datetime', format: 'iso8601' } } }, 'overrides.distance.format', ['distance', 'epoch_milliseconds']);
+  await rejects(path, { features: ['origin'], overrides: { origin: { analyzer: 'datetime', format: 'epoch_seconds' } } }, 'overrides.origin.format', ['origin', 'iso8601']);
+  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'epoch_seconds' } } }, 'overrides.date.format', ['TIMESTAMP', 'epoch_milliseconds']);
+  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'epoch_milliseconds', timeZone: 'America/Chicago' } } }, 'overrides.date.format', ['America/Chicago', 'iso8601', 'TIMESTAMPTZ']);
+  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'iso8601', timeZone: 'Mars/Olympus' } } }, 'overrides.date.timeZone', ['Mars/Olympus', 'America/Chicago']);
+  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', format: 'iso8601', timeZone: '+25:00' } } }, 'overrides.date.timeZone', ['+25:00']);
+  await rejects(path, { features: ['date'], overrides: { date: { analyzer: 'datetime', parts: ['hour', 'hour'] } } }, 'overrides.date.parts', ['twice']);
+  await rejects(path, { features: ['date'], overrides: { date: { parts: ['hour'], timeZone: 'UTC' } } }, 'overrides.date.parts', ['analyzer: "datetime"']);
   await rejects(path, { features: ['distance'], crosses: [{ features: ['origin', 'gate'], buckets: 8 }] }, 'crosses[0].features[1]', ['gate', 'destination']);
   await rejects(path, { features: ['distance'], crosses: [{ features: ['origin', 'delay'], buckets: 8 }] }, 'crosses[0].features[1]', ['delay', 'DOUBLE']);
   await rejects(path, { features: ['distance'], crosses: [{ features: ['origin', 'destination'], name: 'distance', buckets: 8 }] }, 'crosses[0].name', ['distance']);

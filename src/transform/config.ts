@@ -22,10 +22,27 @@ export const CATEGORICAL_ANALYZERS: readonly AnalyzerKind[] = ['vocabulary', 'ha
 export const IMPUTE_STRATEGIES = ['mean', 'median', 'most_frequent', 'constant'] as const;
 export type ImputeStrategy = (typeof IMPUTE_STRATEGIES)[number];
 
-/** Parts of a timestamp, each one-hot encoded (UTC): hour 0–23, weekday 0 = Sunday … 6, month 1–12, day of month 1–31. */
-export const DATETIME_PARTS = ['hour', 'weekday', 'month', 'day'] as const;
+/**
+ * Parts of a timestamp in the feature's time zone: hour 0–23, minute 0–59, weekday 0 =
+ * Sunday … 6, day of month 1–31, month 1–12, day of year 1–366 (each one-hot, or sin/cos
+ * with `encoding: 'cyclical'`), and year (one column, scaled by the training years' range).
+ */
+export const DATETIME_PARTS = ['hour', 'minute', 'weekday', 'day', 'month', 'dayofyear', 'year'] as const;
 export type DatetimePart = (typeof DATETIME_PARTS)[number];
-export const DATETIME_PART_WIDTH: Record<DatetimePart, number> = { hour: 24, weekday: 7, month: 12, day: 31 };
+/** The periodic parts: their one-hot width, which is also their cycle's length. */
+export type CyclicPart = Exclude<DatetimePart, 'year'>;
+export const DATETIME_PART_WIDTH: Record<CyclicPart, number> = { hour: 24, minute: 60, weekday: 7, day: 31, month: 12, dayofyear: 366 };
+/** The first value of each periodic part (day, month and day of year count from 1). */
+export const DATETIME_PART_FIRST: Record<CyclicPart, number> = { hour: 0, minute: 0, weekday: 0, day: 1, month: 1, dayofyear: 1 };
+
+/**
+ * How a timestamp arrives in a served request (and so the graph's input type): ISO 8601
+ * text (a string input), or epoch seconds / milliseconds (an int64 input).
+ */
+export const DATETIME_FORMATS = ['iso8601', 'epoch_seconds', 'epoch_milliseconds'] as const;
+export type DatetimeFormat = (typeof DATETIME_FORMATS)[number];
+export const DATETIME_ENCODINGS = ['onehot', 'cyclical'] as const;
+export type DatetimeEncoding = (typeof DATETIME_ENCODINGS)[number];
 
 /** Bucket counts above this make a one-hot block wider than any model here wants; a typo is likelier. */
 export const MAX_BUCKETS = 10_000;
@@ -60,8 +77,14 @@ export const featureOverride = z
     numOovBuckets: z.number().int().min(1).max(MAX_BUCKETS).optional(),
     /** quantiles: number of buckets; hash: number of hash buckets. */
     buckets: buckets.optional(),
-    /** datetime: which parts to one-hot; default hour, weekday, month. */
-    parts: z.array(z.enum(DATETIME_PARTS)).min(1).optional(),
+    /** datetime: which parts; default hour, weekday, month. */
+    parts: z.array(z.enum(DATETIME_PARTS)).min(1).refine((parts) => new Set(parts).size === parts.length, { error: 'lists a part twice' }).optional(),
+    /** datetime: what a served request sends; default iso8601 for TIMESTAMP, DATE and text columns; integer columns must say which epoch unit. */
+    format: z.enum(DATETIME_FORMATS).optional(),
+    /** datetime: the zone the parts are read in, and that text without an offset is in: UTC (default), a fixed offset (+05:30) or an IANA zone (America/Chicago). */
+    timeZone: z.string().min(1).optional(),
+    /** datetime: onehot (default) or cyclical (sin and cos of each periodic part). */
+    encoding: z.enum(DATETIME_ENCODINGS).optional(),
     impute: imputeConfig.optional(),
   })
   .strict();
@@ -99,7 +122,7 @@ const OPTIONS: Record<AnalyzerKind, readonly (keyof FeatureOverride)[]> = {
   quantiles: ['buckets', 'impute'],
   vocabulary: ['topK', 'minFrequency', 'numOovBuckets', 'impute'],
   hash: ['buckets', 'impute'],
-  datetime: ['parts'],
+  datetime: ['parts', 'format', 'timeZone', 'encoding'],
 };
 
 export const transformConfig = z
@@ -169,6 +192,6 @@ export function crossName(cross: CrossConfig): string {
 }
 
 function analyzerFor(option: keyof FeatureOverride): AnalyzerKind {
-  if (option === 'parts') return 'datetime';
+  if (option === 'parts' || option === 'format' || option === 'timeZone' || option === 'encoding') return 'datetime';
   return option === 'buckets' ? 'quantiles' : 'zscore';
 }

@@ -3,10 +3,10 @@
  * graph.ts turns into ONNX and which travel inside the graph's `metadata_props` (and in
  * `transform.json`) so anyone can read what a model's features mean.
  */
-import type { DatetimePart, ImputeStrategy } from './config.js';
+import type { DatetimeEncoding, DatetimeFormat, DatetimePart, ImputeStrategy } from './config.js';
 import { crossBucket, hashBucket } from './hash.js';
 
-/** How a raw feature enters the transform graph, each as an [N, 1] input: float32, int64, string, or int64 epoch milliseconds (UTC) for timestamps. */
+/** How a raw feature enters the transform graph, each as an [N, 1] input: float32, int64, string; a timestamp as its feature's `format` says. */
 export type RawType = 'float' | 'int' | 'string' | 'timestamp';
 /** A category: a string, or an integer within ±2^53. */
 export type CategoryValue = string | number;
@@ -80,18 +80,39 @@ export interface CrossFeature extends FeatureBase, CategoryTable<[CategoryValue,
   rawTypes: ['string' | 'int', 'string' | 'int'];
 }
 
-/** One-hot parts of a UTC timestamp sent as int64 epoch milliseconds; a missing timestamp leaves its columns all zero. */
+/**
+ * A time zone as the graph applies it: `offsets[0]` (seconds east of UTC) holds before
+ * `transitions[0]` (epoch seconds), `offsets[i + 1]` from `transitions[i]` on. UTC and
+ * fixed offsets have one offset and no transitions; an IANA zone has its table (datetime.ts).
+ */
+export interface FittedTimeZone {
+  name: string;
+  offsets: number[];
+  transitions: number[];
+}
+
+/**
+ * Calendar parts of a raw timestamp, computed by the graph from what a client sends (ISO
+ * 8601 text or epoch numbers, per `format`) in `timeZone`. A missing or unreadable
+ * timestamp leaves its columns at zero. Version 3 transforms had no format (epoch
+ * milliseconds), no zone (UTC) and one-hot encoding only.
+ */
 export interface DatetimeFeature extends FeatureBase {
   analyzer: 'datetime';
   rawType: 'timestamp';
   parts: DatetimePart[];
+  format: DatetimeFormat;
+  encoding: DatetimeEncoding;
+  timeZone: FittedTimeZone;
+  /** The training split's first and last year, which scale the year part to [0, 1]. */
+  years?: { min: number; max: number };
 }
 
 export type FittedFeature = ZScoreFeature | MinMaxFeature | QuantilesFeature | CategoricalFeature | CrossFeature | DatetimeFeature;
 
 export interface FittedTransform {
-  /** 3: out-of-vocabulary values are hashed by the graph (MurmurHash3); 2 hashed them at fit time (FNV-1a). */
-  version: 3;
+  /** 4: timestamps as ISO 8601 text or epoch numbers, in a time zone; 3: out-of-vocabulary values hashed by the graph (MurmurHash3); 2 hashed them at fit time (FNV-1a). */
+  version: 4;
   labelColumn: string;
   /** Rows of the training split the analyzers saw. */
   rowCount: number;
@@ -143,7 +164,8 @@ export function rawInputs(fitted: FittedTransform): { name: string; rawType: Raw
   const inputs = new Map<string, RawType>();
   for (const feature of fitted.features) {
     if (feature.analyzer === 'cross') continue;
-    inputs.set(feature.name, feature.rawType);
+    // ISO 8601 text comes in as a string; epoch numbers as int64.
+    inputs.set(feature.name, feature.analyzer === 'datetime' && feature.format === 'iso8601' ? 'string' : feature.rawType);
   }
   for (const feature of fitted.features) {
     if (feature.analyzer !== 'cross') continue;

@@ -2,16 +2,16 @@
  * The ONNX ops of each fitted analyzer, appended to the transform graph. Each returns
  * either a dense float column (`value`) or, for one-hot blocks, the absolute column each
  * row sets (`index`, int64 [N, 1]) with an optional float weight (datetime: 0 when the
- * timestamp is missing). graph.ts scatters them all into the output in one op.
+ * timestamp is missing). graph.ts scatters them all into the output in one op. The
+ * datetime analyzer's ops are in datetime-graph.ts.
  *
  * Missing values arrive as toTensor makes them: NaN for floats, MISSING_INT64 for
  * integers and timestamps, '' for strings.
  */
 import { GraphBuilder, attr, type AttributeValue } from '../onnx/builder.js';
 import { MISSING_INT64 } from '../onnx/tensors.js';
-import { DATETIME_PART_WIDTH, type DatetimePart } from './config.js';
 import { HASH_SEED } from './hash.js';
-import type { CategoricalFeature, CategoryValue, CrossFeature, DatetimeFeature, FittedFeature, MinMaxFeature, QuantilesFeature, ZScoreFeature } from './fitted.js';
+import type { CategoricalFeature, CategoryValue, CrossFeature, FittedFeature, MinMaxFeature, QuantilesFeature, ZScoreFeature } from './fitted.js';
 
 const ML = 'ai.onnx.ml';
 /** The domain of ONNX Runtime's contrib ops (MurmurHash3); graph.ts imports it when a feature hashes. */
@@ -22,12 +22,15 @@ const STRING = 8;
 const BOOL = 9;
 const TWO_32 = 2n ** 32n;
 
-export type Block = { kind: 'dense'; value: string } | { kind: 'hot'; index: string; weight?: string };
+/** A dense column (at `column` within its feature, default 0) or a one-hot block. */
+export type Block = { kind: 'dense'; value: string; column?: number } | { kind: 'hot'; index: string; weight?: string };
 
-const int64 = (g: GraphBuilder, name: string, value: bigint | number): string => g.addInitializer(g.uniqueName(name), new BigInt64Array([BigInt(value)]), []);
-const float = (g: GraphBuilder, name: string, value: number): string => g.addInitializer(g.uniqueName(name), new Float32Array([value]), []);
+/** A scalar int64 / float32 constant. */
+export const int64 = (g: GraphBuilder, name: string, value: bigint | number): string => g.addInitializer(g.uniqueName(name), new BigInt64Array([BigInt(value)]), []);
+export const float = (g: GraphBuilder, name: string, value: number): string => g.addInitializer(g.uniqueName(name), new Float32Array([value]), []);
 
-function node(g: GraphBuilder, op: string, inputs: string[], name: string, attributes: Record<string, AttributeValue> = {}, domain = ''): string {
+/** One node with one output, named uniquely after `name`; returns the output. */
+export function node(g: GraphBuilder, op: string, inputs: string[], name: string, attributes: Record<string, AttributeValue> = {}, domain = ''): string {
   const output = g.uniqueName(name);
   g.addNode(op, inputs, [output], attributes, domain);
   return output;
@@ -184,50 +187,4 @@ export function addCross(g: GraphBuilder, feature: CrossFeature, offset: number)
   const column = listed ? listedOrHashed(g, listed, hashed, name) : hashed;
   const missing = node(g, 'Or', [missingFlag(g, inputs[0], rawTypes[0], `${name}/side0`), missingFlag(g, inputs[1], rawTypes[1], `${name}/side1`)], `${name}/missing`);
   return { kind: 'hot', index: node(g, 'Where', [missing, int64(g, `${name}/bucket0`, shared), column], `${name}/with_missing`) };
-}
-
-const MS_PER_HOUR = 3_600_000;
-const MS_PER_DAY = 86_400_000;
-
-/**
- * Calendar parts of epoch milliseconds in UTC with int64 arithmetic: Mod (fmod 0, so the
- * result takes the divisor's sign) gives floor semantics for times before 1970 too; month
- * and day follow H. Hinnant's civil_from_days. A missing timestamp becomes weight 0.
- */
-export function addDatetime(g: GraphBuilder, feature: DatetimeFeature, offset: number): Block[] {
-  const c = (name: string, value: number) => int64(g, `${feature.name}/${name}`, value);
-  const op = (type: string, a: string, b: string, name: string) => node(g, type, [a, b], `${feature.name}/${name}`);
-  const base = feature.name;
-  const missing = node(g, 'Equal', [base, int64(g, `${base}/missing_value`, MISSING_INT64)], `${base}/missing`);
-  const present = node(g, 'Not', [missing], `${base}/present`);
-  const weight = node(g, 'Cast', [present], `${base}/weight`, { to: attr.int(FLOAT) });
-  const ms = node(g, 'Where', [missing, c('zero', 0), base], `${base}/ms`);
-  const msOfDay = op('Mod', ms, c('ms_per_day', MS_PER_DAY), 'ms_of_day');
-  const values: Partial<Record<DatetimePart, string>> = {};
-  values.hour = op('Div', msOfDay, c('ms_per_hour', MS_PER_HOUR), 'hour');
-  const days = op('Div', op('Sub', ms, msOfDay, 'midnight'), c('ms_per_day_2', MS_PER_DAY), 'days');
-  // 1970-01-01 was a Thursday: weekday 4 with Sunday = 0, as DuckDB's dayofweek.
-  values.weekday = op('Mod', op('Add', days, c('thursday', 4), 'days_from_sunday'), c('week', 7), 'weekday');
-  const z = op('Add', days, c('epoch_shift', 719_468), 'z');
-  const doe = op('Mod', z, c('era_days', 146_097), 'day_of_era');
-  const div = (a: string, n: number, name: string) => op('Div', a, c(`${name}_by`, n), name);
-  const mul = (a: string, n: number, name: string) => op('Mul', a, c(`${name}_by`, n), name);
-  // yoe = (doe - doe/1460 + doe/36524 - doe/146096) / 365
-  const yoeNumerator = op('Sub', op('Add', op('Sub', doe, div(doe, 1460, 'd1460'), 'y1'), div(doe, 36_524, 'd36524'), 'y2'), div(doe, 146_096, 'd146096'), 'y3');
-  const yoe = div(yoeNumerator, 365, 'year_of_era');
-  // doy = doe - (365 * yoe + yoe/4 - yoe/100)
-  const yearStart = op('Sub', op('Add', mul(yoe, 365, 'y365'), div(yoe, 4, 'y4'), 'ys1'), div(yoe, 100, 'y100'), 'year_start');
-  const doy = op('Sub', doe, yearStart, 'day_of_year');
-  // mp = (5 * doy + 2) / 153 counts months from March.
-  const mp = div(op('Add', mul(doy, 5, 'doy5'), c('two', 2), 'mp1'), 153, 'month_from_march');
-  // day - 1 = doy - (153 * mp + 2) / 5; month - 1 = (mp + 2) mod 12
-  values.day = op('Sub', doy, div(op('Add', mul(mp, 153, 'mp153'), c('two_2', 2), 'md1'), 5, 'md2'), 'day0');
-  values.month = op('Mod', op('Add', mp, c('two_3', 2), 'm1'), c('year_months', 12), 'month0');
-  const blocks: Block[] = [];
-  let start = offset;
-  for (const part of feature.parts) {
-    blocks.push({ kind: 'hot', index: op('Add', values[part]!, c(`${part}_offset`, start), `${part}_column`), weight });
-    start += DATETIME_PART_WIDTH[part];
-  }
-  return blocks;
 }

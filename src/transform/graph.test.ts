@@ -124,7 +124,7 @@ test('inputs follow the raw types, and the fitted transform travels in the metad
 
 test('graphs with only z-scores or only vocabularies work, down to a single row', async () => {
   const numeric: FittedTransform = {
-    version: 3,
+    version: 4,
     labelColumn: 'y',
     rowCount: 10,
     features: [
@@ -136,7 +136,7 @@ test('graphs with only z-scores or only vocabularies work, down to a single row'
   };
   assert.deepEqual([...(await runGraph(numeric, [{ a: 5, b: 0 }]))], [2, -2]);
   const categorical: FittedTransform = {
-    version: 3,
+    version: 4,
     labelColumn: 'y',
     rowCount: 10,
     features: [
@@ -153,7 +153,7 @@ test('only a graph that hashes imports the com.microsoft domain (MurmurHash3); t
   const fitted = (oovBuckets: number): FittedTransform => {
     const outputs = ['c=x', ...Array.from({ length: oovBuckets }, (_, k) => `c=<OOV${k}>`)];
     const feature = { name: 'c', rawType: 'string', analyzer: 'vocabulary', vocabulary: ['x'], oovBuckets, missingColumn: 1, outputs } as const;
-    return { version: 3, labelColumn: 'y', rowCount: 1, features: [{ ...feature, vocabulary: ['x'] }], featureNames: outputs, outputWidth: outputs.length };
+    return { version: 4, labelColumn: 'y', rowCount: 1, features: [{ ...feature, vocabulary: ['x'] }], featureNames: outputs, outputWidth: outputs.length };
   };
   const domains = (oovBuckets: number) => (decodeModel(buildTransformGraph(fitted(oovBuckets))).opset_import ?? []).map((opset) => opset.domain ?? '');
   assert.deepEqual(domains(1), ['', 'ai.onnx.ml']);

@@ -1,14 +1,14 @@
 /**
  * The fitted transform as an ONNX graph: one [N, 1] input per raw column (float32, int64,
- * string, or int64 epoch milliseconds for timestamps, named as the column), one float32
+ * string; a timestamp as ISO 8601 text or int64 epoch numbers, named as the column), one float32
  * output `features` [N, width]. Training data, evaluation, batch scoring and serving all
  * run this graph, so they cannot disagree about a feature (principle 1).
  *
  * Per analyzer (graph-ops.ts): zscore = Imputer, Sub, Div; minmax = Imputer, Scaler;
  * quantiles = Imputer, GreaterOrEqual against the boundaries, ReduceSum; vocabulary, hash
  * and crosses = a LabelEncoder for the vocabulary and ONNX Runtime's com.microsoft
- * MurmurHash3 plus int64 Mod for every other value (see hash.ts); datetime = int64
- * Div/Mod arithmetic on epoch milliseconds (UTC).
+ * MurmurHash3 plus int64 Mod for every other value (see hash.ts); datetime = the raw
+ * timestamp read and split into calendar parts in its time zone (datetime-graph.ts).
  * The output is assembled by one ScatterElements of the dense values and of the one-hot
  * ones (or weights) into a zero matrix: measured about twice as fast as OneHotEncoder per
  * feature and a Concat of the blocks, which write every column twice.
@@ -20,7 +20,8 @@ import { LoomError } from '../core/errors.js';
 import { DEFAULT_OPSETS, GraphBuilder, attr } from '../onnx/builder.js';
 import type { TensorSpec } from '../registry/types.js';
 import { rawInputs, type FittedTransform, type RawType } from './fitted.js';
-import { MICROSOFT, addCategorical, addCross, addDatetime, addMinMax, addQuantiles, addZScore, hashes, type Block } from './graph-ops.js';
+import { addDatetime, readsText, TEXT_OPSETS } from './datetime-graph.js';
+import { MICROSOFT, addCategorical, addCross, addMinMax, addQuantiles, addZScore, hashes, type Block } from './graph-ops.js';
 
 /** The output every transform graph produces and every trainer consumes. */
 export const FEATURES_OUTPUT = 'features';
@@ -30,15 +31,18 @@ export const METADATA_LABEL_COLUMN = 'loom.label_column';
 
 const INPUT_TYPE: Record<RawType, TensorSpec['type']> = { float: 'float32', int: 'int64', string: 'string', timestamp: 'int64' };
 
-/** The graph's inputs: what a caller of the transform (or the served model) must send. Timestamps are int64 epoch milliseconds. */
+/** The graph's inputs: what a caller of the transform (or the served model) must send. Timestamps are ISO 8601 strings or int64 epoch numbers, as each feature's format says. */
 export function transformInputs(fitted: FittedTransform): TensorSpec[] {
   return rawInputs(fitted).map(({ name, rawType }) => ({ name, type: INPUT_TYPE[rawType], shape: [-1, 1] }));
 }
 
 /** The transform graph as the bytes of a `.onnx` file. */
 export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
-  // ONNX Runtime's contrib domain only when a feature hashes: other graphs stay plain ONNX.
-  const opsets = fitted.features.some(hashes) ? { ...DEFAULT_OPSETS, [MICROSOFT]: 1 } : DEFAULT_OPSETS;
+  // ONNX Runtime's contrib domain only when a feature hashes or reads timestamp text, the string opset only for text: other graphs stay plain ONNX at opset 17.
+  const opsets =
+    fitted.features.some((feature) => feature.analyzer === 'datetime' && readsText(feature)) ? TEXT_OPSETS
+    : fitted.features.some(hashes) ? { ...DEFAULT_OPSETS, [MICROSOFT]: 1 }
+    : DEFAULT_OPSETS;
   const g = new GraphBuilder('loom_transform', opsets);
   const inputs = transformInputs(fitted);
   for (const spec of inputs) g.addInput(spec.name, spec.type, spec.shape);
@@ -54,7 +58,7 @@ export function buildTransformGraph(fitted: FittedTransform): Uint8Array {
     else if (feature.analyzer === 'datetime') blocks = addDatetime(g, feature, offset);
     else blocks = [addCategorical(g, feature, offset)];
     for (const block of blocks) {
-      if (block.kind === 'dense') dense.push({ value: block.value, position: offset });
+      if (block.kind === 'dense') dense.push({ value: block.value, position: offset + (block.column ?? 0) });
       else hot.push(block);
     }
     offset += feature.outputs.length;

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { datasetVersionFiles, findDatasetVersion } from '../data/versions.js';
-import type { LoomDatabase } from '../metadata/database.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import { ExampleAnomalies, ExampleStatistics, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
 import { readCodeVersion } from '../pipeline/code-version.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openProject } from '../../src/cli/project.js';
+import { openTestPlatform } from '../support/databases.js';
 import { evaluationConfig } from '../../src/evaluate/config.js';
 import { taskMetrics } from '../../src/evaluate/metrics.js';
 import type { EvaluationReport } from '../../src/evaluate/report.js';
@@ -33,14 +33,14 @@ before(async () => {
   fixture = await buildServingModel(dir, { artifacts });
   weaker = await buildServingModel(dir, { artifacts, months: [3], every: 2000, epochs: 1 });
   evalFile = join(fixture.examples.path, 'eval', 'data.parquet');
-  const project = await openProject({ home: join(dir, '.loom') });
+  const project = await openTestPlatform(join(dir, '.loom'));
   try {
-    await project.db.registry.ensureRegisteredModel('flights');
+    await project.registry.ensureRegisteredModel('flights');
     for (const model of [weaker, fixture]) {
       const signature = JSON.parse(await readFile(join(model.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
-      await project.db.registry.createModelVersion({ modelName: 'flights', source: model.servingModel.uri, status: 'READY', signature, properties: { labelColumn: 'delayed' } });
+      await project.registry.createModelVersion({ modelName: 'flights', source: model.servingModel.uri, status: 'READY', signature, properties: { labelColumn: 'delayed' } });
     }
-    await project.db.registry.setAlias('flights', 'champion', 1, { actor: 'test', reason: 'first model' });
+    await project.registry.setAlias('flights', 'champion', 1, { actor: 'test', reason: 'first model' });
   } finally {
     await project.close();
   }
@@ -70,12 +70,12 @@ test('evaluates a version against the champion on a file: metrics, slices, thres
   assert.equal(result.blessing.blessed, expectBlessed);
   assert.equal(result.thresholds.length, 1 + result.slices.filter((s) => s.spec === 'hour').length);
 
-  const project = await openProject({ home: join(dir, '.loom') });
+  const project = await openTestPlatform(join(dir, '.loom'));
   try {
-    const execution = await project.db.metadata.getExecution(result.executionId);
+    const execution = await project.metadata.getExecution(result.executionId);
     assert.equal(execution?.state, 'COMPLETE');
     assert.equal(execution?.typeName, 'evaluate');
-    const events = await project.db.metadata.getEvents({ executionIds: [result.executionId] });
+    const events = await project.metadata.getEvents({ executionIds: [result.executionId] });
     assert.deepEqual(events.map((e) => `${e.type}:${e.name}`).sort(), ['INPUT:examples', 'OUTPUT:blessing', 'OUTPUT:evaluation']);
     const card = await readFile(join(await project.artifacts.localPath(result.evaluation.uri), 'model_card.md'), 'utf8');
     assert.match(card, /# Model card: flights version 2/);
@@ -95,9 +95,9 @@ test('evaluates a version against the champion on a file: metrics, slices, thres
 
 test('bad input is refused with the field named and nothing recorded', async () => {
   const count = async () => {
-    const project = await openProject({ home: join(dir, '.loom') });
+    const project = await openTestPlatform(join(dir, '.loom'));
     try {
-      return (await project.db.metadata.listExecutions({ pageSize: 1000 })).items.length;
+      return (await project.metadata.listExecutions({ pageSize: 1000 })).items.length;
     } finally {
       await project.close();
     }

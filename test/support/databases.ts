@@ -1,6 +1,8 @@
 /**
- * Fresh databases for the store tests: a SQLite file in a temporary folder, or a fresh
- * random schema on the PostgreSQL server named by LOOM_TEST_POSTGRES_URL (dropped on close).
+ * Fresh platforms for tests, opened the one way every entry point opens Loom
+ * (`loadConfig` + `openPlatform`), with none of the developer's environment: a project in
+ * a temporary folder on SQLite, or with its database in a fresh random schema on the
+ * PostgreSQL server named by LOOM_TEST_POSTGRES_URL (dropped on close).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,15 +11,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
-import type { DialectKind, LoomKysely } from '../../src/metadata/db-schema.js';
-import { createPostgresKysely } from '../../src/metadata/postgres-store.js';
-import { createSqliteKysely } from '../../src/metadata/sqlite-store.js';
+import { loadConfig, type ConfigOverrides, type LoomConfig } from '../../src/platform/config.js';
+import { openPlatform, type Platform } from '../../src/platform/platform.js';
+import type { Kysely } from 'kysely';
+import type { DialectKind } from '../../src/core/sql-dialect.js';
+import { migrateToLatest } from '../../src/platform/migrate.js';
+import { createPostgresKysely } from '../../src/platform/postgres-backend.js';
+import { createSqliteKysely } from '../../src/platform/sqlite-backend.js';
 
-/** A Loom database that removes itself (file or schema) when closed. */
-export async function openFreshSqlite(): Promise<LoomDatabase> {
+/** The config of a test project at `home` (its database `<home>/loom.db` unless overridden); the environment is left out. */
+export function testConfig(home: string, overrides: ConfigOverrides = {}): LoomConfig {
+  return loadConfig({ env: {}, cwd: home, overrides: { home, ...overrides } });
+}
+
+/** The platform of a test project at `home`, made if missing. */
+export function openTestPlatform(home: string, overrides: ConfigOverrides = {}): Promise<Platform> {
+  return openPlatform(testConfig(home, overrides), { create: true });
+}
+
+/** A Loom platform that removes itself (folder, and schema) when closed. */
+export async function openFreshSqlite(): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
-  const db = await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') });
+  const db = await openTestPlatform(dir);
   return {
     ...db,
     async close() {
@@ -42,15 +57,17 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   }
 }
 
-/** A Loom database in a new random schema of the test server; closing it drops the schema. */
-export async function openFreshPostgres(url: string): Promise<LoomDatabase> {
+/** A Loom platform with its database in a new random schema of the test server; closing it drops the schema. */
+export async function openFreshPostgres(url: string): Promise<Platform> {
   const schema = randomSchemaName();
-  const db = await openDatabase({ kind: 'postgres', url, schema });
+  const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
+  const db = await openTestPlatform(dir, { database: { url, schema } });
   return {
     ...db,
     async close() {
       await db.close();
       await dropSchema(url, schema);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -74,53 +91,44 @@ export function postgresTestUrl(suite: string): string | undefined {
   return undefined;
 }
 
-/** A bare query builder on a fresh database, for stores that own their tables (tokens, audit). */
+/** A bare query builder on a fresh, migrated database, for stores tested below the platform (tokens, audit). */
 export interface FreshKysely {
-  db: LoomKysely;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every store's tables
+  db: Kysely<any>;
   dialect: DialectKind;
   /** The PostgreSQL schema (undefined on SQLite). */
   schema?: string;
   /** The SQLite file (undefined on PostgreSQL). */
   path?: string;
-  /** A second, independent connection pool to the same database, for concurrency tests. */
-  reopen(): Promise<LoomKysely>;
   close(): Promise<void>;
 }
 
-/** A fresh SQLite file, or a fresh schema on the test server when `url` is given; closing removes it. */
+/** A fresh SQLite file, or a fresh schema on the test server when `url` is given, with every store's tables; closing removes it. */
 export async function openFreshKysely(url?: string): Promise<FreshKysely> {
-  const opened: LoomKysely[] = [];
   if (url) {
     const schema = randomSchemaName();
-    const reopen = async () => {
-      const db = await createPostgresKysely(url, schema);
-      opened.push(db);
-      return db;
-    };
+    const db = await createPostgresKysely(url, schema);
+    await migrateToLatest(db, 'postgres', schema);
     return {
-      db: await reopen(),
+      db,
       dialect: 'postgres',
       schema,
-      reopen,
       async close() {
-        for (const db of opened) await db.destroy();
+        await db.destroy();
         await dropSchema(url, schema);
       },
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
-  const reopen = async () => {
-    const db = createSqliteKysely(join(dir, 'loom.db'));
-    opened.push(db);
-    return db;
-  };
+  const path = join(dir, 'loom.db');
+  const db = createSqliteKysely(path);
+  await migrateToLatest(db, 'sqlite');
   return {
-    db: await reopen(),
+    db,
     dialect: 'sqlite',
-    path: join(dir, 'loom.db'),
-    reopen,
+    path,
     async close() {
-      for (const db of opened) await db.destroy();
+      await db.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
   };

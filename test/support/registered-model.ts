@@ -8,17 +8,18 @@
  */
 import { join } from 'node:path';
 import { evaluateComponent } from '../../src/evaluate/component.js';
-import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
+import type { Platform } from '../../src/platform/platform.js';
 import { Examples, ServingModel } from '../../src/pipeline/artifact-types.js';
 import { pushComponent } from '../../src/registry/push-component.js';
 import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
 import { buildServingModel, runComponent, type ServingModelFixture } from './serving-model.js';
+import { openTestPlatform } from './databases.js';
 import { testServices } from './services.js';
 
 export interface RegisteredModelProject {
   /** The project home (`<dir>/.loom`), as `loom` finds it through LOOM_HOME. */
   home: string;
-  db: LoomDatabase;
+  db: Platform;
   artifacts: LocalArtifactStore;
   fixture: ServingModelFixture;
   /** Metadata-store ids of the Examples and ServingModel artifacts. */
@@ -28,9 +29,9 @@ export interface RegisteredModelProject {
 
 export async function registeredModelProject(dir: string): Promise<RegisteredModelProject> {
   const home = join(dir, '.loom');
-  const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
+  const db = await openTestPlatform(home);
+  const artifacts = new LocalArtifactStore(db.layout.artifacts);
   const fixture = await buildServingModel(dir, { artifacts });
-  const db = await openDatabase({ kind: 'sqlite', path: join(home, 'loom.db') });
   await db.metadata.putArtifactType(Examples);
   await db.metadata.putArtifactType(ServingModel);
   const [examples, servingModel] = await db.metadata.putArtifacts([

@@ -8,9 +8,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlString, withDuckDB } from '../../src/data/duckdb.js';
-import { openDatabase, type LoomDatabase } from '../../src/metadata/database.js';
+import type { LoomDatabase } from '../../src/pipeline/stores.js';
 import type { ModelSignature } from '../../src/registry/types.js';
 import type { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
+import { openTestPlatform } from './databases.js';
 import { buildServingModel, type ServingModelFixture } from './serving-model.js';
 
 export interface ServingRegistry {
@@ -32,7 +33,7 @@ const WHO = { actor: 'test', reason: 'serving test' };
 export async function buildServingRegistry(dir: string, options: { db?: LoomDatabase } = {}): Promise<ServingRegistry> {
   const fixture = await buildServingModel(dir);
   const second = await buildServingModel(dir, { artifacts: fixture.artifacts, epochs: 1, every: 400 });
-  const db = options.db ?? (await openDatabase({ kind: 'sqlite', path: join(dir, 'loom.db') }));
+  const db = options.db ?? (await openTestPlatform(dir));
   const signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
   await db.registry.ensureRegisteredModel('flights');
   const register = (source: string) => db.registry.createModelVersion({ modelName: 'flights', source, status: 'READY', signature });

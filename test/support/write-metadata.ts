@@ -1,6 +1,6 @@
 /**
  * One writer for test/concurrent-writers.test.ts, run as a child process:
- *   node --import tsx test/support/write-metadata.ts '<DatabaseConfig JSON>' <writer name> <barrier dir> <writers>
+ *   node --import tsx test/support/write-metadata.ts '<WriterProject JSON>' <writer name> <barrier dir> <writers>
  * Opens the database (racing the other writer through the migrations), waits at the
  * barrier until every writer is ready, so the writes really overlap, then records
  * 200 steps (input artifact, execution, INPUT event, publish with one new output) and,
@@ -9,7 +9,13 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openDatabase, type DatabaseConfig } from '../../src/metadata/database.js';
+import { openTestPlatform } from './databases.js';
+
+/** The project the writers share: its home, and where its database is when not `<home>/loom.db`. */
+export interface WriterProject {
+  home: string;
+  database?: { url: string; schema: string };
+}
 
 const STEPS = 200;
 const VERSION_EVERY = 10;
@@ -24,7 +30,8 @@ async function barrier(dir: string, name: string, writers: number): Promise<void
 }
 
 const [configJson, writer, barrierDir, writers] = process.argv.slice(2);
-const db = await openDatabase(JSON.parse(configJson) as DatabaseConfig);
+const project = JSON.parse(configJson!) as WriterProject;
+const db = await openTestPlatform(project.home, project.database ? { database: project.database } : {});
 try {
   await barrier(barrierDir, writer, Number(writers));
   const { metadata, registry } = db;

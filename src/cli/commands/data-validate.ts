@@ -50,7 +50,7 @@ export function registerDataValidateCommand(program: Command): void {
       const result = await withProject(async (project) => {
         const task = progressFor(options).start('computing statistics', 1 + (options.against ? 1 : 0) + (options.serving ? 1 : 0), 'versions');
         let started = 0;
-        const validation = await validateDatasetVersion(project, {
+        const validation = await validateDatasetVersion({ db: project, artifacts: project.artifacts }, {
           version,
           against: options.against,
           serving: options.serving,

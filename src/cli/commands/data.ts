@@ -17,7 +17,7 @@ export function registerDataCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(JsonOption, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const versions = await listDatasetVersions(db);
         if (options.json) printJson({ items: versions });
         else printVersions(versions);
@@ -30,8 +30,8 @@ export function registerDataCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (version: string, raw: unknown) => {
       const options = parseOptions(JsonOption, raw);
-      await withProject(async ({ db, artifacts }) => {
-        const detail = await showDatasetVersion(db, artifacts, version);
+      await withProject(async (db) => {
+        const detail = await showDatasetVersion(db, db.artifacts, version);
         if (options.json) printJson(detail);
         else printDetail(detail);
       });

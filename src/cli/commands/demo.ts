@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { flightsPipeline } from '../../../examples/flights/pipeline.js';
 import { sqlString, withDuckDB } from '../../data/duckdb.js';
+import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import type { PipelineRunResult } from '../../pipeline/orchestrator.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
@@ -35,7 +35,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print one JSON summary instead of tables and progress')
     .action(async (raw: unknown) => {
       const options = parseOptions(demoOptions, raw);
-      const project = await openProject();
+      const project = await openProject({ create: true });
       try {
         await runDemo(project, options);
       } finally {
@@ -46,7 +46,10 @@ export function registerDemoCommand(program: Command): void {
 
 type DemoOptions = z.output<typeof demoOptions>;
 
-/** The demo's pipeline is Loom's own example, so its code version is the Loom checkout's. */
+/**
+ * The demo's pipeline is Loom's own example, so its code version is the Loom checkout's. It is
+ * loaded as a pipeline file, as a user's would be (it imports the public package, `loom-mlops`).
+ */
 const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/flights/', import.meta.url));
 
 async function runDemo(project: Project, options: DemoOptions): Promise<void> {
@@ -55,14 +58,15 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
   const runs: PipelineRunResult[] = [];
   for (const trainMonth of [1, 2]) {
     say(`\n== train on ${monthName(trainMonth)}, evaluate on ${monthName(trainMonth + 1)} ==`);
-    const result = await runAndReport(project, flightsPipeline({ trainMonth, source: options.source }), { json: true === options.json, codeDir: EXAMPLES_DIR, quietSummary: options.json });
+    const pipeline = await loadPipelineFile(join(EXAMPLES_DIR, 'pipeline.ts'), { trainMonth, source: options.source });
+    const result = await runAndReport(project, pipeline, { json: true === options.json, codeDir: EXAMPLES_DIR, quietSummary: options.json });
     if (result.failure) throw result.failure.error;
     runs.push(result);
     say(blessingLine(result));
   }
 
   const port = options.port ?? (options.serve ? 8080 : 0);
-  const server = await startModelServer({ port, models: ['flights@champion'], registry: project.db.registry, artifacts: project.artifacts });
+  const server = await startModelServer({ port, models: ['flights@champion'], registry: project.registry, artifacts: project.artifacts });
   try {
     const champion = server.loaded[0]!;
     say(`\n== serving flights@champion (version ${champion.version.version}) at ${server.url} ==`);
@@ -79,8 +83,8 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
       printJson({ runs: runs.map((r) => ({ runId: r.runId, state: r.state, steps: r.steps.map((s) => ({ step: s.step, state: s.state })) })), server: server.url, champion: champion.version.version, predictions: rows });
     } else {
       printTable(
-        ['origin', 'dest', 'hour', 'weekday', 'miles', 'P(late > 15 min)', 'was late'],
-        rows.map((r) => [r.origin, r.destination, r.hour, r.weekday, r.distance, r.probability.toFixed(3), r.delayed ? 'yes' : 'no']),
+        ['departure (local)', 'origin', 'dest', 'miles', 'P(late > 15 min)', 'was late'],
+        rows.map((r) => [r.date, r.origin, r.destination, r.distance, r.probability.toFixed(3), r.delayed ? 'yes' : 'no']),
       );
       say(`\nthe same request by hand:\n  curl -s ${server.url}/v2/models/flights/infer -H 'content-type: application/json' \\\n    -d '${JSON.stringify({ instances: [withoutLabel(flights[0]!)] })}'`);
       say('\nwhere to look next:');
@@ -88,7 +92,7 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
       say('  loom lineage flights@champion     the data snapshot, code and parameters behind the served model');
       say('  loom models versions flights      versions, metrics and aliases');
       say('  loom serve flights                serve the champion (KServe V2 at /v2/models/flights/infer)');
-      say(`  project files: ${project.home}`);
+      say(`  project files: ${project.layout.home}`);
     }
     if (options.serve) {
       say(`\nserving at ${server.url} until Ctrl-C`);
@@ -99,9 +103,9 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
   }
 }
 
+/** A flight as a client sends it: the raw departure time as ISO 8601 text, no derived columns. */
 interface SampleFlight {
-  hour: number;
-  weekday: number;
+  date: string;
   distance: number;
   origin: string;
   destination: string;
@@ -114,8 +118,8 @@ async function sampleFlights(project: Project, run: PipelineRunResult): Promise<
   const file = join(await project.artifacts.localPath(examples.uri), 'eval', 'data.parquet');
   return withDuckDB(async (db) => {
     const reader = await db.runAndReadAll(
-      `SELECT hour::INTEGER AS hour, weekday::INTEGER AS weekday, distance::INTEGER AS distance, origin, destination, delayed
-       FROM read_parquet(${sqlString(file)}) ORDER BY md5(concat_ws('|', hour, weekday, distance, origin, destination)) LIMIT 6`,
+      `SELECT strftime(date, '%Y-%m-%dT%H:%M') AS date, distance::INTEGER AS distance, origin, destination, delayed
+       FROM read_parquet(${sqlString(file)}) ORDER BY md5(concat_ws('|', date, distance, origin, destination)) LIMIT 6`,
     );
     return reader.getRowObjectsJson() as unknown as SampleFlight[];
   });

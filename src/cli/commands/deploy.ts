@@ -3,11 +3,10 @@
  * version or alias, a canary with a traffic weight, a shadow, batching — recorded with
  * who and why; running servers pick changes up within their watch interval.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { SPLIT_MODES, type Deployment } from '../../serve/deployments.js';
+import { SPLIT_MODES, type Deployment } from '../../registry/deployment-store.js';
 import { parseOptions } from '../options.js';
 import { formatTime, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
@@ -26,16 +25,6 @@ const setOptions = z.object({
 });
 const listOptions = z.object({ json: z.boolean().optional() });
 const rollbackOptions = z.object({ reason: z.string().optional(), json: z.boolean().optional() });
-
-function actor(): string {
-  return process.env.LOOM_ACTOR ?? process.env.USER ?? (() => {
-    try {
-      return userInfo().username;
-    } catch {
-      return 'unknown';
-    }
-  })();
-}
 
 /** `4`, `@champion`, `champion` or `flights@4` → `flights@4` / `flights@champion`. */
 export function qualifiedRef(model: string, ref: string): string {
@@ -72,7 +61,7 @@ export function registerDeployCommands(program: Command): void {
       if (options.version !== undefined && options.alias !== undefined) {
         throw new LoomError('INVALID_ARGUMENT', 'give --version or --alias, not both', { field: '--version', fix: 'drop one of them' });
       }
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const primary = options.version !== undefined ? `${model}@${options.version}` : `${model}@${options.alias ?? 'champion'}`;
         const deployment = await db.deployments.setDeployment(
           {
@@ -83,7 +72,7 @@ export function registerDeployCommands(program: Command): void {
             split: options.split,
             batch: { maxBatchSize: options.maxBatchSize, maxWaitMicros: options.maxBatchWaitUs },
           },
-          { actor: actor(), reason: options.reason ?? '' },
+          { actor: db.config.actor, reason: options.reason ?? '' },
         );
         if (options.json) return printJson(deployment);
         process.stdout.write(`deployment #${deployment.id} of ${model} is live: ${describe(deployment).filter(Boolean).join(', ')}\n`);
@@ -95,7 +84,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(listOptions, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const items = await db.deployments.listDeployments();
         if (options.json) return printJson({ items });
         if (items.length === 0) return void process.stdout.write('no deployments: `loom serve` serves each champion; `loom deploy set <model> ...` adds a canary or shadow\n');
@@ -109,7 +98,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (model: string, raw: unknown) => {
       const options = parseOptions(listOptions, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const items = await db.deployments.history(model);
         if (options.json) return printJson({ items });
         printTable(['id', 'primary', 'canary', 'shadow', 'replaces', 'by', 'when', 'reason'], items.map((d) => [d.id, ...describe(d), d.replacesId ?? '', d.actor, formatTime(d.createdAt), d.reason]));
@@ -123,8 +112,8 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (model: string, raw: unknown) => {
       const options = parseOptions(rollbackOptions, raw);
-      await withProject(async ({ db }) => {
-        const deployment = await db.deployments.rollback(model, { actor: actor(), reason: options.reason ?? '' });
+      await withProject(async (db) => {
+        const deployment = await db.deployments.rollback(model, { actor: db.config.actor, reason: options.reason ?? '' });
         if (options.json) return printJson(deployment);
         process.stdout.write(`rolled back ${model}: deployment #${deployment.id} is live (${describe(deployment).filter(Boolean).join(', ')})\n`);
       });

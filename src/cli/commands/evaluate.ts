@@ -51,7 +51,7 @@ export function registerEvaluateCommand(program: Command): void {
       await withProject(async (project) => {
         const log = statusLogger(options);
         const progress = progressFor(options);
-        const result = await evaluateRegisteredModel(project, {
+        const result = await evaluateRegisteredModel({ db: project, artifacts: project.artifacts }, {
           model: ref,
           baseline: options.baseline,
           data: options.data,

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import type { LoomDatabase } from '../../metadata/database.js';
+import type { LoomDatabase } from '../../pipeline/stores.js';
 import type { Artifact, Execution } from '../../metadata/types.js';
 import { parseModelRef, resolveModelVersion } from '../../serve/model-loader.js';
 import { parseOptions } from '../options.js';
@@ -18,7 +18,7 @@ export function registerLineageCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (ref: string, raw: unknown) => {
       const options = parseOptions(z.object({ json: z.boolean().optional(), hops: z.coerce.number().int().min(1).max(1000) }), raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const report = await modelLineage(db, ref, options.hops);
         if (options.json) printJson(report);
         else printLineage(report);

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { saveCredential } from '../../auth/credentials-file.js';
 import { parseOptions } from '../options.js';
-import { withProject } from '../project.js';
-import { credentialsPath, DEFAULT_CREDENTIAL, openSecurityStores } from '../security.js';
+import { openProject } from '../project.js';
+import { credentialsPath, DEFAULT_CREDENTIAL } from '../security.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -30,7 +30,9 @@ export function registerLoginCommand(program: Command): void {
       if (!secret || /\s/.test(secret)) throw new LoomError('INVALID_ARGUMENT', 'no token on stdin', { fix: 'pipe it in: `loom token create ... | loom login`, or `loom login < token-file`' });
       let who = '';
       if (!o.server) {
-        const principal = await withProject(async (project) => (await openSecurityStores(project)).tokens.verifyToken(secret));
+        // The project opened as is: a stored token that no longer works must not stop the login that replaces it.
+        const project = await openProject();
+        const principal = await project.tokens.verifyToken(secret).finally(() => project.close());
         who = ` as ${principal.subject} (${principal.role})`;
       }
       const path = credentialsPath();

@@ -4,7 +4,6 @@
  * `restore` and `delete`. Each records who did it (`--actor`, default $LOOM_ACTOR or the
  * login name) and prints what changed, or JSON with `--json`.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
@@ -22,17 +21,9 @@ const changeOptions = z.object({
 });
 type ChangeOptions = z.output<typeof changeOptions>;
 
-function defaultActor(): string {
-  if (process.env.LOOM_ACTOR) return process.env.LOOM_ACTOR;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function who(options: ChangeOptions) {
-  return { actor: options.actor ?? defaultActor(), reason: options.reason ?? '' };
+/** The actor from --actor, else the config's (LOOM_ACTOR, else your login name). */
+function who(project: Project, options: ChangeOptions) {
+  return { actor: options.actor ?? project.config.actor, reason: options.reason ?? '' };
 }
 
 /** A positional number (version or request id), checked like an option. */
@@ -48,7 +39,7 @@ function positiveInt(value: string, field: 'version' | 'request-id'): number {
 function change(command: Command, run: (project: Project, options: ChangeOptions, args: string[]) => Promise<{ result: unknown; line: string }>): Command {
   return command
     .option('--reason <text>', 'why (recorded with the change)')
-    .option('--actor <name>', 'who is making the change (default: $LOOM_ACTOR or your login name)')
+    .option('--actor <name>', 'ignored: changes are recorded under your token (`loom login`, LOOM_TOKEN) or your login name')
     .option('--json', 'print JSON')
     .action(async (...received: unknown[]) => {
       // commander passes the positional arguments, then the options object, then the command.
@@ -66,16 +57,16 @@ const moved = (m: AliasMove) => (m.version === null ? `@${m.alias} of ${m.modelN
 
 export function registerModelChangeCommands(models: Command): void {
   const alias = models.command('alias').description('move, remove, request or list the moves of an alias');
-  change(alias.command('set').description('point an alias at a version').argument('<name>').argument('<alias>').argument('<version>'), async ({ db }, o, [name, a, v]) => {
-    const move = await db.registry.setAlias(name, a, positiveInt(v, 'version'), who(o));
+  change(alias.command('set').description('point an alias at a version').argument('<name>').argument('<alias>').argument('<version>'), async (db, o, [name, a, v]) => {
+    const move = await db.registry.setAlias(name, a, positiveInt(v, 'version'), who(db, o));
     return { result: move, line: moved(move) };
   });
-  change(alias.command('unset').description('remove an alias').argument('<name>').argument('<alias>'), async ({ db }, o, [name, a]) => {
-    const move = await db.registry.deleteAlias(name, a, who(o));
+  change(alias.command('unset').description('remove an alias').argument('<name>').argument('<alias>'), async (db, o, [name, a]) => {
+    const move = await db.registry.deleteAlias(name, a, who(db, o));
     return { result: move, line: moved(move) };
   });
-  change(alias.command('request').description('ask for a move of an alias that needs approval').argument('<name>').argument('<alias>').argument('<version>'), async ({ db }, o, [name, a, v]) => {
-    const request = await db.registry.requestAliasMove(name, a, positiveInt(v, 'version'), who(o));
+  change(alias.command('request').description('ask for a move of an alias that needs approval').argument('<name>').argument('<alias>').argument('<version>'), async (db, o, [name, a, v]) => {
+    const request = await db.registry.requestAliasMove(name, a, positiveInt(v, 'version'), who(db, o));
     return { result: request, line: `request ${request.id}: @${a} of ${name} -> ${request.version}, waiting for another person's \`loom models approve ${request.id}\`` };
   });
   alias
@@ -86,23 +77,23 @@ export function registerModelChangeCommands(models: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, a: string, raw: unknown) => {
       const options = parseOptions(z.object({ json: z.boolean().optional() }), raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const moves = await db.registry.aliasHistory(name, a);
         if (options.json) return printJson({ items: moves });
         printTable(['when', 'kind', 'from', 'to', 'who', 'why'], moves.map((m) => [formatTime(m.movedAt), m.kind, m.previousVersion ?? '', m.version ?? '(unset)', m.actor, m.reason]));
       });
     });
 
-  change(models.command('rollback').description('move an alias back to its previous holder').argument('<name>').option('--alias <alias>', 'which alias', 'champion'), async ({ db }, o, [name]) => {
-    const move = await db.registry.rollbackAlias(name, o.alias ?? 'champion', who(o));
+  change(models.command('rollback').description('move an alias back to its previous holder').argument('<name>').option('--alias <alias>', 'which alias', 'champion'), async (db, o, [name]) => {
+    const move = await db.registry.rollbackAlias(name, o.alias ?? 'champion', who(db, o));
     return { result: move, line: `rolled back ${moved(move)}` };
   });
-  change(models.command('approve').description('approve a pending alias move request (not your own) and move the alias').argument('<request-id>'), async ({ db }, o, [id]) => {
-    const { request, move } = await db.registry.approveAliasMove(positiveInt(id, 'request-id'), who(o));
+  change(models.command('approve').description('approve a pending alias move request (not your own) and move the alias').argument('<request-id>'), async (db, o, [id]) => {
+    const { request, move } = await db.registry.approveAliasMove(positiveInt(id, 'request-id'), who(db, o));
     return { result: { request, move }, line: `approved request ${request.id}: ${moved(move)}` };
   });
-  change(models.command('reject').description('reject (or withdraw) a pending alias move request').argument('<request-id>'), async ({ db }, o, [id]) => {
-    const request = await db.registry.rejectAliasMove(positiveInt(id, 'request-id'), who(o));
+  change(models.command('reject').description('reject (or withdraw) a pending alias move request').argument('<request-id>'), async (db, o, [id]) => {
+    const request = await db.registry.rejectAliasMove(positiveInt(id, 'request-id'), who(db, o));
     return { result: request, line: `rejected request ${request.id}` };
   });
   models
@@ -113,27 +104,27 @@ export function registerModelChangeCommands(models: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, raw: unknown) => {
       const options = parseOptions(z.object({ json: z.boolean().optional(), all: z.boolean().optional() }), raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const items = await db.registry.listAliasRequests(name, { pendingOnly: !options.all });
         if (options.json) return printJson({ items });
         printTable(['id', 'alias', 'version', 'state', 'requested by', 'when', 'decided by', 'why'], items.map((r) => [r.id, r.alias, r.version, r.state, r.requestedBy, formatTime(r.requestedAt), r.decidedBy ?? '', r.reason]));
       });
     });
-  change(models.command('require-approval').description('set the aliases that move only by an approved request (none: lift the rule)').argument('<name>').argument('[aliases...]'), async ({ db }, _o, [name, aliases]) => {
+  change(models.command('require-approval').description('set the aliases that move only by an approved request (none: lift the rule)').argument('<name>').argument('[aliases...]'), async (db, _o, [name, aliases]) => {
     const list = (aliases as unknown as string[] | undefined) ?? [];
     const model = await db.registry.setApprovalRule(name, list);
     return { result: model, line: model.approvalRequiredFor.length ? `${name}: ${model.approvalRequiredFor.map((a) => `@${a}`).join(' ')} now need approval to move` : `${name}: aliases move directly` };
   });
 
-  change(models.command('archive').description('archive a version (it can no longer carry an alias)').argument('<name>').argument('<version>'), async ({ db }, _o, [name, v]) => {
+  change(models.command('archive').description('archive a version (it can no longer carry an alias)').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {
     const version = await db.registry.archiveModelVersion(name, positiveInt(v, 'version'));
     return { result: version, line: `archived version ${version.version} of ${name}` };
   });
-  change(models.command('restore').description('bring an archived version back').argument('<name>').argument('<version>'), async ({ db }, _o, [name, v]) => {
+  change(models.command('restore').description('bring an archived version back').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {
     const version = await db.registry.restoreModelVersion(name, positiveInt(v, 'version'));
     return { result: version, line: `restored version ${version.version} of ${name}` };
   });
-  change(models.command('delete').description('delete a version for good (refused while an alias or the live deployment uses it)').argument('<name>').argument('<version>'), async ({ db }, _o, [name, v]) => {
+  change(models.command('delete').description('delete a version for good (refused while an alias or the live deployment uses it)').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {
     const number = positiveInt(v, 'version');
     await db.registry.deleteModelVersion(name, number);
     return { result: { modelName: name, version: number, deleted: true }, line: `deleted version ${number} of ${name}` };

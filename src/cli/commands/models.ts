@@ -47,7 +47,7 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(jsonOnly.extend({ like: z.string().min(1).optional() }), raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const filter = options.like ? { nameLike: options.like } : undefined;
         const items = await everything((pageToken) => db.registry.listRegisteredModels({ pageSize: PAGE, pageToken, filter }));
         if (options.json) return printJson({ items });
@@ -62,7 +62,7 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, raw: unknown) => {
       const options = parseOptions(jsonOnly, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const model = await requireModel(db.registry, name);
         const history = Object.fromEntries(await Promise.all(Object.keys(model.aliases).map(async (a) => [a, await db.registry.aliasHistory(name, a)] as const)));
         const pending = await db.registry.listAliasRequests(name, { pendingOnly: true });
@@ -90,7 +90,7 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, raw: unknown) => {
       const options = parseOptions(jsonOnly, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const model = await requireModel(db.registry, name);
         const items = await everything((pageToken) => db.registry.listModelVersions(name, { pageSize: PAGE, pageToken }));
         if (options.json) return printJson({ items });

@@ -55,8 +55,8 @@ export function registerPredictCommand(program: Command): void {
     .action(async (raw: unknown) => {
       const options = parseOptions(predictOptions, raw);
       const progress = progressFor(options);
-      await withProject(async ({ db, artifacts }) => {
-        const services = { registry: db.registry, metadata: db.metadata, artifacts };
+      await withProject(async (db) => {
+        const services = { registry: db.registry, metadata: db.metadata, artifacts: db.artifacts };
         if (options.precompute) {
           const result = await precomputePredictions(services, { ...options, keys: options.keys, progress });
           if (options.json) return printJson(result);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import type { LoomDatabase } from '../../metadata/database.js';
+import type { LoomDatabase } from '../../pipeline/stores.js';
 import type { Context } from '../../metadata/types.js';
 import { readCodeVersion } from '../../pipeline/code-version.js';
 import type { Pipeline } from '../../pipeline/dsl.js';
@@ -10,7 +10,7 @@ import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import { runPipeline, type PipelineRunResult } from '../../pipeline/orchestrator.js';
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
-import { checkpointRoot, withProject, type Project } from '../project.js';
+import { withProject, type Project } from '../project.js';
 import { dirname, resolve } from 'node:path';
 
 const runOptions = z.object({
@@ -28,14 +28,14 @@ export function registerRunCommands(program: Command): void {
     .action(async (file: string, raw: unknown) => {
       const options = parseOptions(runOptions, raw);
       const pipeline = await loadPipelineFile(file);
-      const result = await withProject((project) => runAndReport(project, pipeline, { ...options, codeDir: dirname(resolve(file)), pipelineFile: resolve(file) }));
+      const result = await withProject((project) => runAndReport(project, pipeline, { ...options, codeDir: dirname(resolve(file)), pipelineFile: resolve(file) }), { create: true });
       if (result.failure) throw result.failure.error;
     });
 
   const runs = program.command('runs').description('list pipeline runs').option('--limit <n>', 'runs to show', '20').option('--json', 'print JSON');
   runs.action(async (raw: unknown) => {
     const options = parseOptions(z.object({ json: z.boolean().optional(), limit: z.coerce.number().int().min(1).max(1000) }), raw);
-    await withProject(async ({ db }) => listRuns(db, options));
+    await withProject(async (db) => listRuns(db, options));
   });
   runs
     .command('show')
@@ -44,7 +44,7 @@ export function registerRunCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, raw: unknown) => {
       const options = parseOptions(z.object({ json: z.boolean().optional() }), raw);
-      await withProject(async ({ db }) => showRun(db, id, options));
+      await withProject(async (db) => showRun(db, id, options));
     });
 }
 
@@ -55,9 +55,9 @@ export async function runAndReport(
   options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string>; warmStartFrom?: string },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
-    db: project.db,
+    db: project,
     artifacts: project.artifacts,
-    checkpointRoot: checkpointRoot(project),
+    checkpointRoot: project.layout.checkpoints,
     pipelineFile: options.pipelineFile,
     resumeFrom: options.resumeFrom,
     warmStartFrom: options.warmStartFrom,

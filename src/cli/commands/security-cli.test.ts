@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { EXIT_CODE } from '../../core/errors.js';
 import { LOOM_BIN, runLoom } from '../../../test/support/cli.js';
+import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
 function loginWith(cwd: string, env: Record<string, string>, secret: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -28,6 +29,7 @@ test('loom token, login and audit: tokens shown once and checked, every change a
   const credentials = join(dir, 'home', '.config', 'loom', 'credentials.json');
   const env = { LOOM_CREDENTIALS_FILE: credentials };
   const loom = (args: string[], extra: Record<string, string> = {}) => runLoom(args, { cwd: dir, env: { ...env, ...extra } });
+  await (await openTestPlatform(join(dir, '.loom'))).close();
 
   // The project's own login bootstraps the first admin token.
   const root = JSON.parse((await loom(['token', 'create', '--subject', 'root', '--role', 'admin', '--name', 'bootstrap', '--json'])).stdout) as { secret: string; token: { id: string } };

@@ -5,7 +5,6 @@
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { batchAndBrowserPlugins } from '../../serve/batch/server-plugins.js';
@@ -14,6 +13,8 @@ import { parseModelRef } from '../../serve/model-ref.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
+import { loadConfig } from '../../platform/config.js';
+import { requireProject } from '../../platform/platform.js';
 import { openProject } from '../project.js';
 
 const serveOptions = z.object({
@@ -46,6 +47,8 @@ export function registerServeCommand(program: Command): void {
       const options = parseOptions(serveOptions, raw);
       const workers = options.workers ?? availableParallelism();
       if (cluster.isPrimary && workers > 1) {
+        // Said once here, rather than by every worker the primary would fork and restart.
+        requireProject(loadConfig());
         const code = await runPrimary({
           workers,
           onListening: (url, count) => {
@@ -59,19 +62,19 @@ export function registerServeCommand(program: Command): void {
       }
       const project = await openProject();
       try {
-        const url = process.env.LOOM_DATABASE_URL;
-        const predictionLog = !options.predictionLog ? undefined : url ? new PostgresPredictionSink({ url }) : new ParquetPredictionSink(join(project.home, 'predictions'));
+        const { database } = project.config;
+        const predictionLog = !options.predictionLog ? undefined : database.url.startsWith('postgres') ? new PostgresPredictionSink(database) : new ParquetPredictionSink(project.layout.predictions);
         await serveInWorker(
           () =>
             startModelServer({
               port: options.port,
               host: options.host,
               models,
-              registry: project.db.registry,
+              registry: project.registry,
               artifacts: project.artifacts,
-              deployments: project.db.deployments,
+              deployments: project.deployments,
               // Precomputed predictions by key (/v1/predictions/...) and the in-browser scoring page (/ui/score/).
-              plugins: batchAndBrowserPlugins({ metadata: project.db.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
+              plugins: batchAndBrowserPlugins({ metadata: project.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
               watchIntervalMs: options.watchInterval,
               batch: { ...(options.maxBatchSize && { maxBatchSize: options.maxBatchSize }), ...(options.maxBatchWaitUs !== undefined && { maxWaitMicros: options.maxBatchWaitUs }) },
               bodyLimit: options.bodyLimit,

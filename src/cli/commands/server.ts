@@ -19,9 +19,10 @@ export function registerServerCommand(program: Command): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .action(async (raw: unknown) => {
       const options = parseOptions(serverOptions, raw);
-      const project = await openProject();
+      // MLflow clients create experiments and runs through it, so it may start a project.
+      const project = await openProject({ create: true });
       try {
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project.db, artifacts: project.artifacts });
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n`);
         await waitForSignal();
         await server.close();

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openDatabase, type LoomDatabase } from '../../metadata/database.js';
+import type { LoomDatabase } from '../../pipeline/stores.js';
+import { openTestPlatform } from '../../../test/support/databases.js';
 import { runLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
 async function project(t: { after: (fn: () => Promise<void>) => void }): Promise<{ cwd: string; db: LoomDatabase }> {
   const cwd = await makeTempDir((fn) => t.after(fn));
-  const db = await openDatabase({ kind: 'sqlite', path: join(cwd, '.loom', 'loom.db') });
+  const db = await openTestPlatform(join(cwd, '.loom'));
   t.after(() => db.close());
   return { cwd, db };
 }

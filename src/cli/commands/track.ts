@@ -57,7 +57,7 @@ export function registerTrackCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(lsOptions, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const ids = await experimentIds(db.tracking, options.experiment);
         const page = await db.tracking.searchRuns({ experimentIds: ids, filter: options.filter, orderBy: options.orderBy ? [options.orderBy] : undefined, maxResults: options.max });
         if (options.json) return printJson(page);
@@ -75,7 +75,7 @@ export function registerTrackCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (runId: string, raw: unknown) => {
       const options = parseOptions(jsonOnly, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const run = await requireRun(db.tracking, runId);
         if (options.json) return printJson(run);
         const { info, data } = run;
@@ -99,7 +99,7 @@ export function registerTrackCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (runIds: string[], raw: unknown) => {
       const options = parseOptions(jsonOnly, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         const runs = [];
         for (const id of runIds) runs.push(await requireRun(db.tracking, id));
         const comparison = compareRuns(runs);
@@ -121,7 +121,7 @@ export function registerTrackCommands(program: Command): void {
     .option('--json', 'print one JSON line per metric point, then one with the final status')
     .action(async (runId: string, raw: unknown) => {
       const options = parseOptions(watchOptions, raw);
-      await withProject(async ({ db }) => {
+      await withProject(async (db) => {
         await requireRun(db.tracking, runId);
         const abort = new AbortController();
         const stop = () => abort.abort();

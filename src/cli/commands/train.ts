@@ -19,7 +19,7 @@ import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import type { Pipeline } from '../../pipeline/dsl.js';
 import { trainComponent } from '../../train/component.js';
 import { parseOptions } from '../options.js';
-import { checkpointRoot, withProject, type Project } from '../project.js';
+import { withProject, type Project } from '../project.js';
 import { runAndReport } from './run.js';
 
 const trainOptions = z
@@ -63,7 +63,7 @@ export function registerTrainCommand(program: Command): void {
 /** The alias must name a version with a Loom Model artifact: otherwise the step would quietly train from scratch. */
 async function checkUpdatable(project: Project, reference: string): Promise<void> {
   const [modelName, alias] = reference.split('@') as [string, string];
-  const version = await project.db.registry.getVersionByAlias(modelName, alias);
+  const version = await project.registry.getVersionByAlias(modelName, alias);
   if (!version) {
     throw new LoomError('NOT_FOUND', `no version of "${modelName}" has the alias "${alias}"`, { field: '--update', fix: 'list versions with `loom models show <name>`, or run the pipeline with `loom run` first' });
   }
@@ -95,7 +95,7 @@ export function withWarmStart(pipeline: Pipeline, reference: string): Pipeline {
 
 /** The run's pipeline file and, per unfinished train step, the checkpoint it left. */
 async function checkpointsOf(project: Project, runId: string): Promise<{ pipelineFile: string; resumeFrom: Record<string, string>; warmStartFrom?: string }> {
-  const context = await project.db.metadata.findContext('pipeline_run', runId);
+  const context = await project.metadata.findContext('pipeline_run', runId);
   if (!context) throw new LoomError('NOT_FOUND', `no pipeline run "${runId}"`, { field: '--resume', fix: 'list runs with `loom runs`' });
   const pipelineFile = context.properties.pipelineFile;
   if (typeof pipelineFile !== 'string') {
@@ -103,11 +103,11 @@ async function checkpointsOf(project: Project, runId: string): Promise<{ pipelin
       fix: 'run the pipeline again with `loom run <file>`',
     });
   }
-  const executions = (await project.db.metadata.listExecutions({ contextId: context.id, pageSize: 1000 })).items;
+  const executions = (await project.metadata.listExecutions({ contextId: context.id, pageSize: 1000 })).items;
   const unfinished = executions.filter((e) => e.typeName === trainComponent.name && (e.state === 'FAILED' || e.state === 'RUNNING'));
   const resumeFrom: Record<string, string> = {};
   for (const execution of unfinished) {
-    const dir = join(checkpointRoot(project), execution.cacheKey ?? '');
+    const dir = join(project.layout.checkpoints, execution.cacheKey ?? '');
     if (execution.cacheKey && (await pathExists(join(dir, CHECKPOINT_FILE)))) resumeFrom[execution.stepName] = dir;
   }
   if (Object.keys(resumeFrom).length === 0) {

@@ -34,7 +34,7 @@ export function registerTuneCommand(program: Command): void {
     .action(async (file: string, raw: unknown) => {
       const options = parseOptions(tuneOptions, raw);
       const pipeline = withTuneBudget(await loadPipelineFile(file), options);
-      const result = await withProject((project) => runAndReport(project, pipeline, { json: options.json, codeDir: dirname(resolve(file)) }));
+      const result = await withProject((project) => runAndReport(project, pipeline, { json: options.json, codeDir: dirname(resolve(file)) }), { create: true });
       if (result.failure) throw result.failure.error;
     });
 }

@@ -26,7 +26,7 @@ import type { BatchServices } from './predict-job.js';
 import { checkColumns } from './predict-job.js';
 import { precomputedKey } from './precomputed-key.js';
 import { PRECOMPUTED_DB_FILE, PRECOMPUTED_MANIFEST_FILE, type PrecomputedManifest } from './precomputed-table.js';
-import { inputSelects, scoreStream, type OutputColumn } from './stream-score.js';
+import { columnTypes, inputSelects, scoreStream, type OutputColumn } from './stream-score.js';
 
 export interface PrecomputeOptions {
   model: string;
@@ -87,7 +87,7 @@ export async function precomputePredictions(services: BatchServices, options: Pr
       const writeBatch = db.transaction((rows: [string, string][]) => {
         for (const row of rows) insert.run(row[0], row[1]);
       });
-      const query = `SELECT ${[...inputSelects(model.signature), ...keys.map(sqlIdent)].join(', ')} FROM ${grouped}`;
+      const query = `SELECT ${[...inputSelects(model.signature, await columnTypes(connection, grouped)), ...keys.map(sqlIdent)].join(', ')} FROM ${grouped}`;
       await scoreStream(connection, query, {
         model: model.bytes,
         signature: model.signature,

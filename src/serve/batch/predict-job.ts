@@ -23,7 +23,7 @@ import { resolveBatchInput } from './input-source.js';
 import { startBatchJob } from './lineage.js';
 import { openBatchModel } from './model-file.js';
 import { fileExists, openParquetSink, openPostgresSink, parsePostgresOutput, type PredictionSink, type SinkColumn } from './sinks.js';
-import { inputSelects, scoreStream, type OutputColumn } from './stream-score.js';
+import { columnTypes, inputSelects, scoreStream, type OutputColumn } from './stream-score.js';
 
 export interface BatchServices {
   registry: RegistryStore;
@@ -91,7 +91,7 @@ export async function batchPredict(services: BatchServices, options: BatchPredic
       const total = Number((await queryRows(connection, `SELECT count(*)::BIGINT AS n FROM ${input.source}`))[0]?.n ?? 0);
       const task = (options.progress ?? silentProgress).start(`scoring with ${model.name} v${model.version.version}`, total, 'rows');
       const hash = createHash('sha256');
-      const query = `SELECT ${[...inputSelects(model.signature), ...keep.map(sqlIdent)].join(', ')} FROM ${input.source}`;
+      const query = `SELECT ${[...inputSelects(model.signature, await columnTypes(connection, input.source)), ...keep.map(sqlIdent)].join(', ')} FROM ${input.source}`;
       const rowCount = await scoreStream(connection, query, {
         model: model.bytes,
         signature: model.signature,

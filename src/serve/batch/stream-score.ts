@@ -14,6 +14,7 @@ import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue, DuckDBVec
 import { availableParallelism } from 'node:os';
 import { LoomError } from '../../core/errors.js';
 import { sqlIdent } from '../../data/duckdb.js';
+import { isTimeType, timeColumnAs } from '../../data/duckdb-types.js';
 import { MISSING_INT64 } from '../../onnx/tensors.js';
 import type { ModelSignature, TensorSpec } from '../../registry/types.js';
 import { startScorePool, type ScorePool, type WorkerFeed } from './score-pool.js';
@@ -65,9 +66,25 @@ export function defaultWorkers(): number {
   return Math.min(8, Math.max(1, availableParallelism()));
 }
 
-/** `CAST("name" AS TYPE) AS "name"` for each model input, in signature order. */
-export function inputSelects(signature: ModelSignature): string[] {
-  return signature.inputs.map((input) => `CAST(${sqlIdent(input.name)} AS ${SQL_TYPE[input.type]}) AS ${sqlIdent(input.name)}`);
+/**
+ * `CAST("name" AS TYPE) AS "name"` for each model input, in signature order. A DATE or
+ * TIMESTAMP column (by `columnTypes`, as DESCRIBE gives them) feeds an int64 input as
+ * epoch milliseconds and a string input as ISO 8601 text, as src/onnx/batch-runner.ts
+ * does for training: a cast would fail (DATE -> BIGINT) or differ from what a client sends.
+ */
+export function inputSelects(signature: ModelSignature, columnTypes: ReadonlyMap<string, string>): string[] {
+  return signature.inputs.map((input) => {
+    const column = sqlIdent(input.name);
+    const type = columnTypes.get(input.name) ?? '';
+    const value = (input.type === 'int64' || input.type === 'string') && isTimeType(type) ? timeColumnAs(column, type, input.type) : `CAST(${column} AS ${SQL_TYPE[input.type]})`;
+    return `${value} AS ${column}`;
+  });
+}
+
+/** Each column of `source` (a table expression) with its DuckDB type, for `inputSelects`. */
+export async function columnTypes(connection: DuckDBConnection, source: string): Promise<Map<string, string>> {
+  const described = await readingInput(() => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`));
+  return new Map(described.getRowObjects().map((row) => [String(row.column_name), String(row.column_type)]));
 }
 
 /**

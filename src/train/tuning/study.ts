@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
+import { siblingModule } from '../../core/sibling-module.js';
 import type { JsonValue } from '../../core/json.js';
 import { parseInput } from '../../core/validation.js';
 import { PRUNERS, createPruner, type Pruner } from './pruners.js';
@@ -69,7 +70,7 @@ export interface RunStudyRequest extends StudyOptions {
   onTrial?(trial: TrialRecord): void;
 }
 
-const WORKER = new URL('./trial-worker.ts', import.meta.url);
+const WORKER = siblingModule(import.meta.url, './trial-worker');
 // Resolved from Loom's own install, not from the working directory (a project folder need not
 // have tsx), and through require: pipeline files load this module where import.meta.resolve is absent.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

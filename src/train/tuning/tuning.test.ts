@@ -64,9 +64,10 @@ test('a study ends at its time budget, and a failing trial is recorded without s
     direction: 'minimize',
     sampler: 'random',
     pruner: 'none',
-    // A budget no machine finishes in 5 s, so time ends the study.
+    // A budget no machine finishes in 10 s, so time ends the study (10 s leaves room for some
+    // numLeaves 7 trials to finish on a loaded machine: worker processes start slowly there).
     trials: 100_000,
-    timeoutSeconds: 5,
+    timeoutSeconds: 10,
     objective: { ...OBJECTIVE, context: { dataDir, outputDir: join(dir, 'trials'), trainer: 'gbdt', fixed: { numTrees: 5 } } },
   });
   assert.equal(study.stoppedBecause, 'time');

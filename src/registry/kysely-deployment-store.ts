@@ -1,82 +1,15 @@
 /**
- * Deployments: how the online server routes a model name. A deployment names the
- * primary reference (`flights@champion` or `flights@3`), optionally a canary taking a
- * weighted share of traffic and a shadow that sees a copy of every request, and the
- * batching knobs. Rows are an append-only history recorded with who and why; the newest
- * row per model is live, and `rollback` re-applies the one it replaced, in one step.
- * Servers poll `latestId()` (one indexed max) to pick changes up like alias moves.
+ * The deployment store on the Loom database (SQLite or PostgreSQL, through the shared
+ * Kysely): one row per deployment, the newest per model live. A change takes the model's
+ * registry row lock (`deployment-pins.ts`), as alias moves and version deletes do.
  *
- * Usage: `await deploymentStore(db).setDeployment({ modelName: 'flights', primary: 'flights@champion', canary: { ref: 'flights@4', weight: 0.1 } }, who)`
+ * Usage: `new KyselyDeploymentStore(db)` (done by `openPlatform`).
  */
-import { z } from 'zod';
-import { LoomError } from '../core/errors.js';
 import type { Selectable } from 'kysely';
-import type { DeploymentTable, LoomKysely } from '../metadata/db-schema.js';
-import { lockDeployedModel } from '../registry/deployment-pins.js';
-import { parseModelRef } from './model-ref.js';
-
-export const SPLIT_MODES = ['hash', 'random'] as const;
-export type SplitMode = (typeof SPLIT_MODES)[number];
-
-export interface DeploymentSpec {
-  modelName: string;
-  /** `name@alias` or `name@version`. */
-  primary: string;
-  canary?: { ref: string; weight: number } | null;
-  shadow?: string | null;
-  /** How canary traffic is chosen: by a hash of the request id (the same id always lands on the same side) or at random. */
-  split?: SplitMode;
-  batch?: { maxBatchSize?: number; maxWaitMicros?: number };
-}
-
-export interface Deployment extends Required<Omit<DeploymentSpec, 'batch'>> {
-  id: number;
-  batch: { maxBatchSize?: number; maxWaitMicros?: number };
-  replacesId: number | null;
-  actor: string;
-  reason: string;
-  createdAt: number;
-}
-
-export interface Who {
-  actor: string;
-  reason: string;
-}
-
-const refSchema = z.string().min(1).refine((ref) => {
-  try {
-    parseModelRef(ref);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'write name@alias or name@version');
-
-const specSchema = z.object({
-  modelName: z.string().min(1),
-  primary: refSchema,
-  canary: z.object({ ref: refSchema, weight: z.number().min(0).max(1) }).nullish(),
-  shadow: refSchema.nullish(),
-  split: z.enum(SPLIT_MODES).optional(),
-  batch: z.object({ maxBatchSize: z.number().int().min(1).max(100_000).optional(), maxWaitMicros: z.number().int().min(0).max(10_000_000).optional() }).optional(),
-});
-
-/** Checks a spec: every reference must name the deployed model. */
-export function checkedSpec(spec: DeploymentSpec): DeploymentSpec {
-  const parsed = specSchema.safeParse(spec);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'deployment';
-    throw new LoomError('INVALID_ARGUMENT', `${field}: ${issue.message}`, { field, fix: 'see `loom deploy set --help`' });
-  }
-  const refs = [['primary', spec.primary], ['canary', spec.canary?.ref], ['shadow', spec.shadow]] as const;
-  for (const [field, ref] of refs) {
-    if (ref && parseModelRef(ref).name !== spec.modelName) {
-      throw new LoomError('INVALID_ARGUMENT', `${field} "${ref}" is not a reference to model "${spec.modelName}"`, { field, fix: `write ${spec.modelName}@alias or ${spec.modelName}@version` });
-    }
-  }
-  return parsed.data as DeploymentSpec;
-}
+import { LoomError } from '../core/errors.js';
+import { lockDeployedModel } from './deployment-pins.js';
+import { checkedSpec, SPLIT_MODES, type Deployment, type DeploymentSpec, type DeploymentStore, type SplitMode, type Who } from './deployment-store.js';
+import type { DeploymentTable, RegistryKysely } from './registry-tables.js';
 
 function toDeployment(row: Selectable<DeploymentTable>): Deployment {
   return {
@@ -98,8 +31,9 @@ function toDeployment(row: Selectable<DeploymentTable>): Deployment {
 }
 
 /** Deployments in the Loom database (SQLite or PostgreSQL, through the shared Kysely). */
-export class DeploymentStore {
-  constructor(private readonly db: LoomKysely) {}
+export class KyselyDeploymentStore implements DeploymentStore {
+  /** @param db the shared connection, typed with the registry's tables (a deployment locks its model's row). */
+  constructor(private readonly db: RegistryKysely) {}
 
   /**
    * Makes `spec` the live deployment of its model, replacing the current one. Under the
@@ -110,7 +44,7 @@ export class DeploymentStore {
     const checked = checkedSpec(spec);
     return this.db.transaction().execute(async (trx) => {
       await lockDeployedModel(trx, checked);
-      const current = await new DeploymentStore(trx).getDeployment(checked.modelName);
+      const current = await new KyselyDeploymentStore(trx).getDeployment(checked.modelName);
       return this.insert(trx, checked, current?.id ?? null, who);
     });
   }
@@ -118,10 +52,10 @@ export class DeploymentStore {
   /** Re-applies the deployment the live one replaced; FAILED_PRECONDITION when there is none. */
   async rollback(modelName: string, who: Who): Promise<Deployment> {
     return this.db.transaction().execute(async (trx) => {
-      if (!(await new DeploymentStore(trx).getDeployment(modelName))) throw new LoomError('NOT_FOUND', `model "${modelName}" has no deployment`, { field: 'model', fix: 'list deployments with `loom deploy ls`' });
+      if (!(await new KyselyDeploymentStore(trx).getDeployment(modelName))) throw new LoomError('NOT_FOUND', `model "${modelName}" has no deployment`, { field: 'model', fix: 'list deployments with `loom deploy ls`' });
       // Read the live one again under the model's lock: a concurrent change may have just committed.
       await lockDeployedModel(trx, { modelName });
-      const current = (await new DeploymentStore(trx).getDeployment(modelName))!;
+      const current = (await new KyselyDeploymentStore(trx).getDeployment(modelName))!;
       if (current.replacesId === null) {
         throw new LoomError('FAILED_PRECONDITION', `deployment #${current.id} of "${modelName}" is the first; there is nothing to roll back to`, { field: 'model', fix: 'set another deployment with `loom deploy set`' });
       }
@@ -162,7 +96,7 @@ export class DeploymentStore {
     return Number(row?.id ?? 0);
   }
 
-  private async insert(trx: LoomKysely, spec: DeploymentSpec, replacesId: number | null, who: Who): Promise<Deployment> {
+  private async insert(trx: RegistryKysely, spec: DeploymentSpec, replacesId: number | null, who: Who): Promise<Deployment> {
     const row = await trx
       .insertInto('deployment')
       .values({
@@ -183,14 +117,4 @@ export class DeploymentStore {
       .executeTakeFirstOrThrow();
     return toDeployment(row);
   }
-}
-
-/** FNV-1a of the id, as a number in [0, 1): the same id always lands on the same side of a split. */
-export function hashUnit(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    hash ^= id.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) / 2 ** 32;
 }

@@ -1,14 +1,15 @@
 /**
  * The server backend: PostgreSQL through `pg`, behind the same Kysely query layer as
- * SQLite. Only the connection set-up lives here; the stores are `KyselyMetadataStore`
- * and `KyselyRegistryStore`.
+ * SQLite. Only the connection set-up lives here; each store sees the connection typed
+ * with its own tables.
  *
- * Usage: `const db = await createPostgresKysely('postgres://loom@db:5432/loom', 'loom')`
+ * Usage: `const { db, close } = await openPostgresDatabase('postgres://loom@db:5432/loom', 'loom')` (done by `openPlatform`)
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { LoomError } from '../core/errors.js';
-import type { LoomKysely, LoomTables } from './db-schema.js';
+import { migrateToLatest } from './migrate.js';
+import type { OpenedDatabase } from './sqlite-backend.js';
 
 const INT8_OID = 20;
 
@@ -22,7 +23,8 @@ const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
     ? (value: string) => Number(value)
     : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** A schema name PostgreSQL takes unquoted. */
+export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Where a URL points, without its password, for messages. */
 export function describePostgresUrl(url: string): string {
@@ -39,7 +41,7 @@ export function describePostgresUrl(url: string): string {
  * `schema` (created if missing), so tests can each work in a fresh schema.
  * Fails with UNAVAILABLE if the server cannot be reached.
  */
-export async function createPostgresKysely(url: string, schema = 'public'): Promise<LoomKysely> {
+export async function createPostgresKysely(url: string, schema = 'public'): Promise<Kysely<unknown>> {
   if (!SCHEMA_NAME.test(schema)) {
     throw new LoomError('INVALID_ARGUMENT', `"${schema}" is not a usable PostgreSQL schema name`, {
       field: 'schema',
@@ -62,7 +64,7 @@ export async function createPostgresKysely(url: string, schema = 'public'): Prom
     await pool.end().catch(() => {});
     throw unavailable(url, error);
   }
-  return new Kysely<LoomTables>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 }
 
 async function ensureSchema(pool: pg.Pool, schema: string): Promise<void> {
@@ -79,7 +81,20 @@ function unavailable(url: string, error: unknown): LoomError {
   if (error instanceof LoomError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new LoomError('UNAVAILABLE', `cannot reach PostgreSQL at ${describePostgresUrl(url)}: ${message}`, {
-    fix: 'check that the server is running and that LOOM_DATABASE_URL has the right host, port, user and database',
+    fix: 'check that the server is running and that the database URL (LOOM_DATABASE_URL or `database` in loom.config.json) has the right host, port, user and database',
     retryable: true,
   });
+}
+
+/** Connects to PostgreSQL (in `schema`, created if missing) and migrates it. */
+export async function openPostgresDatabase(url: string, schema?: string): Promise<OpenedDatabase> {
+  const db = await createPostgresKysely(url, schema);
+  try {
+    await migrateToLatest(db, 'postgres', schema);
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return { db, close: () => (closing ??= db.destroy()) };
 }

@@ -1,0 +1,39 @@
+// Builds the package: compiles src/ (without its tests) to JavaScript and type declarations in
+// dist/, and copies the worker threads' `.mjs` bootstraps, which the compiler does not emit, to
+// the same places. Run by `npm run build`, and by `prepare` before `npm pack` and on an install
+// from git. The clone itself runs its sources through tsx (bin/loom.js) and needs no build.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = join(root, 'src');
+const dist = join(root, 'dist');
+
+rmSync(dist, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (compiled.status !== 0) {
+  console.error('build failed: the TypeScript compiler reported the errors above');
+  process.exit(1);
+}
+
+function* files(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* files(path);
+    else yield path;
+  }
+}
+
+let copied = 0;
+for (const file of files(src)) {
+  if (!file.endsWith('.mjs')) continue;
+  const target = join(dist, relative(src, file));
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(file, target);
+  copied++;
+}
+console.log(`built dist/ (${copied} worker bootstraps copied)`);

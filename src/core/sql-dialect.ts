@@ -1,0 +1,31 @@
+/**
+ * What every store's tables and migrations share: the two SQL dialects Loom runs on and
+ * the one column they spell differently. Each store (metadata, tracking, registry,
+ * deployments) declares its own tables with these; `platform/` connects and migrates.
+ * Both dialects store the same shapes: ids are integers, JSON is text, timestamps are epoch
+ * milliseconds and booleans are 0/1 integers, so every query is written once.
+ *
+ * Usage: `withId(db.schema.createTable('model'), dialect).addColumn('name', 'text').execute()`
+ */
+import type { Kysely, Migration } from 'kysely';
+
+export const DIALECT_KINDS = ['sqlite', 'postgres'] as const;
+export type DialectKind = (typeof DIALECT_KINDS)[number];
+
+/** Migrations run before any table has a type, so their builder needs none. */
+export type MigrationDb = Kysely<unknown>;
+type TableBuilder = ReturnType<MigrationDb['schema']['createTable']>;
+
+/**
+ * A store's migrations by name. Names carry one sequence across all stores
+ * (`0001_metadata`, `0002_registry`, …) because every database records them in one
+ * table, in the order they ran; a new migration of any store takes the next number.
+ */
+export type StoreMigrations = (dialect: DialectKind) => Record<string, Migration>;
+
+/** Adds the auto-increment primary key `id`, which is the one thing the dialects spell differently. */
+export function withId(table: TableBuilder, dialect: DialectKind): TableBuilder {
+  return dialect === 'sqlite'
+    ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    : table.addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
+}

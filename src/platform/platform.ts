@@ -1,0 +1,102 @@
+/**
+ * The composition root: `openPlatform(config)` builds every store over one database, the
+ * artifact store, and the process's DuckDB limits, once, from a validated config. Every
+ * entry point (the CLI's commands, `loom serve`, `loom server`, `loom demo`, tests and
+ * benches) opens Loom this one way.
+ *
+ * Usage:
+ *   const platform = await openPlatform(loadConfig());
+ *   try { await platform.registry.listRegisteredModels(); } finally { await platform.close(); }
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import { KyselyAuditLog } from '../audit/kysely-audit-log.js';
+import type { AuditTables } from '../audit/tables.js';
+import { KyselyTokenStore } from '../auth/kysely-token-store.js';
+import type { AuthTables } from '../auth/tables.js';
+import type { TokenStore } from '../auth/token-store.js';
+import { LoomError } from '../core/errors.js';
+import { setDuckDBDefaults } from '../data/duckdb.js';
+import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
+import type { MetadataTables } from '../metadata/db-schema.js';
+import type { LoomDatabase } from '../pipeline/stores.js';
+import { KyselyDeploymentStore } from '../registry/kysely-deployment-store.js';
+import { KyselyRegistryStore } from '../registry/kysely-registry-store.js';
+import type { RegistryTables } from '../registry/registry-tables.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import { KyselyTrackingStore } from '../tracking/kysely-tracking-store.js';
+import type { TrackingTables } from '../tracking/tracking-tables.js';
+import { openArtifactStore, openDatabaseUrl } from './backends.js';
+import type { LoomConfig } from './config.js';
+import type { ProjectLayout } from './layout.js';
+
+/** Everything a command needs: the stores, the artifact store, and where files live. `close()` closes it all once. */
+export interface Platform extends LoomDatabase {
+  config: LoomConfig;
+  layout: ProjectLayout;
+  artifacts: ArtifactStore;
+  /** API tokens (`src/auth/`). */
+  tokens: TokenStore;
+  /** The append-only, hash-chained record of every change (`src/audit/`). */
+  audit: AuditLog;
+}
+
+export interface OpenPlatformOptions {
+  /**
+   * Create the project's home folder if it is missing: for commands that make things
+   * (`loom run`, `loom demo`, `loom init`). Without it a missing project is NOT_FOUND, so
+   * a read-only command never leaves a `.loom` folder behind in a random directory.
+   */
+  create?: boolean;
+}
+
+/**
+ * Opens the database (migrating every store's tables), the artifact store and the stores.
+ * NOT_FOUND when the project does not exist and `create` is not set; INVALID_ARGUMENT or
+ * UNAVAILABLE when the database cannot be used.
+ */
+export async function openPlatform(config: LoomConfig, options: OpenPlatformOptions = {}): Promise<Platform> {
+  if (options.create) mkdirSync(config.home, { recursive: true });
+  else requireProject(config);
+  setDuckDBDefaults(config.duckdb);
+  const artifacts = openArtifactStore(config.artifacts.url);
+  const { db, dialect, close } = await openDatabaseUrl(config.database.url, config.database.schema);
+  // One connection, each store seeing only its own tables; closing any of them closes it once.
+  return {
+    config,
+    layout: config.layout,
+    artifacts,
+    metadata: new KyselyMetadataStore(tablesOf<MetadataTables>(db), close),
+    registry: new KyselyRegistryStore(tablesOf<RegistryTables>(db), close),
+    tracking: new KyselyTrackingStore(tablesOf<TrackingTables>(db), close),
+    deployments: new KyselyDeploymentStore(tablesOf<RegistryTables>(db)),
+    tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
+    audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
+    close,
+  };
+}
+
+/** NOT_FOUND, naming where it looked and how to make one, when the config's project does not exist. */
+export function requireProject(config: LoomConfig): void {
+  if (existsSync(config.home)) return;
+  throw new LoomError('NOT_FOUND', `no Loom project at ${config.home} (from ${config.homeFrom})`, {
+    field: 'LOOM_HOME',
+    fix: 'run `loom init` here, or set LOOM_HOME to the .loom folder of your project',
+  });
+}
+
+/** The shared connection as one store sees it: typed with that store's tables only (the migrations made them all). */
+function tablesOf<Tables>(db: Kysely<unknown>): Kysely<Tables> {
+  return db as unknown as Kysely<Tables>;
+}
+
+/** Opens the platform, runs the work, and closes it whatever happens. */
+export async function withPlatform<T>(config: LoomConfig, work: (platform: Platform) => Promise<T>, options: OpenPlatformOptions = {}): Promise<T> {
+  const platform = await openPlatform(config, options);
+  try {
+    return await work(platform);
+  } finally {
+    await platform.close();
+  }
+}
