@@ -20,7 +20,7 @@ import { evaluationConfig } from '../src/evaluate/config.js';
 import { analyzeModel } from '../src/evaluate/evaluator.js';
 import { subset, taskMetrics, type Predictions } from '../src/evaluate/metrics.js';
 import { scoreEvaluationData } from '../src/evaluate/scoring.js';
-import { runModelOverParquet } from '../src/onnx/batch-runner.js';
+import { runModelOverParquet } from '../src/data/batch-runner.js';
 import { mulberry32 } from '../src/core/random.js';
 import { FLIGHTS_PARQUET } from '../test/support/flights.js';
 import { buildServingModel } from '../test/support/serving-model.js';

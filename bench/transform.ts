@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { sqlIdent, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { fitTransform } from '../src/transform/analyzers.js';
-import { runModelOverParquet } from '../src/onnx/batch-runner.js';
+import { runModelOverParquet } from '../src/data/batch-runner.js';
 import { applyTransform } from '../src/transform/apply.js';
 import type { TransformConfigInput } from '../src/transform/config.js';
 import { buildTransformGraph, transformInputs } from '../src/transform/graph.js';

@@ -24,14 +24,25 @@ function testFiles(dir) {
 }
 
 const only = process.argv.slice(2);
-if (only.length === 0 && run('npx', ['tsc', '--noEmit', '-p', '.']) !== 0) {
-  console.error('type check failed');
-  process.exit(1);
+if (only.length === 0) {
+  // The guard before the tests: types, lint (cached, so a re-run checks only changed files),
+  // then the layer rules and folder cycles of docs/architecture.md over src/.
+  const checks = [
+    ['type check', 'npx', ['tsc', '--noEmit', '-p', '.']],
+    ['lint', 'npx', ['eslint', '--cache', '--cache-location', 'node_modules/.cache/eslint/', '.']],
+    ['layer check', process.execPath, ['scripts/check-layers.mjs']],
+  ];
+  for (const [name, command, args] of checks) {
+    if (run(command, args) !== 0) {
+      console.error(`${name} failed`);
+      process.exit(1);
+    }
+  }
 }
 const python = ensurePythonEnv();
 const chromium = ensureChromium();
 const postgres = await startPostgres();
-let status = 1;
+let status;
 try {
   const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test')].sort();
   status = run(

@@ -18,7 +18,7 @@ import { evaluateComponent } from '../src/evaluate/component.js';
 import type { Platform } from '../src/platform/platform.js';
 import { openTestPlatform } from './support/databases.js';
 import { ServingModel } from '../src/pipeline/artifact-types.js';
-import { pushComponent } from '../src/registry/push-component.js';
+import { pushComponent } from '../src/push/push-component.js';
 import { batchPredict } from '../src/serve/batch/predict-job.js';
 import { startModelServer, type ModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';

@@ -15,7 +15,7 @@ import { sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { evaluateComponent } from '../src/evaluate/component.js';
 import type { LoomDatabase } from '../src/pipeline/stores.js';
 import { openTestPlatform } from './support/databases.js';
-import { pushComponent } from '../src/registry/push-component.js';
+import { pushComponent } from '../src/push/push-component.js';
 import { startModelServer, type ModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { composeComponent } from '../src/train/compose-component.js';

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ingestComponent } from '../data/component.js';
 import { evaluateComponent } from '../evaluate/component.js';
 import type { ComponentDef } from '../pipeline/component.js';
-import { pushComponent } from '../registry/push-component.js';
+import { pushComponent } from '../push/push-component.js';
 import { composeComponent } from '../train/compose-component.js';
 import { trainComponent } from '../train/component.js';
 import { tuneComponent } from '../train/tune-component.js';

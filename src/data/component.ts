@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { filesFingerprint } from '../core/file-fingerprint.js';
+import { filesFingerprint } from './file-fingerprint.js';
 import { Examples } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
 import { IngestRequestSchema, ingestSnapshot } from './ingest.js';

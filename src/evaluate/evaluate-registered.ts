@@ -13,13 +13,13 @@ import { basename, join } from 'node:path';
 import { LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { countRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
-import { showDatasetVersion } from '../data/versions.js';
+import { findDatasetVersion } from '../data/versions.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
 import { Examples, ModelBlessing, ModelEvaluation } from '../pipeline/artifact-types.js';
 import { runStandaloneStep } from '../pipeline/standalone-step.js';
 import type { ModelVersion } from '../registry/types.js';
-import { parseModelRef, resolveModelVersion } from '../serve/model-loader.js';
+import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { checkConfigAgainstData, type EvaluationConfig } from './config.js';
 import { buildReport, spanOf, writeEvaluation, type ArtifactRef, type EvaluationReport } from './report.js';
@@ -144,7 +144,7 @@ async function resolveData(services: Services, model: ModelVersion, request: Reg
 
 /** A dataset version by `#<artifact id>` or by its content hash (or a unique prefix), as `loom data ls` lists them. */
 async function findExamples(services: Services, spec: string): Promise<Artifact> {
-  const id = /^#?\d+$/.test(spec) ? Number(spec.replace('#', '')) : (await showDatasetVersion(services.db, services.artifacts, spec)).artifactId;
+  const id = /^#?\d+$/.test(spec) ? Number(spec.replace('#', '')) : (await findDatasetVersion(services.db, spec)).id;
   const [artifact] = await services.db.metadata.getArtifacts([id]);
   if (artifact?.typeName === Examples.name) return artifact;
   throw new LoomError('NOT_FOUND', `no dataset version "${spec}"`, { field: 'data', fix: 'give a dataset version from `loom data ls`, `#<artifact id>`, or a Parquet/CSV file path' });

@@ -8,7 +8,7 @@
  */
 import { LoomError } from '../core/errors.js';
 import { queryRows, readSource, withDuckDB } from '../data/duckdb.js';
-import { runModelOverParquet } from '../onnx/batch-runner.js';
+import { runModelOverParquet } from '../data/batch-runner.js';
 import type { DataColumn } from './config.js';
 import type { Predictions, Task } from './metrics.js';
 

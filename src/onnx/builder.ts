@@ -14,7 +14,7 @@
  *   await writeFile('model.onnx', g.toBytes());
  */
 import { LoomError } from '../core/errors.js';
-import type { TensorSpec } from '../registry/types.js';
+import type { TensorSpec } from './signature.js';
 import {
   AttributeType,
   DataType,

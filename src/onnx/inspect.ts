@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LoomError } from '../core/errors.js';
-import type { ModelSignature, TensorSpec } from '../registry/types.js';
+import type { ModelSignature, TensorSpec } from './signature.js';
 import { ELEMENT_TYPES } from './builder.js';
 import { asModelProto, decodeModel, type ModelProto, type ValueInfoProto } from './proto.js';
 

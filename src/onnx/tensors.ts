@@ -11,7 +11,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
-import type { TensorSpec } from '../registry/types.js';
+import type { TensorSpec } from './signature.js';
 
 /** The int64 standing for a missing value: the smallest int64, never a real category. */
 export const MISSING_INT64 = -(2n ** 63n);

@@ -14,7 +14,7 @@ import { authMigrations } from '../auth/tables.js';
 import { metadataMigrations } from '../metadata/migrations.js';
 import { deploymentMigrations } from '../registry/deployment-migrations.js';
 import { registryMigrations } from '../registry/migrations.js';
-import { predictionLogMigrations } from '../serve/prediction-log-table.js';
+import { predictionLogMigrations } from '../monitor/prediction-log-table.js';
 import { trackingMigrations } from '../tracking/migrations.js';
 
 /** Every store that keeps tables in the Loom database. A new store adds its migrations here. */

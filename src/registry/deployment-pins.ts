@@ -9,7 +9,7 @@
  * Usage: inside the deployment's transaction, `await lockDeployedModel(trx, spec)` before writing it.
  */
 import type { RegistryKysely } from './registry-tables.js';
-import { parseModelRef } from '../serve/model-ref.js';
+import { parseModelRef } from './model-ref.js';
 import { checkUsableVersion, lockModel } from './registry-sql.js';
 
 /** The references of a deployment (serving's `DeploymentSpec` and `Deployment` both fit). */

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
-import { parseModelRef } from '../serve/model-ref.js';
+import { parseModelRef } from './model-ref.js';
 import type { Actor } from './types.js';
 
 export const SPLIT_MODES = ['hash', 'random'] as const;

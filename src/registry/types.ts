@@ -3,6 +3,10 @@
  * aliases (`champion`, `challenger`) that move atomically, each move recorded.
  */
 import type { JsonObject } from '../core/json.js';
+import type { ModelSignature } from '../onnx/signature.js';
+
+/** A version records its graph's signature; the types belong to onnx/ and are re-exported for registry callers. */
+export type { ModelSignature, TensorSpec } from '../onnx/signature.js';
 
 export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'READY', 'FAILED_REGISTRATION'] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
@@ -20,16 +24,6 @@ export interface RegisteredModel {
   approvalRequiredFor: string[];
 }
 
-/** One input of a served model: its name, element type and shape (-1 for any size). */
-export interface TensorSpec {
-  name: string;
-  type: 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool';
-  shape: number[];
-}
-export interface ModelSignature {
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-}
 
 export interface ModelVersion {
   modelName: string;

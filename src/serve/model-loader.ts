@@ -9,15 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
-import { DEFAULT_ALIAS, parseModelRef, type ModelRef } from './model-ref.js';
+import { MODEL_LIST_FIX, parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../registry/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { Batcher, DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
 import { compileSignature, dummyRow, type CompiledSignature } from './features.js';
 import type { ModelMetrics } from './metrics.js';
-
-export { DEFAULT_ALIAS, parseModelRef, type ModelRef } from './model-ref.js';
 
 /** A model version ready to answer requests, with its batcher and in-flight count. */
 export interface LoadedModel {
@@ -51,37 +49,6 @@ export interface ModelLoaderServices {
   artifacts: ArtifactStore;
 }
 
-const LIST_FIX = 'run `loom models ls` to see registered models, their versions and aliases';
-
-/** Finds the version a reference points at; NOT_FOUND naming what is missing and how to look. */
-export async function resolveModelVersion(ref: ModelRef, registry: RegistryStore): Promise<ModelVersion> {
-  const model = await registry.getRegisteredModel(ref.name);
-  if (!model) {
-    throw new LoomError('NOT_FOUND', `no registered model named "${ref.name}"`, { field: 'model', fix: LIST_FIX });
-  }
-  if (ref.version !== undefined) {
-    const version = await registry.getModelVersion(ref.name, ref.version);
-    if (!version) {
-      throw new LoomError('NOT_FOUND', `model "${ref.name}" has no version ${ref.version} (latest is ${model.latestVersion ?? 'none'})`, {
-        field: 'model',
-        fix: LIST_FIX,
-      });
-    }
-    return version;
-  }
-  const alias = ref.alias ?? DEFAULT_ALIAS;
-  const version = await registry.getVersionByAlias(ref.name, alias);
-  if (!version) {
-    const known = Object.keys(model.aliases);
-    throw new LoomError(
-      'NOT_FOUND',
-      `model "${ref.name}" has no alias "${alias}" (aliases: ${known.length ? known.join(', ') : 'none'})`,
-      { field: 'model', fix: `${LIST_FIX}; a pipeline sets "champion" when it pushes a blessed model` },
-    );
-  }
-  return version;
-}
-
 /** Resolves, fetches, opens and warms up a model (see `openModelVersion`). */
 export async function loadModel(ref: string, services: ModelLoaderServices, options: LoadOptions = {}): Promise<LoadedModel> {
   const parsed = parseModelRef(ref);
@@ -100,7 +67,7 @@ export async function openModelVersion(ref: string, version: ModelVersion, servi
   if (version.status !== 'READY') {
     throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} is ${version.status}, not READY`, {
       field: 'model',
-      fix: LIST_FIX,
+      fix: MODEL_LIST_FIX,
     });
   }
   const dir = await services.artifacts.localPath(version.source);

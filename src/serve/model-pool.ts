@@ -22,8 +22,8 @@ import type { ArtifactStore } from '../store/artifact-store.js';
 import { DEFAULT_BATCH_CONFIG, type BatchConfig } from './batcher.js';
 import type { ServingMetrics } from './metrics.js';
 import { LoadedVersions } from './loaded-versions.js';
-import { resolveModelVersion, type LoadedModel } from './model-loader.js';
-import { parseModelRef, type ModelRef } from './model-ref.js';
+import type { LoadedModel } from './model-loader.js';
+import { parseModelRef, resolveModelVersion, type ModelRef } from '../registry/model-ref.js';
 
 /** FNV-1a of the id, as a number in [0, 1): the same id always lands on the same side of a split. */
 export function hashUnit(id: string): number {

@@ -9,7 +9,7 @@ import { evaluateComponent } from '../evaluate/component.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import { openTestPlatform } from '../../test/support/databases.js';
 import { toTensor } from '../onnx/tensors.js';
-import { pushComponent } from '../registry/push-component.js';
+import { pushComponent } from '../push/push-component.js';
 import type { ModelSignature } from '../registry/types.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { buildServingModel, runComponent, type ServingModelFixture } from '../../test/support/serving-model.js';

@@ -21,7 +21,7 @@ import type { InferenceContext } from './inference.js';
 import { ServingMetrics } from './metrics.js';
 import type { LoadedModel } from './model-loader.js';
 import { ModelPool, type EndpointConfig, type ServerLogger } from './model-pool.js';
-import { DEFAULT_ALIAS, parseModelRef } from './model-ref.js';
+import { DEFAULT_ALIAS, parseModelRef } from '../registry/model-ref.js';
 import { PredictionLog, type PredictionLogOptions, type PredictionLogSink } from './prediction-log.js';
 import { errorResponse, serveErrorHandler } from './routes/errors.js';
 import { mlflowRoutes } from './routes/mlflow.js';

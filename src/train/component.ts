@@ -1,15 +1,12 @@
 /**
- * The `train` step: one of Loom's trainers, chosen by the `algorithm` parameter, on the
- * transformed training split, exported as `model.onnx` (features -> probability).
- *   logistic_regression (the default)  objective, numClasses, epochs, learningRate, l1, l2, batchSize, seed, chunkRows
- *   gbdt                               numTrees, numLeaves, learningRate, earlyStoppingRounds, ...
- *   mlp                                hiddenUnits, epochs, batchSize, learningRate, l2, patience, chunkRows
- *   custom                             command, params, timeoutSeconds, env (any program writing ONNX)
+ * The `train` step: one of Loom's trainers (the registry in `trainers/index.ts`), chosen by
+ * the `algorithm` parameter, on the transformed training split, exported as `model.onnx`
+ * (features -> probability); each trainer's file declares its parameters.
  * With `checkpointEvery`, every in-process trainer writes a checkpoint every N rounds or
  * epochs; a step killed part-way and run again continues from its last checkpoint to the
- * same model. The optional input `warmStartFrom` (an earlier logistic regression, e.g.
- * `p.alias('flights', 'champion')`) makes the step an incremental update of that model on
- * this run's data; lineage records it as an input of the new model.
+ * same model. The optional input `warmStartFrom` (an earlier model of a trainer that
+ * `warmStarts`, e.g. `p.alias('flights', 'champion')`) makes the step an incremental update
+ * of that model on this run's data; lineage records it as an input of the new model.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -18,27 +15,21 @@ import { LoomError } from '../core/errors.js';
 import { Model, ServingModel, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
 import { METADATA_LABEL_COLUMN } from '../transform/graph.js';
 import { readTransformedMeta } from './transformed-data.js';
-import { customParameters, trainCustom } from './trainers/custom.js';
-import { gbdtParameters, trainGbdtStep } from './trainers/gbdt.js';
-import { logisticParameters, trainLogistic } from './trainers/logistic.js';
-import { mlpParameters, trainMlpStep } from './trainers/mlp.js';
-import type { TrainerOutcome, TrainerRun } from './trainers/trainer.js';
+import { DEFAULT_ALGORITHM, TRAINERS, trainerFor } from './trainers/index.js';
 
 export const MODEL_FILE = 'model.onnx';
 
-export const TRAIN_ALGORITHMS = ['logistic_regression', 'gbdt', 'mlp', 'custom'] as const;
-
 const checkpointEvery = { checkpointEvery: z.number().int().min(0).default(0) };
+
+/** Each registered trainer's parameters with the step's own `checkpointEvery`, keeping each member's type. */
+type StepParameters<T extends readonly { parameters: z.ZodType }[]> = {
+  -readonly [K in keyof T]: T[K]['parameters'] extends z.ZodObject<infer Shape, infer Config> ? z.ZodObject<Shape & typeof checkpointEvery, Config> : never;
+};
 
 export const trainParameters = z.preprocess(
   // Pipelines written before trainers were selectable give logistic regression's parameters alone.
-  (value) => (typeof value === 'object' && value !== null && !('algorithm' in value) ? { ...value, algorithm: 'logistic_regression' } : value),
-  z.discriminatedUnion('algorithm', [
-    logisticParameters.extend(checkpointEvery),
-    gbdtParameters.extend(checkpointEvery),
-    mlpParameters.extend(checkpointEvery),
-    customParameters.extend(checkpointEvery),
-  ]),
+  (value) => (typeof value === 'object' && value !== null && !('algorithm' in value) ? { ...value, algorithm: DEFAULT_ALGORITHM } : value),
+  z.discriminatedUnion('algorithm', TRAINERS.map((trainer) => trainer.parameters.extend(checkpointEvery)) as unknown as StepParameters<typeof TRAINERS>),
 );
 export type TrainParameters = z.input<typeof trainParameters>;
 
@@ -66,13 +57,15 @@ export const trainComponent = defineComponent({
       checkpoints: services.checkpoints && { ...services.checkpoints, every },
     };
     const warmStartFrom = inputs.warmStartFrom && join(inputs.warmStartFrom.path, MODEL_FILE);
-    if (warmStartFrom && trainer.algorithm !== 'logistic_regression') {
-      throw new LoomError('INVALID_ARGUMENT', `warmStartFrom updates a logistic regression; the ${trainer.algorithm} trainer starts from scratch`, {
+    const chosen = trainerFor(trainer.algorithm);
+    if (warmStartFrom && !chosen.warmStarts) {
+      const warmStarting = TRAINERS.filter((t) => t.warmStarts).map((t) => `'${t.algorithm}'`).join(' or ');
+      throw new LoomError('INVALID_ARGUMENT', `warmStartFrom continues an earlier model; the ${trainer.algorithm} trainer starts from scratch`, {
         field: 'warmStartFrom',
-        fix: "drop the warmStartFrom input, or train with algorithm 'logistic_regression'",
+        fix: `drop the warmStartFrom input, or train with algorithm ${warmStarting}`,
       });
     }
-    const outcome = await runTrainer(trainer, base, warmStartFrom);
+    const outcome = await chosen.train({ ...base, parameters: trainer }, warmStartFrom);
     return {
       properties: {
         model: {
@@ -88,19 +81,3 @@ export const trainComponent = defineComponent({
     };
   },
 });
-
-// Omit over each member, so the union stays discriminated by `algorithm`.
-type TrainerChoice = z.output<typeof trainParameters> extends infer T ? (T extends unknown ? Omit<T, 'checkpointEvery'> : never) : never;
-
-function runTrainer(trainer: TrainerChoice, base: Omit<TrainerRun<unknown>, 'parameters'>, warmStartFrom: string | undefined): Promise<TrainerOutcome> {
-  switch (trainer.algorithm) {
-    case 'logistic_regression':
-      return trainLogistic({ ...base, parameters: trainer }, warmStartFrom);
-    case 'gbdt':
-      return trainGbdtStep({ ...base, parameters: trainer });
-    case 'mlp':
-      return trainMlpStep({ ...base, parameters: trainer });
-    case 'custom':
-      return trainCustom({ ...base, parameters: trainer });
-  }
-}

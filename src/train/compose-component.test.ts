@@ -7,7 +7,7 @@ import type { JsonObject } from '../core/json.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { runModelOverParquet } from '../onnx/batch-runner.js';
+import { runModelOverParquet } from '../data/batch-runner.js';
 import { TRANSFORM_GRAPH_FILE, transformComponent, transformParameters } from '../transform/component.js';
 import { composeComponent, SIGNATURE_FILE } from './compose-component.js';
 import { MODEL_FILE, trainComponent, trainParameters } from './component.js';

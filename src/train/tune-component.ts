@@ -20,12 +20,12 @@ import { PRUNERS } from './tuning/pruners.js';
 import { SAMPLERS } from './tuning/samplers.js';
 import { searchSpaceSchema } from './tuning/search-space.js';
 import { runStudy, type TrialRecord } from './tuning/study.js';
-import { TUNABLE_TRAINERS } from './tuning/trainer-objective.js';
+import { TUNABLE_TRAINERS } from './trainers/index.js';
 
 export const HYPERPARAMETERS_FILE = 'hyperparameters.json';
 
 export const tuneParameters = z.object({
-  trainer: z.enum(TUNABLE_TRAINERS).default('gbdt'),
+  trainer: z.enum(TUNABLE_TRAINERS).default(TUNABLE_TRAINERS[0]),
   space: searchSpaceSchema,
   /** Parameters every trial shares. */
   fixed: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.number())])).default({}),

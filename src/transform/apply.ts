@@ -11,7 +11,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoomError } from '../core/errors.js';
-import { runModelOverParquet } from '../onnx/batch-runner.js';
+import { runModelOverParquet } from '../data/batch-runner.js';
 import { FEATURES_OUTPUT } from './graph.js';
 
 export const FEATURES_FILE = 'features.f32';

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoomError } from '../core/errors.js';
-import { runModelOverParquet } from '../onnx/batch-runner.js';
+import { runModelOverParquet } from '../data/batch-runner.js';
 import { DATETIME_PART_FIRST, DATETIME_PART_WIDTH, type CyclicPart, type DatetimeEncoding, type DatetimePart, type FeatureOverride } from './config.js';
 import { datetimeYearGraph, YEAR_OUTPUT } from './datetime-graph.js';
 import type { DatetimeFeature, FittedTimeZone, RawType } from './fitted.js';

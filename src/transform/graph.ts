@@ -18,7 +18,7 @@
  */
 import { LoomError } from '../core/errors.js';
 import { DEFAULT_OPSETS, GraphBuilder, attr } from '../onnx/builder.js';
-import type { TensorSpec } from '../registry/types.js';
+import type { TensorSpec } from '../onnx/signature.js';
 import { rawInputs, type FittedTransform, type RawType } from './fitted.js';
 import { addDatetime, readsText, TEXT_OPSETS } from './datetime-graph.js';
 import { MICROSOFT, addCategorical, addCross, addMinMax, addQuantiles, addZScore, hashes, type Block } from './graph-ops.js';

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { ExampleAnomalies, ExampleStatistics, Examples, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
-import { smallFileFingerprint } from '../core/file-fingerprint.js';
+import { smallFileFingerprint } from '../data/file-fingerprint.js';
 import { defineComponent, type InputArtifact } from '../pipeline/component.js';
 import { findAnomalies, formatAnomalyReport, type AnomalyReport } from './anomalies.js';
 import { inferSchema, readSchemaFile, writeSchemaFile, type Schema } from './schema.js';

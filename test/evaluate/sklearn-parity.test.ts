@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runModelOverParquet } from '../../src/onnx/batch-runner.js';
+import { runModelOverParquet } from '../../src/data/batch-runner.js';
 import { metricPlots, taskMetrics, type Predictions } from '../../src/evaluate/metrics.js';
 import { makeTempDir } from '../support/flights.js';
 import { runPythonJson, testPython } from '../support/python.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { evaluateComponent } from '../../src/evaluate/component.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { Examples, ServingModel } from '../../src/pipeline/artifact-types.js';
-import { pushComponent } from '../../src/registry/push-component.js';
+import { pushComponent } from '../../src/push/push-component.js';
 import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
 import { buildServingModel, runComponent, type ServingModelFixture } from './serving-model.js';
 import { openTestPlatform } from './databases.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoom } from '../../../test/support/cli.js';
 import { makeTempDir, writeFlightsSlice } from '../../../test/support/flights.js';
 import { sqlString, withDuckDB } from '../../data/duckdb.js';
-import type { DatasetVersion } from '../../data/versions.js';
+import type { DatasetVersion } from '../../queries/dataset-versions.js';
 import type { AnomalyReport } from '../../validate/anomalies.js';
 
 const src = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../${path}`, import.meta.url)));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoom } from '../../../test/support/cli.js';
 import { makeTempDir, writeFlightsSlice } from '../../../test/support/flights.js';
-import type { DatasetVersion, DatasetVersionDetail } from '../../data/versions.js';
+import type { DatasetVersion, DatasetVersionDetail } from '../../queries/dataset-versions.js';
 
 const src = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../${path}`, import.meta.url)));
 

@@ -1,7 +1,7 @@
 /** `loom data ls` and `loom data show <version>`: dataset versions (Examples snapshots) and their spans. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { listDatasetVersions, showDatasetVersion, type DatasetVersion, type DatasetVersionDetail } from '../../data/versions.js';
+import { listDatasetVersions, showDatasetVersion, type DatasetVersion, type DatasetVersionDetail } from '../../queries/dataset-versions.js';
 import { parseOptions } from '../options.js';
 import { formatTable, formatTime, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';

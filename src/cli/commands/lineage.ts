@@ -1,10 +1,7 @@
 /** `loom lineage <model>@<alias or version>`: where a model came from. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { LoomError } from '../../core/errors.js';
-import type { LoomDatabase } from '../../pipeline/stores.js';
-import type { Artifact, Execution } from '../../metadata/types.js';
-import { parseModelRef, resolveModelVersion } from '../../serve/model-loader.js';
+import { modelLineage, type ModelLineage } from '../../queries/lineage.js';
 import { parseOptions } from '../options.js';
 import { formatDuration, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
@@ -24,50 +21,6 @@ export function registerLineageCommand(program: Command): void {
         else printLineage(report);
       });
     });
-}
-
-export interface ModelLineage {
-  model: { name: string; version: number; ref: string; artifactId: number; uri: string };
-  dataSnapshots: { artifactId: number; contentHash: string; source: string; span: string; rowCounts: unknown }[];
-  codeVersions: { commit: string | null; dirty: boolean }[];
-  /** The executions that made the model, newest first (cached re-runs left out). */
-  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; parameters: unknown; inputs: string[]; outputs: string[] }[];
-}
-
-export async function modelLineage(db: LoomDatabase, ref: string, maxHops: number): Promise<ModelLineage> {
-  const version = await resolveModelVersion(parseModelRef(ref), db.registry);
-  if (version.artifactId === null) {
-    throw new LoomError('FAILED_PRECONDITION', `version ${version.version} of "${version.modelName}" was registered without an artifact, so it has no lineage`, {
-      fix: 'register models through a pipeline `push` step',
-    });
-  }
-  const graph = await db.metadata.lineage(version.artifactId, { direction: 'upstream', maxHops });
-  const artifacts = new Map(graph.artifacts.map((a) => [a.id, a]));
-  const producing = graph.executions.filter((e) => e.state === 'COMPLETE').sort((a, b) => b.id - a.id);
-  const describe = (execution: Execution, type: 'INPUT' | 'OUTPUT') =>
-    graph.events.filter((e) => e.executionId === execution.id && e.type === type).map((e) => `${e.name}=${label(artifacts.get(e.artifactId))}`);
-  const commits = new Map(producing.map((e) => [`${e.codeVersion.commit}:${e.codeVersion.dirty}`, e.codeVersion]));
-  return {
-    model: { name: version.modelName, version: version.version, ref, artifactId: version.artifactId, uri: version.source },
-    dataSnapshots: graph.artifacts
-      .filter((a) => a.typeName === 'Examples')
-      .map((a) => ({ artifactId: a.id, contentHash: String(a.properties.contentHash ?? a.fingerprint), source: String(a.properties.source ?? ''), span: String(a.properties.span ?? ''), rowCounts: a.properties.rowCounts ?? null })),
-    codeVersions: [...commits.values()],
-    executions: producing.map((e) => ({
-      id: e.id,
-      step: e.stepName,
-      component: e.typeName,
-      state: e.state,
-      durationMs: e.endedAt && e.startedAt ? e.endedAt - e.startedAt : null,
-      parameters: e.parameters,
-      inputs: describe(e, 'INPUT'),
-      outputs: describe(e, 'OUTPUT'),
-    })),
-  };
-}
-
-function label(artifact: Artifact | undefined): string {
-  return artifact ? `${artifact.typeName}#${artifact.id}` : '?';
 }
 
 function printLineage(report: ModelLineage): void {

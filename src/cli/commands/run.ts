@@ -1,13 +1,11 @@
 /** `loom run <pipeline file>`, `loom runs`, `loom runs show <id>`. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { LoomError } from '../../core/errors.js';
-import type { LoomDatabase } from '../../pipeline/stores.js';
-import type { Context } from '../../metadata/types.js';
 import { readCodeVersion } from '../../pipeline/code-version.js';
 import type { Pipeline } from '../../pipeline/dsl.js';
 import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import { runPipeline, type PipelineRunResult } from '../../pipeline/orchestrator.js';
+import { listPipelineRuns, showPipelineRun, type PipelineRunStores } from '../../queries/pipeline-runs.js';
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
 import { withProject, type Project } from '../project.js';
@@ -96,49 +94,16 @@ function runResultJson(result: PipelineRunResult) {
   };
 }
 
-async function listRuns(db: LoomDatabase, options: { json?: boolean; limit: number }): Promise<void> {
-  const page = await db.metadata.listContexts({ typeName: 'pipeline_run', pageSize: options.limit });
-  if (options.json) return printJson({ items: page.items.map(runSummary), nextPageToken: page.nextPageToken });
+async function listRuns(db: PipelineRunStores, options: { json?: boolean; limit: number }): Promise<void> {
+  const page = await listPipelineRuns(db, options);
+  if (options.json) return printJson(page);
   if (page.items.length === 0) return void process.stdout.write('no pipeline runs yet: try `loom demo` or `loom run <pipeline file>`\n');
-  printTable(['run', 'pipeline', 'state', 'started', 'time'], page.items.map((c) => {
-    const s = runSummary(c);
-    return [s.runId, s.pipeline, s.state, formatTime(s.startedAt), formatDuration(s.endedAt && s.startedAt ? s.endedAt - s.startedAt : null)];
-  }));
+  printTable(['run', 'pipeline', 'state', 'started', 'time'], page.items.map((s) => [s.runId, s.pipeline, s.state, formatTime(s.startedAt), formatDuration(s.endedAt && s.startedAt ? s.endedAt - s.startedAt : null)]));
 }
 
-function runSummary(context: Context) {
-  const p = context.properties;
-  return {
-    runId: context.name,
-    pipeline: String(p.pipeline ?? ''),
-    state: String(p.state ?? ''),
-    startedAt: typeof p.startedAt === 'number' ? p.startedAt : null,
-    endedAt: typeof p.endedAt === 'number' ? p.endedAt : null,
-    codeVersion: p.codeVersion ?? null,
-  };
-}
-
-async function showRun(db: LoomDatabase, runId: string, options: { json?: boolean }): Promise<void> {
-  const context = await db.metadata.findContext('pipeline_run', runId);
-  if (!context) throw new LoomError('NOT_FOUND', `no pipeline run "${runId}"`, { fix: 'list runs with `loom runs`' });
-  const executions = (await db.metadata.listExecutions({ contextId: context.id, pageSize: 1000 })).items.sort((a, b) => a.id - b.id);
-  const events = await db.metadata.getEvents({ executionIds: executions.map((e) => e.id) });
-  const artifacts = new Map((await db.metadata.getArtifacts([...new Set(events.map((e) => e.artifactId))])).map((a) => [a.id, a]));
-  const steps = executions.map((e) => ({
-    executionId: e.id,
-    step: e.stepName,
-    component: e.typeName,
-    state: e.state,
-    attempts: e.attempts,
-    durationMs: e.endedAt && e.startedAt ? e.endedAt - e.startedAt : null,
-    parameters: e.parameters,
-    error: e.error,
-    reason: e.properties.reason ?? null,
-    inputs: events.filter((ev) => ev.executionId === e.id && ev.type === 'INPUT').map((ev) => ({ name: ev.name, artifact: artifacts.get(ev.artifactId) })),
-    outputs: events.filter((ev) => ev.executionId === e.id && ev.type === 'OUTPUT').map((ev) => ({ name: ev.name, artifact: artifacts.get(ev.artifactId) })),
-  }));
-  if (options.json) return printJson({ run: runSummary(context), steps });
-  const summary = runSummary(context);
+async function showRun(db: PipelineRunStores, runId: string, options: { json?: boolean }): Promise<void> {
+  const { run: summary, steps } = await showPipelineRun(db, runId);
+  if (options.json) return printJson({ run: summary, steps });
   process.stdout.write(`run ${summary.runId} (${summary.pipeline}): ${summary.state}, started ${formatTime(summary.startedAt)}\n\n`);
   printTable(
     ['exec', 'step', 'state', 'tries', 'time', 'outputs'],

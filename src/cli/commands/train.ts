@@ -16,8 +16,8 @@ import { CHECKPOINT_FILE } from '../../core/checkpoint-files.js';
 import { LoomError } from '../../core/errors.js';
 import { pathExists } from '../../core/path-exists.js';
 import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
-import type { Pipeline } from '../../pipeline/dsl.js';
 import { trainComponent } from '../../train/component.js';
+import { withWarmStart } from '../../train/pipeline-overrides.js';
 import { parseOptions } from '../options.js';
 import { withProject, type Project } from '../project.js';
 import { runAndReport } from './run.js';
@@ -73,24 +73,6 @@ async function checkUpdatable(project: Project, reference: string): Promise<void
       fix: 'update a version that a Loom pipeline pushed (see `loom models versions`)',
     });
   }
-}
-
-/** The pipeline with its logistic-regression train steps' `warmStartFrom` input set to the registry alias `model@alias`. */
-export function withWarmStart(pipeline: Pipeline, reference: string): Pipeline {
-  const [modelName, alias] = reference.split('@') as [string, string];
-  // Only the linear trainer learns incrementally; a pipeline's GBDT or MLP step trains from scratch.
-  const algorithmOf = (step: Pipeline['steps'][number]) => (step.parameters.algorithm as string | undefined) ?? 'logistic_regression';
-  const trainSteps = pipeline.steps.filter((step) => step.component.name === trainComponent.name && algorithmOf(step) === 'logistic_regression');
-  if (trainSteps.length === 0) {
-    throw new LoomError('INVALID_ARGUMENT', `pipeline "${pipeline.name}" has no logistic-regression train step to update`, {
-      field: 'pipeline-file',
-      fix: "give a pipeline whose train step has algorithm 'logistic_regression' (GBDT, MLP and tune steps train from scratch)",
-    });
-  }
-  return {
-    ...pipeline,
-    steps: pipeline.steps.map((step) => (trainSteps.includes(step) ? { ...step, inputs: { ...step.inputs, warmStartFrom: { kind: 'alias', modelName, alias } } } : step)),
-  };
 }
 
 /** The run's pipeline file and, per unfinished train step, the checkpoint it left. */

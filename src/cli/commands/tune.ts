@@ -7,10 +7,8 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { LoomError } from '../../core/errors.js';
-import type { Pipeline } from '../../pipeline/dsl.js';
 import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
-import { tuneComponent } from '../../train/tune-component.js';
+import { withTuneBudget } from '../../train/pipeline-overrides.js';
 import { parseOptions } from '../options.js';
 import { withProject } from '../project.js';
 import { runAndReport } from './run.js';
@@ -37,24 +35,4 @@ export function registerTuneCommand(program: Command): void {
       const result = await withProject((project) => runAndReport(project, pipeline, { json: options.json, codeDir: dirname(resolve(file)) }), { create: true });
       if (result.failure) throw result.failure.error;
     });
-}
-
-/** The pipeline with every tune step's budget replaced by the command line's. */
-export function withTuneBudget(pipeline: Pipeline, budget: { trials?: number; parallel?: number; timeout?: number }): Pipeline {
-  const tuneSteps = pipeline.steps.filter((step) => step.component.name === tuneComponent.name);
-  if (tuneSteps.length === 0) {
-    throw new LoomError('INVALID_ARGUMENT', `pipeline "${pipeline.name}" has no tune step`, {
-      field: 'pipeline file',
-      fix: "add one: p.step('tune', tuneComponent, { inputs: { transformedExamples, transformGraph }, parameters: { space: {...} } }) (src/train/tune-component.ts)",
-    });
-  }
-  const override = {
-    ...(budget.trials !== undefined ? { trials: budget.trials } : {}),
-    ...(budget.parallel !== undefined ? { parallelism: budget.parallel } : {}),
-    ...(budget.timeout !== undefined ? { timeoutSeconds: budget.timeout } : {}),
-  };
-  return {
-    ...pipeline,
-    steps: pipeline.steps.map((step) => (tuneSteps.includes(step) ? { ...step, parameters: { ...step.parameters, ...override } } : step)),
-  };
 }

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { LoomError } from '../../core/errors.js';
-import { filesFingerprint } from '../../core/file-fingerprint.js';
+import { filesFingerprint } from '../../data/file-fingerprint.js';
 import { readSource, sqlString } from '../../data/duckdb.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { NewArtifact } from '../../metadata/types.js';

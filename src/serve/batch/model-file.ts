@@ -11,7 +11,7 @@ import { readSignature } from '../../onnx/inspect.js';
 import type { RegistryStore } from '../../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../../registry/types.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
-import { parseModelRef, resolveModelVersion } from '../model-loader.js';
+import { parseModelRef, resolveModelVersion } from '../../registry/model-ref.js';
 
 export interface BatchModel {
   name: string;

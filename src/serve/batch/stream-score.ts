@@ -19,7 +19,7 @@ import { MISSING_INT64 } from '../../onnx/tensors.js';
 import type { ModelSignature, TensorSpec } from '../../registry/types.js';
 import { startScorePool, type ScorePool, type WorkerFeed } from './score-pool.js';
 
-/** Rows per `run`: src/onnx/batch-runner.ts measured 16k as the sweet spot on the flights graph. */
+/** Rows per `run`: src/data/batch-runner.ts measured 16k as the sweet spot on the flights graph. */
 export const DEFAULT_BATCH_SIZE = 16_384;
 
 /** The SQL type each tensor type is read as. */
@@ -69,7 +69,7 @@ export function defaultWorkers(): number {
 /**
  * `CAST("name" AS TYPE) AS "name"` for each model input, in signature order. A DATE or
  * TIMESTAMP column (by `columnTypes`, as DESCRIBE gives them) feeds an int64 input as
- * epoch milliseconds and a string input as ISO 8601 text, as src/onnx/batch-runner.ts
+ * epoch milliseconds and a string input as ISO 8601 text, as src/data/batch-runner.ts
  * does for training: a cast would fail (DATE -> BIGINT) or differ from what a client sends.
  */
 export function inputSelects(signature: ModelSignature, columnTypes: ReadonlyMap<string, string>): string[] {

@@ -10,7 +10,7 @@ import { registeredModelProject, type RegisteredModelProject } from '../../../te
 import { buildServingModel, RAW_FEATURES } from '../../../test/support/serving-model.js';
 import type { TrainParameters } from '../../train/component.js';
 import { startModelServer, type ModelServer } from '../server.js';
-import { batchAndBrowserPlugins } from '../batch/server-plugins.js';
+import { batchAndBrowserPlugins } from '../server-plugins.js';
 
 const chromiumPath = testChromium();
 const OTHER_MODELS: [string, TrainParameters][] = [

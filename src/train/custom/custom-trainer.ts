@@ -68,6 +68,7 @@ export async function runCustomTrainer(rawSpec: CustomTrainerSpec, run: CustomTr
   const started = performance.now();
   try {
     await runCommand(spec, {
+      // eslint-disable-next-line no-restricted-properties -- the user's command inherits the caller's environment (PATH, HOME); no Loom setting is read here
       ...process.env,
       ...spec.env,
       ...run.trackingEnv,

@@ -239,8 +239,14 @@ function distinctValues(column: Float32Array) {
   if (zeros + ones === n) {
     const distinct: number[] = [];
     const counts: number[] = [];
-    if (zeros > 0) distinct.push(0), counts.push(zeros);
-    if (ones > 0) distinct.push(1), counts.push(ones);
+    if (zeros > 0) {
+      distinct.push(0);
+      counts.push(zeros);
+    }
+    if (ones > 0) {
+      distinct.push(1);
+      counts.push(ones);
+    }
     return { distinct, counts, nan };
   }
   const values = collected.subarray(0, n).sort();

@@ -1,7 +1,7 @@
 /** A custom trainer command in the train step; its MLflow calls reach this step's tracking run over REST. */
 import { z } from 'zod';
 import { customTrainerSchema, runCustomTrainer } from '../custom/custom-trainer.js';
-import type { TrainerOutcome, TrainerRun } from './trainer.js';
+import { defineTrainer, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
 export const customParameters = customTrainerSchema.extend({ algorithm: z.literal('custom') }).strict();
 
@@ -17,3 +17,9 @@ export async function trainCustom(run: TrainerRun<z.output<typeof customParamete
   );
   return { algorithm: 'custom', stoppedBecause: 'completed', properties: { command: spec.command, seconds: result.seconds, adaptedOutput: result.adapted } };
 }
+
+/** Any command that writes an ONNX model. */
+export const customTrainer = defineTrainer({
+  parameters: customParameters,
+  train: trainCustom,
+});

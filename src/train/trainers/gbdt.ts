@@ -10,7 +10,7 @@ import { exportGbdt } from '../gbdt/export.js';
 import { holdOut, assertBinaryLabelsVary, readTransformedSplit } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
-import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
+import { defineTrainer, HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
 // The core's hyperparameters, binary only (the train step's models output one probability).
 export const gbdtParameters = gbdtOptionsObject
@@ -47,3 +47,13 @@ export async function trainGbdtStep(run: TrainerRun<z.output<typeof gbdtParamete
   await services.tracking?.setTags({ 'loom.stopped_because': stoppedBecause });
   return { algorithm: 'gbdt', stoppedBecause, properties: { rounds: model.rounds, bestRound: model.bestRound, holdoutLoss: model.validationLoss } };
 }
+
+/** Gradient-boosted trees (LightGBM's histogram algorithm); tunable. */
+export const gbdtTrainer = defineTrainer({
+  parameters: gbdtParameters,
+  train: trainGbdtStep,
+  async tuneTrial({ fit, holdout, options, report, featureNames, metadata }) {
+    const model = await trainGbdt(fit, options, holdout, { onRound: ({ round, validationLoss }) => report(round + 1, validationLoss as number) });
+    return { loss: model.validationLoss[model.bestRound - 1], model: exportGbdt(model, { featureNames, metadata }) };
+  },
+});

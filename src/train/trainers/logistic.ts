@@ -15,7 +15,7 @@ import { countClasses, logisticOptionsObject, outputsOf, parseLogisticOptions, t
 import { linearStateFromJson, scoreStreamed, streamLogisticRegression } from '../logistic-stream.js';
 import { countTransformedRows, readTransformedChunks, readTransformedLabels } from '../transformed-data.js';
 import { readWarmStart } from '../warm-start.js';
-import type { TrainerOutcome, TrainerRun } from './trainer.js';
+import { defineTrainer, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
 export const logisticParameters = logisticOptionsObject
   .extend({
@@ -99,3 +99,10 @@ async function countTrainingClasses(dir: string, options: ReturnType<typeof pars
   }
   return Array.from(counts as Float64Array);
 }
+
+/** Logistic regression (binary or multiclass), streamed from disk; the one trainer that continues an earlier model. */
+export const logisticTrainer = defineTrainer({
+  parameters: logisticParameters,
+  train: trainLogistic,
+  warmStarts: true,
+});

@@ -12,7 +12,7 @@ import { mlpOptionsObject, trainMlp, type MlpCheckpoint } from '../mlp/mlp.js';
 import { assertBinaryLabelsVaryOnDisk, holdOutChunks, readTransformedChunks } from '../transformed-data.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
-import { HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
+import { defineTrainer, HOLD_OUT_EVERY, type TrainerOutcome, type TrainerRun } from './trainer.js';
 
 // The core's hyperparameters, binary only, plus the step's patience.
 export const mlpParameters = mlpOptionsObject
@@ -86,3 +86,13 @@ function fromJson(value: unknown): MlpCheckpoint | undefined {
     optimizer: saved.optimizer.map((weight) => ({ ...weight, values: Float32Array.from(weight.values) })),
   };
 }
+
+/** A neural network (TensorFlow.js on wasm), streamed from disk; tunable. */
+export const mlpTrainer = defineTrainer({
+  parameters: mlpParameters,
+  train: trainMlpStep,
+  async tuneTrial({ fit, holdout, options, report, featureNames, metadata }) {
+    const model = await trainMlp(fit, options, holdout, { onEpoch: ({ epoch, validationLoss }) => report(epoch + 1, validationLoss as number) });
+    return { loss: model.validationLoss[model.validationLoss.length - 1], model: exportMlp(model, { featureNames, metadata }) };
+  },
+});

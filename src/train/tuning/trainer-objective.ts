@@ -9,17 +9,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseInput } from '../../core/validation.js';
-import { trainGbdt } from '../gbdt/boost.js';
-import { exportGbdt } from '../gbdt/export.js';
-import { exportMlp } from '../mlp/export.js';
-import { trainMlp } from '../mlp/mlp.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
+import { TUNABLE_TRAINERS, trainerFor } from '../trainers/index.js';
 import { HOLD_OUT_EVERY } from '../trainers/trainer.js';
 import { assertBinaryLabelsVary, holdOut, readTransformedMeta, readTransformedSplit } from '../transformed-data.js';
 import type { Params } from './search-space.js';
 import type { ObjectiveResult, TrialHandle } from './trial-protocol.js';
-
-export const TUNABLE_TRAINERS = ['gbdt', 'mlp'] as const;
 
 const contextSchema = z.object({
   dataDir: z.string().min(1),
@@ -38,22 +33,15 @@ export async function trainerObjective(params: Params, trial: TrialHandle): Prom
   const trainSplit = await readTransformedSplit(context.dataDir, 'train');
   assertBinaryLabelsVary(trainSplit, context.metadata[METADATA_LABEL_COLUMN] ?? 'label');
   const { fit, holdout } = holdOut(trainSplit, HOLD_OUT_EVERY);
-  const options = { ...context.fixed, ...params };
-  let bytes: Uint8Array;
-  let loss: number;
-  if (context.trainer === 'gbdt') {
-    const model = await trainGbdt(fit, options, holdout, {
-      onRound: ({ round, validationLoss }) => trial.report(round + 1, validationLoss as number),
-    });
-    loss = model.validationLoss[model.bestRound - 1];
-    bytes = exportGbdt(model, { featureNames: meta.featureNames, metadata: context.metadata });
-  } else {
-    const model = await trainMlp(fit, options, holdout, {
-      onEpoch: ({ epoch, validationLoss }) => trial.report(epoch + 1, validationLoss as number),
-    });
-    loss = model.validationLoss[model.validationLoss.length - 1];
-    bytes = exportMlp(model, { featureNames: meta.featureNames, metadata: context.metadata });
-  }
+  // TUNABLE_TRAINERS lists only trainers with a tuneTrial, and the context was checked against it.
+  const { loss, model: bytes } = await trainerFor(context.trainer).tuneTrial!({
+    fit,
+    holdout,
+    options: { ...context.fixed, ...params },
+    report: (step, value) => trial.report(step, value),
+    featureNames: meta.featureNames,
+    metadata: context.metadata,
+  });
   const dir = join(context.outputDir, `trial-${trial.number}`);
   await mkdir(dir, { recursive: true });
   const modelPath = join(dir, 'model.onnx');

@@ -8,7 +8,7 @@ import type { InputArtifact } from '../pipeline/component.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { pushComponent, type PushReport } from './push-component.js';
-import type { ModelSignature } from './types.js';
+import type { ModelSignature } from '../registry/types.js';
 
 const signature: ModelSignature = {
   inputs: [

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { ModelBlessing, ModelEvaluation, PushedModel, ServingModel } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
-import type { ModelSignature } from './types.js';
+import type { ModelSignature } from '../registry/types.js';
 
 export const pushParameters = z.object({
   modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),

@@ -15,11 +15,11 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
-import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
-import { isTimeType, timeColumnAs } from '../data/duckdb-types.js';
-import type { TensorSpec } from '../registry/types.js';
-import { readSignature } from './inspect.js';
-import { toTensor } from './tensors.js';
+import { sqlIdent, sqlString, withDuckDB } from './duckdb.js';
+import { isTimeType, timeColumnAs } from './duckdb-types.js';
+import type { TensorSpec } from '../onnx/signature.js';
+import { readSignature } from '../onnx/inspect.js';
+import { toTensor } from '../onnx/tensors.js';
 
 export interface ModelBatch {
   rowCount: number;

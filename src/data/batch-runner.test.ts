@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LoomError } from '../core/errors.js';
-import { sqlString, withDuckDB } from '../data/duckdb.js';
+import { sqlString, withDuckDB } from './duckdb.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import { GraphBuilder, attr } from './builder.js';
+import { GraphBuilder, attr } from '../onnx/builder.js';
 import { runModelOverParquet } from './batch-runner.js';
 
 /** distance * 2 as float, and origin's index in a two-airport vocabulary (2 for any other). */

@@ -7,12 +7,12 @@
  *   startModelServer({ ..., plugins: batchAndBrowserPlugins({ metadata: db.metadata, artifacts, defaultModel: 'flights' }) })
  */
 import type { FastifyInstance } from 'fastify';
-import type { MetadataStore } from '../../metadata/store.js';
-import type { ArtifactStore } from '../../store/artifact-store.js';
-import type { InferenceContext } from '../inference.js';
-import { browserPageRoutes } from '../routes/browser-page.js';
-import { precomputedRoutes } from '../routes/precomputed.js';
-import { servedModelsOf } from '../routes/v2.js';
+import type { MetadataStore } from '../metadata/store.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import type { InferenceContext } from './inference.js';
+import { browserPageRoutes } from './routes/browser-page.js';
+import { precomputedRoutes } from './routes/precomputed.js';
+import { servedModelsOf } from './routes/v2.js';
 
 export interface BatchAndBrowserOptions {
   metadata: MetadataStore;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { sqlString, withDuckDB } from '../data/duckdb.js';
+import { sqlString, withDuckDB } from './duckdb.js';
 
 /**
  * A cheap fingerprint of files read by path: their paths, sizes and modification times
