@@ -93,7 +93,6 @@ export function postgresTestUrl(suite: string): string | undefined {
 
 /** A bare query builder on a fresh, migrated database, for stores tested below the platform (tokens, audit). */
 export interface FreshKysely {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every store's tables
   db: Kysely<any>;
   dialect: DialectKind;
   /** The PostgreSQL schema (undefined on SQLite). */
