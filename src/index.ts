@@ -7,7 +7,7 @@
  *   export default definePipeline('my-pipeline', (p) => { ... });
  */
 export { definePipeline, type Pipeline, type PipelineBuilder, type SpanRef } from './pipeline/dsl.js';
-export { defineComponent, type ComponentDef, type ExecutorContext, type InputArtifact } from './pipeline/component.js';
+export { defineComponent, type ComponentDef, type ExecutorContext, type ExecutorServices, type ExecutorResult, type InputArtifact } from './pipeline/component.js';
 export * as artifactTypes from './pipeline/artifact-types.js';
 export { ingestComponent } from './data/component.js';
 export { flightsParquetPath } from './data/datasets.js';
@@ -36,6 +36,8 @@ export { pushComponent } from './push/push-component.js';
 export type { RegistryStore } from './registry/store.js';
 export type { RegisteredModel, ModelVersion, ModelVersionLineage, AliasMove, AliasMoveRequest, VersionUse, Actor } from './registry/types.js';
 export { runPipeline, type PipelineRunResult } from './pipeline/orchestrator.js';
+export { createStepRunner, type StepRunner, type StepRunnerOptions, type StepOutcome } from './pipeline/step-runner.js';
+export { inProcessLauncher, type Launcher, type LaunchRequest } from './pipeline/launcher.js';
 export { loadConfig, openPlatform, withPlatform, type LoomConfig, type Platform, type ProjectLayout } from './platform/index.js';
 export type { LoomDatabase } from './pipeline/stores.js';
 export { LocalArtifactStore } from './store/local-artifact-store.js';

@@ -17,13 +17,13 @@ import { queryRows, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { evaluateComponent } from '../src/evaluate/component.js';
 import type { Platform } from '../src/platform/platform.js';
 import { openTestPlatform } from './support/databases.js';
-import { ServingModel } from '../src/pipeline/artifact-types.js';
+import { Model, ServingModel } from '../src/pipeline/artifact-types.js';
 import { pushComponent } from '../src/push/push-component.js';
 import { batchPredict } from '../src/serve/batch/predict-job.js';
 import { startModelServer, type ModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { composeComponent } from '../src/train/compose-component.js';
-import { MODEL_FILE, trainComponent } from '../src/train/component.js';
+import { trainComponent } from '../src/train/component.js';
 import { MODEL_INPUT, MODEL_OUTPUT } from '../src/train/export.js';
 import { toTensor } from '../src/onnx/tensors.js';
 import { applyTransform, FEATURES_FILE } from '../src/transform/apply.js';
@@ -103,7 +103,7 @@ before(async () => {
   const transformed = await runComponent(artifacts, transformComponent, { examples, schema }, TRANSFORM);
   transformGraphPath = join(transformed.transformGraph.path, TRANSFORM_GRAPH_FILE);
   const trained = await runComponent(artifacts, trainComponent, { transformedExamples: transformed.transformedExamples, transformGraph: transformed.transformGraph }, { epochs: 3 });
-  modelPath = join(trained.model.path, MODEL_FILE);
+  modelPath = Model.files.model(trained.model.path);
   const composed = await runComponent(artifacts, composeComponent, { transformGraph: transformed.transformGraph, model: trained.model }, {});
   db = await openTestPlatform(dir);
   // Recorded in the metadata store as a pipeline records it, so batch scoring's lineage points at a real row.
@@ -116,7 +116,8 @@ before(async () => {
     pushComponent,
     { servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
     { modelName: 'dates' },
-    testServices({ artifacts, registry: db.registry, runId: 'dates-run' }),
+    testServices({ artifacts, registry: db.registry }),
+    'dates-run',
   );
   server = await startModelServer({ port: 0, models: ['dates@champion'], registry: db.registry, artifacts });
 });

@@ -37,8 +37,7 @@ test('training logs train and eval metrics per epoch to its tracking run', async
     inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
     outputs: { transformGraph: outputs.transformGraph, transformedExamples: outputs.transformedExamples },
     parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 30 }),
-    services: { ...services, progress: silentProgress },
-  });
+  }, { ...services, progress: silentProgress });
 
   const db = await openTestPlatform(dir);
   t.after(() => db.close());
@@ -50,8 +49,7 @@ test('training logs train and eval metrics per epoch to its tracking run', async
     },
     outputs: { model: outputs.model },
     parameters: trainParameters.parse({ epochs: 4, seed: 3 }),
-    services: { ...services, tracking },
-  });
+  }, { ...services, tracking });
   await tracking.end('FINISHED');
 
   const runId = (await tracking.runId())!;

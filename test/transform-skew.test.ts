@@ -5,6 +5,7 @@
  * probabilities must have identical float32 bits. The transform uses every analyzer.
  * The same file in onnxruntime-web (the WebAssembly build a browser runs) agrees too.
  */
+import { ServingModel } from '../src/pipeline/artifact-types.js';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,10 +20,9 @@ import { pushComponent } from '../src/push/push-component.js';
 import { startModelServer, type ModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
 import { composeComponent } from '../src/train/compose-component.js';
-import { MODEL_FILE, trainComponent } from '../src/train/component.js';
+import { trainComponent } from '../src/train/component.js';
 import { MODEL_INPUT, MODEL_OUTPUT } from '../src/train/export.js';
 import { toTensor } from '../src/onnx/tensors.js';
-import { SIGNATURE_FILE } from '../src/train/compose-component.js';
 import type { ModelSignature } from '../src/registry/types.js';
 import { applyTransform, FEATURES_FILE } from '../src/transform/apply.js';
 import { TRANSFORM_GRAPH_FILE, TRANSFORM_JSON_FILE, transformComponent } from '../src/transform/component.js';
@@ -111,7 +111,7 @@ before(async () => {
   const transformed = await runComponent(artifacts, transformComponent, { examples, schema }, TRANSFORM);
   fitted = JSON.parse(await readFile(join(transformed.transformGraph.path, TRANSFORM_JSON_FILE), 'utf8')) as FittedTransform;
   const trained = await runComponent(artifacts, trainComponent, { transformedExamples: transformed.transformedExamples, transformGraph: transformed.transformGraph }, { epochs: 3 });
-  modelPath = join(trained.model.path, MODEL_FILE);
+  modelPath = ServingModel.files.model(trained.model.path);
   const composed = await runComponent(artifacts, composeComponent, { transformGraph: transformed.transformGraph, model: trained.model }, {});
   servingDir = composed.servingModel.path;
   db = await openTestPlatform(dir);
@@ -121,7 +121,8 @@ before(async () => {
     pushComponent,
     { servingModel: composed.servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
     { modelName: 'flights-skew' },
-    testServices({ artifacts, registry: db.registry, runId: 'skew-run' }),
+    testServices({ artifacts, registry: db.registry }),
+    'skew-run',
   );
   server = await startModelServer({ port: 0, models: ['flights-skew@champion'], registry: db.registry, artifacts });
   transformGraphPath = join(transformed.transformGraph.path, TRANSFORM_GRAPH_FILE);
@@ -214,13 +215,13 @@ async function runInWasm(bytes: Uint8Array, inputs: ModelSignature['inputs'], ou
 }
 
 test('in onnxruntime-web (WebAssembly, as in a browser) the transform and the model give the same bits', async () => {
-  const signature = JSON.parse(await readFile(join(servingDir, SIGNATURE_FILE), 'utf8')) as ModelSignature;
+  const signature = JSON.parse(await readFile(ServingModel.files.signature(servingDir), 'utf8')) as ModelSignature;
   const expected = await offline();
   const features = await runInWasm(await readFile(transformGraphPath), signature.inputs, 'features');
   assert.deepEqual(bits(features), bits(expected.features));
   // The model part computes in float64 and rounds once (src/onnx/float64.ts), so the
   // WebAssembly kernels' own rounding cannot show in the float32 output.
-  const probabilities = await runInWasm(await readFile(join(servingDir, MODEL_FILE)), signature.inputs, MODEL_OUTPUT);
+  const probabilities = await runInWasm(await readFile(ServingModel.files.model(servingDir)), signature.inputs, MODEL_OUTPUT);
   assert.equal(probabilities.length, expected.probabilities.length);
   assert.deepEqual(bits(probabilities), bits(Float32Array.from(expected.probabilities)));
 });

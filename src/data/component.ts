@@ -20,7 +20,7 @@ export const ingestComponent = defineComponent({
   inputs: {},
   outputs: { examples: Examples },
   parameters: IngestRequestSchema,
-  async execute({ outputs, parameters, services }) {
+  async execute({ outputs, parameters }, services) {
     const task = services.progress.start(`ingesting ${describeSource(parameters.source)}`, 1, 'sources');
     const snapshot = await ingestSnapshot(parameters, outputs.examples);
     task.done();

@@ -201,7 +201,7 @@ test('the ingest component writes an Examples artifact into its staging director
   const staging = join(dir, 'staging');
   const services = testServices();
   const parameters = ingestComponent.parameters.parse({ source: parquet, select: FEATURES, split: { kind: 'hash', key: 'origin', evalPercent: 25 } });
-  const result = await ingestComponent.execute({ inputs: {}, outputs: { examples: staging }, parameters, services });
+  const result = await ingestComponent.execute({ inputs: {}, outputs: { examples: staging }, parameters }, services);
   const properties = result.properties.examples;
   assert.deepEqual(Object.keys(properties).sort(), ['badRows', 'columns', 'contentHash', 'files', 'quarantine', 'rowCounts', 'source', 'sourceKind', 'span', 'splits', 'timeRange']);
   const rowCounts = properties.rowCounts as Record<string, number>;

@@ -14,12 +14,13 @@
  *     select: { date: 'date', origin: 'origin', delayed: 'delay > 15' },
  *     split: { kind: 'hash', key: 'origin', evalPercent: 20 }, maxBadRowFraction: 0.01 }, outDir);
  */
+import { Examples } from '../pipeline/artifact-types.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
@@ -177,11 +178,11 @@ async function ingestWith(db: DuckDBConnection, req: IngestSettings, spec: Sourc
 
   const columnList = outputColumns.map((c) => sqlIdent(c.name)).join(', ');
   for (const name of SPLITS) {
-    const dir = join(outDir, name);
-    await mkdir(dir, { recursive: true });
+    const file = Examples.files.split(outDir, name);
+    await mkdir(dirname(file), { recursive: true });
     await db.run(
       `COPY (SELECT ${columnList} FROM __loom_rows WHERE ${name === 'eval' ? '' : 'NOT '}__loom_eval ORDER BY ${columnList})
-       TO ${sqlString(join(dir, 'data.parquet'))} (FORMAT PARQUET, COMPRESSION ZSTD)`,
+       TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
     );
   }
   return {
@@ -236,7 +237,7 @@ async function hashSplitFiles(outDir: string): Promise<string> {
   const hash = createHash('sha256');
   for (const split of SPLITS) {
     hash.update(`${split}\u0000`);
-    for await (const chunk of createReadStream(join(outDir, split, 'data.parquet'))) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(Examples.files.split(outDir, split))) hash.update(chunk as Buffer);
     hash.update('\u0000');
   }
   return hash.digest('hex');

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { openTestPlatform } from '../../test/support/databases.js';
-import { Examples } from '../pipeline/artifact-types.js';
+import { testStepRunner } from '../../test/support/step-runner.js';
+import { artifactType, Examples, prop } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
 import { definePipeline } from '../pipeline/dsl.js';
 import { runPipeline } from '../pipeline/orchestrator.js';
@@ -63,7 +64,7 @@ test('spans by a date column: months become YYYYMM spans and only that month is 
 });
 
 /** A test component that records which spans its two inputs carried. */
-const SpanPair = { name: 'TestSpanPair', description: 'the spans of two Examples', properties: { current: 'INT', baseline: 'INT' } } as const;
+const SpanPair = artifactType({ name: 'TestSpanPair', description: 'the spans of two Examples', properties: { current: prop.int(), baseline: prop.int() }, files: {} });
 const comparePair = defineComponent({
   name: 'compare-spans',
   version: '1',
@@ -83,7 +84,7 @@ const comparePair = defineComponent({
 });
 
 /** Reads the pair made from the previous span: an artifact with no span of its own. */
-const SpanOfPair = { name: 'TestSpanOfPair', description: 'the span a previous pair was made from', properties: { previous: 'INT' } } as const;
+const SpanOfPair = artifactType({ name: 'TestSpanOfPair', description: 'the span a previous pair was made from', properties: { previous: prop.int() }, files: {} });
 const previousPair = defineComponent({
   name: 'previous-pair',
   version: '1',
@@ -116,7 +117,7 @@ test('p.previousSpan resolves span N-1 of the same step from the metadata store;
       p.step('pair-of-previous', previousPair, { inputs: { pair: drift.outputs.pair, previous: p.previousSpan(drift.outputs.pair) } });
     });
   const run = async (span: number) => {
-    const result = await runPipeline(pipeline(span), { db, artifacts, codeVersion: { commit: null, dirty: false } });
+    const result = await runPipeline(pipeline(span), { runner: testStepRunner(db, artifacts), codeVersion: { commit: null, dirty: false } });
     assert.equal(result.state, 'COMPLETE', result.failure?.error.message);
     const read = async (step: string) => {
       const outputs = result.steps.find((s) => s.step === step)!.outputs;

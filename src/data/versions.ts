@@ -6,10 +6,10 @@
  *
  * Usage: `const artifact = await findDatasetVersion(db, '3fa9c1')` (a prefix of the hash)
  */
-import { join } from 'node:path';
 import { LoomError } from '../core/errors.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact } from '../metadata/types.js';
+import { Examples } from '../pipeline/artifact-types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 
 /** The first-made Examples artifact of each content hash: equal content is one version. */
@@ -49,14 +49,14 @@ export async function findDatasetVersion(db: { metadata: MetadataStore }, prefix
 }
 
 /** A version's split files, as `validate/version-report.ts` reads them. */
-export async function datasetVersionFiles(artifacts: ArtifactStore, artifact: Artifact): Promise<{ id: string; splits: Record<string, string> }> {
+export async function datasetVersionFiles(artifacts: ArtifactStore, artifact: Pick<Artifact, 'uri' | 'properties' | 'fingerprint'>): Promise<{ id: string; splits: Record<string, string> }> {
   const path = await artifacts.localPath(artifact.uri);
   const splits = Array.isArray(artifact.properties.splits) ? (artifact.properties.splits as string[]) : Object.keys((artifact.properties.rowCounts ?? {}) as object);
-  return { id: versionOf(artifact), splits: Object.fromEntries(splits.map((split) => [split, join(path, split, 'data.parquet')])) };
+  return { id: versionOf(artifact), splits: Object.fromEntries(splits.map((split) => [split, Examples.files.split(path, split)])) };
 }
 
-/** A version's id: the content hash of its split files (the artifact fingerprint for versions made before it was recorded). */
-export function versionOf(artifact: Artifact): string {
+/** A dataset version's id: its content hash, or the artifact's fingerprint when it has none. */
+export function versionOf(artifact: Pick<Artifact, 'properties' | 'fingerprint'>): string {
   const hash = artifact.properties.contentHash;
   return typeof hash === 'string' && hash !== '' ? hash : artifact.fingerprint;
 }

@@ -118,8 +118,7 @@ test('bad config: a missing label or slice feature is INVALID_ARGUMENT naming th
       inputs: { model: fixture.servingModel, examples: fixture.examples, baseline: undefined },
       outputs,
       parameters: evaluateComponent.parameters.parse(parameters),
-      services: testServices({ artifacts: fixture.artifacts }),
-    });
+    }, testServices({ artifacts: fixture.artifacts }));
   const rejects = (parameters: Record<string, unknown>, field: string, named: RegExp) =>
     assert.rejects(attempt(parameters), (error: unknown) => error instanceof LoomError && error.code === 'INVALID_ARGUMENT' && error.field === field && named.test(error.message) && /origin/.test(error.message));
   await rejects({ labelColumn: 'arrived_late' }, 'labelColumn', /arrived_late/);

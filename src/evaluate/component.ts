@@ -10,12 +10,11 @@
  *     parameters: { slices: [{ columns: [{ feature: 'hour' }] }], thresholds: [{ metric: 'auc', change: { absolute: 0 } }] },
  *   });
  */
-import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { Examples, ModelBlessing, ModelEvaluation, ServingModel } from '../pipeline/artifact-types.js';
-import { defineComponent, type InputArtifact } from '../pipeline/component.js';
+import { defineComponent, type ExecutorResult, type ExecutorServices, type InputArtifact } from '../pipeline/component.js';
 import { checkConfig, evaluationConfigFields, type EvaluationConfig } from './config.js';
 import type { ModelAnalysis } from './evaluator.js';
 import { buildReport, spanOf, writeEvaluation, type ArtifactRef, type EvaluationReport } from './report.js';
@@ -36,7 +35,7 @@ export const evaluateComponent = defineComponent({
   },
   outputs: { evaluation: ModelEvaluation, blessing: ModelBlessing },
   parameters: evaluateParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters, run }, services) {
     const { split, ...config } = parameters;
     const labelColumn = config.labelColumn ?? stringProperty(inputs.model.properties, 'labelColumn');
     if (!labelColumn) {
@@ -45,43 +44,78 @@ export const evaluateComponent = defineComponent({
         fix: 'set the evaluate parameter labelColumn',
       });
     }
-    const progress: EvaluationProgress = {
-      log: services.log,
-      start: (what, rows) => services.progress.start(what, rows, 'rows'),
-    };
-    const analysis: ModelAnalysis = await evaluateDataFile({
+    return evaluateInto(outputs, services, {
       config: config as EvaluationConfig,
       labelColumn,
-      dataPath: join(inputs.examples.path, split, 'data.parquet'),
+      examples: inputs.examples,
+      split,
       where: `the ${split} split`,
-      modelPath: join(inputs.model.path, 'model.onnx'),
-      baselinePath: inputs.baseline ? join(inputs.baseline.path, 'model.onnx') : undefined,
-      progress,
+      model: { path: inputs.model.path, ref: artifactRef(inputs.model) },
+      baseline: inputs.baseline && { path: inputs.baseline.path, ref: artifactRef(inputs.baseline) },
+      runId: run?.runId ?? '',
     });
-    const report = buildReport(analysis, config as EvaluationConfig, {
-      model: artifactRef(inputs.model),
-      baseline: inputs.baseline ? artifactRef(inputs.baseline) : undefined,
-      data: {
-        uri: inputs.examples.uri,
-        split,
-        contentHash: stringProperty(inputs.examples.properties, 'contentHash') ?? inputs.examples.fingerprint,
-        span: spanOf(inputs.examples.properties),
-        source: stringProperty(inputs.examples.properties, 'source'),
-      },
-      labelColumn,
-      runId: services.runId,
-      evaluatedAt: new Date().toISOString(),
-    });
-    await writeEvaluation(outputs.evaluation, outputs.blessing, report);
-    services.log(report.blessing.reason);
-    return {
-      properties: {
-        evaluation: { metrics: report.metrics, baselineMetrics: report.baselineMetrics, rowCount: report.rowCount },
-        blessing: { blessed: report.blessing.blessed, reason: report.blessing.reason },
-      },
-    };
   },
 });
+
+/** What one evaluation reads: the models by directory and how the report names them, and the data. */
+export interface EvaluationTarget {
+  config: EvaluationConfig;
+  labelColumn: string;
+  examples: InputArtifact;
+  split: string;
+  /** The data as messages name it: "the eval split", a file's name. */
+  where: string;
+  model: { path: string; ref: ArtifactRef };
+  baseline?: { path: string; ref: ArtifactRef };
+  runId: string;
+}
+
+/**
+ * The evaluation both evaluate steps run (a pipeline's, and `loom evaluate`'s on registered
+ * versions): score, analyse, write evaluation.json, the model card and blessing.json.
+ */
+export async function evaluateInto(
+  outputs: { evaluation: string; blessing: string },
+  services: ExecutorServices,
+  target: EvaluationTarget,
+): Promise<ExecutorResult<{ evaluation: typeof ModelEvaluation; blessing: typeof ModelBlessing }>> {
+  const { config, examples, split } = target;
+  const progress: EvaluationProgress = {
+    log: services.log,
+    start: (what, rows) => services.progress.start(what, rows, 'rows'),
+  };
+  const analysis: ModelAnalysis = await evaluateDataFile({
+    config,
+    labelColumn: target.labelColumn,
+    dataPath: Examples.files.split(examples.path, split),
+    where: target.where,
+    modelPath: ServingModel.files.model(target.model.path),
+    baselinePath: target.baseline ? ServingModel.files.model(target.baseline.path) : undefined,
+    progress,
+  });
+  const report = buildReport(analysis, config, {
+    model: target.model.ref,
+    baseline: target.baseline?.ref,
+    data: {
+      uri: examples.uri,
+      split,
+      contentHash: stringProperty(examples.properties, 'contentHash') ?? examples.fingerprint,
+      span: spanOf(examples.properties),
+      source: stringProperty(examples.properties, 'source'),
+    },
+    labelColumn: target.labelColumn,
+    runId: target.runId,
+    evaluatedAt: new Date().toISOString(),
+  });
+  await writeEvaluation(outputs.evaluation, outputs.blessing, report);
+  services.log(report.blessing.reason);
+  return {
+    properties: {
+      evaluation: { metrics: report.metrics, baselineMetrics: report.baselineMetrics, rowCount: report.rowCount },
+      blessing: { blessed: report.blessing.blessed, reason: report.blessing.reason },
+    },
+  };
+}
 
 function artifactRef(artifact: InputArtifact): ArtifactRef {
   return { uri: artifact.uri, artifactId: artifact.id };

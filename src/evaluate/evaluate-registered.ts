@@ -8,22 +8,24 @@
  *
  * Usage: `const done = await evaluateRegisteredModel({ db, artifacts }, { model: 'flights@3', config });`
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { LoomError } from '../core/errors.js';
-import type { JsonObject } from '../core/json.js';
 import { countRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { findDatasetVersion } from '../data/versions.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
-import { Examples, ModelBlessing, ModelEvaluation } from '../pipeline/artifact-types.js';
-import { runStandaloneStep } from '../pipeline/standalone-step.js';
+import { Examples, Model, ModelEvaluation, TransformGraph, typeRecord } from '../pipeline/artifact-types.js';
+import { readCodeVersion } from '../pipeline/code-version.js';
+import { standaloneScope } from '../pipeline/run-scope.js';
+import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
 import type { ModelVersion } from '../registry/types.js';
 import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { checkConfigAgainstData, type EvaluationConfig } from './config.js';
-import { buildReport, spanOf, writeEvaluation, type ArtifactRef, type EvaluationReport } from './report.js';
-import { evaluateDataFile, type EvaluationProgress } from './run-evaluation.js';
+import { registeredEvaluationComponent } from './registered-component.js';
+import type { ArtifactRef, EvaluationReport } from './report.js';
+import type { EvaluationProgress } from './run-evaluation.js';
 import { describeColumns } from './scoring.js';
 
 export interface RegisteredEvaluationRequest {
@@ -51,10 +53,12 @@ export interface RegisteredEvaluation {
 interface Services {
   db: LoomDatabase;
   artifacts: ArtifactStore;
+  /** The platform's runner; one over `db` and `artifacts` when left out. */
+  runner?: StepRunner;
 }
 
 export async function evaluateRegisteredModel(services: Services, request: RegisteredEvaluationRequest): Promise<RegisteredEvaluation> {
-  const { db, artifacts } = services;
+  const { db } = services;
   const ref = parseModelRef(request.model);
   const model = await resolveModelVersion(ref, db.registry);
   const baseline = await resolveBaseline(services, model, request.baseline);
@@ -63,52 +67,32 @@ export async function evaluateRegisteredModel(services: Services, request: Regis
     throw new LoomError('INVALID_ARGUMENT', `no label column: version ${model.version} of "${model.modelName}" records none`, { field: 'labelColumn', fix: 'pass --label <column>' });
   }
   const data = await resolveData(services, model, request, labelColumn);
-  const modelDir = await artifacts.localPath(model.source);
-  const baselineDir = baseline ? await artifacts.localPath(baseline.source) : undefined;
-
-  for (const type of [Examples, ModelEvaluation, ModelBlessing]) await db.metadata.putArtifactType(type);
   const examples = data.artifact ?? (await registerFileData(services, data.path));
   const split = data.artifact ? data.split : 'eval';
-  const dataPath = join(await artifacts.localPath(examples.uri), split, 'data.parquet');
-  const inputs = [
-    ...(model.artifactId !== null ? [{ name: 'model', artifactId: model.artifactId }] : []),
-    { name: 'examples', artifactId: examples.id },
-    ...(baseline?.artifactId != null ? [{ name: 'baseline', artifactId: baseline.artifactId }] : []),
-  ];
-  const step = {
-    typeName: 'evaluate',
+  const runner = services.runner ?? createStepRunner({ metadata: db.metadata, registry: db.registry, tracking: db.tracking, artifacts: services.artifacts });
+  const inputsOf = async (version: ModelVersion | undefined) => (version?.artifactId != null ? (await db.metadata.getArtifacts([version.artifactId]))[0] : undefined);
+  const outcome = await runner.run({
+    component: registeredEvaluationComponent,
     stepName: 'evaluate',
-    parameters: { model: request.model, baseline: baseline ? `${baseline.modelName}@${baseline.version}` : null, data: request.data ?? null, split, ...(request.config as unknown as JsonObject) },
-    inputs,
-  };
-  const done = await runStandaloneStep(services, step, ['evaluation', 'blessing'], async ({ executionId, staging }) => {
-    const analysis = await evaluateDataFile({
-      config: request.config,
+    inputs: { examples, model: await inputsOf(model), baseline: await inputsOf(baseline) },
+    parameters: {
+      ...request.config,
       labelColumn,
-      dataPath,
+      split,
       where: data.artifact ? `the ${split} split of dataset ${shortHash(examples)}` : basename(data.path!),
-      modelPath: join(modelDir, 'model.onnx'),
-      baselinePath: baselineDir ? join(baselineDir, 'model.onnx') : undefined,
-      progress: request.progress,
-    });
-    const report = buildReport(analysis, request.config, {
-      model: versionRef(model),
-      baseline: baseline ? versionRef(baseline) : undefined,
-      data: { uri: examples.uri, split, contentHash: stringOf(examples.properties.contentHash) ?? examples.fingerprint, span: spanOf(examples.properties), source: stringOf(examples.properties.source) },
-      labelColumn,
-      runId: `evaluate-${executionId}`,
-      evaluatedAt: new Date().toISOString(),
-    });
-    await writeEvaluation(staging.evaluation!, staging.blessing!, report);
-    return {
-      result: report,
-      outputs: {
-        evaluation: { typeName: ModelEvaluation.name, properties: { metrics: report.metrics, baselineMetrics: report.baselineMetrics, rowCount: report.rowCount } },
-        blessing: { typeName: ModelBlessing.name, properties: { blessed: report.blessing.blessed, reason: report.blessing.reason } },
-      },
-    };
+      model: { source: model.source, ref: await versionRef(db, model) },
+      baseline: baseline ? { source: baseline.source, ref: await versionRef(db, baseline) } : null,
+    },
+    run: standaloneScope('evaluate', readCodeVersion(process.cwd())),
+    // `loom evaluate` always evaluates (and records) again.
+    cache: false,
+    progress: request.progress && { start: (what, total) => request.progress!.start(what, total) },
+    log: request.progress && ((line) => request.progress!.log(line.replace(/^ {2}· /, ''))),
   });
-  return { report: done.result, executionId: done.executionId, evaluation: done.outputs.evaluation!, blessing: done.outputs.blessing!, model, baseline };
+  if (outcome.state !== 'COMPLETE') throw outcome.error!;
+  const evaluation = outcome.outputs.evaluation!;
+  const report = JSON.parse(await readFile(ModelEvaluation.files.evaluation(await services.artifacts.localPath(evaluation.uri)), 'utf8')) as EvaluationReport;
+  return { report, executionId: outcome.executionId, evaluation, blessing: outcome.outputs.blessing!, model, baseline };
 }
 
 async function resolveBaseline(services: Services, model: ModelVersion, option: string | undefined): Promise<ModelVersion | undefined> {
@@ -135,7 +119,7 @@ async function resolveData(services: Services, model: ModelVersion, request: Reg
   }
   const artifact = spec ? await findExamples(services, spec) : await trainingExamples(services, model);
   const dir = await services.artifacts.localPath(artifact.uri);
-  const columns = await describeColumns(join(dir, split, 'data.parquet')).catch(() => {
+  const columns = await describeColumns(Examples.files.split(dir, split)).catch(() => {
     throw new LoomError('INVALID_ARGUMENT', `dataset ${shortHash(artifact)} has no split "${split}" (splits: ${JSON.stringify(artifact.properties.splits ?? [])})`, { field: 'split' });
   });
   checkConfigAgainstData(request.config, labelColumn, columns, `the ${split} split`);
@@ -166,11 +150,12 @@ async function registerFileData(services: Services, path: string | undefined): P
   const stage = await services.artifacts.stage();
   try {
     await mkdir(join(stage, 'eval'));
-    const target = join(stage, 'eval', 'data.parquet');
+    const target = Examples.files.split(stage, 'eval');
     await withDuckDB((db) => db.run(`COPY (SELECT * FROM ${readSource(path!)}) TO ${sqlString(target)} (FORMAT PARQUET)`));
     const columns = await describeColumns(target);
     const rows = await countRows(target);
     const committed = await services.artifacts.commit(stage);
+    await services.db.metadata.putArtifactType(typeRecord(Examples));
     const [artifact] = await services.db.metadata.putArtifacts([
       {
         typeName: Examples.name,
@@ -200,7 +185,9 @@ async function labelFromArtifact(db: LoomDatabase, model: ModelVersion): Promise
   return stringOf(artifact?.properties.labelColumn);
 }
 
-function versionRef(version: ModelVersion): ArtifactRef {
+/** How the report names a registered version, with its upstream artifacts from the metadata store (the card's lineage section). */
+async function versionRef(db: LoomDatabase, version: ModelVersion): Promise<ArtifactRef> {
+  const upstream = version.artifactId === null ? [] : (await db.metadata.lineage(version.artifactId, { direction: 'upstream', maxHops: 30 })).artifacts;
   return {
     uri: version.source,
     artifactId: version.artifactId ?? undefined,
@@ -208,12 +195,13 @@ function versionRef(version: ModelVersion): ArtifactRef {
     version: version.version,
     lineage: [
       ...(version.runId ? [{ type: 'pipeline run', uri: version.runId, note: 'the run that registered it' }] : []),
-      ...Object.entries(version.lineage?.dataVersions ?? {}).map(([role, uri]) => ({ type: `data (${role})`, uri })),
-      ...(version.lineage?.transformUri ? [{ type: 'TransformGraph', uri: version.lineage.transformUri }] : []),
-      ...(version.lineage?.modelUri ? [{ type: 'Model', uri: version.lineage.modelUri }] : []),
+      ...upstream.filter((a) => LINEAGE_TYPES.includes(a.typeName)).sort((a, b) => a.id - b.id).map((a) => ({ type: a.typeName, uri: a.uri, id: a.id })),
     ],
   };
 }
+
+/** The upstream artifacts a model card lists: the data, the transform and the trained model. */
+const LINEAGE_TYPES = [Examples.name, TransformGraph.name, Model.name];
 
 function missingFile(path: string): never {
   throw new LoomError('NOT_FOUND', `cannot read data file ${path}`, { field: 'data', fix: 'give an existing Parquet or CSV file, or a dataset version' });

@@ -6,7 +6,7 @@
  * Usage: `const report = buildReport(analysis, context); await writeEvaluation(dir, report);`
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { ModelBlessing, ModelEvaluation } from '../pipeline/artifact-types.js';
 import type { Blessing } from './blessing.js';
 import type { EvaluationConfig } from './config.js';
 import type { ModelAnalysis } from './evaluator.js';
@@ -90,10 +90,10 @@ export function buildReport(analysis: ModelAnalysis, config: EvaluationConfig, c
 /** Writes evaluation.json and the model card into the evaluation directory, and blessing.json into the blessing directory. */
 export async function writeEvaluation(evaluationDir: string, blessingDir: string, report: EvaluationReport): Promise<void> {
   const card = renderModelCard(report);
-  await writeFile(join(evaluationDir, 'evaluation.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(evaluationDir, 'model_card.md'), card.markdown);
-  await writeFile(join(evaluationDir, 'model_card.html'), card.html);
-  await writeFile(join(blessingDir, 'blessing.json'), `${JSON.stringify(report.blessing, null, 2)}\n`);
+  await writeFile(ModelEvaluation.files.evaluation(evaluationDir), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(ModelEvaluation.files.cardMarkdown(evaluationDir), card.markdown);
+  await writeFile(ModelEvaluation.files.cardHtml(evaluationDir), card.html);
+  await writeFile(ModelBlessing.files.blessing(blessingDir), `${JSON.stringify(report.blessing, null, 2)}\n`);
 }
 
 export function jsonMetrics(metrics: Record<string, number>): JsonMetrics {

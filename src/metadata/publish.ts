@@ -11,7 +11,8 @@ import { requireIdList, requireName, requireObject, requireOneOf } from './query
 import type { Artifact, CachedResult, ExecutionState, NewArtifact, PublishRequest, PublishResult } from './types.js';
 import { insertArtifacts, insertContextLinks, insertEvents } from './writes.js';
 
-const PUBLISH_STATES = ['COMPLETE', 'CACHED'] as const;
+// FAILED: a verdict that is not a crash (a validation that found errors keeps its anomalies).
+const PUBLISH_STATES = ['COMPLETE', 'CACHED', 'FAILED'] as const;
 
 /**
  * Publishes an execution; `trx` must be a transaction, so that any failure (an unknown
@@ -53,7 +54,7 @@ export async function publishExecution(trx: MetadataKysely, request: PublishRequ
   const properties = { ...JSON.parse(current.properties), ...requireObject(request.properties, 'properties') };
   const row = await trx
     .updateTable('execution')
-    .set({ state, ended_at: request.endedAt, properties: canonicalJson(properties) })
+    .set({ state, ended_at: request.endedAt, properties: canonicalJson(properties), ...(request.error !== undefined ? { error: request.error } : {}) })
     .where('id', '=', id)
     .where('state', '=', from)
     .returningAll()

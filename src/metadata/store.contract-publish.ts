@@ -121,7 +121,23 @@ export function describePublishContract(makeStore: MakeMetadataStore): void {
       await rejectsWithCode(store.publishExecution(request), 'FAILED_PRECONDITION');
       await rejectsWithCode(store.publishExecution({ ...request, executionId: 999_999 }), 'NOT_FOUND');
       const other = await store.createExecution(newExecution());
-      await rejectsWithCode(store.publishExecution({ ...request, executionId: other.id, state: 'FAILED' as 'COMPLETE' }), 'INVALID_ARGUMENT');
+      await rejectsWithCode(store.publishExecution({ ...request, executionId: other.id, state: 'RUNNING' as 'COMPLETE' }), 'INVALID_ARGUMENT');
+    });
+
+    test('FAILED keeps the outputs of a failed verdict, with the error, and is never a cache hit', async (store) => {
+      await putTestTypes(store);
+      const e = await store.createExecution(newExecution({ state: 'RUNNING', cacheKey: 'k-failed' }));
+      const result = await store.publishExecution({
+        executionId: e.id,
+        state: 'FAILED',
+        outputs: [{ name: 'anomalies', artifact: { typeName: 'Examples', uri: 'a', fingerprint: 'fa' } }],
+        contextIds: [],
+        error: 'FAILED_PRECONDITION: the data does not match the schema',
+        endedAt: 7,
+      });
+      assert.deepEqual([result.execution.state, result.execution.error], ['FAILED', 'FAILED_PRECONDITION: the data does not match the schema']);
+      assert.deepEqual((await store.getEvents({ executionIds: [e.id] })).map((ev) => [ev.type, ev.name]), [['OUTPUT', 'anomalies']]);
+      assert.equal(await store.findCachedExecution('k-failed'), undefined);
     });
   });
 

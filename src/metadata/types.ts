@@ -118,8 +118,11 @@ export interface PublishedOutput {
 }
 export interface PublishRequest {
   executionId: number;
-  state: Extract<ExecutionState, 'COMPLETE' | 'CACHED'>;
+  /** FAILED publishes the outputs of a step whose verdict failed it (a validation with errors). */
+  state: Extract<ExecutionState, 'COMPLETE' | 'CACHED' | 'FAILED'>;
   outputs: PublishedOutput[];
+  /** Why a FAILED execution failed. */
+  error?: string;
   /** Contexts the execution and its outputs belong to. */
   contextIds: number[];
   properties?: JsonObject;

@@ -1,19 +1,74 @@
 /**
- * Every artifact type Loom's components exchange, declared once: its name, its typed
- * properties (recorded in the metadata store) and the layout of its files on disk.
- * Paths in the layouts are relative to the artifact's directory.
+ * Every artifact type Loom's components exchange, declared once (TFX's
+ * `standard_artifacts.py`): its name, a zod schema of its properties (recorded in the
+ * metadata store, checked when a step publishes), and accessors for its files. Nothing
+ * else spells an artifact's file names: code reads `ServingModel.files.model(dir)`, never
+ * `join(dir, 'model.onnx')`. Paths are relative to the artifact's directory.
+ *
+ * Usage: `const parquet = Examples.files.split(inputs.examples.path, 'train');`
  */
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { JsonObject } from '../core/json.js';
 import type { PropertyKind } from '../metadata/types.js';
 
+/** One declared property: how the metadata store keeps it, and what it must hold. */
+export interface PropertyDef<S extends z.ZodType = z.ZodType> {
+  kind: PropertyKind;
+  schema: S;
+}
+
+/** What the metadata store and the runner need of an artifact type. */
 export interface ArtifactTypeDef {
   name: string;
   description: string;
+  /** Property name → the kind the metadata store keeps it as. */
   properties: Record<string, PropertyKind>;
+  /** The properties an artifact of this type carries; an executor's are checked against it at publish. */
+  schema: z.ZodType<JsonObject, JsonObject>;
 }
 
-function artifactType<const T extends ArtifactTypeDef>(def: T): T {
-  return def;
+/** An artifact type with its typed properties and file accessors. */
+export type ArtifactType<Props extends Record<string, PropertyDef>, Files> = ArtifactTypeDef & {
+  schema: z.ZodObject<{ [K in keyof Props]: Props[K]['schema'] }>;
+  files: Files;
+};
+
+/** The properties an executor returns for an output of this type. */
+export type PropertiesOf<T extends ArtifactTypeDef> = z.input<T['schema']>;
+
+/** Property constructors: the kind follows from the constructor, the schema narrows it. */
+export const prop = {
+  string: <S extends z.ZodType<string> = z.ZodString>(schema?: S) => ({ kind: 'STRING' as const, schema: (schema ?? z.string()) as S }),
+  int: () => ({ kind: 'INT' as const, schema: z.number().int() }),
+  double: () => ({ kind: 'DOUBLE' as const, schema: z.number() }),
+  bool: () => ({ kind: 'BOOL' as const, schema: z.boolean() }),
+  json: <S extends z.ZodType>(schema: S) => ({ kind: 'JSON' as const, schema }),
+  /** A property an artifact may leave out. */
+  optional: <P extends PropertyDef>(property: P) => ({ kind: property.kind as P['kind'], schema: property.schema.optional() as z.ZodOptional<P['schema']> }),
+};
+
+/** Declares a type; properties marked optional in their schema may be left out (MLMD's can_omit_fields). */
+export function artifactType<const Props extends Record<string, PropertyDef>, Files>(def: {
+  name: string;
+  description: string;
+  properties: Props;
+  files: Files;
+}): ArtifactType<Props, Files> {
+  const kinds = Object.fromEntries(Object.entries(def.properties).map(([name, p]) => [name, p.kind])) as Record<string, PropertyKind>;
+  const shape = Object.fromEntries(Object.entries(def.properties).map(([name, p]) => [name, p.schema])) as { [K in keyof Props]: Props[K]['schema'] };
+  return { name: def.name, description: def.description, properties: kinds, schema: z.strictObject(shape) as never, files: def.files };
 }
+
+/** The part of a type the metadata store registers. */
+export function typeRecord(type: ArtifactTypeDef): { name: string; description: string; properties: Record<string, PropertyKind> } {
+  return { name: type.name, description: type.description, properties: type.properties };
+}
+
+const splitName = z.string().regex(/^[A-Za-z0-9_-]+$/);
+const rowCounts = z.record(z.string(), z.number().int().min(0));
+const tensorSpec = z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string(), z.null()])) }).passthrough();
+const metrics = z.record(z.string(), z.number().nullable());
 
 /**
  * Layout: `<split>/data.parquet` for each split (`train`, `eval`), rows sorted by every
@@ -24,17 +79,31 @@ export const Examples = artifactType({
   name: 'Examples',
   description: 'A versioned snapshot of one span of rows, split for training and evaluation',
   properties: {
-    splits: 'JSON', // string[]
-    rowCounts: 'JSON', // { [split]: number }
-    columns: 'JSON', // { name, type }[] with DuckDB type names
-    source: 'STRING', // the path, glob, or PostgreSQL URL (no password) with table or query
-    sourceKind: 'STRING', // csv | parquet | ndjson | postgres
-    files: 'JSON', // string[]: the files read, absolute
-    span: 'INT', // the span number (TFX's span): from a {SPAN} glob, a date bucket (YYYYMM), or given
-    timeRange: 'STRING', // first..last day of the time column, e.g. "2001-01-01..2001-02-28"; '' without one
-    contentHash: 'STRING', // sha256 of the split files; the dataset version
-    badRows: 'INT', // rows quarantined
-    quarantine: 'JSON', // QuarantineSummary (src/data/quarantine.ts)
+    splits: prop.json(z.array(splitName).min(1)),
+    rowCounts: prop.json(rowCounts),
+    /** DuckDB type names. */
+    columns: prop.json(z.array(z.object({ name: z.string(), type: z.string() }))),
+    /** The path, glob, or PostgreSQL URL (no password) with table or query. */
+    source: prop.string(),
+    sourceKind: prop.string(z.enum(['csv', 'parquet', 'ndjson', 'postgres'])),
+    /** The files read, absolute. */
+    files: prop.json(z.array(z.string())),
+    /** The span number (TFX's span): from a {SPAN} glob, a date bucket (YYYYMM), or given. */
+    span: prop.int(),
+    /** First..last day of the time column, e.g. "2001-01-01..2001-02-28"; '' without one. */
+    timeRange: prop.optional(prop.string()),
+    /** sha256 of the split files: the dataset version. */
+    contentHash: prop.string(),
+    /** Rows quarantined. */
+    badRows: prop.optional(prop.int()),
+    /** A `QuarantineSummary` (src/data/quarantine.ts). */
+    quarantine: prop.optional(
+      prop.json(z.object({ badRows: z.number(), rowsRead: z.number(), badRowFraction: z.number(), byReason: z.record(z.string(), z.number()), sampleRows: z.number(), file: z.string().nullable() })),
+    ),
+  },
+  files: {
+    split: (dir: string, split: string) => join(dir, split, 'data.parquet'),
+    rejects: (dir: string) => join(dir, 'quarantine', 'rejects.ndjson'),
   },
 });
 
@@ -42,21 +111,28 @@ export const Examples = artifactType({
 export const ExampleStatistics = artifactType({
   name: 'ExampleStatistics',
   description: 'Per-feature statistics of each split',
-  properties: { splits: 'JSON', rowCounts: 'JSON' },
+  properties: { splits: prop.json(z.array(splitName).min(1)), rowCounts: prop.json(rowCounts) },
+  files: { split: (dir: string, split: string) => join(dir, `${split}.json`) },
 });
 
 /** Layout: `schema.json` holding a `Schema` (src/validate/schema.ts). */
 export const Schema = artifactType({
   name: 'Schema',
   description: 'Expected features, their types, presence and domains',
-  properties: { origin: 'STRING', path: 'STRING', featureCount: 'INT' },
+  properties: { origin: prop.string(z.enum(['user', 'inferred'])), path: prop.string(), featureCount: prop.int() },
+  files: { schema: (dir: string) => join(dir, 'schema.json') },
 });
 
-/** Layout: `anomalies.json` holding an `AnomalyReport` (src/validate/anomalies.ts). */
+/**
+ * Layout: `anomalies.json` holding an `AnomalyReports` (src/validate/anomaly-reports.ts):
+ * one `AnomalyReport` per split a pipeline's validate step checked, or one for the whole
+ * version that `loom data validate` checked.
+ */
 export const ExampleAnomalies = artifactType({
   name: 'ExampleAnomalies',
   description: 'Anomalies found in each split against the schema',
-  properties: { errorCount: 'INT', warningCount: 'INT' },
+  properties: { errorCount: prop.int(), warningCount: prop.int() },
+  files: { anomalies: (dir: string) => join(dir, 'anomalies.json') },
 });
 
 /**
@@ -66,7 +142,13 @@ export const ExampleAnomalies = artifactType({
 export const TransformGraph = artifactType({
   name: 'TransformGraph',
   description: 'The fitted feature transform as an ONNX graph',
-  properties: { inputs: 'JSON', outputWidth: 'INT', featureNames: 'JSON', labelColumn: 'STRING' },
+  properties: {
+    inputs: prop.json(z.array(tensorSpec)),
+    outputWidth: prop.int(),
+    featureNames: prop.json(z.array(z.string())),
+    labelColumn: prop.string(),
+  },
+  files: { graph: (dir: string) => join(dir, 'transform.onnx'), fitted: (dir: string) => join(dir, 'transform.json') },
 });
 
 /**
@@ -76,7 +158,8 @@ export const TransformGraph = artifactType({
 export const TransformedExamples = artifactType({
   name: 'TransformedExamples',
   description: 'Rows after the transform graph, ready for a trainer',
-  properties: { width: 'INT', rowCounts: 'JSON' },
+  properties: { width: prop.int(), rowCounts: prop.json(rowCounts) },
+  files: { meta: (dir: string) => join(dir, 'meta.json'), splitDir: (dir: string, split: string) => join(dir, split) },
 });
 
 /** Layout: `model.onnx` (input `features` float32 [N, width], output `probability` float32 [N, 1]). */
@@ -84,51 +167,77 @@ export const Model = artifactType({
   name: 'Model',
   description: 'A trained model over transformed features',
   properties: {
-    algorithm: 'STRING', // logistic_regression | gbdt | mlp | custom
-    inputWidth: 'INT',
-    lossPerEpoch: 'JSON', // number[]: training loss per epoch or round, when the trainer reports one
-    hyperparameters: 'JSON',
-    stoppedBecause: 'STRING', // completed | early_stopping | patience | no_split
-    training: 'JSON', // the trainer's own record: rounds kept, hold-out losses, seconds per epoch
+    /** logistic_regression | gbdt | mlp | custom, or the tuned trainer. */
+    algorithm: prop.string(),
+    inputWidth: prop.optional(prop.int()),
+    /** Training loss per epoch or round, when the trainer reports one. */
+    lossPerEpoch: prop.optional(prop.json(z.array(z.number()))),
+    hyperparameters: prop.json(z.record(z.string(), z.unknown())),
+    /** completed | early_stopping | patience | no_split */
+    stoppedBecause: prop.optional(prop.string()),
+    /** The trainer's own record: rounds kept, hold-out losses, seconds per epoch. */
+    training: prop.optional(prop.json(z.record(z.string(), z.unknown()))),
   },
+  files: { model: (dir: string) => join(dir, 'model.onnx') },
 });
 
 /** Layout: `hyperparameters.json` ({ trainer, best, fixed, trials: [{ number, params, state, value }] }). */
 export const HyperParameters = artifactType({
   name: 'HyperParameters',
   description: "A tuning study's best parameters and its trials",
-  properties: { trainer: 'STRING', best: 'JSON', bestValue: 'DOUBLE', trials: 'INT', pruned: 'INT', failed: 'INT' },
+  properties: {
+    trainer: prop.string(),
+    best: prop.json(z.record(z.string(), z.unknown())),
+    bestValue: prop.double(),
+    trials: prop.int(),
+    pruned: prop.int(),
+    failed: prop.int(),
+  },
+  files: { study: (dir: string) => join(dir, 'hyperparameters.json') },
 });
 
 /**
- * Layout: `model.onnx` (raw features in, `probability` out) and `signature.json`
- * (a `ModelSignature`, src/registry/types.ts). This is what serving and batch scoring load.
+ * Layout: `model.onnx` (raw features in, `probability` out) and `signature.json` (a
+ * `ModelSignature`, src/registry/types.ts): the one signature of a served model, which
+ * serving, batch scoring and the registry read. This is what serving and batch scoring load.
  */
 export const ServingModel = artifactType({
   name: 'ServingModel',
   description: 'Transform and model composed into one graph over raw features',
-  properties: { signature: 'JSON', labelColumn: 'STRING' },
+  properties: {
+    /** Kept by artifacts published before `signature.json` became the one source; no longer written. */
+    signature: prop.optional(prop.json(z.unknown())),
+    labelColumn: prop.string(),
+  },
+  files: { model: (dir: string) => join(dir, 'model.onnx'), signature: (dir: string) => join(dir, 'signature.json') },
 });
 
-/** Layout: `evaluation.json` ({ metrics, baselineMetrics, split, rowCount }). */
+/** Layout: `evaluation.json` (an `EvaluationReport`), `model_card.md` and `model_card.html`. */
 export const ModelEvaluation = artifactType({
   name: 'ModelEvaluation',
   description: 'Metrics of a model on the evaluation split, beside its baseline',
-  properties: { metrics: 'JSON', baselineMetrics: 'JSON', rowCount: 'INT' },
+  properties: { metrics: prop.json(metrics), baselineMetrics: prop.json(metrics.nullable()), rowCount: prop.int() },
+  files: {
+    evaluation: (dir: string) => join(dir, 'evaluation.json'),
+    cardMarkdown: (dir: string) => join(dir, 'model_card.md'),
+    cardHtml: (dir: string) => join(dir, 'model_card.html'),
+  },
 });
 
 /** Layout: `blessing.json` ({ blessed, reason }). */
 export const ModelBlessing = artifactType({
   name: 'ModelBlessing',
   description: 'Whether a model may replace the champion, and why',
-  properties: { blessed: 'BOOL', reason: 'STRING' },
+  properties: { blessed: prop.bool(), reason: prop.string() },
+  files: { blessing: (dir: string) => join(dir, 'blessing.json') },
 });
 
-/** Layout: `pushed.json` ({ modelName, version, aliasMoved }). */
+/** Layout: `pushed.json` (a `PushReport`, src/registry/push-component.ts). */
 export const PushedModel = artifactType({
   name: 'PushedModel',
   description: 'A model version registered by a pipeline',
-  properties: { modelName: 'STRING', version: 'INT', alias: 'STRING' },
+  properties: { modelName: prop.string(), version: prop.int(), alias: prop.string() },
+  files: { pushed: (dir: string) => join(dir, 'pushed.json') },
 });
 
 export const ARTIFACT_TYPES = [

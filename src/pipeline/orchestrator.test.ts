@@ -7,11 +7,13 @@ import { LoomError } from '../core/errors.js';
 import { openTestPlatform } from '../../test/support/databases.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import { testStepRunner } from '../../test/support/step-runner.js';
+import { artifactType, prop } from './artifact-types.js';
 import { defineComponent } from './component.js';
 import { definePipeline, type Pipeline } from './dsl.js';
 import { runPipeline, type PipelineRunResult } from './orchestrator.js';
 
-const Numbers = { name: 'TestNumbers', description: 'numbers in numbers.json', properties: { count: 'INT', total: 'DOUBLE' } } as const;
+const Numbers = artifactType({ name: 'TestNumbers', description: 'numbers in numbers.json', properties: { count: prop.int(), total: prop.double() }, files: {} });
 
 /** Counts executor calls per component, so tests can tell cached steps from executed ones. */
 const calls = new Map<string, number>();
@@ -84,7 +86,7 @@ async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   calls.clear();
   failures.remaining = 0;
-  const run = (pipeline: Pipeline) => runPipeline(pipeline, { db, artifacts, codeVersion: { commit: 'abc123', dirty: false }, retryDelayMs: 5 });
+  const run = (pipeline: Pipeline) => runPipeline(pipeline, { runner: testStepRunner(db, artifacts), codeVersion: { commit: 'abc123', dirty: false }, retryDelayMs: 5 });
   return { db, artifacts, run };
 }
 

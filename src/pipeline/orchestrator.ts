@@ -1,25 +1,26 @@
 /**
  * The orchestrator runs a pipeline: steps whose inputs are ready run in parallel (up to
- * `maxParallel`), each through resolve -> condition -> cache lookup -> execute (with
- * retries and backoff) -> publish. Every step becomes an execution in the metadata
- * store, linked to the pipeline and to this run, with its input and output events.
+ * `maxParallel`); each resolves its inputs and goes through the step runner (condition ->
+ * cache lookup -> execute with retries -> publish). Every step becomes an execution in
+ * the metadata store, linked to the pipeline and to this run, with its input and output
+ * events. The orchestrator knows nothing of where executors run: that is the runner's
+ * launcher.
  *
- * Usage: `const result = await runPipeline(pipeline, { db, artifacts, codeVersion, progress, log })`
+ * Usage: `const result = await runPipeline(pipeline, { runner, codeVersion, progress, log })`
  */
-import { randomBytes } from 'node:crypto';
 import { asLoomError, LoomError } from '../core/errors.js';
-import type { JsonObject } from '../core/json.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import type { LoomDatabase } from './stores.js';
-import type { Artifact, CodeVersion, ExecutionState } from '../metadata/types.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
+import type { CodeVersion, ExecutionState } from '../metadata/types.js';
 import type { Pipeline, StepDef } from './dsl.js';
-import { executeStep } from './execute-step.js';
+import { resolveInputs } from './resolve-inputs.js';
+import { startPipelineRun } from './run-scope.js';
+import type { StepOutcome, StepRunner, StepRunScope } from './step-runner.js';
 import { topologicalOrder, upstreamSteps } from './validate-pipeline.js';
 
+export type { StepOutcome };
+
 export interface OrchestratorOptions {
-  db: LoomDatabase;
-  artifacts: ArtifactStore;
+  runner: StepRunner;
   codeVersion: CodeVersion;
   progress?: Progress;
   /** Receives one line per step start and finish; silent by default. */
@@ -37,16 +38,6 @@ export interface OrchestratorOptions {
   warmStartFrom?: string;
 }
 
-export interface StepOutcome {
-  step: string;
-  component: string;
-  state: ExecutionState;
-  executionId: number;
-  outputs: Record<string, Artifact>;
-  error?: LoomError;
-  durationMs: number;
-}
-
 export interface PipelineRunResult {
   runId: string;
   contextId: number;
@@ -59,27 +50,18 @@ export interface PipelineRunResult {
 const BLOCKING_STATES: ExecutionState[] = ['FAILED', 'CANCELED'];
 
 export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptions): Promise<PipelineRunResult> {
-  const { db } = options;
+  const { metadata } = options.runner;
   const log = options.log ?? (() => {});
   const order = topologicalOrder(pipeline);
-  for (const step of order) {
-    for (const type of Object.values(step.component.outputs)) await db.metadata.putArtifactType(type);
-  }
-  const runId = newRunId(pipeline.name);
-  const pipelineContext = await db.metadata.putContext({ typeName: 'pipeline', name: pipeline.name });
-  const runContext = await db.metadata.putContext({
-    typeName: 'pipeline_run',
-    name: runId,
+  const run = await startPipelineRun(metadata, {
+    pipelineName: pipeline.name,
+    codeVersion: options.codeVersion,
     properties: {
-      pipeline: pipeline.name,
-      state: 'RUNNING',
-      startedAt: Date.now(),
-      codeVersion: { ...options.codeVersion },
       ...(options.pipelineFile ? { pipelineFile: options.pipelineFile } : {}),
       ...(options.warmStartFrom ? { warmStartFrom: options.warmStartFrom } : {}),
     },
   });
-  const contextIds = [pipelineContext.id, runContext.id];
+  const { scope } = run;
 
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();
@@ -89,7 +71,7 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
   const start = (step: StepDef) => {
     pending.delete(step.name);
     log(`step ${step.name} started`);
-    const work = runOneStep(step, outcomes, { ...options, progress: options.progress ?? silentProgress, runId, contextIds, pipelineName: pipeline.name })
+    const work = runOneStep(step, outcomes, { ...options, progress: options.progress ?? silentProgress, scope })
       .then((outcome) => {
         outcomes.set(step.name, outcome);
         log(`step ${step.name} ${outcome.state.toLowerCase()} in ${(outcome.durationMs / 1000).toFixed(1)}s`);
@@ -110,10 +92,10 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
   const steps = order.map((step) => outcomes.get(step.name)!);
   const failed = steps.find((outcome) => outcome.state === 'FAILED');
   const state = failed ? 'FAILED' : 'COMPLETE';
-  await db.metadata.updateContext(runContext.id, { ...runContext.properties, state, endedAt: Date.now() });
+  await run.finish(state);
   return {
-    runId,
-    contextId: runContext.id,
+    runId: scope.runId,
+    contextId: run.contextId,
     state,
     steps,
     failure: failed?.error ? { step: failed.step, error: failed.error } : undefined,
@@ -122,9 +104,7 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
 
 interface StepRunOptions extends OrchestratorOptions {
   progress: Progress;
-  runId: string;
-  contextIds: number[];
-  pipelineName: string;
+  scope: StepRunScope;
 }
 
 /** Runs one step, or records why it did not run; never throws for the step's own failure. */
@@ -132,36 +112,30 @@ async function runOneStep(step: StepDef, outcomes: Map<string, StepOutcome>, opt
   const startedAt = Date.now();
   const blockedBy = upstreamSteps(step).find((name) => BLOCKING_STATES.includes(outcomes.get(name)!.state));
   const skippedBy = upstreamSteps(step).find((name) => outcomes.get(name)!.state === 'SKIPPED');
+  const { runner, scope } = options;
   if (blockedBy || skippedBy) {
-    const state: ExecutionState = blockedBy ? 'CANCELED' : 'SKIPPED';
+    const state = blockedBy ? 'CANCELED' : 'SKIPPED';
     const reason = blockedBy ? `upstream step "${blockedBy}" did not complete` : `upstream step "${skippedBy}" was skipped`;
-    return recordNotRun(step, state, reason, options, startedAt);
+    return runner.recordNotRun({ component: step.component, stepName: step.name, parameters: step.parameters, run: scope }, state, reason);
   }
   try {
-    const outputsOf = (name: string, output: string) => outcomes.get(name)?.outputs[output];
-    return await executeStep(step, outputsOf, options);
+    const inputs = await resolveInputs(step, (name, output) => outcomes.get(name)?.outputs[output], runner);
+    return await runner.run({
+      component: step.component,
+      stepName: step.name,
+      inputs,
+      parameters: step.parameters,
+      run: scope,
+      when: step.when,
+      retries: step.retries,
+      retryDelayMs: options.retryDelayMs,
+      checkpointRoot: options.checkpointRoot,
+      resumeFrom: options.resumeFrom?.[step.name],
+      progress: options.progress,
+      log: options.log,
+    });
   } catch (error) {
     // Errors of the orchestrator itself (the store went away): the step is failed all the same.
     return { step: step.name, component: step.component.name, state: 'FAILED', executionId: -1, outputs: {}, error: asLoomError(error), durationMs: Date.now() - startedAt };
   }
-}
-
-async function recordNotRun(step: StepDef, state: ExecutionState, reason: string, options: StepRunOptions, startedAt: number): Promise<StepOutcome> {
-  const execution = await options.db.metadata.createExecution({
-    typeName: step.component.name,
-    stepName: step.name,
-    parameters: step.parameters as JsonObject,
-    codeVersion: options.codeVersion,
-    state,
-    properties: { reason },
-    startedAt,
-  });
-  await options.db.metadata.updateExecution(execution.id, { endedAt: Date.now() });
-  for (const contextId of options.contextIds) await options.db.metadata.addToContext(contextId, { executionIds: [execution.id] });
-  return { step: step.name, component: step.component.name, state, executionId: execution.id, outputs: {}, durationMs: Date.now() - startedAt };
-}
-
-function newRunId(pipelineName: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${pipelineName}-${stamp}-${randomBytes(3).toString('hex')}`;
 }

@@ -4,16 +4,23 @@
  * of the moment it runs), or another span of a step's output (span N-1 for drift).
  */
 import { LoomError } from '../core/errors.js';
-import type { LoomDatabase } from './stores.js';
+import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact } from '../metadata/types.js';
+import type { RegistryStore } from '../registry/store.js';
 import type { AliasRef, InputRef, SpanRef, StepDef } from './dsl.js';
 
 export type FinishedOutputs = (step: string, output: string) => Artifact | undefined;
 
+/** What resolving reads: lineage and the registry's aliases. */
+export interface ResolveStores {
+  metadata: MetadataStore;
+  registry: RegistryStore;
+}
+
 export async function resolveInputs(
   step: StepDef,
   outputsOf: FinishedOutputs,
-  db: LoomDatabase,
+  db: ResolveStores,
 ): Promise<Record<string, Artifact | undefined>> {
   const resolved: Record<string, Artifact | undefined> = {};
   for (const [name, ref] of Object.entries(step.inputs)) {
@@ -22,13 +29,13 @@ export async function resolveInputs(
   return resolved;
 }
 
-async function resolveRef(ref: InputRef, outputsOf: FinishedOutputs, db: LoomDatabase): Promise<Artifact | undefined> {
+async function resolveRef(ref: InputRef, outputsOf: FinishedOutputs, db: ResolveStores): Promise<Artifact | undefined> {
   if (ref.kind === 'output') return outputsOf(ref.step, ref.output);
   if (ref.kind === 'span') return resolveSpan(ref, outputsOf, db);
   return resolveAlias(ref, outputsOf, db);
 }
 
-async function resolveAlias(ref: AliasRef, outputsOf: FinishedOutputs, db: LoomDatabase): Promise<Artifact | undefined> {
+async function resolveAlias(ref: AliasRef, outputsOf: FinishedOutputs, db: ResolveStores): Promise<Artifact | undefined> {
   const version = await db.registry.getVersionByAlias(ref.modelName, ref.alias);
   if (!version || version.artifactId === null) return undefined;
   const [artifact] = await db.metadata.getArtifacts([version.artifactId]);
@@ -49,7 +56,7 @@ async function resolveAlias(ref: AliasRef, outputsOf: FinishedOutputs, db: LoomD
  * data it was made from (`spanOf`), so `p.previousSpan(statistics.outputs.statistics)`
  * works as well as on the ingest output.
  */
-async function resolveSpan(ref: SpanRef, outputsOf: FinishedOutputs, db: LoomDatabase): Promise<Artifact | undefined> {
+async function resolveSpan(ref: SpanRef, outputsOf: FinishedOutputs, db: ResolveStores): Promise<Artifact | undefined> {
   const current = outputsOf(ref.of.step, ref.of.output);
   if (!current) return undefined;
   const { metadata } = db;
@@ -92,7 +99,7 @@ async function resolveSpan(ref: SpanRef, outputsOf: FinishedOutputs, db: LoomDat
  * The span an artifact covers: its own `span` property, or the highest span among the
  * artifacts nearest upstream that have one (up to three steps back).
  */
-export async function spanOf(artifact: Artifact, db: LoomDatabase): Promise<number | undefined> {
+export async function spanOf(artifact: Artifact, db: ResolveStores): Promise<number | undefined> {
   if (typeof artifact.properties.span === 'number') return artifact.properties.span;
   for (let hops = 1; hops <= 3; hops += 1) {
     const graph = await db.metadata.lineage(artifact.id, { direction: 'upstream', maxHops: hops });

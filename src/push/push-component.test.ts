@@ -31,7 +31,7 @@ test('push registers a READY version and moves the alias only when blessed', asy
   const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const store = new LocalArtifactStore(join(dir, 'artifacts'));
-  const services = { registry: db.registry, artifacts: store, progress: silentProgress, log: () => {}, runId: 'run-7' };
+  const services = { registry: db.registry, artifacts: store, progress: silentProgress, log: () => {} };
 
   async function push(options: { blessed: boolean; reason: string; auc: number | null; alias?: string; modelBytes: string }) {
     const servingModel = await artifact(store, 11, { 'signature.json': signature, 'model.onnx': options.modelBytes });
@@ -46,8 +46,8 @@ test('push registers a READY version and moves the alias only when blessed', asy
       inputs: { servingModel, evaluation, blessing },
       outputs: { pushed: pushedDir },
       parameters,
-      services,
-    });
+      run: { runId: 'run-7', pipelineName: 'flights', stepName: 'push', executionId: 7 },
+    }, services);
     const report = JSON.parse(await readFile(join(pushedDir, 'pushed.json'), 'utf8')) as PushReport;
     return { servingModel, result, report };
   }

@@ -6,12 +6,11 @@
  * Usage: `pipeline.step(pushComponent, { inputs: { servingModel, evaluation, blessing }, parameters: { modelName: 'flights' } })`
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { ModelBlessing, ModelEvaluation, PushedModel, ServingModel } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
-import type { ModelSignature } from '../registry/types.js';
+import { servingSignature } from '../pipeline/serving-model.js';
 
 export const pushParameters = z.object({
   modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
@@ -43,27 +42,29 @@ export const pushComponent = defineComponent({
   },
   outputs: { pushed: PushedModel },
   parameters: pushParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters, run }, services) {
+    const runId = run?.runId ?? 'outside a pipeline run';
     const { registry } = services;
-    const blessing = await readJson<{ blessed: boolean; reason: string }>(inputs.blessing.path, 'blessing.json');
-    const evaluation = await readJson<{ metrics: Record<string, unknown> }>(inputs.evaluation.path, 'evaluation.json');
-    const signature = await readJson<ModelSignature>(inputs.servingModel.path, 'signature.json');
+    const blessing = await readJson<{ blessed: boolean; reason: string }>(ModelBlessing.files.blessing(inputs.blessing.path));
+    const evaluation = await readJson<{ metrics: Record<string, unknown> }>(ModelEvaluation.files.evaluation(inputs.evaluation.path));
+    // The registry keeps a copy of the artifact's one signature, for MLflow clients.
+    const signature = await servingSignature(inputs.servingModel.path, null, `the serving model ${inputs.servingModel.uri}`);
 
     const model = await registry.ensureRegisteredModel(parameters.modelName);
     const version = await registry.createModelVersion({
       modelName: parameters.modelName,
       source: inputs.servingModel.uri,
       artifactId: inputs.servingModel.id,
-      runId: services.runId,
+      runId: run?.runId ?? null,
       status: 'READY',
-      description: `pushed by pipeline run ${services.runId}`,
+      description: `pushed by pipeline run ${runId}`,
       signature,
       metrics: finiteMetrics(evaluation.metrics),
       properties: { blessed: blessing.blessed, blessingReason: blessing.reason, fingerprint: inputs.servingModel.fingerprint },
       lineage: { evaluationUri: inputs.evaluation.uri, blessed: blessing.blessed },
     });
 
-    const who = { actor: 'pipeline', reason: `run ${services.runId}: ${blessing.reason}` };
+    const who = { actor: 'pipeline', reason: `run ${runId}: ${blessing.reason}` };
     const needsApproval = model.approvalRequiredFor.includes(parameters.alias);
     let approvalRequestId: number | undefined;
     if (blessing.blessed && needsApproval) {
@@ -86,7 +87,7 @@ export const pushComponent = defineComponent({
       blessed: blessing.blessed,
       reason: blessing.reason,
     };
-    await writeFile(join(outputs.pushed, 'pushed.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(PushedModel.files.pushed(outputs.pushed), `${JSON.stringify(report, null, 2)}\n`);
     return { properties: { pushed: { modelName: report.modelName, version: report.version, alias: report.alias } } };
   },
 });
@@ -100,11 +101,11 @@ function finiteMetrics(metrics: Record<string, unknown>): Record<string, number>
   return result;
 }
 
-async function readJson<T>(dir: string, file: string): Promise<T> {
+async function readJson<T>(file: string): Promise<T> {
   try {
-    return JSON.parse(await readFile(join(dir, file), 'utf8')) as T;
+    return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new LoomError('FAILED_PRECONDITION', `cannot read ${file} in input artifact ${dir}: ${message}`);
+    throw new LoomError('FAILED_PRECONDITION', `cannot read the input artifact's ${file}: ${message}`);
   }
 }

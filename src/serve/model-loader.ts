@@ -5,10 +5,10 @@
  *
  * Usage: `const model = await loadModel('flights@champion', { registry, artifacts }); ... await model.close();`
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
+import { ServingModel } from '../pipeline/artifact-types.js';
+import { servingSignature } from '../pipeline/serving-model.js';
 import { MODEL_LIST_FIX, parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../registry/types.js';
@@ -71,13 +71,10 @@ export async function openModelVersion(ref: string, version: ModelVersion, servi
     });
   }
   const dir = await services.artifacts.localPath(version.source);
-  const signature = (await readSignature(dir)) ?? version.signature;
-  if (!signature) {
-    throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} has no signature.json and no signature in the registry`);
-  }
+  const signature = await servingSignature(dir, version.signature, `model "${name}" version ${version.version}`);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(ServingModel.files.model(dir), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   } catch (error) {
     throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} cannot be loaded by ONNX Runtime: ${(error as Error).message}`, {
       field: 'model',
@@ -126,13 +123,3 @@ export async function openModelVersion(ref: string, version: ModelVersion, servi
   };
 }
 
-async function readSignature(dir: string): Promise<ModelSignature | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, 'signature.json'), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return JSON.parse(text) as ModelSignature;
-}

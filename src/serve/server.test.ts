@@ -40,7 +40,8 @@ before(async () => {
     pushComponent,
     { servingModel: fixture.servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
     { modelName: 'flights' },
-    testServices({ artifacts: fixture.artifacts, registry: db.registry, runId: 'run-1' }),
+    testServices({ artifacts: fixture.artifacts, registry: db.registry }),
+    'run-1',
   );
 
   signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;

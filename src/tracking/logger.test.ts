@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { openTestPlatform } from '../../test/support/databases.js';
+import { testStepRunner } from '../../test/support/step-runner.js';
+import { artifactType, prop } from '../pipeline/artifact-types.js';
 import { defineComponent } from '../pipeline/component.js';
 import { definePipeline } from '../pipeline/dsl.js';
 import { runPipeline } from '../pipeline/orchestrator.js';
@@ -16,7 +18,7 @@ import { makeTempDir } from '../../test/support/flights.js';
 import { EXECUTION_TAG, PIPELINE_RUN_TAG, STEP_TAG } from './logger.js';
 import type { TrackingStore } from './store.js';
 
-const Curve = { name: 'TestCurve', description: 'curve.json', properties: { epochs: 'INT' } } as const;
+const Curve = artifactType({ name: 'TestCurve', description: 'curve.json', properties: { epochs: prop.int() }, files: {} });
 
 /** Seen from outside the executor while it runs: the run's loss history after each epoch. */
 const seenWhileRunning: number[][] = [];
@@ -26,7 +28,7 @@ const fit = defineComponent({
   name: 'fit', version: '1', description: 'logs a falling loss per epoch; fails when told to',
   inputs: {}, outputs: { curve: Curve },
   parameters: z.object({ epochs: z.number().int(), failAfter: z.number().int().optional() }),
-  async execute({ outputs, parameters, services }) {
+  async execute({ outputs, parameters }, services) {
     await services.tracking?.logParams({ epochs: parameters.epochs });
     for (let epoch = 1; epoch <= parameters.epochs; epoch++) {
       await services.tracking?.logMetrics({ loss: 1 / epoch }, { step: epoch });
@@ -48,7 +50,7 @@ test('a step logs live metrics to a tracking run linked to its execution and pip
   seenWhileRunning.length = 0;
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   const pipeline = (failAfter?: number) => definePipeline('live', (p) => void p.step('fit', fit, { parameters: { epochs: 3, failAfter } }));
-  const run = (failAfter?: number) => runPipeline(pipeline(failAfter), { db, artifacts, codeVersion: { commit: null, dirty: false } });
+  const run = (failAfter?: number) => runPipeline(pipeline(failAfter), { runner: testStepRunner(db, artifacts), codeVersion: { commit: null, dirty: false } });
 
   const ok = await run();
   assert.equal(ok.state, 'COMPLETE');

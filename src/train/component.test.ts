@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ServingModel } from '../pipeline/artifact-types.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { transformComponent, transformParameters } from '../transform/component.js';
-import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
+import { trainComponent, trainParameters } from './component.js';
 import { testServices } from '../../test/support/services.js';
 import { writeTransformedExamples } from '../../test/support/transformed-examples.js';
 import { isLoomError } from '../core/errors.js';
@@ -46,8 +47,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
     inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
     outputs: transformOutputs,
     parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 30 }),
-    services: { ...services, progress: silentProgress },
-  });
+  }, { ...services, progress: silentProgress });
 
   const parameters = trainParameters.parse({ epochs: 3, seed: 5 });
   const result = await trainComponent.execute({
@@ -57,8 +57,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
     },
     outputs: { model: modelDir },
     parameters,
-    services,
-  });
+  }, services);
   assert.deepEqual(progress, [{ label: 'training', total: 3, advanced: 3, done: true }]);
   const width = transformed.properties.transformedExamples.width as number;
   const properties = result.properties.model;
@@ -68,7 +67,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
   assert.deepEqual(properties.hyperparameters, { algorithm: 'logistic_regression', objective: 'binary', epochs: 3, learningRate: 0.01, l1: 0, l2: 1e-4, batchSize: 1024, seed: 5, chunkRows: 65_536, checkpointEvery: 0 });
   assert.equal(properties.stoppedBecause, 'completed');
 
-  const bytes = await readFile(join(modelDir, MODEL_FILE));
+  const bytes = await readFile(ServingModel.files.model(modelDir));
   assert.deepEqual(readSignature(bytes).inputs, [{ name: 'features', type: 'float32', shape: [-1, width] }]);
   assert.equal(readMetadata(bytes)['loom.label_column'], 'delayed');
 });
@@ -82,10 +81,9 @@ test('a label with one value on every training row, and unknown hyperparameters,
     inputs: { transformedExamples: artifact(dataDir), transformGraph: artifact(dir, { labelColumn: 'delayed' }) },
     outputs: { model: dir },
     parameters: trainParameters.parse(parameters),
-    services: testServices(),
   });
   for (const algorithm of ['logistic_regression', 'gbdt', 'mlp'] as const) {
-    await assert.rejects(trainComponent.execute(context({ algorithm })), (error) =>
+    await assert.rejects(trainComponent.execute(context({ algorithm }), testServices()), (error) =>
       isLoomError(error) && error.code === 'FAILED_PRECONDITION' && error.field === 'labelColumn' && /"delayed" is 0 on every one/.test(error.message),
     );
   }

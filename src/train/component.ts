@@ -8,7 +8,6 @@
  * `warmStarts`, e.g. `p.alias('flights', 'champion')`) makes the step an incremental update
  * of that model on this run's data; lineage records it as an input of the new model.
  */
-import { join } from 'node:path';
 import { z } from 'zod';
 import { defineComponent } from '../pipeline/component.js';
 import { LoomError } from '../core/errors.js';
@@ -16,8 +15,6 @@ import { Model, ServingModel, TransformGraph, TransformedExamples } from '../pip
 import { METADATA_LABEL_COLUMN } from '../transform/graph.js';
 import { readTransformedMeta } from './transformed-data.js';
 import { DEFAULT_ALGORITHM, TRAINERS, trainerFor } from './trainers/index.js';
-
-export const MODEL_FILE = 'model.onnx';
 
 const checkpointEvery = { checkpointEvery: z.number().int().min(0).default(0) };
 
@@ -45,18 +42,18 @@ export const trainComponent = defineComponent({
   },
   outputs: { model: Model },
   parameters: trainParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters, checkpoints }, services) {
     const dataDir = inputs.transformedExamples.path;
     const { checkpointEvery: every, ...trainer } = parameters;
     const base = {
       dataDir,
       meta: await readTransformedMeta(dataDir),
       services,
-      modelPath: join(outputs.model, MODEL_FILE),
+      modelPath: Model.files.model(outputs.model),
       metadata: { [METADATA_LABEL_COLUMN]: String(inputs.transformGraph.properties.labelColumn ?? '') },
-      checkpoints: services.checkpoints && { ...services.checkpoints, every },
+      checkpoints: checkpoints && { ...checkpoints, every },
     };
-    const warmStartFrom = inputs.warmStartFrom && join(inputs.warmStartFrom.path, MODEL_FILE);
+    const warmStartFrom = inputs.warmStartFrom && ServingModel.files.model(inputs.warmStartFrom.path);
     const chosen = trainerFor(trainer.algorithm);
     if (warmStartFrom && !chosen.warmStarts) {
       const warmStarting = TRAINERS.filter((t) => t.warmStarts).map((t) => `'${t.algorithm}'`).join(' or ');

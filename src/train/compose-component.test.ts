@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ServingModel } from '../pipeline/artifact-types.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,8 +10,8 @@ import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { runModelOverParquet } from '../data/batch-runner.js';
 import { TRANSFORM_GRAPH_FILE, transformComponent, transformParameters } from '../transform/component.js';
-import { composeComponent, SIGNATURE_FILE } from './compose-component.js';
-import { MODEL_FILE, trainComponent, trainParameters } from './component.js';
+import { composeComponent } from './compose-component.js';
+import { trainComponent, trainParameters } from './component.js';
 import { testServices } from '../../test/support/services.js';
 
 const services = testServices();
@@ -46,8 +47,7 @@ test('transform -> train -> compose: the served graph over raw features matches 
     inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
     outputs: { transformGraph, transformedExamples },
     parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 40 }),
-    services,
-  });
+  }, services);
   const modelDir = await outputDir(dir, 'model');
   const trained = await trainComponent.execute({
     inputs: {
@@ -56,8 +56,7 @@ test('transform -> train -> compose: the served graph over raw features matches 
     },
     outputs: { model: modelDir },
     parameters: trainParameters.parse({ epochs: 2 }),
-    services,
-  });
+  }, services);
   const servingDir = await outputDir(dir, 'serving');
   const composed = await composeComponent.execute({
     inputs: {
@@ -66,8 +65,7 @@ test('transform -> train -> compose: the served graph over raw features matches 
     },
     outputs: { servingModel: servingDir },
     parameters: {},
-    services,
-  });
+  }, services);
 
   const expectedSignature = {
     inputs: [
@@ -79,15 +77,16 @@ test('transform -> train -> compose: the served graph over raw features matches 
     ],
     outputs: [{ name: 'probability', type: 'float32', shape: [-1, 1] }],
   };
-  assert.deepEqual(composed.properties.servingModel, { signature: expectedSignature, labelColumn: 'delayed' });
-  assert.deepEqual(JSON.parse(await readFile(join(servingDir, SIGNATURE_FILE), 'utf8')), expectedSignature);
+  // The signature lives in one place, the artifact's signature.json, not copied into its properties.
+  assert.deepEqual(composed.properties.servingModel, { labelColumn: 'delayed' });
+  assert.deepEqual(JSON.parse(await readFile(ServingModel.files.signature(servingDir), 'utf8')), expectedSignature);
 
   // Served graph on raw eval rows...
   const evalParquet = join(examples, 'eval', 'data.parquet');
   const served: number[] = [];
-  await runModelOverParquet(join(servingDir, MODEL_FILE), evalParquet, { batchSize: 5000, onBatch: ({ outputs }) => void served.push(...outputs.probability) });
+  await runModelOverParquet(ServingModel.files.model(servingDir), evalParquet, { batchSize: 5000, onBatch: ({ outputs }) => void served.push(...outputs.probability) });
   // ...and the transform graph, then the model graph, run separately.
-  const model = await ort.InferenceSession.create(join(modelDir, MODEL_FILE));
+  const model = await ort.InferenceSession.create(ServingModel.files.model(modelDir));
   const separate: number[] = [];
   await runModelOverParquet(join(transformGraph, TRANSFORM_GRAPH_FILE), evalParquet, {
     batchSize: 5000,

@@ -4,19 +4,14 @@
  * evaluation, batch scoring, the registry and serving load (principle 1).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { defineComponent } from '../pipeline/component.js';
 import { Model, ServingModel, TransformGraph } from '../pipeline/artifact-types.js';
 import { composeGraphs } from '../onnx/compose.js';
 import { readMetadata, readSignature } from '../onnx/inspect.js';
 import { encodeModel } from '../onnx/proto.js';
-import { TRANSFORM_GRAPH_FILE } from '../transform/component.js';
 import { FEATURES_OUTPUT, METADATA_LABEL_COLUMN } from '../transform/graph.js';
-import { MODEL_FILE } from './component.js';
 import { MODEL_INPUT } from './export.js';
-
-export const SIGNATURE_FILE = 'signature.json';
 
 export const composeComponent = defineComponent({
   name: 'compose',
@@ -25,29 +20,24 @@ export const composeComponent = defineComponent({
   inputs: { transformGraph: { type: TransformGraph }, model: { type: Model } },
   outputs: { servingModel: ServingModel },
   parameters: z.object({}),
-  async execute({ inputs, outputs, services }) {
-    const transform = await readFile(join(inputs.transformGraph.path, TRANSFORM_GRAPH_FILE));
-    const model = await readFile(join(inputs.model.path, MODEL_FILE));
+  async execute({ inputs, outputs }, services) {
+    const transform = await readFile(TransformGraph.files.graph(inputs.transformGraph.path));
+    const model = await readFile(Model.files.model(inputs.model.path));
     const composed = composeGraphs(transform, model, {
       connect: { [FEATURES_OUTPUT]: MODEL_INPUT },
       prefixes: ['transform/', 'model/'],
       name: 'loom_serving_model',
     });
     const bytes = encodeModel(composed);
-    await writeFile(join(outputs.servingModel, MODEL_FILE), bytes);
+    await writeFile(ServingModel.files.model(outputs.servingModel), bytes);
     const signature = readSignature(composed);
-    await writeFile(join(outputs.servingModel, SIGNATURE_FILE), `${JSON.stringify(signature, null, 2)}\n`);
+    // The model's one signature: serving, batch scoring and push read this file.
+    await writeFile(ServingModel.files.signature(outputs.servingModel), `${JSON.stringify(signature, null, 2)}\n`);
     const labelColumn = readMetadata(composed)[METADATA_LABEL_COLUMN] ?? String(inputs.transformGraph.properties.labelColumn ?? '');
     services.log(`compose: serving model over ${signature.inputs.map((input) => input.name).join(', ')}`);
     return {
       properties: {
-        servingModel: {
-          signature: {
-            inputs: signature.inputs.map(({ name, type, shape }) => ({ name, type, shape })),
-            outputs: signature.outputs.map(({ name, type, shape }) => ({ name, type, shape })),
-          },
-          labelColumn,
-        },
+        servingModel: { labelColumn },
       },
     };
   },

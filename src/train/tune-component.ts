@@ -15,14 +15,11 @@ import { defineComponent } from '../pipeline/component.js';
 import type { TrackingLogger } from '../tracking/logger.js';
 import { HyperParameters, Model, TransformGraph, TransformedExamples } from '../pipeline/artifact-types.js';
 import { METADATA_LABEL_COLUMN } from '../transform/graph.js';
-import { MODEL_FILE } from './component.js';
 import { PRUNERS } from './tuning/pruners.js';
 import { SAMPLERS } from './tuning/samplers.js';
 import { searchSpaceSchema } from './tuning/search-space.js';
 import { runStudy, type TrialRecord } from './tuning/study.js';
 import { TUNABLE_TRAINERS } from './trainers/index.js';
-
-export const HYPERPARAMETERS_FILE = 'hyperparameters.json';
 
 export const tuneParameters = z.object({
   trainer: z.enum(TUNABLE_TRAINERS).default(TUNABLE_TRAINERS[0]),
@@ -49,7 +46,7 @@ export const tuneComponent = defineComponent({
   inputs: { transformedExamples: { type: TransformedExamples }, transformGraph: { type: TransformGraph } },
   outputs: { model: Model, hyperparameters: HyperParameters },
   parameters: tuneParameters,
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters }, services) {
     const labelColumn = String(inputs.transformGraph.properties.labelColumn ?? '');
     const scratch = await mkdtemp(join(tmpdir(), 'loom-tune-'));
     try {
@@ -90,7 +87,7 @@ export const tuneComponent = defineComponent({
           fix: 'check the search space and fixed parameters against the trainer (the errors above), or raise the time budget',
         });
       }
-      await copyFile((best.result as { modelPath: string }).modelPath, join(outputs.model, MODEL_FILE));
+      await copyFile((best.result as { modelPath: string }).modelPath, Model.files.model(outputs.model));
       const fixed = parameters.fixed;
       const summary = {
         trainer: parameters.trainer,
@@ -98,7 +95,7 @@ export const tuneComponent = defineComponent({
         fixed,
         trials: study.trials.map(({ number, params, state, value, intermediate, seconds }) => ({ number, params, state, value, steps: intermediate.length, seconds })),
       };
-      await writeFile(join(outputs.hyperparameters, HYPERPARAMETERS_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+      await writeFile(HyperParameters.files.study(outputs.hyperparameters), `${JSON.stringify(summary, null, 2)}\n`);
       const count = (state: string) => study.trials.filter((trial) => trial.state === state).length;
       services.log(`tune: best trial ${best.number} ${JSON.stringify(best.params)} hold-out loss ${best.value?.toFixed(5)}`);
       await services.tracking?.logParams({ trainer: parameters.trainer, sampler: parameters.sampler, pruner: parameters.pruner, trials: parameters.trials });

@@ -41,8 +41,7 @@ test('fits on train, writes transform.onnx and transform.json, and transforms bo
     inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
     outputs,
     parameters: transformParameters.parse({ labelColumn: 'delayed', topK: 25 }),
-    services,
-  });
+  }, services);
 
   const fitted = JSON.parse(await readFile(join(outputs.transformGraph, TRANSFORM_JSON_FILE), 'utf8'));
   const graph = await readFile(join(outputs.transformGraph, TRANSFORM_GRAPH_FILE));
@@ -77,8 +76,7 @@ test('a label or feature not in the data is INVALID_ARGUMENT naming it and listi
       inputs: { examples: artifact(examples), schema: artifact(join(dir, 'schema')) },
       outputs: { transformGraph: dir, transformedExamples: dir },
       parameters: transformParameters.parse(parameters),
-      services,
-    });
+    }, services);
   const names = (field: string, column: string) => (error: unknown) =>
     error instanceof LoomError && error.code === 'INVALID_ARGUMENT' && error.field === field && error.message.includes(column) && (error.fix ?? '').includes('origin');
   await assert.rejects(run({ labelColumn: 'late' }), names('labelColumn', 'late'));

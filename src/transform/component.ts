@@ -15,9 +15,10 @@ import { countRows } from '../data/duckdb.js';
 import { buildTransformGraph, transformInputs } from './graph.js';
 import { pathExists } from '../core/path-exists.js';
 
-export const TRANSFORM_GRAPH_FILE = 'transform.onnx';
-export const TRANSFORM_JSON_FILE = 'transform.json';
-export const TRANSFORMED_META_FILE = 'meta.json';
+// File names relative to the artifact, as the artifact types declare them.
+export const TRANSFORM_GRAPH_FILE = TransformGraph.files.graph('.');
+export const TRANSFORM_JSON_FILE = TransformGraph.files.fitted('.');
+export const TRANSFORMED_META_FILE = TransformedExamples.files.meta('.');
 /** Splits transformed when the examples have them, in this order. */
 export const TRANSFORM_SPLITS = ['train', 'eval'] as const;
 
@@ -32,8 +33,8 @@ export const transformComponent = defineComponent({
   inputs: { examples: { type: Examples }, schema: { type: Schema } },
   outputs: { transformGraph: TransformGraph, transformedExamples: TransformedExamples },
   parameters: transformParameters,
-  async execute({ inputs, outputs, parameters, services }) {
-    const trainPath = join(inputs.examples.path, 'train', 'data.parquet');
+  async execute({ inputs, outputs, parameters }, services) {
+    const trainPath = Examples.files.split(inputs.examples.path, 'train');
     if (!(await pathExists(trainPath))) {
       throw new LoomError('FAILED_PRECONDITION', `the examples have no training split (${trainPath})`, {
         fix: 'split the data into train and eval before the transform',
@@ -47,7 +48,7 @@ export const transformComponent = defineComponent({
 
     const rowCounts: Record<string, number> = {};
     for (const split of TRANSFORM_SPLITS) {
-      const parquetPath = join(inputs.examples.path, split, 'data.parquet');
+      const parquetPath = Examples.files.split(inputs.examples.path, split);
       if (!(await pathExists(parquetPath))) continue;
       const task = services.progress.start(`transforming ${split}`, await countRows(parquetPath), 'rows');
       const splitDir = join(outputs.transformedExamples, split);

@@ -8,7 +8,7 @@ import { ingestSnapshot } from '../data/ingest.js';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import type { InputArtifact } from '../pipeline/component.js';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
-import type { AnomalyReport } from './anomalies.js';
+import { readAnomalyReports } from './anomaly-reports.js';
 import { schemaComponent, statisticsComponent, validateComponent } from './components.js';
 import { inferSchema, readSchemaFile, writeSchemaFile } from './schema.js';
 import type { DatasetStatistics } from './statistics.js';
@@ -46,7 +46,7 @@ async function statisticsOf(dir: string, name: string, months: number[], evalFro
   );
   const examples = artifact(examplesDir, snapshot);
   const out = await staging(dir, `${name}-statistics`);
-  const result = await statisticsComponent.execute({ inputs: { examples }, outputs: { statistics: out }, parameters: {}, services });
+  const result = await statisticsComponent.execute({ inputs: { examples }, outputs: { statistics: out }, parameters: {} }, services);
   return artifact(out, result.properties.statistics);
 }
 
@@ -65,8 +65,7 @@ test('statistics → schema → validate on flights: infer, then import the kept
     inputs: { statistics },
     outputs: { schema: await staging(dir, 'schema-1') },
     parameters: { path: repoSchema, label: 'delayed' },
-    services,
-  });
+  }, services);
   assert.deepEqual(inferred.properties.schema, { origin: 'inferred', path: repoSchema, featureCount: 4 });
   const kept = await readSchemaFile(repoSchema);
   assert.equal(kept.label, 'delayed');
@@ -74,24 +73,21 @@ test('statistics → schema → validate on flights: infer, then import the kept
 
   // Second run: the user's file is imported as it is.
   const schemaOut = await staging(dir, 'schema-2');
-  const imported = await schemaComponent.execute({ inputs: { statistics }, outputs: { schema: schemaOut }, parameters: { path: repoSchema }, services });
+  const imported = await schemaComponent.execute({ inputs: { statistics }, outputs: { schema: schemaOut }, parameters: { path: repoSchema } }, services);
   assert.equal(imported.properties.schema.origin, 'user');
   const schema = artifact(schemaOut, imported.properties.schema);
 
   // February's airports not seen in January are few: warnings at most, and the step passes.
   const anomaliesOut = await staging(dir, 'anomalies');
-  const validated = await validateComponent.execute({ inputs: { statistics, schema, previous: undefined, serving: undefined }, outputs: { anomalies: anomaliesOut }, parameters: {}, services });
+  const validated = await validateComponent.execute({ inputs: { statistics, schema, previous: undefined, serving: undefined }, outputs: { anomalies: anomaliesOut }, parameters: {} }, services);
   assert.equal(validated.properties.anomalies.errorCount, 0);
-  for (const split of ['train', 'eval']) {
-    const report = JSON.parse(await readFile(join(anomaliesOut, split, 'anomalies.json'), 'utf8')) as AnomalyReport;
-    assert.equal(report.split, split);
-    assert.equal(report.errorCount, 0);
-  }
-  const trainReport = JSON.parse(await readFile(join(anomaliesOut, 'train', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  const { reports } = await readAnomalyReports(anomaliesOut);
+  assert.deepEqual(reports.map((r) => [r.split, r.errorCount]), [['train', 0], ['eval', 0]]);
+  const trainReport = reports.find((r) => r.split === 'train')!;
   assert.equal(trainReport.anomalies.length, 0, 'the split the schema came from is clean');
 });
 
-test('validate stops the pipeline with FAILED_PRECONDITION and the report when a split has an error', async (t) => {
+test('validate fails the step with FAILED_PRECONDITION and the report when a split has an error, after writing the anomalies', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const statistics = await statisticsOf(dir, 'marapr', [3, 4], '2001-04-01');
   const repoSchema = join(dir, 'flights.schema.json');
@@ -105,23 +101,20 @@ test('validate stops the pipeline with FAILED_PRECONDITION and the report when a
     ),
   });
   const schemaOut = await staging(dir, 'schema');
-  const result = await schemaComponent.execute({ inputs: { statistics }, outputs: { schema: schemaOut }, parameters: { path: repoSchema }, services });
+  const result = await schemaComponent.execute({ inputs: { statistics }, outputs: { schema: schemaOut }, parameters: { path: repoSchema } }, services);
   const schemaArtifact = artifact(schemaOut, result.properties.schema);
 
-  await assert.rejects(
-    validateComponent.execute({ inputs: { statistics, schema: schemaArtifact, previous: undefined, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies') }, parameters: {}, services }),
-    (error: unknown) => {
-      assert.ok(error instanceof LoomError);
-      assert.equal(error.code, 'FAILED_PRECONDITION');
-      assert.equal(error.retryable, false);
-      assert.match(error.message, /split "train": 2 errors, 0 warnings/);
-      assert.match(error.message, /split "eval": 2 errors/);
-      assert.match(error.message, /TYPE_CHANGE {5}distance: "distance" is STRING in the schema but INT \(BIGINT\) in the data/);
-      assert.match(error.message, /UNSEEN_CATEGORY origin: /);
-      assert.equal(error.fix, `fix the data, or edit the schema at ${repoSchema} if the change is expected`);
-      return true;
-    },
-  );
+  const anomaliesOut = await staging(dir, 'anomalies');
+  const failed = await validateComponent.execute({ inputs: { statistics, schema: schemaArtifact, previous: undefined, serving: undefined }, outputs: { anomalies: anomaliesOut }, parameters: {} }, services);
+  const error = failed.failure!;
+  assert.equal(error.code, 'FAILED_PRECONDITION');
+  assert.match(error.message, /split "train": 2 errors, 0 warnings/);
+  assert.match(error.message, /split "eval": 2 errors/);
+  assert.match(error.message, /TYPE_CHANGE {5}distance: "distance" is STRING in the schema but INT \(BIGINT\) in the data/);
+  assert.match(error.message, /UNSEEN_CATEGORY origin: /);
+  assert.equal(error.fix, `fix the data, or edit the schema at ${repoSchema} if the change is expected`);
+  assert.deepEqual(failed.properties.anomalies, { errorCount: 4, warningCount: 0 });
+  assert.deepEqual((await readAnomalyReports(anomaliesOut)).reports.map((r) => [r.split, r.errorCount]), [['train', 2], ['eval', 2]], 'the anomalies are kept for the failed step');
 });
 
 test('a broken schema file in the repo fails the schema step with the file named', async (t) => {
@@ -130,7 +123,7 @@ test('a broken schema file in the repo fails the schema step with the file named
   const repoSchema = join(dir, 'flights.schema.json');
   await writeFile(repoSchema, JSON.stringify({ version: 1, features: [{ name: 'origin', type: 'TEXT', required: true }] }));
   await assert.rejects(
-    schemaComponent.execute({ inputs: { statistics }, outputs: { schema: await staging(dir, 'schema') }, parameters: { path: repoSchema }, services }),
+    schemaComponent.execute({ inputs: { statistics }, outputs: { schema: await staging(dir, 'schema') }, parameters: { path: repoSchema } }, services),
     (error: unknown) => error instanceof LoomError && error.code === 'INVALID_ARGUMENT' && error.message.includes(repoSchema) && /features\[0\]\.type/.test(error.message),
   );
 });
@@ -150,29 +143,24 @@ test('validate with the previous span: records drift, and halts the pipeline whe
     ),
   });
   const schemaOut = await staging(dir, 'schema');
-  const result = await schemaComponent.execute({ inputs: { statistics: previous }, outputs: { schema: schemaOut }, parameters: { path: repoSchema }, services });
+  const result = await schemaComponent.execute({ inputs: { statistics: previous }, outputs: { schema: schemaOut }, parameters: { path: repoSchema } }, services);
   const schema = artifact(schemaOut, result.properties.schema);
 
   // February against January: measured per split, within the thresholds.
   const feb = await statisticsOf(dir, 'feb', [2], '2001-02-22');
   const out = await staging(dir, 'anomalies-feb');
-  const passed = await validateComponent.execute({ inputs: { statistics: feb, schema, previous, serving: undefined }, outputs: { anomalies: out }, parameters: {}, services });
+  const passed = await validateComponent.execute({ inputs: { statistics: feb, schema, previous, serving: undefined }, outputs: { anomalies: out }, parameters: {} }, services);
   assert.equal(passed.properties.anomalies.errorCount, 0);
-  const report = JSON.parse(await readFile(join(out, 'eval', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  const report = (await readAnomalyReports(out)).reports.find((r) => r.split === 'eval')!;
   assert.deepEqual(report.drift?.map((c) => c.feature), ['hour', 'distance', 'origin', 'delayed']);
 
   // March with ORD's and DFW's flights moved to ATL: origin drifts, and the step stops the pipeline.
   const mar = await statisticsOf(dir, 'mar', [3], '2001-03-22', `* REPLACE (CASE WHEN origin IN ('ORD', 'DFW') THEN 'ATL' ELSE origin END AS origin)`);
-  await assert.rejects(
-    validateComponent.execute({ inputs: { statistics: mar, schema, previous, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies-mar') }, parameters: {}, services }),
-    (error: unknown) => {
-      assert.ok(error instanceof LoomError);
-      assert.equal(error.code, 'FAILED_PRECONDITION');
-      assert.match(error.message, /ERROR {3}DRIFT {11}origin: "origin" differs from the previous span: linf 0\.\d+ is above the threshold 0\.1/);
-      assert.doesNotMatch(error.message, /DRIFT {11}distance/);
-      return true;
-    },
-  );
+  const drifted = await validateComponent.execute({ inputs: { statistics: mar, schema, previous, serving: undefined }, outputs: { anomalies: await staging(dir, 'anomalies-mar') }, parameters: {} }, services);
+  const error = drifted.failure!;
+  assert.equal(error.code, 'FAILED_PRECONDITION');
+  assert.match(error.message, /ERROR {3}DRIFT {11}origin: "origin" differs from the previous span: linf 0\.\d+ is above the threshold 0\.1/);
+  assert.doesNotMatch(error.message, /DRIFT {11}distance/);
 });
 
 test('validate with serving statistics: serving data without the label passes in SERVING, skew is measured', async (t) => {
@@ -183,15 +171,15 @@ test('validate with serving statistics: serving data without the label passes in
   const inferred = inferSchema(train, { label: 'delayed' });
   await writeSchemaFile(repoSchema, { ...inferred, features: inferred.features.map((f) => (f.name === 'origin' ? { ...f, maxUnseenShare: 0.05 } : f)) });
   const schemaOut = await staging(dir, 'schema');
-  const schema = artifact(schemaOut, (await schemaComponent.execute({ inputs: { statistics: training }, outputs: { schema: schemaOut }, parameters: { path: repoSchema }, services })).properties.schema);
+  const schema = artifact(schemaOut, (await schemaComponent.execute({ inputs: { statistics: training }, outputs: { schema: schemaOut }, parameters: { path: repoSchema } }, services)).properties.schema);
   const { delayed: _label, ...features } = SELECT;
   const serving = await statisticsOf(dir, 'may', [5], '2001-05-25', undefined, features);
   const out = await staging(dir, 'anomalies');
   // Serving rows have no label: in SERVING that is expected.
-  const asServing = await validateComponent.execute({ inputs: { statistics: serving, schema, previous: undefined, serving: undefined }, outputs: { anomalies: out }, parameters: { environment: 'SERVING' }, services });
+  const asServing = await validateComponent.execute({ inputs: { statistics: serving, schema, previous: undefined, serving: undefined }, outputs: { anomalies: out }, parameters: { environment: 'SERVING' } }, services);
   assert.equal(asServing.properties.anomalies.errorCount, 0);
   const skewOut = await staging(dir, 'skew');
-  await validateComponent.execute({ inputs: { statistics: training, schema, previous: undefined, serving }, outputs: { anomalies: skewOut }, parameters: { environment: 'TRAINING' }, services });
-  const report = JSON.parse(await readFile(join(skewOut, 'train', 'anomalies.json'), 'utf8')) as AnomalyReport;
+  await validateComponent.execute({ inputs: { statistics: training, schema, previous: undefined, serving }, outputs: { anomalies: skewOut }, parameters: { environment: 'TRAINING' } }, services);
+  const report = (await readAnomalyReports(skewOut)).reports.find((r) => r.split === 'train')!;
   assert.deepEqual(report.skew?.map((c) => [c.feature, c.measure]), [['hour', 'jensen_shannon'], ['distance', 'jensen_shannon'], ['origin', 'linf']]);
 });

@@ -5,20 +5,22 @@
  *   from the train split and writes it there for the user to keep and edit)
  * - `validate`: ExampleStatistics + Schema (+ optional `previous` ExampleStatistics of span
  *   N-1 for drift, + optional `serving` ExampleStatistics for skew) → ExampleAnomalies
- *   (`<split>/anomalies.json`, an `AnomalyReport` per split); stops the pipeline when any
- *   split has an error. Each split is compared with the baseline's split of the same name,
- *   or with all the baseline's splits merged when it has no such split.
+ *   (`anomalies.json`, an `AnomalyReport` per split); when any split has an error the
+ *   anomalies are published, then the step fails and stops the pipeline. Each split is
+ *   compared with the baseline's split of the same name, or with all the baseline's
+ *   splits merged when it has no such split.
  *
  * Usage: `pipeline.step(schemaComponent, { inputs: { statistics }, parameters: { path: 'schema/flights.json', label: 'delayed' } })`
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { ExampleAnomalies, ExampleStatistics, Examples, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
 import { smallFileFingerprint } from '../data/file-fingerprint.js';
 import { defineComponent, type InputArtifact } from '../pipeline/component.js';
 import { findAnomalies, formatAnomalyReport, type AnomalyReport } from './anomalies.js';
+import { countAnomalies, writeAnomalyReports } from './anomaly-reports.js';
 import { inferSchema, readSchemaFile, writeSchemaFile, type Schema } from './schema.js';
 import { mergeStatistics } from './merge.js';
 import { computeStatistics, STATISTICS_VERSION, type DatasetStatistics } from './statistics.js';
@@ -31,13 +33,13 @@ export const statisticsComponent = defineComponent({
   inputs: { examples: { type: Examples } },
   outputs: { statistics: ExampleStatistics },
   parameters: z.object({}),
-  async execute({ inputs, outputs, services }) {
+  async execute({ inputs, outputs }, services) {
     const splits = splitsOf(inputs.examples);
     const task = services.progress.start('computing statistics', splits.length, 'splits');
     const rowCounts: Record<string, number> = {};
     for (const split of splits) {
-      const stats = await computeStatistics(join(inputs.examples.path, split, 'data.parquet'));
-      await writeFile(join(outputs.statistics, `${split}.json`), `${JSON.stringify(stats)}\n`);
+      const stats = await computeStatistics(Examples.files.split(inputs.examples.path, split));
+      await writeFile(ExampleStatistics.files.split(outputs.statistics, split), `${JSON.stringify(stats)}\n`);
       rowCounts[split] = stats.rowCount;
       task.advance(1);
     }
@@ -58,7 +60,7 @@ export const schemaComponent = defineComponent({
     /** The label column, recorded when the schema is inferred. */
     label: z.string().min(1).optional(),
   }),
-  async execute({ inputs, outputs, parameters, services }) {
+  async execute({ inputs, outputs, parameters }, services) {
     const path = resolve(parameters.path);
     let schema: Schema;
     let origin: 'user' | 'inferred';
@@ -75,7 +77,7 @@ export const schemaComponent = defineComponent({
       origin = 'inferred';
       services.log(`schema: inferred ${schema.features.length} features and wrote ${path}; review it and keep it with your code`);
     }
-    await writeSchemaFile(join(outputs.schema, 'schema.json'), schema);
+    await writeSchemaFile(SchemaArtifact.files.schema(outputs.schema), schema);
     return { properties: { schema: { origin, path, featureCount: schema.features.length } } };
   },
   // The schema file is the user's to edit: an edit must not hit the cache.
@@ -100,27 +102,26 @@ export const validateComponent = defineComponent({
     environment: z.string().min(1).optional(),
   }),
   async execute({ inputs, outputs, parameters }) {
-    const schema = await readSchemaFile(join(inputs.schema.path, 'schema.json'));
+    const schema = await readSchemaFile(SchemaArtifact.files.schema(inputs.schema.path));
     const schemaPath = typeof inputs.schema.properties.path === 'string' ? inputs.schema.properties.path : inputs.schema.uri;
     const reports: AnomalyReport[] = [];
     for (const split of splitsOf(inputs.statistics)) {
       const previous = inputs.previous ? await baselineFor(inputs.previous, split) : undefined;
       const serving = inputs.serving ? await baselineFor(inputs.serving, split) : undefined;
-      const report = findAnomalies(await readStatistics(inputs.statistics, split), schema, { split, environment: parameters.environment, previous, serving });
-      await mkdir(join(outputs.anomalies, split), { recursive: true });
-      await writeFile(join(outputs.anomalies, split, 'anomalies.json'), `${JSON.stringify(report, null, 2)}\n`);
-      reports.push(report);
+      reports.push(findAnomalies(await readStatistics(inputs.statistics, split), schema, { split, environment: parameters.environment, previous, serving }));
     }
-    const errorCount = reports.reduce((sum, r) => sum + r.errorCount, 0);
-    const warningCount = reports.reduce((sum, r) => sum + r.warningCount, 0);
-    if (errorCount > 0) {
-      const text = reports.filter((r) => r.anomalies.length > 0).map(formatAnomalyReport).join('\n');
-      throw new LoomError('FAILED_PRECONDITION', `the data does not match the schema:\n${text}`, {
-        retryable: false,
-        fix: `fix the data, or edit the schema at ${schemaPath} if the change is expected`,
-      });
-    }
-    return { properties: { anomalies: { errorCount, warningCount } } };
+    await writeAnomalyReports(outputs.anomalies, reports);
+    const counts = countAnomalies(reports);
+    // Errors are a verdict, not a crash: the anomalies are published, then the step fails.
+    const failure =
+      counts.errorCount > 0
+        ? {
+            code: 'FAILED_PRECONDITION' as const,
+            message: `the data does not match the schema:\n${reports.filter((r) => r.anomalies.length > 0).map(formatAnomalyReport).join('\n')}`,
+            fix: `fix the data, or edit the schema at ${schemaPath} if the change is expected`,
+          }
+        : undefined;
+    return { properties: { anomalies: counts }, ...(failure ? { failure } : {}) };
   },
 });
 
@@ -144,7 +145,7 @@ async function baselineFor(artifact: InputArtifact, split: string): Promise<Data
 
 /** Reads `<split>.json` of an ExampleStatistics artifact. */
 export async function readStatistics(artifact: InputArtifact, split: string): Promise<DatasetStatistics> {
-  const file = join(artifact.path, `${split}.json`);
+  const file = ExampleStatistics.files.split(artifact.path, split);
   const value: unknown = JSON.parse(await readFile(file, 'utf8'));
   const candidate = value as Partial<DatasetStatistics> | null;
   if (!candidate || candidate.version !== STATISTICS_VERSION || typeof candidate.rowCount !== 'number' || !Array.isArray(candidate.features)) {

@@ -1,27 +1,29 @@
 /**
  * Validation of dataset versions outside a pipeline, as `loom data validate` runs it,
- * recorded in the metadata store like the pipeline's steps: a `pipeline_run` (pipeline
- * `data-validate`, so `loom runs` lists it) holding one `validate` execution with INPUT
- * events on the Examples it read (`examples`, `previous`, `serving`) and three OUTPUT
- * artifacts in the standard layouts: ExampleStatistics (`<split>.json` per split of the
- * version), Schema (`schema.json`, the user's or the inferred one) and ExampleAnomalies
- * (`anomalies.json`, the report on the whole version). Error-level anomalies are a
- * verdict, not a crash: the outputs are published and the run is marked FAILED.
+ * through the one step runner: a `pipeline_run` (pipeline `data-validate`, so `loom runs`
+ * lists it) holding one `validate` execution (version-component.ts) with INPUT events on
+ * the Examples it read (`examples`, `previous`, `serving`) and three OUTPUT artifacts:
+ * ExampleStatistics, Schema and ExampleAnomalies. Error-level anomalies are a verdict:
+ * the outputs are published, then the execution and the run are FAILED; the report is
+ * returned all the same, read back from the published artifacts.
  *
  * Usage: `const done = await validateDatasetVersion({ db, artifacts }, { version: '3fa9c1', against: '77b0e2' })`
  */
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { datasetVersionFiles, findDatasetVersion } from '../data/versions.js';
+import { readFile } from 'node:fs/promises';
+import type { Progress } from '../core/progress.js';
+import { findDatasetVersion, versionOf } from '../data/versions.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { Artifact } from '../metadata/types.js';
-import { ExampleAnomalies, ExampleStatistics, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
+import { ExampleStatistics, Schema as SchemaArtifact } from '../pipeline/artifact-types.js';
 import { readCodeVersion } from '../pipeline/code-version.js';
-import { runStandaloneStep } from '../pipeline/standalone-step.js';
+import { startPipelineRun } from '../pipeline/run-scope.js';
+import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { writeSchemaFile, type Schema } from './schema.js';
-import { splitStatistics, validateStatistics, type VersionValidation } from './version-report.js';
+import { readAnomalyReports } from './anomaly-reports.js';
+import { readSchemaFile, type Schema } from './schema.js';
+import type { DatasetStatistics } from './statistics.js';
+import { versionValidationComponent } from './version-component.js';
+import { versionStatistics, type VersionValidation } from './version-report.js';
 
 /** The pipeline name the recorded runs carry. */
 export const DATA_VALIDATE_PIPELINE = 'data-validate';
@@ -31,11 +33,10 @@ export interface DatasetValidationRequest {
   version: string;
   against?: string;
   serving?: string;
-  schema?: Schema;
+  /** The user's schema file; inferred when left out. */
   schemaPath?: string;
   environment?: string;
-  /** Called before each version's statistics are computed. */
-  onVersion?: (version: string) => void;
+  progress?: Progress;
 }
 
 export interface RecordedValidation extends VersionValidation {
@@ -48,6 +49,8 @@ export interface RecordedValidation extends VersionValidation {
 interface Services {
   db: LoomDatabase;
   artifacts: ArtifactStore;
+  /** The platform's runner; one over `db` and `artifacts` when left out. */
+  runner?: StepRunner;
 }
 
 export async function validateDatasetVersion(services: Services, request: DatasetValidationRequest): Promise<RecordedValidation> {
@@ -58,60 +61,46 @@ export async function validateDatasetVersion(services: Services, request: Datase
     previous: request.against === undefined ? undefined : await findDatasetVersion(db, request.against),
     serving: request.serving === undefined ? undefined : await findDatasetVersion(db, request.serving),
   };
-  for (const type of [ExampleStatistics, SchemaArtifact, ExampleAnomalies]) await db.metadata.putArtifactType(type);
-  const codeVersion = readCodeVersion(process.cwd());
-  const startedAt = Date.now();
-  const runId = `${DATA_VALIDATE_PIPELINE}-${new Date(startedAt).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const pipeline = await db.metadata.putContext({ typeName: 'pipeline', name: DATA_VALIDATE_PIPELINE });
-  const runProperties = { pipeline: DATA_VALIDATE_PIPELINE, startedAt, codeVersion: { ...codeVersion } };
-  const run = await db.metadata.putContext({ typeName: 'pipeline_run', name: runId, properties: { ...runProperties, state: 'RUNNING' } });
-  const step = {
-    typeName: 'validate',
-    stepName: DATA_VALIDATE_PIPELINE,
-    parameters: {
-      version: request.version,
-      against: request.against ?? null,
-      serving: request.serving ?? null,
-      schema: request.schemaPath ?? null,
-      environment: request.environment ?? null,
-    },
-    inputs: Object.entries(inputs).flatMap(([name, artifact]) => (artifact ? [{ name, artifactId: artifact.id }] : [])),
-    contextIds: [pipeline.id, run.id],
-    codeVersion,
-    startedAt,
-  };
-  try {
-    const done = await runStandaloneStep(services, step, ['statistics', 'schema', 'anomalies'], async ({ staging }) => {
-      const summarise = async (artifact: Artifact | undefined) => {
-        if (!artifact) return undefined;
-        const files = await datasetVersionFiles(artifacts, artifact);
-        request.onVersion?.(files.id);
-        return { id: files.id, splits: await splitStatistics(files) };
-      };
-      const version = (await summarise(inputs.examples))!;
-      const validation = validateStatistics({ ...request, version, against: await summarise(inputs.previous), serving: await summarise(inputs.serving) });
-      for (const [split, stats] of Object.entries(version.splits)) await writeFile(join(staging.statistics!, `${split}.json`), `${JSON.stringify(stats)}\n`);
-      await writeSchemaFile(join(staging.schema!, 'schema.json'), validation.schemaUsed);
-      await writeFile(join(staging.anomalies!, 'anomalies.json'), `${JSON.stringify(validation.report, null, 2)}\n`);
-      const { errorCount, warningCount } = validation.report;
-      return {
-        result: validation,
-        properties: { errorCount, warningCount },
-        outputs: {
-          statistics: {
-            typeName: ExampleStatistics.name,
-            properties: { splits: Object.keys(version.splits), rowCounts: Object.fromEntries(Object.entries(version.splits).map(([split, s]) => [split, s.rowCount])) },
-          },
-          schema: { typeName: SchemaArtifact.name, properties: { origin: request.schema ? 'user' : 'inferred', path: request.schemaPath ?? '', featureCount: validation.schemaUsed.features.length } },
-          anomalies: { typeName: ExampleAnomalies.name, properties: { errorCount, warningCount } },
-        },
-      };
+  // A schema file that does not parse is the user's error, named before a run is recorded.
+  if (request.schemaPath !== undefined) await readSchemaFile(request.schemaPath);
+  const runner = services.runner ?? createStepRunner({ metadata: db.metadata, registry: db.registry, tracking: db.tracking, artifacts });
+  const run = await startPipelineRun(db.metadata, { pipelineName: DATA_VALIDATE_PIPELINE, codeVersion: readCodeVersion(process.cwd()) });
+  const outcome = await runner
+    .run({
+      component: versionValidationComponent,
+      stepName: DATA_VALIDATE_PIPELINE,
+      inputs,
+      parameters: { version: request.version, against: request.against ?? null, serving: request.serving ?? null, schema: request.schemaPath ?? null, environment: request.environment ?? null },
+      run: run.scope,
+      // Each check is a record of its own, even of a version checked before.
+      cache: false,
+      progress: request.progress,
+    })
+    .catch(async (error: unknown) => {
+      await run.finish('FAILED');
+      throw error;
     });
-    const failed = done.result.report.errorCount > 0;
-    await db.metadata.updateContext(run.id, { ...runProperties, state: failed ? 'FAILED' : 'COMPLETE', endedAt: Date.now() });
-    return { ...done.result, runId, executionId: done.executionId, outputs: done.outputs };
-  } catch (error) {
-    await db.metadata.updateContext(run.id, { ...runProperties, state: 'FAILED', endedAt: Date.now() });
-    throw error;
+  await run.finish(outcome.state === 'COMPLETE' ? 'COMPLETE' : 'FAILED');
+  const { statistics, schema, anomalies } = outcome.outputs;
+  // Failed without a verdict (a crash, a bad schema file): nothing to report.
+  if (!statistics || !schema || !anomalies) throw outcome.error!;
+  const execution = await db.metadata.getExecution(outcome.executionId);
+  const bySplit: Record<string, DatasetStatistics> = {};
+  const statisticsDir = await artifacts.localPath(statistics.uri);
+  for (const split of statistics.properties.splits as string[]) {
+    bySplit[split] = JSON.parse(await readFile(ExampleStatistics.files.split(statisticsDir, split), 'utf8')) as DatasetStatistics;
   }
+  const version = versionOf(inputs.examples);
+  return {
+    version,
+    against: inputs.previous ? versionOf(inputs.previous) : null,
+    serving: inputs.serving ? versionOf(inputs.serving) : null,
+    schema: String(execution?.properties.schemaSource ?? ''),
+    schemaUsed: (await readSchemaFile(SchemaArtifact.files.schema(await artifacts.localPath(schema.uri)))) as Schema,
+    statistics: versionStatistics(version, bySplit),
+    report: (await readAnomalyReports(await artifacts.localPath(anomalies.uri))).reports[0]!,
+    runId: run.scope.runId,
+    executionId: outcome.executionId,
+    outputs: outcome.outputs,
+  };
 }

@@ -46,7 +46,8 @@ export async function registeredModelProject(dir: string): Promise<RegisteredMod
     pushComponent,
     { servingModel: fixture.servingModel, evaluation: evaluated.evaluation, blessing: evaluated.blessing },
     { modelName: 'flights' },
-    testServices({ artifacts, registry: db.registry, runId: 'run-1' }),
+    testServices({ artifacts, registry: db.registry }),
+    'run-1',
   );
   return { home, db, artifacts, fixture, examplesId: examples!.id, servingModelId: servingModel!.id };
 }

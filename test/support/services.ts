@@ -1,4 +1,4 @@
-/** What the orchestrator lends an executor, for tests that call a component directly. */
+/** What a launcher binds for an executor, for tests that call a component directly. */
 import { silentProgress } from '../../src/core/progress.js';
 import type { ExecutorServices } from '../../src/pipeline/component.js';
 import type { RegistryStore } from '../../src/registry/store.js';
@@ -13,12 +13,11 @@ function absent<T extends object>(what: string): T {
   });
 }
 
-export function testServices(options: { artifacts?: ArtifactStore; registry?: RegistryStore; runId?: string } = {}): ExecutorServices {
+export function testServices(options: { artifacts?: ArtifactStore; registry?: RegistryStore } = {}): ExecutorServices {
   return {
     registry: options.registry ?? absent<RegistryStore>('registry'),
     artifacts: options.artifacts ?? absent<ArtifactStore>('artifact store'),
     progress: silentProgress,
     log: () => {},
-    runId: options.runId ?? 'test-run',
   };
 }

@@ -78,13 +78,16 @@ export async function runComponent<I extends Record<string, InputDef>, O extends
   inputs: ResolvedInputs<I>,
   parameters: z.input<P>,
   services: ExecutorServices = testServices({ artifacts }),
+  /** The pipeline run the step pretends to belong to (push records it on the version). */
+  runId?: string,
 ): Promise<{ [K in keyof O]: InputArtifact }> {
   const outputs = {} as { [K in keyof O]: string };
   for (const name of Object.keys(component.outputs) as (keyof O)[]) outputs[name] = await artifacts.stage();
-  const result = await component.execute({ inputs, outputs, parameters: component.parameters.parse(parameters), services });
+  const run = runId === undefined ? {} : { run: { runId, pipelineName: 'test', stepName: component.name, executionId: 0 } };
+  const result = await component.execute({ inputs, outputs, parameters: component.parameters.parse(parameters), ...run }, services);
   const committed = {} as { [K in keyof O]: InputArtifact };
   for (const name of Object.keys(component.outputs) as (keyof O)[]) {
-    committed[name] = await commitArtifact(artifacts, outputs[name], result.properties[name]);
+    committed[name] = await commitArtifact(artifacts, outputs[name], result.properties[name] as JsonObject);
   }
   return committed;
 }

@@ -86,7 +86,8 @@ export default definePipeline('landing', (p) => {
   const shown = await runLoom(['runs', 'show', parsed.runId, '--json'], { cwd: dir });
   type Io = { name: string; artifact: { id: number; typeName: string; uri: string; properties: Record<string, unknown> } };
   const [step] = (JSON.parse(shown.stdout) as { steps: { executionId: number; step: string; component: string; state: string; inputs: Io[]; outputs: Io[] }[] }).steps;
-  assert.deepEqual([step!.executionId, step!.step, step!.component, step!.state], [parsed.executionId, 'data-validate', 'validate', 'COMPLETE']);
+  // A failed validation publishes its anomalies, then fails the step: the execution is FAILED with its outputs.
+  assert.deepEqual([step!.executionId, step!.step, step!.component, step!.state], [parsed.executionId, 'data-validate', 'validate', 'FAILED']);
   assert.deepEqual(step!.inputs.map((i) => [i.name, i.artifact.typeName]).sort(), [['examples', 'Examples'], ['previous', 'Examples']]);
   const outputs = new Map(step!.outputs.map((o) => [o.name, o.artifact]));
   assert.deepEqual([...outputs.values()].map((a) => a.typeName).sort(), ['ExampleAnomalies', 'ExampleStatistics', 'Schema']);

@@ -18,6 +18,7 @@ import { validateDatasetVersion } from '../../validate/version-run.js';
 import { parseOptions } from '../options.js';
 import { formatTable, printJson, progressFor, statusLogger } from '../output.js';
 import { withProject } from '../project.js';
+import { projectStepRunner } from '../step-runner.js';
 import { dataCommandGroup } from './data-group.js';
 
 const ValidateOptions = z.object({
@@ -46,25 +47,14 @@ export function registerDataValidateCommand(program: Command): void {
         throw new LoomError('INVALID_ARGUMENT', '--write-schema saves an inferred schema, but --schema gives one', { field: '--write-schema', fix: 'leave out one of them' });
       }
       const schemaPath = options.schema === undefined ? undefined : resolve(options.schema);
-      const schema = schemaPath === undefined ? undefined : await readSchemaFile(schemaPath);
-      const result = await withProject(async (project) => {
-        const task = progressFor(options).start('computing statistics', 1 + (options.against ? 1 : 0) + (options.serving ? 1 : 0), 'versions');
-        let started = 0;
-        const validation = await validateDatasetVersion({ db: project, artifacts: project.artifacts }, {
-          version,
-          against: options.against,
-          serving: options.serving,
-          schema,
-          schemaPath,
-          environment: options.environment,
-          // Called as each version starts, so the one before it is done.
-          onVersion: () => {
-            if (started++ > 0) task.advance(1);
-          },
-        });
-        task.done();
-        return validation;
-      });
+      // A broken schema file is named before the project is opened.
+      if (schemaPath !== undefined) await readSchemaFile(schemaPath);
+      const result = await withProject((project) =>
+        validateDatasetVersion(
+          { db: project, artifacts: project.artifacts, runner: projectStepRunner(project) },
+          { version, against: options.against, serving: options.serving, schemaPath, environment: options.environment, progress: progressFor(options) },
+        ),
+      );
       if (options.writeSchema !== undefined) await writeSchemaFile(resolve(options.writeSchema), result.schemaUsed);
       const { schemaUsed: _schema, outputs, ...printable } = result;
       if (options.json) printJson({ ...printable, outputs: Object.fromEntries(Object.entries(outputs).map(([name, a]) => [name, { id: a.id, type: a.typeName, uri: a.uri }])) });

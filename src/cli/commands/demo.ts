@@ -4,8 +4,9 @@
  * March against the first champion; serves the champion and asks it about real March
  * flights; then says where to look next.
  */
-import type { Command } from 'commander';
 import { join } from 'node:path';
+import { Examples } from '../../pipeline/artifact-types.js';
+import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { sqlString, withDuckDB } from '../../data/duckdb.js';
@@ -115,7 +116,7 @@ interface SampleFlight {
 /** Real flights from the last run's evaluation split, spread over the month. */
 async function sampleFlights(project: Project, run: PipelineRunResult): Promise<SampleFlight[]> {
   const examples = run.steps.find((s) => s.step === 'ingest')!.outputs.examples!;
-  const file = join(await project.artifacts.localPath(examples.uri), 'eval', 'data.parquet');
+  const file = Examples.files.split(await project.artifacts.localPath(examples.uri), 'eval');
   return withDuckDB(async (db) => {
     const reader = await db.runAndReadAll(
       `SELECT strftime(date, '%Y-%m-%dT%H:%M') AS date, distance::INTEGER AS distance, origin, destination, delayed

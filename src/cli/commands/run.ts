@@ -9,6 +9,7 @@ import { listPipelineRuns, showPipelineRun, type PipelineRunStores } from '../..
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
 import { withProject, type Project } from '../project.js';
+import { projectStepRunner } from '../step-runner.js';
 import { dirname, resolve } from 'node:path';
 
 const runOptions = z.object({
@@ -53,8 +54,7 @@ export async function runAndReport(
   options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string>; warmStartFrom?: string },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
-    db: project,
-    artifacts: project.artifacts,
+    runner: projectStepRunner(project),
     checkpointRoot: project.layout.checkpoints,
     pipelineFile: options.pipelineFile,
     resumeFrom: options.resumeFrom,

@@ -63,7 +63,7 @@ export async function resolveBatchInput(
   }
   const dir = await services.artifacts.localPath(artifact.uri);
   const chosen = options.split ? [options.split] : splits;
-  const files = chosen.map((split) => sqlString(`${dir}/${split}/data.parquet`));
+  const files = chosen.map((split) => sqlString(Examples.files.split(dir, split)));
   return {
     source: `read_parquet([${files.join(', ')}])`,
     description: `artifact:${id} (${Examples.name}, ${options.split ? `split ${options.split}` : `splits ${chosen.join(', ')}`})`,

@@ -12,6 +12,7 @@ import { asLoomError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/json.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { Artifact, NewArtifact } from '../../metadata/types.js';
+import { typeRecord } from '../../pipeline/artifact-types.js';
 import { readCodeVersion } from '../../pipeline/code-version.js';
 import { ExternalDataset, PrecomputedPredictions, Predictions } from './artifact-types.js';
 import type { BatchInput } from './input-source.js';
@@ -32,7 +33,7 @@ export interface BatchJobStart {
 
 /** Records the execution as RUNNING with its inputs. */
 export async function startBatchJob(metadata: MetadataStore, start: BatchJobStart): Promise<BatchJob> {
-  for (const type of [Predictions, PrecomputedPredictions, ExternalDataset]) await metadata.putArtifactType(type);
+  for (const type of [Predictions, PrecomputedPredictions, ExternalDataset]) await metadata.putArtifactType(typeRecord(type));
   const inputId = 'artifactId' in start.input.lineage ? start.input.lineage.artifactId : (await metadata.putArtifacts([start.input.lineage.artifact]))[0]!.id;
   const execution = await metadata.createExecution({
     typeName: start.typeName,

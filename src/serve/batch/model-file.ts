@@ -5,11 +5,11 @@
  * there, before any row is read.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { LoomError } from '../../core/errors.js';
-import { readSignature } from '../../onnx/inspect.js';
 import type { RegistryStore } from '../../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../../registry/types.js';
+import { ServingModel } from '../../pipeline/artifact-types.js';
+import { servingSignature } from '../../pipeline/serving-model.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
 import { parseModelRef, resolveModelVersion } from '../../registry/model-ref.js';
 
@@ -30,7 +30,8 @@ export async function openBatchModel(ref: string, services: { registry: Registry
       fix: 'run `loom models ls` to see registered models, their versions and aliases',
     });
   }
-  const bytes = await readFile(join(await services.artifacts.localPath(version.source), 'model.onnx'));
-  const signature = readSignature(bytes);
+  const dir = await services.artifacts.localPath(version.source);
+  const bytes = await readFile(ServingModel.files.model(dir));
+  const signature = await servingSignature(dir, version.signature, `model "${parsed.name}" version ${version.version}`);
   return { name: parsed.name, version, signature, bytes };
 }

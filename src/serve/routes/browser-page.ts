@@ -15,6 +15,7 @@
  *
  * Usage: `await app.register(browserPageRoutes, { models, artifacts, defaultModel: 'flights' })`
  */
+import { ServingModel } from '../../pipeline/artifact-types.js';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -79,7 +80,7 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
     return reply
       .type('application/octet-stream')
       .header('x-model-version', String(model.version.version))
-      .send(createReadStream(join(dir, 'model.onnx')));
+      .send(createReadStream(ServingModel.files.model(dir)));
   };
   app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', async (request, reply) => sendGraph(reply, request.params.name));
   // The page asks by version, the one signature.json named, so a swap between its two requests cannot mix versions.

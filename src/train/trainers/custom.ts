@@ -8,7 +8,7 @@ export const customParameters = customTrainerSchema.extend({ algorithm: z.litera
 export async function trainCustom(run: TrainerRun<z.output<typeof customParameters>>): Promise<TrainerOutcome> {
   const { algorithm: _algorithm, ...spec } = run.parameters;
   run.services.log(`train: custom trainer \`${spec.command.join(' ')}\``);
-  const tracking = await run.services.trackingServer?.();
+  const tracking = await run.services.mlflowEndpoint?.();
   const trackingEnv = tracking ? { MLFLOW_TRACKING_URI: tracking.uri, MLFLOW_RUN_ID: tracking.runId } : undefined;
   const checkpointEnv = run.checkpoints ? { LOOM_CHECKPOINT_DIR: run.checkpoints.dir, ...(run.checkpoints.resumeFrom ? { LOOM_RESUME_DIR: run.checkpoints.resumeFrom } : {}) } : {};
   const result = await runCustomTrainer(

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ServingModel } from '../../pipeline/artifact-types.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +12,7 @@ import { FEATURES_FILE, LABELS_FILE } from '../../transform/apply.js';
 import { TRANSFORMED_META_FILE } from '../../transform/component.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { testServices } from '../../../test/support/services.js';
-import { MODEL_FILE, trainComponent, trainParameters } from '../component.js';
+import { trainComponent, trainParameters } from '../component.js';
 
 const artifact = (path: string, properties: JsonObject = {}): InputArtifact => ({ id: 1, uri: `file://${path}`, path, fingerprint: path, properties });
 
@@ -44,9 +45,8 @@ async function train(dir: string, name: string, parameters: object, warmStartFro
     inputs: { transformedExamples: artifact(join(dir, 'data')), transformGraph: artifact(join(dir, 'data'), { labelColumn: 'y' }), ...(warmStartFrom ? { warmStartFrom: artifact(warmStartFrom) } : {}) },
     outputs: { model: modelDir },
     parameters: trainParameters.parse(parameters),
-    services: { ...testServices(), tracking: { logParams: async () => {}, logMetrics: async (m: Record<string, number>) => void metrics.push(m), setTags: async () => {} } as never },
-  });
-  return { properties: result.properties.model, modelPath: join(modelDir, MODEL_FILE), metrics };
+  }, { ...testServices(), tracking: { logParams: async () => {}, logMetrics: async (m: Record<string, number>) => void metrics.push(m), setTags: async () => {} } as never });
+  return { properties: result.properties.model, modelPath: ServingModel.files.model(modelDir), metrics };
 }
 
 test('the train step trains a multiclass logistic regression streamed in chunks, with streamed eval metrics, exporting softmax over the classes', async (t) => {

@@ -5,6 +5,7 @@
  * are pruned); return the final hold-out loss, and leave the trial's ONNX model in
  * `<outputDir>/trial-<n>/model.onnx` for the study to register the best one.
  */
+import { Model } from '../../pipeline/artifact-types.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -44,7 +45,7 @@ export async function trainerObjective(params: Params, trial: TrialHandle): Prom
   });
   const dir = join(context.outputDir, `trial-${trial.number}`);
   await mkdir(dir, { recursive: true });
-  const modelPath = join(dir, 'model.onnx');
+  const modelPath = Model.files.model(dir);
   await writeFile(modelPath, bytes);
   return { value: loss, result: { modelPath } };
 }

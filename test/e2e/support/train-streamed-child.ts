@@ -21,6 +21,6 @@ const result = await trainComponent.execute({
   inputs: { transformedExamples: artifact(dataDir), transformGraph: artifact(dataDir, { labelColumn: 'y' }) },
   outputs: { model: modelDir },
   parameters: trainParameters.parse(JSON.parse(parametersJson)),
-  services: { ...testServices(), log: (line) => process.stderr.write(`${line}\n`), ...(checkpointDir ? { checkpoints: { dir: checkpointDir, resumeFrom } } : {}) },
-});
+  ...(checkpointDir ? { checkpoints: resumeFrom ? { dir: checkpointDir, resumeFrom } : { dir: checkpointDir } } : {}),
+}, { ...testServices(), log: (line: string) => process.stderr.write(`${line}\n`) });
 process.stdout.write(JSON.stringify({ beforeBytes, peakBytes: await memory('VmHWM'), model: result.properties.model }));
