@@ -21,6 +21,7 @@ import type {
   NewModelVersion,
   RegisteredModel,
   VersionFilter,
+  VersionChange,
   VersionUse,
 } from '../registry/types.js';
 import { recordChange, type ChangeContext, type ChangeOutcome, type ChangeSpec } from './record-change.js';
@@ -134,12 +135,16 @@ export class GuardedRegistry implements RegistryStore {
     return this.change(this.version(modelName, version, 'version.tag-delete'), () => this.inner.deleteModelVersionTag(modelName, version, key));
   }
 
-  archiveModelVersion(modelName: string, version: number): Promise<ModelVersion> {
-    return this.change(this.version(modelName, version, 'version.archive'), () => this.inner.archiveModelVersion(modelName, version));
+  archiveModelVersion(modelName: string, version: number, who?: Actor): Promise<ModelVersion> {
+    return this.change({ ...this.version(modelName, version, 'version.archive'), reason: this.as(who).reason }, () => this.inner.archiveModelVersion(modelName, version, this.as(who)));
   }
 
-  restoreModelVersion(modelName: string, version: number): Promise<ModelVersion> {
-    return this.change(this.version(modelName, version, 'version.restore'), () => this.inner.restoreModelVersion(modelName, version));
+  restoreModelVersion(modelName: string, version: number, who?: Actor): Promise<ModelVersion> {
+    return this.change({ ...this.version(modelName, version, 'version.restore'), reason: this.as(who).reason }, () => this.inner.restoreModelVersion(modelName, version, this.as(who)));
+  }
+
+  versionChanges(modelName: string): Promise<VersionChange[]> {
+    return this.inner.versionChanges(modelName);
   }
 
   deleteModelVersion(modelName: string, version: number): Promise<void> {

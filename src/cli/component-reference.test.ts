@@ -31,7 +31,7 @@ test('every parameter a component accepts is in its reference, with its type and
   assert.deepEqual(
     train.filter((p) => p.name === 'epochs').map((p) => [p.type, p.default, p.notes[0]]),
     [
-      ['integer', '5', 'when algorithm is "logistic_regression"'],
+      ['integer', '100', 'when algorithm is "logistic_regression"'],
       ['integer', '5', 'when algorithm is "mlp"'],
     ],
   );

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
+import { EXIT_CODE } from '../core/errors.js';
 import { registerComponentsCommand } from './commands/components.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDataValidateCommand } from './commands/data-validate.js';
@@ -23,7 +24,7 @@ import { registerTokenCommands } from './commands/token.js';
 import { registerTrackCommands } from './commands/track.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerTuneCommand } from './commands/tune.js';
-import { reportError } from './output.js';
+import { endQuietlyOnClosedOutput, exitCodeLines, reportError } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('loom')
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     // `loom --version` only before a subcommand, so subcommands may take their own --version (`loom deploy set --version 3`).
     .enablePositionalOptions()
+    .addHelpText('after', `\nExit codes:\n${exitCodeLines().map((line) => `  ${line}`).join('\n')}`)
     .exitOverride();
   registerDemoCommand(program);
   registerDataCommands(program);
@@ -63,12 +65,14 @@ function inheritExitOverride(command: Command): void {
 
 /** Runs the command line and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedOutput();
   try {
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (error) {
-    // Commander has printed its own message (unknown option, --help) already.
-    if (error instanceof CommanderError) return error.exitCode;
+    // Commander has printed its own message (unknown option, --help) already. Its usage
+    // errors are bad input, so they exit 2 like every other INVALID_ARGUMENT.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODE.INVALID_ARGUMENT;
     return reportError(error);
   }
 }

@@ -5,15 +5,17 @@
  * outside a project instead of leaving a `.loom` folder behind.
  */
 import { GuardedRegistry } from '../audit/guarded-registry.js';
+import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { loadConfig } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
+import { startPlatformServer } from '../server/server.js';
 import { changeContext } from './security.js';
 
 /** A command's view of the project: every store, the artifact store and the layout. */
 export type Project = Platform;
 
 export async function openProject(options: OpenPlatformOptions = {}): Promise<Project> {
-  return openPlatform(loadConfig(), options);
+  return openPlatform(loadConfig(), { mlflowServer: platformApiOnLoopback, ...options });
 }
 
 /**
@@ -22,5 +24,14 @@ export async function openProject(options: OpenPlatformOptions = {}): Promise<Pr
  * and recorded in the audit log, in this one place for every command.
  */
 export async function withProject<T>(work: (project: Project) => Promise<T>, options: OpenPlatformOptions = {}): Promise<T> {
-  return withPlatform(loadConfig(), async (platform) => work({ ...platform, registry: new GuardedRegistry(platform.registry, await changeContext(platform)) }), options);
+  return withPlatform(
+    loadConfig(),
+    async (platform) => work({ ...platform, registry: new GuardedRegistry(platform.registry, await changeContext(platform)) }),
+    { mlflowServer: platformApiOnLoopback, ...options },
+  );
+}
+
+/** A custom trainer that logs with an MLflow client gets the platform API on loopback, started when it asks. */
+function platformApiOnLoopback(project: Project): MlflowServerFactory {
+  return () => startPlatformServer({ port: 0, db: project, artifacts: project.artifacts });
 }

@@ -12,19 +12,25 @@ import type { Artifact } from '../metadata/types.js';
 import { Examples } from '../pipeline/artifact-types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 
-/** The first-made Examples artifact of each content hash: equal content is one version. */
-export async function versionArtifacts(db: { metadata: MetadataStore }): Promise<Artifact[]> {
-  const first = new Map<string, Artifact>();
+/** The Examples artifacts of each content hash, oldest first: equal content is one version, made by the first. */
+export async function versionGroups(db: { metadata: MetadataStore }): Promise<Map<string, Artifact[]>> {
+  const groups = new Map<string, Artifact[]>();
   let pageToken: string | undefined;
   do {
     const page = await db.metadata.listArtifacts({ typeName: 'Examples', pageSize: 1000, pageToken });
     for (const artifact of page.items) {
       const key = versionOf(artifact);
-      if (!first.has(key)) first.set(key, artifact);
+      groups.set(key, [...(groups.get(key) ?? []), artifact]);
     }
     pageToken = page.nextPageToken;
   } while (pageToken);
-  return [...first.values()];
+  for (const group of groups.values()) group.sort((a, b) => a.id - b.id);
+  return groups;
+}
+
+/** The first-made Examples artifact of each content hash. */
+export async function versionArtifacts(db: { metadata: MetadataStore }): Promise<Artifact[]> {
+  return [...(await versionGroups(db)).values()].map((group) => group[0]!);
 }
 
 /**

@@ -3,7 +3,9 @@
  * asserting error codes, and the fixtures the metadata suites build on.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { isLoomError, type ErrorCode } from '../core/errors.js';
+import { ownerOfPid, type ProcessOwner } from '../core/process-owner.js';
 import type { MetadataStore } from './store.js';
 import type { NewExecution } from './types.js';
 
@@ -40,4 +42,15 @@ export function newExecution(overrides: Partial<NewExecution> = {}): NewExecutio
 export async function putTestTypes(store: MetadataStore): Promise<void> {
   await store.putArtifactType({ name: 'Examples', description: 'rows on disk', properties: { rows: 'INT', split: 'STRING' } });
   await store.putArtifactType({ name: 'Model', description: 'an ONNX graph', properties: { auc: 'DOUBLE', meta: 'JSON', blessed: 'BOOL' } });
+}
+
+/** A process owner whose process has really exited: a child started, recorded, then killed. */
+export async function deadProcessOwner(): Promise<ProcessOwner> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+  const owner = ownerOfPid(child.pid!);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  return owner;
 }

@@ -38,6 +38,8 @@ export interface ExecutionTable {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  /** JSON ProcessOwner of the process running it (migration 0007). */
+  owner: string | null;
 }
 
 export interface EventTable {

@@ -5,6 +5,7 @@
  */
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
+import { currentOwner, processOwnerSchema, type ProcessOwner } from '../core/process-owner.js';
 import type { Updateable } from 'kysely';
 import type { ExecutionTable, MetadataKysely } from './db-schema.js';
 import { toExecution } from './metadata-rows.js';
@@ -43,6 +44,19 @@ function attemptsOf(value: unknown): number {
   return value as number;
 }
 
+/**
+ * The owner column: the given owner (checked), else this process for a RUNNING execution,
+ * so every step that runs can be found again if its process dies without finishing it.
+ */
+function ownerColumn(state: ExecutionState | undefined, owner: ProcessOwner | null | undefined): string | null {
+  if (owner !== undefined && owner !== null) {
+    const parsed = processOwnerSchema.safeParse(owner);
+    if (!parsed.success) throw new LoomError('INVALID_ARGUMENT', `owner must be a process owner: ${parsed.error.issues[0]!.message}`, { field: 'owner' });
+    return JSON.stringify(parsed.data);
+  }
+  return state === 'RUNNING' && owner === undefined ? JSON.stringify(currentOwner()) : null;
+}
+
 export async function createExecution(db: MetadataKysely, execution: NewExecution, now: number): Promise<Execution> {
   const code = execution.codeVersion ?? { commit: null, dirty: false };
   const row = await db
@@ -61,6 +75,7 @@ export async function createExecution(db: MetadataKysely, execution: NewExecutio
       created_at: now,
       started_at: optionalTime(execution.startedAt, 'startedAt'),
       ended_at: null,
+      owner: ownerColumn(execution.state, execution.owner),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -77,6 +92,7 @@ export async function updateExecution(db: MetadataKysely, id: number, update: Ex
     const to = requireOneOf(update.state, EXECUTION_STATES, 'state');
     checkTransition(id, from, to);
     set.state = to;
+    if (to === 'RUNNING' && current.owner === null) set.owner = ownerColumn(to, undefined);
   }
   if (update.error !== undefined) set.error = update.error;
   if (update.properties !== undefined) set.properties = canonicalJson(requireObject(update.properties, 'properties'));

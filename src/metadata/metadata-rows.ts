@@ -5,6 +5,7 @@
 import type { Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson, type JsonValue } from '../core/json.js';
+import { parseOwner } from '../core/process-owner.js';
 import type { ContextTable, EventTable, ExecutionTable, MetadataKysely } from './db-schema.js';
 import { chunks, IN_LIST_CHUNK, parseJsonObject, parseJsonRecord, requireObject, requireOneOf, unique } from './query-helpers.js';
 import {
@@ -83,6 +84,7 @@ export function toExecution(row: Selectable<ExecutionTable>): Execution {
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,
+    owner: parseOwner(row.owner) ?? null,
   };
 }
 

@@ -3,6 +3,7 @@
  * events linking them, and contexts (a pipeline, one run of it) grouping both.
  */
 import type { JsonObject } from '../core/json.js';
+import type { ProcessOwner } from '../core/process-owner.js';
 
 export const ARTIFACT_STATES = ['PENDING', 'LIVE', 'MARKED_FOR_DELETION', 'DELETED'] as const;
 export type ArtifactState = (typeof ARTIFACT_STATES)[number];
@@ -67,9 +68,15 @@ export interface Execution {
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
+  /**
+   * The process that ran it (set when it became RUNNING), so one killed mid-step is found
+   * and marked FAILED by the next command (`failAbandonedWork`). Null for executions that never ran.
+   */
+  owner: ProcessOwner | null;
 }
+/** Without an `owner`, an execution created or moved to RUNNING is owned by the writing process. */
 export type NewExecution = Pick<Execution, 'typeName' | 'stepName' | 'parameters' | 'codeVersion'> &
-  Partial<Pick<Execution, 'state' | 'cacheKey' | 'properties' | 'startedAt' | 'attempts'>>;
+  Partial<Pick<Execution, 'state' | 'cacheKey' | 'properties' | 'startedAt' | 'attempts' | 'owner'>>;
 export type ExecutionUpdate = Partial<
   Pick<Execution, 'state' | 'error' | 'properties' | 'startedAt' | 'endedAt' | 'attempts' | 'cacheKey'>
 >;

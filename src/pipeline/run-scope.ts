@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '../core/json.js';
+import { currentOwner } from '../core/process-owner.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { CodeVersion } from '../metadata/types.js';
 import type { StepRunScope } from './step-runner.js';
@@ -35,7 +36,7 @@ export async function startPipelineRun(
   const runId = newRunId(options.pipelineName, startedAt);
   const pipeline = await metadata.putContext({ typeName: 'pipeline', name: options.pipelineName });
   const properties: JsonObject = { pipeline: options.pipelineName, startedAt, codeVersion: { ...options.codeVersion }, ...options.properties };
-  const run = await metadata.putContext({ typeName: 'pipeline_run', name: runId, properties: { ...properties, state: 'RUNNING' } });
+  const run = await metadata.putContext({ typeName: 'pipeline_run', name: runId, properties: { ...properties, state: 'RUNNING', owner: currentOwner() } });
   return {
     scope: { runId, pipelineName: options.pipelineName, contextIds: [pipeline.id, run.id], codeVersion: options.codeVersion },
     contextId: run.id,

@@ -18,8 +18,11 @@ import type { AuthTables } from '../auth/tables.js';
 import type { TokenStore } from '../auth/token-store.js';
 import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb.js';
+import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
 import type { MetadataTables } from '../metadata/db-schema.js';
+import type { MlflowServerFactory } from '../pipeline/launcher.js';
+import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import { KyselyDeploymentStore } from '../registry/kysely-deployment-store.js';
 import { KyselyRegistryStore } from '../registry/kysely-registry-store.js';
@@ -36,6 +39,8 @@ export interface Platform extends LoomDatabase {
   config: LoomConfig;
   layout: ProjectLayout;
   artifacts: ArtifactStore;
+  /** The one way a step runs and is recorded: pipelines, `loom evaluate`, `loom data validate`. */
+  runner: StepRunner;
   /** API tokens (`src/auth/`). */
   tokens: TokenStore;
   /** The append-only, hash-chained record of every change (`src/audit/`). */
@@ -49,6 +54,11 @@ export interface OpenPlatformOptions {
    * a read-only command never leaves a `.loom` folder behind in a random directory.
    */
   create?: boolean;
+  /**
+   * An MLflow endpoint for custom trainers that log with an MLflow client, started on demand.
+   * The entry points supply it (the platform API sits above this layer).
+   */
+  mlflowServer?: (platform: Platform) => MlflowServerFactory;
 }
 
 /**
@@ -63,18 +73,42 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
   const artifacts = openArtifactStore(config.artifacts.url);
   const { db, dialect, close } = await openDatabaseUrl(config.database.url, config.database.schema);
   // One connection, each store seeing only its own tables; closing any of them closes it once.
-  return {
-    config,
-    layout: config.layout,
-    artifacts,
+  const { mlflowServer } = options;
+  const stores = {
     metadata: new KyselyMetadataStore(tablesOf<MetadataTables>(db), close),
     registry: new KyselyRegistryStore(tablesOf<RegistryTables>(db), close),
     tracking: new KyselyTrackingStore(tablesOf<TrackingTables>(db), close),
     deployments: new KyselyDeploymentStore(tablesOf<RegistryTables>(db)),
+  };
+  const platform: Platform = {
+    config,
+    layout: config.layout,
+    artifacts,
+    ...stores,
     tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
     audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
+    // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
+    runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,
   };
+  try {
+    await settleAbandonedWork(platform);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return platform;
+}
+
+/**
+ * What a killed process left behind is settled before anything looks at the project: its
+ * RUNNING executions, pipeline runs and tracking runs are marked FAILED with the reason, and
+ * its staging directories are removed. Only work whose owner process on this host is gone.
+ */
+async function settleAbandonedWork(platform: Platform): Promise<void> {
+  await failAbandonedWork(platform.metadata);
+  await platform.tracking.failAbandonedRuns();
+  await platform.artifacts.reclaimAbandonedStaging();
 }
 
 /** NOT_FOUND, naming where it looked and how to make one, when the config's project does not exist. */

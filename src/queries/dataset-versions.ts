@@ -10,7 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import type { QuarantineSummary } from '../data/quarantine.js';
-import { findDatasetVersion, versionArtifacts, versionOf } from '../data/versions.js';
+import { findDatasetVersion, versionGroups, versionOf } from '../data/versions.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -30,7 +30,10 @@ export interface DatasetVersion {
   source: string;
   sourceKind: string | null;
   rowCounts: Record<string, number>;
+  /** Bad rows quarantined by the newest ingest of this content (`ingests` > 1: the same good rows were read again). */
   badRows: number;
+  /** How many ingests produced these very rows; each keeps its own quarantine (`loom data show`). */
+  ingests: number;
   timeRange: string | null;
   createdAt: number;
   /** The run (and step) whose execution made the version first. */
@@ -47,25 +50,50 @@ export interface DatasetVersionDetail extends DatasetVersion {
   /** The version's directory in the artifact store. */
   path: string;
   quarantine: (QuarantineSummary & { sample: Record<string, unknown>[] }) | null;
+  /**
+   * Every ingest of this content that quarantined rows, newest first, with its own sample:
+   * a re-ingest whose good rows hash to this version keeps its bad rows here.
+   */
+  quarantines: IngestQuarantine[];
   /** Steps that read this version, to follow lineage further (`loom runs show <runId>`). */
   usedBy: { runId: string | null; step: string; executionId: number }[];
 }
 
+/** One ingest's quarantine within a version. */
+export interface IngestQuarantine extends QuarantineSummary {
+  artifactId: number;
+  createdAt: number;
+  madeBy: DatasetVersion['madeBy'];
+  /** The quarantine file, absolute; null when no row was kept. */
+  path: string | null;
+  sample: Record<string, unknown>[];
+}
+
 /** Every dataset version, newest first. */
 export async function listDatasetVersions(db: DatasetVersionStores): Promise<DatasetVersion[]> {
+  const groups = await versionGroups(db);
   // The artifact made first names the run that made the version.
-  const chosen = (await versionArtifacts(db)).sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+  const chosen = [...groups.values()].map((group) => group[0]!).sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
   const makers = await producers(db, chosen.map((a) => a.id));
-  return chosen.map((artifact) => toVersion(artifact, makers.get(artifact.id) ?? null));
+  return chosen.map((artifact) => toVersion(artifact, makers.get(artifact.id) ?? null, groups.get(versionOf(artifact))!));
 }
 
 /** One version in full: its maker, files, quarantined rows and the steps that read it. */
 export async function showDatasetVersion(db: DatasetVersionStores, artifacts: ArtifactStore, prefix: string): Promise<DatasetVersionDetail> {
   const artifact = await findDatasetVersion(db, prefix);
-  const version = toVersion(artifact, (await producers(db, [artifact.id])).get(artifact.id) ?? null);
+  const group = (await versionGroups(db)).get(versionOf(artifact))!;
+  const makers = await producers(db, group.map((a) => a.id));
+  const version = toVersion(artifact, makers.get(artifact.id) ?? null, group);
   const path = await artifacts.localPath(version.uri);
   const summary = (artifact.properties.quarantine ?? null) as QuarantineSummary | null;
   const quarantine = summary ? { ...summary, sample: summary.file ? await readSample(join(path, summary.file)) : [] } : null;
+  const quarantines: IngestQuarantine[] = [];
+  for (const ingest of [...group].reverse()) {
+    const own = (ingest.properties.quarantine ?? null) as QuarantineSummary | null;
+    if (!own || own.badRows === 0) continue;
+    const file = own.file ? join(await artifacts.localPath(ingest.uri), own.file) : null;
+    quarantines.push({ ...own, artifactId: ingest.id, createdAt: ingest.createdAt, madeBy: makers.get(ingest.id) ?? null, path: file, sample: file ? await readSample(file) : [] });
+  }
   const consumers = (await db.metadata.getEvents({ artifactIds: [artifact.id] })).filter((e) => e.type === 'INPUT').map((e) => e.executionId);
   const runs = await runsOf(db, [...new Set(consumers)]);
   return {
@@ -75,12 +103,14 @@ export async function showDatasetVersion(db: DatasetVersionStores, artifacts: Ar
     files: await listFiles(path),
     path,
     quarantine,
+    quarantines,
     usedBy: [...runs].map(([executionId, run]) => ({ runId: run.runId, step: run.step, executionId })),
   };
 }
 
-function toVersion(artifact: Artifact, madeBy: DatasetVersion['madeBy']): DatasetVersion {
+function toVersion(artifact: Artifact, madeBy: DatasetVersion['madeBy'], group: Artifact[]): DatasetVersion {
   const p = artifact.properties;
+  const newest = group[group.length - 1]!.properties;
   return {
     version: versionOf(artifact),
     artifactId: artifact.id,
@@ -89,7 +119,8 @@ function toVersion(artifact: Artifact, madeBy: DatasetVersion['madeBy']): Datase
     source: String(p.source ?? ''),
     sourceKind: typeof p.sourceKind === 'string' ? p.sourceKind : null,
     rowCounts: (p.rowCounts ?? {}) as Record<string, number>,
-    badRows: typeof p.badRows === 'number' ? p.badRows : 0,
+    badRows: typeof newest.badRows === 'number' ? newest.badRows : 0,
+    ingests: group.length,
     timeRange: typeof p.timeRange === 'string' ? p.timeRange : null,
     createdAt: artifact.createdAt,
     madeBy,

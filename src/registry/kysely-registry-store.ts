@@ -32,6 +32,7 @@ import {
 } from './registry-rows.js';
 import { filterConditions, notFoundModel, withModelLock } from './registry-sql.js';
 import type { RegistryStore } from './store.js';
+import { versionChanges } from './version-changes.js';
 import {
   MODEL_VERSION_STATUSES,
   type Actor,
@@ -43,9 +44,13 @@ import {
   type ModelVersionUpdate,
   type NewModelVersion,
   type RegisteredModel,
+  type VersionChange,
   type VersionFilter,
   type VersionUse,
 } from './types.js';
+
+/** Recorded for archives and restores made without naming anyone (MLflow's transition-stage API). */
+const UNKNOWN_ACTOR: Actor = { actor: 'unknown', reason: '' };
 
 export class KyselyRegistryStore implements RegistryStore {
   /**
@@ -144,6 +149,7 @@ export class KyselyRegistryStore implements RegistryStore {
       const requests = await trx.selectFrom('alias_request').selectAll().where('model_id', '=', modelId).orderBy('id').execute();
       await trx.deleteFrom('alias_request').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('alias_move').where('model_id', '=', modelId).execute();
+      await trx.deleteFrom('model_version_change').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('model_version').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('registered_model').where('id', '=', modelId).execute();
       return {
@@ -276,14 +282,18 @@ export class KyselyRegistryStore implements RegistryStore {
     return (await this.getModelVersion(modelName, version))!;
   }
 
-  async archiveModelVersion(modelName: string, version: number): Promise<ModelVersion> {
-    await versions.setArchived(this.db, modelName, version, true);
+  async archiveModelVersion(modelName: string, version: number, who: Actor = UNKNOWN_ACTOR): Promise<ModelVersion> {
+    await versions.setArchived(this.db, modelName, version, true, aliases.checkedActor(who));
     return (await this.getModelVersion(modelName, version))!;
   }
 
-  async restoreModelVersion(modelName: string, version: number): Promise<ModelVersion> {
-    await versions.setArchived(this.db, modelName, version, false);
+  async restoreModelVersion(modelName: string, version: number, who: Actor = UNKNOWN_ACTOR): Promise<ModelVersion> {
+    await versions.setArchived(this.db, modelName, version, false, aliases.checkedActor(who));
     return (await this.getModelVersion(modelName, version))!;
+  }
+
+  versionChanges(modelName: string): Promise<VersionChange[]> {
+    return versionChanges(this.db, modelName);
   }
 
   deleteModelVersion(modelName: string, version: number): Promise<void> {

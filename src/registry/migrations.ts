@@ -4,6 +4,7 @@
  */
 import { sql, type Migration } from 'kysely';
 import { withId, type DialectKind, type MigrationDb, type StoreMigrations } from '../core/sql-dialect.js';
+import { VERSION_CHANGE_MIGRATION, versionChangeMigration } from './version-change-migration.js';
 
 function registryMigration(dialect: DialectKind): Migration {
   return {
@@ -95,4 +96,5 @@ function registryLifecycleMigration(dialect: DialectKind): Migration {
 export const registryMigrations: StoreMigrations = (dialect) => ({
   '0002_registry': registryMigration(dialect),
   '0003_registry_lifecycle': registryLifecycleMigration(dialect),
+  [VERSION_CHANGE_MIGRATION]: versionChangeMigration(dialect),
 });

@@ -92,11 +92,24 @@ export interface DeploymentTable {
   created_at: number;
 }
 
+/** Who archived or restored a version, when and why (0009). */
+export interface ModelVersionChangeTable {
+  id: Generated<number>;
+  model_id: number;
+  version: number;
+  /** archive | restore */
+  kind: string;
+  actor: string;
+  reason: string;
+  changed_at: number;
+}
+
 export interface RegistryTables {
   registered_model: RegisteredModelTable;
   model_version: ModelVersionTable;
   model_alias: ModelAliasTable;
   alias_move: AliasMoveTable;
+  model_version_change: ModelVersionChangeTable;
   alias_request: AliasRequestTable;
   deployment: DeploymentTable;
 }

@@ -138,6 +138,26 @@ export function describeLifecycleContract(test: StoreTest): void {
   });
 
   describe('archive and delete', () => {
+    test('archive and restore record who and why, newest first; a no-op records nothing', async (store) => {
+      await modelWithVersions(store, 2);
+      await store.archiveModelVersion('m', 2, { actor: 'ann', reason: 'trained on the broken January export' });
+      await store.archiveModelVersion('m', 2, { actor: 'bob', reason: 'again' });
+      await store.restoreModelVersion('m', 2, { actor: 'cid', reason: 'export fixed' });
+      await store.archiveModelVersion('m', 1);
+      const changes = await store.versionChanges('m');
+      assert.deepEqual(changes.map((c) => [c.version, c.kind, c.actor, c.reason]), [
+        [1, 'archive', 'unknown', ''],
+        [2, 'restore', 'cid', 'export fixed'],
+        [2, 'archive', 'ann', 'trained on the broken January export'],
+      ]);
+      assert.ok(changes.every((c) => c.modelName === 'm' && c.changedAt > 0));
+      await rejectsWithCode(store.archiveModelVersion('m', 2, { actor: '', reason: 'nobody' }), 'INVALID_ARGUMENT', 'actor');
+      assert.equal((await store.getModelVersion('m', 2))?.archivedAt, null, 'a refused archive changes nothing');
+      await rejectsWithCode(store.versionChanges('ghost'), 'NOT_FOUND');
+      await store.renameRegisteredModel('m', 'n');
+      assert.equal((await store.versionChanges('n')).length, 3, 'the history follows a rename');
+    });
+
     test('an archived version takes no alias; an aliased one cannot be archived', async (store) => {
       await modelWithVersions(store, 2);
       await store.setAlias('m', 'champion', 1, who);

@@ -18,6 +18,7 @@ import type {
   ModelVersionUpdate,
   NewModelVersion,
   RegisteredModel,
+  VersionChange,
   VersionFilter,
   VersionUse,
 } from './types.js';
@@ -64,10 +65,15 @@ export interface RegistryStore {
   updateModelVersion(modelName: string, version: number, update: ModelVersionUpdate): Promise<ModelVersion>;
   setModelVersionTag(modelName: string, version: number, key: string, value: string): Promise<ModelVersion>;
   deleteModelVersionTag(modelName: string, version: number, key: string): Promise<ModelVersion>;
-  /** Archives a version (MLflow stage `Archived`); FAILED_PRECONDITION while it is in use. */
-  archiveModelVersion(modelName: string, version: number): Promise<ModelVersion>;
-  /** Brings an archived version back. */
-  restoreModelVersion(modelName: string, version: number): Promise<ModelVersion>;
+  /**
+   * Archives a version (MLflow stage `Archived`), recording who and why in `versionChanges`
+   * (without `who`, as actor "unknown"); FAILED_PRECONDITION while it is in use.
+   */
+  archiveModelVersion(modelName: string, version: number, who?: Actor): Promise<ModelVersion>;
+  /** Brings an archived version back, recorded like an archive. */
+  restoreModelVersion(modelName: string, version: number, who?: Actor): Promise<ModelVersion>;
+  /** Who archived or restored which version of the model, and why, newest first; NOT_FOUND for an unknown model. */
+  versionChanges(modelName: string): Promise<VersionChange[]>;
   /** Deletes a version for good (its number is never reused); FAILED_PRECONDITION while it is in use. */
   deleteModelVersion(modelName: string, version: number): Promise<void>;
   /** What still uses a version: the aliases on it and the live deployment's references that pin it by number. */

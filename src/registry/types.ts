@@ -77,6 +77,19 @@ export interface Actor {
   reason: string;
 }
 
+export const VERSION_CHANGE_KINDS = ['archive', 'restore'] as const;
+export type VersionChangeKind = (typeof VERSION_CHANGE_KINDS)[number];
+
+/** A recorded change of a version other than an alias move: who archived or restored it, and why. */
+export interface VersionChange {
+  modelName: string;
+  version: number;
+  kind: VersionChangeKind;
+  actor: string;
+  reason: string;
+  changedAt: number;
+}
+
 export const ALIAS_MOVE_KINDS = ['set', 'delete', 'rollback', 'approved'] as const;
 /** How an alias moved: set directly, removed, rolled back, or set by an approved request. */
 export type AliasMoveKind = (typeof ALIAS_MOVE_KINDS)[number];

@@ -13,7 +13,8 @@ import { checkedTagKey } from './registry-rows.js';
 import { KyselyDeploymentStore } from './kysely-deployment-store.js';
 import { pinnedVersions } from './deployment-pins.js';
 import { aliasesOfVersion, notFoundModel, notFoundVersion, versionRow, withModelLock } from './registry-sql.js';
-import { MODEL_VERSION_STATUSES, type ModelVersionUpdate, type VersionUse } from './types.js';
+import { recordVersionChange } from './version-changes.js';
+import { MODEL_VERSION_STATUSES, type Actor, type ModelVersionUpdate, type VersionUse } from './types.js';
 
 type Edit = (trx: RegistryKysely, row: Selectable<ModelVersionTable>, now: number) => Promise<void>;
 
@@ -93,12 +94,13 @@ export async function editVersionTag(db: RegistryKysely, modelName: string, vers
   });
 }
 
-/** Archives (true) or restores (false) a version; archiving one in use is FAILED_PRECONDITION. Idempotent. */
-export async function setArchived(db: RegistryKysely, modelName: string, version: number, archived: boolean): Promise<void> {
+/** Archives (true) or restores (false) a version, recording who and why; archiving one in use is FAILED_PRECONDITION. Idempotent. */
+export async function setArchived(db: RegistryKysely, modelName: string, version: number, archived: boolean, who: Actor): Promise<void> {
   await editVersion(db, modelName, version, async (trx, row, now) => {
     if ((row.archived_at !== null) === archived) return;
     if (archived) await refuseIfInUse(trx, modelName, row.model_id, version, 'archive');
     await trx.updateTable('model_version').set({ archived_at: archived ? now : null, updated_at: now }).where('id', '=', row.id).execute();
+    await recordVersionChange(trx, { modelId: row.model_id, version, kind: archived ? 'archive' : 'restore', who, now });
   });
 }
 

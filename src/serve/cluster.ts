@@ -1,9 +1,11 @@
 /**
- * Every core: the primary process forks N workers that share one listening port (Node's
- * cluster module balances connections across them); each worker runs a whole model
+ * Every core: the primary process forks N workers that share one listening socket (each
+ * accepts its own connections); each worker runs a whole model
  * server, with its own sessions and its own registry watcher. SIGTERM or SIGINT on the
- * primary asks every worker to stop accepting, drain in-flight requests and exit; a
- * worker that dies on its own is replaced. `/metrics` in any worker aggregates all.
+ * primary asks every worker to stop accepting, drain in-flight requests and exit. A worker
+ * that dies is replaced, at once the first time and with a growing delay if replacements
+ * keep dying young; the primary never dies of a worker's death or of a message to a worker
+ * that is gone. `/metrics` in any worker aggregates all.
  *
  * Usage (in the CLI): `if (cluster.isPrimary && workers > 1) return runPrimary({ workers, onListening })`,
  * and in each worker `await serveInWorker(() => startModelServer(...))`.
@@ -17,6 +19,10 @@ export interface PrimaryOptions {
   onListening(url: string, workers: number): void;
   /** Told when a worker fails or exits unexpectedly. */
   onWorkerExit?(pid: number | undefined, code: number | null, signal: string | null): void;
+  /** Told of trouble the primary survives (an IPC error with a worker). Default: a line on stderr. */
+  onWarning?(message: string): void;
+  /** Restart back-off: the first delay after a worker died young, and the longest; default 100 ms and 10 s. */
+  backoff?: { initialMs: number; maxMs: number };
 }
 
 interface ListeningMessage {
@@ -24,19 +30,43 @@ interface ListeningMessage {
   url: string;
 }
 
+/** A worker that lived at least this long before dying resets the back-off: it was not crash-looping. */
+const HEALTHY_LIFETIME_MS = 10_000;
+
 /** Forks the workers and supervises them until SIGTERM/SIGINT; resolves after every worker has drained and exited. */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
-  serveClusterMetrics();
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`${message}\n`));
+  serveClusterMetrics(warn);
+  const backoff = options.backoff ?? { initialMs: 100, maxMs: 10_000 };
   let stopping = false;
   let announced = false;
+  let everListened = false;
   let failedStarts = 0;
+  let delay = 0;
+  let pendingRestarts = 0;
+  const started = new Map<Worker, number>();
   const listening = new Set<Worker>();
+  // Each worker accepts its own connections from the shared socket (the OS balances them),
+  // instead of the primary accepting and handing them over: a connection handed to a worker
+  // that dies during the handover stays open in the primary with nobody to answer it. This
+  // way a connection lives in exactly one process and dies with it.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const living = () => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
   return new Promise((resolve) => {
+    // The code the primary exits with once every worker is gone: non-zero only when it gave up.
+    let exitCode = 0;
+    const finishIfDrained = () => {
+      if (living().length === 0 && pendingRestarts === 0) resolve(exitCode);
+    };
     const fork = () => {
       const worker = cluster.fork();
+      started.set(worker, Date.now());
+      // An IPC send to a worker that just died fails on the worker object; unhandled, it would kill the primary.
+      worker.on('error', (error: Error) => warn(`worker ${worker.process.pid}: ${error.message}`));
       worker.on('message', (message: ListeningMessage) => {
         if (message?.type !== 'loom:listening') return;
         listening.add(worker);
+        everListened = true;
         if (!announced) {
           announced = true;
           options.onListening(message.url, options.workers);
@@ -45,26 +75,38 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     };
     cluster.on('exit', (worker, code, signal) => {
       const wasListening = listening.delete(worker);
-      if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
-        return;
-      }
+      const lived = Date.now() - (started.get(worker) ?? Date.now());
+      started.delete(worker);
+      if (stopping) return finishIfDrained();
       options.onWorkerExit?.(worker.process.pid, code, signal);
-      // A worker that never came up will not come up on a retry either (bad model, port taken).
-      if (!wasListening && ++failedStarts >= options.workers) {
+      // Before any worker has listened, failures are the configuration's (a bad model, a port
+      // in use): retrying will not help, so give up once every first worker has failed.
+      if (!everListened && !wasListening && ++failedStarts >= options.workers) {
         stopping = true;
-        for (const other of Object.values(cluster.workers ?? {})) other?.kill('SIGTERM');
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(code || 1);
-        return;
+        // Non-zero even when the last of the others exits cleanly after this (a busy port is an error).
+        exitCode = code || 1;
+        for (const other of living()) other.kill('SIGTERM');
+        return finishIfDrained();
       }
-      fork();
+      delay = lived >= HEALTHY_LIFETIME_MS ? 0 : Math.min(backoff.maxMs, Math.max(backoff.initialMs, delay * 2));
+      if (delay === 0) return fork();
+      pendingRestarts++;
+      setTimeout(() => {
+        pendingRestarts--;
+        if (stopping) return finishIfDrained();
+        fork();
+      }, delay);
     });
     const stop = () => {
       if (stopping) return;
       stopping = true;
-      const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
-      if (alive.length === 0) resolve(0);
-      for (const worker of alive) worker.send({ type: 'loom:shutdown' });
+      for (const worker of living()) {
+        // A listening worker drains on the message; one still starting has not installed its
+        // handler yet (the message would be lost) and has nothing to drain: it gets SIGTERM.
+        if (listening.has(worker) && worker.isConnected()) worker.send({ type: 'loom:shutdown' }, undefined, undefined, () => {});
+        else worker.process.kill('SIGTERM');
+      }
+      finishIfDrained();
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -79,13 +121,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
  */
 export async function serveInWorker(start: () => Promise<{ url: string; close(): Promise<void> }>, onStarted?: (url: string) => void): Promise<void> {
   const server = await start();
-  if (cluster.isWorker) process.send?.({ type: 'loom:listening', url: server.url } satisfies ListeningMessage);
+  if (cluster.isWorker) process.send?.({ type: 'loom:listening', url: server.url } satisfies ListeningMessage, undefined, undefined, () => {});
   else onStarted?.(server.url);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
       process.off('message', onMessage);
+      process.off('disconnect', done);
       resolve();
     };
     const onMessage = (message: { type?: string }) => {
@@ -94,6 +137,8 @@ export async function serveInWorker(start: () => Promise<{ url: string; close():
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
     process.on('message', onMessage);
+    // The primary is gone (its IPC channel closed): drain and exit rather than serve unsupervised.
+    if (cluster.isWorker) process.once('disconnect', done);
   });
   await server.close();
 }

@@ -8,7 +8,7 @@
  *
  * Usage: `const metrics = new ServingMetrics(); const m = metrics.model('flights', 3); m.observe(0.0004);`
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 
 /** Latency buckets (seconds) from 100 µs: a served ONNX model answers in well under a millisecond. */
@@ -219,18 +219,31 @@ function clusterMetrics(): Promise<string | undefined> {
       resolve(body);
     };
     process.on('message', onMessage);
-    process.send!({ type: 'loom:metrics-request', id });
+    // A primary that is gone answers nothing: the timer (or the send's error) falls back to this worker's own metrics.
+    process.send!({ type: 'loom:metrics-request', id }, undefined, undefined, (error: Error | null) => {
+      if (error) finish(undefined);
+    });
   });
 }
 
-/** In the primary: answers workers' metrics requests with the aggregate of all workers. */
-export function serveClusterMetrics(): void {
+/**
+ * In the primary: answers workers' metrics requests with the aggregate of all workers. A
+ * worker may die at any moment: every send to one is checked and its failure reported to
+ * `warn`, never thrown (an unhandled IPC error would take the primary down).
+ */
+export function serveClusterMetrics(warn: (message: string) => void = () => {}): void {
   const aggregator = new AggregatorRegistry();
+  const reply = (worker: Worker, id: string | undefined, body: string | undefined) => {
+    if (!worker.isConnected()) return;
+    worker.send({ type: 'loom:metrics', id, body }, undefined, undefined, (error) => {
+      if (error) warn(`metrics for worker ${worker.process.pid} not sent: ${error.message}`);
+    });
+  };
   cluster.on('message', (worker, message: { type?: string; id?: string }) => {
     if (message?.type !== 'loom:metrics-request') return;
     aggregator.clusterMetrics().then(
-      (body) => worker.send({ type: 'loom:metrics', id: message.id, body }),
-      () => worker.send({ type: 'loom:metrics', id: message.id, body: undefined }),
+      (body) => reply(worker, message.id, body),
+      () => reply(worker, message.id, undefined),
     );
   });
 }

@@ -97,7 +97,7 @@ export interface ModelPoolOptions {
   batch?: Partial<BatchConfig>;
 }
 
-const LIST_FIX = 'run `loom models ls` to see registered models; start the server with --model name@alias to serve one';
+const LIST_FIX = 'run `loom models ls` to see registered models; serve one with `loom serve name@alias` (or `loom deploy set name --version N`)';
 
 export class ModelPool {
   private slots = new Map<string, Slot>();
@@ -233,7 +233,7 @@ export class ModelPool {
       if (!slot) {
         throw new LoomError('NOT_FOUND', `this server serves "${name}" version ${this.versions(name).join(', ')}, not version ${version}`, {
           field: 'version',
-          fix: `run \`loom models ls\` to see versions; start the server with --model ${name}@${version} (or deploy it) to serve it`,
+          fix: `run \`loom models ls\` to see versions; serve it with \`loom serve ${name}@${version}\` (or \`loom deploy set ${name} --version ${version}\`)`,
         });
       }
       return { model: slot.current, role: slot === endpoint.primary ? 'primary' : 'canary' };
@@ -253,7 +253,7 @@ export class ModelPool {
     const slot = endpoint.all.find((candidate) => candidate.parsed.alias === label);
     if (!slot) {
       const labels = endpoint.all.flatMap((candidate) => (candidate.parsed.alias ? [candidate.parsed.alias] : []));
-      throw new LoomError('NOT_FOUND', `this server serves "${name}" by label ${labels.join(', ') || '(none)'}, not "${label}"`, { field: 'label', fix: `start the server with --model ${name}@${label} to serve it` });
+      throw new LoomError('NOT_FOUND', `this server serves "${name}" by label ${labels.join(', ') || '(none)'}, not "${label}"`, { field: 'label', fix: `serve it with \`loom serve ${name}@${label}\`` });
     }
     return { model: slot.current, role: slot === endpoint.primary ? 'primary' : 'canary' };
   }

@@ -310,3 +310,37 @@ test('a spool that cannot be converted is reported and does not keep the other s
   assert.equal(await countRows(recovered[0]!), 5);
   assert.equal(errors.length, 1, 'the bad spool is reported once');
 });
+
+test('a request larger than the log\'s capacity is logged in parts, in row order, to real Parquet files', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  // The default capacity (50,000 rows): a 60,001-row request used to be only counted as dropped.
+  const log = new PredictionLog(new ParquetPredictionSink(dir), { flushIntervalMs: 5 });
+  const big = record(7, 60_001);
+  log.record(big);
+  await log.close();
+  assert.deepEqual([log.written, log.dropped], [60_001, 0]);
+  const rows = await withDuckDB((db) =>
+    queryRows(db, `SELECT count(*)::INTEGER AS n, count(DISTINCT request_id)::INTEGER AS ids, min(request_id) AS id,
+      sum((features->>'distance')::BIGINT)::BIGINT AS distances, sum((outputs->>'probability')::DOUBLE) AS p FROM read_parquet('${join(dir, '*.parquet')}')`),
+  );
+  const expectedDistance = (big.rows.columns[1] as number[]).reduce((a, b) => a + b, 0);
+  const expectedP = (big.outputs[0]!.data as number[]).reduce((a, b) => a + b, 0);
+  assert.deepEqual([rows[0]!.n, rows[0]!.ids, rows[0]!.id, Number(rows[0]!.distances)], [60_001, 1, 'r7', expectedDistance]);
+  assert.ok(Math.abs(Number(rows[0]!.p) - expectedP) < 1e-3, 'every row keeps its own outputs');
+});
+
+test('parts of a large request wait for room; a second large one while they wait is dropped and counted', async () => {
+  const written: PredictionLogRow[] = [];
+  const sink: PredictionLogSink = { write: async (rows) => void written.push(...rows), close: async () => {} };
+  const log = new PredictionLog(sink, { capacity: 50, batchRows: 20, flushIntervalMs: 1_000_000 });
+  log.record(record(1, 125));
+  log.record(record(2, 60));
+  assert.equal(log.dropped, 60, 'one oversized request waits at a time');
+  log.record(record(3, 2));
+  await log.close();
+  assert.deepEqual([log.written, log.dropped], [127, 60]);
+  const first = written.filter((row) => row.requestId === 'r1');
+  assert.equal(first.length, 125);
+  assert.deepEqual(first.map((row) => JSON.parse(row.features).distance), Array.from({ length: 125 }, (_, r) => 100 * r), 'parts keep row order');
+  assert.deepEqual(first.map((row) => JSON.parse(row.outputs).probability), Array.from({ length: 125 }, (_, r) => r / 8));
+});

@@ -9,7 +9,10 @@
  * The queue is bounded in ROWS (a 10,000-row request weighs 10,000), counting rows queued
  * here and rows handed to the worker but not yet written. A record that does not fit is
  * dropped and counted; a failed write drops (and counts) its batch. Logging never blocks
- * or fails a request. A worker that crashes is replaced on the next batch, and the new
+ * or fails a request. A request larger than the whole capacity is logged in parts of at
+ * most `batchRows` rows: the parts wait (one such request at a time) and enter the queue
+ * as earlier rows are written, so it is logged, not dropped, unless the log is overloaded
+ * (no room even for its first part). A worker that crashes is replaced on the next batch, and the new
  * one converts the spool the old one left.
  *
  * A sink with a `spec` runs in the worker (ParquetPredictionSink, PostgresPredictionSink);
@@ -19,7 +22,7 @@
  *   const log = new PredictionLog(new ParquetPredictionSink(dir), { onDropped: (n) => metrics.droppedLogRecords(n) });
  *   log.record({ ... }); ... await log.close();
  */
-import type { PredictionOutput } from './batcher.js';
+import type { OutputData, PredictionOutput } from './batcher.js';
 import type { FeatureRows } from './features.js';
 import { inThreadBackend, workerBackend, type LogBackend } from './prediction-log-backends.js';
 
@@ -97,6 +100,8 @@ export interface PredictionLogOptions {
 export class PredictionLog {
   private queue: PredictionRecord[] = [];
   private queuedRows = 0;
+  /** Parts of one request larger than the capacity, entering the queue as room frees up. */
+  private waiting: PredictionRecord[] = [];
   /** Rows queued here plus rows handed to the backend and not yet written: what `capacity` bounds. */
   private pendingRows = 0;
   private readonly capacity: number;
@@ -127,16 +132,39 @@ export class PredictionLog {
   /** Queues a record; drops (and counts) its rows when they do not fit. Never throws, never waits. */
   record(record: PredictionRecord): void {
     const rows = record.rows.rowCount;
+    const part = Math.min(this.batchRows, this.capacity);
+    if (!this.closing && rows > this.capacity && this.waiting.length === 0 && this.pendingRows + part <= this.capacity) {
+      // It could never fit whole: its parts wait for room (the request's rows are in memory
+      // already). Under overload (no room for even its first part) it is dropped like any record.
+      this.waiting = splitRecord(record, part);
+      this.admitWaiting();
+      return;
+    }
     if (this.closing || this.pendingRows + rows > this.capacity) {
       this.drop(rows);
       return;
     }
+    this.enqueue(record);
+  }
+
+  private enqueue(record: PredictionRecord): void {
+    const rows = record.rows.rowCount;
     this.queue.push(record);
     this.queuedRows += rows;
     this.pendingRows += rows;
     if (this.queuedRows >= this.batchRows && !this.soon) {
       this.soon = setImmediate(() => void this.flush());
     }
+  }
+
+  /** Moves waiting parts into the queue while they fit, and hands them on soon. */
+  private admitWaiting(): void {
+    let admitted = false;
+    while (this.waiting.length > 0 && this.pendingRows + this.waiting[0]!.rows.rowCount <= this.capacity) {
+      this.enqueue(this.waiting.shift()!);
+      admitted = true;
+    }
+    if (admitted && !this.soon) this.soon = setImmediate(() => void this.flush());
   }
 
   /** Hands what is queued to the writer; resolves when everything handed over so far is written (or dropped). */
@@ -161,6 +189,7 @@ export class PredictionLog {
       const tracked = done.finally(() => {
         this.pendingRows -= rows;
         this.inflight.delete(tracked);
+        this.admitWaiting();
       });
       this.inflight.add(tracked);
     }
@@ -171,7 +200,11 @@ export class PredictionLog {
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       clearInterval(this.timer);
-      await this.flush();
+      // Parts of a large request still waiting enter the queue as each write frees room.
+      do {
+        this.admitWaiting();
+        await this.flush();
+      } while (this.queue.length > 0 || this.waiting.length > 0);
       try {
         await this.backend.close();
       } catch (error) {
@@ -185,6 +218,26 @@ export class PredictionLog {
     this.dropped += rows;
     this.options.onDropped?.(rows);
   }
+}
+
+/** A record cut into records of at most `size` rows each, in row order (same request id). */
+export function splitRecord(record: PredictionRecord, size: number): PredictionRecord[] {
+  const { rowCount, columns } = record.rows;
+  const parts: PredictionRecord[] = [];
+  for (let start = 0; start < rowCount; start += size) {
+    const end = Math.min(rowCount, start + size);
+    const cut = <T extends { slice(from: number, to: number): T }>(values: T, perRow: number) => values.slice(start * perRow, end * perRow);
+    parts.push({
+      ...record,
+      rows: { rowCount: end - start, columns: columns.map((column) => cut(column, column.length / rowCount)) },
+      outputs: record.outputs.map((output) => ({
+        ...output,
+        shape: [end - start, ...output.shape.slice(1)],
+        data: cut(output.data as unknown[], output.data.length / rowCount) as OutputData,
+      })),
+    });
+  }
+  return parts;
 }
 
 /** One log row per request row: features and outputs as JSON objects keyed by name. */

@@ -10,10 +10,13 @@
  *   console.log(server.url); ... await server.close();
  */
 import cluster from 'node:cluster';
-import { listenOn } from '../core/listen.js';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoomError } from '../core/errors.js';
 import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
+import { listenOn } from '../core/listen.js';
+import { createHttpApp } from '../http/app.js';
+import { MODEL_SERVER_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
+import { metricsPlugin } from '../http/metrics.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { BatchConfig } from './batcher.js';
@@ -23,10 +26,9 @@ import type { LoadedModel } from './model-loader.js';
 import { ModelPool, type EndpointConfig, type ServerLogger } from './model-pool.js';
 import { DEFAULT_ALIAS, parseModelRef } from '../registry/model-ref.js';
 import { PredictionLog, type PredictionLogOptions, type PredictionLogSink } from './prediction-log.js';
-import { errorResponse, serveErrorHandler } from './routes/errors.js';
-import { mlflowRoutes } from './routes/mlflow.js';
+import { invocationsModel, mlflowRoutes } from './routes/mlflow.js';
 import { tfServingRoutes } from './routes/tfserving.js';
-import { DEFAULT_BODY_LIMIT, v2Routes } from './routes/v2.js';
+import { v2Routes } from './routes/v2.js';
 
 export type { ServerLogger } from './model-pool.js';
 
@@ -51,8 +53,10 @@ export interface ModelServerOptions {
   defaultModel?: string;
   /** Default: warnings to stderr, nothing else. */
   logger?: ServerLogger;
-  /** Largest request body in bytes; default 10 MiB. */
+  /** Largest request body in bytes; default 10 MiB (the same as `limits.bodyBytes`). */
   bodyLimit?: number;
+  /** Body sizes, JSON depth and timeouts; defaults in `MODEL_SERVER_LIMITS`. */
+  limits?: Partial<HttpLimits>;
   /** More route plugins on the same app (batch predictions, the browser page). */
   plugins?: ((app: FastifyInstance, ctx: InferenceContext) => Promise<void>)[];
 }
@@ -63,9 +67,8 @@ export interface LoadFailure {
   error: LoomError;
 }
 
-export interface ModelServer {
-  /** `http://host:port`, with the port actually bound (for `port: 0`). */
-  url: string;
+/** A model server built but not listening: `app.inject()` reaches it; `close()` releases it. */
+export interface BuiltModelServer {
   app: FastifyInstance;
   /** The model versions being served now (primary first); changes on a swap. */
   readonly loaded: LoadedModel[];
@@ -77,6 +80,11 @@ export interface ModelServer {
   refresh(): Promise<void>;
   /** Stops accepting connections, finishes in-flight requests, then releases the sessions and flushes the log. */
   close(): Promise<void>;
+}
+
+export interface ModelServer extends BuiltModelServer {
+  /** `http://host:port`, with the port actually bound (for `port: 0`). */
+  url: string;
 }
 
 const stderrLogger: ServerLogger = {
@@ -91,6 +99,20 @@ const stderrLogger: ServerLogger = {
  * and `failures`) and the rest are served; if none loads, fails with NOT_FOUND.
  */
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
+  const server = await buildModelServer(options);
+  let url: string;
+  try {
+    url = await listenOn(server.app, options);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return Object.assign(server, { url });
+}
+
+/** Loads the models and builds the app without listening (`startModelServer` listens too). */
+export async function buildModelServer(options: Omit<ModelServerOptions, 'port' | 'host'>): Promise<BuiltModelServer> {
+  const limits = resolveLimits(MODEL_SERVER_LIMITS, { bodyBytes: options.bodyLimit, ...options.limits });
   const logger = options.logger ?? stderrLogger;
   const metrics = new ServingMetrics();
   if (cluster.isWorker) metrics.joinCluster();
@@ -106,7 +128,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     await pool.close();
     const detail = failures.length > 0 ? `: ${failures.map((failure) => `${failure.ref}: ${failure.error.message}`).join('; ')}` : '';
     throw new LoomError('NOT_FOUND', `no model could be loaded${configs.length === 0 ? ' (the registry has no model with a champion)' : ''}${detail}`, {
-      fix: 'run `loom models ls` to see registered models and aliases, then pass --model name@alias or name@version',
+      fix: configs.length === 0 ? 'register one with `loom demo` or `loom run <pipeline file>`, or name one: `loom serve name@alias`' : 'run `loom models ls` to see registered models and aliases, then name them: `loom serve name@alias` or `loom serve name@version`',
     });
   }
 
@@ -121,19 +143,16 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const ctx: InferenceContext = { pool, metrics, log };
 
   // Per-request logging is off: at tens of thousands of requests a second it would cost more than inference.
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
-  app.setErrorHandler(serveErrorHandler(metrics));
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorResponse(new LoomError('NOT_FOUND', `no route ${request.method} ${request.url}`));
-    return reply.code(status).send(body);
+  const app = await createHttpApp({
+    limits,
+    errorFormat: 'kserve',
+    anonymousName: 'anonymous',
+    onError: (request, problem) => metrics.error(modelOfRequest(request) ?? '', problem.status),
   });
   await app.register(v2Routes, { ctx, isReady: () => pool.names().length > 0 });
   await app.register(tfServingRoutes, { ctx });
   await app.register(mlflowRoutes, { ctx, defaultModel: options.defaultModel ?? (explicit ? parseModelRef(baseRefs[0]!).name : undefined) });
-  app.get('/metrics', async (_request, reply) => {
-    const { contentType, body } = await metrics.text();
-    return reply.type(contentType).send(body);
-  });
+  await app.register(metricsPlugin, { registry: metrics.registry, text: () => metrics.text() });
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
 
   // The watcher: a cheap check of deployments (one max(id)), of the champions when no
@@ -183,8 +202,19 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   timer?.unref();
 
   let closing: Promise<void> | undefined;
+  // Under the cluster the listening socket is shared: connections the kernel has completed
+  // but no worker has accepted yet wait on it, and would be reset once every worker closed.
+  // So a draining worker keeps accepting until none has arrived for a moment (at most 2 s).
+  let lastConnection = 0;
+  if (cluster.isWorker) app.server.on('connection', () => (lastConnection = Date.now()));
+  const acceptStragglers = async () => {
+    const until = Date.now() + 2000;
+    do await new Promise((resolve) => setTimeout(resolve, 50));
+    while (Date.now() - lastConnection < 150 && Date.now() < until);
+  };
   const shutdown = async () => {
     if (timer) clearInterval(timer);
+    if (cluster.isWorker && app.server.listening) await acceptStragglers();
     // Fastify's close waits for in-flight requests, so no session is released mid-run. A
     // keep-alive connection that finishes its request after close began would otherwise
     // linger until the keep-alive timeout, so idle ones are closed as they appear.
@@ -198,15 +228,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     await pool.close();
     await log?.close();
   };
-  let url: string;
-  try {
-    url = await listenOn(app, options);
-  } catch (error) {
-    await shutdown();
-    throw error;
-  }
   return {
-    url,
     app,
     get loaded() {
       return pool.loaded();
@@ -247,6 +269,13 @@ export function endpointConfigs(refs: readonly string[], deployments: readonly D
     });
   }
   return [...byName.values()];
+}
+
+/** The model a failed request named, for the error counter: its path's, or the one `/invocations` was asked for. */
+function modelOfRequest(request: FastifyRequest): string | undefined {
+  const name = (request.params as { name?: unknown } | undefined)?.name;
+  if (typeof name === 'string') return name;
+  return request.routeOptions.url === '/invocations' ? invocationsModel(request) : undefined;
 }
 
 /** Every registered model's champion, for a server started with no explicit models; `warn` hears of models without one. */

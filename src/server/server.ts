@@ -8,12 +8,13 @@
  *   const server = await startPlatformServer({ port: 5000, db, artifacts });
  *   console.log(server.url); ... await server.close();
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import { LoomError } from '../core/errors.js';
+import type { FastifyInstance } from 'fastify';
+import { listenOn } from '../core/listen.js';
+import { createHttpApp } from '../http/app.js';
+import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
+import { metricsPlugin } from '../http/metrics.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { listenOn } from '../core/listen.js';
-import { mlflowErrorResponse, replyWithMlflowError } from './mlflow-errors.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -23,14 +24,17 @@ export interface PlatformServerOptions {
   host?: string;
   db: LoomDatabase;
   artifacts: ArtifactStore;
-  /** Largest request body in bytes; default 32 MiB (log-batch bodies can be large). */
+  /** Largest request body in bytes; default 32 MiB (log-batch bodies can be large); the same as `limits.bodyBytes`. */
   bodyLimit?: number;
+  /** Body and upload sizes, JSON depth and timeouts; defaults in `PLATFORM_LIMITS` (uploads up to 256 MiB). */
+  limits?: Partial<HttpLimits>;
 }
 
 /** What every route plugin of the platform API receives. */
 export interface PlatformRouteOptions {
   db: LoomDatabase;
   artifacts: ArtifactStore;
+  limits: HttpLimits;
 }
 
 export interface PlatformServer {
@@ -44,18 +48,15 @@ export const MLFLOW_PREFIX = '/api/2.0/mlflow';
 
 /** Builds the app without listening, for `app.inject()` tests. */
 export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'port' | 'host'>): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 32 * 1024 * 1024 });
-  app.setErrorHandler(replyWithMlflowError);
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = mlflowErrorResponse(new LoomError('NOT_FOUND', `no route ${request.method} ${request.url}`));
-    return reply.code(status).send({ ...body, error_code: 'ENDPOINT_NOT_FOUND' });
-  });
+  const limits = resolveLimits(PLATFORM_LIMITS, { bodyBytes: options.bodyLimit, ...options.limits });
+  // Alias moves are recorded with the request's principal; anonymous ones as the API itself.
+  const app = await createHttpApp({ limits, errorFormat: 'mlflow', anonymousName: 'mlflow-api' });
   app.get('/health', async () => ({ status: 'ok' }));
-  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts };
+  await app.register(metricsPlugin, { countRequests: true });
+  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits };
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
-  void routeOptions;
   return app;
 }
 

@@ -21,6 +21,8 @@ export interface ArtifactStore {
   commit(stagingDir: string): Promise<CommittedArtifact>;
   /** Removes a staging directory that will not be committed. */
   discard(stagingDir: string): Promise<void>;
+  /** Removes staging whose writer process has exited without committing or discarding it; returns what it removed. */
+  reclaimAbandonedStaging(): Promise<string[]>;
   /** A local directory holding the artifact's files, for reading only. NOT_FOUND if absent. */
   localPath(uri: string): Promise<string>;
   exists(uri: string): Promise<boolean>;

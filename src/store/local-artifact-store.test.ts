@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { LoomError } from '../core/errors.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { LocalArtifactStore } from './local-artifact-store.js';
@@ -47,4 +50,33 @@ test('a discarded staging directory leaves nothing, and unknown URIs are refused
   assert.deepEqual(await readdir(join(root, 'staging')), []);
   await assert.rejects(store.localPath(`loom-artifact://sha256/${'0'.repeat(64)}`), (e: unknown) => e instanceof LoomError && e.code === 'NOT_FOUND');
   await assert.rejects(store.localPath('file:///etc/passwd'), (e: unknown) => e instanceof LoomError && e.code === 'INVALID_ARGUMENT');
+});
+
+test('staging left by a writer killed with SIGKILL is reclaimed; a live writer\'s staging is untouched', async (t) => {
+  const root = await makeTempDir(t.after.bind(t));
+  const store = new LocalArtifactStore(root);
+  const live = await stageFiles(store, { 'part.bin': 'still being written' });
+  // A real writer in another process: stages, writes, reports the directory, then is killed.
+  const module = new URL('./local-artifact-store.ts', import.meta.url).href;
+  const writer = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    import { writeFile } from 'node:fs/promises';
+    import { join } from 'node:path';
+    import { LocalArtifactStore } from ${JSON.stringify(module)};
+    const dir = await new LocalArtifactStore(${JSON.stringify(root)}).stage();
+    await writeFile(join(dir, 'big.bin'), Buffer.alloc(1 << 20));
+    process.stdout.write(dir + '\\n');
+    setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => writer.once('exit', resolve));
+  const [line] = (await once(createInterface({ input: writer.stdout! }), 'line')) as [string];
+  assert.equal((await readFile(join(line, 'big.bin'))).length, 1 << 20);
+  assert.deepEqual(await store.reclaimAbandonedStaging(), [], 'nothing is reclaimed while its writer lives');
+  writer.kill('SIGKILL');
+  await exited;
+
+  assert.deepEqual(await store.reclaimAbandonedStaging(), [dirname(line)]);
+  assert.deepEqual((await readdir(join(root, 'staging'))).sort(), [basename(dirname(live))]);
+  assert.equal(await readFile(join(live, 'part.bin'), 'utf8'), 'still being written');
+  const committed = await store.commit(live);
+  assert.equal(committed.sizeBytes, 'still being written'.length, 'the owner file is not part of the content');
+  assert.deepEqual(await readdir(join(root, 'staging')), []);
 });

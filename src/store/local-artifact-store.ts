@@ -1,21 +1,27 @@
 /**
  * The embedded artifact store: a local directory, content-addressed.
  *
- *   <root>/staging/<random>/...         private to one writer until committed
- *   <root>/objects/sha256/<hex>/...     committed, never modified again
+ *   <root>/staging/<time>-<random>/owner.json   the process writing it (pid, host, start token)
+ *   <root>/staging/<time>-<random>/files/...    private to that writer until committed
+ *   <root>/objects/sha256/<hex>/...             committed, never modified again
  *
  * `commit` hashes the staged files and renames the staging directory to its content
  * address. A rename within one file system is atomic, so a reader finds either the
- * whole artifact or nothing; equal content is kept once.
+ * whole artifact or nothing; equal content is kept once. A writer killed before it
+ * commits or discards leaves its staging behind (hundreds of MiB for a large split):
+ * `reclaimAbandonedStaging` removes what writers that are gone left, and nothing else.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LoomError } from '../core/errors.js';
+import { currentOwner, ownerState, parseOwner } from '../core/process-owner.js';
 import type { ArtifactStore, CommittedArtifact } from './artifact-store.js';
 
 const URI_PREFIX = 'loom-artifact://sha256/';
+const OWNER_FILE = 'owner.json';
+const FILES_DIR = 'files';
 
 export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -25,9 +31,31 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async stage(): Promise<string> {
-    const dir = join(this.root, 'staging', `${Date.now()}-${randomBytes(6).toString('hex')}`);
+    const slot = join(this.stagingRoot(), `${Date.now()}-${randomBytes(6).toString('hex')}`);
+    const dir = join(slot, FILES_DIR);
     await mkdir(dir, { recursive: true });
+    // Beside the files, not among them, so it is not part of the content hash.
+    await writeFile(join(slot, OWNER_FILE), JSON.stringify(currentOwner()));
     return dir;
+  }
+
+  /**
+   * Removes the staging directories whose writer process on this host has exited (or whose
+   * pid now belongs to another process); returns their paths. Staging of live writers, of
+   * writers on other hosts, and without a readable owner is left as it is.
+   */
+  async reclaimAbandonedStaging(): Promise<string[]> {
+    const entries = await readdir(this.stagingRoot(), { withFileTypes: true }).catch(() => []);
+    const removed: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const slot = join(this.stagingRoot(), entry.name);
+      const owner = parseOwner(await readFile(join(slot, OWNER_FILE), 'utf8').catch(() => undefined));
+      if (!owner || ownerState(owner) !== 'gone') continue;
+      await rm(slot, { recursive: true, force: true });
+      removed.push(slot);
+    }
+    return removed;
   }
 
   async commit(stagingDir: string): Promise<CommittedArtifact> {
@@ -41,11 +69,23 @@ export class LocalArtifactStore implements ArtifactStore {
       if (!isAlreadyThere(error)) throw error;
       await rm(stagingDir, { recursive: true, force: true });
     }
+    await this.releaseSlot(stagingDir);
     return { uri: URI_PREFIX + fingerprint, fingerprint, sizeBytes };
   }
 
   async discard(stagingDir: string): Promise<void> {
     await rm(stagingDir, { recursive: true, force: true });
+    await this.releaseSlot(stagingDir);
+  }
+
+  private stagingRoot(): string {
+    return join(this.root, 'staging');
+  }
+
+  /** Removes the writer's folder (its owner file) once its files are committed or discarded. */
+  private async releaseSlot(stagingDir: string): Promise<void> {
+    const slot = dirname(resolve(stagingDir));
+    if (basename(stagingDir) === FILES_DIR && dirname(slot) === this.stagingRoot()) await rm(slot, { recursive: true, force: true });
   }
 
   async localPath(uri: string): Promise<string> {

@@ -28,6 +28,20 @@ export function mlflowArtifactsPath(uri: string): string | undefined {
   return match ? match[1]!.replace(/\/+$/, '') : undefined;
 }
 
+/** Longest file or directory name, and whole relative path, in bytes (common file-system limits, less room for the root). */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 3072;
+
+/** A file where a directory must go, or the reverse, is the caller's conflict (409), not a server fault. */
+function pathConflict(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOTDIR' && code !== 'EISDIR' && code !== 'EEXIST') return error;
+  return new LoomError('ALREADY_EXISTS', `artifact path "${path}" conflicts with an existing file or directory`, {
+    field: 'path',
+    fix: 'upload to a path that is not already a directory, under directories that are not files',
+  });
+}
+
 export class RunArtifactFiles {
   constructor(readonly root: string) {}
 
@@ -40,6 +54,14 @@ export class RunArtifactFiles {
         fix: 'use a relative path without ".." parts',
       });
     }
+    // File systems refuse longer names (ENAMETOOLONG): say so as a bad path, not a server fault.
+    const long = path.split(/[\\/]/).find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
+    if (long !== undefined || Buffer.byteLength(path) > MAX_PATH_BYTES) {
+      throw new LoomError('INVALID_ARGUMENT', `artifact path is too long (at most ${MAX_NAME_BYTES} bytes a name, ${MAX_PATH_BYTES} in all)`, {
+        field: 'path',
+        fix: 'use shorter file and directory names',
+      });
+    }
     const normalized = posix.normalize(path.replace(/^\/+/, '')).replace(/\/+$/, '');
     return normalized === '.' ? '' : normalized;
   }
@@ -48,7 +70,9 @@ export class RunArtifactFiles {
     const relative = this.checkedPath(path);
     if (relative === '') throw new LoomError('INVALID_ARGUMENT', 'an artifact upload needs a file path', { field: 'path' });
     const target = join(this.root, relative);
-    await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true }).catch((error: unknown) => {
+      throw pathConflict(error, path);
+    });
     const temporary = `${target}.${randomBytes(6).toString('hex')}.loom-upload`;
     try {
       const out = createWriteStream(temporary);
@@ -60,7 +84,7 @@ export class RunArtifactFiles {
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw error;
+      throw pathConflict(error, path);
     }
   }
 

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter } from 'kysely';
 import { LoomError } from '../core/errors.js';
+import { ownerGoneReason, ownerState, parseOwner, processOwnerSchema } from '../core/process-owner.js';
 import type { DialectKind } from '../core/sql-dialect.js';
 import type { TrackingKysely } from './tracking-tables.js';
 import { encodePageToken, requireName } from '../metadata/query-helpers.js';
@@ -21,6 +22,7 @@ import { GroupCommit } from './group-commit.js';
 import { checkBatch, writeBatch, type CheckedBatch } from './write-batch.js';
 import {
   DEFAULT_EXPERIMENT_ID,
+  FAILURE_REASON_TAG,
   RUN_NAME_TAG,
   RUN_STATUSES,
   type Experiment,
@@ -129,6 +131,8 @@ export class KyselyTrackingStore implements TrackingStore {
     }
     const status = run.status ?? 'RUNNING';
     if (!RUN_STATUSES.includes(status)) throw new LoomError('INVALID_ARGUMENT', `status must be one of ${RUN_STATUSES.join(', ')}`, { field: 'status' });
+    const owner = run.owner === undefined ? null : processOwnerSchema.safeParse(run.owner);
+    if (owner && !owner.success) throw new LoomError('INVALID_ARGUMENT', `owner must be a process owner: ${owner.error.issues[0]!.message}`, { field: 'owner' });
     const runId = randomUUID().replaceAll('-', '');
     const runName = run.runName || run.tags?.[RUN_NAME_TAG] || `run-${runId.slice(0, 8)}`;
     const batch = checkBatch({ tags: Object.entries({ ...run.tags, [RUN_NAME_TAG]: runName }).map(([key, value]) => ({ key, value })) });
@@ -145,6 +149,7 @@ export class KyselyTrackingStore implements TrackingStore {
           end_time: null,
           lifecycle_stage: 'active',
           artifact_uri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
+          owner: owner ? JSON.stringify(owner.data) : null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -157,6 +162,24 @@ export class KyselyTrackingStore implements TrackingStore {
     if (!isRunId(runId)) return undefined;
     const row = await this.db.selectFrom('tracking_run').selectAll().where('run_id', '=', runId).executeTakeFirst();
     return row && (await withData(this.db, [row]))[0];
+  }
+
+  async failAbandonedRuns(): Promise<string[]> {
+    const running = await this.db.selectFrom('tracking_run').select(['id', 'run_id', 'owner']).where('status', '=', 'RUNNING').where('owner', 'is not', null).execute();
+    const failed: string[] = [];
+    for (const row of running) {
+      const owner = parseOwner(row.owner);
+      if (!owner || ownerState(owner) !== 'gone') continue;
+      const ended = await this.db.transaction().execute(async (trx) => {
+        // Only while still RUNNING: another command may have ended it meanwhile.
+        const result = await trx.updateTable('tracking_run').set({ status: 'FAILED', end_time: Date.now() }).where('id', '=', row.id).where('status', '=', 'RUNNING').executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        await writeBatch(trx, this.dialect, { runId: row.run_id, runKey: row.id }, checkBatch({ tags: [{ key: FAILURE_REASON_TAG, value: ownerGoneReason(owner) }] }));
+        return true;
+      });
+      if (ended) failed.push(row.run_id);
+    }
+    return failed;
   }
 
   async updateRun(runId: string, update: RunUpdate): Promise<RunInfo> {

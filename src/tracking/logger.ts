@@ -7,6 +7,7 @@
  * Usage (in an executor): `await services.tracking?.logMetrics({ loss }, { step: epoch })`
  */
 import { isLoomError } from '../core/errors.js';
+import { currentOwner } from '../core/process-owner.js';
 import type { TrackingStore } from './store.js';
 import type { RunStatus } from './types.js';
 
@@ -88,7 +89,7 @@ export class StepTrackingLogger extends RunWriter implements TrackingLogger {
   async childRun(runName: string): Promise<ChildRunLogger> {
     const parentId = await this.ensureRun();
     const experimentId = await experimentIdFor(this.store, this.identity.experimentName);
-    const child = await this.store.createRun({ experimentId, runName, tags: { ...this.identity.tags, [PARENT_RUN_TAG]: parentId }, userId: 'loom' });
+    const child = await this.store.createRun({ experimentId, runName, tags: { ...this.identity.tags, [PARENT_RUN_TAG]: parentId }, userId: 'loom', owner: currentOwner() });
     const runId = child.info.runId;
     const writer = new RunWriter(this.store, async () => runId);
     return {
@@ -105,7 +106,7 @@ export class StepTrackingLogger extends RunWriter implements TrackingLogger {
   ensureRun(): Promise<string> {
     this.run ??= (async () => {
       const experimentId = await experimentIdFor(this.store, this.identity.experimentName);
-      const run = await this.store.createRun({ experimentId, runName: this.identity.runName, tags: this.identity.tags, userId: 'loom' });
+      const run = await this.store.createRun({ experimentId, runName: this.identity.runName, tags: this.identity.tags, userId: 'loom', owner: currentOwner() });
       return run.info.runId;
     })();
     return this.run;

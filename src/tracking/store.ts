@@ -36,6 +36,12 @@ export interface TrackingStore {
   getRun(runId: string): Promise<Run | undefined>;
   updateRun(runId: string, update: RunUpdate): Promise<RunInfo>;
   deleteRun(runId: string): Promise<void>;
+  /**
+   * Marks FAILED (ended now, the reason in the `loom.failureReason` tag) every RUNNING run
+   * whose owner process on this host has exited; returns those runs' ids. Runs without an
+   * owner, or owned on another host, are left alone.
+   */
+  failAbandonedRuns(): Promise<string[]>;
   restoreRun(runId: string): Promise<void>;
 
   /**

@@ -34,6 +34,8 @@ export interface TrackingRunTable {
   end_time: number | null;
   lifecycle_stage: string;
   artifact_uri: string;
+  /** JSON ProcessOwner of the Loom process that started it; null for runs of MLflow clients (migration 0008). */
+  owner: string | null;
 }
 
 export interface TrackingKeyValueTable {

@@ -4,6 +4,8 @@
  * latest point per key is the run's value), tags, a status and an artifact location.
  * A nested run names its parent in the `mlflow.parentRunId` tag, as MLflow does.
  */
+import type { ProcessOwner } from '../core/process-owner.js';
+
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -18,6 +20,8 @@ export type ViewType = (typeof VIEW_TYPES)[number];
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';
 /** The tag that mirrors a run's name, as MLflow keeps it. */
 export const RUN_NAME_TAG = 'mlflow.runName';
+/** Why Loom ended a run itself (its owner process exited without ending it). */
+export const FAILURE_REASON_TAG = 'loom.failureReason';
 /** The experiment MLflow clients use when none is set. */
 export const DEFAULT_EXPERIMENT_ID = '0';
 
@@ -92,6 +96,11 @@ export interface NewRun {
   startTime?: number;
   tags?: Record<string, string>;
   status?: RunStatus;
+  /**
+   * The Loom process that will end the run. If it exits without ending it, the next
+   * `failAbandonedRuns` marks the run FAILED. Runs of MLflow clients have none.
+   */
+  owner?: ProcessOwner;
 }
 
 export interface RunUpdate {

@@ -8,7 +8,8 @@ import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { fitTransform } from '../transform/analyzers.js';
 import { applyTransform, FEATURES_FILE, LABELS_FILE } from '../transform/apply.js';
 import { buildTransformGraph } from '../transform/graph.js';
-import { predictLogisticRegression, trainLogisticRegression } from './logistic-regression.js';
+import { aucRoc } from '../evaluate/binary-metrics.js';
+import { hasConverged, predictLogisticRegression, trainLogisticRegression } from './logistic-regression.js';
 
 interface Split {
   features: Float32Array;
@@ -16,9 +17,9 @@ interface Split {
 }
 
 /** January flights, label delay > 15, features derived in SQL and transformed by the transform graph. */
-async function flightsMatrices(dir: string): Promise<{ train: Split; eval: Split; width: number }> {
+async function flightsMatrices(dir: string, every = 25): Promise<{ train: Split; eval: Split; width: number }> {
   const raw = join(dir, 'raw.parquet');
-  await writeFlightsSlice(raw, { months: [1], every: 25 });
+  await writeFlightsSlice(raw, { months: [1], every });
   const derived = `SELECT hour(date)::BIGINT AS hour, isodow(date)::BIGINT AS weekday, distance, origin, destination, delay > 15 AS delayed,
                           row_number() OVER () AS rn FROM read_parquet(${sqlString(raw)})`;
   const paths = { train: join(dir, 'train.parquet'), eval: join(dir, 'eval.parquet') };
@@ -93,4 +94,28 @@ test('labels that are not 0/1 and inconsistent shapes are INVALID_ARGUMENT', () 
   assert.throws(() => trainLogisticRegression(new Float32Array(4), new Float32Array([0, 2]), 2), invalid('labels'));
   assert.throws(() => trainLogisticRegression(new Float32Array(5), new Float32Array([0, 1]), 2), invalid('features'));
   assert.throws(() => trainLogisticRegression(new Float32Array(4), new Float32Array([0, 1]), 2, { epochs: 0 }), invalid('epochs'));
+});
+
+test('by default it trains until the loss converges, not for a fixed 5 epochs that leave it underfit', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  // About a thousand training rows: one Adam step per epoch, so 5 epochs barely move the weights.
+  const { train, eval: held, width } = await flightsMatrices(dir, 400);
+  const auc = (model: ReturnType<typeof trainLogisticRegression>) => aucRoc(predictLogisticRegression(model, held.features), held.labels);
+  const five = trainLogisticRegression(train.features, train.labels, width, { epochs: 5, seed: 7 });
+  const model = trainLogisticRegression(train.features, train.labels, width, { seed: 7 });
+  const epochs = model.lossPerEpoch.length;
+  assert.ok(epochs > 5 && epochs <= 100, `${epochs} epochs`);
+  assert.ok(hasConverged(model.lossPerEpoch, { tol: 1e-4, nIterNoChange: 5 }) || epochs === 100, 'it stops on convergence or at the bound');
+  assert.ok(!hasConverged(model.lossPerEpoch.slice(0, -1), { tol: 1e-4, nIterNoChange: 5 }), 'and not before');
+  assert.ok(auc(model) > auc(five) + 0.02, `AUC ${auc(model)} by default vs ${auc(five)} after 5 epochs`);
+  assert.deepEqual(trainLogisticRegression(train.features, train.labels, width, { seed: 7 }).weights, model.weights, 'deterministic for a seed');
+});
+
+test('convergence: nIterNoChange epochs in a row without improving the best loss by more than tol', () => {
+  const options = { tol: 0.01, nIterNoChange: 2 };
+  assert.equal(hasConverged([1, 0.5, 0.495, 0.494], options), true);
+  assert.equal(hasConverged([1, 0.5, 0.495, 0.48], options), false, 'an improvement resets the count');
+  assert.equal(hasConverged([1, 0.5, 0.6, 0.499], options), true, 'a worse epoch counts as no improvement');
+  assert.equal(hasConverged([1, 0.5, 0.5, 0.5], { tol: 0, nIterNoChange: 2 }), false, 'tol 0 runs every epoch');
+  assert.equal(hasConverged([], options), false);
 });

@@ -14,6 +14,11 @@
  * features are mostly one-hot, so a mostly-zero chunk is compressed to CSR first and a row
  * costs its non-zeros, not its width (skipping exact zeros changes no sum).
  *
+ * Training stops on convergence, as scikit-learn's SGD does: once the epoch's training loss
+ * has not improved on the best so far by more than `tol` for `nIterNoChange` epochs in a row,
+ * or after `epochs` (the bound). The test reads only the loss history, so a run resumed from
+ * a checkpoint stops where an uninterrupted one does.
+ *
  * Usage: `const model = trainLogisticRegression(features, labels, width, { epochs: 5 });`
  */
 import { z } from 'zod';
@@ -29,7 +34,11 @@ export const logisticOptionsObject = z
     objective: z.enum(['binary', 'multiclass']).default('binary'),
     /** Classes of a multiclass objective (labels 0..numClasses-1). */
     numClasses: z.number().int().min(3).optional(),
-    epochs: z.number().int().positive().default(5),
+    /** The most epochs; training stops earlier once the loss has converged (`tol`, `nIterNoChange`). */
+    epochs: z.number().int().positive().default(100),
+    /** Converged: the loss has not improved on its best by more than this for `nIterNoChange` epochs (0: run all epochs). */
+    tol: z.number().nonnegative().default(1e-4),
+    nIterNoChange: z.number().int().positive().default(5),
     learningRate: z.number().positive().default(0.01),
     /** L1 penalty on the weights (not the biases): drives weak weights to exactly 0. */
     l1: z.number().nonnegative().default(0),
@@ -83,8 +92,29 @@ const L1_MAX_STEPS = 10;
 export function parseLogisticOptions(raw: Omit<LogisticRegressionOptions, 'onEpoch'>): ResolvedLogisticOptions {
   return parseInput(logisticOptionsSchema, raw, {
     what: 'logistic regression',
-    fix: 'logistic regression takes objective, numClasses, epochs, learningRate, l1, l2, batchSize and seed',
+    fix: 'logistic regression takes objective, numClasses, epochs, tol, nIterNoChange, learningRate, l1, l2, batchSize and seed',
   });
+}
+
+/**
+ * True once the last `nIterNoChange` epochs each failed to improve the best loss before them
+ * by more than `tol` (scikit-learn's `n_iter_no_change` rule). A function of the history
+ * alone, so resuming from a checkpoint decides as an uninterrupted run would.
+ */
+export function hasConverged(lossPerEpoch: readonly number[], options: Pick<ResolvedLogisticOptions, 'tol' | 'nIterNoChange'>): boolean {
+  if (options.tol <= 0) return false;
+  let best = Infinity;
+  let noImprovement = 0;
+  for (const loss of lossPerEpoch) {
+    noImprovement = loss > best - options.tol ? noImprovement + 1 : 0;
+    best = Math.min(best, loss);
+  }
+  return noImprovement >= options.nIterNoChange;
+}
+
+/** Why training ended: 'converged' (the loss stopped improving) or 'completed' (all `epochs` ran). */
+export function stoppedBecause(lossPerEpoch: readonly number[], options: ResolvedLogisticOptions): 'converged' | 'completed' {
+  return hasConverged(lossPerEpoch, options) ? 'converged' : 'completed';
 }
 
 export function outputsOf(options: ResolvedLogisticOptions): number {
@@ -238,7 +268,7 @@ export function* logisticRegressionEpochs(
   checkShape({ features, labels, width });
   const state = initialState(width, options, countClasses(labels, options));
   const scratch = scratchFor(state);
-  while (state.epochsDone < options.epochs) {
+  while (state.epochsDone < options.epochs && !hasConverged(state.lossPerEpoch, options)) {
     const loss = trainChunk(state, { features, labels, width }, options, state.epochsDone, 0, scratch) / labels.length;
     state.lossPerEpoch.push(loss);
     state.epochsDone++;

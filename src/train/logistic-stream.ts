@@ -12,6 +12,7 @@ import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
 import {
   checkShape,
+  hasConverged,
   initialState,
   outputsOf,
   predictLogisticRegression,
@@ -51,7 +52,7 @@ export async function* streamLogisticRegression(
   }
   const scratch = scratchFor(state);
   let firstPass = true;
-  while (state.epochsDone < options.epochs) {
+  while (state.epochsDone < options.epochs && !hasConverged(state.lossPerEpoch, options)) {
     let loss = 0;
     let rows = 0;
     let chunkIndex = 0;

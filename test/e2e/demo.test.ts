@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { runLoom } from '../support/cli.js';
+import { LOOM_BIN, runLoom } from '../support/cli.js';
 import { makeTempDir, writeFlightsSlice } from '../support/flights.js';
 
 interface DemoSummary {
@@ -49,4 +50,28 @@ test('loom demo trains twice on real flights, serves the champion and lineage tr
   const models = await runLoom(['models', 'ls', '--json'], { cwd: dir });
   const registered = JSON.parse(models.stdout) as { items: { name: string; aliases: Record<string, number> }[] };
   assert.equal(registered.items[0]?.aliases.champion, summary.champion);
+
+  // For people: a curl command only for a server that is still there.
+  const text = await runLoom(['demo', '--source', source], { cwd: dir });
+  assert.equal(text.code, 0, text.stderr);
+  const stoppedAt = /serving flights@champion \(version \d+\) at (http:\/\/\S+) ==/.exec(text.stdout)![1]!;
+  assert.ok(!text.stdout.includes(`curl -s ${stoppedAt}`), 'no curl at the port of the server the demo has stopped');
+  assert.match(text.stdout, /has stopped; .*`loom serve flights`/);
+  assert.match(text.stdout, /curl -s http:\/\/127\.0\.0\.1:8080\/v2\/models\/flights\/infer/, 'the curl for `loom serve flights` on its default port');
+
+  const serving = spawn(process.execPath, [LOOM_BIN, 'demo', '--source', source, '--serve', '--port', '0'], { cwd: dir, env: { ...process.env, LOOM_HOME: join(dir, '.loom') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => serving.on('exit', resolve));
+  t.after(() => void serving.kill('SIGKILL'));
+  let stdout = '';
+  serving.stdout.on('data', (chunk) => (stdout += chunk));
+  while (!/until Ctrl-C/.test(stdout)) {
+    if (serving.exitCode !== null) assert.fail(`loom demo --serve exited: ${stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const curl = /curl -s (http:\/\/\S+) -H 'content-type: application\/json' \\\n\s+-d '(.*)'/.exec(stdout);
+  assert.ok(curl, `a curl command while serving: ${stdout}`);
+  const response = await fetch(curl[1]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl[2]! });
+  assert.equal(response.status, 200, 'the printed request works against the server that keeps serving');
+  serving.kill('SIGTERM');
+  assert.equal(await exited, 0);
 });

@@ -18,7 +18,6 @@ import { validateDatasetVersion } from '../../validate/version-run.js';
 import { parseOptions } from '../options.js';
 import { formatTable, printJson, progressFor, statusLogger } from '../output.js';
 import { withProject } from '../project.js';
-import { projectStepRunner } from '../step-runner.js';
 import { dataCommandGroup } from './data-group.js';
 
 const ValidateOptions = z.object({
@@ -51,7 +50,7 @@ export function registerDataValidateCommand(program: Command): void {
       if (schemaPath !== undefined) await readSchemaFile(schemaPath);
       const result = await withProject((project) =>
         validateDatasetVersion(
-          { db: project, artifacts: project.artifacts, runner: projectStepRunner(project) },
+          { db: project, artifacts: project.artifacts, runner: project.runner },
           { version, against: options.against, serving: options.serving, schemaPath, environment: options.environment, progress: progressFor(options) },
         ),
       );

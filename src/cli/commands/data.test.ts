@@ -74,6 +74,23 @@ export default definePipeline('landing', (p) => {
   assert.match(text.stdout, /quarantine\s+no bad rows/);
   assert.match(text.stdout, new RegExp(`run ${runIds[0]} step ingest`));
 
+  // The January file again with one broken row: the good rows hash to the same version, and
+  // the new ingest's quarantined row is reachable from `loom data show` and counted by `loom data ls`.
+  const januaryLines = (await readFile(join(landing, 'flights-1.csv'), 'utf8')).trimEnd().split('\n');
+  await writeFile(join(landing, 'flights-1.csv'), `${[...januaryLines, 'BROKEN,ROW'].join('\n')}\n`);
+  const again = await runLoom(['run', pipelineFile, '--json'], { cwd: dir, env: { SPAN: '1' } });
+  assert.equal(again.code, 0, again.stderr);
+  const againRun = (JSON.parse(again.stdout) as { runId: string }).runId;
+  const relisted = (JSON.parse((await runLoom(['data', 'ls', '--json'], { cwd: dir })).stdout) as { items: DatasetVersion[] }).items;
+  const janAgain = relisted.find((v) => v.version === jan.version)!;
+  assert.equal(relisted.length, 2, 'the same good rows are the same version');
+  assert.deepEqual([janAgain.badRows, janAgain.ingests, janAgain.madeBy?.runId], [1, 2, runIds[0]]);
+  const reshown = JSON.parse((await runLoom(['data', 'show', jan.version.slice(0, 8), '--json'], { cwd: dir })).stdout) as DatasetVersionDetail;
+  assert.deepEqual(reshown.quarantines.map((q) => [q.madeBy?.runId, q.badRows, q.sample.map((s) => s.line)]), [[againRun, 1, [januaryLines.length + 1]]]);
+  assert.equal(await readFile(reshown.quarantines[0]!.path!, 'utf8').then((text) => text.includes('BROKEN,ROW')), true);
+  const retext = await runLoom(['data', 'show', jan.version.slice(0, 8)], { cwd: dir });
+  assert.match(retext.stdout, new RegExp(`quarantine\\s+ingest of run ${againRun} at .*: 1 bad rows of ${january + 1} read`));
+
   const unknownPrefix = ['0000', 'ffff', 'abcd'].find((p) => !versions.some((v) => v.version.startsWith(p)))!;
   const missing = await runLoom(['data', 'show', unknownPrefix], { cwd: dir });
   assert.equal(missing.code, 3, 'NOT_FOUND');

@@ -13,7 +13,7 @@ export function registerDataCommands(program: Command): void {
   const data = dataCommandGroup(program);
   data
     .command('ls')
-    .description('list dataset versions: hash, span, source, rows per split, bad rows, when, and the run that made it')
+    .description('list dataset versions: hash, span, source, rows per split, bad rows (of the newest ingest), when, and the run that made it')
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(JsonOption, raw);
@@ -25,7 +25,7 @@ export function registerDataCommands(program: Command): void {
     });
   data
     .command('show')
-    .description('show one dataset version: columns, row counts, files, quarantined rows and lineage')
+    .description('show one dataset version: columns, row counts, files, the quarantined rows of every ingest of it, and lineage')
     .argument('<version>', 'a version hash from `loom data ls`, or its first characters')
     .option('--json', 'print JSON')
     .action(async (version: string, raw: unknown) => {
@@ -67,12 +67,14 @@ function printDetail(d: DatasetVersionDetail): void {
   out();
   out(formatTable(['FILE', 'BYTES'], d.files.map((f) => [f.path, f.bytes])));
   out();
-  const q = d.quarantine;
-  if (!q || q.badRows === 0) out('quarantine  no bad rows');
-  else {
+  // Every ingest of these rows keeps its own bad rows, also one whose good rows matched an earlier ingest.
+  if (d.quarantines.length === 0) out('quarantine  no bad rows');
+  for (const q of d.quarantines) {
     const reasons = Object.entries(q.byReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
-    out(`quarantine  ${q.badRows} bad rows of ${q.rowsRead} read (${(q.badRowFraction * 100).toFixed(3)}%): ${reasons}; first ${q.sampleRows} in ${q.file}`);
+    const by = q.madeBy ? `ingest of run ${q.madeBy.runId ?? '?'}` : `artifact ${q.artifactId}`;
+    out(`quarantine  ${by} at ${formatTime(q.createdAt)}: ${q.badRows} bad rows of ${q.rowsRead} read (${(q.badRowFraction * 100).toFixed(3)}%): ${reasons}; first ${q.sampleRows} in ${q.path}`);
     out(formatTable(['FILE', 'LINE', 'REASON', 'MESSAGE'], q.sample.map((s) => [String(s.file).split('/').pop(), s.line, s.reason, s.message])));
+    out();
   }
   out();
   if (d.usedBy.length === 0) out('used by     no step yet');

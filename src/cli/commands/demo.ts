@@ -87,7 +87,6 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
         ['departure (local)', 'origin', 'dest', 'miles', 'P(late > 15 min)', 'was late'],
         rows.map((r) => [r.date, r.origin, r.destination, r.distance, r.probability.toFixed(3), r.delayed ? 'yes' : 'no']),
       );
-      say(`\nthe same request by hand:\n  curl -s ${server.url}/v2/models/flights/infer -H 'content-type: application/json' \\\n    -d '${JSON.stringify({ instances: [withoutLabel(flights[0]!)] })}'`);
       say('\nwhere to look next:');
       say(`  loom runs                         every pipeline run (loom runs show ${runs.at(-1)!.runId})`);
       say('  loom lineage flights@champion     the data snapshot, code and parameters behind the served model');
@@ -95,9 +94,14 @@ async function runDemo(project: Project, options: DemoOptions): Promise<void> {
       say('  loom serve flights                serve the champion (KServe V2 at /v2/models/flights/infer)');
       say(`  project files: ${project.layout.home}`);
     }
+    const request = `curl -s URL/v2/models/flights/infer -H 'content-type: application/json' \\\n    -d '${JSON.stringify({ instances: [withoutLabel(flights[0]!)] })}'`;
     if (options.serve) {
+      say(`\nthe same request by hand:\n  ${request.replace('URL', server.url)}`);
       say(`\nserving at ${server.url} until Ctrl-C`);
       await waitForSignal();
+    } else {
+      // The server above closes with the demo: a curl at its port would meet nothing.
+      say(`\nthe demo's server has stopped; to send it the same request by hand, serve the champion with \`loom serve flights\` (or \`loom demo --serve\`), then:\n  ${request.replace('URL', 'http://127.0.0.1:8080')}`);
     }
   } finally {
     await server.close();

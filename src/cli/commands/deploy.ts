@@ -10,6 +10,7 @@ import { SPLIT_MODES, type Deployment } from '../../registry/deployment-store.js
 import { parseOptions } from '../options.js';
 import { formatTime, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
+import { ACTOR_OPTION, who } from './models-changes.js';
 
 const setOptions = z.object({
   version: z.coerce.number().int().min(1).optional(),
@@ -21,10 +22,11 @@ const setOptions = z.object({
   maxBatchSize: z.coerce.number().int().min(1).optional(),
   maxBatchWaitUs: z.coerce.number().int().min(0).optional(),
   reason: z.string().optional(),
+  actor: z.string().min(1).optional(),
   json: z.boolean().optional(),
 });
 const listOptions = z.object({ json: z.boolean().optional() });
-const rollbackOptions = z.object({ reason: z.string().optional(), json: z.boolean().optional() });
+const rollbackOptions = z.object({ reason: z.string().optional(), actor: z.string().min(1).optional(), json: z.boolean().optional() });
 
 /** `4`, `@champion`, `champion` or `flights@4` → `flights@4` / `flights@champion`. */
 export function qualifiedRef(model: string, ref: string): string {
@@ -55,6 +57,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--max-batch-size <rows>', 'micro-batch size for this model')
     .option('--max-batch-wait-us <us>', 'micro-batch wait for this model, in microseconds')
     .option('--reason <text>', 'why (recorded)')
+    .option(...ACTOR_OPTION)
     .option('--json', 'print JSON')
     .action(async (model: string, raw: unknown) => {
       const options = parseOptions(setOptions, raw);
@@ -72,7 +75,7 @@ export function registerDeployCommands(program: Command): void {
             split: options.split,
             batch: { maxBatchSize: options.maxBatchSize, maxWaitMicros: options.maxBatchWaitUs },
           },
-          { actor: db.config.actor, reason: options.reason ?? '' },
+          who(db, options),
         );
         if (options.json) return printJson(deployment);
         process.stdout.write(`deployment #${deployment.id} of ${model} is live: ${describe(deployment).filter(Boolean).join(', ')}\n`);
@@ -109,11 +112,12 @@ export function registerDeployCommands(program: Command): void {
     .description('go back to the deployment the live one replaced, in one step')
     .argument('<model>', 'registered model name')
     .option('--reason <text>', 'why (recorded)')
+    .option(...ACTOR_OPTION)
     .option('--json', 'print JSON')
     .action(async (model: string, raw: unknown) => {
       const options = parseOptions(rollbackOptions, raw);
       await withProject(async (db) => {
-        const deployment = await db.deployments.rollback(model, { actor: db.config.actor, reason: options.reason ?? '' });
+        const deployment = await db.deployments.rollback(model, who(db, options));
         if (options.json) return printJson(deployment);
         process.stdout.write(`rolled back ${model}: deployment #${deployment.id} is live (${describe(deployment).filter(Boolean).join(', ')})\n`);
       });

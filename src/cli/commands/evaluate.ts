@@ -16,7 +16,6 @@ import { evaluateRegisteredModel, type RegisteredEvaluation } from '../../evalua
 import { parseOptions } from '../options.js';
 import { printJson, printTable, progressFor, statusLogger } from '../output.js';
 import { withProject } from '../project.js';
-import { projectStepRunner } from '../step-runner.js';
 
 const evaluateOptions = z.object({
   baseline: z.string().min(1).optional(),
@@ -52,7 +51,7 @@ export function registerEvaluateCommand(program: Command): void {
       await withProject(async (project) => {
         const log = statusLogger(options);
         const progress = progressFor(options);
-        const result = await evaluateRegisteredModel({ db: project, artifacts: project.artifacts, runner: projectStepRunner(project) }, {
+        const result = await evaluateRegisteredModel({ db: project, artifacts: project.artifacts, runner: project.runner }, {
           model: ref,
           baseline: options.baseline,
           data: options.data,

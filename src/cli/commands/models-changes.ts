@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import type { AliasMove } from '../../registry/types.js';
+import type { Actor, AliasMove } from '../../registry/types.js';
 import { parseOptions } from '../options.js';
 import { formatTime, printJson, printTable } from '../output.js';
 import { withProject, type Project } from '../project.js';
@@ -21,10 +21,13 @@ const changeOptions = z.object({
 });
 type ChangeOptions = z.output<typeof changeOptions>;
 
-/** The actor from --actor, else the config's (LOOM_ACTOR, else your login name). */
-function who(project: Project, options: ChangeOptions) {
+/** Who makes a change and why: --actor, else the config's (LOOM_ACTOR, else your login name), and --reason. The one rule for every mutating registry and deploy command. */
+export function who(project: Project, options: { actor?: string; reason?: string }): Actor {
   return { actor: options.actor ?? project.config.actor, reason: options.reason ?? '' };
 }
+
+/** The `--actor` option every mutating command declares. */
+export const ACTOR_OPTION = ['--actor <name>', 'who is making the change (default: $LOOM_ACTOR or your login name)'] as const;
 
 /** A positional number (version or request id), checked like an option. */
 function positiveInt(value: string, field: 'version' | 'request-id'): number {
@@ -39,7 +42,7 @@ function positiveInt(value: string, field: 'version' | 'request-id'): number {
 function change(command: Command, run: (project: Project, options: ChangeOptions, args: string[]) => Promise<{ result: unknown; line: string }>): Command {
   return command
     .option('--reason <text>', 'why (recorded with the change)')
-    .option('--actor <name>', 'ignored: changes are recorded under your token (`loom login`, LOOM_TOKEN) or your login name')
+    .option(...ACTOR_OPTION)
     .option('--json', 'print JSON')
     .action(async (...received: unknown[]) => {
       // commander passes the positional arguments, then the options object, then the command.
@@ -116,12 +119,12 @@ export function registerModelChangeCommands(models: Command): void {
     return { result: model, line: model.approvalRequiredFor.length ? `${name}: ${model.approvalRequiredFor.map((a) => `@${a}`).join(' ')} now need approval to move` : `${name}: aliases move directly` };
   });
 
-  change(models.command('archive').description('archive a version (it can no longer carry an alias)').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {
-    const version = await db.registry.archiveModelVersion(name, positiveInt(v, 'version'));
+  change(models.command('archive').description('archive a version (it can no longer carry an alias); who and why are kept (`loom models show`)').argument('<name>').argument('<version>'), async (db, o, [name, v]) => {
+    const version = await db.registry.archiveModelVersion(name, positiveInt(v, 'version'), who(db, o));
     return { result: version, line: `archived version ${version.version} of ${name}` };
   });
-  change(models.command('restore').description('bring an archived version back').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {
-    const version = await db.registry.restoreModelVersion(name, positiveInt(v, 'version'));
+  change(models.command('restore').description('bring an archived version back; who and why are kept').argument('<name>').argument('<version>'), async (db, o, [name, v]) => {
+    const version = await db.registry.restoreModelVersion(name, positiveInt(v, 'version'), who(db, o));
     return { result: version, line: `restored version ${version.version} of ${name}` };
   });
   change(models.command('delete').description('delete a version for good (refused while an alias or the live deployment uses it)').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {

@@ -50,3 +50,38 @@ test('loom models: alias set, rollback, approval, refusals with exit codes, list
   const listed = JSON.parse((await loom('models', 'ls', '--json')).stdout);
   assert.deepEqual(listed.items.map((m: { name: string; approvalRequiredFor: string[] }) => [m.name, m.approvalRequiredFor]), [['flights', ['champion']]]);
 });
+
+test('--actor and --reason on every mutating registry and deploy command, recorded where `loom models show` and `loom deploy history` show them', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const seed = await openTestPlatform(join(dir, '.loom'));
+  await seed.registry.createRegisteredModel({ name: 'flights' });
+  for (let i = 1; i <= 3; i++) await seed.registry.createModelVersion({ modelName: 'flights', source: `s${i}` });
+  await seed.close();
+  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { LOOM_ACTOR: 'ana' } });
+
+  const archived = await loom('models', 'archive', 'flights', '3', '--actor', 'bob', '--reason', 'trained on a broken export');
+  assert.equal(archived.code, 0, archived.stderr);
+  assert.equal((await loom('models', 'restore', 'flights', '3', '--reason', 'export fixed')).code, 0);
+  assert.equal((await loom('models', 'archive', 'flights', '2', '--actor', 'cid')).code, 0);
+  const shown = JSON.parse((await loom('models', 'show', 'flights', '--json')).stdout) as { versionChanges: { version: number; kind: string; actor: string; reason: string }[] };
+  assert.deepEqual(shown.versionChanges.map((c) => [c.version, c.kind, c.actor, c.reason]), [
+    [2, 'archive', 'cid', ''],
+    [3, 'restore', 'ana', 'export fixed'],
+    [3, 'archive', 'bob', 'trained on a broken export'],
+  ]);
+  const text = await loom('models', 'show', 'flights');
+  assert.match(text.stdout, /archived and restored versions/);
+  assert.match(text.stdout, /3\s+archive\s+bob\s+trained on a broken export/);
+
+  const set = await loom('deploy', 'set', 'flights', '--version', '1', '--actor', 'dana', '--reason', 'pin v1', '--json');
+  assert.equal(set.code, 0, set.stderr);
+  assert.deepEqual((({ actor, reason }) => ({ actor, reason }))(JSON.parse(set.stdout) as { actor: string; reason: string }), { actor: 'dana', reason: 'pin v1' });
+  assert.equal((await loom('deploy', 'set', 'flights', '--version', '3')).code, 0);
+  const rolled = await loom('deploy', 'rollback', 'flights', '--actor', 'eve', '--reason', 'latency', '--json');
+  assert.equal(rolled.code, 0, rolled.stderr);
+  const history = JSON.parse((await loom('deploy', 'history', 'flights', '--json')).stdout) as { items: { actor: string; reason: string }[] };
+  assert.deepEqual(history.items.map((d) => [d.actor, d.reason]), [['eve', 'latency'], ['ana', ''], ['dana', 'pin v1']]);
+  const empty = await loom('deploy', 'set', 'flights', '--version', '1', '--actor', '');
+  assert.equal(empty.code, EXIT_CODE.INVALID_ARGUMENT);
+  assert.match(empty.stderr, /--actor/);
+});

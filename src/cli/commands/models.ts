@@ -57,7 +57,7 @@ export function registerModelCommands(program: Command): void {
     });
   models
     .command('show')
-    .description('a model: description, tags, aliases with their recent moves, approval rule and pending requests')
+    .description('a model: description, tags, aliases with their recent moves, approval rule, pending requests, and who archived or restored versions')
     .argument('<name>', 'registered model name')
     .option('--json', 'print JSON')
     .action(async (name: string, raw: unknown) => {
@@ -67,7 +67,8 @@ export function registerModelCommands(program: Command): void {
         const history = Object.fromEntries(await Promise.all(Object.keys(model.aliases).map(async (a) => [a, await db.registry.aliasHistory(name, a)] as const)));
         const pending = await db.registry.listAliasRequests(name, { pendingOnly: true });
         const latest = await db.registry.latestVersions(name);
-        if (options.json) return printJson({ model, latestVersions: latest, aliasHistory: history, pendingRequests: pending });
+        const versionChanges = await db.registry.versionChanges(name);
+        if (options.json) return printJson({ model, latestVersions: latest, aliasHistory: history, pendingRequests: pending, versionChanges });
         const out = process.stdout;
         out.write(`${model.name}${model.description ? `: ${model.description}` : ''}\n`);
         out.write(`  latest version  ${model.latestVersion ?? 'none'}    created ${formatTime(model.createdAt)}    updated ${formatTime(model.updatedAt)}\n`);
@@ -80,6 +81,10 @@ export function registerModelCommands(program: Command): void {
         if (pending.length) {
           out.write('\npending alias requests (approve with `loom models approve <id>`)\n');
           printTable(['id', 'alias', 'version', 'requested by', 'when', 'why'], pending.map((r) => [r.id, r.alias, r.version, r.requestedBy, formatTime(r.requestedAt), r.reason]));
+        }
+        if (versionChanges.length) {
+          out.write('\narchived and restored versions, newest first\n');
+          printTable(['when', 'version', 'change', 'who', 'why'], versionChanges.map((c) => [formatTime(c.changedAt), c.version, c.kind, c.actor, c.reason]));
         }
       });
     });

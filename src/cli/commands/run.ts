@@ -9,7 +9,6 @@ import { listPipelineRuns, showPipelineRun, type PipelineRunStores } from '../..
 import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
 import { withProject, type Project } from '../project.js';
-import { projectStepRunner } from '../step-runner.js';
 import { dirname, resolve } from 'node:path';
 
 const runOptions = z.object({
@@ -54,7 +53,7 @@ export async function runAndReport(
   options: OutputOptions & { parallel?: number; codeDir?: string; quietSummary?: boolean; pipelineFile?: string; resumeFrom?: Record<string, string>; warmStartFrom?: string },
 ): Promise<PipelineRunResult> {
   const result = await runPipeline(pipeline, {
-    runner: projectStepRunner(project),
+    runner: project.runner,
     checkpointRoot: project.layout.checkpoints,
     pipelineFile: options.pipelineFile,
     resumeFrom: options.resumeFrom,

@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
 import { parseModelRef } from '../../registry/model-ref.js';
@@ -57,10 +58,11 @@ export function registerServeCommand(program: Command): void {
           },
           onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
         });
-        if (code !== 0) process.exitCode = code;
+        if (code !== 0) throw workersFailed(code, workers);
         return;
       }
       const project = await openProject();
+      let started = false;
       try {
         const { database } = project.config;
         const predictionLog = !options.predictionLog ? undefined : database.url.startsWith('postgres') ? new PostgresPredictionSink(database) : new ParquetPredictionSink(project.layout.predictions);
@@ -86,12 +88,27 @@ export function registerServeCommand(program: Command): void {
             process.stderr.write(`try: curl ${serverUrl}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
           },
         );
+        started = true;
       } finally {
         await project.close();
-        // A worker's IPC channel would keep it alive after the server has drained.
-        if (cluster.isWorker) process.disconnect?.();
+        // A worker's IPC channel would keep it alive after the server has drained. Disconnecting
+        // makes Node exit the worker with 0, so a worker that failed only lets go of the channel
+        // and exits with its error's code (7 for a busy port), which the primary passes on.
+        if (cluster.isWorker) {
+          if (started) process.disconnect?.();
+          else process.channel?.unref();
+        }
       }
     });
+}
+
+/**
+ * The primary's failure when no worker could start: each worker has printed its own error,
+ * and the command exits with that error's code (7 for a busy port), never 0.
+ */
+function workersFailed(exitCode: number, workers: number): LoomError {
+  const code = ERROR_CODES.find((candidate) => EXIT_CODE[candidate] === exitCode) ?? 'INTERNAL';
+  return new LoomError(code, `none of the ${workers} server workers could start (their error is above)`, { fix: 'fix the error above, then run `loom serve` again', retryable: false });
 }
 
 /** Resolves on SIGINT or SIGTERM, so a server can drain and close cleanly. */

@@ -16,15 +16,14 @@
  * Usage: `await app.register(browserPageRoutes, { models, artifacts, defaultModel: 'flights' })`
  */
 import { ServingModel } from '../../pipeline/artifact-types.js';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
-import { replyWithError, type ServedModels } from './v2.js';
+import type { ServedModels } from './v2.js';
 
 export interface BrowserPageRoutesOptions {
   /** The models this server serves; the page gets whichever version `get(name)` answers now (so it follows swaps). */
@@ -37,12 +36,16 @@ export interface BrowserPageRoutesOptions {
   webDir?: string;
 }
 
-/** onnxruntime-web's files the page needs: the wasm-only build (single-threaded, so no cross-origin isolation). */
-const ORT_FILES: Record<string, string> = {
-  'ort.wasm.min.js': 'text/javascript; charset=utf-8',
-  'ort-wasm-simd-threaded.mjs': 'text/javascript; charset=utf-8',
-  'ort-wasm-simd-threaded.wasm': 'application/wasm',
-};
+/**
+ * onnxruntime-web's files the page needs: the wasm-only build (single-threaded, so no
+ * cross-origin isolation). A Map, not an object literal: `constructor` or `__proto__` must
+ * not find an inherited "file".
+ */
+const ORT_FILES = new Map<string, string>([
+  ['ort.wasm.min.js', 'text/javascript; charset=utf-8'],
+  ['ort-wasm-simd-threaded.mjs', 'text/javascript; charset=utf-8'],
+  ['ort-wasm-simd-threaded.wasm', 'application/wasm'],
+]);
 
 const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/score');
 
@@ -60,27 +63,24 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
     `<meta name="loom-default-model" content="${escapeAttribute(options.defaultModel ?? '')}">`,
   );
   const script = await readFile(join(webDir, 'score.js'), 'utf8');
-  app.setErrorHandler(replyWithError);
 
   app.get('/ui/score', async (_request, reply) => reply.redirect('/ui/score/'));
   app.get('/ui/score/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
   app.get('/ui/score/score.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
 
   app.get<{ Params: { file: string } }>('/ui/ort/:file', async (request, reply) => {
-    const type = ORT_FILES[request.params.file];
+    const type = ORT_FILES.get(request.params.file);
     if (!type) {
-      throw new LoomError('NOT_FOUND', `no file ${request.params.file} under /ui/ort/`, { fix: `the page loads ${Object.keys(ORT_FILES).join(', ')}` });
+      throw new LoomError('NOT_FOUND', `no file ${request.params.file} under /ui/ort/`, { fix: `the page loads ${[...ORT_FILES.keys()].join(', ')}` });
     }
-    return reply.type(type).header('cache-control', 'public, max-age=3600').send(createReadStream(join(ortDir, request.params.file)));
+    return reply.type(type).header('cache-control', 'public, max-age=3600').send(await openFile(join(ortDir, request.params.file), `/ui/ort/${request.params.file}`));
   });
 
   const sendGraph = async (reply: FastifyReply, name: string, version?: number) => {
     const model = options.models.get(name, version);
     const dir = await options.artifacts.localPath(model.version.source);
-    return reply
-      .type('application/octet-stream')
-      .header('x-model-version', String(model.version.version))
-      .send(createReadStream(ServingModel.files.model(dir)));
+    const file = await openFile(ServingModel.files.model(dir), `the graph of ${model.name} version ${model.version.version}`);
+    return reply.type('application/octet-stream').header('x-model-version', String(model.version.version)).send(file);
   };
   app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', async (request, reply) => sendGraph(reply, request.params.name));
   // The page asks by version, the one signature.json named, so a swap between its two requests cannot mix versions.
@@ -97,6 +97,18 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
     return { name: model.name, version: model.version.version, signature: model.signature };
   });
 };
+
+/**
+ * A stream of a file that is known to be open: opening first turns a missing file into a
+ * NOT_FOUND for this request (an unopened stream's error event would have no listener and
+ * take the process down), and Fastify handles the errors of a stream it sends.
+ */
+async function openFile(path: string, what: string) {
+  const handle = await open(path, 'r').catch(() => {
+    throw new LoomError('NOT_FOUND', `${what} is not available on this server`, { fix: 'check the file exists where the server looks for it' });
+  });
+  return handle.createReadStream();
+}
 
 function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');

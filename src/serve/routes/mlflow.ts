@@ -10,12 +10,12 @@
  * Usage: `await app.register(mlflowRoutes, { ctx, defaultModel: 'flights' })`
  */
 import { performance } from 'node:perf_hooks';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
+import { useErrorFormat } from '../../http/error-handler.js';
 import { Problems, coerceText, fromColumns, fromRecords, fromSplit, type CompiledSignature, type FeatureRows } from '../features.js';
 import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
-import type { ServingMetrics } from '../metrics.js';
-import { errorResponse, requestIdOf, versionParam } from './errors.js';
+import { requestIdOf, versionParam } from './request-parts.js';
 
 export interface MlflowRoutesOptions {
   ctx: InferenceContext;
@@ -25,22 +25,8 @@ export interface MlflowRoutesOptions {
 
 const JSON_FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 
-/** MLflow's error codes for our statuses. */
-function mlflowCode(status: number): string {
-  if (status === 404) return 'RESOURCE_DOES_NOT_EXIST';
-  if (status >= 500) return 'INTERNAL_ERROR';
-  return 'BAD_REQUEST';
-}
-
-function mlflowErrorHandler(metrics: ServingMetrics) {
-  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = errorResponse(error);
-    metrics.error(modelName(request) ?? '', status);
-    return reply.code(status).send({ error_code: mlflowCode(status), message: body.error, ...(body.field && { field: body.field }), ...(body.problems && { problems: body.problems }) });
-  };
-}
-
-function modelName(request: FastifyRequest): string | undefined {
+/** The model `/invocations` is asked for: the `x-loom-model` header, else `?model=`. */
+export function invocationsModel(request: FastifyRequest): string | undefined {
   const header = request.headers['x-loom-model'];
   if (typeof header === 'string' && header) return header;
   const query = (request.query as { model?: unknown } | undefined)?.model;
@@ -49,7 +35,7 @@ function modelName(request: FastifyRequest): string | undefined {
 
 export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app, options) => {
   const { ctx } = options;
-  app.setErrorHandler(mlflowErrorHandler(ctx.metrics));
+  useErrorFormat(app, 'mlflow-scoring');
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, { csv: body as string }));
 
   app.get('/ping', async () => '\n');
@@ -59,7 +45,7 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
   app.post('/invocations', async (request) => {
     const started = performance.now();
     const names = ctx.pool.names();
-    const name = modelName(request) ?? options.defaultModel ?? (names.length === 1 ? names[0] : undefined);
+    const name = invocationsModel(request) ?? options.defaultModel ?? (names.length === 1 ? names[0] : undefined);
     if (!name) {
       throw new LoomError('INVALID_ARGUMENT', `this server serves several models (${names.join(', ')}); name one with the x-loom-model header or ?model=`, { field: 'model' });
     }

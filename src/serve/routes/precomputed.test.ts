@@ -3,8 +3,9 @@ import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import Fastify from 'fastify';
 import { queryRows, sqlString, withDuckDB } from '../../data/duckdb.js';
+import { createHttpApp } from '../../http/app.js';
+import { MODEL_SERVER_LIMITS } from '../../http/limits.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { registeredModelProject } from '../../../test/support/registered-model.js';
 import { precomputePredictions } from '../batch/precompute.js';
@@ -31,7 +32,8 @@ test('a new `predict --precompute` output, or a replaced table file, is served w
   const services = { registry: project.db.registry, metadata: project.db.metadata, artifacts: project.artifacts };
   const first = await precomputePredictions(services, { model: 'flights', input: firstPath, keys: KEYS });
 
-  const app = Fastify({ logger: false });
+  // Built as the model server builds its app: the shared error handler answers the 404s.
+  const app = await createHttpApp({ limits: MODEL_SERVER_LIMITS, errorFormat: 'kserve', anonymousName: 'anonymous' });
   await app.register(precomputedRoutes, { metadata: project.db.metadata, artifacts: project.artifacts, reloadIntervalMs: 50 });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   let closed = false;

@@ -22,7 +22,6 @@ import type { MetadataStore } from '../../metadata/store.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
 import { keyFromNamedValues } from '../batch/precomputed-key.js';
 import { findPrecomputedTables, type PrecomputedTable, type PrecomputedTables } from '../batch/precomputed-table.js';
-import { replyWithError } from './v2.js';
 
 export interface PrecomputedRoutesOptions {
   /** Where to find `PrecomputedPredictions` artifacts (the project's metadata store). */
@@ -61,7 +60,6 @@ export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = a
     await reloading;
     tables.close();
   });
-  app.setErrorHandler(replyWithError);
 
   const tableOf = (model: string): PrecomputedTable => {
     const table = tables.get(model);

@@ -15,7 +15,7 @@ import type { TensorSpec } from '../../registry/types.js';
 import { fromColumns, fromRecords } from '../features.js';
 import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
-import { requestIdOf, requireObject, versionParam } from './errors.js';
+import { decodeSegment, requestIdOf, requireObject, versionParam } from './request-parts.js';
 
 export interface TfServingRoutesOptions {
   ctx: InferenceContext;
@@ -35,7 +35,7 @@ const TF_DTYPE: Record<TensorSpec['type'], string> = { float32: 'DT_FLOAT', floa
 function parsePath(rest: string): ModelPath {
   const colon = rest.lastIndexOf(':');
   const verb = colon >= 0 ? rest.slice(colon + 1) : undefined;
-  const parts = (colon >= 0 ? rest.slice(0, colon) : rest).split('/').map(decodeURIComponent);
+  const parts = (colon >= 0 ? rest.slice(0, colon) : rest).split('/').map(decodeSegment);
   const bad = () => new LoomError('NOT_FOUND', `no TF Serving route /v1/models/${rest}`, { fix: 'use /v1/models/{model}[/versions/{v}|/labels/{l}][:predict|/metadata]' });
   const name = parts[0];
   if (!name) throw bad();

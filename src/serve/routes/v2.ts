@@ -15,9 +15,7 @@ import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
 import { pickOutputs, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
-import { requestIdOf, versionParam } from './errors.js';
-
-export { errorResponse, replyWithError, zodValidatorCompiler, type ErrorBody, type ZodTypeProvider } from './errors.js';
+import { requestIdOf, versionParam } from './request-parts.js';
 
 /** A read-only view of what a server holds, for route plugins outside the inference path (browser page). */
 export interface ServedModels {
@@ -44,9 +42,6 @@ export interface V2RoutesOptions {
   isReady(): boolean;
 }
 
-/** Largest request body in bytes by default: 10 MiB. Larger bodies get 413. */
-export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
-
 /** The V2 datatype of a tensor type, as the protocol spells it. */
 export function v2Datatype(type: TensorSpec['type']): string {
   return V2_DATATYPE[type];
@@ -57,6 +52,14 @@ type NameParams = { name: string; version?: string };
 export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options) => {
   const { ctx } = options;
   const pool = ctx.pool;
+  // The V2 protocol does not require a Content-Type, and tritonclient.http sends none: a
+  // body without one is JSON (on these routes only; the other protocols keep theirs).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.headers['content-type'] === undefined && (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined)) {
+      request.headers['content-type'] = 'application/json';
+    }
+    done();
+  });
 
   app.get('/v2', async () => ({ name: 'loom', version: '0.1.0', extensions: [] as string[] }));
   app.get('/v2/health/live', async () => ({ live: true }));

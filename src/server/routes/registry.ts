@@ -4,7 +4,7 @@
  * (`MlflowClient(registry_uri=...)`) use Loom's registry unchanged. Loom's rules hold
  * here too: aliases need READY, unarchived versions; a version in use cannot be deleted;
  * an alias under an approval rule answers INVALID_STATE (approve with `loom models approve`).
- * Alias moves are recorded with the actor from the `X-Loom-Actor` header (default `mlflow-api`).
+ * Alias moves are recorded with the request's principal (src/http/principal.ts; `mlflow-api` when anonymous).
  *
  * Usage: `await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX })` (done by `buildPlatformApp`).
  */
@@ -54,9 +54,7 @@ const STORE_PAGE = 1000;
 const input = (request: FastifyRequest) => ({ ...(request.query as object), ...((request.body as object | undefined) ?? {}) });
 
 function actorOf(request: FastifyRequest): { actor: string; reason: string } {
-  const header = request.headers['x-loom-actor'];
-  const actor = (Array.isArray(header) ? header[0] : header)?.trim() || 'mlflow-api';
-  return { actor, reason: 'through the MLflow registry API' };
+  return { actor: request.principal.name, reason: 'through the MLflow registry API' };
 }
 
 async function requireModel(registry: RegistryStore, modelName: string): Promise<RegisteredModel> {

@@ -3,11 +3,12 @@
  * MLflow client uses for runs whose artifact URI is `mlflow-artifacts:/...`: PUT uploads
  * a file's bytes, GET downloads one, GET on the root with `?path=` lists a directory.
  * Files live under `<project artifacts>/tracking/`. Bodies are taken as raw streams
- * whatever their content type (a `.json` artifact is a file, not a request to parse).
+ * whatever their content type (a `.json` artifact is a file, not a request to parse), and
+ * capped at the server's `uploadBytes` (413 beyond it, whether declared or streamed).
  */
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { FastifyPluginAsync } from 'fastify';
+import { Readable } from 'node:stream';
+import { errorCodes, type FastifyPluginAsync } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
 import { LocalArtifactStore } from '../../store/local-artifact-store.js';
@@ -25,14 +26,40 @@ export function runArtifactFiles(artifacts: ArtifactStore): RunArtifactFiles {
   return new RunArtifactFiles(join(artifacts.root, 'tracking'));
 }
 
-export const trackingArtifactRoutes: FastifyPluginAsync<{ files: RunArtifactFiles }> = async (app, { files }) => {
+/**
+ * The upload's bytes, failing with Fastify's 413 error as soon as more than `limit` arrive
+ * (or at once when the declared Content-Length says so), so no disk fills past the cap.
+ * Lazy: nothing is read until the file is being written, so an error cannot fire unheard.
+ */
+function capped(body: Readable | undefined, declaredLength: string | undefined, limit: number): Readable | Buffer {
+  if (declaredLength !== undefined && Number(declaredLength) > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+  if (!body) return Buffer.alloc(0);
+  return Readable.from(
+    (async function* () {
+      let received = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+        yield chunk;
+      }
+    })(),
+  );
+}
+
+export const trackingArtifactRoutes: FastifyPluginAsync<{ files: RunArtifactFiles; uploadBytes: number }> = async (app, { files, uploadBytes }) => {
   // Encapsulated: only these routes take every body as a raw stream.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  app.put(`${MLFLOW_ARTIFACTS_PREFIX}/*`, async (request) => {
+  app.put(`${MLFLOW_ARTIFACTS_PREFIX}/*`, async (request, reply) => {
     const path = (request.params as { '*': string })['*'];
-    await files.write(path, (request.body as Readable | undefined) ?? Buffer.alloc(0));
+    try {
+      await files.write(path, capped(request.body as Readable | undefined, request.headers['content-length'], uploadBytes));
+    } catch (error) {
+      // The rest of a refused upload is not read: the connection closes after the answer.
+      if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.header('connection', 'close');
+      throw error;
+    }
     return {};
   });
   app.get(`${MLFLOW_ARTIFACTS_PREFIX}/*`, async (request, reply) => {

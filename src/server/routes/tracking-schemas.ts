@@ -4,7 +4,7 @@
  * "Infinity", so both forms are accepted. Unknown fields are ignored, as MLflow does.
  */
 import { z } from 'zod';
-import { LoomError } from '../../core/errors.js';
+import { parseRequest as parseHttpRequest } from '../../http/validation.js';
 import { RUN_STATUSES, VIEW_TYPES } from '../../tracking/types.js';
 
 /** MLflow's log-batch limits, so a batch that works here works against MLflow too. */
@@ -79,11 +79,7 @@ export const metricHistoryQuery = z.object({
 });
 export const listArtifactsQuery = z.object({ run_id: id.optional(), run_uuid: id.optional(), path: z.string().optional(), page_token: z.string().optional() });
 
-/** Validates outside input, failing with INVALID_ARGUMENT (INVALID_PARAMETER_VALUE on the wire) that names the field. */
+/** Validates a request with the shared HTTP adapter; INVALID_ARGUMENT is INVALID_PARAMETER_VALUE on the wire. */
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.join('.') || 'body';
-  throw new LoomError('INVALID_ARGUMENT', `${field}: ${issue.message}`, { field, fix: "see MLflow's REST API reference for this endpoint's fields" });
+  return parseHttpRequest(schema, value, { fix: "see MLflow's REST API reference for this endpoint's fields" });
 }

@@ -191,5 +191,5 @@ export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
     s.parseRequest(s.searchLoggedModelsBody, request.body);
     return { models: [] };
   });
-  await app.register(trackingArtifactRoutes, { files });
+  await app.register(trackingArtifactRoutes, { files, uploadBytes: options.limits.uploadBytes });
 };

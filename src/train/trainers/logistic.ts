@@ -11,7 +11,7 @@ import { readCheckpoint, writeCheckpoint } from '../../core/checkpoint-files.js'
 import { LoomError } from '../../core/errors.js';
 import { METADATA_LABEL_COLUMN } from '../../transform/graph.js';
 import { exportLogisticRegression } from '../export.js';
-import { countClasses, logisticOptionsObject, outputsOf, parseLogisticOptions, type LogisticRegressionModel } from '../logistic-regression.js';
+import { countClasses, logisticOptionsObject, outputsOf, parseLogisticOptions, stoppedBecause, type LogisticRegressionModel } from '../logistic-regression.js';
 import { linearStateFromJson, scoreStreamed, streamLogisticRegression } from '../logistic-stream.js';
 import { countTransformedRows, readTransformedChunks, readTransformedLabels } from '../transformed-data.js';
 import { readWarmStart } from '../warm-start.js';
@@ -72,12 +72,18 @@ export async function trainLogistic(run: TrainerRun<z.output<typeof logisticPara
     if (checkpoints && checkpoints.every > 0 && state.epochsDone % checkpoints.every === 0) await writeCheckpoint(checkpoints.dir, state);
   }
   task.done();
+  const stopped = stoppedBecause(model.lossPerEpoch, options);
+  const last = model.lossPerEpoch.slice(-2);
+  if (stopped === 'completed' && options.tol > 0 && last.length === 2 && last[0]! - last[1]! > options.tol) {
+    // The bound cut training short while the loss still fell: the model is likely underfit.
+    services.log(`train: warning: the training loss still fell by ${(last[0]! - last[1]!).toFixed(5)} in the last of ${options.epochs} epochs; raise epochs for a better model`);
+  } else services.log(`train: ${stopped} after ${model.lossPerEpoch.length} epochs`);
   const nonZero = model.weights.reduce((count, w) => count + (w !== 0 ? 1 : 0), 0);
   await writeFile(run.modelPath, exportLogisticRegression(model, { featureNames: meta.featureNames, metadata: run.metadata }));
-  await services.tracking?.setTags({ 'loom.stopped_because': 'completed' });
+  await services.tracking?.setTags({ 'loom.stopped_because': stopped });
   return {
     algorithm: 'logistic_regression',
-    stoppedBecause: 'completed',
+    stoppedBecause: stopped,
     lossPerEpoch: model.lossPerEpoch,
     properties: { objective: options.objective, outputs: model.outputs, nonZeroWeights: nonZero, chunkRows, ...(warm ? { columnsKnownToWarmStart: warm.matchedColumns } : {}) },
   };

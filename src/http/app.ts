@@ -1,0 +1,39 @@
+/**
+ * One way to make a Loom HTTP app: Fastify with the server's limits (body sizes, JSON
+ * depth, timeouts) and the shared plugins: the one error handler (route plugins pick their
+ * protocol's shape with `useErrorFormat`), JSON bodies with bounded nesting, and the request
+ * principal. A malformed URL is answered 400 in the same shape. Building never listens
+ * (`listenOn` does), so tests can `inject`.
+ *
+ * Usage:
+ *   const app = await createHttpApp({ limits, errorFormat: 'mlflow', anonymousName: 'mlflow-api' });
+ *   await app.register(async (scope) => { useErrorFormat(scope, 'mlflow-scoring'); scope.post('/invocations', ...) });
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { errorHandlerPlugin, replyWithError, type ErrorHandlerOptions } from './error-handler.js';
+import { jsonBodyPlugin } from './json-body.js';
+import { serverOptionsOf, type HttpLimits } from './limits.js';
+import { principalPlugin } from './principal.js';
+
+export interface HttpAppOptions extends ErrorHandlerOptions {
+  limits: HttpLimits;
+  /** The principal of a request that names none. */
+  anonymousName: string;
+}
+
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    // Answered 503 while draining, so a load balancer moves on.
+    return503OnClosing: true,
+    ...serverOptionsOf(options.limits),
+    // Before routing: a malformed URL (bad percent-encoding) or an overlong path parameter.
+    frameworkErrors: (error: FastifyError, request, reply) => replyWithError(request, reply, error, options.errorFormat).reply,
+  });
+  // A client that breaks HTTP itself (a bad request line, headers too large, a timeout) gets
+  // Fastify's plain 400/431/408 and is disconnected: there is no route to shape it for.
+  await app.register(errorHandlerPlugin, { errorFormat: options.errorFormat, onError: options.onError });
+  await app.register(jsonBodyPlugin, { maxDepth: options.limits.jsonDepth });
+  await app.register(principalPlugin, { anonymousName: options.anonymousName });
+  return app;
+}
