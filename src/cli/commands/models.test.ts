@@ -56,13 +56,18 @@ test('--actor and --reason on every mutating registry and deploy command, record
   const seed = await openTestPlatform(join(dir, '.loom'));
   await seed.registry.createRegisteredModel({ name: 'flights' });
   for (let i = 1; i <= 3; i++) await seed.registry.createModelVersion({ modelName: 'flights', source: `s${i}` });
+  // Registry changes are recorded under the token's subject (--actor is a claim, not an identity).
+  const token = async (subject: string) => (await seed.tokens.createToken({ subject, role: 'editor', createdBy: 'test' })).secret;
+  const [ana, bob, cid] = [await token('ana'), await token('bob'), await token('cid')];
   await seed.close();
-  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { LOOM_ACTOR: 'ana' } });
+  const env = { LOOM_ACTOR: 'ana', LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') };
+  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
+  const as = (secret: string, ...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: secret } });
 
-  const archived = await loom('models', 'archive', 'flights', '3', '--actor', 'bob', '--reason', 'trained on a broken export');
+  const archived = await as(bob, 'models', 'archive', 'flights', '3', '--actor', 'mallory', '--reason', 'trained on a broken export');
   assert.equal(archived.code, 0, archived.stderr);
   assert.equal((await loom('models', 'restore', 'flights', '3', '--reason', 'export fixed')).code, 0);
-  assert.equal((await loom('models', 'archive', 'flights', '2', '--actor', 'cid')).code, 0);
+  assert.equal((await as(cid, 'models', 'archive', 'flights', '2')).code, 0);
   const shown = JSON.parse((await loom('models', 'show', 'flights', '--json')).stdout) as { versionChanges: { version: number; kind: string; actor: string; reason: string }[] };
   assert.deepEqual(shown.versionChanges.map((c) => [c.version, c.kind, c.actor, c.reason]), [
     [2, 'archive', 'cid', ''],
