@@ -24,6 +24,8 @@ const LAYERS = [
   // What a component is and how a pipeline is declared: everything else in pipeline/. It names
   // the services an executor is given (the registry, a tracking logger), so it sits above them.
   ['pipeline contract', ['^src/pipeline/']],
+  // Authentication and the audit log: the registry guard wraps the registry store.
+  ['auth and audit', ['^src/auth/', '^src/audit/']],
   ['registry and tracking', ['^src/registry/', '^src/tracking/']],
   ['lower stores', ['^src/metadata/', '^src/store/']],
   ['onnx', ['^src/onnx/']],

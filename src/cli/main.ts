@@ -4,6 +4,7 @@
  * Usage: `loom demo`, `loom run <pipeline file>`, `loom runs`, `loom lineage flights@champion`, `loom serve`.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { EXIT_CODE } from '../core/errors.js';
 import { registerComponentsCommand } from './commands/components.js';
 import { registerDataCommands } from './commands/data.js';
@@ -13,11 +14,13 @@ import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
+import { registerLoginCommand } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerTrackCommands } from './commands/track.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerTuneCommand } from './commands/tune.js';
@@ -48,6 +51,9 @@ export function buildProgram(): Command {
   registerTuneCommand(program);
   registerInitCommand(program);
   registerComponentsCommand(program);
+  registerTokenCommands(program);
+  registerLoginCommand(program);
+  registerAuditCommands(program);
   for (const command of program.commands) inheritExitOverride(command);
   return program;
 }

@@ -63,6 +63,8 @@ const EXIT_MEANING: Record<ErrorCode, string> = {
   FAILED_PRECONDITION: 'failed precondition: a data anomaly, a missing approval, a model that is not blessed',
   RESOURCE_EXHAUSTED: 'resource exhausted: more memory than the limit allows, a request too large',
   UNAVAILABLE: 'unavailable: a busy port, a database or service that cannot be reached',
+  UNAUTHENTICATED: 'unauthenticated: no token, or one that is unknown, expired or revoked',
+  PERMISSION_DENIED: 'permission denied: the token\'s role or grants do not allow the change',
 };
 
 /** The exit codes, one per line, in order: `0  success…`, `1  an unexpected failure…`, … */

@@ -4,10 +4,12 @@
  * Commands that make things pass `{ create: true }`; the others fail with NOT_FOUND
  * outside a project instead of leaving a `.loom` folder behind.
  */
+import { GuardedRegistry } from '../audit/guarded-registry.js';
 import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { loadConfig } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
 import { startPlatformServer } from '../server/server.js';
+import { changeContext } from './security.js';
 
 /** A command's view of the project: every store, the artifact store and the layout. */
 export type Project = Platform;
@@ -16,9 +18,17 @@ export async function openProject(options: OpenPlatformOptions = {}): Promise<Pr
   return openPlatform(loadConfig(), { mlflowServer: platformApiOnLoopback, ...options });
 }
 
-/** Opens the project, runs the work, and closes it whatever happens. */
+/**
+ * Opens the project, runs the work, and closes it whatever happens. The work sees the
+ * registry as the command's principal (its token, or the login): every change authorized
+ * and recorded in the audit log, in this one place for every command.
+ */
 export async function withProject<T>(work: (project: Project) => Promise<T>, options: OpenPlatformOptions = {}): Promise<T> {
-  return withPlatform(loadConfig(), work, { mlflowServer: platformApiOnLoopback, ...options });
+  return withPlatform(
+    loadConfig(),
+    async (platform) => work({ ...platform, registry: new GuardedRegistry(platform.registry, await changeContext(platform)) }),
+    { mlflowServer: platformApiOnLoopback, ...options },
+  );
 }
 
 /** A custom trainer that logs with an MLflow client gets the platform API on loopback, started when it asks. */

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'RESOURCE_EXHAUSTED',
   'UNAVAILABLE',
   'INTERNAL',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -59,6 +61,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   RESOURCE_EXHAUSTED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
 };
 
 /** Process exit code for each code, so scripts can tell bad input from a broken system. */
@@ -70,6 +74,8 @@ export const EXIT_CODE: Record<ErrorCode, number> = {
   RESOURCE_EXHAUSTED: 6,
   UNAVAILABLE: 7,
   INTERNAL: 1,
+  UNAUTHENTICATED: 8,
+  PERMISSION_DENIED: 9,
 };
 
 /**

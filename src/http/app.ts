@@ -13,12 +13,14 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { errorHandlerPlugin, replyWithError, type ErrorHandlerOptions } from './error-handler.js';
 import { jsonBodyPlugin } from './json-body.js';
 import { serverOptionsOf, type HttpLimits } from './limits.js';
-import { principalPlugin } from './principal.js';
+import { principalPlugin, type PrincipalOptions } from './principal.js';
 
 export interface HttpAppOptions extends ErrorHandlerOptions {
   limits: HttpLimits;
-  /** The principal of a request that names none. */
+  /** The principal of a request that names none, on an open server. */
   anonymousName: string;
+  /** Authentication (from `createRequestSecurity`); without it the app runs open. */
+  security?: PrincipalOptions['security'];
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
@@ -34,6 +36,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   // Fastify's plain 400/431/408 and is disconnected: there is no route to shape it for.
   await app.register(errorHandlerPlugin, { errorFormat: options.errorFormat, onError: options.onError });
   await app.register(jsonBodyPlugin, { maxDepth: options.limits.jsonDepth });
-  await app.register(principalPlugin, { anonymousName: options.anonymousName });
+  await app.register(principalPlugin, { anonymousName: options.anonymousName, security: options.security });
   return app;
 }

@@ -11,5 +11,5 @@ export { ERROR_FORMATS, MLFLOW_ERROR_CODE, kserveErrorBody, mlflowErrorBody, mlf
 export { jsonBodyPlugin, jsonDepthExceeds } from './json-body.js';
 export { MIB, MODEL_SERVER_LIMITS, PLATFORM_LIMITS, resolveLimits, type HttpLimits } from './limits.js';
 export { metricsPlugin, type MetricsOptions } from './metrics.js';
-export { principalPlugin, resolvePrincipal, type Principal } from './principal.js';
+export { openPrincipal, principalPlugin, type Principal, type PrincipalOptions } from './principal.js';
 export { parseRequest, zodValidatorCompiler, type ZodTypeProvider } from './validation.js';

@@ -1,47 +1,70 @@
 /**
  * Who a request acts for: `request.principal`, resolved in one place for both servers.
- * Today it is the `X-Loom-Actor` header (free text, as the CLI's `--actor`) or the
- * server's default name; the security work fills the same seat from verified tokens, so
- * routes never read identity headers themselves.
+ * With `security` (what `createRequestSecurity` builds at start), every request but the
+ * health and metrics probes is authenticated before routing: a Loom token or JWT as
+ * `Authorization: Bearer`, or, on an open loopback server only, the `X-Loom-Actor` claim;
+ * failures are 401 in the server's error format. An open server also checks the Host
+ * header against its allow-list (DNS rebinding). Without `security` (apps built for tests)
+ * the principal is the open one, named by `X-Loom-Actor` or the server's default name.
  *
- * Usage: `await registry.setAlias(name, alias, version, { actor: request.principal.name, reason })`
+ * Usage: `await registry.setAlias(name, alias, version, { actor: request.principal.subject, reason })`
  */
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { PrincipalResolver } from '../auth/principal.js';
+import { isAllowedHost } from '../auth/exposure.js';
+import { subjectSchema, type Principal } from '../auth/types.js';
+import { LoomError } from '../core/errors.js';
 
-export interface Principal {
-  /** The name recorded as the actor of what the request changes. */
-  name: string;
-  /** Where the name came from: a header the client sent, or the server's default for anonymous requests. */
-  source: 'header' | 'anonymous';
-}
+export type { Principal };
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Who the request acts for (resolved on first read). */
+    /** Who the request acts for (verified before routing when the server authenticates). */
     readonly principal: Principal;
   }
 }
 
-/** Longest actor name taken from a header; longer ones are cut, so a record never carries kilobytes of "name". */
-const MAX_NAME = 200;
+export interface PrincipalOptions {
+  /** The name of an open server's request that names none. */
+  anonymousName: string;
+  security?: {
+    resolvePrincipal: PrincipalResolver;
+    /** Host names an open loopback server answers to; undefined: any. */
+    allowedHosts?: readonly string[];
+  };
+}
 
-/** The one resolver: `X-Loom-Actor` (first value, trimmed) or the anonymous default. */
-export function resolvePrincipal(request: Pick<FastifyRequest, 'headers'>, anonymousName: string): Principal {
+/** Probes answer without credentials: they reveal no model data and orchestrators send none. */
+const PUBLIC_PATHS = /^\/(health|metrics|v2\/health\/(live|ready))(\/|$|\?)/;
+
+/** The open principal of an app built without authentication: the `X-Loom-Actor` claim, or the default name. */
+export function openPrincipal(request: Pick<FastifyRequest, 'headers'>, anonymousName: string): Principal {
   const header = request.headers['x-loom-actor'];
-  const name = (Array.isArray(header) ? header[0] : header)?.trim().slice(0, MAX_NAME);
-  return name ? { name, source: 'header' } : { name: anonymousName, source: 'anonymous' };
+  const claimed = subjectSchema.safeParse((Array.isArray(header) ? header[0] : header)?.trim());
+  return { subject: claimed.success ? claimed.data : anonymousName, role: 'admin', grants: [], source: 'open' };
 }
 
 const resolved = Symbol('loom.principal');
+type WithPrincipal = FastifyRequest & { [resolved]?: Principal };
 
-/** Adds `request.principal` to every request (lazily: requests that never ask pay nothing). */
-export const principalPlugin = fp<{ anonymousName: string }>(
-  async (app, { anonymousName }) => {
+/** Adds `request.principal` to every request. */
+export const principalPlugin = fp<PrincipalOptions>(
+  async (app, { anonymousName, security }) => {
     app.decorateRequest('principal', {
-      getter(this: FastifyRequest & { [resolved]?: Principal }) {
-        return (this[resolved] ??= resolvePrincipal(this, anonymousName));
+      getter(this: WithPrincipal) {
+        return (this[resolved] ??= openPrincipal(this, anonymousName));
       },
+    });
+    if (!security) return;
+    app.addHook('onRequest', async (request: WithPrincipal) => {
+      if (security.allowedHosts && !isAllowedHost(request.headers.host, security.allowedHosts)) {
+        throw new LoomError('PERMISSION_DENIED', 'this server answers only to its loopback names (Host: localhost, 127.0.0.1 or ::1)', {
+          fix: 'call it as http://127.0.0.1:<port>; a server for other hosts needs authentication',
+        });
+      }
+      if (PUBLIC_PATHS.test(request.url)) return;
+      request[resolved] = await security.resolvePrincipal(request.headers);
     });
   },
   { name: 'loom-principal', fastify: '5.x' },

@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
+import { authSettingsSchema, type AuthSettings } from '../auth/settings.js';
 import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
 import { checkArtifactsUrl, checkDatabaseUrl, urlScheme } from './backends.js';
 import { projectLayout, type ProjectLayout } from './layout.js';
@@ -49,6 +50,8 @@ export interface LoomConfig {
   duckdb: DuckDBOptions;
   /** Who changes aliases and deployments, unless a command says otherwise. */
   actor: string;
+  /** Authentication of the servers (`auth` in the config file; see docs/security.md). */
+  auth: AuthSettings;
 }
 
 const text = z.string().trim().min(1);
@@ -62,6 +65,7 @@ const fileSchema = z.strictObject({
   artifacts: text.optional(),
   duckdb: z.strictObject({ memoryLimit: memoryLimit.optional(), threads: z.number().int().min(1).optional(), tempDirectory: text.optional() }).optional(),
   actor: text.optional(),
+  auth: authSettingsSchema.optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -141,6 +145,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     layout,
     duckdb,
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
+    auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
   };
 }
 

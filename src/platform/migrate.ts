@@ -9,6 +9,8 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import type { DialectKind, StoreMigrations } from '../core/sql-dialect.js';
+import { auditMigrations } from '../audit/tables.js';
+import { authMigrations } from '../auth/tables.js';
 import { metadataMigrations } from '../metadata/migrations.js';
 import { deploymentMigrations } from '../registry/deployment-migrations.js';
 import { registryMigrations } from '../registry/migrations.js';
@@ -16,7 +18,7 @@ import { predictionLogMigrations } from '../monitor/prediction-log-table.js';
 import { trackingMigrations } from '../tracking/migrations.js';
 
 /** Every store that keeps tables in the Loom database. A new store adds its migrations here. */
-export const STORE_MIGRATIONS: readonly StoreMigrations[] = [metadataMigrations, registryMigrations, trackingMigrations, deploymentMigrations, predictionLogMigrations];
+export const STORE_MIGRATIONS: readonly StoreMigrations[] = [metadataMigrations, registryMigrations, trackingMigrations, deploymentMigrations, predictionLogMigrations, authMigrations, auditMigrations];
 
 /** Every store's migrations by name, in the order they run; INTERNAL if two stores claim one name. */
 export function loomMigrations(dialect: DialectKind, stores: readonly StoreMigrations[] = STORE_MIGRATIONS): Record<string, Migration> {

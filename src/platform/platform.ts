@@ -10,6 +10,12 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import { KyselyAuditLog } from '../audit/kysely-audit-log.js';
+import type { AuditTables } from '../audit/tables.js';
+import { KyselyTokenStore } from '../auth/kysely-token-store.js';
+import type { AuthTables } from '../auth/tables.js';
+import type { TokenStore } from '../auth/token-store.js';
 import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
@@ -35,6 +41,10 @@ export interface Platform extends LoomDatabase {
   artifacts: ArtifactStore;
   /** The one way a step runs and is recorded: pipelines, `loom evaluate`, `loom data validate`. */
   runner: StepRunner;
+  /** API tokens (`src/auth/`). */
+  tokens: TokenStore;
+  /** The append-only, hash-chained record of every change (`src/audit/`). */
+  audit: AuditLog;
 }
 
 export interface OpenPlatformOptions {
@@ -61,7 +71,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
   else requireProject(config);
   setDuckDBDefaults(config.duckdb);
   const artifacts = openArtifactStore(config.artifacts.url);
-  const { db, close } = await openDatabaseUrl(config.database.url, config.database.schema);
+  const { db, dialect, close } = await openDatabaseUrl(config.database.url, config.database.schema);
   // One connection, each store seeing only its own tables; closing any of them closes it once.
   const { mlflowServer } = options;
   const stores = {
@@ -75,6 +85,8 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     layout: config.layout,
     artifacts,
     ...stores,
+    tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
+    audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
     // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
     runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,

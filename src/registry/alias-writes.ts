@@ -15,6 +15,15 @@ export function checkedActor(who: Actor): Actor {
   return { actor: requireName(who?.actor, 'actor'), reason: typeof who?.reason === 'string' ? who.reason : '' };
 }
 
+/**
+ * Whether two recorded actors are one principal. Actors are authenticated subjects (user
+ * names, e-mail addresses), which identity providers compare without case, so `Bob` cannot
+ * approve what `bob` requested.
+ */
+export function samePrincipal(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
 async function approvalAliases(trx: RegistryKysely, modelId: number): Promise<string> {
   const row = await trx.selectFrom('registered_model').select('approval_aliases').where('id', '=', modelId).executeTakeFirstOrThrow();
   return row.approval_aliases;
@@ -118,10 +127,10 @@ export async function approveAliasMove(db: RegistryKysely, requestId: number, wh
   return db.transaction().execute(async (trx) => {
     const now = Date.now();
     const request = await decide(trx, requestId, 'APPROVED', actor, now);
-    if (request.requested_by === actor) {
+    if (samePrincipal(request.requested_by, actor)) {
       throw new LoomError('FAILED_PRECONDITION', `${actor} requested this move and cannot approve it too`, {
         field: 'actor',
-        fix: 'another person must approve it (loom models approve <request id> --actor <name>)',
+        fix: 'another person must approve it, signed in as themselves (loom models approve <request id>)',
       });
     }
     const modelName = await modelNameOf(trx, request.model_id);
@@ -140,6 +149,18 @@ export async function rejectAliasMove(db: RegistryKysely, requestId: number, who
     const request = await decide(trx, requestId, 'REJECTED', actor, Date.now());
     return toAliasRequest(request, await modelNameOf(trx, request.model_id));
   });
+}
+
+export async function getAliasRequest(db: RegistryKysely, requestId: number): Promise<AliasMoveRequest | undefined> {
+  if (!Number.isSafeInteger(requestId)) throw new LoomError('INVALID_ARGUMENT', `request id must be an integer, got ${String(requestId)}`, { field: 'requestId' });
+  const row = await db
+    .selectFrom('alias_request')
+    .innerJoin('registered_model', 'registered_model.id', 'alias_request.model_id')
+    .selectAll('alias_request')
+    .select('registered_model.name as model_name')
+    .where('alias_request.id', '=', requestId)
+    .executeTakeFirst();
+  return row && toAliasRequest(row, row.model_name);
 }
 
 export async function listAliasRequests(db: RegistryKysely, modelName: string, options: { pendingOnly?: boolean } = {}): Promise<AliasMoveRequest[]> {

@@ -25,6 +25,8 @@ import {
   checkedSignature,
   checkedTagKey,
   checkedTags,
+  toAliasMove,
+  toAliasRequest,
   toModelVersion,
   toRegisteredModel,
 } from './registry-rows.js';
@@ -37,6 +39,7 @@ import {
   type AliasMove,
   type AliasMoveRequest,
   type ModelFilter,
+  type ModelTombstone,
   type ModelVersion,
   type ModelVersionUpdate,
   type NewModelVersion,
@@ -116,6 +119,13 @@ export class KyselyRegistryStore implements RegistryStore {
   async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
     const target = checkedModelName(newName, 'newName');
     await withModelLock(this.db, name, async (trx, modelId) => {
+      const { approval_aliases: rule } = await trx.selectFrom('registered_model').select('approval_aliases').where('id', '=', modelId).executeTakeFirstOrThrow();
+      if (rule !== '[]') {
+        throw new LoomError('FAILED_PRECONDITION', `cannot rename "${name}": its approval rule protects ${(JSON.parse(rule) as string[]).map((a) => `@${a}`).join(', ')} under this name`, {
+          field: 'name',
+          fix: `an admin lifts the rule first (\`loom models require-approval ${name}\`), renames, and sets it again on the new name`,
+        });
+      }
       const taken = await trx.selectFrom('registered_model').select('id').where('name', '=', target).executeTakeFirst();
       if (taken && taken.id !== modelId) throw new LoomError('ALREADY_EXISTS', `registered model "${target}" already exists`, { field: 'newName' });
       await trx.updateTable('registered_model').set({ name: target }).where('id', '=', modelId).execute();
@@ -123,8 +133,9 @@ export class KyselyRegistryStore implements RegistryStore {
     return (await this.getRegisteredModel(target))!;
   }
 
-  async deleteRegisteredModel(name: string): Promise<void> {
-    await withModelLock(this.db, name, async (trx, modelId) => {
+  async deleteRegisteredModel(name: string): Promise<ModelTombstone> {
+    // The tombstone is read inside the delete's transaction, under the model lock, so it is exactly what was removed.
+    return withModelLock(this.db, name, async (trx, modelId, now) => {
       const held = await trx.selectFrom('model_alias').select(['alias', 'version']).where('model_id', '=', modelId).orderBy('alias').execute();
       if (held.length > 0) {
         throw new LoomError('FAILED_PRECONDITION', `cannot delete "${name}": ${held.map((a) => `@${a.alias} -> ${a.version}`).join(', ')} still set`, {
@@ -132,11 +143,22 @@ export class KyselyRegistryStore implements RegistryStore {
           fix: `unset its aliases first (\`loom models alias unset ${name} ${held[0].alias}\`)`,
         });
       }
+      const model = toRegisteredModel(await trx.selectFrom('registered_model').selectAll().where('id', '=', modelId).executeTakeFirstOrThrow(), {});
+      const versionRows = await this.selectVersions(trx).where('model_version.model_id', '=', modelId).orderBy('model_version.version').execute();
+      const moves = await trx.selectFrom('alias_move').selectAll().where('model_id', '=', modelId).orderBy('id').execute();
+      const requests = await trx.selectFrom('alias_request').selectAll().where('model_id', '=', modelId).orderBy('id').execute();
       await trx.deleteFrom('alias_request').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('alias_move').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('model_version_change').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('model_version').where('model_id', '=', modelId).execute();
       await trx.deleteFrom('registered_model').where('id', '=', modelId).execute();
+      return {
+        model,
+        versions: versionRows.map(toModelVersion),
+        aliasMoves: moves.map((m) => toAliasMove(m, name)),
+        requests: requests.map((r) => toAliasRequest(r, name)),
+        deletedAt: now,
+      };
     });
   }
 
@@ -319,6 +341,10 @@ export class KyselyRegistryStore implements RegistryStore {
 
   rejectAliasMove(requestId: number, who: Actor): Promise<AliasMoveRequest> {
     return aliases.rejectAliasMove(this.db, requestId, who);
+  }
+
+  getAliasRequest(requestId: number): Promise<AliasMoveRequest | undefined> {
+    return aliases.getAliasRequest(this.db, requestId);
   }
 
   listAliasRequests(modelName: string, options?: { pendingOnly?: boolean }): Promise<AliasMoveRequest[]> {

@@ -51,7 +51,12 @@ export function describeLifecycleContract(test: StoreTest): void {
       await rejectsWithCode(store.deleteRegisteredModel('m'), 'FAILED_PRECONDITION');
       assert.equal((await store.getModelVersion('m', 1))?.version, 1);
       await store.deleteAlias('m', 'champion', who);
-      await store.deleteRegisteredModel('m');
+      const tombstone = await store.deleteRegisteredModel('m');
+      // The deletion hands back everything it removed, for the audit log to keep.
+      assert.equal(tombstone.model.name, 'm');
+      assert.deepEqual(tombstone.versions.map((v) => [v.version, v.source]), [[1, 's1'], [2, 's2']]);
+      assert.deepEqual(tombstone.aliasMoves.map((m) => [m.kind, m.version, m.actor]), [['set', 1, 'ci'], ['delete', null, 'ci']]);
+      assert.ok(tombstone.deletedAt >= tombstone.model.createdAt);
       assert.equal(await store.getRegisteredModel('m'), undefined);
       assert.equal(await store.getModelVersion('m', 1), undefined);
       await rejectsWithCode(store.deleteRegisteredModel('m'), 'NOT_FOUND');
@@ -233,6 +238,9 @@ export function describeLifecycleContract(test: StoreTest): void {
       const request = await store.requestAliasMove('m', 'champion', 2, { actor: 'bob', reason: 'auc +0.02' });
       assert.deepEqual([request.state, request.requestedBy, request.version, request.decidedBy], ['PENDING', 'bob', 2, null]);
       await rejectsWithCode(store.approveAliasMove(request.id, { actor: 'bob', reason: 'self' }), 'FAILED_PRECONDITION');
+      await rejectsWithCode(store.approveAliasMove(request.id, { actor: ' Bob', reason: 'same person, other spelling' }), 'FAILED_PRECONDITION');
+      assert.deepEqual(await store.getAliasRequest(request.id), request);
+      assert.equal(await store.getAliasRequest(9999), undefined);
       assert.equal((await store.listAliasRequests('m', { pendingOnly: true }))[0]?.state, 'PENDING');
       assert.equal((await store.getVersionByAlias('m', 'champion'))?.version, 1);
 
@@ -261,6 +269,10 @@ export function describeLifecycleContract(test: StoreTest): void {
       await rejectsWithCode(store.rejectAliasMove(stale.id, who), 'FAILED_PRECONDITION');
       assert.deepEqual(await store.listAliasRequests('m', { pendingOnly: true }), []);
       assert.equal((await store.listAliasRequests('m')).length, 1);
+
+      // A model under a rule keeps its name: renaming it would free the protected name@alias for a model without the rule.
+      await rejectsWithCode(store.renameRegisteredModel('m', 'm-old'), 'FAILED_PRECONDITION', 'name');
+      assert.equal((await store.getRegisteredModel('m'))?.approvalRequiredFor[0], 'champion');
 
       // Lifting the rule lets the alias move directly again.
       await store.setApprovalRule('m', []);

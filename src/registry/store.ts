@@ -13,6 +13,7 @@ import type {
   AliasMove,
   AliasMoveRequest,
   ModelFilter,
+  ModelTombstone,
   ModelVersion,
   ModelVersionUpdate,
   NewModelVersion,
@@ -33,10 +34,17 @@ export interface RegistryStore {
   /** Models in name order, optionally filtered by name. */
   listRegisteredModels(request: PageRequest & { filter?: ModelFilter }): Promise<Page<RegisteredModel>>;
   updateRegisteredModel(name: string, update: { description?: string }): Promise<RegisteredModel>;
-  /** Renames a model, keeping its versions, aliases and history; ALREADY_EXISTS if the new name is taken. */
+  /**
+   * Renames a model, keeping its versions, aliases and history; ALREADY_EXISTS if the new name is taken.
+   * FAILED_PRECONDITION while the model has an approval rule: consumers resolve `name@alias`,
+   * so a rename would free the protected name for a model without the rule.
+   */
   renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel>;
-  /** Deletes a model with its versions and history; FAILED_PRECONDITION while any alias is set. */
-  deleteRegisteredModel(name: string): Promise<void>;
+  /**
+   * Deletes a model with its versions and history and returns them as a tombstone (for the
+   * audit log, which keeps them); FAILED_PRECONDITION while any alias is set.
+   */
+  deleteRegisteredModel(name: string): Promise<ModelTombstone>;
   setRegisteredModelTag(name: string, key: string, value: string): Promise<RegisteredModel>;
   /** NOT_FOUND if the model has no such tag. */
   deleteRegisteredModelTag(name: string, key: string): Promise<RegisteredModel>;
@@ -95,6 +103,8 @@ export interface RegistryStore {
   /** Approves a pending request and moves the alias in the same transaction; the approver must not be the requester. */
   approveAliasMove(requestId: number, who: Actor): Promise<{ request: AliasMoveRequest; move: AliasMove }>;
   rejectAliasMove(requestId: number, who: Actor): Promise<AliasMoveRequest>;
+  /** One request by id, or undefined. */
+  getAliasRequest(requestId: number): Promise<AliasMoveRequest | undefined>;
   /** A model's requests, newest first; `pendingOnly` leaves out decided ones. */
   listAliasRequests(modelName: string, options?: { pendingOnly?: boolean }): Promise<AliasMoveRequest[]>;
 

@@ -156,3 +156,17 @@ export interface VersionFilter extends ModelFilter {
   /** Leave archived versions out (they are included by default, as MLflow does). */
   excludeArchived?: boolean;
 }
+
+/**
+ * What deleting a model leaves behind: the model as it was with its versions, every alias
+ * move and every request. The store returns it so the audit log keeps the history the
+ * deletion removes from the registry tables (the name is then free for a new model).
+ */
+export interface ModelTombstone {
+  model: RegisteredModel;
+  versions: ModelVersion[];
+  /** Every alias move, oldest first. */
+  aliasMoves: AliasMove[];
+  requests: AliasMoveRequest[];
+  deletedAt: number;
+}

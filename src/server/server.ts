@@ -14,6 +14,7 @@ import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
+import type { RequestSecurity } from '../audit/request-security.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -28,6 +29,8 @@ export interface PlatformServerOptions {
   bodyLimit?: number;
   /** Body and upload sizes, JSON depth and timeouts; defaults in `PLATFORM_LIMITS` (uploads up to 256 MiB). */
   limits?: Partial<HttpLimits>;
+  /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
+  security?: RequestSecurity;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -35,6 +38,7 @@ export interface PlatformRouteOptions {
   db: LoomDatabase;
   artifacts: ArtifactStore;
   limits: HttpLimits;
+  security?: RequestSecurity;
 }
 
 export interface PlatformServer {
@@ -50,10 +54,16 @@ export const MLFLOW_PREFIX = '/api/2.0/mlflow';
 export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'port' | 'host'>): Promise<FastifyInstance> {
   const limits = resolveLimits(PLATFORM_LIMITS, { bodyBytes: options.bodyLimit, ...options.limits });
   // Alias moves are recorded with the request's principal; anonymous ones as the API itself.
-  const app = await createHttpApp({ limits, errorFormat: 'mlflow', anonymousName: 'mlflow-api' });
+  const security = options.security;
+  const app = await createHttpApp({
+    limits,
+    errorFormat: 'mlflow',
+    anonymousName: 'mlflow-api',
+    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+  });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(metricsPlugin, { countRequests: true });
-  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits };
+  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security };
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });

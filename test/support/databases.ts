@@ -13,6 +13,11 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { loadConfig, type ConfigOverrides, type LoomConfig } from '../../src/platform/config.js';
 import { openPlatform, type Platform } from '../../src/platform/platform.js';
+import type { Kysely } from 'kysely';
+import type { DialectKind } from '../../src/core/sql-dialect.js';
+import { migrateToLatest } from '../../src/platform/migrate.js';
+import { createPostgresKysely } from '../../src/platform/postgres-backend.js';
+import { createSqliteKysely } from '../../src/platform/sqlite-backend.js';
 
 /** The config of a test project at `home` (its database `<home>/loom.db` unless overridden); the environment is left out. */
 export function testConfig(home: string, overrides: ConfigOverrides = {}): LoomConfig {
@@ -84,4 +89,46 @@ export function postgresTestUrl(suite: string): string | undefined {
     }, () => {});
   }
   return undefined;
+}
+
+/** A bare query builder on a fresh, migrated database, for stores tested below the platform (tokens, audit). */
+export interface FreshKysely {
+  db: Kysely<any>;
+  dialect: DialectKind;
+  /** The PostgreSQL schema (undefined on SQLite). */
+  schema?: string;
+  /** The SQLite file (undefined on PostgreSQL). */
+  path?: string;
+  close(): Promise<void>;
+}
+
+/** A fresh SQLite file, or a fresh schema on the test server when `url` is given, with every store's tables; closing removes it. */
+export async function openFreshKysely(url?: string): Promise<FreshKysely> {
+  if (url) {
+    const schema = randomSchemaName();
+    const db = await createPostgresKysely(url, schema);
+    await migrateToLatest(db, 'postgres', schema);
+    return {
+      db,
+      dialect: 'postgres',
+      schema,
+      async close() {
+        await db.destroy();
+        await dropSchema(url, schema);
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'loom-db-'));
+  const path = join(dir, 'loom.db');
+  const db = createSqliteKysely(path);
+  await migrateToLatest(db, 'sqlite');
+  return {
+    db,
+    dialect: 'sqlite',
+    path,
+    async close() {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

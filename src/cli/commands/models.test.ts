@@ -12,12 +12,17 @@ test('loom models: alias set, rollback, approval, refusals with exit codes, list
   const seed = await openTestPlatform(join(dir, '.loom'));
   await seed.registry.createRegisteredModel({ name: 'flights', description: 'delays' });
   for (let i = 1; i <= 3; i++) await seed.registry.createModelVersion({ modelName: 'flights', source: `s${i}`, metrics: { auc: 0.7 + i / 100 } });
+  // Who acts is the token's subject: LOOM_ACTOR and --actor are claims, not identities.
+  const ana = (await seed.tokens.createToken({ subject: 'ana', role: 'admin', createdBy: 'test' })).secret;
+  const bob = (await seed.tokens.createToken({ subject: 'bob', role: 'editor', createdBy: 'test' })).secret;
   await seed.close();
-  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { LOOM_ACTOR: 'ana' } });
+  const env = { LOOM_ACTOR: 'ana', LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') };
+  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
+  const asBob = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: bob } });
 
   const set = await loom('models', 'alias', 'set', 'flights', 'champion', '1', '--reason', 'first');
   assert.equal(set.code, 0, set.stderr);
-  await loom('models', 'alias', 'set', 'flights', 'champion', '3', '--actor', 'bob');
+  await asBob('models', 'alias', 'set', 'flights', 'champion', '3', '--actor', 'carol');
   const rolled = await loom('models', 'rollback', 'flights', '--reason', 'latency', '--json');
   assert.equal(rolled.code, 0, rolled.stderr);
   assert.deepEqual(JSON.parse(rolled.stdout), { ...JSON.parse(rolled.stdout), kind: 'rollback', version: 1, previousVersion: 3, actor: 'ana', reason: 'latency' });
@@ -30,15 +35,16 @@ test('loom models: alias set, rollback, approval, refusals with exit codes, list
   assert.equal(missing.code, EXIT_CODE.NOT_FOUND);
 
   await loom('models', 'require-approval', 'flights', 'champion');
-  const request = JSON.parse((await loom('models', 'alias', 'request', 'flights', 'champion', '2', '--actor', 'bob', '--json')).stdout) as { id: number };
-  const own = await loom('models', 'approve', String(request.id), '--actor', 'bob');
-  assert.equal(own.code, EXIT_CODE.FAILED_PRECONDITION);
+  const request = JSON.parse((await asBob('models', 'alias', 'request', 'flights', 'champion', '2', '--json')).stdout) as { id: number };
+  const own = await asBob('models', 'approve', String(request.id), '--actor', 'ana');
+  assert.equal(own.code, EXIT_CODE.FAILED_PRECONDITION, 'bob cannot approve his own request by claiming another name');
   const approved = await loom('models', 'approve', String(request.id));
   assert.equal(approved.code, 0, approved.stderr);
 
   const shown = JSON.parse((await loom('models', 'show', 'flights', '--json')).stdout);
   assert.deepEqual(shown.model.aliases, { champion: 2 });
   assert.deepEqual(shown.aliasHistory.champion.map((m: { kind: string }) => m.kind), ['approved', 'rollback', 'set', 'set']);
+  assert.deepEqual(shown.aliasHistory.champion.map((m: { actor: string }) => m.actor), ['ana', 'ana', 'bob', 'ana']);
   const versions = JSON.parse((await loom('models', 'versions', 'flights', '--json')).stdout);
   assert.deepEqual(versions.items.map((v: { version: number }) => v.version), [3, 2, 1]);
   const listed = JSON.parse((await loom('models', 'ls', '--json')).stdout);
@@ -50,13 +56,18 @@ test('--actor and --reason on every mutating registry and deploy command, record
   const seed = await openTestPlatform(join(dir, '.loom'));
   await seed.registry.createRegisteredModel({ name: 'flights' });
   for (let i = 1; i <= 3; i++) await seed.registry.createModelVersion({ modelName: 'flights', source: `s${i}` });
+  // Registry changes are recorded under the token's subject (--actor is a claim, not an identity).
+  const token = async (subject: string) => (await seed.tokens.createToken({ subject, role: 'editor', createdBy: 'test' })).secret;
+  const [ana, bob, cid] = [await token('ana'), await token('bob'), await token('cid')];
   await seed.close();
-  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { LOOM_ACTOR: 'ana' } });
+  const env = { LOOM_ACTOR: 'ana', LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') };
+  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
+  const as = (secret: string, ...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: secret } });
 
-  const archived = await loom('models', 'archive', 'flights', '3', '--actor', 'bob', '--reason', 'trained on a broken export');
+  const archived = await as(bob, 'models', 'archive', 'flights', '3', '--actor', 'mallory', '--reason', 'trained on a broken export');
   assert.equal(archived.code, 0, archived.stderr);
   assert.equal((await loom('models', 'restore', 'flights', '3', '--reason', 'export fixed')).code, 0);
-  assert.equal((await loom('models', 'archive', 'flights', '2', '--actor', 'cid')).code, 0);
+  assert.equal((await as(cid, 'models', 'archive', 'flights', '2')).code, 0);
   const shown = JSON.parse((await loom('models', 'show', 'flights', '--json')).stdout) as { versionChanges: { version: number; kind: string; actor: string; reason: string }[] };
   assert.deepEqual(shown.versionChanges.map((c) => [c.version, c.kind, c.actor, c.reason]), [
     [2, 'archive', 'cid', ''],

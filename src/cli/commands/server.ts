@@ -1,6 +1,7 @@
 /** `loom server [--port N]`: the platform API (tracking and registry on MLflow's REST paths) until stopped. */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { createRequestSecurity } from '../../audit/request-security.js';
 import { startPlatformServer } from '../../server/server.js';
 import { parseOptions } from '../options.js';
 import { openProject } from '../project.js';
@@ -9,6 +10,8 @@ import { waitForSignal } from './serve.js';
 const serverOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
+  requireAuth: z.boolean().optional(),
+  insecureOpen: z.boolean().optional(),
 });
 
 export function registerServerCommand(program: Command): void {
@@ -17,13 +20,18 @@ export function registerServerCommand(program: Command): void {
     .description("start Loom's HTTP API (MLflow-compatible tracking and model registry) until stopped")
     .option('--port <n>', 'port to listen on', '5000')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--require-auth', 'every request needs a token or JWT (the default off loopback; `auth.required` in loom.config.json)')
+    .option('--insecure-open', 'run without authentication on a non-loopback address (dangerous)')
     .action(async (raw: unknown) => {
       const options = parseOptions(serverOptions, raw);
       // MLflow clients create experiments and runs through it, so it may start a project.
       const project = await openProject({ create: true });
       try {
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts });
-        process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n`);
+        const auth = project.config.auth;
+        const settings = { ...auth, required: auth.required || options.requireAuth === true, insecureOpen: auth.insecureOpen || options.insecureOpen === true };
+        const security = createRequestSecurity(project, settings, options.host, 'mlflow-api');
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security });
+        process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();
       } finally {

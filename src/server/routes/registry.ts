@@ -4,12 +4,14 @@
  * (`MlflowClient(registry_uri=...)`) use Loom's registry unchanged. Loom's rules hold
  * here too: aliases need READY, unarchived versions; a version in use cannot be deleted;
  * an alias under an approval rule answers INVALID_STATE (approve with `loom models approve`).
- * Alias moves are recorded with the request's principal (src/http/principal.ts; `mlflow-api` when anonymous).
+ * Writes go through `GuardedRegistry` for the request's principal (src/http/principal.ts):
+ * authorized, recorded in the audit log, alias moves recorded under the principal's name.
  *
  * Usage: `await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX })` (done by `buildPlatformApp`).
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { GuardedRegistry } from '../../audit/guarded-registry.js';
 import { LoomError } from '../../core/errors.js';
 import { toMlflowModelVersion, toMlflowRegisteredModel } from '../../registry/mlflow-json.js';
 import { parseModelFilter, parseVersionFilter } from '../../registry/search-filter.js';
@@ -50,11 +52,14 @@ const stageBody = z.object({ name, version, stage: z.string(), archive_existing_
 /** Loom pages hold at most this many; larger MLflow `max_results` are gathered from several. */
 const STORE_PAGE = 1000;
 
+/** The registry a request's writes go through. */
+type Guarded = (request: FastifyRequest) => RegistryStore;
+
 /** DELETE bodies arrive as JSON from MLflow's client, but other clients send query strings. */
 const input = (request: FastifyRequest) => ({ ...(request.query as object), ...((request.body as object | undefined) ?? {}) });
 
 function actorOf(request: FastifyRequest): { actor: string; reason: string } {
-  return { actor: request.principal.name, reason: 'through the MLflow registry API' };
+  return { actor: request.principal.subject, reason: 'through the MLflow registry API' };
 }
 
 async function requireModel(registry: RegistryStore, modelName: string): Promise<RegisteredModel> {
@@ -98,27 +103,27 @@ async function withLatest(registry: RegistryStore, models: RegisteredModel[]) {
 
 // The store answers NOT_FOUND for an unknown model or version on every write, so routes
 // look a model up only when they need its aliases for the answer.
-function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
+function modelRoutes(app: FastifyInstance, registry: RegistryStore, guarded: Guarded): void {
   const shaped = async (model: RegisteredModel) => (await withLatest(registry, [model]))[0]!;
   app.post('/registered-models/create', async (request) => {
     const body = parseRequest(createModelBody, request.body);
     const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value]));
-    return { registered_model: toMlflowRegisteredModel(await registry.createRegisteredModel({ name: body.name, description: body.description, tags })) };
+    return { registered_model: toMlflowRegisteredModel(await guarded(request).createRegisteredModel({ name: body.name, description: body.description, tags })) };
   });
   app.get('/registered-models/get', async (request) => {
     return { registered_model: await shaped(await requireModel(registry, parseRequest(modelBody, request.query).name)) };
   });
   app.post('/registered-models/rename', async (request) => {
     const body = parseRequest(renameBody, request.body);
-    return { registered_model: await shaped(await registry.renameRegisteredModel(body.name, body.new_name)) };
+    return { registered_model: await shaped(await guarded(request).renameRegisteredModel(body.name, body.new_name)) };
   });
   app.patch('/registered-models/update', async (request) => {
     const body = parseRequest(updateModelBody, request.body);
-    return { registered_model: await shaped(await registry.updateRegisteredModel(body.name, { description: body.description })) };
+    return { registered_model: await shaped(await guarded(request).updateRegisteredModel(body.name, { description: body.description })) };
   });
   app.delete('/registered-models/delete', async (request) => {
     const body = parseRequest(modelBody, input(request));
-    await registry.deleteRegisteredModel(body.name);
+    await guarded(request).deleteRegisteredModel(body.name);
     return {};
   });
   const search = async (raw: unknown) => {
@@ -141,22 +146,22 @@ function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
   app.get('/registered-models/get-latest-versions', (request) => latest(request.query));
   app.post('/registered-models/set-tag', async (request) => {
     const body = parseRequest(modelTagBody, request.body);
-    await registry.setRegisteredModelTag(body.name, body.key, body.value);
+    await guarded(request).setRegisteredModelTag(body.name, body.key, body.value);
     return {};
   });
   app.delete('/registered-models/delete-tag', async (request) => {
     const body = parseRequest(modelTagKeyBody, input(request));
-    await registry.deleteRegisteredModelTag(body.name, body.key);
+    await guarded(request).deleteRegisteredModelTag(body.name, body.key);
     return {};
   });
   app.post('/registered-models/alias', async (request) => {
     const body = parseRequest(aliasBody, request.body);
-    await registry.setAlias(body.name, body.alias, body.version, actorOf(request));
+    await guarded(request).setAlias(body.name, body.alias, body.version, actorOf(request));
     return {};
   });
   app.delete('/registered-models/alias', async (request) => {
     const body = parseRequest(aliasKeyBody, input(request));
-    await registry.deleteAlias(body.name, body.alias, actorOf(request));
+    await guarded(request).deleteAlias(body.name, body.alias, actorOf(request));
     return {};
   });
   app.get('/registered-models/alias', async (request) => {
@@ -168,11 +173,11 @@ function modelRoutes(app: FastifyInstance, registry: RegistryStore): void {
   });
 }
 
-function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
+function versionRoutes(app: FastifyInstance, registry: RegistryStore, guarded: Guarded): void {
   const shaped = async (found: ModelVersion) => toMlflowModelVersion(found, (await requireModel(registry, found.modelName)).aliases);
   app.post('/model-versions/create', async (request) => {
     const body = parseRequest(createVersionBody, request.body);
-    const created = await registry.createModelVersion({
+    const created = await guarded(request).createModelVersion({
       modelName: body.name,
       source: body.source,
       runId: body.run_id || null,
@@ -189,11 +194,11 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
   });
   app.patch('/model-versions/update', async (request) => {
     const body = parseRequest(updateVersionBody, request.body);
-    return { model_version: await shaped(await registry.updateModelVersion(body.name, body.version, { description: body.description })) };
+    return { model_version: await shaped(await guarded(request).updateModelVersion(body.name, body.version, { description: body.description })) };
   });
   app.delete('/model-versions/delete', async (request) => {
     const body = parseRequest(versionBody, input(request));
-    await registry.deleteModelVersion(body.name, body.version);
+    await guarded(request).deleteModelVersion(body.name, body.version);
     return {};
   });
   const search = async (raw: unknown) => {
@@ -212,12 +217,12 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
   });
   app.post('/model-versions/set-tag', async (request) => {
     const body = parseRequest(versionTagBody, request.body);
-    await registry.setModelVersionTag(body.name, body.version, body.key, body.value);
+    await guarded(request).setModelVersionTag(body.name, body.version, body.key, body.value);
     return {};
   });
   app.delete('/model-versions/delete-tag', async (request) => {
     const body = parseRequest(versionTagKeyBody, input(request));
-    await registry.deleteModelVersionTag(body.name, body.version, body.key);
+    await guarded(request).deleteModelVersionTag(body.name, body.version, body.key);
     return {};
   });
   // Stages are deprecated in MLflow; Loom keeps only `Archived` (and `None` to restore). Use aliases for the rest.
@@ -230,13 +235,17 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore): void {
         fix: "set an alias (POST registered-models/alias with alias 'champion'); only 'Archived' and 'None' are accepted as stages",
       });
     }
-    const moved = stage === 'archived' ? await registry.archiveModelVersion(body.name, body.version) : await registry.restoreModelVersion(body.name, body.version);
+    const moved = stage === 'archived' ? await guarded(request).archiveModelVersion(body.name, body.version) : await guarded(request).restoreModelVersion(body.name, body.version);
     return { model_version: await shaped(moved) };
   });
 }
 
 /** The registry surface of the platform API; register it under MLFLOW_PREFIX. */
 export const registryRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
-  modelRoutes(app, options.db.registry);
-  versionRoutes(app, options.db.registry);
+  const registry = options.db.registry;
+  const { security } = options;
+  // Writes go through the request principal's guard (authorized, audited); reads use the store.
+  const guarded: Guarded = security ? (request) => new GuardedRegistry(registry, security.contextFor(request.principal, request.ip)) : () => registry;
+  modelRoutes(app, registry, guarded);
+  versionRoutes(app, registry, guarded);
 };

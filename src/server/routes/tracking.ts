@@ -7,6 +7,8 @@
  * Usage: `await app.register(trackingRoutes, { db, artifacts })` (done by `buildPlatformApp`).
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { RequestSecurity } from '../../audit/request-security.js';
+import { authorize } from '../../auth/authorize.js';
 import { LoomError } from '../../core/errors.js';
 import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
 import { toMlflowExperiment, toMlflowMetric, toMlflowRun, toMlflowRunInfo } from '../../tracking/mlflow-json.js';
@@ -160,6 +162,7 @@ function runRoutes(app: FastifyInstance, tracking: TrackingStore): void {
 /** The plugin: experiments, runs, metric history and artifact listing, plus proxied artifact upload and download. */
 export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
   const tracking = options.db.tracking;
+  if (options.security) guardTracking(app, options.security);
   const files = runArtifactFiles(options.artifacts);
   experimentRoutes(app, tracking);
   runRoutes(app, tracking);
@@ -193,3 +196,26 @@ export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
   });
   await app.register(trackingArtifactRoutes, { files, uploadBytes: options.limits.uploadBytes });
 };
+
+/** POST routes that only read (MLflow searches by POST). */
+const READ_ONLY_POST = /\/search(\?|$)/;
+/** Deletions and restores of experiments and runs, recorded in the audit log. */
+const RECORDED = /\/api\/2\.0\/mlflow\/(experiments|runs)\/(delete|restore)(\?|$)/;
+
+/**
+ * Writes need the write right; deleting or restoring an experiment or a run is recorded in
+ * the audit log with the principal and address once it has succeeded.
+ */
+function guardTracking(app: FastifyInstance, security: RequestSecurity): void {
+  app.addHook('preHandler', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !READ_ONLY_POST.test(request.url)) authorize(request.principal, 'write');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const match = RECORDED.exec(request.url);
+    if (!match || reply.statusCode >= 400) return;
+    const body = (request.body ?? {}) as { experiment_id?: string; run_id?: string; run_uuid?: string };
+    const noun = match[1] === 'experiments' ? 'experiment' : 'run';
+    const id = noun === 'experiment' ? body.experiment_id : (body.run_id ?? body.run_uuid);
+    await security.audit.append([{ actor: request.principal.subject, address: request.ip, action: `${noun}.${match[2]}`, target: `${noun} ${String(id)}` }]);
+  });
+}
