@@ -64,7 +64,7 @@ test('trains on the transformed train split, reports progress per epoch and writ
   assert.equal(properties.algorithm, 'logistic_regression');
   assert.equal(properties.inputWidth, width);
   assert.equal((properties.lossPerEpoch as number[]).length, 3);
-  assert.deepEqual(properties.hyperparameters, { algorithm: 'logistic_regression', objective: 'binary', epochs: 3, learningRate: 0.01, l1: 0, l2: 1e-4, batchSize: 1024, seed: 5, chunkRows: 65_536, checkpointEvery: 0 });
+  assert.deepEqual(properties.hyperparameters, { algorithm: 'logistic_regression', objective: 'binary', epochs: 3, tol: 1e-4, nIterNoChange: 5, learningRate: 0.01, l1: 0, l2: 1e-4, batchSize: 1024, seed: 5, chunkRows: 65_536, checkpointEvery: 0 });
   assert.equal(properties.stoppedBecause, 'completed');
 
   const bytes = await readFile(ServingModel.files.model(modelDir));
