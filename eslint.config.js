@@ -21,7 +21,7 @@ const BROWSER_GLOBALS = Object.fromEntries(
 const ENV_READ = { object: 'process', property: 'env', message: 'only src/platform/, src/cli/, src/server/ and bin/ read the environment: take the setting as a parameter or from the platform config' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'web/dist/**', 'python/**', '**/.loom/**', '.venv-*/**', '.test-tmp/**', 'tmp/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'web/dist/**', 'python/**', '**/.loom/**', '.venv-*/**', '.test-tmp/**', 'tmp/**', '.dist-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,8 +2,10 @@
 // dist/, and copies the worker threads' `.mjs` bootstraps, which the compiler does not emit, to
 // the same places. Run by `npm run build`, and by `prepare` before `npm pack` and on an install
 // from git. The clone itself runs its sources through tsx (bin/loom.js) and needs no build.
+// It builds into a fresh folder and swaps it in at the end, so a process reading dist/ while
+// a build runs (a test that packs the package beside tests that load it) never finds it empty.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,11 +13,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
 const dist = join(root, 'dist');
+const next = join(root, `.dist-next-${process.pid}`);
 
-rmSync(dist, { recursive: true, force: true });
+rmSync(next, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' });
 if (compiled.status !== 0) {
+  rmSync(next, { recursive: true, force: true });
   console.error('build failed: the TypeScript compiler reported the errors above');
   process.exit(1);
 }
@@ -31,9 +35,13 @@ function* files(dir) {
 let copied = 0;
 for (const file of files(src)) {
   if (!file.endsWith('.mjs')) continue;
-  const target = join(dist, relative(src, file));
+  const target = join(next, relative(src, file));
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(file, target);
   copied++;
 }
+const old = join(root, `.dist-old-${process.pid}`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });
 console.log(`built dist/ (${copied} worker bootstraps copied)`);
