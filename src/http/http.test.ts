@@ -56,8 +56,9 @@ test('one error mapping, each protocol in its own words', async (t) => {
   // zod failures name the field; the principal comes from one resolver.
   const zod = await get('/zod', { method: 'POST', payload: '{"name":""}', headers: { 'content-type': 'application/json' } });
   assert.deepEqual([zod.status, zod.body.error_code, zod.body.field], [400, 'INVALID_ARGUMENT', 'name']);
-  assert.deepEqual((await get('/who', { headers: { 'x-loom-actor': '  ana ' } })).body, { name: 'ana', source: 'header' });
-  assert.deepEqual((await get('/who')).body, { name: 'anonymous', source: 'anonymous' });
+  // With no authentication configured the server is open: the claimed name is recorded, with every right.
+  assert.deepEqual((await get('/who', { headers: { 'x-loom-actor': '  ana ' } })).body, { subject: 'ana', role: 'admin', grants: [], source: 'open' });
+  assert.deepEqual((await get('/who')).body, { subject: 'anonymous', role: 'admin', grants: [], source: 'open' });
 });
 
 test('limits are checked when a server is built', () => {
