@@ -56,10 +56,13 @@ export function cpsFeatures(workers: CpsWorker[]): { features: Float32Array; wid
   return { features, width };
 }
 
-/** P(label = 1) from a Loom logistic regression trained on the workers (seeded, so the same on every run). */
+/**
+ * P(label = 1) from a Loom logistic regression trained on the workers (seeded, so the same on
+ * every run), for a fixed number of epochs (tol 0: no convergence stop), so the figures these tests check stay put.
+ */
 export function logisticScores(workers: CpsWorker[], labels: Float32Array, epochs = 40): Float64Array {
   const { features, width } = cpsFeatures(workers);
-  const model = trainLogisticRegression(features, labels, width, { epochs, batchSize: 32, learningRate: 0.05, seed: 11 });
+  const model = trainLogisticRegression(features, labels, width, { epochs, tol: 0, batchSize: 32, learningRate: 0.05, seed: 11 });
   return predictLogisticRegression(model, features);
 }
 
