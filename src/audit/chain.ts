@@ -4,26 +4,18 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/json.js';
-import type { AuditProblem } from './types.js';
+import type { AuditEntry, AuditProblem } from './types.js';
 
 /** The previous hash of the first entry. */
+
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** An entry as stored: before and after as canonical JSON text, exactly what is hashed. */
-export interface StoredEntry {
-  seq: number;
-  at: number;
-  actor: string;
-  address: string;
-  action: string;
-  model: string | null;
-  target: string;
-  reason: string;
+/** An entry as stored (one row): before and after as canonical JSON text, exactly what is hashed. */
+export type StoredEntry = Omit<AuditEntry, 'before' | 'after' | 'prevHash'> & {
   before: string | null;
   after: string | null;
   prev_hash: string;
-  hash: string;
-}
+};
 
 /** The hash of an entry's content chained to the previous hash. */
 export function entryHash(entry: Omit<StoredEntry, 'hash'>): string {
