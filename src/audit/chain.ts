@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/json.js';
 import type { AuditEntry, AuditProblem } from './types.js';
 
-/** The previous hash of the first entry. */
 
+/** The previous hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** An entry as stored (one row): before and after as canonical JSON text, exactly what is hashed. */
