@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/json.js';
 import type { AuditEntry, AuditProblem } from './types.js';
 
-
 /** The previous hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
