@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Principal } from '../../auth/types.js';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
@@ -89,14 +90,14 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
   app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
 
-  const infer = async (params: NameParams, body: unknown, headerId: string | undefined) => {
+  const infer = async (principal: Principal, params: NameParams, body: unknown, headerId: string | undefined) => {
     const started = performance.now();
     const version = versionParam(params.version);
     // The body's id is read (not yet checked) before routing: the canary split hashes it.
     const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
     const requestId = headerId ?? (typeof bodyId === 'string' && bodyId ? bodyId : undefined);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
-    const route = routeRequest(ctx, params.name, version, undefined, requestId);
+    const route = routeRequest(ctx, principal, params.name, version, undefined, requestId);
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
     const compiled = route.model.compiled;
     const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
@@ -115,8 +116,8 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     }
     return id === undefined ? { model_name: modelName, model_version: modelVersion, outputs: tensors } : { model_name: modelName, model_version: modelVersion, id, outputs: tensors };
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request) => infer(request.principal, request.params, request.body, requestIdOf(request)));
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request) => infer(request.principal, request.params, request.body, requestIdOf(request)));
 };
 
 interface Envelope {
