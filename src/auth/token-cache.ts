@@ -4,7 +4,8 @@
  * database read per request. The price is staleness: a token revoked (or expiring) in the
  * database, by `loom token revoke` or another process, is still accepted by a server that
  * verified it less than `ttlMs` ago, so for at most `ttlMs` (default 30 s) after the
- * revocation. Refused secrets are never remembered: a token issued a moment ago works at once.
+ * revocation. Expiry is known in advance, so an expiring token is never kept past it.
+ * Refused secrets are never remembered: a token issued a moment ago works at once.
  * Entries are keyed by the secret's hash, so the cache holds no secret, and it is bounded.
  *
  * Usage: `const tokens = cacheVerifiedTokens(platform.tokens, { ttlMs: 30_000 })`
@@ -49,7 +50,7 @@ export function cacheVerifiedTokens(store: TokenStore, options: TokenCacheOption
       verified.delete(key);
       const principal = await store.verifyToken(secret, time);
       if (verified.size >= maxEntries) verified.delete(verified.keys().next().value!);
-      verified.set(key, { principal, until: time + ttlMs });
+      verified.set(key, { principal, until: Math.min(time + ttlMs, principal.expiresAt ?? Infinity) });
       return principal;
     },
   };

@@ -60,6 +60,8 @@ export interface Principal {
   source: PrincipalSource;
   /** The API token used, for `source: 'token'`. */
   tokenId?: string;
+  /** When the token stops being valid (epoch ms), for a token that expires: caches never keep it past then. */
+  expiresAt?: number;
 }
 
 /** What an action is about: a model and, for alias actions, the alias. */
