@@ -22,8 +22,9 @@ export const corsPlugin = fp<CorsOptions>(
     await app.register(cors, {
       origin: [...origins],
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
-      exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      // inference-header-content-length: the KServe V2 binary tensor extension, both ways.
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'inference-header-content-length'],
+      exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-model-version', 'inference-header-content-length'],
       credentials: false,
       maxAge: 600,
     });
