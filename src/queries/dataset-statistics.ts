@@ -21,8 +21,11 @@ export interface DatasetStatisticsStores {
   metadata: MetadataStore;
 }
 
-/** A feature's statistics without the quantile sketch (a merge aid, large and of no use to a reader). */
-export type FeatureView = Omit<FeatureStatistics, 'numeric'> & { numeric?: Omit<NonNullable<FeatureStatistics['numeric']>, 'sketch'> };
+/** A feature's statistics without the quantile sketch and the long rank histogram (merge aids, large; the top values stay). */
+export type FeatureView = Omit<FeatureStatistics, 'numeric' | 'string'> & {
+  numeric?: Omit<NonNullable<FeatureStatistics['numeric']>, 'sketch'>;
+  string?: Omit<NonNullable<FeatureStatistics['string']>, 'rankHistogram'>;
+};
 
 export interface DatasetVersionStatistics {
   version: string;
@@ -67,10 +70,17 @@ function newest(found: Artifact[]): Artifact | undefined {
 function view(stats: DatasetStatistics): { rowCount: number; features: FeatureView[] } {
   return {
     rowCount: stats.rowCount,
-    features: stats.features.map(({ numeric, ...rest }) => {
-      if (!numeric) return rest;
-      const { sketch: _sketch, ...kept } = numeric;
-      return { ...rest, numeric: kept };
+    features: stats.features.map(({ numeric, string, ...rest }) => {
+      const feature: FeatureView = { ...rest };
+      if (numeric) {
+        const { sketch: _sketch, ...kept } = numeric;
+        feature.numeric = kept;
+      }
+      if (string) {
+        const { rankHistogram: _ranks, ...kept } = string;
+        feature.string = kept;
+      }
+      return feature;
     }),
   };
 }
