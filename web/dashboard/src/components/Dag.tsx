@@ -78,7 +78,6 @@ export function Dag({ steps, selected, onSelect }: { steps: PipelineStep[]; sele
             transform={`translate(${p.x},${p.y})`}
             role="button"
             tabIndex={0}
-            aria-label={`${s.step}: ${s.state}, ${formatDuration(s.durationMs)}`}
             aria-pressed={selected === s.step}
             onClick={() => onSelect(s.step)}
             onKeyDown={(e) => {

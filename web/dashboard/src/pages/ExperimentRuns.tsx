@@ -85,7 +85,7 @@ export function ExperimentRuns() {
           return (
             <>
               <p className="muted" data-testid="run-count">
-                {items.length} runs on this page{token ? ' (not the first)' : ''}
+                {items.length} {items.length === 1 ? 'run' : 'runs'} on this page{token ? ' (not the first)' : ''}
               </p>
               <div className="scroll">
                 <table className="runs">

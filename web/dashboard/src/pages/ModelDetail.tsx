@@ -19,12 +19,15 @@ export function ModelDetail() {
     (signal) => get<{ model_versions?: ModelVersion[] }>(`${MLFLOW}/model-versions/search`, { filter: `name=${quoted(name)}`, max_results: 500 }, signal),
     name,
   );
+  // Bumped by every change made from this page, so the alias histories are read again.
+  const [changes, setChanges] = useState(0);
   const aliases = model.data?.registered_model.aliases ?? [];
   const histories = useApi(
     (signal) => Promise.all(aliases.map((a) => get<{ moves: AliasMove[] }>(`${LOOM}/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(a.alias)}/history`, {}, signal))),
-    JSON.stringify([name, aliases]),
+    JSON.stringify([name, aliases, changes]),
   );
   const reload = () => {
+    setChanges((n) => n + 1);
     model.reload();
     versions.reload();
   };
@@ -72,8 +75,8 @@ export function ModelDetail() {
                     <td>{v.aliases.join(', ') || '—'}</td>
                     <td>{formatTime(v.creation_timestamp)}</td>
                     <td>
-                      <button type="button" className="link" onClick={() => setParams({ version: v.version })} aria-label={`Show the lineage of version ${v.version}`}>
-                        {v.version === selected ? 'shown below' : 'show'}
+                      <button type="button" className="link" onClick={() => setParams({ version: v.version })} aria-pressed={v.version === selected}>
+                        Lineage of v{v.version}
                       </button>
                     </td>
                   </tr>
