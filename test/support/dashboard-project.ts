@@ -94,8 +94,12 @@ export function watchConsole(page: Page): { errors: string[]; expecting<T>(run: 
     errors,
     async expecting(run) {
       expected = true;
+      // The browser logs the refused request a moment after the page has shown it: wait for that line.
+      const logged = page.waitForEvent('console', { predicate: (message) => /Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) });
       try {
-        return await run();
+        const result = await run();
+        await logged;
+        return result;
       } finally {
         expected = false;
       }

@@ -37,6 +37,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     root,
     prefix: '/',
     index: 'index.html',
+    // Our own cache headers below, not send's `max-age=0`.
+    cacheControl: false,
     // Vite names assets by content hash: a changed file is a new URL, so they never go stale.
     setHeaders: (reply, path) => reply.setHeader('cache-control', path.includes(`${join(root, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache'),
   });
