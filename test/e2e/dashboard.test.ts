@@ -81,7 +81,7 @@ test('experiments: the runs table filters with MLflow syntax, sorts, shows the r
   await page.getByLabel('Filter runs').fill('metrics.eval_accuracy > 2');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText('0 runs on this page').waitFor();
-  await console.expecting(async () => {
+  await console.expecting(400, async () => {
     await page.getByLabel('Filter runs').fill('metrics.eval_accuracy >>> 1');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByRole('alert').waitFor();
@@ -133,7 +133,7 @@ test('models: versions, alias history and lineage; an alias moved and rolled bac
   assert.equal(served.model_version.version, '1', 'the registry itself moved back');
 
   // Nothing held the alias before version 1: the server refuses, and the page says so.
-  await console.expecting(async () => {
+  await console.expecting(412, async () => {
     await champion.getByRole('button', { name: 'Roll back champion…' }).click();
     await champion.getByRole('button', { name: 'Confirm rollback' }).click();
     await champion.getByRole('alert').waitFor();

@@ -79,30 +79,27 @@ export async function startLoomServer(dir: string): Promise<RunningServer> {
 
 /**
  * Collects the page's console errors and uncaught exceptions. A page that shows a refusal
- * the test asked for logs the failed request as a console error: `expecting` brackets those.
+ * the test asked for logs the failed request as a console error, at a moment of the
+ * browser's choosing: `expecting(status, run)` declares that refusal, and the browser's
+ * "Failed to load resource" lines for that status are not counted as errors.
  */
-export function watchConsole(page: Page): { errors: string[]; expecting<T>(run: () => Promise<T>): Promise<T> } {
-  const errors: string[] = [];
-  let expected = false;
+export function watchConsole(page: Page): { readonly errors: string[]; expecting<T>(status: number, run: () => Promise<T>): Promise<T> } {
+  const logged: string[] = [];
+  const refused = new Set<number>();
   page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    if (expected && /Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return;
-    errors.push(message.text());
+    if (message.type() === 'error') logged.push(message.text());
   });
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  page.on('pageerror', (error) => logged.push(`uncaught: ${error.message}`));
   return {
-    errors,
-    async expecting(run) {
-      expected = true;
-      // The browser logs the refused request a moment after the page has shown it: wait for that line.
-      const logged = page.waitForEvent('console', { predicate: (message) => /Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) });
-      try {
-        const result = await run();
-        await logged;
-        return result;
-      } finally {
-        expected = false;
-      }
+    get errors() {
+      return logged.filter((text) => {
+        const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(text);
+        return !(failed && refused.has(Number(failed[1])));
+      });
+    },
+    async expecting(status, run) {
+      refused.add(status);
+      return run();
     },
   };
 }

@@ -34,7 +34,7 @@ export function post<T>(path: string, body: unknown, signal?: AbortSignal): Prom
 async function call<T>(url: string, init: RequestInit): Promise<T> {
   const response = await fetch(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
   const text = await response.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
