@@ -42,12 +42,18 @@ function layout(steps: PipelineStep[], edges: DagEdge[]): Map<string, { x: numbe
   };
   const rows = new Map<number, number>();
   const placed = new Map<string, { x: number; y: number }>();
+  // Steps that never ran read nothing, so nothing places them: they go on a row of their own, in order.
+  const connected = new Set(edges.flatMap((e) => [e.from, e.to]));
+  const unrun = steps.filter((s) => !connected.has(s.step) && (s.state === 'CANCELED' || s.state === 'SKIPPED'));
   for (const s of steps) {
+    if (unrun.includes(s)) continue;
     const column = levelOf(s.step);
     const row = rows.get(column) ?? 0;
     rows.set(column, row + 1);
     placed.set(s.step, { x: column * (W + GAP_X) + 8, y: row * (H + GAP_Y) + 8 });
   }
+  const lastRow = Math.max(0, ...rows.values());
+  unrun.forEach((s, i) => placed.set(s.step, { x: i * (W + GAP_X) + 8, y: lastRow * (H + GAP_Y) + 8 }));
   return placed;
 }
 
