@@ -1,7 +1,8 @@
 // Builds the package: compiles src/ (without its tests) to JavaScript and type declarations in
 // dist/, copies the worker threads' `.mjs` bootstraps, which the compiler does not emit, to
 // the same places, and builds the dashboard into web/dist/dashboard (build-dashboard.mjs).
-// Run by `npm run build`, and by `prepare` before `npm pack` and on an install from git. The clone itself runs its sources through tsx (bin/loom.js) and needs no build.
+// Run by `npm run build`, and by `prepare` before `npm pack` and on an install from git. The clone
+// itself runs its sources through tsx (bin/loom.js); only the dashboard needs a build there.
 // It builds into a fresh folder and swaps it in at the end, so a process reading dist/ while
 // a build runs (a test that packs the package beside tests that load it) never finds it empty.
 import { spawnSync } from 'node:child_process';
