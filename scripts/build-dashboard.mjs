@@ -3,12 +3,14 @@
 // src/), then bundles it. Run by scripts/build.mjs (so `npm run build`, `prepare` and an
 // install from git build it), and by the browser tests before they start a server.
 import { spawnSync } from 'node:child_process';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const app = join(root, 'web', 'dashboard');
+const out = join(root, 'web', 'dist', 'dashboard');
 
 /** @returns {boolean} whether the dashboard was built */
 export function buildDashboard() {
@@ -19,12 +21,20 @@ export function buildDashboard() {
     console.error('dashboard build failed: the TypeScript compiler reported the errors above');
     return false;
   }
+  // Built beside and swapped in, so a server serving the old build (a test, while another test
+  // packs the package) never finds the folder emptied halfway.
+  const next = join(root, 'web', 'dist', `.dashboard-next-${process.pid}`);
   const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const built = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', app], { stdio: 'inherit' });
+  const built = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', next, '--emptyOutDir', app], { stdio: 'inherit' });
   if (built.status !== 0) {
+    rmSync(next, { recursive: true, force: true });
     console.error('dashboard build failed: vite reported the errors above');
     return false;
   }
+  const old = join(root, 'web', 'dist', `.dashboard-old-${process.pid}`);
+  if (existsSync(out)) renameSync(out, old);
+  renameSync(next, out);
+  rmSync(old, { recursive: true, force: true });
   console.log('built web/dist/dashboard');
   return true;
 }
