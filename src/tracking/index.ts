@@ -14,4 +14,5 @@ export { sparkline } from './sparkline.js';
 export { watchRun, type WatchUpdate } from './watch.js';
 export { StepTrackingLogger, experimentIdFor, type TrackingLogger, EXECUTION_TAG, PIPELINE_RUN_TAG, PIPELINE_TAG, STEP_TAG } from './logger.js';
 export { RunArtifactFiles, mlflowArtifactsPath } from './artifact-files.js';
+export * from './logged-model-types.js';
 export { toMlflowRun, toMlflowExperiment, toMlflowMetric, toMlflowRunInfo } from './mlflow-json.js';
