@@ -7,7 +7,7 @@
 export type { TrackingStore } from './store.js';
 export { KyselyTrackingStore } from './kysely-tracking-store.js';
 export * from './types.js';
-export { logMetric, logParam, setTag } from './log.js';
+export { logMetric, logParam, setTag, recordLoggedModel, LOGGED_MODELS_HISTORY_TAG } from './log.js';
 export { parseFilter, parseOrderBy, type FilterClause, type OrderClause } from './filter.js';
 export { compareRuns, type RunComparison } from './compare.js';
 export { sparkline } from './sparkline.js';
