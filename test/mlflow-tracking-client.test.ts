@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openTestPlatform } from './support/databases.js';
+import type { TestContext } from 'node:test';
+import { dropSchema, openTestPlatform, postgresTestUrl, randomSchemaName } from './support/databases.js';
 import { startPlatformServer } from '../src/server/server.js';
 import { startModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
@@ -36,14 +37,26 @@ interface Report {
   probabilities: number[][];
 }
 
-test('the MLflow Python client logs to and reads from a Loom server', { skip: python ? false : 'LOOM_TEST_PYTHON is not set' }, async (t) => {
+const skip = python ? false : 'LOOM_TEST_PYTHON is not set';
+
+test('the MLflow Python client logs to and reads from a Loom server (SQLite)', { skip }, (t) => conformance(t));
+
+const postgresUrl = python ? postgresTestUrl('the MLflow Python client against a Loom server') : undefined;
+if (postgresUrl) {
+  test('the MLflow Python client logs to and reads from a Loom server (PostgreSQL)', async (t) => {
+    await conformance(t, { url: postgresUrl, schema: randomSchemaName() });
+  });
+}
+
+async function conformance(t: TestContext, database?: { url: string; schema: string }): Promise<void> {
   const dir = await makeTempDir((fn) => t.after(fn));
-  const db = await openTestPlatform(dir);
+  const db = await openTestPlatform(dir, database ? { database } : {});
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   const server = await startPlatformServer({ port: 0, db, artifacts });
   t.after(async () => {
     await server.close();
     await db.close();
+    if (database) await dropSchema(database.url, database.schema);
   });
 
   const result = await runMlflowClient(python!, [SCRIPT, server.url]);
@@ -84,4 +97,4 @@ test('the MLflow Python client logs to and reads from a Loom server', { skip: py
   const { predictions } = (await response.json()) as { predictions: { label: number; probabilities: number[] }[] };
   assert.deepEqual(predictions.map((p) => p.label), report.labels);
   predictions.forEach((p, i) => p.probabilities.forEach((value, j) => assert.ok(Math.abs(value - report.probabilities[i]![j]!) < 1e-6, `row ${i} class ${j}: ${value} vs ${report.probabilities[i]![j]}`)));
-});
+}

@@ -154,9 +154,12 @@ def logged_and_served(client: MlflowClient, experiment_id: str) -> dict:
 
     with mlflow.start_run(run_name="fit", experiment_id=experiment_id) as run:
         mlflow.log_input(mlflow.data.from_pandas(frame, name="synthetic", targets="label"), context="training")
-        # cloudpickle: the default (skops) needs a package mlflow-skinny does not bring.
-        sk_info = mlflow.sklearn.log_model(classifier, name="sk-model", serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)
-        onnx_info = mlflow.onnx.log_model(graph, name="onnx-model", signature=infer_signature(features))
+        # cloudpickle: the default (skops) needs a package mlflow-skinny does not bring. Naming the
+        # requirements spares MLflow inferring them in a subprocess that loads each model.
+        sk_info = mlflow.sklearn.log_model(
+            classifier, name="sk-model", serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE, pip_requirements=["scikit-learn"]
+        )
+        onnx_info = mlflow.onnx.log_model(graph, name="onnx-model", signature=infer_signature(features), pip_requirements=["onnxruntime"])
     run_id = run.info.run_id
     inputs = client.get_run(run_id).inputs.dataset_inputs
     assert [(i.dataset.name, i.tags[0].value) for i in inputs] == [("synthetic", "training")], inputs
