@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { platformApp } from '../../../test/support/platform-app.js';
+import { rejectsWithCode } from '../../metadata/contract-helpers.js';
+import { loadModel } from '../../serve/model-loader.js';
 
 async function call(server: FastifyInstance, method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, payload?: object | string) {
   const response = await server.inject({ method, url: path.startsWith('/') ? path : `/api/2.0/mlflow/${path}`, ...(payload ? { payload } : {}) });
@@ -73,7 +75,7 @@ test('runs: log-inputs records datasets on the run; log-model appends to the his
 });
 
 test('registering an MLflow model: a location without an MLmodel file is refused; a non-ONNX flavour keeps its MLflow source', async (t) => {
-  const { server } = await platformApp(t);
+  const { server, db } = await platformApp(t);
   await call(server, 'POST', 'registered-models/create', { name: 'm' });
   const id = (await call(server, 'POST', 'logged-models', { experiment_id: '0' })).body.model.info.model_id as string;
   const empty = await call(server, 'POST', 'model-versions/create', { name: 'm', source: `models:/${id}`, model_id: id });
@@ -87,4 +89,6 @@ test('registering an MLflow model: a location without an MLmodel file is refused
   assert.deepEqual([made.body.model_version.source, made.body.model_version.model_id], [`models:/${id}`, id]);
   const uri = await call(server, 'GET', 'model-versions/get-download-uri?name=m&version=1');
   assert.equal(uri.body.artifact_uri, `mlflow-artifacts:/0/models/${id}/artifacts`);
+  // loom serve says why it cannot serve it, instead of failing on the URI.
+  await rejectsWithCode(loadModel('m@1', { registry: db.registry, artifacts: db.artifacts }), 'FAILED_PRECONDITION');
 });
