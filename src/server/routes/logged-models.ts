@@ -12,7 +12,7 @@ import { LoomError } from '../../core/errors.js';
 import type { RunArtifactFiles } from '../../tracking/artifact-files.js';
 import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
 import { recordLoggedModel } from '../../tracking/log.js';
-import type { LoggedModel } from '../../tracking/logged-model-types.js';
+import type { DatasetInput, LoggedModel } from '../../tracking/logged-model-types.js';
 import { toMlflowLoggedModel } from '../../tracking/mlflow-json.js';
 import type { TrackingStore } from '../../tracking/store.js';
 import type { KeyValue } from '../../tracking/types.js';
@@ -38,8 +38,11 @@ export function loggedModelFilesPath(model: LoggedModel): string {
   return root;
 }
 
-/** Logged models, plus the run calls that record what a run read and produced. */
-export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore, files: RunArtifactFiles): void {
+/**
+ * Logged models, plus the run calls that record what a run read and produced. `linkInputs`
+ * links recorded dataset inputs into lineage (server/mlflow/dataset-lineage.ts).
+ */
+export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore, files: RunArtifactFiles, linkInputs: (runId: string, inputs: DatasetInput[]) => Promise<unknown>): void {
   const p = `${MLFLOW_PREFIX}/logged-models`;
   app.post(p, async (request) => {
     const body = s.parseRequest(s.createLoggedModelBody, request.body);
@@ -113,13 +116,12 @@ export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore,
   });
   app.post(`${MLFLOW_PREFIX}/runs/log-inputs`, async (request) => {
     const body = s.parseRequest(s.logInputsBody, request.body);
-    await tracking.logInputs(
-      body.run_id,
-      (body.datasets ?? []).map((input) => ({
-        dataset: { name: input.dataset.name, digest: input.dataset.digest, sourceType: input.dataset.source_type, source: input.dataset.source, schema: input.dataset.schema ?? '', profile: input.dataset.profile ?? '' },
-        tags: record(input.tags),
-      })),
-    );
+    const inputs = (body.datasets ?? []).map((input) => ({
+      dataset: { name: input.dataset.name, digest: input.dataset.digest, sourceType: input.dataset.source_type, source: input.dataset.source, schema: input.dataset.schema ?? '', profile: input.dataset.profile ?? '' },
+      tags: record(input.tags),
+    }));
+    await tracking.logInputs(body.run_id, inputs);
+    await linkInputs(body.run_id, inputs);
     return {};
   });
   app.post(`${MLFLOW_PREFIX}/runs/log-model`, async (request) => {

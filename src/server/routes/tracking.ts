@@ -15,8 +15,9 @@ import { toMlflowExperiment, toMlflowMetric, toMlflowRun, toMlflowRunInfo } from
 import type { TrackingStore } from '../../tracking/store.js';
 import type { KeyValue } from '../../tracking/types.js';
 import { MLFLOW_PREFIX, type PlatformRouteOptions } from '../server.js';
+import { linkDatasetInputs } from '../mlflow/dataset-lineage.js';
 import { loggedModelRoutes } from './logged-models.js';
-import { runArtifactFiles, trackingArtifactRoutes } from './tracking-artifacts.js';
+import { localArtifactsRoot, runArtifactFiles, trackingArtifactRoutes } from './tracking-artifacts.js';
 import * as s from './tracking-schemas.js';
 
 const record = (items: KeyValue[] | undefined) => Object.fromEntries((items ?? []).map((t) => [t.key, t.value]));
@@ -182,7 +183,8 @@ export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
       files: listed.map((f) => ({ path: path ? `${path}/${f.path}` : f.path, is_dir: f.isDir, ...(f.fileSize !== undefined ? { file_size: f.fileSize } : {}) })),
     };
   });
-  loggedModelRoutes(app, tracking, files);
+  const artifactsRoot = localArtifactsRoot(options.artifacts);
+  loggedModelRoutes(app, tracking, files, (runId, inputs) => linkDatasetInputs(options.db.metadata, runId, inputs, artifactsRoot));
   await app.register(trackingArtifactRoutes, { files, uploadBytes: options.limits.uploadBytes });
 };
 
