@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { platformApp } from '../../../test/support/platform-app.js';
 import { rejectsWithCode } from '../../metadata/contract-helpers.js';
+import { Examples, typeRecord } from '../../pipeline/artifact-types.js';
 import { loadModel } from '../../serve/model-loader.js';
+import type { LocalArtifactStore } from '../../store/local-artifact-store.js';
 
 async function call(server: FastifyInstance, method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, payload?: object | string) {
   const response = await server.inject({ method, url: path.startsWith('/') ? path : `/api/2.0/mlflow/${path}`, ...(payload ? { payload } : {}) });
@@ -91,4 +93,23 @@ test('registering an MLflow model: a location without an MLmodel file is refused
   assert.equal(uri.body.artifact_uri, `mlflow-artifacts:/0/models/${id}/artifacts`);
   // loom serve says why it cannot serve it, instead of failing on the URI.
   await rejectsWithCode(loadModel('m@1', { registry: db.registry, artifacts: db.artifacts }), 'FAILED_PRECONDITION');
+});
+
+test('a dataset input that names a Loom dataset version links the run into its lineage', async (t) => {
+  const { server, db } = await platformApp(t);
+  await db.metadata.putArtifactType(typeRecord(Examples));
+  const hex = 'ab'.repeat(32);
+  const [version] = await db.metadata.putArtifacts([{ typeName: 'Examples', uri: `loom-artifact://sha256/${hex}`, fingerprint: hex }]);
+  const runId = (await call(server, 'POST', 'runs/create', { experiment_id: '0' })).body.run.info.run_id as string;
+  const source = (uri: string, digest: string) => ({ name: 'flights', digest, source_type: 'local', source: JSON.stringify({ uri }) });
+  const datasets = [
+    { dataset: source(`${(db.artifacts as LocalArtifactStore).root}/objects/sha256/${hex}/train.parquet`, 'd1') },
+    { dataset: source('/somewhere/else.parquet', 'd2') },
+  ];
+  assert.equal((await call(server, 'POST', 'runs/log-inputs', { run_id: runId, datasets })).status, 200);
+  const events = await db.metadata.getEvents({ artifactIds: [version!.id] });
+  assert.deepEqual(events.map((e) => [e.type, e.name]), [['INPUT', 'flights']]);
+  assert.deepEqual((await db.metadata.getExecution(events[0]!.executionId))?.parameters, { mlflowRunId: runId });
+  // Both inputs are on the run; only the Loom one is in lineage.
+  assert.equal((await call(server, 'GET', `runs/get?run_id=${runId}`)).body.run.inputs.dataset_inputs.length, 2);
 });
