@@ -28,6 +28,21 @@ export async function recordLoggedModel(store: TrackingStore, runId: string, mod
   const run = await store.getRun(runId);
   if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id' });
   const previous = run.data.tags[LOGGED_MODELS_HISTORY_TAG];
-  const history = previous === undefined ? [] : (JSON.parse(previous) as unknown[]);
+  const history = previous === undefined ? [] : parseHistory(previous);
+  if (!history) {
+    throw new LoomError('FAILED_PRECONDITION', `run ${runId} has a ${LOGGED_MODELS_HISTORY_TAG} tag that is not a JSON list`, {
+      field: 'run_id',
+      fix: `delete the tag (runs/delete-tag) or set it to a JSON list, then log the model again`,
+    });
+  }
   await setTag(store, runId, LOGGED_MODELS_HISTORY_TAG, JSON.stringify([...history, model]));
+}
+
+function parseHistory(text: string): unknown[] | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -74,6 +74,9 @@ test('runs: log-inputs records datasets on the run; log-model appends to the his
   assert.deepEqual(history.map((m) => m.artifact_path), ['model', 'model-2']);
   const notJson = await call(server, 'POST', 'runs/log-model', { run_id: runId, model_json: '[1, 2]' });
   assert.equal(notJson.body.error_code, 'INVALID_PARAMETER_VALUE');
+  await call(server, 'POST', 'runs/set-tag', { run_id: runId, key: 'mlflow.log-model.history', value: 'not a list' });
+  const broken = await call(server, 'POST', 'runs/log-model', { run_id: runId, model_json: '{"artifact_path": "m"}' });
+  assert.deepEqual([broken.status, broken.body.error_code], [412, 'INVALID_STATE']);
 });
 
 test('registering an MLflow model: a location without an MLmodel file is refused; a non-ONNX flavour keeps its MLflow source', async (t) => {
