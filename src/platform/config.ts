@@ -10,10 +10,11 @@
  *   LOOM_DUCKDB_THREADS          DuckDB's worker threads
  *   LOOM_DUCKDB_TEMP_DIRECTORY   where DuckDB spills
  *   LOOM_ACTOR, else USER        who changes aliases and deployments
+ *   LOOM_LOG_LEVEL               the servers' JSON log level (info; silent, fatal … trace)
  *   LOOM_DEBUG                   print stack traces of internal errors
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
- * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor" }`, paths relative to its folder.
+ * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "logLevel" }`, paths relative to its folder.
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -23,6 +24,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { logLevelSchema, type LogLevel } from '../core/log-level.js';
 import { parseInput } from '../core/validation.js';
 import { authSettingsSchema, type AuthSettings } from '../auth/settings.js';
 import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
@@ -52,6 +54,8 @@ export interface LoomConfig {
   actor: string;
   /** Authentication of the servers (`auth` in the config file; see docs/security.md). */
   auth: AuthSettings;
+  /** How much `loom serve` and `loom server` log (pino JSON lines on stdout); default `info`. */
+  logLevel: LogLevel;
 }
 
 const text = z.string().trim().min(1);
@@ -66,6 +70,7 @@ const fileSchema = z.strictObject({
   duckdb: z.strictObject({ memoryLimit: memoryLimit.optional(), threads: z.number().int().min(1).optional(), tempDirectory: text.optional() }).optional(),
   actor: text.optional(),
   auth: authSettingsSchema.optional(),
+  logLevel: logLevelSchema.optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -80,6 +85,7 @@ const envSchema = z.object({
   LOOM_DUCKDB_THREADS: z.preprocess((value) => (value === '' || value === undefined ? undefined : Number(value)), z.number({ error: 'is not a number' }).int('is not a whole number').min(1, 'must be at least 1').optional()),
   LOOM_DUCKDB_TEMP_DIRECTORY: envText,
   LOOM_ACTOR: envText,
+  LOOM_LOG_LEVEL: z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined), logLevelSchema.optional()),
   USER: envText,
 });
 
@@ -146,6 +152,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     duckdb,
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
     auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
+    logLevel: overrides.logLevel ?? env.LOOM_LOG_LEVEL ?? file.logLevel ?? 'info',
   };
 }
 
@@ -162,7 +169,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb and actor` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth and logLevel` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */

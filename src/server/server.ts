@@ -13,6 +13,7 @@ import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
+import type { Logger } from '../http/request-log.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -31,6 +32,8 @@ export interface PlatformServerOptions {
   limits?: Partial<HttpLimits>;
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
+  /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
+  log?: Logger;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -59,6 +62,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     limits,
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
+    log: options.log && { logger: options.log, requests: true },
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
   });
   app.get('/health', async () => ({ status: 'ok' }));

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
+import { createLogger } from '../../http/request-log.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
 import { parseModelRef } from '../../registry/model-ref.js';
@@ -82,6 +83,7 @@ export function registerServeCommand(program: Command): void {
               bodyLimit: options.bodyLimit,
               predictionLog,
               defaultModel: options.defaultModel,
+              log: createLogger({ level: project.config.logLevel, base: { server: 'model' } }),
             }),
           (serverUrl) => {
             process.stderr.write(`serving at ${serverUrl}\n`);

@@ -9,7 +9,7 @@
  * Usage: `await app.register(v2Routes, { ctx, isReady })`
  */
 import { performance } from 'node:perf_hooks';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
@@ -89,12 +89,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
   app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
 
-  const infer = async (params: NameParams, body: unknown, headerId: string | undefined) => {
+  const infer = async (request: FastifyRequest<{ Params: NameParams }>, reply: FastifyReply) => {
     const started = performance.now();
+    const { params, body } = request;
     const version = versionParam(params.version);
     // The body's id is read (not yet checked) before routing: the canary split hashes it.
     const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
-    const requestId = headerId ?? (typeof bodyId === 'string' && bodyId ? bodyId : undefined);
+    const requestId = requestIdOf(request, reply, bodyId);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, params.name, version, undefined, requestId);
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
@@ -106,17 +107,18 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     const modelVersion = String(answer.model.version.version);
     if (instances !== undefined) {
       const predictions = toRecords(outputs, rows.rowCount);
-      return id === undefined ? { predictions, model_name: modelName, model_version: modelVersion } : { predictions, model_name: modelName, model_version: modelVersion, id };
+      return { predictions, model_name: modelName, model_version: modelVersion, id: id ?? requestId };
     }
     const tensors = new Array(outputs.length);
     for (let i = 0; i < outputs.length; i++) {
       const output = outputs[i]!;
       tensors[i] = { name: output.name, shape: output.shape, datatype: v2Datatype(output.type), data: output.data };
     }
-    return id === undefined ? { model_name: modelName, model_version: modelVersion, outputs: tensors } : { model_name: modelName, model_version: modelVersion, id, outputs: tensors };
+    // The id is the body's when it sent one (the protocol echoes it), else the request's: a client can always quote it (feedback).
+    return { model_name: modelName, model_version: modelVersion, id: id ?? requestId, outputs: tensors };
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', infer);
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', infer);
 };
 
 interface Envelope {
