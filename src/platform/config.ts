@@ -14,7 +14,8 @@
  *   LOOM_DEBUG                   print stack traces of internal errors
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
- * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "logLevel" }`, paths relative to its folder.
+ * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel" }`, paths relative to its folder
+ * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -26,7 +27,7 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { logLevelSchema, type LogLevel } from '../core/log-level.js';
 import { parseInput } from '../core/validation.js';
-import { authSettingsSchema, type AuthSettings } from '../auth/settings.js';
+import { authSettingsSchema, httpSettingsSchema, type AuthSettings, type HttpSettings } from '../auth/settings.js';
 import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
 import { checkArtifactsUrl, checkDatabaseUrl, urlScheme } from './backends.js';
 import { projectLayout, type ProjectLayout } from './layout.js';
@@ -56,6 +57,8 @@ export interface LoomConfig {
   auth: AuthSettings;
   /** How much `loom serve` and `loom server` log (pino JSON lines on stdout); default `info`. */
   logLevel: LogLevel;
+  /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
+  http: HttpSettings;
 }
 
 const text = z.string().trim().min(1);
@@ -71,6 +74,7 @@ const fileSchema = z.strictObject({
   actor: text.optional(),
   auth: authSettingsSchema.optional(),
   logLevel: logLevelSchema.optional(),
+  http: httpSettingsSchema.optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -153,6 +157,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
     auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
     logLevel: overrides.logLevel ?? env.LOOM_LOG_LEVEL ?? file.logLevel ?? 'info',
+    http: overrides.http ?? file.http ?? httpSettingsSchema.parse({}),
   };
 }
 
@@ -169,7 +174,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth and logLevel` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth, http and logLevel` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */

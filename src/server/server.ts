@@ -16,6 +16,7 @@ import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
+import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -34,6 +35,10 @@ export interface PlatformServerOptions {
   security?: RequestSecurity;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
   log?: Logger;
+  /** Browser origins allowed to call the API (CORS, `http.corsOrigins`); none: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
+  rateLimit?: RateLimit;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -64,6 +69,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     anonymousName: 'mlflow-api',
     log: options.log && { logger: options.log, requests: true },
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+    corsOrigins: options.corsOrigins,
+    rateLimit: options.rateLimit,
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(metricsPlugin, { countRequests: true });

@@ -117,13 +117,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
 
   const infer = async (request: FastifyRequest<{ Params: NameParams }>, reply: FastifyReply) => {
     const started = performance.now();
-    const { params, body } = request;
+    const { principal, params, body } = request;
     const version = versionParam(params.version);
     // The body's id is read (not yet checked) before routing: the canary split hashes it.
     const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
     const requestId = requestIdOf(request, reply, bodyId);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
-    const route = routeRequest(ctx, params.name, version, undefined, requestId);
+    const route = routeRequest(ctx, principal, params.name, version, undefined, requestId);
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
     const compiled = route.model.compiled;
     const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
