@@ -13,6 +13,7 @@ import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
+import type { Logger } from '../http/request-log.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { RateLimit } from '../auth/settings.js';
@@ -36,6 +37,8 @@ export interface PlatformServerOptions {
   security?: RequestSecurity;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
+  /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
+  log?: Logger;
   /** Browser origins allowed to call the API (CORS, `http.corsOrigins`); none: CORS off. */
   corsOrigins?: readonly string[];
   /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
@@ -68,6 +71,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     limits,
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
+    log: options.log && { logger: options.log, requests: true },
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,

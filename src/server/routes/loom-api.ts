@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { GuardedRegistry } from '../../audit/guarded-registry.js';
 import { LoomError } from '../../core/errors.js';
 import { parseRequest } from '../../http/validation.js';
+import { originOf } from '../../http/request-log.js';
 import { datasetVersionStatistics } from '../../queries/dataset-statistics.js';
 import { listDatasetVersions, showDatasetVersion } from '../../queries/dataset-versions.js';
 import { modelLineage } from '../../queries/lineage.js';
@@ -51,7 +52,7 @@ function pageOf<T>(items: T[], query: { max_results: number; page_token?: string
 export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
   const { db, artifacts, security } = options;
   // Writes go through the request principal's guard (authorized, audited), as on the registry's MLflow routes.
-  const guarded = (request: FastifyRequest): RegistryStore => (security ? new GuardedRegistry(db.registry, security.contextFor(request.principal, request.ip)) : db.registry);
+  const guarded = (request: FastifyRequest): RegistryStore => (security ? new GuardedRegistry(db.registry, security.contextFor(request.principal, originOf(request))) : db.registry);
   const params = <S extends z.ZodType>(schema: S, request: FastifyRequest) => parseRequest(schema, request.params, { part: 'path' });
 
   app.get('/pipeline-runs', async (request) => {

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { z } from 'zod';
 import { GuardedRegistry } from '../../audit/guarded-registry.js';
 import { LoomError } from '../../core/errors.js';
+import { originOf } from '../../http/request-log.js';
 import { MLFLOW_PROPERTIES, toMlflowModelVersion, toMlflowRegisteredModel } from '../../registry/mlflow-json.js';
 import { parseModelFilter, parseVersionFilter } from '../../registry/search-filter.js';
 import type { RegistryStore } from '../../registry/store.js';
@@ -255,7 +256,7 @@ export const registryRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
   const registry = options.db.registry;
   const { security } = options;
   // Writes go through the request principal's guard (authorized, audited); reads use the store.
-  const guarded: Guarded = security ? (request) => new GuardedRegistry(registry, security.contextFor(request.principal, request.ip)) : () => registry;
+  const guarded: Guarded = security ? (request) => new GuardedRegistry(registry, security.contextFor(request.principal, originOf(request))) : () => registry;
   modelRoutes(app, registry, guarded);
   versionRoutes(app, registry, guarded, { tracking: options.db.tracking, files: runArtifactFiles(options.artifacts), artifacts: options.artifacts });
 };

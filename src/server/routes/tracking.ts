@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { RequestSecurity } from '../../audit/request-security.js';
 import { authorize } from '../../auth/authorize.js';
 import { LoomError } from '../../core/errors.js';
+import { originOf } from '../../http/request-log.js';
 import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
 import { toMlflowExperiment, toMlflowMetric, toMlflowRun, toMlflowRunInfo } from '../../tracking/mlflow-json.js';
 import type { TrackingStore } from '../../tracking/store.js';
@@ -207,6 +208,6 @@ function guardTracking(app: FastifyInstance, security: RequestSecurity): void {
     const body = (request.body ?? {}) as { experiment_id?: string; run_id?: string; run_uuid?: string };
     const noun = match[1] === 'experiments' ? 'experiment' : 'run';
     const id = noun === 'experiment' ? body.experiment_id : (body.run_id ?? body.run_uuid);
-    await security.audit.append([{ actor: request.principal.subject, address: request.ip, action: `${noun}.${match[2]}`, target: `${noun} ${String(id)}` }]);
+    await security.audit.append([{ actor: request.principal.subject, address: originOf(request), action: `${noun}.${match[2]}`, target: `${noun} ${String(id)}` }]);
   });
 }
