@@ -2,7 +2,7 @@
  * `loom monitor status|windows|drift <model>`: the served version's live traffic (its
  * prediction log) in windows, compared with its training data and with the window before.
  * `--json` prints the same figures as JSON (no progress); /metrics exposes the drift
- * figures as gauges (serve/monitor-metrics.ts). Other monitor commands register on the
+ * figures as gauges on `loom server` (monitor/metrics.ts). Other monitor commands register on the
  * group this returns (`monitorCommandOptions` parses the shared options).
  */
 import type { Command } from 'commander';

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createRequestSecurity } from '../../audit/request-security.js';
+import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { startPlatformServer } from '../../server/server.js';
 import { parseOptions } from '../options.js';
 import { openProject } from '../project.js';
@@ -30,7 +31,7 @@ export function registerServerCommand(program: Command): void {
         const auth = project.config.auth;
         const settings = { ...auth, required: auth.required || options.requireAuth === true, insecureOpen: auth.insecureOpen || options.insecureOpen === true };
         const security = createRequestSecurity(project, settings, options.host, 'mlflow-api');
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security });
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, monitor: { location: predictionLogLocation(project.config) } });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();
