@@ -12,6 +12,7 @@ import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { FeatureComparison } from '../validate/drift.js';
 import { trainingBaseline } from './baseline.js';
+import type { DriftHistoryRow } from './history-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole, type SkippedFile } from './prediction-log-reader.js';
 import { analyseWindows, type WindowAnalysis, type WindowSpec } from './windows.js';
 
@@ -75,6 +76,13 @@ export interface DriftRow {
   value: number | null;
   threshold: number;
   exceeded: boolean;
+}
+
+/** A report's figures as the history stores them. */
+export function historyRows(report: MonitorReport): Omit<DriftHistoryRow, 'recordedAt'>[] {
+  const windowKind = report.window.kind === 'requests' ? `requests:${report.window.size}` : report.window.kind;
+  const windows = new Map(report.windows.map((w) => [w.index, w]));
+  return driftRows(report).map(({ window, ...row }) => ({ ...row, model: report.model, version: report.version, windowKind, end: windows.get(window)!.end, rows: windows.get(window)!.rows }));
 }
 
 /** Every drift figure of a report, flat: what `loom monitor drift` prints and /metrics exports. */

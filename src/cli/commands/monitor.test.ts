@@ -4,6 +4,7 @@ import { EXIT_CODE } from '../../core/errors.js';
 import { driftRows, monitorVersion } from '../../monitor/monitor.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { runLoom } from '../../../test/support/cli.js';
+import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { monitoredModelProject } from '../../../test/support/monitored-model.js';
 
@@ -33,6 +34,14 @@ test('loom monitor drift --json prints the figures monitoring computes; status a
   assert.equal(drift.code, 0, drift.stderr);
   assert.equal(drift.stderr, '', 'quiet with --json');
   assert.deepEqual(JSON.parse(drift.stdout).drift, expected);
+  // The figures were kept in the history, queryable by time range.
+  const reopened = await openTestPlatform(project.home);
+  try {
+    const kept = await reopened.monitorHistory.driftHistory({ model: 'flights', from: START + 86_400_000 });
+    assert.deepEqual(kept.map((r) => [r.feature, r.against, r.measure, r.value]), expected!.filter((r) => r.window === 1).map((r) => [r.feature, r.against, r.measure, r.value]));
+  } finally {
+    await reopened.close();
+  }
 
   const status = await runLoom(['monitor', 'status', 'flights@1'], { cwd: dir });
   assert.equal(status.code, 0, status.stderr);

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { driftRows, monitorVersion, type MonitorReport } from '../../monitor/monitor.js';
+import { driftRows, historyRows, monitorVersion, type MonitorReport } from '../../monitor/monitor.js';
 import { PREDICTION_ROLES } from '../../monitor/prediction-log-reader.js';
 import type { WindowSpec } from '../../monitor/windows.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
@@ -97,6 +97,8 @@ async function run(ref: string, raw: unknown, print: (report: MonitorReport) => 
   }
   await withProject(async (project) => {
     const report = await monitorReport(project, ref, options);
+    // Kept, so the figures can be charted and queried later without re-reading the log.
+    await project.monitorHistory.recordDrift(historyRows(report));
     if (options.json) printJson(json(report));
     else print(report);
   });
