@@ -1,7 +1,7 @@
 /**
  * `loom server`: the platform's own HTTP API over a project's stores. One Fastify app,
  * one plugin per surface under `routes/` (tracking and the model registry on MLflow's
- * REST paths; pipelines and the dashboard later). Model serving is `loom serve`, a
+ * REST paths, Loom's own read API under /api/loom, the dashboard at /). Model serving is `loom serve`, a
  * separate process, so inference latency never shares an event loop with the API.
  *
  * Usage:
@@ -18,7 +18,10 @@ import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/m
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
+import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
+import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -36,6 +39,12 @@ export interface PlatformServerOptions {
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
   monitor?: { location: PredictionLogLocation } & MonitorMetricsOptions;
+  /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
+  dashboardDir?: string;
+  /** Browser origins allowed to call the API (CORS, `http.corsOrigins`); none: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
+  rateLimit?: RateLimit;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -65,6 +74,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+    corsOrigins: options.corsOrigins,
+    rateLimit: options.rateLimit,
   });
   app.get('/health', async () => ({ status: 'ok' }));
   const metrics = new Registry();
@@ -77,6 +88,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
+  await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }
 
