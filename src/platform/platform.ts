@@ -20,6 +20,8 @@ import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
+import { KyselyMonitorHistory, type MonitorHistoryStore } from '../monitor/history-store.js';
+import type { MonitorTables } from '../monitor/history-tables.js';
 import type { MetadataTables } from '../metadata/db-schema.js';
 import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { createStepRunner, type StepRunner } from '../pipeline/step-runner.js';
@@ -45,6 +47,8 @@ export interface Platform extends LoomDatabase {
   tokens: TokenStore;
   /** The append-only, hash-chained record of every change (`src/audit/`). */
   audit: AuditLog;
+  /** Every monitored window's drift figures (`src/monitor/history-store.ts`). */
+  monitorHistory: MonitorHistoryStore;
 }
 
 export interface OpenPlatformOptions {
@@ -87,6 +91,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     ...stores,
     tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
     audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
+    monitorHistory: new KyselyMonitorHistory(tablesOf<MonitorTables>(db)),
     // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
     runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,

@@ -9,11 +9,14 @@
  *   console.log(server.url); ... await server.close();
  */
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
+import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
+import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { RateLimit } from '../auth/settings.js';
@@ -35,6 +38,8 @@ export interface PlatformServerOptions {
   limits?: Partial<HttpLimits>;
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
+  /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
+  monitor?: { location: PredictionLogLocation } & MonitorMetricsOptions;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -77,7 +82,12 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     rateLimit: options.rateLimit,
   });
   app.get('/health', async () => ({ status: 'ok' }));
-  await app.register(metricsPlugin, { countRequests: true });
+  const metrics = new Registry();
+  if (options.monitor) {
+    const { location, ...monitorOptions } = options.monitor;
+    registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location }, monitorOptions);
+  }
+  await app.register(metricsPlugin, { registry: metrics, countRequests: true });
   const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security };
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
