@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { copyFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { queryRows, withDuckDB } from '../data/duckdb.js';
+import { ParquetPredictionSink, PostgresPredictionSink } from '../serve/prediction-sinks.js';
+import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
+import { makeTempDir } from '../../test/support/flights.js';
+import { flightsLogRows } from '../../test/support/prediction-log.js';
+import { openPredictionLog, type PredictionLogFilter, type PredictionLogLocation } from './prediction-log-reader.js';
+
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 0, 5, 0, 0, 0);
+
+/** Two versions and two roles over four hours: 1 row a minute per version. */
+async function logRows() {
+  const v1 = await flightsLogRows({ months: [1], every: 1000, version: 1, start: START, stepMs: 60_000 });
+  const v2 = await flightsLogRows({ months: [3], every: 1000, version: 2, role: 'canary', start: START + 30_000, stepMs: 60_000 });
+  return { v1: v1.slice(0, 240), v2: v2.slice(0, 240) };
+}
+
+async function summary(location: PredictionLogLocation, filter: PredictionLogFilter) {
+  return withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, location, filter);
+    try {
+      const [row] = await queryRows(
+        db,
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT model_version)::INTEGER AS versions, min(epoch_ms(logged_at))::BIGINT AS first,
+          sum((features->>'distance')::BIGINT)::BIGINT AS distance, min(features->>'origin') AS origin FROM (${log.relation})`,
+      );
+      return { n: row!.n, versions: row!.versions, first: row!.first === null ? null : Number(row!.first), distance: row!.distance === null ? null : Number(row!.distance), origin: row!.origin, skipped: log.skipped };
+    } finally {
+      await log.close();
+    }
+  });
+}
+
+/** What the filter should select, from the rows written. */
+function expected(rows: Awaited<ReturnType<typeof logRows>>, filter: PredictionLogFilter) {
+  const picked = [...rows.v1, ...rows.v2].filter(
+    (r) =>
+      r.modelName === filter.model &&
+      (filter.version === undefined || r.modelVersion === filter.version) &&
+      (!filter.roles || filter.roles.includes(r.role)) &&
+      (filter.from === undefined || r.loggedAt >= filter.from) &&
+      (filter.to === undefined || r.loggedAt < filter.to),
+  );
+  const features = picked.map((r) => JSON.parse(r.features) as { distance: number; origin: string });
+  return {
+    n: picked.length,
+    versions: new Set(picked.map((r) => r.modelVersion)).size,
+    first: picked.length ? Math.min(...picked.map((r) => r.loggedAt)) : null,
+    distance: picked.length ? features.reduce((s, f) => s + f.distance, 0) : null,
+    origin: picked.length ? features.map((f) => f.origin).sort()[0] : null,
+  };
+}
+
+const FILTERS: PredictionLogFilter[] = [
+  { model: 'flights' },
+  { model: 'flights', version: 2 },
+  { model: 'flights', roles: ['primary'] },
+  { model: 'flights', from: START + HOUR, to: START + 2 * HOUR },
+  { model: 'flights', version: 1, roles: ['canary'] },
+  { model: 'other' },
+];
+
+test('Parquet log: rows written by the serving sink read back by model, version, role and time range', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const rows = await logRows();
+  const sink = new ParquetPredictionSink(dir, { rotateRows: 100 });
+  // Two writes per hour-ish, several files: the reader sees them as one log.
+  for (let i = 0; i < 240; i += 60) await sink.write([...rows.v1.slice(i, i + 60), ...rows.v2.slice(i, i + 60)]);
+  await sink.close();
+  assert.ok((await readdir(dir)).filter((f) => f.endsWith('.parquet')).length >= 4);
+  for (const filter of FILTERS) {
+    const { skipped, ...got } = await summary({ kind: 'parquet', dir }, filter);
+    assert.deepEqual(got, expected(rows, filter), JSON.stringify(filter));
+    assert.deepEqual(skipped, []);
+  }
+});
+
+test('Parquet log: a torn last file is skipped and reported, the other files are read', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const rows = await logRows();
+  const sink = new ParquetPredictionSink(dir);
+  await sink.write(rows.v1.slice(0, 120));
+  await sink.rotate();
+  await sink.write(rows.v1.slice(120));
+  await sink.close();
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort();
+  assert.equal(files.length, 2);
+  // The second file cut in half, as a copy interrupted by a crash or a full disk leaves it.
+  const torn = join(dir, files[1]!);
+  await truncate(torn, Math.floor((await stat(torn)).size / 2));
+  // And an empty file with a Parquet name.
+  const empty = join(dir, 'predictions-zzz.parquet');
+  await writeFile(empty, '');
+  const { skipped, ...got } = await summary({ kind: 'parquet', dir }, { model: 'flights' });
+  assert.deepEqual(got, expected({ v1: rows.v1.slice(0, 120), v2: [] }, { model: 'flights' }));
+  assert.deepEqual(skipped.map((s) => s.file).sort(), [torn, empty].sort());
+  assert.ok(skipped.every((s) => s.reason.length > 0));
+  // Writers' temporary files and spools are never read.
+  await copyFile(join(dir, files[0]!), join(dir, `${files[0]}.tmp-123`));
+  assert.equal((await summary({ kind: 'parquet', dir }, { model: 'flights' })).n, 120);
+});
+
+test('Parquet log: no folder yet reads as no rows; a bad filter is INVALID_ARGUMENT', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  assert.deepEqual(await summary({ kind: 'parquet', dir: join(dir, 'none') }, { model: 'flights' }), { n: 0, versions: 0, first: null, distance: null, origin: null, skipped: [] });
+  await assert.rejects(summary({ kind: 'parquet', dir }, { model: 'flights', roles: ['boss' as 'primary'] }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(summary({ kind: 'parquet', dir }, { model: 'flights', from: 1.5 }), { code: 'INVALID_ARGUMENT' });
+});
+
+const url = postgresTestUrl('prediction log reader on PostgreSQL');
+if (url) {
+  test('PostgreSQL log: the same filters select the same rows', async () => {
+    const db = await openFreshPostgres(url);
+    const schema = db.config.database.schema!;
+    try {
+      const rows = await logRows();
+      const sink = new PostgresPredictionSink({ url, schema });
+      await sink.write([...rows.v1, ...rows.v2, { ...rows.v1[0]!, modelName: "o'brien", requestId: 'quote' }]);
+      await sink.close();
+      for (const filter of FILTERS) {
+        const { skipped, ...got } = await summary({ kind: 'postgres', url, schema }, filter);
+        assert.deepEqual(got, expected(rows, filter), JSON.stringify(filter));
+        assert.deepEqual(skipped, []);
+      }
+      assert.equal((await summary({ kind: 'postgres', url, schema }, { model: "o'brien" })).n, 1, 'names are quoted');
+    } finally {
+      await db.close();
+    }
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The prediction log's reader: the rows `loom serve` logged for one model, filtered by
+ * version, role and time range, as a relation on a DuckDB connection, on either backend.
+ *
+ * - Embedded (Parquet files in the project's `predictions/` folder): the finished files
+ *   (`*.parquet`; writers rename into place, so a spool or a `.tmp-` file never matches)
+ *   read in place by DuckDB, with the filters pushed down to the files' row groups. A file
+ *   DuckDB cannot read (a torn or partial file: a copy cut short, a disk that filled up) is
+ *   skipped and reported in `skipped`, never fatal: the other files are still read.
+ * - Server (the PostgreSQL `prediction_log` table): the matching rows are streamed with
+ *   `COPY … TO STDOUT` (DuckDB's postgres extension cannot be downloaded here) into a
+ *   file DuckDB loads into a temporary table.
+ *
+ * Either way the relation has the same columns: request_id, model_name, model_version,
+ * role, protocol, features (JSON), outputs (JSON), latency_ms and logged_at (TIMESTAMP,
+ * UTC). Files written with `logged_at` as epoch milliseconds, or with another column
+ * order, read the same (columns are matched by name).
+ *
+ * Usage: `const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights', roles: ['primary'] })`
+ *        then `SELECT … FROM (${log.relation})`.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { LoomError } from '../core/errors.js';
+import { queryRows, sqlString } from '../data/duckdb.js';
+
+/** Who answered a logged request (the serving roles). */
+export const PREDICTION_ROLES = ['primary', 'canary', 'shadow'] as const;
+export type PredictionLogRole = (typeof PREDICTION_ROLES)[number];
+
+/** Where a project's prediction log is: its Parquet folder, or the PostgreSQL table. */
+export type PredictionLogLocation = { kind: 'parquet'; dir: string } | { kind: 'postgres'; url: string; schema?: string };
+
+/** Which rows to read. Times are epoch milliseconds; the range is [from, to). */
+export interface PredictionLogFilter {
+  model: string;
+  version?: number;
+  /** Default: every role. */
+  roles?: readonly PredictionLogRole[];
+  from?: number;
+  to?: number;
+}
+
+/** A file that could not be read, and why. */
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+/** The log's rows as a relation on the connection they were opened on. */
+export interface OpenedPredictionLog {
+  /** A SELECT over the matching rows, to use as a subquery. */
+  relation: string;
+  /** Parquet files read (empty on PostgreSQL). */
+  files: string[];
+  /** Parquet files skipped because they could not be read. */
+  skipped: SkippedFile[];
+  /** Drops what was loaded (the PostgreSQL extract); the relation is unusable after. */
+  close(): Promise<void>;
+}
+
+/** The columns every backend's relation has, in order. */
+export const PREDICTION_LOG_COLUMNS = ['request_id', 'model_name', 'model_version', 'role', 'protocol', 'features', 'outputs', 'latency_ms', 'logged_at'] as const;
+
+let tableCounter = 0;
+
+/** Opens the matching rows of the log at `location` on `db`. */
+export async function openPredictionLog(db: DuckDBConnection, location: PredictionLogLocation, filter: PredictionLogFilter): Promise<OpenedPredictionLog> {
+  return location.kind === 'parquet' ? openParquetLog(db, location.dir, filter) : openPostgresLog(db, location, filter);
+}
+
+/** The finished Parquet files of a prediction log folder, sorted by name (no folder: none). */
+export async function predictionLogFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names.filter((name) => name.endsWith('.parquet') && !name.startsWith('.')).sort().map((name) => join(dir, name));
+}
+
+async function openParquetLog(db: DuckDBConnection, dir: string, filter: PredictionLogFilter): Promise<OpenedPredictionLog> {
+  const where = whereClause(filter, 'duckdb');
+  const all = await predictionLogFiles(dir);
+  const skipped: SkippedFile[] = [];
+  let files = all;
+  if (files.length > 0 && !(await readable(db, files))) {
+    // Some file is unreadable: find which, one by one (only on this slow path).
+    files = [];
+    for (const file of all) {
+      const problem = await readProblem(db, [file]);
+      if (problem === undefined) files.push(file);
+      else skipped.push({ file, reason: problem });
+    }
+  }
+  if (files.length === 0) return { relation: emptyRelation(), files, skipped, close: async () => {} };
+  const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
+  const loggedAt = await timestampExpression(db, source);
+  const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
+    protocol::VARCHAR AS protocol, features::JSON AS features, outputs::JSON AS outputs, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at`;
+  return { relation: `SELECT * FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
+}
+
+/** Whether DuckDB reads every file's footer and column chunks (a count reads the footers). */
+async function readable(db: DuckDBConnection, files: string[]): Promise<boolean> {
+  return (await readProblem(db, files)) === undefined;
+}
+
+async function readProblem(db: DuckDBConnection, files: string[]): Promise<string | undefined> {
+  try {
+    await db.run(`SELECT count(*), max(logged_at) FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message.split('\n')[0] : String(error);
+  }
+}
+
+/** `logged_at` as a TIMESTAMP whether the files store a timestamp or epoch milliseconds. */
+async function timestampExpression(db: DuckDBConnection, source: string): Promise<string> {
+  const described = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
+  const type = String(described[0]?.column_type ?? '');
+  return /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(type) ? 'epoch_ms(logged_at::BIGINT)' : 'logged_at::TIMESTAMP';
+}
+
+function emptyRelation(): string {
+  return `SELECT NULL::VARCHAR AS request_id, NULL::VARCHAR AS model_name, NULL::INTEGER AS model_version, NULL::VARCHAR AS role, NULL::VARCHAR AS protocol,
+    NULL::JSON AS features, NULL::JSON AS outputs, NULL::DOUBLE AS latency_ms, NULL::TIMESTAMP AS logged_at WHERE false`;
+}
+
+/**
+ * The filter as SQL. Values are literals (COPY takes no bind parameters); names pass through
+ * `literal`, the version and times are checked numbers.
+ */
+function whereClause(filter: PredictionLogFilter, dialect: 'duckdb' | 'postgres', literal: (s: string) => string = sqlString): string {
+  const parts = [`model_name = ${literal(filter.model)}`];
+  if (filter.version !== undefined) parts.push(`model_version = ${integer(filter.version, 'version')}`);
+  if (filter.roles && filter.roles.length > 0) {
+    for (const role of filter.roles) {
+      if (!PREDICTION_ROLES.includes(role)) throw new LoomError('INVALID_ARGUMENT', `unknown role "${role}"`, { field: 'role', fix: `use one of ${PREDICTION_ROLES.join(', ')}` });
+    }
+    parts.push(`role IN (${filter.roles.map((r) => literal(r)).join(', ')})`);
+  }
+  const time = (ms: number) => (dialect === 'duckdb' ? `epoch_ms(${integer(ms, 'time')}::BIGINT)` : String(integer(ms, 'time')));
+  if (filter.from !== undefined) parts.push(`logged_at >= ${time(filter.from)}`);
+  if (filter.to !== undefined) parts.push(`logged_at < ${time(filter.to)}`);
+  return parts.join(' AND ');
+}
+
+function integer(value: number, field: string): number {
+  if (!Number.isSafeInteger(value)) throw new LoomError('INVALID_ARGUMENT', `${field} ${value} is not a whole number`, { field });
+  return value;
+}
+
+async function openPostgresLog(db: DuckDBConnection, location: Extract<PredictionLogLocation, { kind: 'postgres' }>, filter: PredictionLogFilter): Promise<OpenedPredictionLog> {
+  const client = new pg.Client({ connectionString: location.url, options: `-c search_path=${location.schema ?? 'public'}` });
+  await client.connect().catch((error: unknown) => {
+    throw new LoomError('UNAVAILABLE', `cannot connect to the PostgreSQL prediction log: ${error instanceof Error ? error.message : String(error)}`, {
+      fix: 'check that the database server is running and LOOM_DATABASE_URL is right',
+    });
+  });
+  const work = await mkdtemp(join(tmpdir(), 'loom-prediction-log-'));
+  const table = `__loom_prediction_log_${tableCounter++}`;
+  try {
+    const extract = join(work, 'rows.csv');
+    const where = whereClause(filter, 'postgres', (s) => client.escapeLiteral(s));
+    const select = `SELECT request_id, model_name, model_version, role, protocol, features::text, outputs::text, latency_ms, logged_at FROM prediction_log WHERE ${where}`;
+    await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`)), createWriteStream(extract));
+    const types = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR', features: 'VARCHAR', outputs: 'VARCHAR', latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+    await db.run(`CREATE TEMP TABLE ${table} AS SELECT request_id, model_name, model_version, role, protocol, features::JSON AS features, outputs::JSON AS outputs, latency_ms,
+      epoch_ms(logged_at) AS logged_at FROM read_csv(${sqlString(extract)}, header = true, columns = ${types}, quote = '"', escape = '"')`);
+  } finally {
+    await client.end().catch(() => {});
+    await rm(work, { recursive: true, force: true });
+  }
+  return { relation: `SELECT * FROM ${table}`, files: [], skipped: [], close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined) };
+}
