@@ -16,6 +16,9 @@ import type { AuditTables } from '../audit/tables.js';
 import { KyselyTokenStore } from '../auth/kysely-token-store.js';
 import type { AuthTables } from '../auth/tables.js';
 import type { TokenStore } from '../auth/token-store.js';
+import { KyselyLabelStore } from '../monitor/kysely-label-store.js';
+import type { LabelStore } from '../monitor/label-store.js';
+import type { LabelTables } from '../monitor/label-tables.js';
 import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
@@ -45,6 +48,8 @@ export interface Platform extends LoomDatabase {
   tokens: TokenStore;
   /** The append-only, hash-chained record of every change (`src/audit/`). */
   audit: AuditLog;
+  /** Labels that arrive after the prediction, by request id (`src/monitor/label-store.ts`). */
+  labels: LabelStore;
 }
 
 export interface OpenPlatformOptions {
@@ -87,6 +92,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     ...stores,
     tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
     audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
+    labels: new KyselyLabelStore(tablesOf<LabelTables>(db)),
     // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
     runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,
