@@ -10,7 +10,7 @@
 import { z } from 'zod';
 
 /** A label as senders give it: booleans are 0/1. */
-export const labelValueSchema = z.union([z.number().finite(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? Number(v) : v));
+export const labelValueSchema = z.union([z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? Number(v) : v));
 
 /** One label to store. */
 export const newLabelSchema = z.object({

@@ -22,7 +22,7 @@ export interface LabelTables {
 export type LabelKysely = Kysely<LabelTables>;
 
 /** The label store's migrations (run by the platform with every store's, in name order). */
-export const labelMigrations: StoreMigrations = () => ({
+export const labelMigrations: StoreMigrations = (dialect) => ({
   '0010_prediction_label': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -36,6 +36,9 @@ export const labelMigrations: StoreMigrations = () => ({
         .execute();
       // Quality by window reads one model's labels by time.
       await db.schema.createIndex('prediction_label_model_idx').on('prediction_label').columns(['model_name', 'observed_at']).execute();
+      // Labels are matched to logged predictions by request id (feedback's check, the quality
+      // join); the server backend's log is a table (the embedded one is Parquet files).
+      if (dialect === 'postgres') await db.schema.createIndex('prediction_log_request_idx').ifNotExists().on('prediction_log').column('request_id').execute();
     },
   },
 });
