@@ -42,9 +42,9 @@ test('the estimate of a window drawn like the reference matches its measured qua
   // A shifted window: more high scores than the reference (covariate shift, same score meaning).
   const window = sample(20_000, 4, truth, 0.5);
   const estimate = estimateQuality(estimator, window.scores);
-  const measured = { auc_roc: aucRoc(window.scores, window.labels), ...rates(confusionAt(window.scores, window.labels, 0.5)) };
+  const measured = { auc: aucRoc(window.scores, window.labels), ...rates(confusionAt(window.scores, window.labels, 0.5)) };
   assert.equal(estimate.rows, 20_000);
-  for (const metric of ['auc_roc', 'accuracy', 'precision', 'recall', 'f1'] as const) {
+  for (const metric of ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const) {
     // Sampling error of the measured figure on 20k rows is well under 0.02.
     assert.ok(Math.abs(estimate[metric] - measured[metric]) < 0.02, `${metric}: estimated ${estimate[metric]}, measured ${measured[metric]}`);
   }
@@ -57,7 +57,7 @@ test('tied scores form one step of the estimated curve, so their order does not 
   const estimator = fitCbpe([0.2, 0.8], [0, 1], { calibration: 'never' });
   const a = estimateQuality(estimator, [0.5, 0.5, 0.9, 0.1]);
   const b = estimateQuality(estimator, [0.9, 0.5, 0.1, 0.5]);
-  assert.equal(a.auc_roc, b.auc_roc);
+  assert.equal(a.auc, b.auc);
   // By hand: 2 expected positives and 2 negatives; the steps are the row at 0.9, the two at 0.5
   // together, then 0.1, giving the points (fp/2, tp/2) below.
   const points = [
@@ -68,7 +68,7 @@ test('tied scores form one step of the estimated curve, so their order does not 
   ];
   let area = 0;
   for (let k = 1; k < points.length; k++) area += ((points[k]![0]! - points[k - 1]![0]!) * (points[k]![1]! + points[k - 1]![1]!)) / 2;
-  assert.ok(Math.abs(a.auc_roc - area) < 1e-12);
+  assert.ok(Math.abs(a.auc - area) < 1e-12);
   assert.equal(a.accuracy, (0.9 + 0.5 + 0.5 + 0.9) / 4);
 });
 
@@ -76,6 +76,6 @@ test('an empty window has no estimate, and a non-binary reference is refused', (
   const estimator = fitCbpe([0.2, 0.8], [0, 1], { calibration: 'never' });
   const empty = estimateQuality(estimator, []);
   assert.equal(empty.rows, 0);
-  assert.ok(Number.isNaN(empty.accuracy) && Number.isNaN(empty.auc_roc));
+  assert.ok(Number.isNaN(empty.accuracy) && Number.isNaN(empty.auc));
   assert.throws(() => fitCbpe([0.1, 0.2], [0, 2]), { code: 'INVALID_ARGUMENT' });
 });

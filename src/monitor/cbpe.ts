@@ -20,7 +20,7 @@ import { checkLengths, descendingOrder, type Values } from '../evaluate/binary-m
 import { calibrate, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
 
 /** The metrics CBPE estimates, named as Loom's evaluation names them. */
-export const ESTIMATED_METRICS = ['auc_roc', 'accuracy', 'precision', 'recall', 'f1'] as const;
+export const ESTIMATED_METRICS = ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
 export type EstimatedMetric = (typeof ESTIMATED_METRICS)[number];
 
 /** A fitted estimator: the decision threshold and, when calibrating helps, the isotonic map. */
@@ -77,7 +77,7 @@ export function estimateQuality(estimator: CbpeEstimator, scores: Values): Quali
   // A zero denominator gives 0, as scikit-learn's zero_division default does for the measured figures.
   return {
     rows: n,
-    auc_roc: estimatedAuc(scores, probability),
+    auc: estimatedAuc(scores, probability),
     accuracy: n > 0 ? (tp + tn) / n : Number.NaN,
     precision: tp + fp > 0 ? tp / (tp + fp) : 0,
     recall: tp + fn > 0 ? tp / (tp + fn) : 0,
