@@ -13,7 +13,8 @@
  *   LOOM_DEBUG                   print stack traces of internal errors
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
- * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor" }`, paths relative to its folder.
+ * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor",
+ * "monitor": { "retention": { "maxAgeDays", "maxSize" } } }`, paths relative to its folder.
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -52,6 +53,8 @@ export interface LoomConfig {
   actor: string;
   /** Authentication of the servers (`auth` in the config file; see docs/security.md). */
   auth: AuthSettings;
+  /** Monitoring: how long and how much of the prediction log is kept (none: all of it). */
+  monitor: { retention: { maxAgeMs?: number; maxBytes?: number } };
 }
 
 const text = z.string().trim().min(1);
@@ -66,6 +69,11 @@ const fileSchema = z.strictObject({
   duckdb: z.strictObject({ memoryLimit: memoryLimit.optional(), threads: z.number().int().min(1).optional(), tempDirectory: text.optional() }).optional(),
   actor: text.optional(),
   auth: authSettingsSchema.optional(),
+  monitor: z
+    .strictObject({
+      retention: z.strictObject({ maxAgeDays: z.number().positive().optional(), maxSize: memoryLimit.optional() }).optional(),
+    })
+    .optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -146,6 +154,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     duckdb,
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
     auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
+    monitor: { retention: retentionOf(overrides.monitor?.retention ?? file.monitor?.retention) },
   };
 }
 
@@ -162,7 +171,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb and actor` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth and monitor` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */
@@ -174,6 +183,17 @@ function asUrl(value: string, cwd: string, scheme: 'sqlite:' | 'file:'): string 
   if (urlScheme(value)) return value;
   const path = isAbsolute(value) ? value : resolve(cwd, value);
   return scheme === 'file:' ? pathToFileURL(path).href : `sqlite:${path}`;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** The retention policy in milliseconds and bytes (sizes are checked by the schema's pattern). */
+function retentionOf(retention: { maxAgeDays?: number; maxSize?: string } | undefined): LoomConfig['monitor']['retention'] {
+  const size = retention?.maxSize && /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(retention.maxSize);
+  return defined({
+    maxAgeMs: retention?.maxAgeDays === undefined ? undefined : retention.maxAgeDays * 86_400_000,
+    maxBytes: size ? Math.floor(Number(size[1]) * SIZE_UNITS[size[2]!.toLowerCase()]!) : undefined,
+  });
 }
 
 function defined<T extends object>(values: T): Partial<T> {

@@ -195,8 +195,10 @@ export function formatAnomalyReport(report: AnomalyReport): string {
 export function formatComparisons(comparisons: FeatureComparison[]): string {
   return comparisons
     .map((c) => {
-      const test = c.measure === 'ks' || c.measure === 'chi_squared' ? ` (p-value; statistic ${format(c.statistic ?? Number.NaN)})` : '';
-      return `  ${c.kind.padEnd(5)} ${c.feature.padEnd(20)} ${c.measure.padEnd(14)} ${format(c.value).padStart(10)}${test}  threshold ${c.threshold}  ${c.exceeded ? 'EXCEEDED' : 'ok'}`;
+      const statistic = c.statistic !== undefined ? `statistic ${format(c.statistic)}` : c.bounds ? `statistic in [${format(c.bounds.statistic[0])}, ${format(c.bounds.statistic[1])}]` : (c.note ?? '');
+      const test = c.measure === 'ks' || c.measure === 'chi_squared' ? ` (p-value; ${statistic})` : '';
+      const value = c.inconclusive && c.bounds ? `${format(c.bounds.value[0])}..${format(c.bounds.value[1])}` : format(c.value);
+      return `  ${c.kind.padEnd(5)} ${c.feature.padEnd(20)} ${c.measure.padEnd(14)} ${value.padStart(10)}${test}  threshold ${c.threshold}  ${c.inconclusive ? 'INCONCLUSIVE' : c.exceeded ? 'EXCEEDED' : 'ok'}`;
     })
     .join('\n');
 }

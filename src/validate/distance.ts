@@ -8,7 +8,9 @@
  * - `populationStabilityIndex`: Σ (p − q)·ln(p/q), zero shares replaced by 0.0001 (Evidently).
  * - `chiSquaredTest`: Pearson's χ² of the current counts against the reference shares
  *   scaled to the current total, df = categories − 1, p-value from the χ² survival
- *   function (Evidently's `chisquare` test).
+ *   function (Evidently's `chisquare` test, SciPy's `chisquare`); a category the reference
+ *   never had makes χ² infinite and p 0. `chiSquaredBounds` bounds it for counts known
+ *   only within intervals.
  * - `ksTest`: two-sample Kolmogorov–Smirnov statistic D = max |F₁ − F₂| with the asymptotic
  *   p-value (Stephens' small-sample correction of the Kolmogorov distribution).
  * - `wassersteinDistance`: ∫ |F₁ − F₂| dx (Evidently normalises it by the reference std).
@@ -58,12 +60,47 @@ export function chiSquaredTest(reference: number[], current: number[]): { statis
     const expected = refTotal > 0 ? (r * curTotal) / refTotal : 0;
     if (expected === 0 && observed === 0) return;
     categories++;
-    // A category the reference never had makes χ² infinite (p = 0); MAX_VALUE survives JSON.
-    statistic += expected === 0 ? Number.MAX_VALUE : (observed - expected) ** 2 / expected;
+    // A category the reference never had makes χ² infinite (p = 0), as SciPy's `chisquare`.
+    statistic += expected === 0 ? Number.POSITIVE_INFINITY : (observed - expected) ** 2 / expected;
   });
   const df = categories - 1;
   if (df < 1) return { statistic, pValue: 1 };
-  return { statistic: Math.min(statistic, Number.MAX_VALUE), pValue: statistic >= Number.MAX_VALUE ? 0 : gammaQ(df / 2, statistic / 2) };
+  return { statistic, pValue: chiSquaredSurvival(statistic, df) };
+}
+
+/** P(χ²_df ≥ x): 0 for an infinite statistic. */
+export function chiSquaredSurvival(x: number, df: number): number {
+  return x === Number.POSITIVE_INFINITY ? 0 : gammaQ(df / 2, x / 2);
+}
+
+/**
+ * Bounds on Pearson's χ² (as `chiSquaredTest`) when each count is only known to lie in
+ * [low, high] (bins counted from a quantile sketch): each bin's term is bounded on its own,
+ * which only widens the interval (the bins' counts are tied by their totals). A term
+ * (o − e)²/e is convex in (o, e), so its largest value is at a corner of the box and its
+ * smallest is 0 when the ranges of o and e meet, else at the nearest corner.
+ */
+export function chiSquaredBounds(
+  reference: { low: number[]; high: number[] },
+  current: { low: number[]; high: number[] },
+  refTotal: number,
+  curTotal: number,
+): { statistic: [number, number]; df: number } {
+  const scale = refTotal > 0 ? curTotal / refTotal : 0;
+  let min = 0;
+  let max = 0;
+  let categories = 0;
+  const term = (o: number, e: number) => (e === 0 ? (o === 0 ? 0 : Number.POSITIVE_INFINITY) : (o - e) ** 2 / e);
+  reference.low.forEach((_, i) => {
+    const [eLow, eHigh] = [reference.low[i]! * scale, reference.high[i]! * scale];
+    const [oLow, oHigh] = [current.low[i]!, current.high[i]!];
+    if (eHigh === 0 && oHigh === 0) return;
+    categories++;
+    max += Math.max(term(oLow, eLow), term(oLow, eHigh), term(oHigh, eLow), term(oHigh, eHigh));
+    if (oLow > eHigh) min += term(oLow, eHigh);
+    else if (oHigh < eLow) min += term(oHigh, eLow);
+  });
+  return { statistic: [min, max], df: categories - 1 };
 }
 
 /** KS over two sketches' buckets on the same grid: D is evaluated at every bucket bound. */

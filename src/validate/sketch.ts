@@ -167,3 +167,40 @@ export function sketchBinCounts(buckets: SketchBucket[], edges: number[], total:
   }
   return counts;
 }
+
+/**
+ * Bounds on the counts of values in each bin (bins as `sketchBinCounts`): `low` counts the
+ * values that are certainly in the bin (their sketch bucket lies inside it), `high` adds
+ * the values that may be (their bucket straddles one of the bin's edges). Where the two
+ * agree the count is exact: buckets that fit in a bin, and for integers buckets holding
+ * integers of one bin only.
+ */
+export function sketchBinCountBounds(buckets: SketchBucket[], edges: number[], integer = false): { low: number[]; high: number[] } {
+  const bins = edges.length - 1;
+  const low = new Array<number>(bins).fill(0);
+  const high = new Array<number>(bins).fill(0);
+  // The bin holding x: [e_i, e_{i+1}), the last closed, values outside in the end bins.
+  const binOf = (x: number): number => {
+    let i = 0;
+    while (i < bins - 1 && edges[i + 1]! <= x) i++;
+    return i;
+  };
+  for (const bucket of buckets) {
+    // Values in (lo, hi]; for integers the whole numbers in there.
+    const first = integer ? binOf(Math.floor(bucket.lo) + 1) : binOf(bucket.lo === bucket.hi ? bucket.lo : nextUp(bucket.lo));
+    const last = binOf(integer ? Math.floor(bucket.hi) : bucket.hi);
+    if (first === last) low[first]! += bucket.count;
+    for (let i = first; i <= last; i++) high[i]! += bucket.count;
+  }
+  return { low, high };
+}
+
+/** The smallest double above x (values in a bucket are above its lower bound). */
+function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigInt64(0);
+  view.setBigInt64(0, x > 0 ? bits + 1n : bits - 1n);
+  return view.getFloat64(0);
+}

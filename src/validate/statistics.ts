@@ -186,8 +186,12 @@ function isNumeric(type: FeatureType): boolean {
   return type === 'INT' || type === 'FLOAT' || type === 'BOOL';
 }
 
-/** The finite DOUBLE value of a numeric column, NULL otherwise. */
-function numericValue(column: Column): string {
+/** The finite DOUBLE value of a numeric column, NULL otherwise: the values statistics count. */
+export function numericValueSql(column: { ident: string; type: FeatureType }): string {
+  return numericValue(column);
+}
+
+function numericValue(column: { ident: string; type: FeatureType }): string {
   const c = column.ident;
   if (column.type === 'FLOAT') return `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)`;
   return column.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `${c}::DOUBLE`;

@@ -57,6 +57,15 @@ def numeric(ref, cur):
     p = np.histogram(ref, edges)[0] / len(ref)
     q = np.histogram(cur, edges)[0] / len(cur)
     ks = stats.ks_2samp(ref, cur, method="asymp")
+    rc = np.histogram(ref, edges)[0].astype(float)
+    cc = np.histogram(cur, edges)[0].astype(float)
+    f_exp = rc * (cc.sum() / rc.sum())
+    mask = ~((f_exp == 0) & (cc == 0))
+    if np.any((f_exp == 0) & (cc > 0)):
+        chi = (None, 0.0)  # infinite: JSON has no infinity
+    else:
+        result = stats.chisquare(cc[mask], f_exp[mask])
+        chi = (float(result[0]), float(result[1]))
     return {
         "bins": len(edges) - 1,
         "psi": psi(p, q),
@@ -65,6 +74,10 @@ def numeric(ref, cur):
         "ks_statistic": float(ks.statistic),
         "ks_p": float(ks.pvalue),
         "wasserstein": float(stats.wasserstein_distance(ref, cur) / np.std(ref)),
+        # Exact bin counts (what exact-bins.test.ts compares with).
+        "edges": [float(e) for e in edges],
+        "chi_squared_statistic": chi[0],
+        "chi_squared_p": chi[1],
     }
 
 

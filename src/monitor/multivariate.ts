@@ -1,0 +1,134 @@
+/**
+ * Multivariate drift as NannyML's `DataReconstructionDriftCalculator` measures it: fit PCA
+ * on the training rows, then a window drifts when its rows are reconstructed worse (or
+ * better) than training rows are.
+ *
+ * Fit (on the training rows): strings are frequency-encoded (the share of the value in
+ * training; an unseen value is 0, NannyML's CountEncoder), missing values imputed with the
+ * mean, every column standardised; PCA keeps the fewest components explaining 65% of the
+ * variance (NannyML's default `n_components=0.65`). A row's error is the Euclidean distance
+ * between its standardised point and its reconstruction, ‖z‖² − ‖Wᵀz‖² under the square
+ * root (W orthonormal), computed in SQL. The band is NannyML's default threshold: the mean
+ * ± 3 standard deviations of the mean error of 10 training chunks.
+ * Eigenvectors come from a cyclic Jacobi rotation of the covariance matrix (features are
+ * few; the matrix is built by one SQL aggregate).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
+import type { SchemaFeature } from '../validate/schema.js';
+import type { DatasetStatistics } from '../validate/statistics.js';
+
+/** NannyML's defaults. */
+export const EXPLAINED_VARIANCE = 0.65;
+export const REFERENCE_CHUNKS = 10;
+export const BAND_STDS = 3;
+
+export interface ReconstructionModel {
+  columns: { name: string; encoded: string; mean: number; std: number }[];
+  /** d × k, columns orthonormal. */
+  components: number[][];
+  lower: number;
+  upper: number;
+  /** The training chunks' mean errors the band came from. */
+  referenceErrors: number[];
+}
+
+/** Fits the model on `trainingRows`; undefined when fewer than two usable columns. */
+export async function fitReconstruction(db: DuckDBConnection, trainingRows: string, features: SchemaFeature[], stats: DatasetStatistics): Promise<ReconstructionModel | undefined> {
+  const encoded: { name: string; encoded: string }[] = [];
+  for (const f of features) {
+    const stat = stats.features.find((s) => s.name === f.name);
+    if (!stat || stat.count === 0) continue;
+    const c = sqlIdent(f.name);
+    if (stat.numeric && f.type !== 'TIMESTAMP') {
+      encoded.push({ name: f.name, encoded: f.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)` });
+    } else if (stat.string && f.type === 'STRING') {
+      const cases = stat.string.rankHistogram.map((v) => `WHEN ${sqlString(v.value)} THEN ${v.count / stat.count}`).join(' ');
+      encoded.push({ name: f.name, encoded: cases ? `(CASE WHEN ${c} IS NULL THEN NULL ELSE (CASE ${c} ${cases} ELSE 0 END) END)` : '0::DOUBLE' });
+    }
+  }
+  if (encoded.length < 2) return undefined;
+  const moments = await queryRows(db, `SELECT ${encoded.map((e, i) => `avg(${e.encoded}) AS m${i}, stddev_pop(${e.encoded}) AS s${i}`).join(', ')} FROM (${trainingRows})`);
+  const columns = encoded.map((e, i) => ({ ...e, mean: Number(moments[0]![`m${i}`] ?? 0), std: Number(moments[0]![`s${i}`] ?? 0) })).filter((c) => c.std > 0);
+  if (columns.length < 2) return undefined;
+  const z = standardised(columns);
+  const pairs: string[] = [];
+  for (let i = 0; i < z.length; i++) for (let j = i; j < z.length; j++) pairs.push(`avg(${z[i]} * ${z[j]}) AS c${i}_${j}`);
+  const [cov] = await queryRows(db, `SELECT ${pairs.join(', ')} FROM (${trainingRows})`);
+  const d = z.length;
+  const matrix = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => Number(cov![`c${Math.min(i, j)}_${Math.max(i, j)}`])));
+  const { values, vectors } = symmetricEigen(matrix);
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+  const total = values.reduce((a, b) => a + Math.max(0, b), 0);
+  const kept: number[] = [];
+  let explained = 0;
+  for (const [value, i] of order) {
+    kept.push(i);
+    explained += Math.max(0, value) / total;
+    if (explained >= EXPLAINED_VARIANCE) break;
+  }
+  const components = Array.from({ length: d }, (_, row) => kept.map((col) => vectors[row]![col]!));
+  const model: ReconstructionModel = { columns, components, lower: 0, upper: 0, referenceErrors: [] };
+  const chunks = await queryRows(
+    db,
+    `SELECT chunk, avg(e) AS e FROM (SELECT ntile(${REFERENCE_CHUNKS}) OVER () AS chunk, ${reconstructionErrorSql(model)} AS e FROM (${trainingRows})) GROUP BY chunk ORDER BY chunk`,
+  );
+  const errors = chunks.map((r) => Number(r.e));
+  const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
+  const std = Math.sqrt(errors.reduce((a, b) => a + (b - mean) ** 2, 0) / errors.length);
+  return { ...model, lower: Math.max(0, mean - BAND_STDS * std), upper: mean + BAND_STDS * std, referenceErrors: errors };
+}
+
+/** One row's reconstruction error as a SQL expression over the feature columns. */
+export function reconstructionErrorSql(model: Pick<ReconstructionModel, 'columns' | 'components'>): string {
+  const z = standardised(model.columns);
+  const norm = z.map((zi) => `(${zi}) * (${zi})`).join(' + ');
+  const k = model.components[0]!.length;
+  const projections = Array.from({ length: k }, (_, c) => `power(${z.map((zi, i) => `(${zi}) * ${model.components[i]![c]}`).join(' + ')}, 2)`);
+  return `sqrt(greatest(0, ${norm} - (${projections.join(' + ')})))`;
+}
+
+/** z-scores with the mean imputed for missing values (z = 0). */
+function standardised(columns: ReconstructionModel['columns']): string[] {
+  return columns.map((c) => `coalesce((${c.encoded} - ${c.mean}) / ${c.std}, 0)`);
+}
+
+/** Eigenvalues and eigenvectors (as columns) of a symmetric matrix, by cyclic Jacobi rotations. */
+export function symmetricEigen(input: number[][]): { values: number[]; vectors: number[][] } {
+  const n = input.length;
+  const a = input.map((row) => [...row]);
+  const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): number => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(a[p]![q]!) < 1e-300) continue;
+        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k]![p]!;
+          const akq = a[k]![q]!;
+          a[k]![p] = c * akp - s * akq;
+          a[k]![q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p]![k]!;
+          const aqk = a[q]![k]!;
+          a[p]![k] = c * apk - s * aqk;
+          a[q]![k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k]![p]!;
+          const vkq = v[k]![q]!;
+          v[k]![p] = c * vkp - s * vkq;
+          v[k]![q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: a.map((row, i) => row[i]!), vectors: v };
+}

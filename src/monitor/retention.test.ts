@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { readdir, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pg from 'pg';
+import { loadConfig } from '../platform/config.js';
+import { ParquetPredictionSink, PostgresPredictionSink } from '../serve/prediction-sinks.js';
+import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
+import { makeTempDir } from '../../test/support/flights.js';
+import { flightsLogRows } from '../../test/support/prediction-log.js';
+import { applyRetention } from './retention.js';
+
+const DAY = 86_400_000;
+
+test('Parquet retention: files older than the age go, then the oldest until the size fits', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
+  const sink = new ParquetPredictionSink(dir);
+  for (let i = 0; i < 4; i++) {
+    await sink.write(rows.slice(i * 50, (i + 1) * 50));
+    await sink.rotate();
+  }
+  await sink.close();
+  const files = (await readdir(dir)).sort().map((f) => join(dir, f));
+  assert.equal(files.length, 4);
+  const now = Date.now();
+  // Finished 10, 5, 2 and 0 days ago.
+  for (const [i, days] of [10, 5, 2, 0].entries()) await utimes(files[i]!, (now - days * DAY) / 1000, (now - days * DAY) / 1000);
+  const first = await applyRetention({ kind: 'parquet', dir }, { maxAgeMs: 7 * DAY }, now);
+  assert.deepEqual(first.removedFiles, [files[0]]);
+  const sizes = await Promise.all(files.slice(1).map(async (f) => (await stat(f)).size));
+  assert.equal(first.bytes, sizes.reduce((a, b) => a + b, 0));
+  // A budget that holds the newest file only.
+  const second = await applyRetention({ kind: 'parquet', dir }, { maxBytes: sizes[2]! }, now);
+  assert.deepEqual(second.removedFiles, [files[1], files[2]]);
+  assert.deepEqual((await readdir(dir)).map((f) => join(dir, f)), [files[3]]);
+  assert.deepEqual((await applyRetention({ kind: 'parquet', dir }, {}, now)).removedFiles, [], 'no policy keeps everything');
+  await assert.rejects(applyRetention({ kind: 'parquet', dir }, { maxBytes: -1 }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('retention comes from loom.config.json, sizes and days converted; a bad size names the field', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dir, 'loom.config.json'), JSON.stringify({ monitor: { retention: { maxAgeDays: 30, maxSize: '1.5GiB' } } }));
+  assert.deepEqual(loadConfig({ cwd: dir, env: {} }).monitor.retention, { maxAgeMs: 30 * DAY, maxBytes: 1.5 * 2 ** 30 });
+  assert.deepEqual(loadConfig({ cwd: join(dir, '..'), env: {} }).monitor.retention, {});
+  await writeFile(join(dir, 'loom.config.json'), JSON.stringify({ monitor: { retention: { maxSize: 'lots' } } }));
+  assert.throws(() => loadConfig({ cwd: dir, env: {} }), (error: Error & { code?: string }) => error.code === 'INVALID_ARGUMENT' && /maxSize/.test(error.message));
+});
+
+const url = postgresTestUrl('prediction log retention on PostgreSQL');
+if (url) {
+  test('PostgreSQL retention: rows older than the age are deleted, then the oldest past the size', async () => {
+    const db = await openFreshPostgres(url);
+    const schema = db.config.database.schema!;
+    try {
+      const now = Date.now();
+      const rows = await flightsLogRows({ months: [1], every: 500, start: now - 10 * DAY, stepMs: 1000 });
+      const sink = new PostgresPredictionSink({ url, schema });
+      // Half the rows 10 days old, half from today.
+      const half = Math.floor(rows.length / 2);
+      await sink.write([...rows.slice(0, half), ...rows.slice(half).map((r, i) => ({ ...r, loggedAt: now - 1000 * i }))]);
+      await sink.close();
+      const byAge = await applyRetention({ kind: 'postgres', url, schema }, { maxAgeMs: 7 * DAY }, now);
+      assert.equal(byAge.removedRows, half);
+      const bySize = await applyRetention({ kind: 'postgres', url, schema }, { maxBytes: Math.floor(byAge.bytes / 4) }, now);
+      assert.ok(bySize.removedRows! > 0);
+      const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        const left = await client.query('SELECT count(*)::int AS n, min(logged_at)::bigint AS oldest FROM prediction_log');
+        assert.equal(left.rows[0].n, rows.length - half - bySize.removedRows!);
+        // The newest rows are the ones kept: today's row i was logged at now − i s.
+        assert.equal(Number(left.rows[0].oldest), now - 1000 * (left.rows[0].n - 1), 'the oldest rows went first');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await db.close();
+    }
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * Monitoring windows over the prediction log: the logged rows cut into hourly or daily
+ * windows (UTC), or into windows of N requests, each analysed with validation's own code:
+ * - per-feature statistics (`statisticsOfRelation`, validate/statistics.ts);
+ * - drift against the training statistics of the served version, by the schema's `skew`
+ *   comparators (training against serving data, TFDV's skew), and against the previous
+ *   window by its `drift` comparators (`compareStatistics`); numeric binned measures from
+ *   exact bin counts of the rows on both sides whenever the rows are at hand (the window's
+ *   always, the training split's when lineage finds it);
+ * - prediction drift: each numeric output against the previous window (Jensen-Shannon on
+ *   exact bins, as TFDV's default for numbers, and KS);
+ * - the share of values outside the schema's domain (strings) or range (numbers);
+ * - multivariate drift: reconstruction error after PCA fitted on the training rows
+ *   (multivariate.ts).
+ *
+ * Usage: `const windows = await analyseWindows(db, log.relation, baseline, { window: { kind: 'hourly' } })`
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
+import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts, type FeatureComparison } from '../validate/drift.js';
+import { exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
+import type { Schema, SchemaFeature } from '../validate/schema.js';
+import { statisticsOfRelation, type DatasetStatistics, type FeatureType } from '../validate/statistics.js';
+import { fitReconstruction, reconstructionErrorSql, type ReconstructionModel } from './multivariate.js';
+
+/** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
+export type WindowSpec = { kind: 'hourly' } | { kind: 'daily' } | { kind: 'requests'; size: number };
+
+/** What windows are compared with: the served version's training statistics and schema. */
+export interface MonitorBaseline {
+  schema: Schema;
+  /** Statistics of the training split. */
+  statistics: DatasetStatistics;
+  /** A SELECT over the training rows, for exact bin counts and the PCA fit; without it both fall back (sketch bounds, no PCA). */
+  trainingRows?: string;
+}
+
+export interface WindowAnalysis {
+  /** 0-based, in time order. */
+  index: number;
+  /** Epoch ms of the first and last row. */
+  start: number;
+  end: number;
+  rows: number;
+  statistics: DatasetStatistics;
+  /** Against the training statistics (the schema's skew comparators). */
+  training: FeatureComparison[];
+  /** Against the previous window (the schema's drift comparators); empty for the first. */
+  previous: FeatureComparison[];
+  /** Each numeric output against the previous window. */
+  prediction: FeatureComparison[];
+  /** Per feature with a domain or range: the share of present values outside it. */
+  outOfDomain: { feature: string; share: number; count: number }[];
+  /** Mean reconstruction error and whether it is outside the training chunks' band. */
+  multivariate?: { error: number; lower: number; upper: number; alert: boolean };
+}
+
+export interface AnalyseOptions {
+  window: WindowSpec;
+  progress?: Progress;
+}
+
+const TABLE_PREFIX = '__loom_window_rows_';
+let tableCounter = 0;
+
+/** Analyses every window of `relation` (the reader's); windows with no rows do not appear. */
+export async function analyseWindows(db: DuckDBConnection, relation: string, baseline: MonitorBaseline, options: AnalyseOptions): Promise<WindowAnalysis[]> {
+  const features = servedFeatures(baseline.schema);
+  const outputs = await numericOutputs(db, relation);
+  const table = `${TABLE_PREFIX}${tableCounter++}`;
+  const columns = [
+    ...features.map((f) => `${jsonValue('features', f.name, f.type)} AS ${sqlIdent(f.name)}`),
+    ...outputs.map((name) => `${jsonValue('outputs', name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
+  ];
+  const key =
+    options.window.kind === 'requests'
+      ? `((row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${Math.max(1, Math.floor(options.window.size))})`
+      : `epoch_ms(date_trunc('${options.window.kind === 'hourly' ? 'hour' : 'day'}', logged_at))`;
+  const model = baseline.trainingRows ? await fitReconstruction(db, baseline.trainingRows, features, baseline.statistics) : undefined;
+  // The window's rows flattened once: every window's scans read typed columns, not JSON.
+  await db.run(`CREATE TEMP TABLE ${table} AS SELECT ${key} AS __window, epoch_ms(logged_at) AS __at, ${columns.join(', ')} FROM (${relation})`);
+  try {
+    const keys = await queryRows(db, `SELECT __window AS w, min(__at) AS start, max(__at) AS end, count(*)::DOUBLE AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
+    const trainingBins = baseline.trainingRows ? await trainingColumns(db, `${table}_training`, baseline.trainingRows, features) : undefined;
+    const task = (options.progress ?? silentProgress).start('analysing windows', keys.length, 'windows');
+    const results: WindowAnalysis[] = [];
+    let previousRows: string | undefined;
+    for (const [index, row] of keys.entries()) {
+      const rows = `SELECT * EXCLUDE (__window, __at) FROM ${table} WHERE __window = ${Number(row.w)}`;
+      const featureRows = `SELECT ${features.map((f) => sqlIdent(f.name)).join(', ') || '1 AS none'} FROM (${rows})`;
+      const statistics = await statisticsOfRelation(db, `SELECT * FROM (${rows})`);
+      const previous = results.at(-1);
+      const exactTraining = trainingBins ? await exactBetween(db, featureRows, trainingBins, statistics, baseline.statistics, features) : undefined;
+      const exactPrevious = previous && previousRows ? await exactBetween(db, rows, previousRows, statistics, previous.statistics, features) : undefined;
+      results.push({
+        index,
+        start: Number(row.start),
+        end: Number(row.end),
+        rows: Number(row.n),
+        statistics,
+        training: compareStatistics(statistics, baseline.statistics, baseline.schema, 'skew', 'SERVING', { exactBins: exactTraining }),
+        previous: previous ? compareStatistics(statistics, previous.statistics, baseline.schema, 'drift', 'SERVING', { exactBins: exactPrevious }) : [],
+        prediction: previous && previousRows ? await predictionDrift(db, rows, previousRows, statistics, previous.statistics, outputs) : [],
+        outOfDomain: await outOfDomain(db, rows, features),
+        ...(model && { multivariate: await windowReconstruction(db, rows, model) }),
+      });
+      previousRows = rows;
+      task.advance(1);
+    }
+    task.done();
+    return results;
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${table}`);
+    await db.run(`DROP TABLE IF EXISTS ${table}_training`);
+  }
+}
+
+/** The schema's features a served model receives (not the label, nothing absent in SERVING). */
+export function servedFeatures(schema: Schema): SchemaFeature[] {
+  return schema.features.filter((f) => f.name !== schema.label && !f.notInEnvironment?.includes('SERVING'));
+}
+
+/** The name a numeric output gets among the window's columns (apart from features). */
+export function outputColumn(name: string): string {
+  return `output:${name}`;
+}
+
+/** A feature's value out of a JSON column, typed as the schema says (a value of another type is NULL, so missing). */
+function jsonValue(column: string, name: string, type: FeatureType): string {
+  const text = `(${column} ->> ${sqlString(name)})`;
+  if (type === 'STRING') return text;
+  if (type === 'TIMESTAMP') return `TRY_CAST(${text} AS TIMESTAMP)`;
+  if (type === 'BOOL') return `TRY_CAST(${text} AS BOOLEAN)`;
+  return `TRY_CAST(${text} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
+}
+
+/** Outputs holding one number per row (a score, a probability), from a sample of rows. */
+async function numericOutputs(db: DuckDBConnection, relation: string): Promise<string[]> {
+  const rows = await queryRows(
+    db,
+    `SELECT k, bool_and(json_type(outputs, '$.' || to_json(k)::VARCHAR) IN ('DOUBLE', 'BIGINT', 'UBIGINT')) AS numeric
+     FROM (SELECT outputs, unnest(json_keys(outputs)) AS k FROM (SELECT outputs FROM (${relation}) LIMIT 1000)) GROUP BY k ORDER BY k`,
+  );
+  return rows.filter((r) => r.numeric === true).map((r) => String(r.k));
+}
+
+/** Binned features (numbers with a drift or skew comparator): exact counts need their rows. */
+function binnedFeatures(features: SchemaFeature[]): SchemaFeature[] {
+  return features.filter((f) => (f.type === 'INT' || f.type === 'FLOAT' || f.type === 'BOOL') && (f.drift || f.skew));
+}
+
+/** The training rows' binned columns, kept in a table for the exact bin counts of every window. */
+async function trainingColumns(db: DuckDBConnection, table: string, trainingRows: string, features: SchemaFeature[]): Promise<string> {
+  const columns = binnedFeatures(features).map((f) => sqlIdent(f.name));
+  await db.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns.join(', ') || '1 AS none'} FROM (${trainingRows})`);
+  return `SELECT * FROM ${table}`;
+}
+
+/** Exact [baseline, current] bin counts of every binned feature, on the edges the measures use. */
+async function exactBetween(db: DuckDBConnection, currentRows: string, baselineRows: string, current: DatasetStatistics, baseline: DatasetStatistics, features: SchemaFeature[]): Promise<ExactBinCounts> {
+  const columns: BinnedColumn[] = [];
+  for (const f of binnedFeatures(features)) {
+    const a = current.features.find((s) => s.name === f.name);
+    const b = baseline.features.find((s) => s.name === f.name);
+    const edges = a && b ? numericBinEdges(a, b) : undefined;
+    if (edges && edges.length > 2) columns.push({ name: f.name, type: a!.type, edges });
+  }
+  const [now, before] = [await exactBinCounts(db, currentRows, columns), await exactBinCounts(db, baselineRows, columns)];
+  return new Map(columns.map((c) => [c.name, [before.get(c.name)!, now.get(c.name)!]]));
+}
+
+async function predictionDrift(db: DuckDBConnection, rows: string, previousRows: string, current: DatasetStatistics, previous: DatasetStatistics, outputs: string[]): Promise<FeatureComparison[]> {
+  const comparisons: FeatureComparison[] = [];
+  for (const output of outputs) {
+    const name = outputColumn(output);
+    const a = current.features.find((f) => f.name === name);
+    const b = previous.features.find((f) => f.name === name);
+    if (!a || !b) continue;
+    const edges = numericBinEdges(a, b);
+    let exact: [number[], number[]] | undefined;
+    if (edges && edges.length > 2) {
+      const column = [{ name, type: a.type, edges }];
+      exact = [(await exactBinCounts(db, previousRows, column)).get(name)!, (await exactBinCounts(db, rows, column)).get(name)!];
+    }
+    for (const measure of ['jensen_shannon', 'ks'] as const) {
+      const result = compareFeature(a, b, { measure }, exact);
+      if (result) comparisons.push({ feature: output, kind: 'drift', ...result });
+    }
+  }
+  return comparisons;
+}
+
+/** Shares outside the schema's domain (strings) or range (numbers), in one scan of the window. */
+async function outOfDomain(db: DuckDBConnection, rows: string, features: SchemaFeature[]): Promise<WindowAnalysis['outOfDomain']> {
+  const checked = features.filter((f) => (f.type === 'STRING' && f.domain) || ((f.type === 'INT' || f.type === 'FLOAT') && f.range));
+  if (checked.length === 0) return [];
+  const parts = checked.flatMap((f, i) => {
+    const c = sqlIdent(f.name);
+    const outside = f.domain ? `${c} NOT IN (${f.domain.map(sqlString).join(', ') || 'NULL'})` : `(${c} < ${f.range!.min} OR ${c} > ${f.range!.max})`;
+    return [`count_if(${outside})::DOUBLE AS o${i}`, `count(${c})::DOUBLE AS n${i}`];
+  });
+  const [row] = await queryRows(db, `SELECT ${parts.join(', ')} FROM (${rows})`);
+  return checked.map((f, i) => {
+    const count = Number(row![`o${i}`]);
+    const present = Number(row![`n${i}`]);
+    return { feature: f.name, count, share: present > 0 ? count / present : 0 };
+  });
+}
+
+async function windowReconstruction(db: DuckDBConnection, rows: string, model: ReconstructionModel): Promise<NonNullable<WindowAnalysis['multivariate']>> {
+  const [row] = await queryRows(db, `SELECT avg(${reconstructionErrorSql(model)}) AS e FROM (${rows})`);
+  const error = Number(row!.e);
+  return { error, lower: model.lower, upper: model.upper, alert: error < model.lower || error > model.upper };
+}
