@@ -16,6 +16,7 @@ import { registerDeployCommands } from './commands/deploy.js';
 import { registerLineageCommand } from './commands/lineage.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerMonitorCommands } from './commands/monitor.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerEvaluateCommand(program);
   registerLineageCommand(program);
   registerModelCommands(program);
+  registerMonitorCommands(program);
   registerPredictCommand(program);
   registerServeCommand(program);
   registerDeployCommands(program);

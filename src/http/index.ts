@@ -8,7 +8,7 @@ export { createHttpApp, type HttpAppOptions } from './app.js';
 export { errorHandlerPlugin, replyWithError, useErrorFormat, type ErrorHandlerOptions } from './error-handler.js';
 export { INTERNAL_MESSAGE, httpProblemOf, type HttpFieldProblem, type HttpProblem } from './errors.js';
 export { ERROR_FORMATS, MLFLOW_ERROR_CODE, kserveErrorBody, mlflowErrorBody, mlflowScoringErrorBody, type ErrorFormat, type KserveErrorBody, type MlflowErrorBody } from './formats.js';
-export { jsonBodyPlugin, jsonDepthExceeds } from './json-body.js';
+export { boundedJsonParser, jsonBodyPlugin, jsonDepthExceeds } from './json-body.js';
 export { MIB, MODEL_SERVER_LIMITS, PLATFORM_LIMITS, resolveLimits, type HttpLimits } from './limits.js';
 export { metricsPlugin, type MetricsOptions } from './metrics.js';
 export { openPrincipal, principalPlugin, type Principal, type PrincipalOptions } from './principal.js';

@@ -149,7 +149,7 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
     anonymousName: 'anonymous',
     onError: (request, problem) => metrics.error(modelOfRequest(request) ?? '', problem.status),
   });
-  await app.register(v2Routes, { ctx, isReady: () => pool.names().length > 0 });
+  await app.register(v2Routes, { ctx, jsonDepth: limits.jsonDepth, isReady: () => pool.names().length > 0 });
   await app.register(tfServingRoutes, { ctx });
   await app.register(mlflowRoutes, { ctx, defaultModel: options.defaultModel ?? (explicit ? parseModelRef(baseRefs[0]!).name : undefined) });
   await app.register(metricsPlugin, { registry: metrics.registry, text: () => metrics.text() });

@@ -1,0 +1,92 @@
+/**
+ * One monitoring pass over a served version: read its rows from the prediction log, find
+ * its training baseline through lineage, cut the rows into windows and analyse each. What
+ * `loom monitor` prints and the Prometheus gauges expose both come from this.
+ *
+ * Usage: `const report = await monitorVersion({ metadata, registry, artifacts, location }, { model: 'flights', version: 3, window: { kind: 'daily' } })`
+ */
+import type { Progress } from '../core/progress.js';
+import { withDuckDB, type DuckDBOptions } from '../data/duckdb.js';
+import type { MetadataStore } from '../metadata/store.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import type { FeatureComparison } from '../validate/drift.js';
+import { trainingBaseline } from './baseline.js';
+import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole, type SkippedFile } from './prediction-log-reader.js';
+import { analyseWindows, type WindowAnalysis, type WindowSpec } from './windows.js';
+
+export interface MonitorSources {
+  metadata: MetadataStore;
+  registry: RegistryStore;
+  artifacts: ArtifactStore;
+  location: PredictionLogLocation;
+  duckdb?: DuckDBOptions;
+}
+
+export interface MonitorRequest {
+  model: string;
+  version: number;
+  window: WindowSpec;
+  roles?: readonly PredictionLogRole[];
+  /** Epoch ms, [from, to). */
+  from?: number;
+  to?: number;
+  progress?: Progress;
+}
+
+export interface MonitorReport {
+  model: string;
+  version: number;
+  window: WindowSpec;
+  /** Whether numeric bins came from the training rows (exact) or only its statistics. */
+  trainingRows: boolean;
+  /** Log files that could not be read. */
+  skipped: SkippedFile[];
+  windows: WindowAnalysis[];
+}
+
+export async function monitorVersion(sources: MonitorSources, request: MonitorRequest): Promise<MonitorReport> {
+  const baseline = await trainingBaseline(sources, sources.artifacts, request.model, request.version);
+  return withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, sources.location, {
+      model: request.model,
+      version: request.version,
+      ...(request.roles && { roles: request.roles }),
+      ...(request.from !== undefined && { from: request.from }),
+      ...(request.to !== undefined && { to: request.to }),
+    });
+    try {
+      const windows = await analyseWindows(db, log.relation, baseline, { window: request.window, ...(request.progress && { progress: request.progress }) });
+      return { model: request.model, version: request.version, window: request.window, trainingRows: baseline.trainingRows !== undefined, skipped: log.skipped, windows };
+    } finally {
+      await log.close();
+    }
+  }, sources.duckdb);
+}
+
+/** One drift figure as the CLI and the gauges show it. */
+export interface DriftRow {
+  window: number;
+  start: number;
+  /** 'training', 'previous' or 'prediction'. */
+  against: 'training' | 'previous' | 'prediction';
+  feature: string;
+  measure: string;
+  value: number | null;
+  threshold: number;
+  exceeded: boolean;
+}
+
+/** Every drift figure of a report, flat: what `loom monitor drift` prints and /metrics exports. */
+export function driftRows(report: MonitorReport): DriftRow[] {
+  const rows: DriftRow[] = [];
+  const add = (w: WindowAnalysis, against: DriftRow['against'], list: FeatureComparison[]) => {
+    for (const c of list) rows.push({ window: w.index, start: w.start, against, feature: c.feature, measure: c.measure, value: Number.isFinite(c.value) ? c.value : null, threshold: c.threshold, exceeded: c.exceeded });
+  };
+  for (const w of report.windows) {
+    add(w, 'training', w.training);
+    add(w, 'previous', w.previous);
+    add(w, 'prediction', w.prediction);
+  }
+  return rows;
+}
