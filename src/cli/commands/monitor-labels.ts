@@ -8,10 +8,10 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { loadLabels } from '../../monitor/label-loader.js';
+import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { parseOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { withProject } from '../project.js';
-import { predictionLogLocation } from './monitor-quality.js';
 
 const loadOptions = z.object({
   sql: z.string().min(1).optional(),
@@ -44,7 +44,7 @@ export function registerMonitorLabelsCommand(monitor: Command): void {
       if ((file === undefined) === (options.sql === undefined)) throw new LoomError('INVALID_ARGUMENT', 'give a file or --sql, not both', { field: 'source', fix: 'loom monitor labels load flights labels.csv' });
       if ((options.entity === undefined) !== (options.time === undefined)) throw new LoomError('INVALID_ARGUMENT', '--entity and --time go together', { field: options.entity ? 'time' : 'entity', fix: 'e.g. --entity flight_no --time arrived_at' });
       await withProject(async (project) => {
-        const result = await loadLabels(project.labels, predictionLogLocation(project), {
+        const result = await loadLabels(project.labels, predictionLogLocation(project.config), {
           model,
           source: file !== undefined ? { file } : { sql: options.sql! },
           labelColumn: options.label,

@@ -1,5 +1,5 @@
 /**
- * `loom monitor quality <model> [--window hourly|daily|<N>] [--from T] [--to T] [--json]`:
+ * `loom monitor quality <model> [--window hourly|daily|requests:N] [--from T] [--to T] [--json]`:
  * a served binary classifier's quality per window: estimated from its scores (CBPE) for
  * every prediction, measured on the predictions whose label has arrived, and the offline
  * evaluation's figure of the same version beside them; per slice of the evaluation's specs.
@@ -7,58 +7,26 @@
  * Usage: `registerMonitorQualityCommand(monitorGroup)` (the `loom monitor` group registers it).
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
-import type { PredictionLogLocation } from '../../monitor/prediction-log-reader.js';
+import { LoomError } from '../../core/errors.js';
 import { onlineQuality, type QualityReport } from '../../monitor/quality-run.js';
-import type { WindowSpec } from '../../monitor/windows.js';
-import type { Platform } from '../../platform/platform.js';
+import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { parseOptions } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
-
-const time = z
-  .string()
-  .transform((s) => (/^\d+$/.test(s) ? Number(s) : Date.parse(s)))
-  .refine((ms) => Number.isFinite(ms), 'a time: epoch milliseconds or ISO-8601 (2001-02-01T00:00:00Z)');
-
-const qualityOptions = z.object({
-  window: z
-    .string()
-    .default('daily')
-    .transform((w, ctx): WindowSpec => {
-      if (w === 'hourly' || w === 'daily') return { kind: w };
-      if (/^\d+$/.test(w) && Number(w) > 0) return { kind: 'requests', size: Number(w) };
-      ctx.addIssue({ code: 'custom', message: 'hourly, daily, or a number of requests' });
-      return z.NEVER;
-    }),
-  from: time.optional(),
-  to: time.optional(),
-  json: z.boolean().optional(),
-});
-
-/** Where a project's prediction log is, on its backend. */
-export function predictionLogLocation(project: Platform): PredictionLogLocation {
-  const { database } = project.config;
-  return database.url.startsWith('postgres') ? { kind: 'postgres', url: database.url, schema: database.schema } : { kind: 'parquet', dir: project.layout.predictions };
-}
+import { monitorOptionsSchema, withMonitorOptions } from './monitor.js';
 
 export function registerMonitorQualityCommand(monitor: Command): void {
-  monitor
-    .command('quality')
-    .description('estimated (before labels) and measured (after) quality per window, beside the offline evaluation; binary classifiers')
-    .argument('<model>', 'name, name@alias or name@version (default alias: champion)')
-    .option('--window <w>', 'hourly, daily, or a number of requests', 'daily')
-    .option('--from <time>', 'first logged time (epoch ms or ISO-8601)')
-    .option('--to <time>', 'end of the range, exclusive')
-    .option('--json', 'print JSON')
-    .action(async (ref: string, raw: unknown) => {
-      const options = parseOptions(qualityOptions, raw);
+  withMonitorOptions(monitor.command('quality').description('estimated (before labels) and measured (after) quality per window, beside the offline evaluation; binary classifiers')).action(
+    async (ref: string, raw: unknown) => {
+      const options = parseOptions(monitorOptionsSchema, raw);
+      if (options.role) throw new LoomError('INVALID_ARGUMENT', 'quality is of the answers clients received (primary and canary rows of the version)', { field: 'role', fix: 'name the version instead: flights@3' });
       await withProject(async (project) => {
-        const report = await onlineQuality(project, predictionLogLocation(project), { ref, window: options.window, from: options.from, to: options.to });
+        const report = await onlineQuality(project, predictionLogLocation(project.config), { ref, window: options.window, from: options.from, to: options.to });
         if (options.json) printJson(report);
         else printQuality(report);
       });
-    });
+    },
+  );
 }
 
 const METRICS = ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
