@@ -13,8 +13,9 @@
  *   LOOM_DEBUG                   print stack traces of internal errors
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
- * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor",
- * "monitor": { "retention": { "maxAgeDays", "maxSize" } } }`, paths relative to its folder.
+ * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http",
+ * "monitor": { "retention": { "maxAgeDays", "maxSize" } } }`, paths relative to its folder
+ * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -25,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
-import { authSettingsSchema, type AuthSettings } from '../auth/settings.js';
+import { authSettingsSchema, httpSettingsSchema, type AuthSettings, type HttpSettings } from '../auth/settings.js';
 import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
 import { checkArtifactsUrl, checkDatabaseUrl, urlScheme } from './backends.js';
 import { projectLayout, type ProjectLayout } from './layout.js';
@@ -55,6 +56,8 @@ export interface LoomConfig {
   auth: AuthSettings;
   /** Monitoring: how long and how much of the prediction log is kept (none: all of it). */
   monitor: { retention: { maxAgeMs?: number; maxBytes?: number } };
+  /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
+  http: HttpSettings;
 }
 
 const text = z.string().trim().min(1);
@@ -74,6 +77,7 @@ const fileSchema = z.strictObject({
       retention: z.strictObject({ maxAgeDays: z.number().positive().optional(), maxSize: memoryLimit.optional() }).optional(),
     })
     .optional(),
+  http: httpSettingsSchema.optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -155,6 +159,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
     auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
     monitor: { retention: retentionOf(overrides.monitor?.retention ?? file.monitor?.retention) },
+    http: overrides.http ?? file.http ?? httpSettingsSchema.parse({}),
   };
 }
 
@@ -171,7 +176,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth and monitor` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth, http and monitor` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */

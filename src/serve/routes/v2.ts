@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Principal } from '../../auth/types.js';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
@@ -115,14 +116,14 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
   app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
 
-  const infer = async (params: NameParams, body: unknown, headerId: string | undefined, reply: FastifyReply) => {
+  const infer = async (principal: Principal, params: NameParams, body: unknown, headerId: string | undefined, reply: FastifyReply) => {
     const started = performance.now();
     const version = versionParam(params.version);
     // The body's id is read (not yet checked) before routing: the canary split hashes it.
     const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
     const requestId = headerId ?? (typeof bodyId === 'string' && bodyId ? bodyId : undefined);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
-    const route = routeRequest(ctx, params.name, version, undefined, requestId);
+    const route = routeRequest(ctx, principal, params.name, version, undefined, requestId);
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
     const compiled = route.model.compiled;
     const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
@@ -144,8 +145,8 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     if (!binary) return { ...head, outputs: tensors };
     return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => infer(request.params, request.body, requestIdOf(request), reply));
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request, reply) => infer(request.params, request.body, requestIdOf(request), reply));
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => infer(request.principal, request.params, request.body, requestIdOf(request), reply));
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request, reply) => infer(request.principal, request.params, request.body, requestIdOf(request), reply));
 };
 
 interface Envelope {
