@@ -9,7 +9,7 @@ import { testStepRunner } from '../../../test/support/step-runner.js';
 import { LoomError } from '../../core/errors.js';
 import { typeRecord, ServingModel } from '../../pipeline/artifact-types.js';
 import type { Platform } from '../../platform/platform.js';
-import { listAlerts } from '../../queries/alerts.js';
+import { listAlerts } from './history.js';
 import { LocalArtifactStore } from '../../store/local-artifact-store.js';
 import { checkAlerts } from './check.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';

@@ -11,7 +11,7 @@ import type { MetadataStore } from '../../metadata/store.js';
 import type { CodeVersion } from '../../metadata/types.js';
 import { standaloneScope } from '../../pipeline/run-scope.js';
 import type { StepOutcome, StepRunner } from '../../pipeline/step-runner.js';
-import { listAlerts } from '../../queries/alerts.js';
+import { listAlerts } from './history.js';
 import type { RegistryStore } from '../../registry/store.js';
 import { alertComponent, type ActionOutcome } from './component.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';

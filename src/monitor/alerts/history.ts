@@ -6,9 +6,9 @@
  *
  * Usage: `const alerts = await listAlerts(platform.metadata, { model: 'flights' });`
  */
-import type { MetadataStore } from '../metadata/store.js';
-import { Alert } from '../pipeline/artifact-types.js';
-import type { PropertiesOf } from '../pipeline/artifact-types.js';
+import type { MetadataStore } from '../../metadata/store.js';
+import { Alert } from '../../pipeline/artifact-types.js';
+import type { PropertiesOf } from '../../pipeline/artifact-types.js';
 
 export type AlertRecord = PropertiesOf<typeof Alert> & { artifactId: number; uri: string; recordedAt: number };
 
