@@ -40,6 +40,8 @@ if (only.length === 0) {
   }
 }
 const python = ensurePythonEnv();
+// NannyML pins pandas below the test venv's, so it has a venv of its own.
+const nannyml = ensurePythonEnv({ venv: '.venv-nannyml', requirements: 'python/requirements-nannyml.txt', override: 'LOOM_TEST_NANNYML_PYTHON' });
 const chromium = ensureChromium();
 const postgres = await startPostgres();
 let status;
@@ -48,7 +50,7 @@ try {
   status = run(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python, ...(chromium && { LOOM_TEST_CHROMIUM: chromium }) },
+    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python, LOOM_TEST_NANNYML_PYTHON: nannyml, ...(chromium && { LOOM_TEST_CHROMIUM: chromium }) },
   );
 } finally {
   await postgres.stop();

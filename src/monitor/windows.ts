@@ -73,10 +73,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     ...features.map((f) => `${jsonValue('features', f.name, f.type)} AS ${sqlIdent(f.name)}`),
     ...outputs.map((name) => `${jsonValue('outputs', name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
   ];
-  const key =
-    options.window.kind === 'requests'
-      ? `((row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${Math.max(1, Math.floor(options.window.size))})`
-      : `epoch_ms(date_trunc('${options.window.kind === 'hourly' ? 'hour' : 'day'}', logged_at))`;
+  const key = windowKey(options.window);
   const model = baseline.trainingRows ? await fitReconstruction(db, baseline.trainingRows, features, baseline.statistics) : undefined;
   // The window's rows flattened once: every window's scans read typed columns, not JSON.
   await db.run(`CREATE TEMP TABLE ${table} AS SELECT ${key} AS __window, epoch_ms(logged_at) AS __at, ${columns.join(', ')} FROM (${relation})`);
@@ -114,6 +111,13 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     await db.run(`DROP TABLE IF EXISTS ${table}`);
     await db.run(`DROP TABLE IF EXISTS ${table}_training`);
   }
+}
+
+/** A row's window over the reader's relation, as SQL: the window's start (epoch ms), or its number for windows of N requests. */
+export function windowKey(window: WindowSpec): string {
+  return window.kind === 'requests'
+    ? `((row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${Math.max(1, Math.floor(window.size))})`
+    : `epoch_ms(date_trunc('${window.kind === 'hourly' ? 'hour' : 'day'}', logged_at))`;
 }
 
 /** The schema's features a served model receives (not the label, nothing absent in SERVING). */

@@ -15,11 +15,22 @@ import { metadataMigrations } from '../metadata/migrations.js';
 import { deploymentMigrations } from '../registry/deployment-migrations.js';
 import { registryMigrations } from '../registry/migrations.js';
 import { monitorHistoryMigrations } from '../monitor/history-tables.js';
+import { labelMigrations } from '../monitor/label-tables.js';
 import { predictionLogMigrations } from '../monitor/prediction-log-table.js';
 import { trackingMigrations } from '../tracking/migrations.js';
 
 /** Every store that keeps tables in the Loom database. A new store adds its migrations here. */
-export const STORE_MIGRATIONS: readonly StoreMigrations[] = [metadataMigrations, registryMigrations, trackingMigrations, deploymentMigrations, predictionLogMigrations, authMigrations, auditMigrations, monitorHistoryMigrations];
+export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
+  metadataMigrations,
+  registryMigrations,
+  trackingMigrations,
+  deploymentMigrations,
+  predictionLogMigrations,
+  authMigrations,
+  auditMigrations,
+  monitorHistoryMigrations,
+  labelMigrations,
+];
 
 /** Every store's migrations by name, in the order they run; INTERNAL if two stores claim one name. */
 export function loomMigrations(dialect: DialectKind, stores: readonly StoreMigrations[] = STORE_MIGRATIONS): Record<string, Migration> {

@@ -16,6 +16,9 @@ import type { AuditTables } from '../audit/tables.js';
 import { KyselyTokenStore } from '../auth/kysely-token-store.js';
 import type { AuthTables } from '../auth/tables.js';
 import type { TokenStore } from '../auth/token-store.js';
+import { KyselyLabelStore } from '../monitor/kysely-label-store.js';
+import type { LabelStore } from '../monitor/label-store.js';
+import type { LabelTables } from '../monitor/label-tables.js';
 import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
@@ -49,6 +52,8 @@ export interface Platform extends LoomDatabase {
   audit: AuditLog;
   /** Every monitored window's drift figures (`src/monitor/history-store.ts`). */
   monitorHistory: MonitorHistoryStore;
+  /** Labels that arrive after the prediction, by request id (`src/monitor/label-store.ts`). */
+  labels: LabelStore;
 }
 
 export interface OpenPlatformOptions {
@@ -92,6 +97,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
     audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
     monitorHistory: new KyselyMonitorHistory(tablesOf<MonitorTables>(db)),
+    labels: new KyselyLabelStore(tablesOf<LabelTables>(db)),
     // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
     runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,

@@ -14,6 +14,13 @@ export function testPython(): string | undefined {
   return python;
 }
 
+/** The interpreter of the venv with NannyML (its own: its pins clash with the test venv's), named by LOOM_TEST_NANNYML_PYTHON. */
+export function testNannymlPython(): string | undefined {
+  const python = process.env.LOOM_TEST_NANNYML_PYTHON;
+  if (!python && process.env.CI) assert.fail('LOOM_TEST_NANNYML_PYTHON is not set; run the tests with `npm test`');
+  return python;
+}
+
 /** Runs a Python script with arguments and returns its stdout parsed as JSON. */
 export function runPythonJson<T>(python: string, script: string, args: string[] = [], input?: string): T {
   const result = spawnSync(python, [script, ...args], { encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024 });

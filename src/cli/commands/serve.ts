@@ -17,6 +17,7 @@ import { DEFAULT_TOKEN_CACHE_MS } from '../../auth/token-cache.js';
 import { createServerAuthentication, exposureOf } from '../../auth/server-authentication.js';
 import { parseModelRef } from '../../registry/model-ref.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
+import { feedbackPlugin } from '../../serve/routes/feedback.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
 import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption } from '../server-access.js';
@@ -97,7 +98,15 @@ export function registerServeCommand(program: Command): void {
               artifacts: project.artifacts,
               deployments: project.deployments,
               // Precomputed predictions by key (/v1/predictions/...) and the in-browser scoring page (/ui/score/).
-              plugins: batchAndBrowserPlugins({ metadata: project.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
+              plugins: [
+                ...batchAndBrowserPlugins({ metadata: project.metadata, artifacts: project.artifacts, defaultModel: options.defaultModel ?? (models[0] ? parseModelRef(models[0]).name : undefined) }),
+                // Labels by request id (POST /v1/feedback), into the label store every worker shares.
+                feedbackPlugin({
+                  labels: project.labels,
+                  log: database.url.startsWith('postgres') ? { kind: 'postgres', url: database.url, schema: database.schema } : { kind: 'parquet', dir: project.layout.predictions },
+                  finishFile: predictionLog instanceof ParquetPredictionSink ? () => predictionLog.rotate() : undefined,
+                }),
+              ],
               watchIntervalMs: options.watchInterval,
               batch: { ...(options.maxBatchSize && { maxBatchSize: options.maxBatchSize }), ...(options.maxBatchWaitUs !== undefined && { maxWaitMicros: options.maxBatchWaitUs }) },
               bodyLimit: options.bodyLimit,

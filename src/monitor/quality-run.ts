@@ -1,0 +1,157 @@
+/**
+ * Online quality of a served binary classifier, from its stores: the version's offline
+ * evaluation found through lineage (the `evaluate` execution that took the registered
+ * artifact as its `model`), the estimator fitted on that evaluation's split (the model
+ * scores it again: the scores are not stored), the prediction log cut into the monitor's
+ * windows, and the labels that have arrived.
+ *
+ * A label is joined by request id. A request that carried several rows has one id for all
+ * of them, so its label cannot say which row it belongs to: such requests are counted
+ * (`multiRowRequests`) and left out of the measured figures, never guessed.
+ *
+ * Usage: `const report = await onlineQuality(platform, location, { ref: 'flights@champion', window: { kind: 'daily' } })`
+ */
+import { readFile } from 'node:fs/promises';
+import { LoomError } from '../core/errors.js';
+import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import { slicingSpecName } from '../evaluate/config.js';
+import type { EvaluationReport } from '../evaluate/report.js';
+import { scoreEvaluationData } from '../evaluate/scoring.js';
+import type { MetadataStore } from '../metadata/store.js';
+import { Examples, ModelEvaluation, ServingModel } from '../pipeline/artifact-types.js';
+import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import { fitCbpe } from './cbpe.js';
+import type { LabelStore } from './label-store.js';
+import { openPredictionLog, type PredictionLogLocation } from './prediction-log-reader.js';
+import { windowQuality, type WindowQuality } from './quality.js';
+import { windowKey, type WindowSpec } from './windows.js';
+
+export interface QualityStores {
+  registry: RegistryStore;
+  metadata: MetadataStore;
+  artifacts: ArtifactStore;
+  labels: LabelStore;
+}
+
+export interface QualityRequest {
+  /** `name`, `name@alias` or `name@version`. */
+  ref: string;
+  window: WindowSpec;
+  /** Epoch ms, [from, to). */
+  from?: number;
+  to?: number;
+}
+
+export interface QualityReport {
+  model: string;
+  version: number;
+  evaluation: { artifactId: number; split: string; rows: number; threshold: number };
+  /** Whether the estimator calibrates the scores (isotonic, fitted on the evaluation split). */
+  calibrated: boolean;
+  windows: (WindowQuality & { start: number; end: number })[];
+  /** Requests of several rows: their labels are not joined. */
+  multiRowRequests: number;
+}
+
+export async function onlineQuality(stores: QualityStores, log: PredictionLogLocation, request: QualityRequest): Promise<QualityReport> {
+  const version = await resolveModelVersion(parseModelRef(request.ref), stores.registry);
+  const found = await findEvaluation(stores.metadata, version.artifactId, `${version.modelName} version ${version.version}`);
+  const report = JSON.parse(await readFile(ModelEvaluation.files.evaluation(await stores.artifacts.localPath(found.evaluation.uri)), 'utf8')) as EvaluationReport;
+  if (report.task !== 'binary') {
+    throw new LoomError('FAILED_PRECONDITION', `${version.modelName} is a ${report.task} model; quality is estimated and measured online for binary classifiers`, {
+      fix: 'watch drift with `loom monitor drift` instead',
+    });
+  }
+  const { config } = report;
+  const modelPath = ServingModel.files.model(await stores.artifacts.localPath(version.source));
+  const evalPath = Examples.files.split(await stores.artifacts.localPath(found.examples.uri), report.split);
+  const reference = await scoreEvaluationData(modelPath, evalPath, { task: 'binary', predictionOutput: config.predictionOutput, labelColumn: report.labelColumn, features: [] });
+  const estimator = fitCbpe(reference.predictions.scores, reference.predictions.labels, { threshold: config.decisionThreshold });
+
+  const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
+  const rows = await withDuckDB(async (db) => {
+    const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: ['primary', 'canary'], from: request.from, to: request.to });
+    try {
+      const features = sliceFeatures.map((f, i) => `features ->> ${sqlString(f)} AS f${i}`);
+      return await queryRows(
+        db,
+        `SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at) AS at, request_id, TRY_CAST(outputs ->> ${sqlString(config.predictionOutput)} AS DOUBLE) AS score,
+          count(*) OVER (PARTITION BY request_id) AS n${features.map((f) => `, ${f}`).join('')}
+         FROM (${opened.relation}) ORDER BY logged_at, request_id`,
+      );
+    } finally {
+      await opened.close();
+    }
+  });
+  const scored = rows.filter((r) => r.score !== null);
+  const labels = await labelsOf(stores.labels, version.modelName, scored.map((r) => String(r.request_id)));
+  const multi = new Set(scored.filter((r) => Number(r.n) > 1).map((r) => String(r.request_id)));
+  const bounds = new Map<string, { start: number; end: number }>();
+  for (const r of scored) {
+    const key = String(r.w);
+    const at = Number(r.at);
+    const b = bounds.get(key);
+    if (!b) bounds.set(key, { start: at, end: at });
+    else b.end = Math.max(b.end, at);
+  }
+  const windows = windowQuality(
+    {
+      windows: scored.map((r) => String(r.w)),
+      scores: Float64Array.from(scored, (r) => Number(r.score)),
+      labels: Float64Array.from(scored, (r) => (multi.has(String(r.request_id)) ? Number.NaN : (labels.get(String(r.request_id)) ?? Number.NaN))),
+      // Logged values are JSON text; numbers are sliced as numbers, as the evaluation's Parquet columns were.
+      features: Object.fromEntries(sliceFeatures.map((f, i) => [f, scored.map((r) => jsonScalar(r[`f${i}`]))])),
+    },
+    {
+      estimator,
+      slices: config.slices.map((spec) => ({ name: slicingSpecName(spec), columns: spec.columns })),
+      offline: { metrics: report.metrics, slices: report.slices },
+      minSliceSize: config.minSliceSize,
+    },
+  );
+  return {
+    model: version.modelName,
+    version: version.version,
+    evaluation: { artifactId: found.evaluation.id, split: report.split, rows: reference.predictions.scores.length, threshold: config.decisionThreshold },
+    calibrated: estimator.calibration !== undefined,
+    windows: windows.map((w) => ({ ...w, ...bounds.get(w.window)! })),
+    multiRowRequests: multi.size,
+  };
+}
+
+/** The newest complete evaluation that took this artifact as its model, with its examples. */
+async function findEvaluation(metadata: MetadataStore, artifactId: number | null, what: string): Promise<{ evaluation: { id: number; uri: string }; examples: { id: number; uri: string } }> {
+  const missing = () =>
+    new LoomError('FAILED_PRECONDITION', `${what} has no evaluation in lineage, so there is nothing to calibrate the estimate on or compare with`, {
+      fix: 'evaluate it (`loom evaluate`) or register it through a pipeline with an evaluate step',
+    });
+  if (artifactId === null) throw missing();
+  const asModel = (await metadata.getEvents({ artifactIds: [artifactId] })).filter((e) => e.type === 'INPUT' && e.name === 'model');
+  const executionIds = [...new Set(asModel.map((e) => e.executionId))].sort((a, b) => b - a);
+  for (const id of executionIds) {
+    const execution = await metadata.getExecution(id);
+    if (!execution || execution.state !== 'COMPLETE') continue;
+    const events = await metadata.getEvents({ executionIds: [id] });
+    const evaluation = events.find((e) => e.type === 'OUTPUT' && e.name === 'evaluation');
+    const examples = events.find((e) => e.type === 'INPUT' && e.name === 'examples');
+    if (!evaluation || !examples) continue;
+    const [evaluationArtifact, examplesArtifact] = await metadata.getArtifacts([evaluation.artifactId, examples.artifactId]).then((list) => [list.find((a) => a.id === evaluation.artifactId), list.find((a) => a.id === examples.artifactId)]);
+    if (evaluationArtifact?.typeName === ModelEvaluation.name && examplesArtifact) return { evaluation: evaluationArtifact, examples: examplesArtifact };
+  }
+  throw missing();
+}
+
+/** The model's labels for these request ids, as numbers. */
+async function labelsOf(store: LabelStore, model: string, requestIds: string[]): Promise<Map<string, number>> {
+  const found = await store.getLabels(requestIds);
+  return new Map([...found].filter(([, label]) => label.modelName === model).map(([id, label]) => [id, label.label]));
+}
+
+function jsonScalar(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  const text = String(value);
+  const number = Number(text);
+  return text.trim() !== '' && Number.isFinite(number) ? number : text;
+}
