@@ -56,7 +56,7 @@ export function registerPredictCommand(program: Command): void {
       const options = parseOptions(predictOptions, raw);
       const progress = progressFor(options);
       await withProject(async (db) => {
-        const services = { registry: db.registry, metadata: db.metadata, artifacts: db.artifacts };
+        const services = { registry: db.registry, metadata: db.metadata, artifacts: db.artifacts, runner: db.runner };
         if (options.precompute) {
           const result = await precomputePredictions(services, { ...options, keys: options.keys, progress });
           if (options.json) return printJson(result);
