@@ -25,7 +25,7 @@ import { toTensor } from '../src/onnx/tensors.js';
 import type { ModelSignature } from '../src/registry/types.js';
 import { batchPredict } from '../src/serve/batch/predict-job.js';
 import { defaultWorkers, inputSelects } from '../src/serve/batch/stream-score.js';
-import { openBatchModel } from '../src/serve/batch/model-file.js';
+import { batchModelBytes, openBatchModel } from '../src/serve/batch/model-file.js';
 import { registeredModelProject } from '../test/support/registered-model.js';
 
 const { values: args } = parseArgs({
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       if (result.rowCount !== rows) throw new Error(`scored ${result.rowCount} rows of ${rows}`);
       await rm(output);
     }
-    const modelOnly = await timeModelAlone(model.bytes, readQuery, model.signature);
+    const modelOnly = await timeModelAlone(await batchModelBytes(model), readQuery, model.signature);
     const read = median(readSeconds);
     const score = median(scoreSeconds);
     const table = [

@@ -3,12 +3,13 @@
  * zod schema, and a bad value is reported naming the flag and what it takes.
  */
 import type { z } from 'zod';
-import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 
 export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const flag = issue.path.length > 0 ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'arguments';
-  throw new LoomError('INVALID_ARGUMENT', `${flag}: ${issue.message}`, { field: flag, fix: 'see --help for what it takes' });
+  return parseInput(schema, raw, { what: '', name: flagOf, fix: 'see --help for what it takes' });
+}
+
+/** The flag an option's path is about: `batchSize` (or `slice[2]`) -> `--batch-size` (`--slice`). */
+function flagOf(path: readonly PropertyKey[]): string {
+  return path.length > 0 ? `--${String(path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'arguments';
 }

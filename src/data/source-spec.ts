@@ -9,6 +9,7 @@
  *   { kind: 'postgres', url: 'postgres://u@host/db', table: 'public.flights' }
  */
 import { z } from 'zod';
+import { redactUrl } from '../core/redact.js';
 
 export const FILE_FORMATS = ['csv', 'parquet', 'ndjson'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -64,12 +65,3 @@ export function describeSource(spec: SourceSpec): string {
   return spec.table ? `${url} table ${spec.table}` : `${url} query ${spec.query}`;
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
-}

@@ -6,6 +6,7 @@
 import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import { currentOwner, processOwnerSchema, type ProcessOwner } from '../core/process-owner.js';
+import { fieldPath, parseInput } from '../core/validation.js';
 import type { Updateable } from 'kysely';
 import type { ExecutionTable, MetadataKysely } from './db-schema.js';
 import { toExecution } from './metadata-rows.js';
@@ -50,9 +51,7 @@ function attemptsOf(value: unknown): number {
  */
 function ownerColumn(state: ExecutionState | undefined, owner: ProcessOwner | null | undefined): string | null {
   if (owner !== undefined && owner !== null) {
-    const parsed = processOwnerSchema.safeParse(owner);
-    if (!parsed.success) throw new LoomError('INVALID_ARGUMENT', `owner must be a process owner: ${parsed.error.issues[0]!.message}`, { field: 'owner' });
-    return JSON.stringify(parsed.data);
+    return JSON.stringify(parseInput(processOwnerSchema, owner, { what: 'owner must be a process owner', name: (path) => fieldPath(['owner', ...path]), field: () => 'owner' }));
   }
   return state === 'RUNNING' && owner === undefined ? JSON.stringify(currentOwner()) : null;
 }

@@ -2,8 +2,8 @@
  * Loads a pipeline file: a TypeScript or JavaScript module whose default export is a
  * pipeline (from `definePipeline`) or a function returning one.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { asLoomError, isLoomError, LoomError } from '../core/errors.js';
@@ -22,7 +22,7 @@ export async function loadPipelineFile(path: string, options?: unknown): Promise
   } catch (error) {
     if (isLoomError(error)) throw asLoomError(error);
     const message = error instanceof Error ? error.message : String(error);
-    throw new LoomError('INVALID_ARGUMENT', `pipeline file ${path} could not be loaded: ${message}`, { fix: 'fix the error in the file' });
+    throw new LoomError('INVALID_ARGUMENT', `pipeline file ${path} could not be loaded: ${message}`, { fix: loadFailureFix(message, absolute) });
   }
   const exported = await pipelineFrom(module.default, options);
   if (!isPipeline(exported)) {
@@ -31,6 +31,22 @@ export async function loadPipelineFile(path: string, options?: unknown): Promise
     });
   }
   return exported;
+}
+
+/**
+ * What to do when the file does not load. When what is missing is Loom itself, the file is
+ * fine: the package is not installed where the file lives, or it is a git clone (linked, or
+ * installed from a folder) whose compiled JavaScript was never built (`exports` points at `dist/`).
+ */
+function loadFailureFix(message: string, file: string): string {
+  const missing = /Cannot find (?:module|package) '([^']+)'/.exec(message)?.[1];
+  if (!missing || !/(^|[\\/])loom-mlops([\\/]|$)/.test(missing)) return 'fix the error in the file';
+  const unbuilt = /^(.*[\\/]loom-mlops)[\\/]dist[\\/]/.exec(missing)?.[1];
+  if (unbuilt) {
+    const root = existsSync(unbuilt) ? realpathSync(unbuilt) : unbuilt;
+    return `Loom's compiled JavaScript (dist/) is missing in ${root}: run \`npm run build\` there (a git clone needs it once; an installed package ships it)`;
+  }
+  return `install Loom where the pipeline lives: \`npm install loom-mlops\` in ${dirname(file)}`;
 }
 
 /** The default export, a factory's result, or (tsx wraps a CommonJS view once more) the inner default. */

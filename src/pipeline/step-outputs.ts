@@ -10,7 +10,7 @@ import { CHECKPOINT_FILE } from '../core/checkpoint-files.js';
 import { LoomError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { pathExists } from '../core/path-exists.js';
-import { fieldPath } from '../core/validation.js';
+import { parseInput } from '../core/validation.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact, NewArtifact } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -42,13 +42,12 @@ export async function stageOutputs(artifacts: ArtifactStore, component: Componen
  * that breaks its type's contract fails here, before anything is published.
  */
 export function checkProperties(component: ComponentDef, output: string, type: ArtifactTypeDef, properties: unknown): JsonObject {
-  const parsed = type.schema.safeParse(properties ?? {});
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${fieldPath(issue.path) || '(top level)'}: ${issue.message}`).join('; ');
-  throw new LoomError('INTERNAL', `component "${component.name}" returned ${type.name} properties for "${output}" that its type does not allow: ${problems}`, {
+  return parseInput(type.schema, properties ?? {}, {
+    what: `component "${component.name}" returned ${type.name} properties for "${output}" that its type does not allow`,
+    code: 'INTERNAL',
     retryable: false,
     fix: `make the executor of "${component.name}" return what ${type.name} declares in its artifact type`,
-  });
+  }) as JsonObject;
 }
 
 export async function publishAttempt(

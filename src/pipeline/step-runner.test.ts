@@ -127,3 +127,42 @@ test('a verdict publishes the outputs and then fails the step, unretried; proper
   assert.deepEqual(bad.outputs, {});
   assert.deepEqual((await db.metadata.getEvents({ executionIds: [bad.executionId] })).filter((e) => e.type === 'OUTPUT'), [], 'nothing was published');
 });
+
+test('secrets in parameters are recorded as *** (and left out of the cache key) while the executor gets the real values', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
+  const seen: unknown[] = [];
+  const connect = defineComponent({
+    name: 'connect', version: '1', description: 'records the parameters it was given',
+    inputs: {}, outputs: { counted: Counted },
+    parameters: z.object({ url: z.string(), apiKey: z.string(), table: z.string() }),
+    async execute({ outputs, parameters }) {
+      seen.push(parameters);
+      await writeFile(Counted.files.count(outputs.counted), '1');
+      return { properties: { counted: { count: 1 } } };
+    },
+  });
+  const runner = testStepRunner(db, artifacts);
+  const scope = { runId: 'r', pipelineName: 'p', contextIds: [], codeVersion: { commit: null, dirty: false } };
+  const parameters = (password: string) => ({ url: `postgres://loom:${password}@db.example:5432/warehouse?sslmode=require&access_token=t0k`, apiKey: `key-${password}`, table: 'flights' });
+
+  const first = await runner.run({ component: connect, stepName: 'connect', inputs: {}, parameters: parameters('s3cret'), run: scope });
+  assert.equal(first.state, 'COMPLETE', first.error?.describe());
+  assert.deepEqual(seen, [parameters('s3cret')], 'the executor got the real values');
+  const execution = await db.metadata.getExecution(first.executionId);
+  assert.deepEqual(execution?.parameters, {
+    url: 'postgres://loom:***@db.example:5432/warehouse?sslmode=require&access_token=***',
+    apiKey: '***',
+    table: 'flights',
+  });
+  assert.doesNotMatch(JSON.stringify(execution), /s3cret|t0k/);
+
+  // Another password reads the same data: a cache hit, recorded without the new password either.
+  const second = await runner.run({ component: connect, stepName: 'connect', inputs: {}, parameters: parameters('other'), run: scope });
+  assert.equal(second.state, 'CACHED');
+  assert.equal(seen.length, 1);
+  const skipped = await runner.recordNotRun({ component: connect, stepName: 'connect', parameters: parameters('s3cret'), run: scope }, 'CANCELED', 'upstream failed');
+  assert.doesNotMatch(JSON.stringify(await db.metadata.getExecution(skipped.executionId)), /s3cret|t0k/);
+});

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asLoomError, LoomError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json.js';
 import { silentProgress, type Progress } from '../core/progress.js';
+import { redactSecrets } from '../core/redact.js';
 import { parseInput } from '../core/validation.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact, CodeVersion, ExecutionState } from '../metadata/types.js';
@@ -109,12 +110,15 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       registered.add(type.name);
     }
     const parameters = parseInput(component.parameters, request.parameters, { what: `parameters of step "${request.stepName}" (${component.name})` }) as JsonObject;
+    // Recorded (and keyed) without secrets; the executor below gets the real values. A
+    // credential changes who reads, not what is computed, so it stays out of the cache key too.
+    const recorded = redactSecrets(parameters);
     const inputFingerprints = Object.fromEntries(Object.keys(component.inputs).map((name) => [name, request.inputs[name]?.fingerprint ?? null]));
-    const cacheKey = stepCacheKey(component, parameters, inputFingerprints);
+    const cacheKey = stepCacheKey(component, recorded, inputFingerprints);
     const execution = await metadata.createExecution({
       typeName: component.name,
       stepName: request.stepName,
-      parameters,
+      parameters: recorded,
       codeVersion: scope.codeVersion,
       cacheKey,
       state: 'RUNNING',
@@ -219,9 +223,18 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     const result: Record<string, InputArtifact> = {};
     for (const [name, artifact] of Object.entries(inputs)) {
       if (!artifact) continue;
-      result[name] = { id: artifact.id, uri: artifact.uri, path: await artifacts.localPath(artifact.uri), fingerprint: artifact.fingerprint, properties: artifact.properties };
+      result[name] = { id: artifact.id, uri: artifact.uri, path: await inputPath(artifact.uri), fingerprint: artifact.fingerprint, properties: artifact.properties };
     }
     return result;
+  }
+
+  /**
+   * Where an executor reads an input: the artifact store's copy, or, for data recorded where
+   * it already lay (`loom predict` on a file: an ExternalDataset, `file://<absolute path>`),
+   * that path as recorded (it may be a glob).
+   */
+  async function inputPath(uri: string): Promise<string> {
+    return uri.startsWith(FILE_URI) ? uri.slice(FILE_URI.length) : artifacts.localPath(uri);
   }
 
   async function recordNotRun(request: Pick<StepRequest, 'component' | 'stepName' | 'parameters' | 'run'>, state: 'CANCELED' | 'SKIPPED', reason: string): Promise<StepOutcome> {
@@ -229,7 +242,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     const execution = await metadata.createExecution({
       typeName: request.component.name,
       stepName: request.stepName,
-      parameters: (request.parameters ?? {}) as JsonObject,
+      parameters: redactSecrets((request.parameters ?? {}) as JsonObject),
       codeVersion: request.run.codeVersion,
       state,
       properties: { reason },
@@ -242,6 +255,8 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
 
   return { metadata, registry, artifacts, run, recordNotRun };
 }
+
+const FILE_URI = 'file://';
 
 function conditionFailure(request: StepRequest): string | undefined {
   if (!request.when) return undefined;

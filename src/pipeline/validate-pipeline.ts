@@ -3,7 +3,7 @@
  * input at fault instead of surfacing half-way through a run.
  */
 import { LoomError } from '../core/errors.js';
-import { unknownKeySuggestion } from '../core/suggest.js';
+import { fieldPath, parseInput } from '../core/validation.js';
 import { referencedOutputs, type Pipeline, type StepDef } from './dsl.js';
 
 export function validatePipeline(pipeline: Pipeline): void {
@@ -58,17 +58,13 @@ function checkInputs(step: StepDef, byName: Map<string, StepDef>): void {
 }
 
 function checkParameters(step: StepDef): void {
-  const result = step.component.parameters.safeParse(step.parameters);
-  if (!result.success) {
-    // A misspelt key is reported before the required key it leaves missing, naming the nearest valid one (`epoch`: did you mean `epochs`?).
-    const issue = result.error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? result.error.issues[0];
-    const path = issue?.path.join('.') || '(parameters)';
-    const hint = issue ? unknownKeySuggestion(step.component.parameters, issue) : '';
-    throw new LoomError('INVALID_ARGUMENT', `step "${step.name}": parameter ${path}: ${issue?.message ?? 'invalid'}${hint}`, {
-      field: `${step.name}.parameters.${path}`,
-      fix: `see the parameters of the ${step.component.name} component: \`loom components ${step.component.name}\``,
-    });
-  }
+  // A misspelt key is named with the nearest valid one (`epoch`: did you mean `epochs`?).
+  parseInput(step.component.parameters, step.parameters, {
+    what: `step "${step.name}"`,
+    name: (path) => `parameter ${fieldPath(path) || '(parameters)'}`,
+    field: (path) => `${step.name}.parameters${path.length ? `.${fieldPath(path)}` : ''}`,
+    fix: `see the parameters of the ${step.component.name} component: \`loom components ${step.component.name}\``,
+  });
 }
 
 function checkCondition(step: StepDef): void {

@@ -86,6 +86,8 @@ test('every store declares its migrations; together they keep the names existing
 async function checkLegacyData(platform: Platform): Promise<void> {
   const champion = await platform.registry.getVersionByAlias('flights', 'champion');
   assert.equal(champion?.version, 1);
+  // The old code stored dataVersions, transformUri and modelUri (always empty); only today's fields are read.
+  assert.deepEqual(champion?.lineage, { evaluationUri: null, blessed: null });
   const [artifact] = await platform.metadata.getArtifacts([champion!.artifactId!]);
   assert.equal(artifact?.uri, 'loom-artifact://sha256/abc');
   assert.equal((await platform.deployments.getDeployment('flights'))?.primary, 'flights@champion');

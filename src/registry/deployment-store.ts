@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 import { parseModelRef } from './model-ref.js';
 import type { Actor } from './types.js';
 
@@ -80,17 +81,12 @@ const specSchema = z.object({
 
 /** Checks a spec: every reference must name the deployed model. */
 export function checkedSpec(spec: DeploymentSpec): DeploymentSpec {
-  const parsed = specSchema.safeParse(spec);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'deployment';
-    throw new LoomError('INVALID_ARGUMENT', `${field}: ${issue.message}`, { field, fix: 'see `loom deploy set --help`' });
-  }
+  const parsed = parseInput(specSchema, spec, { what: 'deployment', fix: 'see `loom deploy set --help`' });
   const refs = [['primary', spec.primary], ['canary', spec.canary?.ref], ['shadow', spec.shadow]] as const;
   for (const [field, ref] of refs) {
     if (ref && parseModelRef(ref).name !== spec.modelName) {
       throw new LoomError('INVALID_ARGUMENT', `${field} "${ref}" is not a reference to model "${spec.modelName}"`, { field, fix: `write ${spec.modelName}@alias or ${spec.modelName}@version` });
     }
   }
-  return parsed.data as DeploymentSpec;
+  return parsed as DeploymentSpec;
 }

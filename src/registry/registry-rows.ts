@@ -103,7 +103,7 @@ export function toModelVersion(row: Selectable<ModelVersionTable> & { model_name
     metrics: parseJsonRecord<number>(row.metrics),
     tags: parseJsonRecord<string>(row.tags),
     properties: parseJsonObject(row.properties),
-    lineage: { ...EMPTY_LINEAGE, ...(JSON.parse(row.lineage) as Partial<ModelVersionLineage>) },
+    lineage: storedLineage(row.lineage),
     archivedAt: row.archived_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -138,7 +138,17 @@ export function toAliasRequest(row: Selectable<AliasRequestTable>, modelName: st
   };
 }
 
-const EMPTY_LINEAGE: ModelVersionLineage = { dataVersions: {}, transformUri: null, modelUri: null, evaluationUri: null, blessed: null };
+const EMPTY_LINEAGE: ModelVersionLineage = { evaluationUri: null, blessed: null };
+
+/**
+ * A version's lineage as stored. Rows written before `dataVersions`, `transformUri` and
+ * `modelUri` were dropped (never filled: the metadata store answers them) still hold them;
+ * only the fields a version has today are read.
+ */
+function storedLineage(text: string): ModelVersionLineage {
+  const stored = JSON.parse(text) as Partial<ModelVersionLineage>;
+  return { evaluationUri: stored.evaluationUri ?? null, blessed: stored.blessed ?? null };
+}
 
 /** Lineage as canonical JSON text; every URI a non-empty string or null. */
 export function checkedLineage(lineage: unknown): string {
@@ -148,12 +158,8 @@ export function checkedLineage(lineage: unknown): string {
     if (!known.has(key)) throw new LoomError('INVALID_ARGUMENT', `lineage has no field "${key}"`, { field: `lineage.${key}`, fix: `use ${[...known].join(', ')}` });
   }
   const full = { ...EMPTY_LINEAGE, ...object };
-  JSON.parse(checkedTags(full.dataVersions, 'lineage.dataVersions'));
-  for (const key of ['transformUri', 'modelUri', 'evaluationUri'] as const) {
-    const value = full[key];
-    if (value !== null && (typeof value !== 'string' || value === '')) {
-      throw new LoomError('INVALID_ARGUMENT', `lineage.${key} must be a non-empty string or null`, { field: `lineage.${key}` });
-    }
+  if (full.evaluationUri !== null && (typeof full.evaluationUri !== 'string' || full.evaluationUri === '')) {
+    throw new LoomError('INVALID_ARGUMENT', 'lineage.evaluationUri must be a non-empty string or null', { field: 'lineage.evaluationUri' });
   }
   if (full.blessed !== null && typeof full.blessed !== 'boolean') {
     throw new LoomError('INVALID_ARGUMENT', 'lineage.blessed must be true, false or null', { field: 'lineage.blessed' });

@@ -89,15 +89,17 @@ export function describeLifecycleContract(test: StoreTest): void {
   describe('editing versions', () => {
     test('carry lineage; status moves only out of PENDING_REGISTRATION', async (store) => {
       await store.createRegisteredModel({ name: 'm' });
-      const lineage = { dataVersions: { train: 'sha256:aa', eval: 'sha256:bb' }, transformUri: 'loom-artifact://t', modelUri: 'loom-artifact://m', evaluationUri: 'loom-artifact://e', blessed: true };
+      const lineage = { evaluationUri: 'loom-artifact://e', blessed: true };
       const v1 = await store.createModelVersion({ modelName: 'm', source: 's', lineage, status: 'PENDING_REGISTRATION' });
       assert.deepEqual(v1.lineage, lineage);
       assert.equal(v1.archivedAt, null);
       assert.equal(v1.updatedAt, v1.createdAt);
-      const v2 = await store.createModelVersion({ modelName: 'm', source: 's', lineage: { transformUri: 'loom-artifact://t' } });
-      assert.deepEqual(v2.lineage, { dataVersions: {}, transformUri: 'loom-artifact://t', modelUri: null, evaluationUri: null, blessed: null });
+      const v2 = await store.createModelVersion({ modelName: 'm', source: 's', lineage: { evaluationUri: 'loom-artifact://e' } });
+      assert.deepEqual(v2.lineage, { evaluationUri: 'loom-artifact://e', blessed: null });
       await rejectsWithCode(store.createModelVersion({ modelName: 'm', source: 's', lineage: { dataset: 'x' } as object }), 'INVALID_ARGUMENT');
-      await rejectsWithCode(store.createModelVersion({ modelName: 'm', source: 's', lineage: { modelUri: '' } }), 'INVALID_ARGUMENT');
+      // What the version was made from is the metadata store's lineage, not a registry field.
+      await rejectsWithCode(store.createModelVersion({ modelName: 'm', source: 's', lineage: { transformUri: 'loom-artifact://t' } as object }), 'INVALID_ARGUMENT');
+      await rejectsWithCode(store.createModelVersion({ modelName: 'm', source: 's', lineage: { evaluationUri: '' } }), 'INVALID_ARGUMENT');
 
       const ready = await store.updateModelVersion('m', 1, { status: 'READY', description: 'checked' });
       assert.deepEqual([ready.status, ready.description], ['READY', 'checked']);

@@ -52,14 +52,12 @@ export type NewModelVersion = Pick<ModelVersion, 'modelName' | 'source'> &
     lineage?: Partial<ModelVersionLineage>;
   };
 
-/** The artifacts a version was made from, as artifact-store URIs (or dataset fingerprints). */
+/**
+ * What judged the version. What it was made from (data snapshots, transform, model) is not
+ * copied here: the metadata store's lineage of its artifact answers that (`loom lineage
+ * <name>@<version>`, `queries/lineage.ts`), and a copy would only drift from it.
+ */
 export interface ModelVersionLineage {
-  /** Dataset snapshots by role (`train`, `eval`, ...): fingerprint or URI. */
-  dataVersions: Record<string, string>;
-  /** The fitted transform graph. */
-  transformUri: string | null;
-  /** The trained model graph before composition with the transform. */
-  modelUri: string | null;
   /** The evaluation that judged the version, and its verdict. */
   evaluationUri: string | null;
   blessed: boolean | null;

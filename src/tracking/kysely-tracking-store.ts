@@ -11,6 +11,7 @@ import { PostgresAdapter } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { ownerGoneReason, ownerState, parseOwner, processOwnerSchema } from '../core/process-owner.js';
 import type { DialectKind } from '../core/sql-dialect.js';
+import { fieldPath, parseInput } from '../core/validation.js';
 import type { TrackingKysely } from './tracking-tables.js';
 import { encodePageToken, requireName } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
@@ -135,8 +136,7 @@ export class KyselyTrackingStore implements TrackingStore {
     }
     const status = run.status ?? 'RUNNING';
     if (!RUN_STATUSES.includes(status)) throw new LoomError('INVALID_ARGUMENT', `status must be one of ${RUN_STATUSES.join(', ')}`, { field: 'status' });
-    const owner = run.owner === undefined ? null : processOwnerSchema.safeParse(run.owner);
-    if (owner && !owner.success) throw new LoomError('INVALID_ARGUMENT', `owner must be a process owner: ${owner.error.issues[0]!.message}`, { field: 'owner' });
+    const owner = run.owner === undefined ? null : parseInput(processOwnerSchema, run.owner, { what: 'owner must be a process owner', name: (path) => fieldPath(['owner', ...path]), field: () => 'owner' });
     const runId = randomUUID().replaceAll('-', '');
     const runName = run.runName || run.tags?.[RUN_NAME_TAG] || `run-${runId.slice(0, 8)}`;
     const batch = checkBatch({ tags: Object.entries({ ...run.tags, [RUN_NAME_TAG]: runName }).map(([key, value]) => ({ key, value })) });
@@ -153,7 +153,7 @@ export class KyselyTrackingStore implements TrackingStore {
           end_time: null,
           lifecycle_stage: 'active',
           artifact_uri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
-          owner: owner ? JSON.stringify(owner.data) : null,
+          owner: owner ? JSON.stringify(owner) : null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();

@@ -15,6 +15,7 @@
  * Usage: `const fitted = await fitTransform('train/data.parquet', { labelColumn: 'delayed' });`
  */
 import { LoomError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 import { sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
 import { fitCategoryTable, fitCrossTable, type Query } from './categories.js';
 import {
@@ -128,12 +129,8 @@ export async function fitTransform(parquetPath: string, options: FitOptions): Pr
 }
 
 function parseConfig(raw: TransformConfigInput): TransformConfig {
-  const parsed = transformConfig.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
   // The same field syntax as the errors found in the data: crosses[0].features.
-  const field = (issue?.path ?? []).map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('') || '(config)';
-  throw new LoomError('INVALID_ARGUMENT', `transform ${field}: ${issue?.message ?? 'invalid'}`, { field, fix: 'see the transform options in src/transform/config.ts' });
+  return parseInput(transformConfig, raw, { what: 'transform', fix: 'see the transform step\'s parameters: `loom components transform`' });
 }
 
 /** The analyzer a column gets, checked against its type with an error that names the feature and the fix. */

@@ -37,7 +37,7 @@ test('every bad analyzer configuration names the feature, the field and the fix'
   await rejects(path, { overrides: { delay: { analyzer: 'zscore', impute: { strategy: 'constant', value: 'x' } } } }, 'overrides.delay.impute.value', ['delay', 'number']);
   await rejects(path, { crosses: [{ features: ['origin', 'destination'] }] }, 'crosses[0].buckets', ['buckets', 'topK']);
   await rejects(path, { crosses: [{ features: ['origin', 'origin'], buckets: 4 }] }, 'crosses[0].features', ['different']);
-  await rejects(path, { overrides: { origin: { analyzer: 'vocabulary', topk: 3 } as never } }, 'overrides.origin', ['topk']);
+  await rejects(path, { overrides: { origin: { analyzer: 'vocabulary', topk: 3 } as never } }, 'overrides.origin.topk', ['topk', 'did you mean `topK`']);
 
   // Needing the data: unknown columns and analyzers that do not fit the column type.
   await rejects(path, { features: ['distance', 'gate'] }, 'features[1]', ['gate', 'origin (VARCHAR)']);

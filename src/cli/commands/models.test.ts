@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
+import { ServingModel, typeRecord } from '../../pipeline/artifact-types.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
 import { runLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
@@ -89,4 +90,23 @@ test('--actor and --reason on every mutating registry and deploy command, record
   const empty = await loom('deploy', 'set', 'flights', '--version', '1', '--actor', '');
   assert.equal(empty.code, EXIT_CODE.INVALID_ARGUMENT);
   assert.match(empty.stderr, /--actor/);
+});
+
+test('loom models versions shows what is true of each version: the verdict push recorded, and where its lineage is', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const seed = await openTestPlatform(join(dir, '.loom'));
+  await seed.metadata.putArtifactType(typeRecord(ServingModel));
+  const [artifact] = await seed.metadata.putArtifacts([{ typeName: ServingModel.name, uri: 'loom-artifact://sha256/abc', fingerprint: 'abc', properties: { labelColumn: 'delayed' } }]);
+  await seed.registry.createRegisteredModel({ name: 'flights' });
+  // As push registers a version, and as an MLflow client registers one by URI alone.
+  await seed.registry.createModelVersion({ modelName: 'flights', source: artifact!.uri, artifactId: artifact!.id, lineage: { evaluationUri: 'loom-artifact://sha256/e', blessed: true } });
+  await seed.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/two' });
+  await seed.close();
+  const listed = await runLoom(['models', 'versions', 'flights'], { cwd: dir, env: { LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') } });
+  assert.equal(listed.code, 0, listed.stderr);
+  const rows = listed.stdout.split('\n');
+  assert.match(rows.find((row) => /^1\s/.test(row)) ?? '', /\syes\s.*loom lineage flights@1$/);
+  assert.match(rows.find((row) => /^2\s/.test(row)) ?? '', /no lineage \(registered by URI\)$/);
+  const json = JSON.parse((await runLoom(['models', 'versions', 'flights', '--json'], { cwd: dir })).stdout) as { items: { version: number; lineage: object }[] };
+  assert.deepEqual(json.items.map((v) => [v.version, v.lineage]), [[2, { evaluationUri: null, blessed: null }], [1, { evaluationUri: 'loom-artifact://sha256/e', blessed: true }]]);
 });

@@ -37,6 +37,10 @@ async function everything<T>(fetch: (pageToken?: string) => Promise<{ items: T[]
 const aliasList = (aliases: Record<string, number>) => Object.entries(aliases).map(([a, v]) => `@${a}=${v}`).join(' ');
 const metricList = (metrics: Record<string, number>) => Object.entries(metrics).map(([k, m]) => `${k}=${m.toFixed(4)}`).join(' ');
 const stateOf = (v: ModelVersion) => (v.archivedAt === null ? v.status : `${v.status} (archived)`);
+/** The evaluation's verdict push recorded; blank for a version registered without one. */
+const blessedOf = (v: ModelVersion) => (v.lineage.blessed === null ? '' : v.lineage.blessed ? 'yes' : 'no');
+/** Where the data, transform and model a version was made from are found: the metadata store's lineage of its artifact. */
+const madeFrom = (v: ModelVersion) => (v.artifactId === null ? 'no lineage (registered by URI)' : `loom lineage ${v.modelName}@${v.version}`);
 
 export function registerModelCommands(program: Command): void {
   const models = program.command('models').description('registered models, their versions and aliases');
@@ -100,8 +104,8 @@ export function registerModelCommands(program: Command): void {
         const items = await everything((pageToken) => db.registry.listModelVersions(name, { pageSize: PAGE, pageToken }));
         if (options.json) return printJson({ items });
         const aliasesOf = (v: number) => Object.entries(model.aliases).filter(([, version]) => version === v).map(([a]) => `@${a}`).join(' ');
-        printTable(['version', 'status', 'aliases', 'metrics', 'created', 'run'], items.map((v) => [
-          v.version, stateOf(v), aliasesOf(v.version), metricList(v.metrics), formatTime(v.createdAt), v.runId ?? '',
+        printTable(['version', 'status', 'aliases', 'metrics', 'blessed', 'created', 'run', 'made from'], items.map((v) => [
+          v.version, stateOf(v), aliasesOf(v.version), metricList(v.metrics), blessedOf(v), formatTime(v.createdAt), v.runId ?? '', madeFrom(v),
         ]));
       });
     });

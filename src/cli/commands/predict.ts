@@ -3,7 +3,7 @@
  *
  *   loom predict --model flights@champion --input flights.parquet --output scored.parquet [--keep id]
  *   loom predict --model flights --input artifact:12 --output 'postgres://me@db:5432/prod?table=scores'
- *   loom predict --model flights --input flights.parquet --precompute --keys origin,destination,hour,weekday
+ *   loom predict --model flights --input flights.parquet --precompute --keys origin,destination,date
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -52,11 +52,22 @@ export function registerPredictCommand(program: Command): void {
     .option('--precompute', 'compute predictions for every key in the input, served by `loom serve` at /v1/predictions/{model}/{key}')
     .option('--keys <columns>', 'with --precompute: the key columns, in key order (default every model input)')
     .option('--json', 'print the result as JSON')
+    // The flights model takes the raw row (date, distance, origin, destination); its graph derives the hour and weekday.
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  loom predict --model flights@champion --input flights.parquet --output scored.parquet --keep origin,destination',
+        "  loom predict --model flights --input artifact:12 --split eval --output 'postgres://me@db:5432/prod?table=scores'",
+        '  loom predict --model flights --input flights.parquet --precompute --keys origin,destination,date',
+      ].join('\n'),
+    )
     .action(async (raw: unknown) => {
       const options = parseOptions(predictOptions, raw);
       const progress = progressFor(options);
       await withProject(async (db) => {
-        const services = { registry: db.registry, metadata: db.metadata, artifacts: db.artifacts };
+        const services = { registry: db.registry, metadata: db.metadata, artifacts: db.artifacts, runner: db.runner };
         if (options.precompute) {
           const result = await precomputePredictions(services, { ...options, keys: options.keys, progress });
           if (options.json) return printJson(result);

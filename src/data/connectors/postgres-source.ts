@@ -11,8 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { LoomError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
 import { sqlIdent } from '../duckdb.js';
-import { redactUrl, type PostgresSource } from '../source-spec.js';
+import type { PostgresSource } from '../source-spec.js';
 import type { DataSource, LoadContext, LoadedSource } from './connector.js';
 import { loadCsv } from './csv-reader.js';
 

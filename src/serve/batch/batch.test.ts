@@ -136,6 +136,12 @@ if (postgresUrl) {
     const inputRows = await readRows(evalPath);
     assert.equal(result.rowCount, inputRows.length);
     assert.equal(result.destination, `${schema}.scores`);
+    // The password the job wrote with is nowhere in lineage: not in the parameters, not in the artifact's URI.
+    const recorded = await project.db.metadata.getExecution((JSON.parse(cli.stdout) as { executionId: number }).executionId);
+    const [artifact] = await project.db.metadata.getArtifacts([result.artifactId]);
+    assert.equal(new URL(recorded?.parameters.output as string).password, url.password ? '***' : '');
+    assert.equal(new URL(artifact!.uri).password, url.password ? '***' : '');
+    if (url.password) assert.ok(!JSON.stringify([recorded, artifact]).includes(`:${url.password}@`));
     const { rows } = await client.query<{ origin: string; destination: string; probability: number }>(`SELECT origin, destination, probability FROM "${schema}".scores`);
     assert.equal(rows.length, inputRows.length);
     const picks = [0, 199, 200, inputRows.length - 1];

@@ -1,19 +1,22 @@
 /**
  * What a batch job reads: a file path (Parquet, CSV or NDJSON, or a glob of them) or a
  * dataset version recorded in the metadata store (`artifact:<id>` of an Examples
- * artifact, every split or `--split`). Both become a DuckDB table expression plus what
- * lineage records about it.
+ * artifact, every split or `--split`). The command turns it into the input artifact of its
+ * step (`batchInputArtifact`: a file is recorded as an ExternalDataset at its path); the
+ * executor turns that artifact into a DuckDB table expression (`batchSource`).
  *
- * Usage: `const input = await resolveBatchInput('data/flights.parquet', { metadata, artifacts });`
+ * Usage:
+ *   const examples = await batchInputArtifact('data/flights.parquet', { metadata, artifacts });  // the command
+ *   const input = batchSource(parameters.input, inputs.examples, parameters.split);            // the executor
  */
 import { resolve } from 'node:path';
 import { LoomError } from '../../core/errors.js';
 import { filesFingerprint } from '../../data/file-fingerprint.js';
 import { readSource, sqlString } from '../../data/duckdb.js';
 import type { MetadataStore } from '../../metadata/store.js';
-import type { NewArtifact } from '../../metadata/types.js';
-import { Examples } from '../../pipeline/artifact-types.js';
-import type { ArtifactStore } from '../../store/artifact-store.js';
+import type { Artifact } from '../../metadata/types.js';
+import { Examples, typeRecord } from '../../pipeline/artifact-types.js';
+import type { InputArtifact } from '../../pipeline/component.js';
 import { ExternalDataset } from './artifact-types.js';
 
 export interface BatchInput {
@@ -21,30 +24,22 @@ export interface BatchInput {
   source: string;
   /** For messages: the path or `artifact:<id> (Examples, split eval)`. */
   description: string;
-  /** An artifact already in the metadata store, or one to record for a file read by path. */
-  lineage: { artifactId: number } | { artifact: NewArtifact };
 }
 
 const ARTIFACT_REF = /^artifact:(\d+)$/;
 
-export async function resolveBatchInput(
-  input: string,
-  services: { metadata: MetadataStore; artifacts: ArtifactStore },
-  options: { split?: string } = {},
-): Promise<BatchInput> {
+/** The artifact the job reads, checked and recorded: the Examples named, or the file as a new ExternalDataset. */
+export async function batchInputArtifact(input: string, services: { metadata: MetadataStore }, options: { split?: string } = {}): Promise<Artifact> {
   const match = ARTIFACT_REF.exec(input);
   if (!match) {
     if (options.split) throw new LoomError('INVALID_ARGUMENT', '--split applies to a dataset version (artifact:<id>), not a file', { field: '--split' });
     const path = resolve(input);
-    const source = readSource(path);
     const format = path.toLowerCase().endsWith('.parquet') ? 'parquet' : path.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson';
-    return {
-      source,
-      description: path,
-      lineage: {
-        artifact: { typeName: ExternalDataset.name, uri: `file://${path}`, fingerprint: await filesFingerprint(path), properties: { path, format } },
-      },
-    };
+    const fingerprint = await filesFingerprint(path);
+    await services.metadata.putArtifactType(typeRecord(ExternalDataset));
+    // `file://` + the path as given: the step runner hands an executor that path (a glob stays a glob).
+    const [artifact] = await services.metadata.putArtifacts([{ typeName: ExternalDataset.name, uri: `file://${path}`, fingerprint, properties: { path, format } }]);
+    return artifact!;
   }
   const id = Number(match[1]);
   const [artifact] = await services.metadata.getArtifacts([id]);
@@ -57,16 +52,24 @@ export async function resolveBatchInput(
       fix: 'give a dataset version (an Examples artifact) or a Parquet, CSV or NDJSON file',
     });
   }
-  const splits = Array.isArray(artifact.properties.splits) ? (artifact.properties.splits as string[]) : [];
+  const splits = splitsOf(artifact.properties);
   if (options.split && !splits.includes(options.split)) {
     throw new LoomError('INVALID_ARGUMENT', `artifact ${id} has no split "${options.split}" (splits: ${splits.join(', ')})`, { field: '--split' });
   }
-  const dir = await services.artifacts.localPath(artifact.uri);
-  const chosen = options.split ? [options.split] : splits;
-  const files = chosen.map((split) => sqlString(Examples.files.split(dir, split)));
+  return artifact;
+}
+
+/** The rows of the job's input artifact (`input` as the user gave it says which kind it is). */
+export function batchSource(input: string, artifact: InputArtifact, split?: string): BatchInput {
+  if (!ARTIFACT_REF.test(input)) return { source: readSource(artifact.path), description: artifact.path };
+  const chosen = split ? [split] : splitsOf(artifact.properties);
+  const files = chosen.map((name) => sqlString(Examples.files.split(artifact.path, name)));
   return {
     source: `read_parquet([${files.join(', ')}])`,
-    description: `artifact:${id} (${Examples.name}, ${options.split ? `split ${options.split}` : `splits ${chosen.join(', ')}`})`,
-    lineage: { artifactId: id },
+    description: `artifact:${artifact.id} (${Examples.name}, ${split ? `split ${split}` : `splits ${chosen.join(', ')}`})`,
   };
+}
+
+function splitsOf(properties: Artifact['properties']): string[] {
+  return Array.isArray(properties.splits) ? (properties.splits as string[]) : [];
 }

@@ -1,8 +1,10 @@
 /**
  * Finds a registered model version for batch work: the same composed graph serving
- * loads (resolved through the registry, READY only), returned as bytes for the scoring
- * workers (src/serve/batch/score-pool.ts) to open; a graph ONNX Runtime refuses fails
- * there, before any row is read.
+ * loads (resolved through the registry, READY only), its directory and its one signature.
+ * The command resolves it before its step runs (to check the request and name the model
+ * in lineage); the executor opens it again by exact version and reads the graph's bytes
+ * for the scoring workers (src/serve/batch/score-pool.ts), where a graph ONNX Runtime
+ * refuses fails before any row is read.
  */
 import { readFile } from 'node:fs/promises';
 import { LoomError } from '../../core/errors.js';
@@ -17,8 +19,8 @@ export interface BatchModel {
   name: string;
   version: ModelVersion;
   signature: ModelSignature;
-  /** The composed graph's bytes; the scoring workers open their sessions on them. */
-  bytes: Uint8Array;
+  /** The local directory of the version's files. */
+  dir: string;
 }
 
 export async function openBatchModel(ref: string, services: { registry: RegistryStore; artifacts: ArtifactStore }): Promise<BatchModel> {
@@ -31,7 +33,11 @@ export async function openBatchModel(ref: string, services: { registry: Registry
     });
   }
   const dir = await services.artifacts.localPath(version.source);
-  const bytes = await readFile(ServingModel.files.model(dir));
   const signature = await servingSignature(dir, version.signature, `model "${parsed.name}" version ${version.version}`);
-  return { name: parsed.name, version, signature, bytes };
+  return { name: parsed.name, version, signature, dir };
+}
+
+/** The composed graph's bytes; the scoring workers open their sessions on them. */
+export async function batchModelBytes(model: BatchModel): Promise<Uint8Array> {
+  return readFile(ServingModel.files.model(model.dir));
 }

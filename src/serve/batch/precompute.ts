@@ -8,21 +8,26 @@
  * (`distance` by origin and destination); if one varies within a key the job refuses,
  * naming it, since a prediction for that key would be a guess.
  *
+ * The work is the `PrecomputePredictions` component, run and recorded by the step runner
+ * (batch-step.ts); its output is an artifact-store artifact the runner commits.
+ *
  * Usage: `await precomputePredictions(services, { model: 'flights', input: 'flights.parquet', keys: ['origin', 'destination', 'hour', 'weekday'] })`
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { silentProgress, type Progress } from '../../core/progress.js';
+import type { Progress } from '../../core/progress.js';
 import { queryRows, sqlIdent } from '../../data/duckdb.js';
+import { Examples, ServingModel } from '../../pipeline/artifact-types.js';
+import { defineComponent } from '../../pipeline/component.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { PrecomputedPredictions } from './artifact-types.js';
-import { resolveBatchInput } from './input-source.js';
-import { startBatchJob } from './lineage.js';
-import { openBatchModel } from './model-file.js';
-import type { BatchServices } from './predict-job.js';
+import { runBatchStep, type BatchServices } from './batch-step.js';
+import { batchInputArtifact, batchSource } from './input-source.js';
+import { batchModelBytes, openBatchModel } from './model-file.js';
 import { checkColumns } from './predict-job.js';
 import { precomputedKey } from './precomputed-key.js';
 import { PRECOMPUTED_DB_FILE, PRECOMPUTED_MANIFEST_FILE, type PrecomputedManifest } from './precomputed-table.js';
@@ -49,24 +54,38 @@ export interface PrecomputeResult {
   artifactId: number;
 }
 
-export async function precomputePredictions(services: BatchServices, options: PrecomputeOptions): Promise<PrecomputeResult> {
-  const model = await openBatchModel(options.model, services);
-  const input = await resolveBatchInput(options.input, services, { split: options.split });
-  const keys = options.keys && options.keys.length > 0 ? options.keys : model.signature.inputs.map((spec) => spec.name);
-  if (new Set(keys).size !== keys.length) throw new LoomError('INVALID_ARGUMENT', `--keys names a column twice: ${keys.join(', ')}`, { field: '--keys' });
-  const job = await startBatchJob(services.metadata, {
-    typeName: 'PrecomputePredictions',
-    parameters: { model: options.model, input: options.input, keys },
-    modelArtifactId: model.version.artifactId,
-    input,
-  });
-  const stage = await services.artifacts.stage();
-  try {
+/** The job as recorded: the model as asked for and as resolved, the input and the key columns. */
+export const precomputeParameters = z.object({
+  model: z.string().min(1),
+  modelName: z.string().min(1),
+  modelVersion: z.number().int().min(1),
+  input: z.string().min(1),
+  split: z.string().min(1).nullable().default(null),
+  keys: z.array(z.string().min(1)).min(1),
+  batchSize: z.number().int().min(1).nullable().default(null),
+});
+
+export const precomputeComponent = defineComponent({
+  name: 'PrecomputePredictions',
+  version: '1',
+  description: 'Predictions for every key combination in a data set, in a SQLite table served by key',
+  inputs: {
+    model: { type: ServingModel, optional: true },
+    // An Examples artifact (a dataset version), or an ExternalDataset for a file read where it lies.
+    examples: { type: Examples },
+  },
+  outputs: { predictions: PrecomputedPredictions },
+  parameters: precomputeParameters,
+  async execute({ inputs, outputs, parameters }, services) {
+    const { keys } = parameters;
+    const model = await openBatchModel(`${parameters.modelName}@${parameters.modelVersion}`, services);
+    const input = batchSource(parameters.input, inputs.examples, parameters.split ?? undefined);
+    const stage = outputs.predictions;
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const db = new Database(join(stage, PRECOMPUTED_DB_FILE));
     let keyCount = 0;
-    let skippedRows = 0;
+    let skippedRows: number;
     try {
       await checkColumns(connection, input.source, input.description, model.signature, keys);
       const keyList = keys.map(sqlIdent).join(', ');
@@ -77,27 +96,27 @@ export async function precomputePredictions(services: BatchServices, options: Pr
       const grouped = `(SELECT ${keyList}${others.map((name) => `, any_value(${sqlIdent(name)}) AS ${sqlIdent(name)}`).join('')}
         FROM ${input.source} WHERE ${keyed} GROUP BY ${keyList})`;
       const total = Number((await queryRows(connection, `SELECT count(*)::BIGINT AS n FROM ${grouped}`))[0]?.n ?? 0);
-      const task = (options.progress ?? silentProgress).start(`precomputing ${model.name} v${model.version.version}`, total, 'keys');
+      const task = services.progress.start(`precomputing ${model.name} v${model.version.version}`, total, 'keys');
 
       db.pragma('journal_mode = OFF');
       db.pragma('synchronous = OFF');
       db.exec('CREATE TABLE predictions (key TEXT PRIMARY KEY, outputs TEXT NOT NULL) WITHOUT ROWID');
       const insert = db.prepare('INSERT INTO predictions (key, outputs) VALUES (?, ?)');
-      const outputs = model.signature.outputs;
+      const outputSpecs = model.signature.outputs;
       const writeBatch = db.transaction((rows: [string, string][]) => {
         for (const row of rows) insert.run(row[0], row[1]);
       });
       const query = `SELECT ${[...inputSelects(model.signature, await columnTypes(connection, grouped)), ...keys.map(sqlIdent)].join(', ')} FROM ${grouped}`;
       await scoreStream(connection, query, {
-        model: model.bytes,
+        model: await batchModelBytes(model),
         signature: model.signature,
         keepCount: keys.length,
-        batchSize: options.batchSize,
+        batchSize: parameters.batchSize ?? undefined,
         onBatch(batch) {
           const rows: [string, string][] = [];
           for (let row = 0; row < batch.rowCount; row++) {
             const key = precomputedKey(batch.keep.map((column) => column[row]), keys)!;
-            const record = outputs.map((spec) => `${JSON.stringify(spec.name)}:${JSON.stringify(jsonValue(batch.outputs[spec.name]!, row, batch.rowCount, spec.type))}`);
+            const record = outputSpecs.map((spec) => `${JSON.stringify(spec.name)}:${JSON.stringify(jsonValue(batch.outputs[spec.name]!, row, batch.rowCount, spec.type))}`);
             rows.push([key, `{${record.join(',')}}`]);
           }
           writeBatch(rows);
@@ -126,34 +145,40 @@ export async function precomputePredictions(services: BatchServices, options: Pr
       createdAt: Date.now(),
     };
     await writeFile(join(stage, PRECOMPUTED_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    const committed = await services.artifacts.commit(stage);
-    const artifact = await job.complete(
-      {
-        name: 'predictions',
-        artifact: {
-          typeName: PrecomputedPredictions.name,
-          uri: committed.uri,
-          fingerprint: committed.fingerprint,
-          properties: { modelName: model.name, modelVersion: model.version.version, keyColumns: keys, keyCount },
-        },
-      },
-      { keyCount, skippedRows },
-    );
     return {
-      modelName: model.name,
-      modelVersion: model.version.version,
-      keyColumns: keys,
-      keyCount,
-      skippedRows,
-      uri: committed.uri,
-      executionId: job.executionId,
-      artifactId: artifact.id,
+      properties: { predictions: { modelName: model.name, modelVersion: model.version.version, keyColumns: keys, keyCount } },
+      executionProperties: { keyCount, skippedRows },
     };
-  } catch (error) {
-    await services.artifacts.discard(stage).catch(() => {});
-    await job.fail(error);
-    throw error;
-  }
+  },
+});
+
+export async function precomputePredictions(services: BatchServices, options: PrecomputeOptions): Promise<PrecomputeResult> {
+  const model = await openBatchModel(options.model, services);
+  const examples = await batchInputArtifact(options.input, services, { split: options.split });
+  const keys = options.keys && options.keys.length > 0 ? options.keys : model.signature.inputs.map((spec) => spec.name);
+  if (new Set(keys).size !== keys.length) throw new LoomError('INVALID_ARGUMENT', `--keys names a column twice: ${keys.join(', ')}`, { field: '--keys' });
+  const parameters: z.input<typeof precomputeParameters> = {
+    model: options.model,
+    modelName: model.name,
+    modelVersion: model.version.version,
+    input: options.input,
+    split: options.split ?? null,
+    keys,
+    batchSize: options.batchSize ?? null,
+  };
+  const outcome = await runBatchStep(services, { component: precomputeComponent, stepName: 'precompute', model, examples, parameters, progress: options.progress });
+  const predictions = outcome.outputs.predictions!;
+  const manifest = JSON.parse(await readFile(join(await services.artifacts.localPath(predictions.uri), PRECOMPUTED_MANIFEST_FILE), 'utf8')) as PrecomputedManifest;
+  return {
+    modelName: model.name,
+    modelVersion: model.version.version,
+    keyColumns: keys,
+    keyCount: manifest.keyCount,
+    skippedRows: manifest.skippedRows,
+    uri: predictions.uri,
+    executionId: outcome.executionId,
+    artifactId: predictions.id,
+  };
 }
 
 /** Refuses when a non-key model input takes more than one value within a key. */

@@ -19,7 +19,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { LoomError } from '../../core/errors.js';
+import { parseInput } from '../../core/validation.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { Artifact } from '../../metadata/types.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
@@ -56,17 +56,16 @@ export interface PrecomputedTable {
 
 /** Opens the table in an artifact directory, read-only. */
 export async function openPrecomputedTable(dir: string, uri: string): Promise<PrecomputedTable> {
-  const parsed = ManifestSchema.safeParse(JSON.parse(await readFile(join(dir, PRECOMPUTED_MANIFEST_FILE), 'utf8')));
-  if (!parsed.success) {
-    throw new LoomError('FAILED_PRECONDITION', `${uri} has no valid ${PRECOMPUTED_MANIFEST_FILE}: ${parsed.error.issues[0]?.message}`, {
-      fix: 'recompute it with `loom predict --precompute`',
-    });
-  }
+  const manifest = parseInput(ManifestSchema, JSON.parse(await readFile(join(dir, PRECOMPUTED_MANIFEST_FILE), 'utf8')), {
+    what: `${uri} has no valid ${PRECOMPUTED_MANIFEST_FILE}`,
+    code: 'FAILED_PRECONDITION',
+    fix: 'recompute it with `loom predict --precompute`',
+  });
   const stamp = await filesStamp(dir);
   const db = new Database(join(dir, PRECOMPUTED_DB_FILE), { readonly: true, fileMustExist: true });
   const statement = db.prepare<[string], { outputs: string }>('SELECT outputs FROM predictions WHERE key = ?');
   return {
-    manifest: parsed.data,
+    manifest,
     uri,
     stamp,
     lookup: (key) => statement.get(key)?.outputs,
