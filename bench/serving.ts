@@ -126,7 +126,9 @@ async function main(): Promise<void> {
     const inProcess = await startModelServer({ port: 0, models: ['flights@champion'], registry: db.registry, artifacts: first.artifacts, watchIntervalMs: 0, predictionLog: log ? new ParquetPredictionSink(join(dir, 'inproc-predictions')) : undefined });
     const ctx = { pool: inProcess.pool, metrics: inProcess.metrics, log: inProcess.log };
     const parsed = () => JSON.parse(BODY) as { instances: unknown[] };
-    const pathMicros = await timeLoop(20_000, () => runInference(ctx, { name: 'flights', protocol: 'v2', parse: (compiled) => fromRecords(parsed().instances, compiled, 'instances') }));
+    // The request's principal, as an open loopback server gives it (authorization runs on every call).
+    const principal = { subject: 'bench', role: 'viewer' as const, grants: [], source: 'open' as const };
+    const pathMicros = await timeLoop(20_000, () => runInference(ctx, { principal, name: 'flights', protocol: 'v2', parse: (compiled) => fromRecords(parsed().instances, compiled, 'instances') }));
     await inProcess.close();
     await db.close();
 

@@ -11,9 +11,9 @@
  *   // per request: const principal = await security.resolvePrincipal(request.headers);
  *   //              const registry = new GuardedRegistry(db.registry, security.contextFor(principal, request.ip));
  */
-import { decideExposure, type ExposureDecision } from '../auth/exposure.js';
-import { createJwtVerifier } from '../auth/jwt.js';
-import { createPrincipalResolver, type PrincipalResolver } from '../auth/principal.js';
+import type { ExposureDecision } from '../auth/exposure.js';
+import type { PrincipalResolver } from '../auth/principal.js';
+import { createServerAuthentication } from '../auth/server-authentication.js';
 import type { AuthSettings } from '../auth/settings.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { Principal } from '../auth/types.js';
@@ -36,12 +36,7 @@ export function createRequestSecurity(
   /** The name recorded for unauthenticated requests on an open server without `X-Loom-Actor`. */
   openSubject = 'anonymous',
 ): RequestSecurity {
-  const exposure = decideExposure({ host, authRequired: settings.required || settings.jwt !== undefined, forceOpen: settings.insecureOpen });
   const { tokens, audit } = stores;
-  const resolvePrincipal = createPrincipalResolver({
-    tokens,
-    jwt: settings.jwt ? createJwtVerifier(settings.jwt) : undefined,
-    open: exposure.open ? { defaultSubject: openSubject } : undefined,
-  });
+  const { exposure, resolvePrincipal } = createServerAuthentication({ tokens, settings, host, openSubject });
   return { exposure, resolvePrincipal, tokens, audit, contextFor: (principal, address) => ({ principal, address, audit }) };
 }

@@ -8,11 +8,11 @@ const as = (role: Role, grants: ModelGrant[] = []): Principal => ({ subject: `${
 describe('authorize', () => {
   it('gives each role its defaults', () => {
     const table: [Role, string[]][] = [
-      ['viewer', ['read']],
-      ['editor', ['read', 'write', 'alias.move', 'alias.approve', 'deploy']],
-      ['admin', ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'model.admin', 'token.admin', 'audit.read']],
+      ['viewer', ['read', 'predict']],
+      ['editor', ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'predict']],
+      ['admin', ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'predict', 'model.admin', 'token.admin', 'audit.read']],
     ];
-    const all = ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'model.admin', 'token.admin', 'audit.read'] as const;
+    const all = ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'predict', 'model.admin', 'token.admin', 'audit.read'] as const;
     for (const [role, allowed] of table) {
       for (const action of all) assert.equal(isAllowed(as(role), action, { model: 'flights', alias: 'champion' }), allowed.includes(action), `${role} ${action}`);
     }
@@ -31,6 +31,11 @@ describe('authorize', () => {
     assert.ok(!isAllowed(stagingOnly, 'deploy', { model: 'flights' }), 'a model in the grants gets only what they list');
     assert.ok(isAllowed(stagingOnly, 'deploy', { model: 'taxis' }));
     assert.ok(isAllowed(stagingOnly, 'write', { model: 'flights' }));
+    assert.ok(!isAllowed(stagingOnly, 'predict', { model: 'flights' }), 'predicting a model named in the grants needs a predict grant');
+
+    const scorer = as('viewer', [{ model: 'flights', actions: ['predict'], aliases: ['staging'] }]);
+    assert.ok(isAllowed(scorer, 'predict', { model: 'flights' }), 'aliases narrow only the alias actions');
+    assert.ok(!isAllowed(scorer, 'alias.move', { model: 'flights', alias: 'staging' }));
   });
 
   it('throws PERMISSION_DENIED naming the principal, action and resource', () => {

@@ -1,6 +1,6 @@
 /**
  * The one authorization rule: may this principal do this action on this resource?
- * Roles give the defaults (viewer reads; editor also writes, moves aliases, approves and
+ * Roles give the defaults (viewer reads and predicts; editor also writes, moves aliases, approves and
  * deploys; admin does everything); for a model named in the principal's grants, the grants
  * decide the model actions instead, so a viewer can be allowed to approve `flights` and an
  * editor can be limited to moving `@staging`.
@@ -17,6 +17,7 @@ const MINIMUM_ROLE: Record<Action, Role> = {
   'alias.move': 'editor',
   'alias.approve': 'editor',
   deploy: 'editor',
+  predict: 'viewer',
   'model.admin': 'admin',
   'token.admin': 'admin',
   'audit.read': 'admin',
@@ -25,6 +26,9 @@ const MINIMUM_ROLE: Record<Action, Role> = {
 function atLeast(role: Role, minimum: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
 }
+
+/** The actions a grant's `aliases` narrows; the others are about the whole model. */
+const ALIAS_ACTIONS: readonly Action[] = ['alias.move', 'alias.approve'];
 
 function isModelAction(action: Action): action is ModelAction {
   return (MODEL_ACTIONS as readonly string[]).includes(action);
@@ -37,7 +41,7 @@ export function isAllowed(principal: Principal, action: Action, resource: Resour
     const grants = principal.grants.filter((g) => g.model === resource.model);
     if (grants.length > 0) {
       return grants.some(
-        (g) => g.actions.includes(action) && (action === 'deploy' || g.aliases === undefined || (resource.alias !== undefined && g.aliases.includes(resource.alias))),
+        (g) => g.actions.includes(action) && (!ALIAS_ACTIONS.includes(action) || g.aliases === undefined || (resource.alias !== undefined && g.aliases.includes(resource.alias))),
       );
     }
   }

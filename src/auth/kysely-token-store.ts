@@ -83,6 +83,7 @@ export class KyselyTokenStore implements TokenStore {
     const row = await this.db.selectFrom('auth_token').selectAll().where('secret_hash', '=', hashTokenSecret(secret)).executeTakeFirst();
     if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) throw refused();
     const token = toApiToken(row);
-    return { subject: token.subject, role: token.role, grants: token.grants, source: 'token', tokenId: token.id };
+    const principal: Principal = { subject: token.subject, role: token.role, grants: token.grants, source: 'token', tokenId: token.id };
+    return token.expiresAt === null ? principal : { ...principal, expiresAt: token.expiresAt };
   }
 }

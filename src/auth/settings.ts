@@ -1,6 +1,7 @@
 /**
- * Authentication settings, as the platform config carries them (`auth:` in the config
- * file; the config module validates with this schema).
+ * What the servers expose to whom, as the platform config carries it: authentication
+ * (`auth:` in the config file) and browser access and request rates (`http:`); the config
+ * module validates with these schemas. See docs/security.md.
  */
 import { z } from 'zod';
 import { jwtSettingsSchema } from './jwt.js';
@@ -13,6 +14,33 @@ export const authSettingsSchema = z
     insecureOpen: z.boolean().default(false),
     /** An identity provider's JWTs are accepted too. */
     jwt: jwtSettingsSchema.optional(),
+    /**
+     * How long the model server trusts a token it verified before asking the database again
+     * (default 30): a revoked token may pass for this long. 0: every request reads the database.
+     */
+    tokenCacheSeconds: z.number().int().min(0).max(3600).optional(),
   })
   .strict();
 export type AuthSettings = z.output<typeof authSettingsSchema>;
+
+/** At most `max` requests per `windowMs` per principal (per API token, JWT subject, or client address when anonymous). */
+export const rateLimitSchema = z
+  .object({
+    max: z.number().int().min(1),
+    windowMs: z.number().int().min(1).max(86_400_000).default(60_000),
+  })
+  .strict();
+export type RateLimit = z.output<typeof rateLimitSchema>;
+
+/** A browser origin: scheme, host and optional port, nothing more (`https://app.example.com`). */
+const originSchema = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'an origin such as https://app.example.com (no path, no trailing slash)');
+
+export const httpSettingsSchema = z
+  .object({
+    /** Web pages from these origins may call the servers from a browser (CORS); none by default, so CORS is off. */
+    corsOrigins: z.array(originSchema).default([]),
+    /** Request rate limits per principal, for `loom server` and `loom serve`; none by default. */
+    rateLimit: z.object({ server: rateLimitSchema.optional(), serve: rateLimitSchema.optional() }).strict().default({}),
+  })
+  .strict();
+export type HttpSettings = z.output<typeof httpSettingsSchema>;

@@ -14,15 +14,16 @@ export type Role = (typeof ROLES)[number];
  * - `read`: any read.
  * - `write`: create or edit models, versions, tags, experiments and runs; request an alias move.
  * - `alias.move`, `alias.approve`, `deploy`: the model actions, which per-model grants can give or restrict.
+ * - `predict`: ask the model server for a model's predictions (or download its graph); a model action too.
  * - `model.admin`: rename or delete a model, delete a version, set its approval rule.
  * - `token.admin`: create, list and revoke API tokens.
  * - `audit.read`: query, verify and export the audit log.
  */
-export const ACTIONS = ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'model.admin', 'token.admin', 'audit.read'] as const;
+export const ACTIONS = ['read', 'write', 'alias.move', 'alias.approve', 'deploy', 'predict', 'model.admin', 'token.admin', 'audit.read'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The actions a per-model grant can carry. */
-export const MODEL_ACTIONS = ['alias.move', 'alias.approve', 'deploy'] as const;
+export const MODEL_ACTIONS = ['alias.move', 'alias.approve', 'deploy', 'predict'] as const;
 export type ModelAction = (typeof MODEL_ACTIONS)[number];
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
@@ -32,7 +33,7 @@ const ALIAS_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
  * A per-model permission. For a model named in any of a principal's grants, the grants
  * decide its model actions (they replace the role's defaults there, as MLflow's per-model
  * permissions override the default one); `aliases` limits `alias.move` and `alias.approve`
- * to those aliases.
+ * to those aliases (`deploy` and `predict` are about the whole model).
  */
 export const modelGrantSchema = z
   .object({
@@ -59,6 +60,8 @@ export interface Principal {
   source: PrincipalSource;
   /** The API token used, for `source: 'token'`. */
   tokenId?: string;
+  /** When the token stops being valid (epoch ms), for a token that expires: caches never keep it past then. */
+  expiresAt?: number;
 }
 
 /** What an action is about: a model and, for alias actions, the alias. */

@@ -1,8 +1,9 @@
 /**
  * One way to make a Loom HTTP app: Fastify with the server's limits (body sizes, JSON
  * depth, timeouts) and the shared plugins: the one error handler (route plugins pick their
- * protocol's shape with `useErrorFormat`), JSON bodies with bounded nesting, and the request
- * principal. A malformed URL is answered 400 in the same shape. Building never listens
+ * protocol's shape with `useErrorFormat`), JSON bodies with bounded nesting, CORS (off
+ * unless origins are given), the request principal, and per-principal rate limits (when
+ * given). A malformed URL is answered 400 in the same shape. Building never listens
  * (`listenOn` does), so tests can `inject`.
  *
  * Usage:
@@ -10,10 +11,13 @@
  *   await app.register(async (scope) => { useErrorFormat(scope, 'mlflow-scoring'); scope.post('/invocations', ...) });
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { RateLimit } from '../auth/settings.js';
+import { corsPlugin } from './cors.js';
 import { errorHandlerPlugin, replyWithError, type ErrorHandlerOptions } from './error-handler.js';
 import { jsonBodyPlugin } from './json-body.js';
 import { serverOptionsOf, type HttpLimits } from './limits.js';
 import { principalPlugin, type PrincipalOptions } from './principal.js';
+import { rateLimitPlugin } from './rate-limit.js';
 
 export interface HttpAppOptions extends ErrorHandlerOptions {
   limits: HttpLimits;
@@ -21,6 +25,10 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
   anonymousName: string;
   /** Authentication (from `createRequestSecurity`); without it the app runs open. */
   security?: PrincipalOptions['security'];
+  /** Browser origins allowed to call the app (CORS); none: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Requests per principal and window; none: unlimited. */
+  rateLimit?: RateLimit;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
@@ -36,6 +44,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   // Fastify's plain 400/431/408 and is disconnected: there is no route to shape it for.
   await app.register(errorHandlerPlugin, { errorFormat: options.errorFormat, onError: options.onError });
   await app.register(jsonBodyPlugin, { maxDepth: options.limits.jsonDepth });
+  // CORS before the principal: a preflight carries no credentials and is answered first.
+  await app.register(corsPlugin, { origins: options.corsOrigins ?? [] });
   await app.register(principalPlugin, { anonymousName: options.anonymousName, security: options.security });
+  // After the principal, whose hook runs first, so the limit is counted per authenticated principal.
+  if (options.rateLimit) await app.register(rateLimitPlugin, options.rateLimit);
   return app;
 }

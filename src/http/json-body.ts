@@ -6,6 +6,7 @@
  *
  * Usage: `jsonDepthExceeds('[[1]]', 1) === true`; `await app.register(jsonBodyPlugin, { maxDepth: 64 })`.
  */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LoomError } from '../core/errors.js';
 
@@ -35,19 +36,25 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   return false;
 }
 
+/** A parser of JSON text for `app`: nesting checked first, then Fastify's own parse (prototype-poisoning checks included). */
+export function boundedJsonParser(app: FastifyInstance, maxDepth: number): (request: FastifyRequest, text: string, done: (error: Error | null, body?: unknown) => void) => void {
+  // Fastify's defaults: a body with `__proto__` or `constructor.prototype` keys is refused.
+  const parse = app.getDefaultJsonParser('error', 'error');
+  return (request, text, done) => {
+    if (jsonDepthExceeds(text, maxDepth)) {
+      done(new LoomError('INVALID_ARGUMENT', `the request body nests arrays or objects more than ${maxDepth} deep`, { field: 'body', fix: 'send tensors flat, with their shape in "shape"' }), undefined);
+      return;
+    }
+    parse(request, text, done);
+  };
+}
+
 /** Replaces the app's `application/json` parser with one that checks nesting first. */
 export const jsonBodyPlugin = fp<{ maxDepth: number }>(
   async (app, { maxDepth }) => {
-    // Fastify's defaults: a body with `__proto__` or `constructor.prototype` keys is refused.
-    const parse = app.getDefaultJsonParser('error', 'error');
+    const parse = boundedJsonParser(app, maxDepth);
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (jsonDepthExceeds(body as string, maxDepth)) {
-        done(new LoomError('INVALID_ARGUMENT', `the request body nests arrays or objects more than ${maxDepth} deep`, { field: 'body', fix: 'send tensors flat, with their shape in "shape"' }), undefined);
-        return;
-      }
-      parse(request, body as string, done);
-    });
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => parse(request, body as string, done));
   },
   { name: 'loom-json-body', fastify: '5.x' },
 );

@@ -35,8 +35,17 @@ export interface PrincipalOptions {
   };
 }
 
-/** Probes answer without credentials: they reveal no model data and orchestrators send none. */
-const PUBLIC_PATHS = /^\/(health|metrics|v2\/health\/(live|ready))(\/|$|\?)/;
+/**
+ * Probes answer without credentials: they reveal no model data and orchestrators send none
+ * (`/health` and the model server's `/ping` are MLflow's scoring-server probes, `/v2/health/*`
+ * KServe's; `/metrics` carries counts and timings by model name, for Prometheus).
+ */
+const PUBLIC_PATHS = /^\/(health|ping|metrics|v2\/health\/(live|ready))(\/|$|\?)/;
+
+/** Whether a request URL is one of the probes that need no credentials (and count against no rate limit). */
+export function isPublicPath(url: string): boolean {
+  return PUBLIC_PATHS.test(url);
+}
 
 /** The open principal of an app built without authentication: the `X-Loom-Actor` claim, or the default name. */
 export function openPrincipal(request: Pick<FastifyRequest, 'headers'>, anonymousName: string): Principal {
@@ -63,7 +72,7 @@ export const principalPlugin = fp<PrincipalOptions>(
           fix: 'call it as http://127.0.0.1:<port>; a server for other hosts needs authentication',
         });
       }
-      if (PUBLIC_PATHS.test(request.url)) return;
+      if (isPublicPath(request.url)) return;
       request[resolved] = await security.resolvePrincipal(request.headers);
     });
   },

@@ -102,3 +102,16 @@ test('a value that cannot be used is INVALID_ARGUMENT naming the variable or the
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ artifacts: 's3://bucket/loom' }));
   assert.throws(() => loadConfig({ env: {}, cwd: dir }), (e: unknown) => isLoomError(e) && e.code === 'INVALID_ARGUMENT' && /artifacts/.test(e.field ?? '') && /no artifact store backend for "s3:"/.test(e.message));
 });
+
+test('the servers\' CORS origins and rate limits come from loom.config.json: off unless set, checked when read', (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http, { corsOrigins: [], rateLimit: {} });
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ http: { corsOrigins: ['https://app.example.com', 'http://[::1]:3000'], rateLimit: { serve: { max: 100 } } } }));
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http, { corsOrigins: ['https://app.example.com', 'http://[::1]:3000'], rateLimit: { serve: { max: 100, windowMs: 60_000 } } });
+  for (const origin of ['https://app.example.com/', '*', 'app.example.com', 'https://app.example.com/path']) {
+    writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ http: { corsOrigins: [origin] } }));
+    assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('http.corsOrigins[0]'), origin);
+  }
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ http: { rateLimit: { server: { max: 0 } } } }));
+  assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('http.rateLimit.server.max'));
+});

@@ -13,7 +13,8 @@
  *   LOOM_DEBUG                   print stack traces of internal errors
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
- * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor" }`, paths relative to its folder.
+ * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http" }`, paths relative to its folder
+ * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -24,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
-import { authSettingsSchema, type AuthSettings } from '../auth/settings.js';
+import { authSettingsSchema, httpSettingsSchema, type AuthSettings, type HttpSettings } from '../auth/settings.js';
 import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
 import { checkArtifactsUrl, checkDatabaseUrl, urlScheme } from './backends.js';
 import { projectLayout, type ProjectLayout } from './layout.js';
@@ -52,6 +53,8 @@ export interface LoomConfig {
   actor: string;
   /** Authentication of the servers (`auth` in the config file; see docs/security.md). */
   auth: AuthSettings;
+  /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
+  http: HttpSettings;
 }
 
 const text = z.string().trim().min(1);
@@ -66,6 +69,7 @@ const fileSchema = z.strictObject({
   duckdb: z.strictObject({ memoryLimit: memoryLimit.optional(), threads: z.number().int().min(1).optional(), tempDirectory: text.optional() }).optional(),
   actor: text.optional(),
   auth: authSettingsSchema.optional(),
+  http: httpSettingsSchema.optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -146,6 +150,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     duckdb,
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
     auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
+    http: overrides.http ?? file.http ?? httpSettingsSchema.parse({}),
   };
 }
 
@@ -162,7 +167,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb and actor` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth and http` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */

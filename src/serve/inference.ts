@@ -4,9 +4,11 @@
  * version's micro-batcher, time it, log it, and hand a copy to the shadow if there is
  * one. Protocol routes only parse their envelope and format the answer.
  *
- * Usage: `const answer = await runInference(ctx, { name, protocol: 'v2', parse: (c) => fromRecords(body.instances, c, 'instances') });`
+ * Usage: `const answer = await runInference(ctx, { principal: request.principal, name, protocol: 'v2', parse: (c) => fromRecords(body.instances, c, 'instances') });`
  */
 import { performance } from 'node:perf_hooks';
+import { authorize } from '../auth/authorize.js';
+import type { Principal } from '../auth/types.js';
 import { LoomError } from '../core/errors.js';
 import type { PredictionOutput } from './batcher.js';
 import type { CompiledSignature, FeatureRows } from './features.js';
@@ -22,6 +24,8 @@ export interface InferenceContext {
 }
 
 export interface InferenceRequest {
+  /** Who asks: needs the `predict` permission on the model. */
+  principal: Principal;
   name: string;
   version?: number;
   /** TF Serving's label (an alias the server loaded). */
@@ -50,12 +54,17 @@ const idPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
  */
 export async function runInference(ctx: InferenceContext, request: InferenceRequest): Promise<InferenceAnswer> {
   const started = performance.now();
-  const route = routeRequest(ctx, request.name, request.version, request.label, request.requestId);
+  const route = routeRequest(ctx, request.principal, request.name, request.version, request.label, request.requestId);
   return runRouted(ctx, route, request.parse(route.model.compiled), request.protocol, request.requestId, started);
 }
 
-/** Step 1: the version that answers (canary split by `requestId`), or NOT_FOUND naming what is served. */
-export function routeRequest(ctx: InferenceContext, name: string, version: number | undefined, label: string | undefined, requestId: string | undefined): Route {
+/**
+ * Step 1: the version that answers (canary split by `requestId`), or NOT_FOUND naming what
+ * is served; PERMISSION_DENIED first when the principal may not predict with the model.
+ * Every prediction passes here, whatever its protocol, so this is the one place it is checked.
+ */
+export function routeRequest(ctx: InferenceContext, principal: Principal, name: string, version: number | undefined, label: string | undefined, requestId: string | undefined): Route {
+  authorize(principal, 'predict', { model: name });
   return label !== undefined ? ctx.pool.routeLabel(name, label) : ctx.pool.route(name, version, requestId);
 }
 

@@ -166,6 +166,33 @@ test('a bad request names every bad field and what it expected, on every protoco
   assert.equal((await call('GET', '/v2/health/live')).status, 200);
 });
 
+test('V2 binary tensors (Triton\'s extension): a torn or mislabelled body is a 400 naming the part, never a 500', async () => {
+  const header = (body: object) => Buffer.from(JSON.stringify(body));
+  const send = async (json: Buffer, binary: Buffer, length: string = String(json.length)) => {
+    const response = await fetch(`${server.url}/v2/models/flights/infer`, { method: 'POST', headers: { 'inference-header-content-length': length }, body: Buffer.concat([json, binary]) });
+    return { status: response.status, body: (await response.json()) as { error?: string } };
+  };
+  const hour = { name: 'hour', shape: [1], datatype: 'INT64', parameters: { binary_data_size: 8 } };
+  const origin = (size: number) => ({ name: 'origin', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: size } });
+  const eight = Buffer.alloc(8);
+  const torn = Buffer.from([5, 0, 0, 0, 0x41]);
+  const cases: [string, Buffer, Buffer, string | undefined, RegExp][] = [
+    ['header longer than the body', header({ inputs: [hour] }), eight, '9999', /Inference-Header-Content-Length/],
+    ['header length not a number', header({ inputs: [hour] }), eight, 'ten', /Inference-Header-Content-Length/],
+    ['sizes beyond the bytes sent', header({ inputs: [{ ...hour, parameters: { binary_data_size: 16 } }] }), eight, undefined, /binary_data_size/],
+    ['bytes no size accounts for', header({ inputs: [hour] }), Buffer.alloc(12), undefined, /4 binary bytes/],
+    ['a BYTES element cut short', header({ inputs: [origin(torn.length)] }), torn, undefined, /BYTES element of 5 bytes/],
+    ['INT64 bytes not a whole value', header({ inputs: [{ ...hour, parameters: { binary_data_size: 5 } }] }), Buffer.alloc(5), undefined, /whole number of INT64/],
+    ['JSON part not JSON', Buffer.from('{"inputs": ['), eight, undefined, /JSON|Unexpected|body/],
+  ];
+  for (const [what, json, binary, length, message] of cases) {
+    const response = await send(json, binary, length);
+    assert.equal(response.status, 400, `${what}: ${JSON.stringify(response.body)}`);
+    assert.match(String(response.body.error), message, what);
+  }
+  assert.equal((await call('GET', '/v2/health/live')).status, 200);
+});
+
 test('/metrics is Prometheus text with requests, latency, batch sizes and errors per model', async () => {
   await call('POST', '/v2/models/flights/infer', { instances: rows() });
   const response = await fetch(`${server.url}/metrics`);

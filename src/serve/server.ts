@@ -17,6 +17,8 @@ import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { MODEL_SERVER_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
+import type { PrincipalOptions } from '../http/principal.js';
+import type { RateLimit } from '../auth/settings.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { BatchConfig } from './batcher.js';
@@ -57,6 +59,16 @@ export interface ModelServerOptions {
   bodyLimit?: number;
   /** Body sizes, JSON depth and timeouts; defaults in `MODEL_SERVER_LIMITS`. */
   limits?: Partial<HttpLimits>;
+  /**
+   * Authentication (`createServerAuthentication`): every request but the probes needs a token
+   * or JWT unless the server runs open on loopback; predictions need the `predict` permission
+   * on their model. Without it the app runs open (tests, embedding).
+   */
+  security?: PrincipalOptions['security'];
+  /** Browser origins allowed to call the server (CORS, `http.corsOrigins`); none: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Requests per principal and window, in each worker (`http.rateLimit.serve`); none: unlimited. */
+  rateLimit?: RateLimit;
   /** More route plugins on the same app (batch predictions, the browser page). */
   plugins?: ((app: FastifyInstance, ctx: InferenceContext) => Promise<void>)[];
 }
@@ -148,8 +160,11 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
     errorFormat: 'kserve',
     anonymousName: 'anonymous',
     onError: (request, problem) => metrics.error(modelOfRequest(request) ?? '', problem.status),
+    security: options.security,
+    corsOrigins: options.corsOrigins,
+    rateLimit: options.rateLimit,
   });
-  await app.register(v2Routes, { ctx, isReady: () => pool.names().length > 0 });
+  await app.register(v2Routes, { ctx, jsonDepth: limits.jsonDepth, isReady: () => pool.names().length > 0 });
   await app.register(tfServingRoutes, { ctx });
   await app.register(mlflowRoutes, { ctx, defaultModel: options.defaultModel ?? (explicit ? parseModelRef(baseRefs[0]!).name : undefined) });
   await app.register(metricsPlugin, { registry: metrics.registry, text: () => metrics.text() });

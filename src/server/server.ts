@@ -15,6 +15,7 @@ import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.
 import { metricsPlugin } from '../http/metrics.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
+import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -31,6 +32,10 @@ export interface PlatformServerOptions {
   limits?: Partial<HttpLimits>;
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
+  /** Browser origins allowed to call the API (CORS, `http.corsOrigins`); none: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
+  rateLimit?: RateLimit;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -60,6 +65,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+    corsOrigins: options.corsOrigins,
+    rateLimit: options.rateLimit,
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(metricsPlugin, { countRequests: true });

@@ -1,7 +1,9 @@
 /**
  * `loom serve [models...] [--port N] [--workers N]`: the online model server (KServe V2,
  * TF Serving REST, MLflow `/invocations`, `/metrics`), following alias moves and
- * `loom deploy` changes, on every core.
+ * `loom deploy` changes, on every core. Open only on loopback unless authentication is
+ * required (`--require-auth`, `auth` in loom.config.json); tokens are those of `loom token`,
+ * verified against the project's database by each worker and cached briefly.
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -10,10 +12,13 @@ import { z } from 'zod';
 import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
+import { DEFAULT_TOKEN_CACHE_MS } from '../../auth/token-cache.js';
+import { createServerAuthentication, exposureOf } from '../../auth/server-authentication.js';
 import { parseModelRef } from '../../registry/model-ref.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../../serve/prediction-sinks.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
+import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption } from '../server-access.js';
 import { loadConfig } from '../../platform/config.js';
 import { requireProject } from '../../platform/platform.js';
 import { openProject } from '../project.js';
@@ -28,6 +33,7 @@ const serveOptions = z.object({
   bodyLimit: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).optional(),
   predictionLog: z.boolean(),
   defaultModel: z.string().min(1).optional(),
+  ...accessFlagsSchema.shape,
 });
 
 export function registerServeCommand(program: Command): void {
@@ -44,16 +50,21 @@ export function registerServeCommand(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body (default 10 MiB)')
     .option('--no-prediction-log', 'do not log predictions (default: Parquet under .loom/predictions, or the prediction_log table on PostgreSQL)')
     .option('--default-model <name>', 'the model /invocations answers when a request names none')
+    .addOption(requireAuthOption())
+    .addOption(insecureOpenOption())
     .action(async (models: string[], raw: unknown) => {
       const options = parseOptions(serveOptions, raw);
       const workers = options.workers ?? availableParallelism();
       if (cluster.isPrimary && workers > 1) {
-        // Said once here, rather than by every worker the primary would fork and restart.
-        requireProject(loadConfig());
+        // Said once here, rather than by every worker the primary would fork and restart:
+        // a missing project, and an open server refused off loopback.
+        const config = loadConfig();
+        requireProject(config);
+        const exposure = exposureOf(authSettingsWith(config.auth, options), options.host);
         const code = await runPrimary({
           workers,
           onListening: (url, count) => {
-            process.stderr.write(`serving at ${url} with ${count} workers\n`);
+            process.stderr.write(`serving at ${url} with ${count} workers\n${exposure.notice}\n`);
             process.stderr.write(`try: curl ${url}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
           },
           onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
@@ -64,7 +75,16 @@ export function registerServeCommand(program: Command): void {
       const project = await openProject();
       let started = false;
       try {
-        const { database } = project.config;
+        const { database, http } = project.config;
+        const settings = authSettingsWith(project.config.auth, options);
+        // Each worker verifies tokens against the project's database; a verified token is
+        // reused for tokenCacheSeconds (default 30 s), so a revoked one may pass that long.
+        const { exposure, resolvePrincipal } = createServerAuthentication({
+          tokens: project.tokens,
+          settings,
+          host: options.host,
+          tokenCache: { ttlMs: settings.tokenCacheSeconds === undefined ? DEFAULT_TOKEN_CACHE_MS : settings.tokenCacheSeconds * 1000 },
+        });
         const predictionLog = !options.predictionLog ? undefined : database.url.startsWith('postgres') ? new PostgresPredictionSink(database) : new ParquetPredictionSink(project.layout.predictions);
         await serveInWorker(
           () =>
@@ -82,9 +102,12 @@ export function registerServeCommand(program: Command): void {
               bodyLimit: options.bodyLimit,
               predictionLog,
               defaultModel: options.defaultModel,
+              security: { resolvePrincipal, allowedHosts: exposure.allowedHosts },
+              corsOrigins: http.corsOrigins,
+              rateLimit: http.rateLimit.serve,
             }),
           (serverUrl) => {
-            process.stderr.write(`serving at ${serverUrl}\n`);
+            process.stderr.write(`serving at ${serverUrl}\n${exposure.notice}\n`);
             process.stderr.write(`try: curl ${serverUrl}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
           },
         );

@@ -4,14 +4,14 @@ import { z } from 'zod';
 import { createRequestSecurity } from '../../audit/request-security.js';
 import { startPlatformServer } from '../../server/server.js';
 import { parseOptions } from '../options.js';
+import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption } from '../server-access.js';
 import { openProject } from '../project.js';
 import { waitForSignal } from './serve.js';
 
 const serverOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
-  requireAuth: z.boolean().optional(),
-  insecureOpen: z.boolean().optional(),
+  ...accessFlagsSchema.shape,
 });
 
 export function registerServerCommand(program: Command): void {
@@ -20,17 +20,16 @@ export function registerServerCommand(program: Command): void {
     .description("start Loom's HTTP API (MLflow-compatible tracking and model registry) until stopped")
     .option('--port <n>', 'port to listen on', '5000')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--require-auth', 'every request needs a token or JWT (the default off loopback; `auth.required` in loom.config.json)')
-    .option('--insecure-open', 'run without authentication on a non-loopback address (dangerous)')
+    .addOption(requireAuthOption())
+    .addOption(insecureOpenOption())
     .action(async (raw: unknown) => {
       const options = parseOptions(serverOptions, raw);
       // MLflow clients create experiments and runs through it, so it may start a project.
       const project = await openProject({ create: true });
       try {
-        const auth = project.config.auth;
-        const settings = { ...auth, required: auth.required || options.requireAuth === true, insecureOpen: auth.insecureOpen || options.insecureOpen === true };
-        const security = createRequestSecurity(project, settings, options.host, 'mlflow-api');
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security });
+        const security = createRequestSecurity(project, authSettingsWith(project.config.auth, options), options.host, 'mlflow-api');
+        const { corsOrigins, rateLimit } = project.config.http;
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();

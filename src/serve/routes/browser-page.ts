@@ -20,7 +20,8 @@ import { open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize } from '../../auth/authorize.js';
 import { LoomError } from '../../core/errors.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
 import type { ServedModels } from './v2.js';
@@ -76,20 +77,22 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
     return reply.type(type).header('cache-control', 'public, max-age=3600').send(await openFile(join(ortDir, request.params.file), `/ui/ort/${request.params.file}`));
   });
 
-  const sendGraph = async (reply: FastifyReply, name: string, version?: number) => {
+  // The graph is the model itself: whoever has it can predict with it at will.
+  const sendGraph = async (request: FastifyRequest, reply: FastifyReply, name: string, version?: number) => {
+    authorize(request.principal, 'predict', { model: name });
     const model = options.models.get(name, version);
     const dir = await options.artifacts.localPath(model.version.source);
     const file = await openFile(ServingModel.files.model(dir), `the graph of ${model.name} version ${model.version.version}`);
     return reply.type('application/octet-stream').header('x-model-version', String(model.version.version)).send(file);
   };
-  app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', async (request, reply) => sendGraph(reply, request.params.name));
+  app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', async (request, reply) => sendGraph(request, reply, request.params.name));
   // The page asks by version, the one signature.json named, so a swap between its two requests cannot mix versions.
   app.get<{ Params: { name: string; version: string } }>('/ui/models/:name/versions/:version/model.onnx', async (request, reply) => {
     const version = Number(request.params.version);
     if (!Number.isSafeInteger(version) || version < 1) {
       throw new LoomError('INVALID_ARGUMENT', `version "${request.params.version}" is not a version number`, { field: 'version' });
     }
-    return sendGraph(reply, request.params.name, version);
+    return sendGraph(request, reply, request.params.name, version);
   });
 
   app.get<{ Params: { name: string } }>('/ui/models/:name/signature.json', async (request) => {

@@ -52,7 +52,7 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
     const version = versionParam((request.query as { version?: string } | undefined)?.version);
     const requestId = requestIdOf(request);
     // Routed before the body is read, so an unknown model is a 404 whatever the body says.
-    const route = routeRequest(ctx, name, version, undefined, requestId);
+    const route = routeRequest(ctx, request.principal, name, version, undefined, requestId);
     const answer = await runRouted(ctx, route, parseBody(request.body, route.model.compiled), 'mlflow', requestId, started);
     const { outputs, rows } = answer;
     return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };

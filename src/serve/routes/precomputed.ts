@@ -17,6 +17,7 @@
  * Usage: `await app.register(precomputedRoutes, { metadata, artifacts })`
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { authorize } from '../../auth/authorize.js';
 import { LoomError } from '../../core/errors.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
@@ -86,6 +87,7 @@ export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = a
   };
 
   app.get<{ Params: { model: string }; Querystring: Record<string, string> }>('/v1/predictions/:model', async (request, reply) => {
+    authorize(request.principal, 'predict', { model: request.params.model });
     const table = tableOf(request.params.model);
     const query = request.query ?? {};
     if (Object.keys(query).length === 0) {
@@ -100,7 +102,8 @@ export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = a
     return reply.type('application/json').send(answer(table, keyFromNamedValues(query, table.manifest.keyColumns)));
   });
 
-  app.get<{ Params: { model: string; key: string } }>('/v1/predictions/:model/:key', async (request, reply) =>
-    reply.type('application/json').send(answer(tableOf(request.params.model), request.params.key)),
-  );
+  app.get<{ Params: { model: string; key: string } }>('/v1/predictions/:model/:key', async (request, reply) => {
+    authorize(request.principal, 'predict', { model: request.params.model });
+    return reply.type('application/json').send(answer(tableOf(request.params.model), request.params.key));
+  });
 };

@@ -85,7 +85,7 @@ export const tfServingRoutes: FastifyPluginAsync<TfServingRoutesOptions> = async
     const started = performance.now();
     const requestId = requestIdOf(request);
     // Routed before the body is read, so an unknown model is a 404 whatever the body says.
-    const route = routeRequest(ctx, path.name, path.version, path.label, requestId);
+    const route = routeRequest(ctx, request.principal, path.name, path.version, path.label, requestId);
     const { instances, inputs } = requireObject(request.body);
     if ((instances === undefined) === (inputs === undefined)) {
       throw new LoomError('INVALID_ARGUMENT', 'body: send either "instances" (row format) or "inputs" (columnar format), not both or neither', { field: 'body' });

@@ -9,13 +9,19 @@
  * Usage: `await app.register(v2Routes, { ctx, isReady })`
  */
 import { performance } from 'node:perf_hooks';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Principal } from '../../auth/types.js';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
 import { pickOutputs, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
+import { boundedJsonParser } from '../../http/json-body.js';
 import { requestIdOf, versionParam } from './request-parts.js';
+import { BINARY_HEADER, binaryOutputChoice, decodeBinaryInputs, encodeBinaryOutputs, headerLength, type AnswerTensor } from './v2-binary.js';
+
+/** The content type the binary header stands for on these routes (Loom's own name, never sent). */
+const BINARY_CONTENT_TYPE = 'application/x-loom-v2-binary';
 
 /** A read-only view of what a server holds, for route plugins outside the inference path (browser page). */
 export interface ServedModels {
@@ -38,6 +44,8 @@ export function servedModelsOf(pool: InferenceContext['pool']): ServedModels {
 
 export interface V2RoutesOptions {
   ctx: InferenceContext;
+  /** How deep a request's JSON may nest (the server's limit; binary requests parse their JSON part here). */
+  jsonDepth: number;
   /** Whether every model the server was asked for is loaded. */
   isReady(): boolean;
 }
@@ -53,15 +61,34 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   const { ctx } = options;
   const pool = ctx.pool;
   // The V2 protocol does not require a Content-Type, and tritonclient.http sends none: a
-  // body without one is JSON (on these routes only; the other protocols keep theirs).
+  // body without one is JSON (on these routes only; the other protocols keep theirs). A body
+  // with Triton's binary header is JSON then tensors, whatever type the client names.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.headers['content-type'] === undefined && (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined)) {
+    if (request.headers[BINARY_HEADER] !== undefined) request.headers['content-type'] = BINARY_CONTENT_TYPE;
+    else if (request.headers['content-type'] === undefined && (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined)) {
       request.headers['content-type'] = 'application/json';
     }
     done();
   });
+  const parseJson = boundedJsonParser(app, options.jsonDepth);
+  app.addContentTypeParser(BINARY_CONTENT_TYPE, { parseAs: 'buffer' }, (request, body, done) => {
+    const buffer = body as Buffer;
+    try {
+      const length = headerLength(request.headers[BINARY_HEADER], buffer.length);
+      parseJson(request, buffer.toString('utf8', 0, length), (error, header) => {
+        if (error) return done(error, undefined);
+        try {
+          done(null, decodeBinaryInputs(header, buffer.subarray(length)));
+        } catch (failure) {
+          done(failure as Error, undefined);
+        }
+      });
+    } catch (failure) {
+      done(failure as Error, undefined);
+    }
+  });
 
-  app.get('/v2', async () => ({ name: 'loom', version: '0.1.0', extensions: [] as string[] }));
+  app.get('/v2', async () => ({ name: 'loom', version: '0.1.0', extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => {
     const ready = options.isReady();
@@ -89,14 +116,14 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
   app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
 
-  const infer = async (params: NameParams, body: unknown, headerId: string | undefined) => {
+  const infer = async (principal: Principal, params: NameParams, body: unknown, headerId: string | undefined, reply: FastifyReply) => {
     const started = performance.now();
     const version = versionParam(params.version);
     // The body's id is read (not yet checked) before routing: the canary split hashes it.
     const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
     const requestId = headerId ?? (typeof bodyId === 'string' && bodyId ? bodyId : undefined);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
-    const route = routeRequest(ctx, params.name, version, undefined, requestId);
+    const route = routeRequest(ctx, principal, params.name, version, undefined, requestId);
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
     const compiled = route.model.compiled;
     const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
@@ -108,15 +135,18 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
       const predictions = toRecords(outputs, rows.rowCount);
       return id === undefined ? { predictions, model_name: modelName, model_version: modelVersion } : { predictions, model_name: modelName, model_version: modelVersion, id };
     }
-    const tensors = new Array(outputs.length);
+    const tensors: AnswerTensor[] = new Array(outputs.length);
     for (let i = 0; i < outputs.length; i++) {
       const output = outputs[i]!;
       tensors[i] = { name: output.name, shape: output.shape, datatype: v2Datatype(output.type), data: output.data };
     }
-    return id === undefined ? { model_name: modelName, model_version: modelVersion, outputs: tensors } : { model_name: modelName, model_version: modelVersion, id, outputs: tensors };
+    const head = id === undefined ? { model_name: modelName, model_version: modelVersion } : { model_name: modelName, model_version: modelVersion, id };
+    const binary = encodeBinaryOutputs(head, tensors, binaryOutputChoice(body));
+    if (!binary) return { ...head, outputs: tensors };
+    return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request) => infer(request.params, request.body, requestIdOf(request)));
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => infer(request.principal, request.params, request.body, requestIdOf(request), reply));
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request, reply) => infer(request.principal, request.params, request.body, requestIdOf(request), reply));
 };
 
 interface Envelope {
