@@ -32,8 +32,8 @@ export default tseslint.config(
     },
   },
   // TypeScript itself reports undefined names, with the project's lib and types.
-  { files: ['**/*.ts'], rules: { 'no-undef': 'off' } },
-  { files: ['web/**/*.js'], languageOptions: { globals: BROWSER_GLOBALS } },
+  { files: ['**/*.ts', '**/*.tsx'], rules: { 'no-undef': 'off' } },
+  { files: ['web/**/*.js', 'web/**/*.ts', 'web/**/*.tsx'], languageOptions: { globals: BROWSER_GLOBALS } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { ...NODE_GLOBALS, module: 'writable', require: 'readonly' } } },
   // Tests read JSON answers as `any` to assert on them; the assertions are the type check there.
   { files: ['**/*.test.ts', 'test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

@@ -3,11 +3,15 @@
  * Fastify references (a GET hello-world, a POST echo of the body, and a POST that builds
  * the tensors and calls ONNX Runtime itself, with no validation, batching or metrics) and
  * `loom serve` (one process, or `workers` cluster workers). A child tells its parent its
- * URL, answers `cpu` with its CPU µs so far, and stops on `stop`.
+ * URL, answers `cpu` with its CPU µs so far, and stops on `stop`. `startChild` starts one
+ * (this file is the child's entry), pinned to cores, and `loadRun` loads it with autocannon.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import http from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { openTestPlatform } from '../test/support/databases.js';
@@ -17,6 +21,8 @@ import { runPrimary, serveInWorker } from '../src/serve/cluster.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
 import { startModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
+
+const SELF = fileURLToPath(import.meta.url);
 
 export type ChildConfig =
   | { kind: 'hello'; modelPath: string; signature: ModelSignature }
@@ -132,3 +138,53 @@ export async function sequentialLatency(url: string, count: number, body: string
   const sorted = times.slice().sort();
   return { mean: times.reduce((sum, t) => sum + t, 0) / count, median: sorted[count >> 1]! };
 }
+
+export interface Server {
+  url: string;
+  /** CPU µs this server's process has used so far (not its cluster workers'). */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts a server child pinned to `cores` (taskset), and waits for its URL. */
+export async function startChild(config: ChildConfig, cores: string): Promise<Server> {
+  const proc: ChildProcess = spawn('taskset', ['-c', cores, process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.once('message', (message: { url: string }) => resolve(message.url));
+    proc.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
+  });
+  const ask = <T>(type: string) =>
+    new Promise<T>((resolve) => {
+      proc.once('message', (message: T) => resolve(message));
+      proc.send(type);
+    });
+  return {
+    url,
+    cpu: async () => (await ask<{ cpu: number }>('cpu')).cpu,
+    stop: () => new Promise((resolve) => (proc.once('exit', () => resolve()), proc.send('stop'))),
+  };
+}
+
+/** An autocannon run; with `body`, a JSON POST. */
+export function cannon(url: string, connections: number, duration: number, body?: string): Promise<autocannon.Result> {
+  return autocannon({ url, connections, duration, ...(body !== undefined ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body } : {}) });
+}
+
+export interface Load {
+  rps: number;
+  p99: number;
+  cpuPerRequest: number;
+  failed: number;
+}
+
+/** One 50-connection run against `server`, with its CPU µs per request. */
+export async function loadRun(server: Server, path: string, body: string | undefined, duration: number): Promise<Load> {
+  const before = await server.cpu();
+  const run = await cannon(`${server.url}${path}`, 50, duration, body);
+  const cpu = (await server.cpu()) - before;
+  return { rps: run.requests.average, p99: run.latency.p99, cpuPerRequest: cpu / Math.max(1, run.requests.total), failed: run.non2xx + run.errors };
+}
+
+// Run as a server child by startChild (and re-run as a cluster worker by `cluster.fork`).
+const childIndex = process.argv.indexOf('--child');
+if (childIndex >= 0 && process.argv[1] === SELF) await child(JSON.parse(process.argv[childIndex + 1]!) as ChildConfig);

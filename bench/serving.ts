@@ -17,14 +17,13 @@
  *
  * Run: node --import tsx bench/serving.ts [--duration 10] [--rounds 2] [--log on|off]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
 import { openTestPlatform } from '../test/support/databases.js';
 import { toTensor } from '../src/onnx/tensors.js';
@@ -34,57 +33,11 @@ import { fromRecords } from '../src/serve/features.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
 import { startModelServer } from '../src/serve/server.js';
 import { buildServingModel } from '../test/support/serving-model.js';
-import { child, sequentialLatency, type ChildConfig } from './serving-servers.js';
+import { cannon, loadRun, sequentialLatency, startChild, type Load } from './serving-servers.js';
 
-const SELF = fileURLToPath(import.meta.url);
 const ROW = { hour: 17, weekday: 5, distance: 1846, origin: 'SFO', destination: 'ORD' };
 const BODY = JSON.stringify({ instances: [ROW] });
 const WHO = { actor: 'bench', reason: 'swap under load' };
-
-interface Server {
-  url: string;
-  /** CPU µs this server's process has used so far (not its cluster workers'). */
-  cpu(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** Starts a server child pinned to `cores` (taskset), and waits for its URL. */
-async function startChild(config: ChildConfig, cores: string): Promise<Server> {
-  const proc: ChildProcess = spawn('taskset', ['-c', cores, process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.once('message', (message: { url: string }) => resolve(message.url));
-    proc.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
-  });
-  const ask = <T>(type: string) =>
-    new Promise<T>((resolve) => {
-      proc.once('message', (message: T) => resolve(message));
-      proc.send(type);
-    });
-  return {
-    url,
-    cpu: async () => (await ask<{ cpu: number }>('cpu')).cpu,
-    stop: () => new Promise((resolve) => (proc.once('exit', () => resolve()), proc.send('stop'))),
-  };
-}
-
-function cannon(url: string, connections: number, duration: number, post: boolean): Promise<autocannon.Result> {
-  return autocannon({ url, connections, duration, ...(post ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: BODY } : {}) });
-}
-
-interface Load {
-  rps: number;
-  p99: number;
-  cpuPerRequest: number;
-  failed: number;
-}
-
-/** One 50-connection run against `server`, with its CPU µs per request. */
-async function loadRun(server: Server, path: string, post: boolean, duration: number): Promise<Load> {
-  const before = await server.cpu();
-  const run = await cannon(`${server.url}${path}`, 50, duration, post);
-  const cpu = (await server.cpu()) - before;
-  return { rps: run.requests.average, p99: run.latency.p99, cpuPerRequest: cpu / Math.max(1, run.requests.total), failed: run.non2xx + run.errors };
-}
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
@@ -149,9 +102,9 @@ async function main(): Promise<void> {
     process.stderr.write(`measuring at 50 connections, ${rounds} × ${duration} s each...\n`);
     const targets = { hello: [hello, '/', false], echo: [hello, '/echo', true], ort: [hello, '/ort', true], loom1: [loom1, infer, true], loom2: [loom2, infer, true] } as const;
     const loads: Record<keyof typeof targets, Load[]> = { hello: [], echo: [], ort: [], loom1: [], loom2: [] };
-    for (const [server, path, post] of Object.values(targets)) await cannon(`${server.url}${path}`, 50, 2, post);
+    for (const [server, path, post] of Object.values(targets)) await cannon(`${server.url}${path}`, 50, 2, post ? BODY : undefined);
     for (let round = 0; round < rounds; round++) {
-      for (const [name, [server, path, post]] of Object.entries(targets)) loads[name as keyof typeof targets].push(await loadRun(server, path, post, duration));
+      for (const [name, [server, path, post]] of Object.entries(targets)) loads[name as keyof typeof targets].push(await loadRun(server, path, post ? BODY : undefined, duration));
     }
     const served = await (await fetch(`${loom1.url}/metrics`)).text();
     const batchSum = Number(/loom_serve_batch_rows_sum\{model="flights",version="\d+"\} (\d+)/.exec(served)?.[1] ?? 0);
@@ -163,7 +116,7 @@ async function main(): Promise<void> {
     const swapping = await startChild({ kind: 'model', dir, log, watchMs: 100, workers: 1 }, '0');
     const swapDb = await openTestPlatform(dir);
     const swapDuration = Math.max(duration, 12);
-    const load = cannon(`${swapping.url}${infer}`, 50, swapDuration, true);
+    const load = cannon(`${swapping.url}${infer}`, 50, swapDuration, BODY);
     for (let move = 1; move <= 10; move++) {
       await new Promise((resolve) => setTimeout(resolve, (swapDuration * 1000) / 12));
       await swapDb.registry.setAlias('flights', 'champion', move % 2 === 1 ? v2.version : v1.version, { ...WHO, reason: `move ${move}` });
@@ -218,6 +171,4 @@ async function main(): Promise<void> {
   }
 }
 
-const childIndex = process.argv.indexOf('--child');
-if (childIndex >= 0) await child(JSON.parse(process.argv[childIndex + 1]!) as ChildConfig);
-else await main();
+await main();

@@ -1,7 +1,8 @@
 // Builds the package: compiles src/ (without its tests) to JavaScript and type declarations in
-// dist/, and copies the worker threads' `.mjs` bootstraps, which the compiler does not emit, to
-// the same places. Run by `npm run build`, and by `prepare` before `npm pack` and on an install
-// from git. The clone itself runs its sources through tsx (bin/loom.js) and needs no build.
+// dist/, copies the worker threads' `.mjs` bootstraps, which the compiler does not emit, to
+// the same places, and builds the dashboard into web/dist/dashboard (build-dashboard.mjs).
+// Run by `npm run build`, and by `prepare` before `npm pack` and on an install from git. The clone
+// itself runs its sources through tsx (bin/loom.js); only the dashboard needs a build there.
 // It builds into a fresh folder and swaps it in at the end, so a process reading dist/ while
 // a build runs (a test that packs the package beside tests that load it) never finds it empty.
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } 
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDashboard } from './build-dashboard.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
@@ -45,3 +47,4 @@ if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);
 rmSync(old, { recursive: true, force: true });
 console.log(`built dist/ (${copied} worker bootstraps copied)`);
+if (!buildDashboard()) process.exit(1);

@@ -3,20 +3,22 @@
  * depth, timeouts) and the shared plugins: the one error handler (route plugins pick their
  * protocol's shape with `useErrorFormat`), JSON bodies with bounded nesting, CORS (off
  * unless origins are given), the request principal, and per-principal rate limits (when
- * given). A malformed URL is answered 400 in the same shape. Building never listens
- * (`listenOn` does), so tests can `inject`.
+ * given). A malformed URL is answered 400 in the same shape. Every response carries the
+ * request's id in `x-request-id` (request-log.ts); with `log`, the app logs pino JSON lines
+ * tagged with it, else nothing (tests). Building never listens (`listenOn` does), so tests can `inject`.
  *
  * Usage:
  *   const app = await createHttpApp({ limits, errorFormat: 'mlflow', anonymousName: 'mlflow-api' });
  *   await app.register(async (scope) => { useErrorFormat(scope, 'mlflow-scoring'); scope.post('/invocations', ...) });
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { RateLimit } from '../auth/settings.js';
 import { corsPlugin } from './cors.js';
 import { errorHandlerPlugin, replyWithError, type ErrorHandlerOptions } from './error-handler.js';
 import { jsonBodyPlugin } from './json-body.js';
 import { serverOptionsOf, type HttpLimits } from './limits.js';
 import { principalPlugin, type PrincipalOptions } from './principal.js';
+import { REQUEST_ID_HEADER, requestIdGenerator, type Logger } from './request-log.js';
 import { rateLimitPlugin } from './rate-limit.js';
 
 export interface HttpAppOptions extends ErrorHandlerOptions {
@@ -25,6 +27,12 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
   anonymousName: string;
   /** Authentication (from `createRequestSecurity`); without it the app runs open. */
   security?: PrincipalOptions['security'];
+  /** Where the app logs (`createLogger`); none: silent. */
+  log?: {
+    logger: Logger;
+    /** A line per request received and answered; off where it would cost more than the work (serving). */
+    requests: boolean;
+  };
   /** Browser origins allowed to call the app (CORS); none: CORS off. */
   corsOrigins?: readonly string[];
   /** Requests per principal and window; none: unlimited. */
@@ -33,12 +41,19 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
 
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: false,
+    ...(options.log ? { loggerInstance: options.log.logger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: !options.log?.requests, requestIdLogLabel: 'requestId' }),
+    genReqId: requestIdGenerator(),
     // Answered 503 while draining, so a load balancer moves on.
     return503OnClosing: true,
     ...serverOptionsOf(options.limits),
     // Before routing: a malformed URL (bad percent-encoding) or an overlong path parameter.
-    frameworkErrors: (error: FastifyError, request, reply) => replyWithError(request, reply, error, options.errorFormat).reply,
+    frameworkErrors: (error: FastifyError, request, reply) => replyWithError(request, reply.header(REQUEST_ID_HEADER, request.id), error, options.errorFormat).reply,
+  });
+  // First of all hooks, so the answer of any later failure (a 401, a 404, a 413) carries it too.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
   // A client that breaks HTTP itself (a bad request line, headers too large, a timeout) gets
   // Fastify's plain 400/431/408 and is disconnected: there is no route to shape it for.

@@ -26,11 +26,15 @@ export interface ErrorHandlerOptions {
 }
 
 /**
- * Where a server fault's details go, since the client is told none of them. Loom's servers
- * run without Fastify's per-request logger (it would cost more than inference), so a line
- * on stderr, with the route and the stack.
+ * Where a server fault's details go, since the client is told none of them: an error line
+ * of the app's log, with the request id, the route and the stack; on an app built without a
+ * log (tests), a line on stderr.
  */
 export function logServerFault(request: FastifyRequest, error: unknown): void {
+  if ((request.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('error')) {
+    request.log.error({ err: error, route: request.routeOptions?.url }, 'request failed');
+    return;
+  }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`request failed: ${request.method} ${request.routeOptions?.url ?? request.url.slice(0, 200)}: ${detail}\n`);
 }

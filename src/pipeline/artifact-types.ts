@@ -240,6 +240,24 @@ export const PushedModel = artifactType({
   files: { pushed: (dir: string) => join(dir, 'pushed.json') },
 });
 
+/** Layout: `alert.json` (the evidence and each action's outcome, src/monitor/alerts/component.ts). */
+export const Alert = artifactType({
+  name: 'Alert',
+  description: 'A fired monitoring alert: the rule, the windows and values that breached it, and what was done',
+  properties: {
+    rule: prop.string(),
+    severity: prop.string(),
+    metric: prop.string(),
+    modelName: prop.string(),
+    modelVersion: prop.int(),
+    /** The newest breaching window's end, ms since the epoch: the rule's clock for its cool-down. */
+    windowEnd: prop.int(),
+    value: prop.double(),
+    actions: prop.json(z.array(z.strictObject({ type: z.string(), status: z.enum(['done', 'failed', 'requested']), detail: z.string() }))),
+  },
+  files: { alert: (dir: string) => join(dir, 'alert.json') },
+});
+
 export const ARTIFACT_TYPES = [
   Examples,
   ExampleStatistics,
@@ -253,4 +271,5 @@ export const ARTIFACT_TYPES = [
   ModelEvaluation,
   ModelBlessing,
   PushedModel,
+  Alert,
 ] as const;

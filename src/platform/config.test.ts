@@ -86,6 +86,17 @@ test('the actor is LOOM_ACTOR, else the config file, else USER, else the login n
   assert.ok(loadConfig({ env: {}, cwd: dir }).actor.length > 0);
 });
 
+test('the servers\' log level is LOOM_LOG_LEVEL, else the config file, else info; an unknown level names the variable or field', (t) => {
+  const dir = tempDir(t);
+  assert.equal(loadConfig({ env: {}, cwd: dir }).logLevel, 'info');
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ logLevel: 'warn' }));
+  assert.equal(loadConfig({ env: {}, cwd: dir }).logLevel, 'warn');
+  assert.equal(loadConfig({ env: { LOOM_LOG_LEVEL: 'DEBUG' }, cwd: dir }).logLevel, 'debug');
+  assert.throws(() => loadConfig({ env: { LOOM_LOG_LEVEL: 'loud' }, cwd: dir }), invalid('LOOM_LOG_LEVEL', /not a log level/));
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ logLevel: 'verbose' }));
+  assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('logLevel'));
+});
+
 test('a value that cannot be used is INVALID_ARGUMENT naming the variable or the file field, with the fix', (t) => {
   const dir = tempDir(t);
   assert.throws(() => loadConfig({ env: { LOOM_DUCKDB_MEMORY_LIMIT: 'lots' }, cwd: dir }), invalid('LOOM_DUCKDB_MEMORY_LIMIT', /"lots" is not a memory size/));

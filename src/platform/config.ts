@@ -10,10 +10,11 @@
  *   LOOM_DUCKDB_THREADS          DuckDB's worker threads
  *   LOOM_DUCKDB_TEMP_DIRECTORY   where DuckDB spills
  *   LOOM_ACTOR, else USER        who changes aliases and deployments
+ *   LOOM_LOG_LEVEL               the servers' JSON log level (info; silent, fatal … trace)
  *   LOOM_DEBUG                   print stack traces of internal errors
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
- * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http" }`, paths relative to its folder
+ * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel" }`, paths relative to its folder
  * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
@@ -24,6 +25,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
+import { logLevelSchema, type LogLevel } from '../core/log-level.js';
 import { parseInput } from '../core/validation.js';
 import { authSettingsSchema, httpSettingsSchema, type AuthSettings, type HttpSettings } from '../auth/settings.js';
 import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
@@ -53,6 +55,8 @@ export interface LoomConfig {
   actor: string;
   /** Authentication of the servers (`auth` in the config file; see docs/security.md). */
   auth: AuthSettings;
+  /** How much `loom serve` and `loom server` log (pino JSON lines on stdout); default `info`. */
+  logLevel: LogLevel;
   /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
   http: HttpSettings;
 }
@@ -69,6 +73,7 @@ const fileSchema = z.strictObject({
   duckdb: z.strictObject({ memoryLimit: memoryLimit.optional(), threads: z.number().int().min(1).optional(), tempDirectory: text.optional() }).optional(),
   actor: text.optional(),
   auth: authSettingsSchema.optional(),
+  logLevel: logLevelSchema.optional(),
   http: httpSettingsSchema.optional(),
 });
 
@@ -84,6 +89,7 @@ const envSchema = z.object({
   LOOM_DUCKDB_THREADS: z.preprocess((value) => (value === '' || value === undefined ? undefined : Number(value)), z.number({ error: 'is not a number' }).int('is not a whole number').min(1, 'must be at least 1').optional()),
   LOOM_DUCKDB_TEMP_DIRECTORY: envText,
   LOOM_ACTOR: envText,
+  LOOM_LOG_LEVEL: z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined), logLevelSchema.optional()),
   USER: envText,
 });
 
@@ -150,6 +156,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     duckdb,
     actor: overrides.actor ?? env.LOOM_ACTOR ?? file.actor ?? env.USER ?? loginName(),
     auth: overrides.auth ?? file.auth ?? authSettingsSchema.parse({}),
+    logLevel: overrides.logLevel ?? env.LOOM_LOG_LEVEL ?? file.logLevel ?? 'info',
     http: overrides.http ?? file.http ?? httpSettingsSchema.parse({}),
   };
 }
@@ -167,7 +174,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth and http` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth, http and logLevel` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */

@@ -15,6 +15,8 @@ export interface MlflowModelVersion {
   source: string;
   run_id?: string;
   run_link?: string;
+  /** The MLflow 3 logged model it was registered from. */
+  model_id?: string;
   status: ModelVersion['status'];
   tags: { key: string; value: string }[];
   aliases: string[];
@@ -30,10 +32,14 @@ export interface MlflowRegisteredModel {
   aliases: { alias: string; version: string }[];
 }
 
+/** What a version registered from an MLflow model keeps of its origin, by property name (see server/mlflow/model-import.ts). */
+export const MLFLOW_PROPERTIES = { source: 'mlflowSource', artifactUri: 'mlflowArtifactUri', modelId: 'mlflowModelId', flavors: 'mlflowFlavors' } as const;
+
 const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([key, value]) => ({ key, value }));
 
 /** @param modelAliases the model's alias map, to list the aliases each version holds */
 export function toMlflowModelVersion(version: ModelVersion, modelAliases: Record<string, number> = {}): MlflowModelVersion {
+  const { [MLFLOW_PROPERTIES.source]: mlflowSource, [MLFLOW_PROPERTIES.modelId]: modelId } = version.properties;
   return {
     name: version.modelName,
     version: String(version.version),
@@ -41,7 +47,9 @@ export function toMlflowModelVersion(version: ModelVersion, modelAliases: Record
     last_updated_timestamp: version.updatedAt,
     current_stage: version.archivedAt === null ? 'None' : 'Archived',
     description: version.description,
-    source: version.source,
+    // A model registered through MLflow shows the source the client gave (`models:/<model id>`).
+    source: typeof mlflowSource === 'string' ? mlflowSource : version.source,
+    ...(typeof modelId === 'string' ? { model_id: modelId } : {}),
     ...(version.runId ? { run_id: version.runId } : {}),
     // MLflow's run_link has no column of its own; the create route keeps it in properties.
     ...(typeof version.properties.runLink === 'string' ? { run_link: version.properties.runLink } : {}),

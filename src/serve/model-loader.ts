@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { LoomError } from '../core/errors.js';
 import { ServingModel } from '../pipeline/artifact-types.js';
 import { servingSignature } from '../pipeline/serving-model.js';
+import { MLFLOW_PROPERTIES } from '../registry/mlflow-json.js';
 import { MODEL_LIST_FIX, parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ModelSignature, ModelVersion } from '../registry/types.js';
@@ -68,6 +69,14 @@ export async function openModelVersion(ref: string, version: ModelVersion, servi
     throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} is ${version.status}, not READY`, {
       field: 'model',
       fix: MODEL_LIST_FIX,
+    });
+  }
+  const flavors = version.properties[MLFLOW_PROPERTIES.flavors];
+  if (Array.isArray(flavors) && !version.source.startsWith('loom-artifact:')) {
+    // Registered through MLflow without an onnx flavour (server/mlflow/model-import.ts): Loom runs no Python.
+    throw new LoomError('FAILED_PRECONDITION', `model "${name}" version ${version.version} was logged through MLflow as ${flavors.join(', ')}, with no onnx flavour, so loom serve cannot run it`, {
+      field: 'model',
+      fix: 'log it with mlflow.onnx.log_model (for scikit-learn: skl2onnx.to_onnx(model, X[:1], options={id(model): {"zipmap": False}})) and register that',
     });
   }
   const dir = await services.artifacts.localPath(version.source);

@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
-import { unpackRecords } from './prediction-log-pack.js';
-import { toLogRows, type PredictionSinkSpec } from './prediction-log.js';
+import { packedLogRows } from './prediction-log-pack.js';
+import type { PredictionSinkSpec } from './prediction-log.js';
 import type { FromLogWorker, ToLogWorker } from './prediction-log-backends.js';
 import { PostgresPredictionSink } from './prediction-sinks.js';
 
@@ -28,7 +28,7 @@ port.on('message', (message: ToLogWorker) => {
   chain = chain.then(async () => {
     try {
       if (message.type === 'write') {
-        const rows = toLogRows(unpackRecords(message.packed));
+        const rows = packedLogRows(message.packed);
         await sink.write(rows);
         post({ type: 'done', id: message.id, written: rows.length });
       } else if (message.type === 'rotate') {

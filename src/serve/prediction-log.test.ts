@@ -10,7 +10,7 @@ import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test
 import { makeTempDir } from '../../test/support/flights.js';
 import { buildServingModel } from '../../test/support/serving-model.js';
 import { PredictionLog, toLogRows, type PredictionLogRow, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
-import { packRecords, unpackRecords } from './prediction-log-pack.js';
+import { packRecords, packedLogRows, unpackRecords } from './prediction-log-pack.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from './prediction-sinks.js';
 import { startModelServer } from './server.js';
@@ -154,6 +154,9 @@ test('records cross to the worker packed: multi-value features, string outputs a
   assert.deepEqual(unpackRecords(packRecords(records)), records);
   assert.deepEqual(JSON.parse(toLogRows([other])[1]!.features), { embedding: [3, 4], station: 'b|c' });
   assert.deepEqual(JSON.parse(toLogRows([other])[2]!.outputs), { label: 'late', scores: [0.7, 0.3] });
+  // The worker writes rows read straight from the packed arrays: byte for byte the rows of the records.
+  const awkward: PredictionRecord = { ...record(7, 2), inputNames: ['quote"d', 'é'], rows: { rowCount: 2, columns: [[Number.NaN, -0], ['line\nbreak', '\u2028"']] } };
+  assert.deepEqual(packedLogRows(packRecords([...records, awkward])), toLogRows([...records, awkward]));
 });
 
 test('overload on a slow sink: rows beyond the capacity are dropped and counted, never blocking; a failed write counts its rows', async () => {

@@ -17,6 +17,7 @@ import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { MODEL_SERVER_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
+import type { Logger } from '../http/request-log.js';
 import type { PrincipalOptions } from '../http/principal.js';
 import type { RateLimit } from '../auth/settings.js';
 import type { RegistryStore } from '../registry/store.js';
@@ -53,8 +54,10 @@ export interface ModelServerOptions {
   predictionLogOptions?: Omit<PredictionLogOptions, 'onDropped' | 'onWritten'>;
   /** The model `/invocations` answers when the request names none. */
   defaultModel?: string;
-  /** Default: warnings to stderr, nothing else. */
+  /** The server's messages (loads, swaps, failures); default: those of `log`, else warnings to stderr. */
   logger?: ServerLogger;
+  /** Structured JSON logs (`createLogger`): server faults and messages with their request ids; none: silent (tests). */
+  log?: Logger;
   /** Largest request body in bytes; default 10 MiB (the same as `limits.bodyBytes`). */
   bodyLimit?: number;
   /** Body sizes, JSON depth and timeouts; defaults in `MODEL_SERVER_LIMITS`. */
@@ -106,6 +109,11 @@ const stderrLogger: ServerLogger = {
   },
 };
 
+/** The server's messages as log lines. */
+function pinoLogger(log: Logger): ServerLogger {
+  return { info: (message) => log.info(message), warn: (message) => log.warn(message) };
+}
+
 /**
  * Loads the models and starts listening. A model that fails to load is reported (logger
  * and `failures`) and the rest are served; if none loads, fails with NOT_FOUND.
@@ -125,7 +133,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 /** Loads the models and builds the app without listening (`startModelServer` listens too). */
 export async function buildModelServer(options: Omit<ModelServerOptions, 'port' | 'host'>): Promise<BuiltModelServer> {
   const limits = resolveLimits(MODEL_SERVER_LIMITS, { bodyBytes: options.bodyLimit, ...options.limits });
-  const logger = options.logger ?? stderrLogger;
+  const logger = options.logger ?? (options.log ? pinoLogger(options.log) : stderrLogger);
   const metrics = new ServingMetrics();
   if (cluster.isWorker) metrics.joinCluster();
   const pool = new ModelPool({ registry: options.registry, artifacts: options.artifacts, metrics, logger, batch: options.batch });
@@ -154,9 +162,10 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
     : undefined;
   const ctx: InferenceContext = { pool, metrics, log };
 
-  // Per-request logging is off: at tens of thousands of requests a second it would cost more than inference.
+  // Per-request lines are off: at tens of thousands of requests a second they would cost more than inference.
   const app = await createHttpApp({
     limits,
+    log: options.log && { logger: options.log, requests: false },
     errorFormat: 'kserve',
     anonymousName: 'anonymous',
     onError: (request, problem) => metrics.error(modelOfRequest(request) ?? '', problem.status),

@@ -1,7 +1,7 @@
 /**
  * `loom server`: the platform's own HTTP API over a project's stores. One Fastify app,
  * one plugin per surface under `routes/` (tracking and the model registry on MLflow's
- * REST paths; pipelines and the dashboard later). Model serving is `loom serve`, a
+ * REST paths, Loom's own read API under /api/loom, the dashboard at /). Model serving is `loom serve`, a
  * separate process, so inference latency never shares an event loop with the API.
  *
  * Usage:
@@ -13,10 +13,13 @@ import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
+import type { Logger } from '../http/request-log.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
+import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -32,6 +35,10 @@ export interface PlatformServerOptions {
   limits?: Partial<HttpLimits>;
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
+  /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
+  dashboardDir?: string;
+  /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
+  log?: Logger;
   /** Browser origins allowed to call the API (CORS, `http.corsOrigins`); none: CORS off. */
   corsOrigins?: readonly string[];
   /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
@@ -64,6 +71,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     limits,
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
+    log: options.log && { logger: options.log, requests: true },
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
@@ -74,6 +82,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
+  await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }
 

@@ -43,6 +43,8 @@ test('compares runs side by side and marks what differs', () => {
   const run = (id: string, params: Record<string, string>, metrics: Record<string, number>): Run => ({
     info: { runId: id, experimentId: '0', runName: id, userId: '', status: 'FINISHED', startTime: 0, endTime: 1, lifecycleStage: 'active', artifactUri: '' },
     data: { params, tags: {}, metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: 0, step: 0 })) },
+    inputs: { datasetInputs: [] },
+    outputs: { modelOutputs: [] },
   });
   const comparison = compareRuns([run('a', { lr: '0.1', epochs: '5' }, { auc: 0.8, nan: Number.NaN }), run('b', { lr: '0.2', epochs: '5' }, { auc: 0.8, loss: 0.3, nan: Number.NaN })]);
   assert.deepEqual(comparison.params, [

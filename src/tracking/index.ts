@@ -7,11 +7,12 @@
 export type { TrackingStore } from './store.js';
 export { KyselyTrackingStore } from './kysely-tracking-store.js';
 export * from './types.js';
-export { logMetric, logParam, setTag } from './log.js';
+export { logMetric, logParam, setTag, recordLoggedModel, LOGGED_MODELS_HISTORY_TAG } from './log.js';
 export { parseFilter, parseOrderBy, type FilterClause, type OrderClause } from './filter.js';
 export { compareRuns, type RunComparison } from './compare.js';
 export { sparkline } from './sparkline.js';
 export { watchRun, type WatchUpdate } from './watch.js';
 export { StepTrackingLogger, experimentIdFor, type TrackingLogger, EXECUTION_TAG, PIPELINE_RUN_TAG, PIPELINE_TAG, STEP_TAG } from './logger.js';
 export { RunArtifactFiles, mlflowArtifactsPath } from './artifact-files.js';
+export * from './logged-model-types.js';
 export { toMlflowRun, toMlflowExperiment, toMlflowMetric, toMlflowRunInfo } from './mlflow-json.js';

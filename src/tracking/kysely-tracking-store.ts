@@ -19,6 +19,8 @@ import { checkedMaxResults, offsetOf, searchRuns, withData } from './search-runs
 import type { TrackingStore } from './store.js';
 import { checkedKey, checkedValue, experimentIdNumber, isRunId, MAX_TAG_VALUE_LENGTH, toMetric, toRunInfo } from './tracking-rows.js';
 import { GroupCommit } from './group-commit.js';
+import type { DatasetInput, LoggedModel, LoggedModelStatus, ModelOutput, NewLoggedModel, SearchLoggedModelsRequest } from './logged-model-types.js';
+import { LoggedModels } from './logged-models.js';
 import { checkBatch, writeBatch, type CheckedBatch } from './write-batch.js';
 import {
   DEFAULT_EXPERIMENT_ID,
@@ -40,12 +42,14 @@ import {
 export class KyselyTrackingStore implements TrackingStore {
   private readonly dialect: DialectKind;
   private readonly batches = new GroupCommit<{ runId: string; batch: CheckedBatch }>((items) => this.writeBatches(items));
+  private readonly models: LoggedModels;
 
   constructor(
     private readonly db: TrackingKysely,
     private readonly onClose: () => Promise<void>,
   ) {
     this.dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+    this.models = new LoggedModels(db, this.dialect);
   }
 
   async createExperiment(experiment: NewExperiment): Promise<Experiment> {
@@ -266,6 +270,18 @@ export class KyselyTrackingStore implements TrackingStore {
   searchRuns(request: SearchRunsRequest): Promise<Page<Run>> {
     return searchRuns(this.db, this.dialect, request);
   }
+
+  // Logged models and run inputs/outputs live in logged-models.ts.
+  logInputs = (runId: string, inputs: DatasetInput[]): Promise<void> => this.models.logInputs(runId, inputs);
+  logOutputs = (runId: string, outputs: ModelOutput[]): Promise<void> => this.models.logOutputs(runId, outputs);
+  createLoggedModel = (model: NewLoggedModel): Promise<LoggedModel> => this.models.create(model);
+  getLoggedModel = (modelId: string, options?: { allowDeleted?: boolean }): Promise<LoggedModel | undefined> => this.models.get(modelId, options);
+  searchLoggedModels = (request: SearchLoggedModelsRequest): Promise<Page<LoggedModel>> => this.models.search(request);
+  finalizeLoggedModel = (modelId: string, status: LoggedModelStatus): Promise<LoggedModel> => this.models.finalize(modelId, status);
+  deleteLoggedModel = (modelId: string): Promise<void> => this.models.delete(modelId);
+  setLoggedModelTags = (modelId: string, tags: Record<string, string>): Promise<void> => this.models.setTags(modelId, tags);
+  deleteLoggedModelTag = (modelId: string, key: string): Promise<void> => this.models.deleteTag(modelId, key);
+  logLoggedModelParams = (modelId: string, params: Record<string, string>): Promise<void> => this.models.logParams(modelId, params);
 
   async close(): Promise<void> {
     await this.onClose();

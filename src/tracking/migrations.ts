@@ -4,6 +4,7 @@
  */
 import type { Migration } from 'kysely';
 import { withId, type DialectKind, type MigrationDb, type StoreMigrations } from '../core/sql-dialect.js';
+import { TRACKING_LOGGED_MODELS_MIGRATION, trackingLoggedModelsMigration } from './logged-model-migration.js';
 import { TRACKING_RUN_OWNER_MIGRATION, trackingRunOwnerMigration } from './owner-migration.js';
 
 /**
@@ -89,4 +90,8 @@ function trackingMigration(dialect: DialectKind): Migration {
 }
 
 /** The tracking store's migrations by name. */
-export const trackingMigrations: StoreMigrations = (dialect) => ({ '0004_tracking': trackingMigration(dialect), [TRACKING_RUN_OWNER_MIGRATION]: trackingRunOwnerMigration });
+export const trackingMigrations: StoreMigrations = (dialect) => ({
+  '0004_tracking': trackingMigration(dialect),
+  [TRACKING_RUN_OWNER_MIGRATION]: trackingRunOwnerMigration,
+  [TRACKING_LOGGED_MODELS_MIGRATION]: trackingLoggedModelsMigration,
+});

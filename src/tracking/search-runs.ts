@@ -9,6 +9,7 @@ import type { TrackingKysely, TrackingRunTable } from './tracking-tables.js';
 import { chunks, encodePageToken, idAfterToken, IN_LIST_CHUNK } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
 import { parseFilter, parseOrderBy } from './filter.js';
+import { runInputsAndOutputs } from './run-io.js';
 import { runFilterConditions, runOrderExpression } from './search-query.js';
 import { experimentIdNumber, toMetric, toRunInfo } from './tracking-rows.js';
 import type { Run, RunData, SearchRunsRequest, ViewType } from './types.js';
@@ -62,7 +63,7 @@ export async function searchRuns(db: TrackingKysely, dialect: DialectKind, reque
   return page;
 }
 
-/** Runs with their data, loading params, tags and latest metrics in one query each per chunk. */
+/** Runs with their data, inputs and outputs, loading params, tags, latest metrics, datasets and models in one query each per chunk. */
 export async function withData(db: TrackingKysely, rows: Selectable<TrackingRunTable>[]): Promise<Run[]> {
   const data = new Map<string, RunData>(rows.map((r) => [r.run_id, { metrics: [], params: {}, tags: {} }]));
   for (const ids of chunks([...data.keys()], IN_LIST_CHUNK)) {
@@ -75,5 +76,6 @@ export async function withData(db: TrackingKysely, rows: Selectable<TrackingRunT
     for (const t of tags) data.get(t.run_id)!.tags[t.key] = t.value;
     for (const m of metrics) data.get(m.run_id)!.metrics.push(toMetric(m));
   }
-  return rows.map((row) => ({ info: toRunInfo(row), data: data.get(row.run_id)! }));
+  const io = await runInputsAndOutputs(db, [...data.keys()]);
+  return rows.map((row) => ({ info: toRunInfo(row), data: data.get(row.run_id)!, ...io.get(row.run_id)! }));
 }

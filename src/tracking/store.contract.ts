@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
 import { logMetric, logParam, setTag } from './log.js';
 import type { TrackingStore } from './store.js';
+import { describeLoggedModelContract } from './store.contract-logged-models.js';
 import { describeRunOwnerContract } from './store.contract-owners.js';
 import type { Run } from './types.js';
 
@@ -39,6 +40,7 @@ export function describeTrackingStoreContract(name: string, makeStore: MakeTrack
 
   describe(`TrackingStore contract: ${name}`, () => {
     describeRunOwnerContract(test);
+    describeLoggedModelContract(test);
     test('has a Default experiment with id "0"', async (store) => {
       const experiment = await store.getExperiment('0');
       assert.equal(experiment?.name, 'Default');

@@ -17,6 +17,7 @@ import type {
   SearchExperimentsRequest,
   SearchRunsRequest,
 } from './types.js';
+import type { DatasetInput, LoggedModel, LoggedModelStatus, ModelOutput, NewLoggedModel, SearchLoggedModelsRequest } from './logged-model-types.js';
 
 export interface TrackingStore {
   /** ALREADY_EXISTS if the name is taken (deleted experiments keep their names, as in MLflow). */
@@ -55,6 +56,25 @@ export interface TrackingStore {
   getMetricHistory(runId: string, key: string, request?: { maxResults?: number; pageToken?: string }): Promise<Page<Metric>>;
   /** Runs of the experiments matching the filter, in pages; INVALID_ARGUMENT for a filter it cannot parse. */
   searchRuns(request: SearchRunsRequest): Promise<Page<Run>>;
+
+  /** Records datasets a run read (MLflow's log-inputs); NOT_FOUND for an unknown run. */
+  logInputs(runId: string, inputs: DatasetInput[]): Promise<void>;
+  /** Records models a run produced (MLflow's log-outputs); NOT_FOUND for an unknown run or model. */
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
+
+  /** A PENDING logged model in an active experiment. NOT_FOUND for an unknown experiment or source run. */
+  createLoggedModel(model: NewLoggedModel): Promise<LoggedModel>;
+  /** Undefined for an unknown id, and for a deleted model unless `allowDeleted`. */
+  getLoggedModel(modelId: string, options?: { allowDeleted?: boolean }): Promise<LoggedModel | undefined>;
+  searchLoggedModels(request: SearchLoggedModelsRequest): Promise<Page<LoggedModel>>;
+  /** READY or UPLOAD_FAILED. */
+  finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel>;
+  deleteLoggedModel(modelId: string): Promise<void>;
+  setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void>;
+  /** NOT_FOUND when the model has no such tag. */
+  deleteLoggedModelTag(modelId: string, key: string): Promise<void>;
+  /** Params are set once; another value for a key is INVALID_ARGUMENT. */
+  logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void>;
 
   close(): Promise<void>;
 }

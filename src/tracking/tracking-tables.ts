@@ -66,6 +66,49 @@ export interface TrackingLatestMetricTable {
   step: number;
 }
 
+/** An MLflow 3 logged model (migration 0010_tracking_logged_models). */
+export interface TrackingLoggedModelTable {
+  /** `m-` and 32 lowercase hex characters. */
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  /** 'PENDING' | 'READY' | 'UPLOAD_FAILED'. */
+  status: string;
+  model_type: string;
+  source_run_id: string | null;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_updated_time: number;
+}
+
+export interface TrackingLoggedModelKeyValueTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+/** A dataset a run read (`log_input`); one row per run, name and digest. */
+export interface TrackingDatasetInputTable {
+  run_id: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string;
+  profile: string;
+  /** JSON object of the input's tags. */
+  tags: string;
+  logged_at: number;
+}
+
+/** A model a run produced (`log_outputs`). */
+export interface TrackingModelOutputTable {
+  run_id: string;
+  model_id: string;
+  step: number;
+}
+
 export interface TrackingTables {
   tracking_experiment: TrackingExperimentTable;
   tracking_experiment_tag: TrackingExperimentTagTable;
@@ -74,6 +117,11 @@ export interface TrackingTables {
   tracking_tag: TrackingKeyValueTable;
   tracking_metric: TrackingMetricTable;
   tracking_latest_metric: TrackingLatestMetricTable;
+  tracking_logged_model: TrackingLoggedModelTable;
+  tracking_logged_model_tag: TrackingLoggedModelKeyValueTable;
+  tracking_logged_model_param: TrackingLoggedModelKeyValueTable;
+  tracking_dataset_input: TrackingDatasetInputTable;
+  tracking_model_output: TrackingModelOutputTable;
 }
 
 /** The typed query builder of the tracking store. */

@@ -5,6 +5,7 @@
  * A nested run names its parent in the `mlflow.parentRunId` tag, as MLflow does.
  */
 import type { ProcessOwner } from '../core/process-owner.js';
+import type { RunInputs, RunOutputs } from './logged-model-types.js';
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -74,6 +75,10 @@ export interface RunData {
 export interface Run {
   info: RunInfo;
   data: RunData;
+  /** The datasets it read (`mlflow.log_input`). */
+  inputs: RunInputs;
+  /** The logged models it produced. */
+  outputs: RunOutputs;
 }
 
 /** One write of many values to a run: the one write path (log-metric is a one-item batch). */

@@ -57,11 +57,11 @@ function describeAuth(backend: string, open: () => Promise<Platform>): void {
         assert.equal((await call(url, '/api/2.0/mlflow/registered-models/get?name=flights', { method: 'GET', headers: { authorization: `Bearer ${vic}` } })).status, 200);
         assert.equal(await platform.registry.getVersionByAlias('flights', 'champion'), undefined);
 
-        const editor = await call(url, ALIAS, { body: move, headers: { authorization: `Bearer ${ana}`, 'x-loom-actor': 'ceo@company' } });
+        const editor = await call(url, ALIAS, { body: move, headers: { authorization: `Bearer ${ana}`, 'x-loom-actor': 'ceo@company', 'x-request-id': 'move-champion-1' } });
         assert.equal(editor.status, 200, JSON.stringify(editor.body));
         assert.equal((await platform.registry.aliasHistory('flights', 'champion'))[0]?.actor, 'ana');
         const [entry] = (await platform.audit.list({ model: 'flights' })).items;
-        assert.deepEqual([entry!.action, entry!.actor, entry!.address, entry!.target], ['alias.set', 'ana', '127.0.0.1', 'flights@champion']);
+        assert.deepEqual([entry!.action, entry!.actor, entry!.address, entry!.target], ['alias.set', 'ana', '127.0.0.1 request move-champion-1', 'flights@champion']);
 
         // The MLflow client's username/password form carries the token as the password.
         const basic = Buffer.from(`ana:${ana}`).toString('base64');

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
+import { createLogger } from '../../http/request-log.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
 import { DEFAULT_TOKEN_CACHE_MS } from '../../auth/token-cache.js';
@@ -102,6 +103,7 @@ export function registerServeCommand(program: Command): void {
               bodyLimit: options.bodyLimit,
               predictionLog,
               defaultModel: options.defaultModel,
+              log: createLogger({ level: project.config.logLevel, base: { server: 'model' } }),
               security: { resolvePrincipal, allowedHosts: exposure.allowedHosts },
               corsOrigins: http.corsOrigins,
               rateLimit: http.rateLimit.serve,

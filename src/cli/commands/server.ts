@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createRequestSecurity } from '../../audit/request-security.js';
+import { createLogger } from '../../http/request-log.js';
 import { startPlatformServer } from '../../server/server.js';
 import { parseOptions } from '../options.js';
 import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption } from '../server-access.js';
@@ -29,7 +30,8 @@ export function registerServerCommand(program: Command): void {
       try {
         const security = createRequestSecurity(project, authSettingsWith(project.config.auth, options), options.host, 'mlflow-api');
         const { corsOrigins, rateLimit } = project.config.http;
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server });
+        const log = createLogger({ level: project.config.logLevel, base: { server: 'platform' } });
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, log });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();

@@ -42,7 +42,7 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
   app.get('/health', async () => '\n');
   app.get('/version', async () => '0.1.0 (loom)');
 
-  app.post('/invocations', async (request) => {
+  app.post('/invocations', async (request, reply) => {
     const started = performance.now();
     const names = ctx.pool.names();
     const name = invocationsModel(request) ?? options.defaultModel ?? (names.length === 1 ? names[0] : undefined);
@@ -50,7 +50,7 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
       throw new LoomError('INVALID_ARGUMENT', `this server serves several models (${names.join(', ')}); name one with the x-loom-model header or ?model=`, { field: 'model' });
     }
     const version = versionParam((request.query as { version?: string } | undefined)?.version);
-    const requestId = requestIdOf(request);
+    const requestId = requestIdOf(request, reply);
     // Routed before the body is read, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, request.principal, name, version, undefined, requestId);
     const answer = await runRouted(ctx, route, parseBody(request.body, route.model.compiled), 'mlflow', requestId, started);

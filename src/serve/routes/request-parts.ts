@@ -5,8 +5,9 @@
  *
  * Usage: `const version = versionParam(request.params.version);`
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
+import { REQUEST_ID_HEADER, isValidRequestId } from '../../http/request-log.js';
 
 /** A body that is not a JSON object is a 400 naming `body`. */
 export function requireObject(body: unknown): Record<string, unknown> {
@@ -23,11 +24,15 @@ export function versionParam(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** The client's request id: the `x-request-id` header, else the body's `id`. */
-export function requestIdOf(request: FastifyRequest, bodyId?: unknown): string | undefined {
-  const header = request.headers['x-request-id'];
-  if (typeof header === 'string' && header) return header;
-  return typeof bodyId === 'string' && bodyId ? bodyId : undefined;
+/**
+ * The request's id, as the prediction log records it: the client's valid `x-request-id`
+ * header, else a valid body `id` (V2), else the id the server gave the request (the one its
+ * log lines and `x-request-id` answer carry). A body id that is used is echoed in the header too.
+ */
+export function requestIdOf(request: FastifyRequest, reply: FastifyReply, bodyId?: unknown): string {
+  if (bodyId === undefined || request.headers[REQUEST_ID_HEADER] === request.id || !isValidRequestId(bodyId)) return request.id;
+  reply.header(REQUEST_ID_HEADER, bodyId);
+  return bodyId;
 }
 
 /** A percent-encoded path segment, decoded; malformed encoding is a 400, never a thrown URIError. */

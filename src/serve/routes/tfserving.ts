@@ -77,13 +77,13 @@ export const tfServingRoutes: FastifyPluginAsync<TfServingRoutesOptions> = async
     return { model_version_status: status };
   });
 
-  app.post<{ Params: { '*': string } }>('/v1/models/*', async (request) => {
+  app.post<{ Params: { '*': string } }>('/v1/models/*', async (request, reply) => {
     const path = parsePath(request.params['*']);
     if (path.verb !== 'predict') {
       throw new LoomError('NOT_FOUND', `TF Serving verb ":${path.verb ?? ''}" is not served; use :predict`, { fix: `POST /v1/models/${path.name}:predict` });
     }
     const started = performance.now();
-    const requestId = requestIdOf(request);
+    const requestId = requestIdOf(request, reply);
     // Routed before the body is read, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, request.principal, path.name, path.version, path.label, requestId);
     const { instances, inputs } = requireObject(request.body);

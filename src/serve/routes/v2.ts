@@ -9,8 +9,7 @@
  * Usage: `await app.register(v2Routes, { ctx, isReady })`
  */
 import { performance } from 'node:perf_hooks';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Principal } from '../../auth/types.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
@@ -116,12 +115,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
   app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
 
-  const infer = async (principal: Principal, params: NameParams, body: unknown, headerId: string | undefined, reply: FastifyReply) => {
+  const infer = async (request: FastifyRequest<{ Params: NameParams }>, reply: FastifyReply) => {
     const started = performance.now();
+    const { principal, params, body } = request;
     const version = versionParam(params.version);
     // The body's id is read (not yet checked) before routing: the canary split hashes it.
     const bodyId = body !== null && typeof body === 'object' ? (body as { id?: unknown }).id : undefined;
-    const requestId = headerId ?? (typeof bodyId === 'string' && bodyId ? bodyId : undefined);
+    const requestId = requestIdOf(request, reply, bodyId);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, principal, params.name, version, undefined, requestId);
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
@@ -133,20 +133,21 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     const modelVersion = String(answer.model.version.version);
     if (instances !== undefined) {
       const predictions = toRecords(outputs, rows.rowCount);
-      return id === undefined ? { predictions, model_name: modelName, model_version: modelVersion } : { predictions, model_name: modelName, model_version: modelVersion, id };
+      return { predictions, model_name: modelName, model_version: modelVersion, id: id ?? requestId };
     }
     const tensors: AnswerTensor[] = new Array(outputs.length);
     for (let i = 0; i < outputs.length; i++) {
       const output = outputs[i]!;
       tensors[i] = { name: output.name, shape: output.shape, datatype: v2Datatype(output.type), data: output.data };
     }
-    const head = id === undefined ? { model_name: modelName, model_version: modelVersion } : { model_name: modelName, model_version: modelVersion, id };
+    // The id is the body's when it sent one (the protocol echoes it), else the request's: a client can always quote it (feedback).
+    const head = { model_name: modelName, model_version: modelVersion, id: id ?? requestId };
     const binary = encodeBinaryOutputs(head, tensors, binaryOutputChoice(body));
     if (!binary) return { ...head, outputs: tensors };
     return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => infer(request.principal, request.params, request.body, requestIdOf(request), reply));
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', async (request, reply) => infer(request.principal, request.params, request.body, requestIdOf(request), reply));
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', infer);
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', infer);
 };
 
 interface Envelope {

@@ -13,11 +13,14 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { z } from 'zod';
 import { GuardedRegistry } from '../../audit/guarded-registry.js';
 import { LoomError } from '../../core/errors.js';
-import { toMlflowModelVersion, toMlflowRegisteredModel } from '../../registry/mlflow-json.js';
+import { originOf } from '../../http/request-log.js';
+import { MLFLOW_PROPERTIES, toMlflowModelVersion, toMlflowRegisteredModel } from '../../registry/mlflow-json.js';
 import { parseModelFilter, parseVersionFilter } from '../../registry/search-filter.js';
 import type { RegistryStore } from '../../registry/store.js';
 import type { ModelVersion, RegisteredModel } from '../../registry/types.js';
+import { importMlflowModel, type ImportServices } from '../mlflow/model-import.js';
 import type { PlatformRouteOptions } from '../server.js';
+import { runArtifactFiles } from './tracking-artifacts.js';
 import { parseRequest } from './tracking-schemas.js';
 
 const name = z.string().min(1);
@@ -42,6 +45,8 @@ const createVersionBody = z.object({
   tags: z.array(keyValue).optional(),
   run_link: z.string().optional(),
   description: z.string().optional(),
+  /** MLflow 3 names the logged model it registers (its source is then `models:/<model id>`). */
+  model_id: z.string().optional(),
 });
 const updateVersionBody = z.object({ name, version, description: z.string().optional() });
 const versionTagBody = z.object({ name, version, key: z.string().min(1), value: z.string() });
@@ -173,17 +178,20 @@ function modelRoutes(app: FastifyInstance, registry: RegistryStore, guarded: Gua
   });
 }
 
-function versionRoutes(app: FastifyInstance, registry: RegistryStore, guarded: Guarded): void {
+function versionRoutes(app: FastifyInstance, registry: RegistryStore, guarded: Guarded, services: ImportServices): void {
   const shaped = async (found: ModelVersion) => toMlflowModelVersion(found, (await requireModel(registry, found.modelName)).aliases);
   app.post('/model-versions/create', async (request) => {
     const body = parseRequest(createVersionBody, request.body);
+    // A model an MLflow client logged here: ONNX becomes a servable Loom artifact (server/mlflow/model-import.ts).
+    const imported = await importMlflowModel(body.source, body.model_id || undefined, services);
     const created = await guarded(request).createModelVersion({
       modelName: body.name,
-      source: body.source,
-      runId: body.run_id || null,
+      source: imported?.source ?? body.source,
+      runId: body.run_id || imported?.runId || null,
       description: body.description ?? '',
       tags: Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value])),
-      properties: body.run_link ? { runLink: body.run_link } : {},
+      signature: imported?.signature ?? null,
+      properties: { ...(body.run_link ? { runLink: body.run_link } : {}), ...imported?.properties },
     });
     // A version just made carries no alias yet.
     return { model_version: toMlflowModelVersion(created, {}) };
@@ -213,7 +221,10 @@ function versionRoutes(app: FastifyInstance, registry: RegistryStore, guarded: G
   app.post('/model-versions/search', (request) => search(request.body));
   app.get('/model-versions/get-download-uri', async (request) => {
     const query = parseRequest(versionBody, request.query);
-    return { artifact_uri: (await requireVersion(registry, query.name, query.version)).source };
+    const found = await requireVersion(registry, query.name, query.version);
+    // MLflow clients download what MLflow wrote, wherever Loom keeps its servable copy.
+    const mlflowUri = found.properties[MLFLOW_PROPERTIES.artifactUri];
+    return { artifact_uri: typeof mlflowUri === 'string' ? mlflowUri : found.source };
   });
   app.post('/model-versions/set-tag', async (request) => {
     const body = parseRequest(versionTagBody, request.body);
@@ -245,7 +256,7 @@ export const registryRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
   const registry = options.db.registry;
   const { security } = options;
   // Writes go through the request principal's guard (authorized, audited); reads use the store.
-  const guarded: Guarded = security ? (request) => new GuardedRegistry(registry, security.contextFor(request.principal, request.ip)) : () => registry;
+  const guarded: Guarded = security ? (request) => new GuardedRegistry(registry, security.contextFor(request.principal, originOf(request))) : () => registry;
   modelRoutes(app, registry, guarded);
-  versionRoutes(app, registry, guarded);
+  versionRoutes(app, registry, guarded, { tracking: options.db.tracking, files: runArtifactFiles(options.artifacts), artifacts: options.artifacts });
 };

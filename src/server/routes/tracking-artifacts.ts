@@ -16,14 +16,19 @@ import { RunArtifactFiles } from '../../tracking/artifact-files.js';
 
 export const MLFLOW_ARTIFACTS_PREFIX = '/api/2.0/mlflow-artifacts/artifacts';
 
-/** Run artifacts sit beside the project's content-addressed artifact store. */
-export function runArtifactFiles(artifacts: ArtifactStore): RunArtifactFiles {
+/** The directory of a local artifact store; FAILED_PRECONDITION for any other kind. */
+export function localArtifactsRoot(artifacts: ArtifactStore): string {
   if (!(artifacts instanceof LocalArtifactStore)) {
     throw new LoomError('FAILED_PRECONDITION', 'run artifacts need a local artifact store', {
       fix: 'serve tracking from a project with a local artifact directory',
     });
   }
-  return new RunArtifactFiles(join(artifacts.root, 'tracking'));
+  return artifacts.root;
+}
+
+/** Run artifacts sit beside the project's content-addressed artifact store. */
+export function runArtifactFiles(artifacts: ArtifactStore): RunArtifactFiles {
+  return new RunArtifactFiles(join(localArtifactsRoot(artifacts), 'tracking'));
 }
 
 /**

@@ -68,8 +68,50 @@ export const logBatchBody = z.object({
   params: z.array(keyValue).max(MAX_BATCH_PARAMS).optional(),
   tags: z.array(keyValue).max(MAX_BATCH_TAGS).optional(),
 });
-export const logInputsBody = z.object({ run_id: id, datasets: z.array(z.unknown()).optional() });
-export const searchLoggedModelsBody = z.object({ experiment_ids: z.array(id).optional(), filter: z.string().optional(), page_token: z.string().optional() });
+const dataset = z.object({
+  name: z.string().min(1),
+  digest: z.string().min(1),
+  source_type: z.string().min(1),
+  source: z.string(),
+  schema: z.string().optional(),
+  profile: z.string().optional(),
+});
+export const logInputsBody = z.object({
+  run_id: id,
+  datasets: z.array(z.object({ tags: z.array(keyValue).optional(), dataset })).optional(),
+  // Models a run reads (MLflow 3's model inputs) are accepted and not recorded: Loom's lineage follows registry versions instead.
+  models: z.array(z.object({ model_id: id })).optional(),
+});
+export const logOutputsBody = z.object({ run_id: id, models: z.array(z.object({ model_id: id, step: int64.optional().default(0) })) });
+export const logModelBody = z.object({ run_id: id, model_json: z.string().min(2) });
+
+export const createLoggedModelBody = z.object({
+  experiment_id: id,
+  name: z.string().optional(),
+  model_type: z.string().optional(),
+  source_run_id: z.string().optional(),
+  params: z.array(keyValue).optional(),
+  tags: z.array(keyValue).optional(),
+});
+/** Protobuf JSON writes the enum by name; some clients send its number. */
+export const finalizeLoggedModelBody = z.object({
+  status: z.union([z.enum(['LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED']), z.literal(2), z.literal(3)]).transform((s) => (s === 'LOGGED_MODEL_READY' || s === 2 ? ('READY' as const) : ('UPLOAD_FAILED' as const))),
+});
+export const loggedModelIdParams = z.object({ model_id: id });
+export const loggedModelTagParams = z.object({ model_id: id, tag_key: z.string().min(1) });
+export const getLoggedModelQuery = z.object({ allow_deleted: z.enum(['true', 'false']).optional() });
+export const loggedModelTagsBody = z.object({ tags: z.array(keyValue) });
+export const loggedModelParamsBody = z.object({ params: z.array(keyValue) });
+export const loggedModelArtifactsQuery = z.object({ artifact_directory_path: z.string().optional(), page_token: z.string().optional() });
+export const searchLoggedModelsBody = z.object({
+  experiment_ids: z.array(id).optional(),
+  filter: z.string().optional(),
+  // Datasets only scope metric clauses, which logged-model search refuses (no model metrics are recorded).
+  datasets: z.array(z.object({ dataset_name: z.string(), dataset_digest: z.string().optional() })).optional(),
+  max_results: z.coerce.number().int().optional(),
+  order_by: z.array(z.object({ field_name: z.string().min(1), ascending: z.boolean().optional().default(true) })).optional(),
+  page_token: z.string().optional(),
+});
 export const metricHistoryQuery = z.object({
   run_id: id.optional(),
   run_uuid: id.optional(),

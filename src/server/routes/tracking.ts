@@ -1,7 +1,7 @@
 /**
  * The tracking API on MLflow's REST paths and field names (`/api/2.0/mlflow/experiments/*`,
  * `runs/*`, `metrics/get-history`, `artifacts/list`) over `db.tracking`, so MLflow clients
- * log to Loom unchanged. Run artifacts are served by `tracking-artifacts.ts` on MLflow's
+ * log to Loom unchanged; MLflow 3's logged models are in `logged-models.ts`. Run artifacts are served by `tracking-artifacts.ts` on MLflow's
  * proxied-artifact paths. Errors are LoomErrors, shaped by the platform's error handler.
  *
  * Usage: `await app.register(trackingRoutes, { db, artifacts })` (done by `buildPlatformApp`).
@@ -11,12 +11,15 @@ import { recordChange } from '../../audit/record-change.js';
 import type { RequestSecurity } from '../../audit/request-security.js';
 import { authorize } from '../../auth/authorize.js';
 import { LoomError } from '../../core/errors.js';
+import { originOf } from '../../http/request-log.js';
 import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
 import { toMlflowExperiment, toMlflowMetric, toMlflowRun, toMlflowRunInfo } from '../../tracking/mlflow-json.js';
 import type { TrackingStore } from '../../tracking/store.js';
 import type { KeyValue } from '../../tracking/types.js';
 import { MLFLOW_PREFIX, type PlatformRouteOptions } from '../server.js';
-import { runArtifactFiles, trackingArtifactRoutes } from './tracking-artifacts.js';
+import { linkDatasetInputs } from '../mlflow/dataset-lineage.js';
+import { loggedModelRoutes } from './logged-models.js';
+import { localArtifactsRoot, runArtifactFiles, trackingArtifactRoutes } from './tracking-artifacts.js';
 import * as s from './tracking-schemas.js';
 
 const record = (items: KeyValue[] | undefined) => Object.fromEntries((items ?? []).map((t) => [t.key, t.value]));
@@ -44,7 +47,7 @@ function recorder(security: RequestSecurity | undefined): Recorder {
   return async (request, action, target, change) => {
     if (!security) return change();
     const stage = action.endsWith('.delete') ? 'deleted' : 'active';
-    await recordChange(security.contextFor(request.principal, request.ip), { action, permission: 'write', target }, change, () => ({ after: { lifecycleStage: stage } }));
+    await recordChange(security.contextFor(request.principal, originOf(request)), { action, permission: 'write', target }, change, () => ({ after: { lifecycleStage: stage } }));
   };
 }
 
@@ -167,12 +170,6 @@ function runRoutes(app: FastifyInstance, tracking: TrackingStore, recorded: Reco
     await tracking.deleteTag(body.run_id, body.key);
     return {};
   });
-  // Dataset inputs are accepted (clients send them with autologging) but not yet recorded.
-  app.post(`${p}/log-inputs`, async (request) => {
-    const body = s.parseRequest(s.logInputsBody, request.body);
-    await requireRun(tracking, body.run_id);
-    return {};
-  });
 }
 
 /** The plugin: experiments, runs, metric history and artifact listing, plus proxied artifact upload and download. */
@@ -204,13 +201,8 @@ export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
       files: listed.map((f) => ({ path: path ? `${path}/${f.path}` : f.path, is_dir: f.isDir, ...(f.fileSize !== undefined ? { file_size: f.fileSize } : {}) })),
     };
   });
-  // MLflow 3 clients look for logged models (`mlflow.log_model`'s model entities) before
-  // reading a run's artifacts. Loom keeps models in its registry, not as logged models, so
-  // a search finds none and the client reads the run's own artifacts.
-  app.post(`${MLFLOW_PREFIX}/logged-models/search`, async (request) => {
-    s.parseRequest(s.searchLoggedModelsBody, request.body);
-    return { models: [] };
-  });
+  const artifactsRoot = localArtifactsRoot(options.artifacts);
+  loggedModelRoutes(app, tracking, files, (runId, inputs) => linkDatasetInputs(options.db.metadata, runId, inputs, artifactsRoot));
   await app.register(trackingArtifactRoutes, { files, uploadBytes: options.limits.uploadBytes });
 };
 

@@ -1,0 +1,199 @@
+/**
+ * Memory under a long mixed load, and the platform API under 1,000 connections (issue 12).
+ *
+ * 1. Soak: the real `loom serve` (one process, prediction log on) and `loom server` get
+ *    100,000 requests in all (`--requests`), pipelined 25 to a connection on 8 connections
+ *    per server: valid predictions in the three protocols, metadata, `/metrics`, registry
+ *    and tracking reads and writes, and hostile requests shaped like test/security's fuzz
+ *    corpus (prototype names, malformed encodings, deep nesting, 20,000-row bodies, wrong
+ *    content types). Each process's RSS is sampled every 250 ms; reported: start (after a
+ *    warm-up), peak, end (after `--settle` seconds idle) and end/start (goal ≤ 1.2).
+ * 2. 1,000 connections for `--seconds` against the platform API's registry search (autocannon,
+ *    10 s timeout): the share of requests beyond 10 s (goal 0), p99 and max latency.
+ *
+ * Run: node --import tsx bench/soak.ts [--requests 100000] [--settle 15] [--seconds 20]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { LOOM_BIN } from '../test/support/cli.js';
+import { makeTempDir } from '../test/support/flights.js';
+import { buildServingRegistry } from '../test/support/serving-registry.js';
+import { deeplyNested, rawExchange, rawRequest } from '../test/security/support.js';
+
+const PIPELINE = 25;
+const CONNECTIONS = 8;
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  samples: { at: number; rss: number }[];
+}
+
+async function startLoom(args: string[], home: string): Promise<Running> {
+  const child = spawn(process.execPath, [LOOM_BIN, ...args], { cwd: home, env: { ...process.env, LOOM_HOME: home, LOOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const match = /(?:serving at|Loom API at) (http:\/\/[^\s)]+)/.exec(stderr);
+    if (match) return { url: match[1]!, child, samples: [] };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`loom ${args.join(' ')} did not start:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+}
+
+/** The mix for each server: [weight, request] pairs, requests as raw HTTP/1.1 bytes. */
+function mixes(row: Record<string, unknown>) {
+  const json = (method: string, path: string, body: unknown) => rawRequest(method, path, { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const get = (path: string) => rawRequest('GET', path);
+  const model: [number, () => string][] = [
+    [30, () => json('POST', '/v2/models/flights/infer', { instances: [row, row] })],
+    [10, () => json('POST', '/v1/models/flights:predict', { instances: [row] })],
+    [10, () => json('POST', '/invocations', { dataframe_records: [row] })],
+    [8, () => get('/v2/models/flights')],
+    [4, () => get('/metrics')],
+    [3, () => get('/v1/models/flights/metadata')],
+    // Hostile, as test/security/fuzz.test.ts sends them.
+    [3, () => get('/ui/ort/constructor')],
+    [3, () => get('/v1/models/%25')],
+    [3, () => get('/v2/models/__proto__/versions/toString')],
+    [2, () => json('POST', '/v2/models/flights/infer', deeplyNested(20_000))],
+    [2, () => json('POST', '/v2/models/flights/infer', `{"inputs":[{"name":"hour","shape":[1],"datatype":"INT64","data":${deeplyNested(5000)}}]}`)],
+    [2, () => json('POST', '/v2/models/flights/infer', '{"a":')],
+    [2, () => rawRequest('POST', '/invocations', { headers: { 'content-type': 'application/xml' }, body: '<x/>' })],
+    [1, () => json('POST', '/v2/models/flights/infer', { instances: Array.from({ length: 20_000 }, () => row) })],
+    [2, () => json('POST', '/v2/models/flights/infer', { instances: [{ ...row, hour: 'constructor' }, { __proto__: 1 }] })],
+  ];
+  let run = 0;
+  const platform: [number, () => string][] = [
+    [25, () => get('/api/2.0/mlflow/registered-models/search')],
+    [15, () => get('/api/2.0/mlflow/registered-models/get?name=flights')],
+    [10, () => get('/api/2.0/mlflow/experiments/search?max_results=10')],
+    [10, () => json('POST', '/api/2.0/mlflow/experiments/create', { name: `soak-${process.pid}-${run++}` })],
+    [5, () => get('/health')],
+    [5, () => get('/metrics')],
+    [4, () => get('/api/2.0/mlflow/registered-models/get?name=constructor')],
+    [4, () => get('/api/2.0/mlflow/runs/get?run_id=%E0%A4%A')],
+    [3, () => json('POST', '/api/2.0/mlflow/runs/log-batch', deeplyNested(20_000))],
+    [3, () => json('POST', '/api/2.0/mlflow/registered-models/create', { name: 'x'.repeat(100_000) })],
+    [3, () => json('POST', '/api/2.0/mlflow/experiments/search', { filter: "name = 'a' OR 1=1; DROP TABLE runs; --" })],
+    [3, () => rawRequest('POST', '/api/2.0/mlflow/experiments/create', { headers: { 'content-type': 'text/plain' }, body: 'x' })],
+  ];
+  return { model, platform };
+}
+
+/** A seeded generator: every run sends the same mix. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function picker(mix: [number, () => string][], next: () => number): () => string {
+  const total = mix.reduce((sum, [weight]) => sum + weight, 0);
+  return () => {
+    let at = next() * total;
+    for (const [weight, make] of mix) if ((at -= weight) < 0) return make();
+    return mix[0]![1]();
+  };
+}
+
+/**
+ * Sends `count` requests from `make`, pipelined, on `CONNECTIONS` connections; statuses by
+ * class. A request after which the server closes the connection (a refused body) counts as
+ * `closed`; the requests pipelined behind it were never read and are sent again.
+ */
+async function load(url: string, count: number, make: () => string): Promise<Record<string, number>> {
+  const statuses: Record<string, number> = {};
+  const add = (key: string) => (statuses[key] = (statuses[key] ?? 0) + 1);
+  let left = count;
+  const worker = async () => {
+    while (left > 0) {
+      const n = Math.min(PIPELINE, left);
+      left -= n;
+      const batch = Array.from({ length: n }, make);
+      const { responses } = await rawExchange(url, batch.join(''), n, 120_000).catch(() => ({ responses: [] }));
+      for (const response of responses) add(`${String(response.status)[0]}xx`);
+      if (responses.length < n) {
+        add('closed');
+        left += n - responses.length - 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  return statuses;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { requests: { type: 'string', default: '100000' }, settle: { type: 'string', default: '15' }, seconds: { type: 'string', default: '20' } } });
+  const total = Number(values.requests);
+  let removeHome: () => Promise<void> = async () => {};
+  const home = await makeTempDir((fn) => {
+    removeHome = fn;
+  });
+  const servers: Running[] = [];
+  try {
+    const reg = await buildServingRegistry(home);
+    const row = reg.rows[0]!;
+    await reg.close();
+    const serve = await startLoom(['serve', 'flights', '--workers', '1', '--port', '0', '--watch-interval', '1000'], home);
+    servers.push(serve);
+    const api = await startLoom(['server', '--port', '0'], home);
+    servers.push(api);
+    const { model, platform } = mixes(row);
+    const next = random(7);
+    // Warm-up: every route once (code paths compiled, sessions loaded), then the starting RSS.
+    await load(serve.url, 500, picker(model, next));
+    await load(api.url, 500, picker(platform, next));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const start = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
+    const sampler = setInterval(() => {
+      for (const server of servers) void rssOf(server.child.pid!).then((rss) => server.samples.push({ at: Date.now(), rss }), () => {});
+    }, 250);
+    const began = Date.now();
+    const [modelStatuses, platformStatuses] = await Promise.all([load(serve.url, Math.round(total * 0.6), picker(model, next)), load(api.url, Math.round(total * 0.4), picker(platform, next))]);
+    const loadSeconds = (Date.now() - began) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, Number(values.settle) * 1000));
+    clearInterval(sampler);
+    const end = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
+    const peak = (server: Running) => Math.max(...server.samples.map((sample) => sample.rss));
+    const alive = servers.every((server) => server.child.exitCode === null);
+
+    // 2. 1,000 connections on the platform API.
+    const crowd = await autocannon({ url: `${api.url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: Number(values.seconds), timeout: 10 });
+    const attempted = crowd.requests.total + crowd.timeouts;
+
+    const lines = [
+      `Soak: ${total.toLocaleString('en')} requests (${Math.round(total * 0.6).toLocaleString('en')} to \`loom serve\`, ${Math.round(total * 0.4).toLocaleString('en')} to \`loom server\`) in ${loadSeconds.toFixed(0)} s, then ${values.settle} s idle; processes alive after: ${alive}`,
+      `  loom serve answers: ${JSON.stringify(modelStatuses)}; loom server answers: ${JSON.stringify(platformStatuses)}`,
+      '',
+      '| process | start RSS | peak RSS | end RSS | end / start (goal ≤ 1.2) |',
+      '|---|---|---|---|---|',
+      `| loom serve (1 process, prediction log on) | ${mib(start.serve)} | ${mib(peak(serve))} | ${mib(end.serve)} | **${(end.serve / start.serve).toFixed(2)}** |`,
+      `| loom server | ${mib(start.api)} | ${mib(peak(api))} | ${mib(end.api)} | **${(end.api / start.api).toFixed(2)}** |`,
+      '',
+      `1,000 connections, ${values.seconds} s, GET registered-models/search on loom server: ${crowd.requests.total.toLocaleString('en')} answered, ${crowd.timeouts} beyond 10 s (**${((100 * crowd.timeouts) / Math.max(1, attempted)).toFixed(2)}%**), ${crowd.errors} errors, ${crowd.non2xx} non-2xx; p50 ${crowd.latency.p50} ms, p99 ${crowd.latency.p99} ms, max ${crowd.latency.max} ms`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    for (const server of servers) server.child.kill('SIGTERM');
+    await Promise.all(servers.map((server) => (server.child.exitCode === null ? new Promise((resolve) => server.child.once('exit', resolve)) : undefined)));
+    await removeHome();
+  }
+}
+
+await main();

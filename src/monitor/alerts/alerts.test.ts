@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { makeTempDir } from '../../../test/support/flights.js';
+import { openTestPlatform, postgresTestUrl, openFreshPostgres } from '../../../test/support/databases.js';
+import { testStepRunner } from '../../../test/support/step-runner.js';
+import { LoomError } from '../../core/errors.js';
+import { typeRecord, ServingModel } from '../../pipeline/artifact-types.js';
+import type { Platform } from '../../platform/platform.js';
+import { listAlerts } from './history.js';
+import { LocalArtifactStore } from '../../store/local-artifact-store.js';
+import { checkAlerts } from './check.js';
+import { decideAlert, type MetricPoint } from './evaluate.js';
+import { parseAlertRules, type AlertRule } from './rules.js';
+import { deliverWebhook } from './webhook.js';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2001, 2, 1);
+const point = (i: number, value: number, modelVersion = 2): MetricPoint => ({ windowStart: T0 + i * HOUR, windowEnd: T0 + (i + 1) * HOUR, modelVersion, value });
+
+const RULES = `
+rules:
+  - name: distance-drift
+    model: flights
+    metric: drift.distance
+    window: hourly
+    when: { above: 0.2 }
+    for: 2
+    severity: critical
+    cooldown: 3h
+    actions:
+      - type: log
+      - type: rollback
+`;
+
+test('a rules file is read from YAML with defaults, and every mistake is named by its field', () => {
+  const [rule] = parseAlertRules(RULES, 'loom-alerts.yaml');
+  assert.equal(rule!.for, 2);
+  assert.deepEqual(rule!.actions, [{ type: 'log' }, { type: 'rollback', alias: 'champion' }]);
+  const refused = (text: string) => {
+    try {
+      parseAlertRules(text, 'loom-alerts.yaml');
+    } catch (error) {
+      assert.ok(error instanceof LoomError);
+      return { field: error.field, message: error.message };
+    }
+    assert.fail(`accepted: ${text}`);
+  };
+  assert.equal(refused(RULES.replace('cooldown: 3h', 'cooldown: 3 hours')).field, 'rules[0].cooldown');
+  assert.equal(refused(RULES.replace('type: rollback', 'type: page-someone')).field, 'rules[0].actions[1].type');
+  assert.equal(refused(RULES.replace('when: { above: 0.2 }', 'when: { above: 0.2, below: 1 }')).field, 'rules[0].when');
+  assert.equal(refused(RULES.replace('    actions:', '    severity_level: 2\n    actions:')).field, 'rules[0].severity_level');
+  assert.match(refused(`${RULES}${RULES.replace('rules:\n', '')}`).message, /used twice/);
+  assert.match(refused('rules: [ {name: x').message, /not valid YAML or JSON \(line \d+\)/);
+  assert.equal(refused('{"rules": []}').field, 'rules');
+});
+
+test('a rule fires after `for` breaching windows in a row, once per window, and not again within its cool-down', () => {
+  const [rule] = parseAlertRules(RULES, 'rules.yaml') as [AlertRule];
+  assert.equal(decideAlert(rule, [point(0, 0.5)], undefined).fire, false, 'one window of the two it needs');
+  assert.equal(decideAlert(rule, [point(0, 0.1), point(1, 0.5)], undefined).fire, false, 'not two in a row');
+  const fired = decideAlert(rule, [point(0, 0.3), point(1, 0.5)], undefined);
+  assert.ok(fired.fire);
+  assert.match(fired.summary, /flights v2: drift.distance > 0.2 in 2 window\(s\) in a row: 0.3, 0.5/);
+  const last = { windowEnd: T0 + 2 * HOUR };
+  assert.match(String((decideAlert(rule, [point(0, 0.3), point(1, 0.5)], last) as { reason: string }).reason), /already fired/);
+  assert.match(String((decideAlert(rule, [point(1, 0.5), point(2, 0.6)], last) as { reason: string }).reason), /cooling down/);
+  assert.equal(decideAlert(rule, [point(3, 0.5), point(4, 0.6)], last).fire, true, 'three hours later it fires again');
+  const test = { ...rule, when: { pValueBelow: 0.01 }, for: 1 };
+  assert.equal(decideAlert(test, [{ ...point(0, 9), pValue: 0.2 }], undefined).fire, false);
+  assert.equal(decideAlert(test, [{ ...point(0, 9), pValue: 0.001 }], undefined).fire, true);
+  assert.equal(decideAlert(test, [point(0, 9)], undefined).fire, false, 'no p-value, no breach');
+});
+
+/** A receiver answering each request with the next status; `null` never answers. */
+async function receiver(statuses: (number | null)[]): Promise<{ url: string; bodies: unknown[]; server: Server }> {
+  const bodies: unknown[] = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk) => (text += chunk));
+    request.on('end', () => {
+      bodies.push(JSON.parse(text));
+      const status = statuses.shift();
+      if (status !== null) response.writeHead(status ?? 200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, server };
+}
+
+test('a webhook is retried with back-off on 5xx and timeouts, not on other 4xx, and never throws', async (t) => {
+  const flaky = await receiver([500, 503, 200]);
+  const silent = await receiver([null, null]);
+  const refusing = await receiver([400]);
+  t.after(() => {
+    flaky.server.close();
+    silent.server.closeAllConnections();
+    silent.server.close();
+    refusing.server.close();
+  });
+  const hook = (url: string, retries: number, timeout = '5s') => ({ type: 'webhook' as const, url, retries, timeout });
+  assert.deepEqual(await deliverWebhook(hook(flaky.url, 3), { rule: 'r' }, { firstRetryMs: 10 }), { delivered: true, attempts: 3, detail: 'HTTP 200' });
+  assert.deepEqual(flaky.bodies, [{ rule: 'r' }, { rule: 'r' }, { rule: 'r' }]);
+  assert.deepEqual(await deliverWebhook(hook(silent.url, 1, '1s'), { rule: 'r' }, { firstRetryMs: 10 }), { delivered: false, attempts: 2, detail: 'timed out after 1s' });
+  assert.deepEqual(await deliverWebhook(hook(refusing.url, 3), { rule: 'r' }, { firstRetryMs: 10 }), { delivered: false, attempts: 1, detail: 'HTTP 400' });
+  const closed = await deliverWebhook(hook('http://127.0.0.1:1/hook', 0), { rule: 'r' });
+  assert.equal(closed.delivered, false);
+});
+
+async function firesAndActs(platform: Platform, dir: string) {
+  const { metadata, registry } = platform;
+  const artifacts = new LocalArtifactStore(`${dir}/artifacts`);
+  await metadata.putArtifactType(typeRecord(ServingModel));
+  const staging = await artifacts.stage();
+  await writeFile(ServingModel.files.signature(staging), '{}');
+  const committed = await artifacts.commit(staging);
+  const [v2artifact] = await metadata.putArtifacts([{ typeName: ServingModel.name, uri: committed.uri, fingerprint: committed.fingerprint, properties: { labelColumn: 'delayed' } }]);
+  await registry.ensureRegisteredModel('flights');
+  await registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  await registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v2', status: 'READY', artifactId: v2artifact!.id });
+  await registry.setAlias('flights', 'champion', 1, { actor: 'ana', reason: 'first' });
+  await registry.setAlias('flights', 'champion', 2, { actor: 'ana', reason: 'retrained' });
+  const hook = await receiver([500, 500, 500]);
+  try {
+    const rules = parseAlertRules(
+      `${RULES}      - type: webhook\n        url: ${hook.url}\n        retries: 2\n      - type: retrain\n        pipeline: pipelines/flights.ts\n`,
+      'rules.yaml',
+    );
+    const retrains: [string, number][] = [];
+    const options = {
+      points: async () => [point(0, 0.1), point(1, 0.4), point(2, 0.45)],
+      retrain: async (pipeline: string, executionId: number) => {
+        retrains.push([pipeline, executionId]);
+        return 'flights-run-1';
+      },
+      codeVersion: { commit: null, dirty: false },
+      webhookFirstRetryMs: 5,
+    };
+    const runner = testStepRunner(platform, artifacts);
+    const [result] = await checkAlerts({ metadata, registry, runner }, rules, options);
+    assert.equal(result!.fired, true, result!.summary);
+    assert.deepEqual(result!.actions!.map((a) => [a.type, a.status]), [['log', 'done'], ['rollback', 'done'], ['webhook', 'failed'], ['retrain', 'done']]);
+    assert.match(result!.actions![1]!.detail, /flights@champion rolled back from v2 to v1/);
+    assert.match(result!.actions![2]!.detail, /HTTP 500 after 3 attempt/);
+    assert.deepEqual(retrains, [['pipelines/flights.ts', result!.executionId]]);
+    assert.equal(hook.bodies.length, 3);
+
+    // The alias really moved, by the rule, and the alert is in lineage with the version it is about.
+    assert.equal((await registry.getRegisteredModel('flights'))?.aliases.champion, 1);
+    const history = await registry.aliasHistory('flights', 'champion');
+    assert.equal(history[0]!.actor, 'alert:distance-drift');
+    const [alert] = await listAlerts(metadata, { model: 'flights' });
+    assert.deepEqual([alert!.rule, alert!.modelVersion, alert!.value, alert!.windowEnd], ['distance-drift', 2, 0.45, T0 + 3 * HOUR]);
+    const events = await metadata.getEvents({ executionIds: [result!.executionId!] });
+    assert.deepEqual(events.map((e) => [e.type, e.artifactId]).sort(), [['INPUT', v2artifact!.id], ['OUTPUT', alert!.artifactId]].sort());
+
+    // The same windows again: already fired, nothing is done twice.
+    const [again] = await checkAlerts({ metadata, registry, runner }, rules, options);
+    assert.equal(again!.fired, false);
+    assert.match(again!.summary, /already fired/);
+    assert.equal((await listAlerts(metadata)).length, 1);
+  } finally {
+    hook.server.close();
+  }
+}
+
+test('a firing rule rolls the alias back, calls its webhook, requests retraining, and is recorded in lineage (SQLite)', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  await firesAndActs(platform, dir);
+});
+
+const pgUrl = postgresTestUrl('alerts');
+test('a firing rule acts and is recorded (PostgreSQL)', { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await firesAndActs(platform, dir);
+});

@@ -1,0 +1,93 @@
+/**
+ * One pass of alerting: for each rule, read its metric's windows, decide (evaluate.ts),
+ * and for a firing run the `alert` step through the step runner (actions + record), then
+ * start the retraining runs its actions requested. What a pass decided, fired or not, is
+ * returned for the CLI to print. Where the windows come from is the caller's: the
+ * monitoring history on a live project, or a replay.
+ *
+ * Usage: `const results = await checkAlerts(platform, rules, { points, retrain });`
+ */
+import type { MetadataStore } from '../../metadata/store.js';
+import type { CodeVersion } from '../../metadata/types.js';
+import { standaloneScope } from '../../pipeline/run-scope.js';
+import type { StepOutcome, StepRunner } from '../../pipeline/step-runner.js';
+import { listAlerts } from './history.js';
+import type { RegistryStore } from '../../registry/store.js';
+import { alertComponent, type ActionOutcome } from './component.js';
+import { decideAlert, type MetricPoint } from './evaluate.js';
+import type { AlertRule } from './rules.js';
+
+export interface AlertCheckServices {
+  metadata: MetadataStore;
+  registry: RegistryStore;
+  runner: StepRunner;
+}
+
+export interface AlertCheckOptions {
+  /** The rule's metric over its windows for its model, oldest first. */
+  points(rule: AlertRule): Promise<MetricPoint[]>;
+  /** Starts a retraining run of a pipeline file; given the alert's execution, for its lineage. */
+  retrain?(pipeline: string, alertExecutionId: number): Promise<string>;
+  codeVersion: CodeVersion;
+  webhookFirstRetryMs?: number;
+}
+
+export interface AlertCheck {
+  rule: string;
+  fired: boolean;
+  /** Why it did not fire, or what fired. */
+  summary: string;
+  executionId?: number;
+  actions?: ActionOutcome[];
+}
+
+export async function checkAlerts(services: AlertCheckServices, rules: readonly AlertRule[], options: AlertCheckOptions): Promise<AlertCheck[]> {
+  const results: AlertCheck[] = [];
+  for (const rule of rules) {
+    const last = (await listAlerts(services.metadata, { rule: rule.name }))[0];
+    const decision = decideAlert(rule, await options.points(rule), last);
+    if (!decision.fire) {
+      results.push({ rule: rule.name, fired: false, summary: decision.reason });
+      continue;
+    }
+    const version = decision.points[decision.points.length - 1]!.modelVersion;
+    const outcome = await services.runner.run({
+      component: alertComponent,
+      stepName: `alert-${rule.name}`,
+      inputs: { model: await modelArtifact(services, rule.model, version) },
+      parameters: { rule, points: decision.points, summary: decision.summary, webhookFirstRetryMs: options.webhookFirstRetryMs },
+      run: standaloneScope('monitor-alert', options.codeVersion),
+      cache: false,
+    });
+    const actions = await requestedRetrains(outcome, options);
+    results.push({ rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions });
+  }
+  return results;
+}
+
+/** The served version's artifact, the alert's input in lineage; absent for a version registered from outside a pipeline. */
+async function modelArtifact(services: AlertCheckServices, model: string, version: number) {
+  const registered = await services.registry.getModelVersion(model, version);
+  if (registered?.artifactId === undefined || registered.artifactId === null) return undefined;
+  return (await services.metadata.getArtifacts([registered.artifactId]))[0];
+}
+
+/** The step's action outcomes, with each requested retraining started (or its failure recorded in the answer). */
+async function requestedRetrains(outcome: StepOutcome, options: AlertCheckOptions): Promise<ActionOutcome[]> {
+  if (outcome.error) throw outcome.error;
+  const actions = (outcome.outputs.alert?.properties.actions ?? []) as ActionOutcome[];
+  const started: ActionOutcome[] = [];
+  for (const action of actions) {
+    if (action.type !== 'retrain' || !options.retrain) {
+      started.push(action);
+      continue;
+    }
+    try {
+      const runId = await options.retrain(action.detail, outcome.executionId);
+      started.push({ type: 'retrain', status: 'done', detail: `${action.detail}: run ${runId}` });
+    } catch (error) {
+      started.push({ type: 'retrain', status: 'failed', detail: `${action.detail}: ${(error as Error).message}` });
+    }
+  }
+  return started;
+}

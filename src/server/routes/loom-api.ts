@@ -1,0 +1,105 @@
+/**
+ * Loom's own read API under `/api/loom/`, for what MLflow's REST paths do not cover: pipeline
+ * runs with their steps, dataset versions with statistics and anomalies, a model's lineage,
+ * alias history (and the alias rollback the CLI offers), and deployments. It serves the
+ * dashboard and any client; every route reads through the shared query layer (src/queries/),
+ * checks its query string with zod, pages on the server (`max_results`, `page_token`,
+ * answering `next_page_token`) and fails through the app's one error handler.
+ *
+ * Usage: `await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX })` (done by `buildPlatformApp`).
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { GuardedRegistry } from '../../audit/guarded-registry.js';
+import { LoomError } from '../../core/errors.js';
+import { parseRequest } from '../../http/validation.js';
+import { originOf } from '../../http/request-log.js';
+import { datasetVersionStatistics } from '../../queries/dataset-statistics.js';
+import { listDatasetVersions, showDatasetVersion } from '../../queries/dataset-versions.js';
+import { modelLineage } from '../../queries/lineage.js';
+import { listPipelineRuns, showPipelineRun, type PipelineRunSummary } from '../../queries/pipeline-runs.js';
+import type { RegistryStore } from '../../registry/store.js';
+import type { PlatformRouteOptions } from '../server.js';
+
+/** Where the Loom API lives; MLflow's paths stay under MLFLOW_PREFIX. */
+export const LOOM_API_PREFIX = '/api/loom';
+
+const maxResults = z.coerce.number().int().min(1).max(1000).default(50);
+const pageQuery = z.object({ max_results: maxResults, page_token: z.string().regex(/^\S+$/).optional() });
+const runsQuery = pageQuery.extend({ pipeline: z.string().min(1).optional(), state: z.string().min(1).optional() });
+const datasetsQuery = pageQuery.extend({ source: z.string().min(1).optional() });
+const nameParams = z.object({ name: z.string().min(1) });
+const aliasParams = nameParams.extend({ alias: z.string().min(1) });
+const runParams = z.object({ runId: z.string().min(1) });
+const versionParams = z.object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) a dataset version hash') });
+const lineageQuery = z.object({ version: z.string().regex(/^(\d+|[A-Za-z][\w-]*)$/, 'must be a version number or an alias'), max_hops: z.coerce.number().int().min(1).max(100).default(30) });
+
+/** An offset page token, for lists the query layer returns whole. */
+const offsetOf = (token: string | undefined) => {
+  if (token === undefined) return 0;
+  const offset = Number(token);
+  if (!Number.isInteger(offset) || offset < 0) throw new LoomError('INVALID_ARGUMENT', `page_token ${JSON.stringify(token)} is not one this API gave`, { field: 'page_token', fix: 'leave it out to start from the first page' });
+  return offset;
+};
+
+function pageOf<T>(items: T[], query: { max_results: number; page_token?: string }): { items: T[]; next_page_token?: string } {
+  const offset = offsetOf(query.page_token);
+  const end = offset + query.max_results;
+  return { items: items.slice(offset, end), ...(end < items.length ? { next_page_token: String(end) } : {}) };
+}
+
+/** The Loom API plugin; register it under LOOM_API_PREFIX. */
+export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
+  const { db, artifacts, security } = options;
+  // Writes go through the request principal's guard (authorized, audited), as on the registry's MLflow routes.
+  const guarded = (request: FastifyRequest): RegistryStore => (security ? new GuardedRegistry(db.registry, security.contextFor(request.principal, originOf(request))) : db.registry);
+  const params = <S extends z.ZodType>(schema: S, request: FastifyRequest) => parseRequest(schema, request.params, { part: 'path' });
+
+  app.get('/pipeline-runs', async (request) => {
+    const query = parseRequest(runsQuery, request.query, { part: 'query' });
+    // Filters are applied to store pages until a page is full: the store pages contexts by id only.
+    const items: PipelineRunSummary[] = [];
+    let token = query.page_token;
+    do {
+      const page = await listPipelineRuns(db, { limit: query.max_results, pageToken: token });
+      items.push(...page.items.filter((r) => (!query.pipeline || r.pipeline === query.pipeline) && (!query.state || r.state === query.state)));
+      token = page.nextPageToken;
+    } while (token && items.length < query.max_results);
+    return { runs: items, ...(token ? { next_page_token: token } : {}) };
+  });
+  app.get('/pipeline-runs/:runId', async (request) => showPipelineRun(db, params(runParams, request).runId));
+
+  app.get('/datasets', async (request) => {
+    const query = parseRequest(datasetsQuery, request.query, { part: 'query' });
+    const all = (await listDatasetVersions(db)).filter((v) => !query.source || v.source.includes(query.source));
+    const page = pageOf(all, query);
+    return { versions: page.items, ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+  });
+  app.get('/datasets/:version', async (request) => {
+    const { version } = params(versionParams, request);
+    const [detail, statistics] = await Promise.all([showDatasetVersion(db, artifacts, version), datasetVersionStatistics(db, artifacts, version)]);
+    return { version: detail, statistics };
+  });
+
+  app.get('/models/:name/lineage', async (request) => {
+    const { name } = params(nameParams, request);
+    const query = parseRequest(lineageQuery, request.query, { part: 'query' });
+    return modelLineage(db, `${name}@${query.version}`, query.max_hops);
+  });
+  app.get('/models/:name/aliases/:alias/history', async (request) => {
+    const { name, alias } = params(aliasParams, request);
+    if (!(await db.registry.getRegisteredModel(name))) throw new LoomError('NOT_FOUND', `registered model ${JSON.stringify(name)} not found`, { field: 'name' });
+    return { moves: await db.registry.aliasHistory(name, alias) };
+  });
+  app.post('/models/:name/aliases/:alias/rollback', async (request) => {
+    const { name, alias } = params(aliasParams, request);
+    const move = await guarded(request).rollbackAlias(name, alias, { actor: request.principal.subject, reason: 'through the Loom API' });
+    return { move };
+  });
+
+  app.get('/deployments', async () => ({ deployments: await db.deployments.listDeployments() }));
+  app.get('/deployments/:name/history', async (request) => {
+    const { name } = params(nameParams, request);
+    return { deployments: await db.deployments.history(name) };
+  });
+};

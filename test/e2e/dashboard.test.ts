@@ -1,0 +1,209 @@
+// The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
+// `loom server` on a real project: every page is visited and its content asserted, an alias
+// is moved and rolled back through the page, a refusal shows the server's message, back and
+// forward work, and no page logs a console error or has a serious axe-core violation.
+// Screenshots of the main views are saved into docs/dashboard/ for the README.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, testChromium } from '../support/chromium.js';
+import { runLoom, runProcess } from '../support/cli.js';
+import { makeDashboardProject, seriousViolations, startLoomServer, watchConsole, type DashboardProject, type RunningServer } from '../support/dashboard-project.js';
+import { makeTempDir } from '../support/flights.js';
+
+const chromiumPath = testChromium();
+const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
+// The README's screenshots are refreshed on request (LOOM_UPDATE_SCREENSHOTS=1), so a test run
+// leaves the working tree clean; otherwise they are still taken (rendering is exercised) into a temp folder.
+const SHOTS = process.env.LOOM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/dashboard/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'loom-shots-'))}/`;
+
+let project: DashboardProject;
+let server: RunningServer;
+let browser: Browser;
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  if (!chromiumPath) return;
+  // The served files are the ones built from this checkout's sources.
+  const built = await runProcess(process.execPath, [fileURLToPath(new URL('../../scripts/build-dashboard.mjs', import.meta.url))]);
+  assert.equal(built.code, 0, built.stderr);
+  const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashboard-');
+  project = await makeDashboardProject(dir);
+  server = await startLoomServer(dir);
+  // A second version of the model, registered through the MLflow API, so the alias can move and roll back.
+  const v1 = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=flights&version=1`)).json()) as { model_version: { source: string; run_id: string } };
+  const created = await fetch(`${server.url}/api/2.0/mlflow/model-versions/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'flights', source: v1.model_version.source, run_id: v1.model_version.run_id, description: 'the same graph, registered again' }),
+  });
+  assert.equal(created.status, 200, await created.text());
+  const deployed = await runLoom(['deploy', 'set', 'flights', '--alias', 'champion', '--canary', '2', '--weight', '0.2'], { cwd: dir });
+  assert.equal(deployed.code, 0, deployed.stderr);
+  await mkdir(SHOTS, { recursive: true });
+  browser = await launchChromium(chromiumPath);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const cleanup of cleanups) await cleanup();
+});
+
+async function open(path: string): Promise<{ page: Page; console: ReturnType<typeof watchConsole> }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const console = watchConsole(page);
+  await page.goto(`${server.url}${path}`);
+  return { page, console };
+}
+
+/** No console errors and no serious accessibility violations on the page as it is now. */
+async function checkPage(page: Page, console: ReturnType<typeof watchConsole>, what: string): Promise<void> {
+  assert.deepEqual(await seriousViolations(page), [], `${what}: no serious axe-core violations`);
+  assert.deepEqual(console.errors, [], `${what}: no console errors`);
+}
+
+test('experiments: the runs table filters with MLflow syntax, sorts, shows the refusal of a bad filter, and a run draws its curves', skip, async () => {
+  const { page, console } = await open('/');
+  await page.waitForURL(/\/experiments$/);
+  await page.getByRole('link', { name: 'flights' }).click();
+  await page.getByRole('heading', { name: 'flights' }).waitFor();
+  const table = page.locator('table.runs');
+  await table.getByRole('link', { name: /^train/ }).waitFor();
+  assert.ok(await table.getByRole('button', { name: 'eval_accuracy' }).isVisible(), 'metric columns');
+  await checkPage(page, console, 'experiment runs');
+  await page.screenshot({ path: `${SHOTS}experiment-runs.png` });
+
+  await page.getByLabel('Filter runs').fill("metrics.eval_accuracy > 0 and attributes.status = 'FINISHED'");
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/filter=metrics.eval_accuracy/);
+  await table.getByRole('link', { name: /^train/ }).waitFor();
+  await page.getByLabel('Filter runs').fill('metrics.eval_accuracy > 2');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('0 runs on this page').waitFor();
+  await console.expecting(400, async () => {
+    await page.getByLabel('Filter runs').fill('metrics.eval_accuracy >>> 1');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('alert').waitFor();
+  });
+  assert.match(await page.getByRole('alert').innerText(), /eval_accuracy|parse|expected/i, "the server's own message");
+  // Back walks the filters in reverse: the URL holds the view.
+  await page.goBack();
+  await page.getByText('0 runs on this page').waitFor();
+  await page.goBack();
+  await table.getByRole('link', { name: /^train/ }).waitFor();
+  await page.goForward();
+  await page.getByText('0 runs on this page').waitFor();
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await table.getByRole('button', { name: 'eval_log_loss' }).click();
+  await page.waitForURL(/order=metrics/);
+  assert.equal(await table.locator('th[aria-sort="descending"]').innerText(), 'eval_log_loss ▼');
+
+  await table.getByRole('link', { name: /^train/ }).click();
+  await page.getByRole('heading', { name: 'Metric curves' }).waitFor();
+  const chart = page.getByRole('img', { name: /^eval_log_loss: 1 series, 2 points/ });
+  await chart.locator('canvas').waitFor();
+  assert.ok(await page.getByRole('rowheader', { name: 'algorithm' }).isVisible(), 'the parameters');
+  await checkPage(page, console, 'run detail');
+  await page.screenshot({ path: `${SHOTS}run-detail.png` });
+  await page.close();
+});
+
+test('models: versions, alias history and lineage; an alias moved and rolled back through the page; a refused rollback shows why', skip, async () => {
+  const { page, console } = await open('/models');
+  await page.getByRole('link', { name: 'flights' }).click();
+  const champion = page.locator('[data-alias="champion"]');
+  await champion.getByRole('heading', { name: 'champion → v1' }).waitFor();
+  await page.getByRole('heading', { name: 'Lineage of v1' }).waitFor();
+  await page.locator('.flow .step', { hasText: 'train' }).first().waitFor();
+  assert.equal(await page.locator('.flow .data').count(), 1, 'the data snapshot the model came from');
+  await checkPage(page, console, 'model');
+
+  await page.getByLabel('to version').selectOption('2');
+  await page.getByRole('button', { name: 'Move alias' }).click();
+  await champion.getByRole('heading', { name: 'champion → v2' }).waitFor();
+  await champion.getByRole('cell', { name: 'v1 → v2' }).waitFor();
+  await page.screenshot({ path: `${SHOTS}model.png`, fullPage: true });
+
+  await champion.getByRole('button', { name: 'Roll back champion…' }).click();
+  await champion.getByRole('button', { name: 'Confirm rollback' }).click();
+  await champion.getByRole('heading', { name: 'champion → v1' }).waitFor();
+  await champion.getByRole('cell', { name: 'rollback', exact: true }).waitFor();
+  const served = (await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=flights&alias=champion`)).json()) as { model_version: { version: string } };
+  assert.equal(served.model_version.version, '1', 'the registry itself moved back');
+
+  // Nothing held the alias before version 1: the server refuses, and the page says so.
+  await console.expecting(412, async () => {
+    await champion.getByRole('button', { name: 'Roll back champion…' }).click();
+    await champion.getByRole('button', { name: 'Confirm rollback' }).click();
+    await champion.getByRole('alert').waitFor();
+  });
+  assert.match(await champion.getByRole('alert').innerText(), /roll|back|earlier|previous/i);
+  await checkPage(page, console, 'model after rollback');
+
+  await page.getByRole('button', { name: 'Lineage of v2' }).click();
+  await page.waitForURL(/version=2/);
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Lineage of v1' }).waitFor();
+  await page.close();
+});
+
+test('pipelines: the runs list, a failed run as a graph with the error and fix of its failed step', skip, async () => {
+  const { page, console } = await open('/pipelines');
+  await page.getByRole('link', { name: project.failedRunId }).waitFor();
+  await page.getByLabel('State').selectOption('FAILED');
+  await page.waitForURL(/state=FAILED/);
+  // The server filtered by state: the complete run leaves the list.
+  await page.getByRole('link', { name: project.completeRunId }).waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: project.failedRunId }).click();
+  await page.getByRole('button', { name: /^validate\s*FAILED/ }).waitFor();
+  assert.ok(await page.getByRole('button', { name: /^ingest\s*CACHED/ }).isVisible());
+  assert.ok(await page.getByRole('button', { name: /^push\s*CANCELED/ }).isVisible());
+  const alert = page.getByRole('alert');
+  assert.match(await alert.innerText(), /does not match the schema/);
+  assert.match(await alert.innerText(), /fix: .*edit the schema/);
+  await checkPage(page, console, 'pipeline run');
+  await page.screenshot({ path: `${SHOTS}pipeline-run.png`, fullPage: true });
+  await page.getByRole('button', { name: /^schema\s*COMPLETE/ }).press('Enter');
+  await page.getByRole('heading', { name: /^Step schema/ }).waitFor();
+  await page.close();
+
+  const complete = await open(`/pipelines/${project.completeRunId}`);
+  await complete.page.getByRole('button', { name: /^push\s*COMPLETE/ }).waitFor();
+  assert.equal(await complete.page.getByRole('alert').count(), 0);
+  await complete.page.close();
+});
+
+test('datasets: versions, statistics histograms and top values, and the anomalies found', skip, async () => {
+  const { page, console } = await open('/datasets');
+  await page.locator('tbody tr').first().getByRole('link').first().click();
+  await page.getByRole('heading', { name: 'Statistics' }).waitFor();
+  await page.getByRole('img', { name: /^Histogram of distance/ }).waitFor();
+  assert.ok(await page.getByRole('table', { name: 'Top values of origin' }).isVisible());
+  assert.ok((await page.getByRole('cell', { name: 'unseen categories' }).count()) >= 1, 'the anomalies of the narrowed schema');
+  await page.getByLabel('Split').selectOption('eval');
+  await page.waitForURL(/split=eval/);
+  await checkPage(page, console, 'dataset');
+  await page.screenshot({ path: `${SHOTS}dataset.png`, fullPage: true });
+  await page.close();
+});
+
+test('deployments and monitoring: the live deployment with its canary, and no invented monitoring data', skip, async () => {
+  const { page, console } = await open('/deployments');
+  await page.getByRole('cell', { name: 'flights@champion' }).waitFor();
+  await page.getByRole('cell', { name: /flights@2 \(20%/ }).waitFor();
+  await page.getByRole('button', { name: 'history of flights' }).click();
+  await page.getByRole('heading', { name: 'History of flights' }).waitFor();
+  await checkPage(page, console, 'deployments');
+  await page.getByRole('link', { name: 'Monitoring' }).click();
+  await page.getByText('No monitoring data yet').waitFor();
+  await checkPage(page, console, 'monitoring');
+  assert.equal((await page.request.get(`${server.url}/models/flights`)).status(), 200, 'a shared link opens the app');
+  assert.equal((await page.request.get(`${server.url}/no/such/view`)).status(), 404, 'other paths keep the API 404');
+  await page.close();
+});
