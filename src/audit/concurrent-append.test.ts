@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openFreshKysely, postgresTestUrl, type FreshKysely } from '../../test/support/databases.js';
+import { KyselyRegistryStore } from '../registry/kysely-registry-store.js';
 import { KyselyAuditLog } from './kysely-audit-log.js';
 
 const WRITER = fileURLToPath(new URL('../../test/support/append-audit.ts', import.meta.url));
@@ -39,6 +40,8 @@ async function appendTwiceAndVerify(fresh: FreshKysely, target: object): Promise
   const audit = new KyselyAuditLog(fresh.db, fresh.dialect);
   const report = await audit.verify();
   assert.deepEqual([report.ok, report.checked, report.problems], [true, 2 * EACH, []]);
+  const registry = new KyselyRegistryStore(fresh.db, async () => {});
+  for (const writer of ['a', 'b']) assert.equal((await registry.getRegisteredModel(writer))?.latestVersion, EACH / 2, `writer ${writer}'s recorded changes all committed`);
 }
 
 describe('concurrent audit appends', () => {

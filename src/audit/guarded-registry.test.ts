@@ -98,7 +98,8 @@ function describeGuard(backend: string, url?: string): void {
         const tombstone = history[0]!.before as unknown as ModelTombstone;
         assert.deepEqual(tombstone.aliasMoves.map((m) => [m.kind, m.version, m.actor]), [['set', 1, 'root'], ['delete', null, 'root']]);
         assert.deepEqual(tombstone.versions.map((v) => v.source), ['s1']);
-        assert.equal(history[0]!.after, null);
+        assert.deepEqual(history[0]!.after, { deletedAt: tombstone.deletedAt, deletedBy: 'root' });
+        assert.deepEqual((await admin.modelTombstones('flights')).map((t) => t.deletedBy), ['root']);
       }));
   });
 }

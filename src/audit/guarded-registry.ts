@@ -82,9 +82,16 @@ export class GuardedRegistry implements RegistryStore {
     return this.change({ ...this.model(name, 'model.rename', 'model.admin'), target: `${name} -> ${newName}` }, () => this.inner.renameRegisteredModel(name, newName));
   }
 
-  deleteRegisteredModel(name: string): Promise<ModelTombstone> {
-    // The tombstone (versions, alias history, requests) is the entry's "before": the history outlives the rows.
-    return this.change({ action: 'model.delete', permission: 'model.admin', model: name, target: name }, () => this.inner.deleteRegisteredModel(name), (tombstone) => ({ before: tombstone, after: null }));
+  deleteRegisteredModel(name: string, who?: Actor): Promise<ModelTombstone> {
+    // The tombstone (versions, alias history, requests) is the entry's "before"; "after" says who deleted it when.
+    return this.change({ action: 'model.delete', permission: 'model.admin', model: name, target: name, reason: this.as(who).reason }, () => this.inner.deleteRegisteredModel(name, this.as(who)), (tombstone) => ({
+      before: tombstone,
+      after: { deletedAt: tombstone.deletedAt, deletedBy: tombstone.deletedBy },
+    }));
+  }
+
+  modelTombstones(name: string): Promise<ModelTombstone[]> {
+    return this.inner.modelTombstones(name);
   }
 
   setRegisteredModelTag(name: string, key: string, value: string): Promise<RegisteredModel> {
@@ -147,8 +154,10 @@ export class GuardedRegistry implements RegistryStore {
     return this.inner.versionChanges(modelName);
   }
 
-  deleteModelVersion(modelName: string, version: number): Promise<void> {
-    return this.change(this.version(modelName, version, 'version.delete', 'model.admin'), () => this.inner.deleteModelVersion(modelName, version), () => ({ after: null }));
+  deleteModelVersion(modelName: string, version: number, who?: Actor): Promise<void> {
+    return this.change({ ...this.version(modelName, version, 'version.delete', 'model.admin'), reason: this.as(who).reason }, () => this.inner.deleteModelVersion(modelName, version, this.as(who)), () => ({
+      after: { deleted: true, deletedBy: this.context.principal.subject },
+    }));
   }
 
   isVersionInUse(modelName: string, version: number): Promise<VersionUse> {

@@ -3,7 +3,10 @@
  * An append reads the head and inserts after it inside one transaction that holds the
  * log's lock: on SQLite the transaction is BEGIN IMMEDIATE (the database's single writer
  * lock), on PostgreSQL a transaction-scoped advisory lock keyed by the schema. The primary
- * key on `seq` would refuse a fork even if the lock were bypassed.
+ * key on `seq` would refuse a fork even if the lock were bypassed. `record` runs a change
+ * and its append in one transaction of the shared database (`shareTransactions`): the
+ * change's own transactions join it, and the log's lock is taken last, just before commit,
+ * so writers to different models still run side by side until they append.
  *
  * Usage: `await platform.audit.append([{ actor, address, action, target }])` (built by `openPlatform`)
  */
@@ -12,6 +15,7 @@ import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { canonicalJson, type JsonValue } from '../core/json.js';
 import { parseInput } from '../core/validation.js';
+import { sharesTransactions } from '../core/shared-transactions.js';
 import type { DialectKind } from '../core/sql-dialect.js';
 import type { Page } from '../metadata/types.js';
 import type { AuditLog } from './audit-log.js';
@@ -97,6 +101,26 @@ export class KyselyAuditLog implements AuditLog {
       });
       for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('audit_log').values(rows.slice(i, i + CHUNK)).execute();
       return rows.map(toEntry);
+    });
+  }
+
+  async record<T>(change: () => Promise<T>, entryOf: (result: T) => NewAuditEntry): Promise<T> {
+    if (!sharesTransactions(this.db)) {
+      // A plain Kysely would run the change outside the log's transaction (on SQLite, wait for it forever).
+      throw new LoomError('INTERNAL', 'the audit log was opened on a database whose transactions do not join', { fix: 'open the database the way openPlatform does (createSqliteKysely / createPostgresKysely)' });
+    }
+    return this.db.transaction().execute(async () => {
+      const result = await change();
+      const entry = entryOf(result);
+      try {
+        await this.append([entry]);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new LoomError('INTERNAL', `${entry.action} on ${entry.target} was not made: its audit entry could not be written (${message})`, {
+          fix: 'check the database (`loom audit verify` checks the log), then try again',
+        });
+      }
+      return result;
     });
   }
 

@@ -6,7 +6,6 @@
  *
  * Usage: `await recordChange(context, { action: 'deployment.set', permission: 'deploy', model, target }, () => deployments.set(...), (d) => d)`
  */
-import { LoomError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import { authorize } from '../auth/authorize.js';
 import type { Action, Principal } from '../auth/types.js';
@@ -47,24 +46,22 @@ export function asJson(value: unknown): JsonValue | null {
 export type ChangeOutcome<T> = (result: T) => { after: unknown; before?: unknown };
 
 /**
- * Authorizes, runs and records one change. The entry is appended after the change commits;
- * if the append fails the caller gets INTERNAL saying the change was made but not recorded.
+ * Authorizes, runs and records one change. The state before is read, the change made and
+ * its entry appended in one transaction (`AuditLog.record`): a change that fails records
+ * nothing, and an entry that cannot be written rolls the change back.
  */
 export async function recordChange<T>(context: ChangeContext, spec: ChangeSpec, run: () => Promise<T>, outcome: ChangeOutcome<T> = (after) => ({ after })): Promise<T> {
   authorize(context.principal, spec.permission, { model: spec.model, alias: spec.alias });
-  const read = spec.before ? await spec.before() : undefined;
-  const result = await run();
-  const described = outcome(result);
-  const before = asJson('before' in described ? described.before : read);
-  try {
-    await context.audit.append([
-      { actor: context.principal.subject, address: context.address, action: spec.action, model: spec.model ?? null, target: spec.target, reason: spec.reason || context.reason || '', before, after: asJson(described.after) },
-    ]);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new LoomError('INTERNAL', `${spec.action} on ${spec.target} was made but could not be recorded in the audit log: ${message}`, {
-      fix: 'check the database, then record the change by hand; `loom audit verify` checks the log',
-    });
-  }
-  return result;
+  let read: unknown;
+  return context.audit.record(
+    async () => {
+      read = spec.before ? await spec.before() : undefined;
+      return run();
+    },
+    (result) => {
+      const described = outcome(result);
+      const before = asJson('before' in described ? described.before : read);
+      return { actor: context.principal.subject, address: context.address, action: spec.action, model: spec.model ?? null, target: spec.target, reason: spec.reason || context.reason || '', before, after: asJson(described.after) };
+    },
+  );
 }

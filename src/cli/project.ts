@@ -4,7 +4,6 @@
  * Commands that make things pass `{ create: true }`; the others fail with NOT_FOUND
  * outside a project instead of leaving a `.loom` folder behind.
  */
-import { GuardedRegistry } from '../audit/guarded-registry.js';
 import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { loadConfig } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
@@ -26,7 +25,7 @@ export async function openProject(options: OpenPlatformOptions = {}): Promise<Pr
 export async function withProject<T>(work: (project: Project) => Promise<T>, options: OpenPlatformOptions = {}): Promise<T> {
   return withPlatform(
     loadConfig(),
-    async (platform) => work({ ...platform, registry: new GuardedRegistry(platform.registry, await changeContext(platform)) }),
+    async (platform) => work(platform.actingAs(await changeContext(platform))),
     { mlflowServer: platformApiOnLoopback, ...options },
   );
 }

@@ -11,7 +11,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
+import { GuardedDeployments } from '../audit/guarded-deployments.js';
+import { GuardedRegistry } from '../audit/guarded-registry.js';
 import { KyselyAuditLog } from '../audit/kysely-audit-log.js';
+import type { ChangeContext } from '../audit/record-change.js';
 import type { AuditTables } from '../audit/tables.js';
 import { KyselyTokenStore } from '../auth/kysely-token-store.js';
 import type { AuthTables } from '../auth/tables.js';
@@ -54,6 +57,12 @@ export interface Platform extends LoomDatabase {
   monitorHistory: MonitorHistoryStore;
   /** Labels that arrive after the prediction, by request id (`src/monitor/label-store.ts`). */
   labels: LabelStore;
+  /**
+   * The platform as one principal acts on it: registry and deployment writes, its own and
+   * those of the steps its runner runs (the pipeline's push), authorized and recorded in
+   * the audit log under that principal. The CLI and servers act through it.
+   */
+  actingAs(context: ChangeContext): Platform;
 }
 
 export interface OpenPlatformOptions {
@@ -89,7 +98,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     tracking: new KyselyTrackingStore(tablesOf<TrackingTables>(db), close),
     deployments: new KyselyDeploymentStore(tablesOf<RegistryTables>(db)),
   };
-  const platform: Platform = {
+  const base = {
     config,
     layout: config.layout,
     artifacts,
@@ -98,10 +107,19 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
     monitorHistory: new KyselyMonitorHistory(tablesOf<MonitorTables>(db)),
     labels: new KyselyLabelStore(tablesOf<LabelTables>(db)),
-    // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
-    runner: createStepRunner({ ...stores, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
     close,
   };
+  const assemble = (view: Pick<Platform, 'registry' | 'deployments'>): Platform => {
+    const platform: Platform = {
+      ...base,
+      ...view,
+      // The endpoint factory sees the platform itself, made just below; it runs only when a step asks.
+      runner: createStepRunner({ ...stores, ...view, artifacts, ...(mlflowServer && { mlflowServer: () => mlflowServer(platform)() }) }),
+      actingAs: (context) => assemble({ registry: new GuardedRegistry(stores.registry, context), deployments: new GuardedDeployments(stores.deployments, context) }),
+    };
+    return platform;
+  };
+  const platform = assemble(stores);
   try {
     await settleAbandonedWork(platform);
   } catch (error) {

@@ -8,6 +8,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { LoomError } from '../core/errors.js';
+import { shareTransactions } from '../core/shared-transactions.js';
 import { migrateToLatest } from './migrate.js';
 import type { OpenedDatabase } from './sqlite-backend.js';
 
@@ -39,7 +40,8 @@ export function describePostgresUrl(url: string): string {
 /**
  * Connects to PostgreSQL and returns a Kysely over a pool whose connections all use
  * `schema` (created if missing), so tests can each work in a fresh schema.
- * Fails with UNAVAILABLE if the server cannot be reached.
+ * Fails with UNAVAILABLE if the server cannot be reached. Transactions nest by joining
+ * (`shareTransactions`), so a change and its audit entry commit together.
  */
 export async function createPostgresKysely(url: string, schema = 'public'): Promise<Kysely<unknown>> {
   if (!SCHEMA_NAME.test(schema)) {
@@ -64,7 +66,7 @@ export async function createPostgresKysely(url: string, schema = 'public'): Prom
     await pool.end().catch(() => {});
     throw unavailable(url, error);
   }
-  return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  return shareTransactions(new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }));
 }
 
 async function ensureSchema(pool: pg.Pool, schema: string): Promise<void> {

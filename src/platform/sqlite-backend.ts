@@ -20,6 +20,7 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 import { LoomError } from '../core/errors.js';
+import { shareTransactions } from '../core/shared-transactions.js';
 import { migrateToLatest } from './migrate.js';
 
 /** How long a writer waits for another process's write transaction before failing. */
@@ -48,7 +49,8 @@ function immediateSqliteDialect(config: SqliteDialectConfig): Dialect {
 
 /**
  * Opens (creating it and its folder if needed) a SQLite database file in WAL mode, with
- * foreign keys on and a busy timeout so several processes can share it.
+ * foreign keys on and a busy timeout so several processes can share it. Its transactions
+ * nest by joining (`shareTransactions`), so a change and its audit entry commit together.
  */
 export function createSqliteKysely(path: string): Kysely<unknown> {
   let sqlite: Database.Database;
@@ -67,7 +69,7 @@ export function createSqliteKysely(path: string): Kysely<unknown> {
       fix: 'check that the folder is writable, or set LOOM_DATABASE_URL (or `database` in loom.config.json) to a PostgreSQL server',
     });
   }
-  return new Kysely<unknown>({ dialect: immediateSqliteDialect({ database: sqlite }) });
+  return shareTransactions(new Kysely<unknown>({ dialect: immediateSqliteDialect({ database: sqlite }) }));
 }
 
 /** A migrated connection and how to give it back. */

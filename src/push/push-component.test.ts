@@ -9,6 +9,8 @@ import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { pushComponent, type PushReport } from './push-component.js';
 import type { ModelSignature } from '../registry/types.js';
+import type { Principal } from '../auth/types.js';
+import { LoomError } from '../core/errors.js';
 
 const signature: ModelSignature = {
   inputs: [
@@ -95,6 +97,40 @@ test('push registers a READY version and moves the alias only when blessed', asy
   await db.registry.approveAliasMove(pending.id, { actor: 'alice', reason: 'reviewed the model card' });
   assert.equal((await db.registry.getVersionByAlias('flights', 'champion'))?.version, 4);
   assert.equal((await db.registry.getModelVersion('flights', 4))?.lineage.blessed, true);
+});
+
+test('a push run for a principal is authorized and recorded under that principal, never as "pipeline"', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const store = new LocalArtifactStore(join(dir, 'artifacts'));
+  const inputs = {
+    servingModel: await artifact(store, 11, { 'signature.json': signature, 'model.onnx': 'a' }),
+    evaluation: await artifact(store, 12, { 'evaluation.json': { metrics: { auc: 0.7 }, baselineMetrics: null, split: 'eval', rowCount: 10 } }),
+    blessing: await artifact(store, 13, { 'blessing.json': { blessed: true, reason: 'blessed: first' } }),
+  };
+  const pushAs = async (principal: Principal) => {
+    // The runner of the platform as the principal acts gives every step its guarded registry.
+    const { runner } = db.actingAs({ principal, address: 'cli@test', audit: db.audit });
+    const pushed = join(dir, `pushed-${principal.subject}`);
+    await mkdir(pushed);
+    const services = { registry: runner.registry, artifacts: store, progress: silentProgress, log: () => {} };
+    const run = { runId: 'run-9', pipelineName: 'flights', stepName: 'push', executionId: 9 };
+    return pushComponent.execute({ inputs, outputs: { pushed }, parameters: pushComponent.parameters.parse({ modelName: 'flights' }), run }, services);
+  };
+
+  await assert.rejects(pushAs({ subject: 'vic', role: 'viewer', grants: [], source: 'token' }), (e: unknown) => e instanceof LoomError && e.code === 'PERMISSION_DENIED');
+  assert.equal(await db.registry.getRegisteredModel('flights'), undefined);
+  await pushAs({ subject: 'ana', role: 'editor', grants: [], source: 'token' });
+  const [move] = await db.registry.aliasHistory('flights', 'champion');
+  assert.deepEqual([move!.actor, move!.version], ['ana', 1]);
+  assert.match(move!.reason, /run-9/);
+  const entries = (await db.audit.list({ model: 'flights' })).items;
+  assert.deepEqual(entries.map((e) => [e.action, e.actor, e.address]), [
+    ['alias.set', 'ana', 'cli@test'],
+    ['version.create', 'ana', 'cli@test'],
+    ['model.create', 'ana', 'cli@test'],
+  ]);
 });
 
 test('push parameters: modelName is required, alias defaults to champion', () => {

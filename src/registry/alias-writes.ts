@@ -7,7 +7,7 @@ import { LoomError } from '../core/errors.js';
 import type { RegistryKysely } from './registry-tables.js';
 import { requireName } from '../metadata/query-helpers.js';
 import { checkedAlias, checkedVersion, toAliasMove, toAliasRequest } from './registry-rows.js';
-import { checkUsableVersion, lockModel, moveAlias, notFoundModel, refuseIfProtected, withModelLock } from './registry-sql.js';
+import { checkUsableVersion, liveModelId, lockModel, moveAlias, notFoundModel, refuseIfProtected, withModelLock } from './registry-sql.js';
 import { rollbackTarget } from './rollback.js';
 import type { Actor, AliasMove, AliasMoveRequest } from './types.js';
 
@@ -56,6 +56,7 @@ export async function aliasHistory(db: RegistryKysely, modelName: string, alias:
     .innerJoin('registered_model', 'registered_model.id', 'alias_move.model_id')
     .selectAll('alias_move')
     .where('registered_model.name', '=', modelName)
+    .where('registered_model.deleted_at', 'is', null)
     .where('alias_move.alias', '=', alias)
     .orderBy('alias_move.id', 'desc')
     .execute();
@@ -67,7 +68,7 @@ export async function rollbackAlias(db: RegistryKysely, modelName: string, alias
   const { actor, reason } = checkedActor(who);
   return withModelLock(db, modelName, async (trx, modelId, now) => {
     const moves = await trx.selectFrom('alias_move').select(['version', 'kind']).where('model_id', '=', modelId).where('alias', '=', name).orderBy('id').execute();
-    const versions = await trx.selectFrom('model_version').select(['version', 'status', 'archived_at']).where('model_id', '=', modelId).execute();
+    const versions = await trx.selectFrom('model_version').select(['version', 'status', 'archived_at']).where('model_id', '=', modelId).where('deleted_at', 'is', null).execute();
     const usable = new Set(versions.filter((v) => v.status === 'READY' && v.archived_at === null).map((v) => v.version));
     const target = rollbackTarget(moves.map((m) => ({ version: m.version, kind: m.kind as AliasMove['kind'] })), (v) => usable.has(v));
     if (!target) {
@@ -117,7 +118,7 @@ async function decide(trx: RegistryKysely, requestId: number, state: 'APPROVED' 
 }
 
 async function modelNameOf(trx: RegistryKysely, modelId: number): Promise<string> {
-  const row = await trx.selectFrom('registered_model').select('name').where('id', '=', modelId).executeTakeFirst();
+  const row = await trx.selectFrom('registered_model').select('name').where('id', '=', modelId).where('deleted_at', 'is', null).executeTakeFirst();
   if (!row) throw notFoundModel(String(modelId));
   return row.name;
 }
@@ -159,14 +160,13 @@ export async function getAliasRequest(db: RegistryKysely, requestId: number): Pr
     .selectAll('alias_request')
     .select('registered_model.name as model_name')
     .where('alias_request.id', '=', requestId)
+    .where('registered_model.deleted_at', 'is', null)
     .executeTakeFirst();
   return row && toAliasRequest(row, row.model_name);
 }
 
 export async function listAliasRequests(db: RegistryKysely, modelName: string, options: { pendingOnly?: boolean } = {}): Promise<AliasMoveRequest[]> {
-  const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
-  if (!model) throw notFoundModel(modelName);
-  let query = db.selectFrom('alias_request').selectAll().where('model_id', '=', model.id);
+  let query = db.selectFrom('alias_request').selectAll().where('model_id', '=', await liveModelId(db, modelName));
   if (options.pendingOnly) query = query.where('state', '=', 'PENDING');
   const rows = await query.orderBy('id', 'desc').execute();
   return rows.map((r) => toAliasRequest(r, modelName));

@@ -25,13 +25,12 @@ import {
   checkedSignature,
   checkedTagKey,
   checkedTags,
-  toAliasMove,
-  toAliasRequest,
   toModelVersion,
   toRegisteredModel,
 } from './registry-rows.js';
-import { filterConditions, notFoundModel, withModelLock } from './registry-sql.js';
+import { filterConditions, liveModelId, notFoundModel, withModelLock } from './registry-sql.js';
 import type { RegistryStore } from './store.js';
+import { modelTombstones, tombstoneModel } from './tombstones.js';
 import { versionChanges } from './version-changes.js';
 import {
   MODEL_VERSION_STATUSES,
@@ -92,7 +91,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async getRegisteredModels(names: string[]): Promise<RegisteredModel[]> {
     if (names.length === 0) return [];
-    const rows = await this.db.selectFrom('registered_model').selectAll().where('name', 'in', [...new Set(names)]).orderBy('name').execute();
+    const rows = await this.db.selectFrom('registered_model').selectAll().where('name', 'in', [...new Set(names)]).where('deleted_at', 'is', null).orderBy('name').execute();
     const aliasMap = await this.aliasesOf(rows.map((r) => r.id));
     return rows.map((r) => toRegisteredModel(r, aliasMap.get(r.id) ?? {}));
   }
@@ -100,7 +99,7 @@ export class KyselyRegistryStore implements RegistryStore {
   async listRegisteredModels(request: PageRequest & { filter?: ModelFilter }): Promise<Page<RegisteredModel>> {
     const size = pageSizeOf(request);
     const after = textAfterToken(request);
-    let query = this.db.selectFrom('registered_model').selectAll();
+    let query = this.db.selectFrom('registered_model').selectAll().where('deleted_at', 'is', null);
     for (const condition of filterConditions(this.db, { name: 'registered_model.name', tags: 'registered_model.tags' }, request.filter)) query = query.where(condition);
     if (after !== undefined) query = query.where('name', '>', after);
     const rows = await query.orderBy('name').limit(size + 1).execute();
@@ -133,33 +132,12 @@ export class KyselyRegistryStore implements RegistryStore {
     return (await this.getRegisteredModel(target))!;
   }
 
-  async deleteRegisteredModel(name: string): Promise<ModelTombstone> {
-    // The tombstone is read inside the delete's transaction, under the model lock, so it is exactly what was removed.
-    return withModelLock(this.db, name, async (trx, modelId, now) => {
-      const held = await trx.selectFrom('model_alias').select(['alias', 'version']).where('model_id', '=', modelId).orderBy('alias').execute();
-      if (held.length > 0) {
-        throw new LoomError('FAILED_PRECONDITION', `cannot delete "${name}": ${held.map((a) => `@${a.alias} -> ${a.version}`).join(', ')} still set`, {
-          field: 'name',
-          fix: `unset its aliases first (\`loom models alias unset ${name} ${held[0].alias}\`)`,
-        });
-      }
-      const model = toRegisteredModel(await trx.selectFrom('registered_model').selectAll().where('id', '=', modelId).executeTakeFirstOrThrow(), {});
-      const versionRows = await this.selectVersions(trx).where('model_version.model_id', '=', modelId).orderBy('model_version.version').execute();
-      const moves = await trx.selectFrom('alias_move').selectAll().where('model_id', '=', modelId).orderBy('id').execute();
-      const requests = await trx.selectFrom('alias_request').selectAll().where('model_id', '=', modelId).orderBy('id').execute();
-      await trx.deleteFrom('alias_request').where('model_id', '=', modelId).execute();
-      await trx.deleteFrom('alias_move').where('model_id', '=', modelId).execute();
-      await trx.deleteFrom('model_version_change').where('model_id', '=', modelId).execute();
-      await trx.deleteFrom('model_version').where('model_id', '=', modelId).execute();
-      await trx.deleteFrom('registered_model').where('id', '=', modelId).execute();
-      return {
-        model,
-        versions: versionRows.map(toModelVersion),
-        aliasMoves: moves.map((m) => toAliasMove(m, name)),
-        requests: requests.map((r) => toAliasRequest(r, name)),
-        deletedAt: now,
-      };
-    });
+  deleteRegisteredModel(name: string, who: Actor = UNKNOWN_ACTOR): Promise<ModelTombstone> {
+    return tombstoneModel(this.db, name, aliases.checkedActor(who));
+  }
+
+  modelTombstones(name: string): Promise<ModelTombstone[]> {
+    return modelTombstones(this.db, name);
   }
 
   async setRegisteredModelTag(name: string, key: string, value: string): Promise<RegisteredModel> {
@@ -200,6 +178,7 @@ export class KyselyRegistryStore implements RegistryStore {
         .updateTable('registered_model')
         .set((eb) => ({ latest_version: eb('latest_version', '+', 1), updated_at: now }))
         .where('name', '=', modelName)
+        .where('deleted_at', 'is', null)
         .returning(['id', 'latest_version'])
         .executeTakeFirst();
       if (!model) throw notFoundModel(modelName);
@@ -256,7 +235,7 @@ export class KyselyRegistryStore implements RegistryStore {
       .where('registered_model.name', 'in', [...new Set(modelNames)])
       .where(
         sql<SqlBool>`model_version.version = (select max(newer.version) from model_version newer
-          where newer.model_id = model_version.model_id and (newer.archived_at is null) = (model_version.archived_at is null))`,
+          where newer.model_id = model_version.model_id and newer.deleted_at is null and (newer.archived_at is null) = (model_version.archived_at is null))`,
       )
       .orderBy('model_version.version', 'desc')
       .execute();
@@ -296,8 +275,8 @@ export class KyselyRegistryStore implements RegistryStore {
     return versionChanges(this.db, modelName);
   }
 
-  deleteModelVersion(modelName: string, version: number): Promise<void> {
-    return versions.deleteModelVersion(this.db, modelName, version);
+  deleteModelVersion(modelName: string, version: number, who: Actor = UNKNOWN_ACTOR): Promise<void> {
+    return versions.deleteModelVersion(this.db, modelName, version, aliases.checkedActor(who));
   }
 
   isVersionInUse(modelName: string, version: number): Promise<VersionUse> {
@@ -355,18 +334,18 @@ export class KyselyRegistryStore implements RegistryStore {
     await this.onClose();
   }
 
+  /** Live versions (of live models: a deleted model's versions are deleted with it). */
   private selectVersions(db: RegistryKysely) {
     return db
       .selectFrom('model_version')
       .innerJoin('registered_model', 'registered_model.id', 'model_version.model_id')
       .selectAll('model_version')
-      .select('registered_model.name as model_name');
+      .select('registered_model.name as model_name')
+      .where('model_version.deleted_at', 'is', null);
   }
 
-  private async modelIdOf(modelName: string): Promise<number> {
-    const model = await this.db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
-    if (!model) throw notFoundModel(modelName);
-    return model.id;
+  private modelIdOf(modelName: string): Promise<number> {
+    return liveModelId(this.db, modelName);
   }
 
   /** Read-modify-write of a model's tags under its row lock, so concurrent tag writes never lose each other. */

@@ -4,6 +4,7 @@
  */
 import { sql, type Migration } from 'kysely';
 import { withId, type DialectKind, type MigrationDb, type StoreMigrations } from '../core/sql-dialect.js';
+import { TOMBSTONE_MIGRATION, tombstoneMigration } from './tombstone-migration.js';
 import { VERSION_CHANGE_MIGRATION, versionChangeMigration } from './version-change-migration.js';
 
 function registryMigration(dialect: DialectKind): Migration {
@@ -97,4 +98,5 @@ export const registryMigrations: StoreMigrations = (dialect) => ({
   '0002_registry': registryMigration(dialect),
   '0003_registry_lifecycle': registryLifecycleMigration(dialect),
   [VERSION_CHANGE_MIGRATION]: versionChangeMigration(dialect),
+  [TOMBSTONE_MIGRATION]: tombstoneMigration(),
 });

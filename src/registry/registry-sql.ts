@@ -23,12 +23,20 @@ export function notFoundVersion(modelName: string, version: number): LoomError {
   });
 }
 
+/** The id of the live (not deleted) model of that name, or NOT_FOUND. */
+export async function liveModelId(db: RegistryKysely, modelName: string): Promise<number> {
+  const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!model) throw notFoundModel(modelName);
+  return model.id;
+}
+
 /** Touches the model row inside a transaction, which locks it until commit; returns its id. */
 export async function lockModel(trx: RegistryKysely, modelName: string, now: number): Promise<number> {
   const model = await trx
     .updateTable('registered_model')
     .set({ updated_at: now })
     .where('name', '=', modelName)
+    .where('deleted_at', 'is', null)
     .returning('id')
     .executeTakeFirst();
   if (!model) throw notFoundModel(modelName);
@@ -49,7 +57,7 @@ export function withModelLock<T>(db: RegistryKysely, modelName: string, work: (t
 
 /** The version row of a locked model, or NOT_FOUND. */
 export async function versionRow(trx: RegistryKysely, modelName: string, modelId: number, version: number) {
-  const row = await trx.selectFrom('model_version').selectAll().where('model_id', '=', modelId).where('version', '=', version).executeTakeFirst();
+  const row = await trx.selectFrom('model_version').selectAll().where('model_id', '=', modelId).where('version', '=', version).where('deleted_at', 'is', null).executeTakeFirst();
   if (!row) throw notFoundVersion(modelName, version);
   return row;
 }

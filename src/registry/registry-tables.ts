@@ -17,6 +17,11 @@ export interface RegisteredModelTable {
   updated_at: number;
   /** JSON list of aliases that move only through an approved request (0003). */
   approval_aliases: Generated<string>;
+  /** Set when the model was deleted (a tombstone, 0010); `name` is then `<name>@deleted-<id>`. */
+  deleted_at: number | null;
+  deleted_by: string | null;
+  /** The name the model had when it was deleted (0010). */
+  deleted_name: string | null;
 }
 
 export interface ModelVersionTable {
@@ -39,6 +44,9 @@ export interface ModelVersionTable {
   archived_at: number | null;
   /** (0003) */
   updated_at: Generated<number>;
+  /** Set when the version, or its model, was deleted (a tombstone, 0010). */
+  deleted_at: number | null;
+  deleted_by: string | null;
 }
 
 export interface ModelAliasTable {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
 import { describeLifecycleContract } from './store.contract-lifecycle.js';
+import { describeTombstoneContract } from './store.contract-tombstones.js';
 import type { RegistryStore } from './store.js';
 
 /** What a backend's test file hands the contract: a fresh store and how to dispose of it. */
@@ -182,5 +183,6 @@ export function describeRegistryStoreContract(name: string, makeStore: MakeRegis
     });
 
     describeLifecycleContract(test);
+    describeTombstoneContract(test);
   });
 }

@@ -6,6 +6,7 @@
  * moves are atomic and recorded (who, when, why, and how); an alias listed in a model's
  * `approvalRequiredFor` moves only through an approved request; a version an alias or the
  * live deployment still uses cannot be archived or deleted. A refused change changes nothing.
+ * Nothing is erased: deleting marks rows deleted (who, when) and hides them.
  */
 import type { Page, PageRequest } from '../metadata/types.js';
 import type {
@@ -41,10 +42,15 @@ export interface RegistryStore {
    */
   renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel>;
   /**
-   * Deletes a model with its versions and history and returns them as a tombstone (for the
-   * audit log, which keeps them); FAILED_PRECONDITION while any alias is set.
+   * Deletes a model: it and its versions are marked deleted by `who` (without it, actor
+   * "unknown") and vanish from every listing and lookup, while their rows, alias moves and
+   * requests stay (`modelTombstones`). The name is free for a new model at once, as in
+   * MLflow. Returns the tombstone; FAILED_PRECONDITION while an alias is set or the live
+   * deployment pins one of its versions.
    */
-  deleteRegisteredModel(name: string): Promise<ModelTombstone>;
+  deleteRegisteredModel(name: string, who?: Actor): Promise<ModelTombstone>;
+  /** The models once deleted under this name, newest first, with their whole history. */
+  modelTombstones(name: string): Promise<ModelTombstone[]>;
   setRegisteredModelTag(name: string, key: string, value: string): Promise<RegisteredModel>;
   /** NOT_FOUND if the model has no such tag. */
   deleteRegisteredModelTag(name: string, key: string): Promise<RegisteredModel>;
@@ -74,8 +80,11 @@ export interface RegistryStore {
   restoreModelVersion(modelName: string, version: number, who?: Actor): Promise<ModelVersion>;
   /** Who archived or restored which version of the model, and why, newest first; NOT_FOUND for an unknown model. */
   versionChanges(modelName: string): Promise<VersionChange[]>;
-  /** Deletes a version for good (its number is never reused); FAILED_PRECONDITION while it is in use. */
-  deleteModelVersion(modelName: string, version: number): Promise<void>;
+  /**
+   * Deletes a version: marked deleted by `who`, it vanishes from lookups and listings while
+   * its row stays (and its number is never reused); FAILED_PRECONDITION while it is in use.
+   */
+  deleteModelVersion(modelName: string, version: number, who?: Actor): Promise<void>;
   /** What still uses a version: the aliases on it and the live deployment's references that pin it by number. */
   isVersionInUse(modelName: string, version: number): Promise<VersionUse>;
 

@@ -156,15 +156,18 @@ export interface VersionFilter extends ModelFilter {
 }
 
 /**
- * What deleting a model leaves behind: the model as it was with its versions, every alias
- * move and every request. The store returns it so the audit log keeps the history the
- * deletion removes from the registry tables (the name is then free for a new model).
+ * A deleted model as it stays in the database: the model as it was (under its own name)
+ * with every version it had, every alias move and every request, and who deleted it when.
+ * Deleting returns it (the audit entry's "before"); `modelTombstones` reads it back. The
+ * name is free for a new model as soon as the old one is deleted, as in MLflow.
  */
 export interface ModelTombstone {
   model: RegisteredModel;
+  /** Every version it had, oldest first (those deleted before the model too). */
   versions: ModelVersion[];
   /** Every alias move, oldest first. */
   aliasMoves: AliasMove[];
   requests: AliasMoveRequest[];
   deletedAt: number;
+  deletedBy: string;
 }

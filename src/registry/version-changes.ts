@@ -4,7 +4,7 @@
  * a change is never without its record.
  */
 import type { RegistryKysely } from './registry-tables.js';
-import { notFoundModel } from './registry-sql.js';
+import { liveModelId } from './registry-sql.js';
 import type { Actor, VersionChange, VersionChangeKind } from './types.js';
 
 export async function recordVersionChange(trx: RegistryKysely, change: { modelId: number; version: number; kind: VersionChangeKind; who: Actor; now: number }): Promise<void> {
@@ -16,8 +16,7 @@ export async function recordVersionChange(trx: RegistryKysely, change: { modelId
 
 /** Every recorded change of the model's versions, newest first; NOT_FOUND for an unknown model. */
 export async function versionChanges(db: RegistryKysely, modelName: string): Promise<VersionChange[]> {
-  const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
-  if (!model) throw notFoundModel(modelName);
-  const rows = await db.selectFrom('model_version_change').selectAll().where('model_id', '=', model.id).orderBy('id', 'desc').execute();
+  const modelId = await liveModelId(db, modelName);
+  const rows = await db.selectFrom('model_version_change').selectAll().where('model_id', '=', modelId).orderBy('id', 'desc').execute();
   return rows.map((row) => ({ modelName, version: row.version, kind: row.kind as VersionChangeKind, actor: row.actor, reason: row.reason, changedAt: Number(row.changed_at) }));
 }

@@ -12,7 +12,7 @@ import { parseJsonRecord, requireOneOf } from '../metadata/query-helpers.js';
 import { checkedTagKey } from './registry-rows.js';
 import { KyselyDeploymentStore } from './kysely-deployment-store.js';
 import { pinnedVersions } from './deployment-pins.js';
-import { aliasesOfVersion, notFoundModel, notFoundVersion, versionRow, withModelLock } from './registry-sql.js';
+import { aliasesOfVersion, liveModelId, versionRow, withModelLock } from './registry-sql.js';
 import { recordVersionChange } from './version-changes.js';
 import { MODEL_VERSION_STATUSES, type Actor, type ModelVersionUpdate, type VersionUse } from './types.js';
 
@@ -104,19 +104,18 @@ export async function setArchived(db: RegistryKysely, modelName: string, version
   });
 }
 
-export async function deleteModelVersion(db: RegistryKysely, modelName: string, version: number): Promise<void> {
-  await editVersion(db, modelName, version, async (trx, row) => {
+/** Marks a version deleted (its row, and its number, stay); FAILED_PRECONDITION while it is in use. */
+export async function deleteModelVersion(db: RegistryKysely, modelName: string, version: number, who: Actor): Promise<void> {
+  await editVersion(db, modelName, version, async (trx, row, now) => {
     await refuseIfInUse(trx, modelName, row.model_id, version, 'delete');
-    await trx.deleteFrom('model_version').where('id', '=', row.id).execute();
+    await trx.updateTable('model_version').set({ deleted_at: now, deleted_by: who.actor, updated_at: now }).where('id', '=', row.id).execute();
   });
 }
 
 export async function isVersionInUse(db: RegistryKysely, modelName: string, version: number): Promise<VersionUse> {
-  const model = await db.selectFrom('registered_model').select('id').where('name', '=', modelName).executeTakeFirst();
-  if (!model) throw notFoundModel(modelName);
-  const exists = await db.selectFrom('model_version').select('id').where('model_id', '=', model.id).where('version', '=', version).executeTakeFirst();
-  if (!exists) throw notFoundVersion(modelName, version);
-  const aliases = await aliasesOfVersion(db, model.id, version);
+  const modelId = await liveModelId(db, modelName);
+  await versionRow(db, modelName, modelId, version);
+  const aliases = await aliasesOfVersion(db, modelId, version);
   const deployments = await deploymentsUsing(db, modelName, version);
   return { inUse: aliases.length + deployments.length > 0, aliases, deployments };
 }

@@ -1,8 +1,9 @@
 /**
  * The `loom models` commands that change the registry: `alias set | unset | request |
  * history`, `rollback`, `approve`, `reject`, `requests`, `require-approval`, `archive`,
- * `restore` and `delete`. Each records who did it (`--actor`, default $LOOM_ACTOR or the
- * login name) and prints what changed, or JSON with `--json`.
+ * `restore` and `delete`. Each is made and recorded as the command's principal (its token's
+ * subject, or the login name; `--actor` is only a claim) with `--reason`, and prints what
+ * changed, or JSON with `--json`.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -21,13 +22,13 @@ const changeOptions = z.object({
 });
 type ChangeOptions = z.output<typeof changeOptions>;
 
-/** Who makes a change and why: --actor, else the config's (LOOM_ACTOR, else your login name), and --reason. The one rule for every mutating registry and deploy command. */
+/** The claimed actor (--actor, else LOOM_ACTOR, else the login) and --reason; the guarded stores replace the claim with the principal. */
 export function who(project: Project, options: { actor?: string; reason?: string }): Actor {
   return { actor: options.actor ?? project.config.actor, reason: options.reason ?? '' };
 }
 
 /** The `--actor` option every mutating command declares. */
-export const ACTOR_OPTION = ['--actor <name>', 'who is making the change (default: $LOOM_ACTOR or your login name)'] as const;
+export const ACTOR_OPTION = ['--actor <name>', 'a claimed name, not recorded: changes are made and recorded as your token\'s subject (`loom login`, LOOM_TOKEN) or, without one, your login name'] as const;
 
 /** A positional number (version or request id), checked like an option. */
 function positiveInt(value: string, field: 'version' | 'request-id'): number {
@@ -127,9 +128,20 @@ export function registerModelChangeCommands(models: Command): void {
     const version = await db.registry.restoreModelVersion(name, positiveInt(v, 'version'), who(db, o));
     return { result: version, line: `restored version ${version.version} of ${name}` };
   });
-  change(models.command('delete').description('delete a version for good (refused while an alias or the live deployment uses it)').argument('<name>').argument('<version>'), async (db, _o, [name, v]) => {
-    const number = positiveInt(v, 'version');
-    await db.registry.deleteModelVersion(name, number);
-    return { result: { modelName: name, version: number, deleted: true }, line: `deleted version ${number} of ${name}` };
-  });
+  change(
+    models
+      .command('delete')
+      .description('delete a version, or without one the whole model: marked deleted (who, when) and hidden, never erased; refused while an alias or the live deployment uses it')
+      .argument('<name>')
+      .argument('[version]'),
+    async (db, o, [name, v]) => {
+      if (v === undefined) {
+        const tombstone = await db.registry.deleteRegisteredModel(name, who(db, o));
+        return { result: tombstone, line: `deleted model ${name} (${tombstone.versions.length} versions); its history stays: \`loom models deleted ${name}\`, \`loom audit --model ${name}\`` };
+      }
+      const number = positiveInt(v, 'version');
+      await db.registry.deleteModelVersion(name, number, who(db, o));
+      return { result: { modelName: name, version: number, deleted: true }, line: `deleted version ${number} of ${name}` };
+    },
+  );
 }

@@ -60,6 +60,8 @@ test('--actor and --reason on every mutating registry and deploy command, record
   // Registry changes are recorded under the token's subject (--actor is a claim, not an identity).
   const token = async (subject: string) => (await seed.tokens.createToken({ subject, role: 'editor', createdBy: 'test' })).secret;
   const [ana, bob, cid] = [await token('ana'), await token('bob'), await token('cid')];
+  const vic = (await seed.tokens.createToken({ subject: 'vic', role: 'viewer', createdBy: 'test' })).secret;
+  const root = (await seed.tokens.createToken({ subject: 'root', role: 'admin', createdBy: 'test' })).secret;
   await seed.close();
   const env = { LOOM_ACTOR: 'ana', LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') };
   const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
@@ -81,12 +83,21 @@ test('--actor and --reason on every mutating registry and deploy command, record
 
   const set = await loom('deploy', 'set', 'flights', '--version', '1', '--actor', 'dana', '--reason', 'pin v1', '--json');
   assert.equal(set.code, 0, set.stderr);
-  assert.deepEqual((({ actor, reason }) => ({ actor, reason }))(JSON.parse(set.stdout) as { actor: string; reason: string }), { actor: 'dana', reason: 'pin v1' });
+  // Deployments too are made and recorded as the token's subject: --actor dana is a claim.
+  assert.deepEqual((({ actor, reason }) => ({ actor, reason }))(JSON.parse(set.stdout) as { actor: string; reason: string }), { actor: 'ana', reason: 'pin v1' });
   assert.equal((await loom('deploy', 'set', 'flights', '--version', '3')).code, 0);
   const rolled = await loom('deploy', 'rollback', 'flights', '--actor', 'eve', '--reason', 'latency', '--json');
   assert.equal(rolled.code, 0, rolled.stderr);
   const history = JSON.parse((await loom('deploy', 'history', 'flights', '--json')).stdout) as { items: { actor: string; reason: string }[] };
-  assert.deepEqual(history.items.map((d) => [d.actor, d.reason]), [['eve', 'latency'], ['ana', ''], ['dana', 'pin v1']]);
+  assert.deepEqual(history.items.map((d) => [d.actor, d.reason]), [['ana', 'latency'], ['ana', ''], ['ana', 'pin v1']]);
+  const denied = await as(vic, 'deploy', 'rollback', 'flights');
+  assert.equal(denied.code, EXIT_CODE.PERMISSION_DENIED, denied.stderr);
+  const audit = JSON.parse((await as(root, 'audit', '--model', 'flights', '--json')).stdout) as { items: { action: string; actor: string; reason: string }[] };
+  assert.deepEqual(audit.items.filter((e) => e.action.startsWith('deployment.')).map((e) => [e.action, e.actor, e.reason]), [
+    ['deployment.rollback', 'ana', 'latency'],
+    ['deployment.set', 'ana', ''],
+    ['deployment.set', 'ana', 'pin v1'],
+  ]);
   const empty = await loom('deploy', 'set', 'flights', '--version', '1', '--actor', '');
   assert.equal(empty.code, EXIT_CODE.INVALID_ARGUMENT);
   assert.match(empty.stderr, /--actor/);

@@ -109,5 +109,21 @@ export function registerModelCommands(program: Command): void {
         ]));
       });
     });
+  models
+    .command('deleted')
+    .description('the models once deleted under this name: who deleted them when, their versions and alias moves')
+    .argument('<name>', 'registered model name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, raw: unknown) => {
+      const options = parseOptions(jsonOnly, raw);
+      await withProject(async (db) => {
+        const items = await db.registry.modelTombstones(name);
+        if (options.json) return printJson({ items });
+        if (items.length === 0) return void process.stdout.write(`no deleted model was named ${name}\n`);
+        printTable(['deleted', 'by', 'versions', 'alias moves', 'created'], items.map((t) => [
+          formatTime(t.deletedAt), t.deletedBy, t.versions.map((v) => v.version).join(' '), t.aliasMoves.length, formatTime(t.model.createdAt),
+        ]));
+      });
+    });
   registerModelChangeCommands(models);
 }

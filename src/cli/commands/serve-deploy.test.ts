@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LOOM_BIN, runLoom } from '../../../test/support/cli.js';
@@ -18,7 +19,8 @@ test('loom deploy set/ls/rollback, and loom serve --workers 2 follows deployment
   const set = await runLoom(['deploy', 'set', 'flights', '--version', String(v1), '--canary', `@${v2}`, '--weight', '0.25', '--reason', 'try v2', '--json'], { cwd: dir, env });
   assert.equal(set.code, 0, set.stderr);
   const deployment = JSON.parse(set.stdout) as { id: number; primary: string; canary: { ref: string; weight: number }; actor: string; reason: string };
-  assert.deepEqual([deployment.primary, deployment.canary, deployment.actor, deployment.reason], [`flights@${v1}`, { ref: `flights@${v2}`, weight: 0.25 }, 'dana', 'try v2']);
+  // LOOM_ACTOR is a claim: without a token the deployment is made as the login (docs/security.md).
+  assert.deepEqual([deployment.primary, deployment.canary, deployment.actor, deployment.reason], [`flights@${v1}`, { ref: `flights@${v2}`, weight: 0.25 }, userInfo().username, 'try v2']);
   const bad = await runLoom(['deploy', 'set', 'flights', '--version', '1', '--weight', '2'], { cwd: dir, env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--weight/);

@@ -6,7 +6,8 @@
  *
  * Usage: `await app.register(trackingRoutes, { db, artifacts })` (done by `buildPlatformApp`).
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { recordChange } from '../../audit/record-change.js';
 import type { RequestSecurity } from '../../audit/request-security.js';
 import { authorize } from '../../auth/authorize.js';
 import { LoomError } from '../../core/errors.js';
@@ -39,7 +40,18 @@ async function requireRun(tracking: TrackingStore, runId: string) {
   return run;
 }
 
-function experimentRoutes(app: FastifyInstance, tracking: TrackingStore): void {
+/** Runs a deletion or restore of an experiment or run: on a secured server authorized and recorded with it in one transaction. */
+type Recorder = (request: FastifyRequest, action: string, target: string, change: () => Promise<void>) => Promise<void>;
+
+function recorder(security: RequestSecurity | undefined): Recorder {
+  return async (request, action, target, change) => {
+    if (!security) return change();
+    const stage = action.endsWith('.delete') ? 'deleted' : 'active';
+    await recordChange(security.contextFor(request.principal, originOf(request)), { action, permission: 'write', target }, change, () => ({ after: { lifecycleStage: stage } }));
+  };
+}
+
+function experimentRoutes(app: FastifyInstance, tracking: TrackingStore, recorded: Recorder): void {
   const p = `${MLFLOW_PREFIX}/experiments`;
   app.post(`${p}/create`, async (request) => {
     const body = s.parseRequest(s.createExperimentBody, request.body);
@@ -75,11 +87,13 @@ function experimentRoutes(app: FastifyInstance, tracking: TrackingStore): void {
     return {};
   });
   app.post(`${p}/delete`, async (request) => {
-    await tracking.deleteExperiment(s.parseRequest(s.experimentIdBody, request.body).experiment_id);
+    const id = s.parseRequest(s.experimentIdBody, request.body).experiment_id;
+    await recorded(request, 'experiment.delete', `experiment ${id}`, () => tracking.deleteExperiment(id));
     return {};
   });
   app.post(`${p}/restore`, async (request) => {
-    await tracking.restoreExperiment(s.parseRequest(s.experimentIdBody, request.body).experiment_id);
+    const id = s.parseRequest(s.experimentIdBody, request.body).experiment_id;
+    await recorded(request, 'experiment.restore', `experiment ${id}`, () => tracking.restoreExperiment(id));
     return {};
   });
   app.post(`${p}/set-experiment-tag`, async (request) => {
@@ -89,7 +103,7 @@ function experimentRoutes(app: FastifyInstance, tracking: TrackingStore): void {
   });
 }
 
-function runRoutes(app: FastifyInstance, tracking: TrackingStore): void {
+function runRoutes(app: FastifyInstance, tracking: TrackingStore, recorded: Recorder): void {
   const p = `${MLFLOW_PREFIX}/runs`;
   app.post(`${p}/create`, async (request) => {
     const body = s.parseRequest(s.createRunBody, request.body);
@@ -109,11 +123,13 @@ function runRoutes(app: FastifyInstance, tracking: TrackingStore): void {
     return { run_info: toMlflowRunInfo(info) };
   });
   app.post(`${p}/delete`, async (request) => {
-    await tracking.deleteRun(runIdOf(s.parseRequest(s.runIdBody, request.body)));
+    const id = runIdOf(s.parseRequest(s.runIdBody, request.body));
+    await recorded(request, 'run.delete', `run ${id}`, () => tracking.deleteRun(id));
     return {};
   });
   app.post(`${p}/restore`, async (request) => {
-    await tracking.restoreRun(runIdOf(s.parseRequest(s.runIdBody, request.body)));
+    const id = runIdOf(s.parseRequest(s.runIdBody, request.body));
+    await recorded(request, 'run.restore', `run ${id}`, () => tracking.restoreRun(id));
     return {};
   });
   app.post(`${p}/search`, async (request) => {
@@ -159,10 +175,11 @@ function runRoutes(app: FastifyInstance, tracking: TrackingStore): void {
 /** The plugin: experiments, runs, metric history and artifact listing, plus proxied artifact upload and download. */
 export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
   const tracking = options.db.tracking;
-  if (options.security) guardTracking(app, options.security);
+  if (options.security) guardTracking(app);
   const files = runArtifactFiles(options.artifacts);
-  experimentRoutes(app, tracking);
-  runRoutes(app, tracking);
+  const recorded = recorder(options.security);
+  experimentRoutes(app, tracking, recorded);
+  runRoutes(app, tracking, recorded);
   app.get(`${MLFLOW_PREFIX}/metrics/get-history`, async (request) => {
     const query = s.parseRequest(s.metricHistoryQuery, request.query);
     const page = await tracking.getMetricHistory(runIdOf(query), query.metric_key, { maxResults: query.max_results, pageToken: query.page_token || undefined });
@@ -191,23 +208,9 @@ export const trackingRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (a
 
 /** POST routes that only read (MLflow searches by POST). */
 const READ_ONLY_POST = /\/search(\?|$)/;
-/** Deletions and restores of experiments and runs, recorded in the audit log. */
-const RECORDED = /\/api\/2\.0\/mlflow\/(experiments|runs)\/(delete|restore)(\?|$)/;
-
-/**
- * Writes need the write right; deleting or restoring an experiment or a run is recorded in
- * the audit log with the principal and address once it has succeeded.
- */
-function guardTracking(app: FastifyInstance, security: RequestSecurity): void {
+/** Writes need the write right (deletions and restores are also recorded, by their routes). */
+function guardTracking(app: FastifyInstance): void {
   app.addHook('preHandler', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && !READ_ONLY_POST.test(request.url)) authorize(request.principal, 'write');
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const match = RECORDED.exec(request.url);
-    if (!match || reply.statusCode >= 400) return;
-    const body = (request.body ?? {}) as { experiment_id?: string; run_id?: string; run_uuid?: string };
-    const noun = match[1] === 'experiments' ? 'experiment' : 'run';
-    const id = noun === 'experiment' ? body.experiment_id : (body.run_id ?? body.run_uuid);
-    await security.audit.append([{ actor: request.principal.subject, address: originOf(request), action: `${noun}.${match[2]}`, target: `${noun} ${String(id)}` }]);
   });
 }
