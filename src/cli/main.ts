@@ -17,6 +17,7 @@ import { registerLineageCommand } from './commands/lineage.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerMonitorCommands } from './commands/monitor.js';
+import { registerMonitorAlertsCommand } from './commands/monitor-alerts.js';
 import { registerMonitorLabelsCommand } from './commands/monitor-labels.js';
 import { registerMonitorQualityCommand } from './commands/monitor-quality.js';
 import { registerPredictCommand } from './commands/predict.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   const monitor = registerMonitorCommands(program);
   registerMonitorQualityCommand(monitor);
   registerMonitorLabelsCommand(monitor);
+  registerMonitorAlertsCommand(monitor);
   registerPredictCommand(program);
   registerServeCommand(program);
   registerDeployCommands(program);

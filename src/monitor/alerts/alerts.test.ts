@@ -24,7 +24,7 @@ const RULES = `
 rules:
   - name: distance-drift
     model: flights
-    metric: drift.distance
+    metric: drift.training.distance
     window: hourly
     when: { above: 0.2 }
     for: 2
@@ -63,7 +63,7 @@ test('a rule fires after `for` breaching windows in a row, once per window, and 
   assert.equal(decideAlert(rule, [point(0, 0.1), point(1, 0.5)], undefined).fire, false, 'not two in a row');
   const fired = decideAlert(rule, [point(0, 0.3), point(1, 0.5)], undefined);
   assert.ok(fired.fire);
-  assert.match(fired.summary, /flights v2: drift.distance > 0.2 in 2 window\(s\) in a row: 0.3, 0.5/);
+  assert.match(fired.summary, /flights v2: drift.training.distance > 0.2 in 2 window\(s\) in a row: 0.3, 0.5/);
   const last = { windowEnd: T0 + 2 * HOUR };
   assert.match(String((decideAlert(rule, [point(0, 0.3), point(1, 0.5)], last) as { reason: string }).reason), /already fired/);
   assert.match(String((decideAlert(rule, [point(1, 0.5), point(2, 0.6)], last) as { reason: string }).reason), /cooling down/);

@@ -23,6 +23,9 @@ export function durationMs(text: string): number {
   return Number(match[1]) * UNIT_MS[match[2]!]!;
 }
 
+/** The metrics a rule may watch: the drift figures the monitoring history keeps. */
+export const METRIC = /^drift\.(training|previous|prediction)\.([^.\s]+)(?:\.([a-z_]+))?$/;
+
 const duration = z.string().regex(DURATION, 'a duration such as 90s, 15m, 6h or 2d');
 
 const webhookAction = z.strictObject({
@@ -64,8 +67,12 @@ export const alertRule = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, dot, dash or underscore'),
   /** The served model's name. */
   model: z.string().min(1),
-  /** A monitored metric, e.g. `drift.distance`, `prediction_drift`, `quality.estimated.roc_auc`. */
-  metric: z.string().min(1),
+  /**
+   * A figure the monitor records: `drift.<against>.<feature>[.<measure>]`, against `training`,
+   * `previous` (the window before) or `prediction` (the model's outputs), e.g.
+   * `drift.training.distance` or `drift.prediction.probability.jensen_shannon`.
+   */
+  metric: z.string().regex(METRIC, 'drift.<training|previous|prediction>.<feature>[.<measure>], e.g. drift.training.distance'),
   window: window.default('hourly'),
   when: condition,
   /** Windows in a row that must breach before the rule fires. */

@@ -1,0 +1,89 @@
+/**
+ * `loom monitor alerts check --rules <file>`: one pass of alerting. The monitor first brings
+ * the history up to date for each rule's model (its champion, in the rule's window kind),
+ * then every rule is decided on the recorded windows and a firing one acts (docs/alerts.md);
+ * a requested retraining runs the rule's pipeline here. `loom monitor alerts ls`: the alerts
+ * recorded in lineage.
+ *
+ * Usage: `registerMonitorAlertsCommand(monitorGroup)` (the `loom monitor` group registers it).
+ */
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { checkAlerts } from '../../monitor/alerts/check.js';
+import { listAlerts } from '../../monitor/alerts/history.js';
+import { historyPoints } from '../../monitor/alerts/points.js';
+import { readAlertRules, type AlertRule } from '../../monitor/alerts/rules.js';
+import { historyRows } from '../../monitor/monitor.js';
+import { readCodeVersion } from '../../pipeline/code-version.js';
+import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
+import { parseOptions } from '../options.js';
+import { formatTime, printJson, printTable } from '../output.js';
+import { withProject, type Project } from '../project.js';
+import { monitorReport } from './monitor.js';
+import { runAndReport } from './run.js';
+
+const checkOptions = z.object({
+  rules: z.string().min(1).default('loom-alerts.yaml'),
+  refresh: z.boolean().default(true),
+  json: z.boolean().optional(),
+});
+
+export function registerMonitorAlertsCommand(monitor: Command): void {
+  const alerts = monitor.command('alerts').description('alert rules on the monitored figures, and what they did');
+  alerts
+    .command('check')
+    .description('bring the monitoring history up to date, decide every rule, and act on those that fire')
+    .option('--rules <file>', 'the rules file (YAML or JSON)', 'loom-alerts.yaml')
+    .option('--no-refresh', 'decide on the recorded history only, without reading the prediction log')
+    .option('--json', 'print JSON')
+    .action(async (raw: unknown) => {
+      const options = parseOptions(checkOptions, raw);
+      const rulesFile = resolve(options.rules);
+      const rules = await readAlertRules(rulesFile);
+      await withProject(async (project) => {
+        if (options.refresh) await refreshHistory(project, rules);
+        const results = await checkAlerts(project, rules, {
+          points: (rule) => historyPoints(project.monitorHistory, rule),
+          retrain: async (pipeline) => {
+            const file = resolve(dirname(rulesFile), pipeline);
+            const run = await runAndReport(project, await loadPipelineFile(file), { json: true, quietSummary: true, codeDir: dirname(file), pipelineFile: file });
+            if (run.failure) throw run.failure.error;
+            return run.runId;
+          },
+          codeVersion: readCodeVersion(dirname(rulesFile)),
+        });
+        if (options.json) return printJson(results);
+        printTable(
+          ['rule', 'fired', 'what', 'actions'],
+          results.map((r) => [r.rule, r.fired ? 'FIRED' : '-', r.summary, (r.actions ?? []).map((a) => `${a.type}: ${a.status} (${a.detail})`).join('; ')]),
+        );
+      });
+    });
+  alerts
+    .command('ls')
+    .description('the alerts that fired, newest window first')
+    .option('--model <name>', 'only this model')
+    .option('--json', 'print JSON')
+    .action(async (raw: unknown) => {
+      const options = parseOptions(z.object({ model: z.string().min(1).optional(), json: z.boolean().optional() }), raw);
+      await withProject(async (project) => {
+        const alerts = await listAlerts(project.metadata, { model: options.model });
+        if (options.json) return printJson(alerts);
+        printTable(
+          ['window end', 'rule', 'severity', 'model', 'metric', 'value', 'actions'],
+          alerts.map((a) => [formatTime(a.windowEnd), a.rule, a.severity, `${a.modelName} v${a.modelVersion}`, a.metric, String(a.value), a.actions.map((x) => `${x.type}: ${x.status}`).join(', ')]),
+        );
+      });
+    });
+}
+
+/** One monitoring pass per model and window kind the rules watch, its figures kept in the history. */
+async function refreshHistory(project: Project, rules: readonly AlertRule[]): Promise<void> {
+  const passes = new Map(rules.map((rule) => [`${rule.model} ${JSON.stringify(rule.window)}`, rule]));
+  for (const rule of passes.values()) {
+    const window = typeof rule.window === 'string' ? { kind: rule.window } : { kind: 'requests' as const, size: rule.window.requests };
+    const report = await monitorReport(project, `${rule.model}@champion`, { window, json: true });
+    await project.monitorHistory.recordDrift(historyRows(report));
+  }
+}

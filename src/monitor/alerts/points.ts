@@ -1,0 +1,33 @@
+/**
+ * A rule's metric over its windows, read from the monitoring history (what `loom monitor`
+ * recorded): the figure of one feature against training, the previous window or the
+ * predictions, in the rule's window kind, oldest first, across the versions served then.
+ * A window whose figure could not be computed (no value) is left out rather than read as 0.
+ *
+ * Usage: `const points = await historyPoints(platform.monitorHistory, rule);`
+ */
+import { LoomError } from '../../core/errors.js';
+import type { MonitorHistoryStore } from '../history-store.js';
+import type { MetricPoint } from './evaluate.js';
+import { METRIC, type AlertRule } from './rules.js';
+
+/** The history's name for a rule's window kind. */
+export function windowKindOf(window: AlertRule['window']): string {
+  return typeof window === 'string' ? window : `requests:${window.requests}`;
+}
+
+export async function historyPoints(history: MonitorHistoryStore, rule: AlertRule): Promise<MetricPoint[]> {
+  const [, against, feature, measure] = METRIC.exec(rule.metric)!;
+  const kind = windowKindOf(rule.window);
+  const rows = (await history.driftHistory({ model: rule.model })).filter(
+    (row) => row.windowKind === kind && row.against === against && row.feature === feature && (measure === undefined || row.measure === measure),
+  );
+  const measures = new Set(rows.map((row) => row.measure));
+  if (measures.size > 1) {
+    throw new LoomError('INVALID_ARGUMENT', `rule "${rule.name}": ${rule.metric} has several measures (${[...measures].join(', ')})`, {
+      field: 'metric',
+      fix: `name one: ${rule.metric}.${[...measures][0]}`,
+    });
+  }
+  return rows.filter((row) => row.value !== null).map((row) => ({ windowStart: row.start, windowEnd: row.end, modelVersion: row.version, value: row.value! }));
+}
