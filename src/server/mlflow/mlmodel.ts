@@ -8,6 +8,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
+import { parseInput } from '../../core/validation.js';
 import type { ModelSignature, TensorSpec } from '../../onnx/signature.js';
 
 /** The file every MLflow model directory holds. */
@@ -53,9 +54,8 @@ export function parseMlmodel(text: string): Mlmodel {
   } catch (error) {
     throw invalid(`the model's MLmodel file is not YAML: ${(error as Error).message}`, 'log the model again with mlflow.<flavor>.log_model');
   }
-  const parsed = mlmodelSchema.safeParse(value);
-  if (!parsed.success) throw invalid(`the model's MLmodel file has no valid flavors: ${parsed.error.issues[0]!.message}`, 'log the model again with mlflow.<flavor>.log_model');
-  return parsed.data;
+  // The error is about the registered source; the MLmodel field goes into the message.
+  return parseInput(mlmodelSchema, value, { what: "the model's MLmodel file", fix: 'log the model again with mlflow.<flavor>.log_model', field: () => 'source' });
 }
 
 /** The ONNX file's path inside the model directory, or undefined when the model has no `onnx` flavour. */
