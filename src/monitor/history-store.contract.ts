@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DriftHistoryRow, MonitorHistoryStore } from './history-store.js';
+import type { DriftHistoryRow, MonitorHistoryStore, QualityHistoryRow } from './history-store.js';
 
 export type MakeMonitorHistory = () => Promise<{ history: MonitorHistoryStore; close(): Promise<void> }>;
 
@@ -13,6 +13,10 @@ const T0 = Date.UTC(2026, 0, 5);
 
 function figure(hour: number, feature: string, value: number | null, extra: Partial<DriftHistoryRow> = {}): Omit<DriftHistoryRow, 'recordedAt'> {
   return { model: 'flights', version: 1, windowKind: 'hourly', start: T0 + hour * HOUR, end: T0 + (hour + 1) * HOUR - 1, rows: 100 + hour, against: 'training', feature, measure: 'jensen_shannon', value, threshold: 0.1, exceeded: value !== null && value > 0.1, ...extra };
+}
+
+function quality(hour: number, kind: QualityHistoryRow['kind'], metric: string, value: number | null, extra: Partial<QualityHistoryRow> = {}): Omit<QualityHistoryRow, 'recordedAt'> {
+  return { model: 'flights', version: 1, windowKind: 'daily', start: T0 + hour * HOUR, end: T0 + (hour + 1) * HOUR - 1, rows: 200 + hour, labelled: kind === 'measured' ? 40 : 0, kind, metric, value, ...extra };
 }
 
 export function describeMonitorHistoryContract(name: string, makeStore: MakeMonitorHistory): void {
@@ -45,6 +49,23 @@ export function describeMonitorHistoryContract(name: string, makeStore: MakeMoni
         [HOUR, 'distance', 0.07, 1],
       ]);
       assert.equal((await store.driftHistory({ model: 'flights' })).filter((r) => r.windowKind === 'daily').length, 1);
+    });
+
+    test('quality figures come back as recorded, by time range; a window recorded again is replaced', async (store) => {
+      const rows = [quality(0, 'estimated', 'auc', 0.712345678901), quality(0, 'measured', 'auc', null), quality(1, 'estimated', 'f1', 0.4), quality(2, 'measured', 'accuracy', 0.8, { version: 2 })];
+      await store.recordQuality(rows, 7);
+      assert.deepEqual(await store.qualityHistory({ model: 'flights' }), rows.map((r) => ({ ...r, recordedAt: 7 })));
+      assert.deepEqual((await store.qualityHistory({ model: 'flights', from: T0 + HOUR, to: T0 + 2 * HOUR })).map((r) => r.metric), ['f1']);
+      assert.deepEqual((await store.qualityHistory({ model: 'flights', version: 2 })).map((r) => r.value), [0.8]);
+      await store.recordDrift([figure(0, 'distance', 0.05, { windowKind: 'daily' })], 1);
+      await store.recordQuality([quality(0, 'estimated', 'auc', 0.6, { labelled: 55 })], 8);
+      assert.deepEqual((await store.qualityHistory({ model: 'flights' })).map((r) => [r.start - T0, r.kind, r.metric, r.value, r.labelled, r.recordedAt]), [
+        [0, 'estimated', 'auc', 0.6, 55, 8],
+        [HOUR, 'estimated', 'f1', 0.4, 0, 7],
+        [2 * HOUR, 'measured', 'accuracy', 0.8, 40, 7],
+      ]);
+      // Quality and drift are kept apart: a window's quality recorded again leaves its drift.
+      assert.deepEqual((await store.driftHistory({ model: 'flights' })).map((r) => r.value), [0.05]);
     });
   });
 }

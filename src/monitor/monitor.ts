@@ -14,7 +14,7 @@ import type { FeatureComparison } from '../validate/drift.js';
 import { trainingBaseline } from './baseline.js';
 import type { DriftHistoryRow } from './history-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole, type SkippedFile } from './prediction-log-reader.js';
-import { analyseWindows, type WindowAnalysis, type WindowSpec } from './windows.js';
+import { analyseWindows, windowKindName, type WindowAnalysis, type WindowSpec } from './windows.js';
 
 export interface MonitorSources {
   metadata: MetadataStore;
@@ -80,7 +80,7 @@ export interface DriftRow {
 
 /** A report's figures as the history stores them. */
 export function historyRows(report: MonitorReport): Omit<DriftHistoryRow, 'recordedAt'>[] {
-  const windowKind = report.window.kind === 'requests' ? `requests:${report.window.size}` : report.window.kind;
+  const windowKind = windowKindName(report.window);
   const windows = new Map(report.windows.map((w) => [w.index, w]));
   return driftRows(report).map(({ window, ...row }) => ({ ...row, model: report.model, version: report.version, windowKind, end: windows.get(window)!.end, rows: windows.get(window)!.rows }));
 }

@@ -25,8 +25,9 @@ import type { ArtifactStore } from '../store/artifact-store.js';
 import { fitCbpe } from './cbpe.js';
 import type { LabelStore } from './label-store.js';
 import { openPredictionLog, type PredictionLogLocation } from './prediction-log-reader.js';
-import { windowQuality, type WindowQuality } from './quality.js';
-import { windowKey, type WindowSpec } from './windows.js';
+import type { QualityHistoryRow } from './history-store.js';
+import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
+import { windowKey, windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
   registry: RegistryStore;
@@ -119,6 +120,21 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     windows: windows.map((w) => ({ ...w, ...bounds.get(w.window)! })),
     multiRowRequests: multi.size,
   };
+}
+
+/** A report's figures as the monitoring history keeps them: each window's estimated and measured metrics. */
+export function qualityHistoryRows(report: QualityReport, window: WindowSpec): Omit<QualityHistoryRow, 'recordedAt'>[] {
+  const windowKind = windowKindName(window);
+  return report.windows.flatMap((w) =>
+    (['estimated', 'measured'] as const).flatMap((kind) =>
+      kind === 'measured' && w.measured === null
+        ? []
+        : QUALITY_METRICS.map((metric) => {
+            const value = (kind === 'estimated' ? w.estimated : w.measured!)[metric];
+            return { model: report.model, version: report.version, windowKind, start: w.start, end: w.end, rows: w.rows, labelled: w.labelled, kind, metric, value: Number.isFinite(value) ? value : null };
+          }),
+    ),
+  );
 }
 
 /** The newest complete evaluation that took this artifact as its model, with its examples. */

@@ -27,6 +27,11 @@ import { fitReconstruction, reconstructionErrorSql, type ReconstructionModel } f
 /** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
 export type WindowSpec = { kind: 'hourly' } | { kind: 'daily' } | { kind: 'requests'; size: number };
 
+/** The monitoring history's name for a window kind: 'hourly', 'daily' or 'requests:N'. */
+export function windowKindName(window: WindowSpec): string {
+  return window.kind === 'requests' ? `requests:${window.size}` : window.kind;
+}
+
 /** What windows are compared with: the served version's training statistics and schema. */
 export interface MonitorBaseline {
   schema: Schema;

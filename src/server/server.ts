@@ -15,6 +15,7 @@ import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
+import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
@@ -39,7 +40,7 @@ export interface PlatformServerOptions {
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
-  monitor?: { location: PredictionLogLocation } & MonitorMetricsOptions;
+  monitor?: { location: PredictionLogLocation; labels?: LabelStore } & MonitorMetricsOptions;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -84,8 +85,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   app.get('/health', async () => ({ status: 'ok' }));
   const metrics = new Registry();
   if (options.monitor) {
-    const { location, ...monitorOptions } = options.monitor;
-    registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location }, monitorOptions);
+    const { location, labels, ...monitorOptions } = options.monitor;
+    registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
   }
   await app.register(metricsPlugin, { registry: metrics, countRequests: true });
   const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security };

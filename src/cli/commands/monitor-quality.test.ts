@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluationConfig } from '../../evaluate/config.js';
 import { evaluateRegisteredModel } from '../../evaluate/evaluate-registered.js';
-import { onlineQuality } from '../../monitor/quality-run.js';
+import { onlineQuality, qualityHistoryRows } from '../../monitor/quality-run.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { runLoom } from '../../../test/support/cli.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
@@ -37,6 +37,10 @@ test('loom monitor labels load, then loom monitor quality --json prints the figu
   try {
     const expected = await onlineQuality(db, predictionLogLocation(db.config), { ref: 'flights@champion', window: { kind: 'daily' } });
     assert.deepEqual(printed, JSON.parse(JSON.stringify(expected)));
+    // What it printed is kept in the monitoring history: estimated for both days, measured for the labelled one.
+    const kept = await db.monitorHistory.qualityHistory({ model: 'flights' });
+    assert.deepEqual(kept.map(({ recordedAt, ...row }) => row), qualityHistoryRows(expected, { kind: 'daily' }));
+    assert.deepEqual(kept.map((r) => `${r.labelled}:${r.kind}`).filter((k, i, all) => all.indexOf(k) === i), ['40:estimated', '40:measured', '0:estimated']);
   } finally {
     await db.close();
   }

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { LoomError } from '../../core/errors.js';
-import { onlineQuality, type QualityReport } from '../../monitor/quality-run.js';
+import { onlineQuality, qualityHistoryRows, type QualityReport } from '../../monitor/quality-run.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { parseOptions } from '../options.js';
 import { printJson, printTable } from '../output.js';
@@ -22,6 +22,8 @@ export function registerMonitorQualityCommand(monitor: Command): void {
       if (options.role) throw new LoomError('INVALID_ARGUMENT', 'quality is of the answers clients received (primary and canary rows of the version)', { field: 'role', fix: 'name the version instead: flights@3' });
       await withProject(async (project) => {
         const report = await onlineQuality(project, predictionLogLocation(project.config), { ref, window: options.window, from: options.from, to: options.to });
+        // Kept, as drift is, so the figures can be charted and alert rules can watch them.
+        await project.monitorHistory.recordQuality(qualityHistoryRows(report, options.window));
         if (options.json) printJson(report);
         else printQuality(report);
       });
