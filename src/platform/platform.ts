@@ -53,7 +53,7 @@ export interface Platform extends LoomDatabase {
   tokens: TokenStore;
   /** The append-only, hash-chained record of every change (`src/audit/`). */
   audit: AuditLog;
-  /** Every monitored window's drift figures (`src/monitor/history-store.ts`). */
+  /** Every monitored window's drift and quality figures (`src/monitor/history-store.ts`). */
   monitorHistory: MonitorHistoryStore;
   /** Labels that arrive after the prediction, by request id (`src/monitor/label-store.ts`). */
   labels: LabelStore;

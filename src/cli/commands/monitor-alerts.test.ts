@@ -3,7 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
+import { evaluationConfig } from '../../evaluate/config.js';
+import { evaluateRegisteredModel } from '../../evaluate/evaluate-registered.js';
+import { onlineQuality } from '../../monitor/quality-run.js';
+import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { runLoom } from '../../../test/support/cli.js';
+import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { monitoredModelProject } from '../../../test/support/monitored-model.js';
 
@@ -51,4 +56,50 @@ test('loom monitor alerts check refreshes the history from the log, fires a brea
   const bad = await runLoom(['monitor', 'alerts', 'check', '--rules', 'bad.yaml'], { cwd: dir });
   assert.equal(bad.code, EXIT_CODE.INVALID_ARGUMENT);
   assert.match(bad.stderr, /rules\[0\]\.metric/);
+});
+
+test('a rule on estimated AUC fires: loom monitor alerts check refreshes the online quality and keeps it in the history', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const project = await monitoredModelProject(dir, START, [1, 3]);
+  try {
+    const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 } });
+    await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
+  } finally {
+    await project.db.close();
+  }
+  // An AUC is at most 1 and this model's is above 0.5: the first rule breaches on every window, the second on none.
+  await writeFile(
+    join(dir, 'loom-alerts.yaml'),
+    `rules:
+  - name: auc-short-of-perfect
+    model: flights
+    metric: quality.estimated.auc
+    window: daily
+    when: { below: 1 }
+    for: 2
+    actions: [{ type: log }]
+  - name: auc-collapsed
+    model: flights
+    metric: quality.estimated.auc
+    window: daily
+    when: { below: 0.5 }
+    actions: [{ type: log }]
+`,
+  );
+  const check = await runLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
+  assert.equal(check.code, 0, check.stderr);
+  const results = JSON.parse(check.stdout) as { rule: string; fired: boolean; summary: string }[];
+  assert.deepEqual(results.map((r) => [r.rule, r.fired]), [['auc-short-of-perfect', true], ['auc-collapsed', false]]);
+
+  const db = await openTestPlatform(project.home);
+  try {
+    const expected = await onlineQuality(db, predictionLogLocation(db.config), { ref: 'flights@champion', window: { kind: 'daily' } });
+    const kept = (await db.monitorHistory.qualityHistory({ model: 'flights' })).filter((r) => r.kind === 'estimated' && r.metric === 'auc');
+    assert.deepEqual(kept.map((r) => r.value), expected.windows.map((w) => w.estimated.auc));
+    // The summary names the rule's metric and both windows' estimated AUC, as recorded.
+    assert.match(results[0]!.summary, new RegExp(`flights v1: quality.estimated.auc < 1 in 2 window\\(s\\) in a row: ${kept.map((r) => String(r.value).replace('.', '\\.')).join(', ')}`));
+    assert.deepEqual(await db.monitorHistory.driftHistory({ model: 'flights' }), [], 'no rule watches drift, so no drift pass ran');
+  } finally {
+    await db.close();
+  }
 });

@@ -13,8 +13,10 @@ import { z } from 'zod';
 import { checkAlerts } from '../../monitor/alerts/check.js';
 import { listAlerts } from '../../monitor/alerts/history.js';
 import { historyPoints } from '../../monitor/alerts/points.js';
-import { readAlertRules, type AlertRule } from '../../monitor/alerts/rules.js';
+import { QUALITY_METRIC, readAlertRules, type AlertRule } from '../../monitor/alerts/rules.js';
 import { historyRows } from '../../monitor/monitor.js';
+import { onlineQuality, qualityHistoryRows } from '../../monitor/quality-run.js';
+import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { readCodeVersion } from '../../pipeline/code-version.js';
 import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import { parseOptions } from '../options.js';
@@ -78,12 +80,23 @@ export function registerMonitorAlertsCommand(monitor: Command): void {
     });
 }
 
-/** One monitoring pass per model and window kind the rules watch, its figures kept in the history. */
+/**
+ * One monitoring pass per model and window kind the rules watch, its figures kept in the
+ * history; online quality too where a rule of that model and window watches it.
+ */
 async function refreshHistory(project: Project, rules: readonly AlertRule[]): Promise<void> {
-  const passes = new Map(rules.map((rule) => [`${rule.model} ${JSON.stringify(rule.window)}`, rule]));
-  for (const rule of passes.values()) {
+  const passes = new Map<string, { rule: AlertRule; drift: boolean; quality: boolean }>();
+  for (const rule of rules) {
+    const key = `${rule.model} ${JSON.stringify(rule.window)}`;
+    const pass = passes.get(key) ?? { rule, drift: false, quality: false };
+    if (QUALITY_METRIC.test(rule.metric)) pass.quality = true;
+    else pass.drift = true;
+    passes.set(key, pass);
+  }
+  for (const { rule, drift, quality } of passes.values()) {
     const window = typeof rule.window === 'string' ? { kind: rule.window } : { kind: 'requests' as const, size: rule.window.requests };
-    const report = await monitorReport(project, `${rule.model}@champion`, { window, json: true });
-    await project.monitorHistory.recordDrift(historyRows(report));
+    const ref = `${rule.model}@champion`;
+    if (drift) await project.monitorHistory.recordDrift(historyRows(await monitorReport(project, ref, { window, json: true })));
+    if (quality) await project.monitorHistory.recordQuality(qualityHistoryRows(await onlineQuality(project, predictionLogLocation(project.config), { ref, window }), window));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A rule's metric over its windows, read from the monitoring history (what `loom monitor`
  * recorded): the figure of one feature against training, the previous window or the
- * predictions, in the rule's window kind, oldest first, across the versions served then.
+ * predictions, or an estimated or measured quality metric (`loom monitor quality`), in the
+ * rule's window kind, oldest first, across the versions served then.
  * A window whose figure could not be computed (no value) is left out rather than read as 0.
  *
  * Usage: `const points = await historyPoints(platform.monitorHistory, rule);`
@@ -9,7 +10,7 @@
 import { LoomError } from '../../core/errors.js';
 import type { MonitorHistoryStore } from '../history-store.js';
 import type { MetricPoint } from './evaluate.js';
-import { METRIC, type AlertRule } from './rules.js';
+import { METRIC, QUALITY_METRIC, type AlertRule } from './rules.js';
 
 /** The history's name for a rule's window kind. */
 export function windowKindOf(window: AlertRule['window']): string {
@@ -17,8 +18,15 @@ export function windowKindOf(window: AlertRule['window']): string {
 }
 
 export async function historyPoints(history: MonitorHistoryStore, rule: AlertRule): Promise<MetricPoint[]> {
-  const [, against, feature, measure] = METRIC.exec(rule.metric)!;
   const kind = windowKindOf(rule.window);
+  const quality = QUALITY_METRIC.exec(rule.metric);
+  if (quality) {
+    const [, estimatedOrMeasured, metric] = quality;
+    return (await history.qualityHistory({ model: rule.model }))
+      .filter((row) => row.windowKind === kind && row.kind === estimatedOrMeasured && row.metric === metric && row.value !== null)
+      .map((row) => ({ windowStart: row.start, windowEnd: row.end, modelVersion: row.version, value: row.value! }));
+  }
+  const [, against, feature, measure] = METRIC.exec(rule.metric)!;
   const rows = (await history.driftHistory({ model: rule.model })).filter(
     (row) => row.windowKind === kind && row.against === against && row.feature === feature && (measure === undefined || row.measure === measure),
   );

@@ -25,6 +25,8 @@ export function durationMs(text: string): number {
 
 /** The metrics a rule may watch: the drift figures the monitoring history keeps. */
 export const METRIC = /^drift\.(training|previous|prediction)\.([^.\s]+)(?:\.([a-z_]+))?$/;
+/** ... and its online quality figures: estimated from the scores (CBPE) or measured on the labelled rows. */
+export const QUALITY_METRIC = /^quality\.(estimated|measured)\.(auc|accuracy|precision|recall|f1)$/;
 
 const duration = z.string().regex(DURATION, 'a duration such as 90s, 15m, 6h or 2d');
 
@@ -70,9 +72,15 @@ export const alertRule = z.strictObject({
   /**
    * A figure the monitor records: `drift.<against>.<feature>[.<measure>]`, against `training`,
    * `previous` (the window before) or `prediction` (the model's outputs), e.g.
-   * `drift.training.distance` or `drift.prediction.probability.jensen_shannon`.
+   * `drift.training.distance` or `drift.prediction.probability.jensen_shannon`; or a binary
+   * classifier's online quality, `quality.<estimated|measured>.<auc|accuracy|precision|recall|f1>`.
    */
-  metric: z.string().regex(METRIC, 'drift.<training|previous|prediction>.<feature>[.<measure>], e.g. drift.training.distance'),
+  metric: z
+    .string()
+    .refine(
+      (text) => METRIC.test(text) || QUALITY_METRIC.test(text),
+      'drift.<training|previous|prediction>.<feature>[.<measure>] (e.g. drift.training.distance) or quality.<estimated|measured>.<auc|accuracy|precision|recall|f1> (e.g. quality.estimated.auc)',
+    ),
   window: window.default('hourly'),
   when: condition,
   /** Windows in a row that must breach before the rule fires. */
