@@ -21,6 +21,7 @@ import { LOOM_BIN } from '../test/support/cli.js';
 import { makeTempDir } from '../test/support/flights.js';
 import { buildServingRegistry } from '../test/support/serving-registry.js';
 import { deeplyNested, rawExchange, rawRequest } from '../test/security/support.js';
+import { mulberry32 } from '../src/core/random.js';
 
 const PIPELINE = 25;
 const CONNECTIONS = 8;
@@ -89,17 +90,6 @@ function mixes(row: Record<string, unknown>) {
   return { model, platform };
 }
 
-/** A seeded generator: every run sends the same mix. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function picker(mix: [number, () => string][], next: () => number): () => string {
   const total = mix.reduce((sum, [weight]) => sum + weight, 0);
@@ -155,7 +145,7 @@ async function main(): Promise<void> {
     const api = await startLoom(['server', '--port', '0'], home);
     servers.push(api);
     const { model, platform } = mixes(row);
-    const next = random(7);
+    const next = mulberry32(7);
     // Warm-up: every route once (code paths compiled, sessions loaded), then the starting RSS.
     await load(serve.url, 500, picker(model, next));
     await load(api.url, 500, picker(platform, next));

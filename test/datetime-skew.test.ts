@@ -8,7 +8,7 @@
  * through batch scoring (`loom predict`): the probabilities agree bit for bit.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -30,7 +30,7 @@ import { applyTransform, FEATURES_FILE } from '../src/transform/apply.js';
 import { TRANSFORM_GRAPH_FILE, TRANSFORM_JSON_FILE, transformComponent } from '../src/transform/component.js';
 import type { TransformConfigInput } from '../src/transform/config.js';
 import type { FittedTransform } from '../src/transform/fitted.js';
-import { makeTempDir, writeFlightsSlice } from './support/flights.js';
+import { asClientRows, makeTempDir, writeFifthsSplits, writeFlightsSlice } from './support/flights.js';
 import { runComponent } from './support/serving-model.js';
 import { testServices } from './support/services.js';
 
@@ -76,10 +76,7 @@ before(async () => {
         CASE WHEN rn % 37 = 0 THEN NULL ELSE epoch_ms(date) + rn * 7919 END AS epoch,
         distance::BIGINT AS distance, origin, delay > 15 AS delayed, rn
       FROM (SELECT *, row_number() OVER () AS rn FROM read_parquet(${sqlString(raw)}))`);
-    for (const [split, condition] of Object.entries({ train: 'rn % 5 <> 0', eval: 'rn % 5 = 0' })) {
-      await mkdir(join(stage, split));
-      await conn.run(`COPY (SELECT * EXCLUDE (rn) FROM examples WHERE ${condition} ORDER BY rn) TO ${sqlString(join(stage, split, 'data.parquet'))} (FORMAT PARQUET)`);
-    }
+    await writeFifthsSplits(conn, stage);
     // Edited rows: bad text, a leap day, 1969, both sides of New York's and Chicago's 2001 spring-forward, everything missing.
     await conn.run(`COPY (
         SELECT * EXCLUDE (rn) FROM examples WHERE rn % 5 = 0
@@ -93,7 +90,7 @@ before(async () => {
       ) TO ${sqlString(rowsPath)} (FORMAT PARQUET)`);
     // JSON as a client sends the raw row: the TIMESTAMP as text in its own layout (no seconds), the DATE as epoch milliseconds.
     const rows = await queryRows(conn, `SELECT strftime(date, '%Y-%m-%d %H:%M') AS date, epoch_ms(day) AS day, stamp, epoch, distance, origin FROM read_parquet(${sqlString(rowsPath)})`);
-    records = rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' ? Number(value) : value])));
+    records = asClientRows(rows);
   });
   const committed = await artifacts.commit(stage);
   const examples = { id: 1, uri: committed.uri, path: await artifacts.localPath(committed.uri), fingerprint: committed.fingerprint, properties: {} };

@@ -7,7 +7,7 @@
  */
 import { ServingModel } from '../src/pipeline/artifact-types.js';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -28,7 +28,7 @@ import { applyTransform, FEATURES_FILE } from '../src/transform/apply.js';
 import { TRANSFORM_GRAPH_FILE, TRANSFORM_JSON_FILE, transformComponent } from '../src/transform/component.js';
 import type { TransformConfigInput } from '../src/transform/config.js';
 import type { FittedTransform } from '../src/transform/fitted.js';
-import { makeTempDir, writeFlightsSlice } from './support/flights.js';
+import { asClientRows, makeTempDir, writeFifthsSplits, writeFlightsSlice } from './support/flights.js';
 import { runComponent } from './support/serving-model.js';
 import { testServices } from './support/services.js';
 
@@ -87,10 +87,7 @@ before(async () => {
         CASE WHEN rn % 7 = 0 THEN NULL ELSE destination END AS destination,
         delay > 15 AS delayed, rn
       FROM (SELECT *, row_number() OVER () AS rn FROM read_parquet(${sqlString(raw)}))`);
-    for (const [split, condition] of Object.entries({ train: 'rn % 5 <> 0', eval: 'rn % 5 = 0' })) {
-      await mkdir(join(stage, split));
-      await conn.run(`COPY (SELECT * EXCLUDE (rn) FROM examples WHERE ${condition} ORDER BY rn) TO ${sqlString(join(stage, split, 'data.parquet'))} (FORMAT PARQUET)`);
-    }
+    await writeFifthsSplits(conn, stage);
     // The rows both paths score: the eval split and edits no training row has (unseen airports, a time before 1970, an hour out of range).
     await conn.run(`COPY (
         SELECT * EXCLUDE (rn) FROM examples WHERE rn % 5 = 0
@@ -100,7 +97,7 @@ before(async () => {
       ) TO ${sqlString(rowsPath)} (FORMAT PARQUET)`);
     const rows = await conn.runAndReadAll(`SELECT epoch_ms(date) AS date, * EXCLUDE (date, delayed) FROM read_parquet(${sqlString(rowsPath)})`);
     // JSON as a client sends it: numbers, strings and nulls (epoch milliseconds for the timestamp).
-    records = rows.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' ? Number(value) : value])));
+    records = asClientRows(rows.getRowObjects()) as Row[];
   });
   const committed = await artifacts.commit(stage);
   const examples = { id: 1, uri: committed.uri, path: await artifacts.localPath(committed.uri), fingerprint: committed.fingerprint, properties: {} };

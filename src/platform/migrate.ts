@@ -88,8 +88,18 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectKind,
   });
 }
 
+/** Tries of a migration run whose setup lost a race with a concurrent schema drop (below). */
+const SETUP_TRIES = 3;
+
 async function runMigrator(migrator: Migrator): Promise<void> {
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's setup looks for its tables by introspecting every schema of the database; a
+  // table dropped meanwhile in another schema (tests drop theirs as they finish) fails that
+  // query with "relation does not exist" (42P01) though nothing here is wrong. Nothing has
+  // run yet then, so the setup is simply tried again.
+  for (let tries = 1; tries < SETUP_TRIES && error && !results?.length && (error as { code?: string }).code === '42P01'; tries++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'setup';
     const message = error instanceof Error ? error.message : String(error);

@@ -25,13 +25,21 @@ import { LoadedVersions } from './loaded-versions.js';
 import type { LoadedModel } from './model-loader.js';
 import { parseModelRef, resolveModelVersion, type ModelRef } from '../registry/model-ref.js';
 
-/** FNV-1a of the id, as a number in [0, 1): the same id always lands on the same side of a split. */
+/** FNV-1a of the id, finalized, as a number in [0, 1): the same id always lands on the same side of a split. */
 export function hashUnit(id: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) {
     hash ^= id.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
+  // FNV-1a alone leaves ids that differ only in their last characters (a prefix and a
+  // counter, as generated request ids are) within a narrow band of [0, 1): MurmurHash3's
+  // finalizer spreads every input bit over the whole word.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
   return (hash >>> 0) / 2 ** 32;
 }
 

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
-import type { ModelSignature } from '../registry/types.js';
 import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
-import { buildServingModel } from '../../test/support/serving-model.js';
+import { buildServingModel, registerFlightsChampion } from '../../test/support/serving-model.js';
 import { PredictionLog, toLogRows, type PredictionLogRow, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
 import { packRecords, packedLogRows, unpackRecords } from './prediction-log-pack.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
@@ -204,10 +203,7 @@ test('a burst larger than the queue over real HTTP: every request answers 200, t
   const fixture = await buildServingModel(dir);
   const db = await openTestPlatform(dir);
   t.after(() => db.close());
-  const signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
-  await db.registry.ensureRegisteredModel('flights');
-  const version = await db.registry.createModelVersion({ modelName: 'flights', source: fixture.servingModel.uri, status: 'READY', signature });
-  await db.registry.setAlias('flights', 'champion', version.version, { actor: 'test', reason: 'burst test' });
+  await registerFlightsChampion(db.registry, fixture, 'burst test');
   const instances = await withDuckDB((conn) =>
     queryRows(conn, `SELECT hour::INTEGER AS hour, weekday::INTEGER AS weekday, distance::INTEGER AS distance, origin, destination
       FROM read_parquet(${sqlString(join(fixture.examples.path, 'eval', 'data.parquet'))}) LIMIT 3`),

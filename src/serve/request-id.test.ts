@@ -4,16 +4,14 @@
  * unusable one replaced; V2 answers carry it as `id`; and it is the logged row's `request_id`.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { createLogger } from '../http/request-log.js';
-import type { ModelSignature } from '../registry/types.js';
 import { openTestPlatform } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
-import { buildServingModel } from '../../test/support/serving-model.js';
+import { buildServingModel, registerFlightsChampion } from '../../test/support/serving-model.js';
 import { ParquetPredictionSink } from './prediction-sinks.js';
 import { startModelServer } from './server.js';
 
@@ -24,10 +22,7 @@ test('every serving answer carries its request id, and the prediction log record
   const fixture = await buildServingModel(dir);
   const db = await openTestPlatform(dir);
   t.after(() => db.close());
-  const signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
-  await db.registry.ensureRegisteredModel('flights');
-  const version = await db.registry.createModelVersion({ modelName: 'flights', source: fixture.servingModel.uri, status: 'READY', signature });
-  await db.registry.setAlias('flights', 'champion', version.version, { actor: 'test', reason: 'request ids' });
+  await registerFlightsChampion(db.registry, fixture, 'request ids');
   const lines: string[] = [];
   const destination = new Writable({ write: (chunk, _encoding, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) });
   const logDir = join(dir, 'predictions');

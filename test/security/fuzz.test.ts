@@ -20,6 +20,7 @@ import { buildPlatformApp } from '../../src/server/server.js';
 import { makeTempDir } from '../support/flights.js';
 import { buildServingRegistry } from '../support/serving-registry.js';
 import { deeplyNested, rawExchange, rawRequest, startLoom, type RawResponse } from './support.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 /** At least this many hostile requests in all. */
 const TARGET = 10_000;
@@ -79,17 +80,6 @@ async function routesOf(app: FastifyInstance): Promise<RouteTemplate[]> {
   return routes;
 }
 
-/** A small seeded generator: the same mix on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'prototype', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
 const SEGMENTS = [
@@ -240,7 +230,7 @@ test('10,000 hostile requests to every route of both servers: no 5xx, no exit, b
   assert.equal((await search()).status, 200);
   const rssBefore = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
 
-  const next = random(12);
+  const next = mulberry32(12);
   const pool = bodies();
   const perServer = (routes: RouteTemplate[]) => {
     const requests: string[] = [];

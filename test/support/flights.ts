@@ -3,7 +3,8 @@
  * fast tests. A slice keeps every Nth row of the chosen months, in file order, so it is
  * the same on every run.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flightsParquetPath } from '../../src/data/datasets.js';
@@ -39,4 +40,17 @@ export async function makeTempDir(after: (fn: () => Promise<void>) => void, pref
   const dir = await mkdtemp(join(tmpdir(), prefix));
   after(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Writes the DuckDB table `examples` (with a row number `rn`) as Examples splits under `stage`: every fifth row to eval, the rest to train, `rn` dropped. */
+export async function writeFifthsSplits(conn: DuckDBConnection, stage: string): Promise<void> {
+  for (const [split, condition] of Object.entries({ train: 'rn % 5 <> 0', eval: 'rn % 5 = 0' })) {
+    await mkdir(join(stage, split));
+    await conn.run(`COPY (SELECT * EXCLUDE (rn) FROM examples WHERE ${condition} ORDER BY rn) TO ${sqlString(join(stage, split, 'data.parquet'))} (FORMAT PARQUET)`);
+  }
+}
+
+/** Rows as a JSON client sends them: DuckDB's BIGINTs as numbers. */
+export function asClientRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' ? Number(value) : value])));
 }

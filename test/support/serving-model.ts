@@ -6,13 +6,15 @@
  *
  * Usage: `const fixture = await buildServingModel(await makeTempDir(t.after));`
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { JsonObject } from '../../src/core/json.js';
 import { sqlString, withDuckDB } from '../../src/data/duckdb.js';
 import type { ArtifactTypeDef } from '../../src/pipeline/artifact-types.js';
 import type { ComponentDef, ExecutorServices, InputArtifact, InputDef, ResolvedInputs } from '../../src/pipeline/component.js';
+import type { RegistryStore } from '../../src/registry/store.js';
+import type { ModelSignature, ModelVersion } from '../../src/registry/types.js';
 import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
 import { composeComponent } from '../../src/train/compose-component.js';
 import { trainComponent, type TrainParameters } from '../../src/train/component.js';
@@ -125,4 +127,13 @@ async function writeExamples(dir: string, artifacts: LocalArtifactStore, options
     span: `2001 months ${(options.months ?? [1]).join(',')}`,
     contentHash: '',
   });
+}
+
+/** Registers the fixture's served model as a new version of `flights` and makes it the champion. */
+export async function registerFlightsChampion(registry: RegistryStore, fixture: ServingModelFixture, reason: string): Promise<ModelVersion> {
+  const signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
+  await registry.ensureRegisteredModel('flights');
+  const version = await registry.createModelVersion({ modelName: 'flights', source: fixture.servingModel.uri, status: 'READY', signature });
+  await registry.setAlias('flights', 'champion', version.version, { actor: 'test', reason });
+  return version;
 }

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { queryRows, sqlString, withDuckDB } from '../../data/duckdb.js';
 import type { Platform } from '../../platform/platform.js';
-import type { ModelSignature } from '../../registry/types.js';
 import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
-import { buildServingModel } from '../../../test/support/serving-model.js';
+import { buildServingModel, registerFlightsChampion } from '../../../test/support/serving-model.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from '../prediction-sinks.js';
 import { startModelServer } from '../server.js';
 import { feedbackPlugin } from './feedback.js';
@@ -18,10 +16,7 @@ async function serveWithFeedback(t: TestContext, open: (dir: string) => Promise<
   const fixture = await buildServingModel(dir);
   const db = await open(dir);
   t.after(() => db.close());
-  const signature = JSON.parse(await readFile(join(fixture.servingModel.path, 'signature.json'), 'utf8')) as ModelSignature;
-  await db.registry.ensureRegisteredModel('flights');
-  const version = await db.registry.createModelVersion({ modelName: 'flights', source: fixture.servingModel.uri, status: 'READY', signature });
-  await db.registry.setAlias('flights', 'champion', version.version, { actor: 'test', reason: 'feedback test' });
+  await registerFlightsChampion(db.registry, fixture, 'feedback test');
   const { database } = db.config;
   const postgres = database.url.startsWith('postgres');
   const sink = postgres ? new PostgresPredictionSink(database) : new ParquetPredictionSink(join(dir, 'predictions'));

@@ -70,3 +70,15 @@ export function formatNumber(value: number | string | undefined): string {
 export function StateBadge({ state }: { state: string }) {
   return <span className={`badge state-${state.toLowerCase()}`}>{state}</span>;
 }
+
+/** The "Next page" control of a server-paged list: shown only when the server gave a next page token. */
+export function NextPage({ token, go }: { token: string | undefined; go: (token: string) => void }) {
+  if (!token) return null;
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" onClick={() => go(token)}>
+        Next page
+      </button>
+    </nav>
+  );
+}

@@ -1,7 +1,7 @@
 /** Dataset versions, newest first, with the run that made each; paged and filtered on the server. */
 import { Link, useSearchParams } from 'react-router';
 import { LOOM, get, type DatasetVersion } from '../api';
-import { Show, formatTime, useApi } from '../components/common';
+import { NextPage, Show, formatTime, useApi } from '../components/common';
 
 export function Datasets() {
   const [params, setParams] = useSearchParams();
@@ -48,13 +48,7 @@ export function Datasets() {
                   ))}
                 </tbody>
               </table>
-              {next_page_token && (
-                <nav className="pager" aria-label="Pages">
-                  <button type="button" onClick={() => setParams({ page: next_page_token })}>
-                    Next page
-                  </button>
-                </nav>
-              )}
+              <NextPage token={next_page_token} go={(page) => setParams({ page })} />
             </>
           )
         }

@@ -1,7 +1,7 @@
 /** Pipeline runs, newest first, paged and filtered on the server; filters live in the URL. */
 import { Link, useSearchParams } from 'react-router';
 import { LOOM, get, type PipelineRunSummary } from '../api';
-import { Show, StateBadge, formatDuration, formatTime, useApi } from '../components/common';
+import { NextPage, Show, StateBadge, formatDuration, formatTime, useApi } from '../components/common';
 
 const STATES = ['', 'RUNNING', 'COMPLETE', 'FAILED', 'CANCELED'];
 
@@ -58,13 +58,7 @@ export function Pipelines() {
                 </tbody>
               </table>
             )}
-            {next_page_token && (
-              <nav className="pager" aria-label="Pages">
-                <button type="button" onClick={() => setParams({ ...(state ? { state } : {}), page: next_page_token })}>
-                  Next page
-                </button>
-              </nav>
-            )}
+            <NextPage token={next_page_token} go={(page) => setParams({ ...(state ? { state } : {}), page })} />
           </>
         )}
       </Show>
