@@ -1,6 +1,6 @@
 /**
  * Loom's own read API under `/api/loom/`, for what MLflow's REST paths do not cover: pipeline
- * runs with their steps, dataset versions with statistics and anomalies, a model's lineage,
+ * runs with their steps, a tracking run's metric history as downsampled columns, dataset versions with statistics and anomalies, a model's lineage,
  * alias history (and the alias rollback the CLI offers), and deployments. It serves the
  * dashboard and any client; every route reads through the shared query layer (src/queries/),
  * checks its query string with zod, pages on the server (`max_results`, `page_token`,
@@ -17,6 +17,7 @@ import { originOf } from '../../http/request-log.js';
 import { datasetVersionStatistics } from '../../queries/dataset-statistics.js';
 import { listDatasetVersions, showDatasetVersion } from '../../queries/dataset-versions.js';
 import { modelLineage } from '../../queries/lineage.js';
+import { metricHistoryColumns } from '../../queries/metric-history.js';
 import { listPipelineRuns, showPipelineRun, type PipelineRunSummary } from '../../queries/pipeline-runs.js';
 import type { RegistryStore } from '../../registry/store.js';
 import type { PlatformRouteOptions } from '../server.js';
@@ -32,6 +33,8 @@ const nameParams = z.object({ name: z.string().min(1) });
 const aliasParams = nameParams.extend({ alias: z.string().min(1) });
 const runParams = z.object({ runId: z.string().min(1) });
 const versionParams = z.object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) a dataset version hash') });
+// A chart is at most a few thousand pixels wide: 4,000 points (2,000 min/max buckets) draw it exactly.
+const metricHistoryQuery = z.object({ key: z.string().min(1), max_points: z.coerce.number().int().min(0).max(10_000_000).default(4000) });
 const lineageQuery = z.object({ version: z.string().regex(/^(\d+|[A-Za-z][\w-]*)$/, 'must be a version number or an alias'), max_hops: z.coerce.number().int().min(1).max(100).default(30) });
 
 /** An offset page token, for lists the query layer returns whole. */
@@ -68,6 +71,13 @@ export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (ap
     return { runs: items, ...(token ? { next_page_token: token } : {}) };
   });
   app.get('/pipeline-runs/:runId', async (request) => showPipelineRun(db, params(runParams, request).runId));
+
+  // One metric of a tracking run as columns, downsampled to max_points (0 = every point); JSON has no NaN or Infinity, so those values come as null.
+  app.get('/runs/:runId/metric-history', async (request) => {
+    const { runId } = params(runParams, request);
+    const query = parseRequest(metricHistoryQuery, request.query, { part: 'query' });
+    return metricHistoryColumns(db.tracking, runId, query.key, { maxPoints: query.max_points });
+  });
 
   app.get('/datasets', async (request) => {
     const query = parseRequest(datasetsQuery, request.query, { part: 'query' });

@@ -1,0 +1,73 @@
+/**
+ * A run's metric history as columns, for charts: `{ key, steps, values, timestamps }` is a
+ * fraction of the size of MLflow's one-object-per-point JSON, and a chart a few hundred pixels
+ * wide cannot show more than a few thousand points anyway, so the history can be downsampled
+ * on the server to at most `maxPoints`, keeping each bucket's lowest and highest value (so a
+ * spike or a dip survives) and the first and last point.
+ *
+ * Usage: `const h = await metricHistoryColumns(db.tracking, runId, 'loss', { maxPoints: 4000 });`
+ */
+import type { TrackingStore } from '../tracking/store.js';
+import type { Metric } from '../tracking/types.js';
+
+/** One metric's points in step order, column by column; non-finite values stay as they are logged. */
+export interface MetricHistoryColumns {
+  key: string;
+  /** How many points the run logged for this key (the columns may hold fewer, downsampled). */
+  total: number;
+  steps: number[];
+  values: number[];
+  timestamps: number[];
+}
+
+/** The store's largest page: a run with up to this many points is read in one query. */
+const STORE_PAGE = 1_000_000;
+
+/**
+ * Reads every point of `key` (one store query per million points) and downsamples it to at
+ * most `maxPoints` points; `maxPoints: 0` keeps them all. A run without the key gives empty
+ * columns; an unknown run fails with the store's NOT_FOUND.
+ */
+export async function metricHistoryColumns(tracking: TrackingStore, runId: string, key: string, options: { maxPoints: number }): Promise<MetricHistoryColumns> {
+  const points: Metric[] = [];
+  let token: string | undefined;
+  do {
+    const page = await tracking.getMetricHistory(runId, key, { maxResults: STORE_PAGE, pageToken: token });
+    for (const m of page.items) points.push(m);
+    token = page.nextPageToken;
+  } while (token);
+  const kept = options.maxPoints > 0 ? downsampleMinMax(points.map((m) => m.value), options.maxPoints) : undefined;
+  const chosen = kept ? kept.map((i) => points[i]!) : points;
+  return { key, total: points.length, steps: chosen.map((m) => m.step), values: chosen.map((m) => m.value), timestamps: chosen.map((m) => m.timestamp) };
+}
+
+/**
+ * The indexes (ascending) of at most `maxPoints` of `values` to draw: all of them when they fit;
+ * otherwise the first and the last, and between them equal buckets each giving the index of
+ * its lowest and its highest finite value (a bucket with none gives its first index, so a gap
+ * still shows). `maxPoints` below 4 is treated as 4: first, last and one bucket's min and max.
+ */
+export function downsampleMinMax(values: readonly number[], maxPoints: number): number[] {
+  const n = values.length;
+  if (n <= maxPoints) return values.map((_, i) => i);
+  const buckets = Math.max(1, Math.floor((Math.max(4, maxPoints) - 2) / 2));
+  const inner = n - 2;
+  const kept = [0];
+  for (let b = 0; b < buckets; b++) {
+    const from = 1 + Math.floor((b * inner) / buckets);
+    const to = 1 + Math.floor(((b + 1) * inner) / buckets);
+    let low = -1;
+    let high = -1;
+    for (let i = from; i < to; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (low < 0 || v < values[low]!) low = i;
+      if (high < 0 || v > values[high]!) high = i;
+    }
+    if (low < 0) kept.push(from);
+    else if (low === high) kept.push(low);
+    else kept.push(Math.min(low, high), Math.max(low, high));
+  }
+  kept.push(n - 1);
+  return kept;
+}
