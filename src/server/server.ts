@@ -20,7 +20,7 @@ import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/m
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
-import type { RateLimit } from '../auth/settings.js';
+import type { LoadShedding, RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
@@ -49,6 +49,8 @@ export interface PlatformServerOptions {
   corsOrigins?: readonly string[];
   /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
   rateLimit?: RateLimit;
+  /** 503 with Retry-After while overloaded (`http.loadShedding.server`); none: never refused. */
+  loadShedding?: LoadShedding;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -81,8 +83,14 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
+    loadShedding: options.loadShedding,
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  // Readiness: 503 while load shedding refuses requests, so a load balancer sends them elsewhere.
+  app.get('/health', async (_request, reply) => {
+    const pressure = app.loadShedding?.pressure();
+    if (pressure === undefined) return { status: 'ok' };
+    return reply.code(503).header('retry-after', String(app.loadShedding!.retryAfterSeconds)).send({ status: 'overloaded', reason: pressure });
+  });
   const metrics = new Registry();
   if (options.monitor) {
     const { location, labels, ...monitorOptions } = options.monitor;

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
+import { resolveLoadShedding } from '../../http/load-shedding.js';
 import { createLogger } from '../../http/request-log.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
@@ -116,6 +117,7 @@ export function registerServeCommand(program: Command): void {
               security: { resolvePrincipal, allowedHosts: exposure.allowedHosts },
               corsOrigins: http.corsOrigins,
               rateLimit: http.rateLimit.serve,
+              loadShedding: resolveLoadShedding(http.loadShedding.serve),
             }),
           (serverUrl) => {
             process.stderr.write(`serving at ${serverUrl}\n${exposure.notice}\n`);
