@@ -16,7 +16,7 @@
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
  * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel",
  * "monitor": { "retention": { "maxAgeDays", "maxSize" } } }`, paths relative to its folder
- * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md).
+ * ("auth" and "http": authentication, CORS origins, rate limits and load shedding of the servers, docs/security.md).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -60,7 +60,7 @@ export interface LoomConfig {
   logLevel: LogLevel;
   /** Monitoring: how long and how much of the prediction log is kept (none: all of it). */
   monitor: { retention: { maxAgeMs?: number; maxBytes?: number } };
-  /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
+  /** CORS origins, rate limits and load shedding of the servers (`http` in the config file; see docs/security.md). */
   http: HttpSettings;
 }
 
