@@ -22,7 +22,7 @@ import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts
 import { exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
 import { statisticsOfRelation, type DatasetStatistics, type FeatureType } from '../validate/statistics.js';
-import { fitReconstruction, reconstructionErrorSql, type ReconstructionModel } from './multivariate.js';
+import { dropReconstruction, fitReconstruction, reconstructionErrors, type ReconstructionModel } from './multivariate.js';
 
 /** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
 export type WindowSpec = { kind: 'hourly' } | { kind: 'daily' } | { kind: 'requests'; size: number };
@@ -104,7 +104,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
         training: compareStatistics(statistics, baseline.statistics, baseline.schema, 'skew', 'SERVING', { exactBins: exactTraining }),
         previous: previous ? compareStatistics(statistics, previous.statistics, baseline.schema, 'drift', 'SERVING', { exactBins: exactPrevious }) : [],
         prediction: previous && previousRows ? await predictionDrift(db, rows, previousRows, statistics, previous.statistics, outputs) : [],
-        outOfDomain: await outOfDomain(db, rows, features),
+        outOfDomain: await outOfDomain(db, rows, features, statistics),
         ...(model && { multivariate: await windowReconstruction(db, rows, model) }),
       });
       previousRows = rows;
@@ -115,6 +115,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${table}`);
     await db.run(`DROP TABLE IF EXISTS ${table}_training`);
+    if (model) await dropReconstruction(db, model);
   }
 }
 
@@ -200,25 +201,39 @@ async function predictionDrift(db: DuckDBConnection, rows: string, previousRows:
   return comparisons;
 }
 
-/** Shares outside the schema's domain (strings) or range (numbers), in one scan of the window. */
-async function outOfDomain(db: DuckDBConnection, rows: string, features: SchemaFeature[]): Promise<WindowAnalysis['outOfDomain']> {
+/**
+ * Shares outside the schema's domain (strings) or range (numbers). A string's count comes
+ * from the window's statistics when they list every value it took (its histogram is
+ * complete), so only ranges and strings of more values than the histogram holds need a scan.
+ */
+async function outOfDomain(db: DuckDBConnection, rows: string, features: SchemaFeature[], statistics: DatasetStatistics): Promise<WindowAnalysis['outOfDomain']> {
   const checked = features.filter((f) => (f.type === 'STRING' && f.domain) || ((f.type === 'INT' || f.type === 'FLOAT') && f.range));
-  if (checked.length === 0) return [];
-  const parts = checked.flatMap((f, i) => {
-    const c = sqlIdent(f.name);
-    const outside = f.domain ? `${c} NOT IN (${f.domain.map(sqlString).join(', ') || 'NULL'})` : `(${c} < ${f.range!.min} OR ${c} > ${f.range!.max})`;
-    return [`count_if(${outside})::DOUBLE AS o${i}`, `count(${c})::DOUBLE AS n${i}`];
-  });
-  const [row] = await queryRows(db, `SELECT ${parts.join(', ')} FROM (${rows})`);
-  return checked.map((f, i) => {
-    const count = Number(row![`o${i}`]);
-    const present = Number(row![`n${i}`]);
+  const counted = new Map<string, { count: number; present: number }>();
+  for (const f of checked) {
+    const string = f.domain && f.domain.length > 0 ? statistics.features.find((s) => s.name === f.name)?.string : undefined;
+    if (!string?.complete) continue;
+    const domain = new Set(f.domain);
+    const present = statistics.features.find((s) => s.name === f.name)!.count;
+    counted.set(f.name, { count: string.rankHistogram.reduce((n, v) => n + (domain.has(v.value) ? 0 : v.count), 0), present });
+  }
+  const scanned = checked.filter((f) => !counted.has(f.name));
+  if (scanned.length > 0) {
+    const parts = scanned.flatMap((f, i) => {
+      const c = sqlIdent(f.name);
+      const outside = f.domain ? `${c} NOT IN (${f.domain.map(sqlString).join(', ') || 'NULL'})` : `(${c} < ${f.range!.min} OR ${c} > ${f.range!.max})`;
+      return [`count_if(${outside})::DOUBLE AS o${i}`, `count(${c})::DOUBLE AS n${i}`];
+    });
+    const [row] = await queryRows(db, `SELECT ${parts.join(', ')} FROM (${rows})`);
+    scanned.forEach((f, i) => counted.set(f.name, { count: Number(row![`o${i}`]), present: Number(row![`n${i}`]) }));
+  }
+  return checked.map((f) => {
+    const { count, present } = counted.get(f.name)!;
     return { feature: f.name, count, share: present > 0 ? count / present : 0 };
   });
 }
 
 async function windowReconstruction(db: DuckDBConnection, rows: string, model: ReconstructionModel): Promise<NonNullable<WindowAnalysis['multivariate']>> {
-  const [row] = await queryRows(db, `SELECT avg(${reconstructionErrorSql(model)}) AS e FROM (${rows})`);
+  const [row] = await queryRows(db, `SELECT avg(e) AS e FROM (${reconstructionErrors(model, rows)})`);
   const error = Number(row!.e);
   return { error, lower: model.lower, upper: model.upper, alert: error < model.lower || error > model.upper };
 }
