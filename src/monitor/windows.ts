@@ -74,9 +74,10 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   const features = servedFeatures(baseline.schema);
   const outputs = await numericOutputs(db, relation);
   const table = `${TABLE_PREFIX}${tableCounter++}`;
+  const [featureFields, outputFields] = [await structFields(db, relation, 'features'), await structFields(db, relation, 'outputs')];
   const columns = [
-    ...features.map((f) => `${jsonValue('features', f.name, f.type)} AS ${sqlIdent(f.name)}`),
-    ...outputs.map((name) => `${jsonValue('outputs', name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
+    ...features.map((f) => `${loggedValue('features', featureFields, f.name, f.type)} AS ${sqlIdent(f.name)}`),
+    ...outputs.map((name) => `${loggedValue('outputs', outputFields, name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
   ];
   const key = windowKey(options.window);
   const model = baseline.trainingRows ? await fitReconstruction(db, baseline.trainingRows, features, baseline.statistics) : undefined;
@@ -136,9 +137,34 @@ export function outputColumn(name: string): string {
   return `output:${name}`;
 }
 
-/** A feature's value out of a JSON column, typed as the schema says (a value of another type is NULL, so missing). */
-function jsonValue(column: string, name: string, type: FeatureType): string {
-  const text = `(${column} ->> ${sqlString(name)})`;
+/** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
+async function structFields(db: DuckDBConnection, relation: string, column: 'features' | 'outputs'): Promise<Map<string, string> | undefined> {
+  const [described] = await queryRows(db, `DESCRIBE SELECT ${column} FROM (${relation})`);
+  if (!String(described?.column_type ?? '').startsWith('STRUCT(')) return undefined;
+  return new Map((await queryRows(db, `DESCRIBE SELECT ${column}.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
+}
+
+/**
+ * A logged feature's (or output's) value, typed as the schema says. From JSON, the value's
+ * text cast (a value of another type is NULL, so missing). From a columnar log's STRUCT, the
+ * field itself wherever that gives the same value as casting its JSON text (text, integers,
+ * a number for a FLOAT, a boolean for a BOOL); a key no row had is missing; any other field
+ * type goes through its JSON text, as before.
+ */
+function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
+  const fieldType = fields?.get(name);
+  if (fields && fieldType === undefined) return castText('NULL::VARCHAR', type);
+  const field = `struct_extract(${column}, ${sqlString(name)})`;
+  const integer = fieldType === 'BIGINT' || fieldType === 'UBIGINT';
+  if (fieldType === 'VARCHAR') return castText(field, type);
+  if (type === 'STRING' && integer) return `${field}::VARCHAR`;
+  if ((type === 'INT' && integer) || (type === 'FLOAT' && (integer || fieldType === 'DOUBLE'))) return `TRY_CAST(${field} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
+  if (type === 'BOOL' && fieldType === 'BOOLEAN') return field;
+  return castText(`(${column} ->> ${sqlString(name)})`, type);
+}
+
+/** A value's text typed as the schema says (text of another type is NULL). */
+function castText(text: string, type: FeatureType): string {
   if (type === 'STRING') return text;
   if (type === 'TIMESTAMP') return `TRY_CAST(${text} AS TIMESTAMP)`;
   if (type === 'BOOL') return `TRY_CAST(${text} AS BOOLEAN)`;
