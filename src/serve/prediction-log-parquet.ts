@@ -240,17 +240,26 @@ export class ParquetSpoolWriter {
 /**
  * The columnar layout of a spool's features and outputs: each a STRUCT of one field per
  * name (so each input feature and output is its own Parquet column, read without parsing
- * JSON), typed by the structure of every row of the spool (`json_group_structure`, so no
- * key or type is left out), converted strictly (a value that does not fit fails the copy,
- * which then keeps JSON). Undefined when either is not an object with keys.
+ * JSON), typed by the structure of every row of the spool (`json_group_structure`: every
+ * key any row has, each typed to hold every row's value, mixed types as JSON text), so every
+ * value fits its field. Undefined when either is not an object with keys, or has keys that
+ * differ only in case (DuckDB's STRUCT fields do not keep both).
  */
 async function columnarLayout(db: DuckDBConnection, source: string): Promise<{ features: string; outputs: string } | undefined> {
   const row = (await db.runAndReadAll(`SELECT json_group_structure(features)::VARCHAR, json_group_structure(outputs)::VARCHAR FROM ${source}`)).getRows()[0];
   const structures = (row ?? []).map((value) => String(value));
-  const usable = (structure: string) => structure.startsWith('{') && structure !== '{}' && !structure.includes('"NULL"');
+  const usable = (structure: string) => structure.startsWith('{') && structure !== '{}' && !structure.includes('"NULL"') && caseDistinct(JSON.parse(structure));
   if (structures.length !== 2 || !structures.every(usable)) return undefined;
-  const [features, outputs] = structures.map((structure, i) => `json_transform_strict(${i === 0 ? 'features' : 'outputs'}, ${sqlString(structure)})`);
+  const [features, outputs] = structures.map((structure, i) => `json_transform(${i === 0 ? 'features' : 'outputs'}, ${sqlString(structure)})`);
   return { features: features!, outputs: outputs! };
+}
+
+/** Whether no object in a JSON structure has two keys equal but for case. */
+function caseDistinct(structure: unknown): boolean {
+  if (Array.isArray(structure)) return structure.every(caseDistinct);
+  if (structure === null || typeof structure !== 'object') return true;
+  const keys = Object.keys(structure);
+  return new Set(keys.map((k) => k.toLowerCase())).size === keys.length && Object.values(structure).every(caseDistinct);
 }
 
 /** Whether a process with this id is running (a signal-0 probe). */
