@@ -158,7 +158,7 @@ export function pickOutputs(outputs: PredictionOutput[], names: readonly string[
 
 
 /** The records form of an answer: one object per row, each output under its name (a number when one value per row). */
-export function toRecords(outputs: readonly PredictionOutput[], rowCount: number): Record<string, unknown>[] {
+export function toRecords(outputs: readonly { name: string; data: readonly unknown[] }[], rowCount: number): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = new Array(rowCount);
   for (let row = 0; row < rowCount; row++) records[row] = {};
   for (const output of outputs) {
