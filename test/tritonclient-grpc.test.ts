@@ -2,12 +2,16 @@
 // port, with authentication required: health without a token, metadata and readiness with
 // one, inference with raw numeric and BYTES tensors (answers equal to the model's ONNX file
 // run directly), the protocol's status codes for a missing token, a token without `predict`,
-// a wrong datatype and an unknown model, and the prediction log's record of each answer.
+// a wrong datatype and an unknown model, and the prediction log's record of each answer. A
+// generic client (@grpc/grpc-js with the same .proto) sends typed `contents` instead of raw
+// bytes, and malformed envelopes, which tritonclient never does.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import * as ort from 'onnxruntime-node';
 import { createServerAuthentication } from '../src/auth/server-authentication.js';
 import { toTensor } from '../src/onnx/tensors.js';
@@ -21,6 +25,22 @@ import { buildServingRegistry } from './support/serving-registry.js';
 
 const SCRIPT = fileURLToPath(new URL('./python/tritonclient_grpc.py', import.meta.url));
 const python = testPython();
+
+const PROTO = fileURLToPath(new URL('../src/serve/grpc/inference.proto', import.meta.url));
+
+/** Which `contents` field carries each Loom tensor type (the protocol's table). */
+const CONTENTS = { float32: 'fp32_contents', float64: 'fp64_contents', int64: 'int64_contents', int32: 'int_contents', string: 'bytes_contents', bool: 'bool_contents' } as const;
+
+type Call = (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: Record<string, unknown>) => void) => void;
+
+/** A generic V2 gRPC client's ModelInfer: the answer, or the status code and message it was refused with. */
+function modelInfer(client: grpc.Client, token: string, request: object): Promise<{ response?: Record<string, unknown>; code?: number; details?: string }> {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return new Promise((resolve) => {
+    (client as unknown as { ModelInfer: Call }).ModelInfer(request, metadata, (error, response) => resolve(error ? { code: error.code, details: error.details } : { response }));
+  });
+}
 
 interface Refusal {
   status: string | null;
@@ -94,10 +114,40 @@ test('tritonclient.grpc checks health and metadata, infers with raw tensors, and
   assert.match((report.wrong_datatype as Refusal).message!, /FP16/);
   assert.equal(report.denied_metadata_ok, true, 'metadata is a read, which every role may');
 
+  // Typed contents, as a generic client may send them, give the same answers as raw bytes.
+  const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, defaults: true, arrays: true });
+  const Service = (grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } }).inference.GRPCInferenceService;
+  const client = new Service(server.grpcAddress!, grpc.credentials.createInsecure());
+  t.after(() => client.close());
+  const typed = reg.signature.inputs.map((spec) => {
+    const values = rows.map((row) => (spec.type === 'string' ? Buffer.from(String(row[spec.name])) : row[spec.name]));
+    return { name: spec.name, datatype: spec.type === 'string' ? 'BYTES' : spec.type === 'int64' ? 'INT64' : 'FP32', shape: [rows.length, 1], contents: { [CONTENTS[spec.type]]: values } };
+  });
+  const answer = await modelInfer(client, token, { model_name: 'flights', id: 'typed', inputs: typed });
+  assert.equal(answer.code, undefined, answer.details);
+  const raw = (answer.response!.raw_output_contents as Buffer[])[0]!;
+  assert.deepEqual(Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length))), expected);
+  assert.equal(answer.response!.id, 'typed');
+
+  // Malformed envelopes are INVALID_ARGUMENT naming what is wrong; an unknown version is NOT_FOUND.
+  const cases: [object, grpc.status, RegExp][] = [
+    [{ model_name: 'flights', inputs: typed, raw_input_contents: [Buffer.alloc(8)] }, grpc.status.INVALID_ARGUMENT, /raw_input_contents has 1 entries/],
+    [{ model_name: 'flights', inputs: typed.map((input) => ({ ...input, shape: [-1, 1] })) }, grpc.status.INVALID_ARGUMENT, /shape must hold non-negative/],
+    [{ model_name: 'flights', inputs: typed, outputs: [{ name: 'nope' }] }, grpc.status.INVALID_ARGUMENT, /"nope" is not an output/],
+    [{ model_name: 'flights', model_version: 'latest', inputs: typed }, grpc.status.INVALID_ARGUMENT, /not a whole number/],
+    [{ model_name: 'flights', model_version: '99', inputs: typed }, grpc.status.NOT_FOUND, /99/],
+    [{ model_name: 'flights', inputs: typed.slice(1) }, grpc.status.INVALID_ARGUMENT, /is missing/],
+  ];
+  for (const [request, code, message] of cases) {
+    const refused = await modelInfer(client, token, request);
+    assert.equal(refused.code, code, `${JSON.stringify(request).slice(0, 200)}: ${refused.details}`);
+    assert.match(refused.details!, message);
+  }
+
   closed = true;
   await server.close();
   const mine = logged.filter((row) => row.protocol === 'v2-grpc');
-  assert.equal(mine.length, 2 * rows.length, 'each row of each answered inference is logged once, and nothing refused');
-  assert.deepEqual([...new Set(mine.map((row) => row.requestId))].sort(), [report.all_id, 'grpc-named'].sort(), 'the log keeps the ids the client saw');
+  assert.equal(mine.length, 3 * rows.length, 'each row of each answered inference is logged once, and nothing refused');
+  assert.deepEqual([...new Set(mine.map((row) => row.requestId))].sort(), [report.all_id, 'grpc-named', 'typed'].sort(), 'the log keeps the ids the client saw');
   assert.ok(String(report.all_id).length > 0, 'a request without an id gets one');
 });

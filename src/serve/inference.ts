@@ -145,7 +145,7 @@ function shadowCopy(ctx: InferenceContext, shadow: LoadedModel, rows: FeatureRow
 }
 
 /** The outputs a client asked for, in its order; INVALID_ARGUMENT naming each unknown one. */
-export function pickOutputs(outputs: PredictionOutput[], names: readonly string[] | undefined, field: string): PredictionOutput[] {
+export function pickOutputs<T extends { name: string }>(outputs: readonly T[], names: readonly string[] | undefined, field: string): readonly T[] {
   if (!names || names.length === 0) return outputs;
   return names.map((name, index) => {
     const output = outputs.find((candidate) => candidate.name === name);

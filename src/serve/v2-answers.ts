@@ -59,6 +59,8 @@ export interface V2Answer {
  * tensors; INVALID_ARGUMENT naming each unknown output.
  */
 export async function runV2(ctx: InferenceContext, route: Route, rows: FeatureRows, protocol: string, requestId: string | undefined, started: number, outputNames: readonly string[] | undefined): Promise<V2Answer> {
+  // Checked before the run too, so a request naming an unknown output is neither run nor logged.
+  pickOutputs(route.model.signature.outputs, outputNames, 'outputs');
   const answer = await runRouted(ctx, route, rows, protocol, requestId, started);
   const picked = pickOutputs(answer.outputs, outputNames, 'outputs');
   const outputs: AnswerTensor[] = new Array(picked.length);
