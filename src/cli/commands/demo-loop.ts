@@ -42,6 +42,8 @@ export interface LoopOptions {
   rows: number;
   /** The canary's share of the traffic. */
   canaryWeight: number;
+  /** Months of 2001 replayed before a retraining, in order (default February to May); the canary gets the month after the alert's. */
+  months?: number[];
   /** The pipeline file the retraining runs (the flights example). */
   pipelineFile: string;
   /** Where the pipeline's code lives, for its recorded code version. */
@@ -113,7 +115,7 @@ export async function runLoop(project: Project, options: LoopOptions, say: (line
     };
     let pending: ReplayedBatch | undefined;
     let fired: { month: number; executionId: number } | undefined;
-    for (const month of MONITORED_MONTHS) {
+    for (const month of options.months ?? MONITORED_MONTHS) {
       const batch = await replayMonth(server.url, source, { month, rows: options.rows, tag: `m${month}` });
       // The labels of the month before arrive now: this month's quality can only be estimated.
       const labelsFor = pending?.month ?? null;

@@ -29,6 +29,11 @@ const demoOptions = z.object({
   loop: z.boolean().optional(),
   rows: z.coerce.number().int().min(50).max(200_000).default(2000),
   canaryWeight: z.coerce.number().gt(0).lt(1).default(0.2),
+  months: z
+    .string()
+    .transform((text) => text.split(',').map((m) => Number(m.trim())))
+    .pipe(z.array(z.number().int().min(2).max(5)).min(1))
+    .optional(),
 });
 
 export function registerDemoCommand(program: Command): void {
@@ -41,6 +46,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--loop', 'the closed loop: replay later months as live traffic, monitor, alert, retrain, canary, promote or roll back')
     .option('--rows <n>', 'with --loop: requests replayed per month', '2000')
     .option('--canary-weight <w>', "with --loop: the canary's share of the traffic", '0.2')
+    .option('--months <list>', 'with --loop: the months of 2001 replayed before a retraining, e.g. 3,4 (default 2,3,4,5)')
     .option('--json', 'print one JSON summary instead of tables and progress')
     .action(async (raw: unknown) => {
       const options = parseOptions(demoOptions, raw);
@@ -49,7 +55,7 @@ export function registerDemoCommand(program: Command): void {
         if (options.loop) {
           const acting = project.actingAs(await changeContext(project));
           const say = (line = '') => options.json || process.stdout.write(`${line}\n`);
-          const summary = await runLoop(acting, { source: options.source, rows: options.rows, canaryWeight: options.canaryWeight, pipelineFile: join(EXAMPLES_DIR, 'pipeline.ts'), codeDir: EXAMPLES_DIR }, say);
+          const summary = await runLoop(acting, { source: options.source, rows: options.rows, canaryWeight: options.canaryWeight, months: options.months, pipelineFile: join(EXAMPLES_DIR, 'pipeline.ts'), codeDir: EXAMPLES_DIR }, say);
           if (options.json) printJson(summary);
           return;
         }
