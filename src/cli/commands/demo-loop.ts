@@ -216,7 +216,7 @@ function rulesText(options: LoopOptions): string {
   const retrain = `      - type: log
       - type: retrain
         pipeline: ${JSON.stringify(options.pipelineFile)}`;
-  return `# Written by \`loom demo --loop\`; decide them again with \`loom monitor alerts check --rules loom-demo-alerts.yaml\`.
+  return `# Written by \`loom demo --loop\`, which decides them after each replayed month (docs/closed-loop.md).
 rules:
   # The inputs against the training data: a shift of the flights' distances.
   - name: distance-drift
