@@ -1,0 +1,236 @@
+"""`Client`: Loom's platform API (`loom server`) from Python, with pandas DataFrames for tables.
+
+Usage::
+
+    from loom_client import Client
+    loom = Client("http://127.0.0.1:5000")            # token: Client(url, token=...) or LOOM_TOKEN
+    versions = loom.dataset_versions()                 # DataFrame, newest first
+    stats = loom.dataset_statistics(versions.version[0], split="train")
+    run = loom.pipeline_run(loom.pipeline_runs().runId[0])
+    lineage = loom.lineage("flights", "champion")
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+from urllib.parse import quote
+
+import pandas as pd
+
+from ._http import LoomError, Transport
+from .frames import anomalies_frame, frame, statistics_frame
+
+_LOOM = "/api/loom"
+_MLFLOW = "/api/2.0/mlflow"
+_FINISHED = ("COMPLETE", "FAILED", "CANCELED")
+
+Time = Union[str, int, float, pd.Timestamp, None]
+
+
+def _ms(value: Time) -> Optional[int]:
+    """A time as epoch milliseconds: a timestamp, an ISO 8601 string, or epoch ms as given."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return int(stamp.value // 1_000_000)
+
+
+def _path(part: str) -> str:
+    return quote(part, safe="")
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One pipeline run: its summary (``run_id``, ``pipeline``, ``state``, times) and its steps as a DataFrame."""
+
+    run_id: str
+    pipeline: str
+    state: str
+    started_at: Optional[pd.Timestamp]
+    ended_at: Optional[pd.Timestamp]
+    steps: pd.DataFrame
+    raw: Dict[str, Any]
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has ended (complete, failed or canceled)."""
+        return self.state in _FINISHED
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    """A dataset version (a content-hashed snapshot), its statistics per split and feature, and its anomalies."""
+
+    version: str
+    details: Dict[str, Any]
+    statistics: pd.DataFrame
+    anomalies: pd.DataFrame
+
+
+class Client:
+    """Reads and drives a Loom project through `loom server`.
+
+    Args:
+        url: the server's address as it printed it, e.g. ``http://127.0.0.1:5000``.
+        token: an API token (``loom token create``); default the ``LOOM_TOKEN`` environment
+            variable; sent as ``Authorization: Bearer``. Without one, the server must run open.
+        timeout: seconds to wait for any one answer.
+
+    Every method raises :class:`loom_client.LoomError` (code, message, fix) when the server refuses.
+    """
+
+    def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 60.0) -> None:
+        self._http = Transport(url, token, timeout)
+
+    @property
+    def url(self) -> str:
+        return self._http.url
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _pages(self, path: str, key: str, params: Dict[str, Any], limit: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+        """Every item of a server-paged list (``max_results``/``page_token``), up to ``limit``."""
+        token: Optional[str] = None
+        seen = 0
+        while True:
+            size = 1000 if limit is None else max(1, min(1000, limit - seen))
+            page = self._http.get(path, **params, max_results=size, page_token=token)
+            for item in page.get(key, []):
+                yield item
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            token = page.get("next_page_token")
+            if not token:
+                return
+
+    # Datasets -----------------------------------------------------------------------------
+
+    def dataset_versions(self, source: Optional[str] = None) -> pd.DataFrame:
+        """Dataset versions, newest first: ``version`` (content hash), ``span``, ``source``, row counts, the run that made it.
+
+        ``source`` keeps the versions whose source path contains it.
+        """
+        items = list(self._pages(f"{_LOOM}/datasets", "versions", {"source": source}))
+        return frame(items, ["version", "span", "source", "sourceKind", "rowCounts", "badRows", "timeRange", "createdAt", "madeBy"])
+
+    def dataset_version(self, version: str) -> DatasetVersion:
+        """One dataset version (a hash or a unique prefix of one, at least 4 characters) with its statistics and anomalies."""
+        answer = self._http.get(f"{_LOOM}/datasets/{_path(version)}")
+        statistics = answer.get("statistics") or {"splits": {}}
+        return DatasetVersion(version=answer["version"]["version"], details=answer["version"], statistics=statistics_frame(statistics), anomalies=anomalies_frame(statistics))
+
+    def dataset_statistics(self, version: str, split: Optional[str] = None) -> pd.DataFrame:
+        """A dataset version's statistics: one row per split and feature (count, missing, mean, std, quantiles ``q01``..``q99``, unique, top values)."""
+        answer = self._http.get(f"{_LOOM}/datasets/{_path(version)}")
+        return statistics_frame(answer.get("statistics") or {"splits": {}}, split)
+
+    # Pipeline runs ------------------------------------------------------------------------
+
+    def pipeline_runs(self, pipeline: Optional[str] = None, state: Optional[str] = None, limit: Optional[int] = 100) -> pd.DataFrame:
+        """Pipeline runs, newest first: ``runId``, ``pipeline``, ``state``, ``startedAt``, ``endedAt``; ``limit=None`` for all."""
+        items = list(self._pages(f"{_LOOM}/pipeline-runs", "runs", {"pipeline": pipeline, "state": state}, limit))
+        return frame(items, ["runId", "pipeline", "state", "startedAt", "endedAt", "codeVersion"])
+
+    def pipeline_run(self, run_id: str) -> PipelineRun:
+        """One pipeline run with a row per step (state, attempts, duration, parameters, inputs, outputs, error)."""
+        answer = self._http.get(f"{_LOOM}/pipeline-runs/{_path(run_id)}")
+        summary = answer["run"]
+        steps = frame(answer.get("steps", []), ["step", "component", "state", "attempts", "durationMs", "executionId", "error", "reason", "parameters", "inputs", "outputs"])
+        stamp = lambda ms: None if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC")  # noqa: E731
+        return PipelineRun(summary["runId"], summary["pipeline"], summary["state"], stamp(summary.get("startedAt")), stamp(summary.get("endedAt")), steps, answer)
+
+    def wait_for_pipeline_run(self, run_id: str, *, timeout: float = 3600.0, poll: float = 1.0, on_change: Optional[Callable[[PipelineRun], None]] = None) -> PipelineRun:
+        """Watches a run until it ends and returns it; ``on_change`` sees it whenever a step changes state.
+
+        Raises LoomError ``DEADLINE_EXCEEDED`` if it is still running after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        last: Optional[List[Any]] = None
+        while True:
+            run = self.pipeline_run(run_id)
+            states = [run.state, *run.steps.get("state", pd.Series(dtype=object)).tolist()]
+            if on_change is not None and states != last:
+                on_change(run)
+            last = states
+            if run.finished:
+                return run
+            if time.monotonic() >= deadline:
+                raise LoomError("DEADLINE_EXCEEDED", f"pipeline run {run_id} is still {run.state} after {timeout:g} s", fix="wait longer (timeout=...) or look at it with `loom runs show`")
+            time.sleep(poll)
+
+    # Lineage and tracking -----------------------------------------------------------------
+
+    def lineage(self, model: str, version: Union[str, int] = "champion", *, max_hops: int = 30) -> Dict[str, Any]:
+        """Where a model version came from: ``model``, ``dataSnapshots``, ``codeVersions`` and every ``executions`` step, newest first."""
+        return dict(self._http.get(f"{_LOOM}/models/{_path(model)}/lineage", version=str(version), max_hops=max_hops))
+
+    def metric_history(self, run_id: str, key: str, *, max_points: int = 0) -> pd.DataFrame:
+        """One metric of a tracking (MLflow) run: ``step``, ``timestamp``, ``value``; ``max_points`` > 0 downsamples on the server."""
+        answer = self._http.get(f"{_LOOM}/runs/{_path(run_id)}/metric-history", key=key, max_points=max_points)
+        columns = {name: answer[name] for name in ("step", "timestamp", "value") if name in answer}
+        return frame([dict(zip(columns, row)) for row in zip(*columns.values())], ["step", "timestamp", "value"])
+
+    # Model registry (MLflow's registry REST, as `loom server` serves it) -------------------
+
+    def models(self) -> pd.DataFrame:
+        """Registered models: ``name``, ``description``, ``aliases`` (alias -> version), times."""
+        items = list(self._pages(f"{_MLFLOW}/registered-models/search", "registered_models", {}))
+        rows = [{**m, "aliases": {a["alias"]: int(a["version"]) for a in m.get("aliases", [])}} for m in items]
+        return frame([{k: v for k, v in r.items() if k != "latest_versions"} for r in rows], ["name", "description", "aliases", "creation_timestamp", "last_updated_timestamp"])
+
+    def model_versions(self, name: str) -> pd.DataFrame:
+        """A model's versions, newest first: ``version``, ``aliases``, ``source``, ``run_id``, ``status``, times."""
+        escaped = name.replace("'", "\\'")
+        items = list(self._pages(f"{_MLFLOW}/model-versions/search", "model_versions", {"filter": f"name='{escaped}'"}))
+        rows = [{**v, "version": int(v["version"])} for v in items]
+        df = frame(rows, ["name", "version", "aliases", "source", "run_id", "status", "description", "creation_timestamp"])
+        return df.sort_values("version", ascending=False, ignore_index=True) if len(df) else df
+
+    def model_version(self, name: str, alias_or_version: Union[str, int]) -> Dict[str, Any]:
+        """One model version, by number or by alias (``"champion"``), as MLflow's registry describes it."""
+        if isinstance(alias_or_version, int) or str(alias_or_version).isdigit():
+            return dict(self._http.get(f"{_MLFLOW}/model-versions/get", name=name, version=str(alias_or_version))["model_version"])
+        return dict(self._http.get(f"{_MLFLOW}/registered-models/alias", name=name, alias=alias_or_version)["model_version"])
+
+    def alias_history(self, name: str, alias: str) -> pd.DataFrame:
+        """Every move of an alias, oldest first: ``version``, ``previousVersion``, ``kind``, ``actor``, ``reason``, ``movedAt``."""
+        answer = self._http.get(f"{_LOOM}/models/{_path(name)}/aliases/{_path(alias)}/history")
+        return frame(answer.get("moves", []), ["modelName", "alias", "version", "previousVersion", "kind", "actor", "reason", "movedAt"])
+
+    # Monitoring ---------------------------------------------------------------------------
+
+    def drift_history(self, model: str, version: Optional[int] = None, *, since: Time = None, until: Time = None) -> pd.DataFrame:
+        """Recorded drift figures (``loom monitor``), one row per window, feature and comparison, oldest first.
+
+        Columns: ``version``, ``windowKind``, ``start``, ``end``, ``rows``, ``against`` (training, previous,
+        prediction), ``feature``, ``measure``, ``value``, ``threshold``, ``exceeded``. ``since``/``until``
+        bound the window starts (ISO 8601 strings, timestamps or epoch ms).
+        """
+        answer = self._http.get(f"{_LOOM}/models/{_path(model)}/monitor/drift", version=version, since=_ms(since), until=_ms(until))
+        return frame(answer.get("rows", []), ["model", "version", "windowKind", "start", "end", "rows", "against", "feature", "measure", "value", "threshold", "exceeded"])
+
+    def quality_history(self, model: str, version: Optional[int] = None, *, since: Time = None, until: Time = None) -> pd.DataFrame:
+        """Recorded online quality (``loom monitor quality``): ``kind`` (estimated or measured), ``metric``, ``value`` per window."""
+        answer = self._http.get(f"{_LOOM}/models/{_path(model)}/monitor/quality", version=version, since=_ms(since), until=_ms(until))
+        return frame(answer.get("rows", []), ["model", "version", "windowKind", "start", "end", "rows", "labelled", "kind", "metric", "value"])
+
+    def monitor_status(self, model: str, version: Optional[int] = None) -> Dict[str, Any]:
+        """The latest recorded window of a model: its figures, and the features whose drift exceeded their threshold.
+
+        Returns ``{"model", "version", "window": {...} or None, "drifted": [features], "predictionDrift": bool, "quality": {metric: value}}``.
+        """
+        answer = self._http.get(f"{_LOOM}/models/{_path(model)}/monitor/status", version=version)
+        return dict(answer)
