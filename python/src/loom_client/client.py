@@ -178,10 +178,40 @@ class Client:
         return dict(self._http.get(f"{_LOOM}/models/{_path(model)}/lineage", version=str(version), max_hops=max_hops))
 
     def metric_history(self, run_id: str, key: str, *, max_points: int = 0) -> pd.DataFrame:
-        """One metric of a tracking (MLflow) run: ``step``, ``timestamp``, ``value``; ``max_points`` > 0 downsamples on the server."""
+        """One metric of a tracking (MLflow) run: ``step``, ``timestamp``, ``value`` in step order; ``max_points`` > 0 downsamples on the server (min and max per bucket kept)."""
         answer = self._http.get(f"{_LOOM}/runs/{_path(run_id)}/metric-history", key=key, max_points=max_points)
-        columns = {name: answer[name] for name in ("step", "timestamp", "value") if name in answer}
-        return frame([dict(zip(columns, row)) for row in zip(*columns.values())], ["step", "timestamp", "value"])
+        rows = [{"step": s, "timestamp": t, "value": v} for s, t, v in zip(answer.get("steps", []), answer.get("timestamps", []), answer.get("values", []))]
+        return frame(rows, ["step", "timestamp", "value"])
+
+    def runs(self, experiment: str, *, filter: Optional[str] = None, limit: Optional[int] = 1000) -> pd.DataFrame:
+        """An experiment's tracking runs, newest first, as ``mlflow.search_runs`` shapes them: ``run_id``, ``run_name``,
+        ``status``, ``start_time``, ``end_time`` and a ``metrics.<key>``, ``params.<key>``, ``tags.<key>`` column each.
+
+        ``filter`` is an MLflow search filter (``"metrics.eval_accuracy > 0.7"``). Logging runs is MLflow's
+        job: its unchanged client works against `loom server`.
+        """
+        found = self._http.get(f"{_MLFLOW}/experiments/get-by-name", experiment_name=experiment)["experiment"]
+        rows: List[Dict[str, Any]] = []
+        token: Optional[str] = None
+        while limit is None or len(rows) < limit:
+            body: Dict[str, Any] = {"experiment_ids": [found["experiment_id"]], "max_results": 1000 if limit is None else min(1000, limit - len(rows)), "order_by": ["attributes.start_time DESC"]}
+            if filter:
+                body["filter"] = filter
+            if token:
+                body["page_token"] = token
+            page = self._http.post(f"{_MLFLOW}/runs/search", body)
+            for run in page.get("runs", []):
+                info, data = run["info"], run.get("data", {})
+                rows.append({
+                    **{k: info.get(k) for k in ("run_id", "run_name", "experiment_id", "status", "start_time", "end_time")},
+                    **{f"metrics.{m['key']}": m["value"] for m in data.get("metrics", [])},
+                    **{f"params.{p['key']}": p["value"] for p in data.get("params", [])},
+                    **{f"tags.{t['key']}": t["value"] for t in data.get("tags", [])},
+                })
+            token = page.get("next_page_token")
+            if not token:
+                break
+        return frame(rows, ["run_id", "run_name", "experiment_id", "status", "start_time", "end_time"])
 
     # Model registry (MLflow's registry REST, as `loom server` serves it) -------------------
 
