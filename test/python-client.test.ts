@@ -68,6 +68,8 @@ test('the Python client passes its pytest suite against real loom server (with a
     startLoom(['serve', '--port', '0', '--workers', '1', '--no-prediction-log', '--watch-interval', '0'], { home, t }),
   ]);
   assert.equal(monitored.code, 0, monitored.stderr);
+  const monitorJson = join(dir, 'monitor-drift.json');
+  await writeFile(monitorJson, monitored.stdout);
 
   const pytest = await runProcess(python, ['-m', 'pytest', join(PYTHON_DIR, 'tests'), '-q', '-p', 'no:cacheprovider'], {
     cwd: dir,
@@ -81,6 +83,7 @@ test('the Python client passes its pytest suite against real loom server (with a
       LOOM_TEST_SERVE_URL: serve.url,
       LOOM_TEST_RUN_ID: runId,
       LOOM_TEST_SOURCE: source,
+      LOOM_TEST_MONITOR_JSON: monitorJson,
       NO_PROXY: '127.0.0.1',
       no_proxy: '127.0.0.1',
     },

@@ -3,6 +3,7 @@ token, a `loom serve` of the same project, the id of the flights pipeline run th
 CSV it read. Run through `npm test` (or set the LOOM_TEST_* variables by hand)."""
 from __future__ import annotations
 
+import json
 import os
 from typing import Iterator
 
@@ -52,3 +53,10 @@ def flights() -> pd.DataFrame:
     """The CSV the pipeline ingested (January to March 2001, a slice), read independently with pandas."""
     frame = pd.read_csv(_env("LOOM_TEST_SOURCE"), parse_dates=["date"])
     return frame.sort_values("date", ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def monitor_report() -> dict:
+    """What `loom monitor drift flights@champion --window requests:100 --json` printed when it recorded the figures."""
+    with open(_env("LOOM_TEST_MONITOR_JSON"), encoding="utf8") as file:
+        return dict(json.load(file))

