@@ -15,7 +15,6 @@ import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
-import type { MonitorHistoryStore } from '../monitor/history-store.js';
 import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
@@ -25,7 +24,6 @@ import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
-import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -43,8 +41,6 @@ export interface PlatformServerOptions {
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
   monitor?: { location: PredictionLogLocation; labels?: LabelStore } & MonitorMetricsOptions;
-  /** The drift and quality figures `loom monitor` records, served under /api/loom/models/:name/monitor/. */
-  monitorHistory?: MonitorHistoryStore;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -98,7 +94,6 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
-  await app.register(loomMonitorRoutes, { ...routeOptions, monitorHistory: options.monitorHistory, prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }
