@@ -15,6 +15,7 @@ import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
+import type { MonitorHistoryStore } from '../monitor/history-store.js';
 import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
@@ -24,6 +25,7 @@ import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
+import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -40,7 +42,7 @@ export interface PlatformServerOptions {
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
-  monitor?: { location: PredictionLogLocation; labels?: LabelStore } & MonitorMetricsOptions;
+  monitor?: { location: PredictionLogLocation; labels?: LabelStore; history?: MonitorHistoryStore } & MonitorMetricsOptions;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -85,7 +87,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   app.get('/health', async () => ({ status: 'ok' }));
   const metrics = new Registry();
   if (options.monitor) {
-    const { location, labels, ...monitorOptions } = options.monitor;
+    const { location, labels, history: _history, ...monitorOptions } = options.monitor;
     registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
   }
   await app.register(metricsPlugin, { registry: metrics, countRequests: true });
@@ -94,6 +96,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }

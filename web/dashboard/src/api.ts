@@ -179,3 +179,42 @@ export interface Deployment {
   reason: string;
   createdAt: number;
 }
+// Monitoring (/api/loom/monitoring/:name): drift and online quality over time, and the alerts that fired.
+export interface DriftSeries {
+  feature: string;
+  against: string;
+  measure: string;
+  threshold: number;
+  starts: number[];
+  values: (number | null)[];
+  exceeded: boolean[];
+}
+export interface QualitySeries {
+  metric: string;
+  kind: 'estimated' | 'measured';
+  starts: number[];
+  values: (number | null)[];
+  labelled: number[];
+}
+export interface AlertRecord {
+  rule: string;
+  severity: string;
+  metric: string;
+  modelName: string;
+  modelVersion: number;
+  windowEnd: number;
+  value: number;
+  actions: { type: string; status: string; detail: string }[];
+  artifactId: number;
+  recordedAt: number;
+}
+export interface MonitoringView {
+  model: string;
+  versions: number[];
+  version: number | null;
+  windowKinds: string[];
+  windowKind: string | null;
+  drift: DriftSeries[];
+  quality: QualitySeries[];
+  alerts: AlertRecord[];
+}
