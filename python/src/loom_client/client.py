@@ -40,6 +40,10 @@ def _ms(value: Time) -> Optional[int]:
     return int(stamp.value // 1_000_000)
 
 
+def _stamp(ms: Optional[int]) -> Optional[pd.Timestamp]:
+    return None if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC")
+
+
 def _path(part: str) -> str:
     return quote(part, safe="")
 
@@ -149,8 +153,7 @@ class Client:
         answer = self._http.get(f"{_LOOM}/pipeline-runs/{_path(run_id)}")
         summary = answer["run"]
         steps = frame(answer.get("steps", []), ["step", "component", "state", "attempts", "durationMs", "executionId", "error", "reason", "parameters", "inputs", "outputs"])
-        stamp = lambda ms: None if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC")  # noqa: E731
-        return PipelineRun(summary["runId"], summary["pipeline"], summary["state"], stamp(summary.get("startedAt")), stamp(summary.get("endedAt")), steps, answer)
+        return PipelineRun(summary["runId"], summary["pipeline"], summary["state"], _stamp(summary.get("startedAt")), _stamp(summary.get("endedAt")), steps, answer)
 
     def wait_for_pipeline_run(self, run_id: str, *, timeout: float = 3600.0, poll: float = 1.0, on_change: Optional[Callable[[PipelineRun], None]] = None) -> PipelineRun:
         """Watches a run until it ends and returns it; ``on_change`` sees it whenever a step changes state.
@@ -242,25 +245,62 @@ class Client:
 
     # Monitoring ---------------------------------------------------------------------------
 
-    def drift_history(self, model: str, version: Optional[int] = None, *, since: Time = None, until: Time = None) -> pd.DataFrame:
-        """Recorded drift figures (``loom monitor``), one row per window, feature and comparison, oldest first.
+    def monitoring(self, model: str, version: Optional[int] = None, *, window: Optional[str] = None, since: Time = None, until: Time = None) -> Dict[str, Any]:
+        """What ``loom monitor`` recorded for a model, as the server groups it: ``versions``, ``version``,
+        ``windowKinds``, ``windowKind``, ``drift`` and ``quality`` series, and ``alerts`` with their actions.
 
-        Columns: ``version``, ``windowKind``, ``start``, ``end``, ``rows``, ``against`` (training, previous,
-        prediction), ``feature``, ``measure``, ``value``, ``threshold``, ``exceeded``. ``since``/``until``
-        bound the window starts (ISO 8601 strings, timestamps or epoch ms).
+        One version (default the newest recorded) and one window kind (``hourly``, ``daily``,
+        ``requests:N``; default the first recorded) at a time; ``since``/``until`` bound the window starts.
         """
-        answer = self._http.get(f"{_LOOM}/models/{_path(model)}/monitor/drift", version=version, since=_ms(since), until=_ms(until))
-        return frame(answer.get("rows", []), ["model", "version", "windowKind", "start", "end", "rows", "against", "feature", "measure", "value", "threshold", "exceeded"])
+        return dict(self._http.get(f"{_LOOM}/monitoring/{_path(model)}", version=version, window=window, **{"from": _ms(since), "to": _ms(until)}))
 
-    def quality_history(self, model: str, version: Optional[int] = None, *, since: Time = None, until: Time = None) -> pd.DataFrame:
-        """Recorded online quality (``loom monitor quality``): ``kind`` (estimated or measured), ``metric``, ``value`` per window."""
-        answer = self._http.get(f"{_LOOM}/models/{_path(model)}/monitor/quality", version=version, since=_ms(since), until=_ms(until))
-        return frame(answer.get("rows", []), ["model", "version", "windowKind", "start", "end", "rows", "labelled", "kind", "metric", "value"])
+    def drift_history(self, model: str, version: Optional[int] = None, *, window: Optional[str] = None, since: Time = None, until: Time = None) -> pd.DataFrame:
+        """Recorded drift figures, one row per window, feature and comparison, in window order.
 
-    def monitor_status(self, model: str, version: Optional[int] = None) -> Dict[str, Any]:
-        """The latest recorded window of a model: its figures, and the features whose drift exceeded their threshold.
-
-        Returns ``{"model", "version", "window": {...} or None, "drifted": [features], "predictionDrift": bool, "quality": {metric: value}}``.
+        Columns: ``start`` (the window's start), ``against`` (training, previous or prediction),
+        ``feature``, ``measure``, ``value`` (NaN where inconclusive), ``threshold``, ``exceeded``;
+        plus ``version`` and ``windowKind``. Arguments as for :meth:`monitoring`.
         """
-        answer = self._http.get(f"{_LOOM}/models/{_path(model)}/monitor/status", version=version)
-        return dict(answer)
+        view = self.monitoring(model, version, window=window, since=since, until=until)
+        rows = [
+            {"version": view["version"], "windowKind": view["windowKind"], "start": start, "against": s["against"], "feature": s["feature"], "measure": s["measure"], "value": value, "threshold": s["threshold"], "exceeded": exceeded}
+            for s in view.get("drift", [])
+            for start, value, exceeded in zip(s["starts"], s["values"], s["exceeded"])
+        ]
+        df = frame(rows, ["version", "windowKind", "start", "against", "feature", "measure", "value", "threshold", "exceeded"])
+        return df.sort_values(["start", "against", "feature"], ignore_index=True, kind="stable") if len(df) else df
+
+    def quality_history(self, model: str, version: Optional[int] = None, *, window: Optional[str] = None, since: Time = None, until: Time = None) -> pd.DataFrame:
+        """Recorded online quality (``loom monitor quality``), one row per window and metric: ``kind`` (estimated or measured), ``metric``, ``value``, ``labelled``."""
+        view = self.monitoring(model, version, window=window, since=since, until=until)
+        rows = [
+            {"version": view["version"], "windowKind": view["windowKind"], "start": start, "kind": s["kind"], "metric": s["metric"], "value": value, "labelled": labelled}
+            for s in view.get("quality", [])
+            for start, value, labelled in zip(s["starts"], s["values"], s["labelled"])
+        ]
+        df = frame(rows, ["version", "windowKind", "start", "kind", "metric", "value", "labelled"])
+        return df.sort_values(["start", "kind", "metric"], ignore_index=True, kind="stable") if len(df) else df
+
+    def monitor_status(self, model: str, version: Optional[int] = None, *, window: Optional[str] = None) -> Dict[str, Any]:
+        """The latest recorded window: ``{"model", "version", "windowKind", "start", "drifted", "predictionDrift", "quality", "alerts"}``.
+
+        ``drifted`` lists the features whose drift against training or the previous window exceeded its
+        threshold there; ``quality`` maps ``"<kind>.<metric>"`` to the window's value; ``alerts`` are the
+        version's alerts, newest first. ``start`` is None when nothing was recorded.
+        """
+        view = self.monitoring(model, version, window=window)
+        starts = [start for s in view.get("drift", []) + view.get("quality", []) for start in s["starts"]]
+        status: Dict[str, Any] = {"model": model, "version": view.get("version"), "windowKind": view.get("windowKind"), "start": None, "drifted": [], "predictionDrift": False, "quality": {}, "alerts": view.get("alerts", [])}
+        if not starts:
+            return status
+        latest = max(starts)
+
+        def at(series: Dict[str, Any]) -> Optional[int]:
+            return series["starts"].index(latest) if latest in series["starts"] else None
+
+        drift = [(s, at(s)) for s in view.get("drift", [])]
+        status["start"] = pd.Timestamp(latest, unit="ms", tz="UTC")
+        status["drifted"] = sorted({s["feature"] for s, i in drift if i is not None and s["exceeded"][i] and s["against"] != "prediction"})
+        status["predictionDrift"] = any(i is not None and s["exceeded"][i] for s, i in drift if s["against"] == "prediction")
+        status["quality"] = {f"{s['kind']}.{s['metric']}": s["values"][i] for s in view.get("quality", []) for i in [at(s)] if i is not None}
+        return status

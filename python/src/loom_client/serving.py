@@ -12,7 +12,7 @@ Usage::
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from urllib.parse import quote
 
 import numpy as np
@@ -30,7 +30,7 @@ _NUMPY = {
 }
 
 
-def _as_json_values(values: pd.Series, datatype: str, name: str) -> list:
+def _as_json_values(values: "pd.Series[Any]", datatype: str, name: str) -> List[Any]:
     if datatype == "BYTES":
         if pd.api.types.is_datetime64_any_dtype(values):
             # Timestamps travel as ISO 8601 text, as the model's datetime analyzer reads them.
