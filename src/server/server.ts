@@ -23,9 +23,10 @@ import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
+import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
 import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
+import { loomSessionRoutes } from './routes/loom-api-session.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -80,7 +81,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
     log: options.log && { logger: options.log, requests: true },
-    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts, isPublic: isDashboardFile },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
   });
@@ -97,6 +98,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, prefix: LOOM_API_PREFIX });
+  await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }

@@ -9,12 +9,14 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { evaluationConfig } from '../../src/evaluate/config.js';
 import { evaluateRegisteredModel } from '../../src/evaluate/evaluate-registered.js';
+import { loadLabels } from '../../src/monitor/label-loader.js';
+import { predictionLogLocation } from '../../src/platform/prediction-log-location.js';
 import { launchChromium, testChromium } from '../support/chromium.js';
-import { runLoom, runProcess } from '../support/cli.js';
+import { runLoom } from '../support/cli.js';
+import { buildDashboardIfStale } from '../support/dashboard-build.js';
 import { seriousViolations, startLoomServer, watchConsole, type RunningServer } from '../support/dashboard-project.js';
 import { openTestPlatform } from '../support/databases.js';
 import { makeTempDir } from '../support/flights.js';
@@ -33,21 +35,22 @@ const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
   if (!chromiumPath) return;
-  const built = await runProcess(process.execPath, [fileURLToPath(new URL('../../scripts/build-dashboard.mjs', import.meta.url))]);
-  assert.equal(built.code, 0, built.stderr);
+  await buildDashboardIfStale();
   const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashmon-');
   // Two days of real flights traffic logged for flights v1 (January, then March), evaluated so quality can be estimated.
   const project = await monitoredModelProject(dir, START, [1, 3]);
   try {
     const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 } });
     await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
+    // Labels for the first day's first 40 requests, as `loom monitor labels load` stores them.
+    const file = join(dir, 'labels.csv');
+    await writeFile(file, `request_id,late\n${Array.from({ length: 40 }, (_, i) => `d0-${i},${i % 3 === 0 ? 1 : 0}`).join('\n')}\n`);
+    const labels = await loadLabels(project.db.labels, predictionLogLocation(project.db.config), { model: 'flights', source: { file }, labelColumn: 'late' });
+    assert.equal(labels.written, 40);
   } finally {
     await project.db.close();
   }
-  // Labels for the first day's first 40 requests; then one alerting pass refreshes drift and quality and fires the drift rule.
-  await writeFile(join(dir, 'labels.csv'), `request_id,late\n${Array.from({ length: 40 }, (_, i) => `d0-${i},${i % 3 === 0 ? 1 : 0}`).join('\n')}\n`);
-  const labels = await runLoom(['monitor', 'labels', 'load', 'flights', 'labels.csv', '--label', 'late'], { cwd: dir });
-  assert.equal(labels.code, 0, labels.stderr);
+  // One alerting pass refreshes drift and quality from the log and fires the drift rule.
   await writeFile(
     join(dir, 'loom-alerts.yaml'),
     `rules:
@@ -95,7 +98,7 @@ after(async () => {
 async function open(path: string, token?: string): Promise<{ page: Page; console: ReturnType<typeof watchConsole> }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   const console = watchConsole(page);
-  if (token) await page.addInitScript(([key, value]) => sessionStorage.setItem(key!, value!), [TOKEN_KEY, token]);
+  if (token) await page.addInitScript(`sessionStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(token)})`);
   await page.goto(`${server.url}${path}`);
   return { page, console };
 }
@@ -128,5 +131,68 @@ test('monitoring: drift per feature over time, estimated beside measured quality
   assert.match(await alert.innerText(), /log: done logged/);
   assert.equal(await page.getByRole('row', { name: /auc-watch/ }).count(), 0, 'the rule that did not fire is not listed');
   await checkPage(page, console, 'monitoring');
+  await page.close();
+});
+
+test('sign-in: the app loads without a token, asks for one when the API answers 401, refuses a bad one with the server message, and signs out', skip, async () => {
+  // The static files are public; the data is not.
+  assert.equal((await fetch(`${server.url}/deployments`)).status, 200, 'a view URL opens the app shell');
+  assert.equal((await fetch(`${server.url}/api/loom/deployments`)).status, 401, 'the data needs a token');
+  const { page, console } = await open('/monitoring?model=flights');
+  await console.expecting(401, async () => {
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('API token').fill('loom_not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+  });
+  assert.match(await page.getByRole('alert').innerText(), /token/i, "the server's own message");
+  assert.equal(await page.evaluate(`sessionStorage.getItem(${JSON.stringify(TOKEN_KEY)})`), null, 'a refused token is not kept');
+  await checkPage(page, console, 'sign-in form');
+
+  await page.getByLabel('API token').fill(tokens.viewer);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Drift per feature' }).waitFor();
+  assert.match(await page.locator('header .session').innerText(), /vic \(viewer\)/);
+  // A reload keeps the tab signed in: the token is in this tab's sessionStorage and sent on every call.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Drift per feature' }).waitFor();
+  await checkPage(page, console, 'signed in');
+  await console.expecting(401, async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+  assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+  await page.close();
+});
+
+test('deployments: a viewer token is refused the rollback with the server message; an editor confirms it and the alias moves back', skip, async () => {
+  const viewer = await open('/deployments', tokens.viewer);
+  const card = viewer.page.locator('[data-alias="flights@champion"]');
+  await card.getByRole('heading', { name: 'flights@champion → v2' }).waitFor();
+  await viewer.page.getByRole('cell', { name: 'flights@champion' }).waitFor();
+  await viewer.console.expecting(403, async () => {
+    await card.getByRole('button', { name: 'Roll back champion…' }).click();
+    await card.getByRole('button', { name: 'Confirm rollback' }).click();
+    await card.getByRole('alert').waitFor();
+  });
+  assert.match(await card.getByRole('alert').innerText(), /vic \(viewer\) may not alias\.move/);
+  await checkPage(viewer.page, viewer.console, 'deployments, refused');
+  await viewer.page.close();
+
+  const { page, console } = await open('/deployments', tokens.editor);
+  const served = page.locator('[data-alias="flights@champion"]');
+  await served.getByRole('heading', { name: 'flights@champion → v2' }).waitFor();
+  await served.getByRole('button', { name: 'Roll back champion…' }).click();
+  // Nothing moves until it is confirmed; Cancel leaves it as it was.
+  await served.getByRole('button', { name: 'Cancel' }).click();
+  await served.getByRole('button', { name: 'Roll back champion…' }).click();
+  await served.getByRole('group', { name: 'Confirm the rollback of champion' }).waitFor();
+  await served.getByRole('button', { name: 'Confirm rollback' }).click();
+  await served.getByRole('heading', { name: 'flights@champion → v1' }).waitFor();
+  const newest = served.locator('tbody tr').first();
+  assert.deepEqual((await newest.locator('td').allInnerTexts()).slice(1, 4), ['v2 → v1', 'rollback', 'erin'], 'recorded as the signed-in principal');
+  const alias = await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=flights&alias=champion`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+  assert.equal(((await alias.json()) as { model_version: { version: string } }).model_version.version, '1', 'the registry itself moved back');
+  await checkPage(page, console, 'deployments, rolled back');
   await page.close();
 });
