@@ -91,6 +91,7 @@ test('the Python client passes its pytest suite against real loom server (with a
   assert.equal(pytest.code, 0, `pytest failed:\n${pytest.stdout}\n${pytest.stderr}`);
   assert.match(pytest.stdout, /\d+ passed/);
   assert.doesNotMatch(pytest.stdout, /skipped|failed|error/i);
+  t.diagnostic(`pytest: ${pytest.stdout.trim().split('\n').at(-1)}`);
   server.child.kill('SIGTERM');
   serve.child.kill('SIGTERM');
   await Promise.all([server.exited, serve.exited]);
