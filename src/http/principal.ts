@@ -32,6 +32,8 @@ export interface PrincipalOptions {
     resolvePrincipal: PrincipalResolver;
     /** Host names an open loopback server answers to; undefined: any. */
     allowedHosts?: readonly string[];
+    /** Further paths served without credentials, the server's own (the dashboard's static files: they hold no data). */
+    isPublic?: (url: string) => boolean;
   };
 }
 
@@ -72,7 +74,7 @@ export const principalPlugin = fp<PrincipalOptions>(
           fix: 'call it as http://127.0.0.1:<port>; a server for other hosts needs authentication',
         });
       }
-      if (isPublicPath(request.url)) return;
+      if (isPublicPath(request.url) || security.isPublic?.(request.url)) return;
       request[resolved] = await security.resolvePrincipal(request.headers);
     });
   },

@@ -15,6 +15,7 @@ import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
+import type { MonitorHistoryStore } from '../monitor/history-store.js';
 import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
@@ -22,8 +23,10 @@ import type { LoomDatabase } from '../pipeline/stores.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
+import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
+import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
+import { loomSessionRoutes } from './routes/loom-api-session.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -40,7 +43,7 @@ export interface PlatformServerOptions {
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
-  monitor?: { location: PredictionLogLocation; labels?: LabelStore } & MonitorMetricsOptions;
+  monitor?: { location: PredictionLogLocation; labels?: LabelStore; history?: MonitorHistoryStore } & MonitorMetricsOptions;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -78,14 +81,14 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
     log: options.log && { logger: options.log, requests: true },
-    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts, isPublic: isDashboardFile },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
   });
   app.get('/health', async () => ({ status: 'ok' }));
   const metrics = new Registry();
   if (options.monitor) {
-    const { location, labels, ...monitorOptions } = options.monitor;
+    const { location, labels, history: _history, ...monitorOptions } = options.monitor;
     registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
   }
   await app.register(metricsPlugin, { registry: metrics, countRequests: true });
@@ -94,6 +97,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, prefix: LOOM_API_PREFIX });
+  await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }

@@ -32,7 +32,7 @@ export function registerServerCommand(program: Command): void {
         const security = createRequestSecurity(project, authSettingsWith(project.config.auth, options), options.host, 'mlflow-api');
         const { corsOrigins, rateLimit } = project.config.http;
         const log = createLogger({ level: project.config.logLevel, base: { server: 'platform' } });
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, log, monitor: { location: predictionLogLocation(project.config), labels: project.labels } });
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory } });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();

@@ -4,6 +4,7 @@
  * with DASHBOARD_VIEWS in src/server/routes/dashboard.ts (the server answers them with the app).
  */
 import { NavLink, Navigate, Route, Routes } from 'react-router';
+import { SessionGate, SessionStatus } from './components/SignIn';
 import { Datasets } from './pages/Datasets';
 import { DatasetDetail } from './pages/DatasetDetail';
 import { Deployments } from './pages/Deployments';
@@ -41,8 +42,10 @@ export function App() {
             </NavLink>
           ))}
         </nav>
+        <SessionStatus />
       </header>
       <main id="main">
+        <SessionGate>
         <Routes>
           <Route path="/" element={<Navigate to="/experiments" replace />} />
           <Route path="/experiments" element={<Experiments />} />
@@ -58,6 +61,7 @@ export function App() {
           <Route path="/monitoring" element={<Monitoring />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
+        </SessionGate>
       </main>
     </>
   );

@@ -21,7 +21,8 @@ function align(series: Series[]): uPlot.AlignedData {
   return uPlot.join(series.map((s) => [s.x as number[], s.y as number[]]));
 }
 
-export function LineChart({ title, series, xLabel, height = 260 }: { title: string; series: Series[]; xLabel: string; height?: number }) {
+/** `time`: x values are epoch seconds, drawn as dates. */
+export function LineChart({ title, series, xLabel, height = 260, time = false }: { title: string; series: Series[]; xLabel: string; height?: number; time?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
@@ -30,7 +31,7 @@ export function LineChart({ title, series, xLabel, height = 260 }: { title: stri
       {
         width: Math.max(320, element.clientWidth),
         height,
-        scales: { x: { time: false } },
+        scales: { x: { time } },
         axes: [{ label: xLabel }, {}],
         series: [{ label: xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, points: { show: false } }))],
       },
@@ -43,7 +44,7 @@ export function LineChart({ title, series, xLabel, height = 260 }: { title: stri
       resize.disconnect();
       plot.destroy();
     };
-  }, [series, xLabel, height]);
+  }, [series, xLabel, height, time]);
   const points = series.reduce((n, s) => n + s.x.length, 0);
   return <figure className="chart" role="img" aria-label={`${title}: ${series.length} series, ${points} points`} data-points={points} ref={box} />;
 }
