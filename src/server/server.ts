@@ -25,6 +25,7 @@ import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
+import { datasetDriftRoutes } from './routes/loom-api-dataset-drift.js';
 import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
 import { loomSessionRoutes } from './routes/loom-api-session.js';
 import { registryRoutes } from './routes/registry.js';
@@ -99,6 +100,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, prefix: LOOM_API_PREFIX });
   await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
+  await app.register(datasetDriftRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }

@@ -6,31 +6,39 @@
 // with the server's message, and signing in and out with an API token. Every page is checked for
 // console errors and serious axe-core violations.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { versionOf } from '../../src/data/versions.js';
 import { evaluationConfig } from '../../src/evaluate/config.js';
 import { evaluateRegisteredModel } from '../../src/evaluate/evaluate-registered.js';
 import { loadLabels } from '../../src/monitor/label-loader.js';
+import { ExampleStatistics, Examples } from '../../src/pipeline/artifact-types.js';
 import { predictionLogLocation } from '../../src/platform/prediction-log-location.js';
+import { computeStatistics } from '../../src/validate/statistics.js';
 import { launchChromium, testChromium } from '../support/chromium.js';
 import { runLoom } from '../support/cli.js';
 import { buildDashboardIfStale } from '../support/dashboard-build.js';
 import { seriousViolations, startLoomServer, watchConsole, type RunningServer } from '../support/dashboard-project.js';
 import { openTestPlatform } from '../support/databases.js';
-import { makeTempDir } from '../support/flights.js';
-import { monitoredModelProject } from '../support/monitored-model.js';
+import { makeTempDir, writeFlightsSlice } from '../support/flights.js';
+import { monitoredModelProject, record } from '../support/monitored-model.js';
 
 const chromiumPath = testChromium();
 const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
 const START = Date.UTC(2026, 0, 5);
 /** Where the dashboard keeps the signed-in token (web/dashboard/src/api.ts). */
 const TOKEN_KEY = 'loom.token';
+/** The March dataset version recorded below (a version is a content hash). */
+const MARCH_VERSION = createHash('sha256').update('flights, March 2001, one row in 600').digest('hex');
 
 let server: RunningServer;
 let browser: Browser;
 const tokens = { editor: '', viewer: '' };
+/** The version of the data flights v1 was trained on; the March version is compared with it. */
+let trainingVersion = '';
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
@@ -80,6 +88,18 @@ before(async () => {
     await db.deployments.setDeployment({ modelName: 'flights', primary: 'flights@champion' }, { actor: 'setup', reason: 'serve the champion' });
     tokens.editor = (await db.tokens.createToken({ subject: 'erin', role: 'editor', createdBy: 'setup' })).secret;
     tokens.viewer = (await db.tokens.createToken({ subject: 'vic', role: 'viewer', createdBy: 'setup' })).secret;
+    // A second dataset version, real March flights, with its statistics recorded, to compare with the training data.
+    const examplesDir = await db.artifacts.stage();
+    await mkdir(join(examplesDir, 'train'), { recursive: true });
+    await writeFlightsSlice(Examples.files.split(examplesDir, 'train'), { months: [3], every: 600, format: 'parquet' });
+    const statistics = await computeStatistics(Examples.files.split(examplesDir, 'train'));
+    const examples = (await db.artifacts.commit(examplesDir)).uri;
+    const [march] = await db.metadata.putArtifacts([{ typeName: Examples.name, uri: examples, fingerprint: MARCH_VERSION, properties: { splits: ['train'] } }]);
+    const statsDir = await db.artifacts.stage();
+    await writeFile(ExampleStatistics.files.split(statsDir, 'train'), JSON.stringify(statistics));
+    const statsUri = (await db.artifacts.commit(statsDir)).uri;
+    await record(db, 'statistics', [{ name: 'examples', id: march!.id }], { name: 'statistics', artifact: { typeName: ExampleStatistics.name, uri: statsUri, fingerprint: statsUri, properties: { splits: ['train'], rowCounts: { train: statistics.rowCount } } } });
+    trainingVersion = versionOf((await db.metadata.getArtifacts([project.examplesId]))[0]!);
   } finally {
     await db.close();
   }
@@ -194,5 +214,20 @@ test('deployments: a viewer token is refused the rollback with the server messag
   const alias = await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=flights&alias=champion`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
   assert.equal(((await alias.json()) as { model_version: { version: string } }).model_version.version, '1', 'the registry itself moved back');
   await checkPage(page, console, 'deployments, rolled back');
+  await page.close();
+});
+
+test('datasets: March flights beside the training data, both versions\' statistics side by side and the drift of each feature', skip, async () => {
+  const { page, console } = await open(`/datasets/${MARCH_VERSION}?split=train&against=${trainingVersion}`, tokens.viewer);
+  const drift = page.getByRole('table', { name: `Drift of train against ${trainingVersion.slice(0, 12)}` });
+  await drift.waitFor();
+  const distance = drift.getByRole('row', { name: /^distance/ });
+  assert.match(await distance.innerText(), /jensen_shannon\s+0\.\d+\s+0\.1\d*\s+(drifted|within threshold)/);
+  assert.ok((await drift.locator('tbody tr').count()) >= 3, 'distance, origin and destination are in both versions');
+  await page.getByRole('img', { name: /^Histogram of distance \(this version\)/ }).waitFor();
+  await page.getByRole('img', { name: new RegExp(`^Histogram of distance \\(${trainingVersion.slice(0, 12)}\\)`) }).waitFor();
+  await checkPage(page, console, 'dataset drift');
+  await page.getByLabel('Compare with').selectOption('');
+  await drift.waitFor({ state: 'detached' });
   await page.close();
 });

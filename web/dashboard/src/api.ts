@@ -245,3 +245,10 @@ export interface MonitoringView {
   quality: QualitySeries[];
   alerts: AlertRecord[];
 }
+/** Drift between two dataset versions (/api/loom/datasets/:version/drift); value null when inconclusive. */
+export interface DatasetDrift {
+  version: string;
+  against: string;
+  split: string;
+  features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
+}
