@@ -4,6 +4,7 @@
  * with DASHBOARD_VIEWS in src/server/routes/dashboard.ts (the server answers them with the app).
  */
 import { NavLink, Navigate, Route, Routes } from 'react-router';
+import { CompareRuns } from './pages/CompareRuns';
 import { Datasets } from './pages/Datasets';
 import { DatasetDetail } from './pages/DatasetDetail';
 import { Deployments } from './pages/Deployments';
@@ -48,6 +49,7 @@ export function App() {
           <Route path="/experiments" element={<Experiments />} />
           <Route path="/experiments/:experimentId" element={<ExperimentRuns />} />
           <Route path="/experiments/:experimentId/runs/:runId" element={<RunDetail />} />
+          <Route path="/experiments/:experimentId/compare" element={<CompareRuns />} />
           <Route path="/models" element={<Models />} />
           <Route path="/models/:name" element={<ModelDetail />} />
           <Route path="/pipelines" element={<Pipelines />} />

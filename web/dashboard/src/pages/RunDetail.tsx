@@ -8,8 +8,11 @@ import { useEffect, useMemo } from 'react';
 import { Link, useParams } from 'react-router';
 import { MLFLOW, get, type Run } from '../api';
 import { LineChart } from '../components/Chart';
+import { Table } from '../components/Table';
 import { Show, StateBadge, formatNumber, formatTime, useApi } from '../components/common';
 import { metricSeries } from '../history';
+
+const tagOf = (run: Run, key: string) => (run.data.tags ?? []).find((t) => t.key === key)?.value;
 
 export function RunDetail() {
   const { experimentId = '', runId = '' } = useParams();
@@ -44,32 +47,19 @@ export function RunDetail() {
               <dt>User</dt>
               <dd>{r.info.user_id || '—'}</dd>
             </dl>
+            {tagOf(r, 'loom.best_trial') !== undefined && (
+              <p>
+                A tuning study (best trial {tagOf(r, 'loom.best_trial')}): <Link to={`/experiments/${experimentId}/compare?study=${r.info.run_id}`}>its trials side by side and as parallel coordinates</Link>
+              </p>
+            )}
             <div className="columns">
               <section aria-labelledby="params-h">
                 <h2 id="params-h">Parameters</h2>
-                <table>
-                  <tbody>
-                    {(r.data.params ?? []).map((p) => (
-                      <tr key={p.key}>
-                        <th scope="row">{p.key}</th>
-                        <td>{p.value}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table headless label="Parameters" rows={r.data.params ?? []} rowKey={(p) => p.key} columns={[{ key: 'key', header: 'Key', rowHeader: true, cell: (p) => p.key }, { key: 'value', header: 'Value', cell: (p) => p.value }]} />
               </section>
               <section aria-labelledby="metrics-h">
                 <h2 id="metrics-h">Metrics (latest)</h2>
-                <table>
-                  <tbody>
-                    {(r.data.metrics ?? []).map((m) => (
-                      <tr key={m.key}>
-                        <th scope="row">{m.key}</th>
-                        <td className="num">{formatNumber(m.value)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table headless label="Latest metrics" rows={r.data.metrics ?? []} rowKey={(m) => m.key} columns={[{ key: 'key', header: 'Key', rowHeader: true, cell: (m) => m.key }, { key: 'value', header: 'Value', numeric: true, cell: (m) => formatNumber(m.value) }]} />
               </section>
             </div>
           </>
