@@ -18,7 +18,7 @@ import { makeTempDir, writeFlightsSlice } from '../support/flights.js';
 const chromiumPath = testChromium();
 const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
 const EXAMPLE = fileURLToPath(new URL('../../examples/flights/pipeline.ts', import.meta.url));
-const TRIALS = 4;
+const TRIALS = 3;
 
 let dir: string;
 let pipelineFile: string;
@@ -35,7 +35,7 @@ before(async () => {
   const source = join(dir, 'flights.csv');
   await writeFlightsSlice(source, { months: [1, 2], every: 120, format: 'csv' });
   pipelineFile = join(dir, 'pipeline.ts');
-  const tune = { trainer: 'gbdt', space: { learningRate: { type: 'loguniform', low: 0.05, high: 0.3 }, numLeaves: { type: 'int', low: 4, high: 31 } }, fixed: { numTrees: 10, earlyStoppingRounds: 0 }, trials: TRIALS, parallelism: 2, seed: 3 };
+  const tune = { trainer: 'gbdt', space: { learningRate: { type: 'loguniform', low: 0.05, high: 0.3 }, numLeaves: { type: 'int', low: 4, high: 31 } }, fixed: { numTrees: 5, earlyStoppingRounds: 0 }, trials: TRIALS, parallelism: 2, seed: 3 };
   await writeFile(pipelineFile, `import { flightsPipeline } from ${JSON.stringify(EXAMPLE)};\nexport default flightsPipeline({ source: ${JSON.stringify(source)}, schemaPath: ${JSON.stringify(join(dir, 'schema.json'))}, tune: ${JSON.stringify(tune)} });\n`);
   const ran = await runLoom(['run', pipelineFile, '--json'], { cwd: dir });
   assert.equal(ran.code, 0, ran.stderr);

@@ -96,7 +96,10 @@ function StepPanel({ step }: { step: PipelineStep }) {
         </div>
       )}
       <h3>Parameters</h3>
-      <pre className="params">{JSON.stringify(step.parameters, null, 2)}</pre>
+      {/* Focusable: long parameters scroll, and a keyboard must reach them too. */}
+      <pre className="params" tabIndex={0} aria-label={`Parameters of ${step.step}`}>
+        {JSON.stringify(step.parameters, null, 2)}
+      </pre>
       <h3>Artifacts</h3>
       <Table
         label={`Artifacts of ${step.step}`}
