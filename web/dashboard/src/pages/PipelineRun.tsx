@@ -131,7 +131,7 @@ function RerunButton({ runId }: { runId: string }) {
     }
   };
   return (
-    <div className="confirm">
+    <div className="confirm rerun">
       <button type="button" onClick={() => void rerun()} disabled={state.busy}>
         {state.busy ? 'Starting…' : 'Run again'}
       </button>
