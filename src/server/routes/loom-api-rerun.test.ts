@@ -68,7 +68,8 @@ test('a pipeline run runs again as the principal who asked: editors may, viewers
   const again = await showPipelineRun(platform, runId);
   assert.equal(again.run.state, 'COMPLETE');
   assert.deepEqual(again.steps.map((s) => [s.step, s.state]), [['write', 'CACHED']], 'the same file and parameters: a cache hit');
-  assert.deepEqual((await platform.metadata.findContext('pipeline_run', runId))?.properties, { pipelineFile: file, rerunOf: first.runId }, 'the new run records what it re-ran');
+  const { pipelineFile, rerunOf: recorded } = (await platform.metadata.findContext('pipeline_run', runId))!.properties;
+  assert.deepEqual([pipelineFile, recorded], [file, first.runId], 'the new run records its file and what it re-ran');
   const [entry, ...others] = (await platform.audit.list()).items;
   assert.equal(others.length, 0);
   assert.deepEqual([entry!.action, entry!.actor, entry!.target], ['pipeline.rerun', 'ed', `pipeline run ${first.runId}`]);
