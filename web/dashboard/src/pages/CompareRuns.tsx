@@ -33,6 +33,11 @@ async function loadRuns(experimentId: string, ids: string[], study: string, sign
   return study ? runs : ids.map((id) => runs.find((r) => r.info.run_id === id)).filter((r): r is Run => r !== undefined);
 }
 
+const withMetric = (search: URLSearchParams, metric: string) => {
+  const next = new URLSearchParams(search);
+  next.set('metric', metric);
+  return next;
+};
 const nameOf = (run: Run) => run.info.run_name || run.info.run_id.slice(0, 8);
 const keysOf = (runs: Run[], part: 'params' | 'metrics') => [...new Set(runs.flatMap((r) => (r.data[part] ?? []).map((kv) => kv.key)))].sort();
 
@@ -55,7 +60,7 @@ export function CompareRuns() {
           items.length === 0 ? (
             <p className="muted">{study ? 'This run has no trials (nested runs).' : 'No runs chosen: tick up to 100 runs in the runs table, then press Compare.'}</p>
           ) : (
-            <Compared runs={items} metric={search.get('metric') ?? ''} study={Boolean(study)} chooseMetric={(metric) => setSearch((s) => (s.set('metric', metric), s), { replace: true })} />
+            <Compared runs={items} metric={search.get('metric') ?? ''} study={Boolean(study)} chooseMetric={(metric) => setSearch(withMetric(search, metric), { replace: true })} />
           )
         }
       </Show>
