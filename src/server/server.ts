@@ -20,6 +20,7 @@ import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
+import type { PipelineReruns } from '../platform/rerun.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -53,6 +54,8 @@ export interface PlatformServerOptions {
   corsOrigins?: readonly string[];
   /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
   rateLimit?: RateLimit;
+  /** Runs pipeline runs again for `POST /api/loom/pipeline-runs/:runId/rerun` (`loom server` gives its project's); none: the route refuses. */
+  reruns?: PipelineReruns;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -61,6 +64,7 @@ export interface PlatformRouteOptions {
   artifacts: ArtifactStore;
   limits: HttpLimits;
   security?: RequestSecurity;
+  reruns?: PipelineReruns;
 }
 
 export interface PlatformServer {
@@ -93,7 +97,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
   }
   await app.register(metricsPlugin, { registry: metrics, countRequests: true });
-  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security };
+  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security, reruns: options.reruns };
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });

@@ -1,6 +1,6 @@
 /**
  * Loom's own read API under `/api/loom/`, for what MLflow's REST paths do not cover: pipeline
- * runs with their steps, a tracking run's metric history as downsampled columns, dataset versions with statistics and anomalies, a model's lineage,
+ * runs with their steps (and running one again), a tracking run's metric history as downsampled columns, dataset versions with statistics and anomalies, a model's lineage,
  * alias history (and the alias rollback the CLI offers), and deployments. It serves the
  * dashboard and any client; every route reads through the shared query layer (src/queries/),
  * checks its query string with zod, pages on the server (`max_results`, `page_token`,
@@ -11,6 +11,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GuardedRegistry } from '../../audit/guarded-registry.js';
+import { recordChange } from '../../audit/record-change.js';
 import { LoomError } from '../../core/errors.js';
 import { parseRequest } from '../../http/validation.js';
 import { originOf } from '../../http/request-log.js';
@@ -53,7 +54,7 @@ function pageOf<T>(items: T[], query: { max_results: number; page_token?: string
 
 /** The Loom API plugin; register it under LOOM_API_PREFIX. */
 export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, options) => {
-  const { db, artifacts, security } = options;
+  const { db, artifacts, security, reruns } = options;
   // Writes go through the request principal's guard (authorized, audited), as on the registry's MLflow routes.
   const guarded = (request: FastifyRequest): RegistryStore => (security ? new GuardedRegistry(db.registry, security.contextFor(request.principal, originOf(request))) : db.registry);
   const params = <S extends z.ZodType>(schema: S, request: FastifyRequest) => parseRequest(schema, request.params, { part: 'path' });
@@ -71,6 +72,16 @@ export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (ap
     return { runs: items, ...(token ? { next_page_token: token } : {}) };
   });
   app.get('/pipeline-runs/:runId', async (request) => showPipelineRun(db, params(runParams, request).runId));
+  // Running a pipeline run again is a change: authorized as a write (editor and up) and recorded in the audit log
+  // with the pipeline file it runs, then started as the caller; the answer comes once the new run is recorded.
+  app.post('/pipeline-runs/:runId/rerun', async (request, reply) => {
+    const { runId } = params(runParams, request);
+    if (!reruns) throw new LoomError('FAILED_PRECONDITION', 'this server does not run pipelines', { fix: 'start it with `loom server` in the project, or run the pipeline with `loom run <file>`' });
+    const context = security?.contextFor(request.principal, originOf(request));
+    const source = context ? await recordChange(context, { action: 'pipeline.rerun', permission: 'write', target: `pipeline run ${runId}` }, () => reruns.source(runId)) : await reruns.source(runId);
+    const started = await reruns.start(source, context);
+    return reply.code(202).send({ runId: started.runId, rerunOf: runId });
+  });
 
   // One metric of a tracking run as columns, downsampled to max_points (0 = every point); JSON has no NaN or Infinity, so those values come as null.
   app.get('/runs/:runId/metric-history', async (request) => {

@@ -5,6 +5,7 @@
  */
 import { NavLink, Navigate, Route, Routes } from 'react-router';
 import { SessionGate, SessionStatus } from './components/SignIn';
+import { CompareRuns } from './pages/CompareRuns';
 import { Datasets } from './pages/Datasets';
 import { DatasetDetail } from './pages/DatasetDetail';
 import { Deployments } from './pages/Deployments';
@@ -51,6 +52,7 @@ export function App() {
           <Route path="/experiments" element={<Experiments />} />
           <Route path="/experiments/:experimentId" element={<ExperimentRuns />} />
           <Route path="/experiments/:experimentId/runs/:runId" element={<RunDetail />} />
+          <Route path="/experiments/:experimentId/compare" element={<CompareRuns />} />
           <Route path="/models" element={<Models />} />
           <Route path="/models/:name" element={<ModelDetail />} />
           <Route path="/pipelines" element={<Pipelines />} />
