@@ -20,6 +20,7 @@ import { registerMonitorCommands } from './commands/monitor.js';
 import { registerMonitorAlertsCommand } from './commands/monitor-alerts.js';
 import { registerMonitorLabelsCommand } from './commands/monitor-labels.js';
 import { registerMonitorQualityCommand } from './commands/monitor-quality.js';
+import { registerMonitorRetentionCommand } from './commands/monitor-retention.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerMonitorQualityCommand(monitor);
   registerMonitorLabelsCommand(monitor);
   registerMonitorAlertsCommand(monitor);
+  registerMonitorRetentionCommand(monitor);
   registerPredictCommand(program);
   registerServeCommand(program);
   registerDeployCommands(program);

@@ -8,7 +8,8 @@ import { ParquetPredictionSink, PostgresPredictionSink } from '../serve/predicti
 import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { flightsLogRows } from '../../test/support/prediction-log.js';
-import { applyRetention } from './retention.js';
+import { runLoom } from '../../test/support/cli.js';
+import { applyRetention, scheduleRetention, type RetentionResult } from './retention.js';
 
 const DAY = 86_400_000;
 
@@ -46,6 +47,69 @@ test('retention comes from loom.config.json, sizes and days converted; a bad siz
   assert.deepEqual(loadConfig({ cwd: join(dir, '..'), env: {} }).monitor.retention, {});
   await writeFile(join(dir, 'loom.config.json'), JSON.stringify({ monitor: { retention: { maxSize: 'lots' } } }));
   assert.throws(() => loadConfig({ cwd: dir, env: {} }), (error: Error & { code?: string }) => error.code === 'INVALID_ARGUMENT' && /maxSize/.test(error.message));
+});
+
+/** Four finished log files under `dir`, finished 10, 5, 2 and 0 days ago; their paths, oldest first. */
+async function agedLogFiles(dir: string, now: number): Promise<string[]> {
+  const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
+  const sink = new ParquetPredictionSink(dir);
+  for (let i = 0; i < 4; i++) {
+    await sink.write(rows.slice(i * 50, (i + 1) * 50));
+    await sink.rotate();
+  }
+  await sink.close();
+  const files = (await readdir(dir)).sort().map((f) => join(dir, f));
+  for (const [i, days] of [10, 5, 2, 0].entries()) await utimes(files[i]!, (now - days * DAY) / 1000, (now - days * DAY) / 1000);
+  return files;
+}
+
+test('a scheduled retention applies the policy at once and again at every pass; a failed pass is reported and the next one still runs', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  // The schedule's timer does not hold the process open (a server's sockets do); this test's does.
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
+  const files = await agedLogFiles(dir, Date.now());
+  const passes: RetentionResult[] = [];
+  const errors: unknown[] = [];
+  let next: () => void = () => {};
+  const passed = () => new Promise<void>((resolve) => (next = resolve));
+  const first = passed();
+  const schedule = scheduleRetention({ kind: 'parquet', dir }, { maxAgeMs: 7 * DAY, everyMs: 20 }, { onPass: (r) => (passes.push(r), next()), onError: (e) => errors.push(e) });
+  try {
+    await first;
+    assert.deepEqual(passes[0]!.removedFiles, [files[0]], 'the first pass runs when the schedule starts');
+    // A file that has aged past the limit since is removed by a later pass, without a restart.
+    await utimes(files[1]!, (Date.now() - 8 * DAY) / 1000, (Date.now() - 8 * DAY) / 1000);
+    while (!passes.some((p) => p.removedFiles.includes(files[1]!))) await passed();
+    assert.deepEqual((await readdir(dir)).sort().map((f) => join(dir, f)), files.slice(2));
+  } finally {
+    await schedule.stop();
+  }
+  assert.deepEqual(errors, []);
+  // A PostgreSQL log that cannot be reached: each pass fails into onError, and the schedule keeps going.
+  const failures: unknown[] = [];
+  let failed: () => void = () => {};
+  const unreachable = scheduleRetention({ kind: 'postgres', url: 'postgres://loom@127.0.0.1:1/none' }, { maxAgeMs: DAY, everyMs: 20 }, { onError: (e) => (failures.push(e), failures.length >= 2 && failed()) });
+  await new Promise<void>((resolve) => (failed = resolve));
+  await unreachable.stop();
+  assert.ok(failures.length >= 2, 'a pass after a failed one still runs');
+});
+
+test('loom monitor retention applies the config policy now, and says how to set one when there is none', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const predictions = join(dir, '.loom', 'predictions');
+  await mkdir(predictions, { recursive: true });
+  const files = await agedLogFiles(predictions, Date.now());
+  const none = await runLoom(['monitor', 'retention'], { cwd: dir });
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no retention policy/);
+  assert.match(none.stderr, /maxAgeDays/, 'the fix shows how to set a policy');
+  await writeFile(join(dir, 'loom.config.json'), JSON.stringify({ monitor: { retention: { maxAgeDays: 3 } } }));
+  const applied = await runLoom(['monitor', 'retention', '--json'], { cwd: dir });
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.deepEqual(JSON.parse(applied.stdout).removedFiles, files.slice(0, 2));
+  assert.deepEqual((await readdir(predictions)).sort().map((f) => join(predictions, f)), files.slice(2));
 });
 
 const url = postgresTestUrl('prediction log retention on PostgreSQL');

@@ -10,6 +10,10 @@
  *   (`pg_total_relation_size`), and the oldest rows are deleted in proportion to the excess.
  *   PostgreSQL reuses the freed space after (auto)vacuum rather than shrinking the file.
  *
+ * `loom serve` applies the policy when it starts and then every `everyMinutes` (default 60)
+ * through `scheduleRetention`, in one process (the primary, not each worker);
+ * `loom monitor retention` applies it at once.
+ *
  * Usage: `await applyRetention(location, { maxAgeMs: 30 * 86_400_000, maxBytes: 10 * 2 ** 30 })`
  */
 import { rm, stat } from 'node:fs/promises';
@@ -22,6 +26,42 @@ export interface RetentionPolicy {
   maxAgeMs?: number;
   /** The log is cut, oldest first, to at most this many bytes. */
   maxBytes?: number;
+  /** How often a running server applies the policy (ms); default an hour. */
+  everyMs?: number;
+}
+
+/** The pause between a server's retention passes when the config sets none. */
+export const DEFAULT_RETENTION_EVERY_MS = 3_600_000;
+
+/** Whether `policy` removes anything at all (an empty policy keeps everything). */
+export function retentionConfigured(policy: RetentionPolicy): boolean {
+  return policy.maxAgeMs !== undefined || policy.maxBytes !== undefined;
+}
+
+/**
+ * Applies `policy` now and then every `policy.everyMs`, one pass at a time, until `stop()`.
+ * A failed pass (a database down for a while) is reported to `onError` and the next one is
+ * tried on time: retention must never take a server down. The timer does not keep the
+ * process alive.
+ */
+export function scheduleRetention(
+  location: PredictionLogLocation,
+  policy: RetentionPolicy,
+  report: { onPass?: (result: RetentionResult) => void; onError: (error: unknown) => void },
+): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const pass = () => {
+    running = applyRetention(location, policy).then(report.onPass, report.onError);
+  };
+  pass();
+  const timer = setInterval(() => running.then(pass), policy.everyMs ?? DEFAULT_RETENTION_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /** What one pass removed. */

@@ -15,7 +15,7 @@
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
  * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel",
- * "monitor": { "retention": { "maxAgeDays", "maxSize" } } }`, paths relative to its folder
+ * "monitor": { "retention": { "maxAgeDays", "maxSize", "everyMinutes" } } }`, paths relative to its folder
  * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
@@ -59,7 +59,7 @@ export interface LoomConfig {
   /** How much `loom serve` and `loom server` log (pino JSON lines on stdout); default `info`. */
   logLevel: LogLevel;
   /** Monitoring: how long and how much of the prediction log is kept (none: all of it). */
-  monitor: { retention: { maxAgeMs?: number; maxBytes?: number } };
+  monitor: { retention: { maxAgeMs?: number; maxBytes?: number; everyMs?: number } };
   /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
   http: HttpSettings;
 }
@@ -79,7 +79,7 @@ const fileSchema = z.strictObject({
   logLevel: logLevelSchema.optional(),
   monitor: z
     .strictObject({
-      retention: z.strictObject({ maxAgeDays: z.number().positive().optional(), maxSize: memoryLimit.optional() }).optional(),
+      retention: z.strictObject({ maxAgeDays: z.number().positive().optional(), maxSize: memoryLimit.optional(), everyMinutes: z.number().positive().optional() }).optional(),
     })
     .optional(),
   http: httpSettingsSchema.optional(),
@@ -200,11 +200,12 @@ function asUrl(value: string, cwd: string, scheme: 'sqlite:' | 'file:'): string 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
 /** The retention policy in milliseconds and bytes (sizes are checked by the schema's pattern). */
-function retentionOf(retention: { maxAgeDays?: number; maxSize?: string } | undefined): LoomConfig['monitor']['retention'] {
+function retentionOf(retention: { maxAgeDays?: number; maxSize?: string; everyMinutes?: number } | undefined): LoomConfig['monitor']['retention'] {
   const size = retention?.maxSize && /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(retention.maxSize);
   return defined({
     maxAgeMs: retention?.maxAgeDays === undefined ? undefined : retention.maxAgeDays * 86_400_000,
     maxBytes: size ? Math.floor(Number(size[1]) * SIZE_UNITS[size[2]!.toLowerCase()]!) : undefined,
+    everyMs: retention?.everyMinutes === undefined ? undefined : retention.everyMinutes * 60_000,
   });
 }
 

@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { LoomError } from '../../core/errors.js';
 import { onlineQuality, qualityHistoryRows, type QualityReport } from '../../monitor/quality-run.js';
+import { ESTIMATED_METRICS } from '../../monitor/cbpe.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { parseOptions } from '../options.js';
 import { printJson, printTable } from '../output.js';
@@ -31,7 +32,7 @@ export function registerMonitorQualityCommand(monitor: Command): void {
   );
 }
 
-const METRICS = ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
+const METRICS = ESTIMATED_METRICS;
 
 function printQuality(report: QualityReport): void {
   const out = (line = '') => process.stdout.write(`${line}\n`);

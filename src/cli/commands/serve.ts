@@ -21,7 +21,9 @@ import { feedbackPlugin } from '../../serve/routes/feedback.js';
 import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
 import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption } from '../server-access.js';
-import { loadConfig } from '../../platform/config.js';
+import { loadConfig, type LoomConfig } from '../../platform/config.js';
+import { predictionLogLocation } from '../../platform/prediction-log-location.js';
+import { retentionConfigured, scheduleRetention } from '../../monitor/retention.js';
 import { requireProject } from '../../platform/platform.js';
 import { openProject } from '../project.js';
 
@@ -63,6 +65,7 @@ export function registerServeCommand(program: Command): void {
         const config = loadConfig();
         requireProject(config);
         const exposure = exposureOf(authSettingsWith(config.auth, options), options.host);
+        const retention = retainPredictionLog(config, options.predictionLog);
         const code = await runPrimary({
           workers,
           onListening: (url, count) => {
@@ -70,12 +73,14 @@ export function registerServeCommand(program: Command): void {
             process.stderr.write(`try: curl ${url}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
           },
           onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
-        });
+        }).finally(() => retention?.stop());
         if (code !== 0) throw workersFailed(code, workers);
         return;
       }
       const project = await openProject();
       let started = false;
+      // A worker leaves retention to its primary.
+      const retention = cluster.isWorker ? undefined : retainPredictionLog(project.config, options.predictionLog);
       try {
         const { database, http } = project.config;
         const settings = authSettingsWith(project.config.auth, options);
@@ -124,6 +129,7 @@ export function registerServeCommand(program: Command): void {
         );
         started = true;
       } finally {
+        await retention?.stop();
         await project.close();
         // A worker's IPC channel would keep it alive after the server has drained. Disconnecting
         // makes Node exit the worker with 0, so a worker that failed only lets go of the channel
@@ -134,6 +140,23 @@ export function registerServeCommand(program: Command): void {
         }
       }
     });
+}
+
+/**
+ * The prediction log's retention (`monitor.retention`), applied when the server starts and
+ * then every `everyMinutes` by one process: the primary, or the only one. Nothing when the
+ * log is off or no policy is set.
+ */
+function retainPredictionLog(config: LoomConfig, logging: boolean): { stop(): Promise<void> } | undefined {
+  const policy = config.monitor.retention;
+  if (!logging || !retentionConfigured(policy)) return undefined;
+  return scheduleRetention(predictionLogLocation(config), policy, {
+    onPass: (result) => {
+      const removed = result.removedRows ?? result.removedFiles.length;
+      if (removed > 0) process.stderr.write(`prediction log retention removed ${removed} ${result.removedRows !== undefined ? 'rows' : 'files'}\n`);
+    },
+    onError: (error) => process.stderr.write(`prediction log retention failed (tried again at the next pass): ${error instanceof Error ? error.message : String(error)}\n`),
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { parseInput } from '../../core/validation.js';
+import { ESTIMATED_METRICS } from '../cbpe.js';
 
 /** A duration as people write it: `90s`, `15m`, `6h`, `2d`. */
 const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -26,7 +27,7 @@ export function durationMs(text: string): number {
 /** The metrics a rule may watch: the drift figures the monitoring history keeps. */
 export const METRIC = /^drift\.(training|previous|prediction)\.([^.\s]+)(?:\.([a-z_]+))?$/;
 /** ... and its online quality figures: estimated from the scores (CBPE) or measured on the labelled rows. */
-export const QUALITY_METRIC = /^quality\.(estimated|measured)\.(auc|accuracy|precision|recall|f1)$/;
+export const QUALITY_METRIC = new RegExp(`^quality\\.(estimated|measured)\\.(${ESTIMATED_METRICS.join('|')})$`);
 
 const duration = z.string().regex(DURATION, 'a duration such as 90s, 15m, 6h or 2d');
 
