@@ -25,15 +25,15 @@ import type { PlatformRouteOptions } from '../server.js';
 /** Where the Loom API lives; MLflow's paths stay under MLFLOW_PREFIX. */
 export const LOOM_API_PREFIX = '/api/loom';
 
-// Exported for the TypeScript client (src/client), whose request types are these schemas' inputs.
+// The query schemas are exported for the TypeScript client (src/client): its request types are their inputs.
 const maxResults = z.coerce.number().int().min(1).max(1000).default(50);
-export const pageQuery = z.object({ max_results: maxResults, page_token: z.string().regex(/^\S+$/).optional() });
+const pageQuery = z.object({ max_results: maxResults, page_token: z.string().regex(/^\S+$/).optional() });
 export const runsQuery = pageQuery.extend({ pipeline: z.string().min(1).optional(), state: z.string().min(1).optional() });
 export const datasetsQuery = pageQuery.extend({ source: z.string().min(1).optional() });
-export const nameParams = z.object({ name: z.string().min(1) });
-export const aliasParams = nameParams.extend({ alias: z.string().min(1) });
-export const runParams = z.object({ runId: z.string().min(1) });
-export const versionParams = z.object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) a dataset version hash') });
+const nameParams = z.object({ name: z.string().min(1) });
+const aliasParams = nameParams.extend({ alias: z.string().min(1) });
+const runParams = z.object({ runId: z.string().min(1) });
+const versionParams = z.object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) a dataset version hash') });
 // A chart is at most a few thousand pixels wide: 4,000 points (2,000 min/max buckets) draw it exactly.
 export const metricHistoryQuery = z.object({ key: z.string().min(1), max_points: z.coerce.number().int().min(0).max(10_000_000).default(4000) });
 export const lineageQuery = z.object({ version: z.string().regex(/^(\d+|[A-Za-z][\w-]*)$/, 'must be a version number or an alias'), max_hops: z.coerce.number().int().min(1).max(100).default(30) });
