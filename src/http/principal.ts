@@ -40,9 +40,10 @@ export interface PrincipalOptions {
 /**
  * Probes answer without credentials: they reveal no model data and orchestrators send none
  * (`/health` and the model server's `/ping` are MLflow's scoring-server probes, `/v2/health/*`
- * KServe's; `/metrics` carries counts and timings by model name, for Prometheus).
+ * KServe's; `/metrics` carries counts and timings by model name, for Prometheus). `/openapi.json`
+ * describes the routes and holds no data, and code generators fetch it before they have a token.
  */
-const PUBLIC_PATHS = /^\/(health|ping|metrics|v2\/health\/(live|ready))(\/|$|\?)/;
+const PUBLIC_PATHS = /^\/(health|ping|metrics|openapi\.json|v2\/health\/(live|ready))(\/|$|\?)/;
 
 /** Whether a request URL is one of the probes that need no credentials (and count against no rate limit). */
 export function isPublicPath(url: string): boolean {

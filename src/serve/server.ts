@@ -191,6 +191,7 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
     log: options.log && { logger: options.log, requests: false },
     errorFormat: 'kserve',
     anonymousName: 'anonymous',
+    openApi: { title: 'Loom model server (loom serve)', description: "KServe Open Inference Protocol V2, TF Serving's REST API, MLflow's /invocations, feedback labels" },
     onError: (request, problem) => metrics.error(modelOfRequest(request) ?? '', problem.status),
     security: options.security,
     corsOrigins: options.corsOrigins,

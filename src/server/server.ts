@@ -85,12 +85,13 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     limits,
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
+    openApi: { title: 'Loom platform API (loom server)', description: "MLflow's tracking and registry REST API, Loom's API under /api/loom, the dashboard" },
     log: options.log && { logger: options.log, requests: true },
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts, isPublic: isDashboardFile },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { summary: 'Liveness (no credentials needed)', tags: ['meta'] } }, async () => ({ status: 'ok' }));
   const metrics = new Registry();
   if (options.monitor) {
     const { location, labels, history: _history, ...monitorOptions } = options.monitor;

@@ -17,6 +17,7 @@ import type { LoadedModel } from '../model-loader.js';
 import { V2_SERVER, runV2, v2ModelMetadata } from '../v2-answers.js';
 import { boundedJsonParser } from '../../http/json-body.js';
 import { requestIdOf, versionParam } from './request-parts.js';
+import { v2InferRequest, v2InferResponse, v2ModelMetadata as v2ModelMetadataSchema } from './protocol-schemas.js';
 import { BINARY_HEADER, binaryOutputChoice, decodeBinaryInputs, encodeBinaryOutputs, headerLength } from './v2-binary.js';
 
 /** The content type the binary header stands for on these routes (Loom's own name, never sent). */
@@ -82,9 +83,10 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     }
   });
 
-  app.get('/v2', async () => ({ ...V2_SERVER, extensions: ['binary_tensor_data'] }));
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_request, reply) => {
+  const tags = ['kserve-v2'];
+  app.get('/v2', { schema: { summary: 'Server metadata', tags } }, async () => ({ ...V2_SERVER, extensions: ['binary_tensor_data'] }));
+  app.get('/v2/health/live', { schema: { summary: 'Liveness (no credentials needed)', tags } }, async () => ({ live: true }));
+  app.get('/v2/health/ready', { schema: { summary: 'Readiness: 503 until every model asked for is loaded (no credentials needed)', tags } }, async (_request, reply) => {
     const ready = options.isReady();
     return reply.code(ready ? 200 : 503).send({ ready });
   });
@@ -97,10 +99,11 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   const ready = (model: LoadedModel) => ({ name: model.name, version: String(model.version.version), ready: true });
   const modelOf = (params: NameParams) => pool.route(params.name, versionParam(params.version)).model;
 
-  app.get<{ Params: NameParams }>('/v2/models/:name', async (request) => metadata(modelOf(request.params)));
-  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version', async (request) => metadata(modelOf(request.params)));
-  app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
-  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
+  const described = { tags, documented: { response: v2ModelMetadataSchema } };
+  app.get<{ Params: NameParams }>('/v2/models/:name', { schema: { summary: "Model metadata: the routed version's signature", ...described } }, async (request) => metadata(modelOf(request.params)));
+  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version', { schema: { summary: "A version's metadata", ...described } }, async (request) => metadata(modelOf(request.params)));
+  app.get<{ Params: NameParams }>('/v2/models/:name/ready', { schema: { summary: 'Whether the model is ready', tags } }, async (request) => ready(modelOf(request.params)));
+  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', { schema: { summary: 'Whether a version is ready', tags } }, async (request) => ready(modelOf(request.params)));
 
   const infer = async (request: FastifyRequest<{ Params: NameParams }>, reply: FastifyReply) => {
     const started = performance.now();
@@ -128,8 +131,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     if (!binary) return { ...head, outputs: tensors };
     return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', infer);
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', infer);
+  const inference = {
+    tags,
+    description: 'No Content-Type is needed for JSON. Triton\'s binary tensor extension: send `Inference-Header-Content-Length` with the JSON header length, tensors after it.',
+    documented: { body: v2InferRequest, bodyTypes: ['application/octet-stream'], response: v2InferResponse },
+  };
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', { schema: { summary: 'Inference on the routed version (a canary may answer)', ...inference } }, infer);
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', { schema: { summary: 'Inference on a given version', ...inference } }, infer);
 };
 
 interface Envelope {

@@ -37,7 +37,7 @@ export interface DashboardOptions {
 export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, { root }) => {
   if (!existsSync(join(root, 'index.html'))) {
     // A clone that was never built: say how to build rather than answering a bare 404.
-    app.get('/', async () => {
+    app.get('/', { schema: { summary: 'The dashboard (not built here: says how to build it)', tags: ['dashboard'] } }, async () => {
       throw new LoomError('NOT_FOUND', `the dashboard is not built (no ${join(root, 'index.html')})`, { fix: 'run `npm run build` in the Loom checkout, then start `loom server` again' });
     });
     return;
@@ -52,8 +52,10 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     setHeaders: (reply, path) => reply.setHeader('cache-control', path.includes(`${join(root, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache'),
   });
   const shell = (_request: unknown, reply: import('fastify').FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html');
+  // Static files and the app's own URLs are pages, not API: left out of /openapi.json (as @fastify/static's routes are).
+  const page = { schema: { hide: true } };
   for (const view of DASHBOARD_VIEWS) {
-    app.get(`/${view}`, shell);
-    app.get(`/${view}/*`, shell);
+    app.get(`/${view}`, page, shell);
+    app.get(`/${view}/*`, page, shell);
   }
 };
