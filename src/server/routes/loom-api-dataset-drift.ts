@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { parseRequest } from '../../http/validation.js';
+import type { ZodTypeProvider } from '../../http/validation.js';
 import { datasetVersionDrift } from '../../queries/dataset-drift.js';
 import type { PlatformRouteOptions } from '../server.js';
 
@@ -15,10 +15,12 @@ const versionHash = z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) 
 const driftParams = z.object({ version: versionHash });
 const driftQuery = z.object({ against: versionHash, split: z.string().regex(/^[\w-]+$/, 'must be a split name').default('train') });
 
-export const datasetDriftRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (app, { db, artifacts }) => {
-  app.get('/datasets/:version/drift', async (request) => {
-    const { version } = parseRequest(driftParams, request.params, { part: 'path' });
-    const query = parseRequest(driftQuery, request.query, { part: 'query' });
+export const datasetDriftRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (scope, { db, artifacts }) => {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const schema = { summary: 'The drift of each feature between two dataset versions', tags: ['loom'], params: driftParams, querystring: driftQuery };
+  app.get('/datasets/:version/drift', { schema }, async (request) => {
+    const { version } = request.params;
+    const query = request.query;
     return datasetVersionDrift(db, artifacts, version, query.against, query.split);
   });
 };

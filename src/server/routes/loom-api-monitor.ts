@@ -9,7 +9,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { parseRequest } from '../../http/validation.js';
+import type { ZodTypeProvider } from '../../http/validation.js';
 import type { MonitorHistoryStore } from '../../monitor/history-store.js';
 import { monitoringView } from '../../queries/monitoring.js';
 import type { PlatformRouteOptions } from '../server.js';
@@ -30,10 +30,12 @@ const monitoringQuery = z
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to', path: ['from'] });
 
-export const loomMonitorRoutes: FastifyPluginAsync<MonitorRouteOptions> = async (app, { db, history }) => {
-  app.get('/monitoring/:name', async (request) => {
-    const { name } = parseRequest(nameParams, request.params, { part: 'path' });
-    const query = parseRequest(monitoringQuery, request.query, { part: 'query' });
+export const loomMonitorRoutes: FastifyPluginAsync<MonitorRouteOptions> = async (scope, { db, history }) => {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const schema = { summary: "A served model's drift and online quality over time, and the alerts that fired", tags: ['loom', 'monitoring'], params: nameParams, querystring: monitoringQuery };
+  app.get('/monitoring/:name', { schema }, async (request) => {
+    const { name } = request.params;
+    const query = request.query;
     if (!history) {
       throw new LoomError('FAILED_PRECONDITION', 'this server was started without the monitoring history', { fix: 'start it with `loom server`, which reads the project’s monitoring history' });
     }

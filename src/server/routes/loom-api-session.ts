@@ -19,7 +19,7 @@ export interface SessionView {
 }
 
 export const loomSessionRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/session', async (request): Promise<SessionView> => {
+  app.get('/session', { schema: { summary: 'Who the request acts for (the signed-in principal)', tags: ['loom'] } }, async (request): Promise<SessionView> => {
     const { subject, role, source, grants } = request.principal;
     return { subject, role, source, grants };
   });
