@@ -13,8 +13,9 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, testChromium } from '../support/chromium.js';
-import { runLoom, runProcess } from '../support/cli.js';
+import { runLoom } from '../support/cli.js';
 import { TUNE_TRIALS, makeDashboardProject, seriousViolations, startLoomServer, watchConsole, type DashboardProject, type RunningServer } from '../support/dashboard-project.js';
+import { buildDashboardIfStale } from '../support/dashboard-build.js';
 import { makeTempDir } from '../support/flights.js';
 
 const chromiumPath = testChromium();
@@ -31,8 +32,7 @@ const cleanups: (() => Promise<void>)[] = [];
 before(async () => {
   if (!chromiumPath) return;
   // The served files are the ones built from this checkout's sources.
-  const built = await runProcess(process.execPath, [fileURLToPath(new URL('../../scripts/build-dashboard.mjs', import.meta.url))]);
-  assert.equal(built.code, 0, built.stderr);
+  await buildDashboardIfStale();
   const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashboard-');
   project = await makeDashboardProject(dir);
   server = await startLoomServer(dir);
