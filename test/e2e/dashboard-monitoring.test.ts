@@ -7,9 +7,12 @@
 // console errors and serious axe-core violations.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { versionOf } from '../../src/data/versions.js';
 import { evaluationConfig } from '../../src/evaluate/config.js';
@@ -29,6 +32,8 @@ import { monitoredModelProject, record } from '../support/monitored-model.js';
 const chromiumPath = testChromium();
 const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
 const START = Date.UTC(2026, 0, 5);
+// The README's screenshots, refreshed on request only (LOOM_UPDATE_SCREENSHOTS=1), as in dashboard.test.ts.
+const SHOTS = process.env.LOOM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/dashboard/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'loom-shots-'))}/`;
 /** Where the dashboard keeps the signed-in token (web/dashboard/src/api.ts). */
 const TOKEN_KEY = 'loom.token';
 /** The March dataset version recorded below (a version is a content hash). */
@@ -151,6 +156,7 @@ test('monitoring: drift per feature over time, estimated beside measured quality
   assert.match(await alert.innerText(), /log: done logged/);
   assert.equal(await page.getByRole('row', { name: /auc-watch/ }).count(), 0, 'the rule that did not fire is not listed');
   await checkPage(page, console, 'monitoring');
+  await page.screenshot({ path: `${SHOTS}monitoring.png`, fullPage: true });
   await page.close();
 });
 
@@ -214,6 +220,7 @@ test('deployments: a viewer token is refused the rollback with the server messag
   const alias = await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=flights&alias=champion`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
   assert.equal(((await alias.json()) as { model_version: { version: string } }).model_version.version, '1', 'the registry itself moved back');
   await checkPage(page, console, 'deployments, rolled back');
+  await page.screenshot({ path: `${SHOTS}deployments.png`, fullPage: true });
   await page.close();
 });
 
@@ -227,6 +234,7 @@ test('datasets: March flights beside the training data, both versions\' statisti
   await page.getByRole('img', { name: /^Histogram of distance \(this version\)/ }).waitFor();
   await page.getByRole('img', { name: new RegExp(`^Histogram of distance \\(${trainingVersion.slice(0, 12)}\\)`) }).waitFor();
   await checkPage(page, console, 'dataset drift');
+  await page.screenshot({ path: `${SHOTS}dataset-drift.png`, fullPage: true });
   await page.getByLabel('Compare with').selectOption('');
   await drift.waitFor({ state: 'detached' });
   await page.close();
