@@ -11,10 +11,15 @@
  * 2. 1,000 connections for `--seconds` against the platform API's registry search (autocannon,
  *    10 s timeout): the share of requests beyond 10 s (goal 0), p99 and max latency.
  *
- * Run: node --import tsx bench/soak.ts [--requests 100000] [--settle 15] [--seconds 20]
+ * 2. runs against a fresh `loom server` with load shedding off, then on (its defaults), so
+ *    one run shows both.
+ *
+ * Run: node --import tsx bench/soak.ts [--requests 100000] [--settle 15] [--seconds 20] [--only soak|crowd]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { LOOM_BIN } from '../test/support/cli.js';
@@ -32,8 +37,8 @@ interface Running {
   samples: { at: number; rss: number }[];
 }
 
-async function startLoom(args: string[], home: string): Promise<Running> {
-  const child = spawn(process.execPath, [LOOM_BIN, ...args], { cwd: home, env: { ...process.env, LOOM_HOME: home, LOOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startLoom(args: string[], home: string, cwd = home): Promise<Running> {
+  const child = spawn(process.execPath, [LOOM_BIN, ...args], { cwd, env: { ...process.env, LOOM_HOME: home, LOOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const deadline = Date.now() + 60_000;
@@ -126,10 +131,56 @@ async function load(url: string, count: number, make: () => string): Promise<Rec
   return statuses;
 }
 
+/**
+ * 1,000 connections on the platform API's registry search for `seconds` (autocannon, 10 s
+ * timeout): one table row. A request refused by load shedding (503) counts as answered, as
+ * the client learns at once to retry; the share beyond 10 s is the hang the issue counts.
+ */
+async function crowd(url: string, seconds: number, label: string): Promise<string> {
+  const before = loadavg()[0]!;
+  const result = await autocannon({ url: `${url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: seconds, timeout: 10 });
+  const attempted = result.requests.total + result.timeouts;
+  const refused = (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['503']?.count ?? 0;
+  const pct = (n: number) => `${((100 * n) / Math.max(1, attempted)).toFixed(1)}%`;
+  return `| ${label} | ${attempted.toLocaleString('en')} | ${result.timeouts} (**${pct(result.timeouts)}**) | ${refused} (${pct(refused)}) | ${result.non2xx - refused} | ${result.latency.p50} | ${result.latency.p99} | ${result.latency.max} | ${before.toFixed(1)} / ${loadavg()[0]!.toFixed(1)} |`;
+}
+
+const CROWD_HEADER = ['| loom server | requests | beyond 10 s | 503 (refused, Retry-After) | other non-2xx | p50 ms | p99 ms | max ms | load average before / after |', '|---|---|---|---|---|---|---|---|---|'];
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
+/**
+ * The 1,000-connection case against a fresh `loom server` per setting (one after the other,
+ * on the same project), each with its own `loom.config.json`, so the run compares them.
+ */
+async function crowdPhase(home: string, seconds: number): Promise<string[]> {
+  const settings: [string, object][] = [
+    ['load shedding off (`http.loadShedding.server: false`)', { http: { loadShedding: { server: false } } }],
+    ['load shedding on (defaults)', {}],
+  ];
+  const rows: string[] = [];
+  for (const [label, config] of settings) {
+    const cwd = join(home, `crowd-${rows.length}`);
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, 'loom.config.json'), JSON.stringify(config));
+    const api = await startLoom(['server', '--port', '0'], home, cwd);
+    try {
+      // A few requests first, so compilation and the first database reads are not in the figures.
+      await load(api.url, 200, () => rawRequest('GET', '/api/2.0/mlflow/registered-models/search'));
+      rows.push(await crowd(api.url, seconds, label));
+    } finally {
+      api.child.kill('SIGTERM');
+      if (api.child.exitCode === null) await new Promise((resolve) => api.child.once('exit', resolve));
+    }
+  }
+  return [...CROWD_HEADER, ...rows];
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string', default: '100000' }, settle: { type: 'string', default: '15' }, seconds: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({
+    options: { requests: { type: 'string', default: '100000' }, settle: { type: 'string', default: '15' }, seconds: { type: 'string', default: '20' }, only: { type: 'string' } },
+  });
+  if (values.only !== undefined && values.only !== 'soak' && values.only !== 'crowd') throw new Error('--only takes soak or crowd');
   const total = Number(values.requests);
   let removeHome: () => Promise<void> = async () => {};
   const home = await makeTempDir((fn) => {
@@ -140,45 +191,46 @@ async function main(): Promise<void> {
     const reg = await buildServingRegistry(home);
     const row = reg.rows[0]!;
     await reg.close();
-    const serve = await startLoom(['serve', 'flights', '--workers', '1', '--port', '0', '--watch-interval', '1000'], home);
-    servers.push(serve);
-    const api = await startLoom(['server', '--port', '0'], home);
-    servers.push(api);
-    const { model, platform } = mixes(row);
-    const next = mulberry32(7);
-    // Warm-up: every route once (code paths compiled, sessions loaded), then the starting RSS.
-    await load(serve.url, 500, picker(model, next));
-    await load(api.url, 500, picker(platform, next));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const start = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
-    const sampler = setInterval(() => {
-      for (const server of servers) void rssOf(server.child.pid!).then((rss) => server.samples.push({ at: Date.now(), rss }), () => {});
-    }, 250);
-    const began = Date.now();
-    const [modelStatuses, platformStatuses] = await Promise.all([load(serve.url, Math.round(total * 0.6), picker(model, next)), load(api.url, Math.round(total * 0.4), picker(platform, next))]);
-    const loadSeconds = (Date.now() - began) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, Number(values.settle) * 1000));
-    clearInterval(sampler);
-    const end = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
-    const peak = (server: Running) => Math.max(...server.samples.map((sample) => sample.rss));
-    const alive = servers.every((server) => server.child.exitCode === null);
-
-    // 2. 1,000 connections on the platform API.
-    const crowd = await autocannon({ url: `${api.url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: Number(values.seconds), timeout: 10 });
-    const attempted = crowd.requests.total + crowd.timeouts;
-
-    const lines = [
-      `Soak: ${total.toLocaleString('en')} requests (${Math.round(total * 0.6).toLocaleString('en')} to \`loom serve\`, ${Math.round(total * 0.4).toLocaleString('en')} to \`loom server\`) in ${loadSeconds.toFixed(0)} s, then ${values.settle} s idle; processes alive after: ${alive}`,
-      `  loom serve answers: ${JSON.stringify(modelStatuses)}; loom server answers: ${JSON.stringify(platformStatuses)}`,
-      '',
-      '| process | start RSS | peak RSS | end RSS | end / start (goal ≤ 1.2) |',
-      '|---|---|---|---|---|',
-      `| loom serve (1 process, prediction log on) | ${mib(start.serve)} | ${mib(peak(serve))} | ${mib(end.serve)} | **${(end.serve / start.serve).toFixed(2)}** |`,
-      `| loom server | ${mib(start.api)} | ${mib(peak(api))} | ${mib(end.api)} | **${(end.api / start.api).toFixed(2)}** |`,
-      '',
-      `1,000 connections, ${values.seconds} s, GET registered-models/search on loom server: ${crowd.requests.total.toLocaleString('en')} answered, ${crowd.timeouts} beyond 10 s (**${((100 * crowd.timeouts) / Math.max(1, attempted)).toFixed(2)}%**), ${crowd.errors} errors, ${crowd.non2xx} non-2xx; p50 ${crowd.latency.p50} ms, p99 ${crowd.latency.p99} ms, max ${crowd.latency.max} ms`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    if (values.only !== 'crowd') {
+      const serve = await startLoom(['serve', 'flights', '--workers', '1', '--port', '0', '--watch-interval', '1000'], home);
+      servers.push(serve);
+      const api = await startLoom(['server', '--port', '0'], home);
+      servers.push(api);
+      const { model, platform } = mixes(row);
+      const next = mulberry32(7);
+      // Warm-up: every route once (code paths compiled, sessions loaded), then the starting RSS.
+      await load(serve.url, 500, picker(model, next));
+      await load(api.url, 500, picker(platform, next));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const start = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
+      const sampler = setInterval(() => {
+        for (const server of servers) void rssOf(server.child.pid!).then((rss) => server.samples.push({ at: Date.now(), rss }), () => {});
+      }, 250);
+      const began = Date.now();
+      const [modelStatuses, platformStatuses] = await Promise.all([load(serve.url, Math.round(total * 0.6), picker(model, next)), load(api.url, Math.round(total * 0.4), picker(platform, next))]);
+      const loadSeconds = (Date.now() - began) / 1000;
+      await new Promise((resolve) => setTimeout(resolve, Number(values.settle) * 1000));
+      clearInterval(sampler);
+      const end = { serve: await rssOf(serve.child.pid!), api: await rssOf(api.child.pid!) };
+      const peak = (server: Running) => Math.max(...server.samples.map((sample) => sample.rss));
+      const alive = servers.every((server) => server.child.exitCode === null);
+      for (const server of servers.splice(0)) server.child.kill('SIGTERM');
+      const lines = [
+        `Soak: ${total.toLocaleString('en')} requests (${Math.round(total * 0.6).toLocaleString('en')} to \`loom serve\`, ${Math.round(total * 0.4).toLocaleString('en')} to \`loom server\`) in ${loadSeconds.toFixed(0)} s, then ${values.settle} s idle; processes alive after: ${alive}`,
+        `  loom serve answers: ${JSON.stringify(modelStatuses)}; loom server answers: ${JSON.stringify(platformStatuses)}`,
+        '',
+        '| process | start RSS | peak RSS | end RSS | end / start (goal ≤ 1.2) |',
+        '|---|---|---|---|---|',
+        `| loom serve (1 process, prediction log on) | ${mib(start.serve)} | ${mib(peak(serve))} | ${mib(end.serve)} | **${(end.serve / start.serve).toFixed(2)}** |`,
+        `| loom server | ${mib(start.api)} | ${mib(peak(api))} | ${mib(end.api)} | **${(end.api / start.api).toFixed(2)}** |`,
+        '',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    // 2. 1,000 connections on the platform API, with and without load shedding.
+    if (values.only !== 'soak') {
+      process.stdout.write(`1,000 connections, ${values.seconds} s each, GET registered-models/search:\n\n${(await crowdPhase(home, Number(values.seconds))).join('\n')}\n`);
+    }
   } finally {
     for (const server of servers) server.child.kill('SIGTERM');
     await Promise.all(servers.map((server) => (server.child.exitCode === null ? new Promise((resolve) => server.child.once('exit', resolve)) : undefined)));

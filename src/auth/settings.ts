@@ -32,6 +32,23 @@ export const rateLimitSchema = z
   .strict();
 export type RateLimit = z.output<typeof rateLimitSchema>;
 
+/** Refusing new requests (503, Retry-After) while a server is overloaded (src/http/load-shedding.ts). */
+export const loadSheddingSchema = z
+  .object({
+    /** Requests in progress at once (per process: per worker under `loom serve --workers N`). */
+    maxInFlight: z.number().int().min(1),
+    /** Mean event-loop delay over the last second, in ms, above which new requests are refused; 0: not checked. */
+    maxEventLoopDelayMs: z.number().int().min(0),
+    /** What `Retry-After` tells a refused client, in seconds. */
+    retryAfterSeconds: z.number().int().min(1).max(3600),
+  })
+  .strict();
+export type LoadShedding = z.output<typeof loadSheddingSchema>;
+
+/** `http.loadShedding.server|serve`: `false` (off), or overrides of some of the defaults. */
+const loadSheddingSettingSchema = z.union([z.literal(false), loadSheddingSchema.partial()]);
+export type LoadSheddingSetting = z.output<typeof loadSheddingSettingSchema>;
+
 /** A browser origin: scheme, host and optional port, nothing more (`https://app.example.com`). */
 const originSchema = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'an origin such as https://app.example.com (no path, no trailing slash)');
 
@@ -41,6 +58,8 @@ export const httpSettingsSchema = z
     corsOrigins: z.array(originSchema).default([]),
     /** Request rate limits per principal, for `loom server` and `loom serve`; none by default. */
     rateLimit: z.object({ server: rateLimitSchema.optional(), serve: rateLimitSchema.optional() }).strict().default({}),
+    /** Load shedding of `loom server` and `loom serve` (each worker): on with its defaults unless `false`; see docs/security.md. */
+    loadShedding: z.object({ server: loadSheddingSettingSchema.optional(), serve: loadSheddingSettingSchema.optional() }).strict().default({}),
   })
   .strict();
 export type HttpSettings = z.output<typeof httpSettingsSchema>;

@@ -10,7 +10,9 @@ import { LoomError } from './errors.js';
 export async function listenOn(app: FastifyInstance, options: { port: number; host?: string }): Promise<string> {
   const host = options.host ?? '127.0.0.1';
   try {
-    await app.listen({ port: options.port, host });
+    // Node's default accept queue (511) overflows when a crowd connects at once (1,000 clients:
+    // the kernel drops the rest, which retry after 1, 3, 7 s); Linux caps it at somaxconn.
+    await app.listen({ port: options.port, host, backlog: 4096 });
   } catch (error) {
     throw new LoomError('UNAVAILABLE', `cannot listen on ${host}:${options.port}: ${(error as Error).message}`, {
       field: 'port',

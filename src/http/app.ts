@@ -3,7 +3,7 @@
  * depth, timeouts) and the shared plugins: the one error handler (route plugins pick their
  * protocol's shape with `useErrorFormat`), JSON bodies with bounded nesting, CORS (off
  * unless origins are given), the request principal, and per-principal rate limits (when
- * given). A malformed URL is answered 400 in the same shape. Every response carries the
+ * given), and load shedding (when given: 503 with Retry-After while overloaded). A malformed URL is answered 400 in the same shape. Every response carries the
  * request's id in `x-request-id` (request-log.ts); with `log`, the app logs pino JSON lines
  * tagged with it, else nothing (tests). Building never listens (`listenOn` does), so tests can `inject`.
  *
@@ -12,10 +12,11 @@
  *   await app.register(async (scope) => { useErrorFormat(scope, 'mlflow-scoring'); scope.post('/invocations', ...) });
  */
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import type { RateLimit } from '../auth/settings.js';
+import type { LoadShedding, RateLimit } from '../auth/settings.js';
 import { corsPlugin } from './cors.js';
 import { errorHandlerPlugin, replyWithError, type ErrorHandlerOptions } from './error-handler.js';
 import { jsonBodyPlugin } from './json-body.js';
+import { loadSheddingPlugin } from './load-shedding.js';
 import { serverOptionsOf, type HttpLimits } from './limits.js';
 import { openApiPlugin, type OpenApiOptions } from './openapi.js';
 import { principalPlugin, type PrincipalOptions } from './principal.js';
@@ -41,6 +42,8 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
   rateLimit?: RateLimit;
   /** The title and description of the app's `/openapi.json`; default "Loom". */
   openApi?: OpenApiOptions;
+  /** Refuse new requests (503, Retry-After) while the server is overloaded; none: never. */
+  loadShedding?: LoadShedding;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
@@ -62,6 +65,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   // A client that breaks HTTP itself (a bad request line, headers too large, a timeout) gets
   // Fastify's plain 400/431/408 and is disconnected: there is no route to shape it for.
   await app.register(errorHandlerPlugin, { errorFormat: options.errorFormat, onError: options.onError });
+  // Before body parsing and the principal: a refusal must cost next to nothing.
+  if (options.loadShedding) await app.register(loadSheddingPlugin, options.loadShedding);
   await app.register(jsonBodyPlugin, { maxDepth: options.limits.jsonDepth });
   // CORS before the principal: a preflight carries no credentials and is answered first.
   await app.register(corsPlugin, { origins: options.corsOrigins ?? [] });

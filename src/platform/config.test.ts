@@ -116,9 +116,9 @@ test('a value that cannot be used is INVALID_ARGUMENT naming the variable or the
 
 test('the servers\' CORS origins and rate limits come from loom.config.json: off unless set, checked when read', (t) => {
   const dir = tempDir(t);
-  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http, { corsOrigins: [], rateLimit: {} });
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http, { corsOrigins: [], rateLimit: {}, loadShedding: {} });
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ http: { corsOrigins: ['https://app.example.com', 'http://[::1]:3000'], rateLimit: { serve: { max: 100 } } } }));
-  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http, { corsOrigins: ['https://app.example.com', 'http://[::1]:3000'], rateLimit: { serve: { max: 100, windowMs: 60_000 } } });
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http, { corsOrigins: ['https://app.example.com', 'http://[::1]:3000'], rateLimit: { serve: { max: 100, windowMs: 60_000 } }, loadShedding: {} });
   for (const origin of ['https://app.example.com/', '*', 'app.example.com', 'https://app.example.com/path']) {
     writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ http: { corsOrigins: [origin] } }));
     assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('http.corsOrigins[0]'), origin);

@@ -16,7 +16,7 @@
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
  * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel",
  * "monitor": { "retention": { "maxAgeDays", "maxSize", "everyMinutes" } }, "serve": { "grpcPort" } }`, paths relative to its folder
- * ("auth" and "http": authentication, CORS origins and rate limits of the servers, docs/security.md;
+ * ("auth" and "http": authentication, CORS origins, rate limits and load shedding of the servers, docs/security.md;
  * "serve.grpcPort": the port `loom serve` also answers KServe V2 gRPC on, off when unset).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
@@ -61,7 +61,7 @@ export interface LoomConfig {
   logLevel: LogLevel;
   /** Monitoring: how long and how much of the prediction log is kept (none: all of it). */
   monitor: { retention: { maxAgeMs?: number; maxBytes?: number; everyMs?: number } };
-  /** CORS origins and rate limits of the servers (`http` in the config file; see docs/security.md). */
+  /** CORS origins, rate limits and load shedding of the servers (`http` in the config file; see docs/security.md). */
   http: HttpSettings;
   /** `loom serve`: the port of its KServe V2 gRPC endpoint (`serve.grpcPort`; none: no gRPC). */
   serve: { grpcPort?: number };

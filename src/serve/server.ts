@@ -19,7 +19,7 @@ import { MODEL_SERVER_LIMITS, resolveLimits, type HttpLimits } from '../http/lim
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
 import type { PrincipalOptions } from '../http/principal.js';
-import type { RateLimit } from '../auth/settings.js';
+import type { LoadShedding, RateLimit } from '../auth/settings.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { BatchConfig } from './batcher.js';
@@ -73,6 +73,8 @@ export interface ModelServerOptions {
   corsOrigins?: readonly string[];
   /** Requests per principal and window, in each worker (`http.rateLimit.serve`); none: unlimited. */
   rateLimit?: RateLimit;
+  /** 503 with Retry-After while a worker is overloaded (`http.loadShedding.serve`); none: never refused. */
+  loadShedding?: LoadShedding;
   /** More route plugins on the same app (batch predictions, the browser page). */
   plugins?: ((app: FastifyInstance, ctx: InferenceContext) => Promise<void>)[];
   /** Also answer KServe V2 over gRPC on this port (same host, models, log and authentication; 0: any free port); none: no gRPC. */
@@ -196,8 +198,10 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
     security: options.security,
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
+    loadShedding: options.loadShedding,
   });
-  await app.register(v2Routes, { ctx, jsonDepth: limits.jsonDepth, isReady: () => pool.names().length > 0 });
+  // Not ready while no model is loaded, or while load shedding refuses requests.
+  await app.register(v2Routes, { ctx, jsonDepth: limits.jsonDepth, isReady: () => pool.names().length > 0 && app.loadShedding?.pressure() === undefined });
   await app.register(tfServingRoutes, { ctx });
   await app.register(mlflowRoutes, { ctx, defaultModel: options.defaultModel ?? (explicit ? parseModelRef(baseRefs[0]!).name : undefined) });
   await app.register(metricsPlugin, { registry: metrics.registry, text: () => metrics.text() });

@@ -22,7 +22,7 @@ import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js'
 import type { LoomDatabase } from '../pipeline/stores.js';
 import type { PipelineReruns } from '../platform/rerun.js';
 import type { RequestSecurity } from '../audit/request-security.js';
-import type { RateLimit } from '../auth/settings.js';
+import type { LoadShedding, RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
@@ -56,6 +56,8 @@ export interface PlatformServerOptions {
   rateLimit?: RateLimit;
   /** Runs pipeline runs again for `POST /api/loom/pipeline-runs/:runId/rerun` (`loom server` gives its project's); none: the route refuses. */
   reruns?: PipelineReruns;
+  /** 503 with Retry-After while overloaded (`http.loadShedding.server`); none: never refused. */
+  loadShedding?: LoadShedding;
 }
 
 /** What every route plugin of the platform API receives. */
@@ -90,8 +92,14 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts, isPublic: isDashboardFile },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
+    loadShedding: options.loadShedding,
   });
-  app.get('/health', { schema: { summary: 'Liveness (no credentials needed)', tags: ['meta'] } }, async () => ({ status: 'ok' }));
+  // Readiness: 503 while load shedding refuses requests, so a load balancer sends them elsewhere.
+  app.get('/health', { schema: { summary: 'Readiness: 503 with Retry-After while load shedding (no credentials needed)', tags: ['meta'] } }, async (_request, reply) => {
+    const pressure = app.loadShedding?.pressure();
+    if (pressure === undefined) return { status: 'ok' };
+    return reply.code(503).header('retry-after', String(app.loadShedding!.retryAfterSeconds)).send({ status: 'overloaded', reason: pressure });
+  });
   const metrics = new Registry();
   if (options.monitor) {
     const { location, labels, history: _history, ...monitorOptions } = options.monitor;

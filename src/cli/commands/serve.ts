@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
+import { resolveLoadShedding } from '../../http/load-shedding.js';
 import { createLogger } from '../../http/request-log.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
 import { runPrimary, serveInWorker } from '../../serve/cluster.js';
@@ -125,6 +126,7 @@ export function registerServeCommand(program: Command): void {
               security: { resolvePrincipal, allowedHosts: exposure.allowedHosts },
               corsOrigins: http.corsOrigins,
               rateLimit: http.rateLimit.serve,
+              loadShedding: resolveLoadShedding(http.loadShedding.serve),
             }),
           (serverUrl, grpcAddress) => {
             process.stderr.write(`serving at ${serverUrl}\n${grpcNotice(grpcAddress)}${exposure.notice}\n`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createRequestSecurity } from '../../audit/request-security.js';
+import { resolveLoadShedding } from '../../http/load-shedding.js';
 import { createLogger } from '../../http/request-log.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
 import { startPlatformServer } from '../../server/server.js';
@@ -31,11 +32,11 @@ export function registerServerCommand(program: Command): void {
       const project = await openProject({ create: true });
       try {
         const security = createRequestSecurity(project, authSettingsWith(project.config.auth, options), options.host, 'mlflow-api');
-        const { corsOrigins, rateLimit } = project.config.http;
+        const { corsOrigins, rateLimit, loadShedding } = project.config.http;
         const log = createLogger({ level: project.config.logLevel, base: { server: 'platform' } });
         // The dashboard's re-run button runs pipelines in this process, as the principal who pressed it.
         const reruns = new PipelineReruns(project, (message) => log.error(message));
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory }, reruns });
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, loadShedding: resolveLoadShedding(loadShedding.server), log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory }, reruns });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();
