@@ -14,6 +14,8 @@ const LAYERS = [
   // The package's public API re-exports what pipeline authors need, from every layer.
   ['public API', ['^src/index[.]ts$']],
   ['cli', ['^src/cli/']],
+  // The TypeScript client: types from the layers below, and (rule below) nothing at run time but core/ errors and http/ error formats.
+  ['client', ['^src/client/']],
   ['servers', ['^src/server/', '^src/serve/']],
   ['http', ['^src/http/']],
   ['platform', ['^src/platform/']],
@@ -70,6 +72,20 @@ const layerRules = LAYERS.slice(1).map(([name, paths], offset) => {
 module.exports = {
   forbidden: [
     ...layerRules,
+    {
+      name: 'client-runs-in-browsers',
+      comment: 'src/client/ runs in browsers: at run time it imports only pure modules (core/errors, http/formats); the rest by `import type`',
+      severity: 'error',
+      from: { path: '^src/client/', pathNot: TESTS },
+      to: { path: '^src/', pathNot: ['^src/client/', '^src/core/errors[.]ts$', '^src/http/formats[.]ts$'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'client-needs-no-node',
+      comment: 'src/client/ runs in browsers: no Node built-in modules',
+      severity: 'error',
+      from: { path: '^src/client/', pathNot: TESTS },
+      to: { dependencyTypes: ['core'] },
+    },
     {
       name: 'no-folder-cycles',
       comment: 'two folders never import each other, directly or through others: a cycle welds them into one module',

@@ -1,6 +1,6 @@
 // Builds the package: compiles src/ (without its tests) to JavaScript and type declarations in
-// dist/, copies the worker threads' `.mjs` bootstraps, which the compiler does not emit, to
-// the same places, and builds the dashboard into web/dist/dashboard (build-dashboard.mjs).
+// dist/, copies the worker threads' `.mjs` bootstraps and the gRPC `.proto` definitions, which
+// the compiler does not emit, to the same places, and builds the dashboard into web/dist/dashboard (build-dashboard.mjs).
 // Run by `npm run build`, and by `prepare` before `npm pack` and on an install from git. The clone
 // itself runs its sources through tsx (bin/loom.js); only the dashboard needs a build there.
 // It builds into a fresh folder and swaps it in at the end, so a process reading dist/ while
@@ -36,7 +36,7 @@ function* files(dir) {
 
 let copied = 0;
 for (const file of files(src)) {
-  if (!file.endsWith('.mjs')) continue;
+  if (!file.endsWith('.mjs') && !file.endsWith('.proto')) continue;
   const target = join(next, relative(src, file));
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(file, target);
@@ -46,5 +46,5 @@ const old = join(root, `.dist-old-${process.pid}`);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);
 rmSync(old, { recursive: true, force: true });
-console.log(`built dist/ (${copied} worker bootstraps copied)`);
+console.log(`built dist/ (${copied} worker bootstraps and .proto files copied)`);
 if (!buildDashboard()) process.exit(1);

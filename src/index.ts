@@ -45,3 +45,4 @@ export { startModelServer } from './serve/server.js';
 export { batchPredict, type BatchPredictOptions, type BatchPredictResult } from './serve/batch/predict-job.js';
 export { precomputePredictions, type PrecomputeOptions } from './serve/batch/precompute.js';
 export { LoomError, type ErrorCode } from './core/errors.js';
+export * from './client/index.js';

@@ -42,6 +42,11 @@ export interface FlightsPipelineOptions {
   tune?: TuneParameters;
   /** Vocabulary size kept for origin and destination airports. */
   topAirports?: number;
+  /**
+   * The alias a blessed model takes (default `champion`). `loom demo --loop` pushes to
+   * `candidate`: the version goes to a canary stage before it may become the champion.
+   */
+  alias?: string;
 }
 
 /**
@@ -125,7 +130,7 @@ export function flightsPipeline(options: FlightsPipelineOptions = {}): Pipeline 
     });
     p.step('push', pushComponent, {
       inputs: { servingModel: compose.outputs.servingModel, evaluation: evaluate.outputs.evaluation, blessing: evaluate.outputs.blessing },
-      parameters: { modelName, alias: 'champion' },
+      parameters: { modelName, alias: options.alias ?? 'champion' },
       when: { input: 'blessing', property: 'blessed', equals: true },
     });
   });

@@ -18,9 +18,11 @@ import { errorHandlerPlugin, replyWithError, type ErrorHandlerOptions } from './
 import { jsonBodyPlugin } from './json-body.js';
 import { loadSheddingPlugin } from './load-shedding.js';
 import { serverOptionsOf, type HttpLimits } from './limits.js';
+import { openApiPlugin, type OpenApiOptions } from './openapi.js';
 import { principalPlugin, type PrincipalOptions } from './principal.js';
 import { REQUEST_ID_HEADER, requestIdGenerator, type Logger } from './request-log.js';
 import { rateLimitPlugin } from './rate-limit.js';
+import { zodValidatorCompiler } from './validation.js';
 
 export interface HttpAppOptions extends ErrorHandlerOptions {
   limits: HttpLimits;
@@ -38,6 +40,8 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
   corsOrigins?: readonly string[];
   /** Requests per principal and window; none: unlimited. */
   rateLimit?: RateLimit;
+  /** The title and description of the app's `/openapi.json`; default "Loom". */
+  openApi?: OpenApiOptions;
   /** Refuse new requests (503, Retry-After) while the server is overloaded; none: never. */
   loadShedding?: LoadShedding;
 }
@@ -69,5 +73,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   await app.register(principalPlugin, { anonymousName: options.anonymousName, security: options.security });
   // After the principal, whose hook runs first, so the limit is counted per authenticated principal.
   if (options.rateLimit) await app.register(rateLimitPlugin, options.rateLimit);
+  // Routes declare their zod schemas in Fastify's `schema` option: checked by the one zod
+  // adapter, typed through the type provider, and listed in /openapi.json (openapi.ts), which
+  // must see every route, so it comes before them.
+  app.setValidatorCompiler(zodValidatorCompiler());
+  await app.register(openApiPlugin, options.openApi ?? { title: 'Loom' });
   return app;
 }

@@ -73,8 +73,20 @@ export const loadSheddingPlugin = fp<LoadShedding>(
       const reason = busy();
       if (reason) return done(refuse(reply, reason));
       inFlight += 1;
-      // 'close' comes once per response, whether it finished or the client went away first.
-      reply.raw.once('close', () => (inFlight -= 1));
+      // Released once, by whichever comes first: the response's 'close' (sent, or its client went
+      // away), or the connection's (a pipelined request queued behind one that ended the
+      // connection never gets a response, so its 'close' never comes and it would count forever).
+      const socket = request.raw.socket;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        inFlight -= 1;
+        reply.raw.off('close', release);
+        socket?.off('close', release);
+      };
+      reply.raw.once('close', release);
+      socket?.once('close', release);
       done();
     });
   },

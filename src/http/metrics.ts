@@ -34,7 +34,7 @@ export const metricsPlugin = fp<MetricsOptions>(
       });
     }
     const text = options.text ?? (async () => ({ contentType: registry.contentType, body: await registry.metrics() }));
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', { schema: { summary: 'Prometheus metrics (no credentials needed)', tags: ['meta'], documented: { responseType: 'text/plain' } } }, async (_request, reply) => {
       const { contentType, body } = await text();
       return reply.type(contentType).send(body);
     });

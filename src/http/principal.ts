@@ -32,15 +32,18 @@ export interface PrincipalOptions {
     resolvePrincipal: PrincipalResolver;
     /** Host names an open loopback server answers to; undefined: any. */
     allowedHosts?: readonly string[];
+    /** Further paths served without credentials, the server's own (the dashboard's static files: they hold no data). */
+    isPublic?: (url: string) => boolean;
   };
 }
 
 /**
  * Probes answer without credentials: they reveal no model data and orchestrators send none
  * (`/health` and the model server's `/ping` are MLflow's scoring-server probes, `/v2/health/*`
- * KServe's; `/metrics` carries counts and timings by model name, for Prometheus).
+ * KServe's; `/metrics` carries counts and timings by model name, for Prometheus). `/openapi.json`
+ * describes the routes and holds no data, and code generators fetch it before they have a token.
  */
-const PUBLIC_PATHS = /^\/(health|ping|metrics|v2\/health\/(live|ready))(\/|$|\?)/;
+const PUBLIC_PATHS = /^\/(health|ping|metrics|openapi\.json|v2\/health\/(live|ready))(\/|$|\?)/;
 
 /** Whether a request URL is one of the probes that need no credentials (and count against no rate limit). */
 export function isPublicPath(url: string): boolean {
@@ -72,7 +75,7 @@ export const principalPlugin = fp<PrincipalOptions>(
           fix: 'call it as http://127.0.0.1:<port>; a server for other hosts needs authentication',
         });
       }
-      if (isPublicPath(request.url)) return;
+      if (isPublicPath(request.url) || security.isPublic?.(request.url)) return;
       request[resolved] = await security.resolvePrincipal(request.headers);
     });
   },

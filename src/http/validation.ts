@@ -6,7 +6,7 @@
  *
  * Usage: `const body = parseRequest(createRunBody, request.body);`
  */
-import type { FastifyTypeProvider } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyTypeProvider, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { z } from 'zod';
 import { LoomError, isLoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
@@ -29,14 +29,25 @@ export interface ZodTypeProvider extends FastifyTypeProvider {
   serializer: this['schema'] extends z.ZodType ? z.input<this['schema']> : unknown;
 }
 
-/** Fastify's validator compiler for routes that declare zod schemas: the same errors as `parseRequest`. */
-export function zodValidatorCompiler({ schema, httpPart }: { schema: unknown; httpPart?: string }) {
-  return (data: unknown): { value: unknown } | { error: LoomError } => {
-    try {
-      return { value: parseRequest(schema as z.ZodType, data, { part: httpPart }) };
-    } catch (error) {
-      if (isLoomError(error)) return { error };
-      throw error;
-    }
-  };
+/** An app whose routes take their handler types from their zod schemas: `scope.withTypeProvider<ZodTypeProvider>()`. */
+export type ZodFastifyInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** Fastify's names of request parts, as a user reads them in an error. */
+const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'headers' };
+
+/**
+ * Fastify's validator compiler for routes that declare zod schemas (`schema: { body, querystring, params }`):
+ * the same errors as `parseRequest`, with the surface's fix (MLflow's routes point at MLflow's reference).
+ * `createHttpApp` sets it on every app; a route plugin may set its own with a different fix.
+ */
+export function zodValidatorCompiler(context: Pick<RequestContext, 'fix'> = {}) {
+  return ({ schema, httpPart }: { schema: unknown; httpPart?: string }) =>
+    (data: unknown): { value: unknown } | { error: LoomError } => {
+      try {
+        return { value: parseRequest(schema as z.ZodType, data, { part: PART_NAMES[httpPart ?? 'body'] ?? httpPart, fix: context.fix }) };
+      } catch (error) {
+        if (isLoomError(error)) return { error };
+        throw error;
+      }
+    };
 }

@@ -24,63 +24,107 @@ export const REFERENCE_CHUNKS = 10;
 export const BAND_STDS = 3;
 
 export interface ReconstructionModel {
-  columns: { name: string; encoded: string; mean: number; std: number }[];
+  /**
+   * Each column's encoding, a SQL expression over the rows (aliased `__r`) and, for a string,
+   * a LEFT JOIN of its training frequencies (a small temporary table: a hash join, where a
+   * `CASE` of hundreds of branches cost more than the rest of the window together).
+   */
+  columns: { name: string; encoded: string; join?: string; mean: number; std: number }[];
   /** d × k, columns orthonormal. */
   components: number[][];
   lower: number;
   upper: number;
   /** The training chunks' mean errors the band came from. */
   referenceErrors: number[];
+  /** The frequency tables the joins read; `dropReconstruction` drops them. */
+  tables: string[];
 }
 
-/** Fits the model on `trainingRows`; undefined when fewer than two usable columns. */
+let tableCounter = 0;
+
+/** Fits the model on `trainingRows`; undefined when fewer than two usable columns. Drop it with `dropReconstruction`. */
 export async function fitReconstruction(db: DuckDBConnection, trainingRows: string, features: SchemaFeature[], stats: DatasetStatistics): Promise<ReconstructionModel | undefined> {
-  const encoded: { name: string; encoded: string }[] = [];
+  const encoded: { name: string; encoded: string; join?: string }[] = [];
+  const tables: string[] = [];
   for (const f of features) {
     const stat = stats.features.find((s) => s.name === f.name);
     if (!stat || stat.count === 0) continue;
-    const c = sqlIdent(f.name);
+    const c = `__r.${sqlIdent(f.name)}`;
     if (stat.numeric && f.type !== 'TIMESTAMP') {
       encoded.push({ name: f.name, encoded: f.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)` });
     } else if (stat.string && f.type === 'STRING') {
-      const cases = stat.string.rankHistogram.map((v) => `WHEN ${sqlString(v.value)} THEN ${v.count / stat.count}`).join(' ');
-      encoded.push({ name: f.name, encoded: cases ? `(CASE WHEN ${c} IS NULL THEN NULL ELSE (CASE ${c} ${cases} ELSE 0 END) END)` : '0::DOUBLE' });
+      if (stat.string.rankHistogram.length === 0) {
+        encoded.push({ name: f.name, encoded: '0::DOUBLE' });
+        continue;
+      }
+      // The share of the value in training; an unseen value is 0 (NannyML's CountEncoder).
+      const table = `__loom_frequencies_${tableCounter++}`;
+      const alias = `__f${tables.length}`;
+      tables.push(table);
+      const values = stat.string.rankHistogram.map((v) => `(${sqlString(v.value)}, ${v.count / stat.count}::DOUBLE)`).join(', ');
+      await db.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (VALUES ${values}) AS t(value, share)`);
+      encoded.push({ name: f.name, encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`, join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value` });
     }
   }
-  if (encoded.length < 2) return undefined;
-  const moments = await queryRows(db, `SELECT ${encoded.map((e, i) => `avg(${e.encoded}) AS m${i}, stddev_pop(${e.encoded}) AS s${i}`).join(', ')} FROM (${trainingRows})`);
-  const columns = encoded.map((e, i) => ({ ...e, mean: Number(moments[0]![`m${i}`] ?? 0), std: Number(moments[0]![`s${i}`] ?? 0) })).filter((c) => c.std > 0);
-  if (columns.length < 2) return undefined;
-  const z = standardised(columns);
-  const pairs: string[] = [];
-  for (let i = 0; i < z.length; i++) for (let j = i; j < z.length; j++) pairs.push(`avg(${z[i]} * ${z[j]}) AS c${i}_${j}`);
-  const [cov] = await queryRows(db, `SELECT ${pairs.join(', ')} FROM (${trainingRows})`);
-  const d = z.length;
-  const matrix = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => Number(cov![`c${Math.min(i, j)}_${Math.max(i, j)}`])));
-  const { values, vectors } = symmetricEigen(matrix);
-  const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
-  const total = values.reduce((a, b) => a + Math.max(0, b), 0);
-  const kept: number[] = [];
-  let explained = 0;
-  for (const [value, i] of order) {
-    kept.push(i);
-    explained += Math.max(0, value) / total;
-    if (explained >= EXPLAINED_VARIANCE) break;
+  const model: ReconstructionModel = { columns: [], components: [], lower: 0, upper: 0, referenceErrors: [], tables };
+  if (encoded.length < 2) return dropReconstruction(db, model).then(() => undefined);
+  // The training rows encoded once, in their order (the chunks are consecutive rows), for the three passes below.
+  const rows = `__loom_reconstruction_${tableCounter++}`;
+  await db.run(`CREATE TEMP TABLE ${rows} AS ${encodedSelect(encoded, `SELECT row_number() OVER () AS __loom_row, * FROM (${trainingRows})`, '__r.__loom_row, ')}`);
+  try {
+    const moments = await queryRows(db, `SELECT ${encoded.map((_, i) => `avg(e${i}) AS m${i}, stddev_pop(e${i}) AS s${i}`).join(', ')} FROM ${rows}`);
+    const kept = encoded.map((e, i) => ({ ...e, source: i, mean: Number(moments[0]![`m${i}`] ?? 0), std: Number(moments[0]![`s${i}`] ?? 0) })).filter((c) => c.std > 0);
+    if (kept.length < 2) return dropReconstruction(db, model).then(() => undefined);
+    const columns = kept.map(({ source: _, ...c }) => c);
+    const keptRows = `SELECT __loom_row, ${kept.map((c, j) => `e${c.source} AS e${j}`).join(', ')} FROM ${rows}`;
+    const z = standardised(columns);
+    const pairs: string[] = [];
+    for (let i = 0; i < z.length; i++) for (let j = i; j < z.length; j++) pairs.push(`avg(${z[i]} * ${z[j]}) AS c${i}_${j}`);
+    const [cov] = await queryRows(db, `SELECT ${pairs.join(', ')} FROM (${keptRows})`);
+    const d = z.length;
+    const matrix = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => Number(cov![`c${Math.min(i, j)}_${Math.max(i, j)}`])));
+    const { values, vectors } = symmetricEigen(matrix);
+    const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+    const total = values.reduce((a, b) => a + Math.max(0, b), 0);
+    const chosen: number[] = [];
+    let explained = 0;
+    for (const [value, i] of order) {
+      chosen.push(i);
+      explained += Math.max(0, value) / total;
+      if (explained >= EXPLAINED_VARIANCE) break;
+    }
+    const components = Array.from({ length: d }, (_, row) => chosen.map((col) => vectors[row]![col]!));
+    Object.assign(model, { columns, components });
+    const chunks = await queryRows(
+      db,
+      `SELECT chunk, avg(e) AS e FROM (SELECT ntile(${REFERENCE_CHUNKS}) OVER (ORDER BY __loom_row) AS chunk, ${errorOfEncoded(model)} AS e FROM (${keptRows})) GROUP BY chunk ORDER BY chunk`,
+    );
+    const errors = chunks.map((r) => Number(r.e));
+    const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
+    const std = Math.sqrt(errors.reduce((a, b) => a + (b - mean) ** 2, 0) / errors.length);
+    return { ...model, lower: Math.max(0, mean - BAND_STDS * std), upper: mean + BAND_STDS * std, referenceErrors: errors };
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${rows}`);
   }
-  const components = Array.from({ length: d }, (_, row) => kept.map((col) => vectors[row]![col]!));
-  const model: ReconstructionModel = { columns, components, lower: 0, upper: 0, referenceErrors: [] };
-  const chunks = await queryRows(
-    db,
-    `SELECT chunk, avg(e) AS e FROM (SELECT ntile(${REFERENCE_CHUNKS}) OVER () AS chunk, ${reconstructionErrorSql(model)} AS e FROM (${trainingRows})) GROUP BY chunk ORDER BY chunk`,
-  );
-  const errors = chunks.map((r) => Number(r.e));
-  const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
-  const std = Math.sqrt(errors.reduce((a, b) => a + (b - mean) ** 2, 0) / errors.length);
-  return { ...model, lower: Math.max(0, mean - BAND_STDS * std), upper: mean + BAND_STDS * std, referenceErrors: errors };
 }
 
-/** One row's reconstruction error as a SQL expression over the feature columns. */
-export function reconstructionErrorSql(model: Pick<ReconstructionModel, 'columns' | 'components'>): string {
+/** Drops the model's frequency tables (after the last window is scored). */
+export async function dropReconstruction(db: DuckDBConnection, model: Pick<ReconstructionModel, 'tables'>): Promise<void> {
+  for (const table of model.tables) await db.run(`DROP TABLE IF EXISTS ${table}`);
+}
+
+/** A SELECT of each row's reconstruction error (column `e`) over `rows`, which have the feature columns. */
+export function reconstructionErrors(model: Pick<ReconstructionModel, 'columns' | 'components'>, rows: string): string {
+  return `SELECT ${errorOfEncoded(model)} AS e FROM (${encodedSelect(model.columns, rows)})`;
+}
+
+/** The rows' encoded columns e0, e1, … (strings joined to their frequencies). */
+function encodedSelect(columns: { encoded: string; join?: string }[], rows: string, extra = ''): string {
+  return `SELECT ${extra}${columns.map((c, i) => `${c.encoded} AS e${i}`).join(', ')} FROM (${rows}) AS __r ${columns.map((c) => c.join ?? '').join(' ')}`;
+}
+
+/** A row's error over its encoded columns e0, e1, …: ‖z‖² − ‖Wᵀz‖² under the root. */
+function errorOfEncoded(model: Pick<ReconstructionModel, 'columns' | 'components'>): string {
   const z = standardised(model.columns);
   const norm = z.map((zi) => `(${zi}) * (${zi})`).join(' + ');
   const k = model.components[0]!.length;
@@ -88,9 +132,9 @@ export function reconstructionErrorSql(model: Pick<ReconstructionModel, 'columns
   return `sqrt(greatest(0, ${norm} - (${projections.join(' + ')})))`;
 }
 
-/** z-scores with the mean imputed for missing values (z = 0). */
+/** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0). */
 function standardised(columns: ReconstructionModel['columns']): string[] {
-  return columns.map((c) => `coalesce((${c.encoded} - ${c.mean}) / ${c.std}, 0)`);
+  return columns.map((c, i) => `coalesce((e${i} - ${c.mean}) / ${c.std}, 0)`);
 }
 
 /** Eigenvalues and eigenvectors (as columns) of a symmetric matrix, by cyclic Jacobi rotations. */

@@ -12,9 +12,12 @@
  *   file DuckDB loads into a temporary table.
  *
  * Either way the relation has the same columns: request_id, model_name, model_version,
- * role, protocol, features (JSON), outputs (JSON), latency_ms and logged_at (TIMESTAMP,
- * UTC). Files written with `logged_at` as epoch milliseconds, or with another column
- * order, read the same (columns are matched by name).
+ * role, protocol, features, outputs, latency_ms and logged_at (TIMESTAMP, UTC). Features
+ * and outputs are JSON objects, except on a log whose files are all columnar (the writer's
+ * layout since issue 13: a STRUCT of one field per name), where they are those STRUCTs;
+ * DuckDB's JSON operators (`->>`, `json_keys`, …) read either alike, and monitoring
+ * windows read a STRUCT's fields directly. Files written with `logged_at` as epoch
+ * milliseconds, or with another column order, read the same (columns are matched by name).
  *
  * Usage: `const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights', roles: ['primary'] })`
  *        then `SELECT … FROM (${log.relation})`.
@@ -103,9 +106,12 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   }
   if (files.length === 0) return { relation: emptyRelation(), files, skipped, close: async () => {} };
   const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
-  const loggedAt = await timestampExpression(db, source);
+  const types = new Map((await queryRows(db, `DESCRIBE SELECT logged_at, features, outputs FROM ${source}`)).map((r) => [String(r.column_name), String(r.column_type)]));
+  const loggedAt = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(types.get('logged_at') ?? '') ? 'epoch_ms(logged_at::BIGINT)' : 'logged_at::TIMESTAMP';
+  // Columnar files' STRUCTs stay STRUCTs (typed columns, no JSON to parse); with older JSON files among them DuckDB unites both as JSON.
+  const object = (name: string) => (types.get(name)?.startsWith('STRUCT(') ? `${name} AS ${name}` : `${name}::JSON AS ${name}`);
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
-    protocol::VARCHAR AS protocol, features::JSON AS features, outputs::JSON AS outputs, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at`;
+    protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at`;
   return { relation: `SELECT * FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
 }
 
@@ -121,13 +127,6 @@ async function readProblem(db: DuckDBConnection, files: string[]): Promise<strin
   } catch (error) {
     return error instanceof Error ? error.message.split('\n')[0] : String(error);
   }
-}
-
-/** `logged_at` as a TIMESTAMP whether the files store a timestamp or epoch milliseconds. */
-async function timestampExpression(db: DuckDBConnection, source: string): Promise<string> {
-  const described = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
-  const type = String(described[0]?.column_type ?? '');
-  return /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(type) ? 'epoch_ms(logged_at::BIGINT)' : 'logged_at::TIMESTAMP';
 }
 
 function emptyRelation(): string {

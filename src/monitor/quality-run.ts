@@ -24,7 +24,7 @@ import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { fitCbpe } from './cbpe.js';
 import type { LabelStore } from './label-store.js';
-import { openPredictionLog, type PredictionLogLocation } from './prediction-log-reader.js';
+import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole } from './prediction-log-reader.js';
 import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
 import { windowKey, windowKindName, type WindowSpec } from './windows.js';
@@ -43,6 +43,8 @@ export interface QualityRequest {
   /** Epoch ms, [from, to). */
   from?: number;
   to?: number;
+  /** The roles whose rows are read; default primary and canary (a shadow's answers reach no one). */
+  roles?: readonly PredictionLogRole[];
 }
 
 export interface QualityReport {
@@ -73,7 +75,7 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
   const rows = await withDuckDB(async (db) => {
-    const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: ['primary', 'canary'], from: request.from, to: request.to });
+    const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     try {
       const features = sliceFeatures.map((f, i) => `features ->> ${sqlString(f)} AS f${i}`);
       return await queryRows(

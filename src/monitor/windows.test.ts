@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readSource, sqlString, withDuckDB } from '../data/duckdb.js';
+import { queryRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { inferSchema } from '../validate/schema.js';
 import { computeStatistics, statisticsOfRelation } from '../validate/statistics.js';
@@ -110,3 +110,36 @@ test('windows of N requests cut the log in time order; an empty log has no windo
   assert.equal(windows[0]!.multivariate, undefined, 'no training rows: no PCA');
   assert.deepEqual(none, []);
 });
+
+test('a columnar log (the writer’s layout) and a JSON log of the same rows give the same windows', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const { baseline, day1, day2, logDir } = await setUp(dir);
+  const described = await withDuckDB((db) => queryRows(db, `DESCRIBE SELECT features FROM read_parquet(${sqlString(join(logDir, '*.parquet'))})`));
+  assert.match(String(described[0]!.column_type), /^STRUCT\(/, 'the sink writes the columnar layout');
+  // The layout before it: features and outputs as JSON text.
+  const jsonDir = join(dir, 'json-log');
+  await mkdir(jsonDir);
+  const values = [...day1, ...day2].map((r) => `(${sqlString(r.requestId)}, ${sqlString(r.features)}, ${sqlString(r.outputs)}, ${r.loggedAt})`).join(', ');
+  await withDuckDB((db) =>
+    db.run(`COPY (SELECT request_id, 'flights' AS model_name, 1 AS model_version, 'primary' AS role, 'v2' AS protocol, features::JSON AS features, outputs::JSON AS outputs, 0.5 AS latency_ms,
+      epoch_ms(logged_at) AS logged_at FROM (VALUES ${values}) AS t(request_id, features, outputs, logged_at)) TO ${sqlString(join(jsonDir, 'predictions-0.parquet'))} (FORMAT PARQUET)`),
+  );
+  const analyse = (folder: string) =>
+    withDuckDB(async (db) => analyseWindows(db, (await openPredictionLog(db, { kind: 'parquet', dir: folder }, { model: 'flights' })).relation, baseline, { window: { kind: 'daily' } }));
+  const [columnar, json] = [await analyse(logDir), await analyse(jsonDir)];
+  assert.equal(columnar.length, 2);
+  assertClose(columnar, json, 'windows');
+});
+
+/** Deep equality with numbers equal to 1e-12 relative (sums in another order differ in the last bits). */
+function assertClose(actual: unknown, expected: unknown, path: string): void {
+  if (typeof actual === 'number' && typeof expected === 'number') {
+    const ok = actual === expected || (Number.isNaN(actual) && Number.isNaN(expected)) || Math.abs(actual - expected) <= 1e-12 * Math.max(Math.abs(actual), Math.abs(expected));
+    assert.ok(ok, `${path}: ${actual} vs ${expected}`);
+  } else if (actual !== null && expected !== null && typeof actual === 'object' && typeof expected === 'object') {
+    assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), path);
+    for (const key of Object.keys(actual)) assertClose((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
+  } else {
+    assert.equal(actual, expected, path);
+  }
+}

@@ -22,7 +22,7 @@ import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts
 import { exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
 import { statisticsOfRelation, type DatasetStatistics, type FeatureType } from '../validate/statistics.js';
-import { fitReconstruction, reconstructionErrorSql, type ReconstructionModel } from './multivariate.js';
+import { dropReconstruction, fitReconstruction, reconstructionErrors, type ReconstructionModel } from './multivariate.js';
 
 /** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
 export type WindowSpec = { kind: 'hourly' } | { kind: 'daily' } | { kind: 'requests'; size: number };
@@ -74,9 +74,10 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   const features = servedFeatures(baseline.schema);
   const outputs = await numericOutputs(db, relation);
   const table = `${TABLE_PREFIX}${tableCounter++}`;
+  const [featureFields, outputFields] = [await structFields(db, relation, 'features'), await structFields(db, relation, 'outputs')];
   const columns = [
-    ...features.map((f) => `${jsonValue('features', f.name, f.type)} AS ${sqlIdent(f.name)}`),
-    ...outputs.map((name) => `${jsonValue('outputs', name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
+    ...features.map((f) => `${loggedValue('features', featureFields, f.name, f.type)} AS ${sqlIdent(f.name)}`),
+    ...outputs.map((name) => `${loggedValue('outputs', outputFields, name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
   ];
   const key = windowKey(options.window);
   const model = baseline.trainingRows ? await fitReconstruction(db, baseline.trainingRows, features, baseline.statistics) : undefined;
@@ -104,7 +105,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
         training: compareStatistics(statistics, baseline.statistics, baseline.schema, 'skew', 'SERVING', { exactBins: exactTraining }),
         previous: previous ? compareStatistics(statistics, previous.statistics, baseline.schema, 'drift', 'SERVING', { exactBins: exactPrevious }) : [],
         prediction: previous && previousRows ? await predictionDrift(db, rows, previousRows, statistics, previous.statistics, outputs) : [],
-        outOfDomain: await outOfDomain(db, rows, features),
+        outOfDomain: await outOfDomain(db, rows, features, statistics),
         ...(model && { multivariate: await windowReconstruction(db, rows, model) }),
       });
       previousRows = rows;
@@ -115,6 +116,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${table}`);
     await db.run(`DROP TABLE IF EXISTS ${table}_training`);
+    if (model) await dropReconstruction(db, model);
   }
 }
 
@@ -135,9 +137,34 @@ export function outputColumn(name: string): string {
   return `output:${name}`;
 }
 
-/** A feature's value out of a JSON column, typed as the schema says (a value of another type is NULL, so missing). */
-function jsonValue(column: string, name: string, type: FeatureType): string {
-  const text = `(${column} ->> ${sqlString(name)})`;
+/** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
+async function structFields(db: DuckDBConnection, relation: string, column: 'features' | 'outputs'): Promise<Map<string, string> | undefined> {
+  const [described] = await queryRows(db, `DESCRIBE SELECT ${column} FROM (${relation})`);
+  if (!String(described?.column_type ?? '').startsWith('STRUCT(')) return undefined;
+  return new Map((await queryRows(db, `DESCRIBE SELECT ${column}.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
+}
+
+/**
+ * A logged feature's (or output's) value, typed as the schema says. From JSON, the value's
+ * text cast (a value of another type is NULL, so missing). From a columnar log's STRUCT, the
+ * field itself wherever that gives the same value as casting its JSON text (text, integers,
+ * a number for a FLOAT, a boolean for a BOOL); a key no row had is missing; any other field
+ * type goes through its JSON text, as before.
+ */
+function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
+  const fieldType = fields?.get(name);
+  if (fields && fieldType === undefined) return castText('NULL::VARCHAR', type);
+  const field = `struct_extract(${column}, ${sqlString(name)})`;
+  const integer = fieldType === 'BIGINT' || fieldType === 'UBIGINT';
+  if (fieldType === 'VARCHAR') return castText(field, type);
+  if (type === 'STRING' && integer) return `${field}::VARCHAR`;
+  if ((type === 'INT' && integer) || (type === 'FLOAT' && (integer || fieldType === 'DOUBLE'))) return `TRY_CAST(${field} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
+  if (type === 'BOOL' && fieldType === 'BOOLEAN') return field;
+  return castText(`(${column} ->> ${sqlString(name)})`, type);
+}
+
+/** A value's text typed as the schema says (text of another type is NULL). */
+function castText(text: string, type: FeatureType): string {
   if (type === 'STRING') return text;
   if (type === 'TIMESTAMP') return `TRY_CAST(${text} AS TIMESTAMP)`;
   if (type === 'BOOL') return `TRY_CAST(${text} AS BOOLEAN)`;
@@ -200,25 +227,39 @@ async function predictionDrift(db: DuckDBConnection, rows: string, previousRows:
   return comparisons;
 }
 
-/** Shares outside the schema's domain (strings) or range (numbers), in one scan of the window. */
-async function outOfDomain(db: DuckDBConnection, rows: string, features: SchemaFeature[]): Promise<WindowAnalysis['outOfDomain']> {
+/**
+ * Shares outside the schema's domain (strings) or range (numbers). A string's count comes
+ * from the window's statistics when they list every value it took (its histogram is
+ * complete), so only ranges and strings of more values than the histogram holds need a scan.
+ */
+async function outOfDomain(db: DuckDBConnection, rows: string, features: SchemaFeature[], statistics: DatasetStatistics): Promise<WindowAnalysis['outOfDomain']> {
   const checked = features.filter((f) => (f.type === 'STRING' && f.domain) || ((f.type === 'INT' || f.type === 'FLOAT') && f.range));
-  if (checked.length === 0) return [];
-  const parts = checked.flatMap((f, i) => {
-    const c = sqlIdent(f.name);
-    const outside = f.domain ? `${c} NOT IN (${f.domain.map(sqlString).join(', ') || 'NULL'})` : `(${c} < ${f.range!.min} OR ${c} > ${f.range!.max})`;
-    return [`count_if(${outside})::DOUBLE AS o${i}`, `count(${c})::DOUBLE AS n${i}`];
-  });
-  const [row] = await queryRows(db, `SELECT ${parts.join(', ')} FROM (${rows})`);
-  return checked.map((f, i) => {
-    const count = Number(row![`o${i}`]);
-    const present = Number(row![`n${i}`]);
+  const counted = new Map<string, { count: number; present: number }>();
+  for (const f of checked) {
+    const string = f.domain && f.domain.length > 0 ? statistics.features.find((s) => s.name === f.name)?.string : undefined;
+    if (!string?.complete) continue;
+    const domain = new Set(f.domain);
+    const present = statistics.features.find((s) => s.name === f.name)!.count;
+    counted.set(f.name, { count: string.rankHistogram.reduce((n, v) => n + (domain.has(v.value) ? 0 : v.count), 0), present });
+  }
+  const scanned = checked.filter((f) => !counted.has(f.name));
+  if (scanned.length > 0) {
+    const parts = scanned.flatMap((f, i) => {
+      const c = sqlIdent(f.name);
+      const outside = f.domain ? `${c} NOT IN (${f.domain.map(sqlString).join(', ') || 'NULL'})` : `(${c} < ${f.range!.min} OR ${c} > ${f.range!.max})`;
+      return [`count_if(${outside})::DOUBLE AS o${i}`, `count(${c})::DOUBLE AS n${i}`];
+    });
+    const [row] = await queryRows(db, `SELECT ${parts.join(', ')} FROM (${rows})`);
+    scanned.forEach((f, i) => counted.set(f.name, { count: Number(row![`o${i}`]), present: Number(row![`n${i}`]) }));
+  }
+  return checked.map((f) => {
+    const { count, present } = counted.get(f.name)!;
     return { feature: f.name, count, share: present > 0 ? count / present : 0 };
   });
 }
 
 async function windowReconstruction(db: DuckDBConnection, rows: string, model: ReconstructionModel): Promise<NonNullable<WindowAnalysis['multivariate']>> {
-  const [row] = await queryRows(db, `SELECT avg(${reconstructionErrorSql(model)}) AS e FROM (${rows})`);
+  const [row] = await queryRows(db, `SELECT avg(e) AS e FROM (${reconstructionErrors(model, rows)})`);
   const error = Number(row!.e);
   return { error, lower: model.lower, upper: model.upper, alert: error < model.lower || error > model.upper };
 }

@@ -258,6 +258,29 @@ export const Alert = artifactType({
   files: { alert: (dir: string) => join(dir, 'alert.json') },
 });
 
+/** Layout: `decision.json` (both sides' online figures, the decision and why, src/monitor/canary-component.ts). */
+export const CanaryDecision = artifactType({
+  name: 'CanaryDecision',
+  description: "A canary's promotion or rollback, decided on its online quality against the primary's over the same window",
+  properties: {
+    modelName: prop.string(),
+    primaryVersion: prop.int(),
+    canaryVersion: prop.int(),
+    outcome: prop.string(),
+    /** measured, estimated or none. */
+    basis: prop.string(),
+    metric: prop.string(),
+    /** The window's bounds, ms since the epoch, [from, to). */
+    windowStart: prop.int(),
+    windowEnd: prop.int(),
+    primaryValue: prop.json(z.number().nullable()),
+    canaryValue: prop.json(z.number().nullable()),
+    aliasMoved: prop.bool(),
+    reason: prop.string(),
+  },
+  files: { decision: (dir: string) => join(dir, 'decision.json') },
+});
+
 export const ARTIFACT_TYPES = [
   Examples,
   ExampleStatistics,
@@ -272,4 +295,5 @@ export const ARTIFACT_TYPES = [
   ModelBlessing,
   PushedModel,
   Alert,
+  CanaryDecision,
 ] as const;

@@ -36,6 +36,10 @@ export interface OrchestratorOptions {
   pipelineFile?: string;
   /** The registered model (`flights@champion`) the train steps continue (`loom train --update`), kept so a resume continues it too. */
   warmStartFrom?: string;
+  /** The run this one runs again (a re-run from the API), kept with the run. */
+  rerunOf?: string;
+  /** Called with the new run's id once it is recorded, before any step runs (a server answers with it). */
+  onStart?: (runId: string) => void;
 }
 
 export interface PipelineRunResult {
@@ -59,9 +63,11 @@ export async function runPipeline(pipeline: Pipeline, options: OrchestratorOptio
     properties: {
       ...(options.pipelineFile ? { pipelineFile: options.pipelineFile } : {}),
       ...(options.warmStartFrom ? { warmStartFrom: options.warmStartFrom } : {}),
+      ...(options.rerunOf ? { rerunOf: options.rerunOf } : {}),
     },
   });
   const { scope } = run;
+  options.onStart?.(scope.runId);
 
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();

@@ -126,3 +126,13 @@ test('the servers\' CORS origins and rate limits come from loom.config.json: off
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ http: { rateLimit: { server: { max: 0 } } } }));
   assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('http.rateLimit.server.max'));
 });
+
+test('loom serve answers gRPC only when serve.grpcPort is set; a port out of range names the field', (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).serve, {});
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ serve: { grpcPort: 8081 } }));
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).serve, { grpcPort: 8081 });
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir, overrides: { serve: { grpcPort: 9001 } } }).serve, { grpcPort: 9001 });
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ serve: { grpcPort: 70000 } }));
+  assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('serve.grpcPort'));
+});

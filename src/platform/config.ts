@@ -15,8 +15,9 @@
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
  * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel",
- * "monitor": { "retention": { "maxAgeDays", "maxSize", "everyMinutes" } } }`, paths relative to its folder
- * ("auth" and "http": authentication, CORS origins, rate limits and load shedding of the servers, docs/security.md).
+ * "monitor": { "retention": { "maxAgeDays", "maxSize", "everyMinutes" } }, "serve": { "grpcPort" } }`, paths relative to its folder
+ * ("auth" and "http": authentication, CORS origins, rate limits and load shedding of the servers, docs/security.md;
+ * "serve.grpcPort": the port `loom serve` also answers KServe V2 gRPC on, off when unset).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -62,6 +63,8 @@ export interface LoomConfig {
   monitor: { retention: { maxAgeMs?: number; maxBytes?: number; everyMs?: number } };
   /** CORS origins, rate limits and load shedding of the servers (`http` in the config file; see docs/security.md). */
   http: HttpSettings;
+  /** `loom serve`: the port of its KServe V2 gRPC endpoint (`serve.grpcPort`; none: no gRPC). */
+  serve: { grpcPort?: number };
 }
 
 const text = z.string().trim().min(1);
@@ -83,6 +86,7 @@ const fileSchema = z.strictObject({
     })
     .optional(),
   http: httpSettingsSchema.optional(),
+  serve: z.strictObject({ grpcPort: z.number().int().min(0).max(65535).optional() }).optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -167,6 +171,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     logLevel: overrides.logLevel ?? env.LOOM_LOG_LEVEL ?? file.logLevel ?? 'info',
     monitor: { retention: retentionOf(overrides.monitor?.retention ?? file.monitor?.retention) },
     http: overrides.http ?? file.http ?? httpSettingsSchema.parse({}),
+    serve: defined({ grpcPort: overrides.serve?.grpcPort ?? file.serve?.grpcPort }),
   };
 }
 
@@ -183,7 +188,7 @@ function readConfigFile(path: string): z.output<typeof fileSchema> {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoomError('INVALID_ARGUMENT', `cannot read ${path}: ${message}`, { field: CONFIG_FILE, fix: `make ${CONFIG_FILE} one JSON object, or remove it` });
   }
-  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth, http, logLevel and monitor` });
+  return parseInput(fileSchema, raw, { what: path, fix: `correct the fields named above; ${CONFIG_FILE} may set home, database, artifacts, duckdb, actor, auth, http, logLevel, monitor and serve` });
 }
 
 /** A URL as given, or a path (relative to `cwd`) made into one with `scheme`. */

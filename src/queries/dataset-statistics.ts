@@ -40,20 +40,11 @@ export interface DatasetVersionStatistics {
 
 /** The newest recorded statistics and anomalies of the version `prefix` names (NOT_FOUND for no such version). */
 export async function datasetVersionStatistics(stores: DatasetStatisticsStores, artifacts: ArtifactStore, prefix: string): Promise<DatasetVersionStatistics> {
-  const version = versionOf(await findDatasetVersion(stores, prefix));
-  const ingests = (await versionGroups(stores)).get(version) ?? [];
-  // Two hops downstream: ingest → statistics step → ExampleStatistics → validate step → ExampleAnomalies.
-  const graphs = await Promise.all(ingests.map((a) => stores.metadata.lineage(a.id, { direction: 'downstream', maxHops: 2 })));
-  const statistics = newest(graphs.flatMap((g) => g.artifacts).filter((a) => a.typeName === 'ExampleStatistics'));
+  const { version, statistics } = await newestStatistics(stores, prefix);
   const result: DatasetVersionStatistics = { version, statisticsArtifactId: null, splits: {}, anomaliesArtifactId: null, anomalies: [] };
   if (!statistics) return result;
   result.statisticsArtifactId = statistics.id;
-  const path = await artifacts.localPath(statistics.uri);
-  const splits = Array.isArray(statistics.properties.splits) ? statistics.properties.splits.map(String) : [];
-  for (const split of splits) {
-    const stats = await readStatistics({ id: statistics.id, uri: statistics.uri, path, fingerprint: statistics.fingerprint, properties: statistics.properties }, split);
-    result.splits[split] = view(stats);
-  }
+  for (const [split, stats] of Object.entries(await readSplits(artifacts, statistics))) result.splits[split] = view(stats);
   const downstream = await stores.metadata.lineage(statistics.id, { direction: 'downstream', maxHops: 1 });
   const anomalies = newest(downstream.artifacts.filter((a) => a.typeName === 'ExampleAnomalies'));
   if (anomalies) {
@@ -61,6 +52,32 @@ export async function datasetVersionStatistics(stores: DatasetStatisticsStores, 
     result.anomalies = (await readAnomalyReports(await artifacts.localPath(anomalies.uri))).reports;
   }
   return result;
+}
+
+/**
+ * The full recorded statistics (sketches included, for drift measures) of each split of the
+ * version `prefix` names, from its newest statistics step; empty when none read it.
+ */
+export async function datasetVersionSplits(stores: DatasetStatisticsStores, artifacts: ArtifactStore, prefix: string): Promise<{ version: string; splits: Record<string, DatasetStatistics> }> {
+  const { version, statistics } = await newestStatistics(stores, prefix);
+  return { version, splits: statistics ? await readSplits(artifacts, statistics) : {} };
+}
+
+/** The version `prefix` names and the newest ExampleStatistics made from any of its ingests. */
+async function newestStatistics(stores: DatasetStatisticsStores, prefix: string): Promise<{ version: string; statistics?: Artifact }> {
+  const version = versionOf(await findDatasetVersion(stores, prefix));
+  const ingests = (await versionGroups(stores)).get(version) ?? [];
+  // Two hops downstream: ingest → statistics step → ExampleStatistics (then → validate step → ExampleAnomalies, read below).
+  const graphs = await Promise.all(ingests.map((a) => stores.metadata.lineage(a.id, { direction: 'downstream', maxHops: 2 })));
+  return { version, statistics: newest(graphs.flatMap((g) => g.artifacts).filter((a) => a.typeName === 'ExampleStatistics')) };
+}
+
+async function readSplits(artifacts: ArtifactStore, statistics: Artifact): Promise<Record<string, DatasetStatistics>> {
+  const path = await artifacts.localPath(statistics.uri);
+  const names = Array.isArray(statistics.properties.splits) ? statistics.properties.splits.map(String) : [];
+  const splits: Record<string, DatasetStatistics> = {};
+  for (const split of names) splits[split] = await readStatistics({ id: statistics.id, uri: statistics.uri, path, fingerprint: statistics.fingerprint, properties: statistics.properties }, split);
+  return splits;
 }
 
 function newest(found: Artifact[]): Artifact | undefined {

@@ -10,6 +10,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact, Execution } from '../metadata/types.js';
 import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
+import { modelDecisions, type ModelDecision } from './model-decisions.js';
 
 /** The stores the lineage query reads. */
 export interface LineageStores {
@@ -23,6 +24,8 @@ export interface ModelLineage {
   codeVersions: { commit: string | null; dirty: boolean }[];
   /** The executions that made the model, newest first (cached re-runs left out). */
   executions: { id: number; step: string; component: string; state: string; durationMs: number | null; parameters: unknown; inputs: string[]; outputs: string[] }[];
+  /** The alerts and canary decisions about this version, and the alert whose retraining made it. */
+  decisions: ModelDecision[];
 }
 
 /** The lineage of the version `ref` resolves to, following at most `maxHops` steps upstream. */
@@ -55,6 +58,7 @@ export async function modelLineage(stores: LineageStores, ref: string, maxHops: 
       inputs: describe(e, 'INPUT'),
       outputs: describe(e, 'OUTPUT'),
     })),
+    decisions: await modelDecisions(stores.metadata, version.artifactId, producing.map((e) => e.id)),
   };
 }
 

@@ -5,7 +5,9 @@
  * primary asks every worker to stop accepting, drain in-flight requests and exit. A worker
  * that dies is replaced, at once the first time and with a growing delay if replacements
  * keep dying young; the primary never dies of a worker's death or of a message to a worker
- * that is gone. `/metrics` in any worker aggregates all.
+ * that is gone. `/metrics` in any worker aggregates all. A gRPC port (`grpcPort`) is shared the
+ * same way: Node's cluster hands every worker's gRPC listener the one socket, so each worker
+ * answers gRPC with its own sessions too.
  *
  * Usage (in the CLI): `if (cluster.isPrimary && workers > 1) return runPrimary({ workers, onListening })`,
  * and in each worker `await serveInWorker(() => startModelServer(...))`.
@@ -15,8 +17,8 @@ import { serveClusterMetrics } from './metrics.js';
 
 export interface PrimaryOptions {
   workers: number;
-  /** Told once, when the first worker listens. */
-  onListening(url: string, workers: number): void;
+  /** Told once, when the first worker listens (with its gRPC address, when it serves gRPC). */
+  onListening(url: string, workers: number, grpcAddress?: string): void;
   /** Told when a worker fails or exits unexpectedly. */
   onWorkerExit?(pid: number | undefined, code: number | null, signal: string | null): void;
   /** Told of trouble the primary survives (an IPC error with a worker). Default: a line on stderr. */
@@ -28,6 +30,7 @@ export interface PrimaryOptions {
 interface ListeningMessage {
   type: 'loom:listening';
   url: string;
+  grpcAddress?: string;
 }
 
 /** A worker that lived at least this long before dying resets the back-off: it was not crash-looping. */
@@ -69,7 +72,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         everListened = true;
         if (!announced) {
           announced = true;
-          options.onListening(message.url, options.workers);
+          options.onListening(message.url, options.workers, message.grpcAddress);
         }
       });
     };
@@ -119,10 +122,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
  * listens, and on SIGTERM, SIGINT or the primary's shutdown message closes it gracefully.
  * Resolves when the server has closed.
  */
-export async function serveInWorker(start: () => Promise<{ url: string; close(): Promise<void> }>, onStarted?: (url: string) => void): Promise<void> {
+export async function serveInWorker(start: () => Promise<{ url: string; grpcAddress?: string; close(): Promise<void> }>, onStarted?: (url: string, grpcAddress?: string) => void): Promise<void> {
   const server = await start();
-  if (cluster.isWorker) process.send?.({ type: 'loom:listening', url: server.url } satisfies ListeningMessage, undefined, undefined, () => {});
-  else onStarted?.(server.url);
+  if (cluster.isWorker) process.send?.({ type: 'loom:listening', url: server.url, grpcAddress: server.grpcAddress } satisfies ListeningMessage, undefined, undefined, () => {});
+  else onStarted?.(server.url, server.grpcAddress);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);

@@ -145,7 +145,7 @@ function shadowCopy(ctx: InferenceContext, shadow: LoadedModel, rows: FeatureRow
 }
 
 /** The outputs a client asked for, in its order; INVALID_ARGUMENT naming each unknown one. */
-export function pickOutputs(outputs: PredictionOutput[], names: readonly string[] | undefined, field: string): PredictionOutput[] {
+export function pickOutputs<T extends { name: string }>(outputs: readonly T[], names: readonly string[] | undefined, field: string): readonly T[] {
   if (!names || names.length === 0) return outputs;
   return names.map((name, index) => {
     const output = outputs.find((candidate) => candidate.name === name);
@@ -158,7 +158,7 @@ export function pickOutputs(outputs: PredictionOutput[], names: readonly string[
 
 
 /** The records form of an answer: one object per row, each output under its name (a number when one value per row). */
-export function toRecords(outputs: readonly PredictionOutput[], rowCount: number): Record<string, unknown>[] {
+export function toRecords(outputs: readonly { name: string; data: readonly unknown[] }[], rowCount: number): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = new Array(rowCount);
   for (let row = 0; row < rowCount; row++) records[row] = {};
   for (const output of outputs) {

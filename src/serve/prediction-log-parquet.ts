@@ -1,9 +1,10 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
  * prediction-log-worker-main.ts): batches are appended to a newline-delimited JSON spool, and
- * DuckDB turns the spool into a typed Parquet file when it holds `rotateRows` rows, when
- * its first row is `rotateMs` old, when no row has come for `idleMs` (so monitoring sees
- * recent predictions even after traffic stops), and on close. A file is written under a
+ * DuckDB turns the spool into a typed, columnar Parquet file (each feature and output its own
+ * column, see `columnarLayout`; JSON text when a batch's keys cannot be columns) when it
+ * holds `rotateRows` rows, when its first row is `rotateMs` old, when no row has come for
+ * `idleMs` (so monitoring sees recent predictions even after traffic stops), and on close. A file is written under a
  * temporary name and renamed, so readers never see half a file (`predictions/*.parquet`
  * matches finished files only).
  *
@@ -212,8 +213,18 @@ export class ParquetSpoolWriter {
     rows ??= Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${source}`)).getRows()[0]![0]);
     if (rows === 0) return 0;
     const temporary = `${target}.tmp-${process.pid}`;
-    await db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, features, outputs, latency_ms, epoch_ms(logged_at) AS logged_at
+    const copy = (features: string, outputs: string) =>
+      db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, ${features} AS features, ${outputs} AS outputs, latency_ms, epoch_ms(logged_at) AS logged_at
         FROM ${source}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
+    const columnar = await columnarLayout(db, source);
+    try {
+      if (!columnar) throw new Error('no columnar layout');
+      await copy(columnar.features, columnar.outputs);
+    } catch {
+      // Keys that differ only in case, a value the batch's structure cannot hold, no keys at
+      // all: the rows are kept as JSON text (the reader reads both layouts), never lost.
+      await copy('features', 'outputs');
+    }
     await rename(temporary, target);
     this.options.onFile?.(target, rows);
     return rows;
@@ -224,6 +235,31 @@ export class ParquetSpoolWriter {
     this.chain = result.catch(() => undefined);
     return result;
   }
+}
+
+/**
+ * The columnar layout of a spool's features and outputs: each a STRUCT of one field per
+ * name (so each input feature and output is its own Parquet column, read without parsing
+ * JSON), typed by the structure of every row of the spool (`json_group_structure`: every
+ * key any row has, each typed to hold every row's value, mixed types as JSON text), so every
+ * value fits its field. Undefined when either is not an object with keys, or has keys that
+ * differ only in case (DuckDB's STRUCT fields do not keep both).
+ */
+async function columnarLayout(db: DuckDBConnection, source: string): Promise<{ features: string; outputs: string } | undefined> {
+  const row = (await db.runAndReadAll(`SELECT json_group_structure(features)::VARCHAR, json_group_structure(outputs)::VARCHAR FROM ${source}`)).getRows()[0];
+  const structures = (row ?? []).map((value) => String(value));
+  const usable = (structure: string) => structure.startsWith('{') && structure !== '{}' && !structure.includes('"NULL"') && caseDistinct(JSON.parse(structure));
+  if (structures.length !== 2 || !structures.every(usable)) return undefined;
+  const [features, outputs] = structures.map((structure, i) => `json_transform(${i === 0 ? 'features' : 'outputs'}, ${sqlString(structure)})`);
+  return { features: features!, outputs: outputs! };
+}
+
+/** Whether no object in a JSON structure has two keys equal but for case. */
+function caseDistinct(structure: unknown): boolean {
+  if (Array.isArray(structure)) return structure.every(caseDistinct);
+  if (structure === null || typeof structure !== 'object') return true;
+  const keys = Object.keys(structure);
+  return new Set(keys.map((k) => k.toLowerCase())).size === keys.length && Object.values(structure).every(caseDistinct);
 }
 
 /** Whether a process with this id is running (a signal-0 probe). */

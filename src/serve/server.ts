@@ -32,6 +32,7 @@ import { PredictionLog, type PredictionLogOptions, type PredictionLogSink } from
 import { invocationsModel, mlflowRoutes } from './routes/mlflow.js';
 import { tfServingRoutes } from './routes/tfserving.js';
 import { v2Routes } from './routes/v2.js';
+import { startGrpcServer, type GrpcServer } from './grpc/server.js';
 
 export type { ServerLogger } from './model-pool.js';
 
@@ -76,6 +77,8 @@ export interface ModelServerOptions {
   loadShedding?: LoadShedding;
   /** More route plugins on the same app (batch predictions, the browser page). */
   plugins?: ((app: FastifyInstance, ctx: InferenceContext) => Promise<void>)[];
+  /** Also answer KServe V2 over gRPC on this port (same host, models, log and authentication; 0: any free port); none: no gRPC. */
+  grpcPort?: number;
 }
 
 /** A model that could not be loaded, and why. */
@@ -102,6 +105,8 @@ export interface BuiltModelServer {
 export interface ModelServer extends BuiltModelServer {
   /** `http://host:port`, with the port actually bound (for `port: 0`). */
   url: string;
+  /** `host:port` of the gRPC endpoint (with the port actually bound), when `grpcPort` was given. */
+  grpcAddress?: string;
 }
 
 const stderrLogger: ServerLogger = {
@@ -123,13 +128,31 @@ function pinoLogger(log: Logger): ServerLogger {
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const server = await buildModelServer(options);
   let url: string;
+  let grpc: GrpcServer | undefined;
   try {
+    if (options.grpcPort !== undefined) {
+      grpc = await startGrpcServer({
+        ctx: { pool: server.pool, metrics: server.metrics, log: server.log },
+        port: options.grpcPort,
+        host: options.host,
+        isReady: () => server.pool.names().length > 0,
+        security: options.security,
+        maxMessageBytes: resolveLimits(MODEL_SERVER_LIMITS, { bodyBytes: options.bodyLimit, ...options.limits }).bodyBytes,
+        log: options.log,
+      });
+    }
     url = await listenOn(server.app, options);
   } catch (error) {
+    await grpc?.close();
     await server.close();
     throw error;
   }
-  return Object.assign(server, { url });
+  if (!grpc) return Object.assign(server, { url });
+  // gRPC calls finish before the pool's sessions are released: its server closes first.
+  const closeHttp = server.close;
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= grpc.close().then(closeHttp));
+  return Object.assign(server, { url, grpcAddress: grpc.address, close });
 }
 
 /** Loads the models and builds the app without listening (`startModelServer` listens too). */
@@ -170,6 +193,7 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
     log: options.log && { logger: options.log, requests: false },
     errorFormat: 'kserve',
     anonymousName: 'anonymous',
+    openApi: { title: 'Loom model server (loom serve)', description: "KServe Open Inference Protocol V2, TF Serving's REST API, MLflow's /invocations, feedback labels" },
     onError: (request, problem) => metrics.error(modelOfRequest(request) ?? '', problem.status),
     security: options.security,
     corsOrigins: options.corsOrigins,

@@ -15,15 +15,20 @@ import { createHttpApp } from '../http/app.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
+import type { MonitorHistoryStore } from '../monitor/history-store.js';
 import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
+import type { PipelineReruns } from '../platform/rerun.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { LoadShedding, RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { DASHBOARD_DIR, dashboardRoutes } from './routes/dashboard.js';
+import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashboard.js';
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
+import { datasetDriftRoutes } from './routes/loom-api-dataset-drift.js';
+import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
+import { loomSessionRoutes } from './routes/loom-api-session.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
 
@@ -40,7 +45,7 @@ export interface PlatformServerOptions {
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
-  monitor?: { location: PredictionLogLocation; labels?: LabelStore } & MonitorMetricsOptions;
+  monitor?: { location: PredictionLogLocation; labels?: LabelStore; history?: MonitorHistoryStore } & MonitorMetricsOptions;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -49,6 +54,8 @@ export interface PlatformServerOptions {
   corsOrigins?: readonly string[];
   /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
   rateLimit?: RateLimit;
+  /** Runs pipeline runs again for `POST /api/loom/pipeline-runs/:runId/rerun` (`loom server` gives its project's); none: the route refuses. */
+  reruns?: PipelineReruns;
   /** 503 with Retry-After while overloaded (`http.loadShedding.server`); none: never refused. */
   loadShedding?: LoadShedding;
 }
@@ -59,6 +66,7 @@ export interface PlatformRouteOptions {
   artifacts: ArtifactStore;
   limits: HttpLimits;
   security?: RequestSecurity;
+  reruns?: PipelineReruns;
 }
 
 export interface PlatformServer {
@@ -79,29 +87,33 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     limits,
     errorFormat: 'mlflow',
     anonymousName: 'mlflow-api',
+    openApi: { title: 'Loom platform API (loom server)', description: "MLflow's tracking and registry REST API, Loom's API under /api/loom, the dashboard" },
     log: options.log && { logger: options.log, requests: true },
-    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts },
+    security: security && { resolvePrincipal: security.resolvePrincipal, allowedHosts: security.exposure.allowedHosts, isPublic: isDashboardFile },
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
     loadShedding: options.loadShedding,
   });
   // Readiness: 503 while load shedding refuses requests, so a load balancer sends them elsewhere.
-  app.get('/health', async (_request, reply) => {
+  app.get('/health', { schema: { summary: 'Readiness: 503 with Retry-After while load shedding (no credentials needed)', tags: ['meta'] } }, async (_request, reply) => {
     const pressure = app.loadShedding?.pressure();
     if (pressure === undefined) return { status: 'ok' };
     return reply.code(503).header('retry-after', String(app.loadShedding!.retryAfterSeconds)).send({ status: 'overloaded', reason: pressure });
   });
   const metrics = new Registry();
   if (options.monitor) {
-    const { location, labels, ...monitorOptions } = options.monitor;
+    const { location, labels, history: _history, ...monitorOptions } = options.monitor;
     registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
   }
   await app.register(metricsPlugin, { registry: metrics, countRequests: true });
-  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security };
+  const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security, reruns: options.reruns };
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, prefix: LOOM_API_PREFIX });
+  await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
+  await app.register(datasetDriftRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }

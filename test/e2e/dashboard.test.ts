@@ -1,19 +1,21 @@
 // The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
 // `loom server` on a real project: every page is visited and its content asserted, an alias
 // is moved and rolled back through the page, a refusal shows the server's message, back and
-// forward work, and no page logs a console error or has a serious axe-core violation.
+// forward work, runs are compared (a tune study as parallel coordinates), a pipeline run is
+// run again, and no page logs a console error or has a serious axe-core violation.
 // Screenshots of the main views are saved into docs/dashboard/ for the README.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, testChromium } from '../support/chromium.js';
-import { runLoom, runProcess } from '../support/cli.js';
-import { makeDashboardProject, seriousViolations, startLoomServer, watchConsole, type DashboardProject, type RunningServer } from '../support/dashboard-project.js';
+import { runLoom } from '../support/cli.js';
+import { TUNE_TRIALS, makeDashboardProject, seriousViolations, startLoomServer, watchConsole, type DashboardProject, type RunningServer } from '../support/dashboard-project.js';
+import { buildDashboardIfStale } from '../support/dashboard-build.js';
 import { makeTempDir } from '../support/flights.js';
 
 const chromiumPath = testChromium();
@@ -30,8 +32,7 @@ const cleanups: (() => Promise<void>)[] = [];
 before(async () => {
   if (!chromiumPath) return;
   // The served files are the ones built from this checkout's sources.
-  const built = await runProcess(process.execPath, [fileURLToPath(new URL('../../scripts/build-dashboard.mjs', import.meta.url))]);
-  assert.equal(built.code, 0, built.stderr);
+  await buildDashboardIfStale();
   const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashboard-');
   project = await makeDashboardProject(dir);
   server = await startLoomServer(dir);
@@ -205,5 +206,73 @@ test('deployments and monitoring: the live deployment with its canary, and no in
   await checkPage(page, console, 'monitoring');
   assert.equal((await page.request.get(`${server.url}/models/flights`)).status(), 200, 'a shared link opens the app');
   assert.equal((await page.request.get(`${server.url}/no/such/view`)).status(), 404, 'other paths keep the API 404');
+  await page.close();
+});
+
+test('runs ticked in the table open side by side; a tune study shows its trials as parallel coordinates', skip, async () => {
+  const { page, console } = await open('/experiments');
+  await page.getByRole('link', { name: 'flights' }).click();
+  const table = page.locator('table.runs');
+  await table.getByRole('checkbox', { name: 'Select trial-0 to compare' }).check();
+  await table.getByRole('checkbox', { name: 'Select trial-1 to compare' }).check();
+  await page.waitForURL(/selected=\w+(%2C|,)\w+/);
+  await checkPage(page, console, 'runs table with a selection');
+  await page.getByRole('link', { name: 'Compare 2 selected' }).click();
+  await page.waitForURL(/\/compare\?runs=/);
+  const compared = page.getByRole('table', { name: 'Parameters and latest metrics by run' });
+  await compared.getByRole('columnheader', { name: 'trial-0' }).waitFor();
+  assert.ok(await compared.getByRole('columnheader', { name: 'trial-1' }).isVisible());
+  assert.ok(await compared.getByRole('rowheader', { name: 'learningRate' }).isVisible(), 'the parameters side by side');
+  assert.ok(await compared.getByRole('rowheader', { name: 'holdout_log_loss' }).isVisible(), 'the metrics side by side');
+  await page.getByRole('img', { name: /^holdout_log_loss of 2 runs: 2 series/ }).locator('canvas').waitFor();
+  const lines = page.getByRole('img', { name: /^Parallel coordinates of 2 runs: learningRate, numLeaves against holdout_log_loss/ });
+  assert.equal(await lines.locator('path.pc-line').count(), 2);
+  await checkPage(page, console, 'compare view');
+  // The URL is the view: opened afresh, it shows the same runs.
+  const shared = await open(new URL(page.url()).pathname + new URL(page.url()).search);
+  await shared.page.getByRole('table', { name: 'Parameters and latest metrics by run' }).getByRole('columnheader', { name: 'trial-1' }).waitFor();
+  await shared.page.close();
+
+  // The tune step's tracking run is the study: its page links to all its trials.
+  await page.goBack();
+  await table.getByRole('link', { name: /^tune-/ }).click();
+  await page.getByRole('link', { name: /its trials side by side/ }).click();
+  await page.getByRole('heading', { name: /^Tuning study tune-/ }).waitFor();
+  const study = page.getByRole('img', { name: new RegExp(`^Parallel coordinates of ${TUNE_TRIALS} runs: learningRate, numLeaves against holdout_log_loss`) });
+  await study.waitFor();
+  assert.equal(await study.locator('path.pc-line').count(), TUNE_TRIALS, 'a line per trial');
+  assert.equal((await study.locator('path.pc-line').first().getAttribute('d'))!.split('L').length, 3, 'each line crosses both parameter axes and the metric axis');
+  await checkPage(page, console, 'tuning study');
+  await page.screenshot({ path: `${SHOTS}tuning-study.png`, fullPage: true });
+  await page.close();
+});
+
+test('a pipeline run runs again from its page: the new run opens with its steps; a refusal shows the server’s message', skip, async () => {
+  const { page, console } = await open(`/pipelines/${project.tunedRunId}`);
+  await page.getByRole('button', { name: /^tune\s*COMPLETE/ }).waitFor();
+  await page.getByRole('button', { name: 'Run again' }).click();
+  await page.waitForURL((url) => url.pathname.startsWith('/pipelines/') && !url.pathname.endsWith(project.tunedRunId));
+  const newRun = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1)!);
+  // The same file, run now: the schema was narrowed since the tuned run, so validate fails and tune never starts.
+  await page.getByRole('button', { name: /^ingest\s*CACHED/ }).waitFor();
+  await page.getByRole('button', { name: /^tune\s*CANCELED/ }).waitFor({ timeout: 60_000 });
+  assert.ok(await page.getByRole('button', { name: /^validate\s*FAILED/ }).isVisible());
+  const listed = (await (await fetch(`${server.url}/api/loom/pipeline-runs`)).json()) as { runs: { runId: string }[] };
+  assert.ok(listed.runs.some((r) => r.runId === newRun), 'the new run is recorded');
+  await checkPage(page, console, 'the re-run');
+  await page.screenshot({ path: `${SHOTS}pipeline-rerun.png`, fullPage: true });
+
+  // The pipeline file is gone: the server refuses, and the page shows what it said.
+  await rename(project.tunedPipelineFile, `${project.tunedPipelineFile}.moved`);
+  try {
+    await console.expecting(404, async () => {
+      await page.getByRole('button', { name: 'Run again' }).click();
+      await page.locator('.rerun').getByRole('alert').waitFor();
+    });
+    assert.match(await page.locator('.rerun').getByRole('alert').innerText(), /pipeline file .* does not exist/);
+  } finally {
+    await rename(`${project.tunedPipelineFile}.moved`, project.tunedPipelineFile);
+  }
+  await checkPage(page, console, 'a refused re-run');
   await page.close();
 });

@@ -13,12 +13,12 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { batchAndBrowserPlugins } from '../../src/serve/server-plugins.js';
 import { buildModelServer } from '../../src/serve/server.js';
 import { buildPlatformApp } from '../../src/server/server.js';
 import { makeTempDir } from '../support/flights.js';
 import { buildServingRegistry } from '../support/serving-registry.js';
+import { routesOf, type RouteTemplate } from '../support/routes.js';
 import { deeplyNested, rawExchange, rawRequest, startLoom, type RawResponse } from './support.js';
 import { mulberry32 } from '../../src/core/random.js';
 
@@ -32,11 +32,6 @@ let rows: Record<string, string | number>[];
 let modelRoutes: RouteTemplate[];
 let platformRoutes: RouteTemplate[];
 let removeHome: (() => Promise<void>) | undefined;
-
-interface RouteTemplate {
-  method: string;
-  url: string;
-}
 
 before(async () => {
   home = await makeTempDir((fn) => {
@@ -61,24 +56,6 @@ before(async () => {
 });
 test.after(async () => removeHome?.());
 
-/** The routes of an app, from Fastify's printed route tree (HEAD is skipped: its answers carry no body to read). */
-async function routesOf(app: FastifyInstance): Promise<RouteTemplate[]> {
-  await app.ready();
-  const routes: RouteTemplate[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^([│ ]*)[├└]── (\S+)(?: \(([^)]*)\))?/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    const parent = stack[depth - 1] ?? '';
-    const segment = match[2]!;
-    const url = segment.startsWith('*') && !parent.endsWith('/') ? `${parent}/${segment}` : parent + segment;
-    stack[depth] = url;
-    stack.length = depth + 1;
-    for (const method of (match[3] ?? '').split(', ').filter((m) => m && m !== 'HEAD')) routes.push({ method, url });
-  }
-  return routes;
-}
 
 
 const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'prototype', 'valueOf', '__defineGetter__', 'isPrototypeOf'];

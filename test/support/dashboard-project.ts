@@ -1,7 +1,8 @@
 /**
  * A small real project for the dashboard's browser tests and benchmark: the flights example
- * pipeline run once (complete) and once more with a narrowed schema (its validate step fails
- * with an error and a fix), served by a real `loom server` process. Plus the browser-side
+ * pipeline run once (complete), once with a tune step in place of train (a tuning study, its
+ * model registered as `delays-tuned`), and once more with a narrowed schema (its validate step
+ * fails with an error and a fix), served by a real `loom server` process. Plus the browser-side
  * checks every page gets: no console errors and no serious axe-core violations.
  */
 import assert from 'node:assert/strict';
@@ -22,9 +23,15 @@ export interface DashboardProject {
   completeRunId: string;
   /** The run whose validate step failed on the narrowed schema. */
   failedRunId: string;
+  /** The run with a tune step of TUNE_TRIALS trials (the steps before it cached), and the file it ran. */
+  tunedRunId: string;
+  tunedPipelineFile: string;
 }
 
-/** Runs the flights pipeline twice in `dir`: complete, then failed at validate. */
+/** Trials of the tuned run's study: each a nested tracking run with its params and hold-out loss. */
+export const TUNE_TRIALS = 3;
+
+/** Runs the flights pipeline three times in `dir`: complete, with a tune step, then failed at validate. */
 export async function makeDashboardProject(dir: string): Promise<DashboardProject> {
   const source = join(dir, 'flights.csv');
   await writeFlightsSlice(source, { months: [1, 2], every: 60, format: 'csv' });
@@ -36,13 +43,22 @@ export async function makeDashboardProject(dir: string): Promise<DashboardProjec
   );
   const first = await runLoom(['run', pipelineFile, '--json'], { cwd: dir });
   assert.equal(first.code, 0, first.stderr);
+  const tunedPipelineFile = join(dir, 'tuned.ts');
+  const tune = { trainer: 'gbdt', space: { learningRate: { type: 'loguniform', low: 0.05, high: 0.3 }, numLeaves: { type: 'int', low: 4, high: 31 } }, fixed: { numTrees: 5, earlyStoppingRounds: 0 }, trials: TUNE_TRIALS, parallelism: 2, seed: 3 };
+  await writeFile(
+    tunedPipelineFile,
+    `import { flightsPipeline } from ${JSON.stringify(EXAMPLE)};\nexport default flightsPipeline({ source: ${JSON.stringify(source)}, schemaPath: ${JSON.stringify(schemaPath)}, modelName: 'delays-tuned', tune: ${JSON.stringify(tune)} });\n`,
+  );
+  const tuned = await runLoom(['run', tunedPipelineFile, '--json'], { cwd: dir });
+  assert.equal(tuned.code, 0, tuned.stderr);
   // A reviewer narrows the origin airports the schema allows: the data breaks it.
   const schema = JSON.parse(await readFile(schemaPath, 'utf8')) as { features: { name: string; domain?: string[] }[] };
   schema.features.find((f) => f.name === 'origin')!.domain = ['ATL', 'ORD'];
   await writeFile(schemaPath, JSON.stringify(schema, null, 2));
   const second = await runLoom(['run', pipelineFile, '--json'], { cwd: dir });
   assert.equal(second.code, 5, second.stderr);
-  return { dir, completeRunId: (JSON.parse(first.stdout) as { runId: string }).runId, failedRunId: (JSON.parse(second.stdout) as { runId: string }).runId };
+  const runIdOf = (stdout: string) => (JSON.parse(stdout) as { runId: string }).runId;
+  return { dir, completeRunId: runIdOf(first.stdout), failedRunId: runIdOf(second.stdout), tunedRunId: runIdOf(tuned.stdout), tunedPipelineFile };
 }
 
 export interface RunningServer {

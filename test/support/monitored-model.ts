@@ -14,7 +14,8 @@ import { FLIGHTS_PARQUET } from './flights.js';
 import { registeredModelProject, type RegisteredModelProject } from './registered-model.js';
 import { LABEL_COLUMN } from './serving-model.js';
 
-async function record(db: Platform, step: string, inputs: { name: string; id: number }[], output: { name: string; artifact: Parameters<Platform['metadata']['putArtifacts']>[0][number] | { id: number } }): Promise<number> {
+/** Records a completed step reading `inputs` and publishing `output`, as a pipeline would; the output's id. */
+export async function record(db: Platform, step: string, inputs: { name: string; id: number }[], output: { name: string; artifact: Parameters<Platform['metadata']['putArtifacts']>[0][number] | { id: number } }): Promise<number> {
   const execution = await db.metadata.createExecution({ typeName: step, stepName: step, parameters: {}, codeVersion: { commit: null, dirty: false }, state: 'RUNNING', cacheKey: `${step}-${Date.now()}` });
   await db.metadata.putEvents(inputs.map((i) => ({ artifactId: i.id, executionId: execution.id, type: 'INPUT' as const, name: i.name })));
   const published = await db.metadata.publishExecution({ executionId: execution.id, state: 'COMPLETE', outputs: [output], contextIds: [], endedAt: Date.now() });

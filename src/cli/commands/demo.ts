@@ -16,6 +16,8 @@ import { startModelServer } from '../../serve/server.js';
 import { parseOptions } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import { openProject, type Project } from '../project.js';
+import { changeContext } from '../security.js';
+import { runLoop } from './demo-loop.js';
 import { runAndReport } from './run.js';
 import { waitForSignal } from './serve.js';
 
@@ -24,6 +26,14 @@ const demoOptions = z.object({
   serve: z.boolean().optional(),
   port: z.coerce.number().int().min(0).max(65535).optional(),
   source: z.string().min(1).optional(),
+  loop: z.boolean().optional(),
+  rows: z.coerce.number().int().min(50).max(200_000).default(2000),
+  canaryWeight: z.coerce.number().gt(0).lt(1).default(0.2),
+  months: z
+    .string()
+    .transform((text) => text.split(',').map((m) => Number(m.trim())))
+    .pipe(z.array(z.number().int().min(2).max(5)).min(1))
+    .optional(),
 });
 
 export function registerDemoCommand(program: Command): void {
@@ -33,11 +43,22 @@ export function registerDemoCommand(program: Command): void {
     .option('--serve', 'keep serving the champion after the demo (until Ctrl-C)')
     .option('--port <n>', 'port for the model server (default: a free one; 8080 with --serve)')
     .option('--source <file>', 'flights file to use instead of vega-datasets flights-3m.parquet')
+    .option('--loop', 'the closed loop: replay later months as live traffic, monitor, alert, retrain, canary, promote or roll back')
+    .option('--rows <n>', 'with --loop: requests replayed per month', '2000')
+    .option('--canary-weight <w>', "with --loop: the canary's share of the traffic", '0.2')
+    .option('--months <list>', 'with --loop: the months of 2001 replayed before a retraining, e.g. 3,4 (default 2,3,4,5)')
     .option('--json', 'print one JSON summary instead of tables and progress')
     .action(async (raw: unknown) => {
       const options = parseOptions(demoOptions, raw);
       const project = await openProject({ create: true });
       try {
+        if (options.loop) {
+          const acting = project.actingAs(await changeContext(project));
+          const say = (line = '') => options.json || process.stdout.write(`${line}\n`);
+          const summary = await runLoop(acting, { source: options.source, rows: options.rows, canaryWeight: options.canaryWeight, months: options.months, pipelineFile: join(EXAMPLES_DIR, 'pipeline.ts'), codeDir: EXAMPLES_DIR }, say);
+          if (options.json) printJson(summary);
+          return;
+        }
         await runDemo(project, options);
       } finally {
         await project.close();

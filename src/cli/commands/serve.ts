@@ -1,6 +1,7 @@
 /**
- * `loom serve [models...] [--port N] [--workers N]`: the online model server (KServe V2,
- * TF Serving REST, MLflow `/invocations`, `/metrics`), following alias moves and
+ * `loom serve [models...] [--port N] [--grpc-port N] [--workers N]`: the online model server
+ * (KServe V2 over HTTP and, on its own port, gRPC; TF Serving REST; MLflow `/invocations`;
+ * `/metrics`), following alias moves and
  * `loom deploy` changes, on every core. Open only on loopback unless authentication is
  * required (`--require-auth`, `auth` in loom.config.json); tokens are those of `loom token`,
  * verified against the project's database by each worker and cached briefly.
@@ -30,6 +31,7 @@ import { openProject } from '../project.js';
 
 const serveOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535),
+  grpcPort: z.coerce.number().int().min(0).max(65535).optional(),
   host: z.string().min(1),
   workers: z.coerce.number().int().min(1).max(256).optional(),
   watchInterval: z.coerce.number().int().min(0).max(3_600_000),
@@ -47,6 +49,7 @@ export function registerServeCommand(program: Command): void {
     .description('serve registered models (KServe V2, TF Serving :predict, MLflow /invocations) until stopped; follows alias moves and deployments')
     .argument('[models...]', 'models to serve as name, name@alias or name@version (default: every champion and every deployment)')
     .option('--port <n>', 'port to listen on', '8080')
+    .option('--grpc-port <n>', 'also answer KServe V2 over gRPC on this port (default: serve.grpcPort in loom.config.json, else no gRPC)')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--workers <n>', 'worker processes sharing the port (default: one per core)')
     .option('--watch-interval <ms>', 'how often to check aliases and deployments (0: never)', '1000')
@@ -69,8 +72,8 @@ export function registerServeCommand(program: Command): void {
         const retention = retainPredictionLog(config, options.predictionLog);
         const code = await runPrimary({
           workers,
-          onListening: (url, count) => {
-            process.stderr.write(`serving at ${url} with ${count} workers\n${exposure.notice}\n`);
+          onListening: (url, count, grpcAddress) => {
+            process.stderr.write(`serving at ${url} with ${count} workers\n${grpcNotice(grpcAddress)}${exposure.notice}\n`);
             process.stderr.write(`try: curl ${url}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
           },
           onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
@@ -99,6 +102,7 @@ export function registerServeCommand(program: Command): void {
             startModelServer({
               port: options.port,
               host: options.host,
+              grpcPort: options.grpcPort ?? project.config.serve.grpcPort,
               models,
               registry: project.registry,
               artifacts: project.artifacts,
@@ -124,8 +128,8 @@ export function registerServeCommand(program: Command): void {
               rateLimit: http.rateLimit.serve,
               loadShedding: resolveLoadShedding(http.loadShedding.serve),
             }),
-          (serverUrl) => {
-            process.stderr.write(`serving at ${serverUrl}\n${exposure.notice}\n`);
+          (serverUrl, grpcAddress) => {
+            process.stderr.write(`serving at ${serverUrl}\n${grpcNotice(grpcAddress)}${exposure.notice}\n`);
             process.stderr.write(`try: curl ${serverUrl}/v2/models/${models[0]?.split('@')[0] ?? 'NAME'}\n`);
           },
         );
@@ -142,6 +146,11 @@ export function registerServeCommand(program: Command): void {
         }
       }
     });
+}
+
+/** The line that says where gRPC is served, when it is. */
+function grpcNotice(address: string | undefined): string {
+  return address ? `KServe V2 gRPC (inference.GRPCInferenceService) at ${address}\n` : '';
 }
 
 /**

@@ -8,6 +8,7 @@ import { predictionLogLocation } from '../../platform/prediction-log-location.js
 import { startPlatformServer } from '../../server/server.js';
 import { parseOptions } from '../options.js';
 import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption } from '../server-access.js';
+import { PipelineReruns } from '../../platform/rerun.js';
 import { openProject } from '../project.js';
 import { waitForSignal } from './serve.js';
 
@@ -33,10 +34,14 @@ export function registerServerCommand(program: Command): void {
         const security = createRequestSecurity(project, authSettingsWith(project.config.auth, options), options.host, 'mlflow-api');
         const { corsOrigins, rateLimit, loadShedding } = project.config.http;
         const log = createLogger({ level: project.config.logLevel, base: { server: 'platform' } });
-        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, loadShedding: resolveLoadShedding(loadShedding.server), log, monitor: { location: predictionLogLocation(project.config), labels: project.labels } });
+        // The dashboard's re-run button runs pipelines in this process, as the principal who pressed it.
+        const reruns = new PipelineReruns(project, (message) => log.error(message));
+        const server = await startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, loadShedding: resolveLoadShedding(loadShedding.server), log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory }, reruns });
         process.stderr.write(`Loom API at ${server.url} (MLflow clients: MLFLOW_TRACKING_URI=${server.url})\n${security.exposure.notice}\n`);
         await waitForSignal();
         await server.close();
+        // Re-runs still going finish first: stopping them halfway would leave them RUNNING.
+        await reruns.drain();
       } finally {
         await project.close();
       }

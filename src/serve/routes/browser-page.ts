@@ -65,11 +65,13 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
   );
   const script = await readFile(join(webDir, 'score.js'), 'utf8');
 
-  app.get('/ui/score', async (_request, reply) => reply.redirect('/ui/score/'));
-  app.get('/ui/score/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
-  app.get('/ui/score/score.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
+  const tags = ['browser'];
+  const file = (summary: string, responseType: string) => ({ schema: { summary, tags, documented: { responseType } } });
+  app.get('/ui/score', file('Redirects to the scoring page', 'text/html'), async (_request, reply) => reply.redirect('/ui/score/'));
+  app.get('/ui/score/', file('The scoring page: predicts in the browser with onnxruntime-web', 'text/html'), async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get('/ui/score/score.js', file("The scoring page's script", 'text/javascript'), async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
 
-  app.get<{ Params: { file: string } }>('/ui/ort/:file', async (request, reply) => {
+  app.get<{ Params: { file: string } }>('/ui/ort/:file', file("onnxruntime-web's files", 'application/octet-stream'), async (request, reply) => {
     const type = ORT_FILES.get(request.params.file);
     if (!type) {
       throw new LoomError('NOT_FOUND', `no file ${request.params.file} under /ui/ort/`, { fix: `the page loads ${[...ORT_FILES.keys()].join(', ')}` });
@@ -85,9 +87,9 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
     const file = await openFile(ServingModel.files.model(dir), `the graph of ${model.name} version ${model.version.version}`);
     return reply.type('application/octet-stream').header('x-model-version', String(model.version.version)).send(file);
   };
-  app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', async (request, reply) => sendGraph(request, reply, request.params.name));
+  app.get<{ Params: { name: string } }>('/ui/models/:name/model.onnx', file("The routed version's ONNX graph", 'application/octet-stream'), async (request, reply) => sendGraph(request, reply, request.params.name));
   // The page asks by version, the one signature.json named, so a swap between its two requests cannot mix versions.
-  app.get<{ Params: { name: string; version: string } }>('/ui/models/:name/versions/:version/model.onnx', async (request, reply) => {
+  app.get<{ Params: { name: string; version: string } }>('/ui/models/:name/versions/:version/model.onnx', file("A version's ONNX graph", 'application/octet-stream'), async (request, reply) => {
     const version = Number(request.params.version);
     if (!Number.isSafeInteger(version) || version < 1) {
       throw new LoomError('INVALID_ARGUMENT', `version "${request.params.version}" is not a version number`, { field: 'version' });
@@ -95,7 +97,7 @@ export const browserPageRoutes: FastifyPluginAsync<BrowserPageRoutesOptions> = a
     return sendGraph(request, reply, request.params.name, version);
   });
 
-  app.get<{ Params: { name: string } }>('/ui/models/:name/signature.json', async (request) => {
+  app.get<{ Params: { name: string } }>('/ui/models/:name/signature.json', { schema: { summary: "The routed version's number and signature", tags } }, async (request) => {
     const model = options.models.get(request.params.name);
     return { name: model.name, version: model.version.version, signature: model.signature };
   });

@@ -16,8 +16,8 @@
  * Usage: `startModelServer({ ..., plugins: [feedbackPlugin({ labels: platform.labels, log: { kind: 'parquet', dir } })] })`
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { zodValidatorCompiler, type ZodTypeProvider } from '../../http/validation.js';
 import { z } from 'zod';
-import { parseRequest } from '../../http/validation.js';
 import { labelValueSchema, type LabelStore } from '../../monitor/label-store.js';
 import { loggedRequestIds } from '../../monitor/logged-request-ids.js';
 import type { PredictionLogLocation } from '../../monitor/prediction-log-reader.js';
@@ -28,7 +28,7 @@ export const MAX_FEEDBACK_LABELS = 10_000;
 /** Unknown ids listed in the answer (all are counted). */
 const LISTED_UNKNOWN = 100;
 
-const feedbackBody = z.object({
+export const feedbackBody = z.object({
   model: z.string().min(1).max(200),
   labels: z
     .array(
@@ -49,11 +49,11 @@ export interface FeedbackRoutesOptions {
   loggedRequestIds(model: string, requestIds: readonly string[]): Promise<Set<string>>;
 }
 
-export const feedbackRoutes: FastifyPluginAsync<FeedbackRoutesOptions> = async (app, options) => {
-  app.post('/v1/feedback', async (request) => {
-    const body = parseRequest(feedbackBody, request.body, {
-      fix: 'send {"model": "<name>", "labels": [{"request_id": "<id from the prediction>", "label": 0 or 1 or a number}]}',
-    });
+export const feedbackRoutes: FastifyPluginAsync<FeedbackRoutesOptions> = async (scope, options) => {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(zodValidatorCompiler({ fix: 'send {"model": "<name>", "labels": [{"request_id": "<id from the prediction>", "label": 0 or 1 or a number}]}' }));
+  app.post('/v1/feedback', { schema: { summary: 'Labels for served predictions, by request id', tags: ['monitoring'], body: feedbackBody } }, async (request) => {
+    const body = request.body;
     const ids = body.labels.map((l) => l.request_id);
     const logged = await options.loggedRequestIds(body.model, ids);
     const { written } = await options.labels.putLabels(

@@ -15,6 +15,7 @@ import { LoomError } from '../../core/errors.js';
 import { useErrorFormat } from '../../http/error-handler.js';
 import { Problems, coerceText, fromColumns, fromRecords, fromSplit, type CompiledSignature, type FeatureRows } from '../features.js';
 import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
+import { invocationsQuery, invocationsRequest } from './protocol-schemas.js';
 import { requestIdOf, versionParam } from './request-parts.js';
 
 export interface MlflowRoutesOptions {
@@ -38,11 +39,13 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
   useErrorFormat(app, 'mlflow-scoring');
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, { csv: body as string }));
 
-  app.get('/ping', async () => '\n');
-  app.get('/health', async () => '\n');
-  app.get('/version', async () => '0.1.0 (loom)');
+  const tags = ['mlflow-scoring'];
+  app.get('/ping', { schema: { summary: 'Liveness (no credentials needed)', tags } }, async () => '\n');
+  app.get('/health', { schema: { summary: 'Liveness (no credentials needed)', tags } }, async () => '\n');
+  app.get('/version', { schema: { summary: "The server's version", tags, documented: { responseType: 'text/plain' } } }, async () => '0.1.0 (loom)');
 
-  app.post('/invocations', async (request, reply) => {
+  const invocations = { body: invocationsRequest, querystring: invocationsQuery, bodyTypes: ['text/csv'] };
+  app.post('/invocations', { schema: { summary: "Predict in MLflow's scoring-server forms", description: 'The model is the server\'s default, the `x-loom-model` header or `?model=`.', tags, documented: invocations } }, async (request, reply) => {
     const started = performance.now();
     const names = ctx.pool.names();
     const name = invocationsModel(request) ?? options.defaultModel ?? (names.length === 1 ? names[0] : undefined);

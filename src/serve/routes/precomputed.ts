@@ -86,7 +86,8 @@ export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = a
     return `{"model_name":${JSON.stringify(table.manifest.modelName)},"model_version":"${table.manifest.modelVersion}","key":${JSON.stringify(key)},"outputs":${outputs}}`;
   };
 
-  app.get<{ Params: { model: string }; Querystring: Record<string, string> }>('/v1/predictions/:model', async (request, reply) => {
+  const tags = ['precomputed'];
+  app.get<{ Params: { model: string }; Querystring: Record<string, string> }>('/v1/predictions/:model', { schema: { summary: "A precomputed table's manifest, or one prediction by its named key columns (`?origin=SFO&hour=8`)", tags } }, async (request, reply) => {
     authorize(request.principal, 'predict', { model: request.params.model });
     const table = tableOf(request.params.model);
     const query = request.query ?? {};
@@ -102,7 +103,7 @@ export const precomputedRoutes: FastifyPluginAsync<PrecomputedRoutesOptions> = a
     return reply.type('application/json').send(answer(table, keyFromNamedValues(query, table.manifest.keyColumns)));
   });
 
-  app.get<{ Params: { model: string; key: string } }>('/v1/predictions/:model/:key', async (request, reply) => {
+  app.get<{ Params: { model: string; key: string } }>('/v1/predictions/:model/:key', { schema: { summary: 'One precomputed prediction by its key (values joined by "|", URL-encoded)', tags } }, async (request, reply) => {
     authorize(request.principal, 'predict', { model: request.params.model });
     return reply.type('application/json').send(answer(tableOf(request.params.model), request.params.key));
   });

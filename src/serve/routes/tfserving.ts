@@ -15,6 +15,7 @@ import type { TensorSpec } from '../../registry/types.js';
 import { fromColumns, fromRecords } from '../features.js';
 import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
+import { tfServingPredictRequest } from './protocol-schemas.js';
 import { decodeSegment, requestIdOf, requireObject, versionParam } from './request-parts.js';
 
 export interface TfServingRoutesOptions {
@@ -62,7 +63,9 @@ export const tfServingRoutes: FastifyPluginAsync<TfServingRoutesOptions> = async
   const modelAt = (path: ModelPath): LoadedModel =>
     (path.label !== undefined ? pool.routeLabel(path.name, path.label) : pool.route(path.name, path.version)).model;
 
-  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request) => {
+  const tags = ['tf-serving'];
+  const forms = 'The path is `{model}[/versions/{v}|/labels/{alias}]`';
+  app.get<{ Params: { '*': string } }>('/v1/models/*', { schema: { summary: 'Model version status, or `.../metadata` for the signature', description: `${forms}, then optionally \`/metadata\`.`, tags } }, async (request) => {
     const path = parsePath(request.params['*']);
     const model = modelAt(path);
     if (path.metadata) return metadata(model);
@@ -77,7 +80,7 @@ export const tfServingRoutes: FastifyPluginAsync<TfServingRoutesOptions> = async
     return { model_version_status: status };
   });
 
-  app.post<{ Params: { '*': string } }>('/v1/models/*', async (request, reply) => {
+  app.post<{ Params: { '*': string } }>('/v1/models/*', { schema: { summary: 'Predict (`{model}...:predict`)', description: `${forms}:predict.`, tags, documented: { body: tfServingPredictRequest } } }, async (request, reply) => {
     const path = parsePath(request.params['*']);
     if (path.verb !== 'predict') {
       throw new LoomError('NOT_FOUND', `TF Serving verb ":${path.verb ?? ''}" is not served; use :predict`, { fix: `POST /v1/models/${path.name}:predict` });

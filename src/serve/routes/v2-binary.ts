@@ -65,8 +65,8 @@ export function decodeBinaryInputs(header: unknown, binary: Buffer): unknown {
   return { ...(header as object), inputs };
 }
 
-/** One tensor's values from its raw bytes. */
-function decodeTensor(datatype: string, bytes: Buffer, field: string): unknown[] {
+/** One tensor's values from its raw bytes (Triton's binary data, or a gRPC request's `raw_input_contents`); `field` names it in errors. */
+export function decodeTensor(datatype: string, bytes: Buffer, field: string): unknown[] {
   if (datatype === 'BYTES') return decodeStrings(bytes, field);
   const width = WIDTH[datatype];
   if (width === undefined) {
@@ -156,7 +156,8 @@ export function encodeBinaryOutputs(answer: Record<string, unknown>, tensors: An
   return { body: Buffer.concat([header, ...parts]), headerLength: header.length };
 }
 
-function encodeTensor(tensor: AnswerTensor): Buffer {
+/** One tensor's raw bytes (Triton's binary data, or a gRPC answer's `raw_output_contents`). */
+export function encodeTensor(tensor: AnswerTensor): Buffer {
   if (tensor.datatype === 'BYTES') {
     const strings = tensor.data.map((value) => Buffer.from(String(value)));
     const bytes = Buffer.alloc(strings.reduce((sum, s) => sum + 4 + s.length, 0));

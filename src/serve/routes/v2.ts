@@ -11,13 +11,14 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
-import type { TensorSpec } from '../../registry/types.js';
-import { Problems, V2_DATATYPE, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
-import { pickOutputs, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
+import { Problems, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
+import { routeRequest, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
+import { V2_SERVER, runV2, v2ModelMetadata } from '../v2-answers.js';
 import { boundedJsonParser } from '../../http/json-body.js';
 import { requestIdOf, versionParam } from './request-parts.js';
-import { BINARY_HEADER, binaryOutputChoice, decodeBinaryInputs, encodeBinaryOutputs, headerLength, type AnswerTensor } from './v2-binary.js';
+import { v2InferRequest, v2InferResponse, v2ModelMetadata as v2ModelMetadataSchema } from './protocol-schemas.js';
+import { BINARY_HEADER, binaryOutputChoice, decodeBinaryInputs, encodeBinaryOutputs, headerLength } from './v2-binary.js';
 
 /** The content type the binary header stands for on these routes (Loom's own name, never sent). */
 const BINARY_CONTENT_TYPE = 'application/x-loom-v2-binary';
@@ -47,11 +48,6 @@ export interface V2RoutesOptions {
   jsonDepth: number;
   /** Whether every model the server was asked for is loaded. */
   isReady(): boolean;
-}
-
-/** The V2 datatype of a tensor type, as the protocol spells it. */
-export function v2Datatype(type: TensorSpec['type']): string {
-  return V2_DATATYPE[type];
 }
 
 type NameParams = { name: string; version?: string };
@@ -87,33 +83,27 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     }
   });
 
-  app.get('/v2', async () => ({ name: 'loom', version: '0.1.0', extensions: ['binary_tensor_data'] }));
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_request, reply) => {
+  const tags = ['kserve-v2'];
+  app.get('/v2', { schema: { summary: 'Server metadata', tags } }, async () => ({ ...V2_SERVER, extensions: ['binary_tensor_data'] }));
+  app.get('/v2/health/live', { schema: { summary: 'Liveness (no credentials needed)', tags } }, async () => ({ live: true }));
+  app.get('/v2/health/ready', { schema: { summary: 'Readiness: 503 until every model asked for is loaded (no credentials needed)', tags } }, async (_request, reply) => {
     const ready = options.isReady();
     return reply.code(ready ? 200 : 503).send({ ready });
   });
 
-  const metadata = (model: LoadedModel) => {
-    const describe = (spec: TensorSpec) => ({ name: spec.name, datatype: v2Datatype(spec.type), shape: spec.shape });
-    const status = pool.status(model.name);
-    return {
-      name: model.name,
-      versions: pool.versions(model.name).map(String),
-      platform: 'onnx',
-      inputs: model.signature.inputs.map(describe),
-      outputs: model.signature.outputs.map(describe),
-      // Loom's own status: what each served reference points at and any swap that failed.
-      parameters: { loom_status: status },
-    };
-  };
+  const metadata = (model: LoadedModel) => ({
+    ...v2ModelMetadata(pool, model),
+    // Loom's own status: what each served reference points at and any swap that failed.
+    parameters: { loom_status: pool.status(model.name) },
+  });
   const ready = (model: LoadedModel) => ({ name: model.name, version: String(model.version.version), ready: true });
   const modelOf = (params: NameParams) => pool.route(params.name, versionParam(params.version)).model;
 
-  app.get<{ Params: NameParams }>('/v2/models/:name', async (request) => metadata(modelOf(request.params)));
-  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version', async (request) => metadata(modelOf(request.params)));
-  app.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => ready(modelOf(request.params)));
-  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', async (request) => ready(modelOf(request.params)));
+  const described = { tags, documented: { response: v2ModelMetadataSchema } };
+  app.get<{ Params: NameParams }>('/v2/models/:name', { schema: { summary: "Model metadata: the routed version's signature", ...described } }, async (request) => metadata(modelOf(request.params)));
+  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version', { schema: { summary: "A version's metadata", ...described } }, async (request) => metadata(modelOf(request.params)));
+  app.get<{ Params: NameParams }>('/v2/models/:name/ready', { schema: { summary: 'Whether the model is ready', tags } }, async (request) => ready(modelOf(request.params)));
+  app.get<{ Params: NameParams }>('/v2/models/:name/versions/:version/ready', { schema: { summary: 'Whether a version is ready', tags } }, async (request) => ready(modelOf(request.params)));
 
   const infer = async (request: FastifyRequest<{ Params: NameParams }>, reply: FastifyReply) => {
     const started = performance.now();
@@ -127,18 +117,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     const { id, instances, inputs, outputs: names } = checkEnvelope(body);
     const compiled = route.model.compiled;
     const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
-    const answer = await runRouted(ctx, route, rows, 'v2', requestId, started);
-    const outputs = pickOutputs(answer.outputs, names, 'outputs');
+    const answer = await runV2(ctx, route, rows, 'v2', requestId, started, names);
+    const tensors = answer.outputs;
     const modelName = answer.model.name;
     const modelVersion = String(answer.model.version.version);
     if (instances !== undefined) {
-      const predictions = toRecords(outputs, rows.rowCount);
+      const predictions = toRecords(tensors, rows.rowCount);
       return { predictions, model_name: modelName, model_version: modelVersion, id: id ?? requestId };
-    }
-    const tensors: AnswerTensor[] = new Array(outputs.length);
-    for (let i = 0; i < outputs.length; i++) {
-      const output = outputs[i]!;
-      tensors[i] = { name: output.name, shape: output.shape, datatype: v2Datatype(output.type), data: output.data };
     }
     // The id is the body's when it sent one (the protocol echoes it), else the request's: a client can always quote it (feedback).
     const head = { model_name: modelName, model_version: modelVersion, id: id ?? requestId };
@@ -146,8 +131,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     if (!binary) return { ...head, outputs: tensors };
     return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
   };
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', infer);
-  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', infer);
+  const inference = {
+    tags,
+    description: 'No Content-Type is needed for JSON. Triton\'s binary tensor extension: send `Inference-Header-Content-Length` with the JSON header length, tensors after it.',
+    documented: { body: v2InferRequest, bodyTypes: ['application/octet-stream'], response: v2InferResponse },
+  };
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', { schema: { summary: 'Inference on the routed version (a canary may answer)', ...inference } }, infer);
+  app.post<{ Params: NameParams }>('/v2/models/:name/versions/:version/infer', { schema: { summary: 'Inference on a given version', ...inference } }, infer);
 };
 
 interface Envelope {

@@ -7,8 +7,8 @@
  * read through the proxied artifact routes under its artifact location, like a run's.
  * Registered inside `trackingRoutes`, so its write guard and error handler apply.
  */
-import type { FastifyInstance } from 'fastify';
 import { LoomError } from '../../core/errors.js';
+import type { ZodFastifyInstance } from '../../http/validation.js';
 import type { RunArtifactFiles } from '../../tracking/artifact-files.js';
 import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
 import { recordLoggedModel } from '../../tracking/log.js';
@@ -42,10 +42,11 @@ export function loggedModelFilesPath(model: LoggedModel): string {
  * Logged models, plus the run calls that record what a run read and produced. `linkInputs`
  * links recorded dataset inputs into lineage (server/mlflow/dataset-lineage.ts).
  */
-export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore, files: RunArtifactFiles, linkInputs: (runId: string, inputs: DatasetInput[]) => Promise<unknown>): void {
+export function loggedModelRoutes(app: ZodFastifyInstance, tracking: TrackingStore, files: RunArtifactFiles, linkInputs: (runId: string, inputs: DatasetInput[]) => Promise<unknown>): void {
   const p = `${MLFLOW_PREFIX}/logged-models`;
-  app.post(p, async (request) => {
-    const body = s.parseRequest(s.createLoggedModelBody, request.body);
+  const tags = ['mlflow-logged-models'];
+  app.post(p, { schema: { summary: 'Create a logged model (MLflow 3)', tags, body: s.createLoggedModelBody } }, async (request) => {
+    const body = request.body;
     const model = await tracking.createLoggedModel({
       experimentId: body.experiment_id,
       name: body.name,
@@ -56,8 +57,8 @@ export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore,
     });
     return { model: toMlflowLoggedModel(model) };
   });
-  app.post(`${p}/search`, async (request) => {
-    const body = s.parseRequest(s.searchLoggedModelsBody, request.body);
+  app.post(`${p}/search`, { schema: { summary: 'Search logged models', tags, body: s.searchLoggedModelsBody } }, async (request) => {
+    const body = request.body;
     const page = await tracking.searchLoggedModels({
       experimentIds: body.experiment_ids ?? [],
       filter: body.filter,
@@ -67,38 +68,38 @@ export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore,
     });
     return { models: page.items.map(toMlflowLoggedModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  app.get(`${p}/:model_id`, async (request) => {
-    const { model_id } = s.parseRequest(s.loggedModelIdParams, request.params);
-    const query = s.parseRequest(s.getLoggedModelQuery, request.query);
+  app.get(`${p}/:model_id`, { schema: { summary: 'A logged model', tags, params: s.loggedModelIdParams, querystring: s.getLoggedModelQuery } }, async (request) => {
+    const { model_id } = request.params;
+    const query = request.query;
     return { model: toMlflowLoggedModel(await requireModel(tracking, model_id, query.allow_deleted === 'true')) };
   });
-  app.patch(`${p}/:model_id`, async (request) => {
-    const { model_id } = s.parseRequest(s.loggedModelIdParams, request.params);
-    const body = s.parseRequest(s.finalizeLoggedModelBody, request.body);
+  app.patch(`${p}/:model_id`, { schema: { summary: 'Finalize a logged model: its files are uploaded, or failed', tags, params: s.loggedModelIdParams, body: s.finalizeLoggedModelBody } }, async (request) => {
+    const { model_id } = request.params;
+    const body = request.body;
     return { model: toMlflowLoggedModel(await tracking.finalizeLoggedModel(model_id, body.status)) };
   });
-  app.delete(`${p}/:model_id`, async (request) => {
-    await tracking.deleteLoggedModel(s.parseRequest(s.loggedModelIdParams, request.params).model_id);
+  app.delete(`${p}/:model_id`, { schema: { summary: 'Delete a logged model', tags, params: s.loggedModelIdParams } }, async (request) => {
+    await tracking.deleteLoggedModel(request.params.model_id);
     return {};
   });
-  app.patch(`${p}/:model_id/tags`, async (request) => {
-    const { model_id } = s.parseRequest(s.loggedModelIdParams, request.params);
-    await tracking.setLoggedModelTags(model_id, record(s.parseRequest(s.loggedModelTagsBody, request.body).tags));
+  app.patch(`${p}/:model_id/tags`, { schema: { summary: 'Set tags on a logged model', tags, params: s.loggedModelIdParams, body: s.loggedModelTagsBody } }, async (request) => {
+    const { model_id } = request.params;
+    await tracking.setLoggedModelTags(model_id, record(request.body.tags));
     return {};
   });
-  app.delete(`${p}/:model_id/tags/:tag_key`, async (request) => {
-    const params = s.parseRequest(s.loggedModelTagParams, request.params);
+  app.delete(`${p}/:model_id/tags/:tag_key`, { schema: { summary: 'Delete a tag of a logged model', tags, params: s.loggedModelTagParams } }, async (request) => {
+    const params = request.params;
     await tracking.deleteLoggedModelTag(params.model_id, params.tag_key);
     return {};
   });
-  app.post(`${p}/:model_id/params`, async (request) => {
-    const { model_id } = s.parseRequest(s.loggedModelIdParams, request.params);
-    await tracking.logLoggedModelParams(model_id, record(s.parseRequest(s.loggedModelParamsBody, request.body).params));
+  app.post(`${p}/:model_id/params`, { schema: { summary: 'Log parameters of a logged model', tags, params: s.loggedModelIdParams, body: s.loggedModelParamsBody } }, async (request) => {
+    const { model_id } = request.params;
+    await tracking.logLoggedModelParams(model_id, record(request.body.params));
     return {};
   });
-  app.get(`${p}/:model_id/artifacts/directories`, async (request) => {
-    const { model_id } = s.parseRequest(s.loggedModelIdParams, request.params);
-    const query = s.parseRequest(s.loggedModelArtifactsQuery, request.query);
+  app.get(`${p}/:model_id/artifacts/directories`, { schema: { summary: "A logged model's files under a directory", tags, params: s.loggedModelIdParams, querystring: s.loggedModelArtifactsQuery } }, async (request) => {
+    const { model_id } = request.params;
+    const query = request.query;
     const model = await requireModel(tracking, model_id);
     const root = loggedModelFilesPath(model);
     const path = files.checkedPath(query.artifact_directory_path ?? '');
@@ -109,13 +110,13 @@ export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore,
     };
   });
 
-  app.post(`${MLFLOW_PREFIX}/runs/outputs`, async (request) => {
-    const body = s.parseRequest(s.logOutputsBody, request.body);
+  app.post(`${MLFLOW_PREFIX}/runs/outputs`, { schema: { summary: 'Record the logged models a run produced', tags: ['mlflow-tracking'], body: s.logOutputsBody } }, async (request) => {
+    const body = request.body;
     await tracking.logOutputs(body.run_id, body.models.map((m) => ({ modelId: m.model_id, step: m.step })));
     return {};
   });
-  app.post(`${MLFLOW_PREFIX}/runs/log-inputs`, async (request) => {
-    const body = s.parseRequest(s.logInputsBody, request.body);
+  app.post(`${MLFLOW_PREFIX}/runs/log-inputs`, { schema: { summary: 'Record the datasets a run read (linked in lineage when they are Loom dataset versions)', tags: ['mlflow-tracking'], body: s.logInputsBody } }, async (request) => {
+    const body = request.body;
     const inputs = (body.datasets ?? []).map((input) => ({
       dataset: { name: input.dataset.name, digest: input.dataset.digest, sourceType: input.dataset.source_type, source: input.dataset.source, schema: input.dataset.schema ?? '', profile: input.dataset.profile ?? '' },
       tags: record(input.tags),
@@ -124,8 +125,8 @@ export function loggedModelRoutes(app: FastifyInstance, tracking: TrackingStore,
     await linkInputs(body.run_id, inputs);
     return {};
   });
-  app.post(`${MLFLOW_PREFIX}/runs/log-model`, async (request) => {
-    const body = s.parseRequest(s.logModelBody, request.body);
+  app.post(`${MLFLOW_PREFIX}/runs/log-model`, { schema: { summary: "Record a model a run logged (MLflow 2's MLmodel JSON)", tags: ['mlflow-tracking'], body: s.logModelBody } }, async (request) => {
+    const body = request.body;
     let model: unknown;
     try {
       model = JSON.parse(body.model_json);

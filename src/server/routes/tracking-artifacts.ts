@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { errorCodes, type FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
 import { LocalArtifactStore } from '../../store/local-artifact-store.js';
@@ -51,12 +52,16 @@ function capped(body: Readable | undefined, declaredLength: string | undefined, 
   );
 }
 
+/** `GET <prefix>?path=`: a directory to list (the route reads it leniently: anything else is the root). */
+const listQuery = z.object({ path: z.string().optional() });
+
 export const trackingArtifactRoutes: FastifyPluginAsync<{ files: RunArtifactFiles; uploadBytes: number }> = async (app, { files, uploadBytes }) => {
+  const tags = ['mlflow-artifacts'];
   // Encapsulated: only these routes take every body as a raw stream.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  app.put(`${MLFLOW_ARTIFACTS_PREFIX}/*`, async (request, reply) => {
+  app.put(`${MLFLOW_ARTIFACTS_PREFIX}/*`, { schema: { summary: "Upload a file's bytes (any content type, up to the upload limit)", tags, documented: { bodyTypes: ['application/octet-stream'] } } }, async (request, reply) => {
     const path = (request.params as { '*': string })['*'];
     try {
       await files.write(path, capped(request.body as Readable | undefined, request.headers['content-length'], uploadBytes));
@@ -67,11 +72,11 @@ export const trackingArtifactRoutes: FastifyPluginAsync<{ files: RunArtifactFile
     }
     return {};
   });
-  app.get(`${MLFLOW_ARTIFACTS_PREFIX}/*`, async (request, reply) => {
+  app.get(`${MLFLOW_ARTIFACTS_PREFIX}/*`, { schema: { summary: 'Download a file', tags, documented: { responseType: 'application/octet-stream' } } }, async (request, reply) => {
     const { stream, size } = await files.read((request.params as { '*': string })['*']);
     return reply.header('content-type', 'application/octet-stream').header('content-length', size).send(stream);
   });
-  app.get(MLFLOW_ARTIFACTS_PREFIX, async (request) => {
+  app.get(MLFLOW_ARTIFACTS_PREFIX, { schema: { summary: 'List a directory', tags, documented: { querystring: listQuery } } }, async (request) => {
     const path = typeof (request.query as { path?: unknown }).path === 'string' ? (request.query as { path: string }).path : '';
     const listed = await files.list(path);
     return { files: listed.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.fileSize !== undefined ? { file_size: f.fileSize } : {}) })) };

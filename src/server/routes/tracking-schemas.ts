@@ -1,10 +1,10 @@
 /**
  * zod schemas of the MLflow tracking requests Loom accepts (field names as in MLflow's
  * service.proto). Protobuf JSON may write int64 fields as strings and doubles as "NaN" or
- * "Infinity", so both forms are accepted. Unknown fields are ignored, as MLflow does.
+ * "Infinity", so both forms are accepted. Unknown fields are ignored, as MLflow does. Routes
+ * declare them in Fastify's `schema` option: checked there and listed in `/openapi.json`.
  */
 import { z } from 'zod';
-import { parseRequest as parseHttpRequest } from '../../http/validation.js';
 import { RUN_STATUSES, VIEW_TYPES } from '../../tracking/types.js';
 
 /** MLflow's log-batch limits, so a batch that works here works against MLflow too. */
@@ -121,7 +121,5 @@ export const metricHistoryQuery = z.object({
 });
 export const listArtifactsQuery = z.object({ run_id: id.optional(), run_uuid: id.optional(), path: z.string().optional(), page_token: z.string().optional() });
 
-/** Validates a request with the shared HTTP adapter; INVALID_ARGUMENT is INVALID_PARAMETER_VALUE on the wire. */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  return parseHttpRequest(schema, value, { fix: "see MLflow's REST API reference for this endpoint's fields" });
-}
+/** The fix of an MLflow request that does not match its schema (routes set it on their validator compiler). */
+export const MLFLOW_REQUEST_FIX = "see MLflow's REST API reference for this endpoint's fields";

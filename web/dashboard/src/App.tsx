@@ -4,6 +4,8 @@
  * with DASHBOARD_VIEWS in src/server/routes/dashboard.ts (the server answers them with the app).
  */
 import { NavLink, Navigate, Route, Routes } from 'react-router';
+import { SessionGate, SessionStatus } from './components/SignIn';
+import { CompareRuns } from './pages/CompareRuns';
 import { Datasets } from './pages/Datasets';
 import { DatasetDetail } from './pages/DatasetDetail';
 import { Deployments } from './pages/Deployments';
@@ -41,13 +43,16 @@ export function App() {
             </NavLink>
           ))}
         </nav>
+        <SessionStatus />
       </header>
       <main id="main">
+        <SessionGate>
         <Routes>
           <Route path="/" element={<Navigate to="/experiments" replace />} />
           <Route path="/experiments" element={<Experiments />} />
           <Route path="/experiments/:experimentId" element={<ExperimentRuns />} />
           <Route path="/experiments/:experimentId/runs/:runId" element={<RunDetail />} />
+          <Route path="/experiments/:experimentId/compare" element={<CompareRuns />} />
           <Route path="/models" element={<Models />} />
           <Route path="/models/:name" element={<ModelDetail />} />
           <Route path="/pipelines" element={<Pipelines />} />
@@ -58,6 +63,7 @@ export function App() {
           <Route path="/monitoring" element={<Monitoring />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
+        </SessionGate>
       </main>
     </>
   );

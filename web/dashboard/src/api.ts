@@ -31,8 +31,28 @@ export function post<T>(path: string, body: unknown, signal?: AbortSignal): Prom
   return call<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 }
 
+/**
+ * The API token the user signed in with, kept for this tab only (sessionStorage: closing the tab
+ * signs out, and other sites' scripts cannot read it); sent as `Authorization: Bearer` on every call.
+ */
+export const session = {
+  key: 'loom.token',
+  token: (): string | null => sessionStorage.getItem(session.key),
+  signIn(token: string): void {
+    sessionStorage.setItem(session.key, token);
+  },
+  signOut(): void {
+    sessionStorage.removeItem(session.key);
+  },
+};
+
+/** Dispatched on `window` when the server answers 401: the app then asks for a token. */
+export const UNAUTHENTICATED_EVENT = 'loom:unauthenticated';
+
 async function call<T>(url: string, init: RequestInit): Promise<T> {
-  const response = await fetch(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
+  const token = session.token();
+  const response = await fetch(url, { ...init, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers } });
+  if (response.status === 401) window.dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
   const text = await response.text();
   let body: Record<string, unknown>;
   try {
@@ -178,4 +198,57 @@ export interface Deployment {
   actor: string;
   reason: string;
   createdAt: number;
+}
+/** Who the API sees (/api/loom/session). */
+export interface SessionView {
+  subject: string;
+  role: string;
+  source: string;
+  grants: { model: string; actions: string[]; aliases?: string[] }[];
+}
+// Monitoring (/api/loom/monitoring/:name): drift and online quality over time, and the alerts that fired.
+export interface DriftSeries {
+  feature: string;
+  against: string;
+  measure: string;
+  threshold: number;
+  starts: number[];
+  values: (number | null)[];
+  exceeded: boolean[];
+}
+export interface QualitySeries {
+  metric: string;
+  kind: 'estimated' | 'measured';
+  starts: number[];
+  values: (number | null)[];
+  labelled: number[];
+}
+export interface AlertRecord {
+  rule: string;
+  severity: string;
+  metric: string;
+  modelName: string;
+  modelVersion: number;
+  windowEnd: number;
+  value: number;
+  actions: { type: string; status: string; detail: string }[];
+  artifactId: number;
+  recordedAt: number;
+}
+export interface MonitoringView {
+  model: string;
+  versions: number[];
+  version: number | null;
+  windowKinds: string[];
+  windowKind: string | null;
+  drift: DriftSeries[];
+  quality: QualitySeries[];
+  alerts: AlertRecord[];
+}
+/** Drift between two dataset versions (/api/loom/datasets/:version/drift); value null when inconclusive. */
+export interface DatasetDrift {
+  version: string;
+  against: string;
+  split: string;
+  features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
 }

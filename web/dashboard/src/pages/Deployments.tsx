@@ -1,7 +1,20 @@
-/** What each online server serves: the live deployment of every model (primary, canary share, shadow) and its history. */
+/**
+ * What each online server serves: the live deployment of every model (primary, canary share,
+ * shadow) and its history, and each alias a deployment serves with its history and a rollback
+ * (confirmed, through the same API route and checks as `loom models rollback`).
+ */
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { LOOM, get, type Deployment } from '../api';
+import { LOOM, MLFLOW, get, type AliasMove, type Deployment, type ModelVersion } from '../api';
+import { AliasHistory, RollbackButton } from '../components/AliasRollback';
 import { Show, formatTime, useApi } from '../components/common';
+
+/** The `name@alias` references of a deployment (pinned `name@3` ones have no alias to roll back), once each. */
+function servedAliases(deployments: Deployment[]): { name: string; alias: string }[] {
+  const refs = deployments.flatMap((d) => [d.primary, d.canary?.ref, d.shadow]).filter((r): r is string => !!r);
+  const unique = [...new Set(refs)].map((ref) => /^(.+)@([A-Za-z][\w-]*)$/.exec(ref)).filter((m): m is RegExpExecArray => m !== null);
+  return unique.map((m) => ({ name: m[1]!, alias: m[2]! }));
+}
 
 export function Deployments() {
   const [params, setParams] = useSearchParams();
@@ -54,6 +67,14 @@ export function Deployments() {
           )
         }
       </Show>
+      {live.data && servedAliases(live.data.deployments).length > 0 && (
+        <section aria-labelledby="served-h">
+          <h2 id="served-h">Served aliases</h2>
+          {servedAliases(live.data.deployments).map((a) => (
+            <ServedAlias key={`${a.name}@${a.alias}`} name={a.name} alias={a.alias} />
+          ))}
+        </section>
+      )}
       {model && (
         <section aria-labelledby="history-h">
           <h2 id="history-h">History of {model}</h2>
@@ -90,5 +111,22 @@ export function Deployments() {
         </section>
       )}
     </>
+  );
+}
+
+/** One served alias: the version it holds now, its moves, and its rollback. */
+function ServedAlias({ name, alias }: { name: string; alias: string }) {
+  const [changes, setChanges] = useState(0);
+  const key = JSON.stringify([name, alias, changes]);
+  const current = useApi((signal) => get<{ model_version: ModelVersion }>(`${MLFLOW}/registered-models/alias`, { name, alias }, signal), key);
+  const history = useApi((signal) => get<{ moves: AliasMove[] }>(`${LOOM}/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}/history`, {}, signal), key);
+  return (
+    <div className="card" data-alias={`${name}@${alias}`}>
+      <h3>
+        {name}@{alias} → {current.data ? `v${current.data.model_version.version}` : current.error ? 'unset' : '…'}
+      </h3>
+      <RollbackButton name={name} alias={alias} onDone={() => setChanges((n) => n + 1)} />
+      <Show loaded={history}>{({ moves }) => <AliasHistory alias={`${name}@${alias}`} moves={moves} />}</Show>
+    </div>
   );
 }

@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { LOOM, MLFLOW, get, post, type AliasMove, type ModelVersion, type RegisteredModel } from '../api';
 import { ErrorBox, Show, StateBadge, formatTime, useApi } from '../components/common';
+import { AliasHistory, RollbackButton } from '../components/AliasRollback';
 import { LineagePanel } from '../components/LineagePanel';
 
 const quoted = (value: string) => `'${value.replace(/'/g, "\\'")}'`;
@@ -92,70 +93,13 @@ export function ModelDetail() {
 }
 
 function AliasCard({ name, alias, version, moves, onChange }: { name: string; alias: string; version: string; moves?: AliasMove[]; onChange(): void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<Error>();
-  const [busy, setBusy] = useState(false);
-  const rollback = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await post(`${LOOM}/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}/rollback`, {});
-      setConfirming(false);
-      onChange();
-    } catch (e) {
-      setError(e as Error);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
     <div className="card" data-alias={alias}>
       <h3>
         {alias} → v{version}
       </h3>
-      {!confirming ? (
-        <button type="button" onClick={() => setConfirming(true)}>
-          Roll back {alias}…
-        </button>
-      ) : (
-        <div className="confirm" role="group" aria-label={`Confirm the rollback of ${alias}`}>
-          <span>Move {alias} back to the version it held before?</span>
-          <button type="button" onClick={rollback} disabled={busy}>
-            Confirm rollback
-          </button>
-          <button type="button" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </div>
-      )}
-      {error && <ErrorBox error={error} />}
-      {moves && (
-        <table className="history">
-          <caption>History of {alias}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Move</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Who</th>
-              <th scope="col">Why</th>
-            </tr>
-          </thead>
-          <tbody>
-            {moves.map((m, i) => (
-              <tr key={i}>
-                <td>{formatTime(m.movedAt)}</td>
-                <td>
-                  {m.previousVersion === null ? '—' : `v${m.previousVersion}`} → {m.version === null ? 'unset' : `v${m.version}`}
-                </td>
-                <td>{m.kind}</td>
-                <td>{m.actor}</td>
-                <td>{m.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <RollbackButton name={name} alias={alias} onDone={onChange} />
+      {moves && <AliasHistory alias={alias} moves={moves} />}
     </div>
   );
 }

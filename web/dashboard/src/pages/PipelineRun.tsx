@@ -1,13 +1,16 @@
 /**
  * One pipeline run: its steps as a graph with live states (polled while the run is going),
  * and the selected step (`?step=` in the URL) with its parameters, artifacts, and the error
- * and fix of a failed step as the step runner recorded them.
+ * and fix of a failed step as the step runner recorded them. "Run again" asks the server to
+ * run the same pipeline file again (as the signed-in principal, audited) and opens the new
+ * run, whose steps then show their states live; a refusal shows the server's message.
  */
-import { useEffect } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
-import { LOOM, get, type PipelineRunSummary, type PipelineStep } from '../api';
+import { useEffect, useState } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { LOOM, get, post, type PipelineRunSummary, type PipelineStep } from '../api';
 import { Dag } from '../components/Dag';
-import { Show, StateBadge, formatDuration, formatTime, useApi } from '../components/common';
+import { Table } from '../components/Table';
+import { ErrorBox, Show, StateBadge, formatDuration, formatTime, useApi } from '../components/common';
 
 /** A recorded error is `message` then `\n  fix: ...` (LoomError.describe). */
 function splitError(error: string): { message: string; fix?: string } {
@@ -33,6 +36,7 @@ export function PipelineRun() {
         <Link to="/pipelines">Pipeline runs</Link> /
       </p>
       <h1>Run {runId}</h1>
+      <RerunButton runId={runId} />
       <Show loaded={loaded}>
         {({ run, steps }) => {
           const failed = steps.find((s) => s.state === 'FAILED');
@@ -92,28 +96,46 @@ function StepPanel({ step }: { step: PipelineStep }) {
         </div>
       )}
       <h3>Parameters</h3>
-      <pre className="params">{JSON.stringify(step.parameters, null, 2)}</pre>
+      {/* Focusable: long parameters scroll, and a keyboard must reach them too. */}
+      <pre className="params" tabIndex={0} aria-label={`Parameters of ${step.step}`}>
+        {JSON.stringify(step.parameters, null, 2)}
+      </pre>
       <h3>Artifacts</h3>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Direction</th>
-            <th scope="col">Name</th>
-            <th scope="col">Type</th>
-            <th scope="col">URI</th>
-          </tr>
-        </thead>
-        <tbody>
-          {[...step.inputs.map((a) => ['in', a] as const), ...step.outputs.map((a) => ['out', a] as const)].map(([direction, a]) => (
-            <tr key={`${direction}:${a.name}`}>
-              <td>{direction}</td>
-              <td>{a.name}</td>
-              <td>{a.artifact?.typeName ?? '—'}</td>
-              <td className="small">{a.artifact?.uri ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        label={`Artifacts of ${step.step}`}
+        rows={[...step.inputs.map((a) => ['in', a] as const), ...step.outputs.map((a) => ['out', a] as const)]}
+        rowKey={([direction, a]) => `${direction}:${a.name}`}
+        columns={[
+          { key: 'direction', header: 'Direction', cell: ([direction]) => direction },
+          { key: 'name', header: 'Name', cell: ([, a]) => a.name },
+          { key: 'type', header: 'Type', cell: ([, a]) => a.artifact?.typeName ?? '—' },
+          { key: 'uri', header: 'URI', className: 'small', cell: ([, a]) => a.artifact?.uri ?? '—' },
+        ]}
+      />
     </section>
+  );
+}
+
+/** Starts the run again through the API and opens the new run; the server's refusal stays on this page. */
+function RerunButton({ runId }: { runId: string }) {
+  const navigate = useNavigate();
+  const [state, setState] = useState<{ busy: boolean; error?: Error }>({ busy: false });
+  const rerun = async () => {
+    setState({ busy: true });
+    try {
+      const started = await post<{ runId: string }>(`${LOOM}/pipeline-runs/${encodeURIComponent(runId)}/rerun`, {});
+      setState({ busy: false });
+      navigate(`/pipelines/${encodeURIComponent(started.runId)}`);
+    } catch (error) {
+      setState({ busy: false, error: error as Error });
+    }
+  };
+  return (
+    <div className="confirm rerun">
+      <button type="button" onClick={() => void rerun()} disabled={state.busy}>
+        {state.busy ? 'Starting…' : 'Run again'}
+      </button>
+      {state.error && <ErrorBox error={state.error} />}
+    </div>
   );
 }

@@ -1,36 +1,24 @@
 /**
- * One tracking run: its parameters, latest metrics and every metric's full history as a
- * curve (uPlot). Histories are fetched whole, page by page (the API pages at up to 1,000,000
- * points), into typed arrays. A running run is polled, so its curves grow as it trains.
+ * One tracking run: its parameters, latest metrics and every metric's history as a curve
+ * (uPlot). Histories come from Loom's columnar route, downsampled on the server to what a
+ * chart can show (min and max per bucket, so spikes stay), so a 100,000-point run loads a
+ * few thousand points. A running run is polled, so its curves grow as it trains.
  */
 import { useEffect, useMemo } from 'react';
 import { Link, useParams } from 'react-router';
-import { MLFLOW, get, type Metric, type Run } from '../api';
-import { LineChart, type Series } from '../components/Chart';
+import { MLFLOW, get, type Run } from '../api';
+import { LineChart } from '../components/Chart';
+import { Table } from '../components/Table';
 import { Show, StateBadge, formatNumber, formatTime, useApi } from '../components/common';
+import { metricSeries } from '../history';
 
-const HISTORY_PAGE = 200_000;
-
-async function history(runId: string, key: string, signal: AbortSignal): Promise<Series> {
-  const steps: number[] = [];
-  const values: number[] = [];
-  let token: string | undefined;
-  do {
-    const page = await get<{ metrics?: Metric[]; next_page_token?: string }>(`${MLFLOW}/metrics/get-history`, { run_id: runId, metric_key: key, max_results: HISTORY_PAGE, page_token: token }, signal);
-    for (const m of page.metrics ?? []) {
-      steps.push(m.step);
-      values.push(typeof m.value === 'number' ? m.value : Number(m.value));
-    }
-    token = page.next_page_token;
-  } while (token);
-  return { label: key, x: Float64Array.from(steps), y: Float64Array.from(values) };
-}
+const tagOf = (run: Run, key: string) => (run.data.tags ?? []).find((t) => t.key === key)?.value;
 
 export function RunDetail() {
   const { experimentId = '', runId = '' } = useParams();
   const run = useApi((signal) => get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: runId }, signal), runId);
   const keys = useMemo(() => [...new Set((run.data?.run.data.metrics ?? []).map((m) => m.key))].sort(), [run.data]);
-  const curves = useApi((signal) => Promise.all(keys.map((key) => history(runId, key, signal))), JSON.stringify([runId, keys, (run.data?.run.data.metrics ?? []).map((m) => m.timestamp)]));
+  const curves = useApi((signal) => Promise.all(keys.map((key) => metricSeries(runId, key, signal))), JSON.stringify([runId, keys, (run.data?.run.data.metrics ?? []).map((m) => m.timestamp)]));
   const running = run.data?.run.info.status === 'RUNNING';
   useEffect(() => {
     if (!running) return;
@@ -59,32 +47,19 @@ export function RunDetail() {
               <dt>User</dt>
               <dd>{r.info.user_id || '—'}</dd>
             </dl>
+            {tagOf(r, 'loom.best_trial') !== undefined && (
+              <p>
+                A tuning study (best trial {tagOf(r, 'loom.best_trial')}): <Link to={`/experiments/${experimentId}/compare?study=${r.info.run_id}`}>its trials side by side and as parallel coordinates</Link>
+              </p>
+            )}
             <div className="columns">
               <section aria-labelledby="params-h">
                 <h2 id="params-h">Parameters</h2>
-                <table>
-                  <tbody>
-                    {(r.data.params ?? []).map((p) => (
-                      <tr key={p.key}>
-                        <th scope="row">{p.key}</th>
-                        <td>{p.value}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table headless label="Parameters" rows={r.data.params ?? []} rowKey={(p) => p.key} columns={[{ key: 'key', header: 'Key', rowHeader: true, cell: (p) => p.key }, { key: 'value', header: 'Value', cell: (p) => p.value }]} />
               </section>
               <section aria-labelledby="metrics-h">
                 <h2 id="metrics-h">Metrics (latest)</h2>
-                <table>
-                  <tbody>
-                    {(r.data.metrics ?? []).map((m) => (
-                      <tr key={m.key}>
-                        <th scope="row">{m.key}</th>
-                        <td className="num">{formatNumber(m.value)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table headless label="Latest metrics" rows={r.data.metrics ?? []} rowKey={(m) => m.key} columns={[{ key: 'key', header: 'Key', rowHeader: true, cell: (m) => m.key }, { key: 'value', header: 'Value', numeric: true, cell: (m) => formatNumber(m.value) }]} />
               </section>
             </div>
           </>

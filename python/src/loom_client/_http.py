@@ -1,0 +1,89 @@
+"""The one HTTP transport of the client: base URL, bearer token, timeouts, and Loom's errors.
+
+Both servers answer a refusal with a JSON body that names a code, a message and usually a fix
+(`loom server` in MLflow's shape, ``{"error_code", "message", "fix"}``; `loom serve` in KServe's,
+``{"error", "error_code", "fix"}``). Every such answer becomes a :class:`LoomError`, so a caller
+handles one exception type and can show the server's own fix.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Optional
+
+import requests
+
+
+class LoomError(Exception):
+    """A request that Loom refused or could not answer.
+
+    Attributes:
+        code: Loom's error code (``NOT_FOUND``, ``INVALID_ARGUMENT``, ``UNAUTHENTICATED``,
+            ``PERMISSION_DENIED``...; MLflow-shaped codes such as ``RESOURCE_DOES_NOT_EXIST`` from
+            `loom server`; ``UNAVAILABLE`` when the server could not be reached).
+        message: what went wrong, as the server said it.
+        fix: what to do about it, when the server said.
+        field: the request field at fault, when the server named one.
+        status: the HTTP status (``None`` when no answer came).
+    """
+
+    def __init__(self, code: str, message: str, *, fix: Optional[str] = None, field: Optional[str] = None, status: Optional[int] = None) -> None:
+        super().__init__(f"{code}: {message}" + (f" (fix: {fix})" if fix else ""))
+        self.code = code
+        self.message = message
+        self.fix = fix
+        self.field = field
+        self.status = status
+
+
+def _error_of(response: requests.Response) -> LoomError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = body.get("error_code") or body.get("code") or f"HTTP_{response.status_code}"
+        message = body.get("message") or body.get("error") or response.reason
+        return LoomError(str(code), str(message), fix=body.get("fix"), field=body.get("field"), status=response.status_code)
+    return LoomError(f"HTTP_{response.status_code}", response.text.strip()[:500] or response.reason, status=response.status_code)
+
+
+class Transport:
+    """A base URL with a session that sends the token; every call returns parsed JSON or raises LoomError."""
+
+    def __init__(self, url: str, token: Optional[str], timeout: float) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise LoomError("INVALID_ARGUMENT", f"{url!r} is not an http(s) URL", fix="pass the address the server printed, e.g. http://127.0.0.1:5000")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        # A local server must not be reached through an HTTP proxy from the environment.
+        self.session.trust_env = False
+        self.session.proxies = {}
+        token = token if token is not None else os.environ.get("LOOM_TOKEN") or None
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None, json: Any = None) -> Any:
+        """Sends one request and returns its JSON body; raises LoomError on any refusal."""
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self.session.request(method, self.url + path, params=clean, json=json, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise LoomError("UNAVAILABLE", f"could not reach {self.url}: {error}", fix="check that the server is running at that address (`loom server` / `loom serve`)") from error
+        if response.status_code >= 400:
+            raise _error_of(response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as error:
+            raise LoomError("INTERNAL", f"{method} {path} answered {response.status_code} with a body that is not JSON", status=response.status_code) from error
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any, **params: Any) -> Any:
+        return self.request("POST", path, params=params, json=body)
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,135 @@
+/**
+ * The canary stage after an automatic promotion: a version that passed evaluation against
+ * the champion is deployed beside the primary on a share of the traffic (`startCanary`),
+ * then `decideCanaryStage` reads both sides' online quality over the same window (the
+ * prediction log's role column and the label store, as `loom monitor quality` does), runs
+ * the `canary-decision` step (which moves the alias on a promotion) and takes the canary
+ * out of the deployment when it was promoted or rolled back. Every change goes through the
+ * stores it is given: pass the platform as its principal (`Platform.actingAs`) so alias
+ * and deployment moves are authorized and audited.
+ *
+ * Usage: `await startCanary(platform, { model: 'flights', version: 5, weight: 0.2 })`, serve
+ *        traffic, then `await decideCanaryStage(platform, location, { model: 'flights', from, to, codeVersion })`.
+ */
+import { LoomError } from '../core/errors.js';
+import type { Artifact, CodeVersion } from '../metadata/types.js';
+import type { MetadataStore } from '../metadata/store.js';
+import { standaloneScope } from '../pipeline/run-scope.js';
+import type { StepRunner } from '../pipeline/step-runner.js';
+import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
+import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
+import { canaryDecisionComponent } from './canary-component.js';
+import { canaryPolicy, type CanaryDecision, type CanaryPolicy, type QualityFigures, type SideQuality } from './canary-decision.js';
+import { ESTIMATED_METRICS } from './cbpe.js';
+import type { PredictionLogLocation, PredictionLogRole } from './prediction-log-reader.js';
+import { onlineQuality, type QualityStores } from './quality-run.js';
+
+export interface CanaryStores extends QualityStores {
+  metadata: MetadataStore;
+  deployments: DeploymentStore;
+  runner: StepRunner;
+}
+
+/** Deploys `version` as the canary of `model` beside its champion, on `weight` of the traffic (split by request id). */
+export async function startCanary(stores: Pick<CanaryStores, 'deployments'>, options: { model: string; version: number; weight: number; alias?: string; reason?: string }): Promise<Deployment> {
+  const current = await stores.deployments.getDeployment(options.model);
+  return stores.deployments.setDeployment(
+    {
+      modelName: options.model,
+      primary: current?.primary ?? `${options.model}@${options.alias ?? 'champion'}`,
+      canary: { ref: `${options.model}@${options.version}`, weight: options.weight },
+      shadow: current?.shadow ?? null,
+      split: current?.split ?? 'hash',
+      ...(current && { batch: current.batch }),
+    },
+    { actor: 'canary-stage', reason: options.reason ?? `v${options.version} passed evaluation against the champion: canary on ${options.weight} of the traffic` },
+  );
+}
+
+export interface CanaryStageRequest {
+  model: string;
+  /** The window both sides are read over, ms since the epoch, [from, to). */
+  from: number;
+  to: number;
+  policy?: Partial<CanaryPolicy>;
+  /** The alias a promoted canary takes; default `champion`. */
+  alias?: string;
+  /** The alert execution whose retraining made the canary, for lineage. */
+  triggerExecutionId?: number;
+  codeVersion: CodeVersion;
+}
+
+export interface CanaryStageResult {
+  decision: CanaryDecision & { aliasMoved: boolean };
+  primary: SideQuality;
+  canary: SideQuality;
+  executionId: number;
+  /** The deployment after the decision (the canary cleared unless the outcome was `hold`). */
+  deployment: Deployment;
+}
+
+export async function decideCanaryStage(stores: CanaryStores, log: PredictionLogLocation, request: CanaryStageRequest): Promise<CanaryStageResult> {
+  const deployment = await stores.deployments.getDeployment(request.model);
+  if (!deployment?.canary) {
+    throw new LoomError('FAILED_PRECONDITION', `${request.model} has no canary deployed, so there is nothing to decide`, { fix: 'deploy one first (`loom deploy set --canary name@version:weight`)' });
+  }
+  const primaryVersion = await resolveModelVersion(parseModelRef(deployment.primary), stores.registry);
+  const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
+  const policy = canaryPolicy.parse(request.policy ?? {});
+  const primary = await sideQuality(stores, log, request, primaryVersion.version, 'primary');
+  const canary = await sideQuality(stores, log, request, canaryVersion.version, 'canary');
+  const inputs = {
+    primary: await artifactOf(stores.metadata, primaryVersion.artifactId),
+    canary: await artifactOf(stores.metadata, canaryVersion.artifactId),
+    trigger: request.triggerExecutionId === undefined ? undefined : await alertOf(stores.metadata, request.triggerExecutionId),
+  };
+  const outcome = await stores.runner.run({
+    component: canaryDecisionComponent,
+    stepName: 'canary-decision',
+    inputs,
+    parameters: { model: request.model, alias: request.alias ?? 'champion', window: { from: request.from, to: request.to }, primary, canary, policy },
+    run: standaloneScope('canary-decision', request.codeVersion),
+    cache: false,
+  });
+  if (outcome.error) throw outcome.error;
+  const properties = outcome.outputs.decision!.properties as unknown as CanaryDecision & { aliasMoved: boolean };
+  let after = deployment;
+  if (properties.outcome !== 'hold') {
+    after = await stores.deployments.setDeployment(
+      { modelName: deployment.modelName, primary: deployment.primary, canary: null, shadow: deployment.shadow, split: deployment.split, batch: deployment.batch },
+      { actor: 'canary-decision', reason: `canary v${canaryVersion.version} ${properties.outcome === 'promote' ? 'promoted' : 'rolled back'} (execution ${outcome.executionId}): ${properties.reason}` },
+    );
+  }
+  const decision = { outcome: properties.outcome, basis: properties.basis, metric: properties.metric, primaryValue: properties.primaryValue, canaryValue: properties.canaryValue, reason: properties.reason, aliasMoved: properties.aliasMoved };
+  return { decision, primary, canary, executionId: outcome.executionId, deployment: after };
+}
+
+/** One side's quality over the window: the rows this version answered in this role, as one window. */
+async function sideQuality(stores: QualityStores, log: PredictionLogLocation, request: CanaryStageRequest, version: number, role: PredictionLogRole): Promise<SideQuality> {
+  const report = await onlineQuality(stores, log, {
+    ref: `${request.model}@${version}`,
+    // One window over the whole range: a window of more requests than any range holds.
+    window: { kind: 'requests', size: Number.MAX_SAFE_INTEGER },
+    from: request.from,
+    to: request.to,
+    roles: [role],
+  });
+  const window = report.windows[0];
+  if (!window) return { version, rows: 0, labelled: 0, estimated: figures(undefined), measured: null };
+  return { version, rows: window.rows, labelled: window.labelled, estimated: figures(window.estimated), measured: window.measured ? figures(window.measured) : null };
+}
+
+/** Metrics as JSON can carry them: a figure that could not be computed (NaN) is null. */
+function figures(values: Record<string, number> | undefined): QualityFigures {
+  return Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, values && Number.isFinite(values[m]) ? values[m]! : null])) as QualityFigures;
+}
+
+async function artifactOf(metadata: MetadataStore, id: number | null): Promise<Artifact | undefined> {
+  return id === null ? undefined : (await metadata.getArtifacts([id]))[0];
+}
+
+/** The Alert artifact an alert execution published. */
+async function alertOf(metadata: MetadataStore, executionId: number): Promise<Artifact | undefined> {
+  const output = (await metadata.getEvents({ executionIds: [executionId] })).find((e) => e.type === 'OUTPUT' && e.name === 'alert');
+  return output ? artifactOf(metadata, output.artifactId) : undefined;
+}

@@ -1,0 +1,47 @@
+/**
+ * The monitoring decisions around a model version, for its lineage: the alerts that fired
+ * about it and the canary decisions that judged it (executions that took its artifact as
+ * an input), and the alert whose retraining produced it (the `triggeredBy` of the pipeline
+ * run that made it, `monitor/alerts/retrain-link.ts`).
+ *
+ * Usage: `const decisions = await modelDecisions(platform.metadata, artifactId, producingExecutionIds);`
+ */
+import type { JsonObject } from '../core/json.js';
+import type { MetadataStore } from '../metadata/store.js';
+
+/** The components whose executions are monitoring decisions. */
+const DECISION_COMPONENTS = new Set(['alert', 'canary-decision']);
+
+export interface ModelDecision {
+  executionId: number;
+  step: string;
+  component: string;
+  /** How it relates to the version: an alert or decision about it, or the alert that caused the run that made it. */
+  relation: 'about this version' | 'triggered the run that made it';
+  state: string;
+  endedAt: number | null;
+  /** The decision's output properties (the alert's rule, window and actions; the canary's outcome and figures). */
+  outcome: JsonObject | null;
+}
+
+export async function modelDecisions(metadata: MetadataStore, artifactId: number, producingExecutionIds: readonly number[]): Promise<ModelDecision[]> {
+  const about = (await metadata.getEvents({ artifactIds: [artifactId] })).filter((e) => e.type === 'INPUT').map((e) => e.executionId);
+  const triggers = new Set<number>();
+  for (const id of producingExecutionIds.slice(0, 1)) {
+    for (const context of await metadata.getContextsOfExecution(id)) {
+      const trigger = (context.properties.triggeredBy as { alertExecutionId?: unknown } | undefined)?.alertExecutionId;
+      if (typeof trigger === 'number') triggers.add(trigger);
+    }
+  }
+  const decisions: ModelDecision[] = [];
+  for (const [ids, relation] of [[[...triggers], 'triggered the run that made it'], [[...new Set(about)], 'about this version']] as const) {
+    for (const id of ids) {
+      const execution = await metadata.getExecution(id);
+      if (!execution || !DECISION_COMPONENTS.has(execution.typeName)) continue;
+      const output = (await metadata.getEvents({ executionIds: [id] })).find((e) => e.type === 'OUTPUT');
+      const artifact = output ? (await metadata.getArtifacts([output.artifactId]))[0] : undefined;
+      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, endedAt: execution.endedAt, outcome: artifact?.properties ?? null });
+    }
+  }
+  return decisions;
+}

@@ -1,0 +1,112 @@
+/**
+ * A served model's monitoring over time, shaped for charts: the drift of each feature and the
+ * online quality (estimated beside measured) of one version and one window kind, as columns by
+ * window start, with the alerts that fired for that version and the actions they took. Read
+ * from the monitoring history (`monitor/history-store.ts`) and the alert history in lineage
+ * (`monitor/alerts/history.ts`); nothing is recomputed from the prediction log here.
+ *
+ * Usage: `const view = await monitoringView({ history: platform.monitorHistory, metadata: platform.metadata }, 'flights', {});`
+ */
+import type { MetadataStore } from '../metadata/store.js';
+import { listAlerts, type AlertRecord } from '../monitor/alerts/history.js';
+import type { DriftHistoryRow, MonitorHistoryStore, QualityHistoryRow, QualityKind } from '../monitor/history-store.js';
+
+/** One feature's drift against one reference, one point per window. */
+export interface DriftSeries {
+  feature: string;
+  /** 'training', 'previous' or 'prediction'. */
+  against: string;
+  measure: string;
+  threshold: number;
+  starts: number[];
+  /** Null where the figure was inconclusive. */
+  values: (number | null)[];
+  exceeded: boolean[];
+}
+
+/** One quality metric, estimated or measured, one point per window. */
+export interface QualitySeries {
+  metric: string;
+  kind: QualityKind;
+  starts: number[];
+  values: (number | null)[];
+  /** Rows whose label had arrived for each window. */
+  labelled: number[];
+}
+
+export interface MonitoringView {
+  model: string;
+  /** Versions with any recorded figure, newest first. */
+  versions: number[];
+  /** The version shown: the one asked for, else the newest recorded; null with no history. */
+  version: number | null;
+  /** Window kinds recorded for that version ('daily', 'hourly', 'requests:N'). */
+  windowKinds: string[];
+  /** The window kind shown: the one asked for, else the first recorded. */
+  windowKind: string | null;
+  drift: DriftSeries[];
+  quality: QualitySeries[];
+  /** Alerts that fired for the version shown, newest first, with their actions. */
+  alerts: AlertRecord[];
+}
+
+export interface MonitoringQuery {
+  version?: number;
+  window?: string;
+  /** Windows starting in [from, to), epoch ms. */
+  from?: number;
+  to?: number;
+}
+
+/** Columns keyed by `key(row)`, in the rows' order (the store gives them by window start). */
+function group<R, S>(rows: readonly R[], key: (row: R) => string, make: (row: R) => S, add: (series: S, row: R) => void): S[] {
+  const series = new Map<string, S>();
+  for (const row of rows) {
+    const k = key(row);
+    let s = series.get(k);
+    if (!s) series.set(k, (s = make(row)));
+    add(s, row);
+  }
+  return [...series.values()];
+}
+
+/** The monitoring of `model` over time; a model with no history gives empty series, not an error. */
+export async function monitoringView(stores: { history: MonitorHistoryStore; metadata: MetadataStore }, model: string, query: MonitoringQuery): Promise<MonitoringView> {
+  const range = { model, from: query.from, to: query.to };
+  const [drift, quality] = await Promise.all([stores.history.driftHistory(range), stores.history.qualityHistory(range)]);
+  const versions = [...new Set([...drift, ...quality].map((r) => r.version))].sort((a, b) => b - a);
+  const version = query.version ?? versions[0] ?? null;
+  const ofVersion = <R extends DriftHistoryRow | QualityHistoryRow>(rows: R[]) => rows.filter((r) => r.version === version);
+  const windowKinds = [...new Set([...ofVersion(drift), ...ofVersion(quality)].map((r) => r.windowKind))];
+  const windowKind = query.window ?? windowKinds[0] ?? null;
+  const shown = <R extends DriftHistoryRow | QualityHistoryRow>(rows: R[]) => ofVersion(rows).filter((r) => r.windowKind === windowKind);
+  const alerts = version === null ? [] : (await listAlerts(stores.metadata, { model })).filter((a) => a.modelVersion === version);
+  return {
+    model,
+    versions,
+    version,
+    windowKinds,
+    windowKind,
+    drift: group(
+      shown(drift),
+      (r) => `${r.feature}\u0000${r.against}\u0000${r.measure}`,
+      (r): DriftSeries => ({ feature: r.feature, against: r.against, measure: r.measure, threshold: r.threshold, starts: [], values: [], exceeded: [] }),
+      (s, r) => {
+        s.starts.push(r.start);
+        s.values.push(r.value);
+        s.exceeded.push(r.exceeded);
+      },
+    ),
+    quality: group(
+      shown(quality),
+      (r) => `${r.metric}\u0000${r.kind}`,
+      (r): QualitySeries => ({ metric: r.metric, kind: r.kind, starts: [], values: [], labelled: [] }),
+      (s, r) => {
+        s.starts.push(r.start);
+        s.values.push(r.value);
+        s.labelled.push(r.labelled);
+      },
+    ),
+    alerts,
+  };
+}

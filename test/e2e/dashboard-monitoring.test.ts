@@ -1,0 +1,241 @@
+// The dashboard's monitoring, deployments and sign-in in a real browser (Debian's Chromium through
+// playwright-core) against a real `loom server` with authentication on, over a project whose
+// monitoring history was recorded by the real commands (`loom monitor labels load`, `loom monitor
+// alerts check` on real flights traffic): drift and quality charts with their numbers, the alert
+// and its action, a rollback confirmed in the Deployments page and refused for a viewer token
+// with the server's message, and signing in and out with an API token. Every page is checked for
+// console errors and serious axe-core violations.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { versionOf } from '../../src/data/versions.js';
+import { evaluationConfig } from '../../src/evaluate/config.js';
+import { evaluateRegisteredModel } from '../../src/evaluate/evaluate-registered.js';
+import { loadLabels } from '../../src/monitor/label-loader.js';
+import { ExampleStatistics, Examples } from '../../src/pipeline/artifact-types.js';
+import { predictionLogLocation } from '../../src/platform/prediction-log-location.js';
+import { computeStatistics } from '../../src/validate/statistics.js';
+import { launchChromium, testChromium } from '../support/chromium.js';
+import { runLoom } from '../support/cli.js';
+import { buildDashboardIfStale } from '../support/dashboard-build.js';
+import { seriousViolations, startLoomServer, watchConsole, type RunningServer } from '../support/dashboard-project.js';
+import { openTestPlatform } from '../support/databases.js';
+import { makeTempDir, writeFlightsSlice } from '../support/flights.js';
+import { monitoredModelProject, record } from '../support/monitored-model.js';
+
+const chromiumPath = testChromium();
+const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
+const START = Date.UTC(2026, 0, 5);
+// The README's screenshots, refreshed on request only (LOOM_UPDATE_SCREENSHOTS=1), as in dashboard.test.ts.
+const SHOTS = process.env.LOOM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/dashboard/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'loom-shots-'))}/`;
+/** Where the dashboard keeps the signed-in token (web/dashboard/src/api.ts). */
+const TOKEN_KEY = 'loom.token';
+/** The March dataset version recorded below (a version is a content hash). */
+const MARCH_VERSION = createHash('sha256').update('flights, March 2001, one row in 600').digest('hex');
+
+let server: RunningServer;
+let browser: Browser;
+const tokens = { editor: '', viewer: '' };
+/** The version of the data flights v1 was trained on; the March version is compared with it. */
+let trainingVersion = '';
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  if (!chromiumPath) return;
+  await buildDashboardIfStale();
+  const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashmon-');
+  // Two days of real flights traffic logged for flights v1 (January, then March), evaluated so quality can be estimated.
+  const project = await monitoredModelProject(dir, START, [1, 3]);
+  try {
+    const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 } });
+    await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
+    // Labels for the first day's first 40 requests, as `loom monitor labels load` stores them.
+    const file = join(dir, 'labels.csv');
+    await writeFile(file, `request_id,late\n${Array.from({ length: 40 }, (_, i) => `d0-${i},${i % 3 === 0 ? 1 : 0}`).join('\n')}\n`);
+    const labels = await loadLabels(project.db.labels, predictionLogLocation(project.db.config), { model: 'flights', source: { file }, labelColumn: 'late' });
+    assert.equal(labels.written, 40);
+  } finally {
+    await project.db.close();
+  }
+  // One alerting pass refreshes drift and quality from the log and fires the drift rule.
+  await writeFile(
+    join(dir, 'loom-alerts.yaml'),
+    `rules:
+  - name: distance-moved
+    model: flights
+    metric: drift.training.distance
+    window: daily
+    when: { above: 0 }
+    actions: [{ type: log }]
+  - name: auc-watch
+    model: flights
+    metric: quality.estimated.auc
+    window: daily
+    when: { below: 0 }
+    actions: [{ type: log }]
+`,
+  );
+  const check = await runLoom(['monitor', 'alerts', 'check'], { cwd: dir });
+  assert.equal(check.code, 0, check.stderr);
+
+  // A second version holding champion (so it can roll back to v1), a deployment serving it, and two tokens.
+  const db = await openTestPlatform(project.home);
+  try {
+    const v1 = (await db.registry.getModelVersion('flights', 1))!;
+    await db.registry.createModelVersion({ modelName: 'flights', source: v1.source, description: 'the same graph, registered again' });
+    await db.registry.setAlias('flights', 'champion', 2, { actor: 'setup', reason: 'a newer version' });
+    await db.deployments.setDeployment({ modelName: 'flights', primary: 'flights@champion' }, { actor: 'setup', reason: 'serve the champion' });
+    tokens.editor = (await db.tokens.createToken({ subject: 'erin', role: 'editor', createdBy: 'setup' })).secret;
+    tokens.viewer = (await db.tokens.createToken({ subject: 'vic', role: 'viewer', createdBy: 'setup' })).secret;
+    // A second dataset version, real March flights, with its statistics recorded, to compare with the training data.
+    const examplesDir = await db.artifacts.stage();
+    await mkdir(join(examplesDir, 'train'), { recursive: true });
+    await writeFlightsSlice(Examples.files.split(examplesDir, 'train'), { months: [3], every: 600, format: 'parquet' });
+    const statistics = await computeStatistics(Examples.files.split(examplesDir, 'train'));
+    const examples = (await db.artifacts.commit(examplesDir)).uri;
+    const [march] = await db.metadata.putArtifacts([{ typeName: Examples.name, uri: examples, fingerprint: MARCH_VERSION, properties: { splits: ['train'] } }]);
+    const statsDir = await db.artifacts.stage();
+    await writeFile(ExampleStatistics.files.split(statsDir, 'train'), JSON.stringify(statistics));
+    const statsUri = (await db.artifacts.commit(statsDir)).uri;
+    await record(db, 'statistics', [{ name: 'examples', id: march!.id }], { name: 'statistics', artifact: { typeName: ExampleStatistics.name, uri: statsUri, fingerprint: statsUri, properties: { splits: ['train'], rowCounts: { train: statistics.rowCount } } } });
+    trainingVersion = versionOf((await db.metadata.getArtifacts([project.examplesId]))[0]!);
+  } finally {
+    await db.close();
+  }
+  await writeFile(join(dir, 'loom.config.json'), JSON.stringify({ auth: { required: true } }));
+  server = await startLoomServer(dir);
+  browser = await launchChromium(chromiumPath);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const cleanup of cleanups) await cleanup();
+});
+
+/** A new tab on `path`, signed in with `token` (as the sign-in form leaves it) unless none is given. */
+async function open(path: string, token?: string): Promise<{ page: Page; console: ReturnType<typeof watchConsole> }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const console = watchConsole(page);
+  if (token) await page.addInitScript(`sessionStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(token)})`);
+  await page.goto(`${server.url}${path}`);
+  return { page, console };
+}
+
+async function checkPage(page: Page, console: ReturnType<typeof watchConsole>, what: string): Promise<void> {
+  assert.deepEqual(await seriousViolations(page), [], `${what}: no serious axe-core violations`);
+  assert.deepEqual(console.errors, [], `${what}: no console errors`);
+}
+
+test('monitoring: drift per feature over time, estimated beside measured quality, and the alert that fired with its action', skip, async () => {
+  const { page, console } = await open('/monitoring?model=flights&version=1', tokens.viewer);
+  await page.getByRole('heading', { name: 'Drift per feature' }).waitFor();
+  // Two daily windows: each feature's chart draws a point per window and reference.
+  const distance = page.getByRole('img', { name: /^Drift of distance: \d+ series, \d+ points/ });
+  await distance.locator('canvas').waitFor();
+  assert.ok(Number(await distance.getAttribute('data-points')) >= 2);
+  const row = page.getByRole('row', { name: /^distance training/ }).first();
+  assert.match(await row.innerText(), /of 2/);
+  const auc = page.getByRole('table', { name: 'auc per window' });
+  const rows = auc.locator('tbody tr');
+  assert.equal(await rows.count(), 2, 'one row per daily window');
+  const first = (await rows.nth(0).locator('td').allInnerTexts()).map((t) => t.trim());
+  assert.match(first[0]!, /^0\.\d+|^1/, 'estimated for the first day');
+  assert.match(first[1]!, /^0\.\d+|^1|undefined/, 'measured on its labels');
+  assert.equal(first[2], '40', 'the labels it rests on');
+  assert.equal((await rows.nth(1).locator('td').allInnerTexts())[1]!.trim(), '—', 'no label came for the second day');
+  await page.getByRole('img', { name: /^auc: estimated and measured: 2 series/ }).locator('canvas').waitFor();
+  const alert = page.getByRole('row', { name: /distance-moved/ });
+  assert.match(await alert.innerText(), /drift\.training\.distance/);
+  assert.match(await alert.innerText(), /log: done logged/);
+  assert.equal(await page.getByRole('row', { name: /auc-watch/ }).count(), 0, 'the rule that did not fire is not listed');
+  await checkPage(page, console, 'monitoring');
+  await page.screenshot({ path: `${SHOTS}monitoring.png`, fullPage: true });
+  await page.close();
+});
+
+test('sign-in: the app loads without a token, asks for one when the API answers 401, refuses a bad one with the server message, and signs out', skip, async () => {
+  // The static files are public; the data is not.
+  assert.equal((await fetch(`${server.url}/deployments`)).status, 200, 'a view URL opens the app shell');
+  assert.equal((await fetch(`${server.url}/api/loom/deployments`)).status, 401, 'the data needs a token');
+  const { page, console } = await open('/monitoring?model=flights');
+  await console.expecting(401, async () => {
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('API token').fill('loom_not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+  });
+  assert.match(await page.getByRole('alert').innerText(), /token/i, "the server's own message");
+  assert.equal(await page.evaluate(`sessionStorage.getItem(${JSON.stringify(TOKEN_KEY)})`), null, 'a refused token is not kept');
+  await checkPage(page, console, 'sign-in form');
+
+  await page.getByLabel('API token').fill(tokens.viewer);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Drift per feature' }).waitFor();
+  assert.match(await page.locator('header .session').innerText(), /vic \(viewer\)/);
+  // A reload keeps the tab signed in: the token is in this tab's sessionStorage and sent on every call.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Drift per feature' }).waitFor();
+  await checkPage(page, console, 'signed in');
+  await console.expecting(401, async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+  assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+  await page.close();
+});
+
+test('deployments: a viewer token is refused the rollback with the server message; an editor confirms it and the alias moves back', skip, async () => {
+  const viewer = await open('/deployments', tokens.viewer);
+  const card = viewer.page.locator('[data-alias="flights@champion"]');
+  await card.getByRole('heading', { name: 'flights@champion → v2' }).waitFor();
+  await viewer.page.getByRole('cell', { name: 'flights@champion' }).waitFor();
+  await viewer.console.expecting(403, async () => {
+    await card.getByRole('button', { name: 'Roll back champion…' }).click();
+    await card.getByRole('button', { name: 'Confirm rollback' }).click();
+    await card.getByRole('alert').waitFor();
+  });
+  assert.match(await card.getByRole('alert').innerText(), /vic \(viewer\) may not alias\.move/);
+  await checkPage(viewer.page, viewer.console, 'deployments, refused');
+  await viewer.page.close();
+
+  const { page, console } = await open('/deployments', tokens.editor);
+  const served = page.locator('[data-alias="flights@champion"]');
+  await served.getByRole('heading', { name: 'flights@champion → v2' }).waitFor();
+  await served.getByRole('button', { name: 'Roll back champion…' }).click();
+  // Nothing moves until it is confirmed; Cancel leaves it as it was.
+  await served.getByRole('button', { name: 'Cancel' }).click();
+  await served.getByRole('button', { name: 'Roll back champion…' }).click();
+  await served.getByRole('group', { name: 'Confirm the rollback of champion' }).waitFor();
+  await served.getByRole('button', { name: 'Confirm rollback' }).click();
+  await served.getByRole('heading', { name: 'flights@champion → v1' }).waitFor();
+  const newest = served.locator('tbody tr').first();
+  assert.deepEqual((await newest.locator('td').allInnerTexts()).slice(1, 4), ['v2 → v1', 'rollback', 'erin'], 'recorded as the signed-in principal');
+  const alias = await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=flights&alias=champion`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+  assert.equal(((await alias.json()) as { model_version: { version: string } }).model_version.version, '1', 'the registry itself moved back');
+  await checkPage(page, console, 'deployments, rolled back');
+  await page.screenshot({ path: `${SHOTS}deployments.png`, fullPage: true });
+  await page.close();
+});
+
+test('datasets: March flights beside the training data, both versions\' statistics side by side and the drift of each feature', skip, async () => {
+  const { page, console } = await open(`/datasets/${MARCH_VERSION}?split=train&against=${trainingVersion}`, tokens.viewer);
+  const drift = page.getByRole('table', { name: `Drift of train against ${trainingVersion.slice(0, 12)}` });
+  await drift.waitFor();
+  const distance = drift.getByRole('row', { name: /^distance/ });
+  assert.match(await distance.innerText(), /jensen_shannon\s+0\.\d+\s+0\.1\d*\s+(drifted|within threshold)/);
+  assert.ok((await drift.locator('tbody tr').count()) >= 3, 'distance, origin and destination are in both versions');
+  await page.getByRole('img', { name: /^Histogram of distance \(this version\)/ }).waitFor();
+  await page.getByRole('img', { name: new RegExp(`^Histogram of distance \\(${trainingVersion.slice(0, 12)}\\)`) }).waitFor();
+  await checkPage(page, console, 'dataset drift');
+  await page.screenshot({ path: `${SHOTS}dataset-drift.png`, fullPage: true });
+  await page.getByLabel('Compare with').selectOption('');
+  await drift.waitFor({ state: 'detached' });
+  await page.close();
+});
