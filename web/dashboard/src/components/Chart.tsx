@@ -38,7 +38,8 @@ export function LineChart({ title, series, xLabel, height = 260, time = false }:
         height,
         scales: { x: { time } },
         axes: [{ label: xLabel }, {}],
-        series: [{ label: xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, points: { show: false } }))],
+        // Short series (a point per monitoring window) get marks, so a lone point between gaps shows; long curves stay lines.
+        series: [{ label: xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, points: { show: s.x.length <= 200, size: 6 } }))],
       },
       align(series),
       element,
