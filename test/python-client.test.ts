@@ -60,7 +60,11 @@ test('the Python client passes its pytest suite against real loom server (with a
 
   await writePredictionLog(home, source, 300);
   const platform = await openTestPlatform(home);
-  const token = await platform.tokens.createToken({ subject: 'data-scientist', role: 'viewer', createdBy: 'python-client-test' }).finally(() => platform.close());
+  const [token, editorToken] = await Promise.all([
+    platform.tokens.createToken({ subject: 'data-scientist', role: 'viewer', createdBy: 'python-client-test' }),
+    // For the re-run, which a viewer may not start.
+    platform.tokens.createToken({ subject: 'ml-engineer', role: 'editor', createdBy: 'python-client-test' }),
+  ]).finally(() => platform.close());
 
   const [monitored, server, serve] = await Promise.all([
     runLoom(['monitor', 'drift', 'flights@champion', '--window', 'requests:100', '--json'], { cwd: dir }),
@@ -80,6 +84,7 @@ test('the Python client passes its pytest suite against real loom server (with a
       LOOM_TOKEN: '',
       LOOM_TEST_SERVER_URL: server.url,
       LOOM_TEST_TOKEN: token.secret,
+      LOOM_TEST_EDITOR_TOKEN: editorToken.secret,
       LOOM_TEST_SERVE_URL: serve.url,
       LOOM_TEST_RUN_ID: runId,
       LOOM_TEST_SOURCE: source,

@@ -37,6 +37,13 @@ def loom(server_url: str, token: str) -> Iterator[Client]:
 
 
 @pytest.fixture(scope="session")
+def editor(server_url: str) -> Iterator[Client]:
+    """A client with an editor's token, for the changes a viewer may not make."""
+    with Client(server_url, token=_env("LOOM_TEST_EDITOR_TOKEN")) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def model_server() -> Iterator[ModelServer]:
     server = ModelServer(_env("LOOM_TEST_SERVE_URL"))
     yield server

@@ -51,3 +51,17 @@ def test_tracking_runs_and_metric_history(loom: Client, run_id: str) -> None:
     with pytest.raises(LoomError) as missing:
         loom.runs("no-such-experiment")
     assert missing.value.status == 404
+
+
+def test_a_run_is_triggered_again_by_an_editor_and_watched_to_its_end(loom: Client, editor: Client, run_id: str) -> None:
+    with pytest.raises(LoomError) as refused:
+        loom.rerun_pipeline(run_id)
+    assert (refused.value.code, refused.value.status) == ("PERMISSION_DENIED", 403)
+    seen: list[str] = []
+    new_id = editor.rerun_pipeline(run_id)
+    assert new_id != run_id
+    run = editor.wait_for_pipeline_run(new_id, timeout=300, poll=0.2, on_change=lambda r: seen.append(r.state))
+    assert (run.run_id, run.pipeline, run.state) == (new_id, "flights", "COMPLETE")
+    assert sorted(run.steps.step) == sorted(STEPS)
+    assert seen, "the watch saw the run"
+

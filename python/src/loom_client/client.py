@@ -155,6 +155,16 @@ class Client:
         steps = frame(answer.get("steps", []), ["step", "component", "state", "attempts", "durationMs", "executionId", "error", "reason", "parameters", "inputs", "outputs"])
         return PipelineRun(summary["runId"], summary["pipeline"], summary["state"], _stamp(summary.get("startedAt")), _stamp(summary.get("endedAt")), steps, answer)
 
+    def rerun_pipeline(self, run_id: str) -> str:
+        """Runs a recorded pipeline run's pipeline file again on the server, as the caller, and returns
+        the new run's id at once; watch it with ``wait_for_pipeline_run``.
+
+        Needs the editor or admin role (a viewer gets LoomError ``PERMISSION_DENIED``); the server
+        records it in its audit log. Steps whose inputs and code are unchanged are cache hits.
+        """
+        answer = self._http.post(f"{_LOOM}/pipeline-runs/{_path(run_id)}/rerun", None)
+        return str(answer["runId"])
+
     def wait_for_pipeline_run(self, run_id: str, *, timeout: float = 3600.0, poll: float = 1.0, on_change: Optional[Callable[[PipelineRun], None]] = None) -> PipelineRun:
         """Watches a run until it ends and returns it; ``on_change`` sees it whenever a step changes state.
 
