@@ -91,13 +91,17 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectKind,
 /** Tries of a migration run whose setup lost a race with a concurrent schema drop (below). */
 const SETUP_TRIES = 3;
 
+/** PostgreSQL's codes for an object that a concurrent drop removed under Kysely's introspection. */
+const LOST_TO_A_DROP = new Set(['42P01', '3F000']);
+
 async function runMigrator(migrator: Migrator): Promise<void> {
   let { error, results } = await migrator.migrateToLatest();
   // Kysely's setup looks for its tables by introspecting every schema of the database; a
   // table dropped meanwhile in another schema (tests drop theirs as they finish) fails that
-  // query with "relation does not exist" (42P01) though nothing here is wrong. Nothing has
-  // run yet then, so the setup is simply tried again.
-  for (let tries = 1; tries < SETUP_TRIES && error && !results?.length && (error as { code?: string }).code === '42P01'; tries++) {
+  // query with "relation does not exist" (42P01), or "schema does not exist" (3F000) when the
+  // whole schema went, though nothing here is wrong. Nothing has run yet then, so the setup is
+  // simply tried again.
+  for (let tries = 1; tries < SETUP_TRIES && error && !results?.length && LOST_TO_A_DROP.has((error as { code?: string }).code ?? ''); tries++) {
     ({ error, results } = await migrator.migrateToLatest());
   }
   if (error) {
