@@ -23,7 +23,9 @@ export interface SliceSeries {
   offline: Record<string, number | null> | null;
   starts: number[];
   labelled: number[];
-  /** Per metric, a value per window; null below the minimum slice size or where undefined. */
+  /** Whether the slice had the evaluation's minimum of labelled rows in each window (below it: no figures). */
+  sized: boolean[];
+  /** Per metric, a value per window; null below the minimum slice size or where undefined (AUC on one class). */
   measured: Record<string, (number | null)[]>;
 }
 
@@ -58,9 +60,10 @@ export async function sliceQualityView(stores: QualityStores, log: PredictionLog
     for (const s of w.slices) {
       const id = `${s.spec}\u0000${s.key}`;
       let series = slices.get(id);
-      if (!series) slices.set(id, (series = { spec: s.spec, key: s.key, offline: s.offline, starts: [], labelled: [], measured: Object.fromEntries(QUALITY_METRICS.map((m) => [m, []])) }));
+      if (!series) slices.set(id, (series = { spec: s.spec, key: s.key, offline: s.offline, starts: [], labelled: [], sized: [], measured: Object.fromEntries(QUALITY_METRICS.map((m) => [m, []])) }));
       series.starts.push(w.start);
       series.labelled.push(s.labelled);
+      series.sized.push(s.measured !== null);
       for (const m of QUALITY_METRICS) series.measured[m]!.push(s.measured ? finite(s.measured[m]) : null);
     }
   }

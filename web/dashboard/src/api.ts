@@ -297,6 +297,8 @@ export interface SliceSeries {
   offline: Record<string, number | null> | null;
   starts: number[];
   labelled: number[];
+  /** Whether the slice had enough labelled rows for figures in each window. */
+  sized: boolean[];
   measured: Record<string, (number | null)[]>;
 }
 export interface SliceQualityView {

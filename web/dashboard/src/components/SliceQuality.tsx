@@ -2,7 +2,8 @@
  * Online quality per slice over time, for the Monitoring page: computed on request by the server
  * (`/api/loom/monitoring/:name/slices`, `loom monitor quality`'s code over the log and the
  * labels; the history keeps no slices), so it is fetched only once asked for (`?slices=1`). A
- * slice is measured on its labelled rows; below the evaluation's minimum slice size it has no figure.
+ * slice is measured on its labelled rows; below the evaluation's minimum slice size it has no figure,
+ * and a metric undefined on it (AUC where its labels hold one class) says so.
  */
 import { useMemo } from 'react';
 import { LOOM, get, type SliceQualityView } from '../api';
@@ -43,7 +44,7 @@ function SliceTable({ view, metric, onMetric }: { view: SliceQualityView; metric
     () => view.slices.map((s): Series => ({ label: s.key, x: s.starts.map((t) => t / 1000), y: s.measured[metric]! as number[] })),
     [view, metric],
   );
-  const show = (value: number | null | undefined) => (value === undefined ? '—' : value === null ? 'too few labels' : formatNumber(value));
+  const show = (value: number | null | undefined, sized = true) => (value === undefined ? '—' : !sized ? 'too few labels' : value === null ? 'undefined' : formatNumber(value));
   return (
     <>
       <div className="filter">
@@ -79,7 +80,7 @@ function SliceTable({ view, metric, onMetric }: { view: SliceQualityView; metric
                 const i = s.starts.indexOf(start);
                 return (
                   <td className="num" key={start}>
-                    {i < 0 ? '—' : `${show(s.measured[metric]![i])} (${s.labelled[i]})`}
+                    {i < 0 ? '—' : `${show(s.measured[metric]![i], s.sized[i])} (${s.labelled[i]})`}
                   </td>
                 );
               })}
