@@ -8,7 +8,6 @@
  * Usage: `const h = await metricHistoryColumns(db.tracking, runId, 'loss', { maxPoints: 4000 });`
  */
 import type { TrackingStore } from '../tracking/store.js';
-import type { Metric } from '../tracking/types.js';
 
 /** One metric's points in step order, column by column; non-finite values stay as they are logged. */
 export interface MetricHistoryColumns {
@@ -20,25 +19,17 @@ export interface MetricHistoryColumns {
   timestamps: number[];
 }
 
-/** The store's largest page: a run with up to this many points is read in one query. */
-const STORE_PAGE = 1_000_000;
-
 /**
- * Reads every point of `key` (one store query per million points) and downsamples it to at
- * most `maxPoints` points; `maxPoints: 0` keeps them all. A run without the key gives empty
- * columns; an unknown run fails with the store's NOT_FOUND.
+ * Reads every point of `key` as columns (one store query, no object per point) and downsamples
+ * it to at most `maxPoints` points; `maxPoints: 0` keeps them all. A run without the key gives
+ * empty columns; an unknown run fails with the store's NOT_FOUND.
  */
 export async function metricHistoryColumns(tracking: TrackingStore, runId: string, key: string, options: { maxPoints: number }): Promise<MetricHistoryColumns> {
-  const points: Metric[] = [];
-  let token: string | undefined;
-  do {
-    const page = await tracking.getMetricHistory(runId, key, { maxResults: STORE_PAGE, pageToken: token });
-    for (const m of page.items) points.push(m);
-    token = page.nextPageToken;
-  } while (token);
-  const kept = options.maxPoints > 0 ? downsampleMinMax(points.map((m) => m.value), options.maxPoints) : undefined;
-  const chosen = kept ? kept.map((i) => points[i]!) : points;
-  return { key, total: points.length, steps: chosen.map((m) => m.step), values: chosen.map((m) => m.value), timestamps: chosen.map((m) => m.timestamp) };
+  const { steps, values, timestamps } = await tracking.getMetricColumns(runId, key);
+  const total = steps.length;
+  if (options.maxPoints <= 0 || total <= options.maxPoints) return { key, total, steps, values, timestamps };
+  const kept = downsampleMinMax(values, options.maxPoints);
+  return { key, total, steps: kept.map((i) => steps[i]!), values: kept.map((i) => values[i]!), timestamps: kept.map((i) => timestamps[i]!) };
 }
 
 /**

@@ -214,6 +214,22 @@ export function describeTrackingStoreContract(name: string, makeStore: MakeTrack
       await rejectsWithCode(store.deleteTag(info.runId, 'stage'), 'NOT_FOUND');
     });
 
+    test('reads a metric as columns in the history order, NaN, infinities and full doubles kept', async (store) => {
+      const { info } = await store.createRun({});
+      const odd = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.1 + 0.2, -1e-300, 2 ** 53];
+      // Out of order, a step logged twice (the earlier timestamp first), and another key between.
+      const metrics = odd.map((value, i) => ({ key: 'm', value, timestamp: T0 + 10 - i, step: 5 - i }));
+      metrics.push({ key: 'm', value: 7, timestamp: T0 - 1, step: 3 }, { key: 'other', value: 1, timestamp: T0, step: 0 });
+      await store.logBatch(info.runId, { metrics });
+      const history = (await store.getMetricHistory(info.runId, 'm')).items;
+      const columns = await store.getMetricColumns(info.runId, 'm');
+      assert.deepEqual(columns, { steps: history.map((m) => m.step), values: history.map((m) => m.value), timestamps: history.map((m) => m.timestamp) });
+      assert.deepEqual(columns.steps, [0, 1, 2, 3, 3, 4, 5]);
+      assert.deepEqual(columns.values, [2 ** 53, -1e-300, 0.1 + 0.2, 7, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN]);
+      assert.deepEqual(await store.getMetricColumns(info.runId, 'nothing'), { steps: [], values: [], timestamps: [] });
+      await rejectsWithCode(store.getMetricColumns('0'.repeat(32), 'm'), 'NOT_FOUND');
+    });
+
     test('writes a batch larger than one INSERT chunk', async (store) => {
       const { info } = await store.createRun({});
       const metrics = Array.from({ length: 12_345 }, (_, i) => ({ key: `m${i % 7}`, value: i, timestamp: T0 + i, step: i }));
