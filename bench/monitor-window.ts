@@ -191,9 +191,9 @@ try {
   const fmt = (ms: number) => Math.round(ms).toLocaleString('en');
   const summary = (xs: object[]) => JSON.stringify(xs, (_k, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v));
   console.log(`rows: window ${ROWS.toLocaleString('en')}, reference ${(references[tools[0]!]?.[0]?.referenceRows ?? '').toLocaleString()}; repeat ${repeat}; load average (1 min) after each run: ${loads.map((l) => l.toFixed(1)).join(', ')}`);
-  console.log(`Loom runs (ms): ${summary(runs.loom)}; Loom CBPE estimate: ${summary([estimates])}`);
+  console.log(`Loom runs (ms): ${summary(runs.loom)}; Loom CBPE estimate (compare NannyML's): ${summary([estimates])}`);
   for (const tool of tools) {
-    const { phases: _p, importMs: _i, ...rest } = references[tool]![0]!;
+    const { importMs: _i, ...rest } = references[tool]![0]!;
     console.log(`${tool} runs (total ms): ${references[tool]!.map((x) => Math.round(x.totalMs)).join(', ')}; first run: ${summary([rest])}`);
   }
   console.log('');
