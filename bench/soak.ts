@@ -131,54 +131,123 @@ async function load(url: string, count: number, make: () => string): Promise<Rec
   return statuses;
 }
 
+/** One 1,000-connection run: what the table rows and the medians are made of. */
+interface CrowdRun {
+  attempted: number;
+  timeouts: number;
+  refused: number;
+  otherNon2xx: number;
+  p50: number;
+  p99: number;
+  max: number;
+  loadBefore: number;
+  loadAfter: number;
+}
+
 /**
  * 1,000 connections on the platform API's registry search for `seconds` (autocannon, 10 s
- * timeout): one table row. A request refused by load shedding (503) counts as answered, as
- * the client learns at once to retry; the share beyond 10 s is the hang the issue counts.
+ * timeout). A request refused by load shedding (503) counts as answered, as the client
+ * learns at once to retry; the share beyond 10 s is the hang the issue counts.
  */
-async function crowd(url: string, seconds: number, label: string): Promise<string> {
-  const before = loadavg()[0]!;
+async function crowd(url: string, seconds: number): Promise<CrowdRun> {
+  const loadBefore = loadavg()[0]!;
   const result = await autocannon({ url: `${url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: seconds, timeout: 10 });
-  const attempted = result.requests.total + result.timeouts;
   const refused = (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['503']?.count ?? 0;
-  const pct = (n: number) => `${((100 * n) / Math.max(1, attempted)).toFixed(1)}%`;
-  return `| ${label} | ${attempted.toLocaleString('en')} | ${result.timeouts} (**${pct(result.timeouts)}**) | ${refused} (${pct(refused)}) | ${result.non2xx - refused} | ${result.latency.p50} | ${result.latency.p99} | ${result.latency.max} | ${before.toFixed(1)} / ${loadavg()[0]!.toFixed(1)} |`;
+  return {
+    attempted: result.requests.total + result.timeouts,
+    timeouts: result.timeouts,
+    refused,
+    otherNon2xx: result.non2xx - refused,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    loadBefore,
+    loadAfter: loadavg()[0]!,
+  };
+}
+
+const pct = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
+
+function crowdRow(label: string, run: CrowdRun): string {
+  return `| ${label} | ${run.attempted.toLocaleString('en')} | ${run.timeouts} (**${pct(run.timeouts, run.attempted)}**) | ${run.refused} (${pct(run.refused, run.attempted)}) | ${run.otherNon2xx} | ${run.p50} | ${run.p99} | ${run.max} | ${run.loadBefore.toFixed(1)} / ${run.loadAfter.toFixed(1)} |`;
 }
 
 const CROWD_HEADER = ['| loom server | requests | beyond 10 s | 503 (refused, Retry-After) | other non-2xx | p50 ms | p99 ms | max ms | load average before / after |', '|---|---|---|---|---|---|---|---|---|'];
+const MEDIAN_HEADER = ['| loom server | runs | requests | beyond 10 s | share beyond 10 s | p99 ms | max ms |', '|---|---|---|---|---|---|---|'];
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A `loom server` setting the crowd phase compares: load shedding on or off, and how many workers. */
+interface CrowdSetting {
+  label: string;
+  config: object;
+  workers: number;
+}
+
+function crowdSettings(shedding: string[], workers: number[]): CrowdSetting[] {
+  const modes: Record<string, [string, object]> = {
+    off: ['load shedding off', { http: { loadShedding: { server: false } } }],
+    on: ['load shedding on (defaults)', {}],
+  };
+  return shedding.flatMap((mode) => {
+    if (!modes[mode]) throw new Error('--shedding takes off, on or off,on');
+    const [label, config] = modes[mode]!;
+    return workers.map((count) => ({ label: `\`--workers ${count}\`, ${label}`, config, workers: count }));
+  });
+}
+
 /**
- * The 1,000-connection case against a fresh `loom server` per setting (one after the other,
- * on the same project), each with its own `loom.config.json`, so the run compares them.
+ * The 1,000-connection case against a fresh `loom server` per setting and round (the
+ * settings interleaved within each round, so a change in the machine's load hits all of
+ * them alike), each with its own `loom.config.json`: one row per run, then the medians.
  */
-async function crowdPhase(home: string, seconds: number): Promise<string[]> {
-  const settings: [string, object][] = [
-    ['load shedding off (`http.loadShedding.server: false`)', { http: { loadShedding: { server: false } } }],
-    ['load shedding on (defaults)', {}],
-  ];
+async function crowdPhase(home: string, seconds: number, settings: CrowdSetting[], rounds: number): Promise<string[]> {
   const rows: string[] = [];
-  for (const [label, config] of settings) {
-    const cwd = join(home, `crowd-${rows.length}`);
-    await mkdir(cwd, { recursive: true });
-    await writeFile(join(cwd, 'loom.config.json'), JSON.stringify(config));
-    const api = await startLoom(['server', '--port', '0'], home, cwd);
-    try {
-      // A few requests first, so compilation and the first database reads are not in the figures.
-      await load(api.url, 200, () => rawRequest('GET', '/api/2.0/mlflow/registered-models/search'));
-      rows.push(await crowd(api.url, seconds, label));
-    } finally {
-      api.child.kill('SIGTERM');
-      if (api.child.exitCode === null) await new Promise((resolve) => api.child.once('exit', resolve));
+  const runs = new Map<CrowdSetting, CrowdRun[]>(settings.map((setting) => [setting, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const setting of settings) {
+      const cwd = join(home, `crowd-${round}-${setting.workers}-${settings.indexOf(setting)}`);
+      await mkdir(cwd, { recursive: true });
+      await writeFile(join(cwd, 'loom.config.json'), JSON.stringify(setting.config));
+      const api = await startLoom(['server', '--port', '0', '--workers', String(setting.workers)], home, cwd);
+      try {
+        // A few requests first, so compilation and the first database reads are not in the figures.
+        await load(api.url, 200 * setting.workers, () => rawRequest('GET', '/api/2.0/mlflow/registered-models/search'));
+        const run = await crowd(api.url, seconds);
+        runs.get(setting)!.push(run);
+        rows.push(crowdRow(`${setting.label}, round ${round + 1}`, run));
+        process.stderr.write(`${rows.at(-1)}\n`);
+      } finally {
+        api.child.kill('SIGTERM');
+        if (api.child.exitCode === null) await new Promise((resolve) => api.child.once('exit', resolve));
+      }
     }
   }
-  return [...CROWD_HEADER, ...rows];
+  const medians = settings.map((setting) => {
+    const of = (pick: (run: CrowdRun) => number) => median(runs.get(setting)!.map(pick));
+    const share = of((run) => run.timeouts / Math.max(1, run.attempted));
+    return `| ${setting.label} | ${runs.get(setting)!.length} | ${Math.round(of((run) => run.attempted)).toLocaleString('en')} | ${of((run) => run.timeouts)} | **${(100 * share).toFixed(1)}%** | ${of((run) => run.p99)} | ${of((run) => run.max)} |`;
+  });
+  return [...CROWD_HEADER, ...rows, '', 'Medians:', '', ...MEDIAN_HEADER, ...medians];
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { requests: { type: 'string', default: '100000' }, settle: { type: 'string', default: '15' }, seconds: { type: 'string', default: '20' }, only: { type: 'string' } },
+    options: {
+      requests: { type: 'string', default: '100000' },
+      settle: { type: 'string', default: '15' },
+      seconds: { type: 'string', default: '20' },
+      only: { type: 'string' },
+      workers: { type: 'string', default: '1' },
+      shedding: { type: 'string', default: 'off,on' },
+      rounds: { type: 'string', default: '1' },
+    },
   });
   if (values.only !== undefined && values.only !== 'soak' && values.only !== 'crowd') throw new Error('--only takes soak or crowd');
   const total = Number(values.requests);
@@ -229,7 +298,9 @@ async function main(): Promise<void> {
     }
     // 2. 1,000 connections on the platform API, with and without load shedding.
     if (values.only !== 'soak') {
-      process.stdout.write(`1,000 connections, ${values.seconds} s each, GET registered-models/search:\n\n${(await crowdPhase(home, Number(values.seconds))).join('\n')}\n`);
+      const settings = crowdSettings(values.shedding.split(','), values.workers.split(',').map(Number));
+      const table = await crowdPhase(home, Number(values.seconds), settings, Number(values.rounds));
+      process.stdout.write(`1,000 connections, ${values.seconds} s each, GET registered-models/search:\n\n${table.join('\n')}\n`);
     }
   } finally {
     for (const server of servers) server.child.kill('SIGTERM');
