@@ -8,6 +8,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { EXIT_CODE } from '../../src/core/errors.js';
+import { runLoom } from '../support/cli.js';
 import { openTestPlatform } from '../support/databases.js';
 import { makeTempDir } from '../support/flights.js';
 import { childPids, freePort, startLoom } from './support.js';
@@ -128,4 +130,16 @@ test('loom server --workers 2: concurrent MLflow writes through both workers all
   } finally {
     await db.close();
   }
+});
+
+test('loom server --workers 2 off loopback without authentication is refused once, by the primary; a worker count below 1 names the flag', async (t) => {
+  let remove: (() => Promise<void>) | undefined;
+  const home = await makeTempDir((fn) => (remove = fn));
+  t.after(async () => remove?.());
+  const refused = await runLoom(['server', '--workers', '2', '--host', '0.0.0.0', '--port', '0'], { cwd: home, env: { LOOM_HOME: home } });
+  assert.equal(refused.code, EXIT_CODE.FAILED_PRECONDITION, refused.stderr);
+  assert.equal(refused.stderr.match(/refusing to listen on 0\.0\.0\.0 without authentication/g)?.length, 1, refused.stderr);
+  const zero = await runLoom(['server', '--workers', '0'], { cwd: home, env: { LOOM_HOME: home } });
+  assert.equal(zero.code, EXIT_CODE.INVALID_ARGUMENT, zero.stderr);
+  assert.match(zero.stderr, /workers/);
 });
