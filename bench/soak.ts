@@ -18,6 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,7 +42,8 @@ async function startLoom(args: string[], home: string, cwd = home): Promise<Runn
   const child = spawn(process.execPath, [LOOM_BIN, ...args], { cwd, env: { ...process.env, LOOM_HOME: home, LOOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const deadline = Date.now() + 60_000;
+  // Generous: on a machine shared with running test suites a start (tsx, then each worker) has taken over a minute.
+  const deadline = Date.now() + 240_000;
   for (;;) {
     const match = /(?:serving at|Loom API at) (http:\/\/[^\s)]+)/.exec(stderr);
     if (match) return { url: match[1]!, child, samples: [] };
@@ -183,6 +185,28 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * Resolves once `workers` processes have answered: each generated request id starts with a
+ * prefix drawn once per process, and every request comes on a connection of its own.
+ */
+async function everyWorkerAnswers(url: string, workers: number): Promise<void> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + 240_000;
+  while (seen.size < workers) {
+    if (Date.now() > deadline) throw new Error(`only ${seen.size} of ${workers} workers answered`);
+    const id = await new Promise<string>((resolve) => {
+      const req = request(`${url}/health`, { agent: false }, (res) => {
+        res.resume();
+        resolve(String(res.headers['x-request-id']).split('-')[0]!);
+      });
+      req.on('error', () => resolve(''));
+      req.end();
+    });
+    if (id) seen.add(id);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A `loom server` setting the crowd phase compares: load shedding on or off, and how many workers. */
 interface CrowdSetting {
   label: string;
@@ -217,6 +241,8 @@ async function crowdPhase(home: string, seconds: number, settings: CrowdSetting[
       await writeFile(join(cwd, 'loom.config.json'), JSON.stringify(setting.config));
       const api = await startLoom(['server', '--port', '0', '--workers', String(setting.workers)], home, cwd);
       try {
+        // The server says it listens when its first worker does; the crowd waits for all of them.
+        await everyWorkerAnswers(api.url, setting.workers);
         // A few requests first, so compilation and the first database reads are not in the figures.
         await load(api.url, 200 * setting.workers, () => rawRequest('GET', '/api/2.0/mlflow/registered-models/search'));
         const run = await crowd(api.url, seconds);
