@@ -16,12 +16,12 @@
  *
  * Run: node --import tsx bench/soak.ts [--requests 100000] [--settle 15] [--seconds 20] [--only soak|crowd]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { parseArgs, promisify } from 'node:util';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { LOOM_BIN } from '../test/support/cli.js';
 import { makeTempDir } from '../test/support/flights.js';
@@ -29,6 +29,7 @@ import { buildServingRegistry } from '../test/support/serving-registry.js';
 import { deeplyNested, rawExchange, rawRequest } from '../test/security/support.js';
 import { mulberry32 } from '../src/core/random.js';
 
+const execFileAsync = promisify(execFile);
 const PIPELINE = 25;
 const CONNECTIONS = 8;
 
@@ -142,6 +143,9 @@ interface CrowdRun {
   p50: number;
   p99: number;
   max: number;
+  /** Connections waiting to be accepted, sampled every 500 ms: mean and largest. */
+  queueMean: number;
+  queueMax: number;
   loadBefore: number;
   loadAfter: number;
 }
@@ -153,7 +157,11 @@ interface CrowdRun {
  */
 async function crowd(url: string, seconds: number): Promise<CrowdRun> {
   const loadBefore = loadavg()[0]!;
-  const result = await autocannon({ url: `${url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: seconds, timeout: 10 });
+  // The listening socket's accept queue (Recv-Q in `ss -lnt`): connections the kernel has
+  // completed that no process has accepted yet. Under --workers N they all share this one queue.
+  const queue: number[] = [];
+  const sampler = setInterval(() => void acceptQueue(Number(new URL(url).port)).then((n) => queue.push(n), () => {}), 500);
+  const result = await autocannon({ url: `${url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: seconds, timeout: 10 }).finally(() => clearInterval(sampler));
   const refused = (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['503']?.count ?? 0;
   return {
     attempted: result.requests.total + result.timeouts,
@@ -163,19 +171,28 @@ async function crowd(url: string, seconds: number): Promise<CrowdRun> {
     p50: result.latency.p50,
     p99: result.latency.p99,
     max: result.latency.max,
+    queueMean: queue.length ? queue.reduce((sum, n) => sum + n, 0) / queue.length : 0,
+    queueMax: Math.max(0, ...queue),
     loadBefore,
     loadAfter: loadavg()[0]!,
   };
 }
 
+/** Recv-Q of the TCP listener on `port`: its accept queue's length now (Linux `ss`). */
+async function acceptQueue(port: number): Promise<number> {
+  // Asynchronous, so sampling never stalls the load generator in this process.
+  const { stdout } = await execFileAsync('ss', ['-Hltn', `sport = :${port}`]);
+  return stdout.split('\n').reduce((sum, line) => sum + (Number(line.trim().split(/\s+/)[1]) || 0), 0);
+}
+
 const pct = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
 
 function crowdRow(label: string, run: CrowdRun): string {
-  return `| ${label} | ${run.attempted.toLocaleString('en')} | ${run.timeouts} (**${pct(run.timeouts, run.attempted)}**) | ${run.refused} (${pct(run.refused, run.attempted)}) | ${run.otherNon2xx} | ${run.p50} | ${run.p99} | ${run.max} | ${run.loadBefore.toFixed(1)} / ${run.loadAfter.toFixed(1)} |`;
+  return `| ${label} | ${run.attempted.toLocaleString('en')} | ${run.timeouts} (**${pct(run.timeouts, run.attempted)}**) | ${run.refused} (${pct(run.refused, run.attempted)}) | ${run.otherNon2xx} | ${run.p50} | ${run.p99} | ${run.max} | ${run.queueMean.toFixed(0)} / ${run.queueMax} | ${run.loadBefore.toFixed(1)} / ${run.loadAfter.toFixed(1)} |`;
 }
 
-const CROWD_HEADER = ['| loom server | requests | beyond 10 s | 503 (refused, Retry-After) | other non-2xx | p50 ms | p99 ms | max ms | load average before / after |', '|---|---|---|---|---|---|---|---|---|'];
-const MEDIAN_HEADER = ['| loom server | runs | requests | beyond 10 s | share beyond 10 s | p99 ms | max ms |', '|---|---|---|---|---|---|---|'];
+const CROWD_HEADER = ['| loom server | requests | beyond 10 s | 503 (refused, Retry-After) | other non-2xx | p50 ms | p99 ms | max ms | accept queue mean / max | load average before / after |', '|---|---|---|---|---|---|---|---|---|---|'];
+const MEDIAN_HEADER = ['| loom server | runs | requests | beyond 10 s | share beyond 10 s | p99 ms | max ms | accept queue mean |', '|---|---|---|---|---|---|---|---|'];
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
@@ -258,7 +275,7 @@ async function crowdPhase(home: string, seconds: number, settings: CrowdSetting[
   const medians = settings.map((setting) => {
     const of = (pick: (run: CrowdRun) => number) => median(runs.get(setting)!.map(pick));
     const share = of((run) => run.timeouts / Math.max(1, run.attempted));
-    return `| ${setting.label} | ${runs.get(setting)!.length} | ${Math.round(of((run) => run.attempted)).toLocaleString('en')} | ${of((run) => run.timeouts)} | **${(100 * share).toFixed(1)}%** | ${of((run) => run.p99)} | ${of((run) => run.max)} |`;
+    return `| ${setting.label} | ${runs.get(setting)!.length} | ${Math.round(of((run) => run.attempted)).toLocaleString('en')} | ${of((run) => run.timeouts)} | **${(100 * share).toFixed(1)}%** | ${of((run) => run.p99)} | ${of((run) => run.max)} | ${of((run) => run.queueMean).toFixed(0)} |`;
   });
   return [...CROWD_HEADER, ...rows, '', 'Medians:', '', ...MEDIAN_HEADER, ...medians];
 }
