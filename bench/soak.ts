@@ -9,12 +9,13 @@
  *    content types). Each process's RSS is sampled every 250 ms; reported: start (after a
  *    warm-up), peak, end (after `--settle` seconds idle) and end/start (goal ≤ 1.2).
  * 2. 1,000 connections for `--seconds` against the platform API's registry search (autocannon,
- *    10 s timeout): the share of requests beyond 10 s (goal 0), p99 and max latency.
- *
- * 2. runs against a fresh `loom server` with load shedding off, then on (its defaults), so
- *    one run shows both.
+ *    10 s timeout): the share of requests beyond 10 s (goal 0), p99 and max latency, and the
+ *    listener's accept queue. Against a fresh `loom server` per setting: load shedding off
+ *    and on (`--shedding off,on`, its defaults when on) times the worker counts (`--workers
+ *    1,2`), interleaved `--rounds` times; one row per run, then the medians per setting.
  *
  * Run: node --import tsx bench/soak.ts [--requests 100000] [--settle 15] [--seconds 20] [--only soak|crowd]
+ *      [--workers 1,2] [--shedding off,on] [--rounds 3]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
