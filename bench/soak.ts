@@ -162,7 +162,12 @@ async function crowd(url: string, seconds: number): Promise<CrowdRun> {
   // completed that no process has accepted yet. Under --workers N they all share this one queue.
   const queue: number[] = [];
   const sampler = setInterval(() => void acceptQueue(Number(new URL(url).port)).then((n) => queue.push(n), () => {}), 500);
-  const result = await autocannon({ url: `${url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: seconds, timeout: 10 }).finally(() => clearInterval(sampler));
+  let result: autocannon.Result;
+  try {
+    result = await autocannon({ url: `${url}/api/2.0/mlflow/registered-models/search`, connections: 1000, duration: seconds, timeout: 10 });
+  } finally {
+    clearInterval(sampler);
+  }
   const refused = (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['503']?.count ?? 0;
   return {
     attempted: result.requests.total + result.timeouts,
