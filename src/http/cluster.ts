@@ -8,8 +8,9 @@
  * workers (`loom serve --grpc-port`) is shared the same way.
  *
  * Why more than one process even for an I/O-bound server: since libuv 1.45 a Node process
- * accepts one connection per event-loop iteration, so under a crowd of new connections the
- * accept queue, not the handlers, is the limit (BENCHMARKS.md, soak section).
+ * accepts one connection per event-loop iteration, so under a crowd of new connections
+ * clients wait in the kernel's accept queue; N workers drain the one shared queue N times as
+ * often (BENCHMARKS.md, soak section).
  *
  * Usage (in the CLI): `if (cluster.isPrimary && workers > 1) return runPrimary({ workers, onListening })`,
  * and in each worker `await serveInWorker(() => startModelServer(...))`; a worker's server
