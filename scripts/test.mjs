@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ensureChromium } from './chromium.mjs';
 import { startPostgres } from './postgres.mjs';
 import { ensurePythonEnv } from './python.mjs';
+import { longestFirst } from './test-order.mjs';
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { stdio: 'inherit', env });
@@ -46,10 +47,12 @@ const chromium = ensureChromium();
 const postgres = await startPostgres();
 let status;
 try {
-  const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test')].sort();
+  // Two files at a time, longest first: the run ends when the last file does (test-order.mjs).
+  const files = only.length > 0 ? only : longestFirst([...testFiles('src'), ...testFiles('test')]);
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-times-reporter.mjs', '--test-reporter-destination=stdout'];
   status = run(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=2', ...files],
     { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python, LOOM_TEST_NANNYML_PYTHON: nannyml, ...(chromium && { LOOM_TEST_CHROMIUM: chromium }) },
   );
 } finally {
