@@ -79,7 +79,10 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     ...features.map((f) => `${loggedValue('features', featureFields, f.name, f.type)} AS ${sqlIdent(f.name)}`),
     ...outputs.map((name) => `${loggedValue('outputs', outputFields, name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
   ];
-  const key = windowKey(options.window);
+  // Windows of N requests number the rows in time order: a sort of the whole log, needless
+  // when all its rows fit in one window (every row's key is 0 then).
+  const single = options.window.kind === 'requests' && Number((await queryRows(db, `SELECT count(*)::DOUBLE AS n FROM (${relation})`))[0]!.n) <= options.window.size;
+  const key = single ? '0::BIGINT' : windowKey(options.window);
   const model = baseline.trainingRows ? await fitReconstruction(db, baseline.trainingRows, features, baseline.statistics) : undefined;
   // The window's rows flattened once: every window's scans read typed columns, not JSON.
   await db.run(`CREATE TEMP TABLE ${table} AS SELECT ${key} AS __window, epoch_ms(logged_at) AS __at, ${columns.join(', ')} FROM (${relation})`);
