@@ -69,11 +69,11 @@ export async function monitoredModelProject(dir: string, start: number, months: 
 }
 
 /**
- * Evaluates flights@champion on the project's own examples (threshold 0.4, no bootstrap), which
- * records the reference scores that quality estimation (CBPE) calibrates on.
+ * Evaluates flights@champion on the project's own examples (threshold 0.4, no bootstrap, plus
+ * `settings` such as slices), which records the reference scores that quality estimation (CBPE) calibrates on.
  */
-export async function evaluateMonitoredModel(project: RegisteredModelProject): Promise<void> {
-  const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 } });
+export async function evaluateMonitoredModel(project: RegisteredModelProject, settings: Record<string, unknown> = {}): Promise<void> {
+  const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 }, ...settings });
   await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
 }
 
