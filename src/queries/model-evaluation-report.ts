@@ -57,7 +57,7 @@ const reportSchema = z.object({
 type Report = z.output<typeof reportSchema>;
 
 /** What `evaluation.json` says, in the page's shape (the parts that are not about the artifact itself). */
-export type ReportView = Omit<EvaluationDetail, 'artifactId' | 'executionId' | 'registeredWith' | 'modelCard'>;
+export type ReportView = Omit<EvaluationDetail, 'artifactId' | 'executionId' | 'registeredWith' | 'pipelineRun' | 'modelCard'>;
 
 /** Reads and checks one `evaluation.json`; FAILED_PRECONDITION naming the file when it is unreadable or not a report. */
 export async function evaluationReportFile(path: string): Promise<ReportView> {

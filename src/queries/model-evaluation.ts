@@ -34,6 +34,8 @@ export interface EvaluationSummary {
   executionId: number;
   /** The pipeline run (or `loom evaluate` invocation) that evaluated. */
   runId: string | null;
+  /** Whether `runId` is a recorded pipeline run (with its own page), not a `loom evaluate` invocation. */
+  pipelineRun: boolean;
   evaluatedAt: string;
   split: string;
   rowCount: number;
@@ -86,7 +88,8 @@ export async function modelEvaluation(stores: ModelEvaluationStores, artifacts: 
     const dir = await artifacts.localPath(artifact.uri);
     const report = await evaluationReportFile(ModelEvaluation.files.evaluation(dir));
     const modelCard = await readFile(ModelEvaluation.files.cardMarkdown(dir), 'utf8').catch(() => null);
-    details.push({ artifactId: artifact.id, executionId, registeredWith: artifact.uri === registeredUri, modelCard, ...report });
+    const pipelineRun = (await stores.metadata.getContextsOfExecution(executionId)).some((c) => c.typeName === 'pipeline_run' && c.name === report.runId);
+    details.push({ artifactId: artifact.id, executionId, registeredWith: artifact.uri === registeredUri, pipelineRun, modelCard, ...report });
   }
   details.sort((a, b) => b.artifactId - a.artifactId);
   if (evaluationId !== undefined && !details.some((d) => d.artifactId === evaluationId)) {
@@ -96,8 +99,8 @@ export async function modelEvaluation(stores: ModelEvaluationStores, artifacts: 
     });
   }
   const selected = details.find((d) => d.artifactId === evaluationId) ?? details.find((d) => d.registeredWith) ?? details[0] ?? null;
-  const summary = ({ artifactId, executionId, runId, evaluatedAt, split, rowCount, blessed, registeredWith }: EvaluationDetail): EvaluationSummary => ({
-    artifactId, executionId, runId, evaluatedAt, split, rowCount, blessed, registeredWith,
+  const summary = ({ artifactId, executionId, runId, pipelineRun, evaluatedAt, split, rowCount, blessed, registeredWith }: EvaluationDetail): EvaluationSummary => ({
+    artifactId, executionId, runId, pipelineRun, evaluatedAt, split, rowCount, blessed, registeredWith,
   });
   return { model: { name, version }, evaluations: details.map(summary), selected };
 }

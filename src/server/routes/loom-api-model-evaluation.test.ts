@@ -39,6 +39,7 @@ test("a version's evaluations: the recorded metrics, slices with intervals, fair
   const view = await get(url);
   assert.deepEqual(view.evaluations.map((e) => e.artifactId), [second.evaluation.id, first.evaluation.id], 'newest first');
   assert.equal(view.selected?.artifactId, second.evaluation.id, 'the newest when none was registered with the version');
+  assert.deepEqual(view.evaluations.map((e) => [e.pipelineRun, e.registeredWith]), [[false, false], [false, false]], '`loom evaluate` runs, not pipeline runs');
   const chosen = (await get(`${url}?evaluation=${first.evaluation.id}`)).selected!;
   const report = first.report;
   assert.equal(chosen.rowCount, report.rowCount);

@@ -252,3 +252,42 @@ export interface DatasetDrift {
   split: string;
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
 }
+/** A model version's recorded evaluations, one in full (/api/loom/models/:name/versions/:version/evaluation). */
+export interface MetricRow {
+  name: string;
+  value: number | null;
+  lower: number | null;
+  upper: number | null;
+  baseline: number | null;
+}
+export interface EvaluationSummary {
+  artifactId: number;
+  executionId: number;
+  runId: string | null;
+  pipelineRun: boolean;
+  evaluatedAt: string;
+  split: string;
+  rowCount: number;
+  blessed: boolean | null;
+  registeredWith: boolean;
+}
+export interface EvaluationDetail extends EvaluationSummary {
+  task: string;
+  labelColumn: string;
+  confidence: number;
+  resamples: number;
+  baseline: { name: string | null; version: number | null; uri: string } | null;
+  data: { contentHash: string | null; split: string; span: string | null; source: string | null; uri: string };
+  metrics: MetricRow[];
+  slices: { spec: string; key: string; values: Record<string, string>; exampleCount: number; small: boolean; metrics: MetricRow[] }[];
+  fairness: { name: string; features: string[]; decisionThreshold: number; groups: ({ group: string } & Record<string, number | string | null>)[]; disparities: { name: string; value: number | null; baseline: number | null }[] }[];
+  thresholds: { metric: string; target: string; kind: string; passed: boolean | null; reason: string }[];
+  blessing: { blessed: boolean; reason: string; passed: number; failed: number; skipped: number };
+  lineage: { type: string; uri: string; id: number | null; note: string | null }[];
+  modelCard: string | null;
+}
+export interface ModelEvaluationView {
+  model: { name: string; version: number };
+  evaluations: EvaluationSummary[];
+  selected: EvaluationDetail | null;
+}
