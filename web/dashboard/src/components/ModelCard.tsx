@@ -64,31 +64,36 @@ export function ModelCard({ name, version, description, detail: d }: { name: str
         </tbody>
       </table>
       {d.thresholds.length > 0 && (
-        <table className="thresholds">
-          <caption>Threshold checks</caption>
-          <thead>
-            <tr>
-              <th scope="col">Metric</th>
-              <th scope="col">On</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Result</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.thresholds.map((c, i) => (
-              <tr key={i}>
-                <td>{c.metric}</td>
-                <td>{c.target}</td>
-                <td>{c.kind}</td>
-                <td>
-                  <span className={`badge ${c.passed === null ? 'state-skipped' : c.passed ? 'state-complete' : 'state-failed'}`}>{c.passed === null ? 'not judged' : c.passed ? 'pass' : 'FAIL'}</span>
-                </td>
-                <td>{c.reason}</td>
+        <details>
+          <summary>
+            The {d.thresholds.length} threshold checks behind the blessing
+          </summary>
+          <table className="thresholds">
+            <caption>Threshold checks</caption>
+            <thead>
+              <tr>
+                <th scope="col">Metric</th>
+                <th scope="col">On</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Result</th>
+                <th scope="col">Detail</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {d.thresholds.map((c, i) => (
+                <tr key={i}>
+                  <td>{c.metric}</td>
+                  <td>{c.target}</td>
+                  <td>{c.kind}</td>
+                  <td>
+                    <span className={`badge ${c.passed === null ? 'state-skipped' : c.passed ? 'state-complete' : 'state-failed'}`}>{c.passed === null ? 'not judged' : c.passed ? 'pass' : 'FAIL'}</span>
+                  </td>
+                  <td>{c.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
       )}
       {d.lineage.length > 0 && (
         <table className="card-lineage">
