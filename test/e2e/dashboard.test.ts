@@ -30,6 +30,7 @@ let project: DashboardProject;
 let server: RunningServer;
 let browser: Browser;
 let fairnessAudit: EvaluationReport & { evaluation: { artifactId: number } };
+let registeredEvaluationUri: string;
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
@@ -38,8 +39,10 @@ before(async () => {
   await buildDashboardIfStale();
   const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashboard-');
   project = await makeDashboardProject(dir);
-  // A fairness audit of version 1 across origin airports (`loom evaluate`), made while the rest is set up.
+  // Made while the rest is set up: a fairness audit of version 1 across origin airports (`loom
+  // evaluate`), and the versions as `loom models versions` lists them, naming the evaluation push registered version 1 with.
   const auditing = runLoom(['evaluate', 'flights@1', '--baseline', 'none', '--fairness', 'origin', '--resamples', '0', '--json'], { cwd: dir });
+  const listing = runLoom(['models', 'versions', 'flights', '--json'], { cwd: dir });
   server = await startLoomServer(dir);
   // A second version of the model, registered through the MLflow API, so the alias can move and roll back.
   const v1 = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=flights&version=1`)).json()) as { model_version: { source: string; run_id: string } };
@@ -53,9 +56,10 @@ before(async () => {
   assert.equal(deployed.code, 0, deployed.stderr);
   await mkdir(SHOTS, { recursive: true });
   browser = await launchChromium(chromiumPath);
-  const audited = await auditing;
+  const [audited, listed] = await Promise.all([auditing, listing]);
   assert.equal(audited.code, 0, audited.stderr);
   fairnessAudit = JSON.parse(audited.stdout) as EvaluationReport & { evaluation: { artifactId: number } };
+  registeredEvaluationUri = (JSON.parse(listed.stdout) as { items: { version: number; lineage: { evaluationUri: string } }[] }).items.find((v) => v.version === 1)!.lineage.evaluationUri;
 });
 
 after(async () => {
@@ -163,12 +167,10 @@ test('models: versions, alias history and lineage; an alias moved and rolled bac
 });
 
 test("model evaluation: the slice table shows the recorded evaluation's numbers and intervals, the model card its checks and file; a version without one says so", skip, async () => {
-  // The evaluation push registered version 1 with, read from its artifact as `loom models versions` names it.
-  // The fairness audit made in `before` is newer: the page still opens on the registered one.
-  const listed = await runLoom(['models', 'versions', 'flights', '--json'], { cwd: project.dir });
+  // The evaluation push registered version 1 with, read from its artifact. The fairness audit made
+  // in `before` is newer: the page still opens on the registered one.
   const audit = fairnessAudit;
-  const v1 = (JSON.parse(listed.stdout) as { items: { version: number; lineage: { evaluationUri: string } }[] }).items.find((v) => v.version === 1)!;
-  const evaluationDir = await new LocalArtifactStore(join(project.dir, '.loom', 'artifacts')).localPath(v1.lineage.evaluationUri);
+  const evaluationDir = await new LocalArtifactStore(join(project.dir, '.loom', 'artifacts')).localPath(registeredEvaluationUri);
   const report = JSON.parse(await readFile(join(evaluationDir, 'evaluation.json'), 'utf8')) as EvaluationReport;
 
   const { page, console } = await open('/models/flights?version=1');
@@ -223,6 +225,25 @@ test("model evaluation: the slice table shows the recorded evaluation's numbers 
   await page.getByRole('button', { name: 'Lineage of v2' }).click();
   await page.getByRole('heading', { name: 'Evaluation of v2' }).waitFor();
   await section.getByText('No evaluation is recorded for v2').waitFor();
+  await page.close();
+});
+
+test('lineage both ways: a step opens its pipeline run, the data snapshot its dataset page, which links back to the models made from it', skip, async () => {
+  const { page, console } = await open('/models/flights?version=1');
+  const flow = page.locator('.flow');
+  assert.match(await flow.locator('.deployment').innerText(), /primary \(flights@champion\)/, 'the deployment serving the champion');
+  await flow.getByRole('link', { name: 'train', exact: true }).click();
+  await page.waitForURL(new RegExp(`/pipelines/${project.completeRunId}\\?step=train$`));
+  await page.getByRole('heading', { name: /^Step train/ }).waitFor();
+  await page.goBack();
+  await flow.locator('.data').getByRole('link').click();
+  await page.waitForURL(/\/datasets\/[0-9a-f]+$/);
+  const made = page.getByRole('region', { name: 'Models made from this version' });
+  await made.getByRole('link', { name: 'delays-tuned v1' }).waitFor();
+  await checkPage(page, console, 'dataset with its models');
+  await made.getByRole('link', { name: 'flights v1' }).click();
+  await page.waitForURL(/\/models\/flights\?version=1$/);
+  await page.getByRole('heading', { name: 'Lineage of v1' }).waitFor();
   await page.close();
 });
 

@@ -68,3 +68,19 @@ test("a version's evaluations: the recorded metrics, slices with intervals, fair
   ] as const;
   for (const [path, status] of refusals) assert.equal((await server.inject(path)).statusCode, status, path);
 });
+
+test('the model versions made from a dataset version: none without a recorded push; a malformed or unknown version is refused', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const project = await registeredModelProject(dir);
+  const server = await buildPlatformApp({ db: project.db, artifacts: project.artifacts });
+  t.after(async () => {
+    await server.close();
+    await project.db.close();
+  });
+  const [examples] = await project.db.metadata.getArtifacts([project.examplesId]);
+  const hash = String(examples!.properties.contentHash ?? examples!.fingerprint);
+  // The fixture pushed outside the metadata store: no PushedModel is downstream of the data.
+  assert.deepEqual((await server.inject(`/api/loom/datasets/${hash.slice(0, 8)}/models`)).json(), { version: hash, models: [] });
+  assert.equal((await server.inject('/api/loom/datasets/xyz!/models')).statusCode, 400);
+  assert.equal((await server.inject('/api/loom/datasets/ffffffff/models')).statusCode, 404);
+});

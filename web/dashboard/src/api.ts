@@ -148,7 +148,7 @@ export interface Lineage {
   model: { name: string; version: number; ref: string; artifactId: number; uri: string };
   dataSnapshots: { artifactId: number; contentHash: string; source: string; span: string; rowCounts: unknown }[];
   codeVersions: { commit: string | null; dirty: boolean }[];
-  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; inputs: string[]; outputs: string[] }[];
+  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; inputs: string[]; outputs: string[]; runId: string | null }[];
 }
 export interface DatasetVersion {
   version: string;
@@ -290,4 +290,9 @@ export interface ModelEvaluationView {
   model: { name: string; version: number };
   evaluations: EvaluationSummary[];
   selected: EvaluationDetail | null;
+}
+/** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
+export interface DatasetModels {
+  version: string;
+  models: { name: string; version: number; pushedArtifactId: number }[];
 }

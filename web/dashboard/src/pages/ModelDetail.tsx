@@ -90,7 +90,7 @@ export function ModelDetail() {
         </Show>
       </section>
       {selected && <ModelEvaluation name={name} version={selected} description={versions.data?.model_versions?.find((v) => v.version === selected)?.description} />}
-      {selected && <LineagePanel name={name} version={selected} />}
+      {selected && <LineagePanel name={name} version={selected} aliases={aliases} />}
     </>
   );
 }
