@@ -39,13 +39,20 @@ before(async () => {
   await buildDashboardIfStale();
   const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashboard-');
   project = await makeDashboardProject(dir);
-  // Made while the rest is set up: a fairness audit of version 1 across origin airports (`loom
-  // evaluate`), and the versions as `loom models versions` lists them, naming the evaluation push registered version 1 with.
-  const auditing = runLoom(['evaluate', 'flights@1', '--baseline', 'none', '--fairness', 'origin', '--resamples', '0', '--json'], { cwd: dir });
-  const listing = runLoom(['models', 'versions', 'flights', '--json'], { cwd: dir });
+  // A fairness audit of version 1 across origin airports (`loom evaluate`), and the versions as
+  // `loom models versions` lists them, naming the evaluation push registered version 1 with.
+  const [audited, listed] = await Promise.all([
+    runLoom(['evaluate', 'flights@1', '--baseline', 'none', '--fairness', 'origin', '--resamples', '0', '--json'], { cwd: dir }),
+    runLoom(['models', 'versions', 'flights', '--json'], { cwd: dir }),
+  ]);
+  assert.equal(audited.code, 0, audited.stderr);
+  fairnessAudit = JSON.parse(audited.stdout) as EvaluationReport & { evaluation: { artifactId: number } };
+  registeredEvaluationUri = (JSON.parse(listed.stdout) as { items: { version: number; lineage: { evaluationUri: string } }[] }).items.find((v) => v.version === 1)!.lineage.evaluationUri;
   server = await startLoomServer(dir);
   // A second version of the model, registered through the MLflow API, so the alias can move and roll back.
-  const v1 = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=flights&version=1`)).json()) as { model_version: { source: string; run_id: string } };
+  const got = await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=flights&version=1`);
+  assert.equal(got.status, 200, await got.clone().text());
+  const v1 = (await got.json()) as { model_version: { source: string; run_id: string } };
   const created = await fetch(`${server.url}/api/2.0/mlflow/model-versions/create`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -56,10 +63,6 @@ before(async () => {
   assert.equal(deployed.code, 0, deployed.stderr);
   await mkdir(SHOTS, { recursive: true });
   browser = await launchChromium(chromiumPath);
-  const [audited, listed] = await Promise.all([auditing, listing]);
-  assert.equal(audited.code, 0, audited.stderr);
-  fairnessAudit = JSON.parse(audited.stdout) as EvaluationReport & { evaluation: { artifactId: number } };
-  registeredEvaluationUri = (JSON.parse(listed.stdout) as { items: { version: number; lineage: { evaluationUri: string } }[] }).items.find((v) => v.version === 1)!.lineage.evaluationUri;
 });
 
 after(async () => {
@@ -193,13 +196,13 @@ test("model evaluation: the slice table shows the recorded evaluation's numbers 
   const overall = section.getByRole('table', { name: 'Overall metrics' });
   close(await overall.getByRole('row', { name: /^log_loss/ }).getByRole('cell').first().innerText(), report.metrics.log_loss, 'overall log loss');
   assert.match(await section.innerText(), report.blessing.blessed ? /BLESSED/ : /NOT BLESSED/);
+  await section.screenshot({ path: `${SHOTS}model-evaluation.png` });
   const card = page.getByRole('region', { name: 'Model card' });
   await card.getByText(/threshold checks behind the blessing/).click();
   assert.equal(await card.getByRole('table', { name: 'Threshold checks' }).locator('tbody tr').count(), report.thresholds.length, 'every check behind the blessing');
   const markdown = decodeURIComponent((await card.getByRole('link', { name: /Download the model card/ }).getAttribute('href'))!.replace(/^data:text\/markdown;charset=utf-8,/, ''));
   assert.equal(markdown, await readFile(join(evaluationDir, 'model_card.md'), 'utf8'), 'the recorded card');
   await checkPage(page, console, 'model evaluation');
-  await section.screenshot({ path: `${SHOTS}model-evaluation.png` });
 
   // Another slice metric: the choice is in the URL, the table follows it.
   await section.getByLabel('Slice metric').selectOption('log_loss');
