@@ -46,7 +46,7 @@ export interface MonitoringView {
   windowKind: string | null;
   drift: DriftSeries[];
   quality: QualitySeries[];
-  /** Alerts that fired for the version shown, newest first, with their actions. */
+  /** Alerts that fired for the version shown (their window ending in the range), newest first, with their actions. */
   alerts: AlertRecord[];
 }
 
@@ -80,7 +80,9 @@ export async function monitoringView(stores: { history: MonitorHistoryStore; met
   const windowKinds = [...new Set([...ofVersion(drift), ...ofVersion(quality)].map((r) => r.windowKind))];
   const windowKind = query.window ?? windowKinds[0] ?? null;
   const shown = <R extends DriftHistoryRow | QualityHistoryRow>(rows: R[]) => ofVersion(rows).filter((r) => r.windowKind === windowKind);
-  const alerts = version === null ? [] : (await listAlerts(stores.metadata, { model })).filter((a) => a.modelVersion === version);
+  // An alert belongs to the range when the window it judged ended in it.
+  const inRange = (at: number) => (query.from === undefined || at >= query.from) && (query.to === undefined || at < query.to);
+  const alerts = version === null ? [] : (await listAlerts(stores.metadata, { model })).filter((a) => a.modelVersion === version && inRange(a.windowEnd));
   return {
     model,
     versions,

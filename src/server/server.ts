@@ -112,7 +112,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
-  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, prefix: LOOM_API_PREFIX });
+  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, location: options.monitor?.location, labels: options.monitor?.labels, prefix: LOOM_API_PREFIX });
   await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
   await app.register(datasetDriftRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(modelEvaluationRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });

@@ -71,7 +71,12 @@ export type FeatureComparison = {
 /** Exact counts per numeric feature on `numericBinEdges`: [baseline, current]. */
 export type ExactBinCounts = ReadonlyMap<string, [number[], number[]]>;
 
-const P_VALUE_MEASURES: readonly DriftMeasure[] = ['ks', 'chi_squared'];
+const P_VALUE_MEASURES: readonly string[] = ['ks', 'chi_squared'];
+
+/** Whether a measure is a statistical test whose `value` is its p-value (small means drift). */
+export function isPValueMeasure(measure: string): boolean {
+  return P_VALUE_MEASURES.includes(measure);
+}
 
 /**
  * Compares `current` with `baseline` for every schema feature with a `kind` comparator
@@ -142,7 +147,7 @@ export function compareFeature(
       statistic = test.statistic;
     }
   }
-  const exceeded = P_VALUE_MEASURES.includes(measure) ? value < threshold : value > threshold;
+  const exceeded = isPValueMeasure(measure) ? value < threshold : value > threshold;
   if (statistic === Number.POSITIVE_INFINITY) {
     return { measure, value, threshold, exceeded, note: 'values the baseline never had: χ² is infinite' };
   }

@@ -2,7 +2,9 @@
 // playwright-core) against a real `loom server` with authentication on, over a project whose
 // monitoring history was recorded by the real commands (`loom monitor labels load`, `loom monitor
 // alerts check` on real flights traffic): drift and quality charts with their numbers, the alert
-// and its action, a rollback confirmed in the Deployments page and refused for a viewer token
+// and its action, the time range filtered by the server, per-slice quality computed on request, a
+// canary decided by the real canary stage with its numbers, traffic and latency per version and
+// role from the log, a rollback confirmed in the Deployments page and refused for a viewer token
 // with the server's message, and signing in and out with an API token. Every page is checked for
 // console errors and serious axe-core violations.
 import assert from 'node:assert/strict';
@@ -13,25 +15,30 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { versionOf } from '../../src/data/versions.js';
 import { evaluationConfig } from '../../src/evaluate/config.js';
 import { evaluateRegisteredModel } from '../../src/evaluate/evaluate-registered.js';
+import { decideCanaryStage, startCanary, type CanaryStageResult } from '../../src/monitor/canary-stage.js';
 import { loadLabels } from '../../src/monitor/label-loader.js';
+import { readCodeVersion } from '../../src/pipeline/code-version.js';
 import { ExampleStatistics, Examples } from '../../src/pipeline/artifact-types.js';
 import { predictionLogLocation } from '../../src/platform/prediction-log-location.js';
+import { queryRows, readSource, withDuckDB } from '../../src/data/duckdb.js';
+import { ParquetPredictionSink } from '../../src/serve/prediction-sinks.js';
 import { computeStatistics } from '../../src/validate/statistics.js';
 import { launchChromium, testChromium } from '../support/chromium.js';
 import { runLoom } from '../support/cli.js';
 import { buildDashboardIfStale } from '../support/dashboard-build.js';
 import { seriousViolations, startLoomServer, watchConsole, type RunningServer } from '../support/dashboard-project.js';
 import { openTestPlatform } from '../support/databases.js';
-import { makeTempDir, writeFlightsSlice } from '../support/flights.js';
+import { FLIGHTS_PARQUET, makeTempDir, writeFlightsSlice } from '../support/flights.js';
 import { monitoredModelProject, record } from '../support/monitored-model.js';
 
 const chromiumPath = testChromium();
 const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
 const START = Date.UTC(2026, 0, 5);
+const DAY = 86_400_000;
 // The README's screenshots, refreshed on request only (LOOM_UPDATE_SCREENSHOTS=1), as in dashboard.test.ts.
 const SHOTS = process.env.LOOM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/dashboard/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'loom-shots-'))}/`;
 /** Where the dashboard keeps the signed-in token (web/dashboard/src/api.ts). */
@@ -44,6 +51,9 @@ let browser: Browser;
 const tokens = { editor: '', viewer: '' };
 /** The version of the data flights v1 was trained on; the March version is compared with it. */
 let trainingVersion = '';
+/** The canary stage's result on the third day's traffic, and what that traffic was. */
+let canaryStage: CanaryStageResult;
+const thirdDay = { primary: 0, canary: 0 };
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
@@ -53,7 +63,7 @@ before(async () => {
   // Two days of real flights traffic logged for flights v1 (January, then March), evaluated so quality can be estimated.
   const project = await monitoredModelProject(dir, START, [1, 3]);
   try {
-    const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 } });
+    const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 }, slices: [{ columns: [{ feature: 'distance', boundaries: [800] }] }], minSliceSize: 10 });
     await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
     // Labels for the first day's first 40 requests, as `loom monitor labels load` stores them.
     const file = join(dir, 'labels.csv');
@@ -88,7 +98,8 @@ before(async () => {
   const db = await openTestPlatform(project.home);
   try {
     const v1 = (await db.registry.getModelVersion('flights', 1))!;
-    await db.registry.createModelVersion({ modelName: 'flights', source: v1.source, description: 'the same graph, registered again' });
+    await db.registry.createModelVersion({ modelName: 'flights', source: v1.source, artifactId: v1.artifactId, description: 'the same graph, registered again' });
+    canaryStage = await canaryOnThirdDay(db);
     await db.registry.setAlias('flights', 'champion', 2, { actor: 'setup', reason: 'a newer version' });
     await db.deployments.setDeployment({ modelName: 'flights', primary: 'flights@champion' }, { actor: 'setup', reason: 'serve the champion' });
     tokens.editor = (await db.tokens.createToken({ subject: 'erin', role: 'editor', createdBy: 'setup' })).secret;
@@ -112,6 +123,44 @@ before(async () => {
   server = await startLoomServer(dir);
   browser = await launchChromium(chromiumPath);
 });
+
+/**
+ * v2 as a canary on half of a third day of real May flights, its answers reversed (it ranks them
+ * backwards), every label arriving (late when the flight is long, so v1 ranks them perfectly),
+ * then the real canary stage decides it over that day: rolled back, on measured AUC.
+ */
+async function canaryOnThirdDay(db: Awaited<ReturnType<typeof openTestPlatform>>): Promise<CanaryStageResult> {
+  await startCanary(db, { model: 'flights', version: 2, weight: 0.5 });
+  const flights = await withDuckDB((duck) =>
+    queryRows(duck, `SELECT hour(date) AS hour, dayofweek(date) AS weekday, distance, origin, destination FROM (SELECT *, row_number() OVER () AS rn FROM ${readSource(FLIGHTS_PARQUET)}) WHERE month(date) = 5 AND rn % 2500 = 0 ORDER BY rn`),
+  );
+  const sink = new ParquetPredictionSink(db.layout.predictions);
+  const day = START + 2 * DAY;
+  await sink.write(
+    flights.map((r, i) => {
+      const canary = i % 2 === 1;
+      thirdDay[canary ? 'canary' : 'primary']++;
+      const score = 1 / (1 + Math.exp(-(Number(r.distance) - 1000) / 500));
+      return {
+        requestId: `d2-${i}`,
+        modelName: 'flights',
+        modelVersion: canary ? 2 : 1,
+        role: canary ? ('canary' as const) : ('primary' as const),
+        protocol: 'v2',
+        features: JSON.stringify({ hour: Number(r.hour), weekday: Number(r.weekday), distance: Number(r.distance), origin: r.origin, destination: r.destination }),
+        outputs: JSON.stringify({ probability: canary ? 1 - score : score }),
+        // One request in ten on each side is slow: the median stays, the maximum shows it.
+        latencyMs: (canary ? 3 : 1.5) * (i % 20 < 2 ? 10 : 1),
+        loggedAt: day + i * 10_000,
+      };
+    }),
+  );
+  await sink.close();
+  await db.labels.putLabels(flights.map((r, i) => ({ requestId: `d2-${i}`, modelName: 'flights', label: Number(r.distance) > 1000 ? 1 : 0 })), 'feedback');
+  const result = await decideCanaryStage(db, predictionLogLocation(db.config), { model: 'flights', from: day, to: day + DAY, policy: { minRows: 20, minLabelled: 20, tolerance: 0.01 }, codeVersion: readCodeVersion(process.cwd()) });
+  assert.equal(result.decision.outcome, 'rollback', result.decision.reason);
+  return result;
+}
 
 after(async () => {
   await browser?.close();
@@ -157,6 +206,111 @@ test('monitoring: drift per feature over time, estimated beside measured quality
   assert.equal(await page.getByRole('row', { name: /auc-watch/ }).count(), 0, 'the rule that did not fire is not listed');
   await checkPage(page, console, 'monitoring');
   await page.screenshot({ path: `${SHOTS}monitoring.png`, fullPage: true });
+  await page.close();
+});
+
+/** Waits until `locator` matches `count` elements (the page refetches after a URL change), then asserts it. */
+async function untilCount(locator: Locator, count: number): Promise<void> {
+  for (let tries = 0; tries < 200 && (await locator.count()) !== count; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(await locator.count(), count);
+}
+
+/** A `datetime-local` value (UTC, as the page reads it) for epoch ms. */
+const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+
+test('monitoring: the time range is applied by the server and kept in the URL; quality per slice is computed on request', skip, async () => {
+  const { page, console } = await open('/monitoring?model=flights&version=1', tokens.viewer);
+  const auc = page.getByRole('table', { name: 'auc per window' }).locator('tbody tr');
+  await page.getByRole('heading', { name: 'Drift per feature' }).waitFor();
+  assert.equal(await auc.count(), 2);
+  // From the second day on: only the March window is left, and the alert about it stays.
+  await page.getByLabel('From (UTC)').fill(utc(START + DAY));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/from=/);
+  await untilCount(auc, 1);
+  assert.equal(new URL(page.url()).searchParams.get('from'), utc(START + DAY));
+  assert.match(await page.getByRole('row', { name: /^distance training/ }).first().innerText(), / of 1(\s|$)/);
+  await page.getByRole('row', { name: /distance-moved/ }).waitFor();
+  // Back restores all time; a range before the alert's window drops the alert.
+  await page.goBack();
+  await untilCount(auc, 2);
+  await page.goto(`${server.url}/monitoring?model=flights&version=1&to=${utc(START + DAY)}`);
+  await page.getByText('No alert fired for version 1.').waitFor();
+  assert.equal(await auc.count(), 1);
+
+  // Per slice, all time: computed from the log and the labels when asked.
+  await page.goto(`${server.url}/monitoring?model=flights&version=1`);
+  await page.getByRole('button', { name: 'Compute quality per slice' }).click();
+  const slices = page.getByRole('table', { name: 'Measured auc per slice and window (labelled rows)' });
+  await slices.waitFor();
+  assert.match(page.url(), /slices=1/);
+  const response = await fetch(`${server.url}/api/loom/monitoring/flights/slices?version=1&window=daily`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+  const view = (await response.json()) as { windows: { start: number }[]; slices: { key: string; starts: number[]; labelled: number[]; sized: boolean[]; measured: Record<string, (number | null)[]> }[] };
+  assert.deepEqual(view.slices.map((sl) => sl.key).sort(), ['distance:< 800', 'distance:>= 800'].sort());
+  assert.equal(view.windows.length, 3, 'January, March and the third day (May)');
+  // The first day's 40 labels split between the two slices; the third day's every row is labelled.
+  const firstDay = view.slices.map((sl) => (sl.starts[0] === view.windows[0]!.start ? sl.labelled[0]! : 0));
+  assert.equal(firstDay.reduce((a, b) => a + b, 0), 40);
+  // On the third day every short flight is labelled on time: AUC is undefined on one class, not a number.
+  const short = view.slices.find((sl) => sl.key === 'distance:< 800')!;
+  const third = short.starts.indexOf(view.windows[2]!.start);
+  assert.deepEqual([short.sized[third], short.measured.auc![third]], [true, null]);
+  for (const slice of view.slices) {
+    const cells = (await slices.getByRole('row', { name: new RegExp(`^${slice.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).locator('td').allInnerTexts()).slice(1);
+    slice.starts.forEach((start, i) => {
+      const cell = cells[view.windows.findIndex((w) => w.start === start)]!;
+      const value = slice.measured.auc![i];
+      assert.match(cell, new RegExp(`\\(${slice.labelled[i]}\\)$`), `${slice.key}: labelled rows`);
+      if (!slice.sized[i]) assert.match(cell, /^too few labels/);
+      else if (value === null) assert.match(cell, /^undefined/, 'AUC on a slice whose labels hold one class');
+      else assert.ok(Math.abs(Number(cell.split(' ')[0]) - value) < 1e-4, `${slice.key}: ${cell} shows ${value}`);
+    });
+  }
+  await page.getByRole('img', { name: /^auc per slice: 2 series/ }).locator('canvas').waitFor();
+  await checkPage(page, console, 'monitoring, ranged and sliced');
+  await page.screenshot({ path: `${SHOTS}monitoring-slices.png`, fullPage: true });
+  await page.close();
+});
+
+test('deployments: the traffic split, the canary decision with the numbers it was decided on, and requests and latency per version and role over time', skip, async () => {
+  const { page, console } = await open('/deployments', tokens.viewer);
+  await page.getByRole('cell', { name: 'primary 100%' }).waitFor();
+  const decisions = page.getByRole('table', { name: 'Canary against primary over the same window' });
+  const decision = decisions.locator('tbody tr');
+  await decision.first().waitFor();
+  assert.equal(await decision.count(), 1);
+  const [, primary, metric, canaryValue, primaryValue, rows, labelled, outcome, why] = (await decision.first().locator('td').allInnerTexts()).map((t) => t.trim());
+  const { decision: decided } = canaryStage;
+  assert.equal(await decision.first().locator('th').innerText(), 'v2');
+  assert.equal(primary, 'v1');
+  assert.equal(metric, `${decided.basis} ${decided.metric}`);
+  assert.ok(Math.abs(Number(canaryValue) - decided.canaryValue!) < 1e-4 && Math.abs(Number(primaryValue) - decided.primaryValue!) < 1e-4, `${canaryValue} / ${primaryValue}`);
+  assert.equal(rows, `${canaryStage.canary.rows} / ${canaryStage.primary.rows}`);
+  assert.deepEqual([canaryStage.canary.rows, canaryStage.primary.rows], [thirdDay.canary, thirdDay.primary], 'each side is what was logged in its role');
+  assert.equal(labelled, `${canaryStage.canary.labelled} / ${canaryStage.primary.labelled}`);
+  assert.equal(outcome, 'rolled back');
+  assert.equal(why, decided.reason);
+  // The deployment history (as `loom deploy history` prints it) records the same decision: the canary taken out, naming the step.
+  const history = await fetch(`${server.url}/api/loom/deployments/flights/history`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+  const records = ((await history.json()) as { deployments: { actor: string; reason: string }[] }).deployments;
+  assert.ok(records.some((d) => d.actor === 'canary-decision' && d.reason.includes(`execution ${canaryStage.executionId}`) && d.reason.includes(decided.reason)));
+
+  // Traffic per day: the third day's canary requests as logged, their median and slowest latency.
+  const traffic = page.getByRole('table', { name: 'Traffic per window' });
+  const canaryDay = traffic.getByRole('row', { name: new RegExp(`^${new Date(START + 2 * DAY).toISOString().slice(0, 10)} 00:00:00 v2 canary`) });
+  const [requests, logged, p50, p95, max] = (await canaryDay.locator('td').allInnerTexts()).slice(1).map((t) => t.trim());
+  assert.deepEqual([requests, logged, p50, max], [String(thirdDay.canary), String(thirdDay.canary), '3', '30']);
+  assert.ok(Number(p95) > 3 && Number(p95) <= 30, `the slow tenth lifts the 95th percentile: ${p95}`);
+  assert.equal(await traffic.getByRole('row', { name: / v1 primary/ }).count(), 3, 'v1 answered on each of the three days');
+  await page.getByRole('img', { name: /^Requests per window: 2 series, 4 points/ }).locator('canvas').waitFor();
+  await page.getByRole('img', { name: /^Latency per window: 4 series/ }).locator('canvas').waitFor();
+  assert.match(await page.getByRole('region', { name: 'Traffic and latency of flights' }).innerText(), /Failed requests are not logged/);
+  // Hourly windows: in the URL, more windows than days.
+  await page.getByLabel('Window', { exact: true }).selectOption('hourly');
+  await page.waitForURL(/traffic=hourly/);
+  await traffic.locator('tbody tr').nth(4).waitFor();
+  await checkPage(page, console, 'deployments, canary and traffic');
+  await page.screenshot({ path: `${SHOTS}deployments-traffic.png`, fullPage: true });
   await page.close();
 });
 

@@ -4,10 +4,13 @@
  * predictions, or an estimated or measured quality metric (`loom monitor quality`), in the
  * rule's window kind, oldest first, across the versions served then.
  * A window whose figure could not be computed (no value) is left out rather than read as 0.
+ * A test's recorded value is its p-value (KS, χ²), so it is also the point's `pValue`, which is
+ * what a `pValueBelow` rule reads; such a rule on a distance (which has no p-value) is refused.
  *
  * Usage: `const points = await historyPoints(platform.monitorHistory, rule);`
  */
 import { LoomError } from '../../core/errors.js';
+import { isPValueMeasure } from '../../validate/drift.js';
 import type { MonitorHistoryStore } from '../history-store.js';
 import type { MetricPoint } from './evaluate.js';
 import { METRIC, QUALITY_METRIC, type AlertRule } from './rules.js';
@@ -37,5 +40,19 @@ export async function historyPoints(history: MonitorHistoryStore, rule: AlertRul
       fix: `name one: ${rule.metric}.${[...measures][0]}`,
     });
   }
-  return rows.filter((row) => row.value !== null).map((row) => ({ windowStart: row.start, windowEnd: row.end, modelVersion: row.version, value: row.value! }));
+  const measured = rows.filter((row) => row.value !== null);
+  const distance = measured.find((row) => !isPValueMeasure(row.measure));
+  if ('pValueBelow' in rule.when && distance) {
+    throw new LoomError('INVALID_ARGUMENT', `rule "${rule.name}": ${rule.metric} is measured by ${distance.measure}, a distance with no p-value`, {
+      field: 'when.pValueBelow',
+      fix: `watch a test (${rule.metric.split('.').slice(0, 3).join('.')}.ks) or use "above" with a distance threshold`,
+    });
+  }
+  return measured.map((row) => ({
+    windowStart: row.start,
+    windowEnd: row.end,
+    modelVersion: row.version,
+    value: row.value!,
+    ...(isPValueMeasure(row.measure) && { pValue: row.value! }),
+  }));
 }

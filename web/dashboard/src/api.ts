@@ -252,6 +252,64 @@ export interface DatasetDrift {
   split: string;
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
 }
+// Deployments and per-slice quality (/api/loom/deployments/:name/traffic, /canary-decisions, /api/loom/monitoring/:name/slices).
+/** A version in one serving role, a point per window: requests, rows and latency (ms) per request. */
+export interface TrafficSeries {
+  version: number;
+  role: string;
+  starts: number[];
+  requests: number[];
+  rows: number[];
+  p50: number[];
+  p95: number[];
+  max: number[];
+}
+export interface DeploymentTraffic {
+  model: string;
+  window: 'hourly' | 'daily';
+  series: TrafficSeries[];
+  /** False: failed requests are not in the prediction log. */
+  errorsLogged: boolean;
+  skipped: { file: string; reason: string }[];
+}
+export interface CanaryDecisionRecord {
+  modelName: string;
+  primaryVersion: number;
+  canaryVersion: number;
+  outcome: 'promote' | 'rollback' | 'hold' | string;
+  basis: string;
+  metric: string;
+  windowStart: number;
+  windowEnd: number;
+  primaryValue: number | null;
+  canaryValue: number | null;
+  aliasMoved: boolean;
+  reason: string;
+  artifactId: number;
+  executionId: number | null;
+  recordedAt: number;
+  primary: { version: number; rows: number; labelled: number } | null;
+  canary: { version: number; rows: number; labelled: number } | null;
+}
+export interface SliceSeries {
+  spec: string;
+  key: string;
+  offline: Record<string, number | null> | null;
+  starts: number[];
+  labelled: number[];
+  /** Whether the slice had enough labelled rows for figures in each window. */
+  sized: boolean[];
+  measured: Record<string, (number | null)[]>;
+}
+export interface SliceQualityView {
+  model: string;
+  version: number;
+  windowKind: string;
+  metrics: string[];
+  windows: { start: number; end: number; rows: number; labelled: number }[];
+  slices: SliceSeries[];
+  multiRowRequests: number;
+}
 /** A model version's recorded evaluations, one in full (/api/loom/models/:name/versions/:version/evaluation). */
 export interface MetricRow {
   name: string;

@@ -1,13 +1,16 @@
 /**
  * What each online server serves: the live deployment of every model (primary, canary share,
- * shadow) and its history, and each alias a deployment serves with its history and a rollback
- * (confirmed, through the same API route and checks as `loom models rollback`).
+ * shadow, the traffic split in words) and its history; for the model chosen (`?model=`, else
+ * the first deployed) its canary decisions and its traffic and latency per version and role over
+ * time (`?traffic=hourly|daily`); and each alias a deployment serves with its history and a
+ * rollback (confirmed, through the same API route and checks as `loom models rollback`).
  */
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { LOOM, MLFLOW, get, type AliasMove, type Deployment, type ModelVersion } from '../api';
 import { AliasHistory, RollbackButton } from '../components/AliasRollback';
 import { Show, formatTime, useApi } from '../components/common';
+import { CanaryDecisions, DeploymentTrafficSection, trafficSplit } from '../components/DeploymentTraffic';
 
 /** The `name@alias` references of a deployment (pinned `name@3` ones have no alias to roll back), once each. */
 function servedAliases(deployments: Deployment[]): { name: string; alias: string }[] {
@@ -16,9 +19,15 @@ function servedAliases(deployments: Deployment[]): { name: string; alias: string
   return unique.map((m) => ({ name: m[1]!, alias: m[2]! }));
 }
 
+/** The model whose decisions and traffic are shown: the one in the URL, else the first deployed. */
+function focused(model: string, deployments: Deployment[] | undefined): string | undefined {
+  return model || deployments?.[0]?.modelName;
+}
+
 export function Deployments() {
   const [params, setParams] = useSearchParams();
   const model = params.get('model') ?? '';
+  const trafficWindow = params.get('traffic') === 'hourly' ? 'hourly' : 'daily';
   const live = useApi((signal) => get<{ deployments: Deployment[] }>(`${LOOM}/deployments`, {}, signal), 'deployments');
   const history = useApi(
     (signal) => (model ? get<{ deployments: Deployment[] }>(`${LOOM}/deployments/${encodeURIComponent(model)}/history`, {}, signal) : Promise.resolve({ deployments: [] })),
@@ -39,6 +48,7 @@ export function Deployments() {
                   <th scope="col">Primary</th>
                   <th scope="col">Canary</th>
                   <th scope="col">Shadow</th>
+                  <th scope="col">Traffic split</th>
                   <th scope="col">Since</th>
                   <th scope="col">By</th>
                   <th scope="col">History</th>
@@ -53,6 +63,7 @@ export function Deployments() {
                     <td>{d.primary}</td>
                     <td>{d.canary ? `${d.canary.ref} (${Math.round(d.canary.weight * 100)}%, ${d.split})` : '—'}</td>
                     <td>{d.shadow ?? '—'}</td>
+                    <td>{trafficSplit(d)}</td>
                     <td>{formatTime(d.createdAt)}</td>
                     <td>{d.actor}</td>
                     <td>
@@ -67,6 +78,20 @@ export function Deployments() {
           )
         }
       </Show>
+      {focused(model, live.data?.deployments) && (
+        <>
+          <CanaryDecisions model={focused(model, live.data?.deployments)!} />
+          <DeploymentTrafficSection
+            model={focused(model, live.data?.deployments)!}
+            window={trafficWindow}
+            onWindow={(window) => {
+              const next = new URLSearchParams(params);
+              next.set('traffic', window);
+              setParams(next);
+            }}
+          />
+        </>
+      )}
       {live.data && servedAliases(live.data.deployments).length > 0 && (
         <section aria-labelledby="served-h">
           <h2 id="served-h">Served aliases</h2>

@@ -1,7 +1,8 @@
 /**
- * Monitoring of a served model, per version and window kind (all in the URL: `?model=&version=&window=`):
- * the drift of each feature over time, the online quality estimated from the scores beside the
- * quality measured once labels arrive, and the alerts that fired with the actions they took.
+ * Monitoring of a served model, per version, window kind and time range (all in the URL:
+ * `?model=&version=&window=&from=&to=`, the range filtered by the server): the drift of each
+ * feature over time, the online quality estimated from the scores beside the quality measured
+ * once labels arrive, per slice on request (`&slices=1&metric=`), and the alerts that fired with the actions they took.
  * Everything is what `loom monitor` and `loom monitor alerts check` recorded; nothing is invented
  * when nothing was recorded.
  */
@@ -10,6 +11,8 @@ import { useSearchParams } from 'react-router';
 import { LOOM, MLFLOW, get, type AlertRecord, type DriftSeries, type MonitoringView, type QualitySeries, type RegisteredModel } from '../api';
 import { LineChart, type Series } from '../components/Chart';
 import { Show, formatNumber, formatTime, useApi } from '../components/common';
+import { SliceQuality } from '../components/SliceQuality';
+import { TimeRange, rangeOf } from '../components/TimeRange';
 
 const seconds = (ms: number[]) => ms.map((t) => t / 1000);
 // uPlot draws a null as a gap: an inconclusive figure is a hole in the line, not a zero.
@@ -22,9 +25,10 @@ export function Monitoring() {
   const model = params.get('model') ?? names[0] ?? '';
   const version = params.get('version') ?? undefined;
   const window = params.get('window') ?? undefined;
+  const { from, to } = rangeOf(params);
   const view = useApi(
-    (signal) => (model ? get<MonitoringView>(`${LOOM}/monitoring/${encodeURIComponent(model)}`, { version, window }, signal) : Promise.resolve(undefined)),
-    JSON.stringify([model, version, window]),
+    (signal) => (model ? get<MonitoringView>(`${LOOM}/monitoring/${encodeURIComponent(model)}`, { version, window, from, to }, signal) : Promise.resolve(undefined)),
+    JSON.stringify([model, version, window, from, to]),
   );
   const choose = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams(params);
@@ -72,15 +76,30 @@ export function Monitoring() {
           )
         }
       </Show>
+      {model && <TimeRange key={`${params.get('from')}/${params.get('to')}`} params={params} onChange={(range) => choose(range)} />}
       {model && (
         <Show loaded={view}>
           {(v) =>
             !v || v.version === null ? (
-              <p className="muted">No monitoring data yet for {model}: `loom monitor drift {model}@champion` and `loom monitor quality` record it.</p>
+              from !== undefined || to !== undefined ? (
+                <p className="muted">Nothing was recorded for {model} in this time range.</p>
+              ) : (
+                <p className="muted">No monitoring data yet for {model}: `loom monitor drift {model}@champion` and `loom monitor quality` record it.</p>
+              )
             ) : (
               <>
                 <DriftSection drift={v.drift} />
                 <QualitySection quality={v.quality} />
+                <section aria-labelledby="slices-h">
+                  <h2 id="slices-h">Online quality per slice</h2>
+                  {params.get('slices') === '1' && v.windowKind ? (
+                    <SliceQuality request={{ model, version: v.version, window: v.windowKind, from, to }} metric={params.get('metric') ?? 'auc'} onMetric={(metric) => choose({ metric })} />
+                  ) : (
+                    <button type="button" onClick={() => choose({ slices: '1' })}>
+                      Compute quality per slice
+                    </button>
+                  )}
+                </section>
                 <AlertsSection alerts={v.alerts} version={v.version} />
               </>
             )
