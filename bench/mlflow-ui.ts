@@ -48,7 +48,7 @@ export async function startMlflowServer(dir: string): Promise<MlflowServer> {
   }
 }
 
-/** Navigation to the run's metric chart (the run page's model-metrics tab) until the chart's plot is drawn. */
+/** Navigation to the run's metric chart (the run page's model-metrics tab) until the chart's line is drawn. */
 export async function mlflowChart(page: Page, url: string, experimentId: string, runId: string): Promise<number> {
   await page.goto('about:blank');
   const started = performance.now();
@@ -57,32 +57,40 @@ export async function mlflowChart(page: Page, url: string, experimentId: string,
   return performance.now() - started;
 }
 
-/** Navigation to the experiment until the runs table shows its first rows (the newest run first). */
+/**
+ * Navigation to the experiment's runs until the table's first row shows the newest run's name.
+ * The URL names an empty filter and the default order (start time, newest first) because the UI
+ * otherwise restores the last filter it saw, the one mlflowFilter typed.
+ */
 export async function mlflowTable(page: Page, url: string, experimentId: string, newestRun: string): Promise<number> {
   await page.goto('about:blank');
   const started = performance.now();
-  await page.goto(`${url}/#/experiments/${experimentId}/runs`);
-  await page.locator(ROW).filter({ hasText: newestRun }).first().waitFor();
+  await page.goto(`${url}/#/experiments/${experimentId}/runs?searchFilter=&orderByKey=attributes.start_time&orderByAsc=false`);
+  await firstRowName(page, newestRun).waitFor();
   return performance.now() - started;
 }
 
-/** Typing the filter and pressing Enter until the table shows the newest matching run and no longer the newest run. */
-export async function mlflowFilter(page: Page, filter: string, newestMatching: string, newestRun: string): Promise<number> {
+/** Typing the filter and pressing Enter until the table's first row shows the newest matching run. */
+export async function mlflowFilter(page: Page, filter: string, newestMatching: string): Promise<number> {
   const search = page.locator(SEARCH).first();
   await search.fill(filter);
   const started = performance.now();
   await search.press('Enter');
-  // ag-grid draws only the rows in view, so the filtered result is recognised by its first row, once the unfiltered first row is gone.
-  await page.locator(ROW).filter({ hasText: newestMatching }).first().waitFor();
-  await page.locator(ROW).filter({ hasText: newestRun }).first().waitFor({ state: 'detached' });
+  await firstRowName(page, newestMatching).waitFor();
   return performance.now() - started;
 }
 
-// Selectors of MLflow 3.17's UI (found by reading its rendered pages): the runs table (the
-// experiment's /runs tab, shown for an experiment of kind custom_model_development) is an
-// ag-grid whose rows carry role="row" inside the centre container; the run search box
-// (data-testid search-box) has a placeholder naming `metrics.rmse`; a chart is a Plotly graph
-// whose trace path is drawn.
-const ROW = '.ag-center-cols-container [role="row"]';
-const SEARCH = 'input[placeholder*="metrics."]';
+/** The run-name link of the table's first row (ag-grid keeps the run-name column pinned on the left, apart from the other columns). */
+function firstRowName(page: Page, runName: string) {
+  return page.locator(FIRST_ROW).getByRole('link', { name: runName, exact: true });
+}
+
+// Selectors of MLflow 3.17's UI, read from its rendered pages (screenshots and DOM of a
+// 300-run experiment): the runs table (the experiment's /runs tab, shown for an experiment of
+// kind custom_model_development, 100 runs a page, newest first) is an ag-grid whose rows carry
+// role="row" and row-index; the run name, a link, sits in the left-pinned container, so a row of
+// the centre container never holds it; the run search box (data-testid search-box) has a
+// placeholder naming `metrics.rmse`; a chart is a Plotly graph whose trace path is drawn.
+const FIRST_ROW = '.ag-pinned-left-cols-container [role="row"][row-index="0"]';
+const SEARCH = 'input[data-testid="search-box"]';
 const CHART_DRAWN = '.js-plotly-plot .scatterlayer path.js-line';

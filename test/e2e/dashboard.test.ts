@@ -346,7 +346,20 @@ test('runs ticked in the table open side by side; a tune study shows its trials 
 test('a pipeline run runs again from its page: the new run opens with its steps; a refusal shows the server’s message', skip, async () => {
   const { page, console } = await open(`/pipelines/${project.tunedRunId}`);
   await page.getByRole('button', { name: /^tune\s*COMPLETE/ }).waitFor();
-  await page.getByRole('button', { name: 'Run again' }).click();
+  // Nothing starts before the confirmation; Cancel leaves everything as it was.
+  const runsNow = async () => ((await (await fetch(`${server.url}/api/loom/pipeline-runs`)).json()) as { runs: { runId: string }[] }).runs.length;
+  const before = await runsNow();
+  await page.getByRole('button', { name: 'Run again…' }).click();
+  const confirmation = page.getByRole('group', { name: `Confirm running ${project.tunedRunId} again` });
+  await confirmation.waitFor();
+  assert.match(await confirmation.innerText(), /Run this pipeline again from its pipeline file/);
+  await checkPage(page, console, 'the re-run confirmation');
+  await confirmation.getByRole('button', { name: 'Cancel' }).click();
+  await confirmation.waitFor({ state: 'detached' });
+  assert.equal(await runsNow(), before, 'no run started before the confirmation');
+  assert.equal(decodeURIComponent(new URL(page.url()).pathname), `/pipelines/${project.tunedRunId}`, 'still on the run');
+  await page.getByRole('button', { name: 'Run again…' }).click();
+  await confirmation.getByRole('button', { name: 'Confirm re-run' }).click();
   await page.waitForURL((url) => url.pathname.startsWith('/pipelines/') && !url.pathname.endsWith(project.tunedRunId));
   const newRun = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1)!);
   // The same file, run now: the schema was narrowed since the tuned run, so validate fails and tune never starts.
@@ -362,7 +375,8 @@ test('a pipeline run runs again from its page: the new run opens with its steps;
   await rename(project.tunedPipelineFile, `${project.tunedPipelineFile}.moved`);
   try {
     await console.expecting(404, async () => {
-      await page.getByRole('button', { name: 'Run again' }).click();
+      await page.getByRole('button', { name: 'Run again…' }).click();
+      await page.getByRole('button', { name: 'Confirm re-run' }).click();
       await page.locator('.rerun').getByRole('alert').waitFor();
     });
     assert.match(await page.locator('.rerun').getByRole('alert').innerText(), /pipeline file .* does not exist/);

@@ -10,6 +10,7 @@ import { parseOptions } from '../options.js';
 import { formatDuration, formatTime, printJson, printTable, progressFor, statusLogger, type OutputOptions } from '../output.js';
 import { withProject, type Project } from '../project.js';
 import { dirname, resolve } from 'node:path';
+import { registerRerunCommand } from './runs-rerun.js';
 
 const runOptions = z.object({
   json: z.boolean().optional(),
@@ -35,6 +36,7 @@ export function registerRunCommands(program: Command): void {
     const options = parseOptions(z.object({ json: z.boolean().optional(), limit: z.coerce.number().int().min(1).max(1000) }), raw);
     await withProject(async (db) => listRuns(db, options));
   });
+  registerRerunCommand(runs);
   runs
     .command('show')
     .description('show one run: its steps, their states, timings and outputs')
@@ -64,20 +66,23 @@ export async function runAndReport(
     maxParallel: options.parallel,
   });
   if (options.quietSummary) return result;
-  if (options.json) {
-    printJson(runResultJson(result));
-  } else {
-    process.stdout.write(`\nrun ${result.runId}: ${result.state}\n`);
-    printTable(
-      ['step', 'component', 'state', 'time', 'outputs'],
-      result.steps.map((s) => [s.step, s.component, s.state, formatDuration(s.durationMs), Object.values(s.outputs).map((a) => `${a.typeName}#${a.id}`).join(' ')]),
-    );
-    if (result.failure) process.stdout.write(`\nstep "${result.failure.step}" failed:\n${result.failure.error.describe()}\n`);
-  }
+  if (options.json) printJson(runResultJson(result));
+  else printRunResult(result);
   return result;
 }
 
-function runResultJson(result: PipelineRunResult) {
+/** A finished run as `loom run` prints it: its state, a table of steps, and the failed step's error. */
+export function printRunResult(result: PipelineRunResult): void {
+  process.stdout.write(`\nrun ${result.runId}: ${result.state}\n`);
+  printTable(
+    ['step', 'component', 'state', 'time', 'outputs'],
+    result.steps.map((s) => [s.step, s.component, s.state, formatDuration(s.durationMs), Object.values(s.outputs).map((a) => `${a.typeName}#${a.id}`).join(' ')]),
+  );
+  if (result.failure) process.stdout.write(`\nstep "${result.failure.step}" failed:\n${result.failure.error.describe()}\n`);
+}
+
+/** A finished run as `loom run --json` prints it. */
+export function runResultJson(result: PipelineRunResult) {
   return {
     runId: result.runId,
     state: result.state,

@@ -11,8 +11,10 @@ import { createRequestSecurity } from '../../audit/request-security.js';
 import { readCodeVersion } from '../../pipeline/code-version.js';
 import { loadPipelineFile } from '../../pipeline/load-pipeline-file.js';
 import { runPipeline } from '../../pipeline/orchestrator.js';
+import { startPipelineRun } from '../../pipeline/run-scope.js';
 import { PipelineReruns } from '../../platform/rerun.js';
 import { showPipelineRun } from '../../queries/pipeline-runs.js';
+import { tuneComponent } from '../../train/tune-component.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { platformApp } from '../../../test/support/platform-app.js';
@@ -91,4 +93,13 @@ test('a run that kept no pipeline file, and a server that runs no pipelines, ref
   // Started without its file recorded, as `loom tune` starts runs.
   const run = await runPipeline(await loadPipelineFile(join(dir, 'pipeline.ts')), { runner: db.runner, codeVersion: readCodeVersion(dir) });
   await assert.rejects(reruns.source(run.runId), (error: { code: string; fix?: string }) => error.code === 'FAILED_PRECONDITION' && /loom run/.test(error.fix ?? ''));
+
+  // A run of `loom tune` (a tune step, no file: its budget came from the command line) says so and how to run the study again.
+  const tuned = await startPipelineRun(db.metadata, { pipelineName: 'study', codeVersion: readCodeVersion(dir) });
+  const step = await db.metadata.createExecution({ typeName: tuneComponent.name, stepName: 'tune', parameters: {}, codeVersion: readCodeVersion(dir) });
+  await db.metadata.addToContext(tuned.contextId, { executionIds: [step.id] });
+  await assert.rejects(
+    reruns.source(tuned.scope.runId),
+    (error: { code: string; message: string; fix?: string }) => error.code === 'FAILED_PRECONDITION' && /started by `loom tune`/.test(error.message) && /loom tune <pipeline file> --trials/.test(error.fix ?? ''),
+  );
 });

@@ -11,7 +11,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GuardedRegistry } from '../../audit/guarded-registry.js';
-import { recordChange } from '../../audit/record-change.js';
 import { LoomError } from '../../core/errors.js';
 import type { ZodTypeProvider } from '../../http/validation.js';
 import { originOf } from '../../http/request-log.js';
@@ -80,8 +79,7 @@ export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (sc
     const { runId } = request.params;
     if (!reruns) throw new LoomError('FAILED_PRECONDITION', 'this server does not run pipelines', { fix: 'start it with `loom server` in the project, or run the pipeline with `loom run <file>`' });
     const context = security?.contextFor(request.principal, originOf(request));
-    const source = context ? await recordChange(context, { action: 'pipeline.rerun', permission: 'write', target: `pipeline run ${runId}` }, () => reruns.source(runId)) : await reruns.source(runId);
-    const started = await reruns.start(source, context);
+    const started = await reruns.request(runId, context);
     return reply.code(202).send({ runId: started.runId, rerunOf: runId });
   });
 

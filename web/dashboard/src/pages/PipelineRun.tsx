@@ -116,15 +116,21 @@ function StepPanel({ step }: { step: PipelineStep }) {
   );
 }
 
-/** Starts the run again through the API and opens the new run; the server's refusal stays on this page. */
+/**
+ * "Run again…", then Confirm or Cancel (as a rollback asks); confirmed, the run starts through the
+ * API (the same checks and audit entry as `loom runs rerun`) and the new run opens. The server's
+ * refusal stays on this page as it said it.
+ */
 function RerunButton({ runId }: { runId: string }) {
   const navigate = useNavigate();
+  const [confirming, setConfirming] = useState(false);
   const [state, setState] = useState<{ busy: boolean; error?: Error }>({ busy: false });
   const rerun = async () => {
     setState({ busy: true });
     try {
       const started = await post<{ runId: string }>(`${LOOM}/pipeline-runs/${encodeURIComponent(runId)}/rerun`, {});
       setState({ busy: false });
+      setConfirming(false);
       navigate(`/pipelines/${encodeURIComponent(started.runId)}`);
     } catch (error) {
       setState({ busy: false, error: error as Error });
@@ -132,9 +138,21 @@ function RerunButton({ runId }: { runId: string }) {
   };
   return (
     <div className="confirm rerun">
-      <button type="button" onClick={() => void rerun()} disabled={state.busy}>
-        {state.busy ? 'Starting…' : 'Run again'}
-      </button>
+      {!confirming ? (
+        <button type="button" onClick={() => setConfirming(true)}>
+          Run again…
+        </button>
+      ) : (
+        <div className="confirm" role="group" aria-label={`Confirm running ${runId} again`}>
+          <span>Run this pipeline again from its pipeline file, as you? Its steps run again unless cached.</span>
+          <button type="button" onClick={() => void rerun()} disabled={state.busy}>
+            {state.busy ? 'Starting…' : 'Confirm re-run'}
+          </button>
+          <button type="button" onClick={() => setConfirming(false)} disabled={state.busy}>
+            Cancel
+          </button>
+        </div>
+      )}
       {state.error && <ErrorBox error={state.error} />}
     </div>
   );
