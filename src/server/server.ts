@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
+import { drainingClose } from '../http/cluster.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
@@ -122,9 +123,12 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
 
 export async function startPlatformServer(options: PlatformServerOptions): Promise<PlatformServer> {
   const app = await buildPlatformApp(options);
+  // In-flight requests finish first; under `--workers N`, connections waiting on the shared socket too.
+  const close = drainingClose(app);
+  let closing: Promise<void> | undefined;
   return {
     url: await listenOn(app, options),
     app,
-    close: () => app.close(),
+    close: () => (closing ??= close()),
   };
 }
