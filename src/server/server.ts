@@ -29,6 +29,7 @@ import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashbo
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
 import { datasetDriftRoutes } from './routes/loom-api-dataset-drift.js';
 import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
+import { modelEvaluationRoutes } from './routes/loom-api-model-evaluation.js';
 import { loomSessionRoutes } from './routes/loom-api-session.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -115,6 +116,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, location: options.monitor?.location, labels: options.monitor?.labels, prefix: LOOM_API_PREFIX });
   await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
   await app.register(datasetDriftRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(modelEvaluationRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }
