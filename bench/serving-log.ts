@@ -2,12 +2,15 @@
  * What the prediction log costs serving (issue 13 goal: log-on ≥ 0.85× log-off throughput,
  * in the same run). Two `loom serve` processes (one worker each, the same model), one with
  * the Parquet prediction log and one without, both pinned to core 0 (`taskset`), loaded in
- * turns by autocannon (50 connections, V2 infer of one flight) from core 1; the order
- * alternates each round. Reported per mode: the median req/s over the rounds, the median of
- * the per-round on/off ratios, and the server's CPU µs per request (all its threads, the
- * log's worker included: the figure sharing the machine distorts least).
+ * turns by autocannon (V2 infer of one flight, 50 connections then 1) from core 1; the order
+ * alternates each round. Reported per mode and connection count: the median req/s and p99
+ * over the rounds, the median of the per-round on/off ratios, and the server's CPU µs per
+ * request (all its threads, the log's worker included: the figure sharing the machine
+ * distorts least). The CPU is read `--settle` seconds after each run, after the log's idle
+ * rotation (5 s) has turned the run's rows into a Parquet file, so the log's whole cost is
+ * counted; the next run starts after it.
  *
- * Run: node --import tsx bench/serving-log.ts [--duration 8] [--rounds 5]
+ * Run: node --import tsx bench/serving-log.ts [--duration 8] [--rounds 5] [--settle 7]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -21,6 +24,7 @@ import { cannon, loadRun, startChild, type Load } from './serving-servers.js';
 
 const BODY = JSON.stringify({ instances: [{ hour: 17, weekday: 5, distance: 1846, origin: 'SFO', destination: 'ORD' }] });
 const INFER = '/v2/models/flights/infer';
+const CONNECTIONS = [50, 1];
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -29,9 +33,10 @@ const median = (values: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, rounds: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, rounds: { type: 'string', default: '5' }, settle: { type: 'string', default: '7' } } });
   const duration = Number(values.duration);
   const rounds = Number(values.rounds);
+  const settleMs = Number(values.settle) * 1000;
   execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const dir = await mkdtemp(join(tmpdir(), 'loom-bench-serving-log-'));
   try {
@@ -45,28 +50,29 @@ async function main(): Promise<void> {
 
     const servers = { off: await startChild({ kind: 'model', dir, log: false, workers: 1 }, '0'), on: await startChild({ kind: 'model', dir, log: true, workers: 1 }, '0') };
     for (const server of Object.values(servers)) await cannon(`${server.url}${INFER}`, 50, 2, BODY);
-    const loads: Record<'off' | 'on', Load[]> = { off: [], on: [] };
+    const runs = CONNECTIONS.map((connections) => ({ connections, loads: { off: [] as Load[], on: [] as Load[] } }));
     for (let round = 0; round < rounds; round++) {
       const order: ('off' | 'on')[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-      for (const mode of order) loads[mode].push(await loadRun(servers[mode], INFER, BODY, duration));
-      process.stderr.write(`round ${round + 1}: off ${Math.round(loads.off.at(-1)!.rps)} req/s, on ${Math.round(loads.on.at(-1)!.rps)} req/s\n`);
+      for (const { connections, loads } of runs) {
+        for (const mode of order) loads[mode].push(await loadRun(servers[mode], INFER, BODY, duration, { connections, settleMs }));
+        process.stderr.write(`round ${round + 1}, ${connections} connections: off ${Math.round(loads.off.at(-1)!.rps)} req/s, on ${Math.round(loads.on.at(-1)!.rps)} req/s\n`);
+      }
     }
     for (const server of Object.values(servers)) await server.stop();
 
-    const ratios = loads.on.map((on, i) => on.rps / loads.off[i]!.rps);
-    const cell = (mode: 'off' | 'on') =>
-      `| log ${mode} | ${Math.round(median(loads[mode].map((l) => l.rps)))} | ${median(loads[mode].map((l) => l.p99)).toFixed(1)} ms | ${median(loads[mode].map((l) => l.cpuPerRequest)).toFixed(1)} µs | ${loads[mode].reduce((sum, l) => sum + l.failed, 0)} |`;
-    const cpuRatio = median(loads.off.map((l) => l.cpuPerRequest)) / median(loads.on.map((l) => l.cpuPerRequest));
-    process.stdout.write(
-      [
-        `| \`loom serve\` (1 process, core 0), V2 infer, 50 connections | req/s (median of ${rounds}) | p99 | server CPU per request | failed |`,
-        '|---|---|---|---|---|',
-        cell('off'),
-        cell('on'),
-        '',
-        `log on / log off: **${median(ratios).toFixed(2)}×** throughput (median of per-round ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}); by CPU per request ${cpuRatio.toFixed(2)}× (goal ≥ 0.85×)`,
-      ].join('\n') + '\n',
-    );
+    const lines = [`| \`loom serve\` (1 process, core 0), V2 infer | req/s (median of ${rounds}) | p99 | server CPU per request | failed |`, '|---|---|---|---|---|'];
+    const summaries: string[] = [];
+    for (const { connections, loads } of runs) {
+      const cell = (mode: 'off' | 'on') =>
+        `| ${connections} connection${connections > 1 ? 's' : ''}, log ${mode} | ${Math.round(median(loads[mode].map((l) => l.rps)))} | ${median(loads[mode].map((l) => l.p99)).toFixed(2)} ms | ${median(loads[mode].map((l) => l.cpuPerRequest)).toFixed(1)} µs | ${loads[mode].reduce((sum, l) => sum + l.failed, 0)} |`;
+      lines.push(cell('off'), cell('on'));
+      const ratios = loads.on.map((on, i) => on.rps / loads.off[i]!.rps);
+      const cpuRatio = median(loads.off.map((l) => l.cpuPerRequest)) / median(loads.on.map((l) => l.cpuPerRequest));
+      summaries.push(
+        `${connections} connection${connections > 1 ? 's' : ''}: log on / log off **${median(ratios).toFixed(2)}×** throughput (median of per-round ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}); by CPU per request ${cpuRatio.toFixed(2)}× (goal ≥ 0.85×)`,
+      );
+    }
+    process.stdout.write([...lines, '', ...summaries].join('\n') + '\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -177,10 +177,15 @@ export interface Load {
   failed: number;
 }
 
-/** One 50-connection run against `server`, with its CPU µs per request. */
-export async function loadRun(server: Server, path: string, body: string | undefined, duration: number): Promise<Load> {
+/**
+ * One run against `server` (50 connections unless told), with its CPU µs per request; with
+ * `settleMs`, the CPU is read that long after the load stops, so work the server defers
+ * (the prediction log's file conversion) is counted too.
+ */
+export async function loadRun(server: Server, path: string, body: string | undefined, duration: number, options: { connections?: number; settleMs?: number } = {}): Promise<Load> {
   const before = await server.cpu();
-  const run = await cannon(`${server.url}${path}`, 50, duration, body);
+  const run = await cannon(`${server.url}${path}`, options.connections ?? 50, duration, body);
+  if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
   const cpu = (await server.cpu()) - before;
   return { rps: run.requests.average, p99: run.latency.p99, cpuPerRequest: cpu / Math.max(1, run.requests.total), failed: run.non2xx + run.errors };
 }

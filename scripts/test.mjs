@@ -2,11 +2,12 @@
 // throwaway PostgreSQL server (installed from Debian's packages if missing) for the
 // server-backend runs of the contract suites, and a Python venv for the parity tests.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ensureChromium } from './chromium.mjs';
 import { startPostgres } from './postgres.mjs';
 import { ensurePythonEnv } from './python.mjs';
+import { longestFirst } from './test-order.mjs';
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { stdio: 'inherit', env });
@@ -14,13 +15,26 @@ function run(command, args, env = process.env) {
 }
 
 function testFiles(dir) {
-  const found = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...testFiles(path));
-    else if (name.endsWith('.test.ts')) found.push(path);
-  }
-  return found;
+  return allFiles(dir).filter((path) => path.endsWith('.test.ts'));
+}
+
+/**
+ * dist/cli/main.js when dist/ is no older than every source under src/ (`npm ci` has just built it),
+ * for the CLI tests that run the compiled command (test/support/cli.ts, runCompiledLoom).
+ */
+function compiledCli() {
+  const main = 'dist/cli/main.js';
+  if (!existsSync(main)) return undefined;
+  const built = statSync(main).mtimeMs;
+  // Tests are not compiled, so editing one leaves dist/ current.
+  const newer = allFiles('src').find((file) => !file.endsWith('.test.ts') && statSync(file).mtimeMs > built);
+  if (newer === undefined) return resolve(main);
+  console.log(`${newer} is newer than dist/: the CLI tests run the sources (\`npm run build\` lets them run the compiled CLI)`);
+  return undefined;
+}
+
+function allFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? allFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
 }
 
 const only = process.argv.slice(2);
@@ -43,14 +57,17 @@ const python = ensurePythonEnv();
 // NannyML pins pandas below the test venv's, so it has a venv of its own.
 const nannyml = ensurePythonEnv({ venv: '.venv-nannyml', requirements: 'python/requirements-nannyml.txt', override: 'LOOM_TEST_NANNYML_PYTHON' });
 const chromium = ensureChromium();
+const compiled = compiledCli();
 const postgres = await startPostgres();
 let status;
 try {
-  const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test')].sort();
+  // Two files at a time, longest first: the run ends when the last file does (test-order.mjs).
+  const files = only.length > 0 ? only : longestFirst([...testFiles('src'), ...testFiles('test')]);
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-times-reporter.mjs', '--test-reporter-destination=stdout'];
   status = run(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python, LOOM_TEST_NANNYML_PYTHON: nannyml, ...(chromium && { LOOM_TEST_CHROMIUM: chromium }) },
+    ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=2', ...files],
+    { ...process.env, LOOM_TEST_POSTGRES_URL: postgres.url, LOOM_TEST_PYTHON: python, LOOM_TEST_NANNYML_PYTHON: nannyml, ...(chromium && { LOOM_TEST_CHROMIUM: chromium }), ...(compiled && { LOOM_TEST_COMPILED_CLI: compiled }) },
   );
 } finally {
   await postgres.stop();

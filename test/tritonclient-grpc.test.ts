@@ -12,16 +12,14 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import * as ort from 'onnxruntime-node';
 import { createServerAuthentication } from '../src/auth/server-authentication.js';
-import { toTensor } from '../src/onnx/tensors.js';
 import type { PredictionLogRow } from '../src/serve/prediction-log.js';
 import { startModelServer } from '../src/serve/server.js';
 import { openTestPlatform } from './support/databases.js';
 import { makeTempDir } from './support/flights.js';
 import { runProcess } from './support/cli.js';
 import { testPython } from './support/python.js';
-import { buildServingRegistry } from './support/serving-registry.js';
+import { buildServingRegistry, directProbabilities } from './support/serving-registry.js';
 
 const SCRIPT = fileURLToPath(new URL('./python/tritonclient_grpc.py', import.meta.url));
 const python = testPython();
@@ -53,10 +51,7 @@ test('tritonclient.grpc checks health and metadata, infers with raw tensors, and
   const reg = await buildServingRegistry(dir, { db: platform });
   t.after(() => reg.close());
   const rows = reg.rows.slice(0, 6);
-  const session = await ort.InferenceSession.create(join(reg.fixture.servingModel.path, 'model.onnx'));
-  const feeds = Object.fromEntries(reg.signature.inputs.map((spec) => [spec.name, toTensor(spec, rows.map((row) => row[spec.name]))]));
-  const expected = Array.from((await session.run(feeds)).probability!.data as Float32Array);
-  await session.release();
+  const expected = await directProbabilities(reg, rows);
 
   const { secret: token } = await platform.tokens.createToken({ subject: 'app', role: 'viewer', createdBy: 'test' });
   const { secret: denied } = await platform.tokens.createToken({ subject: 'rev', role: 'viewer', grants: [{ model: 'flights', actions: ['alias.approve'] }], createdBy: 'test' });

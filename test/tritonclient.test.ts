@@ -6,13 +6,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import { toTensor } from '../src/onnx/tensors.js';
 import { startModelServer } from '../src/serve/server.js';
 import { makeTempDir } from './support/flights.js';
 import { runProcess } from './support/cli.js';
 import { testPython } from './support/python.js';
-import { buildServingRegistry } from './support/serving-registry.js';
+import { buildServingRegistry, directProbabilities } from './support/serving-registry.js';
 
 const SCRIPT = fileURLToPath(new URL('./python/tritonclient_v2.py', import.meta.url));
 const python = testPython();
@@ -22,10 +20,7 @@ test('tritonclient.http checks health and metadata and infers with JSON and bina
   const reg = await buildServingRegistry(dir);
   t.after(() => reg.close());
   const rows = reg.rows.slice(0, 6);
-  const session = await ort.InferenceSession.create(join(reg.fixture.servingModel.path, 'model.onnx'));
-  const feeds = Object.fromEntries(reg.signature.inputs.map((spec) => [spec.name, toTensor(spec, rows.map((row) => row[spec.name]))]));
-  const expected = Array.from((await session.run(feeds)).probability!.data as Float32Array);
-  await session.release();
+  const expected = await directProbabilities(reg, rows);
   const server = await startModelServer({ port: 0, models: ['flights@champion'], registry: reg.db.registry, artifacts: reg.artifacts, watchIntervalMs: 0 });
   t.after(() => server.close());
 

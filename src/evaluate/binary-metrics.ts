@@ -24,9 +24,26 @@ export interface ThresholdCounts {
 
 /** Row indices by score, highest first; ties keep row order (a stable sort, like sklearn's). */
 export function descendingOrder(scores: Values): Uint32Array {
-  const order = Array.from({ length: scores.length }, (_, i) => i);
-  order.sort((a, b) => scores[b]! - scores[a]! || a - b);
-  return Uint32Array.from(order);
+  return ascendingOrder(Float64Array.from(scores, (score) => -score));
+}
+
+/**
+ * Row indexes by ascending score, ties in row order: the order a stable comparator sort
+ * gives, from one native numeric sort (several times faster on a million rows, which is
+ * what a monitoring window's calibration and AUC sort). Each row then takes the next free
+ * place of its value's run in the sorted copy.
+ */
+export function ascendingOrder(scores: Values): Uint32Array {
+  const sorted = Float64Array.from(scores).sort();
+  const nextPlace = new Map<number, number>();
+  for (let k = 0; k < sorted.length; k++) if (!nextPlace.has(sorted[k]!)) nextPlace.set(sorted[k]!, k);
+  const order = new Uint32Array(sorted.length);
+  for (let i = 0; i < scores.length; i++) {
+    const place = nextPlace.get(scores[i]!)!;
+    order[place] = i;
+    nextPlace.set(scores[i]!, place + 1);
+  }
+  return order;
 }
 
 /** The counts behind every ranking metric. Pass `order` from `descendingOrder` to skip the sort (the bootstrap does). */

@@ -26,7 +26,7 @@ export type { EvaluationReport };
 
 export const evaluateComponent = defineComponent({
   name: 'evaluate',
-  version: '2',
+  version: '3',
   description: 'Scores the candidate (and the champion) on the evaluation split: metrics, slices, fairness, thresholds, blessing and model card',
   inputs: {
     model: { type: ServingModel },

@@ -103,3 +103,17 @@ test('bootstrap intervals are seeded, bracket the estimate, and narrow with more
   const wide = analyzeModel({ config: evaluationConfig.parse(config), candidate: subset(candidate, half), features: {} }).confidenceIntervals.auc!;
   assert.ok(wide.upper - wide.lower > narrow, `${wide.upper - wide.lower} > ${narrow}`);
 });
+
+test('each slice has bootstrap intervals of its own rows, wider than the overall ones; none without resamples', () => {
+  const config = { slices: [{ columns: [{ feature: 'gender' }] }], bootstrap: { resamples: 200, seed: 3 } };
+  const result = analyze(config);
+  for (const slice of result.slices) {
+    const rows = workers.flatMap((w, i) => (`gender:${w.gender}` === slice.key ? [i] : []));
+    const alone = analyzeModel({ config: evaluationConfig.parse(config), candidate: subset(candidate, rows), features: {} }).confidenceIntervals;
+    assert.deepEqual(slice.confidenceIntervals, alone, `${slice.key}: the intervals of its rows alone`);
+    const auc = slice.confidenceIntervals.auc!;
+    assert.ok(auc.lower < slice.metrics.auc! && slice.metrics.auc! < auc.upper, `${slice.key} auc in its interval`);
+    assert.ok(auc.upper - auc.lower > result.confidenceIntervals.auc!.upper - result.confidenceIntervals.auc!.lower, `${slice.key}: fewer rows, a wider interval`);
+  }
+  assert.ok(analyze({ ...config, bootstrap: { resamples: 0 } }).slices.every((s) => Object.keys(s.confidenceIntervals).length === 0));
+});

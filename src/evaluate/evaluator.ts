@@ -31,6 +31,8 @@ export interface SliceMetrics {
   /** Fewer examples than minSliceSize: reported, not judged. */
   small: boolean;
   metrics: Record<string, number>;
+  /** Bootstrap intervals of the slice's metrics (TFMA computes them per slice too); empty when resamples is 0. */
+  confidenceIntervals: Record<string, ConfidenceInterval>;
   baselineMetrics?: Record<string, number>;
 }
 
@@ -69,9 +71,11 @@ export function analyzeModel(input: AnalysisInput): ModelAnalysis {
     const targets: ThresholdTarget[] = [];
     for (const slice of groupSlices(spec.columns, input.features, rowCount)) {
       const small = slice.rows.length < config.minSliceSize;
-      const sliceMetrics = taskMetrics(subset(candidate, slice.rows), options);
+      const rows = subset(candidate, slice.rows);
+      const sliceMetrics = taskMetrics(rows, options);
       const sliceBaseline = baseline ? taskMetrics(subset(baseline, slice.rows), options) : undefined;
-      slices.push({ spec: name, key: slice.key, values: slice.values, exampleCount: slice.rows.length, small, metrics: sliceMetrics, baselineMetrics: sliceBaseline });
+      const confidenceIntervals = bootstrapIntervals(rows, config.bootstrap, options);
+      slices.push({ spec: name, key: slice.key, values: slice.values, exampleCount: slice.rows.length, small, metrics: sliceMetrics, confidenceIntervals, baselineMetrics: sliceBaseline });
       targets.push({ name: slice.key, metrics: sliceMetrics, baselineMetrics: sliceBaseline, small });
     }
     targetsBySpec.set(name, targets);

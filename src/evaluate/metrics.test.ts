@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoomError } from '../core/errors.js';
-import { aucRoc, averagePrecision, confusionAt, logLoss, rates } from './binary-metrics.js';
+import { ascendingOrder, aucRoc, averagePrecision, confusionAt, descendingOrder, logLoss, rates } from './binary-metrics.js';
 import { taskMetrics } from './metrics.js';
 import { histogram } from './regression-metrics.js';
 
@@ -111,4 +111,14 @@ test('weights act as repeated rows: weight 2 equals the row twice', () => {
 test('histogram bins like numpy: the last bin is closed, a constant widens to +-0.5', () => {
   assert.deepEqual(histogram([0, 1, 2, 3, 4], 4).counts, [1, 1, 1, 2]);
   assert.deepEqual(histogram([2, 2], 2), { edges: [1.5, 2, 2.5], counts: [0, 2] });
+});
+
+test('score orders equal a stable comparator sort: ties keep row order, -0 ties with 0', () => {
+  let seed = 11;
+  const scores = Array.from({ length: 5000 }, () => Math.round(((seed = (seed * 48271) % 2147483647) / 2147483647) * 40) / 8 - 2);
+  scores[3] = -0;
+  scores[7] = 0;
+  const rows = scores.map((_, i) => i);
+  assert.deepEqual([...ascendingOrder(scores)], [...rows].sort((a, b) => scores[a]! - scores[b]!));
+  assert.deepEqual([...descendingOrder(scores)], [...rows].sort((a, b) => scores[b]! - scores[a]! || a - b));
 });

@@ -52,7 +52,8 @@ export interface EvaluationReport {
   baselineMetrics: JsonMetrics | null;
   confidenceIntervals: Record<string, { lower: number; upper: number; resamples: number }>;
   plots: unknown;
-  slices: { spec: string; key: string; values: Record<string, string>; exampleCount: number; small: boolean; metrics: JsonMetrics; baselineMetrics: JsonMetrics | null }[];
+  /** `confidenceIntervals` is absent from reports written before slices had intervals. */
+  slices: { spec: string; key: string; values: Record<string, string>; exampleCount: number; small: boolean; metrics: JsonMetrics; confidenceIntervals?: Record<string, { lower: number; upper: number; resamples: number }>; baselineMetrics: JsonMetrics | null }[];
   fairness: unknown[];
   thresholds: unknown[];
   blessing: Blessing;

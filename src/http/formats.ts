@@ -76,14 +76,17 @@ function mlflowRestCode(problem: HttpProblem): string {
   }
 }
 
-/** Refusals that are not about the input: said as such, so a client does not "fix" a good body. */
-const SCORING_REFUSALS: readonly ErrorCode[] = ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED'];
+/**
+ * Refusals that are not about the input: said as such, so a client does not "fix" a good body,
+ * and an overloaded or not-yet-ready server (503) is TEMPORARILY_UNAVAILABLE, not a fault.
+ */
+const SCORING_REFUSALS: readonly ErrorCode[] = ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE'];
 
 export function mlflowScoringErrorBody(problem: HttpProblem): MlflowErrorBody {
   const code =
     problem.status === 404 ? 'RESOURCE_DOES_NOT_EXIST'
-    : problem.status >= 500 ? 'INTERNAL_ERROR'
     : SCORING_REFUSALS.includes(problem.code) && problem.framework === undefined ? MLFLOW_ERROR_CODE[problem.code]
+    : problem.status >= 500 ? 'INTERNAL_ERROR'
     : 'BAD_REQUEST';
   const body: MlflowErrorBody = { error_code: code, message: problem.message };
   if (problem.field) body.field = problem.field;

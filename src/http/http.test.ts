@@ -37,6 +37,9 @@ test('one error mapping, each protocol in its own words', async (t) => {
   await app.register(async (scope) => {
     useErrorFormat(scope, 'mlflow-scoring');
     scope.get('/scoring', invalid);
+    scope.get('/scoring-busy', () => {
+      throw new LoomError('UNAVAILABLE', 'busy', { fix: 'retry' });
+    });
   });
   const get = async (url: string, init: { method?: 'GET' | 'POST'; payload?: string; headers?: Record<string, string> } = {}) => {
     const response = await app.inject({ method: init.method ?? 'GET', url, payload: init.payload, headers: init.headers });
@@ -45,6 +48,8 @@ test('one error mapping, each protocol in its own words', async (t) => {
   assert.deepEqual(await get('/kserve'), { status: 400, body: { error: 'bad things', error_code: 'INVALID_ARGUMENT', field: 'x', fix: 'do better' } });
   assert.deepEqual(await get('/mlflow'), { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'bad things', field: 'x', fix: 'do better' } });
   assert.deepEqual(await get('/scoring'), { status: 400, body: { error_code: 'BAD_REQUEST', message: 'bad things', field: 'x' } });
+  // An overloaded scoring server is temporarily unavailable (MLflow's own code), not an internal error.
+  assert.deepEqual(await get('/scoring-busy'), { status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'busy' } });
   // Fastify's own failures: bad JSON is MALFORMED_REQUEST for MLflow clients; an unknown route is a 404.
   const badJson = await get('/mlflow-json', { method: 'POST', payload: '{', headers: { 'content-type': 'application/json' } });
   assert.deepEqual([badJson.status, badJson.body.error_code], [400, 'MALFORMED_REQUEST']);

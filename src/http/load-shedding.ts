@@ -59,12 +59,17 @@ export const loadSheddingPlugin = fp<LoadShedding>(
       await app.register(underPressure, {
         maxEventLoopDelay: options.maxEventLoopDelayMs,
         // Probes pass (resolving lets the request through); others are refused in the route's shape.
-        pressureHandler: (request: FastifyRequest, reply: FastifyReply, _type: string, value: number | undefined) =>
-          isPublicPath(request.url) ? Promise.resolve() : Promise.reject(refuse(reply, `event loop delayed ${Math.round(value ?? 0)} ms`)),
+        // An Infinity delay is under-pressure's "no sample since the last reading" (a fresh
+        // worker whose start-up outran the histogram's timer): no measure, so no refusal. A loop
+        // that was truly blocked leaves a sample as long as the block, which is finite.
+        pressureHandler: (request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) =>
+          isPublicPath(request.url) || (type === underPressure.TYPE_EVENT_LOOP_DELAY && !Number.isFinite(value))
+            ? Promise.resolve()
+            : Promise.reject(refuse(reply, `event loop delayed ${Math.round(value ?? 0)} ms`)),
       });
       loopDelayed = () => {
         const delay = app.memoryUsage().eventLoopDelay;
-        return delay > options.maxEventLoopDelayMs ? `event loop delayed ${Math.round(delay)} ms` : undefined;
+        return Number.isFinite(delay) && delay > options.maxEventLoopDelayMs ? `event loop delayed ${Math.round(delay)} ms` : undefined;
       };
     }
     app.decorate('loadShedding', { pressure: () => busy() ?? loopDelayed(), retryAfterSeconds: options.retryAfterSeconds });

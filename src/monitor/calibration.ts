@@ -11,7 +11,7 @@
  * Usage: `const map = fitIsotonic(evalScores, evalLabels); const p = calibrate(map, liveScores);`
  */
 import { LoomError } from '../core/errors.js';
-import { aucRoc, checkLengths, type Values } from '../evaluate/binary-metrics.js';
+import { ascendingOrder, aucRoc, checkLengths, type Values } from '../evaluate/binary-metrics.js';
 
 /** A fitted isotonic map: increasing scores and the calibrated probability at each. Plain data, so it can be stored as JSON. */
 export interface IsotonicMap {
@@ -23,7 +23,7 @@ export interface IsotonicMap {
 export function fitIsotonic(scores: Values, labels: Values): IsotonicMap {
   checkLengths(scores, labels);
   if (scores.length === 0) throw new LoomError('INVALID_ARGUMENT', 'calibration needs at least one labelled row', { fix: 'evaluate the model on a non-empty split' });
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const order = ascendingOrder(scores);
   // Blocks of equal score first (their mean label, weighted by count), then pool violators.
   const xs: number[] = [];
   const means: number[] = [];
@@ -106,7 +106,7 @@ export function needsCalibration(scores: Values, labels: Values, folds = 10, bin
   if (positives === 0 || positives === labels.length) return false;
   if (aucRoc(scores, labels) > 0.999) return false;
   if (scores.length < folds * 2) return false;
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const order = ascendingOrder(scores);
   const heldScores: number[] = [];
   const heldLabels: number[] = [];
   const heldCalibrated: number[] = [];
@@ -132,7 +132,7 @@ export function needsCalibration(scores: Values, labels: Values, folds = 10, bin
 /** Mean |mean score - share of positives| over equal-count bins of the rows sorted by score, weighted by bin size. */
 export function expectedCalibrationError(scores: Values, labels: Values, bins = 10): number {
   checkLengths(scores, labels);
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const order = ascendingOrder(scores);
   const count = Math.max(1, Math.min(bins, Math.floor(scores.length / 2)));
   let error = 0;
   for (let b = 0; b < count; b++) {

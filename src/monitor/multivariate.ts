@@ -72,7 +72,7 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
   const rows = `__loom_reconstruction_${tableCounter++}`;
   await db.run(`CREATE TEMP TABLE ${rows} AS ${encodedSelect(encoded, `SELECT row_number() OVER () AS __loom_row, * FROM (${trainingRows})`, '__r.__loom_row, ')}`);
   try {
-    const moments = await queryRows(db, `SELECT ${encoded.map((_, i) => `avg(e${i}) AS m${i}, stddev_pop(e${i}) AS s${i}`).join(', ')} FROM ${rows}`);
+    const moments = await queryRows(db, `SELECT count(*)::DOUBLE AS n, ${encoded.map((_, i) => `avg(e${i}) AS m${i}, stddev_pop(e${i}) AS s${i}`).join(', ')} FROM ${rows}`);
     const kept = encoded.map((e, i) => ({ ...e, source: i, mean: Number(moments[0]![`m${i}`] ?? 0), std: Number(moments[0]![`s${i}`] ?? 0) })).filter((c) => c.std > 0);
     if (kept.length < 2) return dropReconstruction(db, model).then(() => undefined);
     const columns = kept.map(({ source: _, ...c }) => c);
@@ -97,7 +97,7 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
     Object.assign(model, { columns, components });
     const chunks = await queryRows(
       db,
-      `SELECT chunk, avg(e) AS e FROM (SELECT ntile(${REFERENCE_CHUNKS}) OVER (ORDER BY __loom_row) AS chunk, ${errorOfEncoded(model)} AS e FROM (${keptRows})) GROUP BY chunk ORDER BY chunk`,
+      `SELECT chunk, avg(e) AS e FROM (SELECT ${ntileOfRow('__loom_row', Number(moments[0]!.n), REFERENCE_CHUNKS)} AS chunk, ${errorOfEncoded(model)} AS e FROM (${keptRows})) GROUP BY chunk ORDER BY chunk`,
     );
     const errors = chunks.map((r) => Number(r.e));
     const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
@@ -106,6 +106,15 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${rows}`);
   }
+}
+
+/**
+ * `ntile(chunks) OVER (ORDER BY row)` for rows numbered 1..n, as arithmetic instead of a
+ * sort: the first n mod chunks chunks hold ⌊n / chunks⌋ + 1 rows, the others ⌊n / chunks⌋.
+ */
+export function ntileOfRow(row: string, count: number, chunks: number): string {
+  const [q, r] = [Math.floor(count / chunks), count % chunks];
+  return `(CASE WHEN ${row} <= ${r * (q + 1)} THEN (${row} - 1) // ${q + 1} ELSE ${r} + (${row} - ${r * (q + 1) + 1}) // ${Math.max(1, q)} END + 1)`;
 }
 
 /** Drops the model's frequency tables (after the last window is scored). */

@@ -136,3 +136,13 @@ test('loom serve answers gRPC only when serve.grpcPort is set; a port out of ran
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ serve: { grpcPort: 70000 } }));
   assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('serve.grpcPort'));
 });
+
+test('loom server runs server.workers processes (default one); a count below 1 names the field', (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).server, {});
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ server: { workers: 4 } }));
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir }).server, { workers: 4 });
+  assert.deepEqual(loadConfig({ env: {}, cwd: dir, overrides: { server: { workers: 2 } } }).server, { workers: 2 });
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ server: { workers: 0 } }));
+  assert.throws(() => loadConfig({ env: {}, cwd: dir }), invalid('server.workers'));
+});

@@ -15,9 +15,10 @@
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
  * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel",
- * "monitor": { "retention": { "maxAgeDays", "maxSize", "everyMinutes" } }, "serve": { "grpcPort" } }`, paths relative to its folder
+ * "monitor": { "retention": { "maxAgeDays", "maxSize", "everyMinutes" } }, "serve": { "grpcPort" }, "server": { "workers" } }`, paths relative to its folder
  * ("auth" and "http": authentication, CORS origins, rate limits and load shedding of the servers, docs/security.md;
- * "serve.grpcPort": the port `loom serve` also answers KServe V2 gRPC on, off when unset).
+ * "serve.grpcPort": the port `loom serve` also answers KServe V2 gRPC on, off when unset;
+ * "server.workers": how many processes `loom server` runs on its port, default 1).
  *
  * Usage: `const platform = await openPlatform(loadConfig())`
  */
@@ -65,6 +66,8 @@ export interface LoomConfig {
   http: HttpSettings;
   /** `loom serve`: the port of its KServe V2 gRPC endpoint (`serve.grpcPort`; none: no gRPC). */
   serve: { grpcPort?: number };
+  /** `loom server`: how many worker processes share its port (`server.workers`; none: one process). */
+  server: { workers?: number };
 }
 
 const text = z.string().trim().min(1);
@@ -87,6 +90,7 @@ const fileSchema = z.strictObject({
     .optional(),
   http: httpSettingsSchema.optional(),
   serve: z.strictObject({ grpcPort: z.number().int().min(0).max(65535).optional() }).optional(),
+  server: z.strictObject({ workers: z.number().int().min(1).max(256).optional() }).optional(),
 });
 
 /** Values that a caller (a test, a command's flag) sets over the environment and the file. */
@@ -172,6 +176,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     monitor: { retention: retentionOf(overrides.monitor?.retention ?? file.monitor?.retention) },
     http: overrides.http ?? file.http ?? httpSettingsSchema.parse({}),
     serve: defined({ grpcPort: overrides.serve?.grpcPort ?? file.serve?.grpcPort }),
+    server: defined({ workers: overrides.server?.workers ?? file.server?.workers }),
   };
 }
 

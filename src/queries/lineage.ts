@@ -23,7 +23,7 @@ export interface ModelLineage {
   dataSnapshots: { artifactId: number; contentHash: string; source: string; span: string; rowCounts: unknown }[];
   codeVersions: { commit: string | null; dirty: boolean }[];
   /** The executions that made the model, newest first (cached re-runs left out). */
-  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; parameters: unknown; inputs: string[]; outputs: string[] }[];
+  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; parameters: unknown; inputs: string[]; outputs: string[]; runId: string | null }[];
   /** The alerts and canary decisions about this version, and the alert whose retraining made it. */
   decisions: ModelDecision[];
 }
@@ -41,6 +41,8 @@ export async function modelLineage(stores: LineageStores, ref: string, maxHops: 
   const producing = graph.executions.filter((e) => e.state === 'COMPLETE').sort((a, b) => b.id - a.id);
   const describe = (execution: Execution, type: 'INPUT' | 'OUTPUT') =>
     graph.events.filter((e) => e.executionId === execution.id && e.type === type).map((e) => `${e.name}=${label(artifacts.get(e.artifactId))}`);
+  // The pipeline run of each step, so a lineage view can open the run it belongs to.
+  const runIds = await Promise.all(producing.map(async (e) => (await stores.metadata.getContextsOfExecution(e.id)).find((c) => c.typeName === 'pipeline_run')?.name ?? null));
   const commits = new Map(producing.map((e) => [`${e.codeVersion.commit}:${e.codeVersion.dirty}`, e.codeVersion]));
   return {
     model: { name: version.modelName, version: version.version, ref, artifactId: version.artifactId, uri: version.source },
@@ -48,7 +50,7 @@ export async function modelLineage(stores: LineageStores, ref: string, maxHops: 
       .filter((a) => a.typeName === 'Examples')
       .map((a) => ({ artifactId: a.id, contentHash: String(a.properties.contentHash ?? a.fingerprint), source: String(a.properties.source ?? ''), span: String(a.properties.span ?? ''), rowCounts: a.properties.rowCounts ?? null })),
     codeVersions: [...commits.values()],
-    executions: producing.map((e) => ({
+    executions: producing.map((e, i) => ({
       id: e.id,
       step: e.stepName,
       component: e.typeName,
@@ -57,6 +59,7 @@ export async function modelLineage(stores: LineageStores, ref: string, maxHops: 
       parameters: e.parameters,
       inputs: describe(e, 'INPUT'),
       outputs: describe(e, 'OUTPUT'),
+      runId: runIds[i] ?? null,
     })),
     decisions: await modelDecisions(stores.metadata, version.artifactId, producing.map((e) => e.id)),
   };

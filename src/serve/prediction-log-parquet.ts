@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../data/duckdb.js';
 import type { PredictionLogRow } from './prediction-log.js';
+import { SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
 
 export interface ParquetSpoolOptions {
   /** Rows per file; default 100,000. */
@@ -37,9 +38,12 @@ export interface ParquetSpoolOptions {
   onError?: (error: unknown) => void;
 }
 
-/** The spool's columns, as DuckDB reads them back. */
-const SPOOL_COLUMNS = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
-  features: 'JSON', outputs: 'JSON', latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+/** A spool as DuckDB reads it back: features and outputs as JSON, or typed as `layout` says. */
+function spoolSource(spool: string, layout: { features: string; outputs: string } = { features: 'JSON', outputs: 'JSON' }): string {
+  const columns = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
+    features: ${sqlString(layout.features)}, outputs: ${sqlString(layout.outputs)}, latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+  return `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
+}
 
 const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.ndjson(?:\.recovering-(\d+))?$/;
 
@@ -48,7 +52,7 @@ export class ParquetSpoolWriter {
   private readonly rotateMs: number;
   private readonly idleMs: number;
   readonly token: string;
-  private spool: { path: string; target: string; rows: number; firstAt: number } | undefined;
+  private spool: { path: string; target: string; rows: number; firstAt: number; structure: SpoolStructure } | undefined;
   private files = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private conversions: Promise<unknown> = Promise.resolve();
@@ -68,8 +72,12 @@ export class ParquetSpoolWriter {
     this.token = options.token ?? randomBytes(4).toString('hex');
   }
 
-  /** Appends rows to the spool; finishes the file when it is full or old. */
-  write(rows: readonly PredictionLogRow[]): Promise<void> {
+  /**
+   * Appends rows to the spool; finishes the file when it is full or old. `structure` is the
+   * rows' columnar layout when the caller knows it (the log's worker: prediction-log-structure.ts);
+   * a spool whose every batch came with one is converted without reading it twice.
+   */
+  write(rows: readonly PredictionLogRow[], structure?: BatchStructure): Promise<void> {
     return this.serial(async () => {
       if (rows.length === 0) return;
       await (this.ready ??= mkdir(this.dir, { recursive: true }));
@@ -81,6 +89,7 @@ export class ParquetSpoolWriter {
           target: join(this.dir, `predictions-${stamp}-${process.pid}-${this.token}-${n}.parquet`),
           rows: 0,
           firstAt: Date.now(),
+          structure: new SpoolStructure(),
         };
         if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
       }
@@ -91,6 +100,7 @@ export class ParquetSpoolWriter {
       }
       await appendFile(this.spool.path, text);
       this.spool.rows += rows.length;
+      this.spool.structure.add(structure);
       if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
         // Converted beside the appends that follow (into a new spool), not in front of them.
         this.finish().catch((error: unknown) => this.options.onError?.(error));
@@ -189,7 +199,7 @@ export class ParquetSpoolWriter {
     this.spool = undefined;
     if (!spool || spool.rows === 0) return this.conversions.then(() => undefined);
     return this.duckdb(async () => {
-      await this.convert(spool.path, spool.target, spool.rows);
+      await this.convert(spool.path, spool.target, spool.rows, spool.structure.columns());
       await rm(spool.path, { force: true });
       return spool.target;
     });
@@ -204,26 +214,33 @@ export class ParquetSpoolWriter {
 
   /**
    * Spool → `<target>.tmp-<pid>` → `<target>`; the rows written (a spool with none makes no file).
-   * `rows` unknown (a spool left by a crash) means count them first.
+   * `rows` unknown (a spool left by a crash) means count them first; `known` is the columnar
+   * layout when the writer tracked it (else it is found by reading the spool).
    */
-  private async convert(spool: string, target: string, rows?: number): Promise<number> {
+  private async convert(spool: string, target: string, rows?: number, known?: { features: string; outputs: string }): Promise<number> {
     // One engine per writer with one thread and a memory cap: logging must not compete much with serving.
     const { db } = await (this.engine ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' }).then(async (instance) => ({ instance, db: await instance.connect() })));
-    const source = `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${SPOOL_COLUMNS})`;
+    const source = spoolSource(spool);
     rows ??= Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${source}`)).getRows()[0]![0]);
     if (rows === 0) return 0;
     const temporary = `${target}.tmp-${process.pid}`;
-    const copy = (features: string, outputs: string) =>
+    const copy = (features: string, outputs: string, from = source) =>
       db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, ${features} AS features, ${outputs} AS outputs, latency_ms, epoch_ms(logged_at) AS logged_at
-        FROM ${source}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
-    const columnar = await columnarLayout(db, source);
+        FROM ${from}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
     try {
-      if (!columnar) throw new Error('no columnar layout');
-      await copy(columnar.features, columnar.outputs);
+      // The layout known: the spool read once, straight into it.
+      if (!known) throw new Error('layout not tracked');
+      await copy('features', 'outputs', spoolSource(spool, known));
     } catch {
-      // Keys that differ only in case, a value the batch's structure cannot hold, no keys at
-      // all: the rows are kept as JSON text (the reader reads both layouts), never lost.
-      await copy('features', 'outputs');
+      const columnar = await columnarLayout(db, source);
+      try {
+        if (!columnar) throw new Error('no columnar layout');
+        await copy(columnar.features, columnar.outputs);
+      } catch {
+        // Keys that differ only in case, a value the batch's structure cannot hold, no keys at
+        // all: the rows are kept as JSON text (the reader reads both layouts), never lost.
+        await copy('features', 'outputs');
+      }
     }
     await rename(temporary, target);
     this.options.onFile?.(target, rows);

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
 import { packedLogRows } from './prediction-log-pack.js';
+import { packedStructure } from './prediction-log-structure.js';
 import type { PredictionSinkSpec } from './prediction-log.js';
 import type { FromLogWorker, ToLogWorker } from './prediction-log-backends.js';
 import { PostgresPredictionSink } from './prediction-sinks.js';
@@ -29,7 +30,8 @@ port.on('message', (message: ToLogWorker) => {
     try {
       if (message.type === 'write') {
         const rows = packedLogRows(message.packed);
-        await sink.write(rows);
+        // The Parquet writer is told the rows' columnar layout, so it need not find it by reading the spool back.
+        await (sink instanceof ParquetSpoolWriter ? sink.write(rows, packedStructure(message.packed)) : sink.write(rows));
         post({ type: 'done', id: message.id, written: rows.length });
       } else if (message.type === 'rotate') {
         post({ type: 'done', id: message.id, path: sink instanceof ParquetSpoolWriter ? await sink.rotate() : undefined });

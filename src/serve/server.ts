@@ -15,6 +15,7 @@ import { LoomError } from '../core/errors.js';
 import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
 import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
+import { drainingClose } from '../http/cluster.js';
 import { MODEL_SERVER_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
@@ -254,28 +255,11 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
   timer?.unref();
 
   let closing: Promise<void> | undefined;
-  // Under the cluster the listening socket is shared: connections the kernel has completed
-  // but no worker has accepted yet wait on it, and would be reset once every worker closed.
-  // So a draining worker keeps accepting until none has arrived for a moment (at most 2 s).
-  let lastConnection = 0;
-  if (cluster.isWorker) app.server.on('connection', () => (lastConnection = Date.now()));
-  const acceptStragglers = async () => {
-    const until = Date.now() + 2000;
-    do await new Promise((resolve) => setTimeout(resolve, 50));
-    while (Date.now() - lastConnection < 150 && Date.now() < until);
-  };
+  // Drains in-flight requests (and, under the cluster, connections waiting on the shared socket) first, so no session is released mid-run.
+  const closeApp = drainingClose(app);
   const shutdown = async () => {
     if (timer) clearInterval(timer);
-    if (cluster.isWorker && app.server.listening) await acceptStragglers();
-    // Fastify's close waits for in-flight requests, so no session is released mid-run. A
-    // keep-alive connection that finishes its request after close began would otherwise
-    // linger until the keep-alive timeout, so idle ones are closed as they appear.
-    const idle = setInterval(() => app.server.closeIdleConnections(), 25);
-    try {
-      await app.close();
-    } finally {
-      clearInterval(idle);
-    }
+    await closeApp();
     await polling;
     await pool.close();
     await log?.close();

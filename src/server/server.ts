@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { listenOn } from '../core/listen.js';
 import { createHttpApp } from '../http/app.js';
+import { drainingClose } from '../http/cluster.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
@@ -28,6 +29,7 @@ import { DASHBOARD_DIR, dashboardRoutes, isDashboardFile } from './routes/dashbo
 import { LOOM_API_PREFIX, loomApiRoutes } from './routes/loom-api.js';
 import { datasetDriftRoutes } from './routes/loom-api-dataset-drift.js';
 import { loomMonitorRoutes } from './routes/loom-api-monitor.js';
+import { modelEvaluationRoutes } from './routes/loom-api-model-evaluation.js';
 import { loomSessionRoutes } from './routes/loom-api-session.js';
 import { registryRoutes } from './routes/registry.js';
 import { trackingRoutes } from './routes/tracking.js';
@@ -114,15 +116,19 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, location: options.monitor?.location, labels: options.monitor?.labels, prefix: LOOM_API_PREFIX });
   await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
   await app.register(datasetDriftRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
+  await app.register(modelEvaluationRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(dashboardRoutes, { root: options.dashboardDir ?? DASHBOARD_DIR });
   return app;
 }
 
 export async function startPlatformServer(options: PlatformServerOptions): Promise<PlatformServer> {
   const app = await buildPlatformApp(options);
+  // In-flight requests finish first; under `--workers N`, connections waiting on the shared socket too.
+  const close = drainingClose(app);
+  let closing: Promise<void> | undefined;
   return {
     url: await listenOn(app, options),
     app,
-    close: () => app.close(),
+    close: () => (closing ??= close()),
   };
 }

@@ -91,3 +91,44 @@ test('a category the baseline never had: p = 0, no 1.797e308 statistic anywhere,
   assert.doesNotMatch(JSON.stringify(origin), /e\+308|Infinity/);
   assert.equal(chiSquaredTest([5, 0], [5, 1]).statistic, Number.POSITIVE_INFINITY, 'as SciPy: inf, not the largest double');
 });
+
+test('every value is counted in the bin its edges give: values on, just below and just above each edge, integers and floats, even and uneven edges', async () => {
+  // The next double below / above x (no subnormals or zero here).
+  const view = new DataView(new ArrayBuffer(8));
+  const nextTo = (x: number, up: boolean) => {
+    view.setFloat64(0, x);
+    view.setBigInt64(0, view.getBigInt64(0) + ((x > 0) === up ? 1n : -1n));
+    return view.getFloat64(0);
+  };
+  const binOf = (edges: number[], v: number) => edges.slice(1, -1).filter((e) => e <= v).length;
+  const cases: { name: string; type: 'INT' | 'FLOAT'; edges: number[]; values: number[] }[] = [];
+  // numericBinEdges' evenly spaced edges with steps that do not add up exactly (0.1, 1/3 ...).
+  const even = (min: number, max: number, bins: number) => Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : i * ((max - min) / bins) + min));
+  for (const [min, max, bins] of [[-0.7, 2.3, 21], [1e-3, 1 / 3, 7], [-1e12, 1e12 + 0.5, 13]] as const) {
+    const edges = even(min, max, bins);
+    const values = edges.flatMap((e) => [e, nextTo(e, false), nextTo(e, true)]).concat(min - 1, max + 1, (min + max) / 2);
+    cases.push({ name: `f${cases.length}`, type: 'FLOAT', edges, values });
+  }
+  // Uneven edges: counted edge by edge.
+  cases.push({ name: 'uneven', type: 'FLOAT', edges: [0, 1, 10, 100, 1000], values: [-1, 0, 0.5, 1, 9.99, 10, 99, 100, 999, 1000, 5000] });
+  // Integers of a small span (counted per value) and of a huge one (binned per row).
+  for (const [min, max, bins] of [[-40, 1500, 22], [0, 4e15, 11]] as const) {
+    const edges = even(min, max, bins);
+    const values = edges.flatMap((e) => [Math.floor(e), Math.ceil(e), Math.floor(e) - 1, Math.ceil(e) + 1]);
+    cases.push({ name: `i${cases.length}`, type: 'INT', edges, values });
+  }
+  const longest = Math.max(...cases.map((c) => c.values.length));
+  const column = (c: (typeof cases)[number]) => {
+    const sqlType = c.type === 'INT' ? 'BIGINT' : 'DOUBLE';
+    // Each value twice, and NULLs (missing) where a column has fewer values than the longest.
+    const values = Array.from({ length: longest * 2 }, (_, i) => (i % longest < c.values.length ? `${String(c.values[i % longest])}::${sqlType}` : `NULL::${sqlType}`));
+    return `[${values.join(', ')}]`;
+  };
+  const relation = `SELECT ${cases.map((c) => `unnest(${column(c)}) AS ${c.name}`).join(', ')}`;
+  const counts = await withDuckDB((db) => exactBinCounts(db, relation, cases));
+  for (const c of cases) {
+    const expected = new Array<number>(c.edges.length - 1).fill(0);
+    for (const v of c.values) expected[binOf(c.edges, v)]! += 2;
+    assert.deepEqual(counts.get(c.name), expected, `${c.name}: every value in the bin counting its edges gives`);
+  }
+});

@@ -17,8 +17,6 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { versionOf } from '../../src/data/versions.js';
-import { evaluationConfig } from '../../src/evaluate/config.js';
-import { evaluateRegisteredModel } from '../../src/evaluate/evaluate-registered.js';
 import { decideCanaryStage, startCanary, type CanaryStageResult } from '../../src/monitor/canary-stage.js';
 import { loadLabels } from '../../src/monitor/label-loader.js';
 import { readCodeVersion } from '../../src/pipeline/code-version.js';
@@ -33,7 +31,7 @@ import { buildDashboardIfStale } from '../support/dashboard-build.js';
 import { seriousViolations, startLoomServer, watchConsole, type RunningServer } from '../support/dashboard-project.js';
 import { openTestPlatform } from '../support/databases.js';
 import { FLIGHTS_PARQUET, makeTempDir, writeFlightsSlice } from '../support/flights.js';
-import { monitoredModelProject, record } from '../support/monitored-model.js';
+import { DISTANCE_MOVED, evaluateMonitoredModel, monitoredModelProject, record, writeAlertRules } from '../support/monitored-model.js';
 
 const chromiumPath = testChromium();
 const skip = { skip: chromiumPath ? false : 'LOOM_TEST_CHROMIUM is not set; run `npm test` (it installs Debian chromium)' };
@@ -63,8 +61,7 @@ before(async () => {
   // Two days of real flights traffic logged for flights v1 (January, then March), evaluated so quality can be estimated.
   const project = await monitoredModelProject(dir, START, [1, 3]);
   try {
-    const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 }, slices: [{ columns: [{ feature: 'distance', boundaries: [800] }] }], minSliceSize: 10 });
-    await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
+    await evaluateMonitoredModel(project, { slices: [{ columns: [{ feature: 'distance', boundaries: [800] }] }], minSliceSize: 10 });
     // Labels for the first day's first 40 requests, as `loom monitor labels load` stores them.
     const file = join(dir, 'labels.csv');
     await writeFile(file, `request_id,late\n${Array.from({ length: 40 }, (_, i) => `d0-${i},${i % 3 === 0 ? 1 : 0}`).join('\n')}\n`);
@@ -74,23 +71,7 @@ before(async () => {
     await project.db.close();
   }
   // One alerting pass refreshes drift and quality from the log and fires the drift rule.
-  await writeFile(
-    join(dir, 'loom-alerts.yaml'),
-    `rules:
-  - name: distance-moved
-    model: flights
-    metric: drift.training.distance
-    window: daily
-    when: { above: 0 }
-    actions: [{ type: log }]
-  - name: auc-watch
-    model: flights
-    metric: quality.estimated.auc
-    window: daily
-    when: { below: 0 }
-    actions: [{ type: log }]
-`,
-  );
+  await writeAlertRules(dir, [DISTANCE_MOVED, { name: 'auc-watch', metric: 'quality.estimated.auc', when: { below: 0 } }]);
   const check = await runLoom(['monitor', 'alerts', 'check'], { cwd: dir });
   assert.equal(check.code, 0, check.stderr);
 

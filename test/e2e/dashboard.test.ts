@@ -6,12 +6,14 @@
 // Screenshots of the main views are saved into docs/dashboard/ for the README.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import type { EvaluationReport } from '../../src/evaluate/report.js';
+import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
 import { launchChromium, testChromium } from '../support/chromium.js';
 import { runLoom } from '../support/cli.js';
 import { TUNE_TRIALS, makeDashboardProject, seriousViolations, startLoomServer, watchConsole, type DashboardProject, type RunningServer } from '../support/dashboard-project.js';
@@ -27,6 +29,8 @@ const SHOTS = process.env.LOOM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new UR
 let project: DashboardProject;
 let server: RunningServer;
 let browser: Browser;
+let fairnessAudit: EvaluationReport & { evaluation: { artifactId: number } };
+let registeredEvaluationUri: string;
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
@@ -35,9 +39,20 @@ before(async () => {
   await buildDashboardIfStale();
   const dir = await makeTempDir((fn) => void cleanups.push(fn), 'loom-dashboard-');
   project = await makeDashboardProject(dir);
+  // A fairness audit of version 1 across origin airports (`loom evaluate`), and the versions as
+  // `loom models versions` lists them, naming the evaluation push registered version 1 with.
+  const [audited, listed] = await Promise.all([
+    runLoom(['evaluate', 'flights@1', '--baseline', 'none', '--fairness', 'origin', '--resamples', '0', '--json'], { cwd: dir }),
+    runLoom(['models', 'versions', 'flights', '--json'], { cwd: dir }),
+  ]);
+  assert.equal(audited.code, 0, audited.stderr);
+  fairnessAudit = JSON.parse(audited.stdout) as EvaluationReport & { evaluation: { artifactId: number } };
+  registeredEvaluationUri = (JSON.parse(listed.stdout) as { items: { version: number; lineage: { evaluationUri: string } }[] }).items.find((v) => v.version === 1)!.lineage.evaluationUri;
   server = await startLoomServer(dir);
   // A second version of the model, registered through the MLflow API, so the alias can move and roll back.
-  const v1 = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=flights&version=1`)).json()) as { model_version: { source: string; run_id: string } };
+  const got = await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=flights&version=1`);
+  assert.equal(got.status, 200, await got.clone().text());
+  const v1 = (await got.json()) as { model_version: { source: string; run_id: string } };
   const created = await fetch(`${server.url}/api/2.0/mlflow/model-versions/create`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -150,6 +165,87 @@ test('models: versions, alias history and lineage; an alias moved and rolled bac
   await page.getByRole('button', { name: 'Lineage of v2' }).click();
   await page.waitForURL(/version=2/);
   await page.goBack();
+  await page.getByRole('heading', { name: 'Lineage of v1' }).waitFor();
+  await page.close();
+});
+
+test("model evaluation: the slice table shows the recorded evaluation's numbers and intervals, the model card its checks and file; a version without one says so", skip, async () => {
+  // The evaluation push registered version 1 with, read from its artifact. The fairness audit made
+  // in `before` is newer: the page still opens on the registered one.
+  const audit = fairnessAudit;
+  const evaluationDir = await new LocalArtifactStore(join(project.dir, '.loom', 'artifacts')).localPath(registeredEvaluationUri);
+  const report = JSON.parse(await readFile(join(evaluationDir, 'evaluation.json'), 'utf8')) as EvaluationReport;
+
+  const { page, console } = await open('/models/flights?version=1');
+  const section = page.locator('section[aria-labelledby="evaluation-h"]');
+  const byOrigin = section.getByRole('table', { name: 'auc by origin' });
+  await byOrigin.locator('tbody tr').first().waitFor();
+  const close = (shown: string, recorded: number | null | undefined, what: string) => assert.ok(recorded != null && Math.abs(Number(shown.replaceAll(',', '')) - recorded) < 1e-4, `${what}: ${shown} shown, ${recorded} recorded`);
+  const rows = await byOrigin.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
+  const recorded = report.slices.filter((s) => s.spec === 'origin');
+  assert.equal(rows.length, recorded.length, 'a row per recorded slice');
+  for (const [i, slice] of recorded.entries()) {
+    const [label, count, auc, interval] = rows[i]!;
+    assert.equal(label, Object.entries(slice.values).map(([f, v]) => `${f} = ${v}`).join(', '));
+    assert.equal(count, slice.exampleCount.toLocaleString('en'));
+    close(auc!, slice.metrics.auc, `${slice.key} auc`);
+    const [lower, upper] = interval!.slice(1, -1).split(', ');
+    close(lower!, slice.confidenceIntervals!.auc!.lower, `${slice.key} lower`);
+    close(upper!, slice.confidenceIntervals!.auc!.upper, `${slice.key} upper`);
+  }
+  const overall = section.getByRole('table', { name: 'Overall metrics' });
+  close(await overall.getByRole('row', { name: /^log_loss/ }).getByRole('cell').first().innerText(), report.metrics.log_loss, 'overall log loss');
+  assert.match(await section.innerText(), report.blessing.blessed ? /BLESSED/ : /NOT BLESSED/);
+  await section.screenshot({ path: `${SHOTS}model-evaluation.png` });
+  const card = page.getByRole('region', { name: 'Model card' });
+  await card.getByText(/threshold checks behind the blessing/).click();
+  assert.equal(await card.getByRole('table', { name: 'Threshold checks' }).locator('tbody tr').count(), report.thresholds.length, 'every check behind the blessing');
+  const markdown = decodeURIComponent((await card.getByRole('link', { name: /Download the model card/ }).getAttribute('href'))!.replace(/^data:text\/markdown;charset=utf-8,/, ''));
+  assert.equal(markdown, await readFile(join(evaluationDir, 'model_card.md'), 'utf8'), 'the recorded card');
+  await checkPage(page, console, 'model evaluation');
+
+  // Another slice metric: the choice is in the URL, the table follows it.
+  await section.getByLabel('Slice metric').selectOption('log_loss');
+  await page.waitForURL(/slice_metric=log_loss/);
+  const lossRows = section.getByRole('table', { name: 'log_loss by hour' }).locator('tbody tr');
+  await lossRows.first().waitFor();
+  close(await lossRows.first().locator('td').nth(1).innerText(), report.slices.find((s) => s.spec === 'hour')!.metrics.log_loss, 'first hour log loss');
+  // The fairness audit: each origin's rates and the disparities, as `loom evaluate` recorded them.
+  await section.getByLabel('Evaluation').selectOption(String(audit.evaluation.artifactId));
+  await page.waitForURL(new RegExp(`evaluation=${audit.evaluation.artifactId}`));
+  const groups = section.getByRole('table', { name: 'Rates by group of origin' });
+  await groups.locator('tbody tr').first().waitFor();
+  const fairness = (audit.fairness as { report: { byGroup: Record<string, Record<string, number>>; disparities: Record<string, number> } }[])[0]!.report;
+  assert.equal(await groups.locator('tbody tr').count(), Object.keys(fairness.byGroup).length, 'a row per origin');
+  for (const [group, rates] of Object.entries(fairness.byGroup).slice(0, 3)) {
+    close(await groups.getByRole('row', { name: new RegExp(`^${group} `) }).locator('td').nth(1).innerText(), rates.selection_rate, `${group} selection rate`);
+  }
+  const disparities = section.getByRole('table', { name: 'Disparities between the groups of origin' });
+  close(await disparities.getByRole('row', { name: /^demographic_parity_difference/ }).locator('td').first().innerText(), fairness.disparities.demographic_parity_difference, 'demographic parity difference');
+  await checkPage(page, console, 'fairness');
+
+  // Version 2 was registered by URI alone: nothing recorded, and the page says so.
+  await page.getByRole('button', { name: 'Lineage of v2' }).click();
+  await page.getByRole('heading', { name: 'Evaluation of v2' }).waitFor();
+  await section.getByText('No evaluation is recorded for v2').waitFor();
+  await page.close();
+});
+
+test('lineage both ways: a step opens its pipeline run, the data snapshot its dataset page, which links back to the models made from it', skip, async () => {
+  const { page, console } = await open('/models/flights?version=1');
+  const flow = page.locator('.flow');
+  assert.match(await flow.locator('.deployment').innerText(), /primary \(flights@champion\)/, 'the deployment serving the champion');
+  await flow.getByRole('link', { name: 'train', exact: true }).click();
+  await page.waitForURL(new RegExp(`/pipelines/${project.completeRunId}\\?step=train$`));
+  await page.getByRole('heading', { name: /^Step train/ }).waitFor();
+  await page.goBack();
+  await flow.locator('.data').getByRole('link').click();
+  await page.waitForURL(/\/datasets\/[0-9a-f]+$/);
+  const made = page.getByRole('region', { name: 'Models made from this version' });
+  await made.getByRole('link', { name: 'delays-tuned v1' }).waitFor();
+  await checkPage(page, console, 'dataset with its models');
+  await made.getByRole('link', { name: 'flights v1' }).click();
+  await page.waitForURL(/\/models\/flights\?version=1$/);
   await page.getByRole('heading', { name: 'Lineage of v1' }).waitFor();
   await page.close();
 });

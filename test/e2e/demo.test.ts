@@ -50,6 +50,12 @@ test('loom demo trains twice on real flights, serves the champion and lineage tr
   const models = await runLoom(['models', 'ls', '--json'], { cwd: dir });
   const registered = JSON.parse(models.stdout) as { items: { name: string; aliases: Record<string, number> }[] };
   assert.equal(registered.items[0]?.aliases.champion, summary.champion);
+  // The demo's registry changes are audited under the command's principal, like any command's.
+  const audit = await runLoom(['audit', '--model', 'flights', '--json'], { cwd: dir });
+  assert.equal(audit.code, 0, audit.stderr);
+  const entries = (JSON.parse(audit.stdout) as { items: { action: string; actor: string }[] }).items;
+  for (const action of ['model.create', 'version.create']) assert.ok(entries.some((entry) => entry.action === action), `${action} in ${JSON.stringify(entries)}`);
+  assert.equal(new Set(entries.map((entry) => entry.actor)).size, 1, JSON.stringify(entries));
 
   // For people: a curl command only for a server that is still there.
   const text = await runLoom(['demo', '--source', source], { cwd: dir });

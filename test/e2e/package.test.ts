@@ -6,9 +6,10 @@
  * champion answering raw rows over HTTP, and `loom predict` scoring the same rows in batch:
  * both must give the same probabilities.
  *
- * Two things are not done as a user would, to keep the test to a few minutes: packages come from
- * the local npm cache first (`--prefer-offline`), and better-sqlite3's native addon is copied from
- * this checkout's install (same version) instead of being compiled again. onnxruntime-node's
+ * Three things are not done as a user would, to keep the test to a few minutes: packages come from
+ * the local npm cache first (`--prefer-offline`), better-sqlite3's native addon is copied from
+ * this checkout's install (same version) instead of being compiled again, and under `npm test` a
+ * dist/ already built from the current sources is packed as it is. onnxruntime-node's
  * install script is denied exactly as the README and `loom init` tell users to.
  */
 import assert from 'node:assert/strict';
@@ -45,7 +46,11 @@ test('the packed tarball installs in a new project: init, run, serve and batch p
   const tmp = await makeTempDir((fn) => t.after(fn), 'loom-package-');
   const project = join(tmp, 'flights-project');
 
-  const packed = expectSuccess('npm pack', await runProcess(NPM, ['pack', '--pack-destination', tmp, '--json'], { cwd: REPO, env: cleanEnv() }));
+  // `npm test` sets LOOM_TEST_COMPILED_CLI only when dist/ is built from the current sources (in CI by
+  // `npm ci`, moments before): then packing skips `prepare`, which would build the same dist/ again
+  // and swap it under the tests that run the compiled CLI meanwhile.
+  const prebuilt = process.env.LOOM_TEST_COMPILED_CLI ? ['--ignore-scripts'] : [];
+  const packed = expectSuccess('npm pack', await runProcess(NPM, ['pack', ...prebuilt, '--pack-destination', tmp, '--json'], { cwd: REPO, env: cleanEnv() }));
   const tarball = join(tmp, (JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[])[0]!.filename);
   assert.ok(existsSync(tarball), `npm pack wrote no ${tarball}`);
 

@@ -14,7 +14,7 @@ import type { EvaluationReport } from '../../src/evaluate/report.js';
 import { scoreEvaluationData } from '../../src/evaluate/scoring.js';
 import type { ModelSignature } from '../../src/registry/types.js';
 import { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
-import { runLoom } from '../support/cli.js';
+import { runCompiledLoom } from '../support/cli.js';
 import { makeTempDir } from '../support/flights.js';
 import { buildServingModel, type ServingModelFixture } from '../support/serving-model.js';
 
@@ -46,7 +46,7 @@ before(async () => {
   }
 });
 
-const loom = (args: string[]) => runLoom(args, { cwd: dir });
+const loom = (args: string[]) => runCompiledLoom(args, { cwd: dir });
 
 test('evaluates a version against the champion on a file: metrics, slices, thresholds, blessing, model card, recorded', async () => {
   const config = join(dir, 'eval-config.json');

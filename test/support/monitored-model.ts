@@ -4,7 +4,10 @@
  * flights rows with the served model's features, for the monitor's CLI and metrics tests.
  */
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readSource, queryRows, withDuckDB } from '../../src/data/duckdb.js';
+import { evaluationConfig } from '../../src/evaluate/config.js';
+import { evaluateRegisteredModel } from '../../src/evaluate/evaluate-registered.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { ExampleStatistics, Examples, Schema } from '../../src/pipeline/artifact-types.js';
 import { ParquetPredictionSink } from '../../src/serve/prediction-sinks.js';
@@ -63,4 +66,39 @@ export async function monitoredModelProject(dir: string, start: number, months: 
   }
   await sink.close();
   return project;
+}
+
+/**
+ * Evaluates flights@champion on the project's own examples (threshold 0.4, no bootstrap, plus
+ * `settings` such as slices), which records the reference scores that quality estimation (CBPE) calibrates on.
+ */
+export async function evaluateMonitoredModel(project: RegisteredModelProject, settings: Record<string, unknown> = {}): Promise<void> {
+  const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 }, ...settings });
+  await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
+}
+
+/** One alerting rule on the flights model's daily windows, with a log action. */
+export interface AlertRuleSpec {
+  name: string;
+  metric: string;
+  when: { above: number } | { below: number };
+  /** Windows in a row the bound must be breached for. */
+  for?: number;
+}
+
+/** March against January training moves distance by some measure above 0: a rule that fires. */
+export const DISTANCE_MOVED: AlertRuleSpec = { name: 'distance-moved', metric: 'drift.training.distance', when: { above: 0 } };
+
+/** Writes `<dir>/loom-alerts.yaml`, where `loom monitor alerts check` looks for its rules. */
+export async function writeAlertRules(dir: string, rules: AlertRuleSpec[]): Promise<void> {
+  const lines = rules.flatMap((rule) => [
+    `  - name: ${rule.name}`,
+    '    model: flights',
+    `    metric: ${rule.metric}`,
+    '    window: daily',
+    `    when: { ${Object.entries(rule.when).map(([bound, value]) => `${bound}: ${value}`).join(', ')} }`,
+    ...(rule.for === undefined ? [] : [`    for: ${rule.for}`]),
+    '    actions: [{ type: log }]',
+  ]);
+  await writeFile(join(dir, 'loom-alerts.yaml'), `rules:\n${lines.join('\n')}\n`);
 }

@@ -7,7 +7,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { sqlString, withDuckDB } from '../../src/data/duckdb.js';
+import { toTensor } from '../../src/onnx/tensors.js';
 import type { LoomDatabase } from '../../src/pipeline/stores.js';
 import type { ModelSignature } from '../../src/registry/types.js';
 import type { LocalArtifactStore } from '../../src/store/local-artifact-store.js';
@@ -63,6 +65,17 @@ export async function buildServingRegistry(dir: string, options: { db?: LoomData
     corrupt: v3.version,
     close: () => db.close(),
   };
+}
+
+/** What the champion's ONNX file answers for `rows` run directly, without a server: the probabilities a served answer must equal. */
+export async function directProbabilities(reg: ServingRegistry, rows: ServingRegistry['rows']): Promise<number[]> {
+  const session = await ort.InferenceSession.create(join(reg.fixture.servingModel.path, 'model.onnx'));
+  try {
+    const feeds = Object.fromEntries(reg.signature.inputs.map((spec) => [spec.name, toTensor(spec, rows.map((row) => row[spec.name]))]));
+    return Array.from((await session.run(feeds)).probability!.data as Float32Array);
+  } finally {
+    await session.release();
+  }
 }
 
 export { WHO as TEST_ACTOR };

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { EXIT_CODE } from '../../core/errors.js';
-import { runLoom } from '../../../test/support/cli.js';
+import { runCompiledLoom } from '../../../test/support/cli.js';
 import { dropSchema, openTestPlatform, postgresTestUrl, randomSchemaName } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
@@ -29,7 +29,7 @@ function describeAuditCli(backend: string, url?: string): void {
       await seed.registry.createRegisteredModel({ name: 'flights' });
       for (const source of ['s1', 's2']) await seed.registry.createModelVersion({ modelName: 'flights', source });
       await seed.close();
-      const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json'), LOOM_ACTOR: 'mallory' } });
+      const loom = (...args: string[]) => runCompiledLoom(args, { cwd: dir, env: { LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json'), LOOM_ACTOR: 'mallory' } });
       const raw: RawSql = url
         ? async (statements) => {
             const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
@@ -58,7 +58,7 @@ function describeAuditCli(backend: string, url?: string): void {
       assert.notEqual(login, 'mallory', 'LOOM_ACTOR is a claim; the login is recorded');
       assert.ok(log.items.every((e) => e.actor === login));
       assert.deepEqual([log.items[0]!.reason, log.items[4]!.reason], ['retired', 'pin']);
-      assert.equal(await runLoom(['models', 'show', 'flights'], { cwd: dir }).then((r) => r.code), EXIT_CODE.NOT_FOUND);
+      assert.equal(await runCompiledLoom(['models', 'show', 'flights'], { cwd: dir }).then((r) => r.code), EXIT_CODE.NOT_FOUND);
       assert.equal((await loom('audit', 'verify')).code, 0);
 
       const guards = url ? ['drop trigger audit_log_no_change on audit_log'] : ['drop trigger audit_log_no_update', 'drop trigger audit_log_no_delete'];

@@ -52,14 +52,16 @@ export function registerDemoCommand(program: Command): void {
       const options = parseOptions(demoOptions, raw);
       const project = await openProject({ create: true });
       try {
+        // The demo's registry changes (versions, aliases, deployments) are made and audited as
+        // the command's principal, like every other command's (`withProject`).
+        const acting = project.actingAs(await changeContext(project));
         if (options.loop) {
-          const acting = project.actingAs(await changeContext(project));
           const say = (line = '') => options.json || process.stdout.write(`${line}\n`);
           const summary = await runLoop(acting, { source: options.source, rows: options.rows, canaryWeight: options.canaryWeight, months: options.months, pipelineFile: join(EXAMPLES_DIR, 'pipeline.ts'), codeDir: EXAMPLES_DIR }, say);
           if (options.json) printJson(summary);
           return;
         }
-        await runDemo(project, options);
+        await runDemo(acting, options);
       } finally {
         await project.close();
       }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
 import { ServingModel, typeRecord } from '../../pipeline/artifact-types.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
-import { runLoom } from '../../../test/support/cli.js';
+import { runCompiledLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
 test('loom models: alias set, rollback, approval, refusals with exit codes, listings as JSON', async (t) => {
@@ -18,8 +18,8 @@ test('loom models: alias set, rollback, approval, refusals with exit codes, list
   const bob = (await seed.tokens.createToken({ subject: 'bob', role: 'editor', createdBy: 'test' })).secret;
   await seed.close();
   const env = { LOOM_ACTOR: 'ana', LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') };
-  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
-  const asBob = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: bob } });
+  const loom = (...args: string[]) => runCompiledLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
+  const asBob = (...args: string[]) => runCompiledLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: bob } });
 
   const set = await loom('models', 'alias', 'set', 'flights', 'champion', '1', '--reason', 'first');
   assert.equal(set.code, 0, set.stderr);
@@ -64,8 +64,8 @@ test('--actor and --reason on every mutating registry and deploy command, record
   const root = (await seed.tokens.createToken({ subject: 'root', role: 'admin', createdBy: 'test' })).secret;
   await seed.close();
   const env = { LOOM_ACTOR: 'ana', LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') };
-  const loom = (...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
-  const as = (secret: string, ...args: string[]) => runLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: secret } });
+  const loom = (...args: string[]) => runCompiledLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: ana } });
+  const as = (secret: string, ...args: string[]) => runCompiledLoom(args, { cwd: dir, env: { ...env, LOOM_TOKEN: secret } });
 
   const archived = await as(bob, 'models', 'archive', 'flights', '3', '--actor', 'mallory', '--reason', 'trained on a broken export');
   assert.equal(archived.code, 0, archived.stderr);
@@ -113,11 +113,11 @@ test('loom models versions shows what is true of each version: the verdict push 
   await seed.registry.createModelVersion({ modelName: 'flights', source: artifact!.uri, artifactId: artifact!.id, lineage: { evaluationUri: 'loom-artifact://sha256/e', blessed: true } });
   await seed.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/two' });
   await seed.close();
-  const listed = await runLoom(['models', 'versions', 'flights'], { cwd: dir, env: { LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') } });
+  const listed = await runCompiledLoom(['models', 'versions', 'flights'], { cwd: dir, env: { LOOM_CREDENTIALS_FILE: join(dir, 'credentials.json') } });
   assert.equal(listed.code, 0, listed.stderr);
   const rows = listed.stdout.split('\n');
   assert.match(rows.find((row) => /^1\s/.test(row)) ?? '', /\syes\s.*loom lineage flights@1$/);
   assert.match(rows.find((row) => /^2\s/.test(row)) ?? '', /no lineage \(registered by URI\)$/);
-  const json = JSON.parse((await runLoom(['models', 'versions', 'flights', '--json'], { cwd: dir })).stdout) as { items: { version: number; lineage: object }[] };
+  const json = JSON.parse((await runCompiledLoom(['models', 'versions', 'flights', '--json'], { cwd: dir })).stdout) as { items: { version: number; lineage: object }[] };
   assert.deepEqual(json.items.map((v) => [v.version, v.lineage]), [[2, { evaluationUri: null, blessed: null }], [1, { evaluationUri: 'loom-artifact://sha256/e', blessed: true }]]);
 });

@@ -3,14 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
-import { evaluationConfig } from '../../evaluate/config.js';
-import { evaluateRegisteredModel } from '../../evaluate/evaluate-registered.js';
 import { onlineQuality } from '../../monitor/quality-run.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
-import { runLoom } from '../../../test/support/cli.js';
+import { runCompiledLoom } from '../../../test/support/cli.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
-import { monitoredModelProject } from '../../../test/support/monitored-model.js';
+import { DISTANCE_MOVED, evaluateMonitoredModel, monitoredModelProject, writeAlertRules } from '../../../test/support/monitored-model.js';
 
 const START = Date.UTC(2026, 0, 5);
 
@@ -19,41 +17,25 @@ test('loom monitor alerts check refreshes the history from the log, fires a brea
   const project = await monitoredModelProject(dir, START, [1, 3]);
   await project.db.close();
   // March against January training: distance drifts by some measure above 0; a bound no figure reaches never fires.
-  await writeFile(
-    join(dir, 'loom-alerts.yaml'),
-    `rules:
-  - name: distance-moved
-    model: flights
-    metric: drift.training.distance
-    window: daily
-    when: { above: 0 }
-    actions: [{ type: log }]
-  - name: never
-    model: flights
-    metric: drift.training.distance
-    window: daily
-    when: { above: 1000000 }
-    actions: [{ type: log }]
-`,
-  );
-  const check = await runLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
+  await writeAlertRules(dir, [DISTANCE_MOVED, { name: 'never', metric: 'drift.training.distance', when: { above: 1000000 } }]);
+  const check = await runCompiledLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
   assert.equal(check.code, 0, check.stderr);
   const results = JSON.parse(check.stdout) as { rule: string; fired: boolean; summary: string; actions?: { type: string; status: string }[] }[];
   assert.deepEqual(results.map((r) => [r.rule, r.fired]), [['distance-moved', true], ['never', false]]);
   assert.deepEqual(results[0]!.actions, [{ type: 'log', status: 'done', detail: 'logged' }]);
   assert.match(results[0]!.summary, /flights v1: drift.training.distance > 0/);
 
-  const again = await runLoom(['monitor', 'alerts', 'check', '--no-refresh', '--json'], { cwd: dir });
+  const again = await runCompiledLoom(['monitor', 'alerts', 'check', '--no-refresh', '--json'], { cwd: dir });
   assert.equal(again.code, 0, again.stderr);
   assert.match((JSON.parse(again.stdout) as { summary: string }[])[0]!.summary, /already fired/);
 
-  const ls = await runLoom(['monitor', 'alerts', 'ls', '--json'], { cwd: dir });
+  const ls = await runCompiledLoom(['monitor', 'alerts', 'ls', '--json'], { cwd: dir });
   assert.equal(ls.code, 0, ls.stderr);
   const alerts = JSON.parse(ls.stdout) as { rule: string; modelVersion: number; metric: string }[];
   assert.deepEqual(alerts.map((a) => [a.rule, a.modelVersion, a.metric]), [['distance-moved', 1, 'drift.training.distance']]);
 
   await writeFile(join(dir, 'bad.yaml'), 'rules:\n  - name: x\n    model: flights\n    metric: accuracy\n    when: { above: 1 }\n    actions: [{ type: log }]\n');
-  const bad = await runLoom(['monitor', 'alerts', 'check', '--rules', 'bad.yaml'], { cwd: dir });
+  const bad = await runCompiledLoom(['monitor', 'alerts', 'check', '--rules', 'bad.yaml'], { cwd: dir });
   assert.equal(bad.code, EXIT_CODE.INVALID_ARGUMENT);
   assert.match(bad.stderr, /rules\[0\]\.metric/);
 });
@@ -62,31 +44,16 @@ test('a rule on estimated AUC fires: loom monitor alerts check refreshes the onl
   const dir = await makeTempDir(t.after.bind(t));
   const project = await monitoredModelProject(dir, START, [1, 3]);
   try {
-    const config = evaluationConfig.parse({ labelColumn: 'delayed', decisionThreshold: 0.4, bootstrap: { resamples: 0 } });
-    await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
+    await evaluateMonitoredModel(project);
   } finally {
     await project.db.close();
   }
   // An AUC is at most 1 and this model's is above 0.5: the first rule breaches on every window, the second on none.
-  await writeFile(
-    join(dir, 'loom-alerts.yaml'),
-    `rules:
-  - name: auc-short-of-perfect
-    model: flights
-    metric: quality.estimated.auc
-    window: daily
-    when: { below: 1 }
-    for: 2
-    actions: [{ type: log }]
-  - name: auc-collapsed
-    model: flights
-    metric: quality.estimated.auc
-    window: daily
-    when: { below: 0.5 }
-    actions: [{ type: log }]
-`,
-  );
-  const check = await runLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
+  await writeAlertRules(dir, [
+    { name: 'auc-short-of-perfect', metric: 'quality.estimated.auc', when: { below: 1 }, for: 2 },
+    { name: 'auc-collapsed', metric: 'quality.estimated.auc', when: { below: 0.5 } },
+  ]);
+  const check = await runCompiledLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
   assert.equal(check.code, 0, check.stderr);
   const results = JSON.parse(check.stdout) as { rule: string; fired: boolean; summary: string }[];
   assert.deepEqual(results.map((r) => [r.rule, r.fired]), [['auc-short-of-perfect', true], ['auc-collapsed', false]]);

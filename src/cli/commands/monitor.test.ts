@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
 import { driftRows, monitorVersion } from '../../monitor/monitor.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
-import { runLoom } from '../../../test/support/cli.js';
+import { runCompiledLoom } from '../../../test/support/cli.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { monitoredModelProject } from '../../../test/support/monitored-model.js';
@@ -30,7 +30,7 @@ test('loom monitor drift --json prints the figures monitoring computes; status a
     await project.db.close();
   }
 
-  const drift = await runLoom(['monitor', 'drift', 'flights@champion', '--json'], { cwd: dir });
+  const drift = await runCompiledLoom(['monitor', 'drift', 'flights@champion', '--json'], { cwd: dir });
   assert.equal(drift.code, 0, drift.stderr);
   assert.equal(drift.stderr, '', 'quiet with --json');
   assert.deepEqual(JSON.parse(drift.stdout).drift, expected);
@@ -43,21 +43,21 @@ test('loom monitor drift --json prints the figures monitoring computes; status a
     await reopened.close();
   }
 
-  const status = await runLoom(['monitor', 'status', 'flights@1'], { cwd: dir });
+  const status = await runCompiledLoom(['monitor', 'status', 'flights@1'], { cwd: dir });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /flights version 1: \d+ logged predictions in 2 windows/);
   assert.match(status.stdout, /multivariate \(PCA reconstruction error\)/);
 
-  const windows = await runLoom(['monitor', 'windows', 'flights', '--window', 'requests:100', '--json'], { cwd: dir });
+  const windows = await runCompiledLoom(['monitor', 'windows', 'flights', '--window', 'requests:100', '--json'], { cwd: dir });
   assert.equal(windows.code, 0, windows.stderr);
   const parsed = JSON.parse(windows.stdout);
   assert.ok(parsed.windows.length > 2 && parsed.windows.every((w: { rows: number }) => w.rows <= 100));
   assert.ok(parsed.windows[0].features.some((f: { name: string; mean?: number }) => f.name === 'distance' && typeof f.mean === 'number'));
 
-  const badWindow = await runLoom(['monitor', 'drift', 'flights', '--window', 'weekly'], { cwd: dir });
+  const badWindow = await runCompiledLoom(['monitor', 'drift', 'flights', '--window', 'weekly'], { cwd: dir });
   assert.equal(badWindow.code, EXIT_CODE.INVALID_ARGUMENT);
   assert.match(badWindow.stderr, /hourly, daily or requests:N/);
-  const unknown = await runLoom(['monitor', 'status', 'nope@1'], { cwd: dir });
+  const unknown = await runCompiledLoom(['monitor', 'status', 'nope@1'], { cwd: dir });
   assert.equal(unknown.code, EXIT_CODE.NOT_FOUND);
   assert.doesNotMatch(unknown.stderr, /at .*\.ts:\d+/, 'no stack trace');
 });

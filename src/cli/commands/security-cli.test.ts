@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { EXIT_CODE } from '../../core/errors.js';
-import { LOOM_BIN, runLoom } from '../../../test/support/cli.js';
+import { LOOM_BIN, runCompiledLoom } from '../../../test/support/cli.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
@@ -28,7 +28,7 @@ test('loom token, login and audit: tokens shown once and checked, every change a
   const dir = await makeTempDir((fn) => t.after(fn));
   const credentials = join(dir, 'home', '.config', 'loom', 'credentials.json');
   const env = { LOOM_CREDENTIALS_FILE: credentials };
-  const loom = (args: string[], extra: Record<string, string> = {}) => runLoom(args, { cwd: dir, env: { ...env, ...extra } });
+  const loom = (args: string[], extra: Record<string, string> = {}) => runCompiledLoom(args, { cwd: dir, env: { ...env, ...extra } });
   await (await openTestPlatform(join(dir, '.loom'))).close();
 
   // The project's own login bootstraps the first admin token.

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LOOM_BIN, runLoom } from '../../../test/support/cli.js';
+import { LOOM_BIN, runCompiledLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { buildServingRegistry } from '../../../test/support/serving-registry.js';
 
@@ -16,12 +16,12 @@ test('loom deploy set/ls/rollback, and loom serve --workers 2 follows deployment
   await reg.close();
   const env = { LOOM_HOME: dir, LOOM_ACTOR: 'dana' };
 
-  const set = await runLoom(['deploy', 'set', 'flights', '--version', String(v1), '--canary', `@${v2}`, '--weight', '0.25', '--reason', 'try v2', '--json'], { cwd: dir, env });
+  const set = await runCompiledLoom(['deploy', 'set', 'flights', '--version', String(v1), '--canary', `@${v2}`, '--weight', '0.25', '--reason', 'try v2', '--json'], { cwd: dir, env });
   assert.equal(set.code, 0, set.stderr);
   const deployment = JSON.parse(set.stdout) as { id: number; primary: string; canary: { ref: string; weight: number }; actor: string; reason: string };
   // LOOM_ACTOR is a claim: without a token the deployment is made as the login (docs/security.md).
   assert.deepEqual([deployment.primary, deployment.canary, deployment.actor, deployment.reason], [`flights@${v1}`, { ref: `flights@${v2}`, weight: 0.25 }, userInfo().username, 'try v2']);
-  const bad = await runLoom(['deploy', 'set', 'flights', '--version', '1', '--weight', '2'], { cwd: dir, env });
+  const bad = await runCompiledLoom(['deploy', 'set', 'flights', '--version', '1', '--weight', '2'], { cwd: dir, env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--weight/);
 
@@ -49,9 +49,9 @@ test('loom deploy set/ls/rollback, and loom serve --workers 2 follows deployment
   const counted = [...metrics.matchAll(/loom_serve_requests_total\{model="flights",version="\d+"\} (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   assert.equal(counted, 200 + 0, metrics.split('\n').filter((l) => l.startsWith('loom_serve_requests_total')).join('\n'));
 
-  const ls = await runLoom(['deploy', 'ls', '--json'], { cwd: dir, env });
+  const ls = await runCompiledLoom(['deploy', 'ls', '--json'], { cwd: dir, env });
   assert.equal((JSON.parse(ls.stdout) as { items: { id: number }[] }).items[0]?.id, deployment.id);
-  const promote = await runLoom(['deploy', 'set', 'flights', '--version', String(v2)], { cwd: dir, env });
+  const promote = await runCompiledLoom(['deploy', 'set', 'flights', '--version', String(v2)], { cwd: dir, env });
   assert.equal(promote.code, 0, promote.stderr);
   const until = async (version: number) => {
     const end = Date.now() + 20_000;
@@ -63,10 +63,10 @@ test('loom deploy set/ls/rollback, and loom serve --workers 2 follows deployment
     }
   };
   await until(v2);
-  const rollback = await runLoom(['deploy', 'rollback', 'flights', '--json'], { cwd: dir, env });
+  const rollback = await runCompiledLoom(['deploy', 'rollback', 'flights', '--json'], { cwd: dir, env });
   assert.equal(rollback.code, 0, rollback.stderr);
   assert.equal((JSON.parse(rollback.stdout) as { canary: { weight: number } }).canary.weight, 0.25);
-  const history = await runLoom(['deploy', 'history', 'flights', '--json'], { cwd: dir, env });
+  const history = await runCompiledLoom(['deploy', 'history', 'flights', '--json'], { cwd: dir, env });
   assert.equal((JSON.parse(history.stdout) as { items: unknown[] }).items.length, 3);
 
   // SIGTERM: requests in flight finish, then every worker and the primary exit cleanly.

@@ -10,14 +10,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { LOOM_BIN, runLoom } from '../../../test/support/cli.js';
+import { LOOM_BIN, runCompiledLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { registeredModelProject } from '../../../test/support/registered-model.js';
 import { exitCodeLines } from '../output.js';
 
 test('the exit codes are listed in `loom --help` and the README, and a usage error exits 2', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const help = await runLoom(['--help'], { cwd: dir });
+  const help = await runCompiledLoom(['--help'], { cwd: dir });
   assert.equal(help.code, 0);
   const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
   const lines = exitCodeLines();
@@ -27,14 +27,14 @@ test('the exit codes are listed in `loom --help` and the README, and a usage err
     const [code, meaning] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ')).trim()];
     assert.ok(readme.includes(`| ${code} | ${meaning} |`), `README lacks exit code ${code}: ${meaning}`);
   }
-  const unknown = await runLoom(['--no-such-option'], { cwd: dir });
+  const unknown = await runCompiledLoom(['--no-such-option'], { cwd: dir });
   assert.equal(unknown.code, 2, unknown.stderr);
 });
 
 test('loom serve on a busy port exits 7 with the default worker count, and 3 on an empty registry', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   await mkdir(join(dir, '.loom'));
-  const empty = await runLoom(['serve', '--port', '0'], { cwd: dir });
+  const empty = await runCompiledLoom(['serve', '--port', '0'], { cwd: dir });
   assert.equal(empty.code, 3, empty.stderr);
   assert.doesNotMatch(empty.stderr, /--model/);
   assert.match(empty.stderr, /loom serve name@alias/);
@@ -46,7 +46,7 @@ test('loom serve on a busy port exits 7 with the default worker count, and 3 on 
   t.after(() => busy.close());
   const port = (busy.address() as AddressInfo).port;
   // No --workers: one per core, the case that used to exit 0.
-  const result = await runLoom(['serve', '--port', String(port)], { cwd: dir });
+  const result = await runCompiledLoom(['serve', '--port', String(port)], { cwd: dir });
   assert.equal(result.code, 7, result.stderr);
   assert.match(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
   assert.match(result.stderr, /--port/);

@@ -78,7 +78,7 @@ export function registerServeCommand(program: Command): void {
           },
           onWorkerExit: (pid, code, signal) => process.stderr.write(`worker ${pid} exited (${signal ?? code}); starting another\n`),
         }).finally(() => retention?.stop());
-        if (code !== 0) throw workersFailed(code, workers);
+        if (code !== 0) throw workersFailed(code, workers, 'loom serve');
         return;
       }
       const project = await openProject();
@@ -174,9 +174,9 @@ function retainPredictionLog(config: LoomConfig, logging: boolean): { stop(): Pr
  * The primary's failure when no worker could start: each worker has printed its own error,
  * and the command exits with that error's code (7 for a busy port), never 0.
  */
-function workersFailed(exitCode: number, workers: number): LoomError {
+export function workersFailed(exitCode: number, workers: number, command: string): LoomError {
   const code = ERROR_CODES.find((candidate) => EXIT_CODE[candidate] === exitCode) ?? 'INTERNAL';
-  return new LoomError(code, `none of the ${workers} server workers could start (their error is above)`, { fix: 'fix the error above, then run `loom serve` again', retryable: false });
+  return new LoomError(code, `none of the ${workers} server workers could start (their error is above)`, { fix: `fix the error above, then run \`${command}\` again`, retryable: false });
 }
 
 /** Resolves on SIGINT or SIGTERM, so a server can drain and close cleanly. */

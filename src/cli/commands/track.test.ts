@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoomDatabase } from '../../pipeline/stores.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
-import { runLoom } from '../../../test/support/cli.js';
+import { runCompiledLoom } from '../../../test/support/cli.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 
 async function project(t: { after: (fn: () => Promise<void>) => void }): Promise<{ cwd: string; db: LoomDatabase }> {
@@ -26,34 +26,34 @@ test('track ls, show and compare list, filter and compare runs', async (t) => {
     ids.push(run.info.runId);
   }
 
-  const listed = await runLoom(['track', 'ls', '--experiment', 'flights', '--json'], { cwd });
+  const listed = await runCompiledLoom(['track', 'ls', '--experiment', 'flights', '--json'], { cwd });
   assert.equal(listed.code, 0, listed.stderr);
   assert.deepEqual(JSON.parse(listed.stdout).items.map((r: { info: { runName: string } }) => r.info.runName), ['fast', 'slow']);
-  const filtered = await runLoom(['track', 'ls', '--filter', "metrics.auc > 0.7 and params.lr = '0.1'"], { cwd });
+  const filtered = await runCompiledLoom(['track', 'ls', '--filter', "metrics.auc > 0.7 and params.lr = '0.1'"], { cwd });
   assert.equal(filtered.code, 0, filtered.stderr);
   assert.match(filtered.stdout, /fast/);
   assert.doesNotMatch(filtered.stdout, /slow/);
-  const bad = await runLoom(['track', 'ls', '--filter', 'metrics.auc >> 1'], { cwd });
+  const bad = await runCompiledLoom(['track', 'ls', '--filter', 'metrics.auc >> 1'], { cwd });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /filter/);
-  const unknown = await runLoom(['track', 'ls', '--experiment', 'nope'], { cwd });
+  const unknown = await runCompiledLoom(['track', 'ls', '--experiment', 'nope'], { cwd });
   assert.equal(unknown.code, 3);
 
-  const shown = await runLoom(['track', 'show', ids[1]!], { cwd });
+  const shown = await runCompiledLoom(['track', 'show', ids[1]!], { cwd });
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /FINISHED/);
   assert.match(shown.stdout, /lr\s+0\.1/);
   assert.match(shown.stdout, /auc\s+0\.74\s+5/);
-  assert.equal((await runLoom(['track', 'show', 'f'.repeat(32)], { cwd })).code, 3);
+  assert.equal((await runCompiledLoom(['track', 'show', 'f'.repeat(32)], { cwd })).code, 3);
 
-  const compared = await runLoom(['track', 'compare', ...ids, '--json'], { cwd });
+  const compared = await runCompiledLoom(['track', 'compare', ...ids, '--json'], { cwd });
   assert.equal(compared.code, 0, compared.stderr);
   const comparison = JSON.parse(compared.stdout);
   assert.deepEqual(comparison.params, [
     { key: 'epochs', values: ['5', '5'], differs: false },
     { key: 'lr', values: ['0.01', '0.1'], differs: true },
   ]);
-  const table = await runLoom(['track', 'compare', ...ids], { cwd });
+  const table = await runCompiledLoom(['track', 'compare', ...ids], { cwd });
   assert.match(table.stdout, /\* params\.lr\s+0\.01\s+0\.1/);
 });
 
@@ -61,8 +61,8 @@ test('track watch follows a run as it logs, then exits when it ends', async (t) 
   const { cwd, db } = await project(t);
   const run = await db.tracking.createRun({ runName: 'training' });
   const id = run.info.runId;
-  const watching = runLoom(['track', 'watch', id, '--interval', '100'], { cwd });
-  const watchingJson = runLoom(['track', 'watch', id, '--interval', '100', '--json'], { cwd });
+  const watching = runCompiledLoom(['track', 'watch', id, '--interval', '100'], { cwd });
+  const watchingJson = runCompiledLoom(['track', 'watch', id, '--interval', '100', '--json'], { cwd });
   for (const [step, loss] of [[1, 0.9], [2, 0.6], [3, 0.45]] as const) {
     await sleep(400);
     await db.tracking.logBatch(id, { metrics: [{ key: 'loss', value: loss, timestamp: Date.now(), step }, { key: 'eval_auc', value: 0.5 + step / 10, timestamp: Date.now(), step }] });

@@ -148,7 +148,7 @@ export interface Lineage {
   model: { name: string; version: number; ref: string; artifactId: number; uri: string };
   dataSnapshots: { artifactId: number; contentHash: string; source: string; span: string; rowCounts: unknown }[];
   codeVersions: { commit: string | null; dirty: boolean }[];
-  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; inputs: string[]; outputs: string[] }[];
+  executions: { id: number; step: string; component: string; state: string; durationMs: number | null; inputs: string[]; outputs: string[]; runId: string | null }[];
 }
 export interface DatasetVersion {
   version: string;
@@ -309,4 +309,48 @@ export interface SliceQualityView {
   windows: { start: number; end: number; rows: number; labelled: number }[];
   slices: SliceSeries[];
   multiRowRequests: number;
+}
+/** A model version's recorded evaluations, one in full (/api/loom/models/:name/versions/:version/evaluation). */
+export interface MetricRow {
+  name: string;
+  value: number | null;
+  lower: number | null;
+  upper: number | null;
+  baseline: number | null;
+}
+export interface EvaluationSummary {
+  artifactId: number;
+  executionId: number;
+  runId: string | null;
+  pipelineRun: boolean;
+  evaluatedAt: string;
+  split: string;
+  rowCount: number;
+  blessed: boolean | null;
+  registeredWith: boolean;
+}
+export interface EvaluationDetail extends EvaluationSummary {
+  task: string;
+  labelColumn: string;
+  confidence: number;
+  resamples: number;
+  baseline: { name: string | null; version: number | null; uri: string } | null;
+  data: { contentHash: string | null; split: string; span: string | null; source: string | null; uri: string };
+  metrics: MetricRow[];
+  slices: { spec: string; key: string; values: Record<string, string>; exampleCount: number; small: boolean; metrics: MetricRow[] }[];
+  fairness: { name: string; features: string[]; decisionThreshold: number; groups: ({ group: string } & Record<string, number | string | null>)[]; disparities: { name: string; value: number | null; baseline: number | null }[] }[];
+  thresholds: { metric: string; target: string; kind: string; passed: boolean | null; reason: string }[];
+  blessing: { blessed: boolean; reason: string; passed: number; failed: number; skipped: number };
+  lineage: { type: string; uri: string; id: number | null; note: string | null }[];
+  modelCard: string | null;
+}
+export interface ModelEvaluationView {
+  model: { name: string; version: number };
+  evaluations: EvaluationSummary[];
+  selected: EvaluationDetail | null;
+}
+/** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
+export interface DatasetModels {
+  version: string;
+  models: { name: string; version: number; pushedArtifactId: number }[];
 }

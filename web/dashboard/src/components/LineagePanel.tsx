@@ -1,14 +1,30 @@
 /**
- * Where a model version came from, from data snapshot to the registered version: the data
- * snapshots link to their dataset pages, the steps list what they read and wrote, and the
- * code versions say which commit ran.
+ * Where a model version came from and where it went, from data snapshot to deployment, each
+ * node a link: the data snapshots open their dataset pages (which link back to the models made
+ * from them), each step opens its pipeline run at that step, and the deployments serving the
+ * version open the deployments page. The code versions say which commit ran.
  */
 import { Link } from 'react-router';
-import { LOOM, get, type Lineage } from '../api';
+import { LOOM, get, type Deployment, type Lineage } from '../api';
 import { Show, StateBadge, formatDuration, useApi } from './common';
 
-export function LineagePanel({ name, version }: { name: string; version: string }) {
+/** The version a deployment's model reference (`flights`, `flights@champion`, `flights@3`) serves, by the model's aliases now. */
+function servedVersion(ref: string, aliases: { alias: string; version: string }[]): string | undefined {
+  const qualifier = ref.includes('@') ? ref.slice(ref.lastIndexOf('@') + 1) : 'champion';
+  return /^\d+$/.test(qualifier) ? qualifier : aliases.find((a) => a.alias === qualifier)?.version;
+}
+
+export function LineagePanel({ name, version, aliases }: { name: string; version: string; aliases: { alias: string; version: string }[] }) {
   const lineage = useApi((signal) => get<Lineage>(`${LOOM}/models/${encodeURIComponent(name)}/lineage`, { version }, signal), `${name}@${version}`);
+  const deployments = useApi((signal) => get<{ deployments: Deployment[] }>(`${LOOM}/deployments`, {}, signal), 'deployments');
+  const serving = (deployments.data?.deployments ?? [])
+    .filter((d) => d.modelName === name)
+    .flatMap((d) => [
+      { role: 'primary', ref: d.primary },
+      ...(d.canary ? [{ role: `canary ${Math.round(d.canary.weight * 100)}%`, ref: d.canary.ref }] : []),
+      ...(d.shadow ? [{ role: 'shadow', ref: d.shadow }] : []),
+    ])
+    .filter((r) => servedVersion(r.ref, aliases) === version);
   return (
     <section aria-labelledby="lineage-h">
       <h2 id="lineage-h">Lineage of v{version}</h2>
@@ -25,7 +41,7 @@ export function LineagePanel({ name, version }: { name: string; version: string 
             {[...l.executions].reverse().map((e) => (
               <li key={e.id} className="node step">
                 <span className="kind">step</span>
-                <strong>{e.step}</strong> <StateBadge state={e.state} />
+                <strong>{e.runId ? <Link to={`/pipelines/${encodeURIComponent(e.runId)}?step=${encodeURIComponent(e.step)}`}>{e.step}</Link> : e.step}</strong> <StateBadge state={e.state} />
                 <span className="muted">
                   {e.component} · {formatDuration(e.durationMs)}
                 </span>
@@ -39,6 +55,13 @@ export function LineagePanel({ name, version }: { name: string; version: string 
               </strong>
               <span className="muted small">{l.codeVersions.map((c) => `${c.commit?.slice(0, 10) ?? 'no commit'}${c.dirty ? ' (dirty)' : ''}`).join(', ')}</span>
             </li>
+            {serving.length > 0 && (
+              <li className="node deployment">
+                <span className="kind">deployment</span>
+                <Link to="/deployments">served by {name}</Link>
+                <span className="muted small">{serving.map((s) => `${s.role} (${s.ref})`).join(', ')}</span>
+              </li>
+            )}
           </ol>
         )}
       </Show>

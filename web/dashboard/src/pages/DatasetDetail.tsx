@@ -8,6 +8,7 @@
 import { Link, useParams, useSearchParams } from 'react-router';
 import { LOOM, get, type Bucket, type DatasetDetail as Detail, type DatasetDrift, type DatasetVersion, type FeatureStatistics } from '../api';
 import { ErrorBox, Show, formatNumber, formatTime, useApi } from '../components/common';
+import { DatasetModels } from '../components/DatasetModels';
 
 export function DatasetDetail() {
   const { version = '' } = useParams();
@@ -30,6 +31,7 @@ export function DatasetDetail() {
         <Link to="/datasets">Datasets</Link> /
       </p>
       <h1>Dataset version {version.slice(0, 12)}</h1>
+      <DatasetModels version={version} />
       <Show loaded={loaded}>
         {({ version: v, statistics }) => {
           const splits = Object.keys(statistics.splits);

@@ -1,7 +1,8 @@
 /**
  * One registered model: its versions, each alias with its history, moving an alias and
  * rolling it back (through the same API and checks as the CLI, showing the server's refusal),
- * and the lineage of the selected version (`?version=N` in the URL).
+ * and, for the selected version (`?version=N` in the URL), its evaluation with the model card
+ * and its lineage.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -9,6 +10,7 @@ import { LOOM, MLFLOW, get, post, type AliasMove, type ModelVersion, type Regist
 import { ErrorBox, Show, StateBadge, formatTime, useApi } from '../components/common';
 import { AliasHistory, RollbackButton } from '../components/AliasRollback';
 import { LineagePanel } from '../components/LineagePanel';
+import { ModelEvaluation } from '../components/ModelEvaluation';
 
 const quoted = (value: string) => `'${value.replace(/'/g, "\\'")}'`;
 
@@ -87,7 +89,8 @@ export function ModelDetail() {
           )}
         </Show>
       </section>
-      {selected && <LineagePanel name={name} version={selected} />}
+      {selected && <ModelEvaluation name={name} version={selected} description={versions.data?.model_versions?.find((v) => v.version === selected)?.description} />}
+      {selected && <LineagePanel name={name} version={selected} aliases={aliases} />}
     </>
   );
 }

@@ -1,0 +1,92 @@
+/**
+ * Where one monitoring window's time goes (issue 13 goal: 1M logged predictions analysed in
+ * at most 2 s; bench/monitor-window.ts measures the whole against its references). The same
+ * window as there (flights February–April, the first 1M rows, in the prediction log's
+ * columnar layout, ten files; January the training month), analysed `--repeat` times;
+ * every DuckDB statement is timed and summed by phase, and the median of each phase is
+ * printed. The statements are told apart by their text, so a phase renamed in the code
+ * shows up as "other".
+ *
+ * Run: node --import tsx bench/monitor-window-phases.ts [--repeat 3] [--rows 1000000]
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBConnection } from '@duckdb/node-api';
+import { flightsParquetPath } from '../src/data/datasets.js';
+import { readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
+import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
+import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
+import { inferSchema } from '../src/validate/schema.js';
+import { computeStatistics } from '../src/validate/statistics.js';
+
+const { values: args } = parseArgs({ options: { repeat: { type: 'string', default: '3' }, rows: { type: 'string', default: '1000000' } } });
+const repeat = Math.max(1, Number(args.repeat));
+const rows = Number(args.rows);
+
+const PHASES: [string, RegExp][] = [
+  // Before the fit: the window's error also joins the fit's frequency tables.
+  ['PCA reconstruction error of the window', /^SELECT avg\(e\) AS e/],
+  ['PCA fit on January (500k rows)', /__loom_reconstruction|__loom_frequencies|AS chunk|^SELECT avg\(coalesce/],
+  ['flatten + window key (a table; a view for one window)', /CREATE TEMP (TABLE|VIEW) __loom_window_rows_\d+ AS|^SELECT __window AS w|^SELECT count\(\*\)::DOUBLE AS n FROM/],
+  ["statistics (validation's two queries)", /GROUPING\(g0\)|c0_count/],
+  ['exact bins, window + training', /GROUPING\(b0\)|GROUPING\(k0\)|_training AS/],
+];
+
+// Every statement goes through `run` (runAndReadAll calls it): time each one.
+const timed: [number, string][] = [];
+const proto = DuckDBConnection.prototype as unknown as { run(sql: string, ...rest: unknown[]): Promise<unknown> };
+const run = proto.run;
+proto.run = async function (this: DuckDBConnection, sql: string, ...rest: unknown[]) {
+  const start = performance.now();
+  try {
+    return await run.call(this, sql, ...rest);
+  } finally {
+    timed.push([performance.now() - start, sql.trim()]);
+  }
+};
+
+const dir = await mkdtemp(join(tmpdir(), 'loom-bench-monitor-phases-'));
+try {
+  const flights = sqlString(flightsParquetPath());
+  const train = join(dir, 'train.parquet');
+  const logDir = join(dir, 'columnar');
+  await mkdir(logDir);
+  await withDuckDB(async (db) => {
+    await db.run(`COPY (SELECT delay, distance, origin, destination FROM read_parquet(${flights}) WHERE month(date) = 1) TO ${sqlString(train)} (FORMAT PARQUET)`);
+    await db.run(`CREATE TABLE log AS SELECT row_number() OVER () AS i, * FROM (SELECT delay, distance, origin, destination FROM read_parquet(${flights}) WHERE month(date) IN (2, 3, 4) LIMIT ${rows})`);
+    for (let f = 0; f < 10; f++) {
+      await db.run(`COPY (SELECT 'r' || i AS request_id, 'flights' AS model_name, 1 AS model_version, 'primary' AS role, 'v2' AS protocol,
+          {delay: delay, distance: distance, origin: origin, destination: destination} AS features,
+          {probability: 1 / (1 + exp(-(distance - 1000) / 500))} AS outputs, 0.5 AS latency_ms, epoch_ms(1767225600000 + i * 10) AS logged_at
+        FROM log WHERE (i - 1) * 10 // ${rows} = ${f}) TO ${sqlString(join(logDir, `predictions-${f}.parquet`))} (FORMAT PARQUET)`);
+    }
+  });
+  const statistics = await computeStatistics(train);
+  const baseline: MonitorBaseline = { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
+  const runs: Map<string, number>[] = [];
+  for (let r = 0; r < repeat; r++) {
+    timed.length = 0;
+    const start = performance.now();
+    await withDuckDB(async (db) => {
+      const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
+      const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows } });
+      if (window?.rows !== rows) throw new Error(`the window has ${window?.rows} rows, not ${rows}`);
+    });
+    const phases = new Map<string, number>([...PHASES.map(([name]): [string, number] => [name, 0]), ['other (reading the log, small queries)', 0]]);
+    for (const [ms, sql] of timed) {
+      const name = PHASES.find(([, pattern]) => pattern.test(sql))?.[0] ?? 'other (reading the log, small queries)';
+      phases.set(name, phases.get(name)! + ms);
+    }
+    phases.set('**total** (the window, end to end)', performance.now() - start);
+    runs.push(phases);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')}`);
+  console.log(`| phase (${rows.toLocaleString('en')} rows, median of ${repeat}) | ms |`);
+  console.log('|---|---:|');
+  for (const name of runs[0]!.keys()) console.log(`| ${name} | ${median(runs.map((p) => p.get(name)!)).toFixed(0)} |`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,130 @@
+/**
+ * The columnar layout of a spool's features and outputs, known while writing instead of
+ * found by reading the spool back. The Parquet writer's layout is what DuckDB's
+ * `json_group_structure` gives over every row of the spool (prediction-log-parquet.ts); finding
+ * it costs a full parse of the spool before the parse that writes the file, about half the
+ * conversion. The log's worker sees every value as it writes the spool, so it tracks the
+ * same structure here, for the cases whose rules are known (each verified against DuckDB
+ * 1.5): integers that are all ≥ 0 are UBIGINT, all < 0 BIGINT, of both signs HUGEINT;
+ * numbers with a fraction make the field DOUBLE; text VARCHAR; booleans BOOLEAN; nulls
+ * (and non-finite numbers, written as null) add nothing. Anything else (arrays, mixed text
+ * and numbers, integers beyond 2^53, a field only ever null) makes it unknown, and the spool
+ * is converted the slower way, as before.
+ *
+ * Usage: `const structure = new SpoolStructure(); structure.add(packedStructure(packed)); structure.columns()`
+ */
+import { sqlIdent } from '../data/duckdb.js';
+import type { PackedRecords } from './prediction-log-pack.js';
+
+type Kind = 'UBIGINT' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN' | 'NULL';
+
+/** Field name → kind, in first-seen order, for features and outputs; undefined when some value has no known kind. */
+export type BatchStructure = { features: Map<string, Kind>; outputs: Map<string, Kind> } | undefined;
+
+const INTEGERS = new Set<Kind>(['UBIGINT', 'BIGINT', 'HUGEINT']);
+
+/** Two kinds of one field merged as DuckDB merges them; undefined when the rule is not known here. */
+function merge(a: Kind, b: Kind): Kind | undefined {
+  if (a === b || b === 'NULL') return a;
+  if (a === 'NULL') return b;
+  if (INTEGERS.has(a) && INTEGERS.has(b)) return 'HUGEINT';
+  if ((a === 'DOUBLE' && INTEGERS.has(b)) || (b === 'DOUBLE' && INTEGERS.has(a))) return 'DOUBLE';
+  return undefined;
+}
+
+/** A value's kind as its JSON text in the spool reads (see prediction-log-pack.ts `json`). */
+function kindOf(value: unknown): Kind | undefined {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'string') return 'VARCHAR';
+  if (typeof value === 'boolean') return 'BOOLEAN';
+  if (typeof value !== 'number') return undefined;
+  if (!Number.isFinite(value)) return 'NULL';
+  if (!Number.isInteger(value)) return 'DOUBLE';
+  if (!Number.isSafeInteger(value)) return undefined;
+  return value >= 0 ? 'UBIGINT' : 'BIGINT';
+}
+
+/** Merges `kind` into `fields[name]`; false when the merge is unknown. */
+function addKind(fields: Map<string, Kind>, name: string, kind: Kind | undefined): boolean {
+  if (kind === undefined) return false;
+  const before = fields.get(name);
+  const merged = before === undefined ? kind : merge(before, kind);
+  if (merged === undefined) return false;
+  fields.set(name, merged);
+  return true;
+}
+
+/** The structure of one packed batch (the layout of `PackedRecords`: see prediction-log-pack.ts). */
+export function packedStructure(packed: PackedRecords): BatchStructure {
+  const features = new Map<string, Kind>();
+  const outputs = new Map<string, Kind>();
+  const { head, body } = packed;
+  let at = 0;
+  // Every value of `length` values from `at`, one per row (a column with several per row is an array: unknown).
+  const addColumn = (fields: Map<string, Kind>, name: string, length: number, rowCount: number): boolean => {
+    if (length !== rowCount) return false;
+    for (let i = at; i < at + length; i++) if (!addKind(fields, name, kindOf(body[i]))) return false;
+    return true;
+  };
+  for (let r = 0; r < packed.count; r++) {
+    const names = packed.names[head[r * 8 + 5] as number]!;
+    const rowCount = body[at++] as number;
+    const columnCount = body[at++] as number;
+    for (let c = 0; c < columnCount; c++) {
+      const length = body[at++] as number;
+      if (rowCount > 0 && !addColumn(features, names[c]!, length, rowCount)) return undefined;
+      at += length;
+    }
+    const outputCount = body[at++] as number;
+    for (let o = 0; o < outputCount; o++) {
+      const name = body[at++] as string;
+      at++; // type
+      at += (body[at] as number) + 1; // shape
+      const length = body[at++] as number;
+      if (rowCount > 0 && !addColumn(outputs, name, length, rowCount)) return undefined;
+      at += length;
+    }
+  }
+  return { features, outputs };
+}
+
+/** A spool's structure, batch by batch. */
+export class SpoolStructure {
+  private readonly features = new Map<string, Kind>();
+  private readonly outputs = new Map<string, Kind>();
+  private known = true;
+
+  /** Merges a batch's structure; an unknown batch makes the whole spool unknown. */
+  add(batch: BatchStructure): void {
+    if (!this.known) return;
+    if (!batch) {
+      this.known = false;
+      return;
+    }
+    for (const [target, source] of [[this.features, batch.features], [this.outputs, batch.outputs]] as const) {
+      for (const [name, kind] of source) {
+        if (!addKind(target, name, kind)) {
+          this.known = false;
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * The DuckDB types of `features` and `outputs` for reading the spool straight into the
+   * columnar layout; undefined when unknown, or when the layout falls back to JSON text
+   * anyway (no fields, a field only ever null, names equal but for case).
+   */
+  columns(): { features: string; outputs: string } | undefined {
+    if (!this.known) return undefined;
+    const type = (fields: Map<string, Kind>) => {
+      const names = [...fields.keys()];
+      if (names.length === 0 || [...fields.values()].includes('NULL')) return undefined;
+      if (new Set(names.map((n) => n.toLowerCase())).size !== names.length) return undefined;
+      return `STRUCT(${names.map((n) => `${sqlIdent(n)} ${fields.get(n)}`).join(', ')})`;
+    };
+    const [features, outputs] = [type(this.features), type(this.outputs)];
+    return features && outputs ? { features, outputs } : undefined;
+  }
+}
