@@ -279,6 +279,7 @@ test('deployments: the traffic split, the canary decision with the numbers it wa
   // Traffic per day: the third day's canary requests as logged, their median and slowest latency.
   const traffic = page.getByRole('table', { name: 'Traffic per window' });
   const canaryDay = traffic.getByRole('row', { name: new RegExp(`^${new Date(START + 2 * DAY).toISOString().slice(0, 10)} 00:00:00 v2 canary`) });
+  await canaryDay.waitFor(); // the table fills when its request answers; allInnerTexts does not wait
   const [requests, logged, p50, p95, max] = (await canaryDay.locator('td').allInnerTexts()).slice(1).map((t) => t.trim());
   assert.deepEqual([requests, logged, p50, max], [String(thirdDay.canary), String(thirdDay.canary), '3', '30']);
   assert.ok(Number(p95) > 3 && Number(p95) <= 30, `the slow tenth lifts the 95th percentile: ${p95}`);
