@@ -309,8 +309,12 @@ test('runs ticked in the table open side by side; a tune study shows its trials 
   const { page, console } = await open('/experiments');
   await page.getByRole('link', { name: 'flights' }).click();
   const table = page.locator('table.runs');
-  await table.getByRole('checkbox', { name: 'Select trial-0 to compare' }).check();
-  await table.getByRole('checkbox', { name: 'Select trial-1 to compare' }).check();
+  // A tick is kept in the URL: the router commits it a moment after the click (check() would
+  // read the box before that), so each click waits for its box to show the tick.
+  for (const name of ['Select trial-0 to compare', 'Select trial-1 to compare']) {
+    await table.getByRole('checkbox', { name }).click();
+    await table.getByRole('checkbox', { name, checked: true }).waitFor();
+  }
   await page.waitForURL(/selected=\w+(%2C|,)\w+/);
   await checkPage(page, console, 'runs table with a selection');
   await page.getByRole('link', { name: 'Compare 2 selected' }).click();
