@@ -5,7 +5,9 @@
  * columnar layout, ten files; January the training month), analysed `--repeat` times;
  * every DuckDB statement is timed and summed by phase, and the median of each phase is
  * printed. The statements are told apart by their text, so a phase renamed in the code
- * shows up as "other".
+ * shows up as "other". Each repeat analyses the window twice with one fresh scope of kept
+ * per-version fits (src/monitor/version-fits.ts): the first window of a version (PCA fitted)
+ * and a later window of the same version (PCA kept), printed side by side.
  *
  * Run: node --import tsx bench/monitor-window-phases.ts [--repeat 3] [--rows 1000000]
  */
@@ -17,6 +19,7 @@ import { DuckDBConnection } from '@duckdb/node-api';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
+import { VersionFits } from '../src/monitor/version-fits.js';
 import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
 import { inferSchema } from '../src/validate/schema.js';
 import { computeStatistics } from '../src/validate/statistics.js';
@@ -66,27 +69,31 @@ try {
   const statistics = await computeStatistics(train);
   const baseline: MonitorBaseline = { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
   const runs: Map<string, number>[] = [];
+  const later: Map<string, number>[] = [];
   for (let r = 0; r < repeat; r++) {
-    timed.length = 0;
-    const start = performance.now();
-    await withDuckDB(async (db) => {
-      const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
-      const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows } });
-      if (window?.rows !== rows) throw new Error(`the window has ${window?.rows} rows, not ${rows}`);
-    });
-    const phases = new Map<string, number>([...PHASES.map(([name]): [string, number] => [name, 0]), ['other (reading the log, small queries)', 0]]);
-    for (const [ms, sql] of timed) {
-      const name = PHASES.find(([, pattern]) => pattern.test(sql))?.[0] ?? 'other (reading the log, small queries)';
-      phases.set(name, phases.get(name)! + ms);
+    const fits = new VersionFits().scope('bench', 'flights', String(r));
+    for (const into of [runs, later]) {
+      timed.length = 0;
+      const start = performance.now();
+      await withDuckDB(async (db) => {
+        const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
+        const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows }, fits });
+        if (window?.rows !== rows) throw new Error(`the window has ${window?.rows} rows, not ${rows}`);
+      });
+      const phases = new Map<string, number>([...PHASES.map(([name]): [string, number] => [name, 0]), ['other (reading the log, small queries)', 0]]);
+      for (const [ms, sql] of timed) {
+        const name = PHASES.find(([, pattern]) => pattern.test(sql))?.[0] ?? 'other (reading the log, small queries)';
+        phases.set(name, phases.get(name)! + ms);
+      }
+      phases.set('**total** (the window, end to end)', performance.now() - start);
+      into.push(phases);
     }
-    phases.set('**total** (the window, end to end)', performance.now() - start);
-    runs.push(phases);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')}`);
-  console.log(`| phase (${rows.toLocaleString('en')} rows, median of ${repeat}) | ms |`);
-  console.log('|---|---:|');
-  for (const name of runs[0]!.keys()) console.log(`| ${name} | ${median(runs.map((p) => p.get(name)!)).toFixed(0)} |`);
+  console.log(`| phase (${rows.toLocaleString('en')} rows, median of ${repeat}) | first window of a version, ms | later window (fits kept), ms |`);
+  console.log('|---|---:|---:|');
+  for (const name of runs[0]!.keys()) console.log(`| ${name} | ${median(runs.map((p) => p.get(name)!)).toFixed(0)} | ${median(later.map((p) => p.get(name)!)).toFixed(0)} |`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@
  * Usage: `const map = fitIsotonic(evalScores, evalLabels); const p = calibrate(map, liveScores);`
  */
 import { LoomError } from '../core/errors.js';
-import { ascendingOrder, aucRoc, checkLengths, type Values } from '../evaluate/binary-metrics.js';
+import { ascendingOrder, aucFromCounts, checkLengths, thresholdCounts, type Values } from '../evaluate/binary-metrics.js';
 
 /** A fitted isotonic map: increasing scores and the calibrated probability at each. Plain data, so it can be stored as JSON. */
 export interface IsotonicMap {
@@ -19,11 +19,10 @@ export interface IsotonicMap {
   probabilities: number[];
 }
 
-/** Fits the isotonic map of labels (0/1) on scores. */
-export function fitIsotonic(scores: Values, labels: Values): IsotonicMap {
+/** Fits the isotonic map of labels (0/1) on scores. Pass `order` from `ascendingOrder` when the caller has it (the sort is most of the fit). */
+export function fitIsotonic(scores: Values, labels: Values, order: Uint32Array = ascendingOrder(scores)): IsotonicMap {
   checkLengths(scores, labels);
   if (scores.length === 0) throw new LoomError('INVALID_ARGUMENT', 'calibration needs at least one labelled row', { fix: 'evaluate the model on a non-empty split' });
-  const order = ascendingOrder(scores);
   // Blocks of equal score first (their mean label, weighted by count), then pool violators.
   const xs: number[] = [];
   const means: number[] = [];
@@ -97,16 +96,18 @@ export function calibrate(map: IsotonicMap, scores: Values): Float64Array {
  * the ten folds are every tenth row of the score order (deterministic, and each fold
  * spans the whole score range), and the error is measured over ten equal-count bins of
  * the held-out rows. A ranking that is already perfect (AUC > 0.999) or a reference with
- * one class is left alone, as NannyML does.
+ * one class is left alone, as NannyML does. The one sort of the scores (`order`, from
+ * `ascendingOrder`; the caller's when it has it) serves every fold: a fold's rows taken in
+ * that order are already ascending, and the AUC's descending pass is that order reversed
+ * (tied rows in another order give the same counts per distinct score).
  */
-export function needsCalibration(scores: Values, labels: Values, folds = 10, bins = 10): boolean {
+export function needsCalibration(scores: Values, labels: Values, folds = 10, bins = 10, order: Uint32Array = ascendingOrder(scores)): boolean {
   checkLengths(scores, labels);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) positives += labels[i]!;
   if (positives === 0 || positives === labels.length) return false;
-  if (aucRoc(scores, labels) > 0.999) return false;
+  if (aucFromCounts(thresholdCounts(scores, labels, undefined, order.slice().reverse())) > 0.999) return false;
   if (scores.length < folds * 2) return false;
-  const order = ascendingOrder(scores);
   const heldScores: number[] = [];
   const heldLabels: number[] = [];
   const heldCalibrated: number[] = [];
@@ -124,9 +125,17 @@ export function needsCalibration(scores: Values, labels: Values, folds = 10, bin
       }
     });
     heldScores.push(...testScores);
-    heldCalibrated.push(...calibrate(fitIsotonic(fitScores, fitLabels), testScores));
+    // Ascending already, ties in row order: the order `ascendingOrder` would give, without its sort.
+    heldCalibrated.push(...calibrate(fitIsotonic(fitScores, fitLabels, identityOrder(fitScores.length)), testScores));
   }
   return expectedCalibrationError(heldCalibrated, heldLabels, bins) < expectedCalibrationError(heldScores, heldLabels, bins);
+}
+
+/** 0, 1, …, n − 1: the order of values already ascending. */
+function identityOrder(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
 }
 
 /** Mean |mean score - share of positives| over equal-count bins of the rows sorted by score, weighted by bin size. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../core/random.js';
-import { aucRoc, confusionAt, rates } from '../evaluate/binary-metrics.js';
+import { ascendingOrder, aucRoc, confusionAt, rates } from '../evaluate/binary-metrics.js';
 import { calibrate, expectedCalibrationError, fitIsotonic, needsCalibration } from './calibration.js';
 import { estimateQuality, fitCbpe } from './cbpe.js';
 
@@ -78,4 +78,13 @@ test('an empty window has no estimate, and a non-binary reference is refused', (
   assert.equal(empty.rows, 0);
   assert.ok(Number.isNaN(empty.accuracy) && Number.isNaN(empty.auc));
   assert.throws(() => fitCbpe([0.1, 0.2], [0, 2]), { code: 'INVALID_ARGUMENT' });
+});
+
+test("the calibration check and the map give the same answers from the caller's one sort as from their own", () => {
+  for (const [seed, truth] of [[5, (s: number) => s ** 3], [6, (s: number) => s], [7, (s: number) => Math.sqrt(s)]] as const) {
+    const { scores, labels } = sample(5_000, seed, truth);
+    const order = ascendingOrder(scores);
+    assert.equal(needsCalibration(scores, labels, 10, 10, order), needsCalibration(Array.from(scores), Array.from(labels)));
+    assert.deepEqual(fitIsotonic(scores, labels, order), fitIsotonic(Array.from(scores), Array.from(labels)));
+  }
 });

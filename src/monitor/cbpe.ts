@@ -16,7 +16,7 @@
  *   const estimate = estimateQuality(estimator, windowScores);
  */
 import { LoomError } from '../core/errors.js';
-import { checkLengths, descendingOrder, type Values } from '../evaluate/binary-metrics.js';
+import { ascendingOrder, checkLengths, descendingOrder, type Values } from '../evaluate/binary-metrics.js';
 import { calibrate, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
 
 /** The metrics CBPE estimates, named as Loom's evaluation names them. */
@@ -49,8 +49,10 @@ export function fitCbpe(scores: Values, labels: Values, options: CbpeOptions = {
   }
   const threshold = options.threshold ?? 0.5;
   const mode = options.calibration ?? 'auto';
-  const calibrated = mode === 'always' || (mode === 'auto' && needsCalibration(scores, labels));
-  return { threshold, calibration: calibrated ? fitIsotonic(scores, labels) : undefined, referenceRows: scores.length };
+  // One sort of the reference scores for the calibration check's folds and the map itself.
+  const order = mode === 'never' ? undefined : ascendingOrder(scores);
+  const calibrated = mode === 'always' || (mode === 'auto' && needsCalibration(scores, labels, undefined, undefined, order));
+  return { threshold, calibration: calibrated ? fitIsotonic(scores, labels, order) : undefined, referenceRows: scores.length };
 }
 
 /** Estimated metrics of one window; NaN where a window cannot define one (no rows; AUC when the scores expect one class only). */

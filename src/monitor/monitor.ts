@@ -14,6 +14,7 @@ import type { FeatureComparison } from '../validate/drift.js';
 import { trainingBaseline } from './baseline.js';
 import type { DriftHistoryRow } from './history-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole, type SkippedFile } from './prediction-log-reader.js';
+import { versionFits } from './version-fits.js';
 import { analyseWindows, windowKindName, type WindowAnalysis, type WindowSpec } from './windows.js';
 
 export interface MonitorSources {
@@ -57,7 +58,9 @@ export async function monitorVersion(sources: MonitorSources, request: MonitorRe
       ...(request.to !== undefined && { to: request.to }),
     });
     try {
-      const windows = await analyseWindows(db, log.relation, baseline, { window: request.window, ...(request.progress && { progress: request.progress }) });
+      // The version's PCA is kept between passes; its training rows' path names it apart from any other store's.
+      const fits = versionFits.scope('drift', request.model, JSON.stringify([request.version, baseline.statisticsArtifactId, baseline.trainingRows ?? null]));
+      const windows = await analyseWindows(db, log.relation, baseline, { window: request.window, fits, ...(request.progress && { progress: request.progress }) });
       return { model: request.model, version: request.version, window: request.window, trainingRows: baseline.trainingRows !== undefined, skipped: log.skipped, windows };
     } finally {
       await log.close();

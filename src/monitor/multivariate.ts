@@ -14,9 +14,11 @@
  * few; the matrix is built by one SQL aggregate).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { LoomError } from '../core/errors.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import type { SchemaFeature } from '../validate/schema.js';
 import type { DatasetStatistics } from '../validate/statistics.js';
+import type { FitScope } from './version-fits.js';
 
 /** NannyML's defaults. */
 export const EXPLAINED_VARIANCE = 0.65;
@@ -42,30 +44,49 @@ export interface ReconstructionModel {
 
 let tableCounter = 0;
 
+/** A fitted model as plain data (no tables, no SQL): what a served version keeps for its later windows. */
+export interface ReconstructionFit {
+  /** The columns kept, by feature name, with their encoding's training mean and standard deviation. */
+  columns: { name: string; mean: number; std: number }[];
+  components: number[][];
+  lower: number;
+  upper: number;
+  referenceErrors: number[];
+}
+
+/**
+ * The model of the served version: fitted on the training rows, or, with `fits`, fitted by
+ * the version's first window and loaded by every later one (the fit reads every training
+ * row three times; loading only rebuilds the frequency tables from `stats`). Drop it with
+ * `dropReconstruction`.
+ */
+export async function reconstructionModel(db: DuckDBConnection, trainingRows: string, features: SchemaFeature[], stats: DatasetStatistics, fits?: FitScope): Promise<ReconstructionModel | undefined> {
+  if (!fits) return fitReconstruction(db, trainingRows, features, stats);
+  const fit = await fits.get('reconstruction', async (): Promise<ReconstructionFit | null> => {
+    const model = await fitReconstruction(db, trainingRows, features, stats);
+    if (!model) return null;
+    await dropReconstruction(db, model);
+    return { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
+  });
+  return fit ? loadReconstruction(db, fit, features, stats) : undefined;
+}
+
+/** A kept fit made usable on `db`: its columns encoded again from the same training statistics. */
+export async function loadReconstruction(db: DuckDBConnection, fit: ReconstructionFit, features: SchemaFeature[], stats: DatasetStatistics): Promise<ReconstructionModel> {
+  const { encoded, tables } = await encodeFeatures(db, features, stats);
+  const columns = fit.columns.map(({ name, mean, std }) => {
+    const column = encoded.find((e) => e.name === name);
+    if (!column) {
+      throw new LoomError('INTERNAL', `the kept PCA fit has column "${name}", which the training statistics no longer encode`, { fix: 'run the monitor again: a fit is kept per version and its statistics' });
+    }
+    return { ...column, mean, std };
+  });
+  return { columns, components: fit.components, lower: fit.lower, upper: fit.upper, referenceErrors: fit.referenceErrors, tables };
+}
+
 /** Fits the model on `trainingRows`; undefined when fewer than two usable columns. Drop it with `dropReconstruction`. */
 export async function fitReconstruction(db: DuckDBConnection, trainingRows: string, features: SchemaFeature[], stats: DatasetStatistics): Promise<ReconstructionModel | undefined> {
-  const encoded: { name: string; encoded: string; join?: string }[] = [];
-  const tables: string[] = [];
-  for (const f of features) {
-    const stat = stats.features.find((s) => s.name === f.name);
-    if (!stat || stat.count === 0) continue;
-    const c = `__r.${sqlIdent(f.name)}`;
-    if (stat.numeric && f.type !== 'TIMESTAMP') {
-      encoded.push({ name: f.name, encoded: f.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)` });
-    } else if (stat.string && f.type === 'STRING') {
-      if (stat.string.rankHistogram.length === 0) {
-        encoded.push({ name: f.name, encoded: '0::DOUBLE' });
-        continue;
-      }
-      // The share of the value in training; an unseen value is 0 (NannyML's CountEncoder).
-      const table = `__loom_frequencies_${tableCounter++}`;
-      const alias = `__f${tables.length}`;
-      tables.push(table);
-      const values = stat.string.rankHistogram.map((v) => `(${sqlString(v.value)}, ${v.count / stat.count}::DOUBLE)`).join(', ');
-      await db.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (VALUES ${values}) AS t(value, share)`);
-      encoded.push({ name: f.name, encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`, join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value` });
-    }
-  }
+  const { encoded, tables } = await encodeFeatures(db, features, stats);
   const model: ReconstructionModel = { columns: [], components: [], lower: 0, upper: 0, referenceErrors: [], tables };
   if (encoded.length < 2) return dropReconstruction(db, model).then(() => undefined);
   // The training rows encoded once, in their order (the chunks are consecutive rows), for the three passes below.
@@ -106,6 +127,33 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${rows}`);
   }
+}
+
+/** Each usable feature's encoding (strings by their training frequencies, in temporary tables the model lists). */
+async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], stats: DatasetStatistics): Promise<{ encoded: { name: string; encoded: string; join?: string }[]; tables: string[] }> {
+  const encoded: { name: string; encoded: string; join?: string }[] = [];
+  const tables: string[] = [];
+  for (const f of features) {
+    const stat = stats.features.find((s) => s.name === f.name);
+    if (!stat || stat.count === 0) continue;
+    const c = `__r.${sqlIdent(f.name)}`;
+    if (stat.numeric && f.type !== 'TIMESTAMP') {
+      encoded.push({ name: f.name, encoded: f.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)` });
+    } else if (stat.string && f.type === 'STRING') {
+      if (stat.string.rankHistogram.length === 0) {
+        encoded.push({ name: f.name, encoded: '0::DOUBLE' });
+        continue;
+      }
+      // The share of the value in training; an unseen value is 0 (NannyML's CountEncoder).
+      const table = `__loom_frequencies_${tableCounter++}`;
+      const alias = `__f${tables.length}`;
+      tables.push(table);
+      const values = stat.string.rankHistogram.map((v) => `(${sqlString(v.value)}, ${v.count / stat.count}::DOUBLE)`).join(', ');
+      await db.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (VALUES ${values}) AS t(value, share)`);
+      encoded.push({ name: f.name, encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`, join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value` });
+    }
+  }
+  return { encoded, tables };
 }
 
 /**

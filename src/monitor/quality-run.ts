@@ -27,6 +27,7 @@ import type { LabelStore } from './label-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole } from './prediction-log-reader.js';
 import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
+import { versionFits } from './version-fits.js';
 import { windowKey, windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
@@ -70,8 +71,12 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   const { config } = report;
   const modelPath = ServingModel.files.model(await stores.artifacts.localPath(version.source));
   const evalPath = Examples.files.split(await stores.artifacts.localPath(found.examples.uri), report.split);
-  const reference = await scoreEvaluationData(modelPath, evalPath, { task: 'binary', predictionOutput: config.predictionOutput, labelColumn: report.labelColumn, features: [] });
-  const estimator = fitCbpe(reference.predictions.scores, reference.predictions.labels, { threshold: config.decisionThreshold });
+  // Scoring the evaluation split and calibrating on it is per version: the first window pays, later ones reuse it.
+  const fits = versionFits.scope('quality', version.modelName, JSON.stringify([version.version, found.evaluation.id, modelPath, evalPath, config.decisionThreshold]));
+  const estimator = await fits.get('cbpe', async () => {
+    const reference = await scoreEvaluationData(modelPath, evalPath, { task: 'binary', predictionOutput: config.predictionOutput, labelColumn: report.labelColumn, features: [] });
+    return fitCbpe(reference.predictions.scores, reference.predictions.labels, { threshold: config.decisionThreshold });
+  });
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
   const rows = await withDuckDB(async (db) => {
@@ -117,7 +122,7 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   return {
     model: version.modelName,
     version: version.version,
-    evaluation: { artifactId: found.evaluation.id, split: report.split, rows: reference.predictions.scores.length, threshold: config.decisionThreshold },
+    evaluation: { artifactId: found.evaluation.id, split: report.split, rows: estimator.referenceRows, threshold: config.decisionThreshold },
     calibrated: estimator.calibration !== undefined,
     windows: windows.map((w) => ({ ...w, ...bounds.get(w.window)! })),
     multiRowRequests: multi.size,

@@ -10,6 +10,7 @@ import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { flightsLogRows } from '../../test/support/prediction-log.js';
 import { runPythonJson, testPython } from '../../test/support/python.js';
 import { openPredictionLog } from './prediction-log-reader.js';
+import { VersionFits, type FitScope } from './version-fits.js';
 import { analyseWindows, outputColumn, type MonitorBaseline } from './windows.js';
 
 const SCRIPT = join(import.meta.dirname, '../../test/python/drift_reference.py');
@@ -129,6 +130,23 @@ test('a columnar log (the writer’s layout) and a JSON log of the same rows giv
   const [columnar, json] = [await analyse(logDir), await analyse(jsonDir)];
   assert.equal(columnar.length, 2);
   assertClose(columnar, json, 'windows');
+});
+
+test("a version's PCA is fitted by its first analysis and kept for later ones, on other connections, with the same figures", async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const { baseline, logDir } = await setUp(dir);
+  const kept = new VersionFits().scope('drift', 'flights', dir);
+  const fitted: string[] = [];
+  const fits: FitScope = { get: (name, make) => kept.get(name, () => (fitted.push(name), make())) };
+  // Each analysis on its own connection, as `loom monitor` and the gauges' passes run them.
+  const analyse = (withFits: boolean) =>
+    withDuckDB(async (db) => analyseWindows(db, (await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights' })).relation, baseline, { window: { kind: 'daily' }, ...(withFits && { fits }) }));
+  const [unkept, first, later] = [await analyse(false), await analyse(true), await analyse(true)];
+  assert.deepEqual(fitted, ['reconstruction'], 'one fit for the version');
+  assert.equal(later.length, 2);
+  assert.ok(later.every((w) => w.multivariate && w.multivariate.error > 0));
+  assertClose(first, unkept, 'first window');
+  assertClose(later, unkept, 'later window');
 });
 
 /** Deep equality with numbers equal to 1e-12 relative (sums in another order differ in the last bits). */

@@ -22,7 +22,8 @@ import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts
 import { exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
 import { statisticsOfRelation, type DatasetStatistics, type FeatureType } from '../validate/statistics.js';
-import { dropReconstruction, fitReconstruction, reconstructionErrors, type ReconstructionModel } from './multivariate.js';
+import { dropReconstruction, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
+import type { FitScope } from './version-fits.js';
 
 /** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
 export type WindowSpec = { kind: 'hourly' } | { kind: 'daily' } | { kind: 'requests'; size: number };
@@ -64,6 +65,8 @@ export interface WindowAnalysis {
 export interface AnalyseOptions {
   window: WindowSpec;
   progress?: Progress;
+  /** The served version's kept fits (`versionFits.scope`): the PCA is fitted by its first analysis only. */
+  fits?: FitScope;
 }
 
 const TABLE_PREFIX = '__loom_window_rows_';
@@ -83,7 +86,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   // when all its rows fit in one window (every row's key is 0 then).
   const single = options.window.kind === 'requests' && Number((await queryRows(db, `SELECT count(*)::DOUBLE AS n FROM (${relation})`))[0]!.n) <= options.window.size;
   const key = single ? '0::BIGINT' : windowKey(options.window);
-  const model = baseline.trainingRows ? await fitReconstruction(db, baseline.trainingRows, features, baseline.statistics) : undefined;
+  const model = baseline.trainingRows ? await reconstructionModel(db, baseline.trainingRows, features, baseline.statistics, options.fits) : undefined;
   // The windows' rows flattened once: every window's scans read typed columns, not JSON. One
   // window of a columnar log (no value parsed from JSON text) is read through a view
   // instead: its few scans of the Parquet columns cost less than writing its rows into a table.
