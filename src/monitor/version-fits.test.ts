@@ -5,7 +5,11 @@ import { VERSIONS_KEPT, VersionFits } from './version-fits.js';
 /** A fit that counts how often it is made. */
 function counter() {
   const made: string[] = [];
-  return { made, make: (what: string) => async () => (made.push(what), { what }) };
+  const make = (what: string) => async () => {
+    made.push(what);
+    return { what };
+  };
+  return { made, make };
 }
 
 test('a version’s fit is made once and shared by its later windows; other versions, models and kinds get their own', async () => {

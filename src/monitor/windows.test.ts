@@ -137,7 +137,13 @@ test("a version's PCA is fitted by its first analysis and kept for later ones, o
   const { baseline, logDir } = await setUp(dir);
   const kept = new VersionFits().scope('drift', 'flights', dir);
   const fitted: string[] = [];
-  const fits: FitScope = { get: (name, make) => kept.get(name, () => (fitted.push(name), make())) };
+  const fits: FitScope = {
+    get: (name, make) =>
+      kept.get(name, () => {
+        fitted.push(name);
+        return make();
+      }),
+  };
   // Each analysis on its own connection, as `loom monitor` and the gauges' passes run them.
   const analyse = (withFits: boolean) =>
     withDuckDB(async (db) => analyseWindows(db, (await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights' })).relation, baseline, { window: { kind: 'daily' }, ...(withFits && { fits }) }));
