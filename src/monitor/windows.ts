@@ -94,7 +94,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   await db.run(`CREATE TEMP ${view ? 'VIEW' : 'TABLE'} ${table} AS SELECT ${key} AS __window, epoch_ms(logged_at) AS __at, ${columns.join(', ')} FROM (${relation})`);
   try {
     const keys = await queryRows(db, `SELECT __window AS w, min(__at) AS start, max(__at) AS end, count(*)::DOUBLE AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
-    const trainingBins = baseline.trainingRows ? await trainingColumns(db, `${table}_training`, baseline.trainingRows, features) : undefined;
+    const trainingBins = baseline.trainingRows ? await trainingColumns(db, `${table}_training`, baseline.trainingRows, features, keys.length) : undefined;
     const task = (options.progress ?? silentProgress).start('analysing windows', keys.length, 'windows');
     const results: WindowAnalysis[] = [];
     let previousRows: string | undefined;
@@ -195,10 +195,15 @@ function binnedFeatures(features: SchemaFeature[]): SchemaFeature[] {
   return features.filter((f) => (f.type === 'INT' || f.type === 'FLOAT' || f.type === 'BOOL') && (f.drift || f.skew));
 }
 
-/** The training rows' binned columns, kept in a table for the exact bin counts of every window. */
-async function trainingColumns(db: DuckDBConnection, table: string, trainingRows: string, features: SchemaFeature[]): Promise<string> {
-  const columns = binnedFeatures(features).map((f) => sqlIdent(f.name));
-  await db.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns.join(', ') || '1 AS none'} FROM (${trainingRows})`);
+/**
+ * The training rows' binned columns, for the exact bin counts of every window: kept in a
+ * table when several windows count them, read where they are for one (writing the rows
+ * would cost more than the one scan).
+ */
+async function trainingColumns(db: DuckDBConnection, table: string, trainingRows: string, features: SchemaFeature[], windows: number): Promise<string> {
+  const select = `SELECT ${binnedFeatures(features).map((f) => sqlIdent(f.name)).join(', ') || '1 AS none'} FROM (${trainingRows})`;
+  if (windows <= 1) return select;
+  await db.run(`CREATE TEMP TABLE ${table} AS ${select}`);
   return `SELECT * FROM ${table}`;
 }
 
