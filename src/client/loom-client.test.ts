@@ -92,7 +92,7 @@ test('no server: UNAVAILABLE with a fix, not a TypeError', async () => {
 
 test("a step's log through the API: a viewer reads it in pages after a line; a missing run or step is NOT_FOUND naming it", async () => {
   const run = await platform.metadata.putContext({ typeName: 'pipeline_run', name: 'logged-run', properties: { pipeline: 'flights', state: 'RUNNING' } });
-  const ingest = await platform.metadata.createExecution({ typeName: 'ingest', stepName: 'ingest', parameters: {}, state: 'RUNNING' });
+  const ingest = await platform.metadata.createExecution({ typeName: 'ingest', stepName: 'ingest', parameters: {}, codeVersion: { commit: null, dirty: false }, state: 'RUNNING' });
   await platform.metadata.addToContext(run.id, { executionIds: [ingest.id] });
   await platform.metadata.appendExecutionLog(ingest.id, [{ line: 'ingest: span 1' }, { line: 'ingest: 10 rows' }, { line: 'ingest: done' }]);
 

@@ -184,8 +184,9 @@ test("a step's log lines are stored with its execution in order, live while it r
       services.log(`attempt ${attempts} starts`);
       if (attempts === 1) throw new LoomError('UNAVAILABLE', 'the warehouse is busy');
       if (parameters.waitForLog) {
+        const executionId = run?.executionId ?? assert.fail('the step runner names the execution');
         // The step is still running: its first lines reach the store on their own, not only at the end.
-        for (let tries = 0; (await db.metadata.getExecutionLog(run.executionId)).lines.length < 3; tries += 1) {
+        for (let tries = 0; (await db.metadata.getExecutionLog(executionId)).lines.length < 3; tries += 1) {
           if (tries > 200) throw new LoomError('INTERNAL', 'the log of a running step never reached the store');
           await sleep(50);
         }
