@@ -17,6 +17,18 @@ export interface PackedRecords {
   names: string[][];
   head: (string | number)[];
   body: unknown[];
+  /**
+   * Failed requests, three entries each: the record's index, its status, its error code.
+   * Kept apart so that answered requests (nearly all) pack exactly as before.
+   */
+  failures: (string | number)[];
+}
+
+/** A packed batch's failures by record index. */
+function failuresOf(packed: PackedRecords): Map<number, { status: number; code: string }> {
+  const byIndex = new Map<number, { status: number; code: string }>();
+  for (let i = 0; i < packed.failures.length; i += 3) byIndex.set(packed.failures[i] as number, { status: packed.failures[i + 1] as number, code: packed.failures[i + 2] as string });
+  return byIndex;
 }
 
 const HEAD_FIELDS = 8;
@@ -26,7 +38,10 @@ export function packRecords(records: readonly PredictionRecord[]): PackedRecords
   const names: string[][] = [];
   const head: (string | number)[] = [];
   const body: unknown[] = [];
-  for (const record of records) {
+  const failures: (string | number)[] = [];
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r]!;
+    if (record.failure) failures.push(r, record.failure.status, record.failure.code);
     let index = namesIndex.get(record.inputNames);
     if (index === undefined) {
       index = names.length;
@@ -46,12 +61,13 @@ export function packRecords(records: readonly PredictionRecord[]): PackedRecords
       for (let i = 0; i < output.data.length; i++) body.push(output.data[i]);
     }
   }
-  return { count: records.length, names, head, body };
+  return { count: records.length, names, head, body, failures };
 }
 
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   const records: PredictionRecord[] = [];
   const { head, body } = packed;
+  const failures = failuresOf(packed);
   let at = 0;
   const take = (n: number) => body.slice(at, (at += n));
   for (let r = 0; r < packed.count; r++) {
@@ -79,6 +95,7 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
       outputs,
       latencyMs: head[h + 6] as number,
       at: head[h + 7] as number,
+      ...(failures.has(r) && { failure: failures.get(r)! }),
     });
   }
   return records;
@@ -95,6 +112,7 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
   const { head, body } = packed;
   // Each name list's JSON keys (`"hour":`), made once per batch.
   const keys = packed.names.map((names) => names.map((name) => `${JSON.stringify(name)}:`));
+  const failures = failuresOf(packed);
   let at = 0;
   for (let r = 0; r < packed.count; r++) {
     const h = r * HEAD_FIELDS;
@@ -123,6 +141,7 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
       outputWidths.push(rowCount > 0 ? length / rowCount : 0);
       at += length;
     }
+    const failure = failures.get(r);
     for (let row = 0; row < rowCount; row++) {
       let features = '{';
       for (let c = 0; c < columnCount; c++) features += `${c > 0 ? ',' : ''}${names[c]}${valuesJson(body, starts[c]!, widths[c]!, row)}`;
@@ -138,6 +157,7 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
         outputs: `${outputs}}`,
         latencyMs: head[h + 6] as number,
         loggedAt: head[h + 7] as number,
+        ...(failure && { status: failure.status, errorCode: failure.code }),
       });
     }
   }
