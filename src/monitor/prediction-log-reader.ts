@@ -12,7 +12,9 @@
  *   file DuckDB loads into a temporary table.
  *
  * Either way the relation has the same columns: request_id, model_name, model_version,
- * role, protocol, features, outputs, latency_ms and logged_at (TIMESTAMP, UTC). Features
+ * role, protocol, features, outputs, latency_ms and logged_at (TIMESTAMP, UTC). It holds the
+ * answered requests only: failed ones (logged by serving with a status and no features) are
+ * read only when asked for (`outcomes: 'all'`), with `status` and `error_code` besides. Features
  * and outputs are JSON objects, except on a log whose files are all columnar (the writer's
  * layout since issue 13: a STRUCT of one field per name), where they are those STRUCTs;
  * DuckDB's JSON operators (`->>`, `json_keys`, …) read either alike, and monitoring
