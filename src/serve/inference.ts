@@ -110,8 +110,9 @@ export async function runRouted(ctx: InferenceContext, route: Route, rows: Featu
   return { model, rows, outputs, requestId };
 }
 
-/** A failed request's one log row carries no features. */
+/** A failed request's one log row carries no features (one shared name list: the log's packer keys name lists by identity). */
 const NO_FEATURES: FeatureRows = { rowCount: 1, columns: [] };
+const NO_INPUTS: readonly string[] = [];
 
 /**
  * Logs a request that failed after it was routed (a body its version cannot read, a run
@@ -129,7 +130,7 @@ export function logFailure(ctx: InferenceContext, route: { model: LoadedModel; r
       modelVersion: route.model.version.version,
       role: route.role,
       protocol,
-      inputNames: [],
+      inputNames: NO_INPUTS,
       rows: NO_FEATURES,
       outputs: [],
       latencyMs: performance.now() - started,

@@ -271,7 +271,7 @@ export function toLogRows(records: readonly PredictionRecord[]): PredictionLogRo
         const perRow = output.data.length / rowCount;
         outputs[output.name] = perRow === 1 ? output.data[row] : output.data.slice(row * perRow, (row + 1) * perRow);
       }
-      rows.push({
+      const logRow: PredictionLogRow = {
         requestId: record.requestId,
         modelName: record.modelName,
         modelVersion: record.modelVersion,
@@ -281,8 +281,12 @@ export function toLogRows(records: readonly PredictionRecord[]): PredictionLogRo
         outputs: JSON.stringify(outputs),
         latencyMs: record.latencyMs,
         loggedAt: record.at,
-        ...(record.failure && { status: record.failure.status, errorCode: record.failure.code }),
-      });
+      };
+      if (record.failure) {
+        logRow.status = record.failure.status;
+        logRow.errorCode = record.failure.code;
+      }
+      rows.push(logRow);
     }
   }
   return rows;
