@@ -9,11 +9,14 @@ import * as ort from 'onnxruntime-node';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
 import { openPredictionLog, type PredictionLogFilter, type PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import { toTensor } from '../onnx/tensors.js';
-import { ServingModel } from '../pipeline/artifact-types.js';
+import { analyseWindows } from '../monitor/windows.js';
+import { Examples, ServingModel } from '../pipeline/artifact-types.js';
 import type { LoomConfig } from '../platform/config.js';
 import { predictionLogLocation } from '../platform/prediction-log-location.js';
 import { deploymentTraffic } from '../queries/deployment-traffic.js';
 import { shadowResults } from '../queries/shadow-results.js';
+import { inferSchema } from '../validate/schema.js';
+import { computeStatistics } from '../validate/statistics.js';
 import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { TEST_ACTOR, buildServingRegistry, type ServingRegistry } from '../../test/support/serving-registry.js';
@@ -91,6 +94,18 @@ async function failuresAreLogged(t: TestContext, reg: ServingRegistry, config: L
     [{ request_id: 'bad-0', role: 'primary', model_version: v1, status: 400, error_code: 'INVALID_ARGUMENT', features: failed[0]!.features }],
   );
   assert.equal(all.length, 7);
+  // `loom monitor`'s windows (over the reader's default relation) count the six answers, not the failure.
+  const train = Examples.files.split(reg.fixture.examples.path, 'train');
+  const statistics = await computeStatistics(train);
+  const windows = await withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, location, { model: 'flights' });
+    try {
+      return await analyseWindows(db, log.relation, { schema: inferSchema(statistics), statistics }, { window: { kind: 'requests', size: 100 } });
+    } finally {
+      await log.close();
+    }
+  });
+  assert.deepEqual(windows.map((w) => w.rows), [6]);
 
   const traffic = await deploymentTraffic(location, { model: 'flights', window: 'daily' });
   const primary = traffic.series.find((s) => s.role === 'primary')!;
