@@ -79,7 +79,7 @@ export async function shadowResults(location: PredictionLogLocation, query: Traf
         .filter((r) => r.nested !== true)
         .map((r) => ({ name: String(r.name), kind: r.fractional === true ? ('score' as const) : ('label' as const) }));
       const measures = outputs.map(({ name, kind }, i) => {
-        const [shadow, served] = [`so ->> ${sqlString(name)}`, `po ->> ${sqlString(name)}`];
+        const [shadow, served] = [`(so ->> ${sqlString(name)})`, `(po ->> ${sqlString(name)})`];
         return kind === 'label'
           ? `avg(CASE WHEN ${shadow} IS NULL AND ${served} IS NULL THEN NULL WHEN ${shadow} IS NOT DISTINCT FROM ${served} THEN 1.0 ELSE 0.0 END) AS o${i}`
           : `avg(abs(TRY_CAST(${shadow} AS DOUBLE) - TRY_CAST(${served} AS DOUBLE))) AS o${i}`;
