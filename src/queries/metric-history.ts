@@ -10,16 +10,12 @@
  * or, every metric of the run: `const all = await runMetricHistories(db.tracking, runId, { maxPoints: 4000 });`
  */
 import { LoomError } from '../core/errors.js';
+import type { MetricColumns } from '../tracking/metric-columns.js';
 import type { TrackingStore } from '../tracking/store.js';
 
 /** One metric's points in step order, column by column; non-finite values stay as they are logged. */
-export interface MetricHistoryColumns {
+export interface MetricHistoryColumns extends MetricColumns {
   key: string;
-  /** How many points the run logged for this key (the columns may hold fewer, downsampled). */
-  total: number;
-  steps: number[];
-  values: number[];
-  timestamps: number[];
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * A chart a few hundred pixels wide cannot show more than a few thousand points, so the
  * history can be downsampled to `maxPoints` inside the database: window functions number the
- * points, put them in buckets and rank each bucket's lowest and highest value, and only the
+ * points, put them in buckets and find each bucket's lowest and highest value, and only the
  * kept rows leave the database (SQLite rendering 300,000 numbers as JSON was most of the cost).
  */
 import { sql, type RawBuilder } from 'kysely';
@@ -55,27 +55,36 @@ function downsampleSizes(maxPoints: number): { limit: number; buckets: number } 
  * history's length `n`: every row, or only the kept ones (see `MetricColumnsOptions`).
  */
 function keptRows(runKey: number, key: string, maxPoints: number): RawBuilder<unknown> {
-  const numbered = sql`select step, timestamp, value, is_nan, row_number() over (order by step, timestamp) as i, count(*) over () as n
+  // The count is its own query (the index alone answers it): once, not a window over every row.
+  const total = sql`(select count(*) from tracking_metric where run_key = ${runKey} and key = ${key})`;
+  const numbered = sql`select step, timestamp, value, is_nan, row_number() over (order by step, timestamp) as i, ${total} as n
     from tracking_metric where run_key = ${runKey} and key = ${key}`;
   if (maxPoints === 0) return numbered;
   const { limit, buckets } = downsampleSizes(maxPoints);
-  // Integer division in both databases. Inner point i (2..n-1) is 0-based inner index j = i - 2,
+  // Bucket -1 holds what is kept whatever it is: the ends, or every point of a short history.
+  // Integer division in both databases: inner point i (2..n-1) has 0-based inner index j = i - 2
   // and falls in the last bucket b whose start floor(b (n-2) / B) <= j, i.e. b = ((j+1) B - 1) div (n-2).
-  // `odd` marks NaN and the infinities (abs above the largest double), which are never a bucket's
-  // min or max; the rank orders put finite values first, and ties and all-odd buckets go to the earliest row.
-  const bucketCount = sql`cast(${buckets} as bigint)`;
+  // `fin` is the value when finite (NaN is stored as 0 with is_nan = 1; an infinity's abs is above
+  // the largest double), so NaN and infinities are never a bucket's min or max.
+  // One window (one sort) finds each bucket's min, max and first row; the candidates holding them
+  // are few, and a second window over them keeps the earliest of equal values (one row when min = max).
   return sql`select step, timestamp, value, is_nan, i, n from (
-      select b.*,
-        row_number() over (partition by bucket order by odd, case when odd = 0 then value end, i) as low_rank,
-        row_number() over (partition by bucket order by odd, case when odd = 0 then value end desc, i) as high_rank
+      select candidates.*, row_number() over (partition by bucket, fin = low, fin = high order by i) as pick
       from (
-        select numbered.*,
-          case when i = 1 or i = n then -1 else ((i - 1) * ${bucketCount} - 1) / (n - 2) end as bucket,
-          case when is_nan = 0 and abs(value) <= cast(${Number.MAX_VALUE} as double precision) then 0 else 1 end as odd
-        from (${numbered}) numbered
-      ) b
-    ) ranked
-    where n <= cast(${limit} as bigint) or bucket = -1 or low_rank = 1 or high_rank = 1`;
+        select * from (
+          select bucketed.*, min(fin) over w as low, max(fin) over w as high, min(i) over w as first_i
+          from (
+            select numbered.*,
+              case when n <= cast(${limit} as bigint) or i = 1 or i = n then -1 else ((i - 1) * cast(${buckets} as bigint) - 1) / (n - 2) end as bucket,
+              case when is_nan = 0 and abs(value) <= cast(${Number.MAX_VALUE} as double precision) then value end as fin
+            from (${numbered}) numbered
+          ) bucketed
+          window w as (partition by bucket)
+        ) extremes
+        where bucket = -1 or fin = low or fin = high or (low is null and i = first_i)
+      ) candidates
+    ) picked
+    where bucket = -1 or pick = 1`;
 }
 
 /**
