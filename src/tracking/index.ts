@@ -5,7 +5,7 @@
  * `loom track`. Pipeline steps log live metrics through the narrow `TrackingLogger`.
  */
 export type { TrackingStore } from './store.js';
-export type { MetricColumns, MetricColumnsOptions } from './metric-columns.js';
+export type { MetricColumns } from './metric-columns.js';
 export { KyselyTrackingStore } from './kysely-tracking-store.js';
 export * from './types.js';
 export { logMetric, logParam, setTag, recordLoggedModel, LOGGED_MODELS_HISTORY_TAG } from './log.js';

@@ -20,7 +20,7 @@ import { checkedMaxResults, offsetOf, searchRuns, withData } from './search-runs
 import type { TrackingStore } from './store.js';
 import { checkedKey, checkedValue, experimentIdNumber, isRunId, MAX_TAG_VALUE_LENGTH, toMetric, toRunInfo } from './tracking-rows.js';
 import { GroupCommit } from './group-commit.js';
-import { readMetricColumns, type MetricColumns, type MetricColumnsOptions } from './metric-columns.js';
+import { readMetricColumns, type MetricColumns } from './metric-columns.js';
 import type { DatasetInput, LoggedModel, LoggedModelStatus, ModelOutput, NewLoggedModel, SearchLoggedModelsRequest } from './logged-model-types.js';
 import { LoggedModels } from './logged-models.js';
 import { checkBatch, writeBatch, type CheckedBatch } from './write-batch.js';
@@ -268,9 +268,9 @@ export class KyselyTrackingStore implements TrackingStore {
     return page;
   }
 
-  async getMetricColumns(runId: string, key: string, options?: MetricColumnsOptions): Promise<MetricColumns> {
+  async getMetricColumns(runId: string, key: string): Promise<MetricColumns> {
     const run = await this.runRow(runId);
-    return readMetricColumns(this.db, this.dialect, run.id, key, options);
+    return readMetricColumns(this.db, this.dialect, run.id, key);
   }
 
   searchRuns(request: SearchRunsRequest): Promise<Page<Run>> {

@@ -9,7 +9,6 @@ import { rejectsWithCode } from '../metadata/contract-helpers.js';
 import { logMetric, logParam, setTag } from './log.js';
 import type { TrackingStore } from './store.js';
 import { describeLoggedModelContract } from './store.contract-logged-models.js';
-import { describeMetricColumnsContract } from './store.contract-metric-columns.js';
 import { describeRunOwnerContract } from './store.contract-owners.js';
 import type { Run } from './types.js';
 
@@ -42,7 +41,6 @@ export function describeTrackingStoreContract(name: string, makeStore: MakeTrack
   describe(`TrackingStore contract: ${name}`, () => {
     describeRunOwnerContract(test);
     describeLoggedModelContract(test);
-    describeMetricColumnsContract(test);
     test('has a Default experiment with id "0"', async (store) => {
       const experiment = await store.getExperiment('0');
       assert.equal(experiment?.name, 'Default');
@@ -214,6 +212,22 @@ export function describeTrackingStoreContract(name: string, makeStore: MakeTrack
       await store.deleteTag(info.runId, 'stage');
       assert.equal((await store.getRun(info.runId))?.data.tags.stage, undefined);
       await rejectsWithCode(store.deleteTag(info.runId, 'stage'), 'NOT_FOUND');
+    });
+
+    test('reads a metric as columns in the history order, NaN, infinities and full doubles kept', async (store) => {
+      const { info } = await store.createRun({});
+      const odd = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.1 + 0.2, -1e-300, 2 ** 53];
+      // Out of order, a step logged twice (the earlier timestamp first), and another key between.
+      const metrics = odd.map((value, i) => ({ key: 'm', value, timestamp: T0 + 10 - i, step: 5 - i }));
+      metrics.push({ key: 'm', value: 7, timestamp: T0 - 1, step: 3 }, { key: 'other', value: 1, timestamp: T0, step: 0 });
+      await store.logBatch(info.runId, { metrics });
+      const history = (await store.getMetricHistory(info.runId, 'm')).items;
+      const columns = await store.getMetricColumns(info.runId, 'm');
+      assert.deepEqual(columns, { steps: history.map((m) => m.step), values: history.map((m) => m.value), timestamps: history.map((m) => m.timestamp) });
+      assert.deepEqual(columns.steps, [0, 1, 2, 3, 3, 4, 5]);
+      assert.deepEqual(columns.values, [2 ** 53, -1e-300, 0.1 + 0.2, 7, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN]);
+      assert.deepEqual(await store.getMetricColumns(info.runId, 'nothing'), { steps: [], values: [], timestamps: [] });
+      await rejectsWithCode(store.getMetricColumns('0'.repeat(32), 'm'), 'NOT_FOUND');
     });
 
     test('writes a batch larger than one INSERT chunk', async (store) => {

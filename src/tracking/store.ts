@@ -5,7 +5,7 @@
  * conveniences (logMetric, logParam, setTag) on top.
  */
 import type { Page } from '../metadata/types.js';
-import type { MetricColumns, MetricColumnsOptions } from './metric-columns.js';
+import type { MetricColumns } from './metric-columns.js';
 import type {
   Experiment,
   LogBatch,
@@ -56,12 +56,10 @@ export interface TrackingStore {
   /** Every point of one metric, by step then timestamp. */
   getMetricHistory(runId: string, key: string, request?: { maxResults?: number; pageToken?: string }): Promise<Page<Metric>>;
   /**
-   * One metric as columns, in `getMetricHistory`'s order, without an object per point (for
-   * charts of long histories): every point, or downsampled in the database to
-   * `options.maxPoints` keeping each bucket's min and max (see `MetricColumnsOptions`).
-   * Empty columns for a key the run lacks; NOT_FOUND for an unknown run; INVALID_ARGUMENT for a bad `maxPoints`.
+   * Every point of one metric as columns, in `getMetricHistory`'s order, without an object per
+   * point (for charts of long histories). Empty columns for a key the run lacks; NOT_FOUND for an unknown run.
    */
-  getMetricColumns(runId: string, key: string, options?: MetricColumnsOptions): Promise<MetricColumns>;
+  getMetricColumns(runId: string, key: string): Promise<MetricColumns>;
   /** Runs of the experiments matching the filter, in pages; INVALID_ARGUMENT for a filter it cannot parse. */
   searchRuns(request: SearchRunsRequest): Promise<Page<Run>>;
 
