@@ -269,7 +269,7 @@ test('lineage both ways: a step opens its pipeline run, the data snapshot its da
   await page.close();
 });
 
-test('pipelines: the runs list, a failed run as a graph with the error and fix of its failed step', skip, async () => {
+test('pipelines: the runs list, a failed run as a graph with the error and fix of its failed step, and a step’s log', skip, async () => {
   const { page, console } = await open('/pipelines');
   await page.getByRole('link', { name: project.failedRunId }).waitFor();
   await page.getByLabel('State').selectOption('FAILED');
@@ -287,11 +287,21 @@ test('pipelines: the runs list, a failed run as a graph with the error and fix o
   await page.screenshot({ path: `${SHOTS}pipeline-run.png`, fullPage: true });
   await page.getByRole('button', { name: /^schema\s*COMPLETE/ }).press('Enter');
   await page.getByRole('heading', { name: /^Step schema/ }).waitFor();
+  // A cached step ran nothing, so it logged nothing.
+  await page.getByRole('button', { name: /^ingest\s*CACHED/ }).press('Enter');
+  await page.getByRole('heading', { name: /^Step ingest/ }).waitFor();
+  await page.getByText('no log lines').waitFor();
   await page.close();
 
   const complete = await open(`/pipelines/${project.completeRunId}`);
   await complete.page.getByRole('button', { name: /^push\s*COMPLETE/ }).waitFor();
   assert.equal(await complete.page.getByRole('alert').count(), 0);
+  // The ingest step that ran: its executor's own line, as `loom run` printed it, from the stored log.
+  await complete.page.getByRole('button', { name: /^ingest\s*COMPLETE/ }).press('Enter');
+  const log = complete.page.getByLabel('Log of ingest');
+  await log.waitFor();
+  assert.match(await log.innerText(), /^ingest: span \d+, \d+ train and \d+ eval rows.*, version [0-9a-f]{12}$/m);
+  await checkPage(complete.page, complete.console, 'pipeline run with a step log');
   await complete.page.close();
 });
 

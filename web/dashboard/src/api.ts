@@ -354,3 +354,16 @@ export interface DatasetModels {
   version: string;
   models: { name: string; version: number; pushedArtifactId: number }[];
 }
+/** A step's log lines (/api/loom/pipeline-runs/:runId/steps/:step/log). */
+export interface StepLogLine {
+  seq: number;
+  loggedAt: number;
+  line: string;
+}
+export interface StepLogPage {
+  executionId: number;
+  state: string;
+  lines: StepLogLine[];
+  more: boolean;
+  dropped: number;
+}
