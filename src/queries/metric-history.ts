@@ -6,7 +6,9 @@
  * spike or a dip survives) and the first and last point.
  *
  * Usage: `const h = await metricHistoryColumns(db.tracking, runId, 'loss', { maxPoints: 4000 });`
+ * or, every metric of the run: `const all = await runMetricHistories(db.tracking, runId, { maxPoints: 4000 });`
  */
+import { LoomError } from '../core/errors.js';
 import type { TrackingStore } from '../tracking/store.js';
 
 /** One metric's points in step order, column by column; non-finite values stay as they are logged. */
@@ -33,6 +35,18 @@ export async function metricHistoryColumns(tracking: TrackingStore, runId: strin
 }
 
 /**
+ * Every metric the run logged, by key (in code-unit order), each as `metricHistoryColumns`
+ * gives it: a page can ask for this beside the run rather than after the run named its keys.
+ * NOT_FOUND for an unknown run.
+ */
+export async function runMetricHistories(tracking: TrackingStore, runId: string, options: { maxPoints: number }): Promise<MetricHistoryColumns[]> {
+  const run = await tracking.getRun(runId);
+  if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id', fix: 'list runs with `loom track ls`' });
+  const keys = [...new Set(run.data.metrics.map((m) => m.key))].sort();
+  return Promise.all(keys.map((key) => metricHistoryColumns(tracking, runId, key, options)));
+}
+
+/**
  * The indexes (ascending) of at most `maxPoints` of `values` to draw: all of them when they fit;
  * otherwise the first and the last, and between them equal buckets each giving the index of
  * its lowest and its highest finite value (a bucket with none gives its first index, so a gap
@@ -47,6 +61,8 @@ export function downsampleMinMax(values: readonly number[], maxPoints: number): 
   for (let b = 0; b < buckets; b++) {
     const from = 1 + Math.floor((b * inner) / buckets);
     const to = 1 + Math.floor(((b + 1) * inner) / buckets);
+    // Fewer inner points than buckets leaves some empty; they keep nothing (else an end repeats).
+    if (from >= to) continue;
     let low = -1;
     let high = -1;
     for (let i = from; i < to; i++) {

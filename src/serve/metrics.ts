@@ -48,7 +48,8 @@ export class ServingMetrics {
     this.swaps = new Counter({ name: 'loom_serve_swaps_total', help: 'Hot swaps of a served model, by result (ok or failed)', labelNames: ['model', 'result'], registers });
     this.dropped = new Counter({ name: 'loom_serve_prediction_log_dropped_total', help: 'Prediction log records dropped because the log queue was full or a write failed', registers });
     this.logged = new Counter({ name: 'loom_serve_prediction_log_written_total', help: 'Prediction log records written', registers });
-    this.loaded = new Gauge({ name: 'loom_serve_model_loaded', help: 'Model versions loaded and serving (1), by role', labelNames: ['model', 'version', 'role'], registers });
+    // Every worker loads the same versions: across workers the gauge is their max (1), not their sum (N).
+    this.loaded = new Gauge({ name: 'loom_serve_model_loaded', help: 'Model versions loaded and serving (1), by role', labelNames: ['model', 'version', 'role'], registers, aggregator: 'max' });
     this.registry.registerMetric(this.latency as never);
     this.registry.registerMetric(this.batchSize as never);
   }

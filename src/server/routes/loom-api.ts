@@ -18,7 +18,7 @@ import { originOf } from '../../http/request-log.js';
 import { datasetVersionStatistics } from '../../queries/dataset-statistics.js';
 import { listDatasetVersions, showDatasetVersion } from '../../queries/dataset-versions.js';
 import { modelLineage } from '../../queries/lineage.js';
-import { metricHistoryColumns } from '../../queries/metric-history.js';
+import { metricHistoryColumns, runMetricHistories } from '../../queries/metric-history.js';
 import { listPipelineRuns, showPipelineRun, type PipelineRunSummary } from '../../queries/pipeline-runs.js';
 import { pipelineStepLog } from '../../queries/step-log.js';
 import type { RegistryStore } from '../../registry/store.js';
@@ -39,6 +39,7 @@ const stepParams = runParams.extend({ stepName: z.string().min(1) });
 const versionParams = z.object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) a dataset version hash') });
 // A chart is at most a few thousand pixels wide: 4,000 points (2,000 min/max buckets) draw it exactly.
 export const metricHistoryQuery = z.object({ key: z.string().min(1), max_points: z.coerce.number().int().min(0).max(10_000_000).default(4000) });
+export const metricHistoriesQuery = metricHistoryQuery.pick({ max_points: true });
 // A live view asks for the lines after the last one it has (`after`: that line's seq).
 export const stepLogQuery = z.object({ after: z.coerce.number().int().min(0).default(0), max_lines: z.coerce.number().int().min(1).max(EXECUTION_LOG_MAX_PAGE).default(1000) });
 export const lineageQuery = z.object({ version: z.string().regex(/^(\d+|[A-Za-z][\w-]*)$/, 'must be a version number or an alias'), max_hops: z.coerce.number().int().min(1).max(100).default(30) });
@@ -99,6 +100,10 @@ export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (sc
     const query = request.query;
     return metricHistoryColumns(db.tracking, runId, query.key, { maxPoints: query.max_points });
   });
+  // Every metric of the run at once, so a page can ask for them beside the run instead of after it named the keys.
+  app.get('/runs/:runId/metric-histories', { schema: { summary: 'Every metric of a tracking run as downsampled columns, by key', tags, params: runParams, querystring: metricHistoriesQuery } }, async (request) => ({
+    metrics: await runMetricHistories(db.tracking, request.params.runId, { maxPoints: request.query.max_points }),
+  }));
 
   app.get('/datasets', { schema: { summary: 'Dataset versions', tags, querystring: datasetsQuery } }, async (request) => {
     const query = request.query;
