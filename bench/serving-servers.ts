@@ -17,7 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { openTestPlatform } from '../test/support/databases.js';
 import { toTensor } from '../src/onnx/tensors.js';
 import type { ModelSignature } from '../src/registry/types.js';
-import { runPrimary, serveInWorker } from '../src/serve/cluster.js';
+import { runPrimary, serveInWorker } from '../src/http/cluster.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
 import { startModelServer } from '../src/serve/server.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';

@@ -89,3 +89,26 @@ test('no server: UNAVAILABLE with a fix, not a TypeError', async () => {
   assert.deepEqual([error.code, error.status, error.retryable], ['UNAVAILABLE', 0, true]);
   assert.match(error.fix ?? '', /loom server/);
 });
+
+test("a step's log through the API: a viewer reads it in pages after a line; a missing run or step is NOT_FOUND naming it", async () => {
+  const run = await platform.metadata.putContext({ typeName: 'pipeline_run', name: 'logged-run', properties: { pipeline: 'flights', state: 'RUNNING' } });
+  const ingest = await platform.metadata.createExecution({ typeName: 'ingest', stepName: 'ingest', parameters: {}, codeVersion: { commit: null, dirty: false }, state: 'RUNNING' });
+  await platform.metadata.addToContext(run.id, { executionIds: [ingest.id] });
+  await platform.metadata.appendExecutionLog(ingest.id, [{ line: 'ingest: span 1' }, { line: 'ingest: 10 rows' }, { line: 'ingest: done' }]);
+
+  const reader = new LoomClient({ baseUrl: server.url, token: viewer });
+  const first = await reader.pipelineStepLog('logged-run', 'ingest', { max_lines: 2 });
+  assert.deepEqual([first.executionId, first.state, first.more, first.dropped], [ingest.id, 'RUNNING', true, 0]);
+  assert.deepEqual(first.lines.map((l) => [l.seq, l.line]), [[1, 'ingest: span 1'], [2, 'ingest: 10 rows']]);
+  const rest = await reader.pipelineStepLog('logged-run', 'ingest', { after: first.lines.at(-1)!.seq });
+  assert.deepEqual([rest.lines.map((l) => l.line), rest.more], [['ingest: done'], false]);
+
+  const noStep = await refusal(reader.pipelineStepLog('logged-run', 'train'));
+  assert.deepEqual([noStep.code, noStep.status], ['NOT_FOUND', 404]);
+  assert.match(noStep.message, /pipeline run "logged-run" has no step "train"/);
+  assert.match(noStep.fix ?? '', /its steps are ingest/);
+  const noRun = await refusal(reader.pipelineStepLog('no-such-run', 'ingest'));
+  assert.match(noRun.message, /no pipeline run "no-such-run"/);
+  const invalid = await refusal(reader.pipelineStepLog('logged-run', 'ingest', { after: -1 }));
+  assert.deepEqual([invalid.code, invalid.field, invalid.status], ['INVALID_ARGUMENT', 'after', 400]);
+});

@@ -16,9 +16,10 @@ import type { DatasetVersion, DatasetVersionDetail } from '../queries/dataset-ve
 import type { ModelLineage } from '../queries/lineage.js';
 import type { MetricHistoryColumns } from '../queries/metric-history.js';
 import type { PipelineRunStep, PipelineRunSummary } from '../queries/pipeline-runs.js';
+import type { PipelineStepLog } from '../queries/step-log.js';
 import type { Deployment } from '../registry/deployment-store.js';
 import type { AliasMove } from '../registry/types.js';
-import type { datasetsQuery, lineageQuery, metricHistoryQuery, runsQuery } from '../server/routes/loom-api.js';
+import type { datasetsQuery, lineageQuery, metricHistoryQuery, runsQuery, stepLogQuery } from '../server/routes/loom-api.js';
 import { errorOfAnswer, LoomClientError } from './errors.js';
 
 /** A query schema's input; the numbers the server coerces from text (zod's `unknown` input) are numbers here. */
@@ -29,6 +30,8 @@ export type PipelineRunsQuery = QueryInput<typeof runsQuery>;
 export type DatasetsQuery = QueryInput<typeof datasetsQuery>;
 export type MetricHistoryQuery = QueryInput<typeof metricHistoryQuery>;
 export type LineageQuery = QueryInput<typeof lineageQuery>;
+/** What `pipelineStepLog` pages by (`after`, `max_lines`). */
+export type StepLogQuery = QueryInput<typeof stepLogQuery>;
 
 export interface PipelineRunsPage {
   runs: PipelineRunSummary[];
@@ -80,6 +83,11 @@ export class LoomClient {
   /** A pipeline run with its steps, their artifacts, parameters and errors. */
   pipelineRun(runId: string): Promise<PipelineRunDetail> {
     return this.request('GET', `/api/loom/pipeline-runs/${segment(runId)}`);
+  }
+
+  /** A step's log lines after line `after` (its `seq`), oldest first, with the step's state. */
+  pipelineStepLog(runId: string, step: string, query: StepLogQuery = {}): Promise<PipelineStepLog> {
+    return this.request('GET', `/api/loom/pipeline-runs/${segment(runId)}/steps/${segment(step)}/log`, { query });
   }
 
   /** A tracking run's metric as columns, downsampled on the server to `max_points` (0: every point). */

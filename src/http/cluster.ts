@@ -5,7 +5,8 @@
  * accepting, drain in-flight requests and exit. A worker that dies is replaced, at once the
  * first time and with a growing delay if replacements keep dying young; the primary never
  * dies of a worker's death or of a message to a worker that is gone. A gRPC listener in the
- * workers (`loom serve --grpc-port`) is shared the same way.
+ * workers (`loom serve --grpc-port`) is shared the same way. The primary also answers the
+ * workers' `/metrics` scrapes with every worker's metrics summed (cluster-metrics.ts).
  *
  * Why more than one process even for an I/O-bound server: since libuv 1.45 a Node process
  * accepts one connection per event-loop iteration, so under a crowd of new connections
@@ -18,6 +19,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
+import { answerMetricsRequests } from './cluster-metrics.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -61,7 +63,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   // way a connection lives in exactly one process and dies with it.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const living = () => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
-  return new Promise((resolve) => {
+  // Only workers that listen are asked for their metrics: one still starting has not shared its registry yet.
+  const stopAnsweringMetrics = answerMetricsRequests(() => listening, warn);
+  return new Promise<number>((resolve) => {
     // The code the primary exits with once every worker is gone: non-zero only when it gave up.
     let exitCode = 0;
     const finishIfDrained = () => {
@@ -120,7 +124,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     for (let i = 0; i < options.workers; i++) fork();
-  });
+  }).finally(stopAnsweringMetrics);
 }
 
 /**
@@ -171,6 +175,13 @@ export function drainingClose(app: FastifyInstance): () => Promise<void> {
   };
   return async () => {
     if (cluster.isWorker && app.server.listening) await acceptStragglers();
+    // Safe for a connection accepted but not yet parsed: Node (>= 18.0; lib/_http_server.js and
+    // src/node_http_parser.cc) stamps a connection's parser with a message start when the
+    // connection is accepted, and `closeIdleConnections` closes only parsers whose start is 0,
+    // which only a completed request sets (until the next request's first byte is parsed); a
+    // connection whose response is still being written is skipped too. So only keep-alive
+    // connections between requests are closed, which HTTP clients expect of any server (tried
+    // on Node 20: a connection that has sent nothing survives it; after one answered request it does not).
     const idle = setInterval(() => app.server.closeIdleConnections(), 25);
     try {
       await app.close();

@@ -1,19 +1,27 @@
 /**
  * `GET /metrics` in Prometheus text for any Loom server, and, where asked, a count of
  * answered requests by route template and status (bounded labels: the template, never the
- * raw URL a client chose). The model server brings its own exposition (aggregated across
- * workers) and skips the per-request count, which would cost more than its inference.
+ * raw URL a client chose). The model server brings its own registry and skips the
+ * per-request count, which would cost more than its inference.
  *
- * Usage: `await app.register(metricsPlugin, { registry, countRequests: true })`
+ * Under `--workers N` a scrape answers for every worker, whichever takes it: `registry` holds
+ * what this process counted and is summed over the workers by the primary (cluster-metrics.ts);
+ * `shared` holds figures every process reads alike from the stores (the monitoring gauges),
+ * answered by the worker that took the scrape, since a sum would multiply them by N.
+ *
+ * Usage: `await app.register(metricsPlugin, { registry, shared, countRequests: true })`
  */
+import cluster from 'node:cluster';
 import fp from 'fastify-plugin';
 import { Counter, Registry } from 'prom-client';
+import { isLoomError } from '../core/errors.js';
+import { METRICS_RETRY_AFTER_SECONDS, clusterMetricsText, shareMetrics } from './cluster-metrics.js';
 
 export interface MetricsOptions {
-  /** Where the metrics live; default a new registry. */
+  /** What this process counts (requests, latencies); under `--workers N`, summed over every worker. Default a new registry. */
   registry?: Registry;
-  /** The exposition to answer with; default the registry's own. */
-  text?(): Promise<{ contentType: string; body: string }>;
+  /** Figures of state every process sees alike, computed when scraped: answered by this process, never summed. */
+  shared?: Registry;
   /** Count every answered request as `loom_http_requests_total{method, route, status}`. */
   countRequests?: boolean;
 }
@@ -33,10 +41,21 @@ export const metricsPlugin = fp<MetricsOptions>(
         requests.inc({ method: request.method, route: request.routeOptions.url ?? '(no route)', status: String(reply.statusCode) });
       });
     }
-    const text = options.text ?? (async () => ({ contentType: registry.contentType, body: await registry.metrics() }));
+    // Registered while the app is built, before it listens: the primary asks only workers that listen.
+    if (cluster.isWorker) {
+      const unshare = shareMetrics(registry);
+      app.addHook('onClose', async () => unshare());
+    }
     app.get('/metrics', { schema: { summary: 'Prometheus metrics (no credentials needed)', tags: ['meta'], documented: { responseType: 'text/plain' } } }, async (_request, reply) => {
-      const { contentType, body } = await text();
-      return reply.type(contentType).send(body);
+      let own: string;
+      try {
+        own = cluster.isWorker ? await clusterMetricsText() : await registry.metrics();
+      } catch (error) {
+        if (isLoomError(error) && error.code === 'UNAVAILABLE') reply.header('retry-after', String(METRICS_RETRY_AFTER_SECONDS));
+        throw error;
+      }
+      const shared = options.shared ? await options.shared.metrics() : '';
+      return reply.type(registry.contentType).send(own + shared);
     });
   },
   { name: 'loom-metrics', fastify: '5.x' },

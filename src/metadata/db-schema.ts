@@ -69,6 +69,20 @@ export interface AssociationTable {
   execution_id: number;
 }
 
+/** One line of an execution's log (migration 0012, `execution-log.ts`). */
+export interface ExecutionLogTable {
+  execution_id: number;
+  seq: number;
+  logged_at: number;
+  line: string;
+}
+
+/** How many lines of an execution's log were beyond the cap and not kept. */
+export interface ExecutionLogDroppedTable {
+  execution_id: number;
+  dropped: number;
+}
+
 export interface MetadataTables {
   artifact_type: ArtifactTypeTable;
   artifact: ArtifactTable;
@@ -77,6 +91,8 @@ export interface MetadataTables {
   context: ContextTable;
   attribution: AttributionTable;
   association: AssociationTable;
+  execution_log: ExecutionLogTable;
+  execution_log_dropped: ExecutionLogDroppedTable;
 }
 
 /** The typed query builder of the metadata store. */

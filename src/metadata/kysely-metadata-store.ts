@@ -9,6 +9,8 @@ import { LoomError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { Selectable } from 'kysely';
 import type { EventTable, MetadataKysely } from './db-schema.js';
+import * as executionLog from './execution-log.js';
+import type { ExecutionLogPage, ExecutionLogRequest, NewExecutionLogLine } from './execution-log.js';
 import * as executions from './executions.js';
 import { lineage } from './lineage.js';
 import {
@@ -160,6 +162,14 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async listExecutions(filter: ExecutionFilter): Promise<Page<Execution>> {
     return executions.listExecutions(this.db, filter);
+  }
+
+  async appendExecutionLog(executionId: number, lines: readonly NewExecutionLogLine[]): Promise<void> {
+    await executionLog.appendExecutionLog(this.db, executionId, lines, Date.now());
+  }
+
+  async getExecutionLog(executionId: number, request?: ExecutionLogRequest): Promise<ExecutionLogPage> {
+    return executionLog.getExecutionLog(this.db, executionId, request);
   }
 
   async putEvents(events: NewEvent[]): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { Migration } from 'kysely';
 import { withId, type DialectKind, type MigrationDb, type StoreMigrations } from '../core/sql-dialect.js';
+import { EXECUTION_LOG_MIGRATION, executionLogMigration } from './execution-log.js';
 import { EXECUTION_OWNER_MIGRATION, executionOwnerMigration } from './owner-migration.js';
 
 function metadataMigration(dialect: DialectKind): Migration {
@@ -88,4 +89,8 @@ function metadataMigration(dialect: DialectKind): Migration {
 }
 
 /** The metadata store's migrations by name. */
-export const metadataMigrations: StoreMigrations = (dialect) => ({ '0001_metadata': metadataMigration(dialect), [EXECUTION_OWNER_MIGRATION]: executionOwnerMigration });
+export const metadataMigrations: StoreMigrations = (dialect) => ({
+  '0001_metadata': metadataMigration(dialect),
+  [EXECUTION_OWNER_MIGRATION]: executionOwnerMigration,
+  [EXECUTION_LOG_MIGRATION]: executionLogMigration,
+});

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newExecution, putTestTypes, rejectsWithCode, withStore, type MakeMetadataStore } from './contract-helpers.js';
+import { describeExecutionLogContract } from './store.contract-log.js';
 import { describeOwnerContract } from './store.contract-owners.js';
 import { describePublishContract } from './store.contract-publish.js';
 import type { MetadataStore } from './store.js';
@@ -269,5 +270,6 @@ export function describeMetadataStoreContract(name: string, makeStore: MakeMetad
 
     describePublishContract(makeStore);
     describeOwnerContract(makeStore);
+    describeExecutionLogContract(makeStore);
   });
 }

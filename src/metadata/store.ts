@@ -26,6 +26,7 @@ import type {
   PublishRequest,
   PublishResult,
 } from './types.js';
+import type { ExecutionLogPage, ExecutionLogRequest, NewExecutionLogLine } from './execution-log.js';
 
 export interface ExecutionFilter extends PageRequest {
   contextId?: number;
@@ -48,6 +49,14 @@ export interface MetadataStore {
   updateExecution(id: number, update: ExecutionUpdate): Promise<Execution>;
   getExecution(id: number): Promise<Execution | undefined>;
   listExecutions(filter: ExecutionFilter): Promise<Page<Execution>>;
+
+  /**
+   * Appends lines to an execution's log, after the ones it has (redacted, the first 5,000
+   * kept and the rest counted, each cut at 4,000 characters); NOT_FOUND for an unknown execution.
+   */
+  appendExecutionLog(executionId: number, lines: readonly NewExecutionLogLine[]): Promise<void>;
+  /** A page of an execution's log, oldest first: lines after `afterSeq`, at most `limit`; NOT_FOUND for an unknown execution. */
+  getExecutionLog(executionId: number, request?: ExecutionLogRequest): Promise<ExecutionLogPage>;
 
   putEvents(events: NewEvent[]): Promise<void>;
   getEvents(query: { executionIds?: number[]; artifactIds?: number[] }): Promise<MetadataEvent[]>;

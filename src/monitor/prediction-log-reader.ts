@@ -12,7 +12,9 @@
  *   file DuckDB loads into a temporary table.
  *
  * Either way the relation has the same columns: request_id, model_name, model_version,
- * role, protocol, features, outputs, latency_ms and logged_at (TIMESTAMP, UTC). Features
+ * role, protocol, features, outputs, latency_ms and logged_at (TIMESTAMP, UTC). It holds the
+ * answered requests only: failed ones (logged by serving with a status and no features) are
+ * read only when asked for (`outcomes: 'all'`), with `status` and `error_code` besides. Features
  * and outputs are JSON objects, except on a log whose files are all columnar (the writer's
  * layout since issue 13: a STRUCT of one field per name), where they are those STRUCTs;
  * DuckDB's JSON operators (`->>`, `json_keys`, …) read either alike, and monitoring
@@ -48,6 +50,12 @@ export interface PredictionLogFilter {
   roles?: readonly PredictionLogRole[];
   from?: number;
   to?: number;
+  /**
+   * 'answered' (the default): the requests a model answered, which monitoring reads.
+   * 'all': failed requests too (one row each, no features or outputs), and two more
+   * columns: `status` (the HTTP status, NULL on answered rows) and `error_code`.
+   */
+  outcomes?: 'answered' | 'all';
 }
 
 /** A file that could not be read, and why. */
@@ -104,15 +112,16 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
       else skipped.push({ file, reason: problem });
     }
   }
-  if (files.length === 0) return { relation: emptyRelation(), files, skipped, close: async () => {} };
+  if (files.length === 0) return { relation: emptyRelation(filter), files, skipped, close: async () => {} };
   const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
-  const types = new Map((await queryRows(db, `DESCRIBE SELECT logged_at, features, outputs FROM ${source}`)).map((r) => [String(r.column_name), String(r.column_type)]));
+  const types = new Map((await queryRows(db, `DESCRIBE SELECT * FROM ${source}`)).map((r) => [String(r.column_name), String(r.column_type)]));
   const loggedAt = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(types.get('logged_at') ?? '') ? 'epoch_ms(logged_at::BIGINT)' : 'logged_at::TIMESTAMP';
   // Columnar files' STRUCTs stay STRUCTs (typed columns, no JSON to parse); with older JSON files among them DuckDB unites both as JSON.
   const object = (name: string) => (types.get(name)?.startsWith('STRUCT(') ? `${name} AS ${name}` : `${name}::JSON AS ${name}`);
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
-    protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at`;
-  return { relation: `SELECT * FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
+    protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at,
+    ${types.has('status') ? 'status::INTEGER' : 'NULL::INTEGER'} AS status, ${types.has('error_code') ? 'error_code::VARCHAR' : 'NULL::VARCHAR'} AS error_code`;
+  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
 }
 
 /** Whether DuckDB reads every file's footer and column chunks (a count reads the footers). */
@@ -129,9 +138,15 @@ async function readProblem(db: DuckDBConnection, files: string[]): Promise<strin
   }
 }
 
-function emptyRelation(): string {
-  return `SELECT NULL::VARCHAR AS request_id, NULL::VARCHAR AS model_name, NULL::INTEGER AS model_version, NULL::VARCHAR AS role, NULL::VARCHAR AS protocol,
-    NULL::JSON AS features, NULL::JSON AS outputs, NULL::DOUBLE AS latency_ms, NULL::TIMESTAMP AS logged_at WHERE false`;
+function emptyRelation(filter: PredictionLogFilter): string {
+  return `SELECT ${outcomeColumns(filter)} FROM (SELECT NULL::VARCHAR AS request_id, NULL::VARCHAR AS model_name, NULL::INTEGER AS model_version, NULL::VARCHAR AS role,
+    NULL::VARCHAR AS protocol, NULL::JSON AS features, NULL::JSON AS outputs, NULL::DOUBLE AS latency_ms, NULL::TIMESTAMP AS logged_at,
+    NULL::INTEGER AS status, NULL::VARCHAR AS error_code) WHERE false`;
+}
+
+/** The relation's columns: the failure columns only when failed requests are asked for. */
+function outcomeColumns(filter: PredictionLogFilter): string {
+  return filter.outcomes === 'all' ? '*' : '* EXCLUDE (status, error_code)';
 }
 
 /**
@@ -140,6 +155,8 @@ function emptyRelation(): string {
  */
 function whereClause(filter: PredictionLogFilter, dialect: 'duckdb' | 'postgres', literal: (s: string) => string = sqlString): string {
   const parts = [`model_name = ${literal(filter.model)}`];
+  // Failed requests carry no features or outputs: monitoring never sees them unless asked.
+  if (filter.outcomes !== 'all') parts.push('status IS NULL');
   if (filter.version !== undefined) parts.push(`model_version = ${integer(filter.version, 'version')}`);
   if (filter.roles && filter.roles.length > 0) {
     for (const role of filter.roles) {
@@ -170,14 +187,14 @@ async function openPostgresLog(db: DuckDBConnection, location: Extract<Predictio
   try {
     const extract = join(work, 'rows.csv');
     const where = whereClause(filter, 'postgres', (s) => client.escapeLiteral(s));
-    const select = `SELECT request_id, model_name, model_version, role, protocol, features::text, outputs::text, latency_ms, logged_at FROM prediction_log WHERE ${where}`;
+    const select = `SELECT request_id, model_name, model_version, role, protocol, features::text, outputs::text, latency_ms, logged_at, status, error_code FROM prediction_log WHERE ${where}`;
     await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`)), createWriteStream(extract));
-    const types = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR', features: 'VARCHAR', outputs: 'VARCHAR', latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+    const types = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR', features: 'VARCHAR', outputs: 'VARCHAR', latency_ms: 'DOUBLE', logged_at: 'BIGINT', status: 'INTEGER', error_code: 'VARCHAR'}`;
     await db.run(`CREATE TEMP TABLE ${table} AS SELECT request_id, model_name, model_version, role, protocol, features::JSON AS features, outputs::JSON AS outputs, latency_ms,
-      epoch_ms(logged_at) AS logged_at FROM read_csv(${sqlString(extract)}, header = true, columns = ${types}, quote = '"', escape = '"')`);
+      epoch_ms(logged_at) AS logged_at, status, error_code FROM read_csv(${sqlString(extract)}, header = true, columns = ${types}, quote = '"', escape = '"')`);
   } finally {
     await client.end().catch(() => {});
     await rm(work, { recursive: true, force: true });
   }
-  return { relation: `SELECT * FROM ${table}`, files: [], skipped: [], close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined) };
+  return { relation: `SELECT ${outcomeColumns(filter)} FROM ${table}`, files: [], skipped: [], close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined) };
 }

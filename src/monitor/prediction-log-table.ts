@@ -19,6 +19,10 @@ export interface PredictionLogTable {
   outputs: unknown;
   latency_ms: number;
   logged_at: number;
+  /** A failed request's HTTP status; null on answered requests. */
+  status: number | null;
+  /** A failed request's error code (INVALID_ARGUMENT, …); null on answered requests. */
+  error_code: string | null;
 }
 
 const predictionLogMigration: Migration = {
@@ -40,7 +44,16 @@ const predictionLogMigration: Migration = {
   },
 };
 
+/** Failed requests are logged too (one row each, no features or outputs): their status and code, null on answered rows. */
+const predictionLogErrorsMigration: Migration = {
+  async up(db: MigrationDb) {
+    await db.schema.alterTable('prediction_log').addColumn('status', 'integer').execute();
+    await db.schema.alterTable('prediction_log').addColumn('error_code', 'text').execute();
+  },
+};
+
 /** The prediction log's migrations by name: a no-op on SQLite, which logs to Parquet. */
 export const predictionLogMigrations: StoreMigrations = (dialect) => ({
   '0006_prediction_log': dialect === 'postgres' ? predictionLogMigration : { async up() {} },
+  '0012_prediction_log_errors': dialect === 'postgres' ? predictionLogErrorsMigration : { async up() {} },
 });

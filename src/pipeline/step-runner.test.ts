@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { makeTempDir, writeFlightsSlice } from '../../test/support/flights.js';
 import { processLauncher } from '../../test/support/process-launcher.js';
 import { testStepRunner } from '../../test/support/step-runner.js';
+import { LoomError } from '../core/errors.js';
 import { ingestComponent } from '../data/component.js';
 import { openTestPlatform } from '../../test/support/databases.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
@@ -165,4 +167,53 @@ test('secrets in parameters are recorded as *** (and left out of the cache key) 
   assert.equal(seen.length, 1);
   const skipped = await runner.recordNotRun({ component: connect, stepName: 'connect', parameters: parameters('s3cret'), run: scope }, 'CANCELED', 'upstream failed');
   assert.doesNotMatch(JSON.stringify(await db.metadata.getExecution(skipped.executionId)), /s3cret|t0k/);
+});
+
+test("a step's log lines are stored with its execution in order, live while it runs, retry notes included; a failing log store never fails the step", async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
+  let attempts = 0;
+  const chatty = defineComponent({
+    name: 'chatty', version: '1', description: 'logs, fails once with a retryable error, then logs until its first line is stored',
+    inputs: {}, outputs: { counted: Counted },
+    parameters: z.object({ waitForLog: z.boolean() }),
+    async execute({ outputs, parameters, run }, services) {
+      attempts += 1;
+      services.log(`attempt ${attempts} starts`);
+      if (attempts === 1) throw new LoomError('UNAVAILABLE', 'the warehouse is busy');
+      if (parameters.waitForLog) {
+        const executionId = run?.executionId ?? assert.fail('the step runner names the execution');
+        // The step is still running: its first lines reach the store on their own, not only at the end.
+        for (let tries = 0; (await db.metadata.getExecutionLog(executionId)).lines.length < 3; tries += 1) {
+          if (tries > 200) throw new LoomError('INTERNAL', 'the log of a running step never reached the store');
+          await sleep(50);
+        }
+      }
+      services.log('password=hunter2 done');
+      await writeFile(Counted.files.count(outputs.counted), '1');
+      return { properties: { counted: { count: 1 } } };
+    },
+  });
+  const scope = { runId: 'r', pipelineName: 'p', contextIds: [], codeVersion: { commit: null, dirty: false } };
+  const shown: string[] = [];
+  const request = { component: chatty, stepName: 'chatty', inputs: {}, parameters: { waitForLog: true }, run: scope, retries: 1, retryDelayMs: 1, cache: false, log: (line: string) => shown.push(line) };
+
+  const outcome = await testStepRunner(db, artifacts).run(request);
+  assert.equal(outcome.state, 'COMPLETE', outcome.error?.describe());
+  const stored = (await db.metadata.getExecutionLog(outcome.executionId)).lines.map((l) => l.line);
+  assert.deepEqual(stored, ['attempt 1 starts', 'step chatty attempt 1 failed (the warehouse is busy); retrying in 1 ms', 'attempt 2 starts', 'password=*** done']);
+  assert.deepEqual(shown, ['  · attempt 1 starts', 'step chatty attempt 1 failed (the warehouse is busy); retrying in 1 ms', '  · attempt 2 starts', '  · password=hunter2 done'], 'the caller sees what it saw before');
+
+  // A store whose log writes fail: the step completes, and the caller is warned once.
+  const failingLog = Object.create(db.metadata) as typeof db.metadata;
+  failingLog.appendExecutionLog = () => Promise.reject(new LoomError('UNAVAILABLE', 'the log table is locked'));
+  attempts = 0;
+  shown.length = 0;
+  const runner = createStepRunner({ metadata: failingLog, registry: db.registry, artifacts });
+  const unlogged = await runner.run({ ...request, parameters: { waitForLog: false } });
+  assert.equal(unlogged.state, 'COMPLETE', unlogged.error?.describe());
+  assert.equal(shown.filter((line) => /^warning: the log of execution \d+ could not be stored \(the log table is locked\); the step goes on$/.test(line)).length, 1);
+  assert.deepEqual((await db.metadata.getExecutionLog(unlogged.executionId)).lines, []);
 });

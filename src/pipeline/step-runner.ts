@@ -29,6 +29,7 @@ import { stepCacheKey } from './cache-key.js';
 import type { ComponentDef, InputArtifact } from './component.js';
 import type { StepCondition } from './dsl.js';
 import { inProcessLauncher, type Launcher, type MlflowServerFactory } from './launcher.js';
+import { stepLogRecorder } from './step-log.js';
 import { finishCheckpoints, publishAttempt, stageOutputs, stepCheckpoints } from './step-outputs.js';
 
 /** The run a step belongs to: a pipeline run, or the run a command records for itself. */
@@ -159,7 +160,12 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     }
 
     const inputs = await toInputArtifacts(request.inputs);
-    const log = (message: string) => request.log?.(`  · ${message}`);
+    // Every line is kept with the execution (the dashboard shows it, live) as well as shown to the caller.
+    const recorder = stepLogRecorder(metadata, execution.id, { warn: (message) => (request.log ? request.log(message) : process.emitWarning(message)) });
+    const log = (message: string) => {
+      recorder.write(message);
+      request.log?.(`  · ${message}`);
+    };
     for (let attempt = 1; ; attempt += 1) {
       const checkpoints = await stepCheckpoints(request, cacheKey);
       const staging = await stageOutputs(artifacts, component);
@@ -181,6 +187,8 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           progress: request.progress ?? silentProgress,
           log,
         });
+        // The log is complete before the outcome is recorded, so a finished step shows all of it.
+        await recorder.flush();
         const published = await publishAttempt({ metadata, artifacts }, { component, executionId: execution.id, contextIds: scope.contextIds, staging, result, external });
         if (result.failure) {
           const error = new LoomError(result.failure.code, result.failure.message, { retryable: false, ...(result.failure.fix ? { fix: result.failure.fix } : {}) });
@@ -191,16 +199,20 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       } catch (thrown) {
         const error = asLoomError(thrown);
         if (!(error.retryable && attempt <= (request.retries ?? 0))) {
+          await recorder.flush();
           await metadata.updateExecution(execution.id, { state: 'FAILED', error: error.describe(), attempts: attempt, endedAt: Date.now() });
           return outcome('FAILED', {}, error);
         }
         const delay = (request.retryDelayMs ?? 500) * 2 ** (attempt - 1);
-        request.log?.(`step ${request.stepName} attempt ${attempt} failed (${error.message}); retrying in ${delay} ms`);
+        const retrying = `step ${request.stepName} attempt ${attempt} failed (${error.message}); retrying in ${delay} ms`;
+        recorder.write(retrying);
+        request.log?.(retrying);
         await metadata.updateExecution(execution.id, { attempts: attempt + 1 });
         await sleep(delay);
       } finally {
         // Committed staging directories are gone already; the rest never become artifacts.
         await staging.discard();
+        await recorder.flush();
       }
     }
   }

@@ -1,13 +1,13 @@
 /**
  * A served model's traffic over time, from its prediction log: per version and serving role
  * (primary, canary, shadow) and per hourly or daily window (UTC), the requests answered, the
- * rows they carried, and their latency (median, 95th percentile and maximum, in ms, as
- * `loom serve` timed them). A request of several rows is logged once per row with the same
- * latency, so it counts once in the latency figures.
- *
- * Failed requests are not in the log (it records the answers served): their count lives only
- * in each serving process's `loom_serve_request_errors_total` counter on `/metrics`, so
- * nothing here says how many failed; `errorsLogged: false` tells the reader so.
+ * rows they carried, their latency (median, 95th percentile and maximum, in ms, as
+ * `loom serve` timed them), and the requests that failed after they reached the version
+ * (a body it could not read: 4xx; a failed run: 5xx), which the server logs as one row each
+ * with its status. A request of several rows is logged once per row with the same latency,
+ * so it counts once in the latency figures. Requests refused before routing (an unknown
+ * model, a missing permission) name no version and are counted only in each process's
+ * `loom_serve_request_errors_total` on `/metrics`.
  *
  * Usage: `const traffic = await deploymentTraffic(predictionLogLocation(config), { model: 'flights', window: 'daily' });`
  */
@@ -33,50 +33,64 @@ export interface TrafficSeries {
   role: string;
   /** Window starts (UTC hour or day), epoch ms. */
   starts: number[];
+  /** Requests answered. */
   requests: number[];
   rows: number[];
-  /** Latency per request in ms. */
-  p50: number[];
-  p95: number[];
-  max: number[];
+  /** Latency per answered request in ms; null in a window where every request failed. */
+  p50: (number | null)[];
+  p95: (number | null)[];
+  max: (number | null)[];
+  /** Requests that failed with a 4xx status (the client's input) and with a 5xx (the server's fault). */
+  clientErrors: number[];
+  serverErrors: number[];
+  /** Failed requests' share of all requests that reached the version, 0 to 1. */
+  errorShare: number[];
 }
 
 export interface DeploymentTraffic {
   model: string;
   window: TrafficWindow;
   series: TrafficSeries[];
-  /** Always false: the log records answered requests only (see the module comment). */
-  errorsLogged: false;
   /** Log files that could not be read and were left out. */
   skipped: SkippedFile[];
 }
 
 export async function deploymentTraffic(location: PredictionLogLocation, query: TrafficQuery): Promise<DeploymentTraffic> {
   return withDuckDB(async (db) => {
-    const log = await openPredictionLog(db, location, { model: query.model, from: query.from, to: query.to });
+    const log = await openPredictionLog(db, location, { model: query.model, from: query.from, to: query.to, outcomes: 'all' });
     try {
       // One row per request first (its rows share one latency), then per window.
+      const answered = 'FILTER (WHERE status IS NULL)';
       const rows = await queryRows(
         db,
-        `SELECT model_version AS version, role, ${windowKey({ kind: query.window })}::BIGINT AS start, count(*) AS requests, sum(n) AS rows,
-           quantile_cont(latency_ms, 0.5) AS p50, quantile_cont(latency_ms, 0.95) AS p95, max(latency_ms) AS max
-         FROM (SELECT request_id, model_version, role, min(logged_at) AS logged_at, max(latency_ms) AS latency_ms, count(*) AS n
-               FROM (${log.relation}) GROUP BY request_id, model_version, role)
-         GROUP BY ALL ORDER BY version, role, start`,
+        `SELECT model_version AS version, role, ${windowKey({ kind: query.window })}::BIGINT AS start, count(*) ${answered} AS requests, coalesce(sum(n) ${answered}, 0) AS rows,
+           quantile_cont(latency_ms, 0.5) ${answered} AS p50, quantile_cont(latency_ms, 0.95) ${answered} AS p95, max(latency_ms) ${answered} AS max,
+           count(*) FILTER (WHERE status BETWEEN 400 AND 499) AS client_errors, count(*) FILTER (WHERE status >= 500) AS server_errors,
+           count(status) / count(*) AS error_share
+         FROM (SELECT request_id, model_version, role, status, min(logged_at) AS logged_at, max(latency_ms) AS latency_ms, count(*) AS n
+               FROM (${log.relation}) GROUP BY request_id, model_version, role, status)
+         GROUP BY model_version, role, start ORDER BY version, role, start`,
       );
       const series = new Map<string, TrafficSeries>();
       for (const r of rows) {
         const key = `${r.version}\u0000${r.role}`;
         let s = series.get(key);
-        if (!s) series.set(key, (s = { version: Number(r.version), role: String(r.role), starts: [], requests: [], rows: [], p50: [], p95: [], max: [] }));
+        if (!s) {
+          s = { version: Number(r.version), role: String(r.role), starts: [], requests: [], rows: [], p50: [], p95: [], max: [], clientErrors: [], serverErrors: [], errorShare: [] };
+          series.set(key, s);
+        }
+        const orNull = (value: unknown) => (value === null ? null : Number(value));
         s.starts.push(Number(r.start));
         s.requests.push(Number(r.requests));
         s.rows.push(Number(r.rows));
-        s.p50.push(Number(r.p50));
-        s.p95.push(Number(r.p95));
-        s.max.push(Number(r.max));
+        s.p50.push(orNull(r.p50));
+        s.p95.push(orNull(r.p95));
+        s.max.push(orNull(r.max));
+        s.clientErrors.push(Number(r.client_errors));
+        s.serverErrors.push(Number(r.server_errors));
+        s.errorShare.push(Number(r.error_share));
       }
-      return { model: query.model, window: query.window, series: [...series.values()], errorsLogged: false, skipped: log.skipped };
+      return { model: query.model, window: query.window, series: [...series.values()], skipped: log.skipped };
     } finally {
       await log.close();
     }

@@ -6,7 +6,9 @@
  * spike or a dip survives) and the first and last point.
  *
  * Usage: `const h = await metricHistoryColumns(db.tracking, runId, 'loss', { maxPoints: 4000 });`
+ * or, every metric of the run: `const all = await runMetricHistories(db.tracking, runId, { maxPoints: 4000 });`
  */
+import { LoomError } from '../core/errors.js';
 import type { TrackingStore } from '../tracking/store.js';
 
 /** One metric's points in step order, column by column; non-finite values stay as they are logged. */
@@ -30,6 +32,18 @@ export async function metricHistoryColumns(tracking: TrackingStore, runId: strin
   if (options.maxPoints <= 0 || total <= options.maxPoints) return { key, total, steps, values, timestamps };
   const kept = downsampleMinMax(values, options.maxPoints);
   return { key, total, steps: kept.map((i) => steps[i]!), values: kept.map((i) => values[i]!), timestamps: kept.map((i) => timestamps[i]!) };
+}
+
+/**
+ * Every metric the run logged, by key (in code-unit order), each as `metricHistoryColumns`
+ * gives it: a page can ask for this beside the run rather than after the run named its keys.
+ * NOT_FOUND for an unknown run.
+ */
+export async function runMetricHistories(tracking: TrackingStore, runId: string, options: { maxPoints: number }): Promise<MetricHistoryColumns[]> {
+  const run = await tracking.getRun(runId);
+  if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id', fix: 'list runs with `loom track ls`' });
+  const keys = [...new Set(run.data.metrics.map((m) => m.key))].sort();
+  return Promise.all(keys.map((key) => metricHistoryColumns(tracking, runId, key, options)));
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { LoomError } from '../core/errors.js';
 import type { MetadataStore } from '../metadata/store.js';
-import type { Artifact, Context, Page } from '../metadata/types.js';
+import type { Artifact, Context, Execution, Page } from '../metadata/types.js';
 
 /** The stores the run queries read. */
 export interface PipelineRunStores {
@@ -47,9 +47,7 @@ export async function listPipelineRuns(stores: PipelineRunStores, options: { lim
 
 /** One run and its steps in execution order; NOT_FOUND when no run has that id. */
 export async function showPipelineRun(stores: PipelineRunStores, runId: string): Promise<{ run: PipelineRunSummary; steps: PipelineRunStep[] }> {
-  const context = await stores.metadata.findContext('pipeline_run', runId);
-  if (!context) throw new LoomError('NOT_FOUND', `no pipeline run "${runId}"`, { fix: 'list runs with `loom runs`' });
-  const executions = (await stores.metadata.listExecutions({ contextId: context.id, pageSize: 1000 })).items.sort((a, b) => a.id - b.id);
+  const { context, executions } = await runExecutions(stores, runId);
   const events = await stores.metadata.getEvents({ executionIds: executions.map((e) => e.id) });
   const artifacts = new Map((await stores.metadata.getArtifacts([...new Set(events.map((e) => e.artifactId))])).map((a) => [a.id, a]));
   const steps = executions.map((e) => ({
@@ -66,6 +64,14 @@ export async function showPipelineRun(stores: PipelineRunStores, runId: string):
     outputs: events.filter((ev) => ev.executionId === e.id && ev.type === 'OUTPUT').map((ev) => ({ name: ev.name, artifact: artifacts.get(ev.artifactId) })),
   }));
   return { run: runSummary(context), steps };
+}
+
+/** A run's context and its executions in execution order; NOT_FOUND when no run has that id. */
+export async function runExecutions(stores: PipelineRunStores, runId: string): Promise<{ context: Context; executions: Execution[] }> {
+  const context = await stores.metadata.findContext('pipeline_run', runId);
+  if (!context) throw new LoomError('NOT_FOUND', `no pipeline run "${runId}"`, { fix: 'list runs with `loom runs`' });
+  const executions = (await stores.metadata.listExecutions({ contextId: context.id, pageSize: 1000 })).items.sort((a, b) => a.id - b.id);
+  return { context, executions };
 }
 
 function runSummary(context: Context): PipelineRunSummary {

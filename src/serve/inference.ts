@@ -10,12 +10,13 @@ import { performance } from 'node:perf_hooks';
 import { authorize } from '../auth/authorize.js';
 import type { Principal } from '../auth/types.js';
 import { LoomError } from '../core/errors.js';
+import { httpProblemOf } from '../http/errors.js';
 import type { PredictionOutput } from './batcher.js';
 import type { CompiledSignature, FeatureRows } from './features.js';
 import type { ServingMetrics } from './metrics.js';
 import type { LoadedModel } from './model-loader.js';
 import type { ModelPool, Route } from './model-pool.js';
-import type { PredictionLog } from './prediction-log.js';
+import type { PredictionLog, PredictionRole } from './prediction-log.js';
 
 export interface InferenceContext {
   pool: ModelPool;
@@ -109,6 +110,37 @@ export async function runRouted(ctx: InferenceContext, route: Route, rows: Featu
   return { model, rows, outputs, requestId };
 }
 
+/** A failed request's one log row carries no features (one shared name list: the log's packer keys name lists by identity). */
+const NO_FEATURES: FeatureRows = { rowCount: 1, columns: [] };
+const NO_INPUTS: readonly string[] = [];
+
+/**
+ * Logs a request that failed after it was routed (a body its version cannot read, a run
+ * that failed) as one row with its HTTP status and error code and no features or outputs,
+ * so failures show per version and role beside the answers (monitoring's reader leaves
+ * them out). Returns `error` for the caller to rethrow. Only failing requests come here:
+ * the answered ones pay nothing for it.
+ */
+export function logFailure(ctx: InferenceContext, route: { model: LoadedModel; role: PredictionRole }, requestId: string | undefined, protocol: string, started: number, error: unknown): unknown {
+  if (ctx.log) {
+    const { status, code } = httpProblemOf(error);
+    ctx.log.record({
+      requestId: requestId ?? `${idPrefix}${sequence++}`,
+      modelName: route.model.name,
+      modelVersion: route.model.version.version,
+      role: route.role,
+      protocol,
+      inputNames: NO_INPUTS,
+      rows: NO_FEATURES,
+      outputs: [],
+      latencyMs: performance.now() - started,
+      at: Date.now(),
+      failure: { status, code },
+    });
+  }
+  return error;
+}
+
 /** Whether a shadow can take the primary's feature columns as they are (same inputs, same order and types). */
 function sameInputs(a: CompiledSignature, b: CompiledSignature): boolean {
   if (a === b) return true;
@@ -137,9 +169,10 @@ function shadowCopy(ctx: InferenceContext, shadow: LoadedModel, rows: FeatureRow
         at: Date.now(),
       });
     },
-    () => {
+    (error: unknown) => {
       shadow.release();
       ctx.metrics.error(shadow.name, 500);
+      logFailure(ctx, { model: shadow, role: 'shadow' }, requestId, protocol, started, error);
     },
   );
 }

@@ -3,13 +3,12 @@
  * several servers in one process (tests) keep apart. The per-request metrics (latency,
  * requests, batch sizes) are plain arrays bound once per model version and read by
  * prom-client at scrape time: the hot path does no label hashing.
- * Under `--workers N` each worker has its own registry and `/metrics` asks the primary
- * to aggregate all workers' (prom-client's AggregatorRegistry over IPC).
+ * Under `--workers N` each worker has its own registry and `/metrics` answers with all
+ * workers' summed (`http/cluster-metrics.ts`, through `metricsPlugin`).
  *
  * Usage: `const metrics = new ServingMetrics(); const m = metrics.model('flights', 3); m.observe(0.0004);`
  */
-import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 /** Latency buckets (seconds) from 100 µs: a served ONNX model answers in well under a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -49,7 +48,8 @@ export class ServingMetrics {
     this.swaps = new Counter({ name: 'loom_serve_swaps_total', help: 'Hot swaps of a served model, by result (ok or failed)', labelNames: ['model', 'result'], registers });
     this.dropped = new Counter({ name: 'loom_serve_prediction_log_dropped_total', help: 'Prediction log records dropped because the log queue was full or a write failed', registers });
     this.logged = new Counter({ name: 'loom_serve_prediction_log_written_total', help: 'Prediction log records written', registers });
-    this.loaded = new Gauge({ name: 'loom_serve_model_loaded', help: 'Model versions loaded and serving (1), by role', labelNames: ['model', 'version', 'role'], registers });
+    // Every worker loads the same versions: across workers the gauge is their max (1), not their sum (N).
+    this.loaded = new Gauge({ name: 'loom_serve_model_loaded', help: 'Model versions loaded and serving (1), by role', labelNames: ['model', 'version', 'role'], registers, aggregator: 'max' });
     this.registry.registerMetric(this.latency as never);
     this.registry.registerMetric(this.batchSize as never);
   }
@@ -102,22 +102,6 @@ export class ServingMetrics {
     const labels = { model, version: String(version), role };
     if (loaded) this.loaded.set(labels, 1);
     else this.loaded.remove(labels);
-  }
-
-  /** The text exposition, across every worker when running under the cluster. */
-  async text(): Promise<{ contentType: string; body: string }> {
-    if (cluster.isWorker && process.send) {
-      const body = await clusterMetrics();
-      if (body !== undefined) return { contentType: this.registry.contentType, body };
-    }
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-
-  /** Lets the primary collect this registry's metrics (call in each worker). */
-  joinCluster(): void {
-    // Constructing one installs prom-client's worker-side listener for the primary's requests.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([this.registry]);
   }
 }
 
@@ -200,50 +184,4 @@ function countOf(histogram: PlainHistogram, name: string, help: string) {
     },
     reset() {},
   };
-}
-
-let nextRequest = 0;
-
-/** Asks the primary for every worker's metrics, aggregated; undefined if it does not answer in time. */
-function clusterMetrics(): Promise<string | undefined> {
-  const id = `${process.pid}-${nextRequest++}`;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => finish(undefined), 2000);
-    const onMessage = (message: unknown) => {
-      const reply = message as { type?: string; id?: string; body?: string };
-      if (reply?.type === 'loom:metrics' && reply.id === id) finish(reply.body);
-    };
-    const finish = (body: string | undefined) => {
-      clearTimeout(timer);
-      process.off('message', onMessage);
-      resolve(body);
-    };
-    process.on('message', onMessage);
-    // A primary that is gone answers nothing: the timer (or the send's error) falls back to this worker's own metrics.
-    process.send!({ type: 'loom:metrics-request', id }, undefined, undefined, (error: Error | null) => {
-      if (error) finish(undefined);
-    });
-  });
-}
-
-/**
- * In the primary: answers workers' metrics requests with the aggregate of all workers. A
- * worker may die at any moment: every send to one is checked and its failure reported to
- * `warn`, never thrown (an unhandled IPC error would take the primary down).
- */
-export function serveClusterMetrics(warn: (message: string) => void = () => {}): void {
-  const aggregator = new AggregatorRegistry();
-  const reply = (worker: Worker, id: string | undefined, body: string | undefined) => {
-    if (!worker.isConnected()) return;
-    worker.send({ type: 'loom:metrics', id, body }, undefined, undefined, (error) => {
-      if (error) warn(`metrics for worker ${worker.process.pid} not sent: ${error.message}`);
-    });
-  };
-  cluster.on('message', (worker, message: { type?: string; id?: string }) => {
-    if (message?.type !== 'loom:metrics-request') return;
-    aggregator.clusterMetrics().then(
-      (body) => reply(worker, message.id, body),
-      () => reply(worker, message.id, undefined),
-    );
-  });
 }

@@ -17,6 +17,18 @@ export interface PackedRecords {
   names: string[][];
   head: (string | number)[];
   body: unknown[];
+  /**
+   * Failed requests, three entries each: the record's index, its status, its error code.
+   * Kept apart so that answered requests (nearly all) pack exactly as before.
+   */
+  failures: (string | number)[];
+}
+
+/** A packed batch's failures by record index. */
+function failuresOf(packed: PackedRecords): Map<number, { status: number; code: string }> {
+  const byIndex = new Map<number, { status: number; code: string }>();
+  for (let i = 0; i < packed.failures.length; i += 3) byIndex.set(packed.failures[i] as number, { status: packed.failures[i + 1] as number, code: packed.failures[i + 2] as string });
+  return byIndex;
 }
 
 const HEAD_FIELDS = 8;
@@ -26,7 +38,10 @@ export function packRecords(records: readonly PredictionRecord[]): PackedRecords
   const names: string[][] = [];
   const head: (string | number)[] = [];
   const body: unknown[] = [];
-  for (const record of records) {
+  const failures: (string | number)[] = [];
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r]!;
+    if (record.failure) failures.push(r, record.failure.status, record.failure.code);
     let index = namesIndex.get(record.inputNames);
     if (index === undefined) {
       index = names.length;
@@ -46,12 +61,13 @@ export function packRecords(records: readonly PredictionRecord[]): PackedRecords
       for (let i = 0; i < output.data.length; i++) body.push(output.data[i]);
     }
   }
-  return { count: records.length, names, head, body };
+  return { count: records.length, names, head, body, failures };
 }
 
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   const records: PredictionRecord[] = [];
   const { head, body } = packed;
+  const failures = failuresOf(packed);
   let at = 0;
   const take = (n: number) => body.slice(at, (at += n));
   for (let r = 0; r < packed.count; r++) {
@@ -68,7 +84,7 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
       const data = take(body[at++] as number) as PredictionOutput['data'];
       outputs.push({ name, type, shape, data });
     }
-    records.push({
+    const record: PredictionRecord = {
       requestId: head[h] as string,
       modelName: head[h + 1] as string,
       modelVersion: head[h + 2] as number,
@@ -79,7 +95,10 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
       outputs,
       latencyMs: head[h + 6] as number,
       at: head[h + 7] as number,
-    });
+    };
+    const failure = failures.get(r);
+    if (failure) record.failure = failure;
+    records.push(record);
   }
   return records;
 }
@@ -95,6 +114,7 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
   const { head, body } = packed;
   // Each name list's JSON keys (`"hour":`), made once per batch.
   const keys = packed.names.map((names) => names.map((name) => `${JSON.stringify(name)}:`));
+  const failures = failuresOf(packed);
   let at = 0;
   for (let r = 0; r < packed.count; r++) {
     const h = r * HEAD_FIELDS;
@@ -123,12 +143,13 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
       outputWidths.push(rowCount > 0 ? length / rowCount : 0);
       at += length;
     }
+    const failure = failures.get(r);
     for (let row = 0; row < rowCount; row++) {
       let features = '{';
       for (let c = 0; c < columnCount; c++) features += `${c > 0 ? ',' : ''}${names[c]}${valuesJson(body, starts[c]!, widths[c]!, row)}`;
       let outputs = '{';
       for (let o = 0; o < outputCount; o++) outputs += `${o > 0 ? ',' : ''}${outputKeys[o]}${valuesJson(body, outputStarts[o]!, outputWidths[o]!, row)}`;
-      rows.push({
+      const logRow: PredictionLogRow = {
         requestId: head[h] as string,
         modelName: head[h + 1] as string,
         modelVersion: head[h + 2] as number,
@@ -138,7 +159,13 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
         outputs: `${outputs}}`,
         latencyMs: head[h + 6] as number,
         loggedAt: head[h + 7] as number,
-      });
+      };
+      // Set after the literal, not spread into it: answered rows (nearly all) keep the plain, fast object shape.
+      if (failure) {
+        logRow.status = failure.status;
+        logRow.errorCode = failure.code;
+      }
+      rows.push(logRow);
     }
   }
   return rows;

@@ -41,7 +41,7 @@ export interface ParquetSpoolOptions {
 /** A spool as DuckDB reads it back: features and outputs as JSON, or typed as `layout` says. */
 function spoolSource(spool: string, layout: { features: string; outputs: string } = { features: 'JSON', outputs: 'JSON' }): string {
   const columns = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
-    features: ${sqlString(layout.features)}, outputs: ${sqlString(layout.outputs)}, latency_ms: 'DOUBLE', logged_at: 'BIGINT'}`;
+    features: ${sqlString(layout.features)}, outputs: ${sqlString(layout.outputs)}, latency_ms: 'DOUBLE', logged_at: 'BIGINT', status: 'INTEGER', error_code: 'VARCHAR'}`;
   return `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
 }
 
@@ -96,7 +96,9 @@ export class ParquetSpoolWriter {
       let text = '';
       for (const row of rows) {
         // features and outputs are JSON already: embedded as they are, not re-encoded.
-        text += `{"request_id":${JSON.stringify(row.requestId)},"model_name":${JSON.stringify(row.modelName)},"model_version":${row.modelVersion},"role":"${row.role}","protocol":${JSON.stringify(row.protocol)},"features":${row.features},"outputs":${row.outputs},"latency_ms":${row.latencyMs},"logged_at":${row.loggedAt}}\n`;
+        // A failed request's status and code; answered rows leave them out (read back as NULL).
+        const failure = row.status === undefined ? '' : `,"status":${row.status},"error_code":${JSON.stringify(row.errorCode ?? null)}`;
+        text += `{"request_id":${JSON.stringify(row.requestId)},"model_name":${JSON.stringify(row.modelName)},"model_version":${row.modelVersion},"role":"${row.role}","protocol":${JSON.stringify(row.protocol)},"features":${row.features},"outputs":${row.outputs},"latency_ms":${row.latencyMs},"logged_at":${row.loggedAt}${failure}}\n`;
       }
       await appendFile(this.spool.path, text);
       this.spool.rows += rows.length;
@@ -225,8 +227,8 @@ export class ParquetSpoolWriter {
     if (rows === 0) return 0;
     const temporary = `${target}.tmp-${process.pid}`;
     const copy = (features: string, outputs: string, from = source) =>
-      db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, ${features} AS features, ${outputs} AS outputs, latency_ms, epoch_ms(logged_at) AS logged_at
-        FROM ${from}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
+      db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, ${features} AS features, ${outputs} AS outputs, latency_ms, epoch_ms(logged_at) AS logged_at,
+        status, error_code FROM ${from}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
     try {
       // The layout known: the spool read once, straight into it.
       if (!known) throw new Error('layout not tracked');

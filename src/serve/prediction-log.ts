@@ -29,7 +29,16 @@ import { inThreadBackend, workerBackend, type LogBackend } from './prediction-lo
 /** Who answered: the version whose answer was returned (primary or canary), or a shadow whose answer was only logged. */
 export type PredictionRole = 'primary' | 'canary' | 'shadow';
 
-/** One request as the server saw it; rows are flattened when written, in the worker. */
+/** Why a request failed after it was routed to a version: its HTTP status and error code. */
+export interface RequestFailure {
+  status: number;
+  code: string;
+}
+
+/**
+ * One request as the server saw it; rows are flattened when written, in the worker. A failed
+ * request is one row with no features and no outputs, and its `failure`.
+ */
 export interface PredictionRecord {
   requestId: string;
   modelName: string;
@@ -42,6 +51,8 @@ export interface PredictionRecord {
   latencyMs: number;
   /** Epoch milliseconds. */
   at: number;
+  /** Set on a failed request only (answered requests carry nothing more). */
+  failure?: RequestFailure;
 }
 
 /** One row of the log, as stored. `features` and `outputs` are JSON objects keyed by name. */
@@ -55,6 +66,9 @@ export interface PredictionLogRow {
   outputs: string;
   latencyMs: number;
   loggedAt: number;
+  /** A failed request's HTTP status and error code; absent on answered requests. */
+  status?: number;
+  errorCode?: string;
 }
 
 /** How the log's worker thread builds a sink (plain data: it crosses to the worker). */
@@ -257,7 +271,7 @@ export function toLogRows(records: readonly PredictionRecord[]): PredictionLogRo
         const perRow = output.data.length / rowCount;
         outputs[output.name] = perRow === 1 ? output.data[row] : output.data.slice(row * perRow, (row + 1) * perRow);
       }
-      rows.push({
+      const logRow: PredictionLogRow = {
         requestId: record.requestId,
         modelName: record.modelName,
         modelVersion: record.modelVersion,
@@ -267,7 +281,12 @@ export function toLogRows(records: readonly PredictionRecord[]): PredictionLogRo
         outputs: JSON.stringify(outputs),
         latencyMs: record.latencyMs,
         loggedAt: record.at,
-      });
+      };
+      if (record.failure) {
+        logRow.status = record.failure.status;
+        logRow.errorCode = record.failure.code;
+      }
+      rows.push(logRow);
     }
   }
   return rows;

@@ -85,8 +85,8 @@ export class PostgresPredictionSink implements PredictionLogSink {
   async write(rows: PredictionLogRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.pool.query(
-      `INSERT INTO prediction_log (request_id, model_name, model_version, role, protocol, features, outputs, latency_ms, logged_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::float8[], $9::bigint[])`,
+      `INSERT INTO prediction_log (request_id, model_name, model_version, role, protocol, features, outputs, latency_ms, logged_at, status, error_code)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::float8[], $9::bigint[], $10::int[], $11::text[])`,
       [
         rows.map((r) => r.requestId),
         rows.map((r) => r.modelName),
@@ -97,6 +97,8 @@ export class PostgresPredictionSink implements PredictionLogSink {
         rows.map((r) => r.outputs),
         rows.map((r) => r.latencyMs),
         rows.map((r) => r.loggedAt),
+        rows.map((r) => r.status ?? null),
+        rows.map((r) => r.errorCode ?? null),
       ],
     );
   }

@@ -9,7 +9,6 @@
  *   const server = await startModelServer({ port: 8080, models: ['flights@champion'], registry, artifacts });
  *   console.log(server.url); ... await server.close();
  */
-import cluster from 'node:cluster';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoomError } from '../core/errors.js';
 import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
@@ -161,7 +160,6 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
   const limits = resolveLimits(MODEL_SERVER_LIMITS, { bodyBytes: options.bodyLimit, ...options.limits });
   const logger = options.logger ?? (options.log ? pinoLogger(options.log) : stderrLogger);
   const metrics = new ServingMetrics();
-  if (cluster.isWorker) metrics.joinCluster();
   const pool = new ModelPool({ registry: options.registry, artifacts: options.artifacts, metrics, logger, batch: options.batch });
   const explicit = options.models.length > 0;
   // Without explicit models, every champion is served, and the watcher picks up new ones.
@@ -205,7 +203,7 @@ export async function buildModelServer(options: Omit<ModelServerOptions, 'port' 
   await app.register(v2Routes, { ctx, jsonDepth: limits.jsonDepth, isReady: () => pool.names().length > 0 && app.loadShedding?.pressure() === undefined });
   await app.register(tfServingRoutes, { ctx });
   await app.register(mlflowRoutes, { ctx, defaultModel: options.defaultModel ?? (explicit ? parseModelRef(baseRefs[0]!).name : undefined) });
-  await app.register(metricsPlugin, { registry: metrics.registry, text: () => metrics.text() });
+  await app.register(metricsPlugin, { registry: metrics.registry });
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
 
   // The watcher: a cheap check of deployments (one max(id)), of the champions when no

@@ -102,12 +102,13 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
     if (pressure === undefined) return { status: 'ok' };
     return reply.code(503).header('retry-after', String(app.loadShedding!.retryAfterSeconds)).send({ status: 'overloaded', reason: pressure });
   });
-  const metrics = new Registry();
+  // Monitoring gauges are read from the stores, alike in every worker: answered, not summed, under `--workers N`.
+  const monitorMetrics = new Registry();
   if (options.monitor) {
     const { location, labels, history: _history, ...monitorOptions } = options.monitor;
-    registerMonitorMetrics(metrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
+    registerMonitorMetrics(monitorMetrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
   }
-  await app.register(metricsPlugin, { registry: metrics, countRequests: true });
+  await app.register(metricsPlugin, { shared: monitorMetrics, countRequests: true });
   const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security, reruns: options.reruns };
   // Route plugins register here, one per surface:
   await app.register(trackingRoutes, routeOptions);

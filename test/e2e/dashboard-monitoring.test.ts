@@ -3,8 +3,8 @@
 // monitoring history was recorded by the real commands (`loom monitor labels load`, `loom monitor
 // alerts check` on real flights traffic): drift and quality charts with their numbers, the alert
 // and its action, the time range filtered by the server, per-slice quality computed on request, a
-// canary decided by the real canary stage with its numbers, traffic and latency per version and
-// role from the log, a rollback confirmed in the Deployments page and refused for a viewer token
+// canary decided by the real canary stage with its numbers, traffic, errors and latency per version
+// and role from the log, a shadow's answers against the primary's, a rollback confirmed in the Deployments page and refused for a viewer token
 // with the server's message, and signing in and out with an API token. Every page is checked for
 // console errors and serious axe-core violations.
 import assert from 'node:assert/strict';
@@ -52,6 +52,8 @@ let trainingVersion = '';
 /** The canary stage's result on the third day's traffic, and what that traffic was. */
 let canaryStage: CanaryStageResult;
 const thirdDay = { primary: 0, canary: 0 };
+/** The third day's shadow copies (v2 shadowing v1's first answers) and failed requests, logged after the canary was decided. */
+const shadowDay = { compared: 0, meanDifference: 0, primary400: 2, canary500: 1 };
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
@@ -140,6 +142,34 @@ async function canaryOnThirdDay(db: Awaited<ReturnType<typeof openTestPlatform>>
   await db.labels.putLabels(flights.map((r, i) => ({ requestId: `d2-${i}`, modelName: 'flights', label: Number(r.distance) > 1000 ? 1 : 0 })), 'feedback');
   const result = await decideCanaryStage(db, predictionLogLocation(db.config), { model: 'flights', from: day, to: day + DAY, policy: { minRows: 20, minLabelled: 20, tolerance: 0.01 }, codeVersion: readCodeVersion(process.cwd()) });
   assert.equal(result.decision.outcome, 'rollback', result.decision.reason);
+  // Then v2 as a shadow of v1's first ten answers of that day (its answers reversed), and requests that failed on each side.
+  const later = new ParquetPredictionSink(db.layout.predictions);
+  const primaries = flights.map((r, i) => ({ r, i })).filter(({ i }) => i % 2 === 0).slice(0, 10);
+  const differences: number[] = [];
+  const failed = (requestId: string, version: number, role: 'primary' | 'canary', status: number, errorCode: string, at: number) =>
+    ({ requestId, modelName: 'flights', modelVersion: version, role, protocol: 'v2', features: '{}', outputs: '{}', latencyMs: 1, loggedAt: at, status, errorCode });
+  await later.write([
+    ...primaries.map(({ r, i }) => {
+      const score = 1 / (1 + Math.exp(-(Number(r.distance) - 1000) / 500));
+      differences.push(Math.abs(1 - 2 * score));
+      return {
+        requestId: `d2-${i}`,
+        modelName: 'flights',
+        modelVersion: 2,
+        role: 'shadow' as const,
+        protocol: 'v2',
+        features: JSON.stringify({ hour: Number(r.hour), weekday: Number(r.weekday), distance: Number(r.distance), origin: r.origin, destination: r.destination }),
+        outputs: JSON.stringify({ probability: 1 - score }),
+        latencyMs: 4,
+        loggedAt: day + i * 10_000 + 1,
+      };
+    }),
+    ...Array.from({ length: shadowDay.primary400 }, (_, k) => failed(`d2-bad-${k}`, 1, 'primary', 400, 'INVALID_ARGUMENT', day + 3_600_000 + k)),
+    ...Array.from({ length: shadowDay.canary500 }, (_, k) => failed(`d2-fail-${k}`, 2, 'canary', 500, 'INTERNAL', day + 3_600_000 + k)),
+  ]);
+  await later.close();
+  shadowDay.compared = differences.length;
+  shadowDay.meanDifference = differences.reduce((a, b) => a + b, 0) / differences.length;
   return result;
 }
 
@@ -253,7 +283,7 @@ test('monitoring: the time range is applied by the server and kept in the URL; q
   await page.close();
 });
 
-test('deployments: the traffic split, the canary decision with the numbers it was decided on, and requests and latency per version and role over time', skip, async () => {
+test('deployments: the traffic split, the canary decision with the numbers it was decided on, requests, errors and latency per version and role over time, and shadow results', skip, async () => {
   const { page, console } = await open('/deployments', tokens.viewer);
   await page.getByRole('cell', { name: 'primary 100%' }).waitFor();
   const decisions = page.getByRole('table', { name: 'Canary against primary over the same window' });
@@ -280,13 +310,32 @@ test('deployments: the traffic split, the canary decision with the numbers it wa
   const traffic = page.getByRole('table', { name: 'Traffic per window' });
   const canaryDay = traffic.getByRole('row', { name: new RegExp(`^${new Date(START + 2 * DAY).toISOString().slice(0, 10)} 00:00:00 v2 canary`) });
   await canaryDay.waitFor(); // the table fills when its request answers; allInnerTexts does not wait
-  const [requests, logged, p50, p95, max] = (await canaryDay.locator('td').allInnerTexts()).slice(1).map((t) => t.trim());
+  const [requests, logged, p50, p95, max, failed4xx, failed5xx, failedShare] = (await canaryDay.locator('td').allInnerTexts()).slice(1).map((t) => t.trim());
   assert.deepEqual([requests, logged, p50, max], [String(thirdDay.canary), String(thirdDay.canary), '3', '30']);
   assert.ok(Number(p95) > 3 && Number(p95) <= 30, `the slow tenth lifts the 95th percentile: ${p95}`);
+  // The failed requests beside them: the canary's 500, and its share of the canary's requests that day.
+  const share = (failed: number, answered: number) => `${Math.round((failed / (failed + answered)) * 1000) / 10}%`;
+  assert.deepEqual([failed4xx, failed5xx, failedShare], ['0', String(shadowDay.canary500), share(shadowDay.canary500, thirdDay.canary)]);
+  const primaryDay = traffic.getByRole('row', { name: new RegExp(`^${new Date(START + 2 * DAY).toISOString().slice(0, 10)} 00:00:00 v1 primary`) });
+  assert.deepEqual((await primaryDay.locator('td').allInnerTexts()).slice(6).map((t) => t.trim()), [String(shadowDay.primary400), '0', share(shadowDay.primary400, thirdDay.primary)]);
   assert.equal(await traffic.getByRole('row', { name: / v1 primary/ }).count(), 3, 'v1 answered on each of the three days');
-  await page.getByRole('img', { name: /^Requests per window: 2 series, 4 points/ }).locator('canvas').waitFor();
-  await page.getByRole('img', { name: /^Latency per window: 4 series/ }).locator('canvas').waitFor();
-  assert.match(await page.getByRole('region', { name: 'Traffic and latency of flights' }).innerText(), /Failed requests are not logged/);
+  // v1 primary, v2 canary and v2 shadow; the shadow's one day makes the fifth point.
+  await page.getByRole('img', { name: /^Requests per window: 3 series, 5 points/ }).locator('canvas').waitFor();
+  await page.getByRole('img', { name: /^Latency per window: 6 series/ }).locator('canvas').waitFor();
+  await page.getByRole('img', { name: /^Failed requests per window: 3 series/ }).locator('canvas').waitFor();
+  assert.doesNotMatch(await page.getByRole('region', { name: 'Traffic and latency of flights' }).innerText(), /not logged/);
+
+  // The shadow against v1's answers of the same requests: rows compared, the score's mean difference, both latencies.
+  const shadow = page.getByRole('table', { name: 'Shadow against served answers over the same requests' });
+  const shadowRow = shadow.getByRole('row', { name: /shadow v2 vs v1 primary/ });
+  await shadowRow.waitFor();
+  assert.equal(await shadow.locator('tbody tr').count(), 1);
+  // v1's ten answers took 1.5 ms but the first (15 ms): median 1.5, 95th percentile 1.5 + 0.55 * 13.5.
+  const [, compared, shadowRequests, difference, shadowMs, servedMs] = (await shadowRow.locator('td').allInnerTexts()).map((t) => t.trim());
+  assert.deepEqual([compared, shadowRequests, shadowMs, servedMs], [String(shadowDay.compared), String(shadowDay.compared), '4 / 4', '1.5000 / 8.9250']);
+  assert.ok(Math.abs(Number(difference) - shadowDay.meanDifference) < 1e-4, `${difference} vs ${shadowDay.meanDifference}`);
+  assert.equal(await shadow.locator('thead th').nth(4).innerText(), 'probability mean |difference|');
+  await page.getByRole('img', { name: /^Shadow agreement and difference per window: 1 series/ }).locator('canvas').waitFor();
   // Hourly windows: in the URL, more windows than days.
   await page.getByLabel('Window', { exact: true }).selectOption('hourly');
   await page.waitForURL(/traffic=hourly/);

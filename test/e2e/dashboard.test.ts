@@ -130,6 +130,25 @@ test('experiments: the runs table filters with MLflow syntax, sorts, shows the r
   await page.close();
 });
 
+test('a running run’s curves grow as it logs: the page polls the run and reads the curves again when it shows new points', skip, async () => {
+  const mlflow = async (path: string, body: unknown): Promise<any> => {
+    const response = await fetch(`${server.url}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(response.status, 200, await response.clone().text());
+    return response.json();
+  };
+  const { experiment_id: experimentId } = await mlflow('experiments/create', { name: 'live curves' });
+  const { run } = await mlflow('runs/create', { experiment_id: experimentId, run_name: 'live', start_time: Date.now() });
+  const point = (step: number) => ({ key: 'live_loss', value: 1 / (step + 1), timestamp: Date.now(), step });
+  await mlflow('runs/log-batch', { run_id: run.info.run_id, metrics: [point(0)] });
+  const { page, console } = await open(`/experiments/${experimentId}/runs/${run.info.run_id}`);
+  await page.getByRole('img', { name: /^live_loss: 1 series, 1 points/ }).locator('canvas').waitFor();
+  await mlflow('runs/log-batch', { run_id: run.info.run_id, metrics: [point(1), point(2)] });
+  // The poll runs every 3 s; the page is not reloaded.
+  await page.getByRole('img', { name: /^live_loss: 1 series, 3 points/ }).locator('canvas').waitFor({ timeout: 20_000 });
+  await checkPage(page, console, 'running run');
+  await page.close();
+});
+
 test('models: versions, alias history and lineage; an alias moved and rolled back through the page; a refused rollback shows why', skip, async () => {
   const { page, console } = await open('/models');
   await page.getByRole('link', { name: 'flights' }).click();
@@ -250,7 +269,7 @@ test('lineage both ways: a step opens its pipeline run, the data snapshot its da
   await page.close();
 });
 
-test('pipelines: the runs list, a failed run as a graph with the error and fix of its failed step', skip, async () => {
+test('pipelines: the runs list, a failed run as a graph with the error and fix of its failed step, and a step’s log', skip, async () => {
   const { page, console } = await open('/pipelines');
   await page.getByRole('link', { name: project.failedRunId }).waitFor();
   await page.getByLabel('State').selectOption('FAILED');
@@ -268,11 +287,21 @@ test('pipelines: the runs list, a failed run as a graph with the error and fix o
   await page.screenshot({ path: `${SHOTS}pipeline-run.png`, fullPage: true });
   await page.getByRole('button', { name: /^schema\s*COMPLETE/ }).press('Enter');
   await page.getByRole('heading', { name: /^Step schema/ }).waitFor();
+  // A cached step ran nothing, so it logged nothing.
+  await page.getByRole('button', { name: /^ingest\s*CACHED/ }).press('Enter');
+  await page.getByRole('heading', { name: /^Step ingest/ }).waitFor();
+  await page.getByText('no log lines').waitFor();
   await page.close();
 
   const complete = await open(`/pipelines/${project.completeRunId}`);
   await complete.page.getByRole('button', { name: /^push\s*COMPLETE/ }).waitFor();
   assert.equal(await complete.page.getByRole('alert').count(), 0);
+  // The ingest step that ran: its executor's own line, as `loom run` printed it, from the stored log.
+  await complete.page.getByRole('button', { name: /^ingest\s*COMPLETE/ }).press('Enter');
+  const log = complete.page.getByLabel('Log of ingest');
+  await log.waitFor();
+  assert.match(await log.innerText(), /^ingest: span \d+, \d+ train and \d+ eval rows.*, version [0-9a-f]{12}$/m);
+  await checkPage(complete.page, complete.console, 'pipeline run with a step log');
   await complete.page.close();
 });
 

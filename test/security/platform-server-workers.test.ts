@@ -1,10 +1,12 @@
 /**
  * `loom server --workers 2` over real HTTP on the embedded SQLite database (issue 12: 1,000
- * connections): both workers answer and write, concurrent MLflow REST writes through both
- * land without loss, a killed worker is replaced, and SIGTERM drains what is in flight.
+ * connections), with the default load shedding: both workers answer and write, concurrent
+ * MLflow REST writes through both land without loss, `/metrics` from either worker counts
+ * what both answered (and refuses, never hangs, while a worker cannot answer), a killed worker
+ * is replaced, and SIGTERM drains what is in flight.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,21 +23,56 @@ interface Answer {
   worker: string;
 }
 
-/** One MLflow REST call on a connection of its own, so the kernel hands each to whichever worker accepts first. */
-function call(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+interface Exchange {
+  status: number;
+  text: string;
+  retryAfter?: string;
+  /** The worker that answered: generated request ids start with a prefix drawn once per process. */
+  worker: string;
+}
+
+/** One request on a connection of its own, so the kernel hands each to whichever worker accepts first. */
+function exchange(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Exchange> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/api/2.0/mlflow/${path}`, { method, agent: false, timeout: 20_000, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
+    const req = request(`${url}${path}`, { method, agent: false, timeout: 20_000, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, worker: String(res.headers['x-request-id']).split('-')[0]! }));
+      res.on('end', () => resolve({ status: res.statusCode!, text, retryAfter: res.headers['retry-after'], worker: String(res.headers['x-request-id']).split('-')[0]! }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} hung`)));
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * `exchange`, sending again after `Retry-After` seconds when answered 503 with one, as MLflow's
+ * client and Prometheus do: load shedding refuses before doing any of the work, so a write
+ * refused that way is safe to repeat (a 503 while draining carries no Retry-After and is returned).
+ */
+async function send(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Exchange> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await exchange(url, method, path, body);
+    if (answer.status !== 503 || answer.retryAfter === undefined || attempt === 5) return answer;
+    await new Promise((resolve) => setTimeout(resolve, Number(answer.retryAfter) * 1000));
+  }
+}
+
+/** One MLflow REST call (`send`), its body parsed. */
+async function call(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+  const answer = await send(url, method, `/api/2.0/mlflow/${path}`, body);
+  return { status: answer.status, body: answer.text ? (JSON.parse(answer.text) as Record<string, unknown>) : {}, worker: answer.worker };
+}
+
+/** The value of `loom_http_requests_total` for one method, route template and status in a scrape; 0 when absent. */
+function requestCount(metrics: string, method: string, route: string, status: number): number {
+  const line = metrics
+    .split('\n')
+    .find((text) => text.startsWith('loom_http_requests_total{') && text.includes(`method="${method}"`) && text.includes(`route="${route}"`) && text.includes(`status="${status}"`));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** Creates a run and logs a metric on it: two writes, each on its own connection. */
@@ -60,9 +97,6 @@ test('loom server --workers 2: concurrent MLflow writes through both workers all
   let remove: (() => Promise<void>) | undefined;
   const home = await makeTempDir((fn) => (remove = fn));
   t.after(async () => remove?.());
-  // Load shedding off: on a machine busy with other suites it may refuse a write with 503, and
-  // what this test counts is whether accepted writes land, not whether the server sheds load.
-  await writeFile(join(home, 'loom.config.json'), JSON.stringify({ http: { loadShedding: { server: false } } }));
   // A fixed port: a worker that replaces one listens on the same port as the others.
   const server = await startLoom(['server', '--workers', '2', '--port', String(await freePort())], { home, t });
   assert.match(server.stderr(), /with 2 workers/);
@@ -79,10 +113,45 @@ test('loom server --workers 2: concurrent MLflow writes through both workers all
   const workers = new Set(answers.map((answer) => answer.worker));
   assert.equal(workers.size, 2, `every write went to one worker: ${[...workers].join(', ')}`);
 
-  // A killed worker: the primary survives and starts another on the same port; the survivor keeps answering.
+  // /metrics from either worker counts the requests both answered (the primary sums the
+  // workers' counters). Scrapes go ten at a time, so the kernel spreads them over both workers.
+  const scrapedBy = new Set<string>();
+  for (let round = 0; round < 10 && scrapedBy.size < 2; round++) {
+    for (const scrape of await Promise.all(Array.from({ length: 10 }, () => send(server.url, 'GET', '/metrics')))) {
+      assert.equal(scrape.status, 200, scrape.text);
+      scrapedBy.add(scrape.worker);
+      const answered = (route: string) => requestCount(scrape.text, 'POST', `/api/2.0/mlflow/${route}`, 200);
+      assert.deepEqual([answered('experiments/create'), answered('runs/create'), answered('runs/log-metric')], [1, 60, 60], scrape.text);
+    }
+  }
+  assert.equal(scrapedBy.size, 2, `every scrape went to one worker: ${[...scrapedBy].join(', ')}`);
+
+  // A worker that cannot answer (stopped): a scrape is refused with the reason, within the
+  // primary's 3 s wait, instead of hanging or summing half; once it runs again, scrapes answer.
   const [victim, survivor] = await childPids(server.child.pid!);
   assert.ok(victim && survivor, server.stderr());
+  process.kill(victim, 'SIGSTOP');
+  const resume = () => void process.kill(victim, 'SIGCONT');
+  t.after(() => {
+    try {
+      resume();
+    } catch {
+      // Already gone.
+    }
+  });
+  const refused = await exchange(server.url, 'GET', '/metrics');
+  resume();
+  assert.equal(refused.status, 503, refused.text);
+  assert.equal(refused.retryAfter, '1');
+  assert.match(refused.text, new RegExp(`worker ${victim} \\(no answer within`));
+  assert.equal((await send(server.url, 'GET', '/metrics')).status, 200);
+
+  // A killed worker: the primary survives and starts another on the same port; the survivor keeps answering.
   process.kill(victim, 'SIGKILL');
+  // A scrape while the victim dies: the primary's IPC to it fails or goes unanswered; the scrape
+  // is answered, complete (the victim already gone) or refused, and the primary lives.
+  const dying = await exchange(server.url, 'GET', '/metrics');
+  assert.ok([200, 503].includes(dying.status), `${dying.status} ${dying.text}`);
   await until('the killed worker was not replaced', async () => {
     const pids = await childPids(server.child.pid!);
     return pids.length === 2 && !pids.includes(victim);

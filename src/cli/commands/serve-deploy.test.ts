@@ -48,6 +48,9 @@ test('loom deploy set/ls/rollback, and loom serve --workers 2 follows deployment
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const counted = [...metrics.matchAll(/loom_serve_requests_total\{model="flights",version="\d+"\} (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   assert.equal(counted, 200 + 0, metrics.split('\n').filter((l) => l.startsWith('loom_serve_requests_total')).join('\n'));
+  // Both workers load the same versions: the aggregated gauge says 1 for each, not 2.
+  const loaded = [...metrics.matchAll(/^loom_serve_model_loaded\{[^}]*model="flights"[^}]*\} (\S+)$/gm)].map((m) => Number(m[1]));
+  assert.ok(loaded.length >= 2 && loaded.every((value) => value === 1), metrics.split('\n').filter((l) => l.startsWith('loom_serve_model_loaded')).join('\n'));
 
   const ls = await runCompiledLoom(['deploy', 'ls', '--json'], { cwd: dir, env });
   assert.equal((JSON.parse(ls.stdout) as { items: { id: number }[] }).items[0]?.id, deployment.id);

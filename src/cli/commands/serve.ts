@@ -14,7 +14,7 @@ import { ERROR_CODES, EXIT_CODE, LoomError } from '../../core/errors.js';
 import { resolveLoadShedding } from '../../http/load-shedding.js';
 import { createLogger } from '../../http/request-log.js';
 import { batchAndBrowserPlugins } from '../../serve/server-plugins.js';
-import { runPrimary, serveInWorker } from '../../serve/cluster.js';
+import { runPrimary, serveInWorker } from '../../http/cluster.js';
 import { DEFAULT_TOKEN_CACHE_MS } from '../../auth/token-cache.js';
 import { createServerAuthentication, exposureOf } from '../../auth/server-authentication.js';
 import { parseModelRef } from '../../registry/model-ref.js';

@@ -22,7 +22,7 @@ import { httpProblemOf } from '../../http/errors.js';
 import { openPrincipal } from '../../http/principal.js';
 import { isValidRequestId, type Logger } from '../../http/request-log.js';
 import { fromV2Inputs } from '../features.js';
-import { routeRequest, type InferenceContext } from '../inference.js';
+import { logFailure, routeRequest, type InferenceContext } from '../inference.js';
 import { versionParam } from '../routes/request-parts.js';
 import { V2_SERVER, runV2, v2ModelMetadata } from '../v2-answers.js';
 import { inferResponseOf, v2InputsOf, type ModelInferRequest } from './tensors.js';
@@ -176,11 +176,15 @@ function serviceImplementation(options: GrpcServerOptions): grpc.UntypedServiceI
         const requestId = requestIdOf(metadata, request.id);
         // Routed before the tensors are read, so an unknown model is NOT_FOUND whatever they hold.
         const route = routeRequest(ctx, who, request.model_name, version(request.model_version), undefined, requestId);
-        const rows = fromV2Inputs(v2InputsOf(request), route.model.compiled);
-        const names = request.outputs.map((output) => output.name);
-        const answer = await runV2(ctx, route, rows, 'v2-grpc', requestId, started, names);
-        // The request's id echoed (the protocol's rule), else the one the log recorded, so feedback can quote it.
-        return inferResponseOf(answer, request.id !== '' ? request.id : answer.requestId);
+        try {
+          const rows = fromV2Inputs(v2InputsOf(request), route.model.compiled);
+          const names = request.outputs.map((output) => output.name);
+          const answer = await runV2(ctx, route, rows, 'v2-grpc', requestId, started, names);
+          // The request's id echoed (the protocol's rule), else the one the log recorded, so feedback can quote it.
+          return inferResponseOf(answer, request.id !== '' ? request.id : answer.requestId);
+        } catch (error) {
+          throw logFailure(ctx, route, requestId, 'v2-grpc', started, error);
+        }
       },
       (request) => request.model_name,
     ),

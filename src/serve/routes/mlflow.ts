@@ -14,7 +14,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import { useErrorFormat } from '../../http/error-handler.js';
 import { Problems, coerceText, fromColumns, fromRecords, fromSplit, type CompiledSignature, type FeatureRows } from '../features.js';
-import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
+import { logFailure, perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import { invocationsQuery, invocationsRequest } from './protocol-schemas.js';
 import { requestIdOf, versionParam } from './request-parts.js';
 
@@ -56,9 +56,13 @@ export const mlflowRoutes: FastifyPluginAsync<MlflowRoutesOptions> = async (app,
     const requestId = requestIdOf(request, reply);
     // Routed before the body is read, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, request.principal, name, version, undefined, requestId);
-    const answer = await runRouted(ctx, route, parseBody(request.body, route.model.compiled), 'mlflow', requestId, started);
-    const { outputs, rows } = answer;
-    return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };
+    try {
+      const answer = await runRouted(ctx, route, parseBody(request.body, route.model.compiled), 'mlflow', requestId, started);
+      const { outputs, rows } = answer;
+      return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };
+    } catch (error) {
+      throw logFailure(ctx, route, requestId, 'mlflow', started, error);
+    }
   });
 };
 

@@ -13,7 +13,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import type { TensorSpec } from '../../registry/types.js';
 import { fromColumns, fromRecords } from '../features.js';
-import { perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
+import { logFailure, perRowValues, routeRequest, runRouted, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
 import { tfServingPredictRequest } from './protocol-schemas.js';
 import { decodeSegment, requestIdOf, requireObject, versionParam } from './request-parts.js';
@@ -89,20 +89,24 @@ export const tfServingRoutes: FastifyPluginAsync<TfServingRoutesOptions> = async
     const requestId = requestIdOf(request, reply);
     // Routed before the body is read, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, request.principal, path.name, path.version, path.label, requestId);
-    const { instances, inputs } = requireObject(request.body);
-    if ((instances === undefined) === (inputs === undefined)) {
-      throw new LoomError('INVALID_ARGUMENT', 'body: send either "instances" (row format) or "inputs" (columnar format), not both or neither', { field: 'body' });
+    try {
+      const { instances, inputs } = requireObject(request.body);
+      if ((instances === undefined) === (inputs === undefined)) {
+        throw new LoomError('INVALID_ARGUMENT', 'body: send either "instances" (row format) or "inputs" (columnar format), not both or neither', { field: 'body' });
+      }
+      const compiled = route.model.compiled;
+      const parsed =
+        instances !== undefined ? fromRecords(instances, compiled, 'instances') : Array.isArray(inputs) ? fromRecords(inputs, compiled, 'inputs') : fromColumns(inputs, compiled, 'inputs');
+      const answer = await runRouted(ctx, route, parsed, 'tfserving', requestId, started);
+      const { outputs, rows } = answer;
+      if (instances !== undefined) {
+        return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };
+      }
+      if (outputs.length === 1) return { outputs: perRowValues(outputs[0]!, rows.rowCount) };
+      return { outputs: Object.fromEntries(outputs.map((output) => [output.name, perRowValues(output, rows.rowCount)])) };
+    } catch (error) {
+      throw logFailure(ctx, route, requestId, 'tfserving', started, error);
     }
-    const compiled = route.model.compiled;
-    const parsed =
-      instances !== undefined ? fromRecords(instances, compiled, 'instances') : Array.isArray(inputs) ? fromRecords(inputs, compiled, 'inputs') : fromColumns(inputs, compiled, 'inputs');
-    const answer = await runRouted(ctx, route, parsed, 'tfserving', requestId, started);
-    const { outputs, rows } = answer;
-    if (instances !== undefined) {
-      return { predictions: outputs.length === 1 ? perRowValues(outputs[0]!, rows.rowCount) : toRecords(outputs, rows.rowCount) };
-    }
-    if (outputs.length === 1) return { outputs: perRowValues(outputs[0]!, rows.rowCount) };
-    return { outputs: Object.fromEntries(outputs.map((output) => [output.name, perRowValues(output, rows.rowCount)])) };
   });
 };
 

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LoomError } from '../../core/errors.js';
 import { Problems, fromRecords, fromV2Inputs, type V2Input } from '../features.js';
-import { routeRequest, toRecords, type InferenceContext } from '../inference.js';
+import { logFailure, routeRequest, toRecords, type InferenceContext } from '../inference.js';
 import type { LoadedModel } from '../model-loader.js';
 import { V2_SERVER, runV2, v2ModelMetadata } from '../v2-answers.js';
 import { boundedJsonParser } from '../../http/json-body.js';
@@ -114,22 +114,26 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     const requestId = requestIdOf(request, reply, bodyId);
     // Routed before the body is checked, so an unknown model is a 404 whatever the body says.
     const route = routeRequest(ctx, principal, params.name, version, undefined, requestId);
-    const { id, instances, inputs, outputs: names } = checkEnvelope(body);
-    const compiled = route.model.compiled;
-    const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
-    const answer = await runV2(ctx, route, rows, 'v2', requestId, started, names);
-    const tensors = answer.outputs;
-    const modelName = answer.model.name;
-    const modelVersion = String(answer.model.version.version);
-    if (instances !== undefined) {
-      const predictions = toRecords(tensors, rows.rowCount);
-      return { predictions, model_name: modelName, model_version: modelVersion, id: id ?? requestId };
+    try {
+      const { id, instances, inputs, outputs: names } = checkEnvelope(body);
+      const compiled = route.model.compiled;
+      const rows = instances !== undefined ? fromRecords(instances, compiled, 'instances') : fromV2Inputs(inputs!, compiled);
+      const answer = await runV2(ctx, route, rows, 'v2', requestId, started, names);
+      const tensors = answer.outputs;
+      const modelName = answer.model.name;
+      const modelVersion = String(answer.model.version.version);
+      if (instances !== undefined) {
+        const predictions = toRecords(tensors, rows.rowCount);
+        return { predictions, model_name: modelName, model_version: modelVersion, id: id ?? requestId };
+      }
+      // The id is the body's when it sent one (the protocol echoes it), else the request's: a client can always quote it (feedback).
+      const head = { model_name: modelName, model_version: modelVersion, id: id ?? requestId };
+      const binary = encodeBinaryOutputs(head, tensors, binaryOutputChoice(body));
+      if (!binary) return { ...head, outputs: tensors };
+      return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
+    } catch (error) {
+      throw logFailure(ctx, route, requestId, 'v2', started, error);
     }
-    // The id is the body's when it sent one (the protocol echoes it), else the request's: a client can always quote it (feedback).
-    const head = { model_name: modelName, model_version: modelVersion, id: id ?? requestId };
-    const binary = encodeBinaryOutputs(head, tensors, binaryOutputChoice(body));
-    if (!binary) return { ...head, outputs: tensors };
-    return reply.header(BINARY_HEADER, binary.headerLength).type('application/octet-stream').send(binary.body);
   };
   const inference = {
     tags,

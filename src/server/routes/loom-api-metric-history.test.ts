@@ -1,6 +1,6 @@
 // GET /api/loom/runs/:runId/metric-history over a real SQLite project through Fastify's inject:
 // the columns, the min/max downsampling (checked bucket by bucket against the logged points),
-// every point with max_points=0, and the refusals.
+// every point with max_points=0, every key at once (metric-histories), and the refusals.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { platformApp } from '../../../test/support/platform-app.js';
@@ -68,5 +68,29 @@ test('a short history comes back whole, non-finite values as null; an unknown ke
     assert.deepEqual([bad.statusCode, bad.json().error_code, bad.json().field], [400, 'INVALID_PARAMETER_VALUE', field], query);
   }
   const missing = await server.inject('/api/loom/runs/0123456789abcdef0123456789abcdef/metric-history?key=acc');
+  assert.deepEqual([missing.statusCode, missing.json().error_code], [404, 'RESOURCE_DOES_NOT_EXIST']);
+});
+
+test('every metric of a run comes at once, by key, each as the one-key route answers it; bad queries and unknown runs are refused', async (t) => {
+  const { server, db } = await platformApp(t);
+  const { info } = await db.tracking.createRun({});
+  const series = { zeta: Array.from({ length: 50 }, (_, i) => Math.cos(i)), 'acc/train': [1, Number.NaN, 3], loss: [0.5] };
+  for (const [key, values] of Object.entries(series)) await db.tracking.logBatch(info.runId, { metrics: values.map((value, step) => ({ key, value, step, timestamp: T0 + step })) });
+  for (const maxPoints of [10, 4000]) {
+    const response = await server.inject(`/api/loom/runs/${info.runId}/metric-histories?max_points=${maxPoints}`);
+    assert.equal(response.statusCode, 200);
+    const { metrics } = response.json() as { metrics: Columns[] };
+    assert.deepEqual(metrics.map((m) => m.key), ['acc/train', 'loss', 'zeta']);
+    for (const m of metrics) {
+      const one = (await server.inject(`/api/loom/runs/${info.runId}/metric-history?key=${encodeURIComponent(m.key)}&max_points=${maxPoints}`)).json() as Columns;
+      assert.deepEqual(m, one, `${m.key} at max_points=${maxPoints}`);
+    }
+    assert.equal(metrics[2]!.steps.length, maxPoints === 10 ? 10 : 50, 'downsampled to max_points');
+  }
+  const { info: empty } = await db.tracking.createRun({});
+  assert.deepEqual((await server.inject(`/api/loom/runs/${empty.runId}/metric-histories`)).json(), { metrics: [] });
+  const bad = await server.inject(`/api/loom/runs/${info.runId}/metric-histories?max_points=-1`);
+  assert.deepEqual([bad.statusCode, bad.json().error_code, bad.json().field], [400, 'INVALID_PARAMETER_VALUE', 'max_points']);
+  const missing = await server.inject('/api/loom/runs/0123456789abcdef0123456789abcdef/metric-histories');
   assert.deepEqual([missing.statusCode, missing.json().error_code], [404, 'RESOURCE_DOES_NOT_EXIST']);
 });

@@ -4,8 +4,9 @@
  * they took, read through the query layer (`queries/monitoring.ts`) from the history `loom
  * monitor` and `loom monitor alerts check` record; the online quality per slice, computed on
  * request from the prediction log and the labels (`queries/monitoring-slices.ts`); and how a
- * deployment is doing: its traffic and latency per version and role over time
- * (`queries/deployment-traffic.ts`) and the canary decisions taken on it
+ * deployment is doing: its traffic, errors and latency per version and role over time
+ * (`queries/deployment-traffic.ts`), its shadow against the served answers
+ * (`queries/shadow-results.ts`) and the canary decisions taken on it
  * (`queries/canary-decisions.ts`). The dashboard's Monitoring and Deployments pages read them.
  *
  * Usage: `await app.register(loomMonitorRoutes, { ...routeOptions, history, location, labels, prefix: LOOM_API_PREFIX })` (done by `buildPlatformApp`).
@@ -21,6 +22,7 @@ import type { WindowSpec } from '../../monitor/windows.js';
 import { listCanaryDecisions } from '../../queries/canary-decisions.js';
 import { deploymentTraffic, TRAFFIC_WINDOWS } from '../../queries/deployment-traffic.js';
 import { monitoringView } from '../../queries/monitoring.js';
+import { shadowResults } from '../../queries/shadow-results.js';
 import { sliceQualityView } from '../../queries/monitoring-slices.js';
 import type { PlatformRouteOptions } from '../server.js';
 
@@ -75,11 +77,17 @@ export const loomMonitorRoutes: FastifyPluginAsync<MonitorRouteOptions> = async 
     if (!labels) throw new LoomError('FAILED_PRECONDITION', 'this server was started without the label store', { fix: 'start it with `loom server`, which reads the project’s labels' });
     return sliceQualityView({ registry: db.registry, metadata: db.metadata, artifacts, labels }, logOf(), { model: name, version: query.version, window: windowSpecOf(query.window), from: query.from, to: query.to });
   });
-  app.get('/deployments/:name/traffic', { schema: { summary: "A served model's requests and latency per version, role and window, from the prediction log", tags, params: nameParams, querystring: trafficQuery } }, async (request) => {
+  app.get('/deployments/:name/traffic', { schema: { summary: "A served model's requests, errors and latency per version, role and window, from the prediction log", tags, params: nameParams, querystring: trafficQuery } }, async (request) => {
     const { name } = request.params;
     const query = request.query;
     await mustExist(name);
     return deploymentTraffic(logOf(), { model: name, window: query.window, from: query.from, to: query.to });
+  });
+  app.get('/deployments/:name/shadow', { schema: { summary: "A shadow's answers against the served ones over the same requests, per window: agreement or difference, and latency", tags, params: nameParams, querystring: trafficQuery } }, async (request) => {
+    const { name } = request.params;
+    const query = request.query;
+    await mustExist(name);
+    return shadowResults(logOf(), { model: name, window: query.window, from: query.from, to: query.to });
   });
   app.get('/deployments/:name/canary-decisions', { schema: { summary: "A model's canary decisions, newest first: both sides' figures and the outcome", tags, params: nameParams } }, async (request) => {
     const { name } = request.params;

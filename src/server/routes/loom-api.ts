@@ -1,6 +1,6 @@
 /**
  * Loom's own read API under `/api/loom/`, for what MLflow's REST paths do not cover: pipeline
- * runs with their steps (and running one again), a tracking run's metric history as downsampled columns, dataset versions with statistics and anomalies, a model's lineage,
+ * runs with their steps and each step's log (and running one again), a tracking run's metric history as downsampled columns, dataset versions with statistics and anomalies, a model's lineage,
  * alias history (and the alias rollback the CLI offers), and deployments. It serves the
  * dashboard and any client; every route reads through the shared query layer (src/queries/),
  * checks its query string with zod, pages on the server (`max_results`, `page_token`,
@@ -12,13 +12,15 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GuardedRegistry } from '../../audit/guarded-registry.js';
 import { LoomError } from '../../core/errors.js';
+import { EXECUTION_LOG_MAX_PAGE } from '../../metadata/execution-log.js';
 import type { ZodTypeProvider } from '../../http/validation.js';
 import { originOf } from '../../http/request-log.js';
 import { datasetVersionStatistics } from '../../queries/dataset-statistics.js';
 import { listDatasetVersions, showDatasetVersion } from '../../queries/dataset-versions.js';
 import { modelLineage } from '../../queries/lineage.js';
-import { metricHistoryColumns } from '../../queries/metric-history.js';
+import { metricHistoryColumns, runMetricHistories } from '../../queries/metric-history.js';
 import { listPipelineRuns, showPipelineRun, type PipelineRunSummary } from '../../queries/pipeline-runs.js';
+import { pipelineStepLog } from '../../queries/step-log.js';
 import type { RegistryStore } from '../../registry/store.js';
 import type { PlatformRouteOptions } from '../server.js';
 
@@ -33,9 +35,13 @@ export const datasetsQuery = pageQuery.extend({ source: z.string().min(1).option
 const nameParams = z.object({ name: z.string().min(1) });
 const aliasParams = nameParams.extend({ alias: z.string().min(1) });
 const runParams = z.object({ runId: z.string().min(1) });
+const stepParams = runParams.extend({ stepName: z.string().min(1) });
 const versionParams = z.object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, 'must be (a prefix of) a dataset version hash') });
 // A chart is at most a few thousand pixels wide: 4,000 points (2,000 min/max buckets) draw it exactly.
 export const metricHistoryQuery = z.object({ key: z.string().min(1), max_points: z.coerce.number().int().min(0).max(10_000_000).default(4000) });
+export const metricHistoriesQuery = metricHistoryQuery.pick({ max_points: true });
+// A live view asks for the lines after the last one it has (`after`: that line's seq).
+export const stepLogQuery = z.object({ after: z.coerce.number().int().min(0).default(0), max_lines: z.coerce.number().int().min(1).max(EXECUTION_LOG_MAX_PAGE).default(1000) });
 export const lineageQuery = z.object({ version: z.string().regex(/^(\d+|[A-Za-z][\w-]*)$/, 'must be a version number or an alias'), max_hops: z.coerce.number().int().min(1).max(100).default(30) });
 
 /** An offset page token, for lists the query layer returns whole. */
@@ -73,6 +79,11 @@ export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (sc
     return { runs: items, ...(token ? { next_page_token: token } : {}) };
   });
   app.get('/pipeline-runs/:runId', { schema: { summary: 'A pipeline run with its steps', tags, params: runParams } }, async (request) => showPipelineRun(db, request.params.runId));
+  app.get('/pipeline-runs/:runId/steps/:stepName/log', { schema: { summary: "A step's log lines after line `after`, oldest first, with the step's state", tags, params: stepParams, querystring: stepLogQuery } }, async (request) => {
+    const { runId, stepName } = request.params;
+    const query = request.query;
+    return pipelineStepLog(db, runId, stepName, { after: query.after, limit: query.max_lines });
+  });
   // Running a pipeline run again is a change: authorized as a write (editor and up) and recorded in the audit log
   // with the pipeline file it runs, then started as the caller; the answer comes once the new run is recorded.
   app.post('/pipeline-runs/:runId/rerun', { schema: { summary: 'Run a pipeline run again (editor): answers 202 with the new run id', tags, params: runParams } }, async (request, reply) => {
@@ -89,6 +100,10 @@ export const loomApiRoutes: FastifyPluginAsync<PlatformRouteOptions> = async (sc
     const query = request.query;
     return metricHistoryColumns(db.tracking, runId, query.key, { maxPoints: query.max_points });
   });
+  // Every metric of the run at once, so a page can ask for them beside the run instead of after it named the keys.
+  app.get('/runs/:runId/metric-histories', { schema: { summary: 'Every metric of a tracking run as downsampled columns, by key', tags, params: runParams, querystring: metricHistoriesQuery } }, async (request) => ({
+    metrics: await runMetricHistories(db.tracking, request.params.runId, { maxPoints: request.query.max_points }),
+  }));
 
   app.get('/datasets', { schema: { summary: 'Dataset versions', tags, querystring: datasetsQuery } }, async (request) => {
     const query = request.query;

@@ -252,24 +252,48 @@ export interface DatasetDrift {
   split: string;
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
 }
-// Deployments and per-slice quality (/api/loom/deployments/:name/traffic, /canary-decisions, /api/loom/monitoring/:name/slices).
-/** A version in one serving role, a point per window: requests, rows and latency (ms) per request. */
+// Deployments and per-slice quality (/api/loom/deployments/:name/traffic, /shadow, /canary-decisions, /api/loom/monitoring/:name/slices).
+/** A version in one serving role, a point per window: requests answered, rows, latency (ms) per answered request, and failed requests. */
 export interface TrafficSeries {
   version: number;
   role: string;
   starts: number[];
   requests: number[];
   rows: number[];
-  p50: number[];
-  p95: number[];
-  max: number[];
+  /** Null in a window where every request failed. */
+  p50: (number | null)[];
+  p95: (number | null)[];
+  max: (number | null)[];
+  clientErrors: number[];
+  serverErrors: number[];
+  /** Failed requests' share of those that reached the version, 0 to 1. */
+  errorShare: number[];
 }
 export interface DeploymentTraffic {
   model: string;
   window: 'hourly' | 'daily';
   series: TrafficSeries[];
-  /** False: failed requests are not in the prediction log. */
-  errorsLogged: boolean;
+  skipped: { file: string; reason: string }[];
+}
+/** A shadow against the served version and role over the same requests, a point per window. */
+export interface ShadowComparison {
+  shadowVersion: number;
+  servedVersion: number;
+  servedRole: string;
+  starts: number[];
+  rows: number[];
+  requests: number[];
+  /** A label's agreement (share of rows, 0 to 1) or a score's mean absolute difference, per window. */
+  outputs: { name: string; kind: 'label' | 'score'; values: (number | null)[] }[];
+  shadowP50: number[];
+  shadowP95: number[];
+  servedP50: number[];
+  servedP95: number[];
+}
+export interface ShadowResults {
+  model: string;
+  window: 'hourly' | 'daily';
+  comparisons: ShadowComparison[];
   skipped: { file: string; reason: string }[];
 }
 export interface CanaryDecisionRecord {
@@ -353,4 +377,17 @@ export interface ModelEvaluationView {
 export interface DatasetModels {
   version: string;
   models: { name: string; version: number; pushedArtifactId: number }[];
+}
+/** A step's log lines (/api/loom/pipeline-runs/:runId/steps/:step/log). */
+export interface StepLogLine {
+  seq: number;
+  loggedAt: number;
+  line: string;
+}
+export interface StepLogPage {
+  executionId: number;
+  state: string;
+  lines: StepLogLine[];
+  more: boolean;
+  dropped: number;
 }

@@ -1,5 +1,5 @@
 /**
- * How a deployed model is doing: its traffic and latency per version and serving role over time
+ * How a deployed model is doing: its traffic, errors and latency per version and serving role over time
  * (from the prediction log, `/api/loom/deployments/:name/traffic`) and the canary decisions taken
  * on it (`/canary-decisions`: both sides' figures and the outcome). The Deployments page shows
  * them for the model chosen.
@@ -9,9 +9,12 @@ import { LOOM, get, type CanaryDecisionRecord, type DeploymentTraffic, type Traf
 import { LineChart, type Series } from './Chart';
 import { Show, formatNumber, formatTime, useApi } from './common';
 
-const seconds = (ms: number[]) => ms.map((t) => t / 1000);
+export const seconds = (ms: number[]) => ms.map((t) => t / 1000);
 const nameOf = (s: TrafficSeries) => `v${s.version} ${s.role}`;
-const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+export const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+/** A window without a figure (every request failed) is a gap in a chart and a dash in a table. */
+export const gapped = (values: (number | null)[]) => values.map((v) => v ?? NaN);
+const orDash = (value: number | null) => (value === null ? '—' : formatNumber(value));
 
 /** The share of requests each side answers, in words: "primary 80% / canary 20% (split by hash)". */
 export function trafficSplit(d: { canary: { weight: number } | null; shadow: string | null; split: string }): string {
@@ -32,8 +35,9 @@ export function DeploymentTrafficSection({ model, window, onWindow }: { model: s
         </select>
       </div>
       <p className="muted">
-        From the prediction log: the requests each version answered in each role, and their latency as the server timed them. Failed requests are not logged, so errors cannot be shown
-        over time here; each serving process counts them in <code>loom_serve_request_errors_total</code> on its <code>/metrics</code>.
+        From the prediction log: the requests each version answered in each role, their latency as the server timed them, and the requests that failed once they reached the version
+        (4xx: a body it could not read; 5xx: a failed run). Requests refused before that (an unknown model, no permission) are counted only in{' '}
+        <code>loom_serve_request_errors_total</code> on each server&apos;s <code>/metrics</code>.
       </p>
       <Show loaded={traffic}>{(t) => (t.series.length === 0 ? <p className="muted">No logged traffic for {model}.</p> : <TrafficCharts traffic={t} />)}</Show>
     </section>
@@ -44,10 +48,11 @@ function TrafficCharts({ traffic }: { traffic: DeploymentTraffic }) {
   const charts = useMemo(() => {
     const requests = traffic.series.map((s): Series => ({ label: nameOf(s), x: seconds(s.starts), y: s.requests }));
     const latency = traffic.series.flatMap((s): Series[] => [
-      { label: `${nameOf(s)} p50`, x: seconds(s.starts), y: s.p50 },
-      { label: `${nameOf(s)} p95`, x: seconds(s.starts), y: s.p95 },
+      { label: `${nameOf(s)} p50`, x: seconds(s.starts), y: gapped(s.p50) },
+      { label: `${nameOf(s)} p95`, x: seconds(s.starts), y: gapped(s.p95) },
     ]);
-    return { requests, latency };
+    const errors = traffic.series.map((s): Series => ({ label: nameOf(s), x: seconds(s.starts), y: s.errorShare.map((share) => share * 100) }));
+    return { requests, latency, errors };
   }, [traffic]);
   const rows = traffic.series.flatMap((s) => s.starts.map((start, i) => ({ s, start, i }))).sort((a, b) => a.start - b.start || nameOf(a.s).localeCompare(nameOf(b.s)));
   return (
@@ -62,6 +67,10 @@ function TrafficCharts({ traffic }: { traffic: DeploymentTraffic }) {
           <h3>Latency (ms)</h3>
           <LineChart title="Latency per window" series={charts.latency} xLabel="window start" time height={200} />
         </div>
+        <div>
+          <h3>Failed requests (%)</h3>
+          <LineChart title="Failed requests per window" series={charts.errors} xLabel="window start" time height={200} />
+        </div>
       </div>
       <table>
         <caption>Traffic per window</caption>
@@ -74,6 +83,9 @@ function TrafficCharts({ traffic }: { traffic: DeploymentTraffic }) {
             <th scope="col">p50 ms</th>
             <th scope="col">p95 ms</th>
             <th scope="col">Max ms</th>
+            <th scope="col">Failed 4xx</th>
+            <th scope="col">Failed 5xx</th>
+            <th scope="col">Failed share</th>
           </tr>
         </thead>
         <tbody>
@@ -83,9 +95,12 @@ function TrafficCharts({ traffic }: { traffic: DeploymentTraffic }) {
               <td>{nameOf(s)}</td>
               <td className="num">{formatNumber(s.requests[i]!)}</td>
               <td className="num">{formatNumber(s.rows[i]!)}</td>
-              <td className="num">{formatNumber(s.p50[i]!)}</td>
-              <td className="num">{formatNumber(s.p95[i]!)}</td>
-              <td className="num">{formatNumber(s.max[i]!)}</td>
+              <td className="num">{orDash(s.p50[i] ?? null)}</td>
+              <td className="num">{orDash(s.p95[i] ?? null)}</td>
+              <td className="num">{orDash(s.max[i] ?? null)}</td>
+              <td className="num">{formatNumber(s.clientErrors[i]!)}</td>
+              <td className="num">{formatNumber(s.serverErrors[i]!)}</td>
+              <td className="num">{percent(s.errorShare[i]!)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,8 +1,8 @@
 /**
  * What each online server serves: the live deployment of every model (primary, canary share,
  * shadow, the traffic split in words) and its history; for the model chosen (`?model=`, else
- * the first deployed) its canary decisions and its traffic and latency per version and role over
- * time (`?traffic=hourly|daily`); and each alias a deployment serves with its history and a
+ * the first deployed) its canary decisions, its traffic, errors and latency per version and role over
+ * time (`?traffic=hourly|daily`) and its shadow's answers against the served ones; and each alias a deployment serves with its history and a
  * rollback (confirmed, through the same API route and checks as `loom models rollback`).
  */
 import { useState } from 'react';
@@ -11,6 +11,7 @@ import { LOOM, MLFLOW, get, type AliasMove, type Deployment, type ModelVersion }
 import { AliasHistory, RollbackButton } from '../components/AliasRollback';
 import { Show, formatTime, useApi } from '../components/common';
 import { CanaryDecisions, DeploymentTrafficSection, trafficSplit } from '../components/DeploymentTraffic';
+import { ShadowResultsSection } from '../components/ShadowResults';
 
 /** The `name@alias` references of a deployment (pinned `name@3` ones have no alias to roll back), once each. */
 function servedAliases(deployments: Deployment[]): { name: string; alias: string }[] {
@@ -90,6 +91,7 @@ export function Deployments() {
               setParams(next);
             }}
           />
+          <ShadowResultsSection model={focused(model, live.data?.deployments)!} window={trafficWindow} />
         </>
       )}
       {live.data && servedAliases(live.data.deployments).length > 0 && (

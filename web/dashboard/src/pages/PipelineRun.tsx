@@ -1,7 +1,7 @@
 /**
  * One pipeline run: its steps as a graph with live states (polled while the run is going),
- * and the selected step (`?step=` in the URL) with its parameters, artifacts, and the error
- * and fix of a failed step as the step runner recorded them. "Run again" asks the server to
+ * and the selected step (`?step=` in the URL) with its parameters, its log (live while it
+ * runs), artifacts, and the error and fix of a failed step as the step runner recorded them. "Run again" asks the server to
  * run the same pipeline file again (as the signed-in principal, audited) and opens the new
  * run, whose steps then show their states live; a refusal shows the server's message.
  */
@@ -9,6 +9,7 @@ import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { LOOM, get, post, type PipelineRunSummary, type PipelineStep } from '../api';
 import { Dag } from '../components/Dag';
+import { StepLog } from '../components/StepLog';
 import { Table } from '../components/Table';
 import { ErrorBox, Show, StateBadge, formatDuration, formatTime, useApi } from '../components/common';
 
@@ -59,7 +60,7 @@ export function PipelineRun() {
               <div className="scroll">
                 <Dag steps={steps} selected={selectedName} onSelect={(step) => setParams({ step }, { replace: true })} />
               </div>
-              {selected && <StepPanel step={selected} />}
+              {selected && <StepPanel runId={runId} step={selected} />}
             </>
           );
         }}
@@ -68,7 +69,7 @@ export function PipelineRun() {
   );
 }
 
-function StepPanel({ step }: { step: PipelineStep }) {
+function StepPanel({ runId, step }: { runId: string; step: PipelineStep }) {
   const error = step.error ? splitError(step.error) : undefined;
   return (
     <section aria-labelledby="step-h" className="step-panel">
@@ -100,6 +101,8 @@ function StepPanel({ step }: { step: PipelineStep }) {
       <pre className="params" tabIndex={0} aria-label={`Parameters of ${step.step}`}>
         {JSON.stringify(step.parameters, null, 2)}
       </pre>
+      <h3>Log</h3>
+      <StepLog runId={runId} step={step.step} />
       <h3>Artifacts</h3>
       <Table
         label={`Artifacts of ${step.step}`}

@@ -1,30 +1,43 @@
 /**
  * One tracking run: its parameters, latest metrics and every metric's history as a curve
- * (uPlot). Histories come from Loom's columnar route, downsampled on the server to what a
- * chart can show (min and max per bucket, so spikes stay), so a 100,000-point run loads a
- * few thousand points. A running run is polled, so its curves grow as it trains.
+ * (uPlot). Histories come from Loom's columnar route, every key in one request made beside
+ * the run's, downsampled in the database to what a chart can show (min and max per bucket,
+ * so spikes stay), so a 100,000-point run loads a few thousand points. A running run is
+ * polled, so its curves grow as it trains.
  */
-import { useEffect, useMemo } from 'react';
+import { useEffect, useRef } from 'react';
 import { Link, useParams } from 'react-router';
 import { MLFLOW, get, type Run } from '../api';
 import { LineChart } from '../components/Chart';
 import { Table } from '../components/Table';
 import { Show, StateBadge, formatNumber, formatTime, useApi } from '../components/common';
-import { metricSeries } from '../history';
+import { runMetricSeries } from '../history';
 
 const tagOf = (run: Run, key: string) => (run.data.tags ?? []).find((t) => t.key === key)?.value;
 
 export function RunDetail() {
   const { experimentId = '', runId = '' } = useParams();
+  // The run and its curves are asked for at once: the curves' route finds the metric keys itself.
   const run = useApi((signal) => get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: runId }, signal), runId);
-  const keys = useMemo(() => [...new Set((run.data?.run.data.metrics ?? []).map((m) => m.key))].sort(), [run.data]);
-  const curves = useApi((signal) => Promise.all(keys.map((key) => metricSeries(runId, key, signal))), JSON.stringify([runId, keys, (run.data?.run.data.metrics ?? []).map((m) => m.timestamp)]));
+  const curves = useApi((signal) => runMetricSeries(runId, signal), runId);
   const running = run.data?.run.info.status === 'RUNNING';
   useEffect(() => {
     if (!running) return;
     const timer = setInterval(run.reload, 3000);
     return () => clearInterval(timer);
   }, [running, run.reload]);
+  // A poll of the run that shows new points reads the curves again (not the first answer: the
+  // curves were asked for beside it). Keyed by the answer's own run id, as the URL's changes first.
+  const shownRun = run.data?.run.info.run_id;
+  const shownPoints = run.data && JSON.stringify((run.data.run.data.metrics ?? []).map((m) => [m.key, m.step, m.timestamp]));
+  const shown = useRef<{ runId?: string; points?: string }>({});
+  const { reload: reloadCurves } = curves;
+  useEffect(() => {
+    if (shownRun === undefined) return;
+    const before = shown.current;
+    shown.current = { runId: shownRun, points: shownPoints };
+    if (before.runId === shownRun && before.points !== shownPoints) reloadCurves();
+  }, [shownRun, shownPoints, reloadCurves]);
 
   return (
     <>

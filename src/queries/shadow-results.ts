@@ -1,0 +1,130 @@
+/**
+ * How a shadow compares with the version whose answer was served, over the same requests,
+ * from the prediction log. The server logs the shadow's answer under the served request's id
+ * (role 'shadow'), so each shadow row is paired with the served row (role primary or canary)
+ * of the same request and the same features (rows of one request with equal features pair off
+ * in turn). Per shadow version, served version and role, and per hourly or daily window (UTC,
+ * by the served answer's time): the rows compared, the requests they came in, and per output
+ * either the share of rows where both predicted the same label (an output whose values are
+ * all whole numbers, text or booleans: class labels) or the mean absolute difference
+ * (an output with fractional values: scores), with both sides' latency per request.
+ * Outputs with several values per row (per-class probabilities) are left out. Failed
+ * requests are not compared (the reader leaves them out).
+ *
+ * Usage: `const shadow = await shadowResults(predictionLogLocation(config), { model: 'flights', window: 'daily' });`
+ */
+import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import { openPredictionLog, type PredictionLogLocation, type SkippedFile } from '../monitor/prediction-log-reader.js';
+import { windowKey } from '../monitor/windows.js';
+import type { TrafficQuery } from './deployment-traffic.js';
+
+/** One output of the model as compared: by agreement of labels, or by the difference of scores. */
+export interface ShadowOutput {
+  name: string;
+  kind: 'label' | 'score';
+  /** Per window: for a label, the share of rows (0 to 1) where shadow and served agree; for a score, the mean absolute difference. */
+  values: (number | null)[];
+}
+
+/** A shadow version against one served version and role, a point per window with compared rows. */
+export interface ShadowComparison {
+  shadowVersion: number;
+  servedVersion: number;
+  servedRole: string;
+  /** Window starts (UTC hour or day), epoch ms. */
+  starts: number[];
+  /** Rows compared, and the requests they came in. */
+  rows: number[];
+  requests: number[];
+  outputs: ShadowOutput[];
+  /** Latency per request in ms, median and 95th percentile, of each side over the same requests. */
+  shadowP50: number[];
+  shadowP95: number[];
+  servedP50: number[];
+  servedP95: number[];
+}
+
+export interface ShadowResults {
+  model: string;
+  window: TrafficQuery['window'];
+  comparisons: ShadowComparison[];
+  /** Log files that could not be read and were left out. */
+  skipped: SkippedFile[];
+}
+
+export async function shadowResults(location: PredictionLogLocation, query: TrafficQuery): Promise<ShadowResults> {
+  return withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, location, { model: query.model, from: query.from, to: query.to });
+    try {
+      // Each row numbered among the rows of its request, version and role with the same features, so equal rows pair off one to one.
+      await db.run(`CREATE OR REPLACE TEMP TABLE __shadow_log AS
+        SELECT request_id, model_version, role, logged_at, latency_ms, to_json(outputs) AS outputs, f,
+          row_number() OVER (PARTITION BY request_id, model_version, role, f) AS k
+        FROM (SELECT *, to_json(features)::VARCHAR AS f FROM (${log.relation}) WHERE role IN ('primary', 'canary', 'shadow'))`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE __shadow_pairs AS
+        SELECT s.model_version AS shadow_version, p.model_version AS served_version, p.role AS served_role, p.logged_at, p.request_id,
+          s.outputs AS so, p.outputs AS po, s.latency_ms AS shadow_ms, p.latency_ms AS served_ms,
+          row_number() OVER (PARTITION BY p.request_id, s.model_version, p.model_version, p.role) = 1 AS first
+        FROM __shadow_log s JOIN __shadow_log p ON s.request_id = p.request_id AND s.f = p.f AND s.k = p.k
+        WHERE s.role = 'shadow' AND p.role IN ('primary', 'canary')`);
+      const outputs = (
+        await queryRows(
+          db,
+          // An output only ever null (a field another version's files have) is not one this shadow answers.
+          `SELECT name, bool_or(type = 'DOUBLE') AS fractional, bool_or(type IN ('ARRAY', 'OBJECT')) AS nested
+           FROM (SELECT name, json_type(json_extract(so, '$."' || name || '"')) AS type FROM (SELECT so, unnest(json_keys(so)) AS name FROM __shadow_pairs))
+           WHERE type <> 'NULL' GROUP BY name ORDER BY name`,
+        )
+      )
+        .filter((r) => r.nested !== true)
+        .map((r) => ({ name: String(r.name), kind: r.fractional === true ? ('score' as const) : ('label' as const) }));
+      const measures = outputs.map(({ name, kind }, i) => {
+        const [shadow, served] = [`(so ->> ${sqlString(name)})`, `(po ->> ${sqlString(name)})`];
+        return kind === 'label'
+          ? `avg(CASE WHEN ${shadow} IS NULL AND ${served} IS NULL THEN NULL WHEN ${shadow} IS NOT DISTINCT FROM ${served} THEN 1.0 ELSE 0.0 END) AS o${i}`
+          : `avg(abs(TRY_CAST(${shadow} AS DOUBLE) - TRY_CAST(${served} AS DOUBLE))) AS o${i}`;
+      });
+      const ms = (column: string, q: number) => `quantile_cont(${column}, ${q}) FILTER (WHERE first)`;
+      const rows = await queryRows(
+        db,
+        `SELECT shadow_version, served_version, served_role, ${windowKey({ kind: query.window })}::BIGINT AS start, count(*) AS rows, count(*) FILTER (WHERE first) AS requests,
+           ${ms('shadow_ms', 0.5)} AS shadow_p50, ${ms('shadow_ms', 0.95)} AS shadow_p95, ${ms('served_ms', 0.5)} AS served_p50, ${ms('served_ms', 0.95)} AS served_p95
+           ${measures.map((m) => `, ${m}`).join('')}
+         FROM __shadow_pairs GROUP BY shadow_version, served_version, served_role, start ORDER BY shadow_version, served_version, served_role, start`,
+      );
+      const comparisons = new Map<string, ShadowComparison>();
+      for (const r of rows) {
+        const key = `${r.shadow_version}\u0000${r.served_version}\u0000${r.served_role}`;
+        let c = comparisons.get(key);
+        if (!c) {
+          c = {
+            shadowVersion: Number(r.shadow_version),
+            servedVersion: Number(r.served_version),
+            servedRole: String(r.served_role),
+            starts: [],
+            rows: [],
+            requests: [],
+            outputs: outputs.map((o) => ({ ...o, values: [] })),
+            shadowP50: [],
+            shadowP95: [],
+            servedP50: [],
+            servedP95: [],
+          };
+          comparisons.set(key, c);
+        }
+        c.starts.push(Number(r.start));
+        c.rows.push(Number(r.rows));
+        c.requests.push(Number(r.requests));
+        c.outputs.forEach((o, i) => o.values.push(r[`o${i}`] === null ? null : Number(r[`o${i}`])));
+        c.shadowP50.push(Number(r.shadow_p50));
+        c.shadowP95.push(Number(r.shadow_p95));
+        c.servedP50.push(Number(r.served_p50));
+        c.servedP95.push(Number(r.served_p95));
+      }
+      return { model: query.model, window: query.window, comparisons: [...comparisons.values()], skipped: log.skipped };
+    } finally {
+      await db.run('DROP TABLE IF EXISTS __shadow_pairs; DROP TABLE IF EXISTS __shadow_log').catch(() => undefined);
+      await log.close();
+    }
+  });
+}
