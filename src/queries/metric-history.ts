@@ -61,6 +61,8 @@ export function downsampleMinMax(values: readonly number[], maxPoints: number): 
   for (let b = 0; b < buckets; b++) {
     const from = 1 + Math.floor((b * inner) / buckets);
     const to = 1 + Math.floor(((b + 1) * inner) / buckets);
+    // Fewer inner points than buckets leaves some empty; they keep nothing (else an end repeats).
+    if (from >= to) continue;
     let low = -1;
     let high = -1;
     for (let i = from; i < to; i++) {
