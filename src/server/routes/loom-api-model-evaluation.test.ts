@@ -3,7 +3,7 @@
 // holds the recorded report's numbers, slice intervals, fairness groups and the model card.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { evaluationConfig } from '../../evaluate/config.js';
 import { evaluateRegisteredModel } from '../../evaluate/evaluate-registered.js';
 import { ModelEvaluation } from '../../pipeline/artifact-types.js';
@@ -12,7 +12,8 @@ import { makeTempDir } from '../../../test/support/flights.js';
 import { registeredModelProject } from '../../../test/support/registered-model.js';
 import { buildPlatformApp } from '../server.js';
 
-test("a version's evaluations: the recorded metrics, slices with intervals, fairness and model card; refusals", async (t) => {
+/** A registered model's project (test/support/registered-model.ts) behind the platform API, both closed after the test. */
+async function registeredModelServer(t: TestContext) {
   const dir = await makeTempDir(t.after.bind(t));
   const project = await registeredModelProject(dir);
   const server = await buildPlatformApp({ db: project.db, artifacts: project.artifacts });
@@ -20,6 +21,11 @@ test("a version's evaluations: the recorded metrics, slices with intervals, fair
     await server.close();
     await project.db.close();
   });
+  return { project, server };
+}
+
+test("a version's evaluations: the recorded metrics, slices with intervals, fairness and model card; refusals", async (t) => {
+  const { project, server } = await registeredModelServer(t);
   const url = '/api/loom/models/flights/versions/1/evaluation';
   const get = async (path: string) => (await server.inject(path)).json() as ModelEvaluationView;
 
@@ -70,13 +76,7 @@ test("a version's evaluations: the recorded metrics, slices with intervals, fair
 });
 
 test('the model versions made from a dataset version: none without a recorded push; a malformed or unknown version is refused', async (t) => {
-  const dir = await makeTempDir(t.after.bind(t));
-  const project = await registeredModelProject(dir);
-  const server = await buildPlatformApp({ db: project.db, artifacts: project.artifacts });
-  t.after(async () => {
-    await server.close();
-    await project.db.close();
-  });
+  const { project, server } = await registeredModelServer(t);
   const [examples] = await project.db.metadata.getArtifacts([project.examplesId]);
   const hash = String(examples!.properties.contentHash ?? examples!.fingerprint);
   // The fixture pushed outside the metadata store: no PushedModel is downstream of the data.
