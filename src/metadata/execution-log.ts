@@ -85,7 +85,7 @@ const NAMED_VALUE = /([A-Za-z_][\w.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)/g;
 /** A line as it is stored: redacted, cut to the cap, without the NUL PostgreSQL's text refuses. */
 export function storedLine(line: string): string {
   let text = line.replaceAll('\u0000', '').replace(URL_IN_TEXT, (url) => redactUrl(url));
-  text = text.replace(NAMED_VALUE, (whole, name: string, separator: string, value: string) =>
+  text = text.replace(NAMED_VALUE, (whole, name: string, separator: string) =>
     isSecretName(name) ? `${name}${separator}${REDACTED}` : whole,
   );
   if (text.length <= EXECUTION_LOG_MAX_LINE_CHARS) return text;
