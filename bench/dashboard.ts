@@ -3,7 +3,9 @@
  * API fed through MLflow's REST paths (as an MLflow client would):
  *   - a run with 100,000 points of one metric: time from navigation to its curve drawn;
  *   - an experiment with 10,000 runs (5 params, 3 metrics each): time from navigation to the
- *     runs table's first page, and from pressing Apply on a filter to the filtered page.
+ *     runs table's first page, and from pressing Enter in the filter box to the filtered page
+ *     (the same key MLflow's side presses: a click would add Playwright's actionability waits
+ *     to one side only).
  * The same runs and points are fed through the same REST calls to MLflow's own server (the
  * full `mlflow` package, bench/mlflow-ui.ts) and the same views are measured in its UI with the
  * same browser, interleaved with Loom's. Goals (issue 14): chart < 1 s, table and filter
@@ -157,9 +159,10 @@ async function main(): Promise<void> {
       ours.table.push(performance.now() - started);
       if (mlflow && theirFeed) theirs.table.push(await mlflowTable(theirPage, mlflow.url, theirFeed.experimentId, `run-${RUNS - 1}`));
 
-      await page.getByLabel('Filter runs').fill(filter);
+      const box = page.getByLabel('Filter runs');
+      await box.fill(filter);
       started = performance.now();
-      await page.getByRole('button', { name: 'Apply' }).click();
+      await box.press('Enter');
       await page.getByText(`${expected} ${expected === 1 ? 'run' : 'runs'} on this page`).waitFor();
       ours.filter.push(performance.now() - started);
       if (mlflow && theirFeed) theirs.filter.push(await mlflowFilter(theirPage, filter, `run-${expected - 1}`));
