@@ -4,7 +4,7 @@
  */
 import { EXIT_CODE, asLoomError, type ErrorCode } from '../core/errors.js';
 import { terminalProgress, type Progress } from '../core/progress.js';
-import { isDebug } from '../platform/config.js';
+import { isDebug } from '../platform/debug.js';
 
 export interface OutputOptions {
   json?: boolean;

@@ -8,6 +8,10 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { extname } from 'node:path';
 import { LoomError } from '../core/errors.js';
+import { MEMORY_LIMIT } from './memory-size.js';
+
+// Still offered here, where the sizes are used, for the data steps that check one (ingest).
+export { MEMORY_LIMIT };
 
 export interface DuckDBOptions {
   /** e.g. '2GB'; default the process's (`setDuckDBDefaults`), else DuckDB's own (80% of RAM). */
@@ -16,9 +20,6 @@ export interface DuckDBOptions {
   /** Where DuckDB spills past the memory limit; default the process's, else DuckDB's own. */
   tempDirectory?: string;
 }
-
-/** A DuckDB memory size such as `64MB`, `1.5GB` or `512MiB`. */
-export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 let processDefaults: DuckDBOptions = {};
 

@@ -7,6 +7,10 @@
  *   database   sqlite:<path> (or a bare file path), sqlite::memory:, postgres://… / postgresql://…
  *   artifacts  file:<path> (or a bare folder path)
  *
+ * A database's driver is imported when a database of its kind is opened, not with this table:
+ * checking a URL (every `loom` start reads the configuration) loads neither `pg` nor
+ * better-sqlite3, and a project on SQLite never loads `pg`.
+ *
  * Usage: `const { db, dialect, close } = await openDatabaseUrl('sqlite:/p/.loom/loom.db')`
  */
 import { fileURLToPath } from 'node:url';
@@ -14,8 +18,7 @@ import { LoomError } from '../core/errors.js';
 import type { DialectKind } from '../core/sql-dialect.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
-import { openPostgresDatabase } from './postgres-backend.js';
-import { openSqliteDatabase, type OpenedDatabase } from './sqlite-backend.js';
+import type { OpenedDatabase } from './sqlite-backend.js';
 
 interface DatabaseBackend {
   dialect: DialectKind;
@@ -41,7 +44,7 @@ function sqlitePath(url: string): string {
 const sqlite: DatabaseBackend = {
   dialect: 'sqlite',
   problem: (url) => (sqlitePath(url) ? undefined : 'names no file'),
-  open: (url) => openSqliteDatabase(sqlitePath(url)),
+  open: async (url) => (await import('./sqlite-backend.js')).openSqliteDatabase(sqlitePath(url)),
 };
 
 const postgres: DatabaseBackend = {
@@ -53,7 +56,7 @@ const postgres: DatabaseBackend = {
       return 'is not a parseable URL';
     }
   },
-  open: (url, schema) => openPostgresDatabase(url, schema),
+  open: async (url, schema) => (await import('./postgres-backend.js')).openPostgresDatabase(url, schema),
 };
 
 const DATABASE_BACKENDS: Record<string, DatabaseBackend> = { 'sqlite:': sqlite, 'postgres:': postgres, 'postgresql:': postgres };

@@ -11,7 +11,7 @@
  *   LOOM_DUCKDB_TEMP_DIRECTORY   where DuckDB spills
  *   LOOM_ACTOR, else USER        who changes aliases and deployments
  *   LOOM_LOG_LEVEL               the servers' JSON log level (info; silent, fatal … trace)
- *   LOOM_DEBUG                   print stack traces of internal errors
+ *   LOOM_DEBUG                   print stack traces of internal errors (read by `debug.ts`, re-exported here)
  *
  * loom.config.json: `{ "home", "database": "<url>" | { "url", "schema" }, "artifacts",
  * "duckdb": { "memoryLimit", "threads", "tempDirectory" }, "actor", "auth", "http", "logLevel",
@@ -31,10 +31,13 @@ import { LoomError } from '../core/errors.js';
 import { logLevelSchema, type LogLevel } from '../core/log-level.js';
 import { parseInput } from '../core/validation.js';
 import { authSettingsSchema, httpSettingsSchema, type AuthSettings, type HttpSettings } from '../auth/settings.js';
-import { MEMORY_LIMIT, type DuckDBOptions } from '../data/duckdb.js';
+import type { DuckDBOptions } from '../data/duckdb.js';
+import { MEMORY_LIMIT } from '../data/memory-size.js';
 import { checkArtifactsUrl, checkDatabaseUrl, urlScheme } from './backends.js';
 import { projectLayout, type ProjectLayout } from './layout.js';
-import { SCHEMA_NAME } from './postgres-backend.js';
+import { SCHEMA_NAME } from './schema-name.js';
+
+export { isDebug } from './debug.js';
 
 /** The project config file's name, looked for in the current directory. */
 export const CONFIG_FILE = 'loom.config.json';
@@ -178,11 +181,6 @@ export function loadConfig(options: LoadConfigOptions = {}): LoomConfig {
     serve: defined({ grpcPort: overrides.serve?.grpcPort ?? file.serve?.grpcPort }),
     server: defined({ workers: overrides.server?.workers ?? file.server?.workers }),
   };
-}
-
-/** Whether internal errors print their stack trace (LOOM_DEBUG set); read apart from the rest so a bad config can still be reported. */
-export function isDebug(env: Record<string, string | undefined> = process.env): boolean {
-  return Boolean(env.LOOM_DEBUG);
 }
 
 function readConfigFile(path: string): z.output<typeof fileSchema> {

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { LoomError } from '../core/errors.js';
 import { shareTransactions } from '../core/shared-transactions.js';
 import { migrateToLatest } from './migrate.js';
+import { SCHEMA_NAME } from './schema-name.js';
 import type { OpenedDatabase } from './sqlite-backend.js';
 
 const INT8_OID = 20;
@@ -23,9 +24,6 @@ const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
   oid === INT8_OID && format !== 'binary'
     ? (value: string) => Number(value)
     : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
-
-/** A schema name PostgreSQL takes unquoted. */
-export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Where a URL points, without its password, for messages. */
 export function describePostgresUrl(url: string): string {
