@@ -7,7 +7,6 @@
 import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { loadConfig } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
-import { startPlatformServer } from '../server/server.js';
 import { changeContext } from './security.js';
 
 /** A command's view of the project: every store, the artifact store and the layout. */
@@ -30,7 +29,10 @@ export async function withProject<T>(work: (project: Project) => Promise<T>, opt
   );
 }
 
-/** A custom trainer that logs with an MLflow client gets the platform API on loopback, started when it asks. */
+/**
+ * A custom trainer that logs with an MLflow client gets the platform API on loopback, started when it asks.
+ * The server (Fastify, every route and what they query) is imported then, not by every command that opens a project.
+ */
 function platformApiOnLoopback(project: Project): MlflowServerFactory {
-  return () => startPlatformServer({ port: 0, db: project, artifacts: project.artifacts });
+  return async () => (await import('../server/server.js')).startPlatformServer({ port: 0, db: project, artifacts: project.artifacts });
 }

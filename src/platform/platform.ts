@@ -23,7 +23,7 @@ import { KyselyLabelStore } from '../monitor/kysely-label-store.js';
 import type { LabelStore } from '../monitor/label-store.js';
 import type { LabelTables } from '../monitor/label-tables.js';
 import { LoomError } from '../core/errors.js';
-import { setDuckDBDefaults } from '../data/duckdb.js';
+import { setDuckDBDefaults } from '../data/duckdb-settings.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
 import { KyselyMonitorHistory, type MonitorHistoryStore } from '../monitor/history-store.js';
