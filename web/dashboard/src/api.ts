@@ -67,7 +67,9 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
   return body as T;
 }
 
-// The platform API's shapes the pages read (MLflow's REST JSON and Loom's /api/loom).
+// The platform API's shapes the pages read (MLflow's REST JSON and Loom's /api/loom). Loom's answers
+// are the server's own types, from the Node-free modules of src/queries/views/, re-exported here.
+export type { EvaluationDetail, EvaluationSummary, MetricRow, ModelEvaluationView } from '../../../src/queries/views/model-evaluation.js';
 export interface KeyValue {
   key: string;
   value: string;
@@ -333,45 +335,6 @@ export interface SliceQualityView {
   windows: { start: number; end: number; rows: number; labelled: number }[];
   slices: SliceSeries[];
   multiRowRequests: number;
-}
-/** A model version's recorded evaluations, one in full (/api/loom/models/:name/versions/:version/evaluation). */
-export interface MetricRow {
-  name: string;
-  value: number | null;
-  lower: number | null;
-  upper: number | null;
-  baseline: number | null;
-}
-export interface EvaluationSummary {
-  artifactId: number;
-  executionId: number;
-  runId: string | null;
-  pipelineRun: boolean;
-  evaluatedAt: string;
-  split: string;
-  rowCount: number;
-  blessed: boolean | null;
-  registeredWith: boolean;
-}
-export interface EvaluationDetail extends EvaluationSummary {
-  task: string;
-  labelColumn: string;
-  confidence: number;
-  resamples: number;
-  baseline: { name: string | null; version: number | null; uri: string } | null;
-  data: { contentHash: string | null; split: string; span: string | null; source: string | null; uri: string };
-  metrics: MetricRow[];
-  slices: { spec: string; key: string; values: Record<string, string>; exampleCount: number; small: boolean; metrics: MetricRow[] }[];
-  fairness: { name: string; features: string[]; decisionThreshold: number; groups: ({ group: string } & Record<string, number | string | null>)[]; disparities: { name: string; value: number | null; baseline: number | null }[] }[];
-  thresholds: { metric: string; target: string; kind: string; passed: boolean | null; reason: string }[];
-  blessing: { blessed: boolean; reason: string; passed: number; failed: number; skipped: number };
-  lineage: { type: string; uri: string; id: number | null; note: string | null }[];
-  modelCard: string | null;
-}
-export interface ModelEvaluationView {
-  model: { name: string; version: number };
-  evaluations: EvaluationSummary[];
-  selected: EvaluationDetail | null;
 }
 /** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
 export interface DatasetModels {
