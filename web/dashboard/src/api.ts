@@ -70,6 +70,7 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
 // The platform API's shapes the pages read (MLflow's REST JSON and Loom's /api/loom). Loom's answers
 // are the server's own types, from the Node-free modules of src/queries/views/, re-exported here.
 export type { EvaluationDetail, EvaluationSummary, MetricRow, ModelEvaluationView } from '../../../src/queries/views/model-evaluation.js';
+export type { DeploymentTraffic, ShadowComparison, ShadowOutput, ShadowResults, TrafficSeries, TrafficWindow } from '../../../src/queries/views/deployment-traffic.js';
 export interface KeyValue {
   key: string;
   value: string;
@@ -255,49 +256,6 @@ export interface DatasetDrift {
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
 }
 // Deployments and per-slice quality (/api/loom/deployments/:name/traffic, /shadow, /canary-decisions, /api/loom/monitoring/:name/slices).
-/** A version in one serving role, a point per window: requests answered, rows, latency (ms) per answered request, and failed requests. */
-export interface TrafficSeries {
-  version: number;
-  role: string;
-  starts: number[];
-  requests: number[];
-  rows: number[];
-  /** Null in a window where every request failed. */
-  p50: (number | null)[];
-  p95: (number | null)[];
-  max: (number | null)[];
-  clientErrors: number[];
-  serverErrors: number[];
-  /** Failed requests' share of those that reached the version, 0 to 1. */
-  errorShare: number[];
-}
-export interface DeploymentTraffic {
-  model: string;
-  window: 'hourly' | 'daily';
-  series: TrafficSeries[];
-  skipped: { file: string; reason: string }[];
-}
-/** A shadow against the served version and role over the same requests, a point per window. */
-export interface ShadowComparison {
-  shadowVersion: number;
-  servedVersion: number;
-  servedRole: string;
-  starts: number[];
-  rows: number[];
-  requests: number[];
-  /** A label's agreement (share of rows, 0 to 1) or a score's mean absolute difference, per window. */
-  outputs: { name: string; kind: 'label' | 'score'; values: (number | null)[] }[];
-  shadowP50: number[];
-  shadowP95: number[];
-  servedP50: number[];
-  servedP95: number[];
-}
-export interface ShadowResults {
-  model: string;
-  window: 'hourly' | 'daily';
-  comparisons: ShadowComparison[];
-  skipped: { file: string; reason: string }[];
-}
 export interface CanaryDecisionRecord {
   modelName: string;
   primaryVersion: number;
