@@ -71,6 +71,7 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
 // are the server's own types, from the Node-free modules of src/queries/views/, re-exported here.
 export type { EvaluationDetail, EvaluationSummary, MetricRow, ModelEvaluationView } from '../../../src/queries/views/model-evaluation.js';
 export type { DeploymentTraffic, ShadowComparison, ShadowOutput, ShadowResults, TrafficSeries, TrafficWindow } from '../../../src/queries/views/deployment-traffic.js';
+export type { AlertView as AlertRecord, DriftSeries, MonitoringView, QualitySeries, SliceQualityView, SliceSeries } from '../../../src/queries/views/monitoring.js';
 export interface KeyValue {
   key: string;
   value: string;
@@ -209,45 +210,6 @@ export interface SessionView {
   source: string;
   grants: { model: string; actions: string[]; aliases?: string[] }[];
 }
-// Monitoring (/api/loom/monitoring/:name): drift and online quality over time, and the alerts that fired.
-export interface DriftSeries {
-  feature: string;
-  against: string;
-  measure: string;
-  threshold: number;
-  starts: number[];
-  values: (number | null)[];
-  exceeded: boolean[];
-}
-export interface QualitySeries {
-  metric: string;
-  kind: 'estimated' | 'measured';
-  starts: number[];
-  values: (number | null)[];
-  labelled: number[];
-}
-export interface AlertRecord {
-  rule: string;
-  severity: string;
-  metric: string;
-  modelName: string;
-  modelVersion: number;
-  windowEnd: number;
-  value: number;
-  actions: { type: string; status: string; detail: string }[];
-  artifactId: number;
-  recordedAt: number;
-}
-export interface MonitoringView {
-  model: string;
-  versions: number[];
-  version: number | null;
-  windowKinds: string[];
-  windowKind: string | null;
-  drift: DriftSeries[];
-  quality: QualitySeries[];
-  alerts: AlertRecord[];
-}
 /** Drift between two dataset versions (/api/loom/datasets/:version/drift); value null when inconclusive. */
 export interface DatasetDrift {
   version: string;
@@ -274,25 +236,6 @@ export interface CanaryDecisionRecord {
   recordedAt: number;
   primary: { version: number; rows: number; labelled: number } | null;
   canary: { version: number; rows: number; labelled: number } | null;
-}
-export interface SliceSeries {
-  spec: string;
-  key: string;
-  offline: Record<string, number | null> | null;
-  starts: number[];
-  labelled: number[];
-  /** Whether the slice had enough labelled rows for figures in each window. */
-  sized: boolean[];
-  measured: Record<string, (number | null)[]>;
-}
-export interface SliceQualityView {
-  model: string;
-  version: number;
-  windowKind: string;
-  metrics: string[];
-  windows: { start: number; end: number; rows: number; labelled: number }[];
-  slices: SliceSeries[];
-  multiRowRequests: number;
 }
 /** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
 export interface DatasetModels {
