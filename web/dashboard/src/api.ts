@@ -71,6 +71,7 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
 // are the server's own types, from the Node-free modules of src/queries/views/, re-exported here.
 export type { EvaluationDetail, EvaluationSummary, MetricRow, ModelEvaluationView } from '../../../src/queries/views/model-evaluation.js';
 export type { DeploymentTraffic, ShadowComparison, ShadowOutput, ShadowResults, TrafficSeries, TrafficWindow } from '../../../src/queries/views/deployment-traffic.js';
+export type { CanaryDecisionRecord, DecisionSide } from '../../../src/queries/views/canary-decisions.js';
 export type { AlertView as AlertRecord, DriftSeries, MonitoringView, QualitySeries, SliceQualityView, SliceSeries } from '../../../src/queries/views/monitoring.js';
 export interface KeyValue {
   key: string;
@@ -216,26 +217,6 @@ export interface DatasetDrift {
   against: string;
   split: string;
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
-}
-// Deployments and per-slice quality (/api/loom/deployments/:name/traffic, /shadow, /canary-decisions, /api/loom/monitoring/:name/slices).
-export interface CanaryDecisionRecord {
-  modelName: string;
-  primaryVersion: number;
-  canaryVersion: number;
-  outcome: 'promote' | 'rollback' | 'hold' | string;
-  basis: string;
-  metric: string;
-  windowStart: number;
-  windowEnd: number;
-  primaryValue: number | null;
-  canaryValue: number | null;
-  aliasMoved: boolean;
-  reason: string;
-  artifactId: number;
-  executionId: number | null;
-  recordedAt: number;
-  primary: { version: number; rows: number; labelled: number } | null;
-  canary: { version: number; rows: number; labelled: number } | null;
 }
 /** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
 export interface DatasetModels {
