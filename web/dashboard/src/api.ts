@@ -72,6 +72,8 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
 export type { EvaluationDetail, EvaluationSummary, MetricRow, ModelEvaluationView } from '../../../src/queries/views/model-evaluation.js';
 export type { DeploymentTraffic, ShadowComparison, ShadowOutput, ShadowResults, TrafficSeries, TrafficWindow } from '../../../src/queries/views/deployment-traffic.js';
 export type { CanaryDecisionRecord, DecisionSide } from '../../../src/queries/views/canary-decisions.js';
+export type { DatasetModel, DatasetModels } from '../../../src/queries/views/dataset-models.js';
+export type { PipelineStepLog as StepLogPage, StepLogLine } from '../../../src/queries/views/step-log.js';
 export type { AlertView as AlertRecord, DriftSeries, MonitoringView, QualitySeries, SliceQualityView, SliceSeries } from '../../../src/queries/views/monitoring.js';
 export interface KeyValue {
   key: string;
@@ -217,22 +219,4 @@ export interface DatasetDrift {
   against: string;
   split: string;
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
-}
-/** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
-export interface DatasetModels {
-  version: string;
-  models: { name: string; version: number; pushedArtifactId: number }[];
-}
-/** A step's log lines (/api/loom/pipeline-runs/:runId/steps/:step/log). */
-export interface StepLogLine {
-  seq: number;
-  loggedAt: number;
-  line: string;
-}
-export interface StepLogPage {
-  executionId: number;
-  state: string;
-  lines: StepLogLine[];
-  more: boolean;
-  dropped: number;
 }
