@@ -10,24 +10,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { MetadataStore } from '../metadata/store.js';
-import { CanaryDecision, type PropertiesOf } from '../pipeline/artifact-types.js';
+import { CanaryDecision } from '../pipeline/artifact-types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import type { CanaryDecisionRecord } from './views/canary-decisions.js';
 
-/** One side of a decision as the step wrote it; null when its file could not be read. */
-export interface DecisionSide {
-  version: number;
-  rows: number;
-  labelled: number;
-}
-
-export type CanaryDecisionRecord = PropertiesOf<typeof CanaryDecision> & {
-  artifactId: number;
-  /** The `canary-decision` execution that published it. */
-  executionId: number | null;
-  recordedAt: number;
-  primary: DecisionSide | null;
-  canary: DecisionSide | null;
-};
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export type { CanaryDecisionRecord, DecisionSide } from './views/canary-decisions.js';
 
 // Only what the page shows is read from the step's file: its other fields may grow.
 const side = z.object({ version: z.number().int(), rows: z.number().int(), labelled: z.number().int() });

@@ -10,19 +10,16 @@ import { findDatasetVersion, versionGroups, versionOf } from '../data/versions.j
 import type { MetadataStore } from '../metadata/store.js';
 import { PushedModel } from '../pipeline/artifact-types.js';
 import type { RegistryStore } from '../registry/store.js';
+import type { DatasetModel, DatasetModels } from './views/dataset-models.js';
 
 /** Ingest → transform → train (or tune) → compose → push is 5 hops; room for longer pipelines. */
 const MAX_HOPS = 12;
 
-export interface DatasetModel {
-  name: string;
-  version: number;
-  /** The PushedModel artifact that records the registration. */
-  pushedArtifactId: number;
-}
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export type { DatasetModel, DatasetModels } from './views/dataset-models.js';
 
 /** The model versions registered from the version `prefix` names, by name then newest version first. */
-export async function datasetVersionModels(stores: { metadata: MetadataStore; registry: RegistryStore }, prefix: string): Promise<{ version: string; models: DatasetModel[] }> {
+export async function datasetVersionModels(stores: { metadata: MetadataStore; registry: RegistryStore }, prefix: string): Promise<DatasetModels> {
   const version = versionOf(await findDatasetVersion(stores, prefix));
   const ingests = (await versionGroups(stores)).get(version) ?? [];
   const graphs = await Promise.all(ingests.map((a) => stores.metadata.lineage(a.id, { direction: 'downstream', maxHops: MAX_HOPS })));

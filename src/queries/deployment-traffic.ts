@@ -12,12 +12,12 @@
  * Usage: `const traffic = await deploymentTraffic(predictionLogLocation(config), { model: 'flights', window: 'daily' });`
  */
 import { queryRows, withDuckDB } from '../data/duckdb.js';
-import { openPredictionLog, type PredictionLogLocation, type SkippedFile } from '../monitor/prediction-log-reader.js';
+import { openPredictionLog, type PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import { windowKey } from '../monitor/windows.js';
+import type { DeploymentTraffic, TrafficSeries, TrafficWindow } from './views/deployment-traffic.js';
 
-/** Traffic windows are calendar ones: a window of N requests says nothing about time. */
-export const TRAFFIC_WINDOWS = ['hourly', 'daily'] as const;
-export type TrafficWindow = (typeof TRAFFIC_WINDOWS)[number];
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export { TRAFFIC_WINDOWS, type DeploymentTraffic, type TrafficSeries, type TrafficWindow } from './views/deployment-traffic.js';
 
 export interface TrafficQuery {
   model: string;
@@ -25,34 +25,6 @@ export interface TrafficQuery {
   /** Requests logged in [from, to), epoch ms. */
   from?: number;
   to?: number;
-}
-
-/** One version in one role, a point per window with traffic (windows without any are absent). */
-export interface TrafficSeries {
-  version: number;
-  role: string;
-  /** Window starts (UTC hour or day), epoch ms. */
-  starts: number[];
-  /** Requests answered. */
-  requests: number[];
-  rows: number[];
-  /** Latency per answered request in ms; null in a window where every request failed. */
-  p50: (number | null)[];
-  p95: (number | null)[];
-  max: (number | null)[];
-  /** Requests that failed with a 4xx status (the client's input) and with a 5xx (the server's fault). */
-  clientErrors: number[];
-  serverErrors: number[];
-  /** Failed requests' share of all requests that reached the version, 0 to 1. */
-  errorShare: number[];
-}
-
-export interface DeploymentTraffic {
-  model: string;
-  window: TrafficWindow;
-  series: TrafficSeries[];
-  /** Log files that could not be read and were left out. */
-  skipped: SkippedFile[];
 }
 
 export async function deploymentTraffic(location: PredictionLogLocation, query: TrafficQuery): Promise<DeploymentTraffic> {

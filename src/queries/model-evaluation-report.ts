@@ -9,16 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LoomError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
-import type { EvaluationDetail } from './model-evaluation.js';
-
-/** One metric: the value (null where it was undefined, e.g. AUC of a one-class slice), its bootstrap interval and the baseline's value. */
-export interface MetricRow {
-  name: string;
-  value: number | null;
-  lower: number | null;
-  upper: number | null;
-  baseline: number | null;
-}
+import type { EvaluationDetail, MetricRow } from './views/model-evaluation.js';
 
 const metrics = z.record(z.string(), z.number().nullable());
 const intervals = z.record(z.string(), z.object({ lower: z.number(), upper: z.number() }));

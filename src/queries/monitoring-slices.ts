@@ -14,32 +14,10 @@ import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js'
 import { onlineQuality, type QualityStores } from '../monitor/quality-run.js';
 import { QUALITY_METRICS } from '../monitor/quality.js';
 import { windowKindName, type WindowSpec } from '../monitor/windows.js';
+import type { SliceQualityView, SliceSeries } from './views/monitoring.js';
 
-/** One slice (spec and key), a point per window where it had labelled rows. */
-export interface SliceSeries {
-  spec: string;
-  key: string;
-  /** The offline evaluation's figures for the same slice, when it had one. */
-  offline: Record<string, number | null> | null;
-  starts: number[];
-  labelled: number[];
-  /** Whether the slice had the evaluation's minimum of labelled rows in each window (below it: no figures). */
-  sized: boolean[];
-  /** Per metric, a value per window; null below the minimum slice size or where undefined (AUC on one class). */
-  measured: Record<string, (number | null)[]>;
-}
-
-export interface SliceQualityView {
-  model: string;
-  version: number;
-  windowKind: string;
-  metrics: readonly string[];
-  /** Each window's bounds and rows, oldest first. */
-  windows: { start: number; end: number; rows: number; labelled: number }[];
-  slices: SliceSeries[];
-  /** Requests of several rows, whose labels are not joined (see quality-run.ts). */
-  multiRowRequests: number;
-}
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export type { SliceQualityView, SliceSeries } from './views/monitoring.js';
 
 export interface SliceQualityQuery {
   model: string;

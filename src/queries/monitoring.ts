@@ -8,47 +8,12 @@
  * Usage: `const view = await monitoringView({ history: platform.monitorHistory, metadata: platform.metadata }, 'flights', {});`
  */
 import type { MetadataStore } from '../metadata/store.js';
-import { listAlerts, type AlertRecord } from '../monitor/alerts/history.js';
-import type { DriftHistoryRow, MonitorHistoryStore, QualityHistoryRow, QualityKind } from '../monitor/history-store.js';
+import { listAlerts } from '../monitor/alerts/history.js';
+import type { DriftHistoryRow, MonitorHistoryStore, QualityHistoryRow } from '../monitor/history-store.js';
+import type { DriftSeries, MonitoringView, QualitySeries } from './views/monitoring.js';
 
-/** One feature's drift against one reference, one point per window. */
-export interface DriftSeries {
-  feature: string;
-  /** 'training', 'previous' or 'prediction'. */
-  against: string;
-  measure: string;
-  threshold: number;
-  starts: number[];
-  /** Null where the figure was inconclusive. */
-  values: (number | null)[];
-  exceeded: boolean[];
-}
-
-/** One quality metric, estimated or measured, one point per window. */
-export interface QualitySeries {
-  metric: string;
-  kind: QualityKind;
-  starts: number[];
-  values: (number | null)[];
-  /** Rows whose label had arrived for each window. */
-  labelled: number[];
-}
-
-export interface MonitoringView {
-  model: string;
-  /** Versions with any recorded figure, newest first. */
-  versions: number[];
-  /** The version shown: the one asked for, else the newest recorded; null with no history. */
-  version: number | null;
-  /** Window kinds recorded for that version ('daily', 'hourly', 'requests:N'). */
-  windowKinds: string[];
-  /** The window kind shown: the one asked for, else the first recorded. */
-  windowKind: string | null;
-  drift: DriftSeries[];
-  quality: QualitySeries[];
-  /** Alerts that fired for the version shown (their window ending in the range), newest first, with their actions. */
-  alerts: AlertRecord[];
-}
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export type { AlertView, DriftSeries, MonitoringView, QualitySeries } from './views/monitoring.js';
 
 export interface MonitoringQuery {
   version?: number;

@@ -14,43 +14,13 @@
  * Usage: `const shadow = await shadowResults(predictionLogLocation(config), { model: 'flights', window: 'daily' });`
  */
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
-import { openPredictionLog, type PredictionLogLocation, type SkippedFile } from '../monitor/prediction-log-reader.js';
+import { openPredictionLog, type PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import { windowKey } from '../monitor/windows.js';
 import type { TrafficQuery } from './deployment-traffic.js';
+import type { ShadowComparison, ShadowResults } from './views/deployment-traffic.js';
 
-/** One output of the model as compared: by agreement of labels, or by the difference of scores. */
-export interface ShadowOutput {
-  name: string;
-  kind: 'label' | 'score';
-  /** Per window: for a label, the share of rows (0 to 1) where shadow and served agree; for a score, the mean absolute difference. */
-  values: (number | null)[];
-}
-
-/** A shadow version against one served version and role, a point per window with compared rows. */
-export interface ShadowComparison {
-  shadowVersion: number;
-  servedVersion: number;
-  servedRole: string;
-  /** Window starts (UTC hour or day), epoch ms. */
-  starts: number[];
-  /** Rows compared, and the requests they came in. */
-  rows: number[];
-  requests: number[];
-  outputs: ShadowOutput[];
-  /** Latency per request in ms, median and 95th percentile, of each side over the same requests. */
-  shadowP50: number[];
-  shadowP95: number[];
-  servedP50: number[];
-  servedP95: number[];
-}
-
-export interface ShadowResults {
-  model: string;
-  window: TrafficQuery['window'];
-  comparisons: ShadowComparison[];
-  /** Log files that could not be read and were left out. */
-  skipped: SkippedFile[];
-}
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export type { ShadowComparison, ShadowOutput, ShadowResults } from './views/deployment-traffic.js';
 
 export async function shadowResults(location: PredictionLogLocation, query: TrafficQuery): Promise<ShadowResults> {
   return withDuckDB(async (db) => {

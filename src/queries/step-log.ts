@@ -6,22 +6,11 @@
  * Usage: `const log = await pipelineStepLog(platform, runId, 'ingest', { after: 0 });`
  */
 import { LoomError } from '../core/errors.js';
-import type { ExecutionLogLine } from '../metadata/execution-log.js';
 import { runExecutions, type PipelineRunStores } from './pipeline-runs.js';
+import type { PipelineStepLog } from './views/step-log.js';
 
-/** One page of a step's log. */
-export interface PipelineStepLog {
-  runId: string;
-  step: string;
-  executionId: number;
-  /** The step's state when the lines were read; a RUNNING step may log more. */
-  state: string;
-  lines: ExecutionLogLine[];
-  /** Whether more lines follow this page already (ask again with the last line's `seq`). */
-  more: boolean;
-  /** Lines the step logged beyond the stored cap. */
-  dropped: number;
-}
+// The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
+export type { PipelineStepLog, StepLogLine } from './views/step-log.js';
 
 /**
  * The lines of a run's step after line `after` (0: from the first), at most `limit`; NOT_FOUND

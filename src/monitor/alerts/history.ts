@@ -6,11 +6,12 @@
  *
  * Usage: `const alerts = await listAlerts(platform.metadata, { model: 'flights' });`
  */
+import type { z } from 'zod';
 import type { MetadataStore } from '../../metadata/store.js';
 import { Alert } from '../../pipeline/artifact-types.js';
-import type { PropertiesOf } from '../../pipeline/artifact-types.js';
 
-export type AlertRecord = PropertiesOf<typeof Alert> & { artifactId: number; uri: string; recordedAt: number };
+// The schema's output, as `listAlerts` parses it: its input type (PropertiesOf) leaves each property unknown.
+export type AlertRecord = z.output<typeof Alert.schema> & { artifactId: number; uri: string; recordedAt: number };
 
 /** Every recorded alert, newest window first; `model` and `rule` narrow it. */
 export async function listAlerts(metadata: MetadataStore, filter: { model?: string; rule?: string } = {}): Promise<AlertRecord[]> {

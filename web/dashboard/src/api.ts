@@ -67,7 +67,14 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
   return body as T;
 }
 
-// The platform API's shapes the pages read (MLflow's REST JSON and Loom's /api/loom).
+// The platform API's shapes the pages read (MLflow's REST JSON and Loom's /api/loom). Loom's answers
+// are the server's own types, from the Node-free modules of src/queries/views/, re-exported here.
+export type { EvaluationDetail, EvaluationSummary, MetricRow, ModelEvaluationView } from '../../../src/queries/views/model-evaluation.js';
+export type { DeploymentTraffic, ShadowComparison, ShadowOutput, ShadowResults, TrafficSeries, TrafficWindow } from '../../../src/queries/views/deployment-traffic.js';
+export type { CanaryDecisionRecord, DecisionSide } from '../../../src/queries/views/canary-decisions.js';
+export type { DatasetModel, DatasetModels } from '../../../src/queries/views/dataset-models.js';
+export type { PipelineStepLog as StepLogPage, StepLogLine } from '../../../src/queries/views/step-log.js';
+export type { AlertView as AlertRecord, DriftSeries, MonitoringView, QualitySeries, SliceQualityView, SliceSeries } from '../../../src/queries/views/monitoring.js';
 export interface KeyValue {
   key: string;
   value: string;
@@ -206,188 +213,10 @@ export interface SessionView {
   source: string;
   grants: { model: string; actions: string[]; aliases?: string[] }[];
 }
-// Monitoring (/api/loom/monitoring/:name): drift and online quality over time, and the alerts that fired.
-export interface DriftSeries {
-  feature: string;
-  against: string;
-  measure: string;
-  threshold: number;
-  starts: number[];
-  values: (number | null)[];
-  exceeded: boolean[];
-}
-export interface QualitySeries {
-  metric: string;
-  kind: 'estimated' | 'measured';
-  starts: number[];
-  values: (number | null)[];
-  labelled: number[];
-}
-export interface AlertRecord {
-  rule: string;
-  severity: string;
-  metric: string;
-  modelName: string;
-  modelVersion: number;
-  windowEnd: number;
-  value: number;
-  actions: { type: string; status: string; detail: string }[];
-  artifactId: number;
-  recordedAt: number;
-}
-export interface MonitoringView {
-  model: string;
-  versions: number[];
-  version: number | null;
-  windowKinds: string[];
-  windowKind: string | null;
-  drift: DriftSeries[];
-  quality: QualitySeries[];
-  alerts: AlertRecord[];
-}
 /** Drift between two dataset versions (/api/loom/datasets/:version/drift); value null when inconclusive. */
 export interface DatasetDrift {
   version: string;
   against: string;
   split: string;
   features: { feature: string; measure: string; value: number | null; threshold: number; exceeded: boolean; statistic?: number; inconclusive?: boolean; note?: string }[];
-}
-// Deployments and per-slice quality (/api/loom/deployments/:name/traffic, /shadow, /canary-decisions, /api/loom/monitoring/:name/slices).
-/** A version in one serving role, a point per window: requests answered, rows, latency (ms) per answered request, and failed requests. */
-export interface TrafficSeries {
-  version: number;
-  role: string;
-  starts: number[];
-  requests: number[];
-  rows: number[];
-  /** Null in a window where every request failed. */
-  p50: (number | null)[];
-  p95: (number | null)[];
-  max: (number | null)[];
-  clientErrors: number[];
-  serverErrors: number[];
-  /** Failed requests' share of those that reached the version, 0 to 1. */
-  errorShare: number[];
-}
-export interface DeploymentTraffic {
-  model: string;
-  window: 'hourly' | 'daily';
-  series: TrafficSeries[];
-  skipped: { file: string; reason: string }[];
-}
-/** A shadow against the served version and role over the same requests, a point per window. */
-export interface ShadowComparison {
-  shadowVersion: number;
-  servedVersion: number;
-  servedRole: string;
-  starts: number[];
-  rows: number[];
-  requests: number[];
-  /** A label's agreement (share of rows, 0 to 1) or a score's mean absolute difference, per window. */
-  outputs: { name: string; kind: 'label' | 'score'; values: (number | null)[] }[];
-  shadowP50: number[];
-  shadowP95: number[];
-  servedP50: number[];
-  servedP95: number[];
-}
-export interface ShadowResults {
-  model: string;
-  window: 'hourly' | 'daily';
-  comparisons: ShadowComparison[];
-  skipped: { file: string; reason: string }[];
-}
-export interface CanaryDecisionRecord {
-  modelName: string;
-  primaryVersion: number;
-  canaryVersion: number;
-  outcome: 'promote' | 'rollback' | 'hold' | string;
-  basis: string;
-  metric: string;
-  windowStart: number;
-  windowEnd: number;
-  primaryValue: number | null;
-  canaryValue: number | null;
-  aliasMoved: boolean;
-  reason: string;
-  artifactId: number;
-  executionId: number | null;
-  recordedAt: number;
-  primary: { version: number; rows: number; labelled: number } | null;
-  canary: { version: number; rows: number; labelled: number } | null;
-}
-export interface SliceSeries {
-  spec: string;
-  key: string;
-  offline: Record<string, number | null> | null;
-  starts: number[];
-  labelled: number[];
-  /** Whether the slice had enough labelled rows for figures in each window. */
-  sized: boolean[];
-  measured: Record<string, (number | null)[]>;
-}
-export interface SliceQualityView {
-  model: string;
-  version: number;
-  windowKind: string;
-  metrics: string[];
-  windows: { start: number; end: number; rows: number; labelled: number }[];
-  slices: SliceSeries[];
-  multiRowRequests: number;
-}
-/** A model version's recorded evaluations, one in full (/api/loom/models/:name/versions/:version/evaluation). */
-export interface MetricRow {
-  name: string;
-  value: number | null;
-  lower: number | null;
-  upper: number | null;
-  baseline: number | null;
-}
-export interface EvaluationSummary {
-  artifactId: number;
-  executionId: number;
-  runId: string | null;
-  pipelineRun: boolean;
-  evaluatedAt: string;
-  split: string;
-  rowCount: number;
-  blessed: boolean | null;
-  registeredWith: boolean;
-}
-export interface EvaluationDetail extends EvaluationSummary {
-  task: string;
-  labelColumn: string;
-  confidence: number;
-  resamples: number;
-  baseline: { name: string | null; version: number | null; uri: string } | null;
-  data: { contentHash: string | null; split: string; span: string | null; source: string | null; uri: string };
-  metrics: MetricRow[];
-  slices: { spec: string; key: string; values: Record<string, string>; exampleCount: number; small: boolean; metrics: MetricRow[] }[];
-  fairness: { name: string; features: string[]; decisionThreshold: number; groups: ({ group: string } & Record<string, number | string | null>)[]; disparities: { name: string; value: number | null; baseline: number | null }[] }[];
-  thresholds: { metric: string; target: string; kind: string; passed: boolean | null; reason: string }[];
-  blessing: { blessed: boolean; reason: string; passed: number; failed: number; skipped: number };
-  lineage: { type: string; uri: string; id: number | null; note: string | null }[];
-  modelCard: string | null;
-}
-export interface ModelEvaluationView {
-  model: { name: string; version: number };
-  evaluations: EvaluationSummary[];
-  selected: EvaluationDetail | null;
-}
-/** The model versions made from a dataset version (/api/loom/datasets/:version/models). */
-export interface DatasetModels {
-  version: string;
-  models: { name: string; version: number; pushedArtifactId: number }[];
-}
-/** A step's log lines (/api/loom/pipeline-runs/:runId/steps/:step/log). */
-export interface StepLogLine {
-  seq: number;
-  loggedAt: number;
-  line: string;
-}
-export interface StepLogPage {
-  executionId: number;
-  state: string;
-  lines: StepLogLine[];
-  more: boolean;
-  dropped: number;
 }
