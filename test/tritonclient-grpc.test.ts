@@ -141,8 +141,12 @@ test('tritonclient.grpc checks health and metadata, infers with raw tensors, and
 
   closed = true;
   await server.close();
-  const mine = logged.filter((row) => row.protocol === 'v2-grpc');
-  assert.equal(mine.length, 3 * rows.length, 'each row of each answered inference is logged once, and nothing refused');
+  const grpcRows = logged.filter((row) => row.protocol === 'v2-grpc');
+  const mine = grpcRows.filter((row) => row.status === undefined);
+  assert.equal(mine.length, 3 * rows.length, 'each row of each answered inference is logged once');
+  // A request refused once routed to a version is one failure row with its status; one naming no such version is not logged.
+  const failed = grpcRows.filter((row) => row.status !== undefined);
+  assert.deepEqual(failed.map((row) => [row.status, row.errorCode]), Array.from({ length: 5 }, () => [400, 'INVALID_ARGUMENT']));
   assert.deepEqual([...new Set(mine.map((row) => row.requestId))].sort(), [report.all_id, 'grpc-named', 'typed'].sort(), 'the log keeps the ids the client saw');
   assert.ok(String(report.all_id).length > 0, 'a request without an id gets one');
 });
