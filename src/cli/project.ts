@@ -7,6 +7,7 @@
 import type { MlflowServerFactory } from '../pipeline/launcher.js';
 import { loadConfig } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
+import { startPlatformServer } from '../server/server.js';
 import { changeContext } from './security.js';
 
 /** A command's view of the project: every store, the artifact store and the layout. */
@@ -31,8 +32,10 @@ export async function withProject<T>(work: (project: Project) => Promise<T>, opt
 
 /**
  * A custom trainer that logs with an MLflow client gets the platform API on loopback, started when it asks.
- * The server (Fastify, every route and what they query) is imported then, not by every command that opens a project.
+ * The server is imported statically: imported on demand (`await import`) under tsx, as the tests
+ * run the CLI, its first plugin failed inside Fastify (`decorateRequest` found no instance state);
+ * why was not found, so the start-up saving was given up here.
  */
 function platformApiOnLoopback(project: Project): MlflowServerFactory {
-  return async () => (await import('../server/server.js')).startPlatformServer({ port: 0, db: project, artifacts: project.artifacts });
+  return () => startPlatformServer({ port: 0, db: project, artifacts: project.artifacts });
 }

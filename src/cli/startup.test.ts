@@ -1,6 +1,7 @@
 // What a `loom` start loads before a command needs it: reading the configuration (every start)
-// loads no database driver and no DuckDB, and opening a SQLite project loads SQLite's driver
-// alone. Run in a fresh process, since this one has loaded everything already. The native
+// loads no database driver and no DuckDB, and opening a SQLite platform loads SQLite's driver
+// alone (a command's project also imports the platform server, which brings PostgreSQL's).
+// Run in a fresh process, since this one has loaded everything already. The native
 // drivers are CommonJS, so the child's require cache shows which ones were loaded.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,13 +21,13 @@ const { loadConfig } = await import(${JSON.stringify(source('../platform/config.
 loadConfig({ env: { LOOM_DATABASE_URL: 'postgres://loom@db.example/loom', LOOM_DUCKDB_MEMORY_LIMIT: '1GB' } });
 loadConfig({ overrides: { database: { url: 'postgres://loom@db.example/loom', schema: 'loom' } } });
 const afterConfig = loaded();
-const { openProject } = await import(${JSON.stringify(source('./project.ts'))});
-const project = await openProject({ create: true });
-await project.close();
+const { openPlatform } = await import(${JSON.stringify(source('../platform/platform.ts'))});
+const platform = await openPlatform(loadConfig(), { create: true });
+await platform.close();
 console.log(JSON.stringify({ afterConfig, afterOpen: loaded() }));
 `;
 
-test('reading the configuration loads no database driver or DuckDB; opening a SQLite project loads SQLite alone', async (t) => {
+test('reading the configuration loads no database driver or DuckDB; opening a SQLite platform loads SQLite alone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loom-startup-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, USER: 'tester' };
