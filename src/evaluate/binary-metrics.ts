@@ -38,9 +38,9 @@ export function ascendingOrder(scores: Values): Uint32Array {
   const n = scores.length;
   // Each pass moves the keys with the rows, so it reads them in order (the cache's way).
   let [high, low] = sortableBits(scores);
-  let order = new Uint32Array(n);
+  let order: Uint32Array = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  let [nextHigh, nextLow, nextOrder] = [new Uint32Array(n), new Uint32Array(n), new Uint32Array(n)];
+  let [nextHigh, nextLow, nextOrder]: Uint32Array[] = [new Uint32Array(n), new Uint32Array(n), new Uint32Array(n)];
   const counts = new Uint32Array(RADIX + 1);
   for (let pass = 0; pass < 8; pass++) {
     const word = pass < 4 ? low : high;
