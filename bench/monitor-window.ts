@@ -220,7 +220,7 @@ try {
   const phase = (k: keyof Phases, of = runs.loom) => median(of.map((p) => p[k]));
   const row = (cells: (string | number)[]) => console.log(`| ${cells.map((c) => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`);
   row(['**Loom**, first window of a version, from the files: training statistics + CBPE fit + window (PCA fit included) + CBPE estimate', `**${fmt(loomTotal)}**`, '', '1.00', `**${fmt(laterTotal)}**`, '1.00', '']);
-  row(["… training month's statistics (stored by the pipeline in production)", phase('training'), '', '', phase('training', runs.later), '', '']);
+  row(["… training month's statistics (stored by the pipeline in production: not counted in a later window)", phase('training'), '', '', '—', '', '']);
   row(["… CBPE fitted on the reference's scores and labels, read (per model version; kept: a lookup)", phase('fit'), '', '', phase('fit', runs.later), '', '']);
   row(['… the window: log read, statistics, drift of 4 features vs training (exact bins), out-of-domain, PCA error (PCA fitted, then kept)', phase('window'), '', '', phase('window', runs.later), '', '']);
   row(["… CBPE estimate from the window's scores (read from the log)", phase('cbpe'), '', '', phase('cbpe', runs.later), '', '']);
