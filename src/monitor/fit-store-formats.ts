@@ -46,7 +46,7 @@ export function decodeFit<T>(format: FitFormat<T>, payload: string): DecodedFit<
   try {
     value = JSON.parse(payload, (_key, v: unknown) => revive(v));
   } catch (error) {
-    return { ok: false, reason: `not JSON (${(error as Error).message})` };
+    return { ok: false, reason: `unreadable (${(error as Error).message})` };
   }
   const parsed = z.object({ format: z.literal(format.format), fit: format.schema }).safeParse(value);
   if (!parsed.success) return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ') };
