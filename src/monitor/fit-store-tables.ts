@@ -18,10 +18,12 @@ export interface MonitorFitTable {
   created_at: number;
 }
 
+/** The fit store's tables, for `Kysely<MonitorFitTables>`. */
 export interface MonitorFitTables {
   monitor_fit: MonitorFitTable;
 }
 
+/** The fit store's migration (run by the platform with every store's, in name order). */
 export const monitorFitMigrations: StoreMigrations = (dialect) => ({
   '0013_monitor_fit': {
     async up(db: Kysely<unknown>) {

@@ -23,12 +23,14 @@ export interface FitKey {
   name: string;
 }
 
+/** A stored fit as the store holds it: the payload is validated by its reader. */
 export interface StoredFit {
   payload: string;
   /** Epoch ms of the write. */
   createdAt: number;
 }
 
+/** Served versions' fits, kept across processes. */
 export interface FitStore {
   /** The fit's stored payload; undefined when none is stored. */
   read(key: FitKey): Promise<StoredFit | undefined>;
@@ -39,6 +41,7 @@ export interface FitStore {
   write(key: FitKey, payload: string, createdAt?: number): Promise<void>;
 }
 
+/** The fit store on the Loom database (`monitor_fit`), SQLite or PostgreSQL alike. */
 export class KyselyFitStore implements FitStore {
   constructor(
     private readonly db: Kysely<MonitorFitTables>,
