@@ -39,13 +39,15 @@ let tableCounter = 0;
 export async function readQualityRows(db: DuckDBConnection, relation: string, labels: LabelStore, request: QualityRowsRequest): Promise<LoggedQualityRows> {
   const names = Object.keys(request.features);
   const features = names.map((name, i) => `, ${request.features[name]} AS f${i}`).join('');
-  const duplicated = `SELECT request_id FROM (${relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${request.score}) > 0`;
-  const [{ rows, multi }] = (await queryRows(db, `SELECT (SELECT count(*) FROM (${relation}))::DOUBLE AS rows, (SELECT count(*) FROM (${duplicated}))::DOUBLE AS multi`)) as [{ rows: number; multi: number }];
-  const joined = (await labels.countLabels(request.model)) <= rows;
-  const table = joined ? await labelTable(db, labels, request.model) : undefined;
+  // Request ids logged more than once with a score, found once (one hash of every id) and kept for the join.
+  const duplicated = `__loom_duplicated_${tableCounter++}`;
+  await db.run(`CREATE TEMP TABLE ${duplicated} AS SELECT request_id FROM (${relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${request.score}) > 0`);
+  let table: string | undefined;
   try {
+    const [{ rows, multi }] = (await queryRows(db, `SELECT (SELECT count(*) FROM (${relation}))::DOUBLE AS rows, (SELECT count(*) FROM ${duplicated})::DOUBLE AS multi`)) as [{ rows: number; multi: number }];
+    if ((await labels.countLabels(request.model)) <= rows) table = await labelTable(db, labels, request.model);
     const label = table ? `CASE WHEN __d.request_id IS NULL THEN __l.label END` : 'NULL::DOUBLE';
-    const joins = table ? `LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN (${duplicated}) AS __d ON __d.request_id = __q.request_id` : '';
+    const joins = table ? `LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id` : '';
     // The request ids come into JS only for the lookup.
     const columns = (
       await db.runAndReadAll(
@@ -71,7 +73,7 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
       multiRowRequests: multi,
     };
   } finally {
-    if (table) await db.run(`DROP TABLE IF EXISTS ${table}`);
+    for (const name of [duplicated, table]) if (name) await db.run(`DROP TABLE IF EXISTS ${name}`);
   }
 }
 
@@ -94,7 +96,7 @@ async function labelTable(db: DuckDBConnection, labels: LabelStore, model: strin
 
 /** Each row's label looked up by request id (the model's labels outnumber the rows). */
 async function lookedUp(db: DuckDBConnection, labels: LabelStore, model: string, requestIds: string[], duplicated: string): Promise<Float64Array> {
-  const multi = new Set((await db.runAndReadAll(duplicated)).getColumns()[0]?.map(String));
+  const multi = new Set((await db.runAndReadAll(`SELECT request_id FROM ${duplicated}`)).getColumns()[0]?.map(String));
   const found = await labels.getLabels(requestIds);
   return Float64Array.from(requestIds, (id) => {
     const label = found.get(id);
