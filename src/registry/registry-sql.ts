@@ -3,8 +3,9 @@
  * first, version lookups with their checks, alias moves, and name filters that behave the
  * same on SQLite and PostgreSQL.
  */
-import { sql, SqliteAdapter, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
+import { dialectOf } from '../core/sql-dialect.js';
 import type { RegistryKysely } from './registry-tables.js';
 import { toAliasMove } from './registry-rows.js';
 import type { AliasMove, AliasMoveKind, ModelFilter } from './types.js';
@@ -131,7 +132,7 @@ export function refuseIfProtected(approvalAliases: string, modelName: string, al
 }
 
 function isSqlite(db: RegistryKysely): boolean {
-  return db.getExecutor().adapter instanceof SqliteAdapter;
+  return dialectOf(db) === 'sqlite';
 }
 
 /**

@@ -7,10 +7,9 @@
  * Usage: `const { tracking } = await openPlatform(loadConfig()); const run = await tracking.createRun({ experimentId: '0' })`
  */
 import { randomUUID } from 'node:crypto';
-import { PostgresAdapter } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { ownerGoneReason, ownerState, parseOwner, processOwnerSchema } from '../core/process-owner.js';
-import type { DialectKind } from '../core/sql-dialect.js';
+import { dialectOf, type DialectKind } from '../core/sql-dialect.js';
 import { fieldPath, parseInput } from '../core/validation.js';
 import type { TrackingKysely } from './tracking-tables.js';
 import { encodePageToken, requireName } from '../metadata/query-helpers.js';
@@ -50,7 +49,7 @@ export class KyselyTrackingStore implements TrackingStore {
     private readonly db: TrackingKysely,
     private readonly onClose: () => Promise<void>,
   ) {
-    this.dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+    this.dialect = dialectOf(db);
     this.models = new LoggedModels(db, this.dialect);
   }
 
