@@ -16,7 +16,7 @@ import { encodePageToken, requireName } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
 import { experimentsWithTags, searchExperiments } from './search-experiments.js';
 import { checkedMaxResults, offsetOf, searchRuns, withData } from './search-runs.js';
-import type { TrackingStore } from './store.js';
+import { notFoundRun, type TrackingStore } from './store.js';
 import { checkedKey, checkedValue, experimentIdNumber, isRunId, MAX_TAG_VALUE_LENGTH, toMetric, toRunInfo } from './tracking-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { readMetricColumns, type MetricColumns } from './metric-columns.js';
@@ -319,6 +319,3 @@ function notFoundExperiment(id: string): LoomError {
   return new LoomError('NOT_FOUND', `no experiment with id ${JSON.stringify(id)}`, { field: 'experiment_id', fix: 'list experiments with `loom track ls` or experiments/search' });
 }
 
-function notFoundRun(runId: string): LoomError {
-  return new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id', fix: 'list runs with `loom track ls`' });
-}
