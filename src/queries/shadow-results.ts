@@ -17,6 +17,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { openPredictionLog, type PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import { windowKey } from '../monitor/windows.js';
+import { groupSeries, numberOrNull } from './series.js';
 import type { TrafficQuery } from './deployment-traffic.js';
 import type { ShadowComparison, ShadowResults } from './views/deployment-traffic.js';
 
@@ -88,36 +89,34 @@ export async function shadowResults(location: PredictionLogLocation, query: Traf
            ${measures.map((m) => `, ${m}`).join('')}
          FROM __shadow_pairs GROUP BY shadow_version, served_version, served_role, start ORDER BY shadow_version, served_version, served_role, start`,
       );
-      const comparisons = new Map<string, ShadowComparison>();
-      for (const r of rows) {
-        const key = `${r.shadow_version}\u0000${r.served_version}\u0000${r.served_role}`;
-        let c = comparisons.get(key);
-        if (!c) {
-          c = {
-            shadowVersion: Number(r.shadow_version),
-            servedVersion: Number(r.served_version),
-            servedRole: String(r.served_role),
-            starts: [],
-            rows: [],
-            requests: [],
-            outputs: outputs.map((o) => ({ ...o, values: [] })),
-            shadowP50: [],
-            shadowP95: [],
-            servedP50: [],
-            servedP95: [],
-          };
-          comparisons.set(key, c);
-        }
-        c.starts.push(Number(r.start));
-        c.rows.push(Number(r.rows));
-        c.requests.push(Number(r.requests));
-        c.outputs.forEach((o, i) => o.values.push(r[`o${i}`] === null ? null : Number(r[`o${i}`])));
-        c.shadowP50.push(Number(r.shadow_p50));
-        c.shadowP95.push(Number(r.shadow_p95));
-        c.servedP50.push(Number(r.served_p50));
-        c.servedP95.push(Number(r.served_p95));
-      }
-      return { model: query.model, window: query.window, comparisons: [...comparisons.values()], skipped: log.skipped };
+      const comparisons = groupSeries(
+        rows,
+        (r) => `${r.shadow_version}\u0000${r.served_version}\u0000${r.served_role}`,
+        (r): ShadowComparison => ({
+          shadowVersion: Number(r.shadow_version),
+          servedVersion: Number(r.served_version),
+          servedRole: String(r.served_role),
+          starts: [],
+          rows: [],
+          requests: [],
+          outputs: outputs.map((o) => ({ ...o, values: [] })),
+          shadowP50: [],
+          shadowP95: [],
+          servedP50: [],
+          servedP95: [],
+        }),
+        (c, r) => {
+          c.starts.push(Number(r.start));
+          c.rows.push(Number(r.rows));
+          c.requests.push(Number(r.requests));
+          c.outputs.forEach((o, i) => o.values.push(numberOrNull(r[`o${i}`])));
+          c.shadowP50.push(Number(r.shadow_p50));
+          c.shadowP95.push(Number(r.shadow_p95));
+          c.servedP50.push(Number(r.served_p50));
+          c.servedP95.push(Number(r.served_p95));
+        },
+      );
+      return { model: query.model, window: query.window, comparisons, skipped: log.skipped };
     } finally {
       await db.run(`DROP TABLE IF EXISTS __shadow_pairs; DROP TABLE IF EXISTS __shadow_matches; DROP TABLE IF EXISTS __shadow_candidates; DROP TABLE IF EXISTS __shadow_log`).catch(() => undefined);
       await log.close();
