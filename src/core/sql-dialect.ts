@@ -37,3 +37,24 @@ export function withId(table: TableBuilder, dialect: DialectKind): TableBuilder 
 export function dialectOf<Tables>(db: Kysely<Tables>): DialectKind {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
+
+/**
+ * A LIKE pattern as a GLOB pattern, for SQLite, whose LIKE ignores case where MLflow's and
+ * PostgreSQL's do not: % and _ become * and ?, GLOB's own wildcards are taken literally, and
+ * `\` escapes the next character, as in PostgreSQL's LIKE.
+ */
+export function likeToGlob(pattern: string): string {
+  let glob = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) glob += literalGlob(pattern[++i]);
+    else if (c === '%') glob += '*';
+    else if (c === '_') glob += '?';
+    else glob += literalGlob(c);
+  }
+  return glob;
+}
+
+function literalGlob(c: string): string {
+  return c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
+}
