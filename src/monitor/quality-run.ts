@@ -23,6 +23,8 @@ import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { fitCbpe } from './cbpe.js';
+import type { FitStore } from './fit-store.js';
+import { CBPE_FIT } from './fit-store-formats.js';
 import type { LabelStore } from './label-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole } from './prediction-log-reader.js';
 import type { QualityHistoryRow } from './history-store.js';
@@ -35,6 +37,8 @@ export interface QualityStores {
   metadata: MetadataStore;
   artifacts: ArtifactStore;
   labels: LabelStore;
+  /** Where the version's estimator is kept for later processes; without it, for this process only. */
+  monitorFits?: FitStore;
 }
 
 export interface QualityRequest {
@@ -72,11 +76,11 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   const modelPath = ServingModel.files.model(await stores.artifacts.localPath(version.source));
   const evalPath = Examples.files.split(await stores.artifacts.localPath(found.examples.uri), report.split);
   // Scoring the evaluation split and calibrating on it is per version: the first window pays, later ones reuse it.
-  const fits = versionFits.scope('quality', version.modelName, JSON.stringify([version.version, found.evaluation.id, modelPath, evalPath, config.decisionThreshold]));
+  const fits = versionFits.scope('quality', version.modelName, JSON.stringify([version.version, found.evaluation.id, modelPath, evalPath, config.decisionThreshold]), stores.monitorFits);
   const estimator = await fits.get('cbpe', async () => {
     const reference = await scoreEvaluationData(modelPath, evalPath, { task: 'binary', predictionOutput: config.predictionOutput, labelColumn: report.labelColumn, features: [] });
     return fitCbpe(reference.predictions.scores, reference.predictions.labels, { threshold: config.decisionThreshold });
-  });
+  }, CBPE_FIT);
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
   const rows = await withDuckDB(async (db) => {
