@@ -116,7 +116,8 @@ async function requireExecution(db: MetadataKysely, executionId: unknown, lock =
 
 /**
  * Appends lines to an execution's log in one transaction, after the ones it has, safe against
- * concurrent appenders (each batch stays contiguous); NOT_FOUND for an unknown execution. Lines beyond the cap are counted, not kept.
+ * concurrent appenders (each batch stays contiguous); NOT_FOUND for an unknown execution.
+ * Lines beyond the cap are counted, not kept.
  */
 export async function appendExecutionLog(db: MetadataKysely, executionId: number, lines: readonly NewExecutionLogLine[], now: number): Promise<void> {
   if (!Array.isArray(lines) || !lines.every((l) => typeof l?.line === 'string' && (l.loggedAt === undefined || Number.isSafeInteger(l.loggedAt)))) {
