@@ -102,7 +102,9 @@ interface ReferenceRun {
   readMs: number;
   computeMs: number;
   totalMs: number;
-  phases?: Record<string, number>;
+  /** A later window: the window's read and the tool's per-window phase (its reference side fitted and kept). */
+  windowMs: number;
+  phases: { reference: number; window: number };
   [result: string]: unknown;
 }
 
@@ -222,30 +224,29 @@ try {
     console.log(`${tool} runs (total ms): ${references[tool]!.map((x) => Math.round(x.totalMs)).join(', ')}; first run: ${summary([rest])}`);
   }
   console.log('');
-  console.log(`| what | median ms (read + compute) | compute only | × Loom | goal |`);
-  console.log(`|---|---:|---:|---:|---|`);
+  const laterTotal = median(runs.later.map((p) => p.window + p.cbpe));
+  console.log(`| what | median ms (read + compute) | compute only | × Loom, first window | a later window, ms | × Loom, later window | goal |`);
+  console.log(`|---|---:|---:|---:|---:|---:|---|`);
   const phase = (k: keyof Phases, of = runs.loom) => median(of.map((p) => p[k]));
-  console.log(`| **Loom**, first window of a version, from the files: training statistics + CBPE fit + window (PCA fit included) + CBPE estimate | **${fmt(loomTotal)}** | | 1.00 | |`);
-  console.log(`| … training month's statistics (stored by the pipeline in production) | ${fmt(phase('training'))} | | | |`);
-  console.log(`| … CBPE fitted on the reference's scores and labels, read (per model version, like the statistics) | ${fmt(phase('fit'))} | | | |`);
-  console.log(`| … the window: log read, statistics, drift of 4 features vs training (exact bins), out-of-domain, PCA error | ${fmt(phase('window'))} | | | ≤ 2,000 ms with CBPE |`);
-  console.log(`| … CBPE estimate from the window's scores (read from the log) | ${fmt(phase('cbpe'))} | | | |`);
-  console.log(`| … window + CBPE estimate, first window (PCA fitted) | ${fmt(median(runs.loom.map((p) => p.window + p.cbpe)))} | | | ≤ 2,000 ms |`);
-  console.log(`| **Loom, a later window of the same version** (PCA and CBPE kept): window + CBPE estimate (the goal's figure) | **${fmt(median(runs.later.map((p) => p.window + p.cbpe)))}** | | | ≤ 2,000 ms |`);
-  console.log(`| … the window (PCA kept) | ${fmt(phase('window', runs.later))} | | | |`);
-  console.log(`| … CBPE estimate | ${fmt(phase('cbpe', runs.later))} | | | |`);
-  console.log(`| … CBPE fit (kept: the lookup) | ${fmt(phase('fit', runs.later))} | | | |`);
-  console.log(`| **Loom, first window in a new process, fits stored** (PCA and CBPE read from the fit store): window + CBPE estimate | **${fmt(median(runs.stored.map((p) => p.window + p.cbpe)))}** | | | ≤ 2,000 ms |`);
-  console.log(`| … CBPE fit (stored: read and validated) | ${fmt(phase('fit', runs.stored))} | | | |`);
+  const row = (cells: (string | number)[]) => console.log(`| ${cells.map((c) => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`);
+  row(['**Loom**, first window of a version, from the files: training statistics + CBPE fit + window (PCA fit included) + CBPE estimate', `**${fmt(loomTotal)}**`, '', '1.00', `**${fmt(laterTotal)}**`, '1.00', '']);
+  row(["… training month's statistics (stored by the pipeline in production: not counted in a later window)", phase('training'), '', '', '—', '', '']);
+  row(["… CBPE fitted on the reference's scores and labels, read (per model version; kept: a lookup)", phase('fit'), '', '', phase('fit', runs.later), '', '']);
+  row(['… the window: log read, statistics, drift of 4 features vs training (exact bins), out-of-domain, PCA error (PCA fitted, then kept)', phase('window'), '', '', phase('window', runs.later), '', '']);
+  row(["… CBPE estimate from the window's scores (read from the log)", phase('cbpe'), '', '', phase('cbpe', runs.later), '', '']);
+  row(['… window + CBPE estimate (the 2 s goal is the later window\'s)', median(runs.loom.map((p) => p.window + p.cbpe)), '', '', laterTotal, '', `≤ 2,000 ms (${laterTotal <= 2000 ? 'met' : 'not met'})`]);
+  row(['**Loom, first window in a new process, fits stored** (PCA and CBPE read from the fit store): window + CBPE estimate', '', '', '', median(runs.stored.map((p) => p.window + p.cbpe)), '', '']);
+  row(['… CBPE fit (stored: read and validated)', '', '', '', phase('fit', runs.stored), '', '']);
   for (const tool of tools) {
     const xs = references[tool]!;
     const t = median(xs.map((x) => x.totalMs));
-    const ratio = t / loomTotal;
-    const verdict = ratio >= GOALS[tool] ? 'met' : 'not met';
-    console.log(`| ${NAMES[tool]} ${xs[0]!.version} | ${fmt(t)} | ${fmt(median(xs.map((x) => x.computeMs)))} | **${ratio.toFixed(1)}×** | ≥ ${GOALS[tool]}× (${verdict}) |`);
+    const later = median(xs.map((x) => x.windowMs));
+    const [first, kept] = [t / loomTotal, later / laterTotal];
+    const verdict = (ratio: number) => (ratio >= GOALS[tool] ? 'met' : 'not met');
+    row([`${NAMES[tool]} ${xs[0]!.version}`, t, median(xs.map((x) => x.computeMs)), `**${first.toFixed(1)}×**`, later, `**${kept.toFixed(1)}×**`, `≥ ${GOALS[tool]}× (first: ${verdict(first)}; later: ${verdict(kept)})`]);
   }
-  console.log(`| DuckDB SUMMARIZE of the window's rows (yardstick) | ${fmt(median(runs.summarize))} | | ${(median(runs.summarize) / loomTotal).toFixed(2)}× | |`);
-  if (args['json-layout']) console.log(`| Loom, the same from a JSON-layout log (written before the columnar layout) | ${fmt(median(runs.json.map(total)))} | | | |`);
+  console.log(`| DuckDB SUMMARIZE of the window's rows (yardstick) | ${fmt(median(runs.summarize))} | | ${(median(runs.summarize) / loomTotal).toFixed(2)}× | | ${(median(runs.summarize) / laterTotal).toFixed(2)}× | |`);
+  if (args['json-layout']) console.log(`| Loom, the same from a JSON-layout log (written before the columnar layout) | ${fmt(median(runs.json.map(total)))} | | | | | |`);
   await fitDb.close();
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -13,7 +13,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LoomError } from '../core/errors.js';
-import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { slicingSpecName } from '../evaluate/config.js';
 import type { EvaluationReport } from '../evaluate/report.js';
 import { scoreEvaluationData } from '../evaluate/scoring.js';
@@ -30,7 +31,7 @@ import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole }
 import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
 import { versionFits } from './version-fits.js';
-import { windowKey, windowKindName, type WindowSpec } from './windows.js';
+import { loggedValue, structFields, windowKey, windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
   registry: RegistryStore;
@@ -83,38 +84,42 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   }, CBPE_FIT);
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
-  const rows = await withDuckDB(async (db) => {
+  // The window's columns, not a million row objects; a columnar log's STRUCT fields read as they are (no JSON per row).
+  const { columns, multi } = await withDuckDB(async (db) => {
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     try {
-      const features = sliceFeatures.map((f, i) => `features ->> ${sqlString(f)} AS f${i}`);
-      return await queryRows(
-        db,
-        `SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at) AS at, request_id, TRY_CAST(outputs ->> ${sqlString(config.predictionOutput)} AS DOUBLE) AS score,
-          count(*) OVER (PARTITION BY request_id) AS n${features.map((f) => `, ${f}`).join('')}
-         FROM (${opened.relation}) ORDER BY logged_at, request_id`,
+      const [featureFields, outputFields] = [await structFields(db, opened.relation, 'features'), await structFields(db, opened.relation, 'outputs')];
+      const score = loggedValue('outputs', outputFields, config.predictionOutput, 'FLOAT');
+      const features = sliceFeatures.map((f, i) => `${sliceValue(featureFields, f)} AS f${i}`);
+      const result = await db.runAndReadAll(
+        `SELECT * EXCLUDE (logged_at) FROM (SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at) AS at, request_id, ${score} AS score${features.map((f) => `, ${f}`).join('')}, logged_at
+         FROM (${opened.relation})) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
       );
+      // A request id logged more than once with a score (a client reusing it) cannot be matched to one label.
+      const duplicated = await db.runAndReadAll(`SELECT request_id FROM (${opened.relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${score}) > 0`);
+      return { columns: result.getColumns(), multi: new Set(duplicated.getColumns()[0]?.map(String)) };
     } finally {
       await opened.close();
     }
   });
-  const scored = rows.filter((r) => r.score !== null);
-  const labels = await labelsOf(stores.labels, version.modelName, scored.map((r) => String(r.request_id)));
-  const multi = new Set(scored.filter((r) => Number(r.n) > 1).map((r) => String(r.request_id)));
+  const [windowOf, at, ids, scores, ...featureValues] = columns as [DuckDBValue[], DuckDBValue[], DuckDBValue[], DuckDBValue[], ...DuckDBValue[][]];
+  const requestIds = ids as string[];
+  const labels = await stores.labels.modelLabels(version.modelName, requestIds);
+  const windows = windowOf.map(String);
   const bounds = new Map<string, { start: number; end: number }>();
-  for (const r of scored) {
-    const key = String(r.w);
-    const at = Number(r.at);
+  windows.forEach((key, i) => {
+    const time = Number(at[i]);
     const b = bounds.get(key);
-    if (!b) bounds.set(key, { start: at, end: at });
-    else b.end = Math.max(b.end, at);
-  }
-  const windows = windowQuality(
+    if (!b) bounds.set(key, { start: time, end: time });
+    else b.end = Math.max(b.end, time);
+  });
+  const quality = windowQuality(
     {
-      windows: scored.map((r) => String(r.w)),
-      scores: Float64Array.from(scored, (r) => Number(r.score)),
-      labels: Float64Array.from(scored, (r) => (multi.has(String(r.request_id)) ? Number.NaN : (labels.get(String(r.request_id)) ?? Number.NaN))),
-      // Logged values are JSON text; numbers are sliced as numbers, as the evaluation's Parquet columns were.
-      features: Object.fromEntries(sliceFeatures.map((f, i) => [f, scored.map((r) => jsonScalar(r[`f${i}`]))])),
+      windows,
+      scores: Float64Array.from(scores, Number),
+      labels: Float64Array.from(requestIds, (id) => (multi.has(id) ? Number.NaN : (labels.get(id)?.label ?? Number.NaN))),
+      // Numbers are sliced as numbers, as the evaluation's Parquet columns were.
+      features: Object.fromEntries(sliceFeatures.map((f, i) => [f, featureValues[i]!.map(jsonScalar)])),
     },
     {
       estimator,
@@ -128,7 +133,7 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     version: version.version,
     evaluation: { artifactId: found.evaluation.id, split: report.split, rows: estimator.referenceRows, threshold: config.decisionThreshold },
     calibrated: estimator.calibration !== undefined,
-    windows: windows.map((w) => ({ ...w, ...bounds.get(w.window)! })),
+    windows: quality.map((w) => ({ ...w, ...bounds.get(w.window)! })),
     multiRowRequests: multi.size,
   };
 }
@@ -170,11 +175,18 @@ async function findEvaluation(metadata: MetadataStore, artifactId: number | null
   throw missing();
 }
 
-/** The model's labels for these request ids, as numbers. */
-async function labelsOf(store: LabelStore, model: string, requestIds: string[]): Promise<Map<string, number>> {
-  const found = await store.getLabels(requestIds);
-  return new Map([...found].filter(([, label]) => label.modelName === model).map(([id, label]) => [id, label.label]));
+/**
+ * A logged feature's value for slicing: a columnar log's scalar STRUCT field as it is, else
+ * its JSON text (what `jsonScalar` then reads as a number or text either way).
+ */
+function sliceValue(fields: Map<string, string> | undefined, name: string): string {
+  if (!fields) return `(features ->> ${sqlString(name)})`;
+  const type = fields.get(name);
+  if (type === undefined) return 'NULL';
+  return SCALAR_FIELDS.has(type) ? `struct_extract(features, ${sqlString(name)})` : `(features ->> ${sqlString(name)})`;
 }
+
+const SCALAR_FIELDS = new Set(['VARCHAR', 'BIGINT', 'UBIGINT', 'INTEGER', 'DOUBLE', 'FLOAT', 'BOOLEAN']);
 
 function jsonScalar(value: unknown): unknown {
   if (value === null || value === undefined) return null;
