@@ -4,9 +4,10 @@
  * (role 'shadow'), so each shadow row is paired with a served row (role primary or canary)
  * of the same request and the same features: one to one, nearest in logged time first (a
  * reused request id must not pair one row twice). Per shadow version, served version and
- * role, and per hourly or daily window (UTC, by the served answer's time): the rows compared, the requests they came in, and per output
- * either the share of rows where both predicted the same label (an output whose values are
- * all whole numbers, text or booleans: class labels) or the mean absolute difference
+ * role, and per hourly or daily window (UTC, by the served answer's time): the rows
+ * compared, the requests they came in, and per output either the share of rows where both
+ * predicted the same label (an output whose values are all whole numbers, text or booleans:
+ * class labels) or the mean absolute difference
  * (an output with fractional values: scores), with both sides' latency per request.
  * Outputs with several values per row (per-class probabilities) are left out. Failed
  * requests are not compared (the reader leaves them out).
