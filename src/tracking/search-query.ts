@@ -56,7 +56,8 @@ function checkClause(clause: FilterClause, numeric: boolean): void {
 
 /**
  * One comparison of `left` with a clause's value. SQLite's LIKE ignores case, so there a
- * case-sensitive LIKE becomes GLOB with the pattern translated; ILIKE lowers both sides.
+ * case-sensitive LIKE becomes GLOB with the pattern translated; ILIKE lowers both sides
+ * (`\` escaping the next character on both, as in LIKE).
  * The caller has checked the comparator and value (each search allows its own).
  */
 export function compareClause<Table extends keyof TrackingTables>(
@@ -72,7 +73,8 @@ export function compareClause<Table extends keyof TrackingTables>(
     case 'LIKE':
       return dialect === 'sqlite' ? sql<SqlBool>`${left} glob ${likeToGlob(value as string)}` : eb(left, 'like', value as string);
     case 'ILIKE':
-      return eb(eb.fn('lower', [left]), 'like', (value as string).toLowerCase());
+      // ESCAPE spelled out: PostgreSQL's default, while SQLite's LIKE has no escape character unless told.
+      return sql<SqlBool>`lower(${left}) like ${(value as string).toLowerCase()} escape '\\'`;
     default:
       return eb(left, comparator, value as string | number);
   }
