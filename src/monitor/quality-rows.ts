@@ -49,15 +49,16 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
     const label = table ? `CASE WHEN __d.request_id IS NULL THEN __l.label END` : 'NULL::DOUBLE';
     const joins = table ? `LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id` : '';
     // The request ids come into JS only for the lookup.
-    const columns = (
-      await db.runAndReadAll(
-        `SELECT w, logged_ms, score, label${table ? '' : ', request_id'}${names.map((_, i) => `, f${i}`).join('')} FROM (
-           SELECT __q.*, ${label} AS label FROM (
-             SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, request_id, ${request.score} AS score${features}, logged_at FROM (${relation})
-           ) AS __q ${joins}
-         ) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
-      )
-    ).getColumns();
+    const result = await db.runAndReadAll(
+      `SELECT w, logged_ms, score, label${table ? '' : ', request_id'}${names.map((_, i) => `, f${i}`).join('')} FROM (
+         SELECT __q.*, ${label} AS label FROM (
+           SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, request_id, ${request.score} AS score${features}, logged_at FROM (${relation})
+         ) AS __q ${joins}
+       ) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
+    );
+    // DuckDB answers no rows with no columns at all: an empty window has empty ones.
+    const read = result.getColumns();
+    const columns = Array.from({ length: result.columnCount }, (_, i): DuckDBValue[] => read[i] ?? []);
     const [windows, at, scores, labelled] = columns as [DuckDBValue[], DuckDBValue[], DuckDBValue[], DuckDBValue[]];
     const featureValues = columns.slice(table ? 4 : 5);
     const labelValues = table ? Float64Array.from(labelled, (v) => (v === null ? Number.NaN : Number(v))) : await lookedUp(db, labels, request.model, columns[4] as string[], duplicated);
