@@ -14,7 +14,9 @@
  * (the PCA of the window's multivariate drift, CBPE's calibration) are kept by the version's
  * first window and reused by its later ones (src/monitor/version-fits.ts): each repeat
  * analyses the window twice with a fresh scope, so the table gives the first window (fits
- * included) and a later window of the same version (fits kept) from the same run.
+ * included) and a later window of the same version (fits kept) from the same run; then once
+ * more with a new `VersionFits` over the same fit store (a SQLite file, src/monitor/fit-store.ts),
+ * as a new process (a `loom monitor` call, a restarted server) loads the first window's fits.
  *
  * The log is flights February–April (the first N rows) in the prediction log's columnar file
  * layout (ten files, as `loom serve` rotates them; features and outputs as STRUCTs), written
@@ -43,7 +45,12 @@ import { ensurePythonEnv } from '../scripts/python.mjs';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { queryRows, readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { estimateQuality, fitCbpe } from '../src/monitor/cbpe.js';
+import { KyselyFitStore } from '../src/monitor/fit-store.js';
+import { CBPE_FIT } from '../src/monitor/fit-store-formats.js';
+import type { MonitorFitTables } from '../src/monitor/fit-store-tables.js';
 import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
+import { openDatabaseUrl } from '../src/platform/backends.js';
+import type { Kysely } from 'kysely';
 import { VersionFits, type FitScope } from '../src/monitor/version-fits.js';
 import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
 import { inferSchema } from '../src/validate/schema.js';
@@ -95,7 +102,9 @@ interface ReferenceRun {
   readMs: number;
   computeMs: number;
   totalMs: number;
-  phases?: Record<string, number>;
+  /** A later window: the window's read and the tool's per-window phase (its reference side fitted and kept). */
+  windowMs: number;
+  phases: { reference: number; window: number };
   [result: string]: unknown;
 }
 
@@ -144,7 +153,7 @@ try {
       const estimator = await fits.get('cbpe', async () => {
         const ref = (await db.runAndReadAll(`SELECT probability, label FROM read_parquet(${sqlString(reference)})`)).getColumns();
         return fitCbpe(Float64Array.from(ref[0] as number[]), Float64Array.from(ref[1] as bigint[], Number), { threshold: THRESHOLD });
-      });
+      }, CBPE_FIT);
       phases.fit = performance.now() - start;
       start = performance.now();
       const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
@@ -185,14 +194,17 @@ try {
     return performance.now() - start;
   };
 
-  const runs = { loom: [] as Phases[], later: [] as Phases[], json: [] as Phases[], summarize: [] as number[] };
+  const runs = { loom: [] as Phases[], later: [] as Phases[], stored: [] as Phases[], json: [] as Phases[], summarize: [] as number[] };
+  const fitDb = await openDatabaseUrl(`sqlite:${join(dir, 'fits.db')}`);
+  const fitStore = new KyselyFitStore(fitDb.db as Kysely<MonitorFitTables>);
   const references: Partial<Record<Tool, ReferenceRun[]>> = {};
   const loads: number[] = [];
   for (let r = 0; r < repeat; r++) {
     // A fresh version's scope each repeat: its first window fits, the next one reuses.
-    const fits = new VersionFits().scope('bench', 'flights', String(r));
+    const fits = new VersionFits().scope('bench', 'flights', String(r), fitStore);
     runs.loom.push(await loom(logDirs.columnar, fits));
     runs.later.push(await loom(logDirs.columnar, fits));
+    runs.stored.push(await loom(logDirs.columnar, new VersionFits().scope('bench', 'flights', String(r), fitStore)));
     for (const tool of tools) (references[tool] ??= []).push(python(tool));
     runs.summarize.push(await summarize());
     if (args['json-layout']) runs.json.push(await loom(logDirs.json, new VersionFits().scope('bench', 'flights', `json ${r}`)));
@@ -206,34 +218,36 @@ try {
   const fmt = (ms: number) => Math.round(ms).toLocaleString('en');
   const summary = (xs: object[]) => JSON.stringify(xs, (_k, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v));
   console.log(`rows: window ${ROWS.toLocaleString('en')}, reference ${referenceRows.toLocaleString('en')}; repeat ${repeat}; load average (1 min) after each run: ${loads.map((l) => l.toFixed(1)).join(', ')}`);
-  console.log(`Loom runs (ms), first window: ${summary(runs.loom)}; later window: ${summary(runs.later)}; Loom CBPE estimate (compare NannyML's): ${summary([estimates])}`);
+  console.log(`Loom runs (ms), first window: ${summary(runs.loom)}; later window: ${summary(runs.later)}; new process, fits stored: ${summary(runs.stored)}; Loom CBPE estimate (compare NannyML's): ${summary([estimates])}`);
   for (const tool of tools) {
     const { importMs: _i, ...rest } = references[tool]![0]!;
     console.log(`${tool} runs (total ms): ${references[tool]!.map((x) => Math.round(x.totalMs)).join(', ')}; first run: ${summary([rest])}`);
   }
   console.log('');
-  console.log(`| what | median ms (read + compute) | compute only | × Loom | goal |`);
-  console.log(`|---|---:|---:|---:|---|`);
+  const laterTotal = median(runs.later.map((p) => p.window + p.cbpe));
+  console.log(`| what | median ms (read + compute) | compute only | × Loom, first window | a later window, ms | × Loom, later window | goal |`);
+  console.log(`|---|---:|---:|---:|---:|---:|---|`);
   const phase = (k: keyof Phases, of = runs.loom) => median(of.map((p) => p[k]));
-  console.log(`| **Loom**, first window of a version, from the files: training statistics + CBPE fit + window (PCA fit included) + CBPE estimate | **${fmt(loomTotal)}** | | 1.00 | |`);
-  console.log(`| … training month's statistics (stored by the pipeline in production) | ${fmt(phase('training'))} | | | |`);
-  console.log(`| … CBPE fitted on the reference's scores and labels, read (per model version, like the statistics) | ${fmt(phase('fit'))} | | | |`);
-  console.log(`| … the window: log read, statistics, drift of 4 features vs training (exact bins), out-of-domain, PCA error | ${fmt(phase('window'))} | | | ≤ 2,000 ms with CBPE |`);
-  console.log(`| … CBPE estimate from the window's scores (read from the log) | ${fmt(phase('cbpe'))} | | | |`);
-  console.log(`| … window + CBPE estimate, first window (PCA fitted) | ${fmt(median(runs.loom.map((p) => p.window + p.cbpe)))} | | | ≤ 2,000 ms |`);
-  console.log(`| **Loom, a later window of the same version** (PCA and CBPE kept): window + CBPE estimate (the goal's figure) | **${fmt(median(runs.later.map((p) => p.window + p.cbpe)))}** | | | ≤ 2,000 ms |`);
-  console.log(`| … the window (PCA kept) | ${fmt(phase('window', runs.later))} | | | |`);
-  console.log(`| … CBPE estimate | ${fmt(phase('cbpe', runs.later))} | | | |`);
-  console.log(`| … CBPE fit (kept: the lookup) | ${fmt(phase('fit', runs.later))} | | | |`);
+  const row = (cells: (string | number)[]) => console.log(`| ${cells.map((c) => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`);
+  row(['**Loom**, first window of a version, from the files: training statistics + CBPE fit + window (PCA fit included) + CBPE estimate', `**${fmt(loomTotal)}**`, '', '1.00', `**${fmt(laterTotal)}**`, '1.00', '']);
+  row(["… training month's statistics (stored by the pipeline in production: not counted in a later window)", phase('training'), '', '', '—', '', '']);
+  row(["… CBPE fitted on the reference's scores and labels, read (per model version; kept: a lookup)", phase('fit'), '', '', phase('fit', runs.later), '', '']);
+  row(['… the window: log read, statistics, drift of 4 features vs training (exact bins), out-of-domain, PCA error (PCA fitted, then kept)', phase('window'), '', '', phase('window', runs.later), '', '']);
+  row(["… CBPE estimate from the window's scores (read from the log)", phase('cbpe'), '', '', phase('cbpe', runs.later), '', '']);
+  row(['… window + CBPE estimate (the 2 s goal is the later window\'s)', median(runs.loom.map((p) => p.window + p.cbpe)), '', '', laterTotal, '', `≤ 2,000 ms (${laterTotal <= 2000 ? 'met' : 'not met'})`]);
+  row(['**Loom, first window in a new process, fits stored** (PCA and CBPE read from the fit store): window + CBPE estimate', '', '', '', median(runs.stored.map((p) => p.window + p.cbpe)), '', '']);
+  row(['… CBPE fit (stored: read and validated)', '', '', '', phase('fit', runs.stored), '', '']);
   for (const tool of tools) {
     const xs = references[tool]!;
     const t = median(xs.map((x) => x.totalMs));
-    const ratio = t / loomTotal;
-    const verdict = ratio >= GOALS[tool] ? 'met' : 'not met';
-    console.log(`| ${NAMES[tool]} ${xs[0]!.version} | ${fmt(t)} | ${fmt(median(xs.map((x) => x.computeMs)))} | **${ratio.toFixed(1)}×** | ≥ ${GOALS[tool]}× (${verdict}) |`);
+    const later = median(xs.map((x) => x.windowMs));
+    const [first, kept] = [t / loomTotal, later / laterTotal];
+    const verdict = (ratio: number) => (ratio >= GOALS[tool] ? 'met' : 'not met');
+    row([`${NAMES[tool]} ${xs[0]!.version}`, t, median(xs.map((x) => x.computeMs)), `**${first.toFixed(1)}×**`, later, `**${kept.toFixed(1)}×**`, `≥ ${GOALS[tool]}× (first: ${verdict(first)}; later: ${verdict(kept)})`]);
   }
-  console.log(`| DuckDB SUMMARIZE of the window's rows (yardstick) | ${fmt(median(runs.summarize))} | | ${(median(runs.summarize) / loomTotal).toFixed(2)}× | |`);
-  if (args['json-layout']) console.log(`| Loom, the same from a JSON-layout log (written before the columnar layout) | ${fmt(median(runs.json.map(total)))} | | | |`);
+  console.log(`| DuckDB SUMMARIZE of the window's rows (yardstick) | ${fmt(median(runs.summarize))} | | ${(median(runs.summarize) / loomTotal).toFixed(2)}× | | ${(median(runs.summarize) / laterTotal).toFixed(2)}× | |`);
+  if (args['json-layout']) console.log(`| Loom, the same from a JSON-layout log (written before the columnar layout) | ${fmt(median(runs.json.map(total)))} | | | | | |`);
+  await fitDb.close();
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -91,6 +91,30 @@ export function calibrate(map: IsotonicMap, scores: Values): Float64Array {
 }
 
 /**
+ * `calibrate` for scores already ascending (NaN last, as a typed array sorts them): one walk
+ * along the fitted points instead of a binary search per score; the same values.
+ */
+export function calibrateAscending(map: IsotonicMap, sorted: Float64Array): Float64Array {
+  const { scores: xs, probabilities: ys } = map;
+  const last = xs.length - 1;
+  const out = new Float64Array(sorted.length);
+  let lo = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const x = sorted[i]!;
+    if (x <= xs[0]!) out[i] = ys[0]!;
+    else if (x >= xs[last]!) out[i] = ys[last]!;
+    else if (Number.isNaN(x)) out[i] = Number.NaN;
+    else {
+      // The last fitted score at or below x; x never falls, so neither does lo.
+      while (xs[lo + 1]! <= x) lo++;
+      const t = (x - xs[lo]!) / (xs[lo + 1]! - xs[lo]!);
+      out[i] = ys[lo]! + t * (ys[lo + 1]! - ys[lo]!);
+    }
+  }
+  return out;
+}
+
+/**
  * Whether calibrating the scores lowers their expected calibration error on rows it was
  * not fitted on. NannyML asks the same question with ten random stratified splits; here
  * the ten folds are every tenth row of the score order (deterministic, and each fold
@@ -108,25 +132,32 @@ export function needsCalibration(scores: Values, labels: Values, folds = 10, bin
   if (positives === 0 || positives === labels.length) return false;
   if (aucFromCounts(thresholdCounts(scores, labels, undefined, order.slice().reverse())) > 0.999) return false;
   if (scores.length < folds * 2) return false;
-  const heldScores: number[] = [];
-  const heldLabels: number[] = [];
-  const heldCalibrated: number[] = [];
+  // The rows in score order, then each fold's held-out rows (every tenth rank) and the rest, as typed arrays.
+  const n = order.length;
+  const sortedScores = Float64Array.from(order, (row) => scores[row]!);
+  const sortedLabels = Float64Array.from(order, (row) => labels[row]!);
+  const heldScores = new Float64Array(n);
+  const heldLabels = new Float64Array(n);
+  const heldCalibrated = new Float64Array(n);
+  let held = 0;
   for (let f = 0; f < folds; f++) {
-    const fitScores: number[] = [];
-    const fitLabels: number[] = [];
-    const testScores: number[] = [];
-    order.forEach((row, rank) => {
+    const testCount = Math.ceil((n - f) / folds);
+    const fitScores = new Float64Array(n - testCount);
+    const fitLabels = new Float64Array(n - testCount);
+    const start = held;
+    let fitted = 0;
+    for (let rank = 0; rank < n; rank++) {
       if (rank % folds === f) {
-        testScores.push(scores[row]!);
-        heldLabels.push(labels[row]!);
+        heldScores[held] = sortedScores[rank]!;
+        heldLabels[held++] = sortedLabels[rank]!;
       } else {
-        fitScores.push(scores[row]!);
-        fitLabels.push(labels[row]!);
+        fitScores[fitted] = sortedScores[rank]!;
+        fitLabels[fitted++] = sortedLabels[rank]!;
       }
-    });
-    heldScores.push(...testScores);
+    }
     // Ascending already, ties in row order: the order `ascendingOrder` would give, without its sort.
-    heldCalibrated.push(...calibrate(fitIsotonic(fitScores, fitLabels, identityOrder(fitScores.length)), testScores));
+    const map = fitIsotonic(fitScores, fitLabels, identityOrder(fitScores.length));
+    heldCalibrated.set(calibrateAscending(map, heldScores.subarray(start, held)), start);
   }
   return expectedCalibrationError(heldCalibrated, heldLabels, bins) < expectedCalibrationError(heldScores, heldLabels, bins);
 }

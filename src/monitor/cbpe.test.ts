@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../core/random.js';
 import { ascendingOrder, aucRoc, confusionAt, rates } from '../evaluate/binary-metrics.js';
-import { calibrate, expectedCalibrationError, fitIsotonic, needsCalibration } from './calibration.js';
+import { calibrate, calibrateAscending, expectedCalibrationError, fitIsotonic, needsCalibration } from './calibration.js';
 import { estimateQuality, fitCbpe } from './cbpe.js';
 
 /** Rows whose label is 1 with probability `truth(score)`: a model whose scores mean `truth`. */
@@ -87,4 +87,25 @@ test("the calibration check and the map give the same answers from the caller's 
     assert.equal(needsCalibration(scores, labels, 10, 10, order), needsCalibration(Array.from(scores), Array.from(labels)));
     assert.deepEqual(fitIsotonic(scores, labels, order), fitIsotonic(Array.from(scores), Array.from(labels)));
   }
+});
+
+test('calibrating ascending scores in one walk gives what a search per score gives, on the fitted points, between and outside them', () => {
+  const { scores, labels } = sample(20_000, 8, (s) => s ** 2);
+  const map = fitIsotonic(scores, labels);
+  const random = mulberry32(9);
+  const values = [...Array.from({ length: 5_000 }, () => random() * 1.2 - 0.1), ...map.scores, map.scores[0]! - 1, map.scores.at(-1)! + 1, Number.NaN];
+  const live = Float64Array.from(values).sort();
+  const walked = calibrateAscending(map, live);
+  const searched = calibrate(map, live);
+  assert.deepEqual([...walked.subarray(0, -1)], [...searched.subarray(0, -1)]);
+  assert.ok(Number.isNaN(walked.at(-1)!), 'a NaN score has no calibrated probability');
+  assert.ok(walked.some((p, i) => p !== walked[0] && i < walked.length - 1), 'the scores span the map, so the check is not vacuous');
+});
+
+test("the window's estimate depends on its scores, not on their order", () => {
+  const reference = sample(20_000, 10, (s) => s ** 2);
+  const estimator = fitCbpe(reference.scores, reference.labels, { calibration: 'always' });
+  const window = sample(10_000, 11, (s) => s).scores;
+  const reversed = window.slice().reverse();
+  assert.deepEqual(estimateQuality(estimator, reversed), estimateQuality(estimator, window));
 });

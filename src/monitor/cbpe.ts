@@ -16,8 +16,8 @@
  *   const estimate = estimateQuality(estimator, windowScores);
  */
 import { LoomError } from '../core/errors.js';
-import { ascendingOrder, checkLengths, descendingOrder, type Values } from '../evaluate/binary-metrics.js';
-import { calibrate, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
+import { ascendingOrder, checkLengths, type Values } from '../evaluate/binary-metrics.js';
+import { calibrateAscending, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
 
 /** The metrics CBPE estimates, named as Loom's evaluation names them. */
 export const ESTIMATED_METRICS = ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
@@ -58,17 +58,22 @@ export function fitCbpe(scores: Values, labels: Values, options: CbpeOptions = {
 /** Estimated metrics of one window; NaN where a window cannot define one (no rows; AUC when the scores expect one class only). */
 export type QualityEstimate = Record<EstimatedMetric, number> & { rows: number };
 
-/** Estimates the window's quality from its scores (the model's own, uncalibrated). */
+/**
+ * Estimates the window's quality from its scores (the model's own, uncalibrated). The
+ * calibrated probability is a function of the score, so the scores sorted once (a native
+ * sort) are all the counts and the curve need: no row order is kept.
+ */
 export function estimateQuality(estimator: CbpeEstimator, scores: Values): QualityEstimate {
   const n = scores.length;
-  const probability = estimator.calibration ? calibrate(estimator.calibration, scores) : Float64Array.from(scores as ArrayLike<number>);
+  const sorted = Float64Array.from(scores as ArrayLike<number>).sort();
+  const probability = estimator.calibration ? calibrateAscending(estimator.calibration, sorted) : sorted;
   let tp = 0;
   let fp = 0;
   let fn = 0;
   let tn = 0;
   for (let i = 0; i < n; i++) {
     const p = probability[i]!;
-    if (scores[i]! >= estimator.threshold) {
+    if (sorted[i]! >= estimator.threshold) {
       tp += p;
       fp += 1 - p;
     } else {
@@ -79,7 +84,7 @@ export function estimateQuality(estimator: CbpeEstimator, scores: Values): Quali
   // A zero denominator gives 0, as scikit-learn's zero_division default does for the measured figures.
   return {
     rows: n,
-    auc: estimatedAuc(scores, probability),
+    auc: estimatedAuc(sorted, probability),
     accuracy: n > 0 ? (tp + tn) / n : Number.NaN,
     precision: tp + fp > 0 ? tp / (tp + fp) : 0,
     recall: tp + fn > 0 ? tp / (tp + fn) : 0,
@@ -88,13 +93,12 @@ export function estimateQuality(estimator: CbpeEstimator, scores: Values): Quali
 }
 
 /**
- * The expected ROC curve's area: rows by model score, highest first; each row adds its
- * probability to the expected true positives and the rest to the false positives. Rows of
- * equal score form one step (a diagonal segment), as the measured AUC treats ties, so the
- * result does not depend on the order of tied rows.
+ * The expected ROC curve's area: rows by model score, highest first (`sorted` read from its
+ * end); each row adds its probability to the expected true positives and the rest to the
+ * false positives. Rows of equal score form one step (a diagonal segment), as the measured
+ * AUC treats ties, so the result does not depend on the order of tied rows.
  */
-function estimatedAuc(scores: Values, probability: Float64Array): number {
-  const order = descendingOrder(scores);
+function estimatedAuc(sorted: Float64Array, probability: Float64Array): number {
   let totalP = 0;
   for (let i = 0; i < probability.length; i++) totalP += probability[i]!;
   const totalN = probability.length - totalP;
@@ -104,11 +108,10 @@ function estimatedAuc(scores: Values, probability: Float64Array): number {
   let fp = 0;
   let prevX = 0;
   let prevY = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    tp += probability[i]!;
-    fp += 1 - probability[i]!;
-    if (k + 1 < order.length && scores[order[k + 1]!] === scores[i]) continue;
+  for (let k = sorted.length - 1; k >= 0; k--) {
+    tp += probability[k]!;
+    fp += 1 - probability[k]!;
+    if (k > 0 && sorted[k - 1] === sorted[k]) continue;
     const x = fp / totalN;
     const y = tp / totalP;
     area += ((x - prevX) * (y + prevY)) / 2;

@@ -59,6 +59,11 @@ export class KyselyLabelStore implements LabelStore {
     return found;
   }
 
+  async countLabels(model: string): Promise<number> {
+    const [{ labels }] = await this.db.selectFrom('prediction_label').select((eb) => eb.fn.countAll<number | string>().as('labels')).where('model_name', '=', model).execute();
+    return Number(labels);
+  }
+
   async listLabels(query: LabelQuery): Promise<StoredLabel[]> {
     let select = this.db.selectFrom('prediction_label').selectAll().where('model_name', '=', query.model);
     if (query.from !== undefined) select = select.where('observed_at', '>=', query.from);

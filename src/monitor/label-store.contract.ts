@@ -80,6 +80,14 @@ export function describeLabelStoreContract(name: string, makeStore: MakeLabelSto
       assert.equal(found.get('id-2499')!.label, 1);
     });
 
+    test("a model's labels are counted, a label given again counting once", async (store) => {
+      await store.putLabels(Array.from({ length: 300 }, (_, i) => ({ requestId: `q-${i}`, modelName: i % 3 === 0 ? 'other' : 'flights', label: i % 2 })), 'feedback');
+      await store.putLabels([{ requestId: 'q-1', modelName: 'flights', label: 0 }], 'feedback');
+      assert.equal(await store.countLabels('flights'), 200);
+      assert.equal(await store.countLabels('other'), 100);
+      assert.equal(await store.countLabels('none'), 0);
+    });
+
     test('a label of the wrong type is refused naming its field, and nothing of the batch is written', async (store) => {
       await rejectsWithCode(
         store.putLabels(

@@ -47,6 +47,8 @@ export interface LabelStore {
   putLabels(labels: readonly NewLabel[], source: string): Promise<{ written: number }>;
   /** The labels of these request ids that exist (any model). */
   getLabels(requestIds: readonly string[]): Promise<Map<string, StoredLabel>>;
+  /** How many labels `model` has (all time): tells a reader whether to read them whole or look ids up. */
+  countLabels(model: string): Promise<number>;
   /** A model's labels observed in the range, oldest first. */
   listLabels(query: LabelQuery): Promise<StoredLabel[]>;
 }

@@ -14,6 +14,7 @@ import type { FeatureComparison } from '../validate/drift.js';
 import { trainingBaseline } from './baseline.js';
 import type { DriftHistoryRow } from './history-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole, type SkippedFile } from './prediction-log-reader.js';
+import type { FitStore } from './fit-store.js';
 import { versionFits } from './version-fits.js';
 import { analyseWindows, windowKindName, type WindowAnalysis, type WindowSpec } from './windows.js';
 
@@ -23,6 +24,8 @@ export interface MonitorSources {
   artifacts: ArtifactStore;
   location: PredictionLogLocation;
   duckdb?: DuckDBOptions;
+  /** Where the version's PCA is kept for later processes; without it, for this process only. */
+  monitorFits?: FitStore;
 }
 
 export interface MonitorRequest {
@@ -59,7 +62,7 @@ export async function monitorVersion(sources: MonitorSources, request: MonitorRe
     });
     try {
       // The version's PCA is kept between passes; its training rows' path names it apart from any other store's.
-      const fits = versionFits.scope('drift', request.model, JSON.stringify([request.version, baseline.statisticsArtifactId, baseline.trainingRows ?? null]));
+      const fits = versionFits.scope('drift', request.model, JSON.stringify([request.version, baseline.statisticsArtifactId, baseline.trainingRows ?? null]), sources.monitorFits);
       const windows = await analyseWindows(db, log.relation, baseline, { window: request.window, fits, ...(request.progress && { progress: request.progress }) });
       return { model: request.model, version: request.version, window: request.window, trainingRows: baseline.trainingRows !== undefined, skipped: log.skipped, windows };
     } finally {

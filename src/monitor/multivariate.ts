@@ -18,6 +18,7 @@ import { LoomError } from '../core/errors.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import type { SchemaFeature } from '../validate/schema.js';
 import type { DatasetStatistics } from '../validate/statistics.js';
+import { RECONSTRUCTION_FIT } from './fit-store-formats.js';
 import type { FitScope } from './version-fits.js';
 
 /** NannyML's defaults. */
@@ -67,7 +68,7 @@ export async function reconstructionModel(db: DuckDBConnection, trainingRows: st
     if (!model) return null;
     await dropReconstruction(db, model);
     return { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
-  });
+  }, RECONSTRUCTION_FIT);
   return fit ? loadReconstruction(db, fit, features, stats) : undefined;
 }
 

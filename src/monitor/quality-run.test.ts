@@ -76,6 +76,23 @@ test('online quality of a registered flights model: estimated every day, measure
     assert.equal(slice.measured!.auc, aucRoc(members.map((n) => scores[n]!), members.map((n) => labels[n]!)));
     assert.deepEqual(slice.offline, evaluated.report.slices.find((sl) => sl.key === slice.key)!.metrics);
   }
+
+  // A client reuses request id r0 (its label can no longer name one row) and logs r-unscored twice without a score.
+  const again = new ParquetPredictionSink(logDir);
+  const unscored = { ...rows[0]!, requestId: 'r-unscored', outputs: JSON.stringify({ label: 1 }) };
+  await again.write([{ ...rows[0]!, outputs: JSON.stringify({ probability: 0.5 }), loggedAt: rows[0]!.loggedAt + 1 }, unscored, { ...unscored, loggedAt: unscored.loggedAt + 1 }]);
+  await again.close();
+  const reused = await onlineQuality(project.db, { kind: 'parquet', dir: logDir }, { ref: 'flights@champion', window: { kind: 'daily' } });
+  assert.equal(reused.multiRowRequests, 1, 'r0 only: the unscored rows are not in any figure');
+  assert.deepEqual(reused.windows.map((w) => [w.rows, w.labelled]), [
+    [firstDay.length + 1, firstDay.length - 1],
+    [scores.length - firstDay.length, 0],
+  ]);
+
+  // Once the model has more labels than the log has rows, the rows' labels are looked up by request id instead of joined: the same report.
+  await project.db.labels.putLabels(Array.from({ length: rows.length + 10 }, (_, n) => ({ requestId: `elsewhere-${n}`, modelName: 'flights', label: 1 })), 'feedback');
+  const lookedUp = await onlineQuality(project.db, { kind: 'parquet', dir: logDir }, { ref: 'flights@champion', window: { kind: 'daily' } });
+  assert.deepEqual(lookedUp, reused);
 });
 
 test('online quality needs an evaluation in lineage', async (t) => {

@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LoomError } from '../core/errors.js';
-import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { slicingSpecName } from '../evaluate/config.js';
 import type { EvaluationReport } from '../evaluate/report.js';
 import { scoreEvaluationData } from '../evaluate/scoring.js';
@@ -23,18 +23,23 @@ import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { fitCbpe } from './cbpe.js';
+import type { FitStore } from './fit-store.js';
+import { CBPE_FIT } from './fit-store-formats.js';
 import type { LabelStore } from './label-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole } from './prediction-log-reader.js';
 import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
 import { versionFits } from './version-fits.js';
-import { windowKey, windowKindName, type WindowSpec } from './windows.js';
+import { readQualityRows } from './quality-rows.js';
+import { loggedValue, structFields, windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
   registry: RegistryStore;
   metadata: MetadataStore;
   artifacts: ArtifactStore;
   labels: LabelStore;
+  /** Where the version's estimator is kept for later processes; without it, for this process only. */
+  monitorFits?: FitStore;
 }
 
 export interface QualityRequest {
@@ -72,46 +77,37 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   const modelPath = ServingModel.files.model(await stores.artifacts.localPath(version.source));
   const evalPath = Examples.files.split(await stores.artifacts.localPath(found.examples.uri), report.split);
   // Scoring the evaluation split and calibrating on it is per version: the first window pays, later ones reuse it.
-  const fits = versionFits.scope('quality', version.modelName, JSON.stringify([version.version, found.evaluation.id, modelPath, evalPath, config.decisionThreshold]));
+  const fits = versionFits.scope('quality', version.modelName, JSON.stringify([version.version, found.evaluation.id, modelPath, evalPath, config.decisionThreshold]), stores.monitorFits);
   const estimator = await fits.get('cbpe', async () => {
     const reference = await scoreEvaluationData(modelPath, evalPath, { task: 'binary', predictionOutput: config.predictionOutput, labelColumn: report.labelColumn, features: [] });
     return fitCbpe(reference.predictions.scores, reference.predictions.labels, { threshold: config.decisionThreshold });
-  });
+  }, CBPE_FIT);
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
-  const rows = await withDuckDB(async (db) => {
+  // The window's columns, not a million row objects; a columnar log's STRUCT fields read as they are (no JSON per row).
+  const { rows, at, multiRowRequests } = await withDuckDB(async (db) => {
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     try {
-      const features = sliceFeatures.map((f, i) => `features ->> ${sqlString(f)} AS f${i}`);
-      return await queryRows(
-        db,
-        `SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at) AS at, request_id, TRY_CAST(outputs ->> ${sqlString(config.predictionOutput)} AS DOUBLE) AS score,
-          count(*) OVER (PARTITION BY request_id) AS n${features.map((f) => `, ${f}`).join('')}
-         FROM (${opened.relation}) ORDER BY logged_at, request_id`,
-      );
+      const [featureFields, outputFields] = [await structFields(db, opened.relation, 'features'), await structFields(db, opened.relation, 'outputs')];
+      return await readQualityRows(db, opened.relation, stores.labels, {
+        model: version.modelName,
+        window: request.window,
+        score: loggedValue('outputs', outputFields, config.predictionOutput, 'FLOAT'),
+        features: Object.fromEntries(sliceFeatures.map((f) => [f, sliceValue(featureFields, f)])),
+      });
     } finally {
       await opened.close();
     }
   });
-  const scored = rows.filter((r) => r.score !== null);
-  const labels = await labelsOf(stores.labels, version.modelName, scored.map((r) => String(r.request_id)));
-  const multi = new Set(scored.filter((r) => Number(r.n) > 1).map((r) => String(r.request_id)));
   const bounds = new Map<string, { start: number; end: number }>();
-  for (const r of scored) {
-    const key = String(r.w);
-    const at = Number(r.at);
+  rows.windows.forEach((key, i) => {
+    const time = at[i]!;
     const b = bounds.get(key);
-    if (!b) bounds.set(key, { start: at, end: at });
-    else b.end = Math.max(b.end, at);
-  }
-  const windows = windowQuality(
-    {
-      windows: scored.map((r) => String(r.w)),
-      scores: Float64Array.from(scored, (r) => Number(r.score)),
-      labels: Float64Array.from(scored, (r) => (multi.has(String(r.request_id)) ? Number.NaN : (labels.get(String(r.request_id)) ?? Number.NaN))),
-      // Logged values are JSON text; numbers are sliced as numbers, as the evaluation's Parquet columns were.
-      features: Object.fromEntries(sliceFeatures.map((f, i) => [f, scored.map((r) => jsonScalar(r[`f${i}`]))])),
-    },
+    if (!b) bounds.set(key, { start: time, end: time });
+    else b.end = Math.max(b.end, time);
+  });
+  const quality = windowQuality(
+    rows,
     {
       estimator,
       slices: config.slices.map((spec) => ({ name: slicingSpecName(spec), columns: spec.columns })),
@@ -124,8 +120,8 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     version: version.version,
     evaluation: { artifactId: found.evaluation.id, split: report.split, rows: estimator.referenceRows, threshold: config.decisionThreshold },
     calibrated: estimator.calibration !== undefined,
-    windows: windows.map((w) => ({ ...w, ...bounds.get(w.window)! })),
-    multiRowRequests: multi.size,
+    windows: quality.map((w) => ({ ...w, ...bounds.get(w.window)! })),
+    multiRowRequests,
   };
 }
 
@@ -166,15 +162,16 @@ async function findEvaluation(metadata: MetadataStore, artifactId: number | null
   throw missing();
 }
 
-/** The model's labels for these request ids, as numbers. */
-async function labelsOf(store: LabelStore, model: string, requestIds: string[]): Promise<Map<string, number>> {
-  const found = await store.getLabels(requestIds);
-  return new Map([...found].filter(([, label]) => label.modelName === model).map(([id, label]) => [id, label.label]));
+/**
+ * A logged feature's value for slicing: a columnar log's scalar STRUCT field as it is, else
+ * its JSON text (`readQualityRows` reads either as a number or text).
+ */
+function sliceValue(fields: Map<string, string> | undefined, name: string): string {
+  if (!fields) return `(features ->> ${sqlString(name)})`;
+  const type = fields.get(name);
+  if (type === undefined) return 'NULL';
+  return SCALAR_FIELDS.has(type) ? `struct_extract(features, ${sqlString(name)})` : `(features ->> ${sqlString(name)})`;
 }
 
-function jsonScalar(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  const text = String(value);
-  const number = Number(text);
-  return text.trim() !== '' && Number.isFinite(number) ? number : text;
-}
+const SCALAR_FIELDS = new Set(['VARCHAR', 'BIGINT', 'UBIGINT', 'INTEGER', 'DOUBLE', 'FLOAT', 'BOOLEAN']);
+

@@ -147,7 +147,7 @@ export function outputColumn(name: string): string {
 }
 
 /** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
-async function structFields(db: DuckDBConnection, relation: string, column: 'features' | 'outputs'): Promise<Map<string, string> | undefined> {
+export async function structFields(db: DuckDBConnection, relation: string, column: 'features' | 'outputs'): Promise<Map<string, string> | undefined> {
   const [described] = await queryRows(db, `DESCRIBE SELECT ${column} FROM (${relation})`);
   if (!String(described?.column_type ?? '').startsWith('STRUCT(')) return undefined;
   return new Map((await queryRows(db, `DESCRIBE SELECT ${column}.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
@@ -160,7 +160,7 @@ async function structFields(db: DuckDBConnection, relation: string, column: 'fea
  * a number for a FLOAT, a boolean for a BOOL); a key no row had is missing; any other field
  * type goes through its JSON text, as before.
  */
-function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
+export function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
   const fieldType = fields?.get(name);
   if (fields && fieldType === undefined) return castText('NULL::VARCHAR', type);
   const field = `struct_extract(${column}, ${sqlString(name)})`;

@@ -26,6 +26,8 @@ import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb-settings.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
+import { KyselyFitStore, type FitStore } from '../monitor/fit-store.js';
+import type { MonitorFitTables } from '../monitor/fit-store-tables.js';
 import { KyselyMonitorHistory, type MonitorHistoryStore } from '../monitor/history-store.js';
 import type { MonitorTables } from '../monitor/history-tables.js';
 import type { MetadataTables } from '../metadata/db-schema.js';
@@ -55,6 +57,8 @@ export interface Platform extends LoomDatabase {
   audit: AuditLog;
   /** Every monitored window's drift and quality figures (`src/monitor/history-store.ts`). */
   monitorHistory: MonitorHistoryStore;
+  /** Served versions' monitoring fits, kept across processes (`src/monitor/fit-store.ts`). */
+  monitorFits: FitStore;
   /** Labels that arrive after the prediction, by request id (`src/monitor/label-store.ts`). */
   labels: LabelStore;
   /**
@@ -106,6 +110,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     tokens: new KyselyTokenStore(tablesOf<AuthTables>(db)),
     audit: new KyselyAuditLog(tablesOf<AuditTables>(db), dialect),
     monitorHistory: new KyselyMonitorHistory(tablesOf<MonitorTables>(db)),
+    monitorFits: new KyselyFitStore(tablesOf<MonitorFitTables>(db)),
     labels: new KyselyLabelStore(tablesOf<LabelTables>(db)),
     close,
   };

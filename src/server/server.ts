@@ -16,6 +16,7 @@ import { drainingClose } from '../http/cluster.js';
 import { PLATFORM_LIMITS, resolveLimits, type HttpLimits } from '../http/limits.js';
 import { metricsPlugin } from '../http/metrics.js';
 import type { Logger } from '../http/request-log.js';
+import type { FitStore } from '../monitor/fit-store.js';
 import type { MonitorHistoryStore } from '../monitor/history-store.js';
 import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
@@ -47,7 +48,7 @@ export interface PlatformServerOptions {
   /** Authentication, authorization and the audit log (`createRequestSecurity`); without it the app runs open and unaudited (tests). */
   security?: RequestSecurity;
   /** Monitoring gauges on /metrics (monitor/metrics.ts): where the prediction log is, and the window. */
-  monitor?: { location: PredictionLogLocation; labels?: LabelStore; history?: MonitorHistoryStore } & MonitorMetricsOptions;
+  monitor?: { location: PredictionLogLocation; labels?: LabelStore; history?: MonitorHistoryStore; fits?: FitStore } & MonitorMetricsOptions;
   /** The built dashboard served at `/`; default web/dist/dashboard of this package. */
   dashboardDir?: string;
   /** Structured JSON logs (`createLogger`), a line per request; none: silent (tests). */
@@ -105,8 +106,8 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   // Monitoring gauges are read from the stores, alike in every worker: answered, not summed, under `--workers N`.
   const monitorMetrics = new Registry();
   if (options.monitor) {
-    const { location, labels, history: _history, ...monitorOptions } = options.monitor;
-    registerMonitorMetrics(monitorMetrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels }, monitorOptions);
+    const { location, labels, history: _history, fits, ...monitorOptions } = options.monitor;
+    registerMonitorMetrics(monitorMetrics, { metadata: options.db.metadata, registry: options.db.registry, artifacts: options.artifacts, location, labels, monitorFits: fits }, monitorOptions);
   }
   await app.register(metricsPlugin, { shared: monitorMetrics, countRequests: true });
   const routeOptions: PlatformRouteOptions = { db: options.db, artifacts: options.artifacts, limits, security, reruns: options.reruns };
@@ -114,7 +115,7 @@ export async function buildPlatformApp(options: Omit<PlatformServerOptions, 'por
   await app.register(trackingRoutes, routeOptions);
   await app.register(registryRoutes, { ...routeOptions, prefix: MLFLOW_PREFIX });
   await app.register(loomApiRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
-  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, location: options.monitor?.location, labels: options.monitor?.labels, prefix: LOOM_API_PREFIX });
+  await app.register(loomMonitorRoutes, { ...routeOptions, history: options.monitor?.history, location: options.monitor?.location, labels: options.monitor?.labels, fits: options.monitor?.fits, prefix: LOOM_API_PREFIX });
   await app.register(loomSessionRoutes, { prefix: LOOM_API_PREFIX });
   await app.register(datasetDriftRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });
   await app.register(modelEvaluationRoutes, { ...routeOptions, prefix: LOOM_API_PREFIX });

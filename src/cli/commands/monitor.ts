@@ -63,7 +63,7 @@ export function withMonitorOptions(command: Command): Command {
 export async function monitorReport(project: Project, ref: string, options: MonitorOptions): Promise<MonitorReport> {
   const version = await resolveModelVersion(parseModelRef(ref), project.registry);
   return monitorVersion(
-    { metadata: project.metadata, registry: project.registry, artifacts: project.artifacts, location: predictionLogLocation(project.config), duckdb: project.config.duckdb },
+    { metadata: project.metadata, registry: project.registry, artifacts: project.artifacts, location: predictionLogLocation(project.config), duckdb: project.config.duckdb, monitorFits: project.monitorFits },
     {
       model: version.modelName,
       version: version.version,

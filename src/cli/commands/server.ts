@@ -83,7 +83,7 @@ async function serveApi(options: AccessFlags & { port: number; host: string }, p
     // The dashboard's re-run button runs pipelines in this process, as the principal who pressed it.
     const reruns = new PipelineReruns(project, (message) => log.error(message));
     await serveInWorker(
-      () => startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, loadShedding: resolveLoadShedding(loadShedding.server), log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory }, reruns }),
+      () => startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, loadShedding: resolveLoadShedding(loadShedding.server), log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory, fits: project.monitorFits }, reruns }),
       (url) => process.stderr.write(`${listeningLine(url)}\n${security.exposure.notice}\n`),
     );
     started = true;

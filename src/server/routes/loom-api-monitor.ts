@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import type { ZodTypeProvider } from '../../http/validation.js';
 import type { MonitorHistoryStore } from '../../monitor/history-store.js';
+import type { FitStore } from '../../monitor/fit-store.js';
 import type { LabelStore } from '../../monitor/label-store.js';
 import type { PredictionLogLocation } from '../../monitor/prediction-log-reader.js';
 import type { WindowSpec } from '../../monitor/windows.js';
@@ -33,6 +34,8 @@ export interface MonitorRouteOptions extends PlatformRouteOptions {
   location?: PredictionLogLocation;
   /** The labels that arrived, for per-slice quality; without it that route answers FAILED_PRECONDITION. */
   labels?: LabelStore;
+  /** Where served versions' fits are kept across restarts; without it, for this process only. */
+  fits?: FitStore;
 }
 
 const nameParams = z.object({ name: z.string().min(1) });
@@ -50,7 +53,7 @@ function windowSpecOf(name: string): WindowSpec {
   return name === 'hourly' || name === 'daily' ? { kind: name } : { kind: 'requests', size: Number(name.slice('requests:'.length)) };
 }
 
-export const loomMonitorRoutes: FastifyPluginAsync<MonitorRouteOptions> = async (scope, { db, artifacts, history, location, labels }) => {
+export const loomMonitorRoutes: FastifyPluginAsync<MonitorRouteOptions> = async (scope, { db, artifacts, history, location, labels, fits }) => {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const mustExist = async (name: string) => {
     if (!(await db.registry.getRegisteredModel(name))) throw new LoomError('NOT_FOUND', `registered model ${JSON.stringify(name)} not found`, { field: 'name' });
@@ -75,7 +78,7 @@ export const loomMonitorRoutes: FastifyPluginAsync<MonitorRouteOptions> = async 
     const query = request.query;
     await mustExist(name);
     if (!labels) throw new LoomError('FAILED_PRECONDITION', 'this server was started without the label store', { fix: 'start it with `loom server`, which reads the project’s labels' });
-    return sliceQualityView({ registry: db.registry, metadata: db.metadata, artifacts, labels }, logOf(), { model: name, version: query.version, window: windowSpecOf(query.window), from: query.from, to: query.to });
+    return sliceQualityView({ registry: db.registry, metadata: db.metadata, artifacts, labels, monitorFits: fits }, logOf(), { model: name, version: query.version, window: windowSpecOf(query.window), from: query.from, to: query.to });
   });
   app.get('/deployments/:name/traffic', { schema: { summary: "A served model's requests, errors and latency per version, role and window, from the prediction log", tags, params: nameParams, querystring: trafficQuery } }, async (request) => {
     const { name } = request.params;

@@ -1,0 +1,67 @@
+/**
+ * The contract every FitStore backend passes. A backend's test file calls
+ * `describeFitStoreContract('sqlite', makeStore)`; `makeStore` gives each test an empty store.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FitKey, FitStore } from './fit-store.js';
+import { VERSIONS_KEPT } from './version-fits.js';
+
+export type MakeFitStore = () => Promise<{ fits: FitStore; close(): Promise<void> }>;
+
+const key = (identity: string, extra: Partial<FitKey> = {}): FitKey => ({ kind: 'drift', model: 'flights', identity, name: 'reconstruction', ...extra });
+
+export function describeFitStoreContract(name: string, makeStore: MakeFitStore): void {
+  const test = (title: string, body: (store: FitStore) => Promise<void>) =>
+    it(title, async () => {
+      const { fits, close } = await makeStore();
+      try {
+        await body(fits);
+      } finally {
+        await close();
+      }
+    });
+
+  describe(`FitStore contract: ${name}`, () => {
+    test('a fit comes back as written, by its whole key; writing it again replaces it', async (store) => {
+      assert.equal(await store.read(key('[1,"a"]')), undefined);
+      // Long JSON text with every kind of character survives as it was.
+      const payload = JSON.stringify({ format: 1, fit: { components: Array.from({ length: 2000 }, (_, i) => i / 7), name: 'ü "quoted" \\ \n' } });
+      await store.write(key('[1,"a"]'), payload, 5);
+      assert.deepEqual(await store.read(key('[1,"a"]')), { payload, createdAt: 5 });
+      for (const other of [key('[1,"b"]'), key('[1,"a"]', { kind: 'quality' }), key('[1,"a"]', { model: 'other' }), key('[1,"a"]', { name: 'cbpe' })]) {
+        assert.equal(await store.read(other), undefined, JSON.stringify(other));
+      }
+      await store.write(key('[1,"a"]'), '{"format":2}', 6);
+      assert.deepEqual(await store.read(key('[1,"a"]')), { payload: '{"format":2}', createdAt: 6 });
+    });
+
+    test(`a kind and model keep the fits of their ${VERSIONS_KEPT} newest identities; others are untouched`, async (store) => {
+      assert.equal(VERSIONS_KEPT, 2);
+      await store.write(key('v1'), 'p1', 1);
+      await store.write(key('v1', { name: 'other fit' }), 'p1b', 2);
+      await store.write(key('v2'), 'p2', 3);
+      await store.write(key('v1', { model: 'other' }), 'o1', 4);
+      await store.write(key('v1', { kind: 'quality' }), 'q1', 5);
+      await store.write(key('v3'), 'p3', 6); // drops v1, both of its fits
+      assert.equal(await store.read(key('v1')), undefined);
+      assert.equal(await store.read(key('v1', { name: 'other fit' })), undefined);
+      assert.equal((await store.read(key('v2')))?.payload, 'p2');
+      assert.equal((await store.read(key('v3')))?.payload, 'p3');
+      assert.equal((await store.read(key('v1', { model: 'other' })))?.payload, 'o1');
+      assert.equal((await store.read(key('v1', { kind: 'quality' })))?.payload, 'q1');
+      // The identity written is kept even when another process's clock put the others later.
+      await store.write(key('v4'), 'p4', 0);
+      assert.equal((await store.read(key('v4')))?.payload, 'p4');
+      assert.equal((await store.read(key('v3')))?.payload, 'p3');
+      assert.equal(await store.read(key('v2')), undefined);
+    });
+
+    test('two writers of one fit at once leave one row', async (store) => {
+      await Promise.all([store.write(key('v1'), 'first', 1), store.write(key('v1'), 'second', 1)]);
+      assert.ok(['first', 'second'].includes((await store.read(key('v1')))!.payload));
+      await store.write(key('v2'), 'p2', 2);
+      assert.ok(await store.read(key('v1')), 'v1 is one of the two kept identities');
+    });
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The kept fits of served versions (the PCA of multivariate drift, CBPE's calibration), so a
+ * new process (each `loom monitor` call, the alert evaluation, a restarted server) loads the
+ * fit its version's first window made instead of fitting again, as NannyML fits once on the
+ * reference and calculates per chunk. One interface, one Kysely implementation on both
+ * backends (SQLite embedded, PostgreSQL server), one contract suite (`fit-store.contract.ts`).
+ *
+ * The store holds opaque JSON text; `VersionFits` encodes, versions and validates it
+ * (`fit-store-formats.ts`). Per kind and model it keeps the `VERSIONS_KEPT` newest
+ * identities, deleting older ones on write, so the table stays as small as the memory cache.
+ *
+ * Usage: `await store.write({ kind: 'drift', model: 'flights', identity, name: 'reconstruction' }, json)`
+ */
+import { sql, type Kysely } from 'kysely';
+import type { MonitorFitTables } from './fit-store-tables.js';
+import { VERSIONS_KEPT } from './version-fits.js';
+
+/** Names one fit: of `kind`, for `model`'s version named by `identity`, called `name` within it. */
+export interface FitKey {
+  kind: string;
+  model: string;
+  identity: string;
+  name: string;
+}
+
+/** A stored fit as the store holds it: the payload is validated by its reader. */
+export interface StoredFit {
+  payload: string;
+  /** Epoch ms of the write. */
+  createdAt: number;
+}
+
+/** Served versions' fits, kept across processes. */
+export interface FitStore {
+  /** The fit's stored payload; undefined when none is stored. */
+  read(key: FitKey): Promise<StoredFit | undefined>;
+  /**
+   * Stores the fit's payload (replacing one stored under the same key), then deletes the fits
+   * of its kind and model but those of its identity and the newest others, `VERSIONS_KEPT` in all.
+   */
+  write(key: FitKey, payload: string, createdAt?: number): Promise<void>;
+}
+
+/** The fit store on the Loom database (`monitor_fit`), SQLite or PostgreSQL alike. */
+export class KyselyFitStore implements FitStore {
+  constructor(
+    private readonly db: Kysely<MonitorFitTables>,
+    private readonly versionsKept = VERSIONS_KEPT,
+  ) {}
+
+  async read(key: FitKey): Promise<StoredFit | undefined> {
+    const row = await this.db
+      .selectFrom('monitor_fit')
+      .select(['payload', 'created_at'])
+      .where('kind', '=', key.kind)
+      .where('model_name', '=', key.model)
+      .where('identity', '=', key.identity)
+      .where('name', '=', key.name)
+      .executeTakeFirst();
+    // PostgreSQL returns bigint columns as strings.
+    return row && { payload: row.payload, createdAt: Number(row.created_at) };
+  }
+
+  async write(key: FitKey, payload: string, createdAt = Date.now()): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('monitor_fit')
+        .values({ kind: key.kind, model_name: key.model, identity: key.identity, name: key.name, payload, created_at: createdAt })
+        .onConflict((c) => c.columns(['kind', 'model_name', 'identity', 'name']).doUpdateSet({ payload, created_at: createdAt }))
+        .execute();
+      // An identity is as new as its newest fit; ties go by identity, so every process drops the same
+      // ones. The identity just written stays whatever the clocks say: it is the one in use.
+      const identities = await tx
+        .selectFrom('monitor_fit')
+        .select(['identity', sql<number>`max(created_at)`.as('newest')])
+        .where('kind', '=', key.kind)
+        .where('model_name', '=', key.model)
+        .groupBy('identity')
+        .orderBy('newest', 'desc')
+        .orderBy('identity')
+        .execute();
+      const older = identities
+        .filter((r) => r.identity !== key.identity)
+        .slice(this.versionsKept - 1)
+        .map((r) => r.identity);
+      if (older.length > 0) await tx.deleteFrom('monitor_fit').where('kind', '=', key.kind).where('model_name', '=', key.model).where('identity', 'in', older).execute();
+    });
+  }
+}
