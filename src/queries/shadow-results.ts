@@ -47,8 +47,9 @@ async function pairNearest(db: DuckDBConnection): Promise<void> {
           row_number() OVER (PARTITION BY pid, sv ORDER BY gap, sid, pid) AS by_served
         FROM __shadow_candidates)
       WHERE by_shadow = 1 AND by_served = 1`);
-    await db.run(`DELETE FROM __shadow_candidates c WHERE EXISTS (
-      SELECT 1 FROM __shadow_matches m WHERE m.sid = c.sid OR (m.pid = c.pid AND m.sv = c.sv))`);
+    // Two deletes, each an equi-join DuckDB hashes: one EXISTS with an OR compares every candidate with every match.
+    await db.run('DELETE FROM __shadow_candidates c WHERE EXISTS (SELECT 1 FROM __shadow_matches m WHERE m.sid = c.sid)');
+    await db.run('DELETE FROM __shadow_candidates c WHERE EXISTS (SELECT 1 FROM __shadow_matches m WHERE m.pid = c.pid AND m.sv = c.sv)');
   }
 }
 
