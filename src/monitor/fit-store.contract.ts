@@ -63,5 +63,17 @@ export function describeFitStoreContract(name: string, makeStore: MakeFitStore):
       await store.write(key('v2'), 'p2', 2);
       assert.ok(await store.read(key('v1')), 'v1 is one of the two kept identities');
     });
+
+    test(`writers of several identities at once all succeed and leave ${VERSIONS_KEPT} identities`, async (store) => {
+      const identities = ['v0', 'v1', 'v2', 'v3'];
+      // Rounds of six overlapping writers (a pool of connections on PostgreSQL), each rewriting an
+      // identity that may be among another writer's older ones: each deletes what the other upserts.
+      for (let round = 0; round < 20; round++) {
+        await Promise.all(Array.from({ length: 6 }, (_, i) => store.write(key(identities[(i + round) % 4]!), `p${round}`, 1000 + ((i * 7 + round * 3) % 5))));
+      }
+      const kept = [];
+      for (const identity of identities) if (await store.read(key(identity))) kept.push(identity);
+      assert.equal(kept.length, VERSIONS_KEPT, kept.join(', '));
+    });
   });
 }

@@ -12,6 +12,7 @@
  * Usage: `await store.write({ kind: 'drift', model: 'flights', identity, name: 'reconstruction' }, json)`
  */
 import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../core/sql-dialect.js';
 import type { MonitorFitTables } from './fit-store-tables.js';
 import { VERSIONS_KEPT } from './version-fits.js';
 
@@ -63,6 +64,10 @@ export class KyselyFitStore implements FitStore {
 
   async write(key: FitKey, payload: string, createdAt = Date.now()): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      // Writers of one kind and model queue (SQLite's BEGIN IMMEDIATE does so already): on
+      // PostgreSQL two that each delete an identity the other upserts deadlock, and each,
+      // not seeing the other's new identity, could keep more than `versionsKept`.
+      if (dialectOf(this.db) === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${'loom.monitor_fit.'} || current_schema() || ${JSON.stringify([key.kind, key.model])}))`.execute(tx);
       await tx
         .insertInto('monitor_fit')
         .values({ kind: key.kind, model_name: key.model, identity: key.identity, name: key.name, payload, created_at: createdAt })
