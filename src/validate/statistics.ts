@@ -5,7 +5,8 @@
  * 1. one aggregate query: counts, missing, mean, std, min, max, zeros, NaN, ±inf, lengths;
  * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
  *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
- *    number of groups giving the exact unique count).
+ *    number of groups giving the exact unique count). Integers whose range the first query
+ *    found small are counted per value and those values keyed after, not keyed per row.
  * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
  * statistics of shards merge into those of the whole (merge.ts).
  *
