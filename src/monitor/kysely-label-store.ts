@@ -59,17 +59,9 @@ export class KyselyLabelStore implements LabelStore {
     return found;
   }
 
-  async modelLabels(model: string, requestIds: readonly string[]): Promise<Map<string, StoredLabel>> {
-    const wanted = new Set(requestIds);
+  async countLabels(model: string): Promise<number> {
     const [{ labels }] = await this.db.selectFrom('prediction_label').select((eb) => eb.fn.countAll<number | string>().as('labels')).where('model_name', '=', model).execute();
-    if (Number(labels) > wanted.size) {
-      const found = await this.getLabels([...wanted]);
-      return new Map([...found].filter(([, label]) => label.modelName === model));
-    }
-    const found = new Map<string, StoredLabel>();
-    const rows = await this.db.selectFrom('prediction_label').selectAll().where('model_name', '=', model).execute();
-    for (const row of rows) if (wanted.has(row.request_id)) found.set(row.request_id, toStored(row));
-    return found;
+    return Number(labels);
   }
 
   async listLabels(query: LabelQuery): Promise<StoredLabel[]> {

@@ -47,12 +47,8 @@ export interface LabelStore {
   putLabels(labels: readonly NewLabel[], source: string): Promise<{ written: number }>;
   /** The labels of these request ids that exist (any model). */
   getLabels(requestIds: readonly string[]): Promise<Map<string, StoredLabel>>;
-  /**
-   * The labels of these request ids that exist for `model`: the answer of `getLabels` kept to
-   * the model, read the cheaper way (a window's million request ids usually have far fewer
-   * labels than that, and one read of the model's labels beats looking up every id).
-   */
-  modelLabels(model: string, requestIds: readonly string[]): Promise<Map<string, StoredLabel>>;
+  /** How many labels `model` has (all time): tells a reader whether to read them whole or look ids up. */
+  countLabels(model: string): Promise<number>;
   /** A model's labels observed in the range, oldest first. */
   listLabels(query: LabelQuery): Promise<StoredLabel[]>;
 }

@@ -88,6 +88,11 @@ test('online quality of a registered flights model: estimated every day, measure
     [firstDay.length + 1, firstDay.length - 1],
     [scores.length - firstDay.length, 0],
   ]);
+
+  // Once the model has more labels than the log has rows, the rows' labels are looked up by request id instead of joined: the same report.
+  await project.db.labels.putLabels(Array.from({ length: rows.length + 10 }, (_, n) => ({ requestId: `elsewhere-${n}`, modelName: 'flights', label: 1 })), 'feedback');
+  const lookedUp = await onlineQuality(project.db, { kind: 'parquet', dir: logDir }, { ref: 'flights@champion', window: { kind: 'daily' } });
+  assert.deepEqual(lookedUp, reused);
 });
 
 test('online quality needs an evaluation in lineage', async (t) => {

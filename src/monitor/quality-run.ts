@@ -13,7 +13,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LoomError } from '../core/errors.js';
-import type { DuckDBValue } from '@duckdb/node-api';
 import { sqlString, withDuckDB } from '../data/duckdb.js';
 import { slicingSpecName } from '../evaluate/config.js';
 import type { EvaluationReport } from '../evaluate/report.js';
@@ -31,7 +30,8 @@ import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole }
 import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
 import { versionFits } from './version-fits.js';
-import { loggedValue, structFields, windowKey, windowKindName, type WindowSpec } from './windows.js';
+import { readQualityRows } from './quality-rows.js';
+import { loggedValue, structFields, windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
   registry: RegistryStore;
@@ -85,42 +85,29 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
   // The window's columns, not a million row objects; a columnar log's STRUCT fields read as they are (no JSON per row).
-  const { columns, multi } = await withDuckDB(async (db) => {
+  const { rows, at, multiRowRequests } = await withDuckDB(async (db) => {
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     try {
       const [featureFields, outputFields] = [await structFields(db, opened.relation, 'features'), await structFields(db, opened.relation, 'outputs')];
-      const score = loggedValue('outputs', outputFields, config.predictionOutput, 'FLOAT');
-      const features = sliceFeatures.map((f, i) => `${sliceValue(featureFields, f)} AS f${i}`);
-      const result = await db.runAndReadAll(
-        `SELECT * EXCLUDE (logged_at) FROM (SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at) AS at, request_id, ${score} AS score${features.map((f) => `, ${f}`).join('')}, logged_at
-         FROM (${opened.relation})) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
-      );
-      // A request id logged more than once with a score (a client reusing it) cannot be matched to one label.
-      const duplicated = await db.runAndReadAll(`SELECT request_id FROM (${opened.relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${score}) > 0`);
-      return { columns: result.getColumns(), multi: new Set(duplicated.getColumns()[0]?.map(String)) };
+      return await readQualityRows(db, opened.relation, stores.labels, {
+        model: version.modelName,
+        window: request.window,
+        score: loggedValue('outputs', outputFields, config.predictionOutput, 'FLOAT'),
+        features: Object.fromEntries(sliceFeatures.map((f) => [f, sliceValue(featureFields, f)])),
+      });
     } finally {
       await opened.close();
     }
   });
-  const [windowOf, at, ids, scores, ...featureValues] = columns as [DuckDBValue[], DuckDBValue[], DuckDBValue[], DuckDBValue[], ...DuckDBValue[][]];
-  const requestIds = ids as string[];
-  const labels = await stores.labels.modelLabels(version.modelName, requestIds);
-  const windows = windowOf.map(String);
   const bounds = new Map<string, { start: number; end: number }>();
-  windows.forEach((key, i) => {
-    const time = Number(at[i]);
+  rows.windows.forEach((key, i) => {
+    const time = at[i]!;
     const b = bounds.get(key);
     if (!b) bounds.set(key, { start: time, end: time });
     else b.end = Math.max(b.end, time);
   });
   const quality = windowQuality(
-    {
-      windows,
-      scores: Float64Array.from(scores, Number),
-      labels: Float64Array.from(requestIds, (id) => (multi.has(id) ? Number.NaN : (labels.get(id)?.label ?? Number.NaN))),
-      // Numbers are sliced as numbers, as the evaluation's Parquet columns were.
-      features: Object.fromEntries(sliceFeatures.map((f, i) => [f, featureValues[i]!.map(jsonScalar)])),
-    },
+    rows,
     {
       estimator,
       slices: config.slices.map((spec) => ({ name: slicingSpecName(spec), columns: spec.columns })),
@@ -134,7 +121,7 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     evaluation: { artifactId: found.evaluation.id, split: report.split, rows: estimator.referenceRows, threshold: config.decisionThreshold },
     calibrated: estimator.calibration !== undefined,
     windows: quality.map((w) => ({ ...w, ...bounds.get(w.window)! })),
-    multiRowRequests: multi.size,
+    multiRowRequests,
   };
 }
 
@@ -177,7 +164,7 @@ async function findEvaluation(metadata: MetadataStore, artifactId: number | null
 
 /**
  * A logged feature's value for slicing: a columnar log's scalar STRUCT field as it is, else
- * its JSON text (what `jsonScalar` then reads as a number or text either way).
+ * its JSON text (`readQualityRows` reads either as a number or text).
  */
 function sliceValue(fields: Map<string, string> | undefined, name: string): string {
   if (!fields) return `(features ->> ${sqlString(name)})`;
@@ -188,9 +175,3 @@ function sliceValue(fields: Map<string, string> | undefined, name: string): stri
 
 const SCALAR_FIELDS = new Set(['VARCHAR', 'BIGINT', 'UBIGINT', 'INTEGER', 'DOUBLE', 'FLOAT', 'BOOLEAN']);
 
-function jsonScalar(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  const text = String(value);
-  const number = Number(text);
-  return text.trim() !== '' && Number.isFinite(number) ? number : text;
-}

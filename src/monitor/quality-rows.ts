@@ -1,0 +1,113 @@
+/**
+ * The rows online quality reads from the prediction log, as columns: each row's window,
+ * logging time, score, slice features and label (NaN while none has arrived, and for a
+ * request id logged more than once with a score: its label cannot name one row).
+ *
+ * Labels live in the Loom database, not beside the log. When the model has no more labels
+ * than the window's log has rows (the usual case: a fraction of requests is ever labelled),
+ * they are read once into a temporary DuckDB table and joined there, so no request id is
+ * carried into JS; otherwise the window's request ids are looked up in the label store.
+ *
+ * Usage: `const rows = await readQualityRows(db, relation, labels, { model, window, score, features })`
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { queryRows } from '../data/duckdb.js';
+import type { LabelStore } from './label-store.js';
+import type { QualityRows } from './quality.js';
+import { windowKey, type WindowSpec } from './windows.js';
+
+export interface QualityRowsRequest {
+  model: string;
+  window: WindowSpec;
+  /** SQL of each row's score over the log's columns (NULL when the row has none: left out). */
+  score: string;
+  /** SQL of each slice feature's value, by feature name. */
+  features: Record<string, string>;
+}
+
+export interface LoggedQualityRows {
+  rows: QualityRows;
+  /** Each row's logging time, epoch ms. */
+  at: Float64Array;
+  /** Request ids logged more than once with a score. */
+  multiRowRequests: number;
+}
+
+let tableCounter = 0;
+
+/** The scored rows of the log's `relation` in time order, with their labels. */
+export async function readQualityRows(db: DuckDBConnection, relation: string, labels: LabelStore, request: QualityRowsRequest): Promise<LoggedQualityRows> {
+  const names = Object.keys(request.features);
+  const features = names.map((name, i) => `, ${request.features[name]} AS f${i}`).join('');
+  // Request ids logged more than once with a score, found once (one hash of every id) and kept for the join.
+  const duplicated = `__loom_duplicated_${tableCounter++}`;
+  await db.run(`CREATE TEMP TABLE ${duplicated} AS SELECT request_id FROM (${relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${request.score}) > 0`);
+  let table: string | undefined;
+  try {
+    const [{ rows, multi }] = (await queryRows(db, `SELECT (SELECT count(*) FROM (${relation}))::DOUBLE AS rows, (SELECT count(*) FROM ${duplicated})::DOUBLE AS multi`)) as [{ rows: number; multi: number }];
+    if ((await labels.countLabels(request.model)) <= rows) table = await labelTable(db, labels, request.model);
+    const label = table ? `CASE WHEN __d.request_id IS NULL THEN __l.label END` : 'NULL::DOUBLE';
+    const joins = table ? `LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id` : '';
+    // The request ids come into JS only for the lookup.
+    const columns = (
+      await db.runAndReadAll(
+        `SELECT w, logged_ms, score, label${table ? '' : ', request_id'}${names.map((_, i) => `, f${i}`).join('')} FROM (
+           SELECT __q.*, ${label} AS label FROM (
+             SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, request_id, ${request.score} AS score${features}, logged_at FROM (${relation})
+           ) AS __q ${joins}
+         ) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
+      )
+    ).getColumns();
+    const [windows, at, scores, labelled] = columns as [DuckDBValue[], DuckDBValue[], DuckDBValue[], DuckDBValue[]];
+    const featureValues = columns.slice(table ? 4 : 5);
+    const labelValues = table ? Float64Array.from(labelled, (v) => (v === null ? Number.NaN : Number(v))) : await lookedUp(db, labels, request.model, columns[4] as string[], duplicated);
+    return {
+      rows: {
+        windows: windows.map(String),
+        scores: Float64Array.from(scores, Number),
+        labels: labelValues,
+        // Numbers are sliced as numbers, as the evaluation's Parquet columns were.
+        features: Object.fromEntries(names.map((name, i) => [name, featureValues[i]!.map(jsonScalar)])),
+      },
+      at: Float64Array.from(at, Number),
+      multiRowRequests: multi,
+    };
+  } finally {
+    for (const name of [duplicated, table]) if (name) await db.run(`DROP TABLE IF EXISTS ${name}`);
+  }
+}
+
+/** The model's labels in a temporary table (request_id, label), appended in one go. */
+async function labelTable(db: DuckDBConnection, labels: LabelStore, model: string): Promise<string> {
+  const table = `__loom_labels_${tableCounter++}`;
+  await db.run(`CREATE TEMP TABLE ${table} (request_id VARCHAR, label DOUBLE)`);
+  const appender = await db.createAppender(table);
+  try {
+    for (const label of await labels.listLabels({ model })) {
+      appender.appendVarchar(label.requestId);
+      appender.appendDouble(label.label);
+      appender.endRow();
+    }
+  } finally {
+    appender.closeSync();
+  }
+  return table;
+}
+
+/** Each row's label looked up by request id (the model's labels outnumber the rows). */
+async function lookedUp(db: DuckDBConnection, labels: LabelStore, model: string, requestIds: string[], duplicated: string): Promise<Float64Array> {
+  const multi = new Set((await db.runAndReadAll(`SELECT request_id FROM ${duplicated}`)).getColumns()[0]?.map(String));
+  const found = await labels.getLabels(requestIds);
+  return Float64Array.from(requestIds, (id) => {
+    const label = found.get(id);
+    return multi.has(id) || !label || label.modelName !== model ? Number.NaN : label.label;
+  });
+}
+
+/** A logged value as a number when it reads as one, else its text. */
+function jsonScalar(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  const text = String(value);
+  const number = Number(text);
+  return text.trim() !== '' && Number.isFinite(number) ? number : text;
+}
