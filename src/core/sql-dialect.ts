@@ -7,7 +7,7 @@
  *
  * Usage: `withId(db.schema.createTable('model'), dialect).addColumn('name', 'text').execute()`
  */
-import type { Kysely, Migration } from 'kysely';
+import { PostgresAdapter, type Kysely, type Migration } from 'kysely';
 
 export const DIALECT_KINDS = ['sqlite', 'postgres'] as const;
 export type DialectKind = (typeof DIALECT_KINDS)[number];
@@ -28,4 +28,33 @@ export function withId(table: TableBuilder, dialect: DialectKind): TableBuilder 
   return dialect === 'sqlite'
     ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     : table.addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
+}
+
+/**
+ * The dialect a connection speaks, for the few statements the dialects spell differently
+ * (row locks, JSON paths, GLOB); read from the connection so a store needs no extra argument.
+ */
+export function dialectOf<Tables>(db: Kysely<Tables>): DialectKind {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * A LIKE pattern as a GLOB pattern, for SQLite, whose LIKE ignores case where MLflow's and
+ * PostgreSQL's do not: % and _ become * and ?, GLOB's own wildcards are taken literally, and
+ * `\` escapes the next character, as in PostgreSQL's LIKE.
+ */
+export function likeToGlob(pattern: string): string {
+  let glob = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) glob += literalGlob(pattern[++i]);
+    else if (c === '%') glob += '*';
+    else if (c === '_') glob += '?';
+    else glob += literalGlob(c);
+  }
+  return glob;
+}
+
+function literalGlob(c: string): string {
+  return c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
 }

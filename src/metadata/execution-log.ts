@@ -15,7 +15,7 @@
 import { sql, type Migration } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { isSecretName, redactUrl, REDACTED } from '../core/redact.js';
-import type { MigrationDb } from '../core/sql-dialect.js';
+import { dialectOf, type MigrationDb } from '../core/sql-dialect.js';
 import type { MetadataKysely } from './db-schema.js';
 import { chunks, INSERT_CHUNK_ROWS } from './query-helpers.js';
 
@@ -99,23 +99,32 @@ function checkedCount(value: unknown, field: string, min: number, max: number): 
   return value as number;
 }
 
-async function requireExecution(db: MetadataKysely, executionId: unknown): Promise<number> {
+/**
+ * The execution's id, checked to exist. With `lock`, inside a transaction, appenders to one
+ * execution queue here until the holder commits, so each reads the last seq after the one
+ * before it wrote: on PostgreSQL by a row lock on the execution (NO KEY UPDATE, so inserts
+ * that only reference the row are not held up); SQLite's BEGIN IMMEDIATE already holds the
+ * database's single write lock.
+ */
+async function requireExecution(db: MetadataKysely, executionId: unknown, lock = false): Promise<number> {
   const id = checkedCount(executionId, 'executionId', 1, Number.MAX_SAFE_INTEGER);
-  const found = await db.selectFrom('execution').select('id').where('id', '=', id).executeTakeFirst();
+  const query = db.selectFrom('execution').select('id').where('id', '=', id);
+  const found = await (lock && dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
   if (!found) throw new LoomError('NOT_FOUND', `no execution with id ${id}`, { field: 'executionId' });
   return id;
 }
 
 /**
- * Appends lines to an execution's log in one transaction, after the ones it has; NOT_FOUND
- * for an unknown execution. Lines beyond the cap are counted, not kept.
+ * Appends lines to an execution's log in one transaction, after the ones it has, safe against
+ * concurrent appenders (each batch stays contiguous); NOT_FOUND for an unknown execution.
+ * Lines beyond the cap are counted, not kept.
  */
 export async function appendExecutionLog(db: MetadataKysely, executionId: number, lines: readonly NewExecutionLogLine[], now: number): Promise<void> {
   if (!Array.isArray(lines) || !lines.every((l) => typeof l?.line === 'string' && (l.loggedAt === undefined || Number.isSafeInteger(l.loggedAt)))) {
     throw new LoomError('INVALID_ARGUMENT', 'lines must be a list of { line: string, loggedAt?: epoch milliseconds }', { field: 'lines' });
   }
   await db.transaction().execute(async (trx) => {
-    const id = await requireExecution(trx, executionId);
+    const id = await requireExecution(trx, executionId, true);
     if (lines.length === 0) return;
     const last = await trx.selectFrom('execution_log').select((eb) => eb.fn.max('seq').as('seq')).where('execution_id', '=', id).executeTakeFirst();
     const stored = Number(last?.seq ?? 0);

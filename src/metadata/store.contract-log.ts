@@ -58,6 +58,26 @@ export function describeExecutionLogContract(makeStore: MakeMetadataStore): void
       assert.equal(secret, 'reading postgres://me:***@db/x and https://h/p?access_token=***&page=2 as PGPASSWORD=***, apiKey: *** (loss: 0.5)');
     });
 
+    test('keep every line of concurrent appenders once, numbered without gaps, each appender in its order', async (store) => {
+      const e = await store.createExecution(newExecution({ state: 'RUNNING' }));
+      const appenders = 6;
+      const batches = 5;
+      // Each appender sends its batches one after another while the others send theirs, so
+      // on PostgreSQL (a pool of connections) their transactions overlap.
+      await Promise.all(
+        Array.from({ length: appenders }, async (_, a) => {
+          for (let b = 0; b < batches; b++) await store.appendExecutionLog(e.id, [{ line: `${a}:${b}:0` }, { line: `${a}:${b}:1` }]);
+        }),
+      );
+      const { lines, more, dropped } = await store.getExecutionLog(e.id, { limit: EXECUTION_LOG_MAX_LINES });
+      assert.deepEqual([more, dropped], [false, 0]);
+      assert.deepEqual(lines.map((l) => l.seq), Array.from({ length: appenders * batches * 2 }, (_, i) => i + 1));
+      for (let a = 0; a < appenders; a++) {
+        const own = lines.map((l) => l.line).filter((line) => line.startsWith(`${a}:`));
+        assert.deepEqual(own, Array.from({ length: batches * 2 }, (_, i) => `${a}:${Math.floor(i / 2)}:${i % 2}`), `appender ${a}'s lines, once each and in order`);
+      }
+    });
+
     test('of an unknown execution are NOT_FOUND; bad paging is INVALID_ARGUMENT', async (store) => {
       await rejectsWithCode(store.appendExecutionLog(999_999, [{ line: 'x' }]), 'NOT_FOUND');
       await rejectsWithCode(store.getExecutionLog(999_999), 'NOT_FOUND');

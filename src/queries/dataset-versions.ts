@@ -14,31 +14,15 @@ import { findDatasetVersion, versionGroups, versionOf } from '../data/versions.j
 import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact } from '../metadata/types.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import type { DatasetVersion } from './views/dataset-versions.js';
 
 /** The stores these queries read. */
 export interface DatasetVersionStores {
   metadata: MetadataStore;
 }
 
-/** One dataset version as `loom data ls` lists it. */
-export interface DatasetVersion {
-  /** The content hash of the split files. */
-  version: string;
-  artifactId: number;
-  uri: string;
-  span: number | null;
-  source: string;
-  sourceKind: string | null;
-  rowCounts: Record<string, number>;
-  /** Bad rows quarantined by the newest ingest of this content (`ingests` > 1: the same good rows were read again). */
-  badRows: number;
-  /** How many ingests produced these very rows; each keeps its own quarantine (`loom data show`). */
-  ingests: number;
-  timeRange: string | null;
-  createdAt: number;
-  /** The run (and step) whose execution made the version first. */
-  madeBy: { runId: string | null; pipeline: string | null; step: string; executionId: number } | null;
-}
+// The answer's type lives in views/ (no Node) so the dashboard shares it; re-exported for the server's users.
+export type { DatasetVersion } from './views/dataset-versions.js';
 
 /** One version in full, as `loom data show` prints it. */
 export interface DatasetVersionDetail extends DatasetVersion {

@@ -14,6 +14,7 @@
 import { queryRows, withDuckDB } from '../data/duckdb.js';
 import { openPredictionLog, type PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import { windowKey } from '../monitor/windows.js';
+import { groupSeries, numberOrNull } from './series.js';
 import type { DeploymentTraffic, TrafficSeries, TrafficWindow } from './views/deployment-traffic.js';
 
 // The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
@@ -43,26 +44,23 @@ export async function deploymentTraffic(location: PredictionLogLocation, query: 
                FROM (${log.relation}) GROUP BY request_id, model_version, role, status)
          GROUP BY model_version, role, start ORDER BY version, role, start`,
       );
-      const series = new Map<string, TrafficSeries>();
-      for (const r of rows) {
-        const key = `${r.version}\u0000${r.role}`;
-        let s = series.get(key);
-        if (!s) {
-          s = { version: Number(r.version), role: String(r.role), starts: [], requests: [], rows: [], p50: [], p95: [], max: [], clientErrors: [], serverErrors: [], errorShare: [] };
-          series.set(key, s);
-        }
-        const orNull = (value: unknown) => (value === null ? null : Number(value));
-        s.starts.push(Number(r.start));
-        s.requests.push(Number(r.requests));
-        s.rows.push(Number(r.rows));
-        s.p50.push(orNull(r.p50));
-        s.p95.push(orNull(r.p95));
-        s.max.push(orNull(r.max));
-        s.clientErrors.push(Number(r.client_errors));
-        s.serverErrors.push(Number(r.server_errors));
-        s.errorShare.push(Number(r.error_share));
-      }
-      return { model: query.model, window: query.window, series: [...series.values()], skipped: log.skipped };
+      const series = groupSeries(
+        rows,
+        (r) => `${r.version}\u0000${r.role}`,
+        (r): TrafficSeries => ({ version: Number(r.version), role: String(r.role), starts: [], requests: [], rows: [], p50: [], p95: [], max: [], clientErrors: [], serverErrors: [], errorShare: [] }),
+        (s, r) => {
+          s.starts.push(Number(r.start));
+          s.requests.push(Number(r.requests));
+          s.rows.push(Number(r.rows));
+          s.p50.push(numberOrNull(r.p50));
+          s.p95.push(numberOrNull(r.p95));
+          s.max.push(numberOrNull(r.max));
+          s.clientErrors.push(Number(r.client_errors));
+          s.serverErrors.push(Number(r.server_errors));
+          s.errorShare.push(Number(r.error_share));
+        },
+      );
+      return { model: query.model, window: query.window, series, skipped: log.skipped };
     } finally {
       await log.close();
     }

@@ -8,8 +8,7 @@
  * Usage: `const h = await metricHistoryColumns(db.tracking, runId, 'loss', { maxPoints: 4000 });`
  * or, every metric of the run: `const all = await runMetricHistories(db.tracking, runId, { maxPoints: 4000 });`
  */
-import { LoomError } from '../core/errors.js';
-import type { TrackingStore } from '../tracking/store.js';
+import { requireRun, type TrackingStore } from '../tracking/store.js';
 
 /** One metric's points in step order, column by column; non-finite values stay as they are logged. */
 export interface MetricHistoryColumns {
@@ -40,8 +39,7 @@ export async function metricHistoryColumns(tracking: TrackingStore, runId: strin
  * NOT_FOUND for an unknown run.
  */
 export async function runMetricHistories(tracking: TrackingStore, runId: string, options: { maxPoints: number }): Promise<MetricHistoryColumns[]> {
-  const run = await tracking.getRun(runId);
-  if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id', fix: 'list runs with `loom track ls`' });
+  const run = await requireRun(tracking, runId);
   const keys = [...new Set(run.data.metrics.map((m) => m.key))].sort();
   return Promise.all(keys.map((key) => metricHistoryColumns(tracking, runId, key, options)));
 }

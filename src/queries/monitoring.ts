@@ -10,6 +10,7 @@
 import type { MetadataStore } from '../metadata/store.js';
 import { listAlerts } from '../monitor/alerts/history.js';
 import type { DriftHistoryRow, MonitorHistoryStore, QualityHistoryRow } from '../monitor/history-store.js';
+import { groupSeries } from './series.js';
 import type { DriftSeries, MonitoringView, QualitySeries } from './views/monitoring.js';
 
 // The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
@@ -21,18 +22,6 @@ export interface MonitoringQuery {
   /** Windows starting in [from, to), epoch ms. */
   from?: number;
   to?: number;
-}
-
-/** Columns keyed by `key(row)`, in the rows' order (the store gives them by window start). */
-function group<R, S>(rows: readonly R[], key: (row: R) => string, make: (row: R) => S, add: (series: S, row: R) => void): S[] {
-  const series = new Map<string, S>();
-  for (const row of rows) {
-    const k = key(row);
-    let s = series.get(k);
-    if (!s) series.set(k, (s = make(row)));
-    add(s, row);
-  }
-  return [...series.values()];
 }
 
 /** The monitoring of `model` over time; a model with no history gives empty series, not an error. */
@@ -54,7 +43,8 @@ export async function monitoringView(stores: { history: MonitorHistoryStore; met
     version,
     windowKinds,
     windowKind,
-    drift: group(
+    // The store gives the rows by window start, so each series' columns are in time order.
+    drift: groupSeries(
       shown(drift),
       (r) => `${r.feature}\u0000${r.against}\u0000${r.measure}`,
       (r): DriftSeries => ({ feature: r.feature, against: r.against, measure: r.measure, threshold: r.threshold, starts: [], values: [], exceeded: [] }),
@@ -64,7 +54,7 @@ export async function monitoringView(stores: { history: MonitorHistoryStore; met
         s.exceeded.push(r.exceeded);
       },
     ),
-    quality: group(
+    quality: groupSeries(
       shown(quality),
       (r) => `${r.metric}\u0000${r.kind}`,
       (r): QualitySeries => ({ metric: r.metric, kind: r.kind, starts: [], values: [], labelled: [] }),

@@ -8,21 +8,15 @@
 import { LoomError } from '../core/errors.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Artifact, Context, Execution, Page } from '../metadata/types.js';
+import type { PipelineRunSummary } from './views/pipeline-runs.js';
 
 /** The stores the run queries read. */
 export interface PipelineRunStores {
   metadata: MetadataStore;
 }
 
-/** One pipeline run as the run list shows it. */
-export interface PipelineRunSummary {
-  runId: string;
-  pipeline: string;
-  state: string;
-  startedAt: number | null;
-  endedAt: number | null;
-  codeVersion: unknown;
-}
+// The answer's type lives in views/ (no Node) so the dashboard shares it; re-exported for the server's users.
+export type { PipelineRunSummary } from './views/pipeline-runs.js';
 
 /** One step of a run: its execution, and the artifacts it read and wrote by input/output name. */
 export interface PipelineRunStep {

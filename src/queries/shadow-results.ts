@@ -1,42 +1,70 @@
 /**
  * How a shadow compares with the version whose answer was served, over the same requests,
  * from the prediction log. The server logs the shadow's answer under the served request's id
- * (role 'shadow'), so each shadow row is paired with the served row (role primary or canary)
- * of the same request and the same features (rows of one request with equal features pair off
- * in turn). Per shadow version, served version and role, and per hourly or daily window (UTC,
- * by the served answer's time): the rows compared, the requests they came in, and per output
- * either the share of rows where both predicted the same label (an output whose values are
- * all whole numbers, text or booleans: class labels) or the mean absolute difference
+ * (role 'shadow'), so each shadow row is paired with a served row (role primary or canary)
+ * of the same request and the same features: one to one, nearest in logged time first (a
+ * reused request id must not pair one row twice). Per shadow version, served version and
+ * role, and per hourly or daily window (UTC, by the served answer's time): the rows
+ * compared, the requests they came in, and per output either the share of rows where both
+ * predicted the same label (an output whose values are all whole numbers, text or booleans:
+ * class labels) or the mean absolute difference
  * (an output with fractional values: scores), with both sides' latency per request.
  * Outputs with several values per row (per-class probabilities) are left out. Failed
  * requests are not compared (the reader leaves them out).
  *
  * Usage: `const shadow = await shadowResults(predictionLogLocation(config), { model: 'flights', window: 'daily' });`
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { openPredictionLog, type PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import { windowKey } from '../monitor/windows.js';
+import { groupSeries, numberOrNull } from './series.js';
 import type { TrafficQuery } from './deployment-traffic.js';
 import type { ShadowComparison, ShadowResults } from './views/deployment-traffic.js';
 
 // The answer's types live in views/ (no Node) so the dashboard shares them; re-exported for the server's users.
 export type { ShadowComparison, ShadowOutput, ShadowResults } from './views/deployment-traffic.js';
 
+/**
+ * Fills `__shadow_matches` (sid, pid, shadow version) from `__shadow_log`: each shadow row with
+ * at most one served row of the same request and features, and each served row with at most
+ * one row of each shadow version, nearest in logged time first. A client that reuses a request
+ * id sends several rows that could pair; greedy nearest-first keeps a copy with the answer it
+ * copied. Each round takes the candidate pairs that are each other's nearest (by gap, then
+ * ids, one total order, so the globally nearest pair always qualifies and every round makes
+ * progress) and drops the candidates of rows now taken; the usual log (one served and one
+ * shadow row per request and features) is done in one round.
+ */
+async function pairNearest(db: DuckDBConnection): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE __shadow_candidates AS
+    SELECT s.id AS sid, p.id AS pid, s.model_version AS sv, abs(epoch_ms(s.logged_at) - epoch_ms(p.logged_at)) AS gap
+    FROM __shadow_log s JOIN __shadow_log p ON s.request_id = p.request_id AND s.f = p.f
+    WHERE s.role = 'shadow' AND p.role IN ('primary', 'canary')`);
+  await db.run('CREATE OR REPLACE TEMP TABLE __shadow_matches (sid BIGINT, pid BIGINT, sv BIGINT)');
+  while (Number((await queryRows(db, 'SELECT count(*) AS n FROM __shadow_candidates'))[0]?.n ?? 0) > 0) {
+    await db.run(`INSERT INTO __shadow_matches SELECT sid, pid, sv FROM (
+        SELECT sid, pid, sv, row_number() OVER (PARTITION BY sid ORDER BY gap, sid, pid) AS by_shadow,
+          row_number() OVER (PARTITION BY pid, sv ORDER BY gap, sid, pid) AS by_served
+        FROM __shadow_candidates)
+      WHERE by_shadow = 1 AND by_served = 1`);
+    await db.run(`DELETE FROM __shadow_candidates c WHERE EXISTS (
+      SELECT 1 FROM __shadow_matches m WHERE m.sid = c.sid OR (m.pid = c.pid AND m.sv = c.sv))`);
+  }
+}
+
 export async function shadowResults(location: PredictionLogLocation, query: TrafficQuery): Promise<ShadowResults> {
   return withDuckDB(async (db) => {
     const log = await openPredictionLog(db, location, { model: query.model, from: query.from, to: query.to });
     try {
-      // Each row numbered among the rows of its request, version and role with the same features, so equal rows pair off one to one.
       await db.run(`CREATE OR REPLACE TEMP TABLE __shadow_log AS
-        SELECT request_id, model_version, role, logged_at, latency_ms, to_json(outputs) AS outputs, f,
-          row_number() OVER (PARTITION BY request_id, model_version, role, f) AS k
+        SELECT row_number() OVER () AS id, request_id, model_version, role, logged_at, latency_ms, to_json(outputs) AS outputs, f
         FROM (SELECT *, to_json(features)::VARCHAR AS f FROM (${log.relation}) WHERE role IN ('primary', 'canary', 'shadow'))`);
+      await pairNearest(db);
       await db.run(`CREATE OR REPLACE TEMP TABLE __shadow_pairs AS
         SELECT s.model_version AS shadow_version, p.model_version AS served_version, p.role AS served_role, p.logged_at, p.request_id,
           s.outputs AS so, p.outputs AS po, s.latency_ms AS shadow_ms, p.latency_ms AS served_ms,
           row_number() OVER (PARTITION BY p.request_id, s.model_version, p.model_version, p.role) = 1 AS first
-        FROM __shadow_log s JOIN __shadow_log p ON s.request_id = p.request_id AND s.f = p.f AND s.k = p.k
-        WHERE s.role = 'shadow' AND p.role IN ('primary', 'canary')`);
+        FROM __shadow_matches m JOIN __shadow_log s ON s.id = m.sid JOIN __shadow_log p ON p.id = m.pid`);
       const outputs = (
         await queryRows(
           db,
@@ -62,38 +90,36 @@ export async function shadowResults(location: PredictionLogLocation, query: Traf
            ${measures.map((m) => `, ${m}`).join('')}
          FROM __shadow_pairs GROUP BY shadow_version, served_version, served_role, start ORDER BY shadow_version, served_version, served_role, start`,
       );
-      const comparisons = new Map<string, ShadowComparison>();
-      for (const r of rows) {
-        const key = `${r.shadow_version}\u0000${r.served_version}\u0000${r.served_role}`;
-        let c = comparisons.get(key);
-        if (!c) {
-          c = {
-            shadowVersion: Number(r.shadow_version),
-            servedVersion: Number(r.served_version),
-            servedRole: String(r.served_role),
-            starts: [],
-            rows: [],
-            requests: [],
-            outputs: outputs.map((o) => ({ ...o, values: [] })),
-            shadowP50: [],
-            shadowP95: [],
-            servedP50: [],
-            servedP95: [],
-          };
-          comparisons.set(key, c);
-        }
-        c.starts.push(Number(r.start));
-        c.rows.push(Number(r.rows));
-        c.requests.push(Number(r.requests));
-        c.outputs.forEach((o, i) => o.values.push(r[`o${i}`] === null ? null : Number(r[`o${i}`])));
-        c.shadowP50.push(Number(r.shadow_p50));
-        c.shadowP95.push(Number(r.shadow_p95));
-        c.servedP50.push(Number(r.served_p50));
-        c.servedP95.push(Number(r.served_p95));
-      }
-      return { model: query.model, window: query.window, comparisons: [...comparisons.values()], skipped: log.skipped };
+      const comparisons = groupSeries(
+        rows,
+        (r) => `${r.shadow_version}\u0000${r.served_version}\u0000${r.served_role}`,
+        (r): ShadowComparison => ({
+          shadowVersion: Number(r.shadow_version),
+          servedVersion: Number(r.served_version),
+          servedRole: String(r.served_role),
+          starts: [],
+          rows: [],
+          requests: [],
+          outputs: outputs.map((o) => ({ ...o, values: [] })),
+          shadowP50: [],
+          shadowP95: [],
+          servedP50: [],
+          servedP95: [],
+        }),
+        (c, r) => {
+          c.starts.push(Number(r.start));
+          c.rows.push(Number(r.rows));
+          c.requests.push(Number(r.requests));
+          c.outputs.forEach((o, i) => o.values.push(numberOrNull(r[`o${i}`])));
+          c.shadowP50.push(Number(r.shadow_p50));
+          c.shadowP95.push(Number(r.shadow_p95));
+          c.servedP50.push(Number(r.served_p50));
+          c.servedP95.push(Number(r.served_p95));
+        },
+      );
+      return { model: query.model, window: query.window, comparisons, skipped: log.skipped };
     } finally {
-      await db.run('DROP TABLE IF EXISTS __shadow_pairs; DROP TABLE IF EXISTS __shadow_log').catch(() => undefined);
+      await db.run(`DROP TABLE IF EXISTS __shadow_pairs; DROP TABLE IF EXISTS __shadow_matches; DROP TABLE IF EXISTS __shadow_candidates; DROP TABLE IF EXISTS __shadow_log`).catch(() => undefined);
       await log.close();
     }
   });

@@ -3,8 +3,9 @@
  * first, version lookups with their checks, alias moves, and name filters that behave the
  * same on SQLite and PostgreSQL.
  */
-import { sql, SqliteAdapter, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
+import { dialectOf, likeToGlob } from '../core/sql-dialect.js';
 import type { RegistryKysely } from './registry-tables.js';
 import { toAliasMove } from './registry-rows.js';
 import type { AliasMove, AliasMoveKind, ModelFilter } from './types.js';
@@ -131,27 +132,7 @@ export function refuseIfProtected(approvalAliases: string, modelName: string, al
 }
 
 function isSqlite(db: RegistryKysely): boolean {
-  return db.getExecutor().adapter instanceof SqliteAdapter;
-}
-
-/**
- * A LIKE pattern as a GLOB pattern: SQLite's LIKE ignores case, MLflow's LIKE does not.
- * `\` escapes the next character, as in PostgreSQL's LIKE.
- */
-function likeToGlob(pattern: string): string {
-  let glob = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\' && i + 1 < pattern.length) glob += literalGlob(pattern[++i]);
-    else if (c === '%') glob += '*';
-    else if (c === '_') glob += '?';
-    else glob += literalGlob(c);
-  }
-  return glob;
-}
-
-function literalGlob(c: string): string {
-  return c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
+  return dialectOf(db) === 'sqlite';
 }
 
 /** One tag's value from a JSON text column, or NULL when the tag is absent. */

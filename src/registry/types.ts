@@ -4,6 +4,7 @@
  */
 import type { JsonObject } from '../core/json.js';
 import type { ModelSignature } from '../onnx/signature.js';
+import type { AliasMove } from '../queries/views/alias-moves.js';
 
 /** A version records its graph's signature; the types belong to onnx/ and are re-exported for registry callers. */
 export type { ModelSignature, TensorSpec } from '../onnx/signature.js';
@@ -88,21 +89,8 @@ export interface VersionChange {
   changedAt: number;
 }
 
-export const ALIAS_MOVE_KINDS = ['set', 'delete', 'rollback', 'approved'] as const;
-/** How an alias moved: set directly, removed, rolled back, or set by an approved request. */
-export type AliasMoveKind = (typeof ALIAS_MOVE_KINDS)[number];
-
-/** One move of an alias; `version` null means the alias was removed. */
-export interface AliasMove {
-  modelName: string;
-  alias: string;
-  version: number | null;
-  previousVersion: number | null;
-  actor: string;
-  reason: string;
-  movedAt: number;
-  kind: AliasMoveKind;
-}
+// An alias move is also an API answer the dashboard reads: declared once, in views/ (no Node).
+export { ALIAS_MOVE_KINDS, type AliasMove, type AliasMoveKind } from '../queries/views/alias-moves.js';
 
 export const ALIAS_REQUEST_STATES = ['PENDING', 'APPROVED', 'REJECTED'] as const;
 export type AliasRequestState = (typeof ALIAS_REQUEST_STATES)[number];

@@ -8,7 +8,8 @@
  * Usage: `worker.postMessage(packRecords(records))`; in the worker `unpackRecords(packed)`.
  */
 import type { PredictionOutput } from './batcher.js';
-import type { PredictionLogRow, PredictionRecord, PredictionRole } from './prediction-log.js';
+import type { PredictionLogRow, PredictionRecord, PredictionRole, RequestFailure } from './prediction-log.js';
+import { spoolLinePrefix, spoolLineSuffix } from './prediction-log-spool.js';
 
 /** A batch of records as flat arrays: `head` holds eight fields per record, `body` the columns and outputs in order. */
 export interface PackedRecords {
@@ -103,17 +104,18 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   return records;
 }
 
+/** One row of a packed batch as the log's writers need it: its record's head at `h`, its features and outputs as JSON. */
+type RowVisitor = (head: readonly (string | number)[], h: number, features: string, outputs: string, failure: RequestFailure | undefined) => void;
+
 /**
- * The log rows of a packed batch, read straight from the flat arrays: the same rows as
- * `toLogRows(unpackRecords(packed))`, but without rebuilding each record's columns, outputs
- * and per-row objects first, which was most of what the log's worker spent per row. Features
- * and outputs are JSON objects keyed by name in signature order.
+ * Walks a packed batch row by row, reading straight from the flat arrays (no records, columns
+ * or per-row objects rebuilt first, which was most of what the log's worker spent per row).
+ * Features and outputs are JSON objects keyed by name in signature order.
  */
-export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
-  const rows: PredictionLogRow[] = [];
+function forEachPackedRow(packed: PackedRecords, visit: RowVisitor): void {
   const { head, body } = packed;
-  // Each name list's JSON keys (`"hour":`), made once per batch.
-  const keys = packed.names.map((names) => names.map((name) => `${JSON.stringify(name)}:`));
+  // Each name list's JSON keys (`"hour":`, then `,"weekday":`), made once per batch.
+  const keys = packed.names.map((names) => names.map((name, c) => `${c > 0 ? ',' : ''}${JSON.stringify(name)}:`));
   const failures = failuresOf(packed);
   let at = 0;
   for (let r = 0; r < packed.count; r++) {
@@ -135,7 +137,7 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
     const outputStarts: number[] = [];
     const outputWidths: number[] = [];
     for (let o = 0; o < outputCount; o++) {
-      outputKeys.push(`${JSON.stringify(body[at++])}:`);
+      outputKeys.push(`${o > 0 ? ',' : ''}${JSON.stringify(body[at++])}:`);
       at++; // type
       at += (body[at] as number) + 1; // shape
       const length = body[at++] as number;
@@ -146,29 +148,59 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
     const failure = failures.get(r);
     for (let row = 0; row < rowCount; row++) {
       let features = '{';
-      for (let c = 0; c < columnCount; c++) features += `${c > 0 ? ',' : ''}${names[c]}${valuesJson(body, starts[c]!, widths[c]!, row)}`;
+      for (let c = 0; c < columnCount; c++) features += names[c]! + valuesJson(body, starts[c]!, widths[c]!, row);
       let outputs = '{';
-      for (let o = 0; o < outputCount; o++) outputs += `${o > 0 ? ',' : ''}${outputKeys[o]}${valuesJson(body, outputStarts[o]!, outputWidths[o]!, row)}`;
-      const logRow: PredictionLogRow = {
-        requestId: head[h] as string,
-        modelName: head[h + 1] as string,
-        modelVersion: head[h + 2] as number,
-        role: head[h + 3] as PredictionRole,
-        protocol: head[h + 4] as string,
-        features: `${features}}`,
-        outputs: `${outputs}}`,
-        latencyMs: head[h + 6] as number,
-        loggedAt: head[h + 7] as number,
-      };
-      // Set after the literal, not spread into it: answered rows (nearly all) keep the plain, fast object shape.
-      if (failure) {
-        logRow.status = failure.status;
-        logRow.errorCode = failure.code;
-      }
-      rows.push(logRow);
+      for (let o = 0; o < outputCount; o++) outputs += outputKeys[o]! + valuesJson(body, outputStarts[o]!, outputWidths[o]!, row);
+      visit(head, h, `${features}}`, `${outputs}}`, failure);
     }
   }
+}
+
+/** The log rows of a packed batch: the same rows as `toLogRows(unpackRecords(packed))` (the PostgreSQL sink writes these). */
+export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
+  const rows: PredictionLogRow[] = [];
+  forEachPackedRow(packed, (head, h, features, outputs, failure) => {
+    const logRow: PredictionLogRow = {
+      requestId: head[h] as string,
+      modelName: head[h + 1] as string,
+      modelVersion: head[h + 2] as number,
+      role: head[h + 3] as PredictionRole,
+      protocol: head[h + 4] as string,
+      features,
+      outputs,
+      latencyMs: head[h + 6] as number,
+      loggedAt: head[h + 7] as number,
+    };
+    // Set after the literal, not spread into it: answered rows (nearly all) keep the plain, fast object shape.
+    if (failure) {
+      logRow.status = failure.status;
+      logRow.errorCode = failure.code;
+    }
+    rows.push(logRow);
+  });
   return rows;
+}
+
+/**
+ * A packed batch as the Parquet writer's spool lines (NDJSON, one line per row, each ending in
+ * a newline): the same text as `spoolLines(packedLogRows(packed))`, but with no row objects
+ * and each record's fixed fields encoded once rather than once per row.
+ */
+export function packedSpoolLines(packed: PackedRecords): { text: string; rows: number } {
+  const lines: string[] = [];
+  let record = -1;
+  let prefix = '';
+  let suffix = '';
+  forEachPackedRow(packed, (head, h, features, outputs, failure) => {
+    if (h !== record) {
+      record = h;
+      prefix = spoolLinePrefix(head[h] as string, head[h + 1] as string, head[h + 2] as number, head[h + 3] as string, head[h + 4] as string);
+      suffix = spoolLineSuffix(head[h + 6] as number, head[h + 7] as number, failure);
+    }
+    lines.push(`${prefix}${features},"outputs":${outputs}${suffix}`);
+  });
+  // One join makes one flat string: cheaper to encode for the file than a rope built by appending.
+  return { text: lines.join(''), rows: lines.length };
 }
 
 /** One row's value of a column as JSON: the value itself when the column has one per row, else the row's array. */

@@ -1,6 +1,7 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
- * prediction-log-worker-main.ts): batches are appended to a newline-delimited JSON spool, and
+ * prediction-log-worker-main.ts): batches are appended to a newline-delimited JSON spool
+ * (lines as prediction-log-spool.ts writes them), and
  * DuckDB turns the spool into a typed, columnar Parquet file (each feature and output its own
  * column, see `columnarLayout`; JSON text when a batch's keys cannot be columns) when it
  * holds `rotateRows` rows, when its first row is `rotateMs` old, when no row has come for
@@ -22,6 +23,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../data/duckdb.js';
 import type { PredictionLogRow } from './prediction-log.js';
 import { SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
+import { spoolLines } from './prediction-log-spool.js';
 
 export interface ParquetSpoolOptions {
   /** Rows per file; default 100,000. */
@@ -78,8 +80,16 @@ export class ParquetSpoolWriter {
    * a spool whose every batch came with one is converted without reading it twice.
    */
   write(rows: readonly PredictionLogRow[], structure?: BatchStructure): Promise<void> {
+    return this.writeLines(rows.length === 0 ? '' : spoolLines(rows), rows.length, structure);
+  }
+
+  /**
+   * Appends `rows` rows already encoded as spool lines (prediction-log-spool.ts; the log's
+   * worker encodes its packed batches straight to them), as `write` does.
+   */
+  writeLines(text: string, rows: number, structure?: BatchStructure): Promise<void> {
     return this.serial(async () => {
-      if (rows.length === 0) return;
+      if (rows === 0) return;
       await (this.ready ??= mkdir(this.dir, { recursive: true }));
       if (!this.spool) {
         const stamp = new Date().toISOString().replace(/[-:.]/g, '');
@@ -93,15 +103,8 @@ export class ParquetSpoolWriter {
         };
         if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
       }
-      let text = '';
-      for (const row of rows) {
-        // features and outputs are JSON already: embedded as they are, not re-encoded.
-        // A failed request's status and code; answered rows leave them out (read back as NULL).
-        const failure = row.status === undefined ? '' : `,"status":${row.status},"error_code":${JSON.stringify(row.errorCode ?? null)}`;
-        text += `{"request_id":${JSON.stringify(row.requestId)},"model_name":${JSON.stringify(row.modelName)},"model_version":${row.modelVersion},"role":"${row.role}","protocol":${JSON.stringify(row.protocol)},"features":${row.features},"outputs":${row.outputs},"latency_ms":${row.latencyMs},"logged_at":${row.loggedAt}${failure}}\n`;
-      }
       await appendFile(this.spool.path, text);
-      this.spool.rows += rows.length;
+      this.spool.rows += rows;
       this.spool.structure.add(structure);
       if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
         // Converted beside the appends that follow (into a new spool), not in front of them.

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
-import { packedLogRows } from './prediction-log-pack.js';
+import { packedLogRows, packedSpoolLines } from './prediction-log-pack.js';
 import { packedStructure } from './prediction-log-structure.js';
 import type { PredictionSinkSpec } from './prediction-log.js';
 import type { FromLogWorker, ToLogWorker } from './prediction-log-backends.js';
@@ -29,10 +29,18 @@ port.on('message', (message: ToLogWorker) => {
   chain = chain.then(async () => {
     try {
       if (message.type === 'write') {
-        const rows = packedLogRows(message.packed);
-        // The Parquet writer is told the rows' columnar layout, so it need not find it by reading the spool back.
-        await (sink instanceof ParquetSpoolWriter ? sink.write(rows, packedStructure(message.packed)) : sink.write(rows));
-        post({ type: 'done', id: message.id, written: rows.length });
+        let written: number;
+        if (sink instanceof ParquetSpoolWriter) {
+          // Straight to spool lines (no row objects), with the rows' columnar layout, so the writer need not find it by reading the spool back.
+          const { text, rows } = packedSpoolLines(message.packed);
+          await sink.writeLines(text, rows, packedStructure(message.packed));
+          written = rows;
+        } else {
+          const rows = packedLogRows(message.packed);
+          await sink.write(rows);
+          written = rows.length;
+        }
+        post({ type: 'done', id: message.id, written });
       } else if (message.type === 'rotate') {
         post({ type: 'done', id: message.id, path: sink instanceof ParquetSpoolWriter ? await sink.rotate() : undefined });
       } else {

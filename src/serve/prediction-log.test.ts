@@ -9,7 +9,8 @@ import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test
 import { makeTempDir } from '../../test/support/flights.js';
 import { buildServingModel, registerFlightsChampion } from '../../test/support/serving-model.js';
 import { PredictionLog, toLogRows, type PredictionLogRow, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
-import { packRecords, packedLogRows, unpackRecords } from './prediction-log-pack.js';
+import { packRecords, packedLogRows, packedSpoolLines, unpackRecords } from './prediction-log-pack.js';
+import { spoolLines } from './prediction-log-spool.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from './prediction-sinks.js';
 import { startModelServer } from './server.js';
@@ -156,6 +157,32 @@ test('records cross to the worker packed: multi-value features, string outputs a
   // The worker writes rows read straight from the packed arrays: byte for byte the rows of the records.
   const awkward: PredictionRecord = { ...record(7, 2), inputNames: ['quote"d', 'é'], rows: { rowCount: 2, columns: [[Number.NaN, -0], ['line\nbreak', '\u2028"']] } };
   assert.deepEqual(packedLogRows(packRecords([...records, awkward])), toLogRows([...records, awkward]));
+  // The Parquet writer's spool lines, encoded straight from the packed arrays: the lines of those rows, failures included.
+  const failed: PredictionRecord = { ...record(8), inputNames: [], rows: { rowCount: 1, columns: [] }, outputs: [], failure: { status: 400, code: 'INVALID_ARGUMENT' } };
+  const all = [...records, failed, awkward];
+  const rows = toLogRows(all);
+  const { text, rows: count } = packedSpoolLines(packRecords(all));
+  assert.equal(text, spoolLines(rows));
+  assert.equal(count, rows.length);
+  const lines = text.split('\n');
+  assert.equal(lines.pop(), '', 'every line ends in a newline');
+  assert.deepEqual(
+    lines.map((line) => JSON.parse(line)),
+    rows.map((row) => ({
+      request_id: row.requestId,
+      model_name: row.modelName,
+      model_version: row.modelVersion,
+      role: row.role,
+      protocol: row.protocol,
+      features: JSON.parse(row.features),
+      outputs: JSON.parse(row.outputs),
+      latency_ms: row.latencyMs,
+      logged_at: row.loggedAt,
+      ...(row.status !== undefined && { status: row.status, error_code: row.errorCode }),
+    })),
+  );
+  assert.deepEqual(JSON.parse(lines[6]!).outputs, {}, 'the failed request: no outputs');
+  assert.equal(JSON.parse(lines[6]!).error_code, 'INVALID_ARGUMENT');
 });
 
 test('overload on a slow sink: rows beyond the capacity are dropped and counted, never blocking; a failed write counts its rows', async () => {

@@ -7,17 +7,16 @@
  * Usage: `const { tracking } = await openPlatform(loadConfig()); const run = await tracking.createRun({ experimentId: '0' })`
  */
 import { randomUUID } from 'node:crypto';
-import { PostgresAdapter } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { ownerGoneReason, ownerState, parseOwner, processOwnerSchema } from '../core/process-owner.js';
-import type { DialectKind } from '../core/sql-dialect.js';
+import { dialectOf, type DialectKind } from '../core/sql-dialect.js';
 import { fieldPath, parseInput } from '../core/validation.js';
 import type { TrackingKysely } from './tracking-tables.js';
 import { encodePageToken, requireName } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
 import { experimentsWithTags, searchExperiments } from './search-experiments.js';
 import { checkedMaxResults, offsetOf, searchRuns, withData } from './search-runs.js';
-import type { TrackingStore } from './store.js';
+import { notFoundRun, type TrackingStore } from './store.js';
 import { checkedKey, checkedValue, experimentIdNumber, isRunId, MAX_TAG_VALUE_LENGTH, toMetric, toRunInfo } from './tracking-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { readMetricColumns, type MetricColumns } from './metric-columns.js';
@@ -50,7 +49,7 @@ export class KyselyTrackingStore implements TrackingStore {
     private readonly db: TrackingKysely,
     private readonly onClose: () => Promise<void>,
   ) {
-    this.dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+    this.dialect = dialectOf(db);
     this.models = new LoggedModels(db, this.dialect);
   }
 
@@ -320,6 +319,3 @@ function notFoundExperiment(id: string): LoomError {
   return new LoomError('NOT_FOUND', `no experiment with id ${JSON.stringify(id)}`, { field: 'experiment_id', fix: 'list experiments with `loom track ls` or experiments/search' });
 }
 
-function notFoundRun(runId: string): LoomError {
-  return new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id', fix: 'list runs with `loom track ls`' });
-}

@@ -3,7 +3,7 @@
  * log_metric is a one-item log_batch).
  */
 import { LoomError } from '../core/errors.js';
-import type { TrackingStore } from './store.js';
+import { requireRun, type TrackingStore } from './store.js';
 
 export function logMetric(store: TrackingStore, runId: string, key: string, value: number, options: { step?: number; timestamp?: number } = {}): Promise<void> {
   return store.logBatch(runId, { metrics: [{ key, value, step: options.step ?? 0, timestamp: options.timestamp ?? Date.now() }] });
@@ -25,8 +25,7 @@ export const LOGGED_MODELS_HISTORY_TAG = 'mlflow.log-model.history';
  * `mlflow.log-model.history` tag, as MLflow's server does. NOT_FOUND for an unknown run.
  */
 export async function recordLoggedModel(store: TrackingStore, runId: string, model: Record<string, unknown>): Promise<void> {
-  const run = await store.getRun(runId);
-  if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id' });
+  const run = await requireRun(store, runId);
   const previous = run.data.tags[LOGGED_MODELS_HISTORY_TAG];
   const history = previous === undefined ? [] : parseHistory(previous);
   if (!history) {

@@ -13,6 +13,7 @@ import { LOGGED_MODEL_STATUSES, type DatasetInput, type LoggedModel, type Logged
 import { searchLoggedModels } from './search-logged-models.js';
 import type { TrackingKysely, TrackingLoggedModelTable } from './tracking-tables.js';
 import { checkedKey, checkedValue, experimentIdNumber, isRunId, MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH } from './tracking-rows.js';
+import { notFoundRun } from './store.js';
 import type { KeyValue } from './types.js';
 
 const MODEL_ID = /^m-[0-9a-f]{32}$/;
@@ -48,7 +49,7 @@ export class LoggedModels {
       throw new LoomError('FAILED_PRECONDITION', `experiment ${model.experimentId} is deleted; models can only be logged to an active experiment`, { field: 'experiment_id', fix: 'restore the experiment first' });
     }
     if (model.sourceRunId !== undefined && !(isRunId(model.sourceRunId) && (await this.db.selectFrom('tracking_run').select('run_id').where('run_id', '=', model.sourceRunId).executeTakeFirst()))) {
-      throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(model.sourceRunId)}`, { field: 'source_run_id' });
+      throw notFoundRun(model.sourceRunId, 'source_run_id');
     }
     const modelId = `m-${randomBytes(16).toString('hex')}`;
     const name = model.name === undefined || model.name === '' ? `model-${modelId.slice(2, 10)}` : requireName(model.name, 'name');
@@ -188,7 +189,7 @@ export class LoggedModels {
 
   private async activeRun(runId: string): Promise<void> {
     const run = isRunId(runId) ? await this.db.selectFrom('tracking_run').select('lifecycle_stage').where('run_id', '=', runId).executeTakeFirst() : undefined;
-    if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id' });
+    if (!run) throw notFoundRun(runId);
     if (run.lifecycle_stage !== 'active') throw new LoomError('INVALID_ARGUMENT', `run ${runId} is deleted; inputs and outputs can only be logged to an active run`, { field: 'run_id', fix: 'restore the run first (runs/restore)' });
   }
 }

@@ -3,14 +3,14 @@
  * `creation_time > 1700000000000`, ordered by name, experiment_id, creation_time or
  * last_update_time. Same parser as run search; a bare key is an attribute.
  */
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import type { DialectKind } from '../core/sql-dialect.js';
 import type { TrackingKysely, TrackingTables } from './tracking-tables.js';
 import { chunks, encodePageToken, IN_LIST_CHUNK } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
-import { parseFilter, parseOrderBy, type FilterClause } from './filter.js';
-import { likeToGlob } from './search-query.js';
+import { parseFilter, parseOrderBy, type Comparator, type FilterClause } from './filter.js';
+import { compareClause } from './search-query.js';
 import { checkedMaxResults, offsetOf, stagesOf } from './search-runs.js';
 import { toExperiment } from './tracking-rows.js';
 import type { Experiment, SearchExperimentsRequest } from './types.js';
@@ -57,18 +57,11 @@ function condition(eb: ExperimentEb, clause: FilterClause, dialect: DialectKind)
   return textCompare(left, clause.comparator, clause.value, dialect, eb);
 }
 
-function textCompare(left: Expression<unknown>, comparator: string, value: string, dialect: DialectKind, eb: ExperimentEb): Expression<SqlBool> {
-  switch (comparator) {
-    case '=':
-    case '!=':
-      return eb(left, comparator, value);
-    case 'LIKE':
-      return dialect === 'sqlite' ? sql<SqlBool>`${left} glob ${likeToGlob(value)}` : eb(left, 'like', value);
-    case 'ILIKE':
-      return eb(eb.fn('lower', [left]), 'like', value.toLowerCase());
-    default:
-      throw invalid(`text cannot be compared with ${comparator}; use =, !=, LIKE or ILIKE`, 'filter');
-  }
+const TEXT_COMPARATORS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
+
+function textCompare(left: Expression<unknown>, comparator: Comparator, value: string, dialect: DialectKind, eb: ExperimentEb): Expression<SqlBool> {
+  if (!TEXT_COMPARATORS.includes(comparator)) throw invalid(`text cannot be compared with ${comparator}; use =, !=, LIKE or ILIKE`, 'filter');
+  return compareClause(eb, left, { comparator, value }, dialect);
 }
 
 export async function searchExperiments(db: TrackingKysely, dialect: DialectKind, request: SearchExperimentsRequest): Promise<Page<Experiment>> {

@@ -5,14 +5,14 @@
  * by default. Same parser as run search; a bare key is an attribute. Metrics of logged
  * models are not recorded, so a metric clause is INVALID_ARGUMENT rather than a silent miss.
  */
-import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import type { Expression, ExpressionBuilder, Selectable, SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import type { DialectKind } from '../core/sql-dialect.js';
 import { encodePageToken } from '../metadata/query-helpers.js';
 import type { Page } from '../metadata/types.js';
-import { parseFilter, type FilterClause } from './filter.js';
+import { parseFilter, type Comparator, type FilterClause } from './filter.js';
 import type { SearchLoggedModelsRequest } from './logged-model-types.js';
-import { likeToGlob } from './search-query.js';
+import { compareClause } from './search-query.js';
 import { checkedMaxResults, offsetOf, stagesOf } from './search-runs.js';
 import type { TrackingKysely, TrackingLoggedModelTable, TrackingTables } from './tracking-tables.js';
 import { experimentIdNumber } from './tracking-rows.js';
@@ -37,21 +37,14 @@ function invalid(message: string, field: string): LoomError {
   });
 }
 
+const TEXT_COMPARATORS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
+
 function textCompare(eb: ModelEb, left: Expression<unknown>, clause: FilterClause, dialect: DialectKind): Expression<SqlBool> {
   const { comparator, value } = clause;
-  if (comparator === 'IN' || comparator === 'NOT IN') return eb(left, comparator === 'IN' ? 'in' : 'not in', value as string[]);
+  if (comparator === 'IN' || comparator === 'NOT IN') return compareClause(eb, left, clause, dialect);
   if (typeof value !== 'string') throw invalid(`${clause.name} compares with a quoted string`, 'filter');
-  switch (comparator) {
-    case '=':
-    case '!=':
-      return eb(left, comparator, value);
-    case 'LIKE':
-      return dialect === 'sqlite' ? sql<SqlBool>`${left} glob ${likeToGlob(value)}` : eb(left, 'like', value);
-    case 'ILIKE':
-      return eb(eb.fn('lower', [left]), 'like', value.toLowerCase());
-    default:
-      throw invalid(`text cannot be compared with ${comparator}; use =, !=, LIKE, ILIKE or IN`, 'filter');
-  }
+  if (!TEXT_COMPARATORS.includes(comparator)) throw invalid(`text cannot be compared with ${comparator}; use =, !=, LIKE, ILIKE or IN`, 'filter');
+  return compareClause(eb, left, clause, dialect);
 }
 
 /** MLflow's client filters on `status = 'FAILED'`; Loom stores the proto's UPLOAD_FAILED. */

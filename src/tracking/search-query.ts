@@ -6,7 +6,7 @@
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { LoomError } from '../core/errors.js';
-import type { DialectKind } from '../core/sql-dialect.js';
+import { likeToGlob, type DialectKind } from '../core/sql-dialect.js';
 import type { TrackingTables } from './tracking-tables.js';
 import type { Comparator, FilterClause, OrderClause } from './filter.js';
 
@@ -57,9 +57,14 @@ function checkClause(clause: FilterClause, numeric: boolean): void {
 /**
  * One comparison of `left` with a clause's value. SQLite's LIKE ignores case, so there a
  * case-sensitive LIKE becomes GLOB with the pattern translated; ILIKE lowers both sides.
+ * The caller has checked the comparator and value (each search allows its own).
  */
-function compare(eb: RunEb, left: Expression<unknown>, clause: FilterClause, dialect: DialectKind): Expression<SqlBool> {
-  const { comparator, value } = clause;
+export function compareClause<Table extends keyof TrackingTables>(
+  eb: ExpressionBuilder<TrackingTables, Table>,
+  left: Expression<unknown>,
+  { comparator, value }: Pick<FilterClause, 'comparator' | 'value'>,
+  dialect: DialectKind,
+): Expression<SqlBool> {
   switch (comparator) {
     case 'IN':
     case 'NOT IN':
@@ -73,18 +78,6 @@ function compare(eb: RunEb, left: Expression<unknown>, clause: FilterClause, dia
   }
 }
 
-/** A LIKE pattern as a GLOB pattern: % and _ become * and ?, GLOB's own wildcards are escaped. */
-export function likeToGlob(pattern: string): string {
-  let glob = '';
-  for (const c of pattern) {
-    if (c === '%') glob += '*';
-    else if (c === '_') glob += '?';
-    else if (c === '*' || c === '?' || c === '[') glob += `[${c}]`;
-    else glob += c;
-  }
-  return glob;
-}
-
 /** The conditions a run must meet, one per clause (the caller ANDs them). */
 export function runFilterConditions(eb: RunEb, clauses: FilterClause[], dialect: DialectKind): Expression<SqlBool>[] {
   return clauses.map((clause) => {
@@ -92,7 +85,7 @@ export function runFilterConditions(eb: RunEb, clauses: FilterClause[], dialect:
       case 'attribute': {
         const attribute = attributeOf(clause.name, 'filter');
         checkClause(clause, attribute.numeric);
-        return compare(eb, eb.ref(`tracking_run.${attribute.column}`), clause, dialect);
+        return compareClause(eb, eb.ref(`tracking_run.${attribute.column}`), clause, dialect);
       }
       case 'metric':
         checkClause(clause, true);
@@ -103,7 +96,7 @@ export function runFilterConditions(eb: RunEb, clauses: FilterClause[], dialect:
             .whereRef('lm.run_id', '=', 'tracking_run.run_id')
             .where('lm.key', '=', clause.name)
             .where('lm.is_nan', '=', 0)
-            .where((inner) => compare(inner as unknown as RunEb, inner.ref('lm.value'), clause, dialect)),
+            .where((inner) => compareClause(inner as unknown as RunEb, inner.ref('lm.value'), clause, dialect)),
         );
       case 'param':
       case 'tag': {
@@ -115,7 +108,7 @@ export function runFilterConditions(eb: RunEb, clauses: FilterClause[], dialect:
             .select('kv.key')
             .whereRef('kv.run_id', '=', 'tracking_run.run_id')
             .where('kv.key', '=', clause.name)
-            .where((inner) => compare(inner as unknown as RunEb, inner.ref('kv.value'), clause, dialect)),
+            .where((inner) => compareClause(inner as unknown as RunEb, inner.ref('kv.value'), clause, dialect)),
         );
       }
     }

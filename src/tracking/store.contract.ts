@@ -73,6 +73,14 @@ export function describeTrackingStoreContract(name: string, makeStore: MakeTrack
       await rejectsWithCode(store.renameExperiment('999', 'x'), 'NOT_FOUND');
     });
 
+    test('matches LIKE the same on both backends: a backslash takes the next wildcard literally', async (store) => {
+      await store.createExperiment({ name: 'a_b1' });
+      await store.createExperiment({ name: 'axb1' });
+      const names = async (filter: string) => (await store.searchExperiments({ filter })).items.map((e) => e.name).sort();
+      assert.deepEqual(await names("name LIKE 'a_b%'"), ['a_b1', 'axb1']);
+      assert.deepEqual(await names("name LIKE 'a\\_b%'"), ['a_b1']);
+    });
+
     test('searches experiments by name, tag and view type', async (store) => {
       await store.createExperiment({ name: 'flights-a', tags: { team: 'ml' } });
       const b = await store.createExperiment({ name: 'flights-b' });

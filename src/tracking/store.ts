@@ -4,6 +4,7 @@
  * and the registry. Writes to a run go through `logBatch`; `log.ts` adds the one-item
  * conveniences (logMetric, logParam, setTag) on top.
  */
+import { LoomError } from '../core/errors.js';
 import type { Page } from '../metadata/types.js';
 import type { MetricColumns } from './metric-columns.js';
 import type {
@@ -83,4 +84,16 @@ export interface TrackingStore {
   logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/** The NOT_FOUND every reader of runs gives for an unknown id; `field` names where the id came from. */
+export function notFoundRun(runId: string, field = 'run_id'): LoomError {
+  return new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field, fix: 'list runs with `loom track ls`' });
+}
+
+/** The run with this id, or NOT_FOUND (see `notFoundRun`). */
+export async function requireRun(tracking: TrackingStore, runId: string, field?: string): Promise<Run> {
+  const run = await tracking.getRun(runId);
+  if (!run) throw notFoundRun(runId, field);
+  return run;
 }

@@ -5,8 +5,7 @@
  * Usage: `for await (const update of watchRun(store, runId, { intervalMs: 1000 })) draw(update)`
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoomError } from '../core/errors.js';
-import type { TrackingStore } from './store.js';
+import { requireRun, type TrackingStore } from './store.js';
 import type { Metric, Run } from './types.js';
 
 export interface WatchUpdate {
@@ -22,8 +21,7 @@ export interface WatchUpdate {
 export async function* watchRun(store: TrackingStore, runId: string, options: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<WatchUpdate> {
   const history = new Map<string, Metric[]>();
   for (;;) {
-    const run = await store.getRun(runId);
-    if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run id', fix: 'list runs with `loom track ls`' });
+    const run = await requireRun(store, runId, 'run id');
     // Read the status first: points logged before the run ended are then all in this poll.
     const ended = run.info.status !== 'RUNNING' || options.signal?.aborted === true;
     const newPoints: Metric[] = [];

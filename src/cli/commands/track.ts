@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
 import { compareRuns } from '../../tracking/compare.js';
 import { sparkline } from '../../tracking/sparkline.js';
-import type { TrackingStore } from '../../tracking/store.js';
+import { requireRun, type TrackingStore } from '../../tracking/store.js';
 import type { Metric, Run } from '../../tracking/types.js';
 import { watchRun, type WatchUpdate } from '../../tracking/watch.js';
 import { parseOptions } from '../options.js';
@@ -25,12 +25,6 @@ const jsonOnly = z.object({ json: z.boolean().optional() });
 const watchOptions = z.object({ interval: z.coerce.number().int().min(50).max(60_000).default(1000), json: z.boolean().optional() });
 
 const formatValue = (v: number | null) => (v === null ? '' : Number.isInteger(v) ? String(v) : Number(v.toPrecision(5)).toString());
-
-async function requireRun(tracking: TrackingStore, runId: string): Promise<Run> {
-  const run = await tracking.getRun(runId);
-  if (!run) throw new LoomError('NOT_FOUND', `no run with id "${runId}"`, { field: 'run id', fix: 'list runs with `loom track ls`' });
-  return run;
-}
 
 async function experimentIds(tracking: TrackingStore, name: string | undefined): Promise<string[]> {
   if (name) {
@@ -76,7 +70,7 @@ export function registerTrackCommands(program: Command): void {
     .action(async (runId: string, raw: unknown) => {
       const options = parseOptions(jsonOnly, raw);
       await withProject(async (db) => {
-        const run = await requireRun(db.tracking, runId);
+        const run = await requireRun(db.tracking, runId, 'run id');
         if (options.json) return printJson(run);
         const { info, data } = run;
         process.stdout.write(`run ${info.runId} (${info.runName}) in experiment ${info.experimentId}: ${info.status}\n`);
@@ -101,7 +95,7 @@ export function registerTrackCommands(program: Command): void {
       const options = parseOptions(jsonOnly, raw);
       await withProject(async (db) => {
         const runs = [];
-        for (const id of runIds) runs.push(await requireRun(db.tracking, id));
+        for (const id of runIds) runs.push(await requireRun(db.tracking, id, 'run id'));
         const comparison = compareRuns(runs);
         if (options.json) return printJson(comparison);
         const headers = ['', ...runs.map((r) => `${r.info.runName} (${r.info.runId.slice(0, 8)})`)];
@@ -122,7 +116,7 @@ export function registerTrackCommands(program: Command): void {
     .action(async (runId: string, raw: unknown) => {
       const options = parseOptions(watchOptions, raw);
       await withProject(async (db) => {
-        await requireRun(db.tracking, runId);
+        await requireRun(db.tracking, runId, 'run id');
         const abort = new AbortController();
         const stop = () => abort.abort();
         process.once('SIGINT', stop);

@@ -16,7 +16,7 @@ import { originOf } from '../../http/request-log.js';
 import { zodValidatorCompiler, type ZodFastifyInstance, type ZodTypeProvider } from '../../http/validation.js';
 import { mlflowArtifactsPath } from '../../tracking/artifact-files.js';
 import { toMlflowExperiment, toMlflowMetric, toMlflowRun, toMlflowRunInfo } from '../../tracking/mlflow-json.js';
-import type { TrackingStore } from '../../tracking/store.js';
+import { requireRun, type TrackingStore } from '../../tracking/store.js';
 import type { KeyValue } from '../../tracking/types.js';
 import { MLFLOW_PREFIX, type PlatformRouteOptions } from '../server.js';
 import { linkDatasetInputs } from '../mlflow/dataset-lineage.js';
@@ -34,12 +34,6 @@ async function requireExperiment(tracking: TrackingStore, experimentId: string) 
   const experiment = await tracking.getExperiment(experimentId);
   if (!experiment) throw new LoomError('NOT_FOUND', `no experiment with id ${JSON.stringify(experimentId)}`, { field: 'experiment_id' });
   return experiment;
-}
-
-async function requireRun(tracking: TrackingStore, runId: string) {
-  const run = await tracking.getRun(runId);
-  if (!run) throw new LoomError('NOT_FOUND', `no run with id ${JSON.stringify(runId)}`, { field: 'run_id' });
-  return run;
 }
 
 /** Runs a deletion or restore of an experiment or run: on a secured server authorized and recorded with it in one transaction. */

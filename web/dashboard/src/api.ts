@@ -3,6 +3,7 @@
  * into an `ApiError` carrying the server's own message and fix (both the MLflow-shaped and
  * the Loom-shaped error bodies have them), so every page shows what the server said.
  */
+import type { DatasetVersion } from '../../../src/queries/views/dataset-versions.js';
 
 export class ApiError extends Error {
   constructor(
@@ -74,6 +75,9 @@ export type { DeploymentTraffic, ShadowComparison, ShadowOutput, ShadowResults, 
 export type { CanaryDecisionRecord, DecisionSide } from '../../../src/queries/views/canary-decisions.js';
 export type { DatasetModel, DatasetModels } from '../../../src/queries/views/dataset-models.js';
 export type { PipelineStepLog as StepLogPage, StepLogLine } from '../../../src/queries/views/step-log.js';
+export type { AliasMove } from '../../../src/queries/views/alias-moves.js';
+export type { DatasetVersion };
+export type { PipelineRunSummary } from '../../../src/queries/views/pipeline-runs.js';
 export type { AlertView as AlertRecord, DriftSeries, MonitoringView, QualitySeries, SliceQualityView, SliceSeries } from '../../../src/queries/views/monitoring.js';
 export interface KeyValue {
   key: string;
@@ -115,28 +119,11 @@ export interface RegisteredModel {
   latest_versions?: ModelVersion[];
   aliases?: { alias: string; version: string }[];
 }
-export interface AliasMove {
-  modelName: string;
-  alias: string;
-  version: number | null;
-  previousVersion: number | null;
-  actor: string;
-  reason: string;
-  movedAt: number;
-  kind: string;
-}
 export interface Artifact {
   id: number;
   typeName: string;
   uri: string;
   properties: Record<string, unknown>;
-}
-export interface PipelineRunSummary {
-  runId: string;
-  pipeline: string;
-  state: string;
-  startedAt: number | null;
-  endedAt: number | null;
 }
 export interface PipelineStep {
   executionId: number;
@@ -156,18 +143,6 @@ export interface Lineage {
   dataSnapshots: { artifactId: number; contentHash: string; source: string; span: string; rowCounts: unknown }[];
   codeVersions: { commit: string | null; dirty: boolean }[];
   executions: { id: number; step: string; component: string; state: string; durationMs: number | null; inputs: string[]; outputs: string[]; runId: string | null }[];
-}
-export interface DatasetVersion {
-  version: string;
-  artifactId: number;
-  span: number | null;
-  source: string;
-  rowCounts: Record<string, number>;
-  badRows: number;
-  ingests: number;
-  timeRange: string | null;
-  createdAt: number;
-  madeBy: { runId: string | null; pipeline: string | null; step: string; executionId: number } | null;
 }
 export interface Bucket {
   low: number;
