@@ -17,7 +17,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlIdent } from '../data/duckdb.js';
-import { numericValueSql, type FeatureType } from './statistics.js';
+import { MAX_DISCRETE_SPAN, numericValueSql, type FeatureType } from './statistics.js';
 
 export interface BinnedColumn {
   name: string;
@@ -25,9 +25,6 @@ export interface BinnedColumn {
   /** Ascending edges; n + 1 of them for n bins. */
   edges: number[];
 }
-
-/** Integers spanning at most this many values are counted per value, then binned here. */
-const MAX_DISCRETE_SPAN = 100_000;
 
 /** Counts per bin for each column, by name. */
 export async function exactBinCounts(db: DuckDBConnection, relation: string, columns: readonly BinnedColumn[]): Promise<Map<string, number[]>> {

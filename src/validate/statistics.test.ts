@@ -194,3 +194,26 @@ test('quantiles of all 3M flights are within the sketch bound of the exact quant
     }
   });
 });
+
+test('integers of a small span get the sketch their values get as floats, of a wide span too', async () => {
+  // Small spans are grouped by value and keyed afterwards, FLOAT and wide INT columns keyed
+  // per row: the same values must give the same buckets either way, negatives, zero and
+  // missing values included.
+  const stats = await withDuckDB((db) =>
+    statisticsOfRelation(
+      db,
+      `SELECT v AS small, v::DOUBLE AS small_float, v * 1000 AS wide, (v * 1000)::DOUBLE AS wide_float, v > 0 AS flag, (v > 0)::INTEGER::DOUBLE AS flag_float
+       FROM (SELECT CASE WHEN i % 13 = 0 THEN NULL ELSE (i * 7919) % 401 - 150 END::BIGINT AS v FROM range(5000) t(i))`,
+    ),
+  );
+  const byName = new Map(stats.features.map((f) => [f.name, f]));
+  for (const name of ['small', 'wide', 'flag']) {
+    const integer = byName.get(name)!.numeric!;
+    const float = byName.get(`${name}_float`)!.numeric!;
+    assert.ok(integer.sketch.positive.length > 0 && integer.sketch.zeroCount > 0, name);
+    assert.deepEqual(integer.sketch, float.sketch, name);
+    assert.equal(byName.get(name)!.count, byName.get(`${name}_float`)!.count);
+  }
+  assert.ok(byName.get('small')!.numeric!.sketch.negative.length > 0);
+  assert.ok(byName.get('wide')!.numeric!.max - byName.get('wide')!.numeric!.min > 100_000, 'wide spans more than the by-value limit');
+});

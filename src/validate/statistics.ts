@@ -5,7 +5,8 @@
  * 1. one aggregate query: counts, missing, mean, std, min, max, zeros, NaN, ±inf, lengths;
  * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
  *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
- *    number of groups giving the exact unique count).
+ *    number of groups giving the exact unique count). Integers whose range the first query
+ *    found small are counted per value and those values keyed after, not keyed per row.
  * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
  * statistics of shards merge into those of the whole (merge.ts).
  *
@@ -133,7 +134,11 @@ export async function statisticsOfRelation(db: DuckDBConnection, relation: strin
       return { i, name: String(row.column_name), sqlType, type: featureTypeOf(sqlType), ident: sqlIdent(String(row.column_name)) };
     });
     const totals = (await queryRows(db, `SELECT ${columns.flatMap(aggregatesOf).concat('count(*)::DOUBLE AS row_count').join(', ')} FROM ${view}`))[0]!;
-    const counts = await valueCounts(db, view, columns, histogramSize);
+    // Integers whose range the first query found small: grouped by value (see valueCounts).
+    const discrete = new Set(
+      columns.filter((c) => (c.type === 'INT' || c.type === 'BOOL') && num(totals[`c${c.i}_max`]) - num(totals[`c${c.i}_min`]) <= MAX_DISCRETE_SPAN).map((c) => c.i),
+    );
+    const counts = await valueCounts(db, view, columns, histogramSize, discrete);
     const rowCount = num(totals.row_count);
     const features = columns.map((column): FeatureStatistics => {
       const i = column.i;
@@ -206,6 +211,9 @@ function aggregatesOf(column: Column): string[] {
   if (isNumeric(column.type)) {
     const v = numericValue(column);
     const d = `${column.ident}::DOUBLE`;
+    // Integers compared as they are: a cast to DOUBLE is monotone and keeps 0 alone at 0, so
+    // min, max and zeros are the same, without converting every row for them.
+    const w = column.type === 'INT' ? column.ident : column.type === 'BOOL' ? `${column.ident}::INTEGER` : v;
     const special =
       column.type === 'FLOAT'
         ? [`count_if(isnan(${d}))::DOUBLE AS c${i}_nan`, `count_if(${d} = 'inf'::DOUBLE)::DOUBLE AS c${i}_posinf`, `count_if(${d} = '-inf'::DOUBLE)::DOUBLE AS c${i}_neginf`]
@@ -214,9 +222,9 @@ function aggregatesOf(column: Column): string[] {
       `count(${v})::DOUBLE AS c${i}_count`,
       `avg(${v}) AS c${i}_mean`,
       `stddev_pop(${v}) AS c${i}_std`,
-      `min(${v}) AS c${i}_min`,
-      `max(${v}) AS c${i}_max`,
-      `count_if(${v} = 0)::DOUBLE AS c${i}_zeros`,
+      `min(${w})::DOUBLE AS c${i}_min`,
+      `max(${w})::DOUBLE AS c${i}_max`,
+      `count_if(${w} = 0)::DOUBLE AS c${i}_zeros`,
       ...special,
     ];
   }
@@ -229,29 +237,47 @@ function aggregatesOf(column: Column): string[] {
 }
 
 /**
+ * Integer columns (and booleans) spanning at most this many values are grouped by value
+ * rather than by a computed key: a hash of few distinct values costs less than a per-row
+ * expression (statistics' sketch keys, exact-bins' bins), which is then computed per value.
+ */
+export const MAX_DISCRETE_SPAN = 100_000;
+
+/**
  * One scan for every numeric sketch and every string's value counts: GROUPING SETS with
  * one set per column. Rows per column index: `k` (sketch key) or `s` (value), `n`, and
- * for strings `u`, the number of distinct values.
+ * for strings `u`, the number of distinct values. Integers of a small span (`discrete`,
+ * their indexes) are grouped by value and their few values keyed afterwards: the same
+ * keys and counts, without the logarithm per row.
  */
-async function valueCounts(db: DuckDBConnection, view: string, columns: Column[], limit: number): Promise<Map<number, Record<string, DuckDBValue>[]>> {
+async function valueCounts(db: DuckDBConnection, view: string, columns: Column[], limit: number, discrete: ReadonlySet<number>): Promise<Map<number, Record<string, DuckDBValue>[]>> {
   const grouped = columns.filter((c) => c.type !== 'TIMESTAMP');
   const result = new Map<number, Record<string, DuckDBValue>[]>();
   if (grouped.length === 0) return result;
-  const projections = grouped.map((c) => (isNumeric(c.type) ? `${sketchKeySql(numericValue(c))} AS g${c.i}` : `${stringValue(c)} AS g${c.i}`));
-  const numericKeys = grouped.filter((c) => isNumeric(c.type)).map((c) => `g${c.i}`);
-  const stringKeys = grouped.filter((c) => !isNumeric(c.type)).map((c) => `g${c.i}`);
+  const projection = (c: Column): string => (!isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? numericValue(c) : sketchKeySql(numericValue(c)));
+  const keysOf = (pick: (c: Column) => boolean): string => {
+    const keys = grouped.filter(pick).map((c) => `g${c.i}`);
+    return keys.length ? `coalesce(${keys.join(', ')}, NULL)` : 'NULL';
+  };
   const which = `CASE ${grouped.map((c) => `WHEN GROUPING(g${c.i}) = 0 THEN ${c.i}`).join(' ')} END`;
+  // The grouped rows are few (distinct keys and values), but windowing them straight off the
+  // GROUPING SETS aggregate costs more than reading them back from a materialized CTE.
   const sql = `
-    SELECT col, k, s, n, count(*) OVER (PARTITION BY col) AS u
-    FROM (
+    WITH grouped AS MATERIALIZED (
       SELECT ${which} AS col,
-        ${numericKeys.length ? `coalesce(${numericKeys.join(', ')}, NULL)` : 'NULL'}::INTEGER AS k,
-        ${stringKeys.length ? `coalesce(${stringKeys.join(', ')}, NULL)` : 'NULL'}::VARCHAR AS s,
+        ${keysOf((c) => isNumeric(c.type) && !discrete.has(c.i))}::INTEGER AS k,
+        ${keysOf((c) => discrete.has(c.i))}::DOUBLE AS v,
+        ${keysOf((c) => !isNumeric(c.type))}::VARCHAR AS s,
         count(*)::DOUBLE AS n
-      FROM (SELECT ${projections.join(', ')} FROM ${view})
+      FROM (SELECT ${grouped.map((c) => `${projection(c)} AS g${c.i}`).join(', ')} FROM ${view})
       GROUP BY GROUPING SETS (${grouped.map((c) => `(g${c.i})`).join(', ')})
+    ), keyed AS (
+      SELECT col, k, s, n FROM grouped WHERE k IS NOT NULL OR s IS NOT NULL
+      UNION ALL
+      SELECT col, ${sketchKeySql('v')} AS k, NULL AS s, sum(n) AS n FROM grouped WHERE v IS NOT NULL GROUP BY col, 2
     )
-    WHERE k IS NOT NULL OR s IS NOT NULL
+    SELECT col, k, s, n, count(*) OVER (PARTITION BY col) AS u
+    FROM keyed
     QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
     ORDER BY col, n DESC, s`;
   for (const row of await queryRows(db, sql)) {
