@@ -12,7 +12,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { queryRows } from '../data/duckdb.js';
-import type { LabelStore } from './label-store.js';
+import type { LabelStore, StoredLabel } from './label-store.js';
 import type { QualityRows } from './quality.js';
 import { windowKey, type WindowSpec } from './windows.js';
 
@@ -45,7 +45,11 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
   let table: string | undefined;
   try {
     const [{ rows, multi }] = (await queryRows(db, `SELECT (SELECT count(*) FROM (${relation}))::DOUBLE AS rows, (SELECT count(*) FROM ${duplicated})::DOUBLE AS multi`)) as [{ rows: number; multi: number }];
-    if ((await labels.countLabels(request.model)) <= rows) table = await labelTable(db, labels, request.model);
+    if ((await labels.countLabels(request.model)) <= rows) {
+      // Named before it exists, so the cleanup below drops it whatever step fails.
+      table = `__loom_labels_${tableCounter++}`;
+      await fillLabelTable(db, table, await labels.listLabels({ model: request.model }));
+    }
     const label = table ? `CASE WHEN __d.request_id IS NULL THEN __l.label END` : 'NULL::DOUBLE';
     const joins = table ? `LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id` : '';
     // The request ids come into JS only for the lookup.
@@ -78,13 +82,12 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
   }
 }
 
-/** The model's labels in a temporary table (request_id, label), appended in one go. */
-async function labelTable(db: DuckDBConnection, labels: LabelStore, model: string): Promise<string> {
-  const table = `__loom_labels_${tableCounter++}`;
+/** The labels in a new temporary table `table` (request_id, label), appended in one go. */
+async function fillLabelTable(db: DuckDBConnection, table: string, labels: readonly StoredLabel[]): Promise<void> {
   await db.run(`CREATE TEMP TABLE ${table} (request_id VARCHAR, label DOUBLE)`);
   const appender = await db.createAppender(table);
   try {
-    for (const label of await labels.listLabels({ model })) {
+    for (const label of labels) {
       appender.appendVarchar(label.requestId);
       appender.appendDouble(label.label);
       appender.endRow();
@@ -92,7 +95,6 @@ async function labelTable(db: DuckDBConnection, labels: LabelStore, model: strin
   } finally {
     appender.closeSync();
   }
-  return table;
 }
 
 /** Each row's label looked up by request id (the model's labels outnumber the rows). */
