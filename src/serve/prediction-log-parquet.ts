@@ -36,7 +36,11 @@ export interface ParquetSpoolOptions {
   token?: string;
   /** Told about each finished file. */
   onFile?: (path: string, rows: number) => void;
-  /** Told about failures of rotations no caller waits for (timers). */
+  /**
+   * Told about failures of rotations no caller waits for (timers, rotations by size). Without
+   * it, the first such failure is kept and `close()` rejects with it: the rows stay in their
+   * spool (a later `recover()` converts it), but the caller must not believe them written.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -63,6 +67,8 @@ export class ParquetSpoolWriter {
   private ready: Promise<unknown> | undefined;
   private engine: Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> | undefined;
   private closed = false;
+  /** A background rotation's failure no `onError` was told of; `close()` rejects with it. */
+  private unreported: unknown;
 
   constructor(
     readonly dir: string,
@@ -108,7 +114,7 @@ export class ParquetSpoolWriter {
       this.spool.structure.add(structure);
       if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
         // Converted beside the appends that follow (into a new spool), not in front of them.
-        this.finish().catch((error: unknown) => this.options.onError?.(error));
+        this.finish().catch((error: unknown) => this.backgroundFailed(error));
       } else if (!this.closed) {
         clearTimeout(this.idleTimer);
         // Unreferenced: the worker's message port keeps its thread alive, not a pending rotation.
@@ -190,10 +196,16 @@ export class ParquetSpoolWriter {
       engine?.db.closeSync();
       engine?.instance.closeSync();
     }
+    if (this.unreported !== undefined) throw this.unreported;
   }
 
   private rotateInBackground(): void {
-    this.rotate().catch((error: unknown) => this.options.onError?.(error));
+    this.rotate().catch((error: unknown) => this.backgroundFailed(error));
+  }
+
+  private backgroundFailed(error: unknown): void {
+    if (this.options.onError) this.options.onError(error);
+    else this.unreported ??= error;
   }
 
   /** Detaches the current spool (later rows start a new one) and converts it after the conversions before it. */

@@ -337,6 +337,24 @@ test('a spool that cannot be converted is reported and does not keep the other s
   assert.equal(errors.length, 1, 'the bad spool is reported once');
 });
 
+test('a rotation by size that fails in the background makes close() reject when no one was told, and its rows stay in the spool', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const writer = new ParquetSpoolWriter(dir, { rotateRows: 1, idleMs: 600_000, rotateMs: 600_000 });
+  // One line DuckDB cannot read: the rotation its row starts fails.
+  await writer.writeLines('this is not a prediction record\n', 1);
+  await assert.rejects(writer.close());
+  const left = (await readdir(dir)).filter((name) => name.startsWith('.spool'));
+  assert.equal(left.length, 1, 'the spool is kept for recovery');
+  assert.equal(await readFile(join(dir, left[0]!), 'utf8'), 'this is not a prediction record\n');
+
+  // With onError the failure is told there, and close() succeeds.
+  const told: unknown[] = [];
+  const other = new ParquetSpoolWriter(await makeTempDir(t.after.bind(t)), { rotateRows: 1, idleMs: 600_000, rotateMs: 600_000, onError: (error) => void told.push(error) });
+  await other.writeLines('this is not a prediction record\n', 1);
+  await other.close();
+  assert.equal(told.length, 1);
+});
+
 test('a request larger than the log\'s capacity is logged in parts, in row order, to real Parquet files', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   // The default capacity (50,000 rows): a 60,001-row request used to be only counted as dropped.
