@@ -3,10 +3,10 @@
  * logging time, score, slice features and label (NaN while none has arrived, and for a
  * request id logged more than once with a score: its label cannot name one row).
  *
- * Labels live in the Loom database, not beside the log. When the model has no more labels
- * than the window's log has rows (the usual case: a fraction of requests is ever labelled),
- * they are read once into a temporary DuckDB table and joined there, so no request id is
- * carried into JS; otherwise the window's request ids are looked up in the label store.
+ * Labels live in the Loom database, not beside the log. They are joined in DuckDB from a
+ * temporary table: the model's labels read whole when it has no more labels than the
+ * window's log has rows (the usual case: a fraction of requests is ever labelled), else
+ * those of the window's request ids, looked up in the label store.
  *
  * Usage: `const rows = await readQualityRows(db, relation, labels, { model, window, score, features })`
  */
@@ -42,43 +42,35 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
   // Request ids logged more than once with a score, found once (one hash of every id) and kept for the join.
   const duplicated = `__loom_duplicated_${tableCounter++}`;
   await db.run(`CREATE TEMP TABLE ${duplicated} AS SELECT request_id FROM (${relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${request.score}) > 0`);
-  let table: string | undefined;
+  const table = `__loom_labels_${tableCounter++}`;
   try {
     const [{ rows, multi }] = (await queryRows(db, `SELECT (SELECT count(*) FROM (${relation}))::DOUBLE AS rows, (SELECT count(*) FROM ${duplicated})::DOUBLE AS multi`)) as [{ rows: number; multi: number }];
-    if ((await labels.countLabels(request.model)) <= rows) {
-      // Named before it exists, so the cleanup below drops it whatever step fails.
-      table = `__loom_labels_${tableCounter++}`;
-      await fillLabelTable(db, table, await labels.listLabels({ model: request.model }));
-    }
-    const label = table ? `CASE WHEN __d.request_id IS NULL THEN __l.label END` : 'NULL::DOUBLE';
-    const joins = table ? `LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id` : '';
-    // The request ids come into JS only for the lookup.
+    // The model's labels read whole when they are no more than the rows, else those of the window's ids; joined in DuckDB either way.
+    const found = (await labels.countLabels(request.model)) <= rows ? await labels.listLabels({ model: request.model }) : await labelsOfWindow(db, relation, labels, request.model);
+    await fillLabelTable(db, table, found);
     const result = await db.runAndReadAll(
-      `SELECT w, logged_ms, score, label${table ? '' : ', request_id'}${names.map((_, i) => `, f${i}`).join('')} FROM (
-         SELECT __q.*, ${label} AS label FROM (
+      `SELECT w, logged_ms, score, label${names.map((_, i) => `, f${i}`).join('')} FROM (
+         SELECT __q.*, CASE WHEN __d.request_id IS NULL THEN __l.label END AS label FROM (
            SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, request_id, ${request.score} AS score${features}, logged_at FROM (${relation})
-         ) AS __q ${joins}
+         ) AS __q LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id
        ) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
     );
     // DuckDB answers no rows with no columns at all: an empty window has empty ones.
     const read = result.getColumns();
-    const columns = Array.from({ length: result.columnCount }, (_, i): DuckDBValue[] => read[i] ?? []);
-    const [windows, at, scores, labelled] = columns as [DuckDBValue[], DuckDBValue[], DuckDBValue[], DuckDBValue[]];
-    const featureValues = columns.slice(table ? 4 : 5);
-    const labelValues = table ? Float64Array.from(labelled, (v) => (v === null ? Number.NaN : Number(v))) : await lookedUp(db, labels, request.model, columns[4] as string[], duplicated);
+    const [windows, at, scores, labelled, ...featureValues] = Array.from({ length: result.columnCount }, (_, i): DuckDBValue[] => read[i] ?? []);
     return {
       rows: {
-        windows: windows.map(String),
-        scores: Float64Array.from(scores, Number),
-        labels: labelValues,
+        windows: windows!.map(String),
+        scores: Float64Array.from(scores!, Number),
+        labels: Float64Array.from(labelled!, (v) => (v === null ? Number.NaN : Number(v))),
         // Numbers are sliced as numbers, as the evaluation's Parquet columns were.
         features: Object.fromEntries(names.map((name, i) => [name, featureValues[i]!.map(jsonScalar)])),
       },
-      at: Float64Array.from(at, Number),
+      at: Float64Array.from(at!, Number),
       multiRowRequests: multi,
     };
   } finally {
-    for (const name of [duplicated, table]) if (name) await db.run(`DROP TABLE IF EXISTS ${name}`);
+    for (const name of [duplicated, table]) await db.run(`DROP TABLE IF EXISTS ${name}`);
   }
 }
 
@@ -97,14 +89,10 @@ async function fillLabelTable(db: DuckDBConnection, table: string, labels: reado
   }
 }
 
-/** Each row's label looked up by request id (the model's labels outnumber the rows). */
-async function lookedUp(db: DuckDBConnection, labels: LabelStore, model: string, requestIds: string[], duplicated: string): Promise<Float64Array> {
-  const multi = new Set((await db.runAndReadAll(`SELECT request_id FROM ${duplicated}`)).getColumns()[0]?.map(String));
-  const found = await labels.getLabels(requestIds);
-  return Float64Array.from(requestIds, (id) => {
-    const label = found.get(id);
-    return multi.has(id) || !label || label.modelName !== model ? Number.NaN : label.label;
-  });
+/** The model's labels of the window's request ids (when the model has more labels than the window has rows). */
+async function labelsOfWindow(db: DuckDBConnection, relation: string, labels: LabelStore, model: string): Promise<StoredLabel[]> {
+  const ids = (await db.runAndReadAll(`SELECT DISTINCT request_id FROM (${relation})`)).getColumns()[0] ?? [];
+  return [...(await labels.getLabels(ids.map(String))).values()].filter((label) => label.modelName === model);
 }
 
 /** A logged value as a number when it reads as one, else its text. */
