@@ -10,7 +10,7 @@
  *
  * Usage: `const rows = await readQualityRows(db, relation, labels, { model, window, score, features })`
  */
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBVector } from '@duckdb/node-api';
 import { queryRows } from '../data/duckdb.js';
 import type { LabelStore, StoredLabel } from './label-store.js';
 import type { QualityRows } from './quality.js';
@@ -35,10 +35,9 @@ export interface LoggedQualityRows {
 
 let tableCounter = 0;
 
-/** The scored rows of the log's `relation` in time order, with their labels. */
+/** The scored rows of the log's `relation`, grouped by window in time order (rows within a window in no set order), with their labels. */
 export async function readQualityRows(db: DuckDBConnection, relation: string, labels: LabelStore, request: QualityRowsRequest): Promise<LoggedQualityRows> {
   const names = Object.keys(request.features);
-  const features = names.map((name, i) => `, ${request.features[name]} AS f${i}`).join('');
   // Request ids logged more than once with a score, found once (one hash of every id) and kept for the join.
   const duplicated = `__loom_duplicated_${tableCounter++}`;
   await db.run(`CREATE TEMP TABLE ${duplicated} AS SELECT request_id FROM (${relation}) GROUP BY request_id HAVING count(*) > 1 AND count(${request.score}) > 0`);
@@ -48,30 +47,112 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
     // The model's labels read whole when they are no more than the rows, else those of the window's ids; joined in DuckDB either way.
     const found = (await labels.countLabels(request.model)) <= rows ? await labels.listLabels({ model: request.model }) : await labelsOfWindow(db, relation, labels, request.model);
     await fillLabelTable(db, table, found);
-    const result = await db.runAndReadAll(
-      `SELECT w, logged_ms, score, label${names.map((_, i) => `, f${i}`).join('')} FROM (
+    // Windows of N requests number the rows in time order, a sort needless when one window holds them all; time windows need no order at all (their key is the row's own).
+    const size = request.window.kind === 'requests' ? Math.max(1, Math.floor(request.window.size)) : 0;
+    const numbered = size > 0 && rows > size;
+    const key = size > 0 ? '0' : windowKey(request.window);
+    // Slices are measured on labelled rows only: the others' feature values are never read.
+    const features = names.map((name, i) => `, CASE WHEN label IS NOT NULL THEN ${request.features[name]} END AS f${i}`).join('');
+    const result = await db.run(
+      `SELECT (CASE WHEN score IS NOT NULL THEN ${key} END)::DOUBLE AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, score::DOUBLE AS score, label${features} FROM (
          SELECT __q.*, CASE WHEN __d.request_id IS NULL THEN __l.label END AS label FROM (
-           SELECT ${windowKey(request.window)}::BIGINT AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, request_id, ${request.score} AS score${features}, logged_at FROM (${relation})
+           SELECT *, ${request.score} AS score FROM (${relation})
          ) AS __q LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id
-       ) WHERE score IS NOT NULL ORDER BY logged_at, request_id`,
+       )${numbered ? ' ORDER BY logged_at, request_id' : ' WHERE score IS NOT NULL'}`,
     );
-    // DuckDB answers no rows with no columns at all: an empty window has empty ones.
-    const read = result.getColumns();
-    const [windows, at, scores, labelled, ...featureValues] = Array.from({ length: result.columnCount }, (_, i): DuckDBValue[] => read[i] ?? []);
-    return {
-      rows: {
-        windows: windows!.map(String),
-        scores: Float64Array.from(scores!, Number),
-        labels: Float64Array.from(labelled!, (v) => (v === null ? Number.NaN : Number(v))),
-        // Numbers are sliced as numbers, as the evaluation's Parquet columns were.
-        features: Object.fromEntries(names.map((name, i) => [name, featureValues[i]!.map(jsonScalar)])),
-      },
-      at: Float64Array.from(at!, Number),
-      multiRowRequests: multi,
-    };
+    const read = await readColumns(result, names.length);
+    // A window of N requests is a run of N rows in time order, whether scored or not (as the monitor's windows count them).
+    if (numbered) read.windows.forEach((w, i) => (read.windows[i] = Number.isNaN(w) ? w : Math.floor(i / size)));
+    return { ...byWindow(read, names), multiRowRequests: multi };
   } finally {
     for (const name of [duplicated, table]) await db.run(`DROP TABLE IF EXISTS ${name}`);
   }
+}
+
+interface ReadColumns {
+  /** Each row's window key; NaN for a row without a score. */
+  windows: Float64Array;
+  at: Float64Array;
+  scores: Float64Array;
+  labels: Float64Array;
+  features: unknown[][];
+}
+
+/**
+ * The result's columns (window key, time, score, label, then the features) read chunk by
+ * chunk straight into typed arrays: no value object per cell, as reading whole columns makes.
+ */
+async function readColumns(result: DuckDBResult, featureCount: number): Promise<ReadColumns> {
+  const chunks: DuckDBDataChunk[] = [];
+  let total = 0;
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    chunks.push(chunk);
+    total += chunk.rowCount;
+  }
+  const read: ReadColumns = {
+    windows: new Float64Array(total),
+    at: new Float64Array(total),
+    scores: new Float64Array(total),
+    labels: new Float64Array(total),
+    features: Array.from({ length: featureCount }, () => new Array<unknown>(total).fill(null)),
+  };
+  const numbers = [read.windows, read.at, read.scores, read.labels];
+  let offset = 0;
+  for (const chunk of chunks) {
+    const n = chunk.rowCount;
+    numbers.forEach((target, c) => {
+      const vector = chunk.getColumnVector(c) as DuckDBVector<number>;
+      for (let i = 0; i < n; i++) target[offset + i] = vector.getItem(i) ?? Number.NaN;
+    });
+    read.features.forEach((target, f) => {
+      const vector = chunk.getColumnVector(numbers.length + f);
+      for (let i = 0; i < n; i++) {
+        const value = vector.getItem(i);
+        if (value !== null) target[offset + i] = jsonScalar(value);
+      }
+    });
+    offset += n;
+  }
+  return read;
+}
+
+/**
+ * The scored rows grouped by window, windows in key order (time order): a stable counting
+ * sort by window, skipped when the rows are already grouped (one window, or rows numbered in
+ * time order). Rows without a score (read only to number the windows) are left out here.
+ */
+function byWindow(read: ReadColumns, names: string[]): { rows: QualityRows; at: Float64Array } {
+  const keys = [...new Set(read.windows)].filter((key) => !Number.isNaN(key)).sort((a, b) => a - b);
+  const slot = new Map(keys.map((key, k) => [key, k]));
+  const windowNames = keys.map(String);
+  const starts = new Uint32Array(keys.length + 1);
+  let scored = 0;
+  let grouped = true;
+  let previous = -1;
+  for (let i = 0; i < read.windows.length; i++) {
+    const k = slot.get(read.windows[i]!);
+    if (k === undefined) continue;
+    if (k < previous) grouped = false;
+    previous = k;
+    starts[k + 1]!++;
+    scored++;
+  }
+  for (let k = 0; k < keys.length; k++) starts[k + 1]! += starts[k]!;
+  const rows: QualityRows = { windows: new Array<string>(scored), scores: new Float64Array(scored), labels: new Float64Array(scored), features: {} };
+  const features = names.map((name) => (rows.features[name] = new Array<unknown>(scored)));
+  const at = new Float64Array(scored);
+  let next = 0;
+  for (let i = 0; i < read.windows.length; i++) {
+    const k = slot.get(read.windows[i]!);
+    if (k === undefined) continue;
+    const to = grouped ? next++ : starts[k]!++;
+    rows.windows[to] = windowNames[k]!;
+    rows.scores[to] = read.scores[i]!;
+    rows.labels[to] = read.labels[i]!;
+    at[to] = read.at[i]!;
+    features.forEach((target, f) => (target[to] = read.features[f]![i]));
+  }
+  return { rows, at };
 }
 
 /** The labels in a new temporary table `table` (request_id, label), appended in one go. */
