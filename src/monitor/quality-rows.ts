@@ -122,35 +122,48 @@ async function readColumns(result: DuckDBResult, featureCount: number): Promise<
  * time order). Rows without a score (read only to number the windows) are left out here.
  */
 function byWindow(read: ReadColumns, names: string[]): { rows: QualityRows; at: Float64Array } {
-  const keys = [...new Set(read.windows)].filter((key) => !Number.isNaN(key)).sort((a, b) => a - b);
+  const distinct = new Set<number>();
+  for (let i = 0, last = Number.NaN; i < read.windows.length; last = read.windows[i++]!) {
+    if (read.windows[i] !== last && !Number.isNaN(read.windows[i]!)) distinct.add(read.windows[i]!);
+  }
+  const keys = [...distinct].sort((a, b) => a - b);
   const slot = new Map(keys.map((key, k) => [key, k]));
   const windowNames = keys.map(String);
   const starts = new Uint32Array(keys.length + 1);
   let scored = 0;
   let grouped = true;
   let previous = -1;
+  // Rows come in runs of one window: its slot is looked up once per run.
+  const slotOf = new Int32Array(read.windows.length);
+  let last = Number.NaN;
+  let k = -1;
   for (let i = 0; i < read.windows.length; i++) {
-    const k = slot.get(read.windows[i]!);
-    if (k === undefined) continue;
+    const key = read.windows[i]!;
+    if (key !== last) {
+      k = slot.get(key) ?? -1;
+      last = key;
+    }
+    slotOf[i] = k;
+    if (k < 0) continue;
     if (k < previous) grouped = false;
     previous = k;
     starts[k + 1]!++;
     scored++;
   }
-  for (let k = 0; k < keys.length; k++) starts[k + 1]! += starts[k]!;
+  for (let s = 0; s < keys.length; s++) starts[s + 1]! += starts[s]!;
   const rows: QualityRows = { windows: new Array<string>(scored), scores: new Float64Array(scored), labels: new Float64Array(scored), features: {} };
   const features = names.map((name) => (rows.features[name] = new Array<unknown>(scored)));
   const at = new Float64Array(scored);
   let next = 0;
   for (let i = 0; i < read.windows.length; i++) {
-    const k = slot.get(read.windows[i]!);
-    if (k === undefined) continue;
+    const k = slotOf[i]!;
+    if (k < 0) continue;
     const to = grouped ? next++ : starts[k]!++;
     rows.windows[to] = windowNames[k]!;
     rows.scores[to] = read.scores[i]!;
     rows.labels[to] = read.labels[i]!;
     at[to] = read.at[i]!;
-    features.forEach((target, f) => (target[to] = read.features[f]![i]));
+    for (let f = 0; f < features.length; f++) features[f]![to] = read.features[f]![i];
   }
   return { rows, at };
 }
