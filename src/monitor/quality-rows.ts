@@ -12,7 +12,7 @@
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBVector } from '@duckdb/node-api';
 import { queryRows } from '../data/duckdb.js';
-import type { LabelStore, StoredLabel } from './label-store.js';
+import type { LabelStore, LabelValue, StoredLabel } from './label-store.js';
 import type { QualityRows } from './quality.js';
 import { windowKey, type WindowSpec } from './windows.js';
 
@@ -45,7 +45,7 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
   try {
     const [{ rows, multi }] = (await queryRows(db, `SELECT (SELECT count(*) FROM (${relation}))::DOUBLE AS rows, (SELECT count(*) FROM ${duplicated})::DOUBLE AS multi`)) as [{ rows: number; multi: number }];
     // The model's labels read whole when they are no more than the rows, else those of the window's ids; joined in DuckDB either way.
-    const found = (await labels.countLabels(request.model)) <= rows ? await labels.listLabels({ model: request.model }) : await labelsOfWindow(db, relation, labels, request.model);
+    const found = (await labels.countLabels(request.model)) <= rows ? await labels.labelValues(request.model) : await labelsOfWindow(db, relation, labels, request.model);
     await fillLabelTable(db, table, found);
     // Windows of N requests number the rows in time order, a sort needless when one window holds them all; time windows need no order at all (their key is the row's own).
     const size = request.window.kind === 'requests' ? Math.max(1, Math.floor(request.window.size)) : 0;
@@ -151,6 +151,12 @@ function byWindow(read: ReadColumns, names: string[]): { rows: QualityRows; at: 
     scored++;
   }
   for (let s = 0; s < keys.length; s++) starts[s + 1]! += starts[s]!;
+  if (grouped && scored === read.windows.length) {
+    // Already grouped, every row scored (the usual case): the columns as read, each window's name filled over its run.
+    const windows = new Array<string>(scored);
+    for (let s = 0; s < keys.length; s++) windows.fill(windowNames[s]!, starts[s]!, starts[s + 1]!);
+    return { rows: { windows, scores: read.scores, labels: read.labels, features: Object.fromEntries(names.map((name, f) => [name, read.features[f]!])) }, at: read.at };
+  }
   const rows: QualityRows = { windows: new Array<string>(scored), scores: new Float64Array(scored), labels: new Float64Array(scored), features: {} };
   const features = names.map((name) => (rows.features[name] = new Array<unknown>(scored)));
   const at = new Float64Array(scored);
@@ -169,7 +175,7 @@ function byWindow(read: ReadColumns, names: string[]): { rows: QualityRows; at: 
 }
 
 /** The labels in a new temporary table `table` (request_id, label), appended in one go. */
-async function fillLabelTable(db: DuckDBConnection, table: string, labels: readonly StoredLabel[]): Promise<void> {
+async function fillLabelTable(db: DuckDBConnection, table: string, labels: readonly LabelValue[]): Promise<void> {
   await db.run(`CREATE TEMP TABLE ${table} (request_id VARCHAR, label DOUBLE)`);
   const appender = await db.createAppender(table);
   try {
