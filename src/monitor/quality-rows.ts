@@ -35,6 +35,11 @@ export interface LoggedQualityRows {
 
 let tableCounter = 0;
 
+/** A SQL value as a DOUBLE, NaN where it is NULL. */
+function orNaN(sql: string): string {
+  return `coalesce((${sql})::DOUBLE, 'NaN'::DOUBLE)`;
+}
+
 /** The scored rows of the log's `relation`, grouped by window in time order (rows within a window in no set order), with their labels. */
 export async function readQualityRows(db: DuckDBConnection, relation: string, labels: LabelStore, request: QualityRowsRequest): Promise<LoggedQualityRows> {
   const names = Object.keys(request.features);
@@ -53,8 +58,9 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
     const key = size > 0 ? '0' : windowKey(request.window);
     // Slices are measured on labelled rows only: the others' feature values are never read.
     const features = names.map((name, i) => `, CASE WHEN label IS NOT NULL THEN ${request.features[name]} END AS f${i}`).join('');
+    // Missing numbers come as NaN, not NULL: a column without NULLs is read without a per-value validity check.
     const result = await db.run(
-      `SELECT (CASE WHEN score IS NOT NULL THEN ${key} END)::DOUBLE AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, score::DOUBLE AS score, label${features} FROM (
+      `SELECT ${orNaN(`CASE WHEN score IS NOT NULL THEN ${key} END`)} AS w, epoch_ms(logged_at)::DOUBLE AS logged_ms, ${orNaN('score')} AS score, ${orNaN('label')} AS label${features} FROM (
          SELECT __q.*, CASE WHEN __d.request_id IS NULL THEN __l.label END AS label FROM (
            SELECT *, ${request.score} AS score FROM (${relation})
          ) AS __q LEFT JOIN ${table} AS __l ON __l.request_id = __q.request_id LEFT JOIN ${duplicated} AS __d ON __d.request_id = __q.request_id
@@ -100,17 +106,19 @@ async function readColumns(result: DuckDBResult, featureCount: number): Promise<
   let offset = 0;
   for (const chunk of chunks) {
     const n = chunk.rowCount;
-    numbers.forEach((target, c) => {
-      const vector = chunk.getColumnVector(c) as DuckDBVector<number>;
+    for (let c = 0; c < numbers.length; c++) {
+      const [target, vector] = [numbers[c]!, chunk.getColumnVector(c) as DuckDBVector<number>];
       for (let i = 0; i < n; i++) target[offset + i] = vector.getItem(i) ?? Number.NaN;
-    });
-    read.features.forEach((target, f) => {
-      const vector = chunk.getColumnVector(numbers.length + f);
+    }
+    for (let f = 0; f < featureCount; f++) {
+      const [target, vector] = [read.features[f]!, chunk.getColumnVector(numbers.length + f)];
+      // Features are read for labelled rows only (NULL on the others).
       for (let i = 0; i < n; i++) {
+        if (Number.isNaN(read.labels[offset + i]!)) continue;
         const value = vector.getItem(i);
         if (value !== null) target[offset + i] = jsonScalar(value);
       }
-    });
+    }
     offset += n;
   }
   return read;
