@@ -55,6 +55,17 @@ export function likeToGlob(pattern: string): string {
   return glob;
 }
 
+/**
+ * Whether a LIKE pattern ends in a lone `\` (an escape with nothing to escape): PostgreSQL
+ * refuses it, but only when matching reaches it, while SQLite quietly matches nothing. Searches
+ * refuse such a pattern before querying, so both backends answer alike.
+ */
+export function likeEndsInEscape(pattern: string): boolean {
+  let trailing = 0;
+  while (trailing < pattern.length && pattern[pattern.length - 1 - trailing] === '\\') trailing++;
+  return trailing % 2 === 1;
+}
+
 function literalGlob(c: string): string {
   return c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
 }
