@@ -99,7 +99,7 @@ test('the lineage of the version an alert is about names the retraining run it s
   await writeFile(join(dir, 'loom-alerts.yaml'), `rules:\n${rule('retrains', 'retrain.ts')}\n${rule('retrains-nothing', 'missing.ts')}\n`);
   const check = await runLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
   assert.equal(check.code, 0, check.stderr);
-  let runId = '';
+  let runId: string | undefined;
   const results = JSON.parse(check.stdout) as { rule: string; executionId: number; actions: { status: string; detail: string }[] }[];
   assert.deepEqual(results.map((r) => [r.rule, r.actions.map((a) => a.status)]), [['retrains', ['done']], ['retrains-nothing', ['failed']]]);
 
@@ -123,6 +123,6 @@ test('the lineage of the version an alert is about names the retraining run it s
     await db.close();
   }
   const text = await runCompiledLoom(['lineage', 'flights@1'], { cwd: dir });
-  assert.match(text.stdout, new RegExp(`retrain retrain\\.ts: run ${runId} started`));
+  assert.match(text.stdout, new RegExp(`retrain retrain\\.ts: run ${String(runId)} started`));
   assert.match(text.stdout, /retrain missing\.ts failed: .*missing\.ts/);
 });
