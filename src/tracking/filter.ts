@@ -14,7 +14,7 @@
  * Usage: `parseFilter("metrics.auc > 0.6 and params.lr = '0.1'")`
  */
 import { LoomError } from '../core/errors.js';
-import { likeEndsInEscape } from '../core/sql-dialect.js';
+import { likeEndsInEscape, loneEscapeError } from '../core/sql-dialect.js';
 
 export const COMPARATORS = ['=', '!=', '>', '>=', '<', '<=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const;
 export type Comparator = (typeof COMPARATORS)[number];
@@ -234,10 +234,7 @@ class Parser {
     const at = this.peek()?.at ?? this.source.length;
     const value = this.value(comparator);
     if ((comparator === 'LIKE' || comparator === 'ILIKE') && typeof value === 'string' && likeEndsInEscape(value)) {
-      throw new LoomError('INVALID_ARGUMENT', `invalid ${this.field} at character ${at + 1} of "${this.source}": the ${comparator} pattern '${value}' ends in a lone backslash, which escapes nothing`, {
-        field: this.field,
-        fix: `write a literal backslash as \\\\ (e.g. ${comparator} '${value}\\'); a single \\ takes the next %, _ or \\ literally`,
-      });
+      throw loneEscapeError(comparator, value, this.field, `invalid ${this.field} at character ${at + 1} of "${this.source}": `);
     }
     return { ...key, comparator, value };
   }
