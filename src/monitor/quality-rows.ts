@@ -1,7 +1,8 @@
 /**
  * The rows online quality reads from the prediction log, as columns: each row's window,
- * logging time, score, slice features and label (NaN while none has arrived, and for a
- * request id logged more than once with a score: its label cannot name one row).
+ * logging time, score, label (NaN while none has arrived, and for a request id logged more
+ * than once with a score: its label cannot name one row) and slice features (null on rows
+ * without a label: slices are measured on labelled rows only, so the others' are not read).
  *
  * Labels live in the Loom database, not beside the log. They are joined in DuckDB from a
  * temporary table: the model's labels read whole when it has no more labels than the
