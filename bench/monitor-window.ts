@@ -44,7 +44,7 @@ import { parseArgs } from 'node:util';
 import { ensurePythonEnv } from '../scripts/python.mjs';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { queryRows, readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
-import { estimateQuality, fitCbpe } from '../src/monitor/cbpe.js';
+import { estimateQualityOfCounts, fitCbpe, readScoreCounts } from '../src/monitor/cbpe.js';
 import { KyselyFitStore } from '../src/monitor/fit-store.js';
 import { CBPE_FIT } from '../src/monitor/fit-store-formats.js';
 import type { MonitorFitTables } from '../src/monitor/fit-store-tables.js';
@@ -163,8 +163,8 @@ try {
         phases.window = performance.now() - start;
         start = performance.now();
         const field = logDir === logDirs.json ? `(outputs ->> 'probability')::DOUBLE` : 'outputs.probability';
-        const [scores] = (await db.runAndReadAll(`SELECT ${field} FROM (${log.relation})`)).getColumns();
-        const estimate = estimateQuality(estimator, Float64Array.from(scores as number[]));
+        // DuckDB groups the window's scores: only distinct scores and their counts are read into JS.
+        const estimate = estimateQualityOfCounts(estimator, await readScoreCounts(db, log.relation, field));
         if (estimate.rows !== ROWS || !(estimate.auc > 0)) throw new Error(`CBPE estimated nothing: ${JSON.stringify(estimate)}`);
         phases.cbpe = performance.now() - start;
         estimates = estimate;
