@@ -37,8 +37,8 @@ test('a payload of the right format but an impossible fit is refused, naming wha
   };
   assert.match(refused(encodeFit(RECONSTRUCTION_FIT, { ...pca, components: [[0.7]] })), /components must be one row of equal length per column/);
   assert.match(refused(encodeFit(RECONSTRUCTION_FIT, { ...pca, components: [[0.7], [0.1, 0.2]] })), /components/);
-  assert.match(refused(JSON.stringify({ format: 1, fit: { ...pca, lower: 'low' } })), /fit\.lower/);
-  assert.match(refused(JSON.stringify({ format: 2, fit: pca })), /format/);
+  assert.match(refused(JSON.stringify({ format: RECONSTRUCTION_FIT.format, fit: { ...pca, lower: 'low' } })), /fit\.lower/);
+  assert.match(refused(JSON.stringify({ format: RECONSTRUCTION_FIT.format + 1, fit: pca })), /format/);
   const cbpe = decodeFit(CBPE_FIT, JSON.stringify({ format: 1, fit: { threshold: 0.5, referenceRows: 3, calibration: { scores: [0.1, 0.2], probabilities: [0.3] } } }));
   assert.ok(!cbpe.ok && /scores and probabilities must be as many/.test(cbpe.reason));
 });

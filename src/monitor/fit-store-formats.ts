@@ -78,7 +78,9 @@ const anyNumber = z.custom<number>((v) => typeof v === 'number', { message: 'exp
 
 /** The PCA of multivariate drift (`multivariate.ts`); null when the version has too few usable columns. */
 export const RECONSTRUCTION_FIT: FitFormat<ReconstructionFit | null> = {
-  format: 1,
+  // 2: the error taken from the left-out directions; a format-1 band was made by the old
+  // formula (with every direction kept, rounding noise above 0) and would flag the exact 0 now.
+  format: 2,
   schema: z
     .object({
       columns: z.array(z.object({ name: z.string(), mean: anyNumber, std: anyNumber })).min(2),

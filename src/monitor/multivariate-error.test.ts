@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../core/random.js';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
+import { RECONSTRUCTION_FIT, decodeFit, encodeFit } from './fit-store-formats.js';
 import { complementBasis, reconstructionErrors, symmetricEigen } from './multivariate.js';
 
 /** d orthonormal directions (eigenvectors of a random symmetric matrix), the first k as the components (d × k). */
@@ -49,4 +50,16 @@ test("each row's error in SQL is its distance to its reconstruction, whether tak
     });
     assert.ok(errors.some((e) => Number(e.e) > 0.1), 'the rows are not all on the components');
   }
+});
+
+test('a PCA fit kept before the error came from the left-out directions is fitted again, not read: its band no longer fits the errors', async () => {
+  // d = k = 2 (two uncorrelated features both kept): the old ‖z‖² − ‖Wᵀz‖² was rounding noise
+  // (~1e-9 per chunk, so a band above 0), the error now is exactly 0, below that band: an alert on every window.
+  const c = Math.SQRT1_2;
+  const kept = { columns: [{ name: 'a', mean: 1.5, std: 0.87 }, { name: 'b', mean: 3.5, std: 2.02 }], components: [[c, -c], [c, c]], lower: 9.8e-10, upper: 1.35e-9, referenceErrors: [1.1e-9, 1.2e-9] };
+  const columns = kept.columns.map((col, i) => ({ ...col, encoded: `__r.x${i}` }));
+  const [row] = await withDuckDB((db) => queryRows(db, reconstructionErrors({ columns, components: kept.components }, 'SELECT 2.0::DOUBLE AS x0, 7.0::DOUBLE AS x1')));
+  assert.equal(Number(row!.e), 0);
+  assert.equal(decodeFit(RECONSTRUCTION_FIT, JSON.stringify({ format: 1, fit: kept })).ok, false);
+  assert.equal(decodeFit(RECONSTRUCTION_FIT, encodeFit(RECONSTRUCTION_FIT, { ...kept, lower: 0, upper: 0, referenceErrors: [0, 0] })).ok, true);
 });
