@@ -15,7 +15,7 @@ function components(d: number, k: number, seed: number): number[][] {
 }
 
 test('the complement of the components is orthonormal and orthogonal to them', () => {
-  for (const [d, k] of [[4, 3], [6, 4], [3, 1]] as const) {
+  for (const [d, k] of [[4, 3], [6, 4], [3, 1], [2, 1], [40, 25]] as const) {
     const w = components(d, k, d * 10 + k);
     const u = complementBasis(w);
     assert.equal(u.length, d - k);
