@@ -8,6 +8,7 @@
  * Usage: `withId(db.schema.createTable('model'), dialect).addColumn('name', 'text').execute()`
  */
 import { PostgresAdapter, type Kysely, type Migration } from 'kysely';
+import { LoomError } from './errors.js';
 
 export const DIALECT_KINDS = ['sqlite', 'postgres'] as const;
 export type DialectKind = (typeof DIALECT_KINDS)[number];
@@ -53,6 +54,25 @@ export function likeToGlob(pattern: string): string {
     else glob += literalGlob(c);
   }
   return glob;
+}
+
+/**
+ * Whether a LIKE pattern ends in a lone `\` (an escape with nothing to escape): PostgreSQL
+ * refuses it, but only when matching reaches it, while SQLite quietly matches nothing. Searches
+ * refuse such a pattern before querying, so both backends answer alike.
+ */
+export function likeEndsInEscape(pattern: string): boolean {
+  let trailing = 0;
+  while (trailing < pattern.length && pattern[pattern.length - 1 - trailing] === '\\') trailing++;
+  return trailing % 2 === 1;
+}
+
+/** The refusal of a pattern `likeEndsInEscape` finds, on the search's `field`; `where` prefixes the message (e.g. the clause's position). */
+export function loneEscapeError(comparator: string, pattern: string, field: string, where = ''): LoomError {
+  return new LoomError('INVALID_ARGUMENT', `${where}the ${comparator} pattern '${pattern}' ends in a lone backslash, which escapes nothing`, {
+    field,
+    fix: `write a literal backslash as \\\\ (e.g. ${comparator} '${pattern}\\'); a single \\ takes the next %, _ or \\ literally`,
+  });
 }
 
 function literalGlob(c: string): string {

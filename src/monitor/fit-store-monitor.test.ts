@@ -21,8 +21,8 @@ function recording(store: FitStore) {
   const written: string[] = [];
   const read: string[] = [];
   const fits: FitStore = {
-    read: async (key: FitKey) => {
-      const stored = await store.read(key);
+    read: async (key: FitKey, now?: number) => {
+      const stored = await store.read(key, now);
       if (stored) read.push(key.name);
       return stored;
     },
@@ -30,6 +30,7 @@ function recording(store: FitStore) {
       written.push(key.name);
       await store.write(key, payload, createdAt);
     },
+    touch: (key, now) => store.touch(key, now),
   };
   return { fits, written, read };
 }

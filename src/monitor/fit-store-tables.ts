@@ -1,5 +1,5 @@
 /** The kept fits' table and migration; the platform runs it with every store's (`platform/migrate.ts`). */
-import type { Generated, Kysely } from 'kysely';
+import { sql, type Generated, type Kysely } from 'kysely';
 import type { StoreMigrations } from '../core/sql-dialect.js';
 import { withId } from '../core/sql-dialect.js';
 
@@ -16,6 +16,8 @@ export interface MonitorFitTable {
   /** The fit as JSON text, with its format number (`fit-store-formats.ts`). */
   payload: string;
   created_at: number;
+  /** Epoch ms of the fit's last use (its write, or a read `FIT_USE_TOUCH_MS` after the previous use): what eviction orders by. */
+  used_at: number;
 }
 
 /** The fit store's tables, for `Kysely<MonitorFitTables>`. */
@@ -37,6 +39,13 @@ export const monitorFitMigrations: StoreMigrations = (dialect) => ({
         .execute();
       // Unique, so two processes writing one fit at once upsert one row.
       await db.schema.createIndex('monitor_fit_key_idx').on('monitor_fit').columns(['kind', 'model_name', 'identity', 'name']).unique().execute();
+    },
+  },
+  // Eviction goes by last use, not write time: a long-served version read every window stays.
+  '0014_monitor_fit_used_at': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('monitor_fit').addColumn('used_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await sql`update monitor_fit set used_at = created_at`.execute(db);
     },
   },
 });

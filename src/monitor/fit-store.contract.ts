@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FitKey, FitStore } from './fit-store.js';
+import { FIT_USE_TOUCH_MS, type FitKey, type FitStore } from './fit-store.js';
 import { VERSIONS_KEPT } from './version-fits.js';
 
 export type MakeFitStore = () => Promise<{ fits: FitStore; close(): Promise<void> }>;
@@ -55,6 +55,35 @@ export function describeFitStoreContract(name: string, makeStore: MakeFitStore):
       assert.equal((await store.read(key('v4')))?.payload, 'p4');
       assert.equal((await store.read(key('v3')))?.payload, 'p3');
       assert.equal(await store.read(key('v2')), undefined);
+    });
+
+    test('the version read most recently survives two newer writes; a read soon after its last use records nothing', async (store) => {
+      assert.equal(VERSIONS_KEPT, 2);
+      const later = FIT_USE_TOUCH_MS + 1;
+      await store.write(key('v1'), 'p1', 1);
+      await store.write(key('v2'), 'p2', 2);
+      // v1 is served: read every window, its use recorded once it is stale.
+      assert.equal((await store.read(key('v1'), 1 + later))?.payload, 'p1');
+      await store.write(key('v3'), 'p3', 3 + later); // drops v2, used before v1
+      assert.equal((await store.read(key('v1'), 1 + 2 * later))?.payload, 'p1');
+      await store.write(key('v4'), 'p4', 4 + 2 * later); // drops v3
+      assert.equal(await store.read(key('v2')), undefined);
+      assert.equal(await store.read(key('v3')), undefined);
+      assert.equal((await store.read(key('v1')))?.payload, 'p1');
+      assert.equal((await store.read(key('v4')))?.payload, 'p4');
+      // Read within FIT_USE_TOUCH_MS of its write, v5's recorded use stays its write: v6 and v7 evict it.
+      await store.write(key('v5', { model: 'fresh' }), 'p5', 10);
+      await store.write(key('v6', { model: 'fresh' }), 'p6', 11);
+      assert.equal((await store.read(key('v5', { model: 'fresh' }), 10 + FIT_USE_TOUCH_MS))?.payload, 'p5');
+      await store.write(key('v7', { model: 'fresh' }), 'p7', 12);
+      assert.equal(await store.read(key('v5', { model: 'fresh' })), undefined);
+      // A touch records a use (a fit served from memory) and never moves one back.
+      await store.touch(key('v6', { model: 'fresh' }), 20);
+      await store.touch(key('v6', { model: 'fresh' }), 5);
+      await store.touch(key('absent', { model: 'fresh' }), 20);
+      await store.write(key('v8', { model: 'fresh' }), 'p8', 13); // v6 (used 20) outlives v7 (12)
+      assert.equal((await store.read(key('v6', { model: 'fresh' })))?.payload, 'p6');
+      assert.equal(await store.read(key('v7', { model: 'fresh' })), undefined);
     });
 
     test('two writers of one fit at once leave one row', async (store) => {

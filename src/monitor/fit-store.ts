@@ -6,15 +6,24 @@
  * backends (SQLite embedded, PostgreSQL server), one contract suite (`fit-store.contract.ts`).
  *
  * The store holds opaque JSON text; `VersionFits` encodes, versions and validates it
- * (`fit-store-formats.ts`). Per kind and model it keeps the `VERSIONS_KEPT` newest
- * identities, deleting older ones on write, so the table stays as small as the memory cache.
+ * (`fit-store-formats.ts`). Per kind and model it keeps the `VERSIONS_KEPT` most recently used
+ * identities, deleting the others on write, so the table stays as small as the memory cache.
+ * A write is a use, and so is a read (or a `touch`, for a fit served from a process's memory):
+ * a version read every window outlives newer ones written once. A read records its use only
+ * when the stored one is older than `FIT_USE_TOUCH_MS`, so a window's read is not a write.
  *
  * Usage: `await store.write({ kind: 'drift', model: 'flights', identity, name: 'reconstruction' }, json)`
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { dialectOf } from '../core/sql-dialect.js';
 import type { MonitorFitTables } from './fit-store-tables.js';
 import { VERSIONS_KEPT } from './version-fits.js';
+
+/**
+ * How stale a fit's recorded use may be before a read records it again: eviction only needs
+ * the order of uses between writes of newer versions, which are hours or days apart.
+ */
+export const FIT_USE_TOUCH_MS = 10 * 60_000;
 
 /** Names one fit: of `kind`, for `model`'s version named by `identity`, called `name` within it. */
 export interface FitKey {
@@ -33,13 +42,16 @@ export interface StoredFit {
 
 /** Served versions' fits, kept across processes. */
 export interface FitStore {
-  /** The fit's stored payload; undefined when none is stored. */
-  read(key: FitKey): Promise<StoredFit | undefined>;
+  /** The fit's stored payload, its use recorded at `now` (when stale); undefined when none is stored. */
+  read(key: FitKey, now?: number): Promise<StoredFit | undefined>;
   /**
    * Stores the fit's payload (replacing one stored under the same key), then deletes the fits
-   * of its kind and model but those of its identity and the newest others, `VERSIONS_KEPT` in all.
+   * of its kind and model but those of its identity and the most recently used others,
+   * `VERSIONS_KEPT` in all.
    */
   write(key: FitKey, payload: string, createdAt?: number): Promise<void>;
+  /** Records a use of the fit at `now` (never moving it back); nothing when it is not stored. */
+  touch(key: FitKey, now?: number): Promise<void>;
 }
 
 /** The fit store on the Loom database (`monitor_fit`), SQLite or PostgreSQL alike. */
@@ -49,35 +61,47 @@ export class KyselyFitStore implements FitStore {
     private readonly versionsKept = VERSIONS_KEPT,
   ) {}
 
-  async read(key: FitKey): Promise<StoredFit | undefined> {
+  async read(key: FitKey, now = Date.now()): Promise<StoredFit | undefined> {
     const row = await this.db
       .selectFrom('monitor_fit')
-      .select(['payload', 'created_at'])
+      .select(['payload', 'created_at', 'used_at'])
       .where('kind', '=', key.kind)
       .where('model_name', '=', key.model)
       .where('identity', '=', key.identity)
       .where('name', '=', key.name)
       .executeTakeFirst();
+    if (!row) return undefined;
     // PostgreSQL returns bigint columns as strings.
-    return row && { payload: row.payload, createdAt: Number(row.created_at) };
+    if (Number(row.used_at) < now - FIT_USE_TOUCH_MS) await this.touch(key, now);
+    return { payload: row.payload, createdAt: Number(row.created_at) };
+  }
+
+  async touch(key: FitKey, now = Date.now()): Promise<void> {
+    await this.locked(key, (tx) =>
+      tx
+        .updateTable('monitor_fit')
+        .set({ used_at: now })
+        .where('kind', '=', key.kind)
+        .where('model_name', '=', key.model)
+        .where('identity', '=', key.identity)
+        .where('name', '=', key.name)
+        .where('used_at', '<', now)
+        .execute(),
+    );
   }
 
   async write(key: FitKey, payload: string, createdAt = Date.now()): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      // Writers of one kind and model queue (SQLite's BEGIN IMMEDIATE does so already): on
-      // PostgreSQL two that each delete an identity the other upserts deadlock, and each,
-      // not seeing the other's new identity, could keep more than `versionsKept`.
-      if (dialectOf(this.db) === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${'loom.monitor_fit.'} || current_schema() || ${JSON.stringify([key.kind, key.model])}))`.execute(tx);
+    await this.locked(key, async (tx) => {
       await tx
         .insertInto('monitor_fit')
-        .values({ kind: key.kind, model_name: key.model, identity: key.identity, name: key.name, payload, created_at: createdAt })
-        .onConflict((c) => c.columns(['kind', 'model_name', 'identity', 'name']).doUpdateSet({ payload, created_at: createdAt }))
+        .values({ kind: key.kind, model_name: key.model, identity: key.identity, name: key.name, payload, created_at: createdAt, used_at: createdAt })
+        .onConflict((c) => c.columns(['kind', 'model_name', 'identity', 'name']).doUpdateSet({ payload, created_at: createdAt, used_at: createdAt }))
         .execute();
-      // An identity is as new as its newest fit; ties go by identity, so every process drops the same
-      // ones. The identity just written stays whatever the clocks say: it is the one in use.
+      // An identity is as recent as its most recently used fit; ties go by identity, so every process
+      // drops the same ones. The identity just written stays whatever the clocks say: it is the one in use.
       const identities = await tx
         .selectFrom('monitor_fit')
-        .select(['identity', sql<number>`max(created_at)`.as('newest')])
+        .select(['identity', sql<number>`max(used_at)`.as('newest')])
         .where('kind', '=', key.kind)
         .where('model_name', '=', key.model)
         .groupBy('identity')
@@ -89,6 +113,19 @@ export class KyselyFitStore implements FitStore {
         .slice(this.versionsKept - 1)
         .map((r) => r.identity);
       if (older.length > 0) await tx.deleteFrom('monitor_fit').where('kind', '=', key.kind).where('model_name', '=', key.model).where('identity', 'in', older).execute();
+    });
+  }
+
+  /**
+   * Runs `body` in a transaction in which writers and touchers of one kind and model queue
+   * (SQLite's BEGIN IMMEDIATE does so already): on PostgreSQL two writers that each delete an
+   * identity the other upserts deadlock, and each, not seeing the other's new identity (or a
+   * touch made between its ranking and its delete), could keep other than the most recent.
+   */
+  private async locked(key: FitKey, body: (tx: Transaction<MonitorFitTables>) => Promise<unknown>): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      if (dialectOf(this.db) === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${'loom.monitor_fit.'} || current_schema() || ${JSON.stringify([key.kind, key.model])}))`.execute(tx);
+      await body(tx);
     });
   }
 }

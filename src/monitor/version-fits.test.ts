@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { openFreshKysely } from '../../test/support/databases.js';
 import type { FitFormat } from './fit-store-formats.js';
 import type { MonitorFitTables } from './fit-store-tables.js';
-import { KyselyFitStore } from './fit-store.js';
+import { FIT_USE_TOUCH_MS, KyselyFitStore } from './fit-store.js';
 import { VERSIONS_KEPT, VersionFits } from './version-fits.js';
 
 /** A fit that counts how often it is made. */
@@ -117,4 +117,22 @@ test('a fit store that cannot be read or written never fails the window: the fit
   assert.equal(warnings.length, 2);
   assert.match(warnings[0]!, /^reading the quality fit "cbpe" of flights from the fit store failed \(.+\); fitting it again$/);
   assert.match(warnings[1]!, /^writing the quality fit "cbpe" of flights to the fit store failed \(.+\); the next process fits it again$/);
+});
+
+test('a version served from memory tells the store of its use, so another process’s newer versions do not evict it', async (t) => {
+  const { store } = await freshStore(t);
+  let clock = 1_000;
+  const server = new VersionFits({ now: () => clock });
+  const { made, make } = counter();
+  const serve = () => server.scope('drift', 'flights', 'v1', store).get('pca', make('v1'), WHAT);
+  await serve();
+  await store.write({ kind: 'drift', model: 'flights', identity: 'v2', name: 'pca' }, JSON.stringify({ format: 1, fit: { what: 'v2' } }), clock + 1);
+  clock += FIT_USE_TOUCH_MS;
+  await serve(); // from memory, its use recorded
+  await store.write({ kind: 'drift', model: 'flights', identity: 'v3', name: 'pca' }, JSON.stringify({ format: 1, fit: { what: 'v3' } }), clock + 1);
+  assert.deepEqual(made, ['v1']);
+  // A restarted server finds v1's fit in the store; v2, used least recently, was evicted.
+  assert.deepEqual(await new VersionFits().scope('drift', 'flights', 'v1', store).get('pca', make('refit'), WHAT), { what: 'v1' });
+  assert.equal(await store.read({ kind: 'drift', model: 'flights', identity: 'v2', name: 'pca' }), undefined);
+  assert.deepEqual(made, ['v1']);
 });

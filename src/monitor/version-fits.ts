@@ -16,12 +16,14 @@
  * recently used dropped first, so a newly served version invalidates the oldest. A version
  * is named by an `identity` that changes with the fit's inputs (version number, artifact
  * ids, absolute artifact paths): two stores with a model of the same name and version never
- * share a fit. A fit that fails is forgotten, so the next window tries again.
+ * share a fit. A fit that fails is forgotten, so the next window tries again. A fit served
+ * from memory still tells the store of its use every `FIT_USE_TOUCH_MS`, so another process's
+ * newer versions do not evict the one this process serves.
  *
  * Usage: `const pca = await versionFits.scope('drift', 'flights', identity, platform.monitorFits).get('reconstruction', () => fit(), RECONSTRUCTION_FIT)`
  */
 import { decodeFit, encodeFit, type FitFormat } from './fit-store-formats.js';
-import type { FitKey, FitStore } from './fit-store.js';
+import { FIT_USE_TOUCH_MS, type FitKey, type FitStore } from './fit-store.js';
 
 /** Versions kept per model and kind: the primary and a canary. */
 export const VERSIONS_KEPT = 2;
@@ -38,15 +40,19 @@ export interface FitScope {
 export interface VersionFitsOptions {
   /** Told when the fit store cannot be read or written, or holds a payload that is refitted; the window goes on. */
   warn?: (message: string) => void;
+  /** The clock, epoch ms (a test's, to pass `FIT_USE_TOUCH_MS` without waiting); `Date.now` by default. */
+  now?: () => number;
 }
 
 /** Per-version fits, bounded per model and kind. */
 export class VersionFits {
-  private readonly scopes = new Map<string, { identity: string; fits: Map<string, Promise<unknown>> }[]>();
+  private readonly scopes = new Map<string, { identity: string; fits: Map<string, Promise<unknown>>; usedAt: number }[]>();
   private readonly warn: (message: string) => void;
+  private readonly now: () => number;
 
   constructor(options: VersionFitsOptions = {}) {
     this.warn = options.warn ?? ((message) => process.emitWarning(message, 'LoomFitStore'));
+    this.now = options.now ?? Date.now;
   }
 
   /** The scope of `model`'s version named by `identity`, for fits of `kind`; its fits also kept in `store` when given. */
@@ -55,15 +61,19 @@ export class VersionFits {
     const versions = this.scopes.get(key) ?? [];
     this.scopes.set(key, versions);
     const found = versions.findIndex((v) => v.identity === identity);
-    const entry = found >= 0 ? versions.splice(found, 1)[0]! : { identity, fits: new Map<string, Promise<unknown>>() };
+    const entry = found >= 0 ? versions.splice(found, 1)[0]! : { identity, fits: new Map<string, Promise<unknown>>(), usedAt: this.now() };
     versions.unshift(entry);
     versions.splice(VERSIONS_KEPT);
-    const { warn } = this;
+    const { warn, now } = this;
     return {
       get<T>(name: string, make: () => Promise<T>, format?: FitFormat<T>): Promise<T> {
         const kept = entry.fits.get(name);
-        if (kept) return kept as Promise<T>;
-        const made = store && format ? throughStore({ kind, model, identity, name }, store, format, make, warn) : make();
+        if (kept) {
+          if (!store || !format || now() - entry.usedAt < FIT_USE_TOUCH_MS) return kept as Promise<T>;
+          entry.usedAt = now();
+          return touched({ kind, model, identity, name }, store, entry.usedAt, warn).then(() => kept as Promise<T>);
+        }
+        const made = store && format ? throughStore({ kind, model, identity, name }, store, format, make, warn, now) : make();
         entry.fits.set(name, made);
         made.catch(() => entry.fits.delete(name));
         return made;
@@ -78,10 +88,10 @@ export class VersionFits {
 }
 
 /** The stored fit when it validates; otherwise made and written (a failed write only warns). */
-async function throughStore<T>(key: FitKey, store: FitStore, format: FitFormat<T>, make: () => Promise<T>, warn: (message: string) => void): Promise<T> {
+async function throughStore<T>(key: FitKey, store: FitStore, format: FitFormat<T>, make: () => Promise<T>, warn: (message: string) => void, now: () => number): Promise<T> {
   const what = `the ${key.kind} fit "${key.name}" of ${key.model}`;
   try {
-    const stored = await store.read(key);
+    const stored = await store.read(key, now());
     if (stored) {
       const decoded = decodeFit(format, stored.payload);
       if (decoded.ok) return decoded.fit;
@@ -92,11 +102,20 @@ async function throughStore<T>(key: FitKey, store: FitStore, format: FitFormat<T
   }
   const fit = await make();
   try {
-    await store.write(key, encodeFit(format, fit));
+    await store.write(key, encodeFit(format, fit), now());
   } catch (error) {
     warn(`writing ${what} to the fit store failed (${(error as Error).message}); the next process fits it again`);
   }
   return fit;
+}
+
+/** Tells the store of a use of a fit served from memory; a failure only warns, as the store is a cache. */
+async function touched(key: FitKey, store: FitStore, now: number, warn: (message: string) => void): Promise<void> {
+  try {
+    await store.touch(key, now);
+  } catch (error) {
+    warn(`recording the use of the ${key.kind} fit "${key.name}" of ${key.model} in the fit store failed (${(error as Error).message}); another process may evict it`);
+  }
 }
 
 /** The process's fits: what `monitorVersion` and `onlineQuality` reuse between windows. */

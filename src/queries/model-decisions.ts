@@ -2,12 +2,14 @@
  * The monitoring decisions around a model version, for its lineage: the alerts that fired
  * about it and the canary decisions that judged it (executions that took its artifact as
  * an input), and the alert whose retraining produced it (the `triggeredBy` of the pipeline
- * run that made it, `monitor/alerts/retrain-link.ts`).
+ * run that made it, `monitor/alerts/retrain-link.ts`), with what became of the retrainings an
+ * alert requested.
  *
  * Usage: `const decisions = await modelDecisions(platform.metadata, artifactId, producingExecutionIds);`
  */
 import type { JsonObject } from '../core/json.js';
 import type { MetadataStore } from '../metadata/store.js';
+import { retrainsOf, type RetrainRecord } from '../monitor/alerts/retrain-link.js';
 
 /** The components whose executions are monitoring decisions. */
 const DECISION_COMPONENTS = new Set(['alert', 'canary-decision']);
@@ -22,6 +24,8 @@ export interface ModelDecision {
   endedAt: number | null;
   /** The decision's output properties (the alert's rule, window and actions; the canary's outcome and figures). */
   outcome: JsonObject | null;
+  /** For an alert, what became of the retrainings it requested: the run each started, or why it failed. */
+  retrains: RetrainRecord[];
 }
 
 export async function modelDecisions(metadata: MetadataStore, artifactId: number, producingExecutionIds: readonly number[]): Promise<ModelDecision[]> {
@@ -40,7 +44,7 @@ export async function modelDecisions(metadata: MetadataStore, artifactId: number
       if (!execution || !DECISION_COMPONENTS.has(execution.typeName)) continue;
       const output = (await metadata.getEvents({ executionIds: [id] })).find((e) => e.type === 'OUTPUT');
       const artifact = output ? (await metadata.getArtifacts([output.artifactId]))[0] : undefined;
-      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, endedAt: execution.endedAt, outcome: artifact?.properties ?? null });
+      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, endedAt: execution.endedAt, outcome: artifact?.properties ?? null, retrains: retrainsOf(execution) });
     }
   }
   return decisions;

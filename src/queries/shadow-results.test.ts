@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { makeTempDir } from '../../test/support/flights.js';
-import { shadowResults } from './shadow-results.js';
+import { SHADOW_PAIR_TOLERANCE_MS, shadowResults } from './shadow-results.js';
 
 const T0 = Date.UTC(2026, 0, 5);
 
@@ -35,4 +35,30 @@ test('a reused request id pairs each shadow row with the served row logged neare
       { served: 'canary v2', rows: [2], requests: [2], agreement: [[1]] },
     ],
   );
+});
+
+test('a request id reused every minute pairs one to one, each shadow row with the served answer of its own minute, and stays linear', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const sink = new ParquetPredictionSink(dir);
+  // A probe sending one id with the same features every minute for two weeks: 20,160 answers and
+  // as many shadow copies. Every candidate pair would be 406M rows; within the tolerance each
+  // shadow row has two (its minute's answer and the next minute's), nearest first.
+  const reuses = 14 * 24 * 60;
+  const rows = [];
+  for (let k = 0; k < reuses; k++) {
+    // Labels alternate, so a shadow row paired with a neighbouring minute's answer disagrees.
+    const answer = { requestId: 'probe', modelName: 'flights', protocol: 'v2', features: '{"distance":100}', outputs: JSON.stringify({ label: k % 2 }), latencyMs: 1 };
+    rows.push({ ...answer, modelVersion: 1, role: 'primary' as const, loggedAt: T0 + k * 60_000 });
+    rows.push({ ...answer, modelVersion: 3, role: 'shadow' as const, loggedAt: T0 + k * 60_000 + 5 });
+  }
+  // A shadow copy logged later than the tolerance after any answer of its request is not compared.
+  rows.push({ requestId: 'late', modelName: 'flights', protocol: 'v2', features: '{"distance":100}', outputs: '{"label":1}', latencyMs: 1, modelVersion: 1, role: 'primary' as const, loggedAt: T0 });
+  rows.push({ requestId: 'late', modelName: 'flights', protocol: 'v2', features: '{"distance":100}', outputs: '{"label":1}', latencyMs: 1, modelVersion: 3, role: 'shadow' as const, loggedAt: T0 + SHADOW_PAIR_TOLERANCE_MS + 1 });
+  await sink.write(rows);
+  await sink.close();
+  const { comparisons } = await shadowResults({ kind: 'parquet', dir }, { model: 'flights', window: 'daily' });
+  assert.equal(comparisons.length, 1);
+  const [comparison] = comparisons;
+  assert.deepEqual(comparison!.rows, Array.from({ length: 14 }, () => 24 * 60), 'every answer compared once, with one copy');
+  assert.deepEqual(comparison!.outputs.map((o) => o.values), [Array.from({ length: 14 }, () => 1)], 'each with its own minute’s answer');
 });

@@ -2,8 +2,12 @@
  * How a shadow compares with the version whose answer was served, over the same requests,
  * from the prediction log. The server logs the shadow's answer under the served request's id
  * (role 'shadow'), so each shadow row is paired with a served row (role primary or canary)
- * of the same request and the same features: one to one, nearest in logged time first (a
- * reused request id must not pair one row twice). Per shadow version, served version and
+ * of the same request and the same features logged at most `SHADOW_PAIR_TOLERANCE_MS` apart:
+ * one to one, nearest in logged time first (a reused request id must not pair one row twice).
+ * A shadow row with no such served row (its copy ran later than that) is not compared. The
+ * tolerance bounds the work: a client reusing one id has only the rows around each of its
+ * requests as candidates, not every other row of that id, so pairing stays linear in the rows
+ * however often an id is reused. Per shadow version, served version and
  * role, and per hourly or daily window (UTC, by the served answer's time): the rows
  * compared, the requests they came in, and per output either the share of rows where both
  * predicted the same label (an output whose values are all whole numbers, text or booleans:
@@ -26,8 +30,17 @@ import type { ShadowComparison, ShadowResults } from './views/deployment-traffic
 export type { ShadowComparison, ShadowOutput, ShadowResults } from './views/deployment-traffic.js';
 
 /**
+ * How far apart in logged time a shadow row and the served row it copies may be. The shadow runs
+ * on the served answer's rows right after it is sent, in the same process, so its row follows
+ * within its own latency; a minute leaves room for a shadow queued behind a burst.
+ */
+export const SHADOW_PAIR_TOLERANCE_MS = 60_000;
+
+/**
  * Fills `__shadow_matches` (sid, pid, shadow version) from `__shadow_log`: each shadow row with
- * at most one served row of the same request and features, and each served row with at most
+ * at most one served row of the same request and features within `SHADOW_PAIR_TOLERANCE_MS`
+ * (found by time buckets of that width, the row's own and its neighbours, so the join is an
+ * equi-join on id, features and bucket), and each served row with at most
  * one row of each shadow version, nearest in logged time first. A client that reuses a request
  * id sends several rows that could pair; greedy nearest-first keeps a copy with the answer it
  * copied. Each round takes the candidate pairs that are each other's nearest (by gap, then
@@ -36,10 +49,15 @@ export type { ShadowComparison, ShadowOutput, ShadowResults } from './views/depl
  * shadow row per request and features) is done in one round.
  */
 async function pairNearest(db: DuckDBConnection): Promise<void> {
+  const tolerance = SHADOW_PAIR_TOLERANCE_MS;
   await db.run(`CREATE OR REPLACE TEMP TABLE __shadow_candidates AS
-    SELECT s.id AS sid, p.id AS pid, s.model_version AS sv, abs(epoch_ms(s.logged_at) - epoch_ms(p.logged_at)) AS gap
-    FROM __shadow_log s JOIN __shadow_log p ON s.request_id = p.request_id AND s.f = p.f
-    WHERE s.role = 'shadow' AND p.role IN ('primary', 'canary')`);
+    SELECT s.id AS sid, p.id AS pid, s.model_version AS sv, abs(s.t - p.t) AS gap
+    FROM (SELECT id, request_id, f, model_version, t, t // ${tolerance} + o AS bucket
+          FROM (SELECT *, epoch_ms(logged_at) AS t FROM __shadow_log WHERE role = 'shadow'), (VALUES (-1), (0), (1)) AS near(o)) s
+    JOIN (SELECT id, request_id, f, t, t // ${tolerance} AS bucket
+          FROM (SELECT *, epoch_ms(logged_at) AS t FROM __shadow_log WHERE role IN ('primary', 'canary'))) p
+      ON s.request_id = p.request_id AND s.f = p.f AND s.bucket = p.bucket
+    WHERE abs(s.t - p.t) <= ${tolerance}`);
   await db.run('CREATE OR REPLACE TEMP TABLE __shadow_matches (sid BIGINT, pid BIGINT, sv BIGINT)');
   while (Number((await queryRows(db, 'SELECT count(*) AS n FROM __shadow_candidates'))[0]?.n ?? 0) > 0) {
     await db.run(`INSERT INTO __shadow_matches SELECT sid, pid, sv FROM (

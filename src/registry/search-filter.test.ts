@@ -24,3 +24,10 @@ test('anything else is INVALID_ARGUMENT on the filter field', () => {
     assert.throws(() => parse(bad), (e: unknown) => isLoomError(e) && e.code === 'INVALID_ARGUMENT' && e.field === 'filter', bad);
   }
 });
+
+test('a LIKE or ILIKE pattern ending in a lone backslash is refused on the filter field (an escaped one is kept)', () => {
+  for (const bad of ["name LIKE 'flights\\'", "name ILIKE '%s\\\\\\'"]) {
+    assert.throws(() => parseModelFilter(bad), (e: unknown) => isLoomError(e) && e.code === 'INVALID_ARGUMENT' && e.field === 'filter' && /lone backslash/.test(e.message), bad);
+  }
+  assert.deepEqual(parseModelFilter("name LIKE 'a\\\\'"), { nameLike: 'a\\\\' });
+});

@@ -9,6 +9,7 @@
  * Usage: `parseVersionFilter("name = 'flights' AND run_id = 'r1'")`
  */
 import { LoomError } from '../core/errors.js';
+import { likeEndsInEscape, loneEscapeError } from '../core/sql-dialect.js';
 import type { ModelFilter, VersionFilter } from './types.js';
 
 interface Clause {
@@ -33,6 +34,7 @@ function parseClauses(filter: string, supported: string): Clause[] {
     const value = match[3].slice(1, -1).replaceAll(quote + quote, quote);
     const tagMatch = /^tags?\.`?([^`]+)`?$/i.exec(match[1]);
     const op = match[2].toUpperCase() as Clause['op'];
+    if ((op === 'LIKE' || op === 'ILIKE') && likeEndsInEscape(value)) throw loneEscapeError(op, value, 'filter');
     clauses.push(tagMatch ? { key: 'tag', tag: tagMatch[1], op, value } : { key: match[1].toLowerCase(), op, value });
     rest = rest.slice(match[0].length);
     if (rest.length === 0) break;

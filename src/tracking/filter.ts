@@ -14,6 +14,7 @@
  * Usage: `parseFilter("metrics.auc > 0.6 and params.lr = '0.1'")`
  */
 import { LoomError } from '../core/errors.js';
+import { likeEndsInEscape, loneEscapeError } from '../core/sql-dialect.js';
 
 export const COMPARATORS = ['=', '!=', '>', '>=', '<', '<=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const;
 export type Comparator = (typeof COMPARATORS)[number];
@@ -230,7 +231,12 @@ class Parser {
   clause(): FilterClause {
     const key = this.key();
     const comparator = this.comparator();
-    return { ...key, comparator, value: this.value(comparator) };
+    const at = this.peek()?.at ?? this.source.length;
+    const value = this.value(comparator);
+    if ((comparator === 'LIKE' || comparator === 'ILIKE') && typeof value === 'string' && likeEndsInEscape(value)) {
+      throw loneEscapeError(comparator, value, this.field, `invalid ${this.field} at character ${at + 1} of "${this.source}": `);
+    }
+    return { ...key, comparator, value };
   }
 
   and(): void {

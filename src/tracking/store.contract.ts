@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isLoomError } from '../core/errors.js';
 import { rejectsWithCode } from '../metadata/contract-helpers.js';
 import { logMetric, logParam, setTag } from './log.js';
 import type { TrackingStore } from './store.js';
@@ -80,6 +81,28 @@ export function describeTrackingStoreContract(name: string, makeStore: MakeTrack
       assert.deepEqual(await names("name LIKE 'a_b%'"), ['a_b1', 'axb1']);
       assert.deepEqual(await names("name LIKE 'a\\_b%'"), ['a_b1']);
       assert.deepEqual(await names("name ILIKE 'A\\_B%'"), ['a_b1']);
+    });
+
+    test('refuses a LIKE or ILIKE pattern ending in a lone backslash on both backends; an escaped one matches itself', async (store) => {
+      const made = await store.createExperiment({ name: 'a\\' });
+      const run = await store.createRun({ experimentId: made.experimentId, runName: 'r', startTime: T0 });
+      await store.logBatch(run.info.runId, { params: [{ key: 'p', value: 'x\\' }], metrics: [], tags: [] });
+      const experiments = async (filter: string) => (await store.searchExperiments({ filter })).items.map((e) => e.name);
+      const runs = async (filter: string) => (await store.searchRuns({ experimentIds: [made.experimentId], filter })).items.map((r) => r.info.runName);
+      for (const search of [() => experiments("name LIKE 'a\\'"), () => experiments("name ILIKE 'A\\'"), () => runs("params.p LIKE 'x\\\\\\'"), () => runs("tags.t ILIKE '\\'"), () => store.searchLoggedModels({ experimentIds: [made.experimentId], filter: "name LIKE 'm\\'" })]) {
+        await assert.rejects(search(), (error: unknown) => {
+          assert.ok(isLoomError(error), String(error));
+          assert.equal(error.code, 'INVALID_ARGUMENT');
+          assert.equal(error.field, 'filter');
+          assert.match(error.message, /ends in a lone backslash/);
+          assert.match(error.fix ?? '', /\\\\/);
+          return true;
+        });
+      }
+      assert.deepEqual(await experiments("name LIKE 'a\\\\'"), ['a\\']);
+      assert.deepEqual(await experiments("name ILIKE 'A\\\\'"), ['a\\']);
+      assert.deepEqual(await runs("params.p LIKE 'x\\\\'"), ['r']);
+      assert.deepEqual(await runs("params.p ILIKE '%\\\\'"), ['r']);
     });
 
     test('searches experiments by name, tag and view type', async (store) => {

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODE } from '../../core/errors.js';
 import { onlineQuality } from '../../monitor/quality-run.js';
+import { modelLineage } from '../../queries/lineage.js';
 import { predictionLogLocation } from '../../platform/prediction-log-location.js';
-import { runCompiledLoom } from '../../../test/support/cli.js';
+import { fileURLToPath } from 'node:url';
+import { runCompiledLoom, runLoom } from '../../../test/support/cli.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { DISTANCE_MOVED, evaluateMonitoredModel, monitoredModelProject, writeAlertRules } from '../../../test/support/monitored-model.js';
@@ -69,4 +71,58 @@ test('a rule on estimated AUC fires: loom monitor alerts check refreshes the onl
   } finally {
     await db.close();
   }
+});
+
+const src = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../${path}`, import.meta.url)));
+
+/** A retraining pipeline of one step that writes a file: enough to be started, run and recorded. */
+const RETRAIN_PIPELINE = `import { z } from ${JSON.stringify(import.meta.resolve('zod'))};
+import { writeFile } from 'node:fs/promises';
+import { artifactType } from ${src('pipeline/artifact-types.ts')};
+import { defineComponent } from ${src('pipeline/component.ts')};
+import { definePipeline } from ${src('pipeline/dsl.ts')};
+const Note = artifactType({ name: 'RetrainNote', description: 'a note', properties: {}, files: {} });
+const write = defineComponent({
+  name: 'write-note', version: '1', description: 'writes a note', inputs: {}, outputs: { note: Note }, parameters: z.object({}),
+  async execute({ outputs }) { await writeFile(outputs.note + '/note.txt', 'retrained'); return { properties: { note: {} } }; },
+});
+export default definePipeline('retrain', (p) => { p.step('write', write, {}); });
+`;
+
+test('the lineage of the version an alert is about names the retraining run it started, and why another failed to start', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const project = await monitoredModelProject(dir, START, [1, 3]);
+  await project.db.close();
+  await writeFile(join(dir, 'retrain.ts'), RETRAIN_PIPELINE);
+  const rule = (name: string, pipeline: string) =>
+    [`  - name: ${name}`, '    model: flights', '    metric: drift.training.distance', '    window: daily', '    when: { above: 0 }', `    actions: [{ type: retrain, pipeline: ${pipeline} }]`].join('\n');
+  await writeFile(join(dir, 'loom-alerts.yaml'), `rules:\n${rule('retrains', 'retrain.ts')}\n${rule('retrains-nothing', 'missing.ts')}\n`);
+  const check = await runLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
+  assert.equal(check.code, 0, check.stderr);
+  let runId: string | undefined;
+  const results = JSON.parse(check.stdout) as { rule: string; executionId: number; actions: { status: string; detail: string }[] }[];
+  assert.deepEqual(results.map((r) => [r.rule, r.actions.map((a) => a.status)]), [['retrains', ['done']], ['retrains-nothing', ['failed']]]);
+
+  // The lineage answer (what `loom lineage --json` and the API give) names the run, and the run names the alert.
+  const db = await openTestPlatform(project.home);
+  try {
+    const { decisions } = await modelLineage(db, 'flights@1', 30);
+    const retrainsOf = (executionId: number) => decisions.find((d) => d.executionId === executionId)?.retrains;
+    const [started] = retrainsOf(results[0]!.executionId) ?? [];
+    assert.ok(started?.status === 'started', JSON.stringify(started));
+    assert.equal(started.pipeline, 'retrain.ts');
+    assert.match(results[0]!.actions[0]!.detail, new RegExp(`run ${started.runId}$`));
+    const run = await db.metadata.findContext('pipeline_run', started.runId);
+    assert.deepEqual(run?.properties.triggeredBy, { alertExecutionId: results[0]!.executionId });
+    runId = started.runId;
+    const [failed] = retrainsOf(results[1]!.executionId) ?? [];
+    assert.ok(failed?.status === 'failed', JSON.stringify(failed));
+    assert.equal(failed.pipeline, 'missing.ts');
+    assert.match(failed.reason, /missing\.ts/);
+  } finally {
+    await db.close();
+  }
+  const text = await runCompiledLoom(['lineage', 'flights@1'], { cwd: dir });
+  assert.match(text.stdout, new RegExp(`retrain retrain\\.ts: run ${String(runId)} started`));
+  assert.match(text.stdout, /retrain missing\.ts failed: .*missing\.ts/);
 });

@@ -1,7 +1,8 @@
 /**
  * One pass of alerting: for each rule, read its metric's windows, decide (evaluate.ts),
  * and for a firing run the `alert` step through the step runner (actions + record), then
- * start the retraining runs its actions requested. What a pass decided, fired or not, is
+ * start the retraining runs its actions requested, recording on the alert's execution which
+ * run each started or why it failed (`retrain-link.ts`). What a pass decided, fired or not, is
  * returned for the CLI to print. Where the windows come from is the caller's: the
  * monitoring history on a live project, or a replay.
  *
@@ -12,6 +13,7 @@ import type { CodeVersion } from '../../metadata/types.js';
 import { standaloneScope } from '../../pipeline/run-scope.js';
 import type { StepOutcome, StepRunner } from '../../pipeline/step-runner.js';
 import { listAlerts } from './history.js';
+import { recordRetrains, type RetrainRecord } from './retrain-link.js';
 import type { RegistryStore } from '../../registry/store.js';
 import { alertComponent, type ActionOutcome } from './component.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';
@@ -59,7 +61,7 @@ export async function checkAlerts(services: AlertCheckServices, rules: readonly 
       run: standaloneScope('monitor-alert', options.codeVersion),
       cache: false,
     });
-    const actions = await requestedRetrains(outcome, options);
+    const actions = await requestedRetrains(services.metadata, outcome, options);
     results.push({ rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions });
   }
   return results;
@@ -73,10 +75,11 @@ async function modelArtifact(services: AlertCheckServices, model: string, versio
 }
 
 /** The step's action outcomes, with each requested retraining started (or its failure recorded in the answer). */
-async function requestedRetrains(outcome: StepOutcome, options: AlertCheckOptions): Promise<ActionOutcome[]> {
+async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, options: AlertCheckOptions): Promise<ActionOutcome[]> {
   if (outcome.error) throw outcome.error;
   const actions = (outcome.outputs.alert?.properties.actions ?? []) as ActionOutcome[];
   const started: ActionOutcome[] = [];
+  const records: RetrainRecord[] = [];
   for (const action of actions) {
     if (action.type !== 'retrain' || !options.retrain) {
       started.push(action);
@@ -85,9 +88,12 @@ async function requestedRetrains(outcome: StepOutcome, options: AlertCheckOption
     try {
       const runId = await options.retrain(action.detail, outcome.executionId);
       started.push({ type: 'retrain', status: 'done', detail: `${action.detail}: run ${runId}` });
+      records.push({ pipeline: action.detail, status: 'started', runId });
     } catch (error) {
       started.push({ type: 'retrain', status: 'failed', detail: `${action.detail}: ${(error as Error).message}` });
+      records.push({ pipeline: action.detail, status: 'failed', reason: (error as Error).message });
     }
   }
+  await recordRetrains(metadata, outcome.executionId, records);
   return started;
 }

@@ -4,7 +4,8 @@
  * about, as an input) and what was done. Actions run in the rule's order; a failed one is
  * recorded as failed and the rest still run: the record is never lost to a receiver that
  * is down. `retrain` is recorded as requested; the monitor starts the run (a step cannot
- * start a pipeline) and the run's lineage names this alert.
+ * start a pipeline), the run's lineage names this alert, and this alert's execution then
+ * records the run started or why it failed (`retrain-link.ts`).
  *
  * Usage: `await runner.run({ component: alertComponent, stepName: 'alert', inputs: { model }, parameters, run, cache: false })`
  */

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { openFreshPostgres, openFreshSqlite, postgresTestUrl } from '../../../test/support/databases.js';
 import { platformApp } from '../../../test/support/platform-app.js';
+import { buildPlatformApp } from '../server.js';
 
 async function app(t: TestContext): Promise<FastifyInstance> {
   return (await platformApp(t)).server;
@@ -131,3 +133,28 @@ test('proxied artifacts: upload any content type, list through both APIs, downlo
   assert.equal(escape.statusCode, 400);
   assert.equal((await server.inject({ method: 'GET', url: `${base}/nope.txt` })).statusCode, 404);
 });
+
+// A pattern ending in a lone backslash: PostgreSQL's LIKE errors on it, SQLite's matched
+// nothing; both must refuse it alike, as the other filter errors, before querying.
+const likeUrl = postgresTestUrl('MLflow search with a LIKE pattern ending in a backslash');
+for (const [backend, open] of [['sqlite', openFreshSqlite], ...(likeUrl ? [['postgres', () => openFreshPostgres(likeUrl)] as const] : [])] as const) {
+  test(`runs/search and experiments/search refuse a LIKE pattern ending in a lone backslash with a 400 naming the filter (${backend})`, async (t) => {
+    const db = await open();
+    const server = await buildPlatformApp({ db, artifacts: db.artifacts });
+    t.after(async () => {
+      await server.close();
+      await db.close();
+    });
+    const created = await call(server, 'POST', 'runs/create', { experiment_id: '0', run_name: 'r', start_time: 1700000000000 });
+    await call(server, 'POST', 'runs/log-parameter', { run_id: created.body.run.info.run_id, key: 'path', value: 'C:\\' });
+    for (const [path, filter] of [['runs/search', "params.path LIKE 'C:\\'"], ['runs/search', "params.path ILIKE '%\\'"], ['experiments/search', "name LIKE 'x\\\\\\'"]] as const) {
+      const refused = await call(server, 'POST', path, { experiment_ids: ['0'], filter });
+      assert.equal(refused.status, 400, filter);
+      assert.deepEqual([refused.body.error_code, refused.body.field], ['INVALID_PARAMETER_VALUE', 'filter'], filter);
+      assert.match(refused.body.message, /ends in a lone backslash/);
+      assert.match(refused.body.fix, /\\\\/);
+    }
+    const escaped = await call(server, 'POST', 'runs/search', { experiment_ids: ['0'], filter: "params.path LIKE 'C:\\\\'" });
+    assert.deepEqual(escaped.body.runs.map((r: { info: { run_name: string } }) => r.info.run_name), ['r']);
+  });
+}
