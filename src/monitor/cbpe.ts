@@ -14,7 +14,10 @@
  * Usage:
  *   const estimator = fitCbpe(evalScores, evalLabels, { threshold: 0.5 });
  *   const estimate = estimateQuality(estimator, windowScores);
+ *   // or, the scores left in the database: only distinct scores and their counts read
+ *   const estimate = estimateQualityOfCounts(estimator, await readScoreCounts(db, relation, 'outputs.probability'));
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { ascendingOrder, checkLengths, type Values } from '../evaluate/binary-metrics.js';
 import { calibrateAscending, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
@@ -59,32 +62,88 @@ export function fitCbpe(scores: Values, labels: Values, options: CbpeOptions = {
 export type QualityEstimate = Record<EstimatedMetric, number> & { rows: number };
 
 /**
- * Estimates the window's quality from its scores (the model's own, uncalibrated). The
- * calibrated probability is a function of the score, so the scores sorted once (a native
- * sort) are all the counts and the curve need: no row order is kept.
+ * A window's scores as each distinct score, ascending (NaN last, each NaN row its own entry:
+ * NaN equals nothing, not even itself), with how many rows have it. The estimate depends only
+ * on these: the calibrated probability is a function of the score, and equal scores form one
+ * step of the curve.
+ */
+export interface ScoreCounts {
+  scores: Float64Array;
+  counts: Float64Array;
+}
+
+/**
+ * Estimates the window's quality from its scores (the model's own, uncalibrated), sorted once
+ * (a native sort) and counted per distinct score: no row order is kept.
  */
 export function estimateQuality(estimator: CbpeEstimator, scores: Values): QualityEstimate {
-  const n = scores.length;
-  const sorted = Float64Array.from(scores as ArrayLike<number>).sort();
-  const probability = estimator.calibration ? calibrateAscending(estimator.calibration, sorted) : sorted;
+  return estimateQualityOfCounts(estimator, countSorted(Float64Array.from(scores as ArrayLike<number>).sort()));
+}
+
+/**
+ * The window's scores read from the database as distinct scores and their counts (`score`: a
+ * SQL expression over `relation`'s rows; rows without a score are left out). DuckDB groups
+ * and sorts them, so only the distinct scores cross into JS: the same estimate as reading
+ * every row, for far fewer values when scores repeat.
+ */
+export async function readScoreCounts(db: DuckDBConnection, relation: string, score: string): Promise<ScoreCounts> {
+  // GROUP BY puts -0 with 0 (equal, as in the sort) and every NaN in one group, split below.
+  const [scores = [], counts = []] = (
+    await db.runAndReadAll(`SELECT s, count(*)::DOUBLE FROM (SELECT (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL GROUP BY s ORDER BY s`)
+  ).getColumns() as number[][];
+  const nan = Number.isNaN(scores.at(-1)) ? counts.pop()! : 0;
+  if (nan > 0) scores.pop();
+  return { scores: Float64Array.from([...scores, ...new Array<number>(nan).fill(Number.NaN)]), counts: Float64Array.from([...counts, ...new Array<number>(nan).fill(1)]) };
+}
+
+/** Sorted scores counted per distinct score (a NaN never equals the previous score, so each is its own entry). */
+function countSorted(sorted: Float64Array): ScoreCounts {
+  const scores = new Float64Array(sorted.length);
+  const counts = new Float64Array(sorted.length);
+  let k = -1;
+  for (let i = 0; i < sorted.length; i++) {
+    if (k >= 0 && scores[k] === sorted[i]) counts[k]! += 1;
+    else {
+      scores[++k] = sorted[i]!;
+      counts[k] = 1;
+    }
+  }
+  return { scores: scores.subarray(0, k + 1), counts: counts.subarray(0, k + 1) };
+}
+
+/**
+ * The estimate from distinct scores and their counts. Each row's probability is still added
+ * once per row (not multiplied by its count), so the sums are the very sums a pass over the
+ * sorted rows makes: the same figures to the last bit.
+ */
+export function estimateQualityOfCounts(estimator: CbpeEstimator, { scores, counts }: ScoreCounts): QualityEstimate {
+  checkCounts(scores, counts);
+  const probability = estimator.calibration ? calibrateAscending(estimator.calibration, scores) : scores;
+  let n = 0;
   let tp = 0;
   let fp = 0;
   let fn = 0;
   let tn = 0;
-  for (let i = 0; i < n; i++) {
-    const p = probability[i]!;
-    if (sorted[i]! >= estimator.threshold) {
-      tp += p;
-      fp += 1 - p;
+  for (let g = 0; g < scores.length; g++) {
+    const p = probability[g]!;
+    const c = counts[g]!;
+    n += c;
+    if (scores[g]! >= estimator.threshold) {
+      for (let j = 0; j < c; j++) {
+        tp += p;
+        fp += 1 - p;
+      }
     } else {
-      fn += p;
-      tn += 1 - p;
+      for (let j = 0; j < c; j++) {
+        fn += p;
+        tn += 1 - p;
+      }
     }
   }
   // A zero denominator gives 0, as scikit-learn's zero_division default does for the measured figures.
   return {
     rows: n,
-    auc: estimatedAuc(sorted, probability),
+    auc: estimatedAuc(probability, counts, n),
     accuracy: n > 0 ? (tp + tn) / n : Number.NaN,
     precision: tp + fp > 0 ? tp / (tp + fp) : 0,
     recall: tp + fn > 0 ? tp / (tp + fn) : 0,
@@ -92,26 +151,37 @@ export function estimateQuality(estimator: CbpeEstimator, scores: Values): Quali
   };
 }
 
+/** Refuses counts that are not a window's: unequal lengths, a count that is not a positive integer, scores not strictly ascending. */
+function checkCounts(scores: Float64Array, counts: Float64Array): void {
+  const fix = { fix: 'pass the distinct scores ascending with their row counts, as readScoreCounts returns them' };
+  if (scores.length !== counts.length) throw new LoomError('INVALID_ARGUMENT', `${scores.length} distinct scores but ${counts.length} counts`, fix);
+  for (let g = 0; g < scores.length; g++) {
+    if (!Number.isInteger(counts[g]) || counts[g]! < 1) throw new LoomError('INVALID_ARGUMENT', `the count of score ${scores[g]} is ${counts[g]}, not a positive integer`, fix);
+    if (g > 0 && !(scores[g - 1]! < scores[g]!) && !Number.isNaN(scores[g])) throw new LoomError('INVALID_ARGUMENT', `score ${scores[g]} follows ${scores[g - 1]}: the scores are not distinct and ascending`, fix);
+  }
+}
+
 /**
- * The expected ROC curve's area: rows by model score, highest first (`sorted` read from its
- * end); each row adds its probability to the expected true positives and the rest to the
- * false positives. Rows of equal score form one step (a diagonal segment), as the measured
- * AUC treats ties, so the result does not depend on the order of tied rows.
+ * The expected ROC curve's area: rows by model score, highest first (the distinct scores read
+ * from their end); each row adds its probability to the expected true positives and the rest
+ * to the false positives. Rows of equal score form one step (a diagonal segment), as the
+ * measured AUC treats ties, so the result does not depend on the order of tied rows.
  */
-function estimatedAuc(sorted: Float64Array, probability: Float64Array): number {
+function estimatedAuc(probability: Float64Array, counts: Float64Array, rows: number): number {
   let totalP = 0;
-  for (let i = 0; i < probability.length; i++) totalP += probability[i]!;
-  const totalN = probability.length - totalP;
+  for (let g = 0; g < probability.length; g++) for (let j = 0; j < counts[g]!; j++) totalP += probability[g]!;
+  const totalN = rows - totalP;
   if (!(totalP > 0) || !(totalN > 0)) return Number.NaN;
   let area = 0;
   let tp = 0;
   let fp = 0;
   let prevX = 0;
   let prevY = 0;
-  for (let k = sorted.length - 1; k >= 0; k--) {
-    tp += probability[k]!;
-    fp += 1 - probability[k]!;
-    if (k > 0 && sorted[k - 1] === sorted[k]) continue;
+  for (let g = probability.length - 1; g >= 0; g--) {
+    for (let j = 0; j < counts[g]!; j++) {
+      tp += probability[g]!;
+      fp += 1 - probability[g]!;
+    }
     const x = fp / totalN;
     const y = tp / totalP;
     area += ((x - prevX) * (y + prevY)) / 2;

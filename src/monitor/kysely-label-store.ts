@@ -5,7 +5,7 @@
  * Usage: `new KyselyLabelStore(db)` (`openPlatform` builds it as `platform.labels`).
  */
 import { parseInput } from '../core/validation.js';
-import { newLabelSchema, type LabelQuery, type LabelStore, type NewLabel, type StoredLabel } from './label-store.js';
+import { newLabelSchema, type LabelQuery, type LabelStore, type LabelValue, type NewLabel, type StoredLabel } from './label-store.js';
 import type { LabelKysely, PredictionLabelTable } from './label-tables.js';
 
 /** Rows per INSERT: 6 parameters each stays far under both dialects' limits. */
@@ -70,5 +70,11 @@ export class KyselyLabelStore implements LabelStore {
     if (query.to !== undefined) select = select.where('observed_at', '<', query.to);
     const rows = await select.orderBy('observed_at').orderBy('request_id').execute();
     return rows.map(toStored);
+  }
+
+  async labelValues(model: string): Promise<LabelValue[]> {
+    const rows = await this.db.selectFrom('prediction_label').select(['request_id', 'label']).where('model_name', '=', model).execute();
+    // PostgreSQL may return the double as a string (as toStored reads it).
+    return rows.map((row) => ({ requestId: row.request_id, label: Number(row.label) }));
   }
 }

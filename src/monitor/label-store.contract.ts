@@ -72,6 +72,14 @@ export function describeLabelStoreContract(name: string, makeStore: MakeLabelSto
       assert.deepEqual(await store.listLabels({ model: 'none' }), []);
     });
 
+    test("a model's label values are its labels' request ids and values, a corrected label read as corrected", async (store) => {
+      await store.putLabels([{ requestId: 'a', modelName: 'flights', label: 1 }, { requestId: 'b', modelName: 'flights', label: 0.5 }, { requestId: 'd', modelName: 'other', label: 1 }], 'feedback');
+      await store.putLabels([{ requestId: 'a', modelName: 'flights', label: false }], 'feedback');
+      const values = await store.labelValues('flights');
+      assert.deepEqual([...values].sort((x, y) => x.requestId.localeCompare(y.requestId)), [{ requestId: 'a', label: 0 }, { requestId: 'b', label: 0.5 }]);
+      assert.deepEqual(await store.labelValues('none'), []);
+    });
+
     test('batches larger than one statement are written whole', async (store) => {
       const many = Array.from({ length: 2_500 }, (_, i) => ({ requestId: `id-${i}`, modelName: 'flights', label: i % 2, observedAt: i }));
       assert.equal((await store.putLabels(many, 'load:big.parquet')).written, 2_500);

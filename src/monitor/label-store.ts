@@ -32,6 +32,9 @@ export interface StoredLabel {
   source: string;
 }
 
+/** A label's request id and value (`LabelStore.labelValues`). */
+export type LabelValue = Pick<StoredLabel, 'requestId' | 'label'>;
+
 /** Labels with a time range, for a model; times are epoch ms, the range [from, to). */
 export interface LabelQuery {
   model: string;
@@ -51,4 +54,9 @@ export interface LabelStore {
   countLabels(model: string): Promise<number>;
   /** A model's labels observed in the range, oldest first. */
   listLabels(query: LabelQuery): Promise<StoredLabel[]>;
+  /**
+   * A model's labels as request id and value only, in no set order: what a bulk join by
+   * request id needs (online quality's), without the sort and the fields of `listLabels`.
+   */
+  labelValues(model: string): Promise<LabelValue[]>;
 }

@@ -181,13 +181,54 @@ function encodedSelect(columns: { encoded: string; join?: string }[], rows: stri
   return `SELECT ${extra}${columns.map((c, i) => `${c.encoded} AS e${i}`).join(', ')} FROM (${rows}) AS __r ${columns.map((c) => c.join ?? '').join(' ')}`;
 }
 
-/** A row's error over its encoded columns e0, e1, …: ‖z‖² − ‖Wᵀz‖² under the root. */
+/**
+ * A row's error over its encoded columns e0, e1, …: ‖z‖² − ‖Wᵀz‖² under the root. That is
+ * ‖Uᵀz‖² for U an orthonormal basis of the directions the components leave out, so when fewer
+ * directions are left out than kept (plus one, for the norm) the error is taken from those:
+ * fewer products per row (4 features, 3 components: one projection instead of four), the same
+ * value up to rounding, and no cancellation of two near-equal squares.
+ */
 function errorOfEncoded(model: Pick<ReconstructionModel, 'columns' | 'components'>): string {
   const z = standardised(model.columns);
-  const norm = z.map((zi) => `(${zi}) * (${zi})`).join(' + ');
+  const project = (vector: number[]) => z.map((zi, i) => `(${zi}) * ${vector[i]}`).join(' + ');
   const k = model.components[0]!.length;
-  const projections = Array.from({ length: k }, (_, c) => `power(${z.map((zi, i) => `(${zi}) * ${model.components[i]![c]}`).join(' + ')}, 2)`);
+  if (z.length - k < k + 1) return `sqrt(${complementBasis(model.components).map((u) => `(${project(u)}) * (${project(u)})`).join(' + ') || '0'})`;
+  const norm = z.map((zi) => `(${zi}) * (${zi})`).join(' + ');
+  const projections = Array.from({ length: k }, (_, c) => `power(${project(model.components.map((row) => row[c]!))}, 2)`);
   return `sqrt(greatest(0, ${norm} - (${projections.join(' + ')})))`;
+}
+
+/**
+ * An orthonormal basis of the directions orthogonal to the columns of `components` (d × k,
+ * orthonormal): d − k vectors, by Gram–Schmidt on the unit vectors, each time taking the unit
+ * vector with the most left after removing the basis so far (orthogonalised twice, as
+ * floating point needs).
+ */
+export function complementBasis(components: number[][]): number[][] {
+  const d = components.length;
+  const k = components[0]?.length ?? 0;
+  const basis = Array.from({ length: k }, (_, c) => components.map((row) => row[c]!));
+  const dot = (a: number[], b: number[]) => a.reduce((sum, ai, i) => sum + ai * b[i]!, 0);
+  const residual = (v: number[]) => {
+    let r = v;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const b of basis) {
+        const along = dot(r, b);
+        r = r.map((ri, i) => ri - along * b[i]!);
+      }
+    }
+    return r;
+  };
+  const complement: number[][] = [];
+  for (let n = k; n < d; n++) {
+    const candidates = Array.from({ length: d }, (_, j) => residual(Array.from({ length: d }, (_, i) => (i === j ? 1 : 0))));
+    const best = candidates.reduce((a, b) => (dot(b, b) > dot(a, a) ? b : a));
+    const length = Math.sqrt(dot(best, best));
+    const u = best.map((x) => x / length);
+    basis.push(u);
+    complement.push(u);
+  }
+  return complement;
 }
 
 /** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0). */

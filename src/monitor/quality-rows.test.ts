@@ -47,3 +47,63 @@ test('a range with no logged rows reads as empty columns, whether the labels are
   await labels.putLabels([{ requestId: 'r0', modelName: 'flights', label: 1 }], 'feedback');
   assert.deepEqual(await read(), empty);
 });
+
+test('windows of N requests count every logged row in time order, scored or not; time windows come in time order whatever the files order; labels and slice features only where a label can name its row', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const HOUR = 3_600_000;
+  // Eight requests over three hours, written newest file first: r3 logs no score, r5 is logged twice (its label cannot name a row).
+  const row = (id: string, at: number, score: number | undefined, origin: string) => ({
+    requestId: id,
+    modelName: 'flights',
+    modelVersion: 1,
+    role: 'primary' as const,
+    protocol: 'v2',
+    features: JSON.stringify({ origin, distance: 100 * at }),
+    outputs: JSON.stringify(score === undefined ? { label: 1 } : { probability: score }),
+    latencyMs: 0.3,
+    loggedAt: START + at * HOUR + Math.round(10 * at),
+  });
+  const later = new ParquetPredictionSink(dir);
+  await later.write([row('r5', 2, 0.5, 'ATL'), row('r6', 2.5, 0.6, 'SFO'), row('r5', 2.6, 0.55, 'ATL'), row('r7', 2.7, 0.7, 'ATL')]);
+  await later.close();
+  const earlier = new ParquetPredictionSink(dir);
+  await earlier.write([row('r2', 1, 0.2, 'SFO'), row('r0', 0, 0.0, 'ATL'), row('r3', 1.5, undefined, 'ATL'), row('r1', 0.5, 0.1, 'SFO'), row('r4', 1.7, 0.4, 'SFO')]);
+  await earlier.close();
+  const fresh = await openFreshKysely();
+  t.after(() => fresh.close());
+  const labels = new KyselyLabelStore(fresh.db);
+  await labels.putLabels(['r0', 'r2', 'r3', 'r5', 'r7'].map((requestId, k) => ({ requestId, modelName: 'flights', label: k % 2 })), 'feedback');
+  const read = (window: Parameters<typeof readQualityRows>[3]['window']) =>
+    withDuckDB(async (db) => {
+      const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
+      try {
+        return await readQualityRows(db, log.relation, labels, { model: 'flights', window, score: `TRY_CAST(outputs ->> 'probability' AS DOUBLE)`, features: { origin: `(features ->> 'origin')` } });
+      } finally {
+        await log.close();
+      }
+    });
+  // Rows by id, in their window's order; within a window rows come in no set order, so each window's rows are compared sorted.
+  const byWindow = ({ rows }: Awaited<ReturnType<typeof read>>) => {
+    const windows = new Map<string, [number, number | null, unknown][]>();
+    rows.windows.forEach((w, i) => windows.set(w, [...(windows.get(w) ?? []), [rows.scores[i]!, Number.isNaN(rows.labels[i]!) ? null : rows.labels[i]!, rows.features.origin![i]]]));
+    return [...windows].map(([w, list]) => [w, list.sort((a, b) => a[0] - b[0])]);
+  };
+  // Nine logged rows (r3 unscored) in windows of 3 by time: [r0 r1 r2] [r3 r4 r5] [r6 r5 r7]; the unscored r3 takes a place and is left out.
+  const requests = await read({ kind: 'requests', size: 3 });
+  assert.equal(requests.multiRowRequests, 1);
+  assert.deepEqual(byWindow(requests), [
+    ['0', [[0, 0, 'ATL'], [0.1, null, null], [0.2, 1, 'SFO']]],
+    ['1', [[0.4, null, null], [0.5, null, null]]],
+    ['2', [[0.55, null, null], [0.6, null, null], [0.7, 0, 'ATL']]],
+  ]);
+  // One window holding every row: the same rows, unnumbered.
+  assert.deepEqual(byWindow(await read({ kind: 'requests', size: 9 })), [['0', byWindow(requests).flatMap(([, list]) => list as unknown[]).sort((a, b) => (a as number[])[0]! - (b as number[])[0]!)]]);
+  // Hourly windows, in time order although the newer file sorts first: hours 0, 1 and 2.
+  const hourly = await read({ kind: 'hourly' });
+  assert.deepEqual(byWindow(hourly), [
+    [String(START), [[0, 0, 'ATL'], [0.1, null, null]]],
+    [String(START + HOUR), [[0.2, 1, 'SFO'], [0.4, null, null]]],
+    [String(START + 2 * HOUR), [[0.5, null, null], [0.55, null, null], [0.6, null, null], [0.7, 0, 'ATL']]],
+  ]);
+  assert.deepEqual([...hourly.at].sort((a, b) => a - b), [0, 0.5, 1, 1.7, 2, 2.5, 2.6, 2.7].map((h) => START + h * HOUR + Math.round(10 * h)));
+});

@@ -100,12 +100,16 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     }
   });
   const bounds = new Map<string, { start: number; end: number }>();
-  rows.windows.forEach((key, i) => {
-    const time = at[i]!;
-    const b = bounds.get(key);
-    if (!b) bounds.set(key, { start: time, end: time });
-    else b.end = Math.max(b.end, time);
-  });
+  let current: { start: number; end: number } | undefined;
+  for (let i = 0; i < at.length; i++) {
+    // Rows come grouped by window (in no set order within one): a window is looked up once per run of its rows.
+    if (i === 0 || rows.windows[i] !== rows.windows[i - 1]) {
+      current = bounds.get(rows.windows[i]!);
+      if (!current) bounds.set(rows.windows[i]!, (current = { start: at[i]!, end: at[i]! }));
+    }
+    current!.start = Math.min(current!.start, at[i]!);
+    current!.end = Math.max(current!.end, at[i]!);
+  }
   const quality = windowQuality(
     rows,
     {

@@ -63,21 +63,15 @@ export interface WindowQuality {
 
 /** Quality of each window, in the order windows first appear. */
 export function windowQuality(rows: QualityRows, options: QualityOptions): WindowQuality[] {
-  const byWindow = new Map<string, number[]>();
-  rows.windows.forEach((window, i) => {
-    let list = byWindow.get(window);
-    if (!list) byWindow.set(window, (list = []));
-    list.push(i);
-  });
   const minSliceSize = options.minSliceSize ?? 30;
   const offlineSlices = new Map((options.offline?.slices ?? []).map((s) => [`${s.spec}\u0000${s.key}`, s.metrics]));
-  return [...byWindow].map(([window, indices]) => {
+  return groupByWindow(rows.windows).map(({ window, indices }) => {
     const labelled = indices.filter((i) => !Number.isNaN(rows.labels[i]!));
     const slices: SliceQuality[] = [];
     for (const spec of options.slices ?? []) {
-      const values = Object.fromEntries(spec.columns.map((c) => [c.feature, labelled.map((i) => rows.features[c.feature]?.[i] ?? null)]));
+      const values = Object.fromEntries(spec.columns.map((c) => [c.feature, Array.from(labelled, (i) => rows.features[c.feature]?.[i] ?? null)]));
       for (const slice of groupSlices(spec.columns, values, labelled.length)) {
-        const members = slice.rows.map((k) => labelled[k]!);
+        const members = Uint32Array.from(slice.rows, (k) => labelled[k]!);
         slices.push({
           spec: spec.name,
           key: slice.key,
@@ -91,7 +85,7 @@ export function windowQuality(rows: QualityRows, options: QualityOptions): Windo
       window,
       rows: indices.length,
       labelled: labelled.length,
-      estimated: estimateQuality(options.estimator, indices.map((i) => rows.scores[i]!)),
+      estimated: estimateQuality(options.estimator, gather(rows.scores, indices)),
       measured: labelled.length > 0 ? measure(rows, labelled, options.estimator.threshold) : null,
       offline: options.offline?.metrics ?? null,
       slices,
@@ -99,10 +93,40 @@ export function windowQuality(rows: QualityRows, options: QualityOptions): Windo
   });
 }
 
-function measure(rows: QualityRows, indices: number[], threshold: number): Metrics {
-  const all = taskMetrics(
-    { task: 'binary', scores: Float64Array.from(indices, (i) => rows.scores[i]!), labels: Float64Array.from(indices, (i) => rows.labels[i]!) },
-    { threshold },
-  );
+/**
+ * Each window's row indices, windows in the order they first appear, rows in row order: a
+ * stable counting sort by window (a window's rows are usually one run, so its name is looked
+ * up once per run, not per row).
+ */
+function groupByWindow(windows: readonly string[]): { window: string; indices: Uint32Array }[] {
+  const slots = new Map<string, number>();
+  const slotOf = new Uint32Array(windows.length);
+  let last: string | undefined;
+  let slot = 0;
+  for (let i = 0; i < windows.length; i++) {
+    if (windows[i] !== last) {
+      last = windows[i]!;
+      slot = slots.get(last) ?? slots.set(last, slots.size).size - 1;
+    }
+    slotOf[i] = slot;
+  }
+  const starts = new Uint32Array(slots.size + 1);
+  for (let i = 0; i < slotOf.length; i++) starts[slotOf[i]! + 1]!++;
+  for (let k = 0; k < slots.size; k++) starts[k + 1]! += starts[k]!;
+  const sorted = new Uint32Array(windows.length);
+  const next = starts.slice(0, slots.size);
+  for (let i = 0; i < slotOf.length; i++) sorted[next[slotOf[i]!]!++] = i;
+  return [...slots.keys()].map((window, k) => ({ window, indices: sorted.subarray(starts[k]!, starts[k + 1]!) }));
+}
+
+/** `values` at `indices`. */
+function gather(values: Float64Array, indices: Uint32Array): Float64Array {
+  const out = new Float64Array(indices.length);
+  for (let k = 0; k < indices.length; k++) out[k] = values[indices[k]!]!;
+  return out;
+}
+
+function measure(rows: QualityRows, indices: Uint32Array, threshold: number): Metrics {
+  const all = taskMetrics({ task: 'binary', scores: gather(rows.scores, indices), labels: gather(rows.labels, indices) }, { threshold });
   return Object.fromEntries(QUALITY_METRICS.map((m) => [m, all[m]!])) as Metrics;
 }
