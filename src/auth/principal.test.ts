@@ -45,6 +45,8 @@ describe('createPrincipalResolver', () => {
     const resolve = createPrincipalResolver({ tokens, open: { defaultSubject: 'mlflow-api' } });
     assert.deepEqual(await resolve({ 'x-loom-actor': 'ana' }), { subject: 'ana', role: 'admin', grants: [], source: 'open' });
     assert.equal((await resolve({ 'x-loom-actor': 'has space' })).subject, 'mlflow-api');
+    assert.equal((await resolve({ 'x-loom-actor': '  ana  ' })).subject, 'ana', 'trimmed');
+    assert.equal((await resolve({})).subject, 'mlflow-api', 'no header: the default subject');
     await rejectsWithCode(resolve({ authorization: `Bearer loom_pat_${'B'.repeat(43)}` }), 'UNAUTHENTICATED');
   });
 });

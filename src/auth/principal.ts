@@ -12,7 +12,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LoomError } from '../core/errors.js';
 import { looksLikeLoomToken } from './token-secret.js';
 import type { TokenStore } from './token-store.js';
-import { subjectSchema, type Principal } from './types.js';
+import { claimedSubject, type Principal } from './types.js';
 
 export interface PrincipalResolverOptions {
   tokens: TokenStore;
@@ -58,7 +58,6 @@ export function createPrincipalResolver(options: PrincipalResolverOptions): Prin
       throw new LoomError('UNAUTHENTICATED', options.jwt ? 'the bearer credential is neither a Loom API token nor a JWT' : 'the bearer credential is not a Loom API token', { fix: FIX });
     }
     if (!options.open) throw new LoomError('UNAUTHENTICATED', 'this server needs authentication and the request carries no credentials', { fix: FIX });
-    const claimed = subjectSchema.safeParse(single(headers['x-loom-actor'])?.trim());
-    return { subject: claimed.success ? claimed.data : options.open.defaultSubject, role: 'admin', grants: [], source: 'open' };
+    return { subject: claimedSubject(single(headers['x-loom-actor'])) ?? options.open.defaultSubject, role: 'admin', grants: [], source: 'open' };
   };
 }

@@ -73,6 +73,17 @@ export interface Resource {
 /** Subjects: a user name, an e-mail address or a service name; no spaces or control characters. */
 export const subjectSchema = z.string().min(1).max(200).regex(/^[^\s\p{Cc}]+$/u, 'no spaces or control characters');
 
+/**
+ * The subject an open server's request claims (its `X-Loom-Actor` header, trimmed), if valid.
+ * No header (nearly every request) answers without zod: a failed parse builds an error and its
+ * issues, a cost every inference request paid for nothing.
+ */
+export function claimedSubject(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const claimed = subjectSchema.safeParse(header.trim());
+  return claimed.success ? claimed.data : undefined;
+}
+
 /** An API token as listed: never its secret, which is shown once at creation. */
 export interface ApiToken {
   id: string;

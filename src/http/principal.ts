@@ -13,7 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PrincipalResolver } from '../auth/principal.js';
 import { isAllowedHost } from '../auth/exposure.js';
-import { subjectSchema, type Principal } from '../auth/types.js';
+import { claimedSubject, type Principal } from '../auth/types.js';
 import { LoomError } from '../core/errors.js';
 
 export type { Principal };
@@ -53,8 +53,7 @@ export function isPublicPath(url: string): boolean {
 /** The open principal of an app built without authentication: the `X-Loom-Actor` claim, or the default name. */
 export function openPrincipal(request: Pick<FastifyRequest, 'headers'>, anonymousName: string): Principal {
   const header = request.headers['x-loom-actor'];
-  const claimed = subjectSchema.safeParse((Array.isArray(header) ? header[0] : header)?.trim());
-  return { subject: claimed.success ? claimed.data : anonymousName, role: 'admin', grants: [], source: 'open' };
+  return { subject: claimedSubject(Array.isArray(header) ? header[0] : header) ?? anonymousName, role: 'admin', grants: [], source: 'open' };
 }
 
 const resolved = Symbol('loom.principal');

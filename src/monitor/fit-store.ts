@@ -42,7 +42,7 @@ export interface StoredFit {
 
 /** Served versions' fits, kept across processes. */
 export interface FitStore {
-  /** The fit's stored payload, its use recorded at `now` (when stale); undefined when none is stored. */
+  /** The fit's stored payload, its use recorded at `now` (when stale, and when the database takes it); undefined when none is stored. */
   read(key: FitKey, now?: number): Promise<StoredFit | undefined>;
   /**
    * Stores the fit's payload (replacing one stored under the same key), then deletes the fits
@@ -71,8 +71,10 @@ export class KyselyFitStore implements FitStore {
       .where('name', '=', key.name)
       .executeTakeFirst();
     if (!row) return undefined;
-    // PostgreSQL returns bigint columns as strings.
-    if (Number(row.used_at) < now - FIT_USE_TOUCH_MS) await this.touch(key, now);
+    // PostgreSQL returns bigint columns as strings. A use that cannot be recorded (a full disk, a lock
+    // held past SQLite's busy timeout) leaves the fit as readable: the use only orders eviction, and
+    // failing the read would refit what is stored. The next read or write records it again.
+    if (Number(row.used_at) < now - FIT_USE_TOUCH_MS) await this.touch(key, now).catch(() => undefined);
     return { payload: row.payload, createdAt: Number(row.created_at) };
   }
 

@@ -1,7 +1,7 @@
 /**
  * Where the prediction log's batches go: a worker thread that builds the sink from its
  * spec and does all the writing (the default for Loom's sinks), or the sink itself on
- * the calling thread (any other sink). Both take whole batches of records and answer
+ * the calling thread (any other sink). Both take whole packed batches of records and answer
  * with the rows written; a rejection means the batch was lost.
  *
  * The worker is replaced when it dies: the batches it held are rejected (and counted as
@@ -11,11 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { packRecords, type PackedRecords } from './prediction-log-pack.js';
-import { toLogRows, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
+import { packedLogRows, type PackedRecords } from './prediction-log-pack.js';
+import type { PredictionLogSink, PredictionSinkSpec } from './prediction-log.js';
 
 export interface LogBackend {
-  write(records: PredictionRecord[]): Promise<number>;
+  /** Writes a batch packed as records were logged (prediction-log-pack.ts); resolves with the rows written. */
+  write(packed: PackedRecords): Promise<number>;
   rotate(): Promise<string | undefined>;
   close(): Promise<void>;
 }
@@ -29,9 +30,9 @@ export function inThreadBackend(sink: PredictionLogSink): LogBackend {
     return result;
   };
   return {
-    write: (records) =>
+    write: (packed) =>
       serial(async () => {
-        const rows = toLogRows(records);
+        const rows = packedLogRows(packed);
         await sink.write(rows);
         return rows.length;
       }),
@@ -120,7 +121,7 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
   };
 
   return {
-    write: async (records) => (await request({ type: 'write', packed: packRecords(records) })).written ?? 0,
+    write: async (packed) => (await request({ type: 'write', packed })).written ?? 0,
     rotate: async () => (closed ? undefined : (await request({ type: 'rotate' })).path),
     async close() {
       closed = true;

@@ -1,11 +1,11 @@
 /**
- * Records cross to the log's worker packed into two flat arrays of primitives. Copying a
+ * Records cross to the log's worker packed into flat arrays of primitives. Copying a
  * message to a worker costs per object: a record is about fifteen small objects (arrays
  * of columns, outputs, shapes), and cloning them was most of what logging cost the
  * serving thread. Flat arrays of numbers and strings clone several times faster, and
  * the worker rebuilds the records before writing.
  *
- * Usage: `worker.postMessage(packRecords(records))`; in the worker `unpackRecords(packed)`.
+ * Usage: `worker.postMessage(packRecords(records))` (or `RecordPacker` record by record); in the worker `unpackRecords(packed)`.
  */
 import type { PredictionOutput } from './batcher.js';
 import type { PredictionLogRow, PredictionRecord, PredictionRole, RequestFailure } from './prediction-log.js';
@@ -34,35 +34,71 @@ function failuresOf(packed: PackedRecords): Map<number, { status: number; code: 
 
 const HEAD_FIELDS = 8;
 
-export function packRecords(records: readonly PredictionRecord[]): PackedRecords {
-  const namesIndex = new Map<readonly string[], number>();
-  const names: string[][] = [];
-  const head: (string | number)[] = [];
-  const body: unknown[] = [];
-  const failures: (string | number)[] = [];
-  for (let r = 0; r < records.length; r++) {
-    const record = records[r]!;
-    if (record.failure) failures.push(r, record.failure.status, record.failure.code);
-    let index = namesIndex.get(record.inputNames);
+/**
+ * Packs records one by one as they are logged, into the arrays of the batch being built. The
+ * serving thread keeps no record (nor its columns, outputs and shapes) alive until the batch
+ * is handed on: each request's objects die young, in the cheap part of garbage collection,
+ * instead of surviving into the old generation for the ~100 ms a batch takes to fill, which
+ * was most of what the log cost the serving thread.
+ *
+ * Usage: `builder.add(record)` per request; `worker.postMessage(builder.take())` per batch.
+ */
+export class RecordPacker {
+  private namesIndex = new Map<readonly string[], number>();
+  private names: string[][] = [];
+  private head: (string | number)[] = [];
+  private body: unknown[] = [];
+  private failures: (string | number)[] = [];
+  /** Records packed since the last `take`. */
+  count = 0;
+
+  add(record: PredictionRecord): void {
+    const { head, body } = this;
+    if (record.failure) this.failures.push(this.count, record.failure.status, record.failure.code);
+    let index = this.namesIndex.get(record.inputNames);
     if (index === undefined) {
-      index = names.length;
-      names.push([...record.inputNames]);
-      namesIndex.set(record.inputNames, index);
+      index = this.names.length;
+      this.names.push([...record.inputNames]);
+      this.namesIndex.set(record.inputNames, index);
     }
     head.push(record.requestId, record.modelName, record.modelVersion, record.role, record.protocol, index, record.latencyMs, record.at);
     const { rowCount, columns } = record.rows;
     body.push(rowCount, columns.length);
-    for (const column of columns) {
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c]!;
       body.push(column.length);
       for (let i = 0; i < column.length; i++) body.push(column[i]);
     }
-    body.push(record.outputs.length);
-    for (const output of record.outputs) {
-      body.push(output.name, output.type, output.shape.length, ...output.shape, output.data.length);
-      for (let i = 0; i < output.data.length; i++) body.push(output.data[i]);
+    const outputs = record.outputs;
+    body.push(outputs.length);
+    for (let o = 0; o < outputs.length; o++) {
+      const { name, type, shape, data } = outputs[o]!;
+      body.push(name, type, shape.length);
+      for (let i = 0; i < shape.length; i++) body.push(shape[i]);
+      body.push(data.length);
+      for (let i = 0; i < data.length; i++) body.push(data[i]);
     }
+    this.count++;
   }
-  return { count: records.length, names, head, body, failures };
+
+  /** The batch packed so far; the packer starts a new one. */
+  take(): PackedRecords {
+    const packed: PackedRecords = { count: this.count, names: this.names, head: this.head, body: this.body, failures: this.failures };
+    this.namesIndex = new Map();
+    this.names = [];
+    this.head = [];
+    this.body = [];
+    this.failures = [];
+    this.count = 0;
+    return packed;
+  }
+}
+
+/** Records packed as one batch (what `RecordPacker` builds as they come). */
+export function packRecords(records: readonly PredictionRecord[]): PackedRecords {
+  const packer = new RecordPacker();
+  for (const record of records) packer.add(record);
+  return packer.take();
 }
 
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {

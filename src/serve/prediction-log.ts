@@ -2,9 +2,10 @@
  * The prediction log: every answered request (its features, outputs, model version,
  * role and latency) is pushed onto a bounded in-memory queue; batches of the queue go to
  * a worker thread that writes them to the sink (Parquet files through DuckDB on the
- * embedded backend, a PostgreSQL table on the server backend). The request path pays a
- * push; turning records into rows, JSON, DuckDB conversions and PostgreSQL round trips
- * all happen in the worker, off the event loop that serves requests.
+ * embedded backend, a PostgreSQL table on the server backend). The request path pays
+ * copying the record's values into the batch's flat arrays (no record is kept); turning them
+ * into rows, JSON, DuckDB conversions and PostgreSQL round trips all happen in the worker,
+ * off the event loop that serves requests.
  *
  * The queue is bounded in ROWS (a 10,000-row request weighs 10,000), counting rows queued
  * here and rows handed to the worker but not yet written. A record that does not fit is
@@ -25,6 +26,7 @@
 import type { OutputData, PredictionOutput } from './batcher.js';
 import type { FeatureRows } from './features.js';
 import { inThreadBackend, workerBackend, type LogBackend } from './prediction-log-backends.js';
+import { RecordPacker } from './prediction-log-pack.js';
 
 /** Who answered: the version whose answer was returned (primary or canary), or a shadow whose answer was only logged. */
 export type PredictionRole = 'primary' | 'canary' | 'shadow';
@@ -112,7 +114,8 @@ export interface PredictionLogOptions {
 }
 
 export class PredictionLog {
-  private queue: PredictionRecord[] = [];
+  /** The queue: records packed as they come (no record is kept; see RecordPacker). */
+  private readonly queue = new RecordPacker();
   private queuedRows = 0;
   /** Parts of one request larger than the capacity, entering the queue as room frees up. */
   private waiting: PredictionRecord[] = [];
@@ -163,7 +166,7 @@ export class PredictionLog {
 
   private enqueue(record: PredictionRecord): void {
     const rows = record.rows.rowCount;
-    this.queue.push(record);
+    this.queue.add(record);
     this.queuedRows += rows;
     this.pendingRows += rows;
     if (this.queuedRows >= this.batchRows && !this.soon) {
@@ -185,10 +188,9 @@ export class PredictionLog {
   flush(): Promise<void> {
     if (this.soon) clearImmediate(this.soon);
     this.soon = undefined;
-    if (this.queue.length > 0) {
-      const batch = this.queue;
+    if (this.queue.count > 0) {
+      const batch = this.queue.take();
       const rows = this.queuedRows;
-      this.queue = [];
       this.queuedRows = 0;
       const done: Promise<void> = this.backend.write(batch).then(
         (written) => {
@@ -218,7 +220,7 @@ export class PredictionLog {
       do {
         this.admitWaiting();
         await this.flush();
-      } while (this.queue.length > 0 || this.waiting.length > 0);
+      } while (this.queue.count > 0 || this.waiting.length > 0);
       try {
         await this.backend.close();
       } catch (error) {

@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { flightsParquetPath } from '../../data/datasets.js';
 import { checkAlerts, type AlertCheck } from '../../monitor/alerts/check.js';
 import { historyPoints } from '../../monitor/alerts/points.js';
-import { linkRetrainRun } from '../../monitor/alerts/retrain-link.js';
+import { linkRetrainRun, RetrainRunFailed } from '../../monitor/alerts/retrain-link.js';
 import { parseAlertRules } from '../../monitor/alerts/rules.js';
 import { decideCanaryStage, startCanary, type CanaryStageResult } from '../../monitor/canary-stage.js';
 import { historyRows } from '../../monitor/monitor.js';
@@ -174,7 +174,7 @@ async function retrain(project: Project, options: LoopOptions, source: string, m
   const version = pushed?.alias ? Number(pushed.version) : null;
   summary.retrain = { runId: run.runId, state: run.state, trainMonth, evalMonth: month, blessed: blessing?.blessed === true, reason: String(blessing?.reason ?? ''), version };
   say(`${String(blessing?.reason ?? 'no blessing')} -> ${version ? `flights v${version} is @candidate` : 'not pushed: the champion stays'}`);
-  if (run.failure) throw run.failure.error;
+  if (run.failure) throw new RetrainRunFailed(run.runId, run.failure.error);
   return run;
 }
 

@@ -37,5 +37,5 @@ function printLineage(report: ModelLineage): void {
   for (const e of report.executions) out(`  ${e.step}: ${JSON.stringify(e.parameters)}`);
   if (report.decisions.length === 0) return;
   out('\nmonitoring decisions (alerts, canary):');
-  for (const d of report.decisions) out(`  exec ${d.executionId} ${d.step} (${d.relation}): ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${d.outcome?.outcome ? ` -> ${String(d.outcome.outcome)}` : ''}${Array.isArray(d.outcome?.actions) ? ` -> ${(d.outcome.actions as { type: string; status: string }[]).map((a) => `${a.type} ${a.status}`).join(', ')}` : ''}${d.retrains.map((r) => (r.status === 'started' ? ` -> retrain ${r.pipeline}: run ${r.runId} started` : ` -> retrain ${r.pipeline} failed: ${r.reason}`)).join('')}`);
+  for (const d of report.decisions) out(`  exec ${d.executionId} ${d.step} (${d.relation}): ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${d.outcome?.outcome ? ` -> ${String(d.outcome.outcome)}` : ''}${Array.isArray(d.outcome?.actions) ? ` -> ${(d.outcome.actions as { type: string; status: string }[]).map((a) => `${a.type} ${a.status}`).join(', ')}` : ''}${d.retrains.map((r) => (r.status === 'started' ? ` -> retrain ${r.pipeline}: run ${r.runId} started` : ` -> retrain ${r.pipeline}${r.runId ? `: run ${r.runId}` : ''} failed: ${r.reason}`)).join('')}`);
 }

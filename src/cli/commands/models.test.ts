@@ -50,6 +50,10 @@ test('loom models: alias set, rollback, approval, refusals with exit codes, list
   assert.deepEqual(versions.items.map((v: { version: number }) => v.version), [3, 2, 1]);
   const listed = JSON.parse((await loom('models', 'ls', '--json')).stdout);
   assert.deepEqual(listed.items.map((m: { name: string; approvalRequiredFor: string[] }) => [m.name, m.approvalRequiredFor]), [['flights', ['champion']]]);
+  const loneEscape = await loom('models', 'ls', '--like', 'flights\\');
+  assert.equal(loneEscape.code, EXIT_CODE.INVALID_ARGUMENT);
+  assert.match(loneEscape.stderr, /lone backslash[\s\S]*fix: write a literal backslash as \\\\/);
+  assert.deepEqual(JSON.parse((await loom('models', 'ls', '--like', 'fl%', '--json')).stdout).items.map((m: { name: string }) => m.name), ['flights']);
 });
 
 test('--actor and --reason on every mutating registry and deploy command, recorded where `loom models show` and `loom deploy history` show them', async (t) => {

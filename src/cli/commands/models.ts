@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
-import { likeEndsInEscape } from '../../core/sql-dialect.js';
+import { likeEndsInEscape, loneEscapeError } from '../../core/sql-dialect.js';
 import type { RegistryStore } from '../../registry/store.js';
 import type { ModelVersion, RegisteredModel } from '../../registry/types.js';
 import { parseOptions } from '../options.js';
@@ -51,7 +51,8 @@ export function registerModelCommands(program: Command): void {
     .option('--like <pattern>', "only names matching a LIKE pattern, e.g. 'flights%'")
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
-      const options = parseOptions(jsonOnly.extend({ like: z.string().min(1).refine((v) => !likeEndsInEscape(v), 'ends in a lone backslash, which escapes nothing: write a literal backslash as \\\\').optional() }), raw);
+      const options = parseOptions(jsonOnly.extend({ like: z.string().min(1).optional() }), raw);
+      if (options.like && likeEndsInEscape(options.like)) throw loneEscapeError('LIKE', options.like, '--like');
       await withProject(async (db) => {
         const filter = options.like ? { nameLike: options.like } : undefined;
         const items = await everything((pageToken) => db.registry.listRegisteredModels({ pageSize: PAGE, pageToken, filter }));

@@ -89,19 +89,24 @@ const write = defineComponent({
 export default definePipeline('retrain', (p) => { p.step('write', write, {}); });
 `;
 
-test('the lineage of the version an alert is about names the retraining run it started, and why another failed to start', async (t) => {
+/** A retraining pipeline that starts and then fails: its step (another component, so no cache hit) throws. */
+const FAILING_PIPELINE = RETRAIN_PIPELINE.replace("name: 'write-note'", "name: 'fail-note'").replace("await writeFile(outputs.note + '/note.txt', 'retrained'); return", "throw new Error('the training data is gone'); return");
+
+test('the lineage of the version an alert is about names the retraining run it started, the run that started and failed, and why another failed to start', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const project = await monitoredModelProject(dir, START, [1, 3]);
   await project.db.close();
   await writeFile(join(dir, 'retrain.ts'), RETRAIN_PIPELINE);
+  await writeFile(join(dir, 'failing.ts'), FAILING_PIPELINE);
   const rule = (name: string, pipeline: string) =>
     [`  - name: ${name}`, '    model: flights', '    metric: drift.training.distance', '    window: daily', '    when: { above: 0 }', `    actions: [{ type: retrain, pipeline: ${pipeline} }]`].join('\n');
-  await writeFile(join(dir, 'loom-alerts.yaml'), `rules:\n${rule('retrains', 'retrain.ts')}\n${rule('retrains-nothing', 'missing.ts')}\n`);
+  await writeFile(join(dir, 'loom-alerts.yaml'), `rules:\n${rule('retrains', 'retrain.ts')}\n${rule('retrains-nothing', 'missing.ts')}\n${rule('retrains-failing', 'failing.ts')}\n`);
   const check = await runLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
   assert.equal(check.code, 0, check.stderr);
   let runId: string | undefined;
+  let failedRunId: string | undefined;
   const results = JSON.parse(check.stdout) as { rule: string; executionId: number; actions: { status: string; detail: string }[] }[];
-  assert.deepEqual(results.map((r) => [r.rule, r.actions.map((a) => a.status)]), [['retrains', ['done']], ['retrains-nothing', ['failed']]]);
+  assert.deepEqual(results.map((r) => [r.rule, r.actions.map((a) => a.status)]), [['retrains', ['done']], ['retrains-nothing', ['failed']], ['retrains-failing', ['failed']]]);
 
   // The lineage answer (what `loom lineage --json` and the API give) names the run, and the run names the alert.
   const db = await openTestPlatform(project.home);
@@ -119,10 +124,21 @@ test('the lineage of the version an alert is about names the retraining run it s
     assert.ok(failed?.status === 'failed', JSON.stringify(failed));
     assert.equal(failed.pipeline, 'missing.ts');
     assert.match(failed.reason, /missing\.ts/);
+    assert.equal(failed.runId, undefined, 'no run started');
+    // A run that started and then failed is still named, beside why it failed.
+    const [broke] = retrainsOf(results[2]!.executionId) ?? [];
+    assert.ok(broke?.status === 'failed', JSON.stringify(broke));
+    assert.match(broke.reason, /the training data is gone/);
+    assert.ok(broke.runId, 'the failed run is named');
+    const brokeRun = await db.metadata.findContext('pipeline_run', broke.runId);
+    assert.deepEqual(brokeRun?.properties.triggeredBy, { alertExecutionId: results[2]!.executionId });
+    assert.match(results[2]!.actions[0]!.detail, new RegExp(`run ${broke.runId} failed: .*the training data is gone`));
+    failedRunId = broke.runId;
   } finally {
     await db.close();
   }
   const text = await runCompiledLoom(['lineage', 'flights@1'], { cwd: dir });
   assert.match(text.stdout, new RegExp(`retrain retrain\\.ts: run ${String(runId)} started`));
   assert.match(text.stdout, /retrain missing\.ts failed: .*missing\.ts/);
+  assert.match(text.stdout, new RegExp(`retrain failing\\.ts: run ${String(failedRunId)} failed: .*the training data is gone`));
 });

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { checkAlerts } from '../../monitor/alerts/check.js';
 import { listAlerts } from '../../monitor/alerts/history.js';
 import { historyPoints } from '../../monitor/alerts/points.js';
-import { linkRetrainRun } from '../../monitor/alerts/retrain-link.js';
+import { linkRetrainRun, RetrainRunFailed } from '../../monitor/alerts/retrain-link.js';
 import { QUALITY_METRIC, readAlertRules, type AlertRule } from '../../monitor/alerts/rules.js';
 import { historyRows } from '../../monitor/monitor.js';
 import { onlineQuality, qualityHistoryRows } from '../../monitor/quality-run.js';
@@ -52,7 +52,7 @@ export function registerMonitorAlertsCommand(monitor: Command): void {
             const file = resolve(dirname(rulesFile), pipeline);
             const run = await runAndReport(project, await loadPipelineFile(file), { json: true, quietSummary: true, codeDir: dirname(file), pipelineFile: file });
             await linkRetrainRun(project.metadata, run.contextId, alertExecutionId);
-            if (run.failure) throw run.failure.error;
+            if (run.failure) throw new RetrainRunFailed(run.runId, run.failure.error);
             return run.runId;
           },
           codeVersion: readCodeVersion(dirname(rulesFile)),

@@ -13,7 +13,7 @@ import type { CodeVersion } from '../../metadata/types.js';
 import { standaloneScope } from '../../pipeline/run-scope.js';
 import type { StepOutcome, StepRunner } from '../../pipeline/step-runner.js';
 import { listAlerts } from './history.js';
-import { recordRetrains, type RetrainRecord } from './retrain-link.js';
+import { recordRetrains, RetrainRunFailed, type RetrainRecord } from './retrain-link.js';
 import type { RegistryStore } from '../../registry/store.js';
 import { alertComponent, type ActionOutcome } from './component.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';
@@ -28,7 +28,7 @@ export interface AlertCheckServices {
 export interface AlertCheckOptions {
   /** The rule's metric over its windows for its model, oldest first. */
   points(rule: AlertRule): Promise<MetricPoint[]>;
-  /** Starts a retraining run of a pipeline file; given the alert's execution, for its lineage. */
+  /** Starts a retraining run of a pipeline file; given the alert's execution, for its lineage. A run that starts and then fails throws `RetrainRunFailed`, naming it. */
   retrain?(pipeline: string, alertExecutionId: number): Promise<string>;
   codeVersion: CodeVersion;
   webhookFirstRetryMs?: number;
@@ -90,8 +90,9 @@ async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, 
       started.push({ type: 'retrain', status: 'done', detail: `${action.detail}: run ${runId}` });
       records.push({ pipeline: action.detail, status: 'started', runId });
     } catch (error) {
-      started.push({ type: 'retrain', status: 'failed', detail: `${action.detail}: ${(error as Error).message}` });
-      records.push({ pipeline: action.detail, status: 'failed', reason: (error as Error).message });
+      const runId = error instanceof RetrainRunFailed ? error.runId : undefined;
+      started.push({ type: 'retrain', status: 'failed', detail: `${action.detail}: ${runId ? `run ${runId} failed: ` : ''}${(error as Error).message}` });
+      records.push({ pipeline: action.detail, status: 'failed', reason: (error as Error).message, ...(runId ? { runId } : {}) });
     }
   }
   await recordRetrains(metadata, outcome.executionId, records);

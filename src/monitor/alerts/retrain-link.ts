@@ -19,12 +19,26 @@ export async function linkRetrainRun(metadata: MetadataStore, runContextId: numb
   if (context) await metadata.updateContext(runContextId, { ...context.properties, triggeredBy: { alertExecutionId } });
 }
 
+/**
+ * Thrown by a `retrain` callback whose run started and then failed, so the alert's record still
+ * names the run (whose lineage holds the failed step) beside why it failed.
+ */
+export class RetrainRunFailed extends Error {
+  constructor(
+    readonly runId: string,
+    cause: Error,
+  ) {
+    super(cause.message, { cause });
+  }
+}
+
 const retrainRecord = z.discriminatedUnion('status', [
   z.strictObject({ pipeline: z.string(), status: z.literal('started'), runId: z.string() }),
-  z.strictObject({ pipeline: z.string(), status: z.literal('failed'), reason: z.string() }),
+  // runId when the run started and then failed; none when it could not start.
+  z.strictObject({ pipeline: z.string(), status: z.literal('failed'), reason: z.string(), runId: z.string().optional() }),
 ]);
 
-/** What became of one retraining an alert requested: the pipeline run started, or why it failed. */
+/** What became of one retraining an alert requested: the pipeline run started, or why it failed (and the run, when it started). */
 export type RetrainRecord = z.infer<typeof retrainRecord>;
 
 /** Keeps on the alert's execution what became of the retrainings it requested. */
