@@ -5,7 +5,7 @@
  *
  * Usage: `await withDuckDB(async (db) => db.runAndReadAll(`SELECT count(*) FROM ${readSource(path)}`))`
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import { extname } from 'node:path';
 import { LoomError } from '../core/errors.js';
 import { duckDBSettings, type DuckDBOptions } from './duckdb-settings.js';
@@ -56,4 +56,34 @@ export async function queryRows(db: DuckDBConnection, sql: string): Promise<Reco
 /** Rows in a CSV, Parquet or NDJSON file (for Parquet, read from its metadata). */
 export async function countRows(path: string): Promise<number> {
   return withDuckDB(async (db) => Number((await queryRows(db, `SELECT count(*)::BIGINT AS n FROM ${readSource(path)}`))[0]?.n ?? 0));
+}
+
+/** A query's result as its chunks, every one fetched, and the rows they hold. */
+export interface ResultChunks {
+  chunks: DuckDBDataChunk[];
+  rows: number;
+}
+
+/** Runs `sql` and fetches its result chunk by chunk: for columns read straight into typed arrays (`numberColumn`), without a value object per cell. */
+export async function queryChunks(db: DuckDBConnection, sql: string): Promise<ResultChunks> {
+  const result = await db.run(sql);
+  const chunks: DuckDBDataChunk[] = [];
+  let rows = 0;
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    chunks.push(chunk);
+    rows += chunk.rowCount;
+  }
+  return { chunks, rows };
+}
+
+/** Column `column` (a number type) of fetched chunks as one Float64Array; NULL reads as NaN. */
+export function numberColumn({ chunks, rows }: ResultChunks, column: number): Float64Array {
+  const out = new Float64Array(rows);
+  let offset = 0;
+  for (const chunk of chunks) {
+    const vector = chunk.getColumnVector(column) as DuckDBVector<number>;
+    for (let i = 0; i < chunk.rowCount; i++) out[offset + i] = vector.getItem(i) ?? Number.NaN;
+    offset += chunk.rowCount;
+  }
+  return out;
 }

@@ -19,6 +19,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
+import { numberColumn, queryChunks } from '../data/duckdb.js';
 import { ascendingOrder, checkLengths, type Values } from '../evaluate/binary-metrics.js';
 import { calibrateAscending, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
 
@@ -77,7 +78,12 @@ export interface ScoreCounts {
  * (a native sort) and counted per distinct score: no row order is kept.
  */
 export function estimateQuality(estimator: CbpeEstimator, scores: Values): QualityEstimate {
-  return estimateQualityOfCounts(estimator, countSorted(Float64Array.from(scores as ArrayLike<number>).sort()));
+  return estimateQualityOfCounts(estimator, countScores(scores));
+}
+
+/** Scores held in JS as `readScoreCounts` reads them from the database: sorted once (a native sort), counted per distinct score. */
+export function countScores(scores: Values): ScoreCounts {
+  return countSorted(Float64Array.from(scores as ArrayLike<number>).sort());
 }
 
 /**
@@ -87,13 +93,38 @@ export function estimateQuality(estimator: CbpeEstimator, scores: Values): Quali
  * every row, for far fewer values when scores repeat.
  */
 export async function readScoreCounts(db: DuckDBConnection, relation: string, score: string): Promise<ScoreCounts> {
-  // GROUP BY puts -0 with 0 (equal, as in the sort) and every NaN in one group, split below.
-  const [scores = [], counts = []] = (
-    await db.runAndReadAll(`SELECT s, count(*)::DOUBLE FROM (SELECT (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL GROUP BY s ORDER BY s`)
-  ).getColumns() as number[][];
-  const nan = Number.isNaN(scores.at(-1)) ? counts.pop()! : 0;
-  if (nan > 0) scores.pop();
-  return { scores: Float64Array.from([...scores, ...new Array<number>(nan).fill(Number.NaN)]), counts: Float64Array.from([...counts, ...new Array<number>(nan).fill(1)]) };
+  return (await readWindowScoreCounts(db, relation, score, '0')).get(0) ?? { scores: new Float64Array(0), counts: new Float64Array(0) };
+}
+
+/**
+ * `readScoreCounts` for every window at once: `window` is a SQL expression of each row's
+ * window key (a number; rows whose key is NULL are left out), and the answer maps each key
+ * with a scored row to its scores counted. One GROUP BY of window and score, read as columns.
+ */
+export async function readWindowScoreCounts(db: DuckDBConnection, relation: string, score: string, window: string): Promise<Map<number, ScoreCounts>> {
+  // GROUP BY puts -0 with 0 (equal, as in the sort) and every NaN of a window in one group, split below.
+  const read = await queryChunks(
+    db,
+    `SELECT w, s, count(*)::DOUBLE FROM (SELECT (${window})::DOUBLE AS w, (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL AND w IS NOT NULL GROUP BY w, s ORDER BY w, s`,
+  );
+  const [keys, scores, counts] = [0, 1, 2].map((column) => numberColumn(read, column)) as [Float64Array, Float64Array, Float64Array];
+  const windows = new Map<number, ScoreCounts>();
+  for (let start = 0, end = 0; start < keys.length; start = end) {
+    while (end < keys.length && keys[end] === keys[start]) end++;
+    windows.set(keys[start]!, splitNaN(scores.subarray(start, end), counts.subarray(start, end)));
+  }
+  return windows;
+}
+
+/** A window's counted scores with its NaN group (last, as DuckDB sorts NaN) split into one entry per row: NaN equals nothing. */
+function splitNaN(scores: Float64Array, counts: Float64Array): ScoreCounts {
+  const last = scores.length - 1;
+  if (last < 0 || !Number.isNaN(scores[last])) return { scores, counts };
+  const nan = counts[last]!;
+  const split = { scores: new Float64Array(last + nan).fill(Number.NaN), counts: new Float64Array(last + nan).fill(1) };
+  split.scores.set(scores.subarray(0, last));
+  split.counts.set(counts.subarray(0, last));
+  return split;
 }
 
 /** Sorted scores counted per distinct score (a NaN never equals the previous score, so each is its own entry). */

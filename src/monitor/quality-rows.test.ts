@@ -40,7 +40,7 @@ test('a range with no logged rows reads as empty columns, whether the labels are
         await log.close();
       }
     });
-  const empty = { rows: { windows: [], scores: new Float64Array(0), labels: new Float64Array(0), features: { origin: [] } }, at: new Float64Array(0), multiRowRequests: 0 };
+  const empty = { labelled: { windows: [], scores: new Float64Array(0), labels: new Float64Array(0), features: { origin: [] } }, windows: [], multiRowRequests: 0 };
   // No labels: as many as the (zero) rows, so they are joined.
   assert.deepEqual(await read(), empty);
   // One label: more than the rows, so the rows' ids are looked up.
@@ -82,28 +82,30 @@ test('windows of N requests count every logged row in time order, scored or not;
         await log.close();
       }
     });
-  // Rows by id, in their window's order; within a window rows come in no set order, so each window's rows are compared sorted.
-  const byWindow = ({ rows }: Awaited<ReturnType<typeof read>>) => {
-    const windows = new Map<string, [number, number | null, unknown][]>();
-    rows.windows.forEach((w, i) => windows.set(w, [...(windows.get(w) ?? []), [rows.scores[i]!, Number.isNaN(rows.labels[i]!) ? null : rows.labels[i]!, rows.features.origin![i]]]));
-    return [...windows].map(([w, list]) => [w, list.sort((a, b) => a[0] - b[0])]);
-  };
+  // Each window in order: its scores (every scored row, from the counts) and its labelled rows (score, label, origin), sorted: labelled rows come in no set order.
+  const byWindow = ({ windows, labelled }: Awaited<ReturnType<typeof read>>) =>
+    windows.map((w) => [
+      w.window,
+      [...w.scores.scores].flatMap((score, g) => new Array<number>(w.scores.counts[g]!).fill(score)),
+      labelled.windows.flatMap((name, i) => (name === w.window ? [[labelled.scores[i]!, labelled.labels[i]!, labelled.features.origin![i]]] : [])).sort((a, b) => (a[0] as number) - (b[0] as number)),
+    ]);
   // Nine logged rows (r3 unscored) in windows of 3 by time: [r0 r1 r2] [r3 r4 r5] [r6 r5 r7]; the unscored r3 takes a place and is left out.
   const requests = await read({ kind: 'requests', size: 3 });
   assert.equal(requests.multiRowRequests, 1);
   assert.deepEqual(byWindow(requests), [
-    ['0', [[0, 0, 'ATL'], [0.1, null, null], [0.2, 1, 'SFO']]],
-    ['1', [[0.4, null, null], [0.5, null, null]]],
-    ['2', [[0.55, null, null], [0.6, null, null], [0.7, 0, 'ATL']]],
+    ['0', [0, 0.1, 0.2], [[0, 0, 'ATL'], [0.2, 1, 'SFO']]],
+    ['1', [0.4, 0.5], []],
+    ['2', [0.55, 0.6, 0.7], [[0.7, 0, 'ATL']]],
   ]);
   // One window holding every row: the same rows, unnumbered.
-  assert.deepEqual(byWindow(await read({ kind: 'requests', size: 9 })), [['0', byWindow(requests).flatMap(([, list]) => list as unknown[]).sort((a, b) => (a as number[])[0]! - (b as number[])[0]!)]]);
-  // Hourly windows, in time order although the newer file sorts first: hours 0, 1 and 2.
+  assert.deepEqual(byWindow(await read({ kind: 'requests', size: 9 })), [['0', [0, 0.1, 0.2, 0.4, 0.5, 0.55, 0.6, 0.7], [[0, 0, 'ATL'], [0.2, 1, 'SFO'], [0.7, 0, 'ATL']]]]);
+  // Hourly windows, in time order although the newer file sorts first: hours 0, 1 and 2, each from its first to its last scored row.
   const hourly = await read({ kind: 'hourly' });
   assert.deepEqual(byWindow(hourly), [
-    [String(START), [[0, 0, 'ATL'], [0.1, null, null]]],
-    [String(START + HOUR), [[0.2, 1, 'SFO'], [0.4, null, null]]],
-    [String(START + 2 * HOUR), [[0.5, null, null], [0.55, null, null], [0.6, null, null], [0.7, 0, 'ATL']]],
+    [String(START), [0, 0.1], [[0, 0, 'ATL']]],
+    [String(START + HOUR), [0.2, 0.4], [[0.2, 1, 'SFO']]],
+    [String(START + 2 * HOUR), [0.5, 0.55, 0.6, 0.7], [[0.7, 0, 'ATL']]],
   ]);
-  assert.deepEqual([...hourly.at].sort((a, b) => a - b), [0, 0.5, 1, 1.7, 2, 2.5, 2.6, 2.7].map((h) => START + h * HOUR + Math.round(10 * h)));
+  const at = (h: number) => START + h * HOUR + Math.round(10 * h);
+  assert.deepEqual(hourly.windows.map((w) => [w.start, w.end]), [[at(0), at(0.5)], [at(1), at(1.7)], [at(2), at(2.7)]]);
 });

@@ -28,7 +28,7 @@ import { CBPE_FIT } from './fit-store-formats.js';
 import type { LabelStore } from './label-store.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole } from './prediction-log-reader.js';
 import type { QualityHistoryRow } from './history-store.js';
-import { QUALITY_METRICS, windowQuality, type WindowQuality } from './quality.js';
+import { QUALITY_METRICS, scoredWindowQuality, type WindowQuality } from './quality.js';
 import { versionFits } from './version-fits.js';
 import { readQualityRows } from './quality-rows.js';
 import { loggedValue, structFields, windowKindName, type WindowSpec } from './windows.js';
@@ -84,8 +84,8 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   }, CBPE_FIT);
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
-  // The window's columns, not a million row objects; a columnar log's STRUCT fields read as they are (no JSON per row).
-  const { rows, at, multiRowRequests } = await withDuckDB(async (db) => {
+  // The windows' scores counted and the labelled rows alone read whole; a columnar log's STRUCT fields read as they are (no JSON per row).
+  const { labelled, windows, multiRowRequests } = await withDuckDB(async (db) => {
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     try {
       const [featureFields, outputFields] = [await structFields(db, opened.relation, 'features'), await structFields(db, opened.relation, 'outputs')];
@@ -99,19 +99,9 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
       await opened.close();
     }
   });
-  const bounds = new Map<string, { start: number; end: number }>();
-  let current: { start: number; end: number } | undefined;
-  for (let i = 0; i < at.length; i++) {
-    // Rows come grouped by window (in no set order within one): a window is looked up once per run of its rows.
-    if (i === 0 || rows.windows[i] !== rows.windows[i - 1]) {
-      current = bounds.get(rows.windows[i]!);
-      if (!current) bounds.set(rows.windows[i]!, (current = { start: at[i]!, end: at[i]! }));
-    }
-    current!.start = Math.min(current!.start, at[i]!);
-    current!.end = Math.max(current!.end, at[i]!);
-  }
-  const quality = windowQuality(
-    rows,
+  const quality = scoredWindowQuality(
+    labelled,
+    windows,
     {
       estimator,
       slices: config.slices.map((spec) => ({ name: slicingSpecName(spec), columns: spec.columns })),
@@ -124,7 +114,7 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     version: version.version,
     evaluation: { artifactId: found.evaluation.id, split: report.split, rows: estimator.referenceRows, threshold: config.decisionThreshold },
     calibrated: estimator.calibration !== undefined,
-    windows: quality.map((w) => ({ ...w, ...bounds.get(w.window)! })),
+    windows: quality.map((w, k) => ({ ...w, start: windows[k]!.start, end: windows[k]!.end })),
     multiRowRequests,
   };
 }

@@ -10,7 +10,7 @@
 import { taskMetrics } from '../evaluate/metrics.js';
 import { groupSlices } from '../evaluate/slices.js';
 import type { SliceColumn } from '../evaluate/config.js';
-import { ESTIMATED_METRICS, estimateQuality, type CbpeEstimator, type QualityEstimate } from './cbpe.js';
+import { ESTIMATED_METRICS, countScores, estimateQualityOfCounts, type CbpeEstimator, type QualityEstimate, type ScoreCounts } from './cbpe.js';
 
 /** The logged predictions of one model version, in row order. A missing label is NaN. */
 export interface QualityRows {
@@ -61,32 +61,58 @@ export interface WindowQuality {
   slices: SliceQuality[];
 }
 
-/** Quality of each window, in the order windows first appear. */
+/** A window as the log's reader gives it: its name and every scored row's score, counted (`readWindowScoreCounts`). */
+export interface ScoredWindow {
+  window: string;
+  scores: ScoreCounts;
+}
+
+/** Quality of each window, in the order windows first appear, from every row of each held in JS. */
 export function windowQuality(rows: QualityRows, options: QualityOptions): WindowQuality[] {
+  const windows = groupByWindow(rows.windows);
+  const labelled = Uint32Array.from(windows.flatMap(({ indices }) => [...indices].filter((i) => !Number.isNaN(rows.labels[i]!))));
+  const labelledRows: QualityRows = {
+    windows: Array.from(labelled, (i) => rows.windows[i]!),
+    scores: gather(rows.scores, labelled),
+    labels: gather(rows.labels, labelled),
+    features: Object.fromEntries(Object.entries(rows.features).map(([name, values]) => [name, Array.from(labelled, (i) => values[i])])),
+  };
+  return scoredWindowQuality(labelledRows, windows.map(({ window, indices }) => ({ window, scores: countScores(gather(rows.scores, indices)) })), options);
+}
+
+/**
+ * Quality of each of `windows`, in their order: estimated from the window's counted scores
+ * (every scored row), measured on `labelled`, the rows whose label has arrived (a row of a
+ * window not in `windows` is ignored). What online quality computes from the log, where only
+ * the labelled rows are read whole.
+ */
+export function scoredWindowQuality(labelled: QualityRows, windows: readonly ScoredWindow[], options: QualityOptions): WindowQuality[] {
   const minSliceSize = options.minSliceSize ?? 30;
   const offlineSlices = new Map((options.offline?.slices ?? []).map((s) => [`${s.spec}\u0000${s.key}`, s.metrics]));
-  return groupByWindow(rows.windows).map(({ window, indices }) => {
-    const labelled = indices.filter((i) => !Number.isNaN(rows.labels[i]!));
+  const labelledOf = new Map(groupByWindow(labelled.windows).map(({ window, indices }) => [window, indices.filter((i) => !Number.isNaN(labelled.labels[i]!))]));
+  return windows.map(({ window, scores }) => {
+    const rows = labelledOf.get(window) ?? new Uint32Array(0);
     const slices: SliceQuality[] = [];
     for (const spec of options.slices ?? []) {
-      const values = Object.fromEntries(spec.columns.map((c) => [c.feature, Array.from(labelled, (i) => rows.features[c.feature]?.[i] ?? null)]));
-      for (const slice of groupSlices(spec.columns, values, labelled.length)) {
-        const members = Uint32Array.from(slice.rows, (k) => labelled[k]!);
+      const values = Object.fromEntries(spec.columns.map((c) => [c.feature, Array.from(rows, (i) => labelled.features[c.feature]?.[i] ?? null)]));
+      for (const slice of groupSlices(spec.columns, values, rows.length)) {
+        const members = Uint32Array.from(slice.rows, (k) => rows[k]!);
         slices.push({
           spec: spec.name,
           key: slice.key,
           labelled: members.length,
-          measured: members.length >= minSliceSize ? measure(rows, members, options.estimator.threshold) : null,
+          measured: members.length >= minSliceSize ? measure(labelled, members, options.estimator.threshold) : null,
           offline: offlineSlices.get(`${spec.name}\u0000${slice.key}`) ?? null,
         });
       }
     }
+    const estimated = estimateQualityOfCounts(options.estimator, scores);
     return {
       window,
-      rows: indices.length,
-      labelled: labelled.length,
-      estimated: estimateQuality(options.estimator, gather(rows.scores, indices)),
-      measured: labelled.length > 0 ? measure(rows, labelled, options.estimator.threshold) : null,
+      rows: estimated.rows,
+      labelled: rows.length,
+      estimated,
+      measured: rows.length > 0 ? measure(labelled, rows, options.estimator.threshold) : null,
       offline: options.offline?.metrics ?? null,
       slices,
     };
