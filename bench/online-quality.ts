@@ -13,8 +13,12 @@
  * columns of the same files into JS arrays (request id, score, the slice feature, the
  * logging time, in time order): the floor of any answer that needs those values in JS.
  * The first `onlineQuality` call fits CBPE (kept for the version) and is not counted.
+ * Replayed rows repeat their scores (as many distinct scores as evaluation rows), which the
+ * estimate's GROUP BY of window and score profits from; `--distinct-scores` scales each
+ * logged score by a factor just under 1, unique per request, so every score differs (the
+ * worst case for that GROUP BY; the printed figures then differ in their last digits).
  *
- * Run: node --import tsx bench/online-quality.ts [--rows 1000000] [--repeat 5]
+ * Run: node --import tsx bench/online-quality.ts [--rows 1000000] [--repeat 5] [--distinct-scores]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,7 +33,7 @@ import type { PredictionLogRow } from '../src/serve/prediction-log.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
 import { registeredModelProject } from '../test/support/registered-model.js';
 
-const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '5' }, 'distinct-scores': { type: 'boolean', default: false } } });
 const ROWS = Number(args.rows);
 const repeat = Math.max(1, Number(args.repeat));
 if (!Number.isInteger(ROWS) || ROWS < 1000) throw new Error(`--rows ${args.rows}: give a whole number of at least 1000`);
@@ -55,7 +59,7 @@ try {
       const batch: PredictionLogRow[] = [];
       for (let n = from; n < Math.min(ROWS, from + 50_000); n++) {
         const row = served[n % served.length]!;
-        batch.push({ requestId: `r${n}`, modelName: 'flights', modelVersion: 1, role: 'primary', protocol: 'v2', features: JSON.stringify({ origin: row.origin, distance: row.distance }), outputs: JSON.stringify({ probability: row.probability }), latencyMs: 0.3, loggedAt: START + n });
+        batch.push({ requestId: `r${n}`, modelName: 'flights', modelVersion: 1, role: 'primary', protocol: 'v2', features: JSON.stringify({ origin: row.origin, distance: row.distance }), outputs: JSON.stringify({ probability: args['distinct-scores'] ? row.probability * (1 - n * 1e-12) : row.probability }), latencyMs: 0.3, loggedAt: START + n });
         if (n % 10 === 0) labels.push({ requestId: `r${n}`, modelName: 'flights', label: row.delayed });
       }
       await sink.write(batch);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { mulberry32 } from '../core/random.js';
 import { withDuckDB } from '../data/duckdb.js';
 import { calibrate } from './calibration.js';
-import { estimateQuality, estimateQualityOfCounts, fitCbpe, readScoreCounts, type CbpeEstimator, type QualityEstimate } from './cbpe.js';
+import { countScores, estimateQuality, estimateQualityOfCounts, fitCbpe, readScoreCounts, readWindowScoreCounts, type CbpeEstimator, type QualityEstimate, type ScoreCounts } from './cbpe.js';
 
 /**
  * The estimate row by row, as it was computed before scores were counted: every row's
@@ -90,4 +90,38 @@ test('NaN scores are each their own step, as among rows; malformed counts are re
   refused([0.1, 0.1], [1, 1]);
   refused([0.1, 0.2], [1, 0.5]);
   refused([Number.NaN, 0.2], [1, 1]);
+});
+
+test('scores counted per window: the same counts whether DuckDB groups them (scores repeat) or they are read and counted in JS (scores differ), NaN, -0, NULL scores and windows included', async () => {
+  const random = mulberry32(5);
+  // Three windows (keys 10, 20, 30) and rows without a window; NaN, -0 and NULL scores among them.
+  const special = [Number.NaN, -0, 0, null];
+  const rows = (repeat: boolean) =>
+    Array.from({ length: 3000 }, (_, i) => ({
+      w: i % 97 === 0 ? null : [10, 20, 30][i % 3]!,
+      s: i % 50 === 0 ? special[(i / 50) % special.length]! : repeat ? Math.round(random() * 20) / 20 : random(),
+    }));
+  await withDuckDB(async (db) => {
+    for (const repeat of [true, false]) {
+      const logged = rows(repeat);
+      await db.run('CREATE OR REPLACE TABLE r (w BIGINT, s DOUBLE)');
+      const appender = await db.createAppender('r');
+      for (const { w, s } of logged) {
+        if (w === null) appender.appendNull();
+        else appender.appendBigInt(BigInt(w));
+        if (s === null) appender.appendNull();
+        else appender.appendDouble(s);
+        appender.endRow();
+      }
+      appender.closeSync();
+      // -0 and 0 are one score (equal); which of them names it does not matter, so both sides name it 0.
+      const named = ({ scores, counts }: ScoreCounts) => ({ scores: scores.map((v) => v + 0), counts });
+      const expected = new Map([10, 20, 30].map((key) => [key, named(countScores(logged.filter((r) => r.w === key && r.s !== null).map((r) => r.s!)))]));
+      const windows = await readWindowScoreCounts(db, 'SELECT * FROM r', 's', 'w');
+      assert.deepEqual(new Map([...windows].map(([key, counts]) => [key, named(counts)])), expected, repeat ? 'grouped in DuckDB' : 'counted in JS');
+      // One window (every row's key the same): only the scores are read when they differ.
+      assert.deepEqual(named(await readScoreCounts(db, 'SELECT * FROM r', 's')), named(countScores(logged.filter((r) => r.s !== null).map((r) => r.s!))));
+    }
+    assert.deepEqual(await readWindowScoreCounts(db, 'SELECT * FROM r WHERE false', 's', 'w'), new Map());
+  });
 });

@@ -19,7 +19,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
-import { numberColumn, queryChunks } from '../data/duckdb.js';
+import { numberColumn, queryChunks, queryRows } from '../data/duckdb.js';
 import { ascendingOrder, checkLengths, type Values } from '../evaluate/binary-metrics.js';
 import { calibrateAscending, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
 
@@ -99,21 +99,42 @@ export async function readScoreCounts(db: DuckDBConnection, relation: string, sc
 /**
  * `readScoreCounts` for every window at once: `window` is a SQL expression of each row's
  * window key (a number; rows whose key is NULL are left out), and the answer maps each key
- * with a scored row to its scores counted. One GROUP BY of window and score, read as columns.
+ * with a scored row to its scores counted. When scores repeat (on average at least twice,
+ * by DuckDB's approximate distinct count), one GROUP BY of window and score counts them in
+ * DuckDB; when they mostly differ, grouping saves nothing, so the scores are read as they
+ * are (the window key too, when there is more than one window) and counted in JS. Either
+ * way the same counts.
  */
 export async function readWindowScoreCounts(db: DuckDBConnection, relation: string, score: string, window: string): Promise<Map<number, ScoreCounts>> {
+  const scored = `SELECT w, s FROM (SELECT (${window})::DOUBLE AS w, (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL AND w IS NOT NULL`;
+  const [shape] = await queryRows(db, `SELECT count(*)::DOUBLE AS n, approx_count_distinct(s)::DOUBLE AS distinct, count(DISTINCT w)::DOUBLE AS windows, min(w) AS first FROM (${scored})`);
+  const [rows, distinct, windows, first] = [shape!.n, shape!.distinct, shape!.windows, shape!.first].map(Number) as [number, number, number, number];
+  if (rows === 0) return new Map();
+  if (distinct * 2 > rows) {
+    if (windows === 1) return new Map([[first, countScores(numberColumn(await queryChunks(db, `SELECT s FROM (${scored})`), 0))]]);
+    const read = await queryChunks(db, scored);
+    return countByWindow(numberColumn(read, 0), numberColumn(read, 1));
+  }
   // GROUP BY puts -0 with 0 (equal, as in the sort) and every NaN of a window in one group, split below.
-  const read = await queryChunks(
-    db,
-    `SELECT w, s, count(*)::DOUBLE FROM (SELECT (${window})::DOUBLE AS w, (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL AND w IS NOT NULL GROUP BY w, s ORDER BY w, s`,
-  );
+  const read = await queryChunks(db, `SELECT w, s, count(*)::DOUBLE FROM (${scored}) GROUP BY w, s ORDER BY w, s`);
   const [keys, scores, counts] = [0, 1, 2].map((column) => numberColumn(read, column)) as [Float64Array, Float64Array, Float64Array];
-  const windows = new Map<number, ScoreCounts>();
+  const counted = new Map<number, ScoreCounts>();
   for (let start = 0, end = 0; start < keys.length; start = end) {
     while (end < keys.length && keys[end] === keys[start]) end++;
-    windows.set(keys[start]!, splitNaN(scores.subarray(start, end), counts.subarray(start, end)));
+    counted.set(keys[start]!, splitNaN(scores.subarray(start, end), counts.subarray(start, end)));
   }
-  return windows;
+  return counted;
+}
+
+/** Each window's scores counted, from every row's window key and score (in no set order). */
+function countByWindow(keys: Float64Array, scores: Float64Array): Map<number, ScoreCounts> {
+  const byKey = new Map<number, number[]>();
+  for (let i = 0; i < keys.length; i++) {
+    const rows = byKey.get(keys[i]!);
+    if (rows) rows.push(scores[i]!);
+    else byKey.set(keys[i]!, [scores[i]!]);
+  }
+  return new Map([...byKey].sort((a, b) => a[0] - b[0]).map(([key, rows]) => [key, countScores(rows)]));
 }
 
 /** A window's counted scores with its NaN group (last, as DuckDB sorts NaN) split into one entry per row: NaN equals nothing. */
