@@ -62,8 +62,9 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
     // Windows of N requests are runs of N rows in time order, scored or not (as the monitor's windows count them): numbered
     // by one sort, needless when one window holds them all; time windows need no order at all (their key is the row's own).
     const size = request.window.kind === 'requests' ? Math.max(1, Math.floor(request.window.size)) : 0;
-    if (size > 0 && rows > size) await db.run(`CREATE TEMP TABLE ${numbered} AS SELECT (row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${size} AS w, ${columns} FROM (${relation})`);
-    const source = size > 0 && rows > size ? `SELECT * FROM ${numbered}` : `SELECT ${size > 0 ? '0' : windowKey(request.window)} AS w, ${columns} FROM (${relation})`;
+    const inRuns = size > 0 && rows > size;
+    if (inRuns) await db.run(`CREATE TEMP TABLE ${numbered} AS SELECT (row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${size} AS w, ${columns} FROM (${relation})`);
+    const source = inRuns ? `SELECT * FROM ${numbered}` : `SELECT ${size > 0 ? '0' : windowKey(request.window)} AS w, ${columns} FROM (${relation})`;
     const scored = `SELECT * FROM (${source}) WHERE score IS NOT NULL AND w IS NOT NULL`;
     return { labelled: await labelledRows(db, scored, table, duplicated, names), windows: await loggedWindows(db, scored), multiRowRequests: multi };
   } finally {
