@@ -124,6 +124,25 @@ export async function computeStatistics(path: string, options: StatisticsOptions
 
 /** Statistics of the rows of a SQL query on an open connection (e.g. one month of a file). */
 export async function statisticsOfRelation(db: DuckDBConnection, relation: string, options: StatisticsOptions = {}): Promise<DatasetStatistics> {
+  return (await statisticsWithValueCounts(db, relation, options)).statistics;
+}
+
+/**
+ * Every present value of an integer (or boolean) column and how many rows hold it, in no
+ * particular order: what the statistics counted for a column of a small span (see
+ * `MAX_DISCRETE_SPAN`), handed on so exact bin counts (`exact-bins.ts`) need no scan of their own.
+ */
+export type ValueCounts = { values: number[]; counts: number[] };
+
+/**
+ * `statisticsOfRelation`, with the value counts it grouped along the way: those of each
+ * integer or boolean column of a small span, by column name (other columns are absent).
+ */
+export async function statisticsWithValueCounts(
+  db: DuckDBConnection,
+  relation: string,
+  options: StatisticsOptions = {},
+): Promise<{ statistics: DatasetStatistics; valueCounts: Map<string, ValueCounts> }> {
   const topK = options.topK ?? 20;
   const histogramSize = Math.max(options.histogramSize ?? 1000, topK);
   const view = `__loom_stats_${viewCounter++}`;
@@ -140,12 +159,18 @@ export async function statisticsOfRelation(db: DuckDBConnection, relation: strin
     );
     const counts = await valueCounts(db, view, columns, histogramSize, discrete);
     const rowCount = num(totals.row_count);
+    const valueCountsByName = new Map<string, ValueCounts>();
     const features = columns.map((column): FeatureStatistics => {
       const i = column.i;
       const count = num(totals[`c${i}_count`]);
       const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
       if (isNumeric(column.type)) {
-        const sketch = sketchFromKeyCounts((counts.get(i) ?? []).map((row) => [num(row.k), num(row.n)]));
+        const rows = counts.get(i) ?? [];
+        const sketch = sketchFromKeyCounts(rows.filter((row) => row.k !== null).map((row) => [num(row.k), num(row.n)]));
+        if (discrete.has(i)) {
+          const values = rows.filter((row) => row.v !== null);
+          valueCountsByName.set(column.name, { values: values.map((row) => num(row.v)), counts: values.map((row) => num(row.n)) });
+        }
         const min = num(totals[`c${i}_min`]);
         const max = num(totals[`c${i}_max`]);
         feature.numeric = {
@@ -177,7 +202,7 @@ export async function statisticsOfRelation(db: DuckDBConnection, relation: strin
       }
       return feature;
     });
-    return { version: STATISTICS_VERSION, rowCount, features };
+    return { statistics: { version: STATISTICS_VERSION, rowCount, features }, valueCounts: valueCountsByName };
   } finally {
     await db.run(`DROP VIEW IF EXISTS ${view}`);
   }
@@ -247,17 +272,19 @@ export const MAX_DISCRETE_SPAN = 100_000;
  * One scan for every numeric sketch and every string's value counts: GROUPING SETS with
  * one set per column. Rows per column index: `k` (sketch key) or `s` (value), `n`, and
  * for strings `u`, the number of distinct values. Integers of a small span (`discrete`,
- * their indexes) are grouped by value and their few values keyed afterwards: the same
- * keys and counts, without the logarithm per row.
+ * their indexes) are grouped by value as they are (hashing a BIGINT costs less than
+ * converting it to DOUBLE and hashing that) and their few values keyed afterwards: the same
+ * keys and counts, without the logarithm per row; those values also come back, as rows of
+ * `v` and `n` (for `ValueCounts`).
  */
 async function valueCounts(db: DuckDBConnection, view: string, columns: Column[], limit: number, discrete: ReadonlySet<number>): Promise<Map<number, Record<string, DuckDBValue>[]>> {
   const grouped = columns.filter((c) => c.type !== 'TIMESTAMP');
   const result = new Map<number, Record<string, DuckDBValue>[]>();
   if (grouped.length === 0) return result;
-  const projection = (c: Column): string => (!isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? numericValue(c) : sketchKeySql(numericValue(c)));
-  const keysOf = (pick: (c: Column) => boolean): string => {
-    const keys = grouped.filter(pick).map((c) => `g${c.i}`);
-    return keys.length ? `coalesce(${keys.join(', ')}, NULL)` : 'NULL';
+  const projection = (c: Column): string => (!isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? c.ident : sketchKeySql(numericValue(c)));
+  const keysOf = (pick: (c: Column) => boolean, cast: string): string => {
+    const keys = grouped.filter(pick).map((c) => `g${c.i}::${cast}`);
+    return keys.length ? `coalesce(${keys.join(', ')}, NULL)` : `NULL::${cast}`;
   };
   const which = `CASE ${grouped.map((c) => `WHEN GROUPING(g${c.i}) = 0 THEN ${c.i}`).join(' ')} END`;
   // The grouped rows are few (distinct keys and values), but windowing them straight off the
@@ -265,9 +292,9 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
   const sql = `
     WITH grouped AS MATERIALIZED (
       SELECT ${which} AS col,
-        ${keysOf((c) => isNumeric(c.type) && !discrete.has(c.i))}::INTEGER AS k,
-        ${keysOf((c) => discrete.has(c.i))}::DOUBLE AS v,
-        ${keysOf((c) => !isNumeric(c.type))}::VARCHAR AS s,
+        ${keysOf((c) => isNumeric(c.type) && !discrete.has(c.i), 'INTEGER')} AS k,
+        ${keysOf((c) => discrete.has(c.i), 'DOUBLE')} AS v,
+        ${keysOf((c) => !isNumeric(c.type), 'VARCHAR')} AS s,
         count(*)::DOUBLE AS n
       FROM (SELECT ${grouped.map((c) => `${projection(c)} AS g${c.i}`).join(', ')} FROM ${view})
       GROUP BY GROUPING SETS (${grouped.map((c) => `(g${c.i})`).join(', ')})
@@ -276,10 +303,14 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
       UNION ALL
       SELECT col, ${sketchKeySql('v')} AS k, NULL AS s, sum(n) AS n FROM grouped WHERE v IS NOT NULL GROUP BY col, 2
     )
-    SELECT col, k, s, n, count(*) OVER (PARTITION BY col) AS u
-    FROM keyed
-    QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
-    ORDER BY col, n DESC, s`;
+    SELECT * FROM (
+      SELECT col, k, s, NULL::DOUBLE AS v, n, count(*) OVER (PARTITION BY col) AS u
+      FROM keyed
+      QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
+      UNION ALL
+      SELECT col, NULL, NULL, v, n, NULL FROM grouped WHERE v IS NOT NULL
+    )
+    ORDER BY col, n DESC, s, v`;
   for (const row of await queryRows(db, sql)) {
     const col = num(row.col);
     let list = result.get(col);
