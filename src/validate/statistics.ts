@@ -2,10 +2,12 @@
  * Statistics of a dataset, per feature: the one implementation validation, drift, skew
  * and monitoring all use. TFDV's statistics in two SQL passes over the data, whatever the
  * number of columns:
- * 1. one aggregate query: counts, missing, mean, std, min, max, zeros, NaN, ±inf, lengths;
+ * 1. one aggregate query over numbers and timestamps: counts, missing, mean, std, min, max,
+ *    zeros, NaN, ±inf;
  * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
  *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
- *    number of groups giving the exact unique count). Integers whose range the first query
+ *    number of groups giving the exact unique count; the groups' counts and lengths give
+ *    its count and mean length, so the first query does not read strings). Integers whose range the first query
  *    found small are counted per value and those values keyed after, not keyed per row.
  * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
  * statistics of shards merge into those of the whole (merge.ts).
@@ -162,7 +164,9 @@ export async function statisticsWithValueCounts(
     const valueCountsByName = new Map<string, ValueCounts>();
     const features = columns.map((column): FeatureStatistics => {
       const i = column.i;
-      const count = num(totals[`c${i}_count`]);
+      // A string's present values are its groups' (see valueCounts), counted there.
+      const groups = counts.get(i) ?? [];
+      const count = column.type === 'STRING' ? num(groups[0]?.total) : num(totals[`c${i}_count`]);
       const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
       if (isNumeric(column.type)) {
         const rows = counts.get(i) ?? [];
@@ -188,16 +192,15 @@ export async function statisticsWithValueCounts(
       } else if (column.type === 'TIMESTAMP') {
         feature.timestamp = { min: str(totals[`c${i}_min`]), max: str(totals[`c${i}_max`]) };
       } else {
-        const rows = counts.get(i) ?? [];
-        const rankHistogram = rows.map((row) => ({ value: String(row.s), count: num(row.n) }));
-        const unique = rows.length > 0 ? num(rows[0]!.u) : 0;
+        const rankHistogram = groups.map((row) => ({ value: String(row.s), count: num(row.n) }));
+        const unique = groups.length > 0 ? num(groups[0]!.u) : 0;
         feature.string = {
           unique,
           uniqueExact: true,
           topValues: rankHistogram.slice(0, topK),
           rankHistogram,
           complete: rankHistogram.length >= unique,
-          avgLength: num(totals[`c${i}_avglen`]),
+          avgLength: count > 0 ? num(groups[0]!.chars) / count : 0,
         };
       }
       return feature;
@@ -257,8 +260,8 @@ function aggregatesOf(column: Column): string[] {
     const c = column.ident;
     return [`count(${c})::DOUBLE AS c${i}_count`, `strftime(min(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_min`, `strftime(max(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_max`];
   }
-  const s = stringValue(column);
-  return [`count(${s})::DOUBLE AS c${i}_count`, `coalesce(avg(length(${s})), 0) AS c${i}_avglen`];
+  // Strings are counted from their groups (valueCounts): nothing to read here.
+  return [];
 }
 
 /**
@@ -271,7 +274,8 @@ export const MAX_DISCRETE_SPAN = 100_000;
 /**
  * One scan for every numeric sketch and every string's value counts: GROUPING SETS with
  * one set per column. Rows per column index: `k` (sketch key) or `s` (value), `n`, and
- * for strings `u`, the number of distinct values. Integers of a small span (`discrete`,
+ * for strings `u`, the number of distinct values, `total` that of present values and `chars`
+ * the sum of their lengths (the mean length's terms: whole numbers, summed exactly). Integers of a small span (`discrete`,
  * their indexes) are grouped by value as they are (hashing a BIGINT costs less than
  * converting it to DOUBLE and hashing that) and their few values keyed afterwards: the same
  * keys and counts, without the logarithm per row; those values also come back, as rows of
@@ -304,11 +308,12 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
       SELECT col, ${sketchKeySql('v')} AS k, NULL AS s, sum(n) AS n FROM grouped WHERE v IS NOT NULL GROUP BY col, 2
     )
     SELECT * FROM (
-      SELECT col, k, s, NULL::DOUBLE AS v, n, count(*) OVER (PARTITION BY col) AS u
+      SELECT col, k, s, NULL::DOUBLE AS v, n, count(*) OVER (PARTITION BY col) AS u,
+        sum(n) OVER (PARTITION BY col) AS total, sum(length(s) * n) OVER (PARTITION BY col) AS chars
       FROM keyed
       QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
       UNION ALL
-      SELECT col, NULL, NULL, v, n, NULL FROM grouped WHERE v IS NOT NULL
+      SELECT col, NULL, NULL, v, n, NULL, NULL, NULL FROM grouped WHERE v IS NOT NULL
     )
     ORDER BY col, n DESC, s, v`;
   for (const row of await queryRows(db, sql)) {
