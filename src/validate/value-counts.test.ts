@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import { FLIGHTS_PARQUET } from '../../test/support/flights.js';
+import { numericBinEdges } from './drift.js';
+import { discreteValueCounts, exactBinCounts } from './exact-bins.js';
+import { statisticsWithValueCounts } from './statistics.js';
+
+// Real flights rows (every 400th of February) with the awkward cases mixed in: missing
+// values, empty strings, a constant column, an all-NULL column, booleans.
+const ROWS = `SELECT CASE WHEN j % 7 = 0 THEN NULL ELSE delay END AS delay, distance, 3::BIGINT AS constant, NULL::BIGINT AS absent, delay > 15 AS late,
+    CASE WHEN j % 5 = 0 THEN NULL WHEN j % 11 = 0 THEN '' ELSE origin END AS origin, NULL::VARCHAR AS nothing
+  FROM (SELECT row_number() OVER () AS j, * FROM (SELECT row_number() OVER () AS i, * FROM read_parquet(${sqlString(FLIGHTS_PARQUET)}) WHERE month(date) = 2) WHERE i % 400 = 0)`;
+
+test("statistics' value counts and string figures equal the rows' own, counted apart, on flights rows with NULLs, empty strings, a constant and an all-NULL column; none for no rows", async () => {
+  await withDuckDB(async (db) => {
+    const { statistics, valueCounts } = await statisticsWithValueCounts(db, ROWS);
+    assert.ok(statistics.rowCount > 1000);
+    assert.deepEqual([...valueCounts.keys()].sort(), ['absent', 'constant', 'delay', 'distance', 'late']);
+    for (const name of valueCounts.keys()) {
+      const rows = await queryRows(db, `SELECT ${name}::DOUBLE AS v, count(*)::DOUBLE AS n FROM (${ROWS}) WHERE ${name} IS NOT NULL GROUP BY 1`);
+      const expected = new Map(rows.map((r) => [Number(r.v), Number(r.n)]));
+      const { values, counts } = valueCounts.get(name)!;
+      assert.deepEqual(new Map(values.map((v, i) => [v, counts[i]!])), expected, name);
+      assert.equal(counts.reduce((a, n) => a + n, 0), statistics.features.find((f) => f.name === name)!.count, `${name}: every present value`);
+    }
+    // Strings' count and mean length come from their groups: the same as counting the rows.
+    for (const name of ['origin', 'nothing']) {
+      const [row] = await queryRows(db, `SELECT count(${name})::DOUBLE AS n, coalesce(avg(length(${name})), 0) AS len FROM (${ROWS})`);
+      const string = statistics.features.find((f) => f.name === name)!;
+      assert.equal(string.count, Number(row!.n), `${name} count`);
+      assert.equal(string.missing, statistics.rowCount - Number(row!.n), `${name} missing`);
+      assert.ok(Math.abs(string.string!.avgLength - Number(row!.len)) <= 1e-15 * Number(row!.len), `${name} avgLength ${string.string!.avgLength} vs ${row!.len}`);
+    }
+    const origin = statistics.features.find((f) => f.name === 'origin')!;
+    assert.ok(origin.string!.rankHistogram.some((v) => v.value === '') && origin.missing > 0 && origin.count > 0, 'origin has empty strings, missing and present values');
+    const empty = await statisticsWithValueCounts(db, `SELECT * FROM (${ROWS}) WHERE false`);
+    assert.equal(empty.statistics.rowCount, 0);
+    assert.deepEqual(empty.statistics.features.find((f) => f.name === 'origin')!.string, { unique: 0, uniqueExact: true, topValues: [], rankHistogram: [], complete: true, avgLength: 0 });
+    assert.ok([...empty.valueCounts.values()].every((c) => c.values.length === 0));
+  });
+});
+
+test('bins from value counts at hand (the statistics’ or discreteValueCounts’) equal those counted in the rows, on the edges drift uses', async () => {
+  await withDuckDB(async (db) => {
+    const march = ROWS.replace('month(date) = 2', 'month(date) = 3');
+    const [feb, mar] = [await statisticsWithValueCounts(db, ROWS), await statisticsWithValueCounts(db, march)];
+    const columns = ['delay', 'distance', 'late', 'constant'].map((name) => {
+      const [a, b] = [mar.statistics, feb.statistics].map((s) => s.features.find((f) => f.name === name)!);
+      return { name, type: a!.type, edges: numericBinEdges(a!, b!) ?? [0, 1, 2] };
+    });
+    assert.ok(columns.filter((c) => c.edges.length > 3).length >= 2, 'delay and distance binned on many edges');
+    const scanned = await exactBinCounts(db, march, columns);
+    assert.deepEqual(await exactBinCounts(db, march, columns, mar.valueCounts), scanned, "from the window's statistics");
+    const kept = await discreteValueCounts(db, march, mar.statistics, columns.map((c) => c.name));
+    assert.deepEqual(await exactBinCounts(db, march, columns, kept), scanned, 'from counts kept for the rows');
+    assert.ok([...scanned.values()].every((bins) => bins.some((n) => n > 0)));
+  });
+});
