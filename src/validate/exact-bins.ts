@@ -19,7 +19,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlIdent } from '../data/duckdb.js';
-import { MAX_DISCRETE_SPAN, numericValueSql, type DatasetStatistics, type FeatureType, type ValueCounts } from './statistics.js';
+import { MAX_DISCRETE_SPAN, numericValueSql, type DatasetStatistics, type FeatureType } from './statistics.js';
+import type { ValueCounts } from './value-counts.js';
 
 export interface BinnedColumn {
   name: string;

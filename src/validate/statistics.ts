@@ -2,13 +2,15 @@
  * Statistics of a dataset, per feature: the one implementation validation, drift, skew
  * and monitoring all use. TFDV's statistics in two SQL passes over the data, whatever the
  * number of columns:
- * 1. one aggregate query over numbers and timestamps: counts, missing, mean, std, min, max,
- *    zeros, NaN, ±inf;
+ * 1. one aggregate query: the range of every number and timestamp, the count, mean, std,
+ *    zeros, NaN and ±inf of FLOAT columns;
  * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
  *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
  *    number of groups giving the exact unique count; the groups' counts and lengths give
- *    its count and mean length, so the first query does not read strings). Integers whose range the first query
- *    found small are counted per value and those values keyed after, not keyed per row.
+ *    its count and mean length). Integers whose range the first query found small are
+ *    counted per value and those values keyed after, not keyed per row; their count, mean,
+ *    std and zeros are read off those value counts (value-counts.ts), which are also handed
+ *    on for exact bins. Integers of a wide range get those four from a third aggregate query.
  * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
  * statistics of shards merge into those of the whole (merge.ts).
  *
@@ -27,6 +29,9 @@ import { queryRows, readSource, sqlIdent, withDuckDB, type DuckDBOptions } from 
 import { duckdbTypeKind, type DuckDBTypeKind } from '../data/duckdb-types.js';
 import { summariseSketch, type HistogramBucket } from './histograms.js';
 import { emptySketch, sketchFromKeyCounts, sketchKeySql, type QuantileSketch } from './sketch.js';
+import { momentsOfValueCounts, type ValueCounts } from './value-counts.js';
+
+export type { ValueCounts } from './value-counts.js';
 
 /** Feature types as the schema knows them; `FEATURE_TYPES` is also the runtime check. */
 export const FEATURE_TYPES = ['INT', 'FLOAT', 'STRING', 'BOOL', 'TIMESTAMP'] as const;
@@ -130,13 +135,6 @@ export async function statisticsOfRelation(db: DuckDBConnection, relation: strin
 }
 
 /**
- * Every present value of an integer (or boolean) column and how many rows hold it, in no
- * particular order: what the statistics counted for a column of a small span (see
- * `MAX_DISCRETE_SPAN`), handed on so exact bin counts (`exact-bins.ts`) need no scan of their own.
- */
-export type ValueCounts = { values: number[]; counts: number[] };
-
-/**
  * `statisticsOfRelation`, with the value counts it grouped along the way: those of each
  * integer or boolean column of a small span, by column name (other columns are absent).
  */
@@ -155,10 +153,12 @@ export async function statisticsWithValueCounts(
       return { i, name: String(row.column_name), sqlType, type: featureTypeOf(sqlType), ident: sqlIdent(String(row.column_name)) };
     });
     const totals = (await queryRows(db, `SELECT ${columns.flatMap(aggregatesOf).concat('count(*)::DOUBLE AS row_count').join(', ')} FROM ${view}`))[0]!;
-    // Integers whose range the first query found small: grouped by value (see valueCounts).
-    const discrete = new Set(
-      columns.filter((c) => (c.type === 'INT' || c.type === 'BOOL') && num(totals[`c${c.i}_max`]) - num(totals[`c${c.i}_min`]) <= MAX_DISCRETE_SPAN).map((c) => c.i),
-    );
+    // Integers whose range the first query found small: grouped by value (see valueCounts),
+    // their moments read off those counts; the others' aggregated from the rows (rarely needed).
+    const integers = columns.filter((c) => c.type === 'INT' || c.type === 'BOOL');
+    const discrete = new Set(integers.filter((c) => num(totals[`c${c.i}_max`]) - num(totals[`c${c.i}_min`]) <= MAX_DISCRETE_SPAN).map((c) => c.i));
+    const wide = integers.filter((c) => !discrete.has(c.i));
+    if (wide.length > 0) Object.assign(totals, (await queryRows(db, `SELECT ${wide.flatMap(momentsOf).join(', ')} FROM ${view}`))[0]!);
     const counts = await valueCounts(db, view, columns, histogramSize, discrete);
     const rowCount = num(totals.row_count);
     const valueCountsByName = new Map<string, ValueCounts>();
@@ -166,23 +166,25 @@ export async function statisticsWithValueCounts(
       const i = column.i;
       // A string's present values are its groups' (see valueCounts), counted there.
       const groups = counts.get(i) ?? [];
-      const count = column.type === 'STRING' ? num(groups[0]?.total) : num(totals[`c${i}_count`]);
+      let values: ValueCounts | undefined;
+      if (discrete.has(i)) {
+        const rows = groups.filter((row) => row.v !== null);
+        values = { values: rows.map((row) => num(row.v)), counts: rows.map((row) => num(row.n)) };
+        valueCountsByName.set(column.name, values);
+      }
+      const moments = values ? momentsOfValueCounts(values) : { count: num(totals[`c${i}_count`]), mean: num(totals[`c${i}_mean`]), std: num(totals[`c${i}_std`]), zeros: num(totals[`c${i}_zeros`]) };
+      const count = column.type === 'STRING' ? num(groups[0]?.total) : moments.count;
       const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
       if (isNumeric(column.type)) {
-        const rows = counts.get(i) ?? [];
-        const sketch = sketchFromKeyCounts(rows.filter((row) => row.k !== null).map((row) => [num(row.k), num(row.n)]));
-        if (discrete.has(i)) {
-          const values = rows.filter((row) => row.v !== null);
-          valueCountsByName.set(column.name, { values: values.map((row) => num(row.v)), counts: values.map((row) => num(row.n)) });
-        }
+        const sketch = sketchFromKeyCounts(groups.filter((row) => row.k !== null).map((row) => [num(row.k), num(row.n)]));
         const min = num(totals[`c${i}_min`]);
         const max = num(totals[`c${i}_max`]);
         feature.numeric = {
-          mean: num(totals[`c${i}_mean`]),
-          std: num(totals[`c${i}_std`]),
+          mean: moments.mean,
+          std: moments.std,
           min,
           max,
-          zeros: num(totals[`c${i}_zeros`]),
+          zeros: moments.zeros,
           nan: num(totals[`c${i}_nan`]),
           posInf: num(totals[`c${i}_posinf`]),
           negInf: num(totals[`c${i}_neginf`]),
@@ -230,31 +232,31 @@ function numericValue(column: { ident: string; type: FeatureType }): string {
   return column.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `${c}::DOUBLE`;
 }
 
+/** Count, mean, std and zeros of a numeric column's values, from its rows. */
+function momentsOf(column: Column): string[] {
+  const [i, v] = [column.i, numericValue(column)];
+  return [`count(${v})::DOUBLE AS c${i}_count`, `avg(${v}) AS c${i}_mean`, `stddev_pop(${v}) AS c${i}_std`, `count_if(${comparable(column)} = 0)::DOUBLE AS c${i}_zeros`];
+}
+
 function stringValue(column: Column): string {
   return column.sqlType === 'VARCHAR' ? column.ident : `${column.ident}::VARCHAR`;
 }
 
+// Integers compared as they are: a cast to DOUBLE is monotone and keeps 0 alone at 0, so
+// min, max and zeros are the same, without converting every row for them.
+function comparable(column: Column): string {
+  return column.type === 'INT' ? column.ident : column.type === 'BOOL' ? `${column.ident}::INTEGER` : numericValue(column);
+}
+
+/** The first query's aggregates: for integers and booleans only their range (their moments: `momentsOf` or their value counts). */
 function aggregatesOf(column: Column): string[] {
   const i = column.i;
   if (isNumeric(column.type)) {
-    const v = numericValue(column);
     const d = `${column.ident}::DOUBLE`;
-    // Integers compared as they are: a cast to DOUBLE is monotone and keeps 0 alone at 0, so
-    // min, max and zeros are the same, without converting every row for them.
-    const w = column.type === 'INT' ? column.ident : column.type === 'BOOL' ? `${column.ident}::INTEGER` : v;
-    const special =
-      column.type === 'FLOAT'
-        ? [`count_if(isnan(${d}))::DOUBLE AS c${i}_nan`, `count_if(${d} = 'inf'::DOUBLE)::DOUBLE AS c${i}_posinf`, `count_if(${d} = '-inf'::DOUBLE)::DOUBLE AS c${i}_neginf`]
-        : [];
-    return [
-      `count(${v})::DOUBLE AS c${i}_count`,
-      `avg(${v}) AS c${i}_mean`,
-      `stddev_pop(${v}) AS c${i}_std`,
-      `min(${w})::DOUBLE AS c${i}_min`,
-      `max(${w})::DOUBLE AS c${i}_max`,
-      `count_if(${w} = 0)::DOUBLE AS c${i}_zeros`,
-      ...special,
-    ];
+    const range = [`min(${comparable(column)})::DOUBLE AS c${i}_min`, `max(${comparable(column)})::DOUBLE AS c${i}_max`];
+    if (column.type !== 'FLOAT') return range;
+    const special = [`count_if(isnan(${d}))::DOUBLE AS c${i}_nan`, `count_if(${d} = 'inf'::DOUBLE)::DOUBLE AS c${i}_posinf`, `count_if(${d} = '-inf'::DOUBLE)::DOUBLE AS c${i}_neginf`];
+    return [...momentsOf(column), ...range, ...special];
   }
   if (column.type === 'TIMESTAMP') {
     const c = column.ident;

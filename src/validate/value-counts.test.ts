@@ -5,6 +5,7 @@ import { FLIGHTS_PARQUET } from '../../test/support/flights.js';
 import { numericBinEdges } from './drift.js';
 import { discreteValueCounts, exactBinCounts } from './exact-bins.js';
 import { statisticsWithValueCounts } from './statistics.js';
+import { momentsOfValueCounts } from './value-counts.js';
 
 // Real flights rows (every 400th of February) with the awkward cases mixed in: missing
 // values, empty strings, a constant column, an all-NULL column, booleans.
@@ -55,5 +56,23 @@ test('bins from value counts at hand (the statisticsâ€™ or discreteValueCountsâ€
     const kept = await discreteValueCounts(db, march, mar.statistics, columns.map((c) => c.name));
     assert.deepEqual(await exactBinCounts(db, march, columns, kept), scanned, 'from counts kept for the rows');
     assert.ok([...scanned.values()].every((bins) => bins.some((n) => n > 0)));
+  });
+});
+
+test("integers' count, mean, std and zeros equal DuckDB's aggregates of the rows: read off the value counts for a small span, aggregated for a wide one", async () => {
+  await withDuckDB(async (db) => {
+    const rows = `SELECT *, CASE WHEN distance % 3 = 0 THEN 0 ELSE distance * 1000 + coalesce(delay, 0) END AS wide FROM (${ROWS})`;
+    const { statistics, valueCounts } = await statisticsWithValueCounts(db, rows);
+    assert.ok(!valueCounts.has('wide') && valueCounts.has('delay'), 'wide is aggregated from its rows, delay from its counts');
+    for (const name of ['delay', 'distance', 'constant', 'absent', 'late', 'wide']) {
+      const v = `${name}::INTEGER::DOUBLE`;
+      const [row] = await queryRows(db, `SELECT count(${v})::DOUBLE AS n, coalesce(avg(${v}), 0) AS mean, coalesce(stddev_pop(${v}), 0) AS std, count_if(${v} = 0)::DOUBLE AS zeros FROM (${rows})`);
+      const numeric = statistics.features.find((f) => f.name === name)!.numeric!;
+      const count = statistics.features.find((f) => f.name === name)!.count;
+      assert.deepEqual([count, numeric.mean, numeric.zeros], [Number(row!.n), Number(row!.mean), Number(row!.zeros)], `${name}: count, mean (to the bit) and zeros`);
+      assert.ok(Math.abs(numeric.std - Number(row!.std)) <= 1e-13 * Number(row!.std), `${name} std ${numeric.std} vs ${row!.std}`);
+    }
+    assert.ok(statistics.features.find((f) => f.name === 'wide')!.numeric!.zeros > 0 && statistics.features.find((f) => f.name === 'delay')!.numeric!.zeros > 0);
+    assert.deepEqual(momentsOfValueCounts({ values: [], counts: [] }), { count: 0, mean: 0, std: 0, zeros: 0 });
   });
 });
