@@ -2,8 +2,9 @@
  * Statistics of a dataset, per feature: the one implementation validation, drift, skew
  * and monitoring all use. TFDV's statistics in two SQL passes over the data, whatever the
  * number of columns:
- * 1. one aggregate query: the range of every number and timestamp, the count, mean, std,
- *    zeros, NaN and ±inf of FLOAT columns;
+ * 1. one aggregate query: the range of every number and timestamp, the mean and std of
+ *    FLOAT columns (their count, zeros, NaN and ±inf come from their keys in the second:
+ *    float-counts.ts);
  * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
  *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
  *    number of groups giving the exact unique count; the groups' counts and lengths give
@@ -29,6 +30,7 @@ import { queryRows, readSource, sqlIdent, withDuckDB, type DuckDBOptions } from 
 import { duckdbTypeKind, type DuckDBTypeKind } from '../data/duckdb-types.js';
 import { summariseSketch, type HistogramBucket } from './histograms.js';
 import { emptySketch, sketchFromKeyCounts, sketchKeySql, type QuantileSketch } from './sketch.js';
+import { floatCountsOf, floatKeySql } from './float-counts.js';
 import { momentsOfValueCounts, type ValueCounts } from './value-counts.js';
 
 export type { ValueCounts } from './value-counts.js';
@@ -172,11 +174,15 @@ export async function statisticsWithValueCounts(
         values = { values: rows.map((row) => num(row.v)), counts: rows.map((row) => num(row.n)) };
         valueCountsByName.set(column.name, values);
       }
-      const moments = values ? momentsOfValueCounts(values) : { count: num(totals[`c${i}_count`]), mean: num(totals[`c${i}_mean`]), std: num(totals[`c${i}_std`]), zeros: num(totals[`c${i}_zeros`]) };
+      const keyCounts = groups.filter((row) => row.k !== null).map((row): [number, number] => [num(row.k), num(row.n)]);
+      const float = column.type === 'FLOAT' ? floatCountsOf(keyCounts) : undefined;
+      const moments = values
+        ? momentsOfValueCounts(values)
+        : { count: float?.count ?? num(totals[`c${i}_count`]), mean: num(totals[`c${i}_mean`]), std: num(totals[`c${i}_std`]), zeros: float?.zeros ?? num(totals[`c${i}_zeros`]) };
       const count = column.type === 'STRING' ? num(groups[0]?.total) : moments.count;
       const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
       if (isNumeric(column.type)) {
-        const sketch = sketchFromKeyCounts(groups.filter((row) => row.k !== null).map((row) => [num(row.k), num(row.n)]));
+        const sketch = sketchFromKeyCounts(float?.sketch ?? keyCounts);
         const min = num(totals[`c${i}_min`]);
         const max = num(totals[`c${i}_max`]);
         feature.numeric = {
@@ -185,9 +191,9 @@ export async function statisticsWithValueCounts(
           min,
           max,
           zeros: moments.zeros,
-          nan: num(totals[`c${i}_nan`]),
-          posInf: num(totals[`c${i}_posinf`]),
-          negInf: num(totals[`c${i}_neginf`]),
+          nan: float?.nan ?? 0,
+          posInf: float?.posInf ?? 0,
+          negInf: float?.negInf ?? 0,
           ...summariseSketch(count > 0 ? sketch : emptySketch(), min, max, count, column.type !== 'FLOAT'),
           sketch,
         };
@@ -252,11 +258,11 @@ function comparable(column: Column): string {
 function aggregatesOf(column: Column): string[] {
   const i = column.i;
   if (isNumeric(column.type)) {
-    const d = `${column.ident}::DOUBLE`;
     const range = [`min(${comparable(column)})::DOUBLE AS c${i}_min`, `max(${comparable(column)})::DOUBLE AS c${i}_max`];
     if (column.type !== 'FLOAT') return range;
-    const special = [`count_if(isnan(${d}))::DOUBLE AS c${i}_nan`, `count_if(${d} = 'inf'::DOUBLE)::DOUBLE AS c${i}_posinf`, `count_if(${d} = '-inf'::DOUBLE)::DOUBLE AS c${i}_neginf`];
-    return [...momentsOf(column), ...range, ...special];
+    // Count, zeros and the non-finite counts come from the grouped keys (float-counts.ts).
+    const v = numericValue(column);
+    return [`avg(${v}) AS c${i}_mean`, `stddev_pop(${v}) AS c${i}_std`, ...range];
   }
   if (column.type === 'TIMESTAMP') {
     const c = column.ident;
@@ -287,7 +293,8 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
   const grouped = columns.filter((c) => c.type !== 'TIMESTAMP');
   const result = new Map<number, Record<string, DuckDBValue>[]>();
   if (grouped.length === 0) return result;
-  const projection = (c: Column): string => (!isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? c.ident : sketchKeySql(numericValue(c)));
+  const projection = (c: Column): string =>
+    !isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? c.ident : c.type === 'FLOAT' ? floatKeySql(c.ident) : sketchKeySql(numericValue(c));
   const keysOf = (pick: (c: Column) => boolean, cast: string): string => {
     const keys = grouped.filter(pick).map((c) => `g${c.i}::${cast}`);
     return keys.length ? `coalesce(${keys.join(', ')}, NULL)` : `NULL::${cast}`;

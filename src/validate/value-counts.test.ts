@@ -76,3 +76,24 @@ test("integers' count, mean, std and zeros equal DuckDB's aggregates of the rows
     assert.deepEqual(momentsOfValueCounts({ values: [], counts: [] }), { count: 0, mean: 0, std: 0, zeros: 0 });
   });
 });
+
+test("FLOAT counts from the grouped keys: present values, zeros (±0), NaN and ±inf equal DuckDB's counts of the rows; the sketch is that of the finite values", async () => {
+  await withDuckDB(async (db) => {
+    const rows = `SELECT CASE WHEN distance % 13 = 0 THEN 'NaN'::DOUBLE WHEN distance % 17 = 0 THEN 'inf'::DOUBLE WHEN distance % 19 = 0 THEN '-inf'::DOUBLE
+        WHEN distance % 23 = 0 THEN 0.0 WHEN distance % 29 = 0 THEN -0.0 WHEN distance % 31 = 0 THEN 1e-12 WHEN distance % 37 = 0 THEN NULL ELSE delay / 7.0 END::DOUBLE AS x FROM (${ROWS})`;
+    const x = (await statisticsWithValueCounts(db, rows)).statistics.features[0]!;
+    const finite = (await statisticsWithValueCounts(db, `SELECT CASE WHEN isfinite(x) THEN x END AS x FROM (${rows})`)).statistics.features[0]!;
+    const [row] = await queryRows(
+      db,
+      `SELECT count_if(isfinite(x))::DOUBLE AS n, count_if(isfinite(x) AND x = 0)::DOUBLE AS zeros, count_if(isnan(x))::DOUBLE AS nan, count_if(x = 'inf'::DOUBLE)::DOUBLE AS pos, count_if(x = '-inf'::DOUBLE)::DOUBLE AS neg,
+         count_if(isfinite(x) AND abs(x) <= 1e-9)::DOUBLE AS tiny FROM (${rows})`,
+    );
+    const n = x.numeric!;
+    assert.deepEqual([x.count, n.zeros, n.nan, n.posInf, n.negInf, n.sketch.zeroCount], [row!.n, row!.zeros, row!.nan, row!.pos, row!.neg, row!.tiny].map(Number));
+    assert.ok(n.nan > 0 && n.posInf > 0 && n.negInf > 0 && n.zeros > 0 && n.sketch.zeroCount > n.zeros, 'every special case occurs');
+    // Mean and std are sums whose order may differ between the two runs: equal to rounding.
+    for (const key of ['mean', 'std'] as const) assert.ok(Math.abs(n[key] - finite.numeric![key]) <= 1e-13 * Math.abs(n[key]), key);
+    const same = { nan: 0, posInf: 0, negInf: 0, mean: 0, std: 0 };
+    assert.deepEqual({ ...x, numeric: { ...n, ...same } }, { ...finite, numeric: { ...finite.numeric!, ...same } }, 'the same figures as its finite values alone');
+  });
+});
