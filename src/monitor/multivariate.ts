@@ -32,7 +32,7 @@ export interface ReconstructionModel {
    * a LEFT JOIN of its training frequencies (a small temporary table: a hash join, where a
    * `CASE` of hundreds of branches cost more than the rest of the window together).
    */
-  columns: { name: string; encoded: string; join?: string; mean: number; std: number }[];
+  columns: ReconstructionColumn[];
   /** d × k, columns orthonormal. */
   components: number[][];
   lower: number;
@@ -41,6 +41,19 @@ export interface ReconstructionModel {
   referenceErrors: number[];
   /** The frequency tables the joins read; `dropReconstruction` drops them. */
   tables: string[];
+}
+
+/** A column as the model encodes it (see `ReconstructionModel.columns`). */
+export interface ReconstructionColumn {
+  name: string;
+  encoded: string;
+  join?: string;
+  mean: number;
+  std: number;
+  /** A string column's frequency table, its alias in the join and the row's value (SQL). */
+  frequencies?: { table: string; alias: string; value: string };
+  /** Whether `encoded` is the z-score itself (looked up), not the value to standardise. */
+  standardised?: boolean;
 }
 
 let tableCounter = 0;
@@ -62,14 +75,42 @@ export interface ReconstructionFit {
  * `dropReconstruction`.
  */
 export async function reconstructionModel(db: DuckDBConnection, trainingRows: string, features: SchemaFeature[], stats: DatasetStatistics, fits?: FitScope): Promise<ReconstructionModel | undefined> {
-  if (!fits) return fitReconstruction(db, trainingRows, features, stats);
+  if (!fits) {
+    const model = await fitReconstruction(db, trainingRows, features, stats);
+    return model && lookupStandardised(db, model);
+  }
   const fit = await fits.get('reconstruction', async (): Promise<ReconstructionFit | null> => {
     const model = await fitReconstruction(db, trainingRows, features, stats);
     if (!model) return null;
     await dropReconstruction(db, model);
     return { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
   }, RECONSTRUCTION_FIT);
-  return fit ? loadReconstruction(db, fit, features, stats) : undefined;
+  return fit ? lookupStandardised(db, await loadReconstruction(db, fit, features, stats)) : undefined;
+}
+
+/**
+ * The model made cheaper to score rows with: each string column's z-score looked up from a
+ * table of its training values' z-scores (computed by DuckDB from the shares once, with the
+ * very operations the row-wise expression used, so the same doubles), instead of its share
+ * looked up and standardised on every row. An unseen value's z-score is that of share 0, a
+ * missing value's 0 (the mean imputed), as before.
+ */
+async function lookupStandardised(db: DuckDBConnection, model: ReconstructionModel): Promise<ReconstructionModel> {
+  const tables = [...model.tables];
+  const columns: ReconstructionColumn[] = [];
+  for (const column of model.columns) {
+    if (!column.frequencies) {
+      columns.push(column);
+      continue;
+    }
+    const { table, alias, value } = column.frequencies;
+    const standard = (share: string) => `coalesce((${share} - ${column.mean}) / ${column.std}, 0)`;
+    tables.push(`${table}_z`);
+    await db.run(`CREATE TEMP TABLE ${table}_z AS SELECT value, ${standard('share')} AS z FROM ${table}`);
+    const encoded = `(CASE WHEN ${value} IS NULL THEN 0 ELSE coalesce(${alias}.z, ${standard('0::DOUBLE')}) END)`;
+    columns.push({ ...column, encoded, join: `LEFT JOIN ${table}_z AS ${alias} ON ${value}::VARCHAR = ${alias}.value`, standardised: true });
+  }
+  return { ...model, columns, tables };
 }
 
 /** A kept fit made usable on `db`: its columns encoded again from the same training statistics. */
@@ -131,8 +172,8 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
 }
 
 /** Each usable feature's encoding (strings by their training frequencies, in temporary tables the model lists). */
-async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], stats: DatasetStatistics): Promise<{ encoded: { name: string; encoded: string; join?: string }[]; tables: string[] }> {
-  const encoded: { name: string; encoded: string; join?: string }[] = [];
+async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], stats: DatasetStatistics): Promise<{ encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[]; tables: string[] }> {
+  const encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[] = [];
   const tables: string[] = [];
   for (const f of features) {
     const stat = stats.features.find((s) => s.name === f.name);
@@ -161,7 +202,12 @@ async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], s
       } finally {
         appender.closeSync();
       }
-      encoded.push({ name: f.name, encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`, join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value` });
+      encoded.push({
+        name: f.name,
+        encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`,
+        join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value`,
+        frequencies: { table, alias, value: c },
+      });
     }
   }
   return { encoded, tables };
@@ -247,9 +293,9 @@ export function complementBasis(components: number[][]): number[][] {
   return complement;
 }
 
-/** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0). */
+/** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0); a looked-up column is its z-score. */
 function standardised(columns: ReconstructionModel['columns']): string[] {
-  return columns.map((c, i) => `coalesce((e${i} - ${c.mean}) / ${c.std}, 0)`);
+  return columns.map((c, i) => (c.standardised ? `e${i}` : `coalesce((e${i} - ${c.mean}) / ${c.std}, 0)`));
 }
 
 /** Eigenvalues and eigenvectors (as columns) of a symmetric matrix, by cyclic Jacobi rotations. */
