@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { openTestPlatform, postgresTestUrl, openFreshPostgres } from '../../../test/support/databases.js';
+import { refuseRetrainRecords } from '../../../test/support/refuse-writes.js';
 import { testStepRunner } from '../../../test/support/step-runner.js';
 import { LoomError } from '../../core/errors.js';
 import { typeRecord, ServingModel } from '../../pipeline/artifact-types.js';
@@ -179,4 +180,51 @@ test('a firing rule acts and is recorded (PostgreSQL)', { skip: pgUrl ? false : 
   const platform = await openFreshPostgres(pgUrl!);
   t.after(() => platform.close());
   await firesAndActs(platform, dir);
+});
+
+/** A rule that fires on its last window and asks for a retraining, for a model with one version. */
+async function firesAndRetrains(platform: Platform, dir: string) {
+  await platform.registry.ensureRegisteredModel('flights');
+  await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  const rules = parseAlertRules(RULES.replace('for: 2', 'for: 1').replace('      - type: log\n      - type: rollback\n', '      - type: retrain\n        pipeline: pipelines/flights.ts\n'), 'rules.yaml');
+  const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
+  return checkAlerts({ metadata: platform.metadata, registry: platform.registry, runner }, rules, {
+    points: async () => [point(0, 0.5, 1)],
+    retrain: async () => 'flights-run-7',
+    codeVersion: { commit: null, dirty: false },
+  });
+}
+
+async function recordRefused(platform: Platform, dir: string) {
+  await refuseRetrainRecords(platform.config.database);
+  const [result] = await firesAndRetrains(platform, dir);
+  // The pass's answer is whole: the rule fired, the run it started is named, and the record that failed says why and what to do.
+  assert.equal(result!.fired, true, result!.summary);
+  assert.deepEqual(result!.actions, [{ type: 'retrain', status: 'done', detail: 'pipelines/flights.ts: run flights-run-7' }]);
+  assert.ok(result!.recordFailure, 'the failed record is reported');
+  assert.match(result!.recordFailure.message, new RegExp(`execution ${result!.executionId} could not record the retrainings .*(disk I/O error|No space left on device)`));
+  assert.match(result!.recordFailure.fix, /run\(s\) flights-run-7 did start/);
+  // The alert itself is in lineage; only the retraining record is missing.
+  assert.deepEqual((await listAlerts(platform.metadata)).map((a) => a.rule), ['distance-drift']);
+  assert.equal((await platform.metadata.getExecution(result!.executionId!))?.properties.retrains, undefined);
+}
+
+test('a retraining record the database refuses does not lose the pass: the runs and the failure are both returned (SQLite)', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  const [recorded] = await firesAndRetrains(platform, dir);
+  assert.equal(recorded!.recordFailure, undefined, 'a database that writes records, and reports nothing');
+  assert.deepEqual((await platform.metadata.getExecution(recorded!.executionId!))?.properties.retrains, [{ pipeline: 'pipelines/flights.ts', status: 'started', runId: 'flights-run-7' }]);
+  const other = await makeTempDir((fn) => t.after(fn));
+  const refusing = await openTestPlatform(other);
+  t.after(() => refusing.close());
+  await recordRefused(refusing, other);
+});
+
+test('a retraining record the database refuses does not lose the pass (PostgreSQL)', { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await recordRefused(platform, dir);
 });
