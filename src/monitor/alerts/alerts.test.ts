@@ -228,3 +228,52 @@ test('a retraining record the database refuses does not lose the pass (PostgreSQ
   t.after(() => platform.close());
   await recordRefused(platform, dir);
 });
+
+test('a rules file with each field wrong in turn, unknown keys, an alias bomb or nothing in it is refused naming the field, with a fix', () => {
+  const refused = (text: string) => {
+    try {
+      parseAlertRules(text, 'loom-alerts.yaml');
+    } catch (error) {
+      assert.ok(error instanceof LoomError, String(error));
+      assert.equal(error.code, 'INVALID_ARGUMENT');
+      assert.ok(error.fix, `no fix: ${error.message}`);
+      return { field: error.field, message: error.message };
+    }
+    assert.fail(`accepted: ${text}`);
+  };
+  const wrong: [string, string, string][] = [
+    ['name: distance-drift', 'name: "two words"', 'rules[0].name'],
+    ['model: flights', 'model: ""', 'rules[0].model'],
+    ['model: flights', 'model: [flights]', 'rules[0].model'],
+    ['metric: drift.training.distance', 'metric: accuracy', 'rules[0].metric'],
+    ['window: hourly', 'window: weekly', 'rules[0].window'],
+    ['window: hourly', 'window: { requests: 0 }', 'rules[0].window.requests'],
+    ['when: { above: 0.2 }', 'when: { above: "0.2" }', 'rules[0].when'],
+    ['when: { above: 0.2 }', 'when: { above: .nan }', 'rules[0].when'],
+    ['when: { above: 0.2 }', 'when: { above: .inf }', 'rules[0].when'],
+    ['when: { above: 0.2 }', 'when: { pValueBelow: 1 }', 'rules[0].when.pValueBelow'],
+    ['for: 2', 'for: 1.5', 'rules[0].for'],
+    ['for: 2', 'for: -1', 'rules[0].for'],
+    ['severity: critical', 'severity: urgent', 'rules[0].severity'],
+    ['cooldown: 3h', 'cooldown: -3h', 'rules[0].cooldown'],
+    ['      - type: log\n', '      - type: log\n        level: loud\n', 'rules[0].actions[0].level'],
+    ['      - type: rollback\n', '      - type: webhook\n        url: javascript:alert(1)\n', 'rules[0].actions[1].url'],
+    ['      - type: rollback\n', '      - type: webhook\n        url: http://hooks.example/x\n        retries: 1000\n', 'rules[0].actions[1].retries'],
+    ['      - type: rollback\n', '      - type: retrain\n', 'rules[0].actions[1].pipeline'],
+    ['    actions:\n      - type: log\n      - type: rollback\n', '    actions: []\n', 'rules[0].actions'],
+  ];
+  for (const [from, to, field] of wrong) {
+    assert.ok(RULES.includes(from), from);
+    const { field: named, message } = refused(RULES.replace(from, to));
+    assert.equal(named, field, to);
+    if (field === 'rules[0].when') assert.match(message, /one of \{ above: <number> \}/, 'the shapes a condition takes');
+  }
+  assert.equal(refused(`${RULES}extra: 1\n`).field, 'extra', 'an unknown key at the top');
+  // A billion laughs: aliases that expand without bound are refused, not expanded.
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`), 'rules: [*i]'].join('\n');
+  assert.match(refused(bomb).message, /not valid YAML or JSON.*alias/i);
+  for (const empty of ['', '# only a comment\n', '---\n', 'null']) assert.equal(refused(empty).field, 'loom-alerts.yaml', JSON.stringify(empty));
+  assert.match(refused('').message, /loom-alerts\.yaml is empty/);
+  assert.equal(refused('- name: x').field, 'loom-alerts.yaml', 'a list, not a map');
+  assert.match(refused(`rules:\n  - &r\n    name: a\n    model: flights\n    metric: drift.training.distance\n    when: { above: 1 }\n    actions: [{ type: log }]\n  - *r\n`).message, /used twice/);
+});
