@@ -1,9 +1,10 @@
 /**
- * Bad arguments to `loom monitor status|windows|drift|quality`: each is refused with the
+ * Bad arguments to `loom monitor status|windows|drift|quality` (and a torn file to `labels load`): each is refused with the
  * flag or argument it is about and a fix, by its exit code, and never with a stack trace;
  * the options every monitor command shares are checked the same way for all of them.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODE, LoomError } from '../../core/errors.js';
@@ -36,18 +37,15 @@ test('the shared monitor options refuse bad windows, times, empty ranges and rol
   assert.deepEqual(parseOptions(monitorOptionsSchema, { window: 'requests:1000000000', from: '2026-01-01', to: '2026-01-02' }).window, { kind: 'requests', size: 1_000_000_000 });
 });
 
-test('loom monitor refuses an unknown version and an empty range with exit codes and fixes, for JSON callers too, without a stack trace', async (t) => {
+test('loom monitor refuses an empty range and a torn label file with exit codes and fixes, for JSON callers too, without a stack trace', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const db = await openTestPlatform(join(dir, '.loom'));
-  try {
-    await db.registry.ensureRegisteredModel('flights');
-  } finally {
-    await db.close();
-  }
+  // A project (`loom monitor status nope@1` on one is monitor.test.ts's case).
+  await (await openTestPlatform(join(dir, '.loom'))).close();
+  await writeFile(join(dir, 'torn.ndjson'), '{"request_id": "r0", "label": 1}\n{"request_id": "r1", "la');
   const cases: [string[], number, RegExp][] = [
-    [['monitor', 'status', 'flights@7', '--json'], EXIT_CODE.NOT_FOUND, /flights.*7/],
     // Quality once took any range: it shares the check now.
     [['monitor', 'quality', 'flights@1', '--from', '2026-02-01', '--to', '2026-01-01'], EXIT_CODE.INVALID_ARGUMENT, /--from must be before --to/],
+    [['monitor', 'labels', 'load', 'flights', 'torn.ndjson', '--json'], EXIT_CODE.INVALID_ARGUMENT, /cannot read the labels/],
   ];
   for (const [args, code, message] of cases) {
     const result = await runCompiledLoom(args, { cwd: dir });
