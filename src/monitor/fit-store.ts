@@ -124,7 +124,7 @@ export class KyselyFitStore implements FitStore {
 
   /** The database's clock, epoch ms, as SQL: one clock for every process that records uses. */
   private databaseClock() {
-    return dialectOf(this.db) === 'postgres' ? sql`(extract(epoch from clock_timestamp()) * 1000)::bigint` : sql`cast((julianday('now') - 2440587.5) * 86400000.0 as integer)`;
+    return dialectOf(this.db) === 'postgres' ? sql`(extract(epoch from statement_timestamp()) * 1000)::bigint` : sql`cast((julianday('now') - 2440587.5) * 86400000.0 as integer)`;
   }
 
   /** A use at this process's `now`, as SQL: no later than the database's clock (a clock running ahead is held back to it). */
