@@ -134,7 +134,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
 /** A row's window over the reader's relation, as SQL: the window's start (epoch ms), or its number for windows of N requests. */
 export function windowKey(window: WindowSpec): string {
   return window.kind === 'requests'
-    ? `((row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${Math.max(1, Math.floor(window.size))})`
+    ? `((row_number() OVER (ORDER BY logged_at, request_id, role, model_name, model_version, protocol, latency_ms, features, outputs) - 1) // ${Math.max(1, Math.floor(window.size))})`
     : `epoch_ms(date_trunc('${window.kind === 'hourly' ? 'hour' : 'day'}', logged_at))`;
 }
 
