@@ -100,7 +100,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     // The training rows' integers of a small span counted once per version: every window bins them on its own edges without reading them.
     const binned = binnedFeatures(features).map((f) => f.name);
     const trainingValues = async () => (trainingBins ? discreteValueCounts(db, trainingBins, baseline.statistics, binned) : new Map<string, ValueCounts>());
-    const trainingCounts = trainingBins ? await (options.fits ? options.fits.get('training-value-counts', trainingValues) : trainingValues()) : undefined;
+    const trainingCounts = trainingBins && keys.length > 0 ? await (options.fits ? options.fits.get('training-value-counts', trainingValues) : trainingValues()) : undefined;
     const task = (options.progress ?? silentProgress).start('analysing windows', keys.length, 'windows');
     const results: WindowAnalysis[] = [];
     let previousRows: string | undefined;
