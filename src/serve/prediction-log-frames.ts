@@ -14,6 +14,9 @@
  * Only batches whose structure is known and whose columns hold one value per row become
  * frames; the others are spooled as NDJSON lines (prediction-log-spool.ts) as before.
  *
+ * Also here, the relations of the older NDJSON spool (`spoolSource`) and the layout DuckDB finds
+ * for rows whose structure the writer could not track (`columnarLayout`).
+ *
  * Usage: `appendFile(spool, packedFrame(packed, structure).text)`; at rotation
  * `COPY (SELECT … FROM ${frameSource(spool, fields, true)}) TO …`.
  */
@@ -150,4 +153,36 @@ export async function frameSpoolStructure(db: DuckDBConnection, spool: string): 
   const fields = structure.fields();
   if (!fields) throw new Error(`the prediction log spool ${spool} has frames of conflicting kinds`);
   return { structure, rows, fields };
+}
+
+/** A spool as DuckDB reads it back: features and outputs as JSON, or typed as `layout` says. */
+export function spoolSource(spool: string, layout: { features: string; outputs: string } = { features: 'JSON', outputs: 'JSON' }): string {
+  const columns = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
+    features: ${sqlString(layout.features)}, outputs: ${sqlString(layout.outputs)}, latency_ms: 'DOUBLE', logged_at: 'BIGINT', status: 'INTEGER', error_code: 'VARCHAR'}`;
+  return `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
+}
+
+/**
+ * The columnar layout of a spool's features and outputs: each a STRUCT of one field per
+ * name (so each input feature and output is its own Parquet column, read without parsing
+ * JSON), typed by the structure of every row of the spool (`json_group_structure`: every
+ * key any row has, each typed to hold every row's value, mixed types as JSON text), so every
+ * value fits its field. Undefined when either is not an object with keys, or has keys that
+ * differ only in case (DuckDB's STRUCT fields do not keep both).
+ */
+export async function columnarLayout(db: DuckDBConnection, source: string): Promise<{ features: string; outputs: string } | undefined> {
+  const row = (await db.runAndReadAll(`SELECT json_group_structure(features)::VARCHAR, json_group_structure(outputs)::VARCHAR FROM ${source}`)).getRows()[0];
+  const structures = (row ?? []).map((value) => String(value));
+  const usable = (structure: string) => structure.startsWith('{') && structure !== '{}' && !structure.includes('"NULL"') && caseDistinct(JSON.parse(structure));
+  if (structures.length !== 2 || !structures.every(usable)) return undefined;
+  const [features, outputs] = structures.map((structure, i) => `json_transform(${i === 0 ? 'features' : 'outputs'}, ${sqlString(structure)})`);
+  return { features: features!, outputs: outputs! };
+}
+
+/** Whether no object in a JSON structure has two keys equal but for case. */
+function caseDistinct(structure: unknown): boolean {
+  if (Array.isArray(structure)) return structure.every(caseDistinct);
+  if (structure === null || typeof structure !== 'object') return true;
+  const keys = Object.keys(structure);
+  return new Set(keys.map((k) => k.toLowerCase())).size === keys.length && Object.values(structure).every(caseDistinct);
 }
