@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, readdir } from 'node:fs/promises';
+import { appendFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
@@ -8,6 +8,7 @@ import type { PredictionOutput } from './batcher.js';
 import type { PredictionRecord } from './prediction-log.js';
 import { packedLogRows, packRecords, type PackedRecords } from './prediction-log-pack.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
+import { spoolLines } from './prediction-log-spool.js';
 
 let next = 0;
 /** A record of `names` with one column per name (`rows` rows each) and a `probability` output. */
@@ -112,5 +113,19 @@ test('a frame spool left by a crashed writer is recovered into the same file; a 
   assert.equal(recovered.length, 1);
   assert.equal(errors.length, 1);
   assert.match(String(errors[0]), /batch cut short by a crash/);
+  assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
+});
+
+test('an NDJSON spool left by the previous version (a JSON object per row) is still recovered on upgrade', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batches = [packRecords([record(['hour', 'origin'], [[1], ['ORD']]), record(['hour', 'origin'], [[2], ['SFO']])])];
+  const expected = await fileOf(join(dir, 'expected'), batches, false);
+  // The previous version's spool: its name and its lines, as that version wrote them (`spoolLines`).
+  await writeFile(join(dir, `.spool-${process.pid}-old-0-20261207T000000000Z.ndjson`), spoolLines(packedLogRows(batches[0]!)));
+  const writer = new ParquetSpoolWriter(dir);
+  const recovered = await writer.recover(['old']);
+  await writer.close();
+  assert.equal(recovered.length, 1);
+  assert.match(recovered[0]!, /predictions-20261207T000000000Z-\d+-old-0\.parquet$/);
   assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
 });

@@ -1,6 +1,7 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
- * prediction-log-worker-main.ts): batches are appended to a newline-delimited JSON spool
+ * prediction-log-worker-main.ts): packed batches are appended to a spool as columnar frames
+ * (prediction-log-frames.ts), rows and batches frames cannot hold as newline-delimited JSON
  * (lines as prediction-log-spool.ts writes them), and
  * DuckDB turns the spool into a typed, columnar Parquet file (each feature and output its own
  * column, see `columnarLayout`; JSON text when a batch's keys cannot be columns) when it
@@ -10,7 +11,7 @@
  * matches finished files only).
  *
  * The spool is named after the Parquet file it becomes
- * (`.spool-<pid>-<token>-<n>-<stamp>.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
+ * (`.spool-<pid>-<token>-<n>-<stamp>.frames` or `.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
  * so a spool left by a process that died (or a worker thread that crashed) is converted by
  * the next writer that starts in the directory, exactly once.
  *
