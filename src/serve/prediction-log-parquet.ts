@@ -111,8 +111,8 @@ export class ParquetSpoolWriter {
     return this.serial(async () => {
       const structure = packedStructure(packed);
       const framed = structure !== undefined && this.spool?.kind !== 'ndjson' && new SpoolStructure().fits(structure);
+      // A spool of the other kind is finished by `append`; a frame spool whose fields this batch would conflict with, here.
       if (framed && this.spool && !this.spool.structure.fits(structure)) this.finishInBackground();
-      if (!framed && this.spool?.kind === 'frames') this.finishInBackground();
       const { text, rows } = framed ? packedFrame(packed, structure) : packedSpoolLines(packed);
       await this.append(framed ? 'frames' : 'ndjson', text, rows, structure);
       return rows;
