@@ -7,7 +7,8 @@
  * printed. The statements are told apart by their text, so a phase renamed in the code
  * shows up as "other". Each repeat analyses the window twice with one fresh scope of kept
  * per-version fits (src/monitor/version-fits.ts): the first window of a version (PCA fitted)
- * and a later window of the same version (PCA kept), printed side by side.
+ * and a later window of the same version (PCA kept), printed side by side. After each window,
+ * its CBPE estimate's read (the window's scores counted), as bench/monitor-window.ts times it.
  *
  * Run: node --import tsx bench/monitor-window-phases.ts [--repeat 3] [--rows 1000000]
  */
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBConnection } from '@duckdb/node-api';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
+import { estimateQualityOfCounts, type CbpeEstimator, readScoreCounts } from '../src/monitor/cbpe.js';
 import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
 import { VersionFits } from '../src/monitor/version-fits.js';
 import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
@@ -32,9 +34,11 @@ const PHASES: [string, RegExp][] = [
   // Before the fit: the window's error also joins the fit's frequency tables.
   ['PCA reconstruction error of the window', /^SELECT avg\(e\) AS e/],
   ['PCA fit on January (500k rows)', /__loom_reconstruction|__loom_frequencies|AS chunk|^SELECT avg\(coalesce/],
-  ['flatten + window key (a table; a view for one window)', /CREATE TEMP (TABLE|VIEW) __loom_window_rows_\d+ AS|^SELECT __window AS w|^SELECT count\(\*\)::DOUBLE AS n FROM/],
+  ['flatten + window key (a table; a view for one window)', /CREATE TEMP (TABLE|VIEW) __loom_window_rows_\d+ AS|^SELECT __window AS w|^SELECT count\(\*\)::DOUBLE AS n FROM|^SELECT 0 AS w, epoch_ms\(min/],
   ["statistics (validation's two queries)", /GROUPING\(g0\)|c0_count/],
   ['exact bins, window + training', /GROUPING\(b0\)|GROUPING\(k0\)|_training AS/],
+  // After the window, as bench/monitor-window.ts times it: readScoreCounts (src/monitor/cbpe.ts).
+  ['CBPE estimate (the scores counted)', /^SELECT (count\(\*\)::DOUBLE AS n, approx_count_distinct|w, s|s FROM \(SELECT w, s)/],
 ];
 
 // Every statement goes through `run` (runAndReadAll calls it): time each one.
@@ -68,6 +72,8 @@ try {
   });
   const statistics = await computeStatistics(train);
   const baseline: MonitorBaseline = { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
+  // The estimate's cost is the scores' read; any threshold, no calibration, does for timing it.
+  const estimator: CbpeEstimator = { threshold: 0.5, referenceRows: 0 };
   const runs: Map<string, number>[] = [];
   const later: Map<string, number>[] = [];
   for (let r = 0; r < repeat; r++) {
@@ -79,13 +85,15 @@ try {
         const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
         const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows }, fits });
         if (window?.rows !== rows) throw new Error(`the window has ${window?.rows} rows, not ${rows}`);
+        const estimate = estimateQualityOfCounts(estimator, await readScoreCounts(db, log.relation, 'outputs.probability'));
+        if (estimate.rows !== rows) throw new Error(`the estimate has ${estimate.rows} rows, not ${rows}`);
       });
       const phases = new Map<string, number>([...PHASES.map(([name]): [string, number] => [name, 0]), ['other (reading the log, small queries)', 0]]);
       for (const [ms, sql] of timed) {
         const name = PHASES.find(([, pattern]) => pattern.test(sql))?.[0] ?? 'other (reading the log, small queries)';
         phases.set(name, phases.get(name)! + ms);
       }
-      phases.set('**total** (the window, end to end)', performance.now() - start);
+      phases.set('**total** (the window + estimate, end to end)', performance.now() - start);
       into.push(phases);
     }
   }

@@ -93,27 +93,46 @@ export function countScores(scores: Values): ScoreCounts {
  * every row, for far fewer values when scores repeat.
  */
 export async function readScoreCounts(db: DuckDBConnection, relation: string, score: string): Promise<ScoreCounts> {
-  return (await readWindowScoreCounts(db, relation, score, '0')).get(0) ?? { scores: new Float64Array(0), counts: new Float64Array(0) };
+  return (await countedScores(db, relation, score)).get(0) ?? { scores: new Float64Array(0), counts: new Float64Array(0) };
 }
+
+/**
+ * Rows whose scores decide how they are counted: whether scores repeat is judged on the
+ * first of them (DuckDB stops reading there), not on a scan of the whole window. A prefix
+ * has at least the whole's share of distinct scores, so a window whose scores repeat is
+ * grouped unless its first rows mostly differ; either way the counts are the same.
+ */
+export const SCORE_SAMPLE_ROWS = 65_536;
 
 /**
  * `readScoreCounts` for every window at once: `window` is a SQL expression of each row's
  * window key (a number; rows whose key is NULL are left out), and the answer maps each key
- * with a scored row to its scores counted. When scores repeat (on average at least twice,
- * by DuckDB's approximate distinct count), one GROUP BY of window and score counts them in
- * DuckDB; when they mostly differ, grouping saves nothing, so the scores are read as they
- * are (the window key too, when there is more than one window) and counted in JS. Either
- * way the same counts.
+ * with a scored row to its scores counted. When scores repeat (on average at least twice
+ * among the first `SCORE_SAMPLE_ROWS` scored rows, by DuckDB's approximate distinct count),
+ * one GROUP BY of window and score counts them in DuckDB; when they mostly differ, grouping
+ * saves nothing, so the scores are read as they are (with their window keys) and counted in
+ * JS. Either way the same counts.
  */
 export async function readWindowScoreCounts(db: DuckDBConnection, relation: string, score: string, window: string): Promise<Map<number, ScoreCounts>> {
-  const scored = `SELECT w, s FROM (SELECT (${window})::DOUBLE AS w, (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL AND w IS NOT NULL`;
-  const [shape] = await queryRows(db, `SELECT count(*)::DOUBLE AS n, approx_count_distinct(s)::DOUBLE AS distinct, count(DISTINCT w)::DOUBLE AS windows, min(w) AS first FROM (${scored})`);
-  const [rows, distinct, windows, first] = [shape!.n, shape!.distinct, shape!.windows, shape!.first].map(Number) as [number, number, number, number];
+  return countedScores(db, relation, score, window);
+}
+
+/** Both of the above: without `window`, every row is in window 0 and no key is read. */
+async function countedScores(db: DuckDBConnection, relation: string, score: string, window?: string): Promise<Map<number, ScoreCounts>> {
+  const scored = `SELECT w, s FROM (SELECT (${window ?? '0'})::DOUBLE AS w, (${score})::DOUBLE AS s FROM (${relation})) WHERE s IS NOT NULL AND w IS NOT NULL`;
+  const [sample] = await queryRows(db, `SELECT count(*)::DOUBLE AS n, approx_count_distinct(s)::DOUBLE AS distinct FROM (${scored} LIMIT ${SCORE_SAMPLE_ROWS})`);
+  const [rows, distinct] = [Number(sample!.n), Number(sample!.distinct)];
   if (rows === 0) return new Map();
   if (distinct * 2 > rows) {
-    if (windows === 1) return new Map([[first, countScores(numberColumn(await queryChunks(db, `SELECT s FROM (${scored})`), 0))]]);
+    if (window === undefined) {
+      const scores = numberColumn(await queryChunks(db, `SELECT s FROM (${scored})`), 0);
+      return scores.length > 0 ? new Map([[0, countScores(scores)]]) : new Map();
+    }
     const read = await queryChunks(db, scored);
-    return countByWindow(numberColumn(read, 0), numberColumn(read, 1));
+    const keys = numberColumn(read, 0);
+    // One window (the usual case): its scores counted as they are, no per-key lists.
+    if (keys.every((key) => key === keys[0])) return new Map([[keys[0]!, countScores(numberColumn(read, 1))]]);
+    return countByWindow(keys, numberColumn(read, 1));
   }
   // GROUP BY puts -0 with 0 (equal, as in the sort) and every NaN of a window in one group, split below.
   const read = await queryChunks(db, `SELECT w, s, count(*)::DOUBLE FROM (${scored}) GROUP BY w, s ORDER BY w, s`);

@@ -86,6 +86,22 @@ export function describeFitStoreContract(name: string, makeStore: MakeFitStore):
       assert.equal(await store.read(key('v7', { model: 'fresh' })), undefined);
     });
 
+    test("a process whose clock runs ahead records its uses no later than the database's clock: the uses of processes with correct clocks still count", async (store) => {
+      const HOUR = 3_600_000;
+      const past = Date.now() - 3 * FIT_USE_TOUCH_MS;
+      await store.write(key('a'), 'pa', past);
+      await store.write(key('b'), 'pb', past);
+      // A process an hour ahead reads b: by its clock the use is stale, so it records it.
+      assert.equal((await store.read(key('b'), Date.now() + HOUR))?.payload, 'pb');
+      // This process, on time, then serves a: its use is recorded too, and is no older than b's.
+      assert.equal((await store.read(key('a'), Date.now()))?.payload, 'pa');
+      // The fast process writes a new version: the other identity kept is a, in use now, not b (whose use it stamped an hour ahead).
+      await store.write(key('c'), 'pc', Date.now() + HOUR);
+      assert.equal((await store.read(key('a')))?.payload, 'pa');
+      assert.equal(await store.read(key('b')), undefined);
+      assert.equal((await store.read(key('c')))?.payload, 'pc');
+    });
+
     test('two writers of one fit at once leave one row', async (store) => {
       await Promise.all([store.write(key('v1'), 'first', 1), store.write(key('v1'), 'second', 1)]);
       assert.ok(['first', 'second'].includes((await store.read(key('v1')))!.payload));

@@ -11,6 +11,9 @@
  * A write is a use, and so is a read (or a `touch`, for a fit served from a process's memory):
  * a version read every window outlives newer ones written once. A read records its use only
  * when the stored one is older than `FIT_USE_TOUCH_MS`, so a window's read is not a write.
+ * A use is recorded at this process's time but never later than the database's clock: a process
+ * whose clock runs ahead would otherwise store uses in the future, which outrank every use the
+ * processes with correct clocks record until their clocks catch up (and evict what they serve).
  *
  * Usage: `await store.write({ kind: 'drift', model: 'flights', identity, name: 'reconstruction' }, json)`
  */
@@ -64,7 +67,7 @@ export class KyselyFitStore implements FitStore {
   async read(key: FitKey, now = Date.now()): Promise<StoredFit | undefined> {
     const row = await this.db
       .selectFrom('monitor_fit')
-      .select(['payload', 'created_at', 'used_at'])
+      .select(['payload', 'created_at', 'used_at', sql<number | string>`${this.databaseClock()}`.as('database_now')])
       .where('kind', '=', key.kind)
       .where('model_name', '=', key.model)
       .where('identity', '=', key.identity)
@@ -74,7 +77,7 @@ export class KyselyFitStore implements FitStore {
     // PostgreSQL returns bigint columns as strings. A use that cannot be recorded (a full disk, a lock
     // held past SQLite's busy timeout) leaves the fit as readable: the use only orders eviction, and
     // failing the read would refit what is stored. The next read or write records it again.
-    if (Number(row.used_at) < now - FIT_USE_TOUCH_MS) await this.touch(key, now).catch(() => undefined);
+    if (Number(row.used_at) < Math.min(now, Number(row.database_now)) - FIT_USE_TOUCH_MS) await this.touch(key, now).catch(() => undefined);
     return { payload: row.payload, createdAt: Number(row.created_at) };
   }
 
@@ -82,22 +85,23 @@ export class KyselyFitStore implements FitStore {
     await this.locked(key, (tx) =>
       tx
         .updateTable('monitor_fit')
-        .set({ used_at: now })
+        .set({ used_at: this.useTime(now) })
         .where('kind', '=', key.kind)
         .where('model_name', '=', key.model)
         .where('identity', '=', key.identity)
         .where('name', '=', key.name)
-        .where('used_at', '<', now)
+        .where('used_at', '<', this.useTime(now))
         .execute(),
     );
   }
 
   async write(key: FitKey, payload: string, createdAt = Date.now()): Promise<void> {
     await this.locked(key, async (tx) => {
+      const usedAt = this.useTime(createdAt);
       await tx
         .insertInto('monitor_fit')
-        .values({ kind: key.kind, model_name: key.model, identity: key.identity, name: key.name, payload, created_at: createdAt, used_at: createdAt })
-        .onConflict((c) => c.columns(['kind', 'model_name', 'identity', 'name']).doUpdateSet({ payload, created_at: createdAt, used_at: createdAt }))
+        .values({ kind: key.kind, model_name: key.model, identity: key.identity, name: key.name, payload, created_at: createdAt, used_at: usedAt })
+        .onConflict((c) => c.columns(['kind', 'model_name', 'identity', 'name']).doUpdateSet({ payload, created_at: createdAt, used_at: usedAt }))
         .execute();
       // An identity is as recent as its most recently used fit; ties go by identity, so every process
       // drops the same ones. The identity just written stays whatever the clocks say: it is the one in use.
@@ -116,6 +120,16 @@ export class KyselyFitStore implements FitStore {
         .map((r) => r.identity);
       if (older.length > 0) await tx.deleteFrom('monitor_fit').where('kind', '=', key.kind).where('model_name', '=', key.model).where('identity', 'in', older).execute();
     });
+  }
+
+  /** The database's clock, epoch ms, as SQL: one clock for every process that records uses. */
+  private databaseClock() {
+    return dialectOf(this.db) === 'postgres' ? sql`(extract(epoch from statement_timestamp()) * 1000)::bigint` : sql`cast((julianday('now') - 2440587.5) * 86400000.0 as integer)`;
+  }
+
+  /** A use at this process's `now`, as SQL: no later than the database's clock (a clock running ahead is held back to it). */
+  private useTime(now: number) {
+    return dialectOf(this.db) === 'postgres' ? sql<number>`least(${now}::bigint, ${this.databaseClock()})` : sql<number>`min(${now}, ${this.databaseClock()})`;
   }
 
   /**

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { openTestPlatform } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import type { LoomError } from '../core/errors.js';
 import { loadLabels } from './label-loader.js';
 
 const T0 = Date.UTC(2026, 0, 5, 8);
@@ -60,4 +61,35 @@ test('a missing column is refused naming it, before anything is written', async 
   await writeFile(csv, 'id,label\na,1\n');
   await assert.rejects(loadLabels(db.labels, { kind: 'parquet', dir: join(dir, 'none') }, { model: 'flights', source: { file: csv } }), { code: 'INVALID_ARGUMENT', field: 'requestIdColumn' });
   assert.equal((await db.labels.getLabels(['a'])).size, 0);
+});
+
+test('a bad label file or query is refused naming the row or the source and the fix, and nothing of it is written', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const location = { kind: 'parquet' as const, dir: join(dir, 'none') };
+  const load = (file: string, text: string, labelColumn = 'label') =>
+    writeFile(join(dir, file), text).then(() => loadLabels(db.labels, location, { model: 'flights', source: { file: join(dir, file) }, labelColumn }));
+  const rows = (n: number, label = (i: number) => String(i % 2)) => Array.from({ length: n }, (_, i) => `r${i},${label(i)}`).join('\n');
+  // Past the first batches, so a half-written store would show: a text label in the last row.
+  await assert.rejects(load('text.csv', `request_id,label\n${rows(25_000, (i) => (i === 24_999 ? 'yes' : String(i % 2)))}\n`), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.equal(error.field, 'label');
+    assert.match(error.message, /Line: 25001.*"yes"/);
+    assert.ok(error.fix);
+    return true;
+  });
+  // A torn last line (a copy cut short): a row with no label.
+  await assert.rejects(load('torn.csv', `request_id,label\n${rows(100)}\nr100`), { code: 'INVALID_ARGUMENT', field: 'source', message: /one column named "request_id,label": .*torn last line/ });
+  await assert.rejects(load('cut.csv', `request_id,label\n${rows(100)}\nr100,`), { code: 'INVALID_ARGUMENT', field: 'label', message: /row 101 .*no label/ });
+  await assert.rejects(load('torn.ndjson', '{"request_id": "r0", "label": 1}\n{"request_id": "r1", "label": 0}\n{"request_id": "r2", "la'), { code: 'INVALID_ARGUMENT', field: 'source' });
+  // NaN reads as a number, so only the check of every row before writing keeps the first 20,000 out of the store.
+  await assert.rejects(load('nan.csv', `request_id,label\n${rows(25_000, (i) => (i === 24_999 ? 'nan' : `${i % 2}.0`))}\n`), { code: 'INVALID_ARGUMENT', field: 'label', message: /row 25000 of the labels has the label NaN/ });
+  await assert.rejects(load('long.csv', `request_id,label\n${'x'.repeat(201)},1\n`), { code: 'INVALID_ARGUMENT', field: 'request_id', message: /row 1/ });
+  await assert.rejects(load('empty.csv', ''), { code: 'INVALID_ARGUMENT' });
+  // A query that is valid SQL but fails as it runs.
+  const sql = (query: string) => loadLabels(db.labels, location, { model: 'flights', source: { sql: query } });
+  await assert.rejects(sql(`SELECT 'r0' AS request_id, CASE WHEN random() < 2 THEN error('the warehouse is down') ELSE 1 END AS label`), { code: 'INVALID_ARGUMENT', field: 'source', message: /the warehouse is down/ });
+  await assert.rejects(sql('SELECT * FROM no_such_table'), { code: 'INVALID_ARGUMENT', field: 'source' });
+  assert.equal(await db.labels.countLabels('flights'), 0, 'nothing of a refused load is written');
 });

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { mulberry32 } from '../core/random.js';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
 import { RECONSTRUCTION_FIT, decodeFit, encodeFit } from './fit-store-formats.js';
-import { complementBasis, reconstructionErrors, symmetricEigen } from './multivariate.js';
+import { inferSchema } from '../validate/schema.js';
+import { statisticsOfRelation } from '../validate/statistics.js';
+import { complementBasis, dropReconstruction, loadReconstruction, reconstructionErrors, reconstructionModel, symmetricEigen } from './multivariate.js';
 
 /** d orthonormal directions (eigenvectors of a random symmetric matrix), the first k as the components (d × k). */
 function components(d: number, k: number, seed: number): number[][] {
@@ -62,4 +64,31 @@ test('a PCA fit kept before the error came from the left-out directions is fitte
   assert.equal(Number(row!.e), 0);
   assert.equal(decodeFit(RECONSTRUCTION_FIT, JSON.stringify({ format: 1, fit: kept })).ok, false);
   assert.equal(decodeFit(RECONSTRUCTION_FIT, encodeFit(RECONSTRUCTION_FIT, { ...kept, lower: 0, upper: 0, referenceErrors: [0, 0] })).ok, true);
+});
+
+test("a string's z-score looked up from its training values gives every row the error the row-wise standardisation gives, unseen and missing values included", async () => {
+  const random = mulberry32(11);
+  const cities = ['ORD', 'DFW', 'ATL', 'LAX', 'PHX'];
+  const row = (seen: boolean) => {
+    const city = random() < 0.1 ? null : seen ? cities[Math.floor(random() ** 2 * cities.length)]! : `X${Math.floor(random() * 3)}`;
+    return `(${(random() * 100).toFixed(3)}::DOUBLE, ${random() < 0.05 ? 'NULL' : Math.floor(random() * 2000)}::BIGINT, ${city === null ? 'NULL' : `'${city}'`}, '${cities[Math.floor(random() * 5)]}')`;
+  };
+  const table = (name: string, n: number, seen: () => boolean) => `CREATE TABLE ${name} AS SELECT * FROM (VALUES ${Array.from({ length: n }, () => row(seen())).join(', ')}) AS t(a, b, origin, destination)`;
+  await withDuckDB(async (db) => {
+    await db.run(table('training', 400, () => true));
+    await db.run(table('served', 300, () => random() < 0.8));
+    const statistics = await statisticsOfRelation(db, 'SELECT * FROM training');
+    const features = inferSchema(statistics).features;
+    const model = (await reconstructionModel(db, 'SELECT * FROM training', features, statistics))!;
+    assert.deepEqual(model.columns.map((c) => c.standardised ?? false), [false, false, true, true], 'both string columns looked up');
+    const kept = { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
+    const rowWise = await loadReconstruction(db, kept, features, statistics);
+    const errors = async (m: typeof model) => (await queryRows(db, `SELECT e FROM (${reconstructionErrors(m, 'SELECT * FROM served')}) ORDER BY e`)).map((r) => Number(r.e));
+    const [looked, plain] = [await errors(model), await errors(rowWise)];
+    assert.equal(looked.length, 300);
+    assert.deepEqual(looked, plain);
+    assert.ok(new Set(plain).size > 100, 'the rows have many different errors');
+    await dropReconstruction(db, model);
+    await dropReconstruction(db, rowWise);
+  });
 });

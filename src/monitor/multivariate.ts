@@ -15,11 +15,14 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
-import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
+import { queryRows, sqlIdent } from '../data/duckdb.js';
 import type { SchemaFeature } from '../validate/schema.js';
 import type { DatasetStatistics } from '../validate/statistics.js';
 import { RECONSTRUCTION_FIT } from './fit-store-formats.js';
+import { complementBasis, symmetricEigen } from './pca-algebra.js';
 import type { FitScope } from './version-fits.js';
+
+export { complementBasis, symmetricEigen } from './pca-algebra.js';
 
 /** NannyML's defaults. */
 export const EXPLAINED_VARIANCE = 0.65;
@@ -32,7 +35,7 @@ export interface ReconstructionModel {
    * a LEFT JOIN of its training frequencies (a small temporary table: a hash join, where a
    * `CASE` of hundreds of branches cost more than the rest of the window together).
    */
-  columns: { name: string; encoded: string; join?: string; mean: number; std: number }[];
+  columns: ReconstructionColumn[];
   /** d × k, columns orthonormal. */
   components: number[][];
   lower: number;
@@ -41,6 +44,19 @@ export interface ReconstructionModel {
   referenceErrors: number[];
   /** The frequency tables the joins read; `dropReconstruction` drops them. */
   tables: string[];
+}
+
+/** A column as the model encodes it (see `ReconstructionModel.columns`). */
+export interface ReconstructionColumn {
+  name: string;
+  encoded: string;
+  join?: string;
+  mean: number;
+  std: number;
+  /** A string column's frequency table, its alias in the join and the row's value (SQL). */
+  frequencies?: { table: string; alias: string; value: string };
+  /** Whether `encoded` is the z-score itself (looked up), not the value to standardise. */
+  standardised?: boolean;
 }
 
 let tableCounter = 0;
@@ -62,14 +78,42 @@ export interface ReconstructionFit {
  * `dropReconstruction`.
  */
 export async function reconstructionModel(db: DuckDBConnection, trainingRows: string, features: SchemaFeature[], stats: DatasetStatistics, fits?: FitScope): Promise<ReconstructionModel | undefined> {
-  if (!fits) return fitReconstruction(db, trainingRows, features, stats);
+  if (!fits) {
+    const model = await fitReconstruction(db, trainingRows, features, stats);
+    return model && lookupStandardised(db, model);
+  }
   const fit = await fits.get('reconstruction', async (): Promise<ReconstructionFit | null> => {
     const model = await fitReconstruction(db, trainingRows, features, stats);
     if (!model) return null;
     await dropReconstruction(db, model);
     return { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
   }, RECONSTRUCTION_FIT);
-  return fit ? loadReconstruction(db, fit, features, stats) : undefined;
+  return fit ? lookupStandardised(db, await loadReconstruction(db, fit, features, stats)) : undefined;
+}
+
+/**
+ * The model made cheaper to score rows with: each string column's z-score looked up from a
+ * table of its training values' z-scores (computed by DuckDB from the shares once, with the
+ * very operations the row-wise expression used, so the same doubles), instead of its share
+ * looked up and standardised on every row. An unseen value's z-score is that of share 0, a
+ * missing value's 0 (the mean imputed), as before.
+ */
+async function lookupStandardised(db: DuckDBConnection, model: ReconstructionModel): Promise<ReconstructionModel> {
+  const tables = [...model.tables];
+  const columns: ReconstructionColumn[] = [];
+  for (const column of model.columns) {
+    if (!column.frequencies) {
+      columns.push(column);
+      continue;
+    }
+    const { table, alias, value } = column.frequencies;
+    const standard = (share: string) => `coalesce((${share} - ${column.mean}) / ${column.std}, 0)`;
+    tables.push(`${table}_z`);
+    await db.run(`CREATE TEMP TABLE ${table}_z AS SELECT value, ${standard('share')} AS z FROM ${table}`);
+    const encoded = `(CASE WHEN ${value} IS NULL THEN 0 ELSE coalesce(${alias}.z, ${standard('0::DOUBLE')}) END)`;
+    columns.push({ ...column, encoded, join: `LEFT JOIN ${table}_z AS ${alias} ON ${value}::VARCHAR = ${alias}.value`, standardised: true });
+  }
+  return { ...model, columns, tables };
 }
 
 /** A kept fit made usable on `db`: its columns encoded again from the same training statistics. */
@@ -131,8 +175,8 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
 }
 
 /** Each usable feature's encoding (strings by their training frequencies, in temporary tables the model lists). */
-async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], stats: DatasetStatistics): Promise<{ encoded: { name: string; encoded: string; join?: string }[]; tables: string[] }> {
-  const encoded: { name: string; encoded: string; join?: string }[] = [];
+async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], stats: DatasetStatistics): Promise<{ encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[]; tables: string[] }> {
+  const encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[] = [];
   const tables: string[] = [];
   for (const f of features) {
     const stat = stats.features.find((s) => s.name === f.name);
@@ -149,9 +193,24 @@ async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], s
       const table = `__loom_frequencies_${tableCounter++}`;
       const alias = `__f${tables.length}`;
       tables.push(table);
-      const values = stat.string.rankHistogram.map((v) => `(${sqlString(v.value)}, ${v.count / stat.count}::DOUBLE)`).join(', ');
-      await db.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (VALUES ${values}) AS t(value, share)`);
-      encoded.push({ name: f.name, encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`, join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value` });
+      // Appended, not written as a VALUES list: parsing hundreds of literals cost more than the appends (the same doubles either way).
+      await db.run(`CREATE TEMP TABLE ${table} (value VARCHAR, share DOUBLE)`);
+      const appender = await db.createAppender(table);
+      try {
+        for (const v of stat.string.rankHistogram) {
+          appender.appendVarchar(v.value);
+          appender.appendDouble(v.count / stat.count);
+          appender.endRow();
+        }
+      } finally {
+        appender.closeSync();
+      }
+      encoded.push({
+        name: f.name,
+        encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`,
+        join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value`,
+        frequencies: { table, alias, value: c },
+      });
     }
   }
   return { encoded, tables };
@@ -199,85 +258,7 @@ function errorOfEncoded(model: Pick<ReconstructionModel, 'columns' | 'components
   return `sqrt(greatest(0, ${norm} - (${projections.join(' + ')})))`;
 }
 
-/**
- * An orthonormal basis of the directions orthogonal to the columns of `components` (d × k,
- * orthonormal): d − k vectors, by Gram–Schmidt on the unit vectors, each time taking the unit
- * vector with the most left after removing the basis so far (orthogonalised twice, as
- * floating point needs). The unit vectors' residuals are kept and each new basis vector
- * removed from them once (O(d³) in all): recomputing them for every new vector made it
- * O(d⁴), seconds per window at a hundred features.
- */
-export function complementBasis(components: number[][]): number[][] {
-  const d = components.length;
-  const k = components[0]?.length ?? 0;
-  const dot = (a: number[], b: number[]) => a.reduce((sum, ai, i) => sum + ai * b[i]!, 0);
-  const remove = (r: number[], b: number[]) => {
-    for (let pass = 0; pass < 2; pass++) {
-      const along = dot(r, b);
-      for (let i = 0; i < d; i++) r[i]! -= along * b[i]!;
-    }
-  };
-  const residuals = Array.from({ length: d }, (_, j) => Array.from({ length: d }, (_, i) => (i === j ? 1 : 0)));
-  const basis: number[][] = [];
-  const add = (u: number[]) => {
-    basis.push(u);
-    for (const r of residuals) remove(r, u);
-  };
-  for (let c = 0; c < k; c++) add(components.map((row) => row[c]!));
-  const complement: number[][] = [];
-  for (let n = k; n < d; n++) {
-    const best = residuals.reduce((a, b) => (dot(b, b) > dot(a, a) ? b : a)).slice();
-    // Its residual was cleaned of each basis vector as that came; once more against them all.
-    for (const b of basis) remove(best, b);
-    const length = Math.sqrt(dot(best, best));
-    const u = best.map((x) => x / length);
-    complement.push(u);
-    add(u);
-  }
-  return complement;
-}
-
-/** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0). */
+/** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0); a looked-up column is its z-score. */
 function standardised(columns: ReconstructionModel['columns']): string[] {
-  return columns.map((c, i) => `coalesce((e${i} - ${c.mean}) / ${c.std}, 0)`);
-}
-
-/** Eigenvalues and eigenvectors (as columns) of a symmetric matrix, by cyclic Jacobi rotations. */
-export function symmetricEigen(input: number[][]): { values: number[]; vectors: number[][] } {
-  const n = input.length;
-  const a = input.map((row) => [...row]);
-  const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): number => (i === j ? 1 : 0)));
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        if (Math.abs(a[p]![q]!) < 1e-300) continue;
-        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k]![p]!;
-          const akq = a[k]![q]!;
-          a[k]![p] = c * akp - s * akq;
-          a[k]![q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p]![k]!;
-          const aqk = a[q]![k]!;
-          a[p]![k] = c * apk - s * aqk;
-          a[q]![k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k]![p]!;
-          const vkq = v[k]![q]!;
-          v[k]![p] = c * vkp - s * vkq;
-          v[k]![q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: a.map((row, i) => row[i]!), vectors: v };
+  return columns.map((c, i) => (c.standardised ? `e${i}` : `coalesce((e${i} - ${c.mean}) / ${c.std}, 0)`));
 }

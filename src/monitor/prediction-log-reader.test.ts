@@ -132,3 +132,24 @@ if (url) {
     }
   });
 }
+
+test('Parquet log: a file read whole once and torn later is skipped then, not taken for the file that was read', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const rows = await logRows();
+  const sink = new ParquetPredictionSink(dir);
+  await sink.write(rows.v1.slice(0, 120));
+  await sink.rotate();
+  await sink.write(rows.v1.slice(120));
+  await sink.close();
+  const whole = await summary({ kind: 'parquet', dir }, { model: 'flights' });
+  assert.equal(whole.n, 240);
+  assert.deepEqual(whole.skipped, []);
+  // Both files are known readable now; the second one is then cut short.
+  const torn = join(dir, (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort()[1]!);
+  await truncate(torn, Math.floor((await stat(torn)).size / 2));
+  const { skipped, ...got } = await summary({ kind: 'parquet', dir }, { model: 'flights' });
+  assert.deepEqual(got, expected({ v1: rows.v1.slice(0, 120), v2: [] }, { model: 'flights' }));
+  assert.deepEqual(skipped.map((s) => s.file), [torn]);
+  // Read again unchanged: the same answer (the first file's check kept, the torn one checked again).
+  assert.deepEqual((await summary({ kind: 'parquet', dir }, { model: 'flights' })).skipped.map((s) => s.file), [torn]);
+});

@@ -25,7 +25,7 @@
  *        then `SELECT … FROM (${log.relation})`.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -103,15 +103,23 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   const all = await predictionLogFiles(dir);
   const skipped: SkippedFile[] = [];
   let files = all;
-  if (files.length > 0 && !(await readable(db, files))) {
+  // Only files not already found readable as they are now are read to check them (a scan of every file's logged_at otherwise).
+  const signatures = await Promise.all(all.map(fileSignature));
+  const unchecked = all.filter((file, i) => signatures[i] === undefined || checkedReadable.get(file) !== signatures[i]);
+  if (unchecked.length > 0 && !(await readable(db, unchecked))) {
     // Some file is unreadable: find which, one by one (only on this slow path).
+    const toCheck = new Set(unchecked);
     files = [];
     for (const file of all) {
-      const problem = await readProblem(db, [file]);
+      const problem = toCheck.has(file) ? await readProblem(db, [file]) : undefined;
       if (problem === undefined) files.push(file);
       else skipped.push({ file, reason: problem });
     }
   }
+  const read = new Set(files);
+  all.forEach((file, i) => {
+    if (read.has(file) && signatures[i] !== undefined) rememberReadable(file, signatures[i]!);
+  });
   if (files.length === 0) return { relation: emptyRelation(filter), files, skipped, close: async () => {} };
   const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
   const types = new Map((await queryRows(db, `DESCRIBE SELECT * FROM ${source}`)).map((r) => [String(r.column_name), String(r.column_type)]));
@@ -122,6 +130,32 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
     protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at,
     ${types.has('status') ? 'status::INTEGER' : 'NULL::INTEGER'} AS status, ${types.has('error_code') ? 'error_code::VARCHAR' : 'NULL::VARCHAR'} AS error_code`;
   return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
+}
+
+/**
+ * Files DuckDB read whole, by path, with the signature (size, modification time, inode) they
+ * had then. Finished log files are never rewritten in place (writers rename into place), so
+ * a file with the same signature is the file that was read; a file cut short, replaced or
+ * touched since has another one and is checked again. At most `CHECKED_KEPT` kept, oldest
+ * dropped first.
+ */
+const checkedReadable = new Map<string, string>();
+const CHECKED_KEPT = 100_000;
+
+function rememberReadable(file: string, signature: string): void {
+  checkedReadable.delete(file);
+  checkedReadable.set(file, signature);
+  if (checkedReadable.size > CHECKED_KEPT) checkedReadable.delete(checkedReadable.keys().next().value!);
+}
+
+/** A file's size, modification time and inode; undefined when it cannot be stat'ed (DuckDB then says why). */
+async function fileSignature(file: string): Promise<string | undefined> {
+  try {
+    const s = await stat(file, { bigint: true });
+    return `${s.size}:${s.mtimeNs}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether DuckDB reads every file's footer and column chunks (a count reads the footers). */

@@ -59,11 +59,12 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
     const found = (await labels.countLabels(request.model)) <= rows ? await labels.labelValues(request.model) : await labelsOfWindow(db, relation, labels, request.model);
     await fillLabelTable(db, table, found);
     const columns = `logged_at, request_id, ${request.score} AS score${names.map((name, i) => `, ${request.features[name]} AS f${i}`).join('')}`;
-    // Windows of N requests are runs of N rows in time order, scored or not (as the monitor's windows count them): numbered
-    // by one sort, needless when one window holds them all; time windows need no order at all (their key is the row's own).
+    // Windows of N requests are runs of N rows in the log's total order, scored or not, numbered by the monitor's own
+    // `windowKey` (so both split ties alike): one sort, needless when one window holds them all; time windows need no order
+    // at all (their key is the row's own).
     const size = request.window.kind === 'requests' ? Math.max(1, Math.floor(request.window.size)) : 0;
     const inRuns = size > 0 && rows > size;
-    if (inRuns) await db.run(`CREATE TEMP TABLE ${numbered} AS SELECT (row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${size} AS w, ${columns} FROM (${relation})`);
+    if (inRuns) await db.run(`CREATE TEMP TABLE ${numbered} AS SELECT ${windowKey(request.window)} AS w, ${columns} FROM (${relation})`);
     const source = inRuns ? `SELECT * FROM ${numbered}` : `SELECT ${size > 0 ? '0' : windowKey(request.window)} AS w, ${columns} FROM (${relation})`;
     const scored = `SELECT * FROM (${source}) WHERE score IS NOT NULL AND w IS NOT NULL`;
     return { labelled: await labelledRows(db, scored, table, duplicated, names), windows: await loggedWindows(db, scored), multiRowRequests: multi };

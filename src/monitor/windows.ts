@@ -84,7 +84,9 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   ];
   // Windows of N requests number the rows in time order: a sort of the whole log, needless
   // when all its rows fit in one window (every row's key is 0 then).
-  const single = options.window.kind === 'requests' && Number((await queryRows(db, `SELECT count(*)::DOUBLE AS n FROM (${relation})`))[0]!.n) <= options.window.size;
+  // That count's scan also gives the one window's bounds, so its key query is not needed.
+  const [bounds] = options.window.kind === 'requests' ? await queryRows(db, `SELECT 0 AS w, epoch_ms(min(logged_at)) AS start, epoch_ms(max(logged_at)) AS end, count(*)::DOUBLE AS n FROM (${relation})`) : [];
+  const single = bounds !== undefined && options.window.kind === 'requests' && Number(bounds.n) <= options.window.size;
   const key = single ? '0::BIGINT' : windowKey(options.window);
   const model = baseline.trainingRows ? await reconstructionModel(db, baseline.trainingRows, features, baseline.statistics, options.fits) : undefined;
   // The windows' rows flattened once: every window's scans read typed columns, not JSON. One
@@ -93,7 +95,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   const view = single && !columns.some((c) => c.includes('->>'));
   await db.run(`CREATE TEMP ${view ? 'VIEW' : 'TABLE'} ${table} AS SELECT ${key} AS __window, epoch_ms(logged_at) AS __at, ${columns.join(', ')} FROM (${relation})`);
   try {
-    const keys = await queryRows(db, `SELECT __window AS w, min(__at) AS start, max(__at) AS end, count(*)::DOUBLE AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
+    const keys = single ? (Number(bounds.n) > 0 ? [bounds] : []) : await queryRows(db, `SELECT __window AS w, min(__at) AS start, max(__at) AS end, count(*)::DOUBLE AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
     const trainingBins = baseline.trainingRows ? await trainingColumns(db, `${table}_training`, baseline.trainingRows, features, keys.length) : undefined;
     const task = (options.progress ?? silentProgress).start('analysing windows', keys.length, 'windows');
     const results: WindowAnalysis[] = [];
@@ -132,7 +134,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
 /** A row's window over the reader's relation, as SQL: the window's start (epoch ms), or its number for windows of N requests. */
 export function windowKey(window: WindowSpec): string {
   return window.kind === 'requests'
-    ? `((row_number() OVER (ORDER BY logged_at, request_id) - 1) // ${Math.max(1, Math.floor(window.size))})`
+    ? `((row_number() OVER (ORDER BY logged_at, request_id, role, model_name, model_version, protocol, latency_ms, features, outputs) - 1) // ${Math.max(1, Math.floor(window.size))})`
     : `epoch_ms(date_trunc('${window.kind === 'hourly' ? 'hour' : 'day'}', logged_at))`;
 }
 

@@ -9,6 +9,7 @@ import { predictionLogLocation } from '../../platform/prediction-log-location.js
 import { fileURLToPath } from 'node:url';
 import { runCompiledLoom, runLoom } from '../../../test/support/cli.js';
 import { openTestPlatform } from '../../../test/support/databases.js';
+import { refuseRetrainRecords } from '../../../test/support/refuse-writes.js';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { DISTANCE_MOVED, evaluateMonitoredModel, monitoredModelProject, writeAlertRules } from '../../../test/support/monitored-model.js';
 
@@ -141,4 +142,20 @@ test('the lineage of the version an alert is about names the retraining run it s
   assert.match(text.stdout, new RegExp(`retrain retrain\\.ts: run ${String(runId)} started`));
   assert.match(text.stdout, /retrain missing\.ts failed: .*missing\.ts/);
   assert.match(text.stdout, new RegExp(`retrain failing\\.ts: run ${String(failedRunId)} failed: .*the training data is gone`));
+});
+
+test('loom monitor alerts check prints the pass and the run it started when the database refuses to record it, with a warning and no error', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const project = await monitoredModelProject(dir, START, [1, 3]);
+  await refuseRetrainRecords(project.db.config.database);
+  await project.db.close();
+  await writeFile(join(dir, 'retrain.ts'), RETRAIN_PIPELINE);
+  await writeFile(join(dir, 'loom-alerts.yaml'), 'rules:\n  - name: retrains\n    model: flights\n    metric: drift.training.distance\n    window: daily\n    when: { above: 0 }\n    actions: [{ type: retrain, pipeline: retrain.ts }]\n');
+  const check = await runLoom(['monitor', 'alerts', 'check'], { cwd: dir });
+  assert.equal(check.code, 0, check.stderr);
+  const row = check.stdout.split('\n').find((line) => line.startsWith('retrains'));
+  assert.match(String(row), /FIRED .*retrain: done \(retrain\.ts: run (\S+)\)/);
+  const runId = /run (\S+)\)/.exec(String(row))![1]!;
+  assert.match(check.stderr, new RegExp(`warning: rule retrains: the alert's execution \\d+ could not record the retrainings it requested: disk I/O error\n  fix: .*run\\(s\\) ${runId} did start`));
+  assert.doesNotMatch(check.stderr, /\n\s+at /, 'no stack trace');
 });

@@ -57,11 +57,15 @@ export function registerMonitorAlertsCommand(monitor: Command): void {
           },
           codeVersion: readCodeVersion(dirname(rulesFile)),
         });
-        if (options.json) return printJson(results);
-        printTable(
-          ['rule', 'fired', 'what', 'actions'],
-          results.map((r) => [r.rule, r.fired ? 'FIRED' : '-', r.summary, (r.actions ?? []).map((a) => `${a.type}: ${a.status} (${a.detail})`).join('; ')]),
-        );
+        if (options.json) printJson(results);
+        else {
+          printTable(
+            ['rule', 'fired', 'what', 'actions'],
+            results.map((r) => [r.rule, r.fired ? 'FIRED' : '-', r.summary, (r.actions ?? []).map((a) => `${a.type}: ${a.status} (${a.detail})`).join('; ')]),
+          );
+        }
+        // A pass that acted but could not record it is still the pass's answer: warned beside it, not an error.
+        for (const r of results) if (r.recordFailure) process.stderr.write(`warning: rule ${r.rule}: ${r.recordFailure.message}\n  fix: ${r.recordFailure.fix}\n`);
       });
     });
   alerts

@@ -7,7 +7,6 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { LoomError } from '../../core/errors.js';
 import { driftRows, historyRows, monitorVersion, type MonitorReport } from '../../monitor/monitor.js';
 import { PREDICTION_ROLES } from '../../monitor/prediction-log-reader.js';
 import type { WindowSpec } from '../../monitor/windows.js';
@@ -17,13 +16,17 @@ import { parseOptions } from '../options.js';
 import { formatTime, printJson, printTable, progressFor } from '../output.js';
 import { withProject, type Project } from '../project.js';
 
+/** The most requests a window of N requests may hold. */
+const MAX_WINDOW_REQUESTS = 1_000_000_000;
+
 const windowSpec = z
   .string()
   .transform((text, ctx): WindowSpec => {
     if (text === 'hourly' || text === 'daily') return { kind: text };
     const size = /^requests:(\d+)$/.exec(text)?.[1];
-    if (size && Number(size) > 0) return { kind: 'requests', size: Number(size) };
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a window: use hourly, daily or requests:N (e.g. requests:10000)` });
+    // Past a billion rows a window is the whole log (and the number stops being exact for SQL).
+    if (size && Number(size) > 0 && Number(size) <= MAX_WINDOW_REQUESTS) return { kind: 'requests', size: Number(size) };
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a window: use hourly, daily or requests:N, N from 1 to ${MAX_WINDOW_REQUESTS} (e.g. requests:10000)` });
     return z.NEVER;
   });
 const time = z
@@ -34,18 +37,20 @@ const time = z
     return ms;
   });
 
-/** The options every monitor command shares. */
-export const monitorOptionsSchema = z.object({
-  window: windowSpec,
-  from: time.optional(),
-  to: time.optional(),
-  role: z
-    .string()
-    .transform((text) => text.split(',').map((r) => r.trim()))
-    .pipe(z.array(z.enum(PREDICTION_ROLES)))
-    .optional(),
-  json: z.boolean().optional(),
-});
+/** The options every monitor command shares; a range must end after it starts. */
+export const monitorOptionsSchema = z
+  .object({
+    window: windowSpec,
+    from: time.optional(),
+    to: time.optional(),
+    role: z
+      .string()
+      .transform((text) => text.split(',').map((r) => r.trim()))
+      .pipe(z.array(z.enum(PREDICTION_ROLES)))
+      .optional(),
+    json: z.boolean().optional(),
+  })
+  .refine((o) => o.from === undefined || o.to === undefined || o.from < o.to, { path: ['from'], message: 'the range is empty: --from must be before --to' });
 export type MonitorOptions = z.output<typeof monitorOptionsSchema>;
 
 /** Adds the shared arguments and options to a monitor subcommand. */
@@ -92,9 +97,6 @@ export function registerMonitorCommands(program: Command): Command {
 
 async function run(ref: string, raw: unknown, print: (report: MonitorReport) => void, json: (report: MonitorReport) => unknown): Promise<void> {
   const options = parseOptions(monitorOptionsSchema, raw);
-  if (options.from !== undefined && options.to !== undefined && options.from >= options.to) {
-    throw new LoomError('INVALID_ARGUMENT', '--from must be before --to', { field: 'from' });
-  }
   await withProject(async (project) => {
     const report = await monitorReport(project, ref, options);
     // Kept, so the figures can be charted and queried later without re-reading the log.

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { openTestPlatform, postgresTestUrl, openFreshPostgres } from '../../../test/support/databases.js';
+import { refuseRetrainRecords } from '../../../test/support/refuse-writes.js';
 import { testStepRunner } from '../../../test/support/step-runner.js';
 import { LoomError } from '../../core/errors.js';
 import { typeRecord, ServingModel } from '../../pipeline/artifact-types.js';
@@ -179,4 +180,100 @@ test('a firing rule acts and is recorded (PostgreSQL)', { skip: pgUrl ? false : 
   const platform = await openFreshPostgres(pgUrl!);
   t.after(() => platform.close());
   await firesAndActs(platform, dir);
+});
+
+/** A rule that fires on its last window and asks for a retraining, for a model with one version. */
+async function firesAndRetrains(platform: Platform, dir: string) {
+  await platform.registry.ensureRegisteredModel('flights');
+  await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  const rules = parseAlertRules(RULES.replace('for: 2', 'for: 1').replace('      - type: log\n      - type: rollback\n', '      - type: retrain\n        pipeline: pipelines/flights.ts\n'), 'rules.yaml');
+  const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
+  return checkAlerts({ metadata: platform.metadata, registry: platform.registry, runner }, rules, {
+    points: async () => [point(0, 0.5, 1)],
+    retrain: async () => 'flights-run-7',
+    codeVersion: { commit: null, dirty: false },
+  });
+}
+
+async function recordRefused(platform: Platform, dir: string) {
+  await refuseRetrainRecords(platform.config.database);
+  const [result] = await firesAndRetrains(platform, dir);
+  // The pass's answer is whole: the rule fired, the run it started is named, and the record that failed says why and what to do.
+  assert.equal(result!.fired, true, result!.summary);
+  assert.deepEqual(result!.actions, [{ type: 'retrain', status: 'done', detail: 'pipelines/flights.ts: run flights-run-7' }]);
+  assert.ok(result!.recordFailure, 'the failed record is reported');
+  assert.match(result!.recordFailure.message, new RegExp(`execution ${result!.executionId} could not record the retrainings .*(disk I/O error|No space left on device)`));
+  assert.match(result!.recordFailure.fix, /run\(s\) flights-run-7 did start/);
+  // The alert itself is in lineage; only the retraining record is missing.
+  assert.deepEqual((await listAlerts(platform.metadata)).map((a) => a.rule), ['distance-drift']);
+  assert.equal((await platform.metadata.getExecution(result!.executionId!))?.properties.retrains, undefined);
+}
+
+test('a retraining record the database refuses does not lose the pass: the runs and the failure are both returned (SQLite)', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  const [recorded] = await firesAndRetrains(platform, dir);
+  assert.equal(recorded!.recordFailure, undefined, 'a database that writes records, and reports nothing');
+  assert.deepEqual((await platform.metadata.getExecution(recorded!.executionId!))?.properties.retrains, [{ pipeline: 'pipelines/flights.ts', status: 'started', runId: 'flights-run-7' }]);
+  const other = await makeTempDir((fn) => t.after(fn));
+  const refusing = await openTestPlatform(other);
+  t.after(() => refusing.close());
+  await recordRefused(refusing, other);
+});
+
+test('a retraining record the database refuses does not lose the pass (PostgreSQL)', { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await recordRefused(platform, dir);
+});
+
+test('a rules file with each field wrong in turn, unknown keys, an alias bomb or nothing in it is refused naming the field, with a fix', () => {
+  const refused = (text: string) => {
+    try {
+      parseAlertRules(text, 'loom-alerts.yaml');
+    } catch (error) {
+      assert.ok(error instanceof LoomError, String(error));
+      assert.equal(error.code, 'INVALID_ARGUMENT');
+      assert.ok(error.fix, `no fix: ${error.message}`);
+      return { field: error.field, message: error.message };
+    }
+    assert.fail(`accepted: ${text}`);
+  };
+  const wrong: [string, string, string][] = [
+    ['name: distance-drift', 'name: "two words"', 'rules[0].name'],
+    ['model: flights', 'model: ""', 'rules[0].model'],
+    ['model: flights', 'model: [flights]', 'rules[0].model'],
+    ['metric: drift.training.distance', 'metric: accuracy', 'rules[0].metric'],
+    ['window: hourly', 'window: weekly', 'rules[0].window'],
+    ['window: hourly', 'window: { requests: 0 }', 'rules[0].window.requests'],
+    ['when: { above: 0.2 }', 'when: { above: "0.2" }', 'rules[0].when'],
+    ['when: { above: 0.2 }', 'when: { above: .nan }', 'rules[0].when'],
+    ['when: { above: 0.2 }', 'when: { above: .inf }', 'rules[0].when'],
+    ['when: { above: 0.2 }', 'when: { pValueBelow: 1 }', 'rules[0].when.pValueBelow'],
+    ['for: 2', 'for: 1.5', 'rules[0].for'],
+    ['for: 2', 'for: -1', 'rules[0].for'],
+    ['severity: critical', 'severity: urgent', 'rules[0].severity'],
+    ['cooldown: 3h', 'cooldown: -3h', 'rules[0].cooldown'],
+    ['      - type: log\n', '      - type: log\n        level: loud\n', 'rules[0].actions[0].level'],
+    ['      - type: rollback\n', '      - type: webhook\n        url: javascript:alert(1)\n', 'rules[0].actions[1].url'],
+    ['      - type: rollback\n', '      - type: webhook\n        url: http://hooks.example/x\n        retries: 1000\n', 'rules[0].actions[1].retries'],
+    ['      - type: rollback\n', '      - type: retrain\n', 'rules[0].actions[1].pipeline'],
+    ['    actions:\n      - type: log\n      - type: rollback\n', '    actions: []\n', 'rules[0].actions'],
+  ];
+  for (const [from, to, field] of wrong) {
+    assert.ok(RULES.includes(from), from);
+    const { field: named, message } = refused(RULES.replace(from, to));
+    assert.equal(named, field, to);
+    if (field === 'rules[0].when') assert.match(message, /one of \{ above: <number> \}/, 'the shapes a condition takes');
+  }
+  assert.equal(refused(`${RULES}extra: 1\n`).field, 'extra', 'an unknown key at the top');
+  // A billion laughs: aliases that expand without bound are refused, not expanded.
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`), 'rules: [*i]'].join('\n');
+  assert.match(refused(bomb).message, /not valid YAML or JSON.*alias/i);
+  for (const empty of ['', '# only a comment\n', '---\n', 'null']) assert.equal(refused(empty).field, 'loom-alerts.yaml', JSON.stringify(empty));
+  assert.match(refused('').message, /loom-alerts\.yaml is empty/);
+  assert.equal(refused('- name: x').field, 'loom-alerts.yaml', 'a list, not a map');
+  assert.match(refused(`rules:\n  - &r\n    name: a\n    model: flights\n    metric: drift.training.distance\n    when: { above: 1 }\n    actions: [{ type: log }]\n  - *r\n`).message, /used twice/);
 });

@@ -3,7 +3,8 @@
  * and for a firing run the `alert` step through the step runner (actions + record), then
  * start the retraining runs its actions requested, recording on the alert's execution which
  * run each started or why it failed (`retrain-link.ts`). What a pass decided, fired or not, is
- * returned for the CLI to print. Where the windows come from is the caller's: the
+ * returned for the CLI to print; a retraining record the metadata store refuses does not lose
+ * that answer (the runs did start): it is returned beside it as `recordFailure`. Where the windows come from is the caller's: the
  * monitoring history on a live project, or a replay.
  *
  * Usage: `const results = await checkAlerts(platform, rules, { points, retrain });`
@@ -41,6 +42,11 @@ export interface AlertCheck {
   summary: string;
   executionId?: number;
   actions?: ActionOutcome[];
+  /**
+   * Why the alert's execution could not record which retrainings it started, and the fix;
+   * the actions above still happened (their runs started), only their record in lineage is missing.
+   */
+  recordFailure?: { message: string; fix: string };
 }
 
 export async function checkAlerts(services: AlertCheckServices, rules: readonly AlertRule[], options: AlertCheckOptions): Promise<AlertCheck[]> {
@@ -61,8 +67,8 @@ export async function checkAlerts(services: AlertCheckServices, rules: readonly 
       run: standaloneScope('monitor-alert', options.codeVersion),
       cache: false,
     });
-    const actions = await requestedRetrains(services.metadata, outcome, options);
-    results.push({ rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions });
+    const { actions, recordFailure } = await requestedRetrains(services.metadata, outcome, options);
+    results.push({ rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions, ...(recordFailure && { recordFailure }) });
   }
   return results;
 }
@@ -74,8 +80,11 @@ async function modelArtifact(services: AlertCheckServices, model: string, versio
   return (await services.metadata.getArtifacts([registered.artifactId]))[0];
 }
 
-/** The step's action outcomes, with each requested retraining started (or its failure recorded in the answer). */
-async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, options: AlertCheckOptions): Promise<ActionOutcome[]> {
+/**
+ * The step's action outcomes, with each requested retraining started (or its failure recorded
+ * in the answer), and why recording them on the alert's execution failed, if it did.
+ */
+async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, options: AlertCheckOptions): Promise<{ actions: ActionOutcome[]; recordFailure?: AlertCheck['recordFailure'] }> {
   if (outcome.error) throw outcome.error;
   const actions = (outcome.outputs.alert?.properties.actions ?? []) as ActionOutcome[];
   const started: ActionOutcome[] = [];
@@ -95,6 +104,18 @@ async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, 
       records.push({ pipeline: action.detail, status: 'failed', reason: (error as Error).message, ...(runId ? { runId } : {}) });
     }
   }
-  await recordRetrains(metadata, outcome.executionId, records);
-  return started;
+  try {
+    await recordRetrains(metadata, outcome.executionId, records);
+  } catch (error) {
+    // The runs have started: throwing now would hide them (and their ids) from the user.
+    const runIds = records.flatMap((r) => (r.runId ? [r.runId] : []));
+    return {
+      actions: started,
+      recordFailure: {
+        message: `the alert's execution ${outcome.executionId} could not record the retrainings it requested: ${(error as Error).message}`,
+        fix: `make the metadata database writable again (disk space, permissions, a read-only replica); ${runIds.length > 0 ? `run(s) ${runIds.join(', ')} did start (do not start them again)` : 'no run started'}`,
+      },
+    };
+  }
+  return { actions: started };
 }

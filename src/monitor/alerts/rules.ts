@@ -55,11 +55,11 @@ export const alertAction = z.discriminatedUnion('type', [webhookAction, logActio
 export type AlertAction = z.infer<typeof alertAction>;
 
 /** When a window's value breaches: above or below a bound, or a test's p-value under a level. */
-const condition = z.union([
-  z.strictObject({ above: z.number() }),
-  z.strictObject({ below: z.number() }),
-  z.strictObject({ pValueBelow: z.number().gt(0).lt(1) }),
-]);
+const condition = z.union(
+  [z.strictObject({ above: z.number() }), z.strictObject({ below: z.number() }), z.strictObject({ pValueBelow: z.number().gt(0).lt(1) })],
+  // The union's own message would be "Invalid input": say which shapes it takes.
+  { error: 'one of { above: <number> }, { below: <number> } or { pValueBelow: <number between 0 and 1> }, with a finite number' },
+);
 export type AlertCondition = z.infer<typeof condition>;
 
 /** Windows as the monitor computes them. */
@@ -110,7 +110,13 @@ export function parseAlertRules(text: string, source: string): AlertRule[] {
     data = parseYaml(text);
   } catch (error) {
     const where = error instanceof YAMLParseError ? ` (line ${error.linePos?.[0].line})` : '';
-    throw new LoomError('INVALID_ARGUMENT', `${source} is not valid YAML or JSON${where}: ${(error as Error).message.split('\n')[0]}`, { field: source, fix: 'fix the syntax at that line' });
+    // Not a syntax error: the parser refused to expand aliases without bound (a "billion laughs").
+    const fix = error instanceof YAMLParseError ? 'fix the syntax at that line' : 'write the rules out, without aliases that expand into many copies';
+    throw new LoomError('INVALID_ARGUMENT', `${source} is not valid YAML or JSON${where}: ${(error as Error).message.split('\n')[0]}`, { field: source, fix });
+  }
+  if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
+    const what = data === null || data === undefined ? 'is empty' : `holds ${Array.isArray(data) ? 'a list' : `the ${typeof data} ${JSON.stringify(data)}`}`;
+    throw new LoomError('INVALID_ARGUMENT', `${source} ${what}, not a map with a "rules" list`, { field: source, fix: 'write `rules:` followed by at least one rule (see docs/alerts.md)' });
   }
   return parseInput(rulesFile, data, { what: source, fix: 'see docs/alerts.md for the rule format' }).rules;
 }
