@@ -10,7 +10,14 @@
  * per record above the reference, event-loop delay p99 / max (what a request waiting behind
  * the log would feel), rows written and dropped.
  *
+ * With `--writer`, instead: what the log's worker spends per row, CPU µs of all threads, the
+ * two ways it spools a packed batch alternated in one process (100,000 one-row records in
+ * batches of 2,000, each pass spooled and then converted to one Parquet file): NDJSON lines
+ * (`packedSpoolLines` + `writeLines` with the tracked layout, the path before columnar frames)
+ * and columnar frames (`writePacked`, prediction-log-frames.ts). Median of `--passes` after a warm-up.
+ *
  * Run: node --import tsx bench/prediction-log.ts [--seconds 8] [--rate 20000]
+ *      node --import tsx bench/prediction-log.ts --writer [--passes 5]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +26,9 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PredictionLog, type PredictionRecord } from '../src/serve/prediction-log.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
+import { packedSpoolLines, packRecords, type PackedRecords } from '../src/serve/prediction-log-pack.js';
+import { ParquetSpoolWriter } from '../src/serve/prediction-log-parquet.js';
+import { packedStructure } from '../src/serve/prediction-log-structure.js';
 
 const NAMES = ['hour', 'weekday', 'distance', 'origin', 'destination'];
 const ORIGINS = ['SFO', 'LAX', 'ORD', 'JFK', 'SEA'];
@@ -76,8 +86,48 @@ async function runMode(mode: 'none' | 'in-thread' | 'worker', dir: string, secon
   return { mode, records: made, elu: used.utilization, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6, written: log?.written ?? 0, dropped: log?.dropped ?? 0 };
 }
 
+/** CPU µs per row of spooling `batches` one way and converting the spool to Parquet. */
+async function writerPass(dir: string, batches: PackedRecords[], how: 'ndjson' | 'frames'): Promise<number> {
+  const writer = new ParquetSpoolWriter(dir, { idleMs: 600_000, rotateMs: 600_000 });
+  const start = process.cpuUsage();
+  let rows = 0;
+  for (const packed of batches) {
+    if (how === 'frames') rows += await writer.writePacked(packed);
+    else {
+      const { text, rows: count } = packedSpoolLines(packed);
+      await writer.writeLines(text, count, packedStructure(packed));
+      rows += count;
+    }
+  }
+  await writer.close();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / rows;
+}
+
+async function writerBench(dir: string, passes: number): Promise<void> {
+  const batches = Array.from({ length: 50 }, (_, b) => packRecords(Array.from({ length: 2000 }, (_, i) => makeRecord(b * 2000 + i))));
+  const times = { ndjson: [] as number[], frames: [] as number[] };
+  for (let pass = 0; pass <= passes; pass++) {
+    for (const how of ['ndjson', 'frames'] as const) {
+      const took = await writerPass(join(dir, `${how}-${pass}`), batches, how);
+      if (pass > 0) times[how].push(took);
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  for (const how of ['ndjson', 'frames'] as const) process.stdout.write(`${how}: median ${median(times[how]).toFixed(2)} µs per row (passes ${times[how].map((t) => t.toFixed(2)).join(', ')})\n`);
+  process.stdout.write(`frames / ndjson: ${(median(times.frames) / median(times.ndjson)).toFixed(2)}×\n`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rate: { type: 'string', default: '20000' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rate: { type: 'string', default: '20000' }, writer: { type: 'boolean', default: false }, passes: { type: 'string', default: '5' } } });
+  if (values.writer) {
+    const dir = await mkdtemp(join(tmpdir(), 'loom-bench-log-writer-'));
+    try {
+      return await writerBench(dir, Number(values.passes));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
   const seconds = Number(values.seconds);
   const rate = Number(values.rate);
   const dir = await mkdtemp(join(tmpdir(), 'loom-bench-prediction-log-'));

@@ -26,13 +26,16 @@ export interface PackedRecords {
 }
 
 /** A packed batch's failures by record index. */
-function failuresOf(packed: PackedRecords): Map<number, { status: number; code: string }> {
+export function failuresOf(packed: PackedRecords): Map<number, { status: number; code: string }> {
   const byIndex = new Map<number, { status: number; code: string }>();
   for (let i = 0; i < packed.failures.length; i += 3) byIndex.set(packed.failures[i] as number, { status: packed.failures[i + 1] as number, code: packed.failures[i + 2] as string });
   return byIndex;
 }
 
-const HEAD_FIELDS = 8;
+/** Where each of a record's fields sits in its eight entries of `PackedRecords.head` (read by number nowhere else). */
+export const HEAD = { requestId: 0, modelName: 1, modelVersion: 2, role: 3, protocol: 4, names: 5, latencyMs: 6, at: 7 } as const;
+/** Entries per record in `PackedRecords.head`. */
+export const HEAD_FIELDS = 8;
 
 /**
  * Packs records one by one as they are logged, into the arrays of the batch being built. The
@@ -109,7 +112,7 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   const take = (n: number) => body.slice(at, (at += n));
   for (let r = 0; r < packed.count; r++) {
     const h = r * HEAD_FIELDS;
-    const inputNames = packed.names[head[h + 5] as number]!;
+    const inputNames = packed.names[head[h + HEAD.names] as number]!;
     const rowCount = body[at++] as number;
     const columns = Array.from({ length: body[at++] as number }, () => take(body[at++] as number));
     const outputCount = body[at++] as number;
@@ -122,16 +125,16 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
       outputs.push({ name, type, shape, data });
     }
     const record: PredictionRecord = {
-      requestId: head[h] as string,
-      modelName: head[h + 1] as string,
-      modelVersion: head[h + 2] as number,
-      role: head[h + 3] as PredictionRole,
-      protocol: head[h + 4] as string,
+      requestId: head[h + HEAD.requestId] as string,
+      modelName: head[h + HEAD.modelName] as string,
+      modelVersion: head[h + HEAD.modelVersion] as number,
+      role: head[h + HEAD.role] as PredictionRole,
+      protocol: head[h + HEAD.protocol] as string,
       inputNames,
       rows: { rowCount, columns },
       outputs,
-      latencyMs: head[h + 6] as number,
-      at: head[h + 7] as number,
+      latencyMs: head[h + HEAD.latencyMs] as number,
+      at: head[h + HEAD.at] as number,
     };
     const failure = failures.get(r);
     if (failure) record.failure = failure;
@@ -156,7 +159,7 @@ function forEachPackedRow(packed: PackedRecords, visit: RowVisitor): void {
   let at = 0;
   for (let r = 0; r < packed.count; r++) {
     const h = r * HEAD_FIELDS;
-    const names = keys[head[h + 5] as number]!;
+    const names = keys[head[h + HEAD.names] as number]!;
     const rowCount = body[at++] as number;
     const columnCount = body[at++] as number;
     // Where each column's values start in `body`, and how many each row has.
@@ -197,15 +200,15 @@ export function packedLogRows(packed: PackedRecords): PredictionLogRow[] {
   const rows: PredictionLogRow[] = [];
   forEachPackedRow(packed, (head, h, features, outputs, failure) => {
     const logRow: PredictionLogRow = {
-      requestId: head[h] as string,
-      modelName: head[h + 1] as string,
-      modelVersion: head[h + 2] as number,
-      role: head[h + 3] as PredictionRole,
-      protocol: head[h + 4] as string,
+      requestId: head[h + HEAD.requestId] as string,
+      modelName: head[h + HEAD.modelName] as string,
+      modelVersion: head[h + HEAD.modelVersion] as number,
+      role: head[h + HEAD.role] as PredictionRole,
+      protocol: head[h + HEAD.protocol] as string,
       features,
       outputs,
-      latencyMs: head[h + 6] as number,
-      loggedAt: head[h + 7] as number,
+      latencyMs: head[h + HEAD.latencyMs] as number,
+      loggedAt: head[h + HEAD.at] as number,
     };
     // Set after the literal, not spread into it: answered rows (nearly all) keep the plain, fast object shape.
     if (failure) {
@@ -230,8 +233,8 @@ export function packedSpoolLines(packed: PackedRecords): { text: string; rows: n
   forEachPackedRow(packed, (head, h, features, outputs, failure) => {
     if (h !== record) {
       record = h;
-      prefix = spoolLinePrefix(head[h] as string, head[h + 1] as string, head[h + 2] as number, head[h + 3] as string, head[h + 4] as string);
-      suffix = spoolLineSuffix(head[h + 6] as number, head[h + 7] as number, failure);
+      prefix = spoolLinePrefix(head[h + HEAD.requestId] as string, head[h + HEAD.modelName] as string, head[h + HEAD.modelVersion] as number, head[h + HEAD.role] as string, head[h + HEAD.protocol] as string);
+      suffix = spoolLineSuffix(head[h + HEAD.latencyMs] as number, head[h + HEAD.at] as number, failure);
     }
     lines.push(`${prefix}${features},"outputs":${outputs}${suffix}`);
   });

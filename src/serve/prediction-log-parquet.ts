@@ -1,6 +1,7 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
- * prediction-log-worker-main.ts): batches are appended to a newline-delimited JSON spool
+ * prediction-log-worker-main.ts): packed batches are appended to a spool as columnar frames
+ * (prediction-log-frames.ts), rows and batches frames cannot hold as newline-delimited JSON
  * (lines as prediction-log-spool.ts writes them), and
  * DuckDB turns the spool into a typed, columnar Parquet file (each feature and output its own
  * column, see `columnarLayout`; JSON text when a batch's keys cannot be columns) when it
@@ -10,20 +11,23 @@
  * matches finished files only).
  *
  * The spool is named after the Parquet file it becomes
- * (`.spool-<pid>-<token>-<n>-<stamp>.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
+ * (`.spool-<pid>-<token>-<n>-<stamp>.frames` or `.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
  * so a spool left by a process that died (or a worker thread that crashed) is converted by
  * the next writer that starts in the directory, exactly once.
  *
  * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../data/duckdb.js';
 import type { PredictionLogRow } from './prediction-log.js';
-import { SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
-import { spoolLines } from './prediction-log-spool.js';
+import { LoomError } from '../core/errors.js';
+import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
+import { endOfLastLine, exists, processAlive, spoolLines } from './prediction-log-spool.js';
+import { packedSpoolLines, type PackedRecords } from './prediction-log-pack.js';
+import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource } from './prediction-log-frames.js';
 
 export interface ParquetSpoolOptions {
   /** Rows per file; default 100,000. */
@@ -44,21 +48,20 @@ export interface ParquetSpoolOptions {
   onError?: (error: unknown) => void;
 }
 
-/** A spool as DuckDB reads it back: features and outputs as JSON, or typed as `layout` says. */
-function spoolSource(spool: string, layout: { features: string; outputs: string } = { features: 'JSON', outputs: 'JSON' }): string {
-  const columns = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
-    features: ${sqlString(layout.features)}, outputs: ${sqlString(layout.outputs)}, latency_ms: 'DOUBLE', logged_at: 'BIGINT', status: 'INTEGER', error_code: 'VARCHAR'}`;
-  return `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
-}
+/** A spool's name: `ndjson` holds a JSON object per row, `frames` a batch per line (prediction-log-frames.ts). */
+const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.(ndjson|frames)(?:\.recovering-(\d+))?$/;
 
-const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.ndjson(?:\.recovering-(\d+))?$/;
+type SpoolKind = 'ndjson' | 'frames';
+
+/** A relation of the log's rows from a spool: features and outputs typed as `layout` says, or as JSON. */
+type SourceOf = (layout?: { features: string; outputs: string }) => string;
 
 export class ParquetSpoolWriter {
   private readonly rotateRows: number;
   private readonly rotateMs: number;
   private readonly idleMs: number;
   readonly token: string;
-  private spool: { path: string; target: string; rows: number; firstAt: number; structure: SpoolStructure } | undefined;
+  private spool: { kind: SpoolKind; path: string; target: string; rows: number; firstAt: number; structure: SpoolStructure } | undefined;
   private files = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private conversions: Promise<unknown> = Promise.resolve();
@@ -94,33 +97,56 @@ export class ParquetSpoolWriter {
    * worker encodes its packed batches straight to them), as `write` does.
    */
   writeLines(text: string, rows: number, structure?: BatchStructure): Promise<void> {
+    return this.serial(() => this.append('ndjson', text, rows, structure));
+  }
+
+  /**
+   * Appends a packed batch (the log's worker): as one columnar frame when its structure is
+   * known and fits the current spool's (prediction-log-frames.ts), else as NDJSON lines. A
+   * batch that cannot go in the current spool's form finishes that spool first; an NDJSON
+   * spool stays NDJSON until it is finished, so mixed traffic does not make a file per batch.
+   * Resolves with the rows written.
+   */
+  writePacked(packed: PackedRecords): Promise<number> {
     return this.serial(async () => {
-      if (rows === 0) return;
-      await (this.ready ??= mkdir(this.dir, { recursive: true }));
-      if (!this.spool) {
-        const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-        const n = this.files++;
-        this.spool = {
-          path: join(this.dir, `.spool-${process.pid}-${this.token}-${n}-${stamp}.ndjson`),
-          target: join(this.dir, `predictions-${stamp}-${process.pid}-${this.token}-${n}.parquet`),
-          rows: 0,
-          firstAt: Date.now(),
-          structure: new SpoolStructure(),
-        };
-        if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
-      }
-      await appendFile(this.spool.path, text);
-      this.spool.rows += rows;
-      this.spool.structure.add(structure);
-      if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
-        // Converted beside the appends that follow (into a new spool), not in front of them.
-        this.finish().catch((error: unknown) => this.backgroundFailed(error));
-      } else if (!this.closed) {
-        clearTimeout(this.idleTimer);
-        // Unreferenced: the worker's message port keeps its thread alive, not a pending rotation.
-        this.idleTimer = setTimeout(() => this.rotateInBackground(), this.idleMs).unref();
-      }
+      const structure = packedStructure(packed);
+      const framed = structure !== undefined && this.spool?.kind !== 'ndjson' && new SpoolStructure().fits(structure);
+      // A spool of the other kind is finished by `append`; a frame spool whose fields this batch would conflict with, here.
+      if (framed && this.spool && !this.spool.structure.fits(structure)) this.finishInBackground();
+      const { text, rows } = framed ? packedFrame(packed, structure) : packedSpoolLines(packed);
+      await this.append(framed ? 'frames' : 'ndjson', text, rows, structure);
+      return rows;
     });
+  }
+
+  /** Appends encoded rows to the current spool of that kind, starting one when there is none. */
+  private async append(kind: SpoolKind, text: string, rows: number, structure: BatchStructure): Promise<void> {
+    if (rows === 0) return;
+    if (this.spool && this.spool.kind !== kind) this.finishInBackground();
+    await (this.ready ??= mkdir(this.dir, { recursive: true }));
+    if (!this.spool) {
+      const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+      const n = this.files++;
+      this.spool = {
+        kind,
+        path: join(this.dir, `.spool-${process.pid}-${this.token}-${n}-${stamp}.${kind}`),
+        target: join(this.dir, `predictions-${stamp}-${process.pid}-${this.token}-${n}.parquet`),
+        rows: 0,
+        firstAt: Date.now(),
+        structure: new SpoolStructure(),
+      };
+      if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
+    }
+    await appendFile(this.spool.path, text);
+    this.spool.rows += rows;
+    this.spool.structure.add(structure);
+    if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
+      this.finishInBackground();
+    } else if (!this.closed) {
+      clearTimeout(this.idleTimer);
+      // Unreferenced: the worker's message port keeps its thread alive, not a pending rotation.
+      this.idleTimer = setTimeout(() => this.rotateInBackground(), this.idleMs).unref();
+    }
   }
 
   /** Finishes the current spool as a Parquet file now; its path, or undefined when nothing was spooled. */
@@ -151,7 +177,7 @@ export class ParquetSpoolWriter {
         }
         const match = SPOOL_NAME.exec(name);
         if (!match) continue;
-        const [, pidText, token, n, stamp, claimer] = match;
+        const [, pidText, token, n, stamp, kind, claimer] = match;
         const pid = Number(pidText);
         // A spool another recovery claimed is orphaned only if that recovery's process died.
         const orphan = claimer ? !processAlive(Number(claimer)) : pid === process.pid ? tokens.includes(token!) : !processAlive(pid);
@@ -166,9 +192,22 @@ export class ParquetSpoolWriter {
         const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
         try {
           if (!(await exists(target))) {
-            // A crash can cut the last line short: that line is cut off, the rest kept.
-            await truncate(spool, await endOfLastLine(spool));
-            const rows = await this.duckdb(() => this.convert(spool, target));
+            // A crash can cut the last line (a row, or a batch's frame) short: that line is cut off and reported, the rest kept.
+            const end = await endOfLastLine(spool);
+            const size = (await stat(spool)).size;
+            if (end < size) {
+              await truncate(spool, end);
+              this.options.onError?.(
+                new LoomError('INTERNAL', `the prediction log spool ${name} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
+                  fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
+                }),
+              );
+            }
+            const rows = await this.duckdb(async () => {
+              if (kind === 'ndjson') return this.convert((layout) => spoolSource(spool, layout), target);
+              const found = await frameSpoolStructure((await this.connection()).db, spool);
+              return this.convert((layout) => frameSource(spool, found.fields, layout !== undefined), target, found.rows, found.structure.columns());
+            });
             if (rows > 0) written.push(target);
           }
           await rm(spool, { force: true });
@@ -199,6 +238,11 @@ export class ParquetSpoolWriter {
     if (this.unreported !== undefined) throw this.unreported;
   }
 
+  /** Detaches the current spool and converts it beside the appends that follow (into a new spool), not in front of them. */
+  private finishInBackground(): void {
+    this.finish().catch((error: unknown) => this.backgroundFailed(error));
+  }
+
   private rotateInBackground(): void {
     this.rotate().catch((error: unknown) => this.backgroundFailed(error));
   }
@@ -216,7 +260,10 @@ export class ParquetSpoolWriter {
     this.spool = undefined;
     if (!spool || spool.rows === 0) return this.conversions.then(() => undefined);
     return this.duckdb(async () => {
-      await this.convert(spool.path, spool.target, spool.rows, spool.structure.columns());
+      const { path } = spool;
+      const fields = spool.structure.fields();
+      const sourceOf: SourceOf = spool.kind === 'frames' && fields ? (layout) => frameSource(path, fields, layout !== undefined) : (layout) => spoolSource(path, layout);
+      await this.convert(sourceOf, spool.target, spool.rows, spool.structure.columns());
       await rm(spool.path, { force: true });
       return spool.target;
     });
@@ -234,10 +281,9 @@ export class ParquetSpoolWriter {
    * `rows` unknown (a spool left by a crash) means count them first; `known` is the columnar
    * layout when the writer tracked it (else it is found by reading the spool).
    */
-  private async convert(spool: string, target: string, rows?: number, known?: { features: string; outputs: string }): Promise<number> {
-    // One engine per writer with one thread and a memory cap: logging must not compete much with serving.
-    const { db } = await (this.engine ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' }).then(async (instance) => ({ instance, db: await instance.connect() })));
-    const source = spoolSource(spool);
+  private async convert(sourceOf: SourceOf, target: string, rows?: number, known?: { features: string; outputs: string }): Promise<number> {
+    const { db } = await this.connection();
+    const source = sourceOf();
     rows ??= Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${source}`)).getRows()[0]![0]);
     if (rows === 0) return 0;
     const temporary = `${target}.tmp-${process.pid}`;
@@ -247,7 +293,7 @@ export class ParquetSpoolWriter {
     try {
       // The layout known: the spool read once, straight into it.
       if (!known) throw new Error('layout not tracked');
-      await copy('features', 'outputs', spoolSource(spool, known));
+      await copy('features', 'outputs', sourceOf(known));
     } catch {
       const columnar = await columnarLayout(db, source);
       try {
@@ -264,71 +310,14 @@ export class ParquetSpoolWriter {
     return rows;
   }
 
+  /** One engine per writer with one thread and a memory cap: logging must not compete much with serving. */
+  private connection(): Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> {
+    return (this.engine ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' }).then(async (instance) => ({ instance, db: await instance.connect() })));
+  }
+
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const result = this.chain.then(work);
     this.chain = result.catch(() => undefined);
     return result;
-  }
-}
-
-/**
- * The columnar layout of a spool's features and outputs: each a STRUCT of one field per
- * name (so each input feature and output is its own Parquet column, read without parsing
- * JSON), typed by the structure of every row of the spool (`json_group_structure`: every
- * key any row has, each typed to hold every row's value, mixed types as JSON text), so every
- * value fits its field. Undefined when either is not an object with keys, or has keys that
- * differ only in case (DuckDB's STRUCT fields do not keep both).
- */
-async function columnarLayout(db: DuckDBConnection, source: string): Promise<{ features: string; outputs: string } | undefined> {
-  const row = (await db.runAndReadAll(`SELECT json_group_structure(features)::VARCHAR, json_group_structure(outputs)::VARCHAR FROM ${source}`)).getRows()[0];
-  const structures = (row ?? []).map((value) => String(value));
-  const usable = (structure: string) => structure.startsWith('{') && structure !== '{}' && !structure.includes('"NULL"') && caseDistinct(JSON.parse(structure));
-  if (structures.length !== 2 || !structures.every(usable)) return undefined;
-  const [features, outputs] = structures.map((structure, i) => `json_transform(${i === 0 ? 'features' : 'outputs'}, ${sqlString(structure)})`);
-  return { features: features!, outputs: outputs! };
-}
-
-/** Whether no object in a JSON structure has two keys equal but for case. */
-function caseDistinct(structure: unknown): boolean {
-  if (Array.isArray(structure)) return structure.every(caseDistinct);
-  if (structure === null || typeof structure !== 'object') return true;
-  const keys = Object.keys(structure);
-  return new Set(keys.map((k) => k.toLowerCase())).size === keys.length && Object.values(structure).every(caseDistinct);
-}
-
-/** Whether a process with this id is running (a signal-0 probe). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The byte just after a file's last newline (0 if it has none), reading back from the end in blocks. */
-async function endOfLastLine(path: string): Promise<number> {
-  const file = await open(path, 'r');
-  try {
-    const block = Buffer.alloc(64 * 1024);
-    for (let end = (await file.stat()).size; end > 0; ) {
-      const start = Math.max(0, end - block.length);
-      const { bytesRead } = await file.read(block, 0, end - start, start);
-      const newline = block.subarray(0, bytesRead).lastIndexOf(0x0a);
-      if (newline >= 0) return start + newline + 1;
-      end = start;
-    }
-    return 0;
-  } finally {
-    await file.close();
   }
 }

@@ -8,6 +8,7 @@
  *
  * Usage: `spoolLinePrefix(...) + features + ',"outputs":' + outputs + spoolLineSuffix(...)`
  */
+import { open, stat } from 'node:fs/promises';
 import type { PredictionLogRow, RequestFailure } from './prediction-log.js';
 
 /** A line's text up to its features' JSON. */
@@ -29,4 +30,41 @@ export function spoolLines(rows: readonly PredictionLogRow[]): string {
     lines.push(`${spoolLinePrefix(row.requestId, row.modelName, row.modelVersion, row.role, row.protocol)}${row.features},"outputs":${row.outputs}${spoolLineSuffix(row.latencyMs, row.loggedAt, failure)}`);
   }
   return lines.join('');
+}
+
+/** Whether a process with this id is running (a signal-0 probe). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The byte just after a file's last newline (0 if it has none), reading back from the end in blocks. */
+export async function endOfLastLine(path: string): Promise<number> {
+  const file = await open(path, 'r');
+  try {
+    const block = Buffer.alloc(64 * 1024);
+    for (let end = (await file.stat()).size; end > 0; ) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await file.read(block, 0, end - start, start);
+      const newline = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (newline >= 0) return start + newline + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await file.close();
+  }
 }

@@ -14,9 +14,9 @@
  * Usage: `const structure = new SpoolStructure(); structure.add(packedStructure(packed)); structure.columns()`
  */
 import { sqlIdent } from '../data/duckdb.js';
-import type { PackedRecords } from './prediction-log-pack.js';
+import { HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-pack.js';
 
-type Kind = 'UBIGINT' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN' | 'NULL';
+export type Kind = 'UBIGINT' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN' | 'NULL';
 
 /** Field name → kind, in first-seen order, for features and outputs; undefined when some value has no known kind. */
 export type BatchStructure = { features: Map<string, Kind>; outputs: Map<string, Kind> } | undefined;
@@ -67,7 +67,7 @@ export function packedStructure(packed: PackedRecords): BatchStructure {
     return true;
   };
   for (let r = 0; r < packed.count; r++) {
-    const names = packed.names[head[r * 8 + 5] as number]!;
+    const names = packed.names[head[r * HEAD_FIELDS + HEAD.names] as number]!;
     const rowCount = body[at++] as number;
     const columnCount = body[at++] as number;
     for (let c = 0; c < columnCount; c++) {
@@ -109,6 +109,31 @@ export class SpoolStructure {
         }
       }
     }
+  }
+
+  /**
+   * Whether a batch merges into this structure with every field's kind still known and no
+   * two field names equal but for case (DuckDB's STRUCT fields, which a columnar spool's
+   * frames are read into, do not keep both). Nothing is merged.
+   */
+  fits(batch: BatchStructure): boolean {
+    if (!this.known || !batch) return false;
+    for (const [target, source] of [[this.features, batch.features], [this.outputs, batch.outputs]] as const) {
+      const lower = new Set([...target.keys()].map((name) => name.toLowerCase()));
+      for (const [name, kind] of source) {
+        const before = target.get(name);
+        if (before === undefined) {
+          if (lower.has(name.toLowerCase())) return false;
+          lower.add(name.toLowerCase());
+        } else if (merge(before, kind) === undefined) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every field seen, in first-seen order, with its kind; undefined when some kind is unknown. */
+  fields(): { features: [string, Kind][]; outputs: [string, Kind][] } | undefined {
+    return this.known ? { features: [...this.features], outputs: [...this.outputs] } : undefined;
   }
 
   /**

@@ -6,8 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
-import { packedLogRows, packedSpoolLines } from './prediction-log-pack.js';
-import { packedStructure } from './prediction-log-structure.js';
+import { packedLogRows } from './prediction-log-pack.js';
 import type { PredictionSinkSpec } from './prediction-log.js';
 import type { FromLogWorker, ToLogWorker } from './prediction-log-backends.js';
 import { PostgresPredictionSink } from './prediction-sinks.js';
@@ -31,10 +30,8 @@ port.on('message', (message: ToLogWorker) => {
       if (message.type === 'write') {
         let written: number;
         if (sink instanceof ParquetSpoolWriter) {
-          // Straight to spool lines (no row objects), with the rows' columnar layout, so the writer need not find it by reading the spool back.
-          const { text, rows } = packedSpoolLines(message.packed);
-          await sink.writeLines(text, rows, packedStructure(message.packed));
-          written = rows;
+          // Straight from the packed batch to the spool, as a columnar frame where it can be (no row objects, no JSON per row).
+          written = await sink.writePacked(message.packed);
         } else {
           const rows = packedLogRows(message.packed);
           await sink.write(rows);

@@ -101,16 +101,22 @@ test('a spool left by a process that was killed is converted when the next log s
   const spools = (await readdir(dir)).filter((name) => name.startsWith('.spool'));
   assert.equal(spools.length, 1, 'the dead process left its spool');
   assert.deepEqual(await parquetFiles(dir), []);
-  assert.equal((await readFile(join(dir, spools[0]!), 'utf8')).trim().split('\n').length, 40);
-  // A crash in the middle of an append leaves half a line.
-  await appendFile(join(dir, spools[0]!), '{"request_id":"torn","model_na');
+  // The spool holds the 40 rows as columnar frames, one line per batch (prediction-log-frames.ts).
+  assert.match(spools[0]!, /\.frames$/);
+  const frames = (await readFile(join(dir, spools[0]!), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { rows: number });
+  assert.equal(frames.reduce((sum, frame) => sum + frame.rows, 0), 40);
+  // A crash in the middle of an append leaves half a batch's frame.
+  await appendFile(join(dir, spools[0]!), '{"rows":2,"request_id":["torn","torn-2"],"model_na');
 
   const files: string[] = [];
+  const errors: unknown[] = [];
   const sink = new ParquetPredictionSink(dir);
   sink.fileWritten = (path) => void files.push(path);
-  const log = new PredictionLog(sink);
+  const log = new PredictionLog(sink, { onError: (error) => void errors.push(error) });
   await log.close();
   assert.equal(files.length, 1, 'the next start converted the leftover spool');
+  assert.equal(errors.length, 1, 'the torn batch is reported');
+  assert.match(String(errors[0]), /cut short by a crash/);
   assert.equal(await countRows(files[0]!), 40);
   assert.deepEqual((await readdir(dir)).filter((name) => !name.endsWith('.parquet')), [], 'the spool is gone');
   // A second start finds nothing left to convert: recovery happens once.

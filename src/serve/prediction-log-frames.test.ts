@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import { makeTempDir } from '../../test/support/flights.js';
+import type { PredictionOutput } from './batcher.js';
+import type { PredictionRecord } from './prediction-log.js';
+import { packedLogRows, packRecords, type PackedRecords } from './prediction-log-pack.js';
+import { ParquetSpoolWriter } from './prediction-log-parquet.js';
+import { spoolLines } from './prediction-log-spool.js';
+
+let next = 0;
+/** A record of `names` with one column per name (`rows` rows each) and a `probability` output. */
+function record(names: string[], columns: unknown[][], extra: Partial<PredictionRecord> = {}): PredictionRecord {
+  const rowCount = columns[0]?.length ?? 1;
+  const i = next++;
+  return {
+    requestId: `r${i}`,
+    modelName: 'flights',
+    modelVersion: 1,
+    role: 'primary',
+    protocol: 'v2',
+    inputNames: names,
+    rows: { rowCount, columns },
+    outputs: [{ name: 'probability', type: 'float32', shape: [rowCount, 1], data: Array.from({ length: rowCount }, (_, r) => (i + r) / 8) as PredictionOutput['data'] }],
+    latencyMs: 0.25 + i,
+    at: 1_700_000_000_000 + i,
+    ...extra,
+  };
+}
+
+/** The Parquet file one writer makes of `batches`: spooled as packed batches (frames where they can be) or as the rows' JSON lines. */
+async function fileOf(dir: string, batches: PackedRecords[], packed: boolean): Promise<{ types: string[]; rows: string[]; spools: string[]; files: number }> {
+  const writer = new ParquetSpoolWriter(join(dir, String(packed)), { idleMs: 600_000, rotateMs: 600_000 });
+  for (const batch of batches) await (packed ? writer.writePacked(batch) : writer.write(packedLogRows(batch)));
+  const spools = (await readdir(join(dir, String(packed)))).filter((name) => name.startsWith('.spool')).map((name) => name.replace(/.*\./, ''));
+  await writer.close();
+  const files = (await readdir(join(dir, String(packed)))).filter((name) => name.endsWith('.parquet')).map((name) => join(dir, String(packed), name));
+  return { ...(await contents(files)), spools, files: files.length };
+}
+
+/** The files' column types (each file's, in turn) and their rows as JSON, in logging order. */
+async function contents(files: string[]): Promise<{ types: string[]; rows: string[] }> {
+  return withDuckDB(async (db) => {
+    const types: string[] = [];
+    const rows: { at: number; json: string }[] = [];
+    for (const file of files.sort()) {
+      types.push(...(await queryRows(db, `DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`)).map((r) => `${String(r.column_name)} ${String(r.column_type)}`));
+      rows.push(...(await queryRows(db, `SELECT epoch_ms(logged_at) AS at, to_json(p)::VARCHAR AS j FROM read_parquet(${sqlString(file)}) AS p`)).map((r) => ({ at: Number(r.at), json: String(r.j) })));
+    }
+    return { types, rows: rows.sort((a, b) => a.at - b.at || (a.json < b.json ? -1 : 1)).map((r) => r.json) };
+  });
+}
+
+test('packed batches spooled as columnar frames make the same Parquet file as their rows spooled as JSON lines: types, values, failures, absent fields', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const flights = ['hour', 'delta', 'origin', 'late', 'ratio'];
+  const batches = [
+    packRecords([
+      record(flights, [[17], [-3], ['ORD'], [true], [0.5]]),
+      // `delta` has integers of both signs: HUGEINT, which Parquet stores as DOUBLE. A request of two rows, a failed request, a NaN (logged as null), text with quotes and a newline.
+      record(flights, [[1, 2], [4, -5], ['SF"O', 'a\nb'], [false, true], [Number.NaN, 2]]),
+      record(flights, [[3], [0], ['LAX'], [null], [1]], { failure: { status: 400, code: 'INVALID_ARGUMENT' } }),
+      // Another model's record in the same batch: its own fields, the others absent.
+      record(['carrier', 'hour'], [['UA'], [9]], { modelName: 'other', role: 'canary' }),
+    ]),
+    packRecords([record(flights, [[23], [7], ['BOS'], [true], [3]])]),
+  ];
+  const [frames, lines] = [await fileOf(dir, batches, true), await fileOf(dir, batches, false)];
+  assert.deepEqual(frames.spools, ['frames']);
+  assert.ok(frames.types.includes('features STRUCT("hour" UBIGINT, delta DOUBLE, origin VARCHAR, late BOOLEAN, ratio DOUBLE, carrier VARCHAR)'), frames.types.join('; '));
+  assert.equal(frames.rows.length, 6);
+  assert.deepEqual(frames, { ...lines, spools: ['frames'] });
+  assert.equal(frames.files, 1);
+});
+
+test('batches a frame cannot hold (a field only ever null, several values per row, names equal but for case) are written as before, in their own files', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const cases = [
+    // Every value of `tail` null: the layout falls back to JSON text, read from the frames.
+    [packRecords([record(['origin', 'tail'], [['ORD'], [null]]), record(['origin', 'tail'], [['SFO'], [null]])])],
+    // An embedding (two values per row), then a frame-able batch: the NDJSON spool takes both.
+    [packRecords([record(['origin', 'embedding'], [['ORD'], [[1, 2]]])]), packRecords([record(['origin'], [['SEA']])])],
+    // A frame-able batch, then one with `origin` and `Origin`: the frame spool is finished first.
+    [packRecords([record(['origin'], [['SEA']])]), packRecords([record(['origin', 'Origin'], [['LAX'], ['lax']])])],
+  ];
+  const files = [1, 1, 2];
+  for (const [i, batches] of cases.entries()) {
+    const [frames, lines] = [await fileOf(join(dir, String(i)), batches, true), await fileOf(join(dir, String(i)), batches, false)];
+    assert.equal(frames.files, files[i], `case ${i}`);
+    assert.deepEqual(frames.rows, lines.rows, `case ${i}`);
+    const features = frames.types.filter((type) => type.startsWith('features'));
+    if (i < 2) assert.deepEqual(frames.types, lines.types, `case ${i}`);
+    // The frames' file, then the NDJSON spool's (names equal but for case: JSON text).
+    else assert.deepEqual(features, ['features STRUCT(origin VARCHAR)', 'features JSON']);
+  }
+});
+
+test('a frame spool left by a crashed writer is recovered into the same file; a torn last frame is dropped whole and reported', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batches = [0, 1, 2].map((b) => packRecords([record(['hour', 'origin'], [[b], ['ORD']]), record(['hour', 'origin'], [[b + 10], ['SFO']])]));
+  const expected = await fileOf(join(dir, 'expected'), batches, true);
+  const crashedDir = join(dir, 'crashed');
+  const crashed = new ParquetSpoolWriter(crashedDir, { token: 'dead', idleMs: 600_000, rotateMs: 600_000 });
+  for (const batch of batches) await crashed.writePacked(batch);
+  const [spool] = (await readdir(crashedDir)).filter((name) => name.startsWith('.spool'));
+  await appendFile(join(crashedDir, spool!), '{"rows":2,"request_id":["lost-1","lost-2"],"model_name":["fl');
+  const errors: unknown[] = [];
+  const recovering = new ParquetSpoolWriter(crashedDir, { onError: (error) => void errors.push(error) });
+  const recovered = await recovering.recover(['dead']);
+  await recovering.close();
+  assert.equal(recovered.length, 1);
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0]), /batch cut short by a crash/);
+  assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
+});
+
+test('an NDJSON spool left by the previous version (a JSON object per row) is still recovered on upgrade', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batches = [packRecords([record(['hour', 'origin'], [[1], ['ORD']]), record(['hour', 'origin'], [[2], ['SFO']])])];
+  const expected = await fileOf(join(dir, 'expected'), batches, false);
+  // The previous version's spool: its name and its lines, as that version wrote them (`spoolLines`).
+  await writeFile(join(dir, `.spool-${process.pid}-old-0-20261207T000000000Z.ndjson`), spoolLines(packedLogRows(batches[0]!)));
+  const writer = new ParquetSpoolWriter(dir);
+  const recovered = await writer.recover(['old']);
+  await writer.close();
+  assert.equal(recovered.length, 1);
+  assert.match(recovered[0]!, /predictions-20261207T000000000Z-\d+-old-0\.parquet$/);
+  assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
+});

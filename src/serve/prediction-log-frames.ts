@@ -1,0 +1,188 @@
+/**
+ * The columnar spool: each packed batch appended as one line of JSON holding the batch's
+ * rows column by column (`{"rows":2,"request_id":["a","b"],…,"features":{"hour":[17,18]},…}`),
+ * instead of one JSON object per row. Encoding a batch is one `JSON.stringify` of a few
+ * arrays of plain values (done in V8's native code) rather than a JSON text built per row
+ * and field, which was most of what the log's worker spent; DuckDB reads the frames back
+ * with `read_json` and unnests the columns into the same rows, straight into the Parquet
+ * layout the reader expects (features and outputs as STRUCT columns, see
+ * prediction-log-structure.ts). Each frame carries its batch's field kinds, so a spool left
+ * by a crash is typed without being read twice. A crash can cut only the last frame short:
+ * a frame ends with its newline, and a last line without one is dropped whole (the Parquet
+ * writer's recovery), never half-read.
+ *
+ * Only batches whose structure is known and whose columns hold one value per row become
+ * frames; the others are spooled as NDJSON lines (prediction-log-spool.ts) as before.
+ *
+ * Also here, the relations of the older NDJSON spool (`spoolSource`) and the layout DuckDB finds
+ * for rows whose structure the writer could not track (`columnarLayout`).
+ *
+ * Usage: `appendFile(spool, packedFrame(packed, structure).text)`; at rotation
+ * `COPY (SELECT … FROM ${frameSource(spool, fields, true)}) TO …`.
+ */
+import { z } from 'zod';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlIdent, sqlString } from '../data/duckdb.js';
+import { failuresOf, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-pack.js';
+import { SpoolStructure, type BatchStructure, type Kind } from './prediction-log-structure.js';
+
+/** The log row's fixed columns as each frame holds them (one list per column) and DuckDB reads them. */
+const HEAD_COLUMNS = [
+  ['request_id', 'VARCHAR'],
+  ['model_name', 'VARCHAR'],
+  ['model_version', 'INTEGER'],
+  ['role', 'VARCHAR'],
+  ['protocol', 'VARCHAR'],
+  ['latency_ms', 'DOUBLE'],
+  ['logged_at', 'BIGINT'],
+  ['status', 'INTEGER'],
+  ['error_code', 'VARCHAR'],
+] as const;
+
+type Fields = Map<string, unknown[]>;
+
+/**
+ * A packed batch as one frame line (newline-terminated) and its row count. `structure` is the
+ * batch's (`packedStructure`): known, so every feature and output column has one value per row.
+ */
+export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchStructure>): { text: string; rows: number } {
+  const { head, body } = packed;
+  const columns: unknown[][] = HEAD_COLUMNS.map(() => []);
+  const [requestId, modelName, modelVersion, role, protocol, latency, loggedAt, status, errorCode] = columns as [unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[]];
+  const features: Fields = new Map();
+  const outputs: Fields = new Map();
+  const failures = failuresOf(packed);
+  let rows = 0;
+  let at = 0;
+  // A field's values for the record's rows, after nulls for earlier rows without the field.
+  const fill = (fields: Fields, name: string, length: number) => {
+    let values = fields.get(name);
+    if (!values) fields.set(name, (values = []));
+    // A name twice in one record: the later column wins, as a JSON object's later key does.
+    values.length = Math.min(values.length, rows);
+    while (values.length < rows) values.push(null);
+    for (let i = at; i < at + length; i++) values.push(body[i]);
+    at += length;
+  };
+  for (let r = 0; r < packed.count; r++) {
+    const h = r * HEAD_FIELDS;
+    const names = packed.names[head[h + HEAD.names] as number]!;
+    const rowCount = body[at++] as number;
+    const columnCount = body[at++] as number;
+    for (let c = 0; c < columnCount; c++) {
+      const length = body[at++] as number;
+      if (rowCount > 0) fill(features, names[c]!, length);
+      else at += length;
+    }
+    const outputCount = body[at++] as number;
+    for (let o = 0; o < outputCount; o++) {
+      const name = body[at++] as string;
+      at++; // type
+      at += (body[at] as number) + 1; // shape
+      const length = body[at++] as number;
+      if (rowCount > 0) fill(outputs, name, length);
+      else at += length;
+    }
+    const failure = failures.get(r);
+    for (let row = 0; row < rowCount; row++) {
+      requestId.push(head[h + HEAD.requestId]);
+      modelName.push(head[h + HEAD.modelName]);
+      modelVersion.push(head[h + HEAD.modelVersion]);
+      role.push(head[h + HEAD.role]);
+      protocol.push(head[h + HEAD.protocol]);
+      latency.push(head[h + HEAD.latencyMs]);
+      loggedAt.push(head[h + HEAD.at]);
+      status.push(failure ? failure.status : null);
+      errorCode.push(failure ? (failure.code ?? null) : null);
+    }
+    rows += rowCount;
+  }
+  for (const fields of [features, outputs]) for (const values of fields.values()) while (values.length < rows) values.push(null);
+  const frame: Record<string, unknown> = { rows };
+  HEAD_COLUMNS.forEach(([name], i) => (frame[name] = columns[i]));
+  frame.features = Object.fromEntries(features);
+  frame.outputs = Object.fromEntries(outputs);
+  frame.kinds = { features: [...structure.features], outputs: [...structure.outputs] };
+  // Non-finite numbers become null here, as they do in the NDJSON lines.
+  return { text: `${JSON.stringify(frame)}\n`, rows };
+}
+
+/** A spool's fields with their kinds, in first-seen order. */
+export type FrameFields = { features: [string, Kind][]; outputs: [string, Kind][] };
+
+/**
+ * A frame spool's rows as a relation with the log's columns (logged_at still epoch ms):
+ * features and outputs as STRUCTs of the fields' kinds when `typed`, else as JSON objects
+ * (for the writer's slower layouts: a field only ever null, found by reading the rows).
+ */
+export function frameSource(spool: string, fields: FrameFields, typed: boolean): string {
+  const read: string[] = HEAD_COLUMNS.map(([name, type]) => `${name}: '${type}[]'`);
+  const unnests: string[] = HEAD_COLUMNS.map(([name]) => `unnest(${name}) AS ${name}`);
+  const value = { features: `'{}'::JSON`, outputs: `'{}'::JSON` };
+  for (const side of ['features', 'outputs'] as const) {
+    const list = fields[side];
+    if (list.length === 0) continue;
+    const alias = (i: number) => `${side[0]}${i}`;
+    read.push(`${side}: ${sqlString(`STRUCT(${list.map(([name, kind]) => `${sqlIdent(name)} ${typed ? kind : 'JSON'}[]`).join(', ')})`)}`);
+    list.forEach(([name], i) => unnests.push(`unnest(${side}.${sqlIdent(name)}) AS ${alias(i)}`));
+    value[side] = typed
+      ? `struct_pack(${list.map(([name], i) => `${sqlIdent(name)} := ${alias(i)}`).join(', ')})`
+      : `json_object(${list.map(([name], i) => `${sqlString(name)}, ${alias(i)}`).join(', ')})`;
+  }
+  return `(SELECT request_id, model_name, model_version, role, protocol, ${value.features} AS features, ${value.outputs} AS outputs,
+    latency_ms, logged_at, status, error_code FROM (SELECT ${unnests.join(', ')}
+    FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = {${read.join(', ')}})))`;
+}
+
+const KINDS = ['UBIGINT', 'BIGINT', 'HUGEINT', 'DOUBLE', 'VARCHAR', 'BOOLEAN', 'NULL'] as const satisfies readonly Kind[];
+const kindsSchema = z.object({ features: z.array(z.tuple([z.string(), z.enum(KINDS)])), outputs: z.array(z.tuple([z.string(), z.enum(KINDS)])) });
+
+/**
+ * The structure of a frame spool written by a writer that is gone (read from the kinds each
+ * frame carries), its rows, and its fields; throws when a frame is not one this log wrote.
+ */
+export async function frameSpoolStructure(db: DuckDBConnection, spool: string): Promise<{ structure: SpoolStructure; rows: number; fields: FrameFields }> {
+  const result = await db.runAndReadAll(`SELECT rows, kinds::VARCHAR FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = {rows: 'BIGINT', kinds: 'JSON'})`);
+  const structure = new SpoolStructure();
+  let rows = 0;
+  for (const [count, kinds] of result.getRows()) {
+    const parsed = kindsSchema.parse(JSON.parse(String(kinds)));
+    rows += Number(count);
+    structure.add({ features: new Map(parsed.features), outputs: new Map(parsed.outputs) });
+  }
+  const fields = structure.fields();
+  if (!fields) throw new Error(`the prediction log spool ${spool} has frames of conflicting kinds`);
+  return { structure, rows, fields };
+}
+
+/** A spool as DuckDB reads it back: features and outputs as JSON, or typed as `layout` says. */
+export function spoolSource(spool: string, layout: { features: string; outputs: string } = { features: 'JSON', outputs: 'JSON' }): string {
+  const columns = `{request_id: 'VARCHAR', model_name: 'VARCHAR', model_version: 'INTEGER', role: 'VARCHAR', protocol: 'VARCHAR',
+    features: ${sqlString(layout.features)}, outputs: ${sqlString(layout.outputs)}, latency_ms: 'DOUBLE', logged_at: 'BIGINT', status: 'INTEGER', error_code: 'VARCHAR'}`;
+  return `read_json(${sqlString(spool)}, format = 'newline_delimited', columns = ${columns})`;
+}
+
+/**
+ * The columnar layout of a spool's features and outputs: each a STRUCT of one field per
+ * name (so each input feature and output is its own Parquet column, read without parsing
+ * JSON), typed by the structure of every row of the spool (`json_group_structure`: every
+ * key any row has, each typed to hold every row's value, mixed types as JSON text), so every
+ * value fits its field. Undefined when either is not an object with keys, or has keys that
+ * differ only in case (DuckDB's STRUCT fields do not keep both).
+ */
+export async function columnarLayout(db: DuckDBConnection, source: string): Promise<{ features: string; outputs: string } | undefined> {
+  const row = (await db.runAndReadAll(`SELECT json_group_structure(features)::VARCHAR, json_group_structure(outputs)::VARCHAR FROM ${source}`)).getRows()[0];
+  const structures = (row ?? []).map((value) => String(value));
+  const usable = (structure: string) => structure.startsWith('{') && structure !== '{}' && !structure.includes('"NULL"') && caseDistinct(JSON.parse(structure));
+  if (structures.length !== 2 || !structures.every(usable)) return undefined;
+  const [features, outputs] = structures.map((structure, i) => `json_transform(${i === 0 ? 'features' : 'outputs'}, ${sqlString(structure)})`);
+  return { features: features!, outputs: outputs! };
+}
+
+/** Whether no object in a JSON structure has two keys equal but for case. */
+function caseDistinct(structure: unknown): boolean {
+  if (Array.isArray(structure)) return structure.every(caseDistinct);
+  if (structure === null || typeof structure !== 'object') return true;
+  const keys = Object.keys(structure);
+  return new Set(keys.map((k) => k.toLowerCase())).size === keys.length && Object.values(structure).every(caseDistinct);
+}
