@@ -35,8 +35,9 @@ const PHASES: [string, RegExp][] = [
   ['PCA reconstruction error of the window', /^SELECT avg\(e\) AS e/],
   ['PCA fit on January (500k rows)', /__loom_reconstruction|__loom_frequencies|AS chunk|^SELECT avg\(coalesce/],
   ['flatten + window key (a table; a view for one window)', /CREATE TEMP (TABLE|VIEW) __loom_window_rows_\d+ AS|^SELECT __window AS w|^SELECT count\(\*\)::DOUBLE AS n FROM|^SELECT 0 AS w, epoch_ms\(min/],
-  ["statistics (validation's two queries)", /GROUPING\(g0\)|c0_count/],
-  ['exact bins, window + training', /GROUPING\(b0\)|GROUPING\(k0\)|_training AS/],
+  ["statistics (validation's two queries)", /GROUPING\(g0\)|AS row_count FROM __loom_stats_/],
+  // The training rows' value counts (GROUPING(v0)) are counted by a version's first window only.
+  ['exact bins, window + training', /GROUPING\(b0\)|GROUPING\(k0\)|GROUPING\(v0\)|_training AS/],
   // After the window, as bench/monitor-window.ts times it: readScoreCounts (src/monitor/cbpe.ts).
   ['CBPE estimate (the scores counted)', /^SELECT (count\(\*\)::DOUBLE AS n, approx_count_distinct|w, s|s FROM \(SELECT w, s)/],
 ];

@@ -19,9 +19,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts, type FeatureComparison } from '../validate/drift.js';
-import { exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
+import { discreteValueCounts, exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
-import { statisticsOfRelation, type DatasetStatistics, type FeatureType } from '../validate/statistics.js';
+import { statisticsWithValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
 import { dropReconstruction, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
 import type { FitScope } from './version-fits.js';
 
@@ -97,16 +97,21 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   try {
     const keys = single ? (Number(bounds.n) > 0 ? [bounds] : []) : await queryRows(db, `SELECT __window AS w, min(__at) AS start, max(__at) AS end, count(*)::DOUBLE AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
     const trainingBins = baseline.trainingRows ? await trainingColumns(db, `${table}_training`, baseline.trainingRows, features, keys.length) : undefined;
+    // The training rows' integers of a small span counted once per version: every window bins them on its own edges without reading them.
+    const binned = binnedFeatures(features).map((f) => f.name);
+    const trainingValues = async () => (trainingBins ? discreteValueCounts(db, trainingBins, baseline.statistics, binned) : new Map<string, ValueCounts>());
+    const trainingCounts = trainingBins && keys.length > 0 ? await (options.fits ? options.fits.get('training-value-counts', trainingValues) : trainingValues()) : undefined;
     const task = (options.progress ?? silentProgress).start('analysing windows', keys.length, 'windows');
     const results: WindowAnalysis[] = [];
     let previousRows: string | undefined;
+    let previousCounts: Map<string, ValueCounts> | undefined;
     for (const [index, row] of keys.entries()) {
       const rows = `SELECT * EXCLUDE (__window, __at) FROM ${table} WHERE __window = ${Number(row.w)}`;
       const featureRows = `SELECT ${features.map((f) => sqlIdent(f.name)).join(', ') || '1 AS none'} FROM (${rows})`;
-      const statistics = await statisticsOfRelation(db, `SELECT * FROM (${rows})`);
+      const { statistics, valueCounts } = await statisticsWithValueCounts(db, `SELECT * FROM (${rows})`);
       const previous = results.at(-1);
-      const exactTraining = trainingBins ? await exactBetween(db, featureRows, trainingBins, statistics, baseline.statistics, features) : undefined;
-      const exactPrevious = previous && previousRows ? await exactBetween(db, rows, previousRows, statistics, previous.statistics, features) : undefined;
+      const exactTraining = trainingBins ? await exactBetween(db, featureRows, trainingBins, statistics, baseline.statistics, features, [valueCounts, trainingCounts]) : undefined;
+      const exactPrevious = previous && previousRows ? await exactBetween(db, rows, previousRows, statistics, previous.statistics, features, [valueCounts, previousCounts]) : undefined;
       results.push({
         index,
         start: Number(row.start),
@@ -120,6 +125,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
         ...(model && { multivariate: await windowReconstruction(db, rows, model) }),
       });
       previousRows = rows;
+      previousCounts = valueCounts;
       task.advance(1);
     }
     task.done();
@@ -211,8 +217,16 @@ async function trainingColumns(db: DuckDBConnection, table: string, trainingRows
   return `SELECT * FROM ${table}`;
 }
 
-/** Exact [baseline, current] bin counts of every binned feature, on the edges the measures use. */
-async function exactBetween(db: DuckDBConnection, currentRows: string, baselineRows: string, current: DatasetStatistics, baseline: DatasetStatistics, features: SchemaFeature[]): Promise<ExactBinCounts> {
+/** Exact [baseline, current] bin counts of every binned feature, on the edges the measures use; value counts at hand ([current, baseline]) spare their scans. */
+async function exactBetween(
+  db: DuckDBConnection,
+  currentRows: string,
+  baselineRows: string,
+  current: DatasetStatistics,
+  baseline: DatasetStatistics,
+  features: SchemaFeature[],
+  known: [Map<string, ValueCounts> | undefined, Map<string, ValueCounts> | undefined],
+): Promise<ExactBinCounts> {
   const columns: BinnedColumn[] = [];
   for (const f of binnedFeatures(features)) {
     const a = current.features.find((s) => s.name === f.name);
@@ -220,7 +234,7 @@ async function exactBetween(db: DuckDBConnection, currentRows: string, baselineR
     const edges = a && b ? numericBinEdges(a, b) : undefined;
     if (edges && edges.length > 2) columns.push({ name: f.name, type: a!.type, edges });
   }
-  const [now, before] = [await exactBinCounts(db, currentRows, columns), await exactBinCounts(db, baselineRows, columns)];
+  const [now, before] = [await exactBinCounts(db, currentRows, columns, known[0]), await exactBinCounts(db, baselineRows, columns, known[1])];
   return new Map(columns.map((c) => [c.name, [before.get(c.name)!, now.get(c.name)!]]));
 }
 

@@ -11,13 +11,16 @@
  * `numericBinEdges`' evenly spaced ones), the bin is instead guessed by arithmetic and the
  * guess corrected by comparing with the two exact edges around it: the same bin, in three
  * operations (see `guessedBin`); integers of a small span are counted per distinct value and
- * those values binned in JavaScript.
+ * those values binned in JavaScript. Value counts already at hand (the statistics' own,
+ * `statisticsWithValueCounts`, or a relation's kept by the caller, `discreteValueCounts`)
+ * are binned without any scan.
  *
  * Usage: `const counts = await exactBinCounts(db, 'SELECT * FROM window', [{ name: 'distance', type: 'INT', edges }])`
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlIdent } from '../data/duckdb.js';
-import { MAX_DISCRETE_SPAN, numericValueSql, type FeatureType } from './statistics.js';
+import { MAX_DISCRETE_SPAN, numericValueSql, type DatasetStatistics, type FeatureType } from './statistics.js';
+import type { ValueCounts } from './value-counts.js';
 
 export interface BinnedColumn {
   name: string;
@@ -26,16 +29,29 @@ export interface BinnedColumn {
   edges: number[];
 }
 
-/** Counts per bin for each column, by name. */
-export async function exactBinCounts(db: DuckDBConnection, relation: string, columns: readonly BinnedColumn[]): Promise<Map<string, number[]>> {
+/**
+ * Counts per bin for each column, by name. Columns whose every present value and its count
+ * are in `known` (by name) are binned from those; the others in one scan of `relation`.
+ */
+export async function exactBinCounts(
+  db: DuckDBConnection,
+  relation: string,
+  columns: readonly BinnedColumn[],
+  known: ReadonlyMap<string, ValueCounts> = new Map(),
+): Promise<Map<string, number[]>> {
   const result = new Map<string, number[]>(columns.map((c) => [c.name, new Array<number>(Math.max(1, c.edges.length - 1)).fill(0)]));
-  if (columns.length === 0) return result;
-  const values = columns.map((column, i) => `${numericValueSql({ ident: sqlIdent(column.name), type: column.type })} AS v${i}`);
+  for (const column of columns) {
+    const counts = known.get(column.name);
+    if (counts) binValueCounts(column.edges, counts, result.get(column.name)!);
+  }
+  const scanned = columns.filter((c) => !known.has(c.name));
+  if (scanned.length === 0) return result;
+  const values = scanned.map((column, i) => `${numericValueSql({ ident: sqlIdent(column.name), type: column.type })} AS v${i}`);
   // Integers of a small span (and booleans) have few distinct values: grouping the rows by
   // value is cheaper than binning each row, and those few values are binned here.
-  const discrete = columns.map((c) => c.type === 'BOOL' || (c.type === 'INT' && c.edges.at(-1)! - c.edges[0]! <= MAX_DISCRETE_SPAN));
+  const discrete = scanned.map((c) => c.type === 'BOOL' || (c.type === 'INT' && c.edges.at(-1)! - c.edges[0]! <= MAX_DISCRETE_SPAN));
   const guesses: string[] = [];
-  const keys = columns.map((column, i) => {
+  const keys = scanned.map((column, i) => {
     const v = `v${i}`;
     const inner = column.edges.slice(1, -1);
     if (discrete[i]) return `${v} AS k${i}`;
@@ -45,8 +61,8 @@ export async function exactBinCounts(db: DuckDBConnection, relation: string, col
     const bin = inner.length === 0 ? '0' : (guessed?.bin ?? inner.map((edge) => `(${v} >= ${literal(edge)})::INTEGER`).join(' + '));
     return `CASE WHEN ${v} IS NOT NULL THEN ${bin} END::DOUBLE AS k${i}`;
   });
-  const which = `CASE ${columns.map((_, i) => `WHEN GROUPING(k${i}) = 0 THEN ${i}`).join(' ')} END`;
-  const names = columns.map((_, i) => `k${i}`);
+  const which = `CASE ${scanned.map((_, i) => `WHEN GROUPING(k${i}) = 0 THEN ${i}`).join(' ')} END`;
+  const names = scanned.map((_, i) => `k${i}`);
   // Per column: its bins' counts, or (discrete) its values' counts.
   const rows = await queryRows(
     db,
@@ -57,11 +73,48 @@ export async function exactBinCounts(db: DuckDBConnection, relation: string, col
   for (const row of rows) {
     if (row.k === null) continue;
     const i = Number(row.col);
-    const column = columns[i]!;
+    const column = scanned[i]!;
     const bin = discrete[i] ? edgesAtOrBelow(column.edges, Number(row.k)) : Number(row.k);
     result.get(column.name)![bin]! += Number(row.n);
   }
   return result;
+}
+
+/**
+ * The value counts of `relation`'s integer and boolean columns among `names` whose span
+ * `statistics` (of the same rows) shows small, in one scan: what a caller keeps to bin the
+ * same rows on other edges later without reading them again (monitoring's training rows,
+ * binned on new edges by every window).
+ */
+export async function discreteValueCounts(db: DuckDBConnection, relation: string, statistics: DatasetStatistics, names: readonly string[]): Promise<Map<string, ValueCounts>> {
+  const result = new Map<string, ValueCounts>();
+  const columns = statistics.features.filter(
+    (f) => names.includes(f.name) && f.numeric && (f.type === 'BOOL' || (f.type === 'INT' && f.numeric.max - f.numeric.min <= MAX_DISCRETE_SPAN)),
+  );
+  if (columns.length === 0) return result;
+  const which = `CASE ${columns.map((_, i) => `WHEN GROUPING(v${i}) = 0 THEN ${i}`).join(' ')} END`;
+  const keys = columns.map((_, i) => `v${i}`);
+  const rows = await queryRows(
+    db,
+    `SELECT ${which} AS col, coalesce(${keys.map((v) => `${v}::DOUBLE`).join(', ')}, NULL) AS v, count(*)::DOUBLE AS n
+     FROM (SELECT ${columns.map((c, i) => `${sqlIdent(c.name)} AS v${i}`).join(', ')} FROM (${relation}))
+     GROUP BY GROUPING SETS (${keys.map((v) => `(${v})`).join(', ')})`,
+  );
+  columns.forEach((c) => result.set(c.name, { values: [], counts: [] }));
+  for (const row of rows) {
+    if (row.v === null) continue;
+    const counts = result.get(columns[Number(row.col)]!.name)!;
+    counts.values.push(Number(row.v));
+    counts.counts.push(Number(row.n));
+  }
+  return result;
+}
+
+/** Adds each value's count to its bin. */
+function binValueCounts(edges: readonly number[], { values, counts }: ValueCounts, bins: number[]): void {
+  values.forEach((value, i) => {
+    bins[edgesAtOrBelow(edges, value)]! += counts[i]!;
+  });
 }
 
 /** A value's bin: how many inner edges are ≤ it (a binary search). */

@@ -2,11 +2,16 @@
  * Statistics of a dataset, per feature: the one implementation validation, drift, skew
  * and monitoring all use. TFDV's statistics in two SQL passes over the data, whatever the
  * number of columns:
- * 1. one aggregate query: counts, missing, mean, std, min, max, zeros, NaN, ±inf, lengths;
+ * 1. one aggregate query: the range of every number and timestamp, the mean and std of
+ *    FLOAT columns (their count, zeros, NaN and ±inf come from their keys in the second:
+ *    float-counts.ts);
  * 2. one GROUP BY GROUPING SETS query: for each number the bucket counts of its quantile
  *    sketch (sketch.ts), for each string its value counts (top `histogramSize` kept, the
- *    number of groups giving the exact unique count). Integers whose range the first query
- *    found small are counted per value and those values keyed after, not keyed per row.
+ *    number of groups giving the exact unique count; the groups' counts and lengths give
+ *    its count and mean length). Integers whose range the first query found small are
+ *    counted per value and those values keyed after, not keyed per row; their count, mean,
+ *    std and zeros are read off those value counts (value-counts.ts), which are also handed
+ *    on for exact bins. Integers of a wide range get those four from a third aggregate query.
  * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
  * statistics of shards merge into those of the whole (merge.ts).
  *
@@ -25,6 +30,10 @@ import { queryRows, readSource, sqlIdent, withDuckDB, type DuckDBOptions } from 
 import { duckdbTypeKind, type DuckDBTypeKind } from '../data/duckdb-types.js';
 import { summariseSketch, type HistogramBucket } from './histograms.js';
 import { emptySketch, sketchFromKeyCounts, sketchKeySql, type QuantileSketch } from './sketch.js';
+import { floatCountsOf, floatKeySql } from './float-counts.js';
+import { momentsOfValueCounts, type ValueCounts } from './value-counts.js';
+
+export type { ValueCounts } from './value-counts.js';
 
 /** Feature types as the schema knows them; `FEATURE_TYPES` is also the runtime check. */
 export const FEATURE_TYPES = ['INT', 'FLOAT', 'STRING', 'BOOL', 'TIMESTAMP'] as const;
@@ -124,6 +133,18 @@ export async function computeStatistics(path: string, options: StatisticsOptions
 
 /** Statistics of the rows of a SQL query on an open connection (e.g. one month of a file). */
 export async function statisticsOfRelation(db: DuckDBConnection, relation: string, options: StatisticsOptions = {}): Promise<DatasetStatistics> {
+  return (await statisticsWithValueCounts(db, relation, options)).statistics;
+}
+
+/**
+ * `statisticsOfRelation`, with the value counts it grouped along the way: those of each
+ * integer or boolean column of a small span, by column name (other columns are absent).
+ */
+export async function statisticsWithValueCounts(
+  db: DuckDBConnection,
+  relation: string,
+  options: StatisticsOptions = {},
+): Promise<{ statistics: DatasetStatistics; valueCounts: Map<string, ValueCounts> }> {
   const topK = options.topK ?? 20;
   const histogramSize = Math.max(options.histogramSize ?? 1000, topK);
   const view = `__loom_stats_${viewCounter++}`;
@@ -134,50 +155,65 @@ export async function statisticsOfRelation(db: DuckDBConnection, relation: strin
       return { i, name: String(row.column_name), sqlType, type: featureTypeOf(sqlType), ident: sqlIdent(String(row.column_name)) };
     });
     const totals = (await queryRows(db, `SELECT ${columns.flatMap(aggregatesOf).concat('count(*)::DOUBLE AS row_count').join(', ')} FROM ${view}`))[0]!;
-    // Integers whose range the first query found small: grouped by value (see valueCounts).
-    const discrete = new Set(
-      columns.filter((c) => (c.type === 'INT' || c.type === 'BOOL') && num(totals[`c${c.i}_max`]) - num(totals[`c${c.i}_min`]) <= MAX_DISCRETE_SPAN).map((c) => c.i),
-    );
+    // Integers whose range the first query found small: grouped by value (see valueCounts),
+    // their moments read off those counts; the others' aggregated from the rows (rarely needed).
+    const integers = columns.filter((c) => c.type === 'INT' || c.type === 'BOOL');
+    const discrete = new Set(integers.filter((c) => num(totals[`c${c.i}_max`]) - num(totals[`c${c.i}_min`]) <= MAX_DISCRETE_SPAN).map((c) => c.i));
+    const wide = integers.filter((c) => !discrete.has(c.i));
+    if (wide.length > 0) Object.assign(totals, (await queryRows(db, `SELECT ${wide.flatMap(momentsOf).join(', ')} FROM ${view}`))[0]!);
     const counts = await valueCounts(db, view, columns, histogramSize, discrete);
     const rowCount = num(totals.row_count);
+    const valueCountsByName = new Map<string, ValueCounts>();
     const features = columns.map((column): FeatureStatistics => {
       const i = column.i;
-      const count = num(totals[`c${i}_count`]);
+      // A string's present values are its groups' (see valueCounts), counted there.
+      const groups = counts.get(i) ?? [];
+      let values: ValueCounts | undefined;
+      if (discrete.has(i)) {
+        const rows = groups.filter((row) => row.v !== null);
+        values = { values: rows.map((row) => num(row.v)), counts: rows.map((row) => num(row.n)) };
+        valueCountsByName.set(column.name, values);
+      }
+      const keyCounts = groups.filter((row) => row.k !== null).map((row): [number, number] => [num(row.k), num(row.n)]);
+      const float = column.type === 'FLOAT' ? floatCountsOf(keyCounts) : undefined;
+      const moments = values
+        ? momentsOfValueCounts(values)
+        : { count: float?.count ?? num(totals[`c${i}_count`]), mean: num(totals[`c${i}_mean`]), std: num(totals[`c${i}_std`]), zeros: float?.zeros ?? num(totals[`c${i}_zeros`]) };
+      const count = column.type === 'STRING' ? num(groups[0]?.total) : moments.count;
       const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
       if (isNumeric(column.type)) {
-        const sketch = sketchFromKeyCounts((counts.get(i) ?? []).map((row) => [num(row.k), num(row.n)]));
+        const sketch = sketchFromKeyCounts(float?.sketch ?? keyCounts);
         const min = num(totals[`c${i}_min`]);
         const max = num(totals[`c${i}_max`]);
         feature.numeric = {
-          mean: num(totals[`c${i}_mean`]),
-          std: num(totals[`c${i}_std`]),
+          mean: moments.mean,
+          std: moments.std,
           min,
           max,
-          zeros: num(totals[`c${i}_zeros`]),
-          nan: num(totals[`c${i}_nan`]),
-          posInf: num(totals[`c${i}_posinf`]),
-          negInf: num(totals[`c${i}_neginf`]),
+          zeros: moments.zeros,
+          nan: float?.nan ?? 0,
+          posInf: float?.posInf ?? 0,
+          negInf: float?.negInf ?? 0,
           ...summariseSketch(count > 0 ? sketch : emptySketch(), min, max, count, column.type !== 'FLOAT'),
           sketch,
         };
       } else if (column.type === 'TIMESTAMP') {
         feature.timestamp = { min: str(totals[`c${i}_min`]), max: str(totals[`c${i}_max`]) };
       } else {
-        const rows = counts.get(i) ?? [];
-        const rankHistogram = rows.map((row) => ({ value: String(row.s), count: num(row.n) }));
-        const unique = rows.length > 0 ? num(rows[0]!.u) : 0;
+        const rankHistogram = groups.map((row) => ({ value: String(row.s), count: num(row.n) }));
+        const unique = groups.length > 0 ? num(groups[0]!.u) : 0;
         feature.string = {
           unique,
           uniqueExact: true,
           topValues: rankHistogram.slice(0, topK),
           rankHistogram,
           complete: rankHistogram.length >= unique,
-          avgLength: num(totals[`c${i}_avglen`]),
+          avgLength: count > 0 ? num(groups[0]!.chars) / count : 0,
         };
       }
       return feature;
     });
-    return { version: STATISTICS_VERSION, rowCount, features };
+    return { statistics: { version: STATISTICS_VERSION, rowCount, features }, valueCounts: valueCountsByName };
   } finally {
     await db.run(`DROP VIEW IF EXISTS ${view}`);
   }
@@ -202,38 +238,38 @@ function numericValue(column: { ident: string; type: FeatureType }): string {
   return column.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `${c}::DOUBLE`;
 }
 
+/** Count, mean, std and zeros of a numeric column's values, from its rows. */
+function momentsOf(column: Column): string[] {
+  const [i, v] = [column.i, numericValue(column)];
+  return [`count(${v})::DOUBLE AS c${i}_count`, `avg(${v}) AS c${i}_mean`, `stddev_pop(${v}) AS c${i}_std`, `count_if(${comparable(column)} = 0)::DOUBLE AS c${i}_zeros`];
+}
+
 function stringValue(column: Column): string {
   return column.sqlType === 'VARCHAR' ? column.ident : `${column.ident}::VARCHAR`;
 }
 
+// Integers compared as they are: a cast to DOUBLE is monotone and keeps 0 alone at 0, so
+// min, max and zeros are the same, without converting every row for them.
+function comparable(column: Column): string {
+  return column.type === 'INT' ? column.ident : column.type === 'BOOL' ? `${column.ident}::INTEGER` : numericValue(column);
+}
+
+/** The first query's aggregates: for integers and booleans only their range (their moments: `momentsOf` or their value counts). */
 function aggregatesOf(column: Column): string[] {
   const i = column.i;
   if (isNumeric(column.type)) {
+    const range = [`min(${comparable(column)})::DOUBLE AS c${i}_min`, `max(${comparable(column)})::DOUBLE AS c${i}_max`];
+    if (column.type !== 'FLOAT') return range;
+    // Count, zeros and the non-finite counts come from the grouped keys (float-counts.ts).
     const v = numericValue(column);
-    const d = `${column.ident}::DOUBLE`;
-    // Integers compared as they are: a cast to DOUBLE is monotone and keeps 0 alone at 0, so
-    // min, max and zeros are the same, without converting every row for them.
-    const w = column.type === 'INT' ? column.ident : column.type === 'BOOL' ? `${column.ident}::INTEGER` : v;
-    const special =
-      column.type === 'FLOAT'
-        ? [`count_if(isnan(${d}))::DOUBLE AS c${i}_nan`, `count_if(${d} = 'inf'::DOUBLE)::DOUBLE AS c${i}_posinf`, `count_if(${d} = '-inf'::DOUBLE)::DOUBLE AS c${i}_neginf`]
-        : [];
-    return [
-      `count(${v})::DOUBLE AS c${i}_count`,
-      `avg(${v}) AS c${i}_mean`,
-      `stddev_pop(${v}) AS c${i}_std`,
-      `min(${w})::DOUBLE AS c${i}_min`,
-      `max(${w})::DOUBLE AS c${i}_max`,
-      `count_if(${w} = 0)::DOUBLE AS c${i}_zeros`,
-      ...special,
-    ];
+    return [`avg(${v}) AS c${i}_mean`, `stddev_pop(${v}) AS c${i}_std`, ...range];
   }
   if (column.type === 'TIMESTAMP') {
     const c = column.ident;
     return [`count(${c})::DOUBLE AS c${i}_count`, `strftime(min(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_min`, `strftime(max(${c})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') AS c${i}_max`];
   }
-  const s = stringValue(column);
-  return [`count(${s})::DOUBLE AS c${i}_count`, `coalesce(avg(length(${s})), 0) AS c${i}_avglen`];
+  // Strings are counted from their groups (valueCounts): nothing to read here.
+  return [];
 }
 
 /**
@@ -246,18 +282,22 @@ export const MAX_DISCRETE_SPAN = 100_000;
 /**
  * One scan for every numeric sketch and every string's value counts: GROUPING SETS with
  * one set per column. Rows per column index: `k` (sketch key) or `s` (value), `n`, and
- * for strings `u`, the number of distinct values. Integers of a small span (`discrete`,
- * their indexes) are grouped by value and their few values keyed afterwards: the same
- * keys and counts, without the logarithm per row.
+ * for strings `u`, the number of distinct values, `total` that of present values and `chars`
+ * the sum of their lengths (the mean length's terms: whole numbers, summed exactly). Integers of a small span (`discrete`,
+ * their indexes) are grouped by value as they are (hashing a BIGINT costs less than
+ * converting it to DOUBLE and hashing that) and their few values keyed afterwards: the same
+ * keys and counts, without the logarithm per row; those values also come back, as rows of
+ * `v` and `n` (for `ValueCounts`).
  */
 async function valueCounts(db: DuckDBConnection, view: string, columns: Column[], limit: number, discrete: ReadonlySet<number>): Promise<Map<number, Record<string, DuckDBValue>[]>> {
   const grouped = columns.filter((c) => c.type !== 'TIMESTAMP');
   const result = new Map<number, Record<string, DuckDBValue>[]>();
   if (grouped.length === 0) return result;
-  const projection = (c: Column): string => (!isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? numericValue(c) : sketchKeySql(numericValue(c)));
-  const keysOf = (pick: (c: Column) => boolean): string => {
-    const keys = grouped.filter(pick).map((c) => `g${c.i}`);
-    return keys.length ? `coalesce(${keys.join(', ')}, NULL)` : 'NULL';
+  const projection = (c: Column): string =>
+    !isNumeric(c.type) ? stringValue(c) : discrete.has(c.i) ? c.ident : c.type === 'FLOAT' ? floatKeySql(c.ident) : sketchKeySql(numericValue(c));
+  const keysOf = (pick: (c: Column) => boolean, cast: string): string => {
+    const keys = grouped.filter(pick).map((c) => `g${c.i}::${cast}`);
+    return keys.length ? `coalesce(${keys.join(', ')}, NULL)` : `NULL::${cast}`;
   };
   const which = `CASE ${grouped.map((c) => `WHEN GROUPING(g${c.i}) = 0 THEN ${c.i}`).join(' ')} END`;
   // The grouped rows are few (distinct keys and values), but windowing them straight off the
@@ -265,9 +305,9 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
   const sql = `
     WITH grouped AS MATERIALIZED (
       SELECT ${which} AS col,
-        ${keysOf((c) => isNumeric(c.type) && !discrete.has(c.i))}::INTEGER AS k,
-        ${keysOf((c) => discrete.has(c.i))}::DOUBLE AS v,
-        ${keysOf((c) => !isNumeric(c.type))}::VARCHAR AS s,
+        ${keysOf((c) => isNumeric(c.type) && !discrete.has(c.i), 'INTEGER')} AS k,
+        ${keysOf((c) => discrete.has(c.i), 'DOUBLE')} AS v,
+        ${keysOf((c) => !isNumeric(c.type), 'VARCHAR')} AS s,
         count(*)::DOUBLE AS n
       FROM (SELECT ${grouped.map((c) => `${projection(c)} AS g${c.i}`).join(', ')} FROM ${view})
       GROUP BY GROUPING SETS (${grouped.map((c) => `(g${c.i})`).join(', ')})
@@ -276,10 +316,15 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
       UNION ALL
       SELECT col, ${sketchKeySql('v')} AS k, NULL AS s, sum(n) AS n FROM grouped WHERE v IS NOT NULL GROUP BY col, 2
     )
-    SELECT col, k, s, n, count(*) OVER (PARTITION BY col) AS u
-    FROM keyed
-    QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
-    ORDER BY col, n DESC, s`;
+    SELECT * FROM (
+      SELECT col, k, s, NULL::DOUBLE AS v, n, count(*) OVER (PARTITION BY col) AS u,
+        sum(n) OVER (PARTITION BY col) AS total, sum(length(s) * n) OVER (PARTITION BY col) AS chars
+      FROM keyed
+      QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
+      UNION ALL
+      SELECT col, NULL, NULL, v, n, NULL, NULL, NULL FROM grouped WHERE v IS NOT NULL
+    )
+    ORDER BY col, n DESC, s, v`;
   for (const row of await queryRows(db, sql)) {
     const col = num(row.col);
     let list = result.get(col);
