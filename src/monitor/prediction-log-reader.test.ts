@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, open, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
@@ -152,4 +152,28 @@ test('Parquet log: a file read whole once and torn later is skipped then, not ta
   assert.deepEqual(skipped.map((s) => s.file), [torn]);
   // Read again unchanged: the same answer (the first file's check kept, the torn one checked again).
   assert.deepEqual((await summary({ kind: 'parquet', dir }, { model: 'flights' })).skipped.map((s) => s.file), [torn]);
+});
+
+test('Parquet log: a file read whole once and overwritten in place later with its size and modification time kept (cp -p, rsync) is checked again', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const rows = await logRows();
+  const sink = new ParquetPredictionSink(dir);
+  await sink.write(rows.v1.slice(0, 120));
+  await sink.rotate();
+  await sink.write(rows.v1.slice(120));
+  await sink.close();
+  const damaged = join(dir, (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort()[1]!);
+  // A whole second, as a copy that keeps times (or a filesystem of coarse times) gives it.
+  await utimes(damaged, 1_700_000_000, 1_700_000_000);
+  assert.deepEqual((await summary({ kind: 'parquet', dir }, { model: 'flights' })).skipped, []);
+  const before = await stat(damaged);
+  // The same inode, the same size, the old modification time put back: only the change time tells.
+  const file = await open(damaged, 'r+');
+  await file.write(Buffer.alloc(before.size, 7), 0, before.size, 0);
+  await file.close();
+  await utimes(damaged, 1_700_000_000, 1_700_000_000);
+  assert.equal((await stat(damaged, { bigint: true })).mtimeNs, 1_700_000_000_000_000_000n);
+  const { skipped, ...got } = await summary({ kind: 'parquet', dir }, { model: 'flights' });
+  assert.deepEqual(skipped.map((s) => s.file), [damaged]);
+  assert.deepEqual(got, expected({ v1: rows.v1.slice(0, 120), v2: [] }, { model: 'flights' }));
 });

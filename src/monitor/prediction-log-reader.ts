@@ -133,11 +133,13 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
 }
 
 /**
- * Files DuckDB read whole, by path, with the signature (size, modification time, inode) they
- * had then. Finished log files are never rewritten in place (writers rename into place), so
- * a file with the same signature is the file that was read; a file cut short, replaced or
- * touched since has another one and is checked again. At most `CHECKED_KEPT` kept, oldest
- * dropped first.
+ * Files DuckDB read whole, by path, with the signature (size, modification and change times,
+ * inode) they had then. Finished log files are never rewritten in place (writers rename into
+ * place), so a file with the same signature is the file that was read; a file cut short,
+ * replaced or touched since has another one and is checked again. The change time is in it
+ * because a copy that keeps times (cp -p, rsync) or a filesystem of whole-second times can
+ * leave size and modification time as they were; no program sets the change time back. At
+ * most `CHECKED_KEPT` kept, oldest dropped first.
  */
 const checkedReadable = new Map<string, string>();
 const CHECKED_KEPT = 100_000;
@@ -148,11 +150,11 @@ function rememberReadable(file: string, signature: string): void {
   if (checkedReadable.size > CHECKED_KEPT) checkedReadable.delete(checkedReadable.keys().next().value!);
 }
 
-/** A file's size, modification time and inode; undefined when it cannot be stat'ed (DuckDB then says why). */
+/** A file's size, modification and change times and inode; undefined when it cannot be stat'ed (DuckDB then says why). */
 async function fileSignature(file: string): Promise<string | undefined> {
   try {
     const s = await stat(file, { bigint: true });
-    return `${s.size}:${s.mtimeNs}:${s.ino}`;
+    return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;
   } catch {
     return undefined;
   }

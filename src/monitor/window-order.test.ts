@@ -81,3 +81,21 @@ test('windows of N requests split rows that tie on time and request id the same 
     assert.deepEqual(run.quality, runs[0]!.quality);
   }
 });
+
+test('a window of more requests than a number prints whole (requests:1000000000000000000000 through the API) holds every row in window 0', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const sink = new ParquetPredictionSink(dir);
+  await sink.write(rows());
+  await sink.close();
+  await withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
+    try {
+      for (const size of [1e21, 1e30, Number.MAX_VALUE]) {
+        const keys = await queryRows(db, `SELECT ${windowKey({ kind: 'requests', size })}::DOUBLE AS w FROM (${log.relation})`);
+        assert.deepEqual(keys.map((r) => r.w), Array(10).fill(0), String(size));
+      }
+    } finally {
+      await log.close();
+    }
+  });
+});

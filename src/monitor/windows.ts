@@ -139,8 +139,10 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
 
 /** A row's window over the reader's relation, as SQL: the window's start (epoch ms), or its number for windows of N requests. */
 export function windowKey(window: WindowSpec): string {
+  // N held to an integer JS prints in digits: past 1e21 it prints as 1e+21, a DOUBLE to DuckDB, and `//` by a DOUBLE
+  // does not round (every row its own window). No log holds more rows than the cap, so the windows are the same.
   return window.kind === 'requests'
-    ? `((row_number() OVER (ORDER BY logged_at, request_id, role, model_name, model_version, protocol, latency_ms, features, outputs) - 1) // ${Math.max(1, Math.floor(window.size))})`
+    ? `((row_number() OVER (ORDER BY logged_at, request_id, role, model_name, model_version, protocol, latency_ms, features, outputs) - 1) // ${Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(window.size)))})`
     : `epoch_ms(date_trunc('${window.kind === 'hourly' ? 'hour' : 'day'}', logged_at))`;
 }
 

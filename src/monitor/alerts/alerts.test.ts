@@ -237,7 +237,7 @@ test('a rules file with each field wrong in turn, unknown keys, an alias bomb or
       assert.ok(error instanceof LoomError, String(error));
       assert.equal(error.code, 'INVALID_ARGUMENT');
       assert.ok(error.fix, `no fix: ${error.message}`);
-      return { field: error.field, message: error.message };
+      return { field: error.field, message: error.message, fix: error.fix! };
     }
     assert.fail(`accepted: ${text}`);
   };
@@ -272,6 +272,11 @@ test('a rules file with each field wrong in turn, unknown keys, an alias bomb or
   // A billion laughs: aliases that expand without bound are refused, not expanded.
   const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`), 'rules: [*i]'].join('\n');
   assert.match(refused(bomb).message, /not valid YAML or JSON.*alias/i);
+  assert.match(refused(bomb).fix, /without aliases that expand/);
+  // An alias whose anchor is not defined (a typo) is no bomb: its fix says to define or correct it.
+  const unresolved = refused(RULES.replace('model: flights', 'model: *flight'));
+  assert.match(unresolved.message, /Unresolved alias.*flight/);
+  assert.match(unresolved.fix, /anchor/);
   for (const empty of ['', '# only a comment\n', '---\n', 'null']) assert.equal(refused(empty).field, 'loom-alerts.yaml', JSON.stringify(empty));
   assert.match(refused('').message, /loom-alerts\.yaml is empty/);
   assert.equal(refused('- name: x').field, 'loom-alerts.yaml', 'a list, not a map');

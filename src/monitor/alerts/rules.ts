@@ -110,8 +110,13 @@ export function parseAlertRules(text: string, source: string): AlertRule[] {
     data = parseYaml(text);
   } catch (error) {
     const where = error instanceof YAMLParseError ? ` (line ${error.linePos?.[0].line})` : '';
-    // Not a syntax error: the parser refused to expand aliases without bound (a "billion laughs").
-    const fix = error instanceof YAMLParseError ? 'fix the syntax at that line' : 'write the rules out, without aliases that expand into many copies';
+    // Not a syntax error: an alias naming no anchor before it, or aliases the parser refused to expand without bound (a "billion laughs").
+    const fix =
+      error instanceof YAMLParseError
+        ? 'fix the syntax at that line'
+        : /unresolved alias/i.test((error as Error).message)
+          ? 'define the anchor (&name) before the alias (*name) that uses it, or correct the alias\'s name'
+          : 'write the rules out, without aliases that expand into many copies';
     throw new LoomError('INVALID_ARGUMENT', `${source} is not valid YAML or JSON${where}: ${(error as Error).message.split('\n')[0]}`, { field: source, fix });
   }
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
