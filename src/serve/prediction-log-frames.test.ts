@@ -97,6 +97,23 @@ test('batches a frame cannot hold (a field only ever null, several values per ro
   }
 });
 
+test('batches whose fields alternate in kind or in case make one frame file and one NDJSON file, not a file per batch', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const cases = [
+    // A feature sent as a number by some clients and as text by others.
+    [0, 1, 2, 3, 4, 5].map((b) => packRecords([record(['origin'], [[b % 2 === 0 ? b : String(b)]])])),
+    // Clients spelling a feature's name in two cases.
+    [0, 1, 2, 3, 4, 5].map((b) => packRecords([record([b % 2 === 0 ? 'hour' : 'Hour'], [[b]])])),
+  ];
+  for (const [i, batches] of cases.entries()) {
+    const [frames, lines] = [await fileOf(join(dir, String(i)), batches, true), await fileOf(join(dir, String(i)), batches, false)];
+    // The first batch's frame file, then one NDJSON file for the rest (both kinds, or both cases: JSON text).
+    assert.equal(frames.files, 2, `case ${i}`);
+    assert.deepEqual(frames.types.filter((type) => type.startsWith('features')), [i === 0 ? 'features STRUCT(origin UBIGINT)' : 'features STRUCT("hour" UBIGINT)', i === 0 ? 'features STRUCT(origin JSON)' : 'features JSON'], `case ${i}`);
+    assert.deepEqual(frames.rows, lines.rows, `case ${i}`);
+  }
+});
+
 test('a frame spool left by a crashed writer is recovered into the same file; a torn last frame is dropped whole and reported', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const batches = [0, 1, 2].map((b) => packRecords([record(['hour', 'origin'], [[b], ['ORD']]), record(['hour', 'origin'], [[b + 10], ['SFO']])]));

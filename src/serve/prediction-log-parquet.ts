@@ -105,14 +105,17 @@ export class ParquetSpoolWriter {
    * known and fits the current spool's (prediction-log-frames.ts), else as NDJSON lines. A
    * batch that cannot go in the current spool's form finishes that spool first; an NDJSON
    * spool stays NDJSON until it is finished, so mixed traffic does not make a file per batch.
-   * Resolves with the rows written.
+   * That holds for a batch whose fields conflict with the current frame spool's too (a field
+   * sent as a number, then as text; names equal but for case): it starts an NDJSON spool,
+   * which takes both kinds, rather than a frame spool of its own, which the next batch of the
+   * first kind would finish again. Resolves with the rows written.
    */
   writePacked(packed: PackedRecords): Promise<number> {
     return this.serial(async () => {
       const structure = packedStructure(packed);
-      const framed = structure !== undefined && this.spool?.kind !== 'ndjson' && new SpoolStructure().fits(structure);
-      // A spool of the other kind is finished by `append`; a frame spool whose fields this batch would conflict with, here.
-      if (framed && this.spool && !this.spool.structure.fits(structure)) this.finishInBackground();
+      const fits = this.spool ? this.spool.structure : new SpoolStructure();
+      // A spool of the other kind (or a frame spool this batch conflicts with) is finished by `append`.
+      const framed = structure !== undefined && this.spool?.kind !== 'ndjson' && fits.fits(structure);
       const { text, rows } = framed ? packedFrame(packed, structure) : packedSpoolLines(packed);
       await this.append(framed ? 'frames' : 'ndjson', text, rows, structure);
       return rows;
