@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import { LoomError } from '../core/errors.js';
 import type { PredictionOutput } from './batcher.js';
 import type { PredictionRecord } from './prediction-log.js';
 import { packedLogRows, packRecords, type PackedRecords } from './prediction-log-pack.js';
@@ -145,4 +146,22 @@ test('an NDJSON spool left by the previous version (a JSON object per row) is st
   assert.equal(recovered.length, 1);
   assert.match(recovered[0]!, /predictions-20261207T000000000Z-\d+-old-0\.parquet$/);
   assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
+});
+
+test('a frame spool that is not one this log wrote (no field kinds, kinds that conflict) is reported with a code and a fix, and kept', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const frame = (kind: string) => `{"rows":1,"request_id":["r"],"kinds":{"features":[["hour",${JSON.stringify(kind)}]],"outputs":[]},"features":{"hour":[1]}}\n`;
+  const spools = [`{"rows":1,"request_id":["r"]}\n`, frame('INT'), frame('UBIGINT') + frame('VARCHAR')];
+  for (const [i, text] of spools.entries()) {
+    await mkdir(join(dir, String(i)));
+    await writeFile(join(dir, String(i), `.spool-${process.pid}-gone-0-20261207T000000000Z.frames`), text);
+    const errors: unknown[] = [];
+    const writer = new ParquetSpoolWriter(join(dir, String(i)), { onError: (error) => void errors.push(error) });
+    assert.deepEqual(await writer.recover(['gone']), [], `spool ${i}`);
+    await writer.close();
+    assert.equal(errors.length, 1, `spool ${i}`);
+    assert.ok(errors[0] instanceof LoomError && errors[0].code === 'FAILED_PRECONDITION' && errors[0].fix, `spool ${i}: ${String(errors[0])}`);
+    assert.match(errors[0].message, /is not one this log wrote/);
+    assert.equal((await readdir(join(dir, String(i)))).filter((name) => name.startsWith('.spool')).length, 1, `spool ${i}`);
+  }
 });

@@ -22,6 +22,7 @@
  */
 import { z } from 'zod';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString } from '../data/duckdb.js';
 import { failuresOf, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-pack.js';
 import { SpoolStructure, type BatchStructure, type Kind } from './prediction-log-structure.js';
@@ -145,13 +146,19 @@ export async function frameSpoolStructure(db: DuckDBConnection, spool: string): 
   const result = await db.runAndReadAll(`SELECT rows, kinds::VARCHAR FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = {rows: 'BIGINT', kinds: 'JSON'})`);
   const structure = new SpoolStructure();
   let rows = 0;
-  for (const [count, kinds] of result.getRows()) {
-    const parsed = kindsSchema.parse(JSON.parse(String(kinds)));
+  // The spool is a file on disk, not this process's memory: a frame that does not check is reported as such, not as a schema dump.
+  const foreign = (why: string) =>
+    new LoomError('FAILED_PRECONDITION', `the prediction log spool ${spool} is not one this log wrote: ${why}`, {
+      fix: 'move the spool out of the log directory (it is tried again at every start while it is there) and look at it by hand',
+    });
+  for (const [index, [count, kinds]] of result.getRows().entries()) {
+    const parsed = kindsSchema.safeParse(kinds === null ? null : JSON.parse(String(kinds)));
+    if (!parsed.success || count === null) throw foreign(`frame ${index + 1} has no row count or no field kinds of its own`);
     rows += Number(count);
-    structure.add({ features: new Map(parsed.features), outputs: new Map(parsed.outputs) });
+    structure.add({ features: new Map(parsed.data.features), outputs: new Map(parsed.data.outputs) });
   }
   const fields = structure.fields();
-  if (!fields) throw new Error(`the prediction log spool ${spool} has frames of conflicting kinds`);
+  if (!fields) throw foreign('its frames give a field kinds that conflict');
   return { structure, rows, fields };
 }
 
