@@ -115,6 +115,20 @@ test('batches whose fields alternate in kind or in case make one frame file and 
   }
 });
 
+test('a string holding a lone surrogate (valid in a request\'s JSON) is logged with U+FFFD in its place, in both spools, and the other rows with it', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batches = [packRecords([record(['origin'], [['a\ud800b', 'q\udc00', 'ok\ud83d\ude00', 'back\\ud800slash']]), record(['origin'], [['SFO']])])];
+  for (const packed of [true, false]) {
+    const file = await fileOf(join(dir, String(packed)), batches, packed);
+    assert.equal(file.files, 1, `packed ${packed}`);
+    assert.deepEqual(
+      file.rows.map((row) => (JSON.parse(row) as { features: { origin: string } }).features.origin).sort(),
+      ['a\ufffdb', 'q\ufffd', 'ok\ud83d\ude00', 'back\\ud800slash', 'SFO'].sort(),
+      `packed ${packed}`,
+    );
+  }
+});
+
 test('a frame spool left by a crashed writer is recovered into the same file; a torn last frame is dropped whole and reported', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const batches = [0, 1, 2].map((b) => packRecords([record(['hour', 'origin'], [[b], ['ORD']]), record(['hour', 'origin'], [[b + 10], ['SFO']])]));

@@ -25,7 +25,7 @@ import { sqlString } from '../data/duckdb.js';
 import type { PredictionLogRow } from './prediction-log.js';
 import { LoomError } from '../core/errors.js';
 import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
-import { endOfLastLine, exists, processAlive, spoolLines } from './prediction-log-spool.js';
+import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
 import { packedSpoolLines, type PackedRecords } from './prediction-log-pack.js';
 import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource } from './prediction-log-frames.js';
 
@@ -140,7 +140,7 @@ export class ParquetSpoolWriter {
       };
       if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
     }
-    await appendFile(this.spool.path, text);
+    await appendFile(this.spool.path, wellFormedSpoolText(text));
     this.spool.rows += rows;
     this.spool.structure.add(structure);
     if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {

@@ -32,6 +32,23 @@ export function spoolLines(rows: readonly PredictionLogRow[]): string {
   return lines.join('');
 }
 
+/**
+ * Spool text DuckDB can read. JSON.stringify writes a string's lone surrogate (half of a UTF-16
+ * pair, which a request's JSON can hold: `"\ud800"`) as an escape that DuckDB's JSON reader
+ * rejects, failing the whole spool, every row of the file, at every recovery. Such strings are
+ * rewritten with U+FFFD in their place, as a UTF-8 encoder writes them. Only text holding a
+ * `\ud` escape is parsed again, line by line: no other text changes, and numbers round-trip
+ * (JavaScript wrote them).
+ */
+export function wellFormedSpoolText(text: string): string {
+  if (!text.includes('\\ud') && !text.includes('\\uD')) return text;
+  const lines = text.split('\n');
+  const last = lines.pop();
+  return `${lines.map((line) => JSON.stringify(JSON.parse(line), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value))).join('\n')}\n${last ?? ''}`;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /** Whether a process with this id is running (a signal-0 probe). */
 export function processAlive(pid: number): boolean {
   try {
