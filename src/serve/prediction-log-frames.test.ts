@@ -129,6 +129,15 @@ test('a string holding a lone surrogate (valid in a request\'s JSON) is logged w
   }
 });
 
+test('a batch with an empty field name is spooled as NDJSON, whose conversion keeps it as JSON text, not as a frame no SQL can read', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batches = [packRecords([record(['', 'hour'], [[1], [2]])])];
+  const [frames, lines] = [await fileOf(join(dir, 'frames'), batches, true), await fileOf(join(dir, 'lines'), batches, false)];
+  assert.deepEqual(frames.spools, ['ndjson']);
+  assert.deepEqual(frames, { ...lines, spools: ['ndjson'] });
+  assert.equal(frames.rows.length, 1);
+});
+
 test('a frame spool left by a crashed writer is recovered into the same file; a torn last frame is dropped whole and reported', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const batches = [0, 1, 2].map((b) => packRecords([record(['hour', 'origin'], [[b], ['ORD']]), record(['hour', 'origin'], [[b + 10], ['SFO']])]));

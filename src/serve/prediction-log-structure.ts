@@ -114,13 +114,14 @@ export class SpoolStructure {
   /**
    * Whether a batch merges into this structure with every field's kind still known and no
    * two field names equal but for case (DuckDB's STRUCT fields, which a columnar spool's
-   * frames are read into, do not keep both). Nothing is merged.
+   * frames are read into, do not keep both) nor empty (no SQL identifier names it). Nothing is merged.
    */
   fits(batch: BatchStructure): boolean {
     if (!this.known || !batch) return false;
     for (const [target, source] of [[this.features, batch.features], [this.outputs, batch.outputs]] as const) {
       const lower = new Set([...target.keys()].map((name) => name.toLowerCase()));
       for (const [name, kind] of source) {
+        if (name === '') return false;
         const before = target.get(name);
         if (before === undefined) {
           if (lower.has(name.toLowerCase())) return false;
