@@ -138,6 +138,23 @@ test('a batch with an empty field name is spooled as NDJSON, whose conversion ke
   assert.equal(frames.rows.length, 1);
 });
 
+test('a batch past the longest line DuckDB reads (a bulk request) is spooled as NDJSON rows, not a frame that fails the whole spool', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  // 9,000 rows of 30 strings of 125 characters: a 34 MB frame (DuckDB reads lines to about 32 MB), rows of 4 KB.
+  const names = Array.from({ length: 30 }, (_, c) => `f${c}`);
+  const columns = names.map((_, c) => Array.from({ length: 9000 }, (_, r) => `${c}-${r}-`.padEnd(125, 'x')));
+  const big = packRecords([record(names, columns)]);
+  const small = packRecords([record(['f0'], [['before']])]);
+  const writer = new ParquetSpoolWriter(dir, { idleMs: 600_000, rotateMs: 600_000 });
+  assert.equal(await writer.writePacked(small), 1);
+  assert.equal(await writer.writePacked(big), 9000);
+  await writer.close();
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.parquet')).map((name) => join(dir, name));
+  assert.equal(files.length, 2);
+  const counted = await withDuckDB((db) => queryRows(db, `SELECT count(*)::INTEGER AS n, count(DISTINCT features.f29)::INTEGER AS d FROM read_parquet([${files.map(sqlString).join(", ")}], union_by_name = true)`));
+  assert.deepEqual(counted, [{ n: 9001, d: 9000 }]);
+});
+
 test('a frame spool left by a crashed writer is recovered into the same file; a torn last frame is dropped whole and reported', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const batches = [0, 1, 2].map((b) => packRecords([record(['hour', 'origin'], [[b], ['ORD']]), record(['hour', 'origin'], [[b + 10], ['SFO']])]));

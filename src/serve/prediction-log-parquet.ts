@@ -53,6 +53,9 @@ const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.(ndjson|frames)
 
 type SpoolKind = 'ndjson' | 'frames';
 
+/** The longest frame spooled, in bytes: DuckDB's default `maximum_object_size` for a JSON line (16 MiB). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
 /** A relation of the log's rows from a spool: features and outputs typed as `layout` says, or as JSON. */
 type SourceOf = (layout?: { features: string; outputs: string }) => string;
 
@@ -115,9 +118,12 @@ export class ParquetSpoolWriter {
       const structure = packedStructure(packed);
       const fits = this.spool ? this.spool.structure : new SpoolStructure();
       // A spool of the other kind (or a frame spool this batch conflicts with) is finished by `append`.
-      const framed = structure !== undefined && this.spool?.kind !== 'ndjson' && fits.fits(structure);
-      const { text, rows } = framed ? packedFrame(packed, structure) : packedSpoolLines(packed);
-      await this.append(framed ? 'frames' : 'ndjson', text, rows, structure);
+      let frame = structure !== undefined && this.spool?.kind !== 'ndjson' && fits.fits(structure) ? packedFrame(packed, structure) : undefined;
+      // A frame is one line for DuckDB's JSON reader, which fails the whole spool on a line past its `maximum_object_size`:
+      // a batch that large (a bulk request) is spooled as NDJSON, a line per row. UTF-8 takes at most 3 bytes per UTF-16 unit.
+      if (frame && frame.text.length * 3 > MAX_FRAME_BYTES && Buffer.byteLength(frame.text) > MAX_FRAME_BYTES) frame = undefined;
+      const { text, rows } = frame ?? packedSpoolLines(packed);
+      await this.append(frame ? 'frames' : 'ndjson', text, rows, structure);
       return rows;
     });
   }
