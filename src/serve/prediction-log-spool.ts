@@ -33,21 +33,29 @@ export function spoolLines(rows: readonly PredictionLogRow[]): string {
 }
 
 /**
- * Spool text DuckDB can read. JSON.stringify writes a string's lone surrogate (half of a UTF-16
- * pair, which a request's JSON can hold: `"\ud800"`) as an escape that DuckDB's JSON reader
- * rejects, failing the whole spool, every row of the file, at every recovery. Such strings are
- * rewritten with U+FFFD in their place, as a UTF-8 encoder writes them. Only text holding a
- * `\ud` escape is parsed again, line by line: no other text changes, and numbers round-trip
- * (JavaScript wrote them).
+ * JSON text that DuckDB's reader and PostgreSQL's `jsonb` both accept. JSON.stringify writes a
+ * string's lone surrogate (half of a UTF-16 pair, which a request's JSON can hold: `"\ud800"`) and
+ * a NUL as escapes that DuckDB (the surrogate) or `jsonb` (both) reject, failing the whole spool or
+ * batch, every other row with it. Such strings are rewritten with U+FFFD in their place, as a UTF-8
+ * encoder writes a lone surrogate. Only text holding such an escape is parsed again: no other text
+ * changes, and numbers round-trip (JavaScript wrote them).
  */
-export function wellFormedSpoolText(text: string): string {
-  if (!text.includes('\\ud') && !text.includes('\\uD')) return text;
-  const lines = text.split('\n');
-  const last = lines.pop();
-  return `${lines.map((line) => JSON.stringify(JSON.parse(line), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value))).join('\n')}\n${last ?? ''}`;
+export function wellFormedJson(json: string): string {
+  if (!REJECTED_ESCAPE.test(json)) return json;
+  return JSON.stringify(JSON.parse(json), (_key, value: unknown) => (typeof value === 'string' ? value.replace(REJECTED_CHARACTER, '\ufffd') : value));
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Spool text (JSON lines, each ending in a newline but perhaps the last) as `wellFormedJson` makes each line. */
+export function wellFormedSpoolText(text: string): string {
+  if (!REJECTED_ESCAPE.test(text)) return text;
+  const lines = text.split('\n');
+  const last = lines.pop();
+  return `${lines.map(wellFormedJson).join('\n')}\n${last ?? ''}`;
+}
+
+// A backslash-u escape of a surrogate or of NUL (also matched after an escaped backslash: a needless but harmless re-parse).
+const REJECTED_ESCAPE = /\\u(?:[dD][89a-fA-F]|0000)/;
+const REJECTED_CHARACTER = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\0/g;
 
 /** Whether a process with this id is running (a signal-0 probe). */
 export function processAlive(pid: number): boolean {

@@ -314,6 +314,30 @@ if (url) {
     }
   });
 
+  test('PostgreSQL sink: a string holding a lone surrogate or a NUL (valid in a request\'s JSON, refused by jsonb) is stored with U+FFFD in its place, and its batch with it', async () => {
+    const db = await openFreshPostgres(url);
+    const schema = db.config.database.schema!;
+    try {
+      const log = new PredictionLog(new PostgresPredictionSink({ url, schema }), { flushIntervalMs: 1_000_000, batchRows: 1_000 });
+      const hostile = (i: number, origin: string): PredictionRecord => ({ ...record(i, 1), rows: { rowCount: 1, columns: [[origin], [100]] } });
+      log.record(hostile(0, 'a\ud800b'));
+      log.record(hostile(1, 'nul\u0000x'));
+      for (let i = 2; i < 10; i++) log.record(record(i, 1));
+      await log.close();
+      assert.deepEqual([log.written, log.dropped], [10, 0]);
+      const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        const result = await client.query(`SELECT request_id, features->>'origin' AS origin FROM prediction_log WHERE request_id IN ('r0', 'r1') ORDER BY request_id`);
+        assert.deepEqual(result.rows, [{ request_id: 'r0', origin: 'a\ufffdb' }, { request_id: 'r1', origin: 'nul\ufffdx' }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
   test('PostgreSQL unreachable: writes fail in the worker, rows are dropped and counted, the error is reported', async () => {
     const errors: unknown[] = [];
     const log = new PredictionLog(new PostgresPredictionSink({ url: 'postgres://nobody@127.0.0.1:1/none' }), { flushIntervalMs: 1_000_000, onError: (e) => errors.push(e) });

@@ -12,6 +12,7 @@
 import pg from 'pg';
 import { ParquetSpoolWriter, type ParquetSpoolOptions } from './prediction-log-parquet.js';
 import type { PredictionLogRow, PredictionLogSink, PredictionSinkSpec, SinkControl } from './prediction-log.js';
+import { wellFormedJson } from './prediction-log-spool.js';
 
 export type ParquetSinkOptions = Pick<ParquetSpoolOptions, 'rotateRows' | 'rotateMs' | 'idleMs'>;
 
@@ -93,8 +94,9 @@ export class PostgresPredictionSink implements PredictionLogSink {
         rows.map((r) => r.modelVersion),
         rows.map((r) => r.role),
         rows.map((r) => r.protocol),
-        rows.map((r) => r.features),
-        rows.map((r) => r.outputs),
+        // As JSON text jsonb accepts: one request's lone surrogate or NUL must not fail its whole batch.
+        rows.map((r) => wellFormedJson(r.features)),
+        rows.map((r) => wellFormedJson(r.outputs)),
         rows.map((r) => r.latencyMs),
         rows.map((r) => r.loggedAt),
         rows.map((r) => r.status ?? null),
