@@ -19,6 +19,17 @@ async function logRows() {
   return { v1: v1.slice(0, 240), v2: v2.slice(0, 240) };
 }
 
+/** Version 1's rows written as two Parquet files in `dir` (120 rows each, in time order); the rows returned. */
+async function twoFileLog(dir: string) {
+  const rows = await logRows();
+  const sink = new ParquetPredictionSink(dir);
+  await sink.write(rows.v1.slice(0, 120));
+  await sink.rotate();
+  await sink.write(rows.v1.slice(120));
+  await sink.close();
+  return rows;
+}
+
 async function summary(location: PredictionLogLocation, filter: PredictionLogFilter) {
   return withDuckDB(async (db) => {
     const log = await openPredictionLog(db, location, filter);
@@ -81,12 +92,7 @@ test('Parquet log: rows written by the serving sink read back by model, version,
 
 test('Parquet log: a torn last file is skipped and reported, the other files are read', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const rows = await logRows();
-  const sink = new ParquetPredictionSink(dir);
-  await sink.write(rows.v1.slice(0, 120));
-  await sink.rotate();
-  await sink.write(rows.v1.slice(120));
-  await sink.close();
+  const rows = await twoFileLog(dir);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort();
   assert.equal(files.length, 2);
   // The second file cut in half, as a copy interrupted by a crash or a full disk leaves it.
@@ -135,12 +141,7 @@ if (url) {
 
 test('Parquet log: a file read whole once and torn later is skipped then, not taken for the file that was read', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const rows = await logRows();
-  const sink = new ParquetPredictionSink(dir);
-  await sink.write(rows.v1.slice(0, 120));
-  await sink.rotate();
-  await sink.write(rows.v1.slice(120));
-  await sink.close();
+  const rows = await twoFileLog(dir);
   const whole = await summary({ kind: 'parquet', dir }, { model: 'flights' });
   assert.equal(whole.n, 240);
   assert.deepEqual(whole.skipped, []);
@@ -156,12 +157,7 @@ test('Parquet log: a file read whole once and torn later is skipped then, not ta
 
 test('Parquet log: a file read whole once and overwritten in place later with its size and modification time kept (cp -p, rsync) is checked again', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const rows = await logRows();
-  const sink = new ParquetPredictionSink(dir);
-  await sink.write(rows.v1.slice(0, 120));
-  await sink.rotate();
-  await sink.write(rows.v1.slice(120));
-  await sink.close();
+  const rows = await twoFileLog(dir);
   const damaged = join(dir, (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort()[1]!);
   // A whole second, as a copy that keeps times (or a filesystem of coarse times) gives it.
   await utimes(damaged, 1_700_000_000, 1_700_000_000);
