@@ -80,7 +80,7 @@ test("a string's z-score looked up from its training values gives every row the 
     const statistics = await statisticsOfRelation(db, 'SELECT * FROM training');
     const features = inferSchema(statistics).features;
     const model = (await reconstructionModel(db, 'SELECT * FROM training', features, statistics))!;
-    assert.deepEqual(model.columns.map((c) => c.standardised ?? false), [false, false, true, true], 'both string columns looked up');
+    assert.deepEqual(model.columns.map((c) => c.lookup !== undefined), [false, false, true, true], 'both string columns looked up');
     const kept = { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
     const rowWise = await loadReconstruction(db, kept, features, statistics);
     const errors = async (m: typeof model) => (await queryRows(db, `SELECT e FROM (${reconstructionErrors(m, 'SELECT * FROM served')}) ORDER BY e`)).map((r) => Number(r.e));

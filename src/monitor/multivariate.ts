@@ -7,8 +7,8 @@
  * training; an unseen value is 0, NannyML's CountEncoder), missing values imputed with the
  * mean, every column standardised; PCA keeps the fewest components explaining 65% of the
  * variance (NannyML's default `n_components=0.65`). A row's error is the Euclidean distance
- * between its standardised point and its reconstruction, ‖z‖² − ‖Wᵀz‖² under the square
- * root (W orthonormal), computed in SQL. The band is NannyML's default threshold: the mean
+ * between its standardised point and its reconstruction, computed in SQL from its projections
+ * on a few directions (`errorDirections`). The band is NannyML's default threshold: the mean
  * ± 3 standard deviations of the mean error of 10 training chunks.
  * Eigenvectors come from a cyclic Jacobi rotation of the covariance matrix (features are
  * few; the matrix is built by one SQL aggregate).
@@ -19,10 +19,10 @@ import { queryRows, sqlIdent } from '../data/duckdb.js';
 import type { SchemaFeature } from '../validate/schema.js';
 import type { DatasetStatistics } from '../validate/statistics.js';
 import { RECONSTRUCTION_FIT } from './fit-store-formats.js';
-import { complementBasis, symmetricEigen } from './pca-algebra.js';
+import { errorDirections, symmetricEigen, type ErrorDirections } from './pca-algebra.js';
 import type { FitScope } from './version-fits.js';
 
-export { complementBasis, symmetricEigen } from './pca-algebra.js';
+export { complementBasis, errorDirections, symmetricEigen } from './pca-algebra.js';
 
 /** NannyML's defaults. */
 export const EXPLAINED_VARIANCE = 0.65;
@@ -44,19 +44,25 @@ export interface ReconstructionModel {
   referenceErrors: number[];
   /** The frequency tables the joins read; `dropReconstruction` drops them. */
   tables: string[];
+  /** The directions the error is taken from, worked out once (`errorDirections`; from `components` when absent). */
+  directions?: ErrorDirections;
 }
 
 /** A column as the model encodes it (see `ReconstructionModel.columns`). */
 export interface ReconstructionColumn {
   name: string;
+  /** The value to standardise, a DOUBLE (NULL when missing): the number, or a string's share in training. */
   encoded: string;
   join?: string;
   mean: number;
   std: number;
   /** A string column's frequency table, its alias in the join and the row's value (SQL). */
   frequencies?: { table: string; alias: string; value: string };
-  /** Whether `encoded` is the z-score itself (looked up), not the value to standardise. */
-  standardised?: boolean;
+  /**
+   * Set when the column's z-score and its terms of the projections (`__z`, `__p0`, `__p1`, …)
+   * are looked up by its value from the joined table `alias` instead of computed from `encoded`.
+   */
+  lookup?: { alias: string; value: string };
 }
 
 let tableCounter = 0;
@@ -92,28 +98,28 @@ export async function reconstructionModel(db: DuckDBConnection, trainingRows: st
 }
 
 /**
- * The model made cheaper to score rows with: each string column's z-score looked up from a
- * table of its training values' z-scores (computed by DuckDB from the shares once, with the
- * very operations the row-wise expression used, so the same doubles), instead of its share
- * looked up and standardised on every row. An unseen value's z-score is that of share 0, a
- * missing value's 0 (the mean imputed), as before.
+ * The model made cheaper to score rows with: each string column's z-score and its terms of the
+ * error's projections looked up from a table of its training values' (computed by DuckDB once
+ * per value with the very expressions the row-wise error uses, so the same doubles), instead
+ * of its share looked up and standardised and weighted on every row. An unseen value's terms
+ * are those of share 0, a missing value's 0 (the mean imputed), as row-wise.
  */
 async function lookupStandardised(db: DuckDBConnection, model: ReconstructionModel): Promise<ReconstructionModel> {
+  const directions = model.directions ?? errorDirections(model.components);
   const tables = [...model.tables];
   const columns: ReconstructionColumn[] = [];
-  for (const column of model.columns) {
+  for (const [i, column] of model.columns.entries()) {
     if (!column.frequencies) {
       columns.push(column);
       continue;
     }
     const { table, alias, value } = column.frequencies;
-    const standard = (share: string) => `coalesce((${share} - ${column.mean}) / ${column.std}, 0)`;
-    tables.push(`${table}_z`);
-    await db.run(`CREATE TEMP TABLE ${table}_z AS SELECT value, ${standard('share')} AS z FROM ${table}`);
-    const encoded = `(CASE WHEN ${value} IS NULL THEN 0 ELSE coalesce(${alias}.z, ${standard('0::DOUBLE')}) END)`;
-    columns.push({ ...column, encoded, join: `LEFT JOIN ${table}_z AS ${alias} ON ${value}::VARCHAR = ${alias}.value`, standardised: true });
+    const terms = directions.vectors.map((v, j) => `${term(column, 'share', v[i]!)} AS __p${j}`);
+    tables.push(`${table}_terms`);
+    await db.run(`CREATE TEMP TABLE ${table}_terms AS SELECT value, ${standardScore(column, 'share')} AS __z, ${terms.join(', ')} FROM ${table}`);
+    columns.push({ ...column, join: `LEFT JOIN ${table}_terms AS ${alias} ON ${value}::VARCHAR = ${alias}.value`, lookup: { alias, value } });
   }
-  return { ...model, columns, tables };
+  return { ...model, columns, tables, directions };
 }
 
 /** A kept fit made usable on `db`: its columns encoded again from the same training statistics. */
@@ -143,10 +149,12 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
     if (kept.length < 2) return dropReconstruction(db, model).then(() => undefined);
     const columns = kept.map(({ source: _, ...c }) => c);
     const keptRows = `SELECT __loom_row, ${kept.map((c, j) => `e${c.source} AS e${j}`).join(', ')} FROM ${rows}`;
-    const z = standardised(columns);
+    // The kept columns as the materialised rows hold them (encoded, strings joined already).
+    const materialised = columns.map((c, j) => ({ name: c.name, mean: c.mean, std: c.std, encoded: `__r.e${j}` }));
+    const z = materialised.map((c) => standardScore(c, c.encoded));
     const pairs: string[] = [];
     for (let i = 0; i < z.length; i++) for (let j = i; j < z.length; j++) pairs.push(`avg(${z[i]} * ${z[j]}) AS c${i}_${j}`);
-    const [cov] = await queryRows(db, `SELECT ${pairs.join(', ')} FROM (${keptRows})`);
+    const [cov] = await queryRows(db, `SELECT ${pairs.join(', ')} FROM (${keptRows}) AS __r`);
     const d = z.length;
     const matrix = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => Number(cov![`c${Math.min(i, j)}_${Math.max(i, j)}`])));
     const { values, vectors } = symmetricEigen(matrix);
@@ -160,10 +168,10 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
       if (explained >= EXPLAINED_VARIANCE) break;
     }
     const components = Array.from({ length: d }, (_, row) => chosen.map((col) => vectors[row]![col]!));
-    Object.assign(model, { columns, components });
+    Object.assign(model, { columns, components, directions: errorDirections(components) });
     const chunks = await queryRows(
       db,
-      `SELECT chunk, avg(e) AS e FROM (SELECT ${ntileOfRow('__loom_row', Number(moments[0]!.n), REFERENCE_CHUNKS)} AS chunk, ${errorOfEncoded(model)} AS e FROM (${keptRows})) GROUP BY chunk ORDER BY chunk`,
+      `SELECT chunk, avg(e) AS e FROM (SELECT ${ntileOfRow('__loom_row', Number(moments[0]!.n), REFERENCE_CHUNKS)} AS chunk, e FROM (${reconstructionErrors({ ...model, columns: materialised }, keptRows, ['__loom_row'])})) GROUP BY chunk ORDER BY chunk`,
     );
     const errors = chunks.map((r) => Number(r.e));
     const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
@@ -183,7 +191,7 @@ async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], s
     if (!stat || stat.count === 0) continue;
     const c = `__r.${sqlIdent(f.name)}`;
     if (stat.numeric && f.type !== 'TIMESTAMP') {
-      encoded.push({ name: f.name, encoded: f.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : `(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)` });
+      encoded.push({ name: f.name, encoded: f.type === 'BOOL' ? `${c}::INTEGER::DOUBLE` : finiteDouble(c) });
     } else if (stat.string && f.type === 'STRING') {
       if (stat.string.rankHistogram.length === 0) {
         encoded.push({ name: f.name, encoded: '0::DOUBLE' });
@@ -216,6 +224,19 @@ async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], s
   return { encoded, tables };
 }
 
+/** DuckDB's integer types, whose values are all finite as DOUBLEs. */
+const INTEGER_TYPES = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT'];
+
+/**
+ * A number as a DOUBLE, NULL when not finite (NaN and ±∞ imputed as missing values are). An
+ * integer column skips the test: `typeof` is a constant when the query is planned, so DuckDB
+ * keeps one branch of the CASE, and a window's integers (the schema's INT) are not tested
+ * row by row.
+ */
+function finiteDouble(c: string): string {
+  return `(CASE WHEN typeof(${c}) IN (${INTEGER_TYPES.map((t) => `'${t}'`).join(', ')}) THEN ${c}::DOUBLE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END)`;
+}
+
 /**
  * `ntile(chunks) OVER (ORDER BY row)` for rows numbered 1..n, as arithmetic instead of a
  * sort: the first n mod chunks chunks hold ⌊n / chunks⌋ + 1 rows, the others ⌊n / chunks⌋.
@@ -230,9 +251,26 @@ export async function dropReconstruction(db: DuckDBConnection, model: Pick<Recon
   for (const table of model.tables) await db.run(`DROP TABLE IF EXISTS ${table}`);
 }
 
-/** A SELECT of each row's reconstruction error (column `e`) over `rows`, which have the feature columns. */
-export function reconstructionErrors(model: Pick<ReconstructionModel, 'columns' | 'components'>, rows: string): string {
-  return `SELECT ${errorOfEncoded(model)} AS e FROM (${encodedSelect(model.columns, rows)})`;
+/**
+ * A SELECT of each row's reconstruction error (column `e`, after the `keep` columns of `rows`)
+ * over `rows`, which have the feature columns: the root of the squared projections on the
+ * model's directions (of the norm less them, `errorDirections`). A projection is a sum of one
+ * term per column, each column's weight and standard deviation folded into one factor, and
+ * looked up for a string column (see `lookupStandardised`).
+ */
+export function reconstructionErrors(model: Pick<ReconstructionModel, 'columns' | 'components' | 'directions'>, rows: string, keep: string[] = []): string {
+  const { vectors, fromNorm } = model.directions ?? errorDirections(model.components);
+  const looked = (c: ReconstructionColumn, column: string, rowWise: (value: string) => string) =>
+    c.lookup ? `coalesce(${c.lookup.alias}.${column}, CASE WHEN ${c.lookup.value} IS NULL THEN 0 ELSE ${rowWise('0::DOUBLE')} END)` : rowWise(c.encoded);
+  const projections = vectors.map((v, j) => `${model.columns.map((c, i) => looked(c, `__p${j}`, (value) => term(c, value, v[i]!))).join(' + ')} AS __p${j}`);
+  // A looked-up column's unseen value is share 0: its terms are constants, folded by DuckDB once.
+  const z = model.columns.map((c) => looked(c, '__z', (value) => standardScore(c, value)));
+  const squares = vectors.map((_, j) => `__p${j} * __p${j}`).join(' + ');
+  const norm = fromNorm ? [`${z.map((zi) => `(${zi}) * (${zi})`).join(' + ')} AS __norm`] : [];
+  const error = fromNorm ? `sqrt(greatest(0, __norm - (${squares || '0'})))` : vectors.length === 1 ? 'abs(__p0)' : `sqrt(${squares || '0'})`;
+  const joins = model.columns.map((c) => c.join ?? '').join(' ');
+  const inner = [...keep, ...norm, ...projections];
+  return `SELECT ${[...keep, `${error} AS e`].join(', ')} FROM (SELECT ${inner.join(', ') || '0 AS __none'} FROM (${rows}) AS __r ${joins})`;
 }
 
 /** The rows' encoded columns e0, e1, … (strings joined to their frequencies). */
@@ -240,25 +278,25 @@ function encodedSelect(columns: { encoded: string; join?: string }[], rows: stri
   return `SELECT ${extra}${columns.map((c, i) => `${c.encoded} AS e${i}`).join(', ')} FROM (${rows}) AS __r ${columns.map((c) => c.join ?? '').join(' ')}`;
 }
 
-/**
- * A row's error over its encoded columns e0, e1, …: ‖z‖² − ‖Wᵀz‖² under the root. That is
- * ‖Uᵀz‖² for U an orthonormal basis of the directions the components leave out, so when fewer
- * directions are left out than kept (plus one, for the norm) the error is taken from those:
- * fewer products per row (4 features, 3 components: one projection instead of four), the same
- * value up to rounding, and no cancellation of two near-equal squares.
- */
-function errorOfEncoded(model: Pick<ReconstructionModel, 'columns' | 'components'>): string {
-  const z = standardised(model.columns);
-  const project = (vector: number[]) => z.map((zi, i) => `(${zi}) * ${vector[i]}`).join(' + ');
-  const k = model.components[0]!.length;
-  // Each square written as a product of the projection with itself: the longer SQL measured faster than power(…, 2) (66 vs 82 ms on 1M rows).
-  if (z.length - k < k + 1) return `sqrt(${complementBasis(model.components).map((u) => `(${project(u)}) * (${project(u)})`).join(' + ') || '0'})`;
-  const norm = z.map((zi) => `(${zi}) * (${zi})`).join(' + ');
-  const projections = Array.from({ length: k }, (_, c) => `power(${project(model.components.map((row) => row[c]!))}, 2)`);
-  return `sqrt(greatest(0, ${norm} - (${projections.join(' + ')})))`;
+/** A column's z-score, `value` its encoded value (NULL when missing: the mean imputed, z = 0). */
+function standardScore(column: { mean: number; std: number }, value: string): string {
+  return `((coalesce(${value}, ${sqlDouble(column.mean)}) - ${sqlDouble(column.mean)}) / ${sqlDouble(column.std)})`;
 }
 
-/** z-scores of the encoded columns e0, e1, … with the mean imputed for missing values (z = 0); a looked-up column is its z-score. */
-function standardised(columns: ReconstructionModel['columns']): string[] {
-  return columns.map((c, i) => (c.standardised ? `e${i}` : `coalesce((e${i} - ${c.mean}) / ${c.std}, 0)`));
+/**
+ * A column's term of a projection, its z-score times `weight`, as one product: the weight over
+ * the standard deviation folded into one factor (a division less per row and term; the same
+ * value to an ulp or two). The mean is taken off first, as in the z-score, so no precision is
+ * lost to a mean far from zero.
+ */
+function term(column: { mean: number; std: number }, value: string, weight: number): string {
+  return `(coalesce(${value}, ${sqlDouble(column.mean)}) - ${sqlDouble(column.mean)}) * ${sqlDouble(weight / column.std)}`;
+}
+
+/**
+ * `x` as a SQL DOUBLE literal, exactly: a literal in decimal notation is read as a DECIMAL,
+ * whose cast to DOUBLE can land an ulp away; exponent notation is read as a DOUBLE.
+ */
+export function sqlDouble(x: number): string {
+  return Number.isFinite(x) ? x.toExponential() : `'${x}'::DOUBLE`;
 }

@@ -4,6 +4,28 @@
  * Plain arrays: the matrices are features × features, small.
  */
 
+/** The directions a row's reconstruction error is taken from (`errorDirections`). */
+export interface ErrorDirections {
+  /** Unit vectors of length d. */
+  vectors: number[][];
+  /** Whether the error is ‖z‖² − Σ (v·z)² (the vectors are the components) rather than Σ (v·z)² (their orthonormal complement). */
+  fromNorm: boolean;
+}
+
+/**
+ * A row's error ‖z − WWᵀz‖ is √(‖z‖² − ‖Wᵀz‖²) (W, d × k, the kept components, orthonormal),
+ * or √‖Uᵀz‖² for U an orthonormal basis of the directions W leaves out. The second when fewer
+ * directions are left out than kept plus one (for the norm): fewer products per row (4
+ * features, 3 components: one projection instead of four), the same value up to rounding, and
+ * no cancellation of two near-equal squares.
+ */
+export function errorDirections(components: number[][]): ErrorDirections {
+  const d = components.length;
+  const k = components[0]?.length ?? 0;
+  if (d - k < k + 1) return { vectors: complementBasis(components), fromNorm: false };
+  return { vectors: Array.from({ length: k }, (_, c) => components.map((row) => row[c]!)), fromNorm: true };
+}
+
 /**
  * An orthonormal basis of the directions orthogonal to the columns of `components` (d × k,
  * orthonormal): d − k vectors, by Gram–Schmidt on the unit vectors, each time taking the unit
