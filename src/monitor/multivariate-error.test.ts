@@ -4,8 +4,8 @@ import { mulberry32 } from '../core/random.js';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
 import { RECONSTRUCTION_FIT, decodeFit, encodeFit } from './fit-store-formats.js';
 import { inferSchema } from '../validate/schema.js';
-import { statisticsOfRelation } from '../validate/statistics.js';
-import { complementBasis, dropReconstruction, loadReconstruction, reconstructionErrors, reconstructionModel, symmetricEigen } from './multivariate.js';
+import { statisticsOfRelation, type DatasetStatistics } from '../validate/statistics.js';
+import { complementBasis, dropReconstruction, loadReconstruction, reconstructionErrors, reconstructionModel, symmetricEigen, type ReconstructionModel } from './multivariate.js';
 
 /** d orthonormal directions (eigenvectors of a random symmetric matrix), the first k as the components (d × k). */
 function components(d: number, k: number, seed: number): number[][] {
@@ -88,6 +88,57 @@ test("a string's z-score looked up from its training values gives every row the 
     assert.equal(looked.length, 300);
     assert.deepEqual(looked, plain);
     assert.ok(new Set(plain).size > 100, 'the rows have many different errors');
+    await dropReconstruction(db, model);
+    await dropReconstruction(db, rowWise);
+  });
+});
+
+/** Each served row's distance to its reconstruction, in JS: non-finite numbers and missing values imputed (z = 0), strings as their training share. */
+function referenceErrors(model: ReconstructionModel, statistics: DatasetStatistics, rows: Record<string, number | string | null>[]): number[] {
+  const shares = new Map(statistics.features.map((f) => [f.name, new Map(f.string?.rankHistogram.map((v) => [v.value, v.count / f.count]))]));
+  const w = model.components;
+  return rows.map((row) => {
+    const z = model.columns.map((c) => {
+      const x = row[c.name];
+      const value = typeof x === 'string' ? (shares.get(c.name)!.get(x) ?? 0) : x;
+      return value === null || value === undefined || !Number.isFinite(value) ? 0 : (value - c.mean) / c.std;
+    });
+    const coords = w[0]!.map((_, k) => z.reduce((s, zi, i) => s + zi * w[i]![k]!, 0));
+    return Math.sqrt(z.reduce((s, zi, i) => s + (zi - coords.reduce((t, a, k) => t + a * w[i]![k]!, 0)) ** 2, 0));
+  });
+}
+
+test('with one component kept of five, the error is taken from the norm, strings looked up; NaN and ±∞ count as missing, in a DOUBLE beside INTEGER and BIGINT columns', async () => {
+  const random = mulberry32(5);
+  const cities = ['ORD', 'DFW', 'ATL', 'LAX', 'PHX'];
+  const oddities = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, null];
+  // a, b and c follow one latent value (one component explains most of the variance); a sometimes not finite.
+  const row = (n: number, seen: boolean) => {
+    const latent = random() * 10;
+    const city = random() < 0.1 ? null : seen ? cities[Math.floor(random() ** 2 * cities.length)]! : `X${Math.floor(random() * 3)}`;
+    const a = random() < 0.15 ? oddities[Math.floor(random() * oddities.length)]! : latent + random();
+    return { n, a, b: Math.round(latent * 100 + random() * 50), c: Math.round(latent * 3 + random()), d: Math.round(20 - latent * 2 + random()), origin: city };
+  };
+  const double = (x: number | null) => (x === null ? 'NULL' : Number.isFinite(x) ? `${x}` : `'${x}'`);
+  const values = (rows: ReturnType<typeof row>[]) => rows.map((r) => `(${r.n}, ${double(r.a)}::DOUBLE, ${r.b}::BIGINT, ${r.c}::INTEGER, ${r.d}::INTEGER, ${r.origin === null ? 'NULL' : `'${r.origin}'`})`).join(', ');
+  const training = Array.from({ length: 400 }, (_, n) => row(n, true));
+  const served = Array.from({ length: 300 }, (_, n) => row(n, random() < 0.8));
+  await withDuckDB(async (db) => {
+    for (const [name, rows] of [['training', training], ['served', served]] as const) await db.run(`CREATE TABLE ${name} AS SELECT * FROM (VALUES ${values(rows)}) AS t(n, a, b, c, d, origin)`);
+    const statistics = await statisticsOfRelation(db, 'SELECT * EXCLUDE (n) FROM training');
+    const features = inferSchema(statistics).features;
+    const model = (await reconstructionModel(db, 'SELECT * EXCLUDE (n) FROM training', features, statistics))!;
+    assert.deepEqual(model.columns.map((c) => c.name), ['a', 'b', 'c', 'd', 'origin']);
+    assert.equal(model.components[0]!.length, 1, 'one component kept');
+    assert.equal(model.directions?.fromNorm, true, 'the error from the norm less the projection');
+    const kept = { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
+    const rowWise = await loadReconstruction(db, kept, features, statistics);
+    const errors = async (m: ReconstructionModel) => (await queryRows(db, `SELECT e FROM (${reconstructionErrors(m, 'SELECT * FROM served', ['n'])}) ORDER BY n`)).map((r) => Number(r.e));
+    const [looked, plain] = [await errors(model), await errors(rowWise)];
+    assert.deepEqual(looked, plain, 'looked up as computed row-wise');
+    const reference = referenceErrors(model, statistics, served);
+    looked.forEach((e, n) => assert.ok(Math.abs(e - reference[n]!) < 1e-9, `row ${n} (a = ${served[n]!.a}): ${e} vs ${reference[n]}`));
+    assert.ok(served.some((r) => r.a !== null && !Number.isFinite(r.a)) && served.some((r) => r.origin?.startsWith('X')), 'non-finite numbers and unseen strings are served');
     await dropReconstruction(db, model);
     await dropReconstruction(db, rowWise);
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
-import { ntileOfRow } from './multivariate.js';
+import { mulberry32 } from '../core/random.js';
+import { ntileOfRow, sqlDouble } from './multivariate.js';
 
 test("the training chunks' arithmetic numbering is DuckDB's ntile over the rows in order, for counts that do and do not divide evenly", async () => {
   await withDuckDB(async (db) => {
@@ -17,4 +18,12 @@ test("the training chunks' arithmetic numbering is DuckDB's ntile over the rows 
       }
     }
   });
+});
+
+test("the scoring SQL's constants are read by DuckDB as the very doubles the fit holds, non-finite ones included", async () => {
+  const random = mulberry32(3);
+  const xs = [...Array.from({ length: 400 }, () => (random() - 0.5) * 10 ** Math.floor(random() * 12 - 6)), -0.045532939379221496, 727.5736179238507, Number.MAX_VALUE, Number.MIN_VALUE, Number.NaN, Infinity, -Infinity];
+  // Multiplied by a DOUBLE so that a literal read as a DECIMAL is cast (where decimal notation lands an ulp away about one time in ten).
+  const [row] = await withDuckDB((db) => queryRows(db, `SELECT ${xs.map((x, i) => `1::DOUBLE * ${sqlDouble(x)} AS x${i}`).join(', ')}`));
+  xs.forEach((x, i) => assert.ok(Object.is(Number(row![`x${i}`]), x), `${x}: read as ${row![`x${i}`]}`));
 });
