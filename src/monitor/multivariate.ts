@@ -260,14 +260,15 @@ export async function dropReconstruction(db: DuckDBConnection, model: Pick<Recon
  */
 export function reconstructionErrors(model: Pick<ReconstructionModel, 'columns' | 'components' | 'directions'>, rows: string, keep: string[] = []): string {
   const { vectors, fromNorm } = model.directions ?? errorDirections(model.components);
+  // A looked-up column misses an unseen value (share 0: its terms are constants DuckDB folds) and a missing one (0).
   const looked = (c: ReconstructionColumn, column: string, rowWise: (value: string) => string) =>
     c.lookup ? `coalesce(${c.lookup.alias}.${column}, CASE WHEN ${c.lookup.value} IS NULL THEN 0 ELSE ${rowWise('0::DOUBLE')} END)` : rowWise(c.encoded);
   const projections = vectors.map((v, j) => `${model.columns.map((c, i) => looked(c, `__p${j}`, (value) => term(c, value, v[i]!))).join(' + ')} AS __p${j}`);
-  // A looked-up column's unseen value is share 0: its terms are constants, folded by DuckDB once.
-  const z = model.columns.map((c) => looked(c, '__z', (value) => standardScore(c, value)));
-  const squares = vectors.map((_, j) => `__p${j} * __p${j}`).join(' + ');
+  const squares = vectors.map((_, j) => `__p${j} * __p${j}`).join(' + ') || '0';
+  const z = fromNorm ? model.columns.map((c) => looked(c, '__z', (value) => standardScore(c, value))) : [];
   const norm = fromNorm ? [`${z.map((zi) => `(${zi}) * (${zi})`).join(' + ')} AS __norm`] : [];
-  const error = fromNorm ? `sqrt(greatest(0, __norm - (${squares || '0'})))` : vectors.length === 1 ? 'abs(__p0)' : `sqrt(${squares || '0'})`;
+  // √(p·p) is |p| in floating point (a correctly rounded root of a rounded square): one direction needs no square.
+  const error = fromNorm ? `sqrt(greatest(0, __norm - (${squares})))` : vectors.length === 1 ? 'abs(__p0)' : `sqrt(${squares})`;
   const joins = model.columns.map((c) => c.join ?? '').join(' ');
   const inner = [...keep, ...norm, ...projections];
   return `SELECT ${[...keep, `${error} AS e`].join(', ')} FROM (SELECT ${inner.join(', ') || '0 AS __none'} FROM (${rows}) AS __r ${joins})`;
