@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { openTestPlatform, postgresTestUrl, openFreshPostgres } from '../../../test/support/databases.js';
-import { refuseRetrainRecords } from '../../../test/support/refuse-writes.js';
+import { refuseRetrainRecords, skipRetrainRecords } from '../../../test/support/refuse-writes.js';
 import { testStepRunner } from '../../../test/support/step-runner.js';
 import { LoomError } from '../../core/errors.js';
 import { typeRecord, ServingModel } from '../../pipeline/artifact-types.js';
@@ -183,12 +183,12 @@ test('a firing rule acts and is recorded (PostgreSQL)', { skip: pgUrl ? false : 
 });
 
 /** A rule that fires on its last window and asks for a retraining, for a model with one version. */
-async function firesAndRetrains(platform: Platform, dir: string) {
+async function firesAndRetrains(platform: Platform, dir: string, metadata = platform.metadata) {
   await platform.registry.ensureRegisteredModel('flights');
   await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
   const rules = parseAlertRules(RULES.replace('for: 2', 'for: 1').replace('      - type: log\n      - type: rollback\n', '      - type: retrain\n        pipeline: pipelines/flights.ts\n'), 'rules.yaml');
   const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
-  return checkAlerts({ metadata: platform.metadata, registry: platform.registry, runner }, rules, {
+  return checkAlerts({ metadata, registry: platform.registry, runner }, rules, {
     points: async () => [point(0, 0.5, 1)],
     retrain: async () => 'flights-run-7',
     codeVersion: { commit: null, dirty: false },
@@ -204,6 +204,7 @@ async function recordRefused(platform: Platform, dir: string) {
   assert.ok(result!.recordFailure, 'the failed record is reported');
   assert.match(result!.recordFailure.message, new RegExp(`execution ${result!.executionId} could not record the retrainings .*(disk I/O error|No space left on device)`));
   assert.match(result!.recordFailure.fix, /run\(s\) flights-run-7 did start/);
+  assert.equal(result!.recordFailure.code, 'UNAVAILABLE', 'a database error is no LoomError: the store is unavailable for this write');
   // The alert itself is in lineage; only the retraining record is missing.
   assert.deepEqual((await listAlerts(platform.metadata)).map((a) => a.rule), ['distance-drift']);
   assert.equal((await platform.metadata.getExecution(result!.executionId!))?.properties.retrains, undefined);
@@ -227,6 +228,48 @@ test('a retraining record the database refuses does not lose the pass (PostgreSQ
   const platform = await openFreshPostgres(pgUrl!);
   t.after(() => platform.close());
   await recordRefused(platform, dir);
+});
+
+/** The store's own refusal (a LoomError) keeps its code, and its fix comes first, before which runs started. */
+async function recordSkipped(platform: Platform, dir: string) {
+  await skipRetrainRecords(platform.config.database);
+  const [result] = await firesAndRetrains(platform, dir);
+  assert.equal(result!.fired, true, result!.summary);
+  assert.equal(result!.recordFailure?.code, 'FAILED_PRECONDITION');
+  assert.match(result!.recordFailure.message, /changed while it was being updated/);
+  // The database wrote fine: no advice to make it writable, only what did happen.
+  assert.equal(result!.recordFailure.fix, 'run(s) flights-run-7 did start (do not start them again)');
+}
+
+test("a store's refusal keeps its code and fix in the pass's record failure (SQLite)", async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  await recordSkipped(platform, dir);
+
+  // A refusal with a fix (as a store behind a token would give): the fix is the user's first step.
+  const other = await makeTempDir((fn) => t.after(fn));
+  const denied = await openTestPlatform(other);
+  t.after(() => denied.close());
+  const refusing = new Proxy(denied.metadata, {
+    get: (store, key) =>
+      key === 'updateExecution'
+        ? () => Promise.reject(new LoomError('PERMISSION_DENIED', 'this token may not write executions', { fix: 'use a token with the metadata:write scope' }))
+        : Reflect.get(store, key, store),
+  });
+  const [result] = await firesAndRetrains(denied, other, refusing);
+  assert.deepEqual(result!.recordFailure, {
+    code: 'PERMISSION_DENIED',
+    message: `the alert's execution ${result!.executionId} could not record the retrainings it requested: this token may not write executions`,
+    fix: 'use a token with the metadata:write scope; run(s) flights-run-7 did start (do not start them again)',
+  });
+});
+
+test("a store's refusal keeps its code in the pass's record failure (PostgreSQL)", { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await recordSkipped(platform, dir);
 });
 
 test('a rules file with each field wrong in turn, unknown keys, an alias bomb or nothing in it is refused naming the field, with a fix', () => {

@@ -9,6 +9,7 @@
  *
  * Usage: `const results = await checkAlerts(platform, rules, { points, retrain });`
  */
+import { isLoomError, type ErrorCode } from '../../core/errors.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { CodeVersion } from '../../metadata/types.js';
 import { standaloneScope } from '../../pipeline/run-scope.js';
@@ -45,8 +46,10 @@ export interface AlertCheck {
   /**
    * Why the alert's execution could not record which retrainings it started, and the fix;
    * the actions above still happened (their runs started), only their record in lineage is missing.
+   * A store that refused with a LoomError keeps its code and its fix (first in `fix`); any other
+   * failure of the database is `UNAVAILABLE`.
    */
-  recordFailure?: { message: string; fix: string };
+  recordFailure?: { code: ErrorCode; message: string; fix: string };
 }
 
 export async function checkAlerts(services: AlertCheckServices, rules: readonly AlertRule[], options: AlertCheckOptions): Promise<AlertCheck[]> {
@@ -108,14 +111,19 @@ async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, 
     await recordRetrains(metadata, outcome.executionId, records);
   } catch (error) {
     // The runs have started: throwing now would hide them (and their ids) from the user.
-    const runIds = records.flatMap((r) => (r.runId ? [r.runId] : []));
-    return {
-      actions: started,
-      recordFailure: {
-        message: `the alert's execution ${outcome.executionId} could not record the retrainings it requested: ${(error as Error).message}`,
-        fix: `make the metadata database writable again (disk space, permissions, a read-only replica); ${runIds.length > 0 ? `run(s) ${runIds.join(', ')} did start (do not start them again)` : 'no run started'}`,
-      },
-    };
+    return { actions: started, recordFailure: recordFailureOf(error, outcome.executionId, records) };
   }
   return { actions: started };
+}
+
+/** Why recording the retrainings failed, keeping a LoomError's code and fix, and which runs did start (so none is started twice). */
+function recordFailureOf(error: unknown, executionId: number, records: readonly RetrainRecord[]): NonNullable<AlertCheck['recordFailure']> {
+  const runIds = records.flatMap((r) => (r.runId ? [r.runId] : []));
+  const started = runIds.length > 0 ? `run(s) ${runIds.join(', ')} did start (do not start them again)` : 'no run started';
+  const storeFix = isLoomError(error) ? error.fix : 'make the metadata database writable again (disk space, permissions, a read-only replica)';
+  return {
+    code: isLoomError(error) ? error.code : 'UNAVAILABLE',
+    message: `the alert's execution ${executionId} could not record the retrainings it requested: ${(error as Error).message}`,
+    fix: storeFix ? `${storeFix}; ${started}` : started,
+  };
 }
