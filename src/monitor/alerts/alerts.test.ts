@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -14,7 +15,7 @@ import { listAlerts } from './history.js';
 import { LocalArtifactStore } from '../../store/local-artifact-store.js';
 import { checkAlerts } from './check.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';
-import { parseAlertRules, type AlertRule } from './rules.js';
+import { parseAlertRules, readAlertRules, type AlertRule } from './rules.js';
 import { deliverWebhook } from './webhook.js';
 
 const HOUR = 3_600_000;
@@ -324,4 +325,38 @@ test('a rules file with each field wrong in turn, unknown keys, an alias bomb or
   assert.match(refused('').message, /loom-alerts\.yaml is empty/);
   assert.equal(refused('- name: x').field, 'loom-alerts.yaml', 'a list, not a map');
   assert.match(refused(`rules:\n  - &r\n    name: a\n    model: flights\n    metric: drift.training.distance\n    when: { above: 1 }\n    actions: [{ type: log }]\n  - *r\n`).message, /used twice/);
+});
+
+test('YAML merge keys share a rule\'s fields: a later rule merges an anchored one, its own keys winning', () => {
+  const text = `${RULES}  - <<: *base\n    name: distance-drift-daily\n    window: daily\n  - <<: [*base]\n    name: distance-drift-low\n    when: { below: 0.01 }\n`.replace('  - name: distance-drift\n', '  - &base\n    name: distance-drift\n');
+  const [base, daily, low] = parseAlertRules(text, 'loom-alerts.yaml');
+  assert.deepEqual({ ...daily!, name: base!.name, window: base!.window }, base);
+  assert.deepEqual([daily!.name, daily!.window, daily!.when], ['distance-drift-daily', 'daily', { above: 0.2 }]);
+  assert.deepEqual([low!.name, low!.window, low!.when, low!.actions], ['distance-drift-low', 'hourly', { below: 0.01 }, base!.actions]);
+  // A merge key given something else than a map is refused with what to give it.
+  assert.throws(() => parseAlertRules(`${RULES}  - <<: 3\n    name: other\n`, 'loom-alerts.yaml'), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.match(error.message, /loom-alerts\.yaml is not valid YAML or JSON: Merge sources must be maps/);
+    assert.match(error.fix!, /merge key \(<<\) an alias of a map/);
+    return true;
+  });
+});
+
+test('a rules path that is a directory, missing or unreadable is refused saying which, with what to give instead', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  await assert.rejects(readAlertRules(dir), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.equal(error.message, `${dir} is a directory, not an alert rules file`);
+    assert.equal(error.field, 'rules');
+    assert.match(error.fix!, new RegExp(`--rules, e\\.g\\. ${join(dir, 'loom-alerts.yaml').replace(/[.]/g, '\\.')}`));
+    return true;
+  });
+  await assert.rejects(readAlertRules(join(dir, 'none.yaml')), { code: 'NOT_FOUND', message: /no alert rules file at/ });
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'sub', 'rules.yaml'), RULES);
+  assert.equal((await readAlertRules(join(dir, 'sub', 'rules.yaml')))[0]!.name, 'distance-drift');
+  if (process.getuid?.() !== 0) {
+    await chmod(join(dir, 'sub', 'rules.yaml'), 0o000);
+    await assert.rejects(readAlertRules(join(dir, 'sub', 'rules.yaml')), { code: 'PERMISSION_DENIED', field: 'rules', message: /cannot read the alert rules file .*EACCES/ });
+  }
 });
