@@ -8,9 +8,11 @@
  * The file is `--rows` labels (`request_id,label`, ids `req-<n>`, 0/1) in CSV, loaded into a
  * fresh SQLite project, or a fresh schema on the PostgreSQL server of `--postgres <url>`. No
  * prediction log is needed by request id. `rssBeforeLoadMb` is the process before the load
- * (Node, the platform's modules): the floor the peak is read against.
+ * (Node, the platform's modules): the floor the peak is read against. DuckDB holds the staged
+ * source up to its memory limit (`--duckdb-memory-limit 100MB`, as LOOM_DUCKDB_MEMORY_LIMIT
+ * sets it; SQLite only) and spills past it.
  *
- * Run: node --import tsx bench/label-load.ts [--rows 1000000] [--postgres <url>]
+ * Run: node --import tsx bench/label-load.ts [--rows 1000000] [--postgres <url>] [--duckdb-memory-limit 100MB]
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -21,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { loadLabels } from '../src/monitor/label-loader.js';
 import { openFreshPostgres, openTestPlatform } from '../test/support/databases.js';
 
-const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, postgres: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, postgres: { type: 'string' }, 'duckdb-memory-limit': { type: 'string' } } });
 const ROWS = Number(args.rows);
 if (!Number.isInteger(ROWS) || ROWS < 1) throw new Error(`--rows ${args.rows}: give a whole number`);
 
@@ -37,7 +39,8 @@ try {
   }
   await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())));
   const baselineRssMb = process.memoryUsage.rss() / 1024 / 1024;
-  const platform = args.postgres ? await openFreshPostgres(args.postgres) : await openTestPlatform(dir);
+  const memoryLimit = args['duckdb-memory-limit'];
+  const platform = args.postgres ? await openFreshPostgres(args.postgres) : await openTestPlatform(dir, memoryLimit ? { duckdb: { memoryLimit, tempDirectory: join(dir, 'spill') } } : {});
   try {
     const started = performance.now();
     const result = await loadLabels(platform.labels, { kind: 'parquet', dir: join(dir, 'predictions') }, { model: 'flights', source: { file } });
@@ -45,7 +48,7 @@ try {
     const stored = await platform.labels.countLabels('flights');
     if (stored !== ROWS || result.written !== ROWS) throw new Error(`stored ${stored}, written ${result.written}, expected ${ROWS}`);
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
-    console.log(JSON.stringify({ rows: ROWS, backend: args.postgres ? 'postgres' : 'sqlite', seconds: Number(seconds.toFixed(2)), maxRssMb: Math.round(maxRssMb), rssBeforeLoadMb: Math.round(baselineRssMb), loadavg: loadavg().map((l) => l.toFixed(2)).join(' ') }));
+    console.log(JSON.stringify({ rows: ROWS, backend: args.postgres ? 'postgres' : 'sqlite', duckdbMemoryLimit: memoryLimit ?? 'default', seconds: Number(seconds.toFixed(2)), maxRssMb: Math.round(maxRssMb), rssBeforeLoadMb: Math.round(baselineRssMb), loadavg: loadavg().map((l) => l.toFixed(2)).join(' ') }));
   } finally {
     await platform.close();
   }
