@@ -273,6 +273,40 @@ test("a store's refusal keeps its code in the pass's record failure (PostgreSQL)
   await recordSkipped(platform, dir);
 });
 
+/** Two rules, the first unreadable (its metric has several measures): the second is still checked, fires and is recorded. */
+async function oneRuleUnchecked(platform: Platform, dir: string) {
+  await platform.registry.ensureRegisteredModel('flights');
+  await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  const rules = parseAlertRules(`${RULES.replace('for: 2', 'for: 1').replace('name: distance-drift', 'name: ambiguous')}${RULES.replace('rules:\n', '').replace('for: 2', 'for: 1').replace('      - type: rollback\n', '')}`, 'rules.yaml');
+  const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
+  const results = await checkAlerts({ metadata: platform.metadata, registry: platform.registry, runner }, rules, {
+    points: async (rule) => {
+      if (rule.name === 'ambiguous') throw new LoomError('INVALID_ARGUMENT', 'rule "ambiguous": drift.training.distance has several measures (psi, ks)', { field: 'metric', fix: 'name one: drift.training.distance.psi' });
+      return [point(0, 0.5, 1)];
+    },
+    codeVersion: { commit: null, dirty: false },
+  });
+  assert.deepEqual(results.map((r) => [r.rule, r.fired]), [['ambiguous', false], ['distance-drift', true]]);
+  assert.deepEqual(results[0]!.error, { code: 'INVALID_ARGUMENT', message: 'rule "ambiguous": drift.training.distance has several measures (psi, ks)', fix: 'name one: drift.training.distance.psi' });
+  assert.match(results[0]!.summary, /^not checked: /);
+  assert.equal(results[1]!.error, undefined);
+  assert.deepEqual((await listAlerts(platform.metadata)).map((a) => a.rule), ['distance-drift']);
+}
+
+test('a rule that cannot be checked is answered with its error, and the rules after it are still checked (SQLite)', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  await oneRuleUnchecked(platform, dir);
+});
+
+test('a rule that cannot be checked does not stop the others (PostgreSQL)', { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await oneRuleUnchecked(platform, dir);
+});
+
 test('a rules file with each field wrong in turn, unknown keys, an alias bomb or nothing in it is refused naming the field, with a fix', () => {
   const refused = (text: string) => {
     try {

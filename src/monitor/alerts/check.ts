@@ -4,8 +4,9 @@
  * start the retraining runs its actions requested, recording on the alert's execution which
  * run each started or why it failed (`retrain-link.ts`). What a pass decided, fired or not, is
  * returned for the CLI to print; a retraining record the metadata store refuses does not lose
- * that answer (the runs did start): it is returned beside it as `recordFailure`. Where the windows come from is the caller's: the
- * monitoring history on a live project, or a replay.
+ * that answer (the runs did start): it is returned beside it as `recordFailure`. A rule that
+ * cannot be checked is answered with its `error`, and the other rules are still checked. Where
+ * the windows come from is the caller's: the monitoring history on a live project, or a replay.
  *
  * Usage: `const results = await checkAlerts(platform, rules, { points, retrain });`
  */
@@ -50,30 +51,46 @@ export interface AlertCheck {
    * failure of the database is `UNAVAILABLE`.
    */
   recordFailure?: { code: ErrorCode; message: string; fix: string };
+  /** Why the rule could not be checked (its windows unreadable, its step failing); the other rules still were. */
+  error?: { code: ErrorCode; message: string; fix?: string };
 }
 
 export async function checkAlerts(services: AlertCheckServices, rules: readonly AlertRule[], options: AlertCheckOptions): Promise<AlertCheck[]> {
   const results: AlertCheck[] = [];
   for (const rule of rules) {
-    const last = (await listAlerts(services.metadata, { rule: rule.name }))[0];
-    const decision = decideAlert(rule, await options.points(rule), last);
-    if (!decision.fire) {
-      results.push({ rule: rule.name, fired: false, summary: decision.reason });
-      continue;
+    try {
+      results.push(await checkRule(services, rule, options));
+    } catch (error) {
+      // One rule that cannot be checked (a metric with several measures, a step that fails) must not
+      // hide the others' answers (a fired rule's runs, a record failure's warning) nor stop them being checked.
+      const refused = isLoomError(error) ? error : undefined;
+      results.push({
+        rule: rule.name,
+        fired: false,
+        summary: `not checked: ${(error as Error).message}`,
+        error: { code: refused?.code ?? 'INTERNAL', message: (error as Error).message, ...(refused?.fix && { fix: refused.fix }) },
+      });
     }
-    const version = decision.points[decision.points.length - 1]!.modelVersion;
-    const outcome = await services.runner.run({
-      component: alertComponent,
-      stepName: `alert-${rule.name}`,
-      inputs: { model: await modelArtifact(services, rule.model, version) },
-      parameters: { rule, points: decision.points, summary: decision.summary, webhookFirstRetryMs: options.webhookFirstRetryMs },
-      run: standaloneScope('monitor-alert', options.codeVersion),
-      cache: false,
-    });
-    const { actions, recordFailure } = await requestedRetrains(services.metadata, outcome, options);
-    results.push({ rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions, ...(recordFailure && { recordFailure }) });
   }
   return results;
+}
+
+/** One rule's decision, and what it did when it fired. */
+async function checkRule(services: AlertCheckServices, rule: AlertRule, options: AlertCheckOptions): Promise<AlertCheck> {
+  const last = (await listAlerts(services.metadata, { rule: rule.name }))[0];
+  const decision = decideAlert(rule, await options.points(rule), last);
+  if (!decision.fire) return { rule: rule.name, fired: false, summary: decision.reason };
+  const version = decision.points[decision.points.length - 1]!.modelVersion;
+  const outcome = await services.runner.run({
+    component: alertComponent,
+    stepName: `alert-${rule.name}`,
+    inputs: { model: await modelArtifact(services, rule.model, version) },
+    parameters: { rule, points: decision.points, summary: decision.summary, webhookFirstRetryMs: options.webhookFirstRetryMs },
+    run: standaloneScope('monitor-alert', options.codeVersion),
+    cache: false,
+  });
+  const { actions, recordFailure } = await requestedRetrains(services.metadata, outcome, options);
+  return { rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions, ...(recordFailure && { recordFailure }) };
 }
 
 /** The served version's artifact, the alert's input in lineage; absent for a version registered from outside a pipeline. */
