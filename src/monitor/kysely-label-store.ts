@@ -1,12 +1,14 @@
 /**
  * The one LabelStore implementation, over Kysely, on the Loom database (its own table,
- * `prediction_label`). Writes are multi-row upserts in chunks, in one transaction.
+ * `prediction_label`). Writes are multi-row upserts in chunks, in one transaction (a load's
+ * batches too, however many).
  *
  * Usage: `new KyselyLabelStore(db)` (`openPlatform` builds it as `platform.labels`).
  */
 import { parseInput } from '../core/validation.js';
 import { newLabelSchema, type LabelQuery, type LabelStore, type LabelValue, type NewLabel, type StoredLabel } from './label-store.js';
-import type { LabelKysely, PredictionLabelTable } from './label-tables.js';
+import type { Transaction } from 'kysely';
+import type { LabelKysely, LabelTables, PredictionLabelTable } from './label-tables.js';
 
 /** Rows per INSERT: 6 parameters each stays far under both dialects' limits. */
 const CHUNK = 1000;
@@ -16,37 +18,57 @@ function toStored(row: PredictionLabelTable): StoredLabel {
   return { requestId: row.request_id, modelName: row.model_name, label: Number(row.label), observedAt: Number(row.observed_at), receivedAt: Number(row.received_at), source: row.source };
 }
 
+/** A batch's rows, checked, one per request id (the last given winning: an upsert may not touch a row twice in one statement). */
+function labelRows(labels: readonly NewLabel[], source: string, now: number): PredictionLabelTable[] {
+  const valid = parseInput(newLabelSchema.array(), labels, { what: 'the labels', fix: 'give each label a requestId, a modelName and a number or boolean label' });
+  const rows = new Map<string, PredictionLabelTable>();
+  for (const label of valid) {
+    rows.set(label.requestId, { request_id: label.requestId, model_name: label.modelName, label: label.label, observed_at: label.observedAt ?? now, received_at: now, source });
+  }
+  return [...rows.values()];
+}
+
+/** Upserts rows in statements of CHUNK rows, in the caller's transaction. */
+async function upsertLabels(trx: Transaction<LabelTables>, rows: readonly PredictionLabelTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await trx
+      .insertInto('prediction_label')
+      .values(rows.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc.column('request_id').doUpdateSet((eb) => ({
+          model_name: eb.ref('excluded.model_name'),
+          label: eb.ref('excluded.label'),
+          observed_at: eb.ref('excluded.observed_at'),
+          received_at: eb.ref('excluded.received_at'),
+          source: eb.ref('excluded.source'),
+        })),
+      )
+      .execute();
+  }
+}
+
 export class KyselyLabelStore implements LabelStore {
   constructor(private readonly db: LabelKysely) {}
 
   async putLabels(labels: readonly NewLabel[], source: string): Promise<{ written: number }> {
-    const valid = parseInput(newLabelSchema.array(), labels, { what: 'the labels', fix: 'give each label a requestId, a modelName and a number or boolean label' });
+    // Checked before the transaction: a refused batch takes no write lock.
+    const rows = labelRows(labels, source, Date.now());
+    if (rows.length > 0) await this.db.transaction().execute((trx) => upsertLabels(trx, rows));
+    return { written: rows.length };
+  }
+
+  async putLabelBatches(batches: AsyncIterable<readonly NewLabel[]>, source: string): Promise<{ written: number }> {
+    // One time for the whole load, as for one batch.
     const now = Date.now();
-    // One row per request id, the last given winning: an upsert may not touch a row twice in one statement.
-    const rows = new Map<string, PredictionLabelTable>();
-    for (const label of valid) {
-      rows.set(label.requestId, { request_id: label.requestId, model_name: label.modelName, label: label.label, observed_at: label.observedAt ?? now, received_at: now, source });
-    }
-    const all = [...rows.values()];
-    if (all.length === 0) return { written: 0 };
+    let written = 0;
     await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < all.length; i += CHUNK) {
-        await trx
-          .insertInto('prediction_label')
-          .values(all.slice(i, i + CHUNK))
-          .onConflict((oc) =>
-            oc.column('request_id').doUpdateSet((eb) => ({
-              model_name: eb.ref('excluded.model_name'),
-              label: eb.ref('excluded.label'),
-              observed_at: eb.ref('excluded.observed_at'),
-              received_at: eb.ref('excluded.received_at'),
-              source: eb.ref('excluded.source'),
-            })),
-          )
-          .execute();
+      for await (const batch of batches) {
+        const rows = labelRows(batch, source, now);
+        await upsertLabels(trx, rows);
+        written += rows.length;
       }
     });
-    return { written: all.length };
+    return { written };
   }
 
   async getLabels(requestIds: readonly string[]): Promise<Map<string, StoredLabel>> {

@@ -3,10 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
-import { openTestPlatform } from '../../test/support/databases.js';
+import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import type { LoomError } from '../core/errors.js';
+import type { Platform } from '../platform/platform.js';
 import { loadLabels } from './label-loader.js';
+import type { NewLabel } from './label-store.js';
 
 const T0 = Date.UTC(2026, 0, 5, 8);
 const HOUR = 3_600_000;
@@ -92,4 +94,67 @@ test('a bad label file or query is refused naming the row or the source and the 
   await assert.rejects(sql(`SELECT 'r0' AS request_id, CASE WHEN random() < 2 THEN error('the warehouse is down') ELSE 1 END AS label`), { code: 'INVALID_ARGUMENT', field: 'source', message: /the warehouse is down/ });
   await assert.rejects(sql('SELECT * FROM no_such_table'), { code: 'INVALID_ARGUMENT', field: 'source' });
   assert.equal(await db.labels.countLabels('flights'), 0, 'nothing of a refused load is written');
+});
+
+/** 25,000 labels loaded: in pages, written whole, `written` the distinct request ids. */
+async function loadsInPages(db: Platform, dir: string) {
+  // 25,000 rows; r7 given again 20,000 rows later (another page), with another label.
+  const lines = Array.from({ length: 25_000 }, (_, i) => (i === 20_007 ? 'r7,0' : `r${i},${i % 2}`));
+  const csv = join(dir, 'labels.csv');
+  await writeFile(csv, `request_id,label\n${lines.join('\n')}\n`);
+  const batches: number[] = [];
+  const recording = new Proxy(db.labels, {
+    get: (store, key) =>
+      key === 'putLabelBatches'
+        ? async (source: AsyncIterable<readonly NewLabel[]>, name: string) => {
+            async function* counted() {
+              for await (const batch of source) {
+                batches.push(batch.length);
+                yield batch;
+              }
+            }
+            return store.putLabelBatches(counted(), name);
+          }
+        : key === 'putLabels'
+          ? () => assert.fail('a load is written in batches, never handed to the store whole')
+          : Reflect.get(store, key, store),
+  });
+  const result = await loadLabels(recording, { kind: 'parquet', dir: join(dir, 'none') }, { model: 'flights', source: { file: csv } });
+  assert.deepEqual(result, { rows: 25_000, written: 24_999, unmatched: 0 });
+  assert.ok(batches.length >= 3 && Math.max(...batches) <= 10_000, `batches of at most a page: ${batches.join(', ')}`);
+  assert.equal(await db.labels.countLabels('flights'), 24_999);
+  const r7 = (await db.labels.getLabels(['r7'])).get('r7')!;
+  assert.equal(r7.label, 0, 'the later row of r7 wins over the earlier (label 1)');
+}
+
+test('a large load reaches the store a page at a time, in one transaction; written counts distinct request ids, the last row of an id winning (SQLite)', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  await loadsInPages(db, dir);
+});
+
+const pgUrl = postgresTestUrl('label loader');
+test('a large load reaches the store a page at a time (PostgreSQL)', { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openFreshPostgres(pgUrl!);
+  t.after(() => db.close());
+  await loadsInPages(db, dir);
+});
+
+test('a file with many bad rows is refused naming the first, how many are bad and where', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const bad = new Set([2, 9, 12_000, 12_001, 12_002, 12_003, 12_004, 12_005, 12_006, 12_007, 12_008, 24_999]);
+  const csv = join(dir, 'labels.csv');
+  await writeFile(csv, `request_id,label\n${Array.from({ length: 25_000 }, (_, i) => `r${i},${bad.has(i) ? 'nan' : `${i % 2}.0`}`).join('\n')}\n`);
+  await assert.rejects(loadLabels(db.labels, { kind: 'parquet', dir: join(dir, 'none') }, { model: 'flights', source: { file: csv } }), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.equal(error.field, 'label');
+    assert.match(error.message, /^row 3 of the labels has the label NaN, not a number or boolean \(12 bad rows in all: rows 3, 10, 12001, 12002, 12003, 12004, 12005, 12006, 12007, 12008, …\)$/);
+    assert.ok(error.fix);
+    return true;
+  });
+  assert.equal(await db.labels.countLabels('flights'), 0);
 });

@@ -10,11 +10,19 @@
  *
  * Every row is checked before anything is written, and the labels are written in one
  * transaction: a bad row (a text label, a torn last line) or a source that fails as it is
- * read refuses the whole load naming the row or the source, and leaves the store as it was.
+ * read refuses the whole load naming the row (and how many rows are bad, and where) or the
+ * source, and leaves the store as it was. The loader's memory stays bounded whatever the
+ * source's size: the source is read once into a DuckDB table (which spills to disk past
+ * DuckDB's memory limit), then read from it a page of rows at a time, twice: once to check
+ * every row, then again in batches into one transaction (`LabelStore.putLabelBatches`).
+ * Pages are whole query results, not DuckDB's streaming results: those can end early
+ * without the error that ended them (a conversion failing mid-file), which would load a
+ * file's first rows as if they were all of it.
  *
  * Usage: `await loadLabels(platform.labels, location, { model: 'flights', source: { file: 'labels.csv' }, labelColumn: 'delayed' })`
  */
 import { LoomError } from '../core/errors.js';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { queryRows, readSource, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.js';
 import { newLabelSchema, type LabelStore, type NewLabel } from './label-store.js';
 import { openPredictionLog, type PredictionLogLocation } from './prediction-log-reader.js';
@@ -33,6 +41,10 @@ export interface LabelLoadRequest {
 export interface LabelLoadResult {
   /** Rows read from the source. */
   rows: number;
+  /**
+   * Labels stored: the distinct request ids among the matched rows (a request id given on
+   * several rows is stored once, with its last row's label, and counted once).
+   */
   written: number;
   /** Rows that matched no logged prediction (entity mode: no prediction for the entity at or before the time). */
   unmatched: number;
@@ -55,8 +67,15 @@ function unreadable(error: unknown): LoomError {
   });
 }
 
+/** The source's columns a refusal names. */
+interface LabelColumns {
+  label: string;
+  requestId: string;
+  time?: string;
+}
+
 /** A label row the store would refuse, named by its row number (from 1) and column, with the fix. */
-function badRow(row: number, label: NewLabel, columns: { label: string; requestId: string; time?: string }): LoomError | undefined {
+function badRow(row: number, label: NewLabel, columns: LabelColumns): LoomError | undefined {
   const parsed = newLabelSchema.safeParse(label);
   if (parsed.success) return undefined;
   const path = String(parsed.error.issues[0]?.path[0] ?? 'label');
@@ -112,28 +131,84 @@ export async function loadLabels(store: LabelStore, log: PredictionLogLocation, 
       select = `SELECT ${sqlIdent(idColumn)}::VARCHAR AS __id, ${sqlIdent(labelColumn)} AS __label, NULL AS __observed FROM (${source})`;
     }
     try {
-      const rows = await queryRows(db, select).catch((error: unknown) => {
-        throw unreadable(error);
-      });
-      const labels: NewLabel[] = [];
       const columnNames = { label: labelColumn, requestId: request.entity ? request.entity.keys.join(', ') : (request.requestIdColumn ?? 'request_id'), time: request.entity?.timeColumn };
-      let unmatched = 0;
-      for (const [i, row] of rows.entries()) {
-        if (row.__id === null || row.__id === undefined) {
-          unmatched++;
-          continue;
-        }
-        const label = typeof row.__label === 'bigint' ? Number(row.__label) : row.__label;
-        const parsed: NewLabel = { requestId: String(row.__id), modelName: request.model, label: label as number, ...(row.__observed !== null && { observedAt: Number(row.__observed) }) };
-        const refused = badRow(i + 1, parsed, columnNames);
-        if (refused) throw refused;
-        labels.push(parsed);
-      }
-      // One call, one transaction: the load is written whole or not at all.
-      const { written } = await store.putLabels(labels, sourceName);
-      return { rows: rows.length, written, unmatched };
+      return await loadStaged(db, store, select, { model: request.model, sourceName, columns: columnNames });
     } finally {
       await close();
     }
   });
+}
+
+/** Stages the label query's rows, checks every one, then writes them in one transaction. */
+async function loadStaged(db: DuckDBConnection, store: LabelStore, select: string, load: { model: string; sourceName: string; columns: LabelColumns }): Promise<LabelLoadResult> {
+  // Read once: a query's answer cannot change between the check and the write, and a file is parsed once.
+  await db.run(`CREATE TEMP TABLE ${STAGED} AS SELECT __id, __label, __observed FROM (${select})`).catch((error: unknown) => {
+    throw unreadable(error);
+  });
+  const [counts] = await queryRows(db, `SELECT count(*)::BIGINT AS rows, count(__id)::BIGINT AS matched, count(DISTINCT __id)::BIGINT AS distinct_ids FROM ${STAGED}`);
+  const rows = Number(counts!.rows);
+  await checkLabels(db, rows, load.model, load.columns);
+  // One transaction, however many batches: the load is written whole or not at all.
+  await store.putLabelBatches(labelBatches(db, rows, load.model), load.sourceName);
+  return { rows, written: Number(counts!.distinct_ids), unmatched: rows - Number(counts!.matched) };
+}
+
+/** The source's rows in DuckDB, in the order read: its `rowid`s 0, 1, … number them (a new table's, kept in insertion order). */
+const STAGED = '__labels';
+
+/** Rows per page read from the staged table, and per batch written: a page is all the loader holds of the source. */
+const PAGE_ROWS = 10_000;
+
+/** The staged rows a page at a time, in order; a page that comes back short is an error, never the end. */
+async function* pages(db: DuckDBConnection, rows: number): AsyncGenerator<Record<string, DuckDBValue>[]> {
+  for (let from = 0; from < rows; from += PAGE_ROWS) {
+    const page = await queryRows(db, `SELECT __id, __label, __observed FROM ${STAGED} WHERE rowid >= ${from} AND rowid < ${from + PAGE_ROWS} ORDER BY rowid`);
+    const expected = Math.min(PAGE_ROWS, rows - from);
+    if (page.length !== expected) throw new LoomError('INTERNAL', `the labels' rows ${from + 1}-${from + expected} read back as ${page.length} rows; nothing was written`, { fix: 'load again; report it if it happens again' });
+    yield page;
+  }
+}
+
+/** A row of the label query as the label to store; none for a row that matched no logged prediction. */
+function labelOf(row: Record<string, DuckDBValue>, model: string): NewLabel | undefined {
+  if (row.__id === null || row.__id === undefined) return undefined;
+  const label = typeof row.__label === 'bigint' ? Number(row.__label) : row.__label;
+  return { requestId: String(row.__id), modelName: model, label: label as number, ...(row.__observed !== null && { observedAt: Number(row.__observed) }) };
+}
+
+/** Bad rows named by number in a refusal; the rest are counted. */
+const SHOWN_BAD_ROWS = 10;
+
+/**
+ * The first pass: every matched row checked; a bad row refuses the load, naming the first and,
+ * when there are more, how many are bad and where (the first few row numbers).
+ */
+async function checkLabels(db: DuckDBConnection, rows: number, model: string, columns: LabelColumns): Promise<void> {
+  let row = 0;
+  let first: LoomError | undefined;
+  const bad: number[] = [];
+  let badCount = 0;
+  for await (const page of pages(db, rows)) {
+    for (const read of page) {
+      row++;
+      const label = labelOf(read, model);
+      const refused = label && badRow(row, label, columns);
+      if (!refused) continue;
+      first ??= refused;
+      badCount++;
+      if (bad.length < SHOWN_BAD_ROWS) bad.push(row);
+    }
+  }
+  if (!first) return;
+  if (badCount === 1) throw first;
+  const where = `rows ${bad.join(', ')}${badCount > bad.length ? ', …' : ''}`;
+  throw new LoomError(first.code, `${first.message} (${badCount} bad rows in all: ${where})`, { field: first.field, fix: first.fix });
+}
+
+/** The second pass: the matched rows as labels, a page at a time. */
+async function* labelBatches(db: DuckDBConnection, rows: number, model: string): AsyncGenerator<NewLabel[]> {
+  for await (const page of pages(db, rows)) {
+    const batch = page.flatMap((row) => labelOf(row, model) ?? []);
+    if (batch.length > 0) yield batch;
+  }
 }

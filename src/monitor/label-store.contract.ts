@@ -96,6 +96,38 @@ export function describeLabelStoreContract(name: string, makeStore: MakeLabelSto
       assert.equal(await store.countLabels('none'), 0);
     });
 
+    test('batches are written in one transaction, a request id given again in a later batch taking the later label', async (store) => {
+      async function* batches() {
+        yield Array.from({ length: 1_500 }, (_, i) => ({ requestId: `b-${i}`, modelName: 'flights', label: 0, observedAt: i }));
+        yield [];
+        yield [{ requestId: 'b-7', modelName: 'flights', label: 1, observedAt: 7_000 }, { requestId: 'b-1500', modelName: 'flights', label: true }];
+      }
+      assert.deepEqual(await store.putLabelBatches(batches(), 'load:big.csv'), { written: 1_502 }, 'b-7 counted once per batch it is in');
+      assert.equal(await store.countLabels('flights'), 1_501);
+      const found = await store.getLabels(['b-0', 'b-7', 'b-1500']);
+      assert.deepEqual([found.get('b-0')!.label, found.get('b-7')!.label, found.get('b-7')!.observedAt, found.get('b-1500')!.label, found.get('b-7')!.source], [0, 1, 7_000, 1, 'load:big.csv']);
+      assert.equal(found.get('b-0')!.receivedAt, found.get('b-1500')!.receivedAt, 'one load, one time received');
+      assert.deepEqual(await store.putLabelBatches((async function* () {})(), 'load:none.csv'), { written: 0 });
+    });
+
+    test('a batch refused, or a source failing, after batches were written leaves none of them written', async (store) => {
+      await store.putLabels([{ requestId: 'kept', modelName: 'flights', label: 1 }], 'feedback');
+      const first = Array.from({ length: 2_500 }, (_, i) => ({ requestId: `c-${i}`, modelName: 'flights', label: i % 2 }));
+      async function* refused() {
+        yield first;
+        yield [{ requestId: 'kept', modelName: 'flights', label: 0 }];
+        yield [{ requestId: 'ok', modelName: 'flights', label: 1 }, { requestId: 'bad', modelName: 'flights', label: Number.NaN }];
+      }
+      await rejectsWithCode(store.putLabelBatches(refused(), 'load:bad.csv'), 'INVALID_ARGUMENT', '[1].label');
+      async function* failing() {
+        yield first;
+        throw new Error('the source failed as it was read');
+      }
+      await assert.rejects(store.putLabelBatches(failing(), 'load:torn.csv'), /the source failed/);
+      assert.equal(await store.countLabels('flights'), 1, 'only the label written before');
+      assert.equal((await store.getLabels(['kept'])).get('kept')!.label, 1, 'not overwritten by a refused load');
+    });
+
     test('a label of the wrong type is refused naming its field, and nothing of the batch is written', async (store) => {
       await rejectsWithCode(
         store.putLabels(

@@ -48,6 +48,14 @@ export interface LabelStore {
    * (a corrected outcome replaces the old one). Answers how many rows were written.
    */
   putLabels(labels: readonly NewLabel[], source: string): Promise<{ written: number }>;
+  /**
+   * Writes batches as they come, all in one transaction: every batch, or (a batch refused, the
+   * iterable throwing) none of them; what a load too large to hold in memory writes through.
+   * Each batch is checked as `putLabels` checks one (a refusal's field is relative to its batch,
+   * `[3].label`); a request id given again, in a later batch or the same one, takes the later label.
+   * Answers the rows written, a request id counted once per batch it is in.
+   */
+  putLabelBatches(batches: AsyncIterable<readonly NewLabel[]>, source: string): Promise<{ written: number }>;
   /** The labels of these request ids that exist (any model). */
   getLabels(requestIds: readonly string[]): Promise<Map<string, StoredLabel>>;
   /** How many labels `model` has (all time): tells a reader whether to read them whole or look ids up. */

@@ -81,7 +81,7 @@ export async function evaluateMonitoredModel(project: RegisteredModelProject, se
 export interface AlertRuleSpec {
   name: string;
   metric: string;
-  when: { above: number } | { below: number };
+  when: { above: number } | { below: number } | { pValueBelow: number };
   /** Windows in a row the bound must be breached for. */
   for?: number;
 }

@@ -4,21 +4,42 @@
  * (no mock: the database itself raises). The trigger is installed over a connection of its
  * own, so a platform already open on the database sees it at its next statement.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { createPostgresKysely } from '../../src/platform/postgres-backend.js';
 import { createSqliteKysely } from '../../src/platform/sqlite-backend.js';
 
 /** The database refuses to record on an execution which retrainings it started (`properties.retrains`). */
 export async function refuseRetrainRecords(database: { url: string; schema?: string }): Promise<void> {
+  await withTrigger(database, {
+    sqlite: sql`create trigger execution_refuse_retrains before update of properties on execution when new.properties like '%"retrains"%' begin select raise(abort, 'disk I/O error'); end`,
+    postgres: [
+      sql`create function refuse_retrains() returns trigger language plpgsql as $$ begin raise exception 'could not extend file: No space left on device'; end $$`,
+      sql`create trigger execution_refuse_retrains before update on execution for each row when (new.properties::text like '%"retrains"%') execute function refuse_retrains()`,
+    ],
+  });
+}
+
+/**
+ * The database silently skips recording the retrainings on an execution, as when another writer
+ * moved the execution between the store's read and its write: the store answers with its own
+ * LoomError (FAILED_PRECONDITION, "changed while it was being updated").
+ */
+export async function skipRetrainRecords(database: { url: string; schema?: string }): Promise<void> {
+  await withTrigger(database, {
+    sqlite: sql`create trigger execution_skip_retrains before update of properties on execution when new.properties like '%"retrains"%' begin select raise(ignore); end`,
+    postgres: [
+      sql`create function skip_retrains() returns trigger language plpgsql as $$ begin return null; end $$`,
+      sql`create trigger execution_skip_retrains before update on execution for each row when (new.properties::text like '%"retrains"%') execute function skip_retrains()`,
+    ],
+  });
+}
+
+/** Installs a trigger over a connection of its own, in the statement(s) of the database's dialect. */
+async function withTrigger(database: { url: string; schema?: string }, statements: { sqlite: RawBuilder<unknown>; postgres: RawBuilder<unknown>[] }): Promise<void> {
   const sqlite = database.url.startsWith('sqlite:');
   const db = sqlite ? createSqliteKysely(database.url.slice('sqlite:'.length)) : await createPostgresKysely(database.url, database.schema);
   try {
-    if (sqlite) {
-      await sql`create trigger execution_refuse_retrains before update of properties on execution when new.properties like '%"retrains"%' begin select raise(abort, 'disk I/O error'); end`.execute(db);
-    } else {
-      await sql`create function refuse_retrains() returns trigger language plpgsql as $$ begin raise exception 'could not extend file: No space left on device'; end $$`.execute(db);
-      await sql`create trigger execution_refuse_retrains before update on execution for each row when (new.properties::text like '%"retrains"%') execute function refuse_retrains()`.execute(db);
-    }
+    for (const statement of sqlite ? [statements.sqlite] : statements.postgres) await statement.execute(db);
   } finally {
     await db.destroy();
   }

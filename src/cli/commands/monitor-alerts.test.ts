@@ -159,3 +159,17 @@ test('loom monitor alerts check prints the pass and the run it started when the 
   assert.match(check.stderr, new RegExp(`warning: rule retrains: the alert's execution \\d+ could not record the retrainings it requested: disk I/O error\n  fix: .*run\\(s\\) ${runId} did start`));
   assert.doesNotMatch(check.stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('loom monitor alerts check prints every rule it checked, and fails naming the rule it could not check', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const project = await monitoredModelProject(dir, START, [1, 3]);
+  await project.db.close();
+  // A p-value rule on a distance is refused when its windows are read: it must not stop the rule after it.
+  await writeAlertRules(dir, [{ name: 'p-on-distance', metric: 'drift.prediction.probability.jensen_shannon', when: { pValueBelow: 0.01 } }, DISTANCE_MOVED]);
+  const check = await runCompiledLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
+  assert.equal(check.code, EXIT_CODE.INVALID_ARGUMENT, check.stderr);
+  const results = JSON.parse(check.stdout) as { rule: string; fired: boolean; error?: { code: string; fix?: string } }[];
+  assert.deepEqual(results.map((r) => [r.rule, r.fired, r.error?.code]), [['p-on-distance', false, 'INVALID_ARGUMENT'], ['distance-moved', true, undefined]]);
+  assert.match(check.stderr, /1 rule\(s\) could not be checked \(the others were\): rule p-on-distance: .*a distance with no p-value/);
+  assert.match(check.stderr, /fix: watch a test/);
+});

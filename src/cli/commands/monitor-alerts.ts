@@ -10,6 +10,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { LoomError } from '../../core/errors.js';
 import { checkAlerts } from '../../monitor/alerts/check.js';
 import { listAlerts } from '../../monitor/alerts/history.js';
 import { historyPoints } from '../../monitor/alerts/points.js';
@@ -66,6 +67,13 @@ export function registerMonitorAlertsCommand(monitor: Command): void {
         }
         // A pass that acted but could not record it is still the pass's answer: warned beside it, not an error.
         for (const r of results) if (r.recordFailure) process.stderr.write(`warning: rule ${r.rule}: ${r.recordFailure.message}\n  fix: ${r.recordFailure.fix}\n`);
+        // A rule that could not be checked fails the command, after the others' answers are printed.
+        const unchecked = results.filter((r) => r.error);
+        if (unchecked.length > 0) {
+          const [first] = unchecked;
+          const why = unchecked.map((r) => `rule ${r.rule}: ${r.error!.message}`).join('; ');
+          throw new LoomError(first!.error!.code, `${unchecked.length} rule(s) could not be checked (the others were): ${why}`, { ...(first!.error!.fix && { fix: first!.error!.fix }) });
+        }
       });
     });
   alerts

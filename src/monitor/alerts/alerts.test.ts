@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { makeTempDir } from '../../../test/support/flights.js';
 import { openTestPlatform, postgresTestUrl, openFreshPostgres } from '../../../test/support/databases.js';
-import { refuseRetrainRecords } from '../../../test/support/refuse-writes.js';
+import { refuseRetrainRecords, skipRetrainRecords } from '../../../test/support/refuse-writes.js';
 import { testStepRunner } from '../../../test/support/step-runner.js';
 import { LoomError } from '../../core/errors.js';
 import { typeRecord, ServingModel } from '../../pipeline/artifact-types.js';
@@ -14,7 +15,7 @@ import { listAlerts } from './history.js';
 import { LocalArtifactStore } from '../../store/local-artifact-store.js';
 import { checkAlerts } from './check.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';
-import { parseAlertRules, type AlertRule } from './rules.js';
+import { parseAlertRules, readAlertRules, type AlertRule } from './rules.js';
 import { deliverWebhook } from './webhook.js';
 
 const HOUR = 3_600_000;
@@ -183,12 +184,12 @@ test('a firing rule acts and is recorded (PostgreSQL)', { skip: pgUrl ? false : 
 });
 
 /** A rule that fires on its last window and asks for a retraining, for a model with one version. */
-async function firesAndRetrains(platform: Platform, dir: string) {
+async function firesAndRetrains(platform: Platform, dir: string, metadata = platform.metadata) {
   await platform.registry.ensureRegisteredModel('flights');
   await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
   const rules = parseAlertRules(RULES.replace('for: 2', 'for: 1').replace('      - type: log\n      - type: rollback\n', '      - type: retrain\n        pipeline: pipelines/flights.ts\n'), 'rules.yaml');
   const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
-  return checkAlerts({ metadata: platform.metadata, registry: platform.registry, runner }, rules, {
+  return checkAlerts({ metadata, registry: platform.registry, runner }, rules, {
     points: async () => [point(0, 0.5, 1)],
     retrain: async () => 'flights-run-7',
     codeVersion: { commit: null, dirty: false },
@@ -204,6 +205,7 @@ async function recordRefused(platform: Platform, dir: string) {
   assert.ok(result!.recordFailure, 'the failed record is reported');
   assert.match(result!.recordFailure.message, new RegExp(`execution ${result!.executionId} could not record the retrainings .*(disk I/O error|No space left on device)`));
   assert.match(result!.recordFailure.fix, /run\(s\) flights-run-7 did start/);
+  assert.equal(result!.recordFailure.code, 'UNAVAILABLE', 'a database error is no LoomError: the store is unavailable for this write');
   // The alert itself is in lineage; only the retraining record is missing.
   assert.deepEqual((await listAlerts(platform.metadata)).map((a) => a.rule), ['distance-drift']);
   assert.equal((await platform.metadata.getExecution(result!.executionId!))?.properties.retrains, undefined);
@@ -227,6 +229,82 @@ test('a retraining record the database refuses does not lose the pass (PostgreSQ
   const platform = await openFreshPostgres(pgUrl!);
   t.after(() => platform.close());
   await recordRefused(platform, dir);
+});
+
+/** The store's own refusal (a LoomError) keeps its code, and its fix comes first, before which runs started. */
+async function recordSkipped(platform: Platform, dir: string) {
+  await skipRetrainRecords(platform.config.database);
+  const [result] = await firesAndRetrains(platform, dir);
+  assert.equal(result!.fired, true, result!.summary);
+  assert.equal(result!.recordFailure?.code, 'FAILED_PRECONDITION');
+  assert.match(result!.recordFailure.message, /changed while it was being updated/);
+  // The database wrote fine: no advice to make it writable, only what did happen.
+  assert.equal(result!.recordFailure.fix, 'run(s) flights-run-7 did start (do not start them again)');
+}
+
+test("a store's refusal keeps its code and fix in the pass's record failure (SQLite)", async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  await recordSkipped(platform, dir);
+
+  // A refusal with a fix (as a store behind a token would give): the fix is the user's first step.
+  const other = await makeTempDir((fn) => t.after(fn));
+  const denied = await openTestPlatform(other);
+  t.after(() => denied.close());
+  const refusing = new Proxy(denied.metadata, {
+    get: (store, key) =>
+      key === 'updateExecution'
+        ? () => Promise.reject(new LoomError('PERMISSION_DENIED', 'this token may not write executions', { fix: 'use a token with the metadata:write scope' }))
+        : Reflect.get(store, key, store),
+  });
+  const [result] = await firesAndRetrains(denied, other, refusing);
+  assert.deepEqual(result!.recordFailure, {
+    code: 'PERMISSION_DENIED',
+    message: `the alert's execution ${result!.executionId} could not record the retrainings it requested: this token may not write executions`,
+    fix: 'use a token with the metadata:write scope; run(s) flights-run-7 did start (do not start them again)',
+  });
+});
+
+test("a store's refusal keeps its code in the pass's record failure (PostgreSQL)", { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await recordSkipped(platform, dir);
+});
+
+/** Two rules, the first unreadable (its metric has several measures): the second is still checked, fires and is recorded. */
+async function oneRuleUnchecked(platform: Platform, dir: string) {
+  await platform.registry.ensureRegisteredModel('flights');
+  await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  const rules = parseAlertRules(`${RULES.replace('for: 2', 'for: 1').replace('name: distance-drift', 'name: ambiguous')}${RULES.replace('rules:\n', '').replace('for: 2', 'for: 1').replace('      - type: rollback\n', '')}`, 'rules.yaml');
+  const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
+  const results = await checkAlerts({ metadata: platform.metadata, registry: platform.registry, runner }, rules, {
+    points: async (rule) => {
+      if (rule.name === 'ambiguous') throw new LoomError('INVALID_ARGUMENT', 'rule "ambiguous": drift.training.distance has several measures (psi, ks)', { field: 'metric', fix: 'name one: drift.training.distance.psi' });
+      return [point(0, 0.5, 1)];
+    },
+    codeVersion: { commit: null, dirty: false },
+  });
+  assert.deepEqual(results.map((r) => [r.rule, r.fired]), [['ambiguous', false], ['distance-drift', true]]);
+  assert.deepEqual(results[0]!.error, { code: 'INVALID_ARGUMENT', message: 'rule "ambiguous": drift.training.distance has several measures (psi, ks)', fix: 'name one: drift.training.distance.psi' });
+  assert.match(results[0]!.summary, /^not checked: /);
+  assert.equal(results[1]!.error, undefined);
+  assert.deepEqual((await listAlerts(platform.metadata)).map((a) => a.rule), ['distance-drift']);
+}
+
+test('a rule that cannot be checked is answered with its error, and the rules after it are still checked (SQLite)', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  await oneRuleUnchecked(platform, dir);
+});
+
+test('a rule that cannot be checked does not stop the others (PostgreSQL)', { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await oneRuleUnchecked(platform, dir);
 });
 
 test('a rules file with each field wrong in turn, unknown keys, an alias bomb or nothing in it is refused naming the field, with a fix', () => {
@@ -281,4 +359,38 @@ test('a rules file with each field wrong in turn, unknown keys, an alias bomb or
   assert.match(refused('').message, /loom-alerts\.yaml is empty/);
   assert.equal(refused('- name: x').field, 'loom-alerts.yaml', 'a list, not a map');
   assert.match(refused(`rules:\n  - &r\n    name: a\n    model: flights\n    metric: drift.training.distance\n    when: { above: 1 }\n    actions: [{ type: log }]\n  - *r\n`).message, /used twice/);
+});
+
+test('YAML merge keys share a rule\'s fields: a later rule merges an anchored one, its own keys winning', () => {
+  const text = `${RULES}  - <<: *base\n    name: distance-drift-daily\n    window: daily\n  - <<: [*base]\n    name: distance-drift-low\n    when: { below: 0.01 }\n`.replace('  - name: distance-drift\n', '  - &base\n    name: distance-drift\n');
+  const [base, daily, low] = parseAlertRules(text, 'loom-alerts.yaml');
+  assert.deepEqual({ ...daily!, name: base!.name, window: base!.window }, base);
+  assert.deepEqual([daily!.name, daily!.window, daily!.when], ['distance-drift-daily', 'daily', { above: 0.2 }]);
+  assert.deepEqual([low!.name, low!.window, low!.when, low!.actions], ['distance-drift-low', 'hourly', { below: 0.01 }, base!.actions]);
+  // A merge key given something else than a map is refused with what to give it.
+  assert.throws(() => parseAlertRules(`${RULES}  - <<: 3\n    name: other\n`, 'loom-alerts.yaml'), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.match(error.message, /loom-alerts\.yaml is not valid YAML or JSON: Merge sources must be maps/);
+    assert.match(error.fix!, /merge key \(<<\) an alias of a map/);
+    return true;
+  });
+});
+
+test('a rules path that is a directory, missing or unreadable is refused saying which, with what to give instead', async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  await assert.rejects(readAlertRules(dir), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.equal(error.message, `${dir} is a directory, not an alert rules file`);
+    assert.equal(error.field, 'rules');
+    assert.match(error.fix!, new RegExp(`--rules, e\\.g\\. ${join(dir, 'loom-alerts.yaml').replace(/[.]/g, '\\.')}`));
+    return true;
+  });
+  await assert.rejects(readAlertRules(join(dir, 'none.yaml')), { code: 'NOT_FOUND', message: /no alert rules file at/ });
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'sub', 'rules.yaml'), RULES);
+  assert.equal((await readAlertRules(join(dir, 'sub', 'rules.yaml')))[0]!.name, 'distance-drift');
+  if (process.getuid?.() !== 0) {
+    await chmod(join(dir, 'sub', 'rules.yaml'), 0o000);
+    await assert.rejects(readAlertRules(join(dir, 'sub', 'rules.yaml')), { code: 'PERMISSION_DENIED', field: 'rules', message: /cannot read the alert rules file .*EACCES/ });
+  }
 });

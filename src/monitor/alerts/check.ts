@@ -4,11 +4,13 @@
  * start the retraining runs its actions requested, recording on the alert's execution which
  * run each started or why it failed (`retrain-link.ts`). What a pass decided, fired or not, is
  * returned for the CLI to print; a retraining record the metadata store refuses does not lose
- * that answer (the runs did start): it is returned beside it as `recordFailure`. Where the windows come from is the caller's: the
- * monitoring history on a live project, or a replay.
+ * that answer (the runs did start): it is returned beside it as `recordFailure`. A rule that
+ * cannot be checked is answered with its `error`, and the other rules are still checked. Where
+ * the windows come from is the caller's: the monitoring history on a live project, or a replay.
  *
  * Usage: `const results = await checkAlerts(platform, rules, { points, retrain });`
  */
+import { isLoomError, type ErrorCode } from '../../core/errors.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { CodeVersion } from '../../metadata/types.js';
 import { standaloneScope } from '../../pipeline/run-scope.js';
@@ -45,32 +47,50 @@ export interface AlertCheck {
   /**
    * Why the alert's execution could not record which retrainings it started, and the fix;
    * the actions above still happened (their runs started), only their record in lineage is missing.
+   * A store that refused with a LoomError keeps its code and its fix (first in `fix`); any other
+   * failure of the database is `UNAVAILABLE`.
    */
-  recordFailure?: { message: string; fix: string };
+  recordFailure?: { code: ErrorCode; message: string; fix: string };
+  /** Why the rule could not be checked (its windows unreadable, its step failing); the other rules still were. */
+  error?: { code: ErrorCode; message: string; fix?: string };
 }
 
 export async function checkAlerts(services: AlertCheckServices, rules: readonly AlertRule[], options: AlertCheckOptions): Promise<AlertCheck[]> {
   const results: AlertCheck[] = [];
   for (const rule of rules) {
-    const last = (await listAlerts(services.metadata, { rule: rule.name }))[0];
-    const decision = decideAlert(rule, await options.points(rule), last);
-    if (!decision.fire) {
-      results.push({ rule: rule.name, fired: false, summary: decision.reason });
-      continue;
+    try {
+      results.push(await checkRule(services, rule, options));
+    } catch (error) {
+      // One rule that cannot be checked (a metric with several measures, a step that fails) must not
+      // hide the others' answers (a fired rule's runs, a record failure's warning) nor stop them being checked.
+      const refused = isLoomError(error) ? error : undefined;
+      results.push({
+        rule: rule.name,
+        fired: false,
+        summary: `not checked: ${(error as Error).message}`,
+        error: { code: refused?.code ?? 'INTERNAL', message: (error as Error).message, ...(refused?.fix && { fix: refused.fix }) },
+      });
     }
-    const version = decision.points[decision.points.length - 1]!.modelVersion;
-    const outcome = await services.runner.run({
-      component: alertComponent,
-      stepName: `alert-${rule.name}`,
-      inputs: { model: await modelArtifact(services, rule.model, version) },
-      parameters: { rule, points: decision.points, summary: decision.summary, webhookFirstRetryMs: options.webhookFirstRetryMs },
-      run: standaloneScope('monitor-alert', options.codeVersion),
-      cache: false,
-    });
-    const { actions, recordFailure } = await requestedRetrains(services.metadata, outcome, options);
-    results.push({ rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions, ...(recordFailure && { recordFailure }) });
   }
   return results;
+}
+
+/** One rule's decision, and what it did when it fired. */
+async function checkRule(services: AlertCheckServices, rule: AlertRule, options: AlertCheckOptions): Promise<AlertCheck> {
+  const last = (await listAlerts(services.metadata, { rule: rule.name }))[0];
+  const decision = decideAlert(rule, await options.points(rule), last);
+  if (!decision.fire) return { rule: rule.name, fired: false, summary: decision.reason };
+  const version = decision.points[decision.points.length - 1]!.modelVersion;
+  const outcome = await services.runner.run({
+    component: alertComponent,
+    stepName: `alert-${rule.name}`,
+    inputs: { model: await modelArtifact(services, rule.model, version) },
+    parameters: { rule, points: decision.points, summary: decision.summary, webhookFirstRetryMs: options.webhookFirstRetryMs },
+    run: standaloneScope('monitor-alert', options.codeVersion),
+    cache: false,
+  });
+  const { actions, recordFailure } = await requestedRetrains(services.metadata, outcome, options);
+  return { rule: rule.name, fired: true, summary: decision.summary, executionId: outcome.executionId, actions, ...(recordFailure && { recordFailure }) };
 }
 
 /** The served version's artifact, the alert's input in lineage; absent for a version registered from outside a pipeline. */
@@ -108,14 +128,19 @@ async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, 
     await recordRetrains(metadata, outcome.executionId, records);
   } catch (error) {
     // The runs have started: throwing now would hide them (and their ids) from the user.
-    const runIds = records.flatMap((r) => (r.runId ? [r.runId] : []));
-    return {
-      actions: started,
-      recordFailure: {
-        message: `the alert's execution ${outcome.executionId} could not record the retrainings it requested: ${(error as Error).message}`,
-        fix: `make the metadata database writable again (disk space, permissions, a read-only replica); ${runIds.length > 0 ? `run(s) ${runIds.join(', ')} did start (do not start them again)` : 'no run started'}`,
-      },
-    };
+    return { actions: started, recordFailure: recordFailureOf(error, outcome.executionId, records) };
   }
   return { actions: started };
+}
+
+/** Why recording the retrainings failed, keeping a LoomError's code and fix, and which runs did start (so none is started twice). */
+function recordFailureOf(error: unknown, executionId: number, records: readonly RetrainRecord[]): NonNullable<AlertCheck['recordFailure']> {
+  const runIds = records.flatMap((r) => (r.runId ? [r.runId] : []));
+  const started = runIds.length > 0 ? `run(s) ${runIds.join(', ')} did start (do not start them again)` : 'no run started';
+  const storeFix = isLoomError(error) ? error.fix : 'make the metadata database writable again (disk space, permissions, a read-only replica)';
+  return {
+    code: isLoomError(error) ? error.code : 'UNAVAILABLE',
+    message: `the alert's execution ${executionId} could not record the retrainings it requested: ${(error as Error).message}`,
+    fix: storeFix ? `${storeFix}; ${started}` : started,
+  };
 }

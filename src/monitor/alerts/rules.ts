@@ -8,6 +8,7 @@
  * Usage: `const rules = await readAlertRules('loom-alerts.yaml');`
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { LoomError } from '../../core/errors.js';
@@ -103,21 +104,25 @@ const rulesFile = z
     });
   });
 
+/** What to do about a file the YAML parser refused. */
+function yamlFix(error: unknown): string {
+  if (error instanceof YAMLParseError) return 'fix the syntax at that line';
+  // Not a syntax error: an alias naming no anchor before it, a merge key given no map, or aliases the parser refused to expand without bound (a "billion laughs").
+  const message = (error as Error).message;
+  if (/unresolved alias/i.test(message)) return "define the anchor (&name) before the alias (*name) that uses it, or correct the alias's name";
+  if (/merge sources/i.test(message)) return 'give a merge key (<<) an alias of a map (<<: *defaults) or a list of them (<<: [*a, *b])';
+  return 'write the rules out, without aliases that expand into many copies';
+}
+
 /** Rules from a file's text; `source` names the file in errors. */
 export function parseAlertRules(text: string, source: string): AlertRule[] {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    // Merge keys (`<<: *defaults`), as YAML 1.1 files (Compose, Kubernetes, CI configs) use them to share a rule's common fields.
+    data = parseYaml(text, { merge: true });
   } catch (error) {
     const where = error instanceof YAMLParseError ? ` (line ${error.linePos?.[0].line})` : '';
-    // Not a syntax error: an alias naming no anchor before it, or aliases the parser refused to expand without bound (a "billion laughs").
-    const fix =
-      error instanceof YAMLParseError
-        ? 'fix the syntax at that line'
-        : /unresolved alias/i.test((error as Error).message)
-          ? 'define the anchor (&name) before the alias (*name) that uses it, or correct the alias\'s name'
-          : 'write the rules out, without aliases that expand into many copies';
-    throw new LoomError('INVALID_ARGUMENT', `${source} is not valid YAML or JSON${where}: ${(error as Error).message.split('\n')[0]}`, { field: source, fix });
+    throw new LoomError('INVALID_ARGUMENT', `${source} is not valid YAML or JSON${where}: ${(error as Error).message.split('\n')[0]}`, { field: source, fix: yamlFix(error) });
   }
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
     const what = data === null || data === undefined ? 'is empty' : `holds ${Array.isArray(data) ? 'a list' : `the ${typeof data} ${JSON.stringify(data)}`}`;
@@ -131,8 +136,24 @@ export async function readAlertRules(path: string): Promise<AlertRule[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new LoomError('NOT_FOUND', `no alert rules file at ${path}`, { field: 'rules', fix: 'create it (see docs/alerts.md) or pass its path with --rules' });
+  } catch (error) {
+    throw unreadableRules(path, error);
   }
   return parseAlertRules(text, path);
+}
+
+/** Why the rules file cannot be read, and what to give instead. */
+function unreadableRules(path: string, error: unknown): LoomError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') {
+    return new LoomError('INVALID_ARGUMENT', `${path} is a directory, not an alert rules file`, { field: 'rules', fix: `give the rules file itself with --rules, e.g. ${join(path, 'loom-alerts.yaml')}` });
+  }
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new LoomError('NOT_FOUND', `no alert rules file at ${path}`, { field: 'rules', fix: 'create it (see docs/alerts.md) or pass its path with --rules' });
+  }
+  const denied = code === 'EACCES' || code === 'EPERM';
+  return new LoomError(denied ? 'PERMISSION_DENIED' : 'UNAVAILABLE', `cannot read the alert rules file ${path}: ${(error as Error).message}`, {
+    field: 'rules',
+    fix: denied ? 'make the file readable by this user, or pass another path with --rules' : 'check the disk or mount holding it, or pass another path with --rules',
+  });
 }
