@@ -171,6 +171,8 @@ test('a frame spool left by a crashed writer is recovered into the same file; a 
   assert.equal(recovered.length, 1);
   assert.equal(errors.length, 1);
   assert.match(String(errors[0]), /batch cut short by a crash/);
+  assert.ok(errors[0] instanceof LoomError && errors[0].code === 'FAILED_PRECONDITION' && !errors[0].retryable, String(errors[0]));
+  assert.ok(errors[0].message.includes(join(crashedDir, spool!)), errors[0].message);
   assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
 });
 

@@ -1,15 +1,18 @@
 /**
- * Records cross to the log's worker packed into flat arrays of primitives. Copying a
+ * Records cross to the log's worker packed into flat sequences of primitives. Copying a
  * message to a worker costs per object: a record is about fifteen small objects (arrays
  * of columns, outputs, shapes), and cloning them was most of what logging cost the
- * serving thread. Flat arrays of numbers and strings clone several times faster, and
- * the worker rebuilds the records before writing.
+ * serving thread. The serving thread packs each record's values into typed arrays as it is
+ * logged (`RecordPacker`, prediction-log-wire.ts), which move to the worker without a copy;
+ * the worker opens them as flat arrays of values (`PackedRecords`, `openBatch`) that its
+ * writers read directly, or rebuilds the records (`unpackRecords`).
  *
- * Usage: `worker.postMessage(packRecords(records))` (or `RecordPacker` record by record); in the worker `unpackRecords(packed)`.
+ * Usage: `const batch = packer.take(); worker.postMessage(batch, batchBuffers(batch))`; in the worker `openBatch(batch)`.
  */
 import type { PredictionOutput } from './batcher.js';
 import type { PredictionLogRow, PredictionRecord, PredictionRole, RequestFailure } from './prediction-log.js';
 import { spoolLinePrefix, spoolLineSuffix } from './prediction-log-spool.js';
+import { readValues, ValueWriter, wireBuffers, type WireValues } from './prediction-log-wire.js';
 
 /** A batch of records as flat arrays: `head` holds eight fields per record, `body` the columns and outputs in order. */
 export interface PackedRecords {
@@ -38,19 +41,32 @@ export const HEAD = { requestId: 0, modelName: 1, modelVersion: 2, role: 3, prot
 export const HEAD_FIELDS = 8;
 
 /**
- * Packs records one by one as they are logged, into the arrays of the batch being built. The
- * serving thread keeps no record (nor its columns, outputs and shapes) alive until the batch
- * is handed on: each request's objects die young, in the cheap part of garbage collection,
- * instead of surviving into the old generation for the ~100 ms a batch takes to fill, which
- * was most of what the log cost the serving thread.
+ * A batch as the serving thread hands it to the log's worker: `PackedRecords`' head and body
+ * as typed arrays (prediction-log-wire.ts) that move with the message (`batchBuffers`) instead
+ * of being cloned; `openBatch` gives the arrays back.
+ */
+export interface PackedBatch {
+  count: number;
+  names: string[][];
+  head: WireValues;
+  body: WireValues;
+  failures: (string | number)[];
+}
+
+/**
+ * Packs records one by one as they are logged, into the typed arrays of the batch being built.
+ * The serving thread keeps no record (nor its columns, outputs and shapes) alive until the
+ * batch is handed on, and the batch itself is a few typed arrays, not arrays of values: each
+ * request's objects die young, in the cheap part of garbage collection, and nothing per value
+ * is traced in the old generation or cloned for the worker.
  *
- * Usage: `builder.add(record)` per request; `worker.postMessage(builder.take())` per batch.
+ * Usage: `builder.add(record)` per request; `const batch = builder.take(); worker.postMessage(batch, batchBuffers(batch))` per batch.
  */
 export class RecordPacker {
   private namesIndex = new Map<readonly string[], number>();
   private names: string[][] = [];
-  private head: (string | number)[] = [];
-  private body: unknown[] = [];
+  private readonly head = new ValueWriter(HEAD_FIELDS * 256);
+  private readonly body = new ValueWriter();
   private failures: (string | number)[] = [];
   /** Records packed since the last `take`. */
   count = 0;
@@ -64,44 +80,63 @@ export class RecordPacker {
       this.names.push([...record.inputNames]);
       this.namesIndex.set(record.inputNames, index);
     }
-    head.push(record.requestId, record.modelName, record.modelVersion, record.role, record.protocol, index, record.latencyMs, record.at);
+    // In HEAD's order.
+    head.put(record.requestId);
+    head.put(record.modelName);
+    head.put(record.modelVersion);
+    head.put(record.role);
+    head.put(record.protocol);
+    head.put(index);
+    head.put(record.latencyMs);
+    head.put(record.at);
     const { rowCount, columns } = record.rows;
-    body.push(rowCount, columns.length);
+    body.put(rowCount);
+    body.put(columns.length);
     for (let c = 0; c < columns.length; c++) {
       const column = columns[c]!;
-      body.push(column.length);
-      for (let i = 0; i < column.length; i++) body.push(column[i]);
+      body.put(column.length);
+      for (let i = 0; i < column.length; i++) body.put(column[i]);
     }
     const outputs = record.outputs;
-    body.push(outputs.length);
+    body.put(outputs.length);
     for (let o = 0; o < outputs.length; o++) {
       const { name, type, shape, data } = outputs[o]!;
-      body.push(name, type, shape.length);
-      for (let i = 0; i < shape.length; i++) body.push(shape[i]);
-      body.push(data.length);
-      for (let i = 0; i < data.length; i++) body.push(data[i]);
+      body.put(name);
+      body.put(type);
+      body.put(shape.length);
+      for (let i = 0; i < shape.length; i++) body.put(shape[i]);
+      body.put(data.length);
+      for (let i = 0; i < data.length; i++) body.put(data[i]);
     }
     this.count++;
   }
 
   /** The batch packed so far; the packer starts a new one. */
-  take(): PackedRecords {
-    const packed: PackedRecords = { count: this.count, names: this.names, head: this.head, body: this.body, failures: this.failures };
+  take(): PackedBatch {
+    const batch: PackedBatch = { count: this.count, names: this.names, head: this.head.take(), body: this.body.take(), failures: this.failures };
     this.namesIndex = new Map();
     this.names = [];
-    this.head = [];
-    this.body = [];
     this.failures = [];
     this.count = 0;
-    return packed;
+    return batch;
   }
 }
 
-/** Records packed as one batch (what `RecordPacker` builds as they come). */
+/** The buffers to move with a message carrying `batch` (postMessage's transfer list). */
+export function batchBuffers(batch: PackedBatch): ArrayBuffer[] {
+  return [...wireBuffers(batch.head), ...wireBuffers(batch.body)];
+}
+
+/** A batch as it arrived (typed arrays) as the arrays of values the log's writers read. */
+export function openBatch(batch: PackedBatch): PackedRecords {
+  return { count: batch.count, names: batch.names, head: readValues(batch.head) as (string | number)[], body: readValues(batch.body), failures: batch.failures };
+}
+
+/** Records packed as one batch (what `RecordPacker` builds as they come), opened. */
 export function packRecords(records: readonly PredictionRecord[]): PackedRecords {
   const packer = new RecordPacker();
   for (const record of records) packer.add(record);
-  return packer.take();
+  return openBatch(packer.take());
 }
 
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {

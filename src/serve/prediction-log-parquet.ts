@@ -207,7 +207,8 @@ export class ParquetSpoolWriter {
             if (end < size) {
               await truncate(spool, end);
               this.options.onError?.(
-                new LoomError('INTERNAL', `the prediction log spool ${name} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
+                // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
+                new LoomError('FAILED_PRECONDITION', `the prediction log spool ${join(this.dir, name)} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
                   fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
                 }),
               );
