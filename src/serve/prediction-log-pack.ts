@@ -13,32 +13,9 @@ import type { PredictionOutput } from './batcher.js';
 import type { PredictionLogRow, PredictionRecord, PredictionRole, RequestFailure } from './prediction-log.js';
 import { spoolLinePrefix, spoolLineSuffix } from './prediction-log-spool.js';
 import { readValues, ValueWriter, wireBuffers, type WireValues } from './prediction-log-wire.js';
+import { forEachPackedRecord, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-layout.js';
 
-/** A batch of records as flat arrays: `head` holds eight fields per record, `body` the columns and outputs in order. */
-export interface PackedRecords {
-  count: number;
-  /** The distinct input-name lists, referred to by index. */
-  names: string[][];
-  head: (string | number)[];
-  body: unknown[];
-  /**
-   * Failed requests, three entries each: the record's index, its status, its error code.
-   * Kept apart so that answered requests (nearly all) pack exactly as before.
-   */
-  failures: (string | number)[];
-}
-
-/** A packed batch's failures by record index. */
-export function failuresOf(packed: PackedRecords): Map<number, { status: number; code: string }> {
-  const byIndex = new Map<number, { status: number; code: string }>();
-  for (let i = 0; i < packed.failures.length; i += 3) byIndex.set(packed.failures[i] as number, { status: packed.failures[i + 1] as number, code: packed.failures[i + 2] as string });
-  return byIndex;
-}
-
-/** Where each of a record's fields sits in its eight entries of `PackedRecords.head` (read by number nowhere else). */
-export const HEAD = { requestId: 0, modelName: 1, modelVersion: 2, role: 3, protocol: 4, names: 5, latencyMs: 6, at: 7 } as const;
-/** Entries per record in `PackedRecords.head`. */
-export const HEAD_FIELDS = 8;
+export { failuresOf, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-layout.js';
 
 /**
  * A batch as the serving thread hands it to the log's worker: `PackedRecords`' head and body
@@ -139,25 +116,22 @@ export function packRecords(records: readonly PredictionRecord[]): PackedRecords
   return openBatch(packer.take());
 }
 
+/** The records of a packed batch, rebuilt (their arrays copied out of the batch). */
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   const records: PredictionRecord[] = [];
   const { head, body } = packed;
-  const failures = failuresOf(packed);
-  let at = 0;
-  const take = (n: number) => body.slice(at, (at += n));
-  for (let r = 0; r < packed.count; r++) {
-    const h = r * HEAD_FIELDS;
-    const inputNames = packed.names[head[h + HEAD.names] as number]!;
-    const rowCount = body[at++] as number;
-    const columns = Array.from({ length: body[at++] as number }, () => take(body[at++] as number));
-    const outputCount = body[at++] as number;
+  forEachPackedRecord(packed, (view) => {
+    const { h, columnStarts, columnLengths, shapeStarts, shapeLengths, outputStarts, outputLengths } = view;
+    const columns: unknown[][] = [];
+    for (let c = 0; c < view.columnCount; c++) columns.push(body.slice(columnStarts[c], columnStarts[c]! + columnLengths[c]!));
     const outputs: PredictionOutput[] = [];
-    for (let o = 0; o < outputCount; o++) {
-      const name = body[at++] as string;
-      const type = body[at++] as PredictionOutput['type'];
-      const shape = take(body[at++] as number) as number[];
-      const data = take(body[at++] as number) as PredictionOutput['data'];
-      outputs.push({ name, type, shape, data });
+    for (let o = 0; o < view.outputCount; o++) {
+      outputs.push({
+        name: view.outputNames[o]!,
+        type: view.outputTypes[o] as PredictionOutput['type'],
+        shape: body.slice(shapeStarts[o], shapeStarts[o]! + shapeLengths[o]!) as number[],
+        data: body.slice(outputStarts[o], outputStarts[o]! + outputLengths[o]!) as PredictionOutput['data'],
+      });
     }
     const record: PredictionRecord = {
       requestId: head[h + HEAD.requestId] as string,
@@ -165,16 +139,15 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
       modelVersion: head[h + HEAD.modelVersion] as number,
       role: head[h + HEAD.role] as PredictionRole,
       protocol: head[h + HEAD.protocol] as string,
-      inputNames,
-      rows: { rowCount, columns },
+      inputNames: packed.names[view.namesIndex]!,
+      rows: { rowCount: view.rowCount, columns },
       outputs,
       latencyMs: head[h + HEAD.latencyMs] as number,
       at: head[h + HEAD.at] as number,
     };
-    const failure = failures.get(r);
-    if (failure) record.failure = failure;
+    if (view.failure) record.failure = view.failure;
     records.push(record);
-  }
+  });
   return records;
 }
 
@@ -190,44 +163,26 @@ function forEachPackedRow(packed: PackedRecords, visit: RowVisitor): void {
   const { head, body } = packed;
   // Each name list's JSON keys (`"hour":`, then `,"weekday":`), made once per batch.
   const keys = packed.names.map((names) => names.map((name, c) => `${c > 0 ? ',' : ''}${JSON.stringify(name)}:`));
-  const failures = failuresOf(packed);
-  let at = 0;
-  for (let r = 0; r < packed.count; r++) {
-    const h = r * HEAD_FIELDS;
-    const names = keys[head[h + HEAD.names] as number]!;
-    const rowCount = body[at++] as number;
-    const columnCount = body[at++] as number;
-    // Where each column's values start in `body`, and how many each row has.
-    const starts: number[] = [];
-    const widths: number[] = [];
-    for (let c = 0; c < columnCount; c++) {
-      const length = body[at++] as number;
-      starts.push(at);
-      widths.push(rowCount > 0 ? length / rowCount : 0);
-      at += length;
-    }
-    const outputCount = body[at++] as number;
-    const outputKeys: string[] = [];
-    const outputStarts: number[] = [];
-    const outputWidths: number[] = [];
+  // How many values each row has, per column and per output of the record being walked.
+  const widths: number[] = [];
+  const outputWidths: number[] = [];
+  const outputKeys: string[] = [];
+  forEachPackedRecord(packed, (view) => {
+    const { h, rowCount, columnCount, outputCount, columnStarts, outputStarts } = view;
+    const names = keys[view.namesIndex]!;
+    for (let c = 0; c < columnCount; c++) widths[c] = rowCount > 0 ? view.columnLengths[c]! / rowCount : 0;
     for (let o = 0; o < outputCount; o++) {
-      outputKeys.push(`${o > 0 ? ',' : ''}${JSON.stringify(body[at++])}:`);
-      at++; // type
-      at += (body[at] as number) + 1; // shape
-      const length = body[at++] as number;
-      outputStarts.push(at);
-      outputWidths.push(rowCount > 0 ? length / rowCount : 0);
-      at += length;
+      outputKeys[o] = `${o > 0 ? ',' : ''}${JSON.stringify(view.outputNames[o])}:`;
+      outputWidths[o] = rowCount > 0 ? view.outputLengths[o]! / rowCount : 0;
     }
-    const failure = failures.get(r);
     for (let row = 0; row < rowCount; row++) {
       let features = '{';
-      for (let c = 0; c < columnCount; c++) features += names[c]! + valuesJson(body, starts[c]!, widths[c]!, row);
+      for (let c = 0; c < columnCount; c++) features += names[c]! + valuesJson(body, columnStarts[c]!, widths[c]!, row);
       let outputs = '{';
       for (let o = 0; o < outputCount; o++) outputs += outputKeys[o]! + valuesJson(body, outputStarts[o]!, outputWidths[o]!, row);
-      visit(head, h, `${features}}`, `${outputs}}`, failure);
+      visit(head, h, `${features}}`, `${outputs}}`, view.failure);
     }
-  }
+  });
 }
 
 /** The log rows of a packed batch: the same rows as `toLogRows(unpackRecords(packed))` (the PostgreSQL sink writes these). */
