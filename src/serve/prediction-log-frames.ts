@@ -24,7 +24,7 @@ import { z } from 'zod';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString } from '../data/duckdb.js';
-import { forEachPackedRecord, HEAD, type PackedRecords } from './prediction-log-layout.js';
+import { HEAD, PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 import { SpoolStructure, type BatchStructure, type Kind } from './prediction-log-structure.js';
 
 /** The log row's fixed columns as each frame holds them (one list per column) and DuckDB reads them. */
@@ -62,9 +62,9 @@ export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchS
     while (values.length < rows) values.push(null);
     for (let i = start; i < start + length; i++) values.push(body[i]);
   };
-  forEachPackedRecord(packed, (record) => {
+  for (const record = new PackedRecordCursor(packed); record.next(); ) {
     const { h, rowCount, failure } = record;
-    if (rowCount === 0) return;
+    if (rowCount === 0) continue;
     const names = packed.names[record.namesIndex]!;
     for (let c = 0; c < record.columnCount; c++) fill(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!);
     for (let o = 0; o < record.outputCount; o++) fill(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!);
@@ -80,7 +80,7 @@ export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchS
       errorCode.push(failure ? (failure.code ?? null) : null);
     }
     rows += rowCount;
-  });
+  }
   for (const fields of [features, outputs]) for (const values of fields.values()) while (values.length < rows) values.push(null);
   const frame: Record<string, unknown> = { rows };
   HEAD_COLUMNS.forEach(([name], i) => (frame[name] = columns[i]));

@@ -13,7 +13,7 @@ import type { PredictionOutput } from './batcher.js';
 import type { PredictionLogRow, PredictionRecord, PredictionRole, RequestFailure } from './prediction-log.js';
 import { spoolLinePrefix, spoolLineSuffix } from './prediction-log-spool.js';
 import { readValues, ValueWriter, wireBuffers, type WireValues } from './prediction-log-wire.js';
-import { forEachPackedRecord, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-layout.js';
+import { HEAD, HEAD_FIELDS, PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 
 export { failuresOf, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-layout.js';
 
@@ -120,7 +120,7 @@ export function packRecords(records: readonly PredictionRecord[]): PackedRecords
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   const records: PredictionRecord[] = [];
   const { head, body } = packed;
-  forEachPackedRecord(packed, (view) => {
+  for (const view = new PackedRecordCursor(packed); view.next(); ) {
     const { h, columnStarts, columnLengths, shapeStarts, shapeLengths, outputStarts, outputLengths } = view;
     const columns: unknown[][] = [];
     for (let c = 0; c < view.columnCount; c++) columns.push(body.slice(columnStarts[c], columnStarts[c]! + columnLengths[c]!));
@@ -147,7 +147,7 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
     };
     if (view.failure) record.failure = view.failure;
     records.push(record);
-  });
+  }
   return records;
 }
 
@@ -167,7 +167,7 @@ function forEachPackedRow(packed: PackedRecords, visit: RowVisitor): void {
   const widths: number[] = [];
   const outputWidths: number[] = [];
   const outputKeys: string[] = [];
-  forEachPackedRecord(packed, (view) => {
+  for (const view = new PackedRecordCursor(packed); view.next(); ) {
     const { h, rowCount, columnCount, outputCount, columnStarts, outputStarts } = view;
     const names = keys[view.namesIndex]!;
     for (let c = 0; c < columnCount; c++) widths[c] = rowCount > 0 ? view.columnLengths[c]! / rowCount : 0;
@@ -182,7 +182,7 @@ function forEachPackedRow(packed: PackedRecords, visit: RowVisitor): void {
       for (let o = 0; o < outputCount; o++) outputs += outputKeys[o]! + valuesJson(body, outputStarts[o]!, outputWidths[o]!, row);
       visit(head, h, `${features}}`, `${outputs}}`, view.failure);
     }
-  });
+  }
 }
 
 /** The log rows of a packed batch: the same rows as `toLogRows(unpackRecords(packed))` (the PostgreSQL sink writes these). */

@@ -14,7 +14,7 @@
  * Usage: `const structure = new SpoolStructure(); structure.add(packedStructure(packed)); structure.columns()`
  */
 import { sqlIdent } from '../data/duckdb.js';
-import { forEachPackedRecord, type PackedRecords } from './prediction-log-layout.js';
+import { PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 
 export type Kind = 'UBIGINT' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN' | 'NULL';
 
@@ -65,16 +65,13 @@ export function packedStructure(packed: PackedRecords): BatchStructure {
     for (let i = start; i < start + length; i++) if (!addKind(fields, name, kindOf(body[i]))) return false;
     return true;
   };
-  let known = true;
-  forEachPackedRecord(packed, (record) => {
+  for (const record = new PackedRecordCursor(packed); record.next(); ) {
     const { rowCount } = record;
-    if (rowCount === 0) return true;
+    if (rowCount === 0) continue;
     const names = packed.names[record.namesIndex]!;
-    for (let c = 0; c < record.columnCount; c++) if (!addColumn(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!, rowCount)) return (known = false);
-    for (let o = 0; o < record.outputCount; o++) if (!addColumn(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!, rowCount)) return (known = false);
-    return true;
-  });
-  if (!known) return undefined;
+    for (let c = 0; c < record.columnCount; c++) if (!addColumn(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!, rowCount)) return undefined;
+    for (let o = 0; o < record.outputCount; o++) if (!addColumn(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!, rowCount)) return undefined;
+  }
   return { features, outputs };
 }
 
