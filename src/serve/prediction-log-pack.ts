@@ -15,7 +15,7 @@ import { spoolLinePrefix, spoolLineSuffix } from './prediction-log-spool.js';
 import { readValues, ValueWriter, wireBuffers, type WireValues } from './prediction-log-wire.js';
 import { HEAD, HEAD_FIELDS, PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 
-export { failuresOf, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-layout.js';
+export type { PackedRecords } from './prediction-log-layout.js';
 
 /**
  * A batch as the serving thread hands it to the log's worker: `PackedRecords`' head and body
