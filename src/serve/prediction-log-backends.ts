@@ -11,12 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { packedLogRows, type PackedRecords } from './prediction-log-pack.js';
+import { batchBuffers, openBatch, packedLogRows, type PackedBatch } from './prediction-log-pack.js';
 import type { PredictionLogSink, PredictionSinkSpec } from './prediction-log.js';
+import { LoomError, type ErrorCode } from '../core/errors.js';
 
 export interface LogBackend {
-  /** Writes a batch packed as records were logged (prediction-log-pack.ts); resolves with the rows written. */
-  write(packed: PackedRecords): Promise<number>;
+  /** Writes a batch packed as records were logged (prediction-log-pack.ts; its buffers are moved, not copied); resolves with the rows written. */
+  write(batch: PackedBatch): Promise<number>;
   rotate(): Promise<string | undefined>;
   close(): Promise<void>;
 }
@@ -30,9 +31,9 @@ export function inThreadBackend(sink: PredictionLogSink): LogBackend {
     return result;
   };
   return {
-    write: (packed) =>
+    write: (batch) =>
       serial(async () => {
-        const rows = packedLogRows(packed);
+        const rows = packedLogRows(openBatch(batch));
         await sink.write(rows);
         return rows.length;
       }),
@@ -41,13 +42,30 @@ export function inThreadBackend(sink: PredictionLogSink): LogBackend {
   };
 }
 
+/** An error as it crosses from the worker: a LoomError's code, field, fix and retryability kept (a clone would keep only the message). */
+export interface WorkerError {
+  message: string;
+  loom?: { code: ErrorCode; field?: string; fix?: string; retryable: boolean };
+}
+
+/** An error as the worker sends it. */
+export function workerError(error: unknown): WorkerError {
+  if (error instanceof LoomError) return { message: error.message, loom: { code: error.code, field: error.field, fix: error.fix, retryable: error.retryable } };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A worker's error as this thread reports it: a LoomError again when it was one. */
+export function fromWorkerError({ message, loom }: WorkerError): Error {
+  return loom ? new LoomError(loom.code, message, { field: loom.field, fix: loom.fix, retryable: loom.retryable }) : new Error(message);
+}
+
 /** Messages from the worker (prediction-log-worker.ts). */
 export type FromLogWorker =
-  | { type: 'done'; id: number; written?: number; path?: string; error?: string }
+  | { type: 'done'; id: number; written?: number; path?: string; error?: WorkerError }
   | { type: 'file'; path: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; error: WorkerError };
 
-type LogRequest = { type: 'write'; packed: PackedRecords } | { type: 'rotate' } | { type: 'close' };
+type LogRequest = { type: 'write'; batch: PackedBatch } | { type: 'rotate' } | { type: 'close' };
 /** Messages to the worker. */
 export type ToLogWorker = LogRequest & { id: number };
 
@@ -87,7 +105,7 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
     };
     worker.on('message', (message: FromLogWorker) => {
       if (message.type === 'file') return hooks.onFile(message.path);
-      if (message.type === 'error') return hooks.onError(new Error(message.message));
+      if (message.type === 'error') return hooks.onError(fromWorkerError(message.error));
       const entry = pending.get(message.id);
       if (!entry) return;
       pending.delete(message.id);
@@ -112,16 +130,17 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
       pending.set(id, { resolve, reject });
       // Held while an answer is awaited, so a process waiting on close does not exit under it.
       worker.ref();
-      worker.postMessage({ ...message, id } satisfies ToLogWorker);
+      // A batch's typed arrays move to the worker (no copy; the packer has started new ones).
+      worker.postMessage({ ...message, id } satisfies ToLogWorker, message.type === 'write' ? batchBuffers(message.batch) : []);
     }).then((answer) => {
-      if (answer.error !== undefined) throw new Error(answer.error);
+      if (answer.error !== undefined) throw fromWorkerError(answer.error);
       if (message.type === 'write') failures = 0;
       return answer;
     });
   };
 
   return {
-    write: async (packed) => (await request({ type: 'write', packed })).written ?? 0,
+    write: async (batch) => (await request({ type: 'write', batch })).written ?? 0,
     rotate: async () => (closed ? undefined : (await request({ type: 'rotate' })).path),
     async close() {
       closed = true;

@@ -171,6 +171,8 @@ test('a frame spool left by a crashed writer is recovered into the same file; a 
   assert.equal(recovered.length, 1);
   assert.equal(errors.length, 1);
   assert.match(String(errors[0]), /batch cut short by a crash/);
+  assert.ok(errors[0] instanceof LoomError && errors[0].code === 'FAILED_PRECONDITION' && !errors[0].retryable, String(errors[0]));
+  assert.ok(errors[0].message.includes(join(crashedDir, spool!)), errors[0].message);
   assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
 });
 
@@ -204,4 +206,19 @@ test('a frame spool that is not one this log wrote (no field kinds, kinds that c
     assert.match(errors[0].message, /is not one this log wrote/);
     assert.equal((await readdir(join(dir, String(i)))).filter((name) => name.startsWith('.spool')).length, 1, `spool ${i}`);
   }
+});
+
+test('a write queued after close() is refused (FAILED_PRECONDITION): no spool is opened that nothing would convert', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batch = packRecords([record(['hour'], [[1]])]);
+  const writer = new ParquetSpoolWriter(dir);
+  assert.equal(await writer.writePacked(batch), 1);
+  await writer.close();
+  const after = await readdir(dir);
+  await assert.rejects(writer.writePacked(batch), (error) => error instanceof LoomError && error.code === 'FAILED_PRECONDITION' && /closed/.test(error.message));
+  await assert.rejects(writer.write(packedLogRows(batch)), (error) => error instanceof LoomError && error.code === 'FAILED_PRECONDITION');
+  // Let any append that was not refused reach the disk.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(await readdir(dir), after, 'no new spool');
+  assert.equal(after.filter((name) => name.endsWith('.parquet')).length, 1);
 });

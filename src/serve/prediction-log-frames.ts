@@ -24,7 +24,7 @@ import { z } from 'zod';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { sqlIdent, sqlString } from '../data/duckdb.js';
-import { failuresOf, HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-pack.js';
+import { HEAD, PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 import { SpoolStructure, type BatchStructure, type Kind } from './prediction-log-structure.js';
 
 /** The log row's fixed columns as each frame holds them (one list per column) and DuckDB reads them. */
@@ -52,39 +52,22 @@ export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchS
   const [requestId, modelName, modelVersion, role, protocol, latency, loggedAt, status, errorCode] = columns as [unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[]];
   const features: Fields = new Map();
   const outputs: Fields = new Map();
-  const failures = failuresOf(packed);
   let rows = 0;
-  let at = 0;
-  // A field's values for the record's rows, after nulls for earlier rows without the field.
-  const fill = (fields: Fields, name: string, length: number) => {
+  // A field's `length` values from `start` for the record's rows, after nulls for earlier rows without the field.
+  const fill = (fields: Fields, name: string, start: number, length: number) => {
     let values = fields.get(name);
     if (!values) fields.set(name, (values = []));
     // A name twice in one record: the later column wins, as a JSON object's later key does.
     values.length = Math.min(values.length, rows);
     while (values.length < rows) values.push(null);
-    for (let i = at; i < at + length; i++) values.push(body[i]);
-    at += length;
+    for (let i = start; i < start + length; i++) values.push(body[i]);
   };
-  for (let r = 0; r < packed.count; r++) {
-    const h = r * HEAD_FIELDS;
-    const names = packed.names[head[h + HEAD.names] as number]!;
-    const rowCount = body[at++] as number;
-    const columnCount = body[at++] as number;
-    for (let c = 0; c < columnCount; c++) {
-      const length = body[at++] as number;
-      if (rowCount > 0) fill(features, names[c]!, length);
-      else at += length;
-    }
-    const outputCount = body[at++] as number;
-    for (let o = 0; o < outputCount; o++) {
-      const name = body[at++] as string;
-      at++; // type
-      at += (body[at] as number) + 1; // shape
-      const length = body[at++] as number;
-      if (rowCount > 0) fill(outputs, name, length);
-      else at += length;
-    }
-    const failure = failures.get(r);
+  for (const record = new PackedRecordCursor(packed); record.next(); ) {
+    const { h, rowCount, failure } = record;
+    if (rowCount === 0) continue;
+    const names = packed.names[record.namesIndex]!;
+    for (let c = 0; c < record.columnCount; c++) fill(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!);
+    for (let o = 0; o < record.outputCount; o++) fill(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!);
     for (let row = 0; row < rowCount; row++) {
       requestId.push(head[h + HEAD.requestId]);
       modelName.push(head[h + HEAD.modelName]);

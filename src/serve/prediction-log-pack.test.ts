@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PredictionRecord } from './prediction-log.js';
-import { RecordPacker, packRecords, unpackRecords } from './prediction-log-pack.js';
+import { openBatch, RecordPacker, packRecords, unpackRecords } from './prediction-log-pack.js';
 
 function record(i: number, names: readonly string[], failure?: PredictionRecord['failure']): PredictionRecord {
   return {
@@ -28,7 +28,7 @@ test('records packed one by one as they are logged: each batch taken is the batc
   const logged = structuredClone(first);
   first[0]!.rows.columns[0]![0] = 99;
   (first[0]!.outputs[0]!.data as number[])[1] = -1;
-  const a = packer.take();
+  const a = openBatch(packer.take());
   assert.equal(packer.count, 0);
   assert.deepEqual(unpackRecords(a), logged);
   assert.deepEqual(a, packRecords(logged));
@@ -36,7 +36,7 @@ test('records packed one by one as they are logged: each batch taken is the batc
   // The next batch starts empty: its own records, name lists and failures only (indexes from 0).
   const second = [record(3, ['distance']), record(4, names, { status: 500, code: 'INTERNAL' })];
   for (const r of second) packer.add(r);
-  const b = packer.take();
+  const b = openBatch(packer.take());
   assert.deepEqual(b, packRecords(second));
   assert.deepEqual(b.names, [['distance'], names]);
   assert.deepEqual(b.failures, [1, 500, 'INTERNAL']);

@@ -56,6 +56,16 @@ type SpoolKind = 'ndjson' | 'frames';
 /** The longest frame spooled, in bytes: DuckDB's default `maximum_object_size` for a JSON line (16 MiB). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Why a write queued after `close()` is refused: it would open a spool (and later an engine)
+ * that nothing converts or closes. The log counts its rows as dropped.
+ */
+function closedError(): LoomError {
+  return new LoomError('FAILED_PRECONDITION', 'the prediction log writer is closed: rows written after close() are dropped', {
+    fix: 'write before close(); a log that keeps serving needs a writer that is not closed',
+  });
+}
+
 /** A relation of the log's rows from a spool: features and outputs typed as `layout` says, or as JSON. */
 type SourceOf = (layout?: { features: string; outputs: string }) => string;
 
@@ -100,6 +110,7 @@ export class ParquetSpoolWriter {
    * worker encodes its packed batches straight to them), as `write` does.
    */
   writeLines(text: string, rows: number, structure?: BatchStructure): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
     return this.serial(() => this.append('ndjson', text, rows, structure));
   }
 
@@ -114,6 +125,7 @@ export class ParquetSpoolWriter {
    * first kind would finish again. Resolves with the rows written.
    */
   writePacked(packed: PackedRecords): Promise<number> {
+    if (this.closed) return Promise.reject(closedError());
     return this.serial(async () => {
       const structure = packedStructure(packed);
       const fits = this.spool ? this.spool.structure : new SpoolStructure();
@@ -207,7 +219,8 @@ export class ParquetSpoolWriter {
             if (end < size) {
               await truncate(spool, end);
               this.options.onError?.(
-                new LoomError('INTERNAL', `the prediction log spool ${name} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
+                // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
+                new LoomError('FAILED_PRECONDITION', `the prediction log spool ${join(this.dir, name)} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
                   fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
                 }),
               );

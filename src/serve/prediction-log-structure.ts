@@ -14,7 +14,7 @@
  * Usage: `const structure = new SpoolStructure(); structure.add(packedStructure(packed)); structure.columns()`
  */
 import { sqlIdent } from '../data/duckdb.js';
-import { HEAD, HEAD_FIELDS, type PackedRecords } from './prediction-log-pack.js';
+import { PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 
 export type Kind = 'UBIGINT' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN' | 'NULL';
 
@@ -58,32 +58,19 @@ function addKind(fields: Map<string, Kind>, name: string, kind: Kind | undefined
 export function packedStructure(packed: PackedRecords): BatchStructure {
   const features = new Map<string, Kind>();
   const outputs = new Map<string, Kind>();
-  const { head, body } = packed;
-  let at = 0;
-  // Every value of `length` values from `at`, one per row (a column with several per row is an array: unknown).
-  const addColumn = (fields: Map<string, Kind>, name: string, length: number, rowCount: number): boolean => {
+  const { body } = packed;
+  // Every value of `length` values from `start`, one per row (a column with several per row is an array: unknown).
+  const addColumn = (fields: Map<string, Kind>, name: string, start: number, length: number, rowCount: number): boolean => {
     if (length !== rowCount) return false;
-    for (let i = at; i < at + length; i++) if (!addKind(fields, name, kindOf(body[i]))) return false;
+    for (let i = start; i < start + length; i++) if (!addKind(fields, name, kindOf(body[i]))) return false;
     return true;
   };
-  for (let r = 0; r < packed.count; r++) {
-    const names = packed.names[head[r * HEAD_FIELDS + HEAD.names] as number]!;
-    const rowCount = body[at++] as number;
-    const columnCount = body[at++] as number;
-    for (let c = 0; c < columnCount; c++) {
-      const length = body[at++] as number;
-      if (rowCount > 0 && !addColumn(features, names[c]!, length, rowCount)) return undefined;
-      at += length;
-    }
-    const outputCount = body[at++] as number;
-    for (let o = 0; o < outputCount; o++) {
-      const name = body[at++] as string;
-      at++; // type
-      at += (body[at] as number) + 1; // shape
-      const length = body[at++] as number;
-      if (rowCount > 0 && !addColumn(outputs, name, length, rowCount)) return undefined;
-      at += length;
-    }
+  for (const record = new PackedRecordCursor(packed); record.next(); ) {
+    const { rowCount } = record;
+    if (rowCount === 0) continue;
+    const names = packed.names[record.namesIndex]!;
+    for (let c = 0; c < record.columnCount; c++) if (!addColumn(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!, rowCount)) return undefined;
+    for (let o = 0; o < record.outputCount; o++) if (!addColumn(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!, rowCount)) return undefined;
   }
   return { features, outputs };
 }

@@ -6,15 +6,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
-import { packedLogRows } from './prediction-log-pack.js';
+import { openBatch, packedLogRows } from './prediction-log-pack.js';
 import type { PredictionSinkSpec } from './prediction-log.js';
-import type { FromLogWorker, ToLogWorker } from './prediction-log-backends.js';
+import { workerError, type FromLogWorker, type ToLogWorker } from './prediction-log-backends.js';
 import { PostgresPredictionSink } from './prediction-sinks.js';
 
 const { spec, token, recover } = workerData as { spec: PredictionSinkSpec; token: string; recover: string[] };
 const port = parentPort!;
 const post = (message: FromLogWorker) => port.postMessage(message);
-const reportError = (error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+// A LoomError's code and fix go with its message (a torn spool is not a retryable INTERNAL failure).
+const reportError = (error: unknown) => post({ type: 'error', error: workerError(error) });
 
 if (spec.kind !== 'parquet' && spec.kind !== 'postgres') throw new Error(`unknown prediction log sink "${(spec as { kind: unknown }).kind}"`);
 const sink =
@@ -29,11 +30,12 @@ port.on('message', (message: ToLogWorker) => {
     try {
       if (message.type === 'write') {
         let written: number;
+        const packed = openBatch(message.batch);
         if (sink instanceof ParquetSpoolWriter) {
           // Straight from the packed batch to the spool, as a columnar frame where it can be (no row objects, no JSON per row).
-          written = await sink.writePacked(message.packed);
+          written = await sink.writePacked(packed);
         } else {
-          const rows = packedLogRows(message.packed);
+          const rows = packedLogRows(packed);
           await sink.write(rows);
           written = rows.length;
         }
@@ -45,7 +47,7 @@ port.on('message', (message: ToLogWorker) => {
         post({ type: 'done', id: message.id });
       }
     } catch (error) {
-      post({ type: 'done', id: message.id, error: error instanceof Error ? error.message : String(error) });
+      post({ type: 'done', id: message.id, error: workerError(error) });
     }
   });
 });

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import { LoomError } from '../core/errors.js';
 import { buildServingModel, registerFlightsChampion } from '../../test/support/serving-model.js';
 import { PredictionLog, toLogRows, type PredictionLogRow, type PredictionLogSink, type PredictionRecord, type PredictionSinkSpec } from './prediction-log.js';
 import { packRecords, packedLogRows, packedSpoolLines, unpackRecords } from './prediction-log-pack.js';
@@ -116,7 +117,13 @@ test('a spool left by a process that was killed is converted when the next log s
   await log.close();
   assert.equal(files.length, 1, 'the next start converted the leftover spool');
   assert.equal(errors.length, 1, 'the torn batch is reported');
-  assert.match(String(errors[0]), /cut short by a crash/);
+  // Reported from the log's worker with its code and fix (not a plain Error), naming the spool.
+  assert.ok(errors[0] instanceof LoomError, String(errors[0]));
+  assert.equal(errors[0].code, 'FAILED_PRECONDITION');
+  assert.equal(errors[0].retryable, false);
+  assert.ok(errors[0].fix);
+  assert.ok(errors[0].message.includes(join(dir, spools[0]!)), errors[0].message);
+  assert.match(errors[0].message, /cut short by a crash/);
   assert.equal(await countRows(files[0]!), 40);
   assert.deepEqual((await readdir(dir)).filter((name) => !name.endsWith('.parquet')), [], 'the spool is gone');
   // A second start finds nothing left to convert: recovery happens once.

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { readValues, ValueWriter, wireBuffers } from './prediction-log-wire.js';
+
+test('values cross as typed arrays and come back equal: numbers (-0, NaN, ±Infinity, fractions), strings (empty, non-ASCII, lone surrogates, NUL), booleans, null, anything else', () => {
+  const values: unknown[] = [0, -0, 1.5, -7, 2 ** 53 + 2, NaN, Infinity, -Infinity, '', 'SFO', 'Zürich ☃ 🚀', '\ud800', 'a\udc00b', '\0', true, false, null, undefined, 12n, { nested: [1] }];
+  const writer = new ValueWriter(2);
+  for (const value of values) writer.put(value);
+  const wire = writer.take();
+  assert.equal(wire.length, values.length);
+  // As the log's worker gets them: moved through a port, the sender's buffers detached.
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(wire, wireBuffers(wire));
+  assert.equal(wire.numbers.byteLength, 0, 'the buffers moved, not copied');
+  const received = receiveMessageOnPort(port2)!.message as typeof wire;
+  port1.close();
+  const back = readValues(received);
+  assert.equal(back.length, values.length);
+  values.forEach((value, i) => assert.ok(Object.is(back[i], value) || (typeof value === 'object' && value !== null && (assert.deepEqual(back[i], value), true)), `value ${i}: ${String(back[i])}`));
+});
+
+test('a writer grows past its buffers (values and characters) and starts each sequence empty after take', () => {
+  const writer = new ValueWriter(4);
+  const long = 'x'.repeat(100_000);
+  const first = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `v${i}` : i));
+  for (const value of first) writer.put(value);
+  writer.put(long);
+  assert.deepEqual(readValues(writer.take()), [...first, long]);
+  writer.put('next');
+  writer.put(1);
+  assert.deepEqual(readValues(writer.take()), ['next', 1]);
+  assert.deepEqual(readValues(writer.take()), []);
+});

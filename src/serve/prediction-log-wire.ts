@@ -1,0 +1,153 @@
+/**
+ * The values of a packed batch as they cross from the serving thread to the log's worker:
+ * typed arrays, moved with the message (postMessage's transfer list) instead of copied. Each
+ * value is a tag and a number (a number itself, or a string's length in UTF-16 units, its
+ * units appended to one character buffer); booleans and null are tags only; anything else (no
+ * feature or output holds it today) is kept aside as it is and cloned. Arrays of plain values
+ * cost the serving thread three times over: pushing onto arrays that outlive the young
+ * generation, tracing them in the old one, and cloning them element by element; these cost a
+ * store per value, and the worker turns them back into arrays of values.
+ *
+ * Strings are copied as UTF-16 units (not encoded as UTF-8), so every string, a lone surrogate
+ * included, arrives exactly as it was logged.
+ *
+ * Usage: `const values = new ValueWriter(); values.put(x); const wire = values.take(); transfer(wire)`;
+ * in the worker `readValues(wire)`.
+ */
+
+const NUMBER = 0;
+const TEXT = 1;
+const TRUE = 2;
+const FALSE = 3;
+const NULL = 4;
+/** Anything else, kept in `others` (its index in `numbers`). */
+const OTHER = 5;
+
+/** A sequence of values as typed arrays (see the module comment): `length` values, `charCount` string units. */
+export interface WireValues {
+  length: number;
+  tags: Uint8Array;
+  numbers: Float64Array;
+  charCount: number;
+  chars: Uint16Array;
+  others: unknown[];
+}
+
+/** The smallest buffers a writer starts with (in values); it starts again at the size of its last sequence. */
+const MIN_VALUES = 1024;
+
+/** Appends values to typed arrays that grow by doubling; `take` hands them over and starts new ones. */
+export class ValueWriter {
+  private tags: Uint8Array;
+  private numbers: Float64Array;
+  private chars: Uint16Array;
+  private others: unknown[] = [];
+  private length = 0;
+  private charCount = 0;
+
+  constructor(capacity = MIN_VALUES) {
+    this.tags = new Uint8Array(capacity);
+    this.numbers = new Float64Array(capacity);
+    this.chars = new Uint16Array(capacity * 4);
+  }
+
+  put(value: unknown): void {
+    if (this.length === this.tags.length) this.grow();
+    const n = this.length++;
+    if (typeof value === 'number') {
+      this.tags[n] = NUMBER;
+      this.numbers[n] = value;
+    } else if (typeof value === 'string') {
+      this.tags[n] = TEXT;
+      this.numbers[n] = value.length;
+      this.text(value);
+    } else if (value === true) this.tags[n] = TRUE;
+    else if (value === false) this.tags[n] = FALSE;
+    else if (value === null) this.tags[n] = NULL;
+    else {
+      this.tags[n] = OTHER;
+      this.numbers[n] = this.others.length;
+      this.others.push(value);
+    }
+  }
+
+  /** The values put so far; the writer starts a new sequence, with buffers the size this one needed. */
+  take(): WireValues {
+    const wire: WireValues = { length: this.length, tags: this.tags, numbers: this.numbers, charCount: this.charCount, chars: this.chars, others: this.others };
+    const capacity = Math.max(MIN_VALUES, this.length);
+    this.tags = new Uint8Array(capacity);
+    this.numbers = new Float64Array(capacity);
+    this.chars = new Uint16Array(Math.max(MIN_VALUES * 4, this.charCount));
+    this.others = [];
+    this.length = 0;
+    this.charCount = 0;
+    return wire;
+  }
+
+  private text(value: string): void {
+    const end = this.charCount + value.length;
+    if (end > this.chars.length) {
+      const chars = new Uint16Array(Math.max(end, this.chars.length * 2));
+      chars.set(this.chars.subarray(0, this.charCount));
+      this.chars = chars;
+    }
+    const chars = this.chars;
+    for (let i = 0, at = this.charCount; i < value.length; i++, at++) chars[at] = value.charCodeAt(i);
+    this.charCount = end;
+  }
+
+  private grow(): void {
+    const tags = new Uint8Array(this.tags.length * 2);
+    tags.set(this.tags);
+    const numbers = new Float64Array(this.numbers.length * 2);
+    numbers.set(this.numbers);
+    this.tags = tags;
+    this.numbers = numbers;
+  }
+}
+
+/** The buffers to move with a message carrying `wire` (they are unusable on the sending side afterwards). */
+export function wireBuffers(wire: WireValues): ArrayBuffer[] {
+  return [wire.tags.buffer as ArrayBuffer, wire.numbers.buffer as ArrayBuffer, wire.chars.buffer as ArrayBuffer];
+}
+
+/** The values of a sequence as one array, strings rebuilt from their units. */
+export function readValues(wire: WireValues): unknown[] {
+  const { tags, numbers, others } = wire;
+  const text = unitsText(wire.chars, wire.charCount);
+  const values: unknown[] = new Array<unknown>(wire.length);
+  let at = 0;
+  for (let n = 0; n < wire.length; n++) {
+    switch (tags[n]) {
+      case NUMBER:
+        values[n] = numbers[n];
+        break;
+      case TEXT: {
+        const end = at + numbers[n]!;
+        values[n] = text.slice(at, end);
+        at = end;
+        break;
+      }
+      case TRUE:
+        values[n] = true;
+        break;
+      case FALSE:
+        values[n] = false;
+        break;
+      case NULL:
+        values[n] = null;
+        break;
+      default:
+        values[n] = others[numbers[n]!];
+    }
+  }
+  return values;
+}
+
+/** UTF-16 units as one string, unchanged (no decoder, which would replace a lone surrogate). */
+function unitsText(chars: Uint16Array, count: number): string {
+  const parts: string[] = [];
+  // In slices: an argument list has a length limit.
+  for (let start = 0; start < count; start += 8192) parts.push(String.fromCharCode.apply(null, chars.subarray(start, Math.min(count, start + 8192)) as unknown as number[]));
+  return parts.join('');
+}
