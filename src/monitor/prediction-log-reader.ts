@@ -72,6 +72,8 @@ export interface OpenedPredictionLog {
   files: string[];
   /** Parquet files skipped because they could not be read. */
   skipped: SkippedFile[];
+  /** The filter the rows were read with (Parquet logs: their profiles are matched by it, log-profiles.ts). */
+  filter?: PredictionLogFilter;
   /** Drops what was loaded (the PostgreSQL extract); the relation is unusable after. */
   close(): Promise<void>;
 }
@@ -129,7 +131,7 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
     protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at,
     ${types.has('status') ? 'status::INTEGER' : 'NULL::INTEGER'} AS status, ${types.has('error_code') ? 'error_code::VARCHAR' : 'NULL::VARCHAR'} AS error_code`;
-  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
+  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, filter, close: async () => {} };
 }
 
 /**
