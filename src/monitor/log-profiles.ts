@@ -101,12 +101,13 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
         const [fieldCheck] = await queryRows(db, `SELECT count(*)::DOUBLE AS bad FROM ${table} ${inWindow} WHERE kind = 'field' AND (${fields.join(' OR ')})`);
         if (Number(fieldCheck!.bad) > 0) return undefined;
       }
-      const parts = present.map(
-        (c) =>
-          `SELECT ${c.index} AS col, ${c.value!.v ?? 'NULL::DOUBLE'} AS v, ${c.value!.s ?? 'NULL::VARCHAR'} AS s, rows::DOUBLE AS n FROM ${table} ${inWindow}
-           WHERE kind = 'value' AND col = ${sqlString(c.col)} AND field = ${sqlString(c.field)}`,
-      );
-      return { counts: parts.length > 0 ? parts.join(' UNION ALL ') : 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: Number(groupCheck!.rows) };
+      if (present.length === 0) return { counts: 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: Number(groupCheck!.rows) };
+      // One pass over the profiles' value rows for every column: each row's column told apart by its field.
+      const which = (pick: (c: (typeof present)[number]) => string | undefined, type: string) =>
+        `CASE ${present.map((c) => `WHEN col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} THEN ${pick(c) ?? `NULL::${type}`}`).join(' ')} END`;
+      const counts = `SELECT ${which((c) => String(c.index), 'INTEGER')} AS col, ${which((c) => c.value!.v, 'DOUBLE')} AS v, ${which((c) => c.value!.s, 'VARCHAR')} AS s, rows::DOUBLE AS n
+        FROM (${profileRows(trusted)} WHERE kind = 'value') ${inWindow} WHERE (${present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)})`).join(' OR ')})`;
+      return { counts, rows: Number(groupCheck!.rows) };
     },
     close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined),
   };
@@ -147,13 +148,13 @@ export async function scoreCountsFromProfiles(db: DuckDBConnection, profiles: Lo
 }
 
 /**
- * Loads the profiles of `files` into `table` (one column `profile`: its log file) and keeps
+ * Loads the profiles' file, group and field rows of `files` into `table` (`profileRows`) and keeps
  * those that belong to their file; returns the files whose profile was kept. A profile
  * DuckDB cannot read (torn) is left out, found one by one only when reading all at once fails.
  */
 async function loadProfiles(db: DuckDBConnection, table: string, files: string[]): Promise<string[]> {
   const load = (some: string[]) =>
-    db.run(`CREATE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename), filename AS profile FROM read_parquet([${some.map((f) => sqlString(profilePath(f))).join(', ')}], filename = true)`);
+    db.run(`CREATE TEMP TABLE ${table} AS ${profileRows(some)} WHERE kind <> 'value'`);
   let readable = files;
   try {
     await load(files);
@@ -178,10 +179,17 @@ async function loadProfiles(db: DuckDBConnection, table: string, files: string[]
   );
   const recorded = new Map((await queryRows(db, `SELECT profile, rows::DOUBLE AS rows, size::DOUBLE AS size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}`)).map((r) => [String(r.profile), `${Number(r.rows)}:${Number(r.size)}`]));
   const trusted = readable.filter((file) => actual.get(file) !== undefined && recorded.get(profilePath(file)) === actual.get(file));
-  // The profile column names the log file the profile belongs to.
-  await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
-  await db.run(`UPDATE ${table} SET profile = regexp_replace(profile, '\\.profile$', '.parquet')`);
+  if (trusted.length < readable.length) await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
   return trusted;
+}
+
+/**
+ * The rows of the profiles of `files`, with `profile` (the profile's path). Only the few
+ * file, group and field rows are loaded into a table; the value rows are read where they
+ * are by the one query that sums them (loading them first costs twice that).
+ */
+function profileRows(files: readonly string[]): string {
+  return `SELECT * EXCLUDE (filename), filename AS profile FROM read_parquet([${files.map((f) => sqlString(profilePath(f))).join(', ')}], filename = true)`;
 }
 
 /** Each file's first and last `logged_at` (epoch ms), read from the file; a file it cannot read spans all time. */

@@ -1,7 +1,8 @@
 /**
  * Monitoring windows over the prediction log: the logged rows cut into hourly or daily
  * windows (UTC), or into windows of N requests, each analysed with validation's own code:
- * - per-feature statistics (`statisticsOfRelation`, validate/statistics.ts);
+ * - per-feature statistics (`statisticsWithValueCounts`, validate/statistics.ts), or the
+ *   same from the log files' profiles when they cover the window wholly (log-profiles.ts);
  * - drift against the training statistics of the served version, by the schema's `skew`
  *   comparators (training against serving data, TFDV's skew), and against the previous
  *   window by its `drift` comparators (`compareStatistics`); numeric binned measures from

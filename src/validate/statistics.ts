@@ -14,6 +14,10 @@
  *    on for exact bins. Integers of a wide range get those four from a third aggregate query.
  * Median, quantiles and histograms are derived from the sketch (histograms.ts), so the
  * statistics of shards merge into those of the whole (merge.ts).
+ * Rows that are not scanned but counted by value elsewhere (the prediction log's profiles,
+ * monitor/log-profiles.ts) give the same grouped rows from their counts
+ * (`statisticsOfValueCounts`), and one builder (`statisticsOfGroups`) makes the statistics
+ * from either.
  *
  * Conventions (close to TFDV's): `count` is the number of present values and `missing`
  * the number of rows without one, so `count + missing = rowCount`. For FLOAT columns NaN
@@ -197,17 +201,25 @@ export async function statisticsOfValueCounts(
   const numeric = columns.filter((c) => isNumeric(c.type));
   // Every number is counted by value: all of them "discrete", their moments read off the counts.
   const discrete = new Set(numeric.map((c) => c.i));
-  const ranges = numeric.flatMap((c) => {
-    const finite = `col = ${c.i}${c.type === 'FLOAT' ? ' AND isfinite(v)' : ''}`;
-    return [`min(v) FILTER (WHERE ${finite}) AS c${c.i}_min`, `max(v) FILTER (WHERE ${finite}) AS c${c.i}_max`];
-  });
-  const totals = ranges.length > 0 ? (await queryRows(db, `SELECT ${ranges.join(', ')} FROM (${counts})`))[0]! : {};
-  for (const c of columns) if (c.type === 'TIMESTAMP') Object.assign(totals, { [`c${c.i}_count`]: 0, [`c${c.i}_min`]: null, [`c${c.i}_max`]: null });
-  const floats = numeric.filter((c) => c.type === 'FLOAT').map((c) => c.i);
   const counted = columns.filter((c) => c.type !== 'TIMESTAMP').map((c) => c.i);
-  const grouped = `SELECT col, NULL::INTEGER AS k, v, s, sum(n)::DOUBLE AS n FROM (${counts}) WHERE (v IS NOT NULL OR s IS NOT NULL) AND col IN (${counted.join(', ') || 'NULL'}) GROUP BY col, v, s`;
-  const groups = await groupedRows(db, grouped, histogramSize, floats);
-  return statisticsOfGroups(columns, { totals, groups, discrete, rowCount }, options);
+  // The counts summed once (a value may come from several profiles), then read twice.
+  const table = `__loom_stats_counts_${viewCounter++}`;
+  await db.run(
+    `CREATE TEMP TABLE ${table} AS SELECT col, v, s, sum(n)::DOUBLE AS n FROM (${counts}) WHERE (v IS NOT NULL OR s IS NOT NULL) AND col IN (${counted.join(', ') || 'NULL'}) GROUP BY col, v, s`,
+  );
+  try {
+    const ranges = numeric.flatMap((c) => {
+      const finite = `col = ${c.i}${c.type === 'FLOAT' ? ' AND isfinite(v)' : ''}`;
+      return [`min(v) FILTER (WHERE ${finite}) AS c${c.i}_min`, `max(v) FILTER (WHERE ${finite}) AS c${c.i}_max`];
+    });
+    const totals = ranges.length > 0 ? (await queryRows(db, `SELECT ${ranges.join(', ')} FROM ${table}`))[0]! : {};
+    for (const c of columns) if (c.type === 'TIMESTAMP') Object.assign(totals, { [`c${c.i}_count`]: 0, [`c${c.i}_min`]: null, [`c${c.i}_max`]: null });
+    const floats = numeric.filter((c) => c.type === 'FLOAT').map((c) => c.i);
+    const groups = await groupedRows(db, `SELECT col, NULL::INTEGER AS k, v, s, n FROM ${table}`, histogramSize, floats);
+    return statisticsOfGroups(columns, { totals, groups, discrete, rowCount }, options);
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${table}`);
+  }
 }
 
 /** What statistics are built from, however it was counted: see `statisticsOfGroups`. */
