@@ -192,21 +192,27 @@ function profileRows(files: readonly string[]): string {
   return `SELECT * EXCLUDE (filename), filename AS profile FROM read_parquet([${files.map((f) => sqlString(profilePath(f))).join(', ')}], filename = true)`;
 }
 
-/** Each file's first and last `logged_at` (epoch ms), read from the file; a file it cannot read spans all time. */
+/**
+ * The first and last `logged_at` (epoch ms) of each of `files`, read from the files (one
+ * column): in one query, or file by file when their `logged_at` types differ; a file that
+ * cannot be read spans all time.
+ */
 async function timeRanges(db: DuckDBConnection, files: string[]): Promise<{ min: number; max: number }[]> {
-  const ranges: { min: number; max: number }[] = [];
-  for (const file of files) {
-    try {
-      const source = `read_parquet(${sqlString(file)})`;
-      const [described] = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
-      const at = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(String(described?.column_type)) ? 'logged_at::BIGINT' : 'epoch_ms(logged_at::TIMESTAMP)';
-      const [row] = await queryRows(db, `SELECT min(${at})::DOUBLE AS min, max(${at})::DOUBLE AS max FROM ${source}`);
-      ranges.push(row?.min === null || row?.min === undefined ? { min: Infinity, max: -Infinity } : { min: Number(row.min), max: Number(row.max) });
-    } catch {
-      ranges.push({ min: -Infinity, max: Infinity });
-    }
+  if (files.length === 0) return [];
+  try {
+    return await timeRangesOf(db, files);
+  } catch {
+    return (await Promise.all(files.map((file) => timeRangesOf(db, [file]).catch(() => [{ min: -Infinity, max: Infinity }])))).flat();
   }
-  return ranges;
+}
+
+/** Each file's range (a file with no rows has none). */
+async function timeRangesOf(db: DuckDBConnection, files: string[]): Promise<{ min: number; max: number }[]> {
+  const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true, filename = true)`;
+  const [described] = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
+  const at = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(String(described?.column_type)) ? 'logged_at::BIGINT' : 'epoch_ms(logged_at::TIMESTAMP)';
+  const rows = await queryRows(db, `SELECT min(${at})::DOUBLE AS min, max(${at})::DOUBLE AS max FROM ${source} GROUP BY filename`);
+  return rows.filter((row) => row.min !== null).map((row) => ({ min: Number(row.min), max: Number(row.max) }));
 }
 
 /** The reader's filter on a profile's groups (their rows are the answered ones already). */
