@@ -7,7 +7,9 @@ import { flightsParquetPath } from '../data/datasets.js';
 import { readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { inferSchema } from '../validate/schema.js';
 import { computeStatistics } from '../validate/statistics.js';
+import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import { flightsLogRows } from '../../test/support/prediction-log.js';
 import { readScoreCounts } from './cbpe.js';
 import { profilePath, writeLogProfile } from './log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles, type LogProfiles } from './log-profiles.js';
@@ -43,10 +45,10 @@ async function writeLog(db: DuckDBConnection, dir: string): Promise<string[]> {
   return files;
 }
 
-async function baselineOf(dir: string): Promise<MonitorBaseline> {
+async function baselineOf(dir: string, columns = 'delay, distance, origin, destination, distance / 7.0 AS ratio, delay > 15 AS late'): Promise<MonitorBaseline> {
   const train = join(dir, 'train.parquet');
   await withDuckDB((db) =>
-    db.run(`COPY (SELECT delay, distance, origin, destination, distance / 7.0 AS ratio, delay > 15 AS late FROM read_parquet(${sqlString(flightsParquetPath())}) WHERE month(date) = 1 LIMIT 20000)
+    db.run(`COPY (SELECT ${columns} FROM read_parquet(${sqlString(flightsParquetPath())}) WHERE month(date) = 1 LIMIT 20000)
       TO ${sqlString(train)} (FORMAT PARQUET)`),
   );
   const statistics = await computeStatistics(train);
@@ -160,4 +162,21 @@ test('a profile is trusted only with its own file: a file replaced since is scan
     assert.ok(hour1.hour0, 'hour 0 does not hold file 2: its profiles still serve');
     assert.deepEqual(hour1.hour0, hour1.hour0Read);
   });
+});
+
+test('the log writer profiles each file it finishes: daily windows of its files are served by the profiles, with the figures of the scan', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const logDir = join(dir, 'predictions');
+  // The writer typed these rows' delay DOUBLE (read as a FLOAT here; an INT schema reads it from its text, so it would be scanned) and distance UBIGINT.
+  const baseline = await baselineOf(dir, 'delay::DOUBLE AS delay, distance, origin, destination');
+  // Two days of traffic, a file per day (rotated by hand), as `loom serve` logs it.
+  const sink = new ParquetPredictionSink(logDir);
+  for (const [day, month] of [[0, 1], [1, 3]] as const) {
+    await sink.write(await flightsLogRows({ months: [month], every: 400, start: START + day * 86_400_000, stepMs: 20_000 }));
+    await sink.rotate();
+  }
+  await sink.close();
+  const daily = await analyse(logDir, baseline, { kind: 'daily' });
+  assert.deepEqual(daily.served, [true, true]);
+  assertSame(daily.profiled, daily.scanned);
 });

@@ -54,9 +54,10 @@ export interface LogProfiles {
  * (windows.ts `loggedValue`); other pairs are scanned.
  */
 const VALUE_OF: Record<FeatureType, Record<string, { v?: string; s?: string }>> = {
-  INT: { BIGINT: { v: 'i::DOUBLE' } },
-  FLOAT: { DOUBLE: { v: 'd' }, BIGINT: { v: 'i::DOUBLE' } },
-  STRING: { VARCHAR: { s: 's' }, BIGINT: { s: 'i::VARCHAR' } },
+  // An integer field is read as the window reads it: TRY_CAST to BIGINT (a UBIGINT past its range is missing).
+  INT: { BIGINT: { v: 'i::DOUBLE' }, UBIGINT: { v: 'TRY_CAST(u AS BIGINT)::DOUBLE' } },
+  FLOAT: { DOUBLE: { v: 'd' }, BIGINT: { v: 'i::DOUBLE' }, UBIGINT: { v: 'u::DOUBLE' } },
+  STRING: { VARCHAR: { s: 's' }, BIGINT: { s: 'i::VARCHAR' }, UBIGINT: { s: 'u::VARCHAR' } },
   BOOL: { BOOLEAN: { v: 'b::INTEGER::DOUBLE' } },
   TIMESTAMP: {},
 };
