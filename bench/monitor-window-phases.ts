@@ -46,7 +46,7 @@ const PHASES: [string, RegExp][] = [
   // After the window, as bench/monitor-window.ts times it: readScoreCounts (src/monitor/cbpe.ts).
   ['CBPE estimate (the scores counted)', /^SELECT (count\(\*\)::DOUBLE AS n, approx_count_distinct|w, s|s FROM \(SELECT w, s)|^SELECT v, sum\(n\)::DOUBLE AS n FROM/],
   // Profiles loaded and checked, and the statistics' queries on their summed counts.
-  ['profiles (loaded, checked; statistics from the summed counts)', /__loom_log_profiles_|parquet_file_metadata|\.profile'/],
+  ['profiles (loaded, checked; statistics from the summed counts)', /__loom_log_profiles_|__loom_stats_counts_|parquet_file_metadata|\.profile'/],
 ];
 
 // Every statement goes through `run` (runAndReadAll calls it): time each one.
