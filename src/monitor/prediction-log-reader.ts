@@ -3,7 +3,8 @@
  * version, role and time range, as a relation on a DuckDB connection, on either backend.
  *
  * - Embedded (Parquet files in the project's `predictions/` folder): the finished files
- *   (`*.parquet`; writers rename into place, so a spool or a `.tmp-` file never matches)
+ *   (`*.parquet`; writers rename into place, so a spool or a `.tmp-` file never matches, nor
+ *   a file's profile, `*.profile`, which log-profiles.ts reads)
  *   read in place by DuckDB, with the filters pushed down to the files' row groups. A file
  *   DuckDB cannot read (a torn or partial file: a copy cut short, a disk that filled up) is
  *   skipped and reported in `skipped`, never fatal: the other files are still read.
