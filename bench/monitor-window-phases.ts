@@ -9,6 +9,9 @@
  * per-version fits (src/monitor/version-fits.ts): the first window of a version (PCA fitted)
  * and a later window of the same version (PCA kept), printed side by side. After each window,
  * its CBPE estimate's read (the window's scores counted), as bench/monitor-window.ts times it.
+ * The log's files have their profiles (src/monitor/log-profile-write.ts), which both windows
+ * read (statistics and scores from the summed counts); a third column gives the later window
+ * without them (every row scanned).
  *
  * Run: node --import tsx bench/monitor-window-phases.ts [--repeat 3] [--rows 1000000]
  */
@@ -20,9 +23,11 @@ import { DuckDBConnection } from '@duckdb/node-api';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { estimateQualityOfCounts, type CbpeEstimator, readScoreCounts } from '../src/monitor/cbpe.js';
+import { writeLogProfile } from '../src/monitor/log-profile-write.js';
+import { openLogProfiles, scoreCountsFromProfiles } from '../src/monitor/log-profiles.js';
 import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
 import { VersionFits } from '../src/monitor/version-fits.js';
-import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
+import { analyseWindows, structFields, type MonitorBaseline } from '../src/monitor/windows.js';
 import { inferSchema } from '../src/validate/schema.js';
 import { computeStatistics } from '../src/validate/statistics.js';
 
@@ -39,7 +44,9 @@ const PHASES: [string, RegExp][] = [
   // The training rows' value counts (GROUPING(v0)) are counted by a version's first window only.
   ['exact bins, window + training', /GROUPING\(b0\)|GROUPING\(k0\)|GROUPING\(v0\)|_training AS/],
   // After the window, as bench/monitor-window.ts times it: readScoreCounts (src/monitor/cbpe.ts).
-  ['CBPE estimate (the scores counted)', /^SELECT (count\(\*\)::DOUBLE AS n, approx_count_distinct|w, s|s FROM \(SELECT w, s)/],
+  ['CBPE estimate (the scores counted)', /^SELECT (count\(\*\)::DOUBLE AS n, approx_count_distinct|w, s|s FROM \(SELECT w, s)|^SELECT v, sum\(n\)::DOUBLE AS n FROM/],
+  // Profiles loaded and checked, and the statistics' queries on their summed counts.
+  ['profiles (loaded, checked; statistics from the summed counts)', /__loom_log_profiles_|__loom_stats_counts_|parquet_file_metadata|\.profile'/],
 ];
 
 // Every statement goes through `run` (runAndReadAll calls it): time each one.
@@ -69,6 +76,7 @@ try {
           {delay: delay, distance: distance, origin: origin, destination: destination} AS features,
           {probability: 1 / (1 + exp(-(distance - 1000) / 500))} AS outputs, 0.5 AS latency_ms, epoch_ms(1767225600000 + i * 10) AS logged_at
         FROM log WHERE (i - 1) * 10 // ${rows} = ${f}) TO ${sqlString(join(logDir, `predictions-${f}.parquet`))} (FORMAT PARQUET)`);
+      await writeLogProfile(db, join(logDir, `predictions-${f}.parquet`));
     }
   });
   const statistics = await computeStatistics(train);
@@ -77,16 +85,22 @@ try {
   const estimator: CbpeEstimator = { threshold: 0.5, referenceRows: 0 };
   const runs: Map<string, number>[] = [];
   const later: Map<string, number>[] = [];
+  const scanned: Map<string, number>[] = [];
   for (let r = 0; r < repeat; r++) {
     const fits = new VersionFits().scope('bench', 'flights', String(r));
-    for (const into of [runs, later]) {
+    for (const into of [runs, later, scanned]) {
       timed.length = 0;
       const start = performance.now();
       await withDuckDB(async (db) => {
         const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
-        const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows }, fits });
+        const profiles = into === scanned ? undefined : await openLogProfiles(db, log);
+        const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows }, fits, ...(profiles && { profiles }) });
         if (window?.rows !== rows) throw new Error(`the window has ${window?.rows} rows, not ${rows}`);
-        const estimate = estimateQualityOfCounts(estimator, await readScoreCounts(db, log.relation, 'outputs.probability'));
+        const fieldType = (await structFields(db, log.relation, 'outputs'))?.get('probability');
+        const counted = profiles && (await scoreCountsFromProfiles(db, profiles, { from: -Infinity, to: Infinity }, 'probability', fieldType));
+        if (profiles && !counted) throw new Error('the profiles did not serve the scores');
+        await profiles?.close();
+        const estimate = estimateQualityOfCounts(estimator, counted ?? (await readScoreCounts(db, log.relation, 'outputs.probability')));
         if (estimate.rows !== rows) throw new Error(`the estimate has ${estimate.rows} rows, not ${rows}`);
       });
       const phases = new Map<string, number>([...PHASES.map(([name]): [string, number] => [name, 0]), ['other (reading the log, small queries)', 0]]);
@@ -100,9 +114,9 @@ try {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')}`);
-  console.log(`| phase (${rows.toLocaleString('en')} rows, median of ${repeat}) | first window of a version, ms | later window (fits kept), ms |`);
-  console.log('|---|---:|---:|');
-  for (const name of runs[0]!.keys()) console.log(`| ${name} | ${median(runs.map((p) => p.get(name)!)).toFixed(0)} | ${median(later.map((p) => p.get(name)!)).toFixed(0)} |`);
+  console.log(`| phase (${rows.toLocaleString('en')} rows, median of ${repeat}) | first window of a version, ms | later window (fits kept), ms | later window without profiles, ms |`);
+  console.log('|---|---:|---:|---:|');
+  for (const name of runs[0]!.keys()) console.log(`| ${name} | ${[runs, later, scanned].map((of) => median(of.map((p) => p.get(name)!)).toFixed(0)).join(' | ')} |`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -41,8 +41,13 @@ def ms(start):
 def read_window(log_dir):
     import pyarrow.parquet as pq
 
-    # The log's STRUCT columns become features.delay, ..., outputs.probability.
-    flat = pq.read_table(log_dir, columns=["features", "outputs"]).flatten()
+    import glob
+    import os
+
+    # The log's files only (Loom's profiles, *.profile, lie beside them); the STRUCT columns
+    # become features.delay, ..., outputs.probability.
+    files = sorted(glob.glob(os.path.join(log_dir, "*.parquet")))
+    flat = pq.read_table(files, columns=["features", "outputs"]).flatten()
     return flat.rename_columns([name.split(".", 1)[1] for name in flat.column_names]).to_pandas()
 
 

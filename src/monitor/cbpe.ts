@@ -156,6 +156,11 @@ function countByWindow(keys: Float64Array, scores: Float64Array): Map<number, Sc
   return new Map([...byKey].sort((a, b) => a[0] - b[0]).map(([key, rows]) => [key, countScores(rows)]));
 }
 
+/** Distinct scores ascending (NaN last, as one group) and their counts, as `ScoreCounts`: the NaN group split into one entry per row. */
+export function groupedScoreCounts(scores: Float64Array, counts: Float64Array): ScoreCounts {
+  return splitNaN(scores, counts);
+}
+
 /** A window's counted scores with its NaN group (last, as DuckDB sorts NaN) split into one entry per row: NaN equals nothing. */
 function splitNaN(scores: Float64Array, counts: Float64Array): ScoreCounts {
   const last = scores.length - 1;

@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../store/artifact-store.js';
 import type { FeatureComparison } from '../validate/drift.js';
 import { trainingBaseline } from './baseline.js';
 import type { DriftHistoryRow } from './history-store.js';
+import { openLogProfiles } from './log-profiles.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole, type SkippedFile } from './prediction-log-reader.js';
 import type { FitStore } from './fit-store.js';
 import { versionFits } from './version-fits.js';
@@ -63,7 +64,8 @@ export async function monitorVersion(sources: MonitorSources, request: MonitorRe
     try {
       // The version's PCA is kept between passes; its training rows' path names it apart from any other store's.
       const fits = versionFits.scope('drift', request.model, JSON.stringify([request.version, baseline.statisticsArtifactId, baseline.trainingRows ?? null]), sources.monitorFits);
-      const windows = await analyseWindows(db, log.relation, baseline, { window: request.window, fits, ...(request.progress && { progress: request.progress }) });
+      const profiles = await openLogProfiles(db, log);
+      const windows = await analyseWindows(db, log.relation, baseline, { window: request.window, fits, ...(profiles && { profiles }), ...(request.progress && { progress: request.progress }) }).finally(() => profiles?.close());
       return { model: request.model, version: request.version, window: request.window, trainingRows: baseline.trainingRows !== undefined, skipped: log.skipped, windows };
     } finally {
       await log.close();

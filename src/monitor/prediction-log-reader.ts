@@ -3,7 +3,8 @@
  * version, role and time range, as a relation on a DuckDB connection, on either backend.
  *
  * - Embedded (Parquet files in the project's `predictions/` folder): the finished files
- *   (`*.parquet`; writers rename into place, so a spool or a `.tmp-` file never matches)
+ *   (`*.parquet`; writers rename into place, so a spool or a `.tmp-` file never matches, nor
+ *   a file's profile, `*.profile`, which log-profiles.ts reads)
  *   read in place by DuckDB, with the filters pushed down to the files' row groups. A file
  *   DuckDB cannot read (a torn or partial file: a copy cut short, a disk that filled up) is
  *   skipped and reported in `skipped`, never fatal: the other files are still read.
@@ -72,6 +73,8 @@ export interface OpenedPredictionLog {
   files: string[];
   /** Parquet files skipped because they could not be read. */
   skipped: SkippedFile[];
+  /** The filter the rows were read with (Parquet logs: their profiles are matched by it, log-profiles.ts). */
+  filter?: PredictionLogFilter;
   /** Drops what was loaded (the PostgreSQL extract); the relation is unusable after. */
   close(): Promise<void>;
 }
@@ -129,7 +132,7 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
     protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at,
     ${types.has('status') ? 'status::INTEGER' : 'NULL::INTEGER'} AS status, ${types.has('error_code') ? 'error_code::VARCHAR' : 'NULL::VARCHAR'} AS error_code`;
-  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, close: async () => {} };
+  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, filter, close: async () => {} };
 }
 
 /**

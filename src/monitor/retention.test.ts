@@ -9,6 +9,7 @@ import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases
 import { makeTempDir } from '../../test/support/flights.js';
 import { flightsLogRows } from '../../test/support/prediction-log.js';
 import { runLoom } from '../../test/support/cli.js';
+import { profilePath } from './log-profile-write.js';
 import { applyRetention, scheduleRetention, type RetentionResult } from './retention.js';
 
 const DAY = 86_400_000;
@@ -22,7 +23,7 @@ test('Parquet retention: files older than the age go, then the oldest until the 
     await sink.rotate();
   }
   await sink.close();
-  const files = (await readdir(dir)).sort().map((f) => join(dir, f));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dir, f));
   assert.equal(files.length, 4);
   const now = Date.now();
   // Finished 10, 5, 2 and 0 days ago.
@@ -34,7 +35,7 @@ test('Parquet retention: files older than the age go, then the oldest until the 
   // A budget that holds the newest file only.
   const second = await applyRetention({ kind: 'parquet', dir }, { maxBytes: sizes[2]! }, now);
   assert.deepEqual(second.removedFiles, [files[1], files[2]]);
-  assert.deepEqual((await readdir(dir)).map((f) => join(dir, f)), [files[3]]);
+  assert.deepEqual((await readdir(dir)).sort().map((f) => join(dir, f)), [files[3], profilePath(files[3]!)], 'each file went with its profile');
   assert.deepEqual((await applyRetention({ kind: 'parquet', dir }, {}, now)).removedFiles, [], 'no policy keeps everything');
   await assert.rejects(applyRetention({ kind: 'parquet', dir }, { maxBytes: -1 }), { code: 'INVALID_ARGUMENT' });
 });
@@ -58,7 +59,7 @@ async function agedLogFiles(dir: string, now: number): Promise<string[]> {
     await sink.rotate();
   }
   await sink.close();
-  const files = (await readdir(dir)).sort().map((f) => join(dir, f));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dir, f));
   for (const [i, days] of [10, 5, 2, 0].entries()) await utimes(files[i]!, (now - days * DAY) / 1000, (now - days * DAY) / 1000);
   return files;
 }
@@ -81,7 +82,7 @@ test('a scheduled retention applies the policy at once and again at every pass; 
     // A file that has aged past the limit since is removed by a later pass, without a restart.
     await utimes(files[1]!, (Date.now() - 8 * DAY) / 1000, (Date.now() - 8 * DAY) / 1000);
     while (!passes.some((p) => p.removedFiles.includes(files[1]!))) await passed();
-    assert.deepEqual((await readdir(dir)).sort().map((f) => join(dir, f)), files.slice(2));
+    assert.deepEqual((await readdir(dir)).sort().map((f) => join(dir, f)), files.slice(2).flatMap((f) => [f, profilePath(f)]));
   } finally {
     await schedule.stop();
   }
@@ -109,7 +110,7 @@ test('loom monitor retention applies the config policy now, and says how to set 
   const applied = await runLoom(['monitor', 'retention', '--json'], { cwd: dir });
   assert.equal(applied.code, 0, applied.stderr);
   assert.deepEqual(JSON.parse(applied.stdout).removedFiles, files.slice(0, 2));
-  assert.deepEqual((await readdir(predictions)).sort().map((f) => join(predictions, f)), files.slice(2));
+  assert.deepEqual((await readdir(predictions)).sort().map((f) => join(predictions, f)), files.slice(2).flatMap((f) => [f, profilePath(f)]));
 });
 
 const url = postgresTestUrl('prediction log retention on PostgreSQL');

@@ -5,7 +5,8 @@
  *
  * - Parquet: whole files are removed. A file's age is its modification time, which is when
  *   its writer finished it, so every row in it is at least that old; the size is the
- *   files' bytes on disk, oldest files removed first.
+ *   files' bytes on disk, oldest files removed first. A file's profile (log-profile-write.ts)
+ *   goes with it (not counted in the size: a small fraction of it).
  * - PostgreSQL: rows are deleted by `logged_at`; the size is the table's with its indexes
  *   (`pg_total_relation_size`), and the oldest rows are deleted in proportion to the excess.
  *   PostgreSQL reuses the freed space after (auto)vacuum rather than shrinking the file.
@@ -19,6 +20,7 @@
 import { rm, stat } from 'node:fs/promises';
 import pg from 'pg';
 import { LoomError } from '../core/errors.js';
+import { profilePath } from './log-profile-write.js';
 import { predictionLogFiles, type PredictionLogLocation } from './prediction-log-reader.js';
 
 export interface RetentionPolicy {
@@ -96,6 +98,8 @@ async function retainFiles(dir: string, policy: RetentionPolicy, now: number): P
     const tooOld = policy.maxAgeMs !== undefined && file.mtime < now - policy.maxAgeMs;
     const tooBig = policy.maxBytes !== undefined && bytes > policy.maxBytes;
     if (!tooOld && !tooBig) break;
+    // The profile first: a file left without one is only scanned, a profile without its file is never read.
+    await rm(profilePath(file.path), { force: true });
     await rm(file.path, { force: true });
     removed.push(file.path);
     bytes -= file.size;

@@ -1,7 +1,8 @@
 /**
  * Monitoring windows over the prediction log: the logged rows cut into hourly or daily
  * windows (UTC), or into windows of N requests, each analysed with validation's own code:
- * - per-feature statistics (`statisticsOfRelation`, validate/statistics.ts);
+ * - per-feature statistics (`statisticsWithValueCounts`, validate/statistics.ts), or the
+ *   same from the log files' profiles when they cover the window wholly (log-profiles.ts);
  * - drift against the training statistics of the served version, by the schema's `skew`
  *   comparators (training against serving data, TFDV's skew), and against the previous
  *   window by its `drift` comparators (`compareStatistics`); numeric binned measures from
@@ -22,6 +23,7 @@ import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts
 import { discreteValueCounts, exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
 import { statisticsWithValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
+import { statisticsFromProfiles, type LogProfiles, type ProfiledColumn, type TimeRange } from './log-profiles.js';
 import { dropReconstruction, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
 import type { FitScope } from './version-fits.js';
 
@@ -67,6 +69,8 @@ export interface AnalyseOptions {
   progress?: Progress;
   /** The served version's kept fits (`versionFits.scope`): the PCA is fitted by its first analysis only. */
   fits?: FitScope;
+  /** The log's profiles (`openLogProfiles`): windows they cover wholly get their statistics from them, without a scan. */
+  profiles?: LogProfiles;
 }
 
 const TABLE_PREFIX = '__loom_window_rows_';
@@ -101,6 +105,14 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     const binned = binnedFeatures(features).map((f) => f.name);
     const trainingValues = async () => (trainingBins ? discreteValueCounts(db, trainingBins, baseline.statistics, binned) : new Map<string, ValueCounts>());
     const trainingCounts = trainingBins && keys.length > 0 ? await (options.fits ? options.fits.get('training-value-counts', trainingValues) : trainingValues()) : undefined;
+    // Profiles serve hourly and daily windows and a single window of N requests (windows of N requests cut files anywhere).
+    const profiled: ProfiledColumn[] | undefined =
+      options.profiles && featureFields && outputFields && (options.window.kind !== 'requests' || single)
+        ? [
+            ...features.map((f): ProfiledColumn => ({ col: 'features', field: f.name, type: f.type, fieldType: featureFields.get(f.name) })),
+            ...outputs.map((name): ProfiledColumn => ({ col: 'outputs', field: name, type: 'FLOAT', fieldType: outputFields.get(name) })),
+          ]
+        : undefined;
     const task = (options.progress ?? silentProgress).start('analysing windows', keys.length, 'windows');
     const results: WindowAnalysis[] = [];
     let previousRows: string | undefined;
@@ -108,7 +120,9 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     for (const [index, row] of keys.entries()) {
       const rows = `SELECT * EXCLUDE (__window, __at) FROM ${table} WHERE __window = ${Number(row.w)}`;
       const featureRows = `SELECT ${features.map((f) => sqlIdent(f.name)).join(', ') || '1 AS none'} FROM (${rows})`;
-      const { statistics, valueCounts } = await statisticsWithValueCounts(db, `SELECT * FROM (${rows})`);
+      const range = profiled && windowRange(options.window, Number(row.w));
+      const counted = range ? await statisticsFromProfiles(db, options.profiles!, range, rows, profiled, Number(row.n)) : undefined;
+      const { statistics, valueCounts } = counted ?? (await statisticsWithValueCounts(db, `SELECT * FROM (${rows})`));
       const previous = results.at(-1);
       const exactTraining = trainingBins ? await exactBetween(db, featureRows, trainingBins, statistics, baseline.statistics, features, [valueCounts, trainingCounts]) : undefined;
       const exactPrevious = previous && previousRows ? await exactBetween(db, rows, previousRows, statistics, previous.statistics, features, [valueCounts, previousCounts]) : undefined;
@@ -135,6 +149,12 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     await db.run(`DROP TABLE IF EXISTS ${table}_training`);
     if (model) await dropReconstruction(db, model);
   }
+}
+
+/** The times a window (its key: `windowKey`'s value) covers; all time for the single window of N requests. */
+function windowRange(window: WindowSpec, key: number): TimeRange {
+  if (window.kind === 'requests') return { from: -Infinity, to: Infinity };
+  return { from: key, to: key + (window.kind === 'hourly' ? 3_600_000 : 86_400_000) };
 }
 
 /** A row's window over the reader's relation, as SQL: the window's start (epoch ms), or its number for windows of N requests. */

@@ -15,6 +15,11 @@
  * so a spool left by a process that died (or a worker thread that crashed) is converted by
  * the next writer that starts in the directory, exactly once.
  *
+ * Beside each finished file, its profile (`….profile`, monitor/log-profile-write.ts): the
+ * file's value counts per field, which monitoring windows sum instead of scanning the rows;
+ * written after the file (a crash between the two leaves a file without one: recovery writes
+ * it, and until then windows scan that file).
+ *
  * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +32,7 @@ import { LoomError } from '../core/errors.js';
 import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
 import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
 import { packedSpoolLines, type PackedRecords } from './prediction-log-pack.js';
+import { profilePath, writeLogProfile } from '../monitor/log-profile-write.js';
 import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource } from './prediction-log-frames.js';
 
 export interface ParquetSpoolOptions {
@@ -191,9 +197,9 @@ export class ParquetSpoolWriter {
       }
       const written: string[] = [];
       for (const name of names.sort()) {
-        const converter = /\.parquet\.tmp-(\d+)$/.exec(name);
+        const converter = /\.(parquet|profile)\.tmp-(\d+)$/.exec(name);
         if (converter) {
-          if (!processAlive(Number(converter[1]))) await rm(join(this.dir, name), { force: true });
+          if (!processAlive(Number(converter[2]))) await rm(join(this.dir, name), { force: true });
           continue;
         }
         const match = SPOOL_NAME.exec(name);
@@ -231,6 +237,9 @@ export class ParquetSpoolWriter {
               return this.convert((layout) => frameSource(spool, found.fields, layout !== undefined), target, found.rows, found.structure.columns());
             });
             if (rows > 0) written.push(target);
+          } else if (!(await exists(profilePath(target)))) {
+            // Converted, but the process died before the profile was written.
+            await this.duckdb(async () => this.profile((await this.connection()).db, target));
           }
           await rm(spool, { force: true });
         } catch (error) {
@@ -328,8 +337,22 @@ export class ParquetSpoolWriter {
       }
     }
     await rename(temporary, target);
+    await this.profile(db, target);
     this.options.onFile?.(target, rows);
     return rows;
+  }
+
+  /**
+   * Writes the finished file's profile beside it (monitoring/log-profile-write.ts), for
+   * windows to sum instead of scanning its rows. A file without one is only scanned, so a
+   * failure loses nothing: it is reported (when someone listens) and the file stands.
+   */
+  private async profile(db: DuckDBConnection, target: string): Promise<void> {
+    try {
+      await writeLogProfile(db, target);
+    } catch (error) {
+      this.options.onError?.(new LoomError('INTERNAL', `the profile of ${target} could not be written: ${error instanceof Error ? error.message : String(error)}`, { fix: 'nothing to do; windows over this file scan its rows' }));
+    }
   }
 
   /** One engine per writer with one thread and a memory cap: logging must not compete much with serving. */

@@ -1,0 +1,230 @@
+/**
+ * The prediction log's profiles (log-profile-write.ts) read back for monitoring windows: a
+ * window whose rows are all in profiled files, each (model, version, role) group of which
+ * lies wholly inside the window, gets its per-column value counts by summing the profiles,
+ * with no scan of the rows. Everything else is scanned as before: a window is profiled
+ * whole or not at all (a file straddling it, a file without a trusted profile that has rows
+ * in it, a column capped or typed otherwise in some file: the whole window is scanned).
+ *
+ * A profile is trusted only when it belongs to its file: the same stem, its layout version,
+ * and the file's row count and byte size recorded in it equal to the file's own (a file
+ * rewritten or replaced since, or a torn profile, is not). Files without one have their
+ * time range read (one column) so windows elsewhere can still use the others' profiles.
+ *
+ * Usage: `const profiles = await openLogProfiles(db, log)` (the reader's opened log), then
+ *        `await profiles?.counts({ from, to }, columns)`.
+ */
+import { stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows, sqlString } from '../data/duckdb.js';
+import { statisticsColumns, statisticsOfValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
+import { groupedScoreCounts, type ScoreCounts } from './cbpe.js';
+import { PROFILE_VERSION, profilePath } from './log-profile-write.js';
+import type { OpenedPredictionLog, PredictionLogFilter } from './prediction-log-reader.js';
+
+/** A window's column to count: a field of `features` or `outputs`, typed as the window types it; `fieldType` its type in the log's STRUCT (undefined: no file has it). */
+export interface ProfiledColumn {
+  col: 'features' | 'outputs';
+  field: string;
+  type: FeatureType;
+  fieldType: string | undefined;
+}
+
+/** Epoch ms, [from, to). */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+export interface LogProfiles {
+  /**
+   * The rows of `range` (the log's filter applied) as value counts: `counts` a relation of
+   * `(col, v, s, n)` (col: the column's index in `columns`), as statistics.ts's
+   * `statisticsOfValueCounts` takes it, and their number of rows; undefined when some of
+   * those rows are not wholly profiled for every column.
+   */
+  counts(range: TimeRange, columns: readonly ProfiledColumn[]): Promise<{ counts: string; rows: number } | undefined>;
+  /** Drops the loaded profiles. */
+  close(): Promise<void>;
+}
+
+/**
+ * How a profile's stored values give the window's value, by the window's type and the
+ * field's: only where the two agree, so the values are those the window's rows hold
+ * (windows.ts `loggedValue`); other pairs are scanned.
+ */
+const VALUE_OF: Record<FeatureType, Record<string, { v?: string; s?: string }>> = {
+  // An integer field is read as the window reads it: TRY_CAST to BIGINT (a UBIGINT past its range is missing).
+  INT: { BIGINT: { v: 'i::DOUBLE' }, UBIGINT: { v: 'TRY_CAST(u AS BIGINT)::DOUBLE' } },
+  FLOAT: { DOUBLE: { v: 'd' }, BIGINT: { v: 'i::DOUBLE' }, UBIGINT: { v: 'u::DOUBLE' } },
+  STRING: { VARCHAR: { s: 's' }, BIGINT: { s: 'i::VARCHAR' }, UBIGINT: { s: 'u::VARCHAR' } },
+  BOOL: { BOOLEAN: { v: 'b::INTEGER::DOUBLE' } },
+  TIMESTAMP: {},
+};
+
+let tableCounter = 0;
+
+/** Loads the trusted profiles of the log's files; undefined when none can serve (PostgreSQL, no profiles). */
+export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPredictionLog, 'files' | 'filter'>): Promise<LogProfiles | undefined> {
+  // Profiles count the answered rows only.
+  if (log.files.length === 0 || !log.filter || log.filter.outcomes === 'all') return undefined;
+  const filter = log.filter;
+  const found = (await Promise.all(log.files.map(async (file) => ((await stat(profilePath(file)).catch(() => undefined)) ? file : undefined)))).filter((f) => f !== undefined);
+  if (found.length === 0) return undefined;
+  const table = `__loom_log_profiles_${tableCounter++}`;
+  const trusted = await loadProfiles(db, table, found);
+  if (trusted.length === 0) {
+    await db.run(`DROP TABLE IF EXISTS ${table}`);
+    return undefined;
+  }
+  const profiled = new Set(trusted);
+  const unprofiled = await timeRanges(db, log.files.filter((f) => !profiled.has(f)));
+  const groups = `kind = 'group' AND ${groupFilter(filter)}`;
+  return {
+    async counts(range, columns) {
+      const from = Math.max(range.from, filter.from ?? -Infinity);
+      const to = Math.min(range.to, filter.to ?? Infinity);
+      if (unprofiled.some((r) => r.max >= from && r.min < to)) return undefined;
+      const within = `min_at >= ${bound(from)} AND max_at < ${bound(to)}`;
+      const [groupCheck] = await queryRows(
+        db,
+        `SELECT count(*) FILTER (WHERE NOT (${within}))::DOUBLE AS straddling, coalesce(sum(rows) FILTER (WHERE ${within}), 0)::DOUBLE AS rows
+         FROM ${table} WHERE ${groups} AND max_at >= ${bound(from)} AND min_at < ${bound(to)}`,
+      );
+      if (Number(groupCheck!.straddling) > 0) return undefined;
+      const inWindow = `SEMI JOIN (SELECT profile, model_name, model_version, role FROM ${table} WHERE ${groups} AND ${within}) USING (profile, model_name, model_version, role)`;
+      const counted = columns.map((c, index) => ({ ...c, index, value: c.fieldType === undefined ? undefined : VALUE_OF[c.type][c.fieldType] }));
+      if (counted.some((c) => c.fieldType !== undefined && c.value === undefined)) return undefined;
+      const present = counted.filter((c) => c.fieldType !== undefined);
+      if (present.length > 0) {
+        // Every group's field must be counted, in the type the window reads (a file may type a field otherwise than the union of all).
+        const fields = present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} AND (capped OR type <> ${sqlString(c.fieldType!)}))`);
+        const [fieldCheck] = await queryRows(db, `SELECT count(*)::DOUBLE AS bad FROM ${table} ${inWindow} WHERE kind = 'field' AND (${fields.join(' OR ')})`);
+        if (Number(fieldCheck!.bad) > 0) return undefined;
+      }
+      if (present.length === 0) return { counts: 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: Number(groupCheck!.rows) };
+      // One pass over the profiles' value rows for every column: each row's column told apart by its field.
+      const which = (pick: (c: (typeof present)[number]) => string | undefined, type: string) =>
+        `CASE ${present.map((c) => `WHEN col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} THEN ${pick(c) ?? `NULL::${type}`}`).join(' ')} END`;
+      const counts = `SELECT ${which((c) => String(c.index), 'INTEGER')} AS col, ${which((c) => c.value!.v, 'DOUBLE')} AS v, ${which((c) => c.value!.s, 'VARCHAR')} AS s, rows::DOUBLE AS n
+        FROM (${profileRows(trusted)} WHERE kind = 'value') ${inWindow} WHERE (${present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)})`).join(' OR ')})`;
+      return { counts, rows: Number(groupCheck!.rows) };
+    },
+    close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined),
+  };
+}
+
+/**
+ * The statistics (and value counts) of a window's rows from the profiles, the same as
+ * `statisticsWithValueCounts` of `relation` (its rows: `columns`, in order) gives; undefined
+ * (scan them) when the profiles do not cover them wholly or count other than `rows` rows.
+ */
+export async function statisticsFromProfiles(
+  db: DuckDBConnection,
+  profiles: LogProfiles,
+  range: TimeRange,
+  relation: string,
+  columns: readonly ProfiledColumn[],
+  rows: number,
+): Promise<{ statistics: DatasetStatistics; valueCounts: Map<string, ValueCounts> } | undefined> {
+  const counted = await profiles.counts(range, columns);
+  if (!counted || counted.rows !== rows) return undefined;
+  const described = await statisticsColumns(db, relation);
+  // A timestamp column is counted only when no file has its field (all missing).
+  if (described.length !== columns.length || described.some((c, i) => c.type === 'TIMESTAMP' && columns[i]!.fieldType !== undefined)) return undefined;
+  return statisticsOfValueCounts(db, described, counted.counts, counted.rows);
+}
+
+/**
+ * A numeric output's scores counted from the profiles (CBPE's input, cbpe.ts): the same
+ * counts as `readScoreCounts` of the range's rows (`outputs.<output>` as a DOUBLE); undefined
+ * when the profiles do not cover them wholly.
+ */
+export async function scoreCountsFromProfiles(db: DuckDBConnection, profiles: LogProfiles, range: TimeRange, output: string, fieldType: string | undefined): Promise<ScoreCounts | undefined> {
+  const counted = await profiles.counts(range, [{ col: 'outputs', field: output, type: 'FLOAT', fieldType }]);
+  if (!counted) return undefined;
+  // ORDER BY puts NaN last, as the scan's sort does; GROUP BY puts -0 with 0, as it does.
+  const read = await queryRows(db, `SELECT v, sum(n)::DOUBLE AS n FROM (${counted.counts}) WHERE v IS NOT NULL GROUP BY v ORDER BY v`);
+  return groupedScoreCounts(Float64Array.from(read, (r) => Number(r.v)), Float64Array.from(read, (r) => Number(r.n)));
+}
+
+/**
+ * Loads the profiles' file, group and field rows of `files` into `table` (`profileRows`) and keeps
+ * those that belong to their file; returns the files whose profile was kept. A profile
+ * DuckDB cannot read (torn) is left out, found one by one only when reading all at once fails.
+ */
+async function loadProfiles(db: DuckDBConnection, table: string, files: string[]): Promise<string[]> {
+  const load = (some: string[]) =>
+    db.run(`CREATE TEMP TABLE ${table} AS ${profileRows(some)} WHERE kind <> 'value'`);
+  let readable = files;
+  try {
+    await load(files);
+  } catch {
+    readable = [];
+    for (const file of files) {
+      try {
+        await db.run(`SELECT count(*) FROM read_parquet(${sqlString(profilePath(file))})`);
+        readable.push(file);
+      } catch {
+        // A torn profile: its file is scanned.
+      }
+    }
+    if (readable.length === 0) return [];
+    await load(readable);
+  }
+  const actual = new Map(
+    (await queryRows(db, `SELECT file_name, num_rows::DOUBLE AS rows, file_size_bytes::DOUBLE AS size FROM parquet_file_metadata([${readable.map(sqlString).join(', ')}])`)).map((r) => [
+      String(r.file_name),
+      `${Number(r.rows)}:${Number(r.size)}`,
+    ]),
+  );
+  const recorded = new Map((await queryRows(db, `SELECT profile, rows::DOUBLE AS rows, size::DOUBLE AS size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}`)).map((r) => [String(r.profile), `${Number(r.rows)}:${Number(r.size)}`]));
+  const trusted = readable.filter((file) => actual.get(file) !== undefined && recorded.get(profilePath(file)) === actual.get(file));
+  if (trusted.length < readable.length) await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
+  return trusted;
+}
+
+/**
+ * The rows of the profiles of `files`, with `profile` (the profile's path). Only the few
+ * file, group and field rows are loaded into a table; the value rows are read where they
+ * are by the one query that sums them (loading them first costs twice that).
+ */
+function profileRows(files: readonly string[]): string {
+  return `SELECT * EXCLUDE (filename), filename AS profile FROM read_parquet([${files.map((f) => sqlString(profilePath(f))).join(', ')}], filename = true)`;
+}
+
+/**
+ * The first and last `logged_at` (epoch ms) of each of `files`, read from the files (one
+ * column): in one query, or file by file when their `logged_at` types differ; a file that
+ * cannot be read spans all time.
+ */
+async function timeRanges(db: DuckDBConnection, files: string[]): Promise<{ min: number; max: number }[]> {
+  if (files.length === 0) return [];
+  try {
+    return await timeRangesOf(db, files);
+  } catch {
+    return (await Promise.all(files.map((file) => timeRangesOf(db, [file]).catch(() => [{ min: -Infinity, max: Infinity }])))).flat();
+  }
+}
+
+/** Each file's range (a file with no rows has none). */
+async function timeRangesOf(db: DuckDBConnection, files: string[]): Promise<{ min: number; max: number }[]> {
+  const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true, filename = true)`;
+  const [described] = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
+  const at = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(String(described?.column_type)) ? 'logged_at::BIGINT' : 'epoch_ms(logged_at::TIMESTAMP)';
+  const rows = await queryRows(db, `SELECT min(${at})::DOUBLE AS min, max(${at})::DOUBLE AS max FROM ${source} GROUP BY filename`);
+  return rows.filter((row) => row.min !== null).map((row) => ({ min: Number(row.min), max: Number(row.max) }));
+}
+
+/** The reader's filter on a profile's groups (their rows are the answered ones already). */
+function groupFilter(filter: PredictionLogFilter): string {
+  const parts = [`model_name = ${sqlString(filter.model)}`];
+  if (filter.version !== undefined) parts.push(`model_version = ${Math.trunc(filter.version)}`);
+  if (filter.roles && filter.roles.length > 0) parts.push(`role IN (${filter.roles.map(sqlString).join(', ')})`);
+  return parts.join(' AND ');
+}
+
+/** A time bound as a BIGINT literal (infinite bounds clamped). */
+function bound(ms: number): string {
+  return String(Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, ms)));
+}
