@@ -67,10 +67,12 @@ export function fitSortedIsotonic(rows: ScoreSortedRows): IsotonicMap {
 /**
  * The isotonic map of the sorted rows but those whose rank is `heldOut` modulo `folds` (−1:
  * none held out). Each block's mean label is a running mean over its rows in rank order
- * (the same arithmetic, so the same doubles, as merging one row at a time), and the block
- * goes straight onto pool-adjacent-violators' stack of pooled runs.
+ * (the same arithmetic, so the same doubles, as merging one row at a time), taken from
+ * `means` (`foldBlockMeans`) when given, and the block goes straight onto
+ * pool-adjacent-violators' stack of pooled runs.
  */
-function isotonicOfBlocks({ scores, labels, starts }: ScoreSortedRows, folds: number, heldOut: number): { scores: Float64Array; probabilities: Float64Array } {
+function isotonicOfBlocks(rows: ScoreSortedRows, folds: number, heldOut: number, means?: Float64Array): { scores: Float64Array; probabilities: Float64Array } {
+  const { scores, labels, starts } = rows;
   const blocks = starts.length - 1;
   const xs = new Float64Array(blocks);
   const runValue = new Float64Array(blocks);
@@ -81,25 +83,36 @@ function isotonicOfBlocks({ scores, labels, starts }: ScoreSortedRows, folds: nu
   // The next rank held out; ranks are visited in order, so it only moves forward.
   let nextHeld = heldOut < 0 ? scores.length : heldOut;
   for (let b = 0; b < blocks; b++) {
+    const start = starts[b]!;
     const end = starts[b + 1]!;
-    let r = starts[b]!;
-    while (r < end && r === nextHeld) {
-      nextHeld += folds;
-      r++;
+    let r = start;
+    let value: number;
+    let weight: number;
+    if (means) {
+      const held = firstHeld(start, folds, heldOut);
+      weight = end - start - (held < end ? Math.floor((end - 1 - held) / folds) + 1 : 0);
+      if (weight === 0) continue;
+      if (held === start) r++;
+      value = means[b * folds + heldOut]!;
+    } else {
+      while (r < end && r === nextHeld) {
+        nextHeld += folds;
+        r++;
+      }
+      if (r >= end) continue;
+      value = labels[r]!;
+      weight = 1;
+      for (let k = r + 1; k < end; k++) {
+        if (k === nextHeld) nextHeld += folds;
+        else {
+          value = (value * weight + labels[k]!) / (weight + 1);
+          weight += 1;
+        }
+      }
     }
-    if (r >= end) continue;
     const x = scores[r]!;
     // Every row of a block has this score, so checking the block's first row checks them all.
     if (!Number.isFinite(x)) throw new LoomError('INVALID_ARGUMENT', `score ${x} cannot be calibrated`, { fix: 'score the reference rows with the model; its scores are finite' });
-    let value = labels[r]!;
-    let weight = 1;
-    for (r++; r < end; r++) {
-      if (r === nextHeld) nextHeld += folds;
-      else {
-        value = (value * weight + labels[r]!) / (weight + 1);
-        weight += 1;
-      }
-    }
     xs[fitted] = x;
     while (runs > 0 && runValue[runs - 1]! >= value) {
       runs--;
@@ -115,6 +128,39 @@ function isotonicOfBlocks({ scores, labels, starts }: ScoreSortedRows, folds: nu
   const probabilities = new Float64Array(fitted);
   for (let run = 0, b = 0; run < runs; run++) for (; b <= runEnd[run]!; b++) probabilities[b] = runValue[run]!;
   return { scores: xs.subarray(0, fitted), probabilities };
+}
+
+/** The first rank at or after `start` that fold `fold` holds out. */
+function firstHeld(start: number, folds: number, fold: number): number {
+  return start + ((fold - (start % folds) + folds) % folds);
+}
+
+/**
+ * Every fold's mean label in every block (`means[b * folds + f]`: the running mean over the
+ * block's rows but fold f's, in rank order), in one pass over the rows: the folds' divisions
+ * do not wait on each other, as they do one fold at a time. Worth it where blocks are large
+ * (a division per row); its table has a number per fold and block.
+ */
+function foldBlockMeans({ labels, starts }: ScoreSortedRows, folds: number): Float64Array {
+  const blocks = starts.length - 1;
+  const means = new Float64Array(blocks * folds);
+  const weights = new Float64Array(folds);
+  for (let b = 0; b < blocks; b++) {
+    const base = b * folds;
+    weights.fill(0);
+    let phase = starts[b]! % folds;
+    for (let r = starts[b]!; r < starts[b + 1]!; r++) {
+      const y = labels[r]!;
+      for (let f = 0; f < folds; f++) {
+        const w = weights[f]!;
+        if (f === phase) continue;
+        means[base + f] = w === 0 ? y : (means[base + f]! * w + y) / (w + 1);
+        weights[f] = w + 1;
+      }
+      phase = phase + 1 === folds ? 0 : phase + 1;
+    }
+  }
+  return means;
 }
 
 /** The points a map is made of: `IsotonicMap`, or the typed arrays of a fold's fit. */
@@ -266,14 +312,16 @@ function heldOutGroups(rows: ScoreSortedRows, folds: number): HeldOutGroups {
   const ones = new Float64Array(n);
   const groupScores = new Float64Array(n);
   const calibrated = new Float64Array(n);
+  // Large blocks (ten rows a block on average): every fold's block means in one pass, in a table no larger than the rows.
+  const means = blocks * folds <= n ? foldBlockMeans(rows, folds) : undefined;
   let g = 0;
   for (let fold = 0; fold < folds; fold++) {
-    const map = isotonicOfBlocks(rows, folds, fold);
+    const map = isotonicOfBlocks(rows, folds, fold, means);
     const foldStart = g;
     for (let b = 0; b < blocks; b++) {
       const start = starts[b]!;
       const end = starts[b + 1]!;
-      const held = start + ((fold - (start % folds) + folds) % folds);
+      const held = firstHeld(start, folds, fold);
       if (held >= end) continue;
       let y = 0;
       let c = 0;
