@@ -303,45 +303,49 @@ interface HeldOutGroups {
 
 function heldOutGroups(rows: ScoreSortedRows, folds: number): HeldOutGroups {
   const { scores, labels, starts } = rows;
-  const n = scores.length;
   const blocks = starts.length - 1;
-  // At most one group per row.
-  const first = new Uint32Array(n);
-  const count = new Uint32Array(n);
-  const block = new Uint32Array(n);
-  const ones = new Float64Array(n);
-  const groupScores = new Float64Array(n);
-  const calibrated = new Float64Array(n);
-  // Large blocks (ten rows a block on average): every fold's block means in one pass, in a table no larger than the rows.
-  const means = blocks * folds <= n ? foldBlockMeans(rows, folds) : undefined;
-  let g = 0;
-  for (let fold = 0; fold < folds; fold++) {
-    const map = isotonicOfBlocks(rows, folds, fold, means);
-    const foldStart = g;
-    for (let b = 0; b < blocks; b++) {
-      const start = starts[b]!;
-      const end = starts[b + 1]!;
+  // Where each fold's groups begin: a fold has a group in every block that holds one of its ranks.
+  const foldStarts = new Uint32Array(folds + 1);
+  for (let b = 0; b < blocks; b++) {
+    const start = starts[b]!;
+    const size = starts[b + 1]! - start;
+    for (let j = 0; j < Math.min(size, folds); j++) foldStarts[((start + j) % folds) + 1]!++;
+  }
+  for (let fold = 0; fold < folds; fold++) foldStarts[fold + 1]! += foldStarts[fold]!;
+  const groups = foldStarts[folds]!;
+  const first = new Uint32Array(groups);
+  const count = new Uint32Array(groups);
+  const ones = new Float64Array(groups);
+  const groupScores = new Float64Array(groups);
+  const byBlock = new Uint32Array(groups);
+  // One pass over the rows, block by block: each fold's labelled-1 rows counted by rank modulo folds.
+  const next = foldStarts.slice(0, folds);
+  const onesByFold = new Float64Array(folds);
+  for (let b = 0, k = 0; b < blocks; b++) {
+    const start = starts[b]!;
+    const end = starts[b + 1]!;
+    onesByFold.fill(0);
+    for (let r = start, fold = start % folds; r < end; r++, fold = fold + 1 === folds ? 0 : fold + 1) onesByFold[fold]! += labels[r]!;
+    for (let fold = 0; fold < folds; fold++) {
       const held = firstHeld(start, folds, fold);
       if (held >= end) continue;
-      let y = 0;
-      let c = 0;
-      for (let r = held; r < end; r += folds, c++) y += labels[r]!;
+      const g = next[fold]!++;
       first[g] = held;
-      count[g] = c;
-      ones[g] = y;
+      count[g] = Math.floor((end - 1 - held) / folds) + 1;
+      ones[g] = onesByFold[fold]!;
       groupScores[g] = scores[held]!;
-      block[g++] = b;
+      byBlock[k++] = g;
     }
-    // A fold's groups ascend by score: one walk along its map.
-    calibrated.set(calibrateAscending(map, groupScores.subarray(foldStart, g)), foldStart);
   }
-  // Block by block, fold by fold: a counting sort of the groups by block (stable, so folds stay in order).
-  const next = new Uint32Array(blocks + 1);
-  for (let k = 0; k < g; k++) next[block[k]! + 1]!++;
-  for (let b = 0; b < blocks; b++) next[b + 1]! += next[b]!;
-  const byBlock = new Uint32Array(g);
-  for (let k = 0; k < g; k++) byBlock[next[block[k]!]!++] = k;
-  return { first, count, ones, scores: groupScores.subarray(0, g), calibrated: calibrated.subarray(0, g), byBlock };
+  // Large blocks (ten rows a block on average): every fold's block means in one pass, in a table no larger than the rows.
+  const means = blocks * folds <= scores.length ? foldBlockMeans(rows, folds) : undefined;
+  const calibrated = new Float64Array(groups);
+  for (let fold = 0; fold < folds; fold++) {
+    const map = isotonicOfBlocks(rows, folds, fold, means);
+    // A fold's groups ascend by score: one walk along its map.
+    calibrated.set(calibrateAscending(map, groupScores.subarray(foldStarts[fold]!, foldStarts[fold + 1]!)), foldStarts[fold]!);
+  }
+  return { first, count, ones, scores: groupScores, calibrated, byBlock };
 }
 
 /**
