@@ -3,7 +3,8 @@
  * replaced (kept below as the reference: each fold's rows copied and fitted row by row, the
  * held-out rows calibrated and sorted for the error): the same map and the same held-out
  * errors to the last bit, on scores with many ties, with none, with ±0 and negative
- * scores, in Float32Array, for several fold and bin counts.
+ * scores, in Float32Array, for several fold and bin counts (many bins put bin edges inside
+ * blocks, where the order of the held-out rows within a block decides the error).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -124,8 +125,9 @@ test('the isotonic map from blocks is the reference fit to the last bit, on ties
 
 test("the held-out errors from blocks are the reference folds' errors to the last bit, for several fold and bin counts", () => {
   let calibrates = 0;
+  let checked = 0;
   for (const [name, { scores, labels }] of cases) {
-    for (const [folds, bins] of [[10, 10], [3, 7], [7, 13], [2, 1]] as const) {
+    for (const [folds, bins] of [[10, 10], [3, 7], [7, 13], [2, 1], [10, 4_000], [3, 100_000]] as const) {
       if (scores.length < folds * 2) continue;
       const errors = heldOutCalibrationErrors(sortByScore(scores, labels), folds, bins);
       const reference = referenceHeldOutErrors(scores, labels, folds, bins);
@@ -133,9 +135,10 @@ test("the held-out errors from blocks are the reference folds' errors to the las
       assert.ok(Object.is(errors.calibrated, reference.calibrated), `${name}, ${folds} folds, ${bins} bins: calibrated ${errors.calibrated} vs ${reference.calibrated}`);
       assert.equal(needsCalibration(scores, labels, folds, bins), errors.calibrated < errors.raw);
       if (errors.calibrated < errors.raw) calibrates++;
+      checked++;
     }
   }
-  assert.ok(calibrates > 0 && calibrates < 25, `both decisions are exercised (${calibrates} cases calibrate)`);
+  assert.ok(calibrates > 0 && calibrates < checked, `both decisions are exercised (${calibrates} of ${checked} cases calibrate)`);
 });
 
 test('CBPE fitted from blocks stores the reference map, and the same decision, on every case', () => {

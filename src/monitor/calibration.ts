@@ -324,6 +324,21 @@ function heldOutGroups(rows: ScoreSortedRows, folds: number): HeldOutGroups {
   for (let b = 0, k = 0; b < blocks; b++) {
     const start = starts[b]!;
     const end = starts[b + 1]!;
+    if (end - start < folds) {
+      // Fewer rows than folds: each row is its fold's group; in fold order, the ranks from the one whose fold is 0 come first.
+      const size = end - start;
+      const wrap = Math.min(size, (folds - (start % folds)) % folds);
+      for (let i = 0; i < size; i++) {
+        const held = start + (wrap + i < size ? wrap + i : wrap + i - size);
+        const g = next[held % folds]!++;
+        first[g] = held;
+        count[g] = 1;
+        ones[g] = labels[held]!;
+        groupScores[g] = scores[held]!;
+        byBlock[k++] = g;
+      }
+      continue;
+    }
     onesByFold.fill(0);
     for (let r = start, fold = start % folds; r < end; r++, fold = fold + 1 === folds ? 0 : fold + 1) onesByFold[fold]! += labels[r]!;
     for (let fold = 0; fold < folds; fold++) {
