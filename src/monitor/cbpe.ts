@@ -20,8 +20,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { numberColumn, queryChunks, queryRows } from '../data/duckdb.js';
-import { ascendingOrder, checkLengths, type Values } from '../evaluate/binary-metrics.js';
-import { calibrateAscending, fitIsotonic, needsCalibration, type IsotonicMap } from './calibration.js';
+import { checkLengths, type Values } from '../evaluate/binary-metrics.js';
+import { calibrateAscending, fitSortedIsotonic, sortByScore, sortedNeedsCalibration, type IsotonicMap } from './calibration.js';
 
 /** The metrics CBPE estimates, named as Loom's evaluation names them. */
 export const ESTIMATED_METRICS = ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
@@ -53,10 +53,11 @@ export function fitCbpe(scores: Values, labels: Values, options: CbpeOptions = {
   }
   const threshold = options.threshold ?? 0.5;
   const mode = options.calibration ?? 'auto';
-  // One sort of the reference scores for the calibration check's folds and the map itself.
-  const order = mode === 'never' ? undefined : ascendingOrder(scores);
-  const calibrated = mode === 'always' || (mode === 'auto' && needsCalibration(scores, labels, undefined, undefined, order));
-  return { threshold, calibration: calibrated ? fitIsotonic(scores, labels, order) : undefined, referenceRows: scores.length };
+  if (mode === 'never') return { threshold, calibration: undefined, referenceRows: scores.length };
+  // One sort of the reference rows for the calibration check's folds and the map itself.
+  const rows = sortByScore(scores, labels);
+  const calibrated = mode === 'always' || sortedNeedsCalibration(rows);
+  return { threshold, calibration: calibrated ? fitSortedIsotonic(rows) : undefined, referenceRows: scores.length };
 }
 
 /** Estimated metrics of one window; NaN where a window cannot define one (no rows; AUC when the scores expect one class only). */
