@@ -21,9 +21,15 @@ async function streamAll(path: string, select: Omit<StreamSelect, 'from' | 'desc
     const stream = await streamSelect(db, { ...select, from: readSource(path), description: path });
     let rows = 0;
     let sum = 0;
-    for (let chunk = await stream.nextChunk(); chunk; chunk = await stream.nextChunk()) {
-      rows += chunk.rowCount;
-      for (const value of chunk.getColumnValues(0)) sum += Number(value);
+    try {
+      for (let chunk = await stream.nextChunk(); chunk; chunk = await stream.nextChunk()) {
+        rows += chunk.rowCount;
+        for (const value of chunk.getColumnValues(0)) sum += Number(value);
+      }
+    } catch (error) {
+      // Asked again, a failed stream fails again rather than looking finished.
+      await assert.rejects(stream.nextChunk(), (again) => again === error);
+      throw error;
     }
     return { rows, sum };
   });

@@ -132,21 +132,31 @@ export interface CheckedStream {
 export async function streamSelect(db: DuckDBConnection, select: StreamSelect): Promise<CheckedStream> {
   const result = await readingRows(db, select, () => db.stream(selectSql(select)));
   let delivered = 0;
-  let ended = false;
+  // Once the stream has ended or failed, every later call gets the same answer: a failure never turns into a quiet null.
+  let end: Promise<null> | undefined;
+  const checkEnd = async (): Promise<null> => {
+    // Counting reads a CSV again, so it may raise the scan's error itself.
+    const expected = select.rows ?? (await readingRows(db, select, () => countTableRows(db, select.from)));
+    if (delivered !== expected) throw await endedShort(db, select, delivered, expected);
+    return null;
+  };
   return {
     columnTypes: () => result.columnTypes(),
     async nextChunk() {
-      if (ended) return null;
-      const chunk = await readingRows(db, select, () => result.fetchChunk());
-      if (chunk && chunk.rowCount > 0) {
-        delivered += chunk.rowCount;
-        return chunk;
+      if (end) return end;
+      try {
+        const chunk = await readingRows(db, select, () => result.fetchChunk());
+        if (chunk && chunk.rowCount > 0) {
+          delivered += chunk.rowCount;
+          return chunk;
+        }
+      } catch (error) {
+        end = Promise.reject(error);
+        end.catch(() => {}); // handled: thrown now, and again to a later call
+        throw error;
       }
-      ended = true;
-      // Counting reads a CSV again, so it may raise the scan's error itself.
-      const expected = select.rows ?? (await readingRows(db, select, () => countTableRows(db, select.from)));
-      if (delivered !== expected) throw await endedShort(db, select, delivered, expected);
-      return null;
+      end = checkEnd();
+      return end;
     },
   };
 }
