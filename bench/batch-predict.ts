@@ -20,11 +20,11 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as ort from 'onnxruntime-node';
 import { flightsParquetPath } from '../src/data/datasets.js';
-import { sqlString, withDuckDB } from '../src/data/duckdb.js';
+import { sqlIdent, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { toTensor } from '../src/onnx/tensors.js';
 import type { ModelSignature } from '../src/registry/types.js';
 import { batchPredict } from '../src/serve/batch/predict-job.js';
-import { defaultWorkers, inputSelects } from '../src/serve/batch/stream-score.js';
+import { defaultWorkers, inputColumns } from '../src/serve/batch/stream-score.js';
 import { batchModelBytes, openBatchModel } from '../src/serve/batch/model-file.js';
 import { registeredModelProject } from '../test/support/registered-model.js';
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     });
     const services = { registry: project.db.registry, metadata: project.db.metadata, artifacts: project.artifacts };
     const model = await openBatchModel('flights', services);
-    const readQuery = `SELECT ${inputSelects(model.signature, new Map()).join(', ')} FROM read_parquet(${sqlString(data)})`;
+    const readQuery = `SELECT ${inputColumns(model.signature, new Map()).map((column) => `${column.expression} AS ${sqlIdent(column.name)}`).join(', ')} FROM read_parquet(${sqlString(data)})`;
 
     const readSeconds: number[] = [];
     const scoreSeconds: number[] = [];

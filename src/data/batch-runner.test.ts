@@ -75,6 +75,36 @@ test('a missing column or one that cannot be cast to the input type is INVALID_A
   await assert.rejects(runModelOverParquet(modelPath, noOrigin, { batchSize: 0, onBatch() {} }), isInvalid);
 });
 
+test('a value that cannot be cast deep in a 2M-row file fails naming its row and column, never a short success', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const modelPath = join(dir, 'model.onnx');
+  await writeModel(modelPath);
+  const rows = 2_000_000;
+  /** distance as text, 'x' on 1-based row `badRow` (none when -1). */
+  const write = (path: string, badRow: number) =>
+    withDuckDB((db) =>
+      db.run(`COPY (SELECT CASE WHEN i = ${badRow - 1} THEN 'x' ELSE (i % 3000)::VARCHAR END AS distance, 'ORD' AS origin FROM range(${rows}) t(i)) TO ${sqlString(path)}`),
+    );
+  const bad = join(dir, 'bad.parquet');
+  await write(bad, 1_500_001);
+  let scored = 0;
+  // Before streamSelect checked the end, DuckDB's stream stopped quietly after ~1.3M rows and this resolved.
+  await assert.rejects(runModelOverParquet(modelPath, bad, { onBatch: ({ rowCount }) => void (scored += rowCount) }), (error: unknown) => {
+    assert.ok(error instanceof LoomError, String(error));
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.equal(error.field, 'distance');
+    assert.match(error.message, /cannot read row 1500001 of .*bad\.parquet, column "distance": Conversion Error/);
+    return true;
+  });
+  assert.ok(scored < rows);
+
+  const good = join(dir, 'good.parquet');
+  await write(good, -1);
+  scored = 0;
+  const result = await runModelOverParquet(modelPath, good, { onBatch: ({ rowCount }) => void (scored += rowCount) });
+  assert.deepEqual([result.rowCount, scored], [rows, rows]);
+});
+
 test('a TIMESTAMP column feeds an int64 input as epoch milliseconds (UTC)', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const parquet = join(dir, 'flights.parquet');

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
-import { sqlIdent, sqlString, withDuckDB } from './duckdb.js';
+import { sqlIdent, sqlString, streamSelect, withDuckDB } from './duckdb.js';
 import { isTimeType, timeColumnAs } from './duckdb-types.js';
 import type { TensorSpec } from '../onnx/signature.js';
 import { readSignature } from '../onnx/inspect.js';
@@ -80,12 +80,13 @@ export async function runModelOverParquet(
           fix: `the file has: ${available.join(', ')}`,
         });
       }
-      const selects = [
-        ...signature.inputs.map((input) => inputExpression(input, columnTypes.get(input.name) ?? '')),
-        ...extraColumns.map((name) => sqlIdent(name)),
+      const columns = [
+        ...signature.inputs.map((input) => ({ name: input.name, expression: inputExpression(input, columnTypes.get(input.name) ?? '') })),
+        ...extraColumns.map((name) => ({ name, expression: sqlIdent(name) })),
       ];
-      const result = await readingColumns(() => db.stream(`SELECT ${selects.join(', ')} FROM ${source}`), parquetPath);
-      const columnCount = selects.length;
+      // streamSelect fails (naming the row and column) when a column does not hold what the model's input expects.
+      const stream = await streamSelect(db, { columns, from: source, description: parquetPath, fix: INPUT_TYPE_FIX });
+      const columnCount = columns.length;
       let pending: DuckDBValue[][] = Array.from({ length: columnCount }, () => []);
       let pendingRows = 0;
       let total = 0;
@@ -113,8 +114,8 @@ export async function runModelOverParquet(
       };
 
       for (;;) {
-        const chunk = await readingColumns(() => result.fetchChunk(), parquetPath);
-        if (!chunk || chunk.rowCount === 0) break;
+        const chunk = await stream.nextChunk();
+        if (!chunk) break;
         const values = Array.from({ length: columnCount }, (_, column) => chunk.getColumnValues(column));
         // Cut chunks so every batch but the last has exactly batchSize rows.
         for (let offset = 0; offset < chunk.rowCount; ) {
@@ -148,18 +149,8 @@ function inputExpression(input: TensorSpec, columnType: string): string {
   return `CAST(${column} AS ${SQL_TYPE[input.type]})`;
 }
 
-/** DuckDB fails a CAST mid-stream when a column does not hold what the model's input expects. */
-async function readingColumns<T>(read: () => Promise<T>, parquetPath: string): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof LoomError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new LoomError('INVALID_ARGUMENT', `cannot read ${parquetPath} as the model's inputs: ${message}`, {
-      fix: "check that each column has the type of the model input of the same name (see the model's signature)",
-    });
-  }
-}
+/** The fix for a row whose column DuckDB cannot read as the model input's type (batch scoring names it too). */
+export const INPUT_TYPE_FIX = "check that each column has the type of the model input of the same name (see the model's signature), or correct or remove the row";
 
 function asFloat32(name: string, tensor: ort.Tensor | undefined): Float32Array {
   if (!tensor) throw new LoomError('INTERNAL', `the model produced no output "${name}"`);

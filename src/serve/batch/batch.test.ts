@@ -11,6 +11,7 @@ import { precomputedRoutes } from '../routes/precomputed.js';
 import { startModelServer, type ModelServer } from '../server.js';
 import { precomputePredictions } from './precompute.js';
 import { batchPredict } from './predict-job.js';
+import { fileExists } from './sinks.js';
 
 let dir: string;
 let project: RegisteredModelProject;
@@ -235,3 +236,40 @@ function withoutRn(row: Record<string, unknown>): Record<string, unknown> {
   const { rn: _rn, ...features } = row;
   return features;
 }
+
+/** The eval rows repeated to `rows` rows, in order, `distance` as text: 'x' on `badRow` (1-based), if given. */
+async function writeRepeatedEval(path: string, rows: number, badRow?: number): Promise<void> {
+  await withDuckDB((db) =>
+    db.run(`COPY (SELECT e.* EXCLUDE (k) REPLACE (CASE WHEN t.i = ${(badRow ?? 0) - 1} THEN 'x' ELSE e.distance::VARCHAR END AS distance)
+      FROM range(${rows}) t(i) JOIN (SELECT row_number() OVER () - 1 AS k, * FROM read_parquet(${sqlString(evalPath)})) e
+        ON e.k = t.i % (SELECT count(*) FROM read_parquet(${sqlString(evalPath)}))
+      ORDER BY t.i) TO ${sqlString(path)} (FORMAT PARQUET)`),
+  );
+}
+
+test('loom predict: a value DuckDB cannot read deep in a 2M-row input fails naming its row and column, with no output and a FAILED execution', async () => {
+  const rows = 2_000_000;
+  const bad = join(dir, 'deep-bad.parquet');
+  await writeRepeatedEval(bad, rows, 1_500_001);
+  const output = join(dir, 'deep-scored.parquet');
+  const failedBefore = (await project.db.metadata.listExecutions({ typeName: 'BatchPredict', states: ['FAILED'] })).items.length;
+
+  // Before the fix, DuckDB's stream ended quietly after ~1.3M rows and this wrote them as the whole result.
+  const failed = await runLoom(['predict', '--model', 'flights', '--input', bad, '--output', output], { cwd: dir });
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.match(failed.stderr, /cannot read row 1500001 of .*deep-bad\.parquet, column "distance": Conversion Error: Could not convert string 'x'/);
+  assert.match(failed.stderr, /fix: check that each column has the type of the model input/);
+  assert.equal(await fileExists(output), false);
+  assert.equal(await fileExists(`${output}.partial`), false);
+  const failedAfter = await project.db.metadata.listExecutions({ typeName: 'BatchPredict', states: ['FAILED'] });
+  assert.equal(failedAfter.items.length, failedBefore + 1);
+
+  // The same file without the bad value: every row scored.
+  const good = join(dir, 'deep-good.parquet');
+  await writeRepeatedEval(good, rows);
+  const scored = await runLoom(['predict', '--model', 'flights', '--input', good, '--output', output, '--json'], { cwd: dir });
+  assert.equal(scored.code, 0, scored.stderr);
+  assert.equal((JSON.parse(scored.stdout) as { rowCount: number }).rowCount, rows);
+  const written = await withDuckDB(async (db) => queryRows(db, `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(output)})`));
+  assert.equal(written[0]?.n, rows);
+});

@@ -31,7 +31,7 @@ import { batchModelBytes, openBatchModel } from './model-file.js';
 import { checkColumns } from './predict-job.js';
 import { precomputedKey } from './precomputed-key.js';
 import { PRECOMPUTED_DB_FILE, PRECOMPUTED_MANIFEST_FILE, type PrecomputedManifest } from './precomputed-table.js';
-import { columnTypes, inputSelects, scoreStream, type OutputColumn } from './stream-score.js';
+import { columnTypes, inputColumns, scoreStream, type OutputColumn } from './stream-score.js';
 
 export interface PrecomputeOptions {
   model: string;
@@ -106,8 +106,9 @@ export const precomputeComponent = defineComponent({
       const writeBatch = db.transaction((rows: [string, string][]) => {
         for (const row of rows) insert.run(row[0], row[1]);
       });
-      const query = `SELECT ${[...inputSelects(model.signature, await columnTypes(connection, grouped)), ...keys.map(sqlIdent)].join(', ')} FROM ${grouped}`;
-      await scoreStream(connection, query, {
+      const columns = [...inputColumns(model.signature, await columnTypes(connection, grouped)), ...keys.map((name) => ({ name, expression: sqlIdent(name) }))];
+      const select = { columns, from: grouped, description: `the key combinations of ${input.description}`, rows: total };
+      await scoreStream(connection, select, {
         model: await batchModelBytes(model),
         signature: model.signature,
         keepCount: keys.length,

@@ -26,7 +26,7 @@ import { runBatchStep, type BatchServices } from './batch-step.js';
 import { batchInputArtifact, batchSource } from './input-source.js';
 import { batchModelBytes, openBatchModel } from './model-file.js';
 import { fileExists, openParquetSink, openPostgresSink, parsePostgresOutput, type PredictionSink, type SinkColumn } from './sinks.js';
-import { columnTypes, inputSelects, scoreStream, type OutputColumn } from './stream-score.js';
+import { columnTypes, inputColumns, scoreStream, type OutputColumn } from './stream-score.js';
 
 export type { BatchServices } from './batch-step.js';
 
@@ -104,8 +104,9 @@ export const batchPredictComponent = defineComponent({
       const total = Number((await queryRows(connection, `SELECT count(*)::BIGINT AS n FROM ${input.source}`))[0]?.n ?? 0);
       const task = services.progress.start(`scoring with ${model.name} v${model.version.version}`, total, 'rows');
       const hash = createHash('sha256');
-      const query = `SELECT ${[...inputSelects(model.signature, await columnTypes(connection, input.source)), ...keep.map(sqlIdent)].join(', ')} FROM ${input.source}`;
-      const rowCount = await scoreStream(connection, query, {
+      const columns = [...inputColumns(model.signature, await columnTypes(connection, input.source)), ...keep.map((name) => ({ name, expression: sqlIdent(name) }))];
+      const select = { columns, from: input.source, description: input.description, rows: total };
+      const rowCount = await scoreStream(connection, select, {
         model: await batchModelBytes(model),
         signature: model.signature,
         keepCount: keep.length,

@@ -4,16 +4,18 @@
  * Runtime scores the batch in a worker thread (src/serve/batch/score-pool.ts), and the sink gets the outputs beside the pass-through
  * columns. JS memory holds one batch, never the input.
  *
- * The query must select the model's inputs first (named and cast as `inputSelects` does),
- * then the pass-through columns. Missing values follow src/onnx/tensors.ts (NaN, '',
+ * The query selects the model's inputs first (named and cast as `inputColumns` does),
+ * then the pass-through columns; streamSelect (src/data/duckdb.ts) fails it when DuckDB ends
+ * the stream early on a bad value, so a job never scores part of its input as if it were all. Missing values follow src/onnx/tensors.ts (NaN, '',
  * MISSING_INT64), so a row scores here exactly as it scores on the server.
  *
- * Usage: `await scoreStream(connection, query, { model: bytes, signature, keepCount: 1, batchSize, onBatch })`
+ * Usage: `await scoreStream(connection, { columns, from, description }, { model: bytes, signature, keepCount: 1, batchSize, onBatch })`
  */
-import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { availableParallelism } from 'node:os';
 import { LoomError } from '../../core/errors.js';
-import { sqlIdent } from '../../data/duckdb.js';
+import { INPUT_TYPE_FIX } from '../../data/batch-runner.js';
+import { sqlIdent, streamSelect, type CheckedStream, type SelectedColumn, type StreamSelect } from '../../data/duckdb.js';
 import { isTimeType, timeColumnAs } from '../../data/duckdb-types.js';
 import { MISSING_INT64 } from '../../onnx/tensors.js';
 import type { ModelSignature, TensorSpec } from '../../registry/types.js';
@@ -67,19 +69,20 @@ export function defaultWorkers(): number {
 }
 
 /**
- * `CAST("name" AS TYPE) AS "name"` for each model input, in signature order. A DATE or
+ * `CAST("name" AS TYPE)`, named `name`, for each model input, in signature order. A DATE or
  * TIMESTAMP column (by `columnTypes`, as DESCRIBE gives them) feeds an int64 input as
  * epoch milliseconds and a string input as ISO 8601 text, as src/data/batch-runner.ts
  * does for training: a cast would fail (DATE -> BIGINT) or differ from what a client sends.
  */
-export function inputSelects(signature: ModelSignature, columnTypes: ReadonlyMap<string, string>): string[] {
+export function inputColumns(signature: ModelSignature, columnTypes: ReadonlyMap<string, string>): SelectedColumn[] {
   return signature.inputs.map((input) => {
     const column = sqlIdent(input.name);
     const type = columnTypes.get(input.name) ?? '';
-    const value = (input.type === 'int64' || input.type === 'string') && isTimeType(type) ? timeColumnAs(column, type, input.type) : `CAST(${column} AS ${SQL_TYPE[input.type]})`;
-    return `${value} AS ${column}`;
+    const expression = (input.type === 'int64' || input.type === 'string') && isTimeType(type) ? timeColumnAs(column, type, input.type) : `CAST(${column} AS ${SQL_TYPE[input.type]})`;
+    return { name: input.name, expression };
   });
 }
+
 
 /** Each column of `source` (a table expression) with its DuckDB type, for `inputSelects`. */
 export async function columnTypes(connection: DuckDBConnection, source: string): Promise<Map<string, string>> {
@@ -88,11 +91,12 @@ export async function columnTypes(connection: DuckDBConnection, source: string):
 }
 
 /**
- * Streams `query` through the model; resolves to the number of rows scored. Batches are
+ * Streams the `select`ed rows through the model; resolves to the number of rows scored.
+ * A row DuckDB cannot read fails the whole stream (a LoomError naming the row and column). Batches are
  * scored in workers while the next ones are read, and handed to `onBatch` in input order;
  * at most two batches per worker are in flight, so memory stays bounded.
  */
-export async function scoreStream(connection: DuckDBConnection, query: string, options: ScoreStreamOptions): Promise<number> {
+export async function scoreStream(connection: DuckDBConnection, select: StreamSelect, options: ScoreStreamOptions): Promise<number> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const { signature, keepCount } = options;
   const inputs = signature.inputs;
@@ -100,9 +104,9 @@ export async function scoreStream(connection: DuckDBConnection, query: string, o
   // The workers load the model while DuckDB plans the query.
   const starting = startScorePool(options.model, workers);
   let pool: ScorePool;
-  let result: DuckDBResult;
+  let result: CheckedStream;
   try {
-    result = await readingInput(() => connection.stream(query));
+    result = await readingInput(() => streamSelect(connection, { fix: INPUT_TYPE_FIX, ...select }));
     await options.onStart?.(result.columnTypes().slice(inputs.length, inputs.length + keepCount));
     pool = await starting;
   } catch (error) {
@@ -142,8 +146,8 @@ export async function scoreStream(connection: DuckDBConnection, query: string, o
     };
 
     for (;;) {
-      const chunk = await readingInput(() => result.fetchChunk());
-      if (!chunk || chunk.rowCount === 0) break;
+      const chunk = await readingInput(() => result.nextChunk());
+      if (!chunk) break;
       const vectors = Array.from({ length: inputs.length + keepCount }, (_, column) => chunk.getColumnVector(column));
       for (let offset = 0; offset < chunk.rowCount; ) {
         const take = Math.min(chunk.rowCount - offset, batchSize - filled);
@@ -272,8 +276,6 @@ async function readingInput<T>(read: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof LoomError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new LoomError('INVALID_ARGUMENT', `cannot read the input as the model's inputs: ${message}`, {
-      fix: "check that each column has the type of the model input of the same name (see the model's signature)",
-    });
+    throw new LoomError('INVALID_ARGUMENT', `cannot read the input as the model's inputs: ${message}`, { fix: INPUT_TYPE_FIX });
   }
 }
