@@ -47,7 +47,7 @@ import { parseArgs } from 'node:util';
 // @ts-expect-error plain ESM script without types
 import { ensurePythonEnv } from '../scripts/python.mjs';
 import { flightsParquetPath } from '../src/data/datasets.js';
-import { queryRows, readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
+import { numberColumn, queryChunks, queryRows, readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
 import { estimateQualityOfCounts, fitCbpe, readScoreCounts } from '../src/monitor/cbpe.js';
 import { KyselyFitStore } from '../src/monitor/fit-store.js';
 import { CBPE_FIT } from '../src/monitor/fit-store-formats.js';
@@ -165,8 +165,9 @@ try {
     await withDuckDB(async (db) => {
       start = performance.now();
       const estimator = await fits.get('cbpe', async () => {
-        const ref = (await db.runAndReadAll(`SELECT probability, label FROM read_parquet(${sqlString(reference)})`)).getColumns();
-        return fitCbpe(Float64Array.from(ref[0] as number[]), Float64Array.from(ref[1] as bigint[], Number), { threshold: THRESHOLD });
+        // Read straight into typed arrays (Loom's chunk reader), without a JS value per cell.
+        const ref = await queryChunks(db, `SELECT probability::DOUBLE, label::DOUBLE FROM read_parquet(${sqlString(reference)})`);
+        return fitCbpe(numberColumn(ref, 0), numberColumn(ref, 1), { threshold: THRESHOLD });
       }, CBPE_FIT);
       phases.fit = performance.now() - start;
       start = performance.now();
