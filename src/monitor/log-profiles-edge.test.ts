@@ -33,7 +33,7 @@ async function logFile(db: DuckDBConnection, path: string, hour: number, options
 async function baselineOf(dir: string): Promise<MonitorBaseline> {
   const train = join(dir, 'train.parquet');
   await withDuckDB((db) =>
-    db.run(`COPY (SELECT (i * 1000003)::BIGINT AS wide, (i % 7)::DOUBLE AS f, 'a' || (i % 5) AS s, i % 2 = 0 AS b, (i % 9)::UBIGINT AS u FROM range(1000) t(i)) TO ${sqlString(train)} (FORMAT PARQUET)`),
+    db.run(`COPY (SELECT (i * 1000003)::BIGINT AS wide, (i % 7)::DOUBLE AS f, 'a' || (i % 5) AS s, i % 2 = 0 AS b, (i % 9)::UBIGINT AS u, i AS never_logged, 'c' || (i % 3) AS never_logged_s FROM range(1000) t(i)) TO ${sqlString(train)} (FORMAT PARQUET)`),
   );
   const statistics = await computeStatistics(train);
   return { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
@@ -66,7 +66,7 @@ function assertSame(actual: unknown, expected: unknown, path = ''): void {
   for (const key of Object.keys(expected)) assertSame((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
 }
 
-test('profiled windows equal the scan for every kind of value: NaN, ±inf, -0, NULLs, a key missing from a file, NUL and non-ASCII strings, UBIGINT, another model\'s file, groups without a version or role', async (t) => {
+test('profiled windows equal the scan for every kind of value: NaN, ±inf, -0, NULLs, a key missing from a file, NUL and non-ASCII strings, UBIGINT, another model\'s file, groups without a version or role, schema features no file logs', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const logDir = join(dir, 'predictions');
   await mkdir(logDir);

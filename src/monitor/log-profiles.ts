@@ -21,6 +21,7 @@ import { statisticsColumns, statisticsOfValueCounts, type DatasetStatistics, typ
 import { groupedScoreCounts, type ScoreCounts } from './cbpe.js';
 import { PROFILE_COLUMN_TYPES, PROFILE_VERSION, profilePath } from './log-profile-write.js';
 import type { OpenedPredictionLog, PredictionLogFilter } from './prediction-log-reader.js';
+import { loggedAtSql } from './prediction-log-time.js';
 
 /** A window's column to count: a field of `features` or `outputs`, typed as the window types it; `fieldType` its type in the log's STRUCT (undefined: no file has it). */
 export interface ProfiledColumn {
@@ -225,7 +226,7 @@ async function timeRanges(db: DuckDBConnection, files: string[]): Promise<{ min:
 async function timeRangesOf(db: DuckDBConnection, files: string[]): Promise<{ min: number; max: number }[]> {
   const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true, filename = true)`;
   const [described] = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
-  const at = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(String(described?.column_type)) ? 'logged_at::BIGINT' : 'epoch_ms(logged_at::TIMESTAMP)';
+  const at = `epoch_ms(${loggedAtSql(described ? String(described.column_type) : undefined)})`;
   const rows = await queryRows(db, `SELECT min(${at})::DOUBLE AS min, max(${at})::DOUBLE AS max FROM ${source} GROUP BY filename`);
   return rows.filter((row) => row.min !== null).map((row) => ({ min: Number(row.min), max: Number(row.max) }));
 }
