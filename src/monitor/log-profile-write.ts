@@ -24,6 +24,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../data/duckdb.js';
+import { loggedAtSql } from './prediction-log-time.js';
 
 /** The profile layout's version, in every profile's `file` row. */
 export const PROFILE_VERSION = 1;
@@ -67,7 +68,7 @@ export async function writeLogProfile(db: DuckDBConnection, logFile: string, opt
   const size = (await stat(logFile)).size;
   const cap = options.maxDistinct ?? Math.min(MAX_PROFILE_DISTINCT, Math.max(MIN_PROFILE_CAP, Math.ceil(Number(fileRows) / 4)));
   const counted = fields.map((f, j) => ({ ...f, j, into: PROFILE_VALUE_COLUMNS[f.type] })).filter((f) => f.into !== undefined);
-  const at = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(types.get('logged_at') ?? '') ? 'epoch_ms(logged_at::BIGINT)' : 'logged_at::TIMESTAMP';
+  const at = loggedAtSql(types.get('logged_at'));
   const group = 'model_name, model_version, role';
   const valueOf = (into: string) => {
     const picked = counted.filter((f) => f.into === into).map((f) => `f${f.j}`);

@@ -19,8 +19,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../data/duckdb.js';
 import { statisticsColumns, statisticsOfValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
 import { groupedScoreCounts, type ScoreCounts } from './cbpe.js';
-import { PROFILE_VERSION, profilePath } from './log-profile-write.js';
+import { PROFILE_COLUMN_TYPES, PROFILE_VERSION, profilePath } from './log-profile-write.js';
 import type { OpenedPredictionLog, PredictionLogFilter } from './prediction-log-reader.js';
+import { loggedAtSql } from './prediction-log-time.js';
 
 /** A window's column to count: a field of `features` or `outputs`, typed as the window types it; `fieldType` its type in the log's STRUCT (undefined: no file has it). */
 export interface ProfiledColumn {
@@ -92,7 +93,9 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
          FROM ${table} WHERE ${groups} AND max_at >= ${bound(from)} AND min_at < ${bound(to)}`,
       );
       if (Number(groupCheck!.straddling) > 0) return undefined;
-      const inWindow = `SEMI JOIN (SELECT profile, model_name, model_version, role FROM ${table} WHERE ${groups} AND ${within}) USING (profile, model_name, model_version, role)`;
+      // A group's version or role may be NULL (the reader keeps such rows when it does not filter on them): matched as equal, not dropped as USING would.
+      const inWindow = `p SEMI JOIN (SELECT profile, model_name, model_version, role FROM ${table} WHERE ${groups} AND ${within}) g
+        ON p.profile = g.profile AND p.model_name = g.model_name AND p.model_version IS NOT DISTINCT FROM g.model_version AND p.role IS NOT DISTINCT FROM g.role`;
       const counted = columns.map((c, index) => ({ ...c, index, value: c.fieldType === undefined ? undefined : VALUE_OF[c.type][c.fieldType] }));
       if (counted.some((c) => c.fieldType !== undefined && c.value === undefined)) return undefined;
       const present = counted.filter((c) => c.fieldType !== undefined);
@@ -151,7 +154,9 @@ export async function scoreCountsFromProfiles(db: DuckDBConnection, profiles: Lo
 /**
  * Loads the profiles' file, group and field rows of `files` into `table` (`profileRows`) and keeps
  * those that belong to their file; returns the files whose profile was kept. A profile
- * DuckDB cannot read (torn) is left out, found one by one only when reading all at once fails.
+ * DuckDB cannot read (torn) or of another layout (columns other than this version's: read
+ * together, DuckDB refuses the whole set) is left out, found one by one only when reading
+ * all at once fails; when even the rest cannot be read, every file is scanned.
  */
 async function loadProfiles(db: DuckDBConnection, table: string, files: string[]): Promise<string[]> {
   const load = (some: string[]) =>
@@ -161,16 +166,13 @@ async function loadProfiles(db: DuckDBConnection, table: string, files: string[]
     await load(files);
   } catch {
     readable = [];
-    for (const file of files) {
-      try {
-        await db.run(`SELECT count(*) FROM read_parquet(${sqlString(profilePath(file))})`);
-        readable.push(file);
-      } catch {
-        // A torn profile: its file is scanned.
-      }
-    }
+    for (const file of files) if (await hasProfileLayout(db, profilePath(file))) readable.push(file);
     if (readable.length === 0) return [];
-    await load(readable);
+    try {
+      await load(readable);
+    } catch {
+      return [];
+    }
   }
   const actual = new Map(
     (await queryRows(db, `SELECT file_name, num_rows::DOUBLE AS rows, file_size_bytes::DOUBLE AS size FROM parquet_file_metadata([${readable.map(sqlString).join(', ')}])`)).map((r) => [
@@ -182,6 +184,19 @@ async function loadProfiles(db: DuckDBConnection, table: string, files: string[]
   const trusted = readable.filter((file) => actual.get(file) !== undefined && recorded.get(profilePath(file)) === actual.get(file));
   if (trusted.length < readable.length) await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
   return trusted;
+}
+
+/** The columns (and their types) a profile of this layout version has, as DuckDB describes them. */
+const PROFILE_LAYOUT = JSON.stringify([['kind', 'VARCHAR'], ...Object.entries(PROFILE_COLUMN_TYPES)]);
+
+/** Whether DuckDB reads `profile`'s footer and finds this version's columns (a torn profile, or one of another layout, is not). */
+async function hasProfileLayout(db: DuckDBConnection, profile: string): Promise<boolean> {
+  try {
+    const described = await queryRows(db, `DESCRIBE SELECT * FROM read_parquet(${sqlString(profile)})`);
+    return JSON.stringify(described.map((r) => [String(r.column_name), String(r.column_type)])) === PROFILE_LAYOUT;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -211,7 +226,7 @@ async function timeRanges(db: DuckDBConnection, files: string[]): Promise<{ min:
 async function timeRangesOf(db: DuckDBConnection, files: string[]): Promise<{ min: number; max: number }[]> {
   const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true, filename = true)`;
   const [described] = await queryRows(db, `DESCRIBE SELECT logged_at FROM ${source}`);
-  const at = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(String(described?.column_type)) ? 'logged_at::BIGINT' : 'epoch_ms(logged_at::TIMESTAMP)';
+  const at = `epoch_ms(${loggedAtSql(described ? String(described.column_type) : undefined)})`;
   const rows = await queryRows(db, `SELECT min(${at})::DOUBLE AS min, max(${at})::DOUBLE AS max FROM ${source} GROUP BY filename`);
   return rows.filter((row) => row.min !== null).map((row) => ({ min: Number(row.min), max: Number(row.max) }));
 }

@@ -35,6 +35,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { LoomError } from '../core/errors.js';
 import { queryRows, sqlString } from '../data/duckdb.js';
+import { loggedAtSql } from './prediction-log-time.js';
 
 /** Who answered a logged request (the serving roles). */
 export const PREDICTION_ROLES = ['primary', 'canary', 'shadow'] as const;
@@ -126,7 +127,7 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   if (files.length === 0) return { relation: emptyRelation(filter), files, skipped, close: async () => {} };
   const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
   const types = new Map((await queryRows(db, `DESCRIBE SELECT * FROM ${source}`)).map((r) => [String(r.column_name), String(r.column_type)]));
-  const loggedAt = /^(BIGINT|INTEGER|HUGEINT|UBIGINT|DOUBLE)$/.test(types.get('logged_at') ?? '') ? 'epoch_ms(logged_at::BIGINT)' : 'logged_at::TIMESTAMP';
+  const loggedAt = loggedAtSql(types.get('logged_at'));
   // Columnar files' STRUCTs stay STRUCTs (typed columns, no JSON to parse); with older JSON files among them DuckDB unites both as JSON.
   const object = (name: string) => (types.get(name)?.startsWith('STRUCT(') ? `${name} AS ${name}` : `${name}::JSON AS ${name}`);
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,

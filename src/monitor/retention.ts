@@ -6,7 +6,8 @@
  * - Parquet: whole files are removed. A file's age is its modification time, which is when
  *   its writer finished it, so every row in it is at least that old; the size is the
  *   files' bytes on disk, oldest files removed first. A file's profile (log-profile-write.ts)
- *   goes with it (not counted in the size: a small fraction of it).
+ *   goes with it and counts in its size (a few hundredths of a large file, but some tenths
+ *   of the small files an idle server finishes).
  * - PostgreSQL: rows are deleted by `logged_at`; the size is the table's with its indexes
  *   (`pg_total_relation_size`), and the oldest rows are deleted in proportion to the excess.
  *   PostgreSQL reuses the freed space after (auto)vacuum rather than shrinking the file.
@@ -89,7 +90,8 @@ async function retainFiles(dir: string, policy: RetentionPolicy, now: number): P
   for (const path of await predictionLogFiles(dir)) {
     // A file removed meanwhile (another pass) is simply gone.
     const info = await stat(path).catch(() => undefined);
-    if (info) files.push({ path, mtime: info.mtimeMs, size: info.size });
+    const profile = await stat(profilePath(path)).catch(() => undefined);
+    if (info) files.push({ path, mtime: info.mtimeMs, size: info.size + (profile?.size ?? 0) });
   }
   files.sort((a, b) => a.mtime - b.mtime || a.path.localeCompare(b.path));
   const removed: string[] = [];

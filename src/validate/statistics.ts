@@ -16,7 +16,7 @@
  * statistics of shards merge into those of the whole (merge.ts).
  * Rows that are not scanned but counted by value elsewhere (the prediction log's profiles,
  * monitor/log-profiles.ts) give the same grouped rows from their counts
- * (`statisticsOfValueCounts`), and one builder (`statisticsOfGroups`) makes the statistics
+ * (`statisticsOfValueCounts`), and one builder (`statisticsOfGroups`, statistics-groups.ts) makes the statistics
  * from either.
  *
  * Conventions (close to TFDV's): `count` is the number of present values and `missing`
@@ -31,104 +31,27 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { queryRows, readSource, sqlIdent, withDuckDB, type DuckDBOptions } from '../data/duckdb.js';
-import { duckdbTypeKind, type DuckDBTypeKind } from '../data/duckdb-types.js';
-import { summariseSketch, type HistogramBucket } from './histograms.js';
-import { emptySketch, sketchFromKeyCounts, sketchKeySql, type QuantileSketch } from './sketch.js';
-import { floatCountsOf, floatKeySql } from './float-counts.js';
-import { momentsOfValueCounts, type ValueCounts } from './value-counts.js';
+import { sketchKeySql } from './sketch.js';
+import { floatKeySql } from './float-counts.js';
+import { groupedRows, isNumeric, num, statisticsOfGroups, type StatisticsColumn } from './statistics-groups.js';
+import { featureTypeOf, type DatasetStatistics, type FeatureType, type StatisticsOptions } from './statistics-types.js';
+import type { ValueCounts } from './value-counts.js';
 
 export type { ValueCounts } from './value-counts.js';
-
-/** Feature types as the schema knows them; `FEATURE_TYPES` is also the runtime check. */
-export const FEATURE_TYPES = ['INT', 'FLOAT', 'STRING', 'BOOL', 'TIMESTAMP'] as const;
-export type FeatureType = (typeof FEATURE_TYPES)[number];
-/** The layout version of `DatasetStatistics`. */
-export const STATISTICS_VERSION = 2;
-
-export type NumericStatistics = {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  /** Present values equal to 0. */
-  zeros: number;
-  /** FLOAT only (else 0): NaN and ±Infinity values, counted in `missing` too. */
-  nan: number;
-  posInf: number;
-  negInf: number;
-  /** From the sketch, within its bound. */
-  median: number;
-  quantiles: { q: number; value: number }[];
-  /** Equal-width histogram, 10 buckets from min to max. */
-  histogram: HistogramBucket[];
-  /** 10 buckets between deciles, each with a tenth of the values. */
-  quantileHistogram: HistogramBucket[];
-  sketch: QuantileSketch;
-};
-
-export type ValueCount = { value: string; count: number };
-
-export type StringStatistics = {
-  /** Distinct present values; exact unless `uniqueExact` is false (merged truncated lists: a lower bound). */
-  unique: number;
-  uniqueExact: boolean;
-  /** The most frequent values, most frequent first, ties by value; at most `topK` (20). */
-  topValues: ValueCount[];
-  /**
-   * The most frequent values, like `topValues` but up to `histogramSize` (1000) long: it holds
-   * every value whenever `complete`. Domains are inferred, unseen categories counted and
-   * categorical drift measured from it.
-   */
-  rankHistogram: ValueCount[];
-  /** Whether `rankHistogram` holds every distinct value with its exact count. */
-  complete: boolean;
-  /** Mean length in characters of the present values. */
-  avgLength: number;
-};
-
-export type TimestampStatistics = {
-  /** Earliest and latest values, ISO 8601 without a time zone (`2001-01-01T00:15:00`). */
-  min: string | null;
-  max: string | null;
-};
-
-export type FeatureStatistics = {
-  name: string;
-  type: FeatureType;
-  /** The column's type as DuckDB read it, e.g. `BIGINT`, `DECIMAL(10,2)`. */
-  sqlType: string;
-  count: number;
-  missing: number;
-  /** For INT, FLOAT and BOOL. */
-  numeric?: NumericStatistics;
-  /** For STRING. */
-  string?: StringStatistics;
-  /** For TIMESTAMP. */
-  timestamp?: TimestampStatistics;
-};
-
-export type DatasetStatistics = {
-  /** Bumped when the layout changes, so readers can tell old files. */
-  version: typeof STATISTICS_VERSION;
-  rowCount: number;
-  /** In column order. */
-  features: FeatureStatistics[];
-};
-
-export interface StatisticsOptions {
-  /** Length of `topValues`; default 20. */
-  topK?: number;
-  /** Length limit of `rankHistogram`; default 1000. */
-  histogramSize?: number;
-}
-
-/** The schema type of a DuckDB column type. */
-export function featureTypeOf(sqlType: string): FeatureType {
-  return FEATURE_TYPE_OF_KIND[duckdbTypeKind(sqlType)];
-}
-
-// Types with no summary of their own (TIME, BLOB, nested) are summarised as text.
-const FEATURE_TYPE_OF_KIND: Record<DuckDBTypeKind, FeatureType> = { integer: 'INT', float: 'FLOAT', boolean: 'BOOL', time: 'TIMESTAMP', string: 'STRING', other: 'STRING' };
+export type { StatisticsColumn } from './statistics-groups.js';
+export {
+  FEATURE_TYPES,
+  STATISTICS_VERSION,
+  featureTypeOf,
+  type DatasetStatistics,
+  type FeatureStatistics,
+  type FeatureType,
+  type NumericStatistics,
+  type StatisticsOptions,
+  type StringStatistics,
+  type TimestampStatistics,
+  type ValueCount,
+} from './statistics-types.js';
 
 /** Statistics of a Parquet (or CSV, NDJSON) file. */
 export async function computeStatistics(path: string, options: StatisticsOptions = {}, duckdb: DuckDBOptions = {}): Promise<DatasetStatistics> {
@@ -222,88 +145,9 @@ export async function statisticsOfValueCounts(
   }
 }
 
-/** What statistics are built from, however it was counted: see `statisticsOfGroups`. */
-interface GroupedCounts {
-  /** The aggregates of `aggregatesOf` (and `momentsOf` for integers not in `discrete`). */
-  totals: Record<string, DuckDBValue>;
-  /** Per column index: the rows of `groupedRows`. */
-  groups: Map<number, Record<string, DuckDBValue>[]>;
-  /** Numeric columns counted by value (their `v` rows hold every present value). */
-  discrete: ReadonlySet<number>;
-  rowCount: number;
-}
-
-/**
- * The statistics of every column from its grouped counts, whether a scan grouped the rows
- * (`statisticsWithValueCounts`) or value counts merged from profiles were grouped again
- * (`statisticsOfValueCounts`): the one place statistics are built.
- */
-function statisticsOfGroups(columns: StatisticsColumn[], grouped: GroupedCounts, options: StatisticsOptions): { statistics: DatasetStatistics; valueCounts: Map<string, ValueCounts> } {
-  const topK = options.topK ?? 20;
-  const { totals, groups: counts, discrete, rowCount } = grouped;
-  const valueCountsByName = new Map<string, ValueCounts>();
-  const features = columns.map((column): FeatureStatistics => {
-    const i = column.i;
-    // A string's present values are its groups' (see valueCounts), counted there.
-    const groups = counts.get(i) ?? [];
-    let values: ValueCounts | undefined;
-    if (discrete.has(i)) {
-      // A FLOAT's NaN and ±Infinity are missing: its present values are the finite ones.
-      const rows = groups.filter((row) => row.v !== null && Number.isFinite(num(row.v)));
-      values = { values: rows.map((row) => num(row.v)), counts: rows.map((row) => num(row.n)) };
-      valueCountsByName.set(column.name, values);
-    }
-    const keyCounts = groups.filter((row) => row.k !== null).map((row): [number, number] => [num(row.k), num(row.n)]);
-    const float = column.type === 'FLOAT' ? floatCountsOf(keyCounts) : undefined;
-    const moments = values
-      ? momentsOfValueCounts(values)
-      : { count: float?.count ?? num(totals[`c${i}_count`]), mean: num(totals[`c${i}_mean`]), std: num(totals[`c${i}_std`]), zeros: float?.zeros ?? num(totals[`c${i}_zeros`]) };
-    const count = column.type === 'STRING' ? num(groups[0]?.total) : moments.count;
-    const feature: FeatureStatistics = { name: column.name, type: column.type, sqlType: column.sqlType, count, missing: rowCount - count };
-    if (isNumeric(column.type)) {
-      const sketch = sketchFromKeyCounts(float?.sketch ?? keyCounts);
-      const min = num(totals[`c${i}_min`]);
-      const max = num(totals[`c${i}_max`]);
-      feature.numeric = {
-        mean: moments.mean,
-        std: moments.std,
-        min,
-        max,
-        zeros: moments.zeros,
-        nan: float?.nan ?? 0,
-        posInf: float?.posInf ?? 0,
-        negInf: float?.negInf ?? 0,
-        ...summariseSketch(count > 0 ? sketch : emptySketch(), min, max, count, column.type !== 'FLOAT'),
-        sketch,
-      };
-    } else if (column.type === 'TIMESTAMP') {
-      feature.timestamp = { min: str(totals[`c${i}_min`]), max: str(totals[`c${i}_max`]) };
-    } else {
-      const rankHistogram = groups.map((row) => ({ value: String(row.s), count: num(row.n) }));
-      const unique = groups.length > 0 ? num(groups[0]!.u) : 0;
-      feature.string = {
-        unique,
-        uniqueExact: true,
-        topValues: rankHistogram.slice(0, topK),
-        rankHistogram,
-        complete: rankHistogram.length >= unique,
-        avgLength: count > 0 ? num(groups[0]!.chars) / count : 0,
-      };
-    }
-    return feature;
-  });
-  return { statistics: { version: STATISTICS_VERSION, rowCount, features }, valueCounts: valueCountsByName };
-}
-
 let viewCounter = 0;
 
-/** A column statistics summarise: its index and name in the relation, its DuckDB and schema types, its quoted name. */
-export type StatisticsColumn = { i: number; name: string; sqlType: string; type: FeatureType; ident: string };
 type Column = StatisticsColumn;
-
-function isNumeric(type: FeatureType): boolean {
-  return type === 'INT' || type === 'FLOAT' || type === 'BOOL';
-}
 
 /** The finite DOUBLE value of a numeric column, NULL otherwise: the values statistics count. */
 export function numericValueSql(column: { ident: string; type: FeatureType }): string {
@@ -388,49 +232,4 @@ async function valueCounts(db: DuckDBConnection, view: string, columns: Column[]
       GROUP BY GROUPING SETS (${grouped.map((c) => `(g${c.i})`).join(', ')})`,
     limit,
   );
-}
-
-/**
- * The rows statistics are built from, per column index, out of `grouped`: a relation of
- * `(col, k, v, s, n)` rows, each a sketch key (`k`), a number counted by value (`v`) or a
- * string (`s`) with its count. Values are keyed for the sketch (FLOAT columns among `floats`
- * by their float key, float-counts.ts), strings ranked (top `limit` kept) with their
- * distinct count `u`, present count `total` and summed lengths `chars`, and the `v` rows
- * returned as they are (for `ValueCounts`).
- */
-async function groupedRows(db: DuckDBConnection, grouped: string, limit: number, floats: readonly number[] = []): Promise<Map<number, Record<string, DuckDBValue>[]>> {
-  const key = floats.length > 0 ? `CASE WHEN col IN (${floats.join(', ')}) THEN ${floatKeySql('v')} ELSE ${sketchKeySql('v')} END` : sketchKeySql('v');
-  // The grouped rows are few (distinct keys and values), but windowing them straight off the
-  // GROUPING SETS aggregate costs more than reading them back from a materialized CTE.
-  const sql = `
-    WITH grouped AS MATERIALIZED (${grouped}), keyed AS (
-      SELECT col, k, s, n FROM grouped WHERE k IS NOT NULL OR s IS NOT NULL
-      UNION ALL
-      SELECT col, ${key} AS k, NULL AS s, sum(n) AS n FROM grouped WHERE v IS NOT NULL GROUP BY col, 2
-    )
-    SELECT * FROM (
-      SELECT col, k, s, NULL::DOUBLE AS v, n, count(*) OVER (PARTITION BY col) AS u,
-        sum(n) OVER (PARTITION BY col) AS total, sum(length(s) * n) OVER (PARTITION BY col) AS chars
-      FROM keyed
-      QUALIFY s IS NULL OR row_number() OVER (PARTITION BY col ORDER BY n DESC, s) <= ${limit}
-      UNION ALL
-      SELECT col, NULL, NULL, v, n, NULL, NULL, NULL FROM grouped WHERE v IS NOT NULL
-    )
-    ORDER BY col, n DESC, s, v`;
-  const result = new Map<number, Record<string, DuckDBValue>[]>();
-  for (const row of await queryRows(db, sql)) {
-    const col = num(row.col);
-    let list = result.get(col);
-    if (!list) result.set(col, (list = []));
-    list.push(row);
-  }
-  return result;
-}
-
-function num(value: DuckDBValue | undefined): number {
-  return value === null || value === undefined ? 0 : Number(value);
-}
-
-function str(value: DuckDBValue | undefined): string | null {
-  return value === null || value === undefined ? null : String(value);
 }
