@@ -158,3 +158,27 @@ test('a file with many bad rows is refused naming the first, how many are bad an
   });
   assert.equal(await db.labels.countLabels('flights'), 0);
 });
+
+test('by entity and time, rows are named and the last row of a request id wins in the source order, not the join order', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const logDir = join(dir, 'predictions');
+  await writeLog(logDir);
+  const location = { kind: 'parquet' as const, dir: logDir };
+  const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const load = (values: string) =>
+    loadLabels(db.labels, location, { model: 'flights', source: { sql: `SELECT * FROM (VALUES ${values}) AS v(flight, arrived_at, late)` }, labelColumn: 'late', entity: { keys: ['flight'], timeColumn: 'arrived_at' } });
+  // Both rows belong to prediction a (UA1 at 8:00); the join answers them by time, the later time first in the source.
+  await load(`('UA1', TIMESTAMP '${iso(T0 + 1.75 * HOUR)}', 1), ('UA1', TIMESTAMP '${iso(T0 + 1.5 * HOUR)}', 0)`);
+  const a = (await db.labels.getLabels(['a'])).get('a')!;
+  assert.deepEqual([a.label, a.observedAt], [0, T0 + 1.5 * HOUR], "the source's last row of a wins");
+  // The second row of the source has no label: it is row 2, wherever the join puts it.
+  await assert.rejects(load(`('UA1', TIMESTAMP '${iso(T0 + 3 * HOUR)}', 1), ('UA1', TIMESTAMP '${iso(T0 + 1.5 * HOUR)}', NULL)`), { code: 'INVALID_ARGUMENT', field: 'late', message: /^row 2 of the labels has no label/ });
+  // Many rows, shuffled against the entities' and times' order: the one bad row is named by its place in the source.
+  const many = Array.from({ length: 30_000 }, (_, i) => {
+    const at = T0 + ((i * 7_919) % 30_000) * 1_000;
+    return `('${i % 2 === 0 ? 'UA1' : 'DL2'}', TIMESTAMP '${iso(at + 3 * HOUR)}', ${i === 21_345 ? 'NULL' : i % 2})`;
+  });
+  await assert.rejects(load(many.join(', ')), { code: 'INVALID_ARGUMENT', field: 'late', message: /^row 21346 of the labels has no label/ });
+});
