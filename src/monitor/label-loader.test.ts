@@ -181,4 +181,14 @@ test('by entity and time, rows are named and the last row of a request id wins i
     return `('${i % 2 === 0 ? 'UA1' : 'DL2'}', TIMESTAMP '${iso(at + 3 * HOUR)}', ${i === 21_345 ? 'NULL' : i % 2})`;
   });
   await assert.rejects(load(many.join(', ')), { code: 'INVALID_ARGUMENT', field: 'late', message: /^row 21346 of the labels has no label/ });
+  // A time that is not one is refused naming the time column, not the source.
+  const csv = join(dir, 'late.csv');
+  await writeFile(csv, `flight,arrived_at,late\nUA1,${iso(T0 + HOUR)},1\nUA1,tomorrow,0\n`);
+  await assert.rejects(loadLabels(db.labels, location, { model: 'flights', source: { file: csv }, labelColumn: 'late', entity: { keys: ['flight'], timeColumn: 'arrived_at' } }), {
+    code: 'INVALID_ARGUMENT',
+    field: 'arrived_at',
+    message: /"tomorrow"/,
+    fix: /"arrived_at" column a time/,
+  });
+  assert.equal((await db.labels.getLabels(['a'])).get('a')!.label, 0, 'the refused loads left the first as it was');
 });

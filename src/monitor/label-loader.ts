@@ -59,6 +59,11 @@ function unreadable(error: unknown): LoomError {
   const text = error instanceof Error ? error.message : String(error);
   const summary = text.split('\n\n')[0]!.split('\n').join('; ');
   const column = /converting column "([^"]+)"/.exec(summary)?.[1];
+  // A value of the entity mode's time column that is not a time (cast after reading, so no reader names its column).
+  const time = /when casting from source column (\S+)/.exec(summary)?.[1];
+  if (time) {
+    return new LoomError('INVALID_ARGUMENT', `cannot read the labels: ${summary}`, { field: time, fix: `give the "${time}" column a time on every row (YYYY-MM-DD HH:MM:SS, or a timestamp column)` });
+  }
   return new LoomError('INVALID_ARGUMENT', `cannot read the labels: ${summary}`, {
     field: column ?? 'source',
     fix: column
