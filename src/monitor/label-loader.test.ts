@@ -122,6 +122,7 @@ async function loadsInPages(db: Platform, dir: string) {
   const result = await loadLabels(recording, { kind: 'parquet', dir: join(dir, 'none') }, { model: 'flights', source: { file: csv } });
   assert.deepEqual(result, { rows: 25_000, written: 24_999, unmatched: 0 });
   assert.ok(batches.length >= 3 && Math.max(...batches) <= 10_000, `batches of at most a page: ${batches.join(', ')}`);
+  assert.equal(batches.reduce((sum, n) => sum + n, 0), 24_999, 'each request id reaches the store once, r7 too');
   assert.equal(await db.labels.countLabels('flights'), 24_999);
   const r7 = (await db.labels.getLabels(['r7'])).get('r7')!;
   assert.equal(r7.label, 0, 'the later row of r7 wins over the earlier (label 1)');

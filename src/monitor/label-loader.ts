@@ -163,8 +163,11 @@ async function loadStaged(db: DuckDBConnection, store: LabelStore, stages: reado
   const [counts] = await queryRows(db, `SELECT count(*)::BIGINT AS rows, count(__id)::BIGINT AS matched, count(DISTINCT __id)::BIGINT AS distinct_ids FROM ${STAGED}`);
   const rows = Number(counts!.rows);
   await checkLabels(db, rows, load.model, load.columns);
+  // Each request id once, its last row's label: an id repeated across pages (the source's order
+  // need not group them) would otherwise be written once per page it is in.
+  await db.run(`CREATE TEMP TABLE ${LAST_LABELS} AS SELECT __id, __label, __observed FROM ${STAGED} WHERE __id IS NOT NULL QUALIFY row_number() OVER (PARTITION BY __id ORDER BY rowid DESC) = 1`);
   // One transaction, however many batches: the load is written whole or not at all.
-  await store.putLabelBatches(labelBatches(db, rows, load.model), load.sourceName);
+  await store.putLabelBatches(labelBatches(db, Number(counts!.distinct_ids), load.model), load.sourceName);
   return { rows, written: Number(counts!.distinct_ids), unmatched: rows - Number(counts!.matched) };
 }
 
@@ -175,14 +178,16 @@ async function loadStaged(db: DuckDBConnection, store: LabelStore, stages: reado
 const STAGED = '__labels';
 /** Entity mode: the source's rows before the join, numbered (by `rowid`) in the source's order. */
 const LABEL_ROWS = '__label_rows';
+/** The matched rows, one per request id (its last in `STAGED`): what is written. */
+const LAST_LABELS = '__last_labels';
 
 /** Rows per page read from the staged table, and per batch written: a page is all the loader holds of the source. */
 const PAGE_ROWS = 10_000;
 
-/** The staged rows a page at a time, in order; a page that comes back short is an error, never the end. */
-async function* pages(db: DuckDBConnection, rows: number): AsyncGenerator<Record<string, DuckDBValue>[]> {
+/** A staged table's `rows` rows a page at a time, in order; a page that comes back short is an error, never the end. */
+async function* pages(db: DuckDBConnection, table: string, rows: number): AsyncGenerator<Record<string, DuckDBValue>[]> {
   for (let from = 0; from < rows; from += PAGE_ROWS) {
-    const page = await queryRows(db, `SELECT __id, __label, __observed FROM ${STAGED} WHERE rowid >= ${from} AND rowid < ${from + PAGE_ROWS} ORDER BY rowid`);
+    const page = await queryRows(db, `SELECT __id, __label, __observed FROM ${table} WHERE rowid >= ${from} AND rowid < ${from + PAGE_ROWS} ORDER BY rowid`);
     const expected = Math.min(PAGE_ROWS, rows - from);
     if (page.length !== expected) throw new LoomError('INTERNAL', `the labels' rows ${from + 1}-${from + expected} read back as ${page.length} rows; nothing was written`, { fix: 'load again; report it if it happens again' });
     yield page;
@@ -208,7 +213,7 @@ async function checkLabels(db: DuckDBConnection, rows: number, model: string, co
   let first: LoomError | undefined;
   const bad: number[] = [];
   let badCount = 0;
-  for await (const page of pages(db, rows)) {
+  for await (const page of pages(db, STAGED, rows)) {
     for (const read of page) {
       row++;
       const label = labelOf(read, model);
@@ -225,9 +230,9 @@ async function checkLabels(db: DuckDBConnection, rows: number, model: string, co
   throw new LoomError(first.code, `${first.message} (${badCount} bad rows in all: ${where})`, { field: first.field, fix: first.fix });
 }
 
-/** The second pass: the matched rows as labels, a page at a time. */
+/** The second pass: the labels to write (one per request id, `LAST_LABELS`), a page at a time. */
 async function* labelBatches(db: DuckDBConnection, rows: number, model: string): AsyncGenerator<NewLabel[]> {
-  for await (const page of pages(db, rows)) {
+  for await (const page of pages(db, LAST_LABELS, rows)) {
     const batch = page.flatMap((row) => labelOf(row, model) ?? []);
     if (batch.length > 0) yield batch;
   }
