@@ -122,6 +122,7 @@ async function loadsInPages(db: Platform, dir: string) {
   const result = await loadLabels(recording, { kind: 'parquet', dir: join(dir, 'none') }, { model: 'flights', source: { file: csv } });
   assert.deepEqual(result, { rows: 25_000, written: 24_999, unmatched: 0 });
   assert.ok(batches.length >= 3 && Math.max(...batches) <= 10_000, `batches of at most a page: ${batches.join(', ')}`);
+  assert.equal(batches.reduce((sum, n) => sum + n, 0), 24_999, 'each request id reaches the store once, r7 too');
   assert.equal(await db.labels.countLabels('flights'), 24_999);
   const r7 = (await db.labels.getLabels(['r7'])).get('r7')!;
   assert.equal(r7.label, 0, 'the later row of r7 wins over the earlier (label 1)');
@@ -157,4 +158,38 @@ test('a file with many bad rows is refused naming the first, how many are bad an
     return true;
   });
   assert.equal(await db.labels.countLabels('flights'), 0);
+});
+
+test('by entity and time, rows are named and the last row of a request id wins in the source order, not the join order', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  const logDir = join(dir, 'predictions');
+  await writeLog(logDir);
+  const location = { kind: 'parquet' as const, dir: logDir };
+  const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const load = (values: string) =>
+    loadLabels(db.labels, location, { model: 'flights', source: { sql: `SELECT * FROM (VALUES ${values}) AS v(flight, arrived_at, late)` }, labelColumn: 'late', entity: { keys: ['flight'], timeColumn: 'arrived_at' } });
+  // Both rows belong to prediction a (UA1 at 8:00); the join answers them by time, the later time first in the source.
+  await load(`('UA1', TIMESTAMP '${iso(T0 + 1.75 * HOUR)}', 1), ('UA1', TIMESTAMP '${iso(T0 + 1.5 * HOUR)}', 0)`);
+  const a = (await db.labels.getLabels(['a'])).get('a')!;
+  assert.deepEqual([a.label, a.observedAt], [0, T0 + 1.5 * HOUR], "the source's last row of a wins");
+  // The second row of the source has no label: it is row 2, wherever the join puts it.
+  await assert.rejects(load(`('UA1', TIMESTAMP '${iso(T0 + 3 * HOUR)}', 1), ('UA1', TIMESTAMP '${iso(T0 + 1.5 * HOUR)}', NULL)`), { code: 'INVALID_ARGUMENT', field: 'late', message: /^row 2 of the labels has no label/ });
+  // Many rows, shuffled against the entities' and times' order: the one bad row is named by its place in the source.
+  const many = Array.from({ length: 30_000 }, (_, i) => {
+    const at = T0 + ((i * 7_919) % 30_000) * 1_000;
+    return `('${i % 2 === 0 ? 'UA1' : 'DL2'}', TIMESTAMP '${iso(at + 3 * HOUR)}', ${i === 21_345 ? 'NULL' : i % 2})`;
+  });
+  await assert.rejects(load(many.join(', ')), { code: 'INVALID_ARGUMENT', field: 'late', message: /^row 21346 of the labels has no label/ });
+  // A time that is not one is refused naming the time column, not the source.
+  const csv = join(dir, 'late.csv');
+  await writeFile(csv, `flight,arrived_at,late\nUA1,${iso(T0 + HOUR)},1\nUA1,tomorrow,0\n`);
+  await assert.rejects(loadLabels(db.labels, location, { model: 'flights', source: { file: csv }, labelColumn: 'late', entity: { keys: ['flight'], timeColumn: 'arrived_at' } }), {
+    code: 'INVALID_ARGUMENT',
+    field: 'arrived_at',
+    message: /"tomorrow"/,
+    fix: /"arrived_at" column a time/,
+  });
+  assert.equal((await db.labels.getLabels(['a'])).get('a')!.label, 0, 'the refused loads left the first as it was');
 });

@@ -59,6 +59,11 @@ function unreadable(error: unknown): LoomError {
   const text = error instanceof Error ? error.message : String(error);
   const summary = text.split('\n\n')[0]!.split('\n').join('; ');
   const column = /converting column "([^"]+)"/.exec(summary)?.[1];
+  // A value of the entity mode's time column that is not a time (cast after reading, so no reader names its column).
+  const time = /when casting from source column (\S+)/.exec(summary)?.[1];
+  if (time) {
+    return new LoomError('INVALID_ARGUMENT', `cannot read the labels: ${summary}`, { field: time, fix: `give the "${time}" column a time on every row (YYYY-MM-DD HH:MM:SS, or a timestamp column)` });
+  }
   return new LoomError('INVALID_ARGUMENT', `cannot read the labels: ${summary}`, {
     field: column ?? 'source',
     fix: column
@@ -112,7 +117,8 @@ export async function loadLabels(store: LabelStore, log: PredictionLogLocation, 
       if (!names.has(column)) throw new LoomError('INVALID_ARGUMENT', `the labels have no column "${column}" (columns: ${[...names].map((n) => JSON.stringify(n)).join(', ')})`, { field, fix: `name the column with --${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
     };
     need(labelColumn, 'labelColumn');
-    let select: string;
+    // The statements that build the staged table, in order.
+    let stages: string[];
     let close = async () => {};
     if (request.entity) {
       for (const key of request.entity.keys) need(key, 'entity');
@@ -122,47 +128,66 @@ export async function loadLabels(store: LabelStore, log: PredictionLogLocation, 
       const keys = request.entity.keys;
       const predictions = `SELECT request_id, logged_at, ${keys.map((k) => `(features ->> ${sqlString(k)}) AS ${sqlIdent(k)}`).join(', ')} FROM (${opened.relation})`;
       const labels = `SELECT ${keys.map((k) => `${sqlIdent(k)}::VARCHAR AS ${sqlIdent(k)}`).join(', ')}, ${sqlIdent(request.entity.timeColumn)}::TIMESTAMP AS __t, ${sqlIdent(labelColumn)} AS __label FROM (${source})`;
-      // ASOF: for each label, the latest prediction of its entity logged at or before its time.
-      select = `SELECT p.request_id AS __id, l.__label, epoch_ms(l.__t) AS __observed FROM (${labels}) l
-        ASOF LEFT JOIN (${predictions}) p ON ${keys.map((k) => `l.${sqlIdent(k)} = p.${sqlIdent(k)}`).join(' AND ')} AND l.__t >= p.logged_at`;
+      // The join answers in its own order (by entity and time), so the source's rows are staged first,
+      // their rowids numbering them in the source's order, and the join's answer is put back in it:
+      // a refusal names the row of the source, and a request id's last row in the source wins.
+      stages = [
+        `CREATE TEMP TABLE ${LABEL_ROWS} AS ${labels}`,
+        // ASOF: for each label, the latest prediction of its entity logged at or before its time.
+        `CREATE TEMP TABLE ${STAGED} AS SELECT p.request_id AS __id, l.__label, epoch_ms(l.__t) AS __observed FROM (SELECT rowid AS __row, * FROM ${LABEL_ROWS}) l
+          ASOF LEFT JOIN (${predictions}) p ON ${keys.map((k) => `l.${sqlIdent(k)} = p.${sqlIdent(k)}`).join(' AND ')} AND l.__t >= p.logged_at
+          ORDER BY l.__row`,
+      ];
     } else {
       const idColumn = request.requestIdColumn ?? 'request_id';
       need(idColumn, 'requestIdColumn');
-      select = `SELECT ${sqlIdent(idColumn)}::VARCHAR AS __id, ${sqlIdent(labelColumn)} AS __label, NULL AS __observed FROM (${source})`;
+      stages = [`CREATE TEMP TABLE ${STAGED} AS SELECT ${sqlIdent(idColumn)}::VARCHAR AS __id, ${sqlIdent(labelColumn)} AS __label, NULL AS __observed FROM (${source})`];
     }
     try {
       const columnNames = { label: labelColumn, requestId: request.entity ? request.entity.keys.join(', ') : (request.requestIdColumn ?? 'request_id'), time: request.entity?.timeColumn };
-      return await loadStaged(db, store, select, { model: request.model, sourceName, columns: columnNames });
+      return await loadStaged(db, store, stages, { model: request.model, sourceName, columns: columnNames });
     } finally {
       await close();
     }
   });
 }
 
-/** Stages the label query's rows, checks every one, then writes them in one transaction. */
-async function loadStaged(db: DuckDBConnection, store: LabelStore, select: string, load: { model: string; sourceName: string; columns: LabelColumns }): Promise<LabelLoadResult> {
+/** Stages the label rows (`stages` build `STAGED`), checks every one, then writes them in one transaction. */
+async function loadStaged(db: DuckDBConnection, store: LabelStore, stages: readonly string[], load: { model: string; sourceName: string; columns: LabelColumns }): Promise<LabelLoadResult> {
   // Read once: a query's answer cannot change between the check and the write, and a file is parsed once.
-  await db.run(`CREATE TEMP TABLE ${STAGED} AS SELECT __id, __label, __observed FROM (${select})`).catch((error: unknown) => {
-    throw unreadable(error);
-  });
+  for (const stage of stages) {
+    await db.run(stage).catch((error: unknown) => {
+      throw unreadable(error);
+    });
+  }
   const [counts] = await queryRows(db, `SELECT count(*)::BIGINT AS rows, count(__id)::BIGINT AS matched, count(DISTINCT __id)::BIGINT AS distinct_ids FROM ${STAGED}`);
   const rows = Number(counts!.rows);
   await checkLabels(db, rows, load.model, load.columns);
+  // Each request id once, its last row's label: an id repeated across pages (the source's order
+  // need not group them) would otherwise be written once per page it is in.
+  await db.run(`CREATE TEMP TABLE ${LAST_LABELS} AS SELECT __id, __label, __observed FROM ${STAGED} WHERE __id IS NOT NULL QUALIFY row_number() OVER (PARTITION BY __id ORDER BY rowid DESC) = 1`);
   // One transaction, however many batches: the load is written whole or not at all.
-  await store.putLabelBatches(labelBatches(db, rows, load.model), load.sourceName);
+  await store.putLabelBatches(labelBatches(db, Number(counts!.distinct_ids), load.model), load.sourceName);
   return { rows, written: Number(counts!.distinct_ids), unmatched: rows - Number(counts!.matched) };
 }
 
-/** The source's rows in DuckDB, in the order read: its `rowid`s 0, 1, … number them (a new table's, kept in insertion order). */
+/**
+ * The label rows in DuckDB, in the source's order: its `rowid`s 0, 1, … number them (a new
+ * table's, in insertion order, which DuckDB keeps for a plain read and for an ORDER BY).
+ */
 const STAGED = '__labels';
+/** Entity mode: the source's rows before the join, numbered (by `rowid`) in the source's order. */
+const LABEL_ROWS = '__label_rows';
+/** The matched rows, one per request id (its last in `STAGED`): what is written. */
+const LAST_LABELS = '__last_labels';
 
 /** Rows per page read from the staged table, and per batch written: a page is all the loader holds of the source. */
 const PAGE_ROWS = 10_000;
 
-/** The staged rows a page at a time, in order; a page that comes back short is an error, never the end. */
-async function* pages(db: DuckDBConnection, rows: number): AsyncGenerator<Record<string, DuckDBValue>[]> {
+/** A staged table's `rows` rows a page at a time, in order; a page that comes back short is an error, never the end. */
+async function* pages(db: DuckDBConnection, table: string, rows: number): AsyncGenerator<Record<string, DuckDBValue>[]> {
   for (let from = 0; from < rows; from += PAGE_ROWS) {
-    const page = await queryRows(db, `SELECT __id, __label, __observed FROM ${STAGED} WHERE rowid >= ${from} AND rowid < ${from + PAGE_ROWS} ORDER BY rowid`);
+    const page = await queryRows(db, `SELECT __id, __label, __observed FROM ${table} WHERE rowid >= ${from} AND rowid < ${from + PAGE_ROWS} ORDER BY rowid`);
     const expected = Math.min(PAGE_ROWS, rows - from);
     if (page.length !== expected) throw new LoomError('INTERNAL', `the labels' rows ${from + 1}-${from + expected} read back as ${page.length} rows; nothing was written`, { fix: 'load again; report it if it happens again' });
     yield page;
@@ -188,7 +213,7 @@ async function checkLabels(db: DuckDBConnection, rows: number, model: string, co
   let first: LoomError | undefined;
   const bad: number[] = [];
   let badCount = 0;
-  for await (const page of pages(db, rows)) {
+  for await (const page of pages(db, STAGED, rows)) {
     for (const read of page) {
       row++;
       const label = labelOf(read, model);
@@ -205,9 +230,9 @@ async function checkLabels(db: DuckDBConnection, rows: number, model: string, co
   throw new LoomError(first.code, `${first.message} (${badCount} bad rows in all: ${where})`, { field: first.field, fix: first.fix });
 }
 
-/** The second pass: the matched rows as labels, a page at a time. */
+/** The second pass: the labels to write (one per request id, `LAST_LABELS`), a page at a time. */
 async function* labelBatches(db: DuckDBConnection, rows: number, model: string): AsyncGenerator<NewLabel[]> {
-  for await (const page of pages(db, rows)) {
+  for await (const page of pages(db, LAST_LABELS, rows)) {
     const batch = page.flatMap((row) => labelOf(row, model) ?? []);
     if (batch.length > 0) yield batch;
   }

@@ -127,11 +127,13 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
     const worker = current;
     const id = nextId++;
     return new Promise<Extract<FromLogWorker, { type: 'done' }>>((resolve, reject) => {
+      // A batch's typed arrays move to the worker (no copy; the packer has started new ones). A
+      // message that cannot be cloned (a value no request holds today) throws before anything
+      // moves; it is refused (the batch counted dropped) with nothing left pending or holding the thread.
+      worker.postMessage({ ...message, id } satisfies ToLogWorker, message.type === 'write' ? batchBuffers(message.batch) : []);
       pending.set(id, { resolve, reject });
       // Held while an answer is awaited, so a process waiting on close does not exit under it.
       worker.ref();
-      // A batch's typed arrays move to the worker (no copy; the packer has started new ones).
-      worker.postMessage({ ...message, id } satisfies ToLogWorker, message.type === 'write' ? batchBuffers(message.batch) : []);
     }).then((answer) => {
       if (answer.error !== undefined) throw fromWorkerError(answer.error);
       if (message.type === 'write') failures = 0;

@@ -173,3 +173,20 @@ test('loom monitor alerts check prints every rule it checked, and fails naming t
   assert.match(check.stderr, /1 rule\(s\) could not be checked \(the others were\): rule p-on-distance: .*a distance with no p-value/);
   assert.match(check.stderr, /fix: watch a test/);
 });
+
+test('loom monitor alerts check: a model whose history cannot be refreshed fails its rules only; the others are checked and printed', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const project = await monitoredModelProject(dir, START, [1, 3]);
+  await project.db.close();
+  // A rule written before its model is registered (no champion to monitor): its refresh fails, and must not stop the rule after it.
+  const ghost = 'rules:\n  - name: ghost-drift\n    model: ghost\n    metric: drift.training.distance\n    window: daily\n    when: { above: 0 }\n    actions: [{ type: log }]\n';
+  const moved = `  - name: ${DISTANCE_MOVED.name}\n    model: flights\n    metric: ${DISTANCE_MOVED.metric}\n    window: daily\n    when: { above: 0 }\n    actions: [{ type: log }]\n`;
+  await writeFile(join(dir, 'loom-alerts.yaml'), ghost + moved);
+  const check = await runCompiledLoom(['monitor', 'alerts', 'check', '--json'], { cwd: dir });
+  assert.notEqual(check.code, 0, 'a rule not checked fails the command');
+  assert.ok(check.stdout.trim().startsWith('['), `the others' answers are printed: ${check.stderr}`);
+  const results = JSON.parse(check.stdout) as { rule: string; fired: boolean; error?: { code: string } }[];
+  assert.deepEqual(results.map((r) => [r.rule, r.fired, r.error !== undefined]), [['ghost-drift', false, true], [DISTANCE_MOVED.name, true, false]]);
+  assert.equal(check.code, EXIT_CODE[results[0]!.error!.code as keyof typeof EXIT_CODE]);
+  assert.match(check.stderr, /1 rule\(s\) could not be checked \(the others were\): rule ghost-drift: .*ghost/);
+});

@@ -46,9 +46,14 @@ export function registerMonitorAlertsCommand(monitor: Command): void {
       const rulesFile = resolve(options.rules);
       const rules = await readAlertRules(rulesFile);
       await withProject(async (project) => {
-        if (options.refresh) await refreshHistory(project, rules);
+        const refreshFailures = options.refresh ? await refreshHistory(project, rules) : new Map<string, unknown>();
         const results = await checkAlerts(project, rules, {
-          points: (rule) => historyPoints(project.monitorHistory, rule),
+          // A rule whose pass failed is not decided on the history left from before: it is answered with the failure.
+          points: (rule) => {
+            const failure = refreshFailures.get(refreshKey(rule));
+            if (failure !== undefined) throw failure;
+            return historyPoints(project.monitorHistory, rule);
+          },
           retrain: async (pipeline, alertExecutionId) => {
             const file = resolve(dirname(rulesFile), pipeline);
             const run = await runAndReport(project, await loadPipelineFile(file), { json: true, quietSummary: true, codeDir: dirname(file), pipelineFile: file });
@@ -94,23 +99,30 @@ export function registerMonitorAlertsCommand(monitor: Command): void {
     });
 }
 
+/** The monitoring pass a rule's figures come from: its model, window, and drift or quality. */
+function refreshKey(rule: AlertRule): string {
+  return `${rule.model} ${JSON.stringify(rule.window)} ${QUALITY_METRIC.test(rule.metric) ? 'quality' : 'drift'}`;
+}
+
 /**
- * One monitoring pass per model and window kind the rules watch, its figures kept in the
- * history; online quality too where a rule of that model and window watches it.
+ * One monitoring pass per model, window kind and kind of figure (drift, online quality) the
+ * rules watch, its figures kept in the history. Answers the passes that failed (a model not
+ * registered yet, a log that cannot be read) by `refreshKey`: one pass failing must not stop
+ * the others, nor hide the answers of the rules they feed.
  */
-async function refreshHistory(project: Project, rules: readonly AlertRule[]): Promise<void> {
-  const passes = new Map<string, { rule: AlertRule; drift: boolean; quality: boolean }>();
-  for (const rule of rules) {
-    const key = `${rule.model} ${JSON.stringify(rule.window)}`;
-    const pass = passes.get(key) ?? { rule, drift: false, quality: false };
-    if (QUALITY_METRIC.test(rule.metric)) pass.quality = true;
-    else pass.drift = true;
-    passes.set(key, pass);
-  }
-  for (const { rule, drift, quality } of passes.values()) {
+async function refreshHistory(project: Project, rules: readonly AlertRule[]): Promise<Map<string, unknown>> {
+  const passes = new Map<string, AlertRule>();
+  for (const rule of rules) if (!passes.has(refreshKey(rule))) passes.set(refreshKey(rule), rule);
+  const failures = new Map<string, unknown>();
+  for (const [key, rule] of passes) {
     const window = typeof rule.window === 'string' ? { kind: rule.window } : { kind: 'requests' as const, size: rule.window.requests };
     const ref = `${rule.model}@champion`;
-    if (drift) await project.monitorHistory.recordDrift(historyRows(await monitorReport(project, ref, { window, json: true })));
-    if (quality) await project.monitorHistory.recordQuality(qualityHistoryRows(await onlineQuality(project, predictionLogLocation(project.config), { ref, window }), window));
+    try {
+      if (QUALITY_METRIC.test(rule.metric)) await project.monitorHistory.recordQuality(qualityHistoryRows(await onlineQuality(project, predictionLogLocation(project.config), { ref, window }), window));
+      else await project.monitorHistory.recordDrift(historyRows(await monitorReport(project, ref, { window, json: true })));
+    } catch (error) {
+      failures.set(key, error);
+    }
   }
+  return failures;
 }
