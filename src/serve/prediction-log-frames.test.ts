@@ -258,3 +258,20 @@ test("a frame holds each row's values as its log row does: name lists that come 
   });
   assert.deepEqual(frame.features.origin, ['Zürich ☃', 'nul\0here', 'SFO', '🚀', null]);
 });
+
+test("a batch's structure merges each field's kinds over every record, across name lists and a name twice, in first-seen order", () => {
+  const structure = packedStructure(
+    packRecords([
+      record(['hour', 'origin'], [[1], ['ORD']]),
+      record(['unseen'], [[]]),
+      record(['delay', 'hour'], [[2.5], [-3]]),
+      record(['hour', 'origin'], [[4], [null]]),
+      record(['ratio', 'ratio'], [[1], [-1]]),
+      record(['delay'], [[7]]),
+    ]),
+  );
+  assert.deepEqual([...structure!.features], [['hour', 'HUGEINT'], ['origin', 'VARCHAR'], ['delay', 'DOUBLE'], ['ratio', 'HUGEINT']]);
+  assert.deepEqual([...structure!.outputs], [['probability', 'DOUBLE']]);
+  // Text in one list and a number in another under the same name: no kind DuckDB's rules are known for.
+  assert.equal(packedStructure(packRecords([record(['origin'], [['ORD']]), record(['hour', 'origin'], [[1], [2]])])), undefined);
+});
