@@ -275,3 +275,25 @@ test("a batch's structure merges each field's kinds over every record, across na
   // Text in one list and a number in another under the same name: no kind DuckDB's rules are known for.
   assert.equal(packedStructure(packRecords([record(['origin'], [['ORD']]), record(['hour', 'origin'], [[1], [2]])])), undefined);
 });
+
+test('strings cross the wire and reach the Parquet file as logged, in a frame and in an NDJSON batch: non-ASCII kept, a lone surrogate and a NUL as U+FFFD', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const strings = ['Zürich ☃', 'ok\ud83d\ude00', 'nul\0here', 'half\ud800'];
+  const written = ['Zürich ☃', 'ok\ud83d\ude00', 'nul\ufffdhere', 'half\ufffd'];
+  const cases = [
+    // One value per row: a frame.
+    [packRecords([record(['origin'], [strings])])],
+    // An embedding (two values per row): NDJSON rows.
+    [packRecords([record(['origin', 'embedding'], [strings, strings.map((_, i) => [i, i + 1])])])],
+  ];
+  for (const [i, batches] of cases.entries()) {
+    const file = await fileOf(join(dir, String(i)), batches, true);
+    assert.deepEqual(file.spools, [i === 0 ? 'frames' : 'ndjson'], `case ${i}`);
+    const origins = file.rows.map((row) => {
+      const features = (JSON.parse(row) as { features: { origin: string } | string }).features;
+      return (typeof features === 'string' ? (JSON.parse(features) as { origin: string }) : features).origin;
+    });
+    // One record's rows share their time: `contents` orders them by their JSON.
+    assert.deepEqual(origins.sort(), [...written].sort(), `case ${i}`);
+  }
+});
