@@ -14,7 +14,11 @@
  * two ways it spools a packed batch alternated in one process (100,000 one-row records in
  * batches of 2,000, each pass spooled and then converted to one Parquet file): NDJSON lines
  * (`packedSpoolLines` + `writeLines` with the tracked layout, the path before columnar frames)
- * and columnar frames (`writePacked`, prediction-log-frames.ts). Median of `--passes` after a warm-up.
+ * and columnar frames (`writePacked`, prediction-log-frames.ts). Each pass starts from the
+ * batches as they arrive in the worker (the typed arrays `RecordPacker` fills, opened with
+ * `openBatch` in the pass, as the worker does; the message's transfer itself is not counted).
+ * Reported per way: the whole pass, and apart its spooling (open, encode, append) and its
+ * conversion (DuckDB, at close). Median of `--passes` after a warm-up.
  *
  * Run: node --import tsx bench/prediction-log.ts [--seconds 8] [--rate 20000]
  *      node --import tsx bench/prediction-log.ts --writer [--passes 5]
@@ -26,7 +30,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PredictionLog, type PredictionRecord } from '../src/serve/prediction-log.js';
 import { ParquetPredictionSink } from '../src/serve/prediction-sinks.js';
-import { packedSpoolLines, packRecords, type PackedRecords } from '../src/serve/prediction-log-pack.js';
+import { openBatch, packedSpoolLines, RecordPacker, type PackedBatch } from '../src/serve/prediction-log-pack.js';
 import { ParquetSpoolWriter } from '../src/serve/prediction-log-parquet.js';
 import { packedStructure } from '../src/serve/prediction-log-structure.js';
 
@@ -86,12 +90,20 @@ async function runMode(mode: 'none' | 'in-thread' | 'worker', dir: string, secon
   return { mode, records: made, elu: used.utilization, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6, written: log?.written ?? 0, dropped: log?.dropped ?? 0 };
 }
 
-/** CPU µs per row of spooling `batches` one way and converting the spool to Parquet. */
-async function writerPass(dir: string, batches: PackedRecords[], how: 'ndjson' | 'frames'): Promise<number> {
+/** CPU µs of all threads, per row. */
+interface WriterTimes {
+  spool: number;
+  convert: number;
+  total: number;
+}
+
+/** CPU per row of opening `batches` (as the worker gets them), spooling them one way and converting the spool to Parquet. */
+async function writerPass(dir: string, batches: PackedBatch[], how: 'ndjson' | 'frames'): Promise<WriterTimes> {
   const writer = new ParquetSpoolWriter(dir, { idleMs: 600_000, rotateMs: 600_000 });
   const start = process.cpuUsage();
   let rows = 0;
-  for (const packed of batches) {
+  for (const batch of batches) {
+    const packed = openBatch(batch);
     if (how === 'frames') rows += await writer.writePacked(packed);
     else {
       const { text, rows: count } = packedSpoolLines(packed);
@@ -99,14 +111,27 @@ async function writerPass(dir: string, batches: PackedRecords[], how: 'ndjson' |
       rows += count;
     }
   }
+  const spooled = process.cpuUsage(start);
   await writer.close();
   const used = process.cpuUsage(start);
-  return (used.user + used.system) / rows;
+  const spool = (spooled.user + spooled.system) / rows;
+  const total = (used.user + used.system) / rows;
+  return { spool, convert: total - spool, total };
+}
+
+/** 50 batches of 2,000 one-row records, packed as the serving thread packs them. */
+function wireBatches(): PackedBatch[] {
+  return Array.from({ length: 50 }, (_, b) => {
+    const packer = new RecordPacker();
+    for (let i = 0; i < 2000; i++) packer.add(makeRecord(b * 2000 + i));
+    return packer.take();
+  });
 }
 
 async function writerBench(dir: string, passes: number): Promise<void> {
-  const batches = Array.from({ length: 50 }, (_, b) => packRecords(Array.from({ length: 2000 }, (_, i) => makeRecord(b * 2000 + i))));
-  const times = { ndjson: [] as number[], frames: [] as number[] };
+  // Opening a batch only reads its typed arrays, so the same batches serve every pass.
+  const batches = wireBatches();
+  const times = { ndjson: [] as WriterTimes[], frames: [] as WriterTimes[] };
   for (let pass = 0; pass <= passes; pass++) {
     for (const how of ['ndjson', 'frames'] as const) {
       const took = await writerPass(join(dir, `${how}-${pass}`), batches, how);
@@ -114,8 +139,12 @@ async function writerBench(dir: string, passes: number): Promise<void> {
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  for (const how of ['ndjson', 'frames'] as const) process.stdout.write(`${how}: median ${median(times[how]).toFixed(2)} µs per row (passes ${times[how].map((t) => t.toFixed(2)).join(', ')})\n`);
-  process.stdout.write(`frames / ndjson: ${(median(times.frames) / median(times.ndjson)).toFixed(2)}×\n`);
+  const of = (how: 'ndjson' | 'frames', part: keyof WriterTimes) => median(times[how].map((t) => t[part]));
+  for (const how of ['ndjson', 'frames'] as const) {
+    const passesText = times[how].map((t) => t.total.toFixed(2)).join(', ');
+    process.stdout.write(`${how}: median ${of(how, 'total').toFixed(2)} µs per row (spool ${of(how, 'spool').toFixed(2)}, convert ${of(how, 'convert').toFixed(2)}; passes ${passesText})\n`);
+  }
+  process.stdout.write(`frames / ndjson: ${(of('frames', 'total') / of('ndjson', 'total')).toFixed(2)}×\n`);
 }
 
 async function main(): Promise<void> {

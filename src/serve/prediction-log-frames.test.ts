@@ -9,6 +9,8 @@ import type { PredictionOutput } from './batcher.js';
 import type { PredictionRecord } from './prediction-log.js';
 import { packedLogRows, packRecords, type PackedRecords } from './prediction-log-pack.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
+import { packedFrame } from './prediction-log-frames.js';
+import { packedStructure } from './prediction-log-structure.js';
 import { spoolLines } from './prediction-log-spool.js';
 
 let next = 0;
@@ -221,4 +223,77 @@ test('a write queued after close() is refused (FAILED_PRECONDITION): no spool is
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(await readdir(dir), after, 'no new spool');
   assert.equal(after.filter((name) => name.endsWith('.parquet')).length, 1);
+});
+
+test("a frame holds each row's values as its log row does: name lists that come back, a name twice, a record without rows, non-ASCII and NUL", () => {
+  const a = ['hour', 'origin'];
+  const b = ['origin', 'carrier'];
+  const packed = packRecords([
+    record(a, [[1, 2], ['Zürich ☃', 'nul\0here']]),
+    // A record without rows whose name list is seen first here: its names are not fields of the frame.
+    record(['unseen'], [[]]),
+    record(b, [['SFO'], ['UA']], { failure: { status: 400, code: 'INVALID_ARGUMENT' } }),
+    record(a, [[3], ['🚀']]),
+    // The same name twice: the later column wins, as in the row's JSON object.
+    record(['hour', 'hour'], [[4], [5]]),
+  ]);
+  const structure = packedStructure(packed)!;
+  const { text, rows } = packedFrame(packed, structure);
+  const frame = JSON.parse(text) as Record<string, unknown[]> & { features: Record<string, unknown[]>; outputs: Record<string, unknown[]> };
+  const logRows = packedLogRows(packed);
+  assert.equal(rows, logRows.length);
+  assert.ok(text.endsWith('}\n') && !text.slice(0, -1).includes('\n'), 'one line');
+  assert.deepEqual(Object.keys(frame.features), ['hour', 'origin', 'carrier']);
+  logRows.forEach((row, r) => {
+    assert.equal(frame.request_id![r], row.requestId);
+    assert.equal(frame.latency_ms![r], row.latencyMs);
+    assert.equal(frame.logged_at![r], row.loggedAt);
+    assert.equal(frame.status![r], row.status ?? null);
+    assert.equal(frame.error_code![r], row.errorCode ?? null);
+    for (const [side, json] of [['features', row.features], ['outputs', row.outputs]] as const) {
+      const values = JSON.parse(json) as Record<string, unknown>;
+      for (const name of Object.keys(frame[side])) assert.deepEqual(frame[side][name]![r], values[name] ?? null, `row ${r} ${side}.${name}`);
+      for (const name of Object.keys(values)) assert.ok(name in frame[side], `row ${r} ${side}.${name} in the frame`);
+    }
+  });
+  assert.deepEqual(frame.features.origin, ['Zürich ☃', 'nul\0here', 'SFO', '🚀', null]);
+});
+
+test("a batch's structure merges each field's kinds over every record, across name lists and a name twice, in first-seen order", () => {
+  const structure = packedStructure(
+    packRecords([
+      record(['hour', 'origin'], [[1], ['ORD']]),
+      record(['unseen'], [[]]),
+      record(['delay', 'hour'], [[2.5], [-3]]),
+      record(['hour', 'origin'], [[4], [null]]),
+      record(['ratio', 'ratio'], [[1], [-1]]),
+      record(['delay'], [[7]]),
+    ]),
+  );
+  assert.deepEqual([...structure!.features], [['hour', 'HUGEINT'], ['origin', 'VARCHAR'], ['delay', 'DOUBLE'], ['ratio', 'HUGEINT']]);
+  assert.deepEqual([...structure!.outputs], [['probability', 'DOUBLE']]);
+  // Text in one list and a number in another under the same name: no kind DuckDB's rules are known for.
+  assert.equal(packedStructure(packRecords([record(['origin'], [['ORD']]), record(['hour', 'origin'], [[1], [2]])])), undefined);
+});
+
+test('strings cross the wire and reach the Parquet file as logged, in a frame and in an NDJSON batch: non-ASCII kept, a lone surrogate and a NUL as U+FFFD', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const strings = ['Zürich ☃', 'ok\ud83d\ude00', 'nul\0here', 'half\ud800'];
+  const written = ['Zürich ☃', 'ok\ud83d\ude00', 'nul\ufffdhere', 'half\ufffd'];
+  const cases = [
+    // One value per row: a frame.
+    [packRecords([record(['origin'], [strings])])],
+    // An embedding (two values per row): NDJSON rows.
+    [packRecords([record(['origin', 'embedding'], [strings, strings.map((_, i) => [i, i + 1])])])],
+  ];
+  for (const [i, batches] of cases.entries()) {
+    const file = await fileOf(join(dir, String(i)), batches, true);
+    assert.deepEqual(file.spools, [i === 0 ? 'frames' : 'ndjson'], `case ${i}`);
+    const origins = file.rows.map((row) => {
+      const features = (JSON.parse(row) as { features: { origin: string } | string }).features;
+      return (typeof features === 'string' ? (JSON.parse(features) as { origin: string }) : features).origin;
+    });
+    // One record's rows share their time: `contents` orders them by their JSON.
+    assert.deepEqual(origins.sort(), [...written].sort(), `case ${i}`);
+  }
 });

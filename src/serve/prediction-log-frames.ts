@@ -54,20 +54,27 @@ export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchS
   const outputs: Fields = new Map();
   let rows = 0;
   // A field's `length` values from `start` for the record's rows, after nulls for earlier rows without the field.
-  const fill = (fields: Fields, name: string, start: number, length: number) => {
+  const fill = (values: unknown[], start: number, length: number) => {
+    // A name twice in one record: the later column wins, as a JSON object's later key does.
+    // (Only shortened when longer: setting an array's length is a slow call even when it changes nothing.)
+    if (values.length > rows) values.length = rows;
+    while (values.length < rows) values.push(null);
+    for (let i = start, end = start + length; i < end; i++) values.push(body[i]);
+  };
+  const field = (fields: Fields, name: string): unknown[] => {
     let values = fields.get(name);
     if (!values) fields.set(name, (values = []));
-    // A name twice in one record: the later column wins, as a JSON object's later key does.
-    values.length = Math.min(values.length, rows);
-    while (values.length < rows) values.push(null);
-    for (let i = start; i < start + length; i++) values.push(body[i]);
+    return values;
   };
+  // Each input-name list's value lists, looked up once per batch rather than once per record and
+  // name (at its first record with rows, so fields come in the order they did).
+  const featureLists: (unknown[][] | undefined)[] = [];
   for (const record = new PackedRecordCursor(packed); record.next(); ) {
     const { h, rowCount, failure } = record;
     if (rowCount === 0) continue;
-    const names = packed.names[record.namesIndex]!;
-    for (let c = 0; c < record.columnCount; c++) fill(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!);
-    for (let o = 0; o < record.outputCount; o++) fill(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!);
+    const lists = (featureLists[record.namesIndex] ??= packed.names[record.namesIndex]!.map((name) => field(features, name)));
+    for (let c = 0; c < record.columnCount; c++) fill(lists[c]!, record.columnStarts[c]!, record.columnLengths[c]!);
+    for (let o = 0; o < record.outputCount; o++) fill(field(outputs, record.outputNames[o]!), record.outputStarts[o]!, record.outputLengths[o]!);
     for (let row = 0; row < rowCount; row++) {
       requestId.push(head[h + HEAD.requestId]);
       modelName.push(head[h + HEAD.modelName]);

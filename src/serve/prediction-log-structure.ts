@@ -59,18 +59,43 @@ export function packedStructure(packed: PackedRecords): BatchStructure {
   const features = new Map<string, Kind>();
   const outputs = new Map<string, Kind>();
   const { body } = packed;
-  // Every value of `length` values from `start`, one per row (a column with several per row is an array: unknown).
-  const addColumn = (fields: Map<string, Kind>, name: string, start: number, length: number, rowCount: number): boolean => {
-    if (length !== rowCount) return false;
-    for (let i = start; i < start + length; i++) if (!addKind(fields, name, kindOf(body[i]))) return false;
-    return true;
+  // Each input-name list's kinds, per column, merged over the batch's records in an array
+  // rather than a map per value (merging is associative: the same kinds as value by value).
+  // Its names enter `features` at the list's first record with rows, so fields keep the order they are first seen in.
+  const listKinds: (Kind[] | undefined)[] = [];
+  // The merged kind of `length` values from `start`, one per row, into `kind`; undefined when unknown (a column with several values per row is an array).
+  const columnKind = (kind: Kind | undefined, start: number, length: number, rowCount: number): Kind | undefined => {
+    if (length !== rowCount) return undefined;
+    for (let i = start; i < start + length && kind !== undefined; i++) {
+      const next = kindOf(body[i]);
+      kind = next === undefined ? undefined : merge(kind, next);
+    }
+    return kind;
   };
   for (const record = new PackedRecordCursor(packed); record.next(); ) {
     const { rowCount } = record;
     if (rowCount === 0) continue;
-    const names = packed.names[record.namesIndex]!;
-    for (let c = 0; c < record.columnCount; c++) if (!addColumn(features, names[c]!, record.columnStarts[c]!, record.columnLengths[c]!, rowCount)) return undefined;
-    for (let o = 0; o < record.outputCount; o++) if (!addColumn(outputs, record.outputNames[o]!, record.outputStarts[o]!, record.outputLengths[o]!, rowCount)) return undefined;
+    let kinds = listKinds[record.namesIndex];
+    if (!kinds) {
+      kinds = listKinds[record.namesIndex] = packed.names[record.namesIndex]!.map(() => 'NULL' as Kind);
+      for (const name of packed.names[record.namesIndex]!) if (!features.has(name)) features.set(name, 'NULL');
+    }
+    for (let c = 0; c < record.columnCount; c++) {
+      const kind = columnKind(kinds[c], record.columnStarts[c]!, record.columnLengths[c]!, rowCount);
+      if (kind === undefined) return undefined;
+      kinds[c] = kind;
+    }
+    for (let o = 0; o < record.outputCount; o++) {
+      const name = record.outputNames[o]!;
+      const kind = columnKind(outputs.get(name) ?? 'NULL', record.outputStarts[o]!, record.outputLengths[o]!, rowCount);
+      if (kind === undefined) return undefined;
+      outputs.set(name, kind);
+    }
+  }
+  for (const [index, kinds] of listKinds.entries()) {
+    if (!kinds) continue;
+    const names = packed.names[index]!;
+    for (let c = 0; c < kinds.length; c++) if (!addKind(features, names[c]!, kinds[c])) return undefined;
   }
   return { features, outputs };
 }

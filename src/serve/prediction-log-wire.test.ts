@@ -32,3 +32,12 @@ test('a writer grows past its buffers (values and characters) and starts each se
   assert.deepEqual(readValues(writer.take()), ['next', 1]);
   assert.deepEqual(readValues(writer.take()), []);
 });
+
+test('strings come back unit for unit when the characters end in half a surrogate pair, or hold a pair split across two values', () => {
+  const values = ['pair \ud83d', '\ude80 split', 'two-byte Zürich', '\0', 'last \udbff'];
+  const writer = new ValueWriter(1);
+  for (const value of values) writer.put(value);
+  const back = readValues(writer.take());
+  assert.deepEqual(back, values);
+  assert.deepEqual(back.map((value) => (value as string).length), values.map((value) => value.length));
+});

@@ -144,10 +144,11 @@ export function readValues(wire: WireValues): unknown[] {
   return values;
 }
 
-/** UTF-16 units as one string, unchanged (no decoder, which would replace a lone surrogate). */
+/**
+ * UTF-16 units as one string, unchanged: Buffer's UTF-16LE decoding copies the units as they are
+ * (a lone surrogate and NUL included), where a TextDecoder would replace a lone surrogate and
+ * `String.fromCharCode` over slices cost the worker several times as much per batch.
+ */
 function unitsText(chars: Uint16Array, count: number): string {
-  const parts: string[] = [];
-  // In slices: an argument list has a length limit.
-  for (let start = 0; start < count; start += 8192) parts.push(String.fromCharCode.apply(null, chars.subarray(start, Math.min(count, start + 8192)) as unknown as number[]));
-  return parts.join('');
+  return Buffer.from(chars.buffer, chars.byteOffset, count * 2).toString('utf16le');
 }
