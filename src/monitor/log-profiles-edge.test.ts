@@ -7,6 +7,7 @@ import { readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { inferSchema } from '../validate/schema.js';
 import { computeStatistics } from '../validate/statistics.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import { assertSameWindows } from '../../test/support/same-windows.js';
 import { profilePath, writeLogProfile } from './log-profile-write.js';
 import { openLogProfiles, type LogProfiles } from './log-profiles.js';
 import { openPredictionLog } from './prediction-log-reader.js';
@@ -53,19 +54,6 @@ async function hourly(logDir: string, baseline: MonitorBaseline): Promise<{ prof
   });
 }
 
-/** Every figure equal; means and standard deviations (sums in another order) to 1e-12 relative, the PCA's too. */
-function assertSame(actual: unknown, expected: unknown, path = ''): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    if (/\.(std|mean)$|\.multivariate\./.test(path) && Number.isFinite(expected)) assert.ok(Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected)), `${path}: ${actual} vs ${expected}`);
-    else assert.ok(Object.is(actual, expected), `${path}: ${actual} vs ${expected}`);
-    return;
-  }
-  if (expected === null || typeof expected !== 'object') return assert.equal(actual, expected, path);
-  assert.ok(actual !== null && typeof actual === 'object', path);
-  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), path);
-  for (const key of Object.keys(expected)) assertSame((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
-}
-
 test('profiled windows equal the scan for every kind of value: NaN, ±inf, -0, NULLs, a key missing from a file, NUL and non-ASCII strings, UBIGINT, another model\'s file, groups without a version or role, schema features no file logs', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const logDir = join(dir, 'predictions');
@@ -83,7 +71,7 @@ test('profiled windows equal the scan for every kind of value: NaN, ±inf, -0, N
   const windows = await hourly(logDir, baseline);
   assert.deepEqual(windows.served, [true, true, true]);
   assert.deepEqual(windows.profiled.map((w) => w.rows), [350, 200, 200]);
-  assertSame(windows.profiled, windows.scanned);
+  assertSameWindows(windows.profiled, windows.scanned);
 });
 
 test('a profile of another layout (an older or newer version) is left out and its file scanned: monitoring does not fail', async (t) => {
@@ -98,5 +86,5 @@ test('a profile of another layout (an older or newer version) is left out and it
   });
   const windows = await hourly(logDir, baseline);
   assert.deepEqual(windows.served, [true, false]);
-  assertSame(windows.profiled, windows.scanned);
+  assertSameWindows(windows.profiled, windows.scanned);
 });

@@ -10,6 +10,7 @@ import { computeStatistics } from '../validate/statistics.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { flightsLogRows } from '../../test/support/prediction-log.js';
+import { assertSameWindows } from '../../test/support/same-windows.js';
 import { readScoreCounts } from './cbpe.js';
 import { profilePath, writeLogProfile } from './log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles, type LogProfiles } from './log-profiles.js';
@@ -70,23 +71,6 @@ async function analyse(logDir: string, baseline: MonitorBaseline, window: Window
   });
 }
 
-/**
- * Every figure equal; means and standard deviations (sums in another order) to 1e-12
- * relative, and the PCA's mean error too (an average over the rows both ways, whose last
- * digits vary with how DuckDB's threads split them).
- */
-function assertSame(actual: unknown, expected: unknown, path = ''): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    if (/\.(std|mean)$|\.multivariate\./.test(path) && Number.isFinite(expected)) assert.ok(Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected)), `${path}: ${actual} vs ${expected}`);
-    else assert.ok(Object.is(actual, expected), `${path}: ${actual} vs ${expected}`);
-    return;
-  }
-  if (expected === null || typeof expected !== 'object') return assert.equal(actual, expected, path);
-  assert.ok(actual !== null && typeof actual === 'object', path);
-  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), path);
-  for (const key of Object.keys(expected)) assertSame((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
-}
-
 test('windows from the log files\' profiles equal the windows scanned: hourly, daily and one window of N requests; a file straddling hours, a field over the cap, a missing and a torn profile', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const logDir = join(dir, 'predictions');
@@ -104,11 +88,11 @@ test('windows from the log files\' profiles equal the windows scanned: hourly, d
   assert.deepEqual(hourly.profiled.map((w) => [w.start - START, w.rows]), hourly.scanned.map((w) => [w.start - START, w.rows]));
   assert.deepEqual(hourly.served, [true, false, false, true]);
   assert.equal(hourly.profiled.length, 4);
-  assertSame(hourly.profiled, hourly.scanned);
+  assertSameWindows(hourly.profiled, hourly.scanned);
   for (const window of [{ kind: 'daily' } as const, { kind: 'requests', size: 1_000_000 } as const]) {
     const whole = await analyse(logDir, baseline, window);
     assert.deepEqual(whole.served, [true], `${window.kind}: one window, all of it in profiled files`);
-    assertSame(whole.profiled, whole.scanned);
+    assertSameWindows(whole.profiled, whole.scanned);
   }
   // Windows of N requests cut files anywhere: scanned.
   const requests = await analyse(logDir, baseline, { kind: 'requests', size: 5000 });
@@ -122,7 +106,7 @@ test('windows from the log files\' profiles equal the windows scanned: hourly, d
   await truncate(profilePath(files[7]!), Math.floor((await stat(profilePath(files[7]!))).size / 2));
   hourly = await analyse(logDir, baseline, { kind: 'hourly' });
   assert.deepEqual(hourly.served, [false, false, false, false]);
-  assertSame(hourly.profiled, hourly.scanned);
+  assertSameWindows(hourly.profiled, hourly.scanned);
 });
 
 test('a profile is trusted only with its own file: a file replaced since is scanned; CBPE scores counted from profiles equal those read from the rows', async (t) => {
@@ -178,5 +162,5 @@ test('the log writer profiles each file it finishes: daily windows of its files 
   await sink.close();
   const daily = await analyse(logDir, baseline, { kind: 'daily' });
   assert.deepEqual(daily.served, [true, true]);
-  assertSame(daily.profiled, daily.scanned);
+  assertSameWindows(daily.profiled, daily.scanned);
 });
