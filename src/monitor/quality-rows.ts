@@ -14,8 +14,9 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { numberColumn, queryChunks, queryRows } from '../data/duckdb.js';
-import { readWindowScoreCounts } from './cbpe.js';
+import { readWindowScoreCounts, type ScoreCounts } from './cbpe.js';
 import type { LabelStore, LabelValue, StoredLabel } from './label-store.js';
+import { scoreCountsFromProfiles, type LogProfiles, type TimeRange } from './log-profiles.js';
 import type { QualityRows, ScoredWindow } from './quality.js';
 import { windowKey, type WindowSpec } from './windows.js';
 
@@ -26,6 +27,12 @@ export interface QualityRowsRequest {
   score: string;
   /** SQL of each slice feature's value, by feature name. */
   features: Record<string, string>;
+  /**
+   * The log's profiles, given only when `score` is the output field `output` (of the logged
+   * type `fieldType`) read as a DOUBLE: the windows they cover wholly get their scores counted
+   * from them (the same counts), the others by a scan.
+   */
+  profiled?: { profiles: LogProfiles; output: string; fieldType: string };
 }
 
 /** A window with a scored row: its scores counted, and its earliest and latest logging time (epoch ms). */
@@ -67,18 +74,50 @@ export async function readQualityRows(db: DuckDBConnection, relation: string, la
     if (inRuns) await db.run(`CREATE TEMP TABLE ${numbered} AS SELECT ${windowKey(request.window)} AS w, ${columns} FROM (${relation})`);
     const source = inRuns ? `SELECT * FROM ${numbered}` : `SELECT ${size > 0 ? '0' : windowKey(request.window)} AS w, ${columns} FROM (${relation})`;
     const scored = `SELECT * FROM (${source}) WHERE score IS NOT NULL AND w IS NOT NULL`;
-    return { labelled: await labelledRows(db, scored, table, duplicated, names), windows: await loggedWindows(db, scored), multiRowRequests: multi };
+    // Profiles serve hourly and daily windows and a single window of N requests (runs of N rows cut files anywhere).
+    const range = request.profiled && !inRuns ? (key: number) => windowRange(request.window, key) : undefined;
+    const counts = request.profiled && range ? { ...request.profiled, range } : undefined;
+    return { labelled: await labelledRows(db, scored, table, duplicated, names), windows: await loggedWindows(db, scored, counts), multiRowRequests: multi };
   } finally {
     for (const name of [duplicated, table, numbered]) await db.run(`DROP TABLE IF EXISTS ${name}`);
   }
 }
 
-/** The windows of `scored` (rows with a window key `w`, a `score` and `logged_at`), in key order, each with its scores counted. */
-async function loggedWindows(db: DuckDBConnection, scored: string): Promise<LoggedWindow[]> {
-  const counts = await readWindowScoreCounts(db, scored, 'score', 'w');
+/** Where a window's scores may be counted from the profiles: its time range by its key. */
+interface ProfiledScores {
+  profiles: LogProfiles;
+  output: string;
+  fieldType: string;
+  range: (key: number) => TimeRange;
+}
+
+/**
+ * The windows of `scored` (rows with a window key `w`, a `score` and `logged_at`), in key
+ * order, each with its scores counted: from the profiles where they cover the window, and
+ * the rest in one scan of their rows.
+ */
+async function loggedWindows(db: DuckDBConnection, scored: string, profiled?: ProfiledScores): Promise<LoggedWindow[]> {
   const read = await queryChunks(db, `SELECT w::DOUBLE, min(epoch_ms(logged_at))::DOUBLE, max(epoch_ms(logged_at))::DOUBLE FROM (${scored}) GROUP BY w ORDER BY w`);
   const [keys, starts, ends] = [0, 1, 2].map((column) => numberColumn(read, column)) as [Float64Array, Float64Array, Float64Array];
+  const counts = new Map<number, ScoreCounts>();
+  if (profiled) {
+    for (const key of keys) {
+      const counted = await scoreCountsFromProfiles(db, profiled.profiles, profiled.range(key), profiled.output, profiled.fieldType);
+      if (counted) counts.set(key, counted);
+    }
+  }
+  const unserved = Array.from(keys).filter((key) => !counts.has(key));
+  if (unserved.length > 0) {
+    const rest = unserved.length === keys.length ? scored : `SELECT * FROM (${scored}) WHERE w IN (${unserved.join(', ')})`;
+    for (const [key, counted] of await readWindowScoreCounts(db, rest, 'score', 'w')) counts.set(key, counted);
+  }
   return Array.from(keys, (key, k) => ({ window: String(key), start: starts[k]!, end: ends[k]!, scores: counts.get(key)! }));
+}
+
+/** A window's time range by its key (as windows.ts cuts them): the start of its hour or day, or all time for the one window of N requests. */
+function windowRange(window: WindowSpec, key: number): TimeRange {
+  if (window.kind === 'requests') return { from: -Infinity, to: Infinity };
+  return { from: key, to: key + (window.kind === 'hourly' ? 3_600_000 : 86_400_000) };
 }
 
 /** The rows of `scored` with a label in `table`, except those of a request id in `duplicated`: window, score, label and slice features. */

@@ -26,6 +26,7 @@ import { fitCbpe } from './cbpe.js';
 import type { FitStore } from './fit-store.js';
 import { CBPE_FIT } from './fit-store-formats.js';
 import type { LabelStore } from './label-store.js';
+import { openLogProfiles } from './log-profiles.js';
 import { openPredictionLog, type PredictionLogLocation, type PredictionLogRole } from './prediction-log-reader.js';
 import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, scoredWindowQuality, type WindowQuality } from './quality.js';
@@ -87,15 +88,21 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
   // The windows' scores counted and the labelled rows alone read whole; a columnar log's STRUCT fields read as they are (no JSON per row).
   const { labelled, windows, multiRowRequests } = await withDuckDB(async (db) => {
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
+    const profiles = await openLogProfiles(db, opened);
     try {
       const [featureFields, outputFields] = [await structFields(db, opened.relation, 'features'), await structFields(db, opened.relation, 'outputs')];
+      // The profiles count a numeric output field as the score reads it (a DOUBLE); a score read from JSON text is scanned.
+      const fieldType = outputFields?.get(config.predictionOutput);
+      const numeric = fieldType !== undefined && PROFILED_SCORE_FIELDS.has(fieldType);
       return await readQualityRows(db, opened.relation, stores.labels, {
         model: version.modelName,
         window: request.window,
         score: loggedValue('outputs', outputFields, config.predictionOutput, 'FLOAT'),
         features: Object.fromEntries(sliceFeatures.map((f) => [f, sliceValue(featureFields, f)])),
+        ...(profiles && numeric && { profiled: { profiles, output: config.predictionOutput, fieldType } }),
       });
     } finally {
+      await profiles?.close();
       await opened.close();
     }
   });
@@ -166,6 +173,9 @@ function sliceValue(fields: Map<string, string> | undefined, name: string): stri
   if (type === undefined) return 'NULL';
   return SCALAR_FIELDS.has(type) ? `struct_extract(features, ${sqlString(name)})` : `(features ->> ${sqlString(name)})`;
 }
+
+/** Output field types whose profile counts equal the score `loggedValue` reads (a DOUBLE), log-profiles.ts. */
+const PROFILED_SCORE_FIELDS = new Set(['DOUBLE', 'BIGINT', 'UBIGINT']);
 
 const SCALAR_FIELDS = new Set(['VARCHAR', 'BIGINT', 'UBIGINT', 'INTEGER', 'DOUBLE', 'FLOAT', 'BOOLEAN']);
 
