@@ -18,7 +18,7 @@ import { readWindowScoreCounts, type ScoreCounts } from './cbpe.js';
 import type { LabelStore, LabelValue, StoredLabel } from './label-store.js';
 import { scoreCountsFromProfiles, type LogProfiles, type TimeRange } from './log-profiles.js';
 import type { QualityRows, ScoredWindow } from './quality.js';
-import { windowKey, type WindowSpec } from './windows.js';
+import { windowKey, windowRange, type WindowSpec } from './windows.js';
 
 export interface QualityRowsRequest {
   model: string;
@@ -112,12 +112,6 @@ async function loggedWindows(db: DuckDBConnection, scored: string, profiled?: Pr
     for (const [key, counted] of await readWindowScoreCounts(db, rest, 'score', 'w')) counts.set(key, counted);
   }
   return Array.from(keys, (key, k) => ({ window: String(key), start: starts[k]!, end: ends[k]!, scores: counts.get(key)! }));
-}
-
-/** A window's time range by its key (as windows.ts cuts them): the start of its hour or day, or all time for the one window of N requests. */
-function windowRange(window: WindowSpec, key: number): TimeRange {
-  if (window.kind === 'requests') return { from: -Infinity, to: Infinity };
-  return { from: key, to: key + (window.kind === 'hourly' ? 3_600_000 : 86_400_000) };
 }
 
 /** The rows of `scored` with a label in `table`, except those of a request id in `duplicated`: window, score, label and slice features. */

@@ -152,7 +152,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
 }
 
 /** The times a window (its key: `windowKey`'s value) covers; all time for the single window of N requests. */
-function windowRange(window: WindowSpec, key: number): TimeRange {
+export function windowRange(window: WindowSpec, key: number): TimeRange {
   if (window.kind === 'requests') return { from: -Infinity, to: Infinity };
   return { from: key, to: key + (window.kind === 'hourly' ? 3_600_000 : 86_400_000) };
 }
