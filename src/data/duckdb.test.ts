@@ -58,6 +58,14 @@ test('streamSelect: a value DuckDB cannot cast deep in a Parquet file fails the 
   // A count given by the caller is checked the same way.
   assert.deepEqual(await streamAll(good, { columns: asInteger, rows: ROWS }), { rows: ROWS, sum: expectedSum });
   await assert.rejects(streamAll(bad, { columns: asInteger, rows: ROWS }), { code: 'INVALID_ARGUMENT', field: 's' });
+  // A count taken before the input changed (a stale one given by the caller stands for a file rewritten while read): said so, with both counts.
+  await assert.rejects(streamAll(good, { columns: asInteger, rows: ROWS + 5 }), (error: unknown) => {
+    assert.ok(error instanceof LoomError, String(error));
+    assert.equal(error.code, 'FAILED_PRECONDITION');
+    assert.match(error.message, new RegExp(`good\\.parquet changed while it was read \\(${ROWS + 5} rows when counted, ${ROWS} now\\)`));
+    assert.match(error.fix ?? '', /dataset version/);
+    return true;
+  });
 });
 
 test('streamSelect: a CSV whose column stops matching its sniffed type deep inside fails, never ends short', async (t) => {

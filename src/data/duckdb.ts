@@ -182,16 +182,37 @@ async function readingRows<T>(db: DuckDBConnection, select: StreamSelect, read: 
   }
 }
 
-/** Why a stream gave `delivered` rows of `expected`: the failing row, else DuckDB's error over every row, else INTERNAL. */
+/**
+ * Why a stream gave `delivered` rows of `expected`: the failing row, else a source whose count
+ * is no longer `expected` (rewritten or grown while read, or counted by the caller before it
+ * changed), else DuckDB's error over every row, else INTERNAL.
+ */
 async function endedShort(db: DuckDBConnection, select: StreamSelect, delivered: number, expected: number): Promise<LoomError> {
   const located = await failingRow(db, select);
   if (located) return located;
+  const changed = await changedCount(db, select, expected);
+  if (changed !== undefined) {
+    return new LoomError('FAILED_PRECONDITION', `${select.description} changed while it was read (${expected} rows when counted, ${changed} now)`, {
+      fix: 're-run it on an input nothing writes to while it runs, or on a dataset version (which does not change)',
+    });
+  }
   // No row fails a column alone: evaluate every column of every row, holding one value each.
   const cause = await errorOf(() => db.run(`SELECT ${select.columns.map((column) => `max(hash(${column.expression}))`).join(', ')} FROM ${select.from}`));
   if (cause) return new LoomError('INVALID_ARGUMENT', `cannot read ${select.description}: ${cause}`, { fix: select.fix ?? DEFAULT_FIX });
   return new LoomError('INTERNAL', `reading ${select.description} ended after ${delivered} of its ${expected} rows, with no error from DuckDB`, {
     fix: 'run it again; if it recurs, report it with the input',
   });
+}
+
+/** The rows `select.from` holds now when that is not `counted`; undefined when it is the same (or cannot be counted). */
+async function changedCount(db: DuckDBConnection, select: StreamSelect, counted: number): Promise<number | undefined> {
+  let now: number;
+  try {
+    now = await countTableRows(db, select.from);
+  } catch {
+    return undefined;
+  }
+  return now === counted ? undefined : now;
 }
 
 const ROW = sqlIdent('loom row number');
@@ -213,7 +234,15 @@ async function failingRow(db: DuckDBConnection, select: StreamSelect): Promise<L
     if (found.length === 0) continue;
     const row = Number(found[0]!.n);
     const cause = await errorOf(() => db.run(`SELECT ${column.expression} FROM ${numbered} WHERE ${ROW} = ${row}`));
-    return new LoomError('INVALID_ARGUMENT', `cannot read row ${row} of ${select.description}, column "${column.name}": ${cause ?? 'DuckDB cannot compute it'}`, {
+    // row_number() OVER () follows the read order, which a subquery (a GROUP BY) need not keep
+    // from one query to the next: row `row` may now be another, good row, so none is named.
+    if (cause === undefined) {
+      return new LoomError('INVALID_ARGUMENT', `cannot read ${select.description}, column "${column.name}": a row fails, but it could not be named (its number changed between two reads)`, {
+        field: column.name,
+        fix: select.fix ?? DEFAULT_FIX,
+      });
+    }
+    return new LoomError('INVALID_ARGUMENT', `cannot read row ${row} of ${select.description}, column "${column.name}": ${cause}`, {
       field: column.name,
       fix: select.fix ?? DEFAULT_FIX,
     });
