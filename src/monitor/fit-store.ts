@@ -122,9 +122,14 @@ export class KyselyFitStore implements FitStore {
     });
   }
 
-  /** The database's clock, epoch ms, as SQL: one clock for every process that records uses. */
+  /**
+   * The database's clock, epoch ms, as SQL: one clock for every process that records uses.
+   * Cut to the millisecond as `Date.now()` is: rounded, it ran up to half a millisecond ahead of
+   * this process, so a use recorded by the database's clock could outrank one this process
+   * recorded just after it (the contract's clock test failed on PostgreSQL that way).
+   */
   private databaseClock() {
-    return dialectOf(this.db) === 'postgres' ? sql`(extract(epoch from statement_timestamp()) * 1000)::bigint` : sql`cast((julianday('now') - 2440587.5) * 86400000.0 as integer)`;
+    return dialectOf(this.db) === 'postgres' ? sql`floor(extract(epoch from statement_timestamp()) * 1000)::bigint` : sql`cast((julianday('now') - 2440587.5) * 86400000.0 as integer)`;
   }
 
   /** A use at this process's `now`, as SQL: no later than the database's clock (a clock running ahead is held back to it). */
