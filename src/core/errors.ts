@@ -102,3 +102,20 @@ export function asLoomError(error: unknown): LoomError {
   const message = error instanceof Error ? error.message : String(error);
   return new LoomError('INTERNAL', message);
 }
+
+/** What a record (an execution's properties, an answer) keeps of a failure: its code, message and fix. */
+export interface FailureRecord {
+  code: ErrorCode;
+  message: string;
+  fix?: string;
+}
+
+/**
+ * A failure as a record keeps it: a LoomError's own code and fix; anything else (a driver's
+ * error, a plain Error) under `otherwise.code`, with `otherwise.fix` when one is given.
+ */
+export function failureRecord(error: unknown, otherwise: { code: ErrorCode; fix?: string }): FailureRecord {
+  const message = error instanceof Error ? error.message : String(error);
+  if (isLoomError(error)) return { code: error.code, message, ...(error.fix && { fix: error.fix }) };
+  return { code: otherwise.code, message, ...(otherwise.fix && { fix: otherwise.fix }) };
+}

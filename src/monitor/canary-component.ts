@@ -34,6 +34,8 @@ export const canaryDecisionParameters = z.strictObject({
   primary: side,
   canary: side,
   policy: canaryPolicy,
+  /** The deployment decided about (its id): a decision whose canary could not be cleared is finished on it, not decided again (canary-clearing.ts). */
+  deploymentId: z.number().int().positive().optional(),
 });
 export type CanaryDecisionParameters = z.input<typeof canaryDecisionParameters>;
 

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { LoomError } from '../core/errors.js';
 import { runModelOverParquet } from '../data/batch-runner.js';
 import { evaluationConfig } from '../evaluate/config.js';
 import { evaluateRegisteredModel } from '../evaluate/evaluate-registered.js';
 import { readCodeVersion } from '../pipeline/code-version.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
+import { dropSchema, postgresTestUrl, randomSchemaName } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
+import { allowCanaryClearing, refuseCanaryClearing } from '../../test/support/refuse-writes.js';
 import { registeredModelProject } from '../../test/support/registered-model.js';
 import { decideCanaryStage, startCanary } from './canary-stage.js';
 
@@ -17,10 +20,14 @@ const START = Date.UTC(2026, 0, 5);
  * v2 on the canary: every other request goes to each side, as serving logs it, and every label
  * arrives. `canaryScores` says what the canary answered, from the real score.
  */
-async function canaryProject(t: { after: (fn: () => Promise<void>) => void }, canaryScores: (score: number) => number) {
+async function canaryProject(t: { after: (fn: () => Promise<void>) => void }, canaryScores: (score: number) => number, postgresUrl?: string) {
   const dir = await makeTempDir(t.after.bind(t));
-  const project = await registeredModelProject(dir);
-  t.after(() => project.db.close());
+  const schema = randomSchemaName();
+  const project = await registeredModelProject(dir, postgresUrl ? { database: { url: postgresUrl, schema } } : {});
+  t.after(async () => {
+    await project.db.close();
+    if (postgresUrl) await dropSchema(postgresUrl, schema);
+  });
   const config = evaluationConfig.parse({ labelColumn: 'delayed', bootstrap: { resamples: 0 } });
   await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
   const v2 = await project.db.registry.createModelVersion({ modelName: 'flights', source: project.fixture.servingModel.uri, artifactId: project.servingModelId, status: 'READY', runId: null, description: 'the canary' });
@@ -76,4 +83,67 @@ test('a canary whose scores rank the flights backwards is rolled back and the ch
   assert.equal(deployment?.canary, null);
   assert.match(deployment!.reason, /rolled back/);
   await assert.rejects(decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows)), { code: 'FAILED_PRECONDITION' });
+});
+
+/**
+ * The alias moves, then taking the canary out fails: the failure is raised and recorded on the
+ * decision with its code and fix, and the next check only finishes the clearing, deciding nothing anew.
+ */
+async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) => void }, postgresUrl?: string) {
+  const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score, postgresUrl);
+  const log = { kind: 'parquet' as const, dir: logDir };
+  const live = await project.db.deployments.getDeployment('flights');
+  await refuseCanaryClearing(project.db.config.database);
+  let failed: LoomError | undefined;
+  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows, 0.15)), (error: LoomError) => {
+    failed = error;
+    assert.equal(error.code, 'UNAVAILABLE');
+    assert.match(error.message, /canary v2 of flights was promoted \(the alias champion names it now\) by execution \d+, but could not be taken out of the deployment/);
+    assert.match(String(error.fix), /decide the canary again/);
+    return true;
+  });
+  assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, v2, 'the promotion itself was done');
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.id, live?.id, 'the canary still serves');
+  const decisions = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
+  assert.equal(decisions.length, 1);
+  assert.match(failed!.message, new RegExp(`execution ${decisions[0]!.id},`));
+  const recorded = decisions[0]!.properties.canaryClearing as { status: string; code: string; message: string; fix: string };
+  assert.deepEqual([recorded.status, recorded.code], ['failed', 'UNAVAILABLE']);
+  assert.match(recorded.message, /disk I\/O error|No space left on device/);
+  assert.ok(recorded.fix);
+
+  await allowCanaryClearing(project.db.config.database);
+  // Another window and a policy that would roll it back: the decision made stands, and is only finished.
+  const again = await decideCanaryStage(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
+  assert.equal(again.executionId, decisions[0]!.id);
+  assert.equal(again.decision.outcome, 'promote');
+  assert.equal(again.deployment.canary, null);
+  assert.match(again.deployment.reason, new RegExp(`promoted \\(execution ${again.executionId}\\)`));
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
+  const after = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
+  assert.equal(after.length, 1, 'nothing was decided anew');
+  assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id, failedBefore: { code: recorded.code, message: recorded.message, fix: recorded.fix } });
+  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
+}
+
+test('a promotion whose canary cannot be taken out of the deployment says so with its code and fix, and the next check finishes it', async (t) => {
+  await clearingFailsThenFinishes(t);
+});
+
+const postgresUrl = postgresTestUrl('canary clearing');
+test('a promotion whose canary cannot be taken out of the deployment is finished by the next check (PostgreSQL)', { skip: !postgresUrl }, async (t) => {
+  await clearingFailsThenFinishes(t, postgresUrl);
+});
+
+test('a bad canary policy is refused naming the field and the fix, before anything is decided', async (t) => {
+  const { project, logDir, rows } = await canaryProject(t, (score) => score);
+  await assert.rejects(decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, { ...request('flights', rows), policy: { tolerance: 2 } }), (error: LoomError) => {
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.equal(error.field, 'policy.tolerance');
+    assert.match(error.message, /^the canary policy: policy\.tolerance: /);
+    assert.match(String(error.fix), /policy\.tolerance from 0 to 1/);
+    return true;
+  });
+  assert.equal((await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items.length, 0);
+  assert.ok((await project.db.deployments.getDeployment('flights'))?.canary, 'the canary stays');
 });

@@ -4,7 +4,8 @@
  * then `decideCanaryStage` reads both sides' online quality over the same window (the
  * prediction log's role column and the label store, as `loom monitor quality` does), runs
  * the `canary-decision` step (which moves the alias on a promotion) and takes the canary
- * out of the deployment when it was promoted or rolled back. Every change goes through the
+ * out of the deployment when it was promoted or rolled back; when that last move fails, the
+ * next call finishes it without deciding again (canary-clearing.ts). Every change goes through the
  * stores it is given: pass the platform as its principal (`Platform.actingAs`) so alias
  * and deployment moves are authorized and audited.
  *
@@ -12,12 +13,14 @@
  *        traffic, then `await decideCanaryStage(platform, location, { model: 'flights', from, to, codeVersion })`.
  */
 import { LoomError } from '../core/errors.js';
+import { fieldPath, parseInput } from '../core/validation.js';
 import type { Artifact, CodeVersion } from '../metadata/types.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { standaloneScope } from '../pipeline/run-scope.js';
 import type { StepRunner } from '../pipeline/step-runner.js';
 import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
 import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
+import { clearCanary, unfinishedDecision, type RecordedDecision } from './canary-clearing.js';
 import { canaryDecisionComponent } from './canary-component.js';
 import { canaryPolicy, type CanaryDecision, type CanaryPolicy, type QualityFigures, type SideQuality } from './canary-decision.js';
 import { ESTIMATED_METRICS } from './cbpe.js';
@@ -73,9 +76,15 @@ export async function decideCanaryStage(stores: CanaryStores, log: PredictionLog
   if (!deployment?.canary) {
     throw new LoomError('FAILED_PRECONDITION', `${request.model} has no canary deployed, so there is nothing to decide`, { fix: 'deploy one first (`loom deploy set --canary name@version:weight`)' });
   }
+  const policy = parseInput(canaryPolicy, request.policy ?? {}, {
+    what: 'the canary policy',
+    name: (path) => fieldPath(['policy', ...path]),
+    fix: `give policy.metric one of ${ESTIMATED_METRICS.join(', ')}; policy.minLabelled and policy.minRows whole numbers above 0; policy.tolerance from 0 to 1`,
+  });
+  const unfinished = await unfinishedDecision(stores.metadata, deployment);
+  if (unfinished) return finishDecision(stores, deployment, unfinished);
   const primaryVersion = await resolveModelVersion(parseModelRef(deployment.primary), stores.registry);
   const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
-  const policy = canaryPolicy.parse(request.policy ?? {});
   const primary = await sideQuality(stores, log, request, primaryVersion.version, 'primary');
   const canary = await sideQuality(stores, log, request, canaryVersion.version, 'canary');
   const inputs = {
@@ -83,25 +92,27 @@ export async function decideCanaryStage(stores: CanaryStores, log: PredictionLog
     canary: await artifactOf(stores.metadata, canaryVersion.artifactId),
     trigger: request.triggerExecutionId === undefined ? undefined : await alertOf(stores.metadata, request.triggerExecutionId),
   };
+  const alias = request.alias ?? 'champion';
   const outcome = await stores.runner.run({
     component: canaryDecisionComponent,
     stepName: 'canary-decision',
     inputs,
-    parameters: { model: request.model, alias: request.alias ?? 'champion', window: { from: request.from, to: request.to }, primary, canary, policy },
+    parameters: { model: request.model, alias, window: { from: request.from, to: request.to }, primary, canary, policy, deploymentId: deployment.id },
     run: standaloneScope('canary-decision', request.codeVersion),
     cache: false,
   });
   if (outcome.error) throw outcome.error;
   const properties = outcome.outputs.decision!.properties as unknown as CanaryDecision & { aliasMoved: boolean };
-  let after = deployment;
-  if (properties.outcome !== 'hold') {
-    after = await stores.deployments.setDeployment(
-      { modelName: deployment.modelName, primary: deployment.primary, canary: null, shadow: deployment.shadow, split: deployment.split, batch: deployment.batch },
-      { actor: 'canary-decision', reason: `canary v${canaryVersion.version} ${properties.outcome === 'promote' ? 'promoted' : 'rolled back'} (execution ${outcome.executionId}): ${properties.reason}` },
-    );
-  }
   const decision = { outcome: properties.outcome, basis: properties.basis, metric: properties.metric, primaryValue: properties.primaryValue, canaryValue: properties.canaryValue, reason: properties.reason, aliasMoved: properties.aliasMoved };
+  const after = decision.outcome === 'hold' ? deployment : await clearCanary(stores, { deployment, decision: { ...decision, canaryVersion: canaryVersion.version }, executionId: outcome.executionId, alias });
   return { decision, primary, canary, executionId: outcome.executionId, deployment: after };
+}
+
+/** The answer of a decision made earlier whose canary could not be cleared then: cleared now, decided no more. */
+async function finishDecision(stores: CanaryStores, deployment: Deployment, recorded: RecordedDecision): Promise<CanaryStageResult> {
+  const { canaryVersion: _, ...decision } = recorded.decision;
+  const after = await clearCanary(stores, { deployment, decision: recorded.decision, executionId: recorded.executionId, alias: recorded.alias, finishing: { ...(recorded.clearingFailure && { failedBefore: recorded.clearingFailure }) } });
+  return { decision, primary: recorded.primary, canary: recorded.canary, executionId: recorded.executionId, deployment: after };
 }
 
 /** One side's quality over the window: the rows this version answered in this role, as one window. */

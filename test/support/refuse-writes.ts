@@ -34,6 +34,21 @@ export async function skipRetrainRecords(database: { url: string; schema?: strin
   });
 }
 
+/** The database refuses a deployment without a canary (`canary_ref` null): taking a canary out fails. `allowCanaryClearing` lifts it. */
+export async function refuseCanaryClearing(database: { url: string; schema?: string }): Promise<void> {
+  await withTrigger(database, {
+    sqlite: sql`create trigger deployment_refuse_clearing before insert on deployment when new.canary_ref is null begin select raise(abort, 'disk I/O error'); end`,
+    postgres: [
+      sql`create function refuse_clearing() returns trigger language plpgsql as $$ begin raise exception 'could not extend file: No space left on device'; end $$`,
+      sql`create trigger deployment_refuse_clearing before insert on deployment for each row when (new.canary_ref is null) execute function refuse_clearing()`,
+    ],
+  });
+}
+
+export async function allowCanaryClearing(database: { url: string; schema?: string }): Promise<void> {
+  await withTrigger(database, { sqlite: sql`drop trigger deployment_refuse_clearing`, postgres: [sql`drop trigger deployment_refuse_clearing on deployment`] });
+}
+
 /** Installs a trigger over a connection of its own, in the statement(s) of the database's dialect. */
 async function withTrigger(database: { url: string; schema?: string }, statements: { sqlite: RawBuilder<unknown>; postgres: RawBuilder<unknown>[] }): Promise<void> {
   const sqlite = database.url.startsWith('sqlite:');

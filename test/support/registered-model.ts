@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { evaluateComponent } from '../../src/evaluate/component.js';
+import type { ConfigOverrides } from '../../src/platform/config.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { Examples, ServingModel } from '../../src/pipeline/artifact-types.js';
 import { pushComponent } from '../../src/push/push-component.js';
@@ -27,9 +28,10 @@ export interface RegisteredModelProject {
   servingModelId: number;
 }
 
-export async function registeredModelProject(dir: string): Promise<RegisteredModelProject> {
+/** `overrides` open it elsewhere than the default SQLite file (a PostgreSQL schema). */
+export async function registeredModelProject(dir: string, overrides: ConfigOverrides = {}): Promise<RegisteredModelProject> {
   const home = join(dir, '.loom');
-  const db = await openTestPlatform(home);
+  const db = await openTestPlatform(home, overrides);
   const artifacts = new LocalArtifactStore(db.layout.artifacts);
   const fixture = await buildServingModel(dir, { artifacts });
   await db.metadata.putArtifactType(Examples);
