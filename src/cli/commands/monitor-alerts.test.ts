@@ -125,6 +125,8 @@ test('the lineage of the version an alert is about names the retraining run it s
     assert.ok(failed?.status === 'failed', JSON.stringify(failed));
     assert.equal(failed.pipeline, 'missing.ts');
     assert.match(failed.reason, /missing\.ts/);
+    assert.equal(failed.code, 'NOT_FOUND', "the loader's code and fix are kept beside its message");
+    assert.match(String(failed.fix), /give the path/);
     assert.equal(failed.runId, undefined, 'no run started');
     // A run that started and then failed is still named, beside why it failed.
     const [broke] = retrainsOf(results[2]!.executionId) ?? [];
@@ -140,7 +142,7 @@ test('the lineage of the version an alert is about names the retraining run it s
   }
   const text = await runCompiledLoom(['lineage', 'flights@1'], { cwd: dir });
   assert.match(text.stdout, new RegExp(`retrain retrain\\.ts: run ${String(runId)} started`));
-  assert.match(text.stdout, /retrain missing\.ts failed: .*missing\.ts/);
+  assert.match(text.stdout, /retrain missing\.ts failed: .*missing\.ts.* \[NOT_FOUND\] \(fix: give the path/);
   assert.match(text.stdout, new RegExp(`retrain failing\\.ts: run ${String(failedRunId)} failed: .*the training data is gone`));
 });
 

@@ -14,6 +14,7 @@ import type { Platform } from '../../platform/platform.js';
 import { listAlerts } from './history.js';
 import { LocalArtifactStore } from '../../store/local-artifact-store.js';
 import { checkAlerts } from './check.js';
+import { RetrainRunFailed, retrainsOf } from './retrain-link.js';
 import { decideAlert, type MetricPoint } from './evaluate.js';
 import { parseAlertRules, readAlertRules, type AlertRule } from './rules.js';
 import { deliverWebhook } from './webhook.js';
@@ -187,11 +188,16 @@ test('a firing rule acts and is recorded (PostgreSQL)', { skip: pgUrl ? false : 
 async function firesAndRetrains(platform: Platform, dir: string, metadata = platform.metadata) {
   await platform.registry.ensureRegisteredModel('flights');
   await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  return retrainRuleFires(platform, dir, { metadata, hours: 0, retrain: async () => 'flights-run-7' });
+}
+
+/** The retraining rule checked on the window `hours` after the first, its runs started by `retrain`. */
+function retrainRuleFires(platform: Platform, dir: string, pass: { metadata: Platform['metadata']; hours: number; retrain: () => Promise<string> }) {
   const rules = parseAlertRules(RULES.replace('for: 2', 'for: 1').replace('      - type: log\n      - type: rollback\n', '      - type: retrain\n        pipeline: pipelines/flights.ts\n'), 'rules.yaml');
   const runner = testStepRunner(platform, new LocalArtifactStore(`${dir}/artifacts`));
-  return checkAlerts({ metadata, registry: platform.registry, runner }, rules, {
-    points: async () => [point(0, 0.5, 1)],
-    retrain: async () => 'flights-run-7',
+  return checkAlerts({ metadata: pass.metadata, registry: platform.registry, runner }, rules, {
+    points: async () => [point(pass.hours, 0.5, 1)],
+    retrain: pass.retrain,
     codeVersion: { commit: null, dirty: false },
   });
 }
@@ -271,6 +277,50 @@ test("a store's refusal keeps its code in the pass's record failure (PostgreSQL)
   const platform = await openFreshPostgres(pgUrl!);
   t.after(() => platform.close());
   await recordSkipped(platform, dir);
+});
+
+/**
+ * Retrainings that fail keep the failure's code and fix in the alert's record: one that cannot start
+ * (its LoomError), one whose run started and failed (its step's LoomError, as the cause), and a plain error.
+ */
+async function retrainFailuresRecorded(platform: Platform, dir: string) {
+  const failures = [
+    new LoomError('NOT_FOUND', 'pipeline file pipelines/flights.ts does not exist', { fix: 'give the path of a .ts or .js file that exports a pipeline' }),
+    new RetrainRunFailed('flights-run-8', new LoomError('FAILED_PRECONDITION', 'the training data is gone', { fix: 'ingest the newest month again' })),
+    new Error('socket hang up'),
+  ];
+  const expected = [
+    { pipeline: 'pipelines/flights.ts', status: 'failed', reason: 'pipeline file pipelines/flights.ts does not exist', code: 'NOT_FOUND', fix: 'give the path of a .ts or .js file that exports a pipeline' },
+    { pipeline: 'pipelines/flights.ts', status: 'failed', reason: 'the training data is gone', code: 'FAILED_PRECONDITION', fix: 'ingest the newest month again', runId: 'flights-run-8' },
+    { pipeline: 'pipelines/flights.ts', status: 'failed', reason: 'socket hang up', code: 'INTERNAL' },
+  ];
+  for (const [i, failure] of failures.entries()) {
+    // Each pass its own window, so the rule's cool-down does not hold it back.
+    const [result] = await retrainRuleFires(platform, dir, { metadata: platform.metadata, hours: i * 10, retrain: () => Promise.reject(failure) });
+    assert.equal(result!.fired, true, result!.summary);
+    assert.equal(result!.actions![0]!.status, 'failed');
+    const execution = await platform.metadata.getExecution(result!.executionId!);
+    assert.deepEqual(execution?.properties.retrains, [expected[i]]);
+    assert.deepEqual(retrainsOf(execution!), [expected[i]], 'the lineage reader gives them back');
+  }
+}
+
+test("a retraining that fails is recorded with its error's code and fix, not only its message (SQLite)", async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openTestPlatform(dir);
+  t.after(() => platform.close());
+  await platform.registry.ensureRegisteredModel('flights');
+  await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  await retrainFailuresRecorded(platform, dir);
+});
+
+test("a retraining that fails is recorded with its error's code and fix (PostgreSQL)", { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir((fn) => t.after(fn));
+  const platform = await openFreshPostgres(pgUrl!);
+  t.after(() => platform.close());
+  await platform.registry.ensureRegisteredModel('flights');
+  await platform.registry.createModelVersion({ modelName: 'flights', source: 'file:///models/v1', status: 'READY' });
+  await retrainFailuresRecorded(platform, dir);
 });
 
 /** Two rules, the first unreadable (its metric has several measures): the second is still checked, fires and is recorded. */

@@ -10,7 +10,7 @@
  *
  * Usage: `const results = await checkAlerts(platform, rules, { points, retrain });`
  */
-import { isLoomError, type ErrorCode } from '../../core/errors.js';
+import { failureRecord, isLoomError, type ErrorCode } from '../../core/errors.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { CodeVersion } from '../../metadata/types.js';
 import { standaloneScope } from '../../pipeline/run-scope.js';
@@ -120,8 +120,10 @@ async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, 
       records.push({ pipeline: action.detail, status: 'started', runId });
     } catch (error) {
       const runId = error instanceof RetrainRunFailed ? error.runId : undefined;
-      started.push({ type: 'retrain', status: 'failed', detail: `${action.detail}: ${runId ? `run ${runId} failed: ` : ''}${(error as Error).message}` });
-      records.push({ pipeline: action.detail, status: 'failed', reason: (error as Error).message, ...(runId ? { runId } : {}) });
+      // A run that failed keeps its step's error (code and fix) as the cause.
+      const failure = failureRecord(error instanceof RetrainRunFailed ? error.cause : error, { code: 'INTERNAL' });
+      started.push({ type: 'retrain', status: 'failed', detail: `${action.detail}: ${runId ? `run ${runId} failed: ` : ''}${failure.message}` });
+      records.push({ pipeline: action.detail, status: 'failed', reason: failure.message, code: failure.code, ...(failure.fix && { fix: failure.fix }), ...(runId ? { runId } : {}) });
     }
   }
   try {
@@ -137,10 +139,10 @@ async function requestedRetrains(metadata: MetadataStore, outcome: StepOutcome, 
 function recordFailureOf(error: unknown, executionId: number, records: readonly RetrainRecord[]): NonNullable<AlertCheck['recordFailure']> {
   const runIds = records.flatMap((r) => (r.runId ? [r.runId] : []));
   const started = runIds.length > 0 ? `run(s) ${runIds.join(', ')} did start (do not start them again)` : 'no run started';
-  const storeFix = isLoomError(error) ? error.fix : 'make the metadata database writable again (disk space, permissions, a read-only replica)';
+  const failure = failureRecord(error, { code: 'UNAVAILABLE', fix: 'make the metadata database writable again (disk space, permissions, a read-only replica)' });
   return {
-    code: isLoomError(error) ? error.code : 'UNAVAILABLE',
-    message: `the alert's execution ${executionId} could not record the retrainings it requested: ${(error as Error).message}`,
-    fix: storeFix ? `${storeFix}; ${started}` : started,
+    code: failure.code,
+    message: `the alert's execution ${executionId} could not record the retrainings it requested: ${failure.message}`,
+    fix: failure.fix ? `${failure.fix}; ${started}` : started,
   };
 }

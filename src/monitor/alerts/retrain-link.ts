@@ -10,6 +10,7 @@
  *        `await recordRetrains(platform.metadata, alertExecutionId, [{ pipeline, status: 'started', runId }]);`
  */
 import { z } from 'zod';
+import { ERROR_CODES } from '../../core/errors.js';
 import type { MetadataStore } from '../../metadata/store.js';
 import type { Execution } from '../../metadata/types.js';
 
@@ -34,11 +35,12 @@ export class RetrainRunFailed extends Error {
 
 const retrainRecord = z.discriminatedUnion('status', [
   z.strictObject({ pipeline: z.string(), status: z.literal('started'), runId: z.string() }),
-  // runId when the run started and then failed; none when it could not start.
-  z.strictObject({ pipeline: z.string(), status: z.literal('failed'), reason: z.string(), runId: z.string().optional() }),
+  // runId when the run started and then failed; none when it could not start. The failure's code and
+  // fix as its LoomError gave them (records written before they were kept have neither).
+  z.strictObject({ pipeline: z.string(), status: z.literal('failed'), reason: z.string(), code: z.enum(ERROR_CODES).optional(), fix: z.string().optional(), runId: z.string().optional() }),
 ]);
 
-/** What became of one retraining an alert requested: the pipeline run started, or why it failed (and the run, when it started). */
+/** What became of one retraining an alert requested: the pipeline run started, or why it failed, with the failure's code and fix (and the run, when it started). */
 export type RetrainRecord = z.infer<typeof retrainRecord>;
 
 /** Keeps on the alert's execution what became of the retrainings it requested. */
