@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, stat, utimes } from 'node:fs/promises';
+import { readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
@@ -66,6 +66,27 @@ async function agedLogFiles(dir: string, now: number): Promise<string[]> {
   for (const [i, days] of [10, 5, 2, 0].entries()) await utimes(files[i]!, (now - days * DAY) / 1000, (now - days * DAY) / 1000);
   return files;
 }
+
+test('Parquet retention removes the profiles whose log file was deleted by hand, and only those, and counts them', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const now = Date.now();
+  const files = await agedLogFiles(dir, now);
+  // The newest and an old file deleted by hand, their profiles left behind; a profile still being written (a temporary name) has no file either.
+  await rm(files[3]!);
+  await rm(files[1]!);
+  const writing = `${profilePath(files[3]!)}.tmp-123`;
+  await writeFile(writing, 'half a profile');
+  const first = await applyRetention({ kind: 'parquet', dir }, {}, now);
+  assert.deepEqual(first.removedOrphanProfiles, [profilePath(files[1]!), profilePath(files[3]!)]);
+  assert.deepEqual(first.removedFiles, [], 'no policy removes no log file');
+  const kept = [files[0]!, files[2]!];
+  assert.deepEqual((await readdir(dir)).sort().map((f) => join(dir, f)), [...kept.flatMap((f) => [f, profilePath(f)]), writing].sort(), 'every profile whose file exists stays');
+  const sizes = await Promise.all(kept.map(async (f) => (await stat(f)).size + (await stat(profilePath(f))).size));
+  assert.equal(first.bytes, sizes[0]! + sizes[1]!, 'the orphans count in no size');
+  // With a policy: the old file goes with its profile as before, and no orphan is left to count.
+  const second = await applyRetention({ kind: 'parquet', dir }, { maxAgeMs: 7 * DAY }, now);
+  assert.deepEqual([second.removedFiles, second.removedOrphanProfiles], [[files[0]], []]);
+});
 
 test('a scheduled retention applies the policy at once and again at every pass; a failed pass is reported and the next one still runs', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));

@@ -7,7 +7,9 @@
  *   its writer finished it, so every row in it is at least that old; the size is the
  *   files' bytes on disk, oldest files removed first. A file's profile (log-profile-write.ts)
  *   goes with it and counts in its size (a few hundredths of a large file, but some tenths
- *   of the small files an idle server finishes).
+ *   of the small files an idle server finishes). A profile whose file is gone another way (deleted
+ *   by hand) is never read again: each pass removes such orphans, and only those (a profile
+ *   whose file is there is never touched; a profile is written after its file, never before).
  * - PostgreSQL: rows are deleted by `logged_at`; the size is the table's with its indexes
  *   (`pg_total_relation_size`), and the oldest rows are deleted in proportion to the excess.
  *   PostgreSQL reuses the freed space after (auto)vacuum rather than shrinking the file.
@@ -18,7 +20,8 @@
  *
  * Usage: `await applyRetention(location, { maxAgeMs: 30 * 86_400_000, maxBytes: 10 * 2 ** 30 })`
  */
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { LoomError } from '../core/errors.js';
 import { profilePath } from './log-profile-write.js';
@@ -71,6 +74,8 @@ export function scheduleRetention(
 export interface RetentionResult {
   /** Parquet files removed (empty on PostgreSQL). */
   removedFiles: string[];
+  /** Profiles removed because their Parquet file was already gone (empty on PostgreSQL). */
+  removedOrphanProfiles: string[];
   /** Rows deleted on PostgreSQL; on Parquet undefined (files are removed unread). */
   removedRows?: number;
   /** Bytes the log takes after the pass (PostgreSQL: before vacuum). */
@@ -86,6 +91,7 @@ export async function applyRetention(location: PredictionLogLocation, policy: Re
 }
 
 async function retainFiles(dir: string, policy: RetentionPolicy, now: number): Promise<RetentionResult> {
+  const removedOrphanProfiles = await removeOrphanProfiles(dir);
   const files: { path: string; mtime: number; size: number }[] = [];
   for (const path of await predictionLogFiles(dir)) {
     // A file removed meanwhile (another pass) is simply gone.
@@ -106,7 +112,30 @@ async function retainFiles(dir: string, policy: RetentionPolicy, now: number): P
     removed.push(file.path);
     bytes -= file.size;
   }
-  return { removedFiles: removed, bytes };
+  return { removedFiles: removed, removedOrphanProfiles, bytes };
+}
+
+/** The `.profile` files of `dir` whose Parquet file is absent, removed; a profile whose file exists (or cannot be looked at) stays. */
+async function removeOrphanProfiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const removed: string[] = [];
+  // `.profile` exactly: a profile being written (`….profile.tmp-N`) is not finished, let alone orphaned.
+  for (const name of names.filter((n) => n.endsWith('.profile') && !n.startsWith('.')).sort()) {
+    const profile = join(dir, name);
+    // profilePath's inverse: the profile of `<stem>.parquet` is `<stem>.profile`.
+    const logFile = `${profile.slice(0, -'.profile'.length)}.parquet`;
+    const absent = await stat(logFile).then(
+      () => false,
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    );
+    if (!absent) continue;
+    await rm(profile, { force: true });
+    removed.push(profile);
+  }
+  return removed;
 }
 
 async function retainRows(location: Extract<PredictionLogLocation, { kind: 'postgres' }>, policy: RetentionPolicy, now: number): Promise<RetentionResult> {
@@ -130,7 +159,7 @@ async function retainRows(location: Extract<PredictionLogLocation, { kind: 'post
       }
       bytes = await size();
     }
-    return { removedFiles: [], removedRows, bytes };
+    return { removedFiles: [], removedOrphanProfiles: [], removedRows, bytes };
   } finally {
     await client.end().catch(() => {});
   }

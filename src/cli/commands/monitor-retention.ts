@@ -34,7 +34,7 @@ export function registerMonitorRetentionCommand(monitor: Command): void {
       }
       const result = await applyRetention(predictionLogLocation(config), policy);
       if (options.json) return printJson(result);
-      const removed = result.removedRows !== undefined ? `${result.removedRows} rows` : `${result.removedFiles.length} files`;
+      const removed = result.removedRows !== undefined ? `${result.removedRows} rows` : `${result.removedFiles.length} files${result.removedOrphanProfiles.length > 0 ? ` and ${result.removedOrphanProfiles.length} profiles left without their file` : ''}`;
       process.stdout.write(`removed ${removed}; the prediction log now takes ${(result.bytes / 2 ** 20).toFixed(1)} MiB\n`);
     });
 }

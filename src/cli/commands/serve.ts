@@ -165,6 +165,8 @@ function retainPredictionLog(config: LoomConfig, logging: boolean): { stop(): Pr
     onPass: (result) => {
       const removed = result.removedRows ?? result.removedFiles.length;
       if (removed > 0) process.stderr.write(`prediction log retention removed ${removed} ${result.removedRows !== undefined ? 'rows' : 'files'}\n`);
+      const orphans = result.removedOrphanProfiles.length;
+      if (orphans > 0) process.stderr.write(`prediction log retention removed ${orphans} profiles whose log file was already gone\n`);
     },
     onError: (error) => process.stderr.write(`prediction log retention failed (tried again at the next pass): ${error instanceof Error ? error.message : String(error)}\n`),
   });
