@@ -13,8 +13,8 @@ import type { NewLabel } from './label-store.js';
 const T0 = Date.UTC(2026, 0, 5, 8);
 const HOUR = 3_600_000;
 
-/** A log of four predictions: flight UA1 at 8:00 and 10:00, DL2 at 9:00, and UA1 of another model. */
-async function writeLog(dir: string): Promise<void> {
+/** A log of four predictions: flight UA1 at 8:00 and 10:00, DL2 at 9:00, and UA1 of another model; `features` names the flight's fields. */
+async function writeLog(dir: string, features = (flight: string): Record<string, string> => ({ flight, origin: 'SFO' })): Promise<void> {
   const sink = new ParquetPredictionSink(dir);
   const row = (requestId: string, flight: string, at: number, model = 'flights') => ({
     requestId,
@@ -22,7 +22,7 @@ async function writeLog(dir: string): Promise<void> {
     modelVersion: 1,
     role: 'primary' as const,
     protocol: 'v2',
-    features: JSON.stringify({ flight, origin: 'SFO' }),
+    features: JSON.stringify(features(flight)),
     outputs: JSON.stringify({ probability: 0.3 }),
     latencyMs: 0.2,
     loggedAt: at,
@@ -192,4 +192,48 @@ test('by entity and time, rows are named and the last row of a request id wins i
     fix: /"arrived_at" column a time/,
   });
   assert.equal((await db.labels.getLabels(['a'])).get('a')!.label, 0, 'the refused loads left the first as it was');
+});
+
+/**
+ * Columns named as the loader's own (`__t`, `__label`, `__row`, `__id`, `rowid`) or the log's
+ * (`request_id`, `logged_at`) load as any other: as entity keys, time and label, and as request id and label.
+ */
+async function loadsColumnsNamedAsInternals(db: Platform, dir: string) {
+  const logDir = join(dir, 'predictions');
+  // Each entity a flight and its carrier, under names that clash.
+  const keys = ['__t', '__label', 'rowid', 'request_id', 'logged_at'];
+  await writeLog(logDir, (flight) => Object.fromEntries(keys.map((k, i) => [k, `${flight}-${i}`])));
+  const location = { kind: 'parquet' as const, dir: logDir };
+  const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const entity = (flight: string) => keys.map((_, i) => `'${flight}-${i}'`).join(', ');
+  const values = [`(${entity('UA1')}, TIMESTAMP '${iso(T0 + 1.5 * HOUR)}', 1)`, `(${entity('UA1')}, TIMESTAMP '${iso(T0 + 3 * HOUR)}', 0)`, `(${entity('DL2')}, TIMESTAMP '${iso(T0 + 0.5 * HOUR)}', 1)`];
+  const sql = `SELECT * FROM (VALUES ${values.join(', ')}) AS v(${keys.map((k) => `"${k}"`).join(', ')}, "__row", "__id")`;
+  assert.deepEqual(await loadLabels(db.labels, location, { model: 'flights', source: { sql }, labelColumn: '__id', entity: { keys, timeColumn: '__row' } }), { rows: 3, written: 2, unmatched: 1 });
+  const byEntity = await db.labels.getLabels(['a', 'b', 'c']);
+  assert.deepEqual([byEntity.get('a')?.label, byEntity.get('a')?.observedAt, byEntity.get('c')?.label, byEntity.has('b')], [1, T0 + 1.5 * HOUR, 0, false]);
+
+  // By request id: the id in a column named `__label` beside one named `__id`, then in `rowid` with the label in `__id`.
+  const csv = join(dir, 'labels.csv');
+  await writeFile(csv, '__id,__label,rowid,__t\n9,a,0,x\n9,b,1,y\n');
+  assert.deepEqual(await loadLabels(db.labels, location, { model: 'flights', source: { file: csv }, labelColumn: 'rowid', requestIdColumn: '__label' }), { rows: 2, written: 2, unmatched: 0 });
+  const byLabelColumn = await db.labels.getLabels(['a', 'b']);
+  assert.deepEqual([byLabelColumn.get('a')?.label, byLabelColumn.get('b')?.label], [0, 1]);
+  await writeFile(csv, 'rowid,__id,__observed\nb,0,x\nc,1,y\n');
+  assert.deepEqual(await loadLabels(db.labels, location, { model: 'flights', source: { file: csv }, labelColumn: '__id', requestIdColumn: 'rowid' }), { rows: 2, written: 2, unmatched: 0 });
+  const byRowid = await db.labels.getLabels(['b', 'c']);
+  assert.deepEqual([byRowid.get('b')?.label, byRowid.get('c')?.label], [0, 1]);
+}
+
+test("columns named as the loader's own internal columns load as any other, by entity and by request id (SQLite)", async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openTestPlatform(dir);
+  t.after(() => db.close());
+  await loadsColumnsNamedAsInternals(db, dir);
+});
+
+test("columns named as the loader's own internal columns load as any other (PostgreSQL)", { skip: pgUrl ? false : 'no PostgreSQL' }, async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const db = await openFreshPostgres(pgUrl!);
+  t.after(() => db.close());
+  await loadsColumnsNamedAsInternals(db, dir);
 });

@@ -6,7 +6,9 @@
  * names entity columns (the same names as logged features, e.g. `origin`, `flight_no`) and
  * the time the outcome belongs to, and takes the request id of the latest logged
  * prediction for that entity at or before that time: a point-in-time (ASOF) join, so a
- * label never attaches to a prediction made after the fact it describes.
+ * label never attaches to a prediction made after the fact it describes. Any column name
+ * loads, the loader's own (`__t`, `__label`, `rowid`) and the log's (`request_id`) included:
+ * the source's columns are read by name once, under names of the loader's.
  *
  * Every row is checked before anything is written, and the labels are written in one
  * transaction: a bad row (a text label, a torn last line) or a source that fails as it is
@@ -126,16 +128,19 @@ export async function loadLabels(store: LabelStore, log: PredictionLogLocation, 
       const opened = await openPredictionLog(db, log, { model: request.model });
       close = opened.close;
       const keys = request.entity.keys;
-      const predictions = `SELECT request_id, logged_at, ${keys.map((k) => `(features ->> ${sqlString(k)}) AS ${sqlIdent(k)}`).join(', ')} FROM (${opened.relation})`;
-      const labels = `SELECT ${keys.map((k) => `${sqlIdent(k)}::VARCHAR AS ${sqlIdent(k)}`).join(', ')}, ${sqlIdent(request.entity.timeColumn)}::TIMESTAMP AS __t, ${sqlIdent(labelColumn)} AS __label FROM (${source})`;
+      // Past the source's select, every column is one of the loader's own names (the keys by position),
+      // so no name the user's columns or features have (`__t`, `rowid`, `request_id`) can clash with one.
+      const key = (i: number) => `__key${i}`;
+      const predictions = `SELECT request_id AS __id, logged_at AS __logged, ${keys.map((k, i) => `(features ->> ${sqlString(k)}) AS ${key(i)}`).join(', ')} FROM (${opened.relation})`;
+      const labels = `SELECT ${keys.map((k, i) => `${sqlIdent(k)}::VARCHAR AS ${key(i)}`).join(', ')}, ${sqlIdent(request.entity.timeColumn)}::TIMESTAMP AS __t, ${sqlIdent(labelColumn)} AS __label FROM (${source})`;
       // The join answers in its own order (by entity and time), so the source's rows are staged first,
       // their rowids numbering them in the source's order, and the join's answer is put back in it:
       // a refusal names the row of the source, and a request id's last row in the source wins.
       stages = [
         `CREATE TEMP TABLE ${LABEL_ROWS} AS ${labels}`,
         // ASOF: for each label, the latest prediction of its entity logged at or before its time.
-        `CREATE TEMP TABLE ${STAGED} AS SELECT p.request_id AS __id, l.__label, epoch_ms(l.__t) AS __observed FROM (SELECT rowid AS __row, * FROM ${LABEL_ROWS}) l
-          ASOF LEFT JOIN (${predictions}) p ON ${keys.map((k) => `l.${sqlIdent(k)} = p.${sqlIdent(k)}`).join(' AND ')} AND l.__t >= p.logged_at
+        `CREATE TEMP TABLE ${STAGED} AS SELECT p.__id, l.__label, epoch_ms(l.__t) AS __observed FROM (SELECT rowid AS __row, * FROM ${LABEL_ROWS}) l
+          ASOF LEFT JOIN (${predictions}) p ON ${keys.map((_, i) => `l.${key(i)} = p.${key(i)}`).join(' AND ')} AND l.__t >= p.__logged
           ORDER BY l.__row`,
       ];
     } else {
