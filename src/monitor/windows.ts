@@ -16,7 +16,7 @@
  *
  * Usage: `const windows = await analyseWindows(db, log.relation, baseline, { window: { kind: 'hourly' } })`
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts, type FeatureComparison } from '../validate/drift.js';
@@ -88,8 +88,8 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   ];
   // Windows of N requests number the rows in time order: a sort of the whole log, needless
   // when all its rows fit in one window (every row's key is 0 then).
-  // That count's scan also gives the one window's bounds, so its key query is not needed.
-  const [bounds] = options.window.kind === 'requests' ? await queryRows(db, `SELECT 0 AS w, epoch_ms(min(logged_at)) AS start, epoch_ms(max(logged_at)) AS end, count(*)::DOUBLE AS n FROM (${relation})`) : [];
+  // That count also gives the one window's bounds, so its key query is not needed.
+  const bounds = options.window.kind === 'requests' ? await logBounds(db, relation, options.profiles) : undefined;
   const single = bounds !== undefined && options.window.kind === 'requests' && Number(bounds.n) <= options.window.size;
   const key = single ? '0::BIGINT' : windowKey(options.window);
   const model = baseline.trainingRows ? await reconstructionModel(db, baseline.trainingRows, features, baseline.statistics, options.fits) : undefined;
@@ -151,9 +151,22 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   }
 }
 
+/**
+ * The whole log's rows and first and last time, as a window key row (`w` 0): from the
+ * profiles' group rows when they cover the log wholly, else by a scan of its `logged_at`.
+ */
+async function logBounds(db: DuckDBConnection, relation: string, profiles: LogProfiles | undefined): Promise<Record<string, DuckDBValue>> {
+  const extent = await profiles?.extent(ALL_TIME);
+  if (extent) return { w: 0, start: extent.start ?? null, end: extent.end ?? null, n: extent.rows };
+  const [bounds] = await queryRows(db, `SELECT 0 AS w, epoch_ms(min(logged_at)) AS start, epoch_ms(max(logged_at)) AS end, count(*)::DOUBLE AS n FROM (${relation})`);
+  return bounds!;
+}
+
+const ALL_TIME: TimeRange = { from: -Infinity, to: Infinity };
+
 /** The times a window (its key: `windowKey`'s value) covers; all time for the single window of N requests. */
 export function windowRange(window: WindowSpec, key: number): TimeRange {
-  if (window.kind === 'requests') return { from: -Infinity, to: Infinity };
+  if (window.kind === 'requests') return ALL_TIME;
   return { from: key, to: key + (window.kind === 'hourly' ? 3_600_000 : 86_400_000) };
 }
 
