@@ -16,7 +16,7 @@
  *
  * Usage: `const windows = await analyseWindows(db, log.relation, baseline, { window: { kind: 'hourly' } })`
  */
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBStructType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts, type FeatureComparison } from '../validate/drift.js';
@@ -81,7 +81,8 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   const features = servedFeatures(baseline.schema);
   const outputs = await numericOutputs(db, relation);
   const table = `${TABLE_PREFIX}${tableCounter++}`;
-  const [featureFields, outputFields] = [await structFields(db, relation, 'features'), await structFields(db, relation, 'outputs')];
+  const structs = await structFieldsOf(db, relation, ['features', 'outputs']);
+  const [featureFields, outputFields] = [structs.get('features'), structs.get('outputs')];
   const columns = [
     ...features.map((f) => `${loggedValue('features', featureFields, f.name, f.type)} AS ${sqlIdent(f.name)}`),
     ...outputs.map((name) => `${loggedValue('outputs', outputFields, name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
@@ -190,10 +191,29 @@ export function outputColumn(name: string): string {
 }
 
 /** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
-export async function structFields(db: DuckDBConnection, relation: string, column: 'features' | 'outputs'): Promise<Map<string, string> | undefined> {
-  const [described] = await queryRows(db, `DESCRIBE SELECT ${column} FROM (${relation})`);
-  if (!String(described?.column_type ?? '').startsWith('STRUCT(')) return undefined;
-  return new Map((await queryRows(db, `DESCRIBE SELECT ${column}.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
+export async function structFields(db: DuckDBConnection, relation: string, column: LogObjectColumn): Promise<Map<string, string> | undefined> {
+  return (await structFieldsOf(db, relation, [column])).get(column);
+}
+
+type LogObjectColumn = 'features' | 'outputs';
+
+/**
+ * `structFields` of several columns in two statements, whatever their number: their types
+ * (a query of no rows), then one DESCRIBE of every STRUCT's fields, told apart by their
+ * counts. The fields' types are DESCRIBE's names (a JSON field is 'JSON', not VARCHAR).
+ */
+export async function structFieldsOf(db: DuckDBConnection, relation: string, columns: readonly LogObjectColumn[]): Promise<Map<LogObjectColumn, Map<string, string> | undefined>> {
+  const types = (await db.run(`SELECT ${columns.join(', ')} FROM (${relation}) LIMIT 0`)).columnTypes();
+  const structs = columns.flatMap((column, i) => (types[i] instanceof DuckDBStructType ? [{ column, count: types[i].entryCount }] : []));
+  const fields = new Map<LogObjectColumn, Map<string, string> | undefined>(columns.map((column) => [column, undefined]));
+  if (structs.length === 0) return fields;
+  const described = await queryRows(db, `DESCRIBE SELECT ${structs.map((s) => `${s.column}.*`).join(', ')} FROM (${relation})`);
+  let offset = 0;
+  for (const { column, count } of structs) {
+    fields.set(column, new Map(described.slice(offset, offset + count).map((r) => [String(r.column_name), String(r.column_type)])));
+    offset += count;
+  }
+  return fields;
 }
 
 /**
