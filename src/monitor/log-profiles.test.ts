@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { flightsParquetPath } from '../data/datasets.js';
-import { readSource, sqlString, withDuckDB } from '../data/duckdb.js';
+import { queryRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { inferSchema } from '../validate/schema.js';
 import { computeStatistics } from '../validate/statistics.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
@@ -71,6 +71,8 @@ async function analyse(logDir: string, baseline: MonitorBaseline, window: Window
     const profiled = await analyseWindows(db, log.relation, baseline, { window, profiles });
     await opened.close();
     const scanned = await analyseWindows(db, log.relation, baseline, { window });
+    const [left] = await queryRows(db, `SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__loom%') + (SELECT count(*) FROM duckdb_views() WHERE view_name LIKE '__loom%') AS n`);
+    assert.equal(Number(left!.n), 0, 'the windows and the profiles drop every table and view they made');
     return { profiled, scanned, served, extents };
   });
 }

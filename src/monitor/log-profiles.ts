@@ -201,14 +201,16 @@ async function loadProfiles(db: DuckDBConnection, table: string, files: string[]
       return [];
     }
   }
-  const actual = new Map(
-    (await queryRows(db, `SELECT file_name, num_rows::DOUBLE AS rows, file_size_bytes::DOUBLE AS size FROM parquet_file_metadata([${readable.map(sqlString).join(', ')}])`)).map((r) => [
-      String(r.file_name),
-      `${Number(r.rows)}:${Number(r.size)}`,
-    ]),
+  // Each profile's file row against its file's footer, in one query: kept where both the rows and the size are the file's.
+  const pairs = `(VALUES ${readable.map((file) => `(${sqlString(file)}, ${sqlString(profilePath(file))})`).join(', ')}) AS f(file, profile)`;
+  const matching = await queryRows(
+    db,
+    `SELECT DISTINCT f.file FROM ${pairs} JOIN parquet_file_metadata([${readable.map(sqlString).join(', ')}]) AS m ON m.file_name = f.file
+       JOIN (SELECT profile, rows, size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}) AS p ON p.profile = f.profile
+     WHERE m.num_rows::DOUBLE = p.rows::DOUBLE AND m.file_size_bytes::DOUBLE = p.size::DOUBLE`,
   );
-  const recorded = new Map((await queryRows(db, `SELECT profile, rows::DOUBLE AS rows, size::DOUBLE AS size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}`)).map((r) => [String(r.profile), `${Number(r.rows)}:${Number(r.size)}`]));
-  const trusted = readable.filter((file) => actual.get(file) !== undefined && recorded.get(profilePath(file)) === actual.get(file));
+  const matched = new Set(matching.map((r) => String(r.file)));
+  const trusted = readable.filter((file) => matched.has(file));
   if (trusted.length < readable.length) await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
   return trusted;
 }

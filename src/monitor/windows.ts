@@ -24,7 +24,7 @@ import { discreteValueCounts, exactBinCounts, type BinnedColumn } from '../valid
 import type { Schema, SchemaFeature } from '../validate/schema.js';
 import { statisticsWithValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
 import { statisticsFromProfiles, type LogProfiles, type ProfiledColumn, type TimeRange } from './log-profiles.js';
-import { dropReconstruction, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
+import { reconstructionDrops, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
 import type { FitScope } from './version-fits.js';
 
 /** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
@@ -146,9 +146,8 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     task.done();
     return results;
   } finally {
-    await db.run(`DROP ${view ? 'VIEW' : 'TABLE'} IF EXISTS ${table}`);
-    await db.run(`DROP TABLE IF EXISTS ${table}_training`);
-    if (model) await dropReconstruction(db, model);
+    // Every drop in one call: each statement run is a round trip.
+    await db.run([`DROP ${view ? 'VIEW' : 'TABLE'} IF EXISTS ${table}`, `DROP TABLE IF EXISTS ${table}_training`, ...(model ? reconstructionDrops(model) : [])].join('; '));
   }
 }
 
