@@ -132,12 +132,20 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
       const covered = await coverage(range, fields.join(' OR ') || undefined);
       if (!covered || covered.bad > 0) return undefined;
       if (present.length === 0) return { counts: 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: covered.rows };
+      const values = `(${profileRows(trusted)} WHERE kind = 'value') ${covered.inWindow}`;
+      if (present.length === 1) {
+        // One column (a score): its value rows filtered where they are read, no join.
+        const [c] = present as [(typeof present)[number]];
+        const counts = `SELECT ${c.index} AS col, ${c.value!.v ?? 'NULL::DOUBLE'} AS v, ${c.value!.s ?? 'NULL::VARCHAR'} AS s, rows::DOUBLE AS n
+          FROM ${values} WHERE p.col = ${sqlString(c.col)} AND p.field = ${sqlString(c.field)}`;
+        return { counts, rows: covered.rows };
+      }
       // One pass over the profiles' value rows for every column: each row's column found by a join on its (col, field) and
       // its value picked by the column's number (a CASE on strings per row cost twice as much).
       const which = (pick: (c: (typeof present)[number]) => string | undefined, type: string) => `CASE m.col ${present.map((c) => `WHEN ${c.index} THEN ${pick(c) ?? `NULL::${type}`}`).join(' ')} END`;
       const wanted = `(VALUES ${present.map((c) => `(${c.index}, ${sqlString(c.col)}, ${sqlString(c.field)})`).join(', ')}) AS m(col, struct, field)`;
       const counts = `SELECT m.col AS col, ${which((c) => c.value!.v, 'DOUBLE')} AS v, ${which((c) => c.value!.s, 'VARCHAR')} AS s, rows::DOUBLE AS n
-        FROM (${profileRows(trusted)} WHERE kind = 'value') ${covered.inWindow} JOIN ${wanted} ON p.col = m.struct AND p.field = m.field`;
+        FROM ${values} JOIN ${wanted} ON p.col = m.struct AND p.field = m.field`;
       return { counts, rows: covered.rows };
     },
     close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined),
