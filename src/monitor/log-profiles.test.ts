@@ -15,7 +15,8 @@ import { readScoreCounts } from './cbpe.js';
 import { profilePath, writeLogProfile } from './log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles, type LogProfiles } from './log-profiles.js';
 import { openPredictionLog, type PredictionLogFilter } from './prediction-log-reader.js';
-import { analyseWindows, structFields, type MonitorBaseline, type WindowAnalysis, type WindowSpec } from './windows.js';
+import { structFields } from './logged-fields.js';
+import { analyseWindows, type MonitorBaseline, type WindowAnalysis, type WindowSpec } from './windows.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 5);

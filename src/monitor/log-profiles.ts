@@ -65,7 +65,7 @@ export interface LogProfiles {
 /**
  * How a profile's stored values give the window's value, by the window's type and the
  * field's: only where the two agree, so the values are those the window's rows hold
- * (windows.ts `loggedValue`); other pairs are scanned.
+ * (logged-fields.ts `loggedValue`); other pairs are scanned.
  */
 const VALUE_OF: Record<FeatureType, Record<string, { v?: string; s?: string }>> = {
   // An integer field is read as the window reads it: TRY_CAST to BIGINT (a UBIGINT past its range is missing).

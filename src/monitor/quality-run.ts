@@ -32,7 +32,8 @@ import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, scoredWindowQuality, type WindowQuality } from './quality.js';
 import { versionFits } from './version-fits.js';
 import { readQualityRows } from './quality-rows.js';
-import { loggedValue, structFieldsOf, windowKindName, type WindowSpec } from './windows.js';
+import { loggedValue, structFieldsOf } from './logged-fields.js';
+import { windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
   registry: RegistryStore;

@@ -11,7 +11,7 @@ import { flightsLogRows } from '../../test/support/prediction-log.js';
 import { runPythonJson, testPython } from '../../test/support/python.js';
 import { openPredictionLog } from './prediction-log-reader.js';
 import { VersionFits, type FitScope } from './version-fits.js';
-import { analyseWindows, outputColumn, structFieldsOf, type MonitorBaseline } from './windows.js';
+import { analyseWindows, outputColumn, type MonitorBaseline } from './windows.js';
 
 const SCRIPT = join(import.meta.dirname, '../../test/python/drift_reference.py');
 const DAY = 86_400_000;
@@ -168,17 +168,3 @@ function assertClose(actual: unknown, expected: unknown, path: string): void {
     assert.equal(actual, expected, path);
   }
 }
-
-test("structFieldsOf: each STRUCT column's fields with DESCRIBE's type names (a JSON field is JSON, a nested STRUCT as DESCRIBE writes it), fields of the same name in both columns kept apart; a JSON column has none", async () => {
-  await withDuckDB(async (db) => {
-    const relation = `SELECT {delay: 1::BIGINT, origin: 'SFO', extra: '{}'::JSON, "odd name": {x: 1.5}} AS features, {delay: 0.5::DOUBLE} AS outputs, '{}'::JSON AS other`;
-    const described = async (column: string) => new Map((await queryRows(db, `DESCRIBE SELECT ${column}.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
-    const both = await structFieldsOf(db, relation, ['features', 'outputs']);
-    assert.deepEqual([...both.keys()], ['features', 'outputs']);
-    assert.deepEqual(both.get('features'), await described('features'));
-    assert.deepEqual(both.get('outputs'), new Map([['delay', 'DOUBLE']]));
-    assert.equal(both.get('features')!.get('extra'), 'JSON');
-    const json = await structFieldsOf(db, `SELECT other AS features, outputs FROM (${relation})`, ['features', 'outputs']);
-    assert.deepEqual([json.get('features'), json.get('outputs')], [undefined, new Map([['delay', 'DOUBLE']])]);
-  });
-});

@@ -16,14 +16,15 @@
  *
  * Usage: `const windows = await analyseWindows(db, log.relation, baseline, { window: { kind: 'hourly' } })`
  */
-import { DuckDBStructType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts, type FeatureComparison } from '../validate/drift.js';
 import { discreteValueCounts, exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
-import { statisticsWithValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
+import { statisticsWithValueCounts, type DatasetStatistics, type ValueCounts } from '../validate/statistics.js';
 import { statisticsFromProfiles, type LogProfiles, type ProfiledColumn, type TimeRange } from './log-profiles.js';
+import { loggedValue, structFieldsOf } from './logged-fields.js';
 import { reconstructionDrops, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
 import type { FitScope } from './version-fits.js';
 
@@ -187,59 +188,6 @@ export function servedFeatures(schema: Schema): SchemaFeature[] {
 /** The name a numeric output gets among the window's columns (apart from features). */
 export function outputColumn(name: string): string {
   return `output:${name}`;
-}
-
-/** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
-export async function structFields(db: DuckDBConnection, relation: string, column: LogObjectColumn): Promise<Map<string, string> | undefined> {
-  return (await structFieldsOf(db, relation, [column])).get(column);
-}
-
-type LogObjectColumn = 'features' | 'outputs';
-
-/**
- * `structFields` of several columns in two statements, whatever their number: their types
- * (a query of no rows), then one DESCRIBE of every STRUCT's fields, told apart by their
- * counts. The fields' types are DESCRIBE's names (a JSON field is 'JSON', not VARCHAR).
- */
-export async function structFieldsOf(db: DuckDBConnection, relation: string, columns: readonly LogObjectColumn[]): Promise<Map<LogObjectColumn, Map<string, string> | undefined>> {
-  const types = (await db.run(`SELECT ${columns.join(', ')} FROM (${relation}) LIMIT 0`)).columnTypes();
-  const structs = columns.flatMap((column, i) => (types[i] instanceof DuckDBStructType ? [{ column, count: types[i].entryCount }] : []));
-  const fields = new Map<LogObjectColumn, Map<string, string> | undefined>(columns.map((column) => [column, undefined]));
-  if (structs.length === 0) return fields;
-  const described = await queryRows(db, `DESCRIBE SELECT ${structs.map((s) => `${s.column}.*`).join(', ')} FROM (${relation})`);
-  let offset = 0;
-  for (const { column, count } of structs) {
-    fields.set(column, new Map(described.slice(offset, offset + count).map((r) => [String(r.column_name), String(r.column_type)])));
-    offset += count;
-  }
-  return fields;
-}
-
-/**
- * A logged feature's (or output's) value, typed as the schema says. From JSON, the value's
- * text cast (a value of another type is NULL, so missing). From a columnar log's STRUCT, the
- * field itself wherever that gives the same value as casting its JSON text (text, integers,
- * a number for a FLOAT, a boolean for a BOOL); a key no row had is missing; any other field
- * type goes through its JSON text, as before.
- */
-export function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
-  const fieldType = fields?.get(name);
-  if (fields && fieldType === undefined) return castText('NULL::VARCHAR', type);
-  const field = `struct_extract(${column}, ${sqlString(name)})`;
-  const integer = fieldType === 'BIGINT' || fieldType === 'UBIGINT';
-  if (fieldType === 'VARCHAR') return castText(field, type);
-  if (type === 'STRING' && integer) return `${field}::VARCHAR`;
-  if ((type === 'INT' && integer) || (type === 'FLOAT' && (integer || fieldType === 'DOUBLE'))) return `TRY_CAST(${field} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
-  if (type === 'BOOL' && fieldType === 'BOOLEAN') return field;
-  return castText(`(${column} ->> ${sqlString(name)})`, type);
-}
-
-/** A value's text typed as the schema says (text of another type is NULL). */
-function castText(text: string, type: FeatureType): string {
-  if (type === 'STRING') return text;
-  if (type === 'TIMESTAMP') return `TRY_CAST(${text} AS TIMESTAMP)`;
-  if (type === 'BOOL') return `TRY_CAST(${text} AS BOOLEAN)`;
-  return `TRY_CAST(${text} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
 }
 
 /** Outputs holding one number per row (a score, a probability), from a sample of rows. */
