@@ -27,7 +27,8 @@ import { writeLogProfile } from '../src/monitor/log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles } from '../src/monitor/log-profiles.js';
 import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
 import { VersionFits } from '../src/monitor/version-fits.js';
-import { analyseWindows, structFields, type MonitorBaseline } from '../src/monitor/windows.js';
+import { structFields } from '../src/monitor/logged-fields.js';
+import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
 import { inferSchema } from '../src/validate/schema.js';
 import { computeStatistics } from '../src/validate/statistics.js';
 

@@ -58,7 +58,8 @@ import { openPredictionLog } from '../src/monitor/prediction-log-reader.js';
 import { openDatabaseUrl } from '../src/platform/backends.js';
 import type { Kysely } from 'kysely';
 import { VersionFits, type FitScope } from '../src/monitor/version-fits.js';
-import { analyseWindows, structFields, type MonitorBaseline } from '../src/monitor/windows.js';
+import { structFields } from '../src/monitor/logged-fields.js';
+import { analyseWindows, type MonitorBaseline } from '../src/monitor/windows.js';
 import { inferSchema } from '../src/validate/schema.js';
 import { computeStatistics } from '../src/validate/statistics.js';
 

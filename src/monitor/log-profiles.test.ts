@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { flightsParquetPath } from '../data/datasets.js';
-import { readSource, sqlString, withDuckDB } from '../data/duckdb.js';
+import { queryRows, readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { inferSchema } from '../validate/schema.js';
 import { computeStatistics } from '../validate/statistics.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
@@ -15,7 +15,8 @@ import { readScoreCounts } from './cbpe.js';
 import { profilePath, writeLogProfile } from './log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles, type LogProfiles } from './log-profiles.js';
 import { openPredictionLog, type PredictionLogFilter } from './prediction-log-reader.js';
-import { analyseWindows, structFields, type MonitorBaseline, type WindowAnalysis, type WindowSpec } from './windows.js';
+import { structFields } from './logged-fields.js';
+import { analyseWindows, type MonitorBaseline, type WindowAnalysis, type WindowSpec } from './windows.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 5);
@@ -56,18 +57,24 @@ async function baselineOf(dir: string, columns = 'delay, distance, origin, desti
   return { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
 }
 
-/** The windows analysed with the log's profiles, which windows the profiles served, and the same windows scanned. */
-async function analyse(logDir: string, baseline: MonitorBaseline, window: WindowSpec): Promise<{ profiled: WindowAnalysis[]; scanned: WindowAnalysis[]; served: boolean[] }> {
+/** The windows analysed with the log's profiles, which windows the profiles served (and whose extent they gave), and the same windows scanned. */
+async function analyse(logDir: string, baseline: MonitorBaseline, window: WindowSpec): Promise<{ profiled: WindowAnalysis[]; scanned: WindowAnalysis[]; served: boolean[]; extents: boolean[] }> {
   return withDuckDB(async (db) => {
     const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, FILTER);
     const opened = await openLogProfiles(db, log);
     assert.ok(opened, 'the log has profiles');
-    const served: boolean[] = [];
-    const profiles: LogProfiles = { ...opened, counts: async (range, columns) => { const counts = await opened.counts(range, columns); served.push(counts !== undefined); return counts; } };
+    const [served, extents]: boolean[][] = [[], []];
+    const profiles: LogProfiles = {
+      ...opened,
+      counts: async (range, columns) => { const counts = await opened.counts(range, columns); served.push(counts !== undefined); return counts; },
+      extent: async (range) => { const extent = await opened.extent(range); extents.push(extent !== undefined); return extent; },
+    };
     const profiled = await analyseWindows(db, log.relation, baseline, { window, profiles });
     await opened.close();
     const scanned = await analyseWindows(db, log.relation, baseline, { window });
-    return { profiled, scanned, served };
+    const [left] = await queryRows(db, `SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__loom%') + (SELECT count(*) FROM duckdb_views() WHERE view_name LIKE '__loom%') AS n`);
+    assert.equal(Number(left!.n), 0, 'the windows and the profiles drop every table and view they made');
+    return { profiled, scanned, served, extents };
   });
 }
 
@@ -92,6 +99,7 @@ test('windows from the log files\' profiles equal the windows scanned: hourly, d
   for (const window of [{ kind: 'daily' } as const, { kind: 'requests', size: 1_000_000 } as const]) {
     const whole = await analyse(logDir, baseline, window);
     assert.deepEqual(whole.served, [true], `${window.kind}: one window, all of it in profiled files`);
+    assert.deepEqual(whole.extents, window.kind === 'requests' ? [true] : [], 'the rows and times of one window of N requests from the profiles');
     assertSameWindows(whole.profiled, whole.scanned);
   }
   // Windows of N requests cut files anywhere: scanned.
@@ -107,6 +115,10 @@ test('windows from the log files\' profiles equal the windows scanned: hourly, d
   hourly = await analyse(logDir, baseline, { kind: 'hourly' });
   assert.deepEqual(hourly.served, [false, false, false, false]);
   assertSameWindows(hourly.profiled, hourly.scanned);
+  // One window of N requests: its rows and times were the profiles' above; with a file unprofiled, all of it is scanned.
+  const unprofiled = await analyse(logDir, baseline, { kind: 'requests', size: 1_000_000 });
+  assert.deepEqual([unprofiled.extents, unprofiled.served], [[false], [false]]);
+  assertSameWindows(unprofiled.profiled, unprofiled.scanned);
 });
 
 test('a profile is trusted only with its own file: a file replaced since is scanned; CBPE scores counted from profiles equal those read from the rows', async (t) => {

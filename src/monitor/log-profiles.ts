@@ -37,7 +37,20 @@ export interface TimeRange {
   to: number;
 }
 
+/** The rows of a range as the profiles count them: how many, and the first and last `logged_at` (epoch ms; undefined when none). */
+export interface ProfiledExtent {
+  rows: number;
+  start?: number;
+  end?: number;
+}
+
 export interface LogProfiles {
+  /**
+   * The number of rows of `range` (the log's filter applied) and their first and last time,
+   * from the profiles' group rows (no scan of the log); undefined when some of those rows are
+   * not wholly profiled.
+   */
+  extent(range: TimeRange): Promise<ProfiledExtent | undefined>;
   /**
    * The rows of `range` (the log's filter applied) as value counts: `counts` a relation of
    * `(col, v, s, n)` (col: the column's index in `columns`), as statistics.ts's
@@ -52,7 +65,7 @@ export interface LogProfiles {
 /**
  * How a profile's stored values give the window's value, by the window's type and the
  * field's: only where the two agree, so the values are those the window's rows hold
- * (windows.ts `loggedValue`); other pairs are scanned.
+ * (logged-fields.ts `loggedValue`); other pairs are scanned.
  */
 const VALUE_OF: Record<FeatureType, Record<string, { v?: string; s?: string }>> = {
   // An integer field is read as the window reads it: TRY_CAST to BIGINT (a UBIGINT past its range is missing).
@@ -81,37 +94,59 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
   const profiled = new Set(trusted);
   const unprofiled = await timeRanges(db, log.files.filter((f) => !profiled.has(f)));
   const groups = `kind = 'group' AND ${groupFilter(filter)}`;
-  return {
-    async counts(range, columns) {
-      const from = Math.max(range.from, filter.from ?? -Infinity);
-      const to = Math.min(range.to, filter.to ?? Infinity);
-      if (unprofiled.some((r) => r.max >= from && r.min < to)) return undefined;
-      const within = `min_at >= ${bound(from)} AND max_at < ${bound(to)}`;
-      const [groupCheck] = await queryRows(
-        db,
-        `SELECT count(*) FILTER (WHERE NOT (${within}))::DOUBLE AS straddling, coalesce(sum(rows) FILTER (WHERE ${within}), 0)::DOUBLE AS rows
-         FROM ${table} WHERE ${groups} AND max_at >= ${bound(from)} AND min_at < ${bound(to)}`,
-      );
-      if (Number(groupCheck!.straddling) > 0) return undefined;
-      // A group's version or role may be NULL (the reader keeps such rows when it does not filter on them): matched as equal, not dropped as USING would.
-      const inWindow = `p SEMI JOIN (SELECT profile, model_name, model_version, role FROM ${table} WHERE ${groups} AND ${within}) g
+  /**
+   * The range clamped to the log's filter and, in one query, its groups' rows and times and
+   * how many of `fields` (a condition on field rows) some group in it cannot serve; undefined
+   * when an unprofiled file or a group straddling the range has rows in it.
+   */
+  const coverage = async (range: TimeRange, fields?: string) => {
+    const from = Math.max(range.from, filter.from ?? -Infinity);
+    const to = Math.min(range.to, filter.to ?? Infinity);
+    if (unprofiled.some((r) => r.max >= from && r.min < to)) return undefined;
+    const within = `min_at >= ${bound(from)} AND max_at < ${bound(to)}`;
+    // A group's version or role may be NULL (the reader keeps such rows when it does not filter on them): matched as equal, not dropped as USING would.
+    const inWindow = `p SEMI JOIN (SELECT profile, model_name, model_version, role FROM ${table} WHERE ${groups} AND ${within}) g
         ON p.profile = g.profile AND p.model_name = g.model_name AND p.model_version IS NOT DISTINCT FROM g.model_version AND p.role IS NOT DISTINCT FROM g.role`;
+    const [checked] = await queryRows(
+      db,
+      `SELECT count(*) FILTER (WHERE NOT (${within}))::DOUBLE AS straddling, coalesce(sum(rows) FILTER (WHERE ${within}), 0)::DOUBLE AS rows,
+         min(min_at) FILTER (WHERE ${within})::DOUBLE AS start, max(max_at) FILTER (WHERE ${within})::DOUBLE AS end,
+         ${fields ? `(SELECT count(*) FROM ${table} ${inWindow} WHERE kind = 'field' AND (${fields}))::DOUBLE` : '0::DOUBLE'} AS bad
+       FROM ${table} WHERE ${groups} AND max_at >= ${bound(from)} AND min_at < ${bound(to)}`,
+    );
+    if (Number(checked!.straddling) > 0) return undefined;
+    const [start, end] = [checked!.start, checked!.end].map((at) => (at === null ? undefined : Number(at)));
+    return { inWindow, rows: Number(checked!.rows), start, end, bad: Number(checked!.bad) };
+  };
+  return {
+    async extent(range) {
+      const covered = await coverage(range);
+      return covered && { rows: covered.rows, ...(covered.start !== undefined && { start: covered.start }), ...(covered.end !== undefined && { end: covered.end }) };
+    },
+    async counts(range, columns) {
       const counted = columns.map((c, index) => ({ ...c, index, value: c.fieldType === undefined ? undefined : VALUE_OF[c.type][c.fieldType] }));
       if (counted.some((c) => c.fieldType !== undefined && c.value === undefined)) return undefined;
       const present = counted.filter((c) => c.fieldType !== undefined);
-      if (present.length > 0) {
-        // Every group's field must be counted, in the type the window reads (a file may type a field otherwise than the union of all).
-        const fields = present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} AND (capped OR type <> ${sqlString(c.fieldType!)}))`);
-        const [fieldCheck] = await queryRows(db, `SELECT count(*)::DOUBLE AS bad FROM ${table} ${inWindow} WHERE kind = 'field' AND (${fields.join(' OR ')})`);
-        if (Number(fieldCheck!.bad) > 0) return undefined;
+      // Every group's field must be counted, in the type the window reads (a file may type a field otherwise than the union of all).
+      const fields = present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} AND (capped OR type <> ${sqlString(c.fieldType!)}))`);
+      const covered = await coverage(range, fields.join(' OR ') || undefined);
+      if (!covered || covered.bad > 0) return undefined;
+      if (present.length === 0) return { counts: 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: covered.rows };
+      const values = `(${profileRows(trusted)} WHERE kind = 'value') ${covered.inWindow}`;
+      if (present.length === 1) {
+        // One column (a score): its value rows filtered where they are read, no join.
+        const [c] = present as [(typeof present)[number]];
+        const counts = `SELECT ${c.index} AS col, ${c.value!.v ?? 'NULL::DOUBLE'} AS v, ${c.value!.s ?? 'NULL::VARCHAR'} AS s, rows::DOUBLE AS n
+          FROM ${values} WHERE p.col = ${sqlString(c.col)} AND p.field = ${sqlString(c.field)}`;
+        return { counts, rows: covered.rows };
       }
-      if (present.length === 0) return { counts: 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: Number(groupCheck!.rows) };
-      // One pass over the profiles' value rows for every column: each row's column told apart by its field.
-      const which = (pick: (c: (typeof present)[number]) => string | undefined, type: string) =>
-        `CASE ${present.map((c) => `WHEN col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} THEN ${pick(c) ?? `NULL::${type}`}`).join(' ')} END`;
-      const counts = `SELECT ${which((c) => String(c.index), 'INTEGER')} AS col, ${which((c) => c.value!.v, 'DOUBLE')} AS v, ${which((c) => c.value!.s, 'VARCHAR')} AS s, rows::DOUBLE AS n
-        FROM (${profileRows(trusted)} WHERE kind = 'value') ${inWindow} WHERE (${present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)})`).join(' OR ')})`;
-      return { counts, rows: Number(groupCheck!.rows) };
+      // One pass over the profiles' value rows for every column: each row's column found by a join on its (col, field) and
+      // its value picked by the column's number (a CASE on strings per row cost twice as much).
+      const which = (pick: (c: (typeof present)[number]) => string | undefined, type: string) => `CASE m.col ${present.map((c) => `WHEN ${c.index} THEN ${pick(c) ?? `NULL::${type}`}`).join(' ')} END`;
+      const wanted = `(VALUES ${present.map((c) => `(${c.index}, ${sqlString(c.col)}, ${sqlString(c.field)})`).join(', ')}) AS m(col, struct, field)`;
+      const counts = `SELECT m.col AS col, ${which((c) => c.value!.v, 'DOUBLE')} AS v, ${which((c) => c.value!.s, 'VARCHAR')} AS s, rows::DOUBLE AS n
+        FROM ${values} JOIN ${wanted} ON p.col = m.struct AND p.field = m.field`;
+      return { counts, rows: covered.rows };
     },
     close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined),
   };
@@ -174,14 +209,16 @@ async function loadProfiles(db: DuckDBConnection, table: string, files: string[]
       return [];
     }
   }
-  const actual = new Map(
-    (await queryRows(db, `SELECT file_name, num_rows::DOUBLE AS rows, file_size_bytes::DOUBLE AS size FROM parquet_file_metadata([${readable.map(sqlString).join(', ')}])`)).map((r) => [
-      String(r.file_name),
-      `${Number(r.rows)}:${Number(r.size)}`,
-    ]),
+  // Each profile's file row against its file's footer, in one query: kept where both the rows and the size are the file's.
+  const pairs = `(VALUES ${readable.map((file) => `(${sqlString(file)}, ${sqlString(profilePath(file))})`).join(', ')}) AS f(file, profile)`;
+  const matching = await queryRows(
+    db,
+    `SELECT DISTINCT f.file FROM ${pairs} JOIN parquet_file_metadata([${readable.map(sqlString).join(', ')}]) AS m ON m.file_name = f.file
+       JOIN (SELECT profile, rows, size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}) AS p ON p.profile = f.profile
+     WHERE m.num_rows::DOUBLE = p.rows::DOUBLE AND m.file_size_bytes::DOUBLE = p.size::DOUBLE`,
   );
-  const recorded = new Map((await queryRows(db, `SELECT profile, rows::DOUBLE AS rows, size::DOUBLE AS size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}`)).map((r) => [String(r.profile), `${Number(r.rows)}:${Number(r.size)}`]));
-  const trusted = readable.filter((file) => actual.get(file) !== undefined && recorded.get(profilePath(file)) === actual.get(file));
+  const matched = new Set(matching.map((r) => String(r.file)));
+  const trusted = readable.filter((file) => matched.has(file));
   if (trusted.length < readable.length) await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
   return trusted;
 }

@@ -246,9 +246,15 @@ export function ntileOfRow(row: string, count: number, chunks: number): string {
   return `(CASE WHEN ${row} <= ${r * (q + 1)} THEN (${row} - 1) // ${q + 1} ELSE ${r} + (${row} - ${r * (q + 1) + 1}) // ${Math.max(1, q)} END + 1)`;
 }
 
-/** Drops the model's frequency tables (after the last window is scored). */
+/** Drops the model's frequency tables (after the last window is scored), in one call. */
 export async function dropReconstruction(db: DuckDBConnection, model: Pick<ReconstructionModel, 'tables'>): Promise<void> {
-  for (const table of model.tables) await db.run(`DROP TABLE IF EXISTS ${table}`);
+  const drops = reconstructionDrops(model);
+  if (drops.length > 0) await db.run(drops.join('; '));
+}
+
+/** The statements that drop the model's tables, for a caller dropping more in the same call (each call is a round trip). */
+export function reconstructionDrops(model: Pick<ReconstructionModel, 'tables'>): string[] {
+  return model.tables.map((table) => `DROP TABLE IF EXISTS ${table}`);
 }
 
 /**

@@ -13,7 +13,8 @@ import { profilePath, writeLogProfile } from './log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles } from './log-profiles.js';
 import { openPredictionLog } from './prediction-log-reader.js';
 import { readQualityRows, type LoggedQualityRows } from './quality-rows.js';
-import { loggedValue, structFields, type WindowSpec } from './windows.js';
+import { loggedValue, structFields } from './logged-fields.js';
+import type { WindowSpec } from './windows.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 5);

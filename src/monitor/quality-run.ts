@@ -32,7 +32,8 @@ import type { QualityHistoryRow } from './history-store.js';
 import { QUALITY_METRICS, scoredWindowQuality, type WindowQuality } from './quality.js';
 import { versionFits } from './version-fits.js';
 import { readQualityRows } from './quality-rows.js';
-import { loggedValue, structFields, windowKindName, type WindowSpec } from './windows.js';
+import { loggedValue, structFieldsOf } from './logged-fields.js';
+import { windowKindName, type WindowSpec } from './windows.js';
 
 export interface QualityStores {
   registry: RegistryStore;
@@ -90,7 +91,8 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     const profiles = await openLogProfiles(db, opened);
     try {
-      const [featureFields, outputFields] = [await structFields(db, opened.relation, 'features'), await structFields(db, opened.relation, 'outputs')];
+      const structs = await structFieldsOf(db, opened.relation, ['features', 'outputs']);
+      const [featureFields, outputFields] = [structs.get('features'), structs.get('outputs')];
       // The profiles count a numeric output field as the score reads it (a DOUBLE); a score read from JSON text is scanned.
       const fieldType = outputFields?.get(config.predictionOutput);
       const numeric = fieldType !== undefined && PROFILED_SCORE_FIELDS.has(fieldType);

@@ -16,15 +16,16 @@
  *
  * Usage: `const windows = await analyseWindows(db, log.relation, baseline, { window: { kind: 'hourly' } })`
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb.js';
 import { compareFeature, compareStatistics, numericBinEdges, type ExactBinCounts, type FeatureComparison } from '../validate/drift.js';
 import { discreteValueCounts, exactBinCounts, type BinnedColumn } from '../validate/exact-bins.js';
 import type { Schema, SchemaFeature } from '../validate/schema.js';
-import { statisticsWithValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
+import { statisticsWithValueCounts, type DatasetStatistics, type ValueCounts } from '../validate/statistics.js';
 import { statisticsFromProfiles, type LogProfiles, type ProfiledColumn, type TimeRange } from './log-profiles.js';
-import { dropReconstruction, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
+import { loggedValue, structFieldsOf } from './logged-fields.js';
+import { reconstructionDrops, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
 import type { FitScope } from './version-fits.js';
 
 /** How the log is cut: by UTC hour or day of `logged_at`, or every `size` requests in time order. */
@@ -81,15 +82,16 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
   const features = servedFeatures(baseline.schema);
   const outputs = await numericOutputs(db, relation);
   const table = `${TABLE_PREFIX}${tableCounter++}`;
-  const [featureFields, outputFields] = [await structFields(db, relation, 'features'), await structFields(db, relation, 'outputs')];
+  const structs = await structFieldsOf(db, relation, ['features', 'outputs']);
+  const [featureFields, outputFields] = [structs.get('features'), structs.get('outputs')];
   const columns = [
     ...features.map((f) => `${loggedValue('features', featureFields, f.name, f.type)} AS ${sqlIdent(f.name)}`),
     ...outputs.map((name) => `${loggedValue('outputs', outputFields, name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
   ];
   // Windows of N requests number the rows in time order: a sort of the whole log, needless
   // when all its rows fit in one window (every row's key is 0 then).
-  // That count's scan also gives the one window's bounds, so its key query is not needed.
-  const [bounds] = options.window.kind === 'requests' ? await queryRows(db, `SELECT 0 AS w, epoch_ms(min(logged_at)) AS start, epoch_ms(max(logged_at)) AS end, count(*)::DOUBLE AS n FROM (${relation})`) : [];
+  // That count also gives the one window's bounds, so its key query is not needed.
+  const bounds = options.window.kind === 'requests' ? await logBounds(db, relation, options.profiles) : undefined;
   const single = bounds !== undefined && options.window.kind === 'requests' && Number(bounds.n) <= options.window.size;
   const key = single ? '0::BIGINT' : windowKey(options.window);
   const model = baseline.trainingRows ? await reconstructionModel(db, baseline.trainingRows, features, baseline.statistics, options.fits) : undefined;
@@ -145,15 +147,27 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
     task.done();
     return results;
   } finally {
-    await db.run(`DROP ${view ? 'VIEW' : 'TABLE'} IF EXISTS ${table}`);
-    await db.run(`DROP TABLE IF EXISTS ${table}_training`);
-    if (model) await dropReconstruction(db, model);
+    // Every drop in one call: each statement run is a round trip.
+    await db.run([`DROP ${view ? 'VIEW' : 'TABLE'} IF EXISTS ${table}`, `DROP TABLE IF EXISTS ${table}_training`, ...(model ? reconstructionDrops(model) : [])].join('; '));
   }
 }
 
+/**
+ * The whole log's rows and first and last time, as a window key row (`w` 0): from the
+ * profiles' group rows when they cover the log wholly, else by a scan of its `logged_at`.
+ */
+async function logBounds(db: DuckDBConnection, relation: string, profiles: LogProfiles | undefined): Promise<Record<string, DuckDBValue>> {
+  const extent = await profiles?.extent(ALL_TIME);
+  if (extent) return { w: 0, start: extent.start ?? null, end: extent.end ?? null, n: extent.rows };
+  const [bounds] = await queryRows(db, `SELECT 0 AS w, epoch_ms(min(logged_at)) AS start, epoch_ms(max(logged_at)) AS end, count(*)::DOUBLE AS n FROM (${relation})`);
+  return bounds!;
+}
+
+const ALL_TIME: TimeRange = { from: -Infinity, to: Infinity };
+
 /** The times a window (its key: `windowKey`'s value) covers; all time for the single window of N requests. */
 export function windowRange(window: WindowSpec, key: number): TimeRange {
-  if (window.kind === 'requests') return { from: -Infinity, to: Infinity };
+  if (window.kind === 'requests') return ALL_TIME;
   return { from: key, to: key + (window.kind === 'hourly' ? 3_600_000 : 86_400_000) };
 }
 
@@ -174,40 +188,6 @@ export function servedFeatures(schema: Schema): SchemaFeature[] {
 /** The name a numeric output gets among the window's columns (apart from features). */
 export function outputColumn(name: string): string {
   return `output:${name}`;
-}
-
-/** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
-export async function structFields(db: DuckDBConnection, relation: string, column: 'features' | 'outputs'): Promise<Map<string, string> | undefined> {
-  const [described] = await queryRows(db, `DESCRIBE SELECT ${column} FROM (${relation})`);
-  if (!String(described?.column_type ?? '').startsWith('STRUCT(')) return undefined;
-  return new Map((await queryRows(db, `DESCRIBE SELECT ${column}.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
-}
-
-/**
- * A logged feature's (or output's) value, typed as the schema says. From JSON, the value's
- * text cast (a value of another type is NULL, so missing). From a columnar log's STRUCT, the
- * field itself wherever that gives the same value as casting its JSON text (text, integers,
- * a number for a FLOAT, a boolean for a BOOL); a key no row had is missing; any other field
- * type goes through its JSON text, as before.
- */
-export function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
-  const fieldType = fields?.get(name);
-  if (fields && fieldType === undefined) return castText('NULL::VARCHAR', type);
-  const field = `struct_extract(${column}, ${sqlString(name)})`;
-  const integer = fieldType === 'BIGINT' || fieldType === 'UBIGINT';
-  if (fieldType === 'VARCHAR') return castText(field, type);
-  if (type === 'STRING' && integer) return `${field}::VARCHAR`;
-  if ((type === 'INT' && integer) || (type === 'FLOAT' && (integer || fieldType === 'DOUBLE'))) return `TRY_CAST(${field} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
-  if (type === 'BOOL' && fieldType === 'BOOLEAN') return field;
-  return castText(`(${column} ->> ${sqlString(name)})`, type);
-}
-
-/** A value's text typed as the schema says (text of another type is NULL). */
-function castText(text: string, type: FeatureType): string {
-  if (type === 'STRING') return text;
-  if (type === 'TIMESTAMP') return `TRY_CAST(${text} AS TIMESTAMP)`;
-  if (type === 'BOOL') return `TRY_CAST(${text} AS BOOLEAN)`;
-  return `TRY_CAST(${text} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
 }
 
 /** Outputs holding one number per row (a score, a probability), from a sample of rows. */

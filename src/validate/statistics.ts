@@ -125,24 +125,31 @@ export async function statisticsOfValueCounts(
   // Every number is counted by value: all of them "discrete", their moments read off the counts.
   const discrete = new Set(numeric.map((c) => c.i));
   const counted = columns.filter((c) => c.type !== 'TIMESTAMP').map((c) => c.i);
-  // The counts summed once (a value may come from several profiles), then read twice.
-  const table = `__loom_stats_counts_${viewCounter++}`;
-  await db.run(
-    `CREATE TEMP TABLE ${table} AS SELECT col, v, s, sum(n)::DOUBLE AS n FROM (${counts}) WHERE (v IS NOT NULL OR s IS NOT NULL) AND col IN (${counted.join(', ') || 'NULL'}) GROUP BY col, v, s`,
-  );
-  try {
-    const ranges = numeric.flatMap((c) => {
-      const finite = `col = ${c.i}${c.type === 'FLOAT' ? ' AND isfinite(v)' : ''}`;
-      return [`min(v) FILTER (WHERE ${finite}) AS c${c.i}_min`, `max(v) FILTER (WHERE ${finite}) AS c${c.i}_max`];
-    });
-    const totals = ranges.length > 0 ? (await queryRows(db, `SELECT ${ranges.join(', ')} FROM ${table}`))[0]! : {};
-    for (const c of columns) if (c.type === 'TIMESTAMP') Object.assign(totals, { [`c${c.i}_count`]: 0, [`c${c.i}_min`]: null, [`c${c.i}_max`]: null });
-    const floats = numeric.filter((c) => c.type === 'FLOAT').map((c) => c.i);
-    const groups = await groupedRows(db, `SELECT col, NULL::INTEGER AS k, v, s, n FROM ${table}`, histogramSize, floats);
-    return statisticsOfGroups(columns, { totals, groups, discrete, rowCount }, options);
-  } finally {
-    await db.run(`DROP TABLE IF EXISTS ${table}`);
+  // The counts summed (a value may come from several profiles) in the grouping's materialized relation: read once.
+  const summed = `SELECT col, NULL::INTEGER AS k, v, s, sum(n)::DOUBLE AS n FROM (${counts}) WHERE (v IS NOT NULL OR s IS NOT NULL) AND col IN (${counted.join(', ') || 'NULL'}) GROUP BY col, v, s`;
+  const floats = numeric.filter((c) => c.type === 'FLOAT').map((c) => c.i);
+  const groups = await groupedRows(db, summed, histogramSize, floats);
+  const totals: Record<string, DuckDBValue> = {};
+  for (const c of numeric) Object.assign(totals, rangeOfValues(c, groups.get(c.i) ?? []));
+  for (const c of columns) if (c.type === 'TIMESTAMP') Object.assign(totals, { [`c${c.i}_count`]: 0, [`c${c.i}_min`]: null, [`c${c.i}_max`]: null });
+  return statisticsOfGroups(columns, { totals, groups, discrete, rowCount }, options);
+}
+
+/**
+ * A number's range as `totals` hold it (`c<i>_min`, `c<i>_max`; NULL when it has no value),
+ * from its grouped value rows, which hold every present value: the least and greatest, a
+ * FLOAT's finite ones only (NaN and ±Infinity are missing), as `min`/`max` over the rows would.
+ */
+function rangeOfValues(column: StatisticsColumn, rows: Record<string, DuckDBValue>[]): Record<string, number | null> {
+  let [min, max]: (number | null)[] = [null, null];
+  for (const row of rows) {
+    if (row.v === null || row.v === undefined) continue;
+    const v = Number(row.v);
+    if (column.type === 'FLOAT' && !Number.isFinite(v)) continue;
+    if (min === null || v < min) min = v;
+    if (max === null || v > max) max = v;
   }
+  return { [`c${column.i}_min`]: min, [`c${column.i}_max`]: max };
 }
 
 let viewCounter = 0;

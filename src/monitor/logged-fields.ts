@@ -1,0 +1,66 @@
+/**
+ * How monitoring reads a logged feature or output: the fields of the prediction log's
+ * columnar STRUCTs with their types (`structFieldsOf`), and each value typed as the schema
+ * says (`loggedValue`), from a STRUCT field where that gives the value its JSON text would,
+ * else from the text. Windows, their profiles and online quality read values alike.
+ *
+ * Usage: `const fields = await structFields(db, log.relation, 'features')`, then
+ *        `SELECT ${loggedValue('features', fields, 'delay', 'INT')} AS delay FROM (${log.relation})`
+ */
+import { DuckDBStructType, type DuckDBConnection } from '@duckdb/node-api';
+import { queryRows, sqlString } from '../data/duckdb.js';
+import type { FeatureType } from '../validate/statistics.js';
+
+/** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
+export async function structFields(db: DuckDBConnection, relation: string, column: LogObjectColumn): Promise<Map<string, string> | undefined> {
+  return (await structFieldsOf(db, relation, [column])).get(column);
+}
+
+/** The log's columns of named values. */
+export type LogObjectColumn = 'features' | 'outputs';
+
+/**
+ * `structFields` of several columns in two statements, whatever their number: their types
+ * (a query of no rows), then one DESCRIBE of every STRUCT's fields, told apart by their
+ * counts. The fields' types are DESCRIBE's names (a JSON field is 'JSON', not VARCHAR).
+ */
+export async function structFieldsOf(db: DuckDBConnection, relation: string, columns: readonly LogObjectColumn[]): Promise<Map<LogObjectColumn, Map<string, string> | undefined>> {
+  const types = (await db.run(`SELECT ${columns.join(', ')} FROM (${relation}) LIMIT 0`)).columnTypes();
+  const structs = columns.flatMap((column, i) => (types[i] instanceof DuckDBStructType ? [{ column, count: types[i].entryCount }] : []));
+  const fields = new Map<LogObjectColumn, Map<string, string> | undefined>(columns.map((column) => [column, undefined]));
+  if (structs.length === 0) return fields;
+  const described = await queryRows(db, `DESCRIBE SELECT ${structs.map((s) => `${s.column}.*`).join(', ')} FROM (${relation})`);
+  let offset = 0;
+  for (const { column, count } of structs) {
+    fields.set(column, new Map(described.slice(offset, offset + count).map((r) => [String(r.column_name), String(r.column_type)])));
+    offset += count;
+  }
+  return fields;
+}
+
+/**
+ * A logged feature's (or output's) value, typed as the schema says. From JSON, the value's
+ * text cast (a value of another type is NULL, so missing). From a columnar log's STRUCT, the
+ * field itself wherever that gives the same value as casting its JSON text (text, integers,
+ * a number for a FLOAT, a boolean for a BOOL); a key no row had is missing; any other field
+ * type goes through its JSON text, as before.
+ */
+export function loggedValue(column: 'features' | 'outputs', fields: Map<string, string> | undefined, name: string, type: FeatureType): string {
+  const fieldType = fields?.get(name);
+  if (fields && fieldType === undefined) return castText('NULL::VARCHAR', type);
+  const field = `struct_extract(${column}, ${sqlString(name)})`;
+  const integer = fieldType === 'BIGINT' || fieldType === 'UBIGINT';
+  if (fieldType === 'VARCHAR') return castText(field, type);
+  if (type === 'STRING' && integer) return `${field}::VARCHAR`;
+  if ((type === 'INT' && integer) || (type === 'FLOAT' && (integer || fieldType === 'DOUBLE'))) return `TRY_CAST(${field} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
+  if (type === 'BOOL' && fieldType === 'BOOLEAN') return field;
+  return castText(`(${column} ->> ${sqlString(name)})`, type);
+}
+
+/** A value's text typed as the schema says (text of another type is NULL). */
+function castText(text: string, type: FeatureType): string {
+  if (type === 'STRING') return text;
+  if (type === 'TIMESTAMP') return `TRY_CAST(${text} AS TIMESTAMP)`;
+  if (type === 'BOOL') return `TRY_CAST(${text} AS BOOLEAN)`;
+  return `TRY_CAST(${text} AS ${type === 'INT' ? 'BIGINT' : 'DOUBLE'})`;
+}
