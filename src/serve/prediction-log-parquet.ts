@@ -1,17 +1,18 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
- * prediction-log-worker-main.ts): packed batches are appended to a spool as columnar frames
- * (prediction-log-frames.ts), rows and batches frames cannot hold as newline-delimited JSON
- * (lines as prediction-log-spool.ts writes them), and
- * DuckDB turns the spool into a typed, columnar Parquet file (each feature and output its own
- * column, see `columnarLayout`; JSON text when a batch's keys cannot be columns) when it
- * holds `rotateRows` rows, when its first row is `rotateMs` old, when no row has come for
- * `idleMs` (so monitoring sees recent predictions even after traffic stops), and on close. A file is written under a
- * temporary name and renamed, so readers never see half a file (`predictions/*.parquet`
- * matches finished files only).
+ * prediction-log-worker-main.ts): the worker's packed batches are appended to a spool as they
+ * arrived (prediction-log-wire-spool.ts), other callers' batches as columnar frames
+ * (prediction-log-frames.ts) and rows as newline-delimited JSON (prediction-log-spool.ts); the
+ * spool is converted into a typed, columnar Parquet file and its profile
+ * (prediction-log-convert.ts) when it holds `rotateRows` rows, when its first row is
+ * `rotateMs` old, when no row has come for `idleMs` (so monitoring sees recent predictions
+ * even after traffic stops), and on close: on this thread, or with `processNice` in a
+ * low-priority process (prediction-log-converter.ts; the log's worker does so). A file is
+ * written under a temporary name and renamed, so readers never see half a file
+ * (`predictions/*.parquet` matches finished files only).
  *
  * The spool is named after the Parquet file it becomes
- * (`.spool-<pid>-<token>-<n>-<stamp>.frames` or `.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
+ * (`.spool-<pid>-<token>-<n>-<stamp>.wire`, `.frames` or `.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
  * so a spool left by a process that died (or a worker thread that crashed) is converted by
  * the next writer that starts in the directory, exactly once.
  *
@@ -23,17 +24,19 @@
  * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from '../data/duckdb.js';
 import type { PredictionLogRow } from './prediction-log.js';
 import { LoomError } from '../core/errors.js';
 import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
 import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
-import { packedSpoolLines, type PackedRecords } from './prediction-log-pack.js';
-import { profilePath, writeLogProfile } from '../monitor/log-profile-write.js';
-import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource } from './prediction-log-frames.js';
+import { packedSpoolLines, type PackedBatch, type PackedRecords } from './prediction-log-pack.js';
+import { profilePath } from '../monitor/log-profile-write.js';
+import { packedFrame } from './prediction-log-frames.js';
+import { InlineConverter, MAX_FRAME_BYTES, type ConversionJob, type SpoolConverter } from './prediction-log-convert.js';
+import { ProcessConverter } from './prediction-log-converter.js';
+import { fromWorkerError } from './prediction-log-backends.js';
+import { readWireSpool, wireFrame } from './prediction-log-wire-spool.js';
 
 export interface ParquetSpoolOptions {
   /** Rows per file; default 100,000. */
@@ -44,6 +47,11 @@ export interface ParquetSpoolOptions {
   idleMs?: number;
   /** Names this writer's spools; a fresh random one by default. */
   token?: string;
+  /**
+   * Conversions run in a process of their own at this niceness (0–19, prediction-log-converter.ts),
+   * so that under full load they wait for idle CPU; unset, they run on this thread.
+   */
+  processNice?: number;
   /** Told about each finished file. */
   onFile?: (path: string, rows: number) => void;
   /**
@@ -54,13 +62,13 @@ export interface ParquetSpoolOptions {
   onError?: (error: unknown) => void;
 }
 
-/** A spool's name: `ndjson` holds a JSON object per row, `frames` a batch per line (prediction-log-frames.ts). */
-const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.(ndjson|frames)(?:\.recovering-(\d+))?$/;
+/**
+ * A spool's name: `ndjson` holds a JSON object per row, `frames` a batch per line
+ * (prediction-log-frames.ts), `wire` the worker's batches as they arrived (prediction-log-wire-spool.ts).
+ */
+const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.(ndjson|frames|wire)(?:\.recovering-(\d+))?$/;
 
-type SpoolKind = 'ndjson' | 'frames';
-
-/** The longest frame spooled, in bytes: DuckDB's default `maximum_object_size` for a JSON line (16 MiB). */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+type SpoolKind = 'ndjson' | 'frames' | 'wire';
 
 /**
  * Why a write queued after `close()` is refused: it would open a spool (and later an engine)
@@ -71,9 +79,6 @@ function closedError(): LoomError {
     fix: 'write before close(); a log that keeps serving needs a writer that is not closed',
   });
 }
-
-/** A relation of the log's rows from a spool: features and outputs typed as `layout` says, or as JSON. */
-type SourceOf = (layout?: { features: string; outputs: string }) => string;
 
 export class ParquetSpoolWriter {
   private readonly rotateRows: number;
@@ -87,7 +92,7 @@ export class ParquetSpoolWriter {
   private idleTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private ready: Promise<unknown> | undefined;
-  private engine: Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> | undefined;
+  private readonly converter: SpoolConverter;
   private closed = false;
   /** A background rotation's failure no `onError` was told of; `close()` rejects with it. */
   private unreported: unknown;
@@ -100,6 +105,12 @@ export class ParquetSpoolWriter {
     this.rotateMs = options.rotateMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5_000;
     this.token = options.token ?? randomBytes(4).toString('hex');
+    this.converter = options.processNice === undefined ? new InlineConverter() : new ProcessConverter(options.processNice);
+  }
+
+  /** The converter process's id while one runs (conversions in a process only). */
+  get converterPid(): number | undefined {
+    return this.converter instanceof ProcessConverter ? this.converter.pid : undefined;
   }
 
   /**
@@ -146,8 +157,20 @@ export class ParquetSpoolWriter {
     });
   }
 
+  /**
+   * Appends a batch as the log's worker got it (prediction-log-wire-spool.ts): its typed arrays
+   * as they are, nothing per value; the conversion does the rest. Resolves with the rows written.
+   */
+  writeBatch(batch: PackedBatch): Promise<number> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.serial(async () => {
+      await this.append('wire', wireFrame(batch), batch.rows, undefined);
+      return batch.rows;
+    });
+  }
+
   /** Appends encoded rows to the current spool of that kind, starting one when there is none. */
-  private async append(kind: SpoolKind, text: string, rows: number, structure: BatchStructure): Promise<void> {
+  private async append(kind: SpoolKind, data: string | Buffer, rows: number, structure: BatchStructure): Promise<void> {
     if (rows === 0) return;
     if (this.spool && this.spool.kind !== kind) this.finishInBackground();
     await (this.ready ??= mkdir(this.dir, { recursive: true }));
@@ -164,7 +187,7 @@ export class ParquetSpoolWriter {
       };
       if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
     }
-    await appendFile(this.spool.path, wellFormedSpoolText(text));
+    await appendFile(this.spool.path, typeof data === 'string' ? wellFormedSpoolText(data) : data);
     this.spool.rows += rows;
     this.spool.structure.add(structure);
     if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
@@ -197,9 +220,10 @@ export class ParquetSpoolWriter {
       }
       const written: string[] = [];
       for (const name of names.sort()) {
-        const converter = /\.(parquet|profile)\.tmp-(\d+)$/.exec(name);
+        // A conversion's part-written file, profile or spool text (a wire spool's), of a process that died.
+        const converter = /\.(?:parquet\.tmp|profile\.tmp|text)-(\d+)$/.exec(name);
         if (converter) {
-          if (!processAlive(Number(converter[2]))) await rm(join(this.dir, name), { force: true });
+          if (!processAlive(Number(converter[1]))) await rm(join(this.dir, name), { force: true });
           continue;
         }
         const match = SPOOL_NAME.exec(name);
@@ -220,26 +244,22 @@ export class ParquetSpoolWriter {
         try {
           if (!(await exists(target))) {
             // A crash can cut the last line (a row, or a batch's frame) short: that line is cut off and reported, the rest kept.
-            const end = await endOfLastLine(spool);
+            const end = kind === 'wire' ? readWireSpool(await readFile(spool), spool).end : await endOfLastLine(spool);
             const size = (await stat(spool)).size;
             if (end < size) {
               await truncate(spool, end);
               this.options.onError?.(
                 // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
-                new LoomError('FAILED_PRECONDITION', `the prediction log spool ${join(this.dir, name)} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
+                new LoomError('FAILED_PRECONDITION', `the prediction log spool ${join(this.dir, name)} ended in a ${kind === 'ndjson' ? 'row' : 'batch'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
                   fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
                 }),
               );
             }
-            const rows = await this.duckdb(async () => {
-              if (kind === 'ndjson') return this.convert((layout) => spoolSource(spool, layout), target);
-              const found = await frameSpoolStructure((await this.connection()).db, spool);
-              return this.convert((layout) => frameSource(spool, found.fields, layout !== undefined), target, found.rows, found.structure.columns());
-            });
+            const rows = await this.conversion({ kind: kind as SpoolKind, spool, target });
             if (rows > 0) written.push(target);
           } else if (!(await exists(profilePath(target)))) {
             // Converted, but the process died before the profile was written.
-            await this.duckdb(async () => this.profile((await this.connection()).db, target));
+            await this.conversion({ kind: 'profile', target });
           }
           await rm(spool, { force: true });
         } catch (error) {
@@ -252,7 +272,7 @@ export class ParquetSpoolWriter {
     });
   }
 
-  /** Finishes the last file and releases DuckDB. */
+  /** Finishes the last file and releases DuckDB (and the converter process). */
   async close(): Promise<void> {
     this.closed = true;
     try {
@@ -261,10 +281,7 @@ export class ParquetSpoolWriter {
       await this.conversions;
       clearTimeout(this.idleTimer);
       clearTimeout(this.ageTimer);
-      const engine = await this.engine?.catch(() => undefined);
-      this.engine = undefined;
-      engine?.db.closeSync();
-      engine?.instance.closeSync();
+      await this.converter.close();
     }
     if (this.unreported !== undefined) throw this.unreported;
   }
@@ -290,74 +307,29 @@ export class ParquetSpoolWriter {
     const spool = this.spool;
     this.spool = undefined;
     if (!spool || spool.rows === 0) return this.conversions.then(() => undefined);
-    return this.duckdb(async () => {
-      const { path } = spool;
-      const fields = spool.structure.fields();
-      const sourceOf: SourceOf = spool.kind === 'frames' && fields ? (layout) => frameSource(path, fields, layout !== undefined) : (layout) => spoolSource(path, layout);
-      await this.convert(sourceOf, spool.target, spool.rows, spool.structure.columns());
-      await rm(spool.path, { force: true });
-      return spool.target;
+    const { kind, path, target, rows, structure } = spool;
+    const columns = structure.columns();
+    const job: ConversionJob =
+      kind === 'wire' ? { kind, spool: path, target } : kind === 'frames' ? { kind, spool: path, target, rows, fields: structure.fields(), columns } : { kind, spool: path, target, rows, columns };
+    return this.conversion(job).then(async () => {
+      await rm(path, { force: true });
+      return target;
     });
   }
 
-  /** One DuckDB statement sequence at a time on the writer's connection. */
-  private duckdb<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.conversions.then(work);
+  /**
+   * Runs a conversion after those before it; the rows written. Problems that lost nothing (a
+   * profile not written) are reported; a file made is told to `onFile`.
+   */
+  private conversion(job: ConversionJob): Promise<number> {
+    const result = this.conversions.then(async () => {
+      const { rows, problems } = await this.converter.convert(job);
+      for (const problem of problems) this.options.onError?.(fromWorkerError(problem));
+      if (rows > 0 && job.kind !== 'profile') this.options.onFile?.(job.target, rows);
+      return rows;
+    });
     this.conversions = result.catch(() => undefined);
     return result;
-  }
-
-  /**
-   * Spool → `<target>.tmp-<pid>` → `<target>`; the rows written (a spool with none makes no file).
-   * `rows` unknown (a spool left by a crash) means count them first; `known` is the columnar
-   * layout when the writer tracked it (else it is found by reading the spool).
-   */
-  private async convert(sourceOf: SourceOf, target: string, rows?: number, known?: { features: string; outputs: string }): Promise<number> {
-    const { db } = await this.connection();
-    const source = sourceOf();
-    rows ??= Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${source}`)).getRows()[0]![0]);
-    if (rows === 0) return 0;
-    const temporary = `${target}.tmp-${process.pid}`;
-    const copy = (features: string, outputs: string, from = source) =>
-      db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, ${features} AS features, ${outputs} AS outputs, latency_ms, epoch_ms(logged_at) AS logged_at,
-        status, error_code FROM ${from}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
-    try {
-      // The layout known: the spool read once, straight into it.
-      if (!known) throw new Error('layout not tracked');
-      await copy('features', 'outputs', sourceOf(known));
-    } catch {
-      const columnar = await columnarLayout(db, source);
-      try {
-        if (!columnar) throw new Error('no columnar layout');
-        await copy(columnar.features, columnar.outputs);
-      } catch {
-        // Keys that differ only in case, a value the batch's structure cannot hold, no keys at
-        // all: the rows are kept as JSON text (the reader reads both layouts), never lost.
-        await copy('features', 'outputs');
-      }
-    }
-    await rename(temporary, target);
-    await this.profile(db, target);
-    this.options.onFile?.(target, rows);
-    return rows;
-  }
-
-  /**
-   * Writes the finished file's profile beside it (monitoring/log-profile-write.ts), for
-   * windows to sum instead of scanning its rows. A file without one is only scanned, so a
-   * failure loses nothing: it is reported (when someone listens) and the file stands.
-   */
-  private async profile(db: DuckDBConnection, target: string): Promise<void> {
-    try {
-      await writeLogProfile(db, target);
-    } catch (error) {
-      this.options.onError?.(new LoomError('INTERNAL', `the profile of ${target} could not be written: ${error instanceof Error ? error.message : String(error)}`, { fix: 'nothing to do; windows over this file scan its rows' }));
-    }
-  }
-
-  /** One engine per writer with one thread and a memory cap: logging must not compete much with serving. */
-  private connection(): Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> {
-    return (this.engine ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' }).then(async (instance) => ({ instance, db: await instance.connect() })));
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
