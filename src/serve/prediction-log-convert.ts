@@ -18,7 +18,7 @@ import { sqlString } from '../data/duckdb.js';
 import { LoomError } from '../core/errors.js';
 import { writeLogProfile } from '../monitor/log-profile-write.js';
 import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource, type FrameFields } from './prediction-log-frames.js';
-import { openBatch, packedSpoolLines } from './prediction-log-pack.js';
+import { openBatch, packedSpoolLines, type PackedBatch } from './prediction-log-pack.js';
 import { wellFormedSpoolText } from './prediction-log-spool.js';
 import { packedStructure, SpoolStructure } from './prediction-log-structure.js';
 import { readWireSpool } from './prediction-log-wire-spool.js';
@@ -105,10 +105,10 @@ async function convertWire(db: DuckDBConnection, spool: string, target: string, 
   const { batches } = readWireSpool(await readFile(spool), spool);
   const text = `${spool}.text-${process.pid}`;
   try {
-    const frames = await writeText(text, batches.map(openBatch), true);
+    const frames = await writeText(text, batches, true);
     const fields = frames?.structure.fields();
     if (frames && fields) return await convert(db, (layout) => frameSource(text, fields, layout !== undefined), target, problems, frames.rows, frames.structure.columns());
-    const lines = (await writeText(text, batches.map(openBatch), false))!;
+    const lines = (await writeText(text, batches, false))!;
     return await convert(db, (layout) => spoolSource(text, layout), target, problems, lines.rows, lines.structure.columns());
   } finally {
     await rm(text, { force: true });
@@ -119,12 +119,14 @@ async function convertWire(db: DuckDBConnection, spool: string, target: string, 
  * Writes batches to `path` as frames (undefined when one cannot be: the caller writes NDJSON
  * instead) or as NDJSON lines; their rows and structure.
  */
-async function writeText(path: string, batches: ReturnType<typeof openBatch>[], asFrames: boolean): Promise<{ rows: number; structure: SpoolStructure } | undefined> {
+async function writeText(path: string, batches: readonly PackedBatch[], asFrames: boolean): Promise<{ rows: number; structure: SpoolStructure } | undefined> {
   const file = await open(path, 'w');
   try {
     const structure = new SpoolStructure();
     let rows = 0;
-    for (const packed of batches) {
+    for (const batch of batches) {
+      // Opened one at a time: a batch's values are garbage once its text is written.
+      const packed = openBatch(batch);
       const batchStructure = packedStructure(packed);
       let encoded: { text: string; rows: number };
       if (asFrames) {

@@ -28,12 +28,11 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate } from
 import { join } from 'node:path';
 import type { PredictionLogRow } from './prediction-log.js';
 import { LoomError } from '../core/errors.js';
-import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
+import { SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
 import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
-import { packedSpoolLines, type PackedBatch, type PackedRecords } from './prediction-log-pack.js';
+import type { PackedBatch } from './prediction-log-pack.js';
 import { profilePath } from '../monitor/log-profile-write.js';
-import { packedFrame } from './prediction-log-frames.js';
-import { InlineConverter, MAX_FRAME_BYTES, type ConversionJob, type SpoolConverter } from './prediction-log-convert.js';
+import { InlineConverter, type ConversionJob, type SpoolConverter } from './prediction-log-convert.js';
 import { ProcessConverter } from './prediction-log-converter.js';
 import { fromWorkerError } from './prediction-log-backends.js';
 import { readWireSpool, wireFrame } from './prediction-log-wire-spool.js';
@@ -129,32 +128,6 @@ export class ParquetSpoolWriter {
   writeLines(text: string, rows: number, structure?: BatchStructure): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     return this.serial(() => this.append('ndjson', text, rows, structure));
-  }
-
-  /**
-   * Appends a packed batch (the log's worker): as one columnar frame when its structure is
-   * known and fits the current spool's (prediction-log-frames.ts), else as NDJSON lines. A
-   * batch that cannot go in the current spool's form finishes that spool first; an NDJSON
-   * spool stays NDJSON until it is finished, so mixed traffic does not make a file per batch.
-   * That holds for a batch whose fields conflict with the current frame spool's too (a field
-   * sent as a number, then as text; names equal but for case): it starts an NDJSON spool,
-   * which takes both kinds, rather than a frame spool of its own, which the next batch of the
-   * first kind would finish again. Resolves with the rows written.
-   */
-  writePacked(packed: PackedRecords): Promise<number> {
-    if (this.closed) return Promise.reject(closedError());
-    return this.serial(async () => {
-      const structure = packedStructure(packed);
-      const fits = this.spool ? this.spool.structure : new SpoolStructure();
-      // A spool of the other kind (or a frame spool this batch conflicts with) is finished by `append`.
-      let frame = structure !== undefined && this.spool?.kind !== 'ndjson' && fits.fits(structure) ? packedFrame(packed, structure) : undefined;
-      // A frame is one line for DuckDB's JSON reader, which fails the whole spool on a line past its `maximum_object_size`:
-      // a batch that large (a bulk request) is spooled as NDJSON, a line per row. UTF-8 takes at most 3 bytes per UTF-16 unit.
-      if (frame && frame.text.length * 3 > MAX_FRAME_BYTES && Buffer.byteLength(frame.text) > MAX_FRAME_BYTES) frame = undefined;
-      const { text, rows } = frame ?? packedSpoolLines(packed);
-      await this.append(frame ? 'frames' : 'ndjson', text, rows, structure);
-      return rows;
-    });
   }
 
   /**

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
+import { makeTempDir } from '../../test/support/flights.js';
+import { LoomError } from '../core/errors.js';
+import { RecordPacker, type PackedBatch } from './prediction-log-pack.js';
+import { ParquetSpoolWriter } from './prediction-log-parquet.js';
+
+/** `count` one-row records of the demo model's shape, packed as one batch. */
+function batchOf(count: number, from = 0): PackedBatch {
+  const packer = new RecordPacker();
+  for (let i = from; i < from + count; i++) {
+    packer.add({
+      requestId: `r${i}`,
+      modelName: 'flights',
+      modelVersion: 1,
+      role: 'primary',
+      protocol: 'v2',
+      inputNames: ['hour', 'origin'],
+      rows: { rowCount: 1, columns: [[i % 24], [i % 2 ? 'SFO' : 'ORD']] },
+      outputs: [{ name: 'probability', type: 'float32', shape: [1, 1], data: [(i % 100) / 100] }],
+      latencyMs: 0.5,
+      at: 1_700_000_000_000 + i,
+    });
+  }
+  return packer.take();
+}
+
+/** The niceness of each thread of a process (Linux: field 19 of /proc/<pid>/task/<tid>/stat). */
+async function threadNiceness(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  return Promise.all(
+    tasks.map(async (tid) => {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    }),
+  );
+}
+
+async function countRows(files: string[]): Promise<number> {
+  const [row] = await withDuckDB((db) => queryRows(db, `SELECT count(*)::INTEGER AS n FROM read_parquet([${files.map(sqlString).join(', ')}])`));
+  return Number(row!.n);
+}
+
+test('with processNice, conversions run in a process of their own whose every thread has that niceness, and the file and its profile are written', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const writer = new ParquetSpoolWriter(dir, { processNice: 19, idleMs: 600_000, rotateMs: 600_000 });
+  t.after(() => writer.close());
+  assert.equal(await writer.writeBatch(batchOf(500)), 500);
+  const file = await writer.rotate();
+  assert.ok(file);
+  const pid = writer.converterPid;
+  assert.ok(pid !== undefined && pid !== process.pid);
+  const niceness = await threadNiceness(pid);
+  assert.ok(niceness.length > 1, 'DuckDB and libuv threads are there');
+  assert.deepEqual([...new Set(niceness)], [19], 'every thread inherits the priority');
+  assert.equal(await countRows([file]), 500);
+  assert.ok((await readdir(dir)).includes(`${file.split('/').at(-1)!.replace(/\.parquet$/, '')}.profile`), 'its profile is beside it');
+  // A second rotation goes to the same process.
+  await writer.writeBatch(batchOf(10, 500));
+  await writer.rotate();
+  assert.equal(writer.converterPid, pid);
+  await writer.close();
+  assert.deepEqual(
+    (await readdir(dir)).filter((name) => name.startsWith('.')),
+    [],
+    'no spool or temporary file left',
+  );
+});
+
+test('a converter process killed in a conversion fails it (INTERNAL, retryable, naming the spool) and keeps the spool; the next conversion starts a new process, and the next start converts the spool', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const errors: unknown[] = [];
+  const writer = new ParquetSpoolWriter(dir, { processNice: 0, token: 'killed', idleMs: 600_000, rotateMs: 600_000, onError: (error) => void errors.push(error) });
+  for (let b = 0; b < 10; b++) await writer.writeBatch(batchOf(2000, b * 2000));
+  const rotation = writer.rotate();
+  // The process starts when the conversion is sent; killed before it can finish (starting alone takes longer).
+  await new Promise((resolve) => setImmediate(resolve));
+  const first = writer.converterPid!;
+  process.kill(first, 'SIGKILL');
+  await assert.rejects(rotation, (error) => error instanceof LoomError && error.code === 'INTERNAL' && error.retryable && /converter process exited \(SIGKILL\)/.test(error.message) && /\.spool-\d+-killed-0-/.test(error.message));
+  const spools = (await readdir(dir)).filter((name) => name.endsWith('.wire'));
+  assert.equal(spools.length, 1, 'the spool stays');
+  assert.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.parquet')), []);
+
+  await writer.writeBatch(batchOf(5, 100_000));
+  const next = await writer.rotate();
+  assert.ok(next);
+  assert.notEqual(writer.converterPid, first);
+  assert.equal(await countRows([next]), 5);
+  await writer.close();
+
+  // The next start (this process's writer of that token is gone) converts the kept spool.
+  const recovering = new ParquetSpoolWriter(dir, { processNice: 0 });
+  const recovered = await recovering.recover(['killed']);
+  await recovering.close();
+  assert.equal(recovered.length, 1);
+  assert.equal(await countRows(recovered), 20_000);
+  assert.deepEqual(
+    (await readdir(dir)).filter((name) => name.startsWith('.')),
+    [],
+    'no spool, text or temporary file left',
+  );
+});
