@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import { test } from 'node:test';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { makeTempDir } from '../../test/support/flights.js';
@@ -44,25 +44,36 @@ async function countRows(files: string[]): Promise<number> {
   return Number(row!.n);
 }
 
-test('with processNice, conversions run in a process of their own whose every thread has that niceness, and the file and its profile are written', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+/** Waits until `ready()` holds (conversions in another process finish in their own time). */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !ready(); await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if (Date.now() - started > 120_000) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+test('with processNice, rotations no caller waits for run in a process of their own whose every thread has that niceness; the file and its profile are written', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
-  const writer = new ParquetSpoolWriter(dir, { processNice: 19, idleMs: 600_000, rotateMs: 600_000 });
+  const files: string[] = [];
+  const writer = new ParquetSpoolWriter(dir, { processNice: 19, rotateRows: 500, idleMs: 600_000, rotateMs: 600_000, onFile: (path) => void files.push(path) });
   t.after(() => writer.close());
+  // Full at 500 rows: finished in the background.
   assert.equal(await writer.writeBatch(batchOf(500)), 500);
-  const file = await writer.rotate();
-  assert.ok(file);
+  await until(() => files.length === 1, 'the first file');
   const pid = writer.converterPid;
   assert.ok(pid !== undefined && pid !== process.pid);
   const niceness = await threadNiceness(pid);
   assert.ok(niceness.length > 1, 'DuckDB and libuv threads are there');
   assert.deepEqual([...new Set(niceness)], [19], 'every thread inherits the priority');
-  assert.equal(await countRows([file]), 500);
-  assert.ok((await readdir(dir)).includes(`${file.split('/').at(-1)!.replace(/\.parquet$/, '')}.profile`), 'its profile is beside it');
-  // A second rotation goes to the same process.
-  await writer.writeBatch(batchOf(10, 500));
-  await writer.rotate();
+  assert.equal(await countRows(files), 500);
+  assert.ok((await readdir(dir)).includes(basename(files[0]!).replace(/\.parquet$/, '.profile')), 'its profile is beside it');
+  // The next background rotation goes to the same process; the last spool, at close, is converted here.
+  await writer.writeBatch(batchOf(500, 500));
+  await until(() => files.length === 2, 'the second file');
   assert.equal(writer.converterPid, pid);
+  await writer.writeBatch(batchOf(10, 1000));
   await writer.close();
+  assert.equal(files.length, 3);
+  assert.equal(await countRows(files), 1010);
   assert.deepEqual(
     (await readdir(dir)).filter((name) => name.startsWith('.')),
     [],
@@ -73,27 +84,30 @@ test('with processNice, conversions run in a process of their own whose every th
 test('a converter process killed in a conversion fails it (INTERNAL, retryable, naming the spool) and keeps the spool; the next conversion starts a new process, and the next start converts the spool', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const errors: unknown[] = [];
-  const writer = new ParquetSpoolWriter(dir, { processNice: 0, token: 'killed', idleMs: 600_000, rotateMs: 600_000, onError: (error) => void errors.push(error) });
+  const files: string[] = [];
+  const options = { processNice: 0, rotateRows: 20_000, idleMs: 600_000, rotateMs: 600_000, onError: (error: unknown) => void errors.push(error), onFile: (path: string) => void files.push(path) };
+  const writer = new ParquetSpoolWriter(dir, { ...options, token: 'killed' });
   for (let b = 0; b < 10; b++) await writer.writeBatch(batchOf(2000, b * 2000));
-  const rotation = writer.rotate();
   // The process starts when the conversion is sent; killed before it can finish (starting alone takes longer).
-  await new Promise((resolve) => setImmediate(resolve));
+  await until(() => writer.converterPid !== undefined, 'the converter process');
   const first = writer.converterPid!;
   process.kill(first, 'SIGKILL');
-  await assert.rejects(rotation, (error) => error instanceof LoomError && error.code === 'INTERNAL' && error.retryable && /converter process exited \(SIGKILL\)/.test(error.message) && /\.spool-\d+-killed-0-/.test(error.message));
-  const spools = (await readdir(dir)).filter((name) => name.endsWith('.wire'));
-  assert.equal(spools.length, 1, 'the spool stays');
-  assert.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.parquet')), []);
+  await until(() => errors.length === 1, 'the failure');
+  const [error] = errors;
+  assert.ok(error instanceof LoomError && error.code === 'INTERNAL' && error.retryable, String(error));
+  assert.match(error.message, /converter process exited \(SIGKILL\)/);
+  assert.match(error.message, /\.spool-\d+-killed-0-/);
+  assert.equal((await readdir(dir)).filter((name) => name.endsWith('.wire')).length, 1, 'the spool stays');
+  assert.deepEqual(files, []);
 
-  await writer.writeBatch(batchOf(5, 100_000));
-  const next = await writer.rotate();
-  assert.ok(next);
+  for (let b = 0; b < 10; b++) await writer.writeBatch(batchOf(2000, 100_000 + b * 2000));
+  await until(() => files.length === 1, 'the next file');
   assert.notEqual(writer.converterPid, first);
-  assert.equal(await countRows([next]), 5);
+  assert.equal(await countRows(files), 20_000);
   await writer.close();
 
   // The next start (this process's writer of that token is gone) converts the kept spool.
-  const recovering = new ParquetSpoolWriter(dir, { processNice: 0 });
+  const recovering = new ParquetSpoolWriter(dir, options);
   const recovered = await recovering.recover(['killed']);
   await recovering.close();
   assert.equal(recovered.length, 1);

@@ -1,13 +1,13 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
  * prediction-log-worker-main.ts): the worker's packed batches are appended to a spool as they
- * arrived (prediction-log-wire-spool.ts), other callers' batches as columnar frames
- * (prediction-log-frames.ts) and rows as newline-delimited JSON (prediction-log-spool.ts); the
+ * arrived (prediction-log-wire-spool.ts), rows as newline-delimited JSON (prediction-log-spool.ts;
+ * spools of columnar frames, prediction-log-frames.ts, are left by earlier versions); the
  * spool is converted into a typed, columnar Parquet file and its profile
  * (prediction-log-convert.ts) when it holds `rotateRows` rows, when its first row is
  * `rotateMs` old, when no row has come for `idleMs` (so monitoring sees recent predictions
- * even after traffic stops), and on close: on this thread, or with `processNice` in a
- * low-priority process (prediction-log-converter.ts; the log's worker does so). A file is
+ * even after traffic stops), and on close: on this thread, or with `processNice` (the log's
+ * worker) in a low-priority process when no caller waits for it (prediction-log-converter.ts). A file is
  * written under a temporary name and renamed, so readers never see half a file
  * (`predictions/*.parquet` matches finished files only).
  *
@@ -47,8 +47,9 @@ export interface ParquetSpoolOptions {
   /** Names this writer's spools; a fresh random one by default. */
   token?: string;
   /**
-   * Conversions run in a process of their own at this niceness (0–19, prediction-log-converter.ts),
-   * so that under full load they wait for idle CPU; unset, they run on this thread.
+   * The conversions no caller waits for (rotations by size, age or idleness; recovery) run in a
+   * process of their own at this niceness (0–19, prediction-log-converter.ts), so that under full
+   * load they wait for idle CPU; unset, they run on this thread, as `rotate()` and `close()`'s always do.
    */
   processNice?: number;
   /** Told about each finished file. */
@@ -91,7 +92,10 @@ export class ParquetSpoolWriter {
   private idleTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private ready: Promise<unknown> | undefined;
-  private readonly converter: SpoolConverter;
+  /** Runs the conversions no caller waits for (rotations by size, age or idleness; recovery). */
+  private readonly background: SpoolConverter;
+  /** Runs the conversions a caller waits for (`rotate()`, `close()`), on this thread. */
+  private readonly foreground: SpoolConverter;
   private closed = false;
   /** A background rotation's failure no `onError` was told of; `close()` rejects with it. */
   private unreported: unknown;
@@ -104,12 +108,13 @@ export class ParquetSpoolWriter {
     this.rotateMs = options.rotateMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5_000;
     this.token = options.token ?? randomBytes(4).toString('hex');
-    this.converter = options.processNice === undefined ? new InlineConverter() : new ProcessConverter(options.processNice);
+    this.foreground = new InlineConverter();
+    this.background = options.processNice === undefined ? this.foreground : new ProcessConverter(options.processNice);
   }
 
   /** The converter process's id while one runs (conversions in a process only). */
   get converterPid(): number | undefined {
-    return this.converter instanceof ProcessConverter ? this.converter.pid : undefined;
+    return this.background instanceof ProcessConverter ? this.background.pid : undefined;
   }
 
   /**
@@ -172,9 +177,9 @@ export class ParquetSpoolWriter {
     }
   }
 
-  /** Finishes the current spool as a Parquet file now; its path, or undefined when nothing was spooled. */
+  /** Finishes the current spool as a Parquet file now, on this thread (the caller waits); its path, or undefined when nothing was spooled. */
   rotate(): Promise<string | undefined> {
-    return this.serial(() => this.finish());
+    return this.serial(() => this.finish(this.foreground));
   }
 
   /**
@@ -228,11 +233,11 @@ export class ParquetSpoolWriter {
                 }),
               );
             }
-            const rows = await this.conversion({ kind: kind as SpoolKind, spool, target });
+            const rows = await this.conversion({ kind: kind as SpoolKind, spool, target }, this.background);
             if (rows > 0) written.push(target);
           } else if (!(await exists(profilePath(target)))) {
             // Converted, but the process died before the profile was written.
-            await this.conversion({ kind: 'profile', target });
+            await this.conversion({ kind: 'profile', target }, this.background);
           }
           await rm(spool, { force: true });
         } catch (error) {
@@ -254,18 +259,18 @@ export class ParquetSpoolWriter {
       await this.conversions;
       clearTimeout(this.idleTimer);
       clearTimeout(this.ageTimer);
-      await this.converter.close();
+      await Promise.all([this.foreground.close(), this.background.close()]);
     }
     if (this.unreported !== undefined) throw this.unreported;
   }
 
   /** Detaches the current spool and converts it beside the appends that follow (into a new spool), not in front of them. */
   private finishInBackground(): void {
-    this.finish().catch((error: unknown) => this.backgroundFailed(error));
+    this.finish(this.background).catch((error: unknown) => this.backgroundFailed(error));
   }
 
   private rotateInBackground(): void {
-    this.rotate().catch((error: unknown) => this.backgroundFailed(error));
+    this.serial(() => this.finish(this.background)).catch((error: unknown) => this.backgroundFailed(error));
   }
 
   private backgroundFailed(error: unknown): void {
@@ -274,7 +279,7 @@ export class ParquetSpoolWriter {
   }
 
   /** Detaches the current spool (later rows start a new one) and converts it after the conversions before it. */
-  private finish(): Promise<string | undefined> {
+  private finish(converter: SpoolConverter): Promise<string | undefined> {
     clearTimeout(this.idleTimer);
     clearTimeout(this.ageTimer);
     const spool = this.spool;
@@ -284,7 +289,7 @@ export class ParquetSpoolWriter {
     const columns = structure.columns();
     const job: ConversionJob =
       kind === 'wire' ? { kind, spool: path, target } : kind === 'frames' ? { kind, spool: path, target, rows, fields: structure.fields(), columns } : { kind, spool: path, target, rows, columns };
-    return this.conversion(job).then(async () => {
+    return this.conversion(job, converter).then(async () => {
       await rm(path, { force: true });
       return target;
     });
@@ -294,9 +299,9 @@ export class ParquetSpoolWriter {
    * Runs a conversion after those before it; the rows written. Problems that lost nothing (a
    * profile not written) are reported; a file made is told to `onFile`.
    */
-  private conversion(job: ConversionJob): Promise<number> {
+  private conversion(job: ConversionJob, converter: SpoolConverter): Promise<number> {
     const result = this.conversions.then(async () => {
-      const { rows, problems } = await this.converter.convert(job);
+      const { rows, problems } = await converter.convert(job);
       for (const problem of problems) this.options.onError?.(fromWorkerError(problem));
       if (rows > 0 && job.kind !== 'profile') this.options.onFile?.(job.target, rows);
       return rows;
