@@ -12,7 +12,7 @@
  *
  * Usage: `const converter = new InlineConverter(); await converter.convert({ kind: 'wire', spool, target }); await converter.close()`
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../data/duckdb.js';
 import { LoomError } from '../core/errors.js';
@@ -21,7 +21,7 @@ import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSou
 import { openBatch, packedSpoolLines, type PackedBatch } from './prediction-log-pack.js';
 import { wellFormedSpoolText } from './prediction-log-spool.js';
 import { packedStructure, SpoolStructure } from './prediction-log-structure.js';
-import { readWireSpool } from './prediction-log-wire-spool.js';
+import { wireBatches } from './prediction-log-wire-spool.js';
 import { workerError, type WorkerError } from './prediction-log-backends.js';
 
 /** The longest frame spooled, in bytes: DuckDB's default `maximum_object_size` for a JSON line (16 MiB). */
@@ -102,13 +102,12 @@ export class InlineConverter implements SpoolConverter {
  * for DuckDB's JSON reader), then converted as such; the text is removed after.
  */
 async function convertWire(db: DuckDBConnection, spool: string, target: string, problems: WorkerError[]): Promise<number> {
-  const { batches } = readWireSpool(await readFile(spool), spool);
   const text = `${spool}.text-${process.pid}`;
   try {
-    const frames = await writeText(text, batches, true);
+    const frames = await writeText(text, wireBatches(spool), true);
     const fields = frames?.structure.fields();
     if (frames && fields) return await convert(db, (layout) => frameSource(text, fields, layout !== undefined), target, problems, frames.rows, frames.structure.columns());
-    const lines = (await writeText(text, batches, false))!;
+    const lines = (await writeText(text, wireBatches(spool), false))!;
     return await convert(db, (layout) => spoolSource(text, layout), target, problems, lines.rows, lines.structure.columns());
   } finally {
     await rm(text, { force: true });
@@ -119,13 +118,13 @@ async function convertWire(db: DuckDBConnection, spool: string, target: string, 
  * Writes batches to `path` as frames (undefined when one cannot be: the caller writes NDJSON
  * instead) or as NDJSON lines; their rows and structure.
  */
-async function writeText(path: string, batches: readonly PackedBatch[], asFrames: boolean): Promise<{ rows: number; structure: SpoolStructure } | undefined> {
+async function writeText(path: string, batches: AsyncIterable<PackedBatch>, asFrames: boolean): Promise<{ rows: number; structure: SpoolStructure } | undefined> {
   const file = await open(path, 'w');
   try {
     const structure = new SpoolStructure();
     let rows = 0;
-    for (const batch of batches) {
-      // Opened one at a time: a batch's values are garbage once its text is written.
+    for await (const batch of batches) {
+      // Read and opened one at a time: a batch's values are garbage once its text is written.
       const packed = openBatch(batch);
       const batchStructure = packedStructure(packed);
       let encoded: { text: string; rows: number };

@@ -1,7 +1,8 @@
 /**
  * The prediction log's converter process (started by prediction-log-converter.ts): runs the
  * conversions its parent sends, one at a time, and answers each. It ends when its parent
- * disconnects (closes it, or dies).
+ * disconnects (closes it, or dies), after the conversion in hand; stop signals do not end it
+ * (its parent, in a process group of its own, decides).
  */
 import { InlineConverter, type ConversionJob } from './prediction-log-convert.js';
 import { workerError } from './prediction-log-backends.js';
@@ -16,6 +17,9 @@ process.on('message', (message: { id: number; job: ConversionJob }) => {
     (error: unknown) => answer({ id: message.id, error: workerError(error) }),
   );
 });
+// Stop signals are the server's to act on: this process ends when its parent disconnects, after the conversion in hand.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 process.on('disconnect', () => {
   void converter.close().finally(() => process.exit(0));
 });

@@ -81,29 +81,40 @@ test('with processNice, rotations no caller waits for run in a process of their 
   );
 });
 
-test('a converter process killed in a conversion fails it (INTERNAL, retryable, naming the spool) and keeps the spool; the next conversion starts a new process, and the next start converts the spool', async (t) => {
+test('a converter process killed in a conversion: the conversion runs again in a new process; killed twice, it fails (INTERNAL, retryable, naming the spool), the spool stays, and the next start converts it', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const errors: unknown[] = [];
   const files: string[] = [];
   const options = { processNice: 0, rotateRows: 20_000, idleMs: 600_000, rotateMs: 600_000, onError: (error: unknown) => void errors.push(error), onFile: (path: string) => void files.push(path) };
   const writer = new ParquetSpoolWriter(dir, { ...options, token: 'killed' });
+  /** Kills the converter process that runs now, once one does; its pid. */
+  const killConverter = async (not?: number) => {
+    await until(() => writer.converterPid !== undefined && writer.converterPid !== not, 'a converter process');
+    const pid = writer.converterPid!;
+    process.kill(pid, 'SIGKILL');
+    return pid;
+  };
   for (let b = 0; b < 10; b++) await writer.writeBatch(batchOf(2000, b * 2000));
   // The process starts when the conversion is sent; killed before it can finish (starting alone takes longer).
-  await until(() => writer.converterPid !== undefined, 'the converter process');
-  const first = writer.converterPid!;
-  process.kill(first, 'SIGKILL');
+  const first = await killConverter();
+  await until(() => files.length === 1, 'the file, from a second process');
+  assert.notEqual(writer.converterPid, first);
+  assert.deepEqual(errors, []);
+  assert.equal(await countRows(files), 20_000);
+
+  // The next spool's conversion is sent to a stopped process, which is then killed; so is the process of its second attempt.
+  const second = writer.converterPid!;
+  process.kill(second, 'SIGSTOP');
+  for (let b = 0; b < 10; b++) await writer.writeBatch(batchOf(2000, 100_000 + b * 2000));
+  process.kill(second, 'SIGKILL');
+  await killConverter(second);
   await until(() => errors.length === 1, 'the failure');
-  const [error] = errors;
+  const error = errors[0] as unknown;
   assert.ok(error instanceof LoomError && error.code === 'INTERNAL' && error.retryable, String(error));
   assert.match(error.message, /converter process exited \(SIGKILL\)/);
-  assert.match(error.message, /\.spool-\d+-killed-0-/);
+  assert.match(error.message, /\.spool-\d+-killed-1-/);
   assert.equal((await readdir(dir)).filter((name) => name.endsWith('.wire')).length, 1, 'the spool stays');
-  assert.deepEqual(files, []);
-
-  for (let b = 0; b < 10; b++) await writer.writeBatch(batchOf(2000, 100_000 + b * 2000));
-  await until(() => files.length === 1, 'the next file');
-  assert.notEqual(writer.converterPid, first);
-  assert.equal(await countRows(files), 20_000);
+  assert.equal(files.length, 1);
   await writer.close();
 
   // The next start (this process's writer of that token is gone) converts the kept spool.

@@ -24,7 +24,7 @@
  * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PredictionLogRow } from './prediction-log.js';
 import { LoomError } from '../core/errors.js';
@@ -32,10 +32,9 @@ import { SpoolStructure, type BatchStructure } from './prediction-log-structure.
 import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
 import type { PackedBatch } from './prediction-log-pack.js';
 import { profilePath } from '../monitor/log-profile-write.js';
-import { InlineConverter, type ConversionJob, type SpoolConverter } from './prediction-log-convert.js';
-import { ProcessConverter } from './prediction-log-converter.js';
-import { fromWorkerError } from './prediction-log-backends.js';
-import { readWireSpool, wireFrame } from './prediction-log-wire-spool.js';
+import type { ConversionJob } from './prediction-log-convert.js';
+import { Conversions } from './prediction-log-conversions.js';
+import { wireFrame, wireSpoolEnd } from './prediction-log-wire-spool.js';
 
 export interface ParquetSpoolOptions {
   /** Rows per file; default 100,000. */
@@ -88,14 +87,10 @@ export class ParquetSpoolWriter {
   private spool: { kind: SpoolKind; path: string; target: string; rows: number; firstAt: number; structure: SpoolStructure } | undefined;
   private files = 0;
   private chain: Promise<unknown> = Promise.resolve();
-  private conversions: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private ready: Promise<unknown> | undefined;
-  /** Runs the conversions no caller waits for (rotations by size, age or idleness; recovery). */
-  private readonly background: SpoolConverter;
-  /** Runs the conversions a caller waits for (`rotate()`, `close()`), on this thread. */
-  private readonly foreground: SpoolConverter;
+  private readonly conversions: Conversions;
   private closed = false;
   /** A background rotation's failure no `onError` was told of; `close()` rejects with it. */
   private unreported: unknown;
@@ -108,13 +103,12 @@ export class ParquetSpoolWriter {
     this.rotateMs = options.rotateMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5_000;
     this.token = options.token ?? randomBytes(4).toString('hex');
-    this.foreground = new InlineConverter();
-    this.background = options.processNice === undefined ? this.foreground : new ProcessConverter(options.processNice);
+    this.conversions = new Conversions(options.processNice, { onFile: options.onFile, onError: options.onError });
   }
 
   /** The converter process's id while one runs (conversions in a process only). */
   get converterPid(): number | undefined {
-    return this.background instanceof ProcessConverter ? this.background.pid : undefined;
+    return this.conversions.converterPid;
   }
 
   /**
@@ -179,75 +173,96 @@ export class ParquetSpoolWriter {
 
   /** Finishes the current spool as a Parquet file now, on this thread (the caller waits); its path, or undefined when nothing was spooled. */
   rotate(): Promise<string | undefined> {
-    return this.serial(() => this.finish(this.foreground));
+    return this.serial(() => this.finish('waited'));
   }
 
   /**
    * Converts spools left behind by processes that are gone (and by this process's
    * writers named in `tokens`, e.g. a worker thread that crashed); a spool whose Parquet
-   * file exists already was converted before the crash and is only removed. Returns the
-   * files written.
+   * file exists already was converted before the crash and is only removed. Resolves with the
+   * files written. The spools are claimed in order with the appends; their conversions run
+   * beside the appends that follow, which do not wait for them.
    */
   recover(tokens: readonly string[] = []): Promise<string[]> {
-    return this.serial(async () => {
-      let names: string[];
-      try {
-        names = await readdir(this.dir);
-      } catch {
-        return [];
-      }
+    return this.serial(() => this.claimOrphans(tokens)).then(async (claimed) => {
       const written: string[] = [];
-      for (const name of names.sort()) {
-        // A conversion's part-written file, profile or spool text (a wire spool's), of a process that died.
-        const converter = /\.(?:parquet\.tmp|profile\.tmp|text)-(\d+)$/.exec(name);
-        if (converter) {
-          if (!processAlive(Number(converter[1]))) await rm(join(this.dir, name), { force: true });
-          continue;
-        }
-        const match = SPOOL_NAME.exec(name);
-        if (!match) continue;
-        const [, pidText, token, n, stamp, kind, claimer] = match;
-        const pid = Number(pidText);
-        // A spool another recovery claimed is orphaned only if that recovery's process died.
-        const orphan = claimer ? !processAlive(Number(claimer)) : pid === process.pid ? tokens.includes(token!) : !processAlive(pid);
-        if (!orphan) continue;
-        // Claimed by a rename, so of several processes starting at once exactly one converts it.
-        const spool = join(this.dir, `${name.replace(/\.recovering-\d+$/, '')}.recovering-${process.pid}`);
-        try {
-          await rename(join(this.dir, name), spool);
-        } catch {
-          continue;
-        }
-        const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
-        try {
-          if (!(await exists(target))) {
-            // A crash can cut the last line (a row, or a batch's frame) short: that line is cut off and reported, the rest kept.
-            const end = kind === 'wire' ? readWireSpool(await readFile(spool), spool).end : await endOfLastLine(spool);
-            const size = (await stat(spool)).size;
-            if (end < size) {
-              await truncate(spool, end);
-              this.options.onError?.(
-                // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
-                new LoomError('FAILED_PRECONDITION', `the prediction log spool ${join(this.dir, name)} ended in a ${kind === 'ndjson' ? 'row' : 'batch'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
-                  fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
-                }),
-              );
-            }
-            const rows = await this.conversion({ kind: kind as SpoolKind, spool, target }, this.background);
-            if (rows > 0) written.push(target);
-          } else if (!(await exists(profilePath(target)))) {
-            // Converted, but the process died before the profile was written.
-            await this.conversion({ kind: 'profile', target }, this.background);
+      await Promise.all(
+        claimed.map(async ({ job, spool }) => {
+          try {
+            const rows = await this.conversions.run(job, 'background', () => rm(spool, { force: true }));
+            if (rows > 0 && job.kind !== 'profile') written.push(job.target);
+          } catch (error) {
+            // One spool that cannot be converted must not keep the others from being recovered;
+            // it stays claimed by this process and is tried again by the next start.
+            this.options.onError?.(error);
           }
-          await rm(spool, { force: true });
-        } catch (error) {
-          // One spool that cannot be converted must not keep the others from being recovered;
-          // it stays claimed by this process and is tried again by the next start.
-          this.options.onError?.(error);
-        }
-      }
+        }),
+      );
       return written;
     });
+  }
+
+  /**
+   * Claims (by a rename, so of several processes starting at once exactly one converts each)
+   * the orphaned spools of `tokens` and of dead processes, cuts a torn last row or batch off
+   * (reported), and removes dead conversions' part-written files; the conversions to run.
+   */
+  private async claimOrphans(tokens: readonly string[]): Promise<{ job: ConversionJob; spool: string }[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const claimed: { job: ConversionJob; spool: string }[] = [];
+    for (const name of names.sort()) {
+      // A conversion's part-written file, profile or spool text (a wire spool's), of a process that died.
+      const converter = /\.(?:parquet\.tmp|profile\.tmp|text)-(\d+)$/.exec(name);
+      if (converter) {
+        if (!processAlive(Number(converter[1]))) await rm(join(this.dir, name), { force: true });
+        continue;
+      }
+      const match = SPOOL_NAME.exec(name);
+      if (!match) continue;
+      const [, pidText, token, n, stamp, kind, claimer] = match;
+      const pid = Number(pidText);
+      // A spool another recovery claimed is orphaned only if that recovery's process died.
+      const orphan = claimer ? !processAlive(Number(claimer)) : pid === process.pid ? tokens.includes(token!) : !processAlive(pid);
+      if (!orphan) continue;
+      const spool = join(this.dir, `${name.replace(/\.recovering-\d+$/, '')}.recovering-${process.pid}`);
+      try {
+        await rename(join(this.dir, name), spool);
+      } catch {
+        continue;
+      }
+      const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
+      try {
+        if (!(await exists(target))) {
+          await this.cutTornTail(spool, kind as SpoolKind, join(this.dir, name));
+          claimed.push({ job: { kind: kind as SpoolKind, spool, target }, spool });
+        } else if (!(await exists(profilePath(target)))) {
+          // Converted, but the process died before the profile was written.
+          claimed.push({ job: { kind: 'profile', target }, spool });
+        } else await rm(spool, { force: true });
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+    return claimed;
+  }
+
+  /** A crash can cut the last row or batch short: it is cut off and reported, the rest kept. */
+  private async cutTornTail(spool: string, kind: SpoolKind, named: string): Promise<void> {
+    const end = kind === 'wire' ? await wireSpoolEnd(spool) : await endOfLastLine(spool);
+    const size = (await stat(spool)).size;
+    if (end >= size) return;
+    await truncate(spool, end);
+    this.options.onError?.(
+      // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
+      new LoomError('FAILED_PRECONDITION', `the prediction log spool ${named} ended in a ${kind === 'ndjson' ? 'row' : 'batch'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
+        fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
+      }),
+    );
   }
 
   /** Finishes the last file and releases DuckDB (and the converter process). */
@@ -256,21 +271,21 @@ export class ParquetSpoolWriter {
     try {
       await this.rotate();
     } finally {
-      await this.conversions;
       clearTimeout(this.idleTimer);
       clearTimeout(this.ageTimer);
-      await Promise.all([this.foreground.close(), this.background.close()]);
+      await this.conversions.close();
     }
     if (this.unreported !== undefined) throw this.unreported;
   }
 
   /** Detaches the current spool and converts it beside the appends that follow (into a new spool), not in front of them. */
   private finishInBackground(): void {
-    this.finish(this.background).catch((error: unknown) => this.backgroundFailed(error));
+    this.finish('background')?.catch((error: unknown) => this.backgroundFailed(error));
   }
 
+  /** After the appends queued before it, detaches the spool; its conversion runs beside the appends that follow, not in front of them. */
   private rotateInBackground(): void {
-    this.serial(() => this.finish(this.background)).catch((error: unknown) => this.backgroundFailed(error));
+    void this.serial(async () => this.finishInBackground());
   }
 
   private backgroundFailed(error: unknown): void {
@@ -278,36 +293,22 @@ export class ParquetSpoolWriter {
     else this.unreported ??= error;
   }
 
-  /** Detaches the current spool (later rows start a new one) and converts it after the conversions before it. */
-  private finish(converter: SpoolConverter): Promise<string | undefined> {
+  /**
+   * Detaches the current spool (later rows start a new one) and converts it after the
+   * conversions before it; resolves with its file once made. With nothing spooled, a caller
+   * waiting gets the conversions before it done.
+   */
+  private finish(when: 'background' | 'waited'): Promise<string | undefined> {
     clearTimeout(this.idleTimer);
     clearTimeout(this.ageTimer);
     const spool = this.spool;
     this.spool = undefined;
-    if (!spool || spool.rows === 0) return this.conversions.then(() => undefined);
+    if (!spool || spool.rows === 0) return when === 'waited' ? this.conversions.drained().then(() => undefined) : Promise.resolve(undefined);
     const { kind, path, target, rows, structure } = spool;
     const columns = structure.columns();
     const job: ConversionJob =
       kind === 'wire' ? { kind, spool: path, target } : kind === 'frames' ? { kind, spool: path, target, rows, fields: structure.fields(), columns } : { kind, spool: path, target, rows, columns };
-    return this.conversion(job, converter).then(async () => {
-      await rm(path, { force: true });
-      return target;
-    });
-  }
-
-  /**
-   * Runs a conversion after those before it; the rows written. Problems that lost nothing (a
-   * profile not written) are reported; a file made is told to `onFile`.
-   */
-  private conversion(job: ConversionJob, converter: SpoolConverter): Promise<number> {
-    const result = this.conversions.then(async () => {
-      const { rows, problems } = await converter.convert(job);
-      for (const problem of problems) this.options.onError?.(fromWorkerError(problem));
-      if (rows > 0 && job.kind !== 'profile') this.options.onFile?.(job.target, rows);
-      return rows;
-    });
-    this.conversions = result.catch(() => undefined);
-    return result;
+    return this.conversions.run(job, when, () => rm(path, { force: true })).then(() => target);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

@@ -33,7 +33,9 @@ const sink =
       })
     : new PostgresPredictionSink(spec);
 
-let chain: Promise<unknown> = sink instanceof ParquetSpoolWriter ? sink.recover(recover).catch(reportError) : Promise.resolve();
+// Recovery claims its spools ahead of the first append and converts them beside the appends, which do not wait for it.
+if (sink instanceof ParquetSpoolWriter) sink.recover(recover).catch(reportError);
+let chain: Promise<unknown> = Promise.resolve();
 
 port.on('message', (message: ToLogWorker) => {
   chain = chain.then(async () => {

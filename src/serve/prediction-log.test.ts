@@ -13,7 +13,7 @@ import { PredictionLog, toLogRows, type PredictionLogRow, type PredictionLogSink
 import { packRecords, packedLogRows, packedSpoolLines, unpackRecords } from './prediction-log-pack.js';
 import { spoolLines } from './prediction-log-spool.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
-import { readWireSpool } from './prediction-log-wire-spool.js';
+import { wireBatches, wireSpoolEnd } from './prediction-log-wire-spool.js';
 import { ParquetPredictionSink, PostgresPredictionSink } from './prediction-sinks.js';
 import { startModelServer } from './server.js';
 
@@ -106,9 +106,10 @@ test('a spool left by a process that was killed is converted when the next log s
   // The spool holds the 40 rows as the worker got them, a frame per batch (prediction-log-wire-spool.ts).
   assert.match(spools[0]!, /\.wire$/);
   const bytes = await readFile(join(dir, spools[0]!));
-  const { batches, end } = readWireSpool(bytes, spools[0]!);
-  assert.equal(end, bytes.length);
-  assert.equal(batches.reduce((sum, batch) => sum + batch.rows, 0), 40);
+  assert.equal(await wireSpoolEnd(join(dir, spools[0]!)), bytes.length);
+  let spooled = 0;
+  for await (const batch of wireBatches(join(dir, spools[0]!))) spooled += batch.rows;
+  assert.equal(spooled, 40);
   // A crash in the middle of an append leaves half a batch's frame.
   await appendFile(join(dir, spools[0]!), bytes.subarray(0, Math.floor(bytes.length / 2)));
 
