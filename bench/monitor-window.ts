@@ -17,6 +17,9 @@
  * included) and a later window of the same version (fits kept) from the same run; then once
  * more with a new `VersionFits` over the same fit store (a SQLite file, src/monitor/fit-store.ts),
  * as a new process (a `loom monitor` call, a restarted server) loads the first window's fits.
+ * Each of these windows reads the log's files through a new directory of hard links, so to the
+ * process they are files it has not seen (as a real later window's are): the log reader's
+ * memory of files already found readable does not spare a later window its check.
  *
  * The log is flights February–April (the first N rows) in the prediction log's columnar file
  * layout (ten files, as `loom serve` rotates them; features and outputs as STRUCTs), written
@@ -40,7 +43,7 @@
  * Run: node --import tsx bench/monitor-window.ts [--repeat 3] [--rows 1000000] [--tools evidently,nannyml,tfdv] [--json-layout]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -157,7 +160,7 @@ try {
 
   let estimates: Record<string, number> = {};
   /** Loom from the files: training statistics, the window, CBPE; each phase timed. `fits`: the version's kept fits; `profiles`: read the files' profiles (else scan every row). */
-  const loom = async (logDir: string, fits: FitScope, profiles = true): Promise<Phases> => {
+  const loom = async (logDir: string, fits: FitScope, profiles = true, json = false): Promise<Phases> => {
     const phases: Phases = { training: 0, fit: 0, window: 0, cbpe: 0 };
     let start = performance.now();
     const statistics = await computeStatistics(train);
@@ -179,7 +182,7 @@ try {
         if (result.length !== 1 || result[0]!.rows !== ROWS) throw new Error(`expected one window of ${ROWS} rows, got ${result.map((w) => w.rows).join(', ')}`);
         phases.window = performance.now() - start;
         start = performance.now();
-        const field = logDir === logDirs.json ? `(outputs ->> 'probability')::DOUBLE` : 'outputs.probability';
+        const field = json ? `(outputs ->> 'probability')::DOUBLE` : 'outputs.probability';
         // From the profiles (summed counts), else DuckDB groups the window's scores: only distinct scores and their counts are read into JS.
         const fieldType = profiled && (await structFields(db, log.relation, 'outputs'))?.get('probability');
         const counted = profiled && (await scoreCountsFromProfiles(db, profiled, { from: -Infinity, to: Infinity }, 'probability', fieldType ?? undefined));
@@ -206,6 +209,14 @@ try {
     if (result.rows !== ROWS) throw new Error(`${tool} read ${result.rows} rows, not ${ROWS}`);
     return result;
   };
+  let links = 0;
+  /** A new directory holding hard links to `logDir`'s files (the log's Parquet files and their profiles). */
+  const freshLinks = async (logDir: string): Promise<string> => {
+    const linked = join(dir, `links-${links++}`);
+    await mkdir(linked);
+    for (const name of await readdir(logDir)) await link(join(logDir, name), join(linked, name));
+    return linked;
+  };
   const summarize = async () => {
     const start = performance.now();
     await withDuckDB((db) =>
@@ -222,13 +233,15 @@ try {
   for (let r = 0; r < repeat; r++) {
     // A fresh version's scope each repeat: its first window fits, the next one reuses.
     const fits = new VersionFits().scope('bench', 'flights', String(r), fitStore);
-    runs.loom.push(await loom(logDirs.columnar, fits));
-    runs.later.push(await loom(logDirs.columnar, fits));
-    runs.scanned.push(await loom(logDirs.columnar, fits, false));
-    runs.stored.push(await loom(logDirs.columnar, new VersionFits().scope('bench', 'flights', String(r), fitStore)));
+    // Each window reads the log's files through a directory of its own (hard links, made before the clock starts): to this
+    // process they are new files, as a real later window's are, so nothing it learnt about the files before serves it.
+    runs.loom.push(await loom(await freshLinks(logDirs.columnar), fits));
+    runs.later.push(await loom(await freshLinks(logDirs.columnar), fits));
+    runs.scanned.push(await loom(await freshLinks(logDirs.columnar), fits, false));
+    runs.stored.push(await loom(await freshLinks(logDirs.columnar), new VersionFits().scope('bench', 'flights', String(r), fitStore)));
     for (const tool of tools) (references[tool] ??= []).push(python(tool));
     runs.summarize.push(await summarize());
-    if (args['json-layout']) runs.json.push(await loom(logDirs.json, new VersionFits().scope('bench', 'flights', `json ${r}`)));
+    if (args['json-layout']) runs.json.push(await loom(await freshLinks(logDirs.json), new VersionFits().scope('bench', 'flights', `json ${r}`), true, true));
     loads.push(loadavg()[0]!);
     console.error(`run ${r + 1}/${repeat} done, load ${loadavg()[0]!.toFixed(1)}`);
   }
