@@ -10,17 +10,15 @@
  * per record above the reference, event-loop delay p99 / max (what a request waiting behind
  * the log would feel), rows written and dropped.
  *
- * With `--writer`, instead: what the log spends per row to write a packed batch, CPU µs of all
- * threads, two ways alternated in one process (100,000 one-row records in batches of 2,000,
- * each pass spooled and then converted to one Parquet file with its profile, on this thread):
- * NDJSON lines (`openBatch` + `packedSpoolLines` + `writeLines` with the tracked layout, the
- * path before columnar frames) and the worker's way (`writeBatch`: the batch's typed arrays
- * spooled as they are, prediction-log-wire-spool.ts; at conversion, columnar frames, then
- * DuckDB). Each pass starts from the batches as they arrive in the worker (the typed arrays
- * `RecordPacker` fills; the message's transfer itself is not counted). Reported per way: the
- * whole pass, and apart its spooling (what the log's worker does per batch) and its conversion
- * (at close; the log's worker has it done by a low-priority process). Median of `--passes`
- * after a warm-up.
+ * With `--writer`, instead: what the log's worker spends per row, CPU µs of all threads, the
+ * two ways it spools a packed batch alternated in one process (100,000 one-row records in
+ * batches of 2,000, each pass spooled and then converted to one Parquet file): NDJSON lines
+ * (`packedSpoolLines` + `writeLines` with the tracked layout, the path before columnar frames)
+ * and columnar frames (`writePacked`, prediction-log-frames.ts). Each pass starts from the
+ * batches as they arrive in the worker (the typed arrays `RecordPacker` fills, opened with
+ * `openBatch` in the pass, as the worker does; the message's transfer itself is not counted).
+ * Reported per way: the whole pass, and apart its spooling (open, encode, append) and its
+ * conversion (DuckDB, at close). Median of `--passes` after a warm-up.
  *
  * Run: node --import tsx bench/prediction-log.ts [--seconds 8] [--rate 20000]
  *      node --import tsx bench/prediction-log.ts --writer [--passes 5]
@@ -99,15 +97,15 @@ interface WriterTimes {
   total: number;
 }
 
-/** CPU per row of spooling `batches` (as the worker gets them) one way and converting the spool to Parquet. */
-async function writerPass(dir: string, batches: PackedBatch[], how: 'ndjson' | 'wire'): Promise<WriterTimes> {
+/** CPU per row of opening `batches` (as the worker gets them), spooling them one way and converting the spool to Parquet. */
+async function writerPass(dir: string, batches: PackedBatch[], how: 'ndjson' | 'frames'): Promise<WriterTimes> {
   const writer = new ParquetSpoolWriter(dir, { idleMs: 600_000, rotateMs: 600_000 });
   const start = process.cpuUsage();
   let rows = 0;
   for (const batch of batches) {
-    if (how === 'wire') rows += await writer.writeBatch(batch);
+    const packed = openBatch(batch);
+    if (how === 'frames') rows += await writer.writePacked(packed);
     else {
-      const packed = openBatch(batch);
       const { text, rows: count } = packedSpoolLines(packed);
       await writer.writeLines(text, count, packedStructure(packed));
       rows += count;
@@ -133,20 +131,20 @@ function wireBatches(): PackedBatch[] {
 async function writerBench(dir: string, passes: number): Promise<void> {
   // Opening a batch only reads its typed arrays, so the same batches serve every pass.
   const batches = wireBatches();
-  const times = { ndjson: [] as WriterTimes[], wire: [] as WriterTimes[] };
+  const times = { ndjson: [] as WriterTimes[], frames: [] as WriterTimes[] };
   for (let pass = 0; pass <= passes; pass++) {
-    for (const how of ['ndjson', 'wire'] as const) {
+    for (const how of ['ndjson', 'frames'] as const) {
       const took = await writerPass(join(dir, `${how}-${pass}`), batches, how);
       if (pass > 0) times[how].push(took);
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const of = (how: 'ndjson' | 'wire', part: keyof WriterTimes) => median(times[how].map((t) => t[part]));
-  for (const how of ['ndjson', 'wire'] as const) {
+  const of = (how: 'ndjson' | 'frames', part: keyof WriterTimes) => median(times[how].map((t) => t[part]));
+  for (const how of ['ndjson', 'frames'] as const) {
     const passesText = times[how].map((t) => t.total.toFixed(2)).join(', ');
     process.stdout.write(`${how}: median ${of(how, 'total').toFixed(2)} µs per row (spool ${of(how, 'spool').toFixed(2)}, convert ${of(how, 'convert').toFixed(2)}; passes ${passesText})\n`);
   }
-  process.stdout.write(`wire / ndjson: ${(of('wire', 'total') / of('ndjson', 'total')).toFixed(2)}× in all, ${(of('wire', 'spool') / of('ndjson', 'spool')).toFixed(2)}× spooling\n`);
+  process.stdout.write(`frames / ndjson: ${(of('frames', 'total') / of('ndjson', 'total')).toFixed(2)}×\n`);
 }
 
 async function main(): Promise<void> {

@@ -5,8 +5,8 @@
  * turns by autocannon (V2 infer of one flight, 50 connections then 1) from core 1; the order
  * alternates each round. Reported per mode and connection count: the median req/s and p99
  * over the rounds, the median of the per-round on/off ratios, and the server's CPU µs per
- * request (all its threads, the log's worker included, and its child processes, the log's
- * converter: the figure sharing the machine distorts least). The CPU is read `--settle` seconds after each run, after the log's idle
+ * request (all its threads, the log's worker included: the figure sharing the machine
+ * distorts least). The CPU is read `--settle` seconds after each run, after the log's idle
  * rotation (5 s) has turned the run's rows into a Parquet file, so the log's whole cost is
  * counted; the next run starts after it.
  *

@@ -7,7 +7,6 @@
  * (this file is the child's entry), pinned to cores, and `loadRun` loads it with autocannon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -64,34 +63,12 @@ export async function child(config: ChildConfig): Promise<void> {
   process.on('message', async (message) => {
     if (message === 'cpu') {
       const used = process.cpuUsage();
-      process.send!({ cpu: used.user + used.system + childrenCpu() });
+      process.send!({ cpu: used.user + used.system });
       return;
     }
     await close();
     process.exit(0);
   });
-}
-
-/**
- * CPU µs of this process's child processes, running and ended (the prediction log's
- * converter process: its work is the log's, so it counts in the server's CPU per request).
- */
-function childrenCpu(): number {
-  const ticks = 1e6 / 100; // USER_HZ is 100 on Linux
-  const fields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Ended children, waited for: cutime + cstime of this process.
-  const own = fields(readFileSync('/proc/self/stat', 'utf8'));
-  let total = (Number(own[13]) + Number(own[14])) * ticks;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fields(readFileSync(`/proc/${name}/stat`, 'utf8'));
-      if (Number(stat[1]) === process.pid) total += (Number(stat[11]) + Number(stat[12])) * ticks;
-    } catch {
-      // Gone since the listing.
-    }
-  }
-  return total;
 }
 
 async function startLoom(config: Extract<ChildConfig, { kind: 'model' }>, port: number): Promise<{ url: string; close(): Promise<void> }> {

@@ -1,19 +1,18 @@
 /**
- * Columnar frames: each packed batch as one line of JSON holding the batch's rows column by
- * column (`{"rows":2,"request_id":["a","b"],…,"features":{"hour":[17,18]},…}`), instead of
- * one JSON object per row. Encoding a batch is one `JSON.stringify` of a few arrays of plain
- * values (done in V8's native code) rather than a JSON text built per row and field; DuckDB
- * reads the frames with `read_json` and unnests the columns into the same rows, straight into
- * the Parquet layout the reader expects (features and outputs as STRUCT columns, see
- * prediction-log-structure.ts). The conversion of the log worker's spool writes its batches
- * as frames for DuckDB to read (prediction-log-convert.ts); earlier versions spooled them
- * straight, and a frame spool they left is still recovered. Each frame carries its batch's
- * field kinds, so such a spool is typed without being read twice. A crash can cut only the
- * last frame short: a frame ends with its newline, and a last line without one is dropped
- * whole (the Parquet writer's recovery), never half-read.
+ * The columnar spool: each packed batch appended as one line of JSON holding the batch's
+ * rows column by column (`{"rows":2,"request_id":["a","b"],…,"features":{"hour":[17,18]},…}`),
+ * instead of one JSON object per row. Encoding a batch is one `JSON.stringify` of a few
+ * arrays of plain values (done in V8's native code) rather than a JSON text built per row
+ * and field, which was most of what the log's worker spent; DuckDB reads the frames back
+ * with `read_json` and unnests the columns into the same rows, straight into the Parquet
+ * layout the reader expects (features and outputs as STRUCT columns, see
+ * prediction-log-structure.ts). Each frame carries its batch's field kinds, so a spool left
+ * by a crash is typed without being read twice. A crash can cut only the last frame short:
+ * a frame ends with its newline, and a last line without one is dropped whole (the Parquet
+ * writer's recovery), never half-read.
  *
  * Only batches whose structure is known and whose columns hold one value per row become
- * frames; the others are written as NDJSON lines (prediction-log-spool.ts).
+ * frames; the others are spooled as NDJSON lines (prediction-log-spool.ts) as before.
  *
  * Also here, the relations of the older NDJSON spool (`spoolSource`) and the layout DuckDB finds
  * for rows whose structure the writer could not track (`columnarLayout`).

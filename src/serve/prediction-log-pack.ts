@@ -24,8 +24,6 @@ export type { PackedRecords } from './prediction-log-layout.js';
  */
 export interface PackedBatch {
   count: number;
-  /** The rows of its records (a record holds one or more), counted as they are packed. */
-  rows: number;
   names: string[][];
   head: WireValues;
   body: WireValues;
@@ -49,7 +47,6 @@ export class RecordPacker {
   private failures: (string | number)[] = [];
   /** Records packed since the last `take`. */
   count = 0;
-  private rows = 0;
 
   add(record: PredictionRecord): void {
     const { head, body } = this;
@@ -70,7 +67,6 @@ export class RecordPacker {
     head.put(record.latencyMs);
     head.put(record.at);
     const { rowCount, columns } = record.rows;
-    this.rows += rowCount;
     body.put(rowCount);
     body.put(columns.length);
     for (let c = 0; c < columns.length; c++) {
@@ -94,12 +90,11 @@ export class RecordPacker {
 
   /** The batch packed so far; the packer starts a new one. */
   take(): PackedBatch {
-    const batch: PackedBatch = { count: this.count, rows: this.rows, names: this.names, head: this.head.take(), body: this.body.take(), failures: this.failures };
+    const batch: PackedBatch = { count: this.count, names: this.names, head: this.head.take(), body: this.body.take(), failures: this.failures };
     this.namesIndex = new Map();
     this.names = [];
     this.failures = [];
     this.count = 0;
-    this.rows = 0;
     return batch;
   }
 }

@@ -1,18 +1,17 @@
 /**
  * The embedded prediction log's file writer (it runs in the log's worker thread, see
- * prediction-log-worker-main.ts): the worker's packed batches are appended to a spool as they
- * arrived (prediction-log-wire-spool.ts), rows as newline-delimited JSON (prediction-log-spool.ts;
- * spools of columnar frames, prediction-log-frames.ts, are left by earlier versions); the
- * spool is converted into a typed, columnar Parquet file and its profile
- * (prediction-log-convert.ts) when it holds `rotateRows` rows, when its first row is
- * `rotateMs` old, when no row has come for `idleMs` (so monitoring sees recent predictions
- * even after traffic stops), and on close: on this thread, or with `processNice` (the log's
- * worker) in a low-priority process when no caller waits for it (prediction-log-converter.ts). A file is
- * written under a temporary name and renamed, so readers never see half a file
- * (`predictions/*.parquet` matches finished files only).
+ * prediction-log-worker-main.ts): packed batches are appended to a spool as columnar frames
+ * (prediction-log-frames.ts), rows and batches frames cannot hold as newline-delimited JSON
+ * (lines as prediction-log-spool.ts writes them), and
+ * DuckDB turns the spool into a typed, columnar Parquet file (each feature and output its own
+ * column, see `columnarLayout`; JSON text when a batch's keys cannot be columns) when it
+ * holds `rotateRows` rows, when its first row is `rotateMs` old, when no row has come for
+ * `idleMs` (so monitoring sees recent predictions even after traffic stops), and on close. A file is written under a
+ * temporary name and renamed, so readers never see half a file (`predictions/*.parquet`
+ * matches finished files only).
  *
  * The spool is named after the Parquet file it becomes
- * (`.spool-<pid>-<token>-<n>-<stamp>.wire`, `.frames` or `.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
+ * (`.spool-<pid>-<token>-<n>-<stamp>.frames` or `.ndjson` → `predictions-<stamp>-<pid>-<token>-<n>.parquet`),
  * so a spool left by a process that died (or a worker thread that crashed) is converted by
  * the next writer that starts in the directory, exactly once.
  *
@@ -26,15 +25,15 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { sqlString } from '../data/duckdb.js';
 import type { PredictionLogRow } from './prediction-log.js';
 import { LoomError } from '../core/errors.js';
-import { SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
+import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
 import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
-import type { PackedBatch } from './prediction-log-pack.js';
-import { profilePath } from '../monitor/log-profile-write.js';
-import type { ConversionJob } from './prediction-log-convert.js';
-import { Conversions } from './prediction-log-conversions.js';
-import { wireFrame, wireSpoolEnd } from './prediction-log-wire-spool.js';
+import { packedSpoolLines, type PackedRecords } from './prediction-log-pack.js';
+import { profilePath, writeLogProfile } from '../monitor/log-profile-write.js';
+import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource } from './prediction-log-frames.js';
 
 export interface ParquetSpoolOptions {
   /** Rows per file; default 100,000. */
@@ -45,12 +44,6 @@ export interface ParquetSpoolOptions {
   idleMs?: number;
   /** Names this writer's spools; a fresh random one by default. */
   token?: string;
-  /**
-   * The conversions no caller waits for (rotations by size, age or idleness; recovery) run in a
-   * process of their own at this niceness (0–19, prediction-log-converter.ts), so that under full
-   * load they wait for idle CPU; unset, they run on this thread, as `rotate()` and `close()`'s always do.
-   */
-  processNice?: number;
   /** Told about each finished file. */
   onFile?: (path: string, rows: number) => void;
   /**
@@ -61,13 +54,13 @@ export interface ParquetSpoolOptions {
   onError?: (error: unknown) => void;
 }
 
-/**
- * A spool's name: `ndjson` holds a JSON object per row, `frames` a batch per line
- * (prediction-log-frames.ts), `wire` the worker's batches as they arrived (prediction-log-wire-spool.ts).
- */
-const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.(ndjson|frames|wire)(?:\.recovering-(\d+))?$/;
+/** A spool's name: `ndjson` holds a JSON object per row, `frames` a batch per line (prediction-log-frames.ts). */
+const SPOOL_NAME = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\.(ndjson|frames)(?:\.recovering-(\d+))?$/;
 
-type SpoolKind = 'ndjson' | 'frames' | 'wire';
+type SpoolKind = 'ndjson' | 'frames';
+
+/** The longest frame spooled, in bytes: DuckDB's default `maximum_object_size` for a JSON line (16 MiB). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /**
  * Why a write queued after `close()` is refused: it would open a spool (and later an engine)
@@ -79,6 +72,9 @@ function closedError(): LoomError {
   });
 }
 
+/** A relation of the log's rows from a spool: features and outputs typed as `layout` says, or as JSON. */
+type SourceOf = (layout?: { features: string; outputs: string }) => string;
+
 export class ParquetSpoolWriter {
   private readonly rotateRows: number;
   private readonly rotateMs: number;
@@ -87,10 +83,11 @@ export class ParquetSpoolWriter {
   private spool: { kind: SpoolKind; path: string; target: string; rows: number; firstAt: number; structure: SpoolStructure } | undefined;
   private files = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  private conversions: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private ready: Promise<unknown> | undefined;
-  private readonly conversions: Conversions;
+  private engine: Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> | undefined;
   private closed = false;
   /** A background rotation's failure no `onError` was told of; `close()` rejects with it. */
   private unreported: unknown;
@@ -103,12 +100,6 @@ export class ParquetSpoolWriter {
     this.rotateMs = options.rotateMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5_000;
     this.token = options.token ?? randomBytes(4).toString('hex');
-    this.conversions = new Conversions(options.processNice, { onFile: options.onFile, onError: options.onError });
-  }
-
-  /** The converter process's id while one runs (conversions in a process only). */
-  get converterPid(): number | undefined {
-    return this.conversions.converterPid;
   }
 
   /**
@@ -130,19 +121,33 @@ export class ParquetSpoolWriter {
   }
 
   /**
-   * Appends a batch as the log's worker got it (prediction-log-wire-spool.ts): its typed arrays
-   * as they are, nothing per value; the conversion does the rest. Resolves with the rows written.
+   * Appends a packed batch (the log's worker): as one columnar frame when its structure is
+   * known and fits the current spool's (prediction-log-frames.ts), else as NDJSON lines. A
+   * batch that cannot go in the current spool's form finishes that spool first; an NDJSON
+   * spool stays NDJSON until it is finished, so mixed traffic does not make a file per batch.
+   * That holds for a batch whose fields conflict with the current frame spool's too (a field
+   * sent as a number, then as text; names equal but for case): it starts an NDJSON spool,
+   * which takes both kinds, rather than a frame spool of its own, which the next batch of the
+   * first kind would finish again. Resolves with the rows written.
    */
-  writeBatch(batch: PackedBatch): Promise<number> {
+  writePacked(packed: PackedRecords): Promise<number> {
     if (this.closed) return Promise.reject(closedError());
     return this.serial(async () => {
-      await this.append('wire', wireFrame(batch), batch.rows, undefined);
-      return batch.rows;
+      const structure = packedStructure(packed);
+      const fits = this.spool ? this.spool.structure : new SpoolStructure();
+      // A spool of the other kind (or a frame spool this batch conflicts with) is finished by `append`.
+      let frame = structure !== undefined && this.spool?.kind !== 'ndjson' && fits.fits(structure) ? packedFrame(packed, structure) : undefined;
+      // A frame is one line for DuckDB's JSON reader, which fails the whole spool on a line past its `maximum_object_size`:
+      // a batch that large (a bulk request) is spooled as NDJSON, a line per row. UTF-8 takes at most 3 bytes per UTF-16 unit.
+      if (frame && frame.text.length * 3 > MAX_FRAME_BYTES && Buffer.byteLength(frame.text) > MAX_FRAME_BYTES) frame = undefined;
+      const { text, rows } = frame ?? packedSpoolLines(packed);
+      await this.append(frame ? 'frames' : 'ndjson', text, rows, structure);
+      return rows;
     });
   }
 
   /** Appends encoded rows to the current spool of that kind, starting one when there is none. */
-  private async append(kind: SpoolKind, data: string | Buffer, rows: number, structure: BatchStructure): Promise<void> {
+  private async append(kind: SpoolKind, text: string, rows: number, structure: BatchStructure): Promise<void> {
     if (rows === 0) return;
     if (this.spool && this.spool.kind !== kind) this.finishInBackground();
     await (this.ready ??= mkdir(this.dir, { recursive: true }));
@@ -159,7 +164,7 @@ export class ParquetSpoolWriter {
       };
       if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
     }
-    await appendFile(this.spool.path, typeof data === 'string' ? wellFormedSpoolText(data) : data);
+    await appendFile(this.spool.path, wellFormedSpoolText(text));
     this.spool.rows += rows;
     this.spool.structure.add(structure);
     if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
@@ -171,121 +176,106 @@ export class ParquetSpoolWriter {
     }
   }
 
-  /** Finishes the current spool as a Parquet file now, on this thread (the caller waits); its path, or undefined when nothing was spooled. */
+  /** Finishes the current spool as a Parquet file now; its path, or undefined when nothing was spooled. */
   rotate(): Promise<string | undefined> {
-    return this.serial(() => this.finish('waited'));
+    return this.serial(() => this.finish());
   }
 
   /**
    * Converts spools left behind by processes that are gone (and by this process's
    * writers named in `tokens`, e.g. a worker thread that crashed); a spool whose Parquet
-   * file exists already was converted before the crash and is only removed. Resolves with the
-   * files written. The spools are claimed in order with the appends; their conversions run
-   * beside the appends that follow, which do not wait for them.
+   * file exists already was converted before the crash and is only removed. Returns the
+   * files written.
    */
   recover(tokens: readonly string[] = []): Promise<string[]> {
-    return this.serial(() => this.claimOrphans(tokens)).then(async (claimed) => {
+    return this.serial(async () => {
+      let names: string[];
+      try {
+        names = await readdir(this.dir);
+      } catch {
+        return [];
+      }
       const written: string[] = [];
-      await Promise.all(
-        claimed.map(async ({ job, spool }) => {
-          try {
-            const rows = await this.conversions.run(job, 'background', () => rm(spool, { force: true }));
-            if (rows > 0 && job.kind !== 'profile') written.push(job.target);
-          } catch (error) {
-            // One spool that cannot be converted must not keep the others from being recovered;
-            // it stays claimed by this process and is tried again by the next start.
-            this.options.onError?.(error);
+      for (const name of names.sort()) {
+        const converter = /\.(parquet|profile)\.tmp-(\d+)$/.exec(name);
+        if (converter) {
+          if (!processAlive(Number(converter[2]))) await rm(join(this.dir, name), { force: true });
+          continue;
+        }
+        const match = SPOOL_NAME.exec(name);
+        if (!match) continue;
+        const [, pidText, token, n, stamp, kind, claimer] = match;
+        const pid = Number(pidText);
+        // A spool another recovery claimed is orphaned only if that recovery's process died.
+        const orphan = claimer ? !processAlive(Number(claimer)) : pid === process.pid ? tokens.includes(token!) : !processAlive(pid);
+        if (!orphan) continue;
+        // Claimed by a rename, so of several processes starting at once exactly one converts it.
+        const spool = join(this.dir, `${name.replace(/\.recovering-\d+$/, '')}.recovering-${process.pid}`);
+        try {
+          await rename(join(this.dir, name), spool);
+        } catch {
+          continue;
+        }
+        const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
+        try {
+          if (!(await exists(target))) {
+            // A crash can cut the last line (a row, or a batch's frame) short: that line is cut off and reported, the rest kept.
+            const end = await endOfLastLine(spool);
+            const size = (await stat(spool)).size;
+            if (end < size) {
+              await truncate(spool, end);
+              this.options.onError?.(
+                // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
+                new LoomError('FAILED_PRECONDITION', `the prediction log spool ${join(this.dir, name)} ended in a ${kind === 'frames' ? 'batch' : 'row'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
+                  fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
+                }),
+              );
+            }
+            const rows = await this.duckdb(async () => {
+              if (kind === 'ndjson') return this.convert((layout) => spoolSource(spool, layout), target);
+              const found = await frameSpoolStructure((await this.connection()).db, spool);
+              return this.convert((layout) => frameSource(spool, found.fields, layout !== undefined), target, found.rows, found.structure.columns());
+            });
+            if (rows > 0) written.push(target);
+          } else if (!(await exists(profilePath(target)))) {
+            // Converted, but the process died before the profile was written.
+            await this.duckdb(async () => this.profile((await this.connection()).db, target));
           }
-        }),
-      );
+          await rm(spool, { force: true });
+        } catch (error) {
+          // One spool that cannot be converted must not keep the others from being recovered;
+          // it stays claimed by this process and is tried again by the next start.
+          this.options.onError?.(error);
+        }
+      }
       return written;
     });
   }
 
-  /**
-   * Claims (by a rename, so of several processes starting at once exactly one converts each)
-   * the orphaned spools of `tokens` and of dead processes, cuts a torn last row or batch off
-   * (reported), and removes dead conversions' part-written files; the conversions to run.
-   */
-  private async claimOrphans(tokens: readonly string[]): Promise<{ job: ConversionJob; spool: string }[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return [];
-    }
-    const claimed: { job: ConversionJob; spool: string }[] = [];
-    for (const name of names.sort()) {
-      // A conversion's part-written file, profile or spool text (a wire spool's), of a process that died.
-      const converter = /\.(?:parquet\.tmp|profile\.tmp|text)-(\d+)$/.exec(name);
-      if (converter) {
-        if (!processAlive(Number(converter[1]))) await rm(join(this.dir, name), { force: true });
-        continue;
-      }
-      const match = SPOOL_NAME.exec(name);
-      if (!match) continue;
-      const [, pidText, token, n, stamp, kind, claimer] = match;
-      const pid = Number(pidText);
-      // A spool another recovery claimed is orphaned only if that recovery's process died.
-      const orphan = claimer ? !processAlive(Number(claimer)) : pid === process.pid ? tokens.includes(token!) : !processAlive(pid);
-      if (!orphan) continue;
-      const spool = join(this.dir, `${name.replace(/\.recovering-\d+$/, '')}.recovering-${process.pid}`);
-      try {
-        await rename(join(this.dir, name), spool);
-      } catch {
-        continue;
-      }
-      const target = join(this.dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
-      try {
-        if (!(await exists(target))) {
-          await this.cutTornTail(spool, kind as SpoolKind, join(this.dir, name));
-          claimed.push({ job: { kind: kind as SpoolKind, spool, target }, spool });
-        } else if (!(await exists(profilePath(target)))) {
-          // Converted, but the process died before the profile was written.
-          claimed.push({ job: { kind: 'profile', target }, spool });
-        } else await rm(spool, { force: true });
-      } catch (error) {
-        this.options.onError?.(error);
-      }
-    }
-    return claimed;
-  }
-
-  /** A crash can cut the last row or batch short: it is cut off and reported, the rest kept. */
-  private async cutTornTail(spool: string, kind: SpoolKind, named: string): Promise<void> {
-    const end = kind === 'wire' ? await wireSpoolEnd(spool) : await endOfLastLine(spool);
-    const size = (await stat(spool)).size;
-    if (end >= size) return;
-    await truncate(spool, end);
-    this.options.onError?.(
-      // Not INTERNAL (retryable): the bytes are gone, and retrying changes nothing.
-      new LoomError('FAILED_PRECONDITION', `the prediction log spool ${named} ended in a ${kind === 'ndjson' ? 'row' : 'batch'} cut short by a crash (${size - end} bytes): it was dropped, the rest recovered`, {
-        fix: 'nothing to do; rows are lost only when a writer dies in the middle of an append',
-      }),
-    );
-  }
-
-  /** Finishes the last file and releases DuckDB (and the converter process). */
+  /** Finishes the last file and releases DuckDB. */
   async close(): Promise<void> {
     this.closed = true;
     try {
       await this.rotate();
     } finally {
+      await this.conversions;
       clearTimeout(this.idleTimer);
       clearTimeout(this.ageTimer);
-      await this.conversions.close();
+      const engine = await this.engine?.catch(() => undefined);
+      this.engine = undefined;
+      engine?.db.closeSync();
+      engine?.instance.closeSync();
     }
     if (this.unreported !== undefined) throw this.unreported;
   }
 
   /** Detaches the current spool and converts it beside the appends that follow (into a new spool), not in front of them. */
   private finishInBackground(): void {
-    this.finish('background')?.catch((error: unknown) => this.backgroundFailed(error));
+    this.finish().catch((error: unknown) => this.backgroundFailed(error));
   }
 
-  /** After the appends queued before it, detaches the spool; its conversion runs beside the appends that follow, not in front of them. */
   private rotateInBackground(): void {
-    void this.serial(async () => this.finishInBackground());
+    this.rotate().catch((error: unknown) => this.backgroundFailed(error));
   }
 
   private backgroundFailed(error: unknown): void {
@@ -293,22 +283,81 @@ export class ParquetSpoolWriter {
     else this.unreported ??= error;
   }
 
-  /**
-   * Detaches the current spool (later rows start a new one) and converts it after the
-   * conversions before it; resolves with its file once made. With nothing spooled, a caller
-   * waiting gets the conversions before it done.
-   */
-  private finish(when: 'background' | 'waited'): Promise<string | undefined> {
+  /** Detaches the current spool (later rows start a new one) and converts it after the conversions before it. */
+  private finish(): Promise<string | undefined> {
     clearTimeout(this.idleTimer);
     clearTimeout(this.ageTimer);
     const spool = this.spool;
     this.spool = undefined;
-    if (!spool || spool.rows === 0) return when === 'waited' ? this.conversions.drained().then(() => undefined) : Promise.resolve(undefined);
-    const { kind, path, target, rows, structure } = spool;
-    const columns = structure.columns();
-    const job: ConversionJob =
-      kind === 'wire' ? { kind, spool: path, target } : kind === 'frames' ? { kind, spool: path, target, rows, fields: structure.fields(), columns } : { kind, spool: path, target, rows, columns };
-    return this.conversions.run(job, when, () => rm(path, { force: true })).then(() => target);
+    if (!spool || spool.rows === 0) return this.conversions.then(() => undefined);
+    return this.duckdb(async () => {
+      const { path } = spool;
+      const fields = spool.structure.fields();
+      const sourceOf: SourceOf = spool.kind === 'frames' && fields ? (layout) => frameSource(path, fields, layout !== undefined) : (layout) => spoolSource(path, layout);
+      await this.convert(sourceOf, spool.target, spool.rows, spool.structure.columns());
+      await rm(spool.path, { force: true });
+      return spool.target;
+    });
+  }
+
+  /** One DuckDB statement sequence at a time on the writer's connection. */
+  private duckdb<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.conversions.then(work);
+    this.conversions = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Spool → `<target>.tmp-<pid>` → `<target>`; the rows written (a spool with none makes no file).
+   * `rows` unknown (a spool left by a crash) means count them first; `known` is the columnar
+   * layout when the writer tracked it (else it is found by reading the spool).
+   */
+  private async convert(sourceOf: SourceOf, target: string, rows?: number, known?: { features: string; outputs: string }): Promise<number> {
+    const { db } = await this.connection();
+    const source = sourceOf();
+    rows ??= Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${source}`)).getRows()[0]![0]);
+    if (rows === 0) return 0;
+    const temporary = `${target}.tmp-${process.pid}`;
+    const copy = (features: string, outputs: string, from = source) =>
+      db.run(`COPY (SELECT request_id, model_name, model_version, role, protocol, ${features} AS features, ${outputs} AS outputs, latency_ms, epoch_ms(logged_at) AS logged_at,
+        status, error_code FROM ${from}) TO ${sqlString(temporary)} (FORMAT PARQUET)`);
+    try {
+      // The layout known: the spool read once, straight into it.
+      if (!known) throw new Error('layout not tracked');
+      await copy('features', 'outputs', sourceOf(known));
+    } catch {
+      const columnar = await columnarLayout(db, source);
+      try {
+        if (!columnar) throw new Error('no columnar layout');
+        await copy(columnar.features, columnar.outputs);
+      } catch {
+        // Keys that differ only in case, a value the batch's structure cannot hold, no keys at
+        // all: the rows are kept as JSON text (the reader reads both layouts), never lost.
+        await copy('features', 'outputs');
+      }
+    }
+    await rename(temporary, target);
+    await this.profile(db, target);
+    this.options.onFile?.(target, rows);
+    return rows;
+  }
+
+  /**
+   * Writes the finished file's profile beside it (monitoring/log-profile-write.ts), for
+   * windows to sum instead of scanning its rows. A file without one is only scanned, so a
+   * failure loses nothing: it is reported (when someone listens) and the file stands.
+   */
+  private async profile(db: DuckDBConnection, target: string): Promise<void> {
+    try {
+      await writeLogProfile(db, target);
+    } catch (error) {
+      this.options.onError?.(new LoomError('INTERNAL', `the profile of ${target} could not be written: ${error instanceof Error ? error.message : String(error)}`, { fix: 'nothing to do; windows over this file scan its rows' }));
+    }
+  }
+
+  /** One engine per writer with one thread and a memory cap: logging must not compete much with serving. */
+  private connection(): Promise<{ instance: DuckDBInstance; db: DuckDBConnection }> {
+    return (this.engine ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' }).then(async (instance) => ({ instance, db: await instance.connect() })));
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

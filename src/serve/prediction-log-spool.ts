@@ -2,7 +2,7 @@
  * The Parquet writer's spool line (prediction-log-parquet.ts): one JSON object per log row,
  * newline-terminated, with `features` and `outputs` embedded as the JSON they already are.
  * Defined once here for both ways rows reach the spool: log rows (`spoolLines`), and packed
- * batches converted from the log worker's spool (prediction-log-pack.ts `packedSpoolLines`), which encodes each
+ * batches in the log's worker (prediction-log-pack.ts `packedSpoolLines`), which encodes each
  * request's fixed fields once for all its rows. Kept apart from the writer so that the serving
  * thread, which imports the packer, does not load DuckDB.
  *

@@ -7,7 +7,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
 import { openBatch, packedLogRows } from './prediction-log-pack.js';
-import { DEFAULT_CONVERTER_NICE } from './prediction-log-converter.js';
 import type { PredictionSinkSpec } from './prediction-log.js';
 import { workerError, type FromLogWorker, type ToLogWorker } from './prediction-log-backends.js';
 import { PostgresPredictionSink } from './prediction-sinks.js';
@@ -21,32 +20,22 @@ const reportError = (error: unknown) => post({ type: 'error', error: workerError
 if (spec.kind !== 'parquet' && spec.kind !== 'postgres') throw new Error(`unknown prediction log sink "${(spec as { kind: unknown }).kind}"`);
 const sink =
   spec.kind === 'parquet'
-    ? new ParquetSpoolWriter(spec.dir, {
-        rotateRows: spec.rotateRows,
-        rotateMs: spec.rotateMs,
-        idleMs: spec.idleMs,
-        // Conversions in a low-priority process: under full load they wait for idle CPU rather than take the serving core.
-        processNice: spec.processNice ?? DEFAULT_CONVERTER_NICE,
-        token,
-        onFile: (path) => post({ type: 'file', path }),
-        onError: reportError,
-      })
+    ? new ParquetSpoolWriter(spec.dir, { rotateRows: spec.rotateRows, rotateMs: spec.rotateMs, idleMs: spec.idleMs, token, onFile: (path) => post({ type: 'file', path }), onError: reportError })
     : new PostgresPredictionSink(spec);
 
-// Recovery claims its spools ahead of the first append and converts them beside the appends, which do not wait for it.
-if (sink instanceof ParquetSpoolWriter) sink.recover(recover).catch(reportError);
-let chain: Promise<unknown> = Promise.resolve();
+let chain: Promise<unknown> = sink instanceof ParquetSpoolWriter ? sink.recover(recover).catch(reportError) : Promise.resolve();
 
 port.on('message', (message: ToLogWorker) => {
   chain = chain.then(async () => {
     try {
       if (message.type === 'write') {
         let written: number;
+        const packed = openBatch(message.batch);
         if (sink instanceof ParquetSpoolWriter) {
-          // The batch's typed arrays to the spool as they are: the conversion reads them (no row objects, no JSON here).
-          written = await sink.writeBatch(message.batch);
+          // Straight from the packed batch to the spool, as a columnar frame where it can be (no row objects, no JSON per row).
+          written = await sink.writePacked(packed);
         } else {
-          const rows = packedLogRows(openBatch(message.batch));
+          const rows = packedLogRows(packed);
           await sink.write(rows);
           written = rows.length;
         }

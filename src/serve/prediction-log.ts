@@ -75,7 +75,7 @@ export interface PredictionLogRow {
 
 /** How the log's worker thread builds a sink (plain data: it crosses to the worker). */
 export type PredictionSinkSpec =
-  | { kind: 'parquet'; dir: string; rotateRows?: number; rotateMs?: number; idleMs?: number; processNice?: number }
+  | { kind: 'parquet'; dir: string; rotateRows?: number; rotateMs?: number; idleMs?: number }
   | { kind: 'postgres'; url: string; schema?: string };
 
 /** Calls that reach the worker's copy of a sink. */

@@ -14,7 +14,7 @@ import { ParquetSpoolWriter, type ParquetSpoolOptions } from './prediction-log-p
 import type { PredictionLogRow, PredictionLogSink, PredictionSinkSpec, SinkControl } from './prediction-log.js';
 import { wellFormedJson } from './prediction-log-spool.js';
 
-export type ParquetSinkOptions = Pick<ParquetSpoolOptions, 'rotateRows' | 'rotateMs' | 'idleMs' | 'processNice'>;
+export type ParquetSinkOptions = Pick<ParquetSpoolOptions, 'rotateRows' | 'rotateMs' | 'idleMs'>;
 
 /**
  * Parquet files in `dir`. Given to a PredictionLog it is written by the log's worker;
