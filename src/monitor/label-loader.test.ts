@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { openFreshPostgres, openTestPlatform, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
@@ -31,13 +31,18 @@ async function writeLog(dir: string, features = (flight: string): Record<string,
   await sink.close();
 }
 
-test('labels load from a file by request id, and from a query by entity and time with a point-in-time join', async (t) => {
+/** A platform in a temporary directory (closed after the test) whose prediction log holds `writeLog`'s four predictions. */
+async function loggedPlatform(t: TestContext): Promise<{ dir: string; db: Platform; location: { kind: 'parquet'; dir: string } }> {
   const dir = await makeTempDir(t.after.bind(t));
   const db = await openTestPlatform(dir);
   t.after(() => db.close());
   const logDir = join(dir, 'predictions');
   await writeLog(logDir);
-  const location = { kind: 'parquet' as const, dir: logDir };
+  return { dir, db, location: { kind: 'parquet', dir: logDir } };
+}
+
+test('labels load from a file by request id, and from a query by entity and time with a point-in-time join', async (t) => {
+  const { dir, db, location } = await loggedPlatform(t);
 
   const csv = join(dir, 'labels.csv');
   await writeFile(csv, 'request_id,delayed\na,1\nb,0\n');
@@ -161,12 +166,7 @@ test('a file with many bad rows is refused naming the first, how many are bad an
 });
 
 test('by entity and time, rows are named and the last row of a request id wins in the source order, not the join order', async (t) => {
-  const dir = await makeTempDir(t.after.bind(t));
-  const db = await openTestPlatform(dir);
-  t.after(() => db.close());
-  const logDir = join(dir, 'predictions');
-  await writeLog(logDir);
-  const location = { kind: 'parquet' as const, dir: logDir };
+  const { dir, db, location } = await loggedPlatform(t);
   const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
   const load = (values: string) =>
     loadLabels(db.labels, location, { model: 'flights', source: { sql: `SELECT * FROM (VALUES ${values}) AS v(flight, arrived_at, late)` }, labelColumn: 'late', entity: { keys: ['flight'], timeColumn: 'arrived_at' } });

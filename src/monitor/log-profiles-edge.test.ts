@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readSource, sqlString, withDuckDB } from '../data/duckdb.js';
 import { inferSchema } from '../validate/schema.js';
@@ -40,6 +40,14 @@ async function baselineOf(dir: string): Promise<MonitorBaseline> {
   return { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
 }
 
+/** An empty log directory in a temporary directory (removed after the test), and the training baseline of `baselineOf`. */
+async function emptyLog(t: TestContext): Promise<{ logDir: string; baseline: MonitorBaseline }> {
+  const dir = await makeTempDir(t.after.bind(t));
+  const logDir = join(dir, 'predictions');
+  await mkdir(logDir);
+  return { logDir, baseline: await baselineOf(dir) };
+}
+
 /** Hourly windows of model `m` with the profiles and scanned, and which windows the profiles served. */
 async function hourly(logDir: string, baseline: MonitorBaseline): Promise<{ profiled: WindowAnalysis[]; scanned: WindowAnalysis[]; served: boolean[] }> {
   return withDuckDB(async (db) => {
@@ -55,10 +63,7 @@ async function hourly(logDir: string, baseline: MonitorBaseline): Promise<{ prof
 }
 
 test('profiled windows equal the scan for every kind of value: NaN, ±inf, -0, NULLs, a key missing from a file, NUL and non-ASCII strings, UBIGINT, another model\'s file, groups without a version or role, schema features no file logs', async (t) => {
-  const dir = await makeTempDir(t.after.bind(t));
-  const logDir = join(dir, 'predictions');
-  await mkdir(logDir);
-  const baseline = await baselineOf(dir);
+  const { logDir, baseline } = await emptyLog(t);
   await withDuckDB(async (db) => {
     await logFile(db, join(logDir, 'predictions-0.parquet'), 0);
     await logFile(db, join(logDir, 'predictions-1.parquet'), 0, { rows: 150 });
@@ -75,10 +80,7 @@ test('profiled windows equal the scan for every kind of value: NaN, ±inf, -0, N
 });
 
 test('a profile of another layout (an older or newer version) is left out and its file scanned: monitoring does not fail', async (t) => {
-  const dir = await makeTempDir(t.after.bind(t));
-  const logDir = join(dir, 'predictions');
-  await mkdir(logDir);
-  const baseline = await baselineOf(dir);
+  const { logDir, baseline } = await emptyLog(t);
   await withDuckDB(async (db) => {
     await logFile(db, join(logDir, 'predictions-0.parquet'), 0);
     await logFile(db, join(logDir, 'predictions-1.parquet'), 1, { profiled: false });
