@@ -47,6 +47,11 @@ export function profilePath(logFile: string): string {
   return `${logFile.replace(/\.parquet$/, '')}.profile`;
 }
 
+/** The log file a profile belongs to (`profilePath`'s inverse). */
+export function profiledFile(profile: string): string {
+  return `${profile.replace(/\.profile$/, '')}.parquet`;
+}
+
 export interface ProfileOptions {
   /** Default: `MAX_PROFILE_DISTINCT`, and at most a quarter of the file's rows (at least `MIN_PROFILE_CAP`). */
   maxDistinct?: number;

@@ -92,6 +92,11 @@ export async function openPredictionLog(db: DuckDBConnection, location: Predicti
 
 /** The finished Parquet files of a prediction log folder, sorted by name (no folder: none). */
 export async function predictionLogFiles(dir: string): Promise<string[]> {
+  return logDirectoryFiles(dir, '.parquet');
+}
+
+/** The finished files of a log directory ending in `extension` (none when the directory does not exist), sorted, with their paths. */
+export async function logDirectoryFiles(dir: string, extension: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -99,7 +104,8 @@ export async function predictionLogFiles(dir: string): Promise<string[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  return names.filter((name) => name.endsWith('.parquet') && !name.startsWith('.')).sort().map((name) => join(dir, name));
+  // Spools and temporary files start with a dot or end otherwise (`….tmp-N`): never matched.
+  return names.filter((name) => name.endsWith(extension) && !name.startsWith('.')).sort().map((name) => join(dir, name));
 }
 
 async function openParquetLog(db: DuckDBConnection, dir: string, filter: PredictionLogFilter): Promise<OpenedPredictionLog> {

@@ -20,12 +20,11 @@
  *
  * Usage: `await applyRetention(location, { maxAgeMs: 30 * 86_400_000, maxBytes: 10 * 2 ** 30 })`
  */
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
 import pg from 'pg';
 import { LoomError } from '../core/errors.js';
-import { profilePath } from './log-profile-write.js';
-import { predictionLogFiles, type PredictionLogLocation } from './prediction-log-reader.js';
+import { profiledFile, profilePath } from './log-profile-write.js';
+import { logDirectoryFiles, predictionLogFiles, type PredictionLogLocation } from './prediction-log-reader.js';
 
 export interface RetentionPolicy {
   /** Rows older than this (ms) are removed. */
@@ -117,17 +116,10 @@ async function retainFiles(dir: string, policy: RetentionPolicy, now: number): P
 
 /** The `.profile` files of `dir` whose Parquet file is absent, removed; a profile whose file exists (or cannot be looked at) stays. */
 async function removeOrphanProfiles(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
   const removed: string[] = [];
   // `.profile` exactly: a profile being written (`….profile.tmp-N`) is not finished, let alone orphaned.
-  for (const name of names.filter((n) => n.endsWith('.profile') && !n.startsWith('.')).sort()) {
-    const profile = join(dir, name);
-    // profilePath's inverse: the profile of `<stem>.parquet` is `<stem>.profile`.
-    const logFile = `${profile.slice(0, -'.profile'.length)}.parquet`;
-    const absent = await stat(logFile).then(
+  for (const profile of await logDirectoryFiles(dir, '.profile')) {
+    const absent = await stat(profiledFile(profile)).then(
       () => false,
       (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
     );
