@@ -6,9 +6,13 @@
  * rather than deciding again: the failure is recorded on the decision's execution
  * (`canaryClearing`, with its code and fix) and raised to the caller, and the next check
  * finds the decision made about the very deployment that is still live (`unfinishedDecision`,
- * by the `deploymentId` parameter the step records) and only finishes the clearing.
+ * by the `deploymentId` parameter the step records) and only finishes the clearing. The same
+ * holds for a step that failed after moving the alias (recording it as complete failed): its
+ * FAILED execution, whose recorded figures promote the canary that its alias now names, is
+ * finished as well and records `canaryClearing` done; deciding again would compare the canary
+ * with itself and hold it for ever.
  *
- * Usage: `const unfinished = await unfinishedDecision(metadata, deployment);`
+ * Usage: `const unfinished = await unfinishedDecision(stores, deployment, canaryVersion);`
  *        `const after = await clearCanary(stores, { deployment, decision, executionId, alias });`
  */
 import { z } from 'zod';
@@ -18,8 +22,9 @@ import type { MetadataStore } from '../metadata/store.js';
 import type { Execution } from '../metadata/types.js';
 import { CanaryDecision } from '../pipeline/artifact-types.js';
 import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
-import { canaryDecisionComponent, type CanaryDecisionParameters } from './canary-component.js';
-import type { CanaryDecision as Decision, SideQuality } from './canary-decision.js';
+import type { RegistryStore } from '../registry/store.js';
+import { canaryDecisionComponent, canaryDecisionParameters, type CanaryDecisionParameters } from './canary-component.js';
+import { decideCanary, type CanaryDecision as Decision, type SideQuality } from './canary-decision.js';
 
 /** A decision as the step recorded it: the artifact's figures and the sides it compared. */
 export interface RecordedDecision {
@@ -42,19 +47,67 @@ const canaryClearing = z.discriminatedUnion('status', [
 export type CanaryClearing = z.infer<typeof canaryClearing>;
 
 /**
- * The promotion or rollback decided about `deployment` (the live one, by id) that has not taken
- * its canary out yet: its clearing failed. None when the canary was never decided on, or was held.
+ * A decision about `deployment` (the live one, by id) that has not taken its canary out yet: a
+ * promotion or rollback recorded as done whose clearing failed, or a promotion of `canaryVersion`
+ * whose step moved the alias and then failed before it was recorded as complete (its record is
+ * FAILED, without the output, while the alias names the canary's version). None when the canary
+ * was never decided on, or was held.
  */
-export async function unfinishedDecision(metadata: MetadataStore, deployment: Deployment): Promise<RecordedDecision | undefined> {
+export async function unfinishedDecision(stores: { metadata: MetadataStore; registry: RegistryStore }, deployment: Deployment, canaryVersion: number): Promise<RecordedDecision | undefined> {
+  const about = await decisionsAbout(stores.metadata, deployment);
+  // The latest completed decision about this deployment is the one that counts.
+  const completed = about.find((e) => e.state === 'COMPLETE');
+  const recorded = completed && (await recordedDecision(stores.metadata, completed));
+  if (recorded) return recorded;
+  for (const execution of about.filter((e) => e.state === 'FAILED')) {
+    const interrupted = await interruptedPromotion(stores.registry, execution, canaryVersion);
+    if (interrupted) return interrupted;
+  }
+  return undefined;
+}
+
+/** Clocks of two clients of one database may differ by this much; a decision is never older than the deployment it is about by more. */
+const CLOCK_SKEW_MS = 60 * 60 * 1000;
+
+/**
+ * The canary decisions about `deployment`, newest first. Each records the deployment that was live
+ * when it was made, so only the decisions made since that deployment was created are read, not every one ever made.
+ */
+async function decisionsAbout(metadata: MetadataStore, deployment: Deployment): Promise<Execution[]> {
+  const since = deployment.createdAt - CLOCK_SKEW_MS;
+  const about: Execution[] = [];
   let pageToken: string | undefined;
   do {
-    // Newest first: the latest decision about this deployment is the one that counts.
-    const page = await metadata.listExecutions({ typeName: canaryDecisionComponent.name, states: ['COMPLETE'], pageSize: 500, pageToken });
-    const about = page.items.find((e) => e.parameters.model === deployment.modelName && e.parameters.deploymentId === deployment.id);
-    if (about) return recordedDecision(metadata, about);
+    const page = await metadata.listExecutions({ typeName: canaryDecisionComponent.name, pageSize: 100, pageToken });
+    for (const execution of page.items) {
+      if (execution.createdAt < since) return about;
+      if (execution.parameters.model === deployment.modelName && execution.parameters.deploymentId === deployment.id) about.push(execution);
+    }
     pageToken = page.nextPageToken;
   } while (pageToken);
-  return undefined;
+  return about;
+}
+
+/**
+ * A failed decision step that promoted `canaryVersion` and moved the alias before it failed. Its
+ * verdict is read again from the figures and policy it recorded (`decideCanary` is pure, so this
+ * is the verdict the step reached, not a new decision); the alias naming the canary's version says the move was made.
+ */
+async function interruptedPromotion(registry: RegistryStore, execution: Execution, canaryVersion: number): Promise<RecordedDecision | undefined> {
+  const parameters = canaryDecisionParameters.safeParse(execution.parameters).data;
+  if (!parameters || parameters.canary.version !== canaryVersion) return undefined;
+  const decision = decideCanary(parameters.primary, parameters.canary, parameters.policy);
+  if (decision.outcome !== 'promote') return undefined;
+  if ((await registry.getVersionByAlias(parameters.model, parameters.alias))?.version !== canaryVersion) return undefined;
+  const clearingFailure = clearingFailureOf(execution);
+  return {
+    executionId: execution.id,
+    decision: { ...decision, aliasMoved: true, canaryVersion },
+    primary: parameters.primary,
+    canary: parameters.canary,
+    alias: parameters.alias,
+    ...(clearingFailure && { clearingFailure }),
+  };
 }
 
 async function recordedDecision(metadata: MetadataStore, execution: Execution): Promise<RecordedDecision | undefined> {
@@ -64,46 +117,62 @@ async function recordedDecision(metadata: MetadataStore, execution: Execution): 
   const d = CanaryDecision.schema.parse(artifact.properties);
   if (d.outcome !== 'promote' && d.outcome !== 'rollback') return undefined;
   const parameters = execution.parameters as unknown as CanaryDecisionParameters;
-  const clearing = canaryClearing.safeParse(execution.properties.canaryClearing).data;
+  const clearingFailure = clearingFailureOf(execution);
   return {
     executionId: execution.id,
     decision: { outcome: d.outcome, basis: d.basis as Decision['basis'], metric: d.metric, primaryValue: d.primaryValue, canaryValue: d.canaryValue, reason: d.reason, aliasMoved: d.aliasMoved, canaryVersion: d.canaryVersion },
     primary: parameters.primary,
     canary: parameters.canary,
     alias: parameters.alias ?? 'champion',
-    ...(clearing?.status === 'failed' && { clearingFailure: { code: clearing.code, message: clearing.message, ...(clearing.fix && { fix: clearing.fix }) } }),
+    ...(clearingFailure && { clearingFailure }),
   };
 }
 
+/** What the decision's execution records of its clearing; undefined when nothing (or a record that does not parse). */
+export function canaryClearingOf(execution: Pick<Execution, 'properties'>): CanaryClearing | undefined {
+  return canaryClearing.safeParse(execution.properties.canaryClearing).data;
+}
+
+/** Why the decision's last clearing failed, when that is what it records. */
+function clearingFailureOf(execution: Execution): FailureRecord | undefined {
+  const clearing = canaryClearingOf(execution);
+  return clearing?.status === 'failed' ? { code: clearing.code, message: clearing.message, ...(clearing.fix && { fix: clearing.fix }) } : undefined;
+}
+
 /**
- * Takes the canary out of `deployment` after `decision`. A failure is recorded on the decision's
- * execution (when the store lets it) and raised with its code, saying what was done and that
- * deciding again finishes it.
+ * Takes the canary out of `deployment` after `decision`, made by the execution `executionId` (null
+ * when no decision step made it: the primary already served the canary's version). A failure is
+ * recorded on the decision's execution (when there is one and the store lets it) and raised with
+ * its code, saying what was done and that deciding again finishes it.
  */
 export async function clearCanary(
   stores: { deployments: DeploymentStore; metadata: MetadataStore },
-  done: { deployment: Deployment; decision: RecordedDecision['decision']; executionId: number; alias: string; finishing?: { failedBefore?: FailureRecord } },
+  done: { deployment: Deployment; decision: RecordedDecision['decision']; executionId: number | null; alias: string; finishing?: { failedBefore?: FailureRecord } },
 ): Promise<Deployment> {
   const { deployment, decision, executionId } = done;
+  const by = executionId === null ? 'outside the canary stage' : `by execution ${executionId}`;
   const what = decision.outcome === 'promote' ? `promoted (the alias ${done.alias} names it now)` : 'rolled back';
   let after: Deployment;
   try {
     after = await stores.deployments.setDeployment(
       { modelName: deployment.modelName, primary: deployment.primary, canary: null, shadow: deployment.shadow, split: deployment.split, batch: deployment.batch },
-      { actor: 'canary-decision', reason: `canary v${decision.canaryVersion} ${decision.outcome === 'promote' ? 'promoted' : 'rolled back'} (execution ${executionId}): ${decision.reason}` },
+      { actor: 'canary-decision', reason: `canary v${decision.canaryVersion} ${decision.outcome === 'promote' ? 'promoted' : 'rolled back'} (${executionId === null ? 'no decision step' : `execution ${executionId}`}): ${decision.reason}` },
     );
   } catch (error) {
     const failure = failureRecord(error, { code: 'UNAVAILABLE', fix: 'make the registry database writable again (disk space, permissions, a read-only replica)' });
-    const recorded = await recordClearing(stores.metadata, executionId, { status: 'failed', ...failure }).then(
-      () => '',
-      () => ' (nor could the failure be recorded on it)',
-    );
-    throw new LoomError(failure.code, `canary v${decision.canaryVersion} of ${deployment.modelName} was ${what} by execution ${executionId}, but could not be taken out of the deployment, so it still serves its share${recorded}: ${failure.message}`, {
+    const recorded =
+      executionId === null
+        ? ''
+        : await recordClearing(stores.metadata, executionId, { status: 'failed', ...failure }).then(
+            () => '',
+            () => ' (nor could the failure be recorded on it)',
+          );
+    throw new LoomError(failure.code, `canary v${decision.canaryVersion} of ${deployment.modelName} was ${what} ${by}, but could not be taken out of the deployment, so it still serves its share${recorded}: ${failure.message}`, {
       fix: `${failure.fix ? `${failure.fix}; then ` : ''}decide the canary again: the next check only takes it out, without deciding anew`,
     });
   }
   // Closes a recorded failure. Best effort: the deployment's history already says who cleared the canary and after which execution.
-  if (done.finishing) {
+  if (done.finishing && executionId !== null) {
     const { failedBefore } = done.finishing;
     await recordClearing(stores.metadata, executionId, { status: 'done', deploymentId: after.id, ...(failedBefore && { failedBefore }) }).catch(() => {});
   }

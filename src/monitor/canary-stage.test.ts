@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import type { LoomError } from '../core/errors.js';
 import { runModelOverParquet } from '../data/batch-runner.js';
 import { evaluationConfig } from '../evaluate/config.js';
 import { evaluateRegisteredModel } from '../evaluate/evaluate-registered.js';
 import { readCodeVersion } from '../pipeline/code-version.js';
+import { modelLineage } from '../queries/lineage.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
+import { runLoom } from '../../test/support/cli.js';
 import { dropSchema, postgresTestUrl, randomSchemaName } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
-import { allowCanaryClearing, refuseCanaryClearing } from '../../test/support/refuse-writes.js';
+import { allowCanaryClearing, allowDecisionRecords, refuseCanaryClearing, refuseDecisionRecords } from '../../test/support/refuse-writes.js';
 import { registeredModelProject } from '../../test/support/registered-model.js';
 import { decideCanaryStage, startCanary } from './canary-stage.js';
 
@@ -67,9 +69,9 @@ test('a canary as good as the primary over the same window is promoted: the alia
   assert.equal(result.canary.labelled, result.canary.rows);
   assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, v2);
   assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
-  const execution = await project.db.metadata.getExecution(result.executionId);
+  const execution = await project.db.metadata.getExecution(result.executionId!);
   assert.deepEqual([execution?.typeName, execution?.state], ['canary-decision', 'COMPLETE']);
-  const events = await project.db.metadata.getEvents({ executionIds: [result.executionId] });
+  const events = await project.db.metadata.getEvents({ executionIds: [result.executionId!] });
   assert.deepEqual(events.filter((e) => e.type === 'INPUT').map((e) => e.name).sort(), ['canary', 'primary'], 'both versions are its inputs in lineage');
 });
 
@@ -112,6 +114,8 @@ async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) =
   assert.match(recorded.message, /disk I\/O error|No space left on device/);
   assert.ok(recorded.fix);
 
+  const [lineage] = (await modelLineage(project.db, `flights@${v2}`, 30)).decisions;
+  assert.deepEqual(lineage?.canaryClearing, recorded, 'lineage holds the failure');
   await allowCanaryClearing(project.db.config.database);
   // Another window and a policy that would roll it back: the decision made stands, and is only finished.
   const again = await decideCanaryStage(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
@@ -124,15 +128,72 @@ async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) =
   assert.equal(after.length, 1, 'nothing was decided anew');
   assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id, failedBefore: { code: recorded.code, message: recorded.message, fix: recorded.fix } });
   await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
+  return { project, decision: after[0]! };
 }
 
 test('a promotion whose canary cannot be taken out of the deployment says so with its code and fix, and the next check finishes it', async (t) => {
-  await clearingFailsThenFinishes(t);
+  const { project, decision } = await clearingFailsThenFinishes(t);
+  const text = await runLoom(['lineage', 'flights@2'], { cwd: dirname(project.home) });
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(
+    text.stdout,
+    new RegExp(`exec ${decision.id} canary-decision \\(about this version\\): .* -> promote -> canary not taken out at first: disk I/O error \\[UNAVAILABLE\\] \\(fix: make the registry database writable .*\\) -> canary taken out by a later check \\(deployment \\d+\\)`),
+  );
 });
 
 const postgresUrl = postgresTestUrl('canary clearing');
 test('a promotion whose canary cannot be taken out of the deployment is finished by the next check (PostgreSQL)', { skip: !postgresUrl }, async (t) => {
   await clearingFailsThenFinishes(t, postgresUrl);
+});
+
+/**
+ * The step moves the alias, then the database refuses to record it as complete: the step fails
+ * with the promotion done and the canary still deployed. The next check finishes that promotion
+ * (the primary now serves the canary's version, so deciding again would only ever hold) without a second decision.
+ */
+async function promotionInterruptedThenFinished(t: { after: (fn: () => Promise<void>) => void }, postgresUrl?: string) {
+  const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score, postgresUrl);
+  const log = { kind: 'parquet' as const, dir: logDir };
+  await refuseDecisionRecords(project.db.config.database);
+  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows, 0.15)), /disk I\/O error|No space left on device/);
+  assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, v2, 'the step moved the alias before it failed');
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.canary?.ref, `flights@${v2}`, 'the canary still serves');
+  const [failed, ...others] = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
+  assert.deepEqual([failed?.state, others.length], ['FAILED', 0]);
+
+  await allowDecisionRecords(project.db.config.database);
+  // Another window and a policy that would roll it back: the promotion made stands, and is only finished.
+  const again = await decideCanaryStage(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
+  assert.equal(again.executionId, failed!.id);
+  assert.deepEqual([again.decision.outcome, again.decision.aliasMoved], ['promote', true], again.decision.reason);
+  assert.equal(again.deployment.canary, null);
+  assert.match(again.deployment.reason, new RegExp(`promoted \\(execution ${failed!.id}\\)`));
+  assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, v2);
+  const after = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
+  assert.equal(after.length, 1, 'nothing was decided anew');
+  assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id });
+  const [lineage] = (await modelLineage(project.db, `flights@${v2}`, 30)).decisions;
+  assert.deepEqual([lineage?.state, lineage?.canaryClearing], ['FAILED', { status: 'done', deploymentId: again.deployment.id }], 'lineage shows the failed step and that its canary was taken out');
+  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
+}
+
+test('a promotion whose step failed after moving the alias is finished by the next check, not held for ever', async (t) => {
+  await promotionInterruptedThenFinished(t);
+});
+
+test('a promotion whose step failed after moving the alias is finished by the next check (PostgreSQL)', { skip: !postgresUrl }, async (t) => {
+  await promotionInterruptedThenFinished(t, postgresUrl);
+});
+
+test('a canary whose version the primary already serves (the alias moved by hand) is taken out without a decision', async (t) => {
+  const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score);
+  await project.db.registry.setAlias('flights', 'champion', v2, { actor: 'operator', reason: 'promoted by hand' });
+  const result = await decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows));
+  assert.deepEqual([result.decision.outcome, result.decision.basis, result.executionId], ['promote', 'none', null]);
+  assert.match(result.decision.reason, new RegExp(`the primary \\(flights@champion\\) already serves v${v2}, the canary's version`));
+  assert.equal(result.deployment.canary, null);
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
+  assert.equal((await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items.length, 0, 'nothing was decided');
 });
 
 test('a bad canary policy is refused naming the field and the fix, before anything is decided', async (t) => {

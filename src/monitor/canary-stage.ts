@@ -4,8 +4,10 @@
  * then `decideCanaryStage` reads both sides' online quality over the same window (the
  * prediction log's role column and the label store, as `loom monitor quality` does), runs
  * the `canary-decision` step (which moves the alias on a promotion) and takes the canary
- * out of the deployment when it was promoted or rolled back; when that last move fails, the
- * next call finishes it without deciding again (canary-clearing.ts). Every change goes through the
+ * out of the deployment when it was promoted or rolled back; when that last move fails, or the
+ * step fails after moving the alias, the next call finishes it without deciding again
+ * (canary-clearing.ts). A canary whose version the primary already serves with no decision to
+ * finish (an alias moved by hand) is taken out with no decision. Every change goes through the
  * stores it is given: pass the platform as its principal (`Platform.actingAs`) so alias
  * and deployment moves are authorized and audited.
  *
@@ -66,7 +68,8 @@ export interface CanaryStageResult {
   decision: CanaryDecision & { aliasMoved: boolean };
   primary: SideQuality;
   canary: SideQuality;
-  executionId: number;
+  /** The decision's execution; null when none was made (the primary already served the canary's version). */
+  executionId: number | null;
   /** The deployment after the decision (the canary cleared unless the outcome was `hold`). */
   deployment: Deployment;
 }
@@ -81,10 +84,12 @@ export async function decideCanaryStage(stores: CanaryStores, log: PredictionLog
     name: (path) => fieldPath(['policy', ...path]),
     fix: `give policy.metric one of ${ESTIMATED_METRICS.join(', ')}; policy.minLabelled and policy.minRows whole numbers above 0; policy.tolerance from 0 to 1`,
   });
-  const unfinished = await unfinishedDecision(stores.metadata, deployment);
+  const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
+  const unfinished = await unfinishedDecision(stores, deployment, canaryVersion.version);
   if (unfinished) return finishDecision(stores, deployment, unfinished);
   const primaryVersion = await resolveModelVersion(parseModelRef(deployment.primary), stores.registry);
-  const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
+  // Comparing the canary with itself would hold it for ever (no request answered as primary by its version).
+  if (primaryVersion.version === canaryVersion.version) return clearServedCanary(stores, deployment, canaryVersion.version, policy.metric);
   const primary = await sideQuality(stores, log, request, primaryVersion.version, 'primary');
   const canary = await sideQuality(stores, log, request, canaryVersion.version, 'canary');
   const inputs = {
@@ -113,6 +118,19 @@ async function finishDecision(stores: CanaryStores, deployment: Deployment, reco
   const { canaryVersion: _, ...decision } = recorded.decision;
   const after = await clearCanary(stores, { deployment, decision: recorded.decision, executionId: recorded.executionId, alias: recorded.alias, finishing: { ...(recorded.clearingFailure && { failedBefore: recorded.clearingFailure }) } });
   return { decision, primary: recorded.primary, canary: recorded.canary, executionId: recorded.executionId, deployment: after };
+}
+
+/**
+ * The primary already serves the canary's version and no decision step is left to finish (the
+ * alias was moved outside the canary stage): nothing is left to decide, the canary is taken out
+ * and the deployment's history says why.
+ */
+async function clearServedCanary(stores: CanaryStores, deployment: Deployment, version: number, metric: string): Promise<CanaryStageResult> {
+  const reason = `the primary (${deployment.primary}) already serves v${version}, the canary's version, and no canary decision is left to finish: nothing to decide`;
+  const decision = { outcome: 'promote' as const, basis: 'none' as const, metric, primaryValue: null, canaryValue: null, reason, aliasMoved: false };
+  const after = await clearCanary(stores, { deployment, decision: { ...decision, canaryVersion: version }, executionId: null, alias: deployment.primary });
+  const side = { version, rows: 0, labelled: 0, estimated: figures(undefined), measured: null };
+  return { decision, primary: side, canary: side, executionId: null, deployment: after };
 }
 
 /** One side's quality over the window: the rows this version answered in this role, as one window. */

@@ -3,13 +3,14 @@
  * about it and the canary decisions that judged it (executions that took its artifact as
  * an input), and the alert whose retraining produced it (the `triggeredBy` of the pipeline
  * run that made it, `monitor/alerts/retrain-link.ts`), with what became of the retrainings an
- * alert requested.
+ * alert requested and of a canary decision's taking its canary out (`monitor/canary-clearing.ts`).
  *
  * Usage: `const decisions = await modelDecisions(platform.metadata, artifactId, producingExecutionIds);`
  */
 import type { JsonObject } from '../core/json.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { retrainsOf, type RetrainRecord } from '../monitor/alerts/retrain-link.js';
+import { canaryClearingOf, type CanaryClearing } from '../monitor/canary-clearing.js';
 
 /** The components whose executions are monitoring decisions. */
 const DECISION_COMPONENTS = new Set(['alert', 'canary-decision']);
@@ -26,6 +27,8 @@ export interface ModelDecision {
   outcome: JsonObject | null;
   /** For an alert, what became of the retrainings it requested: the run each started, or why it failed. */
   retrains: RetrainRecord[];
+  /** For a canary decision whose canary was not taken out at once: why that failed, then that a later check took it out. */
+  canaryClearing: CanaryClearing | null;
 }
 
 export async function modelDecisions(metadata: MetadataStore, artifactId: number, producingExecutionIds: readonly number[]): Promise<ModelDecision[]> {
@@ -44,7 +47,7 @@ export async function modelDecisions(metadata: MetadataStore, artifactId: number
       if (!execution || !DECISION_COMPONENTS.has(execution.typeName)) continue;
       const output = (await metadata.getEvents({ executionIds: [id] })).find((e) => e.type === 'OUTPUT');
       const artifact = output ? (await metadata.getArtifacts([output.artifactId]))[0] : undefined;
-      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, endedAt: execution.endedAt, outcome: artifact?.properties ?? null, retrains: retrainsOf(execution) });
+      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, endedAt: execution.endedAt, outcome: artifact?.properties ?? null, retrains: retrainsOf(execution), canaryClearing: canaryClearingOf(execution) ?? null });
     }
   }
   return decisions;

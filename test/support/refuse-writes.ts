@@ -49,6 +49,24 @@ export async function allowCanaryClearing(database: { url: string; schema?: stri
   await withTrigger(database, { sqlite: sql`drop trigger deployment_refuse_clearing`, postgres: [sql`drop trigger deployment_refuse_clearing on deployment`] });
 }
 
+/**
+ * The database refuses to record a canary decision as complete (its output and COMPLETE state are
+ * one transaction): the step fails after its work, a promotion's alias move, was done. `allowDecisionRecords` lifts it.
+ */
+export async function refuseDecisionRecords(database: { url: string; schema?: string }): Promise<void> {
+  await withTrigger(database, {
+    sqlite: sql`create trigger execution_refuse_decision before update of state on execution when new.type_name = 'canary-decision' and new.state = 'COMPLETE' begin select raise(abort, 'disk I/O error'); end`,
+    postgres: [
+      sql`create function refuse_decision() returns trigger language plpgsql as $$ begin raise exception 'could not extend file: No space left on device'; end $$`,
+      sql`create trigger execution_refuse_decision before update on execution for each row when (new.type_name = 'canary-decision' and new.state = 'COMPLETE') execute function refuse_decision()`,
+    ],
+  });
+}
+
+export async function allowDecisionRecords(database: { url: string; schema?: string }): Promise<void> {
+  await withTrigger(database, { sqlite: sql`drop trigger execution_refuse_decision`, postgres: [sql`drop trigger execution_refuse_decision on execution`] });
+}
+
 /** Installs a trigger over a connection of its own, in the statement(s) of the database's dialect. */
 async function withTrigger(database: { url: string; schema?: string }, statements: { sqlite: RawBuilder<unknown>; postgres: RawBuilder<unknown>[] }): Promise<void> {
   const sqlite = database.url.startsWith('sqlite:');

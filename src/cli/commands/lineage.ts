@@ -1,7 +1,9 @@
 /** `loom lineage <model>@<alias or version>`: where a model came from. */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { CanaryClearing } from '../../monitor/canary-clearing.js';
 import { modelLineage, type ModelLineage } from '../../queries/lineage.js';
+import type { ModelDecision } from '../../queries/model-decisions.js';
 import { parseOptions } from '../options.js';
 import { formatDuration, printJson, printTable } from '../output.js';
 import { withProject } from '../project.js';
@@ -37,5 +39,25 @@ function printLineage(report: ModelLineage): void {
   for (const e of report.executions) out(`  ${e.step}: ${JSON.stringify(e.parameters)}`);
   if (report.decisions.length === 0) return;
   out('\nmonitoring decisions (alerts, canary):');
-  for (const d of report.decisions) out(`  exec ${d.executionId} ${d.step} (${d.relation}): ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${d.outcome?.outcome ? ` -> ${String(d.outcome.outcome)}` : ''}${Array.isArray(d.outcome?.actions) ? ` -> ${(d.outcome.actions as { type: string; status: string }[]).map((a) => `${a.type} ${a.status}`).join(', ')}` : ''}${d.retrains.map((r) => (r.status === 'started' ? ` -> retrain ${r.pipeline}: run ${r.runId} started` : ` -> retrain ${r.pipeline}${r.runId ? `: run ${r.runId}` : ''} failed: ${r.reason}${r.code ? ` [${r.code}]` : ''}${r.fix ? ` (fix: ${r.fix})` : ''}`)).join('')}`);
+  for (const d of report.decisions) out(`  ${decisionLine(d)}`);
+}
+
+/** One decision: what it was about, its outcome, and what became of the actions it started (a retraining, taking a canary out). */
+function decisionLine(d: ModelDecision): string {
+  const state = d.state === 'COMPLETE' ? '' : ` [${d.state}]`;
+  const actions = Array.isArray(d.outcome?.actions) ? ` -> ${(d.outcome.actions as { type: string; status: string }[]).map((a) => `${a.type} ${a.status}`).join(', ')}` : '';
+  const retrains = d.retrains.map((r) => (r.status === 'started' ? ` -> retrain ${r.pipeline}: run ${r.runId} started` : ` -> retrain ${r.pipeline}${r.runId ? `: run ${r.runId}` : ''} failed: ${failureText({ message: r.reason, ...r })}`)).join('');
+  return `exec ${d.executionId} ${d.step} (${d.relation})${state}: ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${d.outcome?.outcome ? ` -> ${String(d.outcome.outcome)}` : ''}${actions}${retrains}${clearingText(d.canaryClearing)}`;
+}
+
+function clearingText(clearing: CanaryClearing | null): string {
+  if (!clearing) return '';
+  if (clearing.status === 'failed') return ` -> canary not taken out of the deployment: ${failureText(clearing)}`;
+  const before = clearing.failedBefore ? ` -> canary not taken out at first: ${failureText(clearing.failedBefore)}` : '';
+  return `${before} -> canary taken out by a later check (deployment ${clearing.deploymentId})`;
+}
+
+/** A recorded failure as retrain failures print it: the message, `[CODE]`, `(fix: …)`. */
+function failureText(failure: { message: string; code?: string; fix?: string }): string {
+  return `${failure.message}${failure.code ? ` [${failure.code}]` : ''}${failure.fix ? ` (fix: ${failure.fix})` : ''}`;
 }
