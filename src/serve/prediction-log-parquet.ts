@@ -80,7 +80,8 @@ export class ParquetSpoolWriter {
   private readonly rotateMs: number;
   private readonly idleMs: number;
   readonly token: string;
-  private spool: { kind: SpoolKind; path: string; target: string; rows: number; firstAt: number; structure: SpoolStructure } | undefined;
+  /** The spool being written; `bytes` its length after the last append that went through. */
+  private spool: { kind: SpoolKind; path: string; target: string; rows: number; bytes: number; firstAt: number; structure: SpoolStructure } | undefined;
   private files = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private conversions: Promise<unknown> = Promise.resolve();
@@ -159,15 +160,30 @@ export class ParquetSpoolWriter {
         path: join(this.dir, `.spool-${process.pid}-${this.token}-${n}-${stamp}.${kind}`),
         target: join(this.dir, `predictions-${stamp}-${process.pid}-${this.token}-${n}.parquet`),
         rows: 0,
+        bytes: 0,
         firstAt: Date.now(),
         structure: new SpoolStructure(),
       };
       if (!this.closed) this.ageTimer = setTimeout(() => this.rotateInBackground(), Math.max(0, this.rotateMs)).unref();
     }
-    await appendFile(this.spool.path, wellFormedSpoolText(text));
-    this.spool.rows += rows;
-    this.spool.structure.add(structure);
-    if (this.spool.rows >= this.rotateRows || Date.now() - this.spool.firstAt >= this.rotateMs) {
+    const spool = this.spool;
+    // Encoded here (appendFile would do it anyway) to know the bytes a failed append must take back.
+    const data = Buffer.from(wellFormedSpoolText(text));
+    try {
+      await appendFile(spool.path, data);
+    } catch (error) {
+      // An append cut short (ENOSPC, EFBIG) leaves part of a line, which the next append would run into: no
+      // reader could read the spool past it. It is cut off; if even that fails, the spool is left for
+      // recovery (which cuts a torn last line) at the next start, and later rows start a new one.
+      await truncate(spool.path, spool.bytes).catch(() => {
+        if (this.spool === spool) this.spool = undefined;
+      });
+      throw error;
+    }
+    spool.bytes += data.length;
+    spool.rows += rows;
+    spool.structure.add(structure);
+    if (spool.rows >= this.rotateRows || Date.now() - spool.firstAt >= this.rotateMs) {
       this.finishInBackground();
     } else if (!this.closed) {
       clearTimeout(this.idleTimer);
