@@ -174,11 +174,16 @@ async function promotionInterruptedThenFinished(t: { after: (fn: () => Promise<v
   assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id });
   const [lineage] = (await modelLineage(project.db, `flights@${v2}`, 30)).decisions;
   assert.deepEqual([lineage?.state, lineage?.canaryClearing], ['FAILED', { status: 'done', deploymentId: again.deployment.id }], 'lineage shows the failed step and that its canary was taken out');
+  assert.match(String(lineage?.error), /disk I\/O error|No space left on device/);
   await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
+  return { project, decision: after[0]!, deployment: again.deployment };
 }
 
 test('a promotion whose step failed after moving the alias is finished by the next check, not held for ever', async (t) => {
-  await promotionInterruptedThenFinished(t);
+  const { project, decision, deployment } = await promotionInterruptedThenFinished(t);
+  const text = await runLoom(['lineage', 'flights@2'], { cwd: dirname(project.home) });
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`exec ${decision.id} canary-decision \\(about this version\\) \\[FAILED: disk I/O error\\]: +-> canary taken out by a later check \\(deployment ${deployment.id}\\)`));
 });
 
 test('a promotion whose step failed after moving the alias is finished by the next check (PostgreSQL)', { skip: !postgresUrl }, async (t) => {

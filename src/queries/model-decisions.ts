@@ -22,6 +22,8 @@ export interface ModelDecision {
   /** How it relates to the version: an alert or decision about it, or the alert that caused the run that made it. */
   relation: 'about this version' | 'triggered the run that made it';
   state: string;
+  /** Why the execution failed, when it did (a canary decision whose step failed after moving the alias). */
+  error: string | null;
   endedAt: number | null;
   /** The decision's output properties (the alert's rule, window and actions; the canary's outcome and figures). */
   outcome: JsonObject | null;
@@ -47,7 +49,7 @@ export async function modelDecisions(metadata: MetadataStore, artifactId: number
       if (!execution || !DECISION_COMPONENTS.has(execution.typeName)) continue;
       const output = (await metadata.getEvents({ executionIds: [id] })).find((e) => e.type === 'OUTPUT');
       const artifact = output ? (await metadata.getArtifacts([output.artifactId]))[0] : undefined;
-      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, endedAt: execution.endedAt, outcome: artifact?.properties ?? null, retrains: retrainsOf(execution), canaryClearing: canaryClearingOf(execution) ?? null });
+      decisions.push({ executionId: id, step: execution.stepName, component: execution.typeName, relation, state: execution.state, error: execution.error, endedAt: execution.endedAt, outcome: artifact?.properties ?? null, retrains: retrainsOf(execution), canaryClearing: canaryClearingOf(execution) ?? null });
     }
   }
   return decisions;

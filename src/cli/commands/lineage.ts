@@ -44,7 +44,8 @@ function printLineage(report: ModelLineage): void {
 
 /** One decision: what it was about, its outcome, and what became of the actions it started (a retraining, taking a canary out). */
 function decisionLine(d: ModelDecision): string {
-  const state = d.state === 'COMPLETE' ? '' : ` [${d.state}]`;
+  // A failed step's message (its first line; the fix follows on the next).
+  const state = d.state === 'COMPLETE' ? '' : ` [${d.state}${d.error ? `: ${d.error.split('\n')[0]}` : ''}]`;
   const actions = Array.isArray(d.outcome?.actions) ? ` -> ${(d.outcome.actions as { type: string; status: string }[]).map((a) => `${a.type} ${a.status}`).join(', ')}` : '';
   const retrains = d.retrains.map((r) => (r.status === 'started' ? ` -> retrain ${r.pipeline}: run ${r.runId} started` : ` -> retrain ${r.pipeline}${r.runId ? `: run ${r.runId}` : ''} failed: ${failureText({ message: r.reason, ...r })}`)).join('');
   return `exec ${d.executionId} ${d.step} (${d.relation})${state}: ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${d.outcome?.outcome ? ` -> ${String(d.outcome.outcome)}` : ''}${actions}${retrains}${clearingText(d.canaryClearing)}`;
