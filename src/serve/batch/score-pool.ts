@@ -4,6 +4,12 @@
  * meanwhile; with the model in workers, DuckDB reading and tensor building (main thread)
  * overlap scoring (workers), and several workers score side by side.
  *
+ * A worker is never terminated while it runs a batch or loads the model: onnxruntime-node
+ * (1.30) aborts the whole process then (`terminate called after throwing an instance of
+ * 'Napi::Error'`), because its binding, called while the worker's environment is being torn
+ * down, throws a C++ exception it cannot hand to JavaScript. So `close` (reached early when the
+ * read or the sink fails mid-job) first lets the batches in flight finish, at most two a worker.
+ *
  * Usage: `const pool = await startScorePool(modelBytes, 2); const outputs = await pool.run(feeds); await pool.close();`
  */
 import { Worker } from 'node:worker_threads';
@@ -64,14 +70,16 @@ export async function startScorePool(model: Uint8Array, size: number): Promise<S
         else pending.resolve(message.outputs!);
       });
     });
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, size) }, start));
-  } catch (error) {
+  // Every worker has loaded the model or failed before any is terminated (one failing first must not stop another mid-load).
+  const started = await Promise.allSettled(Array.from({ length: Math.max(1, size) }, start));
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
     await Promise.all(workers.map((entry) => entry.worker.terminate()));
-    throw new LoomError('FAILED_PRECONDITION', `ONNX Runtime cannot load the model: ${(error as Error).message.replace(/^a scoring worker failed: /, '')}`, {
+    throw new LoomError('FAILED_PRECONDITION', `ONNX Runtime cannot load the model: ${(failed.reason as Error).message.replace(/^a scoring worker failed: /, '')}`, {
       fix: 'check the model version with `loom models versions <name>`; re-run the pipeline that made it',
     });
   }
+  const inFlight = new Set<Promise<void>>();
   return {
     run(feeds) {
       if (failure) return Promise.reject(failure);
@@ -79,12 +87,21 @@ export async function startScorePool(model: Uint8Array, size: number): Promise<S
       const id = nextId++;
       entry.busy++;
       const transfer = feeds.map((feed) => feed.data.buffer as ArrayBuffer);
-      return new Promise((resolve, reject) => {
+      const outputs = new Promise<Record<string, OutputColumn>>((resolve, reject) => {
         entry.pending.set(id, { resolve, reject });
         entry.worker.postMessage({ id, feeds }, transfer);
       });
+      const settled = outputs.then(
+        () => {},
+        () => {},
+      );
+      inFlight.add(settled);
+      void settled.then(() => inFlight.delete(settled));
+      return outputs;
     },
     async close() {
+      // A worker that dies rejects its runs (the 'exit' handler), so this wait ends.
+      await Promise.all(inFlight);
       await Promise.all(workers.map((entry) => entry.worker.terminate()));
     },
   };
