@@ -172,12 +172,7 @@ export class ParquetSpoolWriter {
     try {
       await appendFile(spool.path, data);
     } catch (error) {
-      // An append cut short (ENOSPC, EFBIG) leaves part of a line, which the next append would run into: no
-      // reader could read the spool past it. It is cut off; if even that fails, the spool is left for
-      // recovery (which cuts a torn last line) at the next start, and later rows start a new one.
-      await truncate(spool.path, spool.bytes).catch(() => {
-        if (this.spool === spool) this.spool = undefined;
-      });
+      await this.takeBack(spool);
       throw error;
     }
     spool.bytes += data.length;
@@ -190,6 +185,27 @@ export class ParquetSpoolWriter {
       // Unreferenced: the worker's message port keeps its thread alive, not a pending rotation.
       this.idleTimer = setTimeout(() => this.rotateInBackground(), this.idleMs).unref();
     }
+  }
+
+  /**
+   * Takes back an append that failed part-way (ENOSPC, EFBIG): the part of a line it left would run
+   * into the next append, and no reader could read the spool past it. The spool is cut back to its
+   * length before; a spool that held no row yet is removed instead (rotation skips a spool without
+   * rows, so its empty file would stay behind). If even that fails, the spool is left for recovery
+   * (which cuts a torn last line) at the next start. A spool removed or left is dropped with its
+   * timers, so they do not finish the spool later rows start before its time.
+   */
+  private async takeBack(spool: NonNullable<ParquetSpoolWriter['spool']>): Promise<void> {
+    try {
+      if (spool.rows > 0) return await truncate(spool.path, spool.bytes);
+      await rm(spool.path, { force: true });
+    } catch {
+      // Left for recovery.
+    }
+    if (this.spool !== spool) return;
+    this.spool = undefined;
+    clearTimeout(this.ageTimer);
+    clearTimeout(this.idleTimer);
   }
 
   /** Finishes the current spool as a Parquet file now; its path, or undefined when nothing was spooled. */
