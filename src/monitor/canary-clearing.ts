@@ -51,14 +51,16 @@ export type CanaryClearing = z.infer<typeof canaryClearing>;
  * promotion or rollback recorded as done whose clearing failed, or a promotion of `canaryVersion`
  * whose step moved the alias and then failed before it was recorded as complete (its record is
  * FAILED, without the output, while the alias names the canary's version). None when the canary
- * was never decided on, or was held.
+ * was never decided on, or only held.
  */
 export async function unfinishedDecision(stores: { metadata: MetadataStore; registry: RegistryStore }, deployment: Deployment, canaryVersion: number): Promise<RecordedDecision | undefined> {
   const about = await decisionsAbout(stores.metadata, deployment);
-  // The latest completed decision about this deployment is the one that counts.
-  const completed = about.find((e) => e.state === 'COMPLETE');
-  const recorded = completed && (await recordedDecision(stores.metadata, completed));
-  if (recorded) return recorded;
+  // The latest completed promotion or rollback about this deployment is the one that counts. A hold
+  // changes nothing, so one recorded after it (a concurrent check that read the window before) hides nothing.
+  for (const execution of about.filter((e) => e.state === 'COMPLETE')) {
+    const recorded = await recordedDecision(stores.metadata, execution);
+    if (recorded) return recorded;
+  }
   for (const execution of about.filter((e) => e.state === 'FAILED')) {
     const interrupted = await interruptedPromotion(stores.registry, execution, canaryVersion);
     if (interrupted) return interrupted;

@@ -13,6 +13,8 @@ import { dropSchema, postgresTestUrl, randomSchemaName } from '../../test/suppor
 import { makeTempDir } from '../../test/support/flights.js';
 import { allowCanaryClearing, allowDecisionRecords, refuseCanaryClearing, refuseDecisionRecords } from '../../test/support/refuse-writes.js';
 import { registeredModelProject } from '../../test/support/registered-model.js';
+import { standaloneScope } from '../pipeline/run-scope.js';
+import { canaryDecisionComponent, type CanaryDecisionParameters } from './canary-component.js';
 import { decideCanaryStage, startCanary } from './canary-stage.js';
 
 const START = Date.UTC(2026, 0, 5);
@@ -199,6 +201,26 @@ test('a canary whose version the primary already serves (the alias moved by hand
   assert.equal(result.deployment.canary, null);
   assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
   assert.equal((await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items.length, 0, 'nothing was decided');
+});
+
+test('a rollback whose canary could not be taken out is finished by the next check even when a concurrent check held after it', async (t) => {
+  const { project, logDir, rows, v2 } = await canaryProject(t, (score) => 1 - score);
+  const log = { kind: 'parquet' as const, dir: logDir };
+  await refuseCanaryClearing(project.db.config.database);
+  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'UNAVAILABLE' });
+  const [rollback] = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
+  // A check that read the window before the rollback was made records its hold after it (too few canary rows then).
+  const held = { ...(rollback!.parameters as unknown as CanaryDecisionParameters), canary: { version: v2, rows: 0, labelled: 0, estimated: { auc: null, accuracy: null, precision: null, recall: null, f1: null }, measured: null } };
+  const hold = await project.db.runner.run({ component: canaryDecisionComponent, stepName: 'canary-decision', inputs: {}, parameters: held, run: standaloneScope('canary-decision', readCodeVersion(process.cwd())), cache: false });
+  assert.equal(hold.outputs.decision?.properties.outcome, 'hold');
+  await allowCanaryClearing(project.db.config.database);
+
+  // A policy that would promote the canary on this window: the rollback made stands, and is only finished.
+  const again = await decideCanaryStage(project.db, log, request('flights', rows, 1));
+  assert.deepEqual([again.executionId, again.decision.outcome], [rollback!.id, 'rollback'], again.decision.reason);
+  assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, 1, 'the rolled-back canary is not promoted');
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
+  assert.equal((await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items.length, 2, 'nothing was decided anew');
 });
 
 test('a bad canary policy is refused naming the field and the fix, before anything is decided', async (t) => {
