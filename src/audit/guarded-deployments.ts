@@ -20,9 +20,9 @@ export class GuardedDeployments implements DeploymentStore {
     return { actor: this.context.principal.subject, reason: typeof who?.reason === 'string' ? who.reason : '' };
   }
 
-  setDeployment(spec: DeploymentSpec, who: Who): Promise<Deployment> {
+  setDeployment(spec: DeploymentSpec, who: Who, options?: { replacing?: number }): Promise<Deployment> {
     const modelName = typeof spec?.modelName === 'string' ? spec.modelName : '';
-    return this.change('deployment.set', modelName, who, () => this.inner.setDeployment(spec, this.as(who)));
+    return this.change('deployment.set', modelName, who, () => this.inner.setDeployment(spec, this.as(who), options));
   }
 
   rollback(modelName: string, who: Who): Promise<Deployment> {

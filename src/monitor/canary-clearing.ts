@@ -159,8 +159,12 @@ export async function clearCanary(
     after = await stores.deployments.setDeployment(
       { modelName: deployment.modelName, primary: deployment.primary, canary: null, shadow: deployment.shadow, split: deployment.split, batch: deployment.batch },
       { actor: 'canary-decision', reason: `canary v${decision.canaryVersion} ${decision.outcome === 'promote' ? 'promoted' : 'rolled back'} (${executionId === null ? 'no decision step' : `execution ${executionId}`}): ${decision.reason}` },
+      // Only the deployment decided about: written from it, this would undo a change made since (a canary deployed anew).
+      { replacing: deployment.id },
     );
   } catch (error) {
+    const live = await stores.deployments.getDeployment(deployment.modelName).catch(() => deployment);
+    if (live && live.id !== deployment.id) return changedMeanwhile(live, `canary v${decision.canaryVersion} of ${deployment.modelName} was ${what} ${by}`);
     const failure = failureRecord(error, { code: 'UNAVAILABLE', fix: 'make the registry database writable again (disk space, permissions, a read-only replica)' });
     const recorded =
       executionId === null
@@ -179,6 +183,18 @@ export async function clearCanary(
     await recordClearing(stores.metadata, executionId, { status: 'done', deploymentId: after.id, ...(failedBefore && { failedBefore }) }).catch(() => {});
   }
   return after;
+}
+
+/**
+ * The deployment decided about is no longer live: another check took the canary out (nothing is
+ * left to do), or someone changed the deployment since, whose change stands. Nothing is recorded on
+ * the decision: a check that finished it has recorded that.
+ */
+function changedMeanwhile(live: Deployment, done: string): Deployment {
+  if (!live.canary) return live;
+  throw new LoomError('FAILED_PRECONDITION', `${done}, but the deployment changed meanwhile (now #${live.id}, by ${live.actor}: ${live.reason}; its canary is ${live.canary.ref}), so no canary was taken out of it`, {
+    fix: `see \`loom deploy history ${live.modelName}\`; decide the canary that is deployed now with another check`,
+  });
 }
 
 async function recordClearing(metadata: MetadataStore, executionId: number, clearing: CanaryClearing): Promise<void> {

@@ -7,6 +7,7 @@ import { evaluationConfig } from '../evaluate/config.js';
 import { evaluateRegisteredModel } from '../evaluate/evaluate-registered.js';
 import { readCodeVersion } from '../pipeline/code-version.js';
 import { modelLineage } from '../queries/lineage.js';
+import type { DeploymentStore } from '../registry/deployment-store.js';
 import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { runLoom } from '../../test/support/cli.js';
 import { dropSchema, postgresTestUrl, randomSchemaName } from '../../test/support/databases.js';
@@ -221,6 +222,29 @@ test('a rollback whose canary could not be taken out is finished by the next che
   assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, 1, 'the rolled-back canary is not promoted');
   assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
   assert.equal((await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items.length, 2, 'nothing was decided anew');
+});
+
+test('a check whose deployment changed while it decided does not take out the canary deployed since', async (t) => {
+  const { project, logDir, rows } = await canaryProject(t, (score) => 1 - score);
+  const v3 = await project.db.registry.createModelVersion({ modelName: 'flights', source: project.fixture.servingModel.uri, artifactId: project.servingModelId, status: 'READY', runId: null, description: 'the next canary' });
+  // Between the check's reading of the deployment and its taking the canary out, an operator deploys the next canary.
+  let raced = false;
+  const deployments: DeploymentStore = Object.assign(Object.create(project.db.deployments) as DeploymentStore, {
+    async setDeployment(...args: Parameters<DeploymentStore['setDeployment']>) {
+      if (!raced) {
+        raced = true;
+        await startCanary(project.db, { model: 'flights', version: v3.version, weight: 0.2 });
+      }
+      return project.db.deployments.setDeployment(...args);
+    },
+  });
+  const stores = Object.assign(Object.create(project.db) as typeof project.db, { deployments });
+  await assert.rejects(decideCanaryStage(stores, { kind: 'parquet', dir: logDir }, request('flights', rows)), (error: LoomError) => {
+    assert.equal(error.code, 'FAILED_PRECONDITION');
+    assert.match(error.message, /canary v2 of flights was rolled back by execution \d+, but the deployment changed meanwhile .*flights@3/);
+    return true;
+  });
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.canary?.ref, `flights@${v3.version}`, 'the canary deployed since still serves');
 });
 
 test('a bad canary policy is refused naming the field and the fix, before anything is decided', async (t) => {

@@ -73,6 +73,16 @@ export function describeDeploymentStoreContract(name: string, makeStores: MakeDe
       assert.deepEqual(listed[1], live);
     });
 
+    test('a deployment that replaces a given one is refused when another has become live since, and changes nothing', async ({ registry, deployments }) => {
+      await registered(registry, 'flights', 2);
+      const read = await deployments.setDeployment({ modelName: 'flights', primary: 'flights@1', canary: { ref: 'flights@2', weight: 0.1 } }, who);
+      const since = await deployments.setDeployment({ modelName: 'flights', primary: 'flights@1', canary: { ref: 'flights@2', weight: 0.5 } }, who);
+      await rejectsWithCode(deployments.setDeployment({ modelName: 'flights', primary: 'flights@1' }, who, { replacing: read.id }), 'FAILED_PRECONDITION', 'model');
+      assert.deepEqual(await deployments.getDeployment('flights'), since);
+      const after = await deployments.setDeployment({ modelName: 'flights', primary: 'flights@1' }, who, { replacing: since.id });
+      assert.deepEqual([after.canary, after.replacesId], [null, since.id]);
+    });
+
     test('rollback re-applies the deployment the live one replaced, one step further back each time', async ({ registry, deployments }) => {
       await registered(registry, 'flights', 3);
       const one = await deployments.setDeployment({ modelName: 'flights', primary: 'flights@1' }, who);

@@ -47,8 +47,10 @@ export interface DeploymentStore {
    * Makes `spec` the live deployment of its model, replacing the current one. It cannot
    * interleave with deleting a version it pins; INVALID_ARGUMENT for a bad spec, NOT_FOUND or
    * FAILED_PRECONDITION for an unregistered model or a pinned version that is gone, archived or not READY.
+   * With `replacing`, only if the live deployment is still that one (FAILED_PRECONDITION when it
+   * changed since the caller read it), so a change made from a stale read cannot undo a newer one.
    */
-  setDeployment(spec: DeploymentSpec, who: Who): Promise<Deployment>;
+  setDeployment(spec: DeploymentSpec, who: Who, options?: { replacing?: number }): Promise<Deployment>;
   /** Re-applies the deployment the live one replaced; NOT_FOUND without a deployment, FAILED_PRECONDITION when there is nothing before it. */
   rollback(modelName: string, who: Who): Promise<Deployment>;
   /** The live deployment of a model. */

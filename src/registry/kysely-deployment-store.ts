@@ -38,13 +38,20 @@ export class KyselyDeploymentStore implements DeploymentStore {
   /**
    * Makes `spec` the live deployment of its model, replacing the current one. Under the
    * model's registry lock, so it cannot interleave with deleting a version it pins;
-   * NOT_FOUND or FAILED_PRECONDITION for a pinned version that is gone, archived or not READY.
+   * NOT_FOUND or FAILED_PRECONDITION for a pinned version that is gone, archived or not READY,
+   * or when the live deployment is no longer `replacing`.
    */
-  async setDeployment(spec: DeploymentSpec, who: Who): Promise<Deployment> {
+  async setDeployment(spec: DeploymentSpec, who: Who, options: { replacing?: number } = {}): Promise<Deployment> {
     const checked = checkedSpec(spec);
     return this.db.transaction().execute(async (trx) => {
       await lockDeployedModel(trx, checked);
       const current = await new KyselyDeploymentStore(trx).getDeployment(checked.modelName);
+      if (options.replacing !== undefined && current?.id !== options.replacing) {
+        throw new LoomError('FAILED_PRECONDITION', `the live deployment of "${checked.modelName}" is ${current ? `#${current.id}` : 'none'} now, not #${options.replacing}: it changed since it was read`, {
+          field: 'model',
+          fix: `see what changed with \`loom deploy history ${checked.modelName}\`, then decide on the live deployment`,
+        });
+      }
       return this.insert(trx, checked, current?.id ?? null, who);
     });
   }
