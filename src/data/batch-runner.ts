@@ -2,8 +2,10 @@
  * Runs an ONNX model over every row of a Parquet file, in batches: DuckDB streams the
  * columns the model's inputs name (input name = column name, cast to the input's type),
  * ONNX Runtime scores each batch, and the caller gets each batch's outputs. Memory holds
- * one batch, never the table. Transform application, evaluation and batch scoring all
- * score data through here, so they run the very graph serving runs.
+ * one batch, never the table. Transform application and evaluation score data through
+ * here, so they run the very graph serving runs; batch scoring (`loom predict`, precomputed
+ * tables) streams through src/serve/batch/stream-score.ts instead, which scores in worker
+ * threads and keeps typed arrays and output types.
  *
  * Usage:
  *   await runModelOverParquet('model.onnx', 'eval/data.parquet', {
