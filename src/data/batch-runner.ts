@@ -46,6 +46,11 @@ export interface RunOverParquetOptions {
  */
 export const DEFAULT_BATCH_SIZE = 16_384;
 
+/**
+ * The SQL type each tensor type is read as. A float32 input reads DOUBLE, rounded to float32 as
+ * the tensor is built, as the server rounds a client's JSON number: a FLOAT cast would fail on a
+ * value past float32's range, which the server scores (as infinity).
+ */
 const SQL_TYPE: Record<TensorSpec['type'], string> = {
   float32: 'DOUBLE',
   float64: 'DOUBLE',
@@ -141,11 +146,13 @@ export async function runModelOverParquet(
 }
 
 /**
- * The SQL feeding one input. A TIMESTAMP or DATE column feeds an int64 input as epoch
- * milliseconds and a string input as ISO 8601 text (timeColumnAs): the forms the
- * transform's datetime analyzer and a serving client use.
+ * The SQL feeding one input from its column of type `columnType` (as DESCRIBE gives it): cast to
+ * the input's type, except that a TIMESTAMP or DATE column feeds an int64 input as epoch
+ * milliseconds and a string input as ISO 8601 text (timeColumnAs): the forms the transform's
+ * datetime analyzer and a serving client use (a cast would fail, DATE -> BIGINT, or differ).
+ * Batch scoring (src/serve/batch/stream-score.ts) reads its inputs with it too.
  */
-function inputExpression(input: TensorSpec, columnType: string): string {
+export function inputExpression(input: TensorSpec, columnType: string): string {
   const column = sqlIdent(input.name);
   if ((input.type === 'int64' || input.type === 'string') && isTimeType(columnType)) return timeColumnAs(column, columnType, input.type);
   return `CAST(${column} AS ${SQL_TYPE[input.type]})`;

@@ -14,25 +14,12 @@
 import type { DuckDBConnection, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { availableParallelism } from 'node:os';
 import { LoomError } from '../../core/errors.js';
-import { INPUT_TYPE_FIX } from '../../data/batch-runner.js';
-import { sqlIdent, streamSelect, type CheckedStream, type SelectedColumn, type StreamSelect } from '../../data/duckdb.js';
-import { isTimeType, timeColumnAs } from '../../data/duckdb-types.js';
+import { DEFAULT_BATCH_SIZE, INPUT_TYPE_FIX, inputExpression } from '../../data/batch-runner.js';
+import { streamSelect, type CheckedStream, type SelectedColumn, type StreamSelect } from '../../data/duckdb.js';
 import { MISSING_INT64 } from '../../onnx/tensors.js';
 import type { ModelSignature, TensorSpec } from '../../registry/types.js';
 import { startScorePool, type ScorePool, type WorkerFeed } from './score-pool.js';
 
-/** Rows per `run`: src/data/batch-runner.ts measured 16k as the sweet spot on the flights graph. */
-export const DEFAULT_BATCH_SIZE = 16_384;
-
-/** The SQL type each tensor type is read as. */
-export const SQL_TYPE: Record<TensorSpec['type'], string> = {
-  float32: 'FLOAT',
-  float64: 'DOUBLE',
-  int64: 'BIGINT',
-  int32: 'INTEGER',
-  string: 'VARCHAR',
-  bool: 'BOOLEAN',
-};
 
 /** One output column of a batch: a typed array for numbers, an array for strings. */
 export type OutputColumn = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
@@ -69,18 +56,11 @@ export function defaultWorkers(): number {
 }
 
 /**
- * `CAST("name" AS TYPE)`, named `name`, for each model input, in signature order. A DATE or
- * TIMESTAMP column (by `columnTypes`, as DESCRIBE gives them) feeds an int64 input as
- * epoch milliseconds and a string input as ISO 8601 text, as src/data/batch-runner.ts
- * does for training: a cast would fail (DATE -> BIGINT) or differ from what a client sends.
+ * Each model input, named as it is and read from its column (by `columnTypes`, as DESCRIBE
+ * gives them) as evaluation reads it (`inputExpression`, src/data/batch-runner.ts), in signature order.
  */
 export function inputColumns(signature: ModelSignature, columnTypes: ReadonlyMap<string, string>): SelectedColumn[] {
-  return signature.inputs.map((input) => {
-    const column = sqlIdent(input.name);
-    const type = columnTypes.get(input.name) ?? '';
-    const expression = (input.type === 'int64' || input.type === 'string') && isTimeType(type) ? timeColumnAs(column, type, input.type) : `CAST(${column} AS ${SQL_TYPE[input.type]})`;
-    return { name: input.name, expression };
-  });
+  return signature.inputs.map((input) => ({ name: input.name, expression: inputExpression(input, columnTypes.get(input.name) ?? '') }));
 }
 
 
