@@ -40,7 +40,8 @@ export interface RecordedDecision {
 const failure = z.object({ code: z.enum(ERROR_CODES), message: z.string(), fix: z.string().optional() });
 const canaryClearing = z.discriminatedUnion('status', [
   failure.extend({ status: z.literal('failed') }),
-  z.object({ status: z.literal('done'), deploymentId: z.number().int(), failedBefore: failure.optional() }),
+  // `outcome`: the verdict finished, which a step that failed after moving the alias has no output to say.
+  z.object({ status: z.literal('done'), deploymentId: z.number().int(), outcome: z.enum(['promote', 'rollback']).optional(), failedBefore: failure.optional() }),
 ]);
 
 /** What the decision's execution records of its clearing when it did not go through at once: why it failed, then that a later check finished it. */
@@ -180,7 +181,8 @@ export async function clearCanary(
   // Closes a recorded failure. Best effort: the deployment's history already says who cleared the canary and after which execution.
   if (done.finishing && executionId !== null) {
     const { failedBefore } = done.finishing;
-    await recordClearing(stores.metadata, executionId, { status: 'done', deploymentId: after.id, ...(failedBefore && { failedBefore }) }).catch(() => {});
+    const outcome = decision.outcome === 'hold' ? undefined : decision.outcome;
+    await recordClearing(stores.metadata, executionId, { status: 'done', deploymentId: after.id, ...(outcome && { outcome }), ...(failedBefore && { failedBefore }) }).catch(() => {});
   }
   return after;
 }

@@ -129,7 +129,7 @@ async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) =
   assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
   const after = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
   assert.equal(after.length, 1, 'nothing was decided anew');
-  assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id, failedBefore: { code: recorded.code, message: recorded.message, fix: recorded.fix } });
+  assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id, outcome: 'promote', failedBefore: { code: recorded.code, message: recorded.message, fix: recorded.fix } });
   await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
   return { project, decision: after[0]! };
 }
@@ -174,9 +174,9 @@ async function promotionInterruptedThenFinished(t: { after: (fn: () => Promise<v
   assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, v2);
   const after = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
   assert.equal(after.length, 1, 'nothing was decided anew');
-  assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id });
+  assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id, outcome: 'promote' });
   const [lineage] = (await modelLineage(project.db, `flights@${v2}`, 30)).decisions;
-  assert.deepEqual([lineage?.state, lineage?.canaryClearing], ['FAILED', { status: 'done', deploymentId: again.deployment.id }], 'lineage shows the failed step and that its canary was taken out');
+  assert.deepEqual([lineage?.state, lineage?.canaryClearing], ['FAILED', { status: 'done', deploymentId: again.deployment.id, outcome: 'promote' }], 'lineage shows the failed step, its verdict and that its canary was taken out');
   assert.match(String(lineage?.error), /disk I\/O error|No space left on device/);
   await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
   return { project, decision: after[0]!, deployment: again.deployment };
@@ -186,7 +186,7 @@ test('a promotion whose step failed after moving the alias is finished by the ne
   const { project, decision, deployment } = await promotionInterruptedThenFinished(t);
   const text = await runLoom(['lineage', 'flights@2'], { cwd: dirname(project.home) });
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`exec ${decision.id} canary-decision \\(about this version\\) \\[FAILED: disk I/O error\\]: +-> canary taken out by a later check \\(deployment ${deployment.id}\\)`));
+  assert.match(text.stdout, new RegExp(`exec ${decision.id} canary-decision \\(about this version\\) \\[FAILED: disk I/O error\\]: +-> promote -> canary taken out by a later check \\(deployment ${deployment.id}\\)`));
 });
 
 test('a promotion whose step failed after moving the alias is finished by the next check (PostgreSQL)', { skip: !postgresUrl }, async (t) => {

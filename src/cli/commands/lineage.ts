@@ -48,7 +48,9 @@ function decisionLine(d: ModelDecision): string {
   const state = d.state === 'COMPLETE' ? '' : ` [${d.state}${d.error ? `: ${d.error.split('\n')[0]}` : ''}]`;
   const actions = Array.isArray(d.outcome?.actions) ? ` -> ${(d.outcome.actions as { type: string; status: string }[]).map((a) => `${a.type} ${a.status}`).join(', ')}` : '';
   const retrains = d.retrains.map((r) => (r.status === 'started' ? ` -> retrain ${r.pipeline}: run ${r.runId} started` : ` -> retrain ${r.pipeline}${r.runId ? `: run ${r.runId}` : ''} failed: ${failureText({ message: r.reason, ...r })}`)).join('');
-  return `exec ${d.executionId} ${d.step} (${d.relation})${state}: ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${d.outcome?.outcome ? ` -> ${String(d.outcome.outcome)}` : ''}${actions}${retrains}${clearingText(d.canaryClearing)}`;
+  // A step that failed after moving the alias has no output: the clearing that finished it records the verdict.
+  const outcome = d.outcome?.outcome ?? (d.canaryClearing?.status === 'done' ? d.canaryClearing.outcome : undefined);
+  return `exec ${d.executionId} ${d.step} (${d.relation})${state}: ${String(d.outcome?.reason ?? d.outcome?.metric ?? '')}${outcome ? ` -> ${String(outcome)}` : ''}${actions}${retrains}${clearingText(d.canaryClearing)}`;
 }
 
 function clearingText(clearing: CanaryClearing | null): string {
