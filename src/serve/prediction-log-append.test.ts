@@ -1,7 +1,8 @@
 /**
  * A spool append that fails part-way, for real: the writer runs in a child process whose file
  * size limit (`ulimit -f`, RLIMIT_FSIZE; Node ignores SIGXFSZ) cuts a batch's frame short with
- * EFBIG, as a full disk would with ENOSPC.
+ * EFBIG, as a full disk would with ENOSPC. And a spool dropped after a failed append (its
+ * directory gone), in process, with mocked timers: what becomes of its rotation timers.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readdir, rm } from 'node:fs/promises';
