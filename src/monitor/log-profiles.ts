@@ -261,6 +261,9 @@ async function loadProfiles(db: DuckDBConnection, files: string[]): Promise<{ tr
   return { trusted, rows: rows.filter((r) => kept.has(r.profile)) };
 }
 
+/** The columns of the rows read (`ProfileRow`): not the value columns, the bulk of a profile, which these rows do not use. */
+const PROFILE_ROW_COLUMNS = ['kind', 'profile', 'model_name', 'model_version', 'role', 'rows', 'min_at', 'max_at', 'col', 'field', 'type', 'capped', 'size', 'version'] as const satisfies readonly (keyof ProfileRow)[];
+
 /** The kind given to a log file's footer row among the profiles' rows. */
 const FOOTER = 'footer';
 
@@ -271,7 +274,7 @@ const FOOTER = 'footer';
 function readWithFooters(db: DuckDBConnection, files: string[]): Promise<Record<string, DuckDBValue>[]> {
   return queryRows(
     db,
-    `${profileRows(files)} WHERE kind <> 'value'
+    `SELECT ${PROFILE_ROW_COLUMNS.join(', ')} FROM (${profileRows(files)}) WHERE kind <> 'value'
      UNION ALL BY NAME
      SELECT '${FOOTER}' AS kind, file_name AS profile, num_rows::BIGINT AS rows, file_size_bytes::BIGINT AS size FROM parquet_file_metadata([${files.map(sqlString).join(', ')}])`,
   );
