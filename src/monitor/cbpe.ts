@@ -201,6 +201,8 @@ export function estimateQualityOfCounts(estimator: CbpeEstimator, { scores, coun
   let fp = 0;
   let fn = 0;
   let tn = 0;
+  // The expected positives, every row's probability added in this same order (the AUC's total): in this pass, not one more.
+  let positives = 0;
   for (let g = 0; g < scores.length; g++) {
     const p = probability[g]!;
     const c = counts[g]!;
@@ -209,18 +211,20 @@ export function estimateQualityOfCounts(estimator: CbpeEstimator, { scores, coun
       for (let j = 0; j < c; j++) {
         tp += p;
         fp += 1 - p;
+        positives += p;
       }
     } else {
       for (let j = 0; j < c; j++) {
         fn += p;
         tn += 1 - p;
+        positives += p;
       }
     }
   }
   // A zero denominator gives 0, as scikit-learn's zero_division default does for the measured figures.
   return {
     rows: n,
-    auc: estimatedAuc(probability, counts, n),
+    auc: estimatedAuc(probability, counts, n, positives),
     accuracy: n > 0 ? (tp + tn) / n : Number.NaN,
     precision: tp + fp > 0 ? tp / (tp + fp) : 0,
     recall: tp + fn > 0 ? tp / (tp + fn) : 0,
@@ -243,10 +247,9 @@ function checkCounts(scores: Float64Array, counts: Float64Array): void {
  * from their end); each row adds its probability to the expected true positives and the rest
  * to the false positives. Rows of equal score form one step (a diagonal segment), as the
  * measured AUC treats ties, so the result does not depend on the order of tied rows.
+ * `totalP`: every row's probability added, lowest score first (the caller's pass over the rows).
  */
-function estimatedAuc(probability: Float64Array, counts: Float64Array, rows: number): number {
-  let totalP = 0;
-  for (let g = 0; g < probability.length; g++) for (let j = 0; j < counts[g]!; j++) totalP += probability[g]!;
+function estimatedAuc(probability: Float64Array, counts: Float64Array, rows: number, totalP: number): number {
   const totalN = rows - totalP;
   if (!(totalP > 0) || !(totalN > 0)) return Number.NaN;
   let area = 0;
