@@ -119,10 +119,11 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
     const from = Math.max(range.from, filter.from ?? -Infinity);
     const to = Math.min(range.to, filter.to ?? Infinity);
     if (unprofiled.some((r) => r.max >= from && r.min < to)) return undefined;
-    const [lower, upper] = [BigInt(bound(from)), BigInt(bound(to))];
-    // As SQL compares them: a group without times (NULL) is in no range.
-    const overlapping = groups.filter((g) => g.min_at !== null && g.max_at !== null && g.max_at >= lower && g.min_at < upper);
-    if (overlapping.some((g) => !(g.min_at! >= lower && g.max_at! < upper))) return undefined;
+    // As SQL compares them (times are epoch ms, safe integers, so exact as numbers): a group without times (NULL) is in no range.
+    const [lower, upper] = [Number(bound(from)), Number(bound(to))];
+    const at = (ms: bigint | null) => (ms === null ? Number.NaN : Number(ms));
+    const overlapping = groups.filter((g) => at(g.max_at) >= lower && at(g.min_at) < upper);
+    if (overlapping.some((g) => !(at(g.min_at) >= lower && at(g.max_at) < upper))) return undefined;
     const inside = new Set(overlapping.map(groupKey));
     const rows = overlapping.reduce((sum, g) => sum + (g.rows ?? 0n), 0n);
     const times = (pick: (g: ProfileRow) => bigint, better: (a: bigint, b: bigint) => boolean) =>
