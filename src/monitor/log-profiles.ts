@@ -15,7 +15,7 @@
  *        `await profiles?.counts({ from, to }, columns)`.
  */
 import { stat } from 'node:fs/promises';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../data/duckdb.js';
 import { statisticsColumns, statisticsOfValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
 import { groupedScoreCounts, type ScoreCounts } from './cbpe.js';
@@ -76,7 +76,24 @@ const VALUE_OF: Record<FeatureType, Record<string, { v?: string; s?: string }>> 
   TIMESTAMP: {},
 };
 
-let tableCounter = 0;
+/** A profile's file, group or field row (value rows are read where they are, by the query that sums them). */
+interface ProfileRow {
+  kind: string;
+  /** The profile's path. */
+  profile: string;
+  model_name: string | null;
+  model_version: number | null;
+  role: string | null;
+  rows: bigint | null;
+  min_at: bigint | null;
+  max_at: bigint | null;
+  col: string | null;
+  field: string | null;
+  type: string | null;
+  capped: boolean | null;
+  size: bigint | null;
+  version: number | null;
+}
 
 /** Loads the trusted profiles of the log's files; undefined when none can serve (PostgreSQL, no profiles). */
 export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPredictionLog, 'files' | 'filter'>): Promise<LogProfiles | undefined> {
@@ -85,42 +102,45 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
   const filter = log.filter;
   const found = (await Promise.all(log.files.map(async (file) => ((await stat(profilePath(file)).catch(() => undefined)) ? file : undefined)))).filter((f) => f !== undefined);
   if (found.length === 0) return undefined;
-  const table = `__loom_log_profiles_${tableCounter++}`;
-  const trusted = await loadProfiles(db, table, found);
-  if (trusted.length === 0) {
-    await db.run(`DROP TABLE IF EXISTS ${table}`);
-    return undefined;
-  }
+  const { trusted, rows: loaded } = await loadProfiles(db, found);
+  if (trusted.length === 0) return undefined;
   const profiled = new Set(trusted);
   const unprofiled = await timeRanges(db, log.files.filter((f) => !profiled.has(f)));
-  const groups = `kind = 'group' AND ${groupFilter(filter)}`;
+  // The profiles' group and field rows are few: held here, so a window's coverage is worked out without a query.
+  const groups = loaded.filter((r) => r.kind === 'group' && inFilter(r, filter));
+  const fieldRows = loaded.filter((r) => r.kind === 'field');
   /**
-   * The range clamped to the log's filter and, in one query, its groups' rows and times and
-   * how many of `fields` (a condition on field rows) some group in it cannot serve; undefined
-   * when an unprofiled file or a group straddling the range has rows in it.
+   * The range clamped to the log's filter and its groups' rows and times, the groups (as a
+   * relation `g` the value rows are semi-joined to) and how many of the field rows of those
+   * groups `bad` holds (a field some group cannot serve); undefined when an unprofiled file or a
+   * group straddling the range has rows in it.
    */
-  const coverage = async (range: TimeRange, fields?: string) => {
+  const coverage = (range: TimeRange, bad: (field: ProfileRow) => boolean = () => false) => {
     const from = Math.max(range.from, filter.from ?? -Infinity);
     const to = Math.min(range.to, filter.to ?? Infinity);
     if (unprofiled.some((r) => r.max >= from && r.min < to)) return undefined;
-    const within = `min_at >= ${bound(from)} AND max_at < ${bound(to)}`;
+    // As SQL compares them (times are epoch ms, safe integers, so exact as numbers): a group without times (NULL) is in no range.
+    const [lower, upper] = [Number(bound(from)), Number(bound(to))];
+    const at = (ms: bigint | null) => (ms === null ? Number.NaN : Number(ms));
+    const overlapping = groups.filter((g) => at(g.max_at) >= lower && at(g.min_at) < upper);
+    if (overlapping.some((g) => !(at(g.min_at) >= lower && at(g.max_at) < upper))) return undefined;
+    const inside = new Set(overlapping.map(groupKey));
+    const rows = overlapping.reduce((sum, g) => sum + (g.rows ?? 0n), 0n);
+    const times = (pick: (g: ProfileRow) => bigint, better: (a: bigint, b: bigint) => boolean) =>
+      overlapping.length === 0 ? undefined : Number(overlapping.map(pick).reduce((a, b) => (better(b, a) ? b : a)));
     // A group's version or role may be NULL (the reader keeps such rows when it does not filter on them): matched as equal, not dropped as USING would.
-    const inWindow = `p SEMI JOIN (SELECT profile, model_name, model_version, role FROM ${table} WHERE ${groups} AND ${within}) g
-        ON p.profile = g.profile AND p.model_name = g.model_name AND p.model_version IS NOT DISTINCT FROM g.model_version AND p.role IS NOT DISTINCT FROM g.role`;
-    const [checked] = await queryRows(
-      db,
-      `SELECT count(*) FILTER (WHERE NOT (${within}))::DOUBLE AS straddling, coalesce(sum(rows) FILTER (WHERE ${within}), 0)::DOUBLE AS rows,
-         min(min_at) FILTER (WHERE ${within})::DOUBLE AS start, max(max_at) FILTER (WHERE ${within})::DOUBLE AS end,
-         ${fields ? `(SELECT count(*) FROM ${table} ${inWindow} WHERE kind = 'field' AND (${fields}))::DOUBLE` : '0::DOUBLE'} AS bad
-       FROM ${table} WHERE ${groups} AND max_at >= ${bound(from)} AND min_at < ${bound(to)}`,
-    );
-    if (Number(checked!.straddling) > 0) return undefined;
-    const [start, end] = [checked!.start, checked!.end].map((at) => (at === null ? undefined : Number(at)));
-    return { inWindow, rows: Number(checked!.rows), start, end, bad: Number(checked!.bad) };
+    const inWindow = `p SEMI JOIN ${groupsRelation(overlapping)} ON p.profile = g.profile AND p.model_name = g.model_name AND p.model_version IS NOT DISTINCT FROM g.model_version AND p.role IS NOT DISTINCT FROM g.role`;
+    return {
+      inWindow,
+      rows: Number(rows),
+      start: times((g) => g.min_at!, (a, b) => a < b),
+      end: times((g) => g.max_at!, (a, b) => a > b),
+      bad: fieldRows.filter((f) => inside.has(groupKey(f)) && bad(f)).length,
+    };
   };
   return {
     async extent(range) {
-      const covered = await coverage(range);
+      const covered = coverage(range);
       return covered && { rows: covered.rows, ...(covered.start !== undefined && { start: covered.start }), ...(covered.end !== undefined && { end: covered.end }) };
     },
     async counts(range, columns) {
@@ -128,8 +148,8 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
       if (counted.some((c) => c.fieldType !== undefined && c.value === undefined)) return undefined;
       const present = counted.filter((c) => c.fieldType !== undefined);
       // Every group's field must be counted, in the type the window reads (a file may type a field otherwise than the union of all).
-      const fields = present.map((c) => `(col = ${sqlString(c.col)} AND field = ${sqlString(c.field)} AND (capped OR type <> ${sqlString(c.fieldType!)}))`);
-      const covered = await coverage(range, fields.join(' OR ') || undefined);
+      // As SQL's `capped OR type <> t` is true: NULLs make neither side true.
+      const covered = coverage(range, (f) => present.some((c) => f.col === c.col && f.field === c.field && (f.capped === true || (f.type !== null && f.type !== c.fieldType))));
       if (!covered || covered.bad > 0) return undefined;
       if (present.length === 0) return { counts: 'SELECT NULL::INTEGER AS col, NULL::DOUBLE AS v, NULL::VARCHAR AS s, NULL::DOUBLE AS n WHERE false', rows: covered.rows };
       const values = `(${profileRows(trusted)} WHERE kind = 'value') ${covered.inWindow}`;
@@ -148,8 +168,29 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
         FROM ${values} JOIN ${wanted} ON p.col = m.struct AND p.field = m.field`;
       return { counts, rows: covered.rows };
     },
-    close: () => db.run(`DROP TABLE IF EXISTS ${table}`).then(() => undefined),
+    // Nothing was loaded into the database: the value rows are read where they are.
+    close: async () => {},
   };
+}
+
+/** Whether a group row passes the reader's filter (its rows are the answered ones already), as SQL compares: a NULL version or role passes only where not filtered on. */
+function inFilter(group: ProfileRow, filter: PredictionLogFilter): boolean {
+  if (group.model_name !== filter.model) return false;
+  if (filter.version !== undefined && group.model_version !== Math.trunc(filter.version)) return false;
+  return !filter.roles || filter.roles.length === 0 || (group.role !== null && (filter.roles as readonly string[]).includes(group.role));
+}
+
+/** A group's identity in its profile (NULLs equal, as IS NOT DISTINCT FROM compares them). */
+function groupKey(row: ProfileRow): string {
+  return JSON.stringify([row.profile, row.model_name, row.model_version, row.role]);
+}
+
+/** The groups as a relation `g` of (profile, model_name, model_version, role), typed as the profiles' columns. */
+function groupsRelation(groups: ProfileRow[]): string {
+  const text = (value: string | null) => (value === null ? 'NULL::VARCHAR' : sqlString(value));
+  if (groups.length === 0) return '(SELECT NULL::VARCHAR AS profile, NULL::VARCHAR AS model_name, NULL::INTEGER AS model_version, NULL::VARCHAR AS role WHERE false) AS g';
+  const rows = groups.map((g) => `(${text(g.profile)}, ${text(g.model_name)}, ${g.model_version === null ? 'NULL' : Math.trunc(g.model_version)}::INTEGER, ${text(g.role)})`);
+  return `(VALUES ${rows.join(', ')}) AS g(profile, model_name, model_version, role)`;
 }
 
 /**
@@ -187,40 +228,57 @@ export async function scoreCountsFromProfiles(db: DuckDBConnection, profiles: Lo
 }
 
 /**
- * Loads the profiles' file, group and field rows of `files` into `table` (`profileRows`) and keeps
- * those that belong to their file; returns the files whose profile was kept. A profile
- * DuckDB cannot read (torn) or of another layout (columns other than this version's: read
- * together, DuckDB refuses the whole set) is left out, found one by one only when reading
+ * Reads the profiles' file, group and field rows of `files` (`profileRows`) and keeps those
+ * that belong to their file; returns the files whose profile was kept, and their rows. A
+ * profile DuckDB cannot read (torn) or of another layout (columns other than this version's:
+ * read together, DuckDB refuses the whole set) is left out, found one by one only when reading
  * all at once fails; when even the rest cannot be read, every file is scanned.
  */
-async function loadProfiles(db: DuckDBConnection, table: string, files: string[]): Promise<string[]> {
-  const load = (some: string[]) =>
-    db.run(`CREATE TEMP TABLE ${table} AS ${profileRows(some)} WHERE kind <> 'value'`);
+async function loadProfiles(db: DuckDBConnection, files: string[]): Promise<{ trusted: string[]; rows: ProfileRow[] }> {
   let readable = files;
+  let read: Record<string, DuckDBValue>[];
   try {
-    await load(files);
+    read = await readWithFooters(db, files);
   } catch {
     readable = [];
     for (const file of files) if (await hasProfileLayout(db, profilePath(file))) readable.push(file);
-    if (readable.length === 0) return [];
+    if (readable.length === 0) return { trusted: [], rows: [] };
     try {
-      await load(readable);
+      read = await readWithFooters(db, readable);
     } catch {
-      return [];
+      return { trusted: [], rows: [] };
     }
   }
-  // Each profile's file row against its file's footer, in one query: kept where both the rows and the size are the file's.
-  const pairs = `(VALUES ${readable.map((file) => `(${sqlString(file)}, ${sqlString(profilePath(file))})`).join(', ')}) AS f(file, profile)`;
-  const matching = await queryRows(
+  const rows = read.filter((r) => r.kind !== FOOTER) as unknown as ProfileRow[];
+  // Each profile's file row against its file's footer: kept where both the rows and the size are the file's (compared as DOUBLEs, as before).
+  const footers = new Map(read.filter((r) => r.kind === FOOTER).map((r) => [String(r.profile), r]));
+  const matches = (file: string) => {
+    const footer = footers.get(file);
+    return footer !== undefined && rows.some((r) => r.kind === 'file' && r.profile === profilePath(file) && r.version === PROFILE_VERSION && r.rows !== null && r.size !== null
+      && Number(footer.rows) === Number(r.rows) && Number(footer.size) === Number(r.size));
+  };
+  const trusted = readable.filter(matches);
+  const kept = new Set(trusted.map(profilePath));
+  return { trusted, rows: rows.filter((r) => kept.has(r.profile)) };
+}
+
+/** The columns of the rows read (`ProfileRow`): not the value columns, the bulk of a profile, which these rows do not use. */
+const PROFILE_ROW_COLUMNS = ['kind', 'profile', 'model_name', 'model_version', 'role', 'rows', 'min_at', 'max_at', 'col', 'field', 'type', 'capped', 'size', 'version'] as const satisfies readonly (keyof ProfileRow)[];
+
+/** The kind given to a log file's footer row among the profiles' rows. */
+const FOOTER = 'footer';
+
+/**
+ * The profiles' file, group and field rows of `files` and, in the same query (one statement),
+ * each log file's rows and size from its footer (a row of kind `FOOTER`, `profile` the log file).
+ */
+function readWithFooters(db: DuckDBConnection, files: string[]): Promise<Record<string, DuckDBValue>[]> {
+  return queryRows(
     db,
-    `SELECT DISTINCT f.file FROM ${pairs} JOIN parquet_file_metadata([${readable.map(sqlString).join(', ')}]) AS m ON m.file_name = f.file
-       JOIN (SELECT profile, rows, size FROM ${table} WHERE kind = 'file' AND version = ${PROFILE_VERSION}) AS p ON p.profile = f.profile
-     WHERE m.num_rows::DOUBLE = p.rows::DOUBLE AND m.file_size_bytes::DOUBLE = p.size::DOUBLE`,
+    `SELECT ${PROFILE_ROW_COLUMNS.join(', ')} FROM (${profileRows(files)}) WHERE kind <> 'value'
+     UNION ALL BY NAME
+     SELECT '${FOOTER}' AS kind, file_name AS profile, num_rows::BIGINT AS rows, file_size_bytes::BIGINT AS size FROM parquet_file_metadata([${files.map(sqlString).join(', ')}])`,
   );
-  const matched = new Set(matching.map((r) => String(r.file)));
-  const trusted = readable.filter((file) => matched.has(file));
-  if (trusted.length < readable.length) await db.run(`DELETE FROM ${table} WHERE profile NOT IN (${trusted.map((f) => sqlString(profilePath(f))).join(', ') || 'NULL'})`);
-  return trusted;
 }
 
 /** The columns (and their types) a profile of this layout version has, as DuckDB describes them. */
@@ -266,14 +324,6 @@ async function timeRangesOf(db: DuckDBConnection, files: string[]): Promise<{ mi
   const at = `epoch_ms(${loggedAtSql(described ? String(described.column_type) : undefined)})`;
   const rows = await queryRows(db, `SELECT min(${at})::DOUBLE AS min, max(${at})::DOUBLE AS max FROM ${source} GROUP BY filename`);
   return rows.filter((row) => row.min !== null).map((row) => ({ min: Number(row.min), max: Number(row.max) }));
-}
-
-/** The reader's filter on a profile's groups (their rows are the answered ones already). */
-function groupFilter(filter: PredictionLogFilter): string {
-  const parts = [`model_name = ${sqlString(filter.model)}`];
-  if (filter.version !== undefined) parts.push(`model_version = ${Math.trunc(filter.version)}`);
-  if (filter.roles && filter.roles.length > 0) parts.push(`role IN (${filter.roles.map(sqlString).join(', ')})`);
-  return parts.join(' AND ');
 }
 
 /** A time bound as a BIGINT literal (infinite bounds clamped). */

@@ -16,3 +16,16 @@ test("structFieldsOf: each STRUCT column's fields with DESCRIBE's type names (a 
     assert.deepEqual([json.get('features'), json.get('outputs')], [undefined, new Map([['delay', 'DOUBLE']])]);
   });
 });
+
+test('structFieldsOf: fields of flat types are named from the result types as DESCRIBE names them (JSON, DECIMAL, ENUM, timestamps, unsigned), a list of JSON as DESCRIBE does', async () => {
+  await withDuckDB(async (db) => {
+    const flat = `{b: true, t: 1::TINYINT, s: 1::SMALLINT, i: 1::INTEGER, l: 1::BIGINT, h: 1::HUGEINT, ut: 1::UTINYINT, us: 1::USMALLINT, ui: 1::UINTEGER, ul: 1::UBIGINT, uh: 1::UHUGEINT,
+      f: 1::FLOAT, d: 1::DOUBLE, dec: 1.5::DECIMAL(18,3), v: 'x', j: '{}'::JSON, blob: 'x'::BLOB, u: uuid(), e: 'a'::ENUM('a', 'b'), bit: '101'::BITSTRING,
+      date: today(), time: '10:00'::TIME, ttz: '10:00'::TIMETZ, iv: INTERVAL 1 DAY, ts: now()::TIMESTAMP, tss: now()::TIMESTAMP_S, tsn: now()::TIMESTAMP_NS, tstz: now()}`;
+    for (const features of [flat, `{j: ['{}'::JSON], d: 1::DOUBLE}`]) {
+      const relation = `SELECT ${features} AS features, {p: 0.5} AS outputs`;
+      const described = new Map((await queryRows(db, `DESCRIBE SELECT features.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
+      assert.deepEqual((await structFieldsOf(db, relation, ['features'])).get('features'), described);
+    }
+  });
+});

@@ -7,7 +7,7 @@
  * Usage: `const fields = await structFields(db, log.relation, 'features')`, then
  *        `SELECT ${loggedValue('features', fields, 'delay', 'INT')} AS delay FROM (${log.relation})`
  */
-import { DuckDBStructType, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBStructType, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../data/duckdb.js';
 import type { FeatureType } from '../validate/statistics.js';
 
@@ -20,22 +20,50 @@ export async function structFields(db: DuckDBConnection, relation: string, colum
 export type LogObjectColumn = 'features' | 'outputs';
 
 /**
- * `structFields` of several columns in two statements, whatever their number: their types
- * (a query of no rows), then one DESCRIBE of every STRUCT's fields, told apart by their
- * counts. The fields' types are DESCRIBE's names (a JSON field is 'JSON', not VARCHAR).
+ * `structFields` of several columns, whatever their number: their types, from a query of no
+ * rows. A field's type is named as DESCRIBE names it (a JSON field is 'JSON', not VARCHAR):
+ * read off the result's types where their names are DESCRIBE's (`DESCRIBED_ALIKE`), else, when
+ * some field is of another type (nested, aliased), from one DESCRIBE of every STRUCT's fields,
+ * told apart by their counts.
  */
 export async function structFieldsOf(db: DuckDBConnection, relation: string, columns: readonly LogObjectColumn[]): Promise<Map<LogObjectColumn, Map<string, string> | undefined>> {
   const types = (await db.run(`SELECT ${columns.join(', ')} FROM (${relation}) LIMIT 0`)).columnTypes();
-  const structs = columns.flatMap((column, i) => (types[i] instanceof DuckDBStructType ? [{ column, count: types[i].entryCount }] : []));
+  const structs = columns.flatMap((column, i) => {
+    const type = types[i];
+    return type instanceof DuckDBStructType ? [{ column, names: type.entryNames, types: type.entryTypes }] : [];
+  });
   const fields = new Map<LogObjectColumn, Map<string, string> | undefined>(columns.map((column) => [column, undefined]));
   if (structs.length === 0) return fields;
+  const named = structs.map((s) => s.types.map(describedName));
+  if (named.every((names) => names.every((name) => name !== undefined))) {
+    structs.forEach(({ column, names }, i) => fields.set(column, new Map(names.map((name, j) => [name, named[i]![j]!]))));
+    return fields;
+  }
   const described = await queryRows(db, `DESCRIBE SELECT ${structs.map((s) => `${s.column}.*`).join(', ')} FROM (${relation})`);
   let offset = 0;
-  for (const { column, count } of structs) {
-    fields.set(column, new Map(described.slice(offset, offset + count).map((r) => [String(r.column_name), String(r.column_type)])));
-    offset += count;
+  for (const { column, names } of structs) {
+    fields.set(column, new Map(described.slice(offset, offset + names.length).map((r) => [String(r.column_name), String(r.column_type)])));
+    offset += names.length;
   }
   return fields;
+}
+
+/**
+ * The types whose name (`toString`) is the one DESCRIBE gives: not nested (DESCRIBE quotes a
+ * nested STRUCT's field names, and names a list of JSON `JSON[]`, where `toString` does not).
+ */
+const DESCRIBED_ALIKE = new Set<DuckDBTypeId>([
+  DuckDBTypeId.BOOLEAN, DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT, DuckDBTypeId.USMALLINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.FLOAT, DuckDBTypeId.DOUBLE, DuckDBTypeId.DECIMAL, DuckDBTypeId.VARCHAR, DuckDBTypeId.BLOB, DuckDBTypeId.UUID, DuckDBTypeId.ENUM, DuckDBTypeId.BIT,
+  DuckDBTypeId.DATE, DuckDBTypeId.TIME, DuckDBTypeId.TIME_TZ, DuckDBTypeId.INTERVAL,
+  DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_NS, DuckDBTypeId.TIMESTAMP_TZ,
+]);
+
+/** A field type's name as DESCRIBE gives it; undefined when only DESCRIBE can tell (`DESCRIBED_ALIKE`). */
+function describedName(type: DuckDBType): string | undefined {
+  if (type.alias !== undefined) return type.alias === 'JSON' && type.typeId === DuckDBTypeId.VARCHAR ? 'JSON' : undefined;
+  return DESCRIBED_ALIKE.has(type.typeId) ? type.toString() : undefined;
 }
 
 /**

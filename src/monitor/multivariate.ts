@@ -56,8 +56,12 @@ export interface ReconstructionColumn {
   join?: string;
   mean: number;
   std: number;
-  /** A string column's frequency table, its alias in the join and the row's value (SQL). */
-  frequencies?: { table: string; alias: string; value: string };
+  /**
+   * A string column's frequency table (created for a fit only: a kept fit's later windows look
+   * the terms up instead, `lookupStandardised`), its alias in the join, the row's value (SQL)
+   * and each training value's share, as the table holds it.
+   */
+  frequencies?: { table: string; alias: string; value: string; shares: { value: string; share: number }[] };
   /**
    * Set when the column's z-score and its terms of the projections (`__z`, `__p0`, `__p1`, …)
    * are looked up by its value from the joined table `alias` instead of computed from `encoded`.
@@ -94,37 +98,57 @@ export async function reconstructionModel(db: DuckDBConnection, trainingRows: st
     await dropReconstruction(db, model);
     return { columns: model.columns.map(({ name, mean, std }) => ({ name, mean, std })), components: model.components, lower: model.lower, upper: model.upper, referenceErrors: model.referenceErrors };
   }, RECONSTRUCTION_FIT);
-  return fit ? lookupStandardised(db, await loadReconstruction(db, fit, features, stats)) : undefined;
+  return fit ? lookupStandardised(db, await loadReconstruction(db, fit, features, stats, false)) : undefined;
 }
 
 /**
  * The model made cheaper to score rows with: each string column's z-score and its terms of the
- * error's projections looked up from a table of its training values' (computed by DuckDB once
- * per value with the very expressions the row-wise error uses, so the same doubles), instead
- * of its share looked up and standardised and weighted on every row. An unseen value's terms
- * are those of share 0, a missing value's 0 (the mean imputed), as row-wise.
+ * error's projections looked up from a table of its training values', instead of its share
+ * looked up and standardised and weighted on every row. The terms are worked out here, with the
+ * very operations the row-wise error's SQL does on the same doubles (a subtraction, then a
+ * division by the standard deviation or a product with the weight over it: each correctly
+ * rounded in both, so the same doubles), and appended: every column's table is created by one
+ * statement. An unseen value's terms are those of share 0, a missing value's 0 (the mean
+ * imputed), as row-wise.
  */
 async function lookupStandardised(db: DuckDBConnection, model: ReconstructionModel): Promise<ReconstructionModel> {
   const directions = model.directions ?? errorDirections(model.components);
-  const tables = [...model.tables];
-  const columns: ReconstructionColumn[] = [];
-  for (const [i, column] of model.columns.entries()) {
-    if (!column.frequencies) {
-      columns.push(column);
-      continue;
+  const looked = model.columns.flatMap((column, i) => (column.frequencies ? [{ column, i, frequencies: column.frequencies, table: `${column.frequencies.table}_terms` }] : []));
+  if (looked.length === 0) return { ...model, directions };
+  const projections = directions.vectors.map((_, j) => `__p${j} DOUBLE`);
+  await db.run(looked.map(({ table }) => `CREATE TEMP TABLE ${table} (value VARCHAR, __z DOUBLE${projections.map((p) => `, ${p}`).join('')})`).join('; '));
+  for (const { column, i, frequencies, table } of looked) {
+    // Factors as `term` writes them into SQL: the weight over the standard deviation, one double.
+    const factors = directions.vectors.map((v) => v[i]! / column.std);
+    const appender = await db.createAppender(table);
+    try {
+      for (const { value, share } of frequencies.shares) {
+        const centred = share - column.mean;
+        appender.appendVarchar(value);
+        appender.appendDouble(centred / column.std);
+        for (const factor of factors) appender.appendDouble(centred * factor);
+        appender.endRow();
+      }
+    } finally {
+      appender.closeSync();
     }
-    const { table, alias, value } = column.frequencies;
-    const terms = directions.vectors.map((v, j) => `${term(column, 'share', v[i]!)} AS __p${j}`);
-    tables.push(`${table}_terms`);
-    await db.run(`CREATE TEMP TABLE ${table}_terms AS SELECT value, ${standardScore(column, 'share')} AS __z, ${terms.join(', ')} FROM ${table}`);
-    columns.push({ ...column, join: `LEFT JOIN ${table}_terms AS ${alias} ON ${value}::VARCHAR = ${alias}.value`, lookup: { alias, value } });
   }
-  return { ...model, columns, tables, directions };
+  const terms = new Map(looked.map((l) => [l.i, l]));
+  const columns = model.columns.map((column, i): ReconstructionColumn => {
+    const { frequencies, table } = terms.get(i) ?? {};
+    if (!frequencies) return column;
+    return { ...column, join: `LEFT JOIN ${table} AS ${frequencies.alias} ON ${frequencies.value}::VARCHAR = ${frequencies.alias}.value`, lookup: { alias: frequencies.alias, value: frequencies.value } };
+  });
+  return { ...model, columns, tables: [...model.tables, ...looked.map((l) => l.table)], directions };
 }
 
-/** A kept fit made usable on `db`: its columns encoded again from the same training statistics. */
-export async function loadReconstruction(db: DuckDBConnection, fit: ReconstructionFit, features: SchemaFeature[], stats: DatasetStatistics): Promise<ReconstructionModel> {
-  const { encoded, tables } = await encodeFeatures(db, features, stats);
+/**
+ * A kept fit made usable on `db`: its columns encoded again from the same training statistics.
+ * `frequencyTables` false: the strings' frequency tables are not created (a model only scored
+ * through `lookupStandardised`, which needs their shares, not the tables).
+ */
+export async function loadReconstruction(db: DuckDBConnection, fit: ReconstructionFit, features: SchemaFeature[], stats: DatasetStatistics, frequencyTables = true): Promise<ReconstructionModel> {
+  const { encoded, tables } = await encodeFeatures(db, features, stats, frequencyTables);
   const columns = fit.columns.map(({ name, mean, std }) => {
     const column = encoded.find((e) => e.name === name);
     if (!column) {
@@ -182,10 +206,16 @@ export async function fitReconstruction(db: DuckDBConnection, trainingRows: stri
   }
 }
 
-/** Each usable feature's encoding (strings by their training frequencies, in temporary tables the model lists). */
-async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], stats: DatasetStatistics): Promise<{ encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[]; tables: string[] }> {
+/** Each usable feature's encoding (strings by their training frequencies, in temporary tables the model lists unless `createTables` is false). */
+async function encodeFeatures(
+  db: DuckDBConnection,
+  features: SchemaFeature[],
+  stats: DatasetStatistics,
+  createTables = true,
+): Promise<{ encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[]; tables: string[] }> {
   const encoded: Omit<ReconstructionColumn, 'mean' | 'std'>[] = [];
   const tables: string[] = [];
+  let strings = 0;
   for (const f of features) {
     const stat = stats.features.find((s) => s.name === f.name);
     if (!stat || stat.count === 0) continue;
@@ -199,25 +229,28 @@ async function encodeFeatures(db: DuckDBConnection, features: SchemaFeature[], s
       }
       // The share of the value in training; an unseen value is 0 (NannyML's CountEncoder).
       const table = `__loom_frequencies_${tableCounter++}`;
-      const alias = `__f${tables.length}`;
-      tables.push(table);
-      // Appended, not written as a VALUES list: parsing hundreds of literals cost more than the appends (the same doubles either way).
-      await db.run(`CREATE TEMP TABLE ${table} (value VARCHAR, share DOUBLE)`);
-      const appender = await db.createAppender(table);
-      try {
-        for (const v of stat.string.rankHistogram) {
-          appender.appendVarchar(v.value);
-          appender.appendDouble(v.count / stat.count);
-          appender.endRow();
+      const alias = `__f${strings++}`;
+      const shares = stat.string.rankHistogram.map((v) => ({ value: v.value, share: v.count / stat.count }));
+      if (createTables) {
+        tables.push(table);
+        // Appended, not written as a VALUES list: parsing hundreds of literals cost more than the appends (the same doubles either way).
+        await db.run(`CREATE TEMP TABLE ${table} (value VARCHAR, share DOUBLE)`);
+        const appender = await db.createAppender(table);
+        try {
+          for (const { value, share } of shares) {
+            appender.appendVarchar(value);
+            appender.appendDouble(share);
+            appender.endRow();
+          }
+        } finally {
+          appender.closeSync();
         }
-      } finally {
-        appender.closeSync();
       }
       encoded.push({
         name: f.name,
         encoded: `(CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce(${alias}.share, 0) END)`,
         join: `LEFT JOIN ${table} AS ${alias} ON ${c}::VARCHAR = ${alias}.value`,
-        frequencies: { table, alias, value: c },
+        frequencies: { table, alias, value: c, shares },
       });
     }
   }

@@ -10,7 +10,7 @@
  *   min and max; each count is interpolated from the sketch, so a bucket boundary may
  *   misplace at most the values of the one sketch bucket (0.5% wide) it cuts.
  */
-import { sketchBinCounts, sketchBuckets, sketchQuantile, type QuantileSketch } from './sketch.js';
+import { bucketsQuantile, sketchBinCounts, sketchBuckets, sketchCount, type QuantileSketch } from './sketch.js';
 
 export type HistogramBucket = { low: number; high: number; count: number };
 
@@ -30,7 +30,10 @@ export type SketchSummary = {
 export function summariseSketch(sketch: QuantileSketch, min: number, max: number, count: number, integer: boolean): SketchSummary {
   if (count === 0) return { median: 0, quantiles: [], histogram: [], quantileHistogram: [] };
   const clamp = { min, max, integer };
-  const quantile = (q: number): number => (q === 0 ? min : q === 1 ? max : sketchQuantile(sketch, q, clamp));
+  // The buckets and count worked out once for the twenty-odd quantiles and the histogram, not once per quantile.
+  const buckets = sketchBuckets(sketch);
+  const n = sketchCount(sketch);
+  const quantile = (q: number): number => (q === 0 ? min : q === 1 ? max : bucketsQuantile(buckets, n, sketch.relativeAccuracy, q, clamp));
   const deciles = Array.from({ length: HISTOGRAM_BUCKETS + 1 }, (_, i) => quantile(i / HISTOGRAM_BUCKETS));
   const quantileHistogram = deciles.slice(1).map((high, i) => ({ low: deciles[i]!, high, count: count / HISTOGRAM_BUCKETS }));
   let histogram: HistogramBucket[];
@@ -39,7 +42,7 @@ export function summariseSketch(sketch: QuantileSketch, min: number, max: number
   } else {
     const width = (max - min) / HISTOGRAM_BUCKETS;
     const edges = Array.from({ length: HISTOGRAM_BUCKETS + 1 }, (_, i) => (i === HISTOGRAM_BUCKETS ? max : min + i * width));
-    const counts = sketchBinCounts(sketchBuckets(sketch), edges, count, integer);
+    const counts = sketchBinCounts(buckets, edges, count, integer);
     histogram = counts.map((n, i) => ({ low: edges[i]!, high: edges[i + 1]!, count: round6(n) }));
   }
   return { median: quantile(0.5), quantiles: REPORTED_QUANTILES.map((q) => ({ q, value: quantile(q) })), histogram, quantileHistogram };

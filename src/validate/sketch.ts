@@ -105,15 +105,29 @@ export function sketchBuckets(sketch: QuantileSketch): SketchBucket[] {
  * The value of quantile `q` (0..1), within the bound above; NaN for an empty sketch.
  * `min`/`max` clamp the estimate; `integer` rounds it where that makes it exact.
  */
-export function sketchQuantile(sketch: QuantileSketch, q: number, clamp?: { min: number; max: number; integer?: boolean }): number {
-  const n = sketchCount(sketch);
+export function sketchQuantile(sketch: QuantileSketch, q: number, clamp?: QuantileClamp): number {
+  return bucketsQuantile(sketchBuckets(sketch), sketchCount(sketch), sketch.relativeAccuracy, q, clamp);
+}
+
+/** How `sketchQuantile` clamps and rounds its estimate. */
+export interface QuantileClamp {
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+/**
+ * `sketchQuantile` of a sketch given as its buckets (`sketchBuckets`), its count
+ * (`sketchCount`) and its relative accuracy: for a caller taking many quantiles of one
+ * sketch, which works the buckets out once (each is two powers).
+ */
+export function bucketsQuantile(buckets: readonly SketchBucket[], n: number, alpha: number, q: number, clamp?: QuantileClamp): number {
   if (n === 0) return Number.NaN;
   const rank = Math.max(0, Math.ceil(Math.min(Math.max(q, 0), 1) * n) - 1);
-  const alpha = sketch.relativeAccuracy;
   const gamma = (1 + alpha) / (1 - alpha);
   let seen = 0;
   let estimate = 0;
-  for (const bucket of sketchBuckets(sketch)) {
+  for (const bucket of buckets) {
     seen += bucket.count;
     if (seen > rank) {
       // Zero bucket: 0; otherwise the representative 2γ^k/(γ+1) with the bucket's sign.
