@@ -192,6 +192,42 @@ test('an NDJSON spool left by the previous version (a JSON object per row) is st
   assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
 });
 
+test('a frame spool left by the version before (every fixed column a list per row, status and error_code too) is recovered into the same file', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const batch = packRecords([
+    record(['hour', 'origin'], [[1], ['ORD']]),
+    record(['hour', 'origin'], [[2, 3], ['SFO', 'LAX']], { role: 'canary' }),
+    record(['hour', 'origin'], [[4], ['BOS']], { failure: { status: 400, code: 'INVALID_ARGUMENT' } }),
+  ]);
+  const expected = await fileOf(join(dir, 'expected'), [batch], true);
+  // The frame as the version before wrote it: what `same` holds once, as a list with a value per row.
+  const frame = JSON.parse(packedFrame(batch, packedStructure(batch)!).text) as Record<string, unknown> & { rows: number; same: Record<string, unknown> };
+  for (const [name, value] of Object.entries(frame.same)) frame[name] = Array.from({ length: frame.rows }, () => value);
+  const { same: _same, ...previous } = frame;
+  assert.ok(Array.isArray(previous.model_name) && Array.isArray(previous.role) && Array.isArray(previous.status), 'every fixed column a list');
+  await writeFile(join(dir, `.spool-${process.pid}-old-0-20261207T000000000Z.frames`), `${JSON.stringify(previous)}\n`);
+  const writer = new ParquetSpoolWriter(dir);
+  const recovered = await writer.recover(['old']);
+  await writer.close();
+  assert.equal(recovered.length, 1);
+  assert.deepEqual(await contents(recovered), { types: expected.types, rows: expected.rows });
+});
+
+test("a frame holds the fixed columns a batch's rows share once (model, version, role, protocol), the others a value per row; status and error_code only with a failure", () => {
+  const shared = packRecords([record(['hour'], [[1]]), record(['hour'], [[2, 3]])]);
+  const one = JSON.parse(packedFrame(shared, packedStructure(shared)!).text) as Record<string, unknown>;
+  assert.deepEqual(one.same, { model_name: 'flights', model_version: 1, role: 'primary', protocol: 'v2' });
+  for (const name of ['model_name', 'model_version', 'role', 'protocol', 'status', 'error_code']) assert.equal(one[name], undefined, name);
+  assert.equal((one.request_id as unknown[]).length, 3);
+  // The role differs from the second record on: a list from the first row, the rest still shared.
+  const mixed = packRecords([record(['hour'], [[1, 2]]), record(['hour'], [[3]], { role: 'canary' }), record(['hour'], [[4]], { failure: { status: 500, code: 'INTERNAL' } })]);
+  const two = JSON.parse(packedFrame(mixed, packedStructure(mixed)!).text) as Record<string, unknown>;
+  assert.deepEqual(two.same, { model_name: 'flights', model_version: 1, protocol: 'v2' });
+  assert.deepEqual(two.role, ['primary', 'primary', 'canary', 'primary']);
+  assert.deepEqual(two.status, [null, null, null, 500]);
+  assert.deepEqual(two.error_code, [null, null, null, 'INTERNAL']);
+});
+
 test('a frame spool that is not one this log wrote (no field kinds, kinds that conflict) is reported with a code and a fix, and kept', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const frame = (kind: string) => `{"rows":1,"request_id":["r"],"kinds":{"features":[["hour",${JSON.stringify(kind)}]],"outputs":[]},"features":{"hour":[1]}}\n`;

@@ -1,6 +1,6 @@
 /**
  * The columnar spool: each packed batch appended as one line of JSON holding the batch's
- * rows column by column (`{"rows":2,"request_id":["a","b"],…,"features":{"hour":[17,18]},…}`),
+ * rows column by column (`{"rows":2,"request_id":["a","b"],…,"same":{"model_name":"flights",…},"features":{"hour":[17,18]},…}`),
  * instead of one JSON object per row. Encoding a batch is one `JSON.stringify` of a few
  * arrays of plain values (done in V8's native code) rather than a JSON text built per row
  * and field, which was most of what the log's worker spent; DuckDB reads the frames back
@@ -27,7 +27,12 @@ import { sqlIdent, sqlString } from '../data/duckdb.js';
 import { HEAD, PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 import { SpoolStructure, type BatchStructure, type Kind } from './prediction-log-structure.js';
 
-/** The log row's fixed columns as each frame holds them (one list per column) and DuckDB reads them. */
+/**
+ * The log row's fixed columns as frames hold them and DuckDB reads them: a list per column (a
+ * value per row), except that the `SAME_COLUMNS` a whole batch shares are one value in the
+ * frame's `same` object, and `status` and `error_code` are left out of a batch without a
+ * failure (read as NULL). Frames of the version before (every column a list) read the same.
+ */
 const HEAD_COLUMNS = [
   ['request_id', 'VARCHAR'],
   ['model_name', 'VARCHAR'],
@@ -40,6 +45,14 @@ const HEAD_COLUMNS = [
   ['error_code', 'VARCHAR'],
 ] as const;
 
+/** The columns a batch's rows nearly always share, with where each sits in a packed record's head. */
+const SAME_COLUMNS = [
+  ['model_name', 'VARCHAR', HEAD.modelName],
+  ['model_version', 'INTEGER', HEAD.modelVersion],
+  ['role', 'VARCHAR', HEAD.role],
+  ['protocol', 'VARCHAR', HEAD.protocol],
+] as const;
+
 type Fields = Map<string, unknown[]>;
 
 /**
@@ -48,8 +61,13 @@ type Fields = Map<string, unknown[]>;
  */
 export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchStructure>): { text: string; rows: number } {
   const { head, body } = packed;
-  const columns: unknown[][] = HEAD_COLUMNS.map(() => []);
-  const [requestId, modelName, modelVersion, role, protocol, latency, loggedAt, status, errorCode] = columns as [unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[], unknown[]];
+  const requestId: unknown[] = [];
+  const latency: unknown[] = [];
+  const loggedAt: unknown[] = [];
+  // Lists made only for a batch with a failure (nearly none): absent, DuckDB reads the rows' status as NULL.
+  let status: unknown[] | undefined;
+  let errorCode: unknown[] | undefined;
+  const same = new SameValues();
   const features: Fields = new Map();
   const outputs: Fields = new Map();
   let rows = 0;
@@ -75,27 +93,73 @@ export function packedFrame(packed: PackedRecords, structure: NonNullable<BatchS
     const lists = (featureLists[record.namesIndex] ??= packed.names[record.namesIndex]!.map((name) => field(features, name)));
     for (let c = 0; c < record.columnCount; c++) fill(lists[c]!, record.columnStarts[c]!, record.columnLengths[c]!);
     for (let o = 0; o < record.outputCount; o++) fill(field(outputs, record.outputNames[o]!), record.outputStarts[o]!, record.outputLengths[o]!);
+    same.add(head, h, rows, rowCount);
+    if (failure && !status) {
+      status = new Array<unknown>(rows).fill(null);
+      errorCode = new Array<unknown>(rows).fill(null);
+    }
     for (let row = 0; row < rowCount; row++) {
       requestId.push(head[h + HEAD.requestId]);
-      modelName.push(head[h + HEAD.modelName]);
-      modelVersion.push(head[h + HEAD.modelVersion]);
-      role.push(head[h + HEAD.role]);
-      protocol.push(head[h + HEAD.protocol]);
       latency.push(head[h + HEAD.latencyMs]);
       loggedAt.push(head[h + HEAD.at]);
-      status.push(failure ? failure.status : null);
-      errorCode.push(failure ? (failure.code ?? null) : null);
+      if (status) {
+        status.push(failure ? failure.status : null);
+        errorCode!.push(failure ? (failure.code ?? null) : null);
+      }
     }
     rows += rowCount;
   }
   for (const fields of [features, outputs]) for (const values of fields.values()) while (values.length < rows) values.push(null);
-  const frame: Record<string, unknown> = { rows };
-  HEAD_COLUMNS.forEach(([name], i) => (frame[name] = columns[i]));
+  const frame: Record<string, unknown> = { rows, request_id: requestId, ...same.lists(), latency_ms: latency, logged_at: loggedAt };
+  if (status) {
+    frame.status = status;
+    frame.error_code = errorCode;
+  }
+  frame.same = same.constants();
   frame.features = Object.fromEntries(features);
   frame.outputs = Object.fromEntries(outputs);
   frame.kinds = { features: [...structure.features], outputs: [...structure.outputs] };
   // Non-finite numbers become null here, as they do in the NDJSON lines.
   return { text: `${JSON.stringify(frame)}\n`, rows };
+}
+
+/**
+ * The columns a record's rows share (model, version, role, protocol): one value per frame in
+ * `same` while every row of the batch has it (nearly always: one server, one version), a list
+ * per row only from the first row that differs. Nothing per row is built, encoded or parsed
+ * for them.
+ */
+class SameValues {
+  private readonly first: unknown[] = [];
+  private readonly perRow: (unknown[] | undefined)[] = [];
+
+  add(head: readonly unknown[], h: number, rowsBefore: number, rowCount: number): void {
+    for (let i = 0; i < SAME_COLUMNS.length; i++) {
+      const value = head[h + SAME_COLUMNS[i]![2]];
+      if (rowsBefore === 0) this.first[i] = value;
+      let list = this.perRow[i];
+      if (!list && value !== this.first[i]) list = this.perRow[i] = new Array<unknown>(rowsBefore).fill(this.first[i]);
+      if (list) for (let row = 0; row < rowCount; row++) list.push(value);
+    }
+  }
+
+  /** The columns whose rows differ, a list each (by column name). */
+  lists(): Record<string, unknown[]> {
+    const lists: Record<string, unknown[]> = {};
+    SAME_COLUMNS.forEach(([name], i) => {
+      if (this.perRow[i]) lists[name] = this.perRow[i];
+    });
+    return lists;
+  }
+
+  /** The columns every row shares, their one value (by column name). */
+  constants(): Record<string, unknown> {
+    const constants: Record<string, unknown> = {};
+    SAME_COLUMNS.forEach(([name], i) => {
+      if (!this.perRow[i]) constants[name] = this.first[i];
+    });
+    return constants;
+  }
 }
 
 /** A spool's fields with their kinds, in first-seen order. */
@@ -108,7 +172,11 @@ export type FrameFields = { features: [string, Kind][]; outputs: [string, Kind][
  */
 export function frameSource(spool: string, fields: FrameFields, typed: boolean): string {
   const read: string[] = HEAD_COLUMNS.map(([name, type]) => `${name}: '${type}[]'`);
+  read.push(`same: ${sqlString(`STRUCT(${SAME_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`)}`);
   const unnests: string[] = HEAD_COLUMNS.map(([name]) => `unnest(${name}) AS ${name}`);
+  unnests.push('same');
+  // A column a frame holds once (in `same`) has no list to unnest: NULL on every row, the frame's one value in its place.
+  const head = HEAD_COLUMNS.map(([name]) => (SAME_COLUMNS.some(([same]) => same === name) ? `coalesce(${name}, same.${name}) AS ${name}` : name));
   const value = { features: `'{}'::JSON`, outputs: `'{}'::JSON` };
   for (const side of ['features', 'outputs'] as const) {
     const list = fields[side];
@@ -120,8 +188,9 @@ export function frameSource(spool: string, fields: FrameFields, typed: boolean):
       ? `struct_pack(${list.map(([name], i) => `${sqlIdent(name)} := ${alias(i)}`).join(', ')})`
       : `json_object(${list.map(([name], i) => `${sqlString(name)}, ${alias(i)}`).join(', ')})`;
   }
-  return `(SELECT request_id, model_name, model_version, role, protocol, ${value.features} AS features, ${value.outputs} AS outputs,
-    latency_ms, logged_at, status, error_code FROM (SELECT ${unnests.join(', ')}
+  const [requestId, modelName, modelVersion, role, protocol, latency, loggedAt, status, errorCode] = head;
+  return `(SELECT ${requestId}, ${modelName}, ${modelVersion}, ${role}, ${protocol}, ${value.features} AS features, ${value.outputs} AS outputs,
+    ${latency}, ${loggedAt}, ${status}, ${errorCode} FROM (SELECT ${unnests.join(', ')}
     FROM read_json(${sqlString(spool)}, format = 'newline_delimited', columns = {${read.join(', ')}})))`;
 }
 
