@@ -23,6 +23,12 @@ export interface PackedRecords {
    * Kept apart so that answered requests (nearly all) pack exactly as before.
    */
   failures: (string | number)[];
+  /**
+   * True when no string of the batch (values, names, error codes) holds a surrogate or a NUL:
+   * its JSON text needs no `wellFormedJson` (prediction-log-spool.ts), which is then skipped.
+   * Absent: not known, the text is checked.
+   */
+  plainText?: boolean;
 }
 
 /** Where each of a record's fields sits in its eight entries of `PackedRecords.head` (read by number nowhere else). */

@@ -42,3 +42,19 @@ test('records packed one by one as they are logged: each batch taken is the batc
   assert.deepEqual(b.failures, [1, 500, 'INTERNAL']);
   assert.deepEqual(unpackRecords(b), second);
 });
+
+test('a batch is marked plain text (its JSON not searched for escapes to rewrite) only when no string in it holds a surrogate or a NUL', () => {
+  const names = ['hour', 'origin'];
+  assert.equal(packRecords([record(1, names), record(2, names, { status: 400, code: 'INVALID_ARGUMENT' })]).plainText, true);
+  const withValue = (value: unknown) => ({ ...record(3, names), rows: { rowCount: 1, columns: [[1], [value]] } });
+  const cases: [string, PredictionRecord][] = [
+    ['a lone surrogate in a value', withValue('half\ud800')],
+    ['a surrogate pair (an emoji) in a value', withValue('ok \ud83d\ude80')],
+    ['a NUL in a value', withValue('nul\0')],
+    ['a value kept aside', withValue({ nested: 1 })],
+    ['a lone surrogate in an input name', record(4, ['hour', 'or\udc00igin'])],
+    ['a NUL in a shared string (the model name)', { ...record(5, names), modelName: 'fl\0ights' }],
+    ['a NUL in an error code', record(6, names, { status: 400, code: 'BAD\0' })],
+  ];
+  for (const [what, bad] of cases) assert.equal(packRecords([record(7, names), bad]).plainText, false, what);
+});

@@ -12,7 +12,7 @@
 import type { PredictionOutput } from './batcher.js';
 import type { PredictionLogRow, PredictionRecord, PredictionRole, RequestFailure } from './prediction-log.js';
 import { spoolLinePrefix, spoolLineSuffix } from './prediction-log-spool.js';
-import { readValues, ValueWriter, wireBuffers, type WireValues } from './prediction-log-wire.js';
+import { plainText, plainWireText, readValues, ValueWriter, wireBuffers, type WireValues } from './prediction-log-wire.js';
 import { HEAD, HEAD_FIELDS, PackedRecordCursor, type PackedRecords } from './prediction-log-layout.js';
 
 export type { PackedRecords } from './prediction-log-layout.js';
@@ -59,10 +59,10 @@ export class RecordPacker {
     }
     // In HEAD's order.
     head.put(record.requestId);
-    head.put(record.modelName);
+    head.putShared(record.modelName);
     head.put(record.modelVersion);
-    head.put(record.role);
-    head.put(record.protocol);
+    head.putShared(record.role);
+    head.putShared(record.protocol);
     head.put(index);
     head.put(record.latencyMs);
     head.put(record.at);
@@ -78,8 +78,8 @@ export class RecordPacker {
     body.put(outputs.length);
     for (let o = 0; o < outputs.length; o++) {
       const { name, type, shape, data } = outputs[o]!;
-      body.put(name);
-      body.put(type);
+      body.putShared(name);
+      body.putShared(type);
       body.put(shape.length);
       for (let i = 0; i < shape.length; i++) body.put(shape[i]);
       body.put(data.length);
@@ -106,7 +106,9 @@ export function batchBuffers(batch: PackedBatch): ArrayBuffer[] {
 
 /** A batch as it arrived (typed arrays) as the arrays of values the log's writers read. */
 export function openBatch(batch: PackedBatch): PackedRecords {
-  return { count: batch.count, names: batch.names, head: readValues(batch.head) as (string | number)[], body: readValues(batch.body), failures: batch.failures };
+  const plain =
+    plainWireText(batch.head) && plainWireText(batch.body) && batch.names.every((names) => names.every(plainText)) && batch.failures.every((value) => typeof value === 'number' || plainText(value));
+  return { count: batch.count, names: batch.names, head: readValues(batch.head) as (string | number)[], body: readValues(batch.body), failures: batch.failures, plainText: plain };
 }
 
 /** Records packed as one batch (what `RecordPacker` builds as they come), opened. */

@@ -142,13 +142,16 @@ export class ParquetSpoolWriter {
       // a batch that large (a bulk request) is spooled as NDJSON, a line per row. UTF-8 takes at most 3 bytes per UTF-16 unit.
       if (frame && frame.text.length * 3 > MAX_FRAME_BYTES && Buffer.byteLength(frame.text) > MAX_FRAME_BYTES) frame = undefined;
       const { text, rows } = frame ?? packedSpoolLines(packed);
-      await this.append(frame ? 'frames' : 'ndjson', text, rows, structure);
+      await this.append(frame ? 'frames' : 'ndjson', text, rows, structure, packed.plainText === true);
       return rows;
     });
   }
 
-  /** Appends encoded rows to the current spool of that kind, starting one when there is none. */
-  private async append(kind: SpoolKind, text: string, rows: number, structure: BatchStructure): Promise<void> {
+  /**
+   * Appends encoded rows to the current spool of that kind, starting one when there is none.
+   * `plain`: the text was made from strings without surrogates or NULs (`PackedRecords.plainText`), so it is not searched for escapes to rewrite.
+   */
+  private async append(kind: SpoolKind, text: string, rows: number, structure: BatchStructure, plain = false): Promise<void> {
     if (rows === 0) return;
     if (this.spool && this.spool.kind !== kind) this.finishInBackground();
     await (this.ready ??= mkdir(this.dir, { recursive: true }));
@@ -168,7 +171,7 @@ export class ParquetSpoolWriter {
     }
     const spool = this.spool;
     // Encoded here (appendFile would do it anyway) to know the bytes a failed append must take back.
-    const data = Buffer.from(wellFormedSpoolText(text));
+    const data = Buffer.from(plain ? text : wellFormedSpoolText(text));
     try {
       await appendFile(spool.path, data);
     } catch (error) {

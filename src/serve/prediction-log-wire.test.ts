@@ -41,3 +41,27 @@ test('strings come back unit for unit when the characters end in half a surrogat
   assert.deepEqual(back, values);
   assert.deepEqual(back.map((value) => (value as string).length), values.map((value) => value.length));
 });
+
+test('shared strings cross once per sequence and come back in place, mixed with the others, and the writer forgets them after take', () => {
+  const writer = new ValueWriter(2);
+  const values: unknown[] = [];
+  for (let i = 0; i < 5; i++) {
+    for (const shared of ['flights', 'primary', 'half\ud800', '']) {
+      writer.putShared(shared);
+      values.push(shared);
+    }
+    writer.put(`r${i}`);
+    values.push(`r${i}`);
+  }
+  const wire = writer.take();
+  assert.deepEqual(wire.shared, ['flights', 'primary', 'half\ud800', '']);
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(wire, wireBuffers(wire));
+  const received = receiveMessageOnPort(port2)!.message as typeof wire;
+  port1.close();
+  assert.deepEqual(readValues(received), values);
+  writer.putShared('canary');
+  const next = writer.take();
+  assert.deepEqual(next.shared, ['canary']);
+  assert.deepEqual(readValues(next), ['canary']);
+});

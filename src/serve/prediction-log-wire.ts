@@ -9,9 +9,12 @@
  * store per value, and the worker turns them back into arrays of values.
  *
  * Strings are copied as UTF-16 units (not encoded as UTF-8), so every string, a lone surrogate
- * included, arrives exactly as it was logged.
+ * included, arrives exactly as it was logged. Strings that nearly every record repeats (its
+ * model's name, role, protocol, output names and types: `putShared`) go once per sequence, as
+ * strings cloned with the message, and each value refers to one by index: nothing per record is
+ * copied unit by unit here or rebuilt as a new string in the worker.
  *
- * Usage: `const values = new ValueWriter(); values.put(x); const wire = values.take(); transfer(wire)`;
+ * Usage: `const values = new ValueWriter(); values.put(x); values.putShared(name); const wire = values.take(); transfer(wire)`;
  * in the worker `readValues(wire)`.
  */
 
@@ -22,6 +25,8 @@ const FALSE = 3;
 const NULL = 4;
 /** Anything else, kept in `others` (its index in `numbers`). */
 const OTHER = 5;
+/** A string put with `putShared`, kept once in `shared` (its index in `numbers`). */
+const SHARED = 6;
 
 /** A sequence of values as typed arrays (see the module comment): `length` values, `charCount` string units. */
 export interface WireValues {
@@ -31,6 +36,7 @@ export interface WireValues {
   charCount: number;
   chars: Uint16Array;
   others: unknown[];
+  shared: string[];
 }
 
 /** The smallest buffers a writer starts with (in values); it starts again at the size of its last sequence. */
@@ -42,6 +48,8 @@ export class ValueWriter {
   private numbers: Float64Array;
   private chars: Uint16Array;
   private others: unknown[] = [];
+  private shared: string[] = [];
+  private sharedIndex = new Map<string, number>();
   private length = 0;
   private charCount = 0;
 
@@ -71,14 +79,30 @@ export class ValueWriter {
     }
   }
 
+  /** Puts a string that many values of the sequence repeat: the first time as itself, after that by reference. */
+  putShared(value: string): void {
+    if (this.length === this.tags.length) this.grow();
+    let index = this.sharedIndex.get(value);
+    if (index === undefined) {
+      index = this.shared.length;
+      this.shared.push(value);
+      this.sharedIndex.set(value, index);
+    }
+    const n = this.length++;
+    this.tags[n] = SHARED;
+    this.numbers[n] = index;
+  }
+
   /** The values put so far; the writer starts a new sequence, with buffers the size this one needed. */
   take(): WireValues {
-    const wire: WireValues = { length: this.length, tags: this.tags, numbers: this.numbers, charCount: this.charCount, chars: this.chars, others: this.others };
+    const wire: WireValues = { length: this.length, tags: this.tags, numbers: this.numbers, charCount: this.charCount, chars: this.chars, others: this.others, shared: this.shared };
     const capacity = Math.max(MIN_VALUES, this.length);
     this.tags = new Uint8Array(capacity);
     this.numbers = new Float64Array(capacity);
     this.chars = new Uint16Array(Math.max(MIN_VALUES * 4, this.charCount));
     this.others = [];
+    this.shared = [];
+    this.sharedIndex = new Map();
     this.length = 0;
     this.charCount = 0;
     return wire;
@@ -113,7 +137,7 @@ export function wireBuffers(wire: WireValues): ArrayBuffer[] {
 
 /** The values of a sequence as one array, strings rebuilt from their units. */
 export function readValues(wire: WireValues): unknown[] {
-  const { tags, numbers, others } = wire;
+  const { tags, numbers, others, shared } = wire;
   const text = unitsText(wire.chars, wire.charCount);
   const values: unknown[] = new Array<unknown>(wire.length);
   let at = 0;
@@ -137,12 +161,38 @@ export function readValues(wire: WireValues): unknown[] {
       case NULL:
         values[n] = null;
         break;
+      case SHARED:
+        values[n] = shared[numbers[n]!];
+        break;
       default:
         values[n] = others[numbers[n]!];
     }
   }
   return values;
 }
+
+/**
+ * Whether no string of the sequence holds a surrogate (paired or not) or a NUL, and nothing is
+ * kept aside: then no JSON text made of its values holds an escape that `wellFormedJson`
+ * (prediction-log-spool.ts) would rewrite. A scan of the units as they came, cheaper than
+ * searching the JSON text for such escapes; a batch with an emoji is only searched as before.
+ */
+export function plainWireText(wire: WireValues): boolean {
+  if (wire.others.length > 0) return false;
+  const chars = wire.chars;
+  for (let i = 0; i < wire.charCount; i++) {
+    const unit = chars[i]!;
+    if (unit === 0 || (unit >= 0xd800 && unit <= 0xdfff)) return false;
+  }
+  return wire.shared.every(plainText);
+}
+
+/** Whether a string holds no surrogate and no NUL (see `plainWireText`). */
+export function plainText(value: string): boolean {
+  return !SURROGATE_OR_NUL.test(value);
+}
+
+const SURROGATE_OR_NUL = /[\ud800-\udfff\0]/;
 
 /**
  * UTF-16 units as one string, unchanged: Buffer's UTF-16LE decoding copies the units as they are
