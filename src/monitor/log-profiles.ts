@@ -252,9 +252,12 @@ async function loadProfiles(db: DuckDBConnection, files: string[]): Promise<{ tr
   const rows = read.filter((r) => r.kind !== FOOTER) as unknown as ProfileRow[];
   // Each profile's file row against its file's footer: kept where both the rows and the size are the file's (compared as DOUBLEs, as before).
   const footers = new Map(read.filter((r) => r.kind === FOOTER).map((r) => [String(r.profile), r]));
+  // Each profile's file rows by its path, found once: looking them up per file among all rows grows with files × rows.
+  const fileRows = new Map<string, ProfileRow[]>();
+  for (const r of rows) if (r.kind === 'file') fileRows.set(r.profile, [...(fileRows.get(r.profile) ?? []), r]);
   const matches = (file: string) => {
     const footer = footers.get(file);
-    return footer !== undefined && rows.some((r) => r.kind === 'file' && r.profile === profilePath(file) && r.version === PROFILE_VERSION && r.rows !== null && r.size !== null
+    return footer !== undefined && (fileRows.get(profilePath(file)) ?? []).some((r) => r.version === PROFILE_VERSION && r.rows !== null && r.size !== null
       && Number(footer.rows) === Number(r.rows) && Number(footer.size) === Number(r.size));
   };
   const trusted = readable.filter(matches);
