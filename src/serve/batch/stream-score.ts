@@ -20,7 +20,6 @@ import { MISSING_INT64 } from '../../onnx/tensors.js';
 import type { ModelSignature, TensorSpec } from '../../registry/types.js';
 import { startScorePool, type ScorePool, type WorkerFeed } from './score-pool.js';
 
-
 /** One output column of a batch: a typed array for numbers, an array for strings. */
 export type OutputColumn = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
 
@@ -62,7 +61,6 @@ export function defaultWorkers(): number {
 export function inputColumns(signature: ModelSignature, columnTypes: ReadonlyMap<string, string>): SelectedColumn[] {
   return signature.inputs.map((input) => ({ name: input.name, expression: inputExpression(input, columnTypes.get(input.name) ?? '') }));
 }
-
 
 /** Each column of `source` (a table expression) with its DuckDB type, for `inputSelects`. */
 export async function columnTypes(connection: DuckDBConnection, source: string): Promise<Map<string, string>> {
