@@ -14,6 +14,7 @@ import { authMigrations } from '../auth/tables.js';
 import { metadataMigrations } from '../metadata/migrations.js';
 import { deploymentMigrations } from '../registry/deployment-migrations.js';
 import { registryMigrations } from '../registry/migrations.js';
+import { canaryLeaseMigrations } from '../monitor/canary-lease-tables.js';
 import { monitorFitMigrations } from '../monitor/fit-store-tables.js';
 import { monitorHistoryMigrations } from '../monitor/history-tables.js';
 import { labelMigrations } from '../monitor/label-tables.js';
@@ -32,6 +33,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   monitorHistoryMigrations,
   labelMigrations,
   monitorFitMigrations,
+  canaryLeaseMigrations,
 ];
 
 /** Every store's migrations by name, in the order they run; INTERNAL if two stores claim one name. */

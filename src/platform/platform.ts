@@ -26,6 +26,8 @@ import { LoomError } from '../core/errors.js';
 import { setDuckDBDefaults } from '../data/duckdb-settings.js';
 import { failAbandonedWork } from '../metadata/abandoned-work.js';
 import { KyselyMetadataStore } from '../metadata/kysely-metadata-store.js';
+import { KyselyCanaryLeaseStore, type CanaryLeaseStore } from '../monitor/canary-lease.js';
+import type { CanaryLeaseTables } from '../monitor/canary-lease-tables.js';
 import { KyselyFitStore, type FitStore } from '../monitor/fit-store.js';
 import type { MonitorFitTables } from '../monitor/fit-store-tables.js';
 import { KyselyMonitorHistory, type MonitorHistoryStore } from '../monitor/history-store.js';
@@ -61,6 +63,8 @@ export interface Platform extends LoomDatabase {
   monitorFits: FitStore;
   /** Labels that arrive after the prediction, by request id (`src/monitor/label-store.ts`). */
   labels: LabelStore;
+  /** Which check decides a model's canary now, one at a time (`src/monitor/canary-lease.ts`). */
+  canaryLeases: CanaryLeaseStore;
   /**
    * The platform as one principal acts on it: registry and deployment writes, its own and
    * those of the steps its runner runs (the pipeline's push), authorized and recorded in
@@ -112,6 +116,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
     monitorHistory: new KyselyMonitorHistory(tablesOf<MonitorTables>(db)),
     monitorFits: new KyselyFitStore(tablesOf<MonitorFitTables>(db)),
     labels: new KyselyLabelStore(tablesOf<LabelTables>(db)),
+    canaryLeases: new KyselyCanaryLeaseStore(tablesOf<CanaryLeaseTables>(db)),
     close,
   };
   const assemble = (view: Pick<Platform, 'registry' | 'deployments'>): Platform => {
