@@ -16,7 +16,7 @@
  *        `const after = await clearCanary(stores, { deployment, decision, executionId, alias });`
  */
 import { z } from 'zod';
-import { ERROR_CODES, failureRecord, LoomError, type FailureRecord } from '../core/errors.js';
+import { ERROR_CODES, failureRecord, isLoomError, LoomError, type FailureRecord } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Execution } from '../metadata/types.js';
@@ -67,6 +67,27 @@ export async function unfinishedDecision(stores: { metadata: MetadataStore; regi
     if (interrupted) return interrupted;
   }
   return undefined;
+}
+
+/**
+ * Marks FAILED the decision steps about `deployment` still RUNNING. Called under the model's canary
+ * lease, when no other check can be deciding: such a step was left by a check that lost its lease
+ * (its process died, or stalled past the lease without renewing it), and is then finished like any
+ * failed step (`unfinishedDecision`: a promotion whose alias it moved is finished, not decided again).
+ */
+export async function failAbandonedDecisions(metadata: MetadataStore, deployment: Deployment, now = Date.now()): Promise<number[]> {
+  const failed: number[] = [];
+  for (const execution of (await decisionsAbout(metadata, deployment)).filter((e) => e.state === 'RUNNING')) {
+    const error = `its canary check lost the canary lease on ${deployment.modelName} before the step ended (its process died or stalled past the lease), so a later check marked it failed`;
+    try {
+      await metadata.updateExecution(execution.id, { state: 'FAILED', error, endedAt: now });
+      failed.push(execution.id);
+    } catch (e) {
+      // Its process ended it meanwhile (it had only stalled): what it recorded stands.
+      if (!isLoomError(e) || e.code !== 'FAILED_PRECONDITION') throw e;
+    }
+  }
+  return failed;
 }
 
 /** Clocks of two clients of one database may differ by this much; a decision is never older than the deployment it is about by more. */

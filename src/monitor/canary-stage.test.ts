@@ -1,71 +1,28 @@
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { test } from 'node:test';
 import type { LoomError } from '../core/errors.js';
-import { runModelOverParquet } from '../data/batch-runner.js';
-import { evaluationConfig } from '../evaluate/config.js';
-import { evaluateRegisteredModel } from '../evaluate/evaluate-registered.js';
 import { readCodeVersion } from '../pipeline/code-version.js';
 import { modelLineage } from '../queries/lineage.js';
 import type { DeploymentStore } from '../registry/deployment-store.js';
-import { ParquetPredictionSink } from '../serve/prediction-sinks.js';
 import { runLoom } from '../../test/support/cli.js';
-import { dropSchema, postgresTestUrl, randomSchemaName } from '../../test/support/databases.js';
-import { makeTempDir } from '../../test/support/flights.js';
+import { CANARY_START, canaryProject, canaryRequest, decidedCheck } from '../../test/support/canary-project.js';
+import { postgresTestUrl } from '../../test/support/databases.js';
 import { allowCanaryClearing, allowDecisionRecords, refuseCanaryClearing, refuseDecisionRecords } from '../../test/support/refuse-writes.js';
-import { registeredModelProject } from '../../test/support/registered-model.js';
 import { standaloneScope } from '../pipeline/run-scope.js';
 import { canaryDecisionComponent, type CanaryDecisionParameters } from './canary-component.js';
 import { decideCanaryStage, startCanary } from './canary-stage.js';
 
-const START = Date.UTC(2026, 0, 5);
+/** A check that is expected to decide (or fail), not to find another check deciding. */
+const decide = async (...args: Parameters<typeof decideCanaryStage>) => decidedCheck(await decideCanaryStage(...args));
 
-/**
- * A flights model (its real scores on real eval rows) as champion v1 and the same artifact as
- * v2 on the canary: every other request goes to each side, as serving logs it, and every label
- * arrives. `canaryScores` says what the canary answered, from the real score.
- */
-async function canaryProject(t: { after: (fn: () => Promise<void>) => void }, canaryScores: (score: number) => number, postgresUrl?: string) {
-  const dir = await makeTempDir(t.after.bind(t));
-  const schema = randomSchemaName();
-  const project = await registeredModelProject(dir, postgresUrl ? { database: { url: postgresUrl, schema } } : {});
-  t.after(async () => {
-    await project.db.close();
-    if (postgresUrl) await dropSchema(postgresUrl, schema);
-  });
-  const config = evaluationConfig.parse({ labelColumn: 'delayed', bootstrap: { resamples: 0 } });
-  await evaluateRegisteredModel({ db: project.db, artifacts: project.artifacts }, { model: 'flights@champion', data: `#${project.examplesId}`, baseline: 'none', config });
-  const v2 = await project.db.registry.createModelVersion({ modelName: 'flights', source: project.fixture.servingModel.uri, artifactId: project.servingModelId, status: 'READY', runId: null, description: 'the canary' });
-  await startCanary(project.db, { model: 'flights', version: v2.version, weight: 0.5 });
-
-  const logDir = join(project.home, 'predictions');
-  const sink = new ParquetPredictionSink(logDir);
-  const rows: Parameters<ParquetPredictionSink['write']>[0] = [];
-  const labels: { requestId: string; modelName: string; label: number }[] = [];
-  await runModelOverParquet(join(project.fixture.servingModel.path, 'model.onnx'), join(project.fixture.examples.path, 'eval', 'data.parquet'), {
-    extraColumns: ['delayed'],
-    onBatch({ rowCount, outputs, extra }) {
-      for (let i = 0; i < rowCount; i++) {
-        const n = rows.length;
-        const canary = n % 2 === 1;
-        const score = outputs.probability![i]!;
-        rows.push({ requestId: `r${n}`, modelName: 'flights', modelVersion: canary ? v2.version : 1, role: canary ? 'canary' : 'primary', protocol: 'v2', features: '{}', outputs: JSON.stringify({ probability: canary ? canaryScores(score) : score }), latencyMs: 0.3, loggedAt: START + n });
-        labels.push({ requestId: `r${n}`, modelName: 'flights', label: extra.delayed![i] ? 1 : 0 });
-      }
-    },
-  });
-  await sink.write(rows);
-  await sink.close();
-  await project.db.labels.putLabels(labels, 'feedback');
-  return { project, logDir, rows: rows.length, v2: v2.version };
-}
-
-const request = (model: string, rows: number, tolerance = 0.01) => ({ model, from: START, to: START + rows, policy: { minRows: 100, minLabelled: 100, tolerance }, codeVersion: readCodeVersion(process.cwd()) });
+const request = canaryRequest;
+const START = CANARY_START;
 
 test('a canary as good as the primary over the same window is promoted: the alias moves, the canary leaves the deployment, the step is recorded', async (t) => {
   const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score);
   // The same model on two halves of a few hundred flights: AUC differs by sampling alone (0.53 vs 0.61), which the tolerance allows for.
-  const result = await decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows, 0.15));
+  const result = await decide(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows, 0.15));
   assert.equal(result.decision.outcome, 'promote', result.decision.reason);
   assert.equal(result.decision.basis, 'measured');
   assert.equal(result.primary.rows + result.canary.rows, rows, 'each side is read from its own role');
@@ -80,14 +37,14 @@ test('a canary as good as the primary over the same window is promoted: the alia
 
 test('a canary whose scores rank the flights backwards is rolled back and the champion stays', async (t) => {
   const { project, logDir, rows } = await canaryProject(t, (score) => 1 - score);
-  const result = await decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows));
+  const result = await decide(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows));
   assert.equal(result.decision.outcome, 'rollback', result.decision.reason);
   assert.ok(result.decision.canaryValue! < 0.5 && result.decision.primaryValue! > 0.5);
   assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, 1);
   const deployment = await project.db.deployments.getDeployment('flights');
   assert.equal(deployment?.canary, null);
   assert.match(deployment!.reason, /rolled back/);
-  await assert.rejects(decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows)), { code: 'FAILED_PRECONDITION' });
+  await assert.rejects(decide(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows)), { code: 'FAILED_PRECONDITION' });
 });
 
 /**
@@ -100,7 +57,7 @@ async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) =
   const live = await project.db.deployments.getDeployment('flights');
   await refuseCanaryClearing(project.db.config.database);
   let failed: LoomError | undefined;
-  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows, 0.15)), (error: LoomError) => {
+  await assert.rejects(decide(project.db, log, request('flights', rows, 0.15)), (error: LoomError) => {
     failed = error;
     assert.equal(error.code, 'UNAVAILABLE');
     assert.match(error.message, /canary v2 of flights was promoted \(the alias champion names it now\) by execution \d+, but could not be taken out of the deployment/);
@@ -121,7 +78,7 @@ async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) =
   assert.deepEqual(lineage?.canaryClearing, recorded, 'lineage holds the failure');
   await allowCanaryClearing(project.db.config.database);
   // Another window and a policy that would roll it back: the decision made stands, and is only finished.
-  const again = await decideCanaryStage(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
+  const again = await decide(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
   assert.equal(again.executionId, decisions[0]!.id);
   assert.equal(again.decision.outcome, 'promote');
   assert.equal(again.deployment.canary, null);
@@ -130,7 +87,7 @@ async function clearingFailsThenFinishes(t: { after: (fn: () => Promise<void>) =
   const after = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
   assert.equal(after.length, 1, 'nothing was decided anew');
   assert.deepEqual(after[0]!.properties.canaryClearing, { status: 'done', deploymentId: again.deployment.id, outcome: 'promote', failedBefore: { code: recorded.code, message: recorded.message, fix: recorded.fix } });
-  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
+  await assert.rejects(decide(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
   return { project, decision: after[0]! };
 }
 
@@ -158,7 +115,7 @@ async function promotionInterruptedThenFinished(t: { after: (fn: () => Promise<v
   const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score, postgresUrl);
   const log = { kind: 'parquet' as const, dir: logDir };
   await refuseDecisionRecords(project.db.config.database);
-  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows, 0.15)), /disk I\/O error|No space left on device/);
+  await assert.rejects(decide(project.db, log, request('flights', rows, 0.15)), /disk I\/O error|No space left on device/);
   assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, v2, 'the step moved the alias before it failed');
   assert.equal((await project.db.deployments.getDeployment('flights'))?.canary?.ref, `flights@${v2}`, 'the canary still serves');
   const [failed, ...others] = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
@@ -166,7 +123,7 @@ async function promotionInterruptedThenFinished(t: { after: (fn: () => Promise<v
 
   await allowDecisionRecords(project.db.config.database);
   // Another window and a policy that would roll it back: the promotion made stands, and is only finished.
-  const again = await decideCanaryStage(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
+  const again = await decide(project.db, log, { ...request('flights', rows, 0), from: START, to: START + 10 });
   assert.equal(again.executionId, failed!.id);
   assert.deepEqual([again.decision.outcome, again.decision.aliasMoved], ['promote', true], again.decision.reason);
   assert.equal(again.deployment.canary, null);
@@ -178,7 +135,7 @@ async function promotionInterruptedThenFinished(t: { after: (fn: () => Promise<v
   const [lineage] = (await modelLineage(project.db, `flights@${v2}`, 30)).decisions;
   assert.deepEqual([lineage?.state, lineage?.canaryClearing], ['FAILED', { status: 'done', deploymentId: again.deployment.id, outcome: 'promote' }], 'lineage shows the failed step, its verdict and that its canary was taken out');
   assert.match(String(lineage?.error), /disk I\/O error|No space left on device/);
-  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
+  await assert.rejects(decide(project.db, log, request('flights', rows)), { code: 'FAILED_PRECONDITION' }, 'done: no canary is left to decide');
   return { project, decision: after[0]!, deployment: again.deployment };
 }
 
@@ -196,7 +153,7 @@ test('a promotion whose step failed after moving the alias is finished by the ne
 test('a canary whose version the primary already serves (the alias moved by hand) is taken out without a decision', async (t) => {
   const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score);
   await project.db.registry.setAlias('flights', 'champion', v2, { actor: 'operator', reason: 'promoted by hand' });
-  const result = await decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows));
+  const result = await decide(project.db, { kind: 'parquet', dir: logDir }, request('flights', rows));
   assert.deepEqual([result.decision.outcome, result.decision.basis, result.executionId], ['promote', 'none', null]);
   assert.match(result.decision.reason, new RegExp(`the primary \\(flights@champion\\) already serves v${v2}, the canary's version`));
   assert.equal(result.deployment.canary, null);
@@ -208,7 +165,7 @@ test('a rollback whose canary could not be taken out is finished by the next che
   const { project, logDir, rows, v2 } = await canaryProject(t, (score) => 1 - score);
   const log = { kind: 'parquet' as const, dir: logDir };
   await refuseCanaryClearing(project.db.config.database);
-  await assert.rejects(decideCanaryStage(project.db, log, request('flights', rows)), { code: 'UNAVAILABLE' });
+  await assert.rejects(decide(project.db, log, request('flights', rows)), { code: 'UNAVAILABLE' });
   const [rollback] = (await project.db.metadata.listExecutions({ typeName: 'canary-decision' })).items;
   // A check that read the window before the rollback was made records its hold after it (too few canary rows then).
   const held = { ...(rollback!.parameters as unknown as CanaryDecisionParameters), canary: { version: v2, rows: 0, labelled: 0, estimated: { auc: null, accuracy: null, precision: null, recall: null, f1: null }, measured: null } };
@@ -217,7 +174,7 @@ test('a rollback whose canary could not be taken out is finished by the next che
   await allowCanaryClearing(project.db.config.database);
 
   // A policy that would promote the canary on this window: the rollback made stands, and is only finished.
-  const again = await decideCanaryStage(project.db, log, request('flights', rows, 1));
+  const again = await decide(project.db, log, request('flights', rows, 1));
   assert.deepEqual([again.executionId, again.decision.outcome], [rollback!.id, 'rollback'], again.decision.reason);
   assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, 1, 'the rolled-back canary is not promoted');
   assert.equal((await project.db.deployments.getDeployment('flights'))?.canary, null);
@@ -239,7 +196,7 @@ test('a check whose deployment changed while it decided does not take out the ca
     },
   });
   const stores = Object.assign(Object.create(project.db) as typeof project.db, { deployments });
-  await assert.rejects(decideCanaryStage(stores, { kind: 'parquet', dir: logDir }, request('flights', rows)), (error: LoomError) => {
+  await assert.rejects(decide(stores, { kind: 'parquet', dir: logDir }, request('flights', rows)), (error: LoomError) => {
     assert.equal(error.code, 'FAILED_PRECONDITION');
     assert.match(error.message, /canary v2 of flights was rolled back by execution \d+, but the deployment changed meanwhile .*flights@3/);
     return true;
@@ -249,7 +206,7 @@ test('a check whose deployment changed while it decided does not take out the ca
 
 test('a bad canary policy is refused naming the field and the fix, before anything is decided', async (t) => {
   const { project, logDir, rows } = await canaryProject(t, (score) => score);
-  await assert.rejects(decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, { ...request('flights', rows), policy: { tolerance: 2 } }), (error: LoomError) => {
+  await assert.rejects(decide(project.db, { kind: 'parquet', dir: logDir }, { ...request('flights', rows), policy: { tolerance: 2 } }), (error: LoomError) => {
     assert.equal(error.code, 'INVALID_ARGUMENT');
     assert.equal(error.field, 'policy.tolerance');
     assert.match(error.message, /^the canary policy: policy\.tolerance: /);

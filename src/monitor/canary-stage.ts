@@ -7,9 +7,12 @@
  * out of the deployment when it was promoted or rolled back; when that last move fails, or the
  * step fails after moving the alias, the next call finishes it without deciding again
  * (canary-clearing.ts). A canary whose version the primary already serves with no decision to
- * finish (an alias moved by hand) is taken out with no decision. Every change goes through the
- * stores it is given: pass the platform as its principal (`Platform.actingAs`) so alias
- * and deployment moves are authorized and audited.
+ * finish (an alias moved by hand) is taken out with no decision. One check decides a model's
+ * canary at a time, under its canary lease (canary-lease.ts); a check that finds it held does
+ * nothing and answers `inProgress`, and a decision step left RUNNING by a check that lost its
+ * lease (killed) is marked failed and finished by the next check that holds it. Every change goes
+ * through the stores it is given: pass the platform as its principal (`Platform.actingAs`) so
+ * alias and deployment moves are authorized and audited.
  *
  * Usage: `await startCanary(platform, { model: 'flights', version: 5, weight: 0.2 })`, serve
  *        traffic, then `await decideCanaryStage(platform, location, { model: 'flights', from, to, codeVersion })`.
@@ -22,8 +25,10 @@ import { standaloneScope } from '../pipeline/run-scope.js';
 import type { StepRunner } from '../pipeline/step-runner.js';
 import type { Deployment, DeploymentStore } from '../registry/deployment-store.js';
 import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
-import { clearCanary, unfinishedDecision, type RecordedDecision } from './canary-clearing.js';
+import { clearCanary, failAbandonedDecisions, unfinishedDecision, type RecordedDecision } from './canary-clearing.js';
 import { canaryDecisionComponent } from './canary-component.js';
+import { leaseHolderText, type CanaryLease, type CanaryLeaseStore } from './canary-lease.js';
+import { holdLease, type HeldLease } from './canary-lease-holding.js';
 import { canaryPolicy, type CanaryDecision, type CanaryPolicy, type QualityFigures, type SideQuality } from './canary-decision.js';
 import { ESTIMATED_METRICS } from './cbpe.js';
 import type { PredictionLogLocation, PredictionLogRole } from './prediction-log-reader.js';
@@ -33,6 +38,7 @@ export interface CanaryStores extends QualityStores {
   metadata: MetadataStore;
   deployments: DeploymentStore;
   runner: StepRunner;
+  canaryLeases: CanaryLeaseStore;
 }
 
 /** Deploys `version` as the canary of `model` beside its champion, on `weight` of the traffic (split by request id). */
@@ -74,17 +80,49 @@ export interface CanaryStageResult {
   deployment: Deployment;
 }
 
-export async function decideCanaryStage(stores: CanaryStores, log: PredictionLogLocation, request: CanaryStageRequest): Promise<CanaryStageResult> {
-  const deployment = await stores.deployments.getDeployment(request.model);
-  if (!deployment?.canary) {
-    throw new LoomError('FAILED_PRECONDITION', `${request.model} has no canary deployed, so there is nothing to decide`, { fix: 'deploy one first (`loom deploy set --canary name@version:weight`)' });
-  }
+/** What a check does when another check holds the model's canary lease: nothing, and says who decides. */
+export interface CanaryDecisionInProgress {
+  inProgress: { model: string; by: string; since: number; until: number };
+  /** For people: "a canary decision on flights is in progress (by process 123 on host h, since …): nothing was done". */
+  message: string;
+}
+
+/** A check's answer: what was decided (or finished), or that another check is deciding. */
+export type CanaryCheck = CanaryStageResult | CanaryDecisionInProgress;
+
+/** How long a check's lease lasts unless renewed; a check renews it every third of this while it works. */
+export const CANARY_LEASE_MS = 60_000;
+
+/**
+ * Decides the model's canary, one check at a time: under the model's canary lease
+ * (canary-lease.ts), held from before the deployment is read until the canary is taken out, so
+ * two checks cannot both move the alias or record two decisions. A check that finds the lease
+ * held returns `inProgress` without reading or changing anything.
+ */
+export async function decideCanaryStage(stores: CanaryStores, log: PredictionLogLocation, request: CanaryStageRequest): Promise<CanaryCheck> {
   const policy = parseInput(canaryPolicy, request.policy ?? {}, {
     what: 'the canary policy',
     name: (path) => fieldPath(['policy', ...path]),
     fix: `give policy.metric one of ${ESTIMATED_METRICS.join(', ')}; policy.minLabelled and policy.minRows whole numbers above 0; policy.tolerance from 0 to 1`,
   });
+  const claim = await stores.canaryLeases.claim(request.model, { ttlMs: CANARY_LEASE_MS });
+  if (!claim.claimed) return inProgress(claim.held);
+  const held = holdLease(stores.canaryLeases, claim.lease, CANARY_LEASE_MS);
+  try {
+    return await decideUnderLease(stores, log, request, policy, held);
+  } finally {
+    await held.release();
+  }
+}
+
+async function decideUnderLease(stores: CanaryStores, log: PredictionLogLocation, request: CanaryStageRequest, policy: CanaryPolicy, lease: HeldLease): Promise<CanaryCheck> {
+  const deployment = await stores.deployments.getDeployment(request.model);
+  if (!deployment?.canary) {
+    throw new LoomError('FAILED_PRECONDITION', `${request.model} has no canary deployed, so there is nothing to decide`, { fix: 'deploy one first (`loom deploy set --canary name@version:weight`)' });
+  }
   const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
+  // Under the lease no other check is deciding: a decision step still RUNNING was left by a check that lost its lease.
+  await failAbandonedDecisions(stores.metadata, deployment);
   const unfinished = await unfinishedDecision(stores, deployment, canaryVersion.version);
   if (unfinished) return finishDecision(stores, deployment, unfinished);
   const primaryVersion = await resolveModelVersion(parseModelRef(deployment.primary), stores.registry);
@@ -97,6 +135,9 @@ export async function decideCanaryStage(stores: CanaryStores, log: PredictionLog
     canary: await artifactOf(stores.metadata, canaryVersion.artifactId),
     trigger: request.triggerExecutionId === undefined ? undefined : await alertOf(stores.metadata, request.triggerExecutionId),
   };
+  // Reading the windows takes a while: a check that stalled past its lease meanwhile leaves the decision to the check that took it over.
+  const lost = await lease.confirm();
+  if (lost) return inProgress(lost);
   const alias = request.alias ?? 'champion';
   const outcome = await stores.runner.run({
     component: canaryDecisionComponent,
@@ -111,6 +152,16 @@ export async function decideCanaryStage(stores: CanaryStores, log: PredictionLog
   const decision = { outcome: properties.outcome, basis: properties.basis, metric: properties.metric, primaryValue: properties.primaryValue, canaryValue: properties.canaryValue, reason: properties.reason, aliasMoved: properties.aliasMoved };
   const after = decision.outcome === 'hold' ? deployment : await clearCanary(stores, { deployment, decision: { ...decision, canaryVersion: canaryVersion.version }, executionId: outcome.executionId, alias });
   return { decision, primary, canary, executionId: outcome.executionId, deployment: after };
+}
+
+/** The answer of a check that found another one deciding. */
+function inProgress(lease: CanaryLease): CanaryDecisionInProgress {
+  const by = leaseHolderText(lease);
+  const since = new Date(lease.acquiredAt).toISOString();
+  return {
+    inProgress: { model: lease.model, by, since: lease.acquiredAt, until: lease.expiresAt },
+    message: `a canary decision on ${lease.model} is in progress (by ${by}, since ${since}; its lease runs to ${new Date(lease.expiresAt).toISOString()} unless renewed): nothing was done`,
+  };
 }
 
 /** The answer of a decision made earlier whose canary could not be cleared then: cleared now, decided no more. */

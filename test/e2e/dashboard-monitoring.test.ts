@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { versionOf } from '../../src/data/versions.js';
 import { decideCanaryStage, startCanary, type CanaryStageResult } from '../../src/monitor/canary-stage.js';
+import { decidedCheck } from '../support/canary-project.js';
 import { loadLabels } from '../../src/monitor/label-loader.js';
 import { readCodeVersion } from '../../src/pipeline/code-version.js';
 import { ExampleStatistics, Examples } from '../../src/pipeline/artifact-types.js';
@@ -140,7 +141,7 @@ async function canaryOnThirdDay(db: Awaited<ReturnType<typeof openTestPlatform>>
   );
   await sink.close();
   await db.labels.putLabels(flights.map((r, i) => ({ requestId: `d2-${i}`, modelName: 'flights', label: Number(r.distance) > 1000 ? 1 : 0 })), 'feedback');
-  const result = await decideCanaryStage(db, predictionLogLocation(db.config), { model: 'flights', from: day, to: day + DAY, policy: { minRows: 20, minLabelled: 20, tolerance: 0.01 }, codeVersion: readCodeVersion(process.cwd()) });
+  const result = decidedCheck(await decideCanaryStage(db, predictionLogLocation(db.config), { model: 'flights', from: day, to: day + DAY, policy: { minRows: 20, minLabelled: 20, tolerance: 0.01 }, codeVersion: readCodeVersion(process.cwd()) }));
   assert.equal(result.decision.outcome, 'rollback', result.decision.reason);
   // Then v2 as a shadow of v1's first ten answers of that day (its answers reversed), and requests that failed on each side.
   const later = new ParquetPredictionSink(db.layout.predictions);

@@ -195,6 +195,11 @@ async function canaryStage(project: Project, server: ModelServer, options: LoopO
     codeVersion,
   });
   await server.refresh();
+  // Another check (a `loom` process on this project) is deciding this canary: its decision stands, this one made none.
+  if ('inProgress' in result) {
+    say(`canary decision: ${result.message}`);
+    return null;
+  }
   say(`canary decision: ${result.decision.outcome} (${result.decision.reason})`);
   return { decision: result.decision, executionId: result.executionId, month, version, weight: options.canaryWeight, primaryRows: result.primary.rows, canaryRows: result.canary.rows };
 }
