@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import type { ProcessOwner } from '../core/process-owner.js';
-import type { CanaryLeaseStore } from './canary-lease.js';
+import type { CanaryLease, CanaryLeaseStore } from './canary-lease.js';
 
 export type MakeCanaryLeaseStores = (count: number) => Promise<{ stores: CanaryLeaseStore[]; close(): Promise<void> }>;
 
@@ -60,6 +60,28 @@ export function describeCanaryLeaseContract(name: string, makeStores: MakeCanary
       const renewed = await store!.renew(claim.lease, MINUTE, 50_000);
       assert.equal(renewed?.expiresAt, 50_000 + MINUTE);
       assert.ok(!(await store!.claim('flights', { ttlMs: MINUTE, now: MINUTE + 1 })).claimed, 'not expired at its first expiry');
+    });
+
+    test('a lease renewed between a claim reading it expired and taking it over stays its holder\'s: the take-over compares the expiry it read, not the token alone', 2, async ([holder, claimer]) => {
+      const old = await holder!.claim('flights', { ttlMs: MINUTE, holder: ELSEWHERE, now: 0 });
+      assert.ok(old.claimed);
+      // The claimer reads the lease as expired at MINUTE; its holder (alive, a little late) renews it before the claimer writes.
+      let renewed: CanaryLease | undefined;
+      const racing = new Proxy(claimer!, {
+        get(target, key, receiver) {
+          if (key !== 'getLease') return Reflect.get(target, key, receiver) as unknown;
+          return async (model: string) => {
+            const read = await target.getLease(model);
+            renewed ??= await holder!.renew(old.lease, MINUTE, MINUTE);
+            return read;
+          };
+        },
+      });
+      const claim = await racing.claim('flights', { ttlMs: MINUTE, now: MINUTE });
+      assert.ok(renewed, 'the holder renewed its lease');
+      assert.ok(!claim.claimed, `the renewed lease was taken over: ${JSON.stringify(claim)}`);
+      assert.deepEqual(claim.held, renewed);
+      assert.deepEqual(await holder!.getLease('flights'), renewed);
     });
 
     test('a lease whose holder on this host has exited is taken over before it expires', 1, async ([store]) => {

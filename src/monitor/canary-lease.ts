@@ -111,8 +111,9 @@ export class KyselyCanaryLeaseStore implements CanaryLeaseStore {
   }
 
   /**
-   * Takes `held` over (expired, or its holder gone), as a compare-and-set on its
-   * token: of two claims taking one lease over, the second finds the token changed and takes nothing.
+   * Takes `held` over (expired, or its holder gone), as a compare-and-set on its token and
+   * expiry as read: of two claims taking one lease over, the second finds the token changed and
+   * takes nothing; a renewal since (same token, later expiry) keeps the lease its holder's.
    */
   private async replace(held: CanaryLease, fresh: Omit<CanaryLeaseTable, 'model_name'>): Promise<CanaryLease | undefined> {
     const row = await this.db
@@ -120,6 +121,7 @@ export class KyselyCanaryLeaseStore implements CanaryLeaseStore {
       .set(fresh)
       .where('model_name', '=', held.model)
       .where('token', '=', held.token)
+      .where('expires_at', '=', held.expiresAt)
       .returningAll()
       .executeTakeFirst();
     return row && toLease(row);
