@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, failureRecord, isLoomError, LoomError, type FailureRecord } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
+import { ownerState } from '../core/process-owner.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Execution } from '../metadata/types.js';
 import { CanaryDecision } from '../pipeline/artifact-types.js';
@@ -74,10 +75,17 @@ export async function unfinishedDecision(stores: { metadata: MetadataStore; regi
  * lease, when no other check can be deciding: such a step was left by a check that lost its lease
  * (its process died, or stalled past the lease without renewing it), and is then finished like any
  * failed step (`unfinishedDecision`: a promotion whose alias it moved is finished, not decided again).
+ * A step whose process on this host still runs is left RUNNING and returned in `live`: its check only
+ * stalled, and can still move the alias, so the caller decides nothing until it ends.
  */
-export async function failAbandonedDecisions(metadata: MetadataStore, deployment: Deployment, now = Date.now()): Promise<number[]> {
+export async function failAbandonedDecisions(metadata: MetadataStore, deployment: Deployment, now = Date.now()): Promise<{ failed: number[]; live: Execution[] }> {
   const failed: number[] = [];
+  const live: Execution[] = [];
   for (const execution of (await decisionsAbout(metadata, deployment)).filter((e) => e.state === 'RUNNING')) {
+    if (execution.owner && ownerState(execution.owner) === 'alive') {
+      live.push(execution);
+      continue;
+    }
     const error = `its canary check lost the canary lease on ${deployment.modelName} before the step ended (its process died or stalled past the lease), so a later check marked it failed`;
     try {
       await metadata.updateExecution(execution.id, { state: 'FAILED', error, endedAt: now });
@@ -87,7 +95,7 @@ export async function failAbandonedDecisions(metadata: MetadataStore, deployment
       if (!isLoomError(e) || e.code !== 'FAILED_PRECONDITION') throw e;
     }
   }
-  return failed;
+  return { failed, live };
 }
 
 /** Clocks of two clients of one database may differ by this much; a decision is never older than the deployment it is about by more. */

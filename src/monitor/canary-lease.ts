@@ -138,7 +138,7 @@ function toLease(row: Selectable<CanaryLeaseTable>): CanaryLease {
   return { model: row.model_name, token: row.token, holder: parseOwner(row.holder) ?? null, acquiredAt: Number(row.acquired_at), expiresAt: Number(row.expires_at) };
 }
 
-/** Who holds a lease, for people: "process 123 on host h". */
-export function leaseHolderText(lease: CanaryLease): string {
-  return lease.holder ? `process ${lease.holder.pid} on host ${lease.holder.host}` : 'a process whose record cannot be read';
+/** Who holds a lease (or runs a step), for people: "process 123 on host h". */
+export function processText(holder: ProcessOwner | null): string {
+  return holder ? `process ${holder.pid} on host ${holder.host}` : 'a process whose record cannot be read';
 }

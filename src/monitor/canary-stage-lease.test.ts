@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { ProcessOwner } from '../core/process-owner.js';
+import { currentOwner, type ProcessOwner } from '../core/process-owner.js';
 import { readCodeVersion } from '../pipeline/code-version.js';
 import { CANARY_START, canaryProject, canaryRequest, decidedCheck } from '../../test/support/canary-project.js';
 import { postgresTestUrl } from '../../test/support/databases.js';
@@ -83,8 +83,7 @@ async function killedStepWaitsForItsLease(t: { after: (fn: () => Promise<void>) 
   const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score, postgresUrl);
   const log = { kind: 'parquet' as const, dir: logDir };
   const live = (await project.db.deployments.getDeployment('flights'))!;
-  const side = (version: number, auc: number) => ({ version, rows: 1000, labelled: 1000, estimated: figures(auc), measured: figures(auc) });
-  const parameters: CanaryDecisionParameters = { model: 'flights', alias: 'champion', window: { from: CANARY_START, to: CANARY_START + rows }, primary: side(1, 0.6), canary: side(v2, 0.65), policy: canaryPolicy.parse({}), deploymentId: live.id };
+  const parameters = promotingParameters(live.id, rows, v2);
   const claim = await project.db.canaryLeases.claim('flights', { ttlMs: 10 * 60_000, holder: ELSEWHERE });
   assert.ok(claim.claimed);
   const killed = await project.db.metadata.createExecution({ typeName: canaryDecisionComponent.name, stepName: 'canary-decision', parameters: parameters as never, codeVersion: readCodeVersion(process.cwd()), state: 'RUNNING', owner: ELSEWHERE });
@@ -110,6 +109,12 @@ async function killedStepWaitsForItsLease(t: { after: (fn: () => Promise<void>) 
   assert.equal(await project.db.canaryLeases.getLease('flights'), undefined, 'the lease taken over was released');
 }
 
+/** The parameters of a decision step about deployment `deploymentId` that promotes the canary. */
+function promotingParameters(deploymentId: number, rows: number, v2: number): CanaryDecisionParameters {
+  const side = (version: number, auc: number) => ({ version, rows: 1000, labelled: 1000, estimated: figures(auc), measured: figures(auc) });
+  return { model: 'flights', alias: 'champion', window: { from: CANARY_START, to: CANARY_START + rows }, primary: side(1, 0.6), canary: side(v2, 0.65), policy: canaryPolicy.parse({}), deploymentId };
+}
+
 function figures(auc: number) {
   return { auc, accuracy: 0.7, precision: 0.5, recall: 0.5, f1: 0.5 };
 }
@@ -120,4 +125,25 @@ test('a check waits while a killed step holds its lease, then finishes the promo
 
 test('a check waits while a killed step holds its lease, then finishes its promotion (PostgreSQL)', { skip: !postgresUrl }, async (t) => {
   await killedStepWaitsForItsLease(t, postgresUrl);
+});
+
+/**
+ * A check on this host stalled in its step past its lease (its process still runs): the next
+ * check takes the expired lease, but leaves the live step alone and answers inProgress, instead of
+ * marking it failed and deciding again while the stalled step can still move the alias.
+ */
+test('a decision step whose process still runs on this host is in progress though its lease expired: not marked failed, not decided again', async (t) => {
+  const { project, logDir, rows, v2 } = await canaryProject(t, (score) => score);
+  const live = (await project.db.deployments.getDeployment('flights'))!;
+  // Owned by this very process, which runs: its check's lease has run out (there is none), its step has not.
+  const stalled = await project.db.metadata.createExecution({ typeName: canaryDecisionComponent.name, stepName: 'canary-decision', parameters: promotingParameters(live.id, rows, v2) as never, codeVersion: readCodeVersion(process.cwd()), state: 'RUNNING', owner: currentOwner() });
+
+  const check = await decideCanaryStage(project.db, { kind: 'parquet', dir: logDir }, canaryRequest('flights', rows));
+  assert.ok('inProgress' in check, `the live step is in progress: ${JSON.stringify(check)}`);
+  assert.match(check.message, new RegExp(`in progress \\(by process ${process.pid} on host .*, since .*\\): nothing was done`));
+  assert.equal((await project.db.metadata.getExecution(stalled.id))?.state, 'RUNNING', 'the live step is not marked failed');
+  assert.equal((await project.db.metadata.listExecutions({ typeName: canaryDecisionComponent.name })).items.length, 1, 'nothing was decided anew');
+  assert.equal((await project.db.registry.getVersionByAlias('flights', 'champion'))?.version, 1, 'the alias did not move');
+  assert.equal((await project.db.deployments.getDeployment('flights'))?.id, live.id, 'the canary was not taken out');
+  assert.equal(await project.db.canaryLeases.getLease('flights'), undefined, 'the lease was released');
 });

@@ -18,6 +18,7 @@
  *        traffic, then `await decideCanaryStage(platform, location, { model: 'flights', from, to, codeVersion })`.
  */
 import { LoomError } from '../core/errors.js';
+import type { ProcessOwner } from '../core/process-owner.js';
 import { fieldPath, parseInput } from '../core/validation.js';
 import type { Artifact, CodeVersion } from '../metadata/types.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -27,7 +28,7 @@ import type { Deployment, DeploymentStore } from '../registry/deployment-store.j
 import { parseModelRef, resolveModelVersion } from '../registry/model-ref.js';
 import { clearCanary, failAbandonedDecisions, unfinishedDecision, type RecordedDecision } from './canary-clearing.js';
 import { canaryDecisionComponent } from './canary-component.js';
-import { leaseHolderText, type CanaryLease, type CanaryLeaseStore } from './canary-lease.js';
+import { processText, type CanaryLease, type CanaryLeaseStore } from './canary-lease.js';
 import { holdLease, type HeldLease } from './canary-lease-holding.js';
 import { canaryPolicy, type CanaryDecision, type CanaryPolicy, type QualityFigures, type SideQuality } from './canary-decision.js';
 import { ESTIMATED_METRICS } from './cbpe.js';
@@ -82,7 +83,8 @@ export interface CanaryStageResult {
 
 /** What a check does when another check holds the model's canary lease: nothing, and says who decides. */
 export interface CanaryDecisionInProgress {
-  inProgress: { model: string; by: string; since: number; until: number };
+  /** `until`: when the decider's lease runs out unless renewed; null for a decision step still running whose check's lease has run out. */
+  inProgress: { model: string; by: string; since: number; until: number | null };
   /** For people: "a canary decision on flights is in progress (by process 123 on host h, since …): nothing was done". */
   message: string;
 }
@@ -106,7 +108,7 @@ export async function decideCanaryStage(stores: CanaryStores, log: PredictionLog
     fix: `give policy.metric one of ${ESTIMATED_METRICS.join(', ')}; policy.minLabelled and policy.minRows whole numbers above 0; policy.tolerance from 0 to 1`,
   });
   const claim = await stores.canaryLeases.claim(request.model, { ttlMs: CANARY_LEASE_MS });
-  if (!claim.claimed) return inProgress(claim.held);
+  if (!claim.claimed) return inProgress(heldBy(claim.held));
   const held = holdLease(stores.canaryLeases, claim.lease, CANARY_LEASE_MS);
   try {
     return await decideUnderLease(stores, log, request, policy, held);
@@ -122,7 +124,8 @@ async function decideUnderLease(stores: CanaryStores, log: PredictionLogLocation
   }
   const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
   // Under the lease no other check is deciding: a decision step still RUNNING was left by a check that lost its lease.
-  await failAbandonedDecisions(stores.metadata, deployment);
+  const { live } = await failAbandonedDecisions(stores.metadata, deployment);
+  if (live[0]) return inProgress({ model: request.model, holder: live[0].owner, since: live[0].startedAt ?? live[0].createdAt, until: null });
   const unfinished = await unfinishedDecision(stores, deployment, canaryVersion.version);
   if (unfinished) return finishDecision(stores, deployment, unfinished);
   const primaryVersion = await resolveModelVersion(parseModelRef(deployment.primary), stores.registry);
@@ -137,7 +140,7 @@ async function decideUnderLease(stores: CanaryStores, log: PredictionLogLocation
   };
   // Reading the windows takes a while: a check that stalled past its lease meanwhile leaves the decision to the check that took it over.
   const lost = await lease.confirm();
-  if (lost) return inProgress(lost);
+  if (lost) return inProgress(heldBy(lost));
   const alias = request.alias ?? 'champion';
   const outcome = await stores.runner.run({
     component: canaryDecisionComponent,
@@ -154,13 +157,26 @@ async function decideUnderLease(stores: CanaryStores, log: PredictionLogLocation
   return { decision, primary, canary, executionId: outcome.executionId, deployment: after };
 }
 
+/** Who is deciding a model's canary: the holder of its lease, or a decision step whose process still runs (`until` null: no lease of its own). */
+interface Decider {
+  model: string;
+  holder: ProcessOwner | null;
+  since: number;
+  until: number | null;
+}
+
+function heldBy(lease: CanaryLease): Decider {
+  return { model: lease.model, holder: lease.holder, since: lease.acquiredAt, until: lease.expiresAt };
+}
+
 /** The answer of a check that found another one deciding. */
-function inProgress(lease: CanaryLease): CanaryDecisionInProgress {
-  const by = leaseHolderText(lease);
-  const since = new Date(lease.acquiredAt).toISOString();
+function inProgress(decider: Decider): CanaryDecisionInProgress {
+  const by = processText(decider.holder);
+  const since = new Date(decider.since).toISOString();
+  const until = decider.until === null ? 'its step is still running' : `its lease runs to ${new Date(decider.until).toISOString()} unless renewed`;
   return {
-    inProgress: { model: lease.model, by, since: lease.acquiredAt, until: lease.expiresAt },
-    message: `a canary decision on ${lease.model} is in progress (by ${by}, since ${since}; its lease runs to ${new Date(lease.expiresAt).toISOString()} unless renewed): nothing was done`,
+    inProgress: { model: decider.model, by, since: decider.since, until: decider.until },
+    message: `a canary decision on ${decider.model} is in progress (by ${by}, since ${since}; ${until}): nothing was done`,
   };
 }
 
