@@ -13,9 +13,10 @@
  *        `if (claim.claimed) try { ... } finally { await leases.release(claim.lease); }`
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { LoomError } from '../core/errors.js';
 import { currentOwner, ownerState, parseOwner, type ProcessOwner } from '../core/process-owner.js';
+import { dialectOf } from '../core/sql-dialect.js';
 import type { CanaryLeaseTable, CanaryLeaseTables } from './canary-lease-tables.js';
 
 /** Claims that lose to another claim (a release or take-over between two statements) before the claimer gives up. */
@@ -29,7 +30,7 @@ export interface CanaryLease {
   /** The process that holds it (null when its stored record does not parse). */
   holder: ProcessOwner | null;
   acquiredAt: number;
-  /** Past this (ms since the epoch, the claimer's clock) another check may take it over. */
+  /** Past this (ms since the epoch, on the database's clock on PostgreSQL) another check may take it over. */
   expiresAt: number;
 }
 
@@ -41,7 +42,7 @@ export interface ClaimOptions {
   ttlMs: number;
   /** Default: this process. */
   holder?: ProcessOwner;
-  /** Default: `Date.now()`. */
+  /** Default: now on the database's clock (`KyselyCanaryLeaseStore`). */
   now?: number;
 }
 
@@ -64,7 +65,7 @@ export class KyselyCanaryLeaseStore implements CanaryLeaseStore {
   constructor(private readonly db: Kysely<CanaryLeaseTables>) {}
 
   async claim(model: string, options: ClaimOptions): Promise<LeaseClaim> {
-    const now = options.now ?? Date.now();
+    const now = await this.clock(options.now);
     const fresh = { token: randomUUID(), holder: JSON.stringify(options.holder ?? currentOwner()), acquired_at: now, expires_at: now + options.ttlMs };
     // Each try is one atomic statement; a try that loses to another claim reads the lease again.
     for (let tries = 0; tries < CLAIM_TRIES; tries++) {
@@ -78,10 +79,11 @@ export class KyselyCanaryLeaseStore implements CanaryLeaseStore {
     throw new LoomError('UNAVAILABLE', `the canary lease of ${model} changed hands ${CLAIM_TRIES} times while it was being claimed`, { fix: 'check the canary again', retryable: true });
   }
 
-  async renew(lease: CanaryLease, ttlMs: number, now = Date.now()): Promise<CanaryLease | undefined> {
+  async renew(lease: CanaryLease, ttlMs: number, now?: number): Promise<CanaryLease | undefined> {
+    const at = await this.clock(now);
     const row = await this.db
       .updateTable('canary_lease')
-      .set({ expires_at: now + ttlMs })
+      .set({ expires_at: at + ttlMs })
       .where('model_name', '=', lease.model)
       .where('token', '=', lease.token)
       .returningAll()
@@ -97,6 +99,18 @@ export class KyselyCanaryLeaseStore implements CanaryLeaseStore {
   async getLease(model: string): Promise<CanaryLease | undefined> {
     const row = await this.db.selectFrom('canary_lease').selectAll().where('model_name', '=', model).executeTakeFirst();
     return row && toLease(row);
+  }
+
+  /**
+   * Now, unless given: on PostgreSQL the server's clock, which every client shares, so clients
+   * whose own clocks differ (by up to an hour, as canary-clearing.ts allows) still agree when a
+   * lease expires; SQLite's clients share its file's host, and so its clock.
+   */
+  private async clock(now: number | undefined): Promise<number> {
+    if (now !== undefined) return now;
+    if (dialectOf(this.db) !== 'postgres') return Date.now();
+    const { rows } = await sql<{ now: string | number }>`select (extract(epoch from clock_timestamp()) * 1000)::bigint as now`.execute(this.db);
+    return Number(rows[0]!.now);
   }
 
   /** Inserts the model's first lease; undefined when another claim inserted one first (the key conflicts). */
