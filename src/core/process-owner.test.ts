@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
 import { currentOwner, ownerGoneReason, ownerOfPid, ownerState, parseOwner } from './process-owner.js';
@@ -29,4 +30,13 @@ test('stored owners are parsed, anything else is not an owner', () => {
   assert.deepEqual(parseOwner(JSON.stringify(self)), self);
   assert.deepEqual(parseOwner(self), self);
   for (const bad of ['{', 'null', '{"pid":"1","host":"h","startToken":null}', { pid: 0, host: 'h', startToken: null }, undefined]) assert.equal(parseOwner(bad), undefined);
+});
+
+test('a process of another pid namespace on this host (a container sharing its hostname) is unknown, not gone: its pid cannot be checked from here', { skip: !existsSync('/proc/self/ns/pid') }, () => {
+  const self = currentOwner();
+  // A pid above Linux's largest: no process has it in this namespace.
+  const elsewhere = { pid: 4_194_305, host: hostname(), startToken: self.startToken, pidNamespace: 'pid:[1]' };
+  assert.equal(ownerState(elsewhere), 'unknown');
+  assert.deepEqual(parseOwner(JSON.stringify(elsewhere)), elsewhere, 'the namespace is kept when stored');
+  assert.equal(ownerState({ ...elsewhere, pidNamespace: self.pidNamespace }), 'gone', 'in this namespace the pid is checked');
 });

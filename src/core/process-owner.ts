@@ -8,11 +8,13 @@
  * stays the same for the life of one process and differs for the next one with that pid:
  * on Linux the boot id plus the process's start time in clock ticks since boot
  * (`/proc/<pid>/stat`, field 22). Where /proc is missing the token is null and only
- * whether the pid exists is checked.
+ * whether the pid exists is checked. Containers may share a hostname (host networking) and a boot
+ * id but not their pids: the owner records its pid namespace too, and a process of another
+ * namespace counts as one on another host, which this one cannot check.
  *
  * Usage: `const owner = currentOwner(); ... if (ownerState(owner) === 'gone') fail(ownerGoneReason(owner))`
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -22,6 +24,8 @@ export type ProcessOwner = {
   host: string;
   /** Boot id and start time of the process, or null where the system does not tell. */
   startToken: string | null;
+  /** Its pid namespace (`pid:[4026531836]`); absent where /proc does not tell, and on owners recorded before it was. */
+  pidNamespace?: string;
 };
 
 /** How an owner is read back from storage (a JSON column, a marker file): outside input. */
@@ -29,6 +33,7 @@ export const processOwnerSchema = z.object({
   pid: z.number().int().positive(),
   host: z.string().min(1),
   startToken: z.string().min(1).nullable(),
+  pidNamespace: z.string().min(1).optional(),
 });
 
 let self: ProcessOwner | undefined;
@@ -41,16 +46,19 @@ export function currentOwner(): ProcessOwner {
 
 /** A running process on this host as an owner (a parent recording the child it started). */
 export function ownerOfPid(pid: number): ProcessOwner {
-  return { pid, host: hostname(), startToken: startTokenOf(pid) };
+  const pidNamespace = pidNamespaceOf(pid);
+  return { pid, host: hostname(), startToken: startTokenOf(pid), ...(pidNamespace !== null && { pidNamespace }) };
 }
 
 /**
  * 'alive' while the owner's process runs, 'gone' when it has exited (or its pid now
- * belongs to another process), 'unknown' for an owner on another host, which this
- * machine cannot check.
+ * belongs to another process), 'unknown' for an owner on another host or in another pid
+ * namespace of this one, which this process cannot check.
  */
 export function ownerState(owner: ProcessOwner): 'alive' | 'gone' | 'unknown' {
   if (owner.host !== hostname()) return 'unknown';
+  const ours = currentOwner().pidNamespace;
+  if (owner.pidNamespace !== undefined && ours !== undefined && owner.pidNamespace !== ours) return 'unknown';
   if (!pidExists(owner.pid)) return 'gone';
   if (owner.startToken === null) return 'alive';
   const now = startTokenOf(owner.pid);
@@ -84,6 +92,15 @@ function pidExists(pid: number): boolean {
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid namespace a process runs in, or null where /proc does not tell (or the process is gone). */
+function pidNamespaceOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return null;
   }
 }
 

@@ -94,6 +94,16 @@ export function describeCanaryLeaseContract(name: string, makeStores: MakeCanary
       assert.equal(next.tookOver?.token, old.lease.token);
     });
 
+    test('a lease held by a process of another pid namespace on this host (a container sharing its hostname) is not taken over before it expires', 1, async ([store]) => {
+      // Its pid does not exist in this namespace, which says nothing of whether it runs in its own.
+      const contained: ProcessOwner = { pid: 4_194_305, host: hostname(), startToken: 'boot:1', pidNamespace: 'pid:[1]' };
+      const old = await store!.claim('flights', { ttlMs: MINUTE, holder: contained, now: 0 });
+      assert.ok(old.claimed);
+      assert.deepEqual(old.lease.holder, contained);
+      assert.ok(!(await store!.claim('flights', { ttlMs: MINUTE, now: 1 })).claimed, 'live until it expires');
+      assert.ok((await store!.claim('flights', { ttlMs: MINUTE, now: MINUTE })).claimed);
+    });
+
     test('of claims made at once, on a free lease or on an expired one, exactly one succeeds', 4, async (stores) => {
       for (const round of [0, 1]) {
         const claims = await Promise.all(stores.map((store) => store.claim('flights', { ttlMs: MINUTE, now: round * 2 * MINUTE })));
