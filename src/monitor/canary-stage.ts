@@ -123,7 +123,8 @@ async function decideUnderLease(stores: CanaryStores, log: PredictionLogLocation
     throw new LoomError('FAILED_PRECONDITION', `${request.model} has no canary deployed, so there is nothing to decide`, { fix: 'deploy one first (`loom deploy set --canary name@version:weight`)' });
   }
   const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
-  // Under the lease no other check is deciding: a decision step still RUNNING was left by a check that lost its lease.
+  // Under the lease no other check is deciding: a decision step still RUNNING was left by a check that lost its lease,
+  // and is failed and finished, unless its process on this host still runs (it stalled past the lease and may yet move the alias).
   const { live } = await failAbandonedDecisions(stores.metadata, deployment);
   if (live[0]) return inProgress({ model: request.model, holder: live[0].owner, since: live[0].startedAt ?? live[0].createdAt, until: null });
   const unfinished = await unfinishedDecision(stores, deployment, canaryVersion.version);
