@@ -185,6 +185,10 @@ test('Parquet log: the profiles loaded to check the files are handed on for the 
     const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
     assert.deepEqual(log.profiles?.trusted, files);
     assert.deepEqual(await (await openLogProfiles(db, log))?.extent({ from: -Infinity, to: Infinity }), { rows: 240, start: START, end: START + 239 * 60_000 });
+    // Opened again in this process: both files are known readable, no profile is loaded to check them, and the windows load them.
+    const again = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
+    assert.equal(again.profiles, undefined);
+    assert.deepEqual(await (await openLogProfiles(db, again))?.extent({ from: -Infinity, to: Infinity }), { rows: 240, start: START, end: START + 239 * 60_000 });
   });
   // The second file's profile gone and its pages overwritten, its footer (and so its size and row count) left intact.
   const damaged = files[1]!;

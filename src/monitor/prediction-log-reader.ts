@@ -123,8 +123,8 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   const signatures = await Promise.all(all.map(fileSignature));
   const unknown = all.filter((file, i) => signatures[i] === undefined || checkedReadable.get(file) !== signatures[i]);
   // A file whose profile is trusted (log-profile-read.ts) was read whole when it was profiled: not read again to check it.
-  // The profiles loaded for this serve the windows too (openLogProfiles), unless some file is skipped.
-  const profiles = unknown.length > 0 ? await loadLogProfiles(db, all) : undefined;
+  // Only the files not known readable have their profiles loaded (a long-running server meets a few new files at a time).
+  const profiles = unknown.length > 0 ? await loadLogProfiles(db, unknown) : undefined;
   const trusted = new Set(profiles?.trusted);
   const unchecked = unknown.filter((file) => !trusted.has(file));
   if (unchecked.length > 0 && !(await readable(db, unchecked))) {
@@ -150,8 +150,9 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
     protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at,
     ${types.has('status') ? 'status::INTEGER' : 'NULL::INTEGER'} AS status, ${types.has('error_code') ? 'error_code::VARCHAR' : 'NULL::VARCHAR'} AS error_code`;
-  // With a file skipped, the profiles' footers could not all be read: openLogProfiles loads those of the files read.
-  const loaded = profiles && skipped.length === 0 ? { profiles } : {};
+  // They serve the windows too (openLogProfiles) when they are every file's; with a file skipped, the profiles' footers
+  // could not all be read: openLogProfiles then loads those of the files read.
+  const loaded = profiles && unknown.length === all.length && skipped.length === 0 ? { profiles } : {};
   return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, filter, ...loaded, close: async () => {} };
 }
 
