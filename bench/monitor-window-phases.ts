@@ -11,11 +11,12 @@
  * its CBPE estimate's read (the window's scores counted), as bench/monitor-window.ts times it.
  * The log's files have their profiles (src/monitor/log-profile-write.ts), which both windows
  * read (statistics and scores from the summed counts); a third column gives the later window
- * without them (every row scanned).
+ * without them (every row scanned). Each window reads the files through a new directory of
+ * hard links, as bench/monitor-window.ts does, so the reader's check of the files is paid.
  *
  * Run: node --import tsx bench/monitor-window-phases.ts [--repeat 3] [--rows 1000000]
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,8 @@ const PHASES: [string, RegExp][] = [
   ['exact bins, window + training', /GROUPING\(b0\)|GROUPING\(k0\)|GROUPING\(v0\)|_training AS/],
   // After the window, as bench/monitor-window.ts times it: readScoreCounts (src/monitor/cbpe.ts).
   ['CBPE estimate (the scores counted)', /^SELECT (count\(\*\)::DOUBLE AS n, approx_count_distinct|w, s|s FROM \(SELECT w, s)|^SELECT v, sum\(n\)::DOUBLE AS n FROM/],
+  // The reader's check that every file not known readable is (prediction-log-reader.ts readProblem).
+  ['reader: files checked readable', /^SELECT count\(\*\), max\((hash\()?logged_at\)?\) FROM read_parquet/],
   // Profiles loaded and checked, and the statistics' queries on their summed counts.
   ['profiles (loaded, checked; statistics from the summed counts)', /__loom_log_profiles_|__loom_stats_counts_|parquet_file_metadata|\.profile'/],
 ];
@@ -87,13 +90,19 @@ try {
   const runs: Map<string, number>[] = [];
   const later: Map<string, number>[] = [];
   const scanned: Map<string, number>[] = [];
+  let links = 0;
   for (let r = 0; r < repeat; r++) {
     const fits = new VersionFits().scope('bench', 'flights', String(r));
     for (const into of [runs, later, scanned]) {
+      // The log's files through a new directory of hard links, as bench/monitor-window.ts reads them: new files to this
+      // process, as a real later window's are, so the reader checks them (nothing it learnt about them before serves it).
+      const linked = join(dir, `links-${links++}`);
+      await mkdir(linked);
+      for (const name of await readdir(logDir)) await link(join(logDir, name), join(linked, name));
       timed.length = 0;
       const start = performance.now();
       await withDuckDB(async (db) => {
-        const log = await openPredictionLog(db, { kind: 'parquet', dir: logDir }, { model: 'flights', version: 1 });
+        const log = await openPredictionLog(db, { kind: 'parquet', dir: linked }, { model: 'flights', version: 1 });
         const profiles = into === scanned ? undefined : await openLogProfiles(db, log);
         const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows }, fits, ...(profiles && { profiles }) });
         if (window?.rows !== rows) throw new Error(`the window has ${window?.rows} rows, not ${rows}`);

@@ -14,12 +14,11 @@
  * Usage: `const profiles = await openLogProfiles(db, log)` (the reader's opened log), then
  *        `await profiles?.counts({ from, to }, columns)`.
  */
-import { stat } from 'node:fs/promises';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../data/duckdb.js';
 import { statisticsColumns, statisticsOfValueCounts, type DatasetStatistics, type FeatureType, type ValueCounts } from '../validate/statistics.js';
 import { groupedScoreCounts, type ScoreCounts } from './cbpe.js';
-import { PROFILE_COLUMN_TYPES, PROFILE_VERSION, profilePath } from './log-profile-write.js';
+import { loadLogProfiles, profileRows, type ProfileRow } from './log-profile-read.js';
 import type { OpenedPredictionLog, PredictionLogFilter } from './prediction-log-reader.js';
 import { loggedAtSql } from './prediction-log-time.js';
 
@@ -76,33 +75,15 @@ const VALUE_OF: Record<FeatureType, Record<string, { v?: string; s?: string }>> 
   TIMESTAMP: {},
 };
 
-/** A profile's file, group or field row (value rows are read where they are, by the query that sums them). */
-interface ProfileRow {
-  kind: string;
-  /** The profile's path. */
-  profile: string;
-  model_name: string | null;
-  model_version: number | null;
-  role: string | null;
-  rows: bigint | null;
-  min_at: bigint | null;
-  max_at: bigint | null;
-  col: string | null;
-  field: string | null;
-  type: string | null;
-  capped: boolean | null;
-  size: bigint | null;
-  version: number | null;
-}
-
-/** Loads the trusted profiles of the log's files; undefined when none can serve (PostgreSQL, no profiles). */
-export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPredictionLog, 'files' | 'filter'>): Promise<LogProfiles | undefined> {
+/**
+ * Loads the trusted profiles of the log's files (or takes those the reader loaded to check
+ * the files, `log.profiles`); undefined when none can serve (PostgreSQL, no profiles).
+ */
+export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPredictionLog, 'files' | 'filter' | 'profiles'>): Promise<LogProfiles | undefined> {
   // Profiles count the answered rows only.
   if (log.files.length === 0 || !log.filter || log.filter.outcomes === 'all') return undefined;
   const filter = log.filter;
-  const found = (await Promise.all(log.files.map(async (file) => ((await stat(profilePath(file)).catch(() => undefined)) ? file : undefined)))).filter((f) => f !== undefined);
-  if (found.length === 0) return undefined;
-  const { trusted, rows: loaded } = await loadProfiles(db, found);
+  const { trusted, rows: loaded } = log.profiles ?? (await loadLogProfiles(db, log.files));
   if (trusted.length === 0) return undefined;
   const profiled = new Set(trusted);
   const unprofiled = await timeRanges(db, log.files.filter((f) => !profiled.has(f)));
@@ -225,85 +206,6 @@ export async function scoreCountsFromProfiles(db: DuckDBConnection, profiles: Lo
   // ORDER BY puts NaN last, as the scan's sort does; GROUP BY puts -0 with 0, as it does.
   const read = await queryRows(db, `SELECT v, sum(n)::DOUBLE AS n FROM (${counted.counts}) WHERE v IS NOT NULL GROUP BY v ORDER BY v`);
   return groupedScoreCounts(Float64Array.from(read, (r) => Number(r.v)), Float64Array.from(read, (r) => Number(r.n)));
-}
-
-/**
- * Reads the profiles' file, group and field rows of `files` (`profileRows`) and keeps those
- * that belong to their file; returns the files whose profile was kept, and their rows. A
- * profile DuckDB cannot read (torn) or of another layout (columns other than this version's:
- * read together, DuckDB refuses the whole set) is left out, found one by one only when reading
- * all at once fails; when even the rest cannot be read, every file is scanned.
- */
-async function loadProfiles(db: DuckDBConnection, files: string[]): Promise<{ trusted: string[]; rows: ProfileRow[] }> {
-  let readable = files;
-  let read: Record<string, DuckDBValue>[];
-  try {
-    read = await readWithFooters(db, files);
-  } catch {
-    readable = [];
-    for (const file of files) if (await hasProfileLayout(db, profilePath(file))) readable.push(file);
-    if (readable.length === 0) return { trusted: [], rows: [] };
-    try {
-      read = await readWithFooters(db, readable);
-    } catch {
-      return { trusted: [], rows: [] };
-    }
-  }
-  const rows = read.filter((r) => r.kind !== FOOTER) as unknown as ProfileRow[];
-  // Each profile's file row against its file's footer: kept where both the rows and the size are the file's (compared as DOUBLEs, as before).
-  const footers = new Map(read.filter((r) => r.kind === FOOTER).map((r) => [String(r.profile), r]));
-  // Each profile's file rows by its path, found once: looking them up per file among all rows grows with files × rows.
-  const fileRows = new Map<string, ProfileRow[]>();
-  for (const r of rows) if (r.kind === 'file') fileRows.set(r.profile, [...(fileRows.get(r.profile) ?? []), r]);
-  const matches = (file: string) => {
-    const footer = footers.get(file);
-    return footer !== undefined && (fileRows.get(profilePath(file)) ?? []).some((r) => r.version === PROFILE_VERSION && r.rows !== null && r.size !== null
-      && Number(footer.rows) === Number(r.rows) && Number(footer.size) === Number(r.size));
-  };
-  const trusted = readable.filter(matches);
-  const kept = new Set(trusted.map(profilePath));
-  return { trusted, rows: rows.filter((r) => kept.has(r.profile)) };
-}
-
-/** The columns of the rows read (`ProfileRow`): not the value columns, the bulk of a profile, which these rows do not use. */
-const PROFILE_ROW_COLUMNS = ['kind', 'profile', 'model_name', 'model_version', 'role', 'rows', 'min_at', 'max_at', 'col', 'field', 'type', 'capped', 'size', 'version'] as const satisfies readonly (keyof ProfileRow)[];
-
-/** The kind given to a log file's footer row among the profiles' rows. */
-const FOOTER = 'footer';
-
-/**
- * The profiles' file, group and field rows of `files` and, in the same query (one statement),
- * each log file's rows and size from its footer (a row of kind `FOOTER`, `profile` the log file).
- */
-function readWithFooters(db: DuckDBConnection, files: string[]): Promise<Record<string, DuckDBValue>[]> {
-  return queryRows(
-    db,
-    `SELECT ${PROFILE_ROW_COLUMNS.join(', ')} FROM (${profileRows(files)}) WHERE kind <> 'value'
-     UNION ALL BY NAME
-     SELECT '${FOOTER}' AS kind, file_name AS profile, num_rows::BIGINT AS rows, file_size_bytes::BIGINT AS size FROM parquet_file_metadata([${files.map(sqlString).join(', ')}])`,
-  );
-}
-
-/** The columns (and their types) a profile of this layout version has, as DuckDB describes them. */
-const PROFILE_LAYOUT = JSON.stringify([['kind', 'VARCHAR'], ...Object.entries(PROFILE_COLUMN_TYPES)]);
-
-/** Whether DuckDB reads `profile`'s footer and finds this version's columns (a torn profile, or one of another layout, is not). */
-async function hasProfileLayout(db: DuckDBConnection, profile: string): Promise<boolean> {
-  try {
-    const described = await queryRows(db, `DESCRIBE SELECT * FROM read_parquet(${sqlString(profile)})`);
-    return JSON.stringify(described.map((r) => [String(r.column_name), String(r.column_type)])) === PROFILE_LAYOUT;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The rows of the profiles of `files`, with `profile` (the profile's path). Only the few
- * file, group and field rows are loaded into a table; the value rows are read where they
- * are by the one query that sums them (loading them first costs twice that).
- */
-function profileRows(files: readonly string[]): string {
-  return `SELECT * EXCLUDE (filename), filename AS profile FROM read_parquet([${files.map((f) => sqlString(profilePath(f))).join(', ')}], filename = true)`;
 }
 
 /**

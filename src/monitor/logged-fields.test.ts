@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
-import { structFieldsOf } from './logged-fields.js';
+import { numericOutputFields, structFieldsOf } from './logged-fields.js';
 
 test("structFieldsOf: each STRUCT column's fields with DESCRIBE's type names (a JSON field is JSON, a nested STRUCT as DESCRIBE writes it), fields of the same name in both columns kept apart; a JSON column has none", async () => {
   await withDuckDB(async (db) => {
@@ -27,5 +27,26 @@ test('structFieldsOf: fields of flat types are named from the result types as DE
       const described = new Map((await queryRows(db, `DESCRIBE SELECT features.* FROM (${relation})`)).map((r) => [String(r.column_name), String(r.column_type)]));
       assert.deepEqual((await structFieldsOf(db, relation, ['features'])).get('features'), described);
     }
+  });
+});
+
+test("numericOutputFields: a STRUCT's numeric fields (NULLs looked for, no JSON written) are those its JSON text gives, for every flat type, NULL, NaN, ±inf, huge and odd names", async () => {
+  await withDuckDB(async (db) => {
+    const rows = [
+      `{t: 1::TINYINT, i: 2::INTEGER, uh: 340282366920938463463374607431768211455::UHUGEINT, h: -170141183460469231731687303715884105727::HUGEINT, f: 'NaN'::FLOAT, d: 'inf'::DOUBLE,
+        dec: 1.5::DECIMAL(18,3), "Zeta é": -0.0::DOUBLE, "a b": 1::UBIGINT, late: NULL::DOUBLE, gone: 1::BIGINT, b: true, v: '1.5'}`,
+      `{t: 3::TINYINT, i: NULL::INTEGER, uh: 0::UHUGEINT, h: 0::HUGEINT, f: 1::FLOAT, d: '-inf'::DOUBLE, dec: NULL::DECIMAL(18,3), "Zeta é": 2::DOUBLE, "a b": 2::UBIGINT,
+        late: 0.5::DOUBLE, gone: 2::BIGINT, b: false, v: 'x'}`,
+    ];
+    const relation = `SELECT unnest([${rows.join(', ')}, NULL]) AS outputs`;
+    const fields = (await structFieldsOf(db, relation, ['outputs'])).get('outputs');
+    assert.ok(fields);
+    const fromStruct = await numericOutputFields(db, relation, fields);
+    const fromJson = await numericOutputFields(db, `SELECT outputs::JSON AS outputs FROM (${relation})`, undefined);
+    assert.deepEqual(fromStruct, fromJson);
+    assert.deepEqual(fromStruct, ['Zeta é', 'a b', 'd', 'f', 'gone', 'h', 't', 'uh']);
+    // A field of another type (a nested STRUCT) is read as JSON: the same answer.
+    const nested = `SELECT struct_insert(outputs, n := {x: 1}) AS outputs FROM (${relation}) WHERE outputs IS NOT NULL`;
+    assert.deepEqual(await numericOutputFields(db, nested, (await structFieldsOf(db, nested, ['outputs'])).get('outputs')), fromJson);
   });
 });

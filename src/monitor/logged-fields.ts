@@ -11,6 +11,32 @@ import { DuckDBStructType, DuckDBTypeId, type DuckDBConnection, type DuckDBType 
 import { queryRows, sqlString } from '../data/duckdb.js';
 import type { FeatureType } from '../validate/statistics.js';
 
+/**
+ * The fields of `outputs` holding a number in every row of a sample (its first 1,000 rows that
+ * have outputs): a score, a probability. `fields`: the column's STRUCT fields (`structFieldsOf`;
+ * undefined for JSON). Sorted by their UTF-8 bytes, as DuckDB sorts names.
+ */
+export async function numericOutputFields(db: DuckDBConnection, relation: string, fields: Map<string, string> | undefined): Promise<string[]> {
+  const sample = `SELECT outputs FROM (${relation}) LIMIT 1000`;
+  if (fields && [...fields.values()].every((type) => NUMBER_TYPE.test(type) || type === 'BOOLEAN' || type === 'VARCHAR')) {
+    // Fields of these types: a number's JSON is a number unless it is NULL, a boolean's or a string's never is. So only
+    // NULLs are looked for, without writing each row's outputs as JSON to read its values' JSON types (the other way, below).
+    const numbers = [...fields].filter(([, type]) => NUMBER_TYPE.test(type)).map(([name]) => name);
+    if (numbers.length === 0) return [];
+    const [present] = await queryRows(db, `SELECT ${numbers.map((name, i) => `bool_and(struct_extract(outputs, ${sqlString(name)}) IS NOT NULL) AS f${i}`).join(', ')} FROM (${sample}) WHERE outputs IS NOT NULL`);
+    return numbers.filter((_, i) => present![`f${i}`] === true).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  }
+  const rows = await queryRows(
+    db,
+    `SELECT k, bool_and(json_type(outputs, '$.' || to_json(k)::VARCHAR) IN ('DOUBLE', 'BIGINT', 'UBIGINT')) AS numeric
+     FROM (SELECT outputs, unnest(json_keys(outputs)) AS k FROM (${sample})) GROUP BY k ORDER BY k`,
+  );
+  return rows.filter((r) => r.numeric === true).map((r) => String(r.k));
+}
+
+/** The numeric types (as DESCRIBE names them) whose JSON is a number: integers of every width, floats, decimals. */
+const NUMBER_TYPE = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
+
 /** The fields of a STRUCT `column` (the log's columnar layout) with their types; undefined when it is JSON. */
 export async function structFields(db: DuckDBConnection, relation: string, column: LogObjectColumn): Promise<Map<string, string> | undefined> {
   return (await structFieldsOf(db, relation, [column])).get(column);

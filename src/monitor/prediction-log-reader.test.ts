@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, open, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, open, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { queryRows, withDuckDB } from '../data/duckdb.js';
@@ -7,6 +7,8 @@ import { ParquetPredictionSink, PostgresPredictionSink } from '../serve/predicti
 import { openFreshPostgres, postgresTestUrl } from '../../test/support/databases.js';
 import { makeTempDir } from '../../test/support/flights.js';
 import { flightsLogRows } from '../../test/support/prediction-log.js';
+import { profilePath } from './log-profile-write.js';
+import { openLogProfiles } from './log-profiles.js';
 import { openPredictionLog, type PredictionLogFilter, type PredictionLogLocation } from './prediction-log-reader.js';
 
 const HOUR = 3_600_000;
@@ -172,4 +174,46 @@ test('Parquet log: a file read whole once and overwritten in place later with it
   const { skipped, ...got } = await summary({ kind: 'parquet', dir }, { model: 'flights' });
   assert.deepEqual(skipped.map((s) => s.file), [damaged]);
   assert.deepEqual(got, expected({ v1: rows.v1.slice(0, 120), v2: [] }, { model: 'flights' }));
+});
+
+test('Parquet log: the profiles loaded to check the files are handed on for the windows; a file without a trusted profile has its pages read, and damaged ones behind an intact footer are skipped', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const rows = await twoFileLog(dir);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dir, f));
+  // Both files profiled by the writer: the profiles the reader loaded to check them are handed on for the windows.
+  await withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
+    assert.deepEqual(log.profiles?.trusted, files);
+    assert.deepEqual(await (await openLogProfiles(db, log))?.extent({ from: -Infinity, to: Infinity }), { rows: 240, start: START, end: START + 239 * 60_000 });
+    // Opened again in this process: both files are known readable, no profile is loaded to check them, and the windows load them.
+    const again = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
+    assert.equal(again.profiles, undefined);
+    assert.deepEqual(await (await openLogProfiles(db, again))?.extent({ from: -Infinity, to: Infinity }), { rows: 240, start: START, end: START + 239 * 60_000 });
+  });
+  // The second file's profile gone and its pages overwritten, its footer (and so its size and row count) left intact.
+  const damaged = files[1]!;
+  await rm(profilePath(damaged));
+  const size = (await stat(damaged)).size;
+  const file = await open(damaged, 'r+');
+  const tail = Buffer.alloc(8);
+  await file.read(tail, 0, 8, size - 8);
+  const dataEnd = size - 8 - tail.readUInt32LE(0);
+  await file.write(Buffer.alloc(dataEnd - 4, 0xff), 0, dataEnd - 4, 4);
+  await file.close();
+  const { skipped, ...got } = await summary({ kind: 'parquet', dir }, { model: 'flights' });
+  assert.deepEqual(skipped.map((s) => s.file), [damaged]);
+  assert.deepEqual(got, expected({ v1: rows.v1.slice(0, 120), v2: [] }, { model: 'flights' }));
+});
+
+test('Parquet log: with a torn file skipped, the other files\' profiles still serve the windows', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  await twoFileLog(dir);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dir, f));
+  await truncate(files[1]!, Math.floor((await stat(files[1]!)).size / 2));
+  await withDuckDB(async (db) => {
+    const log = await openPredictionLog(db, { kind: 'parquet', dir }, { model: 'flights' });
+    assert.deepEqual(log.skipped.map((s) => s.file), [files[1]]);
+    const profiles = await openLogProfiles(db, log);
+    assert.deepEqual(await profiles?.extent({ from: -Infinity, to: Infinity }), { rows: 120, start: START, end: START + 119 * 60_000 });
+  });
 });

@@ -7,7 +7,10 @@
  *   a file's profile, `*.profile`, which log-profiles.ts reads)
  *   read in place by DuckDB, with the filters pushed down to the files' row groups. A file
  *   DuckDB cannot read (a torn or partial file: a copy cut short, a disk that filled up) is
- *   skipped and reported in `skipped`, never fatal: the other files are still read.
+ *   skipped and reported in `skipped`, never fatal: the other files are still read. Files are
+ *   checked once per process (by their footers and `logged_at` pages); a file whose profile
+ *   is trusted (log-profile-read.ts) was read whole when it was profiled and is not read to
+ *   check it, and the profiles loaded for this are handed on (`profiles`, log-profiles.ts).
  * - Server (the PostgreSQL `prediction_log` table): the matching rows are streamed with
  *   `COPY … TO STDOUT` (DuckDB's postgres extension cannot be downloaded here) into a
  *   file DuckDB loads into a temporary table.
@@ -35,6 +38,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { LoomError } from '../core/errors.js';
 import { queryRows, sqlString } from '../data/duckdb.js';
+import { loadLogProfiles, type LoadedProfiles } from './log-profile-read.js';
 import { loggedAtSql } from './prediction-log-time.js';
 
 /** Who answered a logged request (the serving roles). */
@@ -76,6 +80,8 @@ export interface OpenedPredictionLog {
   skipped: SkippedFile[];
   /** The filter the rows were read with (Parquet logs: their profiles are matched by it, log-profiles.ts). */
   filter?: PredictionLogFilter;
+  /** The files' trusted profiles, when the reader loaded them to check the files (log-profiles.ts takes them). */
+  profiles?: LoadedProfiles;
   /** Drops what was loaded (the PostgreSQL extract); the relation is unusable after. */
   close(): Promise<void>;
 }
@@ -115,7 +121,12 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   let files = all;
   // Only files not already found readable as they are now are read to check them (a scan of every file's logged_at otherwise).
   const signatures = await Promise.all(all.map(fileSignature));
-  const unchecked = all.filter((file, i) => signatures[i] === undefined || checkedReadable.get(file) !== signatures[i]);
+  const unknown = all.filter((file, i) => signatures[i] === undefined || checkedReadable.get(file) !== signatures[i]);
+  // A file whose profile is trusted (log-profile-read.ts) was read whole when it was profiled: not read again to check it.
+  // Only the files not known readable have their profiles loaded (a long-running server meets a few new files at a time).
+  const profiles = unknown.length > 0 ? await loadLogProfiles(db, unknown) : undefined;
+  const trusted = new Set(profiles?.trusted);
+  const unchecked = unknown.filter((file) => !trusted.has(file));
   if (unchecked.length > 0 && !(await readable(db, unchecked))) {
     // Some file is unreadable: find which, one by one (only on this slow path).
     const toCheck = new Set(unchecked);
@@ -139,7 +150,10 @@ async function openParquetLog(db: DuckDBConnection, dir: string, filter: Predict
   const columns = `request_id::VARCHAR AS request_id, model_name::VARCHAR AS model_name, model_version::INTEGER AS model_version, role::VARCHAR AS role,
     protocol::VARCHAR AS protocol, ${object('features')}, ${object('outputs')}, latency_ms::DOUBLE AS latency_ms, ${loggedAt} AS logged_at,
     ${types.has('status') ? 'status::INTEGER' : 'NULL::INTEGER'} AS status, ${types.has('error_code') ? 'error_code::VARCHAR' : 'NULL::VARCHAR'} AS error_code`;
-  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, filter, close: async () => {} };
+  // They serve the windows too (openLogProfiles) when they are every file's; with a file skipped, the profiles' footers
+  // could not all be read: openLogProfiles then loads those of the files read.
+  const loaded = profiles && unknown.length === all.length && skipped.length === 0 ? { profiles } : {};
+  return { relation: `SELECT ${outcomeColumns(filter)} FROM (SELECT ${columns} FROM ${source}) WHERE ${where}`, files, skipped, filter, ...loaded, close: async () => {} };
 }
 
 /**
@@ -170,14 +184,19 @@ async function fileSignature(file: string): Promise<string | undefined> {
   }
 }
 
-/** Whether DuckDB reads every file's footer and column chunks (a count reads the footers). */
+/**
+ * Whether DuckDB reads every file's footer and its `logged_at` pages (a count reads the
+ * footers). The pages are read for a hash of every value: DuckDB answers `max(logged_at)`
+ * from the footer's statistics, so a file whose pages are damaged behind an intact footer
+ * passed such a check. Other columns' pages are not read (that would cost a scan).
+ */
 async function readable(db: DuckDBConnection, files: string[]): Promise<boolean> {
   return (await readProblem(db, files)) === undefined;
 }
 
 async function readProblem(db: DuckDBConnection, files: string[]): Promise<string | undefined> {
   try {
-    await db.run(`SELECT count(*), max(logged_at) FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`);
+    await db.run(`SELECT count(*), max(hash(logged_at)) FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -24,7 +24,7 @@ import { discreteValueCounts, exactBinCounts, type BinnedColumn } from '../valid
 import type { Schema, SchemaFeature } from '../validate/schema.js';
 import { statisticsWithValueCounts, type DatasetStatistics, type ValueCounts } from '../validate/statistics.js';
 import { statisticsFromProfiles, type LogProfiles, type ProfiledColumn, type TimeRange } from './log-profiles.js';
-import { loggedValue, structFieldsOf } from './logged-fields.js';
+import { loggedValue, numericOutputFields, structFieldsOf } from './logged-fields.js';
 import { reconstructionDrops, reconstructionErrors, reconstructionModel, type ReconstructionModel } from './multivariate.js';
 import type { FitScope } from './version-fits.js';
 
@@ -80,10 +80,10 @@ let tableCounter = 0;
 /** Analyses every window of `relation` (the reader's); windows with no rows do not appear. */
 export async function analyseWindows(db: DuckDBConnection, relation: string, baseline: MonitorBaseline, options: AnalyseOptions): Promise<WindowAnalysis[]> {
   const features = servedFeatures(baseline.schema);
-  const outputs = await numericOutputs(db, relation);
   const table = `${TABLE_PREFIX}${tableCounter++}`;
   const structs = await structFieldsOf(db, relation, ['features', 'outputs']);
   const [featureFields, outputFields] = [structs.get('features'), structs.get('outputs')];
+  const outputs = await numericOutputFields(db, relation, outputFields);
   const columns = [
     ...features.map((f) => `${loggedValue('features', featureFields, f.name, f.type)} AS ${sqlIdent(f.name)}`),
     ...outputs.map((name) => `${loggedValue('outputs', outputFields, name, 'FLOAT')} AS ${sqlIdent(outputColumn(name))}`),
@@ -191,16 +191,6 @@ export function servedFeatures(schema: Schema): SchemaFeature[] {
 /** The name a numeric output gets among the window's columns (apart from features). */
 export function outputColumn(name: string): string {
   return `output:${name}`;
-}
-
-/** Outputs holding one number per row (a score, a probability), from a sample of rows. */
-async function numericOutputs(db: DuckDBConnection, relation: string): Promise<string[]> {
-  const rows = await queryRows(
-    db,
-    `SELECT k, bool_and(json_type(outputs, '$.' || to_json(k)::VARCHAR) IN ('DOUBLE', 'BIGINT', 'UBIGINT')) AS numeric
-     FROM (SELECT outputs, unnest(json_keys(outputs)) AS k FROM (SELECT outputs FROM (${relation}) LIMIT 1000)) GROUP BY k ORDER BY k`,
-  );
-  return rows.filter((r) => r.numeric === true).map((r) => String(r.k));
 }
 
 /** Binned features (numbers with a drift or skew comparator): exact counts need their rows. */
