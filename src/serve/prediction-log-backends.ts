@@ -61,7 +61,7 @@ export function fromWorkerError({ message, loom }: WorkerError): Error {
 
 /** Messages from the worker (prediction-log-worker.ts). */
 export type FromLogWorker =
-  | { type: 'done'; id: number; written?: number; path?: string; error?: WorkerError }
+  | { type: 'done'; id: number; written?: number; path?: string; error?: WorkerError; /** A written batch's buffers, moved back for reuse. */ buffers?: ArrayBuffer[] }
   | { type: 'file'; path: string }
   | { type: 'error'; error: WorkerError };
 
@@ -78,7 +78,7 @@ interface Pending {
 }
 
 /** The sink built from `spec` in a worker thread; the worker starts now, so leftover spools are converted at start. */
-export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: string): void; onError(error: unknown): void }): LogBackend {
+export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: string): void; onError(error: unknown): void; recycle?(buffers: ArrayBuffer[]): void }): LogBackend {
   const pending = new Map<number, Pending>();
   const deadTokens: string[] = [];
   let nextId = 0;
@@ -106,6 +106,7 @@ export function workerBackend(spec: PredictionSinkSpec, hooks: { onFile(path: st
     worker.on('message', (message: FromLogWorker) => {
       if (message.type === 'file') return hooks.onFile(message.path);
       if (message.type === 'error') return hooks.onError(fromWorkerError(message.error));
+      if (message.buffers) hooks.recycle?.(message.buffers);
       const entry = pending.get(message.id);
       if (!entry) return;
       pending.delete(message.id);

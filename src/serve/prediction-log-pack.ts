@@ -88,6 +88,12 @@ export class RecordPacker {
     this.count++;
   }
 
+  /** Takes back a batch's buffers (`batchBuffers`, as its reader returned them) for later batches to reuse. */
+  recycle(buffers: readonly ArrayBuffer[]): void {
+    this.head.recycle(buffers.slice(0, 3));
+    this.body.recycle(buffers.slice(3, 6));
+  }
+
   /** The batch packed so far; the packer starts a new one. */
   take(): PackedBatch {
     const batch: PackedBatch = { count: this.count, names: this.names, head: this.head.take(), body: this.body.take(), failures: this.failures };
@@ -99,7 +105,7 @@ export class RecordPacker {
   }
 }
 
-/** The buffers to move with a message carrying `batch` (postMessage's transfer list). */
+/** The buffers to move with a message carrying `batch` (postMessage's transfer list); `RecordPacker.recycle` takes them back in this order. */
 export function batchBuffers(batch: PackedBatch): ArrayBuffer[] {
   return [...wireBuffers(batch.head), ...wireBuffers(batch.body)];
 }

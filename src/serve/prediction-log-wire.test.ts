@@ -65,3 +65,40 @@ test('shared strings cross once per sequence and come back in place, mixed with 
   assert.deepEqual(next.shared, ['canary']);
   assert.deepEqual(readValues(next), ['canary']);
 });
+
+test('buffers handed back after their sequence was read start a later sequence (no new ones zeroed), and what they held does not show through', () => {
+  const writer = new ValueWriter(4);
+  const first = [...Array.from({ length: 2000 }, (_, i) => (i % 2 ? i / 3 : `value ${i}`)), 'x'.repeat(5000)];
+  for (const value of first) writer.put(value);
+  const wire = writer.take();
+  // As the log's worker does: the buffers move to the reader, it reads the values, they move back.
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(wire, wireBuffers(wire));
+  const received = receiveMessageOnPort(port2)!.message as typeof wire;
+  assert.deepEqual(readValues(received), first);
+  port2.postMessage(wireBuffers(received), wireBuffers(received));
+  const handedBack = receiveMessageOnPort(port1)!.message as ArrayBuffer[];
+  port1.close();
+  writer.recycle(handedBack);
+
+  // The sequence being written when they came back has its own buffers; the next one starts with the handed-back ones.
+  writer.put('second');
+  assert.deepEqual(readValues(writer.take()), ['second']);
+  const third = [true, 'SFO', 2.5, null, 'ORD'];
+  for (const value of third) writer.put(value);
+  const reused = writer.take();
+  assert.equal(reused.tags.buffer, handedBack[0]);
+  assert.equal(reused.numbers.buffer, handedBack[1]);
+  assert.equal(reused.chars.buffer, handedBack[2]);
+  assert.deepEqual(readValues(reused), third);
+
+  // Buffers too small for the sequences being written are not kept: new ones are made.
+  const small = new ValueWriter();
+  small.put(1);
+  small.recycle(wireBuffers(new ValueWriter(8).take()));
+  small.take();
+  small.put(2);
+  const fresh = small.take();
+  assert.ok(fresh.tags.length >= 1024);
+  assert.deepEqual(readValues(fresh), [2]);
+});

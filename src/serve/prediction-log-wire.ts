@@ -52,6 +52,8 @@ export class ValueWriter {
   private sharedIndex = new Map<string, number>();
   private length = 0;
   private charCount = 0;
+  /** Buffers of an earlier sequence, handed back by its reader (`recycle`), for `take` to start the next one with. */
+  private spare: { tags: Uint8Array; numbers: Float64Array; chars: Uint16Array } | undefined;
 
   constructor(capacity = MIN_VALUES) {
     this.tags = new Uint8Array(capacity);
@@ -97,15 +99,32 @@ export class ValueWriter {
   take(): WireValues {
     const wire: WireValues = { length: this.length, tags: this.tags, numbers: this.numbers, charCount: this.charCount, chars: this.chars, others: this.others, shared: this.shared };
     const capacity = Math.max(MIN_VALUES, this.length);
-    this.tags = new Uint8Array(capacity);
-    this.numbers = new Float64Array(capacity);
-    this.chars = new Uint16Array(Math.max(MIN_VALUES * 4, this.charCount));
+    const charCapacity = Math.max(MIN_VALUES * 4, this.charCount);
+    const spare = this.spare;
+    this.spare = undefined;
+    // Spare buffers large enough for a sequence like this one are used again (every value and
+    // unit is written before it is read, so what they held does not matter); else new ones.
+    const reuse = spare !== undefined && spare.tags.length >= capacity && spare.chars.length >= charCapacity;
+    this.tags = reuse ? spare.tags : new Uint8Array(capacity);
+    this.numbers = reuse ? spare.numbers : new Float64Array(capacity);
+    this.chars = reuse ? spare.chars : new Uint16Array(charCapacity);
     this.others = [];
     this.shared = [];
     this.sharedIndex = new Map();
     this.length = 0;
     this.charCount = 0;
     return wire;
+  }
+
+  /**
+   * Takes back the buffers of a sequence this writer made (`wireBuffers`' three, in that order)
+   * once its reader is done with them, for `take` to use again: no new buffers zeroed per batch.
+   */
+  recycle([tags, numbers, chars]: readonly ArrayBuffer[]): void {
+    if (!tags || !numbers || !chars || tags.byteLength === 0) return;
+    const spare = { tags: new Uint8Array(tags), numbers: new Float64Array(numbers), chars: new Uint16Array(chars) };
+    if (spare.numbers.length !== spare.tags.length) return;
+    if (!this.spare || spare.tags.length > this.spare.tags.length) this.spare = spare;
   }
 
   private text(value: string): void {

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
-import { openBatch, packedLogRows } from './prediction-log-pack.js';
+import { batchBuffers, openBatch, packedLogRows } from './prediction-log-pack.js';
 import type { PredictionSinkSpec } from './prediction-log.js';
 import { workerError, type FromLogWorker, type ToLogWorker } from './prediction-log-backends.js';
 import { PostgresPredictionSink } from './prediction-sinks.js';
@@ -31,6 +31,8 @@ port.on('message', (message: ToLogWorker) => {
       if (message.type === 'write') {
         let written: number;
         const packed = openBatch(message.batch);
+        // The values are copied out of the batch's buffers: they go back to the serving thread's packer, to be filled again.
+        const buffers = batchBuffers(message.batch);
         if (sink instanceof ParquetSpoolWriter) {
           // Straight from the packed batch to the spool, as a columnar frame where it can be (no row objects, no JSON per row).
           written = await sink.writePacked(packed);
@@ -39,7 +41,7 @@ port.on('message', (message: ToLogWorker) => {
           await sink.write(rows);
           written = rows.length;
         }
-        post({ type: 'done', id: message.id, written });
+        port.postMessage({ type: 'done', id: message.id, written, buffers } satisfies FromLogWorker, buffers);
       } else if (message.type === 'rotate') {
         post({ type: 'done', id: message.id, path: sink instanceof ParquetSpoolWriter ? await sink.rotate() : undefined });
       } else {

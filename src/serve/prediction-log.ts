@@ -140,7 +140,7 @@ export class PredictionLog {
     this.capacity = options.capacity ?? 50_000;
     this.batchRows = options.batchRows ?? 2_000;
     const report = (error: unknown) => options.onError?.(error);
-    this.backend = sink.spec && !options.inThread ? workerBackend(sink.spec, { onFile: (path) => sink.fileWritten?.(path), onError: report }) : inThreadBackend(sink);
+    this.backend = sink.spec && !options.inThread ? workerBackend(sink.spec, { onFile: (path) => sink.fileWritten?.(path), onError: report, recycle: (buffers) => this.queue.recycle(buffers) }) : inThreadBackend(sink);
     if (sink.spec && !options.inThread) sink.attachWorker?.({ rotate: async () => (await this.flush(), this.backend.rotate()) });
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 100);
     this.timer.unref();
