@@ -3,7 +3,11 @@
  * in the same run). Two `loom serve` processes (one worker each, the same model), one with
  * the Parquet prediction log and one without, both pinned to core 0 (`taskset`), loaded in
  * turns by autocannon (V2 infer of one flight, 50 connections then 1) from core 1; the order
- * alternates each round. Reported per mode and connection count: the median req/s and p99
+ * alternates each round. Each round starts both servers afresh (and warms them): a server keeps
+ * its own speed for its whole life (its JIT and heap settle one way or another: one log-off
+ * server ran 45 µs per request in all five rounds where others ran 36–40), so rounds on the same
+ * pair of processes do not vary independently, and only new processes make more rounds count
+ * for more. Reported per mode and connection count: the median req/s and p99
  * over the rounds, the median of the per-round on/off ratios, and the server's CPU µs per
  * request (all its threads, the log's worker included: the figure sharing the machine
  * distorts least). The CPU is read `--settle` seconds after each run, after the log's idle
@@ -48,17 +52,19 @@ async function main(): Promise<void> {
     await db.registry.setAlias('flights', 'champion', version.version, { actor: 'bench', reason: 'prediction log cost' });
     await db.close();
 
-    const servers = { off: await startChild({ kind: 'model', dir, log: false, workers: 1 }, '0'), on: await startChild({ kind: 'model', dir, log: true, workers: 1 }, '0') };
-    for (const server of Object.values(servers)) await cannon(`${server.url}${INFER}`, 50, 2, BODY);
     const runs = CONNECTIONS.map((connections) => ({ connections, loads: { off: [] as Load[], on: [] as Load[] } }));
     for (let round = 0; round < rounds; round++) {
+      const servers = { off: await startChild({ kind: 'model', dir, log: false, workers: 1 }, '0'), on: await startChild({ kind: 'model', dir, log: true, workers: 1 }, '0') };
+      for (const server of Object.values(servers)) await cannon(`${server.url}${INFER}`, 50, 2, BODY);
+      // The warm-up's rows are rotated into a file after the log's idle time: before the first measured run, not in it.
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
       const order: ('off' | 'on')[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const { connections, loads } of runs) {
         for (const mode of order) loads[mode].push(await loadRun(servers[mode], INFER, BODY, duration, { connections, settleMs }));
         process.stderr.write(`round ${round + 1}, ${connections} connections: off ${Math.round(loads.off.at(-1)!.rps)} req/s, on ${Math.round(loads.on.at(-1)!.rps)} req/s\n`);
       }
+      for (const server of Object.values(servers)) await server.stop();
     }
-    for (const server of Object.values(servers)) await server.stop();
 
     const lines = [`| \`loom serve\` (1 process, core 0), V2 infer | req/s (median of ${rounds}) | p99 | server CPU per request | failed |`, '|---|---|---|---|---|'];
     const summaries: string[] = [];
