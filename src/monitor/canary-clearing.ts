@@ -12,7 +12,7 @@
  * finished as well and records `canaryClearing` done; deciding again would compare the canary
  * with itself and hold it for ever.
  *
- * Usage: `const unfinished = await unfinishedDecision(stores, deployment, canaryVersion);`
+ * Usage: `const { decisions } = await failAbandonedDecisions(metadata, deployment); const unfinished = await unfinishedDecision(stores, decisions, canaryVersion);`
  *        `const after = await clearCanary(stores, { deployment, decision, executionId, alias });`
  */
 import { z } from 'zod';
@@ -49,14 +49,13 @@ const canaryClearing = z.discriminatedUnion('status', [
 export type CanaryClearing = z.infer<typeof canaryClearing>;
 
 /**
- * A decision about `deployment` (the live one, by id) that has not taken its canary out yet: a
+ * A decision among `about` (the decisions about the live deployment, from `failAbandonedDecisions`) that has not taken its canary out yet: a
  * promotion or rollback recorded as done whose clearing failed, or a promotion of `canaryVersion`
  * whose step moved the alias and then failed before it was recorded as complete (its record is
  * FAILED, without the output, while the alias names the canary's version). None when the canary
  * was never decided on, or only held.
  */
-export async function unfinishedDecision(stores: { metadata: MetadataStore; registry: RegistryStore }, deployment: Deployment, canaryVersion: number): Promise<RecordedDecision | undefined> {
-  const about = await decisionsAbout(stores.metadata, deployment);
+export async function unfinishedDecision(stores: { metadata: MetadataStore; registry: RegistryStore }, about: readonly Execution[], canaryVersion: number): Promise<RecordedDecision | undefined> {
   // The latest completed promotion or rollback about this deployment is the one that counts. A hold
   // changes nothing, so one recorded after it (a concurrent check that read the window before) hides nothing.
   for (const execution of about.filter((e) => e.state === 'COMPLETE')) {
@@ -76,26 +75,32 @@ export async function unfinishedDecision(stores: { metadata: MetadataStore; regi
  * (its process died, or stalled past the lease without renewing it), and is then finished like any
  * failed step (`unfinishedDecision`: a promotion whose alias it moved is finished, not decided again).
  * A step whose process on this host still runs is left RUNNING and returned in `live`: its check only
- * stalled, and can still move the alias, so the caller decides nothing until it ends.
+ * stalled, and can still move the alias, so the caller decides nothing until it ends. `decisions`:
+ * every decision about `deployment` as it now stands, newest first, for `unfinishedDecision`.
  */
-export async function failAbandonedDecisions(metadata: MetadataStore, deployment: Deployment, now = Date.now()): Promise<{ failed: number[]; live: Execution[] }> {
+export async function failAbandonedDecisions(metadata: MetadataStore, deployment: Deployment, now = Date.now()): Promise<{ failed: number[]; live: Execution[]; decisions: Execution[] }> {
   const failed: number[] = [];
   const live: Execution[] = [];
-  for (const execution of (await decisionsAbout(metadata, deployment)).filter((e) => e.state === 'RUNNING')) {
+  let decisions = await decisionsAbout(metadata, deployment);
+  let endedMeanwhile = false;
+  for (const [index, execution] of decisions.entries()) {
+    if (execution.state !== 'RUNNING') continue;
     if (execution.owner && ownerState(execution.owner) === 'alive') {
       live.push(execution);
       continue;
     }
     const error = `its canary check lost the canary lease on ${deployment.modelName} before the step ended (its process died or stalled past the lease), so a later check marked it failed`;
     try {
-      await metadata.updateExecution(execution.id, { state: 'FAILED', error, endedAt: now });
+      decisions[index] = await metadata.updateExecution(execution.id, { state: 'FAILED', error, endedAt: now });
       failed.push(execution.id);
     } catch (e) {
-      // Its process ended it meanwhile (it had only stalled): what it recorded stands.
+      // Its process ended it meanwhile (it had only stalled): what it recorded stands, and is read again below.
       if (!isLoomError(e) || e.code !== 'FAILED_PRECONDITION') throw e;
+      endedMeanwhile = true;
     }
   }
-  return { failed, live };
+  if (endedMeanwhile) decisions = await decisionsAbout(metadata, deployment);
+  return { failed, live, decisions };
 }
 
 /** Clocks of two clients of one database may differ by this much; a decision is never older than the deployment it is about by more. */

@@ -125,9 +125,9 @@ async function decideUnderLease(stores: CanaryStores, log: PredictionLogLocation
   const canaryVersion = await resolveModelVersion(parseModelRef(deployment.canary.ref), stores.registry);
   // Under the lease no other check is deciding: a decision step still RUNNING was left by a check that lost its lease,
   // and is failed and finished, unless its process on this host still runs (it stalled past the lease and may yet move the alias).
-  const { live } = await failAbandonedDecisions(stores.metadata, deployment);
+  const { live, decisions } = await failAbandonedDecisions(stores.metadata, deployment);
   if (live[0]) return inProgress({ model: request.model, holder: live[0].owner, since: live[0].startedAt ?? live[0].createdAt, until: null });
-  const unfinished = await unfinishedDecision(stores, deployment, canaryVersion.version);
+  const unfinished = await unfinishedDecision(stores, decisions, canaryVersion.version);
   if (unfinished) return finishDecision(stores, deployment, unfinished);
   const primaryVersion = await resolveModelVersion(parseModelRef(deployment.primary), stores.registry);
   // Comparing the canary with itself would hold it for ever (no request answered as primary by its version).
