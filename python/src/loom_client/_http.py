@@ -8,6 +8,8 @@ handles one exception type and can show the server's own fix.
 from __future__ import annotations
 
 import os
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any, Mapping, Optional
 
 import requests
@@ -47,14 +49,43 @@ def _error_of(response: requests.Response) -> LoomError:
     return LoomError(f"HTTP_{response.status_code}", response.text.strip()[:500] or response.reason, status=response.status_code)
 
 
-class Transport:
-    """A base URL with a session that sends the token; every call returns parsed JSON or raises LoomError."""
+# Refusals a server makes before doing any of the work, with the wait it asks for (Retry-After):
+# load shedding (503) and rate limits (429). Only methods that may be repeated are retried.
+_RETRY_STATUSES = frozenset({429, 503})
+_REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# A Retry-After longer than this is not waited out: the refusal is raised for the caller to decide.
+_MAX_RETRY_AFTER_S = 30.0
 
-    def __init__(self, url: str, token: Optional[str], timeout: float) -> None:
+
+def _retry_after(response: requests.Response) -> Optional[float]:
+    """The wait a retryable refusal asks for, in seconds; None when it is not one or names none."""
+    value = response.headers.get("Retry-After") if response.status_code in _RETRY_STATUSES else None
+    if value is None:
+        return None
+    try:
+        wait = float(value)
+    except ValueError:
+        try:
+            wait = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, wait) if wait <= _MAX_RETRY_AFTER_S else None
+
+
+class Transport:
+    """A base URL with a session that sends the token; every call returns parsed JSON or raises LoomError.
+
+    A GET (or another repeatable request) that the server refuses with 429 or 503 and a
+    ``Retry-After`` (an overloaded or rate-limited server, which did none of the work) is sent
+    again after that wait, up to ``retries`` times; then the refusal is raised.
+    """
+
+    def __init__(self, url: str, token: Optional[str], timeout: float, retries: int = 3) -> None:
         if not url.startswith(("http://", "https://")):
             raise LoomError("INVALID_ARGUMENT", f"{url!r} is not an http(s) URL", fix="pass the address the server printed, e.g. http://127.0.0.1:5000")
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.retries = retries
         self.session = requests.Session()
         # A local server must not be reached through an HTTP proxy from the environment.
         self.session.trust_env = False
@@ -63,13 +94,21 @@ class Transport:
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None, json: Any = None) -> Any:
-        """Sends one request and returns its JSON body; raises LoomError on any refusal."""
+    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None, json: Any = None, retry: bool = True) -> Any:
+        """Sends one request and returns its JSON body; raises LoomError on any refusal.
+
+        ``retry=False`` raises a retryable refusal at once (a probe that should report, not wait).
+        """
         clean = {k: v for k, v in (params or {}).items() if v is not None}
-        try:
-            response = self.session.request(method, self.url + path, params=clean, json=json, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise LoomError("UNAVAILABLE", f"could not reach {self.url}: {error}", fix="check that the server is running at that address (`loom server` / `loom serve`)") from error
+        attempts = self.retries if retry and method.upper() in _REPEATABLE else 0
+        while True:
+            response = self._send(method, path, clean, json)
+            wait = _retry_after(response) if attempts > 0 else None
+            if wait is None:
+                break
+            attempts -= 1
+            response.close()
+            time.sleep(wait)
         if response.status_code >= 400:
             raise _error_of(response)
         if not response.content:
@@ -78,6 +117,12 @@ class Transport:
             return response.json()
         except ValueError as error:
             raise LoomError("INTERNAL", f"{method} {path} answered {response.status_code} with a body that is not JSON", status=response.status_code) from error
+
+    def _send(self, method: str, path: str, params: Mapping[str, Any], json: Any) -> requests.Response:
+        try:
+            return self.session.request(method, self.url + path, params=params, json=json, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise LoomError("UNAVAILABLE", f"could not reach {self.url}: {error}", fix="check that the server is running at that address (`loom server` / `loom serve`)") from error
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)

@@ -84,12 +84,14 @@ class Client:
         token: an API token (``loom token create``); default the ``LOOM_TOKEN`` environment
             variable; sent as ``Authorization: Bearer``. Without one, the server must run open.
         timeout: seconds to wait for any one answer.
+        retries: how many times a read refused by a busy server (429 or 503 with ``Retry-After``)
+            is sent again after the wait it asks for; 0 raises the first refusal.
 
     Every method raises :class:`loom_client.LoomError` (code, message, fix) when the server refuses.
     """
 
-    def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 60.0) -> None:
-        self._http = Transport(url, token, timeout)
+    def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 60.0, retries: int = 3) -> None:
+        self._http = Transport(url, token, timeout, retries)
 
     @property
     def url(self) -> str:
@@ -168,12 +170,20 @@ class Client:
     def wait_for_pipeline_run(self, run_id: str, *, timeout: float = 3600.0, poll: float = 1.0, on_change: Optional[Callable[[PipelineRun], None]] = None) -> PipelineRun:
         """Watches a run until it ends and returns it; ``on_change`` sees it whenever a step changes state.
 
-        Raises LoomError ``DEADLINE_EXCEEDED`` if it is still running after ``timeout`` seconds.
+        A server too busy to answer (503 or 429: the run itself may be what keeps it busy) is asked
+        again at the next poll. Raises LoomError ``DEADLINE_EXCEEDED`` if the run is still going
+        after ``timeout`` seconds.
         """
         deadline = time.monotonic() + timeout
         last: Optional[List[Any]] = None
         while True:
-            run = self.pipeline_run(run_id)
+            try:
+                run = self.pipeline_run(run_id)
+            except LoomError as error:
+                if error.status not in (429, 503) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(poll)
+                continue
             states = [run.state, *run.steps.get("state", pd.Series(dtype=object)).tolist()]
             if on_change is not None and states != last:
                 on_change(run)

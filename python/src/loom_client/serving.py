@@ -47,8 +47,8 @@ def _as_json_values(values: "pd.Series[Any]", datatype: str, name: str) -> List[
 class ModelServer:
     """A `loom serve` (or any KServe V2 server) at ``url``; ``token`` as for :class:`loom_client.Client`."""
 
-    def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 60.0) -> None:
-        self._http = Transport(url, token, timeout)
+    def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 60.0, retries: int = 3) -> None:
+        self._http = Transport(url, token, timeout, retries)
         self._metadata: Dict[str, Dict[str, Any]] = {}
 
     def close(self) -> None:
@@ -57,7 +57,7 @@ class ModelServer:
     def ready(self) -> bool:
         """Whether the server answers ready (every model it serves is loaded)."""
         try:
-            return bool(self._http.get("/v2/health/ready").get("ready", True))
+            return bool(self._http.request("GET", "/v2/health/ready", retry=False).get("ready", True))
         except LoomError:
             return False
 
