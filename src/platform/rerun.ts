@@ -26,7 +26,18 @@ export interface RerunSource {
   warmStartFrom?: string;
 }
 
-export class PipelineReruns {
+/**
+ * What the API asks of whoever runs pipelines again: the new run's id once it is recorded, and
+ * a wait for every run still going. `PipelineReruns` runs them in this process; `loom server`
+ * runs each in a process of its own (cli/rerun-processes.ts), so that loading a pipeline file
+ * and running its steps never hold up the server's event loop.
+ */
+export interface Reruns {
+  request(runId: string, context?: ChangeContext): Promise<{ runId: string }>;
+  drain(): Promise<void>;
+}
+
+export class PipelineReruns implements Reruns {
   private readonly going = new Set<Promise<unknown>>();
 
   constructor(
@@ -41,8 +52,12 @@ export class PipelineReruns {
    * recorded; `finished` settles when it ends.
    */
   async request(runId: string, context?: ChangeContext): Promise<{ runId: string; finished: Promise<PipelineRunResult> }> {
-    const source = context ? await recordChange(context, { action: 'pipeline.rerun', permission: 'write', target: `pipeline run ${runId}` }, () => this.source(runId)) : await this.source(runId);
-    return this.start(source, context);
+    return this.start(await this.authorizedSource(runId, context), context);
+  }
+
+  /** `source(runId)`, authorized as a write of `context`'s principal and recorded in the audit log (unguarded without a context). */
+  authorizedSource(runId: string, context?: ChangeContext): Promise<RerunSource> {
+    return context ? recordChange(context, { action: 'pipeline.rerun', permission: 'write', target: `pipeline run ${runId}` }, () => this.source(runId)) : this.source(runId);
   }
 
   /** The recorded run's pipeline file: NOT_FOUND for an unknown run, FAILED_PRECONDITION when it kept none. */

@@ -22,7 +22,7 @@ import type { LabelStore } from '../monitor/label-store.js';
 import { registerMonitorMetrics, type MonitorMetricsOptions } from '../monitor/metrics.js';
 import type { PredictionLogLocation } from '../monitor/prediction-log-reader.js';
 import type { LoomDatabase } from '../pipeline/stores.js';
-import type { PipelineReruns } from '../platform/rerun.js';
+import type { Reruns } from '../platform/rerun.js';
 import type { RequestSecurity } from '../audit/request-security.js';
 import type { LoadShedding, RateLimit } from '../auth/settings.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -58,7 +58,7 @@ export interface PlatformServerOptions {
   /** Requests per principal and window (`http.rateLimit.server`); none: unlimited. */
   rateLimit?: RateLimit;
   /** Runs pipeline runs again for `POST /api/loom/pipeline-runs/:runId/rerun` (`loom server` gives its project's); none: the route refuses. */
-  reruns?: PipelineReruns;
+  reruns?: Reruns;
   /** 503 with Retry-After while overloaded (`http.loadShedding.server`); none: never refused. */
   loadShedding?: LoadShedding;
 }
@@ -69,7 +69,7 @@ export interface PlatformRouteOptions {
   artifacts: ArtifactStore;
   limits: HttpLimits;
   security?: RequestSecurity;
-  reruns?: PipelineReruns;
+  reruns?: Reruns;
 }
 
 export interface PlatformServer {

@@ -20,8 +20,8 @@ import { predictionLogLocation } from '../../platform/prediction-log-location.js
 import { startPlatformServer } from '../../server/server.js';
 import { parseOptions } from '../options.js';
 import { accessFlagsSchema, authSettingsWith, insecureOpenOption, requireAuthOption, type AccessFlags } from '../server-access.js';
-import { PipelineReruns } from '../../platform/rerun.js';
 import { openProject, type Project } from '../project.js';
+import { RerunProcesses } from '../rerun-processes.js';
 import { workersFailed } from './serve.js';
 
 const serverOptions = z.object({
@@ -80,8 +80,8 @@ async function serveApi(options: AccessFlags & { port: number; host: string }, p
     const security = createRequestSecurity(project, authSettingsWith(project.config.auth, options), options.host, 'mlflow-api');
     const { corsOrigins, rateLimit, loadShedding } = project.config.http;
     const log = createLogger({ level: project.config.logLevel, base: { server: 'platform' } });
-    // The dashboard's re-run button runs pipelines in this process, as the principal who pressed it.
-    const reruns = new PipelineReruns(project, (message) => log.error(message));
+    // The dashboard's re-run button runs a pipeline in a process of its own, as the principal who pressed it.
+    const reruns = new RerunProcesses(project, (message) => log.error(message));
     await serveInWorker(
       () => startPlatformServer({ port: options.port, host: options.host, db: project, artifacts: project.artifacts, security, corsOrigins, rateLimit: rateLimit.server, loadShedding: resolveLoadShedding(loadShedding.server), log, monitor: { location: predictionLogLocation(project.config), labels: project.labels, history: project.monitorHistory, fits: project.monitorFits }, reruns }),
       (url) => process.stderr.write(`${listeningLine(url)}\n${security.exposure.notice}\n`),
