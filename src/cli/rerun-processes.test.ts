@@ -95,3 +95,19 @@ test('a pipeline file that no longer loads is refused with the child process err
     [first.runId],
   );
 });
+
+test('a re-run whose process dies in a step is marked failed at once, naming the process', async (t) => {
+  const { platform, reruns, file, first } = await project(t);
+  // The step changed (a new version: no cache hit), and its process is killed while it runs it.
+  const dying = (await readFile(file, 'utf8'))
+    .replace("version: '1'", "version: '2'")
+    .replace('async execute({ outputs }) {', "async execute({ outputs }) { process.kill(process.pid, 'SIGKILL');");
+  await writeFile(file, dying);
+  const { runId } = await reruns.request(first.runId, context(platform, 'ed', 'editor'));
+  await reruns.drain();
+  const run = await showPipelineRun(platform, runId);
+  assert.equal(run.run.state, 'FAILED');
+  const step = run.steps.find((s) => s.step === 'write');
+  assert.equal(step?.state, 'FAILED');
+  assert.match(step?.error ?? '', /exited without finishing/);
+});

@@ -14,7 +14,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChangeContext } from '../audit/record-change.js';
 import { LoomError } from '../core/errors.js';
-import type { Platform } from '../platform/platform.js';
+import { settleAbandonedWork, type Platform } from '../platform/platform.js';
 import { PipelineReruns, type Reruns, type RerunSource } from '../platform/rerun.js';
 import { rerunReplySchema, type RerunRequest } from './rerun-protocol.js';
 
@@ -31,7 +31,7 @@ export class RerunProcesses implements Reruns {
   private readonly sources: PipelineReruns;
 
   constructor(
-    platform: Platform,
+    private readonly platform: Platform,
     /** Where a child reports what went wrong outside its run (a run's own failure is recorded with it). */
     private readonly log: (message: string) => void = () => {},
     private readonly options: RerunProcessOptions = {},
@@ -49,11 +49,13 @@ export class RerunProcesses implements Reruns {
     const request: RerunRequest = { source, ...(context && { context: { principal: context.principal, address: context.address, ...(context.reason && { reason: context.reason }) } }) };
     // Its own process group: a Ctrl-C meant for the server does not stop the run halfway; the server waits for it (`drain`).
     const child = fork(CHILD, [], { cwd: this.options.cwd, env: this.options.env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let started = false;
+    // A child that died after recording its run (killed, out of memory) left it RUNNING: it is settled at once, as the
+    // next command to open the project would (marked FAILED, naming the process), so the dashboard does not show it running.
+    const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => resolve(started && (code !== 0 || signal !== null) ? this.settle(source, signal ?? `exit code ${code}`) : undefined)));
     this.going.add(exited);
     void exited.finally(() => this.going.delete(exited));
     return new Promise((resolve, reject) => {
-      let started = false;
       child.on('message', (raw) => {
         const reply = rerunReplySchema.safeParse(raw);
         if (!reply.success) return this.log(`re-run of ${source.runId}: its process sent a message that is not a reply: ${reply.error.message}`);
@@ -79,6 +81,11 @@ export class RerunProcesses implements Reruns {
       });
       child.send(request);
     });
+  }
+
+  private async settle(source: RerunSource, how: string): Promise<void> {
+    this.log(`the process of a re-run of ${source.runId} ended (${how}) before its run did`);
+    await settleAbandonedWork(this.platform).catch((error: unknown) => this.log(`settling the work it left failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   /** Waits for every re-run this server started: it closes its stores only after them. */

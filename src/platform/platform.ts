@@ -144,7 +144,7 @@ export async function openPlatform(config: LoomConfig, options: OpenPlatformOpti
  * RUNNING executions, pipeline runs and tracking runs are marked FAILED with the reason, and
  * its staging directories are removed. Only work whose owner process on this host is gone.
  */
-async function settleAbandonedWork(platform: Platform): Promise<void> {
+export async function settleAbandonedWork(platform: Platform): Promise<void> {
   await failAbandonedWork(platform.metadata);
   await platform.tracking.failAbandonedRuns();
   await platform.artifacts.reclaimAbandonedStaging();
