@@ -20,6 +20,12 @@ test('values cross as typed arrays and come back equal: numbers (-0, NaN, ±Infi
   values.forEach((value, i) => assert.ok(Object.is(back[i], value) || (typeof value === 'object' && value !== null && (assert.deepEqual(back[i], value), true)), `value ${i}: ${String(back[i])}`));
 });
 
+test('a writer made with no room at all still grows, and keeps every value', () => {
+  const writer = new ValueWriter(0);
+  for (const value of [1, 'two', true, null, 5]) writer.put(value);
+  assert.deepEqual(readValues(writer.take()), [1, 'two', true, null, 5]);
+});
+
 test('a writer grows past its buffers (values and characters) and starts each sequence empty after take', () => {
   const writer = new ValueWriter(4);
   const long = 'x'.repeat(100_000);

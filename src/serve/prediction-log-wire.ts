@@ -56,6 +56,8 @@ export class ValueWriter {
   private spare: { tags: Uint8Array; numbers: Float64Array; chars: Uint16Array } | undefined;
 
   constructor(capacity = MIN_VALUES) {
+    // At least one value: growing doubles, and twice nothing is nothing (writes past a typed array's end are dropped silently).
+    capacity = Math.max(1, Math.floor(capacity));
     this.tags = new Uint8Array(capacity);
     this.numbers = new Float64Array(capacity);
     this.chars = new Uint16Array(capacity * 4);
