@@ -111,3 +111,10 @@ test('a re-run whose process dies in a step is marked failed at once, naming the
   assert.equal(step?.state, 'FAILED');
   assert.match(step?.error ?? '', /exited without finishing/);
 });
+
+test('a re-run whose process cannot be started is refused, and the server does not wait for it', async (t) => {
+  const { platform, first } = await project(t);
+  const reruns = new RerunProcesses(platform, () => {}, { cwd: join(platform.config.home, 'no-such-folder') });
+  await assert.rejects(reruns.request(first.runId, context(platform, 'ed', 'editor')), (error: { code: string; message: string }) => error.code === 'INTERNAL' && /could not start a process/.test(error.message));
+  await reruns.drain();
+});

@@ -52,7 +52,13 @@ export class RerunProcesses implements Reruns {
     let started = false;
     // A child that died after recording its run (killed, out of memory) left it RUNNING: it is settled at once, as the
     // next command to open the project would (marked FAILED, naming the process), so the dashboard does not show it running.
-    const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => resolve(started && (code !== 0 || signal !== null) ? this.settle(source, signal ?? `exit code ${code}`) : undefined)));
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => resolve(started && (code !== 0 || signal !== null) ? this.settle(source, signal ?? `exit code ${code}`) : undefined));
+      // A process that could not be started emits 'error' and may never emit 'exit': drain() must not wait for it.
+      child.once('error', () => {
+        if (child.pid === undefined) resolve();
+      });
+    });
     this.going.add(exited);
     void exited.finally(() => this.going.delete(exited));
     return new Promise((resolve, reject) => {
@@ -70,7 +76,8 @@ export class RerunProcesses implements Reruns {
           else reject(error);
         }
       });
-      child.once('error', (error) => reject(new LoomError('INTERNAL', `could not start a process for the re-run of ${source.runId}: ${error.message}`)));
+      const notStarted = (error: Error) => reject(new LoomError('INTERNAL', `could not start a process for the re-run of ${source.runId}: ${error.message}`));
+      child.once('error', notStarted);
       child.once('exit', (code, signal) => {
         if (started) return;
         reject(
@@ -79,7 +86,7 @@ export class RerunProcesses implements Reruns {
           }),
         );
       });
-      child.send(request);
+      child.send(request, (error) => error && notStarted(error));
     });
   }
 
