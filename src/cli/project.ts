@@ -5,7 +5,7 @@
  * outside a project instead of leaving a `.loom` folder behind.
  */
 import type { MlflowServerFactory } from '../pipeline/launcher.js';
-import { loadConfig } from '../platform/config.js';
+import { loadConfig, type ConfigOverrides } from '../platform/config.js';
 import { openPlatform, withPlatform, type OpenPlatformOptions, type Platform } from '../platform/platform.js';
 import { startPlatformServer } from '../server/server.js';
 import { changeContext } from './security.js';
@@ -13,8 +13,9 @@ import { changeContext } from './security.js';
 /** A command's view of the project: every store, the artifact store and the layout. */
 export type Project = Platform;
 
-export async function openProject(options: OpenPlatformOptions = {}): Promise<Project> {
-  return openPlatform(loadConfig(), { mlflowServer: platformApiOnLoopback, ...options });
+/** `overrides` win over the environment and loom.config.json (a re-run's process: the server's own project, cli/rerun-processes.ts). */
+export async function openProject(options: OpenPlatformOptions = {}, overrides?: ConfigOverrides): Promise<Project> {
+  return openPlatform(loadConfig({ overrides }), { mlflowServer: platformApiOnLoopback, ...options });
 }
 
 /**

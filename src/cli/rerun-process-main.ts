@@ -1,9 +1,10 @@
 /**
  * A pipeline re-run in a process of its own (forked by rerun-processes.ts for `loom server`):
- * takes one request over IPC, opens the project as every command does (the same working
- * folder and environment as the server, so the same configuration), runs the recorded run's
- * pipeline file again as the principal the server authorized, answers `started` with the new
- * run's id as soon as it is recorded, and `finished` when it ends; then exits.
+ * takes one request over IPC, opens the project the server opened (its home, database and
+ * artifact store as the server resolved them; the rest from the same working folder and
+ * environment), runs the recorded run's pipeline file again as the principal the server
+ * authorized, answers `started` with the new run's id as soon as it is recorded, and
+ * `finished` when it ends; then exits, whatever its steps left open.
  */
 import { isLoomError, failureRecord } from '../core/errors.js';
 import { PipelineReruns } from '../platform/rerun.js';
@@ -21,7 +22,8 @@ async function rerun(raw: unknown): Promise<void> {
   }
   let project;
   try {
-    project = await openProject();
+    const { home, database, artifacts } = request.data.project;
+    project = await openProject({}, { home, database, artifacts });
     const reruns = new PipelineReruns(project, (message) => process.stderr.write(`${message}\n`));
     const { context } = request.data;
     const started = await reruns.start(request.data.source, context && { ...context, audit: project.audit });
@@ -34,8 +36,9 @@ async function rerun(raw: unknown): Promise<void> {
     await send({ type: 'failed', error: { ...failureRecord(error, { code: 'INTERNAL' }), ...(field && { field }) } });
   } finally {
     await project?.close();
-    if (process.connected) process.disconnect();
   }
 }
 
-process.once('message', (raw) => void rerun(raw));
+// The run has ended (or never started): the process ends too, whatever a step left open (a timer, a pool), so the
+// server's drain() is not kept waiting for a process with nothing left to do.
+process.once('message', (raw) => void rerun(raw).finally(() => process.exit()));

@@ -4,6 +4,7 @@
 // principal the parent authorized and audited; a file that no longer loads is refused with the
 // child's error, and nothing is recorded.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -43,7 +44,8 @@ const context = (platform: Platform, subject: string, role: Principal['role']): 
 async function project(t: { after(fn: () => Promise<void>): void }) {
   const dir = await makeTempDir((fn) => t.after(fn));
   const platform = await openTestPlatform(dir);
-  const env: NodeJS.ProcessEnv = { ...process.env, LOOM_HOME: dir };
+  // The child is told the server's project: its own environment naming no project (or another one) changes nothing.
+  const env: NodeJS.ProcessEnv = { ...process.env, LOOM_HOME: join(dir, 'not-this-project') };
   delete env.LOOM_DATABASE_URL;
   const reruns = new RerunProcesses(platform, () => {}, { cwd: dir, env });
   t.after(async () => {
@@ -117,4 +119,17 @@ test('a re-run whose process cannot be started is refused, and the server does n
   const reruns = new RerunProcesses(platform, () => {}, { cwd: join(platform.config.home, 'no-such-folder') });
   await assert.rejects(reruns.request(first.runId, context(platform, 'ed', 'editor')), (error: { code: string; message: string }) => error.code === 'INTERNAL' && /could not start a process/.test(error.message));
   await reruns.drain();
+});
+
+test('a re-run whose steps leave something open (a timer) still ends its process when the run ends', async (t) => {
+  const { platform, reruns, file, first } = await project(t);
+  // Loaded in the child only: the first run was loaded before.
+  await writeFile(file, `${await readFile(file, 'utf8')}setInterval(() => {}, 60_000);\n`);
+  const { runId } = await reruns.request(first.runId, context(platform, 'ed', 'editor'));
+  // A guard against a hang, not a measure: the process ends within seconds of its run.
+  const drained = await Promise.race([reruns.drain().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 120_000, false).unref())]);
+  // Had it not, its process is ended here, so the failure is reported instead of the test file hanging on it.
+  if (!drained) spawnSync('pkill', ['-P', String(process.pid), '-f', 'rerun-process']);
+  assert.ok(drained, 'drain() returned: the re-run process ended');
+  assert.equal((await showPipelineRun(platform, runId)).run.state, 'COMPLETE');
 });

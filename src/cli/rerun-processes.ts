@@ -5,8 +5,9 @@
  * `require`, which has tsx compile it and everything it imports (Loom's sources included) on
  * the event loop, 2-3 s during which load shedding refused the server's requests; and a step's
  * own work, or a crash, would be the server's too. Here the server authorizes and audits the
- * request as before, forks the process, answers with the new run's id once the child has
- * recorded the run, and keeps nothing of it but the child; `drain()` waits for every child.
+ * request as before, forks the process (telling it the project the server opened), answers with
+ * the new run's id once the child has recorded the run, and keeps nothing of it but the child;
+ * `drain()` waits for every child, which exits when its run ends.
  *
  * Usage: `const reruns = new RerunProcesses(project, log); const { runId } = await reruns.request(oldRunId, context);`
  */
@@ -21,7 +22,7 @@ import { rerunReplySchema, type RerunRequest } from './rerun-protocol.js';
 const CHILD = fileURLToPath(new URL('./rerun-process.mjs', import.meta.url));
 
 export interface RerunProcessOptions {
-  /** Where the child opens its project from, and with what environment: default this process's (the same configuration). */
+  /** The child's working folder and environment: default this process's (its other settings, DuckDB's, the actor, come from them). */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -46,7 +47,9 @@ export class RerunProcesses implements Reruns {
 
   /** Resolves with the new run's id; rejects with the child's error (a pipeline file that does not load: INVALID_ARGUMENT) when it could not start it. */
   start(source: RerunSource, context?: ChangeContext): Promise<{ runId: string }> {
-    const request: RerunRequest = { source, ...(context && { context: { principal: context.principal, address: context.address, ...(context.reason && { reason: context.reason }) } }) };
+    const { home, database, artifacts } = this.platform.config;
+    const project = { home, database: { url: database.url, ...(database.schema && { schema: database.schema }) }, artifacts: artifacts.url };
+    const request: RerunRequest = { project, source, ...(context && { context: { principal: context.principal, address: context.address, ...(context.reason && { reason: context.reason }) } }) };
     // Its own process group: a Ctrl-C meant for the server does not stop the run halfway; the server waits for it (`drain`).
     const child = fork(CHILD, [], { cwd: this.options.cwd, env: this.options.env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     let started = false;

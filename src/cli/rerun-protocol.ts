@@ -18,6 +18,8 @@ const principalSchema = z.object({
 });
 
 export const rerunRequestSchema = z.object({
+  /** The server's project as it resolved it at start (not read again from loom.config.json and the environment, which may have changed since). */
+  project: z.object({ home: z.string(), database: z.object({ url: z.string(), schema: z.string().optional() }), artifacts: z.string() }),
   source: z.object({ runId: z.string(), pipelineFile: z.string(), warmStartFrom: z.string().optional() }),
   /** Who asked, as the server authorized them; absent: unguarded. */
   context: z.object({ principal: principalSchema, address: z.string(), reason: z.string().optional() }).optional(),
