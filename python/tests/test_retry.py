@@ -127,3 +127,18 @@ def test_a_watch_still_raises_what_is_not_a_busy_server(scripted: Scripted) -> N
     with Client(scripted.url) as client, pytest.raises(LoomError) as missing:
         client.wait_for_pipeline_run("r1", timeout=30, poll=0.01)
     assert missing.value.status == 404 and len(scripted.seen) == 1
+
+
+def test_retries_keep_within_the_clients_timeout(scripted: Scripted) -> None:
+    scripted.answers = [(503, "2", BUSY[2])]
+    with Client(scripted.url, timeout=1.0) as client, pytest.raises(LoomError) as refused:
+        client.pipeline_run("r1")
+    assert refused.value.status == 503 and len(scripted.seen) == 1, "a 2 s wait does not fit in a 1 s timeout: raised at once"
+
+
+def test_a_watch_refused_past_its_timeout_says_so(scripted: Scripted) -> None:
+    scripted.answers = [(503, "2", BUSY[2])]
+    with Client(scripted.url) as client, pytest.raises(LoomError) as late:
+        client.wait_for_pipeline_run("r1", timeout=0.3, poll=0.05)
+    assert (late.value.code, late.value.status) == ("DEADLINE_EXCEEDED", 503)
+    assert "kept refusing" in late.value.message and len(scripted.seen) >= 2

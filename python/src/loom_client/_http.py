@@ -52,7 +52,7 @@ def _error_of(response: requests.Response) -> LoomError:
 # Refusals a server makes before doing any of the work, with the wait it asks for (Retry-After):
 # load shedding (503) and rate limits (429). Only methods that may be repeated are retried.
 _RETRY_STATUSES = frozenset({429, 503})
-_REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS"})
 # A Retry-After longer than this is not waited out: the refusal is raised for the caller to decide.
 _MAX_RETRY_AFTER_S = 30.0
 
@@ -75,9 +75,10 @@ def _retry_after(response: requests.Response) -> Optional[float]:
 class Transport:
     """A base URL with a session that sends the token; every call returns parsed JSON or raises LoomError.
 
-    A GET (or another repeatable request) that the server refuses with 429 or 503 and a
-    ``Retry-After`` (an overloaded or rate-limited server, which did none of the work) is sent
-    again after that wait, up to ``retries`` times; then the refusal is raised.
+    A read (GET, HEAD, OPTIONS) that the server refuses with 429 or 503 and a ``Retry-After`` (an
+    overloaded or rate-limited server, which did none of the work) is sent again after that wait,
+    up to ``retries`` times and only while the wait ends within ``timeout`` of the first attempt;
+    then the refusal is raised.
     """
 
     def __init__(self, url: str, token: Optional[str], timeout: float, retries: int = 3) -> None:
@@ -101,10 +102,11 @@ class Transport:
         """
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         attempts = self.retries if retry and method.upper() in _REPEATABLE else 0
+        deadline = time.monotonic() + self.timeout
         while True:
             response = self._send(method, path, clean, json)
             wait = _retry_after(response) if attempts > 0 else None
-            if wait is None:
+            if wait is None or time.monotonic() + wait > deadline:
                 break
             attempts -= 1
             response.close()

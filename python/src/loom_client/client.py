@@ -85,7 +85,7 @@ class Client:
             variable; sent as ``Authorization: Bearer``. Without one, the server must run open.
         timeout: seconds to wait for any one answer.
         retries: how many times a read refused by a busy server (429 or 503 with ``Retry-After``)
-            is sent again after the wait it asks for; 0 raises the first refusal.
+            is sent again after the wait it asks for, within ``timeout``; 0 raises the first refusal.
 
     Every method raises :class:`loom_client.LoomError` (code, message, fix) when the server refuses.
     """
@@ -152,7 +152,10 @@ class Client:
 
     def pipeline_run(self, run_id: str) -> PipelineRun:
         """One pipeline run with a row per step (state, attempts, duration, parameters, inputs, outputs, error)."""
-        answer = self._http.get(f"{_LOOM}/pipeline-runs/{_path(run_id)}")
+        return self._pipeline_run(run_id, retry=True)
+
+    def _pipeline_run(self, run_id: str, *, retry: bool) -> PipelineRun:
+        answer = self._http.request("GET", f"{_LOOM}/pipeline-runs/{_path(run_id)}", retry=retry)
         summary = answer["run"]
         steps = frame(answer.get("steps", []), ["step", "component", "state", "attempts", "durationMs", "executionId", "error", "reason", "parameters", "inputs", "outputs"])
         return PipelineRun(summary["runId"], summary["pipeline"], summary["state"], _stamp(summary.get("startedAt")), _stamp(summary.get("endedAt")), steps, answer)
@@ -178,10 +181,13 @@ class Client:
         last: Optional[List[Any]] = None
         while True:
             try:
-                run = self.pipeline_run(run_id)
+                # Not retried inside: this loop asks again, and keeps to its own deadline.
+                run = self._pipeline_run(run_id, retry=False)
             except LoomError as error:
-                if error.status not in (429, 503) or time.monotonic() >= deadline:
+                if error.status not in (429, 503):
                     raise
+                if time.monotonic() >= deadline:
+                    raise LoomError("DEADLINE_EXCEEDED", f"pipeline run {run_id} could not be read for {timeout:g} s: the server kept refusing ({error.message})", fix=error.fix, status=error.status) from error
                 time.sleep(poll)
                 continue
             states = [run.state, *run.steps.get("state", pd.Series(dtype=object)).tolist()]
