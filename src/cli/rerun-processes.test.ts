@@ -133,3 +133,18 @@ test('a re-run whose steps leave something open (a timer) still ends its process
   assert.ok(drained, 'drain() returned: the re-run process ended');
   assert.equal((await showPipelineRun(platform, runId)).run.state, 'COMPLETE');
 });
+
+test('re-runs past the most one server runs at once are refused until one ends, and not audited', async (t) => {
+  const { platform, first } = await project(t);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.LOOM_DATABASE_URL;
+  const reruns = new RerunProcesses(platform, () => {}, { cwd: platform.config.home, env, maxRunning: 1 });
+  t.after(() => reruns.drain());
+  const going = reruns.request(first.runId, context(platform, 'ed', 'editor'));
+  await assert.rejects(reruns.request(first.runId, context(platform, 'ed', 'editor')), (error: { code: string; fix?: string }) => error.code === 'UNAVAILABLE' && /loom runs rerun/.test(error.fix ?? ''));
+  await going;
+  await reruns.drain();
+  await reruns.request(first.runId, context(platform, 'ed', 'editor'));
+  await reruns.drain();
+  assert.equal((await platform.audit.list()).items.length, 2, 'the refused one is not in the audit log');
+});

@@ -21,7 +21,12 @@ import { rerunReplySchema, type RerunRequest } from './rerun-protocol.js';
 
 const CHILD = fileURLToPath(new URL('./rerun-process.mjs', import.meta.url));
 
+/** Re-runs one server process runs at once: each is a whole Node process with its own database connections. */
+export const MAX_RERUN_PROCESSES = 4;
+
 export interface RerunProcessOptions {
+  /** At most this many re-runs at once (default `MAX_RERUN_PROCESSES`); another is refused with UNAVAILABLE until one ends. */
+  maxRunning?: number;
   /** The child's working folder and environment: default this process's (its other settings, DuckDB's, the actor, come from them). */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -29,6 +34,7 @@ export interface RerunProcessOptions {
 
 export class RerunProcesses implements Reruns {
   private readonly going = new Set<Promise<void>>();
+  private authorizing = 0;
   private readonly sources: PipelineReruns;
 
   constructor(
@@ -42,7 +48,23 @@ export class RerunProcesses implements Reruns {
 
   /** Authorizes and audits as `PipelineReruns.request` does, then starts the run in its own process; resolves once it is recorded. */
   async request(runId: string, context?: ChangeContext): Promise<{ runId: string }> {
-    return this.start(await this.sources.authorizedSource(runId, context), context);
+    // Refused before it is authorized and audited: the audit log records re-runs that started.
+    // Requests still being authorized hold their place, so two at once cannot both take the last one.
+    const most = this.options.maxRunning ?? MAX_RERUN_PROCESSES;
+    if (this.going.size + this.authorizing >= most) {
+      throw new LoomError('UNAVAILABLE', `this server is already running ${most} pipeline re-runs (at most ${most} at once)`, {
+        fix: 'run it again once one of them has ended (see the Pipelines page), or run it from a terminal with `loom runs rerun <run-id>`',
+        retryable: true,
+      });
+    }
+    this.authorizing += 1;
+    let source: RerunSource;
+    try {
+      source = await this.sources.authorizedSource(runId, context);
+    } finally {
+      this.authorizing -= 1;
+    }
+    return this.start(source, context);
   }
 
   /** Resolves with the new run's id; rejects with the child's error (a pipeline file that does not load: INVALID_ARGUMENT) when it could not start it. */
