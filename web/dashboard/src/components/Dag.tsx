@@ -58,6 +58,8 @@ function layout(steps: PipelineStep[], edges: DagEdge[]): Map<string, { x: numbe
 }
 
 export function Dag({ steps, selected, onSelect }: { steps: PipelineStep[]; selected?: string; onSelect(step: string): void }) {
+  // A run just recorded has no step yet (a re-run's process is still loading its pipeline file).
+  if (steps.length === 0) return <p className="muted">No step has started yet.</p>;
   const edges = stepEdges(steps);
   const at = layout(steps, edges);
   const width = Math.max(...[...at.values()].map((p) => p.x + W)) + 8;

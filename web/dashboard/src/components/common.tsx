@@ -11,7 +11,7 @@ export interface Loaded<T> {
 
 /** Runs `load` whenever `key` changes, cancelling the request it replaces. */
 export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, key: string): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ key?: string; data?: T; error?: Error; loading: boolean }>({ loading: true });
   const [generation, setGeneration] = useState(0);
   // `key` names everything `load` depends on, so the closure is taken anew only when it changes.
   const run = useCallback(load, [key]);
@@ -19,15 +19,18 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, key: string
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     run(controller.signal).then(
-      (data) => setState({ data, loading: false }),
+      (data) => setState({ key, data, loading: false }),
       (error: Error) => {
-        if (!controller.signal.aborted) setState({ error, loading: false });
+        if (!controller.signal.aborted) setState({ key, error, loading: false });
       },
     );
     return () => controller.abort();
-  }, [run, generation]);
+  }, [run, generation, key]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { ...state, reload };
+  // A reload keeps the data shown until the new answer comes; another key's data is not this key's (the route
+  // changed under the page: another run, another model), so the page shows loading instead of mixing the two.
+  const current = state.key === key ? state : { loading: true };
+  return { ...current, reload };
 }
 
 /** The server's message and fix, as it sent them. */
