@@ -1,14 +1,5 @@
-// A pipeline re-run's own process (cli/rerun-processes.ts forks it for `loom server`): loads
-// the compiled module in the built package, or the TypeScript sources through tsx with the
-// repository's tsconfig (its paths name `loom-mlops` as the sources), as bin/loom.js does.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// A pipeline re-run's own process (cli/rerun-processes.ts forks it for `loom server`): loads its
+// module, compiled or through tsx with the repository's tsconfig (see core/worker-module.mjs).
+import { importWorkerModule } from '../core/worker-module.mjs';
 
-const compiled = new URL('./rerun-process-main.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register({ tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)) });
-  await import(new URL('./rerun-process-main.ts', import.meta.url).href);
-}
+await importWorkerModule(import.meta.url, 'rerun-process-main', { repoPaths: true });
