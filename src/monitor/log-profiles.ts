@@ -88,7 +88,8 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
   const profiled = new Set(trusted);
   const unprofiled = await timeRanges(db, log.files.filter((f) => !profiled.has(f)));
   // The profiles' group and field rows are few: held here, so a window's coverage is worked out without a query.
-  const groups = loaded.filter((r) => r.kind === 'group' && inFilter(r, filter));
+  const allGroups = loaded.filter((r) => r.kind === 'group');
+  const groups = allGroups.filter((r) => inFilter(r, filter));
   const fieldRows = loaded.filter((r) => r.kind === 'field');
   /**
    * The range clamped to the log's filter and its groups' rows and times, the groups (as a
@@ -110,7 +111,12 @@ export async function openLogProfiles(db: DuckDBConnection, log: Pick<OpenedPred
     const times = (pick: (g: ProfileRow) => bigint, better: (a: bigint, b: bigint) => boolean) =>
       overlapping.length === 0 ? undefined : Number(overlapping.map(pick).reduce((a, b) => (better(b, a) ? b : a)));
     // A group's version or role may be NULL (the reader keeps such rows when it does not filter on them): matched as equal, not dropped as USING would.
-    const inWindow = `p SEMI JOIN ${groupsRelation(overlapping)} ON p.profile = g.profile AND p.model_name = g.model_name AND p.model_version IS NOT DISTINCT FROM g.model_version AND p.role IS NOT DISTINCT FROM g.role`;
+    // A value row belongs to a group row of its profile: when every group of the profiles is in (one model's log, read
+    // whole), every value row is, and the join that picks them (a tenth of the window's statistics) is left out.
+    const inWindow =
+      overlapping.length === allGroups.length
+        ? 'p'
+        : `p SEMI JOIN ${groupsRelation(overlapping)} ON p.profile = g.profile AND p.model_name = g.model_name AND p.model_version IS NOT DISTINCT FROM g.model_version AND p.role IS NOT DISTINCT FROM g.role`;
     return {
       inWindow,
       rows: Number(rows),
