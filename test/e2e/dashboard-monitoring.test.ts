@@ -401,6 +401,8 @@ test('deployments: a viewer token is refused the rollback with the server messag
   await served.getByRole('group', { name: 'Confirm the rollback of champion' }).waitFor();
   await served.getByRole('button', { name: 'Confirm rollback' }).click();
   await served.getByRole('heading', { name: 'flights@champion → v1' }).waitFor();
+  // The heading and the history are two answers; the history's may come second.
+  await served.getByRole('cell', { name: 'v2 → v1' }).waitFor();
   const newest = served.locator('tbody tr').first();
   assert.deepEqual((await newest.locator('td').allInnerTexts()).slice(1, 4), ['v2 → v1', 'rollback', 'erin'], 'recorded as the signed-in principal');
   const alias = await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=flights&alias=champion`, { headers: { authorization: `Bearer ${tokens.viewer}` } });

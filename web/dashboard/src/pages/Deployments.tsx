@@ -5,7 +5,6 @@
  * time (`?traffic=hourly|daily`) and its shadow's answers against the served ones; and each alias a deployment serves with its history and a
  * rollback (confirmed, through the same API route and checks as `loom models rollback`).
  */
-import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { LOOM, MLFLOW, get, type AliasMove, type Deployment, type ModelVersion } from '../api';
 import { AliasHistory, RollbackButton } from '../components/AliasRollback';
@@ -143,8 +142,7 @@ export function Deployments() {
 
 /** One served alias: the version it holds now, its moves, and its rollback. */
 function ServedAlias({ name, alias }: { name: string; alias: string }) {
-  const [changes, setChanges] = useState(0);
-  const key = JSON.stringify([name, alias, changes]);
+  const key = JSON.stringify([name, alias]);
   const current = useApi((signal) => get<{ model_version: ModelVersion }>(`${MLFLOW}/registered-models/alias`, { name, alias }, signal), key);
   const history = useApi((signal) => get<{ moves: AliasMove[] }>(`${LOOM}/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}/history`, {}, signal), key);
   return (
@@ -152,7 +150,15 @@ function ServedAlias({ name, alias }: { name: string; alias: string }) {
       <h3>
         {name}@{alias} → {current.data ? `v${current.data.model_version.version}` : current.error ? 'unset' : '…'}
       </h3>
-      <RollbackButton name={name} alias={alias} onDone={() => setChanges((n) => n + 1)} />
+      <RollbackButton
+        name={name}
+        alias={alias}
+        onDone={() => {
+          // The same alias read again: what is on screen stays until each new answer replaces it.
+          current.reload();
+          history.reload();
+        }}
+      />
       <Show loaded={history}>{({ moves }) => <AliasHistory alias={`${name}@${alias}`} moves={moves} />}</Show>
     </div>
   );
