@@ -18,7 +18,8 @@
  * Beside each finished file, its profile (`….profile`, monitor/log-profile-write.ts): the
  * file's value counts per field, which monitoring windows sum instead of scanning the rows;
  * written after the file (a crash between the two leaves a file without one: recovery writes
- * it, and until then windows scan that file).
+ * it, and until then windows scan that file; a profile that fails is tried again after later
+ * files', prediction-log-profiles.ts).
  *
  * Usage: `const writer = new ParquetSpoolWriter(dir, { idleMs: 5000 }); await writer.recover(); await writer.write(rows); await writer.close();`
  */
@@ -32,7 +33,8 @@ import { LoomError } from '../core/errors.js';
 import { packedStructure, SpoolStructure, type BatchStructure } from './prediction-log-structure.js';
 import { endOfLastLine, exists, processAlive, spoolLines, wellFormedSpoolText } from './prediction-log-spool.js';
 import { packedSpoolLines, type PackedRecords } from './prediction-log-pack.js';
-import { profilePath, writeLogProfile } from '../monitor/log-profile-write.js';
+import { profilePath } from '../monitor/log-profile-write.js';
+import { LogFileProfiles } from './prediction-log-profiles.js';
 import { columnarLayout, frameSource, frameSpoolStructure, packedFrame, spoolSource } from './prediction-log-frames.js';
 
 export interface ParquetSpoolOptions {
@@ -92,6 +94,8 @@ export class ParquetSpoolWriter {
   private closed = false;
   /** A background rotation's failure no `onError` was told of; `close()` rejects with it. */
   private unreported: unknown;
+  /** The profiles beside the finished files (a failed one is tried again after later files). */
+  private readonly profiles: LogFileProfiles;
 
   constructor(
     readonly dir: string,
@@ -101,6 +105,7 @@ export class ParquetSpoolWriter {
     this.rotateMs = options.rotateMs ?? 60_000;
     this.idleMs = options.idleMs ?? 5_000;
     this.token = options.token ?? randomBytes(4).toString('hex');
+    this.profiles = new LogFileProfiles(options.onError);
   }
 
   /**
@@ -274,7 +279,7 @@ export class ParquetSpoolWriter {
             if (rows > 0) written.push(target);
           } else if (!(await exists(profilePath(target)))) {
             // Converted, but the process died before the profile was written.
-            await this.duckdb(async () => this.profile((await this.connection()).db, target));
+            await this.duckdb(async () => this.profiles.write((await this.connection()).db, target));
           }
           await rm(spool, { force: true });
         } catch (error) {
@@ -372,22 +377,9 @@ export class ParquetSpoolWriter {
       }
     }
     await rename(temporary, target);
-    await this.profile(db, target);
+    await this.profiles.write(db, target);
     this.options.onFile?.(target, rows);
     return rows;
-  }
-
-  /**
-   * Writes the finished file's profile beside it (monitoring/log-profile-write.ts), for
-   * windows to sum instead of scanning its rows. A file without one is only scanned, so a
-   * failure loses nothing: it is reported (when someone listens) and the file stands.
-   */
-  private async profile(db: DuckDBConnection, target: string): Promise<void> {
-    try {
-      await writeLogProfile(db, target);
-    } catch (error) {
-      this.options.onError?.(new LoomError('INTERNAL', `the profile of ${target} could not be written: ${error instanceof Error ? error.message : String(error)}`, { fix: 'nothing to do; windows over this file scan its rows' }));
-    }
   }
 
   /** One engine per writer with one thread and a memory cap: logging must not compete much with serving. */

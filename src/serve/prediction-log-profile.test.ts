@@ -9,30 +9,84 @@ import { makeTempDir } from '../../test/support/flights.js';
 import { flightsLogRows } from '../../test/support/prediction-log.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
 
-test('a profile that cannot be written is reported and the log file stands: rotation goes on, nothing half-written is left', async (t) => {
+test('a profile that cannot be written is reported and the log file stands; it is tried again after the next file, and given up after the last attempt', async (t) => {
   const dir = await makeTempDir(t.after.bind(t));
   const errors: unknown[] = [];
   const writer = new ParquetSpoolWriter(dir, { token: 'p1', onError: (error) => void errors.push(error) });
   const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
+  // A directory in the way of a file's profile makes the profile's rename fail (as a full disk or a refused write would).
+  const blocked = async () => {
+    const target = await nextTarget(dir);
+    await mkdir(profilePath(target));
+    await writeFile(join(profilePath(target), 'in-the-way'), '');
+    return target;
+  };
   await writer.write(rows.slice(0, 50));
-  // The file the spool becomes is named after it; a directory in the way of its profile makes the profile's rename fail (as a full disk or a refused write would).
-  const spool = (await readdir(dir)).find((name) => name.startsWith('.spool-'))!;
-  const [, pid, token, n, stamp] = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\./.exec(spool)!;
-  const target = join(dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
-  await mkdir(profilePath(target));
-  await writeFile(join(profilePath(target), 'in-the-way'), '');
+  const target = await blocked();
   assert.equal(await writer.rotate(), target);
-  assert.equal(errors.length, 1, 'the profile\'s failure is reported');
-  assert.ok(errors[0] instanceof LoomError && errors[0].message.includes(target) && errors[0].fix, String(errors[0]));
-  const count = (file: string) => withDuckDB(async (db) => Number((await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${sqlString(file)})`))[0]!.n));
+  assert.equal(errors.length, 1, "the profile's failure is reported");
+  assert.ok(errors[0] instanceof LoomError && errors[0].message.includes(target) && errors[0].message.includes('attempt 1 of 3') && /tried again/.test(errors[0].fix ?? ''), String(errors[0]));
   assert.equal(await count(target), 50, 'the log file stands whole');
-  // The next file is written and profiled as usual.
+
+  // The cause goes; the next file is profiled, and then the one that failed.
   await rm(profilePath(target), { recursive: true });
   await writer.write(rows.slice(50, 80));
   const next = await writer.rotate();
-  await writer.close();
   assert.ok(next && next !== target);
   assert.equal(await count(next), 30);
-  assert.equal(errors.length, 1);
-  assert.deepEqual((await readdir(dir)).sort(), [target, next, profilePath(next)].map((f) => f.slice(dir.length + 1)).sort(), 'no temporary file or spool is left');
+  assert.equal(errors.length, 1, 'nothing more failed');
+  assert.deepEqual(await profiledRows(target), 50, "the retried profile is the file's");
+  assert.deepEqual((await readdir(dir)).sort(), [target, profilePath(target), next, profilePath(next)].map((f) => f.slice(dir.length + 1)).sort(), 'no temporary file or spool is left');
+
+  // A cause that stays: tried after each of the next two files, then given up (reported as such).
+  await writer.write(rows.slice(80, 90));
+  const stuck = await blocked();
+  assert.equal(await writer.rotate(), stuck);
+  for (const [from, to] of [[90, 100], [100, 110]]) {
+    await writer.write(rows.slice(from, to));
+    await writer.rotate();
+  }
+  await writer.write(rows.slice(110, 120));
+  await writer.rotate();
+  await writer.close();
+  const about = errors.slice(1).map((e) => (e as LoomError).message);
+  assert.equal(about.length, 3, about.join('\n'));
+  assert.ok(about.every((m) => m.includes(stuck)));
+  assert.deepEqual(about.map((m) => /attempt (\d) of 3/.exec(m)![1]), ['1', '2', '3']);
+  assert.match((errors.at(-1) as LoomError).fix ?? '', /scan its rows/);
+  assert.ok(!(errors.at(-1) as LoomError).fix?.includes('tried again'), 'the last attempt says it is the last');
+  assert.equal(await count(stuck), 10);
 });
+
+test('a file whose profile failed and that is removed before the retry (retention) is forgotten, not reported again', async (t) => {
+  const dir = await makeTempDir(t.after.bind(t));
+  const errors: unknown[] = [];
+  const writer = new ParquetSpoolWriter(dir, { token: 'p2', onError: (error) => void errors.push(error) });
+  const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
+  await writer.write(rows.slice(0, 20));
+  const target = await nextTarget(dir);
+  await mkdir(profilePath(target));
+  await writeFile(join(profilePath(target), 'in-the-way'), '');
+  await writer.rotate();
+  assert.equal(errors.length, 1);
+  await rm(target);
+  await rm(profilePath(target), { recursive: true });
+  await writer.write(rows.slice(20, 30));
+  const next = await writer.rotate();
+  await writer.close();
+  assert.equal(errors.length, 1, 'nothing more reported');
+  assert.deepEqual((await readdir(dir)).sort(), [next!, profilePath(next!)].map((f) => f.slice(dir.length + 1)).sort(), 'no profile without its file');
+});
+
+/** The Parquet file the writer's current spool becomes (named after it). */
+async function nextTarget(dir: string): Promise<string> {
+  const spool = (await readdir(dir)).find((name) => name.startsWith('.spool-'))!;
+  const [, pid, token, n, stamp] = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\./.exec(spool)!;
+  return join(dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
+}
+
+const count = (file: string) => withDuckDB(async (db) => Number((await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${sqlString(file)})`))[0]!.n));
+
+/** The rows a profile's file row records. */
+const profiledRows = (file: string) =>
+  withDuckDB(async (db) => Number((await queryRows(db, `SELECT rows FROM read_parquet(${sqlString(profilePath(file))}) WHERE kind = 'file'`))[0]!.rows));
