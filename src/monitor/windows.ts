@@ -139,7 +139,7 @@ export async function analyseWindows(db: DuckDBConnection, relation: string, bas
         statistics,
         training: compareStatistics(statistics, baseline.statistics, baseline.schema, 'skew', 'SERVING', { exactBins: exactTraining }),
         previous: previous ? compareStatistics(statistics, previous.statistics, baseline.schema, 'drift', 'SERVING', { exactBins: exactPrevious }) : [],
-        prediction: previous && previousRows ? await predictionDrift(db, rows, previousRows, statistics, previous.statistics, outputs) : [],
+        prediction: previous && previousRows ? await predictionDrift(db, rows, previousRows, statistics, previous.statistics, outputs, [valueCounts, previousCounts]) : [],
         outOfDomain: await outOfDomain(db, rows, features, statistics),
         ...(model && { multivariate: await windowReconstruction(db, rows, model) }),
       });
@@ -231,7 +231,20 @@ async function exactBetween(
   return new Map(columns.map((c) => [c.name, [before.get(c.name)!, now.get(c.name)!]]));
 }
 
-async function predictionDrift(db: DuckDBConnection, rows: string, previousRows: string, current: DatasetStatistics, previous: DatasetStatistics, outputs: string[]): Promise<FeatureComparison[]> {
+/**
+ * Each numeric output against the previous window, on exact bins: from the windows' value counts
+ * where they hold the output's (`known`: [current, previous]; profiled windows hold every
+ * number's), else by a scan of its rows.
+ */
+async function predictionDrift(
+  db: DuckDBConnection,
+  rows: string,
+  previousRows: string,
+  current: DatasetStatistics,
+  previous: DatasetStatistics,
+  outputs: string[],
+  known: [Map<string, ValueCounts> | undefined, Map<string, ValueCounts> | undefined],
+): Promise<FeatureComparison[]> {
   const comparisons: FeatureComparison[] = [];
   for (const output of outputs) {
     const name = outputColumn(output);
@@ -242,7 +255,7 @@ async function predictionDrift(db: DuckDBConnection, rows: string, previousRows:
     let exact: [number[], number[]] | undefined;
     if (edges && edges.length > 2) {
       const column = [{ name, type: a.type, edges }];
-      exact = [(await exactBinCounts(db, previousRows, column)).get(name)!, (await exactBinCounts(db, rows, column)).get(name)!];
+      exact = [(await exactBinCounts(db, previousRows, column, known[1])).get(name)!, (await exactBinCounts(db, rows, column, known[0])).get(name)!];
     }
     for (const measure of ['jensen_shannon', 'ks'] as const) {
       const result = compareFeature(a, b, { measure }, exact);
