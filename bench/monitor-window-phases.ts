@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBConnection } from '@duckdb/node-api';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
+import { withSharedDuckDB } from '../src/data/duckdb-shared.js';
 import { estimateQualityOfCounts, type CbpeEstimator, readScoreCounts } from '../src/monitor/cbpe.js';
 import { writeLogProfile } from '../src/monitor/log-profile-write.js';
 import { openLogProfiles, scoreCountsFromProfiles } from '../src/monitor/log-profiles.js';
@@ -101,7 +102,8 @@ try {
       for (const name of await readdir(logDir)) await link(join(logDir, name), join(linked, name));
       timed.length = 0;
       const start = performance.now();
-      await withDuckDB(async (db) => {
+      // The process's engine, as `monitorVersion` runs a window (src/data/duckdb-shared.ts).
+      await withSharedDuckDB(async (db) => {
         const log = await openPredictionLog(db, { kind: 'parquet', dir: linked }, { model: 'flights', version: 1 });
         const profiles = into === scanned ? undefined : await openLogProfiles(db, log);
         const [window] = await analyseWindows(db, log.relation, baseline, { window: { kind: 'requests', size: rows }, fits, ...(profiles && { profiles }) });

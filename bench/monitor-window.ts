@@ -17,7 +17,9 @@
  * included) and a later window of the same version (fits kept) from the same run; then once
  * more with a new `VersionFits` over the same fit store (a SQLite file, src/monitor/fit-store.ts),
  * as a new process (a `loom monitor` call, a restarted server) loads the first window's fits.
- * Each of these windows reads the log's files through a new directory of hard links, so to the
+ * The windows of one process run on its DuckDB engine (src/data/duckdb-shared.ts, as
+ * `monitorVersion` runs them); the new process's window on a new engine, whose start is
+ * not timed (its first statements' planning is). Each of these windows reads the log's files through a new directory of hard links, so to the
  * process they are files it has not seen (as a real later window's are): the log reader's
  * memory of files already found readable does not spare a later window its check.
  *
@@ -51,6 +53,7 @@ import { parseArgs } from 'node:util';
 import { ensurePythonEnv } from '../scripts/python.mjs';
 import { flightsParquetPath } from '../src/data/datasets.js';
 import { numberColumn, queryChunks, queryRows, readSource, sqlString, withDuckDB } from '../src/data/duckdb.js';
+import { withSharedDuckDB } from '../src/data/duckdb-shared.js';
 import { estimateQualityOfCounts, fitCbpe, readScoreCounts } from '../src/monitor/cbpe.js';
 import { KyselyFitStore } from '../src/monitor/fit-store.js';
 import { CBPE_FIT } from '../src/monitor/fit-store-formats.js';
@@ -160,13 +163,14 @@ try {
 
   let estimates: Record<string, number> = {};
   /** Loom from the files: training statistics, the window, CBPE; each phase timed. `fits`: the version's kept fits; `profiles`: read the files' profiles (else scan every row). */
-  const loom = async (logDir: string, fits: FitScope, profiles = true, json = false): Promise<Phases> => {
+  const loom = async (logDir: string, fits: FitScope, profiles = true, json = false, engine: 'process' | 'new' = 'process'): Promise<Phases> => {
     const phases: Phases = { training: 0, fit: 0, window: 0, cbpe: 0 };
     let start = performance.now();
     const statistics = await computeStatistics(train);
     const baseline: MonitorBaseline = { schema: inferSchema(statistics), statistics, trainingRows: `SELECT * FROM ${readSource(train)}` };
     phases.training = performance.now() - start;
-    await withDuckDB(async (db) => {
+    // The process's engine, as `monitorVersion` runs a window (a server's passes share it); a new one for a new process.
+    await (engine === 'process' ? withSharedDuckDB : withDuckDB)(async (db) => {
       start = performance.now();
       const estimator = await fits.get('cbpe', async () => {
         // Read straight into typed arrays (Loom's chunk reader), without a JS value per cell.
@@ -238,7 +242,7 @@ try {
     runs.loom.push(await loom(await freshLinks(logDirs.columnar), fits));
     runs.later.push(await loom(await freshLinks(logDirs.columnar), fits));
     runs.scanned.push(await loom(await freshLinks(logDirs.columnar), fits, false));
-    runs.stored.push(await loom(await freshLinks(logDirs.columnar), new VersionFits().scope('bench', 'flights', String(r), fitStore)));
+    runs.stored.push(await loom(await freshLinks(logDirs.columnar), new VersionFits().scope('bench', 'flights', String(r), fitStore), true, false, 'new'));
     for (const tool of tools) (references[tool] ??= []).push(python(tool));
     runs.summarize.push(await summarize());
     if (args['json-layout']) runs.json.push(await loom(await freshLinks(logDirs.json), new VersionFits().scope('bench', 'flights', `json ${r}`), true, true));

@@ -6,7 +6,8 @@
  * Usage: `const report = await monitorVersion({ metadata, registry, artifacts, location }, { model: 'flights', version: 3, window: { kind: 'daily' } })`
  */
 import type { Progress } from '../core/progress.js';
-import { withDuckDB, type DuckDBOptions } from '../data/duckdb.js';
+import type { DuckDBOptions } from '../data/duckdb.js';
+import { withSharedDuckDB } from '../data/duckdb-shared.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -53,7 +54,8 @@ export interface MonitorReport {
 
 export async function monitorVersion(sources: MonitorSources, request: MonitorRequest): Promise<MonitorReport> {
   const baseline = await trainingBaseline(sources, sources.artifacts, request.model, request.version);
-  return withDuckDB(async (db) => {
+  // On the process's engine: a server runs this pass on every scrape and alert check.
+  return withSharedDuckDB(async (db) => {
     const log = await openPredictionLog(db, sources.location, {
       model: request.model,
       version: request.version,

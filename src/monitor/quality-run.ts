@@ -13,7 +13,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LoomError } from '../core/errors.js';
-import { sqlString, withDuckDB } from '../data/duckdb.js';
+import { sqlString } from '../data/duckdb.js';
+import { withSharedDuckDB } from '../data/duckdb-shared.js';
 import { slicingSpecName } from '../evaluate/config.js';
 import type { EvaluationReport } from '../evaluate/report.js';
 import { scoreEvaluationData } from '../evaluate/scoring.js';
@@ -87,7 +88,8 @@ export async function onlineQuality(stores: QualityStores, log: PredictionLogLoc
 
   const sliceFeatures = [...new Set(config.slices.flatMap((s) => s.columns.map((c) => c.feature)))];
   // The windows' scores counted and the labelled rows alone read whole; a columnar log's STRUCT fields read as they are (no JSON per row).
-  const { labelled, windows, multiRowRequests } = await withDuckDB(async (db) => {
+  // On the process's engine: a server runs this on every scrape and canary check.
+  const { labelled, windows, multiRowRequests } = await withSharedDuckDB(async (db) => {
     const opened = await openPredictionLog(db, log, { model: version.modelName, version: version.version, roles: request.roles ?? ['primary', 'canary'], from: request.from, to: request.to });
     const profiles = await openLogProfiles(db, opened);
     try {
