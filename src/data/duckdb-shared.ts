@@ -1,10 +1,9 @@
 /**
  * One DuckDB engine per process (per settings) for work a long-lived process repeats: a
  * server's monitoring passes run on every Prometheus scrape and every alert check, for every
- * served model. `withDuckDB` opens a new engine per call, and each one pays its start and the
- * first planning of every statement kind again (about a fifth of a later monitoring window
- * of 1M rows: BENCHMARKS.md); here each call gets a new connection to the engine kept for
- * its settings. A connection is what a call's work sees of the engine: its temporary tables
+ * served model. `withDuckDB` opens a new engine per call, and each one pays its start again
+ * (~10 ms) and plans its statements slower (~7 ms more in a later monitoring window of 1M rows,
+ * BENCHMARKS.md); here each call gets a new connection to the engine kept for its settings. A connection is what a call's work sees of the engine: its temporary tables
  * and views are its own (DuckDB scopes them to the connection) and go when it closes.
  * An engine no call has used for `IDLE_MS` is closed, so an idle server holds no DuckDB memory.
  *

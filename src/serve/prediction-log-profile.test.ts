@@ -14,15 +14,8 @@ test('a profile that cannot be written is reported and the log file stands; it i
   const errors: unknown[] = [];
   const writer = new ParquetSpoolWriter(dir, { token: 'p1', onError: (error) => void errors.push(error) });
   const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
-  // A directory in the way of a file's profile makes the profile's rename fail (as a full disk or a refused write would).
-  const blocked = async () => {
-    const target = await nextTarget(dir);
-    await mkdir(profilePath(target));
-    await writeFile(join(profilePath(target), 'in-the-way'), '');
-    return target;
-  };
   await writer.write(rows.slice(0, 50));
-  const target = await blocked();
+  const target = await blockProfile(dir);
   assert.equal(await writer.rotate(), target);
   assert.equal(errors.length, 1, "the profile's failure is reported");
   assert.ok(errors[0] instanceof LoomError && errors[0].message.includes(target) && errors[0].message.includes('attempt 1 of 3') && /tried again/.test(errors[0].fix ?? ''), String(errors[0]));
@@ -35,12 +28,12 @@ test('a profile that cannot be written is reported and the log file stands; it i
   assert.ok(next && next !== target);
   assert.equal(await count(next), 30);
   assert.equal(errors.length, 1, 'nothing more failed');
-  assert.deepEqual(await profiledRows(target), 50, "the retried profile is the file's");
+  assert.equal(await profiledRows(target), 50, "the retried profile is the file's");
   assert.deepEqual((await readdir(dir)).sort(), [target, profilePath(target), next, profilePath(next)].map((f) => f.slice(dir.length + 1)).sort(), 'no temporary file or spool is left');
 
   // A cause that stays: tried after each of the next two files, then given up (reported as such).
   await writer.write(rows.slice(80, 90));
-  const stuck = await blocked();
+  const stuck = await blockProfile(dir);
   assert.equal(await writer.rotate(), stuck);
   for (const [from, to] of [[90, 100], [100, 110]]) {
     await writer.write(rows.slice(from, to));
@@ -64,9 +57,7 @@ test('a file whose profile failed and that is removed before the retry (retentio
   const writer = new ParquetSpoolWriter(dir, { token: 'p2', onError: (error) => void errors.push(error) });
   const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
   await writer.write(rows.slice(0, 20));
-  const target = await nextTarget(dir);
-  await mkdir(profilePath(target));
-  await writeFile(join(profilePath(target), 'in-the-way'), '');
+  const target = await blockProfile(dir);
   await writer.rotate();
   assert.equal(errors.length, 1);
   await rm(target);
@@ -78,11 +69,17 @@ test('a file whose profile failed and that is removed before the retry (retentio
   assert.deepEqual((await readdir(dir)).sort(), [next!, profilePath(next!)].map((f) => f.slice(dir.length + 1)).sort(), 'no profile without its file');
 });
 
-/** The Parquet file the writer's current spool becomes (named after it). */
-async function nextTarget(dir: string): Promise<string> {
+/**
+ * The Parquet file the writer's current spool becomes (named after it), with a directory in the
+ * way of its profile: the profile's rename fails, as on a full disk or a refused write.
+ */
+async function blockProfile(dir: string): Promise<string> {
   const spool = (await readdir(dir)).find((name) => name.startsWith('.spool-'))!;
   const [, pid, token, n, stamp] = /^\.spool-(\d+)-([a-z0-9]+)-(\d+)-([0-9TZ]+)\./.exec(spool)!;
-  return join(dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
+  const target = join(dir, `predictions-${stamp}-${pid}-${token}-${n}.parquet`);
+  await mkdir(profilePath(target));
+  await writeFile(join(profilePath(target), 'in-the-way'), '');
+  return target;
 }
 
 const count = (file: string) => withDuckDB(async (db) => Number((await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${sqlString(file)})`))[0]!.n));
