@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { LoomError } from '../core/errors.js';
 import { queryRows, sqlString, withDuckDB } from '../data/duckdb.js';
 import { profilePath } from '../monitor/log-profile-write.js';
@@ -10,10 +10,7 @@ import { flightsLogRows } from '../../test/support/prediction-log.js';
 import { ParquetSpoolWriter } from './prediction-log-parquet.js';
 
 test('a profile that cannot be written is reported and the log file stands; it is tried again after the next file, and given up after the last attempt', async (t) => {
-  const dir = await makeTempDir(t.after.bind(t));
-  const errors: unknown[] = [];
-  const writer = new ParquetSpoolWriter(dir, { token: 'p1', onError: (error) => void errors.push(error) });
-  const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
+  const { dir, errors, writer, rows } = await writerWithErrors(t, 'p1');
   await writer.write(rows.slice(0, 50));
   const target = await blockProfile(dir);
   assert.equal(await writer.rotate(), target);
@@ -52,10 +49,7 @@ test('a profile that cannot be written is reported and the log file stands; it i
 });
 
 test('a file whose profile failed and that is removed before the retry (retention) is forgotten, not reported again', async (t) => {
-  const dir = await makeTempDir(t.after.bind(t));
-  const errors: unknown[] = [];
-  const writer = new ParquetSpoolWriter(dir, { token: 'p2', onError: (error) => void errors.push(error) });
-  const rows = await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 });
+  const { dir, errors, writer, rows } = await writerWithErrors(t, 'p2');
   await writer.write(rows.slice(0, 20));
   const target = await blockProfile(dir);
   await writer.rotate();
@@ -68,6 +62,14 @@ test('a file whose profile failed and that is removed before the retry (retentio
   assert.equal(errors.length, 1, 'nothing more reported');
   assert.deepEqual((await readdir(dir)).sort(), [next!, profilePath(next!)].map((f) => f.slice(dir.length + 1)).sort(), 'no profile without its file');
 });
+
+/** A writer in a new directory whose reported errors are kept, and flights rows to log. */
+async function writerWithErrors(t: TestContext, token: string) {
+  const dir = await makeTempDir(t.after.bind(t));
+  const errors: unknown[] = [];
+  const writer = new ParquetSpoolWriter(dir, { token, onError: (error) => void errors.push(error) });
+  return { dir, errors, writer, rows: await flightsLogRows({ months: [1], every: 2000, start: 0, stepMs: 1000 }) };
+}
 
 /**
  * The Parquet file the writer's current spool becomes (named after it), with a directory in the

@@ -22,15 +22,14 @@ export function ModelDetail() {
     (signal) => get<{ model_versions?: ModelVersion[] }>(`${MLFLOW}/model-versions/search`, { filter: `name=${quoted(name)}`, max_results: 500 }, signal),
     name,
   );
-  // Bumped by every change made from this page, so the alias histories are read again.
-  const [changes, setChanges] = useState(0);
   const aliases = model.data?.registered_model.aliases ?? [];
   const histories = useApi(
     (signal) => Promise.all(aliases.map((a) => get<{ moves: AliasMove[] }>(`${LOOM}/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(a.alias)}/history`, {}, signal))),
-    JSON.stringify([name, aliases, changes]),
+    JSON.stringify([name, aliases]),
   );
+  // Every change made from this page reads all three again; what is on screen stays until each new answer replaces it.
   const reload = () => {
-    setChanges((n) => n + 1);
+    histories.reload();
     model.reload();
     versions.reload();
   };
