@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { LoomError } from '../core/errors.js';
 import { mulberry32 } from '../core/random.js';
 import { ascendingOrder, checkLengths, type Values } from '../evaluate/binary-metrics.js';
-import { calibrateAscending, expectedCalibrationError, fitIsotonic, heldOutCalibrationErrors, needsCalibration, sortByScore, type IsotonicMap } from './calibration.js';
+import { calibrateAscending, fitIsotonic, sortByScore, type IsotonicMap } from './calibration.js';
+import { expectedCalibrationError, heldOutCalibrationErrors, needsCalibration } from './calibration-check.js';
 import { fitCbpe } from './cbpe.js';
 
 /** The reference isotonic fit: blocks merged one row at a time in `order`, then pool-adjacent-violators over JS arrays. */

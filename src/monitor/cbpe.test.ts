@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../core/random.js';
 import { ascendingOrder, aucRoc, confusionAt, rates } from '../evaluate/binary-metrics.js';
-import { calibrate, calibrateAscending, expectedCalibrationError, fitIsotonic, needsCalibration } from './calibration.js';
+import { calibrate, calibrateAscending, fitIsotonic } from './calibration.js';
+import { expectedCalibrationError, needsCalibration } from './calibration-check.js';
 import { estimateQuality, fitCbpe } from './cbpe.js';
 
 /** Rows whose label is 1 with probability `truth(score)`: a model whose scores mean `truth`. */

@@ -21,7 +21,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoomError } from '../core/errors.js';
 import { numberColumn, queryChunks, queryRows } from '../data/duckdb.js';
 import { checkLengths, type Values } from '../evaluate/binary-metrics.js';
-import { calibrateAscending, fitSortedIsotonic, sortByScore, sortedNeedsCalibration, type IsotonicMap } from './calibration.js';
+import { calibrateAscending, fitSortedIsotonic, sortByScore, type IsotonicMap } from './calibration.js';
+import { sortedNeedsCalibration } from './calibration-check.js';
 
 /** The metrics CBPE estimates, named as Loom's evaluation names them. */
 export const ESTIMATED_METRICS = ['auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
