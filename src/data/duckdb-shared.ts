@@ -63,6 +63,8 @@ function release(key: string, engine: SharedEngine): void {
   };
   engine.instance.then(
     () => {
+      // A call that came while the start settled holds the engine; its own release sets the timer.
+      if (engine.users > 0) return;
       engine.idle = setTimeout(close, IDLE_MS);
       engine.idle.unref();
     },

@@ -34,11 +34,6 @@ export class LogFileProfiles {
     }
   }
 
-  /** Files whose profile failed and will be tried again. */
-  pending(): string[] {
-    return [...this.failed.keys()];
-  }
-
   private async attempt(db: DuckDBConnection, file: string, attempt: number): Promise<boolean> {
     try {
       await writeLogProfile(db, file);
